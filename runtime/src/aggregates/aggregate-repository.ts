@@ -1,0 +1,215 @@
+import { AggregateNotFoundError, ConcurrencyError, InvalidArgumentError } from '../errors.js';
+import type { Snapshot, SnapshotPolicy, SnapshotStore } from '../snapshots/snapshot-store.js';
+import type { AppendResult, EventAppender, EventStore } from '../store/event-store.js';
+import { streamIdFor } from '../store/stream-id.js';
+import { SpanAttributes, withSpan } from '../telemetry/tracing.js';
+import type { AggregateClass, AggregateRoot } from './aggregate-root.js';
+
+export interface SnapshotOptions {
+  readonly store: SnapshotStore;
+  /** When to take one; default: never (call `snapshot()` yourself). */
+  readonly policy?: SnapshotPolicy;
+}
+
+export interface AggregateRepositoryOptions {
+  readonly snapshots?: SnapshotOptions;
+  /** Called when a snapshot cannot be read or written. Snapshot problems never fail a load or save. */
+  readonly onSnapshotProblem?: (problem: SnapshotProblem) => void;
+}
+
+/** Why a load replayed everything instead of starting from a snapshot, or why saving one failed. */
+export interface SnapshotProblem {
+  readonly kind: 'read-failed' | 'outdated' | 'corrupt' | 'write-failed';
+  readonly aggregateType: string;
+  readonly aggregateId: string;
+  readonly error?: unknown;
+}
+
+export interface SaveOptions {
+  /** Append inside this store transaction instead of a transaction of its own. */
+  readonly transaction?: EventAppender;
+}
+
+export interface UpdateOptions {
+  /** How many times to reload and retry after a `ConcurrencyError`. Default 3. */
+  readonly retries?: number;
+  /** Create the aggregate when it does not exist yet. Default false. */
+  readonly create?: boolean;
+}
+
+/**
+ * Loads aggregates by replaying their streams (from a snapshot when there is one) and saves their
+ * new events with optimistic concurrency.
+ *
+ * @example
+ * ```ts
+ * const accounts = new AggregateRepository(store, BankAccount, {
+ *   snapshots: { store: new InMemorySnapshotStore(), policy: everyNEvents(100) },
+ * });
+ * await accounts.update('acc-1', (account) => account.deposit('25.00'));
+ * ```
+ */
+export class AggregateRepository<A extends AggregateRoot<unknown>> {
+  readonly #store: EventStore;
+  readonly #aggregate: AggregateClass<A>;
+  readonly #options: AggregateRepositoryOptions;
+
+  constructor(store: EventStore, aggregate: AggregateClass<A>, options: AggregateRepositoryOptions = {}) {
+    this.#store = store;
+    this.#aggregate = aggregate;
+    this.#options = options;
+    streamIdFor(aggregate.aggregateType, 'x'); // validates the type name once
+  }
+
+  streamId(aggregateId: string): string {
+    return streamIdFor(this.#aggregate.aggregateType, aggregateId);
+  }
+
+  /** Loads an aggregate; throws {@link AggregateNotFoundError} if it has no events. */
+  async load(aggregateId: string): Promise<A> {
+    return withSpan('eventsmith.repository.load', this.#attributes(aggregateId), async (span) => {
+      const aggregate = await this.#load(aggregateId);
+      span.setAttribute(SpanAttributes.version, aggregate.version);
+      if (aggregate.version === 0) throw new AggregateNotFoundError(this.#aggregate.aggregateType, aggregateId);
+      return aggregate;
+    });
+  }
+
+  /** Loads an aggregate, or returns a new one (version 0) if it has no events. */
+  async loadOrCreate(aggregateId: string): Promise<A> {
+    return withSpan('eventsmith.repository.load', this.#attributes(aggregateId), () => this.#load(aggregateId));
+  }
+
+  async exists(aggregateId: string): Promise<boolean> {
+    return (await this.#store.getStreamVersion(this.streamId(aggregateId))) > 0;
+  }
+
+  /**
+   * The aggregate as it was at a version or at a moment (time travel). Throws
+   * {@link AggregateNotFoundError} if it had no events by then.
+   */
+  async loadAt(aggregateId: string, at: { version: number } | { at: Date }): Promise<A> {
+    const aggregate = new this.#aggregate(aggregateId);
+    const options = 'version' in at ? { to: at.version } : {};
+    for await (const stored of this.#store.readStream(this.streamId(aggregateId), options)) {
+      if ('at' in at && stored.event.occurredAt > at.at) break;
+      aggregate.replay(stored.event);
+    }
+    if (aggregate.version === 0) throw new AggregateNotFoundError(this.#aggregate.aggregateType, aggregateId);
+    return aggregate;
+  }
+
+  /**
+   * Appends the aggregate's new events, expecting the stream to be exactly where it was loaded.
+   * Does nothing without new events. The events are marked committed only after the append.
+   */
+  async save(aggregate: A, options: SaveOptions = {}): Promise<AppendResult | undefined> {
+    const events = aggregate.uncommittedEvents;
+    if (events.length === 0) return undefined;
+    const expectedVersion = aggregate.version - events.length;
+    return withSpan(
+      'eventsmith.repository.save',
+      { ...this.#attributes(aggregate.id), [SpanAttributes.expectedVersion]: expectedVersion, [SpanAttributes.eventCount]: events.length },
+      async () => {
+        const appender = options.transaction ?? this.#store;
+        const result = await appender.appendToStream(this.streamId(aggregate.id), events, { expectedVersion });
+        aggregate.markCommitted();
+        if (this.#options.snapshots?.policy?.shouldSnapshot(expectedVersion, aggregate.version)) {
+          await this.snapshot(aggregate);
+        }
+        return result;
+      },
+    );
+  }
+
+  /** Takes a snapshot now. Failures are reported to `onSnapshotProblem`, never thrown. */
+  async snapshot(aggregate: A): Promise<void> {
+    const snapshots = this.#options.snapshots;
+    if (!snapshots) throw new InvalidArgumentError('This repository has no snapshot store; pass { snapshots: { store } }.');
+    try {
+      await snapshots.store.save({
+        aggregateType: this.#aggregate.aggregateType,
+        aggregateId: aggregate.id,
+        version: aggregate.version,
+        stateVersion: this.#aggregate.stateVersion,
+        state: aggregate.snapshotState(),
+        createdAt: new Date(),
+      });
+    } catch (error) {
+      this.#report({ kind: 'write-failed', aggregateId: aggregate.id, error });
+    }
+  }
+
+  /**
+   * Loads, runs `fn`, and saves; on a {@link ConcurrencyError} reloads and runs `fn` again, up to
+   * `retries` times. `fn` must be safe to run more than once.
+   */
+  async update(aggregateId: string, fn: (aggregate: A) => void | Promise<void>, options: UpdateOptions = {}): Promise<A> {
+    const retries = options.retries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      const aggregate = options.create ? await this.loadOrCreate(aggregateId) : await this.load(aggregateId);
+      await fn(aggregate);
+      try {
+        await this.save(aggregate);
+        return aggregate;
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt >= retries) throw error;
+      }
+    }
+  }
+
+  async #load(aggregateId: string): Promise<A> {
+    const aggregate = new this.#aggregate(aggregateId);
+    const snapshot = await this.#readSnapshot(aggregateId);
+    if (snapshot) {
+      try {
+        aggregate.restoreSnapshot(snapshot.state, snapshot.version);
+      } catch (error) {
+        this.#report({ kind: 'corrupt', aggregateId, error });
+        return this.#replay(new this.#aggregate(aggregateId), aggregateId);
+      }
+    }
+    return this.#replay(aggregate, aggregateId);
+  }
+
+  async #replay(aggregate: A, aggregateId: string): Promise<A> {
+    const from = aggregate.version + 1;
+    for await (const stored of this.#store.readStream(this.streamId(aggregateId), { from })) {
+      aggregate.replay(stored.event);
+    }
+    return aggregate;
+  }
+
+  async #readSnapshot(aggregateId: string): Promise<Snapshot | undefined> {
+    const snapshots = this.#options.snapshots;
+    if (!snapshots) return undefined;
+    let snapshot: Snapshot | undefined;
+    try {
+      snapshot = await snapshots.store.get(this.#aggregate.aggregateType, aggregateId);
+    } catch (error) {
+      this.#report({ kind: 'read-failed', aggregateId, error });
+      return undefined;
+    }
+    if (snapshot && snapshot.stateVersion !== this.#aggregate.stateVersion) {
+      this.#report({ kind: 'outdated', aggregateId });
+      return undefined;
+    }
+    return snapshot;
+  }
+
+  #report(problem: Omit<SnapshotProblem, 'aggregateType'>): void {
+    try {
+      this.#options.onSnapshotProblem?.({ ...problem, aggregateType: this.#aggregate.aggregateType });
+    } catch {
+      // A faulty reporter must not turn a snapshot problem into a failed load or save.
+    }
+  }
+
+  #attributes(aggregateId: string) {
+    return {
+      [SpanAttributes.aggregateType]: this.#aggregate.aggregateType,
+      [SpanAttributes.aggregateId]: aggregateId,
+      [SpanAttributes.stream]: this.streamId(aggregateId),
+    };
+  }
+}

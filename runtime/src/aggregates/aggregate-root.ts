@@ -1,0 +1,162 @@
+import type { z } from 'zod';
+import { AggregateMismatchError, EventSequenceError, InvalidArgumentError, UnhandledEventError } from '../errors.js';
+import type { DomainEvent, EventInit, ProvenanceField } from '../events/domain-event.js';
+import { toJsonValue, type JsonValue } from '../events/json.js';
+import { currentTenant } from '../tenancy/tenant-context.js';
+import { currentCommandContext, type CommandContext } from './command-context.js';
+import { handlerTable, type HandlerTable } from './handles.js';
+
+/** What to do with an event that has no `@handles` method. */
+export type UnhandledEventPolicy = 'error' | 'ignore';
+
+/** The static side of an aggregate class, as the repository needs it. */
+export interface AggregateClass<A extends AggregateRoot<unknown> = AggregateRoot<unknown>> {
+  new (id: string): A;
+  readonly aggregateType: string;
+  readonly stateVersion: number;
+  readonly name: string;
+}
+
+/**
+ * An event-sourced aggregate. Its state changes only by applying events, through methods marked
+ * with {@link handles}. Commands are methods that check the state and `raise` events.
+ *
+ * @example
+ * ```ts
+ * class Counter extends AggregateRoot<{ count: number }> {
+ *   static override readonly aggregateType = 'Counter';
+ *   protected initialState() { return { count: 0 }; }
+ *   increment() { this.raise(new Incremented({ by: 1 })); }
+ *   @handles(Incremented)
+ *   onIncremented(e: Incremented) { return { count: this.state.count + e.data.by }; }
+ * }
+ * ```
+ */
+export abstract class AggregateRoot<State> {
+  /** The aggregate's type name; becomes the stream category. Subclasses must set it. */
+  static readonly aggregateType: string = '';
+  /** Version of the state's shape. Change it when the state changes shape to invalidate snapshots. */
+  static readonly stateVersion: number = 1;
+  /** `'error'` (default) throws on an event without a handler; `'ignore'` skips it. */
+  static readonly unhandledEvents: UnhandledEventPolicy = 'error';
+  /** Optional schema used to restore snapshot state (turning ISO strings back into dates, etc.). */
+  static readonly stateSchema: z.ZodType | undefined = undefined;
+
+  readonly #id: string;
+  #version = 0;
+  #state: State;
+  #uncommitted: DomainEvent[] = [];
+  readonly #handlers: HandlerTable;
+
+  constructor(id: string) {
+    if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError('An aggregate id must be a non-empty string.');
+    const cls = this.constructor as typeof AggregateRoot;
+    if (!cls.aggregateType) {
+      throw new InvalidArgumentError(`${cls.name} must declare "static override readonly aggregateType = '…'".`);
+    }
+    this.#id = id;
+    this.#handlers = handlerTable(cls);
+    this.#state = this.initialState();
+  }
+
+  /** The state before any event. */
+  protected abstract initialState(): State;
+
+  get id(): string {
+    return this.#id;
+  }
+
+  get aggregateType(): string {
+    return (this.constructor as typeof AggregateRoot).aggregateType;
+  }
+
+  /** The version of the last applied event, 0 for a new aggregate. */
+  get version(): number {
+    return this.#version;
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  /** Events raised since the last save, oldest first. */
+  get uncommittedEvents(): readonly DomainEvent[] {
+    return [...this.#uncommitted];
+  }
+
+  /**
+   * Stamps a new event with this aggregate's id, type, next version and provenance, applies it,
+   * and queues it for the next save. If the handler throws, nothing changes.
+   */
+  protected raise(event: DomainEvent, context: CommandContext | undefined = currentCommandContext()): void {
+    this.#checkOwner(event);
+    const stamp: { -readonly [K in keyof EventInit]: EventInit[K] } = {
+      aggregateId: this.#id,
+      aggregateType: this.aggregateType,
+      aggregateVersion: this.#version + 1,
+    };
+    for (const field of PROVENANCE) {
+      if (event.isExplicit(field)) continue;
+      const value = context?.[field] ?? (field === 'tenantId' ? currentTenant() : undefined);
+      if (value !== undefined) stamp[field] = value;
+    }
+    const stamped = event.with(stamp);
+    this.#apply(stamped);
+    this.#uncommitted.push(stamped);
+  }
+
+  /** Rebuilds state from stored events. Each must be the next version of this aggregate. */
+  loadFromHistory(events: Iterable<DomainEvent>): void {
+    for (const event of events) this.replay(event);
+  }
+
+  /** Applies one stored event. */
+  replay(event: DomainEvent): void {
+    this.#checkOwner(event);
+    if (event.aggregateVersion !== this.#version + 1) {
+      throw new EventSequenceError(this.#id, this.#version + 1, event.aggregateVersion);
+    }
+    this.#apply(event);
+  }
+
+  /** Called by the repository once the uncommitted events are stored. */
+  markCommitted(): void {
+    this.#uncommitted = [];
+  }
+
+  /** The state as JSON, for snapshots. */
+  snapshotState(): JsonValue {
+    return toJsonValue(this.#state, 'state');
+  }
+
+  /** Restores state and version from a snapshot. Throws if the state does not fit `stateSchema`. */
+  restoreSnapshot(state: JsonValue, version: number): void {
+    const schema = (this.constructor as typeof AggregateRoot).stateSchema;
+    this.#state = (schema ? schema.parse(state) : state) as State;
+    this.#version = version;
+  }
+
+  #checkOwner(event: DomainEvent): void {
+    if (event.aggregateId !== '' && event.aggregateId !== this.#id) {
+      throw new AggregateMismatchError('aggregateId', this.#id, event.aggregateId);
+    }
+    if (event.aggregateType !== '' && event.aggregateType !== this.aggregateType) {
+      throw new AggregateMismatchError('aggregateType', this.aggregateType, event.aggregateType);
+    }
+  }
+
+  #apply(event: DomainEvent): void {
+    const method = this.#handlers.get(event.eventType);
+    if (method === undefined) {
+      if ((this.constructor as typeof AggregateRoot).unhandledEvents === 'error') {
+        throw new UnhandledEventError(this.aggregateType, event.eventType);
+      }
+    } else {
+      const handler = (this as unknown as Record<string | symbol, (e: DomainEvent) => State>)[method]!;
+      this.#state = handler.call(this, event);
+    }
+    this.#version = event.aggregateVersion;
+  }
+}
+
+const PROVENANCE: readonly ProvenanceField[] = ['tenantId', 'actorId', 'correlationId', 'causationId'];

@@ -1,0 +1,249 @@
+/**
+ * Every error the runtime throws extends {@link EventsmithError}. Each carries a stable `code`
+ * and the data that explains it as fields, so callers can branch on `instanceof` or `code`
+ * without parsing messages.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await repository.save(account);
+ * } catch (error) {
+ *   if (error instanceof ConcurrencyError) console.log(error.streamId, error.expected, error.actual);
+ * }
+ * ```
+ */
+export class EventsmithError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** One failing field of an event payload. `path` is dotted, e.g. `items.0.price`. */
+export interface FieldIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A payload did not match its event's schema. */
+export class EventValidationError extends EventsmithError {
+  constructor(
+    readonly eventType: string,
+    readonly eventVersion: number,
+    readonly issues: readonly FieldIssue[],
+  ) {
+    super(
+      'EVENT.INVALID_PAYLOAD',
+      `Invalid payload for event ${eventType} v${eventVersion}: ` +
+        issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; '),
+    );
+  }
+}
+
+/** Two event classes were registered under one type name. */
+export class DuplicateEventTypeError extends EventsmithError {
+  constructor(readonly eventType: string) {
+    super(
+      'REGISTRY.DUPLICATE_TYPE',
+      `Event type "${eventType}" is already registered. Each event type name maps to exactly one class; ` +
+        `rename one of them or register it once.`,
+    );
+  }
+}
+
+/** A record names an event type the registry does not know. */
+export class EventTypeNotFoundError extends EventsmithError {
+  constructor(
+    readonly eventType: string,
+    readonly knownTypes: readonly string[],
+  ) {
+    super(
+      'REGISTRY.UNKNOWN_TYPE',
+      `Unknown event type "${eventType}". Known types: ${knownTypes.length ? knownTypes.join(', ') : '(none)'}. ` +
+        `Register the event class, or add an alias if the type was renamed.`,
+    );
+  }
+}
+
+/** The upcaster chain of an event type has a gap, a duplicate or an out-of-range step. */
+export class UpcasterChainError extends EventsmithError {
+  constructor(
+    readonly eventType: string,
+    message: string,
+  ) {
+    super('REGISTRY.UPCASTER_CHAIN', message);
+  }
+}
+
+/** A stored event has a newer schema version than the code reading it knows. */
+export class EventVersionTooNewError extends EventsmithError {
+  constructor(
+    readonly eventType: string,
+    readonly storedVersion: number,
+    readonly currentVersion: number,
+  ) {
+    super(
+      'REGISTRY.VERSION_TOO_NEW',
+      `Stored event ${eventType} has schema version ${storedVersion}, but this code only knows up to v${currentVersion}. ` +
+        `Deploy the newer event definition before reading these events.`,
+    );
+  }
+}
+
+/** A value cannot be represented in JSON without loss (NaN, Infinity, a function, a Map…). */
+export class SerializationError extends EventsmithError {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super('SERIALIZATION.UNSUPPORTED_VALUE', `Cannot serialize ${path || '(root)'}: ${reason}`);
+  }
+}
+
+export type ExpectedVersionDescription = 'any' | 'no_stream' | 'stream_exists' | number;
+
+/** The stream's version did not match what the writer expected. */
+export class ConcurrencyError extends EventsmithError {
+  constructor(
+    readonly streamId: string,
+    readonly expected: ExpectedVersionDescription,
+    readonly actual: number,
+  ) {
+    super(
+      'STORE.CONCURRENCY',
+      `Concurrency conflict on stream "${streamId}": expected version ${String(expected)}, actual ${actual}. ` +
+        `Reload the aggregate and retry the command.`,
+    );
+  }
+}
+
+/** An event id in the batch is already stored; nothing from the batch was written. */
+export class DuplicateEventError extends EventsmithError {
+  constructor(readonly eventId: string) {
+    super('STORE.DUPLICATE_EVENT', `Event ${eventId} is already stored; the whole batch was rejected.`);
+  }
+}
+
+/** A stream that must exist does not. */
+export class StreamNotFoundError extends EventsmithError {
+  constructor(readonly streamId: string) {
+    super('STORE.STREAM_NOT_FOUND', `Stream "${streamId}" does not exist.`);
+  }
+}
+
+/** The store (database) cannot be reached. The message never contains credentials. */
+export class EventStoreUnavailableError extends EventsmithError {
+  constructor(
+    readonly target: string,
+    options?: { cause?: unknown },
+  ) {
+    super('STORE.UNAVAILABLE', `Event store at ${target} is unavailable. Check that the database is running and reachable.`, options);
+  }
+}
+
+/** Arguments to a store call were invalid (for example an empty batch). */
+export class InvalidArgumentError extends EventsmithError {
+  constructor(message: string) {
+    super('ARGUMENT.INVALID', message);
+  }
+}
+
+/** A tenant-scoped store or repository was asked to touch another tenant's data. */
+export class TenantMismatchError extends EventsmithError {
+  constructor(
+    readonly expectedTenantId: string,
+    readonly actualTenantId: string | undefined,
+    readonly eventIds: readonly string[] = [],
+  ) {
+    super(
+      'TENANCY.MISMATCH',
+      `Tenant mismatch: this view belongs to tenant "${expectedTenantId}", but got "${actualTenantId ?? '(none)'}"` +
+        (eventIds.length ? ` for events ${eventIds.join(', ')}` : '') +
+        '.',
+    );
+  }
+}
+
+/** Positions from two different stores cannot be compared. */
+export class PositionForeignError extends EventsmithError {
+  constructor(
+    readonly expectedStoreId: string,
+    readonly actualStoreId: string,
+  ) {
+    super('POSITION.FOREIGN', `Position belongs to store "${actualStoreId}", not "${expectedStoreId}".`);
+  }
+}
+
+/** A serialized position could not be parsed. */
+export class PositionDecodeError extends EventsmithError {
+  constructor(readonly input: string) {
+    super('POSITION.DECODE', `Cannot decode position "${input}". Expected "<storeId>@<integer>".`);
+  }
+}
+
+/** No events exist for the aggregate. */
+export class AggregateNotFoundError extends EventsmithError {
+  constructor(
+    readonly aggregateType: string,
+    readonly aggregateId: string,
+  ) {
+    super('AGGREGATE.NOT_FOUND', `${aggregateType} "${aggregateId}" was not found.`);
+  }
+}
+
+/** An event addressed to one aggregate was applied to another. */
+export class AggregateMismatchError extends EventsmithError {
+  constructor(
+    readonly field: 'aggregateId' | 'aggregateType',
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super('AGGREGATE.MISMATCH', `Event has ${field} "${actual}", but this aggregate's is "${expected}". The state was left unchanged.`);
+  }
+}
+
+/** Replayed events are out of sequence for the aggregate. */
+export class EventSequenceError extends EventsmithError {
+  constructor(
+    readonly aggregateId: string,
+    readonly expectedVersion: number,
+    readonly actualVersion: number,
+  ) {
+    super('AGGREGATE.SEQUENCE', `Aggregate "${aggregateId}" expected event version ${expectedVersion}, got ${actualVersion}.`);
+  }
+}
+
+/** An aggregate received an event it has no handler for. */
+export class UnhandledEventError extends EventsmithError {
+  constructor(
+    readonly aggregateType: string,
+    readonly eventType: string,
+  ) {
+    super(
+      'AGGREGATE.UNHANDLED_EVENT',
+      `${aggregateType} has no @handles(${eventType}) handler. Add one, or set "static unhandledEvents = 'ignore'".`,
+    );
+  }
+}
+
+/** Two handlers were declared for one event type on one class. */
+export class DuplicateHandlerError extends EventsmithError {
+  constructor(
+    readonly className: string,
+    readonly eventType: string,
+  ) {
+    super('AGGREGATE.DUPLICATE_HANDLER', `${className} declares two @handles(${eventType}) handlers; keep one.`);
+  }
+}
+
+/** A command was refused by the domain. */
+export class CommandRejectedError extends EventsmithError {
+  constructor(
+    message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
+  ) {
+    super('COMMAND.REJECTED', message);
+  }
+}

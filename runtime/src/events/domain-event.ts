@@ -1,0 +1,215 @@
+import type { z } from 'zod';
+import { EventValidationError, InvalidArgumentError } from '../errors.js';
+import { newEventId } from './ids.js';
+import { deepFreeze, type JsonObject } from './json.js';
+
+/** The envelope of an event: everything but its payload. */
+export interface EventEnvelope {
+  readonly eventId: string;
+  readonly eventType: string;
+  /** The schema version of `data`. Records read from a store are upcast to the current one. */
+  readonly eventVersion: number;
+  readonly aggregateId: string;
+  readonly aggregateType: string;
+  /** The event's position in its aggregate's stream, from 1. 0 until an aggregate raises it. */
+  readonly aggregateVersion: number;
+  readonly occurredAt: Date;
+  readonly tenantId?: string | undefined;
+  readonly actorId?: string | undefined;
+  readonly correlationId: string;
+  readonly causationId?: string | undefined;
+  readonly metadata: Readonly<JsonObject>;
+}
+
+/** Envelope fields a caller may set when building an event. Anything left out gets a default. */
+export type EventInit = Partial<Omit<EventEnvelope, 'eventType' | 'eventVersion'>>;
+
+/** Fields of the envelope that provenance stamping may fill in when the event did not set them. */
+export type ProvenanceField = 'tenantId' | 'actorId' | 'correlationId' | 'causationId';
+
+const explicitFields = Symbol('eventsmith.explicitFields');
+
+/**
+ * An immutable fact. Subclasses are made with {@link defineEvent}, which fixes the type name,
+ * the schema version and the zod schema of `data`.
+ */
+export abstract class DomainEvent<TData = unknown> implements EventEnvelope {
+  declare readonly eventId: string;
+  declare readonly eventType: string;
+  declare readonly eventVersion: number;
+  declare readonly aggregateId: string;
+  declare readonly aggregateType: string;
+  declare readonly aggregateVersion: number;
+  declare readonly occurredAt: Date;
+  declare readonly tenantId?: string | undefined;
+  declare readonly actorId?: string | undefined;
+  declare readonly correlationId: string;
+  declare readonly causationId?: string | undefined;
+  declare readonly metadata: Readonly<JsonObject>;
+  declare readonly data: Readonly<TData>;
+  declare private readonly [explicitFields]: ReadonlySet<ProvenanceField>;
+
+  /**
+   * Builds an event, validating `data` against the class schema.
+   * Throws {@link EventValidationError} listing every failing field path.
+   */
+  constructor(data: unknown, init: EventInit = {}) {
+    const cls = new.target as unknown as EventClass;
+    if (typeof cls.eventType !== 'string') {
+      throw new InvalidArgumentError(`${cls.name} is not an event class; create it with defineEvent({ type, version, schema }).`);
+    }
+    const parsed = cls.schema.safeParse(data);
+    if (!parsed.success) {
+      throw new EventValidationError(
+        cls.eventType,
+        cls.eventVersion,
+        parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+      );
+    }
+    assign(this, parsed.data as TData, cls, init);
+  }
+
+  /** Whether a provenance field was set by whoever built the event (rather than defaulted). */
+  isExplicit(field: ProvenanceField): boolean {
+    return this[explicitFields].has(field);
+  }
+
+  /**
+   * A copy with some envelope fields changed. The payload is not re-validated.
+   *
+   * @example
+   * ```ts
+   * const stamped = event.with({ aggregateId: 'acc-1', aggregateVersion: 3 });
+   * ```
+   */
+  with(changes: EventInit): this {
+    const copy = Object.create(Object.getPrototypeOf(this)) as this;
+    const explicit = new Set(this[explicitFields]);
+    const init: { -readonly [K in keyof EventInit]: EventInit[K] } = {};
+    for (const key of ENVELOPE_KEYS) (init as Record<string, unknown>)[key] = this[key];
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === undefined) continue;
+      (init as Record<string, unknown>)[key] = value;
+    }
+    for (const key of PROVENANCE_KEYS) if (changes[key] !== undefined) explicit.add(key);
+    assign(copy, this.data, this.constructor as unknown as EventClass, init, explicit);
+    return copy;
+  }
+
+  /** The payload and envelope as one plain object (for logging and debugging). */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const key of ENVELOPE_KEYS) out[key] = this[key];
+    out['eventType'] = this.eventType;
+    out['eventVersion'] = this.eventVersion;
+    out['data'] = this.data;
+    return out;
+  }
+}
+
+const ENVELOPE_KEYS = [
+  'eventId',
+  'aggregateId',
+  'aggregateType',
+  'aggregateVersion',
+  'occurredAt',
+  'tenantId',
+  'actorId',
+  'correlationId',
+  'causationId',
+  'metadata',
+] as const satisfies readonly (keyof EventInit)[];
+const PROVENANCE_KEYS = ['tenantId', 'actorId', 'correlationId', 'causationId'] as const satisfies readonly ProvenanceField[];
+
+function assign(
+  target: DomainEvent<unknown>,
+  data: unknown,
+  cls: EventClass,
+  init: EventInit,
+  explicit?: Set<ProvenanceField>,
+): void {
+  const explicitSet = explicit ?? new Set(PROVENANCE_KEYS.filter((key) => init[key] !== undefined));
+  const occurredAt = init.occurredAt ?? new Date();
+  const values: Record<string | symbol, unknown> = {
+    eventId: init.eventId ?? newEventId(),
+    eventType: cls.eventType,
+    eventVersion: cls.eventVersion,
+    aggregateId: init.aggregateId ?? '',
+    aggregateType: init.aggregateType ?? cls.aggregateType ?? '',
+    aggregateVersion: init.aggregateVersion ?? 0,
+    occurredAt: new Date(occurredAt.getTime()),
+    tenantId: init.tenantId,
+    actorId: init.actorId,
+    correlationId: init.correlationId ?? '',
+    causationId: init.causationId,
+    metadata: deepFreeze(structuredClone(init.metadata ?? {})),
+    data: deepFreeze(data),
+  };
+  if (values['correlationId'] === '') values['correlationId'] = values['eventId'];
+  for (const [key, value] of Object.entries(values)) {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: false, configurable: false });
+  }
+  Object.defineProperty(target, explicitFields, { value: explicitSet, enumerable: false });
+  Object.freeze(values['occurredAt']);
+  Object.freeze(target);
+}
+
+/** A class made by {@link defineEvent}. */
+export interface EventClass<E extends DomainEvent = DomainEvent> {
+  new (data: never, init?: EventInit): E;
+  readonly eventType: string;
+  readonly eventVersion: number;
+  readonly aggregateType?: string | undefined;
+  readonly schema: z.ZodType;
+  readonly name: string;
+}
+
+/** The event instance type of an event class. */
+export type EventOf<C> = C extends abstract new (...args: never[]) => infer E ? E : never;
+
+export interface EventSpec<TType extends string, TSchema extends z.ZodType> {
+  /** The type name stored with every event; keep it stable, or declare the old name as an alias. */
+  readonly type: TType;
+  /** The current schema version, from 1. Older versions are lifted by upcasters on read. */
+  readonly version?: number;
+  /** The aggregate type that raises it, if it belongs to one. */
+  readonly aggregateType?: string;
+  readonly schema: TSchema;
+}
+
+/**
+ * Makes an event class. Extend the result to give the class its name.
+ *
+ * @example
+ * ```ts
+ * export class MoneyDeposited extends defineEvent({
+ *   type: 'MoneyDeposited',
+ *   version: 1,
+ *   aggregateType: 'BankAccount',
+ *   schema: z.object({ amount: fields.decimal() }),
+ * }) {}
+ *
+ * const event = new MoneyDeposited({ amount: '10.00' });
+ * event.data.amount; // '10.00'
+ * ```
+ */
+export function defineEvent<const TType extends string, TSchema extends z.ZodType>(spec: EventSpec<TType, TSchema>) {
+  if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(spec.type)) {
+    throw new InvalidArgumentError(`Event type "${spec.type}" must start with a letter and use only letters, digits, "_" and ".".`);
+  }
+  const version = spec.version ?? 1;
+  if (!Number.isInteger(version) || version < 1) {
+    throw new InvalidArgumentError(`Event ${spec.type}: version must be an integer ≥ 1, got ${String(spec.version)}.`);
+  }
+  abstract class Defined extends DomainEvent<z.output<TSchema>> {
+    static readonly eventType: TType = spec.type;
+    static readonly eventVersion: number = version;
+    static readonly aggregateType: string | undefined = spec.aggregateType;
+    static readonly schema: TSchema = spec.schema;
+    declare readonly eventType: TType;
+    constructor(data: z.input<TSchema>, init?: EventInit) {
+      super(data, init);
+    }
+  }
+  return Defined;
+}

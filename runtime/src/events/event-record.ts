@@ -1,0 +1,42 @@
+import type { DomainEvent } from './domain-event.js';
+import { toJsonValue, type JsonObject, type JsonValue } from './json.js';
+
+/**
+ * An event in its stored form: plain JSON, as written to a store table, an outbox row or a bus
+ * message. `eventVersion` is the schema version `data` was written with; readers upcast it.
+ */
+export interface EventRecord {
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly eventVersion: number;
+  readonly aggregateId: string;
+  readonly aggregateType: string;
+  readonly aggregateVersion: number;
+  /** ISO-8601, UTC. */
+  readonly occurredAt: string;
+  readonly tenantId: string | null;
+  readonly actorId: string | null;
+  readonly correlationId: string;
+  readonly causationId: string | null;
+  readonly metadata: JsonObject;
+  readonly data: JsonValue;
+}
+
+/** Turns an event into its stored form. Throws `SerializationError` for values JSON cannot carry. */
+export function toEventRecord(event: DomainEvent): EventRecord {
+  return {
+    eventId: event.eventId,
+    eventType: event.eventType,
+    eventVersion: event.eventVersion,
+    aggregateId: event.aggregateId,
+    aggregateType: event.aggregateType,
+    aggregateVersion: event.aggregateVersion,
+    occurredAt: event.occurredAt.toISOString(),
+    tenantId: event.tenantId ?? null,
+    actorId: event.actorId ?? null,
+    correlationId: event.correlationId,
+    causationId: event.causationId ?? null,
+    metadata: event.metadata as JsonObject,
+    data: toJsonValue(event.data, 'data'),
+  };
+}

@@ -1,0 +1,166 @@
+import {
+  DuplicateEventTypeError,
+  EventTypeNotFoundError,
+  EventVersionTooNewError,
+  UpcasterChainError,
+} from '../errors.js';
+import type { DomainEvent, EventClass } from './domain-event.js';
+import type { EventRecord } from './event-record.js';
+import type { JsonValue } from './json.js';
+import type { Upcaster } from './upcaster.js';
+
+export interface EventRegistryOptions {
+  /** Every event class of the domain. */
+  readonly events: readonly EventClass[];
+  /** Steps that lift old payloads one version at a time. */
+  readonly upcasters?: readonly Upcaster[];
+  /** Old type names that now read as another type: `{ AccountCreated: 'AccountOpened' }`. */
+  readonly aliases?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Maps event type names to classes and turns stored records back into events, upcasting old
+ * payloads first. Building the registry checks every upcaster chain, so a missing step fails at
+ * start-up rather than when the first old event is read.
+ *
+ * @example
+ * ```ts
+ * const registry = EventRegistry.create({
+ *   events: [AccountOpened, MoneyDeposited],
+ *   upcasters: [accountOpenedV1ToV2],
+ *   aliases: { AccountCreated: 'AccountOpened' },
+ * });
+ * const event = registry.decode(record); // an AccountOpened at its current version
+ * ```
+ */
+export class EventRegistry {
+  readonly #classes = new Map<string, EventClass>();
+  readonly #aliases = new Map<string, string>();
+  readonly #upcasters = new Map<string, Map<number, Upcaster>>();
+
+  private constructor() {}
+
+  static create(options: EventRegistryOptions): EventRegistry {
+    const registry = new EventRegistry();
+    for (const cls of options.events) registry.#register(cls);
+    for (const [from, to] of Object.entries(options.aliases ?? {})) registry.#alias(from, to);
+    for (const upcaster of options.upcasters ?? []) registry.#addUpcaster(upcaster);
+    registry.#checkChains();
+    return registry;
+  }
+
+  /** A registry holding these registries' events, upcasters and aliases. Duplicates are errors. */
+  static merge(...registries: EventRegistry[]): EventRegistry {
+    return EventRegistry.create({
+      events: registries.flatMap((r) => [...r.#classes.values()]),
+      upcasters: registries.flatMap((r) => [...r.#upcasters.values()].flatMap((m) => [...m.values()])),
+      aliases: Object.fromEntries(registries.flatMap((r) => [...r.#aliases])),
+    });
+  }
+
+  /** Type names of every registered class, sorted. */
+  get types(): string[] {
+    return [...this.#classes.keys()].sort();
+  }
+
+  has(eventType: string): boolean {
+    return this.#classes.has(this.#aliases.get(eventType) ?? eventType);
+  }
+
+  /** The class for a type name or alias. Throws {@link EventTypeNotFoundError}. */
+  get(eventType: string): EventClass {
+    const cls = this.#classes.get(this.#aliases.get(eventType) ?? eventType);
+    if (!cls) throw new EventTypeNotFoundError(eventType, this.types);
+    return cls;
+  }
+
+  /** The current type name for a (possibly old) type name. */
+  resolveType(eventType: string): string {
+    return this.get(eventType).eventType;
+  }
+
+  /**
+   * Lifts a stored payload to the current version of its type. Records already at the current
+   * version are returned untouched, so the common path costs one map lookup.
+   */
+  upcast(record: EventRecord): { cls: EventClass; data: JsonValue } {
+    const cls = this.get(record.eventType);
+    let data = record.data;
+    if (record.eventVersion === cls.eventVersion) return { cls, data };
+    if (record.eventVersion > cls.eventVersion) {
+      throw new EventVersionTooNewError(cls.eventType, record.eventVersion, cls.eventVersion);
+    }
+    const steps = this.#upcasters.get(cls.eventType);
+    for (let v = record.eventVersion; v < cls.eventVersion; v++) {
+      // #checkChains guarantees each step exists.
+      data = steps!.get(v)!.upcast(data, record);
+    }
+    return { cls, data };
+  }
+
+  /** Rebuilds an event from its stored form: resolve the type, upcast, validate. */
+  decode(record: EventRecord): DomainEvent {
+    const { cls, data } = this.upcast(record);
+    return new cls(data as never, {
+      eventId: record.eventId,
+      aggregateId: record.aggregateId,
+      aggregateType: record.aggregateType,
+      aggregateVersion: record.aggregateVersion,
+      occurredAt: new Date(record.occurredAt),
+      tenantId: record.tenantId ?? undefined,
+      actorId: record.actorId ?? undefined,
+      correlationId: record.correlationId,
+      causationId: record.causationId ?? undefined,
+      metadata: record.metadata,
+    });
+  }
+
+  #register(cls: EventClass): void {
+    if (this.#classes.has(cls.eventType) || this.#aliases.has(cls.eventType)) {
+      throw new DuplicateEventTypeError(cls.eventType);
+    }
+    this.#classes.set(cls.eventType, cls);
+  }
+
+  #alias(from: string, to: string): void {
+    if (this.#classes.has(from) || this.#aliases.has(from)) throw new DuplicateEventTypeError(from);
+    if (!this.#classes.has(to)) throw new EventTypeNotFoundError(to, this.types);
+    this.#aliases.set(from, to);
+  }
+
+  #addUpcaster(upcaster: Upcaster): void {
+    const type = this.#aliases.get(upcaster.eventType) ?? upcaster.eventType;
+    const cls = this.#classes.get(type);
+    if (!cls) {
+      throw new UpcasterChainError(upcaster.eventType, `Upcaster for unknown event type "${upcaster.eventType}". Known types: ${this.types.join(', ')}.`);
+    }
+    if (!Number.isInteger(upcaster.fromVersion) || upcaster.fromVersion < 1 || upcaster.fromVersion >= cls.eventVersion) {
+      throw new UpcasterChainError(
+        type,
+        `Upcaster ${type} v${upcaster.fromVersion}→v${upcaster.fromVersion + 1} is out of range: the current version is ${cls.eventVersion}, so steps go from v1 to v${cls.eventVersion - 1}.`,
+      );
+    }
+    let steps = this.#upcasters.get(type);
+    if (!steps) this.#upcasters.set(type, (steps = new Map()));
+    if (steps.has(upcaster.fromVersion)) {
+      throw new UpcasterChainError(type, `Two upcasters for ${type} v${upcaster.fromVersion}→v${upcaster.fromVersion + 1}; keep one.`);
+    }
+    steps.set(upcaster.fromVersion, upcaster);
+  }
+
+  /** Every type with upcasters must have a complete chain from its oldest step to its current version. */
+  #checkChains(): void {
+    for (const [type, steps] of this.#upcasters) {
+      const current = this.#classes.get(type)!.eventVersion;
+      const oldest = Math.min(...steps.keys());
+      for (let v = oldest; v < current; v++) {
+        if (!steps.has(v)) {
+          throw new UpcasterChainError(
+            type,
+            `Upcaster chain for ${type} has a gap: v${oldest}→v${oldest + 1} exists but v${v}→v${v + 1} is missing (current version ${current}). Add the missing step.`,
+          );
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import { SerializationError } from '../errors.js';
+
+/** A value that survives `JSON.stringify` → `JSON.parse` unchanged. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/**
+ * Converts a payload to plain JSON, losslessly, following eventsmith's serialization rules:
+ *
+ * - `Date` becomes an ISO-8601 UTC string (`2024-01-15T09:00:00.000Z`); the event schema turns it back.
+ * - `bigint` becomes a decimal string, so integers beyond 2^53 keep every digit.
+ * - Decimals are strings already (`"10.25"`); they are never converted to binary floating point.
+ * - `NaN`, `Infinity` and `-Infinity` are rejected: JSON has no spelling for them.
+ * - `undefined` object properties are dropped; `undefined` array items, functions, symbols,
+ *   `Map`, `Set` and class instances other than `Date` are rejected.
+ *
+ * Throws {@link SerializationError} naming the path of the first unsupported value.
+ *
+ * @example
+ * ```ts
+ * toJsonValue({ at: new Date(0), big: 2n ** 64n }); // { at: '1970-01-01T00:00:00.000Z', big: '18446744073709551616' }
+ * ```
+ */
+export function toJsonValue(value: unknown, path = ''): JsonValue {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) throw new SerializationError(path, `${value} is not representable in JSON`);
+      return value;
+    case 'bigint':
+      return value.toString();
+    case 'undefined':
+      throw new SerializationError(path, 'undefined is not representable in JSON');
+    case 'object': {
+      if (value === null) return null;
+      if (value instanceof Date) {
+        if (Number.isNaN(value.getTime())) throw new SerializationError(path, 'invalid Date');
+        return value.toISOString();
+      }
+      if (Array.isArray(value)) return value.map((item, i) => toJsonValue(item, join(path, String(i))));
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) {
+        throw new SerializationError(path, `${proto?.constructor?.name ?? 'object'} instances are not supported; use plain objects`);
+      }
+      const out: JsonObject = {};
+      for (const [key, item] of Object.entries(value)) {
+        if (item === undefined) continue;
+        out[key] = toJsonValue(item, join(path, key));
+      }
+      return out;
+    }
+    default:
+      throw new SerializationError(path, `${typeof value} values are not supported`);
+  }
+}
+
+function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+/** Recursively freezes a plain value. Returns it for chaining. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}

@@ -1,0 +1,24 @@
+import './polyfills.js';
+
+export * from './errors.js';
+export * from './events/domain-event.js';
+export * from './events/event-record.js';
+export * from './events/event-registry.js';
+export * from './events/field-types.js';
+export * from './events/ids.js';
+export * from './events/json.js';
+export * from './events/upcaster.js';
+export * from './aggregates/aggregate-root.js';
+export * from './aggregates/aggregate-repository.js';
+export * from './aggregates/command-context.js';
+export * from './aggregates/handles.js';
+export * from './snapshots/snapshot-store.js';
+export * from './snapshots/memory/in-memory-snapshot-store.js';
+export * from './store/event-store.js';
+export * from './store/expected-version.js';
+export * from './store/position.js';
+export * from './store/stream-id.js';
+export * from './store/memory/in-memory-event-store.js';
+export * from './tenancy/tenant-context.js';
+export * from './telemetry/tracing.js';
+export { z } from 'zod';
