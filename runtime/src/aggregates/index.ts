@@ -1,0 +1,4 @@
+export * from './aggregate-root.js';
+export * from './aggregate-repository.js';
+export * from './command-context.js';
+export * from './handles.js';

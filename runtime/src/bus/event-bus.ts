@@ -1,0 +1,89 @@
+import type { DomainEvent } from '../events/domain-event.js';
+import type { EventRecord } from '../events/event-record.js';
+
+/**
+ * Publishes events to other processes. Delivery is **at least once**: a consumer may see an
+ * event more than once (after a crash, a reconnect or a retry), so handlers must be idempotent,
+ * for example by remembering `event.eventId`.
+ */
+export interface EventPublisher {
+  /**
+   * Publishes a batch. Resolves once the broker has accepted every event (publisher confirms,
+   * acks or equivalent); rejects if any could not be published.
+   * Events of one aggregate keep their order within the batch and across batches.
+   */
+  publish(events: readonly (DomainEvent | EventRecord)[]): Promise<void>;
+}
+
+/** A decoded message as a handler sees it. */
+export interface BusDelivery {
+  /** The event, upcast to its current version with the bus's registry. */
+  readonly event: DomainEvent;
+  /** How many times this message has been delivered to this group, from 1. */
+  readonly attempt: number;
+  /** Broker-specific headers (trace context included). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export type BusHandler = (delivery: BusDelivery) => Promise<void> | void;
+
+export interface SubscribeOptions {
+  /**
+   * The consumer group. Consumers in one group share its messages; every group receives every
+   * message. The group name is part of broker resource names, so keep it to [A-Za-z0-9_.-].
+   */
+  readonly group: string;
+  readonly eventTypes?: readonly string[];
+  readonly aggregateTypes?: readonly string[];
+  /** Deliveries before a message goes to the dead-letter destination. Default 5. */
+  readonly maxAttempts?: number;
+  /** Backoff before redelivery: base delay in ms, doubled each attempt, with jitter. Default 200. */
+  readonly retryDelayMs?: number;
+}
+
+/** Why a message was dead-lettered. */
+export type DeadLetterReason = 'handler-failed' | 'unknown-event-type' | 'undecodable';
+
+/** A message in a bus's dead-letter destination. */
+export interface DeadLetter {
+  /** Broker-specific id, used to replay or delete it. */
+  readonly id: string;
+  readonly group: string;
+  readonly reason: DeadLetterReason;
+  readonly error: string;
+  readonly attempts: number;
+  /** The original payload, raw (it may not decode). */
+  readonly payload: string;
+  readonly eventType?: string | undefined;
+  readonly deadLetteredAt: Date;
+}
+
+/** A running subscription. */
+export interface BusSubscription {
+  /** Begins consuming. */
+  start(): Promise<void>;
+  /** Stops taking new messages and waits (up to `timeoutMs`) for in-flight handlers to finish. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * A broker-backed bus. Each adapter (in-memory, Redis Streams, RabbitMQ, NATS JetStream, Kafka)
+ * lives in its own folder, implements this port and passes the bus conformance suite.
+ *
+ * Guarantees every adapter keeps:
+ * - at-least-once delivery;
+ * - per-aggregate order within a consumer group (messages are partitioned or routed by aggregate id);
+ * - a failing handler is retried with backoff without blocking other aggregates' messages;
+ * - after `maxAttempts`, or for an unknown or undecodable message, the message is dead-lettered
+ *   with a reason, never dropped;
+ * - W3C trace context travels in message headers.
+ */
+export interface EventBus extends EventPublisher {
+  subscribe(handler: BusHandler, options: SubscribeOptions): BusSubscription;
+  /** Dead letters of a group, oldest first. */
+  deadLetters(group: string, options?: { limit?: number }): Promise<DeadLetter[]>;
+  /** Puts a dead letter back on the bus for its group and removes it from the dead-letter destination. */
+  replayDeadLetter(group: string, id: string): Promise<void>;
+  /** Stops every subscription and closes connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,2 @@
+// Public API of outbox/ (filled in by its issue).
+export {};

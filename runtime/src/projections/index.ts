@@ -1,0 +1,2 @@
+// Public API of projections/ (filled in by its issue).
+export {};

@@ -1,0 +1,2 @@
+export * from './snapshot-store.js';
+export * from './memory/in-memory-snapshot-store.js';

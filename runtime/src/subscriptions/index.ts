@@ -1,0 +1,2 @@
+// Public API of subscriptions/ (filled in by its issue).
+export {};

@@ -1,0 +1,2 @@
+// The testing kit: conformance suites and given/when/then helpers.
+export {};

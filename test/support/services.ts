@@ -1,0 +1,129 @@
+/**
+ * Which external services the tests can reach, and how to get a private, disposable space on
+ * each. Integration suites call `describeWithService(...)`: when the service is down the suite is
+ * skipped with a reason (printed in the summary by global-setup), except under `CI=true`, where a
+ * missing service fails the run.
+ *
+ * Service URLs come from environment variables, with this machine's defaults:
+ *   POSTGRES_URL   postgres://postgres@127.0.0.1:5432/test
+ *   MYSQL_URL      mysql://root@127.0.0.1:3306/test
+ *   REDIS_URL      redis://127.0.0.1:6379
+ *   AMQP_URL       amqp://guest:guest@127.0.0.1:5672
+ *   NATS_URL       nats://127.0.0.1:4222
+ *   KAFKA_BROKERS  (unset: the Kafka suite runs against librdkafka's mock cluster when `kcat` is installed)
+ */
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { describe } from 'vitest';
+
+export type ServiceName = 'postgres' | 'mysql' | 'redis' | 'rabbitmq' | 'nats' | 'kafka';
+
+const DEFAULTS: Record<Exclude<ServiceName, 'kafka'>, { env: string; url: string }> = {
+  postgres: { env: 'POSTGRES_URL', url: 'postgres://postgres@127.0.0.1:5432/test' },
+  mysql: { env: 'MYSQL_URL', url: 'mysql://root@127.0.0.1:3306/test' },
+  redis: { env: 'REDIS_URL', url: 'redis://127.0.0.1:6379' },
+  rabbitmq: { env: 'AMQP_URL', url: 'amqp://guest:guest@127.0.0.1:5672' },
+  nats: { env: 'NATS_URL', url: 'nats://127.0.0.1:4222' },
+};
+
+/** The URL of a service (Kafka: the comma-separated broker list, or undefined when unset). */
+export function serviceUrl(name: ServiceName): string | undefined {
+  if (name === 'kafka') return process.env['KAFKA_BROKERS'] || undefined;
+  const { env, url } = DEFAULTS[name];
+  return process.env[env] || url;
+}
+
+/** Host and port of a service URL. */
+export function hostPort(url: string, fallbackPort: number): { host: string; port: number } {
+  const first = url.split(',')[0]!;
+  const parsed = new URL(first.includes('://') ? first : `tcp://${first}`);
+  return { host: parsed.hostname || '127.0.0.1', port: Number(parsed.port || fallbackPort) };
+}
+
+const PORTS: Record<ServiceName, number> = { postgres: 5432, mysql: 3306, redis: 6379, rabbitmq: 5672, nats: 4222, kafka: 9092 };
+
+/** Resolves to `undefined` if a TCP connection succeeds, or to the reason it did not. */
+export function probe(name: ServiceName, timeoutMs = 1500): Promise<string | undefined> {
+  const url = serviceUrl(name);
+  if (url === undefined) return Promise.resolve('KAFKA_BROKERS is not set');
+  const { host, port } = hostPort(url, PORTS[name]);
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (reason: string | undefined) => {
+      socket.destroy();
+      resolve(reason);
+    };
+    socket.setTimeout(timeoutMs, () => done(`no answer from ${host}:${port} within ${timeoutMs} ms`));
+    socket.once('connect', () => done(undefined));
+    socket.once('error', (error: NodeJS.ErrnoException) => done(`${error.code ?? error.message} at ${host}:${port}`));
+  });
+}
+
+export const isCI = process.env['CI'] === 'true' || process.env['CI'] === '1';
+
+/**
+ * `describe` for a suite that needs a service. Skipped (with the reason in its name) when the
+ * service is unreachable, unless CI=true, in which case the suite fails.
+ */
+export async function describeWithService(name: ServiceName, title: string, fn: () => void): Promise<void> {
+  const reason = await probe(name);
+  if (reason === undefined) {
+    describe(title, fn);
+  } else if (isCI) {
+    describe(title, () => {
+      throw new Error(`${name} is required under CI=true but is unavailable: ${reason}`);
+    });
+  } else {
+    describe.skip(`${title} [skipped: ${name} unavailable: ${reason}]`, fn);
+  }
+}
+
+/** A short random suffix for names of databases, schemas, queues and streams made by one test. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${randomBytes(5).toString('hex')}`;
+}
+
+/**
+ * Creates a fresh PostgreSQL database and returns its URL plus a function that drops it.
+ * Each suite gets its own, so suites (and developers) running in parallel never collide.
+ */
+export async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const { default: pg } = await import('pg');
+  const adminUrl = serviceUrl('postgres')!;
+  const name = uniqueName('es_test');
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** Creates a fresh MariaDB/MySQL database; returns its URL and a function that drops it. */
+export async function freshMysqlDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const mysql = await import('mysql2/promise');
+  const adminUrl = serviceUrl('mysql')!;
+  const name = uniqueName('es_test');
+  const admin = await mysql.createConnection(adminUrl);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const connection = await mysql.createConnection(adminUrl);
+      await connection.query(`DROP DATABASE IF EXISTS ${name}`);
+      await connection.end();
+    },
+  };
+}
