@@ -1,2 +1,2 @@
-// Public API of projections/ (filled in by its issue).
-export {};
+export * from './projection.js';
+export * from './migrate-projections.js';

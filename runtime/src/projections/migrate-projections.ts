@@ -1,0 +1,27 @@
+import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+
+/** Name of the table Kysely's migrator records applied projection migrations in. */
+export const PROJECTION_MIGRATION_TABLE = 'eventsmith_projection_migration';
+
+/**
+ * Applies generated projection migrations (append-only, named so they sort in order) with
+ * Kysely's `Migrator`. Already-applied migrations are skipped; an edited one that already ran is
+ * not re-run, which is why generated migrations are never edited.
+ *
+ * @example
+ * ```ts
+ * import { projectionMigrations } from './generated/bank/index.js';
+ * await migrateProjections(db, projectionMigrations);
+ * ```
+ */
+export async function migrateProjections(db: Kysely<any>, migrations: Readonly<Record<string, Migration>>): Promise<MigrationResultSet> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => ({ ...migrations }) },
+    migrationTableName: PROJECTION_MIGRATION_TABLE,
+    migrationLockTableName: `${PROJECTION_MIGRATION_TABLE}_lock`,
+  });
+  const result = await migrator.migrateToLatest();
+  if (result.error) throw result.error;
+  return result;
+}
