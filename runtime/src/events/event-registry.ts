@@ -74,6 +74,22 @@ export class EventRegistry {
     return cls;
   }
 
+  /**
+   * Every name stored records of this type may carry: its current name and its old names
+   * (aliases), sorted. Stores use it to push an `eventTypes` filter down to the database.
+   *
+   * @example
+   * ```ts
+   * registry.typeNamesFor('AccountOpened'); // ['AccountCreated', 'AccountOpened']
+   * ```
+   */
+  typeNamesFor(eventType: string): string[] {
+    const current = this.resolveType(eventType);
+    const names = [current];
+    for (const [alias, target] of this.#aliases) if (target === current) names.push(alias);
+    return names.sort();
+  }
+
   /** The current type name for a (possibly old) type name. */
   resolveType(eventType: string): string {
     return this.get(eventType).eventType;

@@ -1,2 +1,9 @@
-// The testing kit: conformance suites and given/when/then helpers.
-export {};
+// The testing kit, shipped as `@eventsmith/runtime/testing`: conformance suites for store
+// adapters and given/when/then helpers for aggregates. It imports vitest and fast-check, so it is
+// only loaded from test files.
+import '../polyfills.js';
+
+export * from './collect.js';
+export * from './conformance-events.js';
+export * from './store-conformance-suite.js';
+export * from './snapshot-store-conformance-suite.js';

@@ -175,8 +175,16 @@ export class InMemoryEventStore implements EventStore {
 
   #stage(pending: Pending, streamId: string, events: readonly DomainEvent[], options: AppendOptions): AppendResult {
     if (events.length === 0) throw new InvalidArgumentError(`appendToStream("${streamId}") needs at least one event.`);
+    if (typeof streamId !== 'string' || streamId.length === 0) throw new InvalidArgumentError('appendToStream needs a non-empty stream id.');
     assertExpectedVersion(options.expectedVersion);
-    const current = (this.#shared.streams.get(streamId)?.length ?? 0) + pending.countFor(streamId);
+    const existing = this.#shared.streams.get(streamId) ?? [];
+    if (this.#tenantId !== undefined) {
+      // A tenant view may only extend its own tenant's streams; checked before the version so a
+      // conflict does not reveal another tenant's stream.
+      const foreign = existing.find((row) => !this.#visible(row));
+      if (foreign) throw new TenantMismatchError(this.#tenantId, foreign.record.tenantId ?? undefined, events.map((e) => e.eventId));
+    }
+    const current = existing.length + pending.countFor(streamId);
     checkExpectedVersion(streamId, options.expectedVersion, current);
     const seen = new Set<string>();
     const records = events.map((event) => {

@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Snapshot, SnapshotStore } from '../snapshots/snapshot-store.js';
+
+/** What a snapshot store factory gives the suite: a fresh, empty store. */
+export interface SnapshotStoreUnderTest {
+  readonly store: SnapshotStore;
+  readonly teardown?: () => Promise<void>;
+}
+
+/**
+ * The contract every `SnapshotStore` adapter must meet, as one vitest suite.
+ *
+ * @example
+ * ```ts
+ * snapshotStoreConformanceSuite('InMemorySnapshotStore', async () => ({ store: new InMemorySnapshotStore() }));
+ * ```
+ */
+export function snapshotStoreConformanceSuite(name: string, factory: () => Promise<SnapshotStoreUnderTest>): void {
+  describe(`${name} (snapshot store conformance)`, () => {
+    let current: SnapshotStoreUnderTest | undefined;
+    beforeEach(async () => {
+      current = await factory();
+    });
+    afterEach(async () => {
+      const done = current;
+      current = undefined;
+      await done?.teardown?.();
+    });
+    const store = () => current!.store;
+
+    it('returns undefined for an aggregate without a snapshot', async () => {
+      expect(await store().get('Account', randomUUID())).toBeUndefined();
+    });
+
+    it('saves and returns a snapshot with its state, versions and creation time intact', async () => {
+      const snapshot = snapshotOf('Account', randomUUID(), 12, {
+        state: { balance: '10.25', owner: 'Zoë', tags: ['a', null, 3, true], nested: { at: '2024-01-01T00:00:00.000Z', big: '18446744073709551617' } },
+        stateVersion: 4,
+      });
+      await store().save(snapshot);
+      const read = await store().get('Account', snapshot.aggregateId);
+      expect(read).toBeDefined();
+      expect(read!.aggregateType).toBe('Account');
+      expect(read!.aggregateId).toBe(snapshot.aggregateId);
+      expect(read!.version).toBe(12);
+      expect(read!.stateVersion).toBe(4);
+      expect(read!.state).toEqual(snapshot.state);
+      expect(read!.createdAt).toBeInstanceOf(Date);
+      expect(read!.createdAt.getTime()).toBe(snapshot.createdAt.getTime());
+    });
+
+    it('replaces a snapshot with a newer one, and ignores an older one', async () => {
+      const id = randomUUID();
+      await store().save(snapshotOf('Account', id, 10, { state: { v: 10 } }));
+      await store().save(snapshotOf('Account', id, 20, { state: { v: 20 } }));
+      expect((await store().get('Account', id))!.state).toEqual({ v: 20 });
+      await store().save(snapshotOf('Account', id, 15, { state: { v: 15 } }));
+      const read = await store().get('Account', id);
+      expect(read!.version).toBe(20);
+      expect(read!.state).toEqual({ v: 20 });
+    });
+
+    it('replaces a snapshot at the same version (for example after a state version change)', async () => {
+      const id = randomUUID();
+      await store().save(snapshotOf('Account', id, 10, { state: { v: 'old' }, stateVersion: 1 }));
+      await store().save(snapshotOf('Account', id, 10, { state: { v: 'new' }, stateVersion: 2 }));
+      const read = await store().get('Account', id);
+      expect(read!.stateVersion).toBe(2);
+      expect(read!.state).toEqual({ v: 'new' });
+    });
+
+    it('keys snapshots by aggregate type and id', async () => {
+      const id = randomUUID();
+      await store().save(snapshotOf('Account', id, 1, { state: 'account' }));
+      await store().save(snapshotOf('Customer', id, 2, { state: 'customer' }));
+      expect((await store().get('Account', id))!.state).toBe('account');
+      expect((await store().get('Customer', id))!.state).toBe('customer');
+      expect(await store().get('Account', randomUUID())).toBeUndefined();
+    });
+
+    it('is not affected by changes to a snapshot object after save or get', async () => {
+      const id = randomUUID();
+      const state = { list: [1, 2] };
+      await store().save(snapshotOf('Account', id, 1, { state }));
+      state.list.push(3);
+      const read = await store().get('Account', id);
+      expect(read!.state).toEqual({ list: [1, 2] });
+      ((read!.state as { list: number[] }).list).push(4);
+      expect((await store().get('Account', id))!.state).toEqual({ list: [1, 2] });
+    });
+
+    it('deletes one snapshot', async () => {
+      const id = randomUUID();
+      const other = randomUUID();
+      await store().save(snapshotOf('Account', id, 1));
+      await store().save(snapshotOf('Account', other, 1));
+      await store().delete('Account', id);
+      expect(await store().get('Account', id)).toBeUndefined();
+      expect(await store().get('Account', other)).toBeDefined();
+      await store().delete('Account', randomUUID()); // deleting nothing is fine
+    });
+
+    it('deletes every snapshot of a type, or those below a state version, and counts them', async () => {
+      const [a, b, c, d] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+      await store().save(snapshotOf('Account', a, 1, { stateVersion: 1 }));
+      await store().save(snapshotOf('Account', b, 1, { stateVersion: 2 }));
+      await store().save(snapshotOf('Account', c, 1, { stateVersion: 3 }));
+      await store().save(snapshotOf('Customer', d, 1, { stateVersion: 1 }));
+      expect(await store().deleteByType('Account', 3)).toBe(2);
+      expect(await store().get('Account', a)).toBeUndefined();
+      expect(await store().get('Account', b)).toBeUndefined();
+      expect(await store().get('Account', c)).toBeDefined();
+      expect(await store().deleteByType('Account')).toBe(1);
+      expect(await store().get('Account', c)).toBeUndefined();
+      expect(await store().get('Customer', d)).toBeDefined();
+      expect(await store().deleteByType('Nothing')).toBe(0);
+    });
+  });
+}
+
+function snapshotOf(
+  aggregateType: string,
+  aggregateId: string,
+  version: number,
+  overrides: Partial<Pick<Snapshot, 'state' | 'stateVersion'>> = {},
+): Snapshot {
+  return {
+    aggregateType,
+    aggregateId,
+    version,
+    stateVersion: overrides.stateVersion ?? 1,
+    state: overrides.state ?? { version },
+    createdAt: new Date(Date.UTC(2024, 0, 1, 0, 0, version)),
+  };
+}
