@@ -37,8 +37,10 @@ export interface SubscribeOptions {
   readonly aggregateTypes?: readonly string[];
   /** Deliveries before a message goes to the dead-letter destination. Default 5. */
   readonly maxAttempts?: number;
-  /** Backoff before redelivery: base delay in ms, doubled each attempt, with jitter. Default 200. */
+  /** Backoff before redelivery: base delay in ms, doubled each attempt, with ±20% jitter. Default 200. */
   readonly retryDelayMs?: number;
+  /** Upper bound of one backoff delay, in ms. Default 60 000. */
+  readonly maxRetryDelayMs?: number;
 }
 
 /** Why a message was dead-lettered. */
@@ -55,6 +57,9 @@ export interface DeadLetter {
   /** The original payload, raw (it may not decode). */
   readonly payload: string;
   readonly eventType?: string | undefined;
+  readonly eventId?: string | undefined;
+  readonly aggregateType?: string | undefined;
+  readonly aggregateId?: string | undefined;
   readonly deadLetteredAt: Date;
 }
 
@@ -67,7 +72,20 @@ export interface BusSubscription {
 }
 
 /**
- * A broker-backed bus. Each adapter (in-memory, Redis Streams, RabbitMQ, NATS JetStream, Kafka)
+ * A broker-backed bus.
+ *
+ * @example
+ * ```ts
+ * const bus = new RedisEventBus({ redis: new Redis(), registry, stream: 'bank' });
+ * const subscription = bus.subscribe(async ({ event }) => {
+ *   if (await seen(event.eventId)) return; // at-least-once: deduplicate
+ *   await project(event);
+ * }, { group: 'reporting', eventTypes: ['MoneyDeposited'] });
+ * await subscription.start();
+ * await bus.publish([deposited]);
+ * await subscription.stop(); // drains in-flight handlers
+ * await bus.close();
+ * ``` Each adapter (in-memory, Redis Streams, RabbitMQ, NATS JetStream, Kafka)
  * lives in its own folder, implements this port and passes the bus conformance suite.
  *
  * Guarantees every adapter keeps:

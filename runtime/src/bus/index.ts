@@ -1,1 +1,4 @@
 export * from './event-bus.js';
+export * from './bus-errors.js';
+export * from './bus-message.js';
+export * from './deliver.js';

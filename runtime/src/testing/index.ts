@@ -7,3 +7,4 @@ export * from './collect.js';
 export * from './conformance-events.js';
 export * from './store-conformance-suite.js';
 export * from './snapshot-store-conformance-suite.js';
+export * from './bus-conformance.js';

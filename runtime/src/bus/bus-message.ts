@@ -1,0 +1,126 @@
+import { context, propagation } from '@opentelemetry/api';
+import { EventTypeNotFoundError } from '../errors.js';
+import { DomainEvent } from '../events/domain-event.js';
+import { toEventRecord, type EventRecord } from '../events/event-record.js';
+import type { EventRegistry } from '../events/event-registry.js';
+import type { DeadLetterReason } from './event-bus.js';
+
+/**
+ * Header names every adapter writes next to the body, so consumers can route and filter
+ * without parsing it. Trace context uses the W3C names (`traceparent`, `tracestate`).
+ */
+export const BusHeader = {
+  eventId: 'eventsmith-event-id',
+  eventType: 'eventsmith-event-type',
+  eventVersion: 'eventsmith-event-version',
+  aggregateType: 'eventsmith-aggregate-type',
+  aggregateId: 'eventsmith-aggregate-id',
+} as const;
+
+/**
+ * An event ready to go on the wire: its stored form as a JSON body (schema version included),
+ * headers, and the key it is partitioned or routed by.
+ */
+export interface BusMessage {
+  /** `"<aggregateType>-<aggregateId>"`: all events of one aggregate share it, which keeps their order. */
+  readonly key: string;
+  readonly record: EventRecord;
+  /** `JSON.stringify(record)`. */
+  readonly body: string;
+  /** {@link BusHeader} fields plus the W3C trace context of the publishing code. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/**
+ * Turns events (live `DomainEvent`s or stored `EventRecord`s, e.g. from an outbox) into bus
+ * messages, injecting the active trace context into each message's headers.
+ *
+ * @example
+ * ```ts
+ * for (const m of toBusMessages(events)) await redis.xadd(stream, '*', 'body', m.body);
+ * ```
+ */
+export function toBusMessages(events: readonly (DomainEvent | EventRecord)[]): BusMessage[] {
+  const trace: Record<string, string> = {};
+  propagation.inject(context.active(), trace);
+  return events.map((event) => {
+    const record = event instanceof DomainEvent ? toEventRecord(event) : event;
+    return {
+      key: messageKey(record.aggregateType, record.aggregateId),
+      record,
+      body: JSON.stringify(record),
+      headers: {
+        ...trace,
+        [BusHeader.eventId]: record.eventId,
+        [BusHeader.eventType]: record.eventType,
+        [BusHeader.eventVersion]: String(record.eventVersion),
+        [BusHeader.aggregateType]: record.aggregateType,
+        [BusHeader.aggregateId]: record.aggregateId,
+      },
+    };
+  });
+}
+
+/** The partition or routing key of an aggregate's messages. */
+export function messageKey(aggregateType: string, aggregateId: string): string {
+  return `${aggregateType}-${aggregateId}`;
+}
+
+/** The result of decoding a message body with a registry. */
+export type DecodedMessage =
+  | { readonly ok: true; readonly event: DomainEvent; readonly record: EventRecord }
+  | {
+      readonly ok: false;
+      readonly reason: Exclude<DeadLetterReason, 'handler-failed'>;
+      readonly error: string;
+      readonly eventType?: string | undefined;
+    };
+
+/**
+ * Parses a body and decodes it with the registry (resolving aliases, upcasting, validating).
+ * Never throws: an unknown type or a body that does not parse or validate comes back with the
+ * dead-letter reason and the error text.
+ */
+export function decodeBusMessage(registry: EventRegistry, body: string | Uint8Array): DecodedMessage {
+  let record: EventRecord;
+  try {
+    const text = typeof body === 'string' ? body : new TextDecoder('utf-8', { fatal: true }).decode(body);
+    record = parseRecord(JSON.parse(text));
+  } catch (error) {
+    return { ok: false, reason: 'undecodable', error: `Message body is not an event record: ${(error as Error).message}` };
+  }
+  if (!registry.has(record.eventType)) {
+    return {
+      ok: false,
+      reason: 'unknown-event-type',
+      error: new EventTypeNotFoundError(record.eventType, registry.types).message,
+      eventType: record.eventType,
+    };
+  }
+  try {
+    return { ok: true, event: registry.decode(record), record };
+  } catch (error) {
+    return { ok: false, reason: 'undecodable', error: (error as Error).message, eventType: record.eventType };
+  }
+}
+
+const STRING_FIELDS = ['eventId', 'eventType', 'aggregateId', 'aggregateType', 'occurredAt', 'correlationId'] as const;
+
+function parseRecord(value: unknown): EventRecord {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('expected a JSON object');
+  const v = value as Record<string, unknown>;
+  for (const field of STRING_FIELDS) {
+    if (typeof v[field] !== 'string') throw new Error(`field "${field}" must be a string`);
+  }
+  for (const field of ['eventVersion', 'aggregateVersion'] as const) {
+    if (!Number.isInteger(v[field])) throw new Error(`field "${field}" must be an integer`);
+  }
+  if (!('data' in v)) throw new Error('field "data" is missing');
+  return {
+    ...(v as unknown as EventRecord),
+    tenantId: (v['tenantId'] as string | null | undefined) ?? null,
+    actorId: (v['actorId'] as string | null | undefined) ?? null,
+    causationId: (v['causationId'] as string | null | undefined) ?? null,
+    metadata: (v['metadata'] as EventRecord['metadata'] | undefined) ?? {},
+  };
+}

@@ -1,0 +1,140 @@
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { EventRegistry } from '../events/event-registry.js';
+import { BusConfigurationError } from './bus-errors.js';
+import { BusHeader, decodeBusMessage } from './bus-message.js';
+import type { BusHandler, DeadLetterReason, SubscribeOptions } from './event-bus.js';
+
+/** {@link SubscribeOptions} with defaults applied and checked. */
+export interface ResolvedSubscribeOptions {
+  readonly group: string;
+  readonly eventTypes: ReadonlySet<string> | undefined;
+  readonly aggregateTypes: ReadonlySet<string> | undefined;
+  readonly maxAttempts: number;
+  readonly retryDelayMs: number;
+  readonly maxRetryDelayMs: number;
+}
+
+const GROUP = /^[A-Za-z0-9_.-]{1,100}$/;
+
+/** Applies defaults and rejects bad values with a {@link BusConfigurationError}. */
+export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubscribeOptions {
+  if (!GROUP.test(options.group)) {
+    throw new BusConfigurationError('group', `"${options.group}" must be 1-100 characters of [A-Za-z0-9_.-]; it becomes part of broker resource names.`);
+  }
+  const maxAttempts = options.maxAttempts ?? 5;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
+    throw new BusConfigurationError('maxAttempts', `must be an integer ≥ 1, got ${String(options.maxAttempts)}.`);
+  }
+  const retryDelayMs = options.retryDelayMs ?? 200;
+  if (!Number.isFinite(retryDelayMs) || retryDelayMs < 0) {
+    throw new BusConfigurationError('retryDelayMs', `must be a number of milliseconds ≥ 0, got ${String(options.retryDelayMs)}.`);
+  }
+  const maxRetryDelayMs = options.maxRetryDelayMs ?? 60_000;
+  return {
+    group: options.group,
+    eventTypes: options.eventTypes && new Set(options.eventTypes),
+    aggregateTypes: options.aggregateTypes && new Set(options.aggregateTypes),
+    maxAttempts,
+    retryDelayMs,
+    maxRetryDelayMs,
+  };
+}
+
+/**
+ * The wait before the next attempt after attempt `attempt` (from 1) failed: the base delay
+ * doubled per attempt, ±20% jitter, capped.
+ */
+export function retryDelay(attempt: number, options: Pick<ResolvedSubscribeOptions, 'retryDelayMs' | 'maxRetryDelayMs'>): number {
+  const exponential = options.retryDelayMs * 2 ** Math.max(0, attempt - 1);
+  return Math.round(Math.min(options.maxRetryDelayMs, exponential) * (0.8 + Math.random() * 0.4));
+}
+
+/** What the adapter must do with a message after {@link deliver}. */
+export type DeliveryOutcome =
+  /** Handled, or not for this group (filters): acknowledge it. */
+  | { readonly kind: 'ack'; readonly handled: boolean }
+  /** The handler failed and attempts remain: redeliver after `delayMs` without blocking other aggregates. */
+  | { readonly kind: 'retry'; readonly delayMs: number; readonly error: string }
+  /** Move the message to the group's dead-letter destination, then acknowledge it. */
+  | { readonly kind: 'dead-letter'; readonly reason: DeadLetterReason; readonly error: string; readonly eventType?: string | undefined };
+
+export interface DeliverInput {
+  readonly registry: EventRegistry;
+  readonly handler: BusHandler;
+  readonly options: ResolvedSubscribeOptions;
+  readonly body: string | Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Delivery number of this message to this group, from 1. */
+  readonly attempt: number;
+}
+
+/**
+ * The shared consume path of every adapter: filter on headers, decode and upcast with the
+ * registry, run the handler inside a consumer span whose parent is the publisher's trace
+ * context, and say what to do next. Never throws.
+ */
+export async function deliver(input: DeliverInput): Promise<DeliveryOutcome> {
+  const { registry, options, headers } = input;
+  if (!passesFilters(registry, options, headers[BusHeader.eventType], headers[BusHeader.aggregateType])) {
+    return { kind: 'ack', handled: false };
+  }
+  const decoded = decodeBusMessage(registry, input.body);
+  if (!decoded.ok) {
+    // Headers may be missing (a foreign producer); filter on the body before dead-lettering.
+    if (decoded.eventType !== undefined && !passesFilters(registry, options, decoded.eventType, undefined)) {
+      return { kind: 'ack', handled: false };
+    }
+    return { kind: 'dead-letter', reason: decoded.reason, error: decoded.error, eventType: decoded.eventType };
+  }
+  const { event } = decoded;
+  if (!passesFilters(registry, options, event.eventType, event.aggregateType)) return { kind: 'ack', handled: false };
+
+  const parent = propagation.extract(ROOT_CONTEXT, headers);
+  const span = trace.getTracer('@eventsmith/runtime').startSpan(
+    `eventsmith.bus.handle ${event.eventType}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.consumer.group.name': options.group,
+        'eventsmith.event_type': event.eventType,
+        'eventsmith.event_id': event.eventId,
+        'eventsmith.aggregate_id': event.aggregateId,
+        'eventsmith.attempt': input.attempt,
+      },
+    },
+    parent,
+  );
+  try {
+    await context.with(trace.setSpan(parent, span), () => input.handler({ event, attempt: input.attempt, headers }));
+    return { kind: 'ack', handled: true };
+  } catch (error) {
+    const message = describeError(error);
+    span.recordException(error instanceof Error ? error : new Error(message));
+    span.setStatus({ code: SpanStatusCode.ERROR, message });
+    if (input.attempt >= options.maxAttempts) {
+      return { kind: 'dead-letter', reason: 'handler-failed', error: message, eventType: event.eventType };
+    }
+    return { kind: 'retry', delayMs: retryDelay(input.attempt, options), error: message };
+  } finally {
+    span.end();
+  }
+}
+
+function passesFilters(
+  registry: EventRegistry,
+  options: ResolvedSubscribeOptions,
+  eventType: string | undefined,
+  aggregateType: string | undefined,
+): boolean {
+  if (options.eventTypes && eventType !== undefined) {
+    const current = registry.has(eventType) ? registry.resolveType(eventType) : eventType;
+    if (!options.eventTypes.has(current) && !options.eventTypes.has(eventType)) return false;
+  }
+  if (options.aggregateTypes && aggregateType !== undefined && !options.aggregateTypes.has(aggregateType)) return false;
+  return true;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  return String(error);
+}
