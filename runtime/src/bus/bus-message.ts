@@ -124,3 +124,26 @@ function parseRecord(value: unknown): EventRecord {
     metadata: (v['metadata'] as EventRecord['metadata'] | undefined) ?? {},
   };
 }
+
+/** The envelope fields of a body, as far as it parses; for dead letters of messages that may not decode. */
+export function peekEnvelope(body: string | Uint8Array): {
+  eventId?: string;
+  eventType?: string;
+  aggregateType?: string;
+  aggregateId?: string;
+} {
+  try {
+    const value: unknown = JSON.parse(typeof body === 'string' ? body : new TextDecoder().decode(body));
+    if (typeof value !== 'object' || value === null) return {};
+    const v = value as Record<string, unknown>;
+    const text = (key: string) => (typeof v[key] === 'string' ? (v[key] as string) : undefined);
+    const out: ReturnType<typeof peekEnvelope> = {};
+    for (const key of ['eventId', 'eventType', 'aggregateType', 'aggregateId'] as const) {
+      const found = text(key);
+      if (found !== undefined) out[key] = found;
+    }
+    return out;
+  } catch {
+    return {};
+  }
+}

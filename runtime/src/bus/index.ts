@@ -2,3 +2,4 @@ export * from './event-bus.js';
 export * from './bus-errors.js';
 export * from './bus-message.js';
 export * from './deliver.js';
+export * from './memory/in-memory-event-bus.js';
