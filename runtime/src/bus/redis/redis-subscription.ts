@@ -1,0 +1,471 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+import type { EventRegistry } from '../../events/event-registry.js';
+import { peekEnvelope } from '../bus-message.js';
+import { deliver, type DeliveryOutcome, type ResolvedSubscribeOptions } from '../deliver.js';
+import type { BusHandler, BusSubscription } from '../event-bus.js';
+import { KeyedLanes } from '../keyed-lanes.js';
+import { PartitionBalancer, type RevokeReason } from '../partition-balancer.js';
+import type { RedisKeys } from './redis-keys.js';
+import { RedisLeaseStore } from './redis-lease-store.js';
+import { DEAD_FROM_STREAM, PARK, RETRY_AGAIN, RETRY_DONE, RETRY_FROM_STREAM, TAKE_DUE } from './redis-scripts.js';
+
+/** Subscription settings derived from the bus options. */
+export interface RedisSubscriptionSettings {
+  readonly startFrom: 'oldest' | 'latest';
+  readonly concurrency: number;
+  readonly claimIdleMs: number;
+  readonly leaseTtlMs: number;
+  readonly balanceIntervalMs: number;
+  readonly retryPollMs: number;
+  readonly onError: (error: unknown) => void;
+}
+
+export interface RedisSubscriptionInit extends RedisSubscriptionSettings {
+  readonly redis: Redis;
+  readonly keys: RedisKeys;
+  readonly registry: EventRegistry;
+  readonly partitions: number;
+  readonly handler: BusHandler;
+  readonly options: ResolvedSubscribeOptions;
+}
+
+/** A message waiting in a retry set or a park list. */
+export interface RetryEntry {
+  readonly id: string;
+  readonly key: string;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly attempt: number;
+  readonly replay?: boolean;
+  /** Makes equal entries distinct members of the sorted set. */
+  readonly nonce?: string;
+}
+
+export function encodeEntry(entry: RetryEntry): string {
+  return JSON.stringify({ ...entry, nonce: entry.nonce ?? randomBytes(4).toString('hex') });
+}
+
+/** `[name, value, name, value]` → object. */
+export function toFields(list: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < list.length; i += 2) out[list[i]!] = list[i + 1]!;
+  return out;
+}
+
+const READ_COUNT = 100;
+const MAX_BUFFERED = 2000;
+const BLOCK_MS = 2000;
+/** A taken retry stays hidden this long; if its member dies, the next owner runs it after that. */
+const RETRY_VISIBILITY_MS = 60_000;
+
+/** State of one partition this member owns. */
+interface OwnedPartition {
+  readonly partition: number;
+  readonly stream: string;
+  active: boolean;
+  ready: boolean;
+  /** Read our own pending entries (from `scanFrom`) before new ones: after a takeover or a read error. */
+  pendingScan: boolean;
+  scanFrom: string;
+  readonly parked: Set<string>;
+  /** Entries read and not finished (queued or running). */
+  readonly inFlight: Set<string>;
+  readonly running: Set<Promise<void>>;
+  /** Retry entries taken and not finished; made due again if the partition is handed over. */
+  readonly taken: Set<string>;
+  lastClaim: number;
+}
+
+/**
+ * One member of a consumer group on a Redis bus: owns some partitions (leases), reads them with
+ * XREADGROUP on a dedicated connection, runs handlers in per-aggregate lanes, and manages the
+ * group's retry sets, park lists and dead letters for its partitions.
+ */
+export class RedisSubscription implements BusSubscription {
+  readonly member = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  readonly #init: RedisSubscriptionInit;
+  readonly #owned = new Map<number, OwnedPartition>();
+  readonly #lanes: KeyedLanes;
+  #balancer: PartitionBalancer | undefined;
+  #reader: Redis | undefined;
+  #readerId: number | undefined;
+  #loops: Promise<void>[] = [];
+  #running = false;
+  #buffered = 0;
+  #wakeRetries: (() => void) | undefined;
+  #wakeReader: (() => void) | undefined;
+
+  constructor(init: RedisSubscriptionInit) {
+    this.#init = init;
+    this.#lanes = new KeyedLanes(init.concurrency);
+  }
+
+  get group(): string {
+    return this.#init.options.group;
+  }
+
+  async start(): Promise<void> {
+    if (this.#running) return;
+    const { redis, keys, partitions, startFrom } = this.#init;
+    await redis.sadd(keys.groups(), this.group);
+    await Promise.all(
+      Array.from({ length: partitions }, (_, p) =>
+        redis.xgroup('CREATE', keys.stream(p), this.group, startFrom === 'oldest' ? '0' : '$', 'MKSTREAM').catch((error: Error) => {
+          if (!error.message.includes('BUSYGROUP')) throw error;
+        }),
+      ),
+    );
+    this.#reader = redis.duplicate();
+    this.#reader.on('error', (error: unknown) => this.#report(error));
+    this.#reader.on('ready', () => {
+      void this.#reader
+        ?.client('ID')
+        .then((id) => (this.#readerId = Number(id)))
+        .catch(() => undefined);
+    });
+    this.#readerId = Number(await this.#reader.client('ID'));
+    this.#running = true;
+    this.#balancer = new PartitionBalancer({
+      store: new RedisLeaseStore(redis, keys, this.group),
+      partitions,
+      member: this.member,
+      leaseTtlMs: this.#init.leaseTtlMs,
+      intervalMs: this.#init.balanceIntervalMs,
+      onAssigned: (p) => this.#assign(p),
+      onRevoked: (p, reason) => this.#revoke(p, reason),
+      onError: (error) => this.#report(error),
+    });
+    await this.#balancer.start();
+    this.#loops = [this.#readLoop(), this.#retryLoop()];
+  }
+
+  async stop(timeoutMs = 30_000): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#stopTimeout = timeoutMs;
+    this.#wakeRetries?.();
+    await this.#unblockReader();
+    await this.#balancer?.stop();
+    await Promise.all(this.#loops);
+    await this.#reader?.quit().catch(() => this.#reader?.disconnect());
+    // Best effort: forget this consumer if it holds nothing (DELCONSUMER would drop its pending entries).
+    await Promise.all(
+      Array.from({ length: this.#init.partitions }, async (_, p) => {
+        const stream = this.#init.keys.stream(p);
+        const pending = (await this.#init.redis.call('XPENDING', stream, this.group, '-', '+', 1, this.member)) as unknown[];
+        if (pending.length === 0) await this.#init.redis.call('XGROUP', 'DELCONSUMER', stream, this.group, this.member);
+      }),
+    ).catch(() => undefined);
+  }
+
+  #stopTimeout = 30_000;
+
+  #assign(partition: number): void {
+    const state: OwnedPartition = {
+      partition,
+      stream: this.#init.keys.stream(partition),
+      active: true,
+      ready: false,
+      pendingScan: true,
+      scanFrom: '0',
+      parked: new Set(),
+      inFlight: new Set(),
+      running: new Set(),
+      taken: new Set(),
+      lastClaim: Date.now(),
+    };
+    this.#owned.set(partition, state);
+    void this.#takeOver(state)
+      .then(() => {
+        state.ready = true;
+        void this.#unblockReader();
+        this.#wakeRetries?.();
+      })
+      .catch((error: unknown) => {
+        this.#report(error);
+        // Give the partition back so another member (or a later tick) can retry the takeover.
+        if (this.#owned.get(partition) === state) void this.#revoke(partition, 'lost');
+      });
+  }
+
+  /** Loads the parked aggregates and claims every entry the previous owner left pending. */
+  async #takeOver(state: OwnedPartition): Promise<void> {
+    const { redis, keys } = this.#init;
+    for (const key of await redis.hkeys(keys.parked(this.group, state.partition))) state.parked.add(key);
+    let cursor = '0-0';
+    do {
+      const [next] = (await redis.call('XAUTOCLAIM', state.stream, this.group, this.member, 0, cursor, 'COUNT', 500, 'JUSTID')) as [string];
+      cursor = next;
+    } while (cursor !== '0-0' && state.active);
+  }
+
+  async #revoke(partition: number, reason: RevokeReason): Promise<void> {
+    const state = this.#owned.get(partition);
+    if (!state) return;
+    state.active = false;
+    this.#owned.delete(partition);
+    void this.#unblockReader();
+    if (reason === 'lost') return;
+    const timeout = reason === 'stop' ? this.#stopTimeout : this.#init.leaseTtlMs / 2;
+    await settleWithin([...state.running], timeout);
+    // Retries taken but not run become due now, for the next owner.
+    if (state.taken.size > 0) {
+      const pipeline = this.#init.redis.pipeline();
+      for (const entry of state.taken) pipeline.zadd(this.#init.keys.retry(this.group, partition), 'XX', Date.now(), entry);
+      await pipeline.exec().catch((error: unknown) => this.#report(error));
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    let failures = 0;
+    while (this.#running) {
+      const ready = [...this.#owned.values()].filter((s) => s.active && s.ready);
+      if (ready.length === 0 || this.#buffered >= MAX_BUFFERED) {
+        await new Promise<void>((resolve) => {
+          this.#wakeReader = resolve;
+          setTimeout(resolve, ready.length === 0 ? 100 : 5);
+        });
+        continue;
+      }
+      try {
+        const scanning = ready.filter((s) => s.pendingScan);
+        if (scanning.length > 0) {
+          for (const state of scanning) await this.#scanPending(state);
+        } else {
+          await this.#claimIdle(ready);
+          const reply = (await this.#reader!.call(
+            'XREADGROUP',
+            'GROUP',
+            this.group,
+            this.member,
+            'COUNT',
+            READ_COUNT,
+            'BLOCK',
+            BLOCK_MS,
+            'STREAMS',
+            ...ready.map((s) => s.stream),
+            ...ready.map(() => '>'),
+          )) as [string, [string, string[] | null][]][] | null;
+          for (const [stream, entries] of reply ?? []) {
+            const state = ready.find((s) => s.stream === stream)!;
+            for (const [id, fields] of entries) this.#dispatch(state, id, fields, 1);
+          }
+        }
+        failures = 0;
+      } catch (error) {
+        if (!this.#running) break;
+        this.#report(error);
+        // The reply may have been lost with the connection: re-read our own pending entries first.
+        for (const state of this.#owned.values()) {
+          state.pendingScan = true;
+          state.scanFrom = '0';
+        }
+        await sleep(Math.min(2000, 50 * 2 ** failures++));
+      }
+    }
+  }
+
+  /** Reads entries already delivered to this member and not acknowledged, oldest first. */
+  async #scanPending(state: OwnedPartition): Promise<void> {
+    const reply = (await this.#reader!.call(
+      'XREADGROUP',
+      'GROUP',
+      this.group,
+      this.member,
+      'COUNT',
+      READ_COUNT,
+      'STREAMS',
+      state.stream,
+      state.scanFrom,
+    )) as [string, [string, string[] | null][]][] | null;
+    const entries = reply?.[0]?.[1] ?? [];
+    if (entries.length < READ_COUNT) {
+      state.pendingScan = false;
+      state.scanFrom = '0';
+    } else {
+      state.scanFrom = entries[entries.length - 1]![0];
+    }
+    const fresh = entries.filter(([id]) => !state.inFlight.has(id));
+    if (fresh.length === 0) return;
+    const counts = await this.#deliveryCounts(state, fresh[0]![0], fresh[fresh.length - 1]![0], fresh.length);
+    for (const [id, fields] of fresh) this.#dispatch(state, id, fields, Math.max(1, counts.get(id) ?? 1));
+  }
+
+  /** XAUTOCLAIM: takes over entries idle longer than `claimIdleMs` (lost replies, stuck consumers). */
+  async #claimIdle(ready: OwnedPartition[]): Promise<void> {
+    const now = Date.now();
+    for (const state of ready) {
+      if (now - state.lastClaim < this.#init.claimIdleMs / 2) continue;
+      state.lastClaim = now;
+      const [, ids] = (await this.#init.redis.call(
+        'XAUTOCLAIM',
+        state.stream,
+        this.group,
+        this.member,
+        this.#init.claimIdleMs,
+        '0-0',
+        'COUNT',
+        500,
+        'JUSTID',
+      )) as [string, string[]];
+      if (ids.some((id) => !state.inFlight.has(id))) state.pendingScan = true;
+    }
+  }
+
+  async #deliveryCounts(state: OwnedPartition, from: string, to: string, count: number): Promise<Map<string, number>> {
+    const rows = (await this.#init.redis.call('XPENDING', state.stream, this.group, from, to, count, this.member)) as [
+      string,
+      string,
+      number,
+      number,
+    ][];
+    return new Map(rows.map(([id, , , deliveries]) => [id, Number(deliveries)]));
+  }
+
+  #dispatch(state: OwnedPartition, id: string, list: string[] | null, attempt: number): void {
+    state.inFlight.add(id);
+    this.#buffered++;
+    const fields = list ? toFields(list) : undefined;
+    const key = fields?.['key'] ?? `trimmed-${id}`;
+    const done = this.#lanes.push(key, () => this.#track(state, this.#handleStreamEntry(state, id, fields, attempt)), () => !state.active);
+    void done.finally(() => {
+      state.inFlight.delete(id);
+      this.#buffered--;
+      this.#wakeReader?.();
+    });
+  }
+
+  async #handleStreamEntry(state: OwnedPartition, id: string, fields: Record<string, string> | undefined, attempt: number): Promise<void> {
+    const { redis, keys } = this.#init;
+    if (!fields) {
+      // Trimmed away before it was handled: say so in the dead-letter stream rather than drop it silently.
+      const outcome: DeliveryOutcome = { kind: 'dead-letter', reason: 'undecodable', error: `Entry ${id} was trimmed from ${state.stream} before it was handled; raise the retention.` };
+      await DEAD_FROM_STREAM.run(redis, [state.stream, keys.deadLetters(this.group)], [this.group, id, ...this.#deadLetterFields(outcome, { id, key: '', body: '', headers: {}, attempt })]);
+      return;
+    }
+    const { key = '', body = '', ...headers } = fields;
+    if (state.parked.has(key)) {
+      await PARK.run(redis, [state.stream, keys.park(this.group, state.partition, key)], [this.group, id, encodeEntry({ id, key, body, headers, attempt: 1 })]);
+      return;
+    }
+    const outcome = await deliver({ registry: this.#init.registry, handler: this.#init.handler, options: this.#init.options, body, headers, attempt });
+    if (outcome.kind === 'ack') {
+      await redis.xack(state.stream, this.group, id);
+    } else if (outcome.kind === 'retry') {
+      const entry = encodeEntry({ id, key, body, headers, attempt: attempt + 1 });
+      const retryKeys = [state.stream, keys.retry(this.group, state.partition), keys.parked(this.group, state.partition)];
+      await RETRY_FROM_STREAM.run(redis, retryKeys, [this.group, id, Date.now() + outcome.delayMs, entry, key]);
+      state.parked.add(key);
+    } else {
+      const entry = { id, key, body, headers, attempt };
+      await DEAD_FROM_STREAM.run(redis, [state.stream, keys.deadLetters(this.group)], [this.group, id, ...this.#deadLetterFields(outcome, entry)]);
+    }
+  }
+
+  async #retryLoop(): Promise<void> {
+    while (this.#running) {
+      await new Promise<void>((resolve) => {
+        this.#wakeRetries = resolve;
+        setTimeout(resolve, this.#init.retryPollMs);
+      });
+      for (const state of [...this.#owned.values()]) {
+        if (!this.#running || !state.active || !state.ready) continue;
+        try {
+          const now = Date.now();
+          const due = (await TAKE_DUE.run(this.#init.redis, [this.#init.keys.retry(this.group, state.partition)], [now, now + RETRY_VISIBILITY_MS, 100])) as string[];
+          for (const raw of due) {
+            state.taken.add(raw);
+            const entry = JSON.parse(raw) as RetryEntry;
+            void this.#lanes
+              .push(entry.key, () => this.#track(state, this.#handleRetryEntry(state, raw, entry)), () => !state.active)
+              .finally(() => state.taken.delete(raw));
+          }
+        } catch (error) {
+          this.#report(error);
+        }
+      }
+    }
+  }
+
+  async #handleRetryEntry(state: OwnedPartition, raw: string, entry: RetryEntry): Promise<void> {
+    const { redis, keys } = this.#init;
+    const retryKey = keys.retry(this.group, state.partition);
+    const outcome = await deliver({
+      registry: this.#init.registry,
+      handler: this.#init.handler,
+      options: this.#init.options,
+      body: entry.body,
+      headers: entry.headers,
+      attempt: entry.attempt,
+    });
+    if (outcome.kind === 'retry') {
+      const next = encodeEntry({ ...entry, attempt: entry.attempt + 1, nonce: undefined as never });
+      await RETRY_AGAIN.run(redis, [retryKey], [raw, Date.now() + outcome.delayMs, next]);
+      return;
+    }
+    const doneKeys = [retryKey, keys.parked(this.group, state.partition), keys.park(this.group, state.partition, entry.key), keys.deadLetters(this.group)];
+    const dead = outcome.kind === 'dead-letter' ? this.#deadLetterFields(outcome, entry) : [];
+    const result = await RETRY_DONE.run(redis, doneKeys, [raw, entry.replay ? '1' : '0', Date.now(), entry.key, ...dead]);
+    if (result === 0) state.parked.delete(entry.key);
+    if (result === 1) this.#wakeRetries?.();
+  }
+
+  #deadLetterFields(outcome: Extract<DeliveryOutcome, { kind: 'dead-letter' }>, entry: RetryEntry): string[] {
+    const envelope = peekEnvelope(entry.body);
+    return [
+      'group', this.group,
+      'reason', outcome.reason,
+      'error', outcome.error,
+      'attempts', String(entry.attempt),
+      'at', String(Date.now()),
+      'streamId', entry.id,
+      'key', entry.key,
+      'eventType', outcome.eventType ?? envelope.eventType ?? '',
+      'eventId', envelope.eventId ?? '',
+      'aggregateType', envelope.aggregateType ?? '',
+      'aggregateId', envelope.aggregateId ?? '',
+      'headers', JSON.stringify(entry.headers),
+      'body', entry.body,
+    ];
+  }
+
+  async #track(state: OwnedPartition, work: Promise<void>): Promise<void> {
+    state.running.add(work);
+    try {
+      await work;
+    } catch (error) {
+      // A Redis error after the handler ran: the entry stays pending (or taken) and is redelivered.
+      this.#report(error);
+      state.pendingScan = true;
+    } finally {
+      state.running.delete(work);
+    }
+  }
+
+  async #unblockReader(): Promise<void> {
+    this.#wakeReader?.();
+    if (this.#readerId === undefined) return;
+    await this.#init.redis.call('CLIENT', 'UNBLOCK', this.#readerId).catch(() => undefined);
+  }
+
+  #report(error: unknown): void {
+    this.#init.onError(error);
+  }
+}
+
+async function settleWithin(work: Promise<unknown>[], timeoutMs: number): Promise<boolean> {
+  if (work.length === 0) return true;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const settled = await Promise.race([
+    Promise.allSettled(work).then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
