@@ -1,0 +1,118 @@
+import type { ConfirmChannel, Options } from 'amqplib';
+import { BusHeader } from '../bus-message.js';
+import type { DeadLetter, DeadLetterReason } from '../event-bus.js';
+
+/** Headers the RabbitMQ bus adds next to the {@link BusHeader} ones. */
+export const RabbitMqHeader = {
+  /** Delivery number to the group, from 1; raised each time the handler fails. */
+  attempt: 'eventsmith-attempt',
+  /** Token of a message parked to keep its aggregate's order (see AggregateHolds). */
+  hold: 'eventsmith-hold',
+  deadReason: 'eventsmith-dead-reason',
+  deadError: 'eventsmith-dead-error',
+  deadAttempts: 'eventsmith-dead-attempts',
+  deadAt: 'eventsmith-dead-at',
+  deadGroup: 'eventsmith-dead-group',
+} as const;
+
+/** Longest error text kept in a dead letter's headers (AMQP headers share one frame with the properties). */
+const MAX_ERROR_LENGTH = 8_000;
+
+/** Headers that travel with a message when it is moved (the bus's own and trace context; no `x-death`). */
+export function carriedHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.startsWith('eventsmith-dead-') || key === RabbitMqHeader.hold || key === RabbitMqHeader.attempt) continue;
+    if (key.startsWith('eventsmith-') || key === 'traceparent' || key === 'tracestate' || key === 'baggage') out[key] = value;
+  }
+  return out;
+}
+
+/** The aggregate key a message's headers name, if they name one. */
+export function keyFromHeaders(headers: Readonly<Record<string, string>>): string | undefined {
+  const type = headers[BusHeader.aggregateType];
+  const id = headers[BusHeader.aggregateId];
+  return type === undefined || id === undefined ? undefined : `${type}-${id}`;
+}
+
+export function messageProperties(headers: Record<string, string>, messageId: string | undefined, eventType: string | undefined): Options.Publish {
+  return {
+    persistent: true,
+    contentType: 'application/json',
+    headers,
+    ...(messageId === undefined ? {} : { messageId }),
+    ...(eventType === undefined ? {} : { type: eventType }),
+    timestamp: Math.floor(Date.now() / 1000),
+  };
+}
+
+/** Publishes on a confirm channel and resolves once the broker confirmed the message. */
+export function publishConfirmed(
+  channel: ConfirmChannel,
+  exchange: string,
+  routingKey: string,
+  body: Buffer,
+  properties: Options.Publish,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    try {
+      channel.publish(exchange, routingKey, body, properties, (error: unknown) => (error ? reject(error) : resolve()));
+    } catch (error) {
+      reject(error);
+    }
+  });
+}
+
+export interface DeadLetterInput {
+  readonly group: string;
+  readonly id: string;
+  readonly reason: DeadLetterReason;
+  readonly error: string;
+  readonly attempts: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Envelope fields read from the body, for messages whose headers lack them (foreign producers). */
+  readonly envelope?: { eventId?: string; eventType?: string; aggregateType?: string; aggregateId?: string };
+}
+
+/** Headers of a message in a dead-letter queue. */
+export function deadLetterHeaders(input: DeadLetterInput): Record<string, string> {
+  const fromBody: Record<string, string> = {};
+  const envelope = input.envelope ?? {};
+  const fill = (header: string, value: string | undefined) => {
+    if (input.headers[header] === undefined && value !== undefined) fromBody[header] = value;
+  };
+  fill(BusHeader.eventId, envelope.eventId);
+  fill(BusHeader.eventType, envelope.eventType);
+  fill(BusHeader.aggregateType, envelope.aggregateType);
+  fill(BusHeader.aggregateId, envelope.aggregateId);
+  return {
+    ...carriedHeaders(input.headers),
+    ...fromBody,
+    [RabbitMqHeader.deadReason]: input.reason,
+    [RabbitMqHeader.deadError]: input.error.length > MAX_ERROR_LENGTH ? `${input.error.slice(0, MAX_ERROR_LENGTH)}…` : input.error,
+    [RabbitMqHeader.deadAttempts]: String(input.attempts),
+    [RabbitMqHeader.deadAt]: new Date().toISOString(),
+    [RabbitMqHeader.deadGroup]: input.group,
+  };
+}
+
+const REASONS: readonly DeadLetterReason[] = ['handler-failed', 'unknown-event-type', 'undecodable'];
+
+/** Reads a dead letter back from a message taken off the dead-letter queue. */
+export function toDeadLetter(group: string, id: string, headers: Readonly<Record<string, string>>, body: Buffer): DeadLetter {
+  const reason = headers[RabbitMqHeader.deadReason] as DeadLetterReason | undefined;
+  const at = headers[RabbitMqHeader.deadAt];
+  return {
+    id,
+    group,
+    reason: reason !== undefined && REASONS.includes(reason) ? reason : 'undecodable',
+    error: headers[RabbitMqHeader.deadError] ?? '',
+    attempts: Number(headers[RabbitMqHeader.deadAttempts] ?? 1),
+    payload: body.toString('utf8'),
+    eventType: headers[BusHeader.eventType],
+    eventId: headers[BusHeader.eventId],
+    aggregateType: headers[BusHeader.aggregateType],
+    aggregateId: headers[BusHeader.aggregateId],
+    deadLetteredAt: at === undefined ? new Date(0) : new Date(at),
+  };
+}
