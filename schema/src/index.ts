@@ -1,1 +1,26 @@
 export * from './model.js';
+export { loadDomain, loadDomainFromFiles, type DomainSourceFile, type LoadDomainOptions } from './load-domain.js';
+export {
+  domainError,
+  domainErrorsToJson,
+  formatDomainError,
+  formatDomainErrors,
+  sortDomainErrors,
+  type DomainError,
+  type DomainErrorCode,
+} from './domain-error.js';
+export { ok, err, type Result } from './result.js';
+export { DEFAULT_YAML_LIMITS, type YamlLimits } from './yaml/parse-yaml-file.js';
+export { formatYamlPath, type PathSegment } from './yaml/yaml-path.js';
+export {
+  AGGREGATE_RESERVED_MEMBERS,
+  IDENTIFIER,
+  SQL_RESERVED,
+  TYPESCRIPT_RESERVED,
+  sqlNameProblem,
+  toSnakeCase,
+  typescriptNameProblem,
+} from './identifiers.js';
+export { parseTypeExpression, typeText } from './build/type-expression.js';
+export { resolveType, sameType } from './build/type-utils.js';
+export { closestMatch, didYouMean } from './suggest.js';

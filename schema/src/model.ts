@@ -305,6 +305,7 @@ export const EventNode = defineNode<EventNode>('EventNode');
 export interface EventVersionNode {
   readonly kind: 'EventVersionNode';
   readonly version: number;
+  readonly description?: string;
   readonly fields: readonly FieldNode[];
   readonly upcast: UpcastNode;
   readonly source: SourceLocation;

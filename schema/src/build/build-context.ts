@@ -1,0 +1,72 @@
+import { domainError, type DomainError, type DomainErrorCode } from '../domain-error.js';
+import { AGGREGATE_RESERVED_MEMBERS, sqlNameProblem, typescriptNameProblem, MAX_SQL_IDENTIFIER_LENGTH } from '../identifiers.js';
+import type { EventNode, SourceLocation, TypeNode } from '../model.js';
+import type { ParsedYamlFile } from '../yaml/parse-yaml-file.js';
+import type { PathSegment } from '../yaml/yaml-path.js';
+
+/** What the builders know about the whole domain while building one entity. */
+export interface DomainScope {
+  /** Every declared type name, including types that failed validation. */
+  readonly typeNames: ReadonlySet<string>;
+  /** The built named types. */
+  readonly types: ReadonlyMap<string, TypeNode>;
+  /** Every declared event name, including events that failed validation. */
+  readonly eventNames: ReadonlySet<string>;
+  /** The built events. */
+  readonly events: ReadonlyMap<string, EventNode>;
+  /** Old event type name → current name. */
+  readonly renamedEvents: ReadonlyMap<string, string>;
+}
+
+/** Collects the errors of building one entity of one file. */
+export class BuildContext {
+  readonly errors: DomainError[] = [];
+  constructor(
+    readonly file: ParsedYamlFile,
+    readonly scope: DomainScope,
+  ) {}
+
+  /** Location of the node at `path` (its key by default: the line that names the thing). */
+  at(path: readonly PathSegment[], target: 'key' | 'value' = 'key'): SourceLocation {
+    return this.file.locate(path, target);
+  }
+
+  report(code: DomainErrorCode, message: string, fix: string, where: SourceLocation, related?: readonly SourceLocation[]): void {
+    this.errors.push(domainError(code, message, fix, where, related));
+  }
+
+  /** Reports a name that cannot become a TypeScript identifier. Returns false when reported. */
+  checkTsName(name: string, what: string, path: readonly PathSegment[]): boolean {
+    const problem = typescriptNameProblem(name);
+    if (problem === undefined) return true;
+    if (problem === 'invalid') {
+      this.report('NAME.INVALID', `${what} "${name}" is not a valid identifier.`, 'Use letters, digits and "_" only, not starting with a digit.', this.at(path));
+    } else {
+      this.report('NAME.RESERVED', `${what} "${name}" is a reserved word in TypeScript.`, `Choose another name, e.g. "${name}Value" or a more specific word.`, this.at(path));
+    }
+    return false;
+  }
+
+  /** Reports a name that cannot be a SQL identifier. Returns false when reported. */
+  checkSqlName(name: string, what: string, path: readonly PathSegment[], target: 'key' | 'value' = 'key'): boolean {
+    const problem = sqlNameProblem(name);
+    if (problem === undefined) return true;
+    const where = this.at(path, target);
+    if (problem === 'invalid') {
+      this.report('NAME.INVALID', `${what} "${name}" is not a valid SQL identifier.`, 'Use letters, digits and "_" only, not starting with a digit (snake_case is conventional).', where);
+    } else if (problem === 'reserved') {
+      this.report('NAME.RESERVED', `${what} "${name}" is a reserved word in SQL.`, `Choose another name, e.g. "${name.toLowerCase()}_value" or a more specific word.`, where);
+    } else {
+      this.report('NAME.TOO_LONG', `${what} "${name}" is longer than ${MAX_SQL_IDENTIFIER_LENGTH} characters.`, 'Shorten it; PostgreSQL truncates longer names silently.', where);
+    }
+    return false;
+  }
+
+  /** Reports a command name that would shadow an `AggregateRoot` member. */
+  checkCommandName(name: string, path: readonly PathSegment[]): boolean {
+    if (!this.checkTsName(name, 'Command', path)) return false;
+    if (!AGGREGATE_RESERVED_MEMBERS.has(name)) return true;
+    this.report('AGGREGATE.RESERVED_MEMBER', `Command "${name}" would replace the aggregate's own "${name}" member.`, `Rename the command, e.g. "${name}Command" or a verb that names the intent.`, this.at(path));
+    return false;
+  }
+}

@@ -1,0 +1,110 @@
+import {
+  CustomUpcastNode,
+  DeclarativeUpcastNode,
+  EventNode,
+  EventVersionNode,
+  type FieldNode,
+  type UpcastNode,
+} from '../model.js';
+import type { PathSegment } from '../yaml/yaml-path.js';
+import type { BuildContext } from './build-context.js';
+import { asNameList, buildFields } from './build-fields.js';
+import { liftSteps, type RawStep } from './upcast-steps.js';
+
+interface RawEvent {
+  readonly description?: string;
+  readonly version?: number;
+  readonly renamedFrom?: string | readonly string[];
+  readonly fields?: Record<string, unknown> | null;
+  readonly history?: Record<string, RawVersion>;
+}
+
+interface RawVersion {
+  readonly description?: string;
+  readonly fields?: Record<string, unknown> | null;
+  readonly upcast?: 'custom' | readonly RawStep[];
+}
+
+/**
+ * Builds an event with its history. Checks that versions 1 … version-1 are all declared and
+ * that each declared upcast explains every difference between a version and the next.
+ */
+export function buildEvent(ctx: BuildContext, aggregate: string, name: string, raw: unknown): EventNode | undefined {
+  const path: PathSegment[] = ['aggregates', aggregate, 'events', name];
+  const event = (raw ?? {}) as RawEvent;
+  let ok = ctx.checkTsName(name, 'Event', path);
+  const version = event.version ?? 1;
+  const fields = buildFields(ctx, event.fields, [...path, 'fields']);
+  if (!fields) ok = false;
+
+  const renamedFrom = asNameList(event.renamedFrom);
+  for (const [i, old] of renamedFrom.entries()) {
+    if (old === name) {
+      ctx.report('EVENT.INVALID_STEP', `Event "${name}" lists its own name in renamedFrom.`, 'List only former names of this event.', ctx.at(Array.isArray(event.renamedFrom) ? [...path, 'renamedFrom', i] : [...path, 'renamedFrom'], 'value'));
+      ok = false;
+    }
+  }
+
+  // Versions: every key must be below `version`, and every version below it must be declared.
+  const history = event.history ?? {};
+  const declared = new Map<number, RawVersion>();
+  for (const [key, rawVersion] of Object.entries(history)) {
+    const v = Number(key);
+    if (v >= version) {
+      ctx.report(
+        'EVENT.VERSION_OUT_OF_RANGE',
+        `Event "${name}" is at version ${version}, so its history cannot hold version ${v}.`,
+        `History holds the older versions 1 … ${version - 1}. Raise \`version:\` to ${v + 1} if v${v} is an older version, or remove it.`,
+        ctx.at([...path, 'history', key]),
+      );
+      ok = false;
+    } else declared.set(v, rawVersion);
+  }
+  for (let v = 1; v < version; v++) {
+    if (declared.has(v)) continue;
+    const where = event.history ? ctx.at([...path, 'history']) : ctx.at([...path, 'version']);
+    ctx.report(
+      'EVENT.VERSION_GAP',
+      `Event "${name}" is at version ${version} but version ${v} is not declared in its history.`,
+      `Add \`history: { ${v}: { fields: { … }, upcast: [ … ] } }\` describing version ${v} and how to lift it to ${v + 1}.`,
+      where,
+    );
+    ok = false;
+  }
+
+  const versionFields = new Map<number, FieldNode[] | undefined>();
+  for (const [v, rawVersion] of declared) versionFields.set(v, buildFields(ctx, rawVersion.fields, [...path, 'history', String(v), 'fields']));
+  versionFields.set(version, fields);
+
+  const versions: EventVersionNode[] = [];
+  for (const v of [...declared.keys()].sort((a, b) => a - b)) {
+    const rawVersion = declared.get(v)!;
+    const versionPath = [...path, 'history', String(v)];
+    const from = versionFields.get(v);
+    const to = versionFields.get(v + 1);
+    let upcast: UpcastNode | undefined;
+    if (rawVersion.upcast === 'custom') {
+      upcast = CustomUpcastNode.create({ source: ctx.at([...versionPath, 'upcast']) });
+    } else if (from && to) {
+      const steps = liftSteps(ctx, { event: name, version: v, from, to, rawSteps: rawVersion.upcast ?? [], path: versionPath });
+      if (steps) upcast = DeclarativeUpcastNode.create({ steps, source: ctx.at(rawVersion.upcast ? [...versionPath, 'upcast'] : versionPath) });
+    }
+    if (!from || !upcast) {
+      ok = false;
+      continue;
+    }
+    versions.push(EventVersionNode.create({ version: v, description: rawVersion.description, fields: from, upcast, source: ctx.at(versionPath) }));
+  }
+
+  if (!ok || !fields) return undefined;
+  return EventNode.create({
+    name,
+    aggregate,
+    version,
+    description: event.description,
+    fields,
+    renamedFrom,
+    history: versions,
+    source: ctx.at(path),
+  });
+}

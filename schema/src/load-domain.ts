@@ -1,0 +1,342 @@
+import { readFile, stat } from 'node:fs/promises';
+import { BuildContext, type DomainScope } from './build/build-context.js';
+import { asMap, asNameList } from './build/build-fields.js';
+import { buildAggregate } from './build/build-aggregate.js';
+import { buildEvent } from './build/build-event.js';
+import { buildProjection } from './build/build-projection.js';
+import { buildNamedType, findTypeCycles } from './build/build-types.js';
+import { domainError, sortDomainErrors, type DomainError } from './domain-error.js';
+import { typescriptNameProblem } from './identifiers.js';
+import {
+  DomainModel,
+  SourceFileNode,
+  type AggregateNode,
+  type EventNode,
+  type ProjectionNode,
+  type SourceLocation,
+  type TypeNode,
+} from './model.js';
+import { err, ok, type Result } from './result.js';
+import { DEFAULT_YAML_LIMITS, parseYamlFile, type ParsedYamlFile, type YamlLimits } from './yaml/parse-yaml-file.js';
+import type { PathSegment } from './yaml/yaml-path.js';
+import { validateDocument } from './validate/validate-document.js';
+
+/** One domain YAML file: its path (as it should appear in messages) and its text. */
+export interface DomainSourceFile {
+  readonly path: string;
+  readonly text: string;
+}
+
+export interface LoadDomainOptions {
+  /** Overrides for the size, depth and alias limits. */
+  readonly limits?: Partial<YamlLimits>;
+}
+
+/**
+ * Loads a domain from the text of its YAML files: parses them keeping source positions,
+ * validates them against `domain.schema.json`, merges them by name and runs the semantic
+ * checks. Pure (no disk access) and never throws: every problem comes back as a located
+ * {@link DomainError}, all of them in one run.
+ *
+ * @example
+ * ```ts
+ * const result = loadDomain([{ path: 'domain/bank.yaml', text: await readFile('domain/bank.yaml', 'utf8') }]);
+ * if (!result.ok) {
+ *   console.error(formatDomainErrors(result.errors));
+ *   process.exitCode = 1;
+ * } else {
+ *   console.log(result.value.events.map((e) => `${e.name} v${e.version}`));
+ * }
+ * ```
+ */
+export function loadDomain(files: readonly DomainSourceFile[], options: LoadDomainOptions = {}): Result<DomainModel, readonly DomainError[]> {
+  try {
+    return new DomainLoader({ ...DEFAULT_YAML_LIMITS, ...options.limits }).load(files);
+  } catch (error) {
+    return err([
+      domainError(
+        'LOADER.INTERNAL',
+        `The loader failed unexpectedly: ${error instanceof Error ? error.message : String(error)}.`,
+        'This is a bug in eventsmith; please report it together with the YAML that caused it.',
+        { file: files[0]?.path ?? '', line: 1, col: 1, path: '' },
+      ),
+    ]);
+  }
+}
+
+/**
+ * Reads the files from disk, then {@link loadDomain}s them. Unreadable files become `FILE.READ` errors.
+ *
+ * @example
+ * ```ts
+ * const result = await loadDomainFromFiles(['examples/bank/domain/bank-account.yaml', 'examples/bank/domain/account-summary.yaml']);
+ * ```
+ */
+export async function loadDomainFromFiles(paths: readonly string[], options: LoadDomainOptions = {}): Promise<Result<DomainModel, readonly DomainError[]>> {
+  const limits = { ...DEFAULT_YAML_LIMITS, ...options.limits };
+  const files: DomainSourceFile[] = [];
+  const errors: DomainError[] = [];
+  for (const path of paths) {
+    const where = { file: path, line: 1, col: 1, path: '' };
+    try {
+      const info = await stat(path);
+      // UTF-8 takes at most 3 bytes per UTF-16 unit, so larger files are certainly over the limit.
+      if (info.size > limits.maxFileSize * 3) {
+        errors.push(domainError('YAML.TOO_LARGE', `The file is ${info.size} bytes long; the limit is about ${limits.maxFileSize} characters.`, 'Split the domain into several files.', where));
+        continue;
+      }
+      files.push({ path, text: await readFile(path, 'utf8') });
+    } catch (error) {
+      const reason = error instanceof Error && 'code' in error ? String((error as { code: unknown }).code) : String(error);
+      errors.push(domainError('FILE.READ', `Cannot read the file (${reason}).`, 'Check the path and its permissions in the eventsmith config.', where));
+    }
+  }
+  if (errors.length > 0) {
+    const rest = files.length > 0 ? loadDomain(files, options) : undefined;
+    return err(sortDomainErrors([...errors, ...(rest && !rest.ok ? rest.errors : [])]));
+  }
+  return loadDomain(files, options);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Declared {
+  readonly name: string;
+  readonly section: 'types' | 'aggregates' | 'events' | 'projections';
+  readonly file: ParsedYamlFile;
+  readonly raw: unknown;
+  readonly path: readonly PathSegment[];
+  readonly where: SourceLocation;
+  /** For events: the aggregate that declares them. */
+  readonly aggregate?: string;
+}
+
+class DomainLoader {
+  readonly #errors: DomainError[] = [];
+  constructor(readonly limits: YamlLimits) {}
+
+  load(sources: readonly DomainSourceFile[]): Result<DomainModel, readonly DomainError[]> {
+    if (sources.length === 0) {
+      return err([domainError('FILE.NONE', 'No domain files were given.', 'Name at least one YAML file in the eventsmith config (`domain:` inputs).', { file: '', line: 1, col: 1, path: '' })]);
+    }
+    const parsed: ParsedYamlFile[] = [];
+    let structural = false; // a problem that makes cross-file checks unreliable
+    const poisoned = new Set<string>();
+    for (const source of sources) {
+      const { file, errors } = parseYamlFile(source.path, source.text, this.limits);
+      this.#errors.push(...errors);
+      if (!file) {
+        structural = true;
+        continue;
+      }
+      if (typeof file.value !== 'object' || file.value === null || Array.isArray(file.value)) {
+        this.#errors.push(
+          domainError(
+            'YAML.NOT_A_MAP',
+            file.value === null || file.value === undefined ? 'The file is empty.' : 'The file is not a YAML map.',
+            'A domain file is a map that starts with `domain: <Name>`; see schema/FORMAT.md.',
+            file.locate([]),
+          ),
+        );
+        structural = true;
+        continue;
+      }
+      for (const violation of validateDocument(file)) {
+        this.#errors.push(violation.error);
+        const key = entityKey(violation.path);
+        if (key === undefined) structural = true;
+        else poisoned.add(key);
+      }
+      parsed.push(file);
+    }
+    if (structural) return err(sortDomainErrors(this.#errors));
+
+    const domainName = this.#domainName(parsed);
+    const declared = this.#declarations(parsed);
+    const scope = this.#scope(declared);
+    const usable = declared.filter((d) => !poisoned.has(`${d.section}:${d.name}`) && !d.duplicate);
+
+    // Types first (twice, so that defaults can see every other type), then events, aggregates, projections.
+    const buildTypes = (s: DomainScope, keepErrors: boolean) => {
+      const map = new Map<string, TypeNode>();
+      for (const d of usable.filter((x) => x.section === 'types')) {
+        const ctx = new BuildContext(d.file, s);
+        const node = buildNamedType(ctx, d.name, d.raw);
+        if (keepErrors) this.#errors.push(...ctx.errors);
+        if (node) map.set(d.name, node);
+      }
+      return map;
+    };
+    const types = buildTypes({ ...scope, types: buildTypes(scope, false) }, true);
+    for (const cycle of findTypeCycles(types)) {
+      const first = types.get(cycle[0]!)!;
+      this.#errors.push(domainError('TYPE.CYCLE', `Type "${cycle[0]}" contains itself: ${[...cycle, cycle[0]].join(' → ')}.`, 'Break the cycle, e.g. by storing an id instead of the nested value.', first.source));
+    }
+    const withTypes: DomainScope = { ...scope, types };
+
+    const events = new Map<string, EventNode>();
+    for (const d of usable.filter((x) => x.section === 'events')) {
+      const ctx = new BuildContext(d.file, withTypes);
+      const node = buildEvent(ctx, d.aggregate!, d.name, d.raw);
+      this.#errors.push(...ctx.errors);
+      if (node) events.set(d.name, node);
+    }
+    const full: DomainScope = { ...withTypes, events };
+    const owners = new Map(declared.filter((d) => d.section === 'events').map((d) => [d.name, d.aggregate!]));
+
+    const aggregates: AggregateNode[] = [];
+    const projections: ProjectionNode[] = [];
+    for (const d of usable) {
+      const ctx = new BuildContext(d.file, full);
+      if (d.section === 'aggregates') {
+        const node = buildAggregate(ctx, d.name, d.raw, owners);
+        if (node) aggregates.push(node);
+      } else if (d.section === 'projections') {
+        const node = buildProjection(ctx, d.name, d.raw);
+        if (node) projections.push(node);
+      }
+      this.#errors.push(...ctx.errors);
+    }
+    this.#checkSqlNamesUnique(projections);
+
+    if (this.#errors.length > 0 || domainName === undefined) return err(sortDomainErrors(this.#errors));
+    const byName = <T extends { name: string }>(list: Iterable<T>) => [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const first = parsed[0]!;
+    const model = DomainModel.create({
+      name: domainName,
+      description: parsed.map((f) => (f.value as { description?: string }).description).find((d) => d !== undefined),
+      sources: parsed.map((f) => SourceFileNode.create({ path: f.path })),
+      types: byName(types.values()),
+      aggregates: byName(aggregates),
+      events: byName(events.values()),
+      projections: byName(projections),
+      source: first.locate(['domain']),
+    });
+    return ok(deepFreeze(model));
+  }
+
+  #domainName(files: readonly ParsedYamlFile[]): string | undefined {
+    let name: string | undefined;
+    let firstAt: SourceLocation | undefined;
+    for (const file of files) {
+      const value = (file.value as { domain?: unknown }).domain;
+      if (typeof value !== 'string') continue;
+      const at = file.locate(['domain']);
+      if (name === undefined) {
+        name = value;
+        firstAt = at;
+        if (typescriptNameProblem(value)) {
+          this.#errors.push(domainError('NAME.RESERVED', `Domain name "${value}" cannot be used as a TypeScript identifier.`, 'Choose another domain name, e.g. in PascalCase.', at));
+        }
+      } else if (value !== name) {
+        this.#errors.push(domainError('DOMAIN.NAME_MISMATCH', `This file belongs to domain "${value}", but the other files belong to "${name}".`, `Write \`domain: ${name}\`; all files of one domain share its name.`, at, firstAt ? [firstAt] : []));
+      }
+    }
+    return name;
+  }
+
+  #declarations(files: readonly ParsedYamlFile[]): (Declared & { duplicate: boolean })[] {
+    const out: (Declared & { duplicate: boolean })[] = [];
+    const seen = new Map<string, Declared>();
+    const seenLower = new Map<string, Declared>();
+    const declare = (d: Declared) => {
+      const previous = seen.get(d.name);
+      const caseTwin = seenLower.get(d.name.toLowerCase());
+      const clash = previous ?? caseTwin;
+      if (clash) {
+        const what = { types: 'a type', aggregates: 'an aggregate', events: 'an event', projections: 'a projection' }[clash.section];
+        this.#errors.push(
+          domainError(
+            'DOMAIN.DUPLICATE_NAME',
+            previous
+              ? `"${d.name}" is already declared as ${what} (${clash.where.file}:${clash.where.line}).`
+              : `"${d.name}" differs only in case from ${what} "${clash.name}" (${clash.where.file}:${clash.where.line}); generated file names would collide.`,
+            'Names of types, aggregates, events and projections are shared across all files of a domain; rename one of them.',
+            d.where,
+            [clash.where],
+          ),
+        );
+      } else {
+        seen.set(d.name, d);
+        seenLower.set(d.name.toLowerCase(), d);
+      }
+      out.push({ ...d, duplicate: clash !== undefined });
+    };
+    for (const file of files) {
+      const doc = file.value as Record<string, unknown>;
+      for (const section of ['types', 'aggregates', 'projections'] as const) {
+        for (const [name, raw] of Object.entries(asMap(doc[section]))) {
+          declare({ name, section, file, raw, path: [section, name], where: file.locate([section, name], 'key') });
+          if (section !== 'aggregates') continue;
+          for (const [event, rawEvent] of Object.entries(asMap(asMap(raw).events))) {
+            const path = [section, name, 'events', event];
+            declare({ name: event, section: 'events', file, raw: rawEvent, path, where: file.locate(path, 'key'), aggregate: name });
+          }
+        }
+      }
+    }
+    // Former event names must not collide with current names or with each other.
+    const formerAt = new Map<string, SourceLocation>();
+    for (const d of out.filter((x) => x.section === 'events' && !x.duplicate)) {
+      const renamedFrom = asMap(d.raw).renamedFrom;
+      for (const [i, old] of asNameList(renamedFrom).entries()) {
+        const where = d.file.locate(Array.isArray(renamedFrom) ? [...d.path, 'renamedFrom', i] : [...d.path, 'renamedFrom'], 'value');
+        const current = seen.get(old);
+        const earlier = formerAt.get(old);
+        if (current && old !== d.name) {
+          this.#errors.push(domainError('DOMAIN.DUPLICATE_NAME', `"${old}" is listed as a former name of "${d.name}", but it is still declared.`, `Remove "${old}" from renamedFrom, or rename the declaration of "${old}".`, where, [current.where]));
+        } else if (earlier) {
+          this.#errors.push(domainError('DOMAIN.DUPLICATE_NAME', `"${old}" is already the former name of another event.`, 'An old event type name can map to only one current event.', where, [earlier]));
+        } else formerAt.set(old, where);
+      }
+    }
+    return out;
+  }
+
+  #scope(declared: readonly Declared[]): DomainScope {
+    const renamedEvents = new Map<string, string>();
+    for (const d of declared.filter((x) => x.section === 'events')) {
+      for (const old of asNameList(asMap(d.raw).renamedFrom)) if (!renamedEvents.has(old)) renamedEvents.set(old, d.name);
+    }
+    return {
+      typeNames: new Set(declared.filter((d) => d.section === 'types').map((d) => d.name)),
+      types: new Map(),
+      eventNames: new Set(declared.filter((d) => d.section === 'events').map((d) => d.name)),
+      events: new Map(),
+      renamedEvents,
+    };
+  }
+
+  #checkSqlNamesUnique(projections: readonly ProjectionNode[]): void {
+    const tables = new Map<string, SourceLocation>();
+    const indexes = new Map<string, SourceLocation>();
+    for (const p of projections) {
+      const table = p.table.toLowerCase();
+      const earlier = tables.get(table);
+      if (earlier) this.#errors.push(domainError('DOMAIN.DUPLICATE_NAME', `Table "${p.table}" is already used by another projection.`, 'Give each projection its own `table:`.', p.source, [earlier]));
+      else tables.set(table, p.source);
+      for (const index of p.indexes) {
+        const key = index.name.toLowerCase();
+        const previous = indexes.get(key) ?? (tables.has(key) ? tables.get(key) : undefined);
+        if (previous) this.#errors.push(domainError('DOMAIN.DUPLICATE_NAME', `Index name "${index.name}" is already used.`, 'Index names share one namespace per database schema; give this index another `name:`.', index.source, [previous]));
+        else indexes.set(key, index.source);
+      }
+    }
+  }
+}
+
+/** The entity a schema violation belongs to (`events:AccountOpened`), or undefined for file-level problems. */
+function entityKey(path: readonly PathSegment[]): string | undefined {
+  const [section, name, sub, subName] = path;
+  if (typeof name !== 'string') return undefined;
+  if (section === 'aggregates' && sub === 'events' && typeof subName === 'string') return `events:${subName}`;
+  if (section === 'types' || section === 'aggregates' || section === 'projections') return `${section}:${name}`;
+  return undefined;
+}
+
+function deepFreeze<T>(value: T, seen = new WeakSet<object>()): T {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return value;
+  seen.add(value);
+  for (const child of Object.values(value)) deepFreeze(child, seen);
+  return Object.freeze(value);
+}

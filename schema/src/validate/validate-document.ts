@@ -1,0 +1,174 @@
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import domainSchema from '../../domain.schema.json' with { type: 'json' };
+import { domainError, type DomainError, type DomainErrorCode } from '../domain-error.js';
+import { METADATA_KEYS } from '../model.js';
+import { didYouMean, listChoices } from '../suggest.js';
+import type { ParsedYamlFile } from '../yaml/parse-yaml-file.js';
+import { fromJsonPointer, type PathSegment } from '../yaml/yaml-path.js';
+
+/** A JSON Schema violation located in its file, with the path it concerns. */
+export interface SchemaViolation {
+  readonly error: DomainError;
+  readonly path: readonly PathSegment[];
+}
+
+/** Validates one parsed file against `domain.schema.json`, reporting every violation. */
+export function validateDocument(file: ParsedYamlFile): SchemaViolation[] {
+  const validate = compiled();
+  if (validate(file.value)) return [];
+  return mapAjvErrors(validate.errors ?? [], file);
+}
+
+let validator: ValidateFunction | undefined;
+
+function compiled(): ValidateFunction {
+  // strict: false because the schema uses `if`/`then` with `required` the way editors expect.
+  validator ??= new Ajv2020({ allErrors: true, strict: false, verbose: true }).compile(domainSchema);
+  return validator;
+}
+
+function mapAjvErrors(errors: readonly ErrorObject[], file: ParsedYamlFile): SchemaViolation[] {
+  const anyOfPaths = errors.filter((e) => e.keyword === 'anyOf').map((e) => `${e.instancePath}|${e.schemaPath}`);
+  const kept = errors.filter((e) => {
+    if (e.keyword === 'if') return false;
+    if (e.schemaPath.includes('/propertyNames/')) return false;
+    // Branch errors of an anyOf are summarised by the anyOf error itself.
+    return !anyOfPaths.some((p) => {
+      const [instancePath, schemaPath] = p.split('|') as [string, string];
+      return e.keyword !== 'anyOf' && e.instancePath === instancePath && e.schemaPath.startsWith(`${schemaPath}/`);
+    });
+  });
+  const seen = new Set<string>();
+  const out: SchemaViolation[] = [];
+  for (const e of kept) {
+    const violation = mapOne(e, file);
+    const key = `${violation.error.where.line}:${violation.error.where.col}:${violation.error.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(violation);
+  }
+  return out;
+}
+
+function mapOne(e: ErrorObject, file: ParsedYamlFile): SchemaViolation {
+  const path: PathSegment[] = fromJsonPointer(e.instancePath);
+  const parent = (e.parentSchema ?? {}) as { description?: string; properties?: Record<string, { description?: string }> };
+  const hint = parent.description ?? 'See schema/FORMAT.md for the format.';
+  const make = (code: DomainErrorCode, message: string, fix: string, at: readonly PathSegment[], target: 'key' | 'value' = 'value') => ({
+    error: domainError(code, message, fix, file.locate(at, target)),
+    path: at,
+  });
+  const value = e.data;
+  switch (e.keyword) {
+    case 'required': {
+      const missing = String((e.params as { missingProperty: string }).missingProperty);
+      const about = parent.properties?.[missing]?.description;
+      return make('SCHEMA.REQUIRED', `${describe(path)} is missing "${missing}".`, `Add \`${missing}:\`${about ? ` (${about})` : ''}.`, path, path.length > 0 ? 'key' : 'value');
+    }
+    case 'additionalProperties': {
+      const extra = String((e.params as { additionalProperty: string }).additionalProperty);
+      const allowed = Object.keys(parent.properties ?? {});
+      return make(
+        'SCHEMA.UNKNOWN_PROPERTY',
+        `Unknown property "${extra}" in ${describe(path)}.${didYouMean(extra, allowed)}`,
+        `Remove it, or use one of: ${listChoices(allowed, 12)}.`,
+        [...path, extra],
+        'key',
+      );
+    }
+    case 'propertyNames': {
+      const name = String((e.params as { propertyName: string }).propertyName);
+      return make(
+        'NAME.INVALID',
+        `"${name}" is not a valid name here.`,
+        path[path.length - 1] === 'history'
+          ? 'History keys are the older version numbers: 1, 2, …'
+          : 'Use letters, digits and "_" only, not starting with a digit (e.g. "MoneyDeposited", "owner_name").',
+        [...path, name],
+        'key',
+      );
+    }
+    case 'type': {
+      const expected = String((e.params as { type: string | string[] }).type).replace(/,/g, ' or ');
+      return make('SCHEMA.TYPE', `${describe(path)} must be ${article(expected)}, not ${kindOf(value)}.`, hint, path);
+    }
+    case 'enum': {
+      const allowed = ((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map(String);
+      return make('SCHEMA.ENUM', `"${String(value)}" is not allowed for ${describe(path)}.${didYouMean(String(value), allowed)}`, `Use one of: ${listChoices(allowed, 20)}.`, path);
+    }
+    case 'const': {
+      const allowed = String((e.params as { allowedValue: unknown }).allowedValue);
+      return make('SCHEMA.ENUM', `"${String(value)}" is not allowed for ${describe(path)}; the only word accepted here is "${allowed}".`, hint, path);
+    }
+    case 'anyOf':
+      return make('SCHEMA.TYPE', `"${String(value)}" is not valid for ${describe(path)}.`, hint, path);
+    case 'pattern':
+      return patternError(String(value), path, hint, make);
+    case 'minimum':
+    case 'maximum':
+      return make('SCHEMA.RANGE', `${describe(path)} ${e.message ?? 'is out of range'}, found ${String(value)}.`, hint, path);
+    case 'minProperties':
+    case 'maxProperties': {
+      const choices = Object.keys(parent.properties ?? {});
+      const exactlyOne = (parent as { maxProperties?: number }).maxProperties === 1;
+      return exactlyOne
+        ? make('SCHEMA.ONE_OF', `${describe(path)} must have exactly one of: ${choices.join(', ')}.`, hint, path)
+        : make('SCHEMA.INVALID', `${describe(path)} must not be empty.`, hint, path);
+    }
+    default:
+      return make('SCHEMA.INVALID', `${describe(path)} ${e.message ?? 'is invalid'}.`, hint, path);
+  }
+}
+
+type Make = (code: DomainErrorCode, message: string, fix: string, at: readonly PathSegment[]) => SchemaViolation;
+
+function patternError(value: string, path: readonly PathSegment[], hint: string, make: Make): SchemaViolation {
+  const last = path[path.length - 1];
+  const inHandler = path.includes('on') && path[0] === 'projections';
+  if (inHandler && typeof value === 'string') {
+    if (value.startsWith('meta.')) {
+      const key = value.slice(5);
+      return make('SCHEMA.PATTERN', `"${value}" is not a metadata field.${didYouMean(key, METADATA_KEYS).replace(/"([^"]+)"/, '"meta.$1"')}`, `Use one of: ${METADATA_KEYS.map((k) => `meta.${k}`).join(', ')}.`, path);
+    }
+    return make(
+      'SCHEMA.PATTERN',
+      `"${value}" is not an expression.`,
+      `Write \`data.${value}\` for a field of the event, \`meta.<key>\` for an envelope field, or \`{ value: ${JSON.stringify(value)} }\` for a literal string.`,
+      path,
+    );
+  }
+  if (path.includes('columns') && path[0] === 'projections') {
+    return make('SCHEMA.PATTERN', `"${value}" is not a column type.`, hint, path);
+  }
+  const isTypeExpression = last === 'type' || path.includes('fields') || path.includes('state') || path.includes('params') || last === 'items';
+  if (isTypeExpression) return make('TYPE.INVALID_EXPRESSION', `"${value}" is not a type expression.`, hint, path);
+  return make('NAME.INVALID', `"${value}" is not a valid name.`, 'Use letters, digits and "_" only, not starting with a digit.', path);
+}
+
+/** A short description of what is at `path`, for messages. */
+export function describe(path: readonly PathSegment[]): string {
+  if (path.length === 0) return 'The document';
+  const [section, name, sub, subName] = path;
+  if (path.length === 2 && section === 'types') return `type "${String(name)}"`;
+  if (path.length === 2 && section === 'aggregates') return `aggregate "${String(name)}"`;
+  if (path.length === 2 && section === 'projections') return `projection "${String(name)}"`;
+  if (path.length === 4 && section === 'aggregates' && sub === 'events') return `event "${String(subName)}"`;
+  if (path.length === 4 && section === 'aggregates' && sub === 'commands') return `command "${String(subName)}"`;
+  if (path.length === 4 && section === 'projections' && sub === 'on') return `the handler of "${String(subName)}"`;
+  const last = path[path.length - 1]!;
+  return typeof last === 'number' ? `item ${last} of "${String(path[path.length - 2])}"` : `"${String(last)}"`;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return 'empty';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  return `${typeof value === 'string' ? 'the string' : `the ${typeof value}`} ${JSON.stringify(value)}`;
+}
+
+function article(expected: string): string {
+  return expected
+    .split(' or ')
+    .map((t) => (t === 'object' ? 'a map' : t === 'array' ? 'a list' : t === 'null' ? 'empty' : `a ${t}`))
+    .join(' or ');
+}
