@@ -3,3 +3,4 @@ export * from './expected-version.js';
 export * from './position.js';
 export * from './stream-id.js';
 export * from './memory/in-memory-event-store.js';
+export * from './sql/index.js';

@@ -1,0 +1,124 @@
+import { InvalidArgumentError } from '../../errors.js';
+import type { EventRecord } from '../../events/event-record.js';
+import type { EventRegistry } from '../../events/event-registry.js';
+import type { JsonObject, JsonValue } from '../../events/json.js';
+import type { ReadAllOptions, StoredEvent } from '../event-store.js';
+import { Position } from '../position.js';
+
+/** The columns every SQL store selects for an event, as its driver returns them. */
+export interface EventRow {
+  readonly stream_id: string;
+  readonly version: number;
+  readonly event_id: string;
+  readonly event_type: string;
+  readonly event_version: number;
+  readonly aggregate_type: string;
+  readonly aggregate_id: string;
+  readonly tenant_id: string | null;
+  readonly occurred_at: Date | string;
+  readonly actor_id: string | null;
+  readonly correlation_id: string;
+  readonly causation_id: string | null;
+  /** Parsed JSON (PostgreSQL JSONB) or JSON text. */
+  readonly metadata: unknown;
+  readonly data: unknown;
+  readonly stored_at: Date | string;
+}
+
+/** The event columns, in the order the stores select them. */
+export const EVENT_COLUMNS = [
+  'stream_id',
+  'version',
+  'event_id',
+  'event_type',
+  'event_version',
+  'aggregate_type',
+  'aggregate_id',
+  'tenant_id',
+  'occurred_at',
+  'actor_id',
+  'correlation_id',
+  'causation_id',
+  'metadata',
+  'data',
+  'stored_at',
+] as const;
+
+/** Turns a row into the stored record it was written from. */
+export function recordFromRow(row: EventRow): EventRecord {
+  return {
+    eventId: row.event_id,
+    eventType: row.event_type,
+    eventVersion: row.event_version,
+    aggregateId: row.aggregate_id,
+    aggregateType: row.aggregate_type,
+    aggregateVersion: row.version,
+    occurredAt: typeof row.occurred_at === 'string' ? row.occurred_at : row.occurred_at.toISOString(),
+    tenantId: row.tenant_id,
+    actorId: row.actor_id,
+    correlationId: row.correlation_id,
+    causationId: row.causation_id,
+    metadata: json(row.metadata) as JsonObject,
+    data: json(row.data),
+  };
+}
+
+/** Decodes (and upcasts) a row into a {@link StoredEvent} at `position`. */
+export function storedEventFromRow(registry: EventRegistry, storeId: string, row: EventRow, position: bigint): StoredEvent {
+  return {
+    event: registry.decode(recordFromRow(row)),
+    streamId: row.stream_id,
+    streamVersion: row.version,
+    position: Position.of(storeId, position),
+    storedAt: typeof row.stored_at === 'string' ? new Date(row.stored_at) : row.stored_at,
+  };
+}
+
+function json(value: unknown): JsonValue {
+  return typeof value === 'string' ? (JSON.parse(value) as JsonValue) : (value as JsonValue);
+}
+
+/** A `readAll` request reduced to what the SQL needs. `none` means it can match nothing. */
+export type FeedFilter =
+  | { readonly none: true }
+  | {
+      readonly none: false;
+      /** Stored type names to match: current names plus their aliases. */
+      readonly eventTypes?: readonly string[];
+      readonly aggregateTypes?: readonly string[];
+      readonly tenantId?: string;
+    };
+
+/**
+ * Normalises `readAll` filters the way the in-memory store applies them: event types match by
+ * current name (so records stored under an alias match their new name), an empty list matches
+ * nothing, and a tenant view never reads another tenant.
+ */
+export function feedFilter(registry: EventRegistry, options: ReadAllOptions, viewTenant: string | undefined): FeedFilter {
+  const tenantId = options.tenantId ?? viewTenant;
+  if (viewTenant !== undefined && tenantId !== viewTenant) return { none: true };
+  let eventTypes: string[] | undefined;
+  if (options.eventTypes) {
+    const names = new Set<string>();
+    for (const type of options.eventTypes) {
+      if (!registry.has(type)) names.add(type); // unknown to the registry: only records stored under that exact name
+      else if (registry.resolveType(type) === type) for (const name of registry.typeNamesFor(type)) names.add(name);
+    }
+    if (names.size === 0) return { none: true };
+    eventTypes = [...names].sort();
+  }
+  if (options.aggregateTypes && options.aggregateTypes.length === 0) return { none: true };
+  return {
+    none: false,
+    ...(eventTypes ? { eventTypes } : {}),
+    ...(options.aggregateTypes ? { aggregateTypes: [...new Set(options.aggregateTypes)].sort() } : {}),
+    ...(tenantId !== undefined ? { tenantId } : {}),
+  };
+}
+
+/** Validates a caller's `limit` (absent means no limit). */
+export function readLimit(limit: number | undefined): number {
+  if (limit === undefined) return Infinity;
+  if (!Number.isInteger(limit) || limit < 0) throw new InvalidArgumentError(`limit must be an integer ≥ 0, got ${limit}.`);
+  return limit;
+}

@@ -1,0 +1,40 @@
+import type { Kysely, Migration } from 'kysely';
+import type { SqlDialectName } from './event-store-tables.js';
+import { up0001Mysql, up0001Postgres, up0001PostgresPartitioned, up0001Sqlite } from './migrations/0001-event-store.js';
+import { upRls0001Postgres } from './migrations/rls-0001-tenant-policies.js';
+
+/** How the PostgreSQL events table is laid out. Chosen once, when the store is first migrated. */
+export type PostgresLayout = 'standard' | { readonly partitioned: { readonly partitions?: number } };
+
+/** Default number of hash partitions of the partitioned PostgreSQL layout. */
+export const DEFAULT_PARTITIONS = 16;
+
+/**
+ * The event store migrations for one dialect, in order. Append-only: a shipped migration is never
+ * edited, renamed or removed; schema changes are new entries with a later name.
+ */
+export function eventStoreMigrations(dialect: SqlDialectName, layout: PostgresLayout = 'standard'): Record<string, Migration> {
+  switch (dialect) {
+    case 'postgres':
+      if (layout === 'standard') return { '0001_event_store': { up: up0001Postgres } };
+      return {
+        // The partition count is part of the name: a database keeps the count it was created with.
+        [`0001_event_store_partitioned_${partitionCount(layout)}`]: {
+          up: (db: Kysely<any>) => up0001PostgresPartitioned(db, partitionCount(layout)),
+        },
+      };
+    case 'sqlite':
+      return { '0001_event_store': { up: up0001Sqlite } };
+    case 'mysql':
+      return { '0001_event_store': { up: up0001Mysql } };
+  }
+}
+
+/** The opt-in PostgreSQL row-level security migrations (their own migration table). */
+export function rowLevelSecurityMigrations(): Record<string, Migration> {
+  return { '0001_tenant_policies': { up: upRls0001Postgres } };
+}
+
+function partitionCount(layout: Exclude<PostgresLayout, 'standard'>): number {
+  return layout.partitioned.partitions ?? DEFAULT_PARTITIONS;
+}

@@ -1,0 +1,17 @@
+// What the three SQL stores share and users may need without loading a driver: the schema
+// migration, table names and types, and the errors the SQL stores add.
+export { migrateEventStore, type MigrateEventStoreOptions } from './migrate-event-store.js';
+export { DEFAULT_PARTITIONS, type PostgresLayout } from './event-store-migrations.js';
+export {
+  EventStoreTable,
+  EVENT_STORE_MIGRATION_TABLE,
+  EVENT_STORE_RLS_MIGRATION_TABLE,
+  type EventStoreTables,
+  type EventsTable,
+  type SnapshotsTable,
+  type SqlDialectName,
+  type StreamsTable,
+} from './event-store-tables.js';
+export { describeEventStoreSchema } from './describe-schema.js';
+export { AppendConflictError, EventStoreMigrationError, describeTarget } from './store-errors.js';
+export { TENANT_SETTING } from './migrations/rls-0001-tenant-policies.js';

@@ -1,0 +1,69 @@
+import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { InvalidArgumentError } from '../../errors.js';
+import { eventStoreMigrations, rowLevelSecurityMigrations, type PostgresLayout } from './event-store-migrations.js';
+import { EVENT_STORE_MIGRATION_TABLE, EVENT_STORE_RLS_MIGRATION_TABLE, type SqlDialectName } from './event-store-tables.js';
+import { EventStoreMigrationError } from './store-errors.js';
+
+export interface MigrateEventStoreOptions {
+  readonly dialect: SqlDialectName;
+  /**
+   * PostgreSQL only: `'standard'` (default) or `{ partitioned: { partitions } }`, events
+   * hash-partitioned by stream id. Chosen when the store is first migrated; it cannot be switched
+   * later by migrating again. See store/postgres/partitioning.md.
+   */
+  readonly layout?: PostgresLayout;
+  /** PostgreSQL only: also apply the opt-in row-level security policies (per-tenant isolation). */
+  readonly rowLevelSecurity?: boolean;
+}
+
+/**
+ * Creates or upgrades the event store tables (events, streams, snapshots) with Kysely's
+ * `Migrator`. Safe to call at every start-up and from several processes at once: applied
+ * migrations are skipped and the migrator holds a lock while it runs. Throws
+ * {@link EventStoreMigrationError} if a migration fails.
+ *
+ * @example
+ * ```ts
+ * const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+ * await migrateEventStore(db, { dialect: 'postgres' });
+ * ```
+ */
+export async function migrateEventStore(db: Kysely<any>, options: MigrateEventStoreOptions): Promise<MigrationResultSet> {
+  if (options.dialect !== 'postgres' && (options.layout !== undefined || options.rowLevelSecurity)) {
+    throw new InvalidArgumentError(`The "layout" and "rowLevelSecurity" options are PostgreSQL-only; ${options.dialect} has neither.`);
+  }
+  const layout = options.layout ?? 'standard';
+  if (layout !== 'standard') {
+    const partitions = layout.partitioned.partitions;
+    if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 2 || partitions > 1024)) {
+      throw new InvalidArgumentError(`layout.partitioned.partitions must be an integer from 2 to 1024, got ${partitions}.`);
+    }
+  }
+  const result = await runMigrations(db, eventStoreMigrations(options.dialect, layout), EVENT_STORE_MIGRATION_TABLE);
+  if (!options.rowLevelSecurity) return result;
+  const rls = await runMigrations(db, rowLevelSecurityMigrations(), EVENT_STORE_RLS_MIGRATION_TABLE);
+  return { results: [...(result.results ?? []), ...(rls.results ?? [])] };
+}
+
+async function runMigrations(db: Kysely<any>, migrations: Record<string, Migration>, table: string): Promise<MigrationResultSet> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: table,
+    migrationLockTableName: `${table}_lock`,
+  });
+  const result = await migrator.migrateToLatest();
+  if (result.error === undefined) return result;
+  const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
+  const cause = result.error;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (/previously executed migration .* is missing|corrupted migrations/i.test(message)) {
+    throw new EventStoreMigrationError(
+      undefined,
+      `${message}. The database was migrated with another layout or by a newer eventsmith; ` +
+        `open it with the same layout, or upgrade @eventsmith/runtime.`,
+      { cause },
+    );
+  }
+  throw new EventStoreMigrationError(failed, message, { cause });
+}

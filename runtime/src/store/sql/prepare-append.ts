@@ -1,0 +1,77 @@
+import { DuplicateEventError, InvalidArgumentError, TenantMismatchError } from '../../errors.js';
+import type { DomainEvent } from '../../events/domain-event.js';
+import { toEventRecord, type EventRecord } from '../../events/event-record.js';
+import type { EventRegistry } from '../../events/event-registry.js';
+import type { AppendOptions } from '../event-store.js';
+import { assertExpectedVersion, type ExpectedVersion } from '../expected-version.js';
+
+/** An append checked and serialised, ready for an adapter to write. */
+export interface PreparedAppend {
+  readonly streamId: string;
+  readonly expected: ExpectedVersion;
+  /** In batch order; `aggregateVersion` is left as the event had it, adapters number rows. */
+  readonly records: readonly EventRecord[];
+  /** `JSON.stringify` of each record's metadata and data, in batch order. */
+  readonly metadataJson: readonly string[];
+  readonly dataJson: readonly string[];
+  /** The tenant every event of the batch carries, or `null` when they carry none or several. */
+  readonly batchTenant: string | null;
+  /** The tenant of the view appending (it owns the stream), if any. */
+  readonly viewTenant: string | undefined;
+}
+
+/**
+ * Everything an append checks before it touches the database, the same for every SQL store:
+ * a non-empty batch and stream id, a valid expected version, registered event types, no event id
+ * twice in the batch and, in a tenant view, no event of another tenant (events without one get
+ * the view's). `maxIdLength` bounds id columns that are VARCHARs (MariaDB).
+ */
+export function prepareAppend(
+  registry: EventRegistry,
+  streamId: string,
+  events: readonly DomainEvent[],
+  options: AppendOptions,
+  viewTenant: string | undefined,
+  maxIdLength = Infinity,
+): PreparedAppend {
+  if (typeof streamId !== 'string' || streamId.length === 0) throw new InvalidArgumentError('appendToStream needs a non-empty stream id.');
+  if (events.length === 0) throw new InvalidArgumentError(`appendToStream("${streamId}") needs at least one event.`);
+  assertExpectedVersion(options.expectedVersion);
+  checkLength('stream id', streamId, maxIdLength);
+  const seen = new Set<string>();
+  const records: EventRecord[] = [];
+  const metadataJson: string[] = [];
+  const dataJson: string[] = [];
+  let batchTenant: string | null | undefined;
+  for (const event of events) {
+    if (viewTenant !== undefined && event.tenantId !== undefined && event.tenantId !== viewTenant) {
+      throw new TenantMismatchError(viewTenant, event.tenantId, [event.eventId]);
+    }
+    registry.get(event.eventType); // unknown types fail here, before anything is written
+    if (seen.has(event.eventId)) throw new DuplicateEventError(event.eventId);
+    seen.add(event.eventId);
+    let record = toEventRecord(event);
+    if (viewTenant !== undefined && record.tenantId === null) record = { ...record, tenantId: viewTenant };
+    if (maxIdLength !== Infinity) {
+      for (const [name, value] of [
+        ['event id', record.eventId],
+        ['aggregate id', record.aggregateId],
+        ['tenant id', record.tenantId],
+        ['actor id', record.actorId],
+        ['correlation id', record.correlationId],
+        ['causation id', record.causationId],
+      ] as const) {
+        if (value !== null) checkLength(name, value, maxIdLength);
+      }
+    }
+    records.push(record);
+    metadataJson.push(JSON.stringify(record.metadata));
+    dataJson.push(JSON.stringify(record.data));
+    batchTenant = batchTenant === undefined ? record.tenantId : batchTenant === record.tenantId ? batchTenant : null;
+  }
+  return { streamId, expected: options.expectedVersion, records, metadataJson, dataJson, batchTenant: batchTenant ?? null, viewTenant };
+}
+
+function checkLength(name: string, value: string, max: number): void {
+  if (value.length > max) throw new InvalidArgumentError(`The ${name} "${value.slice(0, 40)}…" is ${value.length} characters long; this store allows at most ${max}.`);
+}

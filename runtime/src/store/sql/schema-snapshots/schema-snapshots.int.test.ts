@@ -1,0 +1,129 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kysely, MysqlDialect, PostgresDialect } from 'kysely';
+import { createPool } from 'mysql2';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { describeWithService, freshMysqlDatabase, freshPostgresDatabase } from '../../../../../test/support/services.js';
+import { SqliteStoreDialect } from '../../sqlite/sqlite-dialect.js';
+import { describeEventStoreSchema } from '../describe-schema.js';
+import type { SqlDialectName } from '../event-store-tables.js';
+import { migrateEventStore } from '../migrate-event-store.js';
+import { SCHEMA_VARIANTS } from './schema-variants.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Frozen snapshots of a variant, oldest release first. */
+function snapshotsOf(variant: string): { release: number; file: string }[] {
+  return readdirSync(here)
+    .map((file) => ({ file, match: /^v(\d+)\.(.+)\.sql$/.exec(file) }))
+    .filter((f) => f.match?.[2] === variant)
+    .map((f) => ({ release: Number(f.match![1]), file: join(here, f.file) }))
+    .sort((a, b) => a.release - b.release);
+}
+
+interface FreshDb {
+  readonly db: Kysely<any>;
+  /** Runs a multi-statement SQL script. */
+  readonly exec: (script: string) => Promise<void>;
+  readonly drop: () => Promise<void>;
+}
+
+async function freshDb(dialect: SqlDialectName): Promise<FreshDb> {
+  if (dialect === 'postgres') {
+    const { url, drop } = await freshPostgresDatabase();
+    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2 }) }) });
+    return {
+      db,
+      exec: async (script) => {
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        await client.query(script);
+        await client.end();
+      },
+      drop: async () => {
+        await db.destroy();
+        await drop();
+      },
+    };
+  }
+  if (dialect === 'mysql') {
+    const { url, drop } = await freshMysqlDatabase();
+    const db = new Kysely<any>({ dialect: new MysqlDialect({ pool: createPool({ uri: url, connectionLimit: 2 }) }) });
+    return {
+      db,
+      exec: async (script) => {
+        const connection = createPool({ uri: url, multipleStatements: true, connectionLimit: 1 }).promise();
+        await connection.query(script);
+        await connection.end();
+      },
+      drop: async () => {
+        await db.destroy();
+        await drop();
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'eventsmith-schema-'));
+  const database = new BetterSqlite3(join(dir, 'schema.db'));
+  const db = new Kysely<any>({ dialect: new SqliteStoreDialect({ database }) });
+  return {
+    db,
+    exec: async (script) => void database.exec(script),
+    drop: async () => {
+      await db.destroy();
+      database.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function variantTests(variant: string, options: (typeof SCHEMA_VARIANTS)[string]): void {
+  const snapshots = snapshotsOf(variant);
+
+  it('has at least one frozen snapshot', () => {
+    expect(snapshots.length).toBeGreaterThan(0);
+  });
+
+  for (const snapshot of snapshots) {
+    it(`migrates from frozen v${snapshot.release} to the latest schema`, async () => {
+      const fromSnapshot = await freshDb(options.dialect);
+      const fresh = await freshDb(options.dialect);
+      try {
+        await fromSnapshot.exec(readFileSync(snapshot.file, 'utf8'));
+        await migrateEventStore(fromSnapshot.db, options);
+        await migrateEventStore(fresh.db, options);
+        expect(await describeEventStoreSchema(fromSnapshot.db, options.dialect)).toBe(await describeEventStoreSchema(fresh.db, options.dialect));
+      } finally {
+        await fromSnapshot.drop();
+        await fresh.drop();
+      }
+    });
+  }
+
+  it('migrates a fresh database to exactly the latest frozen snapshot (no drift)', async () => {
+    const latest = snapshots[snapshots.length - 1]!;
+    const frozen = await freshDb(options.dialect);
+    const live = await freshDb(options.dialect);
+    try {
+      await frozen.exec(readFileSync(latest.file, 'utf8'));
+      await migrateEventStore(live.db, options);
+      const expected = await describeEventStoreSchema(frozen.db, options.dialect);
+      const actual = await describeEventStoreSchema(live.db, options.dialect);
+      expect(actual, `The migrations no longer produce v${latest.release}. A shipped migration was edited, or a new one needs a new frozen snapshot (freeze-schema.ts).`).toBe(expected);
+      // Migrating again is a no-op.
+      const again = await migrateEventStore(live.db, options);
+      expect(again.results).toEqual([]);
+    } finally {
+      await frozen.drop();
+      await live.drop();
+    }
+  });
+}
+
+for (const [variant, options] of Object.entries(SCHEMA_VARIANTS)) {
+  if (options.dialect === 'sqlite') describe(`event store schema: ${variant}`, () => variantTests(variant, options));
+  else await describeWithService(options.dialect, `event store schema: ${variant}`, () => variantTests(variant, options));
+}

@@ -1,0 +1,110 @@
+import { DuplicateEventError, TenantMismatchError } from '../../errors.js';
+import type { AppendResult } from '../event-store.js';
+import { checkExpectedVersion } from '../expected-version.js';
+import { Position } from '../position.js';
+import type { PreparedAppend } from '../sql/prepare-append.js';
+import type { SqliteStoreConnection } from './sqlite-dialect.js';
+
+const INSERT_COLUMNS = [
+  'stream_id',
+  'version',
+  'event_id',
+  'event_type',
+  'event_version',
+  'aggregate_type',
+  'aggregate_id',
+  'tenant_id',
+  'occurred_at',
+  'actor_id',
+  'correlation_id',
+  'causation_id',
+  'metadata',
+  'data',
+  'stored_at',
+] as const;
+/** Rows per INSERT: 15 parameters each stays far below SQLite's 32,766-variable limit. */
+const CHUNK = 500;
+
+const SELECT_STREAM = 'select version, tenant_id from eventsmith_streams where stream_id = ?';
+const UPSERT_STREAM =
+  'insert into eventsmith_streams (stream_id, version, tenant_id) values (?, ?, ?) on conflict (stream_id) do update set ' +
+  'version = excluded.version, ' +
+  'tenant_id = case when eventsmith_streams.tenant_id = excluded.tenant_id then excluded.tenant_id else null end';
+
+const insertSql = new Map<number, string>();
+function insertStatement(rows: number): string {
+  let sql = insertSql.get(rows);
+  if (!sql) {
+    const tuple = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`;
+    sql = `insert into eventsmith_events (${INSERT_COLUMNS.join(', ')}) values ${Array(rows).fill(tuple).join(', ')}`;
+    insertSql.set(rows, sql);
+  }
+  return sql;
+}
+
+/**
+ * Writes one prepared append on the writer connection, synchronously, inside the transaction the
+ * caller has open. SQLite has one writer at a time, so the version read here cannot change before
+ * the caller commits: reading it and checking the expectation is race-free, and positions (the
+ * rowid) are handed out in commit order. Throws before or instead of writing anything partial;
+ * the caller rolls back on any error.
+ */
+export function appendOnConnection(connection: SqliteStoreConnection, storeId: string, append: PreparedAppend): AppendResult {
+  const stream = connection.all<{ version: number; tenant_id: string | null }>(SELECT_STREAM, [append.streamId])[0];
+  const current = stream?.version ?? 0;
+  if (append.viewTenant !== undefined && stream && stream.tenant_id !== append.viewTenant) {
+    // Checked before the version, so a conflict does not reveal another tenant's stream.
+    throw new TenantMismatchError(append.viewTenant, stream.tenant_id ?? undefined, append.records.map((r) => r.eventId));
+  }
+  checkExpectedVersion(append.streamId, append.expected, current);
+
+  const storedAt = new Date().toISOString();
+  const { records } = append;
+  let lastRowid: number | bigint = 0;
+  for (let start = 0; start < records.length; start += CHUNK) {
+    const end = Math.min(start + CHUNK, records.length);
+    const parameters: unknown[] = [];
+    for (let i = start; i < end; i++) {
+      const r = records[i]!;
+      parameters.push(
+        append.streamId,
+        current + i + 1,
+        r.eventId,
+        r.eventType,
+        r.eventVersion,
+        r.aggregateType,
+        r.aggregateId,
+        r.tenantId,
+        r.occurredAt,
+        r.actorId,
+        r.correlationId,
+        r.causationId,
+        append.metadataJson[i],
+        append.dataJson[i],
+        storedAt,
+      );
+    }
+    try {
+      lastRowid = connection.run(insertStatement(end - start), parameters).lastInsertRowid;
+    } catch (error) {
+      throw translateInsertError(connection, error, records.map((r) => r.eventId));
+    }
+  }
+  const nextVersion = current + records.length;
+  connection.run(UPSERT_STREAM, [append.streamId, nextVersion, append.batchTenant]);
+  return { nextVersion, position: Position.of(storeId, BigInt(lastRowid)) };
+}
+
+function translateInsertError(connection: SqliteStoreConnection, error: unknown, eventIds: string[]): unknown {
+  const { code, message } = error as { code?: string; message?: string };
+  if (code !== 'SQLITE_CONSTRAINT_UNIQUE' && code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') return error;
+  if (message?.includes('event_id')) {
+    const placeholders = eventIds.map(() => '?').join(', ');
+    const [found] = connection.all<{ event_id: string }>(
+      `select event_id from eventsmith_events where event_id in (${placeholders}) limit 1`,
+      eventIds,
+    );
+    return new DuplicateEventError(found?.event_id ?? eventIds[0]!);
+  }
+  return error;
+}

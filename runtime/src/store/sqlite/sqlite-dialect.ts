@@ -1,0 +1,197 @@
+import type { Database, Statement } from 'better-sqlite3';
+import {
+  CompiledQuery,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  type Kysely,
+  type QueryCompiler,
+  type QueryResult,
+} from 'kysely';
+
+export interface SqliteStoreDialectConfig {
+  /** An open better-sqlite3 connection. The dialect never closes it; its owner does. */
+  readonly database: Database;
+  /**
+   * `'writer'` (default) serialises use of the connection and starts transactions with
+   * `BEGIN IMMEDIATE`, so a transaction that reads first cannot deadlock when it later writes.
+   * `'reader'` takes no lock and refuses transactions: reads run whole on the event loop.
+   */
+  readonly role?: 'writer' | 'reader';
+}
+
+/**
+ * Kysely's SQLite dialect with the two things an event store needs from its writer connection:
+ * `BEGIN IMMEDIATE` transactions and a cache of prepared statements. Queries compile with
+ * Kysely's `SqliteQueryCompiler`, exactly as with `SqliteDialect`.
+ *
+ * @example
+ * ```ts
+ * const dialect = new SqliteStoreDialect({ database: new BetterSqlite3('app.db') });
+ * const db = new Kysely<EventStoreTables>({ dialect });
+ * ```
+ */
+export class SqliteStoreDialect implements Dialect {
+  readonly #config: SqliteStoreDialectConfig;
+  #driver: SqliteStoreDriver | undefined;
+
+  constructor(config: SqliteStoreDialectConfig) {
+    this.#config = config;
+  }
+
+  /** The driver of the Kysely instance built on this dialect (after `new Kysely(...)`). */
+  get driver(): SqliteStoreDriver {
+    if (!this.#driver) throw new Error('SqliteStoreDialect.driver is only available once a Kysely instance uses the dialect.');
+    return this.#driver;
+  }
+
+  createDriver(): Driver {
+    this.#driver = new SqliteStoreDriver(this.#config.database, this.#config.role ?? 'writer');
+    return this.#driver;
+  }
+
+  createQueryCompiler(): QueryCompiler {
+    return new SqliteQueryCompiler();
+  }
+
+  createAdapter(): DialectAdapter {
+    return new SqliteAdapter();
+  }
+
+  createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new SqliteIntrospector(db);
+  }
+}
+
+/** The driver behind {@link SqliteStoreDialect}: one connection, a lock for writers. */
+export class SqliteStoreDriver implements Driver {
+  readonly connection: SqliteStoreConnection;
+  readonly #role: 'writer' | 'reader';
+  #locked: Promise<void> | undefined;
+  #unlock: (() => void) | undefined;
+
+  constructor(database: Database, role: 'writer' | 'reader') {
+    this.connection = new SqliteStoreConnection(database);
+    this.#role = role;
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    if (this.#role === 'writer') await this.#lock();
+    return this.connection;
+  }
+
+  async releaseConnection(): Promise<void> {
+    if (this.#role === 'writer') this.#release();
+  }
+
+  /**
+   * Runs `fn` synchronously while holding the connection: nothing else (no Kysely query, no
+   * transaction) can use it in between, so `fn` may open and commit its own transaction.
+   */
+  async exclusive<T>(fn: (connection: SqliteStoreConnection) => T): Promise<T> {
+    await this.#lock();
+    try {
+      return fn(this.connection);
+    } finally {
+      this.#release();
+    }
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.#role === 'reader') throw new Error('The reader connection of a SQLite store cannot open transactions.');
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  }
+
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`savepoint ${quote(name)}`));
+  }
+
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`rollback to ${quote(name)}`));
+  }
+
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(`release ${quote(name)}`));
+  }
+
+  async destroy(): Promise<void> {}
+
+  async #lock(): Promise<void> {
+    while (this.#locked) await this.#locked;
+    this.#locked = new Promise((resolve) => (this.#unlock = resolve));
+  }
+
+  #release(): void {
+    const unlock = this.#unlock;
+    this.#locked = undefined;
+    this.#unlock = undefined;
+    unlock?.();
+  }
+}
+
+const CACHE_LIMIT = 256;
+
+/** A better-sqlite3 connection that keeps its prepared statements. */
+export class SqliteStoreConnection implements DatabaseConnection {
+  readonly database: Database;
+  readonly #statements = new Map<string, Statement>();
+
+  constructor(database: Database) {
+    this.database = database;
+  }
+
+  /** The prepared statement for `sql`, prepared once. */
+  statement(sql: string): Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      if (this.#statements.size >= CACHE_LIMIT) this.#statements.clear();
+      statement = this.database.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** Runs a statement that returns no rows. */
+  run(sql: string, parameters: readonly unknown[] = []): { changes: number; lastInsertRowid: number | bigint } {
+    return this.statement(sql).run(...parameters);
+  }
+
+  /** Runs a query and returns its rows. */
+  all<R>(sql: string, parameters: readonly unknown[] = []): R[] {
+    return this.statement(sql).all(...parameters) as R[];
+  }
+
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const statement = this.statement(compiledQuery.sql);
+    const parameters = compiledQuery.parameters as unknown[];
+    if (statement.reader) return { rows: statement.all(...parameters) as R[] };
+    const { changes, lastInsertRowid } = statement.run(...parameters);
+    return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  }
+
+  async *streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    const statement = this.statement(compiledQuery.sql);
+    // A cached statement must not be iterated twice at once; stream with a fresh one.
+    const fresh = statement.reader ? this.database.prepare(compiledQuery.sql) : statement;
+    for (const row of fresh.iterate(...(compiledQuery.parameters as unknown[]))) yield { rows: [row as R] };
+  }
+}
+
+function quote(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}

@@ -1,0 +1,337 @@
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { basename } from 'node:path';
+import { CompiledQuery, Kysely, sql, type Transaction } from 'kysely';
+import { InvalidArgumentError } from '../../errors.js';
+import type { DomainEvent } from '../../events/domain-event.js';
+import type { EventRegistry } from '../../events/event-registry.js';
+import { SpanAttributes, withSpan } from '../../telemetry/tracing.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  EventStoreTransaction,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StoredEvent,
+} from '../event-store.js';
+import { Position } from '../position.js';
+import { runInStoreTransaction } from '../sql/ambient-transaction.js';
+import { EVENT_COLUMNS, feedFilter, readLimit, storedEventFromRow, type EventRow } from '../sql/event-rows.js';
+import type { EventStoreTables } from '../sql/event-store-tables.js';
+import { feedQuery } from '../sql/feed-query.js';
+import { migrateEventStore } from '../sql/migrate-event-store.js';
+import { prepareAppend } from '../sql/prepare-append.js';
+import { unavailableOr } from '../sql/store-errors.js';
+import { appendOnConnection } from './sqlite-append.js';
+import { SqliteStoreDialect, type SqliteStoreConnection, type SqliteStoreDriver } from './sqlite-dialect.js';
+
+export interface SqliteEventStoreOptions {
+  /** Database file, created if missing; `':memory:'` for a throw-away store. */
+  readonly filename: string;
+  readonly registry: EventRegistry;
+  /** Identifies the store in positions. Default `sqlite:<file name>`. */
+  readonly storeId?: string;
+  /**
+   * `'FULL'` (default) syncs the write-ahead log on every commit: a committed append survives a
+   * power cut. `'NORMAL'` syncs only at checkpoints: several times faster per commit, still never
+   * corrupts the file, but the last commits before a power cut (not a process crash) can be lost.
+   */
+  readonly synchronous?: 'FULL' | 'NORMAL';
+  /** How long a write waits for another process's write lock before failing. Default 5000 ms. */
+  readonly busyTimeoutMs?: number;
+  /** Create or upgrade the tables on open. Default true. */
+  readonly migrate?: boolean;
+  /** Rows fetched per query by `readStream` and `readAll`. Default 1000. */
+  readonly pageSize?: number;
+}
+
+/** {@link EventStoreTransaction} on SQLite: `sql` is the Kysely transaction of the append. */
+export interface SqliteEventStoreTransaction extends EventStoreTransaction {
+  readonly sql: Transaction<any>;
+}
+
+interface Shared {
+  readonly registry: EventRegistry;
+  readonly storeId: string;
+  readonly db: Kysely<EventStoreTables>;
+  readonly writer: SqliteStoreDriver;
+  /** A second connection for reads (the writer itself for `:memory:`). */
+  readonly reader: SqliteStoreConnection;
+  readonly target: string;
+  readonly pageSize: number;
+  readonly close: () => Promise<void>;
+}
+
+const SELECT = [...EVENT_COLUMNS, 'position'];
+
+/**
+ * The embedded event store: one SQLite file in WAL mode, no server. Appends run on one writer
+ * connection (`BEGIN IMMEDIATE`, so the version check and the inserts cannot race), reads on a
+ * second connection, so reading never waits for a transaction. Global positions are rowids handed
+ * out by the single writer, so they follow commit order and the feed never skips.
+ *
+ * `transaction(fn)` gives `fn` the Kysely transaction as `tx.sql`: projection rows, checkpoints and
+ * outbox rows written through it commit together with `tx.appendToStream(...)`. Writes made through
+ * the store or a `SqliteSnapshotStore` from inside `fn` join that transaction too.
+ *
+ * @example
+ * ```ts
+ * const store = await SqliteEventStore.open({ filename: 'bank.db', registry });
+ * await store.appendToStream('BankAccount-1', [opened], { expectedVersion: 'no_stream' });
+ * await store.transaction(async (tx) => {
+ *   await tx.appendToStream('BankAccount-1', [deposited], { expectedVersion: 1 });
+ *   await tx.sql.insertInto('account_balance').values({ id: '1', balance: '10' }).execute();
+ * });
+ * await store.close();
+ * ```
+ */
+export class SqliteEventStore implements EventStore {
+  readonly #shared: Shared;
+  readonly #tenantId: string | undefined;
+
+  private constructor(shared: Shared, tenantId: string | undefined) {
+    this.#shared = shared;
+    this.#tenantId = tenantId;
+  }
+
+  /** Opens (and by default migrates) a store. */
+  static async open(options: SqliteEventStoreOptions): Promise<SqliteEventStore> {
+    const synchronous = options.synchronous ?? 'FULL';
+    if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
+      throw new InvalidArgumentError(`synchronous must be 'FULL' or 'NORMAL', got "${String(synchronous)}".`);
+    }
+    const busyTimeout = options.busyTimeoutMs ?? 5000;
+    const memory = options.filename === ':memory:' || options.filename === '';
+    const target = `sqlite:${memory ? ':memory:' : options.filename}`;
+    let writerDb: Database | undefined;
+    let readerDb: Database | undefined;
+    try {
+      writerDb = new BetterSqlite3(options.filename);
+      if (!memory) writerDb.pragma('journal_mode = WAL');
+      writerDb.pragma(`synchronous = ${synchronous}`);
+      writerDb.pragma(`busy_timeout = ${busyTimeout}`);
+      const dialect = new SqliteStoreDialect({ database: writerDb });
+      const db = new Kysely<EventStoreTables>({ dialect });
+      if (options.migrate ?? true) await migrateEventStore(db, { dialect: 'sqlite' });
+      readerDb = memory ? writerDb : new BetterSqlite3(options.filename, { readonly: true });
+      if (!memory) readerDb.pragma(`busy_timeout = ${busyTimeout}`);
+      const reader = new SqliteStoreDialect({ database: readerDb, role: 'reader' }).createDriver() as SqliteStoreDriver;
+      const [w, r] = [writerDb, readerDb];
+      const shared: Shared = {
+        registry: options.registry,
+        storeId: options.storeId ?? `sqlite:${memory ? 'memory' : basename(options.filename)}`,
+        db,
+        writer: dialect.driver,
+        reader: reader.connection,
+        target,
+        pageSize: options.pageSize ?? 1000,
+        close: async () => {
+          await db.destroy();
+          if (r !== w) r.close();
+          w.close();
+        },
+      };
+      return new SqliteEventStore(shared, undefined);
+    } catch (error) {
+      if (readerDb && readerDb !== writerDb) readerDb.close();
+      writerDb?.close();
+      throw unavailableOr(error, target);
+    }
+  }
+
+  get storeId(): string {
+    return this.#shared.storeId;
+  }
+
+  get registry(): EventRegistry {
+    return this.#shared.registry;
+  }
+
+  /** The Kysely instance on the writer connection: for migrations, snapshot stores and your own tables. */
+  get db(): Kysely<EventStoreTables> {
+    return this.#shared.db;
+  }
+
+  async appendToStream(streamId: string, events: readonly DomainEvent[], options: AppendOptions): Promise<AppendResult> {
+    const { registry, storeId, writer, target } = this.#shared;
+    const append = prepareAppend(registry, streamId, events, options, this.#tenantId);
+    return withSpan(
+      'eventsmith.store.append',
+      { [SpanAttributes.store]: storeId, [SpanAttributes.stream]: streamId, [SpanAttributes.eventCount]: events.length },
+      () =>
+        writer
+          .exclusive((connection) => {
+            connection.run('begin immediate');
+            try {
+              const result = appendOnConnection(connection, storeId, append);
+              connection.run('commit');
+              return result;
+            } catch (error) {
+              if (connection.database.inTransaction) connection.run('rollback');
+              throw error;
+            }
+          })
+          .catch((error: unknown) => Promise.reject(unavailableOr(error, target))),
+    );
+  }
+
+  async transaction<T>(fn: (tx: SqliteEventStoreTransaction) => Promise<T>): Promise<T> {
+    const { db, registry, storeId, writer } = this.#shared;
+    const callbacks: (() => void | Promise<void>)[] = [];
+    const value = await db.transaction().execute(async (trx) => {
+      let open = true;
+      const tx: SqliteEventStoreTransaction = {
+        sql: trx,
+        appendToStream: async (streamId, events, options) => {
+          if (!open) throw new InvalidArgumentError('This transaction has finished; append inside its function.');
+          const append = prepareAppend(registry, streamId, events, options, this.#tenantId);
+          // The transaction holds the writer connection, so running on it directly is safe. A
+          // savepoint keeps a failed append from leaving part of its batch in the transaction.
+          const connection = writer.connection;
+          connection.run('savepoint eventsmith_append');
+          try {
+            const result = appendOnConnection(connection, storeId, append);
+            connection.run('release eventsmith_append');
+            return result;
+          } catch (error) {
+            connection.run('rollback to eventsmith_append');
+            connection.run('release eventsmith_append');
+            throw error;
+          }
+        },
+        afterCommit: (callback) => void callbacks.push(callback),
+      };
+      try {
+        return await runInStoreTransaction(db, trx, () => fn(tx));
+      } finally {
+        open = false;
+      }
+    });
+    for (const callback of callbacks) await callback();
+    return value;
+  }
+
+  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
+    const backward = options.direction === 'backward';
+    let limit = readLimit(options.limit);
+    let from = options.from ?? (backward ? Number.MAX_SAFE_INTEGER : 1);
+    const to = options.to ?? (backward ? 1 : Number.MAX_SAFE_INTEGER);
+    const { pageSize } = this.#shared;
+    while (limit > 0) {
+      const n = Math.min(pageSize, limit);
+      const rows = this.#read<EventRow & { position: number }>(
+        (backward ? streamBackward : streamForward)(this.#shared.db, this.#tenantId, streamId, from, to, n),
+      );
+      for (const row of rows) yield this.#decode(row);
+      if (rows.length < n) return;
+      limit -= rows.length;
+      from = rows[rows.length - 1]!.version + (backward ? -1 : 1);
+    }
+  }
+
+  async getStreamVersion(streamId: string): Promise<number> {
+    const query = streamVersionQuery(this.#shared.db, streamId, this.#tenantId);
+    const [row] = this.#read<{ version: number }>(query);
+    return row?.version ?? 0;
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
+    const filter = feedFilter(this.registry, options, this.#tenantId);
+    if (filter.none) return;
+    let after = options.after ? this.#ownValue(options.after) : 0n;
+    let limit = readLimit(options.limit);
+    const { db, pageSize } = this.#shared;
+    while (limit > 0) {
+      const n = Math.min(pageSize, limit);
+      const position = Number(after);
+      const query = feedQuery(db, { filter, select: SELECT, orderBy: ['position'], after: (eb) => eb('position', '>', position), limit: n });
+      const rows = this.#read<EventRow & { position: number }>(query.compile());
+      for (const row of rows) yield this.#decode(row);
+      if (rows.length < n) return;
+      limit -= rows.length;
+      after = BigInt(rows[rows.length - 1]!.position);
+    }
+  }
+
+  async currentPosition(): Promise<Position | null> {
+    let query = this.#shared.db.selectFrom('eventsmith_events').select('position').orderBy('position', 'desc').limit(1);
+    if (this.#tenantId !== undefined) query = query.where('tenant_id', '=', this.#tenantId);
+    const [row] = this.#read<{ position: number }>(query.compile());
+    return row ? Position.of(this.storeId, row.position) : null;
+  }
+
+  async eventExists(eventId: string): Promise<boolean> {
+    let query = this.#shared.db.selectFrom('eventsmith_events').select(sql.lit(1).as('found')).where('event_id', '=', eventId);
+    if (this.#tenantId !== undefined) query = query.where('tenant_id', '=', this.#tenantId);
+    return this.#read(query.compile()).length > 0;
+  }
+
+  forTenant(tenantId: string): SqliteEventStore {
+    if (typeof tenantId !== 'string' || tenantId.length === 0) throw new InvalidArgumentError('forTenant needs a non-empty tenant id.');
+    return new SqliteEventStore(this.#shared, tenantId);
+  }
+
+  /** Closes both connections. Views made with `forTenant` share them and close with it. */
+  async close(): Promise<void> {
+    await this.#shared.close();
+  }
+
+  #read<R>(query: CompiledQuery): R[] {
+    try {
+      return this.#shared.reader.all<R>(query.sql, query.parameters);
+    } catch (error) {
+      throw unavailableOr(error, this.#shared.target);
+    }
+  }
+
+  #decode(row: EventRow & { position: number }): StoredEvent {
+    return storedEventFromRow(this.#shared.registry, this.#shared.storeId, row, BigInt(row.position));
+  }
+
+  #ownValue(position: Position): bigint {
+    Position.of(this.storeId, 0).compare(position); // throws for another store's position
+    return position.value;
+  }
+}
+
+function streamForward(db: Kysely<EventStoreTables>, tenant: string | undefined, streamId: string, from: number, to: number, n: number) {
+  let query = db
+    .selectFrom('eventsmith_events')
+    .select(SELECT as never[])
+    .where('stream_id', '=', streamId)
+    .where('version', '>=', from)
+    .where('version', '<=', to);
+  if (tenant !== undefined) query = query.where('tenant_id', '=', tenant);
+  return query.orderBy('version').limit(n).compile();
+}
+
+function streamBackward(db: Kysely<EventStoreTables>, tenant: string | undefined, streamId: string, from: number, to: number, n: number) {
+  let query = db
+    .selectFrom('eventsmith_events')
+    .select(SELECT as never[])
+    .where('stream_id', '=', streamId)
+    .where('version', '<=', from)
+    .where('version', '>=', to);
+  if (tenant !== undefined) query = query.where('tenant_id', '=', tenant);
+  return query.orderBy('version', 'desc').limit(n).compile();
+}
+
+/** A tenant view sees a stream when it owns it or holds some of its events. */
+export function streamVersionQuery(db: Kysely<EventStoreTables>, streamId: string, tenant: string | undefined): CompiledQuery {
+  let query = db.selectFrom('eventsmith_streams as s').select('s.version').where('s.stream_id', '=', streamId);
+  if (tenant !== undefined) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('s.tenant_id', '=', tenant),
+        eb.exists(
+          eb
+            .selectFrom('eventsmith_events as e')
+            .select(sql.lit(1).as('x'))
+            .whereRef('e.stream_id', '=', 's.stream_id')
+            .where('e.tenant_id', '=', tenant),
+        ),
+      ]),
+    );
+  }
+  return query.compile();
+}
