@@ -31,7 +31,8 @@ function mapAjvErrors(errors: readonly ErrorObject[], file: ParsedYamlFile): Sch
   const anyOfPaths = errors.filter((e) => e.keyword === 'anyOf').map((e) => `${e.instancePath}|${e.schemaPath}`);
   const kept = errors.filter((e) => {
     if (e.keyword === 'if') return false;
-    if (e.schemaPath.includes('/propertyNames/')) return false;
+    // Errors inside `propertyNames` carry `propertyName`; the propertyNames error itself says it better.
+    if (e.keyword !== 'propertyNames' && (e.propertyName !== undefined || e.schemaPath.includes('/propertyNames/'))) return false;
     // Branch errors of an anyOf are summarised by the anyOf error itself.
     return !anyOfPaths.some((p) => {
       const [instancePath, schemaPath] = p.split('|') as [string, string];
