@@ -1,0 +1,142 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { afterEach, expect, it } from 'vitest';
+import { rabbitMqTestBus } from '../../../../test/support/rabbitmq.js';
+import { describeWithService, hostPort, serviceUrl, uniqueName } from '../../../../test/support/services.js';
+import { startTcpProxy, type TcpProxy } from '../../../../test/support/tcp-proxy.js';
+import { busConformanceRegistry, DeliveryRecorder, orderPlaced, sleep, waitFor } from '../../testing/bus-conformance-fixtures.js';
+import { RabbitMqEventBus } from './rabbitmq-event-bus.js';
+
+const registry = busConformanceRegistry();
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+await describeWithService('rabbitmq', 'RabbitMqEventBus faults', () => {
+  it('loses nothing when the connection is cut while messages are in flight, and resumes by itself', async () => {
+    const target = hostPort(serviceUrl('rabbitmq')!, 5672);
+    const proxy: TcpProxy = await startTcpProxy(target);
+    cleanups.push(() => proxy.close());
+    const url = new URL(serviceUrl('rabbitmq')!);
+    url.host = proxy.address;
+    const errors: unknown[] = [];
+    const { bus, cleanup } = await rabbitMqTestBus(registry, {
+      url: url.toString(),
+      reconnectDelayMs: 100,
+      rebalanceIntervalMs: 300,
+      onError: (error) => errors.push(error),
+    });
+    cleanups.push(cleanup, () => bus.close());
+
+    const got = new DeliveryRecorder();
+    got.behaviour = () => sleep(2); // keep deliveries in flight when the cut comes
+    await bus.subscribe(got.handler, { group: 'cut' }).start();
+
+    const aggregates = Array.from({ length: 10 }, (_, i) => `cut-${i}`);
+    const published: string[] = [];
+    const publishing = (async () => {
+      for (let version = 1; version <= 60; version++) {
+        const batch = aggregates.map((id) => orderPlaced(id, version));
+        await bus.publish(batch); // rides out the outage: retries until the broker confirms
+        published.push(...batch.map((e) => e.eventId));
+        await sleep(20);
+      }
+    })();
+    await waitFor(() => got.deliveries.length > 50, 10_000, 'deliveries before the cut');
+    const connectionsBefore = proxy.acceptedConnections;
+    const publishedAtCut = published.length;
+    await proxy.outage(700);
+    await publishing;
+    expect(publishedAtCut).toBeLessThan(600); // the cut came while publishing and consuming
+
+    await waitFor(() => new Set(got.ids()).size >= 600, 30_000, 'every published event after the outage');
+    expect(new Set(got.ids())).toEqual(new Set(published));
+    expect(proxy.acceptedConnections).toBeGreaterThan(connectionsBefore); // it reconnected by itself
+    expect(errors.some((e) => String((e as Error).message).includes('reconnecting'))).toBe(true);
+    for (const id of aggregates) {
+      // At-least-once: a redelivery may repeat an event, but first sightings stay in order.
+      const firstSeen = [...new Set(got.versionsOf(id))];
+      expect(firstSeen, `order of ${id}`).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    }
+  }, 90_000);
+
+  it('hands a message to another member when the consumer holding it is killed before acknowledging', async () => {
+    const namespace = uniqueName('es_test');
+    const url = serviceUrl('rabbitmq')!;
+    const { bus, cleanup } = await rabbitMqTestBus(registry, { namespace, rebalanceIntervalMs: 300 });
+    cleanups.push(cleanup, () => bus.close());
+
+    const child: ChildProcess = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/support/rabbitmq-hung-member.ts', url, namespace, 'killed'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    cleanups.push(async () => void child.kill('SIGKILL'));
+    const lines: string[] = [];
+    createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line));
+    await waitFor(() => lines.some((l) => l.startsWith('ready')), 30_000, 'the child member to start');
+    expect(lines).toContain('ready 8'); // it holds every partition
+
+    const survivor = new DeliveryRecorder();
+    const subscription = bus.subscribe(survivor.handler, { group: 'killed' });
+    await subscription.start();
+    await sleep(700);
+    expect(subscription.partitions).toEqual([]); // nothing left to claim while the child lives
+
+    const event = orderPlaced('killed-1', 1);
+    await bus.publish([event]);
+    await waitFor(() => lines.includes(`got ${event.eventId}`), 10_000, 'the child to take the message');
+    expect(survivor.ids()).toEqual([]);
+
+    child.kill('SIGKILL');
+    await waitFor(() => survivor.ids().includes(event.eventId), 15_000, 'the survivor to get the unacknowledged message');
+    expect(survivor.deliveries[0]!.attempt).toBe(1); // a redelivery, not a handler failure
+    await waitFor(() => subscription.partitions.length === 8, 10_000, 'the survivor to take over every partition');
+  }, 90_000);
+
+  it('dead-letters an always-failing message after maxAttempts while other aggregates flow, and holds its aggregate behind it', async () => {
+    const { bus, cleanup } = await rabbitMqTestBus(registry, { rebalanceIntervalMs: 300 });
+    cleanups.push(cleanup, () => bus.close());
+    const got = new DeliveryRecorder();
+    got.behaviour = ({ event }) => {
+      if (event.aggregateId === 'poison' && event.aggregateVersion === 1) throw new Error('downstream rejected poison v1');
+    };
+    await bus.subscribe(got.handler, { group: 'poisoned', maxAttempts: 4, retryDelayMs: 100 }).start();
+
+    const poison = orderPlaced('poison', 1);
+    const poisonLater = orderPlaced('poison', 2);
+    const others = Array.from({ length: 60 }, (_, i) => orderPlaced(`healthy-${i % 12}`, Math.floor(i / 12) + 1));
+    await bus.publish([poison, ...others.slice(0, 30)]);
+    await bus.publish([poisonLater, ...others.slice(30)]);
+
+    await waitFor(async () => (await bus.deadLetters('poisoned')).length === 1, 20_000, 'the dead letter');
+    await waitFor(() => got.ids().includes(poisonLater.eventId), 10_000, 'the later poison event');
+    const poisonCalls = got.calls.filter((c) => c.event.eventId === poison.eventId);
+    expect(poisonCalls.map((c) => [c.attempt, c.failed])).toEqual([
+      [1, true],
+      [2, true],
+      [3, true],
+      [4, true],
+    ]);
+    // Every healthy event was handled before the poison message's second attempt: retries never block.
+    for (const d of got.deliveries.filter((d) => d.event.aggregateId.startsWith('healthy-'))) {
+      expect(d.at).toBeLessThan(poisonCalls[1]!.at);
+    }
+    expect(got.deliveries.filter((d) => d.event.aggregateId.startsWith('healthy-'))).toHaveLength(60);
+    // The later event of the same aggregate waited until the failing one was dead-lettered.
+    const later = got.deliveries.find((d) => d.event.eventId === poisonLater.eventId)!;
+    expect(later.at).toBeGreaterThan(poisonCalls[3]!.at);
+
+    const [letter] = await bus.deadLetters('poisoned');
+    expect(letter).toMatchObject({ reason: 'handler-failed', attempts: 4, eventId: poison.eventId, aggregateId: 'poison' });
+    expect(letter!.error).toContain('downstream rejected poison v1');
+  }, 60_000);
+
+  it('fails fast with a clear error when the broker cannot be reached, without leaking credentials', async () => {
+    const error = await RabbitMqEventBus.connect({ url: 'amqp://someone:s3cret@127.0.0.1:1', registry }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'BUS.UNAVAILABLE' });
+    expect((error as Error).message).toContain('amqp://127.0.0.1:1');
+    expect((error as Error).message).not.toContain('s3cret');
+  });
+});
