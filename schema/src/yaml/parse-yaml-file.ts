@@ -67,7 +67,7 @@ export function parseYamlFile(
   }
 
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, keepSourceTokens: false });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   const position = (offset: number): { line: number; col: number } => {
     const p = lineCounter.linePos(offset);
     return { line: p.line, col: p.col };
