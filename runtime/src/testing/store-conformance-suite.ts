@@ -350,7 +350,7 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
         expect(first.map((e) => e.streamVersion)).toEqual([1, 2, 3]);
         const seen: number[] = [];
         let after: Position | null = null;
-        for (;;) {
+        for (let pages = 0; pages < 10; pages++) {
           const page: StoredEvent[] = await collect(store().readAll({ after, limit: 3 }));
           if (page.length === 0) break;
           seen.push(...page.map((e) => e.streamVersion));
@@ -511,6 +511,7 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
         expect((await collect(t1.readAll())).map((e) => e.event.eventId)).toEqual(mine.map((e) => e.eventId));
         expect(await collect(t1.readAll({ tenantId: 't2' }))).toEqual([]);
         expect(await collect(t1.readStream(b.streamId))).toEqual([]);
+        expect(await collect(t1.readStream(b.streamId, { direction: 'backward' }))).toEqual([]);
         expect(await t1.getStreamVersion(b.streamId)).toBe(0);
         expect(await t1.getStreamVersion(a.streamId)).toBe(2);
         expect(await t1.eventExists(theirs[0]!.eventId)).toBe(false);
