@@ -1,0 +1,2 @@
+export * from './nats-event-bus.js';
+export { NatsNames } from './nats-names.js';

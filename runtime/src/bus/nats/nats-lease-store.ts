@@ -1,0 +1,68 @@
+import type { KV } from 'nats';
+import type { PartitionLeaseStore } from '../partition-balancer.js';
+
+/**
+ * Partition leases of one consumer group in a JetStream key-value bucket whose TTL is the lease
+ * TTL: a key nobody refreshes disappears by itself.
+ */
+export class NatsLeaseStore implements PartitionLeaseStore {
+  readonly #codec = new TextEncoder();
+  readonly #decoder = new TextDecoder();
+
+  constructor(
+    private readonly kv: KV,
+    private readonly group: string,
+  ) {}
+
+  async heartbeat(member: string, _ttlMs: number): Promise<number> {
+    await this.kv.put(this.#member(member), this.#codec.encode(String(Date.now())));
+    let count = 0;
+    for await (const _ of await this.kv.keys(`${this.#prefix()}.m.*`)) count++;
+    return count;
+  }
+
+  async acquire(partition: number, member: string, _ttlMs: number): Promise<boolean> {
+    try {
+      await this.kv.create(this.#lease(partition), this.#codec.encode(member));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async renew(partitions: readonly number[], member: string, _ttlMs: number): Promise<boolean[]> {
+    return Promise.all(
+      partitions.map(async (p) => {
+        const entry = await this.kv.get(this.#lease(p));
+        if (!entry || entry.operation !== 'PUT' || this.#decoder.decode(entry.value) !== member) return false;
+        try {
+          await this.kv.update(this.#lease(p), entry.value, entry.revision);
+          return true;
+        } catch {
+          return false;
+        }
+      }),
+    );
+  }
+
+  async release(partition: number, member: string): Promise<void> {
+    const entry = await this.kv.get(this.#lease(partition));
+    if (entry && entry.operation === 'PUT' && this.#decoder.decode(entry.value) === member) {
+      await this.kv.purge(this.#lease(partition), { previousSeq: entry.revision }).catch(() => undefined);
+    }
+  }
+
+  async leave(member: string): Promise<void> {
+    await this.kv.purge(this.#member(member));
+  }
+
+  #prefix(): string {
+    return `g.${this.group.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  }
+  #member(member: string): string {
+    return `${this.#prefix()}.m.${member.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  }
+  #lease(partition: number): string {
+    return `${this.#prefix()}.l.${partition}`;
+  }
+}

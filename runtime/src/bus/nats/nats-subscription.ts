@@ -1,0 +1,352 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  headers as natsHeaders,
+  nanos,
+  type Consumer,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type KV,
+  type NatsConnection,
+} from 'nats';
+import type { EventRegistry } from '../../events/event-registry.js';
+import { BusHeader, messageKey, peekEnvelope } from '../bus-message.js';
+import { deliver, type DeliveryOutcome, type ResolvedSubscribeOptions } from '../deliver.js';
+import type { BusHandler, BusSubscription, DeadLetter } from '../event-bus.js';
+import { KeyedLanes } from '../keyed-lanes.js';
+import { PartitionBalancer, type RevokeReason } from '../partition-balancer.js';
+import { NatsLeaseStore } from './nats-lease-store.js';
+import type { NatsNames } from './nats-names.js';
+
+const PULL_EXPIRES_MS = 1000;
+
+/** The JSON body of a message in the dead-letter stream. */
+export interface NatsDeadLetterBody extends Omit<DeadLetter, 'id' | 'group' | 'deadLetteredAt'> {
+  readonly key: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly deadLetteredAt: number;
+}
+
+export interface NatsSubscriptionInit {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly topology: () => Promise<{ jsm: JetStreamManager; kv: KV }>;
+  readonly names: NatsNames;
+  readonly registry: EventRegistry;
+  readonly partitions: number;
+  readonly handler: BusHandler;
+  readonly options: ResolvedSubscribeOptions;
+  readonly startFrom: 'oldest' | 'latest';
+  readonly concurrency: number;
+  readonly ackWaitMs: number;
+  readonly leaseTtlMs: number;
+  readonly balanceIntervalMs: number;
+  readonly onError: (error: unknown) => void;
+}
+
+/** One member of a consumer group on a NATS bus: consumes the partitions it leases. */
+export class NatsSubscription implements BusSubscription {
+  readonly member = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  readonly #init: NatsSubscriptionInit;
+  readonly #lanes: KeyedLanes;
+  readonly #workers = new Map<number, PartitionWorker>();
+  #balancer: PartitionBalancer | undefined;
+  #running = false;
+  #stopTimeout = 30_000;
+
+  constructor(init: NatsSubscriptionInit) {
+    this.#init = init;
+    this.#lanes = new KeyedLanes(init.concurrency);
+  }
+
+  async start(): Promise<void> {
+    if (this.#running) return;
+    const { jsm, kv } = await this.#init.topology();
+    const { names, options, partitions } = this.#init;
+    await Promise.all(
+      Array.from({ length: partitions }, (_, p) =>
+        jsm.consumers.add(names.stream, {
+          durable_name: names.durable(options.group, p),
+          filter_subject: names.partitionSubjects(p),
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: this.#init.startFrom === 'oldest' ? DeliverPolicy.All : DeliverPolicy.New,
+          ack_wait: nanos(this.#init.ackWaitMs),
+          // Dead-lettering is ours (after maxAttempts): the server must never stop redelivering on its own.
+          max_deliver: -1,
+          max_ack_pending: 10_000,
+        }),
+      ),
+    );
+    this.#running = true;
+    this.#balancer = new PartitionBalancer({
+      store: new NatsLeaseStore(kv, options.group),
+      partitions,
+      member: this.member,
+      leaseTtlMs: this.#init.leaseTtlMs,
+      intervalMs: this.#init.balanceIntervalMs,
+      onAssigned: (p) => this.#assign(p),
+      onRevoked: (p, reason) => this.#revoke(p, reason),
+      onError: (error) => this.#init.onError(error),
+    });
+    await this.#balancer.start();
+  }
+
+  async stop(timeoutMs = 30_000): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#stopTimeout = timeoutMs;
+    await this.#balancer?.stop();
+  }
+
+  #assign(partition: number): void {
+    const worker = new PartitionWorker(this.#init, partition, this.#lanes);
+    this.#workers.set(partition, worker);
+    void worker.start().catch((error: unknown) => {
+      this.#init.onError(error);
+      void this.#revoke(partition, 'lost');
+    });
+  }
+
+  async #revoke(partition: number, reason: RevokeReason): Promise<void> {
+    const worker = this.#workers.get(partition);
+    if (!worker) return;
+    this.#workers.delete(partition);
+    const timeout = reason === 'stop' ? this.#stopTimeout : reason === 'lost' ? 0 : this.#init.leaseTtlMs / 2;
+    await worker.stop(timeout);
+  }
+}
+
+interface Tracked {
+  msg: JsMsg;
+  readonly key: string;
+  readonly seq: number;
+}
+
+interface Blocked {
+  /** Stream sequence of the message being retried. */
+  readonly seq: number;
+  /** When its redelivery is due. */
+  readonly due: number;
+  /** Later messages of the same aggregate, held unacknowledged until it is done. */
+  readonly held: Tracked[];
+}
+
+/** Consumes one partition's durable consumer, keeping per-aggregate order across retries. */
+class PartitionWorker {
+  readonly #init: NatsSubscriptionInit;
+  readonly #partition: number;
+  readonly #lanes: KeyedLanes;
+  readonly #tracked = new Map<number, Tracked>();
+  readonly #blocked = new Map<string, Blocked>();
+  readonly #running = new Set<Promise<void>>();
+  #batch: ConsumerMessages | undefined;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
+  #active = true;
+  #abandoned = false;
+
+  constructor(init: NatsSubscriptionInit, partition: number, lanes: KeyedLanes) {
+    this.#init = init;
+    this.#partition = partition;
+    this.#lanes = lanes;
+  }
+
+  async start(): Promise<void> {
+    const { js, names, options } = this.#init;
+    const consumer = await js.consumers.get(names.stream, names.durable(options.group, this.#partition));
+    // Messages a previous owner left unacknowledged (it crashed, or handed over held messages)
+    // come back once their ack wait or nak delay runs out. Wait for that before pulling, so they
+    // are redelivered ahead of newer messages of the same aggregates.
+    const { num_ack_pending: leftOver } = await consumer.info();
+    if (leftOver > 0) await this.#pause(this.#init.ackWaitMs + 200);
+    // Held and running messages must not hit ack_wait and be redelivered behind our back.
+    this.#keepAlive = setInterval(() => {
+      for (const t of this.#tracked.values()) t.msg.working();
+    }, Math.max(100, this.#init.ackWaitMs / 3));
+    this.#loop = this.#pull(consumer);
+  }
+
+  /**
+   * Pulls in bounded batches rather than with an open-ended `consume()`, so that when the worker
+   * stops no pull request is left on the server to deliver into a closed inbox (those messages
+   * would come back only after ack_wait, behind newer ones).
+   */
+  async #pull(consumer: Consumer): Promise<void> {
+    let failures = 0;
+    while (this.#active) {
+      try {
+        this.#batch = await consumer.fetch({ max_messages: 256, expires: PULL_EXPIRES_MS });
+        for await (const msg of this.#batch) this.#onMessage(msg);
+        failures = 0;
+      } catch (error) {
+        if (!this.#active) break;
+        this.#init.onError(error);
+        await this.#pause(Math.min(2000, 50 * 2 ** failures++));
+      }
+    }
+  }
+
+  async stop(timeoutMs: number): Promise<void> {
+    this.#active = false;
+    this.#wake?.();
+    await this.#loop;
+    await settleWithin([...this.#running], timeoutMs);
+    this.#abandoned = true;
+    clearInterval(this.#keepAlive);
+    // Give back what we hold, oldest first, so the next owner sees it promptly and in order.
+    const now = Date.now();
+    const byKeyDelay = new Map([...this.#blocked].map(([key, b]) => [key, Math.max(0, b.due - now)]));
+    const rest = [...this.#tracked.values()].sort((a, b) => a.seq - b.seq);
+    rest.forEach((t, i) => {
+      const delay = byKeyDelay.get(t.key);
+      t.msg.nak(delay === undefined ? undefined : delay + 10 + i);
+    });
+    this.#tracked.clear();
+  }
+
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  #onMessage(msg: JsMsg): void {
+    const existing = this.#tracked.get(msg.seq);
+    if (existing) {
+      existing.msg = msg; // redelivered while we hold it; acknowledge the newest delivery
+      return;
+    }
+    const target = msg.subject.split('.')[3];
+    if (target !== 'all' && target !== this.#init.names.replayTarget(this.#init.options.group)) {
+      msg.ack(); // a replay for another group
+      return;
+    }
+    const tracked: Tracked = { msg, key: keyOf(msg), seq: msg.seq };
+    this.#tracked.set(tracked.seq, tracked);
+    if (!this.#active) return; // arrived while stopping: handed back in order by stop()
+    const blocked = this.#blocked.get(tracked.key);
+    if (blocked && blocked.seq !== tracked.seq) hold(blocked, tracked);
+    else this.#enqueue(tracked);
+  }
+
+  #enqueue(tracked: Tracked): void {
+    void this.#lanes.push(
+      tracked.key,
+      async () => {
+        const work = this.#handle(tracked);
+        this.#running.add(work);
+        try {
+          await work;
+        } catch (error) {
+          this.#init.onError(error);
+        } finally {
+          this.#running.delete(work);
+        }
+      },
+      () => !this.#active,
+    );
+  }
+
+  async #handle(tracked: Tracked): Promise<void> {
+    const blocked = this.#blocked.get(tracked.key);
+    if (blocked && blocked.seq !== tracked.seq) {
+      hold(blocked, tracked);
+      return;
+    }
+    const { msg } = tracked;
+    const headers: Record<string, string> = {};
+    for (const name of msg.headers?.keys() ?? []) {
+      // Nats-* headers belong to the broker (Nats-Msg-Id would deduplicate a replay away).
+      if (!/^nats-/i.test(name)) headers[name] = msg.headers!.get(name);
+    }
+    const outcome = await deliver({
+      registry: this.#init.registry,
+      handler: this.#init.handler,
+      options: this.#init.options,
+      body: msg.data,
+      headers,
+      attempt: msg.info.deliveryCount,
+    });
+    if (this.#abandoned) return; // stop gave up waiting and already handed the message back
+    const current = tracked.msg;
+    if (outcome.kind === 'retry') {
+      current.nak(outcome.delayMs);
+      this.#tracked.delete(tracked.seq);
+      this.#blocked.set(tracked.key, { seq: tracked.seq, due: Date.now() + outcome.delayMs, held: blocked?.held ?? [] });
+      return;
+    }
+    if (outcome.kind === 'dead-letter') {
+      try {
+        await this.#deadLetter(tracked, headers, outcome);
+      } catch (error) {
+        // Could not store the dead letter: keep the message and try again after a pause.
+        this.#init.onError(error);
+        current.nak(Math.max(1000, this.#init.options.retryDelayMs));
+        this.#tracked.delete(tracked.seq);
+        this.#blocked.set(tracked.key, { seq: tracked.seq, due: Date.now() + 1000, held: blocked?.held ?? [] });
+        return;
+      }
+      current.term();
+    } else {
+      current.ack();
+    }
+    this.#tracked.delete(tracked.seq);
+    if (blocked) {
+      this.#blocked.delete(tracked.key);
+      for (const next of blocked.held) this.#enqueue(next);
+    }
+  }
+
+  async #deadLetter(tracked: Tracked, headers: Record<string, string>, outcome: Extract<DeliveryOutcome, { kind: 'dead-letter' }>): Promise<void> {
+    const envelope = peekEnvelope(tracked.msg.data);
+    const body: NatsDeadLetterBody = {
+      reason: outcome.reason,
+      error: outcome.error,
+      attempts: tracked.msg.info.deliveryCount,
+      payload: tracked.msg.string(),
+      eventType: outcome.eventType ?? envelope.eventType,
+      eventId: envelope.eventId,
+      aggregateType: envelope.aggregateType,
+      aggregateId: envelope.aggregateId,
+      key: tracked.key,
+      headers,
+      deadLetteredAt: Date.now(),
+    };
+    const h = natsHeaders();
+    for (const name of ['traceparent', 'tracestate']) if (headers[name]) h.set(name, headers[name]);
+    await this.#init.js.publish(this.#init.names.deadLetterSubject(this.#init.options.group), JSON.stringify(body), { headers: h });
+  }
+}
+
+function hold(blocked: Blocked, tracked: Tracked): void {
+  if (blocked.held.some((t) => t.seq === tracked.seq)) return;
+  blocked.held.push(tracked);
+  blocked.held.sort((a, b) => a.seq - b.seq);
+}
+
+function keyOf(msg: JsMsg): string {
+  const type = msg.headers?.get(BusHeader.aggregateType);
+  const id = msg.headers?.get(BusHeader.aggregateId);
+  if (type && id !== undefined && msg.headers?.has(BusHeader.aggregateId)) return messageKey(type, id);
+  return msg.subject.split('.').slice(4).join('.') || 'raw';
+}
+
+async function settleWithin(work: Promise<unknown>[], timeoutMs: number): Promise<boolean> {
+  if (work.length === 0) return true;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const settled = await Promise.race([
+    Promise.allSettled(work).then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  return settled;
+}
