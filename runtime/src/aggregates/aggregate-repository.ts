@@ -1,7 +1,8 @@
 import { AggregateNotFoundError, ConcurrencyError, InvalidArgumentError } from '../errors.js';
 import type { Snapshot, SnapshotPolicy, SnapshotStore } from '../snapshots/snapshot-store.js';
-import type { AppendResult, EventAppender, EventStore } from '../store/event-store.js';
+import type { AppendResult, EventAppender, EventStore, EventStoreTransaction } from '../store/event-store.js';
 import { streamIdFor } from '../store/stream-id.js';
+import type { Attributes } from '@opentelemetry/api';
 import { SpanAttributes, withSpan } from '../telemetry/tracing.js';
 import type { AggregateClass, AggregateRoot } from './aggregate-root.js';
 
@@ -26,8 +27,12 @@ export interface SnapshotProblem {
 }
 
 export interface SaveOptions {
-  /** Append inside this store transaction instead of a transaction of its own. */
-  readonly transaction?: EventAppender;
+  /**
+   * Append inside this store transaction instead of a transaction of its own. With an
+   * `EventStoreTransaction`, the events are marked committed (and a snapshot is taken) only once
+   * the transaction commits; if it rolls back, the aggregate keeps its uncommitted events.
+   */
+  readonly transaction?: EventAppender | EventStoreTransaction;
 }
 
 export interface UpdateOptions {
@@ -81,7 +86,11 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
   }
 
   async exists(aggregateId: string): Promise<boolean> {
-    return (await this.#store.getStreamVersion(this.streamId(aggregateId))) > 0;
+    return withSpan('eventsmith.repository.exists', this.#attributes(aggregateId), async (span) => {
+      const version = await this.#store.getStreamVersion(this.streamId(aggregateId));
+      span.setAttribute(SpanAttributes.version, version);
+      return version > 0;
+    });
   }
 
   /**
@@ -89,14 +98,24 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
    * {@link AggregateNotFoundError} if it had no events by then.
    */
   async loadAt(aggregateId: string, at: { version: number } | { at: Date }): Promise<A> {
-    const aggregate = new this.#aggregate(aggregateId);
-    const options = 'version' in at ? { to: at.version } : {};
-    for await (const stored of this.#store.readStream(this.streamId(aggregateId), options)) {
-      if ('at' in at && stored.event.occurredAt > at.at) break;
-      aggregate.replay(stored.event);
+    if ('version' in at && (!Number.isInteger(at.version) || at.version < 0)) {
+      throw new InvalidArgumentError(`loadAt needs a version ≥ 0, got ${String(at.version)}.`);
     }
-    if (aggregate.version === 0) throw new AggregateNotFoundError(this.#aggregate.aggregateType, aggregateId);
-    return aggregate;
+    if ('at' in at && !(at.at instanceof Date && !Number.isNaN(at.at.getTime()))) {
+      throw new InvalidArgumentError('loadAt needs a valid Date in { at }.');
+    }
+    return withSpan('eventsmith.repository.load_at', this.#attributes(aggregateId), async (span) => {
+      const aggregate = new this.#aggregate(aggregateId);
+      const options = 'version' in at ? { to: at.version } : {};
+      if ('version' in at && at.version === 0) throw new AggregateNotFoundError(this.#aggregate.aggregateType, aggregateId);
+      for await (const stored of this.#store.readStream(this.streamId(aggregateId), options)) {
+        if ('at' in at && stored.event.occurredAt.getTime() > at.at.getTime()) break;
+        aggregate.replay(stored.event);
+      }
+      span.setAttribute(SpanAttributes.version, aggregate.version);
+      if (aggregate.version === 0) throw new AggregateNotFoundError(this.#aggregate.aggregateType, aggregateId);
+      return aggregate;
+    });
   }
 
   /**
@@ -110,13 +129,16 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
     return withSpan(
       'eventsmith.repository.save',
       { ...this.#attributes(aggregate.id), [SpanAttributes.expectedVersion]: expectedVersion, [SpanAttributes.eventCount]: events.length },
-      async () => {
+      async (span) => {
         const appender = options.transaction ?? this.#store;
         const result = await appender.appendToStream(this.streamId(aggregate.id), events, { expectedVersion });
-        aggregate.markCommitted();
-        if (this.#options.snapshots?.policy?.shouldSnapshot(expectedVersion, aggregate.version)) {
-          await this.snapshot(aggregate);
-        }
+        span.setAttribute(SpanAttributes.version, result.nextVersion);
+        const committed = async () => {
+          aggregate.markCommitted(events);
+          if (this.#options.snapshots?.policy?.shouldSnapshot(expectedVersion, result.nextVersion)) await this.snapshot(aggregate);
+        };
+        if (isTransaction(appender)) appender.afterCommit(committed);
+        else await committed();
         return result;
       },
     );
@@ -146,16 +168,20 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
    */
   async update(aggregateId: string, fn: (aggregate: A) => void | Promise<void>, options: UpdateOptions = {}): Promise<A> {
     const retries = options.retries ?? 3;
-    for (let attempt = 0; ; attempt++) {
-      const aggregate = options.create ? await this.loadOrCreate(aggregateId) : await this.load(aggregateId);
-      await fn(aggregate);
-      try {
-        await this.save(aggregate);
-        return aggregate;
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError) || attempt >= retries) throw error;
+    if (!Number.isInteger(retries) || retries < 0) throw new InvalidArgumentError(`update needs retries ≥ 0, got ${String(retries)}.`);
+    return withSpan('eventsmith.repository.update', this.#attributes(aggregateId), async (span) => {
+      for (let attempt = 0; ; attempt++) {
+        span.setAttribute('eventsmith.attempts', attempt + 1);
+        const aggregate = options.create ? await this.loadOrCreate(aggregateId) : await this.load(aggregateId);
+        await fn(aggregate);
+        try {
+          await this.save(aggregate);
+          return aggregate;
+        } catch (error) {
+          if (!(error instanceof ConcurrencyError) || attempt >= retries) throw error;
+        }
       }
-    }
+    });
   }
 
   async #load(aggregateId: string): Promise<A> {
@@ -190,8 +216,13 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
       this.#report({ kind: 'read-failed', aggregateId, error });
       return undefined;
     }
-    if (snapshot && snapshot.stateVersion !== this.#aggregate.stateVersion) {
+    if (!snapshot) return undefined;
+    if (snapshot.stateVersion !== this.#aggregate.stateVersion) {
       this.#report({ kind: 'outdated', aggregateId });
+      return undefined;
+    }
+    if (!Number.isSafeInteger(snapshot.version) || snapshot.version < 1 || snapshot.aggregateId !== aggregateId) {
+      this.#report({ kind: 'corrupt', aggregateId, error: new InvalidArgumentError(`Snapshot of ${aggregateId} has an invalid version or id.`) });
       return undefined;
     }
     return snapshot;
@@ -205,11 +236,15 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
     }
   }
 
-  #attributes(aggregateId: string) {
+  #attributes(aggregateId: string): Attributes {
     return {
       [SpanAttributes.aggregateType]: this.#aggregate.aggregateType,
       [SpanAttributes.aggregateId]: aggregateId,
       [SpanAttributes.stream]: this.streamId(aggregateId),
     };
   }
+}
+
+function isTransaction(appender: EventAppender): appender is EventStoreTransaction {
+  return typeof (appender as Partial<EventStoreTransaction>).afterCommit === 'function';
 }

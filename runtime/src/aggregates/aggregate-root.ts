@@ -119,9 +119,17 @@ export abstract class AggregateRoot<State> {
     this.#apply(event);
   }
 
-  /** Called by the repository once the uncommitted events are stored. */
-  markCommitted(): void {
-    this.#uncommitted = [];
+  /**
+   * Called by the repository once the uncommitted events are stored. With `events`, only those
+   * are dropped (events raised meanwhile stay uncommitted); without, all of them.
+   */
+  markCommitted(events?: readonly DomainEvent[]): void {
+    if (events === undefined) {
+      this.#uncommitted = [];
+      return;
+    }
+    const stored = new Set(events);
+    this.#uncommitted = this.#uncommitted.filter((event) => !stored.has(event));
   }
 
   /** The state as JSON, for snapshots. */

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import { EventValidationError, InvalidArgumentError } from '../errors.js';
 import { newEventId } from './ids.js';
-import { deepFreeze, type JsonObject } from './json.js';
+import { ImmutableDate, immutableCopy } from './immutable.js';
+import { toJsonValue, type JsonObject } from './json.js';
 
 /** The envelope of an event: everything but its payload. */
 export interface EventEnvelope {
@@ -92,7 +93,7 @@ export abstract class DomainEvent<TData = unknown> implements EventEnvelope {
       (init as Record<string, unknown>)[key] = value;
     }
     for (const key of PROVENANCE_KEYS) if (changes[key] !== undefined) explicit.add(key);
-    assign(copy, this.data, this.constructor as unknown as EventClass, init, explicit);
+    assign(copy, this.data, this.constructor as unknown as EventClass, init, explicit, false);
     return copy;
   }
 
@@ -127,30 +128,38 @@ function assign(
   cls: EventClass,
   init: EventInit,
   explicit?: Set<ProvenanceField>,
+  copyData = true,
 ): void {
   const explicitSet = explicit ?? new Set(PROVENANCE_KEYS.filter((key) => init[key] !== undefined));
   const occurredAt = init.occurredAt ?? new Date();
+  if (!(occurredAt instanceof Date) || Number.isNaN(occurredAt.getTime())) {
+    throw new InvalidArgumentError(`${cls.eventType}: occurredAt must be a valid Date.`);
+  }
+  const aggregateVersion = init.aggregateVersion ?? 0;
+  if (!Number.isSafeInteger(aggregateVersion) || aggregateVersion < 0) {
+    throw new InvalidArgumentError(`${cls.eventType}: aggregateVersion must be an integer ≥ 0, got ${String(aggregateVersion)}.`);
+  }
   const values: Record<string | symbol, unknown> = {
     eventId: init.eventId ?? newEventId(),
     eventType: cls.eventType,
     eventVersion: cls.eventVersion,
     aggregateId: init.aggregateId ?? '',
     aggregateType: init.aggregateType ?? cls.aggregateType ?? '',
-    aggregateVersion: init.aggregateVersion ?? 0,
-    occurredAt: new Date(occurredAt.getTime()),
+    aggregateVersion,
+    occurredAt: occurredAt instanceof ImmutableDate ? occurredAt : new ImmutableDate(occurredAt.getTime()),
     tenantId: init.tenantId,
     actorId: init.actorId,
     correlationId: init.correlationId ?? '',
     causationId: init.causationId,
-    metadata: deepFreeze(structuredClone(init.metadata ?? {})),
-    data: deepFreeze(data),
+    // Metadata must be JSON already; checking here fails at the call site rather than at append.
+    metadata: immutableCopy(toJsonValue(init.metadata ?? {}, 'metadata')),
+    data: copyData ? immutableCopy(data) : data,
   };
   if (values['correlationId'] === '') values['correlationId'] = values['eventId'];
   for (const [key, value] of Object.entries(values)) {
     Object.defineProperty(target, key, { value, enumerable: true, writable: false, configurable: false });
   }
   Object.defineProperty(target, explicitFields, { value: explicitSet, enumerable: false });
-  Object.freeze(values['occurredAt']);
   Object.freeze(target);
 }
 

@@ -108,8 +108,10 @@ export class EventRegistry {
     }
     const steps = this.#upcasters.get(cls.eventType);
     for (let v = record.eventVersion; v < cls.eventVersion; v++) {
-      // #checkChains guarantees each step exists.
-      data = steps!.get(v)!.upcast(data, record);
+      // #checkChains guarantees every step from v1; this only guards against a record claiming v0.
+      const step = steps?.get(v);
+      if (!step) throw new UpcasterChainError(cls.eventType, `No upcaster lifts ${cls.eventType} from v${v} to v${v + 1}; cannot read event ${record.eventId}.`);
+      data = step.upcast(data, record);
     }
     return { cls, data };
   }
@@ -164,18 +166,21 @@ export class EventRegistry {
     steps.set(upcaster.fromVersion, upcaster);
   }
 
-  /** Every type with upcasters must have a complete chain from its oldest step to its current version. */
+  /**
+   * Every type at version n > 1 must have a complete chain v1→v2→…→vn, so that any record ever
+   * written can be read. A missing step fails here, when the registry is built.
+   */
   #checkChains(): void {
-    for (const [type, steps] of this.#upcasters) {
-      const current = this.#classes.get(type)!.eventVersion;
-      const oldest = Math.min(...steps.keys());
-      for (let v = oldest; v < current; v++) {
-        if (!steps.has(v)) {
-          throw new UpcasterChainError(
-            type,
-            `Upcaster chain for ${type} has a gap: v${oldest}→v${oldest + 1} exists but v${v}→v${v + 1} is missing (current version ${current}). Add the missing step.`,
-          );
-        }
+    for (const [type, cls] of this.#classes) {
+      const steps = this.#upcasters.get(type);
+      for (let v = 1; v < cls.eventVersion; v++) {
+        if (steps?.has(v)) continue;
+        const present = [...(steps?.keys() ?? [])].sort((a, b) => a - b).map((from) => `v${from}→v${from + 1}`);
+        throw new UpcasterChainError(
+          type,
+          `Upcaster chain for ${type} has a gap: v${v}→v${v + 1} is missing (current version ${cls.eventVersion}; ` +
+            `registered: ${present.length ? present.join(', ') : 'none'}). Add an upcaster { eventType: '${type}', fromVersion: ${v} }.`,
+        );
       }
     }
   }

@@ -5,3 +5,4 @@ export * from './field-types.js';
 export * from './ids.js';
 export * from './json.js';
 export * from './upcaster.js';
+export * from './immutable.js';

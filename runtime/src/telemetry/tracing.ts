@@ -31,3 +31,30 @@ export async function withSpan<T>(name: string, attributes: Attributes, fn: (spa
     }
   });
 }
+
+/**
+ * Wraps a lazy async iterable so that consuming it is one span, ended when the iteration
+ * finishes, fails or is abandoned (`break`). The span records how many items were read.
+ *
+ * @example
+ * ```ts
+ * return traceIterable('eventsmith.store.read_stream', { [SpanAttributes.stream]: streamId }, this.#read(streamId));
+ * ```
+ */
+export async function* traceIterable<T>(name: string, attributes: Attributes, iterable: AsyncIterable<T>): AsyncGenerator<T> {
+  const span = tracer().startSpan(name, { attributes });
+  let count = 0;
+  try {
+    for await (const item of iterable) {
+      count++;
+      yield item;
+    }
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    throw error;
+  } finally {
+    span.setAttribute(SpanAttributes.eventCount, count);
+    span.end();
+  }
+}

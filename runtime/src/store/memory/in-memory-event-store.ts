@@ -2,7 +2,8 @@ import { DuplicateEventError, InvalidArgumentError, TenantMismatchError } from '
 import type { DomainEvent } from '../../events/domain-event.js';
 import { toEventRecord, type EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
-import { SpanAttributes, withSpan } from '../../telemetry/tracing.js';
+import { deepFreeze } from '../../events/json.js';
+import { SpanAttributes, traceIterable, withSpan } from '../../telemetry/tracing.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -79,15 +80,34 @@ export class InMemoryEventStore implements EventStore {
 
   async transaction<T>(fn: (tx: EventStoreTransaction) => Promise<T>): Promise<T> {
     const pending = new Pending();
+    let open = true;
+    const ensureOpen = () => {
+      if (!open) throw new InvalidArgumentError('This transaction has ended; use the store, or start a new transaction.');
+    };
     const result = await this.#exclusive(async () => {
       const tx: EventStoreTransaction = {
         sql: undefined,
-        appendToStream: async (streamId, events, options) => this.#stage(pending, streamId, events, options),
-        afterCommit: (callback) => void pending.callbacks.push(callback),
+        appendToStream: (streamId, events, options) =>
+          withSpan(
+            'eventsmith.store.append',
+            { [SpanAttributes.store]: this.storeId, [SpanAttributes.stream]: streamId, [SpanAttributes.eventCount]: events.length },
+            async () => {
+              ensureOpen();
+              return this.#stage(pending, streamId, events, options);
+            },
+          ),
+        afterCommit: (callback) => {
+          ensureOpen();
+          pending.callbacks.push(callback);
+        },
       };
-      const value = await fn(tx);
-      pending.commit(this.#shared);
-      return value;
+      try {
+        const value = await fn(tx);
+        pending.commit(this.#shared);
+        return value;
+      } finally {
+        open = false;
+      }
     });
     for (const callback of pending.callbacks) await callback();
     return result;
@@ -105,7 +125,15 @@ export class InMemoryEventStore implements EventStore {
     }
   }
 
-  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
+  readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
+    return traceIterable(
+      'eventsmith.store.read_stream',
+      { [SpanAttributes.store]: this.storeId, [SpanAttributes.stream]: streamId },
+      this.#readStream(streamId, options),
+    );
+  }
+
+  async *#readStream(streamId: string, options: ReadStreamOptions): AsyncIterable<StoredEvent> {
     const rows = this.#shared.streams.get(streamId) ?? [];
     const backward = options.direction === 'backward';
     const from = options.from ?? (backward ? rows.length : 1);
@@ -135,7 +163,11 @@ export class InMemoryEventStore implements EventStore {
     return rows.length;
   }
 
-  async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
+  readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
+    return traceIterable('eventsmith.store.read_all', { [SpanAttributes.store]: this.storeId }, this.#readAll(options));
+  }
+
+  async *#readAll(options: ReadAllOptions): AsyncIterable<StoredEvent> {
     const after = options.after ? this.#ownValue(options.after) : 0n;
     const tenant = options.tenantId ?? this.#tenantId;
     if (this.#tenantId !== undefined && tenant !== this.#tenantId) return;
@@ -203,7 +235,8 @@ export class InMemoryEventStore implements EventStore {
     let version = current;
     const base = BigInt(this.#shared.rows.length + pending.rows.length);
     const rows = records.map((record, i): Row => ({
-      record: { ...record, aggregateVersion: ++version },
+      // Frozen, so an upcaster that edits its input in place fails loudly instead of corrupting the store.
+      record: deepFreeze({ ...record, aggregateVersion: ++version }),
       streamId,
       position: base + BigInt(i + 1),
       storedAt,

@@ -1,0 +1,39 @@
+/**
+ * A `Date` whose setters throw. `Object.freeze` cannot stop `setTime()` (a date keeps its time in
+ * an internal slot), so events hold their dates as `ImmutableDate`s. It is still a `Date`:
+ * `instanceof Date`, `toISOString()` and comparisons work as usual.
+ */
+export class ImmutableDate extends Date {
+  constructor(time: number) {
+    super(time);
+    Object.freeze(this);
+  }
+}
+
+for (const name of Object.getOwnPropertyNames(Date.prototype)) {
+  if (!name.startsWith('set')) continue;
+  Object.defineProperty(ImmutableDate.prototype, name, {
+    value(this: Date): never {
+      throw new TypeError(`Cannot call ${name}() on a date of an event: events are immutable. Copy it with new Date(date) first.`);
+    },
+    writable: false,
+    configurable: false,
+  });
+}
+
+/**
+ * A deeply frozen copy of a payload: plain objects and arrays are copied, dates become
+ * {@link ImmutableDate}s, other objects (Map, class instances) are frozen in place. The caller's
+ * value is never frozen or aliased, so changing it later cannot change the event.
+ */
+export function immutableCopy<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof ImmutableDate) return value;
+  if (value instanceof Date) return new ImmutableDate(value.getTime()) as T;
+  if (Array.isArray(value)) return Object.freeze(value.map(immutableCopy)) as T;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return Object.freeze(value);
+  const copy: Record<string, unknown> = proto === null ? Object.create(null) : {};
+  for (const [key, item] of Object.entries(value)) copy[key] = immutableCopy(item);
+  return Object.freeze(copy) as T;
+}
