@@ -1,2 +1,10 @@
-// Public API of subscriptions/ (filled in by its issue).
-export {};
+export * from './subscription-errors.js';
+export * from './subscription-options.js';
+export * from './subscription-manager.js';
+export * from './retry-policy.js';
+export * from './checkpoint-store.js';
+export * from './dead-letter-queue.js';
+export * from './in-memory-dead-letter-queue.js';
+export * from './subscription-lock.js';
+export * from './wake-up.js';
+export * from './append-hooks.js';

@@ -1,0 +1,29 @@
+import type { Kysely } from 'kysely';
+import type { EventHandler, SubscriptionOptions, SubscriptionTransaction } from '../subscriptions/subscription-options.js';
+import type { Projection } from './projection.js';
+
+/** Options of `SubscriptionManager.project`: those of a subscription, minus what the projection decides. */
+export interface ProjectionSubscriptionOptions extends Omit<SubscriptionOptions, 'name' | 'eventTypes' | 'transaction'> {
+  /**
+   * The database holding the projection's tables and its checkpoint, when it is not the event
+   * store's. Default: the store's own database, through `store.transaction()`.
+   */
+  readonly db?: Kysely<any>;
+  /** Overrides the transaction mode (default `'store'`, or `{ db }` when `db` is given). */
+  readonly transaction?: SubscriptionTransaction;
+}
+
+/**
+ * Adapts a projection to a subscription handler: `context.db` is the subscription's open
+ * transaction, so the projection's rows commit together with its checkpoint.
+ *
+ * @example
+ * ```ts
+ * manager.subscribe(projectionHandler(accountSummary), { name: accountSummary.name, transaction: 'store' });
+ * ```
+ */
+export function projectionHandler<Db>(projection: Projection<Db>): EventHandler {
+  return {
+    handle: (stored, context) => projection.handle(stored, { db: context.sql as Db }),
+  };
+}

@@ -1,0 +1,103 @@
+import type { EventRecord } from '../events/event-record.js';
+import type { Position } from '../store/position.js';
+
+export type DeadLetterStatus = 'pending' | 'retrying' | 'resolved';
+
+/** An event a subscription gave up on, with why and how often it failed. */
+export interface DeadLetterEntry {
+  readonly id: string;
+  readonly subscription: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly streamId: string;
+  readonly position: Position;
+  /** When the store committed the event. */
+  readonly storedAt: Date;
+  /** The event in stored form, so it can be re-delivered even after upcasters change. */
+  readonly record: EventRecord;
+  readonly error: string;
+  readonly stack: string | null;
+  /** Failed deliveries in all, across every time it was parked. */
+  readonly attempts: number;
+  readonly status: DeadLetterStatus;
+  readonly firstFailedAt: Date;
+  readonly lastFailedAt: Date;
+  readonly resolvedAt: Date | null;
+  readonly resolvedBy: string | null;
+}
+
+/** What a subscription parks. */
+export interface NewDeadLetter {
+  readonly subscription: string;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly streamId: string;
+  readonly position: Position;
+  readonly storedAt: Date;
+  readonly record: EventRecord;
+  readonly error: string;
+  readonly stack?: string | null;
+  /** Failed deliveries this time; added to the entry's count when it already exists. */
+  readonly attempts: number;
+}
+
+export interface DeadLetterFilter {
+  readonly subscription?: string;
+  readonly status?: DeadLetterStatus | readonly DeadLetterStatus[];
+  /** Default 100. */
+  readonly limit?: number;
+  /** Entries with an id after this one (ids grow); for paging. */
+  readonly afterId?: string;
+}
+
+export interface DeadLetterStats {
+  readonly total: number;
+  readonly byStatus: Readonly<Record<DeadLetterStatus, number>>;
+  /** Per subscription, most unresolved entries first. */
+  readonly bySubscription: readonly { subscription: string; pending: number; retrying: number; resolved: number }[];
+  readonly oldestUnresolvedAt: Date | null;
+}
+
+/**
+ * Parked events per subscription. `add` is an upsert on (subscription, event id): parking the
+ * same event again updates the error, sets it back to `pending` and adds the attempts.
+ * Re-delivering an entry goes through `SubscriptionManager.retryDeadLetter(s)`, which calls the
+ * subscription's own handler.
+ *
+ * @example
+ * ```ts
+ * const parked = await deadLetters.list({ subscription: 'AccountSummary', status: 'pending' });
+ * await manager.retryDeadLetters({ subscription: 'AccountSummary' });
+ * await deadLetters.purgeResolved({ olderThan: new Date(Date.now() - 7 * 86_400_000) });
+ * ```
+ */
+export interface DeadLetterQueue {
+  /** True when entries survive a restart. */
+  readonly durable: boolean;
+  /** True when `add` can join a transaction passed in `options.transaction`. */
+  readonly transactional: boolean;
+  add(entry: NewDeadLetter, options?: { transaction?: unknown }): Promise<DeadLetterEntry>;
+  get(id: string): Promise<DeadLetterEntry | undefined>;
+  /** Oldest first. */
+  list(filter?: DeadLetterFilter): Promise<DeadLetterEntry[]>;
+  /** Marks an entry as being re-delivered (so two operators do not retry it at once). Returns false if it was not pending. */
+  markRetrying(id: string): Promise<boolean>;
+  /** Puts a `retrying` entry back to `pending` without counting an attempt (e.g. a retry was interrupted). */
+  release(id: string): Promise<void>;
+  resolve(id: string, options?: { by?: string; transaction?: unknown }): Promise<void>;
+  /** Deletes resolved entries (resolved before `olderThan`, if given). Returns how many. */
+  purgeResolved(options?: { olderThan?: Date }): Promise<number>;
+  stats(): Promise<DeadLetterStats>;
+}
+
+/** The message and stack of anything thrown. */
+export function describeError(error: unknown): { message: string; stack: string | null } {
+  if (error instanceof Error) return { message: `${error.name}: ${error.message}`, stack: error.stack ?? null };
+  return { message: String(error), stack: null };
+}
+
+/** Normalizes a status filter into a set, or undefined for "any". */
+export function statusSet(status: DeadLetterFilter['status']): ReadonlySet<DeadLetterStatus> | undefined {
+  if (status === undefined) return undefined;
+  return new Set(typeof status === 'string' ? [status] : status);
+}

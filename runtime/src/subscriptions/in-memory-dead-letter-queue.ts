@@ -1,0 +1,124 @@
+import { DeadLetterEntryNotFoundError } from './subscription-errors.js';
+import {
+  statusSet,
+  type DeadLetterEntry,
+  type DeadLetterFilter,
+  type DeadLetterQueue,
+  type DeadLetterStats,
+  type DeadLetterStatus,
+  type NewDeadLetter,
+} from './dead-letter-queue.js';
+
+/**
+ * A dead-letter queue in process memory, for tests and single-process tools. Entries are lost on
+ * restart, so the manager refuses it next to a durable checkpoint store.
+ *
+ * @example
+ * ```ts
+ * const manager = new SubscriptionManager({ store, deadLetters: new InMemoryDeadLetterQueue() });
+ * ```
+ */
+export class InMemoryDeadLetterQueue implements DeadLetterQueue {
+  readonly durable = false;
+  readonly transactional = false;
+  readonly #entries = new Map<string, DeadLetterEntry>();
+  #nextId = 1;
+
+  async add(entry: NewDeadLetter): Promise<DeadLetterEntry> {
+    const now = new Date();
+    const existing = [...this.#entries.values()].find((e) => e.subscription === entry.subscription && e.eventId === entry.eventId);
+    const stored: DeadLetterEntry = {
+      id: existing?.id ?? String(this.#nextId++),
+      subscription: entry.subscription,
+      eventId: entry.eventId,
+      eventType: entry.eventType,
+      streamId: entry.streamId,
+      position: entry.position,
+      storedAt: entry.storedAt,
+      record: entry.record,
+      error: entry.error,
+      stack: entry.stack ?? null,
+      attempts: (existing?.attempts ?? 0) + entry.attempts,
+      status: 'pending',
+      firstFailedAt: existing?.firstFailedAt ?? now,
+      lastFailedAt: now,
+      resolvedAt: null,
+      resolvedBy: null,
+    };
+    this.#entries.set(stored.id, stored);
+    return stored;
+  }
+
+  async get(id: string): Promise<DeadLetterEntry | undefined> {
+    return this.#entries.get(id);
+  }
+
+  async list(filter: DeadLetterFilter = {}): Promise<DeadLetterEntry[]> {
+    const statuses = statusSet(filter.status);
+    const after = filter.afterId === undefined ? 0 : Number(filter.afterId);
+    return [...this.#entries.values()]
+      .filter((e) => Number(e.id) > after)
+      .filter((e) => filter.subscription === undefined || e.subscription === filter.subscription)
+      .filter((e) => !statuses || statuses.has(e.status))
+      .sort((a, b) => Number(a.id) - Number(b.id))
+      .slice(0, filter.limit ?? 100);
+  }
+
+  async markRetrying(id: string): Promise<boolean> {
+    const entry = this.#require(id);
+    if (entry.status !== 'pending') return false;
+    this.#entries.set(id, { ...entry, status: 'retrying' });
+    return true;
+  }
+
+  async release(id: string): Promise<void> {
+    const entry = this.#require(id);
+    if (entry.status === 'retrying') this.#entries.set(id, { ...entry, status: 'pending' });
+  }
+
+  async resolve(id: string, options: { by?: string } = {}): Promise<void> {
+    const entry = this.#require(id);
+    this.#entries.set(id, { ...entry, status: 'resolved', resolvedAt: new Date(), resolvedBy: options.by ?? null });
+  }
+
+  async purgeResolved(options: { olderThan?: Date } = {}): Promise<number> {
+    let purged = 0;
+    for (const [id, entry] of this.#entries) {
+      if (entry.status !== 'resolved') continue;
+      if (options.olderThan && entry.resolvedAt && entry.resolvedAt >= options.olderThan) continue;
+      this.#entries.delete(id);
+      purged++;
+    }
+    return purged;
+  }
+
+  async stats(): Promise<DeadLetterStats> {
+    return computeStats([...this.#entries.values()]);
+  }
+
+  #require(id: string): DeadLetterEntry {
+    const entry = this.#entries.get(id);
+    if (!entry) throw new DeadLetterEntryNotFoundError(id);
+    return entry;
+  }
+}
+
+/** Stats over a list of entries (also used to check SQL stats in tests). */
+export function computeStats(
+  entries: readonly Pick<DeadLetterEntry, 'subscription' | 'status' | 'firstFailedAt'>[],
+): DeadLetterStats {
+  const byStatus: Record<DeadLetterStatus, number> = { pending: 0, retrying: 0, resolved: 0 };
+  const per = new Map<string, { subscription: string; pending: number; retrying: number; resolved: number }>();
+  let oldest: Date | null = null;
+  for (const entry of entries) {
+    byStatus[entry.status]++;
+    let row = per.get(entry.subscription);
+    if (!row) per.set(entry.subscription, (row = { subscription: entry.subscription, pending: 0, retrying: 0, resolved: 0 }));
+    row[entry.status]++;
+    if (entry.status !== 'resolved' && (oldest === null || entry.firstFailedAt < oldest)) oldest = entry.firstFailedAt;
+  }
+  const bySubscription = [...per.values()].sort(
+    (a, b) => b.pending + b.retrying - (a.pending + a.retrying) || (a.subscription < b.subscription ? -1 : 1),
+  );
+  return { total: entries.length, byStatus, bySubscription, oldestUnresolvedAt: oldest };
+}

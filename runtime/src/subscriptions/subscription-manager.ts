@@ -1,0 +1,300 @@
+import type { EventStore } from '../store/event-store.js';
+import type { Projection } from '../projections/projection.js';
+import { projectionHandler, type ProjectionSubscriptionOptions } from '../projections/projection-subscription.js';
+import { InMemoryCheckpointStore, type CheckpointStore } from './checkpoint-store.js';
+import type { DeadLetterQueue } from './dead-letter-queue.js';
+import { InMemoryDeadLetterQueue } from './in-memory-dead-letter-queue.js';
+import { DeadLetterEntryNotFoundError, DuplicateSubscriptionError, SubscriptionConfigError, SubscriptionNotFoundError } from './subscription-errors.js';
+import { InMemorySubscriptionLock, type SubscriptionLock } from './subscription-lock.js';
+import type { SubscriptionErrorInfo, SubscriptionHandler, SubscriptionOptions, SubscriptionStatus } from './subscription-options.js';
+import { SubscriptionRunner } from './subscription-runner.js';
+import type { WakeUpSource } from './wake-up.js';
+
+export interface SubscriptionManagerOptions {
+  readonly store: EventStore;
+  /** Default: in memory (subscriptions start over after a restart). */
+  readonly checkpoints?: CheckpointStore;
+  /** Default: in memory. A durable checkpoint store needs a durable dead-letter queue. */
+  readonly deadLetters?: DeadLetterQueue;
+  /** Keeps two processes from running one subscription. Default: a lock local to this manager. */
+  readonly lock?: SubscriptionLock;
+  /** Hints that new events were appended (in-process signal, PostgreSQL NOTIFY, bus). */
+  readonly wakeUps?: readonly WakeUpSource[];
+  /**
+   * Longest wait between two reads of the feed while live. Bounds the delay of an event whose
+   * wake-up was lost. Default 1000 ms.
+   */
+  readonly pollIntervalMs?: number;
+  /** How often a standby retries the lock another process holds. Default 1000 ms. */
+  readonly lockRetryMs?: number;
+  /** Default time `stop()` waits for batches in flight. Default 30 s. */
+  readonly stopTimeoutMs?: number;
+  /** Lag is counted up to this many events. Default 10,000. */
+  readonly lagCountLimit?: number;
+  /** Called for every handler or infrastructure error (for logging); the subscription carries on. */
+  readonly onError?: (subscription: string, error: SubscriptionErrorInfo) => void;
+}
+
+/** A registered subscription. */
+export interface Subscription {
+  readonly name: string;
+  status(): Promise<SubscriptionStatus>;
+  pause(): Promise<void>;
+  resume(): void;
+}
+
+/** What `retryDeadLetters` did. */
+export interface DeadLetterRetryReport {
+  readonly resolved: number;
+  readonly failed: number;
+  /** Entries that were not pending any more, or whose subscription is not registered here. */
+  readonly skipped: number;
+}
+
+/**
+ * Runs subscriptions over a store's global feed: each catches up from its checkpoint, then stays
+ * live, woken by hints and by a bounded poll; every read goes to the store, so each event is
+ * delivered once, in global order. Failing events are retried with backoff and jitter, then
+ * parked in the dead-letter queue (or, with `stopOnError`, stop the subscription). Subscriptions
+ * fail independently of one another.
+ *
+ * @example
+ * ```ts
+ * const manager = new SubscriptionManager({ store, checkpoints, deadLetters, lock });
+ * manager.subscribe(async ({ event }) => mailer.send(event), { name: 'welcome-mail', eventTypes: ['AccountOpened'] });
+ * manager.project(accountSummary, { batchSize: 500 });
+ * await manager.runUntilSignal();
+ * ```
+ */
+export class SubscriptionManager {
+  readonly store: EventStore;
+  readonly checkpoints: CheckpointStore;
+  readonly deadLetters: DeadLetterQueue;
+  readonly #lock: SubscriptionLock;
+  readonly #options: SubscriptionManagerOptions;
+  readonly #runners = new Map<string, SubscriptionRunner>();
+  readonly #projections = new Map<string, { projection: Projection<any>; options: ProjectionSubscriptionOptions }>();
+  #started = false;
+
+  constructor(options: SubscriptionManagerOptions) {
+    this.store = options.store;
+    this.checkpoints = options.checkpoints ?? new InMemoryCheckpointStore();
+    this.deadLetters = options.deadLetters ?? new InMemoryDeadLetterQueue();
+    this.#lock = options.lock ?? new InMemorySubscriptionLock();
+    this.#options = options;
+    if (this.checkpoints.durable && !this.deadLetters.durable) {
+      throw new SubscriptionConfigError(
+        undefined,
+        'The checkpoint store is durable but the dead-letter queue is in memory: events parked before a restart would be lost. ' +
+          'Pass a durable deadLetters (e.g. SqlDeadLetterQueue on the same database).',
+      );
+    }
+  }
+
+  /**
+   * Registers a subscription; it starts with `start()` (or at once if the manager is running).
+   * Throws {@link DuplicateSubscriptionError} when the name is taken.
+   */
+  subscribe(handler: SubscriptionHandler, options: SubscriptionOptions): Subscription {
+    if (!options.name || options.name.length > 200) {
+      throw new SubscriptionConfigError(options.name, 'name must be 1 to 200 characters long.');
+    }
+    if (this.#runners.has(options.name)) throw new DuplicateSubscriptionError(options.name);
+    const runner = new SubscriptionRunner(
+      {
+        store: this.store,
+        checkpoints: this.checkpoints,
+        deadLetters: this.deadLetters,
+        lock: this.#lock,
+        pollIntervalMs: this.#options.pollIntervalMs ?? 1000,
+        lockRetryMs: this.#options.lockRetryMs ?? 1000,
+        lagCountLimit: this.#options.lagCountLimit ?? 10_000,
+        onError: this.#options.onError,
+      },
+      handler,
+      options,
+    );
+    this.#runners.set(options.name, runner);
+    if (this.#started) runner.start();
+    return {
+      name: options.name,
+      status: () => runner.status(),
+      pause: () => runner.pause(),
+      resume: () => runner.resume(),
+    };
+  }
+
+  /**
+   * Runs a projection under the manager: its name is the subscription name, its event types the
+   * filter, and by default each batch runs in a store transaction with `context.db` set to that
+   * transaction, so the rows and the checkpoint commit together.
+   */
+  project<Db>(projection: Projection<Db>, options: ProjectionSubscriptionOptions = {}): Subscription {
+    const subscription = this.subscribe(projectionHandler(projection), {
+      ...options,
+      name: projection.name,
+      eventTypes: projection.eventTypes,
+      transaction: options.db ? { db: options.db } : (options.transaction ?? 'store'),
+    });
+    this.#projections.set(projection.name, { projection, options });
+    return subscription;
+  }
+
+  /** Stops (gracefully) and removes a subscription. Its checkpoint is kept. */
+  async unsubscribe(name: string, timeoutMs = this.#stopTimeout()): Promise<void> {
+    const runner = this.#runner(name);
+    await runner.stop(timeoutMs);
+    this.#runners.delete(name);
+    this.#projections.delete(name);
+  }
+
+  /** Starts the wake-up sources and every subscription. Returns the wake-up sources that failed to start (polling covers for them). */
+  async start(): Promise<Error[]> {
+    if (this.#started) return [];
+    this.#started = true;
+    const failures: Error[] = [];
+    for (const source of this.#options.wakeUps ?? []) {
+      try {
+        await source.start(() => this.notify());
+      } catch (error) {
+        failures.push(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+    for (const runner of this.#runners.values()) runner.start();
+    return failures;
+  }
+
+  /**
+   * Graceful stop: each subscription finishes its batch in flight and saves its checkpoint.
+   * After `timeoutMs`, handlers still running are aborted. Returns the names that were forced.
+   */
+  async stop(timeoutMs = this.#stopTimeout()): Promise<string[]> {
+    this.#started = false;
+    const results = await Promise.all([...this.#runners.values()].map(async (r) => [r.name, await r.stop(timeoutMs)] as const));
+    await Promise.all((this.#options.wakeUps ?? []).map((source) => source.stop().catch(() => undefined)));
+    return results.filter(([, r]) => r.forced).map(([name]) => name);
+  }
+
+  /** Pauses one subscription, or all; resolves once their batches in flight are done. */
+  async pause(name?: string): Promise<void> {
+    await Promise.all(this.#select(name).map((r) => r.pause()));
+  }
+
+  resume(name?: string): void {
+    for (const runner of this.#select(name)) runner.resume();
+  }
+
+  /** Wakes every subscription to read the feed now (call after appending, or wire a {@link WakeUpSignal}). */
+  notify(): void {
+    for (const runner of this.#runners.values()) runner.wake();
+  }
+
+  async status(name: string): Promise<SubscriptionStatus> {
+    return this.#runner(name).status();
+  }
+
+  async statuses(): Promise<SubscriptionStatus[]> {
+    return Promise.all([...this.#runners.values()].map((r) => r.status()));
+  }
+
+  /** Names of the registered subscriptions. */
+  get names(): string[] {
+    return [...this.#runners.keys()];
+  }
+
+  /**
+   * Re-delivers one dead-lettered event through its subscription's handler. Resolved on success;
+   * on failure it goes back to `pending` with the attempt counted.
+   */
+  async retryDeadLetter(id: string, options: { by?: string } = {}): Promise<'resolved' | 'failed' | 'skipped'> {
+    const entry = await this.deadLetters.get(id);
+    if (!entry) throw new DeadLetterEntryNotFoundError(id);
+    const runner = this.#runner(entry.subscription);
+    if (!(await this.deadLetters.markRetrying(id))) return 'skipped';
+    return runner.redeliver({ ...entry, status: 'retrying' }, options.by);
+  }
+
+  /** Re-delivers every pending entry (of one subscription, if given), oldest first. */
+  async retryDeadLetters(options: { subscription?: string; by?: string; limit?: number } = {}): Promise<DeadLetterRetryReport> {
+    let resolved = 0;
+    let failed = 0;
+    let skipped = 0;
+    const limit = options.limit ?? Infinity;
+    let afterId: string | undefined;
+    while (resolved + failed + skipped < limit) {
+      const page = await this.deadLetters.list({
+        status: 'pending',
+        limit: Math.min(100, limit - (resolved + failed + skipped)),
+        ...(options.subscription !== undefined ? { subscription: options.subscription } : {}),
+        ...(afterId !== undefined ? { afterId } : {}),
+      });
+      if (page.length === 0) break;
+      for (const entry of page) {
+        afterId = entry.id;
+        if (!this.#runners.has(entry.subscription)) {
+          skipped++;
+          continue;
+        }
+        const outcome = await this.retryDeadLetter(entry.id, options.by !== undefined ? { by: options.by } : {});
+        if (outcome === 'resolved') resolved++;
+        else if (outcome === 'failed') failed++;
+        else skipped++;
+      }
+    }
+    return { resolved, failed, skipped };
+  }
+
+  /** The projection registered under `name` with `project()`, if any. */
+  projection(name: string): { projection: Projection<any>; options: ProjectionSubscriptionOptions } | undefined {
+    return this.#projections.get(name);
+  }
+
+  /** Internal: the runner of a subscription (used by projection rebuilds to pause and resume it). */
+  runnerFor(name: string): SubscriptionRunner {
+    return this.#runner(name);
+  }
+
+  /**
+   * Starts, then runs until SIGINT or SIGTERM, then stops gracefully. A second signal during the
+   * stop forces it.
+   *
+   * @example
+   * ```ts
+   * await manager.runUntilSignal({ stopTimeoutMs: 10_000 });
+   * process.exit(0);
+   * ```
+   */
+  async runUntilSignal(options: { signals?: readonly NodeJS.Signals[]; stopTimeoutMs?: number } = {}): Promise<void> {
+    const signals = options.signals ?? ['SIGINT', 'SIGTERM'];
+    let onSignal: () => void = () => undefined;
+    const received = new Promise<void>((resolve) => (onSignal = resolve));
+    const listener = () => onSignal();
+    for (const signal of signals) process.on(signal, listener);
+    try {
+      await this.start();
+      await received;
+      let force: () => void = () => undefined;
+      const forced = new Promise<number>((resolve) => (force = () => resolve(0)));
+      onSignal = force;
+      const timeout = options.stopTimeoutMs ?? this.#stopTimeout();
+      // A second signal shortens the wait to nothing.
+      await Promise.race([this.stop(timeout), forced.then((ms) => this.stop(ms))]);
+    } finally {
+      for (const signal of signals) process.off(signal, listener);
+    }
+  }
+
+  #stopTimeout(): number {
+    return this.#options.stopTimeoutMs ?? 30_000;
+  }
+
+  #select(name: string | undefined): SubscriptionRunner[] {
+    return name === undefined ? [...this.#runners.values()] : [this.#runner(name)];
+  }
+
+  #runner(name: string): SubscriptionRunner {
+    const runner = this.#runners.get(name);
+    if (!runner) throw new SubscriptionNotFoundError(name, [...this.#runners.keys()]);
+    return runner;
+  }
+}
