@@ -1,0 +1,66 @@
+/** Help texts, one per command; `eventsmith <command> --help` prints them. */
+export const HELP: Record<string, string> = {
+  main: `eventsmith — generate typed event-sourcing code from domain YAML
+
+Usage: eventsmith <command> [options]
+
+Commands:
+  generate   Generate TypeScript from the domain YAML (add --watch to keep going, --check for CI)
+  validate   Check the domain YAML and report every problem; writes nothing
+  init       Create a starter domain and an eventsmith.config.yaml in this folder
+  migrate    Create the event store tables and run the projection migrations (--db <url>)
+
+Options for every command:
+  --config <file>        The config file (default: eventsmith.config.yaml here or in a parent folder)
+  --format <text|json>   How errors are printed (json: { "errors": [...] } on stdout, for tools)
+  -h, --help             Help for a command: eventsmith generate --help
+
+Run \`eventsmith init\` in an empty folder to start.`,
+
+  generate: `Usage: eventsmith generate [--watch | --check] [--config <file>] [--format text|json]
+
+Loads and validates every domain in the config, then writes the generated code:
+events, upcasters, aggregate base classes, projections and migrations into each domain's
+\`output\` folder, and creates the user-owned files (aggregate classes, custom upcasters and
+projection handlers) in \`userDir\`. Files are written only when their content changed.
+User-owned files are never rewritten: later runs only add missing handler stubs, methods and imports.
+If any domain is invalid, every error is printed and nothing is written.
+
+Options:
+  -w, --watch            Regenerate after each saved change to the YAML (debounced). Invalid YAML
+                         prints the errors and keeps the last good output; stop with Ctrl-C.
+  --debounce <ms>        Quiet period before a watch run (default 100)
+  --check                Write nothing; print a diff of every file that would change or be removed,
+                         and exit with status 1 if there is any (use it in CI)
+  --config <file>        The config file
+  --format <text|json>   Error output format
+
+Exit status: 0 done (or up to date), 1 invalid YAML or --check found changes, 2 usage error.`,
+
+  validate: `Usage: eventsmith validate [--config <file>] [--format text|json]
+
+Loads every domain in the config and reports every problem in one run, each with
+file:line:col, the YAML path, what is wrong and how to fix it. Writes nothing.
+
+Exit status: 0 valid, 1 invalid, 2 usage error.`,
+
+  init: `Usage: eventsmith init [--name <Domain>] [--dir <folder>]
+
+Creates a starter project in --dir (default: the current folder):
+  eventsmith.config.yaml      the config (input, output and user folders)
+  domain/<name>.yaml          a small domain with an aggregate, events, commands and a projection
+Existing files are never overwritten. Then run \`eventsmith generate\`.
+
+Options:
+  --name <Domain>   The domain name, in PascalCase (default: Todo)
+  --dir <folder>    Where to create the files (default: .)`,
+
+  migrate: `Usage: eventsmith migrate --db <url> [--config <file>]
+
+Creates or upgrades the event store tables, then applies the generated projection migrations
+of every domain in the config (run \`eventsmith generate\` first). Safe to run repeatedly.
+
+  --db <url>   sqlite:<file> (or a path ending in .db/.sqlite), postgres://…, mysql://…
+
+Exit status: 0 done, 1 a migration failed, 2 usage error.`,
+};

@@ -1,0 +1,165 @@
+import { performance } from 'node:perf_hooks';
+import { generateProject } from '../generate-project.js';
+import { watchProject } from '../watch/watch-project.js';
+import { checkFlags, parseArgs, type ParsedArgs } from './args.js';
+import { CliFailure, type CliError } from './cli-error.js';
+import { findConfig, loadConfig, type EventsmithConfig } from './config.js';
+import { HELP } from './help.js';
+import { initProject } from './init-command.js';
+import { processIo, type CliIo } from './io.js';
+import { migrateDatabase } from './migrate-command.js';
+import { printCheckReport, printErrors, printWarnings, printWriteReport, type OutputFormat } from './report.js';
+
+/** Exit statuses. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, internal: 70 } as const;
+
+const COMMON = ['config', 'format', 'help'];
+const FLAGS: Record<string, readonly string[]> = {
+  generate: [...COMMON, 'watch', 'check', 'debounce'],
+  validate: COMMON,
+  init: ['name', 'dir', 'help', 'format'],
+  migrate: [...COMMON, 'db'],
+};
+
+/**
+ * The `eventsmith` command line. Returns the exit status; resolves only when a watch stops.
+ * User errors print as `file:line:col  what` plus a fix, never as a stack trace (set
+ * `EVENTSMITH_DEBUG=1` to see one for an internal error).
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await main(['generate', '--check']);
+ * ```
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const parsed = parseArgs(argv);
+  const format: OutputFormat = !('code' in parsed) && parsed.flags.get('format') === 'json' ? 'json' : 'text';
+  try {
+    if ('code' in parsed) throw usage(parsed);
+    const formatFlag = parsed.flags.get('format');
+    if (formatFlag !== undefined && formatFlag !== 'text' && formatFlag !== 'json') {
+      throw usage({ code: 'CLI.FORMAT', message: `--format must be text or json, not "${String(formatFlag)}".`, fix: 'Write --format json for tools.' });
+    }
+    const command = parsed.command;
+    if (command === undefined || command === 'help') {
+      io.out(`${HELP['main']}\n`);
+      return command === undefined && !parsed.flags.has('help') ? EXIT.usage : EXIT.ok;
+    }
+    const allowed = FLAGS[command];
+    if (!allowed) {
+      const known = Object.keys(FLAGS);
+      const close = known.find((k) => k.startsWith(command.slice(0, 3)));
+      throw usage({ code: 'CLI.UNKNOWN_COMMAND', message: `Unknown command "${command}".${close ? ` Did you mean "${close}"?` : ''}`, fix: `Commands: ${known.join(', ')}. See \`eventsmith --help\`.` });
+    }
+    if (parsed.flags.has('help')) {
+      io.out(`${HELP[command]}\n`);
+      return EXIT.ok;
+    }
+    const bad = checkFlags(parsed, allowed, command);
+    if (bad) throw usage(bad);
+    switch (command) {
+      case 'init':
+        await initProject(io, { ...optional('name', parsed), ...optional('dir', parsed) });
+        return EXIT.ok;
+      case 'validate':
+        return await validate(io, await config(io, parsed), format);
+      case 'generate':
+        return await generate(io, await config(io, parsed), parsed, format);
+      case 'migrate': {
+        const db = parsed.flags.get('db');
+        if (typeof db !== 'string') throw usage({ code: 'CLI.MISSING_FLAG', message: '`eventsmith migrate` needs --db <url>.', fix: 'For example: eventsmith migrate --db sqlite:app.db' });
+        await migrateDatabase(io, await config(io, parsed), db);
+        return EXIT.ok;
+      }
+    }
+    return EXIT.usage;
+  } catch (error) {
+    if (error instanceof CliFailure) {
+      printErrors(io, format, [], error.errors);
+      return (error as CliFailure & { usage?: boolean }).usage ? EXIT.usage : EXIT.failed;
+    }
+    io.err(`eventsmith: internal error: ${error instanceof Error ? error.message : String(error)}\nThis is a bug in eventsmith; please report it with the YAML that caused it.${process.env['EVENTSMITH_DEBUG'] ? `\n${error instanceof Error ? error.stack : ''}` : ' (EVENTSMITH_DEBUG=1 shows a stack trace.)'}\n`);
+    return EXIT.internal;
+  }
+}
+
+async function validate(io: CliIo, config: EventsmithConfig, format: OutputFormat): Promise<number> {
+  const outcome = await generateProject({ config, validateOnly: true });
+  if (!outcome.ok) {
+    printErrors(io, format, outcome.domainErrors, outcome.cliErrors);
+    return EXIT.failed;
+  }
+  if (format === 'json') io.out(`${JSON.stringify({ errors: [] })}\n`);
+  else io.out(`eventsmith: ${outcome.models.map((m) => `${m.name} (${m.aggregates.length} aggregates, ${m.events.length} events, ${m.projections.length} projections)`).join(', ')}: valid.\n`);
+  return EXIT.ok;
+}
+
+async function generate(io: CliIo, config: EventsmithConfig, args: ParsedArgs, format: OutputFormat): Promise<number> {
+  const check = args.flags.has('check');
+  if (check && args.flags.has('watch')) throw usage({ code: 'CLI.CONFLICT', message: '--check and --watch cannot be combined.', fix: 'Use --check in CI and --watch while editing.' });
+  if (args.flags.has('watch')) return watch(io, config, args, format);
+  const started = performance.now();
+  const outcome = await generateProject({ config, dryRun: check });
+  if (!outcome.ok) {
+    printErrors(io, format, outcome.domainErrors, outcome.cliErrors);
+    return EXIT.failed;
+  }
+  if (check) {
+    printCheckReport(io, outcome.report);
+    return outcome.report.changes.length > 0 ? EXIT.failed : EXIT.ok;
+  }
+  printWriteReport(io, outcome.report, outcome.models.map((m) => m.name), performance.now() - started);
+  return EXIT.ok;
+}
+
+async function watch(io: CliIo, config: EventsmithConfig, args: ParsedArgs, format: OutputFormat): Promise<number> {
+  const debounce = Number(args.flags.get('debounce') ?? 100);
+  if (!Number.isFinite(debounce) || debounce < 0) throw usage({ code: 'CLI.DEBOUNCE', message: '--debounce must be a number of milliseconds.', fix: 'For example --debounce 200.' });
+  const handle = watchProject(config, {
+    debounceMs: debounce,
+    onEvent: (event) => {
+      switch (event.kind) {
+        case 'ready':
+          io.out('eventsmith: watching the domain YAML; press Ctrl-C to stop.\n');
+          break;
+        case 'generated':
+          printWriteReport(io, event.report, event.domains, event.ms);
+          break;
+        case 'invalid':
+          printErrors(io, format, event.domainErrors, event.cliErrors);
+          io.err('eventsmith: kept the last good output; still watching.\n');
+          break;
+        case 'failed':
+          io.err(`eventsmith: ${event.error instanceof Error ? event.error.message : String(event.error)}; still watching.\n`);
+          break;
+      }
+    },
+  });
+  await handle.ready;
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await handle.close();
+  printWarnings(io, []);
+  return EXIT.ok;
+}
+
+async function config(io: CliIo, args: ParsedArgs): Promise<EventsmithConfig> {
+  const explicit = args.flags.get('config');
+  const found = await findConfig(io.cwd, typeof explicit === 'string' ? explicit : undefined);
+  if (typeof found !== 'string') throw new CliFailure([found]);
+  const loaded = await loadConfig(found);
+  if (Array.isArray(loaded)) throw new CliFailure(loaded);
+  return loaded;
+}
+
+function optional(name: string, args: ParsedArgs): Record<string, string> {
+  const value = args.flags.get(name);
+  return typeof value === 'string' ? { [name]: value } : {};
+}
+
+function usage(error: CliError): CliFailure {
+  return Object.assign(new CliFailure([error]), { usage: true });
+}

@@ -1,0 +1,231 @@
+import type { AggregateNode, CommandNode, DomainModel, FieldType, JsonValue, StateFieldNode } from '@eventsmith/schema';
+import { DomainIndex } from '../common/domain-index.js';
+import { zodField, type TypeContext } from '../common/field-types.js';
+import { GeneratedFile, type MemberStub } from '../common/generated-file.js';
+import { Layout, type EmitOptions } from '../common/layout.js';
+import { camelCase, docComment, literal, pascalCase, propertyKey, quote } from '../common/naming.js';
+import { eventNames } from '../events/emit-events.js';
+
+const RUNTIME = '@eventsmith/runtime';
+
+/** Names of the symbols emitted for one aggregate. */
+export function aggregateNames(aggregate: { readonly name: string }) {
+  const camel = camelCase(aggregate.name);
+  return {
+    cls: aggregate.name,
+    base: `${aggregate.name}Base`,
+    state: `${aggregate.name}State`,
+    stateSchema: `${camel}StateSchema`,
+    initialState: `${camel}InitialState`,
+    union: `${aggregate.name}Event`,
+    classes: `${camel}EventClasses`,
+    handlers: `${aggregate.name}Handlers`,
+    snapshotPolicy: `${camel}SnapshotPolicy`,
+    handler: (event: string) => `on${event}`,
+    raise: (event: string) => `raise${event}`,
+    command: (command: string) => `${aggregate.name}${pascalCase(command)}Command`,
+    commandSchema: (command: string) => `${camel}${pascalCase(command)}CommandSchema`,
+  };
+}
+
+/**
+ * The aggregates target. Per aggregate:
+ * - `aggregates/<name>.ts`, always rewritten: state schema and type, initial state, event union,
+ *   command parameter types, the `…Handlers` interface and an abstract base class with typed
+ *   `raise…` helpers that declares one abstract handler per event, so a subclass missing one
+ *   does not compile (the error names the handler, `on<Event>`);
+ * - a user-owned skeleton class in the user folder, created once and later only added to.
+ */
+export function emit(model: DomainModel, options: EmitOptions): GeneratedFile[] {
+  const index = new DomainIndex(model);
+  const layout = new Layout(options);
+  if (model.aggregates.length === 0) return [];
+  return [support(model, layout), ...model.aggregates.flatMap((aggregate) => [generatedPart(index, layout, aggregate), skeleton(index, layout, aggregate)])];
+}
+
+function support(model: DomainModel, layout: Layout): GeneratedFile {
+  const file = GeneratedFile.generated(layout.aggregateSupport, DomainIndex.sourcesOf(...model.aggregates));
+  const handlerTable = file.import('handlerTable', RUNTIME);
+  const error = file.import('InvalidArgumentError', RUNTIME);
+  file.print(
+    `const checked = new WeakSet<object>();`,
+    `/**\n * Throws when a concrete aggregate class has a handler method without its \`@handles(Event)\`\n * decorator (the compiler checks the method exists; only the runtime sees decorators). Checked\n * once per class.\n */\n` +
+      `export function assertHandlersDecorated(cls: (abstract new (id: string) => unknown) & { readonly name: string; readonly handledEventTypes: readonly string[] }): void {\n` +
+      `  if (checked.has(cls)) return;\n` +
+      `  const table = ${handlerTable}(cls);\n` +
+      `  const missing = cls.handledEventTypes.filter((type) => !table.has(type));\n` +
+      `  if (missing.length > 0) {\n` +
+      `    throw new ${error}(\n      \`\${cls.name} has no @handles(…) handler for \${missing.join(', ')}. Decorate \${missing.map((type) => \`on\${type}\`).join(', ')} with @handles(<Event>).\`,\n    );\n  }\n` +
+      `  checked.add(cls);\n}`,
+  );
+  return file;
+}
+
+function generatedPart(index: DomainIndex, layout: Layout, aggregate: AggregateNode): GeneratedFile {
+  const events = index.eventsOf(aggregate);
+  const file = GeneratedFile.generated(layout.aggregate(aggregate.name), DomainIndex.sourcesOf(aggregate, ...events));
+  const ctx: TypeContext = { file, layout, index };
+  const n = aggregateNames(aggregate);
+  const z = file.import('z', RUNTIME);
+  const eventFile = { file: layout.eventsOf(aggregate.name) };
+
+  const stateFields = aggregate.state.map(
+    (f) => `${docComment(f.description, '  ')}  ${propertyKey(f.name)}: ${zodField(ctx, { type: f.type, optional: f.optional })},`,
+  );
+  file.print(
+    `/** The state of ${aggregate.name}. Restores snapshots too (ISO strings become \`Date\`s again). */\n` +
+      `export const ${n.stateSchema} = ${z}.object({${stateFields.length ? `\n${stateFields.join('\n')}\n` : ''}});`,
+    `${docComment(aggregate.description ? `The state of ${aggregate.name}: ${aggregate.description}` : `The state of ${aggregate.name}.`)}export type ${n.state} = ${z}.output<typeof ${n.stateSchema}>;`,
+    `/** The state of a new ${aggregate.name}, before any event. */\nexport function ${n.initialState}(): ${n.state} {\n  return ${n.stateSchema}.parse(${literal(initialState(index, aggregate.state))});\n}`,
+  );
+
+  const classes = events.map((e) => file.import(e.name, eventFile));
+  file.print(
+    `/** Every event ${aggregate.name} raises. */\nexport type ${n.union} = ${classes.length ? classes.join(' | ') : 'never'};`,
+    `/** The classes of {@link ${n.union}}, in declaration order. */\nexport const ${n.classes} = [${classes.join(', ')}] as const;`,
+  );
+
+  if (aggregate.snapshot) {
+    const every = file.import('everyNEvents', RUNTIME);
+    file.print(
+      `/**\n * Snapshot after every ${aggregate.snapshot.every} events (\`snapshot.every\` in the YAML).\n *\n * @example\n * \`\`\`ts\n * new AggregateRepository(store, ${aggregate.name}, { snapshots: { store: snapshots, policy: ${n.snapshotPolicy} } });\n * \`\`\`\n */\n` +
+        `export const ${n.snapshotPolicy} = ${every}(${aggregate.snapshot.every});`,
+    );
+  }
+
+  for (const command of aggregate.commands) {
+    const params = command.params.map((p) => `${docComment(p.description, '  ')}  ${propertyKey(p.name)}: ${zodField(ctx, p)},`);
+    file.print(
+      `/** Parameters of \`${aggregate.name}.${command.name}\`${command.description ? `: ${command.description}` : '.'} */\n` +
+        `export const ${n.commandSchema(command.name)} = ${z}.object({${params.length ? `\n${params.join('\n')}\n` : ''}});\n` +
+        `/** What \`${aggregate.name}.${command.name}\` accepts (parameters with defaults may be left out). */\n` +
+        `export type ${n.command(command.name)} = ${z}.input<typeof ${n.commandSchema(command.name)}>;`,
+    );
+  }
+
+  const handlerMembers = events.map((e) => {
+    const cls = file.import(e.name, eventFile);
+    return `  /** Applies ${e.name}: returns the state after it. Decorate the implementation with \`@handles(${e.name})\`. */\n  ${n.handler(e.name)}(event: ${cls}): ${n.state};`;
+  });
+  file.print(
+    `/**\n * One handler per event of ${aggregate.name}. A class that lacks one fails to compile with\n * "…does not implement inherited abstract member 'on<Event>'…".\n */\n` +
+      `export interface ${n.handlers} {\n${handlerMembers.join('\n')}\n}`,
+  );
+
+  const root = file.import('AggregateRoot', RUNTIME);
+  const eventInit = file.importType('EventInit', RUNTIME);
+  const check = file.import('assertHandlersDecorated', { file: layout.aggregateSupport });
+  const members: string[] = [
+    `  static override readonly aggregateType = ${quote(aggregate.name)};`,
+    `  static override readonly stateVersion: number = ${aggregate.stateVersion};`,
+    `  static override readonly stateSchema = ${n.stateSchema};`,
+    `  /** Event type names a subclass must handle. */\n  static readonly handledEventTypes: readonly string[] = [${events.map((e) => quote(e.name)).join(', ')}];`,
+    `  constructor(id: string) {\n    super(id);\n    ${check}(this.constructor as typeof ${n.base});\n  }`,
+    `  protected override initialState(): ${n.state} {\n    return ${n.initialState}();\n  }`,
+  ];
+  for (const e of events) {
+    const cls = file.import(e.name, eventFile);
+    members.push(`  abstract ${n.handler(e.name)}(event: ${cls}): ${n.state};`);
+  }
+  for (const e of events) {
+    const cls = file.import(e.name, eventFile);
+    const input = file.importType(eventNames(e).input, eventFile);
+    members.push(
+      `  /** Raises ${e.name} (stamped with this aggregate's id and next version) and applies it. */\n` +
+        `  protected ${n.raise(e.name)}(data: ${input}, init?: ${eventInit}): void {\n    this.raise(new ${cls}(data, init));\n  }`,
+    );
+  }
+  file.print(
+    `/**\n * The generated half of ${aggregate.name}: extend it in the user-owned class, which adds the\n * \`@handles\` methods and the commands.\n *\n * @example\n * \`\`\`ts\n * export class ${aggregate.name} extends ${n.base} implements ${n.handlers} { … }\n * \`\`\`\n */\n` +
+      `export abstract class ${n.base} extends ${root}<${n.state}> implements ${n.handlers} {\n${members.join('\n\n')}\n}`,
+  );
+  return file;
+}
+
+function skeleton(index: DomainIndex, layout: Layout, aggregate: AggregateNode): GeneratedFile {
+  const events = index.eventsOf(aggregate);
+  const n = aggregateNames(aggregate);
+  const members: MemberStub[] = [];
+  const path = layout.userAggregate(aggregate.name);
+  const stubs: { stub: MemberStub; uses: (file: GeneratedFile) => void }[] = [];
+  for (const command of aggregate.commands) {
+    stubs.push({
+      stub: { name: command.name, text: commandStub(aggregate, command) },
+      uses: (file) => {
+        if (command.params.length) file.importType(n.command(command.name), { file: layout.index });
+      },
+    });
+  }
+  for (const e of events) {
+    stubs.push({
+      stub: {
+        name: n.handler(e.name),
+        handles: e.name,
+        text: `@handles(${e.name})\n${n.handler(e.name)}(event: ${e.name}): ${n.state} {\n  // TODO: return the state after ${e.name}, e.g. { ...this.state, … } using event.data.\n  return { ...this.state };\n}`,
+      },
+      uses: (file) => {
+        file.import('handles', RUNTIME);
+        file.import(e.name, { file: layout.index });
+        file.importType(n.state, { file: layout.index });
+      },
+    });
+  }
+  members.push(...stubs.map((s) => s.stub));
+  const file = GeneratedFile.user(path, DomainIndex.sourcesOf(aggregate, ...events), {
+    container: { kind: 'class', name: n.cls },
+    members,
+    handledEvents: events.map((e) => e.name),
+    owner: aggregate.name,
+  });
+  const base = file.import(n.base, { file: layout.index });
+  const handlers = file.importType(n.handlers, { file: layout.index });
+  for (const s of stubs) s.uses(file);
+  const body = members.map((m) => indent(m.text)).join('\n\n');
+  file.print(
+    `${docComment(`${aggregate.description ?? aggregate.name}\n\nCommands check the state and raise events; \`@handles\` methods return the next state.`)}` +
+      `export class ${n.cls} extends ${base} implements ${handlers} {\n${body}\n}`,
+  );
+  return file;
+}
+
+function commandStub(aggregate: AggregateNode, command: CommandNode): string {
+  const n = aggregateNames(aggregate);
+  const param = command.params.length ? `command: ${n.command(command.name)}` : '';
+  const raises = command.emits.map((e) => `this.${n.raise(e)}({ … })`).join(' or ');
+  return (
+    `${docComment(`${command.description ?? `The ${command.name} command.`} May raise ${command.emits.join(', ') || 'no event'}.`)}` +
+    `${command.name}(${param}): void {\n  // TODO: check this.state${command.params.length ? ' and `command`' : ''}, then ${raises || 'raise an event'}.\n` +
+    `  throw new Error(${quote(`${aggregate.name}.${command.name} is not implemented yet.`)});\n}`
+  );
+}
+
+/** Initial state values: `initial` when given, the type's zero value otherwise, absent when optional. */
+function initialState(index: DomainIndex, fields: readonly StateFieldNode[]): { [key: string]: JsonValue } {
+  const out: { [key: string]: JsonValue } = {};
+  for (const f of fields) {
+    if (f.initial !== undefined) out[f.name] = f.initial;
+    else if (!f.optional) {
+      const zero = zeroValue(index, f.type);
+      if (zero !== undefined) out[f.name] = zero;
+    }
+  }
+  return out;
+}
+
+function zeroValue(index: DomainIndex, type: FieldType): JsonValue | undefined {
+  switch (type.kind) {
+    case 'ScalarType':
+      return ({ string: '', integer: 0, number: 0, decimal: '0', boolean: false } as Record<string, JsonValue>)[type.name];
+    case 'ListType':
+      return [];
+    default:
+      return undefined;
+  }
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => (l ? `  ${l}` : l))
+    .join('\n');
+}

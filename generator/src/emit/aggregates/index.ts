@@ -1,0 +1,1 @@
+export { aggregateNames, emit } from './emit-aggregates.js';

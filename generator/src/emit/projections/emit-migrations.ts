@@ -1,0 +1,161 @@
+import type { DomainModel } from '@eventsmith/schema';
+import { GeneratedFile } from '../common/generated-file.js';
+import type { Layout } from '../common/layout.js';
+import { camelCase, literal, quote } from '../common/naming.js';
+import { backfillValue, SQL_TYPES, storedLiteral } from './column-types.js';
+import { diffTables, sameJson, serializeSnapshot, shapeOf, type ColumnShape, type IndexShape, type ProjectionSnapshot, type TableChange, type TableShape } from './table-shape.js';
+
+/**
+ * Append-only Kysely migrations. Migrations listed in the previous snapshot are kept as they are
+ * (`keep`); each table that changed since gets one new migration (`once`), numbered after the
+ * last. The index and the snapshot are rewritten to list them all.
+ */
+export function emitMigrations(model: DomainModel, layout: Layout, previous: ProjectionSnapshot): GeneratedFile[] {
+  const sources = model.sources.map((s) => s.path);
+  const current = model.projections.map(shapeOf);
+  const changes = diffTables(previous.tables, current);
+  const files: GeneratedFile[] = previous.migrations.map((name) => GeneratedFile.keep(layout.migration(name)));
+  const names = [...previous.migrations];
+  let next = previous.migrations.reduce((max, name) => Math.max(max, Number.parseInt(name, 10) || 0), 0) + 1;
+  for (const change of changes) {
+    const name = `${String(next++).padStart(4, '0')}_${change.kind}_${tableOf(change).table}`;
+    names.push(name);
+    files.push(migrationFile(layout, name, change, projectionSources(model, change) ?? sources));
+  }
+  if (names.length === 0 && current.length === 0) return files;
+  files.push(migrationsIndex(layout, names, sources));
+  const snapshot = GeneratedFile.generated(layout.projectionSnapshot, sources);
+  snapshot.print(serializeSnapshot({ migrations: names, tables: current }, snapshot.sources).trimEnd());
+  files.push(snapshot);
+  return files;
+}
+
+/** `m0001CreateAccountSummary`: the exported name of a migration. */
+export function migrationExport(name: string): string {
+  return camelCase(`m_${name}`);
+}
+
+function migrationsIndex(layout: Layout, names: readonly string[], sources: readonly string[]): GeneratedFile {
+  const file = GeneratedFile.generated(layout.migrationsIndex, sources);
+  const type = file.importType('ProjectionMigration', { file: layout.projectionDatabase });
+  const entries = names.map((name) => `  ${quote(name)}: ${file.import(migrationExport(name), { file: layout.migration(name) })},`);
+  file.print(
+    `/**\n * Every projection migration, in order. Names sort in the order they must run.\n *\n * @example\n * \`\`\`ts\n * await migrateProjections(db, projectionMigrations);\n * \`\`\`\n */\n` +
+      `export const projectionMigrations: Readonly<Record<string, ${type}>> = {${entries.length ? `\n${entries.join('\n')}\n` : ''}};`,
+  );
+  return file;
+}
+
+function migrationFile(layout: Layout, name: string, change: TableChange, sources: readonly string[]): GeneratedFile {
+  const file = GeneratedFile.once(layout.migration(name), sources);
+  const type = file.importType('ProjectionMigration', { file: layout.projectionDatabase });
+  const { up, down, note } = statements(change);
+  file.print(
+    `/** ${describe(change)}${note ? `\n *\n * ${note}` : ''} */\n` +
+      `export const ${migrationExport(name)}: ${type} = {\n  async up(db) {\n${up.map((s) => `    ${s}`).join('\n')}\n  },\n  async down(db) {\n${down.map((s) => `    ${s}`).join('\n')}\n  },\n};`,
+  );
+  return file;
+}
+
+function statements(change: TableChange): { up: string[]; down: string[]; note?: string } {
+  switch (change.kind) {
+    case 'create':
+      return { up: create(change.table), down: drop(change.table) };
+    case 'drop':
+      return { up: drop(change.table), down: create(change.table), note: 'The table and its rows are dropped; `down` recreates it empty.' };
+    case 'recreate':
+      return {
+        up: [...drop(change.before), ...create(change.after)],
+        down: [...drop(change.after), ...create(change.before)],
+        note: 'The primary key changed, so the table is recreated empty: rebuild the projection to fill it.',
+      };
+    case 'alter':
+      return alter(change.before, change.after);
+  }
+}
+
+function create(table: TableShape): string[] {
+  const cols = table.columns.map((c) => `.addColumn(${quote(c.name)}, ${quote(SQL_TYPES[c.type])}${columnOptions(c, table)})`);
+  const pk = `.addPrimaryKeyConstraint(${quote(`${table.table}_pkey`)}, [${table.primaryKey.map(quote).join(', ')}])`;
+  return [`await db.schema.createTable(${quote(table.table)})${cols.join('')}${pk}.execute();`, ...table.indexes.map((i) => createIndex(table.table, i))];
+}
+
+function drop(table: TableShape): string[] {
+  return [`await db.schema.dropTable(${quote(table.table)}).ifExists().execute();`];
+}
+
+function createIndex(table: string, index: IndexShape): string {
+  return `await db.schema.createIndex(${quote(index.name)}).on(${quote(table)}).columns([${index.columns.map(quote).join(', ')}])${index.unique ? '.unique()' : ''}.execute();`;
+}
+
+function dropIndex(table: string, index: IndexShape): string {
+  return `await db.schema.dropIndex(${quote(index.name)}).on(${quote(table)}).execute();`;
+}
+
+function columnOptions(column: ColumnShape, table: TableShape, backfill = false): string {
+  const parts: string[] = [];
+  if (!column.nullable || table.primaryKey.includes(column.name)) parts.push('.notNull()');
+  const value = column.default !== undefined ? column.default : backfill && !column.nullable ? backfillValue(column.type) : undefined;
+  if (value !== undefined && value !== null) parts.push(`.defaultTo(${literal(column.type === 'boolean' ? value : storedLiteral(column.type, value))})`);
+  return parts.length ? `, (col) => col${parts.join('')}` : '';
+}
+
+/**
+ * Column and index changes of a table whose primary key stayed. A retyped column is dropped
+ * and added again (its values are lost: rebuild the projection); a NOT NULL column added without
+ * a default gets the type's zero value in existing rows.
+ */
+function alter(before: TableShape, after: TableShape): { up: string[]; down: string[]; note?: string } {
+  const t = quote(after.table);
+  const oldCols = new Map(before.columns.map((c) => [c.name, c]));
+  const newCols = new Map(after.columns.map((c) => [c.name, c]));
+  const oldIdx = new Map(before.indexes.map((i) => [i.name, i]));
+  const newIdx = new Map(after.indexes.map((i) => [i.name, i]));
+  const removedCols = before.columns.filter((c) => !newCols.has(c.name));
+  const addedCols = after.columns.filter((c) => !oldCols.has(c.name));
+  const changedCols = after.columns.filter((c) => oldCols.has(c.name) && !sameJson(oldCols.get(c.name), c));
+  const touched = new Set([...removedCols, ...changedCols].map((c) => c.name));
+  const droppedIdx = before.indexes.filter((i) => !sameJson(newIdx.get(i.name), i) || i.columns.some((c) => touched.has(c)));
+  const createdIdx = after.indexes.filter((i) => !sameJson(oldIdx.get(i.name), i) || i.columns.some((c) => touched.has(c)));
+  const addCol = (table: TableShape, c: ColumnShape) => `await db.schema.alterTable(${t}).addColumn(${quote(c.name)}, ${quote(SQL_TYPES[c.type])}${columnOptions(c, table, true)}).execute();`;
+  const dropCol = (c: ColumnShape) => `await db.schema.alterTable(${t}).dropColumn(${quote(c.name)}).execute();`;
+  const up = [
+    ...droppedIdx.map((i) => dropIndex(before.table, i)),
+    ...removedCols.map(dropCol),
+    ...changedCols.flatMap((c) => [dropCol(c), addCol(after, c)]),
+    ...addedCols.map((c) => addCol(after, c)),
+    ...createdIdx.map((i) => createIndex(after.table, i)),
+  ];
+  const down = [
+    ...createdIdx.map((i) => dropIndex(after.table, i)),
+    ...addedCols.map(dropCol),
+    ...changedCols.flatMap((c) => [dropCol(c), addCol(before, oldCols.get(c.name)!)]),
+    ...removedCols.map((c) => addCol(before, c)),
+    ...droppedIdx.map((i) => createIndex(before.table, i)),
+  ];
+  const lossy = removedCols.length + changedCols.length > 0 || addedCols.some((c) => !c.nullable && c.default === undefined);
+  return { up, down, ...(lossy ? { note: 'Columns were dropped, retyped or added without a default: rebuild the projection to fill them.' } : {}) };
+}
+
+function describe(change: TableChange): string {
+  const t = tableOf(change);
+  switch (change.kind) {
+    case 'create':
+      return `Creates ${t.table} for the ${t.projection} projection.`;
+    case 'drop':
+      return `Drops ${t.table}: the ${t.projection} projection no longer has it.`;
+    case 'recreate':
+      return `Recreates ${t.table} (${t.projection}) with primary key (${change.after.primaryKey.join(', ')}).`;
+    case 'alter':
+      return `Changes the columns or indexes of ${t.table} (${t.projection}).`;
+  }
+}
+
+function tableOf(change: TableChange): TableShape {
+  return change.kind === 'create' || change.kind === 'drop' ? change.table : change.after;
+}
+
+function projectionSources(model: DomainModel, change: TableChange): string[] | undefined {
+  const p = model.projections.find((x) => x.name === tableOf(change).projection);
+  return p ? [p.source.file] : undefined;
+}

@@ -1,0 +1,152 @@
+import type { DomainModel, ProjectionNode } from '@eventsmith/schema';
+import { DomainIndex } from '../common/domain-index.js';
+import { GeneratedFile, type MemberStub } from '../common/generated-file.js';
+import { Layout, type EmitOptions } from '../common/layout.js';
+import { byString, camelCase, docComment, pascalCase, quote } from '../common/naming.js';
+import { ROW_TYPES } from './column-types.js';
+import { handlerBody } from './emit-handlers.js';
+import { emitMigrations } from './emit-migrations.js';
+import { EMPTY_SNAPSHOT, type ProjectionSnapshot } from './table-shape.js';
+
+const RUNTIME = '@eventsmith/runtime';
+
+/** What the projections target reads besides the model. */
+export interface ProjectionEmitOptions extends EmitOptions {
+  /** The snapshot the previous run wrote (`projections/migrations/snapshot.json`), if any. */
+  readonly projectionSnapshot?: ProjectionSnapshot;
+}
+
+/** Names of the symbols emitted for one projection. */
+export function projectionNames(projection: { readonly name: string }) {
+  return {
+    row: `${projection.name}Row`,
+    tables: `${projection.name}Tables`,
+    custom: `${projection.name}CustomHandlers`,
+    factory: `create${projection.name}Projection`,
+    userHandlers: `${camelCase(projection.name)}Handlers`,
+  };
+}
+
+/** `createShopProjections` and friends. */
+export function domainProjectionNames(domain: string) {
+  return { factory: `create${pascalCase(domain)}Projections`, custom: `${pascalCase(domain)}CustomProjectionHandlers` };
+}
+
+/**
+ * The projections target: per projection its row and table types and a `Projection`
+ * implementation (declarative handlers in full; `custom` ones received as parameters, with a
+ * user-owned stub); a domain-level factory; and the append-only migrations.
+ */
+export function emit(model: DomainModel, options: ProjectionEmitOptions): GeneratedFile[] {
+  const index = new DomainIndex(model);
+  const layout = new Layout(options);
+  const previous = options.projectionSnapshot ?? EMPTY_SNAPSHOT;
+  if (model.projections.length === 0 && previous.migrations.length === 0) return [];
+  const files: GeneratedFile[] = [databaseFile(model, layout)];
+  for (const projection of model.projections) {
+    files.push(projectionFile(index, layout, projection));
+    const stub = userStub(layout, projection, model.name);
+    if (stub) files.push(stub);
+  }
+  files.push(projectionsIndex(model, layout));
+  files.push(...emitMigrations(model, layout, previous));
+  return files;
+}
+
+function databaseFile(model: DomainModel, layout: Layout): GeneratedFile {
+  const file = GeneratedFile.generated(layout.projectionDatabase, model.sources.map((s) => s.path));
+  const migrate = file.importType('migrateProjections', RUNTIME);
+  file.print(
+    `/** The Kysely handle projections write through (the store transaction under a subscription). */\nexport type ProjectionDatabase = Parameters<typeof ${migrate}>[0];`,
+    `/** One Kysely migration of a projection table. */\nexport type ProjectionMigration = Parameters<typeof ${migrate}>[1][string];`,
+    `/** \`-amount\` for a number or a decimal string (a decrement's value when it inserts the row). */\nexport function negateAmount(amount: string | number): string | number {\n  if (typeof amount === 'number') return -amount;\n  return amount.startsWith('-') ? amount.slice(1) : \`-\${amount}\`;\n}`,
+  );
+  return file;
+}
+
+function projectionFile(index: DomainIndex, layout: Layout, projection: ProjectionNode): GeneratedFile {
+  const file = GeneratedFile.generated(layout.projection(projection.name), [projection.source.file]);
+  const n = projectionNames(projection);
+  const db = file.importType('ProjectionDatabase', { file: layout.projectionDatabase });
+  const projectionType = file.importType('Projection', RUNTIME);
+  const contextType = file.importType('ProjectionContext', RUNTIME);
+  const cols = projection.columns.map((c) => `${docComment(c.description, '  ')}  ${c.name}: ${ROW_TYPES[c.type]}${c.nullable ? ' | null' : ''};`);
+  file.print(
+    `/** A row of \`${projection.table}\` (the ${projection.name} projection), as a select returns it. */\nexport interface ${n.row} {\n${cols.join('\n')}\n}`,
+    `/** The tables of the ${projection.name} projection, Kysely-style: \`Kysely<${n.tables}>\`. */\nexport interface ${n.tables} {\n  ${projection.table}: ${n.row};\n}`,
+  );
+  const custom = projection.handlers.filter((h) => h.kind === 'CustomHandlerNode');
+  if (custom.length > 0) {
+    const members = custom.map((h) => {
+      const cls = file.import(h.event, { file: layout.eventsOf(index.event(h.event).aggregate) });
+      return `  /** Handles ${h.event} (\`custom\` in the YAML). Write through \`context.db\`: it is the projection's transaction. */\n  ${h.event}(event: ${cls}, context: ${contextType}<${db}>): Promise<void>;`;
+    });
+    file.print(`/** The hand-written handlers of the ${projection.name} projection. */\nexport interface ${n.custom} {\n${members.join('\n')}\n}`);
+  }
+  const functions: string[] = [];
+  const branches: string[] = [];
+  for (const handler of projection.handlers) {
+    const cls = file.import(handler.event, { file: layout.eventsOf(index.event(handler.event).aggregate) });
+    if (handler.kind === 'CustomHandlerNode') {
+      branches.push(`if (event instanceof ${cls}) return custom.${handler.event}(event, context);`);
+      continue;
+    }
+    const fn = `on${handler.event}`;
+    const body = handlerBody({ file, layout, index, projection, event: handler.event }, handler);
+    functions.push(`async function ${fn}(event: ${cls}, db: ${db}): Promise<void> {\n${body}\n}`);
+    branches.push(`if (event instanceof ${cls}) return ${fn}(event, context.db);`);
+  }
+  const eventTypes = [...new Set(projection.handlers.map((h) => h.event))].sort(byString);
+  const param = custom.length ? `custom: ${n.custom}` : '';
+  file.print(
+    `${docComment(`${projection.description ?? `The ${projection.name} projection.`}\n\nRun it with the subscription manager (rows and checkpoint commit together) or feed it events yourself.\n\n@example\n\`\`\`ts\nconst projection = ${n.factory}(${custom.length ? `${n.userHandlers}` : ''});\nawait store.transaction(async (tx) => projection.handle(stored, { db: tx.sql as ProjectionDatabase }));\n\`\`\``)}` +
+      `export function ${n.factory}(${param}): ${projectionType}<${db}> {\n` +
+      `  return {\n    name: ${quote(projection.name)},\n    eventTypes: [${eventTypes.map(quote).join(', ')}],\n    tables: [${quote(projection.table)}],\n` +
+      `    async handle({ event }, context) {\n${branches.map((b) => `      ${b}`).join('\n')}\n    },\n  };\n}`,
+    ...functions,
+  );
+  return file;
+}
+
+function projectionsIndex(model: DomainModel, layout: Layout): GeneratedFile {
+  const file = GeneratedFile.generated(layout.projectionsIndex, model.sources.map((s) => s.path));
+  const d = domainProjectionNames(model.name);
+  const db = file.importType('ProjectionDatabase', { file: layout.projectionDatabase });
+  const projectionType = file.importType('Projection', RUNTIME);
+  const withCustom = model.projections.filter((p) => p.handlers.some((h) => h.kind === 'CustomHandlerNode'));
+  if (withCustom.length > 0) {
+    const members = withCustom.map((p) => `  readonly ${p.name}: ${file.importType(projectionNames(p).custom, { file: layout.projection(p.name) })};`);
+    file.print(`/** The hand-written handlers of every projection that has \`custom\` ones. */\nexport interface ${d.custom} {\n${members.join('\n')}\n}`);
+  }
+  const items = model.projections.map((p) => {
+    const factory = file.import(projectionNames(p).factory, { file: layout.projection(p.name) });
+    return `${factory}(${p.handlers.some((h) => h.kind === 'CustomHandlerNode') ? `custom.${p.name}` : ''})`;
+  });
+  const example = withCustom.length ? `${d.factory}({ ${withCustom.map((p) => `${p.name}: ${projectionNames(p).userHandlers}`).join(', ')} })` : `${d.factory}()`;
+  file.print(
+    `/**\n * Every projection of the ${model.name} domain, sorted by name.\n *\n * @example\n * \`\`\`ts\n * for (const projection of ${example}) manager.project(projection);\n * \`\`\`\n */\n` +
+      `export function ${d.factory}(${withCustom.length ? `custom: ${d.custom}` : ''}): ${projectionType}<${db}>[] {\n  return [${items.map((i) => `\n    ${i},`).join('')}${items.length ? '\n  ' : ''}];\n}`,
+  );
+  return file;
+}
+
+function userStub(layout: Layout, projection: ProjectionNode, domain: string): GeneratedFile | undefined {
+  const custom = projection.handlers.filter((h) => h.kind === 'CustomHandlerNode');
+  if (custom.length === 0) return undefined;
+  const n = projectionNames(projection);
+  const members: MemberStub[] = custom.map((h) => ({
+    name: h.event,
+    text: `async ${h.event}(event, { db }) {\n  // TODO: update ${projection.table} through db (the projection's transaction) from event.data.\n  void event;\n  void db;\n}`,
+  }));
+  const file = GeneratedFile.user(layout.userProjection(projection.name), [projection.source.file], {
+    container: { kind: 'object', variable: n.userHandlers },
+    members,
+    owner: projection.name,
+  });
+  const type = file.importType(n.custom, { file: layout.index });
+  file.print(
+    `/**\n * The hand-written handlers of the ${projection.name} projection (\`custom\` in the YAML).\n * Pass them to \`${domainProjectionNames(domain).factory}({ ${projection.name}: ${n.userHandlers} })\`. Write through \`db\`, the projection's transaction.\n */\n` +
+      `export const ${n.userHandlers}: ${type} = {\n${members.map((m) => m.text.split('\n').map((l) => `  ${l}`).join('\n')).join(',\n\n')},\n};`,
+  );
+  return file;
+}

@@ -1,0 +1,190 @@
+import type { DomainModel, EventNode, EventVersionNode, JsonValue } from '@eventsmith/schema';
+import { DomainIndex } from '../common/domain-index.js';
+import { GeneratedFile } from '../common/generated-file.js';
+import { Layout, type EmitOptions } from '../common/layout.js';
+import { byString, camelCase, literal, pascalCase, quote } from '../common/naming.js';
+import { eventNames } from '../events/emit-events.js';
+import { CONVERSION_CODE } from './conversions.js';
+import { applySteps, sampleForVersion, stepsCode, type RecordLike } from './steps.js';
+
+const RUNTIME = '@eventsmith/runtime';
+
+/** Names of the symbols emitted for one upcast step (`from` → `from + 1`). */
+export function stepNames(event: { readonly name: string }, from: number) {
+  const suffix = `V${from}ToV${from + 1}`;
+  return {
+    /** The function type: old version JSON → next version JSON. */
+    type: `${event.name}${suffix}`,
+    /** The declarative step, or the user's custom function. */
+    fn: `${camelCase(event.name)}${suffix}`,
+    /** The key in the registry's `upcasters` option (custom steps). */
+    key: `${event.name}${suffix}`,
+    sample: `${camelCase(event.name)}V${from}Sample`,
+  };
+}
+
+/**
+ * The upcasters target: per versioned event, the step function types, declarative steps as
+ * code and a sample payload per old version; the conversions they use; golden tests; and a
+ * user-owned stub (plus a test) for every `custom` step.
+ */
+export function emit(model: DomainModel, options: EmitOptions): GeneratedFile[] {
+  const index = new DomainIndex(model);
+  const layout = new Layout(options);
+  const versioned = index.events.filter((e) => e.history.length > 0);
+  const files: GeneratedFile[] = [];
+  const conversions = new Set<string>();
+  for (const event of versioned) {
+    const file = GeneratedFile.generated(layout.upcastersOf(event.name), DomainIndex.sourcesOf(event));
+    for (const old of event.history) {
+      file.print(versionBlock(file, layout, index, event, old));
+      if (old.upcast.kind === 'DeclarativeUpcastNode') {
+        for (const step of old.upcast.steps) if (step.kind === 'ConvertStep') conversions.add(step.conversion);
+      } else {
+        files.push(...customStub(layout, model, event, old));
+      }
+    }
+    files.push(file);
+  }
+  if (conversions.size > 0) files.push(conversionsFile(layout, model, [...conversions].sort(byString)));
+  if (versioned.length > 0) files.push(goldenTest(layout, index, versioned));
+  return files;
+}
+
+function versionBlock(file: GeneratedFile, layout: Layout, index: DomainIndex, event: EventNode, old: EventVersionNode): string {
+  const names = stepNames(event, old.version);
+  const ev = eventNames(event);
+  const events = layout.eventsOf(event.aggregate);
+  const from = file.importType(ev.version(old.version), { file: events });
+  const to = file.importType(ev.version(old.version + 1), { file: events });
+  const record = file.importType('EventRecord', RUNTIME);
+  const parts = [
+    `/** Lifts a stored ${event.name} v${old.version} payload to v${old.version + 1}. */\nexport type ${names.type} = (data: ${from}, record: ${record}) => ${to};`,
+    `/** A ${event.name} v${old.version} payload for tests. */\nexport const ${names.sample}: ${from} = ${literal(sampleForVersion(index, old))};`,
+  ];
+  if (old.upcast.kind === 'DeclarativeUpcastNode') {
+    const body = stepsCode({ file, layout, index }, old, old.upcast);
+    const usesRecord = /\brecord\b/.test(body);
+    parts.push(
+      `/** ${event.name} v${old.version} → v${old.version + 1}, from the declarative steps in the YAML. */\n` +
+        `export const ${names.fn}: ${names.type} = (data${usesRecord ? ', record' : ''}) => {\n${body}\n};`,
+    );
+  }
+  return parts.join('\n\n');
+}
+
+function conversionsFile(layout: Layout, model: DomainModel, used: string[]): GeneratedFile {
+  const file = GeneratedFile.generated(layout.conversions, model.sources.map((s) => s.path));
+  const error = file.import('EventsmithError', RUNTIME);
+  for (const name of used) {
+    const c = CONVERSION_CODE[name as keyof typeof CONVERSION_CODE];
+    file.print(`/** The \`${name}\` conversion. Throws an ${error} with code UPCAST.CONVERSION for a value it cannot convert. */\nexport function ${name}(value: ${c.signature.input}): ${c.signature.output} {\n  ${c.body}\n}`);
+  }
+  return file;
+}
+
+/** The record stored with every golden sample (metadata steps read from it). */
+export const GOLDEN_RECORD: RecordLike & { readonly [key: string]: JsonValue } = {
+  eventId: '0190a0b4-4a4e-7c3d-8f2a-000000000001',
+  aggregateId: 'golden-1',
+  aggregateVersion: 1,
+  occurredAt: '2024-01-15T09:30:00.000Z',
+  tenantId: 'tenant-golden',
+  actorId: 'actor-golden',
+  correlationId: '0190a0b4-4a4e-7c3d-8f2a-000000000001',
+  causationId: null,
+};
+
+function goldenTest(layout: Layout, index: DomainIndex, events: EventNode[]): GeneratedFile {
+  const file = GeneratedFile.generated(layout.goldenTest, DomainIndex.sourcesOf(...events));
+  const vitest = (n: string) => file.import(n, 'vitest');
+  const createRegistry = file.import(registryFactoryName(index.model.name), { file: layout.registry });
+  const hasCustom = events.some((e) => e.history.some((h) => h.upcast.kind === 'CustomUpcastNode'));
+  const placeholders = hasCustom ? file.import(placeholdersName(index.model.name), { file: layout.registry }) : '';
+  const recordType = file.importType('EventRecord', RUNTIME);
+  file.print(
+    `const registry = ${createRegistry}(${hasCustom ? `{ upcasters: ${placeholders} }` : ''});\n\n` +
+      `function stored(eventType: string, aggregateType: string, eventVersion: number, data: ${recordType}['data']): ${recordType} {\n` +
+      `  return { ...${literal(GOLDEN_RECORD)}, eventType, aggregateType, eventVersion, metadata: {}, data };\n}`,
+  );
+  for (const event of events) {
+    const cases: string[] = [];
+    for (const old of event.history) {
+      const chain = event.history.filter((h) => h.version >= old.version);
+      if (chain.some((h) => h.upcast.kind === 'CustomUpcastNode')) {
+        const custom = chain.find((h) => h.upcast.kind === 'CustomUpcastNode')!;
+        cases.push(`${vitest('it')}.skip(${quote(`v${old.version} → v${event.version}: passes the custom step v${custom.version} → v${custom.version + 1} (tested beside ${layout.userUpcaster(event.name, custom.version)})`)}, () => {});`);
+        continue;
+      }
+      const sample = sampleForVersion(index, old);
+      let expected: JsonValue = sample;
+      for (const step of chain) expected = applySteps(index, step, step.upcast as Extract<typeof step.upcast, { kind: 'DeclarativeUpcastNode' }>, expected, { ...GOLDEN_RECORD, eventType: event.name, eventVersion: step.version, aggregateType: event.aggregate });
+      const sampleName = file.import(stepNames(event, old.version).sample, { file: layout.upcastersOf(event.name) });
+      const cls = file.import(event.name, { file: layout.eventsOf(event.aggregate) });
+      cases.push(
+        `${vitest('it')}(${quote(`lifts a v${old.version} payload to the current v${event.version} shape`)}, () => {\n` +
+          `  const record = stored(${quote(event.name)}, ${quote(event.aggregate)}, ${old.version}, ${sampleName});\n` +
+          `  ${vitest('expect')}(registry.upcast(record).data).toEqual(${literal(expected)});\n` +
+          `  const event = registry.decode(record);\n` +
+          `  ${vitest('expect')}(event).toBeInstanceOf(${cls});\n` +
+          `  ${vitest('expect')}(event.eventVersion).toBe(${event.version});\n});`,
+      );
+    }
+    for (const oldName of event.renamedFrom) {
+      const cls = file.import(event.name, { file: layout.eventsOf(event.aggregate) });
+      cases.push(
+        `${vitest('it')}(${quote(`reads events stored under the old name ${oldName}`)}, () => {\n` +
+          `  ${vitest('expect')}(registry.get(${quote(oldName)})).toBe(${cls});\n});`,
+      );
+    }
+    file.print(`${vitest('describe')}(${quote(`${event.name} upcasters (golden)`)}, () => {\n${cases.join('\n\n')}\n});`);
+  }
+  return file;
+}
+
+function customStub(layout: Layout, model: DomainModel, event: EventNode, old: EventVersionNode): GeneratedFile[] {
+  const names = stepNames(event, old.version);
+  const path = layout.userUpcaster(event.name, old.version);
+  const sources = DomainIndex.sourcesOf(event);
+  const file = GeneratedFile.user(path, sources, { container: { kind: 'none' }, members: [], owner: event.name });
+  const type = file.importType(names.type, { file: layout.index });
+  file.print(
+    `/**\n * ${event.name} v${old.version} → v${old.version + 1}, written by hand (\`upcast: custom\` in the YAML).\n` +
+      ` * Pass it to \`${registryFactoryName(model.name)}({ upcasters: { ${names.key}: ${names.fn} } })\`.\n */\n` +
+      `export const ${names.fn}: ${type} = (data, record) => {\n` +
+      `  // TODO: build the v${old.version + 1} payload from \`data\` (and \`record\` for envelope values).\n` +
+      `  throw new Error(\`${names.fn} is not written yet (event \${record.eventId}, fields: \${Object.keys(data).join(', ')}).\`);\n};`,
+  );
+  const test = GeneratedFile.user(layout.userUpcasterTest(event.name, old.version), sources, { container: { kind: 'none' }, members: [], owner: event.name });
+  const vitest = (n: string) => test.import(n, 'vitest');
+  const create = test.import(registryFactoryName(model.name), { file: layout.index });
+  const placeholders = test.import(placeholdersName(model.name), { file: layout.index });
+  const sample = test.import(names.sample, { file: layout.index });
+  const cls = test.import(event.name, { file: layout.index });
+  const fn = test.import(names.fn, { file: path });
+  test.print(
+    `${vitest('describe')}(${quote(`${names.fn} (custom upcaster)`)}, () => {\n` +
+      `  ${vitest('it')}(${quote(`lifts the v${old.version} sample to a valid current ${event.name}`)}, () => {\n` +
+      `    const registry = ${create}({ upcasters: { ...${placeholders}, ${names.key}: ${fn} } });\n` +
+      `    const event = registry.decode({\n      eventId: '0190a0b4-4a4e-7c3d-8f2a-000000000001',\n      eventType: ${quote(event.name)},\n      eventVersion: ${old.version},\n` +
+      `      aggregateId: 'golden-1',\n      aggregateType: ${quote(event.aggregate)},\n      aggregateVersion: 1,\n      occurredAt: '2024-01-15T09:30:00.000Z',\n` +
+      `      tenantId: null,\n      actorId: null,\n      correlationId: '0190a0b4-4a4e-7c3d-8f2a-000000000001',\n      causationId: null,\n      metadata: {},\n      data: ${sample},\n    });\n` +
+      `    ${vitest('expect')}(event).toBeInstanceOf(${cls});\n  });\n});`,
+  );
+  return [file, test];
+}
+
+/** `createBankRegistry`. */
+export function registryFactoryName(domain: string): string {
+  return `create${pascalCase(domain)}Registry`;
+}
+
+/** `shopCustomUpcasterPlaceholders`: throwing stand-ins for every custom step (for tests). */
+export function placeholdersName(domain: string): string {
+  return `${camelCase(domain)}CustomUpcasterPlaceholders`;
+}
+
+/** Event versions whose step is hand-written. */
+export function customSteps(model: DomainModel): { event: EventNode; version: EventVersionNode }[] {
+  return new DomainIndex(model).events.flatMap((event) => event.history.filter((h) => h.upcast.kind === 'CustomUpcastNode').map((version) => ({ event, version })));
+}

@@ -1,0 +1,1 @@
+export { emit, customSteps, placeholdersName, registryFactoryName, stepNames } from './emit-upcasters.js';

@@ -1,0 +1,92 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadDomain, type DomainError, type DomainModel } from '@eventsmith/schema';
+import type { CliError } from './cli/cli-error.js';
+import { resolveInputs, type EventsmithConfig } from './cli/config.js';
+import { emitDomain, parseSnapshot, SnapshotFormatError, type GeneratedFile, type ProjectionSnapshot } from './emit/index.js';
+import { Layout } from './emit/common/layout.js';
+import { formatSource } from './format/format-source.js';
+import { writeFiles, type PreparedFile, type WriteReport } from './write/write-files.js';
+
+export interface GenerateProjectOptions {
+  readonly config: EventsmithConfig;
+  /** Compute what would change, write nothing (`generate --check`). */
+  readonly dryRun?: boolean;
+  /** Load and validate only (`validate`). */
+  readonly validateOnly?: boolean;
+}
+
+/** The result of one run over every domain of a config. */
+export type GenerateOutcome =
+  | { readonly ok: false; readonly domainErrors: readonly DomainError[]; readonly cliErrors: readonly CliError[] }
+  | { readonly ok: true; readonly models: readonly DomainModel[]; readonly report: WriteReport; readonly files: number; readonly bytes: number };
+
+/**
+ * load → validate → emit → format → write, for every domain in the config. If any domain is
+ * invalid nothing at all is written, so the last good output stays in place.
+ *
+ * @example
+ * ```ts
+ * const outcome = await generateProject({ config });
+ * if (!outcome.ok) console.error(formatDomainErrors(outcome.domainErrors));
+ * ```
+ */
+export async function generateProject(options: GenerateProjectOptions): Promise<GenerateOutcome> {
+  const { config } = options;
+  const domainErrors: DomainError[] = [];
+  const cliErrors: CliError[] = [];
+  const loaded: { model: DomainModel; output: string; userDir: string; snapshot: ProjectionSnapshot | undefined }[] = [];
+  for (const domain of config.domains) {
+    const inputs = await resolveInputs(config.root, domain);
+    cliErrors.push(...inputs.errors);
+    if (inputs.errors.length > 0) continue;
+    const sources = await Promise.all(inputs.files.map(async (path) => ({ path, text: await readFile(join(config.root, path), 'utf8') })));
+    const result = loadDomain(sources);
+    if (!result.ok) {
+      domainErrors.push(...result.errors);
+      continue;
+    }
+    const layout = new Layout({ outDir: domain.output, userDir: domain.userDir });
+    const snapshot = await readSnapshot(config.root, layout.projectionSnapshot, cliErrors);
+    loaded.push({ model: result.value, output: domain.output, userDir: domain.userDir, snapshot });
+  }
+  if (domainErrors.length > 0 || cliErrors.length > 0) return { ok: false, domainErrors, cliErrors };
+  const models = loaded.map((l) => l.model);
+  if (options.validateOnly) return { ok: true, models, report: { changes: [], unchanged: 0, warnings: [] }, files: 0, bytes: 0 };
+
+  const emitted: GeneratedFile[] = loaded.flatMap((l) =>
+    emitDomain(l.model, { outDir: l.output, userDir: l.userDir, ...(l.snapshot ? { projectionSnapshot: l.snapshot } : {}) }),
+  );
+  const prepared = await prepare(emitted);
+  const report = await writeFiles(prepared, { root: config.root, ownedDirs: config.domains.map((d) => d.output), dryRun: options.dryRun ?? false });
+  const bytes = prepared.filter((f) => f.ownership === 'generated' || f.ownership === 'once').reduce((sum, f) => sum + Buffer.byteLength(f.content), 0);
+  return { ok: true, models, report, files: prepared.length, bytes };
+}
+
+/** Renders and formats every emitted file. */
+export async function prepare(files: readonly GeneratedFile[]): Promise<PreparedFile[]> {
+  return Promise.all(
+    files.map(async (file) => {
+      if (file.ownership === 'keep') return { path: file.path, ownership: file.ownership, content: '' };
+      const content = await formatSource(file.path, file.render(), file.format);
+      const merge = file.merge;
+      return { path: file.path, ownership: file.ownership, content, ...(merge ? { merge } : {}) };
+    }),
+  );
+}
+
+async function readSnapshot(root: string, path: string, errors: CliError[]): Promise<ProjectionSnapshot | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(root, path), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    return parseSnapshot(text);
+  } catch (error) {
+    if (!(error instanceof SnapshotFormatError)) throw error;
+    errors.push({ code: 'SNAPSHOT.INVALID', message: `${path}: ${error.reason}.`, fix: 'Restore the file from version control; deleting it makes the next run create every projection table again.', where: { file: path, line: 1, col: 1, path: '' } });
+    return undefined;
+  }
+}

@@ -1,0 +1,138 @@
+import { IndentationText, NewLineKind, Node, Project, QuoteKind, type SourceFile } from 'ts-morph';
+import type { RenderedImport, UserFileMerge } from '../emit/index.js';
+
+/** The outcome of merging into a user-owned file. */
+export interface MergeResult {
+  /** The new text; equal to the input when nothing was missing. */
+  readonly text: string;
+  /** Members and imports that were added, e.g. `onMoneyDeposited`, `import MoneyDeposited`. */
+  readonly added: readonly string[];
+  /** Things left as they are but worth telling the user (a handler for an event removed from the YAML). */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Adds what a user-owned file lacks — imports, handler stubs, command methods, custom handler
+ * properties — with ts-morph, without touching anything already there. A member counts as present
+ * when a member of that name exists, or (for handlers) any method carries `@handles(<Event>)`.
+ * Handlers for events the YAML no longer declares are reported, never deleted.
+ *
+ * @example
+ * ```ts
+ * const { text, added, warnings } = mergeUserFile('bank-account.ts', existing, file.merge!);
+ * ```
+ */
+export function mergeUserFile(path: string, existing: string, merge: UserFileMerge & { readonly imports: readonly RenderedImport[] }): MergeResult {
+  const source = project().createSourceFile(`/merge/${path.replace(/^\/+/, '')}`, existing, { overwrite: true });
+  try {
+    const added: string[] = [];
+    const warnings: string[] = [];
+    const known = new Set(merge.handledEvents ?? []);
+    const container = merge.container;
+    if (container.kind === 'class') {
+      const cls = source.getClass(container.name);
+      if (!cls) {
+        warnings.push(`${path}: class ${container.name} was not found, so no handler stubs were added. Declare it (or restore the name) and run generate again.`);
+      } else {
+        const handled = new Map<string, string>();
+        for (const method of cls.getMethods()) {
+          for (const decorator of method.getDecorators()) {
+            if (decorator.getName() !== 'handles') continue;
+            const arg = decorator.getArguments()[0]?.getText();
+            if (arg) handled.set(arg, method.getName());
+          }
+        }
+        for (const stub of merge.members) {
+          const present = cls.getMethod(stub.name) ?? cls.getProperty(stub.name) ?? (stub.handles !== undefined && handled.has(stub.handles));
+          if (present) continue;
+          cls.addMember(stub.text);
+          added.push(stub.name);
+        }
+        if (merge.handledEvents) {
+          for (const [event, method] of [...handled].sort()) {
+            if (!known.has(event)) {
+              warnings.push(`${path}: ${container.name}.${method} handles ${event}, which ${merge.owner} no longer declares in the YAML. It was kept; delete it (and its import) when you no longer need it.`);
+            }
+          }
+        }
+      }
+    } else if (container.kind === 'object') {
+      const declaration = source.getVariableDeclaration(container.variable);
+      const initializer = declaration?.getInitializer();
+      if (!initializer || !Node.isObjectLiteralExpression(initializer)) {
+        warnings.push(`${path}: \`${container.variable}\` is not an object literal, so no handler stubs were added.`);
+      } else {
+        const names = new Set(initializer.getProperties().flatMap((p) => (Node.isPropertyNamed(p) ? [p.getName()] : [])));
+        for (const stub of merge.members) {
+          if (names.has(stub.name)) continue;
+          initializer.addProperty(stub.text);
+          added.push(stub.name);
+        }
+        const expected = new Set(merge.members.map((m) => m.name));
+        for (const name of [...names].sort()) {
+          if (!expected.has(name)) warnings.push(`${path}: ${container.variable}.${name} handles an event that ${merge.owner} no longer lists as custom in the YAML. It was kept; delete it when you no longer need it.`);
+        }
+      }
+    }
+    added.push(...addImports(source, merge.imports));
+    return { text: added.length > 0 ? source.getFullText() : existing, added, warnings };
+  } finally {
+    source.forget();
+  }
+}
+
+/** Adds each import whose name the file neither imports (from anywhere) nor declares. */
+function addImports(source: SourceFile, imports: readonly RenderedImport[]): string[] {
+  const visible = new Set<string>();
+  for (const decl of source.getImportDeclarations()) {
+    for (const spec of decl.getNamedImports()) visible.add((spec.getAliasNode() ?? spec.getNameNode()).getText());
+    const def = decl.getDefaultImport();
+    if (def) visible.add(def.getText());
+    const ns = decl.getNamespaceImport();
+    if (ns) visible.add(ns.getText());
+  }
+  for (const statement of source.getStatements()) {
+    if (Node.isClassDeclaration(statement) || Node.isFunctionDeclaration(statement) || Node.isInterfaceDeclaration(statement) || Node.isTypeAliasDeclaration(statement) || Node.isEnumDeclaration(statement)) {
+      const name = statement.getName();
+      if (name) visible.add(name);
+    } else if (Node.isVariableStatement(statement)) {
+      for (const d of statement.getDeclarations()) visible.add(d.getName());
+    }
+  }
+  const added: string[] = [];
+  for (const line of imports) {
+    const missing = line.names.filter((n) => !visible.has(n.name));
+    if (missing.length === 0) continue;
+    const decl = source.getImportDeclarations().find((d) => d.getModuleSpecifierValue() === line.from && !d.isTypeOnly() && !d.getNamespaceImport());
+    for (const name of missing) {
+      if (decl) decl.addNamedImport({ name: name.name, isTypeOnly: name.type });
+      added.push(`import ${name.name}`);
+    }
+    if (!decl) {
+      const allTypes = missing.every((n) => n.type);
+      source.insertImportDeclaration(source.getImportDeclarations().length, {
+        moduleSpecifier: line.from,
+        isTypeOnly: allTypes,
+        namedImports: missing.map((n) => ({ name: n.name, isTypeOnly: n.type && !allTypes })),
+      });
+    }
+  }
+  return added;
+}
+
+let shared: Project | undefined;
+
+function project(): Project {
+  shared ??= new Project({
+    useInMemoryFileSystem: true,
+    skipAddingFilesFromTsConfig: true,
+    skipFileDependencyResolution: true,
+    manipulationSettings: {
+      indentationText: IndentationText.TwoSpaces,
+      newLineKind: NewLineKind.LineFeed,
+      quoteKind: QuoteKind.Single,
+      useTrailingCommas: true,
+    },
+  });
+  return shared;
+}
