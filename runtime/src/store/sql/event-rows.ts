@@ -44,8 +44,11 @@ export const EVENT_COLUMNS = [
   'stored_at',
 ] as const;
 
-/** Turns a row into the stored record it was written from. */
-export function recordFromRow(row: EventRow): EventRecord {
+/**
+ * Turns a row into the stored record it was written from. `jsonText` says whether the driver
+ * returns JSON columns as text (SQLite, MariaDB) rather than parsed (PostgreSQL JSONB).
+ */
+export function recordFromRow(row: EventRow, jsonText: boolean): EventRecord {
   return {
     eventId: row.event_id,
     eventType: row.event_type,
@@ -58,24 +61,20 @@ export function recordFromRow(row: EventRow): EventRecord {
     actorId: row.actor_id,
     correlationId: row.correlation_id,
     causationId: row.causation_id,
-    metadata: json(row.metadata) as JsonObject,
-    data: json(row.data),
+    metadata: (jsonText ? JSON.parse(row.metadata as string) : row.metadata) as JsonObject,
+    data: (jsonText ? JSON.parse(row.data as string) : row.data) as JsonValue,
   };
 }
 
 /** Decodes (and upcasts) a row into a {@link StoredEvent} at `position`. */
-export function storedEventFromRow(registry: EventRegistry, storeId: string, row: EventRow, position: bigint): StoredEvent {
+export function storedEventFromRow(registry: EventRegistry, storeId: string, row: EventRow, position: bigint, jsonText: boolean): StoredEvent {
   return {
-    event: registry.decode(recordFromRow(row)),
+    event: registry.decode(recordFromRow(row, jsonText)),
     streamId: row.stream_id,
     streamVersion: row.version,
     position: Position.of(storeId, position),
     storedAt: typeof row.stored_at === 'string' ? new Date(row.stored_at) : row.stored_at,
   };
-}
-
-function json(value: unknown): JsonValue {
-  return typeof value === 'string' ? (JSON.parse(value) as JsonValue) : (value as JsonValue);
 }
 
 /** A `readAll` request reduced to what the SQL needs. `none` means it can match nothing. */

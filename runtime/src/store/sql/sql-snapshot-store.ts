@@ -87,7 +87,7 @@ export abstract class SqlSnapshotStore implements SnapshotStore {
       aggregateId: row.aggregate_id,
       version: Number(row.version),
       stateVersion: Number(row.state_version),
-      state: (typeof row.state === 'string' ? JSON.parse(row.state) : row.state) as JsonValue,
+      state: (this.#dialect === 'postgres' ? row.state : JSON.parse(row.state as string)) as JsonValue,
       createdAt: this.#date(row.created_at),
     };
   }

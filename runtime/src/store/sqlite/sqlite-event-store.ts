@@ -1,6 +1,6 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { basename } from 'node:path';
-import { CompiledQuery, Kysely, sql, type Transaction } from 'kysely';
+import { Kysely, type CompiledQuery, type Transaction } from 'kysely';
 import { InvalidArgumentError } from '../../errors.js';
 import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRegistry } from '../../events/event-registry.js';
@@ -19,6 +19,7 @@ import { runInStoreTransaction } from '../sql/ambient-transaction.js';
 import { EVENT_COLUMNS, feedFilter, readLimit, storedEventFromRow, type EventRow } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { feedQuery } from '../sql/feed-query.js';
+import { eventExistsQuery, pageStream, streamPageQuery, streamVersionQuery } from '../sql/stream-queries.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
 import { prepareAppend } from '../sql/prepare-append.js';
 import { unavailableOr } from '../sql/store-errors.js';
@@ -212,21 +213,11 @@ export class SqliteEventStore implements EventStore {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
-    const backward = options.direction === 'backward';
-    let limit = readLimit(options.limit);
-    let from = options.from ?? (backward ? Number.MAX_SAFE_INTEGER : 1);
-    const to = options.to ?? (backward ? 1 : Number.MAX_SAFE_INTEGER);
-    const { pageSize } = this.#shared;
-    while (limit > 0) {
-      const n = Math.min(pageSize, limit);
-      const rows = this.#read<EventRow & { position: number }>(
-        (backward ? streamBackward : streamForward)(this.#shared.db, this.#tenantId, streamId, from, to, n),
-      );
-      for (const row of rows) yield this.#decode(row);
-      if (rows.length < n) return;
-      limit -= rows.length;
-      from = rows[rows.length - 1]!.version + (backward ? -1 : 1);
-    }
+    const { db, pageSize } = this.#shared;
+    const rows = pageStream<EventRow & { position: number }>(options, readLimit(options.limit), pageSize, async (page) =>
+      this.#read(streamPageQuery(db, SELECT, streamId, page, this.#tenantId)),
+    );
+    for await (const row of rows) yield this.#decode(row);
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
@@ -261,9 +252,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async eventExists(eventId: string): Promise<boolean> {
-    let query = this.#shared.db.selectFrom('eventsmith_events').select(sql.lit(1).as('found')).where('event_id', '=', eventId);
-    if (this.#tenantId !== undefined) query = query.where('tenant_id', '=', this.#tenantId);
-    return this.#read(query.compile()).length > 0;
+    return this.#read(eventExistsQuery(this.#shared.db, eventId, this.#tenantId)).length > 0;
   }
 
   forTenant(tenantId: string): SqliteEventStore {
@@ -285,53 +274,11 @@ export class SqliteEventStore implements EventStore {
   }
 
   #decode(row: EventRow & { position: number }): StoredEvent {
-    return storedEventFromRow(this.#shared.registry, this.#shared.storeId, row, BigInt(row.position));
+    return storedEventFromRow(this.#shared.registry, this.#shared.storeId, row, BigInt(row.position), true);
   }
 
   #ownValue(position: Position): bigint {
     Position.of(this.storeId, 0).compare(position); // throws for another store's position
     return position.value;
   }
-}
-
-function streamForward(db: Kysely<EventStoreTables>, tenant: string | undefined, streamId: string, from: number, to: number, n: number) {
-  let query = db
-    .selectFrom('eventsmith_events')
-    .select(SELECT as never[])
-    .where('stream_id', '=', streamId)
-    .where('version', '>=', from)
-    .where('version', '<=', to);
-  if (tenant !== undefined) query = query.where('tenant_id', '=', tenant);
-  return query.orderBy('version').limit(n).compile();
-}
-
-function streamBackward(db: Kysely<EventStoreTables>, tenant: string | undefined, streamId: string, from: number, to: number, n: number) {
-  let query = db
-    .selectFrom('eventsmith_events')
-    .select(SELECT as never[])
-    .where('stream_id', '=', streamId)
-    .where('version', '<=', from)
-    .where('version', '>=', to);
-  if (tenant !== undefined) query = query.where('tenant_id', '=', tenant);
-  return query.orderBy('version', 'desc').limit(n).compile();
-}
-
-/** A tenant view sees a stream when it owns it or holds some of its events. */
-export function streamVersionQuery(db: Kysely<EventStoreTables>, streamId: string, tenant: string | undefined): CompiledQuery {
-  let query = db.selectFrom('eventsmith_streams as s').select('s.version').where('s.stream_id', '=', streamId);
-  if (tenant !== undefined) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('s.tenant_id', '=', tenant),
-        eb.exists(
-          eb
-            .selectFrom('eventsmith_events as e')
-            .select(sql.lit(1).as('x'))
-            .whereRef('e.stream_id', '=', 's.stream_id')
-            .where('e.tenant_id', '=', tenant),
-        ),
-      ]),
-    );
-  }
-  return query.compile();
 }

@@ -1,0 +1,47 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { InvalidArgumentError } from '../../errors.js';
+import type { EventStoreTables } from '../sql/event-store-tables.js';
+import { describeTarget } from '../sql/store-errors.js';
+
+/** How to reach PostgreSQL: a connection URL, or a pg pool configuration. */
+export type PostgresConnection = { readonly url: string; readonly pool?: Omit<pg.PoolConfig, 'connectionString'> } | { readonly pool: pg.PoolConfig };
+
+export interface PostgresDatabase {
+  readonly db: Kysely<EventStoreTables>;
+  readonly pool: pg.Pool;
+  /** Where the database is, password redacted, for error messages. */
+  readonly target: string;
+  /** The database name, for the default store id. */
+  readonly database: string;
+}
+
+/**
+ * Opens a pg pool and a Kysely instance on it (`PostgresDialect`). Errors of idle pooled
+ * connections (a restarted server, a killed backend) are absorbed: the pool drops the connection
+ * and the next query opens a new one, or fails with `EventStoreUnavailableError`.
+ *
+ * @example
+ * ```ts
+ * const { db, pool } = createPostgresDatabase({ url: process.env.DATABASE_URL! });
+ * ```
+ */
+export function createPostgresDatabase(connection: PostgresConnection): PostgresDatabase {
+  const config: pg.PoolConfig =
+    'url' in connection ? { ...connection.pool, connectionString: connection.url } : { ...connection.pool };
+  if (!config.connectionString && !config.host && !process.env['PGHOST']) {
+    throw new InvalidArgumentError('PostgreSQL connection needs a url, or pool options with a host.');
+  }
+  const url = config.connectionString ? new URL(config.connectionString) : undefined;
+  const host = url?.hostname || config.host || process.env['PGHOST'] || 'localhost';
+  const port = url?.port || config.port || 5432;
+  const database = (url ? decodeURIComponent(url.pathname.slice(1)) : config.database) || process.env['PGDATABASE'] || 'postgres';
+  const user = (url ? decodeURIComponent(url.username) : config.user) || '';
+  const target = describeTarget(`postgres://${user ? `${user}${config.password || url?.password ? ':***' : ''}@` : ''}${host}:${port}/${database}`);
+  const pool = new pg.Pool({ connectionTimeoutMillis: 10_000, ...config });
+  pool.on('error', () => {
+    // An idle client died (server restart, pg_terminate_backend); pg already removed it.
+  });
+  const db = new Kysely<EventStoreTables>({ dialect: new PostgresDialect({ pool }) });
+  return { db, pool, target, database };
+}

@@ -1,0 +1,344 @@
+import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
+import { ConcurrencyError, DuplicateEventError, InvalidArgumentError, TenantMismatchError } from '../../errors.js';
+import type { DomainEvent } from '../../events/domain-event.js';
+import type { EventRegistry } from '../../events/event-registry.js';
+import { SpanAttributes, withSpan } from '../../telemetry/tracing.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  EventStoreTransaction,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StoredEvent,
+} from '../event-store.js';
+import { matchesExpectedVersion } from '../expected-version.js';
+import { Position } from '../position.js';
+import { runInStoreTransaction } from '../sql/ambient-transaction.js';
+import { EVENT_COLUMNS, feedFilter, readLimit, storedEventFromRow, type EventRow } from '../sql/event-rows.js';
+import type { EventStoreTables } from '../sql/event-store-tables.js';
+import { feedQuery } from '../sql/feed-query.js';
+import { migrateEventStore } from '../sql/migrate-event-store.js';
+import type { PostgresLayout } from '../sql/event-store-migrations.js';
+import { TENANT_SETTING } from '../sql/migrations/rls-0001-tenant-policies.js';
+import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
+import { AppendConflictError, unavailableOr } from '../sql/store-errors.js';
+import { eventExistsQuery, pageStream, streamPageQuery, streamVersionQuery } from '../sql/stream-queries.js';
+import { createPostgresDatabase, type PostgresConnection } from './postgres-dialect.js';
+import { appendParameters, appendStatement, HORIZON, packPosition, STREAM_STATE, unpackPosition } from './postgres-statements.js';
+
+export type PostgresEventStoreOptions = PostgresConnection & {
+  readonly registry: EventRegistry;
+  /** Identifies the store in positions. Default `pg:<database>`. */
+  readonly storeId?: string;
+  /** Create or upgrade the tables on open. Default true. */
+  readonly migrate?: boolean;
+  /** Table layout, used when migrating (see `MigrateEventStoreOptions.layout`). Default standard. */
+  readonly layout?: PostgresLayout;
+  /**
+   * Run tenant views under the row-level security policies: each of their operations runs in a
+   * transaction with `eventsmith.tenant_id` set, and the policies migration is applied on open.
+   * Policies only bind roles that do not own the tables; see `TENANT_SETTING`.
+   */
+  readonly rowLevelSecurity?: boolean;
+  /** Rows fetched per query by `readStream` and `readAll`. Default 1000. */
+  readonly pageSize?: number;
+  /** How often an append that lost a race it can retry (an 'any' append, say) tries again. Default 10. */
+  readonly appendRetries?: number;
+};
+
+/** {@link EventStoreTransaction} on PostgreSQL: `sql` is the Kysely transaction of the append. */
+export interface PostgresEventStoreTransaction extends EventStoreTransaction {
+  readonly sql: Transaction<any>;
+}
+
+interface Shared {
+  readonly registry: EventRegistry;
+  readonly storeId: string;
+  readonly db: Kysely<EventStoreTables>;
+  readonly target: string;
+  readonly partitioned: boolean;
+  readonly rowLevelSecurity: boolean;
+  readonly pageSize: number;
+  readonly retries: number;
+}
+
+type Executor = Kysely<any>;
+type FeedRow = EventRow & { tx_id: string; position: string };
+const SELECT = [...EVENT_COLUMNS, 'tx_id', 'position'];
+
+/**
+ * The production event store, on PostgreSQL 13+ (pg via Kysely's `PostgresDialect`). Payloads are
+ * JSONB; envelope fields are typed, indexed columns.
+ *
+ * **Appends** are one statement, one round trip: a CTE updates the stream's row under its
+ * expected-version condition and inserts every event of the batch from arrays (`unnest`). Racing
+ * writers queue on the stream row; exactly one with a given expectation wins and the others get
+ * `ConcurrencyError`. Appends that lost only because of timing (an `'any'` append, or a stale
+ * ordering check) are retried.
+ *
+ * **The feed never skips.** Positions from a sequence are handed out in insert order, not commit
+ * order, so "read everything after position P" can miss a row that commits after a higher one was
+ * read. Every row therefore records its writing transaction (`tx_id = pg_current_xact_id()`), the
+ * feed is ordered by (`tx_id`, `position`), and a read returns only rows whose `tx_id` is below the
+ * horizon: the oldest transaction still running in this database (see `HORIZON`). Below it the
+ * set of rows is final, so a reader that resumes after a (tx_id, position) never misses anything.
+ * The cost: a transaction that stays open delays the feed (not appends) until it ends. Positions
+ * pack both numbers and exceed 64 bits: store `position.toString()`, not `position.value`, in
+ * checkpoint columns.
+ *
+ * **Transactions.** `transaction(fn)` gives `fn` the Kysely transaction as `tx.sql`; projection
+ * rows, checkpoints and outbox rows written through it commit with `tx.appendToStream(...)`, and
+ * `PostgresSnapshotStore` writes made inside `fn` join it. A failed SQL statement (such as a
+ * `DuplicateEventError`) aborts a PostgreSQL transaction: let the error leave `fn`.
+ *
+ * @example
+ * ```ts
+ * const store = await PostgresEventStore.open({ url: process.env.DATABASE_URL!, registry });
+ * await store.transaction(async (tx) => {
+ *   await tx.appendToStream('BankAccount-1', [deposited], { expectedVersion: 1 });
+ *   await tx.sql.insertInto('account_balance').values({ id: '1', balance: '10' }).execute();
+ * });
+ * ```
+ */
+export class PostgresEventStore implements EventStore {
+  readonly #shared: Shared;
+  readonly #tenantId: string | undefined;
+  readonly #close: () => Promise<void>;
+
+  private constructor(shared: Shared, tenantId: string | undefined, close: () => Promise<void>) {
+    this.#shared = shared;
+    this.#tenantId = tenantId;
+    this.#close = close;
+  }
+
+  /** Connects (and by default migrates). Throws `EventStoreUnavailableError` if the server cannot be reached. */
+  static async open(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
+    const { db, target, database } = createPostgresDatabase(options);
+    try {
+      if (options.migrate ?? true) {
+        await migrateEventStore(db, {
+          dialect: 'postgres',
+          ...(options.layout ? { layout: options.layout } : {}),
+          ...(options.rowLevelSecurity ? { rowLevelSecurity: true } : {}),
+        });
+      }
+      const probe = await sql<{ partitioned: boolean }>`select to_regclass('eventsmith_event_ids') is not null as partitioned`.execute(db);
+      const shared: Shared = {
+        registry: options.registry,
+        storeId: options.storeId ?? `pg:${database}`,
+        db,
+        target,
+        partitioned: probe.rows[0]?.partitioned ?? false,
+        rowLevelSecurity: options.rowLevelSecurity ?? false,
+        pageSize: options.pageSize ?? 1000,
+        retries: options.appendRetries ?? 10,
+      };
+      return new PostgresEventStore(shared, undefined, () => db.destroy());
+    } catch (error) {
+      await db.destroy().catch(() => undefined);
+      throw unavailableOr(error, target);
+    }
+  }
+
+  get storeId(): string {
+    return this.#shared.storeId;
+  }
+
+  get registry(): EventRegistry {
+    return this.#shared.registry;
+  }
+
+  /** The Kysely instance on the store's pool: for snapshot stores, projections and your own tables. */
+  get db(): Kysely<EventStoreTables> {
+    return this.#shared.db;
+  }
+
+  async appendToStream(streamId: string, events: readonly DomainEvent[], options: AppendOptions): Promise<AppendResult> {
+    const append = prepareAppend(this.registry, streamId, events, options, this.#tenantId);
+    return withSpan(
+      'eventsmith.store.append',
+      { [SpanAttributes.store]: this.storeId, [SpanAttributes.stream]: streamId, [SpanAttributes.eventCount]: events.length },
+      async () => {
+        for (let attempt = 0; ; attempt++) {
+          const outcome = await this.#scoped((executor) => this.#append(executor, append, attempt >= this.#shared.retries));
+          if (outcome !== 'retry') return outcome;
+        }
+      },
+    );
+  }
+
+  async transaction<T>(fn: (tx: PostgresEventStoreTransaction) => Promise<T>): Promise<T> {
+    const { db } = this.#shared;
+    const callbacks: (() => void | Promise<void>)[] = [];
+    const value = await db
+      .transaction()
+      .execute(async (trx) => {
+        await this.#setTenant(trx);
+        let open = true;
+        const tx: PostgresEventStoreTransaction = {
+          sql: trx,
+          appendToStream: async (streamId, events, options) => {
+            if (!open) throw new InvalidArgumentError('This transaction has finished; append inside its function.');
+            const append = prepareAppend(this.registry, streamId, events, options, this.#tenantId);
+            const outcome = await this.#append(trx, append, true);
+            return outcome as AppendResult; // inside a transaction a lost race is final, never 'retry'
+          },
+          afterCommit: (callback) => void callbacks.push(callback),
+        };
+        try {
+          return await runInStoreTransaction(db, trx, () => fn(tx));
+        } finally {
+          open = false;
+        }
+      })
+      .catch((error: unknown) => Promise.reject(unavailableOr(error, this.#shared.target)));
+    for (const callback of callbacks) await callback();
+    return value;
+  }
+
+  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
+    const rows = pageStream<FeedRow>(options, readLimit(options.limit), this.#shared.pageSize, (page) =>
+      this.#rows(streamPageQuery(this.#shared.db, SELECT, streamId, page, this.#tenantId)),
+    );
+    for await (const row of rows) yield this.#decode(row);
+  }
+
+  async getStreamVersion(streamId: string): Promise<number> {
+    const [row] = await this.#rows<{ version: number }>(streamVersionQuery(this.#shared.db, streamId, this.#tenantId));
+    return row?.version ?? 0;
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
+    const filter = feedFilter(this.registry, options, this.#tenantId);
+    if (filter.none) return;
+    let after = options.after ? unpackPosition(this.#ownValue(options.after)) : undefined;
+    let limit = readLimit(options.limit);
+    while (limit > 0) {
+      const n = Math.min(this.#shared.pageSize, limit);
+      const from = after;
+      const query = feedQuery(this.#shared.db, {
+        filter,
+        select: SELECT,
+        orderBy: ['tx_id', 'position'],
+        limit: n,
+        visible: (eb) => eb('tx_id', '<', sql.raw(HORIZON)),
+        ...(from ? { after: (eb) => eb(eb.refTuple('tx_id', 'position'), '>', eb.tuple(sql`${from.tx}::xid8`, sql`${from.position}::bigint`)) } : {}),
+      }).compile();
+      const rows = await this.#rows<FeedRow>(query);
+      for (const row of rows) yield this.#decode(row);
+      if (rows.length < n) return;
+      limit -= rows.length;
+      const last = rows[rows.length - 1]!;
+      after = { tx: last.tx_id, position: last.position };
+    }
+  }
+
+  async currentPosition(): Promise<Position | null> {
+    let query = (this.#shared.db as Kysely<any>)
+      .selectFrom('eventsmith_events')
+      .select(['tx_id', 'position'])
+      .where('tx_id', '<', sql.raw(HORIZON))
+      .orderBy('tx_id', 'desc')
+      .orderBy('position', 'desc')
+      .limit(1);
+    if (this.#tenantId !== undefined) query = query.where('tenant_id', '=', this.#tenantId);
+    const [row] = await this.#rows<{ tx_id: string; position: string }>(query.compile());
+    return row ? Position.of(this.storeId, packPosition(row.tx_id, row.position)) : null;
+  }
+
+  async eventExists(eventId: string): Promise<boolean> {
+    return (await this.#rows(eventExistsQuery(this.#shared.db, eventId, this.#tenantId))).length > 0;
+  }
+
+  forTenant(tenantId: string): PostgresEventStore {
+    if (typeof tenantId !== 'string' || tenantId.length === 0) throw new InvalidArgumentError('forTenant needs a non-empty tenant id.');
+    return new PostgresEventStore(this.#shared, tenantId, this.#close);
+  }
+
+  /** Ends the pool. Views made with `forTenant` share it and close with it. */
+  async close(): Promise<void> {
+    await this.#close();
+  }
+
+  /**
+   * One append attempt on `executor`. Returns the result, `'retry'` when the append lost only a
+   * timing race and a new transaction would pass, or throws.
+   */
+  async #append(executor: Executor, append: PreparedAppend, final: boolean): Promise<AppendResult | 'retry'> {
+    let row: { version: number | null; position: string | null; tx: string } | undefined;
+    try {
+      const statement = appendStatement(append.expected, append.viewTenant !== undefined, this.#shared.partitioned);
+      ({ rows: [row] } = await executor.executeQuery<NonNullable<typeof row>>(CompiledQuery.raw(statement, appendParameters(append))));
+    } catch (error) {
+      throw await this.#translate(executor, error, append);
+    }
+    if (row && row.version !== null && row.position !== null) {
+      return { nextVersion: row.version, position: Position.of(this.storeId, packPosition(row.tx, row.position)) };
+    }
+    // Nothing written: find out why from the stream's committed state.
+    const { rows } = await executor.executeQuery<{ version: number; tenant_id: string | null }>(CompiledQuery.raw(STREAM_STATE, [append.streamId]));
+    const stream = rows[0];
+    if (append.viewTenant !== undefined && stream && stream.tenant_id !== append.viewTenant) {
+      throw new TenantMismatchError(append.viewTenant, stream.tenant_id ?? undefined, append.records.map((r) => r.eventId));
+    }
+    const actual = stream?.version ?? 0;
+    if (!matchesExpectedVersion(append.expected, actual)) throw new ConcurrencyError(append.streamId, append.expected, actual);
+    if (!final) return 'retry';
+    throw new AppendConflictError(
+      append.streamId,
+      append.expected,
+      actual,
+      'a transaction that started later appended to this stream first, and this append would sort before it in the feed.',
+    );
+  }
+
+  async #translate(executor: Executor, error: unknown, append: PreparedAppend): Promise<unknown> {
+    const { code, constraint, detail } = error as { code?: string; constraint?: string; detail?: string };
+    if (code === '23505' && (constraint === 'eventsmith_events_event_id_key' || constraint === 'eventsmith_event_ids_pkey')) {
+      const id = /\(event_id\)=\((.*)\) already exists/.exec(detail ?? '')?.[1];
+      return new DuplicateEventError(id ?? append.records[0]!.eventId);
+    }
+    if (code === '23505' && (constraint === 'eventsmith_events_stream_version_key' || constraint === 'eventsmith_events_pkey')) {
+      // Events written around the streams table; report the stream as it is.
+      const version = await this.getStreamVersion(append.streamId).catch(() => 0);
+      return new ConcurrencyError(append.streamId, append.expected, version);
+    }
+    if (code === '42501' && append.viewTenant !== undefined) {
+      return new TenantMismatchError(append.viewTenant, undefined, append.records.map((r) => r.eventId));
+    }
+    void executor;
+    return unavailableOr(error, this.#shared.target);
+  }
+
+  /** Runs `fn` on the pool, or for a tenant view under row-level security, in a transaction with the tenant set. */
+  async #scoped<T>(fn: (executor: Executor) => Promise<T>): Promise<T> {
+    try {
+      if (!this.#shared.rowLevelSecurity || this.#tenantId === undefined) return await fn(this.#shared.db);
+      return await this.#shared.db.transaction().execute(async (trx) => {
+        await this.#setTenant(trx);
+        return fn(trx);
+      });
+    } catch (error) {
+      throw unavailableOr(error, this.#shared.target);
+    }
+  }
+
+  async #setTenant(trx: Transaction<any>): Promise<void> {
+    if (!this.#shared.rowLevelSecurity || this.#tenantId === undefined) return;
+    await sql`select set_config(${TENANT_SETTING}, ${this.#tenantId}, true)`.execute(trx);
+  }
+
+  async #rows<R>(query: CompiledQuery): Promise<R[]> {
+    return this.#scoped(async (executor) => (await executor.executeQuery<R>(query)).rows);
+  }
+
+  #decode(row: FeedRow): StoredEvent {
+    return storedEventFromRow(this.#shared.registry, this.#shared.storeId, row, packPosition(row.tx_id, row.position), false);
+  }
+
+  #ownValue(position: Position): bigint {
+    Position.of(this.storeId, 0).compare(position); // throws for another store's position
+    return position.value;
+  }
+}

@@ -1,0 +1,106 @@
+// The hand-written SQL of PostgresEventStore's hot paths. Each is one statement, sent as-is with
+// numbered parameters, so an append costs one round trip whatever the batch size.
+import type { ExpectedVersion } from '../expected-version.js';
+import type { PreparedAppend } from '../sql/prepare-append.js';
+
+/**
+ * The feed horizon: rows whose writing transaction id (`tx_id`) is below it are final, because
+ * every transaction that could still write to this database's tables has a higher id.
+ *
+ * `pg_snapshot_xmin(pg_current_snapshot())` alone would do, but it is the oldest transaction of
+ * the whole cluster, so a long transaction in an unrelated database would stall the feed. We take
+ * the statement snapshot's in-progress ids and drop those pg_stat_activity attributes to backends
+ * of other databases (they cannot write here); anything unattributed (a prepared transaction, a
+ * backend that finished since the snapshot, a hidden one) is kept, which only delays, never skips.
+ */
+export const HORIZON = `(select least(pg_snapshot_xmax(s), (
+    select min(x) from pg_snapshot_xip(s) as x
+    where (x::text::bigint % 4294967296) not in (
+      select backend_xid::text::bigint from pg_stat_activity
+      where backend_xid is not null and datid <> (select oid from pg_database where datname = current_database()))
+  )) from (select pg_current_snapshot() as s) as snap)`;
+
+const EVENT_ARRAYS = `unnest($6::text[], $7::text[], $8::int[], $9::text[], $10::text[], $11::text[], $12::timestamptz[],
+    $13::text[], $14::text[], $15::text[], $16::jsonb[], $17::jsonb[]) with ordinality
+    as e(event_id, event_type, event_version, aggregate_type, aggregate_id, tenant_id, occurred_at,
+         actor_id, correlation_id, causation_id, metadata, data, ord)`;
+
+/**
+ * The stream row update for each kind of expectation. It is the concurrency check: the row lock
+ * serialises appends to one stream, and a writer that waited re-checks the condition against the
+ * winner's committed row (READ COMMITTED re-evaluation), so exactly one of several writers
+ * expecting the same version gets a row back. `last_tx <= pg_current_xact_id()` keeps a stream's
+ * events in feed order: an append from a transaction older than the stream's last writer would
+ * sort before that writer's events, so it is refused (and retried in a new transaction).
+ */
+function streamStep(expected: ExpectedVersion, view: boolean): string {
+  const tenant = `tenant_id = case when s.tenant_id = $4 then s.tenant_id else null end`;
+  const own = view ? ' and s.tenant_id = $5' : '';
+  if (expected === 0 || expected === 'no_stream') {
+    return `insert into eventsmith_streams (stream_id, version, tenant_id, last_tx)
+      values ($1, $2, $4, pg_current_xact_id()) on conflict (stream_id) do nothing returning version`;
+  }
+  if (expected === 'any') {
+    return `insert into eventsmith_streams as s (stream_id, version, tenant_id, last_tx)
+      values ($1, $2, $4, pg_current_xact_id())
+      on conflict (stream_id) do update set version = s.version + excluded.version, last_tx = excluded.last_tx, ${tenant}
+      where s.last_tx <= excluded.last_tx${own} returning version`;
+  }
+  const versionCheck = expected === 'stream_exists' ? '' : ' and s.version = $3';
+  return `update eventsmith_streams as s set version = s.version + $2, last_tx = pg_current_xact_id(), ${tenant}
+      where s.stream_id = $1${versionCheck} and s.last_tx <= pg_current_xact_id()${own} returning s.version`;
+}
+
+/** The append: stream check-and-update plus a multi-row insert of every event, in one statement. */
+export function appendStatement(expected: ExpectedVersion, view: boolean, partitioned: boolean): string {
+  const ids = partitioned
+    ? `, ids as (insert into eventsmith_event_ids (event_id, stream_id) select e.event_id, $1 from stream, unnest($6::text[]) as e(event_id))`
+    : '';
+  return `with stream as (${streamStep(expected, view)})${ids},
+  appended as (
+    insert into eventsmith_events (stream_id, version, event_id, event_type, event_version, aggregate_type, aggregate_id,
+      tenant_id, occurred_at, actor_id, correlation_id, causation_id, metadata, data)
+    select $1, stream.version - $2 + e.ord, e.event_id, e.event_type, e.event_version, e.aggregate_type, e.aggregate_id,
+      e.tenant_id, e.occurred_at, e.actor_id, e.correlation_id, e.causation_id, e.metadata, e.data
+    from stream, ${EVENT_ARRAYS}
+    returning position
+  )
+  select (select version from stream) as version, (select max(position) from appended)::text as position,
+    pg_current_xact_id()::text as tx,
+    -- Every parameter is referenced, so each has a type whichever variant this is.
+    $3::int is null as no_expected, $5::text is null as no_view`;
+}
+
+export function appendParameters(append: PreparedAppend): unknown[] {
+  const r = append.records;
+  return [
+    append.streamId,
+    r.length,
+    typeof append.expected === 'number' ? append.expected : null,
+    append.batchTenant,
+    append.viewTenant ?? null,
+    r.map((e) => e.eventId),
+    r.map((e) => e.eventType),
+    r.map((e) => e.eventVersion),
+    r.map((e) => e.aggregateType),
+    r.map((e) => e.aggregateId),
+    r.map((e) => e.tenantId),
+    r.map((e) => e.occurredAt),
+    r.map((e) => e.actorId),
+    r.map((e) => e.correlationId),
+    r.map((e) => e.causationId),
+    append.metadataJson,
+    append.dataJson,
+  ];
+}
+
+export const STREAM_STATE = 'select version, tenant_id from eventsmith_streams where stream_id = $1';
+
+/** Feed positions pack (tx_id, position) into one ordered number: tx_id in the high 64 bits. */
+export function packPosition(tx: string | bigint, position: string | bigint): bigint {
+  return (BigInt(tx) << 64n) | BigInt(position);
+}
+
+export function unpackPosition(value: bigint): { tx: string; position: string } {
+  return { tx: (value >> 64n).toString(), position: (value & 0xffff_ffff_ffff_ffffn).toString() };
+}

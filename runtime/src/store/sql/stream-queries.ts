@@ -1,0 +1,67 @@
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import type { EventStoreTables } from './event-store-tables.js';
+
+/** One page of a stream, by version range (a keyset on the UNIQUE(stream_id, version) index). */
+export function streamPageQuery(
+  db: Kysely<EventStoreTables>,
+  select: readonly string[],
+  streamId: string,
+  page: { readonly from: number; readonly to: number; readonly limit: number; readonly backward: boolean },
+  tenant: string | undefined,
+): CompiledQuery {
+  let query = db
+    .selectFrom('eventsmith_events')
+    .select(select as never[])
+    .where('stream_id', '=', streamId)
+    .where('version', page.backward ? '<=' : '>=', page.from)
+    .where('version', page.backward ? '>=' : '<=', page.to);
+  if (tenant !== undefined) query = query.where('tenant_id', '=', tenant);
+  return query.orderBy('version', page.backward ? 'desc' : 'asc').limit(page.limit).compile();
+}
+
+/** A stream's version; a tenant view sees a stream when it owns it or holds some of its events. */
+export function streamVersionQuery(db: Kysely<EventStoreTables>, streamId: string, tenant: string | undefined): CompiledQuery {
+  let query = db.selectFrom('eventsmith_streams as s').select('s.version').where('s.stream_id', '=', streamId);
+  if (tenant !== undefined) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('s.tenant_id', '=', tenant),
+        eb.exists(
+          eb
+            .selectFrom('eventsmith_events as e')
+            .select(sql.lit(1).as('x'))
+            .whereRef('e.stream_id', '=', 's.stream_id')
+            .where('e.tenant_id', '=', tenant),
+        ),
+      ]),
+    );
+  }
+  return query.compile();
+}
+
+/** Whether an event id is stored (in a tenant view: stored for that tenant). */
+export function eventExistsQuery(db: Kysely<EventStoreTables>, eventId: string, tenant: string | undefined): CompiledQuery {
+  let query = db.selectFrom('eventsmith_events').select(sql.lit(1).as('found')).where('event_id', '=', eventId);
+  if (tenant !== undefined) query = query.where('tenant_id', '=', tenant);
+  return query.limit(1).compile();
+}
+
+/** Pages through a stream: `fetch` gets successive version windows until `limit` rows or the end. */
+export async function* pageStream<R extends { version: number }>(
+  options: { readonly from?: number; readonly to?: number; readonly direction?: 'forward' | 'backward' },
+  limit: number,
+  pageSize: number,
+  fetch: (page: { from: number; to: number; limit: number; backward: boolean }) => Promise<R[]>,
+): AsyncGenerator<R> {
+  const backward = options.direction === 'backward';
+  let from = options.from ?? (backward ? 2_147_483_647 : 1);
+  const to = options.to ?? (backward ? 1 : 2_147_483_647);
+  while (limit > 0) {
+    const n = Math.min(pageSize, limit);
+    const rows = await fetch({ from, to, limit: n, backward });
+    for (const row of rows) yield row;
+    if (rows.length < n) return;
+    limit -= rows.length;
+    from = rows[rows.length - 1]!.version + (backward ? -1 : 1);
+  }
+}
