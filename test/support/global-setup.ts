@@ -1,4 +1,4 @@
-import { isCI, probe, serviceUrl, type ServiceName } from './services.js';
+import { isCI, probe, serviceUrl, type ServiceName } from './probe.js';
 
 const SERVICES: ServiceName[] = ['postgres', 'mysql', 'redis', 'rabbitmq', 'nats', 'kafka'];
 
