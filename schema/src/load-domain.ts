@@ -19,7 +19,7 @@ import {
 import { err, ok, type Result } from './result.js';
 import { DEFAULT_YAML_LIMITS, parseYamlFile, type ParsedYamlFile, type YamlLimits } from './yaml/parse-yaml-file.js';
 import type { PathSegment } from './yaml/yaml-path.js';
-import { validateDocument } from './validate/validate-document.js';
+import { validateDocument, type SchemaViolation } from './validate/validate-document.js';
 
 /** One domain YAML file: its path (as it should appear in messages) and its text. */
 export interface DomainSourceFile {
@@ -123,7 +123,7 @@ class DomainLoader {
     let structural = false; // a problem that makes cross-file checks unreliable
     const poisoned = new Set<string>();
     for (const source of sources) {
-      const { file, errors } = parseYamlFile(source.path, source.text, this.limits);
+      const { file, errors, violations } = parseAndValidate(source, this.limits);
       this.#errors.push(...errors);
       if (!file) {
         structural = true;
@@ -141,7 +141,7 @@ class DomainLoader {
         structural = true;
         continue;
       }
-      for (const violation of validateDocument(file)) {
+      for (const violation of violations) {
         this.#errors.push(violation.error);
         const key = entityKey(violation.path);
         if (key === undefined) structural = true;
@@ -212,7 +212,7 @@ class DomainLoader {
       projections: byName(projections),
       source: first.locate(['domain']),
     });
-    return ok(deepFreeze(model));
+    return ok(model);
   }
 
   #domainName(files: readonly ParsedYamlFile[]): string | undefined {
@@ -325,6 +325,36 @@ class DomainLoader {
   }
 }
 
+interface ParsedSource {
+  readonly text: string;
+  readonly limits: YamlLimits;
+  readonly file?: ParsedYamlFile;
+  readonly errors: readonly DomainError[];
+  readonly violations: readonly SchemaViolation[];
+}
+
+/**
+ * Parsing and schema validation depend only on a file's text, so their results are cached per
+ * path: `generate --watch` re-parses only the file that changed. Results are immutable.
+ */
+const parseCache = new Map<string, ParsedSource>();
+const PARSE_CACHE_LIMIT = 4096;
+
+function parseAndValidate(source: DomainSourceFile, limits: YamlLimits): ParsedSource {
+  const cached = parseCache.get(source.path);
+  if (cached && cached.text === source.text && sameLimits(cached.limits, limits)) return cached;
+  const { file, errors } = parseYamlFile(source.path, source.text, limits);
+  const isMap = file !== undefined && typeof file.value === 'object' && file.value !== null && !Array.isArray(file.value);
+  const parsed: ParsedSource = { text: source.text, limits, file, errors, violations: isMap ? validateDocument(file) : [] };
+  if (parseCache.size >= PARSE_CACHE_LIMIT) parseCache.clear();
+  parseCache.set(source.path, parsed);
+  return parsed;
+}
+
+function sameLimits(a: YamlLimits, b: YamlLimits): boolean {
+  return a.maxFileSize === b.maxFileSize && a.maxDepth === b.maxDepth && a.maxAliasCount === b.maxAliasCount;
+}
+
 /** The entity a schema violation belongs to (`events:AccountOpened`), or undefined for file-level problems. */
 function entityKey(path: readonly PathSegment[]): string | undefined {
   const [section, name, sub, subName] = path;
@@ -332,11 +362,4 @@ function entityKey(path: readonly PathSegment[]): string | undefined {
   if (section === 'aggregates' && sub === 'events' && typeof subName === 'string') return `events:${subName}`;
   if (section === 'types' || section === 'aggregates' || section === 'projections') return `${section}:${name}`;
   return undefined;
-}
-
-function deepFreeze<T>(value: T, seen = new WeakSet<object>()): T {
-  if (typeof value !== 'object' || value === null || seen.has(value)) return value;
-  seen.add(value);
-  for (const child of Object.values(value)) deepFreeze(child, seen);
-  return Object.freeze(value);
 }

@@ -70,6 +70,14 @@ describe('loadDomain', () => {
 
   it('loads the shop example: custom upcaster, custom handlers, nest/rename/convert/addField steps', () => {
     const model = modelOf(exampleFiles('shop'));
+    const unfrozen: string[] = [];
+    const walk = (v: unknown, p: string) => {
+      if (typeof v !== 'object' || v === null) return;
+      if (!Object.isFrozen(v)) unfrozen.push(p);
+      for (const [k, c] of Object.entries(v)) walk(c, `${p}.${k}`);
+    };
+    walk(model, 'model');
+    expect(unfrozen).toEqual([]);
     expect(model.aggregates.map((a) => a.name)).toEqual(['InventoryItem', 'Order', 'Payment']);
     expect(model.types.map((t) => `${t.kind}:${t.name}`)).toContain('ValueObjectNode:Money');
     const payment = model.events.find((e) => e.name === 'PaymentAuthorized')!;

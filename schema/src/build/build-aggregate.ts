@@ -133,7 +133,7 @@ function checkEmits(
   isList: boolean,
 ): boolean {
   let ok = true;
-  const own = [...owners].filter(([, owner]) => owner === aggregate).map(([event]) => event);
+  const ownEvents = () => [...owners].filter(([, owner]) => owner === aggregate).map(([event]) => event);
   for (const [i, event] of emits.entries()) {
     const where = ctx.at(isList ? [...path, i] : path, 'value');
     const owner = owners.get(event);
@@ -142,10 +142,11 @@ function checkEmits(
       ctx.report('EVENT.UNKNOWN', `Event "${event}" was renamed to "${renamedTo}".`, `Use the current name "${renamedTo}".`, where);
       ok = false;
     } else if (owner === undefined) {
+      const own = ownEvents();
       ctx.report('EVENT.UNKNOWN', `Unknown event "${event}".${didYouMean(event, own.length > 0 ? own : owners.keys())}`, `Emit one of ${aggregate}'s events: ${listChoices(own)}, or declare "${event}" under \`aggregates.${aggregate}.events\`.`, where);
       ok = false;
     } else if (owner !== aggregate) {
-      ctx.report('AGGREGATE.FOREIGN_EVENT', `Event "${event}" belongs to aggregate "${owner}", not "${aggregate}".`, `A command can only emit its own aggregate's events: ${listChoices(own)}.`, where);
+      ctx.report('AGGREGATE.FOREIGN_EVENT', `Event "${event}" belongs to aggregate "${owner}", not "${aggregate}".`, `A command can only emit its own aggregate's events: ${listChoices(ownEvents())}.`, where);
       ok = false;
     }
   }

@@ -14,7 +14,28 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * Checks a YAML literal against a field type and normalises it (a number written for a
  * `decimal` becomes its decimal string). Unknown references are accepted; they are reported elsewhere.
  */
-export function coerceLiteral(value: unknown, type: FieldType, optional: boolean, scope: Pick<DomainScope, 'types'>, depth = 0): Coerced {
+export function coerceLiteral(value: unknown, type: FieldType, optional: boolean, scope: Pick<DomainScope, 'types'>): Coerced {
+  return frozen(coerceFieldLiteral(value, type, optional, scope, 0));
+}
+
+/** Checks a literal against a column type (for column defaults and `{ value: … }` in handlers). */
+export function coerceColumnLiteral(value: unknown, type: ColumnTypeName, nullable: boolean): Coerced {
+  return frozen(coerceColumnValue(value, type, nullable));
+}
+
+function frozen(result: Coerced): Coerced {
+  return result.ok ? { ok: true, value: deepFreeze(result.value) } : result;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function coerceFieldLiteral(value: unknown, type: FieldType, optional: boolean, scope: Pick<DomainScope, 'types'>, depth: number): Coerced {
   if (depth > 32) return { ok: false, problem: 'the value is nested too deeply' };
   if (value === null || value === undefined) {
     return optional ? { ok: true, value: null } : { ok: false, problem: 'null is only allowed for optional fields' };
@@ -32,7 +53,7 @@ export function coerceLiteral(value: unknown, type: FieldType, optional: boolean
       if (!Array.isArray(value)) return { ok: false, problem: 'expected a list' };
       const items: JsonValue[] = [];
       for (const [i, item] of value.entries()) {
-        const c = coerceLiteral(item, resolved.items, false, scope, depth + 1);
+        const c = coerceFieldLiteral(item, resolved.items, false, scope, depth + 1);
         if (!c.ok) return { ok: false, problem: `item ${i}: ${c.problem}` };
         items.push(c.value);
       }
@@ -50,7 +71,7 @@ export function coerceLiteral(value: unknown, type: FieldType, optional: boolean
           if (field.optional || field.default !== undefined) continue;
           return { ok: false, problem: `missing field "${field.name}"` };
         }
-        const c = coerceLiteral(input[field.name], field.type, field.optional, scope, depth + 1);
+        const c = coerceFieldLiteral(input[field.name], field.type, field.optional, scope, depth + 1);
         if (!c.ok) return { ok: false, problem: `${field.name}: ${c.problem}` };
         out[field.name] = c.value;
       }
@@ -85,8 +106,7 @@ function coerceScalar(value: unknown, name: string): Coerced {
   }
 }
 
-/** Checks a literal against a column type (for column defaults and `{ value: … }` in handlers). */
-export function coerceColumnLiteral(value: unknown, type: ColumnTypeName, nullable: boolean): Coerced {
+function coerceColumnValue(value: unknown, type: ColumnTypeName, nullable: boolean): Coerced {
   if (value === null || value === undefined) return nullable ? { ok: true, value: null } : { ok: false, problem: 'null is only allowed in nullable columns' };
   switch (type) {
     case 'text':

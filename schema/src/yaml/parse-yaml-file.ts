@@ -1,4 +1,4 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { domainError, type DomainError } from '../domain-error.js';
 import type { SourceLocation } from '../model.js';
 import { formatYamlPath, type PathSegment } from './yaml-path.js';
@@ -128,7 +128,7 @@ function locateNode(
     let next: unknown;
     let key: unknown;
     if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && keyText(item.key) === String(segment));
+      const pair = pairIndex(node).get(String(segment));
       if (pair) {
         key = pair.key;
         next = pair.value;
@@ -151,7 +151,23 @@ function locateNode(
   }
   const offset = best?.range?.[0] ?? 0;
   const { line, col } = position(offset);
-  return { file, line, col, path: formatYamlPath(path) };
+  return Object.freeze({ file, line, col, path: formatYamlPath(path) });
+}
+
+const pairIndexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+/** Key text → pair of a map, built once per map (locating is then O(depth), not O(size)). */
+function pairIndex(map: YAMLMap): Map<string, Pair> {
+  let index = pairIndexes.get(map);
+  if (!index) {
+    index = new Map();
+    for (const item of map.items) {
+      const key = isPair(item) ? keyText(item.key) : undefined;
+      if (key !== undefined && !index.has(key)) index.set(key, item);
+    }
+    pairIndexes.set(map, index);
+  }
+  return index;
 }
 
 function keyText(key: unknown): string | undefined {
