@@ -48,6 +48,19 @@ export const SQL_RESERVED: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Global names that a generated module would shadow if a type, aggregate, event or projection
+ * took them (`class Date …` breaks every `new Date()` in the file).
+ */
+export const TYPESCRIPT_GLOBALS: ReadonlySet<string> = new Set([
+  'Array', 'ArrayBuffer', 'Awaited', 'BigInt', 'Boolean', 'DataView', 'Date', 'Error', 'EvalError', 'Exclude',
+  'Extract', 'Function', 'Infinity', 'InstanceType', 'Intl', 'Iterable', 'Iterator', 'JSON', 'Map', 'Math',
+  'NaN', 'NonNullable', 'Number', 'Object', 'Omit', 'Parameters', 'Partial', 'Pick', 'Promise', 'Proxy',
+  'RangeError', 'Readonly', 'ReadonlyArray', 'Record', 'ReferenceError', 'Reflect', 'RegExp', 'Required',
+  'ReturnType', 'Set', 'String', 'Symbol', 'SyntaxError', 'TypeError', 'URIError', 'URL', 'WeakMap', 'WeakRef',
+  'WeakSet', 'globalThis', 'console', 'process', 'Buffer',
+]);
+
+/**
  * Members of the runtime's `AggregateRoot` that a command method must not shadow.
  */
 export const AGGREGATE_RESERVED_MEMBERS: ReadonlySet<string> = new Set([

@@ -230,6 +230,12 @@ describe('identifiers', () => {
     expect(errors[0]!.message).toContain('SQL');
   });
 
+  it('an event named like a global that generated code uses', () => {
+    const text = edit('      Deposited:\n        fields:', '      Date:\n        fields: {}\n      Deposited:\n        fields:');
+    const error = expectOneError(text, 'NAME.RESERVED', 'Date:');
+    expect(error.message).toContain('shadow the global');
+  });
+
   it('a command that would shadow an AggregateRoot member', () => {
     const text = edit('      deposit:\n', '      raise:\n');
     expectOneError(text, 'AGGREGATE.RESERVED_MEMBER', 'raise:');

@@ -40,7 +40,7 @@ export function buildAggregate(
 ): AggregateNode | undefined {
   const path = ['aggregates', name];
   const agg = (raw ?? {}) as RawAggregate;
-  let ok = ctx.checkTsName(name, 'Aggregate', path);
+  let ok = ctx.checkTopLevelName(name, 'Aggregate', path);
 
   const state: StateFieldNode[] = [];
   for (const [fieldName, rawField] of Object.entries(asMap(agg.state))) {

@@ -1,5 +1,5 @@
 import { domainError, type DomainError, type DomainErrorCode } from '../domain-error.js';
-import { AGGREGATE_RESERVED_MEMBERS, sqlNameProblem, typescriptNameProblem, MAX_SQL_IDENTIFIER_LENGTH } from '../identifiers.js';
+import { AGGREGATE_RESERVED_MEMBERS, MAX_SQL_IDENTIFIER_LENGTH, TYPESCRIPT_GLOBALS, sqlNameProblem, typescriptNameProblem } from '../identifiers.js';
 import type { EventNode, SourceLocation, TypeNode } from '../model.js';
 import type { ParsedYamlFile } from '../yaml/parse-yaml-file.js';
 import type { PathSegment } from '../yaml/yaml-path.js';
@@ -39,6 +39,18 @@ export class BuildContext {
   checkTsName(name: string, what: string, path: readonly PathSegment[]): boolean {
     const problem = typescriptNameProblem(name);
     if (problem === undefined) return true;
+    return this.#reportTsName(problem, name, what, path);
+  }
+
+  /** Like {@link checkTsName}, for names declared at module level in generated code (no globals either). */
+  checkTopLevelName(name: string, what: string, path: readonly PathSegment[]): boolean {
+    if (!this.checkTsName(name, what, path)) return false;
+    if (!TYPESCRIPT_GLOBALS.has(name)) return true;
+    this.report('NAME.RESERVED', `${what} "${name}" would shadow the global "${name}" in generated code.`, `Choose a more specific name, e.g. "${name}Value" or a domain word.`, this.at(path));
+    return false;
+  }
+
+  #reportTsName(problem: 'invalid' | 'reserved', name: string, what: string, path: readonly PathSegment[]): boolean {
     if (problem === 'invalid') {
       this.report('NAME.INVALID', `${what} "${name}" is not a valid identifier.`, 'Use letters, digits and "_" only, not starting with a digit.', this.at(path));
     } else {

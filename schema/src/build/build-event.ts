@@ -32,7 +32,7 @@ interface RawVersion {
 export function buildEvent(ctx: BuildContext, aggregate: string, name: string, raw: unknown): EventNode | undefined {
   const path: PathSegment[] = ['aggregates', aggregate, 'events', name];
   const event = (raw ?? {}) as RawEvent;
-  let ok = ctx.checkTsName(name, 'Event', path);
+  let ok = ctx.checkTopLevelName(name, 'Event', path);
   const version = event.version ?? 1;
   const fields = buildFields(ctx, event.fields, [...path, 'fields']);
   if (!fields) ok = false;

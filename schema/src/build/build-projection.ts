@@ -50,7 +50,7 @@ export function buildProjection(ctx: BuildContext, name: string, raw: unknown): 
   const before = ctx.errors.length;
   const path: PathSegment[] = ['projections', name];
   const projection = raw as RawProjection;
-  ctx.checkTsName(name, 'Projection', path);
+  ctx.checkTopLevelName(name, 'Projection', path);
   const table = projection.table ?? toSnakeCase(name);
   ctx.checkSqlName(table, 'Table name', projection.table ? [...path, 'table'] : path, projection.table ? 'value' : 'key');
 

@@ -12,7 +12,7 @@ interface RawNamedType {
 export function buildNamedType(ctx: BuildContext, name: string, raw: unknown): TypeNode | undefined {
   const path = ['types', name];
   const named = raw as RawNamedType;
-  const nameOk = ctx.checkTsName(name, 'Type', path);
+  const nameOk = ctx.checkTopLevelName(name, 'Type', path);
   if (named.enum !== undefined) {
     for (const [i, value] of named.enum.entries()) {
       if (value === '__proto__') ctx.report('NAME.RESERVED', `Enum value "${value}" is reserved.`, 'Choose another value.', ctx.at([...path, 'enum', i], 'value'));
