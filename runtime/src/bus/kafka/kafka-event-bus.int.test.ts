@@ -16,7 +16,7 @@ if (target.kind === 'none') {
   afterAll(() => target.stop());
   busConformanceSuite(`KafkaEventBus (${target.kind === 'mock' ? 'librdkafka mock cluster' : target.brokers.join(',')})`, async ({ registry }) => {
     const topic = `${uniqueName('es_test')}.events`;
-    const bus = new KafkaEventBus({ brokers: target.brokers, registry, topic, sessionTimeoutMs: 6_000, onError: () => {} });
+    const bus = new KafkaEventBus({ brokers: target.brokers, registry, topic, sessionTimeoutMs: 6_000, maxWaitTimeInMs: 50, onError: () => {} });
     return {
       bus,
       publishRaw: async (body) => {

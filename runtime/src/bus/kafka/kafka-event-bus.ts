@@ -29,6 +29,8 @@ export interface KafkaEventBusOptions {
   readonly sessionTimeoutMs?: number;
   /** Partitions one subscription handles at once. Default 4. */
   readonly partitionsConsumedConcurrently?: number;
+  /** Longest a fetch waits for new messages on the broker (a latency/requests trade-off). Default 500. */
+  readonly maxWaitTimeInMs?: number;
   /** Default wait for in-flight handlers in `stop()` and `close()`. Default 10 000. */
   readonly stopTimeoutMs?: number;
   /** Extra kafkajs client settings (SSL, SASL, retry…). */
@@ -135,6 +137,7 @@ export class KafkaEventBus implements EventBus {
         sessionTimeoutMs: this.#options.sessionTimeoutMs ?? 10_000,
         heartbeatIntervalMs: Math.max(100, Math.floor((this.#options.sessionTimeoutMs ?? 10_000) / 5)),
         partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently ?? 4,
+        maxWaitTimeInMs: this.#options.maxWaitTimeInMs ?? 500,
         stopTimeoutMs: this.#options.stopTimeoutMs ?? 10_000,
         onError: this.#onError,
       },

@@ -20,6 +20,7 @@ export interface KafkaSubscriptionContext {
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly partitionsConsumedConcurrently: number;
+  readonly maxWaitTimeInMs: number;
   readonly stopTimeoutMs: number;
   readonly onError: (error: unknown) => void;
 }
@@ -66,6 +67,7 @@ export class KafkaSubscription implements BusSubscription {
         sessionTimeout: sessionTimeoutMs,
         rebalanceTimeout: sessionTimeoutMs * 2,
         heartbeatInterval: heartbeatIntervalMs,
+        maxWaitTimeInMs: this.#context.maxWaitTimeInMs,
         allowAutoTopicCreation: true,
       });
       this.#consumer = consumer;
