@@ -1,6 +1,6 @@
 /**
- * The partition of a message key (`"<aggregateType>-<aggregateId>"`): FNV-1a over its UTF-8
- * bytes, modulo the partition count. Every publisher and consumer of a bus must use the same
+ * The partition of a message key (`"<aggregateType>-<aggregateId>"`): FNV-1a over its UTF-16
+ * code units, modulo the partition count. Every publisher and consumer of a bus must use the same
  * count, or one aggregate's events land in two partitions and lose their relative order.
  *
  * @example
@@ -10,8 +10,8 @@
  */
 export function partitionOf(key: string, partitions: number): number {
   let hash = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(key)) {
-    hash ^= byte;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193);
   }
   return (hash >>> 0) % partitions;

@@ -84,7 +84,7 @@ export class InMemoryEventBus implements EventBus {
   /** @internal */
   join(subscription: MemorySubscription): void {
     let group = this.#groups.get(subscription.options.group);
-    if (!group) this.#groups.set(subscription.options.group, (group = { name: subscription.options.group, members: [], lanes: new Map(), deadLetters: [], nextMember: 0 }));
+    if (!group) this.#groups.set(subscription.options.group, (group = { name: subscription.options.group, members: [], lanes: new Map(), runnable: new Set(), deadLetters: [], nextMember: 0 }));
     if (!group.members.includes(subscription)) group.members.push(subscription);
     this.schedule(group);
   }
@@ -101,28 +101,31 @@ export class InMemoryEventBus implements EventBus {
   abandon(subscription: MemorySubscription): void {
     const group = this.#groups.get(subscription.options.group);
     if (!group) return;
-    for (const lane of group.lanes.values()) {
+    for (const [key, lane] of group.lanes) {
       if (lane.member !== subscription) continue;
       lane.generation++;
       lane.running = false;
       lane.member = undefined;
+      group.runnable.add(key);
     }
     this.schedule(group);
   }
 
-  /** @internal Starts every runnable lane on a member with spare capacity. */
+  /** @internal Starts runnable lanes on members with spare capacity. */
   schedule(group: Group): void {
-    for (const [key, lane] of group.lanes) {
-      if (lane.running || lane.timer !== undefined) continue;
-      if (lane.queue.length === 0) {
-        group.lanes.delete(key);
+    for (const key of group.runnable) {
+      const lane = group.lanes.get(key);
+      if (!lane || lane.running || lane.timer !== undefined || lane.queue.length === 0) {
+        group.runnable.delete(key);
+        if (lane && !lane.running && lane.timer === undefined && lane.queue.length === 0) group.lanes.delete(key);
         continue;
       }
       const member = this.#pickMember(group, lane);
       if (!member) continue;
+      group.runnable.delete(key);
       lane.member = member;
       lane.running = true;
-      void this.#run(group, lane, member);
+      void this.#run(group, key, lane, member);
     }
   }
 
@@ -137,6 +140,7 @@ export class InMemoryEventBus implements EventBus {
     let lane = group.lanes.get(message.key);
     if (!lane) group.lanes.set(message.key, (lane = { queue: [], running: false, generation: 0 }));
     lane.queue.push({ message, attempt: 1 });
+    group.runnable.add(message.key);
   }
 
   #pickMember(group: Group, lane: Lane): MemorySubscription | undefined {
@@ -147,7 +151,7 @@ export class InMemoryEventBus implements EventBus {
     return active[group.nextMember++ % active.length];
   }
 
-  async #run(group: Group, lane: Lane, member: MemorySubscription): Promise<void> {
+  async #run(group: Group, key: string, lane: Lane, member: MemorySubscription): Promise<void> {
     const generation = lane.generation;
     const entry = lane.queue[0]!;
     const outcome = await member.track(
@@ -166,6 +170,7 @@ export class InMemoryEventBus implements EventBus {
       entry.attempt++;
       lane.timer = setTimeout(() => {
         lane.timer = undefined;
+        group.runnable.add(key);
         this.schedule(group);
       }, outcome.delayMs);
     } else {
@@ -188,6 +193,7 @@ export class InMemoryEventBus implements EventBus {
         });
       }
     }
+    group.runnable.add(key);
     this.schedule(group);
   }
 }
@@ -212,6 +218,8 @@ interface Group {
   readonly name: string;
   members: MemorySubscription[];
   readonly lanes: Map<string, Lane>;
+  /** Lanes that may have work to start. */
+  readonly runnable: Set<string>;
   readonly deadLetters: (DeadLetter & { readonly message: Message })[];
   nextMember: number;
 }

@@ -3,7 +3,7 @@ import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, BusConfigurationError, BusPublishError, DeadLetterNotFoundError } from '../bus-errors.js';
-import { toBusMessages } from '../bus-message.js';
+import { BusHeader, toBusMessages } from '../bus-message.js';
 import { resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription, DeadLetter, DeadLetterReason, EventBus, SubscribeOptions } from '../event-bus.js';
 import { partitionOf } from '../partitioning.js';
@@ -47,6 +47,8 @@ export interface RedisEventBusOptions {
    */
   readonly onError?: (error: unknown) => void;
 }
+
+const ENTRY_HEADERS = [BusHeader.eventType, BusHeader.aggregateType, 'traceparent', 'tracestate'] as const;
 
 /**
  * An {@link EventBus} on Redis Streams (Redis ≥ 6.2).
@@ -118,7 +120,11 @@ export class RedisEventBus implements EventBus {
     const pipeline = this.#redis.pipeline();
     for (const message of messages) {
       const fields: string[] = ['key', message.key, 'body', message.body];
-      for (const [name, value] of Object.entries(message.headers)) fields.push(name, value);
+      // The body carries the envelope; entries keep only what filtering and tracing need.
+      for (const name of ENTRY_HEADERS) {
+        const value = message.headers[name];
+        if (value !== undefined) fields.push(name, value);
+      }
       pipeline.xadd(this.keys.stream(partitionOf(message.key, this.#partitions)), ...trim, '*', ...fields);
     }
     let results: [Error | null, unknown][] | null;

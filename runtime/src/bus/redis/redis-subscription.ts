@@ -352,7 +352,7 @@ export class RedisSubscription implements BusSubscription {
     }
     const outcome = await deliver({ registry: this.#init.registry, handler: this.#init.handler, options: this.#init.options, body, headers, attempt });
     if (outcome.kind === 'ack') {
-      await redis.xack(state.stream, this.group, id);
+      await this.#ack(state.stream, id);
     } else if (outcome.kind === 'retry') {
       const entry = encodeEntry({ id, key, body, headers, attempt: attempt + 1 });
       const retryKeys = [state.stream, keys.retry(this.group, state.partition), keys.parked(this.group, state.partition)];
@@ -448,6 +448,34 @@ export class RedisSubscription implements BusSubscription {
     this.#wakeReader?.();
     if (this.#readerId === undefined) return;
     await this.#init.redis.call('CLIENT', 'UNBLOCK', this.#readerId).catch(() => undefined);
+  }
+
+  readonly #pendingAcks = new Map<string, { ids: string[]; waiters: { resolve: () => void; reject: (e: unknown) => void }[] }>();
+  #ackScheduled = false;
+
+  /** XACKs are batched per stream and sent together on the next turn of the event loop. */
+  #ack(stream: string, id: string): Promise<void> {
+    let batch = this.#pendingAcks.get(stream);
+    if (!batch) this.#pendingAcks.set(stream, (batch = { ids: [], waiters: [] }));
+    batch.ids.push(id);
+    const done = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
+    if (!this.#ackScheduled) {
+      this.#ackScheduled = true;
+      setImmediate(() => this.#flushAcks());
+    }
+    return done;
+  }
+
+  #flushAcks(): void {
+    this.#ackScheduled = false;
+    const batches = [...this.#pendingAcks];
+    this.#pendingAcks.clear();
+    for (const [stream, { ids, waiters }] of batches) {
+      this.#init.redis.xack(stream, this.group, ...ids).then(
+        () => waiters.forEach((w) => w.resolve()),
+        (error: unknown) => waiters.forEach((w) => w.reject(error)),
+      );
+    }
   }
 
   #report(error: unknown): void {
