@@ -5,6 +5,7 @@ import { streamIdFor } from '../store/stream-id.js';
 import type { Attributes } from '@opentelemetry/api';
 import { SpanAttributes, withSpan } from '../telemetry/tracing.js';
 import type { AggregateClass, AggregateRoot } from './aggregate-root.js';
+import type { OutboxWriter } from '../outbox/outbox-store.js';
 
 export interface SnapshotOptions {
   readonly store: SnapshotStore;
@@ -16,6 +17,11 @@ export interface AggregateRepositoryOptions {
   readonly snapshots?: SnapshotOptions;
   /** Called when a snapshot cannot be read or written. Snapshot problems never fail a load or save. */
   readonly onSnapshotProblem?: (problem: SnapshotProblem) => void;
+  /**
+   * Transactional outbox: every save writes one outbox row per event in the same transaction as
+   * the append (in a transaction of its own unless `save` is given one).
+   */
+  readonly outbox?: OutboxWriter;
 }
 
 /** Why a load replayed everything instead of starting from a snapshot, or why saving one failed. */
@@ -126,12 +132,18 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
     const events = aggregate.uncommittedEvents;
     if (events.length === 0) return undefined;
     const expectedVersion = aggregate.version - events.length;
+    const outbox = this.#options.outbox;
+    if (outbox && !(options.transaction && isTransaction(options.transaction))) {
+      if (options.transaction) throw new InvalidArgumentError('With an outbox, save needs an EventStoreTransaction (from store.transaction), not a bare appender.');
+      return this.#store.transaction((tx) => this.save(aggregate, { transaction: tx }));
+    }
     return withSpan(
       'eventsmith.repository.save',
       { ...this.#attributes(aggregate.id), [SpanAttributes.expectedVersion]: expectedVersion, [SpanAttributes.eventCount]: events.length },
       async (span) => {
         const appender = options.transaction ?? this.#store;
         const result = await appender.appendToStream(this.streamId(aggregate.id), events, { expectedVersion });
+        if (outbox && isTransaction(appender)) await outbox.add(events, { transaction: appender });
         span.setAttribute(SpanAttributes.version, result.nextVersion);
         const committed = async () => {
           aggregate.markCommitted(events);

@@ -1,2 +1,4 @@
-// Public API of outbox/ (filled in by its issue).
-export {};
+export * from './outbox-store.js';
+export * from './in-memory-outbox-store.js';
+export * from './sql-outbox-store.js';
+export * from './outbox-relay.js';

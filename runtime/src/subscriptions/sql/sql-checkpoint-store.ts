@@ -1,0 +1,91 @@
+import type { Kysely } from 'kysely';
+import { Position } from '../../store/position.js';
+import { samePosition, type Checkpoint, type CheckpointStore, type SaveCheckpointOptions } from '../checkpoint-store.js';
+import { CheckpointConflictError } from '../subscription-errors.js';
+import { affected, detectDialect, msToDate, type SubscriptionSqlDialect } from './sql-dialect.js';
+import { SubscriptionTable, type SubscriptionTables } from './subscription-tables.js';
+
+const TABLE = SubscriptionTable.checkpoints;
+
+/**
+ * Checkpoints in a SQL table (`eventsmith_checkpoints`, created by `migrateSubscriptionTables`),
+ * on PostgreSQL, SQLite or MariaDB/MySQL. `save` joins the transaction passed in
+ * `options.transaction`, so a projection's rows and its checkpoint commit together. Saves are
+ * compare-and-set on the stored position token and never move a checkpoint backwards.
+ *
+ * @example
+ * ```ts
+ * const checkpoints = new SqlCheckpointStore(store.db);
+ * const manager = new SubscriptionManager({ store, checkpoints, deadLetters: new SqlDeadLetterQueue(store.db) });
+ * ```
+ */
+export class SqlCheckpointStore implements CheckpointStore {
+  readonly durable = true;
+  readonly transactional = true;
+  readonly #db: Kysely<SubscriptionTables>;
+  readonly #dialect: SubscriptionSqlDialect;
+
+  constructor(db: Kysely<any>, options: { dialect?: SubscriptionSqlDialect } = {}) {
+    this.#db = db;
+    this.#dialect = options.dialect ?? detectDialect(db);
+  }
+
+  async load(name: string): Promise<Position | null> {
+    return this.#read(this.#db, name);
+  }
+
+  async save(name: string, position: Position, options: SaveCheckpointOptions = {}): Promise<boolean> {
+    const db = (options.transaction as Kysely<SubscriptionTables> | undefined) ?? this.#db;
+    if (options.expected !== undefined) return this.#compareAndSet(db, name, options.expected, position);
+    // Monotonic: re-read and compare-and-set until the stored position is at or after ours.
+    for (;;) {
+      const current = await this.#read(db, name);
+      if (current && !position.isAfter(current)) return false;
+      try {
+        return await this.#compareAndSet(db, name, current, position);
+      } catch (error) {
+        if (!(error instanceof CheckpointConflictError)) throw error;
+      }
+    }
+  }
+
+  async reset(name: string, position: Position | null, options: { transaction?: unknown } = {}): Promise<void> {
+    const db = (options.transaction as Kysely<SubscriptionTables> | undefined) ?? this.#db;
+    await db.deleteFrom(TABLE).where('name', '=', name).execute();
+    if (position) await db.insertInto(TABLE).values({ name, position: position.toString(), updated_at: Date.now() }).execute();
+  }
+
+  async list(): Promise<Checkpoint[]> {
+    const rows = await this.#db.selectFrom(TABLE).selectAll().orderBy('name').execute();
+    return rows.map((row) => ({ name: row.name, position: Position.parse(row.position), updatedAt: msToDate(row.updated_at) }));
+  }
+
+  async #read(db: Kysely<SubscriptionTables>, name: string): Promise<Position | null> {
+    const row = await db.selectFrom(TABLE).select('position').where('name', '=', name).executeTakeFirst();
+    return row ? Position.parse(row.position) : null;
+  }
+
+  async #compareAndSet(db: Kysely<SubscriptionTables>, name: string, expected: Position | null, position: Position): Promise<boolean> {
+    if (expected && samePosition(expected, position)) return false;
+    const updatedAt = Date.now();
+    let changed: number;
+    if (expected === null) {
+      const insert = db.insertInto(TABLE).values({ name, position: position.toString(), updated_at: updatedAt });
+      const result = await (this.#dialect === 'mysql' ? insert.ignore() : insert.onConflict((oc) => oc.column('name').doNothing())).executeTakeFirst();
+      changed = Number(result.numInsertedOrUpdatedRows ?? 0n);
+    } else {
+      const result = await db
+        .updateTable(TABLE)
+        .set({ position: position.toString(), updated_at: updatedAt })
+        .where('name', '=', name)
+        .where('position', '=', expected.toString())
+        .executeTakeFirst();
+      changed = affected(result);
+    }
+    if (changed === 0) {
+      const actual = await this.#read(db, name);
+      throw new CheckpointConflictError(name, expected?.toString() ?? null, actual?.toString() ?? null);
+    }
+    return true;
+  }
+}

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { LockHandle, SubscriptionLock } from '../subscription-lock.js';
+import { affected, detectDialect, type SubscriptionSqlDialect } from './sql-dialect.js';
+import { SubscriptionTable, type SubscriptionTables } from './subscription-tables.js';
+
+const TABLE = SubscriptionTable.leases;
+
+export interface SqlLeaseLockOptions {
+  /** How long a lease lasts without renewal; a dead holder is replaced after this. Default 15 s. */
+  readonly ttlMs?: number;
+  /** Renewal interval. Default ttlMs / 3. */
+  readonly renewEveryMs?: number;
+  /** This process's identity in the lease table. Default: pid plus a random id. */
+  readonly owner?: string;
+  readonly dialect?: SubscriptionSqlDialect;
+}
+
+/**
+ * A lease per subscription in a SQL table (`eventsmith_leases`), for SQLite, MariaDB/MySQL or
+ * PostgreSQL. The holder renews its lease every `renewEveryMs`; if it dies, the lease runs out
+ * after `ttlMs` and a standby takes it over. Times come from the clients' clocks, so keep `ttlMs`
+ * well above any clock skew between machines. A holder that stalls past its lease loses it; the
+ * checkpoint compare-and-set then rejects its next batch, so nothing is applied twice.
+ *
+ * @example
+ * ```ts
+ * const lock = new SqlLeaseLock(store.db, { ttlMs: 10_000 });
+ * const manager = new SubscriptionManager({ store, checkpoints, deadLetters, lock });
+ * ```
+ */
+export class SqlLeaseLock implements SubscriptionLock {
+  readonly #db: Kysely<SubscriptionTables>;
+  readonly #ttlMs: number;
+  readonly #renewMs: number;
+  readonly #owner: string;
+  readonly #dialect: SubscriptionSqlDialect;
+
+  constructor(db: Kysely<any>, options: SqlLeaseLockOptions = {}) {
+    this.#db = db;
+    this.#ttlMs = options.ttlMs ?? 15_000;
+    this.#renewMs = options.renewEveryMs ?? Math.max(50, Math.floor(this.#ttlMs / 3));
+    this.#owner = options.owner ?? `${process.pid}-${randomUUID()}`;
+    this.#dialect = options.dialect ?? detectDialect(db);
+  }
+
+  async tryAcquire(name: string): Promise<LockHandle | undefined> {
+    const now = Date.now();
+    const insert = this.#db.insertInto(TABLE).values({ name, owner: this.#owner, expires_at: now + this.#ttlMs, acquired_at: now });
+    await (this.#dialect === 'mysql' ? insert.ignore() : insert.onConflict((oc) => oc.column('name').doNothing())).execute();
+    const taken = await this.#db
+      .updateTable(TABLE)
+      .set({ owner: this.#owner, expires_at: now + this.#ttlMs, acquired_at: now })
+      .where('name', '=', name)
+      .where((eb) => eb.or([eb('owner', '=', this.#owner), eb('expires_at', '<', now)]))
+      .executeTakeFirst();
+    if (affected(taken) === 0) return undefined;
+    return new LeaseHandle(this.#db, name, this.#owner, this.#ttlMs, this.#renewMs);
+  }
+}
+
+class LeaseHandle implements LockHandle {
+  #held = true;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly db: Kysely<SubscriptionTables>,
+    private readonly name: string,
+    private readonly owner: string,
+    private readonly ttlMs: number,
+    renewMs: number,
+  ) {
+    this.#timer = setInterval(() => void this.#renew(), renewMs);
+    this.#timer.unref();
+  }
+
+  get held(): boolean {
+    return this.#held;
+  }
+
+  async release(): Promise<void> {
+    if (!this.#held) return;
+    this.#held = false;
+    clearInterval(this.#timer);
+    await this.db.deleteFrom(TABLE).where('name', '=', this.name).where('owner', '=', this.owner).execute();
+  }
+
+  async #renew(): Promise<void> {
+    if (!this.#held) return;
+    try {
+      const result = await this.db
+        .updateTable(TABLE)
+        .set({ expires_at: Date.now() + this.ttlMs })
+        .where('name', '=', this.name)
+        .where('owner', '=', this.owner)
+        .executeTakeFirst();
+      if (affected(result) === 0) this.#lost();
+    } catch {
+      // The database is unreachable: keep the lease until it would have run out.
+    }
+  }
+
+  #lost(): void {
+    this.#held = false;
+    clearInterval(this.#timer);
+  }
+}

@@ -1,0 +1,172 @@
+import { Migrator, type ColumnDataType, type Generated, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { detectDialect, type SubscriptionSqlDialect } from './sql-dialect.js';
+
+/** Table names used by the SQL checkpoint store, dead-letter queue, lease lock and outbox. */
+export const SubscriptionTable = {
+  checkpoints: 'eventsmith_checkpoints',
+  deadLetters: 'eventsmith_dead_letters',
+  leases: 'eventsmith_leases',
+  outbox: 'eventsmith_outbox',
+} as const;
+
+/** Kysely migrator bookkeeping table for these tables. */
+export const SUBSCRIPTION_MIGRATION_TABLE = 'eventsmith_subscription_migration';
+
+/**
+ * Row types. Times are epoch milliseconds in bigint columns (the same on every dialect, compared
+ * in SQL without time-zone surprises); positions are stored as their `toString()` token, because
+ * PostgreSQL store positions exceed 64 bits.
+ */
+export interface SubscriptionTables {
+  eventsmith_checkpoints: { name: string; position: string; updated_at: number | string };
+  eventsmith_dead_letters: {
+    id: Generated<number | string>;
+    subscription: string;
+    event_id: string;
+    event_type: string;
+    stream_id: string;
+    position: string;
+    stored_at: number | string;
+    record: string;
+    error: string;
+    stack: string | null;
+    attempts: number;
+    status: string;
+    first_failed_at: number | string;
+    last_failed_at: number | string;
+    resolved_at: number | string | null;
+    resolved_by: string | null;
+  };
+  eventsmith_leases: { name: string; owner: string; expires_at: number | string; acquired_at: number | string };
+  eventsmith_outbox: {
+    id: Generated<number | string>;
+    event_id: string;
+    event_type: string;
+    aggregate_type: string;
+    aggregate_id: string;
+    tenant_id: string | null;
+    record: string;
+    created_at: number | string;
+    status: string;
+    attempts: number;
+    next_attempt_at: number | string;
+    last_error: string | null;
+    claimed_by: string | null;
+    claim_expires_at: number | string | null;
+    published_at: number | string | null;
+  };
+}
+
+function types(dialect: SubscriptionSqlDialect) {
+  return {
+    key: (n: number): ColumnDataType => `varchar(${n})`,
+    text: (dialect === 'mysql' ? 'longtext' : 'text') as ColumnDataType,
+    ms: 'bigint' as ColumnDataType,
+  };
+}
+
+/** Adds an auto-increment primary key column named `id`, per dialect. */
+function withId<T extends { addColumn: (...args: any[]) => T }>(builder: T, dialect: SubscriptionSqlDialect): T {
+  if (dialect === 'postgres') return builder.addColumn('id', 'bigserial', (c: any) => c.primaryKey());
+  if (dialect === 'sqlite') return builder.addColumn('id', 'integer', (c: any) => c.primaryKey().autoIncrement());
+  return builder.addColumn('id', 'bigint', (c: any) => c.primaryKey().autoIncrement());
+}
+
+/** The append-only migrations of these tables. A migration that has shipped is never edited. */
+export function subscriptionMigrations(dialect: SubscriptionSqlDialect): Record<string, Migration> {
+  const t = types(dialect);
+  return {
+    '0001-subscription-tables': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable(SubscriptionTable.checkpoints)
+          .addColumn('name', t.key(200), (c) => c.primaryKey())
+          .addColumn('position', t.key(200), (c) => c.notNull())
+          .addColumn('updated_at', t.ms, (c) => c.notNull())
+          .execute();
+
+        await withId(db.schema.createTable(SubscriptionTable.deadLetters), dialect)
+          .addColumn('subscription', t.key(200), (c) => c.notNull())
+          .addColumn('event_id', t.key(64), (c) => c.notNull())
+          .addColumn('event_type', t.key(200), (c) => c.notNull())
+          .addColumn('stream_id', t.key(255), (c) => c.notNull())
+          .addColumn('position', t.key(200), (c) => c.notNull())
+          .addColumn('stored_at', t.ms, (c) => c.notNull())
+          .addColumn('record', t.text, (c) => c.notNull())
+          .addColumn('error', t.text, (c) => c.notNull())
+          .addColumn('stack', t.text)
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('status', t.key(16), (c) => c.notNull())
+          .addColumn('first_failed_at', t.ms, (c) => c.notNull())
+          .addColumn('last_failed_at', t.ms, (c) => c.notNull())
+          .addColumn('resolved_at', t.ms)
+          .addColumn('resolved_by', t.key(200))
+          .addUniqueConstraint('eventsmith_dead_letters_event', ['subscription', 'event_id'])
+          .execute();
+        await db.schema
+          .createIndex('eventsmith_dead_letters_status')
+          .on(SubscriptionTable.deadLetters)
+          .columns(['status', 'subscription', 'id'])
+          .execute();
+
+        await db.schema
+          .createTable(SubscriptionTable.leases)
+          .addColumn('name', t.key(200), (c) => c.primaryKey())
+          .addColumn('owner', t.key(200), (c) => c.notNull())
+          .addColumn('expires_at', t.ms, (c) => c.notNull())
+          .addColumn('acquired_at', t.ms, (c) => c.notNull())
+          .execute();
+
+        await withId(db.schema.createTable(SubscriptionTable.outbox), dialect)
+          .addColumn('event_id', t.key(64), (c) => c.notNull().unique())
+          .addColumn('event_type', t.key(200), (c) => c.notNull())
+          .addColumn('aggregate_type', t.key(200), (c) => c.notNull())
+          .addColumn('aggregate_id', t.key(255), (c) => c.notNull())
+          .addColumn('tenant_id', t.key(200))
+          .addColumn('record', t.text, (c) => c.notNull())
+          .addColumn('created_at', t.ms, (c) => c.notNull())
+          .addColumn('status', t.key(16), (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('next_attempt_at', t.ms, (c) => c.notNull())
+          .addColumn('last_error', t.text)
+          .addColumn('claimed_by', t.key(200))
+          .addColumn('claim_expires_at', t.ms)
+          .addColumn('published_at', t.ms)
+          .execute();
+        await db.schema.createIndex('eventsmith_outbox_pending').on(SubscriptionTable.outbox).columns(['status', 'id']).execute();
+        await db.schema
+          .createIndex('eventsmith_outbox_aggregate')
+          .on(SubscriptionTable.outbox)
+          .columns(['aggregate_type', 'aggregate_id', 'status', 'id'])
+          .execute();
+        await db.schema.createIndex('eventsmith_outbox_published').on(SubscriptionTable.outbox).columns(['published_at']).execute();
+      },
+      async down(db: Kysely<any>) {
+        for (const table of Object.values(SubscriptionTable)) await db.schema.dropTable(table).ifExists().execute();
+      },
+    },
+  };
+}
+
+/**
+ * Creates or upgrades the checkpoint, dead-letter, lease and outbox tables with Kysely's
+ * `Migrator`. Run it on the event store's database so that projections, checkpoints and outbox
+ * rows can share its transactions.
+ *
+ * @example
+ * ```ts
+ * const store = await SqliteEventStore.open({ filename: 'app.db', registry });
+ * await migrateSubscriptionTables(store.db);
+ * ```
+ */
+export async function migrateSubscriptionTables(db: Kysely<any>, dialect: SubscriptionSqlDialect = detectDialect(db)): Promise<MigrationResultSet> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => subscriptionMigrations(dialect) },
+    migrationTableName: SUBSCRIPTION_MIGRATION_TABLE,
+    migrationLockTableName: `${SUBSCRIPTION_MIGRATION_TABLE}_lock`,
+  });
+  const result = await migrator.migrateToLatest();
+  if (result.error) throw result.error;
+  return result;
+}
