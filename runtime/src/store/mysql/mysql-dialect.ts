@@ -1,0 +1,62 @@
+import { CompiledQuery, Kysely, MysqlDialect } from 'kysely';
+import { createPool, type Pool, type PoolOptions } from 'mysql2';
+import { InvalidArgumentError } from '../../errors.js';
+import type { EventStoreTables } from '../sql/event-store-tables.js';
+import { describeTarget } from '../sql/store-errors.js';
+
+/** How to reach MariaDB/MySQL: a connection URL, or mysql2 pool options. */
+export type MysqlConnection = { readonly url: string; readonly pool?: PoolOptions } | { readonly pool: PoolOptions };
+
+export interface MysqlDatabase {
+  readonly db: Kysely<EventStoreTables>;
+  readonly pool: Pool;
+  readonly target: string;
+  readonly database: string;
+}
+
+/**
+ * Opens a mysql2 pool and a Kysely instance on it (`MysqlDialect`), with the settings the store
+ * relies on forced on: multiple statements per query (an append is one round trip), JSON and DATETIMEs as
+ * strings (no time-zone guessing; the store writes UTC), 64-bit integers as strings, and, per
+ * connection, READ COMMITTED isolation and strict SQL mode.
+ *
+ * @example
+ * ```ts
+ * const { db } = createMysqlDatabase({ url: 'mysql://app:secret@db:3306/app' });
+ * ```
+ */
+export function createMysqlDatabase(connection: MysqlConnection): MysqlDatabase {
+  const options: PoolOptions = 'url' in connection ? { ...connection.pool, uri: connection.url } : { ...connection.pool };
+  if (!options.uri && !options.host) throw new InvalidArgumentError('MariaDB/MySQL connection needs a url, or pool options with a host.');
+  const url = options.uri ? new URL(options.uri) : undefined;
+  const host = url?.hostname || options.host || 'localhost';
+  const port = url?.port || options.port || 3306;
+  const database = (url ? decodeURIComponent(url.pathname.slice(1)) : options.database) || '';
+  const user = (url ? decodeURIComponent(url.username) : options.user) || '';
+  const secret = Boolean(url?.password || options.password);
+  const target = describeTarget(`mysql://${user ? `${user}${secret ? ':***' : ''}@` : ''}${host}:${port}/${database}`);
+  const pool = createPool({
+    connectTimeout: 10_000,
+    ...options,
+    multipleStatements: true,
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    jsonStrings: true,
+    charset: 'utf8mb4',
+  });
+  pool.on('connection', (raw) => raw.on('error', () => undefined));
+  const db = new Kysely<EventStoreTables>({
+    dialect: new MysqlDialect({
+      pool,
+      onCreateConnection: async (c) => {
+        await c.executeQuery(
+          CompiledQuery.raw(
+            "set session transaction isolation level read committed; set session sql_mode = concat_ws(',', @@sql_mode, 'STRICT_ALL_TABLES'); set session time_zone = '+00:00'",
+          ),
+        );
+      },
+    }),
+  });
+  return { db, pool, target, database };
+}

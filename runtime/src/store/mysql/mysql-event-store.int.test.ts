@@ -1,0 +1,44 @@
+import { afterEach, beforeEach, it } from 'vitest';
+import { describeWithService, freshMysqlDatabase } from '../../../../test/support/services.js';
+import { conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/index.js';
+import { checkOpenTransactionHoldsBackLaterCommits, checkTailingReaderSeesEveryEventOnce } from '../sql/never-skip-checks.js';
+import { MysqlEventStore } from './mysql-event-store.js';
+import { MysqlSnapshotStore } from './mysql-snapshot-store.js';
+
+async function freshStore() {
+  const { url, drop } = await freshMysqlDatabase();
+  const store = await MysqlEventStore.open({ url, registry: conformanceRegistry, pool: { connectionLimit: 8 } });
+  return {
+    store,
+    teardown: async () => {
+      await store.close();
+      await drop();
+    },
+  };
+}
+
+await describeWithService('mysql', 'MysqlEventStore', () => {
+  storeConformanceSuite('MysqlEventStore', freshStore);
+  snapshotStoreConformanceSuite('MysqlSnapshotStore', async () => {
+    const { store, teardown } = await freshStore();
+    return { store: new MysqlSnapshotStore(store.db), teardown };
+  });
+});
+
+await describeWithService('mysql', 'MysqlEventStore never skips', () => {
+  let fresh: Awaited<ReturnType<typeof freshStore>>;
+  beforeEach(async () => {
+    fresh = await freshStore();
+  });
+  afterEach(async () => {
+    await fresh.teardown();
+  });
+
+  it('holds back a later commit until an earlier open transaction commits, then returns both in order', async () => {
+    await checkOpenTransactionHoldsBackLaterCommits(fresh.store);
+  });
+
+  it('gives a tailing reader every event exactly once, in order, under concurrent writers with random delays', async () => {
+    await checkTailingReaderSeesEveryEventOnce(fresh.store, { writers: 12, appendsPerWriter: 25 });
+  }, 120_000);
+});

@@ -1,0 +1,315 @@
+import { CompiledQuery, type Kysely, type QueryResult, type Transaction } from 'kysely';
+import { ConcurrencyError, DuplicateEventError, InvalidArgumentError, TenantMismatchError } from '../../errors.js';
+import type { DomainEvent } from '../../events/domain-event.js';
+import type { EventRegistry } from '../../events/event-registry.js';
+import { SpanAttributes, withSpan } from '../../telemetry/tracing.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  EventStoreTransaction,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StoredEvent,
+} from '../event-store.js';
+import { matchesExpectedVersion } from '../expected-version.js';
+import { Position } from '../position.js';
+import { runInStoreTransaction } from '../sql/ambient-transaction.js';
+import { EVENT_COLUMNS, feedFilter, readLimit, storedEventFromRow, type EventRow } from '../sql/event-rows.js';
+import type { EventStoreTables } from '../sql/event-store-tables.js';
+import { feedQuery } from '../sql/feed-query.js';
+import { migrateEventStore } from '../sql/migrate-event-store.js';
+import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
+import { AppendConflictError, unavailableOr } from '../sql/store-errors.js';
+import { eventExistsQuery, pageStream, streamPageQuery, streamVersionQuery } from '../sql/stream-queries.js';
+import { createMysqlDatabase, type MysqlConnection } from './mysql-dialect.js';
+import { appendBody, isoFromMysql, STREAM_STATE } from './mysql-statements.js';
+
+export type MysqlEventStoreOptions = MysqlConnection & {
+  readonly registry: EventRegistry;
+  /** Identifies the store in positions. Default `mysql:<database>`. */
+  readonly storeId?: string;
+  /** Create or upgrade the tables on open. Default true. */
+  readonly migrate?: boolean;
+  /** Rows fetched per query by `readStream` and `readAll`. Default 1000. */
+  readonly pageSize?: number;
+  /** How often an append that lost a race it can retry (a deadlock, an 'any' append) tries again. Default 10. */
+  readonly appendRetries?: number;
+};
+
+/** {@link EventStoreTransaction} on MariaDB/MySQL: `sql` is the Kysely transaction of the append. */
+export interface MysqlEventStoreTransaction extends EventStoreTransaction {
+  readonly sql: Transaction<any>;
+}
+
+interface Shared {
+  readonly registry: EventRegistry;
+  readonly storeId: string;
+  readonly db: Kysely<EventStoreTables>;
+  readonly target: string;
+  readonly pageSize: number;
+  readonly retries: number;
+}
+
+type Row = EventRow & { position: string };
+const SELECT = [...EVENT_COLUMNS, 'position'];
+/** Identifiers are VARCHAR(255) columns. */
+const MAX_ID = 255;
+const DEADLOCK = new Set([1213, 1205]);
+
+/**
+ * The event store on MariaDB 10.6+ / MySQL 8 (mysql2 via Kysely's `MysqlDialect`), InnoDB tables,
+ * JSON payloads, typed and indexed envelope columns.
+ *
+ * An append is one round trip: a multi-statement query that checks and bumps the stream's row,
+ * takes positions from the allocator row, and inserts every event. **The feed never skips**:
+ * positions come from a one-row allocator whose lock is held until commit, so they are handed out
+ * in commit order (AUTO_INCREMENT is not: see `appendBody`). Concurrent appends therefore serialise
+ * between allocating and committing; keep transactions that append short.
+ *
+ * `transaction(fn)` gives `fn` the Kysely transaction as `tx.sql`, for projection rows,
+ * checkpoints and outbox rows that commit with the append; `MysqlSnapshotStore` writes from inside
+ * `fn` join it. An append inside it runs under a savepoint, so a failed append leaves nothing
+ * behind; a deadlock, though, rolls the whole transaction back (`AppendConflictError`).
+ *
+ * @example
+ * ```ts
+ * const store = await MysqlEventStore.open({ url: 'mysql://app:secret@127.0.0.1:3306/app', registry });
+ * await store.appendToStream('BankAccount-1', [opened], { expectedVersion: 'no_stream' });
+ * ```
+ */
+export class MysqlEventStore implements EventStore {
+  readonly #shared: Shared;
+  readonly #tenantId: string | undefined;
+
+  private constructor(shared: Shared, tenantId: string | undefined) {
+    this.#shared = shared;
+    this.#tenantId = tenantId;
+  }
+
+  /** Connects (and by default migrates). Throws `EventStoreUnavailableError` if the server cannot be reached. */
+  static async open(options: MysqlEventStoreOptions): Promise<MysqlEventStore> {
+    const { db, target, database } = createMysqlDatabase(options);
+    try {
+      if (options.migrate ?? true) await migrateEventStore(db, { dialect: 'mysql' });
+    } catch (error) {
+      await db.destroy().catch(() => undefined);
+      throw unavailableOr(error, target);
+    }
+    return new MysqlEventStore(
+      {
+        registry: options.registry,
+        storeId: options.storeId ?? `mysql:${database}`,
+        db,
+        target,
+        pageSize: options.pageSize ?? 1000,
+        retries: options.appendRetries ?? 10,
+      },
+      undefined,
+    );
+  }
+
+  get storeId(): string {
+    return this.#shared.storeId;
+  }
+
+  get registry(): EventRegistry {
+    return this.#shared.registry;
+  }
+
+  /** The Kysely instance on the store's pool: for snapshot stores, projections and your own tables. */
+  get db(): Kysely<EventStoreTables> {
+    return this.#shared.db;
+  }
+
+  async appendToStream(streamId: string, events: readonly DomainEvent[], options: AppendOptions): Promise<AppendResult> {
+    const append = prepareAppend(this.registry, streamId, events, options, this.#tenantId, MAX_ID);
+    const { body, parameters } = this.#body(append);
+    return withSpan(
+      'eventsmith.store.append',
+      { [SpanAttributes.store]: this.storeId, [SpanAttributes.stream]: streamId, [SpanAttributes.eventCount]: events.length },
+      async () => {
+        for (let attempt = 0; ; attempt++) {
+          const final = attempt >= this.#shared.retries;
+          const outcome = await this.#guard(() =>
+            this.#shared.db.connection().execute(async (connection) => {
+              let result: QueryResult<unknown>;
+              try {
+                result = await connection.executeQuery(CompiledQuery.raw(`start transaction;\n${body};\ncommit`, parameters));
+              } catch (error) {
+                await connection.executeQuery(CompiledQuery.raw('rollback')).catch(() => undefined);
+                if (isDeadlock(error) && !final) return 'retry' as const;
+                throw await this.#translate(error, append);
+              }
+              return this.#outcome(connection, result, append, final);
+            }),
+          );
+          if (outcome !== 'retry') return outcome;
+        }
+      },
+    );
+  }
+
+  async transaction<T>(fn: (tx: MysqlEventStoreTransaction) => Promise<T>): Promise<T> {
+    const { db } = this.#shared;
+    const callbacks: (() => void | Promise<void>)[] = [];
+    const value = await this.#guard(() =>
+      db.transaction().execute(async (trx) => {
+        let open = true;
+        const tx: MysqlEventStoreTransaction = {
+          sql: trx,
+          appendToStream: async (streamId, events, options) => {
+            if (!open) throw new InvalidArgumentError('This transaction has finished; append inside its function.');
+            const append = prepareAppend(this.registry, streamId, events, options, this.#tenantId, MAX_ID);
+            const { body, parameters } = this.#body(append);
+            let result: QueryResult<unknown>;
+            try {
+              result = await trx.executeQuery(CompiledQuery.raw(`savepoint es_append;\n${body};\nrelease savepoint es_append`, parameters));
+            } catch (error) {
+              if (isDeadlock(error)) {
+                throw new AppendConflictError(streamId, options.expectedVersion, 0, 'the database chose this transaction as a deadlock victim and rolled it back.');
+              }
+              await trx.executeQuery(CompiledQuery.raw('rollback to savepoint es_append; release savepoint es_append'));
+              throw await this.#translate(error, append, trx);
+            }
+            return (await this.#outcome(trx, result, append, true)) as AppendResult;
+          },
+          afterCommit: (callback) => void callbacks.push(callback),
+        };
+        try {
+          return await runInStoreTransaction(db, trx, () => fn(tx));
+        } finally {
+          open = false;
+        }
+      }),
+    );
+    for (const callback of callbacks) await callback();
+    return value;
+  }
+
+  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
+    const rows = pageStream<Row>(options, readLimit(options.limit), this.#shared.pageSize, (page) =>
+      this.#rows(streamPageQuery(this.#shared.db, SELECT, streamId, page, this.#tenantId)),
+    );
+    for await (const row of rows) yield this.#decode(row);
+  }
+
+  async getStreamVersion(streamId: string): Promise<number> {
+    const [row] = await this.#rows<{ version: number }>(streamVersionQuery(this.#shared.db, streamId, this.#tenantId));
+    return row ? Number(row.version) : 0;
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
+    const filter = feedFilter(this.registry, options, this.#tenantId);
+    if (filter.none) return;
+    let after = options.after ? this.#ownValue(options.after).toString() : undefined;
+    let limit = readLimit(options.limit);
+    while (limit > 0) {
+      const n = Math.min(this.#shared.pageSize, limit);
+      const from = after;
+      const query = feedQuery(this.#shared.db, {
+        filter,
+        select: SELECT,
+        orderBy: ['position'],
+        limit: n,
+        ...(from !== undefined ? { after: (eb) => eb('position', '>', from) } : {}),
+      }).compile();
+      const rows = await this.#rows<Row>(query);
+      for (const row of rows) yield this.#decode(row);
+      if (rows.length < n) return;
+      limit -= rows.length;
+      after = rows[rows.length - 1]!.position;
+    }
+  }
+
+  async currentPosition(): Promise<Position | null> {
+    let query = this.#shared.db.selectFrom('eventsmith_events').select('position').orderBy('position', 'desc').limit(1);
+    if (this.#tenantId !== undefined) query = query.where('tenant_id', '=', this.#tenantId);
+    const [row] = await this.#rows<{ position: string }>(query.compile());
+    return row ? Position.of(this.storeId, BigInt(row.position)) : null;
+  }
+
+  async eventExists(eventId: string): Promise<boolean> {
+    return (await this.#rows(eventExistsQuery(this.#shared.db, eventId, this.#tenantId))).length > 0;
+  }
+
+  forTenant(tenantId: string): MysqlEventStore {
+    if (typeof tenantId !== 'string' || tenantId.length === 0) throw new InvalidArgumentError('forTenant needs a non-empty tenant id.');
+    return new MysqlEventStore(this.#shared, tenantId);
+  }
+
+  /** Ends the pool. Views made with `forTenant` share it and close with it. */
+  async close(): Promise<void> {
+    await this.#shared.db.destroy();
+  }
+
+  #body(append: PreparedAppend): { body: string; parameters: unknown[] } {
+    const { sql, parameters } = appendBody(append);
+    return { body: sql, parameters };
+  }
+
+  /** Reads the outcome row of an append; on a failed check, explains it from the stream's state. */
+  async #outcome(executor: { executeQuery: Kysely<any>['executeQuery'] }, result: QueryResult<unknown>, append: PreparedAppend, final: boolean): Promise<AppendResult | 'retry'> {
+    const sets = result.rows as unknown[];
+    const outcome = sets.filter(Array.isArray).at(-1)?.[0] as { version: string | number | null; position: string | null } | undefined;
+    if (outcome && outcome.version !== null && outcome.position !== null) {
+      return { nextVersion: Number(outcome.version), position: Position.of(this.storeId, BigInt(outcome.position)) };
+    }
+    const state = await executor.executeQuery<{ version: number; tenant_id: string | null }>(CompiledQuery.raw(STREAM_STATE, [append.streamId]));
+    return this.#conflict(append, state.rows[0], final);
+  }
+
+  #conflict(append: PreparedAppend, stream: { version: number; tenant_id: string | null } | undefined, final: boolean): 'retry' {
+    if (append.viewTenant !== undefined && stream && stream.tenant_id !== append.viewTenant) {
+      throw new TenantMismatchError(append.viewTenant, stream.tenant_id ?? undefined, append.records.map((r) => r.eventId));
+    }
+    const actual = stream ? Number(stream.version) : 0;
+    if (!matchesExpectedVersion(append.expected, actual)) throw new ConcurrencyError(append.streamId, append.expected, actual);
+    if (!final) return 'retry';
+    throw new AppendConflictError(append.streamId, append.expected, actual, 'the stream changed while this append waited, too many times.');
+  }
+
+  async #translate(error: unknown, append: PreparedAppend, executor: Kysely<any> = this.#shared.db): Promise<unknown> {
+    const { errno, message } = error as { errno?: number; message?: string };
+    if (errno === 1062) {
+      if (message?.includes('eventsmith_events_event_id_key')) {
+        const id = /Duplicate entry '(.*)' for key/.exec(message)?.[1];
+        return new DuplicateEventError(id ?? append.records[0]!.eventId);
+      }
+      // The stream row exists ('no_stream') or events were written around it.
+      const { rows } = await executor.executeQuery<{ version: number; tenant_id: string | null }>(CompiledQuery.raw(STREAM_STATE, [append.streamId]));
+      try {
+        this.#conflict(append, rows[0], true);
+      } catch (conflict) {
+        return conflict;
+      }
+    }
+    return unavailableOr(error, this.#shared.target);
+  }
+
+  async #guard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw unavailableOr(error, this.#shared.target);
+    }
+  }
+
+  async #rows<R>(query: CompiledQuery): Promise<R[]> {
+    return this.#guard(async () => (await this.#shared.db.executeQuery<R>(query)).rows);
+  }
+
+  #decode(row: Row): StoredEvent {
+    const normalised = { ...row, version: Number(row.version), event_version: Number(row.event_version), occurred_at: isoFromMysql(row.occurred_at), stored_at: isoFromMysql(row.stored_at) };
+    return storedEventFromRow(this.#shared.registry, this.#shared.storeId, normalised, BigInt(row.position), true);
+  }
+
+  #ownValue(position: Position): bigint {
+    Position.of(this.storeId, 0).compare(position); // throws for another store's position
+    return position.value;
+  }
+}
+
+function isDeadlock(error: unknown): boolean {
+  return DEADLOCK.has((error as { errno?: number }).errno ?? 0);
+}
