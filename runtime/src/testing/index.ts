@@ -8,3 +8,4 @@ export * from './conformance-events.js';
 export * from './store-conformance-suite.js';
 export * from './snapshot-store-conformance-suite.js';
 export * from './bus-conformance.js';
+export * from './given-aggregate.js';
