@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { BuildContext, type DomainScope } from './build/build-context.js';
+import { BuildContext, PoisonedPaths, type DomainScope } from './build/build-context.js';
 import { asMap, asNameList } from './build/build-fields.js';
 import { buildAggregate } from './build/build-aggregate.js';
 import { buildEvent } from './build/build-event.js';
@@ -121,7 +121,7 @@ class DomainLoader {
     }
     const parsed: ParsedYamlFile[] = [];
     let structural = false; // a problem that makes cross-file checks unreliable
-    const poisoned = new Set<string>();
+    const poisoned = new PoisonedPaths();
     for (const source of sources) {
       const { file, errors, violations } = parseAndValidate(source, this.limits);
       this.#errors.push(...errors);
@@ -143,9 +143,8 @@ class DomainLoader {
       }
       for (const violation of violations) {
         this.#errors.push(violation.error);
-        const key = entityKey(violation.path);
-        if (key === undefined) structural = true;
-        else poisoned.add(key);
+        if (entityKey(violation.path) === undefined) structural = true;
+        else poisoned.add(file.path, violation.path);
       }
       parsed.push(file);
     }
@@ -154,13 +153,19 @@ class DomainLoader {
     const domainName = this.#domainName(parsed);
     const declared = this.#declarations(parsed);
     const scope = this.#scope(declared);
-    const usable = declared.filter((d) => !poisoned.has(`${d.section}:${d.name}`) && !d.duplicate);
+    // Types and events with any schema error are left out; aggregates and projections only when
+    // the error is on the entity itself (their builders skip the invalid parts).
+    const usable = declared.filter((d) => {
+      if (d.duplicate) return false;
+      const whole = d.section === 'types' || d.section === 'events';
+      return whole ? !poisoned.within(d.file.path, d.path) : !poisoned.at(d.file.path, d.path);
+    });
 
     // Types first (twice, so that defaults can see every other type), then events, aggregates, projections.
     const buildTypes = (s: DomainScope, keepErrors: boolean) => {
       const map = new Map<string, TypeNode>();
       for (const d of usable.filter((x) => x.section === 'types')) {
-        const ctx = new BuildContext(d.file, s);
+        const ctx = new BuildContext(d.file, s, poisoned);
         const node = buildNamedType(ctx, d.name, d.raw);
         if (keepErrors) this.#errors.push(...ctx.errors);
         if (node) map.set(d.name, node);
@@ -176,7 +181,7 @@ class DomainLoader {
 
     const events = new Map<string, EventNode>();
     for (const d of usable.filter((x) => x.section === 'events')) {
-      const ctx = new BuildContext(d.file, withTypes);
+      const ctx = new BuildContext(d.file, withTypes, poisoned);
       const node = buildEvent(ctx, d.aggregate!, d.name, d.raw);
       this.#errors.push(...ctx.errors);
       if (node) events.set(d.name, node);
@@ -187,7 +192,7 @@ class DomainLoader {
     const aggregates: AggregateNode[] = [];
     const projections: ProjectionNode[] = [];
     for (const d of usable) {
-      const ctx = new BuildContext(d.file, full);
+      const ctx = new BuildContext(d.file, full, poisoned);
       if (d.section === 'aggregates') {
         const node = buildAggregate(ctx, d.name, d.raw, owners);
         if (node) aggregates.push(node);

@@ -69,6 +69,26 @@ describe('JSON Schema violations are located at the offending node', () => {
   });
 });
 
+describe('one typo does not hide or multiply other errors', () => {
+  it('reports schema errors and the semantic errors of the valid parts together', () => {
+    const text = edit('    snapshot: { every: 10 }', '    snapshot: { evry: 10 }')
+      .replace('      owner: string\n      balance: decimal', '      owner: string\n      balance: decimel')
+      .replace('emits: Deposited', 'emits: Deposit')
+      .replace('        update:\n          where:', '        update:\n          wher:')
+      .replace('      Opened:\n        insert:', '      Opend:\n        insert:');
+    const errors = errorsOf(text);
+    expect(errors.map((e) => [e.code, e.where.line])).toEqual([
+      ['SCHEMA.UNKNOWN_PROPERTY', positionOf(text, 'evry').line],
+      ['TYPE.UNKNOWN', positionOf(text, 'decimel').line],
+      ['EVENT.UNKNOWN', positionOf(text, 'Deposit\n').line],
+      ['PROJECTION.UNKNOWN_EVENT', positionOf(text, 'Opend:').line],
+      ['SCHEMA.UNKNOWN_PROPERTY', positionOf(text, 'wher:').line],
+    ]);
+    expect(errors[0]!.message).toContain('Did you mean "every"?');
+    expect(errors[4]!.message).toContain('Did you mean "where"?');
+  });
+});
+
 describe('references', () => {
   it('unknown type, with did-you-mean, at the type', () => {
     const text = edit('      limit: Money?', '      limit: Mony?');

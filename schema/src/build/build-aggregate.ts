@@ -44,6 +44,10 @@ export function buildAggregate(
 
   const state: StateFieldNode[] = [];
   for (const [fieldName, rawField] of Object.entries(asMap(agg.state))) {
+    if (ctx.isPoisoned([...path, 'state', fieldName])) {
+      ok = false;
+      continue;
+    }
     const field = buildStateField(ctx, fieldName, rawField as RawField, [...path, 'state', fieldName]);
     if (field) state.push(field);
     else ok = false;
@@ -52,6 +56,10 @@ export function buildAggregate(
   const commands: CommandNode[] = [];
   for (const [commandName, rawCommand] of Object.entries(asMap(agg.commands))) {
     const commandPath = [...path, 'commands', commandName];
+    if (ctx.isPoisoned(commandPath)) {
+      ok = false;
+      continue;
+    }
     const command = (rawCommand ?? {}) as RawCommand;
     const nameOk = ctx.checkCommandName(commandName, commandPath);
     const params = buildFields(ctx, command.params, [...commandPath, 'params'], 'Parameter');
@@ -64,7 +72,7 @@ export function buildAggregate(
     commands.push(CommandNode.create({ name: commandName, description: command.description, params, emits, source: ctx.at(commandPath) }));
   }
 
-  if (!ok) return undefined;
+  if (!ok || ctx.isPoisoned([...path, 'snapshot']) || ctx.isPoisoned([...path, 'stateVersion'])) return undefined;
   return AggregateNode.create({
     name,
     description: agg.description,

@@ -18,13 +18,47 @@ export interface DomainScope {
   readonly renamedEvents: ReadonlyMap<string, string>;
 }
 
+/**
+ * The YAML paths that failed JSON Schema validation. Builders skip those parts (the error is
+ * already reported) instead of building from data of the wrong shape.
+ */
+export class PoisonedPaths {
+  readonly #exact = new Set<string>();
+  readonly #prefixes = new Set<string>();
+
+  add(file: string, path: readonly PathSegment[]): void {
+    this.#exact.add(PoisonedPaths.#key(file, path));
+    for (let i = 0; i <= path.length; i++) this.#prefixes.add(PoisonedPaths.#key(file, path.slice(0, i)));
+  }
+
+  /** A violation is exactly at `path`. */
+  at(file: string, path: readonly PathSegment[]): boolean {
+    return this.#exact.has(PoisonedPaths.#key(file, path));
+  }
+
+  /** A violation is at `path` or anywhere below it. */
+  within(file: string, path: readonly PathSegment[]): boolean {
+    return this.#prefixes.has(PoisonedPaths.#key(file, path));
+  }
+
+  static #key(file: string, path: readonly PathSegment[]): string {
+    return [file, ...path.map(String)].join('\u0000');
+  }
+}
+
 /** Collects the errors of building one entity of one file. */
 export class BuildContext {
   readonly errors: DomainError[] = [];
   constructor(
     readonly file: ParsedYamlFile,
     readonly scope: DomainScope,
+    readonly poisoned: PoisonedPaths = new PoisonedPaths(),
   ) {}
+
+  /** Whether the part at `path` (or below it) failed schema validation. */
+  isPoisoned(path: readonly PathSegment[]): boolean {
+    return this.poisoned.within(this.file.path, path);
+  }
 
   /** Location of the node at `path` (its key by default: the line that names the thing). */
   at(path: readonly PathSegment[], target: 'key' | 'value' = 'key'): SourceLocation {

@@ -51,13 +51,14 @@ export function buildProjection(ctx: BuildContext, name: string, raw: unknown): 
   const path: PathSegment[] = ['projections', name];
   const projection = raw as RawProjection;
   ctx.checkTopLevelName(name, 'Projection', path);
-  const table = projection.table ?? toSnakeCase(name);
-  ctx.checkSqlName(table, 'Table name', projection.table ? [...path, 'table'] : path, projection.table ? 'value' : 'key');
+  const tableGiven = typeof projection.table === 'string' && !ctx.isPoisoned([...path, 'table']);
+  const table = tableGiven ? projection.table! : toSnakeCase(name);
+  ctx.checkSqlName(table, 'Table name', tableGiven ? [...path, 'table'] : path, tableGiven ? 'value' : 'key');
 
   const columns: ColumnNode[] = [];
   for (const [columnName, rawColumn] of Object.entries(asMap(projection.columns))) {
     const columnPath = [...path, 'columns', columnName];
-    if (!ctx.checkSqlName(columnName, 'Column', columnPath)) continue;
+    if (ctx.isPoisoned(columnPath) || !ctx.checkSqlName(columnName, 'Column', columnPath)) continue;
     const long = typeof rawColumn === 'string' ? { type: rawColumn } : (rawColumn as { type: string; nullable?: boolean; default?: unknown; description?: string });
     const optional = long.type.endsWith('?');
     const type = (optional ? long.type.slice(0, -1) : long.type) as ColumnTypeName;
@@ -82,7 +83,9 @@ export function buildProjection(ctx: BuildContext, name: string, raw: unknown): 
     return false;
   };
 
-  const primaryKey = asNameList(projection.primaryKey);
+  // With broken columns, column checks would only repeat the schema errors.
+  const columnsBroken = ctx.isPoisoned([...path, 'columns']);
+  const primaryKey = ctx.isPoisoned([...path, 'primaryKey']) || columnsBroken ? [] : asNameList(projection.primaryKey);
   for (const [i, column] of primaryKey.entries()) {
     const at = Array.isArray(projection.primaryKey) ? [...path, 'primaryKey', i] : [...path, 'primaryKey'];
     if (checkColumn(column, at, 'value') && byName.get(column)?.nullable) {
@@ -91,8 +94,9 @@ export function buildProjection(ctx: BuildContext, name: string, raw: unknown): 
   }
 
   const indexes: IndexNode[] = [];
-  for (const [i, rawIndex] of (projection.indexes ?? []).entries()) {
+  for (const [i, rawIndex] of (Array.isArray(projection.indexes) ? projection.indexes : []).entries()) {
     const indexPath = [...path, 'indexes', i];
+    if (ctx.isPoisoned(indexPath) || columnsBroken) continue;
     const spec = Array.isArray(rawIndex) ? { columns: rawIndex as readonly string[] } : (rawIndex as { columns: readonly string[]; unique?: boolean; name?: string });
     const okColumns = spec.columns.map((c, j) => checkColumn(c, Array.isArray(rawIndex) ? [...indexPath, j] : [...indexPath, 'columns', j], 'value')).every(Boolean);
     const unique = spec.unique === true;
@@ -105,7 +109,7 @@ export function buildProjection(ctx: BuildContext, name: string, raw: unknown): 
   for (const [eventName, rawHandler] of Object.entries(asMap(projection.on))) {
     const handlerPath = [...path, 'on', eventName];
     const event = resolveHandlerEvent(ctx, name, eventName, handlerPath);
-    if (!event) continue;
+    if (!event || ctx.isPoisoned(handlerPath) || columnsBroken) continue;
     const source = ctx.at(handlerPath);
     if (rawHandler === 'custom') {
       handlers.push(CustomHandlerNode.create({ event: eventName, source }));

@@ -2,7 +2,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import domainSchema from '../../domain.schema.json' with { type: 'json' };
 import { domainError, type DomainError, type DomainErrorCode } from '../domain-error.js';
 import { METADATA_KEYS } from '../model.js';
-import { didYouMean, listChoices } from '../suggest.js';
+import { closestMatch, didYouMean, listChoices } from '../suggest.js';
 import type { ParsedYamlFile } from '../yaml/parse-yaml-file.js';
 import { fromJsonPointer, type PathSegment } from '../yaml/yaml-path.js';
 
@@ -39,9 +39,20 @@ function mapAjvErrors(errors: readonly ErrorObject[], file: ParsedYamlFile): Sch
       return e.keyword !== 'anyOf' && e.instancePath === instancePath && e.schemaPath.startsWith(`${schemaPath}/`);
     });
   });
+  // `evry: 5` yields "missing every" and "unknown evry"; the second one (with did-you-mean) says it all.
+  const misspelt = new Set(
+    kept
+      .filter((e) => e.keyword === 'additionalProperties')
+      .map((e) => {
+        const extra = String((e.params as { additionalProperty: string }).additionalProperty);
+        const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+        return `${e.instancePath}|${closestMatch(extra, allowed) ?? ''}`;
+      }),
+  );
   const seen = new Set<string>();
   const out: SchemaViolation[] = [];
   for (const e of kept) {
+    if (e.keyword === 'required' && misspelt.has(`${e.instancePath}|${String((e.params as { missingProperty: string }).missingProperty)}`)) continue;
     const violation = mapOne(e, file);
     const key = `${violation.error.where.line}:${violation.error.where.col}:${violation.error.message}`;
     if (seen.has(key)) continue;

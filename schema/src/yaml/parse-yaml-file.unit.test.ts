@@ -78,6 +78,6 @@ describe('hostile and broken YAML', () => {
       { path: 'good.yaml', text: 'domain: X\naggregates:\n  A:\n    snapshot: { evry: 5 }\n' },
     ]);
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.errors.map((e) => `${e.where.file} ${e.code}`).sort()).toEqual(['bad.yaml YAML.SYNTAX', 'good.yaml SCHEMA.REQUIRED', 'good.yaml SCHEMA.UNKNOWN_PROPERTY']);
+    if (!result.ok) expect(result.errors.map((e) => `${e.where.file} ${e.code}`).sort()).toEqual(['bad.yaml YAML.SYNTAX', 'good.yaml SCHEMA.UNKNOWN_PROPERTY']);
   });
 });
