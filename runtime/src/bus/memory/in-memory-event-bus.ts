@@ -42,8 +42,10 @@ export class InMemoryEventBus implements EventBus {
 
   async publish(events: readonly (DomainEvent | EventRecord)[]): Promise<void> {
     if (this.#closed) throw new BusClosedError('in-memory');
-    for (const message of toBusMessages(events)) {
-      this.#enqueue({ seq: ++this.#messageSeq, key: message.key, body: message.body, headers: message.headers });
+    const messages = toBusMessages(events).map((m) => ({ seq: ++this.#messageSeq, key: m.key, body: m.body, headers: m.headers }));
+    for (const group of this.#groups.values()) {
+      for (const message of messages) this.#push(group, message);
+      this.schedule(group);
     }
   }
 
@@ -114,6 +116,7 @@ export class InMemoryEventBus implements EventBus {
   /** @internal Starts runnable lanes on members with spare capacity. */
   schedule(group: Group): void {
     for (const key of group.runnable) {
+      if (!group.members.some((m) => m.accepting && m.inFlight < m.concurrency)) return;
       const lane = group.lanes.get(key);
       if (!lane || lane.running || lane.timer !== undefined || lane.queue.length === 0) {
         group.runnable.delete(key);
