@@ -77,7 +77,7 @@ function setValues(ctx: Ctx, values: readonly AssignmentNode[]): string {
       const by = amount(ctx, a.value.by, col);
       if (col.type === 'decimal') {
         // Exact on PostgreSQL and MySQL; on SQLite, rounding keeps binary float noise out of the row.
-        return `${a.column}: eb.fn('round', [eb(${quote(a.column)}, ${op}, eb.cast(eb.val(${by}), ${quote(SQL_TYPES.decimal)})), eb.lit(10)])`;
+        return `${a.column}: eb.fn<string>('round', [eb(${quote(a.column)}, ${op}, eb.cast<string>(eb.val(${by}), ${quote(SQL_TYPES.decimal)})), eb.lit(10)])`;
       }
       return `${a.column}: eb(${quote(a.column)}, ${op}, ${by})`;
     }

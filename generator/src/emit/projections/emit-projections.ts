@@ -20,6 +20,7 @@ export interface ProjectionEmitOptions extends EmitOptions {
 export function projectionNames(projection: { readonly name: string }) {
   return {
     row: `${projection.name}Row`,
+    table: `${projection.name}Table`,
     tables: `${projection.name}Tables`,
     custom: `${projection.name}CustomHandlers`,
     factory: `create${projection.name}Projection`,
@@ -55,10 +56,11 @@ export function emit(model: DomainModel, options: ProjectionEmitOptions): Genera
 
 function databaseFile(model: DomainModel, layout: Layout): GeneratedFile {
   const file = GeneratedFile.generated(layout.projectionDatabase, model.sources.map((s) => s.path));
-  const migrate = file.importType('migrateProjections', RUNTIME);
+  const kysely = file.importType('Kysely', RUNTIME);
+  const migration = file.importType('Migration', RUNTIME);
   file.print(
-    `/** The Kysely handle projections write through (the store transaction under a subscription). */\nexport type ProjectionDatabase = Parameters<typeof ${migrate}>[0];`,
-    `/** One Kysely migration of a projection table. */\nexport type ProjectionMigration = Parameters<typeof ${migrate}>[1][string];`,
+    `/** The Kysely handle projections write through (the store transaction under a subscription). */\nexport type ProjectionDatabase<Tables = any> = ${kysely}<Tables>;`,
+    `/** One Kysely migration of a projection table. */\nexport type ProjectionMigration = ${migration};`,
     `/** \`-amount\` for a number or a decimal string (a decrement's value when it inserts the row). */\nexport function negateAmount(amount: string | number): string | number {\n  if (typeof amount === 'number') return -amount;\n  return amount.startsWith('-') ? amount.slice(1) : \`-\${amount}\`;\n}`,
   );
   return file;
@@ -67,13 +69,19 @@ function databaseFile(model: DomainModel, layout: Layout): GeneratedFile {
 function projectionFile(index: DomainIndex, layout: Layout, projection: ProjectionNode): GeneratedFile {
   const file = GeneratedFile.generated(layout.projection(projection.name), [projection.source.file]);
   const n = projectionNames(projection);
-  const db = file.importType('ProjectionDatabase', { file: layout.projectionDatabase });
+  const db = `${file.importType('ProjectionDatabase', { file: layout.projectionDatabase })}<${n.tables}>`;
   const projectionType = file.importType('Projection', RUNTIME);
   const contextType = file.importType('ProjectionContext', RUNTIME);
-  const cols = projection.columns.map((c) => `${docComment(c.description, '  ')}  ${c.name}: ${ROW_TYPES[c.type]}${c.nullable ? ' | null' : ''};`);
+  const generated = file.importType('Generated', RUNTIME);
+  const selectable = file.importType('Selectable', RUNTIME);
+  const cols = projection.columns.map((c) => {
+    const type = `${ROW_TYPES[c.type]}${c.nullable ? ' | null' : ''}`;
+    return `${docComment(c.description, '  ')}  ${c.name}: ${c.default !== undefined ? `${generated}<${type}>` : type};`;
+  });
   file.print(
-    `/** A row of \`${projection.table}\` (the ${projection.name} projection), as a select returns it. */\nexport interface ${n.row} {\n${cols.join('\n')}\n}`,
-    `/** The tables of the ${projection.name} projection, Kysely-style: \`Kysely<${n.tables}>\`. */\nexport interface ${n.tables} {\n  ${projection.table}: ${n.row};\n}`,
+    `/** The \`${projection.table}\` table of the ${projection.name} projection, for Kysely (columns with a default are optional on insert). */\nexport interface ${n.table} {\n${cols.join('\n')}\n}`,
+    `/** A row of \`${projection.table}\`, as a select returns it. */\nexport type ${n.row} = ${selectable}<${n.table}>;`,
+    `/** The tables of the ${projection.name} projection: \`Kysely<${n.tables}>\`. */\nexport interface ${n.tables} {\n  ${projection.table}: ${n.table};\n}`,
   );
   const custom = projection.handlers.filter((h) => h.kind === 'CustomHandlerNode');
   if (custom.length > 0) {
@@ -99,7 +107,7 @@ function projectionFile(index: DomainIndex, layout: Layout, projection: Projecti
   const eventTypes = [...new Set(projection.handlers.map((h) => h.event))].sort(byString);
   const param = custom.length ? `custom: ${n.custom}` : '';
   file.print(
-    `${docComment(`${projection.description ?? `The ${projection.name} projection.`}\n\nRun it with the subscription manager (rows and checkpoint commit together) or feed it events yourself.\n\n@example\n\`\`\`ts\nconst projection = ${n.factory}(${custom.length ? `${n.userHandlers}` : ''});\nawait store.transaction(async (tx) => projection.handle(stored, { db: tx.sql as ProjectionDatabase }));\n\`\`\``)}` +
+    `${docComment(`${projection.description ?? `The ${projection.name} projection.`}\n\nRun it with the subscription manager (rows and checkpoint commit together) or feed it events yourself.\n\n@example\n\`\`\`ts\nconst projection = ${n.factory}(${custom.length ? `${n.userHandlers}` : ''});\nawait store.transaction(async (tx) => projection.handle(stored, { db: tx.sql as Kysely<${n.tables}> }));\n\`\`\``)}` +
       `export function ${n.factory}(${param}): ${projectionType}<${db}> {\n` +
       `  return {\n    name: ${quote(projection.name)},\n    eventTypes: [${eventTypes.map(quote).join(', ')}],\n    tables: [${quote(projection.table)}],\n` +
       `    async handle({ event }, context) {\n${branches.map((b) => `      ${b}`).join('\n')}\n    },\n  };\n}`,
