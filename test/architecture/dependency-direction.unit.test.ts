@@ -1,0 +1,72 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { findViolations, importsOf, sourceFiles, type SourceFile } from './dependency-rules.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+
+describe('dependency direction', () => {
+  it('holds in the repository: runtime/ stands alone; generated/ and examples/ use only @eventsmith/runtime', () => {
+    const files = sourceFiles(root, ['runtime', 'generated', 'examples']);
+    expect(files.some((f) => f.path.startsWith('runtime/src/'))).toBe(true);
+    const violations = findViolations(files);
+    expect(violations.map((v) => `${v.file}:${v.line} imports "${v.specifier}": ${v.rule}`)).toEqual([]);
+  });
+});
+
+describe('the import scanner', () => {
+  const file = (path: string, source: string): SourceFile => ({ path, source });
+
+  it('finds static, type-only, re-exported, dynamic and require imports with their lines', () => {
+    const found = importsOf(
+      file(
+        'runtime/src/x.ts',
+        [
+          "import { a } from './a.js';",
+          "import type { B } from '@eventsmith/schema';",
+          "export * from '../c.js';",
+          'const d = await import("@eventsmith/generator/cli");',
+          "const e = require('e');",
+        ].join('\n'),
+      ),
+    );
+    expect(found).toEqual([
+      { specifier: './a.js', line: 1 },
+      { specifier: '@eventsmith/schema', line: 2 },
+      { specifier: '../c.js', line: 3 },
+      { specifier: '@eventsmith/generator/cli', line: 4 },
+      { specifier: 'e', line: 5 },
+    ]);
+  });
+
+  it('flags runtime/ importing generator/ or schema/, by package name or by path', () => {
+    const violations = findViolations([
+      file('runtime/src/events/bad.ts', "import { loadDomain } from '@eventsmith/schema';\nimport type { X } from '../../../generator/src/x.js';"),
+      file('runtime/src/store/ok.ts', "import { z } from 'zod';\nimport { a } from '../events/a.js';"),
+    ]);
+    expect(violations).toEqual([
+      expect.objectContaining({ file: 'runtime/src/events/bad.ts', line: 1, specifier: '@eventsmith/schema' }),
+      expect.objectContaining({ file: 'runtime/src/events/bad.ts', line: 2, rule: 'runtime/ must not import generator/' }),
+    ]);
+  });
+
+  it('flags generated/ and examples/ importing @eventsmith/* other than the runtime, or reaching around it', () => {
+    const violations = findViolations([
+      file('generated/bank/events.ts', "import { AggregateRoot } from '@eventsmith/runtime';\nimport { x } from '@eventsmith/runtime/testing';"),
+      file('generated/bank/bad.ts', "import { emit } from '@eventsmith/generator';\nimport { a } from '../../runtime/src/index.js';"),
+      file('generated/bank/worse.ts', "import { b } from '../../examples/bank/main.js';"),
+      file('examples/bank/main.ts', "import { BankAccount } from '../../generated/bank/index.js';\nimport { y } from './y.js';"),
+      file('examples/bank/bad.ts', "export { s } from '@eventsmith/schema';"),
+    ]);
+    expect(violations.map((v) => [v.file, v.specifier])).toEqual([
+      ['generated/bank/bad.ts', '@eventsmith/generator'],
+      ['generated/bank/bad.ts', '../../runtime/src/index.js'],
+      ['generated/bank/worse.ts', '../../examples/bank/main.js'],
+      ['examples/bank/bad.ts', '@eventsmith/schema'],
+    ]);
+  });
+
+  it('does not police other folders', () => {
+    expect(findViolations([file('generator/src/x.ts', "import '@eventsmith/schema';"), file('test/x.ts', "import '@eventsmith/generator';")])).toEqual([]);
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * The dependency direction of the repository, as data plus a scanner:
+ * - `runtime/` imports nothing from `generator/` or `schema/`;
+ * - `generated/` and `examples/` import only `@eventsmith/runtime` (and its subpaths) from
+ *   `@eventsmith/*`; relative imports stay inside their own folder, except that `examples/` may
+ *   import `generated/`.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize, relative, sep } from 'node:path';
+import ts from 'typescript';
+
+export interface SourceFile {
+  /** Path relative to the repository root, with `/` separators. */
+  readonly path: string;
+  readonly source: string;
+}
+
+export interface Violation {
+  readonly file: string;
+  readonly line: number;
+  readonly specifier: string;
+  readonly rule: string;
+}
+
+const SOURCE = /\.(c|m)?(t|j)sx?$/;
+
+/** Every source file under the given top-level folders, skipping node_modules and dist. */
+export function sourceFiles(root: string, folders: readonly string[]): SourceFile[] {
+  const files: SourceFile[] = [];
+  const walk = (dir: string) => {
+    let entries;
+    try {
+      entries = readdirSync(join(root, dir), { withFileTypes: true });
+    } catch {
+      return; // a folder that does not exist yet has nothing to check
+    }
+    for (const entry of entries) {
+      const path = dir === '' ? entry.name : `${dir}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (entry.name !== 'node_modules' && entry.name !== 'dist' && !entry.name.startsWith('.')) walk(path);
+      } else if (SOURCE.test(entry.name) && !entry.name.endsWith('.d.ts')) {
+        files.push({ path, source: readFileSync(join(root, path), 'utf8') });
+      }
+    }
+  };
+  for (const folder of folders) walk(folder);
+  return files;
+}
+
+/** Module specifiers of static imports, re-exports, `import()` and `require()` calls, with their lines. */
+export function importsOf(file: SourceFile): { specifier: string; line: number }[] {
+  const info = ts.preProcessFile(file.source, true, true);
+  return info.importedFiles.map((ref) => ({
+    specifier: ref.fileName,
+    line: file.source.slice(0, ref.pos).split('\n').length,
+  }));
+}
+
+/** The repository's dependency rules applied to `files`. */
+export function findViolations(files: readonly SourceFile[]): Violation[] {
+  const violations: Violation[] = [];
+  for (const file of files) {
+    const area = file.path.split('/')[0]!;
+    for (const { specifier, line } of importsOf(file)) {
+      const rule = check(area, file.path, specifier);
+      if (rule) violations.push({ file: file.path, line, specifier, rule });
+    }
+  }
+  return violations;
+}
+
+function check(area: string, path: string, specifier: string): string | undefined {
+  const pkg = /^@eventsmith\/([^/]+)/.exec(specifier)?.[1];
+  const target = specifier.startsWith('.') ? topFolder(path, specifier) : undefined;
+  switch (area) {
+    case 'runtime':
+      if (pkg === 'generator' || pkg === 'schema') return `runtime/ must not import @eventsmith/${pkg}`;
+      if (target === 'generator' || target === 'schema') return `runtime/ must not import ${target}/`;
+      return undefined;
+    case 'generated':
+    case 'examples': {
+      if (pkg !== undefined && pkg !== 'runtime') return `${area}/ may import only @eventsmith/runtime, not @eventsmith/${pkg}`;
+      const allowed = area === 'examples' ? ['examples', 'generated'] : ['generated'];
+      if (target !== undefined && !allowed.includes(target)) {
+        return `${area}/ must not reach into ${target ?? '(outside the repository)'}/ with a relative import; import @eventsmith/runtime instead`;
+      }
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The top-level folder a relative import from `path` lands in ('..' when it leaves the repository). */
+function topFolder(path: string, specifier: string): string {
+  const resolved = normalize(join(dirname(path), specifier));
+  const first = resolved.split(sep)[0]!;
+  return relative('.', resolved).startsWith('..') ? '..' : first;
+}
