@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { validDomain } from '../test/arbitraries.js';
 import { loadDomain, type DomainError } from './index.js';
 
 /** The loader's contract: a frozen model, or located, structured errors; never a throw, never an internal error. */
@@ -34,65 +35,6 @@ function unfrozenPaths(value: unknown, path = 'model', out: string[] = []): stri
   for (const [key, child] of Object.entries(value)) unfrozenPaths(child, `${path}.${key}`, out);
   return out;
 }
-
-const SCALARS = ['string', 'integer', 'number', 'decimal', 'boolean', 'uuid', 'datetime', 'date'] as const;
-const COLUMN_FOR: Record<(typeof SCALARS)[number], string> = {
-  string: 'text', integer: 'bigint', number: 'number', decimal: 'decimal', boolean: 'boolean', uuid: 'uuid', datetime: 'datetime', date: 'date',
-};
-const NAMES = ['Alpha', 'Beta', 'Gamma', 'Delta', 'Epsilon', 'Zeta', 'Eta', 'Theta', 'Iota', 'Kappa', 'Lambda', 'Omicron'];
-const FIELD_NAMES = ['amount', 'note', 'count', 'label', 'flag', 'ref', 'at', 'day', 'size', 'ratio'];
-
-/** A random domain the loader must accept. */
-const validDomain = fc
-  .record({
-    enumValues: fc.uniqueArray(fc.constantFrom('A', 'B', 'C', 'D'), { minLength: 1 }),
-    names: fc.shuffledSubarray(NAMES, { minLength: 4, maxLength: 8 }),
-    events: fc.array(
-      fc.record({
-        fields: fc.uniqueArray(fc.record({ name: fc.constantFrom(...FIELD_NAMES), type: fc.constantFrom(...SCALARS, 'Kind', 'list<string>'), optional: fc.boolean() }), { selector: (f) => f.name, maxLength: 6 }),
-        droppedInV1: fc.boolean(),
-        snapshot: fc.option(fc.integer({ min: 1, max: 1000 }), { nil: undefined }),
-      }),
-      { minLength: 1, maxLength: 3 },
-    ),
-  })
-  .map(({ enumValues, names, events }) => {
-    const [aggregateName, projectionName, ...eventNames] = names as [string, string, ...string[]];
-    const aggregateEvents: Record<string, unknown> = {};
-    const used = events.slice(0, eventNames.length);
-    used.forEach((e, i) => {
-      const fields = Object.fromEntries(e.fields.map((f) => [f.name, `${f.type}${f.optional ? '?' : ''}`]));
-      const event: Record<string, unknown> = { fields };
-      if (e.droppedInV1) {
-        // v1 had an extra field that v2 drops, and lacked the optional ones.
-        const v1 = Object.fromEntries(e.fields.filter((f) => !f.optional).map((f) => [f.name, `${f.type}`]));
-        event.version = 2;
-        event.history = { 1: { fields: { ...v1, legacyField: 'string' }, upcast: [{ dropField: 'legacyField' }] } };
-      }
-      aggregateEvents[eventNames[i]!] = event;
-    });
-    const first = used[0]!;
-    const scalarFields = first.fields.filter((f) => (SCALARS as readonly string[]).includes(f.type));
-    const columns: Record<string, string> = { row_id: 'string' };
-    const insert: Record<string, string> = { row_id: 'meta.aggregateId' };
-    for (const f of scalarFields) {
-      columns[`c_${f.name}`] = `${COLUMN_FOR[f.type as (typeof SCALARS)[number]]}${f.optional ? '?' : ''}`;
-      insert[`c_${f.name}`] = `data.${f.name}`;
-    }
-    return {
-      domain: 'Random',
-      types: { Kind: { enum: enumValues } },
-      aggregates: {
-        [aggregateName]: {
-          ...(first.snapshot ? { snapshot: { every: first.snapshot } } : {}),
-          state: { total: 'decimal', kind: { type: 'Kind', initial: enumValues[0] } },
-          commands: { doIt: { params: { amount: 'decimal' }, emits: [eventNames[0]] } },
-          events: aggregateEvents,
-        },
-      },
-      projections: { [projectionName]: { columns, primaryKey: 'row_id', on: { [eventNames[0]!]: { insert } } } },
-    };
-  });
 
 /** Small, targeted corruptions of a valid document. */
 const mutation = fc.oneof(
