@@ -1,4 +1,4 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import domainSchema from '../../domain.schema.json' with { type: 'json' };
 import { domainError, type DomainError, type DomainErrorCode } from '../domain-error.js';
 import { METADATA_KEYS } from '../model.js';
@@ -23,7 +23,7 @@ let validator: ValidateFunction | undefined;
 
 function compiled(): ValidateFunction {
   // strict: false because the schema uses `if`/`then` with `required` the way editors expect.
-  validator ??= new Ajv2020({ allErrors: true, strict: false, verbose: true }).compile(domainSchema);
+  validator ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(domainSchema);
   return validator;
 }
 
