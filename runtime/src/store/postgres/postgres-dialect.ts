@@ -42,6 +42,8 @@ export function createPostgresDatabase(connection: PostgresConnection): Postgres
   pool.on('error', () => {
     // An idle client died (server restart, pg_terminate_backend); pg already removed it.
   });
+  // A checked-out client whose backend dies emits 'error' too; its next query fails instead.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<EventStoreTables>({ dialect: new PostgresDialect({ pool }) });
   return { db, pool, target, database };
 }

@@ -1,7 +1,9 @@
+import { afterEach, beforeEach, it } from 'vitest';
 import { describeWithService, freshPostgresDatabase } from '../../../../test/support/services.js';
 import { conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/index.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 import { PostgresSnapshotStore } from './postgres-snapshot-store.js';
+import { checkOpenTransactionHoldsBackLaterCommits, checkTailingReaderSeesEveryEventOnce } from '../sql/never-skip-checks.js';
 
 async function freshStore(options: { layout?: { partitioned: { partitions?: number } } } = {}) {
   const { url, drop } = await freshPostgresDatabase();
@@ -22,4 +24,22 @@ await describeWithService('postgres', 'PostgresEventStore', () => {
     const { store, teardown } = await freshStore();
     return { store: new PostgresSnapshotStore(store.db), teardown };
   });
+});
+
+await describeWithService('postgres', 'PostgresEventStore never skips', () => {
+  let fresh: Awaited<ReturnType<typeof freshStore>>;
+  beforeEach(async () => {
+    fresh = await freshStore();
+  });
+  afterEach(async () => {
+    await fresh.teardown();
+  });
+
+  it('holds back a later commit until an earlier open transaction commits, then returns both in order', async () => {
+    await checkOpenTransactionHoldsBackLaterCommits(fresh.store);
+  });
+
+  it('gives a tailing reader every event exactly once, in order, under concurrent writers with random delays', async () => {
+    await checkTailingReaderSeesEveryEventOnce(fresh.store, { writers: 12, appendsPerWriter: 25 });
+  }, 120_000);
 });
