@@ -235,6 +235,9 @@ export class RedisSubscription implements BusSubscription {
           for (const state of scanning) await this.#scanPending(state);
         } else {
           await this.#claimIdle(ready);
+          // Re-check after the await: never read a partition that was revoked meanwhile.
+          const reading = ready.filter((s) => s.active);
+          if (reading.length === 0) continue;
           const reply = (await this.#reader!.call(
             'XREADGROUP',
             'GROUP',
@@ -245,11 +248,11 @@ export class RedisSubscription implements BusSubscription {
             'BLOCK',
             BLOCK_MS,
             'STREAMS',
-            ...ready.map((s) => s.stream),
-            ...ready.map(() => '>'),
+            ...reading.map((s) => s.stream),
+            ...reading.map(() => '>'),
           )) as [string, [string, string[] | null][]][] | null;
           for (const [stream, entries] of reply ?? []) {
-            const state = ready.find((s) => s.stream === stream)!;
+            const state = reading.find((s) => s.stream === stream)!;
             for (const [id, fields] of entries) this.#dispatch(state, id, fields, 1);
           }
         }

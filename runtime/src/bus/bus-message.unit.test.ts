@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { busConformanceRegistry, ConformanceOrderPlaced, orderPlaced, orderPlacedV1 } from '../testing/bus-conformance-fixtures.js';
+import { BusHeader, decodeBusMessage, messageKey, peekEnvelope, toBusMessages } from './bus-message.js';
+import { deliver, resolveSubscribeOptions, retryDelay } from './deliver.js';
+import { BusConfigurationError } from './bus-errors.js';
+import { partitionOf } from './partitioning.js';
+
+const registry = busConformanceRegistry();
+
+describe('bus messages', () => {
+  it('turns live events and stored records into the same wire form', () => {
+    const live = orderPlaced('o-1', 3);
+    const [fromLive, fromRecord] = toBusMessages([live, orderPlacedV1('o-1', 4, 9)]);
+    expect(fromLive!.key).toBe(messageKey('Order', 'o-1'));
+    expect(fromRecord!.key).toBe(fromLive!.key);
+    expect(JSON.parse(fromLive!.body)).toMatchObject({ eventId: live.eventId, eventVersion: 2, aggregateVersion: 3 });
+    expect(fromRecord!.headers[BusHeader.eventVersion]).toBe('1');
+    expect(fromLive!.headers[BusHeader.eventType]).toBe('conformance.OrderPlaced');
+  });
+
+  it('classifies what cannot be handed to a handler', () => {
+    expect(decodeBusMessage(registry, '{oops')).toMatchObject({ ok: false, reason: 'undecodable' });
+    expect(decodeBusMessage(registry, '{"eventType": 3}')).toMatchObject({ ok: false, reason: 'undecodable' });
+    const unknown = JSON.stringify({ ...orderPlacedV1('o', 1, 1), eventType: 'Gone' });
+    expect(decodeBusMessage(registry, unknown)).toMatchObject({ ok: false, reason: 'unknown-event-type', eventType: 'Gone' });
+    const decoded = decodeBusMessage(registry, new TextEncoder().encode(JSON.stringify(orderPlacedV1('o', 1, 1))));
+    expect(decoded.ok && decoded.event).toBeInstanceOf(ConformanceOrderPlaced);
+    expect(peekEnvelope('not json')).toEqual({});
+  });
+
+  it('spreads keys over partitions deterministically', () => {
+    const counts = new Array<number>(16).fill(0);
+    for (let i = 0; i < 16_000; i++) counts[partitionOf(`Order-${i}`, 16)]!++;
+    expect(partitionOf('Order-42', 16)).toBe(partitionOf('Order-42', 16));
+    for (const count of counts) expect(count).toBeGreaterThan(700);
+  });
+});
+
+describe('deliver', () => {
+  const body = JSON.stringify(orderPlacedV1('o-1', 1, 5));
+
+  it('acks, skips filtered messages, retries with growing delays, then dead-letters', async () => {
+    const options = resolveSubscribeOptions({ group: 'g', maxAttempts: 3, retryDelayMs: 100 });
+    const failing = () => Promise.reject(new Error('nope'));
+    expect(await deliver({ registry, handler: () => {}, options, body, headers: {}, attempt: 1 })).toEqual({ kind: 'ack', handled: true });
+    const filtered = resolveSubscribeOptions({ group: 'g', eventTypes: ['conformance.OrderShipped'] });
+    expect(await deliver({ registry, handler: failing, options: filtered, body, headers: {}, attempt: 1 })).toEqual({ kind: 'ack', handled: false });
+    const retry = await deliver({ registry, handler: failing, options, body, headers: {}, attempt: 2 });
+    expect(retry).toMatchObject({ kind: 'retry' });
+    expect(retry.kind === 'retry' && retry.delayMs).toBeGreaterThanOrEqual(160);
+    expect(await deliver({ registry, handler: failing, options, body, headers: {}, attempt: 3 })).toMatchObject({
+      kind: 'dead-letter',
+      reason: 'handler-failed',
+      eventType: 'conformance.OrderPlaced',
+    });
+  });
+
+  it('bounds the backoff and checks options', () => {
+    for (let attempt = 1; attempt < 40; attempt++) {
+      const delay = retryDelay(attempt, { retryDelayMs: 200, maxRetryDelayMs: 5000 });
+      expect(delay).toBeLessThanOrEqual(6000);
+      expect(delay).toBeGreaterThanOrEqual(Math.min(200 * 2 ** (attempt - 1), 5000) * 0.8 - 1);
+    }
+    expect(() => resolveSubscribeOptions({ group: 'has space' })).toThrow(BusConfigurationError);
+    expect(() => resolveSubscribeOptions({ group: 'g', maxAttempts: 0 })).toThrow(/maxAttempts/);
+  });
+});

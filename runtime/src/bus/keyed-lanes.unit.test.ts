@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { KeyedLanes } from './keyed-lanes.js';
+
+const tick = (ms = 1) => new Promise<void>((r) => setTimeout(r, ms));
+
+describe('KeyedLanes', () => {
+  it('runs one key in order and different keys concurrently, up to the limit', async () => {
+    const lanes = new KeyedLanes(2);
+    const log: string[] = [];
+    let running = 0;
+    let peak = 0;
+    const task = (name: string, ms: number) => async () => {
+      running++;
+      peak = Math.max(peak, running);
+      log.push(`start ${name}`);
+      await tick(ms);
+      log.push(`end ${name}`);
+      running--;
+    };
+    await Promise.all([
+      lanes.push('a', task('a1', 20)),
+      lanes.push('a', task('a2', 1)),
+      lanes.push('b', task('b1', 5)),
+      lanes.push('c', task('c1', 5)),
+    ]);
+    expect(log.indexOf('start a2')).toBeGreaterThan(log.indexOf('end a1'));
+    expect(peak).toBe(2);
+    expect(log.filter((l) => l.startsWith('end'))).toHaveLength(4);
+  });
+
+  it('skips cancelled tasks and keeps going after a failing one', async () => {
+    const lanes = new KeyedLanes(4);
+    const ran: string[] = [];
+    let cancelled = false;
+    const first = lanes.push('k', async () => {
+      ran.push('first');
+      throw new Error('boom');
+    });
+    const second = lanes.push('k', async () => void ran.push('second'), () => cancelled);
+    cancelled = true;
+    await Promise.all([first, second]);
+    await lanes.push('k', async () => void ran.push('third'));
+    expect(ran).toEqual(['first', 'third']);
+  });
+
+  it('drain waits for running tasks and reports a timeout', async () => {
+    const lanes = new KeyedLanes(1);
+    void lanes.push('slow', async () => void (await tick(50)));
+    await tick();
+    expect(await lanes.drain(5)).toBe(false);
+    expect(await lanes.drain(1000)).toBe(true);
+    expect(lanes.running).toBe(0);
+  });
+});
