@@ -1,4 +1,4 @@
-import { Migrator, type ColumnDataType, type Generated, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type ColumnDataType, type Generated, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import { detectDialect, type SubscriptionSqlDialect } from './sql-dialect.js';
 
 /** Table names used by the SQL checkpoint store, dead-letter queue, lease lock and outbox. */
@@ -60,7 +60,7 @@ export interface SubscriptionTables {
 function types(dialect: SubscriptionSqlDialect) {
   return {
     key: (n: number): ColumnDataType => `varchar(${n})`,
-    text: (dialect === 'mysql' ? 'longtext' : 'text') as ColumnDataType,
+    text: dialect === 'mysql' ? sql`longtext` : ('text' as ColumnDataType),
     ms: 'bigint' as ColumnDataType,
   };
 }

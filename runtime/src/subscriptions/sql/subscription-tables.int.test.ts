@@ -1,0 +1,234 @@
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithService } from '../../../../test/support/services.js';
+import { toEventRecord } from '../../events/event-record.js';
+import { InMemoryOutboxStore } from '../../outbox/in-memory-outbox-store.js';
+import { OutboxRelay } from '../../outbox/outbox-relay.js';
+import type { OutboxStore } from '../../outbox/outbox-store.js';
+import { SqlOutboxStore } from '../../outbox/sql-outbox-store.js';
+import { Position } from '../../store/position.js';
+import { DomainEvent } from '../../events/domain-event.js';
+import type { EventRecord } from '../../events/event-record.js';
+import { CheckpointConflictError } from '../subscription-errors.js';
+import { Deposited } from '../test-support/fixtures.js';
+import { fakeStoreTransaction, SQL_TARGETS, type SqlTarget } from '../test-support/sql-targets.js';
+import { SqlCheckpointStore } from './sql-checkpoint-store.js';
+import { SqlDeadLetterQueue } from './sql-dead-letter-queue.js';
+import { SqlLeaseLock } from './sql-lease-lock.js';
+import { migrateSubscriptionTables } from './subscription-tables.js';
+import { PostgresAdvisoryLock } from './postgres-advisory-lock.js';
+
+const p = (n: number | bigint) => Position.of('pg:test', n);
+
+function deposit(account: string, amount: number): DomainEvent {
+  return new Deposited({ amount }, { aggregateId: account, aggregateVersion: amount });
+}
+
+/** A publisher that records what it got and can be switched off. */
+class RecordingPublisher {
+  readonly published: EventRecord[] = [];
+  down = false;
+  async publish(events: readonly (DomainEvent | EventRecord)[]): Promise<void> {
+    if (this.down) throw new Error('broker unreachable');
+    await new Promise((r) => setTimeout(r, 1));
+    for (const e of events) this.published.push(e instanceof DomainEvent ? toEventRecord(e) : e);
+  }
+}
+
+function suite(target: SqlTarget) {
+  let db: Kysely<any>;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ db, close } = await target.open());
+    await migrateSubscriptionTables(db);
+    await migrateSubscriptionTables(db); // idempotent
+  });
+  afterAll(async () => close?.());
+
+  it('checkpoints: compare-and-set, monotonic, reset, list, and rolled back with their transaction', async () => {
+    const checkpoints = new SqlCheckpointStore(db);
+    expect(await checkpoints.load('a')).toBeNull();
+    expect(await checkpoints.save('a', p(5), { expected: null })).toBe(true);
+    await expect(checkpoints.save('a', p(6), { expected: null })).rejects.toBeInstanceOf(CheckpointConflictError);
+    await expect(checkpoints.save('a', p(6), { expected: p(4) })).rejects.toMatchObject({ actual: 'pg:test@5' });
+    expect(await checkpoints.save('a', p(3))).toBe(false);
+    expect(await checkpoints.save('a', p(2n ** 80n))).toBe(true);
+    expect((await checkpoints.load('a'))!.value).toBe(2n ** 80n);
+    await checkpoints.reset('a', p(1));
+    expect((await checkpoints.load('a'))!.value).toBe(1n);
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await checkpoints.save('a', p(9), { expected: p(1), transaction: trx });
+        throw new Error('rollback');
+      }),
+    ).rejects.toThrow('rollback');
+    expect((await checkpoints.load('a'))!.value).toBe(1n);
+    await checkpoints.reset('b', p(2));
+    expect((await checkpoints.list()).map((c) => [c.name, c.position.value])).toEqual([
+      ['a', 1n],
+      ['b', 2n],
+    ]);
+    await checkpoints.reset('b', null);
+    expect(await checkpoints.load('b')).toBeNull();
+  });
+
+  it('dead letters: upsert counts attempts; list, filter, retry marks, resolve, purge and stats', async () => {
+    const dlq = new SqlDeadLetterQueue(db);
+    const event = deposit('x', 1);
+    const base = {
+      eventId: event.eventId,
+      eventType: 'Deposited',
+      streamId: 'Account-x',
+      position: p(7),
+      storedAt: new Date(1_700_000_000_000),
+      record: toEventRecord(event),
+      error: 'Error: one',
+      stack: 'Error: one\n    at x',
+      attempts: 3,
+    };
+    const first = await dlq.add({ ...base, subscription: 's1' });
+    const again = await dlq.add({ ...base, subscription: 's1', error: 'Error: two', attempts: 1 });
+    expect(again.id).toBe(first.id);
+    expect(again).toMatchObject({ attempts: 4, error: 'Error: two', status: 'pending', eventId: event.eventId });
+    expect(again.position.equals(p(7))).toBe(true);
+    expect(again.record).toEqual(toEventRecord(event));
+    expect(again.storedAt.getTime()).toBe(1_700_000_000_000);
+    const other = await dlq.add({ ...base, subscription: 's2', eventId: deposit('y', 2).eventId });
+    expect((await dlq.list({ subscription: 's2' })).map((e) => e.id)).toEqual([other.id]);
+    expect(await dlq.markRetrying(first.id)).toBe(true);
+    expect(await dlq.markRetrying(first.id)).toBe(false);
+    expect((await dlq.list({ status: 'retrying' })).map((e) => e.id)).toEqual([first.id]);
+    await dlq.release(first.id);
+    await dlq.resolve(first.id, { by: 'ops' });
+    expect(await dlq.get(first.id)).toMatchObject({ status: 'resolved', resolvedBy: 'ops' });
+    const stats = await dlq.stats();
+    expect(stats).toMatchObject({ total: 2, byStatus: { pending: 1, retrying: 0, resolved: 1 } });
+    expect(stats.bySubscription[0]).toEqual({ subscription: 's2', pending: 1, retrying: 0, resolved: 0 });
+    expect(await dlq.purgeResolved({ olderThan: new Date(Date.now() - 60_000) })).toBe(0);
+    expect(await dlq.purgeResolved()).toBe(1);
+    expect(await dlq.get(first.id)).toBeUndefined();
+    expect((await dlq.list()).map((e) => e.id)).toEqual([other.id]);
+  });
+
+  it('lease lock: one holder, takeover after expiry, release', async () => {
+    const a = new SqlLeaseLock(db, { ttlMs: 300, renewEveryMs: 10_000 });
+    const b = new SqlLeaseLock(db, { ttlMs: 300, renewEveryMs: 10_000 });
+    const held = await a.tryAcquire('sub');
+    expect(held?.held).toBe(true);
+    expect(await b.tryAcquire('sub')).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 350));
+    const taken = await b.tryAcquire('sub');
+    expect(taken?.held).toBe(true);
+    await taken!.release();
+    const renewed = new SqlLeaseLock(db, { ttlMs: 300, renewEveryMs: 50 });
+    const kept = await renewed.tryAcquire('sub');
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await a.tryAcquire('sub')).toBeUndefined();
+    expect(kept!.held).toBe(true);
+    await kept!.release();
+    expect(kept!.held).toBe(false);
+    await held!.release();
+  });
+
+  it('outbox: rows roll back with their transaction; two relays publish every row once, in order per aggregate', async () => {
+    const outbox = new SqlOutboxStore(db);
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await outbox.add([deposit('gone', 1)], { transaction: fakeStoreTransaction(trx) });
+        throw new Error('rollback');
+      }),
+    ).rejects.toThrow('rollback');
+    expect((await outbox.stats()).pending).toBe(0);
+    await relayInOrder(outbox, async (events) => {
+      await db.transaction().execute((trx) => outbox.add(events, { transaction: fakeStoreTransaction(trx) }));
+    });
+  });
+
+  it('outbox: a publisher that is down keeps rows pending until it is back; published rows are cleaned up', async () => {
+    const outbox = new SqlOutboxStore(db);
+    await db.deleteFrom('eventsmith_outbox').execute();
+    await db.transaction().execute((trx) => outbox.add([deposit('d', 1), deposit('d', 2)], { transaction: fakeStoreTransaction(trx) }));
+    await downThenUp(outbox);
+  });
+
+  if (target.dialect === 'postgres') {
+    it('advisory lock: one holder per name; freed when released', async () => {
+      const a = new PostgresAdvisoryLock(db, { heartbeatMs: 50 });
+      const b = new PostgresAdvisoryLock(db, { heartbeatMs: 50 });
+      const held = await a.tryAcquire('sub');
+      expect(held?.held).toBe(true);
+      expect(await b.tryAcquire('sub')).toBeUndefined();
+      const other = await b.tryAcquire('other');
+      expect(other?.held).toBe(true);
+      await other!.release();
+      await held!.release();
+      const taken = await b.tryAcquire('sub');
+      expect(taken?.held).toBe(true);
+      await taken!.release();
+    });
+  }
+}
+
+/** 20 aggregates × 15 events, written in interleaved transactions; two relays drain them. */
+async function relayInOrder(outbox: OutboxStore, write: (events: DomainEvent[]) => Promise<void>) {
+  const expected = new Map<string, number[]>();
+  for (let round = 1; round <= 15; round++) {
+    const events = Array.from({ length: 20 }, (_, a) => deposit(`agg-${a}`, round));
+    for (let a = 0; a < 20; a++) expected.set(`agg-${a}`, [...(expected.get(`agg-${a}`) ?? []), round]);
+    await write(events);
+  }
+  const publisher = new RecordingPublisher();
+  const relays = [1, 2].map(() => new OutboxRelay(outbox, publisher, { batchSize: 17, pollIntervalMs: 5 }));
+  relays.forEach((r) => r.start());
+  const deadline = Date.now() + 20_000;
+  while ((await outbox.stats()).pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await Promise.all(relays.map((r) => r.stop()));
+  expect(publisher.published).toHaveLength(300);
+  expect(new Set(publisher.published.map((r) => r.eventId)).size).toBe(300);
+  const seen = new Map<string, number[]>();
+  for (const record of publisher.published) {
+    seen.set(record.aggregateId, [...(seen.get(record.aggregateId) ?? []), (record.data as { amount: number }).amount]);
+  }
+  expect(seen).toEqual(expected);
+  expect(relays.every((r) => r.published > 0)).toBe(true);
+}
+
+async function downThenUp(outbox: OutboxStore) {
+  const publisher = new RecordingPublisher();
+  publisher.down = true;
+  const relay = new OutboxRelay(outbox, publisher, { pollIntervalMs: 5, retry: { initialDelayMs: 20, maxDelayMs: 40 } });
+  expect(await relay.runOnce()).toBe(0);
+  expect(await outbox.stats()).toMatchObject({ pending: 2, maxPendingAttempts: 1 });
+  expect(await relay.runOnce()).toBe(0); // in backoff: nothing claimable yet
+  publisher.down = false;
+  await new Promise((r) => setTimeout(r, 60));
+  expect(await relay.drain()).toBe(2);
+  expect(publisher.published.map((r) => (r.data as { amount: number }).amount)).toEqual([1, 2]);
+  expect(await outbox.stats()).toMatchObject({ pending: 0, published: 2 });
+  expect(await outbox.cleanupPublished({ olderThan: new Date(Date.now() - 60_000) })).toBe(0);
+  expect(await outbox.cleanupPublished()).toBe(2);
+  expect((await outbox.stats()).published).toBe(0);
+}
+
+for (const target of SQL_TARGETS) {
+  if (target.service) await describeWithService(target.service, `subscription tables on ${target.dialect}`, () => suite(target));
+  else describe(`subscription tables on ${target.dialect}`, () => suite(target));
+}
+
+describe('in-memory outbox', () => {
+  it('publishes in order per aggregate with two relays, and survives a publisher outage', async () => {
+    const outbox = new InMemoryOutboxStore();
+    const commit = async (events: DomainEvent[]) => {
+      const callbacks: (() => void | Promise<void>)[] = [];
+      await outbox.add(events, { transaction: { ...fakeStoreTransaction(undefined), afterCommit: (f) => void callbacks.push(f) } });
+      for (const f of callbacks) await f();
+    };
+    await relayInOrder(outbox, commit);
+    const fresh = new InMemoryOutboxStore();
+    const callbacks: (() => void | Promise<void>)[] = [];
+    await fresh.add([deposit('d', 1), deposit('d', 2)], { transaction: { ...fakeStoreTransaction(undefined), afterCommit: (f) => void callbacks.push(f) } });
+    expect((await fresh.stats()).pending).toBe(0); // nothing before commit
+    for (const f of callbacks) await f();
+    await downThenUp(fresh);
+  });
+});

@@ -1,0 +1,84 @@
+/** Fresh, isolated SQL databases for the subscription, outbox and projection integration tests. */
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
+import { createPool } from 'mysql2';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { freshMysqlDatabase, freshPostgresDatabase, type ServiceName } from '../../../../test/support/services.js';
+import type { EventStoreTransaction } from '../../store/event-store.js';
+import type { SubscriptionSqlDialect } from '../sql/sql-dialect.js';
+
+export interface SqlTarget {
+  readonly dialect: SubscriptionSqlDialect;
+  /** The service the suite needs, or undefined for SQLite. */
+  readonly service: ServiceName | undefined;
+  open(): Promise<{ db: Kysely<any>; url: string; close: () => Promise<void> }>;
+}
+
+export const SQL_TARGETS: readonly SqlTarget[] = [
+  {
+    dialect: 'sqlite',
+    service: undefined,
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), 'es-sub-'));
+      const file = join(dir, 'test.db');
+      const database = new BetterSqlite3(file);
+      database.pragma('journal_mode = WAL');
+      database.pragma('busy_timeout = 5000');
+      const db = new Kysely<any>({ dialect: new SqliteDialect({ database }) });
+      return {
+        db,
+        url: file,
+        close: async () => {
+          await db.destroy();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+  {
+    dialect: 'postgres',
+    service: 'postgres',
+    async open() {
+      const { url, drop } = await freshPostgresDatabase();
+      const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 8 }) }) });
+      return {
+        db,
+        url,
+        close: async () => {
+          await db.destroy();
+          await drop();
+        },
+      };
+    },
+  },
+  {
+    dialect: 'mysql',
+    service: 'mysql',
+    async open() {
+      const { url, drop } = await freshMysqlDatabase();
+      const db = new Kysely<any>({ dialect: new MysqlDialect({ pool: createPool({ uri: url, connectionLimit: 8 }) }) });
+      return {
+        db,
+        url,
+        close: async () => {
+          await db.destroy();
+          await drop();
+        },
+      };
+    },
+  },
+];
+
+/** A store transaction stand-in over a plain Kysely transaction (for outbox tests without a store). */
+export function fakeStoreTransaction(sql: unknown): EventStoreTransaction {
+  return {
+    sql,
+    afterCommit: () => undefined,
+    appendToStream: async () => {
+      throw new Error('not a real store transaction');
+    },
+  };
+}
