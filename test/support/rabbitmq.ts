@@ -2,10 +2,14 @@
  * Helpers for RabbitMQ bus tests: a bus on a fresh namespace whose exchange and queues are all
  * deleted afterwards, so tests never touch each other's resources on the shared broker.
  */
+import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
 import type { EventRegistry } from '@eventsmith/runtime';
 import { RabbitMqEventBus, type RabbitMqEventBusOptions } from '@eventsmith/runtime/rabbitmq';
-import { serviceUrl, uniqueName } from './services.js';
+
+// Not imported from services.ts, which pulls in vitest: benchmarks use these helpers too.
+const amqpUrl = () => process.env['AMQP_URL'] || 'amqp://guest:guest@127.0.0.1:5672';
+const uniqueName = (prefix: string) => `${prefix}_${randomBytes(5).toString('hex')}`;
 
 /** A namespace's resources, recorded as a bus declares them, for {@link deleteRabbitMqResources}. */
 export interface RabbitMqResources {
@@ -24,7 +28,7 @@ export async function rabbitMqTestBus(
 ): Promise<{ bus: RabbitMqEventBus; resources: RabbitMqResources; cleanup: () => Promise<void> }> {
   const namespace = options.namespace ?? uniqueName('es_test');
   const bus = await RabbitMqEventBus.connect({
-    url: serviceUrl('rabbitmq')!,
+    url: amqpUrl(),
     onError: () => {},
     ...options,
     registry,
@@ -54,7 +58,7 @@ export function recordResources(bus: RabbitMqEventBus, into?: RabbitMqResources)
 
 /** Deletes recorded queues and exchanges (missing ones are fine). */
 export async function deleteRabbitMqResources(resources: RabbitMqResources): Promise<void> {
-  const connection = await amqp.connect(serviceUrl('rabbitmq')!);
+  const connection = await amqp.connect(amqpUrl());
   try {
     for (const queue of resources.queues) await withChannel(connection, (ch) => ch.deleteQueue(queue));
     for (const exchange of resources.exchanges) await withChannel(connection, (ch) => ch.deleteExchange(exchange));
@@ -77,7 +81,7 @@ async function withChannel(connection: amqp.ChannelModel, fn: (channel: amqp.Cha
 
 /** Publishes a raw body to a namespace's exchange, as a foreign producer would (no eventsmith headers). */
 export async function publishRawToRabbitMq(exchange: string, body: string): Promise<void> {
-  const connection = await amqp.connect(serviceUrl('rabbitmq')!);
+  const connection = await amqp.connect(amqpUrl());
   try {
     const channel = await connection.createConfirmChannel();
     await new Promise<void>((resolve, reject) =>

@@ -25,7 +25,7 @@ export interface RabbitMqEventBusOptions {
    * same number; changing it re-hashes aggregates onto other queues. Default 8.
    */
   readonly partitions?: number;
-  /** Unacknowledged messages per partition consumer; bounds handler concurrency. Default 32. */
+  /** Unacknowledged messages per partition consumer; bounds handler concurrency. Default 64. */
   readonly prefetch?: number;
   /** How long `publish` keeps retrying through reconnections before it fails. Default 30 000. */
   readonly publishTimeoutMs?: number;
@@ -88,7 +88,7 @@ export class RabbitMqEventBus implements EventBus {
     this.#options = {
       namespace,
       partitions,
-      prefetch: options.prefetch ?? 32,
+      prefetch: options.prefetch ?? 64,
       publishTimeoutMs: options.publishTimeoutMs ?? 30_000,
       stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
       rebalanceIntervalMs: options.rebalanceIntervalMs ?? 1_000,
