@@ -130,7 +130,9 @@ export class RabbitMqConnection {
       this.#lost(model);
     });
     try {
-      for (const listener of [...this.#listeners]) await listener(model);
+      // The live set, not a copy: a listener added while this runs (a subscription starting
+      // during a reconnection) is run too.
+      for (const listener of this.#listeners) await listener(model);
       if (dropped) throw new RabbitMqUnavailableError(this.#options.url, 'connection lost while declaring topology');
     } catch (error) {
       model.removeAllListeners('close');
