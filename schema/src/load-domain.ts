@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { BuildContext, PoisonedPaths, type DomainScope } from './build/build-context.js';
-import { asMap, asNameList } from './build/build-fields.js';
+import { collectDeclarations, scopeOf } from './build/collect-declarations.js';
 import { buildAggregate } from './build/build-aggregate.js';
 import { buildEvent } from './build/build-event.js';
 import { buildProjection } from './build/build-projection.js';
@@ -17,9 +17,9 @@ import {
   type TypeNode,
 } from './model.js';
 import { err, ok, type Result } from './result.js';
-import { DEFAULT_YAML_LIMITS, parseYamlFile, type ParsedYamlFile, type YamlLimits } from './yaml/parse-yaml-file.js';
+import { DEFAULT_YAML_LIMITS, type ParsedYamlFile, type YamlLimits } from './yaml/parse-yaml-file.js';
 import type { PathSegment } from './yaml/yaml-path.js';
-import { validateDocument, type SchemaViolation } from './validate/validate-document.js';
+import { parseAndValidate } from './validate/parse-and-validate.js';
 
 /** One domain YAML file: its path (as it should appear in messages) and its text. */
 export interface DomainSourceFile {
@@ -100,17 +100,6 @@ export async function loadDomainFromFiles(paths: readonly string[], options: Loa
 
 // ---------------------------------------------------------------------------------------------
 
-interface Declared {
-  readonly name: string;
-  readonly section: 'types' | 'aggregates' | 'events' | 'projections';
-  readonly file: ParsedYamlFile;
-  readonly raw: unknown;
-  readonly path: readonly PathSegment[];
-  readonly where: SourceLocation;
-  /** For events: the aggregate that declares them. */
-  readonly aggregate?: string;
-}
-
 class DomainLoader {
   readonly #errors: DomainError[] = [];
   constructor(readonly limits: YamlLimits) {}
@@ -151,8 +140,8 @@ class DomainLoader {
     if (structural) return err(sortDomainErrors(this.#errors));
 
     const domainName = this.#domainName(parsed);
-    const declared = this.#declarations(parsed);
-    const scope = this.#scope(declared);
+    const declared = collectDeclarations(parsed, this.#errors);
+    const scope = scopeOf(declared);
     // Types and events with any schema error are left out; aggregates and projections only when
     // the error is on the entity itself (their builders skip the invalid parts).
     const usable = declared.filter((d) => {
@@ -240,78 +229,6 @@ class DomainLoader {
     return name;
   }
 
-  #declarations(files: readonly ParsedYamlFile[]): (Declared & { duplicate: boolean })[] {
-    const out: (Declared & { duplicate: boolean })[] = [];
-    const seen = new Map<string, Declared>();
-    const seenLower = new Map<string, Declared>();
-    const declare = (d: Declared) => {
-      const previous = seen.get(d.name);
-      const caseTwin = seenLower.get(d.name.toLowerCase());
-      const clash = previous ?? caseTwin;
-      if (clash) {
-        const what = { types: 'a type', aggregates: 'an aggregate', events: 'an event', projections: 'a projection' }[clash.section];
-        this.#errors.push(
-          domainError(
-            'DOMAIN.DUPLICATE_NAME',
-            previous
-              ? `"${d.name}" is already declared as ${what} (${clash.where.file}:${clash.where.line}).`
-              : `"${d.name}" differs only in case from ${what} "${clash.name}" (${clash.where.file}:${clash.where.line}); generated file names would collide.`,
-            'Names of types, aggregates, events and projections are shared across all files of a domain; rename one of them.',
-            d.where,
-            [clash.where],
-          ),
-        );
-      } else {
-        seen.set(d.name, d);
-        seenLower.set(d.name.toLowerCase(), d);
-      }
-      out.push({ ...d, duplicate: clash !== undefined });
-    };
-    for (const file of files) {
-      const doc = file.value as Record<string, unknown>;
-      for (const section of ['types', 'aggregates', 'projections'] as const) {
-        for (const [name, raw] of Object.entries(asMap(doc[section]))) {
-          declare({ name, section, file, raw, path: [section, name], where: file.locate([section, name], 'key') });
-          if (section !== 'aggregates') continue;
-          for (const [event, rawEvent] of Object.entries(asMap(asMap(raw).events))) {
-            const path = [section, name, 'events', event];
-            declare({ name: event, section: 'events', file, raw: rawEvent, path, where: file.locate(path, 'key'), aggregate: name });
-          }
-        }
-      }
-    }
-    // Former event names must not collide with current names or with each other.
-    const formerAt = new Map<string, SourceLocation>();
-    for (const d of out.filter((x) => x.section === 'events' && !x.duplicate)) {
-      const renamedFrom = asMap(d.raw).renamedFrom;
-      for (const [i, old] of asNameList(renamedFrom).entries()) {
-        const where = d.file.locate(Array.isArray(renamedFrom) ? [...d.path, 'renamedFrom', i] : [...d.path, 'renamedFrom'], 'value');
-        const current = seen.get(old);
-        const earlier = formerAt.get(old);
-        if (current && old !== d.name) {
-          this.#errors.push(domainError('DOMAIN.DUPLICATE_NAME', `"${old}" is listed as a former name of "${d.name}", but it is still declared.`, `Remove "${old}" from renamedFrom, or rename the declaration of "${old}".`, where, [current.where]));
-        } else if (earlier) {
-          this.#errors.push(domainError('DOMAIN.DUPLICATE_NAME', `"${old}" is already the former name of another event.`, 'An old event type name can map to only one current event.', where, [earlier]));
-        } else formerAt.set(old, where);
-      }
-    }
-    return out;
-  }
-
-  #scope(declared: readonly Declared[]): DomainScope {
-    const renamedEvents = new Map<string, string>();
-    for (const d of declared.filter((x) => x.section === 'events')) {
-      for (const old of asNameList(asMap(d.raw).renamedFrom)) if (!renamedEvents.has(old)) renamedEvents.set(old, d.name);
-    }
-    return {
-      typeNames: new Set(declared.filter((d) => d.section === 'types').map((d) => d.name)),
-      types: new Map(),
-      eventNames: new Set(declared.filter((d) => d.section === 'events').map((d) => d.name)),
-      events: new Map(),
-      renamedEvents,
-    };
-  }
-
   #checkSqlNamesUnique(projections: readonly ProjectionNode[]): void {
     const tables = new Map<string, SourceLocation>();
     const indexes = new Map<string, SourceLocation>();
@@ -328,36 +245,6 @@ class DomainLoader {
       }
     }
   }
-}
-
-interface ParsedSource {
-  readonly text: string;
-  readonly limits: YamlLimits;
-  readonly file?: ParsedYamlFile;
-  readonly errors: readonly DomainError[];
-  readonly violations: readonly SchemaViolation[];
-}
-
-/**
- * Parsing and schema validation depend only on a file's text, so their results are cached per
- * path: `generate --watch` re-parses only the file that changed. Results are immutable.
- */
-const parseCache = new Map<string, ParsedSource>();
-const PARSE_CACHE_LIMIT = 4096;
-
-function parseAndValidate(source: DomainSourceFile, limits: YamlLimits): ParsedSource {
-  const cached = parseCache.get(source.path);
-  if (cached && cached.text === source.text && sameLimits(cached.limits, limits)) return cached;
-  const { file, errors } = parseYamlFile(source.path, source.text, limits);
-  const isMap = file !== undefined && typeof file.value === 'object' && file.value !== null && !Array.isArray(file.value);
-  const parsed: ParsedSource = { text: source.text, limits, file, errors, violations: isMap ? validateDocument(file) : [] };
-  if (parseCache.size >= PARSE_CACHE_LIMIT) parseCache.clear();
-  parseCache.set(source.path, parsed);
-  return parsed;
-}
-
-function sameLimits(a: YamlLimits, b: YamlLimits): boolean {
-  return a.maxFileSize === b.maxFileSize && a.maxDepth === b.maxDepth && a.maxAliasCount === b.maxAliasCount;
 }
 
 /** The entity a schema violation belongs to (`events:AccountOpened`), or undefined for file-level problems. */
