@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterEach, expect, it } from 'vitest';
-import { rabbitMqTestBus } from '../../../../test/support/rabbitmq.js';
+import { deleteRabbitMqResources, rabbitMqTestBus } from '../../../../test/support/rabbitmq.js';
 import { describeWithService, hostPort, serviceUrl, uniqueName } from '../../../../test/support/services.js';
 import { startTcpProxy, type TcpProxy } from '../../../../test/support/tcp-proxy.js';
 import { busConformanceRegistry, DeliveryRecorder, orderPlaced, sleep, waitFor } from '../../testing/bus-conformance-fixtures.js';
@@ -60,6 +60,25 @@ await describeWithService('rabbitmq', 'RabbitMqEventBus faults', () => {
       expect(firstSeen, `order of ${id}`).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     }
   }, 90_000);
+
+  it('re-declares its exchange and queues when it reconnects to a broker that lost them', async () => {
+    const target = hostPort(serviceUrl('rabbitmq')!, 5672);
+    const proxy = await startTcpProxy(target);
+    cleanups.push(() => proxy.close());
+    const url = new URL(serviceUrl('rabbitmq')!);
+    url.host = proxy.address;
+    const { bus, resources, cleanup } = await rabbitMqTestBus(registry, { url: url.toString(), reconnectDelayMs: 100, rebalanceIntervalMs: 300 });
+    cleanups.push(cleanup, () => bus.close());
+    const got = new DeliveryRecorder();
+    await bus.subscribe(got.handler, { group: 'redeclared' }).start();
+
+    proxy.cut();
+    await deleteRabbitMqResources(resources); // as if the broker came back empty
+    proxy.restore();
+    const event = orderPlaced('redeclared-1', 1);
+    await bus.publish([event]); // waits for the reconnection, which declares everything again
+    await waitFor(() => got.ids().includes(event.eventId), 15_000, 'delivery through the re-declared topology');
+  }, 60_000);
 
   it('hands a message to another member when the consumer holding it is killed before acknowledging', async () => {
     const namespace = uniqueName('es_test');
