@@ -71,10 +71,14 @@ export async function copyBankAccount(project: TempProject): Promise<void> {
  * Type-checks the project's TypeScript files with the repository's compiler options (strict,
  * noUncheckedIndexedAccess, …) and returns the diagnostics as `path:line  message` strings.
  */
+let previous: ts.Program | undefined;
+
 export function typeCheck(root: string, files: readonly string[]): string[] {
   const base = ts.readConfigFile(join(REPO, 'tsconfig.base.json'), ts.sys.readFile);
   const { options } = ts.parseJsonConfigFileContent(base.config, ts.sys, REPO);
-  const program = ts.createProgram(files.map((f) => join(root, f)), { ...options, noEmit: true, strict: true });
+  // Reusing the previous program lets the compiler skip re-parsing unchanged files (the runtime).
+  const program = ts.createProgram(files.map((f) => join(root, f)), { ...options, noEmit: true, strict: true }, undefined, previous);
+  previous = program;
   return ts.getPreEmitDiagnostics(program).map((d) => {
     const where = d.file && d.start !== undefined ? `${relative(root, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}` : '(program)';
     return `${where}  ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
