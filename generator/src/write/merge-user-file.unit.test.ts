@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import type { RenderedImport, UserFileMerge } from '../emit/index.js';
+import { mergeUserFile } from './merge-user-file.js';
+
+const EXISTING = `import { handles } from '@eventsmith/runtime';
+import { Base, Opened, type State } from '../generated/index.js';
+
+export class Account extends Base {
+  open(name: string): void {
+    // my own command, with   odd   spacing
+    this.raiseOpened({ name });
+  }
+
+  @handles(Opened)
+  whenOpened(event: Opened): State {
+    return { ...this.state, name: event.data.name }; // hand-written
+  }
+
+  @handles(Frozen)
+  onFrozen(event: Frozen): State {
+    return this.state;
+  }
+}
+`;
+
+const imports: RenderedImport[] = [
+  { from: '@eventsmith/runtime', names: [{ name: 'handles', type: false }] },
+  {
+    from: '../generated/index.js',
+    names: [
+      { name: 'Base', type: false },
+      { name: 'Deposited', type: false },
+      { name: 'Opened', type: false },
+      { name: 'State', type: true },
+    ],
+  },
+];
+
+const merge: UserFileMerge & { imports: RenderedImport[] } = {
+  container: { kind: 'class', name: 'Account' },
+  owner: 'Account',
+  handledEvents: ['Opened', 'Deposited'],
+  members: [
+    { name: 'onOpened', handles: 'Opened', text: '@handles(Opened)\nonOpened(event: Opened): State {\n  return { ...this.state };\n}' },
+    { name: 'onDeposited', handles: 'Deposited', text: '@handles(Deposited)\nonDeposited(event: Deposited): State {\n  // TODO\n  return { ...this.state };\n}' },
+    { name: 'open', text: 'open(): void {\n  throw new Error();\n}' },
+  ],
+  imports,
+};
+
+describe('mergeUserFile', () => {
+  it('adds a stub for a new event and its import, and changes nothing that was there', () => {
+    const { text, added } = mergeUserFile('src/account.ts', EXISTING, merge);
+    expect(added).toEqual(['onDeposited', 'import Deposited']);
+    // Everything the user wrote is still there, byte for byte.
+    const classBody = EXISTING.slice(EXISTING.indexOf('export class'), EXISTING.lastIndexOf('}'));
+    expect(text).toContain(classBody.trimEnd());
+    expect(text).toContain('// my own command, with   odd   spacing');
+    expect(text).toMatch(/ {2}@handles\(Deposited\)\n {2}onDeposited\(event: Deposited\): State \{\n {4}\/\/ TODO\n {4}return \{ \.\.\.this\.state \};\n {2}\}\n\}\n$/);
+    expect(text).toMatch(/import \{ Base, Opened, type State, Deposited \} from '..\/generated\/index.js';/);
+  });
+
+  it('counts a renamed handler as present through its @handles decorator, and keeps a same-named command', () => {
+    const { text } = mergeUserFile('src/account.ts', EXISTING, merge);
+    expect(text).not.toContain('onOpened(');
+    expect(text.match(/\bopen\(/g)).toHaveLength(1);
+  });
+
+  it('reports, and keeps, a handler for an event the YAML no longer declares', () => {
+    const { text, warnings } = mergeUserFile('src/account.ts', EXISTING, merge);
+    expect(warnings).toEqual([expect.stringContaining('Account.onFrozen handles Frozen, which Account no longer declares')]);
+    expect(text).toContain('onFrozen(event: Frozen): State {\n    return this.state;\n  }');
+  });
+
+  it('returns the input unchanged when nothing is missing', () => {
+    const once = mergeUserFile('src/account.ts', EXISTING, merge).text;
+    const twice = mergeUserFile('src/account.ts', once, merge);
+    expect(twice.text).toBe(once);
+    expect(twice.added).toEqual([]);
+  });
+
+  it('adds missing handlers to an object literal of custom projection handlers', () => {
+    const existing = `import type { Handlers } from '../generated/index.js';\n\nexport const statsHandlers: Handlers = {\n  async Cancelled(event, { db }) {\n    await db.deleteFrom('x').execute(); // mine\n  },\n};\n`;
+    const { text, added, warnings } = mergeUserFile('src/stats.ts', existing, {
+      container: { kind: 'object', variable: 'statsHandlers' },
+      owner: 'Stats',
+      members: [
+        { name: 'Cancelled', text: 'async Cancelled() {}' },
+        { name: 'Refunded', text: 'async Refunded(event, { db }) {\n  // TODO\n}' },
+      ],
+      imports: [{ from: '../generated/index.js', names: [{ name: 'Handlers', type: true }] }],
+    });
+    expect(added).toEqual(['Refunded']);
+    expect(warnings).toEqual([]);
+    expect(text).toContain("await db.deleteFrom('x').execute(); // mine");
+    expect(text).toMatch(/async Refunded\(event, \{ db \}\) \{\n\s+\/\/ TODO\n\s+\}/);
+  });
+
+  it('warns instead of guessing when the class is gone', () => {
+    const { text, warnings } = mergeUserFile('src/account.ts', 'export const x = 1;\n', { ...merge, imports: [] });
+    expect(text).toBe('export const x = 1;\n');
+    expect(warnings[0]).toContain('class Account was not found');
+  });
+});

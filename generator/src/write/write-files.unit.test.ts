@@ -1,0 +1,84 @@
+import { mkdtemp, readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GENERATED_MARKER } from '../emit/index.js';
+import { writeFiles, type PreparedFile } from './write-files.js';
+
+const gen = (path: string, body: string): PreparedFile => ({ path, ownership: 'generated', content: `${GENERATED_MARKER} from x.yaml.\n${body}\n` });
+
+describe('writeFiles', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'eventsmith-write-'));
+  });
+  afterEach(async () => rm(root, { recursive: true, force: true }));
+  const opts = () => ({ root, ownedDirs: ['out'] });
+
+  it('writes new files atomically and leaves no temporary files behind', async () => {
+    const report = await writeFiles([gen('out/a.ts', 'a'), gen('out/deep/b.ts', 'b')], opts());
+    expect(report.changes.map((c) => [c.kind, c.path])).toEqual([['create', 'out/a.ts'], ['create', 'out/deep/b.ts']]);
+    expect(await readFile(join(root, 'out/deep/b.ts'), 'utf8')).toContain('\nb\n');
+    expect((await readdir(join(root, 'out'))).sort()).toEqual(['a.ts', 'deep']);
+  });
+
+  it('does not rewrite a file whose content is unchanged', async () => {
+    await writeFiles([gen('out/a.ts', 'a')], opts());
+    const before = await stat(join(root, 'out/a.ts'));
+    await new Promise((r) => setTimeout(r, 20));
+    const report = await writeFiles([gen('out/a.ts', 'a')], opts());
+    const after = await stat(join(root, 'out/a.ts'));
+    expect(report.changes).toEqual([]);
+    expect(report.unchanged).toBe(1);
+    expect(after.mtimeMs).toBe(before.mtimeMs);
+    expect(after.ino).toBe(before.ino);
+  });
+
+  it('replaces a changed file by rename (a new inode), never in place', async () => {
+    await writeFiles([gen('out/a.ts', 'a')], opts());
+    const before = await stat(join(root, 'out/a.ts'));
+    const report = await writeFiles([gen('out/a.ts', 'a2')], opts());
+    expect(report.changes[0]).toMatchObject({ kind: 'update', path: 'out/a.ts' });
+    expect((await stat(join(root, 'out/a.ts'))).ino).not.toBe(before.ino);
+  });
+
+  it('creates a user-owned file once and never overwrites it', async () => {
+    const user: PreparedFile = { path: 'src/a.ts', ownership: 'user', content: 'template\n' };
+    await writeFiles([user], opts());
+    await writeFile(join(root, 'src/a.ts'), 'mine\n');
+    const report = await writeFiles([{ ...user, content: 'new template\n' }], opts());
+    expect(report.changes).toEqual([]);
+    expect(await readFile(join(root, 'src/a.ts'), 'utf8')).toBe('mine\n');
+  });
+
+  it('writes a once file when missing and never changes it; warns when it was edited', async () => {
+    const once: PreparedFile = { path: 'out/m/0001_x.ts', ownership: 'once', content: 'v1\n' };
+    await writeFiles([once], opts());
+    await writeFile(join(root, 'out/m/0001_x.ts'), 'edited\n');
+    const report = await writeFiles([once], opts());
+    expect(await readFile(join(root, 'out/m/0001_x.ts'), 'utf8')).toBe('edited\n');
+    expect(report.warnings[0]).toContain('must never change');
+  });
+
+  it('removes generated files no longer emitted, but never files it did not write', async () => {
+    await writeFiles([gen('out/a.ts', 'a'), gen('out/old/b.ts', 'b')], opts());
+    await writeFile(join(root, 'out/notes.md'), 'my notes\n');
+    const report = await writeFiles([gen('out/a.ts', 'a')], opts());
+    expect(report.changes.map((c) => [c.kind, c.path])).toEqual([['remove', 'out/old/b.ts']]);
+    expect(await readdir(join(root, 'out'))).toEqual(expect.arrayContaining(['a.ts', 'notes.md']));
+    expect(await readdir(join(root, 'out'))).not.toContain('old');
+  });
+
+  it('in a dry run reports every change and writes nothing', async () => {
+    await mkdir(join(root, 'out'), { recursive: true });
+    await writeFile(join(root, 'out/stale.ts'), `${GENERATED_MARKER} from x.yaml.\nstale\n`);
+    const report = await writeFiles([gen('out/a.ts', 'a')], { ...opts(), dryRun: true });
+    expect(report.changes.map((c) => c.kind)).toEqual(['create', 'remove']);
+    expect(await readdir(join(root, 'out'))).toEqual(['stale.ts']);
+  });
+
+  it('warns when a file a snapshot lists (keep) is missing', async () => {
+    const report = await writeFiles([{ path: 'out/m/0001_x.ts', ownership: 'keep', content: '' }], opts());
+    expect(report.warnings[0]).toContain('missing');
+  });
+});
