@@ -82,7 +82,14 @@ export class KafkaSubscription implements BusSubscription {
         partitionsConsumedConcurrently: this.#context.partitionsConsumedConcurrently,
         eachBatch: (payload) => this.#batch(consumer, payload),
       });
-      await joined;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`Kafka consumer group ${topics.groupId(group)} did not finish joining within ${sessionTimeoutMs * 3} ms`)),
+          sessionTimeoutMs * 3,
+        );
+      });
+      await Promise.race([joined, timedOut]).finally(() => clearTimeout(timer));
     } catch (error) {
       await this.#consumer?.disconnect().catch(() => {});
       this.#consumer = undefined;
