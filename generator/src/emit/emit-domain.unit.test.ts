@@ -1,0 +1,159 @@
+import { loadDomain, type DomainModel } from '@eventsmith/schema';
+import { describe, expect, it } from 'vitest';
+import { prepare } from '../generate-project.js';
+import { applySteps, sampleForVersion } from './upcasters/steps.js';
+import { DomainIndex } from './common/domain-index.js';
+import { emitDomain, parseSnapshot, type GeneratedFile } from './index.js';
+
+const OPTIONS = { outDir: 'gen', userDir: 'src' };
+
+function model(yaml: string): DomainModel {
+  const result = loadDomain([{ path: 'd.yaml', text: yaml }]);
+  if (!result.ok) throw new Error(result.errors.map((e) => e.message).join('\n'));
+  return result.value;
+}
+
+const SMALL = `domain: Shop
+types:
+  Currency: { enum: [EUR, USD] }
+  Address: { fields: { street: string, city: string } }
+aggregates:
+  Order:
+    state: { total: decimal, status: { type: enum, values: [open, done], initial: open } }
+    commands:
+      place: { params: { total: decimal }, emits: Placed }
+    events:
+      Placed:
+        version: 2
+        renamedFrom: [Created]
+        fields:
+          total: decimal
+          currency: Currency
+          address: Address
+          placedBy: string?
+          count: integer
+        history:
+          1:
+            fields: { amount: number, street: string, city: string, legacy: string, count: string }
+            upcast:
+              - renameField: { from: amount, to: total }
+              - convert: { field: total, using: numberToDecimal }
+              - addField: { field: currency, default: EUR }
+              - addField: { field: placedBy, fromMetadata: actorId }
+              - nest: { fields: [street, city], into: address }
+              - dropField: legacy
+              - convert: { field: count, using: stringToInteger }
+      Closed: { fields: {} }
+projections:
+  Orders:
+    columns: { id: string, total: decimal, city: string, closed: { type: boolean, default: false } }
+    primaryKey: id
+    on:
+      Placed:
+        insert: { id: meta.aggregateId, total: data.total, city: data.address.city }
+      Closed:
+        update: { where: { id: meta.aggregateId }, set: { closed: true } }
+`;
+
+const byPath = (files: GeneratedFile[]) => new Map(files.map((f) => [f.path, f]));
+
+describe('emitDomain', () => {
+  it('is deterministic and carries no timestamps', async () => {
+    const a = await prepare(emitDomain(model(SMALL), OPTIONS));
+    const b = await prepare(emitDomain(model(SMALL), OPTIONS));
+    expect(a).toEqual(b);
+    for (const f of a) expect(f.content).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?!\.000Z)/);
+    expect(a.map((f) => f.path)).toEqual([...a.map((f) => f.path)].sort());
+  });
+
+  it('emits each target: events, upcasters, aggregates, projections, index, and user-owned skeletons', () => {
+    const files = byPath(emitDomain(model(SMALL), OPTIONS));
+    expect([...files.keys()]).toEqual([
+      'gen/aggregates/order.ts',
+      'gen/aggregates/support.ts',
+      'gen/events/order.ts',
+      'gen/index.ts',
+      'gen/projections/database.ts',
+      'gen/projections/index.ts',
+      'gen/projections/migrations/0001_create_orders.ts',
+      'gen/projections/migrations/index.ts',
+      'gen/projections/migrations/snapshot.json',
+      'gen/projections/orders.ts',
+      'gen/registry.ts',
+      'gen/types.ts',
+      'gen/upcasters/conversions.ts',
+      'gen/upcasters/golden.unit.test.ts',
+      'gen/upcasters/placed.ts',
+      'src/aggregates/order.ts',
+    ]);
+    expect(files.get('src/aggregates/order.ts')!.ownership).toBe('user');
+    expect(files.get('gen/projections/migrations/0001_create_orders.ts')!.ownership).toBe('once');
+    const events = files.get('gen/events/order.ts')!.render();
+    expect(events).toContain("export class Placed extends defineEvent({\n  type: 'Placed',\n  version: 2,");
+    expect(events).toContain('export type PlacedV1 = {');
+    expect(events).toContain('export type PlacedV2 = {');
+    expect(events).toContain('placedBy: z.string().optional()');
+    const registry = files.get('gen/registry.ts')!.render();
+    expect(registry).toContain("Created: 'Placed'");
+    expect(registry).toContain("upcaster('Placed', 1, placedV1ToV2)");
+    const index = files.get('gen/index.ts')!.render();
+    expect(index).toContain("export * from './projections/migrations/index.js';");
+    expect(index).not.toContain('0001_create_orders');
+  });
+
+  it('turns declarative steps into typed code, and interprets them the same way for golden tests', () => {
+    const m = model(SMALL);
+    const code = byPath(emitDomain(m, OPTIONS)).get('gen/upcasters/placed.ts')!.render();
+    expect(code).toContain('export const placedV1ToV2: PlacedV1ToV2 = (data, record) => {');
+    expect(code).toContain('const { amount: renamed1, ...rest1 } = data;');
+    expect(code).toContain("currency: 'EUR' as const");
+    expect(code).toContain('placedBy: record.actorId ?? undefined');
+    expect(code).toContain('address: { street: nested5_0, city: nested5_1 }');
+    const event = new DomainIndex(m).event('Placed');
+    const v1 = event.history[0]!;
+    const sample = sampleForVersion(new DomainIndex(m), v1);
+    expect(sample['count']).toBe('42'); // converted later with stringToInteger, so a numeric string
+    const out = applySteps(new DomainIndex(m), v1, v1.upcast as never, sample, { actorId: 'actor-1' });
+    expect(out).toEqual({ total: '10.5', currency: 'EUR', placedBy: 'actor-1', address: { street: 'sample street', city: 'sample city' }, count: 42 });
+  });
+
+  it('declares one abstract handler per event and a typed raise helper, and stubs them in the skeleton', () => {
+    const files = byPath(emitDomain(model(SMALL), OPTIONS));
+    const base = files.get('gen/aggregates/order.ts')!.render();
+    expect(base).toContain('abstract onPlaced(event: Placed): OrderState;');
+    expect(base).toContain('abstract onClosed(event: Closed): OrderState;');
+    expect(base).toContain('protected raisePlaced(data: PlacedInput, init?: EventInit): void {');
+    const skeleton = files.get('src/aggregates/order.ts')!;
+    expect(skeleton.render()).toContain('export class Order extends OrderBase implements OrderHandlers {');
+    expect(skeleton.merge!.members.map((m) => m.name)).toEqual(['place', 'onPlaced', 'onClosed']);
+    expect(skeleton.merge!.members[1]!.text).toMatch(/^@handles\(Placed\)\nonPlaced\(event: Placed\): OrderState \{/);
+  });
+
+  it('writes projection handlers through db with bound values, and converts booleans and dates for every SQL dialect', () => {
+    const code = byPath(emitDomain(model(SMALL), OPTIONS)).get('gen/projections/orders.ts')!.render();
+    expect(code).toContain("await db.insertInto('orders').values({ id: event.aggregateId, total: event.data.total, city: event.data.address.city }).execute();");
+    expect(code).toContain("await db.updateTable('orders').set({ closed: 1 }).where('id', '=', event.aggregateId).execute();");
+  });
+
+  it('appends a new migration when a column changes, keeps the old one, and records the new shape', async () => {
+    const first = await prepare(emitDomain(model(SMALL), OPTIONS));
+    const snapshot = parseSnapshot(first.find((f) => f.path.endsWith('snapshot.json'))!.content);
+    expect(snapshot.migrations).toEqual(['0001_create_orders']);
+
+    const same = emitDomain(model(SMALL), { ...OPTIONS, projectionSnapshot: snapshot });
+    expect(same.filter((f) => f.path.includes('/migrations/0')).map((f) => [f.path, f.ownership])).toEqual([['gen/projections/migrations/0001_create_orders.ts', 'keep']]);
+
+    const changed = SMALL.replace('city: string, closed', 'city: string, note: text?, closed');
+    const next = await prepare(emitDomain(model(changed), { ...OPTIONS, projectionSnapshot: snapshot }));
+    const migrations = next.filter((f) => f.path.includes('/migrations/0'));
+    expect(migrations.map((f) => [f.path, f.ownership])).toEqual([
+      ['gen/projections/migrations/0001_create_orders.ts', 'keep'],
+      ['gen/projections/migrations/0002_alter_orders.ts', 'once'],
+    ]);
+    expect(migrations[1]!.content).toContain("await db.schema.alterTable('orders').addColumn('note', 'text').execute();");
+    expect(migrations[1]!.content).toContain("await db.schema.alterTable('orders').dropColumn('note').execute();");
+    const index = next.find((f) => f.path === 'gen/projections/migrations/index.ts')!.content;
+    expect(index).toContain("'0002_alter_orders': m0002AlterOrders,");
+    expect(parseSnapshot(next.find((f) => f.path.endsWith('snapshot.json'))!.content).migrations).toEqual(['0001_create_orders', '0002_alter_orders']);
+  });
+});
