@@ -89,20 +89,46 @@ export abstract class AggregateRoot<State> {
    * and queues it for the next save. If the handler throws, nothing changes.
    */
   protected raise(event: DomainEvent, context: CommandContext | undefined = currentCommandContext()): void {
-    this.#checkOwner(event);
-    const stamp: { -readonly [K in keyof EventInit]: EventInit[K] } = {
-      aggregateId: this.#id,
-      aggregateType: this.aggregateType,
-      aggregateVersion: this.#version + 1,
-    };
-    for (const field of PROVENANCE) {
-      if (event.isExplicit(field)) continue;
-      const value = context?.[field] ?? (field === 'tenantId' ? currentTenant() : undefined);
-      if (value !== undefined) stamp[field] = value;
+    this.raiseAll([event], context);
+  }
+
+  /**
+   * Raises several events as one step: each is stamped and applied in order, and if any of them is
+   * rejected or its handler throws, the state, the version and the uncommitted events are left as
+   * they were before the call.
+   */
+  protected raiseAll(events: readonly DomainEvent[], context: CommandContext | undefined = currentCommandContext()): void {
+    const before = { state: this.#state, version: this.#version };
+    const stamped: DomainEvent[] = [];
+    try {
+      for (const event of events) {
+        this.#checkOwner(event);
+        const next = event.with(this.#stampFor(event, context));
+        this.#apply(next);
+        stamped.push(next);
+      }
+    } catch (error) {
+      this.#state = before.state;
+      this.#version = before.version;
+      throw error;
     }
-    const stamped = event.with(stamp);
-    this.#apply(stamped);
-    this.#uncommitted.push(stamped);
+    this.#uncommitted.push(...stamped);
+  }
+
+  /**
+   * The state after `event`. By default the class's `@handles` method for the event type computes
+   * it; the decider style overrides this with `evolve`.
+   */
+  protected evolveState(event: DomainEvent): State {
+    const method = this.#handlers.get(event.eventType);
+    if (method === undefined) {
+      if ((this.constructor as typeof AggregateRoot).unhandledEvents === 'error') {
+        throw new UnhandledEventError(this.aggregateType, event.eventType);
+      }
+      return this.#state;
+    }
+    const handler = (this as unknown as Record<string | symbol, (e: DomainEvent) => State>)[method]!;
+    return handler.call(this, event);
   }
 
   /** Rebuilds state from stored events. Each must be the next version of this aggregate. */
@@ -154,16 +180,22 @@ export abstract class AggregateRoot<State> {
   }
 
   #apply(event: DomainEvent): void {
-    const method = this.#handlers.get(event.eventType);
-    if (method === undefined) {
-      if ((this.constructor as typeof AggregateRoot).unhandledEvents === 'error') {
-        throw new UnhandledEventError(this.aggregateType, event.eventType);
-      }
-    } else {
-      const handler = (this as unknown as Record<string | symbol, (e: DomainEvent) => State>)[method]!;
-      this.#state = handler.call(this, event);
-    }
+    this.#state = this.evolveState(event);
     this.#version = event.aggregateVersion;
+  }
+
+  #stampFor(event: DomainEvent, context: CommandContext | undefined): EventInit {
+    const stamp: { -readonly [K in keyof EventInit]: EventInit[K] } = {
+      aggregateId: this.#id,
+      aggregateType: this.aggregateType,
+      aggregateVersion: this.#version + 1,
+    };
+    for (const field of PROVENANCE) {
+      if (event.isExplicit(field)) continue;
+      const value = context?.[field] ?? (field === 'tenantId' ? currentTenant() : undefined);
+      if (value !== undefined) stamp[field] = value;
+    }
+    return stamp;
   }
 }
 

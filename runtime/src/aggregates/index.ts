@@ -1,4 +1,5 @@
 export * from './aggregate-root.js';
 export * from './aggregate-repository.js';
 export * from './command-context.js';
+export * from './decider-aggregate.js';
 export * from './handles.js';
