@@ -1,0 +1,34 @@
+/**
+ * A separate process that runs the balance projection under a SubscriptionManager, for the
+ * kill-and-restart and two-process tests. Usage:
+ *   node --import tsx projection-worker.ts <sqlite|postgres|mysql> <file-or-url> <worker-tag>
+ * Prints "ready" once started; stops gracefully on SIGTERM.
+ */
+import { SubscriptionManager } from '../subscription-manager.js';
+import { SqlCheckpointStore } from '../sql/sql-checkpoint-store.js';
+import { SqlDeadLetterQueue } from '../sql/sql-dead-letter-queue.js';
+import { SqlLeaseLock } from '../sql/sql-lease-lock.js';
+import { PostgresAdvisoryLock } from '../sql/postgres-advisory-lock.js';
+import { migrateSubscriptionTables } from '../sql/subscription-tables.js';
+import type { SubscriptionSqlDialect } from '../sql/sql-dialect.js';
+import { balanceProjection, createBalanceTables } from './balance-projection.js';
+import { openStore } from './open-store.js';
+
+const [dialect, url, tag] = process.argv.slice(2) as [SubscriptionSqlDialect, string, string];
+const store = await openStore(dialect, url);
+await migrateSubscriptionTables(store.db);
+await createBalanceTables(store.db);
+const manager = new SubscriptionManager({
+  store,
+  checkpoints: new SqlCheckpointStore(store.db),
+  deadLetters: new SqlDeadLetterQueue(store.db),
+  lock: dialect === 'postgres' ? new PostgresAdvisoryLock(store.db, { heartbeatMs: 200 }) : new SqlLeaseLock(store.db, { ttlMs: 1000 }),
+  lockRetryMs: 50,
+  pollIntervalMs: 50,
+  onError: (name, error) => process.stderr.write(`${tag} ${name}: ${error.kind} ${error.message}\n`),
+});
+manager.project(balanceProjection(dialect, tag, { delayEvery: 5 }), { batchSize: 20, retry: { maxAttempts: 2, initialDelayMs: 1 } });
+process.stdout.write('ready\n');
+await manager.runUntilSignal({ stopTimeoutMs: 5000 });
+await store.close();
+process.exit(0);
