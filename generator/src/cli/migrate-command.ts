@@ -53,6 +53,16 @@ export async function migrateDatabase(io: CliIo, config: EventsmithConfig, url: 
       io.out(`${m.domain}: ${applied.length ? `applied ${applied.join(', ')}` : 'projection tables up to date'}.\n`);
     }
   } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (migrations.length > 1 && /corrupted migrations|previously executed migration/i.test(message)) {
+      throw new CliFailure([
+        {
+          code: 'MIGRATE.SHARED_DATABASE',
+          message: `The projection migrations of ${migrations.map((m) => m.domain).join(' and ')} cannot share one database: the runtime records them in a single migration table.`,
+          fix: 'Migrate each domain into its own database (a config per domain, or one --config with a single domain).',
+        },
+      ]);
+    }
     throw new CliFailure([{ code: 'MIGRATE.FAILED', message: `A migration failed: ${error instanceof Error ? error.message : String(error)}.`, fix: 'Check the database and the generated migrations; nothing after the failing migration was applied.' }]);
   } finally {
     await close();
