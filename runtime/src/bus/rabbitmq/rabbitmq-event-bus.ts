@@ -52,6 +52,13 @@ export interface RabbitMqEventBusOptions {
  * aggregate wait behind it). Failed, unknown and undecodable messages land in the group's
  * dead-letter queue with their reason. The connection reconnects and re-declares everything by itself.
  *
+ * Members of a group share its partition queues (each takes about partitions / members of them and
+ * a partition left without a consumer is claimed within `rebalanceIntervalMs`), so a group scales
+ * out up to `partitions` members. Backoff steps are queues with a fixed TTL (base · 2^(attempt-1),
+ * capped by `maxRetryDelayMs`) and no jitter: one TTL per queue is what keeps its messages in order.
+ * Per-aggregate order under retries is kept by the member holding the partition; if it dies while a
+ * message is in a delay queue, a later event of that aggregate may overtake the retried one.
+ *
  * Delivery is at-least-once: after a crash or a lost connection a handler can see an event again.
  *
  * @example
