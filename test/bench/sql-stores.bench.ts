@@ -38,6 +38,7 @@ const streamId = (prefix: string, i: number) => `Bench-${prefix}${i}`;
 
 function report(store: string, workload: string, storeValue: number, rawValue: number, unit: string, target: number, lowerIsBetter = false): void {
   const r = lowerIsBetter ? rawValue / storeValue : storeValue / rawValue;
+  console.log(`  ${store} ${workload}: store ${storeValue} ${unit}, raw ${rawValue} ${unit}, ${r.toFixed(2)}×`);
   rows.push({ subject: store, workload, store: `${storeValue} ${unit}`, raw: `${rawValue} ${unit}`, ratio: ratio(lowerIsBetter ? rawValue : storeValue, lowerIsBetter ? storeValue : rawValue), target: `≥${target}×`, ok: r >= target ? 'yes' : 'NO' });
 }
 
@@ -144,6 +145,7 @@ async function workloads(subject: Subject): Promise<void> {
     const losses = outcomes.filter((o) => o.status === 'rejected' && o.reason instanceof ConcurrencyError).length;
     if (wins === 1 && losses === 1) correct++;
   }
+  console.log(`  ${name} W6: ${correct}/1000 rounds with exactly one winner`);
   rows.push({ subject: name, workload: 'W6 two writers race ×1,000', store: `${correct}/1000 one winner`, raw: '', ratio: '', target: 'all', ok: correct === 1000 ? 'yes' : 'NO' });
 }
 

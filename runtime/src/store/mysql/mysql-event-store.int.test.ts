@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, it } from 'vitest';
 import { describeWithService, freshMysqlDatabase } from '../../../../test/support/services.js';
 import { conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/index.js';
+import { checkWritesJoinTheTransaction } from '../sql/transaction-checks.js';
 import { checkOpenTransactionHoldsBackLaterCommits, checkTailingReaderSeesEveryEventOnce } from '../sql/never-skip-checks.js';
 import { MysqlEventStore } from './mysql-event-store.js';
 import { MysqlSnapshotStore } from './mysql-snapshot-store.js';
@@ -25,13 +26,17 @@ await describeWithService('mysql', 'MysqlEventStore', () => {
   });
 });
 
-await describeWithService('mysql', 'MysqlEventStore never skips', () => {
+await describeWithService('mysql', 'MysqlEventStore feed and transactions', () => {
   let fresh: Awaited<ReturnType<typeof freshStore>>;
   beforeEach(async () => {
     fresh = await freshStore();
   });
   afterEach(async () => {
     await fresh.teardown();
+  });
+
+  it('joins projection rows, store appends and snapshots made inside transaction() to it', async () => {
+    await checkWritesJoinTheTransaction(fresh.store, new MysqlSnapshotStore(fresh.store.db));
   });
 
   it('holds back a later commit until an earlier open transaction commits, then returns both in order', async () => {

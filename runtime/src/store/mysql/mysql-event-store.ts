@@ -14,7 +14,7 @@ import type {
 } from '../event-store.js';
 import { matchesExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
-import { runInStoreTransaction } from '../sql/ambient-transaction.js';
+import { currentTransaction, runInStoreTransaction } from '../sql/ambient-transaction.js';
 import { EVENT_COLUMNS, feedFilter, readLimit, storedEventFromRow, type EventRow } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { feedQuery } from '../sql/feed-query.js';
@@ -124,6 +124,9 @@ export class MysqlEventStore implements EventStore {
 
   async appendToStream(streamId: string, events: readonly DomainEvent[], options: AppendOptions): Promise<AppendResult> {
     const append = prepareAppend(this.registry, streamId, events, options, this.#tenantId, MAX_ID);
+    // Called inside this store's transaction(): join it rather than wait on its locks.
+    const ambient = currentTransaction(this.#shared.db);
+    if (ambient) return this.#appendInTransaction(ambient, append);
     const { body, parameters } = this.#body(append);
     return withSpan(
       'eventsmith.store.append',
@@ -160,19 +163,7 @@ export class MysqlEventStore implements EventStore {
           sql: trx,
           appendToStream: async (streamId, events, options) => {
             if (!open) throw new InvalidArgumentError('This transaction has finished; append inside its function.');
-            const append = prepareAppend(this.registry, streamId, events, options, this.#tenantId, MAX_ID);
-            const { body, parameters } = this.#body(append);
-            let result: QueryResult<unknown>;
-            try {
-              result = await trx.executeQuery(CompiledQuery.raw(`savepoint es_append;\n${body};\nrelease savepoint es_append`, parameters));
-            } catch (error) {
-              if (isDeadlock(error)) {
-                throw new AppendConflictError(streamId, options.expectedVersion, 0, 'the database chose this transaction as a deadlock victim and rolled it back.');
-              }
-              await trx.executeQuery(CompiledQuery.raw('rollback to savepoint es_append; release savepoint es_append'));
-              throw await this.#translate(error, append, trx);
-            }
-            return (await this.#outcome(trx, result, append, true)) as AppendResult;
+            return this.#appendInTransaction(trx, prepareAppend(this.registry, streamId, events, options, this.#tenantId, MAX_ID));
           },
           afterCommit: (callback) => void callbacks.push(callback),
         };
@@ -241,6 +232,22 @@ export class MysqlEventStore implements EventStore {
   /** Ends the pool. Views made with `forTenant` share it and close with it. */
   async close(): Promise<void> {
     await this.#shared.db.destroy();
+  }
+
+  /** Appends inside an open transaction, under a savepoint so a failed append leaves nothing behind. */
+  async #appendInTransaction(trx: Transaction<any>, append: PreparedAppend): Promise<AppendResult> {
+    const { body, parameters } = this.#body(append);
+    let result: QueryResult<unknown>;
+    try {
+      result = await trx.executeQuery(CompiledQuery.raw(`savepoint es_append;\n${body};\nrelease savepoint es_append`, parameters));
+    } catch (error) {
+      if (isDeadlock(error)) {
+        throw new AppendConflictError(append.streamId, append.expected, 0, 'the database chose this transaction as a deadlock victim and rolled it back.');
+      }
+      await trx.executeQuery(CompiledQuery.raw('rollback to savepoint es_append; release savepoint es_append'));
+      throw await this.#translate(error, append, trx);
+    }
+    return (await this.#outcome(trx, result, append, true)) as AppendResult;
   }
 
   #body(append: PreparedAppend): { body: string; parameters: unknown[] } {

@@ -3,6 +3,7 @@ import { describeWithService, freshPostgresDatabase } from '../../../../test/sup
 import { conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/index.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 import { PostgresSnapshotStore } from './postgres-snapshot-store.js';
+import { checkWritesJoinTheTransaction } from '../sql/transaction-checks.js';
 import { checkOpenTransactionHoldsBackLaterCommits, checkTailingReaderSeesEveryEventOnce } from '../sql/never-skip-checks.js';
 
 async function freshStore(options: { layout?: { partitioned: { partitions?: number } } } = {}) {
@@ -26,13 +27,17 @@ await describeWithService('postgres', 'PostgresEventStore', () => {
   });
 });
 
-await describeWithService('postgres', 'PostgresEventStore never skips', () => {
+await describeWithService('postgres', 'PostgresEventStore feed and transactions', () => {
   let fresh: Awaited<ReturnType<typeof freshStore>>;
   beforeEach(async () => {
     fresh = await freshStore();
   });
   afterEach(async () => {
     await fresh.teardown();
+  });
+
+  it('joins projection rows, store appends and snapshots made inside transaction() to it', async () => {
+    await checkWritesJoinTheTransaction(fresh.store, new PostgresSnapshotStore(fresh.store.db));
   });
 
   it('holds back a later commit until an earlier open transaction commits, then returns both in order', async () => {

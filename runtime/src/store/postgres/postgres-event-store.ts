@@ -14,7 +14,7 @@ import type {
 } from '../event-store.js';
 import { matchesExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
-import { runInStoreTransaction } from '../sql/ambient-transaction.js';
+import { currentTransaction, runInStoreTransaction } from '../sql/ambient-transaction.js';
 import { EVENT_COLUMNS, feedFilter, readLimit, storedEventFromRow, type EventRow } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { feedQuery } from '../sql/feed-query.js';
@@ -156,6 +156,9 @@ export class PostgresEventStore implements EventStore {
 
   async appendToStream(streamId: string, events: readonly DomainEvent[], options: AppendOptions): Promise<AppendResult> {
     const append = prepareAppend(this.registry, streamId, events, options, this.#tenantId);
+    // Called inside this store's transaction(): join it rather than wait on its locks.
+    const ambient = currentTransaction(this.#shared.db);
+    if (ambient) return (await this.#append(ambient, append, true)) as AppendResult;
     return withSpan(
       'eventsmith.store.append',
       { [SpanAttributes.store]: this.storeId, [SpanAttributes.stream]: streamId, [SpanAttributes.eventCount]: events.length },

@@ -22,3 +22,9 @@ export function currentExecutor(db: Kysely<any>): Kysely<any> {
   const ambient = storage.getStore();
   return ambient && ambient.db === db ? ambient.trx : db;
 }
+
+/** The open `store.transaction()` of `db` when called from inside one. */
+export function currentTransaction(db: Kysely<any>): Transaction<any> | undefined {
+  const ambient = storage.getStore();
+  return ambient && ambient.db === db ? ambient.trx : undefined;
+}

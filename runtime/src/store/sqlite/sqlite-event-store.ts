@@ -15,13 +15,13 @@ import type {
   StoredEvent,
 } from '../event-store.js';
 import { Position } from '../position.js';
-import { runInStoreTransaction } from '../sql/ambient-transaction.js';
+import { currentTransaction, runInStoreTransaction } from '../sql/ambient-transaction.js';
 import { EVENT_COLUMNS, feedFilter, readLimit, storedEventFromRow, type EventRow } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { feedQuery } from '../sql/feed-query.js';
 import { eventExistsQuery, pageStream, streamPageQuery, streamVersionQuery } from '../sql/stream-queries.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
-import { prepareAppend } from '../sql/prepare-append.js';
+import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
 import { unavailableOr } from '../sql/store-errors.js';
 import { appendOnConnection } from './sqlite-append.js';
 import { SqliteStoreDialect, type SqliteStoreConnection, type SqliteStoreDriver } from './sqlite-dialect.js';
@@ -156,6 +156,8 @@ export class SqliteEventStore implements EventStore {
   async appendToStream(streamId: string, events: readonly DomainEvent[], options: AppendOptions): Promise<AppendResult> {
     const { registry, storeId, writer, target } = this.#shared;
     const append = prepareAppend(registry, streamId, events, options, this.#tenantId);
+    // Called inside this store's transaction(): join it (the writer connection is already held).
+    if (currentTransaction(this.#shared.db)) return this.#appendInTransaction(append);
     return withSpan(
       'eventsmith.store.append',
       { [SpanAttributes.store]: storeId, [SpanAttributes.stream]: streamId, [SpanAttributes.eventCount]: events.length },
@@ -177,7 +179,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async transaction<T>(fn: (tx: SqliteEventStoreTransaction) => Promise<T>): Promise<T> {
-    const { db, registry, storeId, writer } = this.#shared;
+    const { db, registry } = this.#shared;
     const callbacks: (() => void | Promise<void>)[] = [];
     const value = await db.transaction().execute(async (trx) => {
       let open = true;
@@ -185,20 +187,7 @@ export class SqliteEventStore implements EventStore {
         sql: trx,
         appendToStream: async (streamId, events, options) => {
           if (!open) throw new InvalidArgumentError('This transaction has finished; append inside its function.');
-          const append = prepareAppend(registry, streamId, events, options, this.#tenantId);
-          // The transaction holds the writer connection, so running on it directly is safe. A
-          // savepoint keeps a failed append from leaving part of its batch in the transaction.
-          const connection = writer.connection;
-          connection.run('savepoint eventsmith_append');
-          try {
-            const result = appendOnConnection(connection, storeId, append);
-            connection.run('release eventsmith_append');
-            return result;
-          } catch (error) {
-            connection.run('rollback to eventsmith_append');
-            connection.run('release eventsmith_append');
-            throw error;
-          }
+          return this.#appendInTransaction(prepareAppend(registry, streamId, events, options, this.#tenantId));
         },
         afterCommit: (callback) => void callbacks.push(callback),
       };
@@ -263,6 +252,24 @@ export class SqliteEventStore implements EventStore {
   /** Closes both connections. Views made with `forTenant` share them and close with it. */
   async close(): Promise<void> {
     await this.#shared.close();
+  }
+
+  /**
+   * Appends inside the open transaction, which holds the writer connection, so running on it
+   * directly is safe. A savepoint keeps a failed append from leaving part of its batch behind.
+   */
+  #appendInTransaction(append: PreparedAppend): AppendResult {
+    const connection = this.#shared.writer.connection;
+    connection.run('savepoint eventsmith_append');
+    try {
+      const result = appendOnConnection(connection, this.#shared.storeId, append);
+      connection.run('release eventsmith_append');
+      return result;
+    } catch (error) {
+      connection.run('rollback to eventsmith_append');
+      connection.run('release eventsmith_append');
+      throw error;
+    }
   }
 
   #read<R>(query: CompiledQuery): R[] {

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/index.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
 import { SqliteSnapshotStore } from './sqlite-snapshot-store.js';
+import { checkWritesJoinTheTransaction } from '../sql/transaction-checks.js';
+import { it } from 'vitest';
 
 async function fileStore() {
   const dir = mkdtempSync(join(tmpdir(), 'eventsmith-sqlite-'));
@@ -27,4 +29,13 @@ storeConformanceSuite('SqliteEventStore (:memory:)', async () => {
 snapshotStoreConformanceSuite('SqliteSnapshotStore', async () => {
   const { store, teardown } = await fileStore();
   return { store: new SqliteSnapshotStore(store.db), teardown };
+});
+
+it('SqliteEventStore: projection rows, store appends and snapshots inside transaction() join it', async () => {
+  const { store, teardown } = await fileStore();
+  try {
+    await checkWritesJoinTheTransaction(store, new SqliteSnapshotStore(store.db));
+  } finally {
+    await teardown();
+  }
 });

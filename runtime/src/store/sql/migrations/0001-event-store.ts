@@ -84,7 +84,10 @@ function postgresEventColumns(table: Table): Table {
     .addColumn('stored_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`));
 }
 
-/** Every feed read is a range scan in (tx_id, position) order, optionally within one filter value. */
+/**
+ * Every feed read is a range scan in (tx_id, position) order, optionally within one filter value.
+ * Only indexes the store's own queries use: each index is paid for on every append.
+ */
 async function postgresFeedIndexes(db: Kysely<any>): Promise<void> {
   const feed = ['tx_id', 'position'];
   await db.schema.createIndex('eventsmith_events_feed_idx').on('eventsmith_events').columns(feed).execute();
@@ -96,7 +99,6 @@ async function postgresFeedIndexes(db: Kysely<any>): Promise<void> {
     .columns(['tenant_id', ...feed])
     .where(sql.ref('tenant_id'), 'is not', null)
     .execute();
-  await db.schema.createIndex('eventsmith_events_correlation_idx').on('eventsmith_events').column('correlation_id').execute();
 }
 
 async function postgresSnapshots(db: Kysely<any>): Promise<void> {
@@ -150,7 +152,6 @@ export async function up0001Sqlite(db: Kysely<any>): Promise<void> {
     .columns(['tenant_id', 'position'])
     .where(sql.ref('tenant_id'), 'is not', null)
     .execute();
-  await db.schema.createIndex('eventsmith_events_correlation_idx').on('eventsmith_events').column('correlation_id').execute();
   await db.schema
     .createTable('eventsmith_snapshots')
     .addColumn('aggregate_type', 'text', (c) => c.notNull())
@@ -210,7 +211,6 @@ export async function up0001Mysql(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('eventsmith_events_type_idx').on('eventsmith_events').columns(['event_type', 'position']).execute();
   await db.schema.createIndex('eventsmith_events_aggregate_type_idx').on('eventsmith_events').columns(['aggregate_type', 'position']).execute();
   await db.schema.createIndex('eventsmith_events_tenant_idx').on('eventsmith_events').columns(['tenant_id', 'position']).execute();
-  await db.schema.createIndex('eventsmith_events_correlation_idx').on('eventsmith_events').column('correlation_id').execute();
   await db.schema
     .createTable('eventsmith_snapshots')
     .addColumn('aggregate_type', id, (c) => c.notNull())

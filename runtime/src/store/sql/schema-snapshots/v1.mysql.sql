@@ -24,8 +24,7 @@ CREATE TABLE `eventsmith_events` (
   UNIQUE KEY `eventsmith_events_event_id_key` (`event_id`),
   KEY `eventsmith_events_type_idx` (`event_type`,`position`),
   KEY `eventsmith_events_aggregate_type_idx` (`aggregate_type`,`position`),
-  KEY `eventsmith_events_tenant_idx` (`tenant_id`,`position`),
-  KEY `eventsmith_events_correlation_idx` (`correlation_id`)
+  KEY `eventsmith_events_tenant_idx` (`tenant_id`,`position`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 /*!40101 SET character_set_client = @saved_cs_client */;
 /*!40101 SET @saved_cs_client     = @@character_set_client */;
@@ -59,7 +58,7 @@ CREATE TABLE `eventsmith_store_migration` (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 /*!40101 SET character_set_client = @saved_cs_client */;
 INSERT INTO `eventsmith_store_migration` VALUES
-('0001_event_store','2026-11-27T16:11:53.934Z');
+('0001_event_store','2026-11-27T16:40:43.011Z');
 /*!40101 SET @saved_cs_client     = @@character_set_client */;
 /*!40101 SET character_set_client = utf8mb4 */;
 CREATE TABLE `eventsmith_store_migration_lock` (

@@ -425,7 +425,7 @@ ALTER TABLE ONLY public.eventsmith_events ATTACH PARTITION public.eventsmith_eve
 
 ALTER TABLE ONLY public.eventsmith_events ATTACH PARTITION public.eventsmith_events_p9 FOR VALUES WITH (modulus 16, remainder 9);
 
-INSERT INTO public.eventsmith_store_migration VALUES ('0001_event_store_partitioned_16', '2026-11-27T16:11:51.957Z');
+INSERT INTO public.eventsmith_store_migration VALUES ('0001_event_store_partitioned_16', '2026-11-27T16:40:41.059Z');
 
 INSERT INTO public.eventsmith_store_migration_lock VALUES ('migration_lock', 0);
 
@@ -499,13 +499,9 @@ ALTER TABLE ONLY public.eventsmith_streams
 
 CREATE INDEX eventsmith_events_aggregate_type_idx ON ONLY public.eventsmith_events USING btree (aggregate_type, tx_id, "position");
 
-CREATE INDEX eventsmith_events_correlation_idx ON ONLY public.eventsmith_events USING btree (correlation_id);
-
 CREATE INDEX eventsmith_events_feed_idx ON ONLY public.eventsmith_events USING btree (tx_id, "position");
 
 CREATE INDEX eventsmith_events_p0_aggregate_type_tx_id_position_idx ON public.eventsmith_events_p0 USING btree (aggregate_type, tx_id, "position");
-
-CREATE INDEX eventsmith_events_p0_correlation_id_idx ON public.eventsmith_events_p0 USING btree (correlation_id);
 
 CREATE INDEX eventsmith_events_type_idx ON ONLY public.eventsmith_events USING btree (event_type, tx_id, "position");
 
@@ -519,8 +515,6 @@ CREATE INDEX eventsmith_events_p0_tx_id_position_idx ON public.eventsmith_events
 
 CREATE INDEX eventsmith_events_p10_aggregate_type_tx_id_position_idx ON public.eventsmith_events_p10 USING btree (aggregate_type, tx_id, "position");
 
-CREATE INDEX eventsmith_events_p10_correlation_id_idx ON public.eventsmith_events_p10 USING btree (correlation_id);
-
 CREATE INDEX eventsmith_events_p10_event_type_tx_id_position_idx ON public.eventsmith_events_p10 USING btree (event_type, tx_id, "position");
 
 CREATE INDEX eventsmith_events_p10_tenant_id_tx_id_position_idx ON public.eventsmith_events_p10 USING btree (tenant_id, tx_id, "position") WHERE (tenant_id IS NOT NULL);
@@ -528,8 +522,6 @@ CREATE INDEX eventsmith_events_p10_tenant_id_tx_id_position_idx ON public.events
 CREATE INDEX eventsmith_events_p10_tx_id_position_idx ON public.eventsmith_events_p10 USING btree (tx_id, "position");
 
 CREATE INDEX eventsmith_events_p11_aggregate_type_tx_id_position_idx ON public.eventsmith_events_p11 USING btree (aggregate_type, tx_id, "position");
-
-CREATE INDEX eventsmith_events_p11_correlation_id_idx ON public.eventsmith_events_p11 USING btree (correlation_id);
 
 CREATE INDEX eventsmith_events_p11_event_type_tx_id_position_idx ON public.eventsmith_events_p11 USING btree (event_type, tx_id, "position");
 
@@ -539,8 +531,6 @@ CREATE INDEX eventsmith_events_p11_tx_id_position_idx ON public.eventsmith_event
 
 CREATE INDEX eventsmith_events_p12_aggregate_type_tx_id_position_idx ON public.eventsmith_events_p12 USING btree (aggregate_type, tx_id, "position");
 
-CREATE INDEX eventsmith_events_p12_correlation_id_idx ON public.eventsmith_events_p12 USING btree (correlation_id);
-
 CREATE INDEX eventsmith_events_p12_event_type_tx_id_position_idx ON public.eventsmith_events_p12 USING btree (event_type, tx_id, "position");
 
 CREATE INDEX eventsmith_events_p12_tenant_id_tx_id_position_idx ON public.eventsmith_events_p12 USING btree (tenant_id, tx_id, "position") WHERE (tenant_id IS NOT NULL);
@@ -548,8 +538,6 @@ CREATE INDEX eventsmith_events_p12_tenant_id_tx_id_position_idx ON public.events
 CREATE INDEX eventsmith_events_p12_tx_id_position_idx ON public.eventsmith_events_p12 USING btree (tx_id, "position");
 
 CREATE INDEX eventsmith_events_p13_aggregate_type_tx_id_position_idx ON public.eventsmith_events_p13 USING btree (aggregate_type, tx_id, "position");
-
-CREATE INDEX eventsmith_events_p13_correlation_id_idx ON public.eventsmith_events_p13 USING btree (correlation_id);
 
 CREATE INDEX eventsmith_events_p13_event_type_tx_id_position_idx ON public.eventsmith_events_p13 USING btree (event_type, tx_id, "position");
 
@@ -559,8 +547,6 @@ CREATE INDEX eventsmith_events_p13_tx_id_position_idx ON public.eventsmith_event
 
 CREATE INDEX eventsmith_events_p14_aggregate_type_tx_id_position_idx ON public.eventsmith_events_p14 USING btree (aggregate_type, tx_id, "position");
 
-CREATE INDEX eventsmith_events_p14_correlation_id_idx ON public.eventsmith_events_p14 USING btree (correlation_id);
-
 CREATE INDEX eventsmith_events_p14_event_type_tx_id_position_idx ON public.eventsmith_events_p14 USING btree (event_type, tx_id, "position");
 
 CREATE INDEX eventsmith_events_p14_tenant_id_tx_id_position_idx ON public.eventsmith_events_p14 USING btree (tenant_id, tx_id, "position") WHERE (tenant_id IS NOT NULL);
@@ -568,8 +554,6 @@ CREATE INDEX eventsmith_events_p14_tenant_id_tx_id_position_idx ON public.events
 CREATE INDEX eventsmith_events_p14_tx_id_position_idx ON public.eventsmith_events_p14 USING btree (tx_id, "position");
 
 CREATE INDEX eventsmith_events_p15_aggregate_type_tx_id_position_idx ON public.eventsmith_events_p15 USING btree (aggregate_type, tx_id, "position");
-
-CREATE INDEX eventsmith_events_p15_correlation_id_idx ON public.eventsmith_events_p15 USING btree (correlation_id);
 
 CREATE INDEX eventsmith_events_p15_event_type_tx_id_position_idx ON public.eventsmith_events_p15 USING btree (event_type, tx_id, "position");
 
@@ -579,8 +563,6 @@ CREATE INDEX eventsmith_events_p15_tx_id_position_idx ON public.eventsmith_event
 
 CREATE INDEX eventsmith_events_p1_aggregate_type_tx_id_position_idx ON public.eventsmith_events_p1 USING btree (aggregate_type, tx_id, "position");
 
-CREATE INDEX eventsmith_events_p1_correlation_id_idx ON public.eventsmith_events_p1 USING btree (correlation_id);
-
 CREATE INDEX eventsmith_events_p1_event_type_tx_id_position_idx ON public.eventsmith_events_p1 USING btree (event_type, tx_id, "position");
 
 CREATE INDEX eventsmith_events_p1_tenant_id_tx_id_position_idx ON public.eventsmith_events_p1 USING btree (tenant_id, tx_id, "position") WHERE (tenant_id IS NOT NULL);
@@ -588,8 +570,6 @@ CREATE INDEX eventsmith_events_p1_tenant_id_tx_id_position_idx ON public.eventsm
 CREATE INDEX eventsmith_events_p1_tx_id_position_idx ON public.eventsmith_events_p1 USING btree (tx_id, "position");
 
 CREATE INDEX eventsmith_events_p2_aggregate_type_tx_id_position_idx ON public.eventsmith_events_p2 USING btree (aggregate_type, tx_id, "position");
-
-CREATE INDEX eventsmith_events_p2_correlation_id_idx ON public.eventsmith_events_p2 USING btree (correlation_id);
 
 CREATE INDEX eventsmith_events_p2_event_type_tx_id_position_idx ON public.eventsmith_events_p2 USING btree (event_type, tx_id, "position");
 
@@ -599,8 +579,6 @@ CREATE INDEX eventsmith_events_p2_tx_id_position_idx ON public.eventsmith_events
 
 CREATE INDEX eventsmith_events_p3_aggregate_type_tx_id_position_idx ON public.eventsmith_events_p3 USING btree (aggregate_type, tx_id, "position");
 
-CREATE INDEX eventsmith_events_p3_correlation_id_idx ON public.eventsmith_events_p3 USING btree (correlation_id);
-
 CREATE INDEX eventsmith_events_p3_event_type_tx_id_position_idx ON public.eventsmith_events_p3 USING btree (event_type, tx_id, "position");
 
 CREATE INDEX eventsmith_events_p3_tenant_id_tx_id_position_idx ON public.eventsmith_events_p3 USING btree (tenant_id, tx_id, "position") WHERE (tenant_id IS NOT NULL);
@@ -608,8 +586,6 @@ CREATE INDEX eventsmith_events_p3_tenant_id_tx_id_position_idx ON public.eventsm
 CREATE INDEX eventsmith_events_p3_tx_id_position_idx ON public.eventsmith_events_p3 USING btree (tx_id, "position");
 
 CREATE INDEX eventsmith_events_p4_aggregate_type_tx_id_position_idx ON public.eventsmith_events_p4 USING btree (aggregate_type, tx_id, "position");
-
-CREATE INDEX eventsmith_events_p4_correlation_id_idx ON public.eventsmith_events_p4 USING btree (correlation_id);
 
 CREATE INDEX eventsmith_events_p4_event_type_tx_id_position_idx ON public.eventsmith_events_p4 USING btree (event_type, tx_id, "position");
 
@@ -619,8 +595,6 @@ CREATE INDEX eventsmith_events_p4_tx_id_position_idx ON public.eventsmith_events
 
 CREATE INDEX eventsmith_events_p5_aggregate_type_tx_id_position_idx ON public.eventsmith_events_p5 USING btree (aggregate_type, tx_id, "position");
 
-CREATE INDEX eventsmith_events_p5_correlation_id_idx ON public.eventsmith_events_p5 USING btree (correlation_id);
-
 CREATE INDEX eventsmith_events_p5_event_type_tx_id_position_idx ON public.eventsmith_events_p5 USING btree (event_type, tx_id, "position");
 
 CREATE INDEX eventsmith_events_p5_tenant_id_tx_id_position_idx ON public.eventsmith_events_p5 USING btree (tenant_id, tx_id, "position") WHERE (tenant_id IS NOT NULL);
@@ -628,8 +602,6 @@ CREATE INDEX eventsmith_events_p5_tenant_id_tx_id_position_idx ON public.eventsm
 CREATE INDEX eventsmith_events_p5_tx_id_position_idx ON public.eventsmith_events_p5 USING btree (tx_id, "position");
 
 CREATE INDEX eventsmith_events_p6_aggregate_type_tx_id_position_idx ON public.eventsmith_events_p6 USING btree (aggregate_type, tx_id, "position");
-
-CREATE INDEX eventsmith_events_p6_correlation_id_idx ON public.eventsmith_events_p6 USING btree (correlation_id);
 
 CREATE INDEX eventsmith_events_p6_event_type_tx_id_position_idx ON public.eventsmith_events_p6 USING btree (event_type, tx_id, "position");
 
@@ -639,8 +611,6 @@ CREATE INDEX eventsmith_events_p6_tx_id_position_idx ON public.eventsmith_events
 
 CREATE INDEX eventsmith_events_p7_aggregate_type_tx_id_position_idx ON public.eventsmith_events_p7 USING btree (aggregate_type, tx_id, "position");
 
-CREATE INDEX eventsmith_events_p7_correlation_id_idx ON public.eventsmith_events_p7 USING btree (correlation_id);
-
 CREATE INDEX eventsmith_events_p7_event_type_tx_id_position_idx ON public.eventsmith_events_p7 USING btree (event_type, tx_id, "position");
 
 CREATE INDEX eventsmith_events_p7_tenant_id_tx_id_position_idx ON public.eventsmith_events_p7 USING btree (tenant_id, tx_id, "position") WHERE (tenant_id IS NOT NULL);
@@ -648,8 +618,6 @@ CREATE INDEX eventsmith_events_p7_tenant_id_tx_id_position_idx ON public.eventsm
 CREATE INDEX eventsmith_events_p7_tx_id_position_idx ON public.eventsmith_events_p7 USING btree (tx_id, "position");
 
 CREATE INDEX eventsmith_events_p8_aggregate_type_tx_id_position_idx ON public.eventsmith_events_p8 USING btree (aggregate_type, tx_id, "position");
-
-CREATE INDEX eventsmith_events_p8_correlation_id_idx ON public.eventsmith_events_p8 USING btree (correlation_id);
 
 CREATE INDEX eventsmith_events_p8_event_type_tx_id_position_idx ON public.eventsmith_events_p8 USING btree (event_type, tx_id, "position");
 
@@ -659,8 +627,6 @@ CREATE INDEX eventsmith_events_p8_tx_id_position_idx ON public.eventsmith_events
 
 CREATE INDEX eventsmith_events_p9_aggregate_type_tx_id_position_idx ON public.eventsmith_events_p9 USING btree (aggregate_type, tx_id, "position");
 
-CREATE INDEX eventsmith_events_p9_correlation_id_idx ON public.eventsmith_events_p9 USING btree (correlation_id);
-
 CREATE INDEX eventsmith_events_p9_event_type_tx_id_position_idx ON public.eventsmith_events_p9 USING btree (event_type, tx_id, "position");
 
 CREATE INDEX eventsmith_events_p9_tenant_id_tx_id_position_idx ON public.eventsmith_events_p9 USING btree (tenant_id, tx_id, "position") WHERE (tenant_id IS NOT NULL);
@@ -668,8 +634,6 @@ CREATE INDEX eventsmith_events_p9_tenant_id_tx_id_position_idx ON public.eventsm
 CREATE INDEX eventsmith_events_p9_tx_id_position_idx ON public.eventsmith_events_p9 USING btree (tx_id, "position");
 
 ALTER INDEX public.eventsmith_events_aggregate_type_idx ATTACH PARTITION public.eventsmith_events_p0_aggregate_type_tx_id_position_idx;
-
-ALTER INDEX public.eventsmith_events_correlation_idx ATTACH PARTITION public.eventsmith_events_p0_correlation_id_idx;
 
 ALTER INDEX public.eventsmith_events_type_idx ATTACH PARTITION public.eventsmith_events_p0_event_type_tx_id_position_idx;
 
@@ -681,8 +645,6 @@ ALTER INDEX public.eventsmith_events_feed_idx ATTACH PARTITION public.eventsmith
 
 ALTER INDEX public.eventsmith_events_aggregate_type_idx ATTACH PARTITION public.eventsmith_events_p10_aggregate_type_tx_id_position_idx;
 
-ALTER INDEX public.eventsmith_events_correlation_idx ATTACH PARTITION public.eventsmith_events_p10_correlation_id_idx;
-
 ALTER INDEX public.eventsmith_events_type_idx ATTACH PARTITION public.eventsmith_events_p10_event_type_tx_id_position_idx;
 
 ALTER INDEX public.eventsmith_events_pkey ATTACH PARTITION public.eventsmith_events_p10_pkey;
@@ -692,8 +654,6 @@ ALTER INDEX public.eventsmith_events_tenant_idx ATTACH PARTITION public.eventsmi
 ALTER INDEX public.eventsmith_events_feed_idx ATTACH PARTITION public.eventsmith_events_p10_tx_id_position_idx;
 
 ALTER INDEX public.eventsmith_events_aggregate_type_idx ATTACH PARTITION public.eventsmith_events_p11_aggregate_type_tx_id_position_idx;
-
-ALTER INDEX public.eventsmith_events_correlation_idx ATTACH PARTITION public.eventsmith_events_p11_correlation_id_idx;
 
 ALTER INDEX public.eventsmith_events_type_idx ATTACH PARTITION public.eventsmith_events_p11_event_type_tx_id_position_idx;
 
@@ -705,8 +665,6 @@ ALTER INDEX public.eventsmith_events_feed_idx ATTACH PARTITION public.eventsmith
 
 ALTER INDEX public.eventsmith_events_aggregate_type_idx ATTACH PARTITION public.eventsmith_events_p12_aggregate_type_tx_id_position_idx;
 
-ALTER INDEX public.eventsmith_events_correlation_idx ATTACH PARTITION public.eventsmith_events_p12_correlation_id_idx;
-
 ALTER INDEX public.eventsmith_events_type_idx ATTACH PARTITION public.eventsmith_events_p12_event_type_tx_id_position_idx;
 
 ALTER INDEX public.eventsmith_events_pkey ATTACH PARTITION public.eventsmith_events_p12_pkey;
@@ -716,8 +674,6 @@ ALTER INDEX public.eventsmith_events_tenant_idx ATTACH PARTITION public.eventsmi
 ALTER INDEX public.eventsmith_events_feed_idx ATTACH PARTITION public.eventsmith_events_p12_tx_id_position_idx;
 
 ALTER INDEX public.eventsmith_events_aggregate_type_idx ATTACH PARTITION public.eventsmith_events_p13_aggregate_type_tx_id_position_idx;
-
-ALTER INDEX public.eventsmith_events_correlation_idx ATTACH PARTITION public.eventsmith_events_p13_correlation_id_idx;
 
 ALTER INDEX public.eventsmith_events_type_idx ATTACH PARTITION public.eventsmith_events_p13_event_type_tx_id_position_idx;
 
@@ -729,8 +685,6 @@ ALTER INDEX public.eventsmith_events_feed_idx ATTACH PARTITION public.eventsmith
 
 ALTER INDEX public.eventsmith_events_aggregate_type_idx ATTACH PARTITION public.eventsmith_events_p14_aggregate_type_tx_id_position_idx;
 
-ALTER INDEX public.eventsmith_events_correlation_idx ATTACH PARTITION public.eventsmith_events_p14_correlation_id_idx;
-
 ALTER INDEX public.eventsmith_events_type_idx ATTACH PARTITION public.eventsmith_events_p14_event_type_tx_id_position_idx;
 
 ALTER INDEX public.eventsmith_events_pkey ATTACH PARTITION public.eventsmith_events_p14_pkey;
@@ -740,8 +694,6 @@ ALTER INDEX public.eventsmith_events_tenant_idx ATTACH PARTITION public.eventsmi
 ALTER INDEX public.eventsmith_events_feed_idx ATTACH PARTITION public.eventsmith_events_p14_tx_id_position_idx;
 
 ALTER INDEX public.eventsmith_events_aggregate_type_idx ATTACH PARTITION public.eventsmith_events_p15_aggregate_type_tx_id_position_idx;
-
-ALTER INDEX public.eventsmith_events_correlation_idx ATTACH PARTITION public.eventsmith_events_p15_correlation_id_idx;
 
 ALTER INDEX public.eventsmith_events_type_idx ATTACH PARTITION public.eventsmith_events_p15_event_type_tx_id_position_idx;
 
@@ -753,8 +705,6 @@ ALTER INDEX public.eventsmith_events_feed_idx ATTACH PARTITION public.eventsmith
 
 ALTER INDEX public.eventsmith_events_aggregate_type_idx ATTACH PARTITION public.eventsmith_events_p1_aggregate_type_tx_id_position_idx;
 
-ALTER INDEX public.eventsmith_events_correlation_idx ATTACH PARTITION public.eventsmith_events_p1_correlation_id_idx;
-
 ALTER INDEX public.eventsmith_events_type_idx ATTACH PARTITION public.eventsmith_events_p1_event_type_tx_id_position_idx;
 
 ALTER INDEX public.eventsmith_events_pkey ATTACH PARTITION public.eventsmith_events_p1_pkey;
@@ -764,8 +714,6 @@ ALTER INDEX public.eventsmith_events_tenant_idx ATTACH PARTITION public.eventsmi
 ALTER INDEX public.eventsmith_events_feed_idx ATTACH PARTITION public.eventsmith_events_p1_tx_id_position_idx;
 
 ALTER INDEX public.eventsmith_events_aggregate_type_idx ATTACH PARTITION public.eventsmith_events_p2_aggregate_type_tx_id_position_idx;
-
-ALTER INDEX public.eventsmith_events_correlation_idx ATTACH PARTITION public.eventsmith_events_p2_correlation_id_idx;
 
 ALTER INDEX public.eventsmith_events_type_idx ATTACH PARTITION public.eventsmith_events_p2_event_type_tx_id_position_idx;
 
@@ -777,8 +725,6 @@ ALTER INDEX public.eventsmith_events_feed_idx ATTACH PARTITION public.eventsmith
 
 ALTER INDEX public.eventsmith_events_aggregate_type_idx ATTACH PARTITION public.eventsmith_events_p3_aggregate_type_tx_id_position_idx;
 
-ALTER INDEX public.eventsmith_events_correlation_idx ATTACH PARTITION public.eventsmith_events_p3_correlation_id_idx;
-
 ALTER INDEX public.eventsmith_events_type_idx ATTACH PARTITION public.eventsmith_events_p3_event_type_tx_id_position_idx;
 
 ALTER INDEX public.eventsmith_events_pkey ATTACH PARTITION public.eventsmith_events_p3_pkey;
@@ -788,8 +734,6 @@ ALTER INDEX public.eventsmith_events_tenant_idx ATTACH PARTITION public.eventsmi
 ALTER INDEX public.eventsmith_events_feed_idx ATTACH PARTITION public.eventsmith_events_p3_tx_id_position_idx;
 
 ALTER INDEX public.eventsmith_events_aggregate_type_idx ATTACH PARTITION public.eventsmith_events_p4_aggregate_type_tx_id_position_idx;
-
-ALTER INDEX public.eventsmith_events_correlation_idx ATTACH PARTITION public.eventsmith_events_p4_correlation_id_idx;
 
 ALTER INDEX public.eventsmith_events_type_idx ATTACH PARTITION public.eventsmith_events_p4_event_type_tx_id_position_idx;
 
@@ -801,8 +745,6 @@ ALTER INDEX public.eventsmith_events_feed_idx ATTACH PARTITION public.eventsmith
 
 ALTER INDEX public.eventsmith_events_aggregate_type_idx ATTACH PARTITION public.eventsmith_events_p5_aggregate_type_tx_id_position_idx;
 
-ALTER INDEX public.eventsmith_events_correlation_idx ATTACH PARTITION public.eventsmith_events_p5_correlation_id_idx;
-
 ALTER INDEX public.eventsmith_events_type_idx ATTACH PARTITION public.eventsmith_events_p5_event_type_tx_id_position_idx;
 
 ALTER INDEX public.eventsmith_events_pkey ATTACH PARTITION public.eventsmith_events_p5_pkey;
@@ -812,8 +754,6 @@ ALTER INDEX public.eventsmith_events_tenant_idx ATTACH PARTITION public.eventsmi
 ALTER INDEX public.eventsmith_events_feed_idx ATTACH PARTITION public.eventsmith_events_p5_tx_id_position_idx;
 
 ALTER INDEX public.eventsmith_events_aggregate_type_idx ATTACH PARTITION public.eventsmith_events_p6_aggregate_type_tx_id_position_idx;
-
-ALTER INDEX public.eventsmith_events_correlation_idx ATTACH PARTITION public.eventsmith_events_p6_correlation_id_idx;
 
 ALTER INDEX public.eventsmith_events_type_idx ATTACH PARTITION public.eventsmith_events_p6_event_type_tx_id_position_idx;
 
@@ -825,8 +765,6 @@ ALTER INDEX public.eventsmith_events_feed_idx ATTACH PARTITION public.eventsmith
 
 ALTER INDEX public.eventsmith_events_aggregate_type_idx ATTACH PARTITION public.eventsmith_events_p7_aggregate_type_tx_id_position_idx;
 
-ALTER INDEX public.eventsmith_events_correlation_idx ATTACH PARTITION public.eventsmith_events_p7_correlation_id_idx;
-
 ALTER INDEX public.eventsmith_events_type_idx ATTACH PARTITION public.eventsmith_events_p7_event_type_tx_id_position_idx;
 
 ALTER INDEX public.eventsmith_events_pkey ATTACH PARTITION public.eventsmith_events_p7_pkey;
@@ -837,8 +775,6 @@ ALTER INDEX public.eventsmith_events_feed_idx ATTACH PARTITION public.eventsmith
 
 ALTER INDEX public.eventsmith_events_aggregate_type_idx ATTACH PARTITION public.eventsmith_events_p8_aggregate_type_tx_id_position_idx;
 
-ALTER INDEX public.eventsmith_events_correlation_idx ATTACH PARTITION public.eventsmith_events_p8_correlation_id_idx;
-
 ALTER INDEX public.eventsmith_events_type_idx ATTACH PARTITION public.eventsmith_events_p8_event_type_tx_id_position_idx;
 
 ALTER INDEX public.eventsmith_events_pkey ATTACH PARTITION public.eventsmith_events_p8_pkey;
@@ -848,8 +784,6 @@ ALTER INDEX public.eventsmith_events_tenant_idx ATTACH PARTITION public.eventsmi
 ALTER INDEX public.eventsmith_events_feed_idx ATTACH PARTITION public.eventsmith_events_p8_tx_id_position_idx;
 
 ALTER INDEX public.eventsmith_events_aggregate_type_idx ATTACH PARTITION public.eventsmith_events_p9_aggregate_type_tx_id_position_idx;
-
-ALTER INDEX public.eventsmith_events_correlation_idx ATTACH PARTITION public.eventsmith_events_p9_correlation_id_idx;
 
 ALTER INDEX public.eventsmith_events_type_idx ATTACH PARTITION public.eventsmith_events_p9_event_type_tx_id_position_idx;
 

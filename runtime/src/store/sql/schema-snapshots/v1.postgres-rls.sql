@@ -79,11 +79,11 @@ CREATE TABLE public.eventsmith_streams (
     last_tx xid8 NOT NULL
 );
 
-INSERT INTO public.eventsmith_store_migration VALUES ('0001_event_store', '2026-11-27T16:11:52.801Z');
+INSERT INTO public.eventsmith_store_migration VALUES ('0001_event_store', '2026-11-27T16:40:41.972Z');
 
 INSERT INTO public.eventsmith_store_migration_lock VALUES ('migration_lock', 0);
 
-INSERT INTO public.eventsmith_store_rls_migration VALUES ('0001_tenant_policies', '2026-11-27T16:11:52.835Z');
+INSERT INTO public.eventsmith_store_rls_migration VALUES ('0001_tenant_policies', '2026-11-27T16:40:42.087Z');
 
 INSERT INTO public.eventsmith_store_rls_migration_lock VALUES ('migration_lock', 0);
 
@@ -117,8 +117,6 @@ ALTER TABLE ONLY public.eventsmith_streams
     ADD CONSTRAINT eventsmith_streams_pkey PRIMARY KEY (stream_id);
 
 CREATE INDEX eventsmith_events_aggregate_type_idx ON public.eventsmith_events USING btree (aggregate_type, tx_id, "position");
-
-CREATE INDEX eventsmith_events_correlation_idx ON public.eventsmith_events USING btree (correlation_id);
 
 CREATE INDEX eventsmith_events_feed_idx ON public.eventsmith_events USING btree (tx_id, "position");
 

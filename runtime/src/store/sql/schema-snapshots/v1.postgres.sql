@@ -69,7 +69,7 @@ CREATE TABLE public.eventsmith_streams (
     last_tx xid8 NOT NULL
 );
 
-INSERT INTO public.eventsmith_store_migration VALUES ('0001_event_store', '2026-11-27T16:11:48.465Z');
+INSERT INTO public.eventsmith_store_migration VALUES ('0001_event_store', '2026-11-27T16:40:39.806Z');
 
 INSERT INTO public.eventsmith_store_migration_lock VALUES ('migration_lock', 0);
 
@@ -97,8 +97,6 @@ ALTER TABLE ONLY public.eventsmith_streams
     ADD CONSTRAINT eventsmith_streams_pkey PRIMARY KEY (stream_id);
 
 CREATE INDEX eventsmith_events_aggregate_type_idx ON public.eventsmith_events USING btree (aggregate_type, tx_id, "position");
-
-CREATE INDEX eventsmith_events_correlation_idx ON public.eventsmith_events USING btree (correlation_id);
 
 CREATE INDEX eventsmith_events_feed_idx ON public.eventsmith_events USING btree (tx_id, "position");
 

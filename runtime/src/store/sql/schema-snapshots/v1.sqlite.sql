@@ -6,7 +6,6 @@ CREATE TABLE "eventsmith_events" ("position" integer primary key autoincrement, 
 CREATE INDEX "eventsmith_events_type_idx" on "eventsmith_events" ("event_type", "position");
 CREATE INDEX "eventsmith_events_aggregate_type_idx" on "eventsmith_events" ("aggregate_type", "position");
 CREATE INDEX "eventsmith_events_tenant_idx" on "eventsmith_events" ("tenant_id", "position") where "tenant_id" is not null;
-CREATE INDEX "eventsmith_events_correlation_idx" on "eventsmith_events" ("correlation_id");
 CREATE TABLE "eventsmith_snapshots" ("aggregate_type" text not null, "aggregate_id" text not null, "version" integer not null, "state_version" integer not null, "state" text not null, "created_at" text not null, constraint "eventsmith_snapshots_pkey" primary key ("aggregate_type", "aggregate_id")) without rowid;
-insert into eventsmith_store_migration (name, timestamp) values ('0001_event_store', '2026-11-27T16:11:53.344Z');
+insert into eventsmith_store_migration (name, timestamp) values ('0001_event_store', '2026-11-27T16:40:42.416Z');
 insert into eventsmith_store_migration_lock (id, is_locked) values ('migration_lock', 0);
