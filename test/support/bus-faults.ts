@@ -79,6 +79,7 @@ export function busFaultSuite(name: string, factory: (registry: EventRegistry) =
       // Per-aggregate order holds for first deliveries even across the outage.
       for (let i = 0; i < 25; i++) {
         const versions = got.versionsOf(`cut-${i}`).filter((v, index, all) => all.indexOf(v) === index);
+        if (process.env['DEBUG_FAULTS']) console.log(i, got.deliveries.filter((d) => d.event.aggregateId === `cut-${i}`).map((d) => `${d.event.aggregateVersion}/${d.attempt}@${Math.round(d.at)}`).join(' '));
         expect(versions).toEqual([...versions].sort((a, b) => a - b));
       }
     }, timeout * 2);

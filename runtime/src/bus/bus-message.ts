@@ -1,4 +1,4 @@
-import { context, propagation } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { EventTypeNotFoundError } from '../errors.js';
 import { DomainEvent } from '../events/domain-event.js';
 import { toEventRecord, type EventRecord } from '../events/event-record.js';
@@ -59,6 +59,37 @@ export function toBusMessages(events: readonly (DomainEvent | EventRecord)[]): B
       },
     };
   });
+}
+
+/**
+ * Runs a publish inside a `eventsmith.bus.publish` producer span, handing `send` the messages with
+ * that span's trace context in their headers, so consumer spans become its children.
+ *
+ * @example
+ * ```ts
+ * await publishWithSpan('redis', events, async (messages) => { await pipelineXadd(messages); });
+ * ```
+ */
+export function publishWithSpan(
+  system: string,
+  events: readonly (DomainEvent | EventRecord)[],
+  send: (messages: BusMessage[]) => Promise<void>,
+): Promise<void> {
+  return trace.getTracer('@eventsmith/runtime').startActiveSpan(
+    'eventsmith.bus.publish',
+    { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': system, 'messaging.batch.message_count': events.length } },
+    async (span) => {
+      try {
+        await send(toBusMessages(events));
+      } catch (error) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
 
 /** The partition or routing key of an aggregate's messages. */

@@ -2,7 +2,7 @@ import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, DeadLetterNotFoundError } from '../bus-errors.js';
-import { peekEnvelope, toBusMessages } from '../bus-message.js';
+import { peekEnvelope, publishWithSpan } from '../bus-message.js';
 import { deliver, resolveSubscribeOptions, type ResolvedSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
 
@@ -42,11 +42,14 @@ export class InMemoryEventBus implements EventBus {
 
   async publish(events: readonly (DomainEvent | EventRecord)[]): Promise<void> {
     if (this.#closed) throw new BusClosedError('in-memory');
-    const messages = toBusMessages(events).map((m) => ({ seq: ++this.#messageSeq, key: m.key, body: m.body, headers: m.headers }));
-    for (const group of this.#groups.values()) {
-      for (const message of messages) this.#push(group, message);
-      this.schedule(group);
-    }
+    if (events.length === 0) return;
+    await publishWithSpan('memory', events, async (busMessages) => {
+      const messages = busMessages.map((m) => ({ seq: ++this.#messageSeq, key: m.key, body: m.body, headers: m.headers }));
+      for (const group of this.#groups.values()) {
+        for (const message of messages) this.#push(group, message);
+        this.schedule(group);
+      }
+    });
   }
 
   /** Puts a raw body on the bus as if a foreign producer had sent it (for tests of undecodable input). */

@@ -12,7 +12,7 @@ import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, BusConfigurationError, BusPublishError, DeadLetterNotFoundError } from '../bus-errors.js';
-import { toBusMessages } from '../bus-message.js';
+import { publishWithSpan } from '../bus-message.js';
 import { resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
 import { partitionOf } from '../partitioning.js';
@@ -110,20 +110,21 @@ export class NatsEventBus implements EventBus {
     if (this.#closed) throw new BusClosedError('NATS');
     if (events.length === 0) return;
     await this.ensureTopology();
-    const messages = toBusMessages(events);
-    try {
-      // One connection keeps publish order, so an aggregate's events are stored in order.
-      await Promise.all(
-        messages.map((m) => {
-          const h = natsHeaders();
-          for (const [name, value] of Object.entries(m.headers)) h.set(name, value);
-          const subject = this.names.eventSubject(partitionOf(m.key, this.#partitions), 'all', m.record.aggregateType, m.record.aggregateId);
-          return this.#js.publish(subject, m.body, { headers: h, msgID: m.record.eventId });
-        }),
-      );
-    } catch (cause) {
-      throw new BusPublishError('NATS', messages.map((m) => m.record.eventId), { cause });
-    }
+    await publishWithSpan('nats', events, async (messages) => {
+      try {
+        // One connection keeps publish order, so an aggregate's events are stored in order.
+        await Promise.all(
+          messages.map((m) => {
+            const h = natsHeaders();
+            for (const [name, value] of Object.entries(m.headers)) h.set(name, value);
+            const subject = this.names.eventSubject(partitionOf(m.key, this.#partitions), 'all', m.record.aggregateType, m.record.aggregateId);
+            return this.#js.publish(subject, m.body, { headers: h, msgID: m.record.eventId });
+          }),
+        );
+      } catch (cause) {
+        throw new BusPublishError('NATS', messages.map((m) => m.record.eventId), { cause });
+      }
+    });
   }
 
   /** Publishes a raw body to partition 0 as a foreign producer would (for tests of undecodable input). */

@@ -57,6 +57,7 @@ export class NatsSubscription implements BusSubscription {
   #balancer: PartitionBalancer | undefined;
   #running = false;
   #stopTimeout = 30_000;
+  #status: ReturnType<NatsConnection['status']> | undefined;
 
   constructor(init: NatsSubscriptionInit) {
     this.#init = init;
@@ -82,6 +83,7 @@ export class NatsSubscription implements BusSubscription {
       ),
     );
     this.#running = true;
+    void this.#watchConnection();
     this.#balancer = new PartitionBalancer({
       store: new NatsLeaseStore(kv, options.group),
       partitions,
@@ -99,7 +101,23 @@ export class NatsSubscription implements BusSubscription {
     if (!this.#running) return;
     this.#running = false;
     this.#stopTimeout = timeoutMs;
+    (this.#status as { stop?: () => void } | undefined)?.stop?.();
     await this.#balancer?.stop();
+  }
+
+  /**
+   * Deliveries in flight when the connection dropped are lost on the wire and come back only
+   * after ack_wait. Workers pause pulling until then, so those come back ahead of newer messages
+   * of the same aggregates.
+   */
+  async #watchConnection(): Promise<void> {
+    this.#status = this.#init.nc.status();
+    for await (const status of this.#status) {
+      if (status.type === 'disconnect') {
+        const resumeAt = Date.now() + this.#init.ackWaitMs + Math.max(1000, this.#init.ackWaitMs / 2);
+        for (const worker of this.#workers.values()) worker.holdPullsUntil(resumeAt);
+      }
+    }
   }
 
   #assign(partition: number): void {
@@ -149,6 +167,7 @@ class PartitionWorker {
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   #active = true;
   #abandoned = false;
+  #holdUntil = 0;
 
   constructor(init: NatsSubscriptionInit, partition: number, lanes: KeyedLanes) {
     this.#init = init;
@@ -179,6 +198,10 @@ class PartitionWorker {
   async #pull(consumer: Consumer): Promise<void> {
     let failures = 0;
     while (this.#active) {
+      if (Date.now() < this.#holdUntil) {
+        await this.#pause(this.#holdUntil - Date.now());
+        continue;
+      }
       try {
         this.#batch = await consumer.fetch({ max_messages: 256, expires: PULL_EXPIRES_MS });
         for await (const msg of this.#batch) this.#onMessage(msg);
@@ -189,6 +212,13 @@ class PartitionWorker {
         await this.#pause(Math.min(2000, 50 * 2 ** failures++));
       }
     }
+  }
+
+  /** Pulls nothing new before `time` (after a disconnect). */
+  holdPullsUntil(time: number): void {
+    this.#holdUntil = Math.max(this.#holdUntil, time);
+    // The server may still hold this batch's pull request and fill it after the reconnect.
+    this.#batch?.stop();
   }
 
   async stop(timeoutMs: number): Promise<void> {

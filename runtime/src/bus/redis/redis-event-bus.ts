@@ -3,7 +3,7 @@ import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, BusConfigurationError, BusPublishError, DeadLetterNotFoundError } from '../bus-errors.js';
-import { BusHeader, toBusMessages } from '../bus-message.js';
+import { BusHeader, publishWithSpan } from '../bus-message.js';
 import { resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription, DeadLetter, DeadLetterReason, EventBus, SubscribeOptions } from '../event-bus.js';
 import { partitionOf } from '../partitioning.js';
@@ -115,26 +115,27 @@ export class RedisEventBus implements EventBus {
   async publish(events: readonly (DomainEvent | EventRecord)[]): Promise<void> {
     if (this.#closed) throw new BusClosedError('Redis');
     if (events.length === 0) return;
-    const messages = toBusMessages(events);
-    const trim = typeof this.#trim === 'function' ? this.#trim() : this.#trim;
-    const pipeline = this.#redis.pipeline();
-    for (const message of messages) {
-      const fields: string[] = ['key', message.key, 'body', message.body];
-      // The body carries the envelope; entries keep only what filtering and tracing need.
-      for (const name of ENTRY_HEADERS) {
-        const value = message.headers[name];
-        if (value !== undefined) fields.push(name, value);
+    await publishWithSpan('redis', events, async (messages) => {
+      const trim = typeof this.#trim === 'function' ? this.#trim() : this.#trim;
+      const pipeline = this.#redis.pipeline();
+      for (const message of messages) {
+        const fields: string[] = ['key', message.key, 'body', message.body];
+        // The body carries the envelope; entries keep only what filtering and tracing need.
+        for (const name of ENTRY_HEADERS) {
+          const value = message.headers[name];
+          if (value !== undefined) fields.push(name, value);
+        }
+        pipeline.xadd(this.keys.stream(partitionOf(message.key, this.#partitions)), ...trim, '*', ...fields);
       }
-      pipeline.xadd(this.keys.stream(partitionOf(message.key, this.#partitions)), ...trim, '*', ...fields);
-    }
-    let results: [Error | null, unknown][] | null;
-    try {
-      results = await pipeline.exec();
-    } catch (cause) {
-      throw new BusPublishError('Redis', messages.map((m) => m.record.eventId), { cause });
-    }
-    const failed = results?.find(([error]) => error) ?? (results ? undefined : [new Error('pipeline was discarded')]);
-    if (failed) throw new BusPublishError('Redis', messages.map((m) => m.record.eventId), { cause: failed[0] });
+      let results: [Error | null, unknown][] | null;
+      try {
+        results = await pipeline.exec();
+      } catch (cause) {
+        throw new BusPublishError('Redis', messages.map((m) => m.record.eventId), { cause });
+      }
+      const failed = results?.find(([error]) => error) ?? (results ? undefined : [new Error('pipeline was discarded')]);
+      if (failed) throw new BusPublishError('Redis', messages.map((m) => m.record.eventId), { cause: failed[0] });
+    });
   }
 
   subscribe(handler: BusHandler, options: SubscribeOptions): BusSubscription {
