@@ -1,6 +1,8 @@
 import type { EventStore } from '../store/event-store.js';
 import type { Projection } from '../projections/projection.js';
+import type { Kysely } from 'kysely';
 import { projectionHandler, type ProjectionSubscriptionOptions } from '../projections/projection-subscription.js';
+import { rebuildProjection, type RebuildProjectionOptions, type RebuildReport } from '../projections/rebuild-projection.js';
 import { InMemoryCheckpointStore, type CheckpointStore } from './checkpoint-store.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
 import { InMemoryDeadLetterQueue } from './in-memory-dead-letter-queue.js';
@@ -249,9 +251,32 @@ export class SubscriptionManager {
     return this.#projections.get(name);
   }
 
-  /** Internal: the runner of a subscription (used by projection rebuilds to pause and resume it). */
-  runnerFor(name: string): SubscriptionRunner {
-    return this.#runner(name);
+  /**
+   * Rebuilds a projection registered with `project()` blue/green (see `rebuildProjection`): the
+   * live subscription keeps running while shadow tables are replayed, pauses for the final
+   * catch-up and the swap, then resumes. Needs the Kysely database of the projection's tables:
+   * the `db` it was registered with, or the store's own `db` (SQL stores expose one).
+   */
+  async rebuild(name: string, options: Omit<RebuildProjectionOptions, 'store' | 'projection' | 'db' | 'checkpoints' | 'live' | 'lock'> & { db?: Kysely<any> } = {}): Promise<RebuildReport> {
+    const registered = this.#projections.get(name);
+    if (!registered) throw new SubscriptionNotFoundError(name, [...this.#projections.keys()]);
+    const db = options.db ?? registered.options.db ?? (this.store as { db?: Kysely<any> }).db;
+    if (!db) throw new SubscriptionConfigError(name, 'rebuild needs the Kysely database of the projection tables; pass { db }.');
+    const runner = this.#runner(name);
+    if (runner.running && !runner.holdsLock) {
+      throw new SubscriptionConfigError(name, 'is held by another process (this manager is on standby); rebuild it where it runs.');
+    }
+    const live = runner.running
+      ? { position: () => runner.position, pause: () => runner.pause(), resume: () => runner.resume() }
+      : undefined;
+    return rebuildProjection({
+      ...options,
+      store: this.store,
+      projection: registered.projection,
+      db,
+      checkpoints: this.checkpoints,
+      ...(live ? { live } : { lock: this.#lock }),
+    });
   }
 
   /**

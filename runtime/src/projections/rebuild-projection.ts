@@ -1,0 +1,170 @@
+import type { Kysely } from 'kysely';
+import type { EventStore, StoredEvent } from '../store/event-store.js';
+import type { Position } from '../store/position.js';
+import type { CheckpointStore } from '../subscriptions/checkpoint-store.js';
+import { describeError } from '../subscriptions/dead-letter-queue.js';
+import { detectDialect } from '../subscriptions/sql/sql-dialect.js';
+import type { SubscriptionLock } from '../subscriptions/subscription-lock.js';
+import { ProjectionRebuildConfigError, ProjectionRebuildError, type PoisonEvent } from './projection-errors.js';
+import type { Projection } from './projection.js';
+import { createShadow, dropShadow, isPlainIdentifier, SHADOW_SUFFIX, swapShadow } from './shadow-tables.js';
+import { TableRenamePlugin } from './table-rename-plugin.js';
+
+/** Controls of the live subscription of the projection being rebuilt (the manager supplies them). */
+export interface LiveProjectionControl {
+  /** The live subscription's checkpoint as it runs. */
+  position(): Position | null;
+  /** Resolves once its batch in flight is done; it then processes nothing until `resume`. */
+  pause(): Promise<void>;
+  resume(): void;
+}
+
+export interface RebuildProjectionOptions {
+  readonly store: EventStore;
+  readonly projection: Projection<any>;
+  /** The database holding the projection's tables. */
+  readonly db: Kysely<any>;
+  /** Where the live subscription's checkpoint is (it is read, never changed). */
+  readonly checkpoints: CheckpointStore;
+  /** Stop at the first poison event (throwing {@link ProjectionRebuildError}) instead of reporting it. */
+  readonly strict?: boolean;
+  /** Events per replay transaction. Default 500. */
+  readonly batchSize?: number;
+  /** Poison events listed in the report at most. Default 100. */
+  readonly maxReportedFailures?: number;
+  /** The live subscription, when it runs in this process. */
+  readonly live?: LiveProjectionControl;
+  /** Without `live`: the lock that keeps other processes from running the projection meanwhile. */
+  readonly lock?: SubscriptionLock;
+  /** Called after each replayed batch. */
+  readonly onProgress?: (replayed: number) => void;
+}
+
+export interface RebuildReport {
+  readonly projection: string;
+  /** Events replayed into the new tables. */
+  readonly replayed: number;
+  /** Poison events that were skipped (not in strict mode). */
+  readonly failures: readonly PoisonEvent[];
+  /** Poison events beyond `maxReportedFailures`. */
+  readonly failuresNotListed: number;
+  /** The position the new tables are at (the live checkpoint at the swap). */
+  readonly position: Position | null;
+  readonly durationMs: number;
+}
+
+/**
+ * Rebuilds a projection blue/green: replays its events into empty shadow copies of its tables
+ * (the projection's own handlers, pointed at the copies by {@link TableRenamePlugin}), catches up
+ * to the live subscription's checkpoint while it is paused, then swaps the tables in one step.
+ * Reads hit the old tables until the swap and never see a half-built model; the checkpoint does
+ * not move, because the new tables end exactly where the old ones were.
+ *
+ * @example
+ * ```ts
+ * const report = await manager.rebuild('AccountSummary');
+ * for (const poison of report.failures) console.warn(poison.position, poison.eventId, poison.eventType, poison.error);
+ * ```
+ */
+export async function rebuildProjection(options: RebuildProjectionOptions): Promise<RebuildReport> {
+  const started = Date.now();
+  const { projection, db, store } = options;
+  const tables = projection.tables;
+  for (const table of tables) {
+    if (!isPlainIdentifier(table)) {
+      throw new ProjectionRebuildConfigError(projection.name, `table name "${table}" must be a plain SQL identifier of at most 54 characters.`);
+    }
+  }
+  const dialect = detectDialect(db);
+  const lock = options.live ? undefined : await options.lock?.tryAcquire(projection.name);
+  if (!options.live && options.lock && !lock) {
+    throw new ProjectionRebuildConfigError(projection.name, 'its subscription is running in another process; rebuild it there (manager.rebuild) or stop it first.');
+  }
+  const batchSize = options.batchSize ?? 500;
+  const maxReported = options.maxReportedFailures ?? 100;
+  const shadowDb = db.withPlugin(new TableRenamePlugin(Object.fromEntries(tables.map((t) => [t, t + SHADOW_SUFFIX]))));
+  const failures: PoisonEvent[] = [];
+  let failureCount = 0;
+  let replayed = 0;
+  let position: Position | null = null;
+  const skip = new Set<string>();
+  const stored = options.live ? undefined : await options.checkpoints.load(projection.name);
+  const target = () => (options.live ? options.live.position() : (stored ?? null));
+
+  /** Replays every event after `position` up to `limit` into the shadow tables. */
+  const replayUpTo = async (limit: Position | null) => {
+    if (limit === null) return;
+    for (;;) {
+      const batch: StoredEvent[] = [];
+      for await (const event of store.readAll({ after: position, limit: batchSize, eventTypes: projection.eventTypes })) {
+        if (event.position.isAfter(limit)) break;
+        batch.push(event);
+      }
+      if (batch.length === 0) return;
+      await replayBatch(batch);
+      position = batch[batch.length - 1]!.position;
+      replayed += batch.length - batch.filter((e) => skip.has(e.event.eventId)).length;
+      options.onProgress?.(replayed);
+    }
+  };
+
+  const replayBatch = async (batch: StoredEvent[]) => {
+    for (;;) {
+      let failed: { event: StoredEvent; error: unknown } | undefined;
+      try {
+        await shadowDb.transaction().execute(async (trx) => {
+          for (const event of batch) {
+            if (skip.has(event.event.eventId)) continue;
+            try {
+              await projection.handle(event, { db: trx });
+            } catch (error) {
+              failed = { event, error };
+              throw error;
+            }
+          }
+        });
+        return;
+      } catch (error) {
+        if (!failed) throw error;
+        const poison: PoisonEvent = {
+          position: failed.event.position.toString(),
+          eventId: failed.event.event.eventId,
+          eventType: failed.event.event.eventType,
+          error: describeError(failed.error).message,
+        };
+        if (options.strict) throw new ProjectionRebuildError(projection.name, poison);
+        failureCount++;
+        if (failures.length < maxReported) failures.push(poison);
+        skip.add(poison.eventId);
+      }
+    }
+  };
+
+  let paused = false;
+  try {
+    await dropShadow(db, tables);
+    await createShadow(db, dialect, tables);
+    await replayUpTo(target());
+    if (options.live) {
+      await options.live.pause();
+      paused = true;
+    }
+    const final = target();
+    await replayUpTo(final);
+    await swapShadow(db, dialect, tables);
+    return {
+      projection: projection.name,
+      replayed,
+      failures,
+      failuresNotListed: failureCount - failures.length,
+      position: final,
+      durationMs: Date.now() - started,
+    };
+  } catch (error) {
+    await dropShadow(db, tables).catch(() => undefined);
+    throw error;
+  } finally {
+    if (paused) options.live!.resume();
+    await lock?.release();
+  }
+}
