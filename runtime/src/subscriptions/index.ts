@@ -14,3 +14,4 @@ export * from './sql/sql-checkpoint-store.js';
 export * from './sql/sql-dead-letter-queue.js';
 export * from './sql/sql-lease-lock.js';
 export * from './sql/postgres-advisory-lock.js';
+export * from './postgres-notify-wake-up.js';
