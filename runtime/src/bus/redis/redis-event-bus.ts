@@ -9,7 +9,8 @@ import type { BusHandler, BusSubscription, DeadLetter, DeadLetterReason, EventBu
 import { partitionOf } from '../partitioning.js';
 import { RedisKeys } from './redis-keys.js';
 import { REPLAY } from './redis-scripts.js';
-import { RedisSubscription, encodeEntry, toFields, type RedisSubscriptionSettings } from './redis-subscription.js';
+import { encodeEntry, toFields } from './redis-entries.js';
+import { RedisSubscription, type RedisSubscriptionSettings } from './redis-subscription.js';
 
 export interface RedisEventBusOptions {
   /** A client (the bus makes its own connections with `duplicate()` and leaves yours open) or a URL. */

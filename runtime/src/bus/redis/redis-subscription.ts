@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { EventRegistry } from '../../events/event-registry.js';
-import { peekEnvelope } from '../bus-message.js';
 import { deliver, type DeliveryOutcome, type ResolvedSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription } from '../event-bus.js';
 import { KeyedLanes } from '../keyed-lanes.js';
 import { PartitionBalancer, type RevokeReason } from '../partition-balancer.js';
 import type { RedisKeys } from './redis-keys.js';
+import { AckBatcher } from './redis-ack-batcher.js';
+import { deadLetterFields, encodeEntry, toFields, type RetryEntry } from './redis-entries.js';
 import { RedisLeaseStore } from './redis-lease-store.js';
 import { DEAD_FROM_STREAM, PARK, RETRY_AGAIN, RETRY_DONE, RETRY_FROM_STREAM, TAKE_DUE } from './redis-scripts.js';
 
@@ -29,29 +30,6 @@ export interface RedisSubscriptionInit extends RedisSubscriptionSettings {
   readonly partitions: number;
   readonly handler: BusHandler;
   readonly options: ResolvedSubscribeOptions;
-}
-
-/** A message waiting in a retry set or a park list. */
-export interface RetryEntry {
-  readonly id: string;
-  readonly key: string;
-  readonly body: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly attempt: number;
-  readonly replay?: boolean;
-  /** Makes equal entries distinct members of the sorted set. */
-  readonly nonce?: string;
-}
-
-export function encodeEntry(entry: RetryEntry): string {
-  return JSON.stringify({ ...entry, nonce: entry.nonce ?? randomBytes(4).toString('hex') });
-}
-
-/** `[name, value, name, value]` → object. */
-export function toFields(list: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i + 1 < list.length; i += 2) out[list[i]!] = list[i + 1]!;
-  return out;
 }
 
 const READ_COUNT = 100;
@@ -88,6 +66,7 @@ export class RedisSubscription implements BusSubscription {
   readonly #init: RedisSubscriptionInit;
   readonly #owned = new Map<number, OwnedPartition>();
   readonly #lanes: KeyedLanes;
+  readonly #acks: AckBatcher;
   #balancer: PartitionBalancer | undefined;
   #reader: Redis | undefined;
   #readerId: number | undefined;
@@ -100,6 +79,7 @@ export class RedisSubscription implements BusSubscription {
   constructor(init: RedisSubscriptionInit) {
     this.#init = init;
     this.#lanes = new KeyedLanes(init.concurrency);
+    this.#acks = new AckBatcher(init.redis, init.options.group);
   }
 
   get group(): string {
@@ -345,7 +325,7 @@ export class RedisSubscription implements BusSubscription {
     if (!fields) {
       // Trimmed away before it was handled: say so in the dead-letter stream rather than drop it silently.
       const outcome: DeliveryOutcome = { kind: 'dead-letter', reason: 'undecodable', error: `Entry ${id} was trimmed from ${state.stream} before it was handled; raise the retention.` };
-      await DEAD_FROM_STREAM.run(redis, [state.stream, keys.deadLetters(this.group)], [this.group, id, ...this.#deadLetterFields(outcome, { id, key: '', body: '', headers: {}, attempt })]);
+      await DEAD_FROM_STREAM.run(redis, [state.stream, keys.deadLetters(this.group)], [this.group, id, ...deadLetterFields(this.group, outcome, { id, key: '', body: '', headers: {}, attempt })]);
       return;
     }
     const { key = '', body = '', ...headers } = fields;
@@ -355,7 +335,7 @@ export class RedisSubscription implements BusSubscription {
     }
     const outcome = await deliver({ registry: this.#init.registry, handler: this.#init.handler, options: this.#init.options, body, headers, attempt });
     if (outcome.kind === 'ack') {
-      await this.#ack(state.stream, id);
+      await this.#acks.ack(state.stream, id);
     } else if (outcome.kind === 'retry') {
       const entry = encodeEntry({ id, key, body, headers, attempt: attempt + 1 });
       const retryKeys = [state.stream, keys.retry(this.group, state.partition), keys.parked(this.group, state.partition)];
@@ -363,7 +343,7 @@ export class RedisSubscription implements BusSubscription {
       state.parked.add(key);
     } else {
       const entry = { id, key, body, headers, attempt };
-      await DEAD_FROM_STREAM.run(redis, [state.stream, keys.deadLetters(this.group)], [this.group, id, ...this.#deadLetterFields(outcome, entry)]);
+      await DEAD_FROM_STREAM.run(redis, [state.stream, keys.deadLetters(this.group)], [this.group, id, ...deadLetterFields(this.group, outcome, entry)]);
     }
   }
 
@@ -409,29 +389,10 @@ export class RedisSubscription implements BusSubscription {
       return;
     }
     const doneKeys = [retryKey, keys.parked(this.group, state.partition), keys.park(this.group, state.partition, entry.key), keys.deadLetters(this.group)];
-    const dead = outcome.kind === 'dead-letter' ? this.#deadLetterFields(outcome, entry) : [];
+    const dead = outcome.kind === 'dead-letter' ? deadLetterFields(this.group, outcome, entry) : [];
     const result = await RETRY_DONE.run(redis, doneKeys, [raw, entry.replay ? '1' : '0', Date.now(), entry.key, ...dead]);
     if (result === 0) state.parked.delete(entry.key);
     if (result === 1) this.#wakeRetries?.();
-  }
-
-  #deadLetterFields(outcome: Extract<DeliveryOutcome, { kind: 'dead-letter' }>, entry: RetryEntry): string[] {
-    const envelope = peekEnvelope(entry.body);
-    return [
-      'group', this.group,
-      'reason', outcome.reason,
-      'error', outcome.error,
-      'attempts', String(entry.attempt),
-      'at', String(Date.now()),
-      'streamId', entry.id,
-      'key', entry.key,
-      'eventType', outcome.eventType ?? envelope.eventType ?? '',
-      'eventId', envelope.eventId ?? '',
-      'aggregateType', envelope.aggregateType ?? '',
-      'aggregateId', envelope.aggregateId ?? '',
-      'headers', JSON.stringify(entry.headers),
-      'body', entry.body,
-    ];
   }
 
   async #track(state: OwnedPartition, work: Promise<void>): Promise<void> {
@@ -451,34 +412,6 @@ export class RedisSubscription implements BusSubscription {
     this.#wakeReader?.();
     if (this.#readerId === undefined) return;
     await this.#init.redis.call('CLIENT', 'UNBLOCK', this.#readerId).catch(() => undefined);
-  }
-
-  readonly #pendingAcks = new Map<string, { ids: string[]; waiters: { resolve: () => void; reject: (e: unknown) => void }[] }>();
-  #ackScheduled = false;
-
-  /** XACKs are batched per stream and sent together on the next turn of the event loop. */
-  #ack(stream: string, id: string): Promise<void> {
-    let batch = this.#pendingAcks.get(stream);
-    if (!batch) this.#pendingAcks.set(stream, (batch = { ids: [], waiters: [] }));
-    batch.ids.push(id);
-    const done = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
-    if (!this.#ackScheduled) {
-      this.#ackScheduled = true;
-      setImmediate(() => this.#flushAcks());
-    }
-    return done;
-  }
-
-  #flushAcks(): void {
-    this.#ackScheduled = false;
-    const batches = [...this.#pendingAcks];
-    this.#pendingAcks.clear();
-    for (const [stream, { ids, waiters }] of batches) {
-      this.#init.redis.xack(stream, this.group, ...ids).then(
-        () => waiters.forEach((w) => w.resolve()),
-        (error: unknown) => waiters.forEach((w) => w.reject(error)),
-      );
-    }
   }
 
   #report(error: unknown): void {
