@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { describeWithService } from '../../../test/support/services.js';
+import { AggregateRepository } from '../aggregates/aggregate-repository.js';
+import { AggregateRoot } from '../aggregates/aggregate-root.js';
+import { handles } from '../aggregates/handles.js';
+import { ConcurrencyError } from '../errors.js';
+import type { DomainEvent } from '../events/domain-event.js';
+import type { EventRecord } from '../events/event-record.js';
+import { InMemoryEventStore } from '../store/memory/in-memory-event-store.js';
+import type { EventStore } from '../store/event-store.js';
+import { migrateSubscriptionTables } from '../subscriptions/sql/subscription-tables.js';
+import { Deposited, registry } from '../subscriptions/test-support/fixtures.js';
+import { openStore } from '../subscriptions/test-support/open-store.js';
+import { SQL_TARGETS, type SqlTarget } from '../subscriptions/test-support/sql-targets.js';
+import { InMemoryOutboxStore } from './in-memory-outbox-store.js';
+import { OutboxRelay } from './outbox-relay.js';
+import type { OutboxStore } from './outbox-store.js';
+import { SqlOutboxStore } from './sql-outbox-store.js';
+
+class Account extends AggregateRoot<{ balance: number }> {
+  static override readonly aggregateType = 'Account';
+  protected initialState() {
+    return { balance: 0 };
+  }
+  deposit(amount: number) {
+    this.raise(new Deposited({ amount }));
+  }
+  @handles(Deposited)
+  onDeposited(e: Deposited) {
+    return { balance: this.state.balance + e.data.amount };
+  }
+}
+
+async function scenario(store: EventStore, outbox: OutboxStore) {
+  const accounts = new AggregateRepository(store, Account, { outbox });
+  const account = await accounts.loadOrCreate('a1');
+  account.deposit(1);
+  account.deposit(2);
+  await accounts.save(account);
+  const stale = await accounts.load('a1');
+  const fresh = await accounts.load('a1');
+  fresh.deposit(3);
+  await accounts.save(fresh);
+  stale.deposit(99);
+  await expect(accounts.save(stale)).rejects.toBeInstanceOf(ConcurrencyError);
+  await expect(
+    store.transaction(async (tx) => {
+      const again = await accounts.load('a1');
+      again.deposit(50);
+      await accounts.save(again, { transaction: tx });
+      throw new Error('rolled back');
+    }),
+  ).rejects.toThrow('rolled back');
+  expect((await outbox.stats()).pending).toBe(3);
+  const published: EventRecord[] = [];
+  const relay = new OutboxRelay(outbox, { publish: async (events: readonly (DomainEvent | EventRecord)[]) => void published.push(...(events as EventRecord[])) });
+  expect(await relay.drain()).toBe(3);
+  expect(published.map((r) => [r.aggregateId, r.aggregateVersion, (r.data as { amount: number }).amount])).toEqual([
+    ['a1', 1, 1],
+    ['a1', 2, 2],
+    ['a1', 3, 3],
+  ]);
+}
+
+function suite(target: SqlTarget) {
+  it('writes outbox rows in the append transaction: none for a rejected or rolled-back save', async () => {
+    const { db, url, close } = await target.open();
+    await db.destroy().catch(() => undefined);
+    const store = await openStore(target.dialect, url);
+    try {
+      await migrateSubscriptionTables(store.db);
+      await scenario(store, new SqlOutboxStore(store.db));
+    } finally {
+      await store.close();
+      await close().catch(() => undefined);
+    }
+  });
+}
+
+describe('repository outbox on the in-memory store', () => {
+  it('adds rows on commit only', async () => {
+    await scenario(new InMemoryEventStore({ registry }), new InMemoryOutboxStore());
+  });
+});
+
+for (const target of SQL_TARGETS) {
+  if (target.service) await describeWithService(target.service, `repository outbox on ${target.dialect}`, () => suite(target));
+  else describe(`repository outbox on ${target.dialect}`, () => suite(target));
+}
