@@ -204,7 +204,7 @@ async function mysqlSubject(): Promise<Subject> {
   for (const n of names) await admin.query(`drop database if exists ${n}`).then(() => admin.query(`create database ${n}`));
   const url = (n: string) => Object.assign(new URL(MYSQL_URL), { pathname: `/${n}` }).toString();
   const store = await MysqlEventStore.open({ url: url(names[0]!), registry, pool: { connectionLimit: 10 } });
-  const pool = createPool({ uri: url(names[1]!), connectionLimit: 10 });
+  const pool = createPool({ uri: url(names[1]!), connectionLimit: 10, jsonStrings: true });
   return {
     name: 'MariaDB',
     store,

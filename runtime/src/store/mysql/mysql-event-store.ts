@@ -179,10 +179,10 @@ export class MysqlEventStore implements EventStore {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
-    const rows = pageStream<Row>(options, readLimit(options.limit), this.#shared.pageSize, (page) =>
+    const pages = pageStream<Row>(options, readLimit(options.limit), this.#shared.pageSize, (page) =>
       this.#rows(streamPageQuery(this.#shared.db, SELECT, streamId, page, this.#tenantId)),
     );
-    for await (const row of rows) yield this.#decode(row);
+    for await (const page of pages) for (const row of page) yield this.#decode(row);
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
@@ -202,12 +202,14 @@ export class MysqlEventStore implements EventStore {
         filter,
         select: SELECT,
         orderBy: ['position'],
-        limit: n,
+        limit: n + 1,
         ...(from !== undefined ? { after: (eb) => eb('position', '>', from) } : {}),
       }).compile();
       const rows = await this.#rows<Row>(query);
+      const more = rows.length > n && n < limit; // one row more than a page: is there another page?
+      if (rows.length > n) rows.length = n;
       for (const row of rows) yield this.#decode(row);
-      if (rows.length < n) return;
+      if (!more) return;
       limit -= rows.length;
       after = rows[rows.length - 1]!.position;
     }

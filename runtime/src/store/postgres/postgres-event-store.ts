@@ -201,10 +201,10 @@ export class PostgresEventStore implements EventStore {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
-    const rows = pageStream<FeedRow>(options, readLimit(options.limit), this.#shared.pageSize, (page) =>
+    const pages = pageStream<FeedRow>(options, readLimit(options.limit), this.#shared.pageSize, (page) =>
       this.#rows(streamPageQuery(this.#shared.db, SELECT, streamId, page, this.#tenantId)),
     );
-    for await (const row of rows) yield this.#decode(row);
+    for await (const page of pages) for (const row of page) yield this.#decode(row);
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
@@ -224,13 +224,15 @@ export class PostgresEventStore implements EventStore {
         filter,
         select: SELECT,
         orderBy: ['tx_id', 'position'],
-        limit: n,
+        limit: n + 1,
         visible: (eb) => eb('tx_id', '<', sql.raw(HORIZON)),
         ...(from ? { after: (eb) => eb(eb.refTuple('tx_id', 'position'), '>', eb.tuple(sql`${from.tx}::xid8`, sql`${from.position}::bigint`)) } : {}),
       }).compile();
       const rows = await this.#rows<FeedRow>(query);
+      const more = rows.length > n && n < limit; // one row more than a page: is there another page?
+      if (rows.length > n) rows.length = n;
       for (const row of rows) yield this.#decode(row);
-      if (rows.length < n) return;
+      if (!more) return;
       limit -= rows.length;
       const last = rows[rows.length - 1]!;
       after = { tx: last.tx_id, position: last.position };

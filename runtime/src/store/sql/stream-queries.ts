@@ -46,22 +46,28 @@ export function eventExistsQuery(db: Kysely<EventStoreTables>, eventId: string, 
   return query.limit(1).compile();
 }
 
-/** Pages through a stream: `fetch` gets successive version windows until `limit` rows or the end. */
+/**
+ * Pages through a stream: `fetch` gets successive version windows until `limit` rows or the end.
+ * Each page asks for one row more than it returns, so the last page is recognised without an
+ * extra, empty query. Returns whole pages, so callers yield without another generator layer.
+ */
 export async function* pageStream<R extends { version: number }>(
   options: { readonly from?: number; readonly to?: number; readonly direction?: 'forward' | 'backward' },
   limit: number,
   pageSize: number,
   fetch: (page: { from: number; to: number; limit: number; backward: boolean }) => Promise<R[]>,
-): AsyncGenerator<R> {
+): AsyncGenerator<R[]> {
   const backward = options.direction === 'backward';
   let from = options.from ?? (backward ? 2_147_483_647 : 1);
   const to = options.to ?? (backward ? 1 : 2_147_483_647);
   while (limit > 0) {
     const n = Math.min(pageSize, limit);
-    const rows = await fetch({ from, to, limit: n, backward });
-    for (const row of rows) yield row;
-    if (rows.length < n) return;
-    limit -= rows.length;
+    const rows = await fetch({ from, to, limit: n + 1, backward });
+    const more = rows.length > n && n < limit;
+    if (rows.length > n) rows.length = n;
+    if (rows.length > 0) yield rows;
+    if (!more) return;
+    limit -= n;
     from = rows[rows.length - 1]!.version + (backward ? -1 : 1);
   }
 }

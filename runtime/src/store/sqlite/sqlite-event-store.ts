@@ -203,10 +203,10 @@ export class SqliteEventStore implements EventStore {
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
     const { db, pageSize } = this.#shared;
-    const rows = pageStream<EventRow & { position: number }>(options, readLimit(options.limit), pageSize, async (page) =>
+    const pages = pageStream<EventRow & { position: number }>(options, readLimit(options.limit), pageSize, async (page) =>
       this.#read(streamPageQuery(db, SELECT, streamId, page, this.#tenantId)),
     );
-    for await (const row of rows) yield this.#decode(row);
+    for await (const page of pages) for (const row of page) yield this.#decode(row);
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
@@ -224,10 +224,12 @@ export class SqliteEventStore implements EventStore {
     while (limit > 0) {
       const n = Math.min(pageSize, limit);
       const position = Number(after);
-      const query = feedQuery(db, { filter, select: SELECT, orderBy: ['position'], after: (eb) => eb('position', '>', position), limit: n });
+      const query = feedQuery(db, { filter, select: SELECT, orderBy: ['position'], after: (eb) => eb('position', '>', position), limit: n + 1 });
       const rows = this.#read<EventRow & { position: number }>(query.compile());
+      const more = rows.length > n && n < limit; // one row more than a page: is there another page?
+      if (rows.length > n) rows.length = n;
       for (const row of rows) yield this.#decode(row);
-      if (rows.length < n) return;
+      if (!more) return;
       limit -= rows.length;
       after = BigInt(rows[rows.length - 1]!.position);
     }
