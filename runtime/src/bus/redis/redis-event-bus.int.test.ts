@@ -1,6 +1,10 @@
+import { context, propagation, trace, TraceFlags } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { afterEach, expect, it } from 'vitest';
 import { describeWithService } from '../../../../test/support/services.js';
 import { redisTestBus } from '../../../../test/support/redis-bus.js';
-import { busConformanceSuite } from '../../testing/bus-conformance.js';
+import { busConformanceRegistry, busConformanceSuite, orderPlaced, sleep } from '../../testing/bus-conformance.js';
 
 await describeWithService('redis', 'RedisEventBus', () => {
   busConformanceSuite('RedisEventBus', async ({ registry }) => {
@@ -12,5 +16,48 @@ await describeWithService('redis', 'RedisEventBus', () => {
       },
       teardown: cleanup,
     };
+  });
+});
+
+await describeWithService('redis', 'RedisEventBus specifics', () => {
+  const registry = busConformanceRegistry();
+  let cleanup: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await cleanup?.();
+    cleanup = undefined;
+  });
+
+  it('trims partition streams with MAXLEN ~', async () => {
+    const fixture = await redisTestBus(registry, { partitions: 1, retention: { maxLength: 100 } });
+    cleanup = fixture.cleanup;
+    for (let i = 0; i < 10; i++) await fixture.bus.publish(Array.from({ length: 100 }, (_, j) => orderPlaced(`trim-${j}`, i + 1)));
+    expect(await fixture.admin.xlen(fixture.bus.keys.stream(0))).toBeLessThanOrEqual(300);
+  });
+
+  it('trims partition streams by age with MINID ~', async () => {
+    const fixture = await redisTestBus(registry, { partitions: 1, retention: { maxAgeMs: 200 } });
+    cleanup = fixture.cleanup;
+    for (let i = 0; i < 5; i++) await fixture.bus.publish(Array.from({ length: 100 }, (_, j) => orderPlaced(`old-${j}`, i + 1)));
+    await sleep(300);
+    await fixture.bus.publish([orderPlaced('fresh', 1)]);
+    expect(await fixture.admin.xlen(fixture.bus.keys.stream(0))).toBeLessThan(200);
+  });
+
+  it('writes the trace context and the event type as entry fields, and the record as the body', async () => {
+    const fixture = await redisTestBus(registry, { partitions: 1 });
+    cleanup = fixture.cleanup;
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const parent = trace.setSpanContext(context.active(), { traceId, spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED });
+    const event = orderPlaced('fields', 1);
+    await context.with(parent, () => fixture.bus.publish([event]));
+    propagation.disable();
+    context.disable();
+    const [[, list]] = (await fixture.admin.xrange(fixture.bus.keys.stream(0), '-', '+')) as [[string, string[]]];
+    const fields = Object.fromEntries(list.flatMap((v, i, all) => (i % 2 === 0 ? [[v, all[i + 1]]] : [])));
+    expect(fields['traceparent']).toMatch(new RegExp(`^00-${traceId}-`));
+    expect(fields['eventsmith-event-type']).toBe('conformance.OrderPlaced');
+    expect(JSON.parse(fields['body']!)).toMatchObject({ eventId: event.eventId, eventVersion: 2 });
   });
 });
