@@ -5,7 +5,7 @@ import type { CliError } from './cli/cli-error.js';
 import { resolveInputs, type EventsmithConfig } from './cli/config.js';
 import { emitDomain, parseSnapshot, SnapshotFormatError, type GeneratedFile, type ProjectionSnapshot } from './emit/index.js';
 import { Layout } from './emit/common/layout.js';
-import { formatSource } from './format/format-source.js';
+import { formatSources } from './format/format-source.js';
 import { writeFiles, type PreparedFile, type WriteReport } from './write/write-files.js';
 
 export interface GenerateProjectOptions {
@@ -65,14 +65,11 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
 
 /** Renders and formats every emitted file. */
 export async function prepare(files: readonly GeneratedFile[]): Promise<PreparedFile[]> {
-  return Promise.all(
-    files.map(async (file) => {
-      if (file.ownership === 'keep') return { path: file.path, ownership: file.ownership, content: '' };
-      const content = await formatSource(file.path, file.render(), file.format);
-      const merge = file.merge;
-      return { path: file.path, ownership: file.ownership, content, ...(merge ? { merge } : {}) };
-    }),
-  );
+  const formatted = await formatSources(files.map((f) => (f.ownership === 'keep' ? { path: f.path, text: '', kind: 'none' as const } : { path: f.path, text: f.render(), kind: f.format })));
+  return files.map((file, i) => {
+    const merge = file.merge;
+    return { path: file.path, ownership: file.ownership, content: formatted[i]!, ...(merge ? { merge } : {}) };
+  });
 }
 
 async function readSnapshot(root: string, path: string, errors: CliError[]): Promise<ProjectionSnapshot | undefined> {
