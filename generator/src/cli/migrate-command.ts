@@ -79,10 +79,10 @@ async function open(target: DatabaseTarget): Promise<{ db: unknown; close: () =>
       return { db: store.db, close: () => store.close() };
     }
     const name = target.dialect === 'postgres' ? 'PostgresEventStore' : 'MysqlEventStore';
-    const module = (await import(`@eventsmith/runtime/${target.dialect}`)) as Record<string, StoreClass<{ connectionString: string }> | undefined>;
+    const module = (await import(`@eventsmith/runtime/${target.dialect}`)) as Record<string, StoreClass<{ url: string }> | undefined>;
     const Store = module[name];
     if (!Store) throw new Error(`@eventsmith/runtime/${target.dialect} has no ${name}`);
-    const store = await Store.open({ connectionString: target.url, registry, migrate: true });
+    const store = await Store.open({ url: target.url, registry, migrate: true });
     return { db: store.db, close: () => store.close() };
   } catch (error) {
     throw new CliFailure([
