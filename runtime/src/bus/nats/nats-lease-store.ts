@@ -21,9 +21,19 @@ export class NatsLeaseStore implements PartitionLeaseStore {
     return count;
   }
 
+  /**
+   * Partitions whose previous lease ran out rather than being released (its owner crashed or
+   * was cut off): messages it had not acknowledged may still come back.
+   */
+  readonly expiredBefore = new Set<number>();
+
   async acquire(partition: number, member: string, _ttlMs: number): Promise<boolean> {
     try {
+      // A released lease leaves a purge marker; an expired one leaves nothing.
+      const previous = await this.kv.get(this.#lease(partition));
       await this.kv.create(this.#lease(partition), this.#codec.encode(member));
+      if (previous === null) this.expiredBefore.add(partition);
+      else this.expiredBefore.delete(partition);
       return true;
     } catch {
       return false;

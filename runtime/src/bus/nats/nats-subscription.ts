@@ -58,6 +58,7 @@ export class NatsSubscription implements BusSubscription {
   #running = false;
   #stopTimeout = 30_000;
   #status: ReturnType<NatsConnection['status']> | undefined;
+  #leases: NatsLeaseStore | undefined;
 
   constructor(init: NatsSubscriptionInit) {
     this.#init = init;
@@ -84,8 +85,9 @@ export class NatsSubscription implements BusSubscription {
     );
     this.#running = true;
     void this.#watchConnection();
+    this.#leases = new NatsLeaseStore(kv, options.group);
     this.#balancer = new PartitionBalancer({
-      store: new NatsLeaseStore(kv, options.group),
+      store: this.#leases,
       partitions,
       member: this.member,
       leaseTtlMs: this.#init.leaseTtlMs,
@@ -121,7 +123,7 @@ export class NatsSubscription implements BusSubscription {
   }
 
   #assign(partition: number): void {
-    const worker = new PartitionWorker(this.#init, partition, this.#lanes);
+    const worker = new PartitionWorker(this.#init, partition, this.#lanes, this.#leases?.expiredBefore.has(partition) ?? true);
     this.#workers.set(partition, worker);
     void worker.start().catch((error: unknown) => {
       this.#init.onError(error);
@@ -169,7 +171,12 @@ class PartitionWorker {
   #abandoned = false;
   #holdUntil = 0;
 
-  constructor(init: NatsSubscriptionInit, partition: number, lanes: KeyedLanes) {
+  constructor(
+    init: NatsSubscriptionInit,
+    partition: number,
+    lanes: KeyedLanes,
+    private readonly afterExpiredLease: boolean,
+  ) {
     this.#init = init;
     this.#partition = partition;
     this.#lanes = lanes;
@@ -178,11 +185,14 @@ class PartitionWorker {
   async start(): Promise<void> {
     const { js, names, options } = this.#init;
     const consumer = await js.consumers.get(names.stream, names.durable(options.group, this.#partition));
-    // Messages a previous owner left unacknowledged (it crashed, or handed over held messages)
-    // come back once their ack wait or nak delay runs out. Wait for that before pulling, so they
-    // are redelivered ahead of newer messages of the same aggregates.
-    const { num_ack_pending: leftOver } = await consumer.info();
-    if (leftOver > 0) await this.#pause(this.#init.ackWaitMs + 200);
+    // A previous owner that crashed (its lease expired instead of being released) may have left
+    // deliveries unacknowledged; they come back once their ack wait runs out. Wait for that
+    // before pulling, so they are redelivered ahead of newer messages of the same aggregates.
+    // (A graceful owner nak'ed what it held, in order, so those come back first anyway.)
+    if (this.afterExpiredLease) {
+      const { num_ack_pending: leftOver } = await consumer.info();
+      if (leftOver > 0) await this.#pause(this.#init.ackWaitMs + 200);
+    }
     // Held and running messages must not hit ack_wait and be redelivered behind our back.
     this.#keepAlive = setInterval(() => {
       for (const t of this.#tracked.values()) t.msg.working();
