@@ -145,7 +145,7 @@ describe('SubscriptionManager: start positions and checkpoints', () => {
     await again.start();
     await waitFor(() => resumed.length === 5 && fromStart.length === 15 && fromPosition.length === 2, 'second run');
     await appendDeposits(store, 1, { start: 16 });
-    await waitFor(() => fromEnd.length === 1, 'end subscription');
+    await waitFor(() => fromEnd.length === 1 && resumed.length === 6 && fromPosition.length === 3, 'event 16 everywhere');
     expect(resumed).toEqual([11, 12, 13, 14, 15, 16]);
     expect(fromEnd).toEqual([16]);
     expect(fromPosition).toEqual([14, 15, 16]);

@@ -499,42 +499,50 @@ export class SubscriptionRunner {
     unit: readonly StoredEvent[],
     base: Pick<HandlerContext, 'sql' | 'transaction' | 'attempt' | 'redelivery'>,
   ): Promise<void> {
+    // One controller and context per unit (not per event): cheap on hot catch-up paths.
+    const controller = new AbortController();
+    const force = this.#forceController.signal;
+    const onForce = () => controller.abort(force.reason);
+    force.addEventListener('abort', onForce, { once: true });
+    const context: HandlerContext = { subscription: this.name, signal: controller.signal, ...base };
     const handler = this.#handler;
-    if (isBatchHandler(handler)) {
-      await this.#withTimeout(unit, 0, (context) => handler.handleBatch(unit, context), base);
-      return;
-    }
-    for (let i = 0; i < unit.length; i++) {
-      const stored = unit[i]!;
-      await this.#withTimeout(
-        unit,
-        i,
-        (context) => (typeof handler === 'function' ? handler(stored, context) : handler.handle(stored, context)),
-        base,
-      );
+    try {
+      if (isBatchHandler(handler)) {
+        await this.#withTimeout(unit, 0, controller, () => handler.handleBatch(unit, context));
+        return;
+      }
+      for (let i = 0; i < unit.length; i++) {
+        const stored = unit[i]!;
+        await this.#withTimeout(unit, i, controller, () =>
+          typeof handler === 'function' ? handler(stored, context) : handler.handle(stored, context),
+        );
+      }
+    } finally {
+      force.removeEventListener('abort', onForce);
     }
   }
 
   async #withTimeout(
     unit: readonly StoredEvent[],
     index: number,
-    call: (context: HandlerContext) => Promise<void> | void,
-    base: Pick<HandlerContext, 'sql' | 'transaction' | 'attempt' | 'redelivery'>,
+    controller: AbortController,
+    call: () => Promise<void> | void,
   ): Promise<void> {
-    const controller = new AbortController();
-    const signal = AbortSignal.any([controller.signal, this.#forceController.signal]);
-    const context: HandlerContext = { subscription: this.name, signal, ...base };
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const ids = isBatchHandler(this.#handler) ? unit.map((s) => s.event.eventId) : [unit[index]!.event.eventId];
-        const error = new HandlerTimeoutError(this.name, this.#timeoutMs, ids);
-        controller.abort(error);
-        reject(error);
-      }, this.#timeoutMs);
-    });
     try {
-      await Promise.race([Promise.resolve().then(() => call(context)), timeout]);
+      const result = call();
+      if (!(result instanceof Promise)) return;
+      await Promise.race([
+        result,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const ids = isBatchHandler(this.#handler) ? unit.map((s) => s.event.eventId) : [unit[index]!.event.eventId];
+            const error = new HandlerTimeoutError(this.name, this.#timeoutMs, ids);
+            controller.abort(error);
+            reject(error);
+          }, this.#timeoutMs);
+        }),
+      ]);
     } catch (error) {
       throw new HandlerFailure(error, index);
     } finally {

@@ -1,0 +1,251 @@
+/**
+ * Subscriptions, projections and the outbox relay (subscriptions issue):
+ * - catch-up throughput of a declarative projection (written by hand in the generator's shape:
+ *   a Projection whose handler upserts through `context.db` with Kysely) over 100,000 events,
+ *   run by the SubscriptionManager with rows and checkpoint in one transaction per batch, against
+ *   a hand-written raw-driver loop that reads the same feed table in pages of the same size and
+ *   writes the same rows and a checkpoint in one transaction per page (target ≥ 0.7×);
+ * - live latency from append commit to handler call, p50/p99 over 1,000 events;
+ * - outbox relay throughput to a publisher that accepts at once.
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import {
+  defineEvent,
+  defineProjection,
+  EventRegistry,
+  OutboxRelay,
+  PostgresNotifyWakeUp,
+  postgresNotifyHooks,
+  SqlCheckpointStore,
+  SqlDeadLetterQueue,
+  SqlOutboxStore,
+  SubscriptionManager,
+  WakeUpSignal,
+  migrateSubscriptionTables,
+  withAppendHooks,
+  z,
+  type EventStore,
+  type StoredEvent,
+  type WakeUpSource,
+} from '@eventsmith/runtime';
+import { PostgresEventStore } from '@eventsmith/runtime/postgres';
+import { SqliteEventStore } from '@eventsmith/runtime/sqlite';
+import { percentile, perSecond, ratio, table } from './harness.js';
+
+class BenchDeposited extends defineEvent({
+  type: 'BenchDeposited',
+  aggregateType: 'BenchAccount',
+  schema: z.object({ amount: z.number().int(), note: z.string() }),
+}) {}
+const registry = EventRegistry.create({ events: [BenchDeposited] });
+
+const EVENTS = 100_000;
+const ACCOUNTS = 1000;
+const BATCH = 500;
+const POSTGRES_URL = process.env['POSTGRES_URL'] || 'postgres://postgres@127.0.0.1:5432/test';
+const rows: Record<string, string | number>[] = [];
+
+/** Generated-shape projection: upsert a balance row per deposit. */
+const accountBalances = defineProjection({
+  name: 'BenchAccountBalances',
+  eventTypes: ['BenchDeposited'],
+  tables: ['bench_account_balances'],
+  async handle({ event }: StoredEvent, { db }) {
+    if (event instanceof BenchDeposited) {
+      await db
+        .insertInto('bench_account_balances')
+        .values({ account_id: event.aggregateId, balance: event.data.amount, deposits: 1 })
+        .onConflict((oc) =>
+          oc.column('account_id').doUpdateSet((eb) => ({
+            balance: eb('bench_account_balances.balance', '+', eb.ref('excluded.balance')),
+            deposits: eb('bench_account_balances.deposits', '+', 1),
+          })),
+        )
+        .execute();
+    }
+  },
+});
+
+const CREATE_BALANCES = (name: string) =>
+  `create table ${name} (account_id varchar(100) primary key, balance bigint not null, deposits integer not null)`;
+const UPSERT = (name: string, p: (n: number) => string) =>
+  `insert into ${name} (account_id, balance, deposits) values (${p(1)}, ${p(2)}, 1) on conflict (account_id) do update set balance = ${name}.balance + excluded.balance, deposits = ${name}.deposits + 1`;
+
+async function fill(store: EventStore): Promise<void> {
+  const perStream = EVENTS / ACCOUNTS;
+  for (let a = 0; a < ACCOUNTS; a++) {
+    const events = Array.from({ length: perStream }, (_, i) => new BenchDeposited({ amount: i + 1, note: `deposit ${i} on ${a}` }, { aggregateId: `acc-${a}` }));
+    await store.appendToStream(`BenchAccount-acc-${a}`, events, { expectedVersion: 'no_stream' });
+  }
+}
+
+/** Runs the projection under the manager from the beginning; returns events/s. */
+async function managerCatchUp(store: EventStore & { db: any }): Promise<number> {
+  const checkpoints = new SqlCheckpointStore(store.db);
+  const manager = new SubscriptionManager({ store, checkpoints, deadLetters: new SqlDeadLetterQueue(store.db), pollIntervalMs: 50 });
+  manager.project(accountBalances, { batchSize: BATCH });
+  const last = (await store.currentPosition())!;
+  const started = performance.now();
+  await manager.start();
+  while (!(await checkpoints.load(accountBalances.name))?.equals(last)) await new Promise((r) => setTimeout(r, 2));
+  const ms = performance.now() - started;
+  await manager.stop();
+  return perSecond(EVENTS, ms);
+}
+
+async function benchSqlite(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'es-bench-sub-'));
+  const file = join(dir, 'bench.db');
+  try {
+    const store = await SqliteEventStore.open({ filename: file, registry, synchronous: 'NORMAL' });
+    await migrateSubscriptionTables(store.db);
+    await fill(store);
+    const raw = new BetterSqlite3(file);
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = NORMAL');
+    raw.exec(CREATE_BALANCES('bench_account_balances'));
+    raw.exec(CREATE_BALANCES('raw_balances'));
+    raw.exec('create table raw_checkpoint (name text primary key, position integer not null)');
+    const ours = await managerCatchUp(store);
+
+    const page = raw.prepare('select position, aggregate_id, data from eventsmith_events where position > ? order by position limit ?');
+    const upsert = raw.prepare(UPSERT('raw_balances', () => '?'));
+    const checkpoint = raw.prepare('insert into raw_checkpoint values (?, ?) on conflict (name) do update set position = excluded.position');
+    const applyPage = raw.transaction((events: { position: number; aggregate_id: string; data: string }[]) => {
+      for (const e of events) upsert.run(e.aggregate_id, (JSON.parse(e.data) as { amount: number }).amount);
+      checkpoint.run('raw', events[events.length - 1]!.position);
+    });
+    const started = performance.now();
+    let after = 0;
+    for (;;) {
+      const events = page.all(after, BATCH) as { position: number; aggregate_id: string; data: string }[];
+      if (events.length === 0) break;
+      applyPage(events);
+      after = events[events.length - 1]!.position;
+      await new Promise((r) => setImmediate(r));
+    }
+    const rawRate = perSecond(EVENTS, performance.now() - started);
+    rows.push({ backend: 'sqlite', workload: 'projection catch-up 100k', eventsmith: `${ours} ev/s`, raw: `${rawRate} ev/s`, ratio: ratio(ours, rawRate), target: '≥ 0.70×' });
+    raw.close();
+
+    const signal = new WakeUpSignal();
+    await liveLatency('sqlite', store, signal, (afterCommit) => withAppendHooks(store, { afterCommit: () => (afterCommit(), signal.notify()) }));
+    await relayThroughput('sqlite', store);
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchPostgres(): Promise<void> {
+  const name = `es_bench_sub_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  try {
+    const store = await PostgresEventStore.open({ url: url.toString(), registry, pool: { max: 8 } });
+    await migrateSubscriptionTables(store.db);
+    await fill(store);
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+    await pool.query(CREATE_BALANCES('bench_account_balances'));
+    await pool.query(CREATE_BALANCES('raw_balances'));
+    await pool.query('create table raw_checkpoint (name text primary key, position bigint not null)');
+    const ours = await managerCatchUp(store);
+
+    const started = performance.now();
+    let after = '0';
+    const client = await pool.connect();
+    for (;;) {
+      const { rows: events } = await client.query<{ position: string; aggregate_id: string; data: { amount: number } }>(
+        'select position, aggregate_id, data from eventsmith_events where position > $1 order by position limit $2',
+        [after, BATCH],
+      );
+      if (events.length === 0) break;
+      await client.query('begin');
+      for (const e of events) await client.query(UPSERT('raw_balances', (n) => `$${n}`), [e.aggregate_id, e.data.amount]);
+      await client.query('insert into raw_checkpoint values ($1, $2) on conflict (name) do update set position = excluded.position', ['raw', events[events.length - 1]!.position]);
+      await client.query('commit');
+      after = events[events.length - 1]!.position;
+    }
+    client.release();
+    const rawRate = perSecond(EVENTS, performance.now() - started);
+    rows.push({ backend: 'postgres', workload: 'projection catch-up 100k', eventsmith: `${ours} ev/s`, raw: `${rawRate} ev/s`, ratio: ratio(ours, rawRate), target: '≥ 0.70×' });
+    await pool.end();
+
+    const wakeUp = new PostgresNotifyWakeUp({ connect: () => new pg.Client({ connectionString: url.toString() }) });
+    await liveLatency('postgres (LISTEN/NOTIFY)', store, wakeUp, (afterCommit) => withAppendHooks(store, { ...postgresNotifyHooks(), afterCommit }));
+    await relayThroughput('postgres', store);
+    await store.close();
+  } finally {
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  }
+}
+
+/** 1,000 single-event appends, ~2 ms apart; latency from each commit to its handler call. */
+async function liveLatency(label: string, store: EventStore, wakeUp: WakeUpSource, hooked: (afterCommit: () => void) => EventStore): Promise<void> {
+  const commits: number[] = [];
+  const handled: number[] = [];
+  const writer = hooked(() => commits.push(performance.now()));
+  const manager = new SubscriptionManager({ store: writer, wakeUps: [wakeUp], pollIntervalMs: 1000 });
+  manager.subscribe(() => void handled.push(performance.now()), { name: 'latency', startFrom: 'end', eventTypes: ['BenchDeposited'] });
+  await manager.start();
+  while ((await manager.status('latency')).state !== 'live') await new Promise((r) => setTimeout(r, 5));
+  for (let i = 0; i < 1000; i++) {
+    await writer.appendToStream('BenchAccount-live', [new BenchDeposited({ amount: i, note: 'live' }, { aggregateId: 'live' })], { expectedVersion: 'any' });
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  while (handled.length < 1000) await new Promise((r) => setTimeout(r, 5));
+  await manager.stop();
+  const latencies = handled.map((t, i) => t - commits[i]!);
+  rows.push({
+    backend: label,
+    workload: 'live latency, 1,000 events',
+    eventsmith: `p50 ${percentile(latencies, 50).toFixed(2)} ms, p99 ${percentile(latencies, 99).toFixed(2)} ms`,
+    raw: '',
+    ratio: '',
+    target: '',
+  });
+}
+
+/** 20,000 outbox rows written with their appends, drained by one relay. */
+async function relayThroughput(label: string, store: EventStore & { db: any }): Promise<void> {
+  const outbox = new SqlOutboxStore(store.db);
+  const total = 20_000;
+  for (let a = 0; a < total / 100; a++) {
+    const events = Array.from({ length: 100 }, (_, i) => new BenchDeposited({ amount: i, note: 'outbox' }, { aggregateId: `out-${a}` }));
+    await store.transaction(async (tx) => {
+      await tx.appendToStream(`BenchAccount-out-${a}`, events, { expectedVersion: 'no_stream' });
+      await outbox.add(events, { transaction: tx });
+    });
+  }
+  let published = 0;
+  const relay = new OutboxRelay(outbox, { publish: async (events) => void (published += events.length) }, { batchSize: 500 });
+  const started = performance.now();
+  await relay.drain();
+  const ms = performance.now() - started;
+  rows.push({ backend: label, workload: 'outbox relay, 20,000 rows', eventsmith: `${perSecond(published, ms)} ev/s`, raw: '', ratio: '', target: '' });
+}
+
+function up(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export default async function main(): Promise<void> {
+  await benchSqlite();
+  if (await up(Number(new URL(POSTGRES_URL).port || 5432))) await benchPostgres();
+  else console.log('postgres: skipped (not reachable)');
+  table(rows);
+}
