@@ -142,7 +142,9 @@ export class MysqlEventStore implements EventStore {
               } catch (error) {
                 await connection.executeQuery(CompiledQuery.raw('rollback')).catch(() => undefined);
                 if (isDeadlock(error) && !final) return 'retry' as const;
-                throw await this.#translate(error, append);
+                const translated = await this.#translate(error, append, this.#shared.db, final);
+                if (translated === 'retry') return 'retry' as const;
+                throw translated;
               }
               return this.#outcome(connection, result, append, final);
             }),
@@ -247,7 +249,7 @@ export class MysqlEventStore implements EventStore {
         throw new AppendConflictError(append.streamId, append.expected, 0, 'the database chose this transaction as a deadlock victim and rolled it back.');
       }
       await trx.executeQuery(CompiledQuery.raw('rollback to savepoint es_append; release savepoint es_append'));
-      throw await this.#translate(error, append, trx);
+      throw await this.#translate(error, append, trx, true);
     }
     return (await this.#outcome(trx, result, append, true)) as AppendResult;
   }
@@ -278,17 +280,19 @@ export class MysqlEventStore implements EventStore {
     throw new AppendConflictError(append.streamId, append.expected, actual, 'the stream changed while this append waited, too many times.');
   }
 
-  async #translate(error: unknown, append: PreparedAppend, executor: Kysely<any> = this.#shared.db): Promise<unknown> {
+  /** The error to throw for a failed append batch, or `'retry'` when a new attempt could pass. */
+  async #translate(error: unknown, append: PreparedAppend, executor: Kysely<any>, final: boolean): Promise<unknown> {
     const { errno, message } = error as { errno?: number; message?: string };
-    if (errno === 1062) {
-      if (message?.includes('eventsmith_events_event_id_key')) {
+    // 1048: the version was NULL because the stream check failed; 1062: a duplicate key.
+    if (errno === 1062 || errno === 1048) {
+      if (errno === 1062 && message?.includes('eventsmith_events_event_id_key')) {
         const id = /Duplicate entry '(.*)' for key/.exec(message)?.[1];
         return new DuplicateEventError(id ?? append.records[0]!.eventId);
       }
-      // The stream row exists ('no_stream') or events were written around it.
+      // The stream row exists ('no_stream'), the expectation failed, or events were written around it.
       const { rows } = await executor.executeQuery<{ version: number; tenant_id: string | null }>(CompiledQuery.raw(STREAM_STATE, [append.streamId]));
       try {
-        this.#conflict(append, rows[0], true);
+        return this.#conflict(append, rows[0], final);
       } catch (conflict) {
         return conflict;
       }

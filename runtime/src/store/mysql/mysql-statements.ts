@@ -59,10 +59,9 @@ export function appendBody(append: PreparedAppend): { sql: string; parameters: u
   const parameters: unknown[] = [...stream.parameters(append), n];
   append.records.forEach((r, i) => {
     const k = i + 1 - n;
-    rows.push(
-      `select last_insert_id() + ${k} as p, ? as s, @es_v + ${k} as v, ? as e, ? as t, ? as tv, ? as at, ? as ai, ? as te, ` +
-        `? as o, ? as ac, ? as c, ? as ca, ? as m, ? as d, ? as sa from dual where @es_v is not null`,
-    );
+    // `@es_v` is NULL when the stream check failed: the NOT NULL version column then rejects the
+    // row (strict mode), the batch stops, and the caller rolls back and reports the conflict.
+    rows.push(`(cast(last_insert_id() as signed) + ${k}, ?, @es_v + ${k}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     parameters.push(
       append.streamId,
       r.eventId,
@@ -84,7 +83,7 @@ export function appendBody(append: PreparedAppend): { sql: string; parameters: u
     'set @es_v = null',
     stream.sql,
     'update eventsmith_positions set value = last_insert_id(value + ?) where id = 1 and @es_v is not null',
-    `insert into eventsmith_events (${COLUMNS}) ${rows.join(' union all ')}`,
+    `insert into eventsmith_events (${COLUMNS}) values ${rows.join(', ')}`,
     'select @es_v as version, if(@es_v is null, null, last_insert_id()) as position',
   ].join(';\n');
   return { sql, parameters };

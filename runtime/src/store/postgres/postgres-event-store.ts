@@ -1,4 +1,5 @@
 import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
+import type pg from 'pg';
 import { ConcurrencyError, DuplicateEventError, InvalidArgumentError, TenantMismatchError } from '../../errors.js';
 import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRegistry } from '../../events/event-registry.js';
@@ -56,6 +57,8 @@ interface Shared {
   readonly registry: EventRegistry;
   readonly storeId: string;
   readonly db: Kysely<EventStoreTables>;
+  /** The pool under `db`, for the append's named (server-side prepared) statements. */
+  readonly pool: pg.Pool;
   readonly target: string;
   readonly partitioned: boolean;
   readonly rowLevelSecurity: boolean;
@@ -114,7 +117,7 @@ export class PostgresEventStore implements EventStore {
 
   /** Connects (and by default migrates). Throws `EventStoreUnavailableError` if the server cannot be reached. */
   static async open(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
-    const { db, target, database } = createPostgresDatabase(options);
+    const { db, pool, target, database } = createPostgresDatabase(options);
     try {
       if (options.migrate ?? true) {
         await migrateEventStore(db, {
@@ -128,6 +131,7 @@ export class PostgresEventStore implements EventStore {
         registry: options.registry,
         storeId: options.storeId ?? `pg:${database}`,
         db,
+        pool,
         target,
         partitioned: probe.rows[0]?.partitioned ?? false,
         rowLevelSecurity: options.rowLevelSecurity ?? false,
@@ -273,8 +277,17 @@ export class PostgresEventStore implements EventStore {
   async #append(executor: Executor, append: PreparedAppend, final: boolean): Promise<AppendResult | 'retry'> {
     let row: { version: number | null; position: string | null; tx: string } | undefined;
     try {
-      const statement = appendStatement(append.expected, append.viewTenant !== undefined, this.#shared.partitioned);
-      ({ rows: [row] } = await executor.executeQuery<NonNullable<typeof row>>(CompiledQuery.raw(statement, appendParameters(append))));
+      const view = append.viewTenant !== undefined;
+      const statement = appendStatement(append.expected, view, this.#shared.partitioned);
+      if (executor === this.#shared.db) {
+        // Outside a transaction: a named statement, so each pooled connection parses and plans the
+        // CTE once rather than on every append. Inside one, the transaction's connection runs it.
+        const kind = typeof append.expected === 'number' ? (append.expected === 0 ? 'no_stream' : 'exact') : append.expected;
+        const name = `eventsmith_append_${kind}${view ? '_view' : ''}${this.#shared.partitioned ? '_partitioned' : ''}`;
+        ({ rows: [row] } = await this.#shared.pool.query<NonNullable<typeof row>>({ name, text: statement, values: appendParameters(append) }));
+      } else {
+        ({ rows: [row] } = await executor.executeQuery<NonNullable<typeof row>>(CompiledQuery.raw(statement, appendParameters(append))));
+      }
     } catch (error) {
       throw await this.#translate(executor, error, append);
     }
