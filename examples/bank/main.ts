@@ -17,7 +17,11 @@ import {
   InMemoryEventStore,
   InMemorySnapshotStore,
   migrateProjections,
+  migrateSubscriptionTables,
+  SqlCheckpointStore,
+  SqlDeadLetterQueue,
   streamIdFor,
+  SubscriptionManager,
   type EventStore,
 } from '@eventsmith/runtime';
 import { SqliteEventStore } from '@eventsmith/runtime/sqlite';
@@ -75,15 +79,17 @@ for await (const { event } of store.readStream(streamIdFor(BankAccount.aggregate
 const account = await accounts.load(id);
 console.log(`\nBalance: ${money(account.state.balance)} ${account.state.currency} (status ${account.state.status}, version ${account.version})\n`);
 
-// Run the projection over the global feed. Rows are written through the transaction, so with the
-// SQLite store they commit together; the subscription manager does the same with a checkpoint.
-for (const projection of createBankProjections()) {
-  await sqlite.transaction(async (tx) => {
-    for await (const stored of store.readAll({ eventTypes: projection.eventTypes })) {
-      await projection.handle(stored, { db: tx.sql as unknown as ProjectionDatabase });
-    }
-  });
+// Run the projection under the subscription manager: it catches up from its checkpoint, and each
+// batch's rows commit in one transaction with the checkpoint (the SQLite store's; with --store
+// memory, the in-memory SQLite database that holds the read model).
+await migrateSubscriptionTables(sqlite.db);
+const manager = new SubscriptionManager({ store, checkpoints: new SqlCheckpointStore(sqlite.db), deadLetters: new SqlDeadLetterQueue(sqlite.db) });
+const subscriptions = createBankProjections().map((p) => manager.project(p, storeKind === 'memory' ? { db: sqlite.db } : {}));
+await manager.start();
+for (const subscription of subscriptions) {
+  while ((await subscription.status()).lagEvents > 0) await new Promise((r) => setTimeout(r, 20));
 }
+await manager.stop();
 const rows = (await db.selectFrom('account_summary').selectAll().execute()) as AccountSummaryRow[];
 console.log('Read model (account_summary):');
 for (const row of rows) {
