@@ -312,15 +312,30 @@ export class RedisSubscription implements BusSubscription {
     this.#buffered++;
     const fields = list ? toFields(list) : undefined;
     const key = fields?.['key'] ?? `trimmed-${id}`;
-    const done = this.#lanes.push(key, () => this.#track(state, this.#handleStreamEntry(state, id, fields, attempt)), () => !state.active);
-    void done.finally(() => {
-      state.inFlight.delete(id);
-      this.#buffered--;
-      this.#wakeReader?.();
-    });
+    // The lane is freed once the handler is done; the XACK completes in the background (batched),
+    // and only then is the entry forgotten, so a pending scan never re-reads it meanwhile.
+    let acked: Promise<void> = Promise.resolve();
+    const handle = async () => {
+      const ack = await this.#handleStreamEntry(state, id, fields, attempt);
+      if (ack) acked = this.#track(state, ack);
+    };
+    const done = this.#lanes.push(key, () => this.#track(state, handle()), () => !state.active);
+    void done
+      .then(() => acked)
+      .finally(() => {
+        state.inFlight.delete(id);
+        this.#buffered--;
+        this.#wakeReader?.();
+      });
   }
 
-  async #handleStreamEntry(state: OwnedPartition, id: string, fields: Record<string, string> | undefined, attempt: number): Promise<void> {
+  /** Handles one entry; for a plain success, returns the pending XACK instead of waiting for it. */
+  async #handleStreamEntry(
+    state: OwnedPartition,
+    id: string,
+    fields: Record<string, string> | undefined,
+    attempt: number,
+  ): Promise<Promise<void> | undefined> {
     const { redis, keys } = this.#init;
     if (!fields) {
       // Trimmed away before it was handled: say so in the dead-letter stream rather than drop it silently.
@@ -335,7 +350,7 @@ export class RedisSubscription implements BusSubscription {
     }
     const outcome = await deliver({ registry: this.#init.registry, handler: this.#init.handler, options: this.#init.options, body, headers, attempt });
     if (outcome.kind === 'ack') {
-      await this.#acks.ack(state.stream, id);
+      return this.#acks.ack(state.stream, id);
     } else if (outcome.kind === 'retry') {
       const entry = encodeEntry({ id, key, body, headers, attempt: attempt + 1 });
       const retryKeys = [state.stream, keys.retry(this.group, state.partition), keys.parked(this.group, state.partition)];
