@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { EventRegistry, type EventStore, type Kysely } from '@eventsmith/runtime';
+import { EventRegistry, type EventStore, type Kysely, type StoredEvent } from '@eventsmith/runtime';
 import { SqliteEventStore } from '@eventsmith/runtime/sqlite';
 import { PostgresEventStore } from '@eventsmith/runtime/postgres';
 import { MysqlEventStore } from '@eventsmith/runtime/mysql';
@@ -89,7 +89,7 @@ for (const dialect of DIALECTS) {
         expect(row.opened_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
 
         // Rows written through the transaction roll back with it.
-        const deposits = [];
+        const deposits: StoredEvent[] = [];
         for await (const stored of store.readAll({ eventTypes: ['MoneyDeposited'] })) deposits.push(stored);
         await expect(
           store.transaction(async (tx) => {
