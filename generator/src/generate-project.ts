@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { loadDomain, type DomainError, type DomainModel } from '@eventsmith/schema';
 import type { CliError } from './cli/cli-error.js';
@@ -19,7 +20,15 @@ export interface GenerateProjectOptions {
 /** The result of one run over every domain of a config. */
 export type GenerateOutcome =
   | { readonly ok: false; readonly domainErrors: readonly DomainError[]; readonly cliErrors: readonly CliError[] }
-  | { readonly ok: true; readonly models: readonly DomainModel[]; readonly report: WriteReport; readonly files: number; readonly bytes: number };
+  | {
+      readonly ok: true;
+      readonly models: readonly DomainModel[];
+      readonly report: WriteReport;
+      readonly files: number;
+      readonly bytes: number;
+      /** Milliseconds per stage. */
+      readonly timings: { readonly load: number; readonly emit: number; readonly format: number; readonly write: number };
+    };
 
 /**
  * load → validate → emit → format → write, for every domain in the config. If any domain is
@@ -33,6 +42,13 @@ export type GenerateOutcome =
  */
 export async function generateProject(options: GenerateProjectOptions): Promise<GenerateOutcome> {
   const { config } = options;
+  let mark = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    const ms = now - mark;
+    mark = now;
+    return ms;
+  };
   const domainErrors: DomainError[] = [];
   const cliErrors: CliError[] = [];
   const loaded: { model: DomainModel; output: string; userDir: string; snapshot: ProjectionSnapshot | undefined }[] = [];
@@ -52,15 +68,18 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
   }
   if (domainErrors.length > 0 || cliErrors.length > 0) return { ok: false, domainErrors, cliErrors };
   const models = loaded.map((l) => l.model);
-  if (options.validateOnly) return { ok: true, models, report: { changes: [], unchanged: 0, warnings: [] }, files: 0, bytes: 0 };
+  const load = lap();
+  if (options.validateOnly) return { ok: true, models, report: { changes: [], unchanged: 0, warnings: [] }, files: 0, bytes: 0, timings: { load, emit: 0, format: 0, write: 0 } };
 
   const emitted: GeneratedFile[] = loaded.flatMap((l) =>
     emitDomain(l.model, { outDir: l.output, userDir: l.userDir, ...(l.snapshot ? { projectionSnapshot: l.snapshot } : {}) }),
   );
+  const emit = lap();
   const prepared = await prepare(emitted);
+  const format = lap();
   const report = await writeFiles(prepared, { root: config.root, ownedDirs: config.domains.map((d) => d.output), dryRun: options.dryRun ?? false });
   const bytes = prepared.filter((f) => f.ownership === 'generated' || f.ownership === 'once').reduce((sum, f) => sum + Buffer.byteLength(f.content), 0);
-  return { ok: true, models, report, files: prepared.length, bytes };
+  return { ok: true, models, report, files: prepared.length, bytes, timings: { load, emit, format, write: lap() } };
 }
 
 /** Renders and formats every emitted file. */

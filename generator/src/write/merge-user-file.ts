@@ -23,6 +23,8 @@ export interface MergeResult {
  * ```
  */
 export function mergeUserFile(path: string, existing: string, merge: UserFileMerge & { readonly imports: readonly RenderedImport[] }): MergeResult {
+  const quick = quickCheck(path, existing, merge);
+  if (quick) return quick;
   const source = project().createSourceFile(`/merge/${path.replace(/^\/+/, '')}`, existing, { overwrite: true });
   try {
     const added: string[] = [];
@@ -135,4 +137,32 @@ function project(): Project {
     },
   });
   return shared;
+}
+
+/**
+ * The common case, without parsing: every member and import is visibly there. Returns undefined
+ * when anything might be missing (then ts-morph decides). A watch run over a large domain merges
+ * every user file, so this keeps unchanged files cheap.
+ */
+function quickCheck(path: string, text: string, merge: UserFileMerge & { readonly imports: readonly RenderedImport[] }): MergeResult | undefined {
+  if (merge.container.kind === 'none') return undefined;
+  const handled = new Map<string, string>();
+  for (const m of text.matchAll(/@handles\(\s*([A-Za-z_$][\w$]*)\s*\)\s*(?:(?:public|async)\s+)*([A-Za-z_$][\w$]*)\s*\(/g)) handled.set(m[1]!, m[2]!);
+  const present = (name: string) => new RegExp(`(^|[^\\w$.])(async\\s+)?${name}\\s*[(:]`, 'm').test(text);
+  for (const stub of merge.members) {
+    if (!(present(stub.name) || (stub.handles !== undefined && handled.has(stub.handles)))) return undefined;
+  }
+  for (const line of merge.imports) for (const n of line.names) if (!new RegExp(`\\b${n.name}\\b`).test(text)) return undefined;
+  const warnings: string[] = [];
+  if (merge.container.kind === 'class' && merge.handledEvents) {
+    const known = new Set(merge.handledEvents);
+    for (const [event, method] of [...handled].sort()) {
+      if (!known.has(event)) {
+        warnings.push(`${path}: ${merge.container.name}.${method} handles ${event}, which ${merge.owner} no longer declares in the YAML. It was kept; delete it (and its import) when you no longer need it.`);
+      }
+    }
+  } else {
+    return undefined; // object containers: let ts-morph list the properties for the report
+  }
+  return { text, added: [], warnings };
 }
