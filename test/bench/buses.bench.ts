@@ -15,17 +15,16 @@ import { RedisEventBus } from '../../runtime/src/bus/redis/redis-event-bus.js';
 import { toEventRecord, type EventRecord } from '../../runtime/src/events/event-record.js';
 import { busConformanceRegistry, orderPlaced } from '../../runtime/src/testing/bus-conformance-fixtures.js';
 import { randomBytes } from 'node:crypto';
-import { connect as tcpConnect } from 'node:net';
 import { connect as natsConnect } from 'nats';
+import { hostPort, probe, serviceUrl } from '../support/probe.js';
 import { percentile, perSecond, ratio, table } from './harness.js';
 
 const EVENTS = 10_000;
 const BATCH = 100;
 const LATENCY_SAMPLES = 500;
 const registry = busConformanceRegistry();
-// The bench runs outside vitest, so it does not use test/support/services.ts (which imports vitest).
-const REDIS_URL = process.env['REDIS_URL'] || 'redis://127.0.0.1:6379';
-const NATS_URL = process.env['NATS_URL'] || 'nats://127.0.0.1:4222';
+const REDIS_URL = serviceUrl('redis')!;
+const NATS_SERVER = (({ host, port }) => `${host}:${port}`)(hostPort(serviceUrl('nats')!, 4222));
 
 interface Contender {
   /** Publishes one batch of JSON bodies keyed by aggregate. */
@@ -59,14 +58,14 @@ export default async function run(): Promise<void> {
 
   report('memory', 'eventsmith', await measure(async () => busContender(new InMemoryEventBus({ registry }))));
 
-  if (await reachable(REDIS_URL)) {
+  if ((await probe('redis')) === undefined) {
     const raw = await measure(rawRedis);
     const bus = await measure(redisBus);
     report('redis', 'raw ioredis', raw);
     report('redis', 'eventsmith', bus, raw);
   } else rows.push({ bus: 'redis', side: 'skipped: Redis unavailable' });
 
-  if (await reachable(NATS_URL)) {
+  if ((await probe('nats')) === undefined) {
     const raw = await measure(rawNats);
     const bus = await measure(natsBus);
     report('nats', 'raw nats.js', raw);
@@ -193,14 +192,14 @@ async function rawRedis(): Promise<Contender> {
 }
 
 async function natsBus(): Promise<Contender> {
-  const nc = await natsConnect({ servers: NATS_URL.replace(/^nats:\/\//, '') });
+  const nc = await natsConnect({ servers: NATS_SERVER });
   const stream = uniqueName('ES_BENCH');
   const bus = new NatsEventBus({ connection: nc, registry, stream });
   return busContender(bus, () => dropNats(nc, [stream, `${stream}_DLQ`, `KV_${stream}_leases`]));
 }
 
 async function rawNats(): Promise<Contender> {
-  const nc = await natsConnect({ servers: NATS_URL.replace(/^nats:\/\//, '') });
+  const nc = await natsConnect({ servers: NATS_SERVER });
   const js = nc.jetstream();
   const jsm = await nc.jetstreamManager();
   const stream = uniqueName('ES_BENCH_RAW');
@@ -246,18 +245,4 @@ async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
     cursor = next;
     if (keys.length > 0) await redis.del(...keys);
   } while (cursor !== '0');
-}
-
-function reachable(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = tcpConnect({ host: hostname, port: Number(port) });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1500, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
