@@ -85,6 +85,29 @@ async function fill(store: EventStore): Promise<void> {
   }
 }
 
+/**
+ * The same projection handler driven by a hand-written loop (feed pages, one Kysely transaction per
+ * page with a checkpoint upsert): isolates what the manager itself costs over the handler.
+ */
+async function kyselyLoop(store: EventStore & { db: any }): Promise<number> {
+  await store.db.schema.createTable('kysely_checkpoint').addColumn('name', 'varchar(50)', (c: any) => c.primaryKey()).addColumn('position', 'varchar(200)').execute();
+  await store.db.deleteFrom('bench_account_balances').execute();
+  const started = performance.now();
+  let after: StoredEvent['position'] | null = null;
+  for (;;) {
+    const page: StoredEvent[] = [];
+    for await (const stored of store.readAll({ after, limit: BATCH, eventTypes: accountBalances.eventTypes })) page.push(stored);
+    if (page.length === 0) break;
+    after = page[page.length - 1]!.position;
+    await store.db.transaction().execute(async (trx: any) => {
+      for (const stored of page) await accountBalances.handle(stored, { db: trx });
+      await trx.insertInto('kysely_checkpoint').values({ name: 'k', position: after!.toString() })
+        .onConflict((oc: any) => oc.column('name').doUpdateSet({ position: after!.toString() })).execute();
+    });
+  }
+  return perSecond(EVENTS, performance.now() - started);
+}
+
 /** Runs the projection under the manager from the beginning; returns events/s. */
 async function managerCatchUp(store: EventStore & { db: any }): Promise<number> {
   const checkpoints = new SqlCheckpointStore(store.db);
@@ -93,7 +116,7 @@ async function managerCatchUp(store: EventStore & { db: any }): Promise<number> 
   const last = (await store.currentPosition())!;
   const started = performance.now();
   await manager.start();
-  while (!(await checkpoints.load(accountBalances.name))?.equals(last)) await new Promise((r) => setTimeout(r, 2));
+  while (!(await checkpoints.load(accountBalances.name))?.equals(last)) await new Promise((r) => setTimeout(r, 20));
   const ms = performance.now() - started;
   await manager.stop();
   return perSecond(EVENTS, ms);
@@ -113,6 +136,7 @@ async function benchSqlite(): Promise<void> {
     raw.exec(CREATE_BALANCES('raw_balances'));
     raw.exec('create table raw_checkpoint (name text primary key, position integer not null)');
     const ours = await managerCatchUp(store);
+    const loop = await kyselyLoop(store);
 
     const page = raw.prepare('select position, aggregate_id, data from eventsmith_events where position > ? order by position limit ?');
     const upsert = raw.prepare(UPSERT('raw_balances', () => '?'));
@@ -132,6 +156,7 @@ async function benchSqlite(): Promise<void> {
     }
     const rawRate = perSecond(EVENTS, performance.now() - started);
     rows.push({ backend: 'sqlite', workload: 'projection catch-up 100k', eventsmith: `${ours} ev/s`, raw: `${rawRate} ev/s`, ratio: ratio(ours, rawRate), target: '≥ 0.70×' });
+    rows.push({ backend: 'sqlite', workload: '  same handler, hand-written Kysely loop', eventsmith: `${ours} ev/s`, raw: `${loop} ev/s`, ratio: ratio(ours, loop), target: '' });
     raw.close();
 
     const signal = new WakeUpSignal();
@@ -159,6 +184,7 @@ async function benchPostgres(): Promise<void> {
     await pool.query(CREATE_BALANCES('raw_balances'));
     await pool.query('create table raw_checkpoint (name text primary key, position bigint not null)');
     const ours = await managerCatchUp(store);
+    const loop = await kyselyLoop(store);
 
     const started = performance.now();
     let after = '0';
@@ -178,6 +204,7 @@ async function benchPostgres(): Promise<void> {
     client.release();
     const rawRate = perSecond(EVENTS, performance.now() - started);
     rows.push({ backend: 'postgres', workload: 'projection catch-up 100k', eventsmith: `${ours} ev/s`, raw: `${rawRate} ev/s`, ratio: ratio(ours, rawRate), target: '≥ 0.70×' });
+    rows.push({ backend: 'postgres', workload: '  same handler, hand-written Kysely loop', eventsmith: `${ours} ev/s`, raw: `${loop} ev/s`, ratio: ratio(ours, loop), target: '' });
     await pool.end();
 
     const wakeUp = new PostgresNotifyWakeUp({ connect: () => new pg.Client({ connectionString: url.toString() }) });

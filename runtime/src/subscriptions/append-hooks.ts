@@ -65,6 +65,11 @@ class HookedEventStore implements EventStore {
     return this.inner.registry;
   }
 
+  /** The wrapped store's Kysely database, if it has one (SQL stores). */
+  get db(): unknown {
+    return (this.inner as { db?: unknown }).db;
+  }
+
   async appendToStream(streamId: string, events: readonly DomainEvent[], options: AppendOptions): Promise<AppendResult> {
     if (this.hooks.inTransaction) return this.transaction((tx) => tx.appendToStream(streamId, events, options));
     const result = await this.inner.appendToStream(streamId, events, options);

@@ -128,15 +128,16 @@ export class SubscriptionManager {
 
   /**
    * Runs a projection under the manager: its name is the subscription name, its event types the
-   * filter, and by default each batch runs in a store transaction with `context.db` set to that
-   * transaction, so the rows and the checkpoint commit together.
+   * filter, and each batch runs in one transaction with `context.db` set to it, so the rows and
+   * the checkpoint commit together. By default that is a transaction of the SQL store's own
+   * Kysely database (`store.db`), or `store.transaction()` for stores without one.
    */
   project<Db>(projection: Projection<Db>, options: ProjectionSubscriptionOptions = {}): Subscription {
     const subscription = this.subscribe(projectionHandler(projection), {
       ...options,
       name: projection.name,
       eventTypes: projection.eventTypes,
-      transaction: options.db ? { db: options.db } : (options.transaction ?? 'store'),
+      transaction: options.transaction ?? (options.db ? { db: options.db } : defaultProjectionTransaction(this.store)),
     });
     this.#projections.set(projection.name, { projection, options });
     return subscription;
@@ -322,4 +323,10 @@ export class SubscriptionManager {
     if (!runner) throw new SubscriptionNotFoundError(name, [...this.#runners.keys()]);
     return runner;
   }
+}
+
+/** A transaction on the store's own Kysely database when it has one (cheaper than store.transaction), else the store's. */
+function defaultProjectionTransaction(store: EventStore): SubscriptionOptions['transaction'] {
+  const db = (store as { db?: unknown }).db as Kysely<any> | undefined;
+  return db && typeof db.transaction === 'function' && typeof db.selectFrom === 'function' ? { db } : 'store';
 }

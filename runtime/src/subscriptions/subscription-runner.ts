@@ -252,7 +252,7 @@ export class SubscriptionRunner {
             this.#reload = false;
           }
           this.#woken = false;
-          const batch = await this.#read();
+          const batch = await this.#next();
           if (batch.length === 0) {
             this.#state = 'live';
             this.#infrastructureFailures = 0;
@@ -260,6 +260,8 @@ export class SubscriptionRunner {
             continue;
           }
           this.#state = batch.length < this.#batchSize ? 'live' : 'catching-up';
+          // During catch-up, read the next page while this one is being handled.
+          if (batch.length === this.#batchSize) this.#prefetch(batch[batch.length - 1]!.position);
           outcome = await this.#exclusive(() => this.#process(batch));
         } catch (error) {
           this.#infrastructureError(error);
@@ -330,12 +332,34 @@ export class SubscriptionRunner {
     }
   }
 
-  async #read(): Promise<StoredEvent[]> {
+  async #read(after: Position | null = this.#position): Promise<StoredEvent[]> {
     const batch: StoredEvent[] = [];
-    for await (const stored of this.#env.store.readAll({ ...this.#filters(), after: this.#position, limit: this.#batchSize })) {
+    for await (const stored of this.#env.store.readAll({ ...this.#filters(), after, limit: this.#batchSize })) {
       batch.push(stored);
     }
     return batch;
+  }
+
+  #prefetched: { after: Position; page: Promise<StoredEvent[]> } | undefined;
+
+  #prefetch(after: Position): void {
+    const page = this.#read(after);
+    page.catch(() => undefined); // a failed read-ahead is simply read again
+    this.#prefetched = { after, page };
+  }
+
+  /** The page after the checkpoint: the read-ahead one when it starts there, else a fresh read. */
+  async #next(): Promise<StoredEvent[]> {
+    const prefetched = this.#prefetched;
+    this.#prefetched = undefined;
+    if (prefetched && this.#position && prefetched.after.equals(this.#position)) {
+      try {
+        return await prefetched.page;
+      } catch {
+        // fall through to a fresh read
+      }
+    }
+    return this.#read();
   }
 
   #filters() {
