@@ -86,6 +86,18 @@ describe('eventsmith CLI', () => {
     await expect(readFile(join(dir, 'generated/todo/index.ts'))).rejects.toThrow();
   });
 
+  it('refuses a YAML alias bomb with a located error and no stack trace', async () => {
+    await main(['init'], io(dir).sink);
+    const bomb = ['domain: Todo', 'a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 12; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    await writeFile(join(dir, 'domain/bomb.yaml'), `${bomb.join('\n')}\n`);
+    const t = io(dir);
+    expect(await main(['validate'], t.sink)).toBe(1);
+    expect(t.err()).toMatch(/domain\/bomb\.yaml:\d+:\d+ /);
+    expect(t.err()).toContain('YAML.');
+    expect(t.err()).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
+  });
+
   it('--check writes nothing, prints a diff and fails when generated code is stale', async () => {
     await main(['init'], io(dir).sink);
     const first = io(dir);
