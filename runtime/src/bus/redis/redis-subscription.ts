@@ -316,8 +316,8 @@ export class RedisSubscription implements BusSubscription {
     // and only then is the entry forgotten, so a pending scan never re-reads it meanwhile.
     let acked: Promise<void> = Promise.resolve();
     const handle = async () => {
-      const ack = await this.#handleStreamEntry(state, id, fields, attempt);
-      if (ack) acked = this.#track(state, ack);
+      const pending = await this.#handleStreamEntry(state, id, fields, attempt);
+      if (pending) acked = this.#track(state, pending.acked);
     };
     const done = this.#lanes.push(key, () => this.#track(state, handle()), () => !state.active);
     void done
@@ -329,13 +329,17 @@ export class RedisSubscription implements BusSubscription {
       });
   }
 
-  /** Handles one entry; for a plain success, returns the pending XACK instead of waiting for it. */
+  /**
+   * Handles one entry; for a plain success, returns the pending XACK instead of waiting for it.
+   * The promise is wrapped in an object on purpose: an async function that returns a bare promise
+   * adopts it, and the lane would stay busy until the XACK's round trip is over.
+   */
   async #handleStreamEntry(
     state: OwnedPartition,
     id: string,
     fields: Record<string, string> | undefined,
     attempt: number,
-  ): Promise<Promise<void> | undefined> {
+  ): Promise<{ readonly acked: Promise<void> } | undefined> {
     const { redis, keys } = this.#init;
     if (!fields) {
       // Trimmed away before it was handled: say so in the dead-letter stream rather than drop it silently.
@@ -350,7 +354,7 @@ export class RedisSubscription implements BusSubscription {
     }
     const outcome = await deliver({ registry: this.#init.registry, handler: this.#init.handler, options: this.#init.options, body, headers, attempt });
     if (outcome.kind === 'ack') {
-      return this.#acks.ack(state.stream, id);
+      return { acked: this.#acks.ack(state.stream, id) };
     } else if (outcome.kind === 'retry') {
       const entry = encodeEntry({ id, key, body, headers, attempt: attempt + 1 });
       const retryKeys = [state.stream, keys.retry(this.group, state.partition), keys.parked(this.group, state.partition)];
