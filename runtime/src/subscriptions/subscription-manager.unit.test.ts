@@ -8,7 +8,10 @@ import { InMemoryDeadLetterQueue } from './in-memory-dead-letter-queue.js';
 import { SubscriptionManager } from './subscription-manager.js';
 import { DuplicateSubscriptionError, HandlerTimeoutError, SubscriptionNotFoundError } from './subscription-errors.js';
 import { InMemorySubscriptionLock } from './subscription-lock.js';
-import { WakeUpSignal } from './wake-up.js';
+import { BusWakeUp, WakeUpSignal } from './wake-up.js';
+import { InMemoryEventBus } from '../bus/memory/in-memory-event-bus.js';
+import { InMemoryOutboxStore } from '../outbox/in-memory-outbox-store.js';
+import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { appendDeposits, Deposited, feed, Noted, registry, waitFor } from './test-support/fixtures.js';
 
 const fastRetry = { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 5 };
@@ -444,5 +447,35 @@ describe('SubscriptionManager: lifecycle', () => {
     await waitFor(async () => (await store.getStreamVersion('Note-audit')) === 3, 'audit notes');
     const notes = await feed(store, { eventTypes: ['Noted'] });
     expect(notes.map((n) => (n.event as Noted).data.text)).toEqual(['saw 1', 'saw 2', 'saw 3']);
+  });
+});
+
+describe('SubscriptionManager: bus wake-ups', () => {
+  it('wakes on a bus message (published by the outbox relay) and reads the store', async () => {
+    const store = new InMemoryEventStore({ registry });
+    const bus = new InMemoryEventBus({ registry });
+    const outbox = new InMemoryOutboxStore();
+    const relay = new OutboxRelay(outbox, bus);
+    const manager = new SubscriptionManager({ store, wakeUps: [new BusWakeUp(bus)], pollIntervalMs: 600_000 });
+    managers.push(manager);
+    const seen: number[] = [];
+    manager.subscribe((s) => void seen.push(amountOf(s)), { name: 'bus-woken' });
+    try {
+      await manager.start();
+      await waitFor(async () => (await manager.status('bus-woken')).state === 'live', 'live');
+      await store.transaction(async (tx) => {
+        const events = [new Deposited({ amount: 1 }, { aggregateId: 'b' }), new Deposited({ amount: 2 }, { aggregateId: 'b' })];
+        await tx.appendToStream('Account-b', events, { expectedVersion: 'no_stream' });
+        await outbox.add(events, { transaction: tx });
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(seen).toEqual([]); // no poll, no hint yet
+      expect(await relay.drain()).toBe(2);
+      await waitFor(() => seen.length === 2, 'bus-woken delivery', 5_000);
+      expect(seen).toEqual([1, 2]);
+    } finally {
+      await manager.stop();
+      await bus.close();
+    }
   });
 });

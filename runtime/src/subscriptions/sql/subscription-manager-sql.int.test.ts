@@ -69,12 +69,13 @@ function suite(target: SqlTarget) {
       const deadLetters = new SqlDeadLetterQueue(store.db);
       const manager = new SubscriptionManager({ store, checkpoints, deadLetters, pollIntervalMs: 20 });
       const inner = balanceProjection(target.dialect, 'in-process');
+      let broken = true;
       manager.project<Kysely<BalanceTables>>(
         {
           ...inner,
           async handle(stored, context) {
             await inner.handle(stored, context); // writes, then fails: the writes must roll back
-            if ((stored.event as Deposited).data.amount === 13) throw new Error('thirteen');
+            if (broken && (stored.event as Deposited).data.amount === 13) throw new Error('thirteen');
           },
         },
         { batchSize: 8, retry: { maxAttempts: 2, initialDelayMs: 1 } },
@@ -83,7 +84,6 @@ function suite(target: SqlTarget) {
       await appendDeposits(store, 20, { accounts: 4, start: 61 });
       const last = (await feed(store)).at(-1)!;
       await waitFor(async () => (await checkpoints.load('balances'))?.equals(last.position) === true, 'checkpoint at the end', 30_000);
-      await manager.stop();
       const expected = await expectedBalances(store);
       const thirteen = expected.get('acc-1')!;
       expected.set('acc-1', { balance: thirteen.balance - 13, events: thirteen.events - 1 });
@@ -93,6 +93,13 @@ function suite(target: SqlTarget) {
       const [parked, ...more] = await deadLetters.list();
       expect(more).toEqual([]);
       expect(parked).toMatchObject({ subscription: 'balances', attempts: 2, error: 'Error: thirteen' });
+
+      // Re-delivered through the same handler and transaction: the rows appear, the entry is resolved.
+      broken = false;
+      expect(await manager.retryDeadLetters({ subscription: 'balances', by: 'test' })).toEqual({ resolved: 1, failed: 0, skipped: 0 });
+      expect(await actualBalances(store.db)).toEqual(await expectedBalances(store));
+      expect(await deadLetters.get(parked!.id)).toMatchObject({ status: 'resolved', resolvedBy: 'test' });
+      await manager.stop();
     });
   });
 
