@@ -30,6 +30,8 @@ interface Subject {
   readonly store: EventStore;
   readonly raw: RawDriver;
   readonly concurrent: boolean;
+  /** Brings planner statistics up to date after the bulk load, as autovacuum would. */
+  readonly analyze?: () => Promise<void>;
   readonly cleanup: () => Promise<void>;
 }
 
@@ -126,6 +128,7 @@ async function workloads(subject: Subject): Promise<void> {
     await subject.store.appendToStream(streamId('w5-', s), batch, { expectedVersion: 0 });
     await subject.raw.append(streamId('w5-', s), 1, batch.map(toEventRecord));
   }
+  await subject.analyze?.();
   const w5Store = await time(async () => {
     let count = 0;
     for await (const _ of subject.store.readAll()) count++;
@@ -195,6 +198,13 @@ async function postgresSubject(): Promise<Subject> {
     store,
     raw: await rawPostgres(pool),
     concurrent: true,
+    analyze: async () => {
+      const client = new pg.Client({ connectionString: url(names[0]!) });
+      await client.connect();
+      await client.query('analyze');
+      await client.end();
+      await pool.query('analyze');
+    },
     cleanup: async () => {
       await store.close();
       await pool.end();
