@@ -6,8 +6,9 @@ import type { CliError } from './cli/cli-error.js';
 import { resolveInputs, type EventsmithConfig } from './cli/config.js';
 import { emitDomain, parseSnapshot, SnapshotFormatError, type GeneratedFile, type ProjectionSnapshot } from './emit/index.js';
 import { Layout } from './emit/common/layout.js';
+import { sealDigest, upToDate, withDigest } from './format/digest.js';
 import { formatSources } from './format/format-source.js';
-import { writeFiles, type PreparedFile, type WriteReport } from './write/write-files.js';
+import { readExisting, writeFiles, type PreparedFile, type WriteReport } from './write/write-files.js';
 
 export interface GenerateProjectOptions {
   readonly config: EventsmithConfig;
@@ -75,19 +76,33 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
     emitDomain(l.model, { outDir: l.output, userDir: l.userDir, ...(l.snapshot ? { projectionSnapshot: l.snapshot } : {}) }),
   );
   const emit = lap();
-  const prepared = await prepare(emitted);
+  const prepared = await prepare(emitted, await readExisting(config.root, emitted.map((f) => f.path)));
   const format = lap();
   const report = await writeFiles(prepared, { root: config.root, ownedDirs: config.domains.map((d) => d.output), dryRun: options.dryRun ?? false });
   const bytes = prepared.filter((f) => f.ownership === 'generated' || f.ownership === 'once').reduce((sum, f) => sum + Buffer.byteLength(f.content), 0);
   return { ok: true, models, report, files: prepared.length, bytes, timings: { load, emit, format, write: lap() } };
 }
 
-/** Renders and formats every emitted file. */
-export async function prepare(files: readonly GeneratedFile[]): Promise<PreparedFile[]> {
-  const formatted = await formatSources(files.map((f) => (f.ownership === 'keep' ? { path: f.path, text: '', kind: 'none' as const } : { path: f.path, text: f.render(), kind: f.format })));
+/**
+ * Renders and formats every emitted file. With `existing` (the files on disk), a generated file
+ * whose digest shows it is already up to date is taken as it is, and a user-owned or once file
+ * that exists is not formatted at all (its template is not used): prettier runs only where needed.
+ */
+export async function prepare(files: readonly GeneratedFile[], existing: ReadonlyMap<string, string> = new Map()): Promise<PreparedFile[]> {
+  const jobs = files.map((f) => {
+    const onDisk = existing.get(f.path);
+    if (f.ownership === 'keep' || (f.ownership === 'user' && onDisk !== undefined)) return { path: f.path, text: '', kind: 'none' as const, reuse: '' };
+    const raw = f.render();
+    if (f.format !== 'typescript' || f.ownership === 'user') return { path: f.path, text: raw, kind: f.format, reuse: undefined };
+    const { text, input } = withDigest(raw);
+    if (onDisk !== undefined && upToDate(onDisk, input)) return { path: f.path, text: '', kind: 'none' as const, reuse: onDisk };
+    return { path: f.path, text, kind: f.format, reuse: undefined };
+  });
+  const formatted = await formatSources(jobs.map((j) => ({ path: j.path, text: j.text, kind: j.kind })));
   return files.map((file, i) => {
     const merge = file.merge;
-    return { path: file.path, ownership: file.ownership, content: formatted[i]!, ...(merge ? { merge } : {}) };
+    const content = jobs[i]!.reuse ?? sealDigest(formatted[i]!);
+    return { path: file.path, ownership: file.ownership, content, ...(merge ? { merge } : {}) };
   });
 }
 
