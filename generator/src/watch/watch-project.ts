@@ -1,8 +1,9 @@
+import { stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { DomainError } from '@eventsmith/schema';
 import type { CliError } from '../cli/cli-error.js';
-import { loadConfig, type EventsmithConfig } from '../cli/config.js';
+import { loadConfig, resolveInputs, type EventsmithConfig } from '../cli/config.js';
 import { generateProject } from '../generate-project.js';
 import type { WriteReport } from '../write/write-files.js';
 import { TEMP_PREFIX } from '../write/atomic-write.js';
@@ -20,6 +21,8 @@ export interface WatchOptions {
   readonly onEvent: (event: WatchEvent) => void;
   /** Use polling (for file systems without change events). */
   readonly usePolling?: boolean;
+  /** How often the inputs are checked for changes the file watcher missed. Default 500 ms. */
+  readonly pollMs?: number;
 }
 
 export interface WatchHandle {
@@ -52,11 +55,14 @@ export function watchProject(initial: EventsmithConfig, options: WatchOptions): 
   let closed = false;
   let changed = new Set<string>();
   const idleWaiters: (() => void)[] = [];
+  let lastStamps: string | undefined;
 
   const run = async () => {
     const trigger = [...changed].sort();
     changed = new Set();
     const started = performance.now();
+    const before = await inputStamps(config);
+    lastStamps = before;
     try {
       if (trigger.includes(relative(config.root, config.file).split(sep).join('/'))) {
         const reloaded = await loadConfig(config.file);
@@ -72,6 +78,14 @@ export function watchProject(initial: EventsmithConfig, options: WatchOptions): 
       else options.onEvent({ kind: 'generated', report: outcome.report, ms: performance.now() - started, domains: outcome.models.map((m) => m.name), trigger });
     } catch (error) {
       options.onEvent({ kind: 'failed', error });
+    } finally {
+      // A save that lands while a run reads the files can be coalesced away by the file watcher;
+      // if any input changed during the run, run again.
+      const after = await inputStamps(config);
+      if (!closed && after !== before) {
+        changed.add('(changed during the previous run)');
+        schedule();
+      }
     }
   };
 
@@ -115,6 +129,19 @@ export function watchProject(initial: EventsmithConfig, options: WatchOptions): 
   });
   watcher.on('error', (error) => options.onEvent({ kind: 'failed', error }));
 
+  // Safety net for change events the platform watcher drops: compare the inputs' stamps with the
+  // last run's every `pollMs` while idle.
+  const poll = setInterval(() => {
+    if (closed || running || timer || lastStamps === undefined) return;
+    void inputStamps(config).then((now) => {
+      if (!closed && !running && !timer && now !== lastStamps) {
+        changed.add('(detected by polling)');
+        schedule();
+      }
+    });
+  }, options.pollMs ?? 500);
+  poll.unref();
+
   const ready = (async () => {
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     await run();
@@ -126,6 +153,7 @@ export function watchProject(initial: EventsmithConfig, options: WatchOptions): 
     idle: () => (running || timer ? new Promise<void>((resolve) => idleWaiters.push(resolve)) : Promise.resolve()),
     close: async () => {
       closed = true;
+      clearInterval(poll);
       if (timer) clearTimeout(timer);
       await running;
       await watcher.close();
@@ -136,4 +164,21 @@ export function watchProject(initial: EventsmithConfig, options: WatchOptions): 
 
 function watchedPaths(config: EventsmithConfig): string[] {
   return [config.file, ...config.domains.flatMap((d) => d.input.map((i) => join(config.root, i)))];
+}
+
+/** Size and modification time of every YAML input, as one comparable string. */
+async function inputStamps(config: EventsmithConfig): Promise<string> {
+  const stamps: string[] = [];
+  for (const domain of config.domains) {
+    const { files } = await resolveInputs(config.root, domain);
+    for (const file of files) {
+      try {
+        const info = await stat(join(config.root, file));
+        stamps.push(`${file}:${info.size}:${info.mtimeMs}`);
+      } catch {
+        stamps.push(`${file}:gone`);
+      }
+    }
+  }
+  return stamps.join('|');
 }
