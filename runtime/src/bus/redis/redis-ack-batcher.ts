@@ -1,8 +1,14 @@
 import type { Redis } from 'ioredis';
 
-/** Collects XACKs per stream and sends them together on the next turn of the event loop. */
+/** Called once an entry's XACK is done: without an argument on success, with the error if it failed. */
+export type AckCallback = (error?: unknown) => void;
+
+/**
+ * Collects XACKs per stream and sends them together on the next turn of the event loop, one XACK
+ * per stream, all in a single pipeline (one write, one round trip).
+ */
 export class AckBatcher {
-  readonly #pending = new Map<string, { ids: string[]; waiters: { resolve: () => void; reject: (e: unknown) => void }[] }>();
+  readonly #pending = new Map<string, { ids: string[]; callbacks: AckCallback[] }>();
   #scheduled = false;
 
   constructor(
@@ -10,28 +16,32 @@ export class AckBatcher {
     private readonly group: string,
   ) {}
 
-  /** Resolves once the entry is acknowledged; rejects if the XACK failed (the entry is then redelivered). */
-  ack(stream: string, id: string): Promise<void> {
+  /** Queues the entry's XACK; `done` runs once it completed or failed (the entry is then redelivered). */
+  ack(stream: string, id: string, done: AckCallback): void {
     let batch = this.#pending.get(stream);
-    if (!batch) this.#pending.set(stream, (batch = { ids: [], waiters: [] }));
+    if (!batch) this.#pending.set(stream, (batch = { ids: [], callbacks: [] }));
     batch.ids.push(id);
-    const done = new Promise<void>((resolve, reject) => batch.waiters.push({ resolve, reject }));
+    batch.callbacks.push(done);
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => this.#flush());
     }
-    return done;
   }
 
   #flush(): void {
     this.#scheduled = false;
     const batches = [...this.#pending];
     this.#pending.clear();
-    for (const [stream, { ids, waiters }] of batches) {
-      this.redis.xack(stream, this.group, ...ids).then(
-        () => waiters.forEach((w) => w.resolve()),
-        (error: unknown) => waiters.forEach((w) => w.reject(error)),
-      );
-    }
+    const pipeline = this.redis.pipeline();
+    for (const [stream, { ids }] of batches) pipeline.xack(stream, this.group, ...ids);
+    const settle = (errorOf: (index: number) => unknown) =>
+      batches.forEach(([, { callbacks }], index) => {
+        const error = errorOf(index);
+        for (const done of callbacks) done(error ?? undefined);
+      });
+    pipeline.exec().then(
+      (results) => settle((index) => (results ? results[index]?.[0] : new Error('XACK pipeline was discarded'))),
+      (error: unknown) => settle(() => error),
+    );
   }
 }

@@ -50,7 +50,9 @@ interface OwnedPartition {
   readonly parked: Set<string>;
   /** Entries read and not finished (queued or running). */
   readonly inFlight: Set<string>;
-  readonly running: Set<Promise<void>>;
+  /** Handlers running or XACKs in flight; a graceful hand-over waits for 0. */
+  busy: number;
+  readonly onIdle: (() => void)[];
   /** Retry entries taken and not finished; made due again if the partition is handed over. */
   readonly taken: Set<string>;
   lastClaim: number;
@@ -152,7 +154,8 @@ export class RedisSubscription implements BusSubscription {
       scanFrom: '0',
       parked: new Set(),
       inFlight: new Set(),
-      running: new Set(),
+      busy: 0,
+      onIdle: [],
       taken: new Set(),
       lastClaim: Date.now(),
     };
@@ -189,7 +192,7 @@ export class RedisSubscription implements BusSubscription {
     void this.#unblockReader();
     if (reason === 'lost') return;
     const timeout = reason === 'stop' ? this.#stopTimeout : this.#init.leaseTtlMs / 2;
-    await settleWithin([...state.running], timeout);
+    await idleWithin(state, timeout);
     // Retries taken but not run become due now, for the next owner.
     if (state.taken.size > 0) {
       const pipeline = this.#init.redis.pipeline();
@@ -314,47 +317,55 @@ export class RedisSubscription implements BusSubscription {
     const key = fields?.['key'] ?? `trimmed-${id}`;
     // The lane is freed once the handler is done; the XACK completes in the background (batched),
     // and only then is the entry forgotten, so a pending scan never re-reads it meanwhile.
-    let acked: Promise<void> = Promise.resolve();
-    const handle = async () => {
-      const pending = await this.#handleStreamEntry(state, id, fields, attempt);
-      if (pending) acked = this.#track(state, pending.acked);
+    const forget = () => {
+      state.inFlight.delete(id);
+      this.#buffered--;
+      this.#wakeReader?.();
     };
-    const done = this.#lanes.push(key, () => this.#track(state, handle()), () => !state.active);
-    void done
-      .then(() => acked)
-      .finally(() => {
-        state.inFlight.delete(id);
-        this.#buffered--;
-        this.#wakeReader?.();
-      });
+    const finish = (error?: unknown) => {
+      if (error !== undefined) this.#failed(state, error);
+      this.#release(state);
+      forget();
+    };
+    let started = false;
+    const run = async () => {
+      started = true;
+      state.busy++;
+      let ack: boolean;
+      try {
+        ack = await this.#handleStreamEntry(state, id, fields, attempt);
+      } catch (error) {
+        finish(error);
+        return;
+      }
+      if (ack) this.#acks.ack(state.stream, id, finish);
+      else finish();
+    };
+    void this.#lanes.push(key, run, () => !state.active).then(() => {
+      if (!started) forget();
+    });
   }
 
   /**
-   * Handles one entry; for a plain success, returns the pending XACK instead of waiting for it.
-   * The promise is wrapped in an object on purpose: an async function that returns a bare promise
-   * adopts it, and the lane would stay busy until the XACK's round trip is over.
+   * Handles one entry. Returns true for a plain success: the caller queues the XACK (batched)
+   * without holding the aggregate's lane during its round trip.
    */
-  async #handleStreamEntry(
-    state: OwnedPartition,
-    id: string,
-    fields: Record<string, string> | undefined,
-    attempt: number,
-  ): Promise<{ readonly acked: Promise<void> } | undefined> {
+  async #handleStreamEntry(state: OwnedPartition, id: string, fields: Record<string, string> | undefined, attempt: number): Promise<boolean> {
     const { redis, keys } = this.#init;
     if (!fields) {
       // Trimmed away before it was handled: say so in the dead-letter stream rather than drop it silently.
       const outcome: DeliveryOutcome = { kind: 'dead-letter', reason: 'undecodable', error: `Entry ${id} was trimmed from ${state.stream} before it was handled; raise the retention.` };
       await DEAD_FROM_STREAM.run(redis, [state.stream, keys.deadLetters(this.group)], [this.group, id, ...deadLetterFields(this.group, outcome, { id, key: '', body: '', headers: {}, attempt })]);
-      return;
+      return false;
     }
     const { key = '', body = '', ...headers } = fields;
     if (state.parked.has(key)) {
       await PARK.run(redis, [state.stream, keys.park(this.group, state.partition, key)], [this.group, id, encodeEntry({ id, key, body, headers, attempt: 1 })]);
-      return;
+      return false;
     }
     const outcome = await deliver({ registry: this.#init.registry, handler: this.#init.handler, options: this.#init.options, body, headers, attempt });
     if (outcome.kind === 'ack') {
-      return { acked: this.#acks.ack(state.stream, id) };
+      return true;
     } else if (outcome.kind === 'retry') {
       const entry = encodeEntry({ id, key, body, headers, attempt: attempt + 1 });
       const retryKeys = [state.stream, keys.retry(this.group, state.partition), keys.parked(this.group, state.partition)];
@@ -364,6 +375,7 @@ export class RedisSubscription implements BusSubscription {
       const entry = { id, key, body, headers, attempt };
       await DEAD_FROM_STREAM.run(redis, [state.stream, keys.deadLetters(this.group)], [this.group, id, ...deadLetterFields(this.group, outcome, entry)]);
     }
+    return false;
   }
 
   async #retryLoop(): Promise<void> {
@@ -381,7 +393,7 @@ export class RedisSubscription implements BusSubscription {
             state.taken.add(raw);
             const entry = JSON.parse(raw) as RetryEntry;
             void this.#lanes
-              .push(entry.key, () => this.#track(state, this.#handleRetryEntry(state, raw, entry)), () => !state.active)
+              .push(entry.key, () => this.#track(state, () => this.#handleRetryEntry(state, raw, entry)), () => !state.active)
               .finally(() => state.taken.delete(raw));
           }
         } catch (error) {
@@ -414,17 +426,25 @@ export class RedisSubscription implements BusSubscription {
     if (result === 1) this.#wakeRetries?.();
   }
 
-  async #track(state: OwnedPartition, work: Promise<void>): Promise<void> {
-    state.running.add(work);
+  async #track(state: OwnedPartition, work: () => Promise<void>): Promise<void> {
+    state.busy++;
     try {
-      await work;
+      await work();
     } catch (error) {
-      // A Redis error after the handler ran: the entry stays pending (or taken) and is redelivered.
-      this.#report(error);
-      state.pendingScan = true;
+      this.#failed(state, error);
     } finally {
-      state.running.delete(work);
+      this.#release(state);
     }
+  }
+
+  /** A Redis error after the handler ran: the entry stays pending (or taken) and is redelivered. */
+  #failed(state: OwnedPartition, error: unknown): void {
+    this.#report(error);
+    state.pendingScan = true;
+  }
+
+  #release(state: OwnedPartition): void {
+    if (--state.busy === 0 && state.onIdle.length > 0) for (const resolve of state.onIdle.splice(0)) resolve();
   }
 
   async #unblockReader(): Promise<void> {
@@ -438,11 +458,12 @@ export class RedisSubscription implements BusSubscription {
   }
 }
 
-async function settleWithin(work: Promise<unknown>[], timeoutMs: number): Promise<boolean> {
-  if (work.length === 0) return true;
+/** Waits until nothing of the partition is running or being acknowledged, at most `timeoutMs`. */
+async function idleWithin(state: OwnedPartition, timeoutMs: number): Promise<boolean> {
+  if (state.busy === 0) return true;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const settled = await Promise.race([
-    Promise.allSettled(work).then(() => true),
+    new Promise<boolean>((resolve) => state.onIdle.push(() => resolve(true))),
     new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
   ]);
   clearTimeout(timer);
