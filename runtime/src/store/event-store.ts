@@ -41,6 +41,10 @@ export interface ReadAllOptions {
   readonly after?: Position | null;
   /** At most this many events. */
   readonly limit?: number;
+  /**
+   * Only these event types, by current name. Records stored under an old name (an alias in the
+   * registry) match too: adapters expand the list with `registry.typeNamesFor(type)`.
+   */
   readonly eventTypes?: readonly string[];
   readonly aggregateTypes?: readonly string[];
   readonly tenantId?: string;
@@ -89,7 +93,10 @@ export interface EventStoreTransaction extends EventAppender {
    * store exposes `undefined`.
    */
   readonly sql: unknown;
-  /** Runs `fn` after the transaction commits (never if it rolls back). */
+  /**
+   * Runs `fn` after the transaction commits (never if it rolls back), in registration order.
+   * If a callback throws, `transaction()` rejects with its error, although the commit stands.
+   */
   afterCommit(fn: () => void | Promise<void>): void;
 }
 

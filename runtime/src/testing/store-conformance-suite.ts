@@ -497,6 +497,7 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
         });
         expect(log).toEqual(['body done', 'first sees version 2', 'second']);
       });
+
     });
 
     describe('forTenant', () => {

@@ -109,7 +109,15 @@ export class InMemoryEventStore implements EventStore {
         open = false;
       }
     });
-    for (const callback of pending.callbacks) await callback();
+    let failure: { error: unknown } | undefined;
+    for (const callback of pending.callbacks) {
+      try {
+        await callback();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure) throw failure.error;
     return result;
   }
 

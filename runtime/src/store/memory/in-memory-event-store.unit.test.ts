@@ -49,4 +49,22 @@ describe('InMemoryEventStore specifics', () => {
     await expect(leaked!.appendToStream('Conformance-x', [event], { expectedVersion: 'any' })).rejects.toBeInstanceOf(InvalidArgumentError);
     expect(await store.eventExists(event.eventId)).toBe(false);
   });
+
+  it('runs every afterCommit callback even if one throws, then rethrows the first error; the commit stands', async () => {
+    const store = new InMemoryEventStore({ registry: conformanceRegistry });
+    const ran: string[] = [];
+    const boom = new Error('callback failed');
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.appendToStream('Conformance-1', [new ConformanceNoted({ text: 'x', n: 1 })], { expectedVersion: 'no_stream' });
+        tx.afterCommit(() => {
+          ran.push('first');
+          throw boom;
+        });
+        tx.afterCommit(() => void ran.push('second'));
+      }),
+    ).rejects.toBe(boom);
+    expect(ran).toEqual(['first', 'second']);
+    expect(await store.getStreamVersion('Conformance-1')).toBe(1);
+  });
 });
