@@ -157,6 +157,17 @@ describe('AggregateRepository with snapshots', () => {
     expect(problems.map((p) => p.kind)).toEqual(['write-failed', 'write-failed', 'write-failed']);
   });
 
+  it('never fails a save because the snapshot policy throws', async () => {
+    const repo = repository({
+      shouldSnapshot: () => {
+        throw new Error('bad policy');
+      },
+    });
+    const counter = await build(repo, 1);
+    expect(counter.uncommittedEvents).toEqual([]);
+    expect(problems.map((p) => p.kind)).toEqual(['write-failed', 'write-failed']);
+  });
+
   it('survives a reporter that throws', async () => {
     snapshots.failSave = true;
     const repo = new AggregateRepository(events, Counter, {

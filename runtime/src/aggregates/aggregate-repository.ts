@@ -147,7 +147,7 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
         span.setAttribute(SpanAttributes.version, result.nextVersion);
         const committed = async () => {
           aggregate.markCommitted(events);
-          if (this.#options.snapshots?.policy?.shouldSnapshot(expectedVersion, result.nextVersion)) await this.snapshot(aggregate);
+          if (this.#shouldSnapshot(aggregate.id, expectedVersion, result.nextVersion)) await this.snapshot(aggregate);
         };
         if (isTransaction(appender)) appender.afterCommit(committed);
         else await committed();
@@ -238,6 +238,15 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
       return undefined;
     }
     return snapshot;
+  }
+
+  #shouldSnapshot(aggregateId: string, from: number, to: number): boolean {
+    try {
+      return this.#options.snapshots?.policy?.shouldSnapshot(from, to) ?? false;
+    } catch (error) {
+      this.#report({ kind: 'write-failed', aggregateId, error });
+      return false;
+    }
   }
 
   #report(problem: Omit<SnapshotProblem, 'aggregateType'>): void {
