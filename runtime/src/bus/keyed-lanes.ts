@@ -3,10 +3,22 @@
  * `concurrency` keys at once. A task whose `isCancelled()` is true when its turn comes is skipped
  * (its message stays unacknowledged and is redelivered), which is how a stopping consumer gives
  * back messages it has read but not started.
+ *
+ * Keys take turns for the slots in the order they became runnable: a key that finishes a task and
+ * has more queued goes to the back of the line, so a busy aggregate cannot starve the others.
+ *
+ * @example
+ * ```ts
+ * const lanes = new KeyedLanes(32);
+ * void lanes.push(message.key, () => handle(message), () => stopping);
+ * ```
  */
 export class KeyedLanes {
-  readonly #tails = new Map<string, Promise<void>>();
-  readonly #waiting: (() => void)[] = [];
+  /** Queued tasks per key; the first one is running or waiting for a slot. */
+  readonly #queues = new Map<string, LaneTask[]>();
+  /** Keys whose head task waits for a slot, in arrival order. */
+  readonly #waiting: string[] = [];
+  #waitingHead = 0;
   readonly #running = new Set<Promise<void>>();
   #slots: number;
 
@@ -19,27 +31,34 @@ export class KeyedLanes {
     return this.#running.size;
   }
 
-  /** Queues `task` behind the key's earlier tasks. Resolves when it ran or was skipped; never rejects. */
-  push(key: string, task: () => Promise<void>, isCancelled: () => boolean = () => false): Promise<void> {
-    const previous = this.#tails.get(key) ?? Promise.resolve();
-    const next = previous.then(async () => {
-      if (isCancelled()) return;
-      await this.#acquire();
-      try {
-        if (isCancelled()) return;
-        const run = task().catch(() => undefined);
-        this.#running.add(run);
-        await run;
-        this.#running.delete(run);
-      } finally {
-        this.#release();
-      }
-    });
-    this.#tails.set(key, next);
-    void next.then(() => {
-      if (this.#tails.get(key) === next) this.#tails.delete(key);
-    });
-    return next;
+  /**
+   * Queues `task` behind the key's earlier tasks. Resolves when it ran or was skipped; never
+   * rejects. The task never starts synchronously inside `push`.
+   */
+  push(key: string, task: () => Promise<void>, isCancelled: () => boolean = notCancelled): Promise<void> {
+    return new Promise<void>((resolve) => this.enqueue(key, task, isCancelled, () => resolve()));
+  }
+
+  /**
+   * {@link push} without a promise, for hot paths: `settled(ran)` is called once the task ran
+   * (`true`) or was skipped as cancelled (`false`).
+   */
+  enqueue(key: string, task: () => Promise<void>, isCancelled: () => boolean = notCancelled, settled: (ran: boolean) => void = ignore): void {
+    const item: LaneTask = { task, isCancelled, settled };
+    const queue = this.#queues.get(key);
+    if (queue) {
+      queue.push(item);
+      return;
+    }
+    this.#queues.set(key, [item]);
+    this.#waiting.push(key);
+    if (!this.#pumpScheduled) {
+      this.#pumpScheduled = true;
+      queueMicrotask(() => {
+        this.#pumpScheduled = false;
+        this.#pump();
+      });
+    }
   }
 
   /** Resolves when every task started so far has finished, or after `timeoutMs`; says which. */
@@ -55,17 +74,57 @@ export class KeyedLanes {
     return true;
   }
 
-  async #acquire(): Promise<void> {
-    if (this.#slots > 0) {
+  #pumpScheduled = false;
+
+  /** Starts the head task of waiting keys while slots are free; skips cancelled ones without a slot. */
+  #pump(): void {
+    while (this.#slots > 0 && this.#waitingHead < this.#waiting.length) {
+      const key = this.#waiting[this.#waitingHead++]!;
+      const queue = this.#queues.get(key)!;
+      const item = queue[0]!;
+      if (item.isCancelled()) {
+        this.#next(key, queue);
+        item.settled(false);
+        continue;
+      }
       this.#slots--;
-      return;
+      const done = () => {
+        this.#running.delete(run);
+        this.#slots++;
+        this.#next(key, queue);
+        item.settled(true);
+        this.#pump();
+      };
+      let run: Promise<void>;
+      try {
+        run = item.task().then(done, done);
+      } catch {
+        run = Promise.resolve().then(done);
+      }
+      this.#running.add(run);
     }
-    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    if (this.#waitingHead === this.#waiting.length) {
+      this.#waiting.length = 0;
+      this.#waitingHead = 0;
+    } else if (this.#waitingHead > 1024) {
+      this.#waiting.splice(0, this.#waitingHead);
+      this.#waitingHead = 0;
+    }
   }
 
-  #release(): void {
-    const next = this.#waiting.shift();
-    if (next) next();
-    else this.#slots++;
+  /** Drops the key's head task; the key goes to the back of the line if it has more. */
+  #next(key: string, queue: LaneTask[]): void {
+    queue.shift();
+    if (queue.length > 0) this.#waiting.push(key);
+    else this.#queues.delete(key);
   }
 }
+
+interface LaneTask {
+  readonly task: () => Promise<void>;
+  readonly isCancelled: () => boolean;
+  readonly settled: (ran: boolean) => void;
+}
+
+const notCancelled = () => false;
+const ignore = () => undefined;

@@ -25,6 +25,27 @@ export function toFields(list: readonly string[]): Record<string, string> {
   return out;
 }
 
+/** A partition stream entry as published: the key, the body, and the headers next to them. */
+export interface StreamEntry {
+  readonly key: string;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** `[name, value, ...]` of a partition stream entry → key, body and the other fields as headers, in one pass. */
+export function splitEntry(list: readonly string[]): StreamEntry {
+  let key = '';
+  let body = '';
+  const headers: Record<string, string> = {};
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    const name = list[i]!;
+    if (name === 'key') key = list[i + 1]!;
+    else if (name === 'body') body = list[i + 1]!;
+    else headers[name] = list[i + 1]!;
+  }
+  return { key, body, headers };
+}
+
 /** Field/value pairs of a dead-letter stream entry. */
 export function deadLetterFields(group: string, outcome: Extract<DeliveryOutcome, { kind: 'dead-letter' }>, entry: RetryEntry): string[] {
   const envelope = peekEnvelope(entry.body);

@@ -8,7 +8,7 @@ import { KeyedLanes } from '../keyed-lanes.js';
 import { PartitionBalancer, type RevokeReason } from '../partition-balancer.js';
 import type { RedisKeys } from './redis-keys.js';
 import { AckBatcher } from './redis-ack-batcher.js';
-import { deadLetterFields, encodeEntry, toFields, type RetryEntry } from './redis-entries.js';
+import { deadLetterFields, encodeEntry, splitEntry, type RetryEntry, type StreamEntry } from './redis-entries.js';
 import { RedisLeaseStore } from './redis-lease-store.js';
 import { DEAD_FROM_STREAM, PARK, RETRY_AGAIN, RETRY_DONE, RETRY_FROM_STREAM, TAKE_DUE } from './redis-scripts.js';
 
@@ -53,6 +53,8 @@ interface OwnedPartition {
   /** Handlers running or XACKs in flight; a graceful hand-over waits for 0. */
   busy: number;
   readonly onIdle: (() => void)[];
+  /** For the lanes: true once the partition is no longer ours (queued work is skipped). */
+  readonly revoked: () => boolean;
   /** Retry entries taken and not finished; made due again if the partition is handed over. */
   readonly taken: Set<string>;
   lastClaim: number;
@@ -146,6 +148,7 @@ export class RedisSubscription implements BusSubscription {
 
   #assign(partition: number): void {
     const state: OwnedPartition = {
+      revoked: () => !state.active,
       partition,
       stream: this.#init.keys.stream(partition),
       active: true,
@@ -313,8 +316,9 @@ export class RedisSubscription implements BusSubscription {
   #dispatch(state: OwnedPartition, id: string, list: string[] | null, attempt: number): void {
     state.inFlight.add(id);
     this.#buffered++;
-    const fields = list ? toFields(list) : undefined;
-    const key = fields?.['key'] ?? `trimmed-${id}`;
+    const fields = list ? splitEntry(list) : undefined;
+    // An entry without a key (trimmed, or from a foreign producer) has no order to keep: its own lane.
+    const key = fields && fields.key !== '' ? fields.key : `trimmed-${id}`;
     // The lane is freed once the handler is done; the XACK completes in the background (batched),
     // and only then is the entry forgotten, so a pending scan never re-reads it meanwhile.
     const forget = () => {
@@ -327,9 +331,7 @@ export class RedisSubscription implements BusSubscription {
       this.#release(state);
       forget();
     };
-    let started = false;
     const run = async () => {
-      started = true;
       state.busy++;
       let ack: boolean;
       try {
@@ -341,8 +343,8 @@ export class RedisSubscription implements BusSubscription {
       if (ack) this.#acks.ack(state.stream, id, finish);
       else finish();
     };
-    void this.#lanes.push(key, run, () => !state.active).then(() => {
-      if (!started) forget();
+    this.#lanes.enqueue(key, run, state.revoked, (ran) => {
+      if (!ran) forget();
     });
   }
 
@@ -350,7 +352,7 @@ export class RedisSubscription implements BusSubscription {
    * Handles one entry. Returns true for a plain success: the caller queues the XACK (batched)
    * without holding the aggregate's lane during its round trip.
    */
-  async #handleStreamEntry(state: OwnedPartition, id: string, fields: Record<string, string> | undefined, attempt: number): Promise<boolean> {
+  async #handleStreamEntry(state: OwnedPartition, id: string, fields: StreamEntry | undefined, attempt: number): Promise<boolean> {
     const { redis, keys } = this.#init;
     if (!fields) {
       // Trimmed away before it was handled: say so in the dead-letter stream rather than drop it silently.
@@ -358,7 +360,7 @@ export class RedisSubscription implements BusSubscription {
       await DEAD_FROM_STREAM.run(redis, [state.stream, keys.deadLetters(this.group)], [this.group, id, ...deadLetterFields(this.group, outcome, { id, key: '', body: '', headers: {}, attempt })]);
       return false;
     }
-    const { key = '', body = '', ...headers } = fields;
+    const { key, body, headers } = fields;
     if (state.parked.has(key)) {
       await PARK.run(redis, [state.stream, keys.park(this.group, state.partition, key)], [this.group, id, encodeEntry({ id, key, body, headers, attempt: 1 })]);
       return false;
