@@ -6,3 +6,4 @@ export * from './ids.js';
 export * from './json.js';
 export * from './upcaster.js';
 export * from './immutable.js';
+export * from './decimal.js';
