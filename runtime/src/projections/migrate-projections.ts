@@ -3,6 +3,15 @@ import { Migrator, type Kysely, type Migration, type MigrationResultSet } from '
 /** Name of the table Kysely's migrator records applied projection migrations in. */
 export const PROJECTION_MIGRATION_TABLE = 'eventsmith_projection_migration';
 
+export interface MigrateProjectionsOptions {
+  /**
+   * Where applied migrations are recorded. Give each domain its own (e.g.
+   * `eventsmith_projection_migration_shop`) when several domains share one database: Kysely's
+   * migrator refuses a table that records migrations it was not given.
+   */
+  readonly migrationTableName?: string;
+}
+
 /**
  * Applies generated projection migrations (append-only, named so they sort in order) with
  * Kysely's `Migrator`. Already-applied migrations are skipped; an edited one that already ran is
@@ -14,12 +23,17 @@ export const PROJECTION_MIGRATION_TABLE = 'eventsmith_projection_migration';
  * await migrateProjections(db, projectionMigrations);
  * ```
  */
-export async function migrateProjections(db: Kysely<any>, migrations: Readonly<Record<string, Migration>>): Promise<MigrationResultSet> {
+export async function migrateProjections(
+  db: Kysely<any>,
+  migrations: Readonly<Record<string, Migration>>,
+  options: MigrateProjectionsOptions = {},
+): Promise<MigrationResultSet> {
+  const table = options.migrationTableName ?? PROJECTION_MIGRATION_TABLE;
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => ({ ...migrations }) },
-    migrationTableName: PROJECTION_MIGRATION_TABLE,
-    migrationLockTableName: `${PROJECTION_MIGRATION_TABLE}_lock`,
+    migrationTableName: table,
+    migrationLockTableName: `${table}_lock`,
   });
   const result = await migrator.migrateToLatest();
   if (result.error) throw result.error;
