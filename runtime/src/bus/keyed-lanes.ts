@@ -88,19 +88,17 @@ export class KeyedLanes {
         continue;
       }
       this.#slots--;
-      const done = () => {
-        this.#running.delete(run);
-        this.#slots++;
-        this.#next(key, queue);
-        item.settled(true);
-        this.#pump();
-      };
-      let run: Promise<void>;
+      let started: Promise<void>;
       try {
-        run = item.task().then(done, done);
+        started = item.task();
       } catch {
-        run = Promise.resolve().then(done);
+        started = Promise.resolve();
       }
+      // Inline callbacks, not a named closure: this runs once per message.
+      const run: Promise<void> = started.then(
+        () => this.#done(key, queue, item, run),
+        () => this.#done(key, queue, item, run),
+      );
       this.#running.add(run);
     }
     if (this.#waitingHead === this.#waiting.length) {
@@ -110,6 +108,15 @@ export class KeyedLanes {
       this.#waiting.splice(0, this.#waitingHead);
       this.#waitingHead = 0;
     }
+  }
+
+  /** The key's head task finished: free its slot and start what can run. */
+  #done(key: string, queue: LaneTask[], item: LaneTask, run: Promise<void>): void {
+    this.#running.delete(run);
+    this.#slots++;
+    this.#next(key, queue);
+    item.settled(true);
+    this.#pump();
   }
 
   /** Drops the key's head task; the key goes to the back of the line if it has more. */

@@ -321,31 +321,40 @@ export class RedisSubscription implements BusSubscription {
     const key = fields && fields.key !== '' ? fields.key : `trimmed-${id}`;
     // The lane is freed once the handler is done; the XACK completes in the background (batched),
     // and only then is the entry forgotten, so a pending scan never re-reads it meanwhile.
-    const forget = () => {
-      state.inFlight.delete(id);
-      this.#buffered--;
-      this.#wakeReader?.();
-    };
-    const finish = (error?: unknown) => {
-      if (error !== undefined) this.#failed(state, error);
-      this.#release(state);
-      forget();
-    };
-    const run = async () => {
-      state.busy++;
-      let ack: boolean;
-      try {
-        ack = await this.#handleStreamEntry(state, id, fields, attempt);
-      } catch (error) {
-        finish(error);
-        return;
-      }
-      if (ack) this.#acks.ack(state.stream, id, finish);
-      else finish();
-    };
-    this.#lanes.enqueue(key, run, state.revoked, (ran) => {
-      if (!ran) forget();
-    });
+    // (Hot path: methods and inline callbacks rather than named closures, which cost per message.)
+    this.#lanes.enqueue(
+      key,
+      () => this.#runStreamEntry(state, id, fields, attempt),
+      state.revoked,
+      (ran) => {
+        if (!ran) this.#forget(state, id);
+      },
+    );
+  }
+
+  async #runStreamEntry(state: OwnedPartition, id: string, fields: StreamEntry | undefined, attempt: number): Promise<void> {
+    state.busy++;
+    let ack: boolean;
+    try {
+      ack = await this.#handleStreamEntry(state, id, fields, attempt);
+    } catch (error) {
+      this.#finishEntry(state, id, error);
+      return;
+    }
+    if (ack) this.#acks.ack(state.stream, id, (error) => this.#finishEntry(state, id, error));
+    else this.#finishEntry(state, id, undefined);
+  }
+
+  #finishEntry(state: OwnedPartition, id: string, error: unknown): void {
+    if (error !== undefined) this.#failed(state, error);
+    this.#release(state);
+    this.#forget(state, id);
+  }
+
+  #forget(state: OwnedPartition, id: string): void {
+    state.inFlight.delete(id);
+    this.#buffered--;
+    this.#wakeReader?.();
   }
 
   /**
