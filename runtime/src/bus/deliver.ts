@@ -1,4 +1,4 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { EventRegistry } from '../events/event-registry.js';
 import { BusConfigurationError } from './bus-errors.js';
 import { BusHeader, decodeBusMessage } from './bus-message.js';
@@ -72,22 +72,39 @@ export interface DeliverInput {
  * The shared consume path of every adapter: filter on headers, decode and upcast with the
  * registry, run the handler inside a consumer span whose parent is the publisher's trace
  * context, and say what to do next. Never throws.
+ *
+ * @example
+ * ```ts
+ * const outcome = await deliver({ registry, handler, options, body, headers, attempt: 1 });
+ * if (outcome.kind === 'ack') await ack(message);
+ * ```
  */
 export async function deliver(input: DeliverInput): Promise<DeliveryOutcome> {
+  return deliverNow(input);
+}
+
+/**
+ * {@link deliver} for hot paths: when the handler returns synchronously (or the message is
+ * filtered out or does not decode), the outcome comes back without a promise, saving the
+ * adapter a few microtask hops per message. Otherwise it returns a promise. Never throws.
+ *
+ * @example
+ * ```ts
+ * const result = deliverNow(input);
+ * const outcome = result instanceof Promise ? await result : result;
+ * ```
+ */
+export function deliverNow(input: DeliverInput): DeliveryOutcome | Promise<DeliveryOutcome> {
   const { registry, options, headers } = input;
-  if (!passesFilters(registry, options, headers[BusHeader.eventType], headers[BusHeader.aggregateType])) {
-    return { kind: 'ack', handled: false };
-  }
+  if (!passesFilters(registry, options, headers[BusHeader.eventType], headers[BusHeader.aggregateType])) return SKIPPED;
   const decoded = decodeBusMessage(registry, input.body);
   if (!decoded.ok) {
     // Headers may be missing (a foreign producer); filter on the body before dead-lettering.
-    if (decoded.eventType !== undefined && !passesFilters(registry, options, decoded.eventType, undefined)) {
-      return { kind: 'ack', handled: false };
-    }
+    if (decoded.eventType !== undefined && !passesFilters(registry, options, decoded.eventType, undefined)) return SKIPPED;
     return { kind: 'dead-letter', reason: decoded.reason, error: decoded.error, eventType: decoded.eventType };
   }
   const { event } = decoded;
-  if (!passesFilters(registry, options, event.eventType, event.aggregateType)) return { kind: 'ack', handled: false };
+  if (!passesFilters(registry, options, event.eventType, event.aggregateType)) return SKIPPED;
 
   const parent = propagation.extract(ROOT_CONTEXT, headers);
   const span = trace.getTracer('@eventsmith/runtime').startSpan(
@@ -104,20 +121,36 @@ export async function deliver(input: DeliverInput): Promise<DeliveryOutcome> {
     },
     parent,
   );
+  let result: Promise<void> | void;
   try {
-    await context.with(trace.setSpan(parent, span), () => input.handler({ event, attempt: input.attempt, headers }));
-    return { kind: 'ack', handled: true };
+    result = context.with(trace.setSpan(parent, span), () => input.handler({ event, attempt: input.attempt, headers }));
   } catch (error) {
-    const message = describeError(error);
-    span.recordException(error instanceof Error ? error : new Error(message));
-    span.setStatus({ code: SpanStatusCode.ERROR, message });
-    if (input.attempt >= options.maxAttempts) {
-      return { kind: 'dead-letter', reason: 'handler-failed', error: message, eventType: event.eventType };
-    }
-    return { kind: 'retry', delayMs: retryDelay(input.attempt, options), error: message };
-  } finally {
-    span.end();
+    return handlerFailed(span, error, input, event.eventType);
   }
+  if (result !== undefined && typeof (result as { then?: unknown }).then === 'function') {
+    return Promise.resolve(result).then(
+      () => {
+        span.end();
+        return HANDLED;
+      },
+      (error: unknown) => handlerFailed(span, error, input, event.eventType),
+    );
+  }
+  span.end();
+  return HANDLED;
+}
+
+const HANDLED: DeliveryOutcome = Object.freeze({ kind: 'ack', handled: true });
+const SKIPPED: DeliveryOutcome = Object.freeze({ kind: 'ack', handled: false });
+
+/** Records the failure on the span, ends it, and says whether to retry or dead-letter. */
+function handlerFailed(span: Span, error: unknown, input: DeliverInput, eventType: string): DeliveryOutcome {
+  const message = describeError(error);
+  span.recordException(error instanceof Error ? error : new Error(message));
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
+  span.end();
+  if (input.attempt >= input.options.maxAttempts) return { kind: 'dead-letter', reason: 'handler-failed', error: message, eventType };
+  return { kind: 'retry', delayMs: retryDelay(input.attempt, input.options), error: message };
 }
 
 function passesFilters(

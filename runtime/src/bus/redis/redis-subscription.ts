@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { EventRegistry } from '../../events/event-registry.js';
-import { deliver, type DeliveryOutcome, type ResolvedSubscribeOptions } from '../deliver.js';
+import { deliver, deliverNow, type DeliveryOutcome, type ResolvedSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription } from '../event-bus.js';
 import { KeyedLanes } from '../keyed-lanes.js';
 import { PartitionBalancer, type RevokeReason } from '../partition-balancer.js';
@@ -336,7 +336,8 @@ export class RedisSubscription implements BusSubscription {
     state.busy++;
     let ack: boolean;
     try {
-      ack = await this.#handleStreamEntry(state, id, fields, attempt);
+      const handled = this.#handleStreamEntry(state, id, fields, attempt);
+      ack = typeof handled === 'boolean' ? handled : await handled;
     } catch (error) {
       this.#finishEntry(state, id, error);
       return;
@@ -359,9 +360,19 @@ export class RedisSubscription implements BusSubscription {
 
   /**
    * Handles one entry. Returns true for a plain success: the caller queues the XACK (batched)
-   * without holding the aggregate's lane during its round trip.
+   * without holding the aggregate's lane during its round trip. A synchronous handler's success
+   * comes back without a promise.
    */
-  async #handleStreamEntry(state: OwnedPartition, id: string, fields: StreamEntry | undefined, attempt: number): Promise<boolean> {
+  #handleStreamEntry(state: OwnedPartition, id: string, fields: StreamEntry | undefined, attempt: number): boolean | Promise<boolean> {
+    if (!fields || state.parked.has(fields.key)) return this.#setAside(state, id, fields, attempt);
+    const { body, headers } = fields;
+    const outcome = deliverNow({ registry: this.#init.registry, handler: this.#init.handler, options: this.#init.options, body, headers, attempt });
+    if (outcome instanceof Promise) return outcome.then((settled) => settled.kind === 'ack' || this.#reschedule(state, id, fields, attempt, settled));
+    return outcome.kind === 'ack' || this.#reschedule(state, id, fields, attempt, outcome);
+  }
+
+  /** A trimmed entry goes to the dead letters; one of a parked aggregate joins its park list. */
+  async #setAside(state: OwnedPartition, id: string, fields: StreamEntry | undefined, attempt: number): Promise<false> {
     const { redis, keys } = this.#init;
     if (!fields) {
       // Trimmed away before it was handled: say so in the dead-letter stream rather than drop it silently.
@@ -370,14 +381,15 @@ export class RedisSubscription implements BusSubscription {
       return false;
     }
     const { key, body, headers } = fields;
-    if (state.parked.has(key)) {
-      await PARK.run(redis, [state.stream, keys.park(this.group, state.partition, key)], [this.group, id, encodeEntry({ id, key, body, headers, attempt: 1 })]);
-      return false;
-    }
-    const outcome = await deliver({ registry: this.#init.registry, handler: this.#init.handler, options: this.#init.options, body, headers, attempt });
-    if (outcome.kind === 'ack') {
-      return true;
-    } else if (outcome.kind === 'retry') {
+    await PARK.run(redis, [state.stream, keys.park(this.group, state.partition, key)], [this.group, id, encodeEntry({ id, key, body, headers, attempt: 1 })]);
+    return false;
+  }
+
+  /** The handler failed: schedule a retry (parking the aggregate) or dead-letter the entry. */
+  async #reschedule(state: OwnedPartition, id: string, fields: StreamEntry, attempt: number, outcome: Exclude<DeliveryOutcome, { kind: 'ack' }>): Promise<false> {
+    const { redis, keys } = this.#init;
+    const { key, body, headers } = fields;
+    if (outcome.kind === 'retry') {
       const entry = encodeEntry({ id, key, body, headers, attempt: attempt + 1 });
       const retryKeys = [state.stream, keys.retry(this.group, state.partition), keys.parked(this.group, state.partition)];
       await RETRY_FROM_STREAM.run(redis, retryKeys, [this.group, id, Date.now() + outcome.delayMs, entry, key]);
