@@ -5,7 +5,7 @@ import { PostgresEventStore } from '../store/postgres/postgres-event-store.js';
 import { withAppendHooks } from './append-hooks.js';
 import { PostgresNotifyWakeUp, postgresNotifyHooks } from './postgres-notify-wake-up.js';
 import { SubscriptionManager } from './subscription-manager.js';
-import { appendDeposits, registry, waitFor } from './test-support/fixtures.js';
+import { appendDeposits, Deposited, registry, waitFor } from './test-support/fixtures.js';
 
 await describeWithService('postgres', 'PostgresNotifyWakeUp', () => {
   it('wakes live subscriptions on NOTIFY from committed appends, with polling effectively off', async () => {
@@ -33,6 +33,56 @@ await describeWithService('postgres', 'PostgresNotifyWakeUp', () => {
     } finally {
       await manager.stop();
       await base.close();
+      await drop();
+    }
+  });
+
+  it('wakes on appends made by a plain PostgresEventStore in another connection pool, no wrapper, polling effectively off', async () => {
+    const { url, drop } = await freshPostgresDatabase();
+    const reader = await PostgresEventStore.open({ url, registry, pool: { max: 2 } });
+    // Another "process": its own pool, no append hooks.
+    const writer = await PostgresEventStore.open({ url, registry, pool: { max: 2 }, migrate: false });
+    const wakeUp = new PostgresNotifyWakeUp({ connect: () => new pg.Client({ connectionString: url }) });
+    const manager = new SubscriptionManager({ store: reader, wakeUps: [wakeUp], pollIntervalMs: 600_000 });
+    const seen: number[] = [];
+    manager.subscribe((s) => void seen.push((s.event.data as { amount: number }).amount), { name: 'plain' });
+    try {
+      expect(await manager.start()).toEqual([]);
+      await waitFor(async () => (await manager.status('plain')).state === 'live', 'live state');
+      await appendDeposits(writer, 2);
+      await waitFor(() => seen.length === 2, 'notified delivery of plain appends', 5_000);
+      await writer.transaction(async (tx) => {
+        await tx.appendToStream('Account-tx', [new Deposited({ amount: 3 }, { aggregateId: 'tx' })], { expectedVersion: 'no_stream' });
+        await new Promise((r) => setTimeout(r, 100));
+        expect(seen).toHaveLength(2); // delivered at commit, not before
+      });
+      await waitFor(() => seen.length === 3, 'delivery after commit', 5_000);
+      expect(seen).toEqual([1, 2, 3]);
+    } finally {
+      await manager.stop();
+      await writer.close();
+      await reader.close();
+      await drop();
+    }
+  });
+
+  it('notifies on the store\'s notifyChannel', async () => {
+    const { url, drop } = await freshPostgresDatabase();
+    const store = await PostgresEventStore.open({ url, registry, pool: { max: 2 }, notifyChannel: 'es_custom_channel' });
+    const listener = new pg.Client({ connectionString: url });
+    const channels: string[] = [];
+    listener.on('notification', (message) => void channels.push(message.channel));
+    try {
+      await listener.connect();
+      await listener.query('LISTEN es_custom_channel');
+      await listener.query('LISTEN eventsmith_events');
+      await appendDeposits(store, 1);
+      await waitFor(() => channels.length > 0, 'a notification', 5_000);
+      expect(channels).toEqual(['es_custom_channel']);
+      await expect(PostgresEventStore.open({ url, registry, notifyChannel: 'bad-name; drop' })).rejects.toThrow(/notifyChannel must be a plain identifier/);
+    } finally {
+      await listener.end();
+      await store.close();
       await drop();
     }
   });

@@ -24,12 +24,13 @@ export interface PostgresNotifyWakeUpOptions {
 /**
  * Wakes subscriptions on PostgreSQL `NOTIFY`. It keeps one connection in `LISTEN` and reconnects
  * when it drops (waking everyone once, since notifications may have been missed meanwhile).
- * Appends send the notification with {@link postgresNotifyHooks}; PostgreSQL delivers it only when
- * the appending transaction commits, so a woken reader sees the events.
+ * Every `PostgresEventStore` append, from any process, notifies `'eventsmith_events'` (the store's
+ * `notifyChannel` option) inside its transaction; PostgreSQL delivers it only when the appending
+ * transaction commits, so a woken reader sees the events.
  *
  * @example
  * ```ts
- * const store = withAppendHooks(await PostgresEventStore.open({ url, registry }), postgresNotifyHooks());
+ * const store = await PostgresEventStore.open({ url, registry });
  * const wakeUp = new PostgresNotifyWakeUp({ connect: () => new pg.Client({ connectionString: url }) });
  * const manager = new SubscriptionManager({ store, checkpoints, deadLetters, wakeUps: [wakeUp] });
  * ```
@@ -95,6 +96,13 @@ export class PostgresNotifyWakeUp implements WakeUpSource {
 /**
  * Append hooks that send `NOTIFY <channel>` inside each appending transaction (use with
  * `withAppendHooks` on a PostgreSQL store).
+ *
+ * @deprecated `PostgresEventStore` now notifies on every append itself (option `notifyChannel`,
+ * default `'eventsmith_events'`), so the wrapper is only needed for an extra channel.
+ * @example
+ * ```ts
+ * const store = withAppendHooks(postgresStore, postgresNotifyHooks('other_channel'));
+ * ```
  */
 export function postgresNotifyHooks(channel: string = DEFAULT_NOTIFY_CHANNEL): AppendHooks {
   return {

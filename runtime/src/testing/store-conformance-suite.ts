@@ -4,12 +4,14 @@ import {
   ConcurrencyError,
   DuplicateEventError,
   EventTypeNotFoundError,
+  EventValidationError,
   InvalidArgumentError,
   TenantMismatchError,
 } from '../errors.js';
 import { defineEvent } from '../events/domain-event.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { Position } from '../store/position.js';
+import { UndecodableEventError } from '../store/undecodable-event-error.js';
 import { collect } from './collect.js';
 import {
   CONFORMANCE_AGGREGATE_TYPE,
@@ -383,6 +385,35 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
         expect(await ids({ eventTypes: ['ConformanceNoted'], after: firstNoted!.position })).toEqual(n2.map((e) => e.eventId));
         expect(await ids({ eventTypes: [] })).toEqual([]);
         expect(await ids({ tenantId: 'nobody' })).toEqual([]);
+      });
+
+      it('stops at an event it cannot decode with UndecodableEventError (position, stream, raw record), and reads on after it', async () => {
+        const s = newStream();
+        const [before] = noted(s, 1);
+        // Upcasts to amountCents = Infinity, which the current schema refuses.
+        const bad = new ConformanceVersionedV1({ amount: 1e307 }, { aggregateId: s.aggregateId });
+        const [after] = noted(s, 1, {}, 2);
+        await store().appendToStream(s.streamId, [before!], { expectedVersion: 'no_stream' });
+        const { position } = await store().appendToStream(s.streamId, [bad], { expectedVersion: 1 });
+        await store().appendToStream(s.streamId, [after!], { expectedVersion: 2 });
+        const seen: string[] = [];
+        const error = await (async () => {
+          for await (const stored of store().readAll()) seen.push(stored.event.eventId);
+        })().catch((e: unknown) => e);
+        expect(seen).toEqual([before!.eventId]);
+        expect(error).toBeInstanceOf(UndecodableEventError);
+        const undecodable = error as UndecodableEventError;
+        expect(undecodable).toMatchObject({ code: 'STORE.UNDECODABLE_EVENT', streamId: s.streamId, streamVersion: 2, eventId: bad.eventId });
+        expect(undecodable.position.equals(position)).toBe(true);
+        expect(undecodable.storedAt).toBeInstanceOf(Date);
+        expect(undecodable.record).toMatchObject({ eventId: bad.eventId, eventType: 'ConformanceVersioned', eventVersion: 1, aggregateId: s.aggregateId });
+        expect(undecodable.cause).toBeInstanceOf(EventValidationError);
+        expect(undecodable.reason).toMatch(/amountCents/);
+        const rest = await collect(store().readAll({ after: undecodable.position }));
+        expect(rest.map((e) => e.event.eventId)).toEqual([after!.eventId]);
+        // Filters that leave it out read past it.
+        const onlyNoted = await collect(store().readAll({ eventTypes: ['ConformanceNoted'] }));
+        expect(onlyNoted.map((e) => e.event.eventId)).toEqual([before!.eventId, after!.eventId]);
       });
     });
 

@@ -15,6 +15,7 @@ import type {
 } from '../event-store.js';
 import { assertExpectedVersion, checkExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
+import { decodeFeedEvent } from '../undecodable-event-error.js';
 
 interface Row {
   readonly record: EventRecord;
@@ -190,7 +191,7 @@ export class InMemoryEventStore implements EventStore {
       if (categories && !categories.has(row.record.aggregateType)) continue;
       if (types && !types.has(this.#currentType(row.record.eventType))) continue;
       emitted++;
-      yield this.#decode(row);
+      yield this.#decode(row, true);
     }
   }
 
@@ -266,14 +267,14 @@ export class InMemoryEventStore implements EventStore {
     return position.value;
   }
 
-  #decode(row: Row): StoredEvent {
-    return {
-      event: this.registry.decode(row.record),
+  #decode(row: Row, feed = false): StoredEvent {
+    const location = {
       streamId: row.streamId,
       streamVersion: row.record.aggregateVersion,
       position: Position.of(this.storeId, row.position),
       storedAt: row.storedAt,
     };
+    return { event: feed ? decodeFeedEvent(this.registry, row.record, location) : this.registry.decode(row.record), ...location };
   }
 }
 

@@ -210,7 +210,7 @@ export class MysqlEventStore implements EventStore {
       const rows = await this.#rows<Row>(query);
       const more = rows.length > n && n < limit; // one row more than a page: is there another page?
       if (rows.length > n) rows.length = n;
-      for (const row of rows) yield this.#decode(row);
+      for (const row of rows) yield this.#decode(row, true);
       if (!more) return;
       limit -= rows.length;
       after = rows[rows.length - 1]!.position;
@@ -312,9 +312,9 @@ export class MysqlEventStore implements EventStore {
     return this.#guard(async () => (await this.#shared.db.executeQuery<R>(query)).rows);
   }
 
-  #decode(row: Row): StoredEvent {
+  #decode(row: Row, feed = false): StoredEvent {
     const normalised = { ...row, version: Number(row.version), event_version: Number(row.event_version), occurred_at: isoFromMysql(row.occurred_at), stored_at: isoFromMysql(row.stored_at) };
-    return storedEventFromRow(this.#shared.registry, this.#shared.storeId, normalised, BigInt(row.position), true);
+    return storedEventFromRow(this.#shared.registry, this.#shared.storeId, normalised, BigInt(row.position), true, feed);
   }
 
   #ownValue(position: Position): bigint {

@@ -26,7 +26,7 @@ import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
 import { AppendConflictError, unavailableOr } from '../sql/store-errors.js';
 import { eventExistsQuery, pageStream, streamPageQuery, streamVersionQuery } from '../sql/stream-queries.js';
 import { createPostgresDatabase, type PostgresConnection } from './postgres-dialect.js';
-import { appendParameters, appendStatement, HORIZON, packPosition, STREAM_STATE, unpackPosition } from './postgres-statements.js';
+import { APPEND_NOTIFY_CHANNEL, appendParameters, appendStatement, HORIZON, packPosition, STREAM_STATE, unpackPosition } from './postgres-statements.js';
 
 export type PostgresEventStoreOptions = PostgresConnection & {
   readonly registry: EventRegistry;
@@ -46,6 +46,12 @@ export type PostgresEventStoreOptions = PostgresConnection & {
   readonly pageSize?: number;
   /** How often an append that lost a race it can retry (an 'any' append, say) tries again. Default 10. */
   readonly appendRetries?: number;
+  /**
+   * Every append sends `NOTIFY` on this channel inside its transaction (delivered at commit), so
+   * `PostgresNotifyWakeUp` listeners wake up for appends made by any process. Default
+   * `'eventsmith_events'`; `false` turns it off (subscriptions then rely on polling).
+   */
+  readonly notifyChannel?: string | false;
 };
 
 /** {@link EventStoreTransaction} on PostgreSQL: `sql` is the Kysely transaction of the append. */
@@ -64,6 +70,7 @@ interface Shared {
   readonly rowLevelSecurity: boolean;
   readonly pageSize: number;
   readonly retries: number;
+  readonly notifyChannel: string | undefined;
 }
 
 type Executor = Kysely<any>;
@@ -117,6 +124,10 @@ export class PostgresEventStore implements EventStore {
 
   /** Connects (and by default migrates). Throws `EventStoreUnavailableError` if the server cannot be reached. */
   static async open(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
+    const notifyChannel = options.notifyChannel === false ? undefined : (options.notifyChannel ?? APPEND_NOTIFY_CHANNEL);
+    if (notifyChannel !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(notifyChannel)) {
+      throw new InvalidArgumentError(`notifyChannel must be a plain identifier (letters, digits, underscores), got "${notifyChannel}".`);
+    }
     const { db, pool, target, database } = createPostgresDatabase(options);
     try {
       if (options.migrate ?? true) {
@@ -137,6 +148,7 @@ export class PostgresEventStore implements EventStore {
         rowLevelSecurity: options.rowLevelSecurity ?? false,
         pageSize: options.pageSize ?? 1000,
         retries: options.appendRetries ?? 10,
+        notifyChannel,
       };
       return new PostgresEventStore(shared, undefined, () => db.destroy());
     } catch (error) {
@@ -235,7 +247,7 @@ export class PostgresEventStore implements EventStore {
       const rows = await this.#rows<FeedRow>(query);
       const more = rows.length > n && n < limit; // one row more than a page: is there another page?
       if (rows.length > n) rows.length = n;
-      for (const row of rows) yield this.#decode(row);
+      for (const row of rows) yield this.#decode(row, true);
       if (!more) return;
       limit -= rows.length;
       const last = rows[rows.length - 1]!;
@@ -278,12 +290,13 @@ export class PostgresEventStore implements EventStore {
     let row: { version: number | null; position: string | null; tx: string } | undefined;
     try {
       const view = append.viewTenant !== undefined;
-      const statement = appendStatement(append.expected, view, this.#shared.partitioned);
+      const { partitioned, notifyChannel } = this.#shared;
+      const statement = appendStatement(append.expected, view, partitioned, notifyChannel);
       if (executor === this.#shared.db) {
         // Outside a transaction: a named statement, so each pooled connection parses and plans the
         // CTE once rather than on every append. Inside one, the transaction's connection runs it.
         const kind = typeof append.expected === 'number' ? (append.expected === 0 ? 'no_stream' : 'exact') : append.expected;
-        const name = `eventsmith_append_${kind}${view ? '_view' : ''}${this.#shared.partitioned ? '_partitioned' : ''}`;
+        const name = `eventsmith_append_${kind}${view ? '_view' : ''}${partitioned ? '_partitioned' : ''}${notifyChannel ? '_n' : ''}`;
         ({ rows: [row] } = await this.#shared.pool.query<NonNullable<typeof row>>({ name, text: statement, values: appendParameters(append) }));
       } else {
         ({ rows: [row] } = await executor.executeQuery<NonNullable<typeof row>>(CompiledQuery.raw(statement, appendParameters(append))));
@@ -351,8 +364,8 @@ export class PostgresEventStore implements EventStore {
     return this.#scoped(async (executor) => (await executor.executeQuery<R>(query)).rows);
   }
 
-  #decode(row: FeedRow): StoredEvent {
-    return storedEventFromRow(this.#shared.registry, this.#shared.storeId, row, packPosition(row.tx_id, row.position), false);
+  #decode(row: FeedRow, feed = false): StoredEvent {
+    return storedEventFromRow(this.#shared.registry, this.#shared.storeId, row, packPosition(row.tx_id, row.position), false, feed);
   }
 
   #ownValue(position: Position): bigint {

@@ -4,6 +4,7 @@ import type { EventRegistry } from '../../events/event-registry.js';
 import type { JsonObject, JsonValue } from '../../events/json.js';
 import type { ReadAllOptions, StoredEvent } from '../event-store.js';
 import { Position } from '../position.js';
+import { decodeFeedEvent } from '../undecodable-event-error.js';
 
 /** The columns every SQL store selects for an event, as its driver returns them. */
 export interface EventRow {
@@ -66,15 +67,26 @@ export function recordFromRow(row: EventRow, jsonText: boolean): EventRecord {
   };
 }
 
-/** Decodes (and upcasts) a row into a {@link StoredEvent} at `position`. */
-export function storedEventFromRow(registry: EventRegistry, storeId: string, row: EventRow, position: bigint, jsonText: boolean): StoredEvent {
-  return {
-    event: registry.decode(recordFromRow(row, jsonText)),
+/**
+ * Decodes (and upcasts) a row into a {@link StoredEvent} at `position`. With `feed` (`readAll`), a
+ * decoding failure is an {@link UndecodableEventError} carrying the position and the raw record.
+ */
+export function storedEventFromRow(
+  registry: EventRegistry,
+  storeId: string,
+  row: EventRow,
+  position: bigint,
+  jsonText: boolean,
+  feed = false,
+): StoredEvent {
+  const record = recordFromRow(row, jsonText);
+  const location = {
     streamId: row.stream_id,
     streamVersion: row.version,
     position: Position.of(storeId, position),
     storedAt: typeof row.stored_at === 'string' ? new Date(row.stored_at) : row.stored_at,
   };
+  return { event: feed ? decodeFeedEvent(registry, record, location) : registry.decode(record), ...location };
 }
 
 /** A `readAll` request reduced to what the SQL needs. `none` means it can match nothing. */

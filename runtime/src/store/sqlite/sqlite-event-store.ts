@@ -228,7 +228,7 @@ export class SqliteEventStore implements EventStore {
       const rows = this.#read<EventRow & { position: number }>(query.compile());
       const more = rows.length > n && n < limit; // one row more than a page: is there another page?
       if (rows.length > n) rows.length = n;
-      for (const row of rows) yield this.#decode(row);
+      for (const row of rows) yield this.#decode(row, true);
       if (!more) return;
       limit -= rows.length;
       after = BigInt(rows[rows.length - 1]!.position);
@@ -282,8 +282,8 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  #decode(row: EventRow & { position: number }): StoredEvent {
-    return storedEventFromRow(this.#shared.registry, this.#shared.storeId, row, BigInt(row.position), true);
+  #decode(row: EventRow & { position: number }, feed = false): StoredEvent {
+    return storedEventFromRow(this.#shared.registry, this.#shared.storeId, row, BigInt(row.position), true, feed);
   }
 
   #ownValue(position: Position): bigint {
