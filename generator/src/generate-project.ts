@@ -7,7 +7,7 @@ import { resolveInputs, type EventsmithConfig } from './cli/config.js';
 import { emitDomain, parseSnapshot, SnapshotFormatError, type GeneratedFile, type ProjectionSnapshot } from './emit/index.js';
 import { Layout } from './emit/common/layout.js';
 import { sealDigest, upToDate, withDigest } from './format/digest.js';
-import { formatSources } from './format/format-source.js';
+import { formatSources, PRETTIER_OPTIONS } from './format/format-source.js';
 import { readExisting, writeFiles, type PreparedFile, type WriteReport } from './write/write-files.js';
 
 export interface GenerateProjectOptions {
@@ -96,7 +96,7 @@ export async function prepare(files: readonly GeneratedFile[], existing: Readonl
     if (f.format !== 'typescript' || f.ownership === 'user') return { path: f.path, text: raw, kind: f.format, reuse: undefined };
     const { text, input } = withDigest(raw);
     if (onDisk !== undefined && upToDate(onDisk, input)) return { path: f.path, text: '', kind: 'none' as const, reuse: onDisk };
-    return { path: f.path, text, kind: f.format, reuse: undefined };
+    return { path: f.path, text, kind: f.preformatted && fitsPrintWidth(text) ? ('none' as const) : f.format, reuse: undefined };
   });
   const formatted = await formatSources(jobs.map((j) => ({ path: j.path, text: j.text, kind: j.kind })));
   return files.map((file, i) => {
@@ -104,6 +104,22 @@ export async function prepare(files: readonly GeneratedFile[], existing: Readonl
     const content = jobs[i]!.reuse ?? sealDigest(formatted[i]!);
     return { path: file.path, ownership: file.ownership, content, ...(merge ? { merge } : {}) };
   });
+}
+
+/**
+ * True when no line is longer than prettier's print width. A preformatted file (its emitter
+ * prints prettier's shape; `emit-domain.unit.test.ts` checks it against prettier) that fits needs
+ * no formatting: prettier would only break long lines. The bulk of a large domain's output.
+ */
+export function fitsPrintWidth(text: string): boolean {
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    if (end - start > PRETTIER_OPTIONS.printWidth) return false;
+    start = end + 1;
+  }
+  return true;
 }
 
 async function readSnapshot(root: string, path: string, errors: CliError[]): Promise<ProjectionSnapshot | undefined> {

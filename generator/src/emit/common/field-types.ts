@@ -30,8 +30,11 @@ export function zodOf(ctx: TypeContext, type: FieldType): string {
       return zodScalar(ctx, type.name);
     case 'EnumType':
       return `${z(ctx)}.enum([${type.values.map((v) => literal(v)).join(', ')}])`;
-    case 'ListType':
-      return `${z(ctx)}.array(${zodOf(ctx, type.items)})`;
+    case 'ListType': {
+      // prettier breaks a call whose only argument is a multi-line call onto its own lines.
+      const item = zodOf(ctx, type.items);
+      return item.includes('\n') ? `${z(ctx)}.array(\n  ${indentTail(item)},\n)` : `${z(ctx)}.array(${item})`;
+    }
     case 'ObjectType':
       return zodObject(ctx, type.fields);
     case 'RefType':
@@ -42,7 +45,7 @@ export function zodOf(ctx: TypeContext, type: FieldType): string {
 /** `z.object({ … })` for a field list. */
 export function zodObject(ctx: TypeContext, fields: readonly FieldNode[]): string {
   if (fields.length === 0) return `${z(ctx)}.object({})`;
-  return `${z(ctx)}.object({\n${fields.map((f) => `${docComment(f.description, '  ')}  ${propertyKey(f.name)}: ${zodField(ctx, f)},`).join('\n')}\n})`;
+  return `${z(ctx)}.object({\n${fields.map((f) => `${docComment(f.description, '  ')}  ${propertyKey(f.name)}: ${indentTail(zodField(ctx, f))},`).join('\n')}\n})`;
 }
 
 /**
@@ -85,9 +88,14 @@ export function jsonObjectType(ctx: TypeContext, fields: readonly FieldNode[]): 
   if (fields.length === 0) return 'Record<string, never>';
   const members = fields.map((f) => {
     const optional = f.optional || f.default !== undefined;
-    return `${docComment(f.description, '  ')}  ${propertyKey(f.name)}${optional ? '?' : ''}: ${jsonTypeOf(ctx, f.type)};`;
+    return `${docComment(f.description, '  ')}  ${propertyKey(f.name)}${optional ? '?' : ''}: ${indentTail(jsonTypeOf(ctx, f.type))};`;
   });
   return `{\n${members.join('\n')}\n}`;
+}
+
+/** Indents every line but the first by two spaces: a nested multi-line value inside a member. */
+function indentTail(text: string): string {
+  return text.replace(/\n/g, '\n  ');
 }
 
 const JSON_SCALARS: Record<ScalarTypeName, string> = {

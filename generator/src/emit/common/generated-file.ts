@@ -70,6 +70,13 @@ export class GeneratedFile {
     readonly format: 'typescript' | 'json' | 'none',
   ) {}
 
+  /**
+   * The emitter printed this file in prettier's shape already (indentation, quotes, trailing
+   * commas), so the format stage may skip prettier when no line is longer than the print width.
+   * Only for emitters whose output `preformatted.unit.test.ts` checks against prettier.
+   */
+  preformatted = false;
+
   /** A file rewritten on every run. */
   static generated(path: string, sources: readonly string[]): GeneratedFile {
     return new GeneratedFile(path, 'generated', sortedUnique(sources), formatOf(path));

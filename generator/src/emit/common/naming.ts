@@ -37,9 +37,18 @@ function words(name: string): string[] {
     .map((w) => w.toLowerCase());
 }
 
-/** A string literal in single quotes, as prettier would print it. */
+/**
+ * A string literal as prettier prints it with `singleQuote`: single quotes, unless the value holds
+ * more single than double quotes.
+ */
 export function quote(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\r/g, '\\r').replace(/\n/g, '\\n').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')}'`;
+  const q = count(value, "'") > count(value, '"') ? '"' : "'";
+  const body = value.replace(/\\/g, '\\\\').replace(/\r/g, '\\r').replace(/\n/g, '\\n').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return `${q}${body.split(q).join(`\\${q}`)}${q}`;
+}
+
+function count(text: string, char: string): number {
+  return text.split(char).length - 1;
 }
 
 /** A JSON value as a TypeScript expression (strings single-quoted, keys quoted only when needed). */

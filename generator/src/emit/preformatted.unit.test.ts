@@ -1,0 +1,102 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadDomain } from '@eventsmith/schema';
+import { describe, expect, it } from 'vitest';
+import { fitsPrintWidth } from '../generate-project.js';
+import { formatSource } from '../format/format-source.js';
+import { emitDomain } from './index.js';
+
+const REPO = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
+
+/** Nested objects, lists of objects, quotes in defaults, multi-line descriptions, history, renames. */
+const TRICKY = `domain: Tricky
+types:
+  Kind: { enum: [A, B] }
+  Address:
+    fields:
+      street: { type: string, description: "The street, with the house number." }
+      city: string
+aggregates:
+  Thing:
+    state: { total: decimal }
+    events:
+      Made:
+        version: 2
+        renamedFrom: [Created]
+        description: |
+          Made a thing.
+          Over two lines, with a */ inside.
+        fields:
+          label: { type: string, default: "it's here" }
+          quoted: { type: string, default: 'say "hi"' }
+          mixed: { type: string, default: "a'b\\"c" }
+          kind: { type: Kind, default: B }
+          where: Address
+          inline: &inline
+            type: object
+            fields:
+              deep: { type: object, fields: { x: integer, y: { type: list, items: { type: object, fields: { z: boolean? } } } } }
+              note: { type: string, description: Nested doc. }
+          items: list<Address>
+          ratio: { type: number, default: -1.5 }
+          flags: { type: list, items: string, default: [a, "b'c"] }
+          at: datetime?
+        history:
+          1:
+            fields: { label: string, where: Address, inline: *inline, items: list<Address> }
+            upcast:
+              - addField: { field: quoted, default: 'say "hi"' }
+      Empty: { fields: {} }
+  Other:
+    state: { n: integer }
+    events:
+      Listed:
+        fields:
+          maybe: { type: list, items: { type: object, fields: { a: string } }, optional: true }
+`;
+
+function domainFiles(sources: { path: string; text: string }[]) {
+  const result = loadDomain(sources);
+  if (!result.ok) throw new Error(result.errors.map((e) => e.message).join('\n'));
+  return emitDomain(result.value, { outDir: 'gen', userDir: 'src' });
+}
+
+function exampleSources(name: string) {
+  const dir = join(REPO, 'examples', name, 'domain');
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => ({ path: `examples/${name}/domain/${f}`, text: readFileSync(join(dir, f), 'utf8') }));
+}
+
+describe('preformatted emitters', () => {
+  const cases = {
+    tricky: () => domainFiles([{ path: 'd.yaml', text: TRICKY }]),
+    bank: () => domainFiles(exampleSources('bank')),
+    shop: () => domainFiles(exampleSources('shop')),
+  };
+  for (const [name, files] of Object.entries(cases)) {
+    it(`print exactly what prettier prints when every line fits (${name})`, async () => {
+      const preformatted = files().filter((f) => f.preformatted);
+      expect(preformatted.length).toBeGreaterThan(0);
+      for (const file of preformatted) {
+        const raw = file.render();
+        if (!fitsPrintWidth(raw)) continue;
+        expect(raw, file.path).toBe(await formatSource(file.path, raw, 'typescript'));
+      }
+    });
+  }
+
+  it("does not claim prettier's shape for a modifier after a multi-line call", () => {
+    const files = new Map(cases.tricky().map((f) => [f.path, f]));
+    expect(files.get('gen/events/thing.ts')?.preformatted).toBe(true);
+    expect(files.get('gen/events/other.ts')?.preformatted).toBe(false);
+  });
+
+  it('leaves files with a line over the print width to prettier', () => {
+    expect(fitsPrintWidth(`a\n${'x'.repeat(120)}\n`)).toBe(true);
+    expect(fitsPrintWidth(`a\n${'x'.repeat(121)}\nb`)).toBe(false);
+  });
+});
