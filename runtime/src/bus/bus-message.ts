@@ -43,21 +43,19 @@ export interface BusMessage {
 export function toBusMessages(events: readonly (DomainEvent | EventRecord)[]): BusMessage[] {
   const trace: Record<string, string> = {};
   propagation.inject(context.active(), trace);
+  const traceEntries = Object.entries(trace);
   return events.map((event) => {
     const record = event instanceof DomainEvent ? toEventRecord(event) : event;
-    return {
-      key: messageKey(record.aggregateType, record.aggregateId),
-      record,
-      body: JSON.stringify(record),
-      headers: {
-        ...trace,
-        [BusHeader.eventId]: record.eventId,
-        [BusHeader.eventType]: record.eventType,
-        [BusHeader.eventVersion]: String(record.eventVersion),
-        [BusHeader.aggregateType]: record.aggregateType,
-        [BusHeader.aggregateId]: record.aggregateId,
-      },
-    };
+    // Literal names rather than a spread plus computed keys: several times cheaper per message.
+    const headers: Record<string, string> = {
+      'eventsmith-event-id': record.eventId,
+      'eventsmith-event-type': record.eventType,
+      'eventsmith-event-version': String(record.eventVersion),
+      'eventsmith-aggregate-type': record.aggregateType,
+      'eventsmith-aggregate-id': record.aggregateId,
+    } satisfies Record<(typeof BusHeader)[keyof typeof BusHeader], string>;
+    for (const [name, value] of traceEntries) headers[name] = value;
+    return { key: messageKey(record.aggregateType, record.aggregateId), record, body: JSON.stringify(record), headers };
   });
 }
 

@@ -85,6 +85,8 @@ export class RedisEventBus implements EventBus {
   readonly #trim: readonly (string | number)[] | (() => (string | number)[]);
   readonly #settings: RedisSubscriptionSettings;
   readonly #subscriptions = new Set<RedisSubscription>();
+  /** Partition stream names, by partition. */
+  readonly #streams: readonly string[];
   #closed = false;
 
   constructor(options: RedisEventBusOptions) {
@@ -95,6 +97,7 @@ export class RedisEventBus implements EventBus {
     if (!Number.isInteger(this.#partitions) || this.#partitions < 1 || this.#partitions > 1024) {
       throw new BusConfigurationError('partitions', `must be an integer from 1 to 1024, got ${String(options.partitions)}.`);
     }
+    this.#streams = Array.from({ length: this.#partitions }, (_, p) => this.keys.stream(p));
     const retention = options.retention ?? { maxLength: 100_000 };
     this.#trim =
       'maxLength' in retention
@@ -126,7 +129,7 @@ export class RedisEventBus implements EventBus {
           const value = message.headers[name];
           if (value !== undefined) fields.push(name, value);
         }
-        pipeline.xadd(this.keys.stream(partitionOf(message.key, this.#partitions)), ...trim, '*', ...fields);
+        pipeline.xadd(this.#streams[partitionOf(message.key, this.#partitions)]!, ...trim, '*', ...fields);
       }
       let results: [Error | null, unknown][] | null;
       try {
