@@ -57,8 +57,9 @@ export interface DeadLetterRetryReport {
  * Runs subscriptions over a store's global feed: each catches up from its checkpoint, then stays
  * live, woken by hints and by a bounded poll; every read goes to the store, so each event is
  * delivered once, in global order. Failing events are retried with backoff and jitter, then
- * parked in the dead-letter queue (or, with `stopOnError`, stop the subscription). Subscriptions
- * fail independently of one another.
+ * parked in the dead-letter queue (or, with `stopOnError`, stop the subscription). A stored event
+ * the store cannot decode (`UndecodableEventError` from `readAll`) is parked without delivery and
+ * skipped, or stops the subscription too. Subscriptions fail independently of one another.
  *
  * @example
  * ```ts

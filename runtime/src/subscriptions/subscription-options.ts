@@ -78,8 +78,10 @@ export interface SubscriptionOptions {
   /** Retries of a failing handler before the event is dead-lettered (or the subscription stops). */
   readonly retry?: Partial<RetryPolicy>;
   /**
-   * Stop the subscription when an event still fails after its retries, instead of parking it in
-   * the dead-letter queue. The checkpoint stays before the event. Default false.
+   * Stop the subscription when an event still fails after its retries, or when the store cannot
+   * decode it (`UndecodableEventError`: unknown type, failing upcaster or validation), instead of
+   * parking it in the dead-letter queue. The checkpoint stays before the event. Default false:
+   * an undecodable event is parked at once, in stored form with the reason, and skipped.
    */
   readonly stopOnError?: boolean;
   /** A handler call that has not settled after this long fails with `HandlerTimeoutError`. Default 30 s. */
@@ -102,8 +104,11 @@ export type SubscriptionState =
 export interface SubscriptionErrorInfo {
   readonly message: string;
   readonly at: Date;
-  /** `handler` for event failures, `infrastructure` for feed, checkpoint or lock failures. */
-  readonly kind: 'handler' | 'infrastructure';
+  /**
+   * `handler` for event failures, `undecodable` for a stored event the store could not decode
+   * (unknown type, failing upcaster or validation), `infrastructure` for feed, checkpoint or lock failures.
+   */
+  readonly kind: 'handler' | 'undecodable' | 'infrastructure';
   readonly eventId?: string;
   readonly position?: string;
 }

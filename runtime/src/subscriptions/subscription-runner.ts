@@ -1,6 +1,7 @@
 import { toEventRecord } from '../events/event-record.js';
 import type { EventStore, EventStoreTransaction, StoredEvent } from '../store/event-store.js';
 import type { Position } from '../store/position.js';
+import { UndecodableEventError } from '../store/undecodable-event-error.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { describeError, type DeadLetterEntry, type DeadLetterQueue } from './dead-letter-queue.js';
 import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from './retry-policy.js';
@@ -170,9 +171,20 @@ export class SubscriptionRunner {
     const position = this.holdsLock ? this.#position : await this.#env.checkpoints.load(this.name);
     let lagEvents = 0;
     let oldest: Date | undefined;
-    for await (const stored of this.#env.store.readAll({ ...this.#filters(), after: position, limit: this.#env.lagCountLimit + 1 })) {
-      oldest ??= stored.storedAt;
-      lagEvents++;
+    let after = position;
+    while (lagEvents <= this.#env.lagCountLimit) {
+      try {
+        for await (const stored of this.#env.store.readAll({ ...this.#filters(), after, limit: this.#env.lagCountLimit + 1 - lagEvents })) {
+          oldest ??= stored.storedAt;
+          lagEvents++;
+        }
+        break;
+      } catch (error) {
+        if (!(error instanceof UndecodableEventError)) throw error;
+        oldest ??= error.storedAt; // it counts as lag too; count on after it
+        lagEvents++;
+        after = error.position;
+      }
     }
     const capped = lagEvents > this.#env.lagCountLimit;
     return {
@@ -264,8 +276,12 @@ export class SubscriptionRunner {
           if (batch.length === this.#batchSize) this.#prefetch(batch[batch.length - 1]!.position);
           outcome = await this.#exclusive(() => this.#process(batch));
         } catch (error) {
-          this.#infrastructureError(error);
-          outcome = 'infrastructure';
+          if (error instanceof UndecodableEventError) {
+            outcome = await this.#exclusive(() => this.#undecodable(error));
+          } else {
+            this.#infrastructureError(error);
+            outcome = 'infrastructure';
+          }
         }
         if (outcome === 'failed') {
           this.#state = 'failed';
@@ -334,8 +350,14 @@ export class SubscriptionRunner {
 
   async #read(after: Position | null = this.#position): Promise<StoredEvent[]> {
     const batch: StoredEvent[] = [];
-    for await (const stored of this.#env.store.readAll({ ...this.#filters(), after, limit: this.#batchSize })) {
-      batch.push(stored);
+    try {
+      for await (const stored of this.#env.store.readAll({ ...this.#filters(), after, limit: this.#batchSize })) {
+        batch.push(stored);
+      }
+    } catch (error) {
+      // An undecodable event ends the page; the next read starts at it and reports it at once.
+      if (batch.length > 0 && error instanceof UndecodableEventError) return batch;
+      throw error;
     }
     return batch;
   }
@@ -422,7 +444,32 @@ export class SubscriptionRunner {
       this.#failure = { kind: 'handler', message, at: new Date(), eventId: stored.event.eventId, position: stored.position.toString() };
       return 'failed';
     }
-    return this.#park(stored, lastError);
+    return this.#park(parkTarget(stored), lastError, this.#policy.maxAttempts);
+  }
+
+  /**
+   * The feed stopped at an event the store cannot decode: stop (`stopOnError`), or park it in
+   * the dead-letter queue in its stored form, with the reason, and move past it.
+   */
+  async #undecodable(error: UndecodableEventError): Promise<Outcome> {
+    if (this.#paused || this.#stopping || !this.holdsLock) return 'interrupted';
+    if (this.#position && !error.position.isAfter(this.#position)) {
+      this.#infrastructureError(error); // not the next event: a store bug; retry the read
+      return 'infrastructure';
+    }
+    const info = { kind: 'undecodable' as const, message: describeError(error).message, eventId: error.eventId, position: error.position.toString() };
+    this.#recordError(info);
+    if (this.#options.stopOnError) {
+      this.#failure = { ...info, at: new Date() };
+      return 'failed';
+    }
+    const { record } = error;
+    const target = { eventId: error.eventId, eventType: record.eventType, streamId: error.streamId, position: error.position, storedAt: error.storedAt, record };
+    try {
+      return await this.#park(target, error, 1);
+    } finally {
+      await this.#flushPending(); // outside a transaction, the checkpoint moves past it now
+    }
   }
 
   /** One try: the handler and, in a transactional subscription, the checkpoint in the same transaction. */
@@ -476,21 +523,10 @@ export class SubscriptionRunner {
     await checkpoints.save(this.name, position, { expected: this.#position, ...(sql !== undefined ? { transaction: sql } : {}) });
   }
 
-  async #park(stored: StoredEvent, error: unknown): Promise<Outcome> {
+  async #park(stored: ParkTarget, error: unknown, attempts: number): Promise<Outcome> {
     const { deadLetters } = this.#env;
     const { message, stack } = describeError(error);
-    const entry = {
-      subscription: this.name,
-      eventId: stored.event.eventId,
-      eventType: stored.event.eventType,
-      streamId: stored.streamId,
-      position: stored.position,
-      storedAt: stored.storedAt,
-      record: toEventRecord(stored.event),
-      error: message,
-      stack,
-      attempts: this.#policy.maxAttempts,
-    };
+    const entry = { subscription: this.name, ...stored, error: message, stack, attempts };
     try {
       if (this.#transaction) {
         if (!deadLetters.transactional) await deadLetters.add(entry);
@@ -509,9 +545,12 @@ export class SubscriptionRunner {
       return failure instanceof CheckpointConflictError ? 'lost-lock' : 'infrastructure';
     }
     this.#deadLettered++;
+    const undecodable = error instanceof UndecodableEventError;
     this.#env.onError?.(this.name, {
-      kind: 'handler',
-      message: `parked in the dead-letter queue after ${entry.attempts} attempts: ${message}`,
+      kind: undecodable ? 'undecodable' : 'handler',
+      message: undecodable
+        ? `parked in the dead-letter queue without delivery: ${message}`
+        : `parked in the dead-letter queue after ${entry.attempts} attempts: ${message}`,
       at: new Date(),
       eventId: entry.eventId,
       position: stored.position.toString(),
@@ -620,6 +659,14 @@ export class SubscriptionRunner {
     this.#mutex = run.catch(() => undefined);
     return run;
   }
+}
+
+/** What a dead-letter entry records about the event. */
+type ParkTarget = Pick<DeadLetterEntry, 'eventId' | 'eventType' | 'streamId' | 'position' | 'storedAt' | 'record'>;
+
+function parkTarget(stored: StoredEvent): ParkTarget {
+  const { event } = stored;
+  return { eventId: event.eventId, eventType: event.eventType, streamId: stored.streamId, position: stored.position, storedAt: stored.storedAt, record: toEventRecord(event) };
 }
 
 function isBatchHandler(handler: SubscriptionHandler): handler is BatchEventHandler {
