@@ -59,11 +59,18 @@ redis.call('XADD', KEYS[2], '*', unpack(fields))
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 return 1`);
 
-/** Takes due retries, hiding them until \`visibleAt\` in case this member dies. KEYS: retry. ARGV: now, visibleAt, limit. */
-export const TAKE_DUE = new LuaScript(`
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
-for _, entry in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], entry) end
-return due`);
+/**
+ * Takes due retries from several retry sets in one call, hiding them until `visibleAt` in case
+ * this member dies. Returns one list per key. KEYS: retry sets. ARGV: now, visibleAt, limit.
+ */
+export const TAKE_DUE_ALL = new LuaScript(`
+local out = {}
+for i, key in ipairs(KEYS) do
+  local due = redis.call('ZRANGEBYSCORE', key, '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+  for _, entry in ipairs(due) do redis.call('ZADD', key, 'XX', ARGV[2], entry) end
+  out[i] = due
+end
+return out`);
 
 /** A retry failed again. KEYS: retry. ARGV: old entry, due, new entry. */
 export const RETRY_AGAIN = new LuaScript(`

@@ -10,7 +10,7 @@ import type { RedisKeys } from './redis-keys.js';
 import { AckBatcher } from './redis-ack-batcher.js';
 import { deadLetterFields, encodeEntry, splitEntry, type RetryEntry, type StreamEntry } from './redis-entries.js';
 import { RedisLeaseStore } from './redis-lease-store.js';
-import { DEAD_FROM_STREAM, PARK, RETRY_AGAIN, RETRY_DONE, RETRY_FROM_STREAM, TAKE_DUE } from './redis-scripts.js';
+import { DEAD_FROM_STREAM, PARK, RETRY_AGAIN, RETRY_DONE, RETRY_FROM_STREAM, TAKE_DUE_ALL } from './redis-scripts.js';
 
 /** Subscription settings derived from the bus options. */
 export interface RedisSubscriptionSettings {
@@ -407,21 +407,35 @@ export class RedisSubscription implements BusSubscription {
         this.#wakeRetries = resolve;
         setTimeout(resolve, this.#init.retryPollMs);
       });
-      for (const state of [...this.#owned.values()]) {
-        if (!this.#running || !state.active || !state.ready) continue;
-        try {
-          const now = Date.now();
-          const due = (await TAKE_DUE.run(this.#init.redis, [this.#init.keys.retry(this.group, state.partition)], [now, now + RETRY_VISIBILITY_MS, 100])) as string[];
-          for (const raw of due) {
+      // One call for every partition we own, rather than a round trip per partition per poll.
+      const polled = [...this.#owned.values()].filter((state) => state.active && state.ready);
+      if (!this.#running || polled.length === 0) continue;
+      try {
+        const now = Date.now();
+        const keys = polled.map((state) => this.#init.keys.retry(this.group, state.partition));
+        const due = (await TAKE_DUE_ALL.run(this.#init.redis, keys, [now, now + RETRY_VISIBILITY_MS, 100])) as string[][];
+        const late: [string, string][] = [];
+        polled.forEach((state, index) => {
+          for (const raw of due[index] ?? []) {
+            // Revoked while the call was in flight: make the entry due again for the next owner.
+            if (!state.active) {
+              late.push([keys[index]!, raw]);
+              continue;
+            }
             state.taken.add(raw);
             const entry = JSON.parse(raw) as RetryEntry;
             void this.#lanes
-              .push(entry.key, () => this.#track(state, () => this.#handleRetryEntry(state, raw, entry)), () => !state.active)
+              .push(entry.key, () => this.#track(state, () => this.#handleRetryEntry(state, raw, entry)), state.revoked)
               .finally(() => state.taken.delete(raw));
           }
-        } catch (error) {
-          this.#report(error);
+        });
+        if (late.length > 0) {
+          const pipeline = this.#init.redis.pipeline();
+          for (const [key, raw] of late) pipeline.zadd(key, 'XX', Date.now(), raw);
+          await pipeline.exec();
         }
+      } catch (error) {
+        this.#report(error);
       }
     }
   }
