@@ -2,15 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { defineEvent } from '../events/domain-event.js';
-import { EventRegistry } from '../events/event-registry.js';
-import { defineUpcaster } from '../events/upcaster.js';
-import type { EventStore, StoredEvent } from '../store/event-store.js';
 import { InMemoryEventStore } from '../store/memory/in-memory-event-store.js';
 import { SqliteEventStore } from '../store/sqlite/sqlite-event-store.js';
-import type { Position } from '../store/position.js';
-import { UndecodableEventError } from '../store/undecodable-event-error.js';
 import { InMemoryCheckpointStore } from './checkpoint-store.js';
 import { InMemoryDeadLetterQueue } from './in-memory-dead-letter-queue.js';
 import { SqlCheckpointStore } from './sql/sql-checkpoint-store.js';
@@ -19,45 +12,13 @@ import { migrateSubscriptionTables } from './sql/subscription-tables.js';
 import { SubscriptionManager } from './subscription-manager.js';
 import type { SubscriptionErrorInfo } from './subscription-options.js';
 import { waitFor } from './test-support/fixtures.js';
-
-// Version 1 as old code wrote it; the registry knows version 2 and an upcaster that refuses 13.
-class PaidV1 extends defineEvent({ type: 'Paid', version: 1, aggregateType: 'Bill', schema: z.object({ amount: z.number().int() }) }) {}
-class Paid extends defineEvent({ type: 'Paid', version: 2, aggregateType: 'Bill', schema: z.object({ cents: z.number().int() }) }) {}
-class Mystery extends defineEvent({ type: 'Mystery', aggregateType: 'Bill', schema: z.object({}) }) {}
-const upcasters = [
-  defineUpcaster<{ amount: number }, { cents: number }>({
-    eventType: 'Paid',
-    fromVersion: 1,
-    upcast: (data) => {
-      if (data.amount === 13) throw new Error('unlucky amount');
-      return { cents: data.amount * 100 };
-    },
-  }),
-];
-const readerRegistry = EventRegistry.create({ events: [Paid], upcasters });
-/** What another service (or an older release) wrote with: it also knows Mystery. */
-const writerRegistry = EventRegistry.create({ events: [Paid, Mystery], upcasters });
+import { appendBills, centsOf, collectPositions, readerRegistry, writerRegistry } from './test-support/undecodable-fixtures.js';
 
 const fastRetry = { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2 };
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-/** Amounts 1..5 as v1 Paid events; `undecodable` amounts are written as Mystery (when `mystery`) or as 13. */
-async function appendBills(writer: EventStore, undecodable: number, mystery: boolean): Promise<void> {
-  for (let amount = 1; amount <= 5; amount++) {
-    const event =
-      amount !== undecodable
-        ? new PaidV1({ amount }, { aggregateId: `b${amount}` })
-        : mystery
-          ? new Mystery({}, { aggregateId: `b${amount}` })
-          : new PaidV1({ amount: 13 }, { aggregateId: `b${amount}` });
-    await writer.appendToStream(`Bill-b${amount}`, [event], { expectedVersion: 'no_stream' });
-  }
-}
-
-const centsOf = (s: StoredEvent) => (s.event as Paid).data.cents;
 
 function manage(manager: SubscriptionManager): SubscriptionManager {
   cleanups.push(async () => void (await manager.stop(1000)));
@@ -165,19 +126,3 @@ describe('SubscriptionManager: undecodable events (SQLite store)', () => {
     expect(entry).toMatchObject({ eventType: 'Paid', streamId: 'Bill-b5', record: { data: { amount: 13 } } });
   });
 });
-
-/** Every feed position, undecodable events included. */
-async function collectPositions(store: EventStore): Promise<Position[]> {
-  const positions: Position[] = [];
-  let after: Position | null = null;
-  for (;;) {
-    try {
-      for await (const stored of store.readAll({ after })) positions.push(stored.position);
-      return positions;
-    } catch (error) {
-      if (!(error instanceof UndecodableEventError)) throw error;
-      positions.push(error.position);
-      after = error.position;
-    }
-  }
-}
