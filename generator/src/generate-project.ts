@@ -93,10 +93,10 @@ export async function prepare(files: readonly GeneratedFile[], existing: Readonl
     const onDisk = existing.get(f.path);
     if (f.ownership === 'keep' || (f.ownership === 'user' && onDisk !== undefined)) return { path: f.path, text: '', kind: 'none' as const, reuse: '' };
     const raw = f.render();
-    if (f.format !== 'typescript' || f.ownership === 'user') return { path: f.path, text: raw, kind: f.format, reuse: undefined };
+    if (f.format !== 'typescript' || f.ownership === 'user') return { path: f.path, text: raw, kind: skipsPrettier(f, raw) ? ('none' as const) : f.format, reuse: undefined };
     const { text, input } = withDigest(raw);
     if (onDisk !== undefined && upToDate(onDisk, input)) return { path: f.path, text: '', kind: 'none' as const, reuse: onDisk };
-    return { path: f.path, text, kind: f.preformatted && fitsPrintWidth(text) ? ('none' as const) : f.format, reuse: undefined };
+    return { path: f.path, text, kind: skipsPrettier(f, text) ? ('none' as const) : f.format, reuse: undefined };
   });
   const formatted = await formatSources(jobs.map((j) => ({ path: j.path, text: j.text, kind: j.kind })));
   return files.map((file, i) => {
@@ -104,6 +104,10 @@ export async function prepare(files: readonly GeneratedFile[], existing: Readonl
     const content = jobs[i]!.reuse ?? sealDigest(formatted[i]!);
     return { path: file.path, ownership: file.ownership, content, ...(merge ? { merge } : {}) };
   });
+}
+
+function skipsPrettier(file: GeneratedFile, text: string): boolean {
+  return file.preformatted && fitsPrintWidth(text);
 }
 
 /**

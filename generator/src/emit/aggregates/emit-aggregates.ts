@@ -1,9 +1,10 @@
 import type { AggregateNode, CommandNode, DomainModel, FieldType, JsonValue, StateFieldNode } from '@eventsmith/schema';
 import { DomainIndex } from '../common/domain-index.js';
-import { zodField, type TypeContext } from '../common/field-types.js';
+import { indentTail, zodField, type TypeContext } from '../common/field-types.js';
 import { GeneratedFile, type MemberStub } from '../common/generated-file.js';
 import { Layout, type EmitOptions } from '../common/layout.js';
 import { camelCase, docComment, literal, pascalCase, propertyKey, quote } from '../common/naming.js';
+import { printList, printUnion } from '../common/print-width.js';
 import { eventNames } from '../events/emit-events.js';
 
 const RUNTIME = '@eventsmith/runtime';
@@ -70,7 +71,7 @@ function generatedPart(index: DomainIndex, layout: Layout, aggregate: AggregateN
   const eventFile = { file: layout.eventsOf(aggregate.name) };
 
   const stateFields = aggregate.state.map(
-    (f) => `${docComment(f.description, '  ')}  ${propertyKey(f.name)}: ${zodField(ctx, { type: f.type, optional: f.optional })},`,
+    (f) => `${docComment(f.description, '  ')}  ${propertyKey(f.name)}: ${indentTail(zodField(ctx, { type: f.type, optional: f.optional }))},`,
   );
   file.print(
     `/** The state of ${aggregate.name}. Restores snapshots too (ISO strings become \`Date\`s again). */\n` +
@@ -81,8 +82,8 @@ function generatedPart(index: DomainIndex, layout: Layout, aggregate: AggregateN
 
   const classes = events.map((e) => file.import(e.name, eventFile));
   file.print(
-    `/** Every event ${aggregate.name} raises. */\nexport type ${n.union} = ${classes.length ? classes.join(' | ') : 'never'};`,
-    `/** The classes of {@link ${n.union}}, in declaration order. */\nexport const ${n.classes} = [${classes.join(', ')}] as const;`,
+    `/** Every event ${aggregate.name} raises. */\n${printUnion(`export type ${n.union} =`, classes.length ? classes : ['never'], ';')}`,
+    `/** The classes of {@link ${n.union}}, in declaration order. */\n${printList(`export const ${n.classes} = `, classes, ' as const;')}`,
   );
 
   if (aggregate.snapshot) {
@@ -94,7 +95,7 @@ function generatedPart(index: DomainIndex, layout: Layout, aggregate: AggregateN
   }
 
   for (const command of aggregate.commands) {
-    const params = command.params.map((p) => `${docComment(p.description, '  ')}  ${propertyKey(p.name)}: ${zodField(ctx, p)},`);
+    const params = command.params.map((p) => `${docComment(p.description, '  ')}  ${propertyKey(p.name)}: ${indentTail(zodField(ctx, p))},`);
     file.print(
       `/** Parameters of \`${aggregate.name}.${command.name}\`${command.description ? `: ${command.description}` : '.'} */\n` +
         `export const ${n.commandSchema(command.name)} = ${z}.object({${params.length ? `\n${params.join('\n')}\n` : ''}});\n` +
@@ -119,7 +120,7 @@ function generatedPart(index: DomainIndex, layout: Layout, aggregate: AggregateN
     `  static override readonly aggregateType = ${quote(aggregate.name)};`,
     `  static override readonly stateVersion: number = ${aggregate.stateVersion};`,
     `  static override readonly stateSchema = ${n.stateSchema};`,
-    `  /** Event type names a subclass must handle. */\n  static readonly handledEventTypes: readonly string[] = [${events.map((e) => quote(e.name)).join(', ')}];`,
+    `  /** Event type names a subclass must handle. */\n  ${printList('static readonly handledEventTypes: readonly string[] = ', events.map((e) => quote(e.name)), ';', { indent: '  ' })}`,
     `  constructor(id: string) {\n    super(id);\n    ${check}(this.constructor as typeof ${n.base});\n  }`,
     `  protected override initialState(): ${n.state} {\n    return ${n.initialState}();\n  }`,
   ];
@@ -139,7 +140,7 @@ function generatedPart(index: DomainIndex, layout: Layout, aggregate: AggregateN
     `/**\n * The generated half of ${aggregate.name}: extend it in the user-owned class, which adds the\n * \`@handles\` methods and the commands.\n *\n * @example\n * \`\`\`ts\n * export class ${aggregate.name} extends ${n.base} implements ${n.handlers} { … }\n * \`\`\`\n */\n` +
       `export abstract class ${n.base} extends ${root}<${n.state}> implements ${n.handlers} {\n${members.join('\n\n')}\n}`,
   );
-  return file;
+  return file.markPreformatted();
 }
 
 function skeleton(index: DomainIndex, layout: Layout, aggregate: AggregateNode): GeneratedFile {
@@ -185,7 +186,7 @@ function skeleton(index: DomainIndex, layout: Layout, aggregate: AggregateNode):
     `${docComment(`${aggregate.description ?? aggregate.name}\n\nCommands check the state and raise events; \`@handles\` methods return the next state.`)}` +
       `export class ${n.cls} extends ${base} implements ${handlers} {\n${body}\n}`,
   );
-  return file;
+  return file.markPreformatted();
 }
 
 function commandStub(aggregate: AggregateNode, command: CommandNode): string {

@@ -94,7 +94,7 @@ export function jsonObjectType(ctx: TypeContext, fields: readonly FieldNode[]): 
 }
 
 /** Indents every line but the first by two spaces: a nested multi-line value inside a member. */
-function indentTail(text: string): string {
+export function indentTail(text: string): string {
   return text.replace(/\n/g, '\n  ');
 }
 

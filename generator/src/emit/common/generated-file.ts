@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { byString } from './naming.js';
+import { printList } from './print-width.js';
 
 /**
  * Who owns a file, which decides how the write stage treats it:
@@ -60,6 +61,7 @@ export class GeneratedFile {
   readonly #imports = new Map<string, Map<string, boolean>>();
   readonly #body: string[] = [];
   #merge: Omit<UserFileMerge, 'imports'> | undefined;
+  #preformatted = false;
 
   private constructor(
     /** Project-relative, `/`-separated. */
@@ -75,7 +77,19 @@ export class GeneratedFile {
    * commas), so the format stage may skip prettier when no line is longer than the print width.
    * Only for emitters whose output `preformatted.unit.test.ts` checks against prettier.
    */
-  preformatted = false;
+  get preformatted(): boolean {
+    return this.#preformatted;
+  }
+
+  /**
+   * Claims {@link GeneratedFile.preformatted} for what was printed so far. Not claimed when a body
+   * chains a modifier after a multi-line call (an optional inline object or list of them): prettier
+   * prints that as a member chain, which the field printers do not reproduce.
+   */
+  markPreformatted(): this {
+    this.#preformatted = !this.#body.some((block) => /\n *[)}\]]+\./.test(block));
+    return this;
+  }
 
   /** A file rewritten on every run. */
   static generated(path: string, sources: readonly string[]): GeneratedFile {
@@ -189,8 +203,8 @@ export class GeneratedFile {
 
 function renderImport(line: RenderedImport): string {
   const allTypes = line.names.every((n) => n.type);
-  const names = line.names.map((n) => (n.type && !allTypes ? `type ${n.name}` : n.name)).join(', ');
-  return `import ${allTypes ? 'type ' : ''}{ ${names} } from '${line.from}';`;
+  const names = line.names.map((n) => (n.type && !allTypes ? `type ${n.name}` : n.name));
+  return printList(`import ${allTypes ? 'type ' : ''}`, names, ` from '${line.from}';`, { brackets: '{}' });
 }
 
 function sortedUnique(values: readonly string[]): string[] {

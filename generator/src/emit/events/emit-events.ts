@@ -24,12 +24,8 @@ export function emitAggregateEvents(index: DomainIndex, layout: Layout, aggregat
   const events = index.eventsOf(aggregate);
   const file = GeneratedFile.generated(layout.eventsOf(aggregate.name), DomainIndex.sourcesOf(aggregate, ...events));
   const ctx: TypeContext = { file, layout, index };
-  const blocks = events.map((event) => eventBlock(ctx, event));
-  file.print(...blocks);
-  // Prettier's shape, except for a modifier chained after a multi-line call (a list of inline
-  // objects that is optional or has a default): prettier prints that as a member chain.
-  file.preformatted = !blocks.some((b) => /\n\s*\)\./.test(b));
-  return file;
+  for (const event of events) file.print(eventBlock(ctx, event));
+  return file.markPreformatted();
 }
 
 function eventBlock(ctx: TypeContext, event: EventNode): string {
