@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import { EventValidationError, InvalidArgumentError } from '../errors.js';
 import { newEventId } from './ids.js';
-import { ImmutableDate, immutableCopy } from './immutable.js';
-import { toJsonValue, type JsonObject } from './json.js';
+import { ImmutableDate, freezeOwned, immutableCopy } from './immutable.js';
+import { freezeParsedJson, toFrozenJsonValue, type JsonObject } from './json.js';
 
 /** The envelope of an event: everything but its payload. */
 export interface EventEnvelope {
@@ -59,15 +59,7 @@ export abstract class DomainEvent<TData = unknown> implements EventEnvelope {
     if (typeof cls.eventType !== 'string') {
       throw new InvalidArgumentError(`${cls.name} is not an event class; create it with defineEvent({ type, version, schema }).`);
     }
-    const parsed = cls.schema.safeParse(data);
-    if (!parsed.success) {
-      throw new EventValidationError(
-        cls.eventType,
-        cls.eventVersion,
-        parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
-      );
-    }
-    assign(this, parsed.data as TData, cls, init);
+    assign(this, validate(cls, data), cls, init);
   }
 
   /** Whether a provenance field was set by whoever built the event (rather than defaulted). */
@@ -123,15 +115,67 @@ const ENVELOPE_KEYS = [
 const EMPTY_METADATA: Readonly<JsonObject> = Object.freeze({});
 const PROVENANCE_KEYS = ['tenantId', 'actorId', 'correlationId', 'causationId'] as const satisfies readonly ProvenanceField[];
 
+/**
+ * Rebuilds an event of `cls` from a stored record's payload and envelope, for
+ * `EventRegistry.decode`: validates like the constructor, without running it. With `owned`, the
+ * payload and metadata are nobody else's (just parsed from JSON), so they are frozen in place
+ * instead of copied.
+ */
+export function decodeEvent(cls: EventClass, data: unknown, init: EventInit, owned: boolean): DomainEvent {
+  const parsed = validate(cls, data);
+  const event = Object.create(cls.prototype as object) as DomainEvent;
+  assign(event, owned ? freezeOwned(parsed) : immutableCopy(parsed), cls, init, undefined, false, owned);
+  return event;
+}
+
+function validate(cls: EventClass, data: unknown): unknown {
+  const parsed = cls.schema.safeParse(data);
+  if (!parsed.success) {
+    throw new EventValidationError(
+      cls.eventType,
+      cls.eventVersion,
+      parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })),
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * The sets of explicit provenance fields, one per combination, shared by every event that has it.
+ * Nothing changes them: `with()` copies before adding.
+ */
+const EXPLICIT_SETS: ReadonlySet<ProvenanceField>[] = Array.from(
+  { length: 1 << PROVENANCE_KEYS.length },
+  (_, mask) => new Set(PROVENANCE_KEYS.filter((_key, i) => (mask & (1 << i)) !== 0)),
+);
+
+function explicitFieldsOf(init: EventInit): ReadonlySet<ProvenanceField> {
+  const mask =
+    (init.tenantId !== undefined ? 1 : 0) |
+    (init.actorId !== undefined ? 2 : 0) |
+    (init.correlationId !== undefined ? 4 : 0) |
+    (init.causationId !== undefined ? 8 : 0);
+  return EXPLICIT_SETS[mask]!;
+}
+
+function frozenMetadata(metadata: Readonly<JsonObject> | undefined, owned: boolean): Readonly<JsonObject> {
+  if (metadata === undefined) return EMPTY_METADATA;
+  if (owned && freezeParsedJson(metadata) && metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata)) {
+    return metadata;
+  }
+  return toFrozenJsonValue(metadata, 'metadata') as Readonly<JsonObject>;
+}
+
 function assign(
   target: DomainEvent<unknown>,
   data: unknown,
   cls: EventClass,
   init: EventInit,
-  explicit?: Set<ProvenanceField>,
+  explicit?: ReadonlySet<ProvenanceField>,
   copyData = true,
+  owned = false,
 ): void {
-  const explicitSet = explicit ?? new Set(PROVENANCE_KEYS.filter((key) => init[key] !== undefined));
+  const explicitSet = explicit ?? explicitFieldsOf(init);
   const occurredAt = init.occurredAt ?? new Date();
   if (!(occurredAt instanceof Date) || Number.isNaN(occurredAt.getTime())) {
     throw new InvalidArgumentError(`${cls.eventType}: occurredAt must be a valid Date.`);
@@ -156,7 +200,7 @@ function assign(
   t['correlationId'] = init.correlationId || eventId;
   t['causationId'] = init.causationId;
   // Metadata must be JSON already; checking here fails at the call site rather than at append.
-  t['metadata'] = init.metadata === undefined ? EMPTY_METADATA : immutableCopy(toJsonValue(init.metadata, 'metadata'));
+  t['metadata'] = frozenMetadata(init.metadata, owned);
   t['data'] = copyData ? immutableCopy(data) : data;
   Object.defineProperty(target, explicitFields, { value: explicitSet, enumerable: false });
   Object.freeze(target);

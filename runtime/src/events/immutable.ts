@@ -37,3 +37,40 @@ export function immutableCopy<T>(value: T): T {
   for (const [key, item] of Object.entries(value)) copy[key] = immutableCopy(item);
   return Object.freeze(copy) as T;
 }
+
+/**
+ * {@link immutableCopy} for a payload nobody else holds, such as one just parsed from a stored
+ * record: plain objects and arrays are frozen in place rather than copied, and dates inside them
+ * are replaced by {@link ImmutableDate}s. A container that is frozen already is copied instead.
+ *
+ * @example
+ * ```ts
+ * const data = freezeOwned({ at: new Date(0), lines: [{ sku: 'a' }] }); // the same object, now deeply immutable
+ * ```
+ */
+export function freezeOwned<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return (value instanceof ImmutableDate ? value : new ImmutableDate(value.getTime())) as T;
+  if (Object.isFrozen(value)) return immutableCopy(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item !== null && typeof item === 'object') {
+        const frozen = freezeOwned(item);
+        if (frozen !== item) value[i] = frozen;
+      }
+    }
+    return Object.freeze(value);
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return Object.freeze(value);
+  const object = value as Record<string, unknown>;
+  for (const key of Object.keys(object)) {
+    const item = object[key];
+    if (item !== null && typeof item === 'object') {
+      const frozen = freezeOwned(item);
+      if (frozen !== item) object[key] = frozen;
+    }
+  }
+  return Object.freeze(value);
+}

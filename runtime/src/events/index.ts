@@ -1,4 +1,13 @@
-export * from './domain-event.js';
+export {
+  DomainEvent,
+  defineEvent,
+  type EventClass,
+  type EventEnvelope,
+  type EventInit,
+  type EventOf,
+  type EventSpec,
+  type ProvenanceField,
+} from './domain-event.js';
 export * from './event-record.js';
 export * from './event-registry.js';
 export * from './field-types.js';

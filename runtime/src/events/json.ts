@@ -22,6 +22,59 @@ export type JsonObject = { [key: string]: JsonValue };
  * ```
  */
 export function toJsonValue(value: unknown, path = ''): JsonValue {
+  return convert(value, path, false);
+}
+
+/**
+ * {@link toJsonValue} with every object and array of the result frozen, in one pass. Events use it
+ * for their metadata.
+ *
+ * @example
+ * ```ts
+ * const metadata = toFrozenJsonValue({ ip: '10.0.0.1' }, 'metadata'); // a frozen copy
+ * ```
+ */
+export function toFrozenJsonValue(value: unknown, path = ''): JsonValue {
+  return convert(value, path, true);
+}
+
+/**
+ * Freezes, in place, a value that came straight from `JSON.parse` and that nobody else holds.
+ * Returns false, with the value possibly half frozen, when it is not plain JSON after all (a
+ * class instance, a non-finite number, `undefined`…); the caller then falls back to
+ * {@link toFrozenJsonValue}, which copies and reports the first offending path.
+ *
+ * @example
+ * ```ts
+ * const metadata = JSON.parse(text);
+ * if (!freezeParsedJson(metadata)) metadata = toFrozenJsonValue(metadata, 'metadata');
+ * ```
+ */
+export function freezeParsedJson(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!freezeParsedJson(value[i])) return false;
+      } else {
+        const proto = Object.getPrototypeOf(value);
+        if (proto !== Object.prototype && proto !== null) return false;
+        for (const key in value) if (!freezeParsedJson((value as Record<string, unknown>)[key])) return false;
+      }
+      Object.freeze(value);
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+function convert(value: unknown, path: string, freeze: boolean): JsonValue {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -39,7 +92,10 @@ export function toJsonValue(value: unknown, path = ''): JsonValue {
         if (Number.isNaN(value.getTime())) throw new SerializationError(path, 'invalid Date');
         return value.toISOString();
       }
-      if (Array.isArray(value)) return value.map((item, i) => toJsonValue(item, join(path, String(i))));
+      if (Array.isArray(value)) {
+        const items = value.map((item, i) => convert(item, join(path, String(i)), freeze));
+        return freeze ? Object.freeze(items) as JsonValue[] : items;
+      }
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
         throw new SerializationError(path, `${proto?.constructor?.name ?? 'object'} instances are not supported; use plain objects`);
@@ -47,9 +103,9 @@ export function toJsonValue(value: unknown, path = ''): JsonValue {
       const out: JsonObject = {};
       for (const [key, item] of Object.entries(value)) {
         if (item === undefined) continue;
-        out[key] = toJsonValue(item, join(path, key));
+        out[key] = convert(item, join(path, key), freeze);
       }
-      return out;
+      return freeze ? Object.freeze(out) : out;
     }
     default:
       throw new SerializationError(path, `${typeof value} values are not supported`);
