@@ -43,6 +43,38 @@ describe('KeyedLanes', () => {
     expect(ran).toEqual(['first', 'third']);
   });
 
+  it('enqueue reports whether each task ran or was skipped, and lets a waiting key go before a busy key runs again', async () => {
+    const lanes = new KeyedLanes(1);
+    const order: string[] = [];
+    const settled: string[] = [];
+    let stopping = false;
+    const all: Promise<void>[] = [];
+    const add = (key: string, name: string, cancellable = false) =>
+      all.push(
+        new Promise<void>((resolve) =>
+          lanes.enqueue(
+            key,
+            async () => void order.push(name),
+            () => cancellable && stopping,
+            (ran) => {
+              settled.push(`${name}:${ran}`);
+              resolve();
+            },
+          ),
+        ),
+      );
+    add('a', 'a1');
+    add('a', 'a2');
+    add('b', 'b1');
+    add('c', 'c1', true);
+    stopping = true;
+    await Promise.all(all);
+    // One slot: a1, then b (waiting since before a2 became runnable), then a2; c1 is skipped.
+    expect(order).toEqual(['a1', 'b1', 'a2']);
+    expect(settled).toContain('c1:false');
+    expect(settled.filter((s) => s.endsWith(':true'))).toHaveLength(3);
+  });
+
   it('drain waits for running tasks and reports a timeout', async () => {
     const lanes = new KeyedLanes(1);
     void lanes.push('slow', async () => void (await tick(50)));
