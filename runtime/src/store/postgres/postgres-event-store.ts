@@ -50,6 +50,9 @@ export type PostgresEventStoreOptions = PostgresConnection & {
    * Every append sends `NOTIFY` on this channel inside its transaction (delivered at commit), so
    * `PostgresNotifyWakeUp` listeners wake up for appends made by any process. Default
    * `'eventsmith_events'`; `false` turns it off (subscriptions then rely on polling).
+   * Cost: PostgreSQL serialises the commits of notifying transactions (one lock on the notify
+   * queue), so many concurrent writers commit slower (8 writers: ~2.5× fewer appends/s locally;
+   * one sequential writer: no measurable change). Turn it off on write-heavy stores without listeners.
    */
   readonly notifyChannel?: string | false;
 };
