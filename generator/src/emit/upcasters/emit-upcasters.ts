@@ -2,7 +2,8 @@ import type { DomainModel, EventNode, EventVersionNode, JsonValue } from '@event
 import { DomainIndex } from '../common/domain-index.js';
 import { GeneratedFile } from '../common/generated-file.js';
 import { Layout, type EmitOptions } from '../common/layout.js';
-import { byString, camelCase, literal, pascalCase, quote } from '../common/naming.js';
+import { byString, camelCase, literal, pascalCase, propertyKey, quote } from '../common/naming.js';
+import { printList } from '../common/print-width.js';
 import { eventNames } from '../events/emit-events.js';
 import { CONVERSION_CODE } from './conversions.js';
 import { applySteps, sampleForVersion, stepsCode, type RecordLike } from './steps.js';
@@ -44,7 +45,7 @@ export function emit(model: DomainModel, options: EmitOptions): GeneratedFile[] 
         files.push(...customStub(layout, model, event, old));
       }
     }
-    files.push(file);
+    files.push(file.markPreformatted());
   }
   if (conversions.size > 0) files.push(conversionsFile(layout, model, [...conversions].sort(byString)));
   if (versioned.length > 0) files.push(goldenTest(layout, index, versioned));
@@ -60,14 +61,14 @@ function versionBlock(file: GeneratedFile, layout: Layout, index: DomainIndex, e
   const record = file.importType('EventRecord', RUNTIME);
   const parts = [
     `/** Lifts a stored ${event.name} v${old.version} payload to v${old.version + 1}. */\nexport type ${names.type} = (data: ${from}, record: ${record}) => ${to};`,
-    `/** A ${event.name} v${old.version} payload for tests. */\nexport const ${names.sample}: ${from} = ${literal(sampleForVersion(index, old))};`,
+    `/** A ${event.name} v${old.version} payload for tests. */\n${sampleConst(`export const ${names.sample}: ${from} = `, sampleForVersion(index, old))}`,
   ];
   if (old.upcast.kind === 'DeclarativeUpcastNode') {
     const body = stepsCode({ file, layout, index }, old, old.upcast);
     const usesRecord = /\brecord\b/.test(body);
     parts.push(
       `/** ${event.name} v${old.version} → v${old.version + 1}, from the declarative steps in the YAML. */\n` +
-        `export const ${names.fn}: ${names.type} = (data${usesRecord ? ', record' : ''}) => {\n${body}\n};`,
+        `export const ${names.fn}: ${names.type} = (data${usesRecord ? ', record' : ''}) => {\n${indentLines(body)}\n};`,
     );
   }
   return parts.join('\n\n');
@@ -187,4 +188,16 @@ export function placeholdersName(domain: string): string {
 /** Event versions whose step is hand-written. */
 export function customSteps(model: DomainModel): { event: EventNode; version: EventVersionNode }[] {
   return new DomainIndex(model).events.flatMap((event) => event.history.filter((h) => h.upcast.kind === 'CustomUpcastNode').map((version) => ({ event, version })));
+}
+
+/** `head{ a: 1, b: 2 };` broken one property a line, as prettier does, when too long for one line. */
+function sampleConst(head: string, value: { [key: string]: JsonValue }): string {
+  return printList(head, Object.entries(value).map(([key, v]) => `${propertyKey(key)}: ${literal(v)}`), ';', { brackets: '{}' });
+}
+
+function indentLines(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => (line ? `  ${line}` : line))
+    .join('\n');
 }
