@@ -28,7 +28,20 @@ export type EventInit = Partial<Omit<EventEnvelope, 'eventType' | 'eventVersion'
 /** Fields of the envelope that provenance stamping may fill in when the event did not set them. */
 export type ProvenanceField = 'tenantId' | 'actorId' | 'correlationId' | 'causationId';
 
-const explicitFields = Symbol('eventsmith.explicitFields');
+/**
+ * `decodeEvent` and `with()` build events from payloads that are checked and immutable already:
+ * they park the parts here and call the class with this token, so the event still gets its
+ * private fields from the constructor but skips validation and copying.
+ */
+const PREPARED = Symbol('eventsmith.prepared');
+interface Prepared {
+  readonly data: unknown;
+  readonly init: EventInit;
+  readonly explicit: ReadonlySet<ProvenanceField>;
+  /** The metadata is nobody else's: freeze it in place rather than copying it. */
+  readonly ownedMetadata: boolean;
+}
+let prepared: Prepared | undefined;
 
 /**
  * An immutable fact. Subclasses are made with {@link defineEvent}, which fixes the type name,
@@ -48,7 +61,7 @@ export abstract class DomainEvent<TData = unknown> implements EventEnvelope {
   declare readonly causationId?: string | undefined;
   declare readonly metadata: Readonly<JsonObject>;
   declare readonly data: Readonly<TData>;
-  declare private readonly [explicitFields]: ReadonlySet<ProvenanceField>;
+  readonly #explicit: ReadonlySet<ProvenanceField>;
 
   /**
    * Builds an event, validating `data` against the class schema.
@@ -56,15 +69,27 @@ export abstract class DomainEvent<TData = unknown> implements EventEnvelope {
    */
   constructor(data: unknown, init: EventInit = {}) {
     const cls = new.target as unknown as EventClass;
-    if (typeof cls.eventType !== 'string') {
-      throw new InvalidArgumentError(`${cls.name} is not an event class; create it with defineEvent({ type, version, schema }).`);
+    if (data === PREPARED && prepared !== undefined) {
+      const parts = prepared;
+      prepared = undefined;
+      this.#explicit = parts.explicit;
+      assign(this, parts.data, cls, parts.init, parts.ownedMetadata);
+    } else {
+      if (typeof cls.eventType !== 'string') {
+        throw new InvalidArgumentError(`${cls.name} is not an event class; create it with defineEvent({ type, version, schema }).`);
+      }
+      const parsed = validate(cls, data);
+      this.#explicit = explicitFieldsOf(init);
+      assign(this, immutableCopy(parsed), cls, init, false);
     }
-    assign(this, validate(cls, data), cls, init);
+    // Plain assignments in a fixed order, then one freeze: every event gets the same hidden class,
+    // and freezing makes each property read-only. Much faster than defineProperty per field.
+    Object.freeze(this);
   }
 
   /** Whether a provenance field was set by whoever built the event (rather than defaulted). */
   isExplicit(field: ProvenanceField): boolean {
-    return this[explicitFields].has(field);
+    return this.#explicit.has(field);
   }
 
   /**
@@ -76,8 +101,7 @@ export abstract class DomainEvent<TData = unknown> implements EventEnvelope {
    * ```
    */
   with(changes: EventInit): this {
-    const copy = Object.create(Object.getPrototypeOf(this)) as this;
-    const explicit = new Set(this[explicitFields]);
+    const explicit = new Set(this.#explicit);
     const init: { -readonly [K in keyof EventInit]: EventInit[K] } = {};
     for (const key of ENVELOPE_KEYS) (init as Record<string, unknown>)[key] = this[key];
     for (const [key, value] of Object.entries(changes)) {
@@ -85,8 +109,12 @@ export abstract class DomainEvent<TData = unknown> implements EventEnvelope {
       (init as Record<string, unknown>)[key] = value;
     }
     for (const key of PROVENANCE_KEYS) if (changes[key] !== undefined) explicit.add(key);
-    assign(copy, this.data, this.constructor as unknown as EventClass, init, explicit, false);
-    return copy;
+    return construct(this.constructor as unknown as EventClass, {
+      data: this.data,
+      init,
+      explicit,
+      ownedMetadata: changes.metadata === undefined,
+    }) as this;
   }
 
   /** The payload and envelope as one plain object (for logging and debugging). */
@@ -123,9 +151,16 @@ const PROVENANCE_KEYS = ['tenantId', 'actorId', 'correlationId', 'causationId'] 
  */
 export function decodeEvent(cls: EventClass, data: unknown, init: EventInit, owned: boolean): DomainEvent {
   const parsed = validate(cls, data);
-  const event = Object.create(cls.prototype as object) as DomainEvent;
-  assign(event, owned ? freezeOwned(parsed) : immutableCopy(parsed), cls, init, undefined, false, owned);
-  return event;
+  return construct(cls, { data: owned ? freezeOwned(parsed) : immutableCopy(parsed), init, explicit: explicitFieldsOf(init), ownedMetadata: owned });
+}
+
+function construct(cls: EventClass, parts: Prepared): DomainEvent {
+  prepared = parts;
+  try {
+    return new cls(PREPARED as never);
+  } finally {
+    prepared = undefined;
+  }
 }
 
 function validate(cls: EventClass, data: unknown): unknown {
@@ -159,23 +194,21 @@ function explicitFieldsOf(init: EventInit): ReadonlySet<ProvenanceField> {
 }
 
 function frozenMetadata(metadata: Readonly<JsonObject> | undefined, owned: boolean): Readonly<JsonObject> {
-  if (metadata === undefined) return EMPTY_METADATA;
+  if (metadata === undefined || (typeof metadata === 'object' && metadata !== null && isEmptyPlainObject(metadata))) return EMPTY_METADATA;
   if (owned && freezeParsedJson(metadata) && metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata)) {
     return metadata;
   }
   return toFrozenJsonValue(metadata, 'metadata') as Readonly<JsonObject>;
 }
 
-function assign(
-  target: DomainEvent<unknown>,
-  data: unknown,
-  cls: EventClass,
-  init: EventInit,
-  explicit?: ReadonlySet<ProvenanceField>,
-  copyData = true,
-  owned = false,
-): void {
-  const explicitSet = explicit ?? explicitFieldsOf(init);
+function isEmptyPlainObject(value: object): boolean {
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const _key in value) return false;
+  return true;
+}
+
+/** Sets the envelope and payload of a new event; the constructor freezes it afterwards. */
+function assign(target: DomainEvent<unknown>, data: unknown, cls: EventClass, init: EventInit, ownedMetadata: boolean): void {
   const occurredAt = init.occurredAt ?? new Date();
   if (!(occurredAt instanceof Date) || Number.isNaN(occurredAt.getTime())) {
     throw new InvalidArgumentError(`${cls.eventType}: occurredAt must be a valid Date.`);
@@ -184,8 +217,6 @@ function assign(
   if (!Number.isSafeInteger(aggregateVersion) || aggregateVersion < 0) {
     throw new InvalidArgumentError(`${cls.eventType}: aggregateVersion must be an integer ≥ 0, got ${String(aggregateVersion)}.`);
   }
-  // Plain assignments in a fixed order, then one freeze: every event gets the same hidden class,
-  // and freezing makes each property read-only. Much faster than defineProperty per field.
   const t = target as unknown as Record<string | symbol, unknown>;
   const eventId = init.eventId ?? newEventId();
   t['eventId'] = eventId;
@@ -200,10 +231,8 @@ function assign(
   t['correlationId'] = init.correlationId || eventId;
   t['causationId'] = init.causationId;
   // Metadata must be JSON already; checking here fails at the call site rather than at append.
-  t['metadata'] = frozenMetadata(init.metadata, owned);
-  t['data'] = copyData ? immutableCopy(data) : data;
-  Object.defineProperty(target, explicitFields, { value: explicitSet, enumerable: false });
-  Object.freeze(target);
+  t['metadata'] = frozenMetadata(init.metadata, ownedMetadata);
+  t['data'] = data;
 }
 
 /** A class made by {@link defineEvent}. */

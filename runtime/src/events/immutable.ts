@@ -30,11 +30,16 @@ export function immutableCopy<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof ImmutableDate) return value;
   if (value instanceof Date) return new ImmutableDate(value.getTime()) as T;
-  if (Array.isArray(value)) return Object.freeze(value.map(immutableCopy)) as T;
+  if (Array.isArray(value)) {
+    const items: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) items[i] = immutableCopy(value[i]);
+    return Object.freeze(items) as T;
+  }
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return Object.freeze(value);
   const copy: Record<string, unknown> = proto === null ? Object.create(null) : {};
-  for (const [key, item] of Object.entries(value)) copy[key] = immutableCopy(item);
+  const source = value as Record<string, unknown>;
+  for (const key of Object.keys(source)) copy[key] = immutableCopy(source[key]);
   return Object.freeze(copy) as T;
 }
 

@@ -101,7 +101,9 @@ function convert(value: unknown, path: string, freeze: boolean): JsonValue {
         throw new SerializationError(path, `${proto?.constructor?.name ?? 'object'} instances are not supported; use plain objects`);
       }
       const out: JsonObject = {};
-      for (const [key, item] of Object.entries(value)) {
+      const source = value as Record<string, unknown>;
+      for (const key of Object.keys(source)) {
+        const item = source[key];
         if (item === undefined) continue;
         out[key] = convert(item, join(path, key), freeze);
       }
