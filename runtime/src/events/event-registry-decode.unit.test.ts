@@ -60,6 +60,20 @@ describe.each([
     expectDeeplyImmutable(event);
   });
 
+  it('copies with envelope changes, keeping payload, metadata and explicit fields', () => {
+    const event = decode(parsed());
+    const copy = event.with({ aggregateVersion: 9, causationId: 'c-1' });
+    expect(copy).toBeInstanceOf(Shipped);
+    expect(copy.aggregateVersion).toBe(9);
+    expect(copy.data).toBe(event.data);
+    expect(copy.metadata).toEqual(event.metadata);
+    expect(copy.isExplicit('tenantId')).toBe(true);
+    expect(copy.isExplicit('causationId')).toBe(true);
+    expect(event.isExplicit('causationId')).toBe(false);
+    expectDeeplyImmutable(copy);
+    expect(Object.getOwnPropertySymbols(copy)).toEqual([]);
+  });
+
   it('upcasts before validating and freezes what the upcaster returned', () => {
     const record = { ...parsed(), eventVersion: 1, data: { at: '2024-01-01T00:00:00Z', lines: [], extra: null } };
     const event = decode(record);
