@@ -76,9 +76,10 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
     emitDomain(l.model, { outDir: l.output, userDir: l.userDir, ...(l.snapshot ? { projectionSnapshot: l.snapshot } : {}) }),
   );
   const emit = lap();
-  const prepared = await prepare(emitted, await readExisting(config.root, emitted.map((f) => f.path)));
+  const existing = await readExisting(config.root, emitted.map((f) => f.path));
+  const prepared = await prepare(emitted, existing);
   const format = lap();
-  const report = await writeFiles(prepared, { root: config.root, ownedDirs: config.domains.map((d) => d.output), dryRun: options.dryRun ?? false });
+  const report = await writeFiles(prepared, { root: config.root, ownedDirs: config.domains.map((d) => d.output), dryRun: options.dryRun ?? false, existing });
   const bytes = prepared.filter((f) => f.ownership === 'generated' || f.ownership === 'once').reduce((sum, f) => sum + Buffer.byteLength(f.content), 0);
   return { ok: true, models, report, files: prepared.length, bytes, timings: { load, emit, format, write: lap() } };
 }
@@ -89,11 +90,14 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
  * that exists is not formatted at all (its template is not used): prettier runs only where needed.
  */
 export async function prepare(files: readonly GeneratedFile[], existing: ReadonlyMap<string, string> = new Map()): Promise<PreparedFile[]> {
-  const jobs = files.map((f) => {
+  const raws: string[] = [];
+  const jobs = files.map((f, i) => {
     const onDisk = existing.get(f.path);
     if (f.ownership === 'keep' || (f.ownership === 'user' && onDisk !== undefined)) return { path: f.path, text: '', kind: 'none' as const, reuse: '' };
-    const raw = f.render();
+    const raw = (raws[i] = f.render());
     if (f.format !== 'typescript' || f.ownership === 'user') return { path: f.path, text: raw, kind: skipsPrettier(f, raw) ? ('none' as const) : f.format, reuse: undefined };
+    const last = lastRun.get(f.path);
+    if (onDisk !== undefined && last !== undefined && last.raw === raw && last.content === onDisk) return { path: f.path, text: '', kind: 'none' as const, reuse: onDisk };
     const { text, input } = withDigest(raw);
     if (onDisk !== undefined && upToDate(onDisk, input)) return { path: f.path, text: '', kind: 'none' as const, reuse: onDisk };
     return { path: f.path, text, kind: skipsPrettier(f, text) ? ('none' as const) : f.format, reuse: undefined };
@@ -102,9 +106,17 @@ export async function prepare(files: readonly GeneratedFile[], existing: Readonl
   return files.map((file, i) => {
     const merge = file.merge;
     const content = jobs[i]!.reuse ?? sealDigest(formatted[i]!);
+    if (file.format === 'typescript' && file.ownership !== 'user' && file.ownership !== 'keep') lastRun.set(file.path, { raw: raws[i]!, content });
     return { path: file.path, ownership: file.ownership, content, ...(merge ? { merge } : {}) };
   });
 }
+
+/**
+ * Per output path, the emitted text and the content it became in this process's last run: when
+ * both the emitted text and the file on disk are unchanged (watch mode), the file is reused
+ * without hashing it. Keyed by project-relative path; one entry per generated file.
+ */
+const lastRun = new Map<string, { readonly raw: string; readonly content: string }>();
 
 function skipsPrettier(file: GeneratedFile, text: string): boolean {
   return file.preformatted && fitsPrintWidth(text);

@@ -37,6 +37,12 @@ export interface WriteOptions {
   readonly ownedDirs: readonly string[];
   /** Compute the changes but write nothing (`--check`). */
   readonly dryRun?: boolean;
+  /**
+   * The content of each `generated` file as read earlier in this run ({@link readExisting} over
+   * every planned path; a path missing from it does not exist), so it is not read twice. User-owned
+   * files are always read again: the user may have saved one since.
+   */
+  readonly existing?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -56,7 +62,8 @@ export async function writeFiles(files: readonly PreparedFile[], options: WriteO
   const planned = new Set(files.map((f) => f.path));
 
   await inBatches(files, async (file) => {
-    const existing = await readText(join(options.root, file.path));
+    const known = file.ownership === 'generated' ? options.existing : undefined;
+    const existing = known ? known.get(file.path) : await readText(join(options.root, file.path));
     const change = decide(file, existing, warnings);
     if (!change) {
       unchanged++;
