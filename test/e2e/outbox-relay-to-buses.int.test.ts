@@ -2,16 +2,19 @@
  * The outbox relay publishes stored records (EventRecord, not live events) to every bus; a group
  * on the bus receives each event once, upcast, in per-aggregate order.
  */
-import { afterEach, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { EventBus } from '../../runtime/src/bus/event-bus.js';
+import { KafkaEventBus } from '../../runtime/src/bus/kafka/kafka-event-bus.js';
 import { InMemoryEventBus } from '../../runtime/src/bus/memory/in-memory-event-bus.js';
 import { InMemoryOutboxStore } from '../../runtime/src/outbox/in-memory-outbox-store.js';
 import { OutboxRelay } from '../../runtime/src/outbox/outbox-relay.js';
 import { InMemoryEventStore } from '../../runtime/src/store/memory/in-memory-event-store.js';
 import { busConformanceRegistry, DeliveryRecorder, orderPlaced, waitFor } from '../../runtime/src/testing/bus-conformance.js';
+import { kafkaTestTarget } from '../support/kafka-mock.js';
 import { natsTestBus } from '../support/nats-bus.js';
+import { rabbitMqTestBus } from '../support/rabbitmq.js';
 import { redisTestBus } from '../support/redis-bus.js';
-import { describeWithService } from '../support/services.js';
+import { describeWithService, uniqueName } from '../support/services.js';
 
 const registry = busConformanceRegistry();
 let cleanups: (() => Promise<void>)[] = [];
@@ -69,3 +72,32 @@ await describeWithService('nats', 'outbox relay → NATS', () => {
     await relayThrough(bus);
   }, 60_000);
 });
+
+await describeWithService('rabbitmq', 'outbox relay → RabbitMQ', () => {
+  it('relays the outbox to the RabbitMQ bus', async () => {
+    const { bus, cleanup } = await rabbitMqTestBus(registry);
+    cleanups.push(async () => {
+      await bus.close();
+      await cleanup();
+    });
+    await relayThrough(bus);
+  }, 60_000);
+});
+
+// Kafka: a real cluster when KAFKA_BROKERS is set, else librdkafka's mock cluster via kcat (see README).
+const kafka = await kafkaTestTarget();
+if (kafka.kind === 'none') {
+  describe.skip(`outbox relay → Kafka [skipped: ${kafka.reason}]`, () => {
+    it('relays the outbox to the Kafka bus', () => {});
+  });
+} else {
+  afterAll(() => kafka.stop());
+  describe(`outbox relay → Kafka (${kafka.kind === 'mock' ? 'librdkafka mock cluster' : kafka.brokers.join(',')})`, () => {
+    it('relays the outbox to the Kafka bus', async () => {
+      const topic = `${uniqueName('es_test')}.events`;
+      const bus = new KafkaEventBus({ brokers: kafka.brokers, registry, topic, sessionTimeoutMs: 6_000, maxWaitTimeInMs: 50, onError: () => {} });
+      cleanups.push(() => bus.close());
+      await relayThrough(bus);
+    }, 90_000);
+  });
+}
