@@ -34,6 +34,18 @@ describe('writeFiles', () => {
     expect(after.ino).toBe(before.ino);
   });
 
+  it('takes generated files from `existing` but reads user-owned files again', async () => {
+    await writeFiles([gen('out/a.ts', 'a')], opts());
+    await mkdir(join(root, 'src'), { recursive: true });
+    await writeFile(join(root, 'src/u.ts'), 'saved by the user\n');
+    const user: PreparedFile = { path: 'src/u.ts', ownership: 'user', content: 'template\n' };
+    // `existing` as read earlier in the run: a.ts as on disk, u.ts missing then (saved since).
+    const existing = new Map([['out/a.ts', await readFile(join(root, 'out/a.ts'), 'utf8')]]);
+    const report = await writeFiles([gen('out/a.ts', 'a'), gen('out/b.ts', 'b'), user], { ...opts(), existing });
+    expect(report.changes.map((c) => [c.kind, c.path])).toEqual([['create', 'out/b.ts']]);
+    expect(await readFile(join(root, 'src/u.ts'), 'utf8')).toBe('saved by the user\n');
+  });
+
   it('replaces a changed file by rename (a new inode), never in place', async () => {
     await writeFiles([gen('out/a.ts', 'a')], opts());
     const before = await stat(join(root, 'out/a.ts'));

@@ -62,6 +62,9 @@ export class GeneratedFile {
   readonly #body: string[] = [];
   #merge: Omit<UserFileMerge, 'imports'> | undefined;
   #preformatted = false;
+  /** Imported name → its specifier, and target file → specifier: emitters import the same names many times. */
+  readonly #sourceOf = new Map<string, string>();
+  readonly #specifiers = new Map<string, string | null>();
 
   private constructor(
     /** Project-relative, `/`-separated. */
@@ -123,13 +126,13 @@ export class GeneratedFile {
    * used as both a type and a value is imported as a value.
    */
   import(name: string, from: ImportSource, options: { readonly type?: boolean } = {}): string {
-    const specifier = typeof from === 'string' ? from : this.relativeSpecifier(from.file);
+    const specifier = typeof from === 'string' ? from : this.#relative(from.file);
     if (specifier === null) return name; // the symbol is declared in this very file
-    for (const [other, names] of this.#imports) {
-      if (other !== specifier && names.has(name)) {
-        throw new Error(`Internal generator error: ${this.path} imports "${name}" from both ${other} and ${specifier}.`);
-      }
+    const other = this.#sourceOf.get(name);
+    if (other !== undefined && other !== specifier) {
+      throw new Error(`Internal generator error: ${this.path} imports "${name}" from both ${other} and ${specifier}.`);
     }
+    this.#sourceOf.set(name, specifier);
     let names = this.#imports.get(specifier);
     if (!names) this.#imports.set(specifier, (names = new Map()));
     const typeOnly = options.type === true;
@@ -190,6 +193,12 @@ export class GeneratedFile {
         ? '// Do not edit: a migration that may have run must never change; the next `eventsmith generate` writes a new one.'
         : '// Do not edit: `eventsmith generate` rewrites this file. Change the YAML instead.';
     return [`${GENERATED_MARKER} from ${from}.`, rule].join('\n');
+  }
+
+  #relative(target: string): string | null {
+    let specifier = this.#specifiers.get(target);
+    if (specifier === undefined) this.#specifiers.set(target, (specifier = this.relativeSpecifier(target)));
+    return specifier;
   }
 
   /** `./x.js` / `../y/z.js` from this file to another project-relative `.ts` file; null for itself. */

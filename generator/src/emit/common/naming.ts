@@ -28,7 +28,18 @@ function capitalize(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1);
 }
 
+const wordCache = new Map<string, string[]>();
+
 function words(name: string): string[] {
+  let cached = wordCache.get(name);
+  if (cached === undefined) {
+    if (wordCache.size >= 50_000) wordCache.clear();
+    wordCache.set(name, (cached = splitWords(name)));
+  }
+  return cached;
+}
+
+function splitWords(name: string): string[] {
   return name
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
@@ -42,7 +53,8 @@ function words(name: string): string[] {
  * more single than double quotes.
  */
 export function quote(value: string): string {
-  const q = count(value, "'") > count(value, '"') ? '"' : "'";
+  if (!/[\\'\r\n\u2028\u2029]/.test(value)) return `'${value}'`;
+  const q = value.includes("'") && count(value, "'") > count(value, '"') ? '"' : "'";
   const body = value.replace(/\\/g, '\\\\').replace(/\r/g, '\\r').replace(/\n/g, '\\n').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
   return `${q}${body.split(q).join(`\\${q}`)}${q}`;
 }
