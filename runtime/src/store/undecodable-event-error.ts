@@ -66,9 +66,15 @@ export interface FeedEventLocation {
  * const event = decodeFeedEvent(registry, record, { position, streamId, streamVersion, storedAt });
  * ```
  */
-export function decodeFeedEvent(registry: EventRegistry, record: EventRecord, location: FeedEventLocation) {
+export function decodeFeedEvent(
+  registry: EventRegistry,
+  record: EventRecord,
+  location: FeedEventLocation,
+  /** The record was just parsed for this read and nothing else holds it: decode without copying. */
+  owned = false,
+) {
   try {
-    return registry.decode(record);
+    return owned ? registry.decodeOwned(record) : registry.decode(record);
   } catch (error) {
     throw new UndecodableEventError(location.position, location.streamId, location.streamVersion, location.storedAt, record, error);
   }

@@ -86,7 +86,8 @@ export function storedEventFromRow(
     position: Position.of(storeId, position),
     storedAt: typeof row.stored_at === 'string' ? new Date(row.stored_at) : row.stored_at,
   };
-  return { event: feed ? decodeFeedEvent(registry, record, location) : registry.decode(record), ...location };
+  // The record was parsed from this row just now, so the event may take ownership of its objects.
+  return { event: feed ? decodeFeedEvent(registry, record, location, true) : registry.decodeOwned(record), ...location };
 }
 
 /** A `readAll` request reduced to what the SQL needs. `none` means it can match nothing. */
