@@ -56,7 +56,11 @@ function startWorker(target: SqlTarget, url: string, tag: string) {
     child.once('exit', (code) => reject(new Error(`worker ${tag} exited with ${code} before it was ready: ${stderr}`)));
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, ready, exited, stderr: () => stderr };
+  /** Resolves to how the worker ended: its exit code, or the signal that ended it, with its stderr. */
+  const ended = new Promise<string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(`worker ${tag} exited with code ${code}, signal ${signal}; stderr:\n${stderr}`)),
+  );
+  return { child, ready, exited, ended, stderr: () => stderr };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -138,7 +142,7 @@ function suite(target: SqlTarget) {
       await final.ready;
       await waitFor(async () => (await checkpoints.load('balances'))?.equals(last.position) === true, 'final catch-up', 60_000);
       final.child.kill('SIGTERM');
-      expect(await final.exited).toBe(0);
+      expect(await final.exited, await final.ended).toBe(0);
       expect(kills).toBeGreaterThan(0);
       expect(await actualBalances(store.db)).toEqual(await expectedBalances(store));
       expect(Number((await store.db.selectFrom('handled').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)).toBe(3000);
@@ -162,7 +166,7 @@ function suite(target: SqlTarget) {
       await holder.exited;
       await waitFor(async () => (await checkpoints.load('balances'))?.equals(last.position) === true, 'takeover catch-up', 60_000);
       standby.child.kill('SIGTERM');
-      expect(await standby.exited).toBe(0);
+      expect(await standby.exited, await standby.ended).toBe(0);
       const rows = await store.db.selectFrom('handled').select(['seq', 'worker']).orderBy('seq').execute();
       expect(rows).toHaveLength(2000);
       const workers = rows.map((r) => r.worker as string);

@@ -28,7 +28,11 @@ const manager = new SubscriptionManager({
   onError: (name, error) => process.stderr.write(`${tag} ${name}: ${error.kind} ${error.message}\n`),
 });
 manager.project(balanceProjection(dialect, tag, { delayEvery: 5 }), { batchSize: 20, retry: { maxAttempts: 2, initialDelayMs: 1 } });
+// runUntilSignal installs its SIGINT/SIGTERM listeners synchronously when called; "ready" must come
+// after that, or a SIGTERM sent right after "ready" (the test does so when earlier runs already
+// caught up) meets no listener and kills the process with the default action.
+const running = manager.runUntilSignal({ stopTimeoutMs: 5000 });
 process.stdout.write('ready\n');
-await manager.runUntilSignal({ stopTimeoutMs: 5000 });
+await running;
 await store.close();
 process.exit(0);
