@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
 import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { describeWithService } from '../../../../test/support/services.js';
@@ -38,6 +39,19 @@ async function expectedBalances(store: EventStore) {
     model.set(e.aggregateId, { balance: row.balance + e.data.amount, events: row.events + 1 });
   }
   return model;
+}
+
+/**
+ * The whole feed once it shows all `count` appended events. A committed append is not at once in
+ * the PostgreSQL feed: rows stay below the never-skip horizon until every older transaction still
+ * in flight has ended (under load, briefly, one of another database). Taking "the last position"
+ * from an earlier read gives a position the subscription may pass in one batch, or stop at.
+ */
+async function settledFeed(store: EventStore, count: number) {
+  let all: Awaited<ReturnType<typeof feed>> = [];
+  await waitFor(async () => (all = await feed(store)).length >= count, `all ${count} appended events in the feed`);
+  expect(all).toHaveLength(count);
+  return all;
 }
 
 async function actualBalances(db: Kysely<any>) {
@@ -86,8 +100,12 @@ function suite(target: SqlTarget) {
       );
       await manager.start();
       await appendDeposits(store, 20, { accounts: 4, start: 61 });
-      const last = (await feed(store)).at(-1)!;
-      await waitFor(async () => (await checkpoints.load('balances'))?.equals(last.position) === true, 'checkpoint at the end', 30_000);
+      const last = (await settledFeed(store, 80)).at(-1)!;
+      await waitFor(async () => (await checkpoints.load('balances'))?.equals(last.position) === true, 'checkpoint at the end', 20_000).catch(
+        async (error: Error) => {
+          throw new Error(`${error.message} (${last.position}); status: ${inspect(await manager.status('balances'), { depth: 3 })}`);
+        },
+      );
       const expected = await expectedBalances(store);
       const thirteen = expected.get('acc-1')!;
       expected.set('acc-1', { balance: thirteen.balance - 13, events: thirteen.events - 1 });
@@ -115,7 +133,7 @@ function suite(target: SqlTarget) {
       manager.subscribe((s) => void seen.push(s.event.eventId), { name: 'tail', batchSize: 16 });
       await manager.start();
       await Promise.all([1, 2, 3].map((w) => appendDeposits(store, 100, { accounts: 13, start: 1000 * w, perAppend: 2 })));
-      const all = (await feed(store)).map((s) => s.event.eventId);
+      const all = (await settledFeed(store, 600)).map((s) => s.event.eventId);
       await waitFor(() => seen.length >= all.length, 'every event', 30_000);
       await sleep(50);
       await manager.stop();
@@ -126,7 +144,7 @@ function suite(target: SqlTarget) {
   it('keeps the read model exactly once when its worker is killed at random points and restarted', async () => {
     await withStore(target, async (store, url) => {
       await appendDeposits(store, 3000, { accounts: 25, perAppend: 20 });
-      const last = (await feed(store)).at(-1)!;
+      const last = (await settledFeed(store, 3000)).at(-1)!;
       const checkpoints = new SqlCheckpointStore(store.db);
       let kills = 0;
       for (let run = 0; run < 4; run++) {
@@ -153,7 +171,7 @@ function suite(target: SqlTarget) {
   it('lets only one of two worker processes run the subscription, and the other takes over when it is killed', async () => {
     await withStore(target, async (store, url) => {
       await appendDeposits(store, 2000, { accounts: 10, perAppend: 20 });
-      const last = (await feed(store)).at(-1)!;
+      const last = (await settledFeed(store, 2000)).at(-1)!;
       const checkpoints = new SqlCheckpointStore(store.db);
       const a = startWorker(target, url, 'a');
       const b = startWorker(target, url, 'b');
