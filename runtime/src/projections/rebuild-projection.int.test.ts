@@ -30,7 +30,7 @@ async function withManager(
   try {
     await appendDeposits(store, 400, { accounts: 8, perAppend: 10 });
     await manager.start();
-    await caughtUp(store, checkpoints);
+    await caughtUp(store, checkpoints, 400);
     await fn(store, manager);
   } finally {
     await manager.stop();
@@ -39,8 +39,16 @@ async function withManager(
   }
 }
 
-async function caughtUp(store: EventStore, checkpoints: SqlCheckpointStore) {
-  const last = (await feed(store)).at(-1)!;
+/**
+ * Waits until the projection's checkpoint is at the last of `count` appended events. The feed is
+ * read only once it shows all of them: on PostgreSQL a committed append becomes visible in the
+ * feed only after every older in-flight transaction ends, so an early read could stop short.
+ */
+async function caughtUp(store: EventStore, checkpoints: SqlCheckpointStore, count: number) {
+  let all: Awaited<ReturnType<typeof feed>> = [];
+  await waitFor(async () => (all = await feed(store)).length >= count, `all ${count} appended events in the feed`, 30_000);
+  expect(all).toHaveLength(count);
+  const last = all.at(-1)!;
   await waitFor(async () => (await checkpoints.load('balances'))?.equals(last.position) === true, 'projection caught up', 30_000);
 }
 
@@ -93,7 +101,7 @@ function suite(target: SqlTarget) {
       expect(report.replayed).toBeGreaterThanOrEqual(400);
       expect(reads).toBeGreaterThan(0);
       expect(emptyReads).toBe(0);
-      await caughtUp(store, new SqlCheckpointStore(store.db));
+      await caughtUp(store, new SqlCheckpointStore(store.db), 600);
       expect(await balances(store.db)).toEqual(await expected(store));
       expect(await indexNames(store.db, target.dialect)).toEqual(indexesBefore);
     });
