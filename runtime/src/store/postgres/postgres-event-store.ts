@@ -78,6 +78,9 @@ interface Shared {
 
 type Executor = Kysely<any>;
 type FeedRow = EventRow & { tx_id: string; position: string };
+
+/** How many times `readAll` re-reads a short page while committed rows wait above the horizon. */
+const SETTLE_ATTEMPTS = 3;
 const SELECT = [...EVENT_COLUMNS, 'tx_id', 'position'];
 
 /**
@@ -247,7 +250,16 @@ export class PostgresEventStore implements EventStore {
         visible: (eb) => eb('tx_id', '<', sql.raw(HORIZON)),
         ...(from ? { after: (eb) => eb(eb.refTuple('tx_id', 'position'), '>', eb.tuple(sql`${from.tx}::xid8`, sql`${from.position}::bigint`)) } : {}),
       }).compile();
-      const rows = await this.#rows<FeedRow>(query);
+      let rows = await this.#rows<FeedRow>(query);
+      // A short page while committed rows wait above the horizon: the horizon may have been held
+      // back only for an instant (a transaction of this database that ended while the statement
+      // ran, or one the horizon could not attribute). Re-read a few times with a fresh snapshot,
+      // so a reader sees what committed before it asked; rows of transactions really still in
+      // flight keep waiting (never skipped), and the reader only loses a few milliseconds.
+      for (let attempt = 1; rows.length <= n && attempt <= SETTLE_ATTEMPTS && (await this.#deferredAfter(from)); attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, attempt * 2));
+        rows = await this.#rows<FeedRow>(query);
+      }
       const more = rows.length > n && n < limit; // one row more than a page: is there another page?
       if (rows.length > n) rows.length = n;
       for (const row of rows) yield this.#decode(row, true);
@@ -256,6 +268,17 @@ export class PostgresEventStore implements EventStore {
       const last = rows[rows.length - 1]!;
       after = { tx: last.tx_id, position: last.position };
     }
+  }
+
+  /** Whether committed events after `from` are held back by the horizon right now. */
+  async #deferredAfter(from: { tx: string; position: string } | undefined): Promise<boolean> {
+    let query = (this.#shared.db as Kysely<any>)
+      .selectFrom('eventsmith_events')
+      .select(sql<number>`1`.as('one'))
+      .where('tx_id', '>=', sql.raw(HORIZON))
+      .limit(1);
+    if (from) query = query.where((eb) => eb(eb.refTuple('tx_id', 'position'), '>', eb.tuple(sql`${from.tx}::xid8`, sql`${from.position}::bigint`)));
+    return (await this.#rows(query.compile())).length > 0;
   }
 
   async currentPosition(): Promise<Position | null> {
