@@ -214,7 +214,11 @@ class PartitionWorker {
       }
       try {
         this.#batch = await consumer.fetch({ max_messages: 256, expires: PULL_EXPIRES_MS });
-        for await (const msg of this.#batch) this.#onMessage(msg);
+        for await (const msg of this.#batch) {
+          // A message that arrives after stop() is handed straight back for the next owner.
+          if (this.#active) this.#onMessage(msg);
+          else msg.nak();
+        }
         failures = 0;
       } catch (error) {
         if (!this.#active) break;
@@ -234,7 +238,10 @@ class PartitionWorker {
   async stop(timeoutMs: number): Promise<void> {
     this.#active = false;
     this.#wake?.();
-    await this.#loop;
+    // End the open pull now rather than at its expiry, and never wait past the timeout for it:
+    // while the connection is down a fetch can stay pending until the client reconnects.
+    this.#batch?.stop();
+    await settleWithin(this.#loop ? [this.#loop] : [], timeoutMs);
     await settleWithin([...this.#running], timeoutMs);
     this.#abandoned = true;
     clearInterval(this.#keepAlive);
