@@ -43,7 +43,12 @@ export const SQL_TARGETS: readonly SqlTarget[] = [
     service: 'postgres',
     async open() {
       const { url, drop } = await freshPostgresDatabase();
-      const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 8 }) }) });
+      const pool = new pg.Pool({ connectionString: url, max: 8 });
+      // Dropping the database (WITH FORCE) terminates any connection a test still holds; without
+      // listeners, pg raises that as an uncaught error in whatever test runs next.
+      pool.on('error', () => undefined);
+      pool.on('connect', (client) => client.on('error', () => undefined));
+      const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
       return {
         db,
         url,
