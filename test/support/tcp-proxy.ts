@@ -27,6 +27,11 @@ export interface TcpProxy {
   readonly acceptedConnections: number;
   /** Destroys every open connection and resets new ones until {@link restore}. */
   cut(): void;
+  /**
+   * Keeps open connections up but silently drops everything the server sends on them (a reply
+   * lost in the network) until {@link cut}. New connections are not affected.
+   */
+  blackhole(): void;
   /** Lets connections through again. */
   restore(): void;
   /** Cuts, waits `ms`, restores. */
@@ -35,7 +40,7 @@ export interface TcpProxy {
 }
 
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
-  const pairs = new Set<{ client: Socket; upstream: Socket }>();
+  const pairs = new Set<{ client: Socket; upstream: Socket; blackholed: boolean }>();
   let isCut = false;
   let accepted = 0;
 
@@ -46,7 +51,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return;
     }
     const upstream = connect(target);
-    const pair = { client, upstream };
+    const pair = { client, upstream, blackholed: false };
     pairs.add(pair);
     const teardown = () => {
       pairs.delete(pair);
@@ -56,7 +61,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     client.on('error', teardown).on('close', teardown);
     upstream.on('error', teardown).on('close', teardown);
     client.pipe(upstream);
-    upstream.pipe(client);
+    upstream.on('data', (chunk: Buffer) => {
+      if (!pair.blackholed) client.write(chunk);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -84,6 +91,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return accepted;
     },
     cut,
+    blackhole: () => {
+      for (const pair of pairs) pair.blackholed = true;
+    },
     restore: () => {
       isCut = false;
     },

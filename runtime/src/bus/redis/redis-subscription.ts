@@ -74,6 +74,8 @@ export class RedisSubscription implements BusSubscription {
   #balancer: PartitionBalancer | undefined;
   #reader: Redis | undefined;
   #readerId: number | undefined;
+  /** Bumped each time the reader's connection closes (see the read loop). */
+  #readerEpoch = 0;
   #loops: Promise<void>[] = [];
   #running = false;
   #buffered = 0;
@@ -103,6 +105,7 @@ export class RedisSubscription implements BusSubscription {
     );
     this.#reader = redis.duplicate();
     this.#reader.on('error', (error: unknown) => this.#report(error));
+    this.#reader.on('close', () => this.#readerEpoch++);
     this.#reader.on('ready', () => {
       void this.#reader
         ?.client('ID')
@@ -224,6 +227,7 @@ export class RedisSubscription implements BusSubscription {
           // Re-check after the await: never read a partition that was revoked meanwhile.
           const reading = ready.filter((s) => s.active);
           if (reading.length === 0) continue;
+          const epoch = this.#readerEpoch;
           const reply = (await this.#reader!.call(
             'XREADGROUP',
             'GROUP',
@@ -237,6 +241,13 @@ export class RedisSubscription implements BusSubscription {
             ...reading.map((s) => s.stream),
             ...reading.map(() => '>'),
           )) as [string, [string, string[] | null][]][] | null;
+          if (epoch !== this.#readerEpoch) {
+            // The connection dropped while the read was out, and ioredis sent it again: this reply
+            // came from the resend, while the first send's entries may sit in our pending list,
+            // unseen and older. Read the pending list (which holds both) in order instead.
+            this.#rescanAll();
+            continue;
+          }
           for (const [stream, entries] of reply ?? []) {
             const state = reading.find((s) => s.stream === stream)!;
             for (const [id, fields] of entries) this.#dispatch(state, id, fields, 1);
@@ -247,12 +258,16 @@ export class RedisSubscription implements BusSubscription {
         if (!this.#running) break;
         this.#report(error);
         // The reply may have been lost with the connection: re-read our own pending entries first.
-        for (const state of this.#owned.values()) {
-          state.pendingScan = true;
-          state.scanFrom = '0';
-        }
+        this.#rescanAll();
         await sleep(Math.min(2000, 50 * 2 ** failures++));
       }
+    }
+  }
+
+  #rescanAll(): void {
+    for (const state of this.#owned.values()) {
+      state.pendingScan = true;
+      state.scanFrom = '0';
     }
   }
 
