@@ -1,6 +1,8 @@
 import { loadDomain, type DomainModel } from '@eventsmith/schema';
 import { describe, expect, it } from 'vitest';
 import { prepare } from '../generate-project.js';
+import { upcasterGoldenEnvelope } from '@eventsmith/runtime/testing';
+import { GOLDEN_RECORD } from './upcasters/emit-upcasters.js';
 import { applySteps, sampleForVersion } from './upcasters/steps.js';
 import { DomainIndex } from './common/domain-index.js';
 import { emitDomain, parseSnapshot, type GeneratedFile } from './index.js';
@@ -115,6 +117,16 @@ describe('emitDomain', () => {
     expect(sample['count']).toBe('42'); // converted later with stringToInteger, so a numeric string
     const out = applySteps(new DomainIndex(m), v1, v1.upcast as never, sample, { actorId: 'actor-1' });
     expect(out).toEqual({ total: '10.5', currency: 'EUR', placedBy: 'actor-1', address: { street: 'sample street', city: 'sample city' }, count: 42 });
+  });
+
+  it('writes the golden upcaster test as data for the runtime harness, its expected payloads computed from the runtime envelope', () => {
+    const golden = byPath(emitDomain(model(SMALL), OPTIONS)).get('gen/upcasters/golden.unit.test.ts')!.render();
+    expect(golden).toContain("import { describeUpcasterGoldens } from '@eventsmith/runtime/testing';");
+    expect(golden).toContain('describeUpcasterGoldens(createShopRegistry(), [');
+    expect(golden).toContain("placedBy: 'actor-golden'");
+    expect(golden).toContain("renamedFrom: ['Created']");
+    expect(golden).not.toMatch(/\b(describe|it|expect)\(/);
+    expect(GOLDEN_RECORD).toEqual(upcasterGoldenEnvelope);
   });
 
   it('declares one abstract handler per event and a typed raise helper, and stubs them in the skeleton', () => {

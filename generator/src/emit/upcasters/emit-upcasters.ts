@@ -9,6 +9,7 @@ import { CONVERSION_CODE } from './conversions.js';
 import { applySteps, sampleForVersion, stepsCode, type RecordLike } from './steps.js';
 
 const RUNTIME = '@eventsmith/runtime';
+const RUNTIME_TESTING = '@eventsmith/runtime/testing';
 
 /** Names of the symbols emitted for one upcast step (`from` → `from + 1`). */
 export function stepNames(event: { readonly name: string }, from: number) {
@@ -84,7 +85,10 @@ function conversionsFile(layout: Layout, model: DomainModel, used: string[]): Ge
   return file;
 }
 
-/** The record stored with every golden sample (metadata steps read from it). */
+/**
+ * The record stored with every golden sample (metadata steps read from it): the runtime's
+ * `upcasterGoldenEnvelope`, which the emitted golden tests use. A unit test keeps the two equal.
+ */
 export const GOLDEN_RECORD: RecordLike & { readonly [key: string]: JsonValue } = {
   eventId: '0190a0b4-4a4e-7c3d-8f2a-000000000001',
   aggregateId: 'golden-1',
@@ -98,48 +102,32 @@ export const GOLDEN_RECORD: RecordLike & { readonly [key: string]: JsonValue } =
 
 function goldenTest(layout: Layout, index: DomainIndex, events: EventNode[]): GeneratedFile {
   const file = GeneratedFile.generated(layout.goldenTest, DomainIndex.sourcesOf(...events));
-  const vitest = (n: string) => file.import(n, 'vitest');
+  const describeGoldens = file.import('describeUpcasterGoldens', RUNTIME_TESTING);
   const createRegistry = file.import(registryFactoryName(index.model.name), { file: layout.registry });
   const hasCustom = events.some((e) => e.history.some((h) => h.upcast.kind === 'CustomUpcastNode'));
   const placeholders = hasCustom ? file.import(placeholdersName(index.model.name), { file: layout.registry }) : '';
-  const recordType = file.importType('EventRecord', RUNTIME);
-  file.print(
-    `const registry = ${createRegistry}(${hasCustom ? `{ upcasters: ${placeholders} }` : ''});\n\n` +
-      `function stored(eventType: string, aggregateType: string, eventVersion: number, data: ${recordType}['data']): ${recordType} {\n` +
-      `  return { ...${literal(GOLDEN_RECORD)}, eventType, aggregateType, eventVersion, metadata: {}, data };\n}`,
-  );
-  for (const event of events) {
-    const cases: string[] = [];
+  const entries = events.map((event) => {
+    const lifts: string[] = [];
+    const custom: string[] = [];
     for (const old of event.history) {
       const chain = event.history.filter((h) => h.version >= old.version);
-      if (chain.some((h) => h.upcast.kind === 'CustomUpcastNode')) {
-        const custom = chain.find((h) => h.upcast.kind === 'CustomUpcastNode')!;
-        cases.push(`${vitest('it')}.skip(${quote(`v${old.version} → v${event.version}: passes the custom step v${custom.version} → v${custom.version + 1} (tested beside ${layout.userUpcaster(event.name, custom.version)})`)}, () => {});`);
+      const customStep = chain.find((h) => h.upcast.kind === 'CustomUpcastNode');
+      if (customStep) {
+        custom.push(`{ from: ${old.version}, step: ${customStep.version}, testedBeside: ${quote(layout.userUpcaster(event.name, customStep.version))} }`);
         continue;
       }
-      const sample = sampleForVersion(index, old);
-      let expected: JsonValue = sample;
+      let expected: JsonValue = sampleForVersion(index, old);
       for (const step of chain) expected = applySteps(index, step, step.upcast as Extract<typeof step.upcast, { kind: 'DeclarativeUpcastNode' }>, expected, { ...GOLDEN_RECORD, eventType: event.name, eventVersion: step.version, aggregateType: event.aggregate });
-      const sampleName = file.import(stepNames(event, old.version).sample, { file: layout.upcastersOf(event.name) });
-      const cls = file.import(event.name, { file: layout.eventsOf(event.aggregate) });
-      cases.push(
-        `${vitest('it')}(${quote(`lifts a v${old.version} payload to the current v${event.version} shape`)}, () => {\n` +
-          `  const record = stored(${quote(event.name)}, ${quote(event.aggregate)}, ${old.version}, ${sampleName});\n` +
-          `  ${vitest('expect')}(registry.upcast(record).data).toEqual(${literal(expected)});\n` +
-          `  const event = registry.decode(record);\n` +
-          `  ${vitest('expect')}(event).toBeInstanceOf(${cls});\n` +
-          `  ${vitest('expect')}(event.eventVersion).toBe(${event.version});\n});`,
-      );
+      const sample = file.import(stepNames(event, old.version).sample, { file: layout.upcastersOf(event.name) });
+      lifts.push(`{ from: ${old.version}, sample: ${sample}, expected: ${literal(expected)} }`);
     }
-    for (const oldName of event.renamedFrom) {
-      const cls = file.import(event.name, { file: layout.eventsOf(event.aggregate) });
-      cases.push(
-        `${vitest('it')}(${quote(`reads events stored under the old name ${oldName}`)}, () => {\n` +
-          `  ${vitest('expect')}(registry.get(${quote(oldName)})).toBe(${cls});\n});`,
-      );
-    }
-    file.print(`${vitest('describe')}(${quote(`${event.name} upcasters (golden)`)}, () => {\n${cases.join('\n\n')}\n});`);
-  }
+    const props = [`event: ${file.import(event.name, { file: layout.eventsOf(event.aggregate) })}`];
+    if (lifts.length > 0) props.push(`lifts: [${lifts.join(', ')}]`);
+    if (event.renamedFrom.length > 0) props.push(`renamedFrom: [${event.renamedFrom.map(quote).join(', ')}]`);
+    if (custom.length > 0) props.push(`custom: [${custom.join(', ')}]`);
+    return `{ ${props.join(', ')} }`;
+  });
+  file.print(`${describeGoldens}(${createRegistry}(${hasCustom ? `{ upcasters: ${placeholders} }` : ''}), [${entries.join(', ')}]);`);
   return file;
 }
 
