@@ -5,6 +5,7 @@ import { afterEach, expect, it } from 'vitest';
 import { describeWithService } from '../../../../test/support/services.js';
 import { redisTestBus } from '../../../../test/support/redis-bus.js';
 import { busConformanceRegistry, busConformanceSuite, orderPlaced, sleep } from '../../testing/bus-conformance.js';
+import { TAKE_DUE_ALL } from './redis-scripts.js';
 
 await describeWithService('redis', 'RedisEventBus', () => {
   busConformanceSuite('RedisEventBus', async ({ registry }) => {
@@ -59,5 +60,24 @@ await describeWithService('redis', 'RedisEventBus specifics', () => {
     expect(fields['traceparent']).toMatch(new RegExp(`^00-${traceId}-`));
     expect(fields['eventsmith-event-type']).toBe('conformance.OrderPlaced');
     expect(JSON.parse(fields['body']!)).toMatchObject({ eventId: event.eventId, eventVersion: 2 });
+  });
+});
+
+await describeWithService('redis', 'Redis bus scripts', () => {
+  it('takes due retries idempotently: a resend of the same call returns what the first run took', async () => {
+    const fixture = await redisTestBus(busConformanceRegistry(), { partitions: 1 });
+    try {
+      const key = `${fixture.prefix}:g:scripts:retry:0`;
+      await fixture.admin.zadd(key, 100, 'due-a', 200, 'due-b', 10_000, 'later');
+      const first = await TAKE_DUE_ALL.run(fixture.admin, [key], [500, 60_500, 100]);
+      expect(first).toEqual([['due-a', 'due-b']]);
+      // The same arguments again, as ioredis sends them after losing the first reply.
+      expect(await TAKE_DUE_ALL.run(fixture.admin, [key], [500, 60_500, 100])).toEqual([['due-a', 'due-b']]);
+      // A later poll (new arguments) sees them hidden.
+      expect(await TAKE_DUE_ALL.run(fixture.admin, [key], [600, 60_600, 100])).toEqual([[]]);
+      expect(await fixture.admin.zscore(key, 'later')).toBe('10000');
+    } finally {
+      await fixture.cleanup();
+    }
   });
 });

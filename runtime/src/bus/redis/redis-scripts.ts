@@ -62,13 +62,21 @@ return 1`);
 /**
  * Takes due retries from several retry sets in one call, hiding them until `visibleAt` in case
  * this member dies. Returns one list per key. KEYS: retry sets. ARGV: now, visibleAt, limit.
+ *
+ * Idempotent for a resend with the same arguments (ioredis resends a command whose reply was lost
+ * with the connection): entries hidden at exactly `visibleAt` were taken by the first run and are
+ * returned again, rather than staying hidden until `visibleAt`.
  */
 export const TAKE_DUE_ALL = new LuaScript(`
 local out = {}
 for i, key in ipairs(KEYS) do
+  local taken = redis.call('ZRANGEBYSCORE', key, ARGV[2], ARGV[2], 'LIMIT', 0, ARGV[3])
   local due = redis.call('ZRANGEBYSCORE', key, '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
-  for _, entry in ipairs(due) do redis.call('ZADD', key, 'XX', ARGV[2], entry) end
-  out[i] = due
+  for _, entry in ipairs(due) do
+    redis.call('ZADD', key, 'XX', ARGV[2], entry)
+    taken[#taken + 1] = entry
+  end
+  out[i] = taken
 end
 return out`);
 
