@@ -2,7 +2,7 @@
  * The SQL event stores against their raw drivers doing equivalent work, in one run (W1–W6 of the
  * SQL stores issue). Each store gets a fresh database; the raw driver a plain table with the same
  * columns and UNIQUE(stream_id, version), one transaction per append. Ratios are store ÷ raw
- * (higher is better; for W4 the ratio is raw ms ÷ store ms). Targets: W1–W3 ≥ 0.9×, W4–W5 ≥ 0.7×.
+ * (higher is better; for W4 the ratio is raw ms ÷ store ms). Targets: W1–W3 ≥ 0.9×, W4–W5b ≥ 0.7×.
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -134,17 +134,36 @@ async function workloads(subject: Subject): Promise<void> {
     for await (const _ of subject.store.readAll()) count++;
     return count;
   });
+  let rawHead = 0;
   const w5Raw = await time(async () => {
     let count = 0;
     for (let after = 0; ; ) {
       const page = await subject.raw.readPage(after, 1000);
       count += page.length;
+      rawHead = page.at(-1)?.position ?? after;
       if (page.length < 1000) return count;
       after = page[page.length - 1]!.position;
     }
   });
   if (w5Store.result < 100_000) throw new Error(`W5 read ${w5Store.result} events, expected ≥ 100,000`);
   report(name, `W5 read all (${w5Store.result} events)`, perSecond(w5Store.result, w5Store.ms), perSecond(w5Raw.result, w5Raw.ms), 'ev/s', 0.7);
+
+  // W5b: an idle subscription's poll: readAll after the head, where nothing new has been written.
+  const head = await subject.store.currentPosition();
+  const idlePolls = async (poll: () => Promise<number>) => {
+    let empty = 0;
+    for (let i = 0; i < 1000; i++) empty += (await poll()) === 0 ? 1 : 0;
+    return empty;
+  };
+  const storePoll = async () => {
+    let count = 0;
+    for await (const _ of subject.store.readAll(head ? { after: head } : {})) count++;
+    return count;
+  };
+  const rawPoll = async () => (await subject.raw.readPage(rawHead, 1000)).length;
+  const idle = [await time(() => idlePolls(storePoll)), await time(() => idlePolls(rawPoll)), await time(() => idlePolls(rawPoll)), await time(() => idlePolls(storePoll))];
+  if (idle.some((t) => t.result !== 1000)) throw new Error('W5b: an idle poll returned events');
+  report(name, 'W5b idle readAll polls', perSecond(2000, idle[0]!.ms + idle[3]!.ms), perSecond(2000, idle[1]!.ms + idle[2]!.ms), 'polls/s', 0.7);
 
   // W6: two writers race on one stream 1,000 times; exactly one must win each round.
   let correct = 0;
