@@ -1,6 +1,8 @@
-import { afterEach, beforeEach, it } from 'vitest';
+import pg from 'pg';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeWithService, freshPostgresDatabase } from '../../../../test/support/services.js';
-import { conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/index.js';
+import { collect, conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/index.js';
+import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 import { PostgresSnapshotStore } from './postgres-snapshot-store.js';
 import { checkWritesJoinTheTransaction } from '../sql/transaction-checks.js';
@@ -47,4 +49,31 @@ await describeWithService('postgres', 'PostgresEventStore feed and transactions'
   it('gives a tailing reader every event exactly once, in order, under concurrent writers with random delays', async () => {
     await checkTailingReaderSeesEveryEventOnce(fresh.store, { writers: 12, appendsPerWriter: 25 });
   }, 120_000);
+});
+
+await describeWithService('postgres', 'PostgresEventStore round trips', () => {
+  it('answers an idle readAll (nothing after the reader) with one statement', async () => {
+    let statements = 0;
+    class CountingClient extends pg.Client {}
+    const query = CountingClient.prototype.query as (...args: unknown[]) => unknown;
+    CountingClient.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      statements++;
+      return query.apply(this, args);
+    } as typeof CountingClient.prototype.query;
+    const { url, drop } = await freshPostgresDatabase();
+    const store = await PostgresEventStore.open({ url, registry: conformanceRegistry, pool: { max: 2, Client: CountingClient } });
+    try {
+      statements = 0;
+      expect(await collect(store.readAll())).toEqual([]);
+      expect(statements).toBe(1);
+      const s = newStream();
+      const { position } = await store.appendToStream(s.streamId, noted(s, 3), { expectedVersion: 'no_stream' });
+      statements = 0;
+      expect(await collect(store.readAll({ after: position }))).toEqual([]);
+      expect(statements).toBe(1);
+    } finally {
+      await store.close();
+      await drop();
+    }
+  });
 });

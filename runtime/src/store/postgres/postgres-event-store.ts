@@ -16,7 +16,7 @@ import type {
 import { matchesExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
 import { currentTransaction, runInStoreTransaction } from '../sql/ambient-transaction.js';
-import { EVENT_COLUMNS, feedFilter, readLimit, storedEventFromRow, type EventRow } from '../sql/event-rows.js';
+import { EVENT_COLUMNS, feedFilter, readLimit, storedEventFromRow, type EventRow, type FeedFilter } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { feedQuery } from '../sql/feed-query.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
@@ -241,25 +241,18 @@ export class PostgresEventStore implements EventStore {
     let limit = readLimit(options.limit);
     while (limit > 0) {
       const n = Math.min(this.#shared.pageSize, limit);
-      const from = after;
-      const query = feedQuery(this.#shared.db, {
-        filter,
-        select: SELECT,
-        orderBy: ['tx_id', 'position'],
-        limit: n + 1,
-        visible: (eb) => eb('tx_id', '<', sql.raw(HORIZON)),
-        ...(from ? { after: (eb) => eb(eb.refTuple('tx_id', 'position'), '>', eb.tuple(sql`${from.tx}::xid8`, sql`${from.position}::bigint`)) } : {}),
-      }).compile();
-      let rows = await this.#rows<FeedRow>(query);
+      const query = this.#feedPage(filter, after, n + 1);
+      let page = await this.#feedRows(query);
       // A short page while committed rows wait above the horizon: the horizon may have been held
       // back only for an instant (a transaction of this database that ended while the statement
       // ran, or one the horizon could not attribute). Re-read a few times with a fresh snapshot,
       // so a reader sees what committed before it asked; rows of transactions really still in
       // flight keep waiting (never skipped), and the reader only loses a few milliseconds.
-      for (let attempt = 1; rows.length <= n && attempt <= SETTLE_ATTEMPTS && (await this.#deferredAfter(from)); attempt++) {
+      for (let attempt = 1; page.rows.length <= n && attempt <= SETTLE_ATTEMPTS && page.deferred; attempt++) {
         await new Promise((resolve) => setTimeout(resolve, attempt * 2));
-        rows = await this.#rows<FeedRow>(query);
+        page = await this.#feedRows(query);
       }
+      const { rows } = page;
       const more = rows.length > n && n < limit; // one row more than a page: is there another page?
       if (rows.length > n) rows.length = n;
       for (const row of rows) yield this.#decode(row, true);
@@ -270,15 +263,45 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  /** Whether committed events after `from` are held back by the horizon right now. */
-  async #deferredAfter(from: { tx: string; position: string } | undefined): Promise<boolean> {
-    let query = (this.#shared.db as Kysely<any>)
-      .selectFrom('eventsmith_events')
-      .select(sql<number>`1`.as('one'))
-      .where('tx_id', '>=', sql.raw(HORIZON))
-      .limit(1);
-    if (from) query = query.where((eb) => eb(eb.refTuple('tx_id', 'position'), '>', eb.tuple(sql`${from.tx}::xid8`, sql`${from.position}::bigint`)));
-    return (await this.#rows(query.compile())).length > 0;
+  /**
+   * One feed page below the horizon, and in the same statement whether a committed row after
+   * `from` waits at or above that horizon (`deferred`), so an idle poll costs one round trip.
+   * Both parts share the statement's snapshot and one evaluation of the horizon: a row that
+   * committed before the statement began is either in the page or makes `deferred` true. The
+   * page is left-joined to the one-row flag, so an empty page still returns the flag.
+   */
+  #feedPage(filter: Exclude<FeedFilter, { none: true }>, from: { tx: string; position: string } | undefined, limit: number): CompiledQuery {
+    const db = this.#shared.db as Kysely<any>;
+    const horizon = sql`(select h from eventsmith_horizon)`;
+    const page = feedQuery(db, {
+      filter,
+      select: SELECT,
+      orderBy: ['tx_id', 'position'],
+      limit,
+      visible: (eb) => eb('tx_id', '<', horizon),
+      ...(from ? { after: (eb) => eb(eb.refTuple('tx_id', 'position'), '>', eb.tuple(sql`${from.tx}::xid8`, sql`${from.position}::bigint`)) } : {}),
+    });
+    // The first row after both `from` and the horizon, as one bound on the feed index: with the
+    // two as separate conditions the index scan would start at `from` and walk up to the horizon.
+    const bound = from
+      ? sql`(greatest(${from.tx}::xid8, ${horizon}), case when ${horizon} > ${from.tx}::xid8 then -1 else ${from.position}::bigint end)`
+      : sql`(${horizon}, -1)`;
+    const deferred = sql<boolean>`(select true from eventsmith_events where (tx_id, position) > ${bound} order by tx_id, position limit 1) is not null`;
+    return db
+      .with('eventsmith_horizon', (qb) => qb.selectNoFrom(sql.raw(HORIZON).as('h')))
+      .selectFrom(db.selectNoFrom(deferred.as('deferred')).as('d'))
+      .leftJoin(page.as('p'), (join) => join.onTrue())
+      .selectAll('p')
+      .select('d.deferred')
+      .orderBy('p.tx_id')
+      .orderBy('p.position')
+      .compile();
+  }
+
+  async #feedRows(query: CompiledQuery): Promise<{ rows: FeedRow[]; deferred: boolean }> {
+    const rows = await this.#rows<FeedRow & { deferred: boolean }>(query);
+    // An empty page comes back as the flag's row with every page column null.
+    return { rows: rows[0]?.tx_id == null ? [] : rows, deferred: rows[0]?.deferred === true };
   }
 
   async currentPosition(): Promise<Position | null> {
