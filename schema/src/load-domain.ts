@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { BuildContext, PoisonedPaths, type DomainScope } from './build/build-context.js';
-import { collectDeclarations, scopeOf } from './build/collect-declarations.js';
+import { BuildMemo } from './build/build-memo.js';
+import { collectDeclarations, scopeOf, type Declared } from './build/collect-declarations.js';
 import { buildAggregate } from './build/build-aggregate.js';
 import { buildEvent } from './build/build-event.js';
 import { buildProjection } from './build/build-projection.js';
@@ -100,6 +101,12 @@ export async function loadDomainFromFiles(paths: readonly string[], options: Loa
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Built entities of earlier loads in this process, reused while their file and everything they
+ * looked up are unchanged: `generate --watch` rebuilds only what an edit can affect.
+ */
+const buildMemo = new BuildMemo();
+
 class DomainLoader {
   readonly #errors: DomainError[] = [];
   constructor(readonly limits: YamlLimits) {}
@@ -151,17 +158,22 @@ class DomainLoader {
     });
 
     // Types first (twice, so that defaults can see every other type), then events, aggregates, projections.
-    const buildTypes = (s: DomainScope, keepErrors: boolean) => {
+    const owners = new Map(declared.filter((d) => d.section === 'events').map((d) => [d.name, d.aggregate!]));
+    const build = <T>(d: Declared, pass: string, s: DomainScope, fn: (ctx: BuildContext, owners: ReadonlyMap<string, string>) => T | undefined) =>
+      buildMemo.build(d.file, `${pass}\u0000${d.path.join('\u0000')}`, { scope: s, owners }, (inputs) => {
+        const ctx = new BuildContext(d.file, inputs.scope, poisoned);
+        return { node: fn(ctx, inputs.owners), errors: ctx.errors };
+      });
+    const buildTypes = (s: DomainScope, pass: 'draft' | 'final') => {
       const map = new Map<string, TypeNode>();
       for (const d of usable.filter((x) => x.section === 'types')) {
-        const ctx = new BuildContext(d.file, s, poisoned);
-        const node = buildNamedType(ctx, d.name, d.raw);
-        if (keepErrors) this.#errors.push(...ctx.errors);
+        const { node, errors } = build(d, `types:${pass}`, s, (ctx) => buildNamedType(ctx, d.name, d.raw));
+        if (pass === 'final') this.#errors.push(...errors);
         if (node) map.set(d.name, node);
       }
       return map;
     };
-    const types = buildTypes({ ...scope, types: buildTypes(scope, false) }, true);
+    const types = buildTypes({ ...scope, types: buildTypes(scope, 'draft') }, 'final');
     for (const cycle of findTypeCycles(types)) {
       const first = types.get(cycle[0]!)!;
       this.#errors.push(domainError('TYPE.CYCLE', `Type "${cycle[0]}" contains itself: ${[...cycle, cycle[0]].join(' → ')}.`, 'Break the cycle, e.g. by storing an id instead of the nested value.', first.source));
@@ -170,26 +182,24 @@ class DomainLoader {
 
     const events = new Map<string, EventNode>();
     for (const d of usable.filter((x) => x.section === 'events')) {
-      const ctx = new BuildContext(d.file, withTypes, poisoned);
-      const node = buildEvent(ctx, d.aggregate!, d.name, d.raw);
-      this.#errors.push(...ctx.errors);
+      const { node, errors } = build(d, 'events', withTypes, (ctx) => buildEvent(ctx, d.aggregate!, d.name, d.raw));
+      this.#errors.push(...errors);
       if (node) events.set(d.name, node);
     }
     const full: DomainScope = { ...withTypes, events };
-    const owners = new Map(declared.filter((d) => d.section === 'events').map((d) => [d.name, d.aggregate!]));
 
     const aggregates: AggregateNode[] = [];
     const projections: ProjectionNode[] = [];
     for (const d of usable) {
-      const ctx = new BuildContext(d.file, full, poisoned);
       if (d.section === 'aggregates') {
-        const node = buildAggregate(ctx, d.name, d.raw, owners);
+        const { node, errors } = build(d, 'aggregates', full, (ctx, eventOwners) => buildAggregate(ctx, d.name, d.raw, eventOwners));
+        this.#errors.push(...errors);
         if (node) aggregates.push(node);
       } else if (d.section === 'projections') {
-        const node = buildProjection(ctx, d.name, d.raw);
+        const { node, errors } = build(d, 'projections', full, (ctx) => buildProjection(ctx, d.name, d.raw));
+        this.#errors.push(...errors);
         if (node) projections.push(node);
       }
-      this.#errors.push(...ctx.errors);
     }
     this.#checkSqlNamesUnique(projections);
 

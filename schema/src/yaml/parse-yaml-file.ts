@@ -106,7 +106,16 @@ export function parseYamlFile(
     };
   }
 
-  return { errors: [], file: { path, value, locate: (p, target = 'value') => locateNode(doc, path, p, target, position) } };
+  // Locations are asked for repeatedly (every declaration, every error), and a parsed file is
+  // reused for as long as its text is unchanged, so each answer is kept.
+  const located = new Map<string, SourceLocation>();
+  const locate = (p: readonly PathSegment[], target: 'key' | 'value' = 'value'): SourceLocation => {
+    const key = `${target}${p.map((s) => (typeof s === 'number' ? `\u0000#${s}` : `\u0000${s}`)).join('')}`;
+    let at = located.get(key);
+    if (!at) located.set(key, (at = locateNode(doc, path, p, target, position)));
+    return at;
+  };
+  return { errors: [], file: { path, value, locate } };
 }
 
 function firstLine(message: string): string {
