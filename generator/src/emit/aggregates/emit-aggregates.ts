@@ -1,5 +1,6 @@
 import type { AggregateNode, CommandNode, DomainModel, FieldType, JsonValue, StateFieldNode } from '@eventsmith/schema';
 import { DomainIndex } from '../common/domain-index.js';
+import { emitOnce } from '../common/emit-memo.js';
 import { indentTail, zodField, type TypeContext } from '../common/field-types.js';
 import { GeneratedFile, type MemberStub } from '../common/generated-file.js';
 import { Layout, type EmitOptions } from '../common/layout.js';
@@ -41,7 +42,9 @@ export function emit(model: DomainModel, options: EmitOptions): GeneratedFile[] 
   const index = new DomainIndex(model);
   const layout = new Layout(options);
   if (model.aggregates.length === 0) return [];
-  return [support(model, layout), ...model.aggregates.flatMap((aggregate) => [generatedPart(index, layout, aggregate), skeleton(index, layout, aggregate)])];
+  const perAggregate = (aggregate: AggregateNode) =>
+    emitOnce(`aggregates:${aggregate.name}`, layout, [aggregate], index, (idx) => [generatedPart(idx, layout, aggregate), skeleton(idx, layout, aggregate)]);
+  return [support(model, layout), ...model.aggregates.flatMap(perAggregate)];
 }
 
 function support(model: DomainModel, layout: Layout): GeneratedFile {

@@ -6,26 +6,28 @@ import { byString } from './naming.js';
  * a generator bug and throws.
  */
 export class DomainIndex {
-  readonly #types = new Map<string, TypeNode>();
-  readonly #events = new Map<string, EventNode>();
-  readonly #aggregates = new Map<string, AggregateNode>();
+  readonly #model: DomainModel;
+  readonly #lookups: Lookups;
 
-  constructor(readonly model: DomainModel) {
-    for (const t of model.types) this.#types.set(t.name, t);
-    for (const e of model.events) this.#events.set(e.name, e);
-    for (const a of model.aggregates) this.#aggregates.set(a.name, a);
+  constructor(model: DomainModel) {
+    this.#model = model;
+    this.#lookups = lookupsOf(model);
+  }
+
+  get model(): DomainModel {
+    return this.#model;
   }
 
   type(name: string): TypeNode {
-    return must(this.#types.get(name), 'type', name);
+    return must(this.#lookups.types.get(name), 'type', name);
   }
 
   event(name: string): EventNode {
-    return must(this.#events.get(name), 'event', name);
+    return must(this.#lookups.events.get(name), 'event', name);
   }
 
   aggregate(name: string): AggregateNode {
-    return must(this.#aggregates.get(name), 'aggregate', name);
+    return must(this.#lookups.aggregates.get(name), 'aggregate', name);
   }
 
   /** The aggregate's events, in declaration order. */
@@ -35,7 +37,7 @@ export class DomainIndex {
 
   /** Every event, sorted by name. */
   get events(): EventNode[] {
-    return [...this.model.events].sort((a, b) => byString(a.name, b.name));
+    return [...this.#lookups.sortedEvents];
   }
 
   get projections(): readonly ProjectionNode[] {
@@ -88,6 +90,30 @@ export function refsOf(type: FieldType): string[] {
     default:
       return [];
   }
+}
+
+interface Lookups {
+  readonly types: ReadonlyMap<string, TypeNode>;
+  readonly events: ReadonlyMap<string, EventNode>;
+  readonly aggregates: ReadonlyMap<string, AggregateNode>;
+  readonly sortedEvents: readonly EventNode[];
+}
+
+/** Every target indexes the same model: build the maps once per model. */
+const lookupsByModel = new WeakMap<DomainModel, Lookups>();
+
+function lookupsOf(model: DomainModel): Lookups {
+  let lookups = lookupsByModel.get(model);
+  if (!lookups) {
+    lookups = {
+      types: new Map(model.types.map((t) => [t.name, t])),
+      events: new Map(model.events.map((e) => [e.name, e])),
+      aggregates: new Map(model.aggregates.map((a) => [a.name, a])),
+      sortedEvents: [...model.events].sort((a, b) => byString(a.name, b.name)),
+    };
+    lookupsByModel.set(model, lookups);
+  }
+  return lookups;
 }
 
 function must<T>(value: T | undefined, what: string, name: string): T {

@@ -65,6 +65,9 @@ export class GeneratedFile {
   /** Imported name → its specifier, and target file → specifier: emitters import the same names many times. */
   readonly #sourceOf = new Map<string, string>();
   readonly #specifiers = new Map<string, string | null>();
+  /** What {@link GeneratedFile.render} and {@link GeneratedFile.merge} returned, until the next change. */
+  #rendered: string | undefined;
+  #merged: (UserFileMerge & { readonly imports: readonly RenderedImport[] }) | undefined;
 
   private constructor(
     /** Project-relative, `/`-separated. */
@@ -118,7 +121,8 @@ export class GeneratedFile {
 
   /** What the write stage merges into an existing user-owned file. */
   get merge(): (UserFileMerge & { readonly imports: readonly RenderedImport[] }) | undefined {
-    return this.#merge && { ...(this.#merge as UserFileMerge), imports: this.renderedImports() };
+    if (!this.#merge) return undefined;
+    return (this.#merged ??= { ...(this.#merge as UserFileMerge), imports: this.renderedImports() });
   }
 
   /**
@@ -133,6 +137,7 @@ export class GeneratedFile {
       throw new Error(`Internal generator error: ${this.path} imports "${name}" from both ${other} and ${specifier}.`);
     }
     this.#sourceOf.set(name, specifier);
+    this.#changed();
     let names = this.#imports.get(specifier);
     if (!names) this.#imports.set(specifier, (names = new Map()));
     const typeOnly = options.type === true;
@@ -148,6 +153,7 @@ export class GeneratedFile {
   /** Appends code to the body. Blocks are separated by one blank line. */
   print(...blocks: string[]): this {
     for (const block of blocks) if (block.trim() !== '') this.#body.push(block.trimEnd());
+    this.#changed();
     return this;
   }
 
@@ -170,12 +176,13 @@ export class GeneratedFile {
 
   /** The whole file (before formatting): header, imports, body. */
   render(): string {
-    if (this.format === 'json') return `${this.#body.join('\n')}\n`;
+    if (this.#rendered !== undefined) return this.#rendered;
+    if (this.format === 'json') return (this.#rendered = `${this.#body.join('\n')}\n`);
     const lines: string[] = [this.header()];
     const imports = this.renderedImports().map(renderImport);
     if (imports.length > 0) lines.push(imports.join('\n'));
     lines.push(...this.#body);
-    return `${lines.join('\n\n')}\n`;
+    return (this.#rendered = `${lines.join('\n\n')}\n`);
   }
 
   /** The comment that opens the file. */
@@ -195,6 +202,11 @@ export class GeneratedFile {
     return [`${GENERATED_MARKER} from ${from}.`, rule].join('\n');
   }
 
+  #changed(): void {
+    this.#rendered = undefined;
+    this.#merged = undefined;
+  }
+
   #relative(target: string): string | null {
     let specifier = this.#specifiers.get(target);
     if (specifier === undefined) this.#specifiers.set(target, (specifier = this.relativeSpecifier(target)));
@@ -204,11 +216,22 @@ export class GeneratedFile {
   /** `./x.js` / `../y/z.js` from this file to another project-relative `.ts` file; null for itself. */
   relativeSpecifier(target: string): string | null {
     if (target === this.path) return null;
-    let rel = posix.relative(posix.dirname(this.path), target).replace(/\.ts$/, '.js');
-    if (!rel.startsWith('.')) rel = `./${rel}`;
+    const from = posix.dirname(this.path);
+    const key = `${from}\u0000${target}`;
+    let rel = specifiers.get(key);
+    if (rel === undefined) {
+      rel = posix.relative(from, target).replace(/\.ts$/, '.js');
+      if (!rel.startsWith('.')) rel = `./${rel}`;
+      if (specifiers.size >= SPECIFIERS_LIMIT) specifiers.clear();
+      specifiers.set(key, rel);
+    }
     return rel;
   }
 }
+
+/** Folder → target → specifier: every file of a folder imports the same few modules. */
+const specifiers = new Map<string, string>();
+const SPECIFIERS_LIMIT = 100_000;
 
 function renderImport(line: RenderedImport): string {
   const allTypes = line.names.every((n) => n.type);

@@ -1,5 +1,6 @@
 import type { DomainModel } from '@eventsmith/schema';
 import { DomainIndex } from '../common/domain-index.js';
+import { emitOnce } from '../common/emit-memo.js';
 import type { GeneratedFile } from '../common/generated-file.js';
 import { Layout, type EmitOptions } from '../common/layout.js';
 import { emitAggregateEvents } from './emit-events.js';
@@ -24,7 +25,7 @@ export function emit(model: DomainModel, options: EmitOptions): GeneratedFile[] 
   const files: GeneratedFile[] = [];
   const types = emitTypes(index, layout);
   if (types) files.push(types);
-  for (const aggregate of model.aggregates) files.push(emitAggregateEvents(index, layout, aggregate));
+  for (const aggregate of model.aggregates) files.push(emitOnce(`events:${aggregate.name}`, layout, [aggregate], index, (idx) => emitAggregateEvents(idx, layout, aggregate)));
   files.push(emitRegistry(index, layout));
   return files;
 }

@@ -1,5 +1,6 @@
 import type { DomainModel, ProjectionNode } from '@eventsmith/schema';
 import { DomainIndex } from '../common/domain-index.js';
+import { emitOnce } from '../common/emit-memo.js';
 import { GeneratedFile, type MemberStub } from '../common/generated-file.js';
 import { Layout, type EmitOptions } from '../common/layout.js';
 import { byString, camelCase, docComment, pascalCase, quote } from '../common/naming.js';
@@ -45,9 +46,12 @@ export function emit(model: DomainModel, options: ProjectionEmitOptions): Genera
   if (model.projections.length === 0 && previous.migrations.length === 0) return [];
   const files: GeneratedFile[] = [databaseFile(model, layout)];
   for (const projection of model.projections) {
-    files.push(projectionFile(index, layout, projection));
-    const stub = userStub(layout, projection, model.name);
-    if (stub) files.push(stub);
+    files.push(
+      ...emitOnce(`projections:${projection.name}`, layout, [projection, model.name], index, (idx) => {
+        const stub = userStub(layout, projection, model.name);
+        return [projectionFile(idx, layout, projection), ...(stub ? [stub] : [])];
+      }),
+    );
   }
   files.push(projectionsIndex(model, layout));
   files.push(...emitMigrations(model, layout, previous));

@@ -1,5 +1,6 @@
 import type { DomainModel, EventNode, EventVersionNode, JsonValue } from '@eventsmith/schema';
 import { DomainIndex } from '../common/domain-index.js';
+import { emitOnce } from '../common/emit-memo.js';
 import { GeneratedFile } from '../common/generated-file.js';
 import { Layout, type EmitOptions } from '../common/layout.js';
 import { byString, camelCase, literal, pascalCase, propertyKey, quote } from '../common/naming.js';
@@ -37,20 +38,26 @@ export function emit(model: DomainModel, options: EmitOptions): GeneratedFile[] 
   const files: GeneratedFile[] = [];
   const conversions = new Set<string>();
   for (const event of versioned) {
-    const file = GeneratedFile.generated(layout.upcastersOf(event.name), DomainIndex.sourcesOf(event));
+    files.push(...emitOnce(`upcasters:${event.name}`, layout, [event, model.name], index, (idx) => upcasterFiles(layout, idx, model.name, event)));
     for (const old of event.history) {
-      file.print(versionBlock(file, layout, index, event, old));
-      if (old.upcast.kind === 'DeclarativeUpcastNode') {
-        for (const step of old.upcast.steps) if (step.kind === 'ConvertStep') conversions.add(step.conversion);
-      } else {
-        files.push(...customStub(layout, model, event, old));
-      }
+      if (old.upcast.kind !== 'DeclarativeUpcastNode') continue;
+      for (const step of old.upcast.steps) if (step.kind === 'ConvertStep') conversions.add(step.conversion);
     }
-    files.push(file.markPreformatted());
   }
   if (conversions.size > 0) files.push(conversionsFile(layout, model, [...conversions].sort(byString)));
   if (versioned.length > 0) files.push(goldenTest(layout, index, versioned));
   return files;
+}
+
+/** The event's step file, and a user-owned stub (and its test) per custom step. */
+function upcasterFiles(layout: Layout, index: DomainIndex, domain: string, event: EventNode): GeneratedFile[] {
+  const file = GeneratedFile.generated(layout.upcastersOf(event.name), DomainIndex.sourcesOf(event));
+  const stubs: GeneratedFile[] = [];
+  for (const old of event.history) {
+    file.print(versionBlock(file, layout, index, event, old));
+    if (old.upcast.kind === 'CustomUpcastNode') stubs.push(...customStub(layout, domain, event, old));
+  }
+  return [...stubs, file.markPreformatted()];
 }
 
 function versionBlock(file: GeneratedFile, layout: Layout, index: DomainIndex, event: EventNode, old: EventVersionNode): string {
@@ -131,7 +138,7 @@ function goldenTest(layout: Layout, index: DomainIndex, events: EventNode[]): Ge
   return file;
 }
 
-function customStub(layout: Layout, model: DomainModel, event: EventNode, old: EventVersionNode): GeneratedFile[] {
+function customStub(layout: Layout, domain: string, event: EventNode, old: EventVersionNode): GeneratedFile[] {
   const names = stepNames(event, old.version);
   const path = layout.userUpcaster(event.name, old.version);
   const sources = DomainIndex.sourcesOf(event);
@@ -139,15 +146,15 @@ function customStub(layout: Layout, model: DomainModel, event: EventNode, old: E
   const type = file.importType(names.type, { file: layout.index });
   file.print(
     `/**\n * ${event.name} v${old.version} → v${old.version + 1}, written by hand (\`upcast: custom\` in the YAML).\n` +
-      ` * Pass it to \`${registryFactoryName(model.name)}({ upcasters: { ${names.key}: ${names.fn} } })\`.\n */\n` +
+      ` * Pass it to \`${registryFactoryName(domain)}({ upcasters: { ${names.key}: ${names.fn} } })\`.\n */\n` +
       `export const ${names.fn}: ${type} = (data, record) => {\n` +
       `  // TODO: build the v${old.version + 1} payload from \`data\` (and \`record\` for envelope values).\n` +
       `  throw new Error(\`${names.fn} is not written yet (event \${record.eventId}, fields: \${Object.keys(data).join(', ')}).\`);\n};`,
   );
   const test = GeneratedFile.user(layout.userUpcasterTest(event.name, old.version), sources, { container: { kind: 'none' }, members: [], owner: event.name });
   const vitest = (n: string) => test.import(n, 'vitest');
-  const create = test.import(registryFactoryName(model.name), { file: layout.index });
-  const placeholders = test.import(placeholdersName(model.name), { file: layout.index });
+  const create = test.import(registryFactoryName(domain), { file: layout.index });
+  const placeholders = test.import(placeholdersName(domain), { file: layout.index });
   const sample = test.import(names.sample, { file: layout.index });
   const cls = test.import(event.name, { file: layout.index });
   const fn = test.import(names.fn, { file: path });
