@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -57,7 +58,8 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
     const inputs = await resolveInputs(config.root, domain);
     cliErrors.push(...inputs.errors);
     if (inputs.errors.length > 0) continue;
-    const sources = await Promise.all(inputs.files.map(async (path) => ({ path, text: await readFile(join(config.root, path), 'utf8') })));
+    // Synchronous, like the write stage's reads: many small files are read much faster on this thread.
+    const sources = inputs.files.map((path) => ({ path, text: readFileSync(join(config.root, path), 'utf8') }));
     const result = loadDomain(sources);
     if (!result.ok) {
       domainErrors.push(...result.errors);

@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { DomainError } from '@eventsmith/schema';
@@ -173,7 +173,7 @@ async function inputStamps(config: EventsmithConfig): Promise<string> {
     const { files } = await resolveInputs(config.root, domain);
     for (const file of files) {
       try {
-        const info = await stat(join(config.root, file));
+        const info = statSync(join(config.root, file));
         stamps.push(`${file}:${info.size}:${info.mtimeMs}`);
       } catch {
         stamps.push(`${file}:gone`);

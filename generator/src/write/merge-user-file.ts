@@ -23,6 +23,20 @@ export interface MergeResult {
  * ```
  */
 export function mergeUserFile(path: string, existing: string, merge: UserFileMerge & { readonly imports: readonly RenderedImport[] }): MergeResult {
+  const last = lastMerges.get(merge);
+  if (last && last.path === path && last.existing === existing) return last.result;
+  const result = mergeAfresh(path, existing, merge);
+  lastMerges.set(merge, { path, existing, result });
+  return result;
+}
+
+/**
+ * The last merge per merge description: the emit stage hands out the same description while the
+ * YAML behind a user file is unchanged, so a watch run skips the files nobody touched.
+ */
+const lastMerges = new WeakMap<object, { readonly path: string; readonly existing: string; readonly result: MergeResult }>();
+
+function mergeAfresh(path: string, existing: string, merge: UserFileMerge & { readonly imports: readonly RenderedImport[] }): MergeResult {
   const quick = quickCheck(path, existing, merge);
   if (quick) return quick;
   const source = project().createSourceFile(`/merge/${path.replace(/^\/+/, '')}`, existing, { overwrite: true });

@@ -96,6 +96,17 @@ describe('mergeUserFile', () => {
     expect(text).toMatch(/async Refunded\(event, \{ db \}\) \{\n\s+\/\/ TODO\n\s+\}/);
   });
 
+  it('merges again when the user edits the file between two runs with the same merge description', () => {
+    const complete = mergeUserFile('src/account.ts', EXISTING, merge).text;
+    expect(mergeUserFile('src/account.ts', complete, merge).added).toEqual([]);
+    // The user deletes the stub that was added; the next run (same YAML, same description) restores it.
+    const edited = complete.replace(/\n\n {2}@handles\(Deposited\)[\s\S]*?\n {2}\}\n/, '\n');
+    expect(edited).not.toContain('onDeposited');
+    const again = mergeUserFile('src/account.ts', edited, merge);
+    expect(again.added).toEqual(['onDeposited']);
+    expect(again.text).toContain('onDeposited(event: Deposited): State {');
+  });
+
   it('warns instead of guessing when the class is gone', () => {
     const { text, warnings } = mergeUserFile('src/account.ts', 'export const x = 1;\n', { ...merge, imports: [] });
     expect(text).toBe('export const x = 1;\n');
