@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { EventHandler, SubscriptionOptions, SubscriptionTransaction } from '../subscriptions/subscription-options.js';
+import type { BatchEventHandler, EventHandler, SubscriptionOptions, SubscriptionTransaction } from '../subscriptions/subscription-options.js';
 import type { Projection } from './projection.js';
 
 /** Options of `SubscriptionManager.project`: those of a subscription, minus what the projection decides. */
@@ -15,14 +15,19 @@ export interface ProjectionSubscriptionOptions extends Omit<SubscriptionOptions,
 
 /**
  * Adapts a projection to a subscription handler: `context.db` is the subscription's open
- * transaction, so the projection's rows commit together with its checkpoint.
+ * transaction, so the projection's rows commit together with its checkpoint. A projection with
+ * `handleBatch` becomes a batch handler.
  *
  * @example
  * ```ts
  * manager.subscribe(projectionHandler(accountSummary), { name: accountSummary.name, transaction: 'store' });
  * ```
  */
-export function projectionHandler<Db>(projection: Projection<Db>): EventHandler {
+export function projectionHandler<Db>(projection: Projection<Db>): EventHandler | BatchEventHandler {
+  if (projection.handleBatch) {
+    const handleBatch = projection.handleBatch.bind(projection);
+    return { handleBatch: (batch, context) => handleBatch(batch, { db: context.sql as Db }) };
+  }
   return {
     handle: (stored, context) => projection.handle(stored, { db: context.sql as Db }),
   };

@@ -37,6 +37,12 @@ export interface Projection<Db = Kysely<any>> {
   /** Tables it owns, truncated and rebuilt by `rebuild`. */
   readonly tables: readonly string[];
   handle(stored: StoredEvent, context: ProjectionContext<Db>): Promise<void>;
+  /**
+   * Optional: handles a page of the feed at once, in order, with the same result as calling
+   * `handle` for each event. The subscription manager prefers it; when a batch fails, it falls
+   * back to one-event batches to isolate, retry and dead-letter the failing event.
+   */
+  handleBatch?(batch: readonly StoredEvent[], context: ProjectionContext<Db>): Promise<void>;
 }
 
 /** Identity helper that checks a projection's shape and infers its types. */
