@@ -141,10 +141,12 @@ describe('emitDomain', () => {
     expect(skeleton.merge!.members[1]!.text).toMatch(/^@handles\(Placed\)\nonPlaced\(event: Placed\): OrderState \{/);
   });
 
-  it('writes projection handlers through db with bound values, and converts booleans and dates for every SQL dialect', () => {
+  it('writes projection handlers as row operations with the values converted for every SQL dialect', () => {
     const code = byPath(emitDomain(model(SMALL), OPTIONS)).get('gen/projections/orders.ts')!.render();
-    expect(code).toContain("await db.insertInto('orders').values({ id: event.aggregateId, total: event.data.total, city: event.data.address.city }).execute();");
-    expect(code).toContain("await db.updateTable('orders').set({ closed: 1 }).where('id', '=', event.aggregateId).execute();");
+    expect(code).toContain("return { insert: { id: event.aggregateId, total: event.data.total, city: event.data.address.city } };");
+    expect(code).toContain("return { update: { where: { id: event.aggregateId }, set: { closed: 1 } } };");
+    expect(code).toContain("return declarativeProjection<OrdersTables, 'orders'>({");
+    expect(code).toContain("primaryKey: ['id'],");
   });
 
   it('appends a new migration when a column changes, keeps the old one, and records the new shape', async () => {

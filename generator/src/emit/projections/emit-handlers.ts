@@ -1,49 +1,57 @@
 import type { AssignmentNode, ColumnNode, ConditionNode, DeclarativeHandlerNode, ProjectionNode, ValueExpr } from '@eventsmith/schema';
 import type { DomainIndex } from '../common/domain-index.js';
 import type { GeneratedFile } from '../common/generated-file.js';
-import type { Layout } from '../common/layout.js';
-import { quote } from '../common/naming.js';
-import { SQL_TYPES } from './column-types.js';
+import { literal } from '../common/naming.js';
+import { storedLiteral } from './column-types.js';
 import { valueCode } from './value-code.js';
+
+const RUNTIME = '@eventsmith/runtime';
 
 interface Ctx {
   readonly file: GeneratedFile;
-  readonly layout: Layout;
   readonly index: DomainIndex;
   readonly projection: ProjectionNode;
   readonly event: string;
 }
 
 /**
- * The body of a declarative handler: Kysely statements through `db`, which is the transaction
- * the projection runs in. Values are bound as parameters; names come from the validated model.
+ * A declarative handler as a row operation object mirroring the YAML (`{ insert: {…} }`,
+ * `{ update: { where, set } }`, …), which the runtime's `declarativeProjection` runs alone or
+ * merged with the rest of a batch. Names come from the validated model.
  */
-export function handlerBody(ctx: Ctx, handler: DeclarativeHandlerNode): string {
+export function operationCode(ctx: Ctx, handler: DeclarativeHandlerNode): string {
   const op = handler.operation;
-  const t = quote(ctx.projection.table);
   switch (op.kind) {
     case 'InsertOperation':
-      return `await db.insertInto(${t}).values(${insertValues(ctx, op.values)}).execute();`;
-    case 'UpdateOperation': {
-      const { consts, where } = conditions(ctx, op.where);
-      return `${consts}await db.updateTable(${t}).set(${setValues(ctx, op.set)})${where}.execute();`;
-    }
-    case 'DeleteOperation': {
-      const { consts, where } = conditions(ctx, op.where);
-      return `${consts}await db.deleteFrom(${t})${where}.execute();`;
-    }
-    case 'UpsertOperation': {
-      const keyAssignments = op.conflictColumns.map((c) => op.values.find((v) => v.column === c)).filter((v): v is AssignmentNode => v !== undefined);
-      const keyConditions: ConditionNode[] = keyAssignments.map((a) => ({ kind: 'ConditionNode', column: a.column, value: a.value as ConditionNode['value'], source: a.source }));
-      const { consts, where } = conditions(ctx, keyConditions);
-      const others = op.values.filter((v) => !op.conflictColumns.includes(v.column));
-      const update = others.length ? `await db.updateTable(${t}).set(${setValues(ctx, others)})${where}.execute();` : '// Nothing to update: every assigned column is part of the key.';
-      return (
-        `${consts}const existing = await db.selectFrom(${t}).select(${quote(op.conflictColumns[0] ?? '')})${where}.executeTakeFirst();\n` +
-        `if (existing) {\n  ${update}\n} else {\n  await db.insertInto(${t}).values(${insertValues(ctx, op.values)}).execute();\n}`
-      );
-    }
+      return `{ insert: ${values(ctx, op.values)} }`;
+    case 'UpsertOperation':
+      return `{ upsert: ${values(ctx, op.values)} }`;
+    case 'UpdateOperation':
+      return `{ update: { where: ${where(ctx, op.where)}, set: ${values(ctx, op.set)} } }`;
+    case 'DeleteOperation':
+      return `{ delete: { where: ${where(ctx, op.where)} } }`;
   }
+}
+
+/**
+ * `counters: { col: { type, default } }` for the columns the projection increments or
+ * decrements (how batches add their amounts up), or undefined when there are none.
+ */
+export function countersCode(projection: ProjectionNode): string | undefined {
+  const names = new Set<string>();
+  for (const handler of projection.handlers) {
+    if (handler.kind !== 'DeclarativeHandlerNode') continue;
+    const op = handler.operation;
+    const assignments = op.kind === 'UpdateOperation' ? op.set : op.kind === 'DeleteOperation' ? [] : op.values;
+    for (const a of assignments) if (a.value.kind === 'IncrementExpr' || a.value.kind === 'DecrementExpr') names.add(a.column);
+  }
+  const entries = projection.columns
+    .filter((c) => names.has(c.name) && ['integer', 'bigint', 'number', 'decimal'].includes(c.type))
+    .map((c) => {
+      const fallback = c.default === undefined ? '' : `, default: ${literal(storedLiteral(c.type, c.default))}`;
+      return `${c.name}: { type: ${literal(c.type)}${fallback} }`;
+    });
+  return entries.length ? `{ ${entries.join(', ')} }` : undefined;
 }
 
 function column(ctx: Ctx, name: string): ColumnNode {
@@ -52,39 +60,17 @@ function column(ctx: Ctx, name: string): ColumnNode {
   return col;
 }
 
-/** `{ col: value, … }` for an insert: increments and decrements insert their amount (negated for a decrement). */
-function insertValues(ctx: Ctx, values: readonly AssignmentNode[]): string {
-  const entries = values.map((a) => {
+/** `{ col: value, … }`; an increment or decrement as `increment(amount)` / `decrement(amount)`. */
+function values(ctx: Ctx, assignments: readonly AssignmentNode[]): string {
+  const entries = assignments.map((a) => {
     const col = column(ctx, a.column);
     if (a.value.kind === 'IncrementExpr' || a.value.kind === 'DecrementExpr') {
-      const by = amount(ctx, a.value.by, col);
-      const value = a.value.kind === 'DecrementExpr' ? `${ctx.file.import('negateAmount', { file: ctx.layout.projectionDatabase })}(${by})` : by;
-      return `${a.column}: ${value}`;
+      const fn = ctx.file.import(a.value.kind === 'IncrementExpr' ? 'increment' : 'decrement', RUNTIME);
+      return `${a.column}: ${fn}(${amount(ctx, a.value.by, col)})`;
     }
     return `${a.column}: ${valueCode(ctx.file, ctx.index, ctx.event, a.value, col.type).code}`;
   });
   return `{ ${entries.join(', ')} }`;
-}
-
-/** `{ … }` or `(eb) => ({ … })` when a column is incremented in SQL. */
-function setValues(ctx: Ctx, values: readonly AssignmentNode[]): string {
-  let usesEb = false;
-  const entries = values.map((a) => {
-    const col = column(ctx, a.column);
-    if (a.value.kind === 'IncrementExpr' || a.value.kind === 'DecrementExpr') {
-      usesEb = true;
-      const op = a.value.kind === 'IncrementExpr' ? "'+'" : "'-'";
-      const by = amount(ctx, a.value.by, col);
-      if (col.type === 'decimal') {
-        // Exact on PostgreSQL and MySQL; on SQLite, rounding keeps binary float noise out of the row.
-        return `${a.column}: eb.fn<string>('round', [eb(${quote(a.column)}, ${op}, eb.cast<string>(eb.val(${by}), ${quote(SQL_TYPES.decimal)})), eb.lit(10)])`;
-      }
-      return `${a.column}: eb(${quote(a.column)}, ${op}, ${by})`;
-    }
-    return `${a.column}: ${valueCode(ctx.file, ctx.index, ctx.event, a.value, col.type).code}`;
-  });
-  const object = `{ ${entries.join(', ')} }`;
-  return usesEb ? `(eb) => (${object})` : object;
 }
 
 function amount(ctx: Ctx, by: ValueExpr, col: ColumnNode): string {
@@ -92,15 +78,8 @@ function amount(ctx: Ctx, by: ValueExpr, col: ColumnNode): string {
   return v.nullable ? `(${v.code} ?? 0)` : v.code;
 }
 
-/** `where` clauses ANDed; a nullable value compares with `is` when it is null. */
-function conditions(ctx: Ctx, where: readonly ConditionNode[]): { consts: string; where: string } {
-  const consts: string[] = [];
-  const clauses = where.map((c, i) => {
-    const col = column(ctx, c.column);
-    const v = valueCode(ctx.file, ctx.index, ctx.event, c.value, col.type);
-    if (!v.nullable) return `.where(${quote(c.column)}, '=', ${v.code})`;
-    consts.push(`const key${i} = ${v.code};`);
-    return `.where(${quote(c.column)}, key${i} === null ? 'is' : '=', key${i})`;
-  });
-  return { consts: consts.length ? `${consts.join('\n')}\n` : '', where: clauses.join('') };
+/** `{ col: value, … }`, ANDed; a null value matches `is null`. */
+function where(ctx: Ctx, conditions: readonly ConditionNode[]): string {
+  const entries = conditions.map((c) => `${c.column}: ${valueCode(ctx.file, ctx.index, ctx.event, c.value, column(ctx, c.column).type).code}`);
+  return `{ ${entries.join(', ')} }`;
 }

@@ -5,7 +5,7 @@ import { GeneratedFile, type MemberStub } from '../common/generated-file.js';
 import { Layout, type EmitOptions } from '../common/layout.js';
 import { byString, camelCase, docComment, pascalCase, quote } from '../common/naming.js';
 import { ROW_TYPES } from './column-types.js';
-import { handlerBody } from './emit-handlers.js';
+import { countersCode, operationCode } from './emit-handlers.js';
 import { emitMigrations } from './emit-migrations.js';
 import { EMPTY_SNAPSHOT, type ProjectionSnapshot } from './table-shape.js';
 
@@ -65,7 +65,6 @@ function databaseFile(model: DomainModel, layout: Layout): GeneratedFile {
   file.print(
     `/** The Kysely handle projections write through (the store transaction under a subscription). */\nexport type ProjectionDatabase<Tables = any> = ${kysely}<Tables>;`,
     `/** One Kysely migration of a projection table. */\nexport type ProjectionMigration = ${migration};`,
-    `/** \`-amount\` for a number or a decimal string (a decrement's value when it inserts the row). */\nexport function negateAmount(amount: string | number): string | number {\n  if (typeof amount === 'number') return -amount;\n  return amount.startsWith('-') ? amount.slice(1) : \`-\${amount}\`;\n}`,
   );
   return file;
 }
@@ -75,7 +74,6 @@ function projectionFile(index: DomainIndex, layout: Layout, projection: Projecti
   const n = projectionNames(projection);
   const db = `${file.importType('ProjectionDatabase', { file: layout.projectionDatabase })}<${n.tables}>`;
   const projectionType = file.importType('Projection', RUNTIME);
-  const contextType = file.importType('ProjectionContext', RUNTIME);
   const generated = file.importType('Generated', RUNTIME);
   const selectable = file.importType('Selectable', RUNTIME);
   const cols = projection.columns.map((c) => {
@@ -89,6 +87,7 @@ function projectionFile(index: DomainIndex, layout: Layout, projection: Projecti
   );
   const custom = projection.handlers.filter((h) => h.kind === 'CustomHandlerNode');
   if (custom.length > 0) {
+    const contextType = file.importType('ProjectionContext', RUNTIME);
     const members = custom.map((h) => {
       const cls = file.import(h.event, { file: layout.eventsOf(index.event(h.event).aggregate) });
       return `  /** Handles ${h.event} (\`custom\` in the YAML). Write through \`context.db\`: it is the projection's transaction. */\n  ${h.event}(event: ${cls}, context: ${contextType}<${db}>): Promise<void>;`;
@@ -97,24 +96,36 @@ function projectionFile(index: DomainIndex, layout: Layout, projection: Projecti
   }
   const functions: string[] = [];
   const branches: string[] = [];
+  const rowOperation = file.importType('RowOperation', RUNTIME);
   for (const handler of projection.handlers) {
     const cls = file.import(handler.event, { file: layout.eventsOf(index.event(handler.event).aggregate) });
     if (handler.kind === 'CustomHandlerNode') {
-      branches.push(`if (event instanceof ${cls}) return custom.${handler.event}(event, context);`);
+      branches.push(`if (event instanceof ${cls}) return (context) => custom.${handler.event}(event, context);`);
       continue;
     }
     const fn = `on${handler.event}`;
-    const body = handlerBody({ file, layout, index, projection, event: handler.event }, handler);
-    functions.push(`async function ${fn}(event: ${cls}, db: ${db}): Promise<void> {\n${body}\n}`);
-    branches.push(`if (event instanceof ${cls}) return ${fn}(event, context.db);`);
+    const operation = operationCode({ file, index, projection, event: handler.event }, handler);
+    functions.push(`function ${fn}(event: ${cls}): ${rowOperation}<${n.table}> {\n  return ${operation};\n}`);
+    branches.push(`if (event instanceof ${cls}) return ${fn}(event);`);
   }
   const eventTypes = [...new Set(projection.handlers.map((h) => h.event))].sort(byString);
   const param = custom.length ? `custom: ${n.custom}` : '';
+  const declarative = file.import('declarativeProjection', RUNTIME);
+  const counters = countersCode(projection);
+  const options = [
+    `name: ${quote(projection.name)}`,
+    `eventTypes: [${eventTypes.map(quote).join(', ')}]`,
+    `table: ${quote(projection.table)}`,
+    `primaryKey: [${projection.primaryKey.map(quote).join(', ')}]`,
+    ...(counters ? [`counters: ${counters}`] : []),
+    // Merged writes on different keys are not made in event order, which a unique index could notice.
+    ...(projection.indexes.some((i) => i.unique) ? ['mergeBatches: false'] : []),
+  ];
   file.print(
-    `${docComment(`${projection.description ?? `The ${projection.name} projection.`}\n\nRun it with the subscription manager (rows and checkpoint commit together) or feed it events yourself.\n\n@example\n\`\`\`ts\nconst projection = ${n.factory}(${custom.length ? `${n.userHandlers}` : ''});\nawait store.transaction(async (tx) => projection.handle(stored, { db: tx.sql as Kysely<${n.tables}> }));\n\`\`\``)}` +
+    `${docComment(`${projection.description ?? `The ${projection.name} projection.`}\n\nRun it with the subscription manager (rows and checkpoint commit together, a batch of events merged into few statements) or feed it events yourself.\n\n@example\n\`\`\`ts\nconst projection = ${n.factory}(${custom.length ? `${n.userHandlers}` : ''});\nawait store.transaction(async (tx) => projection.handle(stored, { db: tx.sql as Kysely<${n.tables}> }));\n\`\`\``)}` +
       `export function ${n.factory}(${param}): ${projectionType}<${db}> {\n` +
-      `  return {\n    name: ${quote(projection.name)},\n    eventTypes: [${eventTypes.map(quote).join(', ')}],\n    tables: [${quote(projection.table)}],\n` +
-      `    async handle({ event }, context) {\n${branches.map((b) => `      ${b}`).join('\n')}\n    },\n  };\n}`,
+      `  return ${declarative}<${n.tables}, ${quote(projection.table)}>({\n${options.map((o) => `    ${o},\n`).join('')}` +
+      `    operation(event) {\n${branches.map((b) => `      ${b}`).join('\n')}\n      return undefined;\n    },\n  });\n}`,
     ...functions,
   );
   return file;
