@@ -149,6 +149,19 @@ describe('emitDomain', () => {
     expect(code).toContain("primaryKey: ['id'],");
   });
 
+  it('declares the incremented columns with their defaults, and turns merging off for a table with a unique index', () => {
+    const counted = SMALL.replace(
+      "columns: { id: string, total: decimal, city: string, closed: { type: boolean, default: false } }",
+      "columns: { id: string, total: { type: decimal, default: '0' }, city: string, closed: { type: boolean, default: false }, n: integer? }",
+    ).replace('update: { where: { id: meta.aggregateId }, set: { closed: true } }', 'update: { where: { id: meta.aggregateId }, set: { closed: true, total: { decrement: 1 }, n: { increment: 1 } } }');
+    const code = byPath(emitDomain(model(counted), OPTIONS)).get('gen/projections/orders.ts')!.render();
+    expect(code).toContain("counters: { total: { type: 'decimal', default: '0' }, n: { type: 'integer' } },");
+    expect(code).toContain("set: { closed: 1, total: decrement('1'), n: increment(1) }");
+    expect(code).not.toContain('mergeBatches');
+    const unique = counted.replace('    primaryKey: id\n', '    primaryKey: id\n    indexes: [{ columns: [city], unique: true }]\n');
+    expect(byPath(emitDomain(model(unique), OPTIONS)).get('gen/projections/orders.ts')!.render()).toContain('mergeBatches: false,');
+  });
+
   it('appends a new migration when a column changes, keeps the old one, and records the new shape', async () => {
     const first = await prepare(emitDomain(model(SMALL), OPTIONS));
     const snapshot = parseSnapshot(first.find((f) => f.path.endsWith('snapshot.json'))!.content);

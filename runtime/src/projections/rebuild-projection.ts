@@ -109,6 +109,15 @@ export async function rebuildProjection(options: RebuildProjectionOptions): Prom
   };
 
   const replayBatch = async (batch: StoredEvent[]) => {
+    if (projection.handleBatch) {
+      const events = batch.filter((e) => !skip.has(e.event.eventId));
+      try {
+        await shadowDb.transaction().execute((trx) => projection.handleBatch!(events, { db: trx }));
+        return;
+      } catch {
+        // Replayed one event at a time below, which finds the failing one.
+      }
+    }
     for (;;) {
       let failed: { event: StoredEvent; error: unknown } | undefined;
       try {

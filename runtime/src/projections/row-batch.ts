@@ -133,7 +133,7 @@ export class RowBatch {
       }
       const before = next.get(column);
       if (!before) next.set(column, { add: [value.amount] });
-      else if ('add' in before) next.set(column, { add: [...before.add, value.amount] });
+      else if ('add' in before) next.set(column, { add: this.#append(column, before.add, value.amount) });
       else {
         const sum = addAmounts(this.#counter(column), before.set, value.amount);
         if (sum === undefined) return undefined;
@@ -141,6 +141,16 @@ export class RowBatch {
       }
     }
     return next;
+  }
+
+  /** Amounts to add: kept summed where the sum is exact (long lists would be copied on every event). */
+  #append(column: string, amounts: readonly Amount[], amount: Amount): readonly Amount[] {
+    const counter = this.#counter(column);
+    if (counter.type !== 'number' && amounts.length === 1) {
+      const sum = addAmounts(counter, amounts[0], amount);
+      if (sum !== undefined && sum !== null) return [sum];
+    }
+    return [...amounts, amount];
   }
 
   /** A row known in full (inserted in this batch), after `set`. */
