@@ -140,15 +140,18 @@ describe('preformatted emitters', () => {
   it('breaks lists where prettier breaks them', () => {
     expect(PRINT_WIDTH).toBe(PRETTIER_OPTIONS.printWidth);
     const files = new Map(cases.tricky().map((f) => [f.path, f]));
-    for (const path of ['gen/aggregates/many.ts', 'src/aggregates/many.ts', 'gen/aggregates/thing.ts', 'src/aggregates/thing.ts', 'gen/upcasters/placed.ts', 'gen/upcasters/made.ts']) {
+    for (const path of ['gen/aggregates/many.ts', 'src/aggregates/many.ts', 'gen/aggregates/thing.ts', 'src/aggregates/thing.ts', 'gen/upcasters/placed.ts', 'gen/upcasters/made.ts', 'gen/registry.ts']) {
       expect(files.get(path)?.preformatted, path).toBe(true);
       expect(fitsPrintWidth(files.get(path)!.render()), path).toBe(true);
     }
     expect(files.get('gen/aggregates/many.ts')!.render()).toContain('export type ManyEvent =\n  | Happened0\n');
+    expect(files.get('gen/registry.ts')!.render()).toContain('export type TrickyEvent =\n  | Empty\n');
   });
 
   it('leaves files with a line over the print width to prettier', () => {
     expect(fitsPrintWidth(`a\n${'x'.repeat(120)}\n`)).toBe(true);
     expect(fitsPrintWidth(`a\n${'x'.repeat(121)}\nb`)).toBe(false);
+    expect(fitsPrintWidth(`// ${'x'.repeat(121)}\nb`)).toBe(true);
+    expect(fitsPrintWidth(`a\n  // ${'x'.repeat(121)}\nb`)).toBe(false);
   });
 });

@@ -15,9 +15,9 @@ export const PRINT_WIDTH = 120;
  * printList('export const all = ', ['A', 'B'], ' as const;'); // 'export const all = [A, B] as const;'
  * ```
  */
-export function printList(head: string, items: readonly string[], tail: string, options: { readonly indent?: string; readonly brackets?: '[]' | '{}' } = {}): string {
+export function printList(head: string, items: readonly string[], tail: string, options: { readonly indent?: string; readonly brackets?: '[]' | '{}' | '()' } = {}): string {
   const indent = options.indent ?? '';
-  const [open, close] = options.brackets === '{}' ? ['{', '}'] : ['[', ']'];
+  const [open, close] = options.brackets === '{}' ? ['{', '}'] : options.brackets === '()' ? ['(', ')'] : ['[', ']'];
   const pad = open === '{' && items.length > 0 ? ' ' : '';
   const flat = `${head}${open}${pad}${items.join(', ')}${pad}${close}${tail}`;
   if (items.length === 0 || indent.length + flat.length <= PRINT_WIDTH) return flat;

@@ -2,6 +2,7 @@ import { DomainIndex } from '../common/domain-index.js';
 import { GeneratedFile } from '../common/generated-file.js';
 import type { Layout } from '../common/layout.js';
 import { byString, camelCase, pascalCase, quote } from '../common/naming.js';
+import { printList, printUnion } from '../common/print-width.js';
 import { placeholdersName, registryFactoryName, stepNames } from '../upcasters/emit-upcasters.js';
 
 const RUNTIME = '@eventsmith/runtime';
@@ -33,8 +34,8 @@ export function emitRegistry(index: DomainIndex, layout: Layout): GeneratedFile 
   const events = index.events;
   const classes = events.map((e) => file.import(e.name, { file: layout.eventsOf(e.aggregate) }));
   file.print(
-    `/** Every event class of the ${model.name} domain, sorted by type name. */\nexport const ${n.classes} = [${classes.join(', ')}] as const;`,
-    `/** Any event of the ${model.name} domain. */\nexport type ${n.union} = ${classes.length ? classes.join(' | ') : 'never'};`,
+    `/** Every event class of the ${model.name} domain, sorted by type name. */\n${printList(`export const ${n.classes} = `, classes, ' as const;')}`,
+    `/** Any event of the ${model.name} domain. */\n${printUnion(`export type ${n.union} =`, classes.length ? classes : ['never'], ';')}`,
   );
   const aliases = events.flatMap((e) => e.renamedFrom.map((old) => [old, e.name] as const)).sort((a, b) => byString(a[0], b[0]));
   file.print(
@@ -61,7 +62,10 @@ export function emitRegistry(index: DomainIndex, layout: Layout): GeneratedFile 
     file.print(
       `/** The hand-written upcast steps (\`upcast: custom\` in the YAML) the registry needs. */\nexport interface ${n.custom} {\n${custom.map((c) => `  /** ${c.event} v${c.from} → v${c.from + 1}. */\n  readonly ${c.key}: ${c.type};`).join('\n')}\n}`,
       `/** Stand-ins that throw for every custom step: for tests that exercise some of them only. */\nexport const ${n.placeholders}: ${n.custom} = {\n${custom
-        .map((c) => `  ${c.key}: () => {\n    throw new ${eventsmithError}('UPCAST.NOT_PROVIDED', ${quote(`The custom upcaster ${c.key} was not provided; pass it to ${n.factory}({ upcasters }).`)});\n  },`)
+        .map((c) => {
+          const message = quote(`The custom upcaster ${c.key} was not provided; pass it to ${n.factory}({ upcasters }).`);
+          return `  ${c.key}: () => {\n    ${printList(`throw new ${eventsmithError}`, ["'UPCAST.NOT_PROVIDED'", message], ';', { indent: '    ', brackets: '()' })}\n  },`;
+        })
         .join('\n')}\n};`,
       `export interface ${n.options} {\n  /** One function per custom step; the compiler checks each signature. */\n  readonly upcasters: ${n.custom};\n}`,
     );
@@ -72,15 +76,15 @@ export function emitRegistry(index: DomainIndex, layout: Layout): GeneratedFile 
   file.print(
     `/**\n * The event registry of the ${model.name} domain: every event class, the upcaster chains and the\n * aliases of renamed types. Stores and buses decode (and upcast) with it.\n *\n * @example\n * \`\`\`ts\n * ${example}\n * const store = new InMemoryEventStore({ registry });\n * \`\`\`\n */\n` +
       `export function ${n.factory}(${custom.length ? `options: ${n.options}` : ''}): ${registry} {\n` +
-      `  return ${registry}.create({\n    events: ${n.classes},\n    upcasters: [${steps.map((s) => `\n      ${s},`).join('')}${steps.length ? '\n    ' : ''}],\n    aliases: ${n.aliases},\n  });\n}`,
+      `  return ${registry}.create({\n    events: ${n.classes},\n    ${printList('upcasters: ', steps, ',', { indent: '    ' })}\n    aliases: ${n.aliases},\n  });\n}`,
   );
   if (steps.length > 0) {
     const upcasterType = file.importType('Upcaster', RUNTIME);
     const record = file.importType('EventRecord', RUNTIME);
     file.print(
-      `function upcaster<From, To>(eventType: string, fromVersion: number, upcast: (data: From, record: ${record}) => To): ${upcasterType} {\n` +
+      `${printList('function upcaster<From, To>', ['eventType: string', 'fromVersion: number', `upcast: (data: From, record: ${record}) => To`], `: ${upcasterType} {`, { brackets: '()' })}\n` +
         `  return { eventType, fromVersion, upcast: upcast as unknown as ${upcasterType}['upcast'] };\n}`,
     );
   }
-  return file;
+  return file.markPreformatted();
 }
