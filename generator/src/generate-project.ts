@@ -121,7 +121,8 @@ export async function prepare(files: readonly GeneratedFile[], existing: Readonl
 const lastRun = new Map<string, { readonly raw: string; readonly content: string }>();
 
 function skipsPrettier(file: GeneratedFile, text: string): boolean {
-  return file.preformatted && fitsPrintWidth(text);
+  // The JSON printer breaks lines by the print width itself; a long string stays on its line in prettier too.
+  return file.preformatted && (file.format === 'json' || fitsPrintWidth(text));
 }
 
 /**

@@ -37,3 +37,41 @@ export function printUnion(head: string, members: readonly string[], tail: strin
   if (members.length < 2 || flat.length <= PRINT_WIDTH) return flat;
   return `${head}\n${members.map((m) => `  | ${m}`).join('\n')}${tail}`;
 }
+
+/**
+ * JSON as prettier's `json` parser prints it from `JSON.stringify(value, null, 2)`: objects one
+ * property a line; arrays on one line when that line fits and no item is broken, else one item a
+ * line (and always so for two or more arrays or objects of two or more entries each).
+ *
+ * @example
+ * ```ts
+ * printJson({ primaryKey: ['id'] }); // '{\n  "primaryKey": ["id"]\n}\n'
+ * ```
+ */
+export function printJson(value: unknown): string {
+  return `${jsonValue(value, '', 0)}\n`;
+}
+
+/** `used`: the width of what shares the value's line (indentation, key, trailing comma). */
+function jsonValue(value: unknown, indent: string, used: number): string {
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    const items = value.map((item, i) => jsonValue(item, inner, inner.length + (i < value.length - 1 ? 1 : 0)));
+    const flat = `[${items.join(', ')}]`;
+    const concise = value.length > 1 && value.every((item) => typeof item === 'object' && item !== null && (Array.isArray(item) ? item.length : Object.keys(item).length) > 1);
+    if (!concise && !items.some((item) => item.includes('\n')) && used + flat.length <= PRINT_WIDTH) return flat;
+    return `[\n${items.map((item, i) => `${inner}${item}${i < items.length - 1 ? ',' : ''}`).join('\n')}\n${indent}]`;
+  }
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return '{}';
+    const lines = entries.map(([key, v], i) => {
+      const head = `${JSON.stringify(key)}: `;
+      const comma = i < entries.length - 1 ? ',' : '';
+      return `${inner}${head}${jsonValue(v, inner, inner.length + head.length + comma.length)}${comma}`;
+    });
+    return `{\n${lines.join('\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -26,7 +26,7 @@ export function emitMigrations(model: DomainModel, layout: Layout, previous: Pro
   files.push(migrationsIndex(layout, names, sources));
   const snapshot = GeneratedFile.generated(layout.projectionSnapshot, sources);
   snapshot.print(serializeSnapshot({ migrations: names, tables: current }, snapshot.sources).trimEnd());
-  files.push(snapshot);
+  files.push(snapshot.markPreformatted());
   return files;
 }
 
@@ -43,7 +43,7 @@ function migrationsIndex(layout: Layout, names: readonly string[], sources: read
     `/**\n * Every projection migration, in order. Names sort in the order they must run.\n *\n * @example\n * \`\`\`ts\n * await migrateProjections(db, projectionMigrations);\n * \`\`\`\n */\n` +
       `export const projectionMigrations: Readonly<Record<string, ${type}>> = {${entries.length ? `\n${entries.join('\n')}\n` : ''}};`,
   );
-  return file;
+  return file.markPreformatted();
 }
 
 function migrationFile(layout: Layout, name: string, change: TableChange, sources: readonly string[]): GeneratedFile {
