@@ -82,11 +82,14 @@ export class KafkaSubscription implements BusSubscription {
         partitionsConsumedConcurrently: this.#context.partitionsConsumedConcurrently,
         eachBatch: (payload) => this.#batch(consumer, payload),
       });
+      // A join waits for every current member to rejoin, or for the rebalance timeout (2 sessions)
+      // to drop the ones that don't; allow that plus a few sessions for a slow coordinator.
+      const joinWaitMs = sessionTimeoutMs * 5;
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new Error(`Kafka consumer group ${topics.groupId(group)} did not finish joining within ${sessionTimeoutMs * 3} ms`)),
-          sessionTimeoutMs * 3,
+          () => reject(new Error(`Kafka consumer group ${topics.groupId(group)} did not finish joining within ${joinWaitMs} ms; check that the brokers are reachable and the group's other members are healthy.`)),
+          joinWaitMs,
         );
       });
       await Promise.race([joined, timedOut]).finally(() => clearTimeout(timer));
