@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeWithService, freshPostgresDatabase } from '../../../../test/support/services.js';
@@ -71,6 +72,24 @@ await describeWithService('postgres', 'PostgresEventStore round trips', () => {
       statements = 0;
       expect(await collect(store.readAll({ after: position }))).toEqual([]);
       expect(statements).toBe(1);
+    } finally {
+      await store.close();
+      await drop();
+    }
+  });
+
+  it('keeps one prepared statement per feed filter and settles on its generic plan, so idle polls are not planned anew', async () => {
+    const { url, drop } = await freshPostgresDatabase();
+    const store = await PostgresEventStore.open({ url, registry: conformanceRegistry, pool: { max: 1 } });
+    try {
+      const s = newStream();
+      const { position } = await store.appendToStream(s.streamId, noted(s, 3), { expectedVersion: 'no_stream' });
+      for (let poll = 0; poll < 8; poll++) expect(await collect(store.readAll({ after: position }))).toEqual([]);
+      expect(await collect(store.readAll({ eventTypes: ['ConformanceNoted'] }))).toHaveLength(3);
+      const { rows } = await sql<{ generic_plans: string; custom_plans: string }>`
+        select generic_plans, custom_plans from pg_prepared_statements where name like 'eventsmith_read_%' order by generic_plans desc`.execute(store.db);
+      expect(rows).toHaveLength(2); // the unfiltered feed and the filtered one
+      expect(Number(rows[0]!.generic_plans)).toBeGreaterThan(0);
     } finally {
       await store.close();
       await drop();

@@ -18,7 +18,6 @@ import { Position } from '../position.js';
 import { currentTransaction, runInStoreTransaction } from '../sql/ambient-transaction.js';
 import { EVENT_COLUMNS, feedFilter, readLimit, storedEventFromRow, type EventRow, type FeedFilter } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
-import { feedQuery } from '../sql/feed-query.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
 import type { PostgresLayout } from '../sql/event-store-migrations.js';
 import { TENANT_SETTING } from '../sql/migrations/rls-0001-tenant-policies.js';
@@ -26,6 +25,8 @@ import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
 import { AppendConflictError, unavailableOr } from '../sql/store-errors.js';
 import { eventExistsQuery, pageStream, streamPageQuery, streamVersionQuery } from '../sql/stream-queries.js';
 import { createPostgresDatabase, type PostgresConnection } from './postgres-dialect.js';
+import { FEED_START, feedStatement, feedStatementKey, type FeedKey, type FeedStatement } from './postgres-feed-statement.js';
+import { StatementNames } from './postgres-statement-names.js';
 import { APPEND_NOTIFY_CHANNEL, appendParameters, appendStatement, HORIZON, packPosition, STREAM_STATE, unpackPosition } from './postgres-statements.js';
 
 export type PostgresEventStoreOptions = PostgresConnection & {
@@ -74,6 +75,10 @@ interface Shared {
   readonly pageSize: number;
   readonly retries: number;
   readonly notifyChannel: string | undefined;
+  /** Names of the read statements run as named statements on the pool. */
+  readonly readNames: StatementNames;
+  /** Feed page statements by `feedStatementKey`. */
+  readonly feedStatements: Map<string, FeedStatement>;
 }
 
 type Executor = Kysely<any>;
@@ -81,6 +86,14 @@ type FeedRow = EventRow & { tx_id: string; position: string };
 
 /** How many times `readAll` re-reads a short page while committed rows wait above the horizon. */
 const SETTLE_ATTEMPTS = 3;
+/**
+ * Distinct read statements (feed filters, stream page variants) a store prepares on each pooled
+ * connection; further ones run unnamed. A prepared feed statement holds ~0.3 MB of plan cache in
+ * each server connection that ran it.
+ */
+const NAMED_READS = 20;
+/** Feed statements kept built (by filter); others are built for each read. */
+const FEED_STATEMENTS = 256;
 const SELECT = [...EVENT_COLUMNS, 'tx_id', 'position'];
 
 /**
@@ -155,6 +168,8 @@ export class PostgresEventStore implements EventStore {
         pageSize: options.pageSize ?? 1000,
         retries: options.appendRetries ?? 10,
         notifyChannel,
+        readNames: new StatementNames(NAMED_READS),
+        feedStatements: new Map(),
       };
       return new PostgresEventStore(shared, undefined, () => db.destroy());
     } catch (error) {
@@ -224,7 +239,7 @@ export class PostgresEventStore implements EventStore {
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
     const pages = pageStream<FeedRow>(options, readLimit(options.limit), this.#shared.pageSize, (page) =>
-      this.#rows(streamPageQuery(this.#shared.db, SELECT, streamId, page, this.#tenantId)),
+      this.#read(streamPageQuery(this.#shared.db, SELECT, streamId, page, this.#tenantId)),
     );
     for await (const page of pages) for (const row of page) yield this.#decode(row);
   }
@@ -237,11 +252,12 @@ export class PostgresEventStore implements EventStore {
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
     const filter = feedFilter(this.registry, options, this.#tenantId);
     if (filter.none) return;
-    let after = options.after ? unpackPosition(this.#ownValue(options.after)) : undefined;
+    let after: FeedKey = options.after ? unpackPosition(this.#ownValue(options.after)) : FEED_START;
     let limit = readLimit(options.limit);
+    const statement = this.#feedStatement(filter);
     while (limit > 0) {
       const n = Math.min(this.#shared.pageSize, limit);
-      const query = this.#feedPage(filter, after, n + 1);
+      const query = CompiledQuery.raw(statement.text, statement.values(filter, after, n + 1));
       let page = await this.#feedRows(query);
       // A short page while committed rows wait above the horizon: the horizon may have been held
       // back only for an instant (a transaction of this database that ended while the statement
@@ -263,43 +279,19 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  /**
-   * One feed page below the horizon, and in the same statement whether a committed row after
-   * `from` waits at or above that horizon (`deferred`), so an idle poll costs one round trip.
-   * Both parts share the statement's snapshot and one evaluation of the horizon: a row that
-   * committed before the statement began is either in the page or makes `deferred` true. The
-   * page is left-joined to the one-row flag, so an empty page still returns the flag.
-   */
-  #feedPage(filter: Exclude<FeedFilter, { none: true }>, from: { tx: string; position: string } | undefined, limit: number): CompiledQuery {
-    const db = this.#shared.db as Kysely<any>;
-    const horizon = sql`(select h from eventsmith_horizon)`;
-    const page = feedQuery(db, {
-      filter,
-      select: SELECT,
-      orderBy: ['tx_id', 'position'],
-      limit,
-      visible: (eb) => eb('tx_id', '<', horizon),
-      ...(from ? { after: (eb) => eb(eb.refTuple('tx_id', 'position'), '>', eb.tuple(sql`${from.tx}::xid8`, sql`${from.position}::bigint`)) } : {}),
-    });
-    // The first row after both `from` and the horizon, as one bound on the feed index: with the
-    // two as separate conditions the index scan would start at `from` and walk up to the horizon.
-    const bound = from
-      ? sql`(greatest(${from.tx}::xid8, ${horizon}), case when ${horizon} > ${from.tx}::xid8 then -1 else ${from.position}::bigint end)`
-      : sql`(${horizon}, -1)`;
-    const deferred = sql<boolean>`(select true from eventsmith_events where (tx_id, position) > ${bound} order by tx_id, position limit 1) is not null`;
-    return db
-      .with('eventsmith_horizon', (qb) => qb.selectNoFrom(sql.raw(HORIZON).as('h')))
-      .selectFrom(db.selectNoFrom(deferred.as('deferred')).as('d'))
-      .leftJoin(page.as('p'), (join) => join.onTrue())
-      .selectAll('p')
-      .select('d.deferred')
-      .orderBy('p.tx_id')
-      .orderBy('p.position')
-      .compile();
+  #feedStatement(filter: Exclude<FeedFilter, { none: true }>): FeedStatement {
+    const { feedStatements, db } = this.#shared;
+    const key = feedStatementKey(filter);
+    let statement = feedStatements.get(key);
+    if (!statement) {
+      statement = feedStatement(db, filter, SELECT);
+      if (feedStatements.size < FEED_STATEMENTS) feedStatements.set(key, statement);
+    }
+    return statement;
   }
 
   async #feedRows(query: CompiledQuery): Promise<{ rows: FeedRow[]; deferred: boolean }> {
-    const rows = await this.#rows<FeedRow & { deferred: boolean }>(query);
+    const rows = await this.#read<FeedRow & { deferred: boolean }>(query);
     // An empty page comes back as the flag's row with every page column null.
     return { rows: rows[0]?.tx_id == null ? [] : rows, deferred: rows[0]?.deferred === true };
   }
@@ -411,6 +403,22 @@ export class PostgresEventStore implements EventStore {
 
   async #rows<R>(query: CompiledQuery): Promise<R[]> {
     return this.#scoped(async (executor) => (await executor.executeQuery<R>(query)).rows);
+  }
+
+  /**
+   * {@link #rows} for the hot reads (feed and stream pages): on the pool they run as named
+   * statements, so a connection parses each once and reuses its plan (see `StatementNames`).
+   */
+  async #read<R>(query: CompiledQuery): Promise<R[]> {
+    const { rowLevelSecurity, readNames, pool } = this.#shared;
+    if (rowLevelSecurity && this.#tenantId !== undefined) return this.#rows(query);
+    const name = readNames.of(query.sql);
+    try {
+      const values = query.parameters as unknown[];
+      return (await pool.query(name ? { name, text: query.sql, values } : { text: query.sql, values })).rows as R[];
+    } catch (error) {
+      throw unavailableOr(error, this.#shared.target);
+    }
   }
 
   #decode(row: FeedRow, feed = false): StoredEvent {

@@ -13,8 +13,17 @@ export interface FeedQueryOptions {
   readonly after?: (eb: Eb) => Expression<SqlBool>;
   /** Only rows a reader may see yet (PostgreSQL's commit horizon). */
   readonly visible?: (eb: Eb) => Expression<SqlBool>;
-  readonly limit: number;
+  /** Rows per page: a number, or an expression such as a statement parameter. */
+  readonly limit: number | Expression<number>;
+  /**
+   * How a filter value enters the SQL. Default: as a parameter. PostgreSQL passes its own
+   * placeholders, so that one statement text serves every value of a filter shape.
+   */
+  readonly value?: (column: FeedFilterColumn, value: string) => string | Expression<string>;
 }
+
+/** The columns a feed filter compares with values. */
+export type FeedFilterColumn = 'event_type' | 'aggregate_type' | 'tenant_id';
 
 /**
  * One page of the global feed as a keyset query: `WHERE key > :after ORDER BY key LIMIT n`, never
@@ -24,19 +33,23 @@ export interface FeedQueryOptions {
  */
 export function feedQuery(db: Kysely<any>, options: FeedQueryOptions): SelectQueryBuilder<any, any, any> {
   const { filter } = options;
+  const value = options.value ?? ((_column, v) => v);
+  const values = (column: FeedFilterColumn, list: readonly string[]) => list.map((v) => value(column, v));
   // The most selective list drives the index; the other filters are checked on its rows.
-  const driver: { column: string; values: readonly string[] } | undefined = filter.eventTypes
+  const driver: { column: FeedFilterColumn; values: readonly string[] } | undefined = filter.eventTypes
     ? { column: 'event_type', values: filter.eventTypes }
     : filter.aggregateTypes
       ? { column: 'aggregate_type', values: filter.aggregateTypes }
       : undefined;
 
-  const branch = (value: string | undefined) => {
+  const branch = (driven: string | undefined) => {
     let query = db.selectFrom('eventsmith_events').select(options.select as string[]);
-    if (driver && value !== undefined) query = query.where(driver.column, '=', value);
-    if (filter.eventTypes && driver?.column !== 'event_type') query = query.where('event_type', 'in', filter.eventTypes);
-    if (filter.aggregateTypes && driver?.column !== 'aggregate_type') query = query.where('aggregate_type', 'in', filter.aggregateTypes);
-    if (filter.tenantId !== undefined) query = query.where('tenant_id', '=', filter.tenantId);
+    if (driver && driven !== undefined) query = query.where(driver.column, '=', value(driver.column, driven));
+    if (filter.eventTypes && driver?.column !== 'event_type') query = query.where('event_type', 'in', values('event_type', filter.eventTypes));
+    if (filter.aggregateTypes && driver?.column !== 'aggregate_type') {
+      query = query.where('aggregate_type', 'in', values('aggregate_type', filter.aggregateTypes));
+    }
+    if (filter.tenantId !== undefined) query = query.where('tenant_id', '=', value('tenant_id', filter.tenantId));
     if (options.after) query = query.where(options.after);
     if (options.visible) query = query.where(options.visible);
     for (const column of options.orderBy) query = query.orderBy(column);
@@ -45,8 +58,8 @@ export function feedQuery(db: Kysely<any>, options: FeedQueryOptions): SelectQue
 
   if (!driver || driver.values.length === 1) return branch(driver?.values[0]);
   let union = db.selectFrom(branch(driver.values[0]).as('b0')).selectAll();
-  driver.values.slice(1).forEach((value, i) => {
-    union = union.unionAll(db.selectFrom(branch(value).as(`b${i + 1}`)).selectAll());
+  driver.values.slice(1).forEach((driven, i) => {
+    union = union.unionAll(db.selectFrom(branch(driven).as(`b${i + 1}`)).selectAll());
   });
   for (const column of options.orderBy) union = union.orderBy(column);
   return union.limit(options.limit);
