@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeWithService, freshPostgresDatabase } from '../../../../test/support/services.js';
 import { collect, conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/index.js';
+import type { StoredEvent } from '../event-store.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 import { PostgresSnapshotStore } from './postgres-snapshot-store.js';
@@ -92,6 +93,26 @@ await describeWithService('postgres', 'PostgresEventStore round trips', () => {
       expect(Number(rows[0]!.generic_plans)).toBeGreaterThan(0);
     } finally {
       await store.close();
+      await drop();
+    }
+  });
+
+  it('reads the same instants whatever the session time zone', async () => {
+    const { url, drop } = await freshPostgresDatabase();
+    const utc = await PostgresEventStore.open({ url, registry: conformanceRegistry, pool: { options: '-c TimeZone=UTC' } });
+    const kolkata = await PostgresEventStore.open({ url, registry: conformanceRegistry, migrate: false, pool: { options: '-c TimeZone=Asia/Kolkata' } });
+    try {
+      const s = newStream();
+      const events = noted(s, 2);
+      await utc.appendToStream(s.streamId, events, { expectedVersion: 'no_stream' });
+      const instants = (read: StoredEvent[]) => read.map((e) => [e.event.occurredAt.toISOString(), e.storedAt.toISOString()]);
+      const expected = instants(await collect(utc.readStream(s.streamId)));
+      expect(expected.map(([occurredAt]) => occurredAt)).toEqual(events.map((e) => e.occurredAt.toISOString()));
+      expect(instants(await collect(kolkata.readStream(s.streamId)))).toEqual(expected);
+      expect(instants(await collect(kolkata.readAll()))).toEqual(expected);
+    } finally {
+      await kolkata.close();
+      await utc.close();
       await drop();
     }
   });

@@ -26,6 +26,7 @@ import { AppendConflictError, unavailableOr } from '../sql/store-errors.js';
 import { eventExistsQuery, pageStream, streamPageQuery, streamVersionQuery } from '../sql/stream-queries.js';
 import { createPostgresDatabase, type PostgresConnection } from './postgres-dialect.js';
 import { FEED_START, feedStatement, feedStatementKey, type FeedKey, type FeedStatement } from './postgres-feed-statement.js';
+import { isoTimestamp, READ_TYPES } from './postgres-read-types.js';
 import { StatementNames } from './postgres-statement-names.js';
 import { APPEND_NOTIFY_CHANNEL, appendParameters, appendStatement, HORIZON, packPosition, STREAM_STATE, unpackPosition } from './postgres-statements.js';
 
@@ -415,13 +416,18 @@ export class PostgresEventStore implements EventStore {
     const name = readNames.of(query.sql);
     try {
       const values = query.parameters as unknown[];
-      return (await pool.query(name ? { name, text: query.sql, values } : { text: query.sql, values })).rows as R[];
+      const text = query.sql;
+      return (await pool.query(name ? { name, text, values, types: READ_TYPES } : { text, values, types: READ_TYPES })).rows as R[];
     } catch (error) {
       throw unavailableOr(error, this.#shared.target);
     }
   }
 
   #decode(row: FeedRow, feed = false): StoredEvent {
+    // Timestamps arrive as text from #read (READ_TYPES), or as the application's pg parsers make them.
+    const times = row as { occurred_at: unknown; stored_at: unknown };
+    if (typeof times.occurred_at === 'string') times.occurred_at = isoTimestamp(times.occurred_at);
+    if (typeof times.stored_at === 'string') times.stored_at = isoTimestamp(times.stored_at);
     return storedEventFromRow(this.#shared.registry, this.#shared.storeId, row, packPosition(row.tx_id, row.position), false, feed);
   }
 
