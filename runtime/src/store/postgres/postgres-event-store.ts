@@ -117,6 +117,10 @@ const SELECT = [...EVENT_COLUMNS, 'tx_id', 'position'];
  * pack both numbers and exceed 64 bits: store `position.toString()`, not `position.value`, in
  * checkpoint columns.
  *
+ * **Prepared statements.** Appends and the feed and stream reads run as named statements, which
+ * each pooled connection parses and plans once. Behind a connection pooler, use session pooling
+ * (or PgBouncer 1.21+ with `max_prepared_statements`).
+ *
  * **Transactions.** `transaction(fn)` gives `fn` the Kysely transaction as `tx.sql`; projection
  * rows, checkpoints and outbox rows written through it commit with `tx.appendToStream(...)`, and
  * `PostgresSnapshotStore` writes made inside `fn` join it. A failed SQL statement (such as a
