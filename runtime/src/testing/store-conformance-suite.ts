@@ -326,6 +326,9 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
         }
         const all = await collect(store().readAll());
         expect(all.map((e) => e.event.eventId)).toEqual(ids);
+        const [sa, sb] = [a.streamId, b.streamId];
+        expect(all.map((e) => [e.streamId, e.streamVersion])).toEqual([[sa, 1], [sa, 2], [sb, 1], [sa, 3], [sb, 2], [sb, 3], [sb, 4]]);
+        for (const e of all) expect(e.storedAt).toBeInstanceOf(Date);
         for (let i = 1; i < all.length; i++) expect(all[i]!.position.isAfter(all[i - 1]!.position)).toBe(true);
       });
 

@@ -181,8 +181,12 @@ export class MysqlEventStore implements EventStore {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
-    const pages = pageStream<Row>(options, readLimit(options.limit), this.#shared.pageSize, (page) =>
-      this.#rows(streamPageQuery(this.#shared.db, SELECT, streamId, page, this.#tenantId)),
+    const pages = pageStream<Row>(
+      options,
+      readLimit(options.limit),
+      this.#shared.pageSize,
+      (page) => this.#rows(streamPageQuery(this.#shared.db, SELECT, streamId, page, this.#tenantId)),
+      (row) => row.version,
     );
     for await (const page of pages) for (const row of page) yield this.#decode(row);
   }

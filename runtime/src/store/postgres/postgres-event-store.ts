@@ -243,8 +243,12 @@ export class PostgresEventStore implements EventStore {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
-    const pages = pageStream<FeedRow>(options, readLimit(options.limit), this.#shared.pageSize, (page) =>
-      this.#read(streamPageQuery(this.#shared.db, SELECT, streamId, page, this.#tenantId)),
+    const pages = pageStream<FeedRow>(
+      options,
+      readLimit(options.limit),
+      this.#shared.pageSize,
+      (page) => this.#read(streamPageQuery(this.#shared.db, SELECT, streamId, page, this.#tenantId)),
+      (row) => row.version,
     );
     for await (const page of pages) for (const row of page) yield this.#decode(row);
   }

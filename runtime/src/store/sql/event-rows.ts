@@ -4,7 +4,7 @@ import type { EventRegistry } from '../../events/event-registry.js';
 import type { JsonObject, JsonValue } from '../../events/json.js';
 import type { ReadAllOptions, StoredEvent } from '../event-store.js';
 import { Position } from '../position.js';
-import { decodeFeedEvent } from '../undecodable-event-error.js';
+import { decodeFeedEvent, type FeedEventLocation } from '../undecodable-event-error.js';
 
 /** The columns every SQL store selects for an event, as its driver returns them. */
 export interface EventRow {
@@ -79,15 +79,23 @@ export function storedEventFromRow(
   jsonText: boolean,
   feed = false,
 ): StoredEvent {
-  const record = recordFromRow(row, jsonText);
   const location = {
     streamId: row.stream_id,
     streamVersion: row.version,
     position: Position.of(storeId, position),
     storedAt: typeof row.stored_at === 'string' ? new Date(row.stored_at) : row.stored_at,
   };
-  // The record was parsed from this row just now, so the event may take ownership of its objects.
-  return { event: feed ? decodeFeedEvent(registry, record, location, true) : registry.decodeOwned(record), ...location };
+  return storedEventFromRecord(registry, recordFromRow(row, jsonText), location, feed);
+}
+
+/**
+ * Decodes (and upcasts) a record a store has just built from a row into a {@link StoredEvent} at
+ * `location`; the event takes ownership of the record's objects. With `feed` (`readAll`), a
+ * decoding failure is an {@link UndecodableEventError} carrying the location and the record.
+ */
+export function storedEventFromRecord(registry: EventRegistry, record: EventRecord, location: FeedEventLocation, feed: boolean): StoredEvent {
+  const event = feed ? decodeFeedEvent(registry, record, location, true) : registry.decodeOwned(record);
+  return { event, streamId: location.streamId, streamVersion: location.streamVersion, position: location.position, storedAt: location.storedAt };
 }
 
 /** A `readAll` request reduced to what the SQL needs. `none` means it can match nothing. */

@@ -50,12 +50,14 @@ export function eventExistsQuery(db: Kysely<EventStoreTables>, eventId: string, 
  * Pages through a stream: `fetch` gets successive version windows until `limit` rows or the end.
  * Each page asks for one row more than it returns, so the last page is recognised without an
  * extra, empty query. Returns whole pages, so callers yield without another generator layer.
+ * `versionOf` reads a row's stream version (rows may be objects or, on SQLite, arrays).
  */
-export async function* pageStream<R extends { version: number }>(
+export async function* pageStream<R>(
   options: { readonly from?: number; readonly to?: number; readonly direction?: 'forward' | 'backward' },
   limit: number,
   pageSize: number,
   fetch: (page: { from: number; to: number; limit: number; backward: boolean }) => Promise<R[]>,
+  versionOf: (row: R) => number,
 ): AsyncGenerator<R[]> {
   const backward = options.direction === 'backward';
   let from = options.from ?? (backward ? 2_147_483_647 : 1);
@@ -68,6 +70,6 @@ export async function* pageStream<R extends { version: number }>(
     if (rows.length > 0) yield rows;
     if (!more) return;
     limit -= n;
-    from = rows[rows.length - 1]!.version + (backward ? -1 : 1);
+    from = versionOf(rows[rows.length - 1]!) + (backward ? -1 : 1);
   }
 }

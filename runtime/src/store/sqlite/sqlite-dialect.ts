@@ -150,6 +150,8 @@ const CACHE_LIMIT = 256;
 export class SqliteStoreConnection implements DatabaseConnection {
   readonly database: Database;
   readonly #statements = new Map<string, Statement>();
+  /** Statements in raw mode (rows as arrays), kept apart: the mode belongs to the statement. */
+  readonly #rawStatements = new Map<string, Statement>();
 
   constructor(database: Database) {
     this.database = database;
@@ -174,6 +176,21 @@ export class SqliteStoreConnection implements DatabaseConnection {
   /** Runs a query and returns its rows. */
   all<R>(sql: string, parameters: readonly unknown[] = []): R[] {
     return this.statement(sql).all(...parameters) as R[];
+  }
+
+  /**
+   * Runs a query and returns its rows as arrays of column values, in select order. Much cheaper
+   * per row than {@link all} for wide rows: better-sqlite3 builds an array in one step but an
+   * object property by property.
+   */
+  values(sql: string, parameters: readonly unknown[] = []): unknown[][] {
+    let statement = this.#rawStatements.get(sql);
+    if (!statement) {
+      if (this.#rawStatements.size >= CACHE_LIMIT) this.#rawStatements.clear();
+      statement = this.database.prepare(sql).raw(true);
+      this.#rawStatements.set(sql, statement);
+    }
+    return statement.all(...parameters) as unknown[][];
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {

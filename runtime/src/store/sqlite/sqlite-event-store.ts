@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import { Kysely, type CompiledQuery, type Transaction } from 'kysely';
 import { InvalidArgumentError } from '../../errors.js';
 import type { DomainEvent } from '../../events/domain-event.js';
+import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { SpanAttributes, withSpan } from '../../telemetry/tracing.js';
 import type {
@@ -16,7 +17,7 @@ import type {
 } from '../event-store.js';
 import { Position } from '../position.js';
 import { currentTransaction, runInStoreTransaction } from '../sql/ambient-transaction.js';
-import { EVENT_COLUMNS, feedFilter, readLimit, storedEventFromRow, type EventRow } from '../sql/event-rows.js';
+import { feedFilter, readLimit, storedEventFromRecord } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { feedQuery } from '../sql/feed-query.js';
 import { eventExistsQuery, pageStream, streamPageQuery, streamVersionQuery } from '../sql/stream-queries.js';
@@ -63,7 +64,47 @@ interface Shared {
   readonly close: () => Promise<void>;
 }
 
-const SELECT = [...EVENT_COLUMNS, 'position'];
+/**
+ * What a read selects, in this order; rows come back as arrays ({@link EventValues}). A stream
+ * read leaves out `stream_id`: it is the stream asked for.
+ */
+const STREAM_SELECT = [
+  'version',
+  'event_id',
+  'event_type',
+  'event_version',
+  'aggregate_type',
+  'aggregate_id',
+  'tenant_id',
+  'occurred_at',
+  'actor_id',
+  'correlation_id',
+  'causation_id',
+  'metadata',
+  'data',
+  'stored_at',
+  'position',
+] as const;
+const FEED_SELECT = [...STREAM_SELECT, 'stream_id'] as const;
+
+type EventValues = [
+  version: number,
+  eventId: string,
+  eventType: string,
+  eventVersion: number,
+  aggregateType: string,
+  aggregateId: string,
+  tenantId: string | null,
+  occurredAt: string,
+  actorId: string | null,
+  correlationId: string,
+  causationId: string | null,
+  metadata: string,
+  data: string,
+  storedAt: string,
+  position: number,
+  streamId?: string,
+];
 
 /**
  * The embedded event store: one SQLite file in WAL mode, no server. Appends run on one writer
@@ -203,10 +244,14 @@ export class SqliteEventStore implements EventStore {
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
     const { db, pageSize } = this.#shared;
-    const pages = pageStream<EventRow & { position: number }>(options, readLimit(options.limit), pageSize, async (page) =>
-      this.#read(streamPageQuery(db, SELECT, streamId, page, this.#tenantId)),
+    const pages = pageStream(
+      options,
+      readLimit(options.limit),
+      pageSize,
+      async (page) => this.#readValues(streamPageQuery(db, STREAM_SELECT, streamId, page, this.#tenantId)),
+      (row) => row[0],
     );
-    for await (const page of pages) for (const row of page) yield this.#decode(row);
+    for await (const page of pages) for (const row of page) yield this.#decode(row, streamId, false);
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
@@ -224,14 +269,14 @@ export class SqliteEventStore implements EventStore {
     while (limit > 0) {
       const n = Math.min(pageSize, limit);
       const position = Number(after);
-      const query = feedQuery(db, { filter, select: SELECT, orderBy: ['position'], after: (eb) => eb('position', '>', position), limit: n + 1 });
-      const rows = this.#read<EventRow & { position: number }>(query.compile());
+      const query = feedQuery(db, { filter, select: FEED_SELECT, orderBy: ['position'], after: (eb) => eb('position', '>', position), limit: n + 1 });
+      const rows = this.#readValues(query.compile());
       const more = rows.length > n && n < limit; // one row more than a page: is there another page?
       if (rows.length > n) rows.length = n;
-      for (const row of rows) yield this.#decode(row, true);
+      for (const row of rows) yield this.#decode(row, row[15]!, true);
       if (!more) return;
       limit -= rows.length;
-      after = BigInt(rows[rows.length - 1]!.position);
+      after = BigInt(rows[rows.length - 1]![14]);
     }
   }
 
@@ -282,8 +327,32 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  #decode(row: EventRow & { position: number }, feed = false): StoredEvent {
-    return storedEventFromRow(this.#shared.registry, this.#shared.storeId, row, BigInt(row.position), true, feed);
+  #readValues(query: CompiledQuery): EventValues[] {
+    try {
+      return this.#shared.reader.values(query.sql, query.parameters) as EventValues[];
+    } catch (error) {
+      throw unavailableOr(error, this.#shared.target);
+    }
+  }
+
+  #decode(row: EventValues, streamId: string, feed: boolean): StoredEvent {
+    const record: EventRecord = {
+      eventId: row[1],
+      eventType: row[2],
+      eventVersion: row[3],
+      aggregateId: row[5],
+      aggregateType: row[4],
+      aggregateVersion: row[0],
+      occurredAt: row[7],
+      tenantId: row[6],
+      actorId: row[8],
+      correlationId: row[9],
+      causationId: row[10],
+      metadata: JSON.parse(row[11]) as EventRecord['metadata'],
+      data: JSON.parse(row[12]) as EventRecord['data'],
+    };
+    const location = { streamId, streamVersion: row[0], position: Position.of(this.#shared.storeId, row[14]), storedAt: new Date(row[13]) };
+    return storedEventFromRecord(this.#shared.registry, record, location, feed);
   }
 
   #ownValue(position: Position): bigint {
