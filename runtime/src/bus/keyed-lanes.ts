@@ -7,6 +7,9 @@
  * Keys take turns for the slots in the order they became runnable: a key that finishes a task and
  * has more queued goes to the back of the line, so a busy aggregate cannot starve the others.
  *
+ * A task may finish synchronously by returning `undefined` instead of a promise: its slot is freed
+ * at once, without a promise or a microtask per task.
+ *
  * @example
  * ```ts
  * const lanes = new KeyedLanes(32);
@@ -35,7 +38,7 @@ export class KeyedLanes {
    * Queues `task` behind the key's earlier tasks. Resolves when it ran or was skipped; never
    * rejects. The task never starts synchronously inside `push`.
    */
-  push(key: string, task: () => Promise<void>, isCancelled: () => boolean = notCancelled): Promise<void> {
+  push(key: string, task: () => Promise<void> | void, isCancelled: () => boolean = notCancelled): Promise<void> {
     return new Promise<void>((resolve) => this.enqueue(key, task, isCancelled, () => resolve()));
   }
 
@@ -43,7 +46,7 @@ export class KeyedLanes {
    * {@link push} without a promise, for hot paths: `settled(ran)` is called once the task ran
    * (`true`) or was skipped as cancelled (`false`).
    */
-  enqueue(key: string, task: () => Promise<void>, isCancelled: () => boolean = notCancelled, settled: (ran: boolean) => void = ignore): void {
+  enqueue(key: string, task: () => Promise<void> | void, isCancelled: () => boolean = notCancelled, settled: (ran: boolean) => void = ignore): void {
     const item: LaneTask = { task, isCancelled, settled };
     const queue = this.#queues.get(key);
     if (queue) {
@@ -87,13 +90,18 @@ export class KeyedLanes {
         item.settled(false);
         continue;
       }
-      this.#slots--;
-      let started: Promise<void>;
+      let started: Promise<void> | void;
       try {
         started = item.task();
       } catch {
-        started = Promise.resolve();
+        started = undefined;
       }
+      if (started === undefined) {
+        this.#next(key, queue);
+        item.settled(true);
+        continue;
+      }
+      this.#slots--;
       // Inline callbacks, not a named closure: this runs once per message.
       const run: Promise<void> = started.then(
         () => this.#done(key, queue, item, run),
@@ -128,7 +136,7 @@ export class KeyedLanes {
 }
 
 interface LaneTask {
-  readonly task: () => Promise<void>;
+  readonly task: () => Promise<void> | void;
   readonly isCancelled: () => boolean;
   readonly settled: (ran: boolean) => void;
 }

@@ -75,6 +75,27 @@ describe('KeyedLanes', () => {
     expect(settled.filter((s) => s.endsWith(':true'))).toHaveLength(3);
   });
 
+  it('runs tasks that finish without a promise in the same order and turns, without holding a slot', async () => {
+    const lanes = new KeyedLanes(1);
+    const order: string[] = [];
+    let releaseSlow!: () => void;
+    const slow = lanes.push('slow', () => new Promise<void>((resolve) => (releaseSlow = resolve)));
+    const sync = (key: string, name: string, fail = false) =>
+      lanes.push(key, () => {
+        order.push(name);
+        if (fail) throw new Error('boom');
+      });
+    const rest = [sync('a', 'a1', true), sync('a', 'a2'), sync('b', 'b1'), sync('slow', 'slow2')];
+    await tick();
+    // The only slot is taken by the running async task: nothing else starts meanwhile.
+    expect(order).toEqual([]);
+    releaseSlow();
+    await Promise.all([slow, ...rest]);
+    // A synchronous task that throws does not stop its lane; a key goes to the back of the line after each task.
+    expect(order).toEqual(['a1', 'b1', 'slow2', 'a2']);
+    expect(lanes.running).toBe(0);
+  });
+
   it('drain waits for running tasks and reports a timeout', async () => {
     const lanes = new KeyedLanes(1);
     void lanes.push('slow', async () => void (await tick(50)));

@@ -1,27 +1,33 @@
 import type { Redis } from 'ioredis';
 
-/** Called once an entry's XACK is done: without an argument on success, with the error if it failed. */
-export type AckCallback = (error?: unknown) => void;
+/** What an XACK is for: a partition stream, or anything naming one (such as a subscription's partition state). */
+export interface AckTarget {
+  readonly stream: string;
+}
+
+/** Called once per target and flush: `error` is undefined when the XACK succeeded. */
+export type AcksSettled<T extends AckTarget> = (target: T, ids: readonly string[], error: unknown) => void;
 
 /**
- * Collects XACKs per stream and sends them together on the next turn of the event loop, one XACK
- * per stream, all in a single pipeline (one write, one round trip).
+ * Collects XACKs per target and sends them together on the next turn of the event loop, one XACK
+ * per target, all in a single pipeline (one write, one round trip). The outcome is reported per
+ * target and flush, so acknowledging an entry allocates nothing of its own.
  */
-export class AckBatcher {
-  readonly #pending = new Map<string, { ids: string[]; callbacks: AckCallback[] }>();
+export class AckBatcher<T extends AckTarget> {
+  readonly #pending = new Map<T, string[]>();
   #scheduled = false;
 
   constructor(
     private readonly redis: Redis,
     private readonly group: string,
+    private readonly settled: AcksSettled<T>,
   ) {}
 
-  /** Queues the entry's XACK; `done` runs once it completed or failed (the entry is then redelivered). */
-  ack(stream: string, id: string, done: AckCallback): void {
-    let batch = this.#pending.get(stream);
-    if (!batch) this.#pending.set(stream, (batch = { ids: [], callbacks: [] }));
-    batch.ids.push(id);
-    batch.callbacks.push(done);
+  /** Queues the entry's XACK; `settled` reports it once it completed or failed (the entry is then redelivered). */
+  ack(target: T, id: string): void {
+    const ids = this.#pending.get(target);
+    if (ids) ids.push(id);
+    else this.#pending.set(target, [id]);
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => this.#flush());
@@ -33,12 +39,9 @@ export class AckBatcher {
     const batches = [...this.#pending];
     this.#pending.clear();
     const pipeline = this.redis.pipeline();
-    for (const [stream, { ids }] of batches) pipeline.xack(stream, this.group, ...ids);
+    for (const [target, ids] of batches) pipeline.xack(target.stream, this.group, ...ids);
     const settle = (errorOf: (index: number) => unknown) =>
-      batches.forEach(([, { callbacks }], index) => {
-        const error = errorOf(index);
-        for (const done of callbacks) done(error ?? undefined);
-      });
+      batches.forEach(([target, ids], index) => this.settled(target, ids, errorOf(index) ?? undefined));
     pipeline.exec().then(
       (results) => settle((index) => (results ? results[index]?.[0] : new Error('XACK pipeline was discarded'))),
       (error: unknown) => settle(() => error),

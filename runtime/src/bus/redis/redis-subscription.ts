@@ -70,7 +70,7 @@ export class RedisSubscription implements BusSubscription {
   readonly #init: RedisSubscriptionInit;
   readonly #owned = new Map<number, OwnedPartition>();
   readonly #lanes: KeyedLanes;
-  readonly #acks: AckBatcher;
+  readonly #acks: AckBatcher<OwnedPartition>;
   #balancer: PartitionBalancer | undefined;
   #reader: Redis | undefined;
   #readerId: number | undefined;
@@ -85,7 +85,7 @@ export class RedisSubscription implements BusSubscription {
   constructor(init: RedisSubscriptionInit) {
     this.#init = init;
     this.#lanes = new KeyedLanes(init.concurrency);
-    this.#acks = new AckBatcher(init.redis, init.options.group);
+    this.#acks = new AckBatcher(init.redis, init.options.group, (state, ids, error) => this.#acksSettled(state, ids, error));
   }
 
   get group(): string {
@@ -347,18 +347,35 @@ export class RedisSubscription implements BusSubscription {
     );
   }
 
-  async #runStreamEntry(state: OwnedPartition, id: string, fields: StreamEntry | undefined, attempt: number): Promise<void> {
+  /** Runs an entry's handler; returns nothing when it finished synchronously (the lane moves on at once). */
+  #runStreamEntry(state: OwnedPartition, id: string, fields: StreamEntry | undefined, attempt: number): Promise<void> | undefined {
     state.busy++;
-    let ack: boolean;
+    let handled: boolean | Promise<boolean>;
     try {
-      const handled = this.#handleStreamEntry(state, id, fields, attempt);
-      ack = typeof handled === 'boolean' ? handled : await handled;
+      handled = this.#handleStreamEntry(state, id, fields, attempt);
     } catch (error) {
       this.#finishEntry(state, id, error);
       return;
     }
-    if (ack) this.#acks.ack(state.stream, id, (error) => this.#finishEntry(state, id, error));
+    if (typeof handled === 'boolean') {
+      this.#settleStreamEntry(state, id, handled);
+      return;
+    }
+    return handled.then(
+      (ack) => this.#settleStreamEntry(state, id, ack),
+      (error: unknown) => this.#finishEntry(state, id, error),
+    );
+  }
+
+  /** `ack`: a plain success, acknowledged in the next batch; otherwise the entry was moved (retry, park, dead letter). */
+  #settleStreamEntry(state: OwnedPartition, id: string, ack: boolean): void {
+    if (ack) this.#acks.ack(state, id);
     else this.#finishEntry(state, id, undefined);
+  }
+
+  #acksSettled(state: OwnedPartition, ids: readonly string[], error: unknown): void {
+    if (error !== undefined) this.#failed(state, error);
+    for (const id of ids) this.#finishEntry(state, id, undefined);
   }
 
   #finishEntry(state: OwnedPartition, id: string, error: unknown): void {
