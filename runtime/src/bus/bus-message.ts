@@ -108,7 +108,8 @@ export type DecodedMessage =
 /**
  * Parses a body and decodes it with the registry (resolving aliases, upcasting, validating).
  * Never throws: an unknown type or a body that does not parse or validate comes back with the
- * dead-letter reason and the error text.
+ * dead-letter reason and the error text. The returned `record` is the parsed body; the event
+ * shares its (frozen) metadata and payload rather than copying them.
  */
 export function decodeBusMessage(registry: EventRegistry, body: string | Uint8Array): DecodedMessage {
   let record: EventRecord;
@@ -127,7 +128,8 @@ export function decodeBusMessage(registry: EventRegistry, body: string | Uint8Ar
     };
   }
   try {
-    return { ok: true, event: registry.decode(record), record };
+    // The record was parsed here and nothing else holds it: the event may take its objects.
+    return { ok: true, event: registry.decodeOwned(record), record };
   } catch (error) {
     return { ok: false, reason: 'undecodable', error: (error as Error).message, eventType: record.eventType };
   }
@@ -145,13 +147,12 @@ function parseRecord(value: unknown): EventRecord {
     if (!Number.isInteger(v[field])) throw new Error(`field "${field}" must be an integer`);
   }
   if (!('data' in v)) throw new Error('field "data" is missing');
-  return {
-    ...(v as unknown as EventRecord),
-    tenantId: (v['tenantId'] as string | null | undefined) ?? null,
-    actorId: (v['actorId'] as string | null | undefined) ?? null,
-    causationId: (v['causationId'] as string | null | undefined) ?? null,
-    metadata: (v['metadata'] as EventRecord['metadata'] | undefined) ?? {},
-  };
+  // Freshly parsed and ours: fill in the optional fields in place rather than copy the record.
+  v['tenantId'] ??= null;
+  v['actorId'] ??= null;
+  v['causationId'] ??= null;
+  v['metadata'] ??= {};
+  return v as unknown as EventRecord;
 }
 
 /** The envelope fields of a body, as far as it parses; for dead letters of messages that may not decode. */

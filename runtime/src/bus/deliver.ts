@@ -1,4 +1,4 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import type { EventRegistry } from '../events/event-registry.js';
 import { BusConfigurationError } from './bus-errors.js';
 import { BusHeader, decodeBusMessage } from './bus-message.js';
@@ -107,7 +107,7 @@ export function deliverNow(input: DeliverInput): DeliveryOutcome | Promise<Deliv
   if (!passesFilters(registry, options, event.eventType, event.aggregateType)) return SKIPPED;
 
   const parent = propagation.extract(ROOT_CONTEXT, headers);
-  const span = trace.getTracer('@eventsmith/runtime').startSpan(
+  const span = tracer().startSpan(
     `eventsmith.bus.handle ${event.eventType}`,
     {
       kind: SpanKind.CONSUMER,
@@ -138,6 +138,18 @@ export function deliverNow(input: DeliverInput): DeliveryOutcome | Promise<Deliv
   }
   span.end();
   return HANDLED;
+}
+
+let tracerOf: { provider: TracerProvider; tracer: Tracer } | undefined;
+
+/**
+ * The runtime's tracer, fetched again only when the global provider changes: without an SDK,
+ * `trace.getTracer` builds a new proxy tracer on every call, once per message here.
+ */
+function tracer(): Tracer {
+  const provider = trace.getTracerProvider();
+  if (tracerOf?.provider !== provider) tracerOf = { provider, tracer: provider.getTracer('@eventsmith/runtime') };
+  return tracerOf.tracer;
 }
 
 const HANDLED: DeliveryOutcome = Object.freeze({ kind: 'ack', handled: true });
