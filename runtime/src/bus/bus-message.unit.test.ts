@@ -1,3 +1,5 @@
+import { trace } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { busConformanceRegistry, ConformanceOrderPlaced, orderPlaced, orderPlacedV1 } from '../testing/bus-conformance-fixtures.js';
 import { BusHeader, decodeBusMessage, messageKey, peekEnvelope, toBusMessages } from './bus-message.js';
@@ -25,6 +27,11 @@ describe('bus messages', () => {
     expect(decodeBusMessage(registry, unknown)).toMatchObject({ ok: false, reason: 'unknown-event-type', eventType: 'Gone' });
     const decoded = decodeBusMessage(registry, new TextEncoder().encode(JSON.stringify(orderPlacedV1('o', 1, 1))));
     expect(decoded.ok && decoded.event).toBeInstanceOf(ConformanceOrderPlaced);
+    expect(decoded.ok && decoded.event.data).toEqual({ total: 1, currency: 'EUR' });
+    expect(decoded.ok && decoded.event.metadata).toEqual({ source: 'legacy' });
+    expect(decoded.ok && Object.isFrozen(decoded.event.metadata)).toBe(true);
+    const sparse = decodeBusMessage(registry, JSON.stringify({ ...orderPlacedV1('o', 1, 1), tenantId: undefined, metadata: undefined }));
+    expect(sparse.ok && [sparse.event.tenantId, sparse.event.metadata]).toEqual([undefined, {}]);
     expect(peekEnvelope('not json')).toEqual({});
   });
 
@@ -53,6 +60,23 @@ describe('deliver', () => {
       reason: 'handler-failed',
       eventType: 'conformance.OrderPlaced',
     });
+  });
+
+  it('starts its consumer span with whichever tracer provider is registered at the time', async () => {
+    const options = resolveSubscribeOptions({ group: 'g' });
+    const handle = () => deliver({ registry, handler: () => {}, options, body, headers: {}, attempt: 1 });
+    await handle(); // no provider yet
+    const spansOf = async (exporter: InMemorySpanExporter) => {
+      trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+      try {
+        await handle();
+      } finally {
+        trace.disable();
+      }
+      return exporter.getFinishedSpans().map((span) => span.name);
+    };
+    expect(await spansOf(new InMemorySpanExporter())).toEqual(['eventsmith.bus.handle conformance.OrderPlaced']);
+    expect(await spansOf(new InMemorySpanExporter())).toEqual(['eventsmith.bus.handle conformance.OrderPlaced']);
   });
 
   it('bounds the backoff and checks options', () => {
