@@ -5,6 +5,8 @@ import { afterEach, expect, it } from 'vitest';
 import { describeWithService } from '../../../../test/support/services.js';
 import { redisTestBus } from '../../../../test/support/redis-bus.js';
 import { busConformanceRegistry, busConformanceSuite, orderPlaced, sleep } from '../../testing/bus-conformance.js';
+import { BusPublishError } from '../bus-errors.js';
+import { partitionOf } from '../partitioning.js';
 import { TAKE_DUE_ALL } from './redis-scripts.js';
 
 await describeWithService('redis', 'RedisEventBus', () => {
@@ -42,6 +44,44 @@ await describeWithService('redis', 'RedisEventBus specifics', () => {
     await sleep(300);
     await fixture.bus.publish([orderPlaced('fresh', 1)]);
     expect(await fixture.admin.xlen(fixture.bus.keys.stream(0))).toBeLessThan(200);
+  });
+
+  it('appends a batch larger than one script call to the right partitions, in order', async () => {
+    const fixture = await redisTestBus(registry, { partitions: 2 });
+    cleanup = fixture.cleanup;
+    // 700 events: three script calls; 7 aggregates with 100 versions each, interleaved.
+    const events = Array.from({ length: 700 }, (_, i) => orderPlaced(`big-${i % 7}`, Math.floor(i / 7) + 1));
+    await fixture.bus.publish(events);
+    const versions = new Map<string, number[]>();
+    for (const partition of [0, 1]) {
+      for (const [, list] of (await fixture.admin.xrange(fixture.bus.keys.stream(partition), '-', '+')) as [string, string[]][]) {
+        const fields = Object.fromEntries(list.flatMap((v, i, all) => (i % 2 === 0 ? [[v, all[i + 1]]] : [])));
+        const record = JSON.parse(fields['body']!) as { aggregateId: string; aggregateVersion: number };
+        expect(partitionOf(fields['key']!, 2)).toBe(partition);
+        versions.set(record.aggregateId, [...(versions.get(record.aggregateId) ?? []), record.aggregateVersion]);
+      }
+    }
+    expect(versions.size).toBe(7);
+    for (const list of versions.values()) expect(list).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+  });
+
+  it('rejects a publish the server refuses, and appends nothing after the failing script call', async () => {
+    const fixture = await redisTestBus(registry, { partitions: 2 });
+    cleanup = fixture.cleanup;
+    // Partition 1 is not a stream: its first entry fails the call it is in.
+    await fixture.admin.set(fixture.bus.keys.stream(1), 'not a stream');
+    const idsOn = (partition: number, count: number) => {
+      const ids: string[] = [];
+      for (let i = 0; ids.length < count; i++) if (partitionOf(`Order-p${partition}-${i}`, 2) === partition) ids.push(`p${partition}-${i}`);
+      return ids;
+    };
+    const [zero, [one]] = [idsOn(0, 300), idsOn(1, 1)];
+    // 301 events, two calls: the first fails at its 101st entry; the second holds only partition 0 entries.
+    const events = [...zero.slice(0, 100), one!, ...zero.slice(100)].map((id) => orderPlaced(id, 1));
+    expect(events.length).toBeGreaterThan(256);
+    await expect(fixture.bus.publish(events)).rejects.toBeInstanceOf(BusPublishError);
+    // What came before the failure in its call may be there; nothing from a later call is.
+    expect(await fixture.admin.xlen(fixture.bus.keys.stream(0))).toBeLessThanOrEqual(100);
   });
 
   it('writes the trace context and the event type as entry fields, and the record as the body', async () => {

@@ -8,7 +8,7 @@ import { resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription, DeadLetter, DeadLetterReason, EventBus, SubscribeOptions } from '../event-bus.js';
 import { partitionOf } from '../partitioning.js';
 import { RedisKeys } from './redis-keys.js';
-import { REPLAY } from './redis-scripts.js';
+import { APPEND, REPLAY } from './redis-scripts.js';
 import { encodeEntry, toFields } from './redis-entries.js';
 import { RedisSubscription, type RedisSubscriptionSettings } from './redis-subscription.js';
 
@@ -50,11 +50,14 @@ export interface RedisEventBusOptions {
 }
 
 const ENTRY_HEADERS = [BusHeader.eventType, BusHeader.aggregateType, 'traceparent', 'tracestate'] as const;
+/** Entries appended per script call. */
+const APPEND_CHUNK = 256;
 
 /**
  * An {@link EventBus} on Redis Streams (Redis ≥ 6.2).
  *
  * - Aggregates are hashed onto `partitions` streams, each trimmed with `MAXLEN ~` or `MINID ~`.
+ *   A publish appends its batch with one script call per 256 events.
  * - Every group is a Redis consumer group on each stream. Its members split the partitions
  *   between them with leases (a partition has one owner at a time), and read with XREADGROUP,
  *   running different aggregates concurrently and one aggregate's messages in order.
@@ -82,6 +85,7 @@ export class RedisEventBus implements EventBus {
   readonly #redis: Redis;
   readonly #registry: EventRegistry;
   readonly #partitions: number;
+  /** The three trim arguments of XADD, or a function computing them (MINID moves with the clock). */
   readonly #trim: readonly (string | number)[] | (() => (string | number)[]);
   readonly #settings: RedisSubscriptionSettings;
   readonly #subscriptions = new Set<RedisSubscription>();
@@ -121,24 +125,30 @@ export class RedisEventBus implements EventBus {
     if (events.length === 0) return;
     await publishWithSpan('redis', events, async (messages) => {
       const trim = typeof this.#trim === 'function' ? this.#trim() : this.#trim;
-      const pipeline = this.#redis.pipeline();
-      for (const message of messages) {
-        const fields: string[] = ['key', message.key, 'body', message.body];
-        // The body carries the envelope; entries keep only what filtering and tracing need.
-        for (const name of ENTRY_HEADERS) {
-          const value = message.headers[name];
-          if (value !== undefined) fields.push(name, value);
+      // Chunks bound how long one script holds the server. They run one after the other: after a
+      // failure nothing later in the batch is appended, so a retried batch cannot overtake it.
+      for (let start = 0; start < messages.length; start += APPEND_CHUNK) {
+        const end = Math.min(messages.length, start + APPEND_CHUNK);
+        const streams: string[] = [];
+        const args: (string | number)[] = [...trim];
+        for (let i = start; i < end; i++) {
+          const message = messages[i]!;
+          streams.push(this.#streams[partitionOf(message.key, this.#partitions)]!);
+          const countAt = args.length;
+          args.push(0, 'key', message.key, 'body', message.body);
+          // The body carries the envelope; entries keep only what filtering and tracing need.
+          for (const name of ENTRY_HEADERS) {
+            const value = message.headers[name];
+            if (value !== undefined) args.push(name, value);
+          }
+          args[countAt] = args.length - countAt - 1;
         }
-        pipeline.xadd(this.#streams[partitionOf(message.key, this.#partitions)]!, ...trim, '*', ...fields);
+        try {
+          await APPEND.run(this.#redis, streams, args);
+        } catch (cause) {
+          throw new BusPublishError('Redis', messages.map((m) => m.record.eventId), { cause });
+        }
       }
-      let results: [Error | null, unknown][] | null;
-      try {
-        results = await pipeline.exec();
-      } catch (cause) {
-        throw new BusPublishError('Redis', messages.map((m) => m.record.eventId), { cause });
-      }
-      const failed = results?.find(([error]) => error) ?? (results ? undefined : [new Error('pipeline was discarded')]);
-      if (failed) throw new BusPublishError('Redis', messages.map((m) => m.record.eventId), { cause: failed[0] });
     });
   }
 

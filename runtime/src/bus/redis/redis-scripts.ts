@@ -18,6 +18,21 @@ export class LuaScript {
   }
 }
 
+/**
+ * Appends entries to their partition streams, in order, in one call (a pipeline of XADDs costs the
+ * client a command, a promise and a reply per entry). KEYS: the stream of each entry. ARGV: the
+ * three trim arguments of XADD (`MAXLEN|MINID`, `~`, threshold), then per entry its number of
+ * fields and values followed by them. Returns the number of entries added.
+ */
+export const APPEND = new LuaScript(`
+local at = 4
+for _, key in ipairs(KEYS) do
+  local count = tonumber(ARGV[at])
+  redis.call('XADD', key, ARGV[1], ARGV[2], ARGV[3], '*', unpack(ARGV, at + 1, at + count))
+  at = at + count + 1
+end
+return #KEYS`);
+
 /** KEYS: members. ARGV: member, expiresAt, now. Returns the live member count. */
 export const HEARTBEAT = new LuaScript(`
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
