@@ -49,7 +49,6 @@ export interface RedisEventBusOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-const ENTRY_HEADERS = [BusHeader.eventType, BusHeader.aggregateType, 'traceparent', 'tracestate'] as const;
 /** Entries appended per script call. */
 const APPEND_CHUNK = 256;
 
@@ -132,16 +131,10 @@ export class RedisEventBus implements EventBus {
         const streams: string[] = [];
         const args: (string | number)[] = [...trim];
         for (let i = start; i < end; i++) {
-          const message = messages[i]!;
-          streams.push(this.#streams[partitionOf(message.key, this.#partitions)]!);
-          const countAt = args.length;
-          args.push(0, 'key', message.key, 'body', message.body);
+          const { key, body, headers } = messages[i]!;
+          streams.push(this.#streams[partitionOf(key, this.#partitions)]!);
           // The body carries the envelope; entries keep only what filtering and tracing need.
-          for (const name of ENTRY_HEADERS) {
-            const value = message.headers[name];
-            if (value !== undefined) args.push(name, value);
-          }
-          args[countAt] = args.length - countAt - 1;
+          args.push(key, body, headers[BusHeader.eventType]!, headers[BusHeader.aggregateType]!, headers['traceparent'] ?? '', headers['tracestate'] ?? '');
         }
         try {
           await APPEND.run(this.#redis, streams, args);

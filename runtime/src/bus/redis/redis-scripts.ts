@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { BusHeader } from '../bus-message.js';
 
 /** A Lua script run with EVALSHA, falling back to EVAL the first time the server lacks it. */
 export class LuaScript {
@@ -21,15 +22,27 @@ export class LuaScript {
 /**
  * Appends entries to their partition streams, in order, in one call (a pipeline of XADDs costs the
  * client a command, a promise and a reply per entry). KEYS: the stream of each entry. ARGV: the
- * three trim arguments of XADD (`MAXLEN|MINID`, `~`, threshold), then per entry its number of
- * fields and values followed by them. Returns the number of entries added.
+ * three trim arguments of XADD (`MAXLEN|MINID`, `~`, threshold), then six values per entry: key,
+ * body, event type, aggregate type, traceparent, tracestate (the last two empty when absent; a
+ * tracestate means nothing without a traceparent). Field names live here rather than in ARGV,
+ * which makes the call cheaper for the server. Returns the number of entries added.
  */
 export const APPEND = new LuaScript(`
+local kind, op, threshold = ARGV[1], ARGV[2], ARGV[3]
 local at = 4
 for _, key in ipairs(KEYS) do
-  local count = tonumber(ARGV[at])
-  redis.call('XADD', key, ARGV[1], ARGV[2], ARGV[3], '*', unpack(ARGV, at + 1, at + count))
-  at = at + count + 1
+  local traceparent, tracestate = ARGV[at + 4], ARGV[at + 5]
+  if traceparent == '' then
+    redis.call('XADD', key, kind, op, threshold, '*', 'key', ARGV[at], 'body', ARGV[at + 1],
+      '${BusHeader.eventType}', ARGV[at + 2], '${BusHeader.aggregateType}', ARGV[at + 3])
+  elseif tracestate == '' then
+    redis.call('XADD', key, kind, op, threshold, '*', 'key', ARGV[at], 'body', ARGV[at + 1],
+      '${BusHeader.eventType}', ARGV[at + 2], '${BusHeader.aggregateType}', ARGV[at + 3], 'traceparent', traceparent)
+  else
+    redis.call('XADD', key, kind, op, threshold, '*', 'key', ARGV[at], 'body', ARGV[at + 1],
+      '${BusHeader.eventType}', ARGV[at + 2], '${BusHeader.aggregateType}', ARGV[at + 3], 'traceparent', traceparent, 'tracestate', tracestate)
+  end
+  at = at + 6
 end
 return #KEYS`);
 
