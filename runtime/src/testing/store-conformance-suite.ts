@@ -551,6 +551,11 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
         expect(await t1.getStreamVersion(a.streamId)).toBe(2);
         expect(await t1.eventExists(theirs[0]!.eventId)).toBe(false);
         expect(await t1.eventExists(mine[0]!.eventId)).toBe(true);
+        // Another tenant's view reads its own events with the same kinds of read.
+        const t2 = store().forTenant('t2');
+        expect((await collect(t2.readAll())).map((e) => e.event.eventId)).toEqual(theirs.map((e) => e.eventId));
+        expect((await collect(t2.readStream(b.streamId))).map((e) => e.event.eventId)).toEqual(theirs.map((e) => e.eventId));
+        expect(await collect(t2.readStream(a.streamId))).toEqual([]);
       });
 
       it('stamps its tenant on events without one, and refuses events of another tenant', async () => {

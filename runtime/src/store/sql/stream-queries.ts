@@ -1,13 +1,21 @@
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Expression, type Kysely } from 'kysely';
 import type { EventStoreTables } from './event-store-tables.js';
 
-/** One page of a stream, by version range (a keyset on the UNIQUE(stream_id, version) index). */
+/**
+ * One page of a stream, by version range (a keyset on the UNIQUE(stream_id, version) index).
+ * Values may be expressions, such as named placeholders of a statement compiled once.
+ */
 export function streamPageQuery(
   db: Kysely<EventStoreTables>,
   select: readonly string[],
-  streamId: string,
-  page: { readonly from: number; readonly to: number; readonly limit: number; readonly backward: boolean },
-  tenant: string | undefined,
+  streamId: string | Expression<string>,
+  page: {
+    readonly from: number | Expression<number>;
+    readonly to: number | Expression<number>;
+    readonly limit: number | Expression<number>;
+    readonly backward: boolean;
+  },
+  tenant: string | Expression<string> | undefined,
 ): CompiledQuery {
   let query = db
     .selectFrom('eventsmith_events')

@@ -1,6 +1,6 @@
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { basename } from 'node:path';
-import { Kysely, type CompiledQuery, type Transaction } from 'kysely';
+import { Kysely, sql, type CompiledQuery, type Transaction } from 'kysely';
 import { InvalidArgumentError } from '../../errors.js';
 import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
@@ -61,6 +61,8 @@ interface Shared {
   readonly reader: SqliteStoreConnection;
   readonly target: string;
   readonly pageSize: number;
+  /** Read statements compiled once per shape (see {@link SqliteEventStore.#compiled}). */
+  readonly compiled: Map<string, CompiledQuery>;
   readonly close: () => Promise<void>;
 }
 
@@ -86,6 +88,15 @@ const STREAM_SELECT = [
   'position',
 ] as const;
 const FEED_SELECT = [...STREAM_SELECT, 'stream_id'] as const;
+
+/** Named placeholders of the compiled read statements, bound on each read. */
+const STREAM = sql<string>`@stream`;
+const FROM = sql<number>`@from`;
+const TO = sql<number>`@to`;
+const AFTER = sql<number>`@after`;
+const LIMIT = sql<number>`@limit`;
+const TENANT = sql<string>`@tenant`;
+const COMPILED_LIMIT = 256;
 
 type EventValues = [
   version: number,
@@ -167,6 +178,7 @@ export class SqliteEventStore implements EventStore {
         reader: reader.connection,
         target,
         pageSize: options.pageSize ?? 1000,
+        compiled: new Map(),
         close: async () => {
           await db.destroy();
           if (r !== w) r.close();
@@ -244,11 +256,16 @@ export class SqliteEventStore implements EventStore {
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
     const { db, pageSize } = this.#shared;
+    const backward = options.direction === 'backward';
+    const tenant = this.#tenantId;
+    const query = this.#compiled(`stream ${backward} ${tenant !== undefined}`, () =>
+      streamPageQuery(db, STREAM_SELECT, STREAM, { from: FROM, to: TO, limit: LIMIT, backward }, tenant === undefined ? undefined : TENANT),
+    );
     const pages = pageStream(
       options,
       readLimit(options.limit),
       pageSize,
-      async (page) => this.#readValues(streamPageQuery(db, STREAM_SELECT, streamId, page, this.#tenantId)),
+      async (page) => this.#readValues(query, { stream: streamId, from: page.from, to: page.to, limit: page.limit, tenant }),
       (row) => row[0],
     );
     for await (const page of pages) for (const row of page) yield this.#decode(row, streamId, false);
@@ -266,11 +283,20 @@ export class SqliteEventStore implements EventStore {
     let after = options.after ? this.#ownValue(options.after) : 0n;
     let limit = readLimit(options.limit);
     const { db, pageSize } = this.#shared;
+    const key = `feed ${JSON.stringify([filter.eventTypes, filter.aggregateTypes, filter.tenantId !== undefined])}`;
+    const query = this.#compiled(key, () =>
+      feedQuery(db, {
+        filter,
+        select: FEED_SELECT,
+        orderBy: ['position'],
+        after: (eb) => eb('position', '>', AFTER),
+        limit: LIMIT,
+        value: (column, value) => (column === 'tenant_id' ? TENANT : value),
+      }).compile(),
+    );
     while (limit > 0) {
       const n = Math.min(pageSize, limit);
-      const position = Number(after);
-      const query = feedQuery(db, { filter, select: FEED_SELECT, orderBy: ['position'], after: (eb) => eb('position', '>', position), limit: n + 1 });
-      const rows = this.#readValues(query.compile());
+      const rows = this.#readValues(query, { after: Number(after), limit: n + 1, tenant: filter.tenantId });
       const more = rows.length > n && n < limit; // one row more than a page: is there another page?
       if (rows.length > n) rows.length = n;
       for (const row of rows) yield this.#decode(row, row[15]!, true);
@@ -327,9 +353,24 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  #readValues(query: CompiledQuery): EventValues[] {
+  /**
+   * The read statement of a shape (stream direction, feed filter), built and compiled with Kysely
+   * once: compiling costs more than a short read. Values vary per read, so they are named
+   * placeholders bound by {@link #readValues}; filter lists are part of the shape.
+   */
+  #compiled(key: string, compile: () => CompiledQuery): CompiledQuery {
+    const cache = this.#shared.compiled;
+    let query = cache.get(key);
+    if (!query) {
+      if (cache.size >= COMPILED_LIMIT) cache.clear();
+      cache.set(key, (query = compile()));
+    }
+    return query;
+  }
+
+  #readValues(query: CompiledQuery, named: Record<string, unknown>): EventValues[] {
     try {
-      return this.#shared.reader.values(query.sql, query.parameters) as EventValues[];
+      return this.#shared.reader.values(query.sql, [...query.parameters, named]) as EventValues[];
     } catch (error) {
       throw unavailableOr(error, this.#shared.target);
     }
