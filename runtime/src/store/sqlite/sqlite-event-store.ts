@@ -97,6 +97,8 @@ const AFTER = sql<number>`@after`;
 const LIMIT = sql<number>`@limit`;
 const TENANT = sql<string>`@tenant`;
 const COMPILED_LIMIT = 256;
+/** Page cache of the writer connection, in KiB. */
+const WRITER_CACHE_KIB = 32 * 1024;
 
 type EventValues = [
   version: number,
@@ -163,6 +165,10 @@ export class SqliteEventStore implements EventStore {
       if (!memory) writerDb.pragma('journal_mode = WAL');
       writerDb.pragma(`synchronous = ${synchronous}`);
       writerDb.pragma(`busy_timeout = ${busyTimeout}`);
+      // An append touches a leaf of the events table, of each of its indexes and of the streams
+      // table; SQLite's default 2 MiB page cache soon stops holding them all, and every append
+      // then reads pages back through the WAL. Pages are allocated only as they are used.
+      writerDb.pragma(`cache_size = -${WRITER_CACHE_KIB}`);
       const dialect = new SqliteStoreDialect({ database: writerDb });
       const db = new Kysely<EventStoreTables>({ dialect });
       if (options.migrate ?? true) await migrateEventStore(db, { dialect: 'sqlite' });
