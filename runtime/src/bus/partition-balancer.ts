@@ -1,3 +1,5 @@
+import { settleWithin } from './settle-within.js';
+
 /**
  * Where a consumer group keeps its partition leases and member heartbeats (a Redis hash, a NATS
  * key-value bucket...). Leases expire by themselves, so a crashed member's partitions are taken
@@ -62,17 +64,19 @@ export class PartitionBalancer {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    await this.#ticking;
-    const { store, member } = this.#options;
+    // A lease store that stopped answering (a request lost with its connection) must not hold up
+    // stop for ever: after one lease TTL our leases have expired by themselves anyway.
+    const { store, member, leaseTtlMs, onError } = this.#options;
+    if (this.#ticking) await settleWithin([this.#ticking], leaseTtlMs);
     const all = [...this.owned];
     this.owned.clear();
     await Promise.all(
       all.map(async (p) => {
         await this.#options.onRevoked(p, 'stop');
-        await store.release(p, member).catch(this.#options.onError);
+        await settleWithin([store.release(p, member).catch(onError)], leaseTtlMs);
       }),
     );
-    await store.leave(member).catch(this.#options.onError);
+    await settleWithin([store.leave(member).catch(onError)], leaseTtlMs);
   }
 
   #schedule(): void {
@@ -118,6 +122,11 @@ export class PartitionBalancer {
         const p = (offset + i) % partitions;
         if (this.owned.has(p) || this.#releasing.has(p)) continue;
         if (await store.acquire(p, member, leaseTtlMs)) {
+          if (this.#stopped) {
+            // stop() gave up waiting for this tick: hand the lease straight back.
+            await store.release(p, member).catch(this.#options.onError);
+            break;
+          }
           this.owned.add(p);
           this.#options.onAssigned(p);
         }

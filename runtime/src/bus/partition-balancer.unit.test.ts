@@ -106,4 +106,21 @@ describe('PartitionBalancer', () => {
     expect(store.leases.size).toBe(0);
     expect(log.filter((l) => l.endsWith('stop'))).toHaveLength(8);
   });
+
+  it('stops even when the lease store stops answering mid-tick', async () => {
+    const store = new MemoryLeases();
+    const log: string[] = [];
+    const balancer = member(store, 'a', log);
+    await balancer.start();
+    await waitUntil(() => balancer.owned.size === 8);
+    // From now on a heartbeat hangs, as a request lost with its connection can.
+    let hung = false;
+    store.heartbeat = () => ((hung = true), new Promise<number>(() => {}));
+    await waitUntil(() => hung);
+    await balancer.stop(); // bounded by the lease TTL (200 ms here), not by the hung request
+    expect(balancer.owned.size).toBe(0);
+    expect(log.filter((l) => l.endsWith(' stop'))).toHaveLength(8);
+    expect(store.members.has('a')).toBe(false);
+  });
 });
+

@@ -14,10 +14,18 @@ export class NatsLeaseStore implements PartitionLeaseStore {
     private readonly group: string,
   ) {}
 
-  async heartbeat(member: string, _ttlMs: number): Promise<number> {
+  async heartbeat(member: string, ttlMs: number): Promise<number> {
     await this.kv.put(this.#member(member), this.#codec.encode(String(Date.now())));
+    // Listing keys runs a consumer that can wait for ever if the connection drops mid-listing;
+    // give up after half a lease (the balancer reports the error and tries again next tick).
+    const keys = await this.kv.keys(`${this.#prefix()}.m.*`);
+    const timer = setTimeout(() => keys.stop(new Error(`Listing the members of group ${this.group} took over ${ttlMs / 2} ms`)), ttlMs / 2);
     let count = 0;
-    for await (const _ of await this.kv.keys(`${this.#prefix()}.m.*`)) count++;
+    try {
+      for await (const _ of keys) count++;
+    } finally {
+      clearTimeout(timer);
+    }
     return count;
   }
 

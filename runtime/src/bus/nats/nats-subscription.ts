@@ -21,6 +21,7 @@ import { KeyedLanes } from '../keyed-lanes.js';
 import { PartitionBalancer, type RevokeReason } from '../partition-balancer.js';
 import { NatsLeaseStore } from './nats-lease-store.js';
 import type { NatsNames } from './nats-names.js';
+import { settleWithin } from '../settle-within.js';
 
 const PULL_EXPIRES_MS = 1000;
 
@@ -385,15 +386,4 @@ function keyOf(msg: JsMsg): string {
   const id = msg.headers?.get(BusHeader.aggregateId);
   if (type && id !== undefined && msg.headers?.has(BusHeader.aggregateId)) return messageKey(type, id);
   return msg.subject.split('.').slice(4).join('.') || 'raw';
-}
-
-async function settleWithin(work: Promise<unknown>[], timeoutMs: number): Promise<boolean> {
-  if (work.length === 0) return true;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const settled = await Promise.race([
-    Promise.allSettled(work).then(() => true),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-  ]);
-  clearTimeout(timer);
-  return settled;
 }
