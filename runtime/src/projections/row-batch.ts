@@ -44,14 +44,17 @@ export class RowBatch {
   add(op: RowOperation<any>): 'merged' | 'flush-first' | 'alone' {
     const values = 'insert' in op ? op.insert : 'upsert' in op ? op.upsert : undefined;
     const where = 'update' in op ? op.update.where : 'delete' in op ? op.delete.where : undefined;
-    const exact = this.#key(values ?? where ?? {}, values === undefined);
-    if (exact === undefined) return 'alone';
-    const normal = normalKey(exact);
+    const key = this.#key(values ?? where ?? {}, values === undefined);
+    if (key === undefined) return 'alone';
+    const normal = normalKey(key);
     const current = this.#pending.get(normal);
-    if (current && current.exact !== JSON.stringify(exact)) return 'flush-first'; // maybe the same row, spelled differently
-    const next = this.#merge(current ?? { exact: JSON.stringify(exact), key: exact, existed: new Map(), row: undefined }, op);
-    if (!next) return 'flush-first';
-    this.#pending.set(normal, next);
+    if (current) {
+      if (!sameKey(current.key, key)) return 'flush-first'; // maybe the same row, spelled differently
+      return this.#merge(current, op) ? 'merged' : 'flush-first';
+    }
+    const fresh: PendingRow = { key, existed: new Map(), row: undefined };
+    if (!this.#merge(fresh, op)) return 'flush-first';
+    this.#pending.set(normal, fresh);
     return 'merged';
   }
 
@@ -93,54 +96,58 @@ export class RowBatch {
     return key;
   }
 
-  /** The state after `op`, or undefined when it cannot be represented (flush first). */
-  #merge(p: PendingRow, op: RowOperation<any>): PendingRow | undefined {
+  /**
+   * Applies `op` to `p` in place; false (with `p` unchanged) when the result cannot be
+   * represented (flush first). It runs once per event, so it computes every change before
+   * making any rather than copying the pending state.
+   */
+  #merge(p: PendingRow, op: RowOperation<any>): boolean {
     if ('insert' in op) {
       // An insert fails on an existing row: the flush inserts without ON CONFLICT, so it fails too.
-      if (p.row) return undefined;
-      return { ...p, existed: p.existed === 'replaced' ? 'replaced' : 'conflict', row: insertValues(op.insert) };
+      if (p.row) return false;
+      p.existed = p.existed === 'replaced' ? 'replaced' : 'conflict';
+      p.row = insertValues(op.insert);
+      return true;
     }
     if ('delete' in op) {
-      if (p.existed === 'conflict') return undefined; // it must still fail if the row existed
-      return { ...p, existed: 'replaced', row: undefined };
+      if (p.existed === 'conflict') return false; // it must still fail if the row existed
+      p.existed = 'replaced';
+      p.row = undefined;
+      return true;
     }
-    const set = 'update' in op ? op.update.set : this.#nonKey(op.upsert);
-    let existed: PendingRow['existed'] | undefined = p.existed;
-    if (existed instanceof Map) existed = this.#compose(existed, set);
-    if (!existed) return undefined;
-    let row = p.row;
-    if (row) {
-      row = this.#fold(row, set);
-      if (!row) return undefined;
-    } else if ('upsert' in op) {
-      row = insertValues(op.upsert);
-    }
-    return { ...p, existed, row };
+    // An upsert's key columns address the row; the rest is what it sets on an existing one.
+    const set = 'update' in op ? op.update.set : op.upsert;
+    const skip = 'update' in op ? undefined : this.#table.primaryKey;
+    const patch = p.existed instanceof Map ? this.#compose(p.existed, set, skip) : undefined;
+    if (p.existed instanceof Map && !patch) return false;
+    const folded = p.row ? this.#fold(p.row, set, skip) : undefined;
+    if (p.row && !folded) return false;
+    if (patch) for (let i = 0; i < patch.length; i += 2) (p.existed as Map<string, PatchEntry>).set(patch[i] as string, patch[i + 1] as PatchEntry);
+    if (folded) for (let i = 0; i < folded.length; i += 2) p.row![folded[i] as string] = folded[i + 1];
+    else if (!p.row && 'upsert' in op) p.row = insertValues(op.upsert);
+    return true;
   }
 
-  #nonKey(values: RowValues<any>): RowValues<any> {
-    const { primaryKey } = this.#table;
-    return Object.fromEntries(Object.entries(values).filter(([c]) => !primaryKey.includes(c)));
-  }
-
-  /** The patch of an existing row, followed by `set`. */
-  #compose(patch: Patch, set: RowValues<any>): Patch | undefined {
-    const next = new Map(patch);
-    for (const [column, value] of Object.entries(set)) {
+  /** The changes (column, entry, …) to the patch of an existing row that `set` makes, or undefined. */
+  #compose(patch: Patch, set: RowValues<any>, skip: readonly string[] | undefined): unknown[] | undefined {
+    const changes: unknown[] = [];
+    for (const column of Object.keys(set)) {
+      if (skip?.includes(column)) continue;
+      const value = (set as Record<string, unknown>)[column];
       if (!(value instanceof Increment)) {
-        next.set(column, { set: value });
+        changes.push(column, { set: value });
         continue;
       }
-      const before = next.get(column);
-      if (!before) next.set(column, { add: [value.amount] });
-      else if ('add' in before) next.set(column, { add: this.#append(column, before.add, value.amount) });
+      const before = patch.get(column);
+      if (!before) changes.push(column, { add: [value.amount] });
+      else if ('add' in before) changes.push(column, { add: this.#append(column, before.add, value.amount) });
       else {
         const sum = addAmounts(this.#counter(column), before.set, value.amount);
         if (sum === undefined) return undefined;
-        next.set(column, { set: sum });
+        changes.push(column, { set: sum });
       }
     }
-    return next;
+    return changes;
   }
 
   /** Amounts to add: kept summed where the sum is exact (long lists would be copied on every event). */
@@ -153,21 +160,23 @@ export class RowBatch {
     return [...amounts, amount];
   }
 
-  /** A row known in full (inserted in this batch), after `set`. */
-  #fold(row: Record<string, unknown>, set: RowValues<any>): Record<string, unknown> | undefined {
-    const next = { ...row };
-    for (const [column, value] of Object.entries(set)) {
+  /** The changes (column, value, …) that `set` makes to a row known in full (inserted in this batch), or undefined. */
+  #fold(row: Record<string, unknown>, set: RowValues<any>, skip: readonly string[] | undefined): unknown[] | undefined {
+    const changes: unknown[] = [];
+    for (const column of Object.keys(set)) {
+      if (skip?.includes(column)) continue;
+      const value = (set as Record<string, unknown>)[column];
       if (!(value instanceof Increment)) {
-        next[column] = value;
+        changes.push(column, value);
         continue;
       }
       const counter = this.#counter(column);
-      const base = column in next ? next[column] : (counter.default ?? null);
+      const base = column in row ? row[column] : (counter.default ?? null);
       const sum = addAmounts(counter, base, value.amount);
       if (sum === undefined) return undefined;
-      next[column] = sum;
+      changes.push(column, sum);
     }
-    return next;
+    return changes;
   }
 
   #counter(column: string): Counter {
@@ -287,10 +296,9 @@ type Patch = ReadonlyMap<string, PatchEntry>;
  * `replaced` (it was deleted: the result is `row` in both cases).
  */
 interface PendingRow {
-  readonly exact: string;
   readonly key: readonly unknown[];
-  readonly existed: Patch | 'conflict' | 'replaced';
-  readonly row: Record<string, unknown> | undefined;
+  existed: Patch | 'conflict' | 'replaced';
+  row: Record<string, unknown> | undefined;
 }
 
 /**
@@ -298,7 +306,19 @@ interface PendingRow {
  * ignores trailing spaces) share a normal form, so they are never merged apart.
  */
 function normalKey(key: readonly unknown[]): string {
-  return key.map((v) => (typeof v === 'string' ? v.toLowerCase().trimEnd() : String(v))).join('\u0000');
+  if (key.length === 1) return normalPart(key[0]);
+  return key.map(normalPart).join('\u0000');
+}
+
+function normalPart(value: unknown): string {
+  return typeof value === 'string' ? value.toLowerCase().trimEnd() : String(value);
+}
+
+/** Keys spelled the same (as their JSON), so one pending row may take both. */
+function sameKey(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && JSON.stringify(a[i]) !== JSON.stringify(b[i])) return false;
+  return true;
 }
 
 /** The amounts added up exactly, or undefined where SQL must add them one by one (floating point). */
