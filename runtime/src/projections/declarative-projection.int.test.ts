@@ -192,6 +192,28 @@ const suite = (target: SqlTarget) => () => {
     }
   });
 
+  it('binds each batch its own values in the statement compiled for a shape in an earlier one', async () => {
+    const reference = await target.open();
+    const batched = await target.open();
+    try {
+      for (const { db } of [reference, batched]) await createItems(db);
+      const projection = items();
+      for (let batch = 0; batch < 3; batch++) {
+        // The same shape every time (four keys, upserted twice each), with other keys and amounts.
+        const steps: Step[] = [];
+        for (let i = 0; i < 8; i++) steps.push({ op: 'upsert', id: `k${batch * 2 + (i % 4)}`, n: batch + i, amount: `${batch}.${i}` });
+        const events = stored(steps);
+        await batched.db.transaction().execute((trx) => projection.handleBatch!(events, { db: trx as Kysely<ItemsTables> }));
+        for (const e of events) await reference.db.transaction().execute((trx) => projection.handle(e, { db: trx as Kysely<ItemsTables> }));
+      }
+      expect(await rows(batched.db)).toEqual(await rows(reference.db));
+      expect((await rows(batched.db)).length).toBe(8);
+    } finally {
+      await reference.close();
+      await batched.close();
+    }
+  });
+
   it('under the manager, parks a poison event of a batch alone and applies every other event exactly once; a rebuild agrees', async () => {
     const { db, url, close } = await target.open();
     await db.destroy().catch(() => undefined);

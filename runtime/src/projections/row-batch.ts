@@ -1,4 +1,4 @@
-import { MysqlAdapter, type Expression, type ExpressionBuilder, type Kysely } from 'kysely';
+import { MysqlAdapter, type Compilable, type CompiledQuery, type Expression, type ExpressionBuilder, type Kysely } from 'kysely';
 import { decimal } from '../events/decimal.js';
 import { insertValues, whereKey } from './apply-row-operation.js';
 import { Increment, type Amount, type RowKey, type RowOperation, type RowValues } from './row-operation.js';
@@ -200,9 +200,10 @@ export class RowBatch {
   }
 
   async #insert(db: Kysely<any>, rows: readonly PendingRow[]): Promise<void> {
-    for (const group of groupBy(rows, (p) => Object.keys(p.row!).sort().join(','))) {
+    for (const [, group] of groupBy(rows, (p) => Object.keys(p.row!).sort().join(','))) {
+      const shape = `i|${Object.keys(group[0]!.row!).sort().join(',')}`;
       for (const chunk of chunks(group, rowsPerStatement(group[0]!.row!))) {
-        await db.insertInto(this.#table.name).values(chunk.map((p) => p.row!)).execute();
+        await this.#execute(db, shape, chunk, (values) => db.insertInto(this.#table.name).values(values));
       }
     }
   }
@@ -220,7 +221,7 @@ export class RowBatch {
     }
     const mysql = db.getExecutor().adapter instanceof MysqlAdapter;
     const t = this.#table.name;
-    for (const group of groupBy(shared, (p) => `${Object.keys(p.row!).sort().join(',')}|${[...(p.existed as Patch)].map(([c, e]) => `${c}:${'set' in e ? 's' : 'a'}`).join(',')}`)) {
+    for (const [shape, group] of groupBy(shared, (p) => `u|${Object.keys(p.row!).sort().join(',')}|${[...(p.existed as Patch)].map(([c, e]) => `${c}:${'set' in e ? 's' : 'a'}`).join(',')}`)) {
       const patch = group[0]!.existed as Patch;
       const inserted = (eb: ExpressionBuilder<any, any>, column: string) => (mysql ? eb.fn('values', [eb.ref(column)]) : eb.ref(`excluded.${column}`));
       const update = (eb: ExpressionBuilder<any, any>) => {
@@ -231,11 +232,45 @@ export class RowBatch {
         return this.#nonEmpty(eb, set);
       };
       for (const chunk of chunks(group, rowsPerStatement(group[0]!.row!))) {
-        const insert = db.insertInto(t).values(chunk.map((p) => p.row!));
-        if (mysql) await insert.onDuplicateKeyUpdate(update).execute();
-        else await insert.onConflict((oc) => oc.columns(this.#table.primaryKey as string[]).doUpdateSet(update)).execute();
+        await this.#execute(db, shape, chunk, (values) => {
+          const insert = db.insertInto(t).values(values);
+          return mysql ? insert.onDuplicateKeyUpdate(update) : insert.onConflict((oc) => oc.columns(this.#table.primaryKey as string[]).doUpdateSet(update));
+        });
       }
     }
+  }
+
+  /**
+   * Runs the statement `build` makes for the rows of `chunk` (all with the columns `shape`
+   * names): compiled once per shape and row count, then run with the rows' values bound in the
+   * order the compiled statement takes them. A database with plugins (a rebuild's table
+   * renames) or a value that is not one parameter gets a freshly built statement every time.
+   */
+  async #execute(db: Kysely<any>, shape: string, chunk: readonly PendingRow[], build: (rows: Record<string, unknown>[]) => Compilable<unknown>): Promise<void> {
+    const rows = chunk.map((p) => p.row!);
+    const executor = db.getExecutor();
+    const columns = Object.keys(rows[0]!).sort();
+    const parameters: unknown[] = [];
+    for (const row of rows) {
+      for (const column of columns) {
+        const value = row[column];
+        if (!bindable(value)) return void (await db.executeQuery(build(rows)));
+        parameters.push(value);
+      }
+    }
+    if (executor.plugins.length > 0) return void (await db.executeQuery(build(rows)));
+    const statements = statementsFor(this.#table, executor.adapter);
+    const key = `${shape}|${rows.length}`;
+    const compiled = statements.get(key);
+    if (compiled) return void (await db.executeQuery({ ...compiled, parameters }));
+    // Rows with their columns in one order, so the compiled statement binds them as `parameters` are.
+    const ordered = rows.map((row) => Object.fromEntries(columns.map((c) => [c, row[c]])));
+    const fresh = build(ordered).compile();
+    if (sameParameters(fresh.parameters, parameters)) {
+      if (statements.size >= STATEMENTS_PER_TABLE) statements.delete(statements.keys().next().value!);
+      statements.set(key, fresh);
+    }
+    await db.executeQuery(fresh);
   }
 
   async #upsertOne(db: Kysely<any>, p: PendingRow): Promise<void> {
@@ -351,7 +386,7 @@ function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
-function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][] {
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const k = key(item);
@@ -359,5 +394,33 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][] {
     if (group) group.push(item);
     else groups.set(k, [item]);
   }
-  return [...groups.values()];
+  return groups;
+}
+
+/**
+ * Compiled multi-row statements by table, then by dialect adapter (one per Kysely instance and
+ * its transactions), then by shape and row count. Each catch-up batch writes the same few
+ * shapes, so building and compiling them once and binding new values saves most of the work.
+ */
+const compiledStatements = new WeakMap<RowTable, WeakMap<object, Map<string, CompiledQuery>>>();
+const STATEMENTS_PER_TABLE = 64;
+
+function statementsFor(table: RowTable, adapter: object): Map<string, CompiledQuery> {
+  let byAdapter = compiledStatements.get(table);
+  if (!byAdapter) compiledStatements.set(table, (byAdapter = new WeakMap()));
+  let statements = byAdapter.get(adapter);
+  if (!statements) byAdapter.set(adapter, (statements = new Map()));
+  return statements;
+}
+
+/** A value Kysely binds as one parameter (not an expression, and present). */
+function bindable(value: unknown): boolean {
+  if (value === undefined || typeof value === 'function') return false;
+  return value === null || typeof value !== 'object' || !('toOperationNode' in value);
+}
+
+function sameParameters(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
