@@ -86,4 +86,33 @@ await describeWithService('postgres', 'PostgresNotifyWakeUp', () => {
       await drop();
     }
   });
+
+  it('notifies after commit, and not for a rolled-back transaction', async () => {
+    const { url, drop } = await freshPostgresDatabase();
+    const store = await PostgresEventStore.open({ url, registry, pool: { max: 2 } });
+    const listener = new pg.Client({ connectionString: url });
+    let notifications = 0;
+    listener.on('notification', () => void notifications++);
+    try {
+      await listener.connect();
+      await listener.query('LISTEN eventsmith_events');
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.appendToStream('Account-rolled-back', [new Deposited({ amount: 1 }, { aggregateId: 'rolled-back' })], { expectedVersion: 'no_stream' });
+          throw new Error('changed my mind');
+        }),
+      ).rejects.toThrow('changed my mind');
+      await store.transaction(async (tx) => {
+        await tx.appendToStream('Account-kept', [new Deposited({ amount: 2 }, { aggregateId: 'kept' })], { expectedVersion: 'no_stream' });
+      });
+      await waitFor(() => notifications > 0, 'the committed transaction to notify', 5_000);
+      await new Promise((r) => setTimeout(r, 200)); // room for a stray notification to show up
+      expect(notifications).toBe(1);
+    } finally {
+      await listener.end();
+      await store.close();
+      await drop();
+    }
+  });
 });
+

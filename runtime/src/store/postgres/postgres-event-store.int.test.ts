@@ -63,7 +63,8 @@ await describeWithService('postgres', 'PostgresEventStore round trips', () => {
       return query.apply(this, args);
     } as typeof CountingClient.prototype.query;
     const { url, drop } = await freshPostgresDatabase();
-    const store = await PostgresEventStore.open({ url, registry: conformanceRegistry, pool: { max: 2, Client: CountingClient } });
+    // No NOTIFY after the append: it is sent in the background and would be counted as a read's.
+    const store = await PostgresEventStore.open({ url, registry: conformanceRegistry, pool: { max: 2, Client: CountingClient }, notifyChannel: false });
     try {
       statements = 0;
       expect(await collect(store.readAll())).toEqual([]);

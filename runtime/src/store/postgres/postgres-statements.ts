@@ -56,11 +56,9 @@ export const APPEND_NOTIFY_CHANNEL = 'eventsmith_events';
 
 /**
  * The append: stream check-and-update plus a multi-row insert of every event, in one statement.
- * With a `notifyChannel`, a successful append also calls `pg_notify(channel, '')`: PostgreSQL
- * queues the notification in the appending transaction and delivers it only at commit (once per
- * transaction however many appends it made), so a woken listener reads committed events.
+ * (Listeners are notified after commit, by `PostgresAppendNotifier`.)
  */
-export function appendStatement(expected: ExpectedVersion, view: boolean, partitioned: boolean, notifyChannel?: string): string {
+export function appendStatement(expected: ExpectedVersion, view: boolean, partitioned: boolean): string {
   const ids = partitioned
     ? `, ids as (insert into eventsmith_event_ids (event_id, stream_id) select e.event_id, $1 from stream, unnest($6::text[]) as e(event_id))`
     : '';
@@ -74,10 +72,7 @@ export function appendStatement(expected: ExpectedVersion, view: boolean, partit
     returning position
   )
   select (select version from stream) as version, (select max(position) from appended)::text as position,
-    pg_current_xact_id()::text as tx,${
-      // A set-returning call in FROM is always evaluated, once per stream row (none if refused).
-      notifyChannel === undefined ? '' : `\n    (select 1 from stream, pg_notify('${notifyChannel}', '') limit 1) as notified,`
-    }
+    pg_current_xact_id()::text as tx,
     -- Every parameter is referenced, so each has a type whichever variant this is.
     $3::int is null as no_expected, $5::text is null as no_view`;
 }
