@@ -2,26 +2,12 @@ import { DuplicateEventError, TenantMismatchError } from '../../errors.js';
 import type { AppendResult } from '../event-store.js';
 import { checkExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
+import { EVENT_COLUMNS } from '../sql/event-rows.js';
 import type { PreparedAppend } from '../sql/prepare-append.js';
 import type { SqliteStoreConnection } from './sqlite-dialect.js';
 
-const INSERT_COLUMNS = [
-  'stream_id',
-  'version',
-  'event_id',
-  'event_type',
-  'event_version',
-  'aggregate_type',
-  'aggregate_id',
-  'tenant_id',
-  'occurred_at',
-  'actor_id',
-  'correlation_id',
-  'causation_id',
-  'metadata',
-  'data',
-  'stored_at',
-] as const;
+/** The row layout the append builds its values in. */
+const INSERT_COLUMNS = EVENT_COLUMNS;
 /** Rows per INSERT: 15 parameters each stays far below SQLite's 32,766-variable limit. */
 const CHUNK = 500;
 

@@ -17,7 +17,7 @@ import type {
 } from '../event-store.js';
 import { Position } from '../position.js';
 import { currentTransaction, runInStoreTransaction } from '../sql/ambient-transaction.js';
-import { feedFilter, readLimit, storedEventFromRecord } from '../sql/event-rows.js';
+import { EVENT_COLUMNS, feedFilter, readLimit, storedEventFromRecord } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { feedQuery } from '../sql/feed-query.js';
 import { eventExistsQuery, pageStream, streamPageQuery, streamVersionQuery } from '../sql/stream-queries.js';
@@ -70,24 +70,8 @@ interface Shared {
  * What a read selects, in this order; rows come back as arrays ({@link EventValues}). A stream
  * read leaves out `stream_id`: it is the stream asked for.
  */
-const STREAM_SELECT = [
-  'version',
-  'event_id',
-  'event_type',
-  'event_version',
-  'aggregate_type',
-  'aggregate_id',
-  'tenant_id',
-  'occurred_at',
-  'actor_id',
-  'correlation_id',
-  'causation_id',
-  'metadata',
-  'data',
-  'stored_at',
-  'position',
-] as const;
-const FEED_SELECT = [...STREAM_SELECT, 'stream_id'] as const;
+const STREAM_SELECT = [...EVENT_COLUMNS.filter((column) => column !== 'stream_id'), 'position'];
+const FEED_SELECT = [...STREAM_SELECT, 'stream_id'];
 
 /** Named placeholders of the compiled read statements, bound on each read. */
 const STREAM = sql<string>`@stream`;
