@@ -7,7 +7,7 @@ import { SqlCheckpointStore } from '../subscriptions/sql/sql-checkpoint-store.js
 import { SqlDeadLetterQueue } from '../subscriptions/sql/sql-dead-letter-queue.js';
 import { migrateSubscriptionTables } from '../subscriptions/sql/subscription-tables.js';
 import { balanceProjection, createBalanceTables, type BalanceTables } from '../subscriptions/test-support/balance-projection.js';
-import { appendDeposits, feed, waitFor, type Deposited } from '../subscriptions/test-support/fixtures.js';
+import { appendDeposits, Deposited, feed, waitFor } from '../subscriptions/test-support/fixtures.js';
 import { openStore } from '../subscriptions/test-support/open-store.js';
 import { SQL_TARGETS, type SqlTarget } from '../subscriptions/test-support/sql-targets.js';
 import { ProjectionRebuildError } from './projection-errors.js';
@@ -144,7 +144,53 @@ function suite(target: SqlTarget) {
   }, 60_000);
 }
 
+function tenantSuite(target: SqlTarget) {
+  it("rebuilds a tenant's projection from that tenant's events only, as its subscription reads them", async () => {
+    const { db, url, close } = await target.open();
+    await db.destroy().catch(() => undefined);
+    const store = await openStore(target.dialect, url);
+    await migrateSubscriptionTables(store.db);
+    await createBalanceTables(store.db);
+    const checkpoints = new SqlCheckpointStore(store.db);
+    const manager = new SubscriptionManager({ store, checkpoints, deadLetters: new SqlDeadLetterQueue(store.db), pollIntervalMs: 20 });
+    manager.project(balanceProjection(target.dialect, 'live'), { tenantId: 't1', batchSize: 10 });
+    try {
+      const deposit = (tenant: string, account: string, amount: number) =>
+        store
+          .forTenant(tenant)
+          .appendToStream(`Account-${account}`, [new Deposited({ amount }, { aggregateId: account })], { expectedVersion: 'any' });
+      // Interleaved, so the other tenant's events lie below the projection's checkpoint.
+      for (let i = 0; i < 4; i++) {
+        if (i > 0) await deposit('t2', `t2-acc-${i}`, 100 + i);
+        await deposit('t1', `t1-acc-${i % 2}`, i + 1);
+      }
+      await manager.start();
+      const own = () => feed(store, { tenantId: 't1' });
+      await waitFor(async () => (await own()).length === 4, "t1's 4 events in the feed", 30_000);
+      const last = (await own()).at(-1)!;
+      await waitFor(async () => (await checkpoints.load('balances'))?.equals(last.position) === true, 'projection caught up', 30_000);
+      const live = await balances(store.db);
+      expect(live).toEqual([
+        ['t1-acc-0', 4, 2],
+        ['t1-acc-1', 6, 2],
+      ]);
+      const report = await manager.rebuild('balances');
+      expect(report.replayed).toBe(4);
+      expect(await balances(store.db)).toEqual(live);
+      expect((await store.db.selectFrom('handled').select('event_id').execute()).length).toBe(4);
+    } finally {
+      await manager.stop();
+      await store.close();
+      await close().catch(() => undefined);
+    }
+  }, 60_000);
+}
+
 for (const target of SQL_TARGETS) {
-  if (target.service) await describeWithService(target.service, `rebuildProjection on ${target.dialect}`, () => suite(target));
-  else describe(`rebuildProjection on ${target.dialect}`, () => suite(target));
+  const suites = () => {
+    suite(target);
+    tenantSuite(target);
+  };
+  if (target.service) await describeWithService(target.service, `rebuildProjection on ${target.dialect}`, suites);
+  else describe(`rebuildProjection on ${target.dialect}`, suites);
 }

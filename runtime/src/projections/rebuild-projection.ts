@@ -22,6 +22,14 @@ export interface LiveProjectionControl {
 export interface RebuildProjectionOptions {
   readonly store: EventStore;
   readonly projection: Projection<any>;
+  /**
+   * Replay only this tenant's events: the `tenantId` the projection's subscription reads with
+   * (`manager.project(projection, { tenantId })`). A rebuild must read the same feed as the
+   * subscription, or the new tables get rows the live ones never had.
+   */
+  readonly tenantId?: string;
+  /** Replay only events of these aggregate types (the subscription's `aggregateTypes`). */
+  readonly aggregateTypes?: readonly string[];
   /** The database holding the projection's tables. */
   readonly db: Kysely<any>;
   /** Where the live subscription's checkpoint is (it is read, never changed). */
@@ -81,6 +89,11 @@ export async function rebuildProjection(options: RebuildProjectionOptions): Prom
     throw new ProjectionRebuildConfigError(projection.name, 'its subscription is running in another process; rebuild it there (manager.rebuild) or stop it first.');
   }
   const batchSize = options.batchSize ?? 500;
+  const filter = {
+    eventTypes: projection.eventTypes,
+    ...(options.aggregateTypes ? { aggregateTypes: options.aggregateTypes } : {}),
+    ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
+  };
   const maxReported = options.maxReportedFailures ?? 100;
   const shadowDb = db.withPlugin(new TableRenamePlugin(Object.fromEntries(tables.map((t) => [t, t + SHADOW_SUFFIX]))));
   const failures: PoisonEvent[] = [];
@@ -96,7 +109,7 @@ export async function rebuildProjection(options: RebuildProjectionOptions): Prom
     if (limit === null) return;
     for (;;) {
       const batch: StoredEvent[] = [];
-      for await (const event of store.readAll({ after: position, limit: batchSize, eventTypes: projection.eventTypes })) {
+      for await (const event of store.readAll({ ...filter, after: position, limit: batchSize })) {
         if (event.position.isAfter(limit)) break;
         batch.push(event);
       }

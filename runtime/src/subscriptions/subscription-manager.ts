@@ -256,10 +256,15 @@ export class SubscriptionManager {
   /**
    * Rebuilds a projection registered with `project()` blue/green (see `rebuildProjection`): the
    * live subscription keeps running while shadow tables are replayed, pauses for the final
-   * catch-up and the swap, then resumes. Needs the Kysely database of the projection's tables:
-   * the `db` it was registered with, or the store's own `db` (SQL stores expose one).
+   * catch-up and the swap, then resumes. It replays the feed the subscription reads: the event
+   * types, aggregate types and tenant the projection was registered with. Needs the Kysely
+   * database of the projection's tables: the `db` it was registered with, or the store's own `db`
+   * (SQL stores expose one).
    */
-  async rebuild(name: string, options: Omit<RebuildProjectionOptions, 'store' | 'projection' | 'db' | 'checkpoints' | 'live' | 'lock'> & { db?: Kysely<any> } = {}): Promise<RebuildReport> {
+  async rebuild(
+    name: string,
+    options: Omit<RebuildProjectionOptions, 'store' | 'projection' | 'tenantId' | 'aggregateTypes' | 'db' | 'checkpoints' | 'live' | 'lock'> & { db?: Kysely<any> } = {},
+  ): Promise<RebuildReport> {
     const registered = this.#projections.get(name);
     if (!registered) throw new SubscriptionNotFoundError(name, [...this.#projections.keys()]);
     const db = options.db ?? registered.options.db ?? (this.store as { db?: Kysely<any> }).db;
@@ -275,6 +280,9 @@ export class SubscriptionManager {
       ...options,
       store: this.store,
       projection: registered.projection,
+      // The same feed as the projection's subscription: its tenant and aggregate types.
+      ...(registered.options.tenantId !== undefined ? { tenantId: registered.options.tenantId } : {}),
+      ...(registered.options.aggregateTypes ? { aggregateTypes: registered.options.aggregateTypes } : {}),
       db,
       checkpoints: this.checkpoints,
       ...(live ? { live } : { lock: this.#lock }),
