@@ -9,11 +9,11 @@ export interface ParsedArgs {
 
 /** Flags that take a value; everything else is a boolean switch. */
 const VALUE_FLAGS = new Set(['config', 'format', 'db', 'name', 'dir', 'debounce']);
-const ALIASES: Record<string, string> = { h: 'help', c: 'config', w: 'watch' };
+const ALIASES: Record<string, string> = { h: 'help', v: 'version', c: 'config', w: 'watch' };
 
 /**
  * `eventsmith generate --watch --config x.yaml` → `{ command: 'generate', flags: { watch: true, config: 'x.yaml' } }`.
- * Accepts `--flag value`, `--flag=value` and the short forms `-h`, `-c`, `-w`.
+ * Accepts `--flag value`, `--flag=value` and the short forms `-h`, `-v`, `-c`, `-w`.
  */
 export function parseArgs(argv: readonly string[]): ParsedArgs | CliError {
   const flags = new Map<string, string | true>();

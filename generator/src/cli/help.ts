@@ -14,6 +14,7 @@ Options for every command:
   --config <file>        The config file (default: eventsmith.config.yaml here or in a parent folder)
   --format <text|json>   How errors are printed (json: { "errors": [...] } on stdout, for tools)
   -h, --help             Help for a command: eventsmith generate --help
+  -v, --version          Print the version of eventsmith
 
 Run \`eventsmith init\` in an empty folder to start.`,
 

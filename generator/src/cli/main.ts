@@ -1,14 +1,13 @@
-import { performance } from 'node:perf_hooks';
-import { generateProject } from '../generate-project.js';
-import { watchProject } from '../watch/watch-project.js';
+// Only what every run needs is imported here: each command loads its own modules (the config
+// reader, the emitters, prettier, ts-morph, chokidar, the database drivers) when it runs, so
+// `eventsmith --help` and `--version` start in a few tens of milliseconds.
 import { checkFlags, parseArgs, type ParsedArgs } from './args.js';
 import { CliFailure, type CliError } from './cli-error.js';
-import { findConfig, loadConfig, type EventsmithConfig } from './config.js';
+import type { EventsmithConfig } from './config.js';
 import { HELP } from './help.js';
-import { initProject } from './init-command.js';
 import { processIo, type CliIo } from './io.js';
-import { migrateDatabase } from './migrate-command.js';
-import { printCheckReport, printErrors, printWarnings, printWriteReport, type OutputFormat } from './report.js';
+import { packageInfo } from './package-info.js';
+import type { OutputFormat } from './report.js';
 
 /** Exit statuses. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, internal: 70 } as const;
@@ -41,6 +40,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       throw usage({ code: 'CLI.FORMAT', message: `--format must be text or json, not "${String(formatFlag)}".`, fix: 'Write --format json for tools.' });
     }
     const command = parsed.command;
+    if (command === undefined && parsed.flags.has('version')) {
+      io.out(`${packageInfo().version}\n`);
+      return EXIT.ok;
+    }
     if (command === undefined || command === 'help') {
       io.out(`${HELP['main']}\n`);
       return command === undefined && !parsed.flags.has('help') ? EXIT.usage : EXIT.ok;
@@ -58,9 +61,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     const bad = checkFlags(parsed, allowed, command);
     if (bad) throw usage(bad);
     switch (command) {
-      case 'init':
+      case 'init': {
+        const { initProject } = await import('./init-command.js');
         await initProject(io, { ...optional('name', parsed), ...optional('dir', parsed) });
         return EXIT.ok;
+      }
       case 'validate':
         return await validate(io, await config(io, parsed), format);
       case 'generate':
@@ -68,6 +73,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       case 'migrate': {
         const db = parsed.flags.get('db');
         if (typeof db !== 'string') throw usage({ code: 'CLI.MISSING_FLAG', message: '`eventsmith migrate` needs --db <url>.', fix: 'For example: eventsmith migrate --db sqlite:app.db' });
+        const { migrateDatabase } = await import('./migrate-command.js');
         await migrateDatabase(io, await config(io, parsed), db);
         return EXIT.ok;
       }
@@ -75,6 +81,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     return EXIT.usage;
   } catch (error) {
     if (error instanceof CliFailure) {
+      const { printErrors } = await import('./report.js');
       printErrors(io, format, [], error.errors);
       return (error as CliFailure & { usage?: boolean }).usage ? EXIT.usage : EXIT.failed;
     }
@@ -84,6 +91,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
 }
 
 async function validate(io: CliIo, config: EventsmithConfig, format: OutputFormat): Promise<number> {
+  const [{ generateProject }, { printErrors }] = await Promise.all([import('../generate-project.js'), import('./report.js')]);
   const outcome = await generateProject({ config, validateOnly: true });
   if (!outcome.ok) {
     printErrors(io, format, outcome.domainErrors, outcome.cliErrors);
@@ -98,6 +106,7 @@ async function generate(io: CliIo, config: EventsmithConfig, args: ParsedArgs, f
   const check = args.flags.has('check');
   if (check && args.flags.has('watch')) throw usage({ code: 'CLI.CONFLICT', message: '--check and --watch cannot be combined.', fix: 'Use --check in CI and --watch while editing.' });
   if (args.flags.has('watch')) return watch(io, config, args, format);
+  const [{ generateProject }, { printCheckReport, printErrors, printWriteReport }] = await Promise.all([import('../generate-project.js'), import('./report.js')]);
   const started = performance.now();
   const outcome = await generateProject({ config, dryRun: check });
   if (!outcome.ok) {
@@ -115,6 +124,7 @@ async function generate(io: CliIo, config: EventsmithConfig, args: ParsedArgs, f
 async function watch(io: CliIo, config: EventsmithConfig, args: ParsedArgs, format: OutputFormat): Promise<number> {
   const debounce = Number(args.flags.get('debounce') ?? 100);
   if (!Number.isFinite(debounce) || debounce < 0) throw usage({ code: 'CLI.DEBOUNCE', message: '--debounce must be a number of milliseconds.', fix: 'For example --debounce 200.' });
+  const [{ watchProject }, { printErrors, printWarnings, printWriteReport }] = await Promise.all([import('../watch/watch-project.js'), import('./report.js')]);
   const handle = watchProject(config, {
     debounceMs: debounce,
     onEvent: (event) => {
@@ -147,6 +157,7 @@ async function watch(io: CliIo, config: EventsmithConfig, args: ParsedArgs, form
 }
 
 async function config(io: CliIo, args: ParsedArgs): Promise<EventsmithConfig> {
+  const { findConfig, loadConfig } = await import('./config.js');
   const explicit = args.flags.get('config');
   const found = await findConfig(io.cwd, typeof explicit === 'string' ? explicit : undefined);
   if (typeof found !== 'string') throw new CliFailure([found]);

@@ -32,6 +32,16 @@ describe('eventsmith CLI', () => {
     expect(t.out()).toContain('Commands:');
   });
 
+  it('--version prints the generator package version and exits 0', async () => {
+    const { version } = JSON.parse(await readFile(join(REPO, 'generator', 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const t = io(dir);
+      expect(await main([flag], t.sink)).toBe(0);
+      expect(t.out()).toBe(`${version}\n`);
+      expect(t.err()).toBe('');
+    }
+  });
+
   it('rejects unknown commands and flags with a suggestion and status 2', async () => {
     const a = io(dir);
     expect(await main(['generat'], a.sink)).toBe(2);
