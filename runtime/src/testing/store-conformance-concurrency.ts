@@ -1,11 +1,71 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConcurrencyError } from '../errors.js';
+import { AggregateRepository } from '../aggregates/aggregate-repository.js';
+import { AggregateRoot } from '../aggregates/aggregate-root.js';
+import { handles } from '../aggregates/handles.js';
+import { ConcurrencyError, EventsmithError } from '../errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { collect } from './collect.js';
-import { newStream, noted } from './store-conformance-context.js';
+import { CONFORMANCE_AGGREGATE_TYPE, ConformanceNoted } from './conformance-events.js';
+import { newStream, noted, type PooledStoreFactory, type StoreUnderTest } from './store-conformance-context.js';
+
+export interface ConcurrencyTestOptions {
+  /**
+   * Opens a fresh, empty store whose connection pool holds at most the given number of
+   * connections. Stores with a pool pass it, and the cases that race more appends than there are
+   * connections then run with pools of 1, 2 and 10 (and 5 for the repository case); without it
+   * they run once on the suite's store.
+   */
+  readonly pooled?: PooledStoreFactory;
+}
+
+/** An aggregate that counts its notes: the repository case's subject. */
+class ConformanceNotebook extends AggregateRoot<{ readonly notes: number }> {
+  static override readonly aggregateType = CONFORMANCE_AGGREGATE_TYPE;
+
+  protected initialState(): { readonly notes: number } {
+    return { notes: 0 };
+  }
+
+  note(): void {
+    this.raise(new ConformanceNoted({ text: 'note', n: this.state.notes + 1 }));
+  }
+
+  @handles(ConformanceNoted)
+  onNoted(): { readonly notes: number } {
+    return { notes: this.state.notes + 1 };
+  }
+}
+
+/** A hung pool never settles; turn that into a failure that says so. */
+const SETTLE_DEADLINE_MS = 20_000;
+
+async function settleWithin<T>(what: string, promises: readonly Promise<T>[]): Promise<PromiseSettledResult<T>[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${SETTLE_DEADLINE_MS} ms: the store hangs (a pool deadlock?)`)), SETTLE_DEADLINE_MS);
+  });
+  try {
+    return await Promise.race([Promise.allSettled(promises), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Appends that race on one stream, as they do when two processes handle commands at once. */
-export function storeConcurrencyTests(store: () => EventStore): void {
+export function storeConcurrencyTests(store: () => EventStore, options: ConcurrencyTestOptions = {}): void {
+  /** Runs `fn` on a store with a pool of `connections` (or on the suite's store), then closes it. */
+  const withPool = async (connections: number | undefined, fn: (store: EventStore) => Promise<void>): Promise<void> => {
+    const opened: StoreUnderTest = connections !== undefined && options.pooled ? await options.pooled(connections) : { store: store() };
+    try {
+      await fn(opened.store);
+    } finally {
+      await opened.teardown?.();
+    }
+  };
+  const pools = (sizes: readonly number[]): readonly (number | undefined)[] => (options.pooled ? sizes : [undefined]);
+  const named = (connections: number | undefined) => (connections === undefined ? '' : ` (pool of ${connections})`);
+
   describe('concurrent appends', () => {
     it('lets exactly one of several racing appends with the same expected version win', async () => {
       const s = newStream();
@@ -64,5 +124,58 @@ export function storeConcurrencyTests(store: () => EventStore): void {
       expect(new Set(positions).size).toBe(6);
       expect((await collect(store().readAll())).length).toBe(18);
     });
+
+    for (const connections of pools([1, 2, 10])) {
+      it(`answers more conflicting appends than it has connections, each with ConcurrencyError or success${named(connections)}`, async () => {
+        await withPool(connections, async (pooled) => {
+          const s = newStream();
+          await pooled.appendToStream(s.streamId, noted(s, 1), { expectedVersion: 'no_stream' });
+          const racers = 2 * (connections ?? 4) + 1;
+          // Every one of these fails its check: a failed append must not wait for a second connection.
+          const stale = await settleWithin(
+            `${racers} stale appends`,
+            Array.from({ length: racers }, (_, i) => pooled.appendToStream(s.streamId, noted(s, 1, {}, 10 + i), { expectedVersion: 5 })),
+          );
+          for (const result of stale) {
+            expect(result.status).toBe('rejected');
+            expect((result as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+            expect((result as PromiseRejectedResult).reason).toMatchObject({ streamId: s.streamId, expected: 5, actual: 1 });
+          }
+          // One of these wins; the others lose the race and fail their check.
+          const racing = await settleWithin(
+            `${racers} racing appends`,
+            Array.from({ length: racers }, (_, i) => pooled.appendToStream(s.streamId, noted(s, 1, {}, 100 + i), { expectedVersion: 1 })),
+          );
+          expect(racing.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+          for (const loser of racing.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) {
+            expect(loser.reason).toBeInstanceOf(ConcurrencyError);
+            expect(loser.reason).toMatchObject({ expected: 1, actual: 2 });
+          }
+          expect(await pooled.getStreamVersion(s.streamId)).toBe(2);
+          expect(await collect(pooled.readStream(s.streamId))).toHaveLength(2);
+        });
+      });
+    }
+
+    for (const connections of pools([5])) {
+      it(`completes 12 concurrent repository updates of one aggregate, each saved or failed with a typed error${named(connections)}`, async () => {
+        await withPool(connections, async (pooled) => {
+          const notebooks = new AggregateRepository(pooled, ConformanceNotebook);
+          const id = randomUUID();
+          await notebooks.update(id, (notebook) => notebook.note(), { create: true });
+          const updates = await settleWithin(
+            '12 repository updates',
+            Array.from({ length: 12 }, () => notebooks.update(id, (notebook) => notebook.note())),
+          );
+          const saved = updates.filter((r) => r.status === 'fulfilled').length;
+          for (const failed of updates.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) {
+            expect(failed.reason).toBeInstanceOf(EventsmithError);
+          }
+          expect(saved).toBeGreaterThan(0);
+          const stored = await collect(pooled.readStream(notebooks.streamId(id)));
+          expect(stored.map((e) => (e.event as ConformanceNoted).data.n)).toEqual(Array.from({ length: saved + 1 }, (_, i) => i + 1));
+        });
+      });
+    }
   });
 }

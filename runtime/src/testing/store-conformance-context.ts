@@ -13,6 +13,9 @@ export interface StoreUnderTest {
 
 export type StoreFactory = () => Promise<StoreUnderTest>;
 
+/** Opens a fresh, empty store whose connection pool holds at most `connections` connections. */
+export type PooledStoreFactory = (connections: number) => Promise<StoreUnderTest>;
+
 /** Gives each test a fresh store from `factory` and tears it down afterwards. */
 export function useStore(factory: StoreFactory): () => EventStore {
   let current: StoreUnderTest | undefined;

@@ -25,12 +25,12 @@ import {
   ConformanceVersionedV1,
 } from './conformance-events.js';
 import { newStream, noted, useStore, type StoreFactory } from './store-conformance-context.js';
-import { storeConcurrencyTests } from './store-conformance-concurrency.js';
+import { storeConcurrencyTests, type ConcurrencyTestOptions } from './store-conformance-concurrency.js';
 import { storeModelTests, type ModelTestOptions } from './store-conformance-model.js';
 
-export type { StoreFactory, StoreUnderTest } from './store-conformance-context.js';
+export type { PooledStoreFactory, StoreFactory, StoreUnderTest } from './store-conformance-context.js';
 
-export interface StoreConformanceOptions extends ModelTestOptions {}
+export interface StoreConformanceOptions extends ModelTestOptions, ConcurrencyTestOptions {}
 
 /**
  * The contract every `EventStore` adapter must meet, as one vitest suite. Call it from the
@@ -589,7 +589,7 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
       });
     });
 
-    storeConcurrencyTests(store);
+    storeConcurrencyTests(store, options);
     storeModelTests(store, options);
   });
 }

@@ -6,9 +6,9 @@ import { checkOpenTransactionHoldsBackLaterCommits, checkTailingReaderSeesEveryE
 import { MysqlEventStore } from './mysql-event-store.js';
 import { MysqlSnapshotStore } from './mysql-snapshot-store.js';
 
-async function freshStore() {
+async function freshStore(connections = 8) {
   const { url, drop } = await freshMysqlDatabase();
-  const store = await MysqlEventStore.open({ url, registry: conformanceRegistry, pool: { connectionLimit: 8 } });
+  const store = await MysqlEventStore.open({ url, registry: conformanceRegistry, pool: { connectionLimit: connections } });
   return {
     store,
     teardown: async () => {
@@ -19,7 +19,7 @@ async function freshStore() {
 }
 
 await describeWithService('mysql', 'MysqlEventStore', () => {
-  storeConformanceSuite('MysqlEventStore', freshStore);
+  storeConformanceSuite('MysqlEventStore', () => freshStore(), { pooled: freshStore });
   snapshotStoreConformanceSuite('MysqlSnapshotStore', async () => {
     const { store, teardown } = await freshStore();
     return { store: new MysqlSnapshotStore(store.db), teardown };

@@ -52,6 +52,8 @@ interface Shared {
 }
 
 type Row = EventRow & { position: string };
+/** What an append's follow-up queries run on: the connection or transaction that ran the append. */
+type Executor = { executeQuery: Kysely<any>['executeQuery'] };
 const SELECT = [...EVENT_COLUMNS, 'position'];
 /** Identifiers are VARCHAR(255) columns. */
 const MAX_ID = 255;
@@ -113,6 +115,11 @@ export class MysqlEventStore implements EventStore {
     return this.#shared.storeId;
   }
 
+  /** The tenant of this view, or `undefined` for the store itself. */
+  get tenantId(): string | undefined {
+    return this.#tenantId;
+  }
+
   get registry(): EventRegistry {
     return this.#shared.registry;
   }
@@ -142,7 +149,9 @@ export class MysqlEventStore implements EventStore {
               } catch (error) {
                 await connection.executeQuery(CompiledQuery.raw('rollback')).catch(() => undefined);
                 if (isDeadlock(error) && !final) return 'retry' as const;
-                const translated = await this.#translate(error, append, this.#shared.db, final);
+                // Explained on this connection: asking the pool for another while holding this
+                // one deadlocks once every connection is held by a failing append.
+                const translated = await this.#translate(error, append, connection, final);
                 if (translated === 'retry') return 'retry' as const;
                 throw translated;
               }
@@ -264,7 +273,7 @@ export class MysqlEventStore implements EventStore {
   }
 
   /** Reads the outcome row of an append; on a failed check, explains it from the stream's state. */
-  async #outcome(executor: { executeQuery: Kysely<any>['executeQuery'] }, result: QueryResult<unknown>, append: PreparedAppend, final: boolean): Promise<AppendResult | 'retry'> {
+  async #outcome(executor: Executor, result: QueryResult<unknown>, append: PreparedAppend, final: boolean): Promise<AppendResult | 'retry'> {
     const sets = result.rows as unknown[];
     const outcome = sets.filter(Array.isArray).at(-1)?.[0] as { version: string | number | null; position: string | null } | undefined;
     if (outcome && outcome.version !== null && outcome.position !== null) {
@@ -285,7 +294,7 @@ export class MysqlEventStore implements EventStore {
   }
 
   /** The error to throw for a failed append batch, or `'retry'` when a new attempt could pass. */
-  async #translate(error: unknown, append: PreparedAppend, executor: Kysely<any>, final: boolean): Promise<unknown> {
+  async #translate(error: unknown, append: PreparedAppend, executor: Executor, final: boolean): Promise<unknown> {
     const { errno, message } = error as { errno?: number; message?: string };
     // 1048: the version was NULL because the stream check failed; 1062: a duplicate key.
     if (errno === 1062 || errno === 1048) {

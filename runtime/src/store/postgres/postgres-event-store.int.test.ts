@@ -10,9 +10,9 @@ import { PostgresSnapshotStore } from './postgres-snapshot-store.js';
 import { checkWritesJoinTheTransaction } from '../sql/transaction-checks.js';
 import { checkOpenTransactionHoldsBackLaterCommits, checkTailingReaderSeesEveryEventOnce } from '../sql/never-skip-checks.js';
 
-async function freshStore(options: { layout?: { partitioned: { partitions?: number } } } = {}) {
+async function freshStore(options: { layout?: { partitioned: { partitions?: number } } } = {}, connections = 8) {
   const { url, drop } = await freshPostgresDatabase();
-  const store = await PostgresEventStore.open({ url, registry: conformanceRegistry, pool: { max: 8 }, ...options });
+  const store = await PostgresEventStore.open({ url, registry: conformanceRegistry, pool: { max: connections }, ...options });
   return {
     store,
     teardown: async () => {
@@ -23,8 +23,12 @@ async function freshStore(options: { layout?: { partitioned: { partitions?: numb
 }
 
 await describeWithService('postgres', 'PostgresEventStore', () => {
-  storeConformanceSuite('PostgresEventStore', () => freshStore());
-  storeConformanceSuite('PostgresEventStore (partitioned)', () => freshStore({ layout: { partitioned: { partitions: 4 } } }), { modelRuns: 15 });
+  storeConformanceSuite('PostgresEventStore', () => freshStore(), { pooled: (connections) => freshStore({}, connections) });
+  const partitioned = { layout: { partitioned: { partitions: 4 } } };
+  storeConformanceSuite('PostgresEventStore (partitioned)', () => freshStore(partitioned), {
+    modelRuns: 15,
+    pooled: (connections) => freshStore(partitioned, connections),
+  });
   snapshotStoreConformanceSuite('PostgresSnapshotStore', async () => {
     const { store, teardown } = await freshStore();
     return { store: new PostgresSnapshotStore(store.db), teardown };
