@@ -1,7 +1,17 @@
+import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
+// Inside this repository the @eventsmith/* packages resolve to their TypeScript sources through the
+// `@eventsmith/source` export condition (published packages resolve to dist/). Tests, and the processes tests
+// start with `node --import tsx …`, run on the sources without a build.
+const SOURCE_CONDITION = '@eventsmith/source';
+const nodeOptions = [process.env.NODE_OPTIONS, `--conditions=${SOURCE_CONDITION}`].filter(Boolean).join(' ');
+
 export default defineConfig({
+  resolve: { conditions: [SOURCE_CONDITION, ...defaultClientConditions] },
+  ssr: { resolve: { conditions: [SOURCE_CONDITION, ...defaultServerConditions] } },
   test: {
+    env: { NODE_OPTIONS: nodeOptions },
     include: ['**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/fixtures/**'],
     globalSetup: ['./test/support/global-setup.ts'],

@@ -247,3 +247,22 @@ export class CommandRejectedError extends EventsmithError {
     super('COMMAND.REJECTED', message);
   }
 }
+
+/**
+ * An adapter entry (`@eventsmith/runtime/sqlite`, `/postgres`, …) was imported, but the database or broker client
+ * it drives is not installed. The drivers are optional peer dependencies: install the ones you use.
+ */
+export class DriverNotInstalledError extends EventsmithError {
+  /** The command that installs the driver, e.g. `npm install better-sqlite3@^12.6.0`. */
+  readonly fix: string;
+  constructor(
+    readonly driver: string,
+    readonly versionRange: string,
+    readonly entry: string,
+    options?: { cause?: unknown },
+  ) {
+    const fix = `npm install ${driver}@${versionRange}`;
+    super('DRIVER.NOT_INSTALLED', `${entry} needs the "${driver}" package, which is not installed. Install it in your project: ${fix}`, options);
+    this.fix = fix;
+  }
+}

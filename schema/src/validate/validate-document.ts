@@ -1,5 +1,5 @@
+import { createRequire } from 'node:module';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import domainSchema from '../../domain.schema.json' with { type: 'json' };
 import { domainError, type DomainError, type DomainErrorCode } from '../domain-error.js';
 import { METADATA_KEYS } from '../model.js';
 import { closestMatch, didYouMean, listChoices } from '../suggest.js';
@@ -23,7 +23,9 @@ let validator: ValidateFunction | undefined;
 
 function compiled(): ValidateFunction {
   // strict: false because the schema uses `if`/`then` with `required` the way editors expect.
-  validator ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(domainSchema);
+  // Loaded by path, not imported: the built dist/ sits at the same depth as src/, next to the package's
+  // domain.schema.json, and an import would pull the JSON file into the compiled output.
+  validator ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(createRequire(import.meta.url)('../../domain.schema.json') as object);
   return validator;
 }
 

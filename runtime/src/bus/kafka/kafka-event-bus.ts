@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { Kafka, logLevel, type Admin, type KafkaConfig, type Producer } from 'kafkajs';
+import type { Admin, Kafka, KafkaConfig, Producer } from 'kafkajs';
 import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
@@ -12,6 +12,7 @@ import { KafkaDeadLetterReader } from './kafka-dead-letter-reader.js';
 import { KafkaHeader, carriedHeaders } from './kafka-messages.js';
 import { KafkaSubscription } from './kafka-subscription.js';
 import { ensureTopics, kafkaTopics, type KafkaTopics } from './kafka-topics.js';
+import { kafkajs } from './kafka-driver.js';
 
 export interface KafkaEventBusOptions {
   /** Broker addresses, e.g. `['127.0.0.1:9092']`. */
@@ -84,8 +85,8 @@ export class KafkaEventBus implements EventBus {
     this.#partitions = partitions;
     this.topics = kafkaTopics(options.topic ?? 'eventsmith.events');
     this.#onError = options.onError ?? ((error: unknown) => console.warn(`[eventsmith] Kafka bus: ${(error as Error).message ?? String(error)}`));
-    this.#kafka = new Kafka({
-      logLevel: logLevel.NOTHING,
+    this.#kafka = new kafkajs.Kafka({
+      logLevel: kafkajs.logLevel.NOTHING,
       ...options.kafka,
       brokers: [...options.brokers],
       clientId: options.clientId ?? 'eventsmith',

@@ -1,4 +1,5 @@
-import { AssignerProtocol, type Admin, type PartitionAssigner } from 'kafkajs';
+import type { Admin, PartitionAssigner } from 'kafkajs';
+import { kafkajs } from './kafka-driver.js';
 
 /**
  * Topic names of a Kafka bus. Events go to one topic, keyed by aggregate; each consumer group has
@@ -69,10 +70,10 @@ export const coPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
     }
     return sorted.map((memberId) => ({
       memberId,
-      memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: assignment.get(memberId)!, userData: Buffer.alloc(0) }),
+      memberAssignment: kafkajs.AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: assignment.get(memberId)!, userData: Buffer.alloc(0) }),
     }));
   },
   protocol({ topics }) {
-    return { name: 'EventsmithCoPartitionedAssigner', metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) };
+    return { name: 'EventsmithCoPartitionedAssigner', metadata: kafkajs.AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) };
   },
 });

@@ -1,13 +1,4 @@
-import {
-  headers as natsHeaders,
-  nanos,
-  RetentionPolicy,
-  StorageType,
-  type JetStreamClient,
-  type JetStreamManager,
-  type KV,
-  type NatsConnection,
-} from 'nats';
+import type { JetStreamClient, JetStreamManager, KV, NatsConnection } from 'nats';
 import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
@@ -16,8 +7,11 @@ import { publishWithSpan } from '../bus-message.js';
 import { resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
 import { partitionOf } from '../partitioning.js';
+import { nats } from './nats-driver.js';
 import { NatsNames } from './nats-names.js';
 import { NatsSubscription, type NatsDeadLetterBody } from './nats-subscription.js';
+
+const { headers: natsHeaders, nanos, RetentionPolicy, StorageType } = nats;
 
 export interface NatsEventBusOptions {
   /** A connection; the bus leaves it open on `close()`. Use `maxReconnectAttempts: -1` so it never gives up. */

@@ -1,17 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import {
-  AckPolicy,
-  DeliverPolicy,
-  headers as natsHeaders,
-  nanos,
-  type Consumer,
-  type ConsumerMessages,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-  type KV,
-  type NatsConnection,
+import type {
+  Consumer,
+  ConsumerMessages,
+  JetStreamClient,
+  JetStreamManager,
+  JsMsg,
+  KV,
+  NatsConnection,
 } from 'nats';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { BusHeader, messageKey, peekEnvelope } from '../bus-message.js';
@@ -22,6 +18,9 @@ import { PartitionBalancer, type RevokeReason } from '../partition-balancer.js';
 import { NatsLeaseStore } from './nats-lease-store.js';
 import type { NatsNames } from './nats-names.js';
 import { settleWithin } from '../settle-within.js';
+import { nats } from './nats-driver.js';
+
+const { AckPolicy, DeliverPolicy, headers: natsHeaders, nanos } = nats;
 
 const PULL_EXPIRES_MS = 1000;
 

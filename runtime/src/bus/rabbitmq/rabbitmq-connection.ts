@@ -1,4 +1,5 @@
-import amqp, { type ChannelModel } from 'amqplib';
+import type { ChannelModel } from 'amqplib';
+import { amqp } from './rabbitmq-driver.js';
 import { BusClosedError } from '../bus-errors.js';
 import { RabbitMqUnavailableError } from './rabbitmq-errors.js';
 

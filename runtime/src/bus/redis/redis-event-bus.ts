@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { ioredis } from './redis-driver.js';
 import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
@@ -93,7 +94,7 @@ export class RedisEventBus implements EventBus {
   #closed = false;
 
   constructor(options: RedisEventBusOptions) {
-    this.#redis = typeof options.redis === 'string' ? new Redis(options.redis) : options.redis.duplicate();
+    this.#redis = typeof options.redis === 'string' ? new ioredis.Redis(options.redis) : options.redis.duplicate();
     this.#registry = options.registry;
     this.keys = new RedisKeys(options.stream ?? 'eventsmith');
     this.#partitions = options.partitions ?? 16;

@@ -1,5 +1,6 @@
 import { CompiledQuery, Kysely, MysqlDialect } from 'kysely';
-import { createPool, type Pool, type PoolOptions } from 'mysql2';
+import type { Pool, PoolOptions } from 'mysql2';
+import { mysql2 } from './mysql-driver.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { describeTarget } from '../sql/store-errors.js';
@@ -35,7 +36,7 @@ export function createMysqlDatabase(connection: MysqlConnection): MysqlDatabase 
   const user = (url ? decodeURIComponent(url.username) : options.user) || '';
   const secret = Boolean(url?.password || options.password);
   const target = describeTarget(`mysql://${user ? `${user}${secret ? ':***' : ''}@` : ''}${host}:${port}/${database}`);
-  const pool = createPool({
+  const pool = mysql2.createPool({
     connectTimeout: 10_000,
     ...options,
     multipleStatements: true,

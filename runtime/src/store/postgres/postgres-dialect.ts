@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
+import { pgDriver } from './postgres-driver.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { describeTarget } from '../sql/store-errors.js';
@@ -38,7 +39,7 @@ export function createPostgresDatabase(connection: PostgresConnection): Postgres
   const database = (url ? decodeURIComponent(url.pathname.slice(1)) : config.database) || process.env['PGDATABASE'] || 'postgres';
   const user = (url ? decodeURIComponent(url.username) : config.user) || '';
   const target = describeTarget(`postgres://${user ? `${user}${config.password || url?.password ? ':***' : ''}@` : ''}${host}:${port}/${database}`);
-  const pool = new pg.Pool({ connectionTimeoutMillis: 10_000, ...config });
+  const pool = new pgDriver.Pool({ connectionTimeoutMillis: 10_000, ...config });
   pool.on('error', () => {
     // An idle client died (server restart, pg_terminate_backend); pg already removed it.
   });

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import pg from 'pg';
+import { pgDriver } from './postgres-driver.js';
 import type { FeedFilter } from '../sql/event-rows.js';
 import { feedQuery, type FeedFilterColumn } from '../sql/feed-query.js';
 import { HORIZON } from './postgres-statements.js';
@@ -50,7 +50,7 @@ export function feedStatementKey(filter: SomeFilter): string {
  */
 export function feedStatement(db: Kysely<any>, filter: SomeFilter, select: readonly string[]): FeedStatement {
   const value = (column: FeedFilterColumn, literal: string) =>
-    column === 'tenant_id' ? parameter<string>(4, 'text') : sql.raw<string>(pg.escapeLiteral(literal));
+    column === 'tenant_id' ? parameter<string>(4, 'text') : sql.raw<string>(pgDriver.escapeLiteral(literal));
 
   const after = { tx: parameter<string>(1, 'xid8'), position: parameter<string>(2, 'bigint') };
   const horizon = sql`(select h from eventsmith_horizon)`;

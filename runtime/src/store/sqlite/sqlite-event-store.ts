@@ -1,4 +1,5 @@
-import BetterSqlite3, { type Database } from 'better-sqlite3';
+import type { Database } from 'better-sqlite3';
+import { BetterSqlite3 } from './sqlite-driver.js';
 import { basename } from 'node:path';
 import { Kysely, sql, type CompiledQuery, type Transaction } from 'kysely';
 import { InvalidArgumentError } from '../../errors.js';
