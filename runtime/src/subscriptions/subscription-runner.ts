@@ -37,6 +37,51 @@ type Outcome = 'ok' | 'failed' | 'interrupted' | 'infrastructure' | 'lost-lock';
 const INFRASTRUCTURE_RETRY: RetryPolicy = retryPolicy({ maxAttempts: Number.MAX_SAFE_INTEGER, initialDelayMs: 200, maxDelayMs: 30_000 });
 const RECENT_ERRORS = 10;
 
+/** A write refused because a forced stop fenced the run (its lock is given up, or being given up). */
+class Fenced {}
+
+/** A write refused because the run no longer holds its lock (a lease that ran out and was taken). */
+class LockLost {}
+
+/**
+ * One start-to-stop of the loop. Every write of a run (checkpoint, dead-letter entry, the commit
+ * of a transactional unit) goes through `enter`, one at a time. A forced stop enters too, writes
+ * the progress not yet checkpointed, and fences the run: every later write is refused, so nothing
+ * is written once the lock has been given up, while the handler it abandoned runs on.
+ */
+class Run {
+  stopping = false;
+  fenced = false;
+  failed = false;
+  ended = false;
+  readonly stopController = new AbortController();
+  readonly forceController = new AbortController();
+  lockHandle: LockHandle | undefined;
+  /** Progress made outside a transaction, not yet checkpointed. */
+  pending: Position | null = null;
+  prefetched: { after: Position; page: Promise<StoredEvent[]> } | undefined;
+  /** Settles once every lock release this run started has. */
+  released: Promise<void> = Promise.resolve();
+  forcing: Promise<void> | undefined;
+  /** Settles once the loop has ended and its lock is released. */
+  exited: Promise<void> = Promise.resolve();
+  #writes: Promise<void> = Promise.resolve();
+
+  /** Waits for the write in flight, then returns the function that ends this one; throws {@link Fenced} once fenced. */
+  async enter(): Promise<() => void> {
+    let leave!: () => void;
+    const done = new Promise<void>((resolve) => (leave = resolve));
+    const previous = this.#writes;
+    this.#writes = previous.then(() => done);
+    await previous;
+    if (this.fenced) {
+      leave();
+      throw new Fenced();
+    }
+    return leave;
+  }
+}
+
 /** A handler failure, told apart from failures of the feed, checkpoint or transaction around it. */
 class HandlerFailure {
   constructor(
@@ -63,18 +108,13 @@ export class SubscriptionRunner {
 
   #state: SubscriptionState = 'idle';
   #position: Position | null = null;
-  /** Non-transactional progress not yet checkpointed. */
-  #pending: Position | null = null;
-  #lockHandle: LockHandle | undefined;
-  #loop: Promise<void> | undefined;
-  #stopping = false;
+  /** The latest run; an earlier one whose stop was forced may still be finishing a handler. */
+  #current: Run | undefined;
   #paused = false;
   #firstStart = true;
   #reload = false;
   #woken = false;
   #changed: (() => void) | undefined;
-  #stopController = new AbortController();
-  #forceController = new AbortController();
   #mutex: Promise<unknown> = Promise.resolve();
   #infrastructureFailures = 0;
   #processed = 0;
@@ -110,40 +150,55 @@ export class SubscriptionRunner {
   }
 
   get holdsLock(): boolean {
-    return this.#lockHandle?.held === true;
+    return this.#current?.lockHandle?.held === true;
   }
 
+  /** True from `start()` until a stop is requested or the loop ends (on `stopOnError`). */
   get running(): boolean {
-    return this.#loop !== undefined;
+    const run = this.#current;
+    return run !== undefined && !run.ended && !run.stopping;
   }
 
+  /**
+   * Starts the loop, unless it runs. After a stop whose handler is still running (forced), the new
+   * loop waits for that handler and its loop to end (the state stays `stopping` meanwhile), then
+   * takes the lock and goes on from the checkpoint.
+   */
   start(): void {
-    if (this.#loop) return;
-    this.#stopping = false;
+    const previous = this.#current;
+    if (previous && !previous.ended && !previous.stopping) return;
     this.#failure = undefined;
-    this.#stopController = new AbortController();
-    this.#forceController = new AbortController();
-    this.#loop = this.#run().finally(() => (this.#loop = undefined));
+    const run = new Run();
+    this.#current = run;
+    run.exited = this.#loop(run, previous && !previous.ended ? previous : undefined).catch((error: unknown) => this.#infrastructureError(error));
   }
 
-  /** Graceful stop: finishes the batch in flight (and its checkpoint), then releases the lock. */
+  /**
+   * Asks the loop to stop at the next event boundary: the handler in flight finishes, the events
+   * done are checkpointed, no other event or batch starts (a batch handler's batch commits whole
+   * or not at all), then the lock is released. After `timeoutMs` the stop is forced: the handler's
+   * `context.signal` is aborted, the progress already made is checkpointed, and the run is fenced
+   * before the lock is given up, so the abandoned handler, if it runs on, writes nothing
+   * (its transaction rolls back and its event is delivered again). The state stays `stopping` until
+   * that handler has returned.
+   */
   async stop(timeoutMs: number): Promise<{ forced: boolean }> {
-    this.#stopping = true;
-    if (this.#loop) this.#state = 'stopping';
-    this.#stopController.abort();
-    this.#poke();
-    const loop = this.#loop;
-    if (!loop) return { forced: false };
+    const run = this.#current;
+    if (!run || run.ended) return { forced: false };
+    if (!run.stopping) {
+      run.stopping = true;
+      run.stopController.abort();
+      this.#state = 'stopping';
+      this.#poke();
+    }
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([
-      loop.then(() => true),
+      run.exited.then(() => true),
       new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
     ]);
     clearTimeout(timer);
     if (finished) return { forced: false };
-    this.#forceController.abort(new Error(`Subscription "${this.name}" was stopped before its handler finished.`));
-    this.#state = 'stopped';
-    await this.#releaseLock();
+    await (run.forcing ??= this.#force(run));
     return { forced: true };
   }
 
@@ -222,14 +277,14 @@ export class SubscriptionRunner {
         let resolved = false;
         if (this.#transaction) {
           await this.#transaction(async (sql, tx) => {
-            await this.#callHandler([stored], { sql, transaction: tx, attempt: entry.attempts + 1, redelivery: true });
+            await this.#callHandler(undefined, [stored], { sql, transaction: tx, attempt: entry.attempts + 1, redelivery: true });
             if (dlq.transactional && sql !== undefined) {
               await dlq.resolve(entry.id, { ...resolve, transaction: sql });
               resolved = true;
             }
           });
         } else {
-          await this.#callHandler([stored], { sql: undefined, transaction: undefined, attempt: entry.attempts + 1, redelivery: true });
+          await this.#callHandler(undefined, [stored], { sql: undefined, transaction: undefined, attempt: entry.attempts + 1, redelivery: true });
         }
         if (!resolved) await dlq.resolve(entry.id, resolve);
         return 'resolved';
@@ -245,16 +300,18 @@ export class SubscriptionRunner {
 
   // ---------------------------------------------------------------------------------------------
 
-  async #run(): Promise<void> {
+  async #loop(run: Run, previous: Run | undefined): Promise<void> {
     try {
-      while (!this.#stopping) {
+      // A forced stop's handler may still run: never two deliveries of one subscription at once.
+      if (previous) await previous.exited;
+      while (!run.stopping) {
         if (this.#paused) {
-          this.#state = 'paused';
-          await this.#wait(this.#pollMs);
+          this.#setState(run, 'paused');
+          await this.#wait(run, this.#pollMs);
           continue;
         }
-        if (!this.holdsLock && !(await this.#acquire())) {
-          if (!this.#stopping) await this.#wait(this.#env.lockRetryMs);
+        if (!run.lockHandle?.held && !(await this.#acquire(run))) {
+          if (!run.stopping) await this.#wait(run, this.#env.lockRetryMs);
           continue;
         }
         let outcome: Outcome;
@@ -264,46 +321,82 @@ export class SubscriptionRunner {
             this.#reload = false;
           }
           this.#woken = false;
-          const batch = await this.#next();
+          const batch = await this.#next(run);
           if (batch.length === 0) {
-            this.#state = 'live';
+            this.#setState(run, 'live');
             this.#infrastructureFailures = 0;
-            await this.#wait(this.#pollMs, true);
+            await this.#wait(run, this.#pollMs, true);
             continue;
           }
-          this.#state = batch.length < this.#batchSize ? 'live' : 'catching-up';
+          this.#setState(run, batch.length < this.#batchSize ? 'live' : 'catching-up');
           // During catch-up, read the next page while this one is being handled.
-          if (batch.length === this.#batchSize) this.#prefetch(batch[batch.length - 1]!.position);
-          outcome = await this.#exclusive(() => this.#process(batch));
+          if (batch.length === this.#batchSize) this.#prefetch(run, batch[batch.length - 1]!.position);
+          outcome = await this.#exclusive(() => this.#process(run, batch));
         } catch (error) {
           if (error instanceof UndecodableEventError) {
-            outcome = await this.#exclusive(() => this.#undecodable(error));
+            outcome = await this.#exclusive(() => this.#undecodable(run, error));
           } else {
             this.#infrastructureError(error);
             outcome = 'infrastructure';
           }
         }
         if (outcome === 'failed') {
-          this.#state = 'failed';
+          run.failed = true;
           return;
         }
         if (outcome === 'lost-lock') {
-          await this.#releaseLock();
+          await this.#releaseLock(run);
           this.#reload = true;
         } else if (outcome === 'infrastructure') {
           this.#infrastructureFailures++;
-          await sleep(backoffDelay(INFRASTRUCTURE_RETRY, this.#infrastructureFailures), this.#stopController.signal);
+          await sleep(backoffDelay(INFRASTRUCTURE_RETRY, this.#infrastructureFailures), run.stopController.signal);
         } else if (outcome === 'ok') {
           this.#infrastructureFailures = 0;
         }
       }
     } finally {
-      if (this.#state !== 'failed') this.#state = 'stopped';
-      await this.#releaseLock();
+      await this.#releaseLock(run);
+      run.ended = true;
+      if (this.#current === run) this.#state = run.failed ? 'failed' : 'stopped';
     }
   }
 
-  async #acquire(): Promise<boolean> {
+  /** The state, as told by the latest run until a stop is asked of it. */
+  #setState(run: Run, state: SubscriptionState): void {
+    if (this.#current === run && !run.stopping) this.#state = state;
+  }
+
+  /** A stop or pause was asked, or the lock is lost: no further event or batch starts. */
+  #interrupted(run: Run): boolean {
+    return run.stopping || this.#paused || run.lockHandle?.held !== true;
+  }
+
+  /** The stop timed out: abort the handler, checkpoint what is done, fence the run, give the lock up. */
+  async #force(run: Run): Promise<void> {
+    run.forceController.abort(new Error(`Subscription "${this.name}" was stopped before its handler finished.`));
+    const leave = await run.enter();
+    try {
+      await this.#writePending(run);
+    } finally {
+      run.fenced = true;
+      leave();
+    }
+    // Not awaited: on SQLite a transaction the abandoned handler holds open keeps the lease table
+    // waiting. The run is fenced, and a new run waits for this release (run.exited).
+    void this.#releaseLock(run);
+  }
+
+  /** Enters a write of `run` (see {@link Run.enter}) while it still holds its lock. */
+  async #enterWrite(run: Run): Promise<() => void> {
+    const leave = await run.enter();
+    if (run.lockHandle?.held !== true) {
+      leave();
+      throw new LockLost();
+    }
+    return leave;
+  }
+
+  async #acquire(run: Run): Promise<boolean> {
     let handle: LockHandle | undefined;
     try {
       handle = await this.#env.lock.tryAcquire(this.name);
@@ -312,40 +405,49 @@ export class SubscriptionRunner {
       return false;
     }
     if (!handle) {
-      this.#state = 'standby';
+      this.#setState(run, 'standby');
       return false;
     }
-    this.#lockHandle = handle;
+    run.lockHandle = handle;
+    if (run.stopping) {
+      await this.#releaseLock(run);
+      return false;
+    }
     try {
-      this.#position = await this.#startPosition();
+      this.#position = await this.#startPosition(run);
       this.#reload = false;
       return true;
     } catch (error) {
-      this.#infrastructureError(error);
-      await this.#releaseLock();
+      if (!(error instanceof Fenced)) this.#infrastructureError(error);
+      await this.#releaseLock(run);
       return false;
     }
   }
 
-  async #startPosition(): Promise<Position | null> {
+  async #startPosition(run: Run): Promise<Position | null> {
     const { checkpoints, store } = this.#env;
     const saved = await checkpoints.load(this.name);
     const from = this.#options.startFrom ?? 'checkpoint';
     if (!this.#firstStart || from === 'checkpoint') return saved;
-    this.#firstStart = false;
     const target = from === 'beginning' ? null : from === 'end' ? await store.currentPosition() : from;
-    await checkpoints.reset(this.name, target);
+    const leave = await this.#enterWrite(run);
+    try {
+      await checkpoints.reset(this.name, target);
+    } finally {
+      leave();
+    }
+    this.#firstStart = false;
     return target;
   }
 
-  async #releaseLock(): Promise<void> {
-    const handle = this.#lockHandle;
-    this.#lockHandle = undefined;
-    try {
-      await handle?.release();
-    } catch (error) {
-      this.#infrastructureError(error);
+  #releaseLock(run: Run): Promise<void> {
+    const handle = run.lockHandle;
+    run.lockHandle = undefined;
+    if (handle) {
+      const release = handle.release().catch((error: unknown) => this.#infrastructureError(error));
+      run.released = Promise.all([run.released, release]).then(() => undefined);
     }
+    return run.released;
   }
 
   async #read(after: Position | null = this.#position): Promise<StoredEvent[]> {
@@ -362,18 +464,16 @@ export class SubscriptionRunner {
     return batch;
   }
 
-  #prefetched: { after: Position; page: Promise<StoredEvent[]> } | undefined;
-
-  #prefetch(after: Position): void {
+  #prefetch(run: Run, after: Position): void {
     const page = this.#read(after);
     page.catch(() => undefined); // a failed read-ahead is simply read again
-    this.#prefetched = { after, page };
+    run.prefetched = { after, page };
   }
 
   /** The page after the checkpoint: the read-ahead one when it starts there, else a fresh read. */
-  async #next(): Promise<StoredEvent[]> {
-    const prefetched = this.#prefetched;
-    this.#prefetched = undefined;
+  async #next(run: Run): Promise<StoredEvent[]> {
+    const prefetched = run.prefetched;
+    run.prefetched = undefined;
     if (prefetched && this.#position && prefetched.after.equals(this.#position)) {
       try {
         return await prefetched.page;
@@ -393,66 +493,69 @@ export class SubscriptionRunner {
     };
   }
 
-  async #process(batch: StoredEvent[]): Promise<Outcome> {
-    if (this.#paused || this.#stopping || !this.holdsLock) return 'interrupted';
+  async #process(run: Run, batch: StoredEvent[]): Promise<Outcome> {
+    if (this.#interrupted(run)) return 'interrupted';
     if (this.#transaction) {
-      const first = await this.#attempt(batch, 1);
+      const first = await this.#attempt(run, batch, 1);
       if (!(first instanceof HandlerFailure)) return first;
+      if (run.fenced) return 'interrupted';
       this.#handlerError(first.error, batch[first.index]!);
-      if (batch.length === 1) return this.#deliver(batch, 2, first.error);
-      if (isBatchHandler(this.#handler)) return this.#oneByOne(batch);
+      if (batch.length === 1) return this.#deliver(run, batch, 2, first.error);
+      if (isBatchHandler(this.#handler)) return this.#oneByOne(run, batch);
       // Everything before the failing event succeeded: commit it, then retry the failing one alone.
       if (first.index > 0) {
-        const prefix = await this.#deliver(batch.slice(0, first.index), 1);
+        const prefix = await this.#deliver(run, batch.slice(0, first.index), 1);
         if (prefix !== 'ok') return prefix;
       }
-      return this.#deliver([batch[first.index]!], 2, first.error);
+      return this.#deliver(run, [batch[first.index]!], 2, first.error);
     }
     try {
-      if (isBatchHandler(this.#handler)) return await this.#deliver(batch, 1);
-      return await this.#oneByOne(batch);
+      if (isBatchHandler(this.#handler)) return await this.#deliver(run, batch, 1);
+      return await this.#oneByOne(run, batch);
     } finally {
-      await this.#flushPending();
+      await this.#flushPending(run);
     }
   }
 
-  async #oneByOne(batch: readonly StoredEvent[]): Promise<Outcome> {
+  async #oneByOne(run: Run, batch: readonly StoredEvent[]): Promise<Outcome> {
     for (const stored of batch) {
-      const outcome = await this.#deliver([stored], 1);
+      if (this.#interrupted(run)) return 'interrupted';
+      const outcome = await this.#deliver(run, [stored], 1);
       if (outcome !== 'ok') return outcome;
     }
     return 'ok';
   }
 
   /** Delivers `unit` with retries; parks it (one event at a time) or stops when they run out. */
-  async #deliver(unit: readonly StoredEvent[], firstAttempt: number, previous?: unknown): Promise<Outcome> {
+  async #deliver(run: Run, unit: readonly StoredEvent[], firstAttempt: number, previous?: unknown): Promise<Outcome> {
     let lastError = previous;
     for (let attempt = firstAttempt; attempt <= this.#policy.maxAttempts; attempt++) {
       if (attempt > 1) {
-        await sleep(backoffDelay(this.#policy, attempt - 1), this.#stopController.signal);
-        if (this.#stopping) return 'interrupted';
+        await sleep(backoffDelay(this.#policy, attempt - 1), run.stopController.signal);
+        if (this.#interrupted(run)) return 'interrupted';
       }
-      const result = await this.#attempt(unit, attempt);
+      const result = await this.#attempt(run, unit, attempt);
       if (!(result instanceof HandlerFailure)) return result;
+      if (run.fenced) return 'interrupted'; // aborted by a forced stop: not the event's failure
       lastError = result.error;
       this.#handlerError(result.error, unit[result.index]!);
     }
-    if (unit.length > 1) return this.#oneByOne(unit);
+    if (unit.length > 1) return this.#oneByOne(run, unit);
     const stored = unit[0]!;
     if (this.#options.stopOnError) {
       const { message } = describeError(lastError);
       this.#failure = { kind: 'handler', message, at: new Date(), eventId: stored.event.eventId, position: stored.position.toString() };
       return 'failed';
     }
-    return this.#park(parkTarget(stored), lastError, this.#policy.maxAttempts);
+    return this.#park(run, parkTarget(stored), lastError, this.#policy.maxAttempts);
   }
 
   /**
    * The feed stopped at an event the store cannot decode: stop (`stopOnError`), or park it in
    * the dead-letter queue in its stored form, with the reason, and move past it.
    */
-  async #undecodable(error: UndecodableEventError): Promise<Outcome> {
-    if (this.#paused || this.#stopping || !this.holdsLock) return 'interrupted';
+  async #undecodable(run: Run, error: UndecodableEventError): Promise<Outcome> {
+    if (this.#interrupted(run)) return 'interrupted';
     if (this.#position && !error.position.isAfter(this.#position)) {
       this.#infrastructureError(error); // not the next event: a store bug; retry the read
       return 'infrastructure';
@@ -466,49 +569,74 @@ export class SubscriptionRunner {
     const { record } = error;
     const target = { eventId: error.eventId, eventType: record.eventType, streamId: error.streamId, position: error.position, storedAt: error.storedAt, record };
     try {
-      return await this.#park(target, error, 1);
+      return await this.#park(run, target, error, 1);
     } finally {
-      await this.#flushPending(); // outside a transaction, the checkpoint moves past it now
+      await this.#flushPending(run); // outside a transaction, the checkpoint moves past it now
     }
   }
 
-  /** One try: the handler and, in a transactional subscription, the checkpoint in the same transaction. */
-  async #attempt(unit: readonly StoredEvent[], attempt: number): Promise<Outcome | HandlerFailure> {
-    const last = unit[unit.length - 1]!;
+  /**
+   * One try: the handler and, in a transactional subscription, the checkpoint in the same
+   * transaction. A handler of single events stops between events when the run is interrupted;
+   * the events done so far count (and commit, in a transaction) as the unit.
+   */
+  async #attempt(run: Run, unit: readonly StoredEvent[], attempt: number): Promise<Outcome | HandlerFailure> {
+    let leave: (() => void) | undefined;
     try {
       if (this.#transaction) {
+        let done = 0;
         await this.#transaction(async (sql, tx) => {
-          await this.#callHandler(unit, { sql, transaction: tx, attempt, redelivery: false });
-          await this.#saveCheckpoint(last.position, sql);
+          done = await this.#callHandler(run, unit, { sql, transaction: tx, attempt, redelivery: false });
+          leave = await this.#enterWrite(run); // held until the commit has ended
+          await this.#saveCheckpoint(unit[done - 1]!.position, sql);
         });
-        this.#position = last.position;
+        this.#position = unit[done - 1]!.position;
+        this.#processed += done;
       } else {
-        await this.#callHandler(unit, { sql: undefined, transaction: undefined, attempt, redelivery: false });
-        this.#pending = last.position;
+        const done = await this.#callHandler(run, unit, { sql: undefined, transaction: undefined, attempt, redelivery: false });
+        run.pending = unit[done - 1]!.position;
+        this.#processed += done;
       }
-      this.#processed += unit.length;
       return 'ok';
     } catch (error) {
       if (error instanceof HandlerFailure) return error;
-      if (error instanceof CheckpointConflictError) {
-        this.#infrastructureError(error);
-        return 'lost-lock';
-      }
-      this.#infrastructureError(error);
-      return 'infrastructure';
+      return this.#writeFailure(error);
+    } finally {
+      leave?.();
     }
   }
 
-  async #flushPending(): Promise<void> {
-    const pending = this.#pending;
-    if (!pending || (this.#position && !pending.isAfter(this.#position))) return;
+  /** The outcome of a write that failed (fenced, lock lost, compare-and-set lost, or the database). */
+  #writeFailure(error: unknown): Outcome {
+    if (error instanceof Fenced) return 'interrupted';
+    if (error instanceof LockLost) return 'lost-lock';
+    this.#infrastructureError(error);
+    return error instanceof CheckpointConflictError ? 'lost-lock' : 'infrastructure';
+  }
+
+  async #flushPending(run: Run): Promise<void> {
+    let leave: (() => void) | undefined;
+    try {
+      leave = await run.enter();
+      await this.#writePending(run);
+    } catch {
+      // Fenced: a forced stop wrote what it could while it held the lock.
+    } finally {
+      leave?.();
+    }
+  }
+
+  /** Saves the progress made outside a transaction; call inside {@link Run.enter}. */
+  async #writePending(run: Run): Promise<void> {
+    const pending = run.pending;
+    if (!pending || (this.#position && !pending.isAfter(this.#position)) || run.lockHandle?.held !== true) return;
     try {
       await this.#saveCheckpoint(pending, undefined);
       this.#position = pending;
     } catch (error) {
       this.#infrastructureError(error);
       // Not saved: the events since the checkpoint are delivered again (at least once).
-      if (error instanceof CheckpointConflictError) await this.#releaseLock();
+      if (error instanceof CheckpointConflictError) void this.#releaseLock(run);
     }
   }
 
@@ -523,26 +651,33 @@ export class SubscriptionRunner {
     await checkpoints.save(this.name, position, { expected: this.#position, ...(sql !== undefined ? { transaction: sql } : {}) });
   }
 
-  async #park(stored: ParkTarget, error: unknown, attempts: number): Promise<Outcome> {
+  async #park(run: Run, stored: ParkTarget, error: unknown, attempts: number): Promise<Outcome> {
     const { deadLetters } = this.#env;
     const { message, stack } = describeError(error);
     const entry = { subscription: this.name, ...stored, error: message, stack, attempts };
+    let leave: (() => void) | undefined;
     try {
       if (this.#transaction) {
-        if (!deadLetters.transactional) await deadLetters.add(entry);
+        if (!deadLetters.transactional) {
+          leave = await this.#enterWrite(run);
+          await deadLetters.add(entry);
+        }
         await this.#transaction(async (sql) => {
+          leave ??= await this.#enterWrite(run);
           if (deadLetters.transactional && sql !== undefined) await deadLetters.add(entry, { transaction: sql });
           else if (deadLetters.transactional) await deadLetters.add(entry);
           await this.#saveCheckpoint(stored.position, sql);
         });
         this.#position = stored.position;
       } else {
+        leave = await this.#enterWrite(run);
         await deadLetters.add(entry);
-        this.#pending = stored.position;
+        run.pending = stored.position;
       }
     } catch (failure) {
-      this.#infrastructureError(failure);
-      return failure instanceof CheckpointConflictError ? 'lost-lock' : 'infrastructure';
+      return this.#writeFailure(failure);
+    } finally {
+      leave?.();
     }
     this.#deadLettered++;
     const undecodable = error instanceof UndecodableEventError;
@@ -558,30 +693,35 @@ export class SubscriptionRunner {
     return 'ok';
   }
 
+  /** Calls the handler for `unit`; returns how many of its events were handled (all, unless the run was interrupted between two). */
   async #callHandler(
+    run: Run | undefined,
     unit: readonly StoredEvent[],
     base: Pick<HandlerContext, 'sql' | 'transaction' | 'attempt' | 'redelivery'>,
-  ): Promise<void> {
+  ): Promise<number> {
     // One controller and context per unit (not per event): cheap on hot catch-up paths.
     const controller = new AbortController();
-    const force = this.#forceController.signal;
-    const onForce = () => controller.abort(force.reason);
-    force.addEventListener('abort', onForce, { once: true });
+    const force = (run ?? this.#current)?.forceController.signal;
+    const onForce = () => controller.abort(force?.reason);
+    if (force?.aborted) onForce();
+    else force?.addEventListener('abort', onForce, { once: true });
     const context: HandlerContext = { subscription: this.name, signal: controller.signal, ...base };
     const handler = this.#handler;
     try {
       if (isBatchHandler(handler)) {
         await this.#withTimeout(unit, 0, controller, () => handler.handleBatch(unit, context));
-        return;
+        return unit.length;
       }
       for (let i = 0; i < unit.length; i++) {
+        if (i > 0 && run && this.#interrupted(run)) return i;
         const stored = unit[i]!;
         await this.#withTimeout(unit, i, controller, () =>
           typeof handler === 'function' ? handler(stored, context) : handler.handle(stored, context),
         );
       }
+      return unit.length;
     } finally {
-      force.removeEventListener('abort', onForce);
+      force?.removeEventListener('abort', onForce);
     }
   }
 
@@ -639,8 +779,8 @@ export class SubscriptionRunner {
   }
 
   /** Waits up to `ms`, or until poked (a wake-up when `wakeable`, or a pause/resume/stop). */
-  async #wait(ms: number, wakeable = false): Promise<void> {
-    if (this.#stopping || (wakeable && this.#woken)) return;
+  async #wait(run: Run, ms: number, wakeable = false): Promise<void> {
+    if (run.stopping || (wakeable && this.#woken)) return;
     let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
       this.#changed = resolve;
