@@ -7,7 +7,7 @@ Usage: eventsmith <command> [options]
 Commands:
   generate   Generate TypeScript from the domain YAML (add --watch to keep going, --check for CI)
   validate   Check the domain YAML and report every problem; writes nothing
-  init       Create a starter domain and an eventsmith.config.yaml in this folder
+  init       Create a project that runs: config, starter domain, app on SQLite, test, scripts
   migrate    Create the event store tables and run the projection migrations (--db <url>)
 
 Options for every command:
@@ -47,14 +47,20 @@ Exit status: 0 valid, 1 invalid, 2 usage error.`,
 
   init: `Usage: eventsmith init [--name <Domain>] [--dir <folder>]
 
-Creates a starter project in --dir (default: the current folder):
+Creates a project that runs, in --dir (default: the current folder), which must be empty or
+hold only a package.json:
+  package.json                scripts generate, build, start, test, typecheck and their dependencies
+                              (an existing package.json is merged: your fields and scripts are kept)
+  tsconfig.json               strict, ES modules (tsconfig.build.json compiles src/ to dist/)
   eventsmith.config.yaml      the config (input, output and user folders)
-  domain/<name>.yaml          a small domain with an aggregate, events, commands and a projection
-Existing files are never overwritten. Then run \`eventsmith generate\`.
+  domain/<name>.yaml          a small domain: an aggregate, events, commands, an upcaster, a projection
+  src/<name>/aggregates/      the aggregate class, its command and event handlers written
+  src/main.ts                 a program on SQLite; src/<name>/todo-list.test.ts, a test (vitest)
+Existing files are never overwritten. Then: npm install && npm start.
 
 Options:
   --name <Domain>   The domain name, in PascalCase (default: Todo)
-  --dir <folder>    Where to create the files (default: .)`,
+  --dir <folder>    Where to create the project (default: .)`,
 
   migrate: `Usage: eventsmith migrate --db <url> [--config <file>]
 

@@ -66,23 +66,89 @@ describe('eventsmith CLI', () => {
     expect(t.err()).toContain('has no `userDir`');
   });
 
-  it('init scaffolds a project that generates, and refuses to overwrite it', async () => {
+  it('init scaffolds a project whose aggregate generate only adds to, and refuses to overwrite it', async () => {
     const t = io(dir);
     expect(await main(['init', '--name', 'Library'], t.sink)).toBe(0);
+    for (const file of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'eventsmith.config.yaml', 'domain/library.yaml', 'src/main.ts', 'src/library/todo-list.test.ts', '.gitignore']) {
+      await expect(readFile(join(dir, file), 'utf8'), file).resolves.not.toBe('');
+    }
+    const aggregate = join(dir, 'src/library/aggregates/todo-list.ts');
+    const written = await readFile(aggregate, 'utf8');
+    expect(written).not.toContain('not implemented yet');
+    expect(written).toContain("from '../../generated/library/index.js'");
+    const main_ = await readFile(join(dir, 'src/main.ts'), 'utf8');
+    expect(main_).toContain('createLibraryRegistry()');
+    expect(main_).toContain("'library.sqlite'");
     const g = io(dir);
     expect(await main(['generate'], g.sink)).toBe(0);
-    expect(g.out()).toContain('created src/library/aggregates/todo-list.ts');
-    expect(await readFile(join(dir, 'generated/library/index.ts'), 'utf8')).toContain("export * from './registry.js';");
+    expect(g.out()).toContain('created src/generated/library/index.ts');
+    expect(g.out()).toContain('created src/generated/library/upcasters/golden.unit.test.ts');
+    expect(g.out()).not.toContain('src/library/aggregates/todo-list.ts');
+    expect(await readFile(aggregate, 'utf8')).toBe(written);
+    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
+    const { version } = JSON.parse(await readFile(join(REPO, 'generator', 'package.json'), 'utf8')) as { version: string };
+    expect(pkg['type']).toBe('module');
+    expect(pkg['scripts']).toMatchObject({ generate: 'eventsmith generate', start: 'npm run build && node dist/main.js' });
+    expect(pkg['dependencies']).toMatchObject({ '@eventsmith/runtime': version, 'better-sqlite3': expect.any(String) });
+    expect(pkg['devDependencies']).toMatchObject({ '@eventsmith/generator': version, typescript: expect.any(String), vitest: expect.any(String) });
+    expect(JSON.stringify(pkg)).not.toContain('tsx');
     const again = io(dir);
-    expect(await main(['init'], again.sink)).toBe(1);
-    expect(again.err()).toContain('already exist');
+    expect(await main(['init', '--name', 'Library'], again.sink)).toBe(1);
+    expect(again.err()).toContain('eventsmith.config.yaml, domain/library.yaml, src/library/aggregates/todo-list.ts');
+    expect(again.err()).toContain('init writes nothing');
+    expect(await readFile(aggregate, 'utf8')).toBe(written);
+  });
+
+  it('init merges into an existing package.json: keeps the user\'s fields, scripts and versions, says what it kept', async () => {
+    const mine = {
+      name: 'my-app',
+      description: 'mine',
+      scripts: { test: 'echo "Error: no test specified" && exit 1', start: 'node server.js', lint: 'eslint .' },
+      dependencies: { 'better-sqlite3': '^11.0.0', express: '^5.0.0' },
+    };
+    await writeFile(join(dir, 'package.json'), `${JSON.stringify(mine, null, 4)}\n`);
+    const t = io(dir);
+    expect(await main(['init'], t.sink)).toBe(0);
+    const text = await readFile(join(dir, 'package.json'), 'utf8');
+    expect(text).toMatch(/^ {4}"name": "my-app",$/m);
+    const pkg = JSON.parse(text) as Record<string, Record<string, string>>;
+    expect(pkg['description']).toBe('mine');
+    expect(pkg['type']).toBe('module');
+    expect(pkg['scripts']).toEqual({
+      test: 'eventsmith generate && vitest run',
+      start: 'node server.js',
+      lint: 'eslint .',
+      generate: 'eventsmith generate',
+      build: 'eventsmith generate && tsc -p tsconfig.build.json',
+      typecheck: 'eventsmith generate && tsc --noEmit',
+    });
+    expect(pkg['dependencies']!['better-sqlite3']).toBe('^11.0.0');
+    expect(pkg['dependencies']!['express']).toBe('^5.0.0');
+    expect(pkg['dependencies']!['@eventsmith/runtime']).toBeDefined();
+    expect(t.out()).toContain('kept your "start" script ("node server.js"); eventsmith\'s would be "npm run build && node dist/main.js"');
+    expect(t.out()).toContain('replaced npm\'s placeholder "test" script');
+  });
+
+  it('init refuses a CommonJS package.json and one that is not JSON, writing nothing', async () => {
+    await writeFile(join(dir, 'package.json'), '{ "name": "cjs", "type": "commonjs" }\n');
+    const cjs = io(dir);
+    expect(await main(['init'], cjs.sink)).toBe(1);
+    expect(cjs.err()).toContain('INIT.COMMONJS');
+    expect(cjs.err()).toContain('Set "type": "module"');
+    await writeFile(join(dir, 'package.json'), '{ "name": ');
+    const broken = io(dir);
+    expect(await main(['init'], broken.sink)).toBe(1);
+    expect(broken.err()).toContain('package.json in');
+    expect(broken.err()).toContain('is not valid JSON');
+    await expect(readFile(join(dir, 'eventsmith.config.yaml'))).rejects.toThrow();
+    expect(await readFile(join(dir, 'package.json'), 'utf8')).toBe('{ "name": ');
   });
 
   it('prints every YAML error once, as text or as JSON, and writes nothing', async () => {
     await main(['init'], io(dir).sink);
     const yamlPath = join(dir, 'domain/todo.yaml');
     const yaml = await readFile(yamlPath, 'utf8');
-    await writeFile(yamlPath, yaml.replace('openItems: integer', 'openItems: integr').replace('emits: ItemAdded', 'emits: ItemAded'));
+    await writeFile(yamlPath, yaml.replace('openItems: list<uuid>', 'openItems: integr').replace('emits: ItemAdded', 'emits: ItemAded'));
     const text = io(dir);
     expect(await main(['generate'], text.sink)).toBe(1);
     expect(text.err()).toMatch(/domain\/todo\.yaml:\d+:\d+ {2}.*integr/);
@@ -93,7 +159,7 @@ describe('eventsmith CLI', () => {
     const parsed = JSON.parse(json.out()) as { errors: { code: string; where: { file: string; line: number } }[] };
     expect(parsed.errors.length).toBe(2);
     expect(parsed.errors[0]!.where.file).toBe('domain/todo.yaml');
-    await expect(readFile(join(dir, 'generated/todo/index.ts'))).rejects.toThrow();
+    await expect(readFile(join(dir, 'src/generated/todo/index.ts'))).rejects.toThrow();
   });
 
   it('refuses a YAML alias bomb with a located error and no stack trace', async () => {
@@ -112,21 +178,21 @@ describe('eventsmith CLI', () => {
     await main(['init'], io(dir).sink);
     const first = io(dir);
     expect(await main(['generate', '--check'], first.sink)).toBe(1);
-    expect(first.err()).toContain('would create generated/todo/index.ts');
-    await expect(readFile(join(dir, 'generated/todo/index.ts'))).rejects.toThrow();
+    expect(first.err()).toContain('would create src/generated/todo/index.ts');
+    await expect(readFile(join(dir, 'src/generated/todo/index.ts'))).rejects.toThrow();
     expect(await main(['generate'], io(dir).sink)).toBe(0);
     const clean = io(dir);
     expect(await main(['generate', '--check'], clean.sink)).toBe(0);
     expect(clean.out()).toContain('up to date');
-    await writeFile(join(dir, 'generated/todo/types.ts'), '// @generated by eventsmith from nothing.\n');
+    await writeFile(join(dir, 'src/generated/todo/types.ts'), '// @generated by eventsmith from nothing.\n');
     const yamlPath = join(dir, 'domain/todo.yaml');
     await writeFile(yamlPath, (await readFile(yamlPath, 'utf8')).replace('fields: { itemId: uuid, text: string }', 'fields: { itemId: uuid, text: string, priority: integer? }'));
     const stale = io(dir);
     expect(await main(['generate', '--check'], stale.sink)).toBe(1);
-    expect(stale.out()).toContain('+++ b/generated/todo/events/todo-list.ts');
+    expect(stale.out()).toContain('+++ b/src/generated/todo/events/todo-list.ts');
     expect(stale.out()).toMatch(/\n\+ {2}priority: fields\.integer\(\)\.optional\(\),\n/);
     expect(stale.out()).toContain('+++ /dev/null');
-    expect(stale.err()).toContain('would remove generated/todo/types.ts');
+    expect(stale.err()).toContain('would remove src/generated/todo/types.ts');
   });
 
   it('the committed generated/ matches the examples (golden output)', async () => {

@@ -39,7 +39,7 @@ export async function migrateDatabase(io: CliIo, config: EventsmithConfig, url: 
     } catch {
       continue; // a domain without projections
     }
-    const module = (await import(pathToFileURL(index).href)) as { projectionMigrations?: Record<string, never> };
+    const module = (await importTypeScript(pathToFileURL(index).href)) as { projectionMigrations?: Record<string, never> };
     if (!module.projectionMigrations) {
       throw new CliFailure([{ code: 'MIGRATE.NOT_GENERATED', message: `${index} does not export projectionMigrations.`, fix: 'Run `eventsmith generate` first.' }]);
     }
@@ -101,4 +101,22 @@ interface StoreClass<O> {
 
 function redact(text: string): string {
   return text.replace(/\/\/([^:@/]+):([^@/]+)@/g, '//$1:***@');
+}
+
+let tsxRegistered = false;
+
+/**
+ * Imports a generated `.ts` module. The installed CLI runs as plain JavaScript, so when Node
+ * cannot load TypeScript by itself, tsx's loader is registered (once) and the import retried.
+ */
+async function importTypeScript(url: string): Promise<unknown> {
+  try {
+    return await import(url);
+  } catch (error) {
+    if (tsxRegistered || (error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
+    const { register } = await import('tsx/esm/api');
+    register();
+    tsxRegistered = true;
+    return await import(`${url}?tsx`); // a new URL: Node keeps the failed import of the old one
+  }
 }

@@ -43,7 +43,7 @@ describe('watchProject', () => {
 
   it('generates once at start, then after each saved change', async () => {
     expect(events.map((e) => e.kind)).toEqual(['generated', 'ready']);
-    const eventsFile = join(dir, 'generated/todo/events/todo-list.ts');
+    const eventsFile = join(dir, 'src/generated/todo/events/todo-list.ts');
     expect(await readFile(eventsFile, 'utf8')).not.toContain('priority');
     const mark = events.length;
     await writeFile(yamlPath(), (await readFile(yamlPath(), 'utf8')).replace('fields: { itemId: uuid, text: string }', 'fields: { itemId: uuid, text: string, priority: integer? }'));
@@ -53,7 +53,7 @@ describe('watchProject', () => {
   }, 30_000);
 
   it('on invalid YAML reports the errors, writes nothing, keeps watching, and recovers', async () => {
-    const eventsFile = join(dir, 'generated/todo/events/todo-list.ts');
+    const eventsFile = join(dir, 'src/generated/todo/events/todo-list.ts');
     const before = await stat(eventsFile);
     const good = await readFile(yamlPath(), 'utf8');
     let mark = events.length;
@@ -75,7 +75,7 @@ describe('watchProject', () => {
   it('ignores its own output and user files', async () => {
     await handle!.idle();
     const mark = events.length;
-    await writeFile(join(dir, 'generated/todo/notes.ts'), '// mine\n');
+    await writeFile(join(dir, 'src/generated/todo/notes.ts'), '// mine\n');
     await writeFile(join(dir, 'src/todo/aggregates/todo-list.ts'), `${await readFile(join(dir, 'src/todo/aggregates/todo-list.ts'), 'utf8')}\n// edited\n`);
     await new Promise((r) => setTimeout(r, 400));
     expect(events.slice(mark)).toEqual([]);
