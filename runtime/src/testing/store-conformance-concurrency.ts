@@ -7,7 +7,7 @@ import { ConcurrencyError, EventsmithError } from '../errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { collect } from './collect.js';
 import { CONFORMANCE_AGGREGATE_TYPE, ConformanceNoted } from './conformance-events.js';
-import { newStream, noted, type PooledStoreFactory, type StoreUnderTest } from './store-conformance-context.js';
+import { newStream, noted, settleWithin, type PooledStoreFactory, type StoreUnderTest } from './store-conformance-context.js';
 
 export interface ConcurrencyTestOptions {
   /**
@@ -34,21 +34,6 @@ class ConformanceNotebook extends AggregateRoot<{ readonly notes: number }> {
   @handles(ConformanceNoted)
   onNoted(): { readonly notes: number } {
     return { notes: this.state.notes + 1 };
-  }
-}
-
-/** A hung pool never settles; turn that into a failure that says so. */
-const SETTLE_DEADLINE_MS = 20_000;
-
-async function settleWithin<T>(what: string, promises: readonly Promise<T>[]): Promise<PromiseSettledResult<T>[]> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${SETTLE_DEADLINE_MS} ms: the store hangs (a pool deadlock?)`)), SETTLE_DEADLINE_MS);
-  });
-  try {
-    return await Promise.race([Promise.allSettled(promises), deadline]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

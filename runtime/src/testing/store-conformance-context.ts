@@ -55,3 +55,22 @@ export function noted(
       ),
   );
 }
+
+/** How long {@link settleWithin} waits: far beyond any answer, even on a loaded machine. */
+const SETTLE_DEADLINE_MS = 20_000;
+
+/**
+ * `Promise.allSettled`, failing with a message that says so when the promises do not settle in
+ * time: a store whose pool deadlocked never answers, and the test should say why it failed.
+ */
+export async function settleWithin<T>(what: string, promises: readonly Promise<T>[]): Promise<PromiseSettledResult<T>[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${SETTLE_DEADLINE_MS} ms: the store hangs (a pool deadlock?)`)), SETTLE_DEADLINE_MS);
+  });
+  try {
+    return await Promise.race([Promise.allSettled(promises), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

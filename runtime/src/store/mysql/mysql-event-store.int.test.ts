@@ -2,6 +2,7 @@ import { afterEach, beforeEach, it } from 'vitest';
 import { describeWithService, freshMysqlDatabase } from '../../../../test/support/services.js';
 import { conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/index.js';
 import { checkWritesJoinTheTransaction } from '../sql/transaction-checks.js';
+import { checkCollidingAppendsNeedOneConnection } from '../sql/pool-checks.js';
 import { checkOpenTransactionHoldsBackLaterCommits, checkTailingReaderSeesEveryEventOnce } from '../sql/never-skip-checks.js';
 import { MysqlEventStore } from './mysql-event-store.js';
 import { MysqlSnapshotStore } from './mysql-snapshot-store.js';
@@ -46,4 +47,15 @@ await describeWithService('mysql', 'MysqlEventStore feed and transactions', () =
   it('gives a tailing reader every event exactly once, in order, under concurrent writers with random delays', async () => {
     await checkTailingReaderSeesEveryEventOnce(fresh.store, { writers: 12, appendsPerWriter: 25 });
   }, 120_000);
+});
+
+await describeWithService('mysql', 'MysqlEventStore on a pool of one connection', () => {
+  it('explains colliding appends without waiting for a second connection', async () => {
+    const { store, teardown } = await freshStore(1);
+    try {
+      await checkCollidingAppendsNeedOneConnection(store);
+    } finally {
+      await teardown();
+    }
+  });
 });

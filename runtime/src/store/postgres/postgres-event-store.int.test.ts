@@ -8,9 +8,13 @@ import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 import { PostgresSnapshotStore } from './postgres-snapshot-store.js';
 import { checkWritesJoinTheTransaction } from '../sql/transaction-checks.js';
+import { checkCollidingAppendsNeedOneConnection } from '../sql/pool-checks.js';
 import { checkOpenTransactionHoldsBackLaterCommits, checkTailingReaderSeesEveryEventOnce } from '../sql/never-skip-checks.js';
 
-async function freshStore(options: { layout?: { partitioned: { partitions?: number } } } = {}, connections = 8) {
+async function freshStore(
+  options: { layout?: { partitioned: { partitions?: number } }; rowLevelSecurity?: boolean; pool?: { max: number; connectionTimeoutMillis?: number } } = {},
+  connections = 8,
+) {
   const { url, drop } = await freshPostgresDatabase();
   const store = await PostgresEventStore.open({ url, registry: conformanceRegistry, pool: { max: connections }, ...options });
   return {
@@ -55,6 +59,20 @@ await describeWithService('postgres', 'PostgresEventStore feed and transactions'
   it('gives a tailing reader every event exactly once, in order, under concurrent writers with random delays', async () => {
     await checkTailingReaderSeesEveryEventOnce(fresh.store, { writers: 12, appendsPerWriter: 25 });
   }, 120_000);
+});
+
+await describeWithService('postgres', 'PostgresEventStore on a pool of one connection', () => {
+  for (const rowLevelSecurity of [false, true]) {
+    it(`explains colliding appends without waiting for a second connection${rowLevelSecurity ? ' (row-level security)' : ''}`, async () => {
+      // No timeout on waiting for a connection: a second one asked for would never come.
+      const { store, teardown } = await freshStore({ rowLevelSecurity, pool: { max: 1, connectionTimeoutMillis: 0 } });
+      try {
+        await checkCollidingAppendsNeedOneConnection(store);
+      } finally {
+        await teardown();
+      }
+    });
+  }
 });
 
 await describeWithService('postgres', 'PostgresEventStore round trips', () => {

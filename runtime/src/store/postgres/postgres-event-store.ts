@@ -394,14 +394,17 @@ export class PostgresEventStore implements EventStore {
       return new DuplicateEventError(id ?? append.records[0]!.eventId);
     }
     if (code === '23505' && (constraint === 'eventsmith_events_stream_version_key' || constraint === 'eventsmith_events_pkey')) {
-      // Events written around the streams table; report the stream as it is.
-      const version = await this.getStreamVersion(append.streamId).catch(() => 0);
+      // Events written around the streams table: the stream holds at least the version the key
+      // names. `executor` is a transaction this error aborted (a tenant view's or the caller's),
+      // or the pool; the stream is read again only from the pool, as waiting for a second
+      // connection while holding the transaction's can deadlock a small pool.
+      const named = /\(stream_id, version\)=\(.*, (\d+)\) already exists/.exec(detail ?? '')?.[1];
+      const version = named !== undefined ? Number(named) : executor === this.#shared.db ? await this.getStreamVersion(append.streamId).catch(() => 0) : 0;
       return new ConcurrencyError(append.streamId, append.expected, version);
     }
     if (code === '42501' && append.viewTenant !== undefined) {
       return new TenantMismatchError(append.viewTenant, undefined, append.records.map((r) => r.eventId));
     }
-    void executor;
     return unavailableOr(error, this.#shared.target);
   }
 
