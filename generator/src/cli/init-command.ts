@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import Handlebars from 'handlebars';
 import { kebabCase } from '../emit/common/naming.js';
@@ -28,6 +28,8 @@ export interface PackageJsonChanges {
   readonly keptScripts: readonly { readonly name: string; readonly yours: string; readonly ours: string }[];
   /** npm's placeholder `test` script (`echo "Error: no test specified" && exit 1`), replaced. */
   readonly replacedPlaceholderTest: boolean;
+  /** `"type": "commonjs"` (as `npm init -y` writes it) changed to `"module"` in a folder with nothing else. */
+  readonly switchedToModule: boolean;
 }
 
 /**
@@ -118,6 +120,7 @@ async function mergePackageJson(dir: string, version: string): Promise<{ text: s
     text = undefined;
   }
   let pkg: Record<string, unknown>;
+  let switchedToModule = false;
   if (text === undefined) {
     pkg = { name: packageName(basename(dir)), version: '0.1.0', private: true, type: 'module' };
   } else {
@@ -129,11 +132,13 @@ async function mergePackageJson(dir: string, version: string): Promise<{ text: s
     if (typeof pkg !== 'object' || pkg === null || Array.isArray(pkg)) {
       throw new CliFailure([{ code: 'INIT.PACKAGE_JSON', message: `package.json in ${dir} is not a JSON object.`, fix: 'Fix package.json, then run `eventsmith init` again.' }]);
     }
-    if (pkg['type'] !== undefined && pkg['type'] !== 'module') {
+    if (pkg['type'] === 'commonjs' && (await onlyPackageFiles(dir))) {
+      switchedToModule = true; // `npm init -y` writes "type": "commonjs"; nothing here depends on it yet
+    } else if (pkg['type'] !== undefined && pkg['type'] !== 'module') {
       throw new CliFailure([
         {
           code: 'INIT.COMMONJS',
-          message: `package.json says "type": ${JSON.stringify(pkg['type'])}; the code init writes and eventsmith generates is ES modules.`,
+          message: `package.json says "type": ${JSON.stringify(pkg['type'])} and the folder has other files; the code init writes and eventsmith generates is ES modules.`,
           fix: 'Set "type": "module" in package.json (or run init in a new folder), then run `eventsmith init` again.',
         },
       ]);
@@ -174,7 +179,7 @@ async function mergePackageJson(dir: string, version: string): Promise<{ text: s
   const indent = text === undefined ? 2 : (/^[ \t]+(?=")/m.exec(text)?.[0] ?? 2);
   return {
     text: `${JSON.stringify(pkg, null, indent)}\n`,
-    changes: { created: text === undefined, addedScripts, addedDependencies, keptScripts, replacedPlaceholderTest },
+    changes: { created: text === undefined, addedScripts, addedDependencies, keptScripts, replacedPlaceholderTest, switchedToModule },
   };
 }
 
@@ -184,6 +189,7 @@ function report(created: readonly string[], changes: PackageJsonChanges, dir: st
   else {
     const added = [...changes.addedScripts.map((s) => `script "${s}"`), ...changes.addedDependencies];
     lines.push(added.length ? `package.json: added ${added.join(', ')}.` : 'package.json: nothing to add.');
+    if (changes.switchedToModule) lines.push('package.json: changed "type" from "commonjs" (npm init\'s default) to "module": the generated code is ES modules.');
     if (changes.replacedPlaceholderTest) lines.push(`package.json: replaced npm's placeholder "test" script with "${STARTER_SCRIPTS.test}".`);
     for (const kept of changes.keptScripts) {
       lines.push(`package.json: kept your "${kept.name}" script ("${kept.yours}"); eventsmith's would be "${kept.ours}".`);
@@ -215,6 +221,12 @@ function sortKeys(value: Record<string, unknown>): Record<string, unknown> {
 function packageName(folder: string): string {
   const name = folder.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+|-+$/g, '');
   return name === '' ? 'eventsmith-app' : name;
+}
+
+/** True when the folder holds only package.json, a lock file, node_modules and dot files. */
+async function onlyPackageFiles(dir: string): Promise<boolean> {
+  const entries = await readdir(dir);
+  return entries.every((name) => name === 'package.json' || name === 'package-lock.json' || name === 'node_modules' || name.startsWith('.'));
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -129,8 +129,18 @@ describe('eventsmith CLI', () => {
     expect(t.out()).toContain('replaced npm\'s placeholder "test" script');
   });
 
-  it('init refuses a CommonJS package.json and one that is not JSON, writing nothing', async () => {
+  it('init takes the package.json of `npm init -y` ("type": "commonjs" in an otherwise empty folder) and makes it an ES module project', async () => {
+    await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'fresh', version: '1.0.0', main: 'index.js', scripts: { test: 'echo "Error: no test specified" && exit 1' }, license: 'ISC', type: 'commonjs' }, null, 2)}\n`);
+    const t = io(dir);
+    expect(await main(['init'], t.sink)).toBe(0);
+    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(pkg).toMatchObject({ name: 'fresh', license: 'ISC', type: 'module', scripts: { test: 'eventsmith generate && vitest run' } });
+    expect(t.out()).toContain('changed "type" from "commonjs"');
+  });
+
+  it('init refuses a CommonJS project that has other files, and a package.json that is not JSON, writing nothing', async () => {
     await writeFile(join(dir, 'package.json'), '{ "name": "cjs", "type": "commonjs" }\n');
+    await writeFile(join(dir, 'server.js'), "require('http');\n");
     const cjs = io(dir);
     expect(await main(['init'], cjs.sink)).toBe(1);
     expect(cjs.err()).toContain('INIT.COMMONJS');
