@@ -532,6 +532,37 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
         expect(log).toEqual(['body done', 'first sees version 2', 'second']);
       });
 
+      it('hides its appends from reads beside it until it commits, and a rollback leaves no trace in the feed', async () => {
+        const a = newStream();
+        const first = await store().appendToStream(a.streamId, noted(a, 1), { expectedVersion: 'no_stream' });
+        const b = newStream();
+        const [rolledBack] = noted(b, 1);
+        const rollback = new Error('roll back');
+        let during: { version: number; stream: StoredEvent[]; exists: boolean; position: Position | null; feed: StoredEvent[] } | undefined;
+        await expect(
+          store().transaction(async (tx) => {
+            await tx.appendToStream(b.streamId, [rolledBack!], { expectedVersion: 'no_stream' });
+            // Reads through the store (not tx.sql) see committed events only.
+            during = {
+              version: await store().getStreamVersion(b.streamId),
+              stream: await collect(store().readStream(b.streamId)),
+              exists: await store().eventExists(rolledBack!.eventId),
+              position: await store().currentPosition(),
+              feed: await collect(store().readAll({ after: first.position })),
+            };
+            throw rollback;
+          }),
+        ).rejects.toBe(rollback);
+        expect(during).toMatchObject({ version: 0, stream: [], exists: false, feed: [] });
+        expect(during!.position?.equals(first.position)).toBe(true);
+        // A reader that polled during the transaction resumes where it was and gets the event that
+        // really holds the next position.
+        const [real] = noted(b, 1, {}, 2);
+        const next = await store().appendToStream(b.streamId, [real!], { expectedVersion: 'no_stream' });
+        const feed = await collect(store().readAll({ after: first.position }));
+        expect(feed.map((e) => e.event.eventId)).toEqual([real!.eventId]);
+        expect(feed[0]!.position.equals(next.position)).toBe(true);
+      });
     });
 
     describe('forTenant', () => {

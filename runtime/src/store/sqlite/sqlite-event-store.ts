@@ -27,9 +27,15 @@ import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
 import { unavailableOr } from '../sql/store-errors.js';
 import { appendOnConnection } from './sqlite-append.js';
 import { SqliteStoreDialect, type SqliteStoreConnection, type SqliteStoreDriver } from './sqlite-dialect.js';
+import { scratchDatabaseFile, type ScratchDatabaseFile } from './scratch-database-file.js';
 
 export interface SqliteEventStoreOptions {
-  /** Database file, created if missing; `':memory:'` for a throw-away store. */
+  /**
+   * Database file, created if missing. `':memory:'` (or `''`) gives a throw-away store: a private
+   * file in the system's temporary directory, deleted on `close()`, so that reads beside a
+   * transaction see only committed events, as with a named file (an in-memory SQLite database
+   * would put reader and writer on one connection).
+   */
   readonly filename: string;
   readonly registry: EventRegistry;
   /** Identifies the store in positions. Default `sqlite:<file name>`. */
@@ -58,7 +64,7 @@ interface Shared {
   readonly storeId: string;
   readonly db: Kysely<EventStoreTables>;
   readonly writer: SqliteStoreDriver;
-  /** A second connection for reads (the writer itself for `:memory:`). */
+  /** A second connection for reads, so reads see committed rows only. */
   readonly reader: SqliteStoreConnection;
   readonly target: string;
   readonly pageSize: number;
@@ -107,8 +113,13 @@ type EventValues = [
 /**
  * The embedded event store: one SQLite file in WAL mode, no server. Appends run on one writer
  * connection (`BEGIN IMMEDIATE`, so the version check and the inserts cannot race), reads on a
- * second connection, so reading never waits for a transaction. Global positions are rowids handed
- * out by the single writer, so they follow commit order and the feed never skips.
+ * second connection, so reading never waits for a transaction and sees only committed events.
+ * Global positions are rowids handed out by the single writer, so they follow commit order and the
+ * feed never skips.
+ *
+ * `':memory:'` keeps that isolation: it opens a private temporary file (deleted on `close()`)
+ * rather than an in-memory database, whose one connection would let reads see the uncommitted
+ * events of an open transaction, and hand a rolled-back event's position to the next append.
  *
  * `transaction(fn)` gives `fn` the Kysely transaction as `tx.sql`: projection rows, checkpoints and
  * outbox rows written through it commit together with `tx.appendToStream(...)`. Writes made through
@@ -145,10 +156,15 @@ export class SqliteEventStore implements EventStore {
     const target = `sqlite:${memory ? ':memory:' : options.filename}`;
     let writerDb: Database | undefined;
     let readerDb: Database | undefined;
+    let scratch: ScratchDatabaseFile | undefined;
     try {
-      writerDb = new BetterSqlite3(options.filename);
-      if (!memory) writerDb.pragma('journal_mode = WAL');
-      writerDb.pragma(`synchronous = ${synchronous}`);
+      // ':memory:' runs on a private file that close() deletes: on an in-memory database the
+      // reader would have to share the writer's connection, and with it its open transaction.
+      scratch = memory ? scratchDatabaseFile() : undefined;
+      const filename = scratch?.filename ?? options.filename;
+      writerDb = new BetterSqlite3(filename);
+      writerDb.pragma('journal_mode = WAL');
+      writerDb.pragma(`synchronous = ${scratch ? 'OFF' : synchronous}`); // a scratch file need not survive a crash
       writerDb.pragma(`busy_timeout = ${busyTimeout}`);
       // An append touches a leaf of the events table, of each of its indexes and of the streams
       // table; SQLite's default 2 MiB page cache soon stops holding them all, and every append
@@ -157,10 +173,10 @@ export class SqliteEventStore implements EventStore {
       const dialect = new SqliteStoreDialect({ database: writerDb });
       const db = new Kysely<EventStoreTables>({ dialect });
       if (options.migrate ?? true) await migrateEventStore(db, { dialect: 'sqlite' });
-      readerDb = memory ? writerDb : new BetterSqlite3(options.filename, { readonly: true });
-      if (!memory) readerDb.pragma(`busy_timeout = ${busyTimeout}`);
+      readerDb = new BetterSqlite3(filename, { readonly: true });
+      readerDb.pragma(`busy_timeout = ${busyTimeout}`);
       const reader = new SqliteStoreDialect({ database: readerDb, role: 'reader' }).createDriver() as SqliteStoreDriver;
-      const [w, r] = [writerDb, readerDb];
+      const [w, r, file] = [writerDb, readerDb, scratch];
       const shared: Shared = {
         registry: options.registry,
         storeId: options.storeId ?? `sqlite:${memory ? 'memory' : basename(options.filename)}`,
@@ -172,14 +188,16 @@ export class SqliteEventStore implements EventStore {
         compiled: new Map(),
         close: async () => {
           await db.destroy();
-          if (r !== w) r.close();
+          r.close();
           w.close();
+          file?.remove();
         },
       };
       return new SqliteEventStore(shared, undefined);
     } catch (error) {
-      if (readerDb && readerDb !== writerDb) readerDb.close();
+      readerDb?.close();
       writerDb?.close();
+      scratch?.remove();
       throw unavailableOr(error, target);
     }
   }

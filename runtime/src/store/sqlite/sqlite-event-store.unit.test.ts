@@ -7,6 +7,9 @@ import { SqliteEventStore } from './sqlite-event-store.js';
 import { SqliteSnapshotStore } from './sqlite-snapshot-store.js';
 import { checkWritesJoinTheTransaction } from '../sql/transaction-checks.js';
 import { expect, it } from 'vitest';
+import { SubscriptionManager } from '../../subscriptions/subscription-manager.js';
+import { waitFor } from '../../subscriptions/test-support/fixtures.js';
+import type { ReadAllOptions, StoredEvent } from '../event-store.js';
 
 async function fileStore() {
   const dir = mkdtempSync(join(tmpdir(), 'eventsmith-sqlite-'));
@@ -59,5 +62,70 @@ it('SqliteEventStore: pages through streams and the feed by key, page boundaries
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('SqliteEventStore (:memory:): a subscription never delivers an event of a transaction that rolled back', async () => {
+  const store = await SqliteEventStore.open({ filename: ':memory:', registry: conformanceRegistry });
+  // Counts the feed reads that have finished, so the test can wait for polls instead of sleeping.
+  let feedReads = 0;
+  async function* counted(reads: AsyncIterable<StoredEvent>): AsyncIterable<StoredEvent> {
+    try {
+      yield* reads;
+    } finally {
+      feedReads++;
+    }
+  }
+  const watched = new Proxy(store, {
+    get(target, key) {
+      if (key === 'readAll') return (options?: ReadAllOptions) => counted(target.readAll(options));
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const polls = async (n: number) => {
+    const target = feedReads + n;
+    await waitFor(() => feedReads >= target, `${n} more feed reads`);
+  };
+  const manager = new SubscriptionManager({ store: watched, pollIntervalMs: 10 });
+  try {
+    const seen: string[] = [];
+    manager.subscribe((stored) => void seen.push(stored.event.eventId), { name: 'tail' });
+    const s = newStream();
+    const [first, rolledBack, real] = [noted(s, 1)[0]!, noted(s, 1, {}, 2)[0]!, noted(s, 1, {}, 3)[0]!];
+    await store.appendToStream(s.streamId, [first], { expectedVersion: 'no_stream' });
+    await manager.start();
+    await waitFor(() => seen.length === 1, 'the first event');
+    const rollback = new Error('roll back');
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.appendToStream(s.streamId, [rolledBack], { expectedVersion: 1 });
+        await polls(3); // the subscription polls while the transaction is open
+        throw rollback;
+      }),
+    ).rejects.toBe(rollback);
+    const { position } = await store.appendToStream(s.streamId, [real], { expectedVersion: 1 });
+    await waitFor(() => seen.includes(real.eventId) || seen.includes(rolledBack.eventId), 'a second delivery');
+    await polls(3);
+    expect(seen).toEqual([first.eventId, real.eventId]);
+    expect((await manager.status('tail')).position?.equals(position)).toBe(true);
+  } finally {
+    await manager.stop(5_000);
+    await store.close();
+  }
+});
+
+it('SqliteEventStore (:memory:): each store is a database of its own', async () => {
+  const one = await SqliteEventStore.open({ filename: ':memory:', registry: conformanceRegistry });
+  const two = await SqliteEventStore.open({ filename: ':memory:', registry: conformanceRegistry });
+  try {
+    const s = newStream();
+    await one.appendToStream(s.streamId, noted(s, 2), { expectedVersion: 'no_stream' });
+    expect(await one.getStreamVersion(s.streamId)).toBe(2);
+    expect(await two.getStreamVersion(s.streamId)).toBe(0);
+    expect(await collect(two.readAll())).toEqual([]);
+  } finally {
+    await one.close();
+    await two.close();
   }
 });
