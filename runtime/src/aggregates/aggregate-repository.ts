@@ -1,4 +1,4 @@
-import { AggregateNotFoundError, ConcurrencyError, InvalidArgumentError } from '../errors.js';
+import { AggregateNotFoundError, ConcurrencyError, InvalidArgumentError, TenantMismatchError } from '../errors.js';
 import type { Snapshot, SnapshotPolicy, SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { AppendResult, EventAppender, EventStore, EventStoreTransaction } from '../store/event-store.js';
 import { streamIdFor } from '../store/stream-id.js';
@@ -70,6 +70,11 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
     this.#aggregate = aggregate;
     this.#options = options;
     streamIdFor(aggregate.aggregateType, 'x'); // validates the type name once
+    if (options.snapshots && store.tenantId !== undefined && typeof options.snapshots.store.forTenant !== 'function') {
+      throw new InvalidArgumentError(
+        `This repository reads tenant "${store.tenantId}"'s events, but its snapshot store has no forTenant(): it would mix tenants' snapshots. Use a snapshot store with tenant views.`,
+      );
+    }
   }
 
   streamId(aggregateId: string): string {
@@ -161,7 +166,7 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
     const snapshots = this.#options.snapshots;
     if (!snapshots) throw new InvalidArgumentError('This repository has no snapshot store; pass { snapshots: { store } }.');
     try {
-      await snapshots.store.save({
+      await this.#snapshots()!.save({
         aggregateType: this.#aggregate.aggregateType,
         aggregateId: aggregate.id,
         version: aggregate.version,
@@ -219,11 +224,11 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
   }
 
   async #readSnapshot(aggregateId: string): Promise<Snapshot | undefined> {
-    const snapshots = this.#options.snapshots;
+    const snapshots = this.#snapshots();
     if (!snapshots) return undefined;
     let snapshot: Snapshot | undefined;
     try {
-      snapshot = await snapshots.store.get(this.#aggregate.aggregateType, aggregateId);
+      snapshot = await snapshots.get(this.#aggregate.aggregateType, aggregateId);
     } catch (error) {
       this.#report({ kind: 'read-failed', aggregateId, error });
       return undefined;
@@ -237,7 +242,19 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
       this.#report({ kind: 'corrupt', aggregateId, error: new InvalidArgumentError(`Snapshot of ${aggregateId} has an invalid version or id.`) });
       return undefined;
     }
+    if (snapshot.tenantId !== this.#store.tenantId) {
+      // A snapshot store that ignored its tenant view: never restore another tenant's state.
+      this.#report({ kind: 'corrupt', aggregateId, error: new TenantMismatchError(this.#store.tenantId ?? '(none)', snapshot.tenantId) });
+      return undefined;
+    }
     return snapshot;
+  }
+
+  /** The snapshot store's view of the event store's tenant: a tenant's repository reads and writes only its snapshots. */
+  #snapshots(): SnapshotStore | undefined {
+    const store = this.#options.snapshots?.store;
+    const tenantId = this.#store.tenantId;
+    return store && tenantId !== undefined ? store.forTenant(tenantId) : store;
   }
 
   #shouldSnapshot(aggregateId: string, from: number, to: number): boolean {

@@ -4,6 +4,12 @@ import type { JsonValue } from '../events/json.js';
 export interface Snapshot {
   readonly aggregateType: string;
   readonly aggregateId: string;
+  /**
+   * The tenant whose view of the aggregate this is: set on snapshots read through
+   * `forTenant(tenantId)`, absent on those of the unscoped store. When saving, leave it out (the
+   * store's view decides) or give the view's own tenant.
+   */
+  readonly tenantId?: string;
   /** The aggregate version the state includes. */
   readonly version: number;
   /** The aggregate class's `stateVersion` when it was taken; another value invalidates it. */
@@ -12,14 +18,37 @@ export interface Snapshot {
   readonly createdAt: Date;
 }
 
-/** Stores the latest snapshot per aggregate. Every adapter passes the snapshot conformance suite. */
+/**
+ * Stores the latest snapshot per aggregate and tenant. Every adapter passes the snapshot
+ * conformance suite and the tenant isolation suite.
+ *
+ * A snapshot store, like an event store, has tenant views: `forTenant(tenantId)` reads and writes
+ * only that tenant's snapshots, and the store itself only those of the unscoped event store. An
+ * `AggregateRepository` on `eventStore.forTenant(tenantId)` uses the snapshot store's view of the
+ * same tenant by itself.
+ */
 export interface SnapshotStore {
-  /** Saves `snapshot` unless a snapshot at a higher version is already stored. */
+  /**
+   * Saves `snapshot` unless a snapshot at a higher version is already stored. Throws
+   * `TenantMismatchError` when `snapshot.tenantId` names another tenant than this view's.
+   */
   save(snapshot: Snapshot): Promise<void>;
   get(aggregateType: string, aggregateId: string): Promise<Snapshot | undefined>;
   delete(aggregateType: string, aggregateId: string): Promise<void>;
-  /** Deletes every snapshot of a type whose state version is below `stateVersionBelow` (all if absent). */
+  /**
+   * Deletes every snapshot of a type whose state version is below `stateVersionBelow` (all if
+   * absent): in a tenant view, that tenant's; on the store itself, every tenant's too.
+   */
   deleteByType(aggregateType: string, stateVersionBelow?: number): Promise<number>;
+  /**
+   * A view that reads and writes only `tenantId`'s snapshots.
+   *
+   * @example
+   * ```ts
+   * const snapshot = await snapshots.forTenant('acme').get('BankAccount', 'acc-1');
+   * ```
+   */
+  forTenant(tenantId: string): SnapshotStore;
 }
 
 /** Decides when a save should take a snapshot. */

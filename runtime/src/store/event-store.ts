@@ -110,6 +110,11 @@ export interface EventStore extends EventAppender, StreamReader, GlobalEventFeed
   transaction<T>(fn: (tx: EventStoreTransaction) => Promise<T>): Promise<T>;
   /** A view that reads and writes only `tenantId`'s events. */
   forTenant(tenantId: string): EventStore;
+  /**
+   * The tenant of this view (made with `forTenant`), or `undefined` for the store itself. Wrappers
+   * of a store must pass it through: `AggregateRepository` reads its snapshots in this tenant.
+   */
+  readonly tenantId: string | undefined;
   /** Releases connections the store owns. */
   close(): Promise<void>;
 }

@@ -61,6 +61,10 @@ class HookedEventStore implements EventStore {
     return this.inner.storeId;
   }
 
+  get tenantId(): string | undefined {
+    return this.inner.tenantId;
+  }
+
   get registry(): EventRegistry {
     return this.inner.registry;
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InvalidArgumentError, TenantMismatchError } from '../errors.js';
 import type { Snapshot, SnapshotStore } from '../snapshots/snapshot-store.js';
 
 /** What a snapshot store factory gives the suite: a fresh, empty store. */
@@ -115,6 +116,37 @@ export function snapshotStoreConformanceSuite(name: string, factory: () => Promi
       expect(await store().get('Account', c)).toBeUndefined();
       expect(await store().get('Customer', d)).toBeDefined();
       expect(await store().deleteByType('Nothing')).toBe(0);
+    });
+
+    it("keeps each tenant view's snapshots apart from the other tenants' and from the unscoped store's", async () => {
+      const id = randomUUID();
+      const [t1, t2] = [store().forTenant('t1'), store().forTenant('t2')];
+      await t1.save(snapshotOf('Account', id, 5, { state: 't1 state', stateVersion: 1 }));
+      await t2.save(snapshotOf('Account', id, 3, { state: 't2 state', stateVersion: 2 }));
+      await store().save(snapshotOf('Account', id, 1, { state: 'unscoped state', stateVersion: 1 }));
+      // An older snapshot in one scope never blocks or replaces a newer one in another.
+      expect(await t1.get('Account', id)).toMatchObject({ tenantId: 't1', version: 5, state: 't1 state' });
+      expect(await t2.get('Account', id)).toMatchObject({ tenantId: 't2', version: 3, state: 't2 state' });
+      const unscoped = await store().get('Account', id);
+      expect(unscoped).toMatchObject({ version: 1, state: 'unscoped state' });
+      expect(unscoped!.tenantId).toBeUndefined();
+      expect(await store().forTenant('t3').get('Account', id)).toBeUndefined();
+      // A view saves only its own tenant's snapshots; the unscoped store only its own.
+      await expect(t1.save({ ...snapshotOf('Account', id, 9), tenantId: 't2' })).rejects.toBeInstanceOf(TenantMismatchError);
+      await expect(store().save({ ...snapshotOf('Account', id, 9), tenantId: 't2' })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await t1.save({ ...snapshotOf('Account', id, 6, { state: 't1 again' }), tenantId: 't1' });
+      expect((await t2.get('Account', id))!.state).toBe('t2 state');
+      await t2.delete('Account', id);
+      expect(await t2.get('Account', id)).toBeUndefined();
+      expect((await t1.get('Account', id))!.state).toBe('t1 again');
+      expect(await store().get('Account', id)).toBeDefined();
+      // deleteByType: a view deletes its own; the unscoped store every tenant's.
+      await t2.save(snapshotOf('Account', id, 3, { stateVersion: 1 }));
+      expect(await t1.deleteByType('Account', 2)).toBe(1);
+      expect(await t2.get('Account', id)).toBeDefined();
+      expect(await store().deleteByType('Account', 2)).toBe(2);
+      expect(await t2.get('Account', id)).toBeUndefined();
+      expect(() => store().forTenant('')).toThrow(InvalidArgumentError);
     });
   });
 }

@@ -34,6 +34,9 @@ export class SpyEventStore implements EventStore {
   get storeId() {
     return this.inner.storeId;
   }
+  get tenantId() {
+    return this.inner.tenantId;
+  }
   get registry() {
     return this.inner.registry;
   }

@@ -212,6 +212,11 @@ export class InMemoryEventStore implements EventStore {
     return new InMemoryEventStore({ registry: this.registry, storeId: this.storeId }, this.#shared, tenantId);
   }
 
+  /** The tenant of this view, or `undefined` for the store itself. */
+  get tenantId(): string | undefined {
+    return this.#tenantId;
+  }
+
   async close(): Promise<void> {}
 
   #stage(pending: Pending, streamId: string, events: readonly DomainEvent[], options: AppendOptions): AppendResult {

@@ -193,6 +193,11 @@ export class PostgresEventStore implements EventStore {
     return this.#shared.storeId;
   }
 
+  /** The tenant of this view, or `undefined` for the store itself. */
+  get tenantId(): string | undefined {
+    return this.#tenantId;
+  }
+
   get registry(): EventRegistry {
     return this.#shared.registry;
   }
@@ -375,6 +380,10 @@ export class PostgresEventStore implements EventStore {
     const stream = rows[0];
     if (append.viewTenant !== undefined && stream && stream.tenant_id !== append.viewTenant) {
       throw new TenantMismatchError(append.viewTenant, stream.tenant_id ?? undefined, append.records.map((r) => r.eventId));
+    }
+    if (append.viewTenant !== undefined && !stream && this.#shared.rowLevelSecurity) {
+      // The append met a stream row the policies hide from this tenant: another tenant's stream.
+      throw new TenantMismatchError(append.viewTenant, undefined, append.records.map((r) => r.eventId));
     }
     const actual = stream?.version ?? 0;
     if (!matchesExpectedVersion(append.expected, actual)) throw new ConcurrencyError(append.streamId, append.expected, actual);

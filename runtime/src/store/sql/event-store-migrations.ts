@@ -1,7 +1,9 @@
 import type { Kysely, Migration } from 'kysely';
 import type { SqlDialectName } from './event-store-tables.js';
 import { up0001Mysql, up0001Postgres, up0001PostgresPartitioned, up0001Sqlite } from './migrations/0001-event-store.js';
+import { up0002Mysql, up0002Postgres, up0002Sqlite } from './migrations/0002-snapshot-tenants.js';
 import { upRls0001Postgres } from './migrations/rls-0001-tenant-policies.js';
+import { upRls0002Postgres } from './migrations/rls-0002-snapshot-policies.js';
 
 /** How the PostgreSQL events table is laid out. Chosen once, when the store is first migrated. */
 export type PostgresLayout = 'standard' | { readonly partitioned: { readonly partitions?: number } };
@@ -16,23 +18,24 @@ export const DEFAULT_PARTITIONS = 16;
 export function eventStoreMigrations(dialect: SqlDialectName, layout: PostgresLayout = 'standard'): Record<string, Migration> {
   switch (dialect) {
     case 'postgres':
-      if (layout === 'standard') return { '0001_event_store': { up: up0001Postgres } };
+      if (layout === 'standard') return { '0001_event_store': { up: up0001Postgres }, '0002_snapshot_tenants': { up: up0002Postgres } };
       return {
         // The partition count is part of the name: a database keeps the count it was created with.
         [`0001_event_store_partitioned_${partitionCount(layout)}`]: {
           up: (db: Kysely<any>) => up0001PostgresPartitioned(db, partitionCount(layout)),
         },
+        '0002_snapshot_tenants': { up: up0002Postgres },
       };
     case 'sqlite':
-      return { '0001_event_store': { up: up0001Sqlite } };
+      return { '0001_event_store': { up: up0001Sqlite }, '0002_snapshot_tenants': { up: up0002Sqlite } };
     case 'mysql':
-      return { '0001_event_store': { up: up0001Mysql } };
+      return { '0001_event_store': { up: up0001Mysql }, '0002_snapshot_tenants': { up: up0002Mysql } };
   }
 }
 
 /** The opt-in PostgreSQL row-level security migrations (their own migration table). */
 export function rowLevelSecurityMigrations(): Record<string, Migration> {
-  return { '0001_tenant_policies': { up: upRls0001Postgres } };
+  return { '0001_tenant_policies': { up: upRls0001Postgres }, '0002_snapshot_policies': { up: upRls0002Postgres } };
 }
 
 function partitionCount(layout: Exclude<PostgresLayout, 'standard'>): number {

@@ -58,8 +58,10 @@ export interface StreamsTable {
   tenant_id: string | null;
 }
 
-/** The latest snapshot of each aggregate. */
+/** The latest snapshot of each aggregate, per tenant view. */
 export interface SnapshotsTable {
+  /** The tenant view the snapshot belongs to; `''` for the unscoped store's own snapshots. */
+  tenant_id: string;
   aggregate_type: string;
   aggregate_id: string;
   version: number;

@@ -206,6 +206,11 @@ export class SqliteEventStore implements EventStore {
     return this.#shared.storeId;
   }
 
+  /** The tenant of this view, or `undefined` for the store itself. */
+  get tenantId(): string | undefined {
+    return this.#tenantId;
+  }
+
   get registry(): EventRegistry {
     return this.#shared.registry;
   }

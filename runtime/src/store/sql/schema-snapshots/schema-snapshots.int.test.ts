@@ -3,12 +3,16 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kysely, MysqlDialect, PostgresDialect } from 'kysely';
+import { Kysely, MysqlDialect, PostgresDialect, sql } from 'kysely';
 import { createPool } from 'mysql2';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { describeWithService, freshMysqlDatabase, freshPostgresDatabase } from '../../../../../test/support/services.js';
+import type { SnapshotStore } from '../../../snapshots/snapshot-store.js';
+import { MysqlSnapshotStore } from '../../mysql/mysql-snapshot-store.js';
+import { PostgresSnapshotStore } from '../../postgres/postgres-snapshot-store.js';
 import { SqliteStoreDialect } from '../../sqlite/sqlite-dialect.js';
+import { SqliteSnapshotStore } from '../../sqlite/sqlite-snapshot-store.js';
 import { describeEventStoreSchema } from '../describe-schema.js';
 import type { SqlDialectName } from '../event-store-tables.js';
 import { migrateEventStore } from '../migrate-event-store.js';
@@ -52,7 +56,8 @@ async function freshDb(dialect: SqlDialectName): Promise<FreshDb> {
   }
   if (dialect === 'mysql') {
     const { url, drop } = await freshMysqlDatabase();
-    const db = new Kysely<any>({ dialect: new MysqlDialect({ pool: createPool({ uri: url, connectionLimit: 2 }) }) });
+    // As the store's pool: DATETIME and JSON columns come back as text.
+    const db = new Kysely<any>({ dialect: new MysqlDialect({ pool: createPool({ uri: url, connectionLimit: 2, dateStrings: true, jsonStrings: true }) }) });
     return {
       db,
       exec: async (script) => {
@@ -123,7 +128,58 @@ function variantTests(variant: string, options: (typeof SCHEMA_VARIANTS)[string]
   });
 }
 
+/** Migration 0002 gives each snapshot saved before it to the tenant that owns its stream, and no other. */
+function snapshotOwnershipTest(variant: string, options: (typeof SCHEMA_VARIANTS)[string]): void {
+  it('gives a v1 snapshot to the tenant owning its stream, and the others to the unscoped store only', async () => {
+    const v1 = snapshotsOf(variant).find((s) => s.release === 1)!;
+    const fresh = await freshDb(options.dialect);
+    try {
+      await fresh.exec(readFileSync(v1.file, 'utf8'));
+      const { db } = fresh;
+      const lastTx = options.dialect === 'postgres' ? { last_tx: sql`pg_current_xact_id()` } : {};
+      await db
+        .insertInto('eventsmith_streams')
+        .values([
+          { stream_id: 'Account-owned', version: 3, tenant_id: 't1', ...lastTx },
+          { stream_id: 'Account-shared', version: 3, tenant_id: null, ...lastTx },
+        ])
+        .execute();
+      const createdAt = options.dialect === 'mysql' ? '2026-01-01 00:00:00.000' : '2026-01-01T00:00:00.000Z';
+      await db
+        .insertInto('eventsmith_snapshots')
+        .values(
+          ['owned', 'shared', 'orphan'].map((id) => ({
+            aggregate_type: 'Account',
+            aggregate_id: id,
+            version: 3,
+            state_version: 1,
+            state: JSON.stringify({ id }),
+            created_at: createdAt,
+          })),
+        )
+        .execute();
+      await migrateEventStore(db, options);
+      const store =
+        options.dialect === 'postgres' ? new PostgresSnapshotStore(db) : options.dialect === 'mysql' ? new MysqlSnapshotStore(db) : new SqliteSnapshotStore(db);
+      const state = async (view: SnapshotStore, id: string) => (await view.get('Account', id))?.state;
+      expect(await state(store.forTenant('t1'), 'owned')).toEqual({ id: 'owned' });
+      expect(await state(store, 'owned')).toBeUndefined();
+      for (const id of ['shared', 'orphan']) {
+        expect(await state(store, id)).toEqual({ id });
+        expect(await state(store.forTenant('t1'), id)).toBeUndefined();
+      }
+      for (const id of ['owned', 'shared', 'orphan']) expect(await state(store.forTenant('t2'), id)).toBeUndefined();
+    } finally {
+      await fresh.drop();
+    }
+  });
+}
+
 for (const [variant, options] of Object.entries(SCHEMA_VARIANTS)) {
-  if (options.dialect === 'sqlite') describe(`event store schema: ${variant}`, () => variantTests(variant, options));
-  else await describeWithService(options.dialect, `event store schema: ${variant}`, () => variantTests(variant, options));
+  const tests = () => {
+    variantTests(variant, options);
+    snapshotOwnershipTest(variant, options);
+  };
+  if (options.dialect === 'sqlite') describe(`event store schema: ${variant}`, tests);
+  else await describeWithService(options.dialect, `event store schema: ${variant}`, tests);
 }

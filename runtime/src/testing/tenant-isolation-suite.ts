@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AggregateRepository } from '../aggregates/aggregate-repository.js';
+import { AggregateRoot } from '../aggregates/aggregate-root.js';
+import type { DomainEvent } from '../events/domain-event.js';
+import { toEventRecord } from '../events/event-record.js';
+import { AggregateNotFoundError, TenantMismatchError } from '../errors.js';
+import { everyNEvents, type SnapshotStore } from '../snapshots/snapshot-store.js';
+import type { EventStore } from '../store/event-store.js';
+import { SubscriptionManager } from '../subscriptions/subscription-manager.js';
+import { collect } from './collect.js';
+import { CONFORMANCE_AGGREGATE_TYPE, ConformanceNoted } from './conformance-events.js';
+
+/** What a tenant isolation factory gives the suite: a store and a snapshot store on one database. */
+export interface TenantIsolationUnderTest {
+  /**
+   * The store (built with `conformanceRegistry`) whose tenant views the suite writes and reads
+   * through. It may be a role that sees nothing without a tenant (PostgreSQL row-level security).
+   */
+  readonly store: EventStore;
+  /** The snapshot store the repositories use, as the application would build it (not a tenant view). */
+  readonly snapshots: SnapshotStore;
+  readonly teardown?: () => Promise<void>;
+}
+
+/**
+ * Tenant isolation, held as a property: for any interleaving of two tenants' writes (events,
+ * snapshots, writes into the other tenant's aggregates), a tenant view returns nothing of the
+ * other tenant through stream reads, the feed, `getStreamVersion`, `eventExists`, repository
+ * `load`, `loadOrCreate`, `loadAt` and `exists` (with snapshots), and subscriptions.
+ *
+ * @example
+ * ```ts
+ * tenantIsolationSuite('SqliteEventStore', async () => {
+ *   const store = await SqliteEventStore.open({ filename: ':memory:', registry: conformanceRegistry });
+ *   return { store, snapshots: new SqliteSnapshotStore(store.db), teardown: () => store.close() };
+ * });
+ * ```
+ */
+export function tenantIsolationSuite(name: string, factory: () => Promise<TenantIsolationUnderTest>, options: { runs?: number } = {}): void {
+  describe(`${name} (tenant isolation)`, () => {
+    let current: TenantIsolationUnderTest | undefined;
+    beforeAll(async () => {
+      current = await factory();
+    });
+    afterAll(async () => {
+      await current?.teardown?.();
+    });
+    const repository = (tenant: string, policy = everyNEvents(2)) =>
+      new AggregateRepository(current!.store.forTenant(tenant), Notebook, { snapshots: { store: current!.snapshots, policy } });
+
+    it("never serves a tenant view another tenant's snapshot", async () => {
+      const id = randomUUID();
+      const bob = repository('bob');
+      await bob.update(id, (n) => n.write('Bob-secret'), { create: true });
+      for (let i = 0; i < 3; i++) await bob.update(id, (n) => n.write(`Bob-secret-${i}`));
+      await bob.snapshot(await bob.load(id));
+      const alice = repository('alice');
+      expect(await alice.exists(id)).toBe(false);
+      await expect(alice.load(id)).rejects.toBeInstanceOf(AggregateNotFoundError);
+      const created = await alice.loadOrCreate(id);
+      expect(created.version).toBe(0);
+      expect(created.state.texts).toEqual([]);
+      await expect(alice.loadAt(id, { version: 4 })).rejects.toBeInstanceOf(AggregateNotFoundError);
+      // Bob still gets his own state, from his snapshot.
+      expect((await bob.load(id)).state.texts).toEqual(['Bob-secret', 'Bob-secret-0', 'Bob-secret-1', 'Bob-secret-2']);
+    });
+
+    it("keeps a tenant's snapshots out of other tenants' snapshot views and out of the unscoped one", async () => {
+      const id = randomUUID();
+      const alice = current!.snapshots.forTenant('alice');
+      await alice.save({ aggregateType: CONFORMANCE_AGGREGATE_TYPE, aggregateId: id, version: 3, stateVersion: 1, state: { texts: ['Alice-secret'] }, createdAt: new Date() });
+      expect((await alice.get(CONFORMANCE_AGGREGATE_TYPE, id))?.state).toEqual({ texts: ['Alice-secret'] });
+      expect(await current!.snapshots.forTenant('bob').get(CONFORMANCE_AGGREGATE_TYPE, id)).toBeUndefined();
+      await current!.snapshots.forTenant('bob').delete(CONFORMANCE_AGGREGATE_TYPE, id);
+      expect(await alice.get(CONFORMANCE_AGGREGATE_TYPE, id)).toBeDefined();
+      await expect(
+        alice.save({ aggregateType: CONFORMANCE_AGGREGATE_TYPE, aggregateId: id, version: 9, stateVersion: 1, state: {}, createdAt: new Date(), tenantId: 'bob' }),
+      ).rejects.toBeInstanceOf(TenantMismatchError);
+    });
+
+    it("returns nothing of the other tenant, whatever the interleaving of their writes", async () => {
+      let run = 0;
+      const tenants = ['alice', 'bob'] as const;
+      const step = fc.record({ tenant: fc.constantFrom(0, 1), target: fc.integer({ min: 0, max: 3 }), snapshot: fc.boolean() });
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 12 }), async (steps) => {
+          run++;
+          const ids = [0, 1, 2, 3].map((i) => `${randomUUID()}-${run}-${i}`);
+          const owner = new Map<string, string>();
+          const texts = new Map<string, string[]>();
+          const eventIds = { alice: new Set<string>(), bob: new Set<string>() };
+          for (const [n, { tenant: t, target, snapshot }] of steps.entries()) {
+            const tenant = tenants[t];
+            const id = ids[target]!;
+            const repo = repository(tenant);
+            const text = `${tenant}-secret-${run}-${n}`;
+            const write = repo.update(id, (notebook) => notebook.write(text), { create: true });
+            if ((owner.get(id) ?? tenant) !== tenant) {
+              await expect(write).rejects.toBeInstanceOf(TenantMismatchError);
+            } else {
+              const notebook = await write;
+              owner.set(id, tenant);
+              texts.set(id, [...(texts.get(id) ?? []), text]);
+              for (const event of await collect(current!.store.forTenant(tenant).readStream(repo.streamId(id), { from: notebook.version }))) {
+                eventIds[tenant].add(event.event.eventId);
+              }
+            }
+            if (snapshot) {
+              const seen = await repo.loadOrCreate(id);
+              if (seen.version > 0) await repo.snapshot(seen);
+            }
+          }
+          for (const tenant of tenants) {
+            const other = tenant === 'alice' ? 'bob' : 'alice';
+            const view = current!.store.forTenant(tenant);
+            const repo = repository(tenant);
+            const returned: unknown[] = [];
+            for (const id of ids) {
+              const mine = owner.get(id) === tenant;
+              const expected = mine ? texts.get(id)! : [];
+              const loaded = await repo.loadOrCreate(id);
+              returned.push(loaded.state);
+              expect(loaded.state.texts).toEqual(expected);
+              expect(loaded.version).toBe(expected.length);
+              expect(await repo.exists(id)).toBe(mine);
+              expect(await view.getStreamVersion(repo.streamId(id))).toBe(expected.length);
+              const stream = await collect(view.readStream(repo.streamId(id)));
+              returned.push(stream.map((s) => toEventRecord(s.event)));
+              expect(stream.map((s) => (s.event as ConformanceNoted).data.text)).toEqual(expected);
+              if (mine) {
+                expect((await repo.load(id)).state.texts).toEqual(expected);
+                expect((await repo.loadAt(id, { version: 1 })).state.texts).toEqual(expected.slice(0, 1));
+              } else {
+                await expect(repo.load(id)).rejects.toBeInstanceOf(AggregateNotFoundError);
+                await expect(repo.loadAt(id, { version: 1 })).rejects.toBeInstanceOf(AggregateNotFoundError);
+              }
+              const snapshot = await current!.snapshots.forTenant(tenant).get(CONFORMANCE_AGGREGATE_TYPE, id);
+              returned.push(snapshot);
+              if (!mine) expect(snapshot).toBeUndefined();
+            }
+            for (const eventId of eventIds[other]) expect(await view.eventExists(eventId)).toBe(false);
+            for (const eventId of eventIds[tenant]) expect(await view.eventExists(eventId)).toBe(true);
+            const feed = await collect(view.readAll());
+            returned.push(feed.map((s) => toEventRecord(s.event)));
+            expect(feed.every((s) => s.event.tenantId === tenant)).toBe(true);
+            const ofRun = feed.filter((s) => ids.includes(s.event.aggregateId)).map((s) => s.event.eventId);
+            expect(new Set(ofRun)).toEqual(eventIds[tenant]);
+            expect(await collect(view.readAll({ tenantId: other }))).toEqual([]);
+            expect(JSON.stringify(returned)).not.toContain(`${other}-secret`);
+          }
+        }),
+        { numRuns: options.runs ?? 20 },
+      );
+    }, 180_000);
+
+    it("delivers a tenant view's subscriptions only that tenant's events", async () => {
+      for (const tenant of ['alice', 'bob']) {
+        await repository(tenant).update(`${randomUUID()}`, (n) => n.write(`${tenant}-secret-live`), { create: true });
+      }
+      const view = current!.store.forTenant('alice');
+      const own = (await collect(view.readAll())).length;
+      const delivered: DomainEvent[] = [];
+      const manager = new SubscriptionManager({ store: view, pollIntervalMs: 20 });
+      manager.subscribe(async ({ event }) => void delivered.push(event), { name: 'alice-feed' });
+      await manager.start();
+      try {
+        const deadline = Date.now() + 60_000;
+        while (delivered.length < own && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      } finally {
+        await manager.stop();
+      }
+      expect(delivered).toHaveLength(own);
+      expect(delivered.every((e) => e.tenantId === 'alice')).toBe(true);
+      expect(JSON.stringify(delivered.map(toEventRecord))).not.toContain('bob-secret');
+    }, 90_000);
+  });
+}
+
+interface NotebookState {
+  readonly texts: readonly string[];
+}
+
+/** An aggregate whose state keeps every text written to it, so any leaked byte shows. */
+class Notebook extends AggregateRoot<NotebookState> {
+  static override readonly aggregateType = CONFORMANCE_AGGREGATE_TYPE;
+
+  protected initialState(): NotebookState {
+    return { texts: [] };
+  }
+
+  write(text: string): void {
+    this.raise(new ConformanceNoted({ text, n: this.version + 1 }));
+  }
+
+  protected override evolveState(event: DomainEvent): NotebookState {
+    return { texts: [...this.state.texts, (event as ConformanceNoted).data.text] };
+  }
+}
