@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { loadDomain, type DomainError, type DomainModel } from '@eventsmith/schema';
+import { loadDomain, readDomainFileSync, type DomainError, type DomainModel, type DomainSourceFile } from '@eventsmith/schema';
 import type { CliError } from './cli/cli-error.js';
 import { resolveInputs, type EventsmithConfig } from './cli/config.js';
 import { emitDomain, parseSnapshot, SnapshotFormatError, type GeneratedFile, type ProjectionSnapshot } from './emit/index.js';
@@ -59,7 +58,16 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
     cliErrors.push(...inputs.errors);
     if (inputs.errors.length > 0) continue;
     // Synchronous, like the write stage's reads: many small files are read much faster on this thread.
-    const sources = inputs.files.map((path) => ({ path, text: readFileSync(join(config.root, path), 'utf8') }));
+    const sources: DomainSourceFile[] = [];
+    const unreadable: DomainError[] = [];
+    for (const path of inputs.files) {
+      const read = readDomainFileSync(join(config.root, path), { displayPath: path });
+      if (read.ok) sources.push({ path, text: read.value });
+      else unreadable.push(read.errors);
+    }
+    // Without every file, other files' references would fail too: report only what could not be read.
+    domainErrors.push(...unreadable);
+    if (unreadable.length > 0) continue;
     const result = loadDomain(sources);
     if (!result.ok) {
       domainErrors.push(...result.errors);

@@ -23,6 +23,7 @@ export interface DomainError {
 /** Every code the loader (and generator stages reporting against the model) may use. */
 export type DomainErrorCode =
   | 'FILE.READ'
+  | 'FILE.NOT_REGULAR'
   | 'FILE.NONE'
   | 'YAML.SYNTAX'
   | 'YAML.DUPLICATE_KEY'
@@ -31,6 +32,7 @@ export type DomainErrorCode =
   | 'YAML.ALIAS_LIMIT'
   | 'YAML.MULTIPLE_DOCUMENTS'
   | 'YAML.NOT_A_MAP'
+  | 'YAML.ENCODING'
   | 'SCHEMA.REQUIRED'
   | 'SCHEMA.UNKNOWN_PROPERTY'
   | 'SCHEMA.TYPE'
@@ -96,10 +98,15 @@ export function domainError(
  */
 export function formatDomainError(error: DomainError): string {
   const { file, line, col, path } = error.where;
-  const lines = [`${file}:${line}:${col}  ${error.message}`, `  at ${path || '(document)'}  [${error.code}]`];
+  const lines = [`${file}:${line}:${col}  ${error.message}`, `  at ${shortPath(path) || '(document)'}  [${error.code}]`];
   if (error.fix) lines.push(`  fix: ${error.fix}`);
-  for (const r of error.related ?? []) lines.push(`  see: ${r.file}:${r.line}:${r.col} (${r.path})`);
+  for (const r of error.related ?? []) lines.push(`  see: ${r.file}:${r.line}:${r.col}${r.path ? ` (${shortPath(r.path)})` : ''}`);
   return lines.join('\n');
+}
+
+/** A YAML path for people: a very long name in it is cut (the JSON form keeps it whole). */
+function shortPath(path: string): string {
+  return path.replace(/[A-Za-z0-9_$-]{41,}/g, (name) => `${name.slice(0, 32)}…`);
 }
 
 /** Formats a list of errors for people, sorted by file and position, with a count at the end. */

@@ -5,6 +5,21 @@ export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const MAX_SQL_IDENTIFIER_LENGTH = 63;
 
 /**
+ * Longest name accepted for anything that becomes a TypeScript identifier, an object key or a
+ * file name (types, aggregates, events, projections, commands, fields). A name becomes a file name
+ * in kebab-case (up to 1.5 times longer) plus a suffix such as `-v1-to-v2.unit.test.ts`, and
+ * 80 characters keep that well under the 255-byte file name limit of common file systems.
+ */
+export const MAX_NAME_LENGTH = 80;
+
+/**
+ * Names that mean something special as a JavaScript object key: `{ __proto__: x }` sets the
+ * object's prototype instead of a property, and `constructor` / `prototype` are found on every
+ * object through its prototype. Refused wherever a name from YAML becomes an object key.
+ */
+export const OBJECT_KEY_RESERVED: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
  * Words that cannot name a TypeScript binding, class or type: the ECMAScript reserved words,
  * the strict-mode ones, `arguments`/`eval`, and TypeScript's predefined type names.
  */
@@ -70,18 +85,26 @@ export const AGGREGATE_RESERVED_MEMBERS: ReadonlySet<string> = new Set([
 ]);
 
 /** Why `name` cannot be used as a TypeScript identifier, or undefined when it can. */
-export function typescriptNameProblem(name: string): 'invalid' | 'reserved' | undefined {
+export function typescriptNameProblem(name: string): 'invalid' | 'reserved' | 'object-key' | 'too-long' | undefined {
   if (!IDENTIFIER.test(name)) return 'invalid';
-  if (TYPESCRIPT_RESERVED.has(name) || name === '__proto__' || name === 'constructor') return 'reserved';
+  if (TYPESCRIPT_RESERVED.has(name)) return 'reserved';
+  if (OBJECT_KEY_RESERVED.has(name)) return 'object-key';
+  if (name.length > MAX_NAME_LENGTH) return 'too-long';
   return undefined;
 }
 
-/** Why `name` cannot be used as a SQL identifier, or undefined when it can. */
-export function sqlNameProblem(name: string): 'invalid' | 'reserved' | 'too-long' | undefined {
+/** Why `name` cannot be used as a SQL identifier (a column name is also a row object's key), or undefined when it can. */
+export function sqlNameProblem(name: string): 'invalid' | 'reserved' | 'object-key' | 'too-long' | undefined {
   if (!IDENTIFIER.test(name)) return 'invalid';
   if (SQL_RESERVED.has(name.toLowerCase())) return 'reserved';
+  if (OBJECT_KEY_RESERVED.has(name)) return 'object-key';
   if (name.length > MAX_SQL_IDENTIFIER_LENGTH) return 'too-long'; // ASCII only, so length = bytes
   return undefined;
+}
+
+/** A name as messages show it: a very long one is cut (`"AAAA…" (10000 characters)`), so one typo cannot flood a log. */
+export function displayName(name: string): string {
+  return name.length > 40 ? `"${name.slice(0, 32)}…" (${name.length} characters)` : `"${name}"`;
 }
 
 /** `AccountSummary` → `account_summary`, `HTTPRequestLog` → `http_request_log`. */

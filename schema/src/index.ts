@@ -1,5 +1,6 @@
 export * from './model.js';
 export { loadDomain, loadDomainFromFiles, type DomainSourceFile, type LoadDomainOptions } from './load-domain.js';
+export { readDomainFileSync, type ReadDomainFileOptions } from './read-domain-file.js';
 export {
   domainError,
   domainErrorsToJson,
@@ -15,6 +16,9 @@ export { formatYamlPath, type PathSegment } from './yaml/yaml-path.js';
 export {
   AGGREGATE_RESERVED_MEMBERS,
   IDENTIFIER,
+  MAX_NAME_LENGTH,
+  MAX_SQL_IDENTIFIER_LENGTH,
+  OBJECT_KEY_RESERVED,
   SQL_RESERVED,
   TYPESCRIPT_RESERVED,
   sqlNameProblem,
@@ -23,4 +27,4 @@ export {
 } from './identifiers.js';
 export { parseTypeExpression, typeText } from './build/type-expression.js';
 export { resolveType, sameType } from './build/type-utils.js';
-export { closestMatch, didYouMean } from './suggest.js';
+export { closestMatch, closestType, didYouMean, TYPE_ALIASES } from './suggest.js';

@@ -107,6 +107,24 @@ describe('loadDomain on random input', () => {
     );
   });
 
+  it('never echoes anything of a file that does not name its domain', () => {
+    // Any YAML (or a link to a secret) that ends up among the inputs: its content must not reach a CI log.
+    const secret = fc.stringMatching(/^[a-z]{4,8}$/).map((s) => `Zq${s}`);
+    const part = (token: string) =>
+      fc.constantFrom(token, `${token}:`, `${token}: ${token}`, `!${token} `, `!!${token} `, `&${token} `, `*${token}`, `%${token}\n`, `"\\q${token}"`, `|${token}\n`, `[${token}, }${token}]`, ': ', '- ', '  ', '\n', '[', '{', '}', ']', ',', '"', '\t', '?', '#');
+    const text = secret.chain((token) => fc.tuple(fc.constant(token), fc.array(part(token), { minLength: 1, maxLength: 30 }).map((parts) => parts.join(''))));
+    fc.assert(
+      fc.property(text, ([token, body]) => {
+        const result = expectStructured(body);
+        expect(result.ok).toBe(false);
+        for (const e of result.ok ? [] : result.errors) {
+          for (const shown of [e.message, e.fix, e.where.path, ...(e.related ?? []).map((r) => r.path)]) expect(shown).not.toContain(token);
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
   it('answers random garbage text with structured errors only', () => {
     const yamlish = fc.array(fc.constantFrom('domain: X\n', 'types:\n', '  ', '- ', ': ', '[', ']', '{', '}', '&a ', '*a ', '!!str ', '? ', '|\n', '"', "'", '#', ',', '\t', 'aggregates:\n', 'x', '\n', '---\n', '%YAML 1.2\n', '<<: *a\n'), { maxLength: 60 }).map((parts) => parts.join(''));
     fc.assert(

@@ -1,4 +1,3 @@
-import { readFile, stat } from 'node:fs/promises';
 import { BuildContext, PoisonedPaths, type DomainScope } from './build/build-context.js';
 import { BuildMemo } from './build/build-memo.js';
 import { collectDeclarations, scopeOf, type Declared } from './build/collect-declarations.js';
@@ -7,7 +6,7 @@ import { buildEvent } from './build/build-event.js';
 import { buildProjection } from './build/build-projection.js';
 import { buildNamedType, findTypeCycles } from './build/build-types.js';
 import { domainError, sortDomainErrors, type DomainError } from './domain-error.js';
-import { typescriptNameProblem } from './identifiers.js';
+import { MAX_NAME_LENGTH, displayName, typescriptNameProblem } from './identifiers.js';
 import {
   DomainModel,
   SourceFileNode,
@@ -17,6 +16,7 @@ import {
   type SourceLocation,
   type TypeNode,
 } from './model.js';
+import { readDomainFileSync } from './read-domain-file.js';
 import { err, ok, type Result } from './result.js';
 import { DEFAULT_YAML_LIMITS, type ParsedYamlFile, type YamlLimits } from './yaml/parse-yaml-file.js';
 import type { PathSegment } from './yaml/yaml-path.js';
@@ -66,7 +66,8 @@ export function loadDomain(files: readonly DomainSourceFile[], options: LoadDoma
 }
 
 /**
- * Reads the files from disk, then {@link loadDomain}s them. Unreadable files become `FILE.READ` errors.
+ * Reads the files from disk, then {@link loadDomain}s them. Unreadable files become `FILE.READ` errors,
+ * and paths that are not regular files (a FIFO, a folder) `FILE.NOT_REGULAR` errors; neither blocks.
  *
  * @example
  * ```ts
@@ -78,19 +79,9 @@ export async function loadDomainFromFiles(paths: readonly string[], options: Loa
   const files: DomainSourceFile[] = [];
   const errors: DomainError[] = [];
   for (const path of paths) {
-    const where = { file: path, line: 1, col: 1, path: '' };
-    try {
-      const info = await stat(path);
-      // UTF-8 takes at most 3 bytes per UTF-16 unit, so larger files are certainly over the limit.
-      if (info.size > limits.maxFileSize * 3) {
-        errors.push(domainError('YAML.TOO_LARGE', `The file is ${info.size} bytes long; the limit is about ${limits.maxFileSize} characters.`, 'Split the domain into several files.', where));
-        continue;
-      }
-      files.push({ path, text: await readFile(path, 'utf8') });
-    } catch (error) {
-      const reason = error instanceof Error && 'code' in error ? String((error as { code: unknown }).code) : String(error);
-      errors.push(domainError('FILE.READ', `Cannot read the file (${reason}).`, 'Check the path and its permissions in the eventsmith config.', where));
-    }
+    const read = readDomainFileSync(path, { maxFileSize: limits.maxFileSize });
+    if (read.ok) files.push({ path, text: read.value });
+    else errors.push(read.errors);
   }
   if (errors.length > 0) {
     const rest = files.length > 0 ? loadDomain(files, options) : undefined;
@@ -229,8 +220,11 @@ class DomainLoader {
       if (name === undefined) {
         name = value;
         firstAt = at;
-        if (typescriptNameProblem(value)) {
-          this.#errors.push(domainError('NAME.RESERVED', `Domain name "${value}" cannot be used as a TypeScript identifier.`, 'Choose another domain name, e.g. in PascalCase.', at));
+        const problem = typescriptNameProblem(value);
+        if (problem === 'too-long') {
+          this.#errors.push(domainError('NAME.TOO_LONG', `Domain name ${displayName(value)} is longer than ${MAX_NAME_LENGTH} characters.`, `Shorten it to at most ${MAX_NAME_LENGTH} characters.`, at));
+        } else if (problem) {
+          this.#errors.push(domainError('NAME.RESERVED', `Domain name ${displayName(value)} cannot be used as a TypeScript identifier.`, 'Choose another domain name, e.g. in PascalCase.', at));
         }
       } else if (value !== name) {
         this.#errors.push(domainError('DOMAIN.NAME_MISMATCH', `This file belongs to domain "${value}", but the other files belong to "${name}".`, `Write \`domain: ${name}\`; all files of one domain share its name.`, at, firstAt ? [firstAt] : []));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BASE, errorsOf, expectOneError, modelOf, positionOf } from '../test/support.js';
+import { MAX_NAME_LENGTH } from './index.js';
 
 /** BASE with `from` replaced by `to` (which must occur exactly once). */
 function edit(from: string, to: string, text = BASE): string {
@@ -260,6 +261,72 @@ describe('identifiers', () => {
     const text = edit('      deposit:\n', '      raise:\n');
     expectOneError(text, 'AGGREGATE.RESERVED_MEMBER', 'raise:');
   });
+
+  // `{ __proto__: x }` sets a row's prototype instead of a column; `constructor` and `prototype` are
+  // found on objects through their prototype. Every name that becomes an object key refuses them.
+  for (const name of ['__proto__', 'constructor', 'prototype']) {
+    it(`"${name}" as a column name`, () => {
+      const text = edit('      note: text?\n', `      note: text?\n      ${name}: string?\n`);
+      const error = expectOneError(text, 'NAME.RESERVED', `${name}: string?`, undefined, `projections.Balances.columns.${name}`);
+      expect(error.message).toContain(`"${name}"`);
+    });
+
+    it(`"${name}" as a state field, a command parameter and an event field`, () => {
+      const text = edit('      balance: decimal\n    commands', `      balance: decimal\n      ${name}: string\n    commands`)
+        .replace('params: { amount: decimal }', `params: { amount: decimal, ${name}: string }`)
+        .replace('          note: string?\n', `          note: string?\n          ${name}: string?\n`);
+      const errors = errorsOf(text);
+      expect(errors.map((e) => `${e.code} ${e.where.path}`)).toEqual([
+        `NAME.RESERVED aggregates.Account.state.${name}`,
+        `NAME.RESERVED aggregates.Account.commands.deposit.params.${name}`,
+        `NAME.RESERVED aggregates.Account.events.Deposited.fields.${name}`,
+      ]);
+    });
+  }
+
+  it('"__proto__" as a value of an inline enum', () => {
+    const text = edit('          note: string?\n', '          note: string?\n          kind: { type: enum, values: [cash, __proto__] }\n');
+    expectOneError(text, 'NAME.RESERVED', '__proto__', 'values:');
+  });
+});
+
+describe('name lengths: what validate accepts, generate can write', () => {
+  it('an aggregate name too long for a file name, at its key, without echoing all of it', () => {
+    const long = 'A'.repeat(10_000);
+    // A flow map: YAML itself limits block keys to 1024 characters.
+    const text = `domain: Test\naggregates: { ${long}: { events: { Happened: { fields: { id: uuid } } } } }\n`;
+    const errors = errorsOf([{ path: 'domain.yaml', text: BASE }, { path: 'long.yaml', text }]);
+    expect(errors.map((e) => e.code)).toEqual(['NAME.TOO_LONG']);
+    expect(errors[0]!.where).toMatchObject({ file: 'long.yaml', ...positionOf(text, long), path: expect.stringContaining('aggregates.AAAA') });
+    expect(errors[0]!.message).toContain(`${MAX_NAME_LENGTH}`);
+    expect(errors[0]!.message).toContain('10000 characters');
+    expect(errors[0]!.message.length).toBeLessThan(200);
+  });
+
+  it('accepts names of the documented maximum length and refuses one more character', () => {
+    const field = (n: number) => `f${'x'.repeat(n - 1)}`;
+    expect(modelOf(edit('          note: string?\n', `          note: string?\n          ${field(MAX_NAME_LENGTH)}: string?\n`)).name).toBe('Test');
+    const text = edit('          note: string?\n', `          note: string?\n          ${field(MAX_NAME_LENGTH + 1)}: string?\n`);
+    expectOneError(text, 'NAME.TOO_LONG', field(MAX_NAME_LENGTH + 1));
+  });
+});
+
+describe('field types', () => {
+  it("a type from another language gets eventsmith's name for it, not a list", () => {
+    for (const [written, meant] of [['str', 'string'], ['timestamp', 'datetime'], ['int', 'integer'], ['bool', 'boolean'], ['float', 'number'], ['guid', 'uuid']]) {
+      const text = edit('          note: string?\n', `          note: ${written}?\n`);
+      const error = expectOneError(text, 'TYPE.UNKNOWN', `${written}?`);
+      expect(error.message).toContain(`Did you mean "${meant}"?`);
+      expect(error.fix).toContain(`Write "${meant}"`);
+    }
+  });
+
+  it('a type name the user declared wins over an alias, and a misspelling still gets did-you-mean', () => {
+    const declared = edit('types:\n', 'types:\n  int: { enum: [one, two] }\n').replace('          note: string?\n', '          note: int?\n');
+    expect(modelOf(declared).name).toBe('Test');
+    const text = edit('          note: string?\n', '          note: Mony?\n');
+    expect(expectOneError(text, 'TYPE.UNKNOWN', 'Mony?').message).toContain('Did you mean "Money"?');
+  });
 });
 
 describe('aggregate state', () => {
@@ -328,6 +395,24 @@ describe('projection columns', () => {
   it('increment on a text column', () => {
     const text = edit('note: data.note }', 'note: { increment: 1 } }');
     expectOneError(text, 'PROJECTION.TYPE_MISMATCH', '{ increment: 1 }');
+  });
+
+  it('a misspelt column type gets did-you-mean, in the short and the long form', () => {
+    const short = edit('      owner: string\n      balance: {', '      owner: strng\n      balance: {');
+    const error = expectOneError(short, 'SCHEMA.PATTERN', 'strng');
+    expect(error.message).toContain('Did you mean "string"?');
+    expect(error.fix).toContain('"text"');
+    const nullable = edit('      note: text?\n', '      note: txt?\n');
+    expect(expectOneError(nullable, 'SCHEMA.PATTERN', 'txt?').message).toContain('Did you mean "text?"?');
+    const long = edit('      owner: string\n      balance: {', '      owner: { type: varchar }\n      balance: {');
+    expect(expectOneError(long, 'SCHEMA.ENUM', 'varchar').message).toContain('Did you mean "string"?');
+  });
+
+  it("a column type from another language gets eventsmith's name for it", () => {
+    for (const [written, meant] of [['int', 'integer'], ['timestamp', 'datetime'], ['bool', 'boolean'], ['long', 'bigint'], ['jsonb', 'json']]) {
+      const text = edit('      note: text?\n', `      note: text?\n      extra: ${written}?\n`);
+      expect(expectOneError(text, 'SCHEMA.PATTERN', `${written}?`).message).toContain(`Did you mean "${meant}?"?`);
+    }
   });
 
   it('a literal normalised to the column type', () => {

@@ -33,3 +33,49 @@ export function listChoices(candidates: Iterable<string>, max = 8): string {
   const shown = all.slice(0, max).map((c) => `"${c}"`).join(', ');
   return all.length > max ? `${shown} (and ${all.length - max} more)` : shown;
 }
+
+/**
+ * Type names from other languages and databases, and eventsmith's types each may mean, best
+ * first. An unknown field or column type that is one of these gets the first of them that is
+ * allowed there as its suggestion, also where the spelling is too far off for
+ * {@link closestMatch} (`str` → `string`, `timestamp` → `datetime`).
+ */
+export const TYPE_ALIASES: ReadonlyMap<string, readonly string[]> = new Map(
+  Object.entries({
+    str: ['string'],
+    char: ['string'],
+    varchar: ['string'],
+    nvarchar: ['string'],
+    int: ['integer'],
+    int32: ['integer'],
+    int64: ['bigint', 'integer'],
+    long: ['bigint', 'integer'],
+    short: ['integer'],
+    smallint: ['integer'],
+    bool: ['boolean'],
+    float: ['number'],
+    double: ['number'],
+    real: ['number'],
+    float64: ['number'],
+    numeric: ['decimal'],
+    money: ['decimal'],
+    bigdecimal: ['decimal'],
+    timestamp: ['datetime'],
+    timestamptz: ['datetime'],
+    instant: ['datetime'],
+    localdatetime: ['datetime'],
+    localdate: ['date'],
+    guid: ['uuid'],
+    jsonb: ['json'],
+  }),
+);
+
+/**
+ * The type `name` most likely means among `candidates`: its alias (`int` → `integer`) when one is
+ * a candidate, else the closest spelling. Matching ignores case.
+ */
+export function closestType(name: string, candidates: Iterable<string>): string | undefined {
+  const list = [...candidates];
+  const alias = TYPE_ALIASES.get(name.toLowerCase())?.find((t) => list.includes(t));
+  return alias ?? closestMatch(name, list);
+}

@@ -1,5 +1,5 @@
-import { readFile, stat, readdir } from 'node:fs/promises';
-import { dirname, join, posix, relative, resolve } from 'node:path';
+import { lstat, readFile, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import type { CliError } from './cli-error.js';
 
@@ -146,10 +146,16 @@ function normalize(path: string): string {
   return out === '' ? '.' : out;
 }
 
-/** The domain's YAML files (project-relative, sorted): files as given, folders expanded recursively. */
+/**
+ * The domain's YAML files (project-relative, sorted): files as given, folders expanded recursively.
+ * A symbolic link among them must lead into one of the domain's input folders (a file input's own
+ * folder counts): a link to `/etc/shadow` in a pull request must not end up in a CI log. Whether
+ * each file can be read (a FIFO, a dangling link) is the reader's to say, without blocking.
+ */
 export async function resolveInputs(root: string, domain: DomainConfig): Promise<{ files: string[]; errors: CliError[] }> {
   const files = new Set<string>();
   const errors: CliError[] = [];
+  const allowed: string[] = [];
   for (const input of domain.input) {
     const abs = join(root, input);
     let info;
@@ -159,13 +165,40 @@ export async function resolveInputs(root: string, domain: DomainConfig): Promise
       errors.push({ code: 'CONFIG.INPUT_MISSING', message: `Input ${input} does not exist.`, fix: 'Fix the `input` path in the config (it is relative to the config file).' });
       continue;
     }
-    if (info.isFile()) files.add(input);
+    allowed.push(await realpath(info.isDirectory() ? abs : dirname(abs)));
+    if (!info.isDirectory()) files.add(input);
     else for (const f of await yamlFilesUnder(root, input)) files.add(f);
+  }
+  for (const file of files) {
+    const outside = await linkOutside(root, file, allowed);
+    if (outside === undefined) continue;
+    files.delete(file);
+    errors.push({
+      code: 'FILE.LINK_OUTSIDE_INPUT',
+      message: `The file is a symbolic link to ${outside}, outside the input folders (${domain.input.join(', ')}); it was not read.`,
+      fix: 'Copy the file into the input folder, or add the folder it is in to `input:` in the eventsmith config.',
+      where: { file, line: 1, col: 1, path: '' },
+    });
   }
   if (errors.length === 0 && files.size === 0) {
     errors.push({ code: 'CONFIG.NO_YAML', message: `No *.yaml files in ${domain.input.join(', ')}.`, fix: 'Add domain YAML there, or run `eventsmith init`.' });
   }
   return { files: [...files].sort(), errors };
+}
+
+/**
+ * Where a link at `file` points (as written in the link) when it resolves outside every folder of
+ * `allowed` (real paths); undefined for a plain file, a link inside, and a dangling link (reading
+ * it reports that).
+ */
+async function linkOutside(root: string, file: string, allowed: readonly string[]): Promise<string | undefined> {
+  const abs = join(root, file);
+  const info = await lstat(abs).catch(() => undefined);
+  if (!info?.isSymbolicLink()) return undefined; // a file, or gone since the listing: reading it says so
+  const real = await realpath(abs).catch(() => undefined);
+  if (real === undefined) return undefined; // dangling, or a loop: reading it says so
+  if (allowed.some((dir) => real === dir || real.startsWith(dir.endsWith(sep) ? dir : `${dir}${sep}`))) return undefined;
+  return await readlink(abs).catch(() => real);
 }
 
 async function yamlFilesUnder(root: string, dir: string): Promise<string[]> {

@@ -1,5 +1,13 @@
 import { domainError, type DomainError, type DomainErrorCode } from '../domain-error.js';
-import { AGGREGATE_RESERVED_MEMBERS, MAX_SQL_IDENTIFIER_LENGTH, TYPESCRIPT_GLOBALS, sqlNameProblem, typescriptNameProblem } from '../identifiers.js';
+import {
+  AGGREGATE_RESERVED_MEMBERS,
+  MAX_NAME_LENGTH,
+  MAX_SQL_IDENTIFIER_LENGTH,
+  TYPESCRIPT_GLOBALS,
+  displayName,
+  sqlNameProblem,
+  typescriptNameProblem,
+} from '../identifiers.js';
 import type { EventNode, SourceLocation, TypeNode } from '../model.js';
 import type { ParsedYamlFile } from '../yaml/parse-yaml-file.js';
 import type { PathSegment } from '../yaml/yaml-path.js';
@@ -84,11 +92,16 @@ export class BuildContext {
     return false;
   }
 
-  #reportTsName(problem: 'invalid' | 'reserved', name: string, what: string, path: readonly PathSegment[]): boolean {
+  #reportTsName(problem: 'invalid' | 'reserved' | 'object-key' | 'too-long', name: string, what: string, path: readonly PathSegment[]): boolean {
+    const shown = displayName(name);
     if (problem === 'invalid') {
-      this.report('NAME.INVALID', `${what} "${name}" is not a valid identifier.`, 'Use letters, digits and "_" only, not starting with a digit.', this.at(path));
+      this.report('NAME.INVALID', `${what} ${shown} is not a valid identifier.`, 'Use letters, digits and "_" only, not starting with a digit.', this.at(path));
+    } else if (problem === 'reserved') {
+      this.report('NAME.RESERVED', `${what} ${shown} is a reserved word in TypeScript.`, `Choose another name, e.g. "${name}Value" or a more specific word.`, this.at(path));
+    } else if (problem === 'object-key') {
+      this.report('NAME.RESERVED', objectKeyMessage(what, name), `Choose another name, e.g. "${name.replace(/^_+|_+$/g, '')}Value" or a more specific word.`, this.at(path));
     } else {
-      this.report('NAME.RESERVED', `${what} "${name}" is a reserved word in TypeScript.`, `Choose another name, e.g. "${name}Value" or a more specific word.`, this.at(path));
+      this.report('NAME.TOO_LONG', `${what} ${shown} is longer than ${MAX_NAME_LENGTH} characters.`, `Shorten it to at most ${MAX_NAME_LENGTH} characters: names become identifiers and file names in generated code.`, this.at(path));
     }
     return false;
   }
@@ -98,12 +111,15 @@ export class BuildContext {
     const problem = sqlNameProblem(name);
     if (problem === undefined) return true;
     const where = this.at(path, target);
+    const shown = displayName(name);
     if (problem === 'invalid') {
-      this.report('NAME.INVALID', `${what} "${name}" is not a valid SQL identifier.`, 'Use letters, digits and "_" only, not starting with a digit (snake_case is conventional).', where);
+      this.report('NAME.INVALID', `${what} ${shown} is not a valid SQL identifier.`, 'Use letters, digits and "_" only, not starting with a digit (snake_case is conventional).', where);
     } else if (problem === 'reserved') {
-      this.report('NAME.RESERVED', `${what} "${name}" is a reserved word in SQL.`, `Choose another name, e.g. "${name.toLowerCase()}_value" or a more specific word.`, where);
+      this.report('NAME.RESERVED', `${what} ${shown} is a reserved word in SQL.`, `Choose another name, e.g. "${name.toLowerCase()}_value" or a more specific word.`, where);
+    } else if (problem === 'object-key') {
+      this.report('NAME.RESERVED', objectKeyMessage(what, name), `Choose another name, e.g. "${name.replace(/^_+|_+$/g, '')}_value" or a more specific word.`, where);
     } else {
-      this.report('NAME.TOO_LONG', `${what} "${name}" is longer than ${MAX_SQL_IDENTIFIER_LENGTH} characters.`, 'Shorten it; PostgreSQL truncates longer names silently.', where);
+      this.report('NAME.TOO_LONG', `${what} ${shown} is longer than ${MAX_SQL_IDENTIFIER_LENGTH} characters.`, 'Shorten it; PostgreSQL truncates longer names silently.', where);
     }
     return false;
   }
@@ -115,4 +131,10 @@ export class BuildContext {
     this.report('AGGREGATE.RESERVED_MEMBER', `Command "${name}" would replace the aggregate's own "${name}" member.`, `Rename the command, e.g. "${name}Command" or a verb that names the intent.`, this.at(path));
     return false;
   }
+}
+
+function objectKeyMessage(what: string, name: string): string {
+  return name === '__proto__'
+    ? `${what} "${name}" cannot be used: as an object key it would set the object's prototype instead of a property.`
+    : `${what} "${name}" cannot be used: "${name}" has a special meaning on JavaScript objects and classes, so it cannot be a plain object key.`;
 }

@@ -3,11 +3,12 @@ import {
   FieldNode,
   ListType,
   ObjectType,
+  SCALAR_TYPES,
   type FieldType,
   type JsonValue,
   type SourceLocation,
 } from '../model.js';
-import { didYouMean, listChoices } from '../suggest.js';
+import { closestType, listChoices } from '../suggest.js';
 import type { PathSegment } from '../yaml/yaml-path.js';
 import type { BuildContext } from './build-context.js';
 import { coerceLiteral } from './literals.js';
@@ -82,6 +83,7 @@ export function buildFieldType(
   switch (long.type) {
     case 'enum': {
       if (misplaced('fields', 'object') || misplaced('items', 'list')) return undefined;
+      if (!checkEnumValues(ctx, long.values ?? [], [...path, 'values'])) return undefined;
       return { type: EnumType.create({ values: [...(long.values ?? [])] }), optional };
     }
     case 'object': {
@@ -120,8 +122,16 @@ function parseExpression(
   }
   const unknown = unknownReference(ctx, parsed.type);
   if (unknown !== undefined) {
-    const candidates = [...ctx.scope.typeNames, 'string', 'integer', 'number', 'decimal', 'boolean', 'uuid', 'datetime', 'date'];
-    ctx.report('TYPE.UNKNOWN', `Unknown type "${unknown}" in ${String(path[path.length - 1])}.${didYouMean(unknown, candidates)}`, `Declare "${unknown}" under \`types:\`, or use one of: ${listChoices(candidates, 12)}.`, where);
+    const candidates = [...ctx.scope.typeNames, ...SCALAR_TYPES];
+    const suggestion = closestType(unknown, candidates);
+    ctx.report(
+      'TYPE.UNKNOWN',
+      `Unknown type "${unknown}" in ${String(path[path.length - 1])}.${suggestion === undefined ? '' : ` Did you mean "${suggestion}"?`}`,
+      suggestion === undefined
+        ? `Declare "${unknown}" under \`types:\`, or use one of: ${listChoices(candidates, 12)}.`
+        : `Write "${suggestion}", or declare "${unknown}" under \`types:\`.`,
+      where,
+    );
     return undefined;
   }
   return { type: parsed.type, optional: parsed.optional };
@@ -131,6 +141,17 @@ function unknownReference(ctx: BuildContext, type: FieldType): string | undefine
   if (type.kind === 'RefType') return ctx.scope.typeNames.has(type.name) ? undefined : type.name;
   if (type.kind === 'ListType') return unknownReference(ctx, type.items);
   return undefined;
+}
+
+/** Reports enum values that cannot be used (`__proto__`: zod keys its enum objects by value). */
+export function checkEnumValues(ctx: BuildContext, values: readonly string[], path: readonly PathSegment[]): boolean {
+  let ok = true;
+  for (const [i, value] of values.entries()) {
+    if (value !== '__proto__') continue;
+    ctx.report('NAME.RESERVED', `Enum value "${value}" is reserved: as an object key it would set the object's prototype.`, 'Choose another value.', ctx.at([...path, i], 'value'));
+    ok = false;
+  }
+  return ok;
 }
 
 /** The value as a string-keyed map (null and non-maps become empty; the JSON Schema reports those). */

@@ -1,6 +1,6 @@
 import { EnumNode, ValueObjectNode, type FieldType, type TypeNode } from '../model.js';
 import type { BuildContext } from './build-context.js';
-import { buildFields } from './build-fields.js';
+import { buildFields, checkEnumValues } from './build-fields.js';
 
 interface RawNamedType {
   readonly enum?: readonly string[];
@@ -14,10 +14,8 @@ export function buildNamedType(ctx: BuildContext, name: string, raw: unknown): T
   const named = raw as RawNamedType;
   const nameOk = ctx.checkTopLevelName(name, 'Type', path);
   if (named.enum !== undefined) {
-    for (const [i, value] of named.enum.entries()) {
-      if (value === '__proto__') ctx.report('NAME.RESERVED', `Enum value "${value}" is reserved.`, 'Choose another value.', ctx.at([...path, 'enum', i], 'value'));
-    }
-    return nameOk ? EnumNode.create({ name, description: named.description, values: [...named.enum], source: ctx.at(path) }) : undefined;
+    const valuesOk = checkEnumValues(ctx, named.enum, [...path, 'enum']);
+    return nameOk && valuesOk ? EnumNode.create({ name, description: named.description, values: [...named.enum], source: ctx.at(path) }) : undefined;
   }
   const fields = buildFields(ctx, named.fields, [...path, 'fields']);
   if (!fields || !nameOk) return undefined;

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { domainError, type DomainError, type DomainErrorCode } from '../domain-error.js';
-import { METADATA_KEYS } from '../model.js';
-import { closestMatch, didYouMean, listChoices } from '../suggest.js';
+import { COLUMN_TYPES, METADATA_KEYS } from '../model.js';
+import { closestMatch, closestType, didYouMean, listChoices } from '../suggest.js';
 import type { ParsedYamlFile } from '../yaml/parse-yaml-file.js';
 import { fromJsonPointer, type PathSegment } from '../yaml/yaml-path.js';
 
@@ -108,7 +108,9 @@ function mapOne(e: ErrorObject, file: ParsedYamlFile): SchemaViolation {
     }
     case 'enum': {
       const allowed = ((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map(String);
-      return make('SCHEMA.ENUM', `"${String(value)}" is not allowed for ${describe(path)}.${didYouMean(String(value), allowed)}`, `Use one of: ${listChoices(allowed, 20)}.`, path);
+      // `type: bool` in a long form: suggest by alias too, as for the short form.
+      const suggestion = path[path.length - 1] === 'type' ? closestType(String(value), allowed) : closestMatch(String(value), allowed);
+      return make('SCHEMA.ENUM', `"${String(value)}" is not allowed for ${describe(path)}.${suggestion === undefined ? '' : ` Did you mean "${suggestion}"?`}`, `Use one of: ${listChoices(allowed, 20)}.`, path);
     }
     case 'const': {
       const allowed = String((e.params as { allowedValue: unknown }).allowedValue);
@@ -152,7 +154,14 @@ function patternError(value: string, path: readonly PathSegment[], hint: string,
     );
   }
   if (path.includes('columns') && path[0] === 'projections') {
-    return make('SCHEMA.PATTERN', `"${value}" is not a column type.`, hint, path);
+    const optional = value.trimEnd().endsWith('?') ? '?' : '';
+    const suggestion = closestType(optional ? value.trimEnd().slice(0, -1).trim() : value, COLUMN_TYPES);
+    return make(
+      'SCHEMA.PATTERN',
+      `"${value}" is not a column type.${suggestion === undefined ? '' : ` Did you mean "${suggestion}${optional}"?`}`,
+      `Use one of: ${listChoices(COLUMN_TYPES, COLUMN_TYPES.length)}; add \`?\` for a nullable column.`,
+      path,
+    );
   }
   const isTypeExpression = last === 'type' || path.includes('fields') || path.includes('state') || path.includes('params') || last === 'items';
   if (isTypeExpression) return make('TYPE.INVALID_EXPRESSION', `"${value}" is not a type expression.`, hint, path);

@@ -1,6 +1,7 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { domainError, type DomainError } from '../domain-error.js';
 import type { SourceLocation } from '../model.js';
+import { detectWrongEncoding } from './detect-encoding.js';
 import { formatYamlPath, type PathSegment } from './yaml-path.js';
 
 /** Limits that make hostile or broken input fail fast. */
@@ -40,6 +41,16 @@ export function parseYamlFile(
   limits: YamlLimits = DEFAULT_YAML_LIMITS,
 ): { readonly file?: ParsedYamlFile; readonly errors: readonly DomainError[] } {
   const at = (line: number, col: number): SourceLocation => ({ file: path, line, col, path: '' });
+  const encoding = detectWrongEncoding(text);
+  if (encoding) {
+    return {
+      errors: [
+        encoding === 'binary'
+          ? domainError('YAML.ENCODING', 'The file holds NUL bytes, so it is not a text file.', 'Save the domain YAML as UTF-8 text; check that this is the file you meant to put in the domain folder.', at(1, 1))
+          : domainError('YAML.ENCODING', `The file is encoded as ${encoding}, not UTF-8.`, 'Save it as UTF-8 (in most editors: "Save with encoding" → UTF-8).', at(1, 1)),
+      ],
+    };
+  }
   if (text.length > limits.maxFileSize) {
     return {
       errors: [
@@ -72,17 +83,28 @@ export function parseYamlFile(
     const p = lineCounter.linePos(offset);
     return { line: p.line, col: p.col };
   };
+  // Keys and library messages are quoted only from a file that names its domain: another YAML
+  // file (or a link to a secret) that ended up among the inputs is never echoed into a CI log.
+  const isDomainFile = isMap(doc.contents) && doc.contents.items.some((p) => isScalar(p.key) && p.key.value === 'domain');
+  const duplicates = doc.errors.some((e) => e.code === 'DUPLICATE_KEY') ? duplicateKeys(doc) : new Map<number, DuplicateKey>();
   const errors: DomainError[] = doc.errors.map((e) => {
-    const { line, col } = position(e.pos[0]);
+    const { line, col } = position(skipIndentation(text, e.pos[0]));
     switch (e.code) {
-      case 'DUPLICATE_KEY':
-        return domainError('YAML.DUPLICATE_KEY', 'A key appears twice in the same map.', 'Remove or rename one of them; YAML keys must be unique.', at(line, col));
+      case 'DUPLICATE_KEY': {
+        const duplicate = duplicates.get(e.pos[0]);
+        if (!duplicate) return domainError('YAML.DUPLICATE_KEY', 'A key appears twice in the same map.', 'Remove or rename one of them; YAML keys must be unique.', at(line, col));
+        const keyPath = isDomainFile ? formatYamlPath(duplicate.path) : '';
+        const first = { ...position(duplicate.first), file: path, path: keyPath };
+        const where = { ...at(line, col), path: keyPath };
+        const key = isDomainFile ? `Key "${duplicate.key.length > 40 ? `${duplicate.key.slice(0, 32)}…` : duplicate.key}"` : 'A key';
+        return domainError('YAML.DUPLICATE_KEY', `${key} appears twice in the same map; the first is at ${path}:${first.line}:${first.col}.`, 'Remove or rename one of them; YAML keys must be unique (merge the two entries into one).', where, [first]);
+      }
       case 'MULTIPLE_DOCS':
         return domainError('YAML.MULTIPLE_DOCUMENTS', 'The file holds more than one YAML document (`---`).', 'Put each document in its own file; a domain may span several files.', at(line, col));
       case 'RESOURCE_EXHAUSTION':
         return domainError('YAML.TOO_DEEP', 'The document is too large or too deeply nested to parse.', 'Simplify the structure of the file.', at(line, col));
       default:
-        return domainError('YAML.SYNTAX', `YAML syntax error: ${firstLine(e.message)}.`, 'Fix the YAML syntax at this position (indentation, quotes, brackets, `key: value`).', at(line, col));
+        return domainError('YAML.SYNTAX', `YAML syntax error: ${syntaxMessage(e.code, firstLine(e.message), isDomainFile)}.`, SYNTAX_FIXES[e.code] ?? 'Fix the YAML syntax at this position (indentation, quotes, brackets, `key: value`).', at(line, col));
     }
   });
   if (errors.length > 0) return { errors };
@@ -91,17 +113,20 @@ export function parseYamlFile(
   try {
     value = doc.toJS({ maxAliasCount: limits.maxAliasCount });
   } catch (error) {
-    const tooManyAliases = error instanceof ReferenceError && /alias/i.test(error.message);
+    const tooManyAliases = error instanceof ReferenceError && /excessive alias count/i.test(error.message);
+    const unresolvedAlias = error instanceof ReferenceError && /unresolved alias/i.test(error.message);
     return {
       errors: [
-        tooManyAliases
+        unresolvedAlias
+          ? domainError('YAML.SYNTAX', 'An alias (`*name`) refers to an anchor (`&name`) that is not defined before it.', 'Define the anchor before its first alias, or write the value out.', unresolvedAliasAt(doc, position, at))
+          : tooManyAliases
           ? domainError(
               'YAML.ALIAS_LIMIT',
               `The document expands aliases more than ${limits.maxAliasCount} times (a "YAML bomb").`,
               'Use fewer anchors and aliases (`&name` / `*name`); write the repeated parts out or use named types.',
               at(1, 1),
             )
-          : domainError('YAML.SYNTAX', `The document cannot be read: ${firstLine(String(error))}.`, 'Fix the YAML at this file.', at(1, 1)),
+          : domainError('YAML.SYNTAX', 'The document cannot be read as YAML.', 'Fix the YAML of this file; `eventsmith validate` after each change shows what is left.', at(1, 1)),
       ],
     };
   }
@@ -120,6 +145,130 @@ export function parseYamlFile(
 
 function firstLine(message: string): string {
   return (message.split('\n')[0] ?? message).replace(/[.:]\s*$/, '');
+}
+
+/** The offset of the first character at or after `offset` that is not indentation, on the same line. */
+function skipIndentation(text: string, offset: number): number {
+  let i = offset;
+  while (i < text.length && (text[i] === ' ' || text[i] === '\t')) i++;
+  return i < text.length && text[i] !== '\n' && text[i] !== '\r' ? i : offset;
+}
+
+/**
+ * The yaml library's messages that quote nothing from the file. Others (an unknown tag or
+ * directive, a bad escape sequence, an unexpected token) include source text, and are replaced
+ * by a description of their kind unless the file names its domain.
+ */
+const FIXED_MESSAGES: ReadonlySet<string> = new Set([
+  'All mapping items must start at the same column',
+  'All sequence items must start at the same column',
+  'Implicit keys need to be on a single line',
+  'Implicit keys of flow sequence pairs need to be on a single line',
+  'Implicit map keys need to be followed by map values',
+  'Nested mappings are not allowed in compact mappings',
+  'A block sequence may not be used as an implicit map key',
+  'Block collections are not allowed within flow collections',
+  'Block scalar values in collections must be indented',
+  'Block scalars with more-indented leading empty lines must use an explicit indentation indicator',
+  'Flow end indicator should be more indented than parent',
+  'Tabs are not allowed as indentation',
+  'Sequence item without - indicator',
+  'Missing closing "quote',
+  "Missing closing 'quote",
+  'Comments must be separated from other tokens by white space characters',
+  'Tags and anchors must be separated from the next token by white space',
+  'A node can have at most one anchor',
+  'A node can have at most one tag',
+  'An alias node must not specify any properties',
+  'Alias cannot be an empty string',
+  'Anchor cannot be an empty string',
+  ...['flow map', 'flow sequence'].flatMap((c) => [
+    `Missing , between ${c} items`,
+    `Missing , or : between ${c} items`,
+    `Missing space after : in ${c}`,
+    `Unexpected , in ${c}`,
+    `Unexpected empty item in ${c}`,
+    `${c[0]!.toUpperCase()}${c.slice(1)} must end with a ${c === 'flow map' ? '}' : ']'}`,
+    `${c[0]!.toUpperCase()}${c.slice(1)} in block collection must be sufficiently indented and end with a ${c === 'flow map' ? '}' : ']'}`,
+  ]),
+]);
+
+/** What each kind of syntax error is, for messages that would otherwise quote the file. */
+const SYNTAX_KINDS: Readonly<Record<string, string>> = {
+  BAD_INDENT: 'this line is indented differently from the lines around it',
+  MISSING_CHAR: 'a character is missing here (a closing quote or bracket, a comma, a colon or a space)',
+  UNEXPECTED_TOKEN: 'unexpected characters here',
+  BAD_DQ_ESCAPE: 'an invalid escape sequence in a double-quoted string',
+  BAD_SCALAR_START: 'a plain value cannot start with this character',
+  BAD_DIRECTIVE: 'an unknown or invalid directive (a line starting with %)',
+  TAG_RESOLVE_FAILED: 'an unknown tag (`!name`)',
+  BAD_COLLECTION_TYPE: 'a tag (`!name`) that does not fit its value',
+  BAD_PROP_ORDER: 'an anchor (`&name`) or tag (`!name`) in the wrong place',
+  BAD_ALIAS: 'an invalid anchor or alias name',
+  KEY_OVER_1024_CHARS: 'a key longer than 1024 characters (the `:` must follow within 1024 characters)',
+};
+
+const SYNTAX_FIXES: Readonly<Record<string, string>> = {
+  BAD_INDENT: 'Indent this line like the other keys (or list items) of its map (or list); use spaces, not tabs.',
+  MISSING_CHAR: 'Add the missing character, e.g. a space after `:`, a closing quote or bracket, or a comma between items.',
+  BAD_DQ_ESCAPE: 'Write `\\\\` for a backslash inside double quotes, or use single quotes.',
+  BAD_SCALAR_START: 'Put the value in quotes.',
+  TAG_RESOLVE_FAILED: 'Remove the tag; domain YAML needs none.',
+  BAD_COLLECTION_TYPE: 'Remove the tag; domain YAML needs none.',
+  BAD_DIRECTIVE: 'Remove the directive line; domain YAML needs none.',
+  KEY_OVER_1024_CHARS: 'Shorten the key; names are at most 80 characters.',
+};
+
+function syntaxMessage(code: string, libraryMessage: string, isDomainFile: boolean): string {
+  if (FIXED_MESSAGES.has(libraryMessage) || (isDomainFile && code !== 'KEY_OVER_1024_CHARS')) return libraryMessage;
+  return SYNTAX_KINDS[code] ?? 'the YAML cannot be parsed here';
+}
+
+/** Where the first alias without an anchor before it is. */
+function unresolvedAliasAt(doc: Document, position: (offset: number) => { line: number; col: number }, at: (line: number, col: number) => SourceLocation): SourceLocation {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (node.resolve(doc) !== undefined || !node.range) return undefined;
+      offset = node.range[0];
+      return visit.BREAK;
+    },
+  });
+  const { line, col } = position(offset ?? 0);
+  return at(line, col);
+}
+
+interface DuplicateKey {
+  readonly key: string;
+  /** Offset of the first occurrence of the key. */
+  readonly first: number;
+  /** YAML path of the duplicated key. */
+  readonly path: readonly PathSegment[];
+}
+
+/** Every key that repeats a key of its map, by the offset of the repetition (where the library reports it). */
+function duplicateKeys(doc: Document): Map<number, DuplicateKey> {
+  const out = new Map<number, DuplicateKey>();
+  const walk = (node: unknown, path: readonly PathSegment[], depth: number): void => {
+    if (depth > 200) return;
+    if (isMap(node)) {
+      const seen = new Map<string, number>();
+      for (const pair of node.items) {
+        const key = keyText(pair.key);
+        const offset = isNodeWithRange(pair.key) ? pair.key.range?.[0] : undefined;
+        if (key !== undefined && offset !== undefined) {
+          const first = seen.get(key);
+          if (first === undefined) seen.set(key, offset);
+          else out.set(offset, { key, first, path: [...path, key] });
+        }
+        walk(pair.value, [...path, key ?? '?'], depth + 1);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, [...path, i], depth + 1));
+    }
+  };
+  walk(doc.contents, [], 0);
+  return out;
 }
 
 function locateNode(

@@ -81,3 +81,91 @@ describe('hostile and broken YAML', () => {
     if (!result.ok) expect(result.errors.map((e) => `${e.where.file} ${e.code}`).sort()).toEqual(['bad.yaml YAML.SYNTAX', 'good.yaml SCHEMA.UNKNOWN_PROPERTY']);
   });
 });
+
+describe('YAML diagnostics name what is wrong and point at it', () => {
+  const utf16 = (text: string, bom: boolean, endian: 'le' | 'be') => {
+    const le = Buffer.from(text, 'utf16le');
+    const bytes = endian === 'le' ? le : Buffer.from(le).swap16();
+    const mark = endian === 'le' ? [0xff, 0xfe] : [0xfe, 0xff];
+    // What a reader that assumes UTF-8 (as the CLI does) hands the loader.
+    return Buffer.concat([Buffer.from(bom ? mark : []), bytes]).toString('utf8');
+  };
+
+  it('names a UTF-16 encoding instead of calling the file "not a YAML map"', () => {
+    for (const [bom, endian, name] of [[true, 'le', 'UTF-16LE'], [true, 'be', 'UTF-16BE'], [false, 'le', 'UTF-16LE'], [false, 'be', 'UTF-16BE']] as const) {
+      const result = load(utf16('domain: Shop\naggregates: {}\n', bom, endian));
+      expect(result).toMatchObject({ ok: false, errors: [{ code: 'YAML.ENCODING', where: { file: 'd.yaml', line: 1, col: 1 } }] });
+      if (!result.ok) {
+        expect(result.errors).toHaveLength(1);
+        expect(result.errors[0]!.message).toContain(name);
+        expect(result.errors[0]!.fix).toContain('UTF-8');
+      }
+    }
+  });
+
+  it('accepts UTF-8 with a byte order mark', () => {
+    expect(load('\uFEFFdomain: Shop\n').ok).toBe(true);
+  });
+
+  it('names a duplicate key and where it first appears', () => {
+    const text = 'domain: Shop\ntypes:\n  Money: { enum: [EUR] }\n  Size: { enum: [S] }\n  Money: { enum: [USD] }\n';
+    const result = load(text);
+    expect(result).toMatchObject({
+      ok: false,
+      errors: [{ code: 'YAML.DUPLICATE_KEY', where: { file: 'd.yaml', line: 5, col: 3, path: 'types.Money' }, related: [{ file: 'd.yaml', line: 3, col: 3 }] }],
+    });
+    if (!result.ok) expect(result.errors[0]!.message).toMatch(/"Money".*d\.yaml:3:3/);
+  });
+
+  it('points a bad indentation at the misplaced item, not at column 1', () => {
+    const text = 'domain: Shop\naggregates:\n  Order:\n    events:\n      Placed:\n        fields:\n          id: uuid\n         total: decimal\n';
+    const result = load(text);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.errors[0]).toMatchObject({ code: 'YAML.SYNTAX', where: { line: 8, col: 10 } });
+      expect(result.errors[0]!.fix).toMatch(/indent/i);
+    }
+    const list = load('domain: Shop\ntypes:\n  Size:\n    enum:\n      - S\n     - M\n');
+    expect(list.ok).toBe(false);
+    if (!list.ok) expect(list.errors.map((e) => `${e.where.line}:${e.where.col}`)).not.toContain('6:1');
+  });
+
+  it('an alias without its anchor is located at the alias', () => {
+    expect(load('domain: Shop\ndescription: *missing\n')).toMatchObject({ ok: false, errors: [{ code: 'YAML.SYNTAX', where: { line: 2, col: 14 } }] });
+  });
+});
+
+describe('files that are not domain YAML are never echoed', () => {
+  const SECRET = 'zq7Hunter2Secret';
+  const echoes = (text: string) => {
+    const result = load(text);
+    expect(result.ok).toBe(false);
+    if (result.ok) return [];
+    return result.errors.flatMap((e) => [e.message, e.fix, e.where.path, ...(e.related ?? []).map((r) => r.path)]).filter((t) => t.includes(SECRET));
+  };
+
+  it('a password file that parses as a YAML map is reported as not a domain file, without its lines', () => {
+    const shadow = `root:$6$${SECRET}:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nuser: ${SECRET}\n`;
+    expect(codes(shadow)).toEqual(['SCHEMA.REQUIRED']);
+    expect(echoes(shadow)).toEqual([]);
+  });
+
+  it('syntax errors and duplicate keys quote nothing from a file that does not name its domain', () => {
+    for (const text of [
+      `a: |${SECRET}\n  x\n`,
+      `a: "\\q${SECRET}"\n`,
+      `a: [x, }${SECRET}]\n`,
+      `${SECRET}: 1\n${SECRET}: 2\n`,
+      `a: *${SECRET}\n`,
+      `a: !${SECRET} [x]\nb: !!${SECRET} y\n`,
+    ]) {
+      expect(echoes(text), text).toEqual([]);
+    }
+  });
+
+  it('a domain file still gets the key in its duplicate-key error', () => {
+    const result = load(`domain: Shop\ntypes:\n  ${SECRET}: { enum: [A] }\n  ${SECRET}: { enum: [B] }\n`);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors[0]!.message).toContain(SECRET);
+  });
+});

@@ -1,0 +1,109 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { main } from './cli/main.js';
+import type { CliIo } from './cli/io.js';
+
+const DOMAIN = `domain: Shop
+aggregates:
+  Cart:
+    state: { items: integer }
+    events:
+      ItemAdded: { fields: { sku: string } }
+`;
+
+function io(cwd: string) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const sink: CliIo = { cwd, out: (t) => void out.push(t), err: (t) => void err.push(t) };
+  return { sink, all: () => out.join('') + err.join('') };
+}
+
+/** Runs the CLI in `dir`; every hostile input below must end in a user error (1), never an internal one (70) or a hang. */
+async function run(dir: string, ...argv: string[]): Promise<{ status: number; output: string }> {
+  const t = io(dir);
+  const status = await main(argv, t.sink);
+  return { status, output: t.all() };
+}
+
+describe('generate and validate on hostile input folders', () => {
+  let dir: string;
+  let outside: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'eventsmith-inputs-'));
+    outside = await mkdtemp(join(tmpdir(), 'eventsmith-outside-'));
+    await writeFile(join(dir, 'eventsmith.config.yaml'), 'domains:\n  - input: domain\n    output: generated/shop\n    userDir: src/shop\n');
+    await mkdir(join(dir, 'domain'));
+    await writeFile(join(dir, 'domain/shop.yaml'), DOMAIN);
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+    await rm(outside, { recursive: true, force: true });
+  });
+
+  it('a link to a file outside the input folders is refused and its content never printed', async () => {
+    const secret = 'root:$6$Zq7Hunter2Hash:19000:0:99999:7:::\nuser: Zq7Hunter2Password\n';
+    await writeFile(join(outside, 'shadow'), secret);
+    await symlink(join(outside, 'shadow'), join(dir, 'domain/shadow.yaml'));
+    for (const argv of [['validate'], ['generate', '--check'], ['generate', '--check', '--format', 'json']]) {
+      const { status, output } = await run(dir, ...argv);
+      expect(status, output).toBe(1);
+      expect(output).toContain('FILE.LINK_OUTSIDE_INPUT');
+      expect(output).toContain('domain/shadow.yaml');
+      expect(output).not.toContain('Zq7Hunter2');
+    }
+    await expect(readdir(join(dir, 'generated'))).rejects.toThrow();
+  });
+
+  it('a link that stays inside the input folders is read', async () => {
+    await mkdir(join(dir, 'shared'));
+    await writeFile(join(dir, 'shared/types.yaml'), 'domain: Shop\ntypes:\n  Size: { enum: [S, M] }\n');
+    await writeFile(join(dir, 'eventsmith.config.yaml'), 'domains:\n  - input: [domain, shared]\n    output: generated/shop\n    userDir: src/shop\n');
+    await symlink(join(dir, 'shared/types.yaml'), join(dir, 'domain/types.yaml'));
+    const { status, output } = await run(dir, 'validate');
+    expect(output).not.toContain('FILE.LINK_OUTSIDE_INPUT');
+    // The same file twice (through the link and in shared/): declared twice, reported as such.
+    expect(output).toContain('DOMAIN.DUPLICATE_NAME');
+    expect(status).toBe(1);
+  });
+
+  it('a dangling link is a clear error, not "internal error"', async () => {
+    await symlink(join(dir, 'domain/moved-away.yaml'), join(dir, 'domain/dangling.yaml'));
+    for (const argv of [['validate'], ['generate']]) {
+      const { status, output } = await run(dir, ...argv);
+      expect(status, output).toBe(1);
+      expect(output).not.toContain('internal error');
+      expect(output).toMatch(/domain\/dangling\.yaml:1:1 +The file is a symbolic link to a file that does not exist/);
+    }
+  });
+
+  it.skipIf(process.platform === 'win32')('a FIFO in the schema folder is refused without blocking', async () => {
+    execFileSync('mkfifo', [join(dir, 'domain/fifo.yaml')]);
+    for (const argv of [['validate'], ['generate'], ['generate', '--check']]) {
+      const { status, output } = await run(dir, ...argv);
+      expect(status, output).toBe(1);
+      expect(output).toMatch(/domain\/fifo\.yaml:1:1 +.*FIFO/);
+      expect(output).toContain('FILE.NOT_REGULAR');
+    }
+  }, 30_000);
+
+  it('validate refuses a name that generate could not write as a file, and both say where', async () => {
+    await writeFile(join(dir, 'domain/long.yaml'), `domain: Shop\naggregates: { ${'B'.repeat(10_000)}: { events: { Happened: { fields: { id: uuid } } } } }\n`);
+    for (const argv of [['validate'], ['generate']]) {
+      const { status, output } = await run(dir, ...argv);
+      expect(status, output.slice(0, 2000)).toBe(1);
+      expect(output).toMatch(/domain\/long\.yaml:2:15 +Aggregate "B+…" \(10000 characters\) is longer than 80 characters/);
+      expect(output).toContain('NAME.TOO_LONG');
+      expect(output.length).toBeLessThan(2000);
+    }
+  });
+
+  it('a UTF-16 file is named as such', async () => {
+    await writeFile(join(dir, 'domain/shop.yaml'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(DOMAIN, 'utf16le')]));
+    const { status, output } = await run(dir, 'validate');
+    expect(status).toBe(1);
+    expect(output).toMatch(/domain\/shop\.yaml:1:1 +The file is encoded as UTF-16LE, not UTF-8/);
+  });
+});
