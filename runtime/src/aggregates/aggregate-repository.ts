@@ -1,4 +1,5 @@
 import { AggregateNotFoundError, ConcurrencyError, InvalidArgumentError, TenantMismatchError } from '../errors.js';
+import type { DomainEvent } from '../events/domain-event.js';
 import type { Snapshot, SnapshotPolicy, SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { AppendResult, EventAppender, EventStore, EventStoreTransaction } from '../store/event-store.js';
 import { streamIdFor } from '../store/stream-id.js';
@@ -147,8 +148,9 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
       { ...this.#attributes(aggregate.id), [SpanAttributes.expectedVersion]: expectedVersion, [SpanAttributes.eventCount]: events.length },
       async (span) => {
         const appender = options.transaction ?? this.#store;
-        const result = await appender.appendToStream(this.streamId(aggregate.id), events, { expectedVersion });
-        if (outbox && isTransaction(appender)) await outbox.add(events, { transaction: appender });
+        const stored = this.#stampTenant(events);
+        const result = await appender.appendToStream(this.streamId(aggregate.id), stored, { expectedVersion });
+        if (outbox && isTransaction(appender)) await outbox.add(stored, { transaction: appender });
         span.setAttribute(SpanAttributes.version, result.nextVersion);
         const committed = async () => {
           aggregate.markCommitted(events);
@@ -250,7 +252,17 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
     return snapshot;
   }
 
-  /** The snapshot store's view of the event store's tenant: a tenant's repository reads and writes only its snapshots. */
+  /**
+   * The events as a tenant view stores them: those without a tenant get the view's, so outbox rows
+   * (and what a relay publishes) carry the same tenant as the stored events.
+   */
+  #stampTenant(events: readonly DomainEvent[]): readonly DomainEvent[] {
+    const tenantId = this.#store.tenantId;
+    if (tenantId === undefined || events.every((event) => event.tenantId !== undefined)) return events;
+    return events.map((event) => (event.tenantId === undefined ? event.with({ tenantId }) : event));
+  }
+
+    /** The snapshot store's view of the event store's tenant: a tenant's repository reads and writes only its snapshots. */
   #snapshots(): SnapshotStore | undefined {
     const store = this.#options.snapshots?.store;
     const tenantId = this.#store.tenantId;

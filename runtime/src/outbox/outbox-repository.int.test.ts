@@ -16,6 +16,7 @@ import { InMemoryOutboxStore } from './in-memory-outbox-store.js';
 import { OutboxRelay } from './outbox-relay.js';
 import type { OutboxStore } from './outbox-store.js';
 import { SqlOutboxStore } from './sql-outbox-store.js';
+import { collect } from '../testing/collect.js';
 
 class Account extends AggregateRoot<{ balance: number }> {
   static override readonly aggregateType = 'Account';
@@ -62,7 +63,37 @@ async function scenario(store: EventStore, outbox: OutboxStore) {
   ]);
 }
 
+/** Saves through a tenant view: every outbox row, and every record the relay publishes, carries the view's tenant. */
+async function tenantScenario(store: EventStore, outbox: OutboxStore) {
+  const accounts = new AggregateRepository(store.forTenant('t1'), Account, { outbox });
+  const account = await accounts.loadOrCreate('t1-a');
+  account.deposit(1);
+  await accounts.save(account);
+  const published: EventRecord[] = [];
+  const relay = new OutboxRelay(outbox, { publish: async (events: readonly (DomainEvent | EventRecord)[]) => void published.push(...(events as EventRecord[])) });
+  expect(await relay.drain()).toBe(1);
+  expect(published.map((r) => [r.aggregateId, r.tenantId])).toEqual([['t1-a', 't1']]);
+  const [stored] = await collect(store.readStream(accounts.streamId('t1-a')));
+  expect(stored!.event.tenantId).toBe('t1');
+}
+
 function suite(target: SqlTarget) {
+  it("stamps the tenant view's tenant on the outbox rows, as on the stored events", async () => {
+    const { db, url, close } = await target.open();
+    await db.destroy().catch(() => undefined);
+    const store = await openStore(target.dialect, url);
+    try {
+      await migrateSubscriptionTables(store.db);
+      const outbox = new SqlOutboxStore(store.db);
+      await tenantScenario(store, outbox);
+      const rows = await store.db.selectFrom('eventsmith_outbox').select('tenant_id').execute();
+      expect(rows.map((r) => r.tenant_id)).toEqual(['t1']);
+    } finally {
+      await store.close();
+      await close().catch(() => undefined);
+    }
+  });
+
   it('writes outbox rows in the append transaction: none for a rejected or rolled-back save', async () => {
     const { db, url, close } = await target.open();
     await db.destroy().catch(() => undefined);
@@ -78,6 +109,10 @@ function suite(target: SqlTarget) {
 }
 
 describe('repository outbox on the in-memory store', () => {
+  it("stamps the tenant view's tenant on the outbox rows", async () => {
+    await tenantScenario(new InMemoryEventStore({ registry }), new InMemoryOutboxStore());
+  });
+
   it('adds rows on commit only', async () => {
     await scenario(new InMemoryEventStore({ registry }), new InMemoryOutboxStore());
   });
