@@ -208,11 +208,13 @@ export class SubscriptionManager {
 
   /**
    * Re-delivers one dead-lettered event through its subscription's handler. Resolved on success;
-   * on failure it goes back to `pending` with the attempt counted.
+   * on failure it goes back to `pending` with the attempt counted. A manager on a tenant view
+   * skips another tenant's entry (a dead-letter queue shared by several tenants' managers).
    */
   async retryDeadLetter(id: string, options: { by?: string } = {}): Promise<'resolved' | 'failed' | 'skipped'> {
     const entry = await this.deadLetters.get(id);
     if (!entry) throw new DeadLetterEntryNotFoundError(id);
+    if (this.store.tenantId !== undefined && entry.record.tenantId !== this.store.tenantId) return 'skipped';
     const runner = this.#runner(entry.subscription);
     if (!(await this.deadLetters.markRetrying(id))) return 'skipped';
     return runner.redeliver({ ...entry, status: 'retrying' }, options.by);
