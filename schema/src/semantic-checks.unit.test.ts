@@ -284,6 +284,11 @@ describe('identifiers', () => {
     });
   }
 
+  it('"__proto__" as a former event name (a key of the generated alias table)', () => {
+    const text = edit('      Deposited:\n        fields:', '      Deposited:\n        renamedFrom: [MoneyIn, __proto__]\n        fields:');
+    expectOneError(text, 'NAME.RESERVED', '__proto__]', undefined, 'aggregates.Account.events.Deposited.renamedFrom[1]');
+  });
+
   it('"__proto__" as a value of an inline enum', () => {
     const text = edit('          note: string?\n', '          note: string?\n          kind: { type: enum, values: [cash, __proto__] }\n');
     expectOneError(text, 'NAME.RESERVED', '__proto__', 'values:');

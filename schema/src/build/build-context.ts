@@ -78,10 +78,10 @@ export class BuildContext {
   }
 
   /** Reports a name that cannot become a TypeScript identifier. Returns false when reported. */
-  checkTsName(name: string, what: string, path: readonly PathSegment[]): boolean {
+  checkTsName(name: string, what: string, path: readonly PathSegment[], target: 'key' | 'value' = 'key'): boolean {
     const problem = typescriptNameProblem(name);
     if (problem === undefined) return true;
-    return this.#reportTsName(problem, name, what, path);
+    return this.#reportTsName(problem, name, what, this.at(path, target));
   }
 
   /** Like {@link checkTsName}, for names declared at module level in generated code (no globals either). */
@@ -92,16 +92,16 @@ export class BuildContext {
     return false;
   }
 
-  #reportTsName(problem: 'invalid' | 'reserved' | 'object-key' | 'too-long', name: string, what: string, path: readonly PathSegment[]): boolean {
+  #reportTsName(problem: 'invalid' | 'reserved' | 'object-key' | 'too-long', name: string, what: string, where: SourceLocation): boolean {
     const shown = displayName(name);
     if (problem === 'invalid') {
-      this.report('NAME.INVALID', `${what} ${shown} is not a valid identifier.`, 'Use letters, digits and "_" only, not starting with a digit.', this.at(path));
+      this.report('NAME.INVALID', `${what} ${shown} is not a valid identifier.`, 'Use letters, digits and "_" only, not starting with a digit.', where);
     } else if (problem === 'reserved') {
-      this.report('NAME.RESERVED', `${what} ${shown} is a reserved word in TypeScript.`, `Choose another name, e.g. "${name}Value" or a more specific word.`, this.at(path));
+      this.report('NAME.RESERVED', `${what} ${shown} is a reserved word in TypeScript.`, `Choose another name, e.g. "${name}Value" or a more specific word.`, where);
     } else if (problem === 'object-key') {
-      this.report('NAME.RESERVED', objectKeyMessage(what, name), `Choose another name, e.g. "${name.replace(/^_+|_+$/g, '')}Value" or a more specific word.`, this.at(path));
+      this.report('NAME.RESERVED', objectKeyMessage(what, name), `Choose another name, e.g. "${name.replace(/^_+|_+$/g, '')}Value" or a more specific word.`, where);
     } else {
-      this.report('NAME.TOO_LONG', `${what} ${shown} is longer than ${MAX_NAME_LENGTH} characters.`, `Shorten it to at most ${MAX_NAME_LENGTH} characters: names become identifiers and file names in generated code.`, this.at(path));
+      this.report('NAME.TOO_LONG', `${what} ${shown} is longer than ${MAX_NAME_LENGTH} characters.`, `Shorten it to at most ${MAX_NAME_LENGTH} characters: names become identifiers and file names in generated code.`, where);
     }
     return false;
   }

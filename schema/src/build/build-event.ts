@@ -39,9 +39,12 @@ export function buildEvent(ctx: BuildContext, aggregate: string, name: string, r
 
   const renamedFrom = asNameList(event.renamedFrom);
   for (const [i, old] of renamedFrom.entries()) {
+    const at = Array.isArray(event.renamedFrom) ? [...path, 'renamedFrom', i] : [...path, 'renamedFrom'];
     if (old === name) {
-      ctx.report('EVENT.INVALID_STEP', `Event "${name}" lists its own name in renamedFrom.`, 'List only former names of this event.', ctx.at(Array.isArray(event.renamedFrom) ? [...path, 'renamedFrom', i] : [...path, 'renamedFrom'], 'value'));
+      ctx.report('EVENT.INVALID_STEP', `Event "${name}" lists its own name in renamedFrom.`, 'List only former names of this event.', ctx.at(at, 'value'));
       ok = false;
+    } else if (!ctx.checkTsName(old, 'Former event name', at, 'value')) {
+      ok = false; // a key of the generated alias table
     }
   }
 
