@@ -152,7 +152,11 @@ export class SubscriptionManager {
     this.#projections.delete(name);
   }
 
-  /** Starts the wake-up sources and every subscription. Returns the wake-up sources that failed to start (polling covers for them). */
+  /**
+   * Starts the wake-up sources and every subscription, also after a stop (a subscription whose
+   * forced stop left a handler running goes on once that handler returns). Returns the wake-up
+   * sources that failed to start (polling covers for them).
+   */
   async start(): Promise<Error[]> {
     if (this.#started) return [];
     this.#started = true;
@@ -169,8 +173,11 @@ export class SubscriptionManager {
   }
 
   /**
-   * Graceful stop: each subscription finishes its batch in flight and saves its checkpoint.
-   * After `timeoutMs`, handlers still running are aborted. Returns the names that were forced.
+   * Graceful stop: each subscription finishes the event in flight (a batch handler, its batch),
+   * checkpoints what it has done and starts nothing more. After `timeoutMs` the stop is forced:
+   * handlers still running get their `context.signal` aborted, and nothing they write through the
+   * subscription (checkpoint, transaction, dead letter) is committed once the lock is given up;
+   * their events are delivered again after `start()`. Returns the names that were forced.
    */
   async stop(timeoutMs = this.#stopTimeout()): Promise<string[]> {
     this.#started = false;
@@ -179,7 +186,7 @@ export class SubscriptionManager {
     return results.filter(([, r]) => r.forced).map(([name]) => name);
   }
 
-  /** Pauses one subscription, or all; resolves once their batches in flight are done. */
+  /** Pauses one subscription, or all; resolves once the event (or batch) in flight is done and checkpointed. */
   async pause(name?: string): Promise<void> {
     await Promise.all(this.#select(name).map((r) => r.pause()));
   }

@@ -6,7 +6,11 @@ import type { RetryPolicy } from './retry-policy.js';
 /** What a handler gets besides the event(s). */
 export interface HandlerContext {
   readonly subscription: string;
-  /** Aborted when the handler times out or a stop is forced; pass it on to I/O that accepts one. */
+  /**
+   * Aborted when the handler times out or a stop is forced; pass it on to I/O that accepts one.
+   * After a forced stop nothing more is committed for this delivery (checkpoint, transaction),
+   * and the event is delivered again when the subscription next runs.
+   */
   readonly signal: AbortSignal;
   /** This delivery's attempt number, from 1. */
   readonly attempt: number;

@@ -202,7 +202,7 @@ export class SubscriptionRunner {
     return { forced: true };
   }
 
-  /** Resolves once the batch in flight (if any) is done; nothing more is processed until `resume`. */
+  /** Resolves once the event (or a batch handler's batch) in flight is done; nothing more is processed until `resume`. */
   async pause(): Promise<void> {
     this.#paused = true;
     this.#poke();
