@@ -1,4 +1,6 @@
 import { Migrator, sql, type ColumnDataType, type Generated, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { InvalidArgumentError } from '../../errors.js';
+import { TENANT_SETTING } from '../../store/sql/migrations/rls-0001-tenant-policies.js';
 import { detectDialect, type SubscriptionSqlDialect } from './sql-dialect.js';
 
 /** Table names used by the SQL checkpoint store, dead-letter queue, lease lock and outbox. */
@@ -148,6 +150,34 @@ export function subscriptionMigrations(dialect: SubscriptionSqlDialect): Record<
   };
 }
 
+/** Kysely migrator bookkeeping table for the opt-in PostgreSQL row-level security on these tables. */
+export const SUBSCRIPTION_RLS_MIGRATION_TABLE = 'eventsmith_subscription_rls_migration';
+
+export interface MigrateSubscriptionTablesOptions {
+  /**
+   * PostgreSQL only: also put the outbox under row-level security, as `migrateEventStore` does
+   * for events, streams and snapshots. A role subject to the policies adds and sees only outbox
+   * rows of the tenant in `eventsmith.tenant_id` (set by a tenant view's `store.transaction()`);
+   * run the `OutboxRelay` as the tables' owner or a `BYPASSRLS` role, since it publishes every
+   * tenant's rows.
+   */
+  readonly rowLevelSecurity?: boolean;
+}
+
+/** The opt-in PostgreSQL row-level security migrations of these tables. Append-only, as the others. */
+export function subscriptionRowLevelSecurityMigrations(): Record<string, Migration> {
+  return {
+    '0001-outbox-policies': {
+      async up(db: Kysely<any>) {
+        await sql`alter table ${sql.table(SubscriptionTable.outbox)} enable row level security`.execute(db);
+        await sql`create policy eventsmith_tenant_isolation on ${sql.table(SubscriptionTable.outbox)}
+          using (tenant_id = current_setting(${sql.lit(TENANT_SETTING)}, true))
+          with check (tenant_id = current_setting(${sql.lit(TENANT_SETTING)}, true))`.execute(db);
+      },
+    },
+  };
+}
+
 /**
  * Creates or upgrades the checkpoint, dead-letter, lease and outbox tables with Kysely's
  * `Migrator`. Run it on the event store's database so that projections, checkpoints and outbox
@@ -159,12 +189,26 @@ export function subscriptionMigrations(dialect: SubscriptionSqlDialect): Record<
  * await migrateSubscriptionTables(store.db);
  * ```
  */
-export async function migrateSubscriptionTables(db: Kysely<any>, dialect: SubscriptionSqlDialect = detectDialect(db)): Promise<MigrationResultSet> {
+export async function migrateSubscriptionTables(
+  db: Kysely<any>,
+  dialect: SubscriptionSqlDialect = detectDialect(db),
+  options: MigrateSubscriptionTablesOptions = {},
+): Promise<MigrationResultSet> {
+  if (options.rowLevelSecurity && dialect !== 'postgres') {
+    throw new InvalidArgumentError(`The "rowLevelSecurity" option is PostgreSQL-only; ${dialect} has no row-level security.`);
+  }
+  const result = await migrate(db, subscriptionMigrations(dialect), SUBSCRIPTION_MIGRATION_TABLE);
+  if (!options.rowLevelSecurity) return result;
+  const rls = await migrate(db, subscriptionRowLevelSecurityMigrations(), SUBSCRIPTION_RLS_MIGRATION_TABLE);
+  return { results: [...(result.results ?? []), ...(rls.results ?? [])] };
+}
+
+async function migrate(db: Kysely<any>, migrations: Record<string, Migration>, table: string): Promise<MigrationResultSet> {
   const migrator = new Migrator({
     db,
-    provider: { getMigrations: async () => subscriptionMigrations(dialect) },
-    migrationTableName: SUBSCRIPTION_MIGRATION_TABLE,
-    migrationLockTableName: `${SUBSCRIPTION_MIGRATION_TABLE}_lock`,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: table,
+    migrationLockTableName: `${table}_lock`,
   });
   const result = await migrator.migrateToLatest();
   if (result.error) throw result.error;

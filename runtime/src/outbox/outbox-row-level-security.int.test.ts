@@ -1,0 +1,97 @@
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '../../../test/support/services.js';
+import { AggregateRepository } from '../aggregates/aggregate-repository.js';
+import { AggregateRoot } from '../aggregates/aggregate-root.js';
+import type { DomainEvent } from '../events/domain-event.js';
+import type { EventRecord } from '../events/event-record.js';
+import { PostgresEventStore } from '../store/postgres/postgres-event-store.js';
+import { migrateSubscriptionTables } from '../subscriptions/sql/subscription-tables.js';
+import { Deposited, registry } from '../subscriptions/test-support/fixtures.js';
+import { OutboxRelay } from './outbox-relay.js';
+import { SqlOutboxStore } from './sql-outbox-store.js';
+
+class Account extends AggregateRoot<{ balance: number }> {
+  static override readonly aggregateType = 'Account';
+  protected initialState() {
+    return { balance: 0 };
+  }
+  deposit(amount: number) {
+    this.raise(new Deposited({ amount }));
+  }
+  protected override evolveState(event: DomainEvent) {
+    return { balance: this.state.balance + (event as Deposited).data.amount };
+  }
+}
+
+await describeWithService('postgres', 'outbox under PostgreSQL row-level security (opt-in)', () => {
+  const role = uniqueName('es_outbox');
+  let drop: () => Promise<void>;
+  let owner: PostgresEventStore;
+  let app: PostgresEventStore;
+  let appUrl: string;
+
+  beforeAll(async () => {
+    const fresh = await freshPostgresDatabase();
+    drop = fresh.drop;
+    owner = await PostgresEventStore.open({ url: fresh.url, registry, rowLevelSecurity: true });
+    await migrateSubscriptionTables(owner.db, 'postgres', { rowLevelSecurity: true });
+    const admin = new pg.Client({ connectionString: fresh.url });
+    await admin.connect();
+    await admin.query(`create role ${role} login`);
+    await admin.query(`grant select, insert, update on eventsmith_events, eventsmith_streams, eventsmith_snapshots, eventsmith_outbox to ${role}`);
+    await admin.query(`grant usage on sequence eventsmith_outbox_id_seq to ${role}`);
+    await admin.end();
+    const url = new URL(fresh.url);
+    url.username = role;
+    appUrl = url.toString();
+    app = await PostgresEventStore.open({ url: appUrl, registry, rowLevelSecurity: true, migrate: false });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await owner?.close();
+    await drop?.();
+    const admin = new pg.Client({ connectionString: serviceUrl('postgres') });
+    await admin.connect();
+    await admin.query(`drop role if exists ${role}`);
+    await admin.end();
+  });
+
+  it("lets a tenant view add and see only its own tenant's outbox rows; the owner's relay publishes them all", async () => {
+    for (const tenant of ['t1', 't2']) {
+      const accounts = new AggregateRepository(app.forTenant(tenant), Account, { outbox: new SqlOutboxStore(app.db) });
+      await accounts.update(`${tenant}-a`, (a) => a.deposit(1), { create: true });
+    }
+    const client = new pg.Client({ connectionString: appUrl });
+    await client.connect();
+    try {
+      const count = async () => (await client.query('select count(*)::int as n from eventsmith_outbox')).rows[0].n as number;
+      expect(await count()).toBe(0);
+      await client.query('begin');
+      await client.query(`select set_config('eventsmith.tenant_id', 't1', true)`);
+      expect((await client.query('select tenant_id, aggregate_id from eventsmith_outbox')).rows).toEqual([{ tenant_id: 't1', aggregate_id: 't1-a' }]);
+      await expect(
+        client.query(
+          `insert into eventsmith_outbox (event_id, event_type, aggregate_type, aggregate_id, tenant_id, record, created_at, status, next_attempt_at)
+           values ('x', 'Deposited', 'Account', 'x', 't2', '{}', 0, 'pending', 0)`,
+        ),
+      ).rejects.toThrow(/row-level security/);
+      await client.query('rollback');
+    } finally {
+      await client.end();
+    }
+    const published: EventRecord[] = [];
+    const relay = new OutboxRelay(new SqlOutboxStore(owner.db), { publish: async (events: readonly (DomainEvent | EventRecord)[]) => void published.push(...(events as EventRecord[])) });
+    expect(await relay.drain()).toBe(2);
+    expect(published.map((r) => r.tenantId).sort()).toEqual(['t1', 't2']);
+  });
+
+  it('refuses the option on other databases', async () => {
+    const { Kysely, SqliteDialect } = await import('kysely');
+    const { default: BetterSqlite3 } = await import('better-sqlite3');
+    const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new BetterSqlite3(':memory:') }) });
+    await expect(migrateSubscriptionTables(db, 'sqlite', { rowLevelSecurity: true })).rejects.toThrow(/PostgreSQL-only/);
+    await db.destroy();
+  });
+});
