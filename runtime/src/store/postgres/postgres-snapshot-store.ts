@@ -3,7 +3,10 @@ import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { SqlSnapshotStore } from '../sql/sql-snapshot-store.js';
 
 /**
- * Snapshots in the `eventsmith_snapshots` table (JSONB state) of a PostgreSQL event store.
+ * Snapshots in the `eventsmith_snapshots` table (JSONB state) of a PostgreSQL event store. A
+ * repository on `store.forTenant(t)` uses its `forTenant(t)` view by itself; when the table is
+ * under row-level security (`rowLevelSecurity: true`), a view sets `eventsmith.tenant_id` for each
+ * operation, as the store's tenant views do.
  *
  * @example
  * ```ts
