@@ -120,11 +120,6 @@ export class MysqlEventStore implements EventStore {
     return this.#tenantId;
   }
 
-  /** The tenant of this view, or `undefined` for the store itself. */
-  get tenantId(): string | undefined {
-    return this.#tenantId;
-  }
-
   get registry(): EventRegistry {
     return this.#shared.registry;
   }
