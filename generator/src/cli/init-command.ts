@@ -176,6 +176,12 @@ async function mergePackageJson(dir: string, version: string): Promise<{ text: s
     }
     if (field in pkg) pkg[field] = sortKeys(record(pkg, field));
   }
+  if (addedDependencies.includes('better-sqlite3')) {
+    // npm 11 runs a dependency's install script only when `allowScripts` approves it, and
+    // better-sqlite3's builds (or downloads) its native module.
+    const allow = record(pkg, 'allowScripts');
+    if (!('better-sqlite3' in allow)) allow['better-sqlite3'] = true;
+  }
   const indent = text === undefined ? 2 : (/^[ \t]+(?=")/m.exec(text)?.[0] ?? 2);
   return {
     text: `${JSON.stringify(pkg, null, indent)}\n`,

@@ -91,6 +91,7 @@ describe('eventsmith CLI', () => {
     expect(pkg['scripts']).toMatchObject({ generate: 'eventsmith generate', start: 'npm run build && node dist/main.js' });
     expect(pkg['dependencies']).toMatchObject({ '@eventsmith/runtime': version, 'better-sqlite3': expect.any(String) });
     expect(pkg['devDependencies']).toMatchObject({ '@eventsmith/generator': version, typescript: expect.any(String), vitest: expect.any(String) });
+    expect(pkg['allowScripts']).toEqual({ 'better-sqlite3': true });
     expect(JSON.stringify(pkg)).not.toContain('tsx');
     const again = io(dir);
     expect(await main(['init', '--name', 'Library'], again.sink)).toBe(1);
@@ -123,6 +124,7 @@ describe('eventsmith CLI', () => {
       typecheck: 'eventsmith generate && tsc --noEmit',
     });
     expect(pkg['dependencies']!['better-sqlite3']).toBe('^11.0.0');
+    expect(pkg['allowScripts']).toBeUndefined();
     expect(pkg['dependencies']!['express']).toBe('^5.0.0');
     expect(pkg['dependencies']!['@eventsmith/runtime']).toBeDefined();
     expect(t.out()).toContain('kept your "start" script ("node server.js"); eventsmith\'s would be "npm run build && node dist/main.js"');
