@@ -27,8 +27,9 @@ export interface TenantIsolationUnderTest {
 /**
  * Tenant isolation, held as a property: for any interleaving of two tenants' writes (events,
  * snapshots, writes into the other tenant's aggregates), a tenant view returns nothing of the
- * other tenant through stream reads, the feed, `getStreamVersion`, `eventExists`, repository
- * `load`, `loadOrCreate`, `loadAt` and `exists` (with snapshots), and subscriptions.
+ * other tenant through stream reads, the feed, `currentPosition`, `getStreamVersion`,
+ * `eventExists`, repository `load`, `loadOrCreate`, `loadAt` and `exists` (with snapshots), its
+ * snapshot store view, and subscriptions.
  *
  * @example
  * ```ts
@@ -148,6 +149,7 @@ export function tenantIsolationSuite(name: string, factory: () => Promise<Tenant
             const ofRun = feed.filter((s) => ids.includes(s.event.aggregateId)).map((s) => s.event.eventId);
             expect(new Set(ofRun)).toEqual(eventIds[tenant]);
             expect(await collect(view.readAll({ tenantId: other }))).toEqual([]);
+            expect((await view.currentPosition())?.toString() ?? null).toBe(feed.at(-1)?.position.toString() ?? null);
             expect(JSON.stringify(returned)).not.toContain(`${other}-secret`);
           }
         }),
