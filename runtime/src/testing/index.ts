@@ -7,6 +7,7 @@ export * from './collect.js';
 export * from './conformance-events.js';
 export * from './store-conformance-suite.js';
 export * from './snapshot-store-conformance-suite.js';
+export * from './tenant-isolation-suite.js';
 export * from './bus-conformance.js';
 export * from './given-aggregate.js';
 export * from './describe-upcaster-goldens.js';
