@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { rmdir, unlink } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { join, posix, relative, sep } from 'node:path';
 import { GENERATED_MARKER, type FileOwnership, type RenderedImport, type UserFileMerge } from '../emit/index.js';
 import { TEMP_PREFIX, writeFileAtomic } from './atomic-write.js';
 import { mergeUserFile } from './merge-user-file.js';
@@ -64,7 +64,7 @@ export async function writeFiles(files: readonly PreparedFile[], options: WriteO
 
   await inBatches(files, async (file) => {
     const known = file.ownership === 'generated' ? options.existing : undefined;
-    const existing = known ? known.get(file.path) : await readText(join(options.root, file.path));
+    const existing = known ? known.get(file.path) : await readText(options.root, file.path);
     const change = decide(file, existing, warnings);
     if (!change) {
       unchanged++;
@@ -77,7 +77,7 @@ export async function writeFiles(files: readonly PreparedFile[], options: WriteO
   for (const dir of options.ownedDirs) {
     for (const path of await listFiles(options.root, dir)) {
       if (planned.has(path)) continue;
-      const before = await readText(join(options.root, path));
+      const before = await readText(options.root, path);
       if (before === undefined || !isGenerated(before)) continue;
       changes.push({ path, kind: 'remove', before, after: '' });
       if (!options.dryRun) {
@@ -104,6 +104,10 @@ function decide(file: PreparedFile, existing: string | undefined, warnings: stri
       return undefined;
     case 'user': {
       if (existing === undefined) return { path: file.path, kind: 'create', before: '', after: file.content };
+      if (existing === NOT_READ.link || existing === NOT_READ.special) {
+        warnings.push(`${file.path} is ${existing === NOT_READ.link ? 'a symbolic link to a file outside the project' : 'not a regular file'}; it was not read and was left as it is.`);
+        return undefined;
+      }
       if (!file.merge) return undefined;
       const merged = mergeUserFile(file.path, existing, file.merge);
       warnings.push(...merged.warnings);
@@ -117,7 +121,7 @@ function decide(file: PreparedFile, existing: string | undefined, warnings: stri
 export async function readExisting(root: string, paths: readonly string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   await inBatches(paths, async (path) => {
-    const text = await readText(join(root, path));
+    const text = await readText(root, path);
     if (text !== undefined) out.set(path, text);
   });
   return out;
@@ -129,17 +133,54 @@ export function isGenerated(text: string): boolean {
 }
 
 /**
+ * What stands for the content of a path that is a symbolic link leading out of the project, or not
+ * a regular file (a FIFO would block the read): such a file is never read, and `--check` shows this
+ * line instead of its content. A generated file there is replaced by a regular file; a user-owned
+ * one is left alone.
+ */
+const NOT_READ = {
+  link: '(a symbolic link to a file outside the project: not read)\n',
+  special: '(not a regular file: not read)\n',
+} as const;
+
+/**
  * Reads synchronously: a run reads every output file, and hundreds of small reads on this thread
  * take a fraction of the time they take through the thread pool (where each is four round trips:
- * open, stat, read, close). A generate run has nothing else to do meanwhile.
+ * open, stat, read, close). A generate run has nothing else to do meanwhile. The last path
+ * component is opened without following a link and without blocking; a link is read only when it
+ * leads to a file inside the project.
  */
-async function readText(path: string): Promise<string | undefined> {
+async function readText(root: string, path: string): Promise<string | undefined> {
+  const abs = join(root, path);
+  let fd: number;
   try {
-    return readFileSync(path, 'utf8');
+    fd = openSync(abs, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP' || code === 'EMLINK') return readLinked(root, abs);
+    if (code === 'ENXIO') return NOT_READ.special; // a socket
     throw error;
   }
+  try {
+    return fstatSync(fd).isFile() ? readFileSync(fd, 'utf8') : NOT_READ.special;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The content of the file a link leads to, if that is inside the project; undefined for a dangling link. */
+async function readLinked(root: string, link: string): Promise<string | undefined> {
+  let target: string;
+  let project: string;
+  try {
+    target = realpathSync(link);
+    project = realpathSync(root);
+  } catch {
+    return undefined; // dangling: written over like a missing file
+  }
+  if (!target.startsWith(project.endsWith(sep) ? project : `${project}${sep}`)) return NOT_READ.link;
+  return readText(project, relative(project, target));
 }
 
 /** Project-relative paths of every file under `dir` (none if it does not exist). */

@@ -1,9 +1,10 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { lstat, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GENERATED_MARKER } from '../emit/index.js';
-import { writeFiles, type PreparedFile } from './write-files.js';
+import { readExisting, writeFiles, type PreparedFile } from './write-files.js';
 
 const gen = (path: string, body: string): PreparedFile => ({ path, ownership: 'generated', content: `${GENERATED_MARKER} from x.yaml.\n${body}\n` });
 
@@ -93,4 +94,55 @@ describe('writeFiles', () => {
     const report = await writeFiles([{ path: 'out/m/0001_x.ts', ownership: 'keep', content: '' }], opts());
     expect(report.warnings[0]).toContain('missing');
   });
+});
+
+describe('writeFiles with links and special files among the outputs', () => {
+  let root: string;
+  let outside: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'eventsmith-write-'));
+    outside = await mkdtemp(join(tmpdir(), 'eventsmith-outside-'));
+    await mkdir(join(root, 'out'), { recursive: true });
+    await mkdir(join(root, 'src'), { recursive: true });
+    await writeFile(join(outside, 'shadow'), 'root:$6$Zq7Hunter2Hash:19000:0:99999:7:::\n');
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+    await rm(outside, { recursive: true, force: true });
+  });
+
+  // A pull request can add `generated/x/index.ts -> /etc/shadow`; `generate --check` printed the target as the old side of its diff.
+  it('never reads a generated file that links out of the project, and replaces the link by a file', async () => {
+    await symlink(join(outside, 'shadow'), join(root, 'out/a.ts'));
+    const check = await writeFiles([gen('out/a.ts', 'a')], { root, ownedDirs: ['out'], dryRun: true, existing: await readExisting(root, ['out/a.ts']) });
+    expect(check.changes).toMatchObject([{ kind: 'update', path: 'out/a.ts' }]);
+    expect(JSON.stringify(check)).not.toContain('Zq7Hunter2');
+    const write = await writeFiles([gen('out/a.ts', 'a')], { root, ownedDirs: ['out'] });
+    expect(JSON.stringify(write)).not.toContain('Zq7Hunter2');
+    expect((await lstat(join(root, 'out/a.ts'))).isSymbolicLink()).toBe(false);
+    expect(await readFile(join(outside, 'shadow'), 'utf8')).toContain('Zq7Hunter2');
+  });
+
+  it('leaves a user-owned file that links out of the project alone, with a warning', async () => {
+    await symlink(join(outside, 'shadow'), join(root, 'src/u.ts'));
+    const user: PreparedFile = { path: 'src/u.ts', ownership: 'user', content: 'template\n', merge: { container: { kind: 'none' }, members: [], owner: 'U', imports: [] } };
+    const report = await writeFiles([user], { root, ownedDirs: ['out'] });
+    expect(report.changes).toEqual([]);
+    expect(report.warnings).toEqual(['src/u.ts is a symbolic link to a file outside the project; it was not read and was left as it is.']);
+    expect((await lstat(join(root, 'src/u.ts'))).isSymbolicLink()).toBe(true);
+  });
+
+  it('follows a link that stays inside the project', async () => {
+    await writeFile(join(root, 'src/real.ts'), 'saved by the user\n');
+    await symlink(join(root, 'src/real.ts'), join(root, 'src/u.ts'));
+    const user: PreparedFile = { path: 'src/u.ts', ownership: 'user', content: 'template\n' };
+    expect((await writeFiles([user], { root, ownedDirs: ['out'] })).changes).toEqual([]);
+    expect(await readExisting(root, ['src/u.ts'])).toEqual(new Map([['src/u.ts', 'saved by the user\n']]));
+  });
+
+  it.skipIf(process.platform === 'win32')('does not block on a FIFO where a generated file belongs', async () => {
+    execFileSync('mkfifo', [join(root, 'out/a.ts')]);
+    const check = await writeFiles([gen('out/a.ts', 'a')], { root, ownedDirs: ['out'], dryRun: true });
+    expect(check.changes).toMatchObject([{ kind: 'update', path: 'out/a.ts', before: '(not a regular file: not read)\n' }]);
+  }, 20_000);
 });
