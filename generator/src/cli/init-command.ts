@@ -76,7 +76,7 @@ export async function initProject(io: CliIo, options: InitOptions): Promise<Init
     { path: 'eventsmith.config.yaml', template: 'eventsmith.config.yaml.hbs', data: { input: 'domain', output: `src/generated/${slug}`, userDir: `src/${slug}` } },
     { path: `domain/${slug}.yaml`, template: 'domain.yaml.hbs', data: { name, schemaPath: '../node_modules/@eventsmith/schema/domain.schema.json' } },
     { path: `src/${slug}/aggregates/todo-list.ts`, template: 'aggregate.ts.hbs', data },
-    { path: `src/${slug}/todo-list.test.ts`, template: 'aggregate.test.ts.hbs', data },
+    { path: `src/${slug}/todo-list.test.ts`, template: 'aggregate-test.ts.hbs', data },
     { path: 'src/main.ts', template: 'main.ts.hbs', data },
     { path: 'tsconfig.json', template: 'tsconfig.json', data },
     { path: 'tsconfig.build.json', template: 'tsconfig.build.json', data },
