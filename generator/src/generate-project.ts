@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { loadDomain, readDomainFileSync, type DomainError, type DomainModel, type DomainSourceFile } from '@eventsmith/schema';
@@ -152,12 +151,9 @@ export function fitsPrintWidth(text: string): boolean {
 }
 
 async function readSnapshot(root: string, path: string, errors: CliError[]): Promise<ProjectionSnapshot | undefined> {
-  let text: string;
-  try {
-    text = await readFile(join(root, path), 'utf8');
-  } catch {
-    return undefined;
-  }
+  // Read as the write stage reads outputs: not through a link out of the project, never blocking.
+  const text = (await readExisting(root, [path])).get(path);
+  if (text === undefined) return undefined;
   try {
     return parseSnapshot(text);
   } catch (error) {

@@ -69,6 +69,16 @@ describe('generate and validate on hostile input folders', () => {
     expect(status).toBe(1);
   });
 
+  it('a projection snapshot that links out of the project is not read, nor quoted', async () => {
+    await writeFile(join(outside, 'secret.json'), 'Zq7Hunter2Token-and-more\n');
+    await mkdir(join(dir, 'generated/shop/projections/migrations'), { recursive: true });
+    await symlink(join(outside, 'secret.json'), join(dir, 'generated/shop/projections/migrations/snapshot.json'));
+    const { status, output } = await run(dir, 'generate', '--check');
+    expect(status).toBe(1);
+    expect(output).toContain('SNAPSHOT.INVALID');
+    expect(output).not.toContain('Zq7');
+  });
+
   it('a dangling link is a clear error, not "internal error"', async () => {
     await symlink(join(dir, 'domain/moved-away.yaml'), join(dir, 'domain/dangling.yaml'));
     for (const argv of [['validate'], ['generate']]) {

@@ -72,8 +72,9 @@ export function parseSnapshot(text: string): ProjectionSnapshot {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch (error) {
-    throw new SnapshotFormatError(`not JSON (${(error as Error).message})`);
+  } catch {
+    // Not the parser's message: it quotes the text, which need not be a snapshot at all.
+    throw new SnapshotFormatError('not JSON');
   }
   const obj = raw as { migrations?: unknown; tables?: unknown };
   if (!obj || typeof obj !== 'object' || !Array.isArray(obj.migrations) || !Array.isArray(obj.tables)) {
