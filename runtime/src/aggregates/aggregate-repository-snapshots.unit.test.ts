@@ -184,3 +184,25 @@ describe('AggregateRepository with snapshots', () => {
     await expect(repo.snapshot(new Counter('x'))).rejects.toThrow(/no snapshot store/);
   });
 });
+
+describe('AggregateRepository with snapshots on a tenant view', () => {
+  it("reads and writes the snapshot store's view of its tenant", async () => {
+    const alice = new AggregateRepository(events.forTenant('alice'), Counter, { snapshots: { store: snapshots, policy: everyNEvents(2) } });
+    await build(alice, 3);
+    expect(await snapshots.get('Counter', 'c1')).toBeUndefined();
+    expect(await snapshots.forTenant('alice').get('Counter', 'c1')).toMatchObject({ tenantId: 'alice', version: 4 });
+  });
+
+  it("ignores another tenant's snapshot from a snapshot store that does not keep its views apart", async () => {
+    await build(repository(), 3); // no tenant: events and snapshot of c1 belong to the unscoped store
+    const leaky: SnapshotStore = { ...snapshots, get: async () => ({ ...(await snapshots.get('Counter', 'c1'))!, tenantId: 'bob' }), forTenant: () => leaky };
+    const alice = new AggregateRepository(events.forTenant('alice'), Counter, { snapshots: { store: leaky }, onSnapshotProblem: (p) => problems.push(p) });
+    expect((await alice.loadOrCreate('c1')).version).toBe(0);
+    expect(problems.map((p) => [p.kind, (p.error as Error).name])).toEqual([['corrupt', 'TenantMismatchError']]);
+  });
+
+  it('refuses a snapshot store without tenant views for a tenant view', () => {
+    const noViews = { save: async () => undefined, get: async () => undefined } as unknown as SnapshotStore; // written before forTenant existed
+    expect(() => new AggregateRepository(events.forTenant('alice'), Counter, { snapshots: { store: noViews } })).toThrow(/forTenant/);
+  });
+});
