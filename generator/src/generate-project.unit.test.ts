@@ -97,6 +97,9 @@ describe('generate and validate on hostile input folders', () => {
       expect(output).toMatch(/domain\/fifo\.yaml:1:1 +.*FIFO/);
       expect(output).toContain('FILE.NOT_REGULAR');
     }
+    execFileSync('mkfifo', [join(dir, 'fifo.config.yaml')]);
+    const config = await run(dir, 'validate', '--config', 'fifo.config.yaml');
+    expect(config).toMatchObject({ status: 1, output: expect.stringContaining('fifo.config.yaml is not a regular file') });
   }, 30_000);
 
   it('validate refuses a name that generate could not write as a file, and both say where', async () => {

@@ -60,6 +60,8 @@ export async function loadConfig(file: string): Promise<EventsmithConfig | CliEr
   const display = relative(process.cwd(), file) || file;
   let text: string;
   try {
+    // A FIFO would block the read for good.
+    if (!(await stat(file)).isFile()) return [{ code: 'CONFIG.READ', message: `${display} is not a regular file.`, fix: 'Point --config at the eventsmith.config.yaml file.' }];
     text = await readFile(file, 'utf8');
   } catch (error) {
     return [{ code: 'CONFIG.READ', message: `Cannot read ${display} (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, fix: 'Check the path and its permissions.' }];
