@@ -133,13 +133,60 @@ export class StreamNotFoundError extends EventsmithError {
   }
 }
 
-/** The store (database) cannot be reached. The message never contains credentials. */
+/**
+ * Why a store could not be used:
+ * - `'unreachable'`: the server did not answer, or the connection broke;
+ * - `'authentication'`: the server refused the user or the password;
+ * - `'missing-database'`: the database named in the connection settings does not exist;
+ * - `'permission'`: the user (or, for SQLite, this process) may not read or write it;
+ * - `'file'`: the SQLite file cannot be opened (missing folder, a folder, not a database);
+ * - `'busy'`: another writer held the lock for longer than the store waits (see {@link EventStoreBusyError}).
+ */
+export type StoreFailureReason = 'unreachable' | 'authentication' | 'missing-database' | 'permission' | 'file' | 'busy';
+
+const FAILURE_ADVICE: Record<StoreFailureReason, string> = {
+  unreachable: 'is unavailable. Check that the database is running and reachable.',
+  authentication: 'refused the login. Check the user name and password in the connection settings.',
+  'missing-database': 'has no such database. Create it, or fix the database name in the connection settings.',
+  permission: 'refused access. Grant the user the rights it needs (connect, create tables, read and write them), or for a file make it and its folder writable by this process.',
+  file: 'cannot be opened as a database file. Check that the folder exists and that the path names a SQLite database file, not a folder or another kind of file.',
+  busy: 'is busy: another connection held the write lock for longer than this store waits. Retry the operation.',
+};
+
+/**
+ * The store (database) cannot be used: `reason` says why, `target` where it is (password
+ * redacted), `retryable` whether trying again later can help, and `cause` is the driver's error
+ * with any secret removed. The message never contains credentials.
+ */
 export class EventStoreUnavailableError extends EventsmithError {
+  readonly reason: StoreFailureReason;
+  readonly retryable: boolean;
   constructor(
     readonly target: string,
+    options?: { cause?: unknown; reason?: StoreFailureReason; detail?: string },
+  ) {
+    const reason = options?.reason ?? 'unreachable';
+    super(
+      reason === 'busy' ? 'STORE.BUSY' : 'STORE.UNAVAILABLE',
+      `Event store at ${target} ${FAILURE_ADVICE[reason]}${options?.detail ? ` (${options.detail})` : ''}`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.reason = reason;
+    this.retryable = reason === 'unreachable' || reason === 'busy';
+  }
+}
+
+/**
+ * A write waited for the store's lock (SQLite's busy timeout) and gave up: another process or
+ * connection was writing. Nothing was written; the operation can be retried as it is.
+ */
+export class EventStoreBusyError extends EventStoreUnavailableError {
+  constructor(
+    target: string,
+    readonly waitedMs: number,
     options?: { cause?: unknown },
   ) {
-    super('STORE.UNAVAILABLE', `Event store at ${target} is unavailable. Check that the database is running and reachable.`, options);
+    super(target, { ...options, reason: 'busy', detail: `waited ${waitedMs} ms; raise busyTimeoutMs if writers often hold the lock this long` });
   }
 }
 

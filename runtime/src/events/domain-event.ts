@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { EventValidationError, InvalidArgumentError } from '../errors.js';
 import { newEventId } from './ids.js';
 import { ImmutableDate, freezeOwned, immutableCopy } from './immutable.js';
-import { freezeParsedJson, toFrozenJsonValue, type JsonObject } from './json.js';
+import { freezeParsedJson, toFrozenJsonValue, toJsonValue, type JsonObject } from './json.js';
 
 /** The envelope of an event: everything but its payload. */
 export interface EventEnvelope {
@@ -123,7 +123,8 @@ export abstract class DomainEvent<TData = unknown> implements EventEnvelope {
     for (const key of ENVELOPE_KEYS) out[key] = this[key];
     out['eventType'] = this.eventType;
     out['eventVersion'] = this.eventVersion;
-    out['data'] = this.data;
+    // As stored: a bigint or a Date in the payload would otherwise break JSON.stringify(event).
+    out['data'] = toJsonValue(this.data, 'data');
     return out;
   }
 }

@@ -22,7 +22,7 @@ export type JsonObject = { [key: string]: JsonValue };
  * ```
  */
 export function toJsonValue(value: unknown, path = ''): JsonValue {
-  return convert(value, path, false);
+  return convert(value, path, false, 0, value, path);
 }
 
 /**
@@ -35,7 +35,73 @@ export function toJsonValue(value: unknown, path = ''): JsonValue {
  * ```
  */
 export function toFrozenJsonValue(value: unknown, path = ''): JsonValue {
-  return convert(value, path, true);
+  return convert(value, path, true, 0, value, path);
+}
+
+/**
+ * How deeply objects and arrays may nest in a payload, metadata or state: MariaDB's JSON
+ * functions refuse deeper documents, and one limit for every store keeps a payload that passes
+ * on one store from failing on another. It also stops circular values early.
+ */
+export const MAX_JSON_DEPTH = 31;
+
+/** Code units a stored string may not contain: NUL, and surrogates (checked further when found). */
+const SUSPECT = /[\0\uD800-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Why a string cannot be stored exactly, or undefined when it can: a NUL character (PostgreSQL
+ * cannot store U+0000) or a lone surrogate (not Unicode: UTF-8 databases turn it into U+FFFD, so
+ * two different strings would read back as one).
+ *
+ * @example
+ * ```ts
+ * textProblem('a\u0000b'); // 'contains a NUL character (U+0000) at index 1, which PostgreSQL cannot store; remove it'
+ * ```
+ */
+export function textProblem(value: string): string | undefined {
+  if (!SUSPECT.test(value)) return undefined;
+  const nul = value.indexOf('\0');
+  if (nul !== -1) return `contains a NUL character (U+0000) at index ${nul}, which PostgreSQL cannot store; remove it`;
+  const lone = LONE_SURROGATE.exec(value);
+  if (lone) {
+    const unit = lone[0].charCodeAt(0).toString(16).toUpperCase();
+    return `contains a lone surrogate (\\u${unit} at index ${lone.index}), which is not valid Unicode and which databases would read back as U+FFFD; fix how the text was cut or decoded`;
+  }
+  return undefined;
+}
+
+/**
+ * The {@link SerializationError} for a value nested deeper than {@link MAX_JSON_DEPTH}: walks it
+ * again (only when that happened) to name where a circular reference closes, or the first path
+ * that is too deep. Shared by the JSON conversion and by the payload copy an event makes.
+ */
+export function nestingError(root: unknown, rootPath: string): SerializationError {
+  const ancestors: object[] = [];
+  const paths: string[] = [];
+  const walk = (value: unknown, path: string): SerializationError | undefined => {
+    if (value === null || typeof value !== 'object' || value instanceof Date) return undefined;
+    const back = ancestors.indexOf(value);
+    if (back !== -1) {
+      return new SerializationError(path, `circular reference: it is the same object as ${paths[back] || '(root)'}; a payload must be a tree`);
+    }
+    if (ancestors.length >= MAX_JSON_DEPTH) {
+      return new SerializationError(path, `objects and arrays are nested more than ${MAX_JSON_DEPTH} levels deep; flatten the structure`);
+    }
+    ancestors.push(value);
+    paths.push(path);
+    try {
+      for (const key of Object.keys(value)) {
+        const found = walk((value as Record<string, unknown>)[key], join(path, key));
+        if (found) return found;
+      }
+      return undefined;
+    } finally {
+      ancestors.pop();
+      paths.pop();
+    }
+  };
+  return walk(root, rootPath) ?? new SerializationError(rootPath, `objects and arrays are nested more than ${MAX_JSON_DEPTH} levels deep`);
 }
 
 /**
@@ -74,9 +140,13 @@ export function freezeParsedJson(value: unknown): boolean {
   }
 }
 
-function convert(value: unknown, path: string, freeze: boolean): JsonValue {
+function convert(value: unknown, path: string, freeze: boolean, depth: number, root: unknown, rootPath: string): JsonValue {
   switch (typeof value) {
-    case 'string':
+    case 'string': {
+      const problem = textProblem(value);
+      if (problem !== undefined) throw new SerializationError(path, `the string ${problem}`);
+      return value;
+    }
     case 'boolean':
       return value;
     case 'number':
@@ -92,8 +162,9 @@ function convert(value: unknown, path: string, freeze: boolean): JsonValue {
         if (Number.isNaN(value.getTime())) throw new SerializationError(path, 'invalid Date');
         return value.toISOString();
       }
+      if (depth >= MAX_JSON_DEPTH) throw nestingError(root, rootPath);
       if (Array.isArray(value)) {
-        const items = value.map((item, i) => convert(item, join(path, String(i)), freeze));
+        const items = value.map((item, i) => convert(item, join(path, String(i)), freeze, depth + 1, root, rootPath));
         return freeze ? Object.freeze(items) as JsonValue[] : items;
       }
       const proto = Object.getPrototypeOf(value);
@@ -105,7 +176,9 @@ function convert(value: unknown, path: string, freeze: boolean): JsonValue {
       for (const key of Object.keys(source)) {
         const item = source[key];
         if (item === undefined) continue;
-        out[key] = convert(item, join(path, key), freeze);
+        const problem = textProblem(key);
+        if (problem !== undefined) throw new SerializationError(join(path, JSON.stringify(key)), `the key ${problem}`);
+        out[key] = convert(item, join(path, key), freeze, depth + 1, root, rootPath);
       }
       return freeze ? Object.freeze(out) : out;
     }

@@ -1,19 +1,22 @@
 import { ConcurrencyError, InvalidArgumentError } from '../errors.js';
+import { MAX_STREAM_VERSION } from './store-input.js';
 
 /**
  * What a writer expects of a stream before appending:
  * - `'any'`: no check;
  * - `'no_stream'`: the stream has no events;
  * - `'stream_exists'`: the stream has at least one event;
- * - a number `n ≥ 0`: the stream's current version is exactly `n` (0 means no events).
+ * - a number `n` from 0 to 2,147,483,647: the stream's current version is exactly `n` (0 means no events).
  */
 export type ExpectedVersion = 'any' | 'no_stream' | 'stream_exists' | number;
 
 /** Validates an expected version given by a caller. */
 export function assertExpectedVersion(expected: ExpectedVersion): void {
   if (typeof expected === 'number') {
-    if (!Number.isInteger(expected) || expected < 0) {
-      throw new InvalidArgumentError(`expectedVersion must be 'any', 'no_stream', 'stream_exists' or an integer ≥ 0, got ${expected}.`);
+    if (!Number.isInteger(expected) || expected < 0 || expected > MAX_STREAM_VERSION) {
+      throw new InvalidArgumentError(
+        `expectedVersion must be 'any', 'no_stream', 'stream_exists' or an integer from 0 to ${MAX_STREAM_VERSION} (the highest version a stream can have), got ${expected}.`,
+      );
     }
   } else if (expected !== 'any' && expected !== 'no_stream' && expected !== 'stream_exists') {
     throw new InvalidArgumentError(`expectedVersion must be 'any', 'no_stream', 'stream_exists' or an integer ≥ 0, got "${String(expected)}".`);

@@ -42,6 +42,13 @@ export class ConformanceValued extends defineEvent({
   }),
 }) {}
 
+/** Carries any JSON value, for the cases on how deep a payload may nest. */
+export class ConformanceTree extends defineEvent({
+  type: 'ConformanceTree',
+  aggregateType: CONFORMANCE_AGGREGATE_TYPE,
+  schema: z.object({ value: z.unknown() }),
+}) {}
+
 /** An event of a second aggregate type, for the `aggregateTypes` filter. */
 export class ConformanceOtherHappened extends defineEvent({
   type: 'ConformanceOtherHappened',
@@ -97,7 +104,7 @@ export const conformanceUpcasters = [
 
 /** The registry every store under the conformance suite must be built with. */
 export const conformanceRegistry: EventRegistry = EventRegistry.create({
-  events: [ConformanceNoted, ConformanceValued, ConformanceOtherHappened, ConformanceVersioned, ConformanceRenamed],
+  events: [ConformanceNoted, ConformanceValued, ConformanceOtherHappened, ConformanceVersioned, ConformanceRenamed, ConformanceTree],
   upcasters: conformanceUpcasters,
   aliases: { ConformanceLegacyName: 'ConformanceRenamed' },
 });

@@ -25,6 +25,7 @@ import {
   ConformanceVersionedV1,
 } from './conformance-events.js';
 import { newStream, noted, useStore, type StoreFactory } from './store-conformance-context.js';
+import { storeInputTests } from './store-conformance-input.js';
 import { storeConcurrencyTests, type ConcurrencyTestOptions } from './store-conformance-concurrency.js';
 import { storeModelTests, type ModelTestOptions } from './store-conformance-model.js';
 
@@ -620,6 +621,7 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
       });
     });
 
+    storeInputTests(store);
     storeConcurrencyTests(store, options);
     storeModelTests(store, options);
   });

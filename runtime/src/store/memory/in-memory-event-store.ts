@@ -15,6 +15,7 @@ import type {
 } from '../event-store.js';
 import { assertExpectedVersion, checkExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
+import { checkAppendText, checkText, feedRange, streamRange } from '../store-input.js';
 import { decodeFeedEvent } from '../undecodable-event-error.js';
 
 interface Row {
@@ -143,11 +144,12 @@ export class InMemoryEventStore implements EventStore {
   }
 
   async *#readStream(streamId: string, options: ReadStreamOptions): AsyncIterable<StoredEvent> {
+    const range = streamRange(streamId, options);
     const rows = this.#shared.streams.get(streamId) ?? [];
-    const backward = options.direction === 'backward';
-    const from = options.from ?? (backward ? rows.length : 1);
-    const to = options.to ?? (backward ? 1 : rows.length);
-    const limit = options.limit ?? Infinity;
+    const backward = range.direction === 'backward';
+    const from = range.from ?? (backward ? rows.length : 1);
+    const to = range.to ?? (backward ? 1 : rows.length);
+    const limit = range.limit;
     let emitted = 0;
     if (backward) {
       for (let v = Math.min(from, rows.length); v >= Math.max(to, 1) && emitted < limit; v--) {
@@ -167,6 +169,7 @@ export class InMemoryEventStore implements EventStore {
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
+    checkText('stream id', streamId);
     const rows = this.#shared.streams.get(streamId);
     if (!rows || (this.#tenantId !== undefined && !rows.some((r) => this.#visible(r)))) return 0;
     return rows.length;
@@ -177,12 +180,11 @@ export class InMemoryEventStore implements EventStore {
   }
 
   async *#readAll(options: ReadAllOptions): AsyncIterable<StoredEvent> {
-    const after = options.after ? this.#ownValue(options.after) : 0n;
+    const { after, limit } = feedRange(this.storeId, options);
     const tenant = options.tenantId ?? this.#tenantId;
     if (this.#tenantId !== undefined && tenant !== this.#tenantId) return;
     const types = options.eventTypes ? new Set(options.eventTypes) : undefined;
     const categories = options.aggregateTypes ? new Set(options.aggregateTypes) : undefined;
-    const limit = options.limit ?? Infinity;
     let emitted = 0;
     // Positions are 1-based array indexes, so resuming is a direct jump, not a scan.
     for (let i = Number(after); i < this.#shared.rows.length && emitted < limit; i++) {
@@ -204,11 +206,13 @@ export class InMemoryEventStore implements EventStore {
   }
 
   async eventExists(eventId: string): Promise<boolean> {
+    checkText('event id', eventId);
     if (this.#tenantId === undefined) return this.#shared.eventIds.has(eventId);
     return this.#shared.rows.some((r) => r.record.eventId === eventId && this.#visible(r));
   }
 
   forTenant(tenantId: string): EventStore {
+    checkText('tenant id', tenantId, true);
     return new InMemoryEventStore({ registry: this.registry, storeId: this.storeId }, this.#shared, tenantId);
   }
 
@@ -221,7 +225,7 @@ export class InMemoryEventStore implements EventStore {
 
   #stage(pending: Pending, streamId: string, events: readonly DomainEvent[], options: AppendOptions): AppendResult {
     if (events.length === 0) throw new InvalidArgumentError(`appendToStream("${streamId}") needs at least one event.`);
-    if (typeof streamId !== 'string' || streamId.length === 0) throw new InvalidArgumentError('appendToStream needs a non-empty stream id.');
+    checkText('stream id', streamId, true);
     assertExpectedVersion(options.expectedVersion);
     const existing = this.#shared.streams.get(streamId) ?? [];
     if (this.#tenantId !== undefined) {
@@ -245,6 +249,7 @@ export class InMemoryEventStore implements EventStore {
       const record = toEventRecord(event);
       return this.#tenantId !== undefined && record.tenantId === null ? { ...record, tenantId: this.#tenantId } : record;
     });
+    checkAppendText(streamId, records);
     const storedAt = new Date();
     let version = current;
     const base = BigInt(this.#shared.rows.length + pending.rows.length);
@@ -265,11 +270,6 @@ export class InMemoryEventStore implements EventStore {
 
   #currentType(eventType: string): string {
     return this.registry.has(eventType) ? this.registry.resolveType(eventType) : eventType;
-  }
-
-  #ownValue(position: Position): bigint {
-    Position.of(this.storeId, 0).compare(position); // throws for a foreign position
-    return position.value;
   }
 
   #decode(row: Row, feed = false): StoredEvent {

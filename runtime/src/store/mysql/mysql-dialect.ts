@@ -3,7 +3,7 @@ import type { Pool, PoolOptions } from 'mysql2';
 import { mysql2 } from './mysql-driver.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
-import { describeTarget } from '../sql/store-errors.js';
+import { decodeUrlPart, describeTarget, parseConnectionUrl } from '../sql/store-errors.js';
 
 /** How to reach MariaDB/MySQL: a connection URL, or mysql2 pool options. */
 export type MysqlConnection = { readonly url: string; readonly pool?: PoolOptions } | { readonly pool: PoolOptions };
@@ -13,6 +13,8 @@ export interface MysqlDatabase {
   readonly pool: Pool;
   readonly target: string;
   readonly database: string;
+  /** The password as given (and URL-decoded), to remove from errors about the connection. */
+  readonly secrets: readonly string[];
 }
 
 /**
@@ -29,11 +31,12 @@ export interface MysqlDatabase {
 export function createMysqlDatabase(connection: MysqlConnection): MysqlDatabase {
   const options: PoolOptions = 'url' in connection ? { ...connection.pool, uri: connection.url } : { ...connection.pool };
   if (!options.uri && !options.host) throw new InvalidArgumentError('MariaDB/MySQL connection needs a url, or pool options with a host.');
-  const url = options.uri ? new URL(options.uri) : undefined;
+  const url = options.uri ? parseConnectionUrl(options.uri, 'MariaDB/MySQL') : undefined;
   const host = url?.hostname || options.host || 'localhost';
   const port = url?.port || options.port || 3306;
-  const database = (url ? decodeURIComponent(url.pathname.slice(1)) : options.database) || '';
-  const user = (url ? decodeURIComponent(url.username) : options.user) || '';
+  const database = (url ? decodeUrlPart(url.pathname.slice(1)) : options.database) || '';
+  const user = (url ? decodeUrlPart(url.username) : options.user) || '';
+  const secrets = [url?.password, url && decodeUrlPart(url.password), options.password, options.password1, options.password2, options.password3];
   const secret = Boolean(url?.password || options.password);
   const target = describeTarget(`mysql://${user ? `${user}${secret ? ':***' : ''}@` : ''}${host}:${port}/${database}`);
   const pool = mysql2.createPool({
@@ -59,5 +62,5 @@ export function createMysqlDatabase(connection: MysqlConnection): MysqlDatabase 
       },
     }),
   });
-  return { db, pool, target, database };
+  return { db, pool, target, database, secrets: secrets.filter((secret): secret is string => typeof secret === 'string' && secret !== '') };
 }

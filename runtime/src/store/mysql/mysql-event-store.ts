@@ -15,12 +15,13 @@ import type {
 import { matchesExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
 import { currentTransaction, runInStoreTransaction } from '../sql/ambient-transaction.js';
-import { EVENT_COLUMNS, feedFilter, readLimit, storedEventFromRow, type EventRow } from '../sql/event-rows.js';
+import { EVENT_COLUMNS, feedFilter, storedEventFromRow, type EventRow } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { feedQuery } from '../sql/feed-query.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
 import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
-import { AppendConflictError, unavailableOr } from '../sql/store-errors.js';
+import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-errors.js';
+import { checkText, feedRange, streamRange } from '../store-input.js';
 import { eventExistsQuery, pageStream, streamPageQuery, streamVersionQuery } from '../sql/stream-queries.js';
 import { createMysqlDatabase, type MysqlConnection } from './mysql-dialect.js';
 import { appendBody, isoFromMysql, STREAM_STATE } from './mysql-statements.js';
@@ -91,12 +92,12 @@ export class MysqlEventStore implements EventStore {
 
   /** Connects (and by default migrates). Throws `EventStoreUnavailableError` if the server cannot be reached. */
   static async open(options: MysqlEventStoreOptions): Promise<MysqlEventStore> {
-    const { db, target, database } = createMysqlDatabase(options);
+    const { db, target, database, secrets } = createMysqlDatabase(options);
     try {
       if (options.migrate ?? true) await migrateEventStore(db, { dialect: 'mysql' });
     } catch (error) {
       await db.destroy().catch(() => undefined);
-      throw unavailableOr(error, target);
+      throw openFailure(error, target, secrets);
     }
     return new MysqlEventStore(
       {
@@ -190,9 +191,10 @@ export class MysqlEventStore implements EventStore {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
+    const range = streamRange(streamId, options);
     const pages = pageStream<Row>(
-      options,
-      readLimit(options.limit),
+      range,
+      range.limit,
       this.#shared.pageSize,
       (page) => this.#rows(streamPageQuery(this.#shared.db, SELECT, streamId, page, this.#tenantId)),
       (row) => row.version,
@@ -201,15 +203,17 @@ export class MysqlEventStore implements EventStore {
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
+    checkText('stream id', streamId);
     const [row] = await this.#rows<{ version: number }>(streamVersionQuery(this.#shared.db, streamId, this.#tenantId));
     return row ? Number(row.version) : 0;
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
+    const range = feedRange(this.storeId, options);
     const filter = feedFilter(this.registry, options, this.#tenantId);
     if (filter.none) return;
-    let after = options.after ? this.#ownValue(options.after).toString() : undefined;
-    let limit = readLimit(options.limit);
+    let after = range.after === 0n ? undefined : range.after.toString();
+    let limit = range.limit;
     while (limit > 0) {
       const n = Math.min(this.#shared.pageSize, limit);
       const from = after;
@@ -238,11 +242,12 @@ export class MysqlEventStore implements EventStore {
   }
 
   async eventExists(eventId: string): Promise<boolean> {
+    checkText('event id', eventId);
     return (await this.#rows(eventExistsQuery(this.#shared.db, eventId, this.#tenantId))).length > 0;
   }
 
   forTenant(tenantId: string): MysqlEventStore {
-    if (typeof tenantId !== 'string' || tenantId.length === 0) throw new InvalidArgumentError('forTenant needs a non-empty tenant id.');
+    checkText('tenant id', tenantId, true);
     return new MysqlEventStore(this.#shared, tenantId);
   }
 
@@ -328,11 +333,6 @@ export class MysqlEventStore implements EventStore {
   #decode(row: Row, feed = false): StoredEvent {
     const normalised = { ...row, version: Number(row.version), event_version: Number(row.event_version), occurred_at: isoFromMysql(row.occurred_at), stored_at: isoFromMysql(row.stored_at) };
     return storedEventFromRow(this.#shared.registry, this.#shared.storeId, normalised, BigInt(row.position), true, feed);
-  }
-
-  #ownValue(position: Position): bigint {
-    Position.of(this.storeId, 0).compare(position); // throws for another store's position
-    return position.value;
   }
 }
 

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { pgDriver } from './postgres-driver.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
-import { describeTarget } from '../sql/store-errors.js';
+import { decodeUrlPart, describeTarget, parseConnectionUrl } from '../sql/store-errors.js';
 
 /** How to reach PostgreSQL: a connection URL, or a pg pool configuration. */
 export type PostgresConnection = { readonly url: string; readonly pool?: Omit<pg.PoolConfig, 'connectionString'> } | { readonly pool: pg.PoolConfig };
@@ -15,6 +15,8 @@ export interface PostgresDatabase {
   readonly target: string;
   /** The database name, for the default store id. */
   readonly database: string;
+  /** The password as given (and URL-decoded), to remove from errors about the connection. */
+  readonly secrets: readonly string[];
 }
 
 /**
@@ -33,11 +35,12 @@ export function createPostgresDatabase(connection: PostgresConnection): Postgres
   if (!config.connectionString && !config.host && !process.env['PGHOST']) {
     throw new InvalidArgumentError('PostgreSQL connection needs a url, or pool options with a host.');
   }
-  const url = config.connectionString ? new URL(config.connectionString) : undefined;
+  const url = config.connectionString ? parseConnectionUrl(config.connectionString, 'PostgreSQL') : undefined;
   const host = url?.hostname || config.host || process.env['PGHOST'] || 'localhost';
   const port = url?.port || config.port || 5432;
-  const database = (url ? decodeURIComponent(url.pathname.slice(1)) : config.database) || process.env['PGDATABASE'] || 'postgres';
-  const user = (url ? decodeURIComponent(url.username) : config.user) || '';
+  const database = (url ? decodeUrlPart(url.pathname.slice(1)) : config.database) || process.env['PGDATABASE'] || 'postgres';
+  const user = (url ? decodeUrlPart(url.username) : config.user) || '';
+  const secrets = [url?.password, url && decodeUrlPart(url.password), typeof config.password === 'string' ? config.password : undefined];
   const target = describeTarget(`postgres://${user ? `${user}${config.password || url?.password ? ':***' : ''}@` : ''}${host}:${port}/${database}`);
   const pool = new pgDriver.Pool({ connectionTimeoutMillis: 10_000, ...config });
   pool.on('error', () => {
@@ -46,5 +49,5 @@ export function createPostgresDatabase(connection: PostgresConnection): Postgres
   // A checked-out client whose backend dies emits 'error' too; its next query fails instead.
   pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<EventStoreTables>({ dialect: new PostgresDialect({ pool }) });
-  return { db, pool, target, database };
+  return { db, pool, target, database, secrets: secrets.filter((secret): secret is string => Boolean(secret)) };
 }

@@ -16,13 +16,14 @@ import type {
 import { matchesExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
 import { currentTransaction, runInStoreTransaction } from '../sql/ambient-transaction.js';
-import { EVENT_COLUMNS, feedFilter, readLimit, storedEventFromRow, type EventRow, type FeedFilter } from '../sql/event-rows.js';
+import { EVENT_COLUMNS, feedFilter, storedEventFromRow, type EventRow, type FeedFilter } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
 import type { PostgresLayout } from '../sql/event-store-migrations.js';
 import { TENANT_SETTING } from '../sql/migrations/rls-0001-tenant-policies.js';
 import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
-import { AppendConflictError, unavailableOr } from '../sql/store-errors.js';
+import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-errors.js';
+import { checkText, feedRange, MAX_POSITION_64, streamRange } from '../store-input.js';
 import { eventExistsQuery, pageStream, streamPageQuery, streamVersionQuery } from '../sql/stream-queries.js';
 import { createPostgresDatabase, type PostgresConnection } from './postgres-dialect.js';
 import { FEED_START, feedStatement, feedStatementKey, type FeedKey, type FeedStatement } from './postgres-feed-statement.js';
@@ -156,7 +157,7 @@ export class PostgresEventStore implements EventStore {
     if (notifyChannel !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(notifyChannel)) {
       throw new InvalidArgumentError(`notifyChannel must be a plain identifier (letters, digits, underscores), got "${notifyChannel}".`);
     }
-    const { db, pool, target, database } = createPostgresDatabase(options);
+    const { db, pool, target, database, secrets } = createPostgresDatabase(options);
     try {
       if (options.migrate ?? true) {
         await migrateEventStore(db, {
@@ -185,7 +186,7 @@ export class PostgresEventStore implements EventStore {
       return new PostgresEventStore(shared, undefined, () => db.destroy());
     } catch (error) {
       await db.destroy().catch(() => undefined);
-      throw unavailableOr(error, target);
+      throw openFailure(error, target, secrets);
     }
   }
 
@@ -260,9 +261,10 @@ export class PostgresEventStore implements EventStore {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
+    const range = streamRange(streamId, options);
     const pages = pageStream<FeedRow>(
-      options,
-      readLimit(options.limit),
+      range,
+      range.limit,
       this.#shared.pageSize,
       (page) => this.#read(streamPageQuery(this.#shared.db, SELECT, streamId, page, this.#tenantId)),
       (row) => row.version,
@@ -271,15 +273,17 @@ export class PostgresEventStore implements EventStore {
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
+    checkText('stream id', streamId);
     const [row] = await this.#rows<{ version: number }>(streamVersionQuery(this.#shared.db, streamId, this.#tenantId));
     return row?.version ?? 0;
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
+    const range = feedRange(this.storeId, options, validPosition);
     const filter = feedFilter(this.registry, options, this.#tenantId);
     if (filter.none) return;
-    let after: FeedKey = options.after ? unpackPosition(this.#ownValue(options.after)) : FEED_START;
-    let limit = readLimit(options.limit);
+    let after: FeedKey = range.after === 0n ? FEED_START : unpackPosition(range.after);
+    let limit = range.limit;
     const statement = this.#feedStatement(filter);
     while (limit > 0) {
       const n = Math.min(this.#shared.pageSize, limit);
@@ -336,11 +340,12 @@ export class PostgresEventStore implements EventStore {
   }
 
   async eventExists(eventId: string): Promise<boolean> {
+    checkText('event id', eventId);
     return (await this.#rows(eventExistsQuery(this.#shared.db, eventId, this.#tenantId))).length > 0;
   }
 
   forTenant(tenantId: string): PostgresEventStore {
-    if (typeof tenantId !== 'string' || tenantId.length === 0) throw new InvalidArgumentError('forTenant needs a non-empty tenant id.');
+    checkText('tenant id', tenantId, true);
     return new PostgresEventStore(this.#shared, tenantId, this.#close);
   }
 
@@ -463,9 +468,10 @@ export class PostgresEventStore implements EventStore {
     if (typeof times.stored_at === 'string') times.stored_at = isoTimestamp(times.stored_at);
     return storedEventFromRow(this.#shared.registry, this.#shared.storeId, row, packPosition(row.tx_id, row.position), false, feed);
   }
+}
 
-  #ownValue(position: Position): bigint {
-    Position.of(this.storeId, 0).compare(position); // throws for another store's position
-    return position.value;
-  }
+/** Positions pack (transaction id, position), each a non-negative 64-bit integer as PostgreSQL keeps them. */
+function validPosition(value: bigint): boolean {
+  const { tx, position } = unpackPosition(value);
+  return BigInt(tx) <= MAX_POSITION_64 && BigInt(position) <= MAX_POSITION_64;
 }

@@ -1,4 +1,3 @@
-import { InvalidArgumentError } from '../../errors.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import type { JsonObject, JsonValue } from '../../events/json.js';
@@ -136,9 +135,4 @@ export function feedFilter(registry: EventRegistry, options: ReadAllOptions, vie
   };
 }
 
-/** Validates a caller's `limit` (absent means no limit). */
-export function readLimit(limit: number | undefined): number {
-  if (limit === undefined) return Infinity;
-  if (!Number.isInteger(limit) || limit < 0) throw new InvalidArgumentError(`limit must be an integer ≥ 0, got ${limit}.`);
-  return limit;
-}
+export { readLimit } from '../store-input.js';

@@ -2,7 +2,7 @@ import { Migrator, type Kysely, type Migration, type MigrationResultSet } from '
 import { InvalidArgumentError } from '../../errors.js';
 import { eventStoreMigrations, rowLevelSecurityMigrations, type PostgresLayout } from './event-store-migrations.js';
 import { EVENT_STORE_MIGRATION_TABLE, EVENT_STORE_RLS_MIGRATION_TABLE, type SqlDialectName } from './event-store-tables.js';
-import { EventStoreMigrationError, isUnavailableError } from './store-errors.js';
+import { EventStoreMigrationError, storeFailureReason } from './store-errors.js';
 
 export interface MigrateEventStoreOptions {
   readonly dialect: SqlDialectName;
@@ -56,7 +56,9 @@ async function runMigrations(db: Kysely<any>, migrations: Record<string, Migrati
   if (result.error === undefined) return result;
   const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
   const cause = result.error;
-  if (isUnavailableError(cause)) throw cause; // the store reports it as EventStoreUnavailableError
+  // Not a migration's fault (unreachable, wrong password, no such database, no rights): the store
+  // reports it as EventStoreUnavailableError with its reason.
+  if (storeFailureReason(cause, true) !== undefined) throw cause;
   const message = cause instanceof Error ? cause.message : String(cause);
   if (/previously executed migration .* is missing|corrupted migrations/i.test(message)) {
     throw new EventStoreMigrationError(

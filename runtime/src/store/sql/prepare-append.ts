@@ -4,6 +4,7 @@ import { toEventRecord, type EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import type { AppendOptions } from '../event-store.js';
 import { assertExpectedVersion, type ExpectedVersion } from '../expected-version.js';
+import { checkAppendText, checkText } from '../store-input.js';
 
 /** An append checked and serialised, ready for an adapter to write. */
 export interface PreparedAppend {
@@ -22,7 +23,7 @@ export interface PreparedAppend {
 
 /**
  * Everything an append checks before it touches the database, the same for every SQL store:
- * a non-empty batch and stream id, a valid expected version, registered event types, no event id
+ * a non-empty batch and stream id, ids and payloads a store can keep exactly (`store-input.ts`), a valid expected version, registered event types, no event id
  * twice in the batch and, in a tenant view, no event of another tenant (events without one get
  * the view's). `maxIdLength` bounds id columns that are VARCHARs (MariaDB).
  */
@@ -34,7 +35,7 @@ export function prepareAppend(
   viewTenant: string | undefined,
   maxIdLength = Infinity,
 ): PreparedAppend {
-  if (typeof streamId !== 'string' || streamId.length === 0) throw new InvalidArgumentError('appendToStream needs a non-empty stream id.');
+  checkText('stream id', streamId, true);
   if (events.length === 0) throw new InvalidArgumentError(`appendToStream("${streamId}") needs at least one event.`);
   assertExpectedVersion(options.expectedVersion);
   checkLength('stream id', streamId, maxIdLength);
@@ -69,6 +70,7 @@ export function prepareAppend(
     dataJson.push(JSON.stringify(record.data));
     batchTenant = batchTenant === undefined ? record.tenantId : batchTenant === record.tenantId ? batchTenant : null;
   }
+  checkAppendText(streamId, records);
   return { streamId, expected: options.expectedVersion, records, metadataJson, dataJson, batchTenant: batchTenant ?? null, viewTenant };
 }
 

@@ -1,4 +1,11 @@
-import { ConcurrencyError, EventStoreUnavailableError, EventsmithError, type ExpectedVersionDescription } from '../../errors.js';
+import {
+  ConcurrencyError,
+  EventStoreUnavailableError,
+  EventsmithError,
+  InvalidArgumentError,
+  type ExpectedVersionDescription,
+  type StoreFailureReason,
+} from '../../errors.js';
 
 /** Migrating the event store schema failed; nothing after the failing migration ran. */
 export class EventStoreMigrationError extends EventsmithError {
@@ -99,8 +106,94 @@ export function isUnavailableError(error: unknown): boolean {
   return CONNECTION_MESSAGES.some((m) => error.message.includes(m));
 }
 
+/**
+ * Why `error` keeps the store from being used at all, or undefined for a statement that failed.
+ * `opening` adds the failures that only mean that while a store opens (a permission refused, a
+ * file that cannot be opened); later they belong to one statement.
+ */
+export function storeFailureReason(error: unknown, opening = false): StoreFailureReason | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { code, errno } = error as Error & { code?: unknown; errno?: unknown };
+  const message = error.message;
+  // PostgreSQL 28P01/28000, MariaDB 1045/1698 (access denied), and pg's own password checks.
+  if (code === '28P01' || code === '28000' || errno === 1045 || errno === 1698 || /^SASL: |client password must be a string/.test(message)) {
+    return 'authentication';
+  }
+  if (code === '3D000' || errno === 1049) return 'missing-database';
+  if (opening) {
+    if (code === '42501' || errno === 1044 || errno === 1142 || code === 'EACCES' || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') return 'permission';
+    if (typeof code === 'string' && code.startsWith('SQLITE_READONLY')) return 'permission';
+    if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_NOTADB' || /Cannot open database because the directory does not exist/.test(message)) return 'file';
+  }
+  return isUnavailableError(error) ? 'unreachable' : undefined;
+}
+
 /** Rethrows `error` as {@link EventStoreUnavailableError} when it is a connection problem. */
 export function unavailableOr(error: unknown, target: string): unknown {
   if (error instanceof EventsmithError) return error;
-  return isUnavailableError(error) ? new EventStoreUnavailableError(target, { cause: error }) : error;
+  const reason = storeFailureReason(error);
+  return reason === undefined ? error : new EventStoreUnavailableError(target, { reason, cause: redactedError(error, []) });
+}
+
+/**
+ * The error a store's `open` throws for `error`: a connection failure becomes an
+ * {@link EventStoreUnavailableError} saying why (see {@link storeFailureReason}), naming `target`,
+ * quoting the driver's message and carrying a copy of the driver's error as `cause`, with every
+ * one of `secrets` (passwords) removed from both.
+ */
+export function openFailure(error: unknown, target: string, secrets: readonly string[]): unknown {
+  if (error instanceof EventsmithError) return error;
+  const reason = storeFailureReason(error, true);
+  if (reason === undefined) return error;
+  const cause = redactedError(error, secrets);
+  return new EventStoreUnavailableError(target, { reason, cause, detail: cause.message });
+}
+
+/**
+ * A copy of a driver error that keeps only what explains it (name, message, stack and the codes
+ * drivers set) with `secrets` replaced by `***`, so that logging it, its properties or its cause
+ * cannot print a password (a URL's `input`, a client's `config`…). Causes are copied the same way.
+ */
+export function redactedError(error: unknown, secrets: readonly string[], depth = 0): Error {
+  const redact = (text: string) => secrets.reduce((out, secret) => (secret ? out.split(secret).join('***') : out), text);
+  const source = (error instanceof Error ? error : new Error(String(error))) as Error & Record<string, unknown>;
+  const cause = depth < 4 && source.cause !== undefined ? { cause: redactedError(source.cause, secrets, depth + 1) } : undefined;
+  const copy = new Error(redact(source.message), cause) as Error & Record<string, unknown>;
+  copy.name = source.name;
+  copy.stack = redact(source.stack ?? '');
+  for (const key of ['code', 'errno', 'sqlState', 'sqlMessage', 'severity', 'syscall', 'address', 'port'] as const) {
+    const value = source[key];
+    if (typeof value === 'string') copy[key] = redact(value);
+    else if (typeof value === 'number') copy[key] = value;
+  }
+  return copy;
+}
+
+/**
+ * Parses a connection URL without ever putting it into an error: Node's URL parser throws a
+ * `TypeError` whose `input` is the whole URL, password included. A URL that does not parse (often
+ * a password with `#`, `/`, `?` or `@` left as it is) is an {@link InvalidArgumentError} that
+ * shows only the scheme and the host part.
+ */
+export function parseConnectionUrl(url: string, what: string): URL {
+  try {
+    return new URL(url);
+  } catch {
+    const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:/.exec(url)?.[0] ?? '';
+    const at = url.lastIndexOf('@');
+    const host = at === -1 ? '' : url.slice(at + 1).split(/[/?#]/)[0];
+    throw new InvalidArgumentError(
+      `The ${what} connection URL (${scheme}//${host ? `…@${host}` : '…'}) is not a valid URL. If the password contains characters ` +
+        'such as "#", "/", "?", "@" or ":", percent-encode it (encodeURIComponent(password)), or pass the settings as pool options.',
+    );
+  }
+}
+
+/** `decodeURIComponent` for a part of a connection URL, leaving a malformed escape as it is. */
+export function decodeUrlPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }

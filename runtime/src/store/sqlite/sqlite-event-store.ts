@@ -18,13 +18,15 @@ import type {
 } from '../event-store.js';
 import { Position } from '../position.js';
 import { currentTransaction, runInStoreTransaction } from '../sql/ambient-transaction.js';
-import { EVENT_COLUMNS, feedFilter, readLimit, storedEventFromRecord } from '../sql/event-rows.js';
+import { EVENT_COLUMNS, feedFilter, storedEventFromRecord } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
-import { feedQuery } from '../sql/feed-query.js';
+import { FEED_BRANCHES_MAX, feedQuery } from '../sql/feed-query.js';
 import { eventExistsQuery, pageStream, streamPageQuery, streamVersionQuery } from '../sql/stream-queries.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
 import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
-import { unavailableOr } from '../sql/store-errors.js';
+import { openFailure, unavailableOr } from '../sql/store-errors.js';
+import { checkText, feedRange, streamRange } from '../store-input.js';
+import { EventStoreBusyError } from '../../errors.js';
 import { appendOnConnection } from './sqlite-append.js';
 import { SqliteStoreDialect, type SqliteStoreConnection, type SqliteStoreDriver } from './sqlite-dialect.js';
 import { scratchDatabaseFile, type ScratchDatabaseFile } from './scratch-database-file.js';
@@ -67,6 +69,8 @@ interface Shared {
   /** A second connection for reads, so reads see committed rows only. */
   readonly reader: SqliteStoreConnection;
   readonly target: string;
+  /** The busy timeout both connections wait for a lock, in ms. */
+  readonly busyTimeout: number;
   readonly pageSize: number;
   /** Read statements compiled once per shape (see {@link SqliteEventStore.#compiled}). */
   readonly compiled: Map<string, CompiledQuery>;
@@ -184,6 +188,7 @@ export class SqliteEventStore implements EventStore {
         writer: dialect.driver,
         reader: reader.connection,
         target,
+        busyTimeout,
         pageSize: options.pageSize ?? 1000,
         compiled: new Map(),
         close: async () => {
@@ -198,7 +203,7 @@ export class SqliteEventStore implements EventStore {
       readerDb?.close();
       writerDb?.close();
       scratch?.remove();
-      throw unavailableOr(error, target);
+      throw busyOr(error, target, busyTimeout) ?? openFailure(error, target, []);
     }
   }
 
@@ -241,7 +246,7 @@ export class SqliteEventStore implements EventStore {
               throw error;
             }
           })
-          .catch((error: unknown) => Promise.reject(unavailableOr(error, target))),
+          .catch((error: unknown) => Promise.reject(this.#failure(error))),
     );
   }
 
@@ -263,21 +268,22 @@ export class SqliteEventStore implements EventStore {
       } finally {
         open = false;
       }
-    });
+    }).catch((error: unknown) => Promise.reject(busyOr(error, this.#shared.target, this.#shared.busyTimeout) ?? error));
     for (const callback of callbacks) await callback();
     return value;
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
+    const range = streamRange(streamId, options);
     const { db, pageSize } = this.#shared;
-    const backward = options.direction === 'backward';
+    const backward = range.direction === 'backward';
     const tenant = this.#tenantId;
     const query = this.#compiled(`stream ${backward} ${tenant !== undefined}`, () =>
       streamPageQuery(db, STREAM_SELECT, STREAM, { from: FROM, to: TO, limit: LIMIT, backward }, tenant === undefined ? undefined : TENANT),
     );
     const pages = pageStream(
-      options,
-      readLimit(options.limit),
+      range,
+      range.limit,
       pageSize,
       async (page) => this.#readValues(query, { stream: streamId, from: page.from, to: page.to, limit: page.limit, tenant }),
       (row) => row[0],
@@ -286,16 +292,18 @@ export class SqliteEventStore implements EventStore {
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
+    checkText('stream id', streamId);
     const query = streamVersionQuery(this.#shared.db, streamId, this.#tenantId);
     const [row] = this.#read<{ version: number }>(query);
     return row?.version ?? 0;
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
+    const range = feedRange(this.storeId, options);
     const filter = feedFilter(this.registry, options, this.#tenantId);
     if (filter.none) return;
-    let after = options.after ? this.#ownValue(options.after) : 0n;
-    let limit = readLimit(options.limit);
+    let after = range.after;
+    let limit = range.limit;
     const { db, pageSize } = this.#shared;
     const key = `feed ${JSON.stringify([filter.eventTypes, filter.aggregateTypes, filter.tenantId !== undefined])}`;
     const query = this.#compiled(key, () =>
@@ -306,6 +314,11 @@ export class SqliteEventStore implements EventStore {
         after: (eb) => eb('position', '>', AFTER),
         limit: LIMIT,
         value: (column, value) => (column === 'tenant_id' ? TENANT : value),
+        // A long list is one JSON parameter: SQLite limits both parameters and compound SELECTs.
+        list: (eb, column, values) =>
+          values.length <= FEED_BRANCHES_MAX
+            ? eb(column, 'in', values)
+            : eb(column, 'in', sql<string>`(select value from json_each(${JSON.stringify(values)}))`),
       }).compile(),
     );
     while (limit > 0) {
@@ -328,11 +341,12 @@ export class SqliteEventStore implements EventStore {
   }
 
   async eventExists(eventId: string): Promise<boolean> {
+    checkText('event id', eventId);
     return this.#read(eventExistsQuery(this.#shared.db, eventId, this.#tenantId)).length > 0;
   }
 
   forTenant(tenantId: string): SqliteEventStore {
-    if (typeof tenantId !== 'string' || tenantId.length === 0) throw new InvalidArgumentError('forTenant needs a non-empty tenant id.');
+    checkText('tenant id', tenantId, true);
     return new SqliteEventStore(this.#shared, tenantId);
   }
 
@@ -363,7 +377,7 @@ export class SqliteEventStore implements EventStore {
     try {
       return this.#shared.reader.all<R>(query.sql, query.parameters);
     } catch (error) {
-      throw unavailableOr(error, this.#shared.target);
+      throw this.#failure(error);
     }
   }
 
@@ -386,7 +400,7 @@ export class SqliteEventStore implements EventStore {
     try {
       return this.#shared.reader.values(query.sql, [...query.parameters, named]) as EventValues[];
     } catch (error) {
-      throw unavailableOr(error, this.#shared.target);
+      throw this.#failure(error);
     }
   }
 
@@ -410,8 +424,19 @@ export class SqliteEventStore implements EventStore {
     return storedEventFromRecord(this.#shared.registry, record, location, feed);
   }
 
-  #ownValue(position: Position): bigint {
-    Position.of(this.storeId, 0).compare(position); // throws for another store's position
-    return position.value;
+  /** The error to throw for a failed statement: a lock wait that timed out, a lost file, or `error` itself. */
+  #failure(error: unknown): unknown {
+    const { target, busyTimeout } = this.#shared;
+    return busyOr(error, target, busyTimeout) ?? unavailableOr(error, target);
   }
+}
+
+/**
+ * {@link EventStoreBusyError} when `error` is SQLite giving up on a lock after the busy timeout
+ * (another connection or process was writing), otherwise undefined.
+ */
+function busyOr(error: unknown, target: string, busyTimeout: number): EventStoreBusyError | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !(code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) return undefined;
+  return new EventStoreBusyError(target, busyTimeout, { cause: error });
 }

@@ -1,0 +1,55 @@
+import { expect, it } from 'vitest';
+import { findSecret } from '../../../../test/support/find-secret.js';
+import { describeWithService, freshMysqlDatabase, serviceUrl, uniqueName } from '../../../../test/support/services.js';
+import { EventStoreUnavailableError, InvalidArgumentError } from '../../errors.js';
+import { conformanceRegistry } from '../../testing/index.js';
+import { createMysqlDatabase } from './mysql-dialect.js';
+import { MysqlEventStore } from './mysql-event-store.js';
+
+const registry = conformanceRegistry;
+
+await describeWithService('mysql', 'MysqlEventStore connection errors', () => {
+  it('refuses a URL whose password is not URL-encoded without carrying the password anywhere', async () => {
+    for (const password of ['pa#ss-w0rd-1', 'pa/ss?w0rd-2', 'p@ss:w0rd#3']) {
+      const url = `mysql://app:${password}@127.0.0.1:3306/app`;
+      const thrown = (() => {
+        try {
+          createMysqlDatabase({ url });
+        } catch (error) {
+          return error;
+        }
+        return undefined;
+      })();
+      expect(thrown).toBeInstanceOf(InvalidArgumentError);
+      expect(findSecret(thrown, password)).toEqual([]);
+      const opened = await MysqlEventStore.open({ url, registry }).catch((e: unknown) => e);
+      expect(opened).toBeInstanceOf(InvalidArgumentError);
+      expect(findSecret(opened, password)).toEqual([]);
+    }
+  });
+
+  it('says the database does not exist, naming the target, with the cause attached and no password', async () => {
+    const { url, drop } = await freshMysqlDatabase();
+    await drop();
+    const error = await MysqlEventStore.open({ url, registry }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EventStoreUnavailableError);
+    const unavailable = error as EventStoreUnavailableError;
+    expect(unavailable.reason).toBe('missing-database');
+    expect(unavailable.message).toContain(new URL(url).pathname.slice(1));
+    expect(unavailable.cause).toMatchObject({ errno: 1049 });
+  });
+
+  it('says the login was refused for a wrong password or an unknown user, without the password', async () => {
+    for (const user of [new URL(serviceUrl('mysql')!).username || 'root', uniqueName('nobody')]) {
+      const url = new URL(serviceUrl('mysql')!);
+      url.username = user;
+      url.password = 'Wr0ng-Secr3t';
+      const error = await MysqlEventStore.open({ url: url.toString(), registry }).catch((e: unknown) => e);
+      expect(error, user).toBeInstanceOf(EventStoreUnavailableError);
+      expect(error).toMatchObject({ reason: 'authentication', retryable: false });
+      expect((error as Error).message).toContain(`mysql://${user}:***@`);
+      expect((error as Error).cause).toMatchObject({ errno: 1045 });
+      expect(findSecret(error, 'Wr0ng-Secr3t')).toEqual([]);
+    }
+  });
+});

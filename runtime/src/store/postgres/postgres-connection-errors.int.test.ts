@@ -1,0 +1,65 @@
+import { expect, it } from 'vitest';
+import { findSecret } from '../../../../test/support/find-secret.js';
+import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '../../../../test/support/services.js';
+import { EventStoreUnavailableError, InvalidArgumentError } from '../../errors.js';
+import { conformanceRegistry } from '../../testing/index.js';
+import { createPostgresDatabase } from './postgres-dialect.js';
+import { PostgresEventStore } from './postgres-event-store.js';
+
+const registry = conformanceRegistry;
+
+await describeWithService('postgres', 'PostgresEventStore connection errors', () => {
+  it('refuses a URL whose password is not URL-encoded without carrying the password anywhere', async () => {
+    for (const password of ['pa#ss-w0rd-1', 'pa/ss?w0rd-2', 'p@ss:w0rd#3']) {
+      const url = `postgres://app:${password}@127.0.0.1:5432/app`;
+      const thrown = (() => {
+        try {
+          createPostgresDatabase({ url });
+        } catch (error) {
+          return error;
+        }
+        return undefined;
+      })();
+      expect(thrown).toBeInstanceOf(InvalidArgumentError);
+      expect((thrown as Error).message).toMatch(/percent-encode/);
+      expect(findSecret(thrown, password)).toEqual([]);
+      const opened = await PostgresEventStore.open({ url, registry }).catch((e: unknown) => e);
+      expect(opened).toBeInstanceOf(InvalidArgumentError);
+      expect(findSecret(opened, password)).toEqual([]);
+    }
+  });
+
+  it('says the database does not exist, naming the target, with the cause attached and no password', async () => {
+    const { url, drop } = await freshPostgresDatabase();
+    await drop();
+    const withPassword = url.replace('postgres://postgres@', 'postgres://postgres:Secr3t-Pw@');
+    const error = await PostgresEventStore.open({ url: withPassword, registry }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EventStoreUnavailableError);
+    const unavailable = error as EventStoreUnavailableError;
+    expect(unavailable.reason).toBe('missing-database');
+    expect(unavailable.retryable).toBe(false);
+    expect(unavailable.message).toContain(new URL(url).pathname.slice(1));
+    expect(unavailable.message).toMatch(/no such database/);
+    expect(unavailable.cause).toMatchObject({ code: '3D000' });
+    expect(findSecret(error, 'Secr3t-Pw')).toEqual([]);
+  });
+
+  it('says the login was refused for a role that does not exist', async () => {
+    const role = uniqueName('nobody');
+    const url = new URL(serviceUrl('postgres')!);
+    url.username = role;
+    url.password = 'Secr3t-Pw';
+    const error = await PostgresEventStore.open({ url: url.toString(), registry }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EventStoreUnavailableError);
+    expect(error).toMatchObject({ reason: 'authentication', target: `postgres://${role}:***@${url.host}${url.pathname}` });
+    expect((error as Error).message).toMatch(/refused the login.*user name and password/);
+    expect((error as Error).cause).toMatchObject({ code: '28000' });
+    expect(findSecret(error, 'Secr3t-Pw')).toEqual([]);
+  });
+
+  it('still reports an unreachable server as unreachable and retryable', async () => {
+    const error = await PostgresEventStore.open({ url: 'postgres://app:Secr3t-Pw@127.0.0.1:1/app', registry }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason: 'unreachable', retryable: true, code: 'STORE.UNAVAILABLE' });
+    expect(findSecret(error, 'Secr3t-Pw')).toEqual([]);
+  });
+});

@@ -1,0 +1,126 @@
+import { InvalidArgumentError, PositionForeignError } from '../errors.js';
+import type { EventRecord } from '../events/event-record.js';
+import { textProblem } from '../events/json.js';
+import type { ReadAllOptions, ReadStreamOptions } from './event-store.js';
+import type { Position } from './position.js';
+
+/**
+ * What every store accepts from its callers, checked once at the API boundary with the same rules
+ * for every adapter (memory included), so that input a test store takes is never refused by a
+ * production one. The domain is documented in runtime/SERIALIZATION.md ("What a store accepts").
+ */
+
+/** The highest stream version a store keeps: PostgreSQL and MariaDB hold versions as 32-bit integers. */
+export const MAX_STREAM_VERSION = 2_147_483_647;
+
+/** The highest position value of a store whose positions are one 64-bit integer (SQLite, MariaDB, memory). */
+export const MAX_POSITION_64 = 2n ** 63n - 1n;
+
+/** A read of a stream, checked: versions clamped to the range a stream can have. */
+export interface StreamRange {
+  readonly from: number | undefined;
+  readonly to: number | undefined;
+  readonly direction: 'forward' | 'backward';
+  readonly limit: number;
+}
+
+/** A `readAll` request, checked: where to start and how many events at most. */
+export interface FeedRange {
+  /** The position value to read after; 0n from the start. */
+  readonly after: bigint;
+  readonly limit: number;
+}
+
+/**
+ * Throws {@link InvalidArgumentError} unless `value` is text a store can keep exactly: a string
+ * with no NUL character (U+0000, which PostgreSQL cannot store) and no lone surrogate (half of a
+ * UTF-16 pair, which is not Unicode and which UTF-8 databases replace with U+FFFD).
+ */
+export function checkText(what: string, value: unknown, nonEmpty = false): asserts value is string {
+  if (typeof value !== 'string' || (nonEmpty && value.length === 0)) {
+    throw new InvalidArgumentError(`The ${what} must be a ${nonEmpty ? 'non-empty ' : ''}string, got ${describe(value)}.`);
+  }
+  const problem = textProblem(value);
+  if (problem !== undefined) throw new InvalidArgumentError(`The ${what} ${JSON.stringify(value).slice(0, 80)} ${problem}.`);
+}
+
+/** Checks the stream id and every id of an append's records (see {@link checkText}). */
+export function checkAppendText(streamId: string, records: readonly EventRecord[]): void {
+  checkText('stream id', streamId, true);
+  for (const record of records) {
+    checkText('event id', record.eventId, true);
+    checkText('aggregate id', record.aggregateId);
+    checkText('aggregate type', record.aggregateType);
+    checkText('correlation id', record.correlationId);
+    if (record.tenantId !== null) checkText('tenant id', record.tenantId);
+    if (record.actorId !== null) checkText('actor id', record.actorId);
+    if (record.causationId !== null) checkText('causation id', record.causationId);
+  }
+}
+
+/** Checks `readStream` options; `from` and `to` beyond any version a stream can have are clamped to it. */
+export function streamRange(streamId: string, options: ReadStreamOptions): StreamRange {
+  checkText('stream id', streamId);
+  const direction = options.direction ?? 'forward';
+  if (direction !== 'forward' && direction !== 'backward') {
+    throw new InvalidArgumentError(`direction must be 'forward' or 'backward', got ${describe(direction)}.`);
+  }
+  return { from: version('from', options.from), to: version('to', options.to), direction, limit: readLimit(options.limit) };
+}
+
+/**
+ * Checks `readAll` options: `after` must be a position of this store (`storeId`) that it could
+ * have handed out (`validPosition`), filters lists of text, `limit` an integer ≥ 0.
+ */
+export function feedRange(
+  storeId: string,
+  options: ReadAllOptions,
+  validPosition: (value: bigint) => boolean = (value) => value <= MAX_POSITION_64,
+): FeedRange {
+  for (const name of ['eventTypes', 'aggregateTypes'] as const) {
+    const list = options[name];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) throw new InvalidArgumentError(`readAll: ${name} must be an array of strings, got ${describe(list)}.`);
+    for (const item of list) checkText(`${name} entry`, item);
+  }
+  if (options.tenantId !== undefined) checkText('tenant id of readAll', options.tenantId);
+  return { after: options.after == null ? 0n : ownPosition(storeId, options.after, validPosition), limit: readLimit(options.limit) };
+}
+
+/** Validates a caller's `limit` (absent means no limit). */
+export function readLimit(limit: number | undefined): number {
+  if (limit === undefined) return Infinity;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) {
+    throw new InvalidArgumentError(`limit must be an integer ≥ 0, got ${describe(limit)}.`);
+  }
+  return limit;
+}
+
+function ownPosition(storeId: string, position: Position, validPosition: (value: bigint) => boolean): bigint {
+  const { storeId: owner, value } = (position ?? {}) as Partial<Position>;
+  if (typeof owner !== 'string' || typeof value !== 'bigint') {
+    throw new InvalidArgumentError(`readAll: after must be a Position (or null), got ${describe(position)}. Read it back with Position.parse(token).`);
+  }
+  if (owner !== storeId) throw new PositionForeignError(storeId, owner);
+  if (value < 0n || !validPosition(value)) {
+    throw new InvalidArgumentError(
+      `readAll: position ${owner}@${value} is not one this store hands out. Resume from a position the store returned (or null to start).`,
+    );
+  }
+  return value;
+}
+
+function version(name: 'from' | 'to', value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw new InvalidArgumentError(`readStream: ${name} must be a stream version (an integer ≥ 0), got ${describe(value)}.`);
+  }
+  return Math.min(value, MAX_STREAM_VERSION);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : `a ${Object.getPrototypeOf(value)?.constructor?.name ?? 'object'}`;
+}
