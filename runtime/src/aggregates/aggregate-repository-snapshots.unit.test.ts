@@ -195,7 +195,13 @@ describe('AggregateRepository with snapshots on a tenant view', () => {
 
   it("ignores another tenant's snapshot from a snapshot store that does not keep its views apart", async () => {
     await build(repository(), 3); // no tenant: events and snapshot of c1 belong to the unscoped store
-    const leaky: SnapshotStore = { ...snapshots, get: async () => ({ ...(await snapshots.get('Counter', 'c1'))!, tenantId: 'bob' }), forTenant: () => leaky };
+    const leaky: SnapshotStore = {
+      save: (snapshot) => snapshots.save(snapshot),
+      get: async () => ({ ...(await snapshots.get('Counter', 'c1'))!, tenantId: 'bob' }),
+      delete: (type, id) => snapshots.delete(type, id),
+      deleteByType: (type) => snapshots.deleteByType(type),
+      forTenant: () => leaky,
+    };
     const alice = new AggregateRepository(events.forTenant('alice'), Counter, { snapshots: { store: leaky }, onSnapshotProblem: (p) => problems.push(p) });
     expect((await alice.loadOrCreate('c1')).version).toBe(0);
     expect(problems.map((p) => [p.kind, (p.error as Error).name])).toEqual([['corrupt', 'TenantMismatchError']]);
