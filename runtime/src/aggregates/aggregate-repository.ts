@@ -73,7 +73,8 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
     streamIdFor(aggregate.aggregateType, 'x'); // validates the type name once
     if (options.snapshots && store.tenantId !== undefined && typeof options.snapshots.store.forTenant !== 'function') {
       throw new InvalidArgumentError(
-        `This repository reads tenant "${store.tenantId}"'s events, but its snapshot store has no forTenant(): it would mix tenants' snapshots. Use a snapshot store with tenant views.`,
+        `This repository reads tenant "${store.tenantId}"'s events, but its snapshot store has no forTenant(): it would mix ` +
+          "tenants' snapshots. Use a snapshot store with tenant views (every eventsmith snapshot store has them).",
       );
     }
   }

@@ -71,14 +71,13 @@ export function tenantIsolationSuite(name: string, factory: () => Promise<Tenant
     it("keeps a tenant's snapshots out of other tenants' snapshot views and out of the unscoped one", async () => {
       const id = randomUUID();
       const alice = current!.snapshots.forTenant('alice');
-      await alice.save({ aggregateType: CONFORMANCE_AGGREGATE_TYPE, aggregateId: id, version: 3, stateVersion: 1, state: { texts: ['Alice-secret'] }, createdAt: new Date() });
+      const snapshot = { aggregateType: CONFORMANCE_AGGREGATE_TYPE, aggregateId: id, stateVersion: 1, createdAt: new Date() };
+      await alice.save({ ...snapshot, version: 3, state: { texts: ['Alice-secret'] } });
       expect((await alice.get(CONFORMANCE_AGGREGATE_TYPE, id))?.state).toEqual({ texts: ['Alice-secret'] });
       expect(await current!.snapshots.forTenant('bob').get(CONFORMANCE_AGGREGATE_TYPE, id)).toBeUndefined();
       await current!.snapshots.forTenant('bob').delete(CONFORMANCE_AGGREGATE_TYPE, id);
       expect(await alice.get(CONFORMANCE_AGGREGATE_TYPE, id)).toBeDefined();
-      await expect(
-        alice.save({ aggregateType: CONFORMANCE_AGGREGATE_TYPE, aggregateId: id, version: 9, stateVersion: 1, state: {}, createdAt: new Date(), tenantId: 'bob' }),
-      ).rejects.toBeInstanceOf(TenantMismatchError);
+      await expect(alice.save({ ...snapshot, version: 9, state: {}, tenantId: 'bob' })).rejects.toBeInstanceOf(TenantMismatchError);
     });
 
     it("returns nothing of the other tenant, whatever the interleaving of their writes", async () => {
