@@ -73,7 +73,10 @@ const DEADLOCK = new Set([1213, 1205]);
  * `transaction(fn)` gives `fn` the Kysely transaction as `tx.sql`, for projection rows,
  * checkpoints and outbox rows that commit with the append; `MysqlSnapshotStore` writes from inside
  * `fn` join it. An append inside it runs under a savepoint, so a failed append leaves nothing
- * behind; a deadlock, though, rolls the whole transaction back (`AppendConflictError`).
+ * behind; a deadlock, though, rolls the whole transaction back (`AppendConflictError`). Reads
+ * through the store inside `fn` (`readStream`, `getStreamVersion`, …) run on another connection of
+ * the pool and see committed events only, while the transaction keeps its own: size the pool
+ * above the number of transactions that read this way at once, or read through `tx.sql`.
  *
  * @example
  * ```ts

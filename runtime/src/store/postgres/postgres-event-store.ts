@@ -129,7 +129,10 @@ const SELECT = [...EVENT_COLUMNS, 'tx_id', 'position'];
  * **Transactions.** `transaction(fn)` gives `fn` the Kysely transaction as `tx.sql`; projection
  * rows, checkpoints and outbox rows written through it commit with `tx.appendToStream(...)`, and
  * `PostgresSnapshotStore` writes made inside `fn` join it. A failed SQL statement (such as a
- * `DuplicateEventError`) aborts a PostgreSQL transaction: let the error leave `fn`.
+ * `DuplicateEventError`) aborts a PostgreSQL transaction: let the error leave `fn`. Reads through
+ * the store inside `fn` (`readStream`, `getStreamVersion`, …) run on another connection of the
+ * pool and see committed events only, while the transaction keeps its own: size the pool above
+ * the number of transactions that read this way at once, or read through `tx.sql`.
  *
  * @example
  * ```ts
