@@ -213,7 +213,12 @@ export class NatsEventBus implements EventBus {
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
     });
-    const kv = await this.#js.views.kv(this.names.leaseBucket, { ttl: this.#options.leaseTtlMs ?? 10_000, history: 1 });
+    // Lease requests get a timeout well inside the lease: one lost with a dropped connection must
+    // not hold the balancer past the TTL (JetStream's default 5 s would outlast a short lease, and
+    // the member would give up partitions it could have renewed over the new connection).
+    const leaseTtlMs = this.#options.leaseTtlMs ?? 10_000;
+    const leaseJs = this.#nc.jetstream({ timeout: Math.max(500, Math.floor(leaseTtlMs / 3)) });
+    const kv = await leaseJs.views.kv(this.names.leaseBucket, { ttl: leaseTtlMs, history: 1 });
     return { jsm, kv };
   }
 }

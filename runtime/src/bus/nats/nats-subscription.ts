@@ -109,8 +109,8 @@ export class NatsSubscription implements BusSubscription {
 
   /**
    * Deliveries in flight when the connection dropped are lost on the wire and come back only
-   * after ack_wait. Workers pause pulling until then, so those come back ahead of newer messages
-   * of the same aggregates.
+   * after ack_wait. Workers pause pulling until then, and put what comes back in stream order
+   * before handling it (see {@link PartitionWorker}).
    */
   async #watchConnection(): Promise<void> {
     this.#status = this.#init.nc.status();
@@ -155,7 +155,18 @@ interface Blocked {
   readonly held: Tracked[];
 }
 
-/** Consumes one partition's durable consumer, keeping per-aggregate order across retries. */
+/**
+ * Consumes one partition's durable consumer, keeping per-aggregate order across retries.
+ *
+ * JetStream redelivers unacknowledged messages in the order they became due, not in stream order:
+ * a message given back with `nak` is due at once, one lost on the wire only after ack_wait, one
+ * kept alive with `working()` later still. So after anything that may have left deliveries
+ * unacknowledged and out of our hands, the worker *recovers*: it buffers what it pulls, without
+ * handling it, until every delivery the server counts as pending is in its hands (or a deadline
+ * passes), then handles the buffer in stream order. That is: a worker starting on a partition with
+ * pending deliveries, a dropped connection, and a gap in the consumer's delivery sequence (a
+ * delivery that never reached us, e.g. one the server sent as a fetch expired on our side).
+ */
 class PartitionWorker {
   readonly #init: NatsSubscriptionInit;
   readonly #partition: number;
@@ -170,6 +181,11 @@ class PartitionWorker {
   #active = true;
   #abandoned = false;
   #holdUntil = 0;
+  /** Set while recovering: messages pulled meanwhile wait in `#buffered`. */
+  #recovery: { deadline: number | undefined } | undefined;
+  #buffered: Tracked[] = [];
+  /** The consumer's delivery sequence of the last message we received. */
+  #lastDelivery = 0;
 
   constructor(
     init: NatsSubscriptionInit,
@@ -185,13 +201,14 @@ class PartitionWorker {
   async start(): Promise<void> {
     const { js, names, options } = this.#init;
     const consumer = await js.consumers.get(names.stream, names.durable(options.group, this.#partition));
-    // A previous owner that crashed (its lease expired instead of being released) may have left
-    // deliveries unacknowledged; they come back once their ack wait runs out. Wait for that
-    // before pulling, so they are redelivered ahead of newer messages of the same aggregates.
-    // (A graceful owner nak'ed what it held, in order, so those come back first anyway.)
-    if (this.afterExpiredLease) {
-      const { num_ack_pending: leftOver } = await consumer.info();
-      if (leftOver > 0) await this.#pause(this.#init.ackWaitMs + 200);
+    // A previous owner may have left deliveries unacknowledged: recover them in stream order. One
+    // that crashed (its lease expired instead of being released) left them to come back once
+    // their ack wait runs out, so pull nothing before then. (A graceful owner nak'ed what it held.)
+    const { num_ack_pending: leftOver, delivered } = await consumer.info();
+    this.#lastDelivery = delivered.consumer_seq;
+    if (leftOver > 0) {
+      this.#recovery = { deadline: undefined };
+      if (this.afterExpiredLease) await this.#pause(this.#init.ackWaitMs + 200);
     }
     // Held and running messages must not hit ack_wait and be redelivered behind our back.
     this.#keepAlive = setInterval(() => {
@@ -213,6 +230,7 @@ class PartitionWorker {
         continue;
       }
       try {
+        if (this.#recovery) await this.#recover(consumer);
         this.#batch = await consumer.fetch({ max_messages: 256, expires: PULL_EXPIRES_MS });
         for await (const msg of this.#batch) {
           // A message that arrives after stop() is handed straight back for the next owner.
@@ -228,9 +246,37 @@ class PartitionWorker {
     }
   }
 
-  /** Pulls nothing new before `time` (after a disconnect). */
+  /**
+   * Handles the buffer in stream order once the server counts no pending delivery that is not in
+   * our hands; otherwise keeps buffering (until the deadline: then the rest may come late).
+   */
+  async #recover(consumer: Consumer): Promise<void> {
+    const recovery = this.#recovery!;
+    recovery.deadline ??= Date.now() + 2 * this.#init.ackWaitMs + 2 * PULL_EXPIRES_MS;
+    const { num_ack_pending: pending } = await consumer.info();
+    if (this.#recovery !== recovery || !this.#active) return;
+    // A message waiting out its retry delay is pending too, and known: its aggregate is blocked.
+    let inHand = this.#tracked.size;
+    for (const blocked of this.#blocked.values()) if (!this.#tracked.has(blocked.seq)) inHand++;
+    if (pending > inHand) {
+      if (Date.now() < recovery.deadline) return;
+      this.#init.onError(
+        new Error(
+          `NATS bus, group ${this.#init.options.group}, partition ${this.#partition}: ${pending - inHand} unacknowledged deliveries did not come back ` +
+            `within ${2 * this.#init.ackWaitMs} ms of resuming; handling the ${this.#buffered.length} messages received meanwhile (the late ones may arrive after newer messages of their aggregates).`,
+        ),
+      );
+    }
+    this.#recovery = undefined;
+    const buffered = this.#buffered.sort((a, b) => a.seq - b.seq);
+    this.#buffered = [];
+    for (const tracked of buffered) this.#dispatch(tracked);
+  }
+
+  /** Pulls nothing new before `time` (after a disconnect), then recovers. */
   holdPullsUntil(time: number): void {
     this.#holdUntil = Math.max(this.#holdUntil, time);
+    this.#recovery ??= { deadline: undefined };
     // The server may still hold this batch's pull request and fill it after the reconnect.
     this.#batch?.stop();
   }
@@ -254,6 +300,8 @@ class PartitionWorker {
       t.msg.nak(delay === undefined ? undefined : delay + 10 + i);
     });
     this.#tracked.clear();
+    this.#buffered = [];
+    this.#recovery = undefined;
   }
 
   #pause(ms: number): Promise<void> {
@@ -267,6 +315,10 @@ class PartitionWorker {
   }
 
   #onMessage(msg: JsMsg): void {
+    const delivery = msg.info.deliverySequence;
+    // A delivery we never received comes back only after ack_wait, behind this one: recover.
+    if (delivery > this.#lastDelivery + 1) this.#recovery ??= { deadline: undefined };
+    if (delivery > this.#lastDelivery) this.#lastDelivery = delivery;
     const existing = this.#tracked.get(msg.seq);
     if (existing) {
       existing.msg = msg; // redelivered while we hold it; acknowledge the newest delivery
@@ -280,6 +332,11 @@ class PartitionWorker {
     const tracked: Tracked = { msg, key: keyOf(msg), seq: msg.seq };
     this.#tracked.set(tracked.seq, tracked);
     if (!this.#active) return; // arrived while stopping: handed back in order by stop()
+    if (this.#recovery) this.#buffered.push(tracked);
+    else this.#dispatch(tracked);
+  }
+
+  #dispatch(tracked: Tracked): void {
     const blocked = this.#blocked.get(tracked.key);
     if (blocked && blocked.seq !== tracked.seq) hold(blocked, tracked);
     else this.#enqueue(tracked);
