@@ -140,9 +140,11 @@ export class StreamNotFoundError extends EventsmithError {
  * - `'missing-database'`: the database named in the connection settings does not exist;
  * - `'permission'`: the user (or, for SQLite, this process) may not read or write it;
  * - `'file'`: the SQLite file cannot be opened (missing folder, a folder, not a database);
- * - `'busy'`: another writer held the lock for longer than the store waits (see {@link EventStoreBusyError}).
+ * - `'busy'`: another writer held the lock for longer than the store waits (see {@link EventStoreBusyError});
+ * - `'timeout'`: the server cancelled a statement that ran longer than its `statement_timeout`
+ *   (or an administrator cancelled it).
  */
-export type StoreFailureReason = 'unreachable' | 'authentication' | 'missing-database' | 'permission' | 'file' | 'busy';
+export type StoreFailureReason = 'unreachable' | 'authentication' | 'missing-database' | 'permission' | 'file' | 'busy' | 'timeout';
 
 const FAILURE_ADVICE: Record<StoreFailureReason, string> = {
   unreachable: 'is unavailable. Check that the database is running and reachable.',
@@ -151,6 +153,7 @@ const FAILURE_ADVICE: Record<StoreFailureReason, string> = {
   permission: 'refused access. Grant the user the rights it needs (connect, create tables, read and write them), or for a file make it and its folder writable by this process.',
   file: 'cannot be opened as a database file. Check that the folder exists and that the path names a SQLite database file, not a folder or another kind of file.',
   busy: 'is busy: another connection held the write lock for longer than this store waits. Retry the operation.',
+  timeout: 'cancelled a statement that ran longer than its statement_timeout (or was cancelled by an administrator). Retry it, or raise the timeout.',
 };
 
 /**
@@ -172,7 +175,7 @@ export class EventStoreUnavailableError extends EventsmithError {
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.reason = reason;
-    this.retryable = reason === 'unreachable' || reason === 'busy';
+    this.retryable = reason === 'unreachable' || reason === 'busy' || reason === 'timeout';
   }
 }
 

@@ -32,6 +32,13 @@ import { StatementNames } from './postgres-statement-names.js';
 import { APPEND_NOTIFY_CHANNEL, appendParameters, appendStatement, HORIZON, packPosition, STREAM_STATE, unpackPosition } from './postgres-statements.js';
 import { PostgresAppendNotifier } from './postgres-append-notifier.js';
 
+/**
+ * How to open a {@link PostgresEventStore}. To bound how long any statement may run, set the
+ * server-side timeout on the pool: `pool: { statement_timeout: 30_000 }` (ms). PostgreSQL then
+ * stops a statement whose caller has given up, and the store reports it as a retryable
+ * `EventStoreUnavailableError` with `reason: 'timeout'`. (pg's `query_timeout` only stops waiting
+ * on the client; the statement keeps running on the server.)
+ */
 export type PostgresEventStoreOptions = PostgresConnection & {
   readonly registry: EventRegistry;
   /** Identifies the store in positions. Default `pg:<database>`. */

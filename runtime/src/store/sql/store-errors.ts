@@ -120,6 +120,8 @@ export function storeFailureReason(error: unknown, opening = false): StoreFailur
     return 'authentication';
   }
   if (code === '3D000' || errno === 1049) return 'missing-database';
+  // PostgreSQL query_canceled: statement_timeout, or pg_cancel_backend.
+  if (code === '57014') return 'timeout';
   if (opening) {
     if (code === '42501' || errno === 1044 || errno === 1142 || code === 'EACCES' || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') return 'permission';
     if (typeof code === 'string' && code.startsWith('SQLITE_READONLY')) return 'permission';
