@@ -260,6 +260,20 @@ export interface EventSpec<TType extends string, TSchema extends z.ZodType> {
 }
 
 /**
+ * The class {@link defineEvent} returns; extend it to name the event. Spelled out so that published declarations
+ * name {@link DomainEvent} (and its private state) instead of copying its members into every event class.
+ */
+export type DefinedEventClass<TType extends string, TSchema extends z.ZodType> = (abstract new (
+  data: z.input<TSchema>,
+  init?: EventInit,
+) => DomainEvent<z.output<TSchema>> & { readonly eventType: TType }) & {
+  readonly eventType: TType;
+  readonly eventVersion: number;
+  readonly aggregateType: string | undefined;
+  readonly schema: TSchema;
+};
+
+/**
  * Makes an event class. Extend the result to give the class its name.
  *
  * @example
@@ -275,7 +289,7 @@ export interface EventSpec<TType extends string, TSchema extends z.ZodType> {
  * event.data.amount; // '10.00'
  * ```
  */
-export function defineEvent<const TType extends string, TSchema extends z.ZodType>(spec: EventSpec<TType, TSchema>) {
+export function defineEvent<const TType extends string, TSchema extends z.ZodType>(spec: EventSpec<TType, TSchema>): DefinedEventClass<TType, TSchema> {
   if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(spec.type)) {
     throw new InvalidArgumentError(`Event type "${spec.type}" must start with a letter and use only letters, digits, "_" and ".".`);
   }

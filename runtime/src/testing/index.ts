@@ -1,13 +1,8 @@
-// The testing kit, shipped as `@eventsmith/runtime/testing`: conformance suites for store
-// adapters, given/when/then helpers for aggregates and golden tests for upcasters. It imports
-// vitest and fast-check, so it is only loaded from test files.
+// `@eventsmith/runtime/testing`: helpers for an application's own tests: given/when/then for aggregates, golden
+// tests for upcasters, and `collect`. It needs only vitest. The adapter conformance suites, which also need
+// fast-check and the OpenTelemetry SDK, are `@eventsmith/runtime/testing/conformance`.
 import '../polyfills.js';
 
 export * from './collect.js';
-export * from './conformance-events.js';
-export * from './store-conformance-suite.js';
-export * from './snapshot-store-conformance-suite.js';
-export * from './tenant-isolation-suite.js';
-export * from './bus-conformance.js';
 export * from './given-aggregate.js';
 export * from './describe-upcaster-goldens.js';

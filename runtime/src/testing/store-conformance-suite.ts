@@ -40,7 +40,7 @@ export interface StoreConformanceOptions extends ModelTestOptions, ConcurrencyTe
  *
  * @example
  * ```ts
- * import { conformanceRegistry, storeConformanceSuite } from '@eventsmith/runtime/testing';
+ * import { conformanceRegistry, storeConformanceSuite } from '@eventsmith/runtime/testing/conformance';
  *
  * storeConformanceSuite('InMemoryEventStore', async () => ({
  *   store: new InMemoryEventStore({ registry: conformanceRegistry }),

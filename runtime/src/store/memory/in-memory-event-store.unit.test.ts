@@ -8,7 +8,7 @@ import type { Upcaster } from '../../events/upcaster.js';
 import type { EventStoreTransaction } from '../event-store.js';
 import { Position } from '../position.js';
 import { InMemorySnapshotStore } from '../../snapshots/memory/in-memory-snapshot-store.js';
-import { collect, ConformanceNoted, conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/index.js';
+import { collect, ConformanceNoted, conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/conformance.js';
 import { InMemoryEventStore } from './in-memory-event-store.js';
 
 storeConformanceSuite('InMemoryEventStore', async () => ({ store: new InMemoryEventStore({ registry: conformanceRegistry }) }));

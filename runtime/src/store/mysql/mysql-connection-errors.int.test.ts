@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { findSecret } from '../../../../test/support/find-secret.js';
 import { describeWithService, freshMysqlDatabase, serviceUrl, uniqueName } from '../../../../test/support/services.js';
 import { EventStoreUnavailableError, InvalidArgumentError } from '../../errors.js';
-import { conformanceRegistry } from '../../testing/index.js';
+import { conformanceRegistry } from '../../testing/conformance.js';
 import { createMysqlDatabase } from './mysql-dialect.js';
 import { MysqlEventStore } from './mysql-event-store.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, it } from 'vitest';
 import { describeWithService, freshMysqlDatabase } from '../../../../test/support/services.js';
-import { conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/index.js';
+import { conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/conformance.js';
 import { checkWritesJoinTheTransaction } from '../sql/transaction-checks.js';
 import { checkCollidingAppendsNeedOneConnection } from '../sql/pool-checks.js';
 import { checkOpenTransactionHoldsBackLaterCommits, checkTailingReaderSeesEveryEventOnce } from '../sql/never-skip-checks.js';

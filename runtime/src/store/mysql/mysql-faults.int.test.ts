@@ -2,7 +2,7 @@ import { createConnection, type Connection } from 'mysql2/promise';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeWithService, freshMysqlDatabase } from '../../../../test/support/services.js';
 import { EventStoreUnavailableError } from '../../errors.js';
-import { collect, conformanceRegistry } from '../../testing/index.js';
+import { collect, conformanceRegistry } from '../../testing/conformance.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { MysqlEventStore } from './mysql-event-store.js';
 

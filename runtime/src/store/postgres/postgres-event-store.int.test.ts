@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeWithService, freshPostgresDatabase } from '../../../../test/support/services.js';
-import { collect, conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/index.js';
+import { collect, conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/conformance.js';
 import type { StoredEvent } from '../event-store.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { PostgresEventStore } from './postgres-event-store.js';

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '../../../../test/support/services.js';
 import { TenantMismatchError } from '../../errors.js';
-import { collect, conformanceRegistry } from '../../testing/index.js';
+import { collect, conformanceRegistry } from '../../testing/conformance.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { expect, it } from 'vitest';
 import { describeWithService, freshPostgresDatabase } from '../../../../test/support/services.js';
 import { EventStoreUnavailableError } from '../../errors.js';
-import { collect, conformanceRegistry } from '../../testing/index.js';
+import { collect, conformanceRegistry } from '../../testing/conformance.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 
 await describeWithService('postgres', 'PostgresEventStore statement_timeout', () => {

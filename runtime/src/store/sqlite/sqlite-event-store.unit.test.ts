@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { collect, conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/index.js';
+import { collect, conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/conformance.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
 import { SqliteSnapshotStore } from './sqlite-snapshot-store.js';

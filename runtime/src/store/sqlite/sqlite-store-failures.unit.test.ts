@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventStoreBusyError, EventStoreUnavailableError } from '../../errors.js';
-import { conformanceRegistry } from '../../testing/index.js';
+import { conformanceRegistry } from '../../testing/conformance.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
 
