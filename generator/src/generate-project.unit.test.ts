@@ -2,8 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
+import { loadDomain } from '@eventsmith/schema';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from './cli/main.js';
+import { emitDomain } from './emit/index.js';
+import { TEMP_PREFIX } from './write/atomic-write.js';
 import type { CliIo } from './cli/io.js';
 
 const DOMAIN = `domain: Shop
@@ -118,5 +122,29 @@ describe('generate and validate on hostile input folders', () => {
     const { status, output } = await run(dir, 'validate');
     expect(status).toBe(1);
     expect(output).toMatch(/domain\/shop\.yaml:1:1 +The file is encoded as UTF-16LE, not UTF-8/);
+  });
+});
+
+describe('what validate accepts, generate can write', () => {
+  it('every file name generated from names the loader accepts fits a file system, also while written to a temporary file', () => {
+    // The write stage writes `<TEMP_PREFIX><pid>-<8 hex>-<name>` first; most file systems allow 255 bytes.
+    const budget = 255 - `${TEMP_PREFIX}4194304-00000000-`.length;
+    const name = fc.stringMatching(/^[A-Z][A-Za-z0-9_]{0,199}$/);
+    fc.assert(
+      fc.property(name, name, name, fc.integer({ min: 1, max: 1_000_000 }), (aggregate, event, projection, version) => {
+        fc.pre(new Set([aggregate, event, projection].map((n) => n.toLowerCase())).size === 3);
+        const history = version > 1 ? `, version: ${version}, history: { ${Array.from({ length: Math.min(version - 1, 3) }, (_, i) => `${version - 1 - i}: { fields: { id: uuid }, upcast: custom }`).join(', ')} }` : '';
+        const text = `domain: Shop\naggregates: { ${aggregate}: { events: { ${event}: { fields: { id: uuid }${history} } } } }\nprojections: { ${projection}: { columns: { id: uuid }, primaryKey: id, on: { ${event}: custom } } }\n`;
+        const result = loadDomain([{ path: 'shop.yaml', text }]);
+        if (!result.ok) {
+          for (const e of result.errors) expect(e.code, e.message).toMatch(/^(NAME\.|EVENT\.VERSION_GAP)/);
+          return;
+        }
+        for (const file of emitDomain(result.value, { outDir: 'generated/shop', userDir: 'src/shop' })) {
+          for (const segment of file.path.split('/')) expect(Buffer.byteLength(segment), file.path).toBeLessThanOrEqual(budget);
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 });

@@ -169,6 +169,16 @@ describe('versions', () => {
     expectOneError(text, 'EVENT.VERSION_GAP', 'version: 2');
   });
 
+  it('a huge version with gaps is one error per run of missing versions, not one per version', () => {
+    const text = versioned('          3:\n            fields: { owner: string, limit: Money? }\n            upcast: custom', 100_000);
+    const errors = errorsOf(text);
+    expect(errors.map((e) => e.code)).toEqual(['EVENT.VERSION_GAP', 'EVENT.VERSION_GAP']);
+    expect(errors.map((e) => e.message).sort()).toEqual([
+      'Event "Opened" is at version 100000 but versions 1 to 2 are not declared in its history.',
+      'Event "Opened" is at version 100000 but versions 4 to 99999 are not declared in its history.',
+    ]);
+  });
+
   it('a history entry at or above the current version', () => {
     const text = versioned('          1:\n            fields: { owner: string, limit: Money? }\n          2:\n            fields: { owner: string, limit: Money? }\n          3:\n            fields: {}', 3);
     expectOneError(text, 'EVENT.VERSION_OUT_OF_RANGE', '3:\n');

@@ -63,13 +63,19 @@ export function buildEvent(ctx: BuildContext, aggregate: string, name: string, r
       ok = false;
     } else declared.set(v, rawVersion);
   }
-  for (let v = 1; v < version; v++) {
-    if (declared.has(v)) continue;
+  // One error per run of missing versions: `version: 100000` with no history is one problem, not 99,999.
+  const bounds = [0, ...[...declared.keys()].sort((a, b) => a - b), version];
+  for (let i = 1; i < bounds.length; i++) {
+    const from = bounds[i - 1]! + 1;
+    const to = bounds[i]! - 1;
+    if (from > to) continue;
     const where = event.history ? ctx.at([...path, 'history']) : ctx.at([...path, 'version']);
     ctx.report(
       'EVENT.VERSION_GAP',
-      `Event "${name}" is at version ${version} but version ${v} is not declared in its history.`,
-      `Add \`history: { ${v}: { fields: { … }, upcast: [ … ] } }\` describing version ${v} and how to lift it to ${v + 1}.`,
+      from === to
+        ? `Event "${name}" is at version ${version} but version ${from} is not declared in its history.`
+        : `Event "${name}" is at version ${version} but versions ${from} to ${to} are not declared in its history.`,
+      `Add \`history: { ${from}: { fields: { … }, upcast: [ … ] } }\` describing version ${from} and how to lift it to ${from + 1}${from === to ? '' : ', and so on for every version up to ' + to}.`,
       where,
     );
     ok = false;
