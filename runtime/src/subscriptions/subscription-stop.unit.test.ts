@@ -9,6 +9,7 @@ import { stopScenarios } from './test-support/stop-scenarios.js';
 describe('SubscriptionManager stop and restart: in memory', () =>
   stopScenarios({
     name: 'in memory',
+    serialAppends: true,
     async open() {
       const checkpoints = new InMemoryCheckpointStore();
       return {

@@ -38,7 +38,7 @@ async function open(target: SqlTarget) {
 }
 
 function stopTarget(target: SqlTarget): StopTarget {
-  return { name: target.dialect, open: () => open(target) };
+  return { name: target.dialect, serialAppends: target.dialect !== 'postgres', open: () => open(target) };
 }
 
 function gate() {

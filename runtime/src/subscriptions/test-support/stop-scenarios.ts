@@ -32,6 +32,11 @@ export interface StopEnvironment {
 
 export interface StopTarget {
   readonly name: string;
+  /**
+   * True when an append in a transaction held open holds up every other append until it ends (SQLite's
+   * one writer, the in-memory store, MariaDB's position allocator): a store-transactional takeover waits.
+   */
+  readonly serialAppends?: boolean;
   open(): Promise<StopEnvironment>;
 }
 
@@ -61,6 +66,8 @@ function gate(): Gate {
 interface Harness {
   readonly env: StopEnvironment;
   readonly manager: SubscriptionManager;
+  /** Another manager (another process) on the same store, checkpoints and lock. */
+  another(): SubscriptionManager;
   /** Every checkpoint save, and whether a lock handle was held when it was made. */
   readonly saves: { position: string; held: boolean }[];
   /** Gates opened when the test ends, whatever happened. */
@@ -101,20 +108,18 @@ async function withHarness(target: StopTarget, fn: (h: Harness) => Promise<void>
     reset: (name, position, options) => inner.reset(name, position, options),
     list: () => inner.list(),
   };
-  const manager = new SubscriptionManager({
-    store: env.store,
-    checkpoints,
-    deadLetters: env.deadLetters,
-    lock,
-    pollIntervalMs: 20,
-    lockRetryMs: 20,
-  });
+  const managers: SubscriptionManager[] = [];
+  const another = () => {
+    const manager = new SubscriptionManager({ store: env.store, checkpoints, deadLetters: env.deadLetters, lock, pollIntervalMs: 20, lockRetryMs: 20 });
+    managers.push(manager);
+    return manager;
+  };
   const gates: Gate[] = [];
   try {
-    await fn({ env, manager, saves, gates });
+    await fn({ env, manager: another(), another, saves, gates });
   } finally {
     for (const g of gates) g.open();
-    await manager.stop(DEADLINE).catch(() => undefined);
+    await Promise.all(managers.map((m) => m.stop(DEADLINE).catch(() => undefined)));
     await env.close();
   }
 }
@@ -126,13 +131,16 @@ class Calls {
   #active = 0;
   maxActive = 0;
 
+  /** In store transactions, each call appends a note per event to `noteStream`. */
+  constructor(readonly noteStream = 'Note-audit') {}
+
   async around(amounts: number[], mode: Mode, context: HandlerContext, then: () => Promise<void> | undefined): Promise<void> {
     this.#active++;
     this.maxActive = Math.max(this.maxActive, this.#active);
     try {
       if (mode === 'store') {
         const notes = amounts.map((amount) => new Noted({ text: `saw ${amount}` }, { aggregateId: 'audit' }));
-        await context.transaction!.appendToStream('Note-audit', notes, { expectedVersion: 'any' });
+        await context.transaction!.appendToStream(this.noteStream, notes, { expectedVersion: 'any' });
       }
       await then();
     } finally {
@@ -204,6 +212,41 @@ function cases(target: StopTarget, mode: Mode): void {
       expect((await manager.status('forced')).state).toBe('stopped');
     });
   });
+
+  it.skipIf(mode === 'store' && target.serialAppends)(
+    'a forced stop gives the lock up at once: another process takes over, and the abandoned handler writes nothing over its work',
+    async () => {
+      await withHarness(target, async ({ env, manager, another, saves, gates }) => {
+        await appendDeposits(env.store, 4);
+        const last = (await feed(env.store)).at(-1)!.position.toString();
+        const held = gate();
+        gates.push(held);
+        const abandoned = new Calls('Note-abandoned'); // its open transaction must not hold up the other's appends
+        const takeover = new Calls();
+        manager.subscribe(
+          abandoned.handler(mode, (_amount, call) => (call === 1 ? held.opened : undefined)),
+          options('shared', mode, 10),
+        );
+        const standby = another();
+        standby.subscribe(
+          takeover.handler(mode, () => undefined),
+          options('shared', mode, 10),
+        );
+        await manager.start();
+        await waitFor(() => abandoned.amounts.length === 1, 'the first event in its handler', DEADLINE);
+        await standby.start();
+        expect(await manager.stop(100)).toEqual(['shared']);
+        await waitFor(async () => token(await env.inspect.load('shared')) === last, 'the other process at the end', DEADLINE);
+        held.open();
+        expect(await manager.stop(DEADLINE)).toEqual([]);
+        expect(abandoned.amounts).toEqual([1]);
+        expect(takeover.amounts).toEqual([1, 2, 3, 4]);
+        expect(token(await env.inspect.load('shared'))).toBe(last);
+        expect(saves.filter((s) => !s.held)).toEqual([]);
+        if (mode === 'store') expect(await notes(env.store)).toEqual(range(1, 4).map((n) => `saw ${n}`));
+      });
+    },
+  );
 
   it('start() after a forced stop waits for the abandoned handler, then goes on from the checkpoint and stays live', async () => {
     await withHarness(target, async ({ env, manager, saves, gates }) => {
