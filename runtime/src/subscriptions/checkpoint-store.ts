@@ -1,8 +1,11 @@
 import type { Position } from '../store/position.js';
+import { InvalidArgumentError } from '../errors.js';
 import { CheckpointConflictError } from './subscription-errors.js';
 
 /** Where a subscription has got to: the position of the last event it finished with. */
 export interface Checkpoint {
+  /** The tenant of the view it was listed through; absent on the unscoped store's. */
+  readonly tenantId?: string;
   readonly name: string;
   readonly position: Position;
   readonly updatedAt: Date;
@@ -26,6 +29,10 @@ export interface SaveCheckpointOptions {
  * Stores one position per subscription name. Checkpoints are **monotonic**: `save` never moves
  * one backwards (an older position is ignored); only `reset` does, on purpose.
  *
+ * A tenant view (`forTenant(tenantId)`) keeps its own checkpoints: the same subscription name has
+ * one position per tenant, and the store itself keeps those of subscriptions on the unscoped
+ * event store. A `SubscriptionManager` on `store.forTenant(tenantId)` uses that tenant's view.
+ *
  * @example
  * ```ts
  * const checkpoints = new InMemoryCheckpointStore();
@@ -47,8 +54,18 @@ export interface CheckpointStore {
   save(name: string, position: Position, options?: SaveCheckpointOptions): Promise<boolean>;
   /** Sets the checkpoint to `position`, backwards included; `null` deletes it (start over). */
   reset(name: string, position: Position | null, options?: { transaction?: unknown }): Promise<void>;
-  /** Every checkpoint, ordered by name. */
+  /** Every checkpoint of this view, ordered by name. */
   list(): Promise<Checkpoint[]>;
+  /**
+   * A view with `tenantId`'s own checkpoints. Needed by managers on a tenant view (every eventsmith
+   * checkpoint store has it).
+   *
+   * @example
+   * ```ts
+   * const position = await checkpoints.forTenant('acme').load('welcome-mail');
+   * ```
+   */
+  forTenant?(tenantId: string): CheckpointStore;
 }
 
 /**
@@ -62,30 +79,61 @@ export interface CheckpointStore {
 export class InMemoryCheckpointStore implements CheckpointStore {
   readonly durable = false;
   readonly transactional = false;
-  readonly #checkpoints = new Map<string, Checkpoint>();
+  /** Every view's checkpoints, keyed by JSON [tenant or '', name]. */
+  readonly #checkpoints: Map<string, Checkpoint>;
+  readonly #tenantId: string | undefined;
+
+  constructor();
+  /** @internal A tenant view over `checkpoints`. */
+  constructor(checkpoints: Map<string, Checkpoint>, tenantId: string);
+  constructor(checkpoints?: Map<string, Checkpoint>, tenantId?: string) {
+    this.#checkpoints = checkpoints ?? new Map();
+    this.#tenantId = tenantId;
+  }
 
   async load(name: string): Promise<Position | null> {
-    return this.#checkpoints.get(name)?.position ?? null;
+    return this.#checkpoints.get(this.#key(name))?.position ?? null;
   }
 
   async save(name: string, position: Position, options: SaveCheckpointOptions = {}): Promise<boolean> {
-    const current = this.#checkpoints.get(name)?.position ?? null;
+    const current = this.#checkpoints.get(this.#key(name))?.position ?? null;
     if (options.expected !== undefined && !samePosition(current, options.expected)) {
       throw new CheckpointConflictError(name, options.expected?.toString() ?? null, current?.toString() ?? null);
     }
     if (current && !position.isAfter(current)) return false;
-    this.#checkpoints.set(name, { name, position, updatedAt: new Date() });
+    this.#set(name, position);
     return true;
   }
 
   async reset(name: string, position: Position | null): Promise<void> {
-    if (position === null) this.#checkpoints.delete(name);
-    else this.#checkpoints.set(name, { name, position, updatedAt: new Date() });
+    if (position === null) this.#checkpoints.delete(this.#key(name));
+    else this.#set(name, position);
   }
 
   async list(): Promise<Checkpoint[]> {
-    return [...this.#checkpoints.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...this.#checkpoints.values()]
+      .filter((c) => c.tenantId === this.#tenantId)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
+
+  forTenant(tenantId: string): InMemoryCheckpointStore {
+    return new InMemoryCheckpointStore(this.#checkpoints, checkTenantId(tenantId));
+  }
+
+  #set(name: string, position: Position): void {
+    const tenant = this.#tenantId !== undefined ? { tenantId: this.#tenantId } : {};
+    this.#checkpoints.set(this.#key(name), { ...tenant, name, position, updatedAt: new Date() });
+  }
+
+  #key(name: string): string {
+    return JSON.stringify([this.#tenantId ?? '', name]);
+  }
+}
+
+/** Checks a tenant id given to `forTenant` of a checkpoint store or lock. */
+export function checkTenantId(tenantId: string): string {
+  if (typeof tenantId !== 'string' || tenantId.length === 0) throw new InvalidArgumentError('forTenant needs a non-empty tenant id.');
+  return tenantId;
 }
 
 /** Equality of two optional positions. */

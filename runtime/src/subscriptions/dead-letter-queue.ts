@@ -1,3 +1,4 @@
+import { InvalidArgumentError, TenantMismatchError } from '../errors.js';
 import type { EventRecord } from '../events/event-record.js';
 import type { Position } from '../store/position.js';
 
@@ -6,6 +7,8 @@ export type DeadLetterStatus = 'pending' | 'retrying' | 'resolved';
 /** An event a subscription gave up on, with why and how often it failed. */
 export interface DeadLetterEntry {
   readonly id: string;
+  /** The parked event's tenant (`record.tenantId`); only that tenant's view of the queue sees the entry. */
+  readonly tenantId: string | null;
   readonly subscription: string;
   readonly eventId: string;
   readonly eventType: string;
@@ -26,7 +29,7 @@ export interface DeadLetterEntry {
   readonly resolvedBy: string | null;
 }
 
-/** What a subscription parks. */
+/** What a subscription parks. Its tenant is the event's, `record.tenantId`. */
 export interface NewDeadLetter {
   readonly subscription: string;
   readonly eventId: string;
@@ -64,6 +67,11 @@ export interface DeadLetterStats {
  * Re-delivering an entry goes through `SubscriptionManager.retryDeadLetter(s)`, which calls the
  * subscription's own handler.
  *
+ * Each entry belongs to its event's tenant. `forTenant(tenantId)` is a view that adds, gets,
+ * lists, counts, retries, resolves and purges only that tenant's entries; the queue itself sees
+ * every tenant's (for operators). A `SubscriptionManager` on `store.forTenant(tenantId)` uses the
+ * view of that tenant by itself.
+ *
  * @example
  * ```ts
  * const parked = await deadLetters.list({ subscription: 'AccountSummary', status: 'pending' });
@@ -88,12 +96,38 @@ export interface DeadLetterQueue {
   /** Deletes resolved entries (resolved before `olderThan`, if given). Returns how many. */
   purgeResolved(options?: { olderThan?: Date }): Promise<number>;
   stats(): Promise<DeadLetterStats>;
+  /**
+   * A view that sees only `tenantId`'s entries: the others are not found, listed or counted, and
+   * adding an event of another tenant throws `TenantMismatchError`.
+   *
+   * @example
+   * ```ts
+   * const parked = await deadLetters.forTenant('acme').list({ status: 'pending' });
+   * ```
+   */
+  forTenant(tenantId: string): DeadLetterQueue;
 }
 
 /** The message and stack of anything thrown. */
 export function describeError(error: unknown): { message: string; stack: string | null } {
   if (error instanceof Error) return { message: `${error.name}: ${error.message}`, stack: error.stack ?? null };
   return { message: String(error), stack: null };
+}
+
+/**
+ * The tenant of `entry` as a view of `tenantId` (undefined: the whole queue) stores it; throws
+ * when a view is given another tenant's event.
+ */
+export function deadLetterTenant(entry: NewDeadLetter, tenantId: string | undefined): string | null {
+  const tenant = entry.record.tenantId ?? null;
+  if (tenantId !== undefined && tenant !== tenantId) throw new TenantMismatchError(tenantId, tenant ?? undefined, [entry.eventId]);
+  return tenant;
+}
+
+/** Checks a tenant id given to `forTenant`. */
+export function checkDeadLetterTenant(tenantId: string): string {
+  if (typeof tenantId !== 'string' || tenantId.length === 0) throw new InvalidArgumentError('forTenant needs a non-empty tenant id.');
+  return tenantId;
 }
 
 /** Normalizes a status filter into a set, or undefined for "any". */

@@ -1,5 +1,7 @@
 import { DeadLetterEntryNotFoundError } from './subscription-errors.js';
 import {
+  checkDeadLetterTenant,
+  deadLetterTenant,
   statusSet,
   type DeadLetterEntry,
   type DeadLetterFilter,
@@ -11,7 +13,8 @@ import {
 
 /**
  * A dead-letter queue in process memory, for tests and single-process tools. Entries are lost on
- * restart, so the manager refuses it next to a durable checkpoint store.
+ * restart, so the manager refuses it next to a durable checkpoint store. Tenant views made with
+ * `forTenant` share the queue's memory.
  *
  * @example
  * ```ts
@@ -21,14 +24,24 @@ import {
 export class InMemoryDeadLetterQueue implements DeadLetterQueue {
   readonly durable = false;
   readonly transactional = false;
-  readonly #entries = new Map<string, DeadLetterEntry>();
-  #nextId = 1;
+  readonly #shared: { readonly entries: Map<string, DeadLetterEntry>; nextId: number };
+  readonly #tenantId: string | undefined;
+
+  constructor();
+  /** @internal A tenant view over `shared`. */
+  constructor(shared: { readonly entries: Map<string, DeadLetterEntry>; nextId: number }, tenantId: string);
+  constructor(shared?: { readonly entries: Map<string, DeadLetterEntry>; nextId: number }, tenantId?: string) {
+    this.#shared = shared ?? { entries: new Map(), nextId: 1 };
+    this.#tenantId = tenantId;
+  }
 
   async add(entry: NewDeadLetter): Promise<DeadLetterEntry> {
+    const tenantId = deadLetterTenant(entry, this.#tenantId);
     const now = new Date();
-    const existing = [...this.#entries.values()].find((e) => e.subscription === entry.subscription && e.eventId === entry.eventId);
+    const existing = [...this.#shared.entries.values()].find((e) => e.subscription === entry.subscription && e.eventId === entry.eventId);
     const stored: DeadLetterEntry = {
-      id: existing?.id ?? String(this.#nextId++),
+      id: existing?.id ?? String(this.#shared.nextId++),
+      tenantId,
       subscription: entry.subscription,
       eventId: entry.eventId,
       eventType: entry.eventType,
@@ -45,18 +58,19 @@ export class InMemoryDeadLetterQueue implements DeadLetterQueue {
       resolvedAt: null,
       resolvedBy: null,
     };
-    this.#entries.set(stored.id, stored);
+    this.#shared.entries.set(stored.id, stored);
     return stored;
   }
 
   async get(id: string): Promise<DeadLetterEntry | undefined> {
-    return this.#entries.get(id);
+    const entry = this.#shared.entries.get(id);
+    return entry && this.#sees(entry) ? entry : undefined;
   }
 
   async list(filter: DeadLetterFilter = {}): Promise<DeadLetterEntry[]> {
     const statuses = statusSet(filter.status);
     const after = filter.afterId === undefined ? 0 : Number(filter.afterId);
-    return [...this.#entries.values()]
+    return this.#visible()
       .filter((e) => Number(e.id) > after)
       .filter((e) => filter.subscription === undefined || e.subscription === filter.subscription)
       .filter((e) => !statuses || statuses.has(e.status))
@@ -67,38 +81,50 @@ export class InMemoryDeadLetterQueue implements DeadLetterQueue {
   async markRetrying(id: string): Promise<boolean> {
     const entry = this.#require(id);
     if (entry.status !== 'pending') return false;
-    this.#entries.set(id, { ...entry, status: 'retrying' });
+    this.#shared.entries.set(id, { ...entry, status: 'retrying' });
     return true;
   }
 
   async release(id: string): Promise<void> {
     const entry = this.#require(id);
-    if (entry.status === 'retrying') this.#entries.set(id, { ...entry, status: 'pending' });
+    if (entry.status === 'retrying') this.#shared.entries.set(id, { ...entry, status: 'pending' });
   }
 
   async resolve(id: string, options: { by?: string } = {}): Promise<void> {
     const entry = this.#require(id);
-    this.#entries.set(id, { ...entry, status: 'resolved', resolvedAt: new Date(), resolvedBy: options.by ?? null });
+    this.#shared.entries.set(id, { ...entry, status: 'resolved', resolvedAt: new Date(), resolvedBy: options.by ?? null });
   }
 
   async purgeResolved(options: { olderThan?: Date } = {}): Promise<number> {
     let purged = 0;
-    for (const [id, entry] of this.#entries) {
+    for (const entry of this.#visible()) {
       if (entry.status !== 'resolved') continue;
       if (options.olderThan && entry.resolvedAt && entry.resolvedAt >= options.olderThan) continue;
-      this.#entries.delete(id);
+      this.#shared.entries.delete(entry.id);
       purged++;
     }
     return purged;
   }
 
   async stats(): Promise<DeadLetterStats> {
-    return computeStats([...this.#entries.values()]);
+    return computeStats(this.#visible());
+  }
+
+  forTenant(tenantId: string): InMemoryDeadLetterQueue {
+    return new InMemoryDeadLetterQueue(this.#shared, checkDeadLetterTenant(tenantId));
+  }
+
+  #sees(entry: DeadLetterEntry): boolean {
+    return this.#tenantId === undefined || entry.tenantId === this.#tenantId;
+  }
+
+  #visible(): DeadLetterEntry[] {
+    return [...this.#shared.entries.values()].filter((e) => this.#sees(e));
   }
 
   #require(id: string): DeadLetterEntry {
-    const entry = this.#entries.get(id);
-    if (!entry) throw new DeadLetterEntryNotFoundError(id);
+    const entry = this.#shared.entries.get(id);
+    if (!entry || !this.#sees(entry)) throw new DeadLetterEntryNotFoundError(id);
     return entry;
   }
 }

@@ -1,3 +1,4 @@
+import { checkTenantId } from './checkpoint-store.js';
 /** A held lock on one subscription name. */
 export interface LockHandle {
   /** False once the lock is lost (lease expired and taken, connection dropped) or released. */
@@ -21,6 +22,17 @@ export interface LockHandle {
 export interface SubscriptionLock {
   /** Tries once, without waiting: a handle if the lock is now ours, `undefined` if someone else holds it. */
   tryAcquire(name: string): Promise<LockHandle | undefined>;
+  /**
+   * A view whose locks are `tenantId`'s own: a name locked there does not block the same name on
+   * the lock itself or on another tenant's view. Needed by managers on a tenant view (every
+   * eventsmith lock has it).
+   *
+   * @example
+   * ```ts
+   * const manager = new SubscriptionManager({ store: store.forTenant('acme'), lock }); // uses lock.forTenant('acme')
+   * ```
+   */
+  forTenant?(tenantId: string): SubscriptionLock;
 }
 
 /**
@@ -35,11 +47,22 @@ export interface SubscriptionLock {
  * ```
  */
 export class InMemorySubscriptionLock implements SubscriptionLock {
-  readonly #held = new Set<string>();
+  /** Held locks of every view, keyed by JSON [tenant or '', name]. */
+  readonly #held: Set<string>;
+  readonly #tenantId: string;
+
+  constructor();
+  /** @internal A tenant view over `held`. */
+  constructor(held: Set<string>, tenantId: string);
+  constructor(held?: Set<string>, tenantId?: string) {
+    this.#held = held ?? new Set();
+    this.#tenantId = tenantId ?? '';
+  }
 
   async tryAcquire(name: string): Promise<LockHandle | undefined> {
-    if (this.#held.has(name)) return undefined;
-    this.#held.add(name);
+    const key = JSON.stringify([this.#tenantId, name]);
+    if (this.#held.has(key)) return undefined;
+    this.#held.add(key);
     let held = true;
     return {
       get held() {
@@ -48,8 +71,12 @@ export class InMemorySubscriptionLock implements SubscriptionLock {
       release: async () => {
         if (!held) return;
         held = false;
-        this.#held.delete(name);
+        this.#held.delete(key);
       },
     };
+  }
+
+  forTenant(tenantId: string): InMemorySubscriptionLock {
+    return new InMemorySubscriptionLock(this.#held, checkTenantId(tenantId));
   }
 }

@@ -61,6 +61,11 @@ export interface DeadLetterRetryReport {
  * the store cannot decode (`UndecodableEventError` from `readAll`) is parked without delivery and
  * skipped, or stops the subscription too. Subscriptions fail independently of one another.
  *
+ * On a tenant view (`store.forTenant(tenantId)`) the manager uses the tenant views of its
+ * checkpoint store, lock and dead-letter queue (`checkpoints`, `deadLetters` are those views): a
+ * subscription name has its own checkpoint and lock per tenant, and the manager lists, counts,
+ * retries and resolves only its tenant's dead letters.
+ *
  * @example
  * ```ts
  * const manager = new SubscriptionManager({ store, checkpoints, deadLetters, lock });
@@ -81,9 +86,11 @@ export class SubscriptionManager {
 
   constructor(options: SubscriptionManagerOptions) {
     this.store = options.store;
-    this.checkpoints = options.checkpoints ?? new InMemoryCheckpointStore();
-    this.deadLetters = options.deadLetters ?? new InMemoryDeadLetterQueue();
-    this.#lock = options.lock ?? new InMemorySubscriptionLock();
+    // On a tenant view, the tenant's views of them: its own checkpoints, locks and dead letters.
+    const tenantId = options.store.tenantId;
+    this.checkpoints = tenantView(options.checkpoints ?? new InMemoryCheckpointStore(), tenantId, 'checkpoint store');
+    this.deadLetters = tenantView(options.deadLetters ?? new InMemoryDeadLetterQueue(), tenantId, 'dead-letter queue');
+    this.#lock = tenantView(options.lock ?? new InMemorySubscriptionLock(), tenantId, 'lock');
     this.#options = options;
     if (this.checkpoints.durable && !this.deadLetters.durable) {
       throw new SubscriptionConfigError(
@@ -216,12 +223,12 @@ export class SubscriptionManager {
   /**
    * Re-delivers one dead-lettered event through its subscription's handler. Resolved on success;
    * on failure it goes back to `pending` with the attempt counted. A manager on a tenant view
-   * skips another tenant's entry (a dead-letter queue shared by several tenants' managers).
+   * works on the dead-letter queue's view of its tenant, so another tenant's entry is not found.
    */
   async retryDeadLetter(id: string, options: { by?: string } = {}): Promise<'resolved' | 'failed' | 'skipped'> {
     const entry = await this.deadLetters.get(id);
     if (!entry) throw new DeadLetterEntryNotFoundError(id);
-    if (this.store.tenantId !== undefined && entry.record.tenantId !== this.store.tenantId) return 'skipped';
+    if (this.store.tenantId !== undefined && entry.tenantId !== this.store.tenantId) return 'skipped'; // a view that mixes tenants
     const runner = this.#runner(entry.subscription);
     if (!(await this.deadLetters.markRetrying(id))) return 'skipped';
     return runner.redeliver({ ...entry, status: 'retrying' }, options.by);
@@ -341,6 +348,19 @@ export class SubscriptionManager {
     if (!runner) throw new SubscriptionNotFoundError(name, [...this.#runners.keys()]);
     return runner;
   }
+}
+
+/** `component`'s view of `tenantId` (itself when undefined); refuses a component without tenant views. */
+function tenantView<T extends { forTenant?(tenantId: string): T }>(component: T, tenantId: string | undefined, what: string): T {
+  if (tenantId === undefined) return component;
+  if (typeof component.forTenant !== 'function') {
+    throw new SubscriptionConfigError(
+      undefined,
+      `This manager reads tenant "${tenantId}"'s events, but its ${what} has no forTenant(): tenants' subscriptions of the same name ` +
+        `would share it. Use a ${what} with tenant views (every eventsmith ${what} has them).`,
+    );
+  }
+  return component.forTenant(tenantId);
 }
 
 /** A transaction on the store's own Kysely database when it has one (cheaper than store.transaction), else the store's. */

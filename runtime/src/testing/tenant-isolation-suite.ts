@@ -8,6 +8,11 @@ import { toEventRecord } from '../events/event-record.js';
 import { AggregateNotFoundError, TenantMismatchError } from '../errors.js';
 import { everyNEvents, type SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { EventStore } from '../store/event-store.js';
+import { InMemoryCheckpointStore, type CheckpointStore } from '../subscriptions/checkpoint-store.js';
+import type { DeadLetterQueue } from '../subscriptions/dead-letter-queue.js';
+import { InMemoryDeadLetterQueue } from '../subscriptions/in-memory-dead-letter-queue.js';
+import { DeadLetterEntryNotFoundError } from '../subscriptions/subscription-errors.js';
+import { InMemorySubscriptionLock, type SubscriptionLock } from '../subscriptions/subscription-lock.js';
 import { SubscriptionManager } from '../subscriptions/subscription-manager.js';
 import { collect } from './collect.js';
 import { CONFORMANCE_AGGREGATE_TYPE, ConformanceNoted } from './conformance-events.js';
@@ -21,6 +26,11 @@ export interface TenantIsolationUnderTest {
   readonly store: EventStore;
   /** The snapshot store the repositories use, as the application would build it (not a tenant view). */
   readonly snapshots: SnapshotStore;
+  /**
+   * The checkpoint store, dead-letter queue and lock the subscription managers share, as the
+   * application would build them (not tenant views). Default: in memory.
+   */
+  readonly subscriptions?: { checkpoints: CheckpointStore; deadLetters: DeadLetterQueue; lock: SubscriptionLock };
   readonly teardown?: () => Promise<void>;
 }
 
@@ -29,7 +39,7 @@ export interface TenantIsolationUnderTest {
  * snapshots, writes into the other tenant's aggregates), a tenant view returns nothing of the
  * other tenant through stream reads, the feed, `currentPosition`, `getStreamVersion`,
  * `eventExists`, repository `load`, `loadOrCreate`, `loadAt` and `exists` (with snapshots), its
- * snapshot store view, and subscriptions.
+ * snapshot store view, subscriptions, and the dead letters, checkpoints and locks of their managers.
  *
  * @example
  * ```ts
@@ -175,6 +185,75 @@ export function tenantIsolationSuite(name: string, factory: () => Promise<Tenant
       expect(delivered).toHaveLength(own);
       expect(delivered.every((e) => e.tenantId === 'alice')).toBe(true);
       expect(JSON.stringify(delivered.map(toEventRecord))).not.toContain('bob-secret');
+    }, 90_000);
+
+    it("keeps tenants' managers of one subscription name apart: checkpoints, locks and dead letters", async () => {
+      const shared = current!.subscriptions ?? {
+        checkpoints: new InMemoryCheckpointStore(),
+        deadLetters: new InMemoryDeadLetterQueue(),
+        lock: new InMemorySubscriptionLock(),
+      };
+      const name = `mail-${randomUUID()}`;
+      const tenants = ['alice', 'bob'] as const;
+      for (const tenant of tenants) {
+        for (const text of [`${tenant}-secret-mail`, `${tenant}-secret-poison`, `${tenant}-secret-mail-2`]) {
+          await repository(tenant).update(randomUUID(), (n) => n.write(text), { create: true });
+        }
+      }
+      let poisoned = true;
+      const delivered = { alice: [] as DomainEvent[], bob: [] as DomainEvent[] };
+      const managers = tenants.map((tenant) => {
+        const manager = new SubscriptionManager({ store: current!.store.forTenant(tenant), ...shared, pollIntervalMs: 20, lockRetryMs: 20 });
+        manager.subscribe(
+          async ({ event }) => {
+            delivered[tenant].push(event);
+            if (poisoned && (event as ConformanceNoted).data.text.endsWith('-poison')) throw new Error(`cannot mail ${(event as ConformanceNoted).data.text}`);
+          },
+          { name, retry: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1 } },
+        );
+        return manager;
+      });
+      const feeds = await Promise.all(tenants.map(async (tenant) => collect(current!.store.forTenant(tenant).readAll())));
+      try {
+        await Promise.all(managers.map((m) => m.start()));
+        const deadline = Date.now() + 60_000;
+        while (tenants.some((tenant, i) => delivered[tenant].length < feeds[i]!.length) && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        await Promise.all(managers.map((m) => m.pause()));
+        for (const [i, tenant] of tenants.entries()) {
+          const other = tenant === 'alice' ? 'bob' : 'alice';
+          const manager = managers[i]!;
+          // Every event of its own tenant, none skipped, under a checkpoint of its own.
+          expect(delivered[tenant].map((e) => e.eventId)).toEqual(feeds[i]!.map((s) => s.event.eventId));
+          expect((await shared.checkpoints.forTenant!(tenant).load(name))?.toString()).toBe(feeds[i]!.at(-1)!.position.toString());
+          expect(await manager.checkpoints.load(name)).toEqual(await shared.checkpoints.forTenant!(tenant).load(name));
+          // Its own dead letter only, in lists, counts and by id.
+          const parked = await manager.deadLetters.list({ subscription: name });
+          expect(parked.map((e) => (e.record.data as { text: string }).text)).toEqual([`${tenant}-secret-poison`]);
+          expect(parked[0]!.tenantId).toBe(tenant);
+          expect((await manager.deadLetters.stats()).bySubscription.find((s) => s.subscription === name)).toEqual({
+            subscription: name,
+            pending: 1,
+            retrying: 0,
+            resolved: 0,
+          });
+          expect(JSON.stringify([parked, await manager.deadLetters.stats()])).not.toContain(`${other}-secret`);
+          const theirs = (await shared.deadLetters.forTenant(other).list({ subscription: name }))[0]!;
+          expect(await manager.deadLetters.get(theirs.id)).toBeUndefined();
+          await expect(manager.retryDeadLetter(theirs.id)).rejects.toBeInstanceOf(DeadLetterEntryNotFoundError);
+          await expect(manager.deadLetters.resolve(theirs.id)).rejects.toBeInstanceOf(DeadLetterEntryNotFoundError);
+          await expect(manager.deadLetters.add({ ...theirs, attempts: 1 })).rejects.toBeInstanceOf(TenantMismatchError);
+        }
+        expect(await shared.checkpoints.load(name)).toBeNull();
+        poisoned = false;
+        expect(await managers[0]!.retryDeadLetters({ subscription: name })).toEqual({ resolved: 1, failed: 0, skipped: 0 });
+        expect((await shared.deadLetters.forTenant('bob').list({ subscription: name, status: 'pending' })).length).toBe(1);
+        expect(delivered.alice.filter((e) => (e as ConformanceNoted).data.text === 'alice-secret-poison')).toHaveLength(2);
+        expect(delivered.bob.filter((e) => (e as ConformanceNoted).data.text === 'bob-secret-poison')).toHaveLength(1);
+      } finally {
+        await Promise.all(managers.map((m) => m.stop()));
+      }
     }, 90_000);
   });
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CompiledQuery, type Kysely } from 'kysely';
+import { checkTenantId } from '../checkpoint-store.js';
 import type { LockHandle, SubscriptionLock } from '../subscription-lock.js';
 
 /** The part of a `pg.Client` a lock held on a connection of its own uses (pass `() => new pg.Client(url)`). */
@@ -50,17 +51,32 @@ export class PostgresAdvisoryLock implements SubscriptionLock {
   readonly #heartbeatMs: number;
   readonly #namespace: string;
   readonly #connect: (() => AdvisoryLockClient) | undefined;
+  readonly #options: PostgresAdvisoryLockOptions;
+  #tenantId: string | undefined;
 
   constructor(db: Kysely<any>, options: PostgresAdvisoryLockOptions = {}) {
     this.#db = db;
+    this.#options = options;
     this.#heartbeatMs = options.heartbeatMs ?? 2000;
     this.#namespace = options.namespace ?? 'eventsmith';
     this.#connect = options.connect;
   }
 
-  /** The 64-bit key of a name: the first 8 bytes of SHA-256(namespace + name), signed. */
+  /**
+   * The 64-bit key of a name: the first 8 bytes of SHA-256(namespace + name), signed. On a tenant
+   * view, of the JSON array [namespace, tenant, name] (which has no NUL, so never meets a name of
+   * the lock itself).
+   */
   key(name: string): bigint {
-    return createHash('sha256').update(`${this.#namespace}\u0000${name}`).digest().readBigInt64BE(0);
+    const text = this.#tenantId === undefined ? `${this.#namespace}\u0000${name}` : JSON.stringify([this.#namespace, this.#tenantId, name]);
+    return createHash('sha256').update(text).digest().readBigInt64BE(0);
+  }
+
+  /** A view locking `tenantId`'s subscriptions. */
+  forTenant(tenantId: string): PostgresAdvisoryLock {
+    const view = new PostgresAdvisoryLock(this.#db, this.#options);
+    view.#tenantId = checkTenantId(tenantId);
+    return view;
   }
 
   async tryAcquire(name: string): Promise<LockHandle | undefined> {

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { Position } from '../../store/position.js';
-import { samePosition, type Checkpoint, type CheckpointStore, type SaveCheckpointOptions } from '../checkpoint-store.js';
+import { checkTenantId, samePosition, type Checkpoint, type CheckpointStore, type SaveCheckpointOptions } from '../checkpoint-store.js';
 import { CheckpointConflictError } from '../subscription-errors.js';
 import { affected, detectDialect, msToDate, type SubscriptionSqlDialect } from './sql-dialect.js';
 import { SubscriptionTable, type SubscriptionTables } from './subscription-tables.js';
@@ -11,7 +11,9 @@ const TABLE = SubscriptionTable.checkpoints;
  * Checkpoints in a SQL table (`eventsmith_checkpoints`, created by `migrateSubscriptionTables`),
  * on PostgreSQL, SQLite or MariaDB/MySQL. `save` joins the transaction passed in
  * `options.transaction`, so a projection's rows and its checkpoint commit together. Saves are
- * compare-and-set on the stored position token and never move a checkpoint backwards.
+ * compare-and-set on the stored position token and never move a checkpoint backwards. Rows are
+ * keyed by (tenant, name): a view made with `forTenant` keeps its tenant's, the store its own
+ * (`tenant_id` `''`).
  *
  * @example
  * ```ts
@@ -24,6 +26,8 @@ export class SqlCheckpointStore implements CheckpointStore {
   readonly transactional = true;
   readonly #db: Kysely<SubscriptionTables>;
   readonly #dialect: SubscriptionSqlDialect;
+  /** The `tenant_id` key of this view's rows. */
+  #tenant = '';
 
   constructor(db: Kysely<any>, options: { dialect?: SubscriptionSqlDialect } = {}) {
     this.#db = db;
@@ -51,17 +55,24 @@ export class SqlCheckpointStore implements CheckpointStore {
 
   async reset(name: string, position: Position | null, options: { transaction?: unknown } = {}): Promise<void> {
     const db = (options.transaction as Kysely<SubscriptionTables> | undefined) ?? this.#db;
-    await db.deleteFrom(TABLE).where('name', '=', name).execute();
-    if (position) await db.insertInto(TABLE).values({ name, position: position.toString(), updated_at: Date.now() }).execute();
+    await db.deleteFrom(TABLE).where('tenant_id', '=', this.#tenant).where('name', '=', name).execute();
+    if (position) await db.insertInto(TABLE).values({ tenant_id: this.#tenant, name, position: position.toString(), updated_at: Date.now() }).execute();
   }
 
   async list(): Promise<Checkpoint[]> {
-    const rows = await this.#db.selectFrom(TABLE).selectAll().orderBy('name').execute();
-    return rows.map((row) => ({ name: row.name, position: Position.parse(row.position), updatedAt: msToDate(row.updated_at) }));
+    const rows = await this.#db.selectFrom(TABLE).selectAll().where('tenant_id', '=', this.#tenant).orderBy('name').execute();
+    const tenant = this.#tenant === '' ? {} : { tenantId: this.#tenant };
+    return rows.map((row) => ({ ...tenant, name: row.name, position: Position.parse(row.position), updatedAt: msToDate(row.updated_at) }));
+  }
+
+  forTenant(tenantId: string): SqlCheckpointStore {
+    const view = new SqlCheckpointStore(this.#db, { dialect: this.#dialect });
+    view.#tenant = checkTenantId(tenantId);
+    return view;
   }
 
   async #read(db: Kysely<SubscriptionTables>, name: string): Promise<Position | null> {
-    const row = await db.selectFrom(TABLE).select('position').where('name', '=', name).executeTakeFirst();
+    const row = await db.selectFrom(TABLE).select('position').where('tenant_id', '=', this.#tenant).where('name', '=', name).executeTakeFirst();
     return row ? Position.parse(row.position) : null;
   }
 
@@ -70,13 +81,16 @@ export class SqlCheckpointStore implements CheckpointStore {
     const updatedAt = Date.now();
     let changed: number;
     if (expected === null) {
-      const insert = db.insertInto(TABLE).values({ name, position: position.toString(), updated_at: updatedAt });
-      const result = await (this.#dialect === 'mysql' ? insert.ignore() : insert.onConflict((oc) => oc.column('name').doNothing())).executeTakeFirst();
+      const insert = db.insertInto(TABLE).values({ tenant_id: this.#tenant, name, position: position.toString(), updated_at: updatedAt });
+      const result = await (
+        this.#dialect === 'mysql' ? insert.ignore() : insert.onConflict((oc) => oc.columns(['tenant_id', 'name']).doNothing())
+      ).executeTakeFirst();
       changed = Number(result.numInsertedOrUpdatedRows ?? 0n);
     } else {
       const result = await db
         .updateTable(TABLE)
         .set({ position: position.toString(), updated_at: updatedAt })
+        .where('tenant_id', '=', this.#tenant)
         .where('name', '=', name)
         .where('position', '=', expected.toString())
         .executeTakeFirst();

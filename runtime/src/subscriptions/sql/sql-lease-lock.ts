@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { checkTenantId } from '../checkpoint-store.js';
 import type { LockHandle, SubscriptionLock } from '../subscription-lock.js';
 import { affected, detectDialect, type SubscriptionSqlDialect } from './sql-dialect.js';
 import { SubscriptionTable, type SubscriptionTables } from './subscription-tables.js';
@@ -21,7 +22,8 @@ export interface SqlLeaseLockOptions {
  * PostgreSQL. The holder renews its lease every `renewEveryMs`; if it dies, the lease runs out
  * after `ttlMs` and a standby takes it over. Times come from the clients' clocks, so keep `ttlMs`
  * well above any clock skew between machines. A holder that stalls past its lease loses it; the
- * checkpoint compare-and-set then rejects its next batch, so nothing is applied twice.
+ * checkpoint compare-and-set then rejects its next batch, so nothing is applied twice. Leases are
+ * keyed by (tenant, name): a view made with `forTenant` takes its tenant's, the lock its own.
  *
  * @example
  * ```ts
@@ -35,9 +37,13 @@ export class SqlLeaseLock implements SubscriptionLock {
   readonly #renewMs: number;
   readonly #owner: string;
   readonly #dialect: SubscriptionSqlDialect;
+  readonly #options: SqlLeaseLockOptions;
+  /** The `tenant_id` key of this view's leases. */
+  #tenant = '';
 
   constructor(db: Kysely<any>, options: SqlLeaseLockOptions = {}) {
     this.#db = db;
+    this.#options = options;
     this.#ttlMs = options.ttlMs ?? 15_000;
     this.#renewMs = options.renewEveryMs ?? Math.max(50, Math.floor(this.#ttlMs / 3));
     this.#owner = options.owner ?? `${process.pid}-${randomUUID()}`;
@@ -46,16 +52,25 @@ export class SqlLeaseLock implements SubscriptionLock {
 
   async tryAcquire(name: string): Promise<LockHandle | undefined> {
     const now = Date.now();
-    const insert = this.#db.insertInto(TABLE).values({ name, owner: this.#owner, expires_at: now + this.#ttlMs, acquired_at: now });
-    await (this.#dialect === 'mysql' ? insert.ignore() : insert.onConflict((oc) => oc.column('name').doNothing())).execute();
+    const tenant = this.#tenant;
+    const insert = this.#db.insertInto(TABLE).values({ tenant_id: tenant, name, owner: this.#owner, expires_at: now + this.#ttlMs, acquired_at: now });
+    await (this.#dialect === 'mysql' ? insert.ignore() : insert.onConflict((oc) => oc.columns(['tenant_id', 'name']).doNothing())).execute();
     const taken = await this.#db
       .updateTable(TABLE)
       .set({ owner: this.#owner, expires_at: now + this.#ttlMs, acquired_at: now })
+      .where('tenant_id', '=', tenant)
       .where('name', '=', name)
       .where((eb) => eb.or([eb('owner', '=', this.#owner), eb('expires_at', '<', now)]))
       .executeTakeFirst();
     if (affected(taken) === 0) return undefined;
-    return new LeaseHandle(this.#db, name, this.#owner, this.#ttlMs, this.#renewMs);
+    return new LeaseHandle(this.#db, tenant, name, this.#owner, this.#ttlMs, this.#renewMs);
+  }
+
+  /** A view taking `tenantId`'s leases, as the same owner. */
+  forTenant(tenantId: string): SqlLeaseLock {
+    const view = new SqlLeaseLock(this.#db, { ...this.#options, owner: this.#owner, dialect: this.#dialect });
+    view.#tenant = checkTenantId(tenantId);
+    return view;
   }
 }
 
@@ -65,6 +80,7 @@ class LeaseHandle implements LockHandle {
 
   constructor(
     private readonly db: Kysely<SubscriptionTables>,
+    private readonly tenant: string,
     private readonly name: string,
     private readonly owner: string,
     private readonly ttlMs: number,
@@ -82,7 +98,7 @@ class LeaseHandle implements LockHandle {
     if (!this.#held) return;
     this.#held = false;
     clearInterval(this.#timer);
-    await this.db.deleteFrom(TABLE).where('name', '=', this.name).where('owner', '=', this.owner).execute();
+    await this.db.deleteFrom(TABLE).where('tenant_id', '=', this.tenant).where('name', '=', this.name).where('owner', '=', this.owner).execute();
   }
 
   async #renew(): Promise<void> {
@@ -91,7 +107,7 @@ class LeaseHandle implements LockHandle {
       const result = await this.db
         .updateTable(TABLE)
         .set({ expires_at: Date.now() + this.ttlMs })
-        .where('name', '=', this.name)
+        .where('tenant_id', '=', this.tenant).where('name', '=', this.name)
         .where('owner', '=', this.owner)
         .executeTakeFirst();
       if (affected(result) === 0) this.#lost();

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { Migrator, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithService } from '../../../../test/support/services.js';
 import { toEventRecord } from '../../events/event-record.js';
@@ -9,13 +9,14 @@ import { SqlOutboxStore } from '../../outbox/sql-outbox-store.js';
 import { Position } from '../../store/position.js';
 import { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
-import { CheckpointConflictError } from '../subscription-errors.js';
+import { TenantMismatchError } from '../../errors.js';
+import { CheckpointConflictError, DeadLetterEntryNotFoundError } from '../subscription-errors.js';
 import { Deposited } from '../test-support/fixtures.js';
 import { fakeStoreTransaction, SQL_TARGETS, type SqlTarget } from '../test-support/sql-targets.js';
 import { SqlCheckpointStore } from './sql-checkpoint-store.js';
 import { SqlDeadLetterQueue } from './sql-dead-letter-queue.js';
 import { SqlLeaseLock } from './sql-lease-lock.js';
-import { migrateSubscriptionTables } from './subscription-tables.js';
+import { migrateSubscriptionTables, SUBSCRIPTION_MIGRATION_TABLE, subscriptionMigrations } from './subscription-tables.js';
 import { PostgresAdvisoryLock } from './postgres-advisory-lock.js';
 
 const p = (n: number | bigint) => Position.of('pg:test', n);
@@ -151,7 +152,107 @@ function suite(target: SqlTarget) {
     await downThenUp(outbox);
   });
 
+  it('tenant views: checkpoints and leases per (tenant, name); dead letters of their own tenant only', async () => {
+    const checkpoints = new SqlCheckpointStore(db);
+    await checkpoints.reset('shared', p(1));
+    const [t1, t2] = [checkpoints.forTenant('t1'), checkpoints.forTenant('t2')];
+    expect(await t1.load('shared')).toBeNull();
+    expect(await t1.save('shared', p(10), { expected: null })).toBe(true);
+    expect(await t2.save('shared', p(20), { expected: null })).toBe(true);
+    expect((await t1.load('shared'))!.value).toBe(10n);
+    expect((await t2.load('shared'))!.value).toBe(20n);
+    expect((await checkpoints.load('shared'))!.value).toBe(1n);
+    expect((await t1.list()).map((c) => [c.tenantId, c.name, c.position.value])).toEqual([['t1', 'shared', 10n]]);
+    expect((await checkpoints.list()).some((c) => c.tenantId !== undefined)).toBe(false);
+    await t1.reset('shared', null);
+    expect((await t2.load('shared'))!.value).toBe(20n);
+
+    const lock = new SqlLeaseLock(db, { ttlMs: 60_000 });
+    const other = new SqlLeaseLock(db, { ttlMs: 60_000 });
+    const held = [await lock.tryAcquire('mail'), await lock.forTenant('t1').tryAcquire('mail'), await lock.forTenant('t2').tryAcquire('mail')];
+    expect(held.every((h) => h?.held)).toBe(true);
+    expect(await other.forTenant('t1').tryAcquire('mail')).toBeUndefined();
+    await held[1]!.release();
+    const taken = await other.forTenant('t1').tryAcquire('mail');
+    expect(taken?.held).toBe(true);
+    expect(await other.tryAcquire('mail')).toBeUndefined();
+    for (const h of [...held, taken]) await h!.release();
+
+    const dlq = new SqlDeadLetterQueue(db);
+    const park = (tenant: string | null, subscription: string) => {
+      const event = new Deposited({ amount: 1 }, { aggregateId: `${tenant}-x`, aggregateVersion: 1, ...(tenant ? { tenantId: tenant } : {}) });
+      const record = toEventRecord(event);
+      return { subscription, eventId: event.eventId, eventType: 'Deposited', streamId: 'Account-x', position: p(9), storedAt: new Date(), record, error: 'Error: x', attempts: 1 };
+    };
+    const [e1, e2, none] = [await dlq.add(park('t1', 'tenants')), await dlq.add(park('t2', 'tenants')), await dlq.add(park(null, 'tenants'))];
+    expect([e1.tenantId, e2.tenantId, none.tenantId]).toEqual(['t1', 't2', null]);
+    const v1 = dlq.forTenant('t1');
+    expect((await v1.list({ subscription: 'tenants' })).map((e) => e.id)).toEqual([e1.id]);
+    expect((await dlq.list({ subscription: 'tenants' })).map((e) => e.id)).toEqual([e1.id, e2.id, none.id]);
+    expect((await v1.stats()).bySubscription.find((s) => s.subscription === 'tenants')).toMatchObject({ pending: 1 });
+    expect(await v1.get(e2.id)).toBeUndefined();
+    await expect(v1.markRetrying(e2.id)).rejects.toBeInstanceOf(DeadLetterEntryNotFoundError);
+    await expect(v1.resolve(e2.id)).rejects.toBeInstanceOf(DeadLetterEntryNotFoundError);
+    await expect(v1.add(park('t2', 'tenants'))).rejects.toBeInstanceOf(TenantMismatchError);
+    await expect(v1.add(park(null, 'tenants'))).rejects.toBeInstanceOf(TenantMismatchError);
+    await dlq.resolve(e2.id);
+    expect(await v1.purgeResolved()).toBe(0);
+    expect(await dlq.get(e2.id)).toBeDefined();
+    await v1.resolve(e1.id);
+    expect(await v1.purgeResolved()).toBe(1);
+    expect(await dlq.get(e2.id)).toBeDefined();
+    expect((await dlq.forTenant('t2').get(e2.id))?.status).toBe('resolved');
+  });
+
+  it('migration 0002 keeps checkpoints and leases under the unscoped key and gives dead letters their event tenant', async () => {
+    const { db: old, close: closeOld } = await target.open();
+    try {
+      const migrator = new Migrator({
+        db: old,
+        provider: { getMigrations: async () => subscriptionMigrations(target.dialect) },
+        migrationTableName: SUBSCRIPTION_MIGRATION_TABLE,
+        migrationLockTableName: `${SUBSCRIPTION_MIGRATION_TABLE}_lock`,
+      });
+      expect((await migrator.migrateTo('0001-subscription-tables')).error).toBeUndefined();
+      const record = (tenantId: string | null) => JSON.stringify({ ...toEventRecord(deposit('m', 1)), tenantId });
+      const row = (eventId: string, tenantId: string | null) => ({
+        subscription: 'mail', event_id: eventId, event_type: 'Deposited', stream_id: 'Account-m', position: p(3).toString(), stored_at: 1,
+        record: record(tenantId), error: 'Error: x', stack: null, attempts: 1, status: 'pending', first_failed_at: 1, last_failed_at: 1,
+        resolved_at: null, resolved_by: null,
+      });
+      await old.insertInto('eventsmith_dead_letters').values([row('e-t1', 't1'), row('e-none', null)]).execute();
+      await old.insertInto('eventsmith_checkpoints').values({ name: 'mail', position: p(42).toString(), updated_at: 1 }).execute();
+      await old.insertInto('eventsmith_leases').values({ name: 'mail', owner: 'old', expires_at: Date.now() + 60_000, acquired_at: 1 }).execute();
+      await migrateSubscriptionTables(old);
+      const checkpoints = new SqlCheckpointStore(old);
+      expect((await checkpoints.load('mail'))!.value).toBe(42n);
+      expect(await checkpoints.forTenant('t1').load('mail')).toBeNull();
+      expect(await new SqlLeaseLock(old).tryAcquire('mail')).toBeUndefined(); // still held by 'old'
+      const dlq = new SqlDeadLetterQueue(old);
+      expect((await dlq.list()).map((e) => [e.eventId, e.tenantId])).toEqual([
+        ['e-t1', 't1'],
+        ['e-none', null],
+      ]);
+      expect((await dlq.forTenant('t1').list()).map((e) => e.eventId)).toEqual(['e-t1']);
+    } finally {
+      await closeOld();
+    }
+  });
+
   if (target.dialect === 'postgres') {
+    it('advisory lock: one holder per name and tenant view; freed when released', async () => {
+      const a = new PostgresAdvisoryLock(db, { heartbeatMs: 50 });
+      const b = new PostgresAdvisoryLock(db, { heartbeatMs: 50 });
+      const mine = [await a.tryAcquire('mail'), await a.forTenant('t1').tryAcquire('mail'), await a.forTenant('t2').tryAcquire('mail')];
+      expect(mine.every((h) => h?.held)).toBe(true);
+      expect(await b.forTenant('t1').tryAcquire('mail')).toBeUndefined();
+      expect(await b.tryAcquire('mail')).toBeUndefined();
+      for (const h of mine) await h!.release();
+      const taken = await b.forTenant('t1').tryAcquire('mail');
+      expect(taken?.held).toBe(true);
+      await taken!.release();
+    });
+
     it('advisory lock: one holder per name; freed when released', async () => {
       const a = new PostgresAdvisoryLock(db, { heartbeatMs: 50 });
       const b = new PostgresAdvisoryLock(db, { heartbeatMs: 50 });

@@ -20,9 +20,12 @@ export const SUBSCRIPTION_MIGRATION_TABLE = 'eventsmith_subscription_migration';
  * PostgreSQL store positions exceed 64 bits.
  */
 export interface SubscriptionTables {
-  eventsmith_checkpoints: { name: string; position: string; updated_at: number | string };
+  /** `tenant_id` (migration 0002): the tenant view's tenant, `''` for the unscoped store's checkpoints. */
+  eventsmith_checkpoints: { tenant_id: Generated<string>; name: string; position: string; updated_at: number | string };
   eventsmith_dead_letters: {
     id: Generated<number | string>;
+    /** The parked event's tenant (migration 0002). */
+    tenant_id: string | null;
     subscription: string;
     event_id: string;
     event_type: string;
@@ -39,7 +42,8 @@ export interface SubscriptionTables {
     resolved_at: number | string | null;
     resolved_by: string | null;
   };
-  eventsmith_leases: { name: string; owner: string; expires_at: number | string; acquired_at: number | string };
+  /** `tenant_id` (migration 0002): as for checkpoints. */
+  eventsmith_leases: { tenant_id: Generated<string>; name: string; owner: string; expires_at: number | string; acquired_at: number | string };
   eventsmith_outbox: {
     id: Generated<number | string>;
     event_id: string;
@@ -147,7 +151,52 @@ export function subscriptionMigrations(dialect: SubscriptionSqlDialect): Record<
         for (const table of Object.values(SubscriptionTable)) await db.schema.dropTable(table).ifExists().execute();
       },
     },
+    // Shipped: never edit. Checkpoints and leases of a tenant view's subscription are keyed by
+    // (tenant, name), so two tenants' managers with one subscription name keep apart; the unscoped
+    // ones keep theirs under tenant ''. A dead letter carries its event's tenant.
+    '0002-tenants': {
+      async up(db: Kysely<any>) {
+        for (const table of [SubscriptionTable.checkpoints, SubscriptionTable.leases]) await keyByTenant(db, dialect, table);
+        await db.schema.alterTable(SubscriptionTable.deadLetters).addColumn('tenant_id', t.key(255)).execute();
+        const tenant =
+          dialect === 'postgres'
+            ? sql`${sql.ref('record')}::jsonb ->> 'tenantId'`
+            : dialect === 'sqlite'
+              ? sql`json_extract(${sql.ref('record')}, '$.tenantId')`
+              : sql`json_value(${sql.ref('record')}, '$.tenantId')`;
+        await db.updateTable(SubscriptionTable.deadLetters).set({ tenant_id: tenant }).execute();
+        await db.schema
+          .createIndex('eventsmith_dead_letters_tenant')
+          .on(SubscriptionTable.deadLetters)
+          .columns(['tenant_id', 'status', 'subscription', 'id'])
+          .execute();
+      },
+    },
   };
+}
+
+/** Puts `tenant_id` (default `''`) in front of `name` in the primary key of `table`. */
+async function keyByTenant(db: Kysely<any>, dialect: SubscriptionSqlDialect, table: string): Promise<void> {
+  if (dialect === 'postgres') {
+    await sql`alter table ${sql.table(table)} add column tenant_id varchar(255) not null default '',
+      drop constraint ${sql.id(`${table}_pkey`)}, add primary key (tenant_id, name)`.execute(db);
+  } else if (dialect === 'mysql') {
+    await sql`alter table ${sql.table(table)} add column tenant_id varchar(255) not null default '',
+      drop primary key, add primary key (tenant_id, name)`.execute(db);
+  } else {
+    // SQLite cannot change a primary key in place: copy into a new table.
+    const columns = (
+      await sql<{ name: string; type: string; notnull: number }>`select name, type, "notnull" from pragma_table_info(${table})`.execute(db)
+    ).rows;
+    const next = `${table}_0002`;
+    const definitions = columns.map((c) => sql`${sql.ref(c.name)} ${sql.raw(c.type)}${sql.raw(c.notnull ? ' not null' : '')}`);
+    await sql`create table ${sql.table(next)} (tenant_id varchar(255) not null default '', ${sql.join(definitions)},
+      primary key (tenant_id, name))`.execute(db);
+    const names = sql.join(columns.map((c) => sql.ref(c.name)));
+    await sql`insert into ${sql.table(next)} (${names}) select ${names} from ${sql.table(table)}`.execute(db);
+    await db.schema.dropTable(table).execute();
+    await db.schema.alterTable(next).renameTo(table).execute();
+  }
 }
 
 /** Kysely migrator bookkeeping table for the opt-in PostgreSQL row-level security on these tables. */
@@ -155,11 +204,12 @@ export const SUBSCRIPTION_RLS_MIGRATION_TABLE = 'eventsmith_subscription_rls_mig
 
 export interface MigrateSubscriptionTablesOptions {
   /**
-   * PostgreSQL only: also put the outbox under row-level security, as `migrateEventStore` does
-   * for events, streams and snapshots. A role subject to the policies adds and sees only outbox
-   * rows of the tenant in `eventsmith.tenant_id` (set by a tenant view's `store.transaction()`);
-   * run the `OutboxRelay` as the tables' owner or a `BYPASSRLS` role, since it publishes every
-   * tenant's rows.
+   * PostgreSQL only: also put the outbox and the dead letters under row-level security, as
+   * `migrateEventStore` does for events, streams and snapshots. A role subject to the policies
+   * adds and sees only outbox rows and dead letters of the tenant in `eventsmith.tenant_id` (set
+   * by a tenant view's `store.transaction()`, and by a dead-letter queue's tenant view); run the
+   * `OutboxRelay` and operator tools over every tenant's dead letters as the tables' owner or a
+   * `BYPASSRLS` role.
    */
   readonly rowLevelSecurity?: boolean;
 }
@@ -171,6 +221,15 @@ export function subscriptionRowLevelSecurityMigrations(): Record<string, Migrati
       async up(db: Kysely<any>) {
         await sql`alter table ${sql.table(SubscriptionTable.outbox)} enable row level security`.execute(db);
         await sql`create policy eventsmith_tenant_isolation on ${sql.table(SubscriptionTable.outbox)}
+          using (tenant_id = current_setting(${sql.lit(TENANT_SETTING)}, true))
+          with check (tenant_id = current_setting(${sql.lit(TENANT_SETTING)}, true))`.execute(db);
+      },
+    },
+    // Shipped: never edit. Needs migration 0002-tenants (dead letters carry tenant_id).
+    '0002-dead-letter-policies': {
+      async up(db: Kysely<any>) {
+        await sql`alter table ${sql.table(SubscriptionTable.deadLetters)} enable row level security`.execute(db);
+        await sql`create policy eventsmith_tenant_isolation on ${sql.table(SubscriptionTable.deadLetters)}
           using (tenant_id = current_setting(${sql.lit(TENANT_SETTING)}, true))
           with check (tenant_id = current_setting(${sql.lit(TENANT_SETTING)}, true))`.execute(db);
       },
