@@ -1,7 +1,12 @@
+import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '../../../../test/support/services.js';
 import { conformanceRegistry } from '../../testing/conformance-events.js';
 import { tenantIsolationSuite } from '../../testing/tenant-isolation-suite.js';
+import { PostgresAdvisoryLock } from '../../subscriptions/sql/postgres-advisory-lock.js';
+import { SqlCheckpointStore } from '../../subscriptions/sql/sql-checkpoint-store.js';
+import { SqlDeadLetterQueue } from '../../subscriptions/sql/sql-dead-letter-queue.js';
+import { migrateSubscriptionTables } from '../../subscriptions/sql/subscription-tables.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 import { PostgresSnapshotStore } from './postgres-snapshot-store.js';
 
@@ -12,6 +17,7 @@ await describeWithService('postgres', 'PostgreSQL tenant isolation', () => {
     return {
       store,
       snapshots: new PostgresSnapshotStore(store.db),
+      subscriptions: await subscriptionParts(store.db),
       teardown: async () => {
         await store.close();
         await drop();
@@ -27,7 +33,10 @@ await describeWithService('postgres', 'PostgreSQL tenant isolation', () => {
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     await admin.query(`create role ${role} login`);
+    await migrateSubscriptionTables(owner.db, 'postgres', { rowLevelSecurity: true });
     await admin.query(`grant select, insert, update, delete on eventsmith_events, eventsmith_streams, eventsmith_snapshots to ${role}`);
+    await admin.query(`grant select, insert, update, delete on eventsmith_checkpoints, eventsmith_leases, eventsmith_dead_letters to ${role}`);
+    await admin.query(`grant usage on sequence eventsmith_dead_letters_id_seq to ${role}`);
     await admin.end();
     const appUrl = new URL(url);
     appUrl.username = role;
@@ -35,6 +44,7 @@ await describeWithService('postgres', 'PostgreSQL tenant isolation', () => {
     return {
       store,
       snapshots: new PostgresSnapshotStore(store.db),
+      subscriptions: await subscriptionParts(store.db, false),
       teardown: async () => {
         await store.close();
         await owner.close();
@@ -47,3 +57,9 @@ await describeWithService('postgres', 'PostgreSQL tenant isolation', () => {
     };
   });
 });
+
+/** The SQL checkpoint store and dead-letter queue and the advisory lock on the store's database (migrated by its owner). */
+async function subscriptionParts(db: Kysely<any>, migrate = true) {
+  if (migrate) await migrateSubscriptionTables(db);
+  return { checkpoints: new SqlCheckpointStore(db), deadLetters: new SqlDeadLetterQueue(db), lock: new PostgresAdvisoryLock(db) };
+}

@@ -1,8 +1,13 @@
+import type { Kysely } from 'kysely';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { conformanceRegistry } from '../../testing/conformance-events.js';
 import { tenantIsolationSuite } from '../../testing/tenant-isolation-suite.js';
+import { SqlCheckpointStore } from '../../subscriptions/sql/sql-checkpoint-store.js';
+import { SqlDeadLetterQueue } from '../../subscriptions/sql/sql-dead-letter-queue.js';
+import { SqlLeaseLock } from '../../subscriptions/sql/sql-lease-lock.js';
+import { migrateSubscriptionTables } from '../../subscriptions/sql/subscription-tables.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
 import { SqliteSnapshotStore } from './sqlite-snapshot-store.js';
 
@@ -12,9 +17,16 @@ tenantIsolationSuite('SqliteEventStore + SqliteSnapshotStore', async () => {
   return {
     store,
     snapshots: new SqliteSnapshotStore(store.db),
+    subscriptions: await subscriptionParts(store.db),
     teardown: async () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 });
+
+/** The SQL checkpoint store, dead-letter queue and lease lock on the store's database. */
+async function subscriptionParts(db: Kysely<any>) {
+  await migrateSubscriptionTables(db);
+  return { checkpoints: new SqlCheckpointStore(db), deadLetters: new SqlDeadLetterQueue(db), lock: new SqlLeaseLock(db) };
+}
