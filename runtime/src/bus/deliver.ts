@@ -1,5 +1,7 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import type { DomainEvent } from '../events/domain-event.js';
 import type { EventRegistry } from '../events/event-registry.js';
+import type { AggregateVersionKey, AggregateVersionStore } from './aggregate-version-store.js';
 import { BusConfigurationError } from './bus-errors.js';
 import { BusHeader, decodeBusMessage } from './bus-message.js';
 import type { BusHandler, DeadLetterReason, SubscribeOptions } from './event-bus.js';
@@ -12,6 +14,7 @@ export interface ResolvedSubscribeOptions {
   readonly maxAttempts: number;
   readonly retryDelayMs: number;
   readonly maxRetryDelayMs: number;
+  readonly versionGuard: AggregateVersionStore | undefined;
 }
 
 const GROUP = /^[A-Za-z0-9_.-]{1,100}$/;
@@ -37,6 +40,7 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
     maxAttempts,
     retryDelayMs,
     maxRetryDelayMs,
+    versionGuard: options.versionGuard,
   };
 }
 
@@ -105,7 +109,40 @@ export function deliverNow(input: DeliverInput): DeliveryOutcome | Promise<Deliv
   }
   const { event } = decoded;
   if (!passesFilters(registry, options, event.eventType, event.aggregateType)) return SKIPPED;
+  if (options.versionGuard) return deliverGuarded(input, event, options.versionGuard);
+  return runHandler(input, event);
+}
 
+/**
+ * With a version guard: skips an event at or below the aggregate's high-water mark for the
+ * group, otherwise runs the handler and raises the mark. A store that fails counts as a failed
+ * attempt (retried, then dead-lettered), so nothing is skipped on a guess.
+ */
+async function deliverGuarded(input: DeliverInput, event: DomainEvent, guard: AggregateVersionStore): Promise<DeliveryOutcome> {
+  const key: AggregateVersionKey = {
+    group: input.options.group,
+    tenantId: event.tenantId ?? null,
+    aggregateType: event.aggregateType,
+    aggregateId: event.aggregateId,
+  };
+  try {
+    const handled = await guard.load(key);
+    if (handled !== null && event.aggregateVersion <= handled) return SKIPPED;
+  } catch (error) {
+    return failed(error, input, event.eventType);
+  }
+  const outcome = await runHandler(input, event);
+  if (outcome !== HANDLED) return outcome;
+  try {
+    await guard.raise(key, event.aggregateVersion);
+  } catch (error) {
+    return failed(error, input, event.eventType);
+  }
+  return HANDLED;
+}
+
+function runHandler(input: DeliverInput, event: DomainEvent): DeliveryOutcome | Promise<DeliveryOutcome> {
+  const { options, headers } = input;
   const parent = propagation.extract(ROOT_CONTEXT, headers);
   const span = tracer().startSpan(
     `eventsmith.bus.handle ${event.eventType}`,
@@ -161,6 +198,12 @@ function handlerFailed(span: Span, error: unknown, input: DeliverInput, eventTyp
   span.recordException(error instanceof Error ? error : new Error(message));
   span.setStatus({ code: SpanStatusCode.ERROR, message });
   span.end();
+  return failed(error, input, eventType);
+}
+
+/** Retry, or dead-letter once the attempts are used up. */
+function failed(error: unknown, input: DeliverInput, eventType: string): DeliveryOutcome {
+  const message = describeError(error);
   if (input.attempt >= input.options.maxAttempts) return { kind: 'dead-letter', reason: 'handler-failed', error: message, eventType };
   return { kind: 'retry', delayMs: retryDelay(input.attempt, input.options), error: message };
 }

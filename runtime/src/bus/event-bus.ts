@@ -1,5 +1,6 @@
 import type { DomainEvent } from '../events/domain-event.js';
 import type { EventRecord } from '../events/event-record.js';
+import type { AggregateVersionStore } from './aggregate-version-store.js';
 
 /**
  * Publishes events to other processes. Delivery is **at least once**: a consumer may see an
@@ -41,6 +42,28 @@ export interface SubscribeOptions {
   readonly retryDelayMs?: number;
   /** Upper bound of one backoff delay, in ms. Default 60 000. */
   readonly maxRetryDelayMs?: number;
+  /**
+   * Opt-in guard for handlers that keep "last value wins" state. At-least-once delivery may hand
+   * a handler an *older* event of an aggregate after a newer one was handled: a redelivery after
+   * a broker restart or a lost acknowledgement (NATS, for example, can redeliver up to a batch of
+   * such duplicates behind newer messages). A handler that overwrites state with the event's data
+   * is then set back to older state. With a guard, the group skips (acknowledges without calling
+   * the handler) any event whose `aggregateVersion` is at or below the highest version it has
+   * handled for that aggregate (per tenant), and raises that mark after each handled event.
+   *
+   * The marks live in the store you pass: use a durable one (`SqlAggregateVersionStore`) so the
+   * guard survives restarts. Only for aggregates whose events the group sees every version of in
+   * order: with `eventTypes` filters, versions the group never receives are simply skipped over.
+   * A store that fails counts as a failed attempt (retried, then dead-lettered).
+   *
+   * @example
+   * ```ts
+   * const versions = new SqlAggregateVersionStore(store.db);
+   * await versions.migrate();
+   * bus.subscribe(({ event }) => balances.set(event.aggregateId, event.data.balance), { group: 'balances', versionGuard: versions });
+   * ```
+   */
+  readonly versionGuard?: AggregateVersionStore;
 }
 
 /** Why a message was dead-lettered. */
@@ -97,6 +120,14 @@ export interface BusSubscription {
  * - W3C trace context travels in message headers.
  */
 export interface EventBus extends EventPublisher {
+  /**
+   * Creates a subscription of `handler` to the group `options.group` (call `start()`).
+   *
+   * Delivery is at least once, so a handler must tolerate duplicates, and a duplicate may arrive
+   * *after* newer events of its aggregate (a redelivery after a broker restart or a lost ack). A
+   * handler that keeps "last value wins" state would be set back to older state: deduplicate by
+   * version yourself or pass `versionGuard` (see {@link SubscribeOptions.versionGuard}).
+   */
   subscribe(handler: BusHandler, options: SubscribeOptions): BusSubscription;
   /** Dead letters of a group, oldest first. */
   deadLetters(group: string, options?: { limit?: number }): Promise<DeadLetter[]>;

@@ -15,3 +15,4 @@ export * from './sql/sql-dead-letter-queue.js';
 export * from './sql/sql-lease-lock.js';
 export * from './sql/postgres-advisory-lock.js';
 export * from './postgres-notify-wake-up.js';
+export * from './sql/sql-aggregate-version-store.js';

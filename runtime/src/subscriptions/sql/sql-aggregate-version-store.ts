@@ -1,0 +1,115 @@
+import { Migrator, sql, type Kysely, type Migration } from 'kysely';
+import type { AggregateVersionKey, AggregateVersionStore } from '../../bus/aggregate-version-store.js';
+import { detectDialect, type SubscriptionSqlDialect } from './sql-dialect.js';
+
+/** The table of bus version marks (one row per group, tenant and aggregate). */
+export const AGGREGATE_VERSION_TABLE = 'eventsmith_bus_aggregate_versions';
+
+interface VersionTables {
+  eventsmith_bus_aggregate_versions: {
+    group_name: string;
+    tenant_id: string;
+    aggregate_type: string;
+    aggregate_id: string;
+    version: number | string;
+    updated_at: number | string;
+  };
+}
+
+/** Append-only migrations of the table. A migration that has shipped is never edited. */
+function versionMigrations(): Record<string, Migration> {
+  return {
+    '0001-bus-aggregate-versions': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable(AGGREGATE_VERSION_TABLE)
+          .addColumn('group_name', 'varchar(100)', (c) => c.notNull())
+          .addColumn('tenant_id', 'varchar(255)', (c) => c.notNull())
+          .addColumn('aggregate_type', 'varchar(200)', (c) => c.notNull())
+          .addColumn('aggregate_id', 'varchar(255)', (c) => c.notNull())
+          .addColumn('version', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('eventsmith_bus_aggregate_versions_pk', ['group_name', 'tenant_id', 'aggregate_type', 'aggregate_id'])
+          .execute();
+      },
+      async down(db: Kysely<any>) {
+        await db.schema.dropTable(AGGREGATE_VERSION_TABLE).ifExists().execute();
+      },
+    },
+  };
+}
+
+/**
+ * Bus version marks (see `SubscribeOptions.versionGuard`) in a SQL table, on PostgreSQL, SQLite
+ * or MariaDB/MySQL: they survive restarts. Create the table once with {@link migrate}. Raising a
+ * mark is one upsert that never lowers it, so members of a group may race safely.
+ *
+ * @example
+ * ```ts
+ * const versions = new SqlAggregateVersionStore(store.db);
+ * await versions.migrate();
+ * await bus.subscribe(project, { group: 'read-model', versionGuard: versions }).start();
+ * ```
+ */
+export class SqlAggregateVersionStore implements AggregateVersionStore {
+  readonly #db: Kysely<VersionTables>;
+  readonly #dialect: SubscriptionSqlDialect;
+
+  constructor(db: Kysely<any>, options: { dialect?: SubscriptionSqlDialect } = {}) {
+    this.#db = db;
+    this.#dialect = options.dialect ?? detectDialect(db);
+  }
+
+  /** Creates or upgrades the table (Kysely `Migrator`, bookkeeping in `eventsmith_bus_aggregate_versions_migration`). */
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({
+      db: this.#db,
+      provider: { getMigrations: async () => versionMigrations() },
+      migrationTableName: `${AGGREGATE_VERSION_TABLE}_migration`,
+      migrationLockTableName: `${AGGREGATE_VERSION_TABLE}_migration_lock`,
+    });
+    const result = await migrator.migrateToLatest();
+    if (result.error) throw result.error;
+  }
+
+  async load(key: AggregateVersionKey): Promise<number | null> {
+    const row = await this.#db
+      .selectFrom(AGGREGATE_VERSION_TABLE)
+      .select('version')
+      .where('group_name', '=', key.group)
+      .where('tenant_id', '=', key.tenantId ?? '')
+      .where('aggregate_type', '=', key.aggregateType)
+      .where('aggregate_id', '=', key.aggregateId)
+      .executeTakeFirst();
+    return row ? Number(row.version) : null;
+  }
+
+  async raise(key: AggregateVersionKey, version: number): Promise<void> {
+    const row = {
+      group_name: key.group,
+      tenant_id: key.tenantId ?? '',
+      aggregate_type: key.aggregateType,
+      aggregate_id: key.aggregateId,
+      version,
+      updated_at: Date.now(),
+    };
+    const insert = this.#db.insertInto(AGGREGATE_VERSION_TABLE).values(row);
+    if (this.#dialect === 'mysql') {
+      await insert
+        .onDuplicateKeyUpdate({
+          updated_at: sql`if(version < values(version), values(updated_at), updated_at)`,
+          version: sql`greatest(version, values(version))`,
+        })
+        .execute();
+      return;
+    }
+    await insert
+      .onConflict((oc) =>
+        oc
+          .columns(['group_name', 'tenant_id', 'aggregate_type', 'aggregate_id'])
+          .doUpdateSet({ version: (eb) => eb.ref('excluded.version'), updated_at: (eb) => eb.ref('excluded.updated_at') })
+          .where(`${AGGREGATE_VERSION_TABLE}.version`, '<', (eb) => eb.ref('excluded.version')),
+      )
+      .execute();
+  }
+}
