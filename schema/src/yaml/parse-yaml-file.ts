@@ -78,7 +78,9 @@ export function parseYamlFile(
   }
 
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+  // Duplicate keys are found by one pass over the document below: the library's own check compares
+  // each key with every earlier key of its map, which took minutes for a map with 100,000 keys.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, logLevel: 'error' });
   const position = (offset: number): { line: number; col: number } => {
     const p = lineCounter.linePos(offset);
     return { line: p.line, col: p.col };
@@ -86,19 +88,9 @@ export function parseYamlFile(
   // Keys and library messages are quoted only from a file that names its domain: another YAML
   // file (or a link to a secret) that ended up among the inputs is never echoed into a CI log.
   const isDomainFile = isMap(doc.contents) && doc.contents.items.some((p) => isScalar(p.key) && p.key.value === 'domain');
-  const duplicates = doc.errors.some((e) => e.code === 'DUPLICATE_KEY') ? duplicateKeys(doc) : new Map<number, DuplicateKey>();
   const errors: DomainError[] = doc.errors.map((e) => {
     const { line, col } = position(skipIndentation(text, e.pos[0]));
     switch (e.code) {
-      case 'DUPLICATE_KEY': {
-        const duplicate = duplicates.get(e.pos[0]);
-        if (!duplicate) return domainError('YAML.DUPLICATE_KEY', 'A key appears twice in the same map.', 'Remove or rename one of them; YAML keys must be unique.', at(line, col));
-        const keyPath = isDomainFile ? formatYamlPath(duplicate.path) : '';
-        const first = { ...position(duplicate.first), file: path, path: keyPath };
-        const where = { ...at(line, col), path: keyPath };
-        const key = isDomainFile ? `Key "${duplicate.key.length > 40 ? `${duplicate.key.slice(0, 32)}…` : duplicate.key}"` : 'A key';
-        return domainError('YAML.DUPLICATE_KEY', `${key} appears twice in the same map; the first is at ${path}:${first.line}:${first.col}.`, 'Remove or rename one of them; YAML keys must be unique (merge the two entries into one).', where, [first]);
-      }
       case 'MULTIPLE_DOCS':
         return domainError('YAML.MULTIPLE_DOCUMENTS', 'The file holds more than one YAML document (`---`).', 'Put each document in its own file; a domain may span several files.', at(line, col));
       case 'RESOURCE_EXHAUSTION':
@@ -107,6 +99,13 @@ export function parseYamlFile(
         return domainError('YAML.SYNTAX', `YAML syntax error: ${syntaxMessage(e.code, firstLine(e.message), isDomainFile)}.`, SYNTAX_FIXES[e.code] ?? 'Fix the YAML syntax at this position (indentation, quotes, brackets, `key: value`).', at(line, col));
     }
   });
+  for (const duplicate of duplicateKeys(doc)) {
+    const keyPath = isDomainFile ? formatYamlPath(duplicate.path) : '';
+    const first = { ...position(duplicate.first), file: path, path: keyPath };
+    const where = { ...position(duplicate.at), file: path, path: keyPath };
+    const key = isDomainFile ? `Key "${duplicate.key.length > 40 ? `${duplicate.key.slice(0, 32)}…` : duplicate.key}"` : 'A key';
+    errors.push(domainError('YAML.DUPLICATE_KEY', `${key} appears twice in the same map; the first is at ${path}:${first.line}:${first.col}.`, 'Remove or rename one of them; YAML keys must be unique (merge the two entries into one).', where, [first]));
+  }
   if (errors.length > 0) return { errors };
 
   let value: unknown;
@@ -240,15 +239,17 @@ function unresolvedAliasAt(doc: Document, position: (offset: number) => { line: 
 
 interface DuplicateKey {
   readonly key: string;
+  /** Offset of the repetition. */
+  readonly at: number;
   /** Offset of the first occurrence of the key. */
   readonly first: number;
   /** YAML path of the duplicated key. */
   readonly path: readonly PathSegment[];
 }
 
-/** Every key that repeats a key of its map, by the offset of the repetition (where the library reports it). */
-function duplicateKeys(doc: Document): Map<number, DuplicateKey> {
-  const out = new Map<number, DuplicateKey>();
+/** Every key that repeats a key of its map (scalar keys; other keys fail the JSON Schema's name pattern). */
+function duplicateKeys(doc: Document): DuplicateKey[] {
+  const out: DuplicateKey[] = [];
   const walk = (node: unknown, path: readonly PathSegment[], depth: number): void => {
     if (depth > 200) return;
     if (isMap(node)) {
@@ -259,7 +260,7 @@ function duplicateKeys(doc: Document): Map<number, DuplicateKey> {
         if (key !== undefined && offset !== undefined) {
           const first = seen.get(key);
           if (first === undefined) seen.set(key, offset);
-          else out.set(offset, { key, first, path: [...path, key] });
+          else out.push({ key, at: offset, first, path: [...path, key] });
         }
         walk(pair.value, [...path, key ?? '?'], depth + 1);
       }
