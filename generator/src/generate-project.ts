@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadDomain, readDomainFileSync, type DomainError, type DomainModel, type DomainSourceFile } from '@eventsmith/schema';
 import type { CliError } from './cli/cli-error.js';
 import { resolveInputs, type EventsmithConfig } from './cli/config.js';
-import { emitDomain, parseSnapshot, SnapshotFormatError, type GeneratedFile, type ProjectionSnapshot } from './emit/index.js';
+import { checkEventLock, emitDomain, EventLockFormatError, parseEventLock, parseSnapshot, SnapshotFormatError, type EventLock, type GeneratedFile, type ProjectionSnapshot } from './emit/index.js';
 import { Layout } from './emit/common/layout.js';
 import { sealDigest, upToDate, withDigest } from './format/digest.js';
 import { formatSources, PRETTIER_OPTIONS } from './format/format-source.js';
@@ -74,6 +74,9 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
     }
     const layout = new Layout({ outDir: domain.output, userDir: domain.userDir });
     const snapshot = await readSnapshot(config.root, layout.projectionSnapshot, cliErrors);
+    // A published event version must not change in place: compare with the lock the last run wrote.
+    const lock = await readEventLock(config.root, layout.eventLock, cliErrors);
+    if (lock) domainErrors.push(...checkEventLock(lock, result.value, { lockName: layout.eventLock }));
     loaded.push({ model: result.value, output: domain.output, userDir: domain.userDir, snapshot });
   }
   if (domainErrors.length > 0 || cliErrors.length > 0) return { ok: false, domainErrors, cliErrors };
@@ -148,6 +151,18 @@ export function fitsPrintWidth(text: string): boolean {
     start = end + 1;
   }
   return true;
+}
+
+async function readEventLock(root: string, path: string, errors: CliError[]): Promise<EventLock | undefined> {
+  const text = (await readExisting(root, [path])).get(path);
+  if (text === undefined) return undefined;
+  try {
+    return parseEventLock(text);
+  } catch (error) {
+    if (!(error instanceof EventLockFormatError)) throw error;
+    errors.push({ code: 'LOCK.INVALID', message: `${path}: ${error.reason}.`, fix: 'Restore the file from version control: it records the event versions already published. Deleting it turns off the check until the next `eventsmith generate` records them again.', where: { file: path, line: 1, col: 1, path: '' } });
+    return undefined;
+  }
 }
 
 async function readSnapshot(root: string, path: string, errors: CliError[]): Promise<ProjectionSnapshot | undefined> {

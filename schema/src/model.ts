@@ -295,6 +295,8 @@ export interface EventNode {
   readonly fields: readonly FieldNode[];
   /** Older event type names whose stored events are read as this event. */
   readonly renamedFrom: readonly string[];
+  /** `retired: true`: no command raises it any more; stored events of it are still read. */
+  readonly retired: boolean;
   /** Versions 1 … version-1, ascending; each knows how to lift itself one version. */
   readonly history: readonly EventVersionNode[];
   readonly source: SourceLocation;

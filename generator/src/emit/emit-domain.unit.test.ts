@@ -68,11 +68,12 @@ describe('emitDomain', () => {
     expect(a.map((f) => f.path)).toEqual([...a.map((f) => f.path)].sort());
   });
 
-  it('emits each target: events, upcasters, aggregates, projections, index, and user-owned skeletons', () => {
+  it('emits each target: events, upcasters, aggregates, projections, index, the event lock, and user-owned skeletons', () => {
     const files = byPath(emitDomain(model(SMALL), OPTIONS));
     expect([...files.keys()]).toEqual([
       'gen/aggregates/order.ts',
       'gen/aggregates/support.ts',
+      'gen/events.lock.json',
       'gen/events/order.ts',
       'gen/index.ts',
       'gen/projections/database.ts',

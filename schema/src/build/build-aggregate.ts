@@ -156,6 +156,9 @@ function checkEmits(
     } else if (owner !== aggregate) {
       ctx.report('AGGREGATE.FOREIGN_EVENT', `Event "${event}" belongs to aggregate "${owner}", not "${aggregate}".`, `A command can only emit its own aggregate's events: ${listChoices(ownEvents())}.`, where);
       ok = false;
+    } else if (ctx.scope.events.get(event)?.retired) {
+      ctx.report('EVENT.RETIRED', `Event "${event}" is retired: no command raises it any more.`, `Remove "${event}" from emits, or remove \`retired: true\` from the event if it is raised again.`, where);
+      ok = false;
     }
   }
   return ok;

@@ -15,6 +15,7 @@ interface RawEvent {
   readonly description?: string;
   readonly version?: number;
   readonly renamedFrom?: string | readonly string[];
+  readonly retired?: boolean;
   readonly fields?: Record<string, unknown> | null;
   readonly history?: Record<string, RawVersion>;
 }
@@ -113,6 +114,7 @@ export function buildEvent(ctx: BuildContext, aggregate: string, name: string, r
     description: event.description,
     fields,
     renamedFrom,
+    retired: event.retired === true,
     history: versions,
     source: ctx.at(path),
   });

@@ -60,6 +60,10 @@ export class Layout {
   get projectionSnapshot(): string {
     return this.#out('projections/migrations/snapshot.json');
   }
+  /** The shape of every published event version (`eventsmith generate` checks the YAML against it). */
+  get eventLock(): string {
+    return this.#out('events.lock.json');
+  }
 
   userAggregate(aggregate: string): string {
     return this.#user(`aggregates/${kebabCase(aggregate)}.ts`);
