@@ -21,11 +21,12 @@ function versionMigrations(): Record<string, Migration> {
   return {
     '0001-bus-aggregate-versions': {
       async up(db: Kysely<any>) {
+        // Key columns sized so the primary key fits MySQL's 3072-byte limit in utf8mb4.
         await db.schema
           .createTable(AGGREGATE_VERSION_TABLE)
           .addColumn('group_name', 'varchar(100)', (c) => c.notNull())
-          .addColumn('tenant_id', 'varchar(255)', (c) => c.notNull())
-          .addColumn('aggregate_type', 'varchar(200)', (c) => c.notNull())
+          .addColumn('tenant_id', 'varchar(150)', (c) => c.notNull())
+          .addColumn('aggregate_type', 'varchar(150)', (c) => c.notNull())
           .addColumn('aggregate_id', 'varchar(255)', (c) => c.notNull())
           .addColumn('version', 'bigint', (c) => c.notNull())
           .addColumn('updated_at', 'bigint', (c) => c.notNull())
