@@ -1,3 +1,4 @@
+import mysql from 'mysql2/promise';
 import { expect, it } from 'vitest';
 import { findSecret } from '../../../../test/support/find-secret.js';
 import { describeWithService, freshMysqlDatabase, serviceUrl, uniqueName } from '../../../../test/support/services.js';
@@ -50,6 +51,27 @@ await describeWithService('mysql', 'MysqlEventStore connection errors', () => {
       expect((error as Error).message).toContain(`mysql://${user}:***@`);
       expect((error as Error).cause).toMatchObject({ errno: 1045 });
       expect(findSecret(error, 'Wr0ng-Secr3t')).toEqual([]);
+    }
+  });
+
+  it('says access was refused to a user without rights on the database', async () => {
+    const { url, drop } = await freshMysqlDatabase();
+    const user = uniqueName('no_rights');
+    const admin = await mysql.createConnection(serviceUrl('mysql')!);
+    try {
+      await admin.query(`create user '${user}'@'%' identified by 'Us3r-Secr3t'`);
+      const asUser = new URL(url);
+      asUser.username = user;
+      asUser.password = 'Us3r-Secr3t';
+      const error = await MysqlEventStore.open({ url: asUser.toString(), registry }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EventStoreUnavailableError);
+      expect(error).toMatchObject({ reason: 'permission', retryable: false });
+      expect((error as Error).cause).toMatchObject({ errno: 1044 });
+      expect(findSecret(error, 'Us3r-Secr3t')).toEqual([]);
+    } finally {
+      await admin.query(`drop user if exists '${user}'@'%'`);
+      await admin.end();
+      await drop();
     }
   });
 });

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { expect, it } from 'vitest';
 import { findSecret } from '../../../../test/support/find-secret.js';
 import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '../../../../test/support/services.js';
@@ -55,6 +56,31 @@ await describeWithService('postgres', 'PostgresEventStore connection errors', ()
     expect((error as Error).message).toMatch(/refused the login.*user name and password/);
     expect((error as Error).cause).toMatchObject({ code: '28000' });
     expect(findSecret(error, 'Secr3t-Pw')).toEqual([]);
+  });
+
+  it('says access was refused to a role that may not connect to the database', async () => {
+    const { url, drop } = await freshPostgresDatabase();
+    const role = uniqueName('no_connect');
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query(`create role ${role} login`);
+      await admin.query(`revoke connect on database ${new URL(url).pathname.slice(1)} from public`);
+      const asRole = new URL(url);
+      asRole.username = role;
+      const error = await PostgresEventStore.open({ url: asRole.toString(), registry }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EventStoreUnavailableError);
+      expect(error).toMatchObject({ reason: 'permission', retryable: false });
+      expect((error as Error).message).toMatch(/refused access.*Grant the user/);
+      expect((error as Error).cause).toMatchObject({ code: '42501' });
+    } finally {
+      await admin.end();
+      await drop();
+      const cleanup = new pg.Client({ connectionString: serviceUrl('postgres')! });
+      await cleanup.connect();
+      await cleanup.query(`drop role if exists ${role}`);
+      await cleanup.end();
+    }
   });
 
   it('still reports an unreachable server as unreachable and retryable', async () => {
