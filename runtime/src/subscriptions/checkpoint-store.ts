@@ -1,6 +1,6 @@
 import type { Position } from '../store/position.js';
-import { InvalidArgumentError } from '../errors.js';
 import { CheckpointConflictError } from './subscription-errors.js';
+import { checkTenantId } from './tenant-view.js';
 
 /** Where a subscription has got to: the position of the last event it finished with. */
 export interface Checkpoint {
@@ -128,12 +128,6 @@ export class InMemoryCheckpointStore implements CheckpointStore {
   #key(name: string): string {
     return JSON.stringify([this.#tenantId ?? '', name]);
   }
-}
-
-/** Checks a tenant id given to `forTenant` of a checkpoint store or lock. */
-export function checkTenantId(tenantId: string): string {
-  if (typeof tenantId !== 'string' || tenantId.length === 0) throw new InvalidArgumentError('forTenant needs a non-empty tenant id.');
-  return tenantId;
 }
 
 /** Equality of two optional positions. */

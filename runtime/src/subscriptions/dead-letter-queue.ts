@@ -1,4 +1,3 @@
-import { InvalidArgumentError, TenantMismatchError } from '../errors.js';
 import type { EventRecord } from '../events/event-record.js';
 import type { Position } from '../store/position.js';
 
@@ -112,22 +111,6 @@ export interface DeadLetterQueue {
 export function describeError(error: unknown): { message: string; stack: string | null } {
   if (error instanceof Error) return { message: `${error.name}: ${error.message}`, stack: error.stack ?? null };
   return { message: String(error), stack: null };
-}
-
-/**
- * The tenant of `entry` as a view of `tenantId` (undefined: the whole queue) stores it; throws
- * when a view is given another tenant's event.
- */
-export function deadLetterTenant(entry: NewDeadLetter, tenantId: string | undefined): string | null {
-  const tenant = entry.record.tenantId ?? null;
-  if (tenantId !== undefined && tenant !== tenantId) throw new TenantMismatchError(tenantId, tenant ?? undefined, [entry.eventId]);
-  return tenant;
-}
-
-/** Checks a tenant id given to `forTenant`. */
-export function checkDeadLetterTenant(tenantId: string): string {
-  if (typeof tenantId !== 'string' || tenantId.length === 0) throw new InvalidArgumentError('forTenant needs a non-empty tenant id.');
-  return tenantId;
 }
 
 /** Normalizes a status filter into a set, or undefined for "any". */

@@ -1,7 +1,6 @@
 import { DeadLetterEntryNotFoundError } from './subscription-errors.js';
+import { checkTenantId, deadLetterTenant } from './tenant-view.js';
 import {
-  checkDeadLetterTenant,
-  deadLetterTenant,
   statusSet,
   type DeadLetterEntry,
   type DeadLetterFilter,
@@ -111,7 +110,7 @@ export class InMemoryDeadLetterQueue implements DeadLetterQueue {
   }
 
   forTenant(tenantId: string): InMemoryDeadLetterQueue {
-    return new InMemoryDeadLetterQueue(this.#shared, checkDeadLetterTenant(tenantId));
+    return new InMemoryDeadLetterQueue(this.#shared, checkTenantId(tenantId));
   }
 
   #sees(entry: DeadLetterEntry): boolean {

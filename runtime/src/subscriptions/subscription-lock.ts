@@ -1,4 +1,4 @@
-import { checkTenantId } from './checkpoint-store.js';
+import { checkTenantId } from './tenant-view.js';
 /** A held lock on one subscription name. */
 export interface LockHandle {
   /** False once the lock is lost (lease expired and taken, connection dropped) or released. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CompiledQuery, type Kysely } from 'kysely';
-import { checkTenantId } from '../checkpoint-store.js';
+import { checkTenantId } from '../tenant-view.js';
 import type { LockHandle, SubscriptionLock } from '../subscription-lock.js';
 
 /** The part of a `pg.Client` a lock held on a connection of its own uses (pass `() => new pg.Client(url)`). */

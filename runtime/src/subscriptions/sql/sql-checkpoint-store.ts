@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import { Position } from '../../store/position.js';
-import { checkTenantId, samePosition, type Checkpoint, type CheckpointStore, type SaveCheckpointOptions } from '../checkpoint-store.js';
+import { samePosition, type Checkpoint, type CheckpointStore, type SaveCheckpointOptions } from '../checkpoint-store.js';
 import { CheckpointConflictError } from '../subscription-errors.js';
+import { checkTenantId } from '../tenant-view.js';
 import { affected, detectDialect, msToDate, type SubscriptionSqlDialect } from './sql-dialect.js';
 import { SubscriptionTable, type SubscriptionTables } from './subscription-tables.js';
 

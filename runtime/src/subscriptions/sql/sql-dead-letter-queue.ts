@@ -3,8 +3,6 @@ import type { EventRecord } from '../../events/event-record.js';
 import { Position } from '../../store/position.js';
 import { TENANT_SETTING } from '../../store/sql/migrations/rls-0001-tenant-policies.js';
 import {
-  checkDeadLetterTenant,
-  deadLetterTenant,
   statusSet,
   type DeadLetterEntry,
   type DeadLetterFilter,
@@ -14,6 +12,7 @@ import {
   type NewDeadLetter,
 } from '../dead-letter-queue.js';
 import { DeadLetterEntryNotFoundError } from '../subscription-errors.js';
+import { checkTenantId, deadLetterTenant } from '../tenant-view.js';
 import { affected, detectDialect, msToDate, type SubscriptionSqlDialect } from './sql-dialect.js';
 import { SubscriptionTable, type SubscriptionTables } from './subscription-tables.js';
 
@@ -186,7 +185,7 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
 
   forTenant(tenantId: string): SqlDeadLetterQueue {
     const view = new SqlDeadLetterQueue(this.#db, { dialect: this.#dialect });
-    view.#tenantId = checkDeadLetterTenant(tenantId);
+    view.#tenantId = checkTenantId(tenantId);
     return view;
   }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { checkTenantId } from '../checkpoint-store.js';
+import { checkTenantId } from '../tenant-view.js';
 import type { LockHandle, SubscriptionLock } from '../subscription-lock.js';
 import { affected, detectDialect, type SubscriptionSqlDialect } from './sql-dialect.js';
 import { SubscriptionTable, type SubscriptionTables } from './subscription-tables.js';
