@@ -207,7 +207,8 @@ export function tenantIsolationSuite(name: string, factory: () => Promise<Tenant
         manager.subscribe(
           async ({ event }) => {
             delivered[tenant].push(event);
-            if (poisoned && (event as ConformanceNoted).data.text.endsWith('-poison')) throw new Error(`cannot mail ${(event as ConformanceNoted).data.text}`);
+            const { text } = (event as ConformanceNoted).data;
+            if (poisoned && text.endsWith('-poison')) throw new Error(`cannot mail ${text}`);
           },
           { name, retry: { maxAttempts: 1, initialDelayMs: 1, maxDelayMs: 1 } },
         );

@@ -127,7 +127,8 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
   async markRetrying(id: string): Promise<boolean> {
     return this.#run(undefined, async (db) => {
       await this.#require(db, id);
-      const result = await this.#own(db.updateTable(TABLE).set({ status: 'retrying' }).where('id', '=', id).where('status', '=', 'pending')).executeTakeFirst();
+      const retrying = db.updateTable(TABLE).set({ status: 'retrying' }).where('id', '=', id).where('status', '=', 'pending');
+      const result = await this.#own(retrying).executeTakeFirst();
       return affected(result) > 0;
     });
   }
@@ -140,7 +141,9 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
 
   async resolve(id: string, options: { by?: string; transaction?: unknown } = {}): Promise<void> {
     const result = await this.#run(options.transaction, (db) =>
-      this.#own(db.updateTable(TABLE).set({ status: 'resolved', resolved_at: Date.now(), resolved_by: options.by ?? null }).where('id', '=', id)).executeTakeFirst(),
+      this.#own(
+        db.updateTable(TABLE).set({ status: 'resolved', resolved_at: Date.now(), resolved_by: options.by ?? null }).where('id', '=', id),
+      ).executeTakeFirst(),
     );
     if (affected(result) === 0) throw new DeadLetterEntryNotFoundError(id);
   }

@@ -182,7 +182,8 @@ function suite(target: SqlTarget) {
     const park = (tenant: string | null, subscription: string) => {
       const event = new Deposited({ amount: 1 }, { aggregateId: `${tenant}-x`, aggregateVersion: 1, ...(tenant ? { tenantId: tenant } : {}) });
       const record = toEventRecord(event);
-      return { subscription, eventId: event.eventId, eventType: 'Deposited', streamId: 'Account-x', position: p(9), storedAt: new Date(), record, error: 'Error: x', attempts: 1 };
+      const target = { eventId: event.eventId, eventType: 'Deposited', streamId: 'Account-x', position: p(9), storedAt: new Date(), record };
+      return { subscription, ...target, error: 'Error: x', attempts: 1 };
     };
     const [e1, e2, none] = [await dlq.add(park('t1', 'tenants')), await dlq.add(park('t2', 'tenants')), await dlq.add(park(null, 'tenants'))];
     expect([e1.tenantId, e2.tenantId, none.tenantId]).toEqual(['t1', 't2', null]);
