@@ -9,6 +9,7 @@ Commands:
   validate   Check the domain YAML and report every problem; writes nothing
   init       Create a project that runs: config, starter domain, app on SQLite, test, scripts
   migrate    Create the event store tables and run the projection migrations (--db <url>)
+  check      List breaking changes to published events against a git ref or lock file (--against, for CI)
 
 Options for every command:
   --config <file>        The config file (default: eventsmith.config.yaml here or in a parent folder)
@@ -25,6 +26,9 @@ events, upcasters, aggregate base classes, projections and migrations into each 
 \`output\` folder, and creates the user-owned files (aggregate classes, custom upcasters and
 projection handlers) in \`userDir\`. Files are written only when their content changed.
 User-owned files are never rewritten: later runs only add missing handler stubs, methods and imports.
+\`events.lock.json\` in the output folder records every event version generated; commit it. A
+recorded version is published: changing it in place in a way that breaks stored events or older
+consumers is refused (EVENT.BREAKING_CHANGE, at the YAML line): declare a new version instead.
 If any domain is invalid, every error is printed and nothing is written.
 
 Options:
@@ -61,6 +65,24 @@ Existing files are never overwritten. Then: npm install && npm start.
 Options:
   --name <Domain>   The domain name, in PascalCase (default: Todo)
   --dir <folder>    Where to create the project (default: .)`,
+
+  check: `Usage: eventsmith check --against <git ref | lock file> [--config <file>] [--format text|json]
+
+Compares today's domain YAML with the event lock (events.lock.json in each domain's output
+folder) of another revision, and lists every breaking change to a published event version, each
+at its YAML file:line:col with a fix: a field removed, retyped or newly required, an enum narrowed
+or widened, a version lowered, an event deleted or a former name dropped. Changes that break
+neither stored events nor older consumers pass (the table is in the schema's FORMAT.md). Reads the ref with git; needs no database.
+
+  --against <ref>    A git ref or commit (origin/main, HEAD~1, a tag): each domain's lock at that
+                     revision, read with \`git show\`. Fetch it first in a shallow CI checkout.
+  --against <file>   An events.lock.json on disk: the domain it records.
+  --format json      { "against": …, "errors": [...] } on stdout
+
+In CI, on a pull request:
+  eventsmith check --against origin/\$GITHUB_BASE_REF
+
+Exit status: 0 no breaking changes, 1 breaking changes or invalid YAML, 2 usage error.`,
 
   migrate: `Usage: eventsmith migrate --db <url> [--config <file>]
 

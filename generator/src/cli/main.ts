@@ -18,6 +18,7 @@ const FLAGS: Record<string, readonly string[]> = {
   validate: COMMON,
   init: ['name', 'dir', 'help', 'format'],
   migrate: [...COMMON, 'db'],
+  check: [...COMMON, 'against'],
 };
 
 /**
@@ -70,6 +71,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         return await validate(io, await config(io, parsed), format);
       case 'generate':
         return await generate(io, await config(io, parsed), parsed, format);
+      case 'check': {
+        const against = parsed.flags.get('against');
+        if (typeof against !== 'string') throw usage({ code: 'CLI.MISSING_FLAG', message: '`eventsmith check` needs --against <git ref or lock file>.', fix: 'For example: eventsmith check --against origin/main' });
+        const { checkAgainst } = await import('./check-command.js');
+        return await checkAgainst(io, await config(io, parsed), against, format);
+      }
       case 'migrate': {
         const db = parsed.flags.get('db');
         if (typeof db !== 'string') throw usage({ code: 'CLI.MISSING_FLAG', message: '`eventsmith migrate` needs --db <url>.', fix: 'For example: eventsmith migrate --db sqlite:app.db' });

@@ -1,0 +1,115 @@
+import { execFile } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { formatDomainError, sortDomainErrors, type DomainError } from '@eventsmith/schema';
+import { Layout } from '../emit/common/layout.js';
+import { checkEventLock, EventLockFormatError, parseEventLock, type EventLock } from '../emit/lock/index.js';
+import { generateProject } from '../generate-project.js';
+import { CliFailure, type CliError } from './cli-error.js';
+import type { EventsmithConfig } from './config.js';
+import type { CliIo } from './io.js';
+import { printErrors, type OutputFormat } from './report.js';
+
+/**
+ * `eventsmith check --against <git ref or lock file>`: compares today's domain YAML with the event
+ * lock of another revision and lists every breaking change at its YAML line. Needs git for a ref,
+ * never a database. Returns the exit status: 0 none, 1 breaking changes (or invalid YAML).
+ */
+export async function checkAgainst(io: CliIo, config: EventsmithConfig, against: string, format: OutputFormat): Promise<number> {
+  const outcome = await generateProject({ config, validateOnly: true, checkEventLock: false });
+  if (!outcome.ok) {
+    printErrors(io, format, outcome.domainErrors, outcome.cliErrors);
+    return 1;
+  }
+  const domains = config.domains.map((d, i) => ({ model: outcome.models[i]!, lockPath: new Layout({ outDir: d.output, userDir: d.userDir }).eventLock }));
+  const file = await lockFile(io.cwd, against);
+  const errors: DomainError[] = [];
+  let compared = 0;
+  if (file) {
+    const lock = parse(file.text, file.display);
+    const domain = domains.find((d) => d.model.name === lock.domain);
+    if (!domain) {
+      throw new CliFailure([{ code: 'CHECK.DOMAIN_MISMATCH', message: `${file.display} is the lock of domain "${lock.domain}", which the config does not have (${domains.map((d) => d.model.name).join(', ')}).`, fix: 'Pass the events.lock.json of one of the config\'s domains, or a git ref to compare every domain.' }]);
+    }
+    errors.push(...checkEventLock(lock, domain.model, { lockName: file.display }));
+    compared = 1;
+  } else {
+    await resolveRef(config.root, against);
+    for (const d of domains) {
+      if (d.model.events.length === 0) continue;
+      const text = await gitShow(config.root, against, d.lockPath);
+      const name = `${against}:${d.lockPath}`;
+      errors.push(...checkEventLock(parse(text, name), d.model, { lockName: name }));
+      compared++;
+    }
+  }
+  if (format === 'json') {
+    io.out(`${JSON.stringify({ against, errors: sortDomainErrors(errors) }, null, 2)}\n`);
+  } else if (errors.length > 0) {
+    io.out(`${sortDomainErrors(errors).map(formatDomainError).join('\n\n')}\n\n${errors.length} breaking change${errors.length === 1 ? '' : 's'} against ${against}.\n`);
+  } else {
+    io.out(`eventsmith: no breaking changes against ${against} (${compared} domain${compared === 1 ? '' : 's'} compared).\n`);
+  }
+  return errors.length > 0 ? 1 : 0;
+}
+
+/** `--against` names a lock file when a regular file of that name exists; otherwise it is a git ref. */
+async function lockFile(cwd: string, against: string): Promise<{ text: string; display: string } | undefined> {
+  const path = resolve(cwd, against);
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isFile()) return undefined;
+  const display = isAbsolute(against) ? against : relative(cwd, path).replace(/\\/g, '/');
+  return { text: await readFile(path, 'utf8'), display };
+}
+
+function parse(text: string, name: string): EventLock {
+  try {
+    return parseEventLock(text);
+  } catch (error) {
+    if (!(error instanceof EventLockFormatError)) throw error;
+    throw new CliFailure([{ code: 'CHECK.INVALID_LOCK', message: `${name} is not an event lock: ${error.reason}.`, fix: 'Pass the events.lock.json that `eventsmith generate` writes into a domain\'s output folder, or a git ref.' }]);
+  }
+}
+
+async function resolveRef(root: string, ref: string): Promise<void> {
+  const inside = await git(root, ['rev-parse', '--is-inside-work-tree']);
+  if (inside.status !== 0) {
+    throw new CliFailure([{ code: 'CHECK.NOT_A_REPOSITORY', message: `"${ref}" is not a file, and ${root} is not in a git repository, so it cannot be a git ref either.`, fix: 'Run the check inside the git checkout of the project, or pass the path of an events.lock.json.' }]);
+  }
+  const found = await git(root, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]);
+  if (found.status !== 0) {
+    const error: CliError = {
+      code: 'CHECK.UNKNOWN_REF',
+      message: `"${ref}" is neither a file nor a git ref of this repository.`,
+      fix: ref.endsWith('.json') ? 'Check the path of the lock file.' : `In CI, fetch it first (for example \`git fetch origin ${ref.replace(/^origin\//, '')}\`, or check out with fetch-depth: 0), then pass it as origin/<branch> or a commit.`,
+    };
+    throw new CliFailure([error]);
+  }
+}
+
+async function gitShow(root: string, ref: string, lockPath: string): Promise<string> {
+  const shown = await git(root, ['show', `${ref}:./${lockPath}`]);
+  if (shown.status !== 0) {
+    throw new CliFailure([
+      {
+        code: 'CHECK.NO_LOCK',
+        message: `${ref} has no ${lockPath}: nothing was recorded there to compare with.`,
+        fix: `Run \`eventsmith generate\` on ${ref} and commit the lock it writes (it is part of the generated code), or pass --against a revision that has it.`,
+      },
+    ]);
+  }
+  return shown.stdout;
+}
+
+/** Runs git without a shell; `status` is its exit code. A missing git is a {@link CliFailure}. */
+function git(cwd: string, args: readonly string[]): Promise<{ status: number; stdout: string }> {
+  return new Promise((done, fail) => {
+    execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (error, stdout) => {
+      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+        fail(new CliFailure([{ code: 'CHECK.NO_GIT', message: 'git is not installed (or not on the PATH), so a git ref cannot be read.', fix: 'Install git, or pass the path of an events.lock.json with --against.' }]));
+        return;
+      }
+      done({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout });
+    });
+  });
+}
