@@ -22,7 +22,7 @@ describe('eventsmith CLI', () => {
   afterEach(async () => rm(dir, { recursive: true, force: true }));
 
   it('has --help for every command', async () => {
-    for (const command of ['generate', 'validate', 'init', 'migrate']) {
+    for (const command of ['generate', 'validate', 'init', 'migrate', 'check']) {
       const t = io(dir);
       expect(await main([command, '--help'], t.sink)).toBe(0);
       expect(t.out()).toContain(`Usage: eventsmith ${command}`);
