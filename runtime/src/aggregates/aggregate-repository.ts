@@ -30,6 +30,12 @@ export interface SnapshotProblem {
   readonly kind: 'read-failed' | 'outdated' | 'corrupt' | 'write-failed';
   readonly aggregateType: string;
   readonly aggregateId: string;
+  /**
+   * With `outdated`: what differs between the snapshot and the aggregate class. `stateVersion`:
+   * the class's `stateVersion` (handler logic); `fingerprint`: its `snapshotFingerprint` (the state
+   * schema, event versions or upcast steps in the YAML).
+   */
+  readonly outdatedBy?: 'stateVersion' | 'fingerprint';
   readonly error?: unknown;
 }
 
@@ -174,6 +180,7 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
         aggregateId: aggregate.id,
         version: aggregate.version,
         stateVersion: this.#aggregate.stateVersion,
+        ...(this.#aggregate.snapshotFingerprint !== undefined ? { fingerprint: this.#aggregate.snapshotFingerprint } : {}),
         state: aggregate.snapshotState(),
         createdAt: new Date(),
       });
@@ -238,7 +245,12 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
     }
     if (!snapshot) return undefined;
     if (snapshot.stateVersion !== this.#aggregate.stateVersion) {
-      this.#report({ kind: 'outdated', aggregateId });
+      this.#report({ kind: 'outdated', aggregateId, outdatedBy: 'stateVersion' });
+      return undefined;
+    }
+    if (snapshot.fingerprint !== this.#aggregate.snapshotFingerprint) {
+      // Taken under another state schema, event version or upcast step: its state may not be what a replay gives now.
+      this.#report({ kind: 'outdated', aggregateId, outdatedBy: 'fingerprint' });
       return undefined;
     }
     if (!Number.isSafeInteger(snapshot.version) || snapshot.version < 1 || snapshot.aggregateId !== aggregateId) {

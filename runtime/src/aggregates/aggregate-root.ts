@@ -14,6 +14,8 @@ export interface AggregateClass<A extends AggregateRoot<unknown> = AggregateRoot
   new (id: string): A;
   readonly aggregateType: string;
   readonly stateVersion: number;
+  /** See {@link AggregateRoot.snapshotFingerprint}. */
+  readonly snapshotFingerprint?: string | undefined;
   readonly name: string;
 }
 
@@ -35,8 +37,20 @@ export interface AggregateClass<A extends AggregateRoot<unknown> = AggregateRoot
 export abstract class AggregateRoot<State> {
   /** The aggregate's type name; becomes the stream category. Subclasses must set it. */
   static readonly aggregateType: string = '';
-  /** Version of the state's shape. Change it when the state changes shape to invalidate snapshots. */
+  /**
+   * Version of what the handlers compute. Snapshots taken under another one are ignored (the
+   * aggregate replays in full). Bump it when a handler's logic changes what it makes of the events,
+   * or, in a hand-written aggregate without {@link snapshotFingerprint}, when the state changes
+   * shape. A generated aggregate's fingerprint already covers what its YAML declares.
+   */
   static readonly stateVersion: number = 1;
+  /**
+   * What snapshots depend on that a schema can see: the generator sets it to a hash of the state
+   * schema and the aggregate's event versions and upcast steps. A snapshot stored with another
+   * fingerprint (or none, when the class has one) is ignored and the aggregate replays in full, as
+   * for another `stateVersion`. Undefined in hand-written aggregates unless you set it.
+   */
+  static readonly snapshotFingerprint: string | undefined = undefined;
   /** `'error'` (default) throws on an event without a handler; `'ignore'` skips it. */
   static readonly unhandledEvents: UnhandledEventPolicy = 'error';
   /** Optional schema used to restore snapshot state (turning ISO strings back into dates, etc.). */

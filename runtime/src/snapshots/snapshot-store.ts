@@ -14,6 +14,12 @@ export interface Snapshot {
   readonly version: number;
   /** The aggregate class's `stateVersion` when it was taken; another value invalidates it. */
   readonly stateVersion: number;
+  /**
+   * The aggregate class's `snapshotFingerprint` when it was taken (a hash of the state schema and
+   * the event versions and upcast steps in the YAML); another value invalidates it. Absent when the
+   * class has none.
+   */
+  readonly fingerprint?: string;
   readonly state: JsonValue;
   readonly createdAt: Date;
 }
