@@ -211,12 +211,9 @@ function list(values: readonly string[]): string {
 
 function messageOf(c: LockChange, lockName: string): string {
   const subject = c.version !== undefined ? `${c.event} v${c.version}` : c.event;
-  const who =
-    c.stored === 'breaking' && c.consumers === 'breaking'
-      ? 'stored events and older consumers could not read it'
-      : c.stored === 'breaking'
-        ? `events stored as ${subject} could not be read as before`
-        : 'older consumers could not read the events written now';
+  const stored = `stored ${subject} events could no longer be read as they were written`;
+  const consumers = 'consumers built from the recorded version could not read the events written now';
+  const who = c.stored === 'breaking' && c.consumers === 'breaking' ? `${stored}, and ${consumers}` : c.stored === 'breaking' ? stored : consumers;
   return `${subject} is published (recorded in ${lockName}), but ${c.what}: ${who}.`;
 }
 
