@@ -7,6 +7,7 @@ import { Layout, type EmitOptions } from '../common/layout.js';
 import { camelCase, docComment, literal, pascalCase, propertyKey, quote } from '../common/naming.js';
 import { printList, printUnion } from '../common/print-width.js';
 import { eventNames } from '../events/emit-events.js';
+import { snapshotFingerprint } from './snapshot-fingerprint.js';
 
 const RUNTIME = '@eventsmith/runtime';
 
@@ -123,6 +124,8 @@ function generatedPart(index: DomainIndex, layout: Layout, aggregate: AggregateN
     `  static override readonly aggregateType = ${quote(aggregate.name)};`,
     `  static override readonly stateVersion: number = ${aggregate.stateVersion};`,
     `  static override readonly stateSchema = ${n.stateSchema};`,
+    `  /**\n   * Fingerprint of the state schema and the event versions and upcast steps in the YAML. A snapshot\n   * taken under another one is ignored and the aggregate replays in full. Handler code is not in\n   * it: bump \`stateVersion\` in the YAML when a handler changes what it computes.\n   */\n` +
+      `  static override readonly snapshotFingerprint: string = ${quote(snapshotFingerprint(index, aggregate))};`,
     `  /** Event type names a subclass must handle. */\n  ${printList('static readonly handledEventTypes: readonly string[] = ', events.map((e) => quote(e.name)), ';', { indent: '  ' })}`,
     `  constructor(id: string) {\n    super(id);\n    ${check}(this.constructor as typeof ${n.base});\n  }`,
     `  protected override initialState(): ${n.state} {\n    return ${n.initialState}();\n  }`,
