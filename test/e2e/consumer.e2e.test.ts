@@ -11,7 +11,7 @@
  * machine cannot reach (building it from source takes minutes).
  */
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -158,9 +158,27 @@ describe('a project of its own, on the packed packages', () => {
     await run('npm', ['run', 'typecheck'], app, 5 * MINUTE);
   }, 12 * MINUTE);
 
+  it('@handles compiles and runs with the installed packages under standard and experimentalDecorators (the fixture app of decorator-modes.e2e.test.ts)', async () => {
+    const outputs: string[] = [];
+    for (const [mode, variant] of [['standard', 'strict.json'], ['legacy', 'experimental-decorators.json']] as const) {
+      // Inside the app folder, so that the fixture resolves the app's node_modules and "type": "module".
+      const fixture = join(app, `decorators-${mode}`);
+      await cp(join(REPO, 'test', 'e2e', 'consumer', 'fixtures', 'app', 'src'), join(fixture, 'src'), { recursive: true });
+      const config = await readJson<{ compilerOptions: Record<string, unknown> }>(join(REPO, 'test', 'e2e', 'consumer', 'tsconfigs', variant));
+      expect(config.compilerOptions['experimentalDecorators'] === true, variant).toBe(mode === 'legacy');
+      await writeFile(join(fixture, 'tsconfig.json'), JSON.stringify(config, null, 2));
+      await run('npx', ['tsc', '-p', 'tsconfig.json'], fixture, 5 * MINUTE);
+      const emitted = await readFile(join(fixture, 'dist', 'app.js'), 'utf8');
+      expect(emitted).toContain(mode === 'legacy' ? '__decorate(' : '__esDecorate(');
+      outputs.push((await run('node', ['dist/main.js'], fixture, 2 * MINUTE)).stdout);
+    }
+    expect(JSON.parse(outputs[0]!)).toEqual({ total: 7, version: 2, loud: expect.any(Number), duplicateRefused: true });
+    expect(outputs[1]).toBe(outputs[0]);
+  }, 12 * MINUTE);
+
   it('npm test runs the project test and the generated upcaster golden tests with vitest', async () => {
     const tested = await run('npm', ['test'], app, 5 * MINUTE);
-    const output = tested.stdout + tested.stderr;
+    const output = (tested.stdout + tested.stderr).replace(/\x1b\[[0-9;]*m/g, ''); // without colours
     expect(output).toContain('src/todo/todo-list.test.ts');
     expect(output).toContain('src/generated/todo/upcasters/golden.unit.test.ts');
     expect(output).toMatch(/Test Files {2}2 passed \(2\)/);
