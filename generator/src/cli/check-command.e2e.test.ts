@@ -91,6 +91,11 @@ describe('eventsmith check --against (a git repository)', () => {
     expect(generate.err).toContain('EVENT.BREAKING_CHANGE');
     expect(git(dir, 'status', '--porcelain', 'gen')).toBe('');
 
+    // validate reports it too.
+    const validate = await run(dir, 'validate', '--format', 'json');
+    expect(validate.status).toBe(1);
+    expect((JSON.parse(validate.out) as { errors: { code: string }[] }).errors.map((e) => e.code)).toEqual(['EVENT.BREAKING_CHANGE', 'EVENT.BREAKING_CHANGE']);
+
     // The same lock, passed as a file.
     const file = await run(dir, 'check', '--against', 'gen/lab/events.lock.json');
     expect(file.status).toBe(1);
@@ -108,6 +113,24 @@ describe('eventsmith check --against (a git repository)', () => {
     );
     expect(await run(dir, 'check', '--against', 'HEAD')).toMatchObject({ status: 0 });
     await writeFile(yaml(), DOMAIN);
+  }, 120_000);
+
+  it('refuses a lock on disk that is not one, without quoting it', async () => {
+    const path = join(dir, 'gen/lab/events.lock.json');
+    const saved = await readFile(path, 'utf8');
+    try {
+      await writeFile(path, '{ "token": "s3cret"');
+      const generate = await run(dir, 'generate');
+      expect(generate.status).toBe(1);
+      expect(generate.err).toContain('gen/lab/events.lock.json: not JSON.');
+      expect(generate.err).toContain('LOCK.INVALID');
+      expect(generate.err).not.toContain('s3cret');
+      const check = await run(dir, 'check', '--against', 'gen/lab/events.lock.json');
+      expect(check.status).toBe(1);
+      expect(check.err).toContain('CHECK.INVALID_LOCK');
+    } finally {
+      await writeFile(path, saved);
+    }
   }, 120_000);
 
   it('says clearly when the ref is unknown, has no lock, or there is no repository', async () => {
