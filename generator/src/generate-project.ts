@@ -78,7 +78,7 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
     const snapshot = await readSnapshot(config.root, layout.projectionSnapshot, cliErrors);
     // A published event version must not change in place: compare with the lock the last run wrote.
     const lock = options.checkEventLock === false ? undefined : await readEventLock(config.root, layout.eventLock, cliErrors);
-    if (lock) domainErrors.push(...checkEventLock(lock, result.value, { lockName: layout.eventLock }));
+    if (lock) domainErrors.push(...checkEventLock(lock, result.value, { lockName: layout.eventLock, local: true }));
     loaded.push({ model: result.value, output: domain.output, userDir: domain.userDir, snapshot });
   }
   if (domainErrors.length > 0 || cliErrors.length > 0) return { ok: false, domainErrors, cliErrors };

@@ -91,14 +91,23 @@ describe('watchProject, after a series of saves', () => {
     await rm(root, { recursive: true, force: true });
   });
 
+  /**
+   * These edits change event versions in place, which the event lock refuses once a version is
+   * recorded. They stand for versions that never left the developer's machine: drop the lock, as
+   * FORMAT.md says to for those.
+   */
+  const unpublish = () => rm(join(root, 'generated/events.lock.json'), { force: true });
+
   it('writes what a cold generate writes, through edits that reach into other files', async () => {
     // A value object used by events of another file gains a field; an enum gains a value.
     expect((await save('types.yaml', (t) => t.replace('      postcode: string\n', '      postcode: string\n      line2: string?\n'))).kind).toBe('generated');
+    await unpublish();
     expect((await save('types.yaml', (t) => t.replace('enum: [EUR, USD, GBP]', 'enum: [EUR, USD, GBP, CHF]'))).kind).toBe('generated');
     // A new file with an aggregate whose events use types of another file.
     expect((await save('loyalty.yaml', () => LOYALTY)).kind).toBe('generated');
     // An event of an existing aggregate gains a field, then loses another.
     expect((await save('loyalty.yaml', (t) => t.replace('at: Address? }', 'at: Address?, note: string? }'))).kind).toBe('generated');
+    await unpublish();
     expect((await save('loyalty.yaml', (t) => t.replace('currency: Currency, at:', 'at:'))).kind).toBe('generated');
 
     const watched = new Map([...(await tree(root, 'generated')), ...(await tree(root, 'src'))]);

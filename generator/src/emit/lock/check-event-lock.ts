@@ -26,6 +26,11 @@ export interface LockChange {
 export interface CheckEventLockOptions {
   /** How to name the lock in messages, e.g. `generated/bank/events.lock.json` or `main:generated/bank/events.lock.json`. */
   readonly lockName: string;
+  /**
+   * The lock is the one `generate` last wrote in this checkout, not a committed revision: the fix
+   * then also says how to go on when the version never left the machine.
+   */
+  readonly local?: boolean;
 }
 
 /**
@@ -40,7 +45,10 @@ export interface CheckEventLockOptions {
 export function checkEventLock(lock: EventLock, model: DomainModel, options: CheckEventLockOptions): DomainError[] {
   return diffEventLock(lock, model)
     .filter((c) => c.stored === 'breaking' || c.consumers === 'breaking')
-    .map((c) => domainError('EVENT.BREAKING_CHANGE', messageOf(c, options.lockName), fixOf(c, model), c.where));
+    .map((c) => {
+      const unpublished = options.local ? ` If it never left this machine (not committed, not deployed), delete "${c.event}" from ${options.lockName} instead and run again.` : '';
+      return domainError('EVENT.BREAKING_CHANGE', messageOf(c, options.lockName), `${fixOf(c, model)}${unpublished}`, c.where);
+    });
 }
 
 /** Every difference between a lock and a model, breaking or not, classified (see FORMAT.md, "Published events"). */
