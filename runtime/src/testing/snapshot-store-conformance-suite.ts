@@ -51,6 +51,28 @@ export function snapshotStoreConformanceSuite(name: string, factory: () => Promi
       expect(read!.createdAt.getTime()).toBe(snapshot.createdAt.getTime());
     });
 
+    it("round-trips the schema fingerprint, keeps a snapshot without one without it, and replaces one with another's", async () => {
+      const [withOne, without] = [randomUUID(), randomUUID()];
+      await store().save(snapshotOf('Account', withOne, 3, { fingerprint: '39d2f413f06c3185' }));
+      await store().save(snapshotOf('Account', without, 3));
+      expect((await store().get('Account', withOne))!.fingerprint).toBe('39d2f413f06c3185');
+      const plain = await store().get('Account', without);
+      expect(plain!.fingerprint).toBeUndefined();
+      expect('fingerprint' in plain!).toBe(false);
+      // A new schema's snapshot at the same version replaces the old one, fingerprint included.
+      await store().save(snapshotOf('Account', withOne, 3, { fingerprint: 'a1b2c3d4e5f60718', state: { v: 'new' } }));
+      expect(await store().get('Account', withOne)).toMatchObject({ fingerprint: 'a1b2c3d4e5f60718', state: { v: 'new' } });
+      await store().save(snapshotOf('Account', withOne, 4));
+      expect((await store().get('Account', withOne))!.fingerprint).toBeUndefined();
+      // An older snapshot changes nothing, its fingerprint neither.
+      await store().save(snapshotOf('Account', withOne, 2, { fingerprint: 'ffffffffffffffff' }));
+      expect(await store().get('Account', withOne)).toMatchObject({ version: 4 });
+      expect((await store().get('Account', withOne))!.fingerprint).toBeUndefined();
+      const tenant = store().forTenant('t1');
+      await tenant.save(snapshotOf('Account', without, 1, { fingerprint: '0123456789abcdef' }));
+      expect((await tenant.get('Account', without))!.fingerprint).toBe('0123456789abcdef');
+    });
+
     it('replaces a snapshot with a newer one, and ignores an older one', async () => {
       const id = randomUUID();
       await store().save(snapshotOf('Account', id, 10, { state: { v: 10 } }));
@@ -155,13 +177,14 @@ function snapshotOf(
   aggregateType: string,
   aggregateId: string,
   version: number,
-  overrides: Partial<Pick<Snapshot, 'state' | 'stateVersion'>> = {},
+  overrides: Partial<Pick<Snapshot, 'state' | 'stateVersion' | 'fingerprint'>> = {},
 ): Snapshot {
   return {
     aggregateType,
     aggregateId,
     version,
     stateVersion: overrides.stateVersion ?? 1,
+    ...(overrides.fingerprint !== undefined ? { fingerprint: overrides.fingerprint } : {}),
     state: overrides.state ?? { version },
     createdAt: new Date(Date.UTC(2024, 0, 1, 0, 0, version)),
   };

@@ -2,6 +2,7 @@ import type { Kysely, Migration } from 'kysely';
 import type { SqlDialectName } from './event-store-tables.js';
 import { up0001Mysql, up0001Postgres, up0001PostgresPartitioned, up0001Sqlite } from './migrations/0001-event-store.js';
 import { up0002Mysql, up0002Postgres, up0002Sqlite } from './migrations/0002-snapshot-tenants.js';
+import { up0003Mysql, up0003Postgres, up0003Sqlite } from './migrations/0003-snapshot-fingerprints.js';
 import { upRls0001Postgres } from './migrations/rls-0001-tenant-policies.js';
 import { upRls0002Postgres } from './migrations/rls-0002-snapshot-policies.js';
 
@@ -18,18 +19,33 @@ export const DEFAULT_PARTITIONS = 16;
 export function eventStoreMigrations(dialect: SqlDialectName, layout: PostgresLayout = 'standard'): Record<string, Migration> {
   switch (dialect) {
     case 'postgres':
-      if (layout === 'standard') return { '0001_event_store': { up: up0001Postgres }, '0002_snapshot_tenants': { up: up0002Postgres } };
+      if (layout === 'standard') {
+        return {
+          '0001_event_store': { up: up0001Postgres },
+          '0002_snapshot_tenants': { up: up0002Postgres },
+          '0003_snapshot_fingerprints': { up: up0003Postgres },
+        };
+      }
       return {
         // The partition count is part of the name: a database keeps the count it was created with.
         [`0001_event_store_partitioned_${partitionCount(layout)}`]: {
           up: (db: Kysely<any>) => up0001PostgresPartitioned(db, partitionCount(layout)),
         },
         '0002_snapshot_tenants': { up: up0002Postgres },
+        '0003_snapshot_fingerprints': { up: up0003Postgres },
       };
     case 'sqlite':
-      return { '0001_event_store': { up: up0001Sqlite }, '0002_snapshot_tenants': { up: up0002Sqlite } };
+      return {
+        '0001_event_store': { up: up0001Sqlite },
+        '0002_snapshot_tenants': { up: up0002Sqlite },
+        '0003_snapshot_fingerprints': { up: up0003Sqlite },
+      };
     case 'mysql':
-      return { '0001_event_store': { up: up0001Mysql }, '0002_snapshot_tenants': { up: up0002Mysql } };
+      return {
+        '0001_event_store': { up: up0001Mysql },
+        '0002_snapshot_tenants': { up: up0002Mysql },
+        '0003_snapshot_fingerprints': { up: up0003Mysql },
+      };
   }
 }
 

@@ -66,6 +66,8 @@ export interface SnapshotsTable {
   aggregate_id: string;
   version: number;
   state_version: number;
+  /** The aggregate class's `snapshotFingerprint` when it was taken; NULL when it had none. */
+  fingerprint: string | null;
   state: Json;
   created_at: Timestamp;
 }

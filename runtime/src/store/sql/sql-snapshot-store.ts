@@ -14,6 +14,7 @@ interface SnapshotRow {
   aggregate_id: string;
   version: number;
   state_version: number;
+  fingerprint: string | null;
   state: unknown;
   created_at: Date | string;
 }
@@ -48,6 +49,7 @@ export abstract class SqlSnapshotStore implements SnapshotStore {
       aggregate_id: snapshot.aggregateId,
       version: snapshot.version,
       state_version: snapshot.stateVersion,
+      fingerprint: snapshot.fingerprint ?? null,
       state: JSON.stringify(snapshot.state),
       created_at: this.#timestamp(snapshot.createdAt),
     };
@@ -60,6 +62,7 @@ export abstract class SqlSnapshotStore implements SnapshotStore {
           .values(row)
           .onDuplicateKeyUpdate({
             state_version: sql`if(${newer}, values(state_version), eventsmith_snapshots.state_version)`,
+            fingerprint: sql`if(${newer}, values(fingerprint), eventsmith_snapshots.fingerprint)`,
             state: sql`if(${newer}, values(state), eventsmith_snapshots.state)`,
             created_at: sql`if(${newer}, values(created_at), eventsmith_snapshots.created_at)`,
             version: sql`if(${newer}, values(version), eventsmith_snapshots.version)`,
@@ -76,6 +79,7 @@ export abstract class SqlSnapshotStore implements SnapshotStore {
             .doUpdateSet((eb) => ({
               version: eb.ref('excluded.version'),
               state_version: eb.ref('excluded.state_version'),
+              fingerprint: eb.ref('excluded.fingerprint'),
               state: eb.ref('excluded.state'),
               created_at: eb.ref('excluded.created_at'),
             }))
@@ -89,7 +93,7 @@ export abstract class SqlSnapshotStore implements SnapshotStore {
     const row = (await this.#run((db) =>
       db
         .selectFrom('eventsmith_snapshots')
-        .select(['aggregate_type', 'aggregate_id', 'version', 'state_version', 'state', 'created_at'])
+        .select(['aggregate_type', 'aggregate_id', 'version', 'state_version', 'fingerprint', 'state', 'created_at'])
         .where('tenant_id', '=', this.#scope.key)
         .where('aggregate_type', '=', aggregateType)
         .where('aggregate_id', '=', aggregateId)
@@ -102,6 +106,7 @@ export abstract class SqlSnapshotStore implements SnapshotStore {
       ...(this.#scope.tenantId !== undefined ? { tenantId: this.#scope.tenantId } : {}),
       version: Number(row.version),
       stateVersion: Number(row.state_version),
+      ...(row.fingerprint !== null ? { fingerprint: row.fingerprint } : {}),
       state: (this.#dialect === 'postgres' ? row.state : JSON.parse(row.state as string)) as JsonValue,
       createdAt: this.#date(row.created_at),
     };

@@ -175,10 +175,55 @@ function snapshotOwnershipTest(variant: string, options: (typeof SCHEMA_VARIANTS
   });
 }
 
+/**
+ * Migration 0003 adds the schema fingerprint: a snapshot saved under v2 keeps its state and has
+ * none (so a generated aggregate, which has one, ignores it and replays in full), and a newer
+ * snapshot with a fingerprint replaces it.
+ */
+function snapshotFingerprintTest(variant: string, options: (typeof SCHEMA_VARIANTS)[string]): void {
+  it('keeps a v2 snapshot without a fingerprint, and a newer snapshot with one replaces it', async () => {
+    const v2 = snapshotsOf(variant).find((s) => s.release === 2)!;
+    const fresh = await freshDb(options.dialect);
+    try {
+      await fresh.exec(readFileSync(v2.file, 'utf8'));
+      const { db } = fresh;
+      const createdAt = options.dialect === 'mysql' ? '2026-01-01 00:00:00.000' : '2026-01-01T00:00:00.000Z';
+      await db
+        .insertInto('eventsmith_snapshots')
+        .values(
+          ['', 't1'].map((tenant) => ({
+            tenant_id: tenant,
+            aggregate_type: 'Cart',
+            aggregate_id: 'cart-1',
+            version: 6,
+            state_version: 1,
+            state: JSON.stringify({ total: 600 }),
+            created_at: createdAt,
+          })),
+        )
+        .execute();
+      await migrateEventStore(db, options);
+      const store =
+        options.dialect === 'postgres' ? new PostgresSnapshotStore(db) : options.dialect === 'mysql' ? new MysqlSnapshotStore(db) : new SqliteSnapshotStore(db);
+      for (const view of [store, store.forTenant('t1')]) {
+        const old = await view.get('Cart', 'cart-1');
+        expect(old).toMatchObject({ version: 6, stateVersion: 1, state: { total: 600 } });
+        expect(old!.fingerprint).toBeUndefined();
+      }
+      await store.forTenant('t1').save({ aggregateType: 'Cart', aggregateId: 'cart-1', version: 6, stateVersion: 1, fingerprint: 'abc123', state: { total: 6 }, createdAt: new Date() });
+      expect(await store.forTenant('t1').get('Cart', 'cart-1')).toMatchObject({ fingerprint: 'abc123', state: { total: 6 } });
+      expect((await store.get('Cart', 'cart-1'))!.fingerprint).toBeUndefined();
+    } finally {
+      await fresh.drop();
+    }
+  });
+}
+
 for (const [variant, options] of Object.entries(SCHEMA_VARIANTS)) {
   const tests = () => {
     variantTests(variant, options);
     snapshotOwnershipTest(variant, options);
+    snapshotFingerprintTest(variant, options);
   };
   if (options.dialect === 'sqlite') describe(`event store schema: ${variant}`, tests);
   else await describeWithService(options.dialect, `event store schema: ${variant}`, tests);
