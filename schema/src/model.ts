@@ -272,7 +272,11 @@ export interface AggregateNode {
   /** Names of the events this aggregate emits, in declaration order. */
   readonly events: readonly string[];
   readonly snapshot?: SnapshotPolicyNode;
-  /** The state schema version stored with snapshots (`stateVersion:`, default 1). Bump it when state changes shape. */
+  /**
+   * Stored with snapshots (`stateVersion:`, default 1); a snapshot taken under another is ignored.
+   * Bump it when handler logic changes, which the YAML cannot show. The state schema, event
+   * versions and upcast steps are covered by the generated `snapshotFingerprint`.
+   */
   readonly stateVersion: number;
   readonly commands: readonly CommandNode[];
   readonly source: SourceLocation;
