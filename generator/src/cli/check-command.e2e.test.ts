@@ -133,6 +133,25 @@ describe('eventsmith check --against (a git repository)', () => {
     }
   }, 120_000);
 
+  it('notes a domain added since the ref (nothing published there) and still compares the others', async () => {
+    const config = join(dir, 'eventsmith.config.yaml');
+    const saved = await readFile(config, 'utf8');
+    try {
+      await mkdir(join(dir, 'domain2'), { recursive: true });
+      await writeFile(join(dir, 'domain2', 'two.yaml'), DOMAIN.replace('domain: Lab', 'domain: Two'));
+      await writeFile(config, `${saved}  - input: domain2\n    output: gen/two\n    userDir: src/two\n`);
+      await writeFile(yaml(), DOMAIN.replace('openedAt: datetime', 'openedAt: date'));
+      const result = await run(dir, 'check', '--against', 'HEAD');
+      expect(result.err).toContain('note: HEAD has no gen/two/events.lock.json: a new domain, nothing published there yet.');
+      expect(result.out).toContain('1 breaking change against HEAD.');
+      expect(result.status).toBe(1);
+    } finally {
+      await writeFile(config, saved);
+      await writeFile(yaml(), DOMAIN);
+      await rm(join(dir, 'domain2'), { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('says clearly when the ref is unknown, has no lock, or there is no repository', async () => {
     const unknown = await run(dir, 'check', '--against', 'no-such-branch', '--format', 'json');
     expect(unknown.status).toBe(1);

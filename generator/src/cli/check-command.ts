@@ -24,6 +24,7 @@ export async function checkAgainst(io: CliIo, config: EventsmithConfig, against:
   const domains = config.domains.map((d, i) => ({ model: outcome.models[i]!, lockPath: new Layout({ outDir: d.output, userDir: d.userDir }).eventLock }));
   const file = await lockFile(io.cwd, against);
   const errors: DomainError[] = [];
+  const notes: string[] = [];
   let compared = 0;
   if (file) {
     const lock = parse(file.text, file.display);
@@ -35,17 +36,37 @@ export async function checkAgainst(io: CliIo, config: EventsmithConfig, against:
     compared = 1;
   } else {
     await resolveRef(config.root, against);
+    const missing: string[] = [];
     for (const d of domains) {
       if (d.model.events.length === 0) continue;
       const text = await gitShow(config.root, against, d.lockPath);
+      if (text === undefined) {
+        missing.push(d.lockPath);
+        continue;
+      }
       const name = `${against}:${d.lockPath}`;
       errors.push(...checkEventLock(parse(text, name), d.model, { lockName: name }));
       compared++;
     }
+    // A domain added since has nothing published there; a revision without any lock is an error,
+    // since passing would only say that nothing was compared.
+    if (compared === 0 && missing.length > 0) {
+      throw new CliFailure([
+        {
+          code: 'CHECK.NO_LOCK',
+          message: `${against} has no ${missing.join(', ')}: nothing was recorded there to compare with.`,
+          fix: `Run \`eventsmith generate\` on ${against} and commit the lock it writes (it is part of the generated code), or pass --against a revision that has it.`,
+        },
+      ]);
+    }
+    for (const path of missing) notes.push(`${against} has no ${path}: a new domain, nothing published there yet.`);
   }
   if (format === 'json') {
-    io.out(`${JSON.stringify({ against, errors: sortDomainErrors(errors) }, null, 2)}\n`);
-  } else if (errors.length > 0) {
+    io.out(`${JSON.stringify({ against, errors: sortDomainErrors(errors), ...(notes.length ? { notes } : {}) }, null, 2)}\n`);
+    return errors.length > 0 ? 1 : 0;
+  }
+  for (const note of notes) io.err(`note: ${note}\n`);
+  if (errors.length > 0) {
     io.out(`${sortDomainErrors(errors).map(formatDomainError).join('\n\n')}\n\n${errors.length} breaking change${errors.length === 1 ? '' : 's'} against ${against}.\n`);
   } else {
     io.out(`eventsmith: no breaking changes against ${against} (${compared} domain${compared === 1 ? '' : 's'} compared).\n`);
@@ -87,18 +108,10 @@ async function resolveRef(root: string, ref: string): Promise<void> {
   }
 }
 
-async function gitShow(root: string, ref: string, lockPath: string): Promise<string> {
+/** The file at `ref`, or undefined when the revision does not have it. */
+async function gitShow(root: string, ref: string, lockPath: string): Promise<string | undefined> {
   const shown = await git(root, ['show', `${ref}:./${lockPath}`]);
-  if (shown.status !== 0) {
-    throw new CliFailure([
-      {
-        code: 'CHECK.NO_LOCK',
-        message: `${ref} has no ${lockPath}: nothing was recorded there to compare with.`,
-        fix: `Run \`eventsmith generate\` on ${ref} and commit the lock it writes (it is part of the generated code), or pass --against a revision that has it.`,
-      },
-    ]);
-  }
-  return shown.stdout;
+  return shown.status === 0 ? shown.stdout : undefined;
 }
 
 /** Runs git without a shell; `status` is its exit code. A missing git is a {@link CliFailure}. */
