@@ -166,6 +166,17 @@ describe('eventsmith check --against (a git repository)', () => {
     expect(missing.status).toBe(2);
     expect(missing.err).toContain('needs --against');
 
+    const path = process.env['PATH'];
+    try {
+      process.env['PATH'] = join(dir, 'no-such-bin');
+      const noGit = await run(dir, 'check', '--against', 'HEAD');
+      expect(noGit.status).toBe(1);
+      expect(noGit.err).toContain('CHECK.NO_GIT');
+      expect(noGit.err).toContain('git is not installed');
+    } finally {
+      process.env['PATH'] = path;
+    }
+
     const outside = await mkdtemp(join(tmpdir(), 'eventsmith-check-norepo-'));
     try {
       await mkdir(join(outside, 'domain'));
