@@ -21,6 +21,8 @@ export interface LockChange {
   /** `in-place`: a recorded version edited; `declared`: a new version, rename or retirement. */
   readonly kind: 'in-place' | 'declared';
   readonly where: SourceLocation;
+  /** How to fix it, when the version-based fix does not apply. */
+  readonly fix?: string;
 }
 
 export interface CheckEventLockOptions {
@@ -75,11 +77,18 @@ function diffEvent(name: string, locked: LockedEvent, event: EventNode, types: R
   const add = (c: Omit<LockChange, 'event'>) => changes.push({ event: name, ...c });
   if (event.name !== name) add({ what: `event "${name}" was renamed to "${event.name}" (renamedFrom)`, stored: 'compatible', consumers: 'compatible', kind: 'declared', where: event.source });
   if (locked.aggregate !== event.aggregate) {
-    add({ what: `event "${name}" moved from aggregate ${locked.aggregate} to ${event.aggregate}`, stored: 'breaking', consumers: 'breaking', kind: 'in-place', where: event.source });
+    add({
+      what: `event "${name}" moved from aggregate ${locked.aggregate} to ${event.aggregate}`,
+      stored: 'breaking',
+      consumers: 'breaking',
+      kind: 'in-place',
+      where: event.source,
+      fix: `Declare it under ${locked.aggregate} again (stored events of it are in ${locked.aggregate} streams); for ${event.aggregate}, declare a new event and retire this one (\`retired: true\`) if nothing raises it any more.`,
+    });
   }
   const names = new Set([event.name, ...event.renamedFrom]);
   for (const old of locked.renamedFrom) {
-    if (!names.has(old)) add({ what: `former name "${old}" was removed from renamedFrom`, stored: 'breaking', consumers: 'compatible', kind: 'in-place', where: event.source });
+    if (!names.has(old)) add({ what: `former name "${old}" was removed from renamedFrom`, stored: 'breaking', consumers: 'compatible', kind: 'in-place', where: event.source, fix: `Put "${old}" back in \`renamedFrom\`: events stored under that name are read through it.` });
   }
   if (locked.retired !== event.retired) add({ what: event.retired ? `event "${name}" was retired` : `event "${name}" is raised again (no longer retired)`, stored: 'compatible', consumers: 'compatible', kind: 'declared', where: event.source });
   const recorded = Object.keys(locked.versions).map(Number).sort((a, b) => a - b);
@@ -226,6 +235,7 @@ function messageOf(c: LockChange, lockName: string): string {
 }
 
 function fixOf(c: LockChange, model: DomainModel): string {
+  if (c.fix) return c.fix;
   const event = model.events.find((e) => e.name === c.event || e.renamedFrom.includes(c.event));
   if (!event) return `Keep "${c.event}" declared (mark it \`retired: true\` if no command raises it any more), or list "${c.event}" in \`renamedFrom\` of the event that replaces it.`;
   if (c.version !== undefined && c.version > event.version) {
