@@ -7,6 +7,7 @@ import { BusClosedError, BusConfigurationError, BusPublishError, DeadLetterNotFo
 import { toBusMessages, type BusMessage } from '../bus-message.js';
 import { resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
+import { settleWithin } from '../settle-within.js';
 import { injectTraceHeaders, stringHeaders } from '../trace-headers.js';
 import { RabbitMqConnection } from './rabbitmq-connection.js';
 import { RabbitMqHeader, carriedHeaders, keyFromHeaders, messageProperties, publishConfirmed, toDeadLetter } from './rabbitmq-messages.js';
@@ -27,7 +28,11 @@ export interface RabbitMqEventBusOptions {
   readonly partitions?: number;
   /** Unacknowledged messages per partition consumer; bounds handler concurrency. Default 64. */
   readonly prefetch?: number;
-  /** How long `publish` keeps retrying through reconnections before it fails. Default 30 000. */
+  /**
+   * The longest a `publish` takes: it retries through reconnections (and lost confirms) until the
+   * broker confirmed every event, and fails with `BUS.PUBLISH_FAILED` once this much time has
+   * passed without that. Default 30 000.
+   */
   readonly publishTimeoutMs?: number;
   /** Default wait for in-flight handlers in `stop()` and `close()`. Default 10 000. */
   readonly stopTimeoutMs?: number;
@@ -127,8 +132,10 @@ export class RabbitMqEventBus implements EventBus {
   async publish(events: readonly (DomainEvent | EventRecord)[]): Promise<void> {
     this.#assertOpen();
     if (events.length === 0) return;
+    const deadline = Date.now() + this.#options.publishTimeoutMs;
     await this.#open();
-    if (this.#declaring.size > 0) await Promise.allSettled([...this.#declaring]);
+    // Bounded: a declaration stuck on a dying connection must not hold publishes past their deadline.
+    if (this.#declaring.size > 0) await settleWithin([...this.#declaring], this.#options.publishTimeoutMs);
     const tracer = trace.getTracer('@eventsmith/runtime');
     await tracer.startActiveSpan(
       'eventsmith.bus.publish',
@@ -136,7 +143,7 @@ export class RabbitMqEventBus implements EventBus {
       async (span) => {
         try {
           const messages = toBusMessages(events);
-          await this.#publishWithRetry(messages);
+          await this.#publishWithRetry(messages, deadline);
         } catch (error) {
           span.recordException(error as Error);
           span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
@@ -239,12 +246,10 @@ export class RabbitMqEventBus implements EventBus {
     return this.#opening;
   }
 
-  async #publishWithRetry(messages: readonly BusMessage[]): Promise<void> {
-    const deadline = Date.now() + this.#options.publishTimeoutMs;
+  async #publishWithRetry(messages: readonly BusMessage[], deadline: number): Promise<void> {
     for (let pause = 50; ; pause = Math.min(pause * 2, 1_000)) {
       try {
-        const channel = await this.#channelForPublishing(Math.max(1, deadline - Date.now()));
-        await this.#send(channel, messages);
+        await this.#publishOnce(messages, deadline);
         return;
       } catch (error) {
         if (this.#closed) throw new BusClosedError('RabbitMQ');
@@ -255,6 +260,35 @@ export class RabbitMqEventBus implements EventBus {
         // Events confirmed before the failure may be delivered twice (at-least-once).
         await new Promise((resolve) => setTimeout(resolve, pause));
       }
+    }
+  }
+
+  /**
+   * One attempt: the publish channel, then every confirm, failing once `deadline` passes. A
+   * channel that timed out is dropped (and closed when it arrives), so the next attempt starts
+   * on a fresh one instead of waiting on it again.
+   */
+  async #publishOnce(messages: readonly BusMessage[], deadline: number): Promise<void> {
+    const remaining = Math.max(1, deadline - Date.now());
+    const channel = this.#channelForPublishing(remaining);
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(new Error(`the broker did not confirm within ${this.#options.publishTimeoutMs} ms`));
+      }, remaining);
+    });
+    try {
+      await Promise.race([channel.then((ready) => this.#send(ready, messages)), expired]);
+    } catch (error) {
+      if (timedOut && this.#publishChannel === channel) {
+        this.#publishChannel = undefined;
+        void channel.then((stale) => stale.close()).catch(() => {});
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

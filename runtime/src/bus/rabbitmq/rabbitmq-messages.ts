@@ -46,7 +46,11 @@ export function messageProperties(headers: Record<string, string>, messageId: st
   };
 }
 
-/** Publishes on a confirm channel and resolves once the broker confirmed the message. */
+/**
+ * Publishes on a confirm channel and resolves once the broker confirmed the message. Fails when
+ * the channel closes first (with its connection, for example), so a confirm lost with the
+ * connection never leaves the caller waiting.
+ */
 export function publishConfirmed(
   channel: ConfirmChannel,
   exchange: string,
@@ -55,12 +59,42 @@ export function publishConfirmed(
   properties: Options.Publish,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    try {
-      channel.publish(exchange, routingKey, body, properties, (error: unknown) => (error ? reject(error) : resolve()));
-    } catch (error) {
+    const outstanding = outstandingConfirms(channel);
+    const fail = (error: unknown) => {
+      outstanding.delete(fail);
       reject(error);
+    };
+    outstanding.add(fail);
+    try {
+      channel.publish(exchange, routingKey, body, properties, (error: unknown) => {
+        outstanding.delete(fail);
+        if (error) reject(error);
+        else resolve();
+      });
+    } catch (error) {
+      fail(error);
     }
   });
+}
+
+/**
+ * Confirms each channel still waits for. amqplib fails a closing channel's unconfirmed publishes
+ * itself, but (0.10) stops at the first slot the broker already confirmed out of order, and the
+ * publishes after it would wait for ever; so the bus fails them on `close` itself.
+ */
+const unconfirmed = new WeakMap<ConfirmChannel, Set<(error: unknown) => void>>();
+
+function outstandingConfirms(channel: ConfirmChannel): Set<(error: unknown) => void> {
+  let outstanding = unconfirmed.get(channel);
+  if (outstanding === undefined) {
+    const pending = new Set<(error: unknown) => void>();
+    channel.once('close', () => {
+      for (const fail of [...pending]) fail(new Error('channel closed before the broker confirmed the message'));
+    });
+    unconfirmed.set(channel, pending);
+    outstanding = pending;
+  }
+  return outstanding;
 }
 
 export interface DeadLetterInput {
