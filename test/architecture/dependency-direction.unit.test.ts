@@ -6,7 +6,7 @@ import { findViolations, importsOf, sourceFiles, type SourceFile } from './depen
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 describe('dependency direction', () => {
-  it('holds in the repository: runtime/ stands alone; generated/ and examples/ use only @eventsmith/runtime', () => {
+  it('holds in the repository: runtime/ stands alone and its folders are layered; generated/ and examples/ use only @eventsmith/runtime', () => {
     const files = sourceFiles(root, ['runtime', 'generated', 'examples']);
     expect(files.some((f) => f.path.startsWith('runtime/src/'))).toBe(true);
     const violations = findViolations(files);
@@ -64,6 +64,33 @@ describe('the import scanner', () => {
       ['generated/bank/worse.ts', '../../examples/bank/main.js'],
       ['examples/bank/bad.ts', '@eventsmith/schema'],
     ]);
+  });
+
+  it('holds the layers inside runtime/src: imports point down only, folders of one layer do not import each other', () => {
+    const violations = findViolations([
+      file('runtime/src/store/ok.ts', "import { a } from '../events/a.js';\nimport { b } from './sql/b.js';\nimport { e } from '../errors.js';"),
+      file('runtime/src/projections/up.ts', "import type { S } from '../subscriptions/subscription-options.js';"),
+      file('runtime/src/store/sql/up.ts', "import { c } from '../../testing/collect.js';"),
+      file('runtime/src/retry/side.ts', "import { t } from '../telemetry/tracing.js';"),
+      file('runtime/src/events/new.ts', "import { n } from '../newfolder/n.js';"),
+    ]);
+    expect(violations.map((v) => [v.file, v.specifier])).toEqual([
+      ['runtime/src/projections/up.ts', '../subscriptions/subscription-options.js'],
+      ['runtime/src/store/sql/up.ts', '../../testing/collect.js'],
+      ['runtime/src/retry/side.ts', '../telemetry/tracing.js'],
+      ['runtime/src/events/new.ts', '../newfolder/n.js'],
+    ]);
+    expect(violations[3]!.rule).toMatch(/in no layer/);
+  });
+
+  it('lets only tests and test support in runtime/src import vitest, and frees them from the layers', () => {
+    const violations = findViolations([
+      file('runtime/src/store/sql/checks.ts', "import { expect } from 'vitest';"),
+      file('runtime/src/testing/suite.ts', "import { expect } from 'vitest';\nimport { A } from '../aggregates/a.js';"),
+      file('runtime/src/store/x.int.test.ts', "import { it } from 'vitest';\nimport { m } from '../subscriptions/sql/subscription-tables.js';"),
+      file('runtime/src/subscriptions/test-support/s.ts', "import { vi } from 'vitest';"),
+    ]);
+    expect(violations.map((v) => [v.file, v.specifier])).toEqual([['runtime/src/store/sql/checks.ts', 'vitest']]);
   });
 
   it('does not police other folders', () => {

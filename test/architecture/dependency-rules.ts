@@ -3,7 +3,10 @@
  * - `runtime/` imports nothing from `generator/` or `schema/`;
  * - `generated/` and `examples/` import only `@eventsmith/runtime` (and its subpaths) from
  *   `@eventsmith/*`; relative imports stay inside their own folder, except that `examples/` may
- *   import `generated/`.
+ *   import `generated/`;
+ * - inside `runtime/src/`, folders are layered (`RUNTIME_LAYERS`): a production file imports only
+ *   from its own folder or a lower layer, and only tests and test support (`*.test.ts`,
+ *   `testing/`, `test-support/`, `fixtures/`) import vitest.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative, sep } from 'node:path';
@@ -23,6 +26,26 @@ export interface Violation {
 }
 
 const SOURCE = /\.(c|m)?(t|j)sx?$/;
+
+/**
+ * The layers of `runtime/src/`, lowest first. A production file may import from its own folder
+ * and from folders (or top-level files) of lower layers; folders of one layer do not import each other. A new folder
+ * must be placed here before it is imported.
+ */
+export const RUNTIME_LAYERS: readonly (readonly string[])[] = [
+  ['errors', 'polyfills'],
+  ['drivers', 'tenancy', 'telemetry', 'retry'],
+  ['events'],
+  ['snapshots'],
+  ['store'],
+  ['projections'],
+  ['bus'],
+  ['subscriptions'],
+  ['outbox'],
+  ['aggregates'],
+  ['testing'],
+  ['index'],
+];
 
 /** Every source file under the given top-level folders, skipping node_modules and dist. */
 export function sourceFiles(root: string, folders: readonly string[]): SourceFile[] {
@@ -76,7 +99,7 @@ function check(area: string, path: string, specifier: string): string | undefine
     case 'runtime':
       if (pkg === 'generator' || pkg === 'schema') return `runtime/ must not import @eventsmith/${pkg}`;
       if (target === 'generator' || target === 'schema') return `runtime/ must not import ${target}/`;
-      return undefined;
+      return checkRuntimeLayers(path, specifier);
     case 'generated':
     case 'examples': {
       if (pkg !== undefined && pkg !== 'runtime') return `${area}/ may import only @eventsmith/runtime, not @eventsmith/${pkg}`;
@@ -89,6 +112,38 @@ function check(area: string, path: string, specifier: string): string | undefine
     default:
       return undefined;
   }
+}
+
+const RUNTIME_SRC = 'runtime/src/';
+
+/** Test code: test files, and the folders that hold test support. Layers do not bind it. */
+function isTestCode(path: string): boolean {
+  return /\.test\.tsx?$/.test(path) || /\/(test-support|fixtures)\//.test(path) || path.startsWith(`${RUNTIME_SRC}testing/`);
+}
+
+/** The folder (or top-level file, without its extension) of `runtime/src/` that `path` is in, or undefined outside it. */
+function runtimeUnit(path: string): string | undefined {
+  return path.startsWith(RUNTIME_SRC) ? path.slice(RUNTIME_SRC.length).split('/')[0]!.replace(/\.(c|m)?(t|j)sx?$/, '') : undefined;
+}
+
+function layerOf(unit: string): number {
+  return RUNTIME_LAYERS.findIndex((layer) => layer.includes(unit));
+}
+
+function checkRuntimeLayers(path: string, specifier: string): string | undefined {
+  const from = runtimeUnit(path);
+  if (from === undefined) return undefined;
+  if (specifier === 'vitest' || specifier.startsWith('vitest/')) {
+    return isTestCode(path) ? undefined : 'runtime/src/ production code must not import vitest; put test support under runtime/src/testing/';
+  }
+  if (isTestCode(path) || !specifier.startsWith('.')) return undefined;
+  const to = runtimeUnit(normalize(join(dirname(path), specifier)).split(sep).join('/'));
+  if (to === undefined || to === from) return undefined;
+  const [fromLayer, toLayer] = [layerOf(from), layerOf(to)];
+  if (fromLayer < 0) return `runtime/src/${from} is in no layer; add it to RUNTIME_LAYERS in test/architecture/dependency-rules.ts`;
+  if (toLayer < 0) return `runtime/src/${to} is in no layer; add it to RUNTIME_LAYERS in test/architecture/dependency-rules.ts`;
+  if (toLayer >= fromLayer) return `runtime/src/${from} must not import runtime/src/${to} (layers point one way: see RUNTIME_LAYERS)`;
+  return undefined;
 }
 
 /** The top-level folder a relative import from `path` lands in ('..' when it leaves the repository). */

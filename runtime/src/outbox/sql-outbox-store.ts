@@ -1,15 +1,39 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Generated, type Kysely, type Selectable } from 'kysely';
 import type { DomainEvent } from '../events/domain-event.js';
 import { toEventRecord, type EventRecord } from '../events/event-record.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { EventStoreTransaction } from '../store/event-store.js';
-import { affected, detectDialect, msToDate, type SubscriptionSqlDialect } from '../subscriptions/sql/sql-dialect.js';
-import { SubscriptionTable, type SubscriptionTables } from '../subscriptions/sql/subscription-tables.js';
+import { affected, detectDialect, msToDate, type SqlDialectName } from '../store/sql/sql-dialect.js';
+import { SqlTable } from '../store/sql/sql-tables.js';
 import type { OutboxMessage, OutboxStats, OutboxStore } from './outbox-store.js';
 
-const TABLE = SubscriptionTable.outbox;
-type Db = Kysely<SubscriptionTables>;
-type Row = Selectable<SubscriptionTables[typeof TABLE]>;
+/**
+ * The outbox table (created by `migrateSubscriptionTables`, with the subscriptions' tables). Times
+ * are epoch milliseconds in bigint columns.
+ */
+export interface OutboxTables {
+  eventsmith_outbox: {
+    id: Generated<number | string>;
+    event_id: string;
+    event_type: string;
+    aggregate_type: string;
+    aggregate_id: string;
+    tenant_id: string | null;
+    record: string;
+    created_at: number | string;
+    status: string;
+    attempts: number;
+    next_attempt_at: number | string;
+    last_error: string | null;
+    claimed_by: string | null;
+    claim_expires_at: number | string | null;
+    published_at: number | string | null;
+  };
+}
+
+const TABLE = SqlTable.outbox;
+type Db = Kysely<OutboxTables>;
+type Row = Selectable<OutboxTables[typeof TABLE]>;
 
 /**
  * The outbox in a SQL table (`eventsmith_outbox`, created by `migrateSubscriptionTables`) on
@@ -30,9 +54,9 @@ type Row = Selectable<SubscriptionTables[typeof TABLE]>;
  */
 export class SqlOutboxStore implements OutboxStore {
   readonly #db: Db;
-  readonly #dialect: SubscriptionSqlDialect;
+  readonly #dialect: SqlDialectName;
 
-  constructor(db: Kysely<any>, options: { dialect?: SubscriptionSqlDialect } = {}) {
+  constructor(db: Kysely<any>, options: { dialect?: SqlDialectName } = {}) {
     this.#db = db;
     this.#dialect = options.dialect ?? detectDialect(db);
   }

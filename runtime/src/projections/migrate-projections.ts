@@ -1,7 +1,9 @@
-import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import type { Kysely, Migration, MigrationResultSet } from 'kysely';
+import { migrateOrThrow } from '../store/sql/run-migrations.js';
+import { SqlMigrationTable } from '../store/sql/sql-tables.js';
 
 /** Name of the table Kysely's migrator records applied projection migrations in. */
-export const PROJECTION_MIGRATION_TABLE = 'eventsmith_projection_migration';
+export const PROJECTION_MIGRATION_TABLE = SqlMigrationTable.projections;
 
 export interface MigrateProjectionsOptions {
   /**
@@ -29,13 +31,5 @@ export async function migrateProjections(
   options: MigrateProjectionsOptions = {},
 ): Promise<MigrationResultSet> {
   const table = options.migrationTableName ?? PROJECTION_MIGRATION_TABLE;
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => ({ ...migrations }) },
-    migrationTableName: table,
-    migrationLockTableName: `${table}_lock`,
-  });
-  const result = await migrator.migrateToLatest();
-  if (result.error) throw result.error;
-  return result;
+  return migrateOrThrow(db, migrations, table);
 }

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { SubscriptionSqlDialect } from '../subscriptions/sql/sql-dialect.js';
+import type { SqlDialectName } from '../store/sql/sql-dialect.js';
 
 /** Suffixes of the tables a rebuild writes to, and of the tables it retires at the swap. */
 export const SHADOW_SUFFIX = '__rebuild';
@@ -20,7 +20,7 @@ export async function dropShadow(db: Kysely<any>, tables: readonly string[]): Pr
 }
 
 /** Creates an empty copy of each table (columns, keys, indexes) under its shadow name. */
-export async function createShadow(db: Kysely<any>, dialect: SubscriptionSqlDialect, tables: readonly string[]): Promise<void> {
+export async function createShadow(db: Kysely<any>, dialect: SqlDialectName, tables: readonly string[]): Promise<void> {
   for (const table of tables) {
     const shadow = table + SHADOW_SUFFIX;
     if (dialect === 'postgres') {
@@ -44,7 +44,7 @@ export async function createShadow(db: Kysely<any>, dialect: SubscriptionSqlDial
  * `RENAME TABLE` on MariaDB/MySQL), then drops the old tables. Index names are restored, so
  * later migrations that name them keep working.
  */
-export async function swapShadow(db: Kysely<any>, dialect: SubscriptionSqlDialect, tables: readonly string[]): Promise<void> {
+export async function swapShadow(db: Kysely<any>, dialect: SqlDialectName, tables: readonly string[]): Promise<void> {
   if (dialect === 'mysql') {
     const renames = tables.flatMap((t) => [sql`${sql.table(t)} to ${sql.table(t + RETIRED_SUFFIX)}`, sql`${sql.table(t + SHADOW_SUFFIX)} to ${sql.table(t)}`]);
     await sql`rename table ${sql.join(renames)}`.execute(db);

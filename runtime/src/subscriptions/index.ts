@@ -1,6 +1,8 @@
 export * from './subscription-errors.js';
 export * from './subscription-options.js';
 export * from './subscription-manager.js';
+export * from './projection-subscription.js';
+export * from './rebuild-projection.js';
 export * from './retry-policy.js';
 export * from './checkpoint-store.js';
 export * from './dead-letter-queue.js';
@@ -8,7 +10,6 @@ export * from './in-memory-dead-letter-queue.js';
 export * from './subscription-lock.js';
 export * from './wake-up.js';
 export * from './append-hooks.js';
-export * from './sql/sql-dialect.js';
 export * from './sql/subscription-tables.js';
 export * from './sql/sql-checkpoint-store.js';
 export * from './sql/sql-dead-letter-queue.js';

@@ -1,8 +1,8 @@
 import type { EventStore } from '../store/event-store.js';
 import type { Projection } from '../projections/projection.js';
 import type { Kysely } from 'kysely';
-import { projectionHandler, type ProjectionSubscriptionOptions } from '../projections/projection-subscription.js';
-import { rebuildProjection, type RebuildProjectionOptions, type RebuildReport } from '../projections/rebuild-projection.js';
+import { projectionHandler, type ProjectionSubscriptionOptions } from './projection-subscription.js';
+import { rebuildProjection, type RebuildProjectionOptions, type RebuildReport } from './rebuild-projection.js';
 import { InMemoryCheckpointStore, type CheckpointStore } from './checkpoint-store.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
 import { InMemoryDeadLetterQueue } from './in-memory-dead-letter-queue.js';

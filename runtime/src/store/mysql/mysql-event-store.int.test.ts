@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, it } from 'vitest';
 import { describeWithService, freshMysqlDatabase } from '../../../../test/support/services.js';
 import { conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/conformance.js';
-import { checkWritesJoinTheTransaction } from '../sql/transaction-checks.js';
-import { checkCollidingAppendsNeedOneConnection } from '../sql/pool-checks.js';
-import { checkOpenTransactionHoldsBackLaterCommits, checkTailingReaderSeesEveryEventOnce } from '../sql/never-skip-checks.js';
+import { checkWritesJoinTheTransaction } from '../../testing/transaction-checks.js';
+import { checkCollidingAppendsNeedOneConnection } from '../../testing/pool-checks.js';
+import { checkOpenTransactionHoldsBackLaterCommits, checkTailingReaderSeesEveryEventOnce } from '../../testing/never-skip-checks.js';
 import { MysqlEventStore } from './mysql-event-store.js';
 import { MysqlSnapshotStore } from './mysql-snapshot-store.js';
 

@@ -7,9 +7,9 @@ import type { StoredEvent } from '../event-store.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 import { PostgresSnapshotStore } from './postgres-snapshot-store.js';
-import { checkWritesJoinTheTransaction } from '../sql/transaction-checks.js';
-import { checkCollidingAppendsNeedOneConnection } from '../sql/pool-checks.js';
-import { checkOpenTransactionHoldsBackLaterCommits, checkTailingReaderSeesEveryEventOnce } from '../sql/never-skip-checks.js';
+import { checkWritesJoinTheTransaction } from '../../testing/transaction-checks.js';
+import { checkCollidingAppendsNeedOneConnection } from '../../testing/pool-checks.js';
+import { checkOpenTransactionHoldsBackLaterCommits, checkTailingReaderSeesEveryEventOnce } from '../../testing/never-skip-checks.js';
 
 async function freshStore(
   options: { layout?: { partitioned: { partitions?: number } }; rowLevelSecurity?: boolean; pool?: { max: number; connectionTimeoutMillis?: number } } = {},

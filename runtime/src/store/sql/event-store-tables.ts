@@ -1,23 +1,23 @@
 import type { ColumnType, Generated } from 'kysely';
+import { SqlMigrationTable, SqlTable } from './sql-tables.js';
 
-/** The SQL databases the event store runs on. */
-export type SqlDialectName = 'postgres' | 'sqlite' | 'mysql';
+export type { SqlDialectName } from './sql-dialect.js';
 
 /** Table names of the event store schema. They are fixed: migrations and snapshots refer to them. */
 export const EventStoreTable = {
-  events: 'eventsmith_events',
-  streams: 'eventsmith_streams',
-  snapshots: 'eventsmith_snapshots',
+  events: SqlTable.events,
+  streams: SqlTable.streams,
+  snapshots: SqlTable.snapshots,
   /** MariaDB/MySQL only: the single-row position allocator (see `MysqlEventStore`). */
-  positions: 'eventsmith_positions',
+  positions: SqlTable.positions,
   /** PostgreSQL partitioned layout only: global uniqueness of event ids. */
-  eventIds: 'eventsmith_event_ids',
+  eventIds: SqlTable.eventIds,
 } as const;
 
 /** Where Kysely's `Migrator` records the applied event store migrations. */
-export const EVENT_STORE_MIGRATION_TABLE = 'eventsmith_store_migration';
+export const EVENT_STORE_MIGRATION_TABLE = SqlMigrationTable.eventStore;
 /** Where the opt-in PostgreSQL row-level security migrations are recorded. */
-export const EVENT_STORE_RLS_MIGRATION_TABLE = 'eventsmith_store_rls_migration';
+export const EVENT_STORE_RLS_MIGRATION_TABLE = SqlMigrationTable.eventStoreRls;
 
 /** Drivers return 64-bit integers as strings (pg, mysql2) or numbers (better-sqlite3). */
 type BigIntColumn = ColumnType<string | number | bigint, string | number | bigint, never>;

@@ -13,5 +13,7 @@ export {
   type StreamsTable,
 } from './event-store-tables.js';
 export { describeEventStoreSchema } from './describe-schema.js';
+export { affected, detectDialect, msToDate } from './sql-dialect.js';
+export { SqlMigrationTable, SqlTable } from './sql-tables.js';
 export { AppendConflictError, EventStoreMigrationError, describeTarget } from './store-errors.js';
 export { TENANT_SETTING } from './migrations/rls-0001-tenant-policies.js';

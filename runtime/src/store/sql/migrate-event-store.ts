@@ -1,7 +1,8 @@
-import { Migrator, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import type { Kysely, Migration, MigrationResultSet } from 'kysely';
 import { InvalidArgumentError } from '../../errors.js';
 import { eventStoreMigrations, rowLevelSecurityMigrations, type PostgresLayout } from './event-store-migrations.js';
 import { EVENT_STORE_MIGRATION_TABLE, EVENT_STORE_RLS_MIGRATION_TABLE, type SqlDialectName } from './event-store-tables.js';
+import { runMigrations } from './run-migrations.js';
 import { EventStoreMigrationError, storeFailureReason } from './store-errors.js';
 
 export interface MigrateEventStoreOptions {
@@ -39,20 +40,15 @@ export async function migrateEventStore(db: Kysely<any>, options: MigrateEventSt
       throw new InvalidArgumentError(`layout.partitioned.partitions must be an integer from 2 to 1024, got ${partitions}.`);
     }
   }
-  const result = await runMigrations(db, eventStoreMigrations(options.dialect, layout), EVENT_STORE_MIGRATION_TABLE);
+  const result = await migrateReporting(db, eventStoreMigrations(options.dialect, layout), EVENT_STORE_MIGRATION_TABLE);
   if (!options.rowLevelSecurity) return result;
-  const rls = await runMigrations(db, rowLevelSecurityMigrations(), EVENT_STORE_RLS_MIGRATION_TABLE);
+  const rls = await migrateReporting(db, rowLevelSecurityMigrations(), EVENT_STORE_RLS_MIGRATION_TABLE);
   return { results: [...(result.results ?? []), ...(rls.results ?? [])] };
 }
 
-async function runMigrations(db: Kysely<any>, migrations: Record<string, Migration>, table: string): Promise<MigrationResultSet> {
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrations },
-    migrationTableName: table,
-    migrationLockTableName: `${table}_lock`,
-  });
-  const result = await migrator.migrateToLatest();
+/** `runMigrations`, reporting a failure as `EventStoreMigrationError` (or the store's unavailability). */
+async function migrateReporting(db: Kysely<any>, migrations: Record<string, Migration>, table: string): Promise<MigrationResultSet> {
+  const result = await runMigrations(db, migrations, table);
   if (result.error === undefined) return result;
   const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
   const cause = result.error;

@@ -5,7 +5,7 @@ import { collect, conformanceRegistry, snapshotStoreConformanceSuite, storeConfo
 import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
 import { SqliteSnapshotStore } from './sqlite-snapshot-store.js';
-import { checkWritesJoinTheTransaction } from '../sql/transaction-checks.js';
+import { checkWritesJoinTheTransaction } from '../../testing/transaction-checks.js';
 import { expect, it } from 'vitest';
 import { SubscriptionManager } from '../../subscriptions/subscription-manager.js';
 import { waitFor } from '../../subscriptions/test-support/fixtures.js';

@@ -1,9 +1,11 @@
-import { Migrator, sql, type Kysely, type Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 import type { AggregateVersionKey, AggregateVersionStore } from '../../bus/aggregate-version-store.js';
-import { detectDialect, type SubscriptionSqlDialect } from './sql-dialect.js';
+import { migrateOrThrow } from '../../store/sql/run-migrations.js';
+import { detectDialect, type SqlDialectName } from '../../store/sql/sql-dialect.js';
+import { SqlMigrationTable, SqlTable } from '../../store/sql/sql-tables.js';
 
 /** The table of bus version marks (one row per group, tenant and aggregate). */
-export const AGGREGATE_VERSION_TABLE = 'eventsmith_bus_aggregate_versions';
+export const AGGREGATE_VERSION_TABLE = SqlTable.aggregateVersions;
 
 interface VersionTables {
   eventsmith_bus_aggregate_versions: {
@@ -54,23 +56,16 @@ function versionMigrations(): Record<string, Migration> {
  */
 export class SqlAggregateVersionStore implements AggregateVersionStore {
   readonly #db: Kysely<VersionTables>;
-  readonly #dialect: SubscriptionSqlDialect;
+  readonly #dialect: SqlDialectName;
 
-  constructor(db: Kysely<any>, options: { dialect?: SubscriptionSqlDialect } = {}) {
+  constructor(db: Kysely<any>, options: { dialect?: SqlDialectName } = {}) {
     this.#db = db;
     this.#dialect = options.dialect ?? detectDialect(db);
   }
 
   /** Creates or upgrades the table (Kysely `Migrator`, bookkeeping in `eventsmith_bus_aggregate_versions_migration`). */
   async migrate(): Promise<void> {
-    const migrator = new Migrator({
-      db: this.#db,
-      provider: { getMigrations: async () => versionMigrations() },
-      migrationTableName: `${AGGREGATE_VERSION_TABLE}_migration`,
-      migrationLockTableName: `${AGGREGATE_VERSION_TABLE}_migration_lock`,
-    });
-    const result = await migrator.migrateToLatest();
-    if (result.error) throw result.error;
+    await migrateOrThrow(this.#db, versionMigrations(), SqlMigrationTable.aggregateVersions);
   }
 
   async load(key: AggregateVersionKey): Promise<number | null> {

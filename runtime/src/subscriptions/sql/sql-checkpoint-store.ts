@@ -3,7 +3,7 @@ import { Position } from '../../store/position.js';
 import { samePosition, type Checkpoint, type CheckpointStore, type SaveCheckpointOptions } from '../checkpoint-store.js';
 import { CheckpointConflictError } from '../subscription-errors.js';
 import { checkTenantId } from '../tenant-view.js';
-import { affected, detectDialect, msToDate, type SubscriptionSqlDialect } from './sql-dialect.js';
+import { affected, detectDialect, msToDate, type SqlDialectName } from '../../store/sql/sql-dialect.js';
 import { SubscriptionTable, type SubscriptionTables } from './subscription-tables.js';
 
 const TABLE = SubscriptionTable.checkpoints;
@@ -26,11 +26,11 @@ export class SqlCheckpointStore implements CheckpointStore {
   readonly durable = true;
   readonly transactional = true;
   readonly #db: Kysely<SubscriptionTables>;
-  readonly #dialect: SubscriptionSqlDialect;
+  readonly #dialect: SqlDialectName;
   /** The `tenant_id` key of this view's rows. */
   #tenant = '';
 
-  constructor(db: Kysely<any>, options: { dialect?: SubscriptionSqlDialect } = {}) {
+  constructor(db: Kysely<any>, options: { dialect?: SqlDialectName } = {}) {
     this.#db = db;
     this.#dialect = options.dialect ?? detectDialect(db);
   }

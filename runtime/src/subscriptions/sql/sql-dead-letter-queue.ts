@@ -13,7 +13,7 @@ import {
 } from '../dead-letter-queue.js';
 import { DeadLetterEntryNotFoundError } from '../subscription-errors.js';
 import { checkTenantId, deadLetterTenant } from '../tenant-view.js';
-import { affected, detectDialect, msToDate, type SubscriptionSqlDialect } from './sql-dialect.js';
+import { affected, detectDialect, msToDate, type SqlDialectName } from '../../store/sql/sql-dialect.js';
 import { SubscriptionTable, type SubscriptionTables } from './subscription-tables.js';
 
 const TABLE = SubscriptionTable.deadLetters;
@@ -39,10 +39,10 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
   readonly durable = true;
   readonly transactional = true;
   readonly #db: Db;
-  readonly #dialect: SubscriptionSqlDialect;
+  readonly #dialect: SqlDialectName;
   #tenantId: string | undefined;
 
-  constructor(db: Kysely<any>, options: { dialect?: SubscriptionSqlDialect } = {}) {
+  constructor(db: Kysely<any>, options: { dialect?: SqlDialectName } = {}) {
     this.#db = db;
     this.#dialect = options.dialect ?? detectDialect(db);
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { checkTenantId } from '../tenant-view.js';
 import type { LockHandle, SubscriptionLock } from '../subscription-lock.js';
-import { affected, detectDialect, type SubscriptionSqlDialect } from './sql-dialect.js';
+import { affected, detectDialect, type SqlDialectName } from '../../store/sql/sql-dialect.js';
 import { SubscriptionTable, type SubscriptionTables } from './subscription-tables.js';
 
 const TABLE = SubscriptionTable.leases;
@@ -14,7 +14,7 @@ export interface SqlLeaseLockOptions {
   readonly renewEveryMs?: number;
   /** This process's identity in the lease table. Default: pid plus a random id. */
   readonly owner?: string;
-  readonly dialect?: SubscriptionSqlDialect;
+  readonly dialect?: SqlDialectName;
 }
 
 /**
@@ -36,7 +36,7 @@ export class SqlLeaseLock implements SubscriptionLock {
   readonly #ttlMs: number;
   readonly #renewMs: number;
   readonly #owner: string;
-  readonly #dialect: SubscriptionSqlDialect;
+  readonly #dialect: SqlDialectName;
   readonly #options: SqlLeaseLockOptions;
   /** The `tenant_id` key of this view's leases. */
   #tenant = '';

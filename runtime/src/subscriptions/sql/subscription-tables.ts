@@ -1,18 +1,23 @@
-import { Migrator, sql, type ColumnDataType, type Generated, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { sql, type ColumnDataType, type Generated, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import { InvalidArgumentError } from '../../errors.js';
 import { TENANT_SETTING } from '../../store/sql/migrations/rls-0001-tenant-policies.js';
-import { detectDialect, type SubscriptionSqlDialect } from './sql-dialect.js';
+import { migrateOrThrow } from '../../store/sql/run-migrations.js';
+import { detectDialect, type SqlDialectName } from '../../store/sql/sql-dialect.js';
+import { SqlMigrationTable, SqlTable } from '../../store/sql/sql-tables.js';
 
-/** Table names used by the SQL checkpoint store, dead-letter queue, lease lock and outbox. */
+/** @deprecated The one SQL dialect union is `SqlDialectName`. */
+export type SubscriptionSqlDialect = SqlDialectName;
+
+/** Table names used by the SQL checkpoint store, dead-letter queue, lease lock and outbox (whose row type is `OutboxTables`). */
 export const SubscriptionTable = {
-  checkpoints: 'eventsmith_checkpoints',
-  deadLetters: 'eventsmith_dead_letters',
-  leases: 'eventsmith_leases',
-  outbox: 'eventsmith_outbox',
+  checkpoints: SqlTable.checkpoints,
+  deadLetters: SqlTable.deadLetters,
+  leases: SqlTable.leases,
+  outbox: SqlTable.outbox,
 } as const;
 
 /** Kysely migrator bookkeeping table for these tables. */
-export const SUBSCRIPTION_MIGRATION_TABLE = 'eventsmith_subscription_migration';
+export const SUBSCRIPTION_MIGRATION_TABLE = SqlMigrationTable.subscriptions;
 
 /**
  * Row types. Times are epoch milliseconds in bigint columns (the same on every dialect, compared
@@ -44,26 +49,9 @@ export interface SubscriptionTables {
   };
   /** `tenant_id` (migration 0002): as for checkpoints. */
   eventsmith_leases: { tenant_id: Generated<string>; name: string; owner: string; expires_at: number | string; acquired_at: number | string };
-  eventsmith_outbox: {
-    id: Generated<number | string>;
-    event_id: string;
-    event_type: string;
-    aggregate_type: string;
-    aggregate_id: string;
-    tenant_id: string | null;
-    record: string;
-    created_at: number | string;
-    status: string;
-    attempts: number;
-    next_attempt_at: number | string;
-    last_error: string | null;
-    claimed_by: string | null;
-    claim_expires_at: number | string | null;
-    published_at: number | string | null;
-  };
 }
 
-function types(dialect: SubscriptionSqlDialect) {
+function types(dialect: SqlDialectName) {
   return {
     key: (n: number): ColumnDataType => `varchar(${n})`,
     text: dialect === 'mysql' ? sql`longtext` : ('text' as ColumnDataType),
@@ -72,14 +60,14 @@ function types(dialect: SubscriptionSqlDialect) {
 }
 
 /** Adds an auto-increment primary key column named `id`, per dialect. */
-function withId<T extends { addColumn: (...args: any[]) => T }>(builder: T, dialect: SubscriptionSqlDialect): T {
+function withId<T extends { addColumn: (...args: any[]) => T }>(builder: T, dialect: SqlDialectName): T {
   if (dialect === 'postgres') return builder.addColumn('id', 'bigserial', (c: any) => c.primaryKey());
   if (dialect === 'sqlite') return builder.addColumn('id', 'integer', (c: any) => c.primaryKey().autoIncrement());
   return builder.addColumn('id', 'bigint', (c: any) => c.primaryKey().autoIncrement());
 }
 
 /** The append-only migrations of these tables. A migration that has shipped is never edited. */
-export function subscriptionMigrations(dialect: SubscriptionSqlDialect): Record<string, Migration> {
+export function subscriptionMigrations(dialect: SqlDialectName): Record<string, Migration> {
   const t = types(dialect);
   return {
     '0001-subscription-tables': {
@@ -176,7 +164,7 @@ export function subscriptionMigrations(dialect: SubscriptionSqlDialect): Record<
 }
 
 /** Puts `tenant_id` (default `''`) in front of `name` in the primary key of `table`. */
-async function keyByTenant(db: Kysely<any>, dialect: SubscriptionSqlDialect, table: string): Promise<void> {
+async function keyByTenant(db: Kysely<any>, dialect: SqlDialectName, table: string): Promise<void> {
   if (dialect === 'postgres') {
     await sql`alter table ${sql.table(table)} add column tenant_id varchar(255) not null default '',
       drop constraint ${sql.id(`${table}_pkey`)}, add primary key (tenant_id, name)`.execute(db);
@@ -200,7 +188,7 @@ async function keyByTenant(db: Kysely<any>, dialect: SubscriptionSqlDialect, tab
 }
 
 /** Kysely migrator bookkeeping table for the opt-in PostgreSQL row-level security on these tables. */
-export const SUBSCRIPTION_RLS_MIGRATION_TABLE = 'eventsmith_subscription_rls_migration';
+export const SUBSCRIPTION_RLS_MIGRATION_TABLE = SqlMigrationTable.subscriptionsRls;
 
 export interface MigrateSubscriptionTablesOptions {
   /**
@@ -250,26 +238,14 @@ export function subscriptionRowLevelSecurityMigrations(): Record<string, Migrati
  */
 export async function migrateSubscriptionTables(
   db: Kysely<any>,
-  dialect: SubscriptionSqlDialect = detectDialect(db),
+  dialect: SqlDialectName = detectDialect(db),
   options: MigrateSubscriptionTablesOptions = {},
 ): Promise<MigrationResultSet> {
   if (options.rowLevelSecurity && dialect !== 'postgres') {
     throw new InvalidArgumentError(`The "rowLevelSecurity" option is PostgreSQL-only; ${dialect} has no row-level security.`);
   }
-  const result = await migrate(db, subscriptionMigrations(dialect), SUBSCRIPTION_MIGRATION_TABLE);
+  const result = await migrateOrThrow(db, subscriptionMigrations(dialect), SUBSCRIPTION_MIGRATION_TABLE);
   if (!options.rowLevelSecurity) return result;
-  const rls = await migrate(db, subscriptionRowLevelSecurityMigrations(), SUBSCRIPTION_RLS_MIGRATION_TABLE);
+  const rls = await migrateOrThrow(db, subscriptionRowLevelSecurityMigrations(), SUBSCRIPTION_RLS_MIGRATION_TABLE);
   return { results: [...(result.results ?? []), ...(rls.results ?? [])] };
-}
-
-async function migrate(db: Kysely<any>, migrations: Record<string, Migration>, table: string): Promise<MigrationResultSet> {
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrations },
-    migrationTableName: table,
-    migrationLockTableName: `${table}_lock`,
-  });
-  const result = await migrator.migrateToLatest();
-  if (result.error) throw result.error;
-  return result;
 }

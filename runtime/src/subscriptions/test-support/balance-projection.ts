@@ -5,7 +5,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { defineProjection } from '../../projections/projection.js';
-import type { SubscriptionSqlDialect } from '../sql/sql-dialect.js';
+import type { SqlDialectName } from '../../store/sql/sql-dialect.js';
 import type { Deposited } from './fixtures.js';
 
 export interface BalanceTables {
@@ -30,7 +30,7 @@ export async function createBalanceTables(db: Kysely<any>): Promise<void> {
     .execute();
 }
 
-export function balanceProjection(dialect: SubscriptionSqlDialect, worker: string, options: { name?: string; delayEvery?: number } = {}) {
+export function balanceProjection(dialect: SqlDialectName, worker: string, options: { name?: string; delayEvery?: number } = {}) {
   let count = 0;
   return defineProjection<Kysely<BalanceTables>>({
     name: options.name ?? 'balances',

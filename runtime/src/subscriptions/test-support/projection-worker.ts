@@ -10,11 +10,11 @@ import { SqlDeadLetterQueue } from '../sql/sql-dead-letter-queue.js';
 import { SqlLeaseLock } from '../sql/sql-lease-lock.js';
 import { PostgresAdvisoryLock } from '../sql/postgres-advisory-lock.js';
 import { migrateSubscriptionTables } from '../sql/subscription-tables.js';
-import type { SubscriptionSqlDialect } from '../sql/sql-dialect.js';
+import type { SqlDialectName } from '../../store/sql/sql-dialect.js';
 import { balanceProjection, createBalanceTables } from './balance-projection.js';
 import { openStore } from './open-store.js';
 
-const [dialect, url, tag] = process.argv.slice(2) as [SubscriptionSqlDialect, string, string];
+const [dialect, url, tag] = process.argv.slice(2) as [SqlDialectName, string, string];
 const store = await openStore(dialect, url);
 await migrateSubscriptionTables(store.db);
 await createBalanceTables(store.db);

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { freshMysqlDatabase, freshPostgresDatabase, type ServiceName } from '../../../../test/support/services.js';
 import type { EventStoreTransaction } from '../../store/event-store.js';
-import type { SubscriptionSqlDialect } from '../sql/sql-dialect.js';
+import type { SqlDialectName } from '../../store/sql/sql-dialect.js';
 
 export interface SqlTarget {
-  readonly dialect: SubscriptionSqlDialect;
+  readonly dialect: SqlDialectName;
   /** The service the suite needs, or undefined for SQLite. */
   readonly service: ServiceName | undefined;
   open(): Promise<{ db: Kysely<any>; url: string; close: () => Promise<void> }>;

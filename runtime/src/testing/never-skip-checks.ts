@@ -1,10 +1,10 @@
 // Shared never-skip checks for the server stores (PostgreSQL, MariaDB): imported by their
 // integration tests only.
 import { expect } from 'vitest';
-import type { EventStore, StoredEvent } from '../event-store.js';
-import type { Position } from '../position.js';
-import { collect } from '../../testing/collect.js';
-import { newStream, noted } from '../../testing/store-conformance-context.js';
+import type { EventStore, StoredEvent } from '../store/event-store.js';
+import type { Position } from '../store/position.js';
+import { collect } from './collect.js';
+import { newStream, noted } from './store-conformance-context.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

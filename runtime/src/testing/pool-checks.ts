@@ -1,9 +1,9 @@
 // Shared checks of how the SQL stores use their connections: imported by their tests only.
 import type { Kysely } from 'kysely';
 import { expect } from 'vitest';
-import { ConcurrencyError } from '../../errors.js';
-import { newStream, noted, settleWithin } from '../../testing/store-conformance-context.js';
-import type { AppendResult, EventStore } from '../event-store.js';
+import { ConcurrencyError } from '../errors.js';
+import { newStream, noted, settleWithin } from './store-conformance-context.js';
+import type { AppendResult, EventStore } from '../store/event-store.js';
 
 interface SqlStore extends EventStore {
   readonly db: Kysely<any>;

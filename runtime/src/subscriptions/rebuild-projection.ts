@@ -1,14 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
 import type { Position } from '../store/position.js';
-import type { CheckpointStore } from '../subscriptions/checkpoint-store.js';
-import { describeError } from '../subscriptions/dead-letter-queue.js';
-import { detectDialect } from '../subscriptions/sql/sql-dialect.js';
-import type { SubscriptionLock } from '../subscriptions/subscription-lock.js';
-import { ProjectionRebuildConfigError, ProjectionRebuildError, type PoisonEvent } from './projection-errors.js';
-import type { Projection } from './projection.js';
-import { createShadow, dropShadow, isPlainIdentifier, SHADOW_SUFFIX, swapShadow } from './shadow-tables.js';
-import { TableRenamePlugin } from './table-rename-plugin.js';
+import type { CheckpointStore } from './checkpoint-store.js';
+import { describeError } from './dead-letter-queue.js';
+import { detectDialect } from '../store/sql/sql-dialect.js';
+import type { SubscriptionLock } from './subscription-lock.js';
+import { ProjectionRebuildConfigError, ProjectionRebuildError, type PoisonEvent } from '../projections/projection-errors.js';
+import type { Projection } from '../projections/projection.js';
+import { createShadow, dropShadow, isPlainIdentifier, SHADOW_SUFFIX, swapShadow } from '../projections/shadow-tables.js';
+import { TableRenamePlugin } from '../projections/table-rename-plugin.js';
 
 /** Controls of the live subscription of the projection being rebuilt (the manager supplies them). */
 export interface LiveProjectionControl {

@@ -1,10 +1,11 @@
 import { MysqlAdapter, PostgresAdapter, SqliteAdapter, type Kysely } from 'kysely';
-import { SubscriptionConfigError } from '../subscription-errors.js';
+import { InvalidArgumentError } from '../../errors.js';
 
-export type SubscriptionSqlDialect = 'postgres' | 'sqlite' | 'mysql';
+/** The SQL databases eventsmith's tables run on: the event store, subscriptions, outbox and bus marks. */
+export type SqlDialectName = 'postgres' | 'sqlite' | 'mysql';
 
 /** Which SQL dialect a Kysely instance speaks, from its adapter (no driver is loaded). */
-export function detectDialect(db: Kysely<any>): SubscriptionSqlDialect {
+export function detectDialect(db: Kysely<any>): SqlDialectName {
   const adapter = db.getExecutor().adapter;
   if (adapter instanceof PostgresAdapter) return 'postgres';
   if (adapter instanceof SqliteAdapter) return 'sqlite';
@@ -13,7 +14,7 @@ export function detectDialect(db: Kysely<any>): SubscriptionSqlDialect {
   if (name.includes('postgres')) return 'postgres';
   if (name.includes('sqlite')) return 'sqlite';
   if (name.includes('mysql') || name.includes('maria')) return 'mysql';
-  throw new SubscriptionConfigError(undefined, `Cannot tell the SQL dialect of adapter ${adapter.constructor.name}; pass { dialect } explicitly.`);
+  throw new InvalidArgumentError(`Cannot tell the SQL dialect of adapter ${adapter.constructor.name}; pass { dialect } explicitly.`);
 }
 
 /** Milliseconds since the epoch as stored in bigint columns (read back as number or string). */

@@ -2,16 +2,16 @@ import { sql, type Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { describeWithService } from '../../../test/support/services.js';
 import type { EventStore } from '../store/event-store.js';
-import { SubscriptionManager } from '../subscriptions/subscription-manager.js';
-import { SqlCheckpointStore } from '../subscriptions/sql/sql-checkpoint-store.js';
-import { SqlDeadLetterQueue } from '../subscriptions/sql/sql-dead-letter-queue.js';
-import { migrateSubscriptionTables } from '../subscriptions/sql/subscription-tables.js';
-import { balanceProjection, createBalanceTables, type BalanceTables } from '../subscriptions/test-support/balance-projection.js';
-import { appendDeposits, Deposited, feed, waitFor } from '../subscriptions/test-support/fixtures.js';
-import { openStore } from '../subscriptions/test-support/open-store.js';
-import { SQL_TARGETS, type SqlTarget } from '../subscriptions/test-support/sql-targets.js';
-import { ProjectionRebuildError } from './projection-errors.js';
-import type { Projection } from './projection.js';
+import { SubscriptionManager } from './subscription-manager.js';
+import { SqlCheckpointStore } from './sql/sql-checkpoint-store.js';
+import { SqlDeadLetterQueue } from './sql/sql-dead-letter-queue.js';
+import { migrateSubscriptionTables } from './sql/subscription-tables.js';
+import { balanceProjection, createBalanceTables, type BalanceTables } from './test-support/balance-projection.js';
+import { appendDeposits, Deposited, feed, waitFor } from './test-support/fixtures.js';
+import { openStore } from './test-support/open-store.js';
+import { SQL_TARGETS, type SqlTarget } from './test-support/sql-targets.js';
+import { ProjectionRebuildError } from '../projections/projection-errors.js';
+import type { Projection } from '../projections/projection.js';
 
 async function withManager(
   target: SqlTarget,

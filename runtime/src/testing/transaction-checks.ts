@@ -1,9 +1,9 @@
 // Shared checks of store.transaction() on the SQL stores: imported by their tests only.
 import type { Kysely, Transaction } from 'kysely';
 import { expect } from 'vitest';
-import type { SnapshotStore } from '../../snapshots/snapshot-store.js';
-import { newStream, noted } from '../../testing/store-conformance-context.js';
-import type { EventStore, EventStoreTransaction } from '../event-store.js';
+import type { SnapshotStore } from '../snapshots/snapshot-store.js';
+import { newStream, noted } from './store-conformance-context.js';
+import type { EventStore, EventStoreTransaction } from '../store/event-store.js';
 
 interface SqlStore extends EventStore {
   readonly db: Kysely<any>;

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { BatchEventHandler, EventHandler, SubscriptionOptions, SubscriptionTransaction } from '../subscriptions/subscription-options.js';
-import type { Projection } from './projection.js';
+import type { BatchEventHandler, EventHandler, SubscriptionOptions, SubscriptionTransaction } from './subscription-options.js';
+import type { Projection } from '../projections/projection.js';
 
 /** Options of `SubscriptionManager.project`: those of a subscription, minus what the projection decides. */
 export interface ProjectionSubscriptionOptions extends Omit<SubscriptionOptions, 'name' | 'eventTypes' | 'transaction'> {
