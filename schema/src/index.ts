@@ -11,6 +11,16 @@ export {
   type DomainErrorCode,
 } from './domain-error.js';
 export { ok, err, type Result } from './result.js';
+export { lintDomain } from './lint/lint-domain.js';
+export {
+  countDiagnostics,
+  diagnostic,
+  formatDiagnostic,
+  sortDiagnostics,
+  type Diagnostic,
+  type DiagnosticCode,
+  type DiagnosticSeverity,
+} from './lint/diagnostic.js';
 export { DEFAULT_YAML_LIMITS, type YamlLimits } from './yaml/parse-yaml-file.js';
 export { formatYamlPath, type PathSegment } from './yaml/yaml-path.js';
 export {
