@@ -6,6 +6,7 @@ export * from './aggregates/index.js';
 export * from './snapshots/index.js';
 export * from './store/index.js';
 export * from './bus/index.js';
+export * from './retry/index.js';
 export * from './subscriptions/index.js';
 export * from './projections/index.js';
 export * from './outbox/index.js';

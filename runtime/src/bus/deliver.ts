@@ -1,6 +1,7 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import type { DomainEvent } from '../events/domain-event.js';
 import type { EventRegistry } from '../events/event-registry.js';
+import { backoffDelay, type Backoff } from '../retry/backoff.js';
 import type { AggregateVersionKey, AggregateVersionStore } from './aggregate-version-store.js';
 import { BusConfigurationError } from './bus-errors.js';
 import { BusHeader, decodeBusMessage } from './bus-message.js';
@@ -45,12 +46,20 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
 }
 
 /**
- * The wait before the next attempt after attempt `attempt` (from 1) failed: the base delay
- * doubled per attempt, ±20% jitter, capped.
+ * The bus's redelivery backoff for a group: `retryDelayMs` doubled per attempt, capped at
+ * `maxRetryDelayMs`, ±20% jitter (`jitter: 0` gives fixed delays, for brokers that keep one
+ * delay queue per delay).
+ */
+export function busBackoff(options: Pick<ResolvedSubscribeOptions, 'retryDelayMs' | 'maxRetryDelayMs'>, jitter = 0.2): Backoff {
+  return { initialDelayMs: options.retryDelayMs, maxDelayMs: options.maxRetryDelayMs, multiplier: 2, jitter };
+}
+
+/**
+ * The wait before the next attempt after attempt `attempt` (from 1) failed: {@link busBackoff}'s
+ * delay, never above `maxRetryDelayMs`.
  */
 export function retryDelay(attempt: number, options: Pick<ResolvedSubscribeOptions, 'retryDelayMs' | 'maxRetryDelayMs'>): number {
-  const exponential = options.retryDelayMs * 2 ** Math.max(0, attempt - 1);
-  return Math.round(Math.min(options.maxRetryDelayMs, exponential) * (0.8 + Math.random() * 0.4));
+  return backoffDelay(busBackoff(options), attempt);
 }
 
 /** What the adapter must do with a message after {@link deliver}. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventPublisher } from '../bus/event-bus.js';
-import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from '../subscriptions/retry-policy.js';
+import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from '../retry/index.js';
 import { describeError } from '../subscriptions/dead-letter-queue.js';
 import type { OutboxStore } from './outbox-store.js';
 

@@ -3,7 +3,6 @@ export * from './subscription-options.js';
 export * from './subscription-manager.js';
 export * from './projection-subscription.js';
 export * from './rebuild-projection.js';
-export * from './retry-policy.js';
 export * from './checkpoint-store.js';
 export * from './dead-letter-queue.js';
 export * from './in-memory-dead-letter-queue.js';

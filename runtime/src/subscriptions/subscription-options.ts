@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { EventStoreTransaction, StoredEvent } from '../store/event-store.js';
 import type { Position } from '../store/position.js';
-import type { RetryPolicy } from './retry-policy.js';
+import type { RetryPolicy } from '../retry/retry-policy.js';
 
 /** What a handler gets besides the event(s). */
 export interface HandlerContext {

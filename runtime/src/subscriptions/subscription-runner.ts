@@ -4,7 +4,7 @@ import type { Position } from '../store/position.js';
 import { UndecodableEventError } from '../store/undecodable-event-error.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { describeError, type DeadLetterEntry, type DeadLetterQueue } from './dead-letter-queue.js';
-import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from './retry-policy.js';
+import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from '../retry/index.js';
 import { CheckpointConflictError, HandlerTimeoutError, SubscriptionConfigError } from './subscription-errors.js';
 import type { LockHandle, SubscriptionLock } from './subscription-lock.js';
 import type {

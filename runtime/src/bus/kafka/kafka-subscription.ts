@@ -3,7 +3,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from '
 import type { EventRegistry } from '../../events/event-registry.js';
 import { AggregateHolds } from '../aggregate-holds.js';
 import { peekEnvelope } from '../bus-message.js';
-import { deliver, type DeliveryOutcome, type ResolvedSubscribeOptions } from '../deliver.js';
+import { deliver, retryDelay, type DeliveryOutcome, type ResolvedSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription } from '../event-bus.js';
 import { KafkaHeader, carriedHeaders, deadLetterHeaders, kafkaHeaders } from './kafka-messages.js';
 import { coPartitionedAssigner, type KafkaTopics } from './kafka-topics.js';
@@ -158,7 +158,7 @@ export class KafkaSubscription implements BusSubscription {
       const decision = this.#holds.admit(key, token);
       token = decision.token;
       if (decision.action === 'park') {
-        await this.#guard(key, token, () => this.#toRetry(message, headers, key, token, attempt, this.#retryDelay(1)));
+        await this.#guard(key, token, () => this.#toRetry(message, headers, key, token, attempt, retryDelay(1, this.#options)));
         return;
       }
     }
@@ -172,7 +172,7 @@ export class KafkaSubscription implements BusSubscription {
     });
     if (outcome.kind === 'retry') {
       const retryToken = key === undefined ? undefined : this.#holds.retry(key, token);
-      await this.#guard(key, retryToken, () => this.#toRetry(message, headers, key, retryToken, attempt + 1, this.#retryDelay(attempt)));
+      await this.#guard(key, retryToken, () => this.#toRetry(message, headers, key, retryToken, attempt + 1, retryDelay(attempt, this.#options)));
       return;
     }
     if (outcome.kind === 'dead-letter') {
@@ -227,12 +227,6 @@ export class KafkaSubscription implements BusSubscription {
       acks: -1,
       messages: [{ key: randomUUID(), value: body, headers: dead }],
     });
-  }
-
-  /** Backoff after attempt `attempt` failed: the base delay doubled per attempt, ±20% jitter, capped. */
-  #retryDelay(attempt: number): number {
-    const base = Math.min(this.#options.maxRetryDelayMs, this.#options.retryDelayMs * 2 ** (attempt - 1));
-    return Math.round(base * (0.8 + Math.random() * 0.4));
   }
 }
 

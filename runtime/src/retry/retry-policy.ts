@@ -1,3 +1,5 @@
+import type { Backoff } from './backoff.js';
+
 /**
  * How a failing operation is retried: exponential backoff with jitter, up to `maxAttempts`
  * attempts in all (the first call included).
@@ -7,7 +9,7 @@
  * manager.subscribe(handler, { name: 'mailer', retry: { maxAttempts: 8, initialDelayMs: 500 } });
  * ```
  */
-export interface RetryPolicy {
+export interface RetryPolicy extends Backoff {
   /** Attempts in all, the first included. Default 5. */
   readonly maxAttempts: number;
   /** Delay before the second attempt. Default 100 ms. */
@@ -38,28 +40,4 @@ export function retryPolicy(overrides: Partial<RetryPolicy> = {}): RetryPolicy {
   if (!(policy.multiplier >= 1)) throw new RangeError('retry.multiplier must be ≥ 1');
   if (!(policy.jitter >= 0 && policy.jitter <= 1)) throw new RangeError('retry.jitter must be between 0 and 1');
   return Object.freeze(policy);
-}
-
-/**
- * The delay after the `failures`-th consecutive failure (1-based): `initialDelayMs × multiplier^(failures-1)`,
- * capped at `maxDelayMs`, then spread by ±`jitter` so that many retriers do not move in lockstep.
- */
-export function backoffDelay(policy: RetryPolicy, failures: number, random: () => number = Math.random): number {
-  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.multiplier ** Math.max(0, failures - 1));
-  const spread = base * policy.jitter * (2 * random() - 1);
-  return Math.max(0, Math.round(Math.min(policy.maxDelayMs, base + spread)));
-}
-
-/** Resolves after `ms`, or as soon as `signal` aborts. Never rejects. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0 || signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
