@@ -7,8 +7,9 @@ import { emit as emitLock } from './lock/index.js';
 import { emit as emitProjections, type ProjectionEmitOptions } from './projections/index.js';
 import { emit as emitUpcasters } from './upcasters/index.js';
 
-export { GeneratedFile, GENERATED_MARKER, type FileOwnership, type MemberStub, type RenderedImport, type UserFileMerge } from './common/generated-file.js';
+export { GeneratedFile, GENERATED_MARKER, MARKDOWN_MARKER, type FileOwnership, type MemberStub, type RenderedImport, type UserFileMerge } from './common/generated-file.js';
 export type { EmitOptions } from './common/layout.js';
+export { docsDirOf, emit as emitDocs, type DocsEmitOptions } from './docs/index.js';
 export { parseSnapshot, SnapshotFormatError, type ProjectionSnapshot } from './projections/index.js';
 export { checkEventLock, diffEventLock, EventLockFormatError, eventLockOf, parseEventLock, serializeEventLock, type EventLock, type LockChange } from './lock/index.js';
 
