@@ -8,7 +8,7 @@ export interface ParsedArgs {
 }
 
 /** Flags that take a value; everything else is a boolean switch. */
-const VALUE_FLAGS = new Set(['config', 'format', 'db', 'name', 'dir', 'debounce', 'against']);
+const VALUE_FLAGS = new Set(['config', 'format', 'db', 'name', 'dir', 'debounce', 'against', 'out']);
 const ALIASES: Record<string, string> = { h: 'help', v: 'version', c: 'config', w: 'watch' };
 
 /**

@@ -10,6 +10,7 @@ Commands:
   init       Create a project that runs: config, starter domain, app on SQLite, test, scripts
   migrate    Create the event store tables and run the projection migrations (--db <url>)
   check      List breaking changes to published events against a git ref or lock file (--against, for CI)
+  docs       Write a browsable catalog of each domain: Markdown pages, Mermaid diagrams, AsyncAPI (--check for CI)
 
 Options for every command:
   --config <file>        The config file (default: eventsmith.config.yaml here or in a parent folder)
@@ -19,7 +20,7 @@ Options for every command:
 
 Run \`eventsmith init\` in an empty folder to start.`,
 
-  generate: `Usage: eventsmith generate [--watch | --check] [--config <file>] [--format text|json]
+  generate: `Usage: eventsmith generate [--watch | --check] [--strict] [--config <file>] [--format text|json]
 
 Loads and validates every domain in the config, then writes the generated code:
 events, upcasters, aggregate base classes, projections and migrations into each domain's
@@ -37,17 +38,29 @@ Options:
   --debounce <ms>        Quiet period before a watch run (default 100)
   --check                Write nothing; print a diff of every file that would change or be removed,
                          and exit with status 1 if there is any (use it in CI)
+  --strict               Refuse flow warnings (see \`eventsmith validate --help\`) and write nothing;
+                         without it they are printed after the report
   --config <file>        The config file
   --format <text|json>   Error output format
 
-Exit status: 0 done (or up to date), 1 invalid YAML or --check found changes, 2 usage error.`,
+Exit status: 0 done (or up to date), 1 invalid YAML, --strict refused warnings or --check found
+changes, 2 usage error.`,
 
-  validate: `Usage: eventsmith validate [--config <file>] [--format text|json]
+  validate: `Usage: eventsmith validate [--strict] [--config <file>] [--format text|json]
 
 Loads every domain in the config and reports every problem in one run, each with
 file:line:col, the YAML path, what is wrong and how to fix it. Writes nothing.
+Then it checks the flow of a valid domain and prints, each at its YAML line:
+  warning  FLOW.UNUSED_TYPE        a type under types: that no event, state or command uses
+  warning  FLOW.COLUMN_NEVER_SET   a projection column that no handler sets and has no default
+  info     FLOW.EVENT_UNREAD       the events no projection reads, listed once per domain
 
-Exit status: 0 valid, 1 invalid, 2 usage error.`,
+Options:
+  --strict               Refuse warnings: exit with status 1 if there is any (use it in CI)
+  --format json          { "errors": [...], "warnings": [...], "info": [...] } on stdout
+
+Exit status: 0 valid (warnings allowed without --strict), 1 invalid or --strict refused
+warnings, 2 usage error.`,
 
   init: `Usage: eventsmith init [--name <Domain>] [--dir <folder>]
 
@@ -83,6 +96,29 @@ In CI, on a pull request:
   eventsmith check --against origin/\$GITHUB_BASE_REF
 
 Exit status: 0 no breaking changes, 1 breaking changes or invalid YAML, 2 usage error.`,
+
+  docs: `Usage: eventsmith docs [--out <folder>] [--check] [--config <file>] [--format text|json]
+
+Writes a catalog of each domain into <folder>/<domain>/ (default docs/<domain>/, e.g. docs/bank/):
+  README.md               the aggregates, a Mermaid diagram of the whole flow (command → event →
+                          projection table), every event with its versions and the projections
+                          that read it, and the projections
+  aggregates/<name>.md    one page per aggregate: commands and their parameters, events with every
+                          version, the upcast steps between them and a version diagram, the state,
+                          and the snapshot policy
+  asyncapi.json           an AsyncAPI 3 document of the bus channel, one message per event version,
+                          payloads as JSON Schema
+The output is deterministic (no timestamps): commit it, and check it in CI like the code. Files
+are written only when their content changed; pages no longer emitted are removed.
+
+Options:
+  --out <folder>         The base folder, inside the project and outside every domain's \`output\`
+                         (default docs)
+  --check                Write nothing; print a diff of every page that would change, and exit
+                         with status 1 if there is any (use it in CI after \`generate --check\`)
+  --format json          { "dirs", "changes": [{ "path", "kind" }], "unchanged", "warnings" } on stdout
+
+Exit status: 0 done (or up to date), 1 invalid YAML or --check found changes, 2 usage error.`,
 
   migrate: `Usage: eventsmith migrate --db <url> [--config <file>]
 

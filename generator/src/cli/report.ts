@@ -36,7 +36,7 @@ export function printWarnings(io: CliIo, warnings: readonly string[]): void {
 }
 
 /** `--check`: a unified diff per file that would change, then a summary. */
-export function printCheckReport(io: CliIo, report: WriteReport): void {
+export function printCheckReport(io: CliIo, report: WriteReport, subject: { readonly what: string; readonly command: string } = { what: 'generated code is', command: 'eventsmith generate' }): void {
   for (const change of report.changes) {
     const from = change.kind === 'create' ? '/dev/null' : `a/${change.path}`;
     const to = change.kind === 'remove' ? '/dev/null' : `b/${change.path}`;
@@ -44,11 +44,11 @@ export function printCheckReport(io: CliIo, report: WriteReport): void {
   }
   printWarnings(io, report.warnings);
   if (report.changes.length === 0) {
-    io.out(`eventsmith: generated code is up to date (${report.unchanged} files checked).\n`);
+    io.out(`eventsmith: ${subject.what} up to date (${report.unchanged} files checked).\n`);
   } else {
     io.err(
       `eventsmith: ${report.changes.length} file${report.changes.length === 1 ? '' : 's'} would change:\n${report.changes.map((c) => `  ${verb(c, true)} ${c.path}`).join('\n')}\n` +
-        'Run `eventsmith generate` and commit the result.\n',
+        `Run \`${subject.command}\` and commit the result.\n`,
     );
   }
 }

@@ -1,0 +1,92 @@
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIo } from './io.js';
+import { main } from './main.js';
+
+const DOMAIN = `domain: Lab
+aggregates:
+  Box:
+    commands:
+      open: { params: { name: string }, emits: Opened }
+    events:
+      Opened:
+        fields:
+          name: string
+  Crate:
+    commands:
+      pack: { emits: Packed }
+    events:
+      Packed:
+        fields: { items: integer }
+`;
+
+async function run(cwd: string, ...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { cwd, out: (t) => void out.push(t), err: (t) => void err.push(t) };
+  const status = await main(argv, io);
+  return { status, out: out.join(''), err: err.join('') };
+}
+
+describe('eventsmith docs', () => {
+  let dir: string;
+  const yaml = () => join(dir, 'domain', 'lab.yaml');
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'eventsmith-docs-'));
+    await mkdir(join(dir, 'domain'));
+    await writeFile(join(dir, 'eventsmith.config.yaml'), 'domains:\n  - input: domain\n    output: gen/lab\n    userDir: src/lab\n');
+    await writeFile(yaml(), DOMAIN);
+  });
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('writes docs/<domain>/ and then reports it up to date, touching nothing', async () => {
+    const first = await run(dir, 'docs');
+    expect(first).toMatchObject({ status: 0 });
+    expect(first.out).toContain('created docs/lab/aggregates/box.md');
+    for (const file of ['docs/lab/README.md', 'docs/lab/aggregates/crate.md', 'docs/lab/asyncapi.json']) await expect(stat(join(dir, file))).resolves.toBeDefined();
+    const before = (await stat(join(dir, 'docs/lab/README.md'))).mtimeMs;
+    expect(await run(dir, 'docs')).toMatchObject({ status: 0, out: expect.stringContaining('up to date (4 files)') });
+    expect((await stat(join(dir, 'docs/lab/README.md'))).mtimeMs).toBe(before);
+    expect(await run(dir, 'docs', '--check')).toMatchObject({ status: 0, out: expect.stringContaining('docs are up to date (4 files checked)') });
+  });
+
+  it('--check fails on drift: a changed YAML, a hand edit, a page no longer emitted; writes nothing', async () => {
+    await writeFile(yaml(), DOMAIN.replace('          name: string\n', '          name: string\n          colour: string?\n'));
+    const changed = await run(dir, 'docs', '--check');
+    expect(changed.status).toBe(1);
+    expect(changed.out).toContain('+| colour | string | no |');
+    expect(changed.err).toContain('would update docs/lab/aggregates/box.md');
+    expect(changed.err).toContain('Run `eventsmith docs` and commit the result.');
+    expect(await readFile(join(dir, 'docs/lab/aggregates/box.md'), 'utf8')).not.toContain('colour');
+    const json = await run(dir, 'docs', '--check', '--format', 'json');
+    expect(json.status).toBe(1);
+    expect(JSON.parse(json.out)).toMatchObject({ dirs: ['docs/lab'], changes: expect.arrayContaining([{ path: 'docs/lab/aggregates/box.md', kind: 'update' }]) });
+    expect((await run(dir, 'docs')).status).toBe(0);
+    expect(await readFile(join(dir, 'docs/lab/aggregates/box.md'), 'utf8')).toContain('| colour | string | no |');
+
+    await writeFile(join(dir, 'docs/lab/README.md'), `${await readFile(join(dir, 'docs/lab/README.md'), 'utf8')}\nA hand-written note.\n`);
+    expect(await run(dir, 'docs', '--check')).toMatchObject({ status: 1, err: expect.stringContaining('would update docs/lab/README.md') });
+    expect((await run(dir, 'docs')).status).toBe(0);
+
+    await writeFile(yaml(), DOMAIN.slice(0, DOMAIN.indexOf('  Crate:')));
+    expect(await run(dir, 'docs', '--check')).toMatchObject({ status: 1, err: expect.stringContaining('would remove docs/lab/aggregates/crate.md') });
+    expect(await run(dir, 'docs')).toMatchObject({ status: 0, out: expect.stringContaining('removed docs/lab/aggregates/crate.md') });
+    expect(await run(dir, 'docs', '--check')).toMatchObject({ status: 0 });
+  });
+
+  it('--out chooses the base folder; a folder generate owns or one outside the project is refused', async () => {
+    expect(await run(dir, 'docs', '--out', 'site/catalog')).toMatchObject({ status: 0, out: expect.stringContaining('created site/catalog/lab/README.md') });
+    expect(await run(dir, 'docs', '--out', 'gen')).toMatchObject({ status: 1, err: expect.stringContaining('[CLI.DOCS_OUT]') });
+    expect(await run(dir, 'docs', '--out', '../elsewhere')).toMatchObject({ status: 1, err: expect.stringContaining('not a folder inside the project') });
+  });
+
+  it('invalid YAML is reported and nothing is written', async () => {
+    await writeFile(yaml(), DOMAIN.replace('emits: Opened', 'emits: Opend'));
+    const bad = await run(dir, 'docs', '--check');
+    expect(bad.status).toBe(1);
+    expect(bad.err).toContain('domain/lab.yaml:');
+  });
+});
