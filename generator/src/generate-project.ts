@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { loadDomain, readDomainFileSync, type DomainError, type DomainModel, type DomainSourceFile } from '@eventsmith/schema';
+import { lintDomain, loadDomain, readDomainFileSync, type Diagnostic, type DomainError, type DomainModel, type DomainSourceFile } from '@eventsmith/schema';
 import type { CliError } from './cli/cli-error.js';
 import { resolveInputs, type EventsmithConfig } from './cli/config.js';
 import { checkEventLock, emitDomain, EventLockFormatError, parseEventLock, parseSnapshot, SnapshotFormatError, type EventLock, type GeneratedFile, type ProjectionSnapshot } from './emit/index.js';
@@ -17,14 +17,24 @@ export interface GenerateProjectOptions {
   readonly validateOnly?: boolean;
   /** Compare each domain with the event lock in its output folder (default true; `check --against` compares with another). */
   readonly checkEventLock?: boolean;
+  /** Refuse a domain with flow warnings (`--strict`): nothing is emitted or written. */
+  readonly strict?: boolean;
 }
 
 /** The result of one run over every domain of a config. */
 export type GenerateOutcome =
-  | { readonly ok: false; readonly domainErrors: readonly DomainError[]; readonly cliErrors: readonly CliError[] }
+  | {
+      readonly ok: false;
+      readonly domainErrors: readonly DomainError[];
+      readonly cliErrors: readonly CliError[];
+      /** Set when `strict` refused the flow warnings (the domain errors are then empty): every diagnostic. */
+      readonly diagnostics?: readonly Diagnostic[];
+    }
   | {
       readonly ok: true;
       readonly models: readonly DomainModel[];
+      /** The flow checks of every domain (warnings and information), see `lintDomain`. */
+      readonly diagnostics: readonly Diagnostic[];
       readonly report: WriteReport;
       readonly files: number;
       readonly bytes: number;
@@ -83,8 +93,10 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
   }
   if (domainErrors.length > 0 || cliErrors.length > 0) return { ok: false, domainErrors, cliErrors };
   const models = loaded.map((l) => l.model);
+  const diagnostics = models.flatMap((m) => lintDomain(m));
+  if (options.strict && diagnostics.some((d) => d.severity !== 'info')) return { ok: false, domainErrors: [], cliErrors: [], diagnostics };
   const load = lap();
-  if (options.validateOnly) return { ok: true, models, report: { changes: [], unchanged: 0, warnings: [] }, files: 0, bytes: 0, timings: { load, emit: 0, format: 0, write: 0 } };
+  if (options.validateOnly) return { ok: true, models, diagnostics, report: { changes: [], unchanged: 0, warnings: [] }, files: 0, bytes: 0, timings: { load, emit: 0, format: 0, write: 0 } };
 
   const emitted: GeneratedFile[] = loaded.flatMap((l) =>
     emitDomain(l.model, { outDir: l.output, userDir: l.userDir, ...(l.snapshot ? { projectionSnapshot: l.snapshot } : {}) }),
@@ -95,7 +107,7 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
   const format = lap();
   const report = await writeFiles(prepared, { root: config.root, ownedDirs: config.domains.map((d) => d.output), dryRun: options.dryRun ?? false, existing });
   const bytes = prepared.filter((f) => f.ownership === 'generated' || f.ownership === 'once').reduce((sum, f) => sum + Buffer.byteLength(f.content), 0);
-  return { ok: true, models, report, files: prepared.length, bytes, timings: { load, emit, format, write: lap() } };
+  return { ok: true, models, diagnostics, report, files: prepared.length, bytes, timings: { load, emit, format, write: lap() } };
 }
 
 /**

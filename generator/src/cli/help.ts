@@ -6,7 +6,7 @@ Usage: eventsmith <command> [options]
 
 Commands:
   generate   Generate TypeScript from the domain YAML (add --watch to keep going, --check for CI)
-  validate   Check the domain YAML and report every problem; writes nothing
+  validate   Check the domain YAML and report every problem, then flow warnings (--strict refuses them)
   init       Create a project that runs: config, starter domain, app on SQLite, test, scripts
   migrate    Create the event store tables and run the projection migrations (--db <url>)
   check      List breaking changes to published events against a git ref or lock file (--against, for CI)
@@ -20,7 +20,7 @@ Options for every command:
 
 Run \`eventsmith init\` in an empty folder to start.`,
 
-  generate: `Usage: eventsmith generate [--watch | --check] [--config <file>] [--format text|json]
+  generate: `Usage: eventsmith generate [--watch | --check] [--strict] [--config <file>] [--format text|json]
 
 Loads and validates every domain in the config, then writes the generated code:
 events, upcasters, aggregate base classes, projections and migrations into each domain's
@@ -38,17 +38,29 @@ Options:
   --debounce <ms>        Quiet period before a watch run (default 100)
   --check                Write nothing; print a diff of every file that would change or be removed,
                          and exit with status 1 if there is any (use it in CI)
+  --strict               Refuse flow warnings (see \`eventsmith validate --help\`) and write nothing;
+                         without it they are printed after the report
   --config <file>        The config file
   --format <text|json>   Error output format
 
-Exit status: 0 done (or up to date), 1 invalid YAML or --check found changes, 2 usage error.`,
+Exit status: 0 done (or up to date), 1 invalid YAML, --strict refused warnings or --check found
+changes, 2 usage error.`,
 
-  validate: `Usage: eventsmith validate [--config <file>] [--format text|json]
+  validate: `Usage: eventsmith validate [--strict] [--config <file>] [--format text|json]
 
 Loads every domain in the config and reports every problem in one run, each with
 file:line:col, the YAML path, what is wrong and how to fix it. Writes nothing.
+Then it checks the flow of a valid domain and prints, each at its YAML line:
+  warning  FLOW.UNUSED_TYPE        a type under types: that no event, state or command uses
+  warning  FLOW.COLUMN_NEVER_SET   a projection column that no handler sets and has no default
+  info     FLOW.EVENT_UNREAD       the events no projection reads, listed once per domain
 
-Exit status: 0 valid, 1 invalid, 2 usage error.`,
+Options:
+  --strict               Refuse warnings: exit with status 1 if there is any (use it in CI)
+  --format json          { "errors": [...], "warnings": [...], "info": [...] } on stdout
+
+Exit status: 0 valid (warnings allowed without --strict), 1 invalid or --strict refused
+warnings, 2 usage error.`,
 
   init: `Usage: eventsmith init [--name <Domain>] [--dir <folder>]
 

@@ -14,8 +14,8 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, internal: 70 } as const;
 
 const COMMON = ['config', 'format', 'help'];
 const FLAGS: Record<string, readonly string[]> = {
-  generate: [...COMMON, 'watch', 'check', 'debounce'],
-  validate: COMMON,
+  generate: [...COMMON, 'watch', 'check', 'debounce', 'strict'],
+  validate: [...COMMON, 'strict'],
   init: ['name', 'dir', 'help', 'format'],
   migrate: [...COMMON, 'db'],
   check: [...COMMON, 'against'],
@@ -69,7 +69,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         return EXIT.ok;
       }
       case 'validate':
-        return await validate(io, await config(io, parsed), format);
+        return await validate(io, await config(io, parsed), parsed, format);
       case 'generate':
         return await generate(io, await config(io, parsed), parsed, format);
       case 'check': {
@@ -103,35 +103,42 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   }
 }
 
-async function validate(io: CliIo, config: EventsmithConfig, format: OutputFormat): Promise<number> {
-  const [{ generateProject }, { printErrors }] = await Promise.all([import('../generate-project.js'), import('./report.js')]);
-  const outcome = await generateProject({ config, validateOnly: true });
+async function validate(io: CliIo, config: EventsmithConfig, args: ParsedArgs, format: OutputFormat): Promise<number> {
+  const [{ generateProject }, { printErrors }, flow] = await Promise.all([import('../generate-project.js'), import('./report.js'), import('./diagnostics-report.js')]);
+  const outcome = await generateProject({ config, validateOnly: true, strict: args.flags.has('strict') });
   if (!outcome.ok) {
-    printErrors(io, format, outcome.domainErrors, outcome.cliErrors);
+    if (outcome.diagnostics) flow.printStrictRefusal(io, format, outcome.diagnostics, { wouldWrite: false });
+    else printErrors(io, format, outcome.domainErrors, outcome.cliErrors);
     return EXIT.failed;
   }
-  if (format === 'json') io.out(`${JSON.stringify({ errors: [] })}\n`);
-  else io.out(`eventsmith: ${outcome.models.map((m) => `${m.name} (${m.aggregates.length} aggregates, ${m.events.length} events, ${m.projections.length} projections)`).join(', ')}: valid.\n`);
+  if (format === 'json') {
+    io.out(flow.diagnosticsJson(outcome.diagnostics));
+    return EXIT.ok;
+  }
+  flow.printDiagnostics(io, outcome.diagnostics, { info: true });
+  const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+  const domains = outcome.models.map((m) => `${m.name} (${count(m.aggregates.length, 'aggregate')}, ${count(m.events.length, 'event')}, ${count(m.projections.length, 'projection')})`);
+  io.out(`eventsmith: ${domains.join(', ')}: valid${flow.diagnosticsSuffix(outcome.diagnostics)}.\n`);
   return EXIT.ok;
 }
 
 async function generate(io: CliIo, config: EventsmithConfig, args: ParsedArgs, format: OutputFormat): Promise<number> {
   const check = args.flags.has('check');
   if (check && args.flags.has('watch')) throw usage({ code: 'CLI.CONFLICT', message: '--check and --watch cannot be combined.', fix: 'Use --check in CI and --watch while editing.' });
+  if (args.flags.has('strict') && args.flags.has('watch')) throw usage({ code: 'CLI.CONFLICT', message: '--strict and --watch cannot be combined.', fix: 'Use --strict in CI; --watch prints the warnings and keeps going.' });
   if (args.flags.has('watch')) return watch(io, config, args, format);
-  const [{ generateProject }, { printCheckReport, printErrors, printWriteReport }] = await Promise.all([import('../generate-project.js'), import('./report.js')]);
+  const [{ generateProject }, { printCheckReport, printErrors, printWriteReport }, flow] = await Promise.all([import('../generate-project.js'), import('./report.js'), import('./diagnostics-report.js')]);
   const started = performance.now();
-  const outcome = await generateProject({ config, dryRun: check });
+  const outcome = await generateProject({ config, dryRun: check, strict: args.flags.has('strict') });
   if (!outcome.ok) {
-    printErrors(io, format, outcome.domainErrors, outcome.cliErrors);
+    if (outcome.diagnostics) flow.printStrictRefusal(io, format, outcome.diagnostics, { wouldWrite: !check });
+    else printErrors(io, format, outcome.domainErrors, outcome.cliErrors);
     return EXIT.failed;
   }
-  if (check) {
-    printCheckReport(io, outcome.report);
-    return outcome.report.changes.length > 0 ? EXIT.failed : EXIT.ok;
-  }
-  printWriteReport(io, outcome.report, outcome.models.map((m) => m.name), performance.now() - started);
-  return EXIT.ok;
+  if (check) printCheckReport(io, outcome.report);
+  else printWriteReport(io, outcome.report, outcome.models.map((m) => m.name), performance.now() - started);
+  flow.printFlowWarnings(io, outcome.diagnostics);
+  return check && outcome.report.changes.length > 0 ? EXIT.failed : EXIT.ok;
 }
 
 async function watch(io: CliIo, config: EventsmithConfig, args: ParsedArgs, format: OutputFormat): Promise<number> {

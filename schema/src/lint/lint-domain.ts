@@ -86,7 +86,9 @@ function eventsUnread(model: DomainModel): Diagnostic[] {
       'info',
       'FLOW.EVENT_UNREAD',
       `${unread.length} ${unread.length === 1 ? 'event is' : 'events are'} read by no projection of domain ${model.name}: ${names.join(', ')}.`,
-      'Nothing to do if no read model needs them (aggregates still replay them). To show one in a read model, add a handler for it under a projection\'s on:.',
+      unread.length === 1
+        ? 'Nothing to do if no read model needs it (its aggregate still replays it). To show it in a read model, add a handler for it under a projection\'s on:.'
+        : 'Nothing to do if no read model needs them (their aggregates still replay them). To show one in a read model, add a handler for it under a projection\'s on:.',
       model.source,
       byPosition.map((e) => e.source),
     ),
