@@ -144,7 +144,7 @@ async function generate(io: CliIo, config: EventsmithConfig, args: ParsedArgs, f
 async function watch(io: CliIo, config: EventsmithConfig, args: ParsedArgs, format: OutputFormat): Promise<number> {
   const debounce = Number(args.flags.get('debounce') ?? 100);
   if (!Number.isFinite(debounce) || debounce < 0) throw usage({ code: 'CLI.DEBOUNCE', message: '--debounce must be a number of milliseconds.', fix: 'For example --debounce 200.' });
-  const [{ watchProject }, { printErrors, printWarnings, printWriteReport }] = await Promise.all([import('../watch/watch-project.js'), import('./report.js')]);
+  const [{ watchProject }, { printErrors, printWarnings, printWriteReport }, flow] = await Promise.all([import('../watch/watch-project.js'), import('./report.js'), import('./diagnostics-report.js')]);
   const handle = watchProject(config, {
     debounceMs: debounce,
     onEvent: (event) => {
@@ -154,6 +154,7 @@ async function watch(io: CliIo, config: EventsmithConfig, args: ParsedArgs, form
           break;
         case 'generated':
           printWriteReport(io, event.report, event.domains, event.ms);
+          flow.printFlowWarnings(io, event.diagnostics);
           break;
         case 'invalid':
           printErrors(io, format, event.domainErrors, event.cliErrors);

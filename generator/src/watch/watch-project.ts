@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import type { DomainError } from '@eventsmith/schema';
+import type { Diagnostic, DomainError } from '@eventsmith/schema';
 import type { CliError } from '../cli/cli-error.js';
 import { loadConfig, resolveInputs, type EventsmithConfig } from '../cli/config.js';
 import { generateProject } from '../generate-project.js';
@@ -11,7 +11,15 @@ import { TEMP_PREFIX } from '../write/atomic-write.js';
 /** What a watch run reports. */
 export type WatchEvent =
   | { readonly kind: 'ready' }
-  | { readonly kind: 'generated'; readonly report: WriteReport; readonly ms: number; readonly domains: readonly string[]; readonly trigger: readonly string[] }
+  | {
+      readonly kind: 'generated';
+      readonly report: WriteReport;
+      readonly ms: number;
+      readonly domains: readonly string[];
+      readonly trigger: readonly string[];
+      /** The flow checks of the run (warnings and information). */
+      readonly diagnostics: readonly Diagnostic[];
+    }
   | { readonly kind: 'invalid'; readonly domainErrors: readonly DomainError[]; readonly cliErrors: readonly CliError[]; readonly trigger: readonly string[] }
   | { readonly kind: 'failed'; readonly error: unknown };
 
@@ -75,7 +83,7 @@ export function watchProject(initial: EventsmithConfig, options: WatchOptions): 
       }
       const outcome = await generateProject({ config });
       if (!outcome.ok) options.onEvent({ kind: 'invalid', domainErrors: outcome.domainErrors, cliErrors: outcome.cliErrors, trigger });
-      else options.onEvent({ kind: 'generated', report: outcome.report, ms: performance.now() - started, domains: outcome.models.map((m) => m.name), trigger });
+      else options.onEvent({ kind: 'generated', report: outcome.report, ms: performance.now() - started, domains: outcome.models.map((m) => m.name), trigger, diagnostics: outcome.diagnostics });
     } catch (error) {
       options.onEvent({ kind: 'failed', error });
     } finally {

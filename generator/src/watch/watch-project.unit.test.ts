@@ -72,6 +72,18 @@ describe('watchProject', () => {
     expect(await readFile(eventsFile, 'utf8')).toContain('at: fields.datetime().optional()');
   }, 30_000);
 
+  it('reports the flow warnings of each run with the generated event', async () => {
+    const first = events.find((e) => e.kind === 'generated');
+    expect(first?.kind === 'generated' && first.diagnostics.map((d) => d.code)).toEqual(['FLOW.EVENT_UNREAD']);
+    const mark = events.length;
+    await writeFile(yamlPath(), (await readFile(yamlPath(), 'utf8')).replace('domain: Todo\n', 'domain: Todo\ntypes:\n  Spare: { enum: [a] }\n'));
+    const done = await next('generated', mark);
+    expect(done.kind === 'generated' && done.diagnostics.map((d) => [d.severity, d.code, d.where.path])).toEqual([
+      ['warning', 'FLOW.UNUSED_TYPE', 'types.Spare'],
+      ['info', 'FLOW.EVENT_UNREAD', 'domain'],
+    ]);
+  }, 30_000);
+
   it('ignores its own output and user files', async () => {
     await handle!.idle();
     const mark = events.length;
