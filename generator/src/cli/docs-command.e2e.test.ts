@@ -57,7 +57,7 @@ describe('eventsmith docs', () => {
     await writeFile(yaml(), DOMAIN.replace('          name: string\n', '          name: string\n          colour: string?\n'));
     const changed = await run(dir, 'docs', '--check');
     expect(changed.status).toBe(1);
-    expect(changed.out).toContain('+| colour | string | no |');
+    expect(changed.out).toContain('+| colour | `string` | no |');
     expect(changed.err).toContain('would update docs/lab/aggregates/box.md');
     expect(changed.err).toContain('Run `eventsmith docs` and commit the result.');
     expect(await readFile(join(dir, 'docs/lab/aggregates/box.md'), 'utf8')).not.toContain('colour');
@@ -65,7 +65,7 @@ describe('eventsmith docs', () => {
     expect(json.status).toBe(1);
     expect(JSON.parse(json.out)).toMatchObject({ dirs: ['docs/lab'], changes: expect.arrayContaining([{ path: 'docs/lab/aggregates/box.md', kind: 'update' }]) });
     expect((await run(dir, 'docs')).status).toBe(0);
-    expect(await readFile(join(dir, 'docs/lab/aggregates/box.md'), 'utf8')).toContain('| colour | string | no |');
+    expect(await readFile(join(dir, 'docs/lab/aggregates/box.md'), 'utf8')).toContain('| colour | `string` | no |');
 
     await writeFile(join(dir, 'docs/lab/README.md'), `${await readFile(join(dir, 'docs/lab/README.md'), 'utf8')}\nA hand-written note.\n`);
     expect(await run(dir, 'docs', '--check')).toMatchObject({ status: 1, err: expect.stringContaining('would update docs/lab/README.md') });

@@ -28,7 +28,7 @@ export function aggregatePageText(model: DomainModel, aggregate: AggregateNode):
       ? 'No state fields.'
       : table(
           ['Field', 'Type', 'Initial', 'Description'],
-          aggregate.state.map((f) => [f.name, `${typeText(f.type)}${f.optional ? '?' : ''}`, valueText(f.initial), f.description ?? '']),
+          aggregate.state.map((f) => [f.name, code(`${typeText(f.type)}${f.optional ? '?' : ''}`), valueText(f.initial), f.description ?? '']),
         ),
   );
 
@@ -64,13 +64,14 @@ function eventSection(model: DomainModel, event: EventNode): string[] {
   return out;
 }
 
-function fieldTable(fields: readonly FieldNode[]): string {
+export function fieldTable(fields: readonly FieldNode[]): string {
   return table(
     ['Field', 'Type', 'Required', 'Default', 'Description'],
-    fields.map((f) => [f.name, typeText(f.type), f.optional || f.default !== undefined ? 'no' : 'yes', valueText(f.default), f.description ?? '']),
+    fields.map((f) => [f.name, code(typeText(f.type)), f.optional || f.default !== undefined ? 'no' : 'yes', valueText(f.default), f.description ?? '']),
   );
 }
 
+/** A fenced Mermaid block. */
 export function mermaid(diagram: string): string {
   return `\`\`\`mermaid\n${diagram}\n\`\`\``;
 }

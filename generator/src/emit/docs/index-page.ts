@@ -1,5 +1,5 @@
 import type { DomainModel } from '@eventsmith/schema';
-import { mermaid } from './aggregate-page.js';
+import { fieldTable, mermaid } from './aggregate-page.js';
 import { aggregatePage, anchor, code, table } from './markdown.js';
 import { flowDiagram } from './mermaid.js';
 
@@ -29,6 +29,15 @@ export function indexPageText(model: DomainModel): string {
         model.projections.map((p) => [p.name, code(p.table), p.handlers.map((h) => h.event).join(', '), p.description ?? '']),
       ),
     );
+  }
+  if (model.types.length > 0) {
+    parts.push('## Types');
+    for (const type of model.types) {
+      parts.push(`### ${type.name}`);
+      if (type.description) parts.push(type.description);
+      if (type.kind === 'EnumNode') parts.push(`One of: ${type.values.map(code).join(', ')}.`);
+      else parts.push(type.fields.length === 0 ? 'No fields.' : fieldTable(type.fields));
+    }
   }
   return `${parts.join('\n\n')}\n`;
 }
