@@ -4,13 +4,14 @@ import type { OutputFormat } from './report.js';
 
 /**
  * The JSON form of the flow checks for tools (`--format json`), beside the errors:
- * `{ "errors": [], "warnings": [{ severity, code, message, fix, where, related? }], "info": [...] }`.
+ * `{ "errors": [], "warnings": [{ severity, code, message, fix, where, related? }], "info": [...] }`,
+ * then the fields of `more` (what `generate` adds about the files).
  */
-export function diagnosticsJson(diagnostics: readonly Diagnostic[]): string {
+export function diagnosticsJson(diagnostics: readonly Diagnostic[], more: Readonly<Record<string, unknown>> = {}): string {
   const sorted = sortDiagnostics(diagnostics);
   const warnings = sorted.filter((d) => d.severity !== 'info');
   const info = sorted.filter((d) => d.severity === 'info');
-  return `${JSON.stringify({ errors: [], warnings, info }, null, 2)}\n`;
+  return `${JSON.stringify({ errors: [], warnings, info, ...more }, null, 2)}\n`;
 }
 
 /**

@@ -138,6 +138,23 @@ describe('flow warnings in the CLI', () => {
     expect(err).toMatch(/eventsmith: 1 warning in domain YAML \(--strict refuses warnings\)\.\n$/);
   });
 
+  it('generate --format json prints pure JSON with the flow checks and the files, then --check reports nothing to change', async () => {
+    const first = await run('generate', '--format', 'json');
+    expect(first.status).toBe(0);
+    expect(first.err).toBe('');
+    const written = JSON.parse(first.out) as { errors: unknown[]; warnings: Item[]; info: Item[]; changes: { path: string; kind: string }[]; unchanged: number; fileWarnings: string[] };
+    expect(Object.keys(written)).toEqual(['errors', 'warnings', 'info', 'changes', 'unchanged', 'fileWarnings']);
+    expect(written.warnings.map((w) => w.code)).toEqual(['FLOW.UNUSED_TYPE', 'FLOW.COLUMN_NEVER_SET']);
+    expect(written.info.map((i) => i.code)).toEqual(['FLOW.EVENT_UNREAD']);
+    expect(written.changes).toContainEqual({ path: 'gen/lab/index.ts', kind: 'create' });
+    const check = await run('generate', '--check', '--format', 'json');
+    expect(check.status).toBe(0);
+    const checked = JSON.parse(check.out) as { changes: unknown[]; unchanged: number; warnings: Item[] };
+    expect(checked.changes).toEqual([]);
+    expect(checked.unchanged).toBe(written.changes.length);
+    expect(checked.warnings).toHaveLength(2);
+  });
+
   it('generate --strict refuses the warnings and writes nothing; --check --strict too', async () => {
     const strict = await run('generate', '--strict');
     expect(strict.status).toBe(1);

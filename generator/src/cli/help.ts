@@ -41,7 +41,8 @@ Options:
   --strict               Refuse flow warnings (see \`eventsmith validate --help\`) and write nothing;
                          without it they are printed after the report
   --config <file>        The config file
-  --format <text|json>   Error output format
+  --format json          { "errors", "warnings", "info", "changes": [{ "path", "kind" }], "unchanged",
+                         "fileWarnings" } on stdout (with --check: what would change, without a diff)
 
 Exit status: 0 done (or up to date), 1 invalid YAML, --strict refused warnings or --check found
 changes, 2 usage error.`,

@@ -135,10 +135,16 @@ async function generate(io: CliIo, config: EventsmithConfig, args: ParsedArgs, f
     else printErrors(io, format, outcome.domainErrors, outcome.cliErrors);
     return EXIT.failed;
   }
+  const failed = check && outcome.report.changes.length > 0;
+  if (format === 'json') {
+    const { changes, unchanged, warnings } = outcome.report;
+    io.out(flow.diagnosticsJson(outcome.diagnostics, { changes: changes.map((c) => ({ path: c.path, kind: c.kind })), unchanged, fileWarnings: warnings }));
+    return failed ? EXIT.failed : EXIT.ok;
+  }
   if (check) printCheckReport(io, outcome.report);
   else printWriteReport(io, outcome.report, outcome.models.map((m) => m.name), performance.now() - started);
   flow.printFlowWarnings(io, outcome.diagnostics);
-  return check && outcome.report.changes.length > 0 ? EXIT.failed : EXIT.ok;
+  return failed ? EXIT.failed : EXIT.ok;
 }
 
 async function watch(io: CliIo, config: EventsmithConfig, args: ParsedArgs, format: OutputFormat): Promise<number> {
