@@ -103,6 +103,22 @@ export function busFaultSuite(name: string, factory: (registry: EventRegistry) =
       expect(survivor.deliveries[0]!.attempt).toBeGreaterThanOrEqual(2);
     }, timeout * 3);
 
+    it('stops and closes while the broker is unreachable, even with a handler that never finishes', async () => {
+      const link = await proxy();
+      const bus = await fixture.proxied(link);
+      const stuck = new DeliveryRecorder();
+      stuck.behaviour = () => new Promise(() => {}); // never finishes
+      const subscription = await start(bus, stuck, 'faults_gone');
+      const publisher = await fixture.direct();
+      await publisher.publish([orderPlaced('gone', 1)]);
+      await waitFor(() => stuck.entered.length > 0, timeout, 'the handler to start');
+
+      link.cut(); // the broker stays unreachable until the test is over
+      // Neither waits for ever: not for the handler, not for a reconnection that never comes.
+      await subscription.stop(500);
+      await bus.close();
+    }, timeout * 3);
+
     it('dead-letters an always-failing aggregate after N attempts, in order, while other aggregates keep flowing', async () => {
       const bus = await fixture.direct();
       const got = new DeliveryRecorder();

@@ -12,6 +12,7 @@ await describeWithService('redis', 'RedisEventBus faults', () => {
   busFaultSuite('RedisEventBus', async (registry) => {
     const fixture = await redisTestBus(registry);
     const clients: Redis[] = [];
+    const buses: RedisEventBus[] = [];
     return {
       target: hostPort(serviceUrl('redis')!, 6379),
       takeoverMs: FAST_REDIS_BUS.leaseTtlMs!,
@@ -20,10 +21,13 @@ await describeWithService('redis', 'RedisEventBus faults', () => {
         client.on('error', () => {});
         clients.push(client);
         const bus = new RedisEventBus({ redis: client, registry, stream: fixture.prefix, ...FAST_REDIS_BUS });
+        buses.push(bus);
         return bus;
       },
       direct: async () => fixture.peer(),
       cleanup: async () => {
+        // Bounded even for a bus whose proxy was cut (see RedisEventBus.close).
+        await Promise.all(buses.map((bus) => bus.close()));
         await fixture.cleanup();
         for (const c of clients) c.disconnect();
       },

@@ -6,6 +6,7 @@ import { deliver, deliverNow, type DeliveryOutcome, type ResolvedSubscribeOption
 import type { BusHandler, BusSubscription } from '../event-bus.js';
 import { KeyedLanes } from '../keyed-lanes.js';
 import { PartitionBalancer, type RevokeReason } from '../partition-balancer.js';
+import { settleWithin } from '../settle-within.js';
 import type { RedisKeys } from './redis-keys.js';
 import { AckBatcher } from './redis-ack-batcher.js';
 import { deadLetterFields, encodeEntry, splitEntry, type RetryEntry, type StreamEntry } from './redis-entries.js';
@@ -128,23 +129,33 @@ export class RedisSubscription implements BusSubscription {
     this.#loops = [this.#readLoop(), this.#retryLoop()];
   }
 
+  /**
+   * Stops reading, waits up to `timeoutMs` for running handlers, then gives its partitions back.
+   * Each Redis round trip of the shutdown is bounded too (by one lease TTL, after which this
+   * member's leases have expired by themselves), so stop returns even while Redis is unreachable:
+   * at most about `timeoutMs` + 7 lease TTLs + 2 s.
+   */
   async stop(timeoutMs = 30_000): Promise<void> {
     if (!this.#running) return;
     this.#running = false;
     this.#stopTimeout = timeoutMs;
     this.#wakeRetries?.();
-    await this.#unblockReader();
+    const bound = this.#init.leaseTtlMs;
+    await settleWithin([this.#unblockReader()], bound);
     await this.#balancer?.stop();
-    await Promise.all(this.#loops);
-    await this.#reader?.quit().catch(() => this.#reader?.disconnect());
+    // A blocked read ends within BLOCK_MS; one stuck on a lost connection ends with the disconnect below.
+    await settleWithin(this.#loops, bound + BLOCK_MS);
+    const reader = this.#reader;
+    if (reader && !(await settleWithin([reader.quit()], bound))) reader.disconnect();
     // Best effort: forget this consumer if it holds nothing (DELCONSUMER would drop its pending entries).
-    await Promise.all(
+    const forget = Promise.all(
       Array.from({ length: this.#init.partitions }, async (_, p) => {
         const stream = this.#init.keys.stream(p);
         const pending = (await this.#init.redis.call('XPENDING', stream, this.group, '-', '+', 1, this.member)) as unknown[];
         if (pending.length === 0) await this.#init.redis.call('XGROUP', 'DELCONSUMER', stream, this.group, this.member);
       }),
-    ).catch(() => undefined);
+    );
+    await settleWithin([forget], bound);
   }
 
   #stopTimeout = 30_000;
@@ -203,7 +214,8 @@ export class RedisSubscription implements BusSubscription {
     if (state.taken.size > 0) {
       const pipeline = this.#init.redis.pipeline();
       for (const entry of state.taken) pipeline.zadd(this.#init.keys.retry(this.group, partition), 'XX', Date.now(), entry);
-      await pipeline.exec().catch((error: unknown) => this.#report(error));
+      // Bounded: they become due again by themselves once their visibility timeout passes.
+      await settleWithin([pipeline.exec().catch((error: unknown) => this.#report(error))], this.#init.leaseTtlMs);
     }
   }
 
