@@ -8,6 +8,7 @@ import { BusHeader, publishWithSpan } from '../bus-message.js';
 import { resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription, DeadLetter, DeadLetterReason, EventBus, SubscribeOptions } from '../event-bus.js';
 import { partitionOf } from '../partitioning.js';
+import { settleWithin } from '../settle-within.js';
 import { RedisKeys } from './redis-keys.js';
 import { APPEND, REPLAY } from './redis-scripts.js';
 import { encodeEntry, toFields } from './redis-entries.js';
@@ -198,10 +199,16 @@ export class RedisEventBus implements EventBus {
     if (moved !== 1) throw new DeadLetterNotFoundError(group, id);
   }
 
+  /**
+   * Stops every subscription (waiting up to 30 s for in-flight handlers) and closes the bus's own
+   * connection. Bounded even while Redis is unreachable: commands still queued for it are dropped
+   * after one lease TTL.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([...this.#subscriptions].map((s) => s.stop()));
-    await this.#redis.quit().catch(() => this.#redis.disconnect());
+    // QUIT waits behind commands queued for a reconnection that may never come.
+    if (!(await settleWithin([this.#redis.quit()], this.#settings.leaseTtlMs))) this.#redis.disconnect();
   }
 }
