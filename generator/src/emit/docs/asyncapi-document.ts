@@ -143,7 +143,8 @@ const SCALARS: Record<ScalarTypeName, JsonSchema> = {
   string: { type: 'string' },
   integer: { type: 'integer' },
   number: { type: 'number' },
-  decimal: { type: 'string', pattern: '^-?[0-9]+(\\.[0-9]+)?$', description: 'An exact decimal, as a string.' },
+  // The runtime's decimal rule (runtime/src/events/field-types.ts).
+  decimal: { type: 'string', pattern: '^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$', description: 'An exact decimal, as a string such as "10.25".' },
   boolean: { type: 'boolean' },
   uuid: { type: 'string', format: 'uuid' },
   datetime: { type: 'string', format: 'date-time' },

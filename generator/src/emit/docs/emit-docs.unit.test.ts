@@ -152,6 +152,10 @@ describe('docs emitter', () => {
     const returned = document!.messages().get('BookReturnedV1')!.payload()!.json() as { properties: { data: { properties: { fine: unknown }; required?: unknown } } };
     expect(returned.properties.data.required).toBeUndefined();
     expect(document!.operations().all().map((o) => o.action()).sort()).toEqual(['receive', 'send']);
+    // The payload schema accepts what the runtime stores and refuses what it refuses.
+    const decimal = new RegExp((JSON.parse(asyncapi) as { components: { schemas: { Money: { properties: { amount: { pattern: string } } } } } }).components.schemas.Money.properties.amount.pattern);
+    expect(['10.25', '0', '-3', '0.5'].every((d) => decimal.test(d))).toBe(true);
+    expect(['01', '1.', '1e3', ' 1'].some((d) => decimal.test(d))).toBe(false);
   });
 
   it('the AsyncAPI check can fail: the parser reports a broken document', async () => {
