@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Parser } from '@asyncapi/parser';
 import { loadDomain, type DomainModel } from '@eventsmith/schema';
 import { describe, expect, it } from 'vitest';
@@ -157,6 +159,22 @@ describe('docs emitter', () => {
     expect(['10.25', '0', '-3', '0.5'].every((d) => decimal.test(d))).toBe(true);
     expect(['01', '1.', '1e3', ' 1'].some((d) => decimal.test(d))).toBe(false);
   });
+
+  for (const domain of ['examples/bank/domain', 'examples/shop/domain']) {
+    it(`the AsyncAPI document of ${domain} (value objects, lists, enums, three versions) parses without a diagnostic`, async () => {
+      const dir = join(import.meta.dirname, '../../../..', domain);
+      const sources = readdirSync(dir)
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => ({ path: `${domain}/${f}`, text: readFileSync(join(dir, f), 'utf8') }));
+      const loaded = loadDomain(sources);
+      if (!loaded.ok) throw new Error(`${domain} does not load`);
+      const json = emit(loaded.value, { docsDir: 'docs' }).find((f) => f.path === 'docs/asyncapi.json')!.render();
+      const { document, diagnostics } = await new Parser().parse(json);
+      expect(diagnostics.map((d) => `${d.code}: ${d.message} at ${d.path.join('.')}`)).toEqual([]);
+      const versions = loaded.value.events.reduce((n, e) => n + e.version, 0);
+      expect(document!.messages().all().length).toBe(versions);
+    }, 60_000);
+  }
 
   it('the AsyncAPI check can fail: the parser reports a broken document', async () => {
     const broken = JSON.parse(asyncapi) as { operations: { publishEvents: { action: string } } };
