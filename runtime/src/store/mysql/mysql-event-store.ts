@@ -1,5 +1,5 @@
 import { CompiledQuery, type Kysely, type QueryResult, type Transaction } from 'kysely';
-import { ConcurrencyError, DuplicateEventError, InvalidArgumentError, TenantMismatchError } from '../../errors.js';
+import { ConcurrencyError, DuplicateEventError, TenantMismatchError } from '../../errors.js';
 import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { SpanAttributes, withSpan } from '../../telemetry/tracing.js';
@@ -14,15 +14,15 @@ import type {
 } from '../event-store.js';
 import { matchesExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
-import { currentTransaction, runInStoreTransaction } from '../sql/ambient-transaction.js';
+import { currentTransaction, storeTransaction } from '../sql/ambient-transaction.js';
 import { EVENT_COLUMNS, feedFilter, storedEventFromRow, type EventRow } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { feedQuery } from '../sql/feed-query.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
 import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
 import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-errors.js';
-import { checkText, feedRange, streamRange } from '../store-input.js';
-import { eventExistsQuery, pageStream, streamPageQuery, streamVersionQuery } from '../sql/stream-queries.js';
+import { checkText, feedRange } from '../store-input.js';
+import { eventExistsQuery, readStreamPages, readStreamVersion } from '../sql/stream-queries.js';
 import { createMysqlDatabase, type MysqlConnection } from './mysql-dialect.js';
 import { appendBody, isoFromMysql, STREAM_STATE } from './mysql-statements.js';
 
@@ -170,45 +170,25 @@ export class MysqlEventStore implements EventStore {
 
   async transaction<T>(fn: (tx: MysqlEventStoreTransaction) => Promise<T>): Promise<T> {
     const { db } = this.#shared;
-    const callbacks: (() => void | Promise<void>)[] = [];
-    const value = await this.#guard(() =>
-      db.transaction().execute(async (trx) => {
-        let open = true;
-        const tx: MysqlEventStoreTransaction = {
-          sql: trx,
-          appendToStream: async (streamId, events, options) => {
-            if (!open) throw new InvalidArgumentError('This transaction has finished; append inside its function.');
-            return this.#appendInTransaction(trx, prepareAppend(this.registry, streamId, events, options, this.#tenantId, MAX_ID));
-          },
-          afterCommit: (callback) => void callbacks.push(callback),
-        };
-        try {
-          return await runInStoreTransaction(db, trx, () => fn(tx));
-        } finally {
-          open = false;
-        }
-      }),
+    return storeTransaction(
+      db,
+      {
+        run: (body) => this.#guard(() => db.transaction().execute(body)),
+        append: (trx, streamId, events, options) =>
+          this.#appendInTransaction(trx, prepareAppend(this.registry, streamId, events, options, this.#tenantId, MAX_ID)),
+      },
+      fn,
     );
-    for (const callback of callbacks) await callback();
-    return value;
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
-    const range = streamRange(streamId, options);
-    const pages = pageStream<Row>(
-      range,
-      range.limit,
-      this.#shared.pageSize,
-      (page) => this.#rows(streamPageQuery(this.#shared.db, SELECT, streamId, page, this.#tenantId)),
-      (row) => row.version,
-    );
+    const { db, pageSize } = this.#shared;
+    const pages = readStreamPages(db, SELECT, streamId, options, pageSize, this.#tenantId, (query) => this.#rows<Row>(query));
     for await (const page of pages) for (const row of page) yield this.#decode(row);
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
-    checkText('stream id', streamId);
-    const [row] = await this.#rows<{ version: number }>(streamVersionQuery(this.#shared.db, streamId, this.#tenantId));
-    return row ? Number(row.version) : 0;
+    return readStreamVersion(this.#shared.db, streamId, this.#tenantId, (query) => this.#rows<{ version: number }>(query));
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {

@@ -15,7 +15,7 @@ import type {
 } from '../event-store.js';
 import { matchesExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
-import { currentTransaction, runInStoreTransaction } from '../sql/ambient-transaction.js';
+import { currentTransaction, storeTransaction } from '../sql/ambient-transaction.js';
 import { EVENT_COLUMNS, feedFilter, storedEventFromRow, type EventRow, type FeedFilter } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
@@ -23,8 +23,8 @@ import type { PostgresLayout } from '../sql/event-store-migrations.js';
 import { TENANT_SETTING } from '../sql/migrations/rls-0001-tenant-policies.js';
 import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
 import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-errors.js';
-import { checkText, feedRange, MAX_POSITION_64, streamRange } from '../store-input.js';
-import { eventExistsQuery, pageStream, streamPageQuery, streamVersionQuery } from '../sql/stream-queries.js';
+import { checkText, feedRange, MAX_POSITION_64 } from '../store-input.js';
+import { eventExistsQuery, readStreamPages, readStreamVersion } from '../sql/stream-queries.js';
 import { createPostgresDatabase, type PostgresConnection } from './postgres-dialect.js';
 import { FEED_START, feedStatement, feedStatementKey, type FeedKey, type FeedStatement } from './postgres-feed-statement.js';
 import { isoTimestamp, READ_TYPES } from './postgres-read-types.js';
@@ -240,52 +240,39 @@ export class PostgresEventStore implements EventStore {
 
   async transaction<T>(fn: (tx: PostgresEventStoreTransaction) => Promise<T>): Promise<T> {
     const { db, appendedIn, notifier } = this.#shared;
-    const callbacks: (() => void | Promise<void>)[] = [];
     let appended = false;
-    const value = await db
-      .transaction()
-      .execute(async (trx) => {
-        await this.#setTenant(trx);
-        let open = true;
-        const tx: PostgresEventStoreTransaction = {
-          sql: trx,
-          appendToStream: async (streamId, events, options) => {
-            if (!open) throw new InvalidArgumentError('This transaction has finished; append inside its function.');
-            const append = prepareAppend(this.registry, streamId, events, options, this.#tenantId);
-            const outcome = await this.#append(trx, append, true);
-            return outcome as AppendResult; // inside a transaction a lost race is final, never 'retry'
-          },
-          afterCommit: (callback) => void callbacks.push(callback),
-        };
-        try {
-          return await runInStoreTransaction(db, trx, () => fn(tx));
-        } finally {
-          open = false;
-          appended = appendedIn.has(trx);
-        }
-      })
-      .catch((error: unknown) => Promise.reject(unavailableOr(error, this.#shared.target)));
-    if (appended) notifier?.committed();
-    for (const callback of callbacks) await callback();
-    return value;
+    return storeTransaction(
+      db,
+      {
+        run: (body) =>
+          db
+            .transaction()
+            .execute(async (trx) => {
+              await this.#setTenant(trx);
+              return body(trx);
+            })
+            .catch((error: unknown) => Promise.reject(unavailableOr(error, this.#shared.target))),
+        append: async (trx, streamId, events, options) => {
+          const outcome = await this.#append(trx, prepareAppend(this.registry, streamId, events, options, this.#tenantId), true);
+          return outcome as AppendResult; // inside a transaction a lost race is final, never 'retry'
+        },
+        finished: (trx) => void (appended = appendedIn.has(trx)),
+        committed: () => {
+          if (appended) notifier?.committed();
+        },
+      },
+      fn,
+    );
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
-    const range = streamRange(streamId, options);
-    const pages = pageStream<FeedRow>(
-      range,
-      range.limit,
-      this.#shared.pageSize,
-      (page) => this.#read(streamPageQuery(this.#shared.db, SELECT, streamId, page, this.#tenantId)),
-      (row) => row.version,
-    );
+    const { db, pageSize } = this.#shared;
+    const pages = readStreamPages(db, SELECT, streamId, options, pageSize, this.#tenantId, (query) => this.#read<FeedRow>(query));
     for await (const page of pages) for (const row of page) yield this.#decode(row);
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
-    checkText('stream id', streamId);
-    const [row] = await this.#rows<{ version: number }>(streamVersionQuery(this.#shared.db, streamId, this.#tenantId));
-    return row?.version ?? 0;
+    return readStreamVersion(this.#shared.db, streamId, this.#tenantId, (query) => this.#rows<{ version: number }>(query));
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {

@@ -1,4 +1,6 @@
 import { sql, type CompiledQuery, type Expression, type Kysely } from 'kysely';
+import type { ReadStreamOptions } from '../event-store.js';
+import { checkText, streamRange } from '../store-input.js';
 import type { EventStoreTables } from './event-store-tables.js';
 
 /**
@@ -80,4 +82,33 @@ export async function* pageStream<R>(
     limit -= n;
     from = versionOf(rows[rows.length - 1]!) + (backward ? -1 : 1);
   }
+}
+
+/**
+ * A stream's events page by page, as the stores without a cached statement read them: each page
+ * is `streamPageQuery` over `select`, run by `rows`.
+ */
+export function readStreamPages<R extends { readonly version: number }>(
+  db: Kysely<EventStoreTables>,
+  select: readonly string[],
+  streamId: string,
+  options: ReadStreamOptions,
+  pageSize: number,
+  tenant: string | undefined,
+  rows: (query: CompiledQuery) => Promise<R[]>,
+): AsyncGenerator<R[]> {
+  const range = streamRange(streamId, options);
+  return pageStream<R>(range, range.limit, pageSize, (page) => rows(streamPageQuery(db, select, streamId, page, tenant)), (row) => row.version);
+}
+
+/** A stream's version, 0 when it has none (or, in a tenant view, none that the view sees). */
+export async function readStreamVersion(
+  db: Kysely<EventStoreTables>,
+  streamId: string,
+  tenant: string | undefined,
+  rows: (query: CompiledQuery) => Promise<readonly { version: number | string }[]> | readonly { version: number | string }[],
+): Promise<number> {
+  checkText('stream id', streamId);
+  const [row] = await rows(streamVersionQuery(db, streamId, tenant));
+  return row ? Number(row.version) : 0;
 }

@@ -17,11 +17,11 @@ import type {
   StoredEvent,
 } from '../event-store.js';
 import { Position } from '../position.js';
-import { currentTransaction, runInStoreTransaction } from '../sql/ambient-transaction.js';
+import { currentTransaction, storeTransaction } from '../sql/ambient-transaction.js';
 import { EVENT_COLUMNS, feedFilter, storedEventFromRecord } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { FEED_BRANCHES_MAX, feedQuery } from '../sql/feed-query.js';
-import { eventExistsQuery, pageStream, streamPageQuery, streamVersionQuery } from '../sql/stream-queries.js';
+import { eventExistsQuery, pageStream, readStreamVersion, streamPageQuery } from '../sql/stream-queries.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
 import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
 import { openFailure, unavailableOr } from '../sql/store-errors.js';
@@ -251,25 +251,18 @@ export class SqliteEventStore implements EventStore {
 
   async transaction<T>(fn: (tx: SqliteEventStoreTransaction) => Promise<T>): Promise<T> {
     const { db, registry } = this.#shared;
-    const callbacks: (() => void | Promise<void>)[] = [];
-    const value = await db.transaction().execute(async (trx) => {
-      let open = true;
-      const tx: SqliteEventStoreTransaction = {
-        sql: trx,
-        appendToStream: async (streamId, events, options) => {
-          if (!open) throw new InvalidArgumentError('This transaction has finished; append inside its function.');
-          return this.#appendInTransaction(prepareAppend(registry, streamId, events, options, this.#tenantId));
-        },
-        afterCommit: (callback) => void callbacks.push(callback),
-      };
-      try {
-        return await runInStoreTransaction(db, trx, () => fn(tx));
-      } finally {
-        open = false;
-      }
-    }).catch((error: unknown) => Promise.reject(busyOr(error, this.#shared.target, this.#shared.busyTimeout) ?? error));
-    for (const callback of callbacks) await callback();
-    return value;
+    return storeTransaction(
+      db,
+      {
+        run: (body) =>
+          db
+            .transaction()
+            .execute(body)
+            .catch((error: unknown) => Promise.reject(busyOr(error, this.#shared.target, this.#shared.busyTimeout) ?? error)),
+        append: async (_trx, streamId, events, options) => this.#appendInTransaction(prepareAppend(registry, streamId, events, options, this.#tenantId)),
+      },
+      fn,
+    );
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
@@ -291,10 +284,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
-    checkText('stream id', streamId);
-    const query = streamVersionQuery(this.#shared.db, streamId, this.#tenantId);
-    const [row] = this.#read<{ version: number }>(query);
-    return row?.version ?? 0;
+    return readStreamVersion(this.#shared.db, streamId, this.#tenantId, (query) => this.#read<{ version: number }>(query));
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
