@@ -1,51 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { typeCheck } from '../../../test/support/type-check.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '../../..');
 const fixture = join(here, 'fixtures/handles-typed.fixture.ts');
 
-/** A diagnostic of the fixture, as the checker process reports it. */
-interface FixtureDiagnostic {
-  readonly line: number;
-  readonly code: number;
-  readonly message: string;
-}
-
-/**
- * Type-checks the fixture, and a copy of it without the wrong handlers, with the repository's compiler
- * options in one program, in a child process: the check is seconds of synchronous work (over a minute on a
- * busy 2-core machine), which in the test worker itself would starve vitest's RPC and fail the run.
- */
-const checked = new Promise<{ fixture: FixtureDiagnostic[]; clean: FixtureDiagnostic[] }>((resolve, reject) => {
-  const script = `
-    import ts from 'typescript';
-    import { readFileSync } from 'node:fs';
-    const [repoRoot, fixture] = process.argv.slice(1);
-    const clean = fixture.replace(/\\.fixture\\.ts$/, '.clean.fixture.ts');
-    const config = ts.readConfigFile(repoRoot + '/tsconfig.base.json', (p) => ts.sys.readFile(p));
-    const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, repoRoot);
-    const host = ts.createCompilerHost(options);
-    const original = host.getSourceFile.bind(host);
-    host.getSourceFile = (name, version, onError, create) =>
-      name === clean
-        ? ts.createSourceFile(name, readFileSync(fixture, 'utf8').split('  // EXPECT-ERROR')[0] + '}\\n', version, true)
-        : original(name, version, onError, create);
-    host.fileExists = ((exists) => (name) => name === clean || exists(name))(host.fileExists.bind(host));
-    const program = ts.createProgram({ rootNames: [fixture, clean], options: { ...options, noEmit: true }, host });
-    const of = (file) => ts.getPreEmitDiagnostics(program).filter((d) => d.file?.fileName === file).map((d) => ({
-      line: d.file.getLineAndCharacterOfPosition(d.start).line + 1,
-      code: d.code,
-      message: ts.flattenDiagnosticMessageText(d.messageText, '\\n'),
-    }));
-    process.stdout.write(JSON.stringify({ fixture: of(fixture), clean: of(clean) }));
-  `;
-  execFile(process.execPath, ['--input-type=module', '-e', script, repoRoot, fixture], { cwd: repoRoot, maxBuffer: 16 << 20 }, (error, stdout, stderr) =>
-    error ? reject(new Error(`type-checking the fixture failed: ${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
-  );
+/** The fixture, and a copy of it without the wrong handlers, type-checked in one program with the repository's options. */
+const clean = fixture.replace(/\.fixture\.ts$/, '.clean.fixture.ts');
+const checked = typeCheck({
+  tsconfig: { extends: join(repoRoot, 'tsconfig.base.json'), files: [fixture] },
+  basePath: repoRoot,
+  overrides: { [clean]: readFileSync(fixture, 'utf8').split('  // EXPECT-ERROR')[0] + '}\n' },
+  reportUnder: [fixture, clean],
 });
 checked.catch(() => {}); // reported by the tests that await it
 
@@ -59,7 +28,7 @@ function expectedErrorLines(source: string): number[] {
 describe('@handles typing', { timeout: 300_000 }, () => {
   it('rejects a handler whose parameter is another event, or whose result is not the state', async () => {
     const source = readFileSync(fixture, 'utf8');
-    const diagnostics = (await checked).fixture;
+    const diagnostics = (await checked).filter((d) => d.file === fixture);
     const messages = diagnostics.map((d) => `${d.line}: ${d.message}`);
     expect(diagnostics.map((d) => d.line).sort((a, b) => a - b), messages.join('\n')).toEqual(expectedErrorLines(source));
     const wrongEvent = diagnostics.find((d) => d.line === expectedErrorLines(source)[0])!;
@@ -70,6 +39,6 @@ describe('@handles typing', { timeout: 300_000 }, () => {
   });
 
   it('accepts the fixture once the wrong handlers are removed', async () => {
-    expect((await checked).clean.map((d) => d.message)).toEqual([]);
+    expect((await checked).filter((d) => d.file === clean).map((d) => d.message)).toEqual([]);
   });
 });
