@@ -1,24 +1,24 @@
-import { toEventRecord } from '../events/event-record.js';
-import type { EventStore, EventStoreTransaction, StoredEvent } from '../store/event-store.js';
+import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from '../retry/index.js';
+import type { EventStore, StoredEvent } from '../store/event-store.js';
 import type { Position } from '../store/position.js';
 import { UndecodableEventError } from '../store/undecodable-event-error.js';
+import { callHandler, HandlerFailure, isBatchHandler, type HandlerCall, type HandlerContextBase } from './call-handler.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { describeError, type DeadLetterEntry, type DeadLetterQueue } from './dead-letter-queue.js';
-import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from '../retry/index.js';
-import { CheckpointConflictError, HandlerTimeoutError, SubscriptionConfigError } from './subscription-errors.js';
+import { parkTarget, type ParkTarget } from './park-target.js';
+import { CheckpointConflictError, SubscriptionConfigError } from './subscription-errors.js';
+import { SubscriptionErrorLog } from './subscription-error-log.js';
+import { SubscriptionFeed } from './subscription-feed.js';
 import type { LockHandle, SubscriptionLock } from './subscription-lock.js';
+import { Fenced, LockLost, Run } from './subscription-run.js';
+import { transactionRunner, type TransactionRunner } from './transaction-runner.js';
 import type {
-  BatchEventHandler,
-  HandlerContext,
   SubscriptionErrorInfo,
   SubscriptionHandler,
   SubscriptionOptions,
   SubscriptionState,
   SubscriptionStatus,
 } from './subscription-options.js';
-
-/** Runs `fn` in one transaction, giving it the SQL handle and (for store transactions) the store transaction. */
-export type TransactionRunner = <T>(fn: (sql: unknown, tx: EventStoreTransaction | undefined) => Promise<T>) => Promise<T>;
 
 /** What the manager shares with each runner. */
 export interface RunnerEnvironment {
@@ -35,61 +35,6 @@ export interface RunnerEnvironment {
 type Outcome = 'ok' | 'failed' | 'interrupted' | 'infrastructure' | 'lost-lock';
 
 const INFRASTRUCTURE_RETRY: RetryPolicy = retryPolicy({ maxAttempts: Number.MAX_SAFE_INTEGER, initialDelayMs: 200, maxDelayMs: 30_000 });
-const RECENT_ERRORS = 10;
-
-/** A write refused because a forced stop fenced the run (its lock is given up, or being given up). */
-class Fenced {}
-
-/** A write refused because the run no longer holds its lock (a lease that ran out and was taken). */
-class LockLost {}
-
-/**
- * One start-to-stop of the loop. Every write of a run (checkpoint, dead-letter entry, the commit
- * of a transactional unit) goes through `enter`, one at a time. A forced stop enters too, writes
- * the progress not yet checkpointed, and fences the run: every later write is refused, so nothing
- * is written once the lock has been given up, while the handler it abandoned runs on.
- */
-class Run {
-  stopping = false;
-  fenced = false;
-  failed = false;
-  ended = false;
-  readonly stopController = new AbortController();
-  readonly forceController = new AbortController();
-  lockHandle: LockHandle | undefined;
-  /** Progress made outside a transaction, not yet checkpointed. */
-  pending: Position | null = null;
-  prefetched: { after: Position; page: Promise<StoredEvent[]> } | undefined;
-  /** Settles once every lock release this run started has. */
-  released: Promise<void> = Promise.resolve();
-  forcing: Promise<void> | undefined;
-  /** Settles once the loop has ended and its lock is released. */
-  exited: Promise<void> = Promise.resolve();
-  #writes: Promise<void> = Promise.resolve();
-
-  /** Waits for the write in flight, then returns the function that ends this one; throws {@link Fenced} once fenced. */
-  async enter(): Promise<() => void> {
-    let leave!: () => void;
-    const done = new Promise<void>((resolve) => (leave = resolve));
-    const previous = this.#writes;
-    this.#writes = previous.then(() => done);
-    await previous;
-    if (this.fenced) {
-      leave();
-      throw new Fenced();
-    }
-    return leave;
-  }
-}
-
-/** A handler failure, told apart from failures of the feed, checkpoint or transaction around it. */
-class HandlerFailure {
-  constructor(
-    readonly error: unknown,
-    /** Index in the unit of the event whose handler failed (0 for batch handlers). */
-    readonly index: number,
-  ) {}
-}
 
 /**
  * The loop behind one subscription: take the lock, read the feed after the checkpoint, deliver,
@@ -105,6 +50,8 @@ export class SubscriptionRunner {
   readonly #timeoutMs: number;
   readonly #pollMs: number;
   readonly #transaction: TransactionRunner | undefined;
+  readonly #feed: SubscriptionFeed;
+  readonly #errors: SubscriptionErrorLog;
 
   #state: SubscriptionState = 'idle';
   #position: Position | null = null;
@@ -119,8 +66,6 @@ export class SubscriptionRunner {
   #infrastructureFailures = 0;
   #processed = 0;
   #deadLettered = 0;
-  #errorCount = 0;
-  #recentErrors: SubscriptionErrorInfo[] = [];
   #failure: SubscriptionErrorInfo | undefined;
 
   constructor(env: RunnerEnvironment, handler: SubscriptionHandler, options: SubscriptionOptions) {
@@ -138,6 +83,8 @@ export class SubscriptionRunner {
     if (!(this.#timeoutMs > 0)) throw new SubscriptionConfigError(options.name, 'handlerTimeoutMs must be > 0.');
     if (!(this.#pollMs > 0)) throw new SubscriptionConfigError(options.name, 'pollIntervalMs must be > 0.');
     this.#transaction = transactionRunner(env, options);
+    this.#feed = new SubscriptionFeed(env.store, options, this.#batchSize);
+    this.#errors = new SubscriptionErrorLog(options.name, env.onError);
   }
 
   get state(): SubscriptionState {
@@ -224,35 +171,18 @@ export class SubscriptionRunner {
 
   async status(): Promise<SubscriptionStatus> {
     const position = this.holdsLock ? this.#position : await this.#env.checkpoints.load(this.name);
-    let lagEvents = 0;
-    let oldest: Date | undefined;
-    let after = position;
-    while (lagEvents <= this.#env.lagCountLimit) {
-      try {
-        for await (const stored of this.#env.store.readAll({ ...this.#filters(), after, limit: this.#env.lagCountLimit + 1 - lagEvents })) {
-          oldest ??= stored.storedAt;
-          lagEvents++;
-        }
-        break;
-      } catch (error) {
-        if (!(error instanceof UndecodableEventError)) throw error;
-        oldest ??= error.storedAt; // it counts as lag too; count on after it
-        lagEvents++;
-        after = error.position;
-      }
-    }
-    const capped = lagEvents > this.#env.lagCountLimit;
+    const lag = await this.#feed.lag(position, this.#env.lagCountLimit);
     return {
       name: this.name,
       state: this.#state,
       position,
-      lagEvents: capped ? this.#env.lagCountLimit : lagEvents,
-      lagEventsCapped: capped,
-      lagSeconds: oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0,
+      lagEvents: lag.events,
+      lagEventsCapped: lag.capped,
+      lagSeconds: lag.oldest ? Math.max(0, (Date.now() - lag.oldest.getTime()) / 1000) : 0,
       processed: this.#processed,
       deadLettered: this.#deadLettered,
-      errorCount: this.#errorCount,
-      recentErrors: [...this.#recentErrors],
+      errorCount: this.#errors.count,
+      recentErrors: this.#errors.recent,
       ...(this.#failure ? { failure: this.#failure } : {}),
     };
   }
@@ -292,7 +222,7 @@ export class SubscriptionRunner {
         const cause = error instanceof HandlerFailure ? error.error : error;
         const { message, stack } = describeError(cause);
         await dlq.add({ ...entry, error: message, stack, attempts: 1 });
-        this.#recordError({ kind: 'handler', message, eventId: entry.eventId, position: entry.position.toString() });
+        this.#errors.record({ kind: 'handler', message, eventId: entry.eventId, position: entry.position.toString() });
         return 'failed';
       }
     });
@@ -321,7 +251,7 @@ export class SubscriptionRunner {
             this.#reload = false;
           }
           this.#woken = false;
-          const batch = await this.#next(run);
+          const batch = await this.#feed.next(run, () => this.#position);
           if (batch.length === 0) {
             this.#setState(run, 'live');
             this.#infrastructureFailures = 0;
@@ -330,7 +260,7 @@ export class SubscriptionRunner {
           }
           this.#setState(run, batch.length < this.#batchSize ? 'live' : 'catching-up');
           // During catch-up, read the next page while this one is being handled.
-          if (batch.length === this.#batchSize) this.#prefetch(run, batch[batch.length - 1]!.position);
+          if (batch.length === this.#batchSize) this.#feed.prefetch(run, batch[batch.length - 1]!.position);
           outcome = await this.#exclusive(() => this.#process(run, batch));
         } catch (error) {
           if (error instanceof UndecodableEventError) {
@@ -450,49 +380,6 @@ export class SubscriptionRunner {
     return run.released;
   }
 
-  async #read(after: Position | null = this.#position): Promise<StoredEvent[]> {
-    const batch: StoredEvent[] = [];
-    try {
-      for await (const stored of this.#env.store.readAll({ ...this.#filters(), after, limit: this.#batchSize })) {
-        batch.push(stored);
-      }
-    } catch (error) {
-      // An undecodable event ends the page; the next read starts at it and reports it at once.
-      if (batch.length > 0 && error instanceof UndecodableEventError) return batch;
-      throw error;
-    }
-    return batch;
-  }
-
-  #prefetch(run: Run, after: Position): void {
-    const page = this.#read(after);
-    page.catch(() => undefined); // a failed read-ahead is simply read again
-    run.prefetched = { after, page };
-  }
-
-  /** The page after the checkpoint: the read-ahead one when it starts there, else a fresh read. */
-  async #next(run: Run): Promise<StoredEvent[]> {
-    const prefetched = run.prefetched;
-    run.prefetched = undefined;
-    if (prefetched && this.#position && prefetched.after.equals(this.#position)) {
-      try {
-        return await prefetched.page;
-      } catch {
-        // fall through to a fresh read
-      }
-    }
-    return this.#read();
-  }
-
-  #filters() {
-    const { eventTypes, aggregateTypes, tenantId } = this.#options;
-    return {
-      ...(eventTypes ? { eventTypes } : {}),
-      ...(aggregateTypes ? { aggregateTypes } : {}),
-      ...(tenantId !== undefined ? { tenantId } : {}),
-    };
-  }
-
   async #process(run: Run, batch: StoredEvent[]): Promise<Outcome> {
     if (this.#interrupted(run)) return 'interrupted';
     if (this.#transaction) {
@@ -561,7 +448,7 @@ export class SubscriptionRunner {
       return 'infrastructure';
     }
     const info = { kind: 'undecodable' as const, message: describeError(error).message, eventId: error.eventId, position: error.position.toString() };
-    this.#recordError(info);
+    this.#errors.record(info);
     if (this.#options.stopOnError) {
       this.#failure = { ...info, at: new Date() };
       return 'failed';
@@ -694,67 +581,19 @@ export class SubscriptionRunner {
   }
 
   /** Calls the handler for `unit`; returns how many of its events were handled (all, unless the run was interrupted between two). */
-  async #callHandler(
-    run: Run | undefined,
-    unit: readonly StoredEvent[],
-    base: Pick<HandlerContext, 'sql' | 'transaction' | 'attempt' | 'redelivery'>,
-  ): Promise<number> {
-    // One controller and context per unit (not per event): cheap on hot catch-up paths.
-    const controller = new AbortController();
-    const force = (run ?? this.#current)?.forceController.signal;
-    const onForce = () => controller.abort(force?.reason);
-    if (force?.aborted) onForce();
-    else force?.addEventListener('abort', onForce, { once: true });
-    const context: HandlerContext = { subscription: this.name, signal: controller.signal, ...base };
-    const handler = this.#handler;
-    try {
-      if (isBatchHandler(handler)) {
-        await this.#withTimeout(unit, 0, controller, () => handler.handleBatch(unit, context));
-        return unit.length;
-      }
-      for (let i = 0; i < unit.length; i++) {
-        if (i > 0 && run && this.#interrupted(run)) return i;
-        const stored = unit[i]!;
-        await this.#withTimeout(unit, i, controller, () =>
-          typeof handler === 'function' ? handler(stored, context) : handler.handle(stored, context),
-        );
-      }
-      return unit.length;
-    } finally {
-      force?.removeEventListener('abort', onForce);
-    }
-  }
-
-  async #withTimeout(
-    unit: readonly StoredEvent[],
-    index: number,
-    controller: AbortController,
-    call: () => Promise<void> | void,
-  ): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const result = call();
-      if (!(result instanceof Promise)) return;
-      await Promise.race([
-        result,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            const ids = isBatchHandler(this.#handler) ? unit.map((s) => s.event.eventId) : [unit[index]!.event.eventId];
-            const error = new HandlerTimeoutError(this.name, this.#timeoutMs, ids);
-            controller.abort(error);
-            reject(error);
-          }, this.#timeoutMs);
-        }),
-      ]);
-    } catch (error) {
-      throw new HandlerFailure(error, index);
-    } finally {
-      clearTimeout(timer);
-    }
+  #callHandler(run: Run | undefined, unit: readonly StoredEvent[], base: HandlerContextBase): Promise<number> {
+    const call: HandlerCall = {
+      subscription: this.name,
+      handler: this.#handler,
+      timeoutMs: this.#timeoutMs,
+      force: (run ?? this.#current)?.forceController.signal,
+      interrupted: run ? () => this.#interrupted(run) : undefined,
+    };
+    return callHandler(call, unit, base);
   }
 
   #handlerError(error: unknown, stored: StoredEvent): void {
-    this.#recordError({
+    this.#errors.record({
       kind: 'handler',
       message: describeError(error).message,
       eventId: stored.event.eventId,
@@ -763,20 +602,9 @@ export class SubscriptionRunner {
   }
 
   #infrastructureError(error: unknown): void {
-    this.#recordError({ kind: 'infrastructure', message: describeError(error).message });
+    this.#errors.record({ kind: 'infrastructure', message: describeError(error).message });
   }
 
-  #recordError(info: Omit<SubscriptionErrorInfo, 'at'>): void {
-    const full = { ...info, at: new Date() };
-    this.#errorCount++;
-    this.#recentErrors.push(full);
-    if (this.#recentErrors.length > RECENT_ERRORS) this.#recentErrors.shift();
-    try {
-      this.#env.onError?.(this.name, full);
-    } catch {
-      // A faulty error reporter must not break the subscription.
-    }
-  }
 
   /** Waits up to `ms`, or until poked (a wake-up when `wakeable`, or a pause/resume/stop). */
   async #wait(run: Run, ms: number, wakeable = false): Promise<void> {
@@ -799,30 +627,4 @@ export class SubscriptionRunner {
     this.#mutex = run.catch(() => undefined);
     return run;
   }
-}
-
-/** What a dead-letter entry records about the event. */
-type ParkTarget = Pick<DeadLetterEntry, 'eventId' | 'eventType' | 'streamId' | 'position' | 'storedAt' | 'record'>;
-
-function parkTarget(stored: StoredEvent): ParkTarget {
-  const { event } = stored;
-  return { eventId: event.eventId, eventType: event.eventType, streamId: stored.streamId, position: stored.position, storedAt: stored.storedAt, record: toEventRecord(event) };
-}
-
-function isBatchHandler(handler: SubscriptionHandler): handler is BatchEventHandler {
-  return typeof handler === 'object' && typeof (handler as { handleBatch?: unknown }).handleBatch === 'function';
-}
-
-function transactionRunner(env: RunnerEnvironment, options: SubscriptionOptions): TransactionRunner | undefined {
-  const mode = options.transaction;
-  if (mode === undefined) return undefined;
-  if (mode === 'store') return (fn) => env.store.transaction((tx) => fn(tx.sql, tx));
-  if (!env.checkpoints.transactional) {
-    throw new SubscriptionConfigError(
-      options.name,
-      'runs in transactions of its own database, but its checkpoint store cannot join them; use a SqlCheckpointStore on that database.',
-    );
-  }
-  const db = mode.db;
-  return (fn) => db.transaction().execute((trx) => fn(trx, undefined));
 }

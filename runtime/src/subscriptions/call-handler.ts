@@ -1,0 +1,89 @@
+import type { StoredEvent } from '../store/event-store.js';
+import { HandlerTimeoutError } from './subscription-errors.js';
+import type { BatchEventHandler, HandlerContext, SubscriptionHandler } from './subscription-options.js';
+
+/** What a runner passes to {@link callHandler}. */
+export interface HandlerCall {
+  readonly subscription: string;
+  readonly handler: SubscriptionHandler;
+  readonly timeoutMs: number;
+  /** Aborts the handler's `context.signal` (a forced stop). */
+  readonly force: AbortSignal | undefined;
+  /** Asked between two events of a unit: true stops there (the run was interrupted). */
+  readonly interrupted: (() => boolean) | undefined;
+}
+
+/** The parts of a {@link HandlerContext} that depend on the attempt. */
+export type HandlerContextBase = Pick<HandlerContext, 'sql' | 'transaction' | 'attempt' | 'redelivery'>;
+
+/** A handler failure, told apart from failures of the feed, checkpoint or transaction around it. */
+export class HandlerFailure {
+  constructor(
+    readonly error: unknown,
+    /** Index in the unit of the event whose handler failed (0 for batch handlers). */
+    readonly index: number,
+  ) {}
+}
+
+/**
+ * Calls the handler for `unit` (a batch handler once, others event by event), each call bounded
+ * by `timeoutMs`; returns how many of its events were handled (all, unless interrupted between
+ * two). A handler that throws or times out surfaces as a {@link HandlerFailure}.
+ */
+export async function callHandler(call: HandlerCall, unit: readonly StoredEvent[], base: HandlerContextBase): Promise<number> {
+  // One controller and context per unit (not per event): cheap on hot catch-up paths.
+  const controller = new AbortController();
+  const force = call.force;
+  const onForce = () => controller.abort(force?.reason);
+  if (force?.aborted) onForce();
+  else force?.addEventListener('abort', onForce, { once: true });
+  const context: HandlerContext = { subscription: call.subscription, signal: controller.signal, ...base };
+  const handler = call.handler;
+  try {
+    if (isBatchHandler(handler)) {
+      await withTimeout(call, unit, 0, controller, () => handler.handleBatch(unit, context));
+      return unit.length;
+    }
+    for (let i = 0; i < unit.length; i++) {
+      if (i > 0 && call.interrupted?.()) return i;
+      const stored = unit[i]!;
+      await withTimeout(call, unit, i, controller, () => (typeof handler === 'function' ? handler(stored, context) : handler.handle(stored, context)));
+    }
+    return unit.length;
+  } finally {
+    force?.removeEventListener('abort', onForce);
+  }
+}
+
+export function isBatchHandler(handler: SubscriptionHandler): handler is BatchEventHandler {
+  return typeof handler === 'object' && typeof (handler as { handleBatch?: unknown }).handleBatch === 'function';
+}
+
+async function withTimeout(
+  call: HandlerCall,
+  unit: readonly StoredEvent[],
+  index: number,
+  controller: AbortController,
+  fn: () => Promise<void> | void,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const result = fn();
+    if (!(result instanceof Promise)) return;
+    await Promise.race([
+      result,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const ids = isBatchHandler(call.handler) ? unit.map((s) => s.event.eventId) : [unit[index]!.event.eventId];
+          const error = new HandlerTimeoutError(call.subscription, call.timeoutMs, ids);
+          controller.abort(error);
+          reject(error);
+        }, call.timeoutMs);
+      }),
+    ]);
+  } catch (error) {
+    throw new HandlerFailure(error, index);
+  } finally {
+    clearTimeout(timer);
+  }
+}
