@@ -9,7 +9,8 @@ import type { BusHandler, BusSubscription, DeadLetter, EventBus, SubscribeOption
 import { partitionOf } from '../partitioning.js';
 import { nats } from './nats-driver.js';
 import { NatsNames } from './nats-names.js';
-import { NatsSubscription, type NatsDeadLetterBody } from './nats-subscription.js';
+import type { NatsDeadLetterBody } from './nats-partition-worker.js';
+import { NatsSubscription } from './nats-subscription.js';
 
 const { headers: natsHeaders, nanos, RetentionPolicy, StorageType } = nats;
 
