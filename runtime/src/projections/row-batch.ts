@@ -1,8 +1,9 @@
-import { MysqlAdapter, type Compilable, type CompiledQuery, type Expression, type ExpressionBuilder, type Kysely } from 'kysely';
-import { decimal } from '../events/decimal.js';
-import { insertValues, whereKey } from './apply-row-operation.js';
+import type { Kysely } from 'kysely';
+import { insertValues } from './apply-row-operation.js';
+import { flushPendingRows } from './flush-pending-rows.js';
+import { counterOf, type Patch, type PatchEntry, type PendingRow } from './pending-row.js';
 import { Increment, type Amount, type RowKey, type RowOperation, type RowValues } from './row-operation.js';
-import { addAmounts, addExpression, type Counter, type RowTable } from './row-table.js';
+import { addAmounts, type Counter, type RowTable } from './row-table.js';
 
 /**
  * Merges the row operations of a batch by primary key, in order, and writes each key once:
@@ -61,24 +62,9 @@ export class RowBatch {
   /** Writes what is pending and empties the batch. */
   async flush(db: Kysely<any>): Promise<void> {
     if (this.#pending.size === 0) return;
-    const deletes: PendingRow[] = [];
-    const updates: PendingRow[] = [];
-    const inserts: PendingRow[] = [];
-    const upserts: PendingRow[] = [];
-    for (const p of this.#pending.values()) {
-      if (p.existed === 'replaced') {
-        deletes.push(p);
-        if (p.row) inserts.push(p);
-      } else if (p.existed === 'conflict') inserts.push(p);
-      else if (p.row) upserts.push(p);
-      else if (p.existed.size > 0) updates.push(p);
-    }
+    const rows = [...this.#pending.values()];
     this.#pending.clear();
-    // Deletes come first: a replaced row is deleted, then inserted again.
-    await this.#delete(db, deletes);
-    for (const p of updates) await this.#update(db, p);
-    await this.#insert(db, inserts);
-    await this.#upsert(db, upserts);
+    await flushPendingRows(db, this.#table, rows);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -180,160 +166,8 @@ export class RowBatch {
   }
 
   #counter(column: string): Counter {
-    return this.#table.counters[column] ?? { type: 'number' };
+    return counterOf(this.#table, column);
   }
-
-  async #delete(db: Kysely<any>, rows: readonly PendingRow[]): Promise<void> {
-    const { name, primaryKey } = this.#table;
-    if (primaryKey.length === 1) {
-      for (const chunk of chunks(rows, 1000)) {
-        await db.deleteFrom(name).where(primaryKey[0]!, 'in', chunk.map((p) => p.key[0])).execute();
-      }
-      return;
-    }
-    for (const p of rows) await whereKey(db.deleteFrom(name), this.#where(p)).execute();
-  }
-
-  async #update(db: Kysely<any>, p: PendingRow): Promise<void> {
-    const patch = p.existed as Patch;
-    await whereKey(db.updateTable(this.#table.name).set((eb) => this.#patchValues(eb, patch, (c) => eb.ref(c))), this.#where(p)).execute();
-  }
-
-  async #insert(db: Kysely<any>, rows: readonly PendingRow[]): Promise<void> {
-    for (const [, group] of groupBy(rows, (p) => Object.keys(p.row!).sort().join(','))) {
-      const shape = `i|${Object.keys(group[0]!.row!).sort().join(',')}`;
-      for (const chunk of chunks(group, rowsPerStatement(group[0]!.row!))) {
-        await this.#execute(db, shape, chunk, (values) => db.insertInto(this.#table.name).values(values));
-      }
-    }
-  }
-
-  /**
-   * Rows that may or may not exist. Where the inserted row carries exactly the values the
-   * update needs (`col = new`, or `col = col + new`), one statement upserts many keys; otherwise
-   * each key gets its own.
-   */
-  async #upsert(db: Kysely<any>, rows: readonly PendingRow[]): Promise<void> {
-    const shared: PendingRow[] = [];
-    for (const p of rows) {
-      if (this.#fromInserted(p)) shared.push(p);
-      else await this.#upsertOne(db, p);
-    }
-    const mysql = db.getExecutor().adapter instanceof MysqlAdapter;
-    const t = this.#table.name;
-    for (const [shape, group] of groupBy(shared, (p) => `u|${Object.keys(p.row!).sort().join(',')}|${[...(p.existed as Patch)].map(([c, e]) => `${c}:${'set' in e ? 's' : 'a'}`).join(',')}`)) {
-      const patch = group[0]!.existed as Patch;
-      const inserted = (eb: ExpressionBuilder<any, any>, column: string) => (mysql ? eb.fn('values', [eb.ref(column)]) : eb.ref(`excluded.${column}`));
-      const update = (eb: ExpressionBuilder<any, any>) => {
-        const set: Record<string, unknown> = {};
-        for (const [column, entry] of patch) {
-          set[column] = 'set' in entry ? inserted(eb, column) : addExpression(eb, this.#table.counters[column], eb.ref(`${t}.${column}`), inserted(eb, column));
-        }
-        return this.#nonEmpty(eb, set);
-      };
-      for (const chunk of chunks(group, rowsPerStatement(group[0]!.row!))) {
-        await this.#execute(db, shape, chunk, (values) => {
-          const insert = db.insertInto(t).values(values);
-          return mysql ? insert.onDuplicateKeyUpdate(update) : insert.onConflict((oc) => oc.columns(this.#table.primaryKey as string[]).doUpdateSet(update));
-        });
-      }
-    }
-  }
-
-  /**
-   * Runs the statement `build` makes for the rows of `chunk` (all with the columns `shape`
-   * names): compiled once per shape and row count, then run with the rows' values bound in the
-   * order the compiled statement takes them. A database with plugins (a rebuild's table
-   * renames) or a value that is not one parameter gets a freshly built statement every time.
-   */
-  async #execute(db: Kysely<any>, shape: string, chunk: readonly PendingRow[], build: (rows: Record<string, unknown>[]) => Compilable<unknown>): Promise<void> {
-    const rows = chunk.map((p) => p.row!);
-    const executor = db.getExecutor();
-    const columns = Object.keys(rows[0]!).sort();
-    const parameters: unknown[] = [];
-    for (const row of rows) {
-      for (const column of columns) {
-        const value = row[column];
-        if (!bindable(value)) return void (await db.executeQuery(build(rows)));
-        parameters.push(value);
-      }
-    }
-    if (executor.plugins.length > 0) return void (await db.executeQuery(build(rows)));
-    const statements = statementsFor(this.#table, executor.adapter);
-    const key = `${shape}|${rows.length}`;
-    const compiled = statements.get(key);
-    if (compiled) return void (await db.executeQuery({ ...compiled, parameters }));
-    // Rows with their columns in one order, so the compiled statement binds them as `parameters` are.
-    const ordered = rows.map((row) => Object.fromEntries(columns.map((c) => [c, row[c]])));
-    const fresh = build(ordered).compile();
-    if (sameParameters(fresh.parameters, parameters)) {
-      if (statements.size >= STATEMENTS_PER_TABLE) statements.delete(statements.keys().next().value!);
-      statements.set(key, fresh);
-    }
-    await db.executeQuery(fresh);
-  }
-
-  async #upsertOne(db: Kysely<any>, p: PendingRow): Promise<void> {
-    const t = this.#table.name;
-    const patch = p.existed as Patch;
-    const update = (eb: ExpressionBuilder<any, any>) => this.#nonEmpty(eb, this.#patchValues(eb, patch, (c) => eb.ref(`${t}.${c}`)));
-    const insert = db.insertInto(t).values(p.row!);
-    if (db.getExecutor().adapter instanceof MysqlAdapter) await insert.onDuplicateKeyUpdate(update).execute();
-    else await insert.onConflict((oc) => oc.columns(this.#table.primaryKey as string[]).doUpdateSet(update)).execute();
-  }
-
-  /** True when each update of the patch can read its value from the inserted row. */
-  #fromInserted(p: PendingRow): boolean {
-    const row = p.row!;
-    for (const [column, entry] of p.existed as Patch) {
-      if (!(column in row)) return false;
-      const value = 'set' in entry ? entry.set : sumOf(this.#counter(column), entry.add);
-      if (value === undefined || !sameValue(this.#counter(column), row[column], value, 'add' in entry)) return false;
-    }
-    return true;
-  }
-
-  #patchValues(eb: ExpressionBuilder<any, any>, patch: Patch, ref: (column: string) => Expression<any>): Record<string, unknown> {
-    const set: Record<string, unknown> = {};
-    for (const [column, entry] of patch) {
-      if ('set' in entry) {
-        set[column] = entry.set;
-        continue;
-      }
-      const counter = this.#table.counters[column];
-      const sum = sumOf(this.#counter(column), entry.add);
-      if (sum !== undefined) set[column] = addExpression(eb, counter, ref(column), sum);
-      else set[column] = entry.add.reduce<Expression<any>>((expr, amount) => addExpression(eb, counter, expr, amount), ref(column));
-    }
-    return set;
-  }
-
-  /** An upsert that updates nothing still needs one assignment: the key to itself. */
-  #nonEmpty(eb: ExpressionBuilder<any, any>, set: Record<string, unknown>): Record<string, unknown> {
-    if (Object.keys(set).length > 0) return set;
-    const column = this.#table.primaryKey[0]!;
-    return { [column]: eb.ref(`${this.#table.name}.${column}`) };
-  }
-
-  #where(p: PendingRow): RowKey<any> {
-    return Object.fromEntries(this.#table.primaryKey.map((c, i) => [c, p.key[i]]));
-  }
-}
-
-/** What happens to a column of a row that existed before the batch. */
-type PatchEntry = { readonly set: unknown } | { readonly add: readonly Amount[] };
-type Patch = ReadonlyMap<string, PatchEntry>;
-
-/**
- * One key's pending writes, for both cases the batch cannot know without reading: the row
- * existed before it (`existed`), or it did not (`row`: the row as it will be, undefined if none).
- * `existed` is a patch of the existing row, `conflict` (an insert must fail on it), or
- * `replaced` (it was deleted: the result is `row` in both cases).
- */
-interface PendingRow {
-  readonly key: readonly unknown[];
-  existed: Patch | 'conflict' | 'replaced';
-  row: Record<string, unknown> | undefined;
 }
 
 /**
@@ -353,74 +187,5 @@ function normalPart(value: unknown): string {
 function sameKey(a: readonly unknown[], b: readonly unknown[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && JSON.stringify(a[i]) !== JSON.stringify(b[i])) return false;
-  return true;
-}
-
-/** The amounts added up exactly, or undefined where SQL must add them one by one (floating point). */
-function sumOf(counter: Counter, amounts: readonly Amount[]): Amount | undefined {
-  let sum: Amount | null | undefined = amounts[0];
-  if (amounts.length > 1 && counter.type === 'number') return undefined; // float addition is not associative
-  for (let i = 1; i < amounts.length && sum !== undefined && sum !== null; i++) sum = addAmounts(counter, sum, amounts[i]!);
-  return sum ?? undefined;
-}
-
-function sameValue(counter: Counter, a: unknown, b: unknown, numeric: boolean): boolean {
-  if (a === b) return true;
-  if (!numeric || a === null || b === null) return false;
-  if (counter.type === 'decimal') {
-    try {
-      return decimal.compare(String(a), String(b)) === 0;
-    } catch {
-      return false;
-    }
-  }
-  return String(a) === String(b);
-}
-
-/** Bound parameters stay well under every dialect's limit (SQLite's is the lowest, 32,766). */
-function rowsPerStatement(row: Record<string, unknown>): number {
-  return Math.max(1, Math.min(1000, Math.floor(10_000 / Math.max(1, Object.keys(row).length))));
-}
-
-function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = groups.get(k);
-    if (group) group.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
-}
-
-/**
- * Compiled multi-row statements by table, then by dialect adapter (one per Kysely instance and
- * its transactions), then by shape and row count. Each catch-up batch writes the same few
- * shapes, so building and compiling them once and binding new values saves most of the work.
- */
-const compiledStatements = new WeakMap<RowTable, WeakMap<object, Map<string, CompiledQuery>>>();
-const STATEMENTS_PER_TABLE = 64;
-
-function statementsFor(table: RowTable, adapter: object): Map<string, CompiledQuery> {
-  let byAdapter = compiledStatements.get(table);
-  if (!byAdapter) compiledStatements.set(table, (byAdapter = new WeakMap()));
-  let statements = byAdapter.get(adapter);
-  if (!statements) byAdapter.set(adapter, (statements = new Map()));
-  return statements;
-}
-
-/** A value Kysely binds as one parameter (not an expression, and present). */
-function bindable(value: unknown): boolean {
-  if (value === undefined || typeof value === 'function') return false;
-  return value === null || typeof value !== 'object' || !('toOperationNode' in value);
-}
-
-function sameParameters(a: readonly unknown[], b: readonly unknown[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
