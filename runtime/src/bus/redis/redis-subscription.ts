@@ -2,16 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { EventRegistry } from '../../events/event-registry.js';
-import { deliver, deliverNow, type DeliveryOutcome, type ResolvedSubscribeOptions } from '../deliver.js';
+import { backoffDelay, sleep, type Backoff } from '../../retry/index.js';
+import { deliverNow, type DeliveryOutcome, type ResolvedSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription } from '../event-bus.js';
 import { KeyedLanes } from '../keyed-lanes.js';
 import { PartitionBalancer, type RevokeReason } from '../partition-balancer.js';
 import { settleWithin } from '../settle-within.js';
-import type { RedisKeys } from './redis-keys.js';
 import { AckBatcher } from './redis-ack-batcher.js';
-import { deadLetterFields, encodeEntry, splitEntry, type RetryEntry, type StreamEntry } from './redis-entries.js';
+import { deadLetterFields, encodeEntry, splitEntry, type StreamEntry } from './redis-entries.js';
+import type { RedisKeys } from './redis-keys.js';
 import { RedisLeaseStore } from './redis-lease-store.js';
-import { DEAD_FROM_STREAM, PARK, RETRY_AGAIN, RETRY_DONE, RETRY_FROM_STREAM, TAKE_DUE_ALL } from './redis-scripts.js';
+import { idleWithin, type OwnedPartition } from './redis-owned-partition.js';
+import { RedisRetryLoop } from './redis-retry-loop.js';
+import { DEAD_FROM_STREAM, PARK, RETRY_FROM_STREAM } from './redis-scripts.js';
 
 /** Subscription settings derived from the bus options. */
 export interface RedisSubscriptionSettings {
@@ -36,30 +39,8 @@ export interface RedisSubscriptionInit extends RedisSubscriptionSettings {
 const READ_COUNT = 100;
 const MAX_BUFFERED = 2000;
 const BLOCK_MS = 2000;
-/** A taken retry stays hidden this long; if its member dies, the next owner runs it after that. */
-const RETRY_VISIBILITY_MS = 60_000;
-
-/** State of one partition this member owns. */
-interface OwnedPartition {
-  readonly partition: number;
-  readonly stream: string;
-  active: boolean;
-  ready: boolean;
-  /** Read our own pending entries (from `scanFrom`) before new ones: after a takeover or a read error. */
-  pendingScan: boolean;
-  scanFrom: string;
-  readonly parked: Set<string>;
-  /** Entries read and not finished (queued or running). */
-  readonly inFlight: Set<string>;
-  /** Handlers running or XACKs in flight; a graceful hand-over waits for 0. */
-  busy: number;
-  readonly onIdle: (() => void)[];
-  /** For the lanes: true once the partition is no longer ours (queued work is skipped). */
-  readonly revoked: () => boolean;
-  /** Retry entries taken and not finished; made due again if the partition is handed over. */
-  readonly taken: Set<string>;
-  lastClaim: number;
-}
+/** Between failed reads: 50 ms doubling to 2 s. */
+const READ_BACKOFF: Backoff = { initialDelayMs: 50, maxDelayMs: 2000, multiplier: 2, jitter: 0 };
 
 /**
  * One member of a consumer group on a Redis bus: owns some partitions (leases), reads them with
@@ -72,6 +53,7 @@ export class RedisSubscription implements BusSubscription {
   readonly #owned = new Map<number, OwnedPartition>();
   readonly #lanes: KeyedLanes;
   readonly #acks: AckBatcher<OwnedPartition>;
+  readonly #retries: RedisRetryLoop;
   #balancer: PartitionBalancer | undefined;
   #reader: Redis | undefined;
   #readerId: number | undefined;
@@ -80,13 +62,20 @@ export class RedisSubscription implements BusSubscription {
   #loops: Promise<void>[] = [];
   #running = false;
   #buffered = 0;
-  #wakeRetries: (() => void) | undefined;
   #wakeReader: (() => void) | undefined;
 
   constructor(init: RedisSubscriptionInit) {
     this.#init = init;
     this.#lanes = new KeyedLanes(init.concurrency);
     this.#acks = new AckBatcher(init.redis, init.options.group, (state, ids, error) => this.#acksSettled(state, ids, error));
+    this.#retries = new RedisRetryLoop({
+      init,
+      lanes: this.#lanes,
+      owned: this.#owned,
+      running: () => this.#running,
+      track: (state, work) => this.#track(state, work),
+      report: (error) => this.#report(error),
+    });
   }
 
   get group(): string {
@@ -126,7 +115,7 @@ export class RedisSubscription implements BusSubscription {
       onError: (error) => this.#report(error),
     });
     await this.#balancer.start();
-    this.#loops = [this.#readLoop(), this.#retryLoop()];
+    this.#loops = [this.#readLoop(), this.#retries.run()];
   }
 
   /**
@@ -139,7 +128,7 @@ export class RedisSubscription implements BusSubscription {
     if (!this.#running) return;
     this.#running = false;
     this.#stopTimeout = timeoutMs;
-    this.#wakeRetries?.();
+    this.#retries.wake();
     const bound = this.#init.leaseTtlMs;
     await settleWithin([this.#unblockReader()], bound);
     await this.#balancer?.stop();
@@ -181,7 +170,7 @@ export class RedisSubscription implements BusSubscription {
       .then(() => {
         state.ready = true;
         void this.#unblockReader();
-        this.#wakeRetries?.();
+        this.#retries.wake();
       })
       .catch((error: unknown) => {
         this.#report(error);
@@ -271,7 +260,7 @@ export class RedisSubscription implements BusSubscription {
         this.#report(error);
         // The reply may have been lost with the connection: re-read our own pending entries first.
         this.#rescanAll();
-        await sleep(Math.min(2000, 50 * 2 ** failures++));
+        await sleep(backoffDelay(READ_BACKOFF, ++failures));
       }
     }
   }
@@ -445,68 +434,6 @@ export class RedisSubscription implements BusSubscription {
     return false;
   }
 
-  async #retryLoop(): Promise<void> {
-    while (this.#running) {
-      await new Promise<void>((resolve) => {
-        this.#wakeRetries = resolve;
-        setTimeout(resolve, this.#init.retryPollMs);
-      });
-      // One call for every partition we own, rather than a round trip per partition per poll.
-      const polled = [...this.#owned.values()].filter((state) => state.active && state.ready);
-      if (!this.#running || polled.length === 0) continue;
-      try {
-        const now = Date.now();
-        const keys = polled.map((state) => this.#init.keys.retry(this.group, state.partition));
-        const due = (await TAKE_DUE_ALL.run(this.#init.redis, keys, [now, now + RETRY_VISIBILITY_MS, 100])) as string[][];
-        const late: [string, string][] = [];
-        polled.forEach((state, index) => {
-          for (const raw of due[index] ?? []) {
-            // Revoked while the call was in flight: make the entry due again for the next owner.
-            if (!state.active) {
-              late.push([keys[index]!, raw]);
-              continue;
-            }
-            state.taken.add(raw);
-            const entry = JSON.parse(raw) as RetryEntry;
-            void this.#lanes
-              .push(entry.key, () => this.#track(state, () => this.#handleRetryEntry(state, raw, entry)), state.revoked)
-              .finally(() => state.taken.delete(raw));
-          }
-        });
-        if (late.length > 0) {
-          const pipeline = this.#init.redis.pipeline();
-          for (const [key, raw] of late) pipeline.zadd(key, 'XX', Date.now(), raw);
-          await pipeline.exec();
-        }
-      } catch (error) {
-        this.#report(error);
-      }
-    }
-  }
-
-  async #handleRetryEntry(state: OwnedPartition, raw: string, entry: RetryEntry): Promise<void> {
-    const { redis, keys } = this.#init;
-    const retryKey = keys.retry(this.group, state.partition);
-    const outcome = await deliver({
-      registry: this.#init.registry,
-      handler: this.#init.handler,
-      options: this.#init.options,
-      body: entry.body,
-      headers: entry.headers,
-      attempt: entry.attempt,
-    });
-    if (outcome.kind === 'retry') {
-      const next = encodeEntry({ ...entry, attempt: entry.attempt + 1, nonce: undefined as never });
-      await RETRY_AGAIN.run(redis, [retryKey], [raw, Date.now() + outcome.delayMs, next]);
-      return;
-    }
-    const doneKeys = [retryKey, keys.parked(this.group, state.partition), keys.park(this.group, state.partition, entry.key), keys.deadLetters(this.group)];
-    const dead = outcome.kind === 'dead-letter' ? deadLetterFields(this.group, outcome, entry) : [];
-    const result = await RETRY_DONE.run(redis, doneKeys, [raw, entry.replay ? '1' : '0', Date.now(), entry.key, ...dead]);
-    if (result === 0) state.parked.delete(entry.key);
-    if (result === 1) this.#wakeRetries?.();
-  }
-
   async #track(state: OwnedPartition, work: () => Promise<void>): Promise<void> {
     state.busy++;
     try {
@@ -537,20 +464,4 @@ export class RedisSubscription implements BusSubscription {
   #report(error: unknown): void {
     this.#init.onError(error);
   }
-}
-
-/** Waits until nothing of the partition is running or being acknowledged, at most `timeoutMs`. */
-async function idleWithin(state: OwnedPartition, timeoutMs: number): Promise<boolean> {
-  if (state.busy === 0) return true;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const settled = await Promise.race([
-    new Promise<boolean>((resolve) => state.onIdle.push(() => resolve(true))),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-  ]);
-  clearTimeout(timer);
-  return settled;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
