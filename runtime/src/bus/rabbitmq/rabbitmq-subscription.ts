@@ -1,6 +1,7 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import type { EventRegistry } from '../../events/event-registry.js';
-import type { ResolvedSubscribeOptions } from '../deliver.js';
+import { backoffDelay } from '../../retry/backoff.js';
+import { busBackoff, type ResolvedSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription } from '../event-bus.js';
 import type { RabbitMqConnection } from './rabbitmq-connection.js';
 import { RabbitMqTopologyError } from './rabbitmq-errors.js';
@@ -49,7 +50,9 @@ export class RabbitMqSubscription implements BusSubscription {
 
   constructor(context: RabbitMqSubscriptionContext, handler: BusHandler, options: ResolvedSubscribeOptions) {
     this.#context = context;
-    const retryDelay = (attempt: number) => Math.round(Math.min(options.maxRetryDelayMs, options.retryDelayMs * 2 ** (attempt - 1)));
+    // Fixed delays (no jitter): each distinct delay is a delay queue of the group's topology.
+    const backoff = busBackoff(options, 0);
+    const retryDelay = (attempt: number) => backoffDelay(backoff, attempt);
     this.#consumerContext = {
       names: context.names,
       registry: context.registry,
