@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { DeadLetter } from '../event-bus.js';
-import { kafkaHeaders, toDeadLetter } from './kafka-messages.js';
-import type { KafkaTopics } from './kafka-topics.js';
+import { kafkaHeaders, toDeadLetter } from './kafka-codec.js';
+import type { KafkaTopics } from './kafka-names.js';
 
 /** A dead letter plus what replaying it needs. */
 export interface StoredDeadLetter {

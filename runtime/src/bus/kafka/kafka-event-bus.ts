@@ -9,9 +9,9 @@ import { resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
 import { injectTraceHeaders } from '../trace-headers.js';
 import { KafkaDeadLetterReader } from './kafka-dead-letter-reader.js';
-import { KafkaHeader, carriedHeaders } from './kafka-messages.js';
+import { KafkaHeader, carriedHeaders } from './kafka-codec.js';
 import { KafkaSubscription } from './kafka-subscription.js';
-import { ensureTopics, kafkaTopics, type KafkaTopics } from './kafka-topics.js';
+import { ensureTopics, kafkaTopics, type KafkaTopics } from './kafka-names.js';
 import { kafkajs } from './kafka-driver.js';
 
 export interface KafkaEventBusOptions {

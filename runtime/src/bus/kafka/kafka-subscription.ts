@@ -5,8 +5,8 @@ import { AggregateHolds } from '../aggregate-holds.js';
 import { peekEnvelope } from '../bus-message.js';
 import { deliver, retryDelay, type DeliveryOutcome, type ResolvedSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription } from '../event-bus.js';
-import { KafkaHeader, carriedHeaders, deadLetterHeaders, kafkaHeaders } from './kafka-messages.js';
-import { coPartitionedAssigner, type KafkaTopics } from './kafka-topics.js';
+import { KafkaHeader, carriedHeaders, deadLetterHeaders, kafkaHeaders } from './kafka-codec.js';
+import { coPartitionedAssigner, type KafkaTopics } from './kafka-names.js';
 
 /** What a subscription needs from its bus. */
 export interface KafkaSubscriptionContext {

@@ -10,9 +10,9 @@ import type { BusHandler, BusSubscription, DeadLetter, EventBus, SubscribeOption
 import { settleWithin } from '../settle-within.js';
 import { injectTraceHeaders, stringHeaders } from '../trace-headers.js';
 import { RabbitMqConnection } from './rabbitmq-connection.js';
-import { RabbitMqHeader, carriedHeaders, keyFromHeaders, messageProperties, publishConfirmed, toDeadLetter } from './rabbitmq-messages.js';
+import { RabbitMqHeader, carriedHeaders, keyFromHeaders, messageProperties, publishConfirmed, toDeadLetter } from './rabbitmq-codec.js';
 import { RabbitMqSubscription } from './rabbitmq-subscription.js';
-import { declareExchange, declareGroup, partitionOf, rabbitMqNames, routingKey, type RabbitMqNames } from './rabbitmq-topology.js';
+import { declareExchange, declareGroup, partitionOf, rabbitMqNames, routingKey, type RabbitMqNames } from './rabbitmq-names.js';
 
 export interface RabbitMqEventBusOptions {
   /** `amqp://user:password@host:5672/vhost`. */

@@ -13,8 +13,8 @@ import {
   keyFromHeaders,
   messageProperties,
   publishConfirmed,
-} from './rabbitmq-messages.js';
-import { DELAY_HEADER, type RabbitMqNames } from './rabbitmq-topology.js';
+} from './rabbitmq-codec.js';
+import { DELAY_HEADER, type RabbitMqNames } from './rabbitmq-names.js';
 
 export interface PartitionConsumerContext {
   readonly names: RabbitMqNames;

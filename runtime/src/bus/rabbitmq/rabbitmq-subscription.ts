@@ -6,7 +6,7 @@ import type { BusHandler, BusSubscription } from '../event-bus.js';
 import type { RabbitMqConnection } from './rabbitmq-connection.js';
 import { RabbitMqTopologyError } from './rabbitmq-errors.js';
 import { RabbitMqPartitionConsumer, type PartitionConsumerContext } from './rabbitmq-partition-consumer.js';
-import { declareGroup, type GroupTopology, type RabbitMqNames } from './rabbitmq-topology.js';
+import { declareGroup, type GroupTopology, type RabbitMqNames } from './rabbitmq-names.js';
 
 /** What a subscription needs from its bus. */
 export interface RabbitMqSubscriptionContext {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bindingKeys, partitionOf, rabbitMqNames, routingKey } from './rabbitmq-topology.js';
+import { bindingKeys, partitionOf, rabbitMqNames, routingKey } from './rabbitmq-names.js';
 
 describe('RabbitMQ topology', () => {
   it('names every resource under the namespace', () => {

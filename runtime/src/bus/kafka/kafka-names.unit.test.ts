@@ -1,6 +1,6 @@
 import { AssignerProtocol, type Cluster } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { coPartitionedAssigner, kafkaTopics } from './kafka-topics.js';
+import { coPartitionedAssigner, kafkaTopics } from './kafka-names.js';
 
 const cluster = {
   findTopicPartitionMetadata: (topic: string) => Array.from({ length: topic === 'main' || topic === 'main.g.retry' ? 6 : 0 }, (_, partitionId) => ({ partitionId })),

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { ConfirmChannel } from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { publishConfirmed } from './rabbitmq-messages.js';
+import { publishConfirmed } from './rabbitmq-codec.js';
 
 // amqplib's own ConfirmChannel (its confirm bookkeeping is what is under test), on a connection
 // stand-in that accepts every frame.
