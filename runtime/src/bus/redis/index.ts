@@ -1,2 +1,2 @@
 export * from './redis-event-bus.js';
-export { RedisKeys } from './redis-keys.js';
+export { RedisKeys } from './redis-names.js';

@@ -9,9 +9,9 @@ import { resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription, DeadLetter, DeadLetterReason, EventBus, SubscribeOptions } from '../event-bus.js';
 import { partitionOf } from '../partitioning.js';
 import { settleWithin } from '../settle-within.js';
-import { RedisKeys } from './redis-keys.js';
+import { RedisKeys } from './redis-names.js';
 import { APPEND, REPLAY } from './redis-scripts.js';
-import { encodeEntry, toFields } from './redis-entries.js';
+import { encodeEntry, toFields } from './redis-codec.js';
 import { RedisSubscription, type RedisSubscriptionSettings } from './redis-subscription.js';
 
 export interface RedisEventBusOptions {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { PartitionLeaseStore } from '../partition-balancer.js';
-import type { RedisKeys } from './redis-keys.js';
+import type { RedisKeys } from './redis-names.js';
 import { HEARTBEAT, RELEASE, RENEW } from './redis-scripts.js';
 
 /** Partition leases of one consumer group, as Redis strings with a TTL. */

@@ -1,6 +1,6 @@
 import { deliver } from '../deliver.js';
 import type { KeyedLanes } from '../keyed-lanes.js';
-import { deadLetterFields, encodeEntry, type RetryEntry } from './redis-entries.js';
+import { deadLetterFields, encodeEntry, type RetryEntry } from './redis-codec.js';
 import type { OwnedPartition } from './redis-owned-partition.js';
 import { RETRY_AGAIN, RETRY_DONE, TAKE_DUE_ALL } from './redis-scripts.js';
 import type { RedisSubscriptionInit } from './redis-subscription.js';
