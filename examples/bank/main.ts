@@ -77,14 +77,22 @@ for await (const { event } of store.readStream(streamIdFor(BankAccount.aggregate
   console.log(`  v${event.aggregateVersion} ${event.eventType.padEnd(15)} ${JSON.stringify(event.data)}`);
 }
 const account = await accounts.load(id);
-console.log(`\nBalance: ${money(account.state.balance)} ${account.state.currency} (status ${account.state.status}, version ${account.version})\n`);
+console.log(
+  `\nBalance: ${money(account.state.balance)} ${account.state.currency} (status ${account.state.status}, version ${account.version})\n`,
+);
 
 // Run the projection under the subscription manager: it catches up from its checkpoint, and each
 // batch's rows commit in one transaction with the checkpoint (the SQLite store's; with --store
 // memory, the in-memory SQLite database that holds the read model).
 await migrateSubscriptionTables(sqlite.db);
-const manager = new SubscriptionManager({ store, checkpoints: new SqlCheckpointStore(sqlite.db), deadLetters: new SqlDeadLetterQueue(sqlite.db) });
-const subscriptions = createBankProjections().map((p) => manager.project(p, storeKind === 'memory' ? { db: sqlite.db } : {}));
+const manager = new SubscriptionManager({
+  store,
+  checkpoints: new SqlCheckpointStore(sqlite.db),
+  deadLetters: new SqlDeadLetterQueue(sqlite.db),
+});
+const subscriptions = createBankProjections().map((p) =>
+  manager.project(p, storeKind === 'memory' ? { db: sqlite.db } : {}),
+);
 await manager.start();
 for (const subscription of subscriptions) {
   while ((await subscription.status()).lagEvents > 0) await new Promise((r) => setTimeout(r, 20));

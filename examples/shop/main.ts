@@ -8,9 +8,20 @@
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AggregateRepository, CommandRejectedError, InMemoryEventStore, migrateProjections, type EventStore } from '@eventsmith/runtime';
+import {
+  AggregateRepository,
+  CommandRejectedError,
+  InMemoryEventStore,
+  migrateProjections,
+  type EventStore,
+} from '@eventsmith/runtime';
 import { SqliteEventStore } from '@eventsmith/runtime/sqlite';
-import { createShopProjections, createShopRegistry, projectionMigrations, type ProjectionDatabase } from '../../generated/shop/index.js';
+import {
+  createShopProjections,
+  createShopRegistry,
+  projectionMigrations,
+  type ProjectionDatabase,
+} from '../../generated/shop/index.js';
 import { InventoryItem } from './src/aggregates/inventory-item.js';
 import { Order } from './src/aggregates/order.js';
 import { Payment } from './src/aggregates/payment.js';
@@ -35,23 +46,33 @@ const address = { street: 'Hauptstr. 1', city: 'Berlin', postcode: '10115' };
 const lines = [{ sku: 'MUG-1', quantity: 2, unitPrice: '12.50' }];
 
 await stock.update('MUG-1', (item) => item.receive({ quantity: 10 }), { create: true });
-await orders.update('order-1', (o) => o.place({ customerId: customer, lines, shippingAddress: address }), { create: true });
+await orders.update('order-1', (o) => o.place({ customerId: customer, lines, shippingAddress: address }), {
+  create: true,
+});
 await stock.update('MUG-1', (item) => item.reserve({ orderId: '0190a0b4-4a4e-7c3d-8f2a-0000000000a1', quantity: 2 }));
 try {
-  await stock.update('MUG-1', (item) => item.reserve({ orderId: '0190a0b4-4a4e-7c3d-8f2a-0000000000a9', quantity: 50 }));
+  await stock.update('MUG-1', (item) =>
+    item.reserve({ orderId: '0190a0b4-4a4e-7c3d-8f2a-0000000000a9', quantity: 50 }),
+  );
 } catch (error) {
   if (!(error instanceof CommandRejectedError)) throw error;
   console.log(`Rejected: ${error.message}`);
 }
 const paymentId = '0190a0b4-4a4e-7c3d-8f2a-0000000000b1';
 const amount = { amount: '25.00', currency: 'EUR' as const };
-await payments.update(paymentId, (p) => p.authorize({ orderId: '0190a0b4-4a4e-7c3d-8f2a-0000000000a1', amount, method: 'card' }), { create: true });
+await payments.update(
+  paymentId,
+  (p) => p.authorize({ orderId: '0190a0b4-4a4e-7c3d-8f2a-0000000000a1', amount, method: 'card' }),
+  { create: true },
+);
 await orders.update('order-1', (o) => o.markPaid({ paymentId, amount }));
 await payments.update(paymentId, (p) => p.capture());
 await orders.update('order-1', (o) => o.ship({ carrier: 'DHL', trackingNumber: 'JJD000123' }));
 await orders.update('order-1', (o) => o.confirmDelivery());
 await payments.update(paymentId, (p) => p.refund({ amount: '12.50', reason: 'one mug broke' }));
-await orders.update('order-2', (o) => o.place({ customerId: customer, lines, shippingAddress: address }), { create: true });
+await orders.update('order-2', (o) => o.place({ customerId: customer, lines, shippingAddress: address }), {
+  create: true,
+});
 await orders.update('order-2', (o) => o.cancel({ reason: 'changed my mind' }));
 
 // OrderSummary and PaymentLedger first: the custom handlers of CustomerStats and DailyRevenue read them.
@@ -60,7 +81,8 @@ const order = ['OrderSummary', 'PaymentLedger'];
 projections.sort((a, b) => (order.includes(b.name) ? 1 : 0) - (order.includes(a.name) ? 1 : 0));
 for (const projection of projections) {
   await sqlite.transaction(async (tx) => {
-    for await (const stored of store.readAll({ eventTypes: projection.eventTypes })) await projection.handle(stored, { db: tx.sql as ProjectionDatabase });
+    for await (const stored of store.readAll({ eventTypes: projection.eventTypes }))
+      await projection.handle(stored, { db: tx.sql as ProjectionDatabase });
   });
 }
 for (const table of ['order_summaries', 'customer_stats', 'stock_levels', 'payment_ledger', 'daily_revenue']) {

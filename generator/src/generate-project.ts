@@ -1,9 +1,27 @@
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { lintDomain, loadDomain, readDomainFileSync, type Diagnostic, type DomainError, type DomainModel, type DomainSourceFile } from '@eventsmith/schema';
+import {
+  lintDomain,
+  loadDomain,
+  readDomainFileSync,
+  type Diagnostic,
+  type DomainError,
+  type DomainModel,
+  type DomainSourceFile,
+} from '@eventsmith/schema';
 import type { CliError } from './cli/cli-error.js';
 import { resolveInputs, type EventsmithConfig } from './cli/config.js';
-import { checkEventLock, emitDomain, EventLockFormatError, parseEventLock, parseSnapshot, SnapshotFormatError, type EventLock, type GeneratedFile, type ProjectionSnapshot } from './emit/index.js';
+import {
+  checkEventLock,
+  emitDomain,
+  EventLockFormatError,
+  parseEventLock,
+  parseSnapshot,
+  SnapshotFormatError,
+  type EventLock,
+  type GeneratedFile,
+  type ProjectionSnapshot,
+} from './emit/index.js';
 import { Layout } from './emit/common/layout.js';
 import { sealDigest, upToDate, withDigest } from './format/digest.js';
 import { formatSources, PRETTIER_OPTIONS } from './format/format-source.js';
@@ -39,7 +57,12 @@ export type GenerateOutcome =
       readonly files: number;
       readonly bytes: number;
       /** Milliseconds per stage. */
-      readonly timings: { readonly load: number; readonly emit: number; readonly format: number; readonly write: number };
+      readonly timings: {
+        readonly load: number;
+        readonly emit: number;
+        readonly format: number;
+        readonly write: number;
+      };
     };
 
 /**
@@ -63,7 +86,8 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
   };
   const domainErrors: DomainError[] = [];
   const cliErrors: CliError[] = [];
-  const loaded: { model: DomainModel; output: string; userDir: string; snapshot: ProjectionSnapshot | undefined }[] = [];
+  const loaded: { model: DomainModel; output: string; userDir: string; snapshot: ProjectionSnapshot | undefined }[] =
+    [];
   for (const domain of config.domains) {
     const inputs = await resolveInputs(config.root, domain);
     cliErrors.push(...inputs.errors);
@@ -87,27 +111,60 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
     const layout = new Layout({ outDir: domain.output, userDir: domain.userDir });
     const snapshot = await readSnapshot(config.root, layout.projectionSnapshot, cliErrors);
     // A published event version must not change in place: compare with the lock the last run wrote.
-    const lock = options.checkEventLock === false ? undefined : await readEventLock(config.root, layout.eventLock, cliErrors);
+    const lock =
+      options.checkEventLock === false ? undefined : await readEventLock(config.root, layout.eventLock, cliErrors);
     if (lock) domainErrors.push(...checkEventLock(lock, result.value, { lockName: layout.eventLock, local: true }));
     loaded.push({ model: result.value, output: domain.output, userDir: domain.userDir, snapshot });
   }
   if (domainErrors.length > 0 || cliErrors.length > 0) return { ok: false, domainErrors, cliErrors };
   const models = loaded.map((l) => l.model);
   const diagnostics = models.flatMap((m) => lintDomain(m));
-  if (options.strict && diagnostics.some((d) => d.severity !== 'info')) return { ok: false, domainErrors: [], cliErrors: [], diagnostics };
+  if (options.strict && diagnostics.some((d) => d.severity !== 'info'))
+    return { ok: false, domainErrors: [], cliErrors: [], diagnostics };
   const load = lap();
-  if (options.validateOnly) return { ok: true, models, diagnostics, report: { changes: [], unchanged: 0, warnings: [] }, files: 0, bytes: 0, timings: { load, emit: 0, format: 0, write: 0 } };
+  if (options.validateOnly)
+    return {
+      ok: true,
+      models,
+      diagnostics,
+      report: { changes: [], unchanged: 0, warnings: [] },
+      files: 0,
+      bytes: 0,
+      timings: { load, emit: 0, format: 0, write: 0 },
+    };
 
   const emitted: GeneratedFile[] = loaded.flatMap((l) =>
-    emitDomain(l.model, { outDir: l.output, userDir: l.userDir, ...(l.snapshot ? { projectionSnapshot: l.snapshot } : {}) }),
+    emitDomain(l.model, {
+      outDir: l.output,
+      userDir: l.userDir,
+      ...(l.snapshot ? { projectionSnapshot: l.snapshot } : {}),
+    }),
   );
   const emit = lap();
-  const existing = await readExisting(config.root, emitted.map((f) => f.path));
+  const existing = await readExisting(
+    config.root,
+    emitted.map((f) => f.path),
+  );
   const prepared = await prepare(emitted, existing);
   const format = lap();
-  const report = await writeFiles(prepared, { root: config.root, ownedDirs: config.domains.map((d) => d.output), dryRun: options.dryRun ?? false, existing });
-  const bytes = prepared.filter((f) => f.ownership === 'generated' || f.ownership === 'once').reduce((sum, f) => sum + Buffer.byteLength(f.content), 0);
-  return { ok: true, models, diagnostics, report, files: prepared.length, bytes, timings: { load, emit, format, write: lap() } };
+  const report = await writeFiles(prepared, {
+    root: config.root,
+    ownedDirs: config.domains.map((d) => d.output),
+    dryRun: options.dryRun ?? false,
+    existing,
+  });
+  const bytes = prepared
+    .filter((f) => f.ownership === 'generated' || f.ownership === 'once')
+    .reduce((sum, f) => sum + Buffer.byteLength(f.content), 0);
+  return {
+    ok: true,
+    models,
+    diagnostics,
+    report,
+    files: prepared.length,
+    bytes,
+    timings: { load, emit, format, write: lap() },
+  };
 }
 
 /**
@@ -115,24 +172,32 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
  * whose digest shows it is already up to date is taken as it is, and a user-owned or once file
  * that exists is not formatted at all (its template is not used): prettier runs only where needed.
  */
-export async function prepare(files: readonly GeneratedFile[], existing: ReadonlyMap<string, string> = new Map()): Promise<PreparedFile[]> {
+export async function prepare(
+  files: readonly GeneratedFile[],
+  existing: ReadonlyMap<string, string> = new Map(),
+): Promise<PreparedFile[]> {
   const raws: string[] = [];
   const jobs = files.map((f, i) => {
     const onDisk = existing.get(f.path);
-    if (f.ownership === 'keep' || (f.ownership === 'user' && onDisk !== undefined)) return { path: f.path, text: '', kind: 'none' as const, reuse: '' };
+    if (f.ownership === 'keep' || (f.ownership === 'user' && onDisk !== undefined))
+      return { path: f.path, text: '', kind: 'none' as const, reuse: '' };
     const raw = (raws[i] = f.render());
-    if (f.format !== 'typescript' || f.ownership === 'user') return { path: f.path, text: raw, kind: skipsPrettier(f, raw) ? ('none' as const) : f.format, reuse: undefined };
+    if (f.format !== 'typescript' || f.ownership === 'user')
+      return { path: f.path, text: raw, kind: skipsPrettier(f, raw) ? ('none' as const) : f.format, reuse: undefined };
     const last = lastRun.get(f.path);
-    if (onDisk !== undefined && last !== undefined && last.raw === raw && last.content === onDisk) return { path: f.path, text: '', kind: 'none' as const, reuse: onDisk };
+    if (onDisk !== undefined && last !== undefined && last.raw === raw && last.content === onDisk)
+      return { path: f.path, text: '', kind: 'none' as const, reuse: onDisk };
     const { text, input } = withDigest(raw);
-    if (onDisk !== undefined && upToDate(onDisk, input)) return { path: f.path, text: '', kind: 'none' as const, reuse: onDisk };
+    if (onDisk !== undefined && upToDate(onDisk, input))
+      return { path: f.path, text: '', kind: 'none' as const, reuse: onDisk };
     return { path: f.path, text, kind: skipsPrettier(f, text) ? ('none' as const) : f.format, reuse: undefined };
   });
   const formatted = await formatSources(jobs.map((j) => ({ path: j.path, text: j.text, kind: j.kind })));
   return files.map((file, i) => {
     const merge = file.merge;
     const content = jobs[i]!.reuse ?? sealDigest(formatted[i]!);
-    if (file.format === 'typescript' && file.ownership !== 'user' && file.ownership !== 'keep') lastRun.set(file.path, { raw: raws[i]!, content });
+    if (file.format === 'typescript' && file.ownership !== 'user' && file.ownership !== 'keep')
+      lastRun.set(file.path, { raw: raws[i]!, content });
     return { path: file.path, ownership: file.ownership, content, ...(merge ? { merge } : {}) };
   });
 }
@@ -174,7 +239,12 @@ async function readEventLock(root: string, path: string, errors: CliError[]): Pr
     return parseEventLock(text);
   } catch (error) {
     if (!(error instanceof EventLockFormatError)) throw error;
-    errors.push({ code: 'LOCK.INVALID', message: `${path}: ${error.reason}.`, fix: 'Restore the file from version control: it records the event versions already published. Deleting it turns off the check until the next `eventsmith generate` records them again.', where: { file: path, line: 1, col: 1, path: '' } });
+    errors.push({
+      code: 'LOCK.INVALID',
+      message: `${path}: ${error.reason}.`,
+      fix: 'Restore the file from version control: it records the event versions already published. Deleting it turns off the check until the next `eventsmith generate` records them again.',
+      where: { file: path, line: 1, col: 1, path: '' },
+    });
     return undefined;
   }
 }
@@ -187,7 +257,12 @@ async function readSnapshot(root: string, path: string, errors: CliError[]): Pro
     return parseSnapshot(text);
   } catch (error) {
     if (!(error instanceof SnapshotFormatError)) throw error;
-    errors.push({ code: 'SNAPSHOT.INVALID', message: `${path}: ${error.reason}.`, fix: 'Restore the file from version control; deleting it makes the next run create every projection table again.', where: { file: path, line: 1, col: 1, path: '' } });
+    errors.push({
+      code: 'SNAPSHOT.INVALID',
+      message: `${path}: ${error.reason}.`,
+      fix: 'Restore the file from version control; deleting it makes the next run create every projection table again.',
+      where: { file: path, line: 1, col: 1, path: '' },
+    });
     return undefined;
   }
 }

@@ -38,7 +38,10 @@ describe('generate and validate on hostile input folders', () => {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'eventsmith-inputs-'));
     outside = await mkdtemp(join(tmpdir(), 'eventsmith-outside-'));
-    await writeFile(join(dir, 'eventsmith.config.yaml'), 'domains:\n  - input: domain\n    output: generated/shop\n    userDir: src/shop\n');
+    await writeFile(
+      join(dir, 'eventsmith.config.yaml'),
+      'domains:\n  - input: domain\n    output: generated/shop\n    userDir: src/shop\n',
+    );
     await mkdir(join(dir, 'domain'));
     await writeFile(join(dir, 'domain/shop.yaml'), DOMAIN);
   });
@@ -64,7 +67,10 @@ describe('generate and validate on hostile input folders', () => {
   it('a link that stays inside the input folders is read', async () => {
     await mkdir(join(dir, 'shared'));
     await writeFile(join(dir, 'shared/types.yaml'), 'domain: Shop\ntypes:\n  Size: { enum: [S, M] }\n');
-    await writeFile(join(dir, 'eventsmith.config.yaml'), 'domains:\n  - input: [domain, shared]\n    output: generated/shop\n    userDir: src/shop\n');
+    await writeFile(
+      join(dir, 'eventsmith.config.yaml'),
+      'domains:\n  - input: [domain, shared]\n    output: generated/shop\n    userDir: src/shop\n',
+    );
     await symlink(join(dir, 'shared/types.yaml'), join(dir, 'domain/types.yaml'));
     const { status, output } = await run(dir, 'validate');
     expect(output).not.toContain('FILE.LINK_OUTSIDE_INPUT');
@@ -93,32 +99,47 @@ describe('generate and validate on hostile input folders', () => {
     }
   });
 
-  it.skipIf(process.platform === 'win32')('a FIFO in the schema folder is refused without blocking', async () => {
-    execFileSync('mkfifo', [join(dir, 'domain/fifo.yaml')]);
-    for (const argv of [['validate'], ['generate'], ['generate', '--check']]) {
-      const { status, output } = await run(dir, ...argv);
-      expect(status, output).toBe(1);
-      expect(output).toMatch(/domain\/fifo\.yaml:1:1 +.*FIFO/);
-      expect(output).toContain('FILE.NOT_REGULAR');
-    }
-    execFileSync('mkfifo', [join(dir, 'fifo.config.yaml')]);
-    const config = await run(dir, 'validate', '--config', 'fifo.config.yaml');
-    expect(config).toMatchObject({ status: 1, output: expect.stringContaining('fifo.config.yaml is not a regular file') });
-  }, 30_000);
+  it.skipIf(process.platform === 'win32')(
+    'a FIFO in the schema folder is refused without blocking',
+    async () => {
+      execFileSync('mkfifo', [join(dir, 'domain/fifo.yaml')]);
+      for (const argv of [['validate'], ['generate'], ['generate', '--check']]) {
+        const { status, output } = await run(dir, ...argv);
+        expect(status, output).toBe(1);
+        expect(output).toMatch(/domain\/fifo\.yaml:1:1 +.*FIFO/);
+        expect(output).toContain('FILE.NOT_REGULAR');
+      }
+      execFileSync('mkfifo', [join(dir, 'fifo.config.yaml')]);
+      const config = await run(dir, 'validate', '--config', 'fifo.config.yaml');
+      expect(config).toMatchObject({
+        status: 1,
+        output: expect.stringContaining('fifo.config.yaml is not a regular file'),
+      });
+    },
+    30_000,
+  );
 
   it('validate refuses a name that generate could not write as a file, and both say where', async () => {
-    await writeFile(join(dir, 'domain/long.yaml'), `domain: Shop\naggregates: { ${'B'.repeat(10_000)}: { events: { Happened: { fields: { id: uuid } } } } }\n`);
+    await writeFile(
+      join(dir, 'domain/long.yaml'),
+      `domain: Shop\naggregates: { ${'B'.repeat(10_000)}: { events: { Happened: { fields: { id: uuid } } } } }\n`,
+    );
     for (const argv of [['validate'], ['generate']]) {
       const { status, output } = await run(dir, ...argv);
       expect(status, output.slice(0, 2000)).toBe(1);
-      expect(output).toMatch(/domain\/long\.yaml:2:15 +Aggregate "B+…" \(10000 characters\) is longer than 80 characters/);
+      expect(output).toMatch(
+        /domain\/long\.yaml:2:15 +Aggregate "B+…" \(10000 characters\) is longer than 80 characters/,
+      );
       expect(output).toContain('NAME.TOO_LONG');
       expect(output.length).toBeLessThan(2000);
     }
   });
 
   it('a UTF-16 file is named as such', async () => {
-    await writeFile(join(dir, 'domain/shop.yaml'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(DOMAIN, 'utf16le')]));
+    await writeFile(
+      join(dir, 'domain/shop.yaml'),
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(DOMAIN, 'utf16le')]),
+    );
     const { status, output } = await run(dir, 'validate');
     expect(status).toBe(1);
     expect(output).toMatch(/domain\/shop\.yaml:1:1 +The file is encoded as UTF-16LE, not UTF-8/);
@@ -133,7 +154,10 @@ describe('what validate accepts, generate can write', () => {
     fc.assert(
       fc.property(name, name, name, fc.integer({ min: 1, max: 1_000_000 }), (aggregate, event, projection, version) => {
         fc.pre(new Set([aggregate, event, projection].map((n) => n.toLowerCase())).size === 3);
-        const history = version > 1 ? `, version: ${version}, history: { ${Array.from({ length: Math.min(version - 1, 3) }, (_, i) => `${version - 1 - i}: { fields: { id: uuid }, upcast: custom }`).join(', ')} }` : '';
+        const history =
+          version > 1
+            ? `, version: ${version}, history: { ${Array.from({ length: Math.min(version - 1, 3) }, (_, i) => `${version - 1 - i}: { fields: { id: uuid }, upcast: custom }`).join(', ')} }`
+            : '';
         const text = `domain: Shop\naggregates: { ${aggregate}: { events: { ${event}: { fields: { id: uuid }${history} } } } }\nprojections: { ${projection}: { columns: { id: uuid }, primaryKey: id, on: { ${event}: custom } } }\n`;
         const result = loadDomain([{ path: 'shop.yaml', text }]);
         if (!result.ok) {
@@ -141,7 +165,8 @@ describe('what validate accepts, generate can write', () => {
           return;
         }
         for (const file of emitDomain(result.value, { outDir: 'generated/shop', userDir: 'src/shop' })) {
-          for (const segment of file.path.split('/')) expect(Buffer.byteLength(segment), file.path).toBeLessThanOrEqual(budget);
+          for (const segment of file.path.split('/'))
+            expect(Buffer.byteLength(segment), file.path).toBeLessThanOrEqual(budget);
         }
       }),
       { numRuns: 150 },

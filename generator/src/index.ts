@@ -5,7 +5,16 @@ export type { CliError } from './cli/cli-error.js';
 export type { CliIo } from './cli/io.js';
 export { generateProject, prepare, type GenerateOutcome, type GenerateProjectOptions } from './generate-project.js';
 export { emitDomain, GeneratedFile, type EmitOptions, type FileOwnership } from './emit/index.js';
-export { checkEventLock, diffEventLock, EventLockFormatError, eventLockOf, parseEventLock, serializeEventLock, type EventLock, type LockChange } from './emit/index.js';
+export {
+  checkEventLock,
+  diffEventLock,
+  EventLockFormatError,
+  eventLockOf,
+  parseEventLock,
+  serializeEventLock,
+  type EventLock,
+  type LockChange,
+} from './emit/index.js';
 export { formatSource, PRETTIER_OPTIONS } from './format/format-source.js';
 export { writeFiles, type FileChange, type PreparedFile, type WriteReport } from './write/write-files.js';
 export { mergeUserFile, type MergeResult } from './write/merge-user-file.js';

@@ -144,16 +144,19 @@ export class StreamNotFoundError extends EventsmithError {
  * - `'timeout'`: the server cancelled a statement that ran longer than its `statement_timeout`
  *   (or an administrator cancelled it).
  */
-export type StoreFailureReason = 'unreachable' | 'authentication' | 'missing-database' | 'permission' | 'file' | 'busy' | 'timeout';
+export type StoreFailureReason =
+  'unreachable' | 'authentication' | 'missing-database' | 'permission' | 'file' | 'busy' | 'timeout';
 
 const FAILURE_ADVICE: Record<StoreFailureReason, string> = {
   unreachable: 'is unavailable. Check that the database is running and reachable.',
   authentication: 'refused the login. Check the user name and password in the connection settings.',
   'missing-database': 'has no such database. Create it, or fix the database name in the connection settings.',
-  permission: 'refused access. Grant the user the rights it needs (connect, create tables, read and write them), or for a file make it and its folder writable by this process.',
+  permission:
+    'refused access. Grant the user the rights it needs (connect, create tables, read and write them), or for a file make it and its folder writable by this process.',
   file: 'cannot be opened as a database file. Check that the folder exists and that the path names a SQLite database file, not a folder or another kind of file.',
   busy: 'is busy: another connection held the write lock for longer than this store waits. Retry the operation.',
-  timeout: 'cancelled a statement that ran longer than its statement_timeout (or was cancelled by an administrator). Retry it, or raise the timeout.',
+  timeout:
+    'cancelled a statement that ran longer than its statement_timeout (or was cancelled by an administrator). Retry it, or raise the timeout.',
 };
 
 /**
@@ -189,7 +192,11 @@ export class EventStoreBusyError extends EventStoreUnavailableError {
     readonly waitedMs: number,
     options?: { cause?: unknown },
   ) {
-    super(target, { ...options, reason: 'busy', detail: `waited ${waitedMs} ms; raise busyTimeoutMs if writers often hold the lock this long` });
+    super(target, {
+      ...options,
+      reason: 'busy',
+      detail: `waited ${waitedMs} ms; raise busyTimeoutMs if writers often hold the lock this long`,
+    });
   }
 }
 
@@ -250,7 +257,10 @@ export class AggregateMismatchError extends EventsmithError {
     readonly expected: string,
     readonly actual: string,
   ) {
-    super('AGGREGATE.MISMATCH', `Event has ${field} "${actual}", but this aggregate's is "${expected}". The state was left unchanged.`);
+    super(
+      'AGGREGATE.MISMATCH',
+      `Event has ${field} "${actual}", but this aggregate's is "${expected}". The state was left unchanged.`,
+    );
   }
 }
 
@@ -261,7 +271,10 @@ export class EventSequenceError extends EventsmithError {
     readonly expectedVersion: number,
     readonly actualVersion: number,
   ) {
-    super('AGGREGATE.SEQUENCE', `Aggregate "${aggregateId}" expected event version ${expectedVersion}, got ${actualVersion}.`);
+    super(
+      'AGGREGATE.SEQUENCE',
+      `Aggregate "${aggregateId}" expected event version ${expectedVersion}, got ${actualVersion}.`,
+    );
   }
 }
 
@@ -312,7 +325,11 @@ export class DriverNotInstalledError extends EventsmithError {
     options?: { cause?: unknown },
   ) {
     const fix = `npm install ${driver}@${versionRange}`;
-    super('DRIVER.NOT_INSTALLED', `${entry} needs the "${driver}" package, which is not installed. Install it in your project: ${fix}`, options);
+    super(
+      'DRIVER.NOT_INSTALLED',
+      `${entry} needs the "${driver}" package, which is not installed. Install it in your project: ${fix}`,
+      options,
+    );
     this.fix = fix;
   }
 }

@@ -99,9 +99,13 @@ export function domainError(
  */
 export function formatDomainError(error: DomainError): string {
   const { file, line, col, path } = error.where;
-  const lines = [`${file}:${line}:${col}  ${error.message}`, `  at ${shortPath(path) || '(document)'}  [${error.code}]`];
+  const lines = [
+    `${file}:${line}:${col}  ${error.message}`,
+    `  at ${shortPath(path) || '(document)'}  [${error.code}]`,
+  ];
   if (error.fix) lines.push(`  fix: ${error.fix}`);
-  for (const r of error.related ?? []) lines.push(`  see: ${r.file}:${r.line}:${r.col}${r.path ? ` (${shortPath(r.path)})` : ''}`);
+  for (const r of error.related ?? [])
+    lines.push(`  see: ${r.file}:${r.line}:${r.col}${r.path ? ` (${shortPath(r.path)})` : ''}`);
   return lines.join('\n');
 }
 

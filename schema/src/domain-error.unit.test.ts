@@ -1,13 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { domainError, domainErrorsToJson, formatDomainError, formatDomainErrors, loadDomain, sortDomainErrors } from './index.js';
+import {
+  domainError,
+  domainErrorsToJson,
+  formatDomainError,
+  formatDomainErrors,
+  loadDomain,
+  sortDomainErrors,
+} from './index.js';
 
 const at = (file: string, line: number, col: number, path = 'types.X') => ({ file, line, col, path });
 
 describe('formatting domain errors', () => {
   it('formats one error as file:line:col, message, path with code, fix and related places', () => {
-    const error = domainError('DOMAIN.DUPLICATE_NAME', '"X" is already declared as a type.', 'Rename one of them.', at('b.yaml', 4, 3), [at('a.yaml', 2, 3)]);
+    const error = domainError(
+      'DOMAIN.DUPLICATE_NAME',
+      '"X" is already declared as a type.',
+      'Rename one of them.',
+      at('b.yaml', 4, 3),
+      [at('a.yaml', 2, 3)],
+    );
     expect(formatDomainError(error)).toBe(
-      ['b.yaml:4:3  "X" is already declared as a type.', '  at types.X  [DOMAIN.DUPLICATE_NAME]', '  fix: Rename one of them.', '  see: a.yaml:2:3 (types.X)'].join('\n'),
+      [
+        'b.yaml:4:3  "X" is already declared as a type.',
+        '  at types.X  [DOMAIN.DUPLICATE_NAME]',
+        '  fix: Rename one of them.',
+        '  see: a.yaml:2:3 (types.X)',
+      ].join('\n'),
     );
   });
 
@@ -24,7 +42,9 @@ describe('formatting domain errors', () => {
   });
 
   it('emits the same errors as JSON for tools', () => {
-    const result = loadDomain([{ path: 'd.yaml', text: 'domain: J\naggregates:\n  A:\n    events:\n      E: { fields: { x: Strng } }\n' }]);
+    const result = loadDomain([
+      { path: 'd.yaml', text: 'domain: J\naggregates:\n  A:\n    events:\n      E: { fields: { x: Strng } }\n' },
+    ]);
     expect(result.ok).toBe(false);
     if (result.ok) return;
     const parsed = JSON.parse(domainErrorsToJson(result.errors)) as { errors: unknown[] };

@@ -22,14 +22,21 @@ describe('domain.schema.json', () => {
     const visit = (node: unknown, path: string) => {
       if (typeof node !== 'object' || node === null) return;
       const schema = node as Record<string, unknown>;
-      for (const [name, property] of Object.entries((schema.properties ?? {}) as Record<string, Record<string, unknown>>)) {
-        const described = typeof property.description === 'string' || (typeof property.$ref === 'string' && refDescribed(property.$ref));
+      for (const [name, property] of Object.entries(
+        (schema.properties ?? {}) as Record<string, Record<string, unknown>>,
+      )) {
+        const described =
+          typeof property.description === 'string' ||
+          (typeof property.$ref === 'string' && refDescribed(property.$ref));
         if (!described) undocumented.push(`${path}/properties/${name}`);
       }
       for (const [key, child] of Object.entries(schema)) if (key !== 'if') visit(child, `${path}/${key}`);
     };
     const refDescribed = (ref: string) => {
-      const target = ref.replace('#/', '').split('/').reduce<unknown>((n, k) => (n as Record<string, unknown>)?.[k], domainSchema);
+      const target = ref
+        .replace('#/', '')
+        .split('/')
+        .reduce<unknown>((n, k) => (n as Record<string, unknown>)?.[k], domainSchema);
       return typeof (target as { description?: unknown })?.description === 'string';
     };
     visit(domainSchema, '#');

@@ -39,8 +39,19 @@ function unfrozenPaths(value: unknown, path = 'model', out: string[] = []): stri
 /** Small, targeted corruptions of a valid document. */
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant('delete' as const), pick: fc.nat() }),
-  fc.record({ kind: fc.constant('replace' as const), pick: fc.nat(), value: fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('list<', 'string??', 'data.nope', 'meta.x', 'custom', 'class', 'order', '', null)) }),
-  fc.record({ kind: fc.constant('rename' as const), pick: fc.nat(), name: fc.constantFrom('class', 'select', 'Alpha', 'amount', '1x', 'my name', 'Typo', 'history', 'version') }),
+  fc.record({
+    kind: fc.constant('replace' as const),
+    pick: fc.nat(),
+    value: fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.constantFrom('list<', 'string??', 'data.nope', 'meta.x', 'custom', 'class', 'order', '', null),
+    ),
+  }),
+  fc.record({
+    kind: fc.constant('rename' as const),
+    pick: fc.nat(),
+    name: fc.constantFrom('class', 'select', 'Alpha', 'amount', '1x', 'my name', 'Typo', 'history', 'version'),
+  }),
 );
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -57,7 +68,8 @@ function mutate(doc: Json, m: Mutation): Json {
   const slots: { parent: Record<string, Json> | Json[]; key: string | number }[] = [];
   const walk = (node: Json) => {
     if (Array.isArray(node)) node.forEach((child, i) => (slots.push({ parent: node, key: i }), walk(child)));
-    else if (node && typeof node === 'object') for (const [k, child] of Object.entries(node)) (slots.push({ parent: node, key: k }), walk(child));
+    else if (node && typeof node === 'object')
+      for (const [k, child] of Object.entries(node)) (slots.push({ parent: node, key: k }), walk(child));
   };
   walk(copy);
   const slot = slots[m.pick % Math.max(1, slots.length)];
@@ -111,14 +123,45 @@ describe('loadDomain on random input', () => {
     // Any YAML (or a link to a secret) that ends up among the inputs: its content must not reach a CI log.
     const secret = fc.stringMatching(/^[a-z]{4,8}$/).map((s) => `Zq${s}`);
     const part = (token: string) =>
-      fc.constantFrom(token, `${token}:`, `${token}: ${token}`, `!${token} `, `!!${token} `, `&${token} `, `*${token}`, `%${token}\n`, `"\\q${token}"`, `|${token}\n`, `[${token}, }${token}]`, ': ', '- ', '  ', '\n', '[', '{', '}', ']', ',', '"', '\t', '?', '#');
-    const text = secret.chain((token) => fc.tuple(fc.constant(token), fc.array(part(token), { minLength: 1, maxLength: 30 }).map((parts) => parts.join(''))));
+      fc.constantFrom(
+        token,
+        `${token}:`,
+        `${token}: ${token}`,
+        `!${token} `,
+        `!!${token} `,
+        `&${token} `,
+        `*${token}`,
+        `%${token}\n`,
+        `"\\q${token}"`,
+        `|${token}\n`,
+        `[${token}, }${token}]`,
+        ': ',
+        '- ',
+        '  ',
+        '\n',
+        '[',
+        '{',
+        '}',
+        ']',
+        ',',
+        '"',
+        '\t',
+        '?',
+        '#',
+      );
+    const text = secret.chain((token) =>
+      fc.tuple(
+        fc.constant(token),
+        fc.array(part(token), { minLength: 1, maxLength: 30 }).map((parts) => parts.join('')),
+      ),
+    );
     fc.assert(
       fc.property(text, ([token, body]) => {
         const result = expectStructured(body);
         expect(result.ok).toBe(false);
         for (const e of result.ok ? [] : result.errors) {
-          for (const shown of [e.message, e.fix, e.where.path, ...(e.related ?? []).map((r) => r.path)]) expect(shown).not.toContain(token);
+          for (const shown of [e.message, e.fix, e.where.path, ...(e.related ?? []).map((r) => r.path)])
+            expect(shown).not.toContain(token);
         }
       }),
       { numRuns: 400 },
@@ -126,7 +169,38 @@ describe('loadDomain on random input', () => {
   });
 
   it('answers random garbage text with structured errors only', () => {
-    const yamlish = fc.array(fc.constantFrom('domain: X\n', 'types:\n', '  ', '- ', ': ', '[', ']', '{', '}', '&a ', '*a ', '!!str ', '? ', '|\n', '"', "'", '#', ',', '\t', 'aggregates:\n', 'x', '\n', '---\n', '%YAML 1.2\n', '<<: *a\n'), { maxLength: 60 }).map((parts) => parts.join(''));
+    const yamlish = fc
+      .array(
+        fc.constantFrom(
+          'domain: X\n',
+          'types:\n',
+          '  ',
+          '- ',
+          ': ',
+          '[',
+          ']',
+          '{',
+          '}',
+          '&a ',
+          '*a ',
+          '!!str ',
+          '? ',
+          '|\n',
+          '"',
+          "'",
+          '#',
+          ',',
+          '\t',
+          'aggregates:\n',
+          'x',
+          '\n',
+          '---\n',
+          '%YAML 1.2\n',
+          '<<: *a\n',
+        ),
+        { maxLength: 60 },
+      )
+      .map((parts) => parts.join(''));
     fc.assert(
       fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), yamlish), (text) => {
         expectStructured(text);

@@ -50,7 +50,10 @@ export interface LoadDomainOptions {
  * }
  * ```
  */
-export function loadDomain(files: readonly DomainSourceFile[], options: LoadDomainOptions = {}): Result<DomainModel, readonly DomainError[]> {
+export function loadDomain(
+  files: readonly DomainSourceFile[],
+  options: LoadDomainOptions = {},
+): Result<DomainModel, readonly DomainError[]> {
   try {
     return new DomainLoader({ ...DEFAULT_YAML_LIMITS, ...options.limits }).load(files);
   } catch (error) {
@@ -74,7 +77,10 @@ export function loadDomain(files: readonly DomainSourceFile[], options: LoadDoma
  * const result = await loadDomainFromFiles(['examples/bank/domain/bank-account.yaml', 'examples/bank/domain/account-summary.yaml']);
  * ```
  */
-export async function loadDomainFromFiles(paths: readonly string[], options: LoadDomainOptions = {}): Promise<Result<DomainModel, readonly DomainError[]>> {
+export async function loadDomainFromFiles(
+  paths: readonly string[],
+  options: LoadDomainOptions = {},
+): Promise<Result<DomainModel, readonly DomainError[]>> {
   const limits = { ...DEFAULT_YAML_LIMITS, ...options.limits };
   const files: DomainSourceFile[] = [];
   const errors: DomainError[] = [];
@@ -104,7 +110,14 @@ class DomainLoader {
 
   load(sources: readonly DomainSourceFile[]): Result<DomainModel, readonly DomainError[]> {
     if (sources.length === 0) {
-      return err([domainError('FILE.NONE', 'No domain files were given.', 'Name at least one YAML file in the eventsmith config (`domain:` inputs).', { file: '', line: 1, col: 1, path: '' })]);
+      return err([
+        domainError(
+          'FILE.NONE',
+          'No domain files were given.',
+          'Name at least one YAML file in the eventsmith config (`domain:` inputs).',
+          { file: '', line: 1, col: 1, path: '' },
+        ),
+      ]);
     }
     const parsed: ParsedYamlFile[] = [];
     let structural = false; // a problem that makes cross-file checks unreliable
@@ -150,7 +163,12 @@ class DomainLoader {
 
     // Types first (twice, so that defaults can see every other type), then events, aggregates, projections.
     const owners = new Map(declared.filter((d) => d.section === 'events').map((d) => [d.name, d.aggregate!]));
-    const build = <T>(d: Declared, pass: string, s: DomainScope, fn: (ctx: BuildContext, owners: ReadonlyMap<string, string>) => T | undefined) =>
+    const build = <T>(
+      d: Declared,
+      pass: string,
+      s: DomainScope,
+      fn: (ctx: BuildContext, owners: ReadonlyMap<string, string>) => T | undefined,
+    ) =>
       buildMemo.build(d.file, `${pass}\u0000${d.path.join('\u0000')}`, { scope: s, owners }, (inputs) => {
         const ctx = new BuildContext(d.file, inputs.scope, poisoned);
         return { node: fn(ctx, inputs.owners), errors: ctx.errors };
@@ -167,7 +185,14 @@ class DomainLoader {
     const types = buildTypes({ ...scope, types: buildTypes(scope, 'draft') }, 'final');
     for (const cycle of findTypeCycles(types)) {
       const first = types.get(cycle[0]!)!;
-      this.#errors.push(domainError('TYPE.CYCLE', `Type "${cycle[0]}" contains itself: ${[...cycle, cycle[0]].join(' → ')}.`, 'Break the cycle, e.g. by storing an id instead of the nested value.', first.source));
+      this.#errors.push(
+        domainError(
+          'TYPE.CYCLE',
+          `Type "${cycle[0]}" contains itself: ${[...cycle, cycle[0]].join(' → ')}.`,
+          'Break the cycle, e.g. by storing an id instead of the nested value.',
+          first.source,
+        ),
+      );
     }
     const withTypes: DomainScope = { ...scope, types };
 
@@ -183,7 +208,9 @@ class DomainLoader {
     const projections: ProjectionNode[] = [];
     for (const d of usable) {
       if (d.section === 'aggregates') {
-        const { node, errors } = build(d, 'aggregates', full, (ctx, eventOwners) => buildAggregate(ctx, d.name, d.raw, eventOwners));
+        const { node, errors } = build(d, 'aggregates', full, (ctx, eventOwners) =>
+          buildAggregate(ctx, d.name, d.raw, eventOwners),
+        );
         this.#errors.push(...errors);
         if (node) aggregates.push(node);
       } else if (d.section === 'projections') {
@@ -195,7 +222,8 @@ class DomainLoader {
     this.#checkSqlNamesUnique(projections);
 
     if (this.#errors.length > 0 || domainName === undefined) return err(sortDomainErrors(this.#errors));
-    const byName = <T extends { name: string }>(list: Iterable<T>) => [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const byName = <T extends { name: string }>(list: Iterable<T>) =>
+      [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const first = parsed[0]!;
     const model = DomainModel.create({
       name: domainName,
@@ -222,12 +250,34 @@ class DomainLoader {
         firstAt = at;
         const problem = typescriptNameProblem(value);
         if (problem === 'too-long') {
-          this.#errors.push(domainError('NAME.TOO_LONG', `Domain name ${displayName(value)} is longer than ${MAX_NAME_LENGTH} characters.`, `Shorten it to at most ${MAX_NAME_LENGTH} characters.`, at));
+          this.#errors.push(
+            domainError(
+              'NAME.TOO_LONG',
+              `Domain name ${displayName(value)} is longer than ${MAX_NAME_LENGTH} characters.`,
+              `Shorten it to at most ${MAX_NAME_LENGTH} characters.`,
+              at,
+            ),
+          );
         } else if (problem) {
-          this.#errors.push(domainError('NAME.RESERVED', `Domain name ${displayName(value)} cannot be used as a TypeScript identifier.`, 'Choose another domain name, e.g. in PascalCase.', at));
+          this.#errors.push(
+            domainError(
+              'NAME.RESERVED',
+              `Domain name ${displayName(value)} cannot be used as a TypeScript identifier.`,
+              'Choose another domain name, e.g. in PascalCase.',
+              at,
+            ),
+          );
         }
       } else if (value !== name) {
-        this.#errors.push(domainError('DOMAIN.NAME_MISMATCH', `This file belongs to domain "${value}", but the other files belong to "${name}".`, `Write \`domain: ${name}\`; all files of one domain share its name.`, at, firstAt ? [firstAt] : []));
+        this.#errors.push(
+          domainError(
+            'DOMAIN.NAME_MISMATCH',
+            `This file belongs to domain "${value}", but the other files belong to "${name}".`,
+            `Write \`domain: ${name}\`; all files of one domain share its name.`,
+            at,
+            firstAt ? [firstAt] : [],
+          ),
+        );
       }
     }
     return name;
@@ -239,12 +289,30 @@ class DomainLoader {
     for (const p of projections) {
       const table = p.table.toLowerCase();
       const earlier = tables.get(table);
-      if (earlier) this.#errors.push(domainError('DOMAIN.DUPLICATE_NAME', `Table "${p.table}" is already used by another projection.`, 'Give each projection its own `table:`.', p.source, [earlier]));
+      if (earlier)
+        this.#errors.push(
+          domainError(
+            'DOMAIN.DUPLICATE_NAME',
+            `Table "${p.table}" is already used by another projection.`,
+            'Give each projection its own `table:`.',
+            p.source,
+            [earlier],
+          ),
+        );
       else tables.set(table, p.source);
       for (const index of p.indexes) {
         const key = index.name.toLowerCase();
         const previous = indexes.get(key) ?? (tables.has(key) ? tables.get(key) : undefined);
-        if (previous) this.#errors.push(domainError('DOMAIN.DUPLICATE_NAME', `Index name "${index.name}" is already used.`, 'Index names share one namespace per database schema; give this index another `name:`.', index.source, [previous]));
+        if (previous)
+          this.#errors.push(
+            domainError(
+              'DOMAIN.DUPLICATE_NAME',
+              `Index name "${index.name}" is already used.`,
+              'Index names share one namespace per database schema; give this index another `name:`.',
+              index.source,
+              [previous],
+            ),
+          );
         else indexes.set(key, index.source);
       }
     }

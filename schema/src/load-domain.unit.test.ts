@@ -17,11 +17,24 @@ describe('loadDomain', () => {
     const model = modelOf(exampleFiles('bank'));
     expect(model.kind).toBe('DomainModel');
     expect(model.name).toBe('Bank');
-    expect(model.sources.map((s) => s.path)).toEqual(['examples/bank/domain/account-summary.yaml', 'examples/bank/domain/bank-account.yaml']);
-    expect(model.events.map((e) => e.name)).toEqual(['AccountClosed', 'AccountOpened', 'MoneyDeposited', 'MoneyWithdrawn']);
+    expect(model.sources.map((s) => s.path)).toEqual([
+      'examples/bank/domain/account-summary.yaml',
+      'examples/bank/domain/bank-account.yaml',
+    ]);
+    expect(model.events.map((e) => e.name)).toEqual([
+      'AccountClosed',
+      'AccountOpened',
+      'MoneyDeposited',
+      'MoneyWithdrawn',
+    ]);
 
     const opened = model.events.find((e) => e.name === 'AccountOpened')!;
-    expect(opened).toMatchObject({ kind: 'EventNode', aggregate: 'BankAccount', version: 2, renamedFrom: ['BankAccountCreated'] });
+    expect(opened).toMatchObject({
+      kind: 'EventNode',
+      aggregate: 'BankAccount',
+      version: 2,
+      renamedFrom: ['BankAccountCreated'],
+    });
     expect(opened.history).toHaveLength(1);
     const v1 = opened.history[0]!;
     expect(v1.version).toBe(1);
@@ -32,7 +45,10 @@ describe('loadDomain', () => {
         { kind: 'ConvertStep', field: 'initialBalance', conversion: 'numberToDecimal' },
       ],
     });
-    expect(opened.source).toMatchObject({ file: 'examples/bank/domain/bank-account.yaml', path: 'aggregates.BankAccount.events.AccountOpened' });
+    expect(opened.source).toMatchObject({
+      file: 'examples/bank/domain/bank-account.yaml',
+      path: 'aggregates.BankAccount.events.AccountOpened',
+    });
 
     const account = model.aggregates[0]!;
     expect(account.snapshot?.every).toBe(50);
@@ -43,11 +59,19 @@ describe('loadDomain', () => {
       ['status', 'pending'],
       ['closedAt', undefined],
     ]);
-    expect(account.commands.map((c) => `${c.name}:${c.emits.join(',')}`)).toEqual(['open:AccountOpened', 'deposit:MoneyDeposited', 'withdraw:MoneyWithdrawn', 'close:AccountClosed']);
+    expect(account.commands.map((c) => `${c.name}:${c.emits.join(',')}`)).toEqual([
+      'open:AccountOpened',
+      'deposit:MoneyDeposited',
+      'withdraw:MoneyWithdrawn',
+      'close:AccountClosed',
+    ]);
 
     const summary = model.projections[0]!;
     expect(summary.table).toBe('account_summary');
-    expect(summary.indexes.map((i) => i.name)).toEqual(['account_summary_owner_name_idx', 'account_summary_status_opened_at_idx']);
+    expect(summary.indexes.map((i) => i.name)).toEqual([
+      'account_summary_owner_name_idx',
+      'account_summary_status_opened_at_idx',
+    ]);
     const deposited = summary.handlers.find((h) => h.event === 'MoneyDeposited')!;
     expect(deposited).toMatchObject({
       kind: 'DeclarativeHandlerNode',
@@ -83,17 +107,26 @@ describe('loadDomain', () => {
     const payment = model.events.find((e) => e.name === 'PaymentAuthorized')!;
     expect(payment.history[0]!.upcast.kind).toBe('CustomUpcastNode');
     const placed = model.events.find((e) => e.name === 'OrderPlaced')!;
-    expect(placed.history.map((h) => h.upcast.kind === 'DeclarativeUpcastNode' && h.upcast.steps.map((s) => s.kind))).toEqual([
-      ['RenameFieldStep', 'ConvertStep'],
-      ['NestStep'],
-    ]);
+    expect(
+      placed.history.map((h) => h.upcast.kind === 'DeclarativeUpcastNode' && h.upcast.steps.map((s) => s.kind)),
+    ).toEqual([['RenameFieldStep', 'ConvertStep'], ['NestStep']]);
     const discontinued = model.events.find((e) => e.name === 'ItemDiscontinued')!;
-    expect(discontinued.history[0]!.upcast).toMatchObject({ steps: [{ kind: 'AddFieldStep', value: { kind: 'MetadataExpr', key: 'occurredAt' } }] });
-    const custom = model.projections.flatMap((p) => p.handlers.filter((h) => h.kind === 'CustomHandlerNode').map((h) => `${p.name}.${h.event}`));
-    expect(custom).toEqual(['CustomerStats.OrderCancelled', 'DailyRevenue.PaymentCaptured', 'DailyRevenue.PaymentRefunded']);
+    expect(discontinued.history[0]!.upcast).toMatchObject({
+      steps: [{ kind: 'AddFieldStep', value: { kind: 'MetadataExpr', key: 'occurredAt' } }],
+    });
+    const custom = model.projections.flatMap((p) =>
+      p.handlers.filter((h) => h.kind === 'CustomHandlerNode').map((h) => `${p.name}.${h.event}`),
+    );
+    expect(custom).toEqual([
+      'CustomerStats.OrderCancelled',
+      'DailyRevenue.PaymentCaptured',
+      'DailyRevenue.PaymentRefunded',
+    ]);
     const daily = model.projections.find((p) => p.name === 'DailyRevenue')!;
     expect(daily.primaryKey).toEqual(['revenue_day', 'currency']);
-    const failed = model.projections.find((p) => p.name === 'PaymentLedger')!.handlers.find((h) => h.event === 'PaymentFailed')!;
+    const failed = model.projections
+      .find((p) => p.name === 'PaymentLedger')!
+      .handlers.find((h) => h.event === 'PaymentFailed')!;
     expect(failed).toMatchObject({ operation: { kind: 'UpsertOperation', conflictColumns: ['payment_id'] } });
   });
 
@@ -134,7 +167,10 @@ describe('loadDomain', () => {
   it('reports every problem of every file in one run', () => {
     const errors = errorsOf([
       { path: 'a.yaml', text: BASE.replace('amount: decimal\n          note', 'amount: decimel\n          note') },
-      { path: 'b.yaml', text: 'domain: Test\nprojections:\n  Other:\n    columns: { id: string }\n    primaryKey: idd\n    on: { Nope: custom }\n' },
+      {
+        path: 'b.yaml',
+        text: 'domain: Test\nprojections:\n  Other:\n    columns: { id: string }\n    primaryKey: idd\n    on: { Nope: custom }\n',
+      },
     ]);
     expect(errors.map((e) => `${e.where.file} ${e.code}`)).toEqual([
       'a.yaml TYPE.UNKNOWN',

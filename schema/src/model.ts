@@ -57,29 +57,38 @@ export const METADATA_KEYS = [
 export type MetadataKey = (typeof METADATA_KEYS)[number];
 
 /** The field type each metadata key has, and whether it may be absent (null). */
-export const METADATA_TYPES: { readonly [K in MetadataKey]: { readonly type: ScalarTypeName; readonly nullable: boolean } } =
-  Object.freeze({
-    eventId: { type: 'uuid', nullable: false },
-    eventType: { type: 'string', nullable: false },
-    eventVersion: { type: 'integer', nullable: false },
-    aggregateId: { type: 'string', nullable: false },
-    aggregateType: { type: 'string', nullable: false },
-    aggregateVersion: { type: 'integer', nullable: false },
-    occurredAt: { type: 'datetime', nullable: false },
-    tenantId: { type: 'string', nullable: true },
-    actorId: { type: 'string', nullable: true },
-    correlationId: { type: 'string', nullable: false },
-    causationId: { type: 'string', nullable: true },
-  });
+export const METADATA_TYPES: {
+  readonly [K in MetadataKey]: { readonly type: ScalarTypeName; readonly nullable: boolean };
+} = Object.freeze({
+  eventId: { type: 'uuid', nullable: false },
+  eventType: { type: 'string', nullable: false },
+  eventVersion: { type: 'integer', nullable: false },
+  aggregateId: { type: 'string', nullable: false },
+  aggregateType: { type: 'string', nullable: false },
+  aggregateVersion: { type: 'integer', nullable: false },
+  occurredAt: { type: 'datetime', nullable: false },
+  tenantId: { type: 'string', nullable: true },
+  actorId: { type: 'string', nullable: true },
+  correlationId: { type: 'string', nullable: false },
+  causationId: { type: 'string', nullable: true },
+});
 
 /**
  * Named built-in conversions for the `convert` upcast step. `from`/`to` are the field's scalar
  * type before and after; the loader checks them against the two versions' field types.
  */
 export const CONVERSIONS = Object.freeze({
-  numberToDecimal: { from: 'number', to: 'decimal', description: 'A float such as 10.5 becomes the decimal string "10.5".' },
+  numberToDecimal: {
+    from: 'number',
+    to: 'decimal',
+    description: 'A float such as 10.5 becomes the decimal string "10.5".',
+  },
   integerToDecimal: { from: 'integer', to: 'decimal', description: '42 becomes "42".' },
-  stringToDecimal: { from: 'string', to: 'decimal', description: 'A numeric string such as " 10.50 " is trimmed and checked.' },
+  stringToDecimal: {
+    from: 'string',
+    to: 'decimal',
+    description: 'A numeric string such as " 10.50 " is trimmed and checked.',
+  },
   centsToDecimal: { from: 'integer', to: 'decimal', description: 'Minor units to major: 1050 becomes "10.50".' },
   decimalToCents: { from: 'decimal', to: 'integer', description: 'Major units to minor: "10.50" becomes 1050.' },
   stringToInteger: { from: 'string', to: 'integer', description: '"42" becomes 42.' },

@@ -40,7 +40,14 @@ export function readDomainFileSync(path: string, options: ReadDomainFileOptions 
     if (!info.isFile()) return err(notRegular(info, where));
     // UTF-8 takes at most 3 bytes per UTF-16 unit, so larger files are certainly over the limit.
     if (info.size > maxFileSize * 3) {
-      return err(domainError('YAML.TOO_LARGE', `The file is ${info.size} bytes long; the limit is about ${maxFileSize} characters.`, 'Split the domain into several files.', where));
+      return err(
+        domainError(
+          'YAML.TOO_LARGE',
+          `The file is ${info.size} bytes long; the limit is about ${maxFileSize} characters.`,
+          'Split the domain into several files.',
+          where,
+        ),
+      );
     }
     return ok(readFileSync(fd, 'utf8'));
   } catch (error) {
@@ -54,7 +61,9 @@ function notRegular(info: Stats, where: SourceLocation): DomainError {
   return domainError(
     'FILE.NOT_REGULAR',
     `The path is ${kindOf(info)}, not a regular file; it was not read.`,
-    info.isDirectory() ? 'Name the folder (not a file inside it) as the input, or rename the folder so it does not end in .yaml.' : 'Domain YAML must be regular files: remove it from the input folder, or rename it so it does not end in .yaml.',
+    info.isDirectory()
+      ? 'Name the folder (not a file inside it) as the input, or rename the folder so it does not end in .yaml.'
+      : 'Domain YAML must be regular files: remove it from the input folder, or rename it so it does not end in .yaml.',
     where,
   );
 }
@@ -64,16 +73,41 @@ function cannotRead(path: string, code: string, where: SourceLocation): DomainEr
     case 'ENOENT': {
       const link = lstatOrUndefined(path)?.isSymbolicLink() === true;
       return link
-        ? domainError('FILE.READ', 'The file is a symbolic link to a file that does not exist.', 'Fix or remove the link.', where)
-        : domainError('FILE.READ', 'The file does not exist.', 'Check the path in the eventsmith config; the file may have been moved or deleted.', where);
+        ? domainError(
+            'FILE.READ',
+            'The file is a symbolic link to a file that does not exist.',
+            'Fix or remove the link.',
+            where,
+          )
+        : domainError(
+            'FILE.READ',
+            'The file does not exist.',
+            'Check the path in the eventsmith config; the file may have been moved or deleted.',
+            where,
+          );
     }
     case 'ELOOP':
-      return domainError('FILE.READ', 'The file is a symbolic link that leads back to itself.', 'Fix or remove the link.', where);
+      return domainError(
+        'FILE.READ',
+        'The file is a symbolic link that leads back to itself.',
+        'Fix or remove the link.',
+        where,
+      );
     case 'EACCES':
     case 'EPERM':
-      return domainError('FILE.READ', 'No permission to read the file.', 'Make the file readable for the user that runs eventsmith.', where);
+      return domainError(
+        'FILE.READ',
+        'No permission to read the file.',
+        'Make the file readable for the user that runs eventsmith.',
+        where,
+      );
     default:
-      return domainError('FILE.READ', `Cannot read the file (${code}).`, 'Check the path and its permissions in the eventsmith config.', where);
+      return domainError(
+        'FILE.READ',
+        `Cannot read the file (${code}).`,
+        'Check the path and its permissions in the eventsmith config.',
+        where,
+      );
   }
 }
 
@@ -86,7 +120,9 @@ function kindOf(info: Stats): string {
 }
 
 function errorCode(error: unknown): string {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : 'unknown error';
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : 'unknown error';
 }
 
 function statOrUndefined(path: string): Stats | undefined {

@@ -17,7 +17,13 @@ describe('the base document', () => {
 describe('JSON Schema violations are located at the offending node', () => {
   it('unknown property, with did-you-mean', () => {
     const text = edit('    snapshot: { every: 10 }', '    snapshots: { every: 10 }');
-    const error = expectOneError(text, 'SCHEMA.UNKNOWN_PROPERTY', 'snapshots', undefined, 'aggregates.Account.snapshots');
+    const error = expectOneError(
+      text,
+      'SCHEMA.UNKNOWN_PROPERTY',
+      'snapshots',
+      undefined,
+      'aggregates.Account.snapshots',
+    );
     expect(error.message).toContain('Did you mean "snapshot"?');
   });
 
@@ -48,7 +54,13 @@ describe('JSON Schema violations are located at the offending node', () => {
 
   it('an expression that is neither data.* nor meta.* explains the three forms', () => {
     const text = edit('owner: data.owner }', 'owner: owner }');
-    const error = expectOneError(text, 'SCHEMA.PATTERN', 'owner }', 'insert:', 'projections.Balances.on.Opened.insert.owner');
+    const error = expectOneError(
+      text,
+      'SCHEMA.PATTERN',
+      'owner }',
+      'insert:',
+      'projections.Balances.on.Opened.insert.owner',
+    );
     expect(error.fix).toContain('data.owner');
     expect(error.fix).toContain('{ value: "owner" }');
   });
@@ -65,7 +77,10 @@ describe('JSON Schema violations are located at the offending node', () => {
   });
 
   it('a handler with two operations', () => {
-    const text = edit('      Opened:\n        insert:', '      Opened:\n        delete: { where: { account_id: meta.aggregateId } }\n        insert:');
+    const text = edit(
+      '      Opened:\n        insert:',
+      '      Opened:\n        delete: { where: { account_id: meta.aggregateId } }\n        insert:',
+    );
     expectOneError(text, 'SCHEMA.ONE_OF', 'delete', 'on:');
   });
 });
@@ -93,7 +108,13 @@ describe('one typo does not hide or multiply other errors', () => {
 describe('references', () => {
   it('unknown type, with did-you-mean, at the type', () => {
     const text = edit('      limit: Money?', '      limit: Mony?');
-    const error = expectOneError(text, 'TYPE.UNKNOWN', 'Mony?', undefined, 'aggregates.Account.events.Opened.fields.limit');
+    const error = expectOneError(
+      text,
+      'TYPE.UNKNOWN',
+      'Mony?',
+      undefined,
+      'aggregates.Account.events.Opened.fields.limit',
+    );
     expect(error.message).toContain('Did you mean "Money"?');
   });
 
@@ -109,7 +130,11 @@ describe('references', () => {
   });
 
   it("a command emitting another aggregate's event", () => {
-    const text = `${BASE.replace('projections:', '  Other:\n    events:\n      Pinged: { fields: {} }\nprojections:')}`.replace('emits: Deposited', 'emits: [Deposited, Pinged]');
+    const text =
+      `${BASE.replace('projections:', '  Other:\n    events:\n      Pinged: { fields: {} }\nprojections:')}`.replace(
+        'emits: Deposited',
+        'emits: [Deposited, Pinged]',
+      );
     expectOneError(text, 'AGGREGATE.FOREIGN_EVENT', 'Pinged]');
   });
 
@@ -120,7 +145,10 @@ describe('references', () => {
   });
 
   it('projection handler for a former event name points to the current one', () => {
-    const text = edit('      Deposited:\n        fields:', '      Deposited:\n        renamedFrom: MoneyIn\n        fields:').replace('      Deposited:\n        update:', '      MoneyIn:\n        update:');
+    const text = edit(
+      '      Deposited:\n        fields:',
+      '      Deposited:\n        renamedFrom: MoneyIn\n        fields:',
+    ).replace('      Deposited:\n        update:', '      MoneyIn:\n        update:');
     const error = expectOneError(text, 'PROJECTION.UNKNOWN_EVENT', 'MoneyIn:');
     expect(error.message).toContain('renamed to "Deposited"');
   });
@@ -133,13 +161,19 @@ describe('references', () => {
 
 describe('duplicates', () => {
   it('an event with the name of a type, at the second declaration', () => {
-    const text = edit('      Deposited:\n        fields:', '      Money:\n        fields: {}\n      Deposited:\n        fields:');
+    const text = edit(
+      '      Deposited:\n        fields:',
+      '      Money:\n        fields: {}\n      Deposited:\n        fields:',
+    );
     const error = expectOneError(text, 'DOMAIN.DUPLICATE_NAME', 'Money:', 'events:');
     expect(error.related?.[0]).toMatchObject(positionOf(text, 'Money:'));
   });
 
   it('names that differ only in case', () => {
-    const text = edit('  Currency: { enum: [EUR, USD] }', '  Currency: { enum: [EUR, USD] }\n  currency: { enum: [X] }');
+    const text = edit(
+      '  Currency: { enum: [EUR, USD] }',
+      '  Currency: { enum: [EUR, USD] }\n  currency: { enum: [X] }',
+    );
     expectOneError(text, 'DOMAIN.DUPLICATE_NAME', 'currency: {');
   });
 
@@ -156,7 +190,10 @@ describe('duplicates', () => {
 
 describe('versions', () => {
   const versioned = (history: string, version = 3, fields = '          owner: string\n          limit: Money?') =>
-    edit('      Opened:\n        fields:\n          owner: string\n          limit: Money?', `      Opened:\n        version: ${version}\n        fields:\n${fields}\n        history:\n${history}`);
+    edit(
+      '      Opened:\n        fields:\n          owner: string\n          limit: Money?',
+      `      Opened:\n        version: ${version}\n        fields:\n${fields}\n        history:\n${history}`,
+    );
 
   it('a version gap, at history', () => {
     const text = versioned('          1:\n            fields: { owner: string, limit: Money? }');
@@ -170,7 +207,10 @@ describe('versions', () => {
   });
 
   it('a huge version with gaps is one error per run of missing versions, not one per version', () => {
-    const text = versioned('          3:\n            fields: { owner: string, limit: Money? }\n            upcast: custom', 100_000);
+    const text = versioned(
+      '          3:\n            fields: { owner: string, limit: Money? }\n            upcast: custom',
+      100_000,
+    );
     const errors = errorsOf(text);
     expect(errors.map((e) => e.code)).toEqual(['EVENT.VERSION_GAP', 'EVENT.VERSION_GAP']);
     expect(errors.map((e) => e.message).sort()).toEqual([
@@ -180,7 +220,10 @@ describe('versions', () => {
   });
 
   it('a history entry at or above the current version', () => {
-    const text = versioned('          1:\n            fields: { owner: string, limit: Money? }\n          2:\n            fields: { owner: string, limit: Money? }\n          3:\n            fields: {}', 3);
+    const text = versioned(
+      '          1:\n            fields: { owner: string, limit: Money? }\n          2:\n            fields: { owner: string, limit: Money? }\n          3:\n            fields: {}',
+      3,
+    );
     expectOneError(text, 'EVENT.VERSION_OUT_OF_RANGE', '3:\n');
   });
 
@@ -228,12 +271,23 @@ describe('versions', () => {
   });
 
   it('a new optional field and a field with a default need no step', () => {
-    const text = versioned('          1:\n            fields: { owner: string }', 2, '          owner: string\n          limit: Money?\n          tier: { type: integer, default: 1 }');
-    expect(modelOf(text).events.find((e) => e.name === 'Opened')!.fields.map((f) => f.name)).toEqual(['owner', 'limit', 'tier']);
+    const text = versioned(
+      '          1:\n            fields: { owner: string }',
+      2,
+      '          owner: string\n          limit: Money?\n          tier: { type: integer, default: 1 }',
+    );
+    expect(
+      modelOf(text)
+        .events.find((e) => e.name === 'Opened')!
+        .fields.map((f) => f.name),
+    ).toEqual(['owner', 'limit', 'tier']);
   });
 
   it('an invalid step: renaming a field that does not exist', () => {
-    const text = versioned('          1:\n            fields: { owner: string, limit: Money? }\n            upcast:\n              - renameField: { from: ownr, to: owner2 }', 2);
+    const text = versioned(
+      '          1:\n            fields: { owner: string, limit: Money? }\n            upcast:\n              - renameField: { from: ownr, to: owner2 }',
+      2,
+    );
     const error = errorsOf(text)[0]!;
     expect(error.code).toBe('EVENT.INVALID_STEP');
     expect(error.message).toContain('Did you mean "owner"?');
@@ -241,7 +295,10 @@ describe('versions', () => {
   });
 
   it('an invalid step: a conversion from the wrong type', () => {
-    const text = versioned('          1:\n            fields: { owner: string, limit: Money? }\n            upcast:\n              - convert: { field: owner, using: numberToString }', 2);
+    const text = versioned(
+      '          1:\n            fields: { owner: string, limit: Money? }\n            upcast:\n              - convert: { field: owner, using: numberToString }',
+      2,
+    );
     expectOneError(text, 'EVENT.INVALID_STEP', 'convert:');
   });
 });
@@ -262,7 +319,10 @@ describe('identifiers', () => {
   });
 
   it('an event named like a global that generated code uses', () => {
-    const text = edit('      Deposited:\n        fields:', '      Date:\n        fields: {}\n      Deposited:\n        fields:');
+    const text = edit(
+      '      Deposited:\n        fields:',
+      '      Date:\n        fields: {}\n      Deposited:\n        fields:',
+    );
     const error = expectOneError(text, 'NAME.RESERVED', 'Date:');
     expect(error.message).toContain('shadow the global');
   });
@@ -277,12 +337,21 @@ describe('identifiers', () => {
   for (const name of ['__proto__', 'constructor', 'prototype']) {
     it(`"${name}" as a column name`, () => {
       const text = edit('      note: text?\n', `      note: text?\n      ${name}: string?\n`);
-      const error = expectOneError(text, 'NAME.RESERVED', `${name}: string?`, undefined, `projections.Balances.columns.${name}`);
+      const error = expectOneError(
+        text,
+        'NAME.RESERVED',
+        `${name}: string?`,
+        undefined,
+        `projections.Balances.columns.${name}`,
+      );
       expect(error.message).toContain(`"${name}"`);
     });
 
     it(`"${name}" as a state field, a command parameter and an event field`, () => {
-      const text = edit('      balance: decimal\n    commands', `      balance: decimal\n      ${name}: string\n    commands`)
+      const text = edit(
+        '      balance: decimal\n    commands',
+        `      balance: decimal\n      ${name}: string\n    commands`,
+      )
         .replace('params: { amount: decimal }', `params: { amount: decimal, ${name}: string }`)
         .replace('          note: string?\n', `          note: string?\n          ${name}: string?\n`);
       const errors = errorsOf(text);
@@ -295,12 +364,24 @@ describe('identifiers', () => {
   }
 
   it('"__proto__" as a former event name (a key of the generated alias table)', () => {
-    const text = edit('      Deposited:\n        fields:', '      Deposited:\n        renamedFrom: [MoneyIn, __proto__]\n        fields:');
-    expectOneError(text, 'NAME.RESERVED', '__proto__]', undefined, 'aggregates.Account.events.Deposited.renamedFrom[1]');
+    const text = edit(
+      '      Deposited:\n        fields:',
+      '      Deposited:\n        renamedFrom: [MoneyIn, __proto__]\n        fields:',
+    );
+    expectOneError(
+      text,
+      'NAME.RESERVED',
+      '__proto__]',
+      undefined,
+      'aggregates.Account.events.Deposited.renamedFrom[1]',
+    );
   });
 
   it('"__proto__" as a value of an inline enum', () => {
-    const text = edit('          note: string?\n', '          note: string?\n          kind: { type: enum, values: [cash, __proto__] }\n');
+    const text = edit(
+      '          note: string?\n',
+      '          note: string?\n          kind: { type: enum, values: [cash, __proto__] }\n',
+    );
     expectOneError(text, 'NAME.RESERVED', '__proto__', 'values:');
   });
 });
@@ -310,9 +391,16 @@ describe('name lengths: what validate accepts, generate can write', () => {
     const long = 'A'.repeat(10_000);
     // A flow map: YAML itself limits block keys to 1024 characters.
     const text = `domain: Test\naggregates: { ${long}: { events: { Happened: { fields: { id: uuid } } } } }\n`;
-    const errors = errorsOf([{ path: 'domain.yaml', text: BASE }, { path: 'long.yaml', text }]);
+    const errors = errorsOf([
+      { path: 'domain.yaml', text: BASE },
+      { path: 'long.yaml', text },
+    ]);
     expect(errors.map((e) => e.code)).toEqual(['NAME.TOO_LONG']);
-    expect(errors[0]!.where).toMatchObject({ file: 'long.yaml', ...positionOf(text, long), path: expect.stringContaining('aggregates.AAAA') });
+    expect(errors[0]!.where).toMatchObject({
+      file: 'long.yaml',
+      ...positionOf(text, long),
+      path: expect.stringContaining('aggregates.AAAA'),
+    });
     expect(errors[0]!.message).toContain(`${MAX_NAME_LENGTH}`);
     expect(errors[0]!.message).toContain('10000 characters');
     expect(errors[0]!.message.length).toBeLessThan(200);
@@ -320,15 +408,29 @@ describe('name lengths: what validate accepts, generate can write', () => {
 
   it('accepts names of the documented maximum length and refuses one more character', () => {
     const field = (n: number) => `f${'x'.repeat(n - 1)}`;
-    expect(modelOf(edit('          note: string?\n', `          note: string?\n          ${field(MAX_NAME_LENGTH)}: string?\n`)).name).toBe('Test');
-    const text = edit('          note: string?\n', `          note: string?\n          ${field(MAX_NAME_LENGTH + 1)}: string?\n`);
+    expect(
+      modelOf(
+        edit('          note: string?\n', `          note: string?\n          ${field(MAX_NAME_LENGTH)}: string?\n`),
+      ).name,
+    ).toBe('Test');
+    const text = edit(
+      '          note: string?\n',
+      `          note: string?\n          ${field(MAX_NAME_LENGTH + 1)}: string?\n`,
+    );
     expectOneError(text, 'NAME.TOO_LONG', field(MAX_NAME_LENGTH + 1));
   });
 });
 
 describe('field types', () => {
   it("a type from another language gets eventsmith's name for it, not a list", () => {
-    for (const [written, meant] of [['str', 'string'], ['timestamp', 'datetime'], ['int', 'integer'], ['bool', 'boolean'], ['float', 'number'], ['guid', 'uuid']]) {
+    for (const [written, meant] of [
+      ['str', 'string'],
+      ['timestamp', 'datetime'],
+      ['int', 'integer'],
+      ['bool', 'boolean'],
+      ['float', 'number'],
+      ['guid', 'uuid'],
+    ]) {
       const text = edit('          note: string?\n', `          note: ${written}?\n`);
       const error = expectOneError(text, 'TYPE.UNKNOWN', `${written}?`);
       expect(error.message).toContain(`Did you mean "${meant}"?`);
@@ -337,7 +439,10 @@ describe('field types', () => {
   });
 
   it('a type name the user declared wins over an alias, and a misspelling still gets did-you-mean', () => {
-    const declared = edit('types:\n', 'types:\n  int: { enum: [one, two] }\n').replace('          note: string?\n', '          note: int?\n');
+    const declared = edit('types:\n', 'types:\n  int: { enum: [one, two] }\n').replace(
+      '          note: string?\n',
+      '          note: int?\n',
+    );
     expect(modelOf(declared).name).toBe('Test');
     const text = edit('          note: string?\n', '          note: Mony?\n');
     expect(expectOneError(text, 'TYPE.UNKNOWN', 'Mony?').message).toContain('Did you mean "Money"?');
@@ -346,12 +451,18 @@ describe('field types', () => {
 
 describe('aggregate state', () => {
   it('a state field without a natural zero needs an initial value', () => {
-    const text = edit('      balance: decimal\n    commands', '      balance: decimal\n      currency: Currency\n    commands');
+    const text = edit(
+      '      balance: decimal\n    commands',
+      '      balance: decimal\n      currency: Currency\n    commands',
+    );
     expectOneError(text, 'AGGREGATE.MISSING_INITIAL', 'currency: Currency\n    commands');
   });
 
   it('an initial value of the wrong type', () => {
-    const text = edit('      balance: decimal\n    commands', '      balance: decimal\n      currency: { type: Currency, initial: YEN }\n    commands');
+    const text = edit(
+      '      balance: decimal\n    commands',
+      '      balance: decimal\n      currency: { type: Currency, initial: YEN }\n    commands',
+    );
     expectOneError(text, 'TYPE.INVALID_VALUE', 'YEN');
   });
 });
@@ -388,17 +499,26 @@ describe('projection columns', () => {
   });
 
   it('a nested event field that does not exist', () => {
-    const text = edit('      note: text?\n', '      note: text?\n      limit_amount: decimal?\n').replace('owner: data.owner }', 'owner: data.owner, limit_amount: data.limit.amont }');
+    const text = edit('      note: text?\n', '      note: text?\n      limit_amount: decimal?\n').replace(
+      'owner: data.owner }',
+      'owner: data.owner, limit_amount: data.limit.amont }',
+    );
     expectOneError(text, 'PROJECTION.UNKNOWN_FIELD', 'data.limit.amont');
   });
 
   it('a value of the wrong type for its column', () => {
-    const text = edit('      note: text?\n', '      note: text?\n      active: boolean?\n').replace('note: data.note }', 'note: data.note, active: data.amount }');
+    const text = edit('      note: text?\n', '      note: text?\n      active: boolean?\n').replace(
+      'note: data.note }',
+      'note: data.note, active: data.amount }',
+    );
     expectOneError(text, 'PROJECTION.TYPE_MISMATCH', 'data.amount }', 'active: data');
   });
 
   it('an optional field written to a non-nullable column', () => {
-    const text = edit('      note: text?\n', '      note: text\n').replace('owner: data.owner }', 'owner: data.owner, note: { value: "" } }');
+    const text = edit('      note: text?\n', '      note: text\n').replace(
+      'owner: data.owner }',
+      'owner: data.owner, note: { value: "" } }',
+    );
     expectOneError(text, 'PROJECTION.NULLABILITY', 'data.note');
   });
 
@@ -424,7 +544,13 @@ describe('projection columns', () => {
   });
 
   it("a column type from another language gets eventsmith's name for it", () => {
-    for (const [written, meant] of [['int', 'integer'], ['timestamp', 'datetime'], ['bool', 'boolean'], ['long', 'bigint'], ['jsonb', 'json']]) {
+    for (const [written, meant] of [
+      ['int', 'integer'],
+      ['timestamp', 'datetime'],
+      ['bool', 'boolean'],
+      ['long', 'bigint'],
+      ['jsonb', 'json'],
+    ]) {
       const text = edit('      note: text?\n', `      note: text?\n      extra: ${written}?\n`);
       expect(expectOneError(text, 'SCHEMA.PATTERN', `${written}?`).message).toContain(`Did you mean "${meant}?"?`);
     }
@@ -433,6 +559,8 @@ describe('projection columns', () => {
   it('a literal normalised to the column type', () => {
     const text = edit('owner: data.owner }', 'owner: data.owner, balance: { value: 5 } }');
     const insert = modelOf(text).projections[0]!.handlers[0]!;
-    expect(insert).toMatchObject({ operation: { values: [{}, {}, { column: 'balance', value: { kind: 'LiteralExpr', value: '5' } }] } });
+    expect(insert).toMatchObject({
+      operation: { values: [{}, {}, { column: 'balance', value: { kind: 'LiteralExpr', value: '5' } }] },
+    });
   });
 });

@@ -30,7 +30,10 @@ export function didYouMean(name: string, candidates: Iterable<string>): string {
 export function listChoices(candidates: Iterable<string>, max = 8): string {
   const all = [...new Set(candidates)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (all.length === 0) return '(none declared)';
-  const shown = all.slice(0, max).map((c) => `"${c}"`).join(', ');
+  const shown = all
+    .slice(0, max)
+    .map((c) => `"${c}"`)
+    .join(', ');
   return all.length > max ? `${shown} (and ${all.length - max} more)` : shown;
 }
 

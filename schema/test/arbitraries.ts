@@ -6,9 +6,29 @@ const FIELD_TYPES = [...SCALARS, 'Kind', 'Money', 'list<string>', 'list<Money>']
 type FieldTypeName = (typeof FIELD_TYPES)[number];
 
 const COLUMN_FOR: Record<Scalar, string> = {
-  string: 'text', integer: 'bigint', number: 'number', decimal: 'decimal', boolean: 'boolean', uuid: 'uuid', datetime: 'datetime', date: 'date',
+  string: 'text',
+  integer: 'bigint',
+  number: 'number',
+  decimal: 'decimal',
+  boolean: 'boolean',
+  uuid: 'uuid',
+  datetime: 'datetime',
+  date: 'date',
 };
-const NAMES = ['Alpha', 'Beta', 'Gamma', 'Delta', 'Epsilon', 'Zeta', 'Eta', 'Theta', 'Iota', 'Kappa', 'Lambda', 'Omicron'];
+const NAMES = [
+  'Alpha',
+  'Beta',
+  'Gamma',
+  'Delta',
+  'Epsilon',
+  'Zeta',
+  'Eta',
+  'Theta',
+  'Iota',
+  'Kappa',
+  'Lambda',
+  'Omicron',
+];
 const FIELD_NAMES = ['amount', 'note', 'count', 'label', 'flag', 'ref', 'at', 'day', 'size', 'ratio'];
 const STEP_KINDS = ['none', 'drop', 'rename', 'add', 'convert', 'custom'] as const;
 
@@ -21,23 +41,39 @@ interface FieldSpec {
 /** A literal of each field type, for `addField` defaults. */
 function sampleValue(type: FieldTypeName, kind: string): unknown {
   switch (type) {
-    case 'string': return 'x';
-    case 'integer': return 0;
-    case 'number': return 0.5;
-    case 'decimal': return '0';
-    case 'boolean': return false;
-    case 'uuid': return '00000000-0000-4000-8000-000000000000';
-    case 'datetime': return '2024-01-01T00:00:00Z';
-    case 'date': return '2024-01-01';
-    case 'Kind': return kind;
-    case 'Money': return { amount: '1.50', currency: kind };
-    default: return [];
+    case 'string':
+      return 'x';
+    case 'integer':
+      return 0;
+    case 'number':
+      return 0.5;
+    case 'decimal':
+      return '0';
+    case 'boolean':
+      return false;
+    case 'uuid':
+      return '00000000-0000-4000-8000-000000000000';
+    case 'datetime':
+      return '2024-01-01T00:00:00Z';
+    case 'date':
+      return '2024-01-01';
+    case 'Kind':
+      return kind;
+    case 'Money':
+      return { amount: '1.50', currency: kind };
+    default:
+      return [];
   }
 }
 
 /** The older version of an event and the step that lifts it, for one kind of change. */
-function history(fields: readonly FieldSpec[], kind: (typeof STEP_KINDS)[number], enumValue: string): Record<string, unknown> | undefined {
-  const shape = (list: readonly FieldSpec[]) => Object.fromEntries(list.map((f) => [f.name, `${f.type}${f.optional ? '?' : ''}`]));
+function history(
+  fields: readonly FieldSpec[],
+  kind: (typeof STEP_KINDS)[number],
+  enumValue: string,
+): Record<string, unknown> | undefined {
+  const shape = (list: readonly FieldSpec[]) =>
+    Object.fromEntries(list.map((f) => [f.name, `${f.type}${f.optional ? '?' : ''}`]));
   const required = fields.filter((f) => !f.optional);
   const first = required[0];
   switch (kind) {
@@ -47,14 +83,29 @@ function history(fields: readonly FieldSpec[], kind: (typeof STEP_KINDS)[number]
       return { 1: { fields: { legacy: 'string', other: 'integer?' }, upcast: 'custom' } };
     case 'rename':
       if (!first) return undefined;
-      return { 1: { fields: shape(fields.map((f) => (f === first ? { ...f, name: `old_${f.name}` } : f))), upcast: [{ renameField: { from: `old_${first.name}`, to: first.name } }] } };
+      return {
+        1: {
+          fields: shape(fields.map((f) => (f === first ? { ...f, name: `old_${f.name}` } : f))),
+          upcast: [{ renameField: { from: `old_${first.name}`, to: first.name } }],
+        },
+      };
     case 'add':
       if (!first) return undefined;
-      return { 1: { fields: shape(fields.filter((f) => f !== first)), upcast: [{ addField: { field: first.name, default: sampleValue(first.type, enumValue) } }] } };
+      return {
+        1: {
+          fields: shape(fields.filter((f) => f !== first)),
+          upcast: [{ addField: { field: first.name, default: sampleValue(first.type, enumValue) } }],
+        },
+      };
     case 'convert': {
       const decimal = required.find((f) => f.type === 'decimal');
       if (!decimal) return undefined;
-      return { 1: { fields: shape(fields.map((f) => (f === decimal ? { ...f, type: 'number' as const } : f))), upcast: [{ convert: { field: decimal.name, using: 'numberToDecimal' } }] } };
+      return {
+        1: {
+          fields: shape(fields.map((f) => (f === decimal ? { ...f, type: 'number' as const } : f))),
+          upcast: [{ convert: { field: decimal.name, using: 'numberToDecimal' } }],
+        },
+      };
     }
     case 'drop':
       return { 1: { fields: { ...shape(fields), legacyField: 'string' }, upcast: [{ dropField: 'legacyField' }] } };
@@ -76,7 +127,14 @@ export const validDomain = fc
     lastHandler: fc.constantFrom('delete', 'custom'),
     events: fc.array(
       fc.record({
-        fields: fc.uniqueArray(fc.record({ name: fc.constantFrom(...FIELD_NAMES), type: fc.constantFrom(...FIELD_TYPES), optional: fc.boolean() }), { selector: (f) => f.name, maxLength: 6 }),
+        fields: fc.uniqueArray(
+          fc.record({
+            name: fc.constantFrom(...FIELD_NAMES),
+            type: fc.constantFrom(...FIELD_TYPES),
+            optional: fc.boolean(),
+          }),
+          { selector: (f) => f.name, maxLength: 6 },
+        ),
         step: fc.constantFrom(...STEP_KINDS),
         snapshot: fc.option(fc.integer({ min: 1, max: 1000 }), { nil: undefined }),
       }),
@@ -88,15 +146,23 @@ export const validDomain = fc
     const kind = enumValues[0]!;
     const aggregateEvents: Record<string, unknown> = {};
     events.forEach((e, i) => {
-      const event: Record<string, unknown> = { fields: Object.fromEntries(e.fields.map((f) => [f.name, `${f.type}${f.optional ? '?' : ''}`])) };
+      const event: Record<string, unknown> = {
+        fields: Object.fromEntries(e.fields.map((f) => [f.name, `${f.type}${f.optional ? '?' : ''}`])),
+      };
       const older = history(e.fields, e.step, kind);
       if (older) Object.assign(event, { version: 2, history: older });
       aggregateEvents[eventNames[i]!] = event;
     });
 
     const first = events[0]!;
-    const scalarFields = first.fields.filter((f): f is FieldSpec & { type: Scalar } => (SCALARS as readonly string[]).includes(f.type));
-    const columns: Record<string, unknown> = { row_id: 'string', touched_at: 'datetime?', hits: { type: 'integer', default: 0 } };
+    const scalarFields = first.fields.filter((f): f is FieldSpec & { type: Scalar } =>
+      (SCALARS as readonly string[]).includes(f.type),
+    );
+    const columns: Record<string, unknown> = {
+      row_id: 'string',
+      touched_at: 'datetime?',
+      hits: { type: 'integer', default: 0 },
+    };
     const values: Record<string, unknown> = { row_id: 'meta.aggregateId' };
     for (const f of scalarFields) {
       columns[`c_${f.name}`] = `${COLUMN_FOR[f.type]}${f.optional ? '?' : ''}`;
@@ -104,8 +170,15 @@ export const validDomain = fc
     }
     if (upsert) values.hits = { increment: 1 };
     const on: Record<string, unknown> = { [eventNames[0]!]: upsert ? { upsert: values } : { insert: values } };
-    if (events.length > 1) on[eventNames[1]!] = { update: { where: { row_id: 'meta.aggregateId' }, set: { touched_at: 'meta.occurredAt', hits: { increment: 1 } } } };
-    if (events.length > 2) on[eventNames[2]!] = lastHandler === 'custom' ? 'custom' : { delete: { where: { row_id: 'meta.aggregateId' } } };
+    if (events.length > 1)
+      on[eventNames[1]!] = {
+        update: {
+          where: { row_id: 'meta.aggregateId' },
+          set: { touched_at: 'meta.occurredAt', hits: { increment: 1 } },
+        },
+      };
+    if (events.length > 2)
+      on[eventNames[2]!] = lastHandler === 'custom' ? 'custom' : { delete: { where: { row_id: 'meta.aggregateId' } } };
 
     return {
       domain: 'Random',

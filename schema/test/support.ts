@@ -21,7 +21,10 @@ export function errorsOf(files: DomainSourceFile[] | string): readonly DomainErr
 /** Loads and expects success. */
 export function modelOf(files: DomainSourceFile[] | string): DomainModel {
   const result = loadDomain(typeof files === 'string' ? [{ path: 'domain.yaml', text: files }] : files);
-  if (!result.ok) throw new Error(`expected a valid domain, got:\n${result.errors.map((e) => `${e.code} ${e.where.line}:${e.where.col} ${e.message}`).join('\n')}`);
+  if (!result.ok)
+    throw new Error(
+      `expected a valid domain, got:\n${result.errors.map((e) => `${e.code} ${e.where.line}:${e.where.col} ${e.message}`).join('\n')}`,
+    );
   return result.value;
 }
 

@@ -41,21 +41,37 @@ describe('the import scanner', () => {
 
   it('flags runtime/ importing generator/ or schema/, by package name or by path', () => {
     const violations = findViolations([
-      file('runtime/src/events/bad.ts', "import { loadDomain } from '@eventsmith/schema';\nimport type { X } from '../../../generator/src/x.js';"),
+      file(
+        'runtime/src/events/bad.ts',
+        "import { loadDomain } from '@eventsmith/schema';\nimport type { X } from '../../../generator/src/x.js';",
+      ),
       file('runtime/src/store/ok.ts', "import { z } from 'zod';\nimport { a } from '../events/a.js';"),
     ]);
     expect(violations).toEqual([
       expect.objectContaining({ file: 'runtime/src/events/bad.ts', line: 1, specifier: '@eventsmith/schema' }),
-      expect.objectContaining({ file: 'runtime/src/events/bad.ts', line: 2, rule: 'runtime/ must not import generator/' }),
+      expect.objectContaining({
+        file: 'runtime/src/events/bad.ts',
+        line: 2,
+        rule: 'runtime/ must not import generator/',
+      }),
     ]);
   });
 
   it('flags generated/ and examples/ importing @eventsmith/* other than the runtime, or reaching around it', () => {
     const violations = findViolations([
-      file('generated/bank/events.ts', "import { AggregateRoot } from '@eventsmith/runtime';\nimport { x } from '@eventsmith/runtime/testing';"),
-      file('generated/bank/bad.ts', "import { emit } from '@eventsmith/generator';\nimport { a } from '../../runtime/src/index.js';"),
+      file(
+        'generated/bank/events.ts',
+        "import { AggregateRoot } from '@eventsmith/runtime';\nimport { x } from '@eventsmith/runtime/testing';",
+      ),
+      file(
+        'generated/bank/bad.ts',
+        "import { emit } from '@eventsmith/generator';\nimport { a } from '../../runtime/src/index.js';",
+      ),
       file('generated/bank/worse.ts', "import { b } from '../../examples/bank/main.js';"),
-      file('examples/bank/main.ts', "import { BankAccount } from '../../generated/bank/index.js';\nimport { y } from './y.js';"),
+      file(
+        'examples/bank/main.ts',
+        "import { BankAccount } from '../../generated/bank/index.js';\nimport { y } from './y.js';",
+      ),
       file('examples/bank/bad.ts', "export { s } from '@eventsmith/schema';"),
     ]);
     expect(violations.map((v) => [v.file, v.specifier])).toEqual([
@@ -68,7 +84,10 @@ describe('the import scanner', () => {
 
   it('holds the layers inside runtime/src: imports point down only, folders of one layer do not import each other', () => {
     const violations = findViolations([
-      file('runtime/src/store/ok.ts', "import { a } from '../events/a.js';\nimport { b } from './sql/b.js';\nimport { e } from '../errors.js';"),
+      file(
+        'runtime/src/store/ok.ts',
+        "import { a } from '../events/a.js';\nimport { b } from './sql/b.js';\nimport { e } from '../errors.js';",
+      ),
       file('runtime/src/projections/up.ts', "import type { S } from '../subscriptions/subscription-options.js';"),
       file('runtime/src/store/sql/up.ts', "import { c } from '../../testing/collect.js';"),
       file('runtime/src/retry/side.ts', "import { t } from '../telemetry/tracing.js';"),
@@ -87,13 +106,21 @@ describe('the import scanner', () => {
     const violations = findViolations([
       file('runtime/src/store/sql/checks.ts', "import { expect } from 'vitest';"),
       file('runtime/src/testing/suite.ts', "import { expect } from 'vitest';\nimport { A } from '../aggregates/a.js';"),
-      file('runtime/src/store/x.int.test.ts', "import { it } from 'vitest';\nimport { m } from '../subscriptions/sql/subscription-tables.js';"),
+      file(
+        'runtime/src/store/x.int.test.ts',
+        "import { it } from 'vitest';\nimport { m } from '../subscriptions/sql/subscription-tables.js';",
+      ),
       file('runtime/src/subscriptions/test-support/s.ts', "import { vi } from 'vitest';"),
     ]);
     expect(violations.map((v) => [v.file, v.specifier])).toEqual([['runtime/src/store/sql/checks.ts', 'vitest']]);
   });
 
   it('does not police other folders', () => {
-    expect(findViolations([file('generator/src/x.ts', "import '@eventsmith/schema';"), file('test/x.ts', "import '@eventsmith/generator';")])).toEqual([]);
+    expect(
+      findViolations([
+        file('generator/src/x.ts', "import '@eventsmith/schema';"),
+        file('test/x.ts', "import '@eventsmith/generator';"),
+      ]),
+    ).toEqual([]);
   });
 });

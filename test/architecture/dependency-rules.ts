@@ -102,7 +102,8 @@ function check(area: string, path: string, specifier: string): string | undefine
       return checkRuntimeLayers(path, specifier);
     case 'generated':
     case 'examples': {
-      if (pkg !== undefined && pkg !== 'runtime') return `${area}/ may import only @eventsmith/runtime, not @eventsmith/${pkg}`;
+      if (pkg !== undefined && pkg !== 'runtime')
+        return `${area}/ may import only @eventsmith/runtime, not @eventsmith/${pkg}`;
       const allowed = area === 'examples' ? ['examples', 'generated'] : ['generated'];
       if (target !== undefined && !allowed.includes(target)) {
         return `${area}/ must not reach into ${target ?? '(outside the repository)'}/ with a relative import; import @eventsmith/runtime instead`;
@@ -118,12 +119,19 @@ const RUNTIME_SRC = 'runtime/src/';
 
 /** Test code: test files, and the folders that hold test support. Layers do not bind it. */
 function isTestCode(path: string): boolean {
-  return /\.test\.tsx?$/.test(path) || /\/(test-support|fixtures)\//.test(path) || path.startsWith(`${RUNTIME_SRC}testing/`);
+  return (
+    /\.test\.tsx?$/.test(path) || /\/(test-support|fixtures)\//.test(path) || path.startsWith(`${RUNTIME_SRC}testing/`)
+  );
 }
 
 /** The folder (or top-level file, without its extension) of `runtime/src/` that `path` is in, or undefined outside it. */
 function runtimeUnit(path: string): string | undefined {
-  return path.startsWith(RUNTIME_SRC) ? path.slice(RUNTIME_SRC.length).split('/')[0]!.replace(/\.(c|m)?(t|j)sx?$/, '') : undefined;
+  return path.startsWith(RUNTIME_SRC)
+    ? path
+        .slice(RUNTIME_SRC.length)
+        .split('/')[0]!
+        .replace(/\.(c|m)?(t|j)sx?$/, '')
+    : undefined;
 }
 
 function layerOf(unit: string): number {
@@ -134,15 +142,24 @@ function checkRuntimeLayers(path: string, specifier: string): string | undefined
   const from = runtimeUnit(path);
   if (from === undefined) return undefined;
   if (specifier === 'vitest' || specifier.startsWith('vitest/')) {
-    return isTestCode(path) ? undefined : 'runtime/src/ production code must not import vitest; put test support under runtime/src/testing/';
+    return isTestCode(path)
+      ? undefined
+      : 'runtime/src/ production code must not import vitest; put test support under runtime/src/testing/';
   }
   if (isTestCode(path) || !specifier.startsWith('.')) return undefined;
-  const to = runtimeUnit(normalize(join(dirname(path), specifier)).split(sep).join('/'));
+  const to = runtimeUnit(
+    normalize(join(dirname(path), specifier))
+      .split(sep)
+      .join('/'),
+  );
   if (to === undefined || to === from) return undefined;
   const [fromLayer, toLayer] = [layerOf(from), layerOf(to)];
-  if (fromLayer < 0) return `runtime/src/${from} is in no layer; add it to RUNTIME_LAYERS in test/architecture/dependency-rules.ts`;
-  if (toLayer < 0) return `runtime/src/${to} is in no layer; add it to RUNTIME_LAYERS in test/architecture/dependency-rules.ts`;
-  if (toLayer >= fromLayer) return `runtime/src/${from} must not import runtime/src/${to} (layers point one way: see RUNTIME_LAYERS)`;
+  if (fromLayer < 0)
+    return `runtime/src/${from} is in no layer; add it to RUNTIME_LAYERS in test/architecture/dependency-rules.ts`;
+  if (toLayer < 0)
+    return `runtime/src/${to} is in no layer; add it to RUNTIME_LAYERS in test/architecture/dependency-rules.ts`;
+  if (toLayer >= fromLayer)
+    return `runtime/src/${from} must not import runtime/src/${to} (layers point one way: see RUNTIME_LAYERS)`;
   return undefined;
 }
 

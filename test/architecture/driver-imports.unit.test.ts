@@ -12,7 +12,15 @@ import { REPO } from '../e2e/support/temp-project.js';
 import { sourceFiles } from './dependency-rules.js';
 
 const DRIVERS = ['better-sqlite3', 'pg', 'mysql2', 'ioredis', 'amqplib', 'nats', 'kafkajs'];
-const ADAPTER_FOLDERS = ['store/sqlite/', 'store/postgres/', 'store/mysql/', 'bus/redis/', 'bus/rabbitmq/', 'bus/nats/', 'bus/kafka/'];
+const ADAPTER_FOLDERS = [
+  'store/sqlite/',
+  'store/postgres/',
+  'store/mysql/',
+  'bus/redis/',
+  'bus/rabbitmq/',
+  'bus/nats/',
+  'bus/kafka/',
+];
 const isDriver = (specifier: string) => DRIVERS.some((d) => specifier === d || specifier.startsWith(`${d}/`));
 const isTestCode = (path: string) => /\.test\.ts$|\/test-support\/|\/fixtures\/|\/schema-snapshots\//.test(path);
 
@@ -26,11 +34,25 @@ function valueImports(path: string, source: string): string[] {
       const typeOnly =
         clause !== undefined &&
         (clause.isTypeOnly ||
-          (clause.name === undefined && clause.namedBindings !== undefined && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.length > 0 && clause.namedBindings.elements.every((e) => e.isTypeOnly)));
+          (clause.name === undefined &&
+            clause.namedBindings !== undefined &&
+            ts.isNamedImports(clause.namedBindings) &&
+            clause.namedBindings.elements.length > 0 &&
+            clause.namedBindings.elements.every((e) => e.isTypeOnly)));
       if (!typeOnly) found.push(node.moduleSpecifier.text);
-    } else if (ts.isExportDeclaration(node) && !node.isTypeOnly && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
+    } else if (
+      ts.isExportDeclaration(node) &&
+      !node.isTypeOnly &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    ) {
       found.push(node.moduleSpecifier.text);
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteral(node.arguments[0])
+    ) {
       found.push(node.arguments[0].text);
     }
     ts.forEachChild(node, visit);
@@ -43,7 +65,11 @@ describe('driver imports', () => {
   it('no runtime module imports a driver package as a value', () => {
     const offenders = sourceFiles(REPO, ['runtime/src'])
       .filter((f) => !isTestCode(f.path))
-      .flatMap((f) => valueImports(f.path, f.source).filter(isDriver).map((s) => `${f.path}: ${s}`));
+      .flatMap((f) =>
+        valueImports(f.path, f.source)
+          .filter(isDriver)
+          .map((s) => `${f.path}: ${s}`),
+      );
     expect(offenders).toEqual([]);
   });
 
@@ -60,6 +86,8 @@ describe('driver imports', () => {
       }
     }
     expect(seen.size).toBeGreaterThan(20);
-    expect([...seen].filter((p) => ADAPTER_FOLDERS.some((folder) => p.startsWith(folder)) || p.startsWith('drivers/'))).toEqual([]);
+    expect(
+      [...seen].filter((p) => ADAPTER_FOLDERS.some((folder) => p.startsWith(folder)) || p.startsWith('drivers/')),
+    ).toEqual([]);
   });
 });

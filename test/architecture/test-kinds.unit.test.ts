@@ -8,7 +8,13 @@ const root = join(import.meta.dirname, '../..');
 function testFiles(dir: string, rel = ''): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(join(dir, rel), { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name === 'fixtures' || entry.name.startsWith('.')) continue;
+    if (
+      entry.name === 'node_modules' ||
+      entry.name === 'dist' ||
+      entry.name === 'fixtures' ||
+      entry.name.startsWith('.')
+    )
+      continue;
     const path = rel ? `${rel}/${entry.name}` : entry.name;
     if (entry.isDirectory()) out.push(...testFiles(dir, path));
     else if (entry.name.endsWith('.test.ts')) out.push(path);

@@ -77,7 +77,9 @@ function row(metric: string, bus: number, raw: number, higherIsBetter: boolean):
 function batches(count: number): BusMessage[][] {
   const out: BusMessage[][] = [];
   for (let i = 0; i < count; i += BATCH) {
-    const events = Array.from({ length: Math.min(BATCH, count - i) }, (_, j) => orderPlaced(`bench-${(i + j) % AGGREGATES}`, Math.floor((i + j) / AGGREGATES) + 1));
+    const events = Array.from({ length: Math.min(BATCH, count - i) }, (_, j) =>
+      orderPlaced(`bench-${(i + j) % AGGREGATES}`, Math.floor((i + j) / AGGREGATES) + 1),
+    );
     out.push(toBusMessages(events));
   }
   return out;
@@ -110,12 +112,18 @@ async function benchBus(namespace: string): Promise<Figures> {
 
     // End to end: drain the backlog first, then time publish → handled for a fresh set.
     await subscription.start();
-    await until(() => handled >= THROUGHPUT_EVENTS, (f) => (onHandled = f));
+    await until(
+      () => handled >= THROUGHPUT_EVENTS,
+      (f) => (onHandled = f),
+    );
     handled = 0;
     const fresh = batches(THROUGHPUT_EVENTS).map((b) => b.map((m) => m.record));
     const t1 = performance.now();
     for (const batch of fresh) await bus.publish(batch);
-    await until(() => handled >= THROUGHPUT_EVENTS, (f) => (onHandled = f));
+    await until(
+      () => handled >= THROUGHPUT_EVENTS,
+      (f) => (onHandled = f),
+    );
     const endToEnd = perSecond(THROUGHPUT_EVENTS, performance.now() - t1);
 
     for (let i = 0; i < LATENCY_SAMPLES; i++) {
@@ -123,7 +131,10 @@ async function benchBus(namespace: string): Promise<Figures> {
       const before = handled;
       sentAt.set(event.eventId, performance.now());
       await bus.publish([event]);
-      await until(() => handled > before, (f) => (onHandled = f));
+      await until(
+        () => handled > before,
+        (f) => (onHandled = f),
+      );
     }
     await subscription.stop();
     return { publish, endToEnd, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
@@ -178,12 +189,18 @@ async function benchRaw(prefix: string): Promise<Figures> {
         onHandled?.();
       });
     }
-    await until(() => handled >= THROUGHPUT_EVENTS, (f) => (onHandled = f));
+    await until(
+      () => handled >= THROUGHPUT_EVENTS,
+      (f) => (onHandled = f),
+    );
     handled = 0;
     const fresh = batches(THROUGHPUT_EVENTS);
     const t1 = performance.now();
     for (const batch of fresh) await send(batch);
-    await until(() => handled >= THROUGHPUT_EVENTS, (f) => (onHandled = f));
+    await until(
+      () => handled >= THROUGHPUT_EVENTS,
+      (f) => (onHandled = f),
+    );
     const endToEnd = perSecond(THROUGHPUT_EVENTS, performance.now() - t1);
 
     for (let i = 0; i < LATENCY_SAMPLES; i++) {
@@ -191,7 +208,10 @@ async function benchRaw(prefix: string): Promise<Figures> {
       const before = handled;
       sentAt.set(message!.record.eventId, performance.now());
       await send([message!]);
-      await until(() => handled > before, (f) => (onHandled = f));
+      await until(
+        () => handled > before,
+        (f) => (onHandled = f),
+      );
     }
     return { publish, endToEnd, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
   } finally {

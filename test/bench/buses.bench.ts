@@ -75,7 +75,9 @@ export default async function run(): Promise<void> {
   } else rows.push({ bus: 'nats', side: 'skipped: NATS unavailable' });
 
   table(rows);
-  console.log(`(${EVENTS} events, batches of ${BATCH}; latency over ${LATENCY_SAMPLES} single publishes 1 ms apart; "vs raw" > 1 is better, p99 ratio = raw/bus)`);
+  console.log(
+    `(${EVENTS} events, batches of ${BATCH}; latency over ${LATENCY_SAMPLES} single publishes 1 ms apart; "vs raw" > 1 is better, p99 ratio = raw/bus)`,
+  );
 }
 
 async function measure(make: () => Promise<Contender>): Promise<Figures> {
@@ -176,9 +178,19 @@ async function rawRedis(): Promise<Contender> {
       await client.xgroup('CREATE', stream, 'bench', '0', 'MKSTREAM');
       loop = (async () => {
         while (running) {
-          const reply = (await reader.call('XREADGROUP', 'GROUP', 'bench', 'c1', 'COUNT', 100, 'BLOCK', 200, 'STREAMS', stream, '>')) as
-            | [string, [string, string[]][]][]
-            | null;
+          const reply = (await reader.call(
+            'XREADGROUP',
+            'GROUP',
+            'bench',
+            'c1',
+            'COUNT',
+            100,
+            'BLOCK',
+            200,
+            'STREAMS',
+            stream,
+            '>',
+          )) as [string, [string, string[]][]][] | null;
           const entries = reply?.[0]?.[1] ?? [];
           if (entries.length === 0) continue;
           for (const [, fields] of entries) onMessage(registry.decode(JSON.parse(fields[3]!) as EventRecord).eventId);

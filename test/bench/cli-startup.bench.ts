@@ -29,9 +29,14 @@ export default async function bench(): Promise<void> {
     console.log('generator/dist is missing: building the packages first (npm run build).');
     await run('npm', ['run', 'build'], { cwd: REPO });
   }
-  const { version } = JSON.parse(await readFile(join(REPO, 'generator', 'package.json'), 'utf8')) as { version: string };
+  const { version } = JSON.parse(await readFile(join(REPO, 'generator', 'package.json'), 'utf8')) as {
+    version: string;
+  };
   // Children get a clean environment: no loader flags inherited from the bench's own tsx.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS')) as Record<string, string>;
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS')) as Record<
+    string,
+    string
+  >;
   const commands: Command[] = [
     { label: "node -e ''", args: ['-e', ''] },
     { label: 'eventsmith --help (compiled)', args: [BIN, '--help'], env: { EVENTSMITH_CLI: 'dist' } },
@@ -44,8 +49,10 @@ export default async function bench(): Promise<void> {
       const started = performance.now();
       const { stdout } = await run(process.execPath, command.args, { env: { ...env, ...command.env } });
       const ms = performance.now() - started;
-      if (command.args.includes('--version') && stdout !== `${version}\n`) throw new Error(`eventsmith --version printed ${JSON.stringify(stdout)}, not ${version}`);
-      if (command.args.includes('--help') && !stdout.includes('Usage: eventsmith')) throw new Error(`eventsmith --help printed ${JSON.stringify(stdout.slice(0, 200))}`);
+      if (command.args.includes('--version') && stdout !== `${version}\n`)
+        throw new Error(`eventsmith --version printed ${JSON.stringify(stdout)}, not ${version}`);
+      if (command.args.includes('--help') && !stdout.includes('Usage: eventsmith'))
+        throw new Error(`eventsmith --help printed ${JSON.stringify(stdout.slice(0, 200))}`);
       if (round > 0) samples[i]!.push(ms); // round 0 warms the file cache
     }
   }
@@ -55,9 +62,11 @@ export default async function bench(): Promise<void> {
       command: command.label,
       median: `${median(samples[i]!).toFixed(0)} ms`,
       p90: `${percentile(samples[i]!, 90).toFixed(0)} ms`,
-      'over node': `${(median(samples[i]!) - floor >= 0 ? '+' : '')}${(median(samples[i]!) - floor).toFixed(0)} ms (${ratio(median(samples[i]!), floor)})`,
+      'over node': `${median(samples[i]!) - floor >= 0 ? '+' : ''}${(median(samples[i]!) - floor).toFixed(0)} ms (${ratio(median(samples[i]!), floor)})`,
       target: command.label.startsWith('eventsmith --help (compiled)') ? '< 300 ms' : '',
     })),
   );
-  console.log(`${ROUNDS} interleaved rounds; load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores.`);
+  console.log(
+    `${ROUNDS} interleaved rounds; load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores.`,
+  );
 }

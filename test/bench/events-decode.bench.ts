@@ -19,7 +19,11 @@ class Deposited extends defineEvent({
     tags: z.array(z.string()),
   }),
 }) {}
-class Renamed extends defineEvent({ type: 'BenchDecodeRenamed', aggregateType: 'Account', schema: z.object({ name: z.string() }) }) {}
+class Renamed extends defineEvent({
+  type: 'BenchDecodeRenamed',
+  aggregateType: 'Account',
+  schema: z.object({ name: z.string() }),
+}) {}
 
 const registry = EventRegistry.create({ events: [Deposited, Renamed] });
 
@@ -30,15 +34,31 @@ function records(count: number): string[] {
       i % 4 === 3
         ? new Renamed({ name: `account ${i}` }, { aggregateId: 'acc-1', aggregateVersion: i + 1, tenantId: 't1' })
         : new Deposited(
-            { amount: `${i}.25`, currency: 'EUR', at: new Date(1_700_000_000_000 + i), source: { kind: 'card', reference: `ref-${i}` }, tags: ['a', 'b'] },
-            { aggregateId: 'acc-1', aggregateVersion: i + 1, tenantId: 't1', actorId: 'user-7', metadata: { ip: '10.0.0.1', requestId: `r-${i}` } },
+            {
+              amount: `${i}.25`,
+              currency: 'EUR',
+              at: new Date(1_700_000_000_000 + i),
+              source: { kind: 'card', reference: `ref-${i}` },
+              tags: ['a', 'b'],
+            },
+            {
+              aggregateId: 'acc-1',
+              aggregateVersion: i + 1,
+              tenantId: 't1',
+              actorId: 'user-7',
+              metadata: { ip: '10.0.0.1', requestId: `r-${i}` },
+            },
           );
     texts.push(JSON.stringify(toEventRecord(event)));
   }
   return texts;
 }
 
-function measure(name: string, texts: readonly string[], run: (text: string) => unknown): Record<string, string | number> {
+function measure(
+  name: string,
+  texts: readonly string[],
+  run: (text: string) => unknown,
+): Record<string, string | number> {
   for (let i = 0; i < 3; i++) for (const text of texts) run(text);
   const samples: number[] = [];
   for (let round = 0; round < 15; round++) {
@@ -55,9 +75,10 @@ export default async function decodeBench(): Promise<void> {
   const texts = records(10_000);
   const parse = measure('JSON.parse only', texts, (t) => JSON.parse(t));
   const decode = measure('JSON.parse + registry.decode', texts, (t) => registry.decode(JSON.parse(t) as EventRecord));
-  const owned = 'decodeOwned' in registry
-    ? measure('JSON.parse + registry.decodeOwned', texts, (t) => registry.decodeOwned(JSON.parse(t) as EventRecord))
-    : undefined;
+  const owned =
+    'decodeOwned' in registry
+      ? measure('JSON.parse + registry.decodeOwned', texts, (t) => registry.decodeOwned(JSON.parse(t) as EventRecord))
+      : undefined;
   table(owned ? [parse, decode, owned] : [parse, decode]);
 }
 

@@ -78,21 +78,36 @@ export default async function bench(): Promise<void> {
   await mkdir(join(root, 'domain'), { recursive: true });
   await writeFile(join(root, 'domain', 'types.yaml'), 'domain: Big\ntypes:\n  Kind: { enum: [A, B, C] }\n');
   for (let a = 0; a < AGGREGATES; a++) await writeFile(join(root, 'domain', `agg-${a}.yaml`), aggregateYaml(a));
-  await writeFile(join(root, 'eventsmith.config.yaml'), 'domains:\n  - input: domain\n    output: generated\n    userDir: src\n');
+  await writeFile(
+    join(root, 'eventsmith.config.yaml'),
+    'domains:\n  - input: domain\n    output: generated\n    userDir: src\n',
+  );
   const config = await loadConfig(join(root, 'eventsmith.config.yaml'));
   if (Array.isArray(config)) throw new Error(config.map((e) => e.message).join('\n'));
   try {
     const cpuBefore = process.cpuUsage();
     const cold = await time(() => generateProject({ config }));
     const cpu = process.cpuUsage(cpuBefore);
-    if (!cold.result.ok) throw new Error(`invalid bench domain: ${cold.result.domainErrors.slice(0, 3).map((e) => e.message).join('; ')}`);
+    if (!cold.result.ok)
+      throw new Error(
+        `invalid bench domain: ${cold.result.domainErrors
+          .slice(0, 3)
+          .map((e) => e.message)
+          .join('; ')}`,
+      );
     const warm = await time(() => generateProject({ config }));
     const output = await dirSize(join(root, 'generated'));
     const user = await dirSize(join(root, 'src'));
 
     await rm(join(root, 'generated'), { recursive: true, force: true });
     await rm(join(root, 'src'), { recursive: true, force: true });
-    const runCli = () => promisify(execFile)(process.execPath, [join(REPO, 'generator/bin/eventsmith.js'), 'generate', '--config', join(root, 'eventsmith.config.yaml')]);
+    const runCli = () =>
+      promisify(execFile)(process.execPath, [
+        join(REPO, 'generator/bin/eventsmith.js'),
+        'generate',
+        '--config',
+        join(root, 'eventsmith.config.yaml'),
+      ]);
     const cli = await time(runCli);
     const cliAgain = await time(runCli);
 
@@ -112,17 +127,43 @@ export default async function bench(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     await handle.close();
-    const yamlBytes = (await Promise.all((await readdir(join(root, 'domain'))).map((f) => readFile(join(root, 'domain', f))))).reduce((s, b) => s + b.length, 0);
+    const yamlBytes = (
+      await Promise.all((await readdir(join(root, 'domain'))).map((f) => readFile(join(root, 'domain', f))))
+    ).reduce((s, b) => s + b.length, 0);
 
     table([
-      { measure: 'domain', value: `${AGGREGATES} aggregates, ${AGGREGATES * EVENTS_PER_AGGREGATE} events, ${AGGREGATES} projections (${(yamlBytes / 1024).toFixed(0)} KiB YAML)`, target: '' },
-      { measure: 'cold generate, in-process', value: `${(cold.ms / 1000).toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU (load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores)`, target: '< 5 s' },
+      {
+        measure: 'domain',
+        value: `${AGGREGATES} aggregates, ${AGGREGATES * EVENTS_PER_AGGREGATE} events, ${AGGREGATES} projections (${(yamlBytes / 1024).toFixed(0)} KiB YAML)`,
+        target: '',
+      },
+      {
+        measure: 'cold generate, in-process',
+        value: `${(cold.ms / 1000).toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU (load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores)`,
+        target: '< 5 s',
+      },
       { measure: 'cold generate, CLI process', value: `${(cli.ms / 1000).toFixed(2)} s`, target: '< 5 s' },
       { measure: 'regenerate, nothing changed (same process)', value: `${warm.ms.toFixed(0)} ms`, target: '' },
-      { measure: 'regenerate, nothing changed (new CLI process)', value: `${(cliAgain.ms / 1000).toFixed(2)} s`, target: '' },
-      { measure: 'watch save → last write (median of 20)', value: `${median(latencies).toFixed(0)} ms (p90 ${percentile(latencies, 90).toFixed(0)} ms, debounce 50 ms)`, target: '< 300 ms' },
-      { measure: 'generated output', value: `${output.files} files, ${(output.bytes / 1024 / 1024).toFixed(2)} MiB`, target: '' },
-      { measure: 'user-owned files created', value: `${user.files} files, ${(user.bytes / 1024).toFixed(0)} KiB`, target: '' },
+      {
+        measure: 'regenerate, nothing changed (new CLI process)',
+        value: `${(cliAgain.ms / 1000).toFixed(2)} s`,
+        target: '',
+      },
+      {
+        measure: 'watch save → last write (median of 20)',
+        value: `${median(latencies).toFixed(0)} ms (p90 ${percentile(latencies, 90).toFixed(0)} ms, debounce 50 ms)`,
+        target: '< 300 ms',
+      },
+      {
+        measure: 'generated output',
+        value: `${output.files} files, ${(output.bytes / 1024 / 1024).toFixed(2)} MiB`,
+        target: '',
+      },
+      {
+        measure: 'user-owned files created',
+        value: `${user.files} files, ${(user.bytes / 1024).toFixed(0)} KiB`,
+        target: '',
+      },
     ]);
   } finally {
     await rm(root, { recursive: true, force: true });

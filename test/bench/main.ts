@@ -11,7 +11,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const filter = process.argv[2];
 const files = (await readdir(here)).filter((f) => f.endsWith('.bench.ts') && (!filter || f.includes(filter))).sort();
 if (files.length === 0) {
-  console.error(`No benchmark matches "${filter}". Available: ${(await readdir(here)).filter((f) => f.endsWith('.bench.ts')).join(', ')}`);
+  console.error(
+    `No benchmark matches "${filter}". Available: ${(await readdir(here)).filter((f) => f.endsWith('.bench.ts')).join(', ')}`,
+  );
   process.exit(1);
 }
 for (const file of files) {

@@ -18,10 +18,20 @@ import {
 } from '@eventsmith/runtime';
 import { median, perSecond, ratio, table, time } from './harness.js';
 
-class Deposited extends defineEvent({ type: 'BenchDeposited', schema: z.object({ amount: z.string(), note: z.string() }) }) {}
-class Tallied extends defineEvent({ type: 'BenchTallied', schema: z.object({ cents: z.number().int(), currency: z.string() }) }) {}
+class Deposited extends defineEvent({
+  type: 'BenchDeposited',
+  schema: z.object({ amount: z.string(), note: z.string() }),
+}) {}
+class Tallied extends defineEvent({
+  type: 'BenchTallied',
+  schema: z.object({ cents: z.number().int(), currency: z.string() }),
+}) {}
 class TalliedV1 extends defineEvent({ type: 'BenchTallied', version: 1, schema: z.object({ amount: z.number() }) }) {}
-class TalliedV3 extends defineEvent({ type: 'BenchTallied', version: 3, schema: z.object({ cents: z.number().int(), currency: z.string() }) }) {}
+class TalliedV3 extends defineEvent({
+  type: 'BenchTallied',
+  version: 3,
+  schema: z.object({ cents: z.number().int(), currency: z.string() }),
+}) {}
 
 class Account extends AggregateRoot<{ deposits: number }> {
   static override readonly aggregateType = 'BenchAccount';
@@ -42,8 +52,16 @@ const registry = EventRegistry.create({ events: [Deposited, Tallied] });
 const upcastingRegistry = EventRegistry.create({
   events: [Deposited, TalliedV3],
   upcasters: [
-    defineUpcaster<{ amount: number }, { cents: number }>({ eventType: 'BenchTallied', fromVersion: 1, upcast: (d) => ({ cents: Math.round(d.amount * 100) }) }),
-    defineUpcaster<JsonObject, JsonObject>({ eventType: 'BenchTallied', fromVersion: 2, upcast: (d) => ({ ...d, currency: 'EUR' }) }),
+    defineUpcaster<{ amount: number }, { cents: number }>({
+      eventType: 'BenchTallied',
+      fromVersion: 1,
+      upcast: (d) => ({ cents: Math.round(d.amount * 100) }),
+    }),
+    defineUpcaster<JsonObject, JsonObject>({
+      eventType: 'BenchTallied',
+      fromVersion: 2,
+      upcast: (d) => ({ ...d, currency: 'EUR' }),
+    }),
   ],
 });
 
@@ -72,11 +90,14 @@ async function loadTimes(events: number, runs: number): Promise<{ replay: number
   const store = new InMemoryEventStore({ registry });
   const snapshots = new InMemorySnapshotStore();
   const plain = new AggregateRepository(store, Account);
-  const snapshotted = new AggregateRepository(store, Account, { snapshots: { store: snapshots, policy: everyNEvents(events) } });
+  const snapshotted = new AggregateRepository(store, Account, {
+    snapshots: { store: snapshots, policy: everyNEvents(events) },
+  });
   const account = new Account('a1');
   for (let i = 0; i < events; i++) account.deposit();
   await snapshotted.save(account); // crosses N: takes a snapshot at `events`
-  if ((await snapshots.get('BenchAccount', 'a1'))?.version !== events) throw new Error('benchmark setup: no snapshot taken');
+  if ((await snapshots.get('BenchAccount', 'a1'))?.version !== events)
+    throw new Error('benchmark setup: no snapshot taken');
   const replay: number[] = [];
   const fromSnapshot: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -90,7 +111,9 @@ async function readThroughput(upcast: boolean, count: number): Promise<number> {
   const store = new InMemoryEventStore({ registry: upcast ? upcastingRegistry : registry });
   const batch = 100;
   for (let i = 0; i < count; i += batch) {
-    const events = Array.from({ length: batch }, () => (upcast ? new TalliedV1({ amount: 12.34 }) : new Tallied({ cents: 1234, currency: 'EUR' })));
+    const events = Array.from({ length: batch }, () =>
+      upcast ? new TalliedV1({ amount: 12.34 }) : new Tallied({ cents: 1234, currency: 'EUR' }),
+    );
     await store.appendToStream(`BenchLedger-${i}`, events, { expectedVersion: 'no_stream' });
   }
   const { ms, result } = await time(async () => {
@@ -116,9 +139,25 @@ export default async function runtimeCoreBench(): Promise<void> {
   table([
     { measure: 'append, 1 event per append', value: `${one.toLocaleString('en')} events/s`, ratio: '1.00× (baseline)' },
     { measure: 'append, 10 events per append', value: `${ten.toLocaleString('en')} events/s`, ratio: ratio(ten, one) },
-    { measure: 'load 1,000-event aggregate, full replay', value: `${load.replay.toFixed(2)} ms`, ratio: '1.00× (baseline)' },
-    { measure: 'load 1,000-event aggregate, from snapshot', value: `${load.snapshot.toFixed(3)} ms`, ratio: `${ratio(load.replay, load.snapshot)} faster` },
-    { measure: 'readAll, current-version events', value: `${plainRead.toLocaleString('en')} events/s`, ratio: '1.00× (baseline)' },
-    { measure: 'readAll, v1 → v3 through 2 upcasters', value: `${upcastRead.toLocaleString('en')} events/s`, ratio: ratio(upcastRead, plainRead) },
+    {
+      measure: 'load 1,000-event aggregate, full replay',
+      value: `${load.replay.toFixed(2)} ms`,
+      ratio: '1.00× (baseline)',
+    },
+    {
+      measure: 'load 1,000-event aggregate, from snapshot',
+      value: `${load.snapshot.toFixed(3)} ms`,
+      ratio: `${ratio(load.replay, load.snapshot)} faster`,
+    },
+    {
+      measure: 'readAll, current-version events',
+      value: `${plainRead.toLocaleString('en')} events/s`,
+      ratio: '1.00× (baseline)',
+    },
+    {
+      measure: 'readAll, v1 → v3 through 2 upcasters',
+      value: `${upcastRead.toLocaleString('en')} events/s`,
+      ratio: ratio(upcastRead, plainRead),
+    },
   ]);
 }

@@ -13,10 +13,26 @@ export interface RawDriver {
   readPage(after: number, limit: number): Promise<{ position: number; data: unknown }[]>;
 }
 
-const COLUMNS = 'stream_id, version, event_id, event_type, event_version, aggregate_type, aggregate_id, tenant_id, occurred_at, actor_id, correlation_id, causation_id, metadata, data';
+const COLUMNS =
+  'stream_id, version, event_id, event_type, event_version, aggregate_type, aggregate_id, tenant_id, occurred_at, actor_id, correlation_id, causation_id, metadata, data';
 
 function values(streamId: string, version: number, r: EventRecord, occurredAt: unknown = r.occurredAt): unknown[] {
-  return [streamId, version, r.eventId, r.eventType, r.eventVersion, r.aggregateType, r.aggregateId, r.tenantId, occurredAt, r.actorId, r.correlationId, r.causationId, JSON.stringify(r.metadata), JSON.stringify(r.data)];
+  return [
+    streamId,
+    version,
+    r.eventId,
+    r.eventType,
+    r.eventVersion,
+    r.aggregateType,
+    r.aggregateId,
+    r.tenantId,
+    occurredAt,
+    r.actorId,
+    r.correlationId,
+    r.causationId,
+    JSON.stringify(r.metadata),
+    JSON.stringify(r.data),
+  ];
 }
 
 export async function rawPostgres(pool: pg.Pool): Promise<RawDriver> {
@@ -35,11 +51,17 @@ export async function rawPostgres(pool: pg.Pool): Promise<RawDriver> {
       await pool.query(`insert into raw_events (${COLUMNS}) values ${rows.join(', ')}`, params);
     },
     async readStream(streamId) {
-      const { rows } = await pool.query(`select ${COLUMNS}, position, stored_at from raw_events where stream_id = $1 order by version`, [streamId]);
+      const { rows } = await pool.query(
+        `select ${COLUMNS}, position, stored_at from raw_events where stream_id = $1 order by version`,
+        [streamId],
+      );
       return rows as { version: number; data: unknown }[];
     },
     async readPage(after, limit) {
-      const { rows } = await pool.query(`select ${COLUMNS}, position, stored_at from raw_events where position > $1 order by position limit $2`, [after, limit]);
+      const { rows } = await pool.query(
+        `select ${COLUMNS}, position, stored_at from raw_events where position > $1 order by position limit $2`,
+        [after, limit],
+      );
       return rows.map((r: { position: string; data: unknown }) => ({ ...r, position: Number(r.position) }));
     },
   };
@@ -59,11 +81,21 @@ export async function rawMysql(pool: MysqlPool): Promise<RawDriver> {
       await pool.query(`insert into raw_events (${COLUMNS}) values ?`, [rows]);
     },
     async readStream(streamId) {
-      const [rows] = await pool.query(`select ${COLUMNS}, position, stored_at from raw_events where stream_id = ? order by version`, [streamId]);
-      return (rows as { version: number; data: string; metadata: string }[]).map((r) => ({ ...r, metadata: JSON.parse(r.metadata), data: JSON.parse(r.data) }));
+      const [rows] = await pool.query(
+        `select ${COLUMNS}, position, stored_at from raw_events where stream_id = ? order by version`,
+        [streamId],
+      );
+      return (rows as { version: number; data: string; metadata: string }[]).map((r) => ({
+        ...r,
+        metadata: JSON.parse(r.metadata),
+        data: JSON.parse(r.data),
+      }));
     },
     async readPage(after, limit) {
-      const [rows] = await pool.query(`select ${COLUMNS}, position, stored_at from raw_events where position > ? order by position limit ?`, [after, limit]);
+      const [rows] = await pool.query(
+        `select ${COLUMNS}, position, stored_at from raw_events where position > ? order by position limit ?`,
+        [after, limit],
+      );
       return (rows as { position: string; data: string; metadata: string }[]).map((r) => ({
         ...r,
         position: Number(r.position),
@@ -84,12 +116,21 @@ export async function rawSqlite(db: Database): Promise<RawDriver> {
     let statement = inserts.get(n);
     if (!statement) {
       const tuple = `(${Array(15).fill('?').join(', ')})`;
-      inserts.set(n, (statement = db.prepare(`insert into raw_events (${COLUMNS}, stored_at) values ${Array(n).fill(tuple).join(', ')}`)));
+      inserts.set(
+        n,
+        (statement = db.prepare(
+          `insert into raw_events (${COLUMNS}, stored_at) values ${Array(n).fill(tuple).join(', ')}`,
+        )),
+      );
     }
     return statement;
   };
-  const stream = db.prepare(`select ${COLUMNS}, position, stored_at from raw_events where stream_id = ? order by version`);
-  const page = db.prepare(`select ${COLUMNS}, position, stored_at from raw_events where position > ? order by position limit ?`);
+  const stream = db.prepare(
+    `select ${COLUMNS}, position, stored_at from raw_events where stream_id = ? order by version`,
+  );
+  const page = db.prepare(
+    `select ${COLUMNS}, position, stored_at from raw_events where position > ? order by position limit ?`,
+  );
   return {
     async append(streamId, first, records) {
       const storedAt = new Date().toISOString();
@@ -97,7 +138,11 @@ export async function rawSqlite(db: Database): Promise<RawDriver> {
       db.transaction(() => insert(records.length).run(params))();
     },
     async readStream(streamId) {
-      return (stream.all(streamId) as { version: number; data: string; metadata: string }[]).map((r) => ({ ...r, metadata: JSON.parse(r.metadata), data: JSON.parse(r.data) }));
+      return (stream.all(streamId) as { version: number; data: string; metadata: string }[]).map((r) => ({
+        ...r,
+        metadata: JSON.parse(r.metadata),
+        data: JSON.parse(r.data),
+      }));
     },
     async readPage(after, limit) {
       return (page.all(after, limit) as { position: number; data: string; metadata: string }[]).map((r) => ({

@@ -18,7 +18,11 @@ import { SqliteEventStore } from '@eventsmith/runtime/sqlite';
 import { median, perSecond, ratio, table, time } from './harness.js';
 import { rawMysql, rawPostgres, rawSqlite, type RawDriver } from './sql-stores-raw.js';
 
-class BenchNoted extends defineEvent({ type: 'BenchNoted', aggregateType: 'Bench', schema: z.object({ text: z.string(), n: z.number().int() }) }) {}
+class BenchNoted extends defineEvent({
+  type: 'BenchNoted',
+  aggregateType: 'Bench',
+  schema: z.object({ text: z.string(), n: z.number().int() }),
+}) {}
 const registry = EventRegistry.create({ events: [BenchNoted] });
 
 const POSTGRES_URL = process.env['POSTGRES_URL'] || 'postgres://postgres@127.0.0.1:5432/test';
@@ -35,13 +39,30 @@ interface Subject {
   readonly cleanup: () => Promise<void>;
 }
 
-const event = (stream: number, n: number) => new BenchNoted({ text: `note ${n} of stream ${stream}`, n }, { aggregateId: `s${stream}` });
+const event = (stream: number, n: number) =>
+  new BenchNoted({ text: `note ${n} of stream ${stream}`, n }, { aggregateId: `s${stream}` });
 const streamId = (prefix: string, i: number) => `Bench-${prefix}${i}`;
 
-function report(store: string, workload: string, storeValue: number, rawValue: number, unit: string, target: number, lowerIsBetter = false): void {
+function report(
+  store: string,
+  workload: string,
+  storeValue: number,
+  rawValue: number,
+  unit: string,
+  target: number,
+  lowerIsBetter = false,
+): void {
   const r = lowerIsBetter ? rawValue / storeValue : storeValue / rawValue;
   console.log(`  ${store} ${workload}: store ${storeValue} ${unit}, raw ${rawValue} ${unit}, ${r.toFixed(2)}×`);
-  rows.push({ subject: store, workload, store: `${storeValue} ${unit}`, raw: `${rawValue} ${unit}`, ratio: ratio(lowerIsBetter ? rawValue : storeValue, lowerIsBetter ? storeValue : rawValue), target: `≥${target}×`, ok: r >= target ? 'yes' : 'NO' });
+  rows.push({
+    subject: store,
+    workload,
+    store: `${storeValue} ${unit}`,
+    raw: `${rawValue} ${unit}`,
+    ratio: ratio(lowerIsBetter ? rawValue : storeValue, lowerIsBetter ? storeValue : rawValue),
+    target: `≥${target}×`,
+    ok: r >= target ? 'yes' : 'NO',
+  });
 }
 
 type Append = (id: string, first: number, events: BenchNoted[]) => Promise<void>;
@@ -61,7 +82,10 @@ async function appendsPerSecond(run: (append: Append, half: 0 | 1) => Promise<nu
   const r0 = await time(() => run(viaRaw, 0));
   const r1 = await time(() => run(viaRaw, 1));
   const s1 = await time(() => run(viaStore, 1));
-  return { store: perSecond(s0.result + s1.result, s0.ms + s1.ms), raw: perSecond(r0.result + r1.result, r0.ms + r1.ms) };
+  return {
+    store: perSecond(s0.result + s1.result, s0.ms + s1.ms),
+    raw: perSecond(r0.result + r1.result, r0.ms + r1.ms),
+  };
 }
 
 async function workloads(subject: Subject): Promise<void> {
@@ -69,7 +93,8 @@ async function workloads(subject: Subject): Promise<void> {
   // W1: 1,000 streams × 10 events, one event per append, round robin, expected version checked.
   const w1Events = Array.from({ length: 1000 }, (_, s) => Array.from({ length: 10 }, (_, v) => event(s, v + 1)));
   const w1 = await appendsPerSecond(async (append, half) => {
-    for (let v = half * 5; v < half * 5 + 5; v++) for (let s = 0; s < 1000; s++) await append(streamId('w1-', s), v + 1, [w1Events[s]![v]!]);
+    for (let v = half * 5; v < half * 5 + 5; v++)
+      for (let s = 0; s < 1000; s++) await append(streamId('w1-', s), v + 1, [w1Events[s]![v]!]);
     return 5000;
   }, subject);
   report(name, 'W1 single-event appends', w1.store, w1.raw, 'ev/s', 0.9);
@@ -88,7 +113,8 @@ async function workloads(subject: Subject): Promise<void> {
     const w3 = await appendsPerSecond(async (append, half) => {
       await Promise.all(
         w3Events.map(async (events, w) => {
-          for (let i = half * 1250; i < half * 1250 + 1250; i++) await append(streamId(`w3-${w}-`, i % 10), Math.floor(i / 10) + 1, [events[i]!]);
+          for (let i = half * 1250; i < half * 1250 + 1250; i++)
+            await append(streamId(`w3-${w}-`, i % 10), Math.floor(i / 10) + 1, [events[i]!]);
         }),
       );
       return 10_000;
@@ -107,7 +133,8 @@ async function workloads(subject: Subject): Promise<void> {
   for (let round = 0; round < 200; round++) {
     const s = await time(async () => {
       let sum = 0;
-      for await (const stored of subject.store.readStream(streamId('w4-', 0))) sum += (stored.event as BenchNoted).data.n;
+      for await (const stored of subject.store.readStream(streamId('w4-', 0)))
+        sum += (stored.event as BenchNoted).data.n;
       return sum;
     });
     const r = await time(async () => {
@@ -119,7 +146,15 @@ async function workloads(subject: Subject): Promise<void> {
     storeMs.push(s.ms);
     rawMs.push(r.ms);
   }
-  report(name, 'W4 load+fold 1,000 events (median)', +median(storeMs).toFixed(2), +median(rawMs).toFixed(2), 'ms', 0.7, true);
+  report(
+    name,
+    'W4 load+fold 1,000 events (median)',
+    +median(storeMs).toFixed(2),
+    +median(rawMs).toFixed(2),
+    'ms',
+    0.7,
+    true,
+  );
 
   // W5: read everything in global order over ≥ 100,000 events.
   const have = subject.concurrent ? 41_000 : 21_000;
@@ -137,7 +172,7 @@ async function workloads(subject: Subject): Promise<void> {
   let rawHead = 0;
   const w5Raw = await time(async () => {
     let count = 0;
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const page = await subject.raw.readPage(after, 1000);
       count += page.length;
       rawHead = page.at(-1)?.position ?? after;
@@ -146,7 +181,14 @@ async function workloads(subject: Subject): Promise<void> {
     }
   });
   if (w5Store.result < 100_000) throw new Error(`W5 read ${w5Store.result} events, expected ≥ 100,000`);
-  report(name, `W5 read all (${w5Store.result} events)`, perSecond(w5Store.result, w5Store.ms), perSecond(w5Raw.result, w5Raw.ms), 'ev/s', 0.7);
+  report(
+    name,
+    `W5 read all (${w5Store.result} events)`,
+    perSecond(w5Store.result, w5Store.ms),
+    perSecond(w5Raw.result, w5Raw.ms),
+    'ev/s',
+    0.7,
+  );
 
   // W5b: an idle subscription's poll: readAll after the head, where nothing new has been written.
   const head = await subject.store.currentPosition();
@@ -161,20 +203,44 @@ async function workloads(subject: Subject): Promise<void> {
     return count;
   };
   const rawPoll = async () => (await subject.raw.readPage(rawHead, 1000)).length;
-  const idle = [await time(() => idlePolls(storePoll)), await time(() => idlePolls(rawPoll)), await time(() => idlePolls(rawPoll)), await time(() => idlePolls(storePoll))];
+  const idle = [
+    await time(() => idlePolls(storePoll)),
+    await time(() => idlePolls(rawPoll)),
+    await time(() => idlePolls(rawPoll)),
+    await time(() => idlePolls(storePoll)),
+  ];
   if (idle.some((t) => t.result !== 1000)) throw new Error('W5b: an idle poll returned events');
-  report(name, 'W5b idle readAll polls', perSecond(2000, idle[0]!.ms + idle[3]!.ms), perSecond(2000, idle[1]!.ms + idle[2]!.ms), 'polls/s', 0.7);
+  report(
+    name,
+    'W5b idle readAll polls',
+    perSecond(2000, idle[0]!.ms + idle[3]!.ms),
+    perSecond(2000, idle[1]!.ms + idle[2]!.ms),
+    'polls/s',
+    0.7,
+  );
 
   // W6: two writers race on one stream 1,000 times; exactly one must win each round.
   let correct = 0;
   for (let round = 0; round < 1000; round++) {
-    const outcomes = await Promise.allSettled([0, 1].map((w) => subject.store.appendToStream(streamId('w6-', 0), [event(w, round)], { expectedVersion: round })));
+    const outcomes = await Promise.allSettled(
+      [0, 1].map((w) =>
+        subject.store.appendToStream(streamId('w6-', 0), [event(w, round)], { expectedVersion: round }),
+      ),
+    );
     const wins = outcomes.filter((o) => o.status === 'fulfilled').length;
     const losses = outcomes.filter((o) => o.status === 'rejected' && o.reason instanceof ConcurrencyError).length;
     if (wins === 1 && losses === 1) correct++;
   }
   console.log(`  ${name} W6: ${correct}/1000 rounds with exactly one winner`);
-  rows.push({ subject: name, workload: 'W6 two writers race ×1,000', store: `${correct}/1000 one winner`, raw: '', ratio: '', target: 'all', ok: correct === 1000 ? 'yes' : 'NO' });
+  rows.push({
+    subject: name,
+    workload: 'W6 two writers race ×1,000',
+    store: `${correct}/1000 one winner`,
+    raw: '',
+    ratio: '',
+    target: 'all',
+    ok: correct === 1000 ? 'yes' : 'NO',
+  });
 }
 
 const reachable = (port: number) =>
@@ -208,7 +274,8 @@ async function postgresSubject(): Promise<Subject> {
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
   await admin.connect();
   const names = [`es_bench_store_${process.pid}`, `es_bench_raw_${process.pid}`];
-  for (const n of names) await admin.query(`drop database if exists ${n}`).then(() => admin.query(`create database ${n}`));
+  for (const n of names)
+    await admin.query(`drop database if exists ${n}`).then(() => admin.query(`create database ${n}`));
   const url = (n: string) => Object.assign(new URL(POSTGRES_URL), { pathname: `/${n}` }).toString();
   const store = await PostgresEventStore.open({ url: url(names[0]!), registry, pool: { max: 10 } });
   const pool = new pg.Pool({ connectionString: url(names[1]!), max: 10 });
@@ -236,7 +303,8 @@ async function postgresSubject(): Promise<Subject> {
 async function mysqlSubject(): Promise<Subject> {
   const admin = await createPool({ uri: MYSQL_URL, connectionLimit: 1 });
   const names = [`es_bench_store_${process.pid}`, `es_bench_raw_${process.pid}`];
-  for (const n of names) await admin.query(`drop database if exists ${n}`).then(() => admin.query(`create database ${n}`));
+  for (const n of names)
+    await admin.query(`drop database if exists ${n}`).then(() => admin.query(`create database ${n}`));
   const url = (n: string) => Object.assign(new URL(MYSQL_URL), { pathname: `/${n}` }).toString();
   const store = await MysqlEventStore.open({ url: url(names[0]!), registry, pool: { connectionLimit: 10 } });
   const pool = createPool({ uri: url(names[1]!), connectionLimit: 10, jsonStrings: true });

@@ -91,9 +91,16 @@ async function generateDomain(): Promise<BenchDomain> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'domain'), { recursive: true });
   writeFileSync(join(dir, 'domain', 'bench.yaml'), BENCH_YAML);
-  writeFileSync(join(dir, 'eventsmith.config.yaml'), 'domains:\n  - input: domain\n    output: generated\n    userDir: src\n');
+  writeFileSync(
+    join(dir, 'eventsmith.config.yaml'),
+    'domains:\n  - input: domain\n    output: generated\n    userDir: src\n',
+  );
   let err = '';
-  const status = await eventsmith(['generate', '--config', join(dir, 'eventsmith.config.yaml')], { cwd: dir, out: () => undefined, err: (t) => void (err += t) });
+  const status = await eventsmith(['generate', '--config', join(dir, 'eventsmith.config.yaml')], {
+    cwd: dir,
+    out: () => undefined,
+    err: (t) => void (err += t),
+  });
   if (status !== 0) throw new Error(`eventsmith generate failed: ${err}`);
   return (await import(pathToFileURL(join(dir, 'generated', 'index.ts')).href)) as BenchDomain;
 }
@@ -119,7 +126,10 @@ const UPSERT = (name: string, p: (n: number) => string) =>
 async function fill(store: EventStore): Promise<void> {
   const perStream = EVENTS / ACCOUNTS;
   for (let a = 0; a < ACCOUNTS; a++) {
-    const events = Array.from({ length: perStream }, (_, i) => new BenchDeposited({ amount: i + 1, note: `deposit ${i} on ${a}` }, { aggregateId: `acc-${a}` }));
+    const events = Array.from(
+      { length: perStream },
+      (_, i) => new BenchDeposited({ amount: i + 1, note: `deposit ${i} on ${a}` }, { aggregateId: `acc-${a}` }),
+    );
     await store.appendToStream(`BenchAccount-acc-${a}`, events, { expectedVersion: 'no_stream' });
   }
 }
@@ -129,7 +139,11 @@ async function fillInterleaved(store: EventStore): Promise<void> {
   for (let round = 0; round < INTERLEAVED / ACCOUNTS; round++) {
     await store.transaction(async (tx) => {
       for (let a = 0; a < ACCOUNTS; a++) {
-        await tx.appendToStream(`BenchAccount-acc-${a}`, [new BenchCredited({ amount: round + 1, note: `credit ${round} on ${a}` }, { aggregateId: `acc-${a}` })], { expectedVersion: 'any' });
+        await tx.appendToStream(
+          `BenchAccount-acc-${a}`,
+          [new BenchCredited({ amount: round + 1, note: `credit ${round} on ${a}` }, { aggregateId: `acc-${a}` })],
+          { expectedVersion: 'any' },
+        );
       }
     });
   }
@@ -140,19 +154,27 @@ async function fillInterleaved(store: EventStore): Promise<void> {
  * (feed pages, one Kysely transaction per page with a checkpoint upsert): what merging saves.
  */
 async function kyselyLoop(store: EventStore & { db: any }): Promise<number> {
-  await store.db.schema.createTable('kysely_checkpoint').addColumn('name', 'varchar(50)', (c: any) => c.primaryKey()).addColumn('position', 'varchar(200)').execute();
+  await store.db.schema
+    .createTable('kysely_checkpoint')
+    .addColumn('name', 'varchar(50)', (c: any) => c.primaryKey())
+    .addColumn('position', 'varchar(200)')
+    .execute();
   await store.db.deleteFrom('bench_account_balances').execute();
   const started = performance.now();
   let after: StoredEvent['position'] | null = null;
   for (;;) {
     const page: StoredEvent[] = [];
-    for await (const stored of store.readAll({ after, limit: BATCH, eventTypes: accountBalances.eventTypes })) page.push(stored);
+    for await (const stored of store.readAll({ after, limit: BATCH, eventTypes: accountBalances.eventTypes }))
+      page.push(stored);
     if (page.length === 0) break;
     after = page[page.length - 1]!.position;
     await store.db.transaction().execute(async (trx: any) => {
       for (const stored of page) await accountBalances.handle(stored, { db: trx });
-      await trx.insertInto('kysely_checkpoint').values({ name: 'k', position: after!.toString() })
-        .onConflict((oc: any) => oc.column('name').doUpdateSet({ position: after!.toString() })).execute();
+      await trx
+        .insertInto('kysely_checkpoint')
+        .values({ name: 'k', position: after!.toString() })
+        .onConflict((oc: any) => oc.column('name').doUpdateSet({ position: after!.toString() }))
+        .execute();
     });
   }
   return perSecond(EVENTS, performance.now() - started);
@@ -161,7 +183,12 @@ async function kyselyLoop(store: EventStore & { db: any }): Promise<number> {
 /** Runs the projection under the manager from the beginning; returns events/s. */
 async function managerCatchUp(store: EventStore & { db: any }, projection: Projection, count: number): Promise<number> {
   const checkpoints = new SqlCheckpointStore(store.db);
-  const manager = new SubscriptionManager({ store, checkpoints, deadLetters: new SqlDeadLetterQueue(store.db), pollIntervalMs: 50 });
+  const manager = new SubscriptionManager({
+    store,
+    checkpoints,
+    deadLetters: new SqlDeadLetterQueue(store.db),
+    pollIntervalMs: 50,
+  });
   manager.project(projection, { batchSize: BATCH });
   let last: StoredEvent['position'] | undefined;
   for await (const stored of store.readAll({ eventTypes: projection.eventTypes, after: null })) last = stored.position;
@@ -179,7 +206,7 @@ async function feedOnly(store: EventStore, eventTypes: readonly string[], count:
   let after: StoredEvent['position'] | null = null;
   for (;;) {
     let read = 0;
-    for await (const stored of store.readAll({ after, limit: BATCH, eventTypes })) (after = stored.position), read++;
+    for await (const stored of store.readAll({ after, limit: BATCH, eventTypes })) ((after = stored.position), read++);
     if (read === 0) break;
   }
   return perSecond(count, performance.now() - started);
@@ -193,13 +220,41 @@ async function catchUpRows(backend: string, store: EventStore & { db: any }, raw
   const rawRate = await raw('BenchDeposited', 'raw_balances', EVENTS);
   const loop = await kyselyLoop(store);
   const read = await feedOnly(store, accountBalances.eventTypes, EVENTS);
-  rows.push({ backend, workload: 'projection catch-up 100k (100 events per account in a row)', eventsmith: `${ours} ev/s`, raw: `${rawRate} ev/s`, ratio: ratio(ours, rawRate), target: '≥ 0.70×' });
-  rows.push({ backend, workload: '  same projection, handle() per event in a Kysely loop', eventsmith: `${loop} ev/s`, raw: `${rawRate} ev/s`, ratio: ratio(loop, rawRate), target: '' });
-  rows.push({ backend, workload: '  reading and decoding the feed alone (no projection)', eventsmith: `${read} ev/s`, raw: `${rawRate} ev/s`, ratio: ratio(read, rawRate), target: '' });
+  rows.push({
+    backend,
+    workload: 'projection catch-up 100k (100 events per account in a row)',
+    eventsmith: `${ours} ev/s`,
+    raw: `${rawRate} ev/s`,
+    ratio: ratio(ours, rawRate),
+    target: '≥ 0.70×',
+  });
+  rows.push({
+    backend,
+    workload: '  same projection, handle() per event in a Kysely loop',
+    eventsmith: `${loop} ev/s`,
+    raw: `${rawRate} ev/s`,
+    ratio: ratio(loop, rawRate),
+    target: '',
+  });
+  rows.push({
+    backend,
+    workload: '  reading and decoding the feed alone (no projection)',
+    eventsmith: `${read} ev/s`,
+    raw: `${rawRate} ev/s`,
+    ratio: ratio(read, rawRate),
+    target: '',
+  });
   await fillInterleaved(store);
   const mixed = await managerCatchUp(store, interleaved, INTERLEAVED);
   const rawMixed = await raw('BenchCredited', 'raw_interleaved', INTERLEAVED);
-  rows.push({ backend, workload: 'projection catch-up 20k (accounts interleaved)', eventsmith: `${mixed} ev/s`, raw: `${rawMixed} ev/s`, ratio: ratio(mixed, rawMixed), target: '' });
+  rows.push({
+    backend,
+    workload: 'projection catch-up 20k (accounts interleaved)',
+    eventsmith: `${mixed} ev/s`,
+    raw: `${rawMixed} ev/s`,
+    ratio: ratio(mixed, rawMixed),
+    target: '',
+  });
 }
 
 async function benchSqlite(): Promise<void> {
@@ -212,11 +267,16 @@ async function benchSqlite(): Promise<void> {
     const raw = new BetterSqlite3(file);
     raw.pragma('journal_mode = WAL');
     raw.pragma('synchronous = NORMAL');
-    for (const name of ['bench_account_balances', 'bench_interleaved', 'raw_balances', 'raw_interleaved']) raw.exec(CREATE_BALANCES(name));
+    for (const name of ['bench_account_balances', 'bench_interleaved', 'raw_balances', 'raw_interleaved'])
+      raw.exec(CREATE_BALANCES(name));
     raw.exec('create table raw_checkpoint (name text primary key, position integer not null)');
 
-    const page = raw.prepare('select position, aggregate_id, data from eventsmith_events where position > ? and event_type = ? order by position limit ?');
-    const checkpoint = raw.prepare('insert into raw_checkpoint values (?, ?) on conflict (name) do update set position = excluded.position');
+    const page = raw.prepare(
+      'select position, aggregate_id, data from eventsmith_events where position > ? and event_type = ? order by position limit ?',
+    );
+    const checkpoint = raw.prepare(
+      'insert into raw_checkpoint values (?, ?) on conflict (name) do update set position = excluded.position',
+    );
     const rawLoop: RawLoop = async (eventType, table, count) => {
       const upsert = raw.prepare(UPSERT(table, () => '?'));
       const applyPage = raw.transaction((events: { position: number; aggregate_id: string; data: string }[]) => {
@@ -238,7 +298,9 @@ async function benchSqlite(): Promise<void> {
     raw.close();
 
     const signal = new WakeUpSignal();
-    await liveLatency('sqlite', store, signal, (afterCommit) => withAppendHooks(store, { afterCommit: () => (afterCommit(), signal.notify()) }));
+    await liveLatency('sqlite', store, signal, (afterCommit) =>
+      withAppendHooks(store, { afterCommit: () => (afterCommit(), signal.notify()) }),
+    );
     await relayThroughput('sqlite', store);
     await store.close();
   } finally {
@@ -258,7 +320,8 @@ async function benchPostgres(): Promise<void> {
     await migrateSubscriptionTables(store.db);
     await fill(store);
     const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
-    for (const table of ['bench_account_balances', 'bench_interleaved', 'raw_balances', 'raw_interleaved']) await pool.query(CREATE_BALANCES(table));
+    for (const table of ['bench_account_balances', 'bench_interleaved', 'raw_balances', 'raw_interleaved'])
+      await pool.query(CREATE_BALANCES(table));
     await pool.query('create table raw_checkpoint (name text primary key, position bigint not null)');
 
     const rawLoop: RawLoop = async (eventType, table, count) => {
@@ -266,14 +329,25 @@ async function benchPostgres(): Promise<void> {
       let after = '0';
       const client = await pool.connect();
       for (;;) {
-        const { rows: events } = await client.query<{ position: string; aggregate_id: string; data: { amount: number } }>(
+        const { rows: events } = await client.query<{
+          position: string;
+          aggregate_id: string;
+          data: { amount: number };
+        }>(
           'select position, aggregate_id, data from eventsmith_events where position > $1 and event_type = $2 order by position limit $3',
           [after, eventType, BATCH],
         );
         if (events.length === 0) break;
         await client.query('begin');
-        for (const e of events) await client.query(UPSERT(table, (n) => `$${n}`), [e.aggregate_id, e.data.amount]);
-        await client.query('insert into raw_checkpoint values ($1, $2) on conflict (name) do update set position = excluded.position', [table, events[events.length - 1]!.position]);
+        for (const e of events)
+          await client.query(
+            UPSERT(table, (n) => `$${n}`),
+            [e.aggregate_id, e.data.amount],
+          );
+        await client.query(
+          'insert into raw_checkpoint values ($1, $2) on conflict (name) do update set position = excluded.position',
+          [table, events[events.length - 1]!.position],
+        );
         await client.query('commit');
         after = events[events.length - 1]!.position;
       }
@@ -284,7 +358,9 @@ async function benchPostgres(): Promise<void> {
     await pool.end();
 
     const wakeUp = new PostgresNotifyWakeUp({ connect: () => new pg.Client({ connectionString: url.toString() }) });
-    await liveLatency('postgres (LISTEN/NOTIFY)', store, wakeUp, (afterCommit) => withAppendHooks(store, { ...postgresNotifyHooks(), afterCommit }));
+    await liveLatency('postgres (LISTEN/NOTIFY)', store, wakeUp, (afterCommit) =>
+      withAppendHooks(store, { ...postgresNotifyHooks(), afterCommit }),
+    );
     await relayThroughput('postgres', store);
     await store.close();
   } finally {
@@ -294,16 +370,29 @@ async function benchPostgres(): Promise<void> {
 }
 
 /** 1,000 single-event appends, ~2 ms apart; latency from each commit to its handler call. */
-async function liveLatency(label: string, store: EventStore, wakeUp: WakeUpSource, hooked: (afterCommit: () => void) => EventStore): Promise<void> {
+async function liveLatency(
+  label: string,
+  store: EventStore,
+  wakeUp: WakeUpSource,
+  hooked: (afterCommit: () => void) => EventStore,
+): Promise<void> {
   const commits: number[] = [];
   const handled: number[] = [];
   const writer = hooked(() => commits.push(performance.now()));
   const manager = new SubscriptionManager({ store: writer, wakeUps: [wakeUp], pollIntervalMs: 1000 });
-  manager.subscribe(() => void handled.push(performance.now()), { name: 'latency', startFrom: 'end', eventTypes: ['BenchDeposited'] });
+  manager.subscribe(() => void handled.push(performance.now()), {
+    name: 'latency',
+    startFrom: 'end',
+    eventTypes: ['BenchDeposited'],
+  });
   await manager.start();
   while ((await manager.status('latency')).state !== 'live') await new Promise((r) => setTimeout(r, 5));
   for (let i = 0; i < 1000; i++) {
-    await writer.appendToStream('BenchAccount-live', [new BenchDeposited({ amount: i, note: 'live' }, { aggregateId: 'live' })], { expectedVersion: 'any' });
+    await writer.appendToStream(
+      'BenchAccount-live',
+      [new BenchDeposited({ amount: i, note: 'live' }, { aggregateId: 'live' })],
+      { expectedVersion: 'any' },
+    );
     await new Promise((r) => setTimeout(r, 2));
   }
   while (handled.length < 1000) await new Promise((r) => setTimeout(r, 5));
@@ -324,18 +413,32 @@ async function relayThroughput(label: string, store: EventStore & { db: any }): 
   const outbox = new SqlOutboxStore(store.db);
   const total = 20_000;
   for (let a = 0; a < total / 100; a++) {
-    const events = Array.from({ length: 100 }, (_, i) => new BenchDeposited({ amount: i, note: 'outbox' }, { aggregateId: `out-${a}` }));
+    const events = Array.from(
+      { length: 100 },
+      (_, i) => new BenchDeposited({ amount: i, note: 'outbox' }, { aggregateId: `out-${a}` }),
+    );
     await store.transaction(async (tx) => {
       await tx.appendToStream(`BenchAccount-out-${a}`, events, { expectedVersion: 'no_stream' });
       await outbox.add(events, { transaction: tx });
     });
   }
   let published = 0;
-  const relay = new OutboxRelay(outbox, { publish: async (events) => void (published += events.length) }, { batchSize: 500 });
+  const relay = new OutboxRelay(
+    outbox,
+    { publish: async (events) => void (published += events.length) },
+    { batchSize: 500 },
+  );
   const started = performance.now();
   await relay.drain();
   const ms = performance.now() - started;
-  rows.push({ backend: label, workload: 'outbox relay, 20,000 rows', eventsmith: `${perSecond(published, ms)} ev/s`, raw: '', ratio: '', target: '' });
+  rows.push({
+    backend: label,
+    workload: 'outbox relay, 20,000 rows',
+    eventsmith: `${perSecond(published, ms)} ev/s`,
+    raw: '',
+    ratio: '',
+    target: '',
+  });
 }
 
 function up(port: number): Promise<boolean> {

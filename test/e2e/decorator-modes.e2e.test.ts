@@ -51,7 +51,9 @@ describe('@handles in both decorator modes', () => {
       }, 300_000);
 
       it('rejects a handler whose parameter is another event', async () => {
-        const wrong = await diagnostics(mode.legacy, (source) => source.replace('onAdded(event: CounterAdded)', 'onAdded(event: CounterOpened)'));
+        const wrong = await diagnostics(mode.legacy, (source) =>
+          source.replace('onAdded(event: CounterAdded)', 'onAdded(event: CounterOpened)'),
+        );
         expect(wrong.join('\n')).toContain("'CounterOpened'");
       }, 300_000);
 
@@ -60,14 +62,21 @@ describe('@handles in both decorator modes', () => {
         await mkdir(dir, { recursive: true });
         for (const file of FILES) {
           const { outputText } = ts.transpileModule(await readFile(join(APP, file), 'utf8'), {
-            compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, experimentalDecorators: mode.legacy, emitDecoratorMetadata: mode.legacy },
+            compilerOptions: {
+              target: ts.ScriptTarget.ES2022,
+              module: ts.ModuleKind.ESNext,
+              experimentalDecorators: mode.legacy,
+              emitDecoratorMetadata: mode.legacy,
+            },
             fileName: file,
           });
           await writeFile(join(dir, file.replace(/\.ts$/, '.js')), outputText);
         }
         expect(await readFile(join(dir, 'app.js'), 'utf8')).toContain(mode.helper);
         // The runtime itself runs from its sources here (tsx); the application code is the emitted JS.
-        const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(dir, 'main.js')], { cwd: REPO });
+        const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(dir, 'main.js')], {
+          cwd: REPO,
+        });
         expect(JSON.parse(stdout)).toEqual({ total: 7, version: 2, loud: 31, duplicateRefused: true });
       }, 300_000);
     });

@@ -6,12 +6,18 @@ import { describe, expect, it } from 'vitest';
 import { REPO } from './support/temp-project.js';
 
 const run = async (script: string) =>
-  (await promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO, script), '--store', 'memory'], { cwd: REPO })).stdout;
+  (
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', join(REPO, script), '--store', 'memory'], {
+      cwd: REPO,
+    })
+  ).stdout;
 
 describe('examples', () => {
   it('bank: commands, a rejected overdraft, history, balance and the projected read model', async () => {
     const out = await run('examples/bank/main.ts');
-    expect(out).toContain('Rejected by the aggregate: Insufficient funds: the balance is 85.5, the withdrawal 1000.00.');
+    expect(out).toContain(
+      'Rejected by the aggregate: Insufficient funds: the balance is 85.5, the withdrawal 1000.00.',
+    );
     expect(out).toMatch(/v1 AccountOpened\s+\{"ownerName":"Alice","initialBalance":"100.00","currency":"EUR"\}/);
     expect(out).toContain('Balance: 85.50 EUR (status open, version 3)');
     expect(out).toMatch(/acc-1001 {2}Alice {2}85\.50 EUR {2}deposits=1 withdrawals=1 {2}open {2}v3/);

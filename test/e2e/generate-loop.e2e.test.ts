@@ -6,7 +6,14 @@ import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AggregateRepository, CommandRejectedError, InMemoryEventStore, type EventRegistry } from '@eventsmith/runtime';
-import { bankDomain, copyBankAccount, tempProject, tsFiles, typeCheck, type TempProject } from './support/temp-project.js';
+import {
+  bankDomain,
+  copyBankAccount,
+  tempProject,
+  tsFiles,
+  typeCheck,
+  type TempProject,
+} from './support/temp-project.js';
 
 const INTEREST = `
       InterestPaid:
@@ -37,7 +44,10 @@ describe('edit → regenerate → compile → run', () => {
     // A new event and a new command in the YAML.
     const yaml = (await project.read('domain/bank-account.yaml'))
       .replace('    events:\n', `    events:\n${INTEREST}`)
-      .replace('      close:\n', '      payInterest:\n        params: { rate: number }\n        emits: InterestPaid\n      close:\n');
+      .replace(
+        '      close:\n',
+        '      payInterest:\n        params: { rate: number }\n        emits: InterestPaid\n      close:\n',
+      );
     await project.write('domain/bank-account.yaml', yaml);
     const second = await project.run('generate', '--config', project.config);
     expect(second.status, second.err).toBe(0);
@@ -62,9 +72,16 @@ describe('edit → regenerate → compile → run', () => {
     expect(diagnostics).toEqual([]);
 
     // And it runs: the hand-written handlers do the work, the new command is a stub.
-    const generated = (await import(pathToFileURL(join(project.root, 'generated/index.ts')).href)) as { createBankRegistry(): EventRegistry };
-    const { BankAccount } = (await import(pathToFileURL(join(project.root, 'src/aggregates/bank-account.ts')).href)) as {
-      BankAccount: (new (id: string) => { state: { balance: string } }) & { aggregateType: string; stateVersion: number };
+    const generated = (await import(pathToFileURL(join(project.root, 'generated/index.ts')).href)) as {
+      createBankRegistry(): EventRegistry;
+    };
+    const { BankAccount } = (await import(
+      pathToFileURL(join(project.root, 'src/aggregates/bank-account.ts')).href
+    )) as {
+      BankAccount: (new (id: string) => { state: { balance: string } }) & {
+        aggregateType: string;
+        stateVersion: number;
+      };
     };
     const store = new InMemoryEventStore({ registry: generated.createBankRegistry() });
     type Account = InstanceType<typeof BankAccount> & {
@@ -79,7 +96,11 @@ describe('edit → regenerate → compile → run', () => {
     await accounts.update('a-1', (a) => a.open({ ownerName: 'Ada', initialDeposit: '10.00' }), { create: true });
     const after = await accounts.update('a-1', (a) => a.deposit({ amount: '2.50' }));
     expect(after.state.balance).toBe('12.5');
-    await expect(accounts.update('a-1', (a) => a.withdraw({ amount: '100' }))).rejects.toBeInstanceOf(CommandRejectedError);
-    await expect(accounts.update('a-1', (a) => a.payInterest({ rate: 0.01 }))).rejects.toThrow('BankAccount.payInterest is not implemented yet.');
+    await expect(accounts.update('a-1', (a) => a.withdraw({ amount: '100' }))).rejects.toBeInstanceOf(
+      CommandRejectedError,
+    );
+    await expect(accounts.update('a-1', (a) => a.payInterest({ rate: 0.01 }))).rejects.toThrow(
+      'BankAccount.payInterest is not implemented yet.',
+    );
   }, 180_000);
 });

@@ -9,7 +9,12 @@ import { InMemoryEventBus } from '../../runtime/src/bus/memory/in-memory-event-b
 import { InMemoryOutboxStore } from '../../runtime/src/outbox/in-memory-outbox-store.js';
 import { OutboxRelay } from '../../runtime/src/outbox/outbox-relay.js';
 import { InMemoryEventStore } from '../../runtime/src/store/memory/in-memory-event-store.js';
-import { busConformanceRegistry, DeliveryRecorder, orderPlaced, waitFor } from '../../runtime/src/testing/bus-conformance.js';
+import {
+  busConformanceRegistry,
+  DeliveryRecorder,
+  orderPlaced,
+  waitFor,
+} from '../../runtime/src/testing/bus-conformance.js';
 import { kafkaTestTarget } from '../support/kafka-mock.js';
 import { natsTestBus } from '../support/nats-bus.js';
 import { rabbitMqTestBus } from '../support/rabbitmq.js';
@@ -40,7 +45,8 @@ async function relayThrough(bus: EventBus): Promise<void> {
   for (let version = 1; version <= 20; version++) {
     await store.transaction(async (tx) => {
       const events = aggregates.map((id) => orderPlaced(id, version));
-      for (const event of events) await tx.appendToStream(`Order-${event.aggregateId}`, [event], { expectedVersion: version - 1 });
+      for (const event of events)
+        await tx.appendToStream(`Order-${event.aggregateId}`, [event], { expectedVersion: version - 1 });
       await outbox.add(events, { transaction: tx });
     });
   }
@@ -97,7 +103,14 @@ if (kafka.kind === 'none') {
   describe(`outbox relay → Kafka (${kafka.kind === 'mock' ? 'librdkafka mock cluster' : kafka.brokers.join(',')})`, () => {
     it('relays the outbox to the Kafka bus', async () => {
       const topic = `${uniqueName('es_test')}.events`;
-      const bus = new KafkaEventBus({ brokers: kafka.brokers, registry, topic, sessionTimeoutMs: 6_000, maxWaitTimeInMs: 50, onError: () => {} });
+      const bus = new KafkaEventBus({
+        brokers: kafka.brokers,
+        registry,
+        topic,
+        sessionTimeoutMs: 6_000,
+        maxWaitTimeInMs: 50,
+        onError: () => {},
+      });
       cleanups.push(() => bus.close());
       await relayThrough(bus);
     }, 90_000);

@@ -8,22 +8,52 @@ import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempProject, tsFiles, typeCheck, type TempProject } from './support/temp-project.js';
 
-const FIELD_TYPES = ['string', 'integer', 'number', 'decimal', 'boolean', 'uuid', 'datetime', 'date', 'Kind', 'Info', 'list<string>', 'list<Info>', 'inline'] as const;
+const FIELD_TYPES = [
+  'string',
+  'integer',
+  'number',
+  'decimal',
+  'boolean',
+  'uuid',
+  'datetime',
+  'date',
+  'Kind',
+  'Info',
+  'list<string>',
+  'list<Info>',
+  'inline',
+] as const;
 const COLUMN: Partial<Record<(typeof FIELD_TYPES)[number], string>> = {
-  string: 'string', integer: 'integer', number: 'number', decimal: 'decimal', boolean: 'boolean', uuid: 'uuid', datetime: 'datetime', date: 'date', Kind: 'string',
+  string: 'string',
+  integer: 'integer',
+  number: 'number',
+  decimal: 'decimal',
+  boolean: 'boolean',
+  uuid: 'uuid',
+  datetime: 'datetime',
+  date: 'date',
+  Kind: 'string',
 };
 const FIELD_NAMES = ['amount', 'note', 'count', 'label', 'flag', 'ref', 'at', 'day', 'size', 'ratio', 'info', 'tags'];
 
-const field = fc.record({ name: fc.constantFrom(...FIELD_NAMES), type: fc.constantFrom(...FIELD_TYPES), optional: fc.boolean() });
+const field = fc.record({
+  name: fc.constantFrom(...FIELD_NAMES),
+  type: fc.constantFrom(...FIELD_TYPES),
+  optional: fc.boolean(),
+});
 const event = fc.record({
   fields: fc.uniqueArray(field, { selector: (f) => f.name, minLength: 1, maxLength: 5 }),
   history: fc.constantFrom('none', 'declarative', 'custom'),
   projection: fc.constantFrom('insert', 'upsert', 'update', 'delete', 'custom'),
 });
-const domain = fc.record({ events: fc.array(event, { minLength: 1, maxLength: 4 }), snapshot: fc.option(fc.integer({ min: 1, max: 500 }), { nil: undefined }) });
+const domain = fc.record({
+  events: fc.array(event, { minLength: 1, maxLength: 4 }),
+  snapshot: fc.option(fc.integer({ min: 1, max: 500 }), { nil: undefined }),
+});
 
 function fieldYaml(f: { type: string; optional: boolean }): unknown {
-  if (f.type === 'inline') return { type: 'object', fields: { x: 'string', y: 'integer?' }, ...(f.optional ? { optional: true } : {}) };
+  if (f.type === 'inline')
+    return { type: 'object', fields: { x: 'string', y: 'integer?' }, ...(f.optional ? { optional: true } : {}) };
   return `${f.type}${f.optional ? '?' : ''}`;
 }
 
@@ -56,7 +86,9 @@ function toDocument(name: string, d: RandomDomain): string {
         handlers[eventName] = { upsert: { id: 'meta.aggregateId', seen: { increment: 1 }, ...values } };
         break;
       case 'update':
-        handlers[eventName] = { update: { where: { id: 'meta.aggregateId' }, set: { seen: { increment: 1 }, ...values } } };
+        handlers[eventName] = {
+          update: { where: { id: 'meta.aggregateId' }, set: { seen: { increment: 1 }, ...values } },
+        };
         break;
       case 'delete':
         handlers[eventName] = { delete: { where: { id: 'meta.aggregateId' } } };

@@ -72,8 +72,12 @@ async function release(yaml: string, price: string, projects: TempProject[]): Pr
   const generated = await project.run('generate', '--config', project.config);
   expect(generated.status, generated.err).toBe(0);
   await project.write('src/aggregates/cart.ts', cartClass(price));
-  const index = (await import(pathToFileURL(join(project.root, 'generated/index.ts')).href)) as { createCheckoutRegistry(): EventRegistry };
-  const { Cart } = (await import(pathToFileURL(join(project.root, 'src/aggregates/cart.ts')).href)) as { Cart: Release['Cart'] };
+  const index = (await import(pathToFileURL(join(project.root, 'generated/index.ts')).href)) as {
+    createCheckoutRegistry(): EventRegistry;
+  };
+  const { Cart } = (await import(pathToFileURL(join(project.root, 'src/aggregates/cart.ts')).href)) as {
+    Cart: Release['Cart'];
+  };
   return { registry: index.createCheckoutRegistry(), Cart };
 }
 
@@ -96,11 +100,17 @@ describe('snapshots from a previous schema', () => {
     const store1 = await SqliteEventStore.open({ filename, registry: first.registry });
     try {
       const snapshots = new SqliteSnapshotStore(store1.db);
-      const carts = new AggregateRepository(store1, first.Cart as never, { snapshots: { store: snapshots, policy: everyNEvents(6) } });
+      const carts = new AggregateRepository(store1, first.Cart as never, {
+        snapshots: { store: snapshots, policy: everyNEvents(6) },
+      });
       const cart = new first.Cart('cart-1');
       for (let i = 0; i < 6; i++) cart.add({ price: 100 });
       await carts.save(cart as never);
-      expect(await snapshots.get('Cart', 'cart-1')).toMatchObject({ version: 6, fingerprint: first.Cart.snapshotFingerprint, state: { total: 600 } });
+      expect(await snapshots.get('Cart', 'cart-1')).toMatchObject({
+        version: 6,
+        fingerprint: first.Cart.snapshotFingerprint,
+        state: { total: 600 },
+      });
     } finally {
       await store1.close();
     }
@@ -110,7 +120,10 @@ describe('snapshots from a previous schema', () => {
     try {
       const snapshots = new SqliteSnapshotStore(store2.db);
       const problems: SnapshotProblem[] = [];
-      const carts = new AggregateRepository(store2, second.Cart as never, { snapshots: { store: snapshots }, onSnapshotProblem: (p) => problems.push(p) });
+      const carts = new AggregateRepository(store2, second.Cart as never, {
+        snapshots: { store: snapshots },
+        onSnapshotProblem: (p) => problems.push(p),
+      });
       const loaded = (await carts.load('cart-1')) as unknown as { state: { total: number }; version: number };
       expect(loaded.state.total).toBe(6);
       expect(loaded.version).toBe(6);

@@ -62,10 +62,14 @@ describe('type-level: generated contracts the compiler enforces', () => {
 
     const wrongInput = stub.replace(/=> \{[\s\S]*\n\};/, "=> ({ amount: data.amount, currency: 'EUR' });");
     await ledger.write('src/upcasters/booked-v1-to-v2.ts', wrongInput);
-    expect(typeCheck(ledger.root, await tsFiles(ledger.root)).join('\n')).toMatch(/Property 'amount' does not exist on type 'BookedV1'/);
+    expect(typeCheck(ledger.root, await tsFiles(ledger.root)).join('\n')).toMatch(
+      /Property 'amount' does not exist on type 'BookedV1'/,
+    );
 
     const wrongOutput = stub.replace(/=> \{[\s\S]*\n\};/, '=> ({ amount: data.cents });');
     await ledger.write('src/upcasters/booked-v1-to-v2.ts', wrongOutput);
-    expect(typeCheck(ledger.root, await tsFiles(ledger.root)).join('\n')).toMatch(/booked-v1-to-v2\.ts:\d+ .*(not assignable|missing)/);
+    expect(typeCheck(ledger.root, await tsFiles(ledger.root)).join('\n')).toMatch(
+      /booked-v1-to-v2\.ts:\d+ .*(not assignable|missing)/,
+    );
   }, 120_000);
 });

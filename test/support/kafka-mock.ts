@@ -14,11 +14,18 @@ export async function kafkaTestTarget(): Promise<KafkaTestTarget> {
   const configured = process.env['KAFKA_BROKERS'];
   if (configured) return { kind: 'cluster', brokers: configured.split(',').map((b) => b.trim()), stop: async () => {} };
   if (spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status !== 0) {
-    return { kind: 'none', reason: 'KAFKA_BROKERS is not set and kcat (which carries librdkafka’s mock Kafka cluster) is not installed' };
+    return {
+      kind: 'none',
+      reason: 'KAFKA_BROKERS is not set and kcat (which carries librdkafka’s mock Kafka cluster) is not installed',
+    };
   }
-  const child = spawn('kcat', ['-b', 'ignored:9092', '-X', 'test.mock.num.brokers=1', '-C', '-t', '__eventsmith_mock_keepalive', '-q'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    'kcat',
+    ['-b', 'ignored:9092', '-X', 'test.mock.num.brokers=1', '-C', '-t', '__eventsmith_mock_keepalive', '-q'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const port = await mockPort(child);
   return {
     kind: 'mock',

@@ -31,7 +31,10 @@ export interface NatsTestBus {
   cleanup(): Promise<void>;
 }
 
-export async function natsTestBus(registry: EventRegistry, overrides: Partial<NatsEventBusOptions> = {}): Promise<NatsTestBus> {
+export async function natsTestBus(
+  registry: EventRegistry,
+  overrides: Partial<NatsEventBusOptions> = {},
+): Promise<NatsTestBus> {
   const nc = await natsConnection();
   const stream = uniqueName('ES_TEST_BUS');
   const connections: NatsConnection[] = [nc];
@@ -53,7 +56,8 @@ export async function natsTestBus(registry: EventRegistry, overrides: Partial<Na
     cleanup: async () => {
       await Promise.all(buses.map((b) => b.close()));
       const jsm = await nc.jetstreamManager();
-      for (const name of [stream, `${stream}_DLQ`, `KV_${stream}_leases`]) await jsm.streams.delete(name).catch(() => undefined);
+      for (const name of [stream, `${stream}_DLQ`, `KV_${stream}_leases`])
+        await jsm.streams.delete(name).catch(() => undefined);
       await Promise.all(connections.map((c) => c.close()));
     },
   };

@@ -25,7 +25,14 @@ export function hostPort(url: string, fallbackPort: number): { host: string; por
   return { host: parsed.hostname || '127.0.0.1', port: Number(parsed.port || fallbackPort) };
 }
 
-const PORTS: Record<ServiceName, number> = { postgres: 5432, mysql: 3306, redis: 6379, rabbitmq: 5672, nats: 4222, kafka: 9092 };
+const PORTS: Record<ServiceName, number> = {
+  postgres: 5432,
+  mysql: 3306,
+  redis: 6379,
+  rabbitmq: 5672,
+  nats: 4222,
+  kafka: 9092,
+};
 
 /** Resolves to `undefined` if a TCP connection succeeds, or to the reason it did not. */
 export function probe(name: ServiceName, timeoutMs = 1500): Promise<string | undefined> {
@@ -45,4 +52,3 @@ export function probe(name: ServiceName, timeoutMs = 1500): Promise<string | und
 }
 
 export const isCI = process.env['CI'] === 'true' || process.env['CI'] === '1';
-

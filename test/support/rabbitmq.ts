@@ -67,7 +67,10 @@ export async function deleteRabbitMqResources(resources: RabbitMqResources): Pro
   }
 }
 
-async function withChannel(connection: amqp.ChannelModel, fn: (channel: amqp.Channel) => Promise<unknown>): Promise<void> {
+async function withChannel(
+  connection: amqp.ChannelModel,
+  fn: (channel: amqp.Channel) => Promise<unknown>,
+): Promise<void> {
   const channel = await connection.createChannel();
   channel.on('error', () => {});
   try {
@@ -85,7 +88,9 @@ export async function publishRawToRabbitMq(exchange: string, body: string): Prom
   try {
     const channel = await connection.createConfirmChannel();
     await new Promise<void>((resolve, reject) =>
-      channel.publish(exchange, '0.foreign.raw', Buffer.from(body), { persistent: true }, (error: unknown) => (error ? reject(error) : resolve())),
+      channel.publish(exchange, '0.foreign.raw', Buffer.from(body), { persistent: true }, (error: unknown) =>
+        error ? reject(error) : resolve(),
+      ),
     );
   } finally {
     await connection.close();

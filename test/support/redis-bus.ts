@@ -24,7 +24,10 @@ export interface RedisTestBus {
   cleanup(): Promise<void>;
 }
 
-export async function redisTestBus(registry: EventRegistry, overrides: Partial<RedisEventBusOptions> = {}): Promise<RedisTestBus> {
+export async function redisTestBus(
+  registry: EventRegistry,
+  overrides: Partial<RedisEventBusOptions> = {},
+): Promise<RedisTestBus> {
   const admin = new Redis(serviceUrl('redis')!);
   const prefix = uniqueName('es_test_bus');
   const peers: RedisEventBus[] = [];

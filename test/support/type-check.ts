@@ -54,7 +54,10 @@ export function typeCheck(request: TypeCheckRequest): Promise<TypeDiagnostic[]> 
       process.execPath,
       ['--input-type=module', '-e', CHECKER, JSON.stringify(request)],
       { cwd: request.basePath, maxBuffer: 64 << 20 },
-      (error, stdout, stderr) => (error ? reject(new Error(`type check failed to run: ${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as TypeDiagnostic[])),
+      (error, stdout, stderr) =>
+        error
+          ? reject(new Error(`type check failed to run: ${error.message}\n${stderr}`))
+          : resolve(JSON.parse(stdout) as TypeDiagnostic[]),
     );
   });
 }

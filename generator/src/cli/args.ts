@@ -33,7 +33,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs | CliError {
       if (VALUE_FLAGS.has(name) && value === true) {
         const next = argv[i + 1];
         if (next === undefined || next.startsWith('-')) {
-          return { code: 'CLI.MISSING_VALUE', message: `--${name} needs a value.`, fix: `Write --${name} <value>; see \`eventsmith ${command ?? ''} --help\`.`.replace('  ', ' ') };
+          return {
+            code: 'CLI.MISSING_VALUE',
+            message: `--${name} needs a value.`,
+            fix: `Write --${name} <value>; see \`eventsmith ${command ?? ''} --help\`.`.replace('  ', ' '),
+          };
         }
         value = next;
         i++;
@@ -61,7 +65,11 @@ export function checkFlags(args: ParsedArgs, allowed: readonly string[], command
     }
   }
   if (args.positionals.length > 0) {
-    return { code: 'CLI.UNEXPECTED_ARGUMENT', message: `Unexpected argument "${args.positionals[0]}".`, fix: `See \`eventsmith ${command} --help\`.` };
+    return {
+      code: 'CLI.UNEXPECTED_ARGUMENT',
+      message: `Unexpected argument "${args.positionals[0]}".`,
+      fix: `See \`eventsmith ${command} --help\`.`,
+    };
   }
   return undefined;
 }

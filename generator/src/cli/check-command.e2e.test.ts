@@ -33,7 +33,11 @@ async function run(cwd: string, ...argv: string[]) {
 }
 
 function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.email=ci@example.com', '-c', 'user.name=CI', '-c', 'commit.gpgsign=false', ...args], { cwd, encoding: 'utf8' });
+  return execFileSync(
+    'git',
+    ['-c', 'user.email=ci@example.com', '-c', 'user.name=CI', '-c', 'commit.gpgsign=false', ...args],
+    { cwd, encoding: 'utf8' },
+  );
 }
 
 describe('eventsmith check --against (a git repository)', () => {
@@ -43,21 +47,33 @@ describe('eventsmith check --against (a git repository)', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'eventsmith-check-'));
     await mkdir(join(dir, 'domain'));
-    await writeFile(join(dir, 'eventsmith.config.yaml'), 'domains:\n  - input: domain\n    output: gen/lab\n    userDir: src/lab\n');
+    await writeFile(
+      join(dir, 'eventsmith.config.yaml'),
+      'domains:\n  - input: domain\n    output: gen/lab\n    userDir: src/lab\n',
+    );
     await writeFile(yaml(), DOMAIN);
     git(dir, 'init', '-q', '-b', 'main');
     git(dir, 'add', '.');
     git(dir, 'commit', '-q', '-m', 'domain without generated code');
     expect((await run(dir, 'generate')).status).toBe(0);
-    expect(JSON.parse(await readFile(join(dir, 'gen/lab/events.lock.json'), 'utf8')).events.Opened.versions['1'].fields.openedAt).toEqual({ type: 'datetime' });
+    expect(
+      JSON.parse(await readFile(join(dir, 'gen/lab/events.lock.json'), 'utf8')).events.Opened.versions['1'].fields
+        .openedAt,
+    ).toEqual({ type: 'datetime' });
     git(dir, 'add', '.');
     git(dir, 'commit', '-q', '-m', 'generated, with the event lock');
   }, 120_000);
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('passes when nothing changed, and for a compatible change', async () => {
-    expect(await run(dir, 'check', '--against', 'HEAD')).toMatchObject({ status: 0, out: expect.stringContaining('no breaking changes against HEAD') });
-    await writeFile(yaml(), DOMAIN.replace('          openedAt: datetime\n', '          openedAt: datetime\n          note: string?\n'));
+    expect(await run(dir, 'check', '--against', 'HEAD')).toMatchObject({
+      status: 0,
+      out: expect.stringContaining('no breaking changes against HEAD'),
+    });
+    await writeFile(
+      yaml(),
+      DOMAIN.replace('          openedAt: datetime\n', '          openedAt: datetime\n          note: string?\n'),
+    );
     expect((await run(dir, 'check', '--against', 'HEAD')).status).toBe(0);
     // generate --check fails while the lock does not record the new field yet.
     const stale = await run(dir, 'generate', '--check');
@@ -67,18 +83,28 @@ describe('eventsmith check --against (a git repository)', () => {
   }, 120_000);
 
   it('lists an in-place change of a published version with its file:line:col, and exits 1', async () => {
-    await writeFile(yaml(), DOMAIN.replace('openedAt: datetime', 'openedAt: date').replace('          name: string\n', ''));
+    await writeFile(
+      yaml(),
+      DOMAIN.replace('openedAt: datetime', 'openedAt: date').replace('          name: string\n', ''),
+    );
     const text = await run(dir, 'check', '--against', 'HEAD');
     expect(text.status).toBe(1);
-    expect(text.out).toContain('domain/lab.yaml:9:11  Opened v1 is published (recorded in HEAD:gen/lab/events.lock.json), but field "openedAt" changed type from datetime to date');
-    expect(text.out).toContain('domain/lab.yaml:7:7  Opened v1 is published (recorded in HEAD:gen/lab/events.lock.json), but field "name" was removed');
+    expect(text.out).toContain(
+      'domain/lab.yaml:9:11  Opened v1 is published (recorded in HEAD:gen/lab/events.lock.json), but field "openedAt" changed type from datetime to date',
+    );
+    expect(text.out).toContain(
+      'domain/lab.yaml:7:7  Opened v1 is published (recorded in HEAD:gen/lab/events.lock.json), but field "name" was removed',
+    );
     expect(text.out).toContain('[EVENT.BREAKING_CHANGE]');
     expect(text.out).toContain('bump the version to 2');
     expect(text.out).toContain('2 breaking changes against HEAD.');
 
     const json = await run(dir, 'check', '--against', 'HEAD', '--format', 'json');
     expect(json.status).toBe(1);
-    const report = JSON.parse(json.out) as { against: string; errors: { code: string; where: { file: string; line: number; col: number } }[] };
+    const report = JSON.parse(json.out) as {
+      against: string;
+      errors: { code: string; where: { file: string; line: number; col: number } }[];
+    };
     expect(report.against).toBe('HEAD');
     expect(report.errors.map((e) => [e.code, e.where.file, e.where.line, e.where.col])).toEqual([
       ['EVENT.BREAKING_CHANGE', 'domain/lab.yaml', 7, 7],
@@ -94,7 +120,10 @@ describe('eventsmith check --against (a git repository)', () => {
     // validate reports it too.
     const validate = await run(dir, 'validate', '--format', 'json');
     expect(validate.status).toBe(1);
-    expect((JSON.parse(validate.out) as { errors: { code: string }[] }).errors.map((e) => e.code)).toEqual(['EVENT.BREAKING_CHANGE', 'EVENT.BREAKING_CHANGE']);
+    expect((JSON.parse(validate.out) as { errors: { code: string }[] }).errors.map((e) => e.code)).toEqual([
+      'EVENT.BREAKING_CHANGE',
+      'EVENT.BREAKING_CHANGE',
+    ]);
 
     // The same lock, passed as a file.
     const file = await run(dir, 'check', '--against', 'gen/lab/events.lock.json');
@@ -142,7 +171,9 @@ describe('eventsmith check --against (a git repository)', () => {
       await writeFile(config, `${saved}  - input: domain2\n    output: gen/two\n    userDir: src/two\n`);
       await writeFile(yaml(), DOMAIN.replace('openedAt: datetime', 'openedAt: date'));
       const result = await run(dir, 'check', '--against', 'HEAD');
-      expect(result.err).toContain('note: HEAD has no gen/two/events.lock.json: a new domain, nothing published there yet.');
+      expect(result.err).toContain(
+        'note: HEAD has no gen/two/events.lock.json: a new domain, nothing published there yet.',
+      );
       expect(result.out).toContain('1 breaking change against HEAD.');
       expect(result.status).toBe(1);
     } finally {
@@ -180,7 +211,10 @@ describe('eventsmith check --against (a git repository)', () => {
     const outside = await mkdtemp(join(tmpdir(), 'eventsmith-check-norepo-'));
     try {
       await mkdir(join(outside, 'domain'));
-      await writeFile(join(outside, 'eventsmith.config.yaml'), 'domains:\n  - input: domain\n    output: gen/lab\n    userDir: src/lab\n');
+      await writeFile(
+        join(outside, 'eventsmith.config.yaml'),
+        'domains:\n  - input: domain\n    output: gen/lab\n    userDir: src/lab\n',
+      );
       await writeFile(join(outside, 'domain', 'lab.yaml'), DOMAIN);
       const norepo = await run(outside, 'check', '--against', 'main');
       expect(norepo.status).toBe(1);

@@ -15,13 +15,21 @@ import { printErrors, type OutputFormat } from './report.js';
  * lock of another revision and lists every breaking change at its YAML line. Needs git for a ref,
  * never a database. Returns the exit status: 0 none, 1 breaking changes (or invalid YAML).
  */
-export async function checkAgainst(io: CliIo, config: EventsmithConfig, against: string, format: OutputFormat): Promise<number> {
+export async function checkAgainst(
+  io: CliIo,
+  config: EventsmithConfig,
+  against: string,
+  format: OutputFormat,
+): Promise<number> {
   const outcome = await generateProject({ config, validateOnly: true, checkEventLock: false });
   if (!outcome.ok) {
     printErrors(io, format, outcome.domainErrors, outcome.cliErrors);
     return 1;
   }
-  const domains = config.domains.map((d, i) => ({ model: outcome.models[i]!, lockPath: new Layout({ outDir: d.output, userDir: d.userDir }).eventLock }));
+  const domains = config.domains.map((d, i) => ({
+    model: outcome.models[i]!,
+    lockPath: new Layout({ outDir: d.output, userDir: d.userDir }).eventLock,
+  }));
   const file = await lockFile(io.cwd, against);
   const errors: DomainError[] = [];
   const notes: string[] = [];
@@ -30,7 +38,13 @@ export async function checkAgainst(io: CliIo, config: EventsmithConfig, against:
     const lock = parse(file.text, file.display);
     const domain = domains.find((d) => d.model.name === lock.domain);
     if (!domain) {
-      throw new CliFailure([{ code: 'CHECK.DOMAIN_MISMATCH', message: `${file.display} is the lock of domain "${lock.domain}", which the config does not have (${domains.map((d) => d.model.name).join(', ')}).`, fix: 'Pass the events.lock.json of one of the config\'s domains, or a git ref to compare every domain.' }]);
+      throw new CliFailure([
+        {
+          code: 'CHECK.DOMAIN_MISMATCH',
+          message: `${file.display} is the lock of domain "${lock.domain}", which the config does not have (${domains.map((d) => d.model.name).join(', ')}).`,
+          fix: "Pass the events.lock.json of one of the config's domains, or a git ref to compare every domain.",
+        },
+      ]);
     }
     errors.push(...checkEventLock(lock, domain.model, { lockName: file.display }));
     compared = 1;
@@ -62,14 +76,20 @@ export async function checkAgainst(io: CliIo, config: EventsmithConfig, against:
     for (const path of missing) notes.push(`${against} has no ${path}: a new domain, nothing published there yet.`);
   }
   if (format === 'json') {
-    io.out(`${JSON.stringify({ against, errors: sortDomainErrors(errors), ...(notes.length ? { notes } : {}) }, null, 2)}\n`);
+    io.out(
+      `${JSON.stringify({ against, errors: sortDomainErrors(errors), ...(notes.length ? { notes } : {}) }, null, 2)}\n`,
+    );
     return errors.length > 0 ? 1 : 0;
   }
   for (const note of notes) io.err(`note: ${note}\n`);
   if (errors.length > 0) {
-    io.out(`${sortDomainErrors(errors).map(formatDomainError).join('\n\n')}\n\n${errors.length} breaking change${errors.length === 1 ? '' : 's'} against ${against}.\n`);
+    io.out(
+      `${sortDomainErrors(errors).map(formatDomainError).join('\n\n')}\n\n${errors.length} breaking change${errors.length === 1 ? '' : 's'} against ${against}.\n`,
+    );
   } else {
-    io.out(`eventsmith: no breaking changes against ${against} (${compared} domain${compared === 1 ? '' : 's'} compared).\n`);
+    io.out(
+      `eventsmith: no breaking changes against ${against} (${compared} domain${compared === 1 ? '' : 's'} compared).\n`,
+    );
   }
   return errors.length > 0 ? 1 : 0;
 }
@@ -88,21 +108,35 @@ function parse(text: string, name: string): EventLock {
     return parseEventLock(text);
   } catch (error) {
     if (!(error instanceof EventLockFormatError)) throw error;
-    throw new CliFailure([{ code: 'CHECK.INVALID_LOCK', message: `${name} is not an event lock: ${error.reason}.`, fix: 'Pass the events.lock.json that `eventsmith generate` writes into a domain\'s output folder, or a git ref.' }]);
+    throw new CliFailure([
+      {
+        code: 'CHECK.INVALID_LOCK',
+        message: `${name} is not an event lock: ${error.reason}.`,
+        fix: "Pass the events.lock.json that `eventsmith generate` writes into a domain's output folder, or a git ref.",
+      },
+    ]);
   }
 }
 
 async function resolveRef(root: string, ref: string): Promise<void> {
   const inside = await git(root, ['rev-parse', '--is-inside-work-tree']);
   if (inside.status !== 0) {
-    throw new CliFailure([{ code: 'CHECK.NOT_A_REPOSITORY', message: `"${ref}" is not a file, and ${root} is not in a git repository, so it cannot be a git ref either.`, fix: 'Run the check inside the git checkout of the project, or pass the path of an events.lock.json.' }]);
+    throw new CliFailure([
+      {
+        code: 'CHECK.NOT_A_REPOSITORY',
+        message: `"${ref}" is not a file, and ${root} is not in a git repository, so it cannot be a git ref either.`,
+        fix: 'Run the check inside the git checkout of the project, or pass the path of an events.lock.json.',
+      },
+    ]);
   }
   const found = await git(root, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]);
   if (found.status !== 0) {
     const error: CliError = {
       code: 'CHECK.UNKNOWN_REF',
       message: `"${ref}" is neither a file nor a git ref of this repository.`,
-      fix: ref.endsWith('.json') ? 'Check the path of the lock file.' : `In CI, fetch it first (for example \`git fetch origin ${ref.replace(/^origin\//, '')}\`, or check out with fetch-depth: 0), then pass it as origin/<branch> or a commit.`,
+      fix: ref.endsWith('.json')
+        ? 'Check the path of the lock file.'
+        : `In CI, fetch it first (for example \`git fetch origin ${ref.replace(/^origin\//, '')}\`, or check out with fetch-depth: 0), then pass it as origin/<branch> or a commit.`,
     };
     throw new CliFailure([error]);
   }
@@ -117,12 +151,25 @@ async function gitShow(root: string, ref: string, lockPath: string): Promise<str
 /** Runs git without a shell; `status` is its exit code. A missing git is a {@link CliFailure}. */
 function git(cwd: string, args: readonly string[]): Promise<{ status: number; stdout: string }> {
   return new Promise((done, fail) => {
-    execFile('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }, (error, stdout) => {
-      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
-        fail(new CliFailure([{ code: 'CHECK.NO_GIT', message: 'git is not installed (or not on the PATH), so a git ref cannot be read.', fix: 'Install git, or pass the path of an events.lock.json with --against.' }]));
-        return;
-      }
-      done({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout });
-    });
+    execFile(
+      'git',
+      args,
+      { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } },
+      (error, stdout) => {
+        if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+          fail(
+            new CliFailure([
+              {
+                code: 'CHECK.NO_GIT',
+                message: 'git is not installed (or not on the PATH), so a git ref cannot be read.',
+                fix: 'Install git, or pass the path of an events.lock.json with --against.',
+              },
+            ]),
+          );
+          return;
+        }
+        done({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout });
+      },
+    );
   });
 }

@@ -26,7 +26,11 @@ export class CliFailure extends Error {
 
 /** `file:line:col  message` / `  fix: …`, like the loader's errors. */
 export function formatCliError(error: CliError): string {
-  const lines = [error.where ? `${error.where.file}:${error.where.line}:${error.where.col}  ${error.message}` : `error: ${error.message}`];
+  const lines = [
+    error.where
+      ? `${error.where.file}:${error.where.line}:${error.where.col}  ${error.message}`
+      : `error: ${error.message}`,
+  ];
   if (error.where?.path) lines.push(`  at ${error.where.path}  [${error.code}]`);
   else lines.push(`  [${error.code}]`);
   if (error.fix) lines.push(`  fix: ${error.fix}`);

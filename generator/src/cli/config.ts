@@ -31,7 +31,13 @@ export const CONFIG_NAMES = ['eventsmith.config.yaml', 'eventsmith.config.yml', 
 export async function findConfig(cwd: string, explicit?: string): Promise<string | CliError> {
   if (explicit) {
     const path = resolve(cwd, explicit);
-    return (await exists(path)) ? path : { code: 'CONFIG.NOT_FOUND', message: `Config file ${explicit} does not exist.`, fix: 'Check the --config path.' };
+    return (await exists(path))
+      ? path
+      : {
+          code: 'CONFIG.NOT_FOUND',
+          message: `Config file ${explicit} does not exist.`,
+          fix: 'Check the --config path.',
+        };
   }
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
     for (const name of CONFIG_NAMES) if (await exists(join(dir, name))) return join(dir, name);
@@ -61,10 +67,23 @@ export async function loadConfig(file: string): Promise<EventsmithConfig | CliEr
   let text: string;
   try {
     // A FIFO would block the read for good.
-    if (!(await stat(file)).isFile()) return [{ code: 'CONFIG.READ', message: `${display} is not a regular file.`, fix: 'Point --config at the eventsmith.config.yaml file.' }];
+    if (!(await stat(file)).isFile())
+      return [
+        {
+          code: 'CONFIG.READ',
+          message: `${display} is not a regular file.`,
+          fix: 'Point --config at the eventsmith.config.yaml file.',
+        },
+      ];
     text = await readFile(file, 'utf8');
   } catch (error) {
-    return [{ code: 'CONFIG.READ', message: `Cannot read ${display} (${(error as NodeJS.ErrnoException).code ?? String(error)}).`, fix: 'Check the path and its permissions.' }];
+    return [
+      {
+        code: 'CONFIG.READ',
+        message: `Cannot read ${display} (${(error as NodeJS.ErrnoException).code ?? String(error)}).`,
+        fix: 'Check the path and its permissions.',
+      },
+    ];
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -75,18 +94,42 @@ export async function loadConfig(file: string): Promise<EventsmithConfig | CliEr
   };
   const errors: CliError[] = doc.errors.map((e) => {
     const pos = lines.linePos(e.pos[0]);
-    return { code: 'CONFIG.SYNTAX', message: e.message.split('\n')[0]!, fix: `Fix the ${file.endsWith('.json') ? 'JSON' : 'YAML'} syntax.`, where: { file: display, line: pos.line, col: pos.col, path: '' } };
+    return {
+      code: 'CONFIG.SYNTAX',
+      message: e.message.split('\n')[0]!,
+      fix: `Fix the ${file.endsWith('.json') ? 'JSON' : 'YAML'} syntax.`,
+      where: { file: display, line: pos.line, col: pos.col, path: '' },
+    };
   });
   if (errors.length > 0) return errors;
   const root = doc.contents;
-  if (!isMap(root)) return [{ code: 'CONFIG.SHAPE', message: 'The config must be a map with a `domains:` list.', fix: 'See `eventsmith init` for an example.', where: at(root, '') }];
+  if (!isMap(root))
+    return [
+      {
+        code: 'CONFIG.SHAPE',
+        message: 'The config must be a map with a `domains:` list.',
+        fix: 'See `eventsmith init` for an example.',
+        where: at(root, ''),
+      },
+    ];
   const domainsNode = root.get('domains', true) as YamlNode | undefined;
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
-    if (key !== 'domains') errors.push({ code: 'CONFIG.UNKNOWN_KEY', message: `Unknown key "${key}".`, fix: 'The config has one key, `domains:`.', where: at(pair.key as YamlNode, key) });
+    if (key !== 'domains')
+      errors.push({
+        code: 'CONFIG.UNKNOWN_KEY',
+        message: `Unknown key "${key}".`,
+        fix: 'The config has one key, `domains:`.',
+        where: at(pair.key as YamlNode, key),
+      });
   }
   if (!isSeq(domainsNode) || domainsNode.items.length === 0) {
-    errors.push({ code: 'CONFIG.SHAPE', message: '`domains:` must be a non-empty list.', fix: 'Add one entry per domain with `input`, `output` and `userDir`.', where: at(domainsNode ?? root, 'domains') });
+    errors.push({
+      code: 'CONFIG.SHAPE',
+      message: '`domains:` must be a non-empty list.',
+      fix: 'Add one entry per domain with `input`, `output` and `userDir`.',
+      where: at(domainsNode ?? root, 'domains'),
+    });
     return errors;
   }
   const configDir = dirname(file);
@@ -94,7 +137,12 @@ export async function loadConfig(file: string): Promise<EventsmithConfig | CliEr
   domainsNode.items.forEach((item, i) => {
     const path = `domains[${i}]`;
     if (!isMap(item)) {
-      errors.push({ code: 'CONFIG.SHAPE', message: `${path} must be a map.`, fix: 'Write `input`, `output` and `userDir` keys.', where: at(item as YamlNode, path) });
+      errors.push({
+        code: 'CONFIG.SHAPE',
+        message: `${path} must be a map.`,
+        fix: 'Write `input`, `output` and `userDir` keys.',
+        where: at(item as YamlNode, path),
+      });
       return;
     }
     const values: Partial<Record<'input' | 'output' | 'userDir', string[]>> = {};
@@ -102,22 +150,44 @@ export async function loadConfig(file: string): Promise<EventsmithConfig | CliEr
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
       const value = pair.value as YamlNode | null;
       if (key !== 'input' && key !== 'output' && key !== 'userDir') {
-        errors.push({ code: 'CONFIG.UNKNOWN_KEY', message: `Unknown key "${key}" in ${path}.`, fix: 'Use `input`, `output` and `userDir`.', where: at(pair.key as YamlNode, `${path}.${key}`) });
+        errors.push({
+          code: 'CONFIG.UNKNOWN_KEY',
+          message: `Unknown key "${key}" in ${path}.`,
+          fix: 'Use `input`, `output` and `userDir`.',
+          where: at(pair.key as YamlNode, `${path}.${key}`),
+        });
         continue;
       }
       const list = isSeq(value) ? value.items : [value];
-      const strings = list.map((v) => (isScalar(v) && typeof v.value === 'string' && v.value.trim() !== '' ? v.value.trim() : undefined));
+      const strings = list.map((v) =>
+        isScalar(v) && typeof v.value === 'string' && v.value.trim() !== '' ? v.value.trim() : undefined,
+      );
       if (strings.some((s) => s === undefined) || (key !== 'input' && isSeq(value))) {
-        errors.push({ code: 'CONFIG.TYPE', message: `${path}.${key} must be ${key === 'input' ? 'a path or a list of paths' : 'a path'}.`, fix: 'Write a path relative to the config file.', where: at(value, `${path}.${key}`) });
+        errors.push({
+          code: 'CONFIG.TYPE',
+          message: `${path}.${key} must be ${key === 'input' ? 'a path or a list of paths' : 'a path'}.`,
+          fix: 'Write a path relative to the config file.',
+          where: at(value, `${path}.${key}`),
+        });
         continue;
       }
       values[key] = strings as string[];
     }
     for (const key of ['input', 'output', 'userDir'] as const) {
-      if (!values[key]) errors.push({ code: 'CONFIG.REQUIRED', message: `${path} has no \`${key}\`.`, fix: REQUIRED_FIX[key], where: at(item, path) });
+      if (!values[key])
+        errors.push({
+          code: 'CONFIG.REQUIRED',
+          message: `${path} has no \`${key}\`.`,
+          fix: REQUIRED_FIX[key],
+          where: at(item, path),
+        });
     }
     if (values.input && values.output && values.userDir) {
-      domains.push({ input: values.input.map(normalize), output: normalize(values.output[0]!), userDir: normalize(values.userDir[0]!) });
+      domains.push({
+        input: values.input.map(normalize),
+        output: normalize(values.output[0]!),
+        userDir: normalize(values.userDir[0]!),
+      });
     }
   });
   errors.push(...overlaps(domains, display));
@@ -134,10 +204,29 @@ function overlaps(domains: readonly DomainConfig[], display: string): CliError[]
   const errors: CliError[] = [];
   const inside = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
   domains.forEach((d, i) => {
-    if (inside(d.output, d.userDir)) errors.push({ code: 'CONFIG.OVERLAP', message: `domains[${i}]: output (${d.output}) and userDir (${d.userDir}) overlap.`, fix: 'Generated files are removed when no longer emitted; keep your own files in a separate folder.', where: { file: display, line: 1, col: 1, path: `domains[${i}]` } });
-    for (const input of d.input) if (inside(d.output, input)) errors.push({ code: 'CONFIG.OVERLAP', message: `domains[${i}]: output (${d.output}) overlaps input ${input}.`, fix: 'Put generated code in its own folder.', where: { file: display, line: 1, col: 1, path: `domains[${i}]` } });
+    if (inside(d.output, d.userDir))
+      errors.push({
+        code: 'CONFIG.OVERLAP',
+        message: `domains[${i}]: output (${d.output}) and userDir (${d.userDir}) overlap.`,
+        fix: 'Generated files are removed when no longer emitted; keep your own files in a separate folder.',
+        where: { file: display, line: 1, col: 1, path: `domains[${i}]` },
+      });
+    for (const input of d.input)
+      if (inside(d.output, input))
+        errors.push({
+          code: 'CONFIG.OVERLAP',
+          message: `domains[${i}]: output (${d.output}) overlaps input ${input}.`,
+          fix: 'Put generated code in its own folder.',
+          where: { file: display, line: 1, col: 1, path: `domains[${i}]` },
+        });
     domains.slice(i + 1).forEach((e, j) => {
-      if (inside(d.output, e.output)) errors.push({ code: 'CONFIG.OVERLAP', message: `domains[${i}] and domains[${i + j + 1}] share the output folder ${d.output}.`, fix: 'Give each domain its own output folder.', where: { file: display, line: 1, col: 1, path: `domains[${i + j + 1}]` } });
+      if (inside(d.output, e.output))
+        errors.push({
+          code: 'CONFIG.OVERLAP',
+          message: `domains[${i}] and domains[${i + j + 1}] share the output folder ${d.output}.`,
+          fix: 'Give each domain its own output folder.',
+          where: { file: display, line: 1, col: 1, path: `domains[${i + j + 1}]` },
+        });
     });
   });
   return errors;
@@ -154,7 +243,10 @@ function normalize(path: string): string {
  * folder counts): a link to `/etc/shadow` in a pull request must not end up in a CI log. Whether
  * each file can be read (a FIFO, a dangling link) is the reader's to say, without blocking.
  */
-export async function resolveInputs(root: string, domain: DomainConfig): Promise<{ files: string[]; errors: CliError[] }> {
+export async function resolveInputs(
+  root: string,
+  domain: DomainConfig,
+): Promise<{ files: string[]; errors: CliError[] }> {
   const files = new Set<string>();
   const errors: CliError[] = [];
   const allowed: string[] = [];
@@ -164,7 +256,11 @@ export async function resolveInputs(root: string, domain: DomainConfig): Promise
     try {
       info = await stat(abs);
     } catch {
-      errors.push({ code: 'CONFIG.INPUT_MISSING', message: `Input ${input} does not exist.`, fix: 'Fix the `input` path in the config (it is relative to the config file).' });
+      errors.push({
+        code: 'CONFIG.INPUT_MISSING',
+        message: `Input ${input} does not exist.`,
+        fix: 'Fix the `input` path in the config (it is relative to the config file).',
+      });
       continue;
     }
     allowed.push(await realpath(info.isDirectory() ? abs : dirname(abs)));
@@ -183,7 +279,11 @@ export async function resolveInputs(root: string, domain: DomainConfig): Promise
     });
   }
   if (errors.length === 0 && files.size === 0) {
-    errors.push({ code: 'CONFIG.NO_YAML', message: `No *.yaml files in ${domain.input.join(', ')}.`, fix: 'Add domain YAML there, or run `eventsmith init`.' });
+    errors.push({
+      code: 'CONFIG.NO_YAML',
+      message: `No *.yaml files in ${domain.input.join(', ')}.`,
+      fix: 'Add domain YAML there, or run `eventsmith init`.',
+    });
   }
   return { files: [...files].sort(), errors };
 }
@@ -199,7 +299,8 @@ async function linkOutside(root: string, file: string, allowed: readonly string[
   if (!info?.isSymbolicLink()) return undefined; // a file, or gone since the listing: reading it says so
   const real = await realpath(abs).catch(() => undefined);
   if (real === undefined) return undefined; // dangling, or a loop: reading it says so
-  if (allowed.some((dir) => real === dir || real.startsWith(dir.endsWith(sep) ? dir : `${dir}${sep}`))) return undefined;
+  if (allowed.some((dir) => real === dir || real.startsWith(dir.endsWith(sep) ? dir : `${dir}${sep}`)))
+    return undefined;
   return await readlink(abs).catch(() => real);
 }
 

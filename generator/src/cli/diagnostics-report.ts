@@ -7,7 +7,10 @@ import type { OutputFormat } from './report.js';
  * `{ "errors": [], "warnings": [{ severity, code, message, fix, where, related? }], "info": [...] }`,
  * then the fields of `more` (what `generate` adds about the files).
  */
-export function diagnosticsJson(diagnostics: readonly Diagnostic[], more: Readonly<Record<string, unknown>> = {}): string {
+export function diagnosticsJson(
+  diagnostics: readonly Diagnostic[],
+  more: Readonly<Record<string, unknown>> = {},
+): string {
   const sorted = sortDiagnostics(diagnostics);
   const warnings = sorted.filter((d) => d.severity !== 'info');
   const info = sorted.filter((d) => d.severity === 'info');
@@ -18,20 +21,31 @@ export function diagnosticsJson(diagnostics: readonly Diagnostic[], more: Readon
  * Prints the flow checks for people on stderr, each as `file:line:col  warning: what`, its YAML
  * path, code and fix. `info: false` leaves out information (what `generate` prints).
  */
-export function printDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[], options: { readonly info: boolean }): void {
+export function printDiagnostics(
+  io: CliIo,
+  diagnostics: readonly Diagnostic[],
+  options: { readonly info: boolean },
+): void {
   const shown = sortDiagnostics(diagnostics).filter((d) => options.info || d.severity !== 'info');
   if (shown.length > 0) io.err(`${shown.map(formatDiagnostic).join('\n\n')}\n\n`);
 }
 
 /** `--strict` refused the warnings: all of them (and the information) as text or JSON, then why. */
-export function printStrictRefusal(io: CliIo, format: OutputFormat, diagnostics: readonly Diagnostic[], options: { readonly wouldWrite: boolean }): void {
+export function printStrictRefusal(
+  io: CliIo,
+  format: OutputFormat,
+  diagnostics: readonly Diagnostic[],
+  options: { readonly wouldWrite: boolean },
+): void {
   if (format === 'json') {
     io.out(diagnosticsJson(diagnostics));
     return;
   }
   printDiagnostics(io, diagnostics, { info: true });
   const refused = diagnostics.filter((d) => d.severity !== 'info');
-  io.err(`eventsmith: ${countDiagnostics(refused)} in domain YAML; --strict refuses ${refused.length === 1 ? 'it' : 'them'}${options.wouldWrite ? ', so nothing was written' : ''}.\n`);
+  io.err(
+    `eventsmith: ${countDiagnostics(refused)} in domain YAML; --strict refuses ${refused.length === 1 ? 'it' : 'them'}${options.wouldWrite ? ', so nothing was written' : ''}.\n`,
+  );
 }
 
 /** What `generate` prints after its report: the warnings (not the information), then their count. */

@@ -37,7 +37,10 @@ describe('eventsmith docs', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'eventsmith-docs-'));
     await mkdir(join(dir, 'domain'));
-    await writeFile(join(dir, 'eventsmith.config.yaml'), 'domains:\n  - input: domain\n    output: gen/lab\n    userDir: src/lab\n');
+    await writeFile(
+      join(dir, 'eventsmith.config.yaml'),
+      'domains:\n  - input: domain\n    output: gen/lab\n    userDir: src/lab\n',
+    );
     await writeFile(yaml(), DOMAIN);
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
@@ -46,15 +49,22 @@ describe('eventsmith docs', () => {
     const first = await run(dir, 'docs');
     expect(first).toMatchObject({ status: 0 });
     expect(first.out).toContain('created docs/lab/aggregates/box.md');
-    for (const file of ['docs/lab/README.md', 'docs/lab/aggregates/crate.md', 'docs/lab/asyncapi.json']) await expect(stat(join(dir, file))).resolves.toBeDefined();
+    for (const file of ['docs/lab/README.md', 'docs/lab/aggregates/crate.md', 'docs/lab/asyncapi.json'])
+      await expect(stat(join(dir, file))).resolves.toBeDefined();
     const before = (await stat(join(dir, 'docs/lab/README.md'))).mtimeMs;
     expect(await run(dir, 'docs')).toMatchObject({ status: 0, out: expect.stringContaining('up to date (4 files)') });
     expect((await stat(join(dir, 'docs/lab/README.md'))).mtimeMs).toBe(before);
-    expect(await run(dir, 'docs', '--check')).toMatchObject({ status: 0, out: expect.stringContaining('docs are up to date (4 files checked)') });
+    expect(await run(dir, 'docs', '--check')).toMatchObject({
+      status: 0,
+      out: expect.stringContaining('docs are up to date (4 files checked)'),
+    });
   });
 
   it('--check fails on drift: a changed YAML, a hand edit, a page no longer emitted; writes nothing', async () => {
-    await writeFile(yaml(), DOMAIN.replace('          name: string\n', '          name: string\n          colour: string?\n'));
+    await writeFile(
+      yaml(),
+      DOMAIN.replace('          name: string\n', '          name: string\n          colour: string?\n'),
+    );
     const changed = await run(dir, 'docs', '--check');
     expect(changed.status).toBe(1);
     expect(changed.out).toContain('+| colour | `string` | no |');
@@ -63,24 +73,48 @@ describe('eventsmith docs', () => {
     expect(await readFile(join(dir, 'docs/lab/aggregates/box.md'), 'utf8')).not.toContain('colour');
     const json = await run(dir, 'docs', '--check', '--format', 'json');
     expect(json.status).toBe(1);
-    expect(JSON.parse(json.out)).toMatchObject({ dirs: ['docs/lab'], changes: expect.arrayContaining([{ path: 'docs/lab/aggregates/box.md', kind: 'update' }]) });
+    expect(JSON.parse(json.out)).toMatchObject({
+      dirs: ['docs/lab'],
+      changes: expect.arrayContaining([{ path: 'docs/lab/aggregates/box.md', kind: 'update' }]),
+    });
     expect((await run(dir, 'docs')).status).toBe(0);
     expect(await readFile(join(dir, 'docs/lab/aggregates/box.md'), 'utf8')).toContain('| colour | `string` | no |');
 
-    await writeFile(join(dir, 'docs/lab/README.md'), `${await readFile(join(dir, 'docs/lab/README.md'), 'utf8')}\nA hand-written note.\n`);
-    expect(await run(dir, 'docs', '--check')).toMatchObject({ status: 1, err: expect.stringContaining('would update docs/lab/README.md') });
+    await writeFile(
+      join(dir, 'docs/lab/README.md'),
+      `${await readFile(join(dir, 'docs/lab/README.md'), 'utf8')}\nA hand-written note.\n`,
+    );
+    expect(await run(dir, 'docs', '--check')).toMatchObject({
+      status: 1,
+      err: expect.stringContaining('would update docs/lab/README.md'),
+    });
     expect((await run(dir, 'docs')).status).toBe(0);
 
     await writeFile(yaml(), DOMAIN.slice(0, DOMAIN.indexOf('  Crate:')));
-    expect(await run(dir, 'docs', '--check')).toMatchObject({ status: 1, err: expect.stringContaining('would remove docs/lab/aggregates/crate.md') });
-    expect(await run(dir, 'docs')).toMatchObject({ status: 0, out: expect.stringContaining('removed docs/lab/aggregates/crate.md') });
+    expect(await run(dir, 'docs', '--check')).toMatchObject({
+      status: 1,
+      err: expect.stringContaining('would remove docs/lab/aggregates/crate.md'),
+    });
+    expect(await run(dir, 'docs')).toMatchObject({
+      status: 0,
+      out: expect.stringContaining('removed docs/lab/aggregates/crate.md'),
+    });
     expect(await run(dir, 'docs', '--check')).toMatchObject({ status: 0 });
   });
 
   it('--out chooses the base folder; a folder generate owns or one outside the project is refused', async () => {
-    expect(await run(dir, 'docs', '--out', 'site/catalog')).toMatchObject({ status: 0, out: expect.stringContaining('created site/catalog/lab/README.md') });
-    expect(await run(dir, 'docs', '--out', 'gen')).toMatchObject({ status: 1, err: expect.stringContaining('[CLI.DOCS_OUT]') });
-    expect(await run(dir, 'docs', '--out', '../elsewhere')).toMatchObject({ status: 1, err: expect.stringContaining('not a folder inside the project') });
+    expect(await run(dir, 'docs', '--out', 'site/catalog')).toMatchObject({
+      status: 0,
+      out: expect.stringContaining('created site/catalog/lab/README.md'),
+    });
+    expect(await run(dir, 'docs', '--out', 'gen')).toMatchObject({
+      status: 1,
+      err: expect.stringContaining('[CLI.DOCS_OUT]'),
+    });
+    expect(await run(dir, 'docs', '--out', '../elsewhere')).toMatchObject({
+      status: 1,
+      err: expect.stringContaining('not a folder inside the project'),
+    });
   });
 
   it('invalid YAML is reported and nothing is written', async () => {

@@ -22,7 +22,12 @@ export interface DocsCommandOptions {
  * AsyncAPI document) and writes it through the write stage (atomically, only on change, pages no
  * longer emitted removed), or with `--check` reports the drift as `generate --check` does.
  */
-export async function writeDocs(io: CliIo, config: EventsmithConfig, options: DocsCommandOptions, format: OutputFormat): Promise<number> {
+export async function writeDocs(
+  io: CliIo,
+  config: EventsmithConfig,
+  options: DocsCommandOptions,
+  format: OutputFormat,
+): Promise<number> {
   const base = docsBase(io, config, options.out);
   const started = performance.now();
   const outcome = await generateProject({ config, validateOnly: true });
@@ -32,15 +37,25 @@ export async function writeDocs(io: CliIo, config: EventsmithConfig, options: Do
   }
   const dirs = outcome.models.map((m) => docsDirOf(base, m.name));
   const emitted = outcome.models.flatMap((model, i) => emitDocs(model, { docsDir: dirs[i]! }));
-  const existing = await readExisting(config.root, emitted.map((f) => f.path));
+  const existing = await readExisting(
+    config.root,
+    emitted.map((f) => f.path),
+  );
   const prepared = await prepare(emitted, existing);
   const report = await writeFiles(prepared, { root: config.root, ownedDirs: dirs, dryRun: options.check, existing });
   if (format === 'json') {
-    io.out(`${JSON.stringify({ dirs, changes: report.changes.map((c) => ({ path: c.path, kind: c.kind })), unchanged: report.unchanged, warnings: report.warnings }, null, 2)}\n`);
+    io.out(
+      `${JSON.stringify({ dirs, changes: report.changes.map((c) => ({ path: c.path, kind: c.kind })), unchanged: report.unchanged, warnings: report.warnings }, null, 2)}\n`,
+    );
   } else if (options.check) {
     printCheckReport(io, report, { what: 'docs are', command: 'eventsmith docs' });
   } else {
-    printWriteReport(io, report, outcome.models.map((m) => m.name), performance.now() - started);
+    printWriteReport(
+      io,
+      report,
+      outcome.models.map((m) => m.name),
+      performance.now() - started,
+    );
   }
   return options.check && report.changes.length > 0 ? 1 : 0;
 }
@@ -50,11 +65,25 @@ function docsBase(io: CliIo, config: EventsmithConfig, out: string | undefined):
   if (out === undefined) return DEFAULT_DOCS_DIR;
   const rel = relative(config.root, resolve(io.cwd, out)).split('\\').join('/');
   if (rel.startsWith('..') || isAbsolute(rel)) {
-    throw new CliFailure([{ code: 'CLI.DOCS_OUT', message: `--out ${out} is not a folder inside the project (${config.root}).`, fix: 'Give a folder under the folder of eventsmith.config.yaml, for example --out docs.' }]);
+    throw new CliFailure([
+      {
+        code: 'CLI.DOCS_OUT',
+        message: `--out ${out} is not a folder inside the project (${config.root}).`,
+        fix: 'Give a folder under the folder of eventsmith.config.yaml, for example --out docs.',
+      },
+    ]);
   }
-  const owner = config.domains.find((d) => rel === d.output || rel.startsWith(`${d.output}/`) || d.output.startsWith(`${rel}/`));
+  const owner = config.domains.find(
+    (d) => rel === d.output || rel.startsWith(`${d.output}/`) || d.output.startsWith(`${rel}/`),
+  );
   if (owner) {
-    throw new CliFailure([{ code: 'CLI.DOCS_OUT', message: `--out ${out} overlaps ${owner.output}, the output folder \`eventsmith generate\` owns.`, fix: 'Write the docs to a folder of their own, for example --out docs.' }]);
+    throw new CliFailure([
+      {
+        code: 'CLI.DOCS_OUT',
+        message: `--out ${out} overlaps ${owner.output}, the output folder \`eventsmith generate\` owns.`,
+        fix: 'Write the docs to a folder of their own, for example --out docs.',
+      },
+    ]);
   }
   return rel;
 }

@@ -61,7 +61,10 @@ describe('flow warnings in the CLI', () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'eventsmith-flow-'));
-    await writeFile(join(dir, 'eventsmith.config.yaml'), 'domains:\n  - input: domain\n    output: gen/lab\n    userDir: src/lab\n');
+    await writeFile(
+      join(dir, 'eventsmith.config.yaml'),
+      'domains:\n  - input: domain\n    output: gen/lab\n    userDir: src/lab\n',
+    );
     await mkdir(join(dir, 'domain'));
     await writeFile(join(dir, 'domain/lab.yaml'), DOMAIN);
   });
@@ -82,10 +85,18 @@ describe('flow warnings in the CLI', () => {
     const site = at(DOMAIN, 'site');
     const domain = at(DOMAIN, 'Lab');
     const discarded = at(DOMAIN, 'Discarded:');
-    expect(err).toContain(`domain/lab.yaml:${unit.line}:${unit.col}  warning: Enum "Unit" is declared, but nothing uses it.\n  at types.Unit  [FLOW.UNUSED_TYPE]\n  fix: `);
-    expect(err).toContain(`domain/lab.yaml:${site.line}:${site.col}  warning: Column "site" of projection Samples is set by no handler and has no default, so it is always NULL.\n  at projections.Samples.columns.site  [FLOW.COLUMN_NEVER_SET]`);
-    expect(err).toContain(`domain/lab.yaml:${domain.line}:${domain.col}  info: 1 event is read by no projection of domain Lab: Discarded.\n  at domain  [FLOW.EVENT_UNREAD]`);
-    expect(err).toContain(`  see: domain/lab.yaml:${discarded.line}:${discarded.col} (aggregates.Sample.events.Discarded)`);
+    expect(err).toContain(
+      `domain/lab.yaml:${unit.line}:${unit.col}  warning: Enum "Unit" is declared, but nothing uses it.\n  at types.Unit  [FLOW.UNUSED_TYPE]\n  fix: `,
+    );
+    expect(err).toContain(
+      `domain/lab.yaml:${site.line}:${site.col}  warning: Column "site" of projection Samples is set by no handler and has no default, so it is always NULL.\n  at projections.Samples.columns.site  [FLOW.COLUMN_NEVER_SET]`,
+    );
+    expect(err).toContain(
+      `domain/lab.yaml:${domain.line}:${domain.col}  info: 1 event is read by no projection of domain Lab: Discarded.\n  at domain  [FLOW.EVENT_UNREAD]`,
+    );
+    expect(err).toContain(
+      `  see: domain/lab.yaml:${discarded.line}:${discarded.col} (aggregates.Sample.events.Discarded)`,
+    );
     expect(out).toBe('eventsmith: Lab (1 aggregate, 2 events, 1 projection): valid (2 warnings, 1 note).\n');
   });
 
@@ -99,36 +110,71 @@ describe('flow warnings in the CLI', () => {
   });
 
   it('validate --strict passes a domain with only information, and one with nothing to report', async () => {
-    await writeFile(join(dir, 'domain/lab.yaml'), CLEAN.replace('      Discarded:\n        delete: { where: { sample_id: meta.aggregateId } }\n', ''));
+    await writeFile(
+      join(dir, 'domain/lab.yaml'),
+      CLEAN.replace('      Discarded:\n        delete: { where: { sample_id: meta.aggregateId } }\n', ''),
+    );
     const noted = await run('validate', '--strict');
     expect(noted.status).toBe(0);
     expect(noted.out).toContain('valid (1 note).');
     await writeFile(join(dir, 'domain/lab.yaml'), CLEAN);
     const clean = await run('validate', '--strict');
-    expect({ status: clean.status, out: clean.out, err: clean.err }).toEqual({ status: 0, out: 'eventsmith: Lab (1 aggregate, 2 events, 1 projection): valid.\n', err: '' });
+    expect({ status: clean.status, out: clean.out, err: clean.err }).toEqual({
+      status: 0,
+      out: 'eventsmith: Lab (1 aggregate, 2 events, 1 projection): valid.\n',
+      err: '',
+    });
   });
 
   it('validate --format json prints pure JSON with the errors, warnings and information, with or without --strict', async () => {
-    for (const [argv, expected] of [[['validate', '--format', 'json'], 0], [['validate', '--strict', '--format', 'json'], 1]] as const) {
+    for (const [argv, expected] of [
+      [['validate', '--format', 'json'], 0],
+      [['validate', '--strict', '--format', 'json'], 1],
+    ] as const) {
       const { status, out, err } = await run(...argv);
       expect(status).toBe(expected);
       expect(err).toBe('');
       const parsed = JSON.parse(out) as { errors: unknown[]; warnings: Item[]; info: Item[] };
       expect(Object.keys(parsed)).toEqual(['errors', 'warnings', 'info']);
       expect(parsed.errors).toEqual([]);
-      expect(parsed.warnings.map((w) => [w.severity, w.code, w.where.file, w.where.line, w.where.col, w.where.path])).toEqual([
-        ['warning', 'FLOW.UNUSED_TYPE', 'domain/lab.yaml', at(DOMAIN, 'Unit').line, at(DOMAIN, 'Unit').col, 'types.Unit'],
-        ['warning', 'FLOW.COLUMN_NEVER_SET', 'domain/lab.yaml', at(DOMAIN, 'site').line, at(DOMAIN, 'site').col, 'projections.Samples.columns.site'],
+      expect(
+        parsed.warnings.map((w) => [w.severity, w.code, w.where.file, w.where.line, w.where.col, w.where.path]),
+      ).toEqual([
+        [
+          'warning',
+          'FLOW.UNUSED_TYPE',
+          'domain/lab.yaml',
+          at(DOMAIN, 'Unit').line,
+          at(DOMAIN, 'Unit').col,
+          'types.Unit',
+        ],
+        [
+          'warning',
+          'FLOW.COLUMN_NEVER_SET',
+          'domain/lab.yaml',
+          at(DOMAIN, 'site').line,
+          at(DOMAIN, 'site').col,
+          'projections.Samples.columns.site',
+        ],
       ]);
       for (const w of parsed.warnings) expect(w.fix.length).toBeGreaterThan(10);
       expect(parsed.info.map((i) => [i.severity, i.code, i.related?.map((r) => [r.line, r.col, r.path])])).toEqual([
-        ['info', 'FLOW.EVENT_UNREAD', [[at(DOMAIN, 'Discarded:').line, at(DOMAIN, 'Discarded:').col, 'aggregates.Sample.events.Discarded']]],
+        [
+          'info',
+          'FLOW.EVENT_UNREAD',
+          [[at(DOMAIN, 'Discarded:').line, at(DOMAIN, 'Discarded:').col, 'aggregates.Sample.events.Discarded']],
+        ],
       ]);
     }
   });
 
   it('generate writes the code and prints the warnings (not the information) after its report', async () => {
-    await writeFile(join(dir, 'domain/lab.yaml'), CLEAN.replace('types:\n', '').replace('domain: Lab\n', 'domain: Lab\ntypes:\n  Unit: { enum: [mg, ml] }\n').replace('      Discarded:\n        delete: { where: { sample_id: meta.aggregateId } }\n', ''));
+    await writeFile(
+      join(dir, 'domain/lab.yaml'),
+      CLEAN.replace('types:\n', '')
+        .replace('domain: Lab\n', 'domain: Lab\ntypes:\n  Unit: { enum: [mg, ml] }\n')
+        .replace('      Discarded:\n        delete: { where: { sample_id: meta.aggregateId } }\n', ''),
+    );
     const { status, out, err } = await run('generate');
     expect(status).toBe(0);
     expect(out).toContain('eventsmith: Lab: ');
@@ -142,7 +188,14 @@ describe('flow warnings in the CLI', () => {
     const first = await run('generate', '--format', 'json');
     expect(first.status).toBe(0);
     expect(first.err).toBe('');
-    const written = JSON.parse(first.out) as { errors: unknown[]; warnings: Item[]; info: Item[]; changes: { path: string; kind: string }[]; unchanged: number; fileWarnings: string[] };
+    const written = JSON.parse(first.out) as {
+      errors: unknown[];
+      warnings: Item[];
+      info: Item[];
+      changes: { path: string; kind: string }[];
+      unchanged: number;
+      fileWarnings: string[];
+    };
     expect(Object.keys(written)).toEqual(['errors', 'warnings', 'info', 'changes', 'unchanged', 'fileWarnings']);
     expect(written.warnings.map((w) => w.code)).toEqual(['FLOW.UNUSED_TYPE', 'FLOW.COLUMN_NEVER_SET']);
     expect(written.info.map((i) => i.code)).toEqual(['FLOW.EVENT_UNREAD']);
@@ -159,11 +212,16 @@ describe('flow warnings in the CLI', () => {
     const strict = await run('generate', '--strict');
     expect(strict.status).toBe(1);
     expect(strict.err).toContain('[FLOW.COLUMN_NEVER_SET]');
-    expect(strict.err).toMatch(/eventsmith: 2 warnings in domain YAML; --strict refuses them, so nothing was written\.\n$/);
+    expect(strict.err).toMatch(
+      /eventsmith: 2 warnings in domain YAML; --strict refuses them, so nothing was written\.\n$/,
+    );
     await expect(readdir(join(dir, 'gen'))).rejects.toThrow();
     const check = await run('generate', '--check', '--strict', '--format', 'json');
     expect(check.status).toBe(1);
-    expect((JSON.parse(check.out) as { warnings: Item[] }).warnings.map((w) => w.code)).toEqual(['FLOW.UNUSED_TYPE', 'FLOW.COLUMN_NEVER_SET']);
+    expect((JSON.parse(check.out) as { warnings: Item[] }).warnings.map((w) => w.code)).toEqual([
+      'FLOW.UNUSED_TYPE',
+      'FLOW.COLUMN_NEVER_SET',
+    ]);
   });
 
   it('generate --strict writes a domain without warnings', async () => {

@@ -67,14 +67,28 @@ const NPM_PLACEHOLDER_TEST = 'echo "Error: no test specified" && exit 1';
 export async function initProject(io: CliIo, options: InitOptions): Promise<InitResult> {
   const name = options.name ?? 'Todo';
   if (!/^[A-Z][A-Za-z0-9]*$/.test(name)) {
-    throw new CliFailure([{ code: 'INIT.NAME', message: `"${name}" is not a PascalCase domain name.`, fix: 'Use letters and digits, starting with a capital, e.g. --name Library.' }]);
+    throw new CliFailure([
+      {
+        code: 'INIT.NAME',
+        message: `"${name}" is not a PascalCase domain name.`,
+        fix: 'Use letters and digits, starting with a capital, e.g. --name Library.',
+      },
+    ]);
   }
   const dir = resolve(io.cwd, options.dir ?? '.');
   const slug = kebabCase(name);
   const data = { name, slug };
   const files = [
-    { path: 'eventsmith.config.yaml', template: 'eventsmith.config.yaml.hbs', data: { input: 'domain', output: `src/generated/${slug}`, userDir: `src/${slug}` } },
-    { path: `domain/${slug}.yaml`, template: 'domain.yaml.hbs', data: { name, schemaPath: '../node_modules/@eventsmith/schema/domain.schema.json' } },
+    {
+      path: 'eventsmith.config.yaml',
+      template: 'eventsmith.config.yaml.hbs',
+      data: { input: 'domain', output: `src/generated/${slug}`, userDir: `src/${slug}` },
+    },
+    {
+      path: `domain/${slug}.yaml`,
+      template: 'domain.yaml.hbs',
+      data: { name, schemaPath: '../node_modules/@eventsmith/schema/domain.schema.json' },
+    },
     { path: `src/${slug}/aggregates/todo-list.ts`, template: 'aggregate.ts.hbs', data },
     { path: `src/${slug}/todo-list.test.ts`, template: 'aggregate-test.ts.hbs', data },
     { path: 'src/main.ts', template: 'main.ts.hbs', data },
@@ -97,7 +111,10 @@ export async function initProject(io: CliIo, options: InitOptions): Promise<Init
   const rendered = [];
   for (const f of files) {
     const source = await readFile(join(templates, f.template), 'utf8');
-    rendered.push({ path: f.path, text: f.template.endsWith('.hbs') ? Handlebars.compile(source, { noEscape: true, strict: true })(f.data) : source });
+    rendered.push({
+      path: f.path,
+      text: f.template.endsWith('.hbs') ? Handlebars.compile(source, { noEscape: true, strict: true })(f.data) : source,
+    });
   }
   const gitignore = !(await exists(join(dir, '.gitignore')));
   if (gitignore) rendered.push({ path: '.gitignore', text: await readFile(join(templates, 'gitignore'), 'utf8') });
@@ -107,7 +124,13 @@ export async function initProject(io: CliIo, options: InitOptions): Promise<Init
     await writeFile(join(dir, f.path), f.text, { flag: 'wx' });
   }
   await writeFile(join(dir, 'package.json'), manifest.text);
-  io.out(report(rendered.map((f) => f.path), manifest.changes, dir === resolve(io.cwd) ? undefined : options.dir));
+  io.out(
+    report(
+      rendered.map((f) => f.path),
+      manifest.changes,
+      dir === resolve(io.cwd) ? undefined : options.dir,
+    ),
+  );
   return { created: rendered.map((f) => f.path), packageJson: manifest.changes };
 }
 
@@ -127,10 +150,22 @@ async function mergePackageJson(dir: string, version: string): Promise<{ text: s
     try {
       pkg = JSON.parse(text) as Record<string, unknown>;
     } catch (error) {
-      throw new CliFailure([{ code: 'INIT.PACKAGE_JSON', message: `package.json in ${dir} is not valid JSON (${(error as Error).message}).`, fix: 'Fix package.json, then run `eventsmith init` again.' }]);
+      throw new CliFailure([
+        {
+          code: 'INIT.PACKAGE_JSON',
+          message: `package.json in ${dir} is not valid JSON (${(error as Error).message}).`,
+          fix: 'Fix package.json, then run `eventsmith init` again.',
+        },
+      ]);
     }
     if (typeof pkg !== 'object' || pkg === null || Array.isArray(pkg)) {
-      throw new CliFailure([{ code: 'INIT.PACKAGE_JSON', message: `package.json in ${dir} is not a JSON object.`, fix: 'Fix package.json, then run `eventsmith init` again.' }]);
+      throw new CliFailure([
+        {
+          code: 'INIT.PACKAGE_JSON',
+          message: `package.json in ${dir} is not a JSON object.`,
+          fix: 'Fix package.json, then run `eventsmith init` again.',
+        },
+      ]);
     }
     if (pkg['type'] === 'commonjs' && (await onlyPackageFiles(dir))) {
       switchedToModule = true; // `npm init -y` writes "type": "commonjs"; nothing here depends on it yet
@@ -164,7 +199,10 @@ async function mergePackageJson(dir: string, version: string): Promise<{ text: s
   const own = { '@eventsmith/runtime': version };
   const ownDev = { '@eventsmith/generator': version };
   const addedDependencies: string[] = [];
-  const has = (dep: string) => ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'].some((field) => dep in record(pkg, field, false));
+  const has = (dep: string) =>
+    ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'].some(
+      (field) => dep in record(pkg, field, false),
+    );
   for (const [field, deps] of [
     ['dependencies', { ...own, ...STARTER_DEPENDENCIES.dependencies }],
     ['devDependencies', { ...ownDev, ...STARTER_DEPENDENCIES.devDependencies }],
@@ -185,7 +223,14 @@ async function mergePackageJson(dir: string, version: string): Promise<{ text: s
   const indent = text === undefined ? 2 : (/^[ \t]+(?=")/m.exec(text)?.[0] ?? 2);
   return {
     text: `${JSON.stringify(pkg, null, indent)}\n`,
-    changes: { created: text === undefined, addedScripts, addedDependencies, keptScripts, replacedPlaceholderTest, switchedToModule },
+    changes: {
+      created: text === undefined,
+      addedScripts,
+      addedDependencies,
+      keptScripts,
+      replacedPlaceholderTest,
+      switchedToModule,
+    },
   };
 }
 
@@ -195,16 +240,28 @@ function report(created: readonly string[], changes: PackageJsonChanges, dir: st
   else {
     const added = [...changes.addedScripts.map((s) => `script "${s}"`), ...changes.addedDependencies];
     lines.push(added.length ? `package.json: added ${added.join(', ')}.` : 'package.json: nothing to add.');
-    if (changes.switchedToModule) lines.push('package.json: changed "type" from "commonjs" (npm init\'s default) to "module": the generated code is ES modules.');
-    if (changes.replacedPlaceholderTest) lines.push(`package.json: replaced npm's placeholder "test" script with "${STARTER_SCRIPTS.test}".`);
+    if (changes.switchedToModule)
+      lines.push(
+        'package.json: changed "type" from "commonjs" (npm init\'s default) to "module": the generated code is ES modules.',
+      );
+    if (changes.replacedPlaceholderTest)
+      lines.push(`package.json: replaced npm's placeholder "test" script with "${STARTER_SCRIPTS.test}".`);
     for (const kept of changes.keptScripts) {
-      lines.push(`package.json: kept your "${kept.name}" script ("${kept.yours}"); eventsmith's would be "${kept.ours}".`);
+      lines.push(
+        `package.json: kept your "${kept.name}" script ("${kept.yours}"); eventsmith's would be "${kept.ours}".`,
+      );
     }
   }
   lines.push('', 'Next:');
   if (dir !== undefined) lines.push(`  cd ${dir}`);
-  lines.push('  npm install', '  npm start        # generates the code, compiles it and runs src/main.ts on SQLite', '  npm test');
-  lines.push('Then change domain/*.yaml and run `npm run generate`: it adds stubs for new events and commands to your aggregate class.');
+  lines.push(
+    '  npm install',
+    '  npm start        # generates the code, compiles it and runs src/main.ts on SQLite',
+    '  npm test',
+  );
+  lines.push(
+    'Then change domain/*.yaml and run `npm run generate`: it adds stubs for new events and commands to your aggregate class.',
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -212,7 +269,13 @@ function record(pkg: Record<string, unknown>, field: string, create = true): Rec
   const value = pkg[field];
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
   if (value !== undefined) {
-    throw new CliFailure([{ code: 'INIT.PACKAGE_JSON', message: `package.json's "${field}" is not an object.`, fix: `Make "${field}" an object (or remove it), then run \`eventsmith init\` again.` }]);
+    throw new CliFailure([
+      {
+        code: 'INIT.PACKAGE_JSON',
+        message: `package.json's "${field}" is not an object.`,
+        fix: `Make "${field}" an object (or remove it), then run \`eventsmith init\` again.`,
+      },
+    ]);
   }
   const fresh: Record<string, unknown> = {};
   if (create) pkg[field] = fresh;
@@ -225,14 +288,20 @@ function sortKeys(value: Record<string, unknown>): Record<string, unknown> {
 
 /** A folder name as an npm package name: lower case, only URL-safe characters. */
 function packageName(folder: string): string {
-  const name = folder.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+|-+$/g, '');
+  const name = folder
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[._-]+|-+$/g, '');
   return name === '' ? 'eventsmith-app' : name;
 }
 
 /** True when the folder holds only package.json, a lock file, node_modules and dot files. */
 async function onlyPackageFiles(dir: string): Promise<boolean> {
   const entries = await readdir(dir);
-  return entries.every((name) => name === 'package.json' || name === 'package-lock.json' || name === 'node_modules' || name.startsWith('.'));
+  return entries.every(
+    (name) =>
+      name === 'package.json' || name === 'package-lock.json' || name === 'node_modules' || name.startsWith('.'),
+  );
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -26,11 +26,16 @@ function satisfies(version: string, range: string): boolean {
 
 describe('eventsmith init dependencies', () => {
   it("asks for versions of better-sqlite3 and vitest that the runtime's peer ranges accept", async () => {
-    const runtime = JSON.parse(await readFile(join(REPO, 'runtime', 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> };
+    const runtime = JSON.parse(await readFile(join(REPO, 'runtime', 'package.json'), 'utf8')) as {
+      peerDependencies: Record<string, string>;
+    };
     const ours = { ...STARTER_DEPENDENCIES.dependencies, vitest: STARTER_DEPENDENCIES.devDependencies.vitest };
     for (const [name, range] of Object.entries(ours)) {
       const lowest = range.replace(/^\^/, '');
-      expect(satisfies(lowest, runtime.peerDependencies[name]!), `${name} ${range} vs runtime peer ${runtime.peerDependencies[name]}`).toBe(true);
+      expect(
+        satisfies(lowest, runtime.peerDependencies[name]!),
+        `${name} ${range} vs runtime peer ${runtime.peerDependencies[name]}`,
+      ).toBe(true);
     }
   });
 

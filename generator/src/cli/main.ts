@@ -39,7 +39,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     if ('code' in parsed) throw usage(parsed);
     const formatFlag = parsed.flags.get('format');
     if (formatFlag !== undefined && formatFlag !== 'text' && formatFlag !== 'json') {
-      throw usage({ code: 'CLI.FORMAT', message: `--format must be text or json, not "${String(formatFlag)}".`, fix: 'Write --format json for tools.' });
+      throw usage({
+        code: 'CLI.FORMAT',
+        message: `--format must be text or json, not "${String(formatFlag)}".`,
+        fix: 'Write --format json for tools.',
+      });
     }
     const command = parsed.command;
     if (command === undefined && parsed.flags.has('version')) {
@@ -54,7 +58,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     if (!allowed) {
       const known = Object.keys(FLAGS);
       const close = known.find((k) => k.startsWith(command.slice(0, 3)));
-      throw usage({ code: 'CLI.UNKNOWN_COMMAND', message: `Unknown command "${command}".${close ? ` Did you mean "${close}"?` : ''}`, fix: `Commands: ${known.join(', ')}. See \`eventsmith --help\`.` });
+      throw usage({
+        code: 'CLI.UNKNOWN_COMMAND',
+        message: `Unknown command "${command}".${close ? ` Did you mean "${close}"?` : ''}`,
+        fix: `Commands: ${known.join(', ')}. See \`eventsmith --help\`.`,
+      });
     }
     if (parsed.flags.has('help')) {
       io.out(`${HELP[command]}\n`);
@@ -74,18 +82,33 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         return await generate(io, await config(io, parsed), parsed, format);
       case 'check': {
         const against = parsed.flags.get('against');
-        if (typeof against !== 'string') throw usage({ code: 'CLI.MISSING_FLAG', message: '`eventsmith check` needs --against <git ref or lock file>.', fix: 'For example: eventsmith check --against origin/main' });
+        if (typeof against !== 'string')
+          throw usage({
+            code: 'CLI.MISSING_FLAG',
+            message: '`eventsmith check` needs --against <git ref or lock file>.',
+            fix: 'For example: eventsmith check --against origin/main',
+          });
         const { checkAgainst } = await import('./check-command.js');
         return await checkAgainst(io, await config(io, parsed), against, format);
       }
       case 'docs': {
         const out = parsed.flags.get('out');
         const { writeDocs } = await import('./docs-command.js');
-        return await writeDocs(io, await config(io, parsed), { ...(typeof out === 'string' ? { out } : {}), check: parsed.flags.has('check') }, format);
+        return await writeDocs(
+          io,
+          await config(io, parsed),
+          { ...(typeof out === 'string' ? { out } : {}), check: parsed.flags.has('check') },
+          format,
+        );
       }
       case 'migrate': {
         const db = parsed.flags.get('db');
-        if (typeof db !== 'string') throw usage({ code: 'CLI.MISSING_FLAG', message: '`eventsmith migrate` needs --db <url>.', fix: 'For example: eventsmith migrate --db sqlite:app.db' });
+        if (typeof db !== 'string')
+          throw usage({
+            code: 'CLI.MISSING_FLAG',
+            message: '`eventsmith migrate` needs --db <url>.',
+            fix: 'For example: eventsmith migrate --db sqlite:app.db',
+          });
         const { migrateDatabase } = await import('./migrate-command.js');
         await migrateDatabase(io, await config(io, parsed), db);
         return EXIT.ok;
@@ -98,13 +121,19 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       printErrors(io, format, [], error.errors);
       return (error as CliFailure & { usage?: boolean }).usage ? EXIT.usage : EXIT.failed;
     }
-    io.err(`eventsmith: internal error: ${error instanceof Error ? error.message : String(error)}\nThis is a bug in eventsmith; please report it with the YAML that caused it.${process.env['EVENTSMITH_DEBUG'] ? `\n${error instanceof Error ? error.stack : ''}` : ' (EVENTSMITH_DEBUG=1 shows a stack trace.)'}\n`);
+    io.err(
+      `eventsmith: internal error: ${error instanceof Error ? error.message : String(error)}\nThis is a bug in eventsmith; please report it with the YAML that caused it.${process.env['EVENTSMITH_DEBUG'] ? `\n${error instanceof Error ? error.stack : ''}` : ' (EVENTSMITH_DEBUG=1 shows a stack trace.)'}\n`,
+    );
     return EXIT.internal;
   }
 }
 
 async function validate(io: CliIo, config: EventsmithConfig, args: ParsedArgs, format: OutputFormat): Promise<number> {
-  const [{ generateProject }, { printErrors }, flow] = await Promise.all([import('../generate-project.js'), import('./report.js'), import('./diagnostics-report.js')]);
+  const [{ generateProject }, { printErrors }, flow] = await Promise.all([
+    import('../generate-project.js'),
+    import('./report.js'),
+    import('./diagnostics-report.js'),
+  ]);
   const outcome = await generateProject({ config, validateOnly: true, strict: args.flags.has('strict') });
   if (!outcome.ok) {
     if (outcome.diagnostics) flow.printStrictRefusal(io, format, outcome.diagnostics, { wouldWrite: false });
@@ -117,17 +146,34 @@ async function validate(io: CliIo, config: EventsmithConfig, args: ParsedArgs, f
   }
   flow.printDiagnostics(io, outcome.diagnostics, { info: true });
   const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
-  const domains = outcome.models.map((m) => `${m.name} (${count(m.aggregates.length, 'aggregate')}, ${count(m.events.length, 'event')}, ${count(m.projections.length, 'projection')})`);
+  const domains = outcome.models.map(
+    (m) =>
+      `${m.name} (${count(m.aggregates.length, 'aggregate')}, ${count(m.events.length, 'event')}, ${count(m.projections.length, 'projection')})`,
+  );
   io.out(`eventsmith: ${domains.join(', ')}: valid${flow.diagnosticsSuffix(outcome.diagnostics)}.\n`);
   return EXIT.ok;
 }
 
 async function generate(io: CliIo, config: EventsmithConfig, args: ParsedArgs, format: OutputFormat): Promise<number> {
   const check = args.flags.has('check');
-  if (check && args.flags.has('watch')) throw usage({ code: 'CLI.CONFLICT', message: '--check and --watch cannot be combined.', fix: 'Use --check in CI and --watch while editing.' });
-  if (args.flags.has('strict') && args.flags.has('watch')) throw usage({ code: 'CLI.CONFLICT', message: '--strict and --watch cannot be combined.', fix: 'Use --strict in CI; --watch prints the warnings and keeps going.' });
+  if (check && args.flags.has('watch'))
+    throw usage({
+      code: 'CLI.CONFLICT',
+      message: '--check and --watch cannot be combined.',
+      fix: 'Use --check in CI and --watch while editing.',
+    });
+  if (args.flags.has('strict') && args.flags.has('watch'))
+    throw usage({
+      code: 'CLI.CONFLICT',
+      message: '--strict and --watch cannot be combined.',
+      fix: 'Use --strict in CI; --watch prints the warnings and keeps going.',
+    });
   if (args.flags.has('watch')) return watch(io, config, args, format);
-  const [{ generateProject }, { printCheckReport, printErrors, printWriteReport }, flow] = await Promise.all([import('../generate-project.js'), import('./report.js'), import('./diagnostics-report.js')]);
+  const [{ generateProject }, { printCheckReport, printErrors, printWriteReport }, flow] = await Promise.all([
+    import('../generate-project.js'),
+    import('./report.js'),
+    import('./diagnostics-report.js'),
+  ]);
   const started = performance.now();
   const outcome = await generateProject({ config, dryRun: check, strict: args.flags.has('strict') });
   if (!outcome.ok) {
@@ -138,19 +184,40 @@ async function generate(io: CliIo, config: EventsmithConfig, args: ParsedArgs, f
   const failed = check && outcome.report.changes.length > 0;
   if (format === 'json') {
     const { changes, unchanged, warnings } = outcome.report;
-    io.out(flow.diagnosticsJson(outcome.diagnostics, { changes: changes.map((c) => ({ path: c.path, kind: c.kind })), unchanged, fileWarnings: warnings }));
+    io.out(
+      flow.diagnosticsJson(outcome.diagnostics, {
+        changes: changes.map((c) => ({ path: c.path, kind: c.kind })),
+        unchanged,
+        fileWarnings: warnings,
+      }),
+    );
     return failed ? EXIT.failed : EXIT.ok;
   }
   if (check) printCheckReport(io, outcome.report);
-  else printWriteReport(io, outcome.report, outcome.models.map((m) => m.name), performance.now() - started);
+  else
+    printWriteReport(
+      io,
+      outcome.report,
+      outcome.models.map((m) => m.name),
+      performance.now() - started,
+    );
   flow.printFlowWarnings(io, outcome.diagnostics);
   return failed ? EXIT.failed : EXIT.ok;
 }
 
 async function watch(io: CliIo, config: EventsmithConfig, args: ParsedArgs, format: OutputFormat): Promise<number> {
   const debounce = Number(args.flags.get('debounce') ?? 100);
-  if (!Number.isFinite(debounce) || debounce < 0) throw usage({ code: 'CLI.DEBOUNCE', message: '--debounce must be a number of milliseconds.', fix: 'For example --debounce 200.' });
-  const [{ watchProject }, { printErrors, printWarnings, printWriteReport }, flow] = await Promise.all([import('../watch/watch-project.js'), import('./report.js'), import('./diagnostics-report.js')]);
+  if (!Number.isFinite(debounce) || debounce < 0)
+    throw usage({
+      code: 'CLI.DEBOUNCE',
+      message: '--debounce must be a number of milliseconds.',
+      fix: 'For example --debounce 200.',
+    });
+  const [{ watchProject }, { printErrors, printWarnings, printWriteReport }, flow] = await Promise.all([
+    import('../watch/watch-project.js'),
+    import('./report.js'),
+    import('./diagnostics-report.js'),
+  ]);
   const handle = watchProject(config, {
     debounceMs: debounce,
     onEvent: (event) => {
@@ -167,7 +234,9 @@ async function watch(io: CliIo, config: EventsmithConfig, args: ParsedArgs, form
           io.err('eventsmith: kept the last good output; still watching.\n');
           break;
         case 'failed':
-          io.err(`eventsmith: ${event.error instanceof Error ? event.error.message : String(event.error)}; still watching.\n`);
+          io.err(
+            `eventsmith: ${event.error instanceof Error ? event.error.message : String(event.error)}; still watching.\n`,
+          );
           break;
       }
     },

@@ -33,7 +33,9 @@ describe('eventsmith CLI', () => {
   });
 
   it('--version prints the generator package version and exits 0', async () => {
-    const { version } = JSON.parse(await readFile(join(REPO, 'generator', 'package.json'), 'utf8')) as { version: string };
+    const { version } = JSON.parse(await readFile(join(REPO, 'generator', 'package.json'), 'utf8')) as {
+      version: string;
+    };
     for (const flag of ['--version', '-v']) {
       const t = io(dir);
       expect(await main([flag], t.sink)).toBe(0);
@@ -59,7 +61,10 @@ describe('eventsmith CLI', () => {
   });
 
   it('reports config errors with file:line:col', async () => {
-    await writeFile(join(dir, 'eventsmith.config.yaml'), 'domains:\n  - input: domain\n    output: gen\n    userdir: src\n');
+    await writeFile(
+      join(dir, 'eventsmith.config.yaml'),
+      'domains:\n  - input: domain\n    output: gen\n    userdir: src\n',
+    );
     const t = io(dir);
     expect(await main(['validate'], t.sink)).toBe(1);
     expect(t.err()).toContain('eventsmith.config.yaml:4:5  Unknown key "userdir" in domains[0].');
@@ -69,7 +74,16 @@ describe('eventsmith CLI', () => {
   it('init scaffolds a project whose aggregate generate only adds to, and refuses to overwrite it', async () => {
     const t = io(dir);
     expect(await main(['init', '--name', 'Library'], t.sink)).toBe(0);
-    for (const file of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'eventsmith.config.yaml', 'domain/library.yaml', 'src/main.ts', 'src/library/todo-list.test.ts', '.gitignore']) {
+    for (const file of [
+      'package.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'eventsmith.config.yaml',
+      'domain/library.yaml',
+      'src/main.ts',
+      'src/library/todo-list.test.ts',
+      '.gitignore',
+    ]) {
       await expect(readFile(join(dir, file), 'utf8'), file).resolves.not.toBe('');
     }
     const aggregate = join(dir, 'src/library/aggregates/todo-list.ts');
@@ -86,11 +100,20 @@ describe('eventsmith CLI', () => {
     expect(g.out()).not.toContain('src/library/aggregates/todo-list.ts');
     expect(await readFile(aggregate, 'utf8')).toBe(written);
     const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
-    const { version } = JSON.parse(await readFile(join(REPO, 'generator', 'package.json'), 'utf8')) as { version: string };
+    const { version } = JSON.parse(await readFile(join(REPO, 'generator', 'package.json'), 'utf8')) as {
+      version: string;
+    };
     expect(pkg['type']).toBe('module');
-    expect(pkg['scripts']).toMatchObject({ generate: 'eventsmith generate', start: 'npm run build && node dist/main.js' });
+    expect(pkg['scripts']).toMatchObject({
+      generate: 'eventsmith generate',
+      start: 'npm run build && node dist/main.js',
+    });
     expect(pkg['dependencies']).toMatchObject({ '@eventsmith/runtime': version, 'better-sqlite3': expect.any(String) });
-    expect(pkg['devDependencies']).toMatchObject({ '@eventsmith/generator': version, typescript: expect.any(String), vitest: expect.any(String) });
+    expect(pkg['devDependencies']).toMatchObject({
+      '@eventsmith/generator': version,
+      typescript: expect.any(String),
+      vitest: expect.any(String),
+    });
     expect(pkg['allowScripts']).toEqual({ 'better-sqlite3': true });
     expect(JSON.stringify(pkg)).not.toContain('tsx');
     const again = io(dir);
@@ -100,7 +123,7 @@ describe('eventsmith CLI', () => {
     expect(await readFile(aggregate, 'utf8')).toBe(written);
   });
 
-  it('init merges into an existing package.json: keeps the user\'s fields, scripts and versions, says what it kept', async () => {
+  it("init merges into an existing package.json: keeps the user's fields, scripts and versions, says what it kept", async () => {
     const mine = {
       name: 'my-app',
       description: 'mine',
@@ -127,16 +150,26 @@ describe('eventsmith CLI', () => {
     expect(pkg['allowScripts']).toBeUndefined();
     expect(pkg['dependencies']!['express']).toBe('^5.0.0');
     expect(pkg['dependencies']!['@eventsmith/runtime']).toBeDefined();
-    expect(t.out()).toContain('kept your "start" script ("node server.js"); eventsmith\'s would be "npm run build && node dist/main.js"');
+    expect(t.out()).toContain(
+      'kept your "start" script ("node server.js"); eventsmith\'s would be "npm run build && node dist/main.js"',
+    );
     expect(t.out()).toContain('replaced npm\'s placeholder "test" script');
   });
 
   it('init takes the package.json of `npm init -y` ("type": "commonjs" in an otherwise empty folder) and makes it an ES module project', async () => {
-    await writeFile(join(dir, 'package.json'), `${JSON.stringify({ name: 'fresh', version: '1.0.0', main: 'index.js', scripts: { test: 'echo "Error: no test specified" && exit 1' }, license: 'ISC', type: 'commonjs' }, null, 2)}\n`);
+    await writeFile(
+      join(dir, 'package.json'),
+      `${JSON.stringify({ name: 'fresh', version: '1.0.0', main: 'index.js', scripts: { test: 'echo "Error: no test specified" && exit 1' }, license: 'ISC', type: 'commonjs' }, null, 2)}\n`,
+    );
     const t = io(dir);
     expect(await main(['init'], t.sink)).toBe(0);
     const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
-    expect(pkg).toMatchObject({ name: 'fresh', license: 'ISC', type: 'module', scripts: { test: 'eventsmith generate && vitest run' } });
+    expect(pkg).toMatchObject({
+      name: 'fresh',
+      license: 'ISC',
+      type: 'module',
+      scripts: { test: 'eventsmith generate && vitest run' },
+    });
     expect(t.out()).toContain('changed "type" from "commonjs"');
   });
 
@@ -160,7 +193,10 @@ describe('eventsmith CLI', () => {
     await main(['init'], io(dir).sink);
     const yamlPath = join(dir, 'domain/todo.yaml');
     const yaml = await readFile(yamlPath, 'utf8');
-    await writeFile(yamlPath, yaml.replace('openItems: list<uuid>', 'openItems: integr').replace('emits: ItemAdded', 'emits: ItemAded'));
+    await writeFile(
+      yamlPath,
+      yaml.replace('openItems: list<uuid>', 'openItems: integr').replace('emits: ItemAdded', 'emits: ItemAded'),
+    );
     const text = io(dir);
     expect(await main(['generate'], text.sink)).toBe(1);
     expect(text.err()).toMatch(/domain\/todo\.yaml:\d+:\d+ {2}.*integr/);
@@ -177,7 +213,12 @@ describe('eventsmith CLI', () => {
   it('refuses a YAML alias bomb with a located error and no stack trace', async () => {
     await main(['init'], io(dir).sink);
     const bomb = ['domain: Todo', 'a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 12; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 12; i++)
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     await writeFile(join(dir, 'domain/bomb.yaml'), `${bomb.join('\n')}\n`);
     const t = io(dir);
     expect(await main(['validate'], t.sink)).toBe(1);
@@ -198,7 +239,13 @@ describe('eventsmith CLI', () => {
     expect(clean.out()).toContain('up to date');
     await writeFile(join(dir, 'src/generated/todo/types.ts'), '// @generated by eventsmith from nothing.\n');
     const yamlPath = join(dir, 'domain/todo.yaml');
-    await writeFile(yamlPath, (await readFile(yamlPath, 'utf8')).replace('fields: { itemId: uuid, text: string }', 'fields: { itemId: uuid, text: string, priority: integer? }'));
+    await writeFile(
+      yamlPath,
+      (await readFile(yamlPath, 'utf8')).replace(
+        'fields: { itemId: uuid, text: string }',
+        'fields: { itemId: uuid, text: string, priority: integer? }',
+      ),
+    );
     const stale = io(dir);
     expect(await main(['generate', '--check'], stale.sink)).toBe(1);
     expect(stale.out()).toContain('+++ b/src/generated/todo/events/todo-list.ts');
@@ -222,7 +269,10 @@ describe('eventsmith migrate', () => {
       // One domain per database: the runtime keeps one projection migration table per database.
       const config = join(REPO, 'tmp', 'fixtures', `migrate-${Date.now()}.yaml`);
       await mkdir(join(REPO, 'tmp', 'fixtures'), { recursive: true });
-      await writeFile(config, 'domains:\n  - input: ../../examples/bank/domain\n    output: ../../generated/bank\n    userDir: ../../examples/bank/src\n');
+      await writeFile(
+        config,
+        'domains:\n  - input: ../../examples/bank/domain\n    output: ../../generated/bank\n    userDir: ../../examples/bank/src\n',
+      );
       const t = io(REPO);
       const status = await main(['migrate', '--db', `sqlite:${join(dir, 'app.db')}`, '--config', config], t.sink);
       expect(t.err()).toBe('');
@@ -239,7 +289,9 @@ describe('eventsmith migrate', () => {
 
   it('rejects a database URL it cannot place', async () => {
     const t = io(REPO);
-    expect(await main(['migrate', '--db', 'oracle://x', '--config', join(REPO, 'eventsmith.config.yaml')], t.sink)).toBe(1);
+    expect(
+      await main(['migrate', '--db', 'oracle://x', '--config', join(REPO, 'eventsmith.config.yaml')], t.sink),
+    ).toBe(1);
     expect(t.err()).toContain('Cannot tell which database');
   });
 });

@@ -8,14 +8,17 @@ import type { EventsmithConfig } from './config.js';
 import type { CliIo } from './io.js';
 
 /** A database named by `--db`. */
-export type DatabaseTarget = { readonly dialect: 'sqlite'; readonly filename: string } | { readonly dialect: 'postgres' | 'mysql'; readonly url: string };
+export type DatabaseTarget =
+  | { readonly dialect: 'sqlite'; readonly filename: string }
+  | { readonly dialect: 'postgres' | 'mysql'; readonly url: string };
 
 /** `sqlite:app.db`, `app.sqlite`, `postgres://…`, `mysql://…` → a target; anything else is a usage error. */
 export function parseDatabaseUrl(url: string, cwd: string): DatabaseTarget {
   if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgres', url };
   if (/^(mysql|mariadb):\/\//.test(url)) return { dialect: 'mysql', url: url.replace(/^mariadb:/, 'mysql:') };
   const sqlite = /^(sqlite|file):(?:\/\/)?(.+)$/.exec(url)?.[2] ?? (/\.(db|sqlite3?)$/.test(url) ? url : undefined);
-  if (sqlite !== undefined) return { dialect: 'sqlite', filename: sqlite === ':memory:' ? sqlite : resolve(cwd, sqlite) };
+  if (sqlite !== undefined)
+    return { dialect: 'sqlite', filename: sqlite === ':memory:' ? sqlite : resolve(cwd, sqlite) };
   throw new CliFailure([
     {
       code: 'MIGRATE.DB_URL',
@@ -39,9 +42,17 @@ export async function migrateDatabase(io: CliIo, config: EventsmithConfig, url: 
     } catch {
       continue; // a domain without projections
     }
-    const module = (await importTypeScript(pathToFileURL(index).href)) as { projectionMigrations?: Record<string, never> };
+    const module = (await importTypeScript(pathToFileURL(index).href)) as {
+      projectionMigrations?: Record<string, never>;
+    };
     if (!module.projectionMigrations) {
-      throw new CliFailure([{ code: 'MIGRATE.NOT_GENERATED', message: `${index} does not export projectionMigrations.`, fix: 'Run `eventsmith generate` first.' }]);
+      throw new CliFailure([
+        {
+          code: 'MIGRATE.NOT_GENERATED',
+          message: `${index} does not export projectionMigrations.`,
+          fix: 'Run `eventsmith generate` first.',
+        },
+      ]);
     }
     migrations.push({ domain: domain.output, migrations: module.projectionMigrations });
   }
@@ -63,23 +74,36 @@ export async function migrateDatabase(io: CliIo, config: EventsmithConfig, url: 
         },
       ]);
     }
-    throw new CliFailure([{ code: 'MIGRATE.FAILED', message: `A migration failed: ${error instanceof Error ? error.message : String(error)}.`, fix: 'Check the database and the generated migrations; nothing after the failing migration was applied.' }]);
+    throw new CliFailure([
+      {
+        code: 'MIGRATE.FAILED',
+        message: `A migration failed: ${error instanceof Error ? error.message : String(error)}.`,
+        fix: 'Check the database and the generated migrations; nothing after the failing migration was applied.',
+      },
+    ]);
   } finally {
     await close();
   }
-  io.out(`Event store and projection tables are ready in ${target.dialect === 'sqlite' ? target.filename : redact(target.url)}.\n`);
+  io.out(
+    `Event store and projection tables are ready in ${target.dialect === 'sqlite' ? target.filename : redact(target.url)}.\n`,
+  );
 }
 
 async function open(target: DatabaseTarget): Promise<{ db: unknown; close: () => Promise<void> }> {
   const registry = EventRegistry.create({ events: [] });
   try {
     if (target.dialect === 'sqlite') {
-      const { SqliteEventStore } = (await import('@eventsmith/runtime/sqlite')) as { SqliteEventStore: StoreClass<{ filename: string }> };
+      const { SqliteEventStore } = (await import('@eventsmith/runtime/sqlite')) as {
+        SqliteEventStore: StoreClass<{ filename: string }>;
+      };
       const store = await SqliteEventStore.open({ filename: target.filename, registry, migrate: true });
       return { db: store.db, close: () => store.close() };
     }
     const name = target.dialect === 'postgres' ? 'PostgresEventStore' : 'MysqlEventStore';
-    const module = (await import(`@eventsmith/runtime/${target.dialect}`)) as Record<string, StoreClass<{ url: string }> | undefined>;
+    const module = (await import(`@eventsmith/runtime/${target.dialect}`)) as Record<
+      string,
+      StoreClass<{ url: string }> | undefined
+    >;
     const Store = module[name];
     if (!Store) throw new Error(`@eventsmith/runtime/${target.dialect} has no ${name}`);
     const store = await Store.open({ url: target.url, registry, migrate: true });
@@ -96,7 +120,9 @@ async function open(target: DatabaseTarget): Promise<{ db: unknown; close: () =>
 }
 
 interface StoreClass<O> {
-  open(options: O & { registry: EventRegistry; migrate: boolean }): Promise<{ readonly db: unknown; close(): Promise<void> }>;
+  open(
+    options: O & { registry: EventRegistry; migrate: boolean },
+  ): Promise<{ readonly db: unknown; close(): Promise<void> }>;
 }
 
 function redact(text: string): string {

@@ -10,24 +10,43 @@ export type OutputFormat = 'text' | 'json';
  * Prints loader and CLI errors: for people as `file:line:col  what` / `fix: how`, or for tools
  * as `{ "errors": [...] }` on stdout. Never a stack trace.
  */
-export function printErrors(io: CliIo, format: OutputFormat, domainErrors: readonly DomainError[], cliErrors: readonly CliError[]): void {
+export function printErrors(
+  io: CliIo,
+  format: OutputFormat,
+  domainErrors: readonly DomainError[],
+  cliErrors: readonly CliError[],
+): void {
   if (format === 'json') {
-    const errors = [...cliErrors.map((e) => ({ code: e.code, message: e.message, fix: e.fix, ...(e.where ? { where: e.where } : {}) })), ...sortDomainErrors(domainErrors)];
+    const errors = [
+      ...cliErrors.map((e) => ({
+        code: e.code,
+        message: e.message,
+        fix: e.fix,
+        ...(e.where ? { where: e.where } : {}),
+      })),
+      ...sortDomainErrors(domainErrors),
+    ];
     io.out(`${JSON.stringify({ errors }, null, 2)}\n`);
     return;
   }
   const blocks = [...cliErrors.map(formatCliError), ...sortDomainErrors(domainErrors).map(formatDomainError)];
   const count = domainErrors.length + cliErrors.length;
-  io.err(`${blocks.join('\n\n')}\n\n${count} error${count === 1 ? '' : 's'}${domainErrors.length ? ' in domain YAML' : ''}; nothing was written.\n`);
+  io.err(
+    `${blocks.join('\n\n')}\n\n${count} error${count === 1 ? '' : 's'}${domainErrors.length ? ' in domain YAML' : ''}; nothing was written.\n`,
+  );
 }
 
 /** One line per written or removed file, then warnings. */
 export function printWriteReport(io: CliIo, report: WriteReport, domains: readonly string[], ms: number): void {
-  const lines = report.changes.map((c) => `  ${verb(c)} ${c.path}${c.added?.length ? ` (added ${c.added.join(', ')})` : ''}`);
+  const lines = report.changes.map(
+    (c) => `  ${verb(c)} ${c.path}${c.added?.length ? ` (added ${c.added.join(', ')})` : ''}`,
+  );
   const summary = report.changes.length
     ? `${report.changes.length} file${report.changes.length === 1 ? '' : 's'} changed, ${report.unchanged} unchanged`
     : `up to date (${report.unchanged} files)`;
-  io.out(`eventsmith: ${domains.join(', ')}: ${summary} in ${Math.round(ms)} ms.${lines.length ? `\n${lines.join('\n')}` : ''}\n`);
+  io.out(
+    `eventsmith: ${domains.join(', ')}: ${summary} in ${Math.round(ms)} ms.${lines.length ? `\n${lines.join('\n')}` : ''}\n`,
+  );
   printWarnings(io, report.warnings);
 }
 
@@ -36,7 +55,14 @@ export function printWarnings(io: CliIo, warnings: readonly string[]): void {
 }
 
 /** `--check`: a unified diff per file that would change, then a summary. */
-export function printCheckReport(io: CliIo, report: WriteReport, subject: { readonly what: string; readonly command: string } = { what: 'generated code is', command: 'eventsmith generate' }): void {
+export function printCheckReport(
+  io: CliIo,
+  report: WriteReport,
+  subject: { readonly what: string; readonly command: string } = {
+    what: 'generated code is',
+    command: 'eventsmith generate',
+  },
+): void {
   for (const change of report.changes) {
     const from = change.kind === 'create' ? '/dev/null' : `a/${change.path}`;
     const to = change.kind === 'remove' ? '/dev/null' : `b/${change.path}`;
@@ -54,6 +80,8 @@ export function printCheckReport(io: CliIo, report: WriteReport, subject: { read
 }
 
 function verb(change: FileChange, future = false): string {
-  const words = future ? { create: 'would create', update: 'would update', remove: 'would remove' } : { create: 'created', update: 'updated', remove: 'removed' };
+  const words = future
+    ? { create: 'would create', update: 'would update', remove: 'would remove' }
+    : { create: 'created', update: 'updated', remove: 'removed' };
   return words[change.kind];
 }

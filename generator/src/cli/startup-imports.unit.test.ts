@@ -17,7 +17,8 @@ function staticImports(file: string, seen = new Set<string>()): { files: Set<str
   for (const match of source.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'([^']+)';/gms)) {
     const specifier = match[1]!;
     if (specifier.startsWith('.')) {
-      for (const p of staticImports(join(dirname(file), specifier.replace(/\.js$/, '.ts')), seen).packages) packages.add(p);
+      for (const p of staticImports(join(dirname(file), specifier.replace(/\.js$/, '.ts')), seen).packages)
+        packages.add(p);
     } else {
       packages.add(specifier);
     }

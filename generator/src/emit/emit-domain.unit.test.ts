@@ -117,11 +117,19 @@ describe('emitDomain', () => {
     const sample = sampleForVersion(new DomainIndex(m), v1);
     expect(sample['count']).toBe('42'); // converted later with stringToInteger, so a numeric string
     const out = applySteps(new DomainIndex(m), v1, v1.upcast as never, sample, { actorId: 'actor-1' });
-    expect(out).toEqual({ total: '10.5', currency: 'EUR', placedBy: 'actor-1', address: { street: 'sample street', city: 'sample city' }, count: 42 });
+    expect(out).toEqual({
+      total: '10.5',
+      currency: 'EUR',
+      placedBy: 'actor-1',
+      address: { street: 'sample street', city: 'sample city' },
+      count: 42,
+    });
   });
 
   it('writes the golden upcaster test as data for the runtime harness, its expected payloads computed from the runtime envelope', () => {
-    const golden = byPath(emitDomain(model(SMALL), OPTIONS)).get('gen/upcasters/golden.unit.test.ts')!.render();
+    const golden = byPath(emitDomain(model(SMALL), OPTIONS))
+      .get('gen/upcasters/golden.unit.test.ts')!
+      .render();
     expect(golden).toContain("import { describeUpcasterGoldens } from '@eventsmith/runtime/testing';");
     expect(golden).toContain('describeUpcasterGoldens(createShopRegistry(), [');
     expect(golden).toContain("placedBy: 'actor-golden'");
@@ -143,24 +151,40 @@ describe('emitDomain', () => {
   });
 
   it('writes projection handlers as row operations with the values converted for every SQL dialect', () => {
-    const code = byPath(emitDomain(model(SMALL), OPTIONS)).get('gen/projections/orders.ts')!.render();
-    expect(code).toContain("return { insert: { id: event.aggregateId, total: event.data.total, city: event.data.address.city } };");
-    expect(code).toContain("return { update: { where: { id: event.aggregateId }, set: { closed: 1 } } };");
+    const code = byPath(emitDomain(model(SMALL), OPTIONS))
+      .get('gen/projections/orders.ts')!
+      .render();
+    expect(code).toContain(
+      'return { insert: { id: event.aggregateId, total: event.data.total, city: event.data.address.city } };',
+    );
+    expect(code).toContain('return { update: { where: { id: event.aggregateId }, set: { closed: 1 } } };');
     expect(code).toContain("return declarativeProjection<OrdersTables, 'orders'>({");
     expect(code).toContain("primaryKey: ['id'],");
   });
 
   it('declares the incremented columns with their defaults, and turns merging off for a table with a unique index', () => {
     const counted = SMALL.replace(
-      "columns: { id: string, total: decimal, city: string, closed: { type: boolean, default: false } }",
+      'columns: { id: string, total: decimal, city: string, closed: { type: boolean, default: false } }',
       "columns: { id: string, total: { type: decimal, default: '0' }, city: string, closed: { type: boolean, default: false }, n: integer? }",
-    ).replace('update: { where: { id: meta.aggregateId }, set: { closed: true } }', 'update: { where: { id: meta.aggregateId }, set: { closed: true, total: { decrement: 1 }, n: { increment: 1 } } }');
-    const code = byPath(emitDomain(model(counted), OPTIONS)).get('gen/projections/orders.ts')!.render();
+    ).replace(
+      'update: { where: { id: meta.aggregateId }, set: { closed: true } }',
+      'update: { where: { id: meta.aggregateId }, set: { closed: true, total: { decrement: 1 }, n: { increment: 1 } } }',
+    );
+    const code = byPath(emitDomain(model(counted), OPTIONS))
+      .get('gen/projections/orders.ts')!
+      .render();
     expect(code).toContain("counters: { total: { type: 'decimal', default: '0' }, n: { type: 'integer' } },");
     expect(code).toContain("set: { closed: 1, total: decrement('1'), n: increment(1) }");
     expect(code).not.toContain('mergeBatches');
-    const unique = counted.replace('    primaryKey: id\n', '    primaryKey: id\n    indexes: [{ columns: [city], unique: true }]\n');
-    expect(byPath(emitDomain(model(unique), OPTIONS)).get('gen/projections/orders.ts')!.render()).toContain('mergeBatches: false,');
+    const unique = counted.replace(
+      '    primaryKey: id\n',
+      '    primaryKey: id\n    indexes: [{ columns: [city], unique: true }]\n',
+    );
+    expect(
+      byPath(emitDomain(model(unique), OPTIONS))
+        .get('gen/projections/orders.ts')!
+        .render(),
+    ).toContain('mergeBatches: false,');
   });
 
   it('appends a new migration when a column changes, keeps the old one, and records the new shape', async () => {
@@ -169,7 +193,9 @@ describe('emitDomain', () => {
     expect(snapshot.migrations).toEqual(['0001_create_orders']);
 
     const same = emitDomain(model(SMALL), { ...OPTIONS, projectionSnapshot: snapshot });
-    expect(same.filter((f) => f.path.includes('/migrations/0')).map((f) => [f.path, f.ownership])).toEqual([['gen/projections/migrations/0001_create_orders.ts', 'keep']]);
+    expect(same.filter((f) => f.path.includes('/migrations/0')).map((f) => [f.path, f.ownership])).toEqual([
+      ['gen/projections/migrations/0001_create_orders.ts', 'keep'],
+    ]);
 
     const changed = SMALL.replace('city: string, closed', 'city: string, note: text?, closed');
     const next = await prepare(emitDomain(model(changed), { ...OPTIONS, projectionSnapshot: snapshot }));
@@ -178,10 +204,15 @@ describe('emitDomain', () => {
       ['gen/projections/migrations/0001_create_orders.ts', 'keep'],
       ['gen/projections/migrations/0002_alter_orders.ts', 'once'],
     ]);
-    expect(migrations[1]!.content).toContain("await db.schema.alterTable('orders').addColumn('note', 'text').execute();");
+    expect(migrations[1]!.content).toContain(
+      "await db.schema.alterTable('orders').addColumn('note', 'text').execute();",
+    );
     expect(migrations[1]!.content).toContain("await db.schema.alterTable('orders').dropColumn('note').execute();");
     const index = next.find((f) => f.path === 'gen/projections/migrations/index.ts')!.content;
     expect(index).toContain("'0002_alter_orders': m0002AlterOrders,");
-    expect(parseSnapshot(next.find((f) => f.path.endsWith('snapshot.json'))!.content).migrations).toEqual(['0001_create_orders', '0002_alter_orders']);
+    expect(parseSnapshot(next.find((f) => f.path.endsWith('snapshot.json'))!.content).migrations).toEqual([
+      '0001_create_orders',
+      '0002_alter_orders',
+    ]);
   });
 });

@@ -7,11 +7,28 @@ import { emit as emitLock } from './lock/index.js';
 import { emit as emitProjections, type ProjectionEmitOptions } from './projections/index.js';
 import { emit as emitUpcasters } from './upcasters/index.js';
 
-export { GeneratedFile, GENERATED_MARKER, MARKDOWN_MARKER, type FileOwnership, type MemberStub, type RenderedImport, type UserFileMerge } from './common/generated-file.js';
+export {
+  GeneratedFile,
+  GENERATED_MARKER,
+  MARKDOWN_MARKER,
+  type FileOwnership,
+  type MemberStub,
+  type RenderedImport,
+  type UserFileMerge,
+} from './common/generated-file.js';
 export type { EmitOptions } from './common/layout.js';
 export { docsDirOf, emit as emitDocs, type DocsEmitOptions } from './docs/index.js';
 export { parseSnapshot, SnapshotFormatError, type ProjectionSnapshot } from './projections/index.js';
-export { checkEventLock, diffEventLock, EventLockFormatError, eventLockOf, parseEventLock, serializeEventLock, type EventLock, type LockChange } from './lock/index.js';
+export {
+  checkEventLock,
+  diffEventLock,
+  EventLockFormatError,
+  eventLockOf,
+  parseEventLock,
+  serializeEventLock,
+  type EventLock,
+  type LockChange,
+} from './lock/index.js';
 
 /**
  * Runs every target over a model: events, upcasters, aggregates, projections, then the index.
@@ -23,7 +40,12 @@ export { checkEventLock, diffEventLock, EventLockFormatError, eventLockOf, parse
  * ```
  */
 export function emitDomain(model: DomainModel, options: ProjectionEmitOptions): GeneratedFile[] {
-  const files = [...emitEvents(model, options), ...emitUpcasters(model, options), ...emitAggregates(model, options), ...emitProjections(model, options)];
+  const files = [
+    ...emitEvents(model, options),
+    ...emitUpcasters(model, options),
+    ...emitAggregates(model, options),
+    ...emitProjections(model, options),
+  ];
   files.push(...emitIndex(model, options, files), ...emitLock(model, options));
   const seen = new Set<string>();
   for (const f of files) {

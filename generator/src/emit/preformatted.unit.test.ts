@@ -141,7 +141,15 @@ describe('preformatted emitters', () => {
   it('breaks lists where prettier breaks them', () => {
     expect(PRINT_WIDTH).toBe(PRETTIER_OPTIONS.printWidth);
     const files = new Map(cases.tricky().map((f) => [f.path, f]));
-    for (const path of ['gen/aggregates/many.ts', 'src/aggregates/many.ts', 'gen/aggregates/thing.ts', 'src/aggregates/thing.ts', 'gen/upcasters/placed.ts', 'gen/upcasters/made.ts', 'gen/registry.ts']) {
+    for (const path of [
+      'gen/aggregates/many.ts',
+      'src/aggregates/many.ts',
+      'gen/aggregates/thing.ts',
+      'src/aggregates/thing.ts',
+      'gen/upcasters/placed.ts',
+      'gen/upcasters/made.ts',
+      'gen/registry.ts',
+    ]) {
       expect(files.get(path)?.preformatted, path).toBe(true);
       expect(fitsPrintWidth(files.get(path)!.render()), path).toBe(true);
     }
@@ -159,7 +167,10 @@ describe('preformatted emitters', () => {
       over: ['a'.repeat(106)],
       long,
       nested: [['a'], ['b']],
-      pairs: [['a', 'b'], ['c', 'd']],
+      pairs: [
+        ['a', 'b'],
+        ['c', 'd'],
+      ],
       objects: [{ name: 'x', columns: ['a', 'b'], unique: false, default: 0.5 }, { n: null }],
       deep: { deeper: { deepest: [long.slice(0, 5), 1, true, null] } },
     };

@@ -30,7 +30,10 @@ export class FormatError extends Error {
     readonly path: string,
     cause: unknown,
   ) {
-    super(`Internal generator error: the code emitted for ${path} does not parse (${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}).`, { cause });
+    super(
+      `Internal generator error: the code emitted for ${path} does not parse (${cause instanceof Error ? cause.message.split('\n')[0] : String(cause)}).`,
+      { cause },
+    );
   }
 }
 
@@ -54,7 +57,9 @@ export async function formatSource(path: string, text: string, kind: SourceForma
   const options = { ...PRETTIER_OPTIONS, parser: kind === 'json' ? 'json' : 'babel-ts' };
   let out: string;
   try {
-    out = pool ? await pool.format(text, options) : await format(text, { ...options, plugins: [babel, estree, typescript] });
+    out = pool
+      ? await pool.format(text, options)
+      : await format(text, { ...options, plugins: [babel, estree, typescript] });
   } catch (error) {
     throw new FormatError(path, error);
   }
@@ -67,10 +72,13 @@ export async function formatSource(path: string, text: string, kind: SourceForma
  * Formats many files, on worker threads when there are enough cache misses to be worth it (a
  * large domain's first run); results are the same as {@link formatSource}, in input order.
  */
-export async function formatSources(files: readonly { path: string; text: string; kind: SourceFormat }[]): Promise<string[]> {
+export async function formatSources(
+  files: readonly { path: string; text: string; kind: SourceFormat }[],
+): Promise<string[]> {
   const misses = files.filter((f) => f.kind !== 'none' && !cache.has(`${f.kind}\u0000${f.text}`)).length;
   const workers = Math.min(availableParallelism(), 4);
-  if (misses < POOL_THRESHOLD || workers < 2) return Promise.all(files.map((f) => formatSource(f.path, f.text, f.kind)));
+  if (misses < POOL_THRESHOLD || workers < 2)
+    return Promise.all(files.map((f) => formatSource(f.path, f.text, f.kind)));
   pool = new FormatPool(workers);
   try {
     return await Promise.all(files.map((f) => formatSource(f.path, f.text, f.kind)));

@@ -33,7 +33,12 @@ async function coldGenerate(root: string): Promise<Map<string, string>> {
   try {
     await cp(join(root, 'domain'), join(fresh, 'domain'), { recursive: true });
     await writeFile(join(fresh, 'eventsmith.config.yaml'), CONFIG);
-    await promisify(execFile)(process.execPath, [join(REPO, 'generator/bin/eventsmith.js'), 'generate', '--config', join(fresh, 'eventsmith.config.yaml')]);
+    await promisify(execFile)(process.execPath, [
+      join(REPO, 'generator/bin/eventsmith.js'),
+      'generate',
+      '--config',
+      join(fresh, 'eventsmith.config.yaml'),
+    ]);
     return new Map([...(await tree(fresh, 'generated')), ...(await tree(fresh, 'src'))]);
   } finally {
     await rm(fresh, { recursive: true, force: true });
@@ -71,7 +76,8 @@ describe('watchProject, after a series of saves', () => {
         await handle!.idle();
         return done;
       }
-      if (Date.now() - started > 20_000) throw new Error(`no run after saving ${file}; saw ${events.map((e) => e.kind).join(', ')}`);
+      if (Date.now() - started > 20_000)
+        throw new Error(`no run after saving ${file}; saw ${events.map((e) => e.kind).join(', ')}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   };
@@ -100,13 +106,23 @@ describe('watchProject, after a series of saves', () => {
 
   it('writes what a cold generate writes, through edits that reach into other files', async () => {
     // A value object used by events of another file gains a field; an enum gains a value.
-    expect((await save('types.yaml', (t) => t.replace('      postcode: string\n', '      postcode: string\n      line2: string?\n'))).kind).toBe('generated');
+    expect(
+      (
+        await save('types.yaml', (t) =>
+          t.replace('      postcode: string\n', '      postcode: string\n      line2: string?\n'),
+        )
+      ).kind,
+    ).toBe('generated');
     await unpublish();
-    expect((await save('types.yaml', (t) => t.replace('enum: [EUR, USD, GBP]', 'enum: [EUR, USD, GBP, CHF]'))).kind).toBe('generated');
+    expect(
+      (await save('types.yaml', (t) => t.replace('enum: [EUR, USD, GBP]', 'enum: [EUR, USD, GBP, CHF]'))).kind,
+    ).toBe('generated');
     // A new file with an aggregate whose events use types of another file.
     expect((await save('loyalty.yaml', () => LOYALTY)).kind).toBe('generated');
     // An event of an existing aggregate gains a field, then loses another.
-    expect((await save('loyalty.yaml', (t) => t.replace('at: Address? }', 'at: Address?, note: string? }'))).kind).toBe('generated');
+    expect((await save('loyalty.yaml', (t) => t.replace('at: Address? }', 'at: Address?, note: string? }'))).kind).toBe(
+      'generated',
+    );
     await unpublish();
     expect((await save('loyalty.yaml', (t) => t.replace('currency: Currency, at:', 'at:'))).kind).toBe('generated');
 
@@ -119,12 +135,20 @@ describe('watchProject, after a series of saves', () => {
   it('reports an error that an edit causes in another file, keeps the last good output, and recovers', async () => {
     const good = await tree(root, 'generated');
     // Renaming an event breaks the projection (in another, unchanged file) that handles it by its old name.
-    const invalid = await save('orders.yaml', (t) => t.replace('emits: OrderPaid', 'emits: OrderSettled').replace('      OrderPaid:\n', '      OrderSettled:\n        renamedFrom: [OrderPaid]\n'));
+    const invalid = await save('orders.yaml', (t) =>
+      t
+        .replace('emits: OrderPaid', 'emits: OrderSettled')
+        .replace('      OrderPaid:\n', '      OrderSettled:\n        renamedFrom: [OrderPaid]\n'),
+    );
     expect(invalid.kind).toBe('invalid');
-    expect(invalid.kind === 'invalid' && invalid.domainErrors.map((e) => `${e.where.file}: ${e.message}`)).toEqual(['domain/projections.yaml: Event "OrderPaid" was renamed to "OrderSettled".']);
+    expect(invalid.kind === 'invalid' && invalid.domainErrors.map((e) => `${e.where.file}: ${e.message}`)).toEqual([
+      'domain/projections.yaml: Event "OrderPaid" was renamed to "OrderSettled".',
+    ]);
     expect(await tree(root, 'generated')).toEqual(good);
 
-    expect((await save('projections.yaml', (t) => t.replace('      OrderPaid:\n', '      OrderSettled:\n'))).kind).toBe('generated');
+    expect((await save('projections.yaml', (t) => t.replace('      OrderPaid:\n', '      OrderSettled:\n'))).kind).toBe(
+      'generated',
+    );
     const watched = await tree(root, 'generated');
     expect(watched.get('generated/projections/order-summary.ts')).toContain('OrderSettled');
     // Only the generated files: the user-owned Order class keeps the handler for the old name,

@@ -20,7 +20,12 @@ export type WatchEvent =
       /** The flow checks of the run (warnings and information). */
       readonly diagnostics: readonly Diagnostic[];
     }
-  | { readonly kind: 'invalid'; readonly domainErrors: readonly DomainError[]; readonly cliErrors: readonly CliError[]; readonly trigger: readonly string[] }
+  | {
+      readonly kind: 'invalid';
+      readonly domainErrors: readonly DomainError[];
+      readonly cliErrors: readonly CliError[];
+      readonly trigger: readonly string[];
+    }
   | { readonly kind: 'failed'; readonly error: unknown };
 
 export interface WatchOptions {
@@ -82,8 +87,17 @@ export function watchProject(initial: EventsmithConfig, options: WatchOptions): 
         watcher.add(watchedPaths(config));
       }
       const outcome = await generateProject({ config });
-      if (!outcome.ok) options.onEvent({ kind: 'invalid', domainErrors: outcome.domainErrors, cliErrors: outcome.cliErrors, trigger });
-      else options.onEvent({ kind: 'generated', report: outcome.report, ms: performance.now() - started, domains: outcome.models.map((m) => m.name), trigger, diagnostics: outcome.diagnostics });
+      if (!outcome.ok)
+        options.onEvent({ kind: 'invalid', domainErrors: outcome.domainErrors, cliErrors: outcome.cliErrors, trigger });
+      else
+        options.onEvent({
+          kind: 'generated',
+          report: outcome.report,
+          ms: performance.now() - started,
+          domains: outcome.models.map((m) => m.name),
+          trigger,
+          diagnostics: outcome.diagnostics,
+        });
     } catch (error) {
       options.onEvent({ kind: 'failed', error });
     } finally {

@@ -20,7 +20,8 @@ describe('watchProject', () => {
       const poll = () => {
         const hit = events.slice(after).find((e) => e.kind === kind);
         if (hit) resolve(hit);
-        else if (Date.now() - started > 15_000) reject(new Error(`no ${kind} event; saw ${events.map((e) => e.kind).join(', ')}`));
+        else if (Date.now() - started > 15_000)
+          reject(new Error(`no ${kind} event; saw ${events.map((e) => e.kind).join(', ')}`));
         else setTimeout(poll, 20);
       };
       poll();
@@ -46,7 +47,13 @@ describe('watchProject', () => {
     const eventsFile = join(dir, 'src/generated/todo/events/todo-list.ts');
     expect(await readFile(eventsFile, 'utf8')).not.toContain('priority');
     const mark = events.length;
-    await writeFile(yamlPath(), (await readFile(yamlPath(), 'utf8')).replace('fields: { itemId: uuid, text: string }', 'fields: { itemId: uuid, text: string, priority: integer? }'));
+    await writeFile(
+      yamlPath(),
+      (await readFile(yamlPath(), 'utf8')).replace(
+        'fields: { itemId: uuid, text: string }',
+        'fields: { itemId: uuid, text: string, priority: integer? }',
+      ),
+    );
     const done = await next('generated', mark);
     expect(done.kind === 'generated' && done.trigger).toEqual(['domain/todo.yaml']);
     expect(await readFile(eventsFile, 'utf8')).toContain('priority: fields.integer().optional()');
@@ -76,7 +83,10 @@ describe('watchProject', () => {
     const first = events.find((e) => e.kind === 'generated');
     expect(first?.kind === 'generated' && first.diagnostics.map((d) => d.code)).toEqual(['FLOW.EVENT_UNREAD']);
     const mark = events.length;
-    await writeFile(yamlPath(), (await readFile(yamlPath(), 'utf8')).replace('domain: Todo\n', 'domain: Todo\ntypes:\n  Spare: { enum: [a] }\n'));
+    await writeFile(
+      yamlPath(),
+      (await readFile(yamlPath(), 'utf8')).replace('domain: Todo\n', 'domain: Todo\ntypes:\n  Spare: { enum: [a] }\n'),
+    );
     const done = await next('generated', mark);
     expect(done.kind === 'generated' && done.diagnostics.map((d) => [d.severity, d.code, d.where.path])).toEqual([
       ['warning', 'FLOW.UNUSED_TYPE', 'types.Spare'],
@@ -88,7 +98,10 @@ describe('watchProject', () => {
     await handle!.idle();
     const mark = events.length;
     await writeFile(join(dir, 'src/generated/todo/notes.ts'), '// mine\n');
-    await writeFile(join(dir, 'src/todo/aggregates/todo-list.ts'), `${await readFile(join(dir, 'src/todo/aggregates/todo-list.ts'), 'utf8')}\n// edited\n`);
+    await writeFile(
+      join(dir, 'src/todo/aggregates/todo-list.ts'),
+      `${await readFile(join(dir, 'src/todo/aggregates/todo-list.ts'), 'utf8')}\n// edited\n`,
+    );
     await new Promise((r) => setTimeout(r, 400));
     expect(events.slice(mark)).toEqual([]);
   }, 30_000);

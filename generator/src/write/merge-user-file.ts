@@ -22,7 +22,11 @@ export interface MergeResult {
  * const { text, added, warnings } = mergeUserFile('bank-account.ts', existing, file.merge!);
  * ```
  */
-export function mergeUserFile(path: string, existing: string, merge: UserFileMerge & { readonly imports: readonly RenderedImport[] }): MergeResult {
+export function mergeUserFile(
+  path: string,
+  existing: string,
+  merge: UserFileMerge & { readonly imports: readonly RenderedImport[] },
+): MergeResult {
   const last = lastMerges.get(merge);
   if (last && last.path === path && last.existing === existing) return last.result;
   const result = mergeAfresh(path, existing, merge);
@@ -34,9 +38,16 @@ export function mergeUserFile(path: string, existing: string, merge: UserFileMer
  * The last merge per merge description: the emit stage hands out the same description while the
  * YAML behind a user file is unchanged, so a watch run skips the files nobody touched.
  */
-const lastMerges = new WeakMap<object, { readonly path: string; readonly existing: string; readonly result: MergeResult }>();
+const lastMerges = new WeakMap<
+  object,
+  { readonly path: string; readonly existing: string; readonly result: MergeResult }
+>();
 
-function mergeAfresh(path: string, existing: string, merge: UserFileMerge & { readonly imports: readonly RenderedImport[] }): MergeResult {
+function mergeAfresh(
+  path: string,
+  existing: string,
+  merge: UserFileMerge & { readonly imports: readonly RenderedImport[] },
+): MergeResult {
   const quick = quickCheck(path, existing, merge);
   if (quick) return quick;
   const source = project().createSourceFile(`/merge/${path.replace(/^\/+/, '')}`, existing, { overwrite: true });
@@ -48,7 +59,9 @@ function mergeAfresh(path: string, existing: string, merge: UserFileMerge & { re
     if (container.kind === 'class') {
       const cls = source.getClass(container.name);
       if (!cls) {
-        warnings.push(`${path}: class ${container.name} was not found, so no handler stubs were added. Declare it (or restore the name) and run generate again.`);
+        warnings.push(
+          `${path}: class ${container.name} was not found, so no handler stubs were added. Declare it (or restore the name) and run generate again.`,
+        );
       } else {
         const handled = new Map<string, string>();
         for (const method of cls.getMethods()) {
@@ -59,7 +72,10 @@ function mergeAfresh(path: string, existing: string, merge: UserFileMerge & { re
           }
         }
         for (const stub of merge.members) {
-          const present = cls.getMethod(stub.name) ?? cls.getProperty(stub.name) ?? (stub.handles !== undefined && handled.has(stub.handles));
+          const present =
+            cls.getMethod(stub.name) ??
+            cls.getProperty(stub.name) ??
+            (stub.handles !== undefined && handled.has(stub.handles));
           if (present) continue;
           cls.addMember(stub.text);
           added.push(stub.name);
@@ -67,7 +83,9 @@ function mergeAfresh(path: string, existing: string, merge: UserFileMerge & { re
         if (merge.handledEvents) {
           for (const [event, method] of [...handled].sort()) {
             if (!known.has(event)) {
-              warnings.push(`${path}: ${container.name}.${method} handles ${event}, which ${merge.owner} no longer declares in the YAML. It was kept; delete it (and its import) when you no longer need it.`);
+              warnings.push(
+                `${path}: ${container.name}.${method} handles ${event}, which ${merge.owner} no longer declares in the YAML. It was kept; delete it (and its import) when you no longer need it.`,
+              );
             }
           }
         }
@@ -78,7 +96,9 @@ function mergeAfresh(path: string, existing: string, merge: UserFileMerge & { re
       if (!initializer || !Node.isObjectLiteralExpression(initializer)) {
         warnings.push(`${path}: \`${container.variable}\` is not an object literal, so no handler stubs were added.`);
       } else {
-        const names = new Set(initializer.getProperties().flatMap((p) => (Node.isPropertyNamed(p) ? [p.getName()] : [])));
+        const names = new Set(
+          initializer.getProperties().flatMap((p) => (Node.isPropertyNamed(p) ? [p.getName()] : [])),
+        );
         for (const stub of merge.members) {
           if (names.has(stub.name)) continue;
           initializer.addProperty(stub.text);
@@ -86,7 +106,10 @@ function mergeAfresh(path: string, existing: string, merge: UserFileMerge & { re
         }
         const expected = new Set(merge.members.map((m) => m.name));
         for (const name of [...names].sort()) {
-          if (!expected.has(name)) warnings.push(`${path}: ${container.variable}.${name} handles an event that ${merge.owner} no longer lists as custom in the YAML. It was kept; delete it when you no longer need it.`);
+          if (!expected.has(name))
+            warnings.push(
+              `${path}: ${container.variable}.${name} handles an event that ${merge.owner} no longer lists as custom in the YAML. It was kept; delete it when you no longer need it.`,
+            );
         }
       }
     }
@@ -108,7 +131,13 @@ function addImports(source: SourceFile, imports: readonly RenderedImport[]): str
     if (ns) visible.add(ns.getText());
   }
   for (const statement of source.getStatements()) {
-    if (Node.isClassDeclaration(statement) || Node.isFunctionDeclaration(statement) || Node.isInterfaceDeclaration(statement) || Node.isTypeAliasDeclaration(statement) || Node.isEnumDeclaration(statement)) {
+    if (
+      Node.isClassDeclaration(statement) ||
+      Node.isFunctionDeclaration(statement) ||
+      Node.isInterfaceDeclaration(statement) ||
+      Node.isTypeAliasDeclaration(statement) ||
+      Node.isEnumDeclaration(statement)
+    ) {
       const name = statement.getName();
       if (name) visible.add(name);
     } else if (Node.isVariableStatement(statement)) {
@@ -119,7 +148,9 @@ function addImports(source: SourceFile, imports: readonly RenderedImport[]): str
   for (const line of imports) {
     const missing = line.names.filter((n) => !visible.has(n.name));
     if (missing.length === 0) continue;
-    const decl = source.getImportDeclarations().find((d) => d.getModuleSpecifierValue() === line.from && !d.isTypeOnly() && !d.getNamespaceImport());
+    const decl = source
+      .getImportDeclarations()
+      .find((d) => d.getModuleSpecifierValue() === line.from && !d.isTypeOnly() && !d.getNamespaceImport());
     for (const name of missing) {
       if (decl) decl.addNamedImport({ name: name.name, isTypeOnly: name.type });
       added.push(`import ${name.name}`);
@@ -158,21 +189,31 @@ function project(): Project {
  * when anything might be missing (then ts-morph decides). A watch run over a large domain merges
  * every user file, so this keeps unchanged files cheap.
  */
-function quickCheck(path: string, text: string, merge: UserFileMerge & { readonly imports: readonly RenderedImport[] }): MergeResult | undefined {
+function quickCheck(
+  path: string,
+  text: string,
+  merge: UserFileMerge & { readonly imports: readonly RenderedImport[] },
+): MergeResult | undefined {
   if (merge.container.kind === 'none') return undefined;
   const handled = new Map<string, string>();
-  for (const m of text.matchAll(/@handles\(\s*([A-Za-z_$][\w$]*)\s*\)\s*(?:(?:public|async)\s+)*([A-Za-z_$][\w$]*)\s*\(/g)) handled.set(m[1]!, m[2]!);
+  for (const m of text.matchAll(
+    /@handles\(\s*([A-Za-z_$][\w$]*)\s*\)\s*(?:(?:public|async)\s+)*([A-Za-z_$][\w$]*)\s*\(/g,
+  ))
+    handled.set(m[1]!, m[2]!);
   const present = (name: string) => new RegExp(`(^|[^\\w$.])(async\\s+)?${name}\\s*[(:]`, 'm').test(text);
   for (const stub of merge.members) {
     if (!(present(stub.name) || (stub.handles !== undefined && handled.has(stub.handles)))) return undefined;
   }
-  for (const line of merge.imports) for (const n of line.names) if (!new RegExp(`\\b${n.name}\\b`).test(text)) return undefined;
+  for (const line of merge.imports)
+    for (const n of line.names) if (!new RegExp(`\\b${n.name}\\b`).test(text)) return undefined;
   const warnings: string[] = [];
   if (merge.container.kind === 'class' && merge.handledEvents) {
     const known = new Set(merge.handledEvents);
     for (const [event, method] of [...handled].sort()) {
       if (!known.has(event)) {
-        warnings.push(`${path}: ${merge.container.name}.${method} handles ${event}, which ${merge.owner} no longer declares in the YAML. It was kept; delete it (and its import) when you no longer need it.`);
+        warnings.push(
+          `${path}: ${merge.container.name}.${method} handles ${event}, which ${merge.owner} no longer declares in the YAML. It was kept; delete it (and its import) when you no longer need it.`,
+        );
       }
     }
   } else {

@@ -41,8 +41,16 @@ const merge: UserFileMerge & { imports: RenderedImport[] } = {
   owner: 'Account',
   handledEvents: ['Opened', 'Deposited'],
   members: [
-    { name: 'onOpened', handles: 'Opened', text: '@handles(Opened)\nonOpened(event: Opened): State {\n  return { ...this.state };\n}' },
-    { name: 'onDeposited', handles: 'Deposited', text: '@handles(Deposited)\nonDeposited(event: Deposited): State {\n  // TODO\n  return { ...this.state };\n}' },
+    {
+      name: 'onOpened',
+      handles: 'Opened',
+      text: '@handles(Opened)\nonOpened(event: Opened): State {\n  return { ...this.state };\n}',
+    },
+    {
+      name: 'onDeposited',
+      handles: 'Deposited',
+      text: '@handles(Deposited)\nonDeposited(event: Deposited): State {\n  // TODO\n  return { ...this.state };\n}',
+    },
     { name: 'open', text: 'open(): void {\n  throw new Error();\n}' },
   ],
   imports,
@@ -56,7 +64,9 @@ describe('mergeUserFile', () => {
     const classBody = EXISTING.slice(EXISTING.indexOf('export class'), EXISTING.lastIndexOf('}'));
     expect(text).toContain(classBody.trimEnd());
     expect(text).toContain('// my own command, with   odd   spacing');
-    expect(text).toMatch(/ {2}@handles\(Deposited\)\n {2}onDeposited\(event: Deposited\): State \{\n {4}\/\/ TODO\n {4}return \{ \.\.\.this\.state \};\n {2}\}\n\}\n$/);
+    expect(text).toMatch(
+      / {2}@handles\(Deposited\)\n {2}onDeposited\(event: Deposited\): State \{\n {4}\/\/ TODO\n {4}return \{ \.\.\.this\.state \};\n {2}\}\n\}\n$/,
+    );
     expect(text).toMatch(/import \{ Base, Opened, type State, Deposited \} from '..\/generated\/index.js';/);
   });
 
@@ -68,7 +78,9 @@ describe('mergeUserFile', () => {
 
   it('reports, and keeps, a handler for an event the YAML no longer declares', () => {
     const { text, warnings } = mergeUserFile('src/account.ts', EXISTING, merge);
-    expect(warnings).toEqual([expect.stringContaining('Account.onFrozen handles Frozen, which Account no longer declares')]);
+    expect(warnings).toEqual([
+      expect.stringContaining('Account.onFrozen handles Frozen, which Account no longer declares'),
+    ]);
     expect(text).toContain('onFrozen(event: Frozen): State {\n    return this.state;\n  }');
   });
 

@@ -1,7 +1,13 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { rmdir, unlink } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
-import { GENERATED_MARKER, MARKDOWN_MARKER, type FileOwnership, type RenderedImport, type UserFileMerge } from '../emit/index.js';
+import {
+  GENERATED_MARKER,
+  MARKDOWN_MARKER,
+  type FileOwnership,
+  type RenderedImport,
+  type UserFileMerge,
+} from '../emit/index.js';
 import { TEMP_PREFIX, writeFileAtomic } from './atomic-write.js';
 import { mergeUserFile } from './merge-user-file.js';
 
@@ -94,18 +100,31 @@ function decide(file: PreparedFile, existing: string | undefined, warnings: stri
   switch (file.ownership) {
     case 'generated':
       if (existing === file.content) return undefined;
-      return { path: file.path, kind: existing === undefined ? 'create' : 'update', before: existing ?? '', after: file.content };
+      return {
+        path: file.path,
+        kind: existing === undefined ? 'create' : 'update',
+        before: existing ?? '',
+        after: file.content,
+      };
     case 'once':
       if (existing === undefined) return { path: file.path, kind: 'create', before: '', after: file.content };
-      if (existing !== file.content) warnings.push(`${file.path} differs from what was generated. A migration must never change once it may have run; it was left as it is.`);
+      if (existing !== file.content)
+        warnings.push(
+          `${file.path} differs from what was generated. A migration must never change once it may have run; it was left as it is.`,
+        );
       return undefined;
     case 'keep':
-      if (existing === undefined) warnings.push(`${file.path} is listed in the projection snapshot but missing. Restore it from version control: later migrations assume it ran.`);
+      if (existing === undefined)
+        warnings.push(
+          `${file.path} is listed in the projection snapshot but missing. Restore it from version control: later migrations assume it ran.`,
+        );
       return undefined;
     case 'user': {
       if (existing === undefined) return { path: file.path, kind: 'create', before: '', after: file.content };
       if (existing === NOT_READ.link || existing === NOT_READ.special) {
-        warnings.push(`${file.path} is ${existing === NOT_READ.link ? 'a symbolic link to a file outside the project' : 'not a regular file'}; it was not read and was left as it is.`);
+        warnings.push(
+          `${file.path} is ${existing === NOT_READ.link ? 'a symbolic link to a file outside the project' : 'not a regular file'}; it was not read and was left as it is.`,
+        );
         return undefined;
       }
       if (!file.merge) return undefined;

@@ -6,7 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GENERATED_MARKER } from '../emit/index.js';
 import { readExisting, writeFiles, type PreparedFile } from './write-files.js';
 
-const gen = (path: string, body: string): PreparedFile => ({ path, ownership: 'generated', content: `${GENERATED_MARKER} from x.yaml.\n${body}\n` });
+const gen = (path: string, body: string): PreparedFile => ({
+  path,
+  ownership: 'generated',
+  content: `${GENERATED_MARKER} from x.yaml.\n${body}\n`,
+});
 
 describe('writeFiles', () => {
   let root: string;
@@ -18,7 +22,10 @@ describe('writeFiles', () => {
 
   it('writes new files atomically and leaves no temporary files behind', async () => {
     const report = await writeFiles([gen('out/a.ts', 'a'), gen('out/deep/b.ts', 'b')], opts());
-    expect(report.changes.map((c) => [c.kind, c.path])).toEqual([['create', 'out/a.ts'], ['create', 'out/deep/b.ts']]);
+    expect(report.changes.map((c) => [c.kind, c.path])).toEqual([
+      ['create', 'out/a.ts'],
+      ['create', 'out/deep/b.ts'],
+    ]);
     expect(await readFile(join(root, 'out/deep/b.ts'), 'utf8')).toContain('\nb\n');
     expect((await readdir(join(root, 'out'))).sort()).toEqual(['a.ts', 'deep']);
   });
@@ -114,7 +121,12 @@ describe('writeFiles with links and special files among the outputs', () => {
   // A pull request can add `generated/x/index.ts -> /etc/shadow`; `generate --check` printed the target as the old side of its diff.
   it('never reads a generated file that links out of the project, and replaces the link by a file', async () => {
     await symlink(join(outside, 'shadow'), join(root, 'out/a.ts'));
-    const check = await writeFiles([gen('out/a.ts', 'a')], { root, ownedDirs: ['out'], dryRun: true, existing: await readExisting(root, ['out/a.ts']) });
+    const check = await writeFiles([gen('out/a.ts', 'a')], {
+      root,
+      ownedDirs: ['out'],
+      dryRun: true,
+      existing: await readExisting(root, ['out/a.ts']),
+    });
     expect(check.changes).toMatchObject([{ kind: 'update', path: 'out/a.ts' }]);
     expect(JSON.stringify(check)).not.toContain('Zq7Hunter2');
     const write = await writeFiles([gen('out/a.ts', 'a')], { root, ownedDirs: ['out'] });
@@ -125,10 +137,17 @@ describe('writeFiles with links and special files among the outputs', () => {
 
   it('leaves a user-owned file that links out of the project alone, with a warning', async () => {
     await symlink(join(outside, 'shadow'), join(root, 'src/u.ts'));
-    const user: PreparedFile = { path: 'src/u.ts', ownership: 'user', content: 'template\n', merge: { container: { kind: 'none' }, members: [], owner: 'U', imports: [] } };
+    const user: PreparedFile = {
+      path: 'src/u.ts',
+      ownership: 'user',
+      content: 'template\n',
+      merge: { container: { kind: 'none' }, members: [], owner: 'U', imports: [] },
+    };
     const report = await writeFiles([user], { root, ownedDirs: ['out'] });
     expect(report.changes).toEqual([]);
-    expect(report.warnings).toEqual(['src/u.ts is a symbolic link to a file outside the project; it was not read and was left as it is.']);
+    expect(report.warnings).toEqual([
+      'src/u.ts is a symbolic link to a file outside the project; it was not read and was left as it is.',
+    ]);
     expect((await lstat(join(root, 'src/u.ts'))).isSymbolicLink()).toBe(true);
   });
 
@@ -140,9 +159,15 @@ describe('writeFiles with links and special files among the outputs', () => {
     expect(await readExisting(root, ['src/u.ts'])).toEqual(new Map([['src/u.ts', 'saved by the user\n']]));
   });
 
-  it.skipIf(process.platform === 'win32')('does not block on a FIFO where a generated file belongs', async () => {
-    execFileSync('mkfifo', [join(root, 'out/a.ts')]);
-    const check = await writeFiles([gen('out/a.ts', 'a')], { root, ownedDirs: ['out'], dryRun: true });
-    expect(check.changes).toMatchObject([{ kind: 'update', path: 'out/a.ts', before: '(not a regular file: not read)\n' }]);
-  }, 20_000);
+  it.skipIf(process.platform === 'win32')(
+    'does not block on a FIFO where a generated file belongs',
+    async () => {
+      execFileSync('mkfifo', [join(root, 'out/a.ts')]);
+      const check = await writeFiles([gen('out/a.ts', 'a')], { root, ownedDirs: ['out'], dryRun: true });
+      expect(check.changes).toMatchObject([
+        { kind: 'update', path: 'out/a.ts', before: '(not a regular file: not read)\n' },
+      ]);
+    },
+    20_000,
+  );
 });

@@ -15,7 +15,11 @@ import { handles } from './handles.js';
 // stores units (v2) and its upcaster turns stored cents into units; nobody bumped stateVersion.
 // A snapshot taken by the first release holds total 600 where a replay now gives 6.
 
-class ItemAddedV1 extends defineEvent({ type: 'ItemAdded', version: 1, schema: z.object({ priceCents: z.number().int() }) }) {}
+class ItemAddedV1 extends defineEvent({
+  type: 'ItemAdded',
+  version: 1,
+  schema: z.object({ priceCents: z.number().int() }),
+}) {}
 class ItemAdded extends defineEvent({ type: 'ItemAdded', version: 2, schema: z.object({ price: z.number() }) }) {}
 const centsToUnits = defineUpcaster<{ priceCents: number }, JsonObject>({
   eventType: 'ItemAdded',
@@ -63,30 +67,47 @@ class CartV2SameFingerprint extends CartV2 {
 
 /** Six items of 100 cents saved by the first release, with a snapshot at version 6. */
 async function storedByRelease1() {
-  const events = new InMemoryEventStore({ registry: EventRegistry.create({ events: [ItemAdded], upcasters: [centsToUnits] }) });
+  const events = new InMemoryEventStore({
+    registry: EventRegistry.create({ events: [ItemAdded], upcasters: [centsToUnits] }),
+  });
   const snapshots = new InMemorySnapshotStore();
   const cart = new CartV1('cart-1');
   for (let i = 0; i < 6; i++) cart.add(100);
-  await new AggregateRepository(events, CartV1, { snapshots: { store: snapshots, policy: everyNEvents(6) } }).save(cart);
+  await new AggregateRepository(events, CartV1, { snapshots: { store: snapshots, policy: everyNEvents(6) } }).save(
+    cart,
+  );
   return { events, snapshots };
 }
 
 describe('AggregateRepository: snapshot fingerprints', () => {
   it('stores the class fingerprint with each snapshot', async () => {
     const { snapshots } = await storedByRelease1();
-    expect(await snapshots.get('Cart', 'cart-1')).toMatchObject({ version: 6, stateVersion: 1, fingerprint: 'release-1', state: { total: 600 } });
+    expect(await snapshots.get('Cart', 'cart-1')).toMatchObject({
+      version: 6,
+      stateVersion: 1,
+      fingerprint: 'release-1',
+      state: { total: 600 },
+    });
   });
 
   it('ignores a snapshot taken under another fingerprint and replays in full (total 6, not 600)', async () => {
     const { events, snapshots } = await storedByRelease1();
     const problems: SnapshotProblem[] = [];
-    const repo = new AggregateRepository(events, CartV2, { snapshots: { store: snapshots, policy: everyNEvents(6) }, onSnapshotProblem: (p) => problems.push(p) });
+    const repo = new AggregateRepository(events, CartV2, {
+      snapshots: { store: snapshots, policy: everyNEvents(6) },
+      onSnapshotProblem: (p) => problems.push(p),
+    });
     const cart = await repo.load('cart-1');
     expect(cart.state).toEqual({ total: 6 });
     expect(cart.version).toBe(6);
-    expect(problems).toEqual([{ kind: 'outdated', outdatedBy: 'fingerprint', aggregateType: 'Cart', aggregateId: 'cart-1' }]);
+    expect(problems).toEqual([
+      { kind: 'outdated', outdatedBy: 'fingerprint', aggregateType: 'Cart', aggregateId: 'cart-1' },
+    ]);
     // The hazard this guards against: with an unchanged fingerprint the old snapshot is trusted.
-    expect((await new AggregateRepository(events, CartV2SameFingerprint, { snapshots: { store: snapshots } }).load('cart-1')).state).toEqual({ total: 600 });
+    expect(
+      (await new AggregateRepository(events, CartV2SameFingerprint, { snapshots: { store: snapshots } }).load('cart-1'))
+        .state,
+    ).toEqual({ total: 600 });
   });
 
   it('ignores a snapshot without a fingerprint (saved before the class had one)', async () => {
@@ -96,7 +117,10 @@ describe('AggregateRepository: snapshot fingerprints', () => {
     await snapshots.delete('Cart', 'cart-1');
     await snapshots.save(withoutFingerprint);
     const problems: SnapshotProblem[] = [];
-    const cart = await new AggregateRepository(events, CartV2, { snapshots: { store: snapshots }, onSnapshotProblem: (p) => problems.push(p) }).load('cart-1');
+    const cart = await new AggregateRepository(events, CartV2, {
+      snapshots: { store: snapshots },
+      onSnapshotProblem: (p) => problems.push(p),
+    }).load('cart-1');
     expect(cart.state).toEqual({ total: 6 });
     expect(problems.map((p) => p.outdatedBy)).toEqual(['fingerprint']);
   });
@@ -105,7 +129,11 @@ describe('AggregateRepository: snapshot fingerprints', () => {
     const { events, snapshots } = await storedByRelease1();
     const repo = new AggregateRepository(events, CartV2, { snapshots: { store: snapshots } });
     await repo.snapshot(await repo.load('cart-1'));
-    expect(await snapshots.get('Cart', 'cart-1')).toMatchObject({ version: 6, fingerprint: 'release-2', state: { total: 6 } });
+    expect(await snapshots.get('Cart', 'cart-1')).toMatchObject({
+      version: 6,
+      fingerprint: 'release-2',
+      state: { total: 6 },
+    });
     // Restored from the snapshot now: a state edited in the store shows it was read.
     await snapshots.save({ ...(await snapshots.get('Cart', 'cart-1'))!, state: { total: 7 } });
     expect((await repo.load('cart-1')).state).toEqual({ total: 7 });

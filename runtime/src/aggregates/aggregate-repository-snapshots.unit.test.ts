@@ -32,7 +32,10 @@ beforeEach(() => {
 });
 
 function repository(policy = everyNEvents(3), store: SnapshotStore = snapshots, aggregate = Counter) {
-  return new AggregateRepository(events, aggregate, { snapshots: { store, policy }, onSnapshotProblem: (p) => problems.push(p) });
+  return new AggregateRepository(events, aggregate, {
+    snapshots: { store, policy },
+    onSnapshotProblem: (p) => problems.push(p),
+  });
 }
 
 /** Saves a counter with `increments` increments, `perSave` events at a time. */
@@ -40,7 +43,7 @@ async function build(repo: AggregateRepository<Counter>, increments: number, per
   const counter = new Counter('c1');
   counter.open('c');
   await repo.save(counter);
-  for (let done = 0; done < increments; ) {
+  for (let done = 0; done < increments;) {
     for (let i = 0; i < perSave && done < increments; i++, done++) counter.increment(1);
     await repo.save(counter);
   }
@@ -122,7 +125,14 @@ describe('AggregateRepository with snapshots', () => {
   it('falls back to full replay when the snapshot state is corrupt', async () => {
     const repo = repository(neverSnapshot);
     await build(repo, 4);
-    await snapshots.save({ aggregateType: 'Counter', aggregateId: 'c1', version: 3, stateVersion: 1, state: { count: 'many' }, createdAt: new Date() });
+    await snapshots.save({
+      aggregateType: 'Counter',
+      aggregateId: 'c1',
+      version: 3,
+      stateVersion: 1,
+      state: { count: 'many' },
+      createdAt: new Date(),
+    });
     const loaded = await repo.load('c1');
     expect(loaded.state).toEqual({ label: 'c', count: 4, resetAt: null });
     expect(loaded.version).toBe(5);
@@ -132,7 +142,14 @@ describe('AggregateRepository with snapshots', () => {
   it('falls back to full replay when the snapshot version is nonsense', async () => {
     const repo = repository(neverSnapshot);
     await build(repo, 2);
-    await snapshots.save({ aggregateType: 'Counter', aggregateId: 'c1', version: -4, stateVersion: 1, state: { label: 'x', count: 99, resetAt: null }, createdAt: new Date() });
+    await snapshots.save({
+      aggregateType: 'Counter',
+      aggregateId: 'c1',
+      version: -4,
+      stateVersion: 1,
+      state: { label: 'x', count: 99, resetAt: null },
+      createdAt: new Date(),
+    });
     const loaded = await repo.load('c1');
     expect(loaded.state.count).toBe(2);
     expect(problems.map((p) => p.kind)).toEqual(['corrupt']);
@@ -187,7 +204,9 @@ describe('AggregateRepository with snapshots', () => {
 
 describe('AggregateRepository with snapshots on a tenant view', () => {
   it("reads and writes the snapshot store's view of its tenant", async () => {
-    const alice = new AggregateRepository(events.forTenant('alice'), Counter, { snapshots: { store: snapshots, policy: everyNEvents(2) } });
+    const alice = new AggregateRepository(events.forTenant('alice'), Counter, {
+      snapshots: { store: snapshots, policy: everyNEvents(2) },
+    });
     await build(alice, 3);
     expect(await snapshots.get('Counter', 'c1')).toBeUndefined();
     expect(await snapshots.forTenant('alice').get('Counter', 'c1')).toMatchObject({ tenantId: 'alice', version: 4 });
@@ -202,13 +221,18 @@ describe('AggregateRepository with snapshots on a tenant view', () => {
       deleteByType: (type) => snapshots.deleteByType(type),
       forTenant: () => leaky,
     };
-    const alice = new AggregateRepository(events.forTenant('alice'), Counter, { snapshots: { store: leaky }, onSnapshotProblem: (p) => problems.push(p) });
+    const alice = new AggregateRepository(events.forTenant('alice'), Counter, {
+      snapshots: { store: leaky },
+      onSnapshotProblem: (p) => problems.push(p),
+    });
     expect((await alice.loadOrCreate('c1')).version).toBe(0);
     expect(problems.map((p) => [p.kind, (p.error as Error).name])).toEqual([['corrupt', 'TenantMismatchError']]);
   });
 
   it('refuses a snapshot store without tenant views for a tenant view', () => {
     const noViews = { save: async () => undefined, get: async () => undefined } as unknown as SnapshotStore; // written before forTenant existed
-    expect(() => new AggregateRepository(events.forTenant('alice'), Counter, { snapshots: { store: noViews } })).toThrow(/forTenant/);
+    expect(
+      () => new AggregateRepository(events.forTenant('alice'), Counter, { snapshots: { store: noViews } }),
+    ).toThrow(/forTenant/);
   });
 });

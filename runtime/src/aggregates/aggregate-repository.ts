@@ -126,7 +126,8 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
     return withSpan('eventsmith.repository.load_at', this.#attributes(aggregateId), async (span) => {
       const aggregate = new this.#aggregate(aggregateId);
       const options = 'version' in at ? { to: at.version } : {};
-      if ('version' in at && at.version === 0) throw new AggregateNotFoundError(this.#aggregate.aggregateType, aggregateId);
+      if ('version' in at && at.version === 0)
+        throw new AggregateNotFoundError(this.#aggregate.aggregateType, aggregateId);
       for await (const stored of this.#store.readStream(this.streamId(aggregateId), options)) {
         if ('at' in at && stored.event.occurredAt.getTime() > at.at.getTime()) break;
         aggregate.replay(stored.event);
@@ -147,12 +148,19 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
     const expectedVersion = aggregate.version - events.length;
     const outbox = this.#options.outbox;
     if (outbox && !(options.transaction && isTransaction(options.transaction))) {
-      if (options.transaction) throw new InvalidArgumentError('With an outbox, save needs an EventStoreTransaction (from store.transaction), not a bare appender.');
+      if (options.transaction)
+        throw new InvalidArgumentError(
+          'With an outbox, save needs an EventStoreTransaction (from store.transaction), not a bare appender.',
+        );
       return this.#store.transaction((tx) => this.save(aggregate, { transaction: tx }));
     }
     return withSpan(
       'eventsmith.repository.save',
-      { ...this.#attributes(aggregate.id), [SpanAttributes.expectedVersion]: expectedVersion, [SpanAttributes.eventCount]: events.length },
+      {
+        ...this.#attributes(aggregate.id),
+        [SpanAttributes.expectedVersion]: expectedVersion,
+        [SpanAttributes.eventCount]: events.length,
+      },
       async (span) => {
         const appender = options.transaction ?? this.#store;
         const stored = this.#stampTenant(events);
@@ -173,14 +181,17 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
   /** Takes a snapshot now. Failures are reported to `onSnapshotProblem`, never thrown. */
   async snapshot(aggregate: A): Promise<void> {
     const snapshots = this.#options.snapshots;
-    if (!snapshots) throw new InvalidArgumentError('This repository has no snapshot store; pass { snapshots: { store } }.');
+    if (!snapshots)
+      throw new InvalidArgumentError('This repository has no snapshot store; pass { snapshots: { store } }.');
     try {
       await this.#snapshots()!.save({
         aggregateType: this.#aggregate.aggregateType,
         aggregateId: aggregate.id,
         version: aggregate.version,
         stateVersion: this.#aggregate.stateVersion,
-        ...(this.#aggregate.snapshotFingerprint !== undefined ? { fingerprint: this.#aggregate.snapshotFingerprint } : {}),
+        ...(this.#aggregate.snapshotFingerprint !== undefined
+          ? { fingerprint: this.#aggregate.snapshotFingerprint }
+          : {}),
         state: aggregate.snapshotState(),
         createdAt: new Date(),
       });
@@ -193,9 +204,14 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
    * Loads, runs `fn`, and saves; on a {@link ConcurrencyError} reloads and runs `fn` again, up to
    * `retries` times. `fn` must be safe to run more than once.
    */
-  async update(aggregateId: string, fn: (aggregate: A) => void | Promise<void>, options: UpdateOptions = {}): Promise<A> {
+  async update(
+    aggregateId: string,
+    fn: (aggregate: A) => void | Promise<void>,
+    options: UpdateOptions = {},
+  ): Promise<A> {
     const retries = options.retries ?? 3;
-    if (!Number.isInteger(retries) || retries < 0) throw new InvalidArgumentError(`update needs retries ≥ 0, got ${String(retries)}.`);
+    if (!Number.isInteger(retries) || retries < 0)
+      throw new InvalidArgumentError(`update needs retries ≥ 0, got ${String(retries)}.`);
     return withSpan('eventsmith.repository.update', this.#attributes(aggregateId), async (span) => {
       for (let attempt = 0; ; attempt++) {
         span.setAttribute('eventsmith.attempts', attempt + 1);
@@ -254,12 +270,20 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
       return undefined;
     }
     if (!Number.isSafeInteger(snapshot.version) || snapshot.version < 1 || snapshot.aggregateId !== aggregateId) {
-      this.#report({ kind: 'corrupt', aggregateId, error: new InvalidArgumentError(`Snapshot of ${aggregateId} has an invalid version or id.`) });
+      this.#report({
+        kind: 'corrupt',
+        aggregateId,
+        error: new InvalidArgumentError(`Snapshot of ${aggregateId} has an invalid version or id.`),
+      });
       return undefined;
     }
     if (snapshot.tenantId !== this.#store.tenantId) {
       // A snapshot store that ignored its tenant view: never restore another tenant's state.
-      this.#report({ kind: 'corrupt', aggregateId, error: new TenantMismatchError(this.#store.tenantId ?? '(none)', snapshot.tenantId) });
+      this.#report({
+        kind: 'corrupt',
+        aggregateId,
+        error: new TenantMismatchError(this.#store.tenantId ?? '(none)', snapshot.tenantId),
+      });
       return undefined;
     }
     return snapshot;
@@ -275,7 +299,7 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
     return events.map((event) => (event.tenantId === undefined ? event.with({ tenantId }) : event));
   }
 
-    /** The snapshot store's view of the event store's tenant: a tenant's repository reads and writes only its snapshots. */
+  /** The snapshot store's view of the event store's tenant: a tenant's repository reads and writes only its snapshots. */
   #snapshots(): SnapshotStore | undefined {
     const store = this.#options.snapshots?.store;
     const tenantId = this.#store.tenantId;

@@ -129,7 +129,9 @@ describe('AggregateRepository', () => {
       expect((await counters.loadAt('c1', { version: 99 })).state.count).toBe(111);
       expect((await counters.loadAt('c1', { at: new Date('2024-01-02T12:00:00Z') })).state.count).toBe(11);
       expect((await counters.loadAt('c1', { at: new Date('2024-01-02T00:00:00Z') })).version).toBe(3);
-      await expect(counters.loadAt('c1', { at: new Date('2023-12-31T00:00:00Z') })).rejects.toBeInstanceOf(AggregateNotFoundError);
+      await expect(counters.loadAt('c1', { at: new Date('2023-12-31T00:00:00Z') })).rejects.toBeInstanceOf(
+        AggregateNotFoundError,
+      );
       await expect(counters.loadAt('c1', { version: 0 })).rejects.toBeInstanceOf(AggregateNotFoundError);
       await expect(counters.loadAt('nobody', { version: 1 })).rejects.toBeInstanceOf(AggregateNotFoundError);
     });
@@ -187,7 +189,12 @@ describe('AggregateRepository', () => {
       for await (const e of store.readStream('Counter-c1')) out.push(e);
       return out;
     })();
-    expect(stored!.event).toMatchObject({ causationId: 'cmd-1', correlationId: 'corr-9', actorId: 'alice', tenantId: 'acme' });
+    expect(stored!.event).toMatchObject({
+      causationId: 'cmd-1',
+      correlationId: 'corr-9',
+      actorId: 'alice',
+      tenantId: 'acme',
+    });
   });
 
   it('replays stored events through the handlers', async () => {

@@ -63,7 +63,8 @@ export abstract class AggregateRoot<State> {
   readonly #handlers: HandlerTable;
 
   constructor(id: string) {
-    if (typeof id !== 'string' || id.length === 0) throw new InvalidArgumentError('An aggregate id must be a non-empty string.');
+    if (typeof id !== 'string' || id.length === 0)
+      throw new InvalidArgumentError('An aggregate id must be a non-empty string.');
     const cls = this.constructor as typeof AggregateRoot;
     if (!cls.aggregateType) {
       throw new InvalidArgumentError(`${cls.name} must declare "static override readonly aggregateType = '…'".`);
@@ -111,7 +112,10 @@ export abstract class AggregateRoot<State> {
    * rejected or its handler throws, the state, the version and the uncommitted events are left as
    * they were before the call.
    */
-  protected raiseAll(events: readonly DomainEvent[], context: CommandContext | undefined = currentCommandContext()): void {
+  protected raiseAll(
+    events: readonly DomainEvent[],
+    context: CommandContext | undefined = currentCommandContext(),
+  ): void {
     const before = { state: this.#state, version: this.#version };
     const stamped: DomainEvent[] = [];
     try {

@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { AggregateRoot } from './aggregate-root.js';
 import { handles } from './handles.js';
 import { defineEvent } from '../events/domain-event.js';
-import { AggregateMismatchError, DuplicateHandlerError, EventSequenceError, InvalidArgumentError, UnhandledEventError } from '../errors.js';
+import {
+  AggregateMismatchError,
+  DuplicateHandlerError,
+  EventSequenceError,
+  InvalidArgumentError,
+  UnhandledEventError,
+} from '../errors.js';
 import { causedBy, fromCommand, runInCommandContext } from './command-context.js';
 import { handlerTable } from './handles.js';
 import { withTenant } from '../tenancy/tenant-context.js';
@@ -138,7 +144,11 @@ describe('AggregateRoot', () => {
   });
 
   it('rejects raising an event whose class belongs to another aggregate type', () => {
-    class AccountOpened extends defineEvent({ type: 'AccountOpened', aggregateType: 'Account', schema: z.object({}) }) {}
+    class AccountOpened extends defineEvent({
+      type: 'AccountOpened',
+      aggregateType: 'Account',
+      schema: z.object({}),
+    }) {}
     class Raiser extends Counter {
       raiseForeign() {
         this.raise(new AccountOpened({}));
@@ -227,16 +237,25 @@ describe('AggregateRoot', () => {
   it('stamps command provenance, with the command tenant over the ambient one', async () => {
     const c = new Counter('c1');
     await withTenant('ambient', () =>
-      runInCommandContext(fromCommand({ commandId: 'cmd-1', actorId: 'bob', tenantId: 'from-command' }), () => c.increment(1)),
+      runInCommandContext(fromCommand({ commandId: 'cmd-1', actorId: 'bob', tenantId: 'from-command' }), () =>
+        c.increment(1),
+      ),
     );
-    expect(c.uncommittedEvents[0]).toMatchObject({ causationId: 'cmd-1', correlationId: 'cmd-1', actorId: 'bob', tenantId: 'from-command' });
+    expect(c.uncommittedEvents[0]).toMatchObject({
+      causationId: 'cmd-1',
+      correlationId: 'cmd-1',
+      actorId: 'bob',
+      tenantId: 'from-command',
+    });
   });
 
   it('takes the ambient tenant when nothing else sets one, and an explicit tenant over both', async () => {
     const c = new A('c1');
     await withTenant('ambient', () => {
       c.increment(1);
-      runInCommandContext(fromCommand({ commandId: 'cmd-2', tenantId: 'cmd' }), () => c.note(new Noted({ text: 'n' }, { tenantId: 'explicit' })));
+      runInCommandContext(fromCommand({ commandId: 'cmd-2', tenantId: 'cmd' }), () =>
+        c.note(new Noted({ text: 'n' }, { tenantId: 'explicit' })),
+      );
     });
     c.increment(1);
     const [first, second, third] = c.uncommittedEvents;

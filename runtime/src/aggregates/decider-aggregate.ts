@@ -31,7 +31,11 @@ import { currentCommandContext, type CommandContext } from './command-context.js
  * await wallets.update('w-1', (wallet) => wallet.execute({ kind: 'deposit', amount: 10 }), { create: true });
  * ```
  */
-export abstract class DeciderAggregate<State, Command, E extends DomainEvent = DomainEvent> extends AggregateRoot<State> {
+export abstract class DeciderAggregate<
+  State,
+  Command,
+  E extends DomainEvent = DomainEvent,
+> extends AggregateRoot<State> {
   /** The events a command produces in `state`. Throw (e.g. `CommandRejectedError`) to reject it. Must not change anything. */
   protected abstract decide(command: Command, state: State): readonly E[];
 

@@ -9,11 +9,21 @@ import { AggregateRepository } from './aggregate-repository.js';
 import { fromCommand, runInCommandContext } from './command-context.js';
 import { DeciderAggregate } from './decider-aggregate.js';
 
-class Deposited extends defineEvent({ type: 'WalletDeposited', schema: z.object({ amount: z.number().int().positive() }) }) {}
-class Withdrawn extends defineEvent({ type: 'WalletWithdrawn', schema: z.object({ amount: z.number().int().positive() }) }) {}
+class Deposited extends defineEvent({
+  type: 'WalletDeposited',
+  schema: z.object({ amount: z.number().int().positive() }),
+}) {}
+class Withdrawn extends defineEvent({
+  type: 'WalletWithdrawn',
+  schema: z.object({ amount: z.number().int().positive() }),
+}) {}
 class Frozen extends defineEvent({ type: 'WalletFrozen', schema: z.object({}) }) {}
 
-type Command = { kind: 'deposit'; amount: number } | { kind: 'withdraw'; amount: number } | { kind: 'payday'; amounts: number[] } | { kind: 'freeze' };
+type Command =
+  | { kind: 'deposit'; amount: number }
+  | { kind: 'withdraw'; amount: number }
+  | { kind: 'payday'; amounts: number[] }
+  | { kind: 'freeze' };
 interface State {
   readonly balance: number;
   readonly frozen: boolean;
@@ -33,7 +43,8 @@ class Wallet extends DeciderAggregate<State, Command, WalletEvent> {
       case 'deposit':
         return [new Deposited({ amount: command.amount })];
       case 'withdraw':
-        if (command.amount > state.balance) throw new CommandRejectedError('Insufficient funds.', { balance: state.balance });
+        if (command.amount > state.balance)
+          throw new CommandRejectedError('Insufficient funds.', { balance: state.balance });
         return [new Withdrawn({ amount: command.amount })];
       case 'payday':
         return command.amounts.map((amount) => new Deposited({ amount }));
@@ -55,7 +66,9 @@ class Wallet extends DeciderAggregate<State, Command, WalletEvent> {
 describe('DeciderAggregate', () => {
   it('decides, stamps and applies events, returning them', () => {
     const wallet = new Wallet('w1');
-    const events = runInCommandContext(fromCommand({ commandId: 'cmd-1', actorId: 'ann' }), () => wallet.execute({ kind: 'payday', amounts: [10, 20] }));
+    const events = runInCommandContext(fromCommand({ commandId: 'cmd-1', actorId: 'ann' }), () =>
+      wallet.execute({ kind: 'payday', amounts: [10, 20] }),
+    );
     expect(events.map((e) => [e.eventType, e.aggregateVersion, e.causationId, e.actorId])).toEqual([
       ['WalletDeposited', 1, 'cmd-1', 'ann'],
       ['WalletDeposited', 2, 'cmd-1', 'ann'],
@@ -89,7 +102,9 @@ describe('DeciderAggregate', () => {
   });
 
   it('loads and saves through the repository, replaying through evolve', async () => {
-    const store = new InMemoryEventStore({ registry: EventRegistry.create({ events: [Deposited, Withdrawn, Frozen] }) });
+    const store = new InMemoryEventStore({
+      registry: EventRegistry.create({ events: [Deposited, Withdrawn, Frozen] }),
+    });
     const wallets = new AggregateRepository(store, Wallet);
     await wallets.update('w1', (w) => void w.execute({ kind: 'payday', amounts: [10, 20, 30] }), { create: true });
     const updated = await wallets.update('w1', (w) => void w.execute({ kind: 'withdraw', amount: 15 }));

@@ -9,7 +9,10 @@ const OWN = Symbol('eventsmith.ownHandlers');
 export type HandlerTable = ReadonlyMap<string, string | symbol>;
 
 /** A method that handles events of class `C` on `This`, returning its next state. */
-export type HandlerMethod<This extends { readonly state: unknown }, C extends EventClass> = (this: This, event: EventOf<C>) => This['state'];
+export type HandlerMethod<This extends { readonly state: unknown }, C extends EventClass> = (
+  this: This,
+  event: EventOf<C>,
+) => This['state'];
 
 /**
  * The method decorator `@handles(EventClass)` returns. It works under both decorator modes of TypeScript:
@@ -17,9 +20,16 @@ export type HandlerMethod<This extends { readonly state: unknown }, C extends Ev
  */
 export interface HandlesDecorator<C extends EventClass> {
   /** Standard (TC39) decorators. */
-  <This extends { readonly state: unknown }>(method: HandlerMethod<This, C>, context: ClassMethodDecoratorContext<This, HandlerMethod<This, C>>): void;
+  <This extends { readonly state: unknown }>(
+    method: HandlerMethod<This, C>,
+    context: ClassMethodDecoratorContext<This, HandlerMethod<This, C>>,
+  ): void;
   /** Legacy decorators (`experimentalDecorators: true`). */
-  <This extends { readonly state: unknown }>(prototype: This, name: string | symbol, descriptor: TypedPropertyDescriptor<HandlerMethod<This, C>>): void;
+  <This extends { readonly state: unknown }>(
+    prototype: This,
+    name: string | symbol,
+    descriptor: TypedPropertyDescriptor<HandlerMethod<This, C>>,
+  ): void;
 }
 
 /**
@@ -71,12 +81,16 @@ function isStandardContext(value: unknown): value is DecoratorContext {
 
 function decorateStandard(eventType: string, context: DecoratorContext): void {
   if (context.kind !== 'method' || context.static || context.private) {
-    throw new InvalidArgumentError(`@handles(${eventType}) must decorate a public instance method, not ${String(context.name)}.`);
+    throw new InvalidArgumentError(
+      `@handles(${eventType}) must decorate a public instance method, not ${String(context.name)}.`,
+    );
   }
   // `metadata` exists when Symbol.metadata did when the class was defined (polyfills.ts installs it).
   const metadata = context.metadata as Record<symbol, unknown> | undefined;
   if (metadata === undefined) {
-    throw new InvalidArgumentError(`@handles(${eventType}) found no decorator metadata: import @eventsmith/runtime before the class that uses it is defined.`);
+    throw new InvalidArgumentError(
+      `@handles(${eventType}) found no decorator metadata: import @eventsmith/runtime before the class that uses it is defined.`,
+    );
   }
   // Each class gets its own table, seeded from its parent's, so sibling subclasses never share one.
   if (!Object.hasOwn(metadata, HANDLERS)) {
@@ -91,7 +105,12 @@ function decorateStandard(eventType: string, context: DecoratorContext): void {
 
 function decorateLegacy(eventType: string, target: unknown, name: unknown, descriptor: unknown): void {
   const isMethod = typeof (descriptor as PropertyDescriptor | undefined)?.value === 'function';
-  if (typeof target !== 'object' || target === null || (typeof name !== 'string' && typeof name !== 'symbol') || !isMethod) {
+  if (
+    typeof target !== 'object' ||
+    target === null ||
+    (typeof name !== 'string' && typeof name !== 'symbol') ||
+    !isMethod
+  ) {
     const what = typeof target === 'function' ? `static member ${String(name)}` : String(name);
     throw new InvalidArgumentError(`@handles(${eventType}) must decorate a public instance method, not ${what}.`);
   }

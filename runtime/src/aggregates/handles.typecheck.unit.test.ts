@@ -30,7 +30,10 @@ describe('@handles typing', { timeout: 300_000 }, () => {
     const source = readFileSync(fixture, 'utf8');
     const diagnostics = (await checked).filter((d) => d.file === fixture);
     const messages = diagnostics.map((d) => `${d.line}: ${d.message}`);
-    expect(diagnostics.map((d) => d.line).sort((a, b) => a - b), messages.join('\n')).toEqual(expectedErrorLines(source));
+    expect(
+      diagnostics.map((d) => d.line).sort((a, b) => a - b),
+      messages.join('\n'),
+    ).toEqual(expectedErrorLines(source));
     const wrongEvent = diagnostics.find((d) => d.line === expectedErrorLines(source)[0])!;
     expect(wrongEvent.code).toBe(1241); // Unable to resolve signature of method decorator
     expect(wrongEvent.message).toContain("Type 'Opened' is not assignable to type 'Closed'");

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { busConformanceRegistry, orderPlaced } from '../testing/bus-conformance-fixtures.js';
-import { InMemoryAggregateVersionStore, type AggregateVersionKey, type AggregateVersionStore } from './aggregate-version-store.js';
+import {
+  InMemoryAggregateVersionStore,
+  type AggregateVersionKey,
+  type AggregateVersionStore,
+} from './aggregate-version-store.js';
 import { toBusMessages } from './bus-message.js';
 import { deliver, resolveSubscribeOptions } from './deliver.js';
 import type { BusHandler } from './event-bus.js';
@@ -15,7 +19,8 @@ describe('deliver with a version guard', () => {
     const options = resolveSubscribeOptions({ group: 'g', versionGuard, maxAttempts: 2 });
     const seen: number[] = [];
     const handler: BusHandler = ({ event }) => void seen.push(event.aggregateVersion);
-    const run = (version: number, h: BusHandler = handler, attempt = 1) => deliver({ registry, handler: h, options, body: body(version), headers: {}, attempt });
+    const run = (version: number, h: BusHandler = handler, attempt = 1) =>
+      deliver({ registry, handler: h, options, body: body(version), headers: {}, attempt });
 
     expect(await run(2)).toEqual({ kind: 'ack', handled: true });
     expect(await run(1)).toEqual({ kind: 'ack', handled: false });
@@ -35,8 +40,14 @@ describe('deliver with a version guard', () => {
     const options = resolveSubscribeOptions({ group: 'g', versionGuard: broken, maxAttempts: 2 });
     let calls = 0;
     const handler = () => void calls++;
-    expect(await deliver({ registry, handler, options, body: body(1), headers: {}, attempt: 1 })).toMatchObject({ kind: 'retry', error: expect.stringContaining('versions table unreachable') });
-    expect(await deliver({ registry, handler, options, body: body(1), headers: {}, attempt: 2 })).toMatchObject({ kind: 'dead-letter', reason: 'handler-failed' });
+    expect(await deliver({ registry, handler, options, body: body(1), headers: {}, attempt: 1 })).toMatchObject({
+      kind: 'retry',
+      error: expect.stringContaining('versions table unreachable'),
+    });
+    expect(await deliver({ registry, handler, options, body: body(1), headers: {}, attempt: 2 })).toMatchObject({
+      kind: 'dead-letter',
+      reason: 'handler-failed',
+    });
     expect(calls).toBe(0);
   });
 });

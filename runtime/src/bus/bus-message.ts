@@ -75,7 +75,10 @@ export function publishWithSpan(
 ): Promise<void> {
   return trace.getTracer('@eventsmith/runtime').startActiveSpan(
     'eventsmith.bus.publish',
-    { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': system, 'messaging.batch.message_count': events.length } },
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: { 'messaging.system': system, 'messaging.batch.message_count': events.length },
+    },
     async (span) => {
       try {
         await send(toBusMessages(events));
@@ -117,7 +120,11 @@ export function decodeBusMessage(registry: EventRegistry, body: string | Uint8Ar
     const text = typeof body === 'string' ? body : new TextDecoder('utf-8', { fatal: true }).decode(body);
     record = parseRecord(JSON.parse(text));
   } catch (error) {
-    return { ok: false, reason: 'undecodable', error: `Message body is not an event record: ${(error as Error).message}` };
+    return {
+      ok: false,
+      reason: 'undecodable',
+      error: `Message body is not an event record: ${(error as Error).message}`,
+    };
   }
   if (!registry.has(record.eventType)) {
     return {

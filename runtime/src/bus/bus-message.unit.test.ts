@@ -1,7 +1,12 @@
 import { trace } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { busConformanceRegistry, ConformanceOrderPlaced, orderPlaced, orderPlacedV1 } from '../testing/bus-conformance-fixtures.js';
+import {
+  busConformanceRegistry,
+  ConformanceOrderPlaced,
+  orderPlaced,
+  orderPlacedV1,
+} from '../testing/bus-conformance-fixtures.js';
 import { BusHeader, decodeBusMessage, messageKey, peekEnvelope, toBusMessages } from './bus-message.js';
 import { deliver, resolveSubscribeOptions, retryDelay } from './deliver.js';
 import { BusConfigurationError } from './bus-errors.js';
@@ -24,13 +29,20 @@ describe('bus messages', () => {
     expect(decodeBusMessage(registry, '{oops')).toMatchObject({ ok: false, reason: 'undecodable' });
     expect(decodeBusMessage(registry, '{"eventType": 3}')).toMatchObject({ ok: false, reason: 'undecodable' });
     const unknown = JSON.stringify({ ...orderPlacedV1('o', 1, 1), eventType: 'Gone' });
-    expect(decodeBusMessage(registry, unknown)).toMatchObject({ ok: false, reason: 'unknown-event-type', eventType: 'Gone' });
+    expect(decodeBusMessage(registry, unknown)).toMatchObject({
+      ok: false,
+      reason: 'unknown-event-type',
+      eventType: 'Gone',
+    });
     const decoded = decodeBusMessage(registry, new TextEncoder().encode(JSON.stringify(orderPlacedV1('o', 1, 1))));
     expect(decoded.ok && decoded.event).toBeInstanceOf(ConformanceOrderPlaced);
     expect(decoded.ok && decoded.event.data).toEqual({ total: 1, currency: 'EUR' });
     expect(decoded.ok && decoded.event.metadata).toEqual({ source: 'legacy' });
     expect(decoded.ok && Object.isFrozen(decoded.event.metadata)).toBe(true);
-    const sparse = decodeBusMessage(registry, JSON.stringify({ ...orderPlacedV1('o', 1, 1), tenantId: undefined, metadata: undefined }));
+    const sparse = decodeBusMessage(
+      registry,
+      JSON.stringify({ ...orderPlacedV1('o', 1, 1), tenantId: undefined, metadata: undefined }),
+    );
     expect(sparse.ok && [sparse.event.tenantId, sparse.event.metadata]).toEqual([undefined, {}]);
     expect(peekEnvelope('not json')).toEqual({});
   });
@@ -49,9 +61,15 @@ describe('deliver', () => {
   it('acks, skips filtered messages, retries with growing delays, then dead-letters', async () => {
     const options = resolveSubscribeOptions({ group: 'g', maxAttempts: 3, retryDelayMs: 100 });
     const failing = () => Promise.reject(new Error('nope'));
-    expect(await deliver({ registry, handler: () => {}, options, body, headers: {}, attempt: 1 })).toEqual({ kind: 'ack', handled: true });
+    expect(await deliver({ registry, handler: () => {}, options, body, headers: {}, attempt: 1 })).toEqual({
+      kind: 'ack',
+      handled: true,
+    });
     const filtered = resolveSubscribeOptions({ group: 'g', eventTypes: ['conformance.OrderShipped'] });
-    expect(await deliver({ registry, handler: failing, options: filtered, body, headers: {}, attempt: 1 })).toEqual({ kind: 'ack', handled: false });
+    expect(await deliver({ registry, handler: failing, options: filtered, body, headers: {}, attempt: 1 })).toEqual({
+      kind: 'ack',
+      handled: false,
+    });
     const retry = await deliver({ registry, handler: failing, options, body, headers: {}, attempt: 2 });
     expect(retry).toMatchObject({ kind: 'retry' });
     expect(retry.kind === 'retry' && retry.delayMs).toBeGreaterThanOrEqual(160);

@@ -1,4 +1,14 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Span,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import type { DomainEvent } from '../events/domain-event.js';
 import type { EventRegistry } from '../events/event-registry.js';
 import { backoffDelay, type Backoff } from '../retry/backoff.js';
@@ -23,7 +33,10 @@ const GROUP = /^[A-Za-z0-9_.-]{1,100}$/;
 /** Applies defaults and rejects bad values with a {@link BusConfigurationError}. */
 export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubscribeOptions {
   if (!GROUP.test(options.group)) {
-    throw new BusConfigurationError('group', `"${options.group}" must be 1-100 characters of [A-Za-z0-9_.-]; it becomes part of broker resource names.`);
+    throw new BusConfigurationError(
+      'group',
+      `"${options.group}" must be 1-100 characters of [A-Za-z0-9_.-]; it becomes part of broker resource names.`,
+    );
   }
   const maxAttempts = options.maxAttempts ?? 5;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
@@ -31,7 +44,10 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
   }
   const retryDelayMs = options.retryDelayMs ?? 200;
   if (!Number.isFinite(retryDelayMs) || retryDelayMs < 0) {
-    throw new BusConfigurationError('retryDelayMs', `must be a number of milliseconds ≥ 0, got ${String(options.retryDelayMs)}.`);
+    throw new BusConfigurationError(
+      'retryDelayMs',
+      `must be a number of milliseconds ≥ 0, got ${String(options.retryDelayMs)}.`,
+    );
   }
   const maxRetryDelayMs = options.maxRetryDelayMs ?? 60_000;
   return {
@@ -50,7 +66,10 @@ export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubs
  * `maxRetryDelayMs`, ±20% jitter (`jitter: 0` gives fixed delays, for brokers that keep one
  * delay queue per delay).
  */
-export function busBackoff(options: Pick<ResolvedSubscribeOptions, 'retryDelayMs' | 'maxRetryDelayMs'>, jitter = 0.2): Backoff {
+export function busBackoff(
+  options: Pick<ResolvedSubscribeOptions, 'retryDelayMs' | 'maxRetryDelayMs'>,
+  jitter = 0.2,
+): Backoff {
   return { initialDelayMs: options.retryDelayMs, maxDelayMs: options.maxRetryDelayMs, multiplier: 2, jitter };
 }
 
@@ -58,7 +77,10 @@ export function busBackoff(options: Pick<ResolvedSubscribeOptions, 'retryDelayMs
  * The wait before the next attempt after attempt `attempt` (from 1) failed: {@link busBackoff}'s
  * delay, never above `maxRetryDelayMs`.
  */
-export function retryDelay(attempt: number, options: Pick<ResolvedSubscribeOptions, 'retryDelayMs' | 'maxRetryDelayMs'>): number {
+export function retryDelay(
+  attempt: number,
+  options: Pick<ResolvedSubscribeOptions, 'retryDelayMs' | 'maxRetryDelayMs'>,
+): number {
   return backoffDelay(busBackoff(options), attempt);
 }
 
@@ -69,7 +91,12 @@ export type DeliveryOutcome =
   /** The handler failed and attempts remain: redeliver after `delayMs` without blocking other aggregates. */
   | { readonly kind: 'retry'; readonly delayMs: number; readonly error: string }
   /** Move the message to the group's dead-letter destination, then acknowledge it. */
-  | { readonly kind: 'dead-letter'; readonly reason: DeadLetterReason; readonly error: string; readonly eventType?: string | undefined };
+  | {
+      readonly kind: 'dead-letter';
+      readonly reason: DeadLetterReason;
+      readonly error: string;
+      readonly eventType?: string | undefined;
+    };
 
 export interface DeliverInput {
   readonly registry: EventRegistry;
@@ -113,7 +140,8 @@ export function deliverNow(input: DeliverInput): DeliveryOutcome | Promise<Deliv
   const decoded = decodeBusMessage(registry, input.body);
   if (!decoded.ok) {
     // Headers may be missing (a foreign producer); filter on the body before dead-lettering.
-    if (decoded.eventType !== undefined && !passesFilters(registry, options, decoded.eventType, undefined)) return SKIPPED;
+    if (decoded.eventType !== undefined && !passesFilters(registry, options, decoded.eventType, undefined))
+      return SKIPPED;
     return { kind: 'dead-letter', reason: decoded.reason, error: decoded.error, eventType: decoded.eventType };
   }
   const { event } = decoded;
@@ -127,7 +155,11 @@ export function deliverNow(input: DeliverInput): DeliveryOutcome | Promise<Deliv
  * group, otherwise runs the handler and raises the mark. A store that fails counts as a failed
  * attempt (retried, then dead-lettered), so nothing is skipped on a guess.
  */
-async function deliverGuarded(input: DeliverInput, event: DomainEvent, guard: AggregateVersionStore): Promise<DeliveryOutcome> {
+async function deliverGuarded(
+  input: DeliverInput,
+  event: DomainEvent,
+  guard: AggregateVersionStore,
+): Promise<DeliveryOutcome> {
   const key: AggregateVersionKey = {
     group: input.options.group,
     tenantId: event.tenantId ?? null,
@@ -213,7 +245,8 @@ function handlerFailed(span: Span, error: unknown, input: DeliverInput, eventTyp
 /** Retry, or dead-letter once the attempts are used up. */
 function failed(error: unknown, input: DeliverInput, eventType: string): DeliveryOutcome {
   const message = describeError(error);
-  if (input.attempt >= input.options.maxAttempts) return { kind: 'dead-letter', reason: 'handler-failed', error: message, eventType };
+  if (input.attempt >= input.options.maxAttempts)
+    return { kind: 'dead-letter', reason: 'handler-failed', error: message, eventType };
   return { kind: 'retry', delayMs: retryDelay(input.attempt, input.options), error: message };
 }
 

@@ -46,7 +46,12 @@ export class KeyedLanes {
    * {@link push} without a promise, for hot paths: `settled(ran)` is called once the task ran
    * (`true`) or was skipped as cancelled (`false`).
    */
-  enqueue(key: string, task: () => Promise<void> | void, isCancelled: () => boolean = notCancelled, settled: (ran: boolean) => void = ignore): void {
+  enqueue(
+    key: string,
+    task: () => Promise<void> | void,
+    isCancelled: () => boolean = notCancelled,
+    settled: (ran: boolean) => void = ignore,
+  ): void {
     const item: LaneTask = { task, isCancelled, settled };
     const queue = this.#queues.get(key);
     if (queue) {

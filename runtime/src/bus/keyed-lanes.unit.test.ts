@@ -36,7 +36,11 @@ describe('KeyedLanes', () => {
       ran.push('first');
       throw new Error('boom');
     });
-    const second = lanes.push('k', async () => void ran.push('second'), () => cancelled);
+    const second = lanes.push(
+      'k',
+      async () => void ran.push('second'),
+      () => cancelled,
+    );
     cancelled = true;
     await Promise.all([first, second]);
     await lanes.push('k', async () => void ran.push('third'));

@@ -82,7 +82,10 @@ describe('PartitionBalancer', () => {
       get: (target, prop) => {
         const value = Reflect.get(target, prop) as unknown;
         if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => (crashed ? Promise.reject(new Error('link down')) : (value as (...a: unknown[]) => unknown).apply(target, args));
+        return (...args: unknown[]) =>
+          crashed
+            ? Promise.reject(new Error('link down'))
+            : (value as (...a: unknown[]) => unknown).apply(target, args);
       },
     });
     const a = member(link, 'a', log);
@@ -123,4 +126,3 @@ describe('PartitionBalancer', () => {
     expect(store.members.has('a')).toBe(false);
   });
 });
-

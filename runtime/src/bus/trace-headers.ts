@@ -67,7 +67,8 @@ export function stringHeaders(raw: Readonly<Record<string, unknown>> | undefined
   if (!raw) return out;
   for (const [key, value] of Object.entries(raw)) {
     if (typeof value === 'string') out[key] = value;
-    else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') out[key] = String(value);
+    else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+      out[key] = String(value);
     else if (Buffer.isBuffer(value)) out[key] = value.toString('utf8');
   }
   return out;

@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { extractTraceContext, injectTraceHeaders, stringHeaders } from './trace-headers.js';
 
 // No global propagator is registered here, so these exercise the built-in W3C fallback.
-const spanContext = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED };
+const spanContext = {
+  traceId: '0af7651916cd43dd8448eb211c80319c',
+  spanId: 'b7ad6b7169203331',
+  traceFlags: TraceFlags.SAMPLED,
+};
 
 describe('trace headers', () => {
   it('writes traceparent for the active span context even without a registered propagator', () => {
@@ -19,19 +23,30 @@ describe('trace headers', () => {
   });
 
   it('reads the remote parent back, with tracestate', () => {
-    const ctx = extractTraceContext({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'vendor=abc' });
+    const ctx = extractTraceContext({
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      tracestate: 'vendor=abc',
+    });
     const parent = trace.getSpanContext(ctx);
     expect(parent).toMatchObject({ ...spanContext, isRemote: true });
     expect(parent?.traceState?.get('vendor')).toBe('abc');
   });
 
   it('ignores malformed or all-zero traceparent values', () => {
-    for (const traceparent of ['garbage', '00-00000000000000000000000000000000-b7ad6b7169203331-01', 'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01']) {
+    for (const traceparent of [
+      'garbage',
+      '00-00000000000000000000000000000000-b7ad6b7169203331-01',
+      'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    ]) {
       expect(trace.getSpanContext(extractTraceContext({ traceparent }))).toBeUndefined();
     }
   });
 
   it('turns broker header values into strings', () => {
-    expect(stringHeaders({ a: 'x', b: Buffer.from('y'), c: 3, d: { nested: true }, e: undefined })).toEqual({ a: 'x', b: 'y', c: '3' });
+    expect(stringHeaders({ a: 'x', b: Buffer.from('y'), c: 3, d: { nested: true }, e: undefined })).toEqual({
+      a: 'x',
+      b: 'y',
+      c: '3',
+    });
   });
 });

@@ -40,5 +40,9 @@ export function loadDriver<T>(name: DriverName, load: (name: string) => unknown 
 /** True for "this package is not installed", not for a module missing inside an installed package. */
 function isMissingPackage(error: unknown, name: string): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  return (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') && typeof message === 'string' && message.split('\n')[0]!.includes(`'${name}'`);
+  return (
+    (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') &&
+    typeof message === 'string' &&
+    message.split('\n')[0]!.includes(`'${name}'`)
+  );
 }

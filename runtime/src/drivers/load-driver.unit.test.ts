@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { DriverNotInstalledError } from '../errors.js';
 import { DRIVERS, loadDriver, type DriverName } from './load-driver.js';
 
-const notFound = (name: string) => Object.assign(new Error(`Cannot find module '${name}'\nRequire stack:\n- /app/node_modules/x.js`), { code: 'MODULE_NOT_FOUND' });
+const notFound = (name: string) =>
+  Object.assign(new Error(`Cannot find module '${name}'\nRequire stack:\n- /app/node_modules/x.js`), {
+    code: 'MODULE_NOT_FOUND',
+  });
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   dependencies: Record<string, string>;
   peerDependencies: Record<string, string>;

@@ -76,7 +76,9 @@ export abstract class DomainEvent<TData = unknown> implements EventEnvelope {
       assign(this, parts.data, cls, parts.init, parts.ownedMetadata);
     } else {
       if (typeof cls.eventType !== 'string') {
-        throw new InvalidArgumentError(`${cls.name} is not an event class; create it with defineEvent({ type, version, schema }).`);
+        throw new InvalidArgumentError(
+          `${cls.name} is not an event class; create it with defineEvent({ type, version, schema }).`,
+        );
       }
       const parsed = validate(cls, data);
       this.#explicit = explicitFieldsOf(init);
@@ -142,7 +144,12 @@ const ENVELOPE_KEYS = [
   'metadata',
 ] as const satisfies readonly (keyof EventInit)[];
 const EMPTY_METADATA: Readonly<JsonObject> = Object.freeze({});
-const PROVENANCE_KEYS = ['tenantId', 'actorId', 'correlationId', 'causationId'] as const satisfies readonly ProvenanceField[];
+const PROVENANCE_KEYS = [
+  'tenantId',
+  'actorId',
+  'correlationId',
+  'causationId',
+] as const satisfies readonly ProvenanceField[];
 
 /**
  * Rebuilds an event of `cls` from a stored record's payload and envelope, for
@@ -152,7 +159,12 @@ const PROVENANCE_KEYS = ['tenantId', 'actorId', 'correlationId', 'causationId'] 
  */
 export function decodeEvent(cls: EventClass, data: unknown, init: EventInit, owned: boolean): DomainEvent {
   const parsed = validate(cls, data);
-  return construct(cls, { data: owned ? freezeOwned(parsed) : immutableCopy(parsed), init, explicit: explicitFieldsOf(init), ownedMetadata: owned });
+  return construct(cls, {
+    data: owned ? freezeOwned(parsed) : immutableCopy(parsed),
+    init,
+    explicit: explicitFieldsOf(init),
+    ownedMetadata: owned,
+  });
 }
 
 function construct(cls: EventClass, parts: Prepared): DomainEvent {
@@ -195,8 +207,15 @@ function explicitFieldsOf(init: EventInit): ReadonlySet<ProvenanceField> {
 }
 
 function frozenMetadata(metadata: Readonly<JsonObject> | undefined, owned: boolean): Readonly<JsonObject> {
-  if (metadata === undefined || (typeof metadata === 'object' && metadata !== null && isEmptyPlainObject(metadata))) return EMPTY_METADATA;
-  if (owned && freezeParsedJson(metadata) && metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata)) {
+  if (metadata === undefined || (typeof metadata === 'object' && metadata !== null && isEmptyPlainObject(metadata)))
+    return EMPTY_METADATA;
+  if (
+    owned &&
+    freezeParsedJson(metadata) &&
+    metadata !== null &&
+    typeof metadata === 'object' &&
+    !Array.isArray(metadata)
+  ) {
     return metadata;
   }
   return toFrozenJsonValue(metadata, 'metadata') as Readonly<JsonObject>;
@@ -209,14 +228,22 @@ function isEmptyPlainObject(value: object): boolean {
 }
 
 /** Sets the envelope and payload of a new event; the constructor freezes it afterwards. */
-function assign(target: DomainEvent<unknown>, data: unknown, cls: EventClass, init: EventInit, ownedMetadata: boolean): void {
+function assign(
+  target: DomainEvent<unknown>,
+  data: unknown,
+  cls: EventClass,
+  init: EventInit,
+  ownedMetadata: boolean,
+): void {
   const occurredAt = init.occurredAt ?? new Date();
   if (!(occurredAt instanceof Date) || Number.isNaN(occurredAt.getTime())) {
     throw new InvalidArgumentError(`${cls.eventType}: occurredAt must be a valid Date.`);
   }
   const aggregateVersion = init.aggregateVersion ?? 0;
   if (!Number.isSafeInteger(aggregateVersion) || aggregateVersion < 0) {
-    throw new InvalidArgumentError(`${cls.eventType}: aggregateVersion must be an integer ≥ 0, got ${String(aggregateVersion)}.`);
+    throw new InvalidArgumentError(
+      `${cls.eventType}: aggregateVersion must be an integer ≥ 0, got ${String(aggregateVersion)}.`,
+    );
   }
   const t = target as unknown as Record<string | symbol, unknown>;
   const eventId = init.eventId ?? newEventId();
@@ -289,9 +316,13 @@ export type DefinedEventClass<TType extends string, TSchema extends z.ZodType> =
  * event.data.amount; // '10.00'
  * ```
  */
-export function defineEvent<const TType extends string, TSchema extends z.ZodType>(spec: EventSpec<TType, TSchema>): DefinedEventClass<TType, TSchema> {
+export function defineEvent<const TType extends string, TSchema extends z.ZodType>(
+  spec: EventSpec<TType, TSchema>,
+): DefinedEventClass<TType, TSchema> {
   if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(spec.type)) {
-    throw new InvalidArgumentError(`Event type "${spec.type}" must start with a letter and use only letters, digits, "_" and ".".`);
+    throw new InvalidArgumentError(
+      `Event type "${spec.type}" must start with a letter and use only letters, digits, "_" and ".".`,
+    );
   }
   const version = spec.version ?? 1;
   if (!Number.isInteger(version) || version < 1) {

@@ -17,7 +17,11 @@ class OrderPlaced extends defineEvent({
   }),
 }) {}
 
-const valid = () => ({ customer: 'c1', placedAt: new Date('2024-05-01T10:00:00Z'), lines: [{ sku: 'A', price: '9.99', quantity: 2 }] });
+const valid = () => ({
+  customer: 'c1',
+  placedAt: new Date('2024-05-01T10:00:00Z'),
+  lines: [{ sku: 'A', price: '9.99', quantity: 2 }],
+});
 
 describe('DomainEvent', () => {
   it('carries its type, version, aggregate type, a v7 event id and defaults', () => {
@@ -53,7 +57,7 @@ describe('DomainEvent', () => {
     expect(() => ((event as { eventId: string }).eventId = 'x')).toThrow(TypeError);
     expect(() => ((event.data as { customer: string }).customer = 'x')).toThrow(TypeError);
     expect(() => (event.data.lines as unknown as unknown[]).push({})).toThrow(TypeError);
-    expect(() => ((event.metadata['tags'] as string[]).push('b'))).toThrow(TypeError);
+    expect(() => (event.metadata['tags'] as string[]).push('b')).toThrow(TypeError);
     expect(() => event.occurredAt.setTime(0)).toThrow(TypeError);
     expect(() => event.data.placedAt.setFullYear(2000)).toThrow(TypeError);
     expect(event.occurredAt).toBeInstanceOf(Date);
@@ -76,7 +80,11 @@ describe('DomainEvent', () => {
   it('rejects a bad payload naming the type, the version and every failing path', () => {
     let error: unknown;
     try {
-      new OrderPlaced({ customer: '', placedAt: 'yesterday', lines: [{ sku: 'A', price: '1.2.3', quantity: 1.5 }] } as never);
+      new OrderPlaced({
+        customer: '',
+        placedAt: 'yesterday',
+        lines: [{ sku: 'A', price: '1.2.3', quantity: 1.5 }],
+      } as never);
     } catch (e) {
       error = e;
     }

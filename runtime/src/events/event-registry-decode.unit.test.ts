@@ -21,12 +21,31 @@ class Shipped extends defineEvent({
 
 const registry = EventRegistry.create({
   events: [Shipped],
-  upcasters: [{ eventType: 'Shipped', fromVersion: 1, upcast: (data) => ({ ...(data as JsonObject), address: { city: 'Lyon', geo: { lat: 45.7 } } }) }],
+  upcasters: [
+    {
+      eventType: 'Shipped',
+      fromVersion: 1,
+      upcast: (data) => ({ ...(data as JsonObject), address: { city: 'Lyon', geo: { lat: 45.7 } } }),
+    },
+  ],
 });
 
-const payload = { at: new Date('2024-03-01T10:00:00.000Z'), lines: [{ sku: 'a', qty: 2 }], address: { city: 'Oslo', geo: { lat: 59.9 } }, extra: { note: ['x'] } };
+const payload = {
+  at: new Date('2024-03-01T10:00:00.000Z'),
+  lines: [{ sku: 'a', qty: 2 }],
+  address: { city: 'Oslo', geo: { lat: 59.9 } },
+  extra: { note: ['x'] },
+};
 const text = JSON.stringify(
-  toEventRecord(new Shipped(payload, { aggregateId: 'o-1', aggregateVersion: 4, tenantId: 't', actorId: 'u', metadata: { ip: '10.0.0.1', tags: ['a'] } })),
+  toEventRecord(
+    new Shipped(payload, {
+      aggregateId: 'o-1',
+      aggregateVersion: 4,
+      tenantId: 't',
+      actorId: 'u',
+      metadata: { ip: '10.0.0.1', tags: ['a'] },
+    }),
+  ),
 );
 const parsed = () => JSON.parse(text) as EventRecord;
 
@@ -83,7 +102,15 @@ describe.each([
   });
 
   it('reports invalid payloads as EventValidationError, leaving the record unfrozen', () => {
-    const record = { ...parsed(), data: { at: 'yesterday', lines: [{ sku: 'a', qty: 1.5 }], address: { city: 'Oslo', geo: { lat: 1 } }, extra: null } };
+    const record = {
+      ...parsed(),
+      data: {
+        at: 'yesterday',
+        lines: [{ sku: 'a', qty: 1.5 }],
+        address: { city: 'Oslo', geo: { lat: 1 } },
+        extra: null,
+      },
+    };
     const error = (() => {
       try {
         decode(record);

@@ -111,7 +111,11 @@ export class EventRegistry {
     for (let v = record.eventVersion; v < cls.eventVersion; v++) {
       // #checkChains guarantees every step from v1; this only guards against a record claiming v0.
       const step = steps?.get(v);
-      if (!step) throw new UpcasterChainError(cls.eventType, `No upcaster lifts ${cls.eventType} from v${v} to v${v + 1}; cannot read event ${record.eventId}.`);
+      if (!step)
+        throw new UpcasterChainError(
+          cls.eventType,
+          `No upcaster lifts ${cls.eventType} from v${v} to v${v + 1}; cannot read event ${record.eventId}.`,
+        );
       data = step.upcast(data, record);
     }
     return { cls, data };
@@ -179,9 +183,16 @@ export class EventRegistry {
     const type = this.#aliases.get(upcaster.eventType) ?? upcaster.eventType;
     const cls = this.#classes.get(type);
     if (!cls) {
-      throw new UpcasterChainError(upcaster.eventType, `Upcaster for unknown event type "${upcaster.eventType}". Known types: ${this.types.join(', ')}.`);
+      throw new UpcasterChainError(
+        upcaster.eventType,
+        `Upcaster for unknown event type "${upcaster.eventType}". Known types: ${this.types.join(', ')}.`,
+      );
     }
-    if (!Number.isInteger(upcaster.fromVersion) || upcaster.fromVersion < 1 || upcaster.fromVersion >= cls.eventVersion) {
+    if (
+      !Number.isInteger(upcaster.fromVersion) ||
+      upcaster.fromVersion < 1 ||
+      upcaster.fromVersion >= cls.eventVersion
+    ) {
       throw new UpcasterChainError(
         type,
         `Upcaster ${type} v${upcaster.fromVersion}→v${upcaster.fromVersion + 1} is out of range: the current version is ${cls.eventVersion}, so steps go from v1 to v${cls.eventVersion - 1}.`,
@@ -190,7 +201,10 @@ export class EventRegistry {
     let steps = this.#upcasters.get(type);
     if (!steps) this.#upcasters.set(type, (steps = new Map()));
     if (steps.has(upcaster.fromVersion)) {
-      throw new UpcasterChainError(type, `Two upcasters for ${type} v${upcaster.fromVersion}→v${upcaster.fromVersion + 1}; keep one.`);
+      throw new UpcasterChainError(
+        type,
+        `Two upcasters for ${type} v${upcaster.fromVersion}→v${upcaster.fromVersion + 1}; keep one.`,
+      );
     }
     steps.set(upcaster.fromVersion, upcaster);
   }

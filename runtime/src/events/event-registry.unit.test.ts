@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { DuplicateEventTypeError, EventTypeNotFoundError, EventValidationError, EventVersionTooNewError, UpcasterChainError } from '../errors.js';
+import {
+  DuplicateEventTypeError,
+  EventTypeNotFoundError,
+  EventValidationError,
+  EventVersionTooNewError,
+  UpcasterChainError,
+} from '../errors.js';
 import { defineEvent } from './domain-event.js';
 import { toEventRecord, type EventRecord } from './event-record.js';
 import { EventRegistry } from './event-registry.js';
@@ -19,7 +25,10 @@ const v1ToV2: Upcaster = {
   fromVersion: 1,
   upcast: (data) => ({ ...(data as JsonObject), currency: 'EUR' }),
 };
-const v2ToV3 = defineUpcaster<{ owner: string; currency: string; overdraft?: string }, { owner: string; currency: string; limit: string }>({
+const v2ToV3 = defineUpcaster<
+  { owner: string; currency: string; overdraft?: string },
+  { owner: string; currency: string; limit: string }
+>({
   eventType: 'AccountOpened',
   fromVersion: 2,
   upcast: ({ overdraft, ...rest }) => ({ ...rest, limit: overdraft ?? '0' }),
@@ -45,7 +54,11 @@ function record(overrides: Partial<EventRecord>): EventRecord {
 }
 
 const registry = () =>
-  EventRegistry.create({ events: [AccountOpened, MoneyDeposited], upcasters: [v2ToV3, v1ToV2], aliases: { AccountCreated: 'AccountOpened' } });
+  EventRegistry.create({
+    events: [AccountOpened, MoneyDeposited],
+    upcasters: [v2ToV3, v1ToV2],
+    aliases: { AccountCreated: 'AccountOpened' },
+  });
 
 describe('EventRegistry', () => {
   it('maps types to classes and lists them', () => {
@@ -90,7 +103,9 @@ describe('EventRegistry', () => {
     expect(event.eventVersion).toBe(3);
     expect(event.data).toEqual({ owner: 'ann', currency: 'EUR', limit: '0' });
     expect(event.eventId).toBe('0190a000-0000-7000-8000-000000000001');
-    const fromV2 = registry().decode(record({ eventVersion: 2, data: { owner: 'bob', currency: 'USD', overdraft: '50' } }));
+    const fromV2 = registry().decode(
+      record({ eventVersion: 2, data: { owner: 'bob', currency: 'USD', overdraft: '50' } }),
+    );
     expect(fromV2.data).toEqual({ owner: 'bob', currency: 'USD', limit: '50' });
   });
 
@@ -105,7 +120,10 @@ describe('EventRegistry', () => {
   });
 
   it('round-trips an event through its record', () => {
-    const event = new MoneyDeposited({ amount: '10.00' }, { aggregateId: 'a', aggregateVersion: 2, actorId: 'u', metadata: { k: 'v' } });
+    const event = new MoneyDeposited(
+      { amount: '10.00' },
+      { aggregateId: 'a', aggregateVersion: 2, actorId: 'u', metadata: { k: 'v' } },
+    );
     const back = registry().decode(JSON.parse(JSON.stringify(toEventRecord(event))) as EventRecord);
     expect(back.toJSON()).toEqual(event.toJSON());
   });
@@ -119,11 +137,15 @@ describe('EventRegistry', () => {
   });
 
   it('rejects duplicate, out-of-range and unknown-type upcasters', () => {
-    expect(() => EventRegistry.create({ events: [AccountOpened], upcasters: [v1ToV2, v1ToV2, v2ToV3] })).toThrow(/Two upcasters/);
-    expect(() => EventRegistry.create({ events: [AccountOpened], upcasters: [v1ToV2, v2ToV3, { ...v1ToV2, fromVersion: 3 }] })).toThrow(
-      /out of range/,
+    expect(() => EventRegistry.create({ events: [AccountOpened], upcasters: [v1ToV2, v1ToV2, v2ToV3] })).toThrow(
+      /Two upcasters/,
     );
-    expect(() => EventRegistry.create({ events: [MoneyDeposited], upcasters: [{ ...v1ToV2, eventType: 'Ghost' }] })).toThrow(UpcasterChainError);
+    expect(() =>
+      EventRegistry.create({ events: [AccountOpened], upcasters: [v1ToV2, v2ToV3, { ...v1ToV2, fromVersion: 3 }] }),
+    ).toThrow(/out of range/);
+    expect(() =>
+      EventRegistry.create({ events: [MoneyDeposited], upcasters: [{ ...v1ToV2, eventType: 'Ghost' }] }),
+    ).toThrow(UpcasterChainError);
   });
 
   it('reads a renamed type through its alias, upcasting it too', () => {
@@ -147,14 +169,24 @@ describe('EventRegistry', () => {
   });
 
   it('rejects aliases that clash with a type or point nowhere', () => {
-    expect(() => EventRegistry.create({ events: [AccountOpened, MoneyDeposited], upcasters: [v1ToV2, v2ToV3], aliases: { MoneyDeposited: 'AccountOpened' } })).toThrow(
-      DuplicateEventTypeError,
+    expect(() =>
+      EventRegistry.create({
+        events: [AccountOpened, MoneyDeposited],
+        upcasters: [v1ToV2, v2ToV3],
+        aliases: { MoneyDeposited: 'AccountOpened' },
+      }),
+    ).toThrow(DuplicateEventTypeError);
+    expect(() => EventRegistry.create({ events: [MoneyDeposited], aliases: { Old: 'Missing' } })).toThrow(
+      EventTypeNotFoundError,
     );
-    expect(() => EventRegistry.create({ events: [MoneyDeposited], aliases: { Old: 'Missing' } })).toThrow(EventTypeNotFoundError);
   });
 
   it('merges registries, keeping their upcasters and aliases', () => {
-    const a = EventRegistry.create({ events: [AccountOpened], upcasters: [v1ToV2, v2ToV3], aliases: { AccountCreated: 'AccountOpened' } });
+    const a = EventRegistry.create({
+      events: [AccountOpened],
+      upcasters: [v1ToV2, v2ToV3],
+      aliases: { AccountCreated: 'AccountOpened' },
+    });
     const b = EventRegistry.create({ events: [MoneyDeposited] });
     const merged = EventRegistry.merge(a, b);
     expect(merged.types).toEqual(['AccountOpened', 'MoneyDeposited']);

@@ -16,7 +16,9 @@ for (const name of Object.getOwnPropertyNames(Date.prototype)) {
   if (!name.startsWith('set')) continue;
   Object.defineProperty(ImmutableDate.prototype, name, {
     value(this: Date): never {
-      throw new TypeError(`Cannot call ${name}() on a date of an event: events are immutable. Copy it with new Date(date) first.`);
+      throw new TypeError(
+        `Cannot call ${name}() on a date of an event: events are immutable. Copy it with new Date(date) first.`,
+      );
     },
     writable: false,
     configurable: false,

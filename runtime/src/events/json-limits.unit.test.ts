@@ -7,7 +7,10 @@ import { fields } from './field-types.js';
 import { MAX_JSON_DEPTH, textProblem, toJsonValue } from './json.js';
 
 class Anything extends defineEvent({ type: 'Anything', schema: z.object({ v: z.unknown() }) }) {}
-class Counted extends defineEvent({ type: 'Counted', schema: z.object({ big: fields.bigint(), at: fields.datetime() }) }) {}
+class Counted extends defineEvent({
+  type: 'Counted',
+  schema: z.object({ big: fields.bigint(), at: fields.datetime() }),
+}) {}
 
 function nested(levels: number): unknown {
   let value: unknown = 'leaf';

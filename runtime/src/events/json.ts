@@ -83,10 +83,16 @@ export function nestingError(root: unknown, rootPath: string): SerializationErro
     if (value === null || typeof value !== 'object' || value instanceof Date) return undefined;
     const back = ancestors.indexOf(value);
     if (back !== -1) {
-      return new SerializationError(path, `circular reference: it is the same object as ${paths[back] || '(root)'}; a payload must be a tree`);
+      return new SerializationError(
+        path,
+        `circular reference: it is the same object as ${paths[back] || '(root)'}; a payload must be a tree`,
+      );
     }
     if (ancestors.length >= MAX_JSON_DEPTH) {
-      return new SerializationError(path, `objects and arrays are nested more than ${MAX_JSON_DEPTH} levels deep; flatten the structure`);
+      return new SerializationError(
+        path,
+        `objects and arrays are nested more than ${MAX_JSON_DEPTH} levels deep; flatten the structure`,
+      );
     }
     ancestors.push(value);
     paths.push(path);
@@ -101,7 +107,10 @@ export function nestingError(root: unknown, rootPath: string): SerializationErro
       paths.pop();
     }
   };
-  return walk(root, rootPath) ?? new SerializationError(rootPath, `objects and arrays are nested more than ${MAX_JSON_DEPTH} levels deep`);
+  return (
+    walk(root, rootPath) ??
+    new SerializationError(rootPath, `objects and arrays are nested more than ${MAX_JSON_DEPTH} levels deep`)
+  );
 }
 
 /**
@@ -140,7 +149,14 @@ export function freezeParsedJson(value: unknown): boolean {
   }
 }
 
-function convert(value: unknown, path: string, freeze: boolean, depth: number, root: unknown, rootPath: string): JsonValue {
+function convert(
+  value: unknown,
+  path: string,
+  freeze: boolean,
+  depth: number,
+  root: unknown,
+  rootPath: string,
+): JsonValue {
   switch (typeof value) {
     case 'string': {
       const problem = textProblem(value);
@@ -165,11 +181,14 @@ function convert(value: unknown, path: string, freeze: boolean, depth: number, r
       if (depth >= MAX_JSON_DEPTH) throw nestingError(root, rootPath);
       if (Array.isArray(value)) {
         const items = value.map((item, i) => convert(item, join(path, String(i)), freeze, depth + 1, root, rootPath));
-        return freeze ? Object.freeze(items) as JsonValue[] : items;
+        return freeze ? (Object.freeze(items) as JsonValue[]) : items;
       }
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
-        throw new SerializationError(path, `${proto?.constructor?.name ?? 'object'} instances are not supported; use plain objects`);
+        throw new SerializationError(
+          path,
+          `${proto?.constructor?.name ?? 'object'} instances are not supported; use plain objects`,
+        );
       }
       const out: JsonObject = {};
       const source = value as Record<string, unknown>;

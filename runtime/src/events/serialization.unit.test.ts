@@ -53,12 +53,20 @@ describe('serialization rules', () => {
 
   it('stores dates as UTC ISO strings and bigints and decimals as strings', () => {
     const record = toEventRecord(new Measured({ ...sample, at: new Date('2024-03-10T03:59:59.123+02:00') }));
-    expect(record.data).toMatchObject({ at: '2024-03-10T01:59:59.123Z', counter: '9223372036854775807', price: sample.price });
+    expect(record.data).toMatchObject({
+      at: '2024-03-10T01:59:59.123Z',
+      counter: '9223372036854775807',
+      price: sample.price,
+    });
     expect(record.data).not.toHaveProperty('note');
   });
 
   it('accepts ISO strings with an offset and integer strings on input', () => {
-    const event = new Measured({ ...sample, at: '2024-03-10T03:00:00+02:00' as never, counter: '-18446744073709551616' as never });
+    const event = new Measured({
+      ...sample,
+      at: '2024-03-10T03:00:00+02:00' as never,
+      counter: '-18446744073709551616' as never,
+    });
     expect(event.data.at.toISOString()).toBe('2024-03-10T01:00:00.000Z');
     expect(event.data.counter).toBe(-(2n ** 64n));
   });

@@ -92,7 +92,9 @@ export class InMemoryOutboxStore implements OutboxStore {
   async cleanupPublished(options: { olderThan?: Date } = {}): Promise<number> {
     const before = this.#rows.length;
     const keep = this.#rows.filter(
-      (row) => row.status !== 'published' || (options.olderThan !== undefined && (row.publishedAt ?? 0) >= options.olderThan.getTime()),
+      (row) =>
+        row.status !== 'published' ||
+        (options.olderThan !== undefined && (row.publishedAt ?? 0) >= options.olderThan.getTime()),
     );
     this.#rows.splice(0, this.#rows.length, ...keep);
     return before - keep.length;

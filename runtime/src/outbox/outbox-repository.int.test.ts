@@ -54,7 +54,10 @@ async function scenario(store: EventStore, outbox: OutboxStore) {
   ).rejects.toThrow('rolled back');
   expect((await outbox.stats()).pending).toBe(3);
   const published: EventRecord[] = [];
-  const relay = new OutboxRelay(outbox, { publish: async (events: readonly (DomainEvent | EventRecord)[]) => void published.push(...(events as EventRecord[])) });
+  const relay = new OutboxRelay(outbox, {
+    publish: async (events: readonly (DomainEvent | EventRecord)[]) =>
+      void published.push(...(events as EventRecord[])),
+  });
   expect(await relay.drain()).toBe(3);
   expect(published.map((r) => [r.aggregateId, r.aggregateVersion, (r.data as { amount: number }).amount])).toEqual([
     ['a1', 1, 1],
@@ -70,7 +73,10 @@ async function tenantScenario(store: EventStore, outbox: OutboxStore) {
   account.deposit(1);
   await accounts.save(account);
   const published: EventRecord[] = [];
-  const relay = new OutboxRelay(outbox, { publish: async (events: readonly (DomainEvent | EventRecord)[]) => void published.push(...(events as EventRecord[])) });
+  const relay = new OutboxRelay(outbox, {
+    publish: async (events: readonly (DomainEvent | EventRecord)[]) =>
+      void published.push(...(events as EventRecord[])),
+  });
   expect(await relay.drain()).toBe(1);
   expect(published.map((r) => [r.aggregateId, r.tenantId])).toEqual([['t1-a', 't1']]);
   const [stored] = await collect(store.readStream(accounts.streamId('t1-a')));
@@ -119,6 +125,7 @@ describe('repository outbox on the in-memory store', () => {
 });
 
 for (const target of SQL_TARGETS) {
-  if (target.service) await describeWithService(target.service, `repository outbox on ${target.dialect}`, () => suite(target));
+  if (target.service)
+    await describeWithService(target.service, `repository outbox on ${target.dialect}`, () => suite(target));
   else describe(`repository outbox on ${target.dialect}`, () => suite(target));
 }

@@ -39,7 +39,9 @@ await describeWithService('postgres', 'outbox under PostgreSQL row-level securit
     const admin = new pg.Client({ connectionString: fresh.url });
     await admin.connect();
     await admin.query(`create role ${role} login`);
-    await admin.query(`grant select, insert, update on eventsmith_events, eventsmith_streams, eventsmith_snapshots, eventsmith_outbox to ${role}`);
+    await admin.query(
+      `grant select, insert, update on eventsmith_events, eventsmith_streams, eventsmith_snapshots, eventsmith_outbox to ${role}`,
+    );
     await admin.query(`grant usage on sequence eventsmith_outbox_id_seq to ${role}`);
     await admin.end();
     const url = new URL(fresh.url);
@@ -66,11 +68,14 @@ await describeWithService('postgres', 'outbox under PostgreSQL row-level securit
     const client = new pg.Client({ connectionString: appUrl });
     await client.connect();
     try {
-      const count = async () => (await client.query('select count(*)::int as n from eventsmith_outbox')).rows[0].n as number;
+      const count = async () =>
+        (await client.query('select count(*)::int as n from eventsmith_outbox')).rows[0].n as number;
       expect(await count()).toBe(0);
       await client.query('begin');
       await client.query(`select set_config('eventsmith.tenant_id', 't1', true)`);
-      expect((await client.query('select tenant_id, aggregate_id from eventsmith_outbox')).rows).toEqual([{ tenant_id: 't1', aggregate_id: 't1-a' }]);
+      expect((await client.query('select tenant_id, aggregate_id from eventsmith_outbox')).rows).toEqual([
+        { tenant_id: 't1', aggregate_id: 't1-a' },
+      ]);
       await expect(
         client.query(
           `insert into eventsmith_outbox (event_id, event_type, aggregate_type, aggregate_id, tenant_id, record, created_at, status, next_attempt_at)
@@ -82,7 +87,10 @@ await describeWithService('postgres', 'outbox under PostgreSQL row-level securit
       await client.end();
     }
     const published: EventRecord[] = [];
-    const relay = new OutboxRelay(new SqlOutboxStore(owner.db), { publish: async (events: readonly (DomainEvent | EventRecord)[]) => void published.push(...(events as EventRecord[])) });
+    const relay = new OutboxRelay(new SqlOutboxStore(owner.db), {
+      publish: async (events: readonly (DomainEvent | EventRecord)[]) =>
+        void published.push(...(events as EventRecord[])),
+    });
     expect(await relay.drain()).toBe(2);
     expect(published.map((r) => r.tenantId).sort()).toEqual(['t1', 't2']);
   });
@@ -91,7 +99,9 @@ await describeWithService('postgres', 'outbox under PostgreSQL row-level securit
     const { Kysely, SqliteDialect } = await import('kysely');
     const { default: BetterSqlite3 } = await import('better-sqlite3');
     const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new BetterSqlite3(':memory:') }) });
-    await expect(migrateSubscriptionTables(db, 'sqlite', { rowLevelSecurity: true })).rejects.toThrow(/PostgreSQL-only/);
+    await expect(migrateSubscriptionTables(db, 'sqlite', { rowLevelSecurity: true })).rejects.toThrow(
+      /PostgreSQL-only/,
+    );
     await db.destroy();
   });
 });

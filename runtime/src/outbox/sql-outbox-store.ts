@@ -65,7 +65,9 @@ export class SqlOutboxStore implements OutboxStore {
     if (events.length === 0) return;
     const db = options.transaction.sql as Db | undefined;
     if (!db) {
-      throw new InvalidArgumentError('SqlOutboxStore.add needs a transaction of a SQL event store (tx.sql is undefined); use InMemoryOutboxStore with the in-memory store.');
+      throw new InvalidArgumentError(
+        'SqlOutboxStore.add needs a transaction of a SQL event store (tx.sql is undefined); use InMemoryOutboxStore with the in-memory store.',
+      );
     }
     const now = Date.now();
     await db
@@ -138,7 +140,11 @@ export class SqlOutboxStore implements OutboxStore {
         keep.push(candidate.id);
       }
       if (keep.length === 0) return [];
-      await trx.updateTable(TABLE).set({ claimed_by: owner, claim_expires_at: expires }).where('id', 'in', keep).execute();
+      await trx
+        .updateTable(TABLE)
+        .set({ claimed_by: owner, claim_expires_at: expires })
+        .where('id', 'in', keep)
+        .execute();
       const rows = await trx.selectFrom(TABLE).selectAll().where('id', 'in', keep).orderBy('id').execute();
       return rows.map(toMessage);
     });

@@ -11,7 +11,10 @@ export async function applyRowOperation(db: Kysely<any>, table: RowTable, op: Ro
   if ('insert' in op) {
     await db.insertInto(t).values(insertValues(op.insert)).execute();
   } else if ('update' in op) {
-    await whereKey(db.updateTable(t).set((eb) => setValues(eb, table, op.update.set)), op.update.where).execute();
+    await whereKey(
+      db.updateTable(t).set((eb) => setValues(eb, table, op.update.set)),
+      op.update.where,
+    ).execute();
   } else if ('delete' in op) {
     await whereKey(db.deleteFrom(t), op.delete.where).execute();
   } else {
@@ -20,7 +23,11 @@ export async function applyRowOperation(db: Kysely<any>, table: RowTable, op: Ro
     const existing = await whereKey(db.selectFrom(t).select(table.primaryKey[0]!), key).executeTakeFirst();
     const others = Object.fromEntries(Object.entries(op.upsert).filter(([c]) => !table.primaryKey.includes(c)));
     if (!existing) await db.insertInto(t).values(insertValues(op.upsert)).execute();
-    else if (Object.keys(others).length > 0) await whereKey(db.updateTable(t).set((eb) => setValues(eb, table, others)), key).execute();
+    else if (Object.keys(others).length > 0)
+      await whereKey(
+        db.updateTable(t).set((eb) => setValues(eb, table, others)),
+        key,
+      ).execute();
   }
 }
 
@@ -34,7 +41,8 @@ export function insertValues(values: RowValues<any>): Record<string, unknown> {
 function setValues(eb: ExpressionBuilder<any, any>, table: RowTable, values: RowValues<any>): Record<string, unknown> {
   const set: Record<string, unknown> = {};
   for (const [column, value] of Object.entries(values)) {
-    set[column] = value instanceof Increment ? addExpression(eb, table.counters[column], eb.ref(column), value.amount) : value;
+    set[column] =
+      value instanceof Increment ? addExpression(eb, table.counters[column], eb.ref(column), value.amount) : value;
   }
   return set;
 }

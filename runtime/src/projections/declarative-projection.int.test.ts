@@ -38,12 +38,25 @@ function operation(step: Step): RowOperation<ItemsTable> | ((context: { db: Kyse
     case 'insert':
       return { insert: { id: step.id, n: step.n, amount: step.amount, label: step.label } };
     case 'upsert':
-      return { upsert: { id: step.id, n: increment(step.n), amount: decrement(step.amount), ...(step.ratio ? { ratio: increment(step.ratio) } : {}), ...(step.label ? { label: step.label } : {}) } };
+      return {
+        upsert: {
+          id: step.id,
+          n: increment(step.n),
+          amount: decrement(step.amount),
+          ...(step.ratio ? { ratio: increment(step.ratio) } : {}),
+          ...(step.label ? { label: step.label } : {}),
+        },
+      };
     case 'update':
       return {
         update: {
           where: { id: step.id },
-          set: { n: increment(step.n), amount: increment(step.amount), ratio: increment(step.ratio), ...(step.label ? { label: step.label } : {}) },
+          set: {
+            n: increment(step.n),
+            amount: increment(step.amount),
+            ratio: increment(step.ratio),
+            ...(step.label ? { label: step.label } : {}),
+          },
         },
       };
     case 'delete':
@@ -51,7 +64,12 @@ function operation(step: Step): RowOperation<ItemsTable> | ((context: { db: Kyse
     case 'relabel': // not on the primary key: runs on its own, in order
       return { update: { where: { label: step.from }, set: { label: step.to } } };
     case 'custom':
-      return async ({ db }) => void (await db.updateTable('items').set((eb) => ({ n: eb('n', '*', 2) })).where('id', '=', step.id).execute());
+      return async ({ db }) =>
+        void (await db
+          .updateTable('items')
+          .set((eb) => ({ n: eb('n', '*', 2) }))
+          .where('id', '=', step.id)
+          .execute());
   }
 }
 
@@ -61,7 +79,11 @@ const items = (mergeBatches = true) =>
     eventTypes: ['Noted'],
     table: 'items',
     primaryKey: ['id'],
-    counters: { n: { type: 'integer', default: 0 }, amount: { type: 'decimal', default: '0' }, ratio: { type: 'number' } },
+    counters: {
+      n: { type: 'integer', default: 0 },
+      amount: { type: 'decimal', default: '0' },
+      ratio: { type: 'number' },
+    },
     mergeBatches,
     operation: (event) => (event instanceof Noted ? operation(JSON.parse(event.data.text) as Step) : undefined),
   });
@@ -72,7 +94,7 @@ const items = (mergeBatches = true) =>
  */
 function script(seed: number, length: number, dialect: SqlTarget['dialect']): Step[] {
   let s = seed;
-  const next = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const next = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!;
   // 'C' and 'c ' are one key on MySQL (case-insensitive, trailing spaces ignored), two elsewhere.
   const ids = ['a', 'b', 'C', 'c ', 'd'];
@@ -91,9 +113,24 @@ function script(seed: number, length: number, dialect: SqlTarget['dialect']): St
     }
     if (r < 0.45) {
       exists.add(id);
-      return { op: 'upsert', id, n, amount: pick(amounts), ratio: pick([0.1, 0.2, 0.3]), ...(next() < 0.5 ? { label: pick(labels) } : {}) };
+      return {
+        op: 'upsert',
+        id,
+        n,
+        amount: pick(amounts),
+        ratio: pick([0.1, 0.2, 0.3]),
+        ...(next() < 0.5 ? { label: pick(labels) } : {}),
+      };
     }
-    if (r < 0.8) return { op: 'update', id, n, amount: pick(amounts), ratio: pick([0.1, 0.7]), ...(next() < 0.6 ? { label: pick(labels) } : {}) };
+    if (r < 0.8)
+      return {
+        op: 'update',
+        id,
+        n,
+        amount: pick(amounts),
+        ratio: pick([0.1, 0.7]),
+        ...(next() < 0.6 ? { label: pick(labels) } : {}),
+      };
     if (r < 0.93) {
       exists.delete(id);
       return { op: 'delete', id };
@@ -104,7 +141,10 @@ function script(seed: number, length: number, dialect: SqlTarget['dialect']): St
 }
 
 function stored(steps: readonly Step[]): StoredEvent[] {
-  return steps.map((step, i) => ({ event: new Noted({ text: JSON.stringify(step) }, { aggregateId: `s-${i}` }) }) as unknown as StoredEvent);
+  return steps.map(
+    (step, i) =>
+      ({ event: new Noted({ text: JSON.stringify(step) }, { aggregateId: `s-${i}` }) }) as unknown as StoredEvent,
+  );
 }
 
 async function createItems(db: Kysely<any>): Promise<void> {
@@ -120,20 +160,32 @@ async function createItems(db: Kysely<any>): Promise<void> {
 
 async function rows(db: Kysely<any>): Promise<Record<string, unknown>[]> {
   const all = await db.selectFrom('items').selectAll().orderBy('id').execute();
-  return all.map((r) => ({ ...r, amount: Number(r.amount).toFixed(10), ratio: r.ratio === null ? null : Number(r.ratio) }));
+  return all.map((r) => ({
+    ...r,
+    amount: Number(r.amount).toFixed(10),
+    ratio: r.ratio === null ? null : Number(r.ratio),
+  }));
 }
 
 /**
  * What the manager does: the whole batch in one transaction; if it fails, one event per
  * transaction, skipping failures. Returns how many failed, or -1 when the batch went through whole.
  */
-async function runLikeManager(db: Kysely<any>, projection: Projection<Kysely<ItemsTables>>, events: readonly StoredEvent[]): Promise<number> {
+async function runLikeManager(
+  db: Kysely<any>,
+  projection: Projection<Kysely<ItemsTables>>,
+  events: readonly StoredEvent[],
+): Promise<number> {
   try {
     await db.transaction().execute((trx) => projection.handleBatch!(events, { db: trx as Kysely<ItemsTables> }));
     return -1;
   } catch {
     let failed = 0;
-    for (const e of events) await db.transaction().execute((trx) => projection.handleBatch!([e], { db: trx as Kysely<ItemsTables> })).catch(() => failed++);
+    for (const e of events)
+      await db
+        .transaction()
+        .execute((trx) => projection.handleBatch!([e], { db: trx as Kysely<ItemsTables> }))
+        .catch(() => failed++);
     return failed;
   }
 }
@@ -153,7 +205,11 @@ const suite = (target: SqlTarget) => () => {
         const events = stored(script(seed, 60, target.dialect));
         const projection = items();
         let failedAlone = 0;
-        for (const e of events) await reference.db.transaction().execute((trx) => projection.handle(e, { db: trx as Kysely<ItemsTables> })).catch(() => failedAlone++);
+        for (const e of events)
+          await reference.db
+            .transaction()
+            .execute((trx) => projection.handle(e, { db: trx as Kysely<ItemsTables> }))
+            .catch(() => failedAlone++);
         // In pages, as the manager delivers them.
         let failedBatched = 0;
         for (let i = 0; i < events.length; i += 30) {
@@ -179,10 +235,15 @@ const suite = (target: SqlTarget) => () => {
     try {
       await createItems(db);
       let statements = 0;
-      const counted = db.withPlugin({ transformQuery: (args) => (statements++, args.node), transformResult: async (args) => args.result });
+      const counted = db.withPlugin({
+        transformQuery: (args) => (statements++, args.node),
+        transformResult: async (args) => args.result,
+      });
       const steps: Step[] = [];
       for (let i = 0; i < 100; i++) steps.push({ op: 'upsert', id: `k${i % 10}`, n: 1, amount: '0.5' });
-      await counted.transaction().execute((trx) => items().handleBatch!(stored(steps), { db: trx as Kysely<ItemsTables> }));
+      await counted
+        .transaction()
+        .execute((trx) => items().handleBatch!(stored(steps), { db: trx as Kysely<ItemsTables> }));
       expect(statements).toBe(1);
       expect((await rows(db)).map((r) => [r.id, r.n, r.amount, r.ratio])).toEqual(
         Array.from({ length: 10 }, (_, i) => [`k${i}`, 10, (-5).toFixed(10), null]),
@@ -201,10 +262,14 @@ const suite = (target: SqlTarget) => () => {
       for (let batch = 0; batch < 3; batch++) {
         // The same shape every time (four keys, upserted twice each), with other keys and amounts.
         const steps: Step[] = [];
-        for (let i = 0; i < 8; i++) steps.push({ op: 'upsert', id: `k${batch * 2 + (i % 4)}`, n: batch + i, amount: `${batch}.${i}` });
+        for (let i = 0; i < 8; i++)
+          steps.push({ op: 'upsert', id: `k${batch * 2 + (i % 4)}`, n: batch + i, amount: `${batch}.${i}` });
         const events = stored(steps);
-        await batched.db.transaction().execute((trx) => projection.handleBatch!(events, { db: trx as Kysely<ItemsTables> }));
-        for (const e of events) await reference.db.transaction().execute((trx) => projection.handle(e, { db: trx as Kysely<ItemsTables> }));
+        await batched.db
+          .transaction()
+          .execute((trx) => projection.handleBatch!(events, { db: trx as Kysely<ItemsTables> }));
+        for (const e of events)
+          await reference.db.transaction().execute((trx) => projection.handle(e, { db: trx as Kysely<ItemsTables> }));
       }
       expect(await rows(batched.db)).toEqual(await rows(reference.db));
       expect((await rows(batched.db)).length).toBe(8);
@@ -236,11 +301,21 @@ const suite = (target: SqlTarget) => () => {
         },
       });
       const sizes: number[] = [];
-      const spied: Projection<Kysely<ItemsTables>> = { ...deposits, handleBatch: (batch, context) => (sizes.push(batch.length), deposits.handleBatch!(batch, context)) };
+      const spied: Projection<Kysely<ItemsTables>> = {
+        ...deposits,
+        handleBatch: (batch, context) => (sizes.push(batch.length), deposits.handleBatch!(batch, context)),
+      };
       const append = (account: string, amounts: number[]) =>
-        store.appendToStream(`Account-${account}`, amounts.map((amount) => new Deposited({ amount }, { aggregateId: account })), { expectedVersion: 'any' });
-      for (let round = 0; round < 5; round++) for (const account of ['a', 'b', 'c']) await append(account, [1, 2, 3, 4]);
-      await store.appendToStream('Note-1', [new Noted({ text: 'b' }, { aggregateId: '1' })], { expectedVersion: 'any' });
+        store.appendToStream(
+          `Account-${account}`,
+          amounts.map((amount) => new Deposited({ amount }, { aggregateId: account })),
+          { expectedVersion: 'any' },
+        );
+      for (let round = 0; round < 5; round++)
+        for (const account of ['a', 'b', 'c']) await append(account, [1, 2, 3, 4]);
+      await store.appendToStream('Note-1', [new Noted({ text: 'b' }, { aggregateId: '1' })], {
+        expectedVersion: 'any',
+      });
       for (const account of ['a', 'b', 'c']) await append(account, [10, 20]);
 
       const checkpoints = new SqlCheckpointStore(store.db);
@@ -249,7 +324,11 @@ const suite = (target: SqlTarget) => () => {
       manager.project(spied, { batchSize: 100, retry: { maxAttempts: 2, initialDelayMs: 1 } });
       const all = await feed(store);
       await manager.start();
-      await waitFor(async () => (await checkpoints.load('deposits'))?.equals(all.at(-1)!.position) === true, 'the projection caught up', 30_000);
+      await waitFor(
+        async () => (await checkpoints.load('deposits'))?.equals(all.at(-1)!.position) === true,
+        'the projection caught up',
+        30_000,
+      );
 
       expect((await rows(store.db)).map((r) => [r.id, r.n])).toEqual([
         ['a', 80],
@@ -281,7 +360,8 @@ const suite = (target: SqlTarget) => () => {
 };
 
 for (const target of SQL_TARGETS) {
-  if (target.service) await describeWithService(target.service, `declarative projection batches on ${target.dialect}`, suite(target));
+  if (target.service)
+    await describeWithService(target.service, `declarative projection batches on ${target.dialect}`, suite(target));
   else describe(`declarative projection batches on ${target.dialect}`, suite(target));
 }
 

@@ -49,7 +49,11 @@ export interface DeclarativeProjectionOptions<Tables, T extends keyof Tables & s
 export function declarativeProjection<Tables, T extends keyof Tables & string>(
   options: DeclarativeProjectionOptions<Tables, T>,
 ): Projection<Kysely<Tables>> {
-  const table: RowTable = { name: options.table, primaryKey: options.primaryKey, counters: (options.counters ?? {}) as Record<string, Counter> };
+  const table: RowTable = {
+    name: options.table,
+    primaryKey: options.primaryKey,
+    counters: (options.counters ?? {}) as Record<string, Counter>,
+  };
   const merge = options.mergeBatches ?? true;
   const projection: Projection<Kysely<Tables>> = {
     name: options.name,

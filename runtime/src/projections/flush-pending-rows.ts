@@ -1,4 +1,11 @@
-import { MysqlAdapter, type Compilable, type CompiledQuery, type Expression, type ExpressionBuilder, type Kysely } from 'kysely';
+import {
+  MysqlAdapter,
+  type Compilable,
+  type CompiledQuery,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+} from 'kysely';
 import { decimal } from '../events/decimal.js';
 import { whereKey } from './apply-row-operation.js';
 import { counterOf, type Patch, type PendingRow } from './pending-row.js';
@@ -34,7 +41,14 @@ async function deleteRows(db: Kysely<any>, table: RowTable, rows: readonly Pendi
   const { name, primaryKey } = table;
   if (primaryKey.length === 1) {
     for (const chunk of chunks(rows, 1000)) {
-      await db.deleteFrom(name).where(primaryKey[0]!, 'in', chunk.map((p) => p.key[0])).execute();
+      await db
+        .deleteFrom(name)
+        .where(
+          primaryKey[0]!,
+          'in',
+          chunk.map((p) => p.key[0]),
+        )
+        .execute();
     }
     return;
   }
@@ -43,7 +57,10 @@ async function deleteRows(db: Kysely<any>, table: RowTable, rows: readonly Pendi
 
 async function updateRow(db: Kysely<any>, table: RowTable, p: PendingRow): Promise<void> {
   const patch = p.existed as Patch;
-  await whereKey(db.updateTable(table.name).set((eb) => patchValues(table, eb, patch, (c) => eb.ref(c))), whereOf(table, p)).execute();
+  await whereKey(
+    db.updateTable(table.name).set((eb) => patchValues(table, eb, patch, (c) => eb.ref(c))),
+    whereOf(table, p),
+  ).execute();
 }
 
 async function insertRows(db: Kysely<any>, table: RowTable, rows: readonly PendingRow[]): Promise<void> {
@@ -68,20 +85,30 @@ async function upsertRows(db: Kysely<any>, table: RowTable, rows: readonly Pendi
   }
   const mysql = db.getExecutor().adapter instanceof MysqlAdapter;
   const t = table.name;
-  for (const [shape, group] of groupBy(shared, (p) => `u|${Object.keys(p.row!).sort().join(',')}|${[...(p.existed as Patch)].map(([c, e]) => `${c}:${'set' in e ? 's' : 'a'}`).join(',')}`)) {
+  for (const [shape, group] of groupBy(
+    shared,
+    (p) =>
+      `u|${Object.keys(p.row!).sort().join(',')}|${[...(p.existed as Patch)].map(([c, e]) => `${c}:${'set' in e ? 's' : 'a'}`).join(',')}`,
+  )) {
     const patch = group[0]!.existed as Patch;
-    const inserted = (eb: ExpressionBuilder<any, any>, column: string) => (mysql ? eb.fn('values', [eb.ref(column)]) : eb.ref(`excluded.${column}`));
+    const inserted = (eb: ExpressionBuilder<any, any>, column: string) =>
+      mysql ? eb.fn('values', [eb.ref(column)]) : eb.ref(`excluded.${column}`);
     const update = (eb: ExpressionBuilder<any, any>) => {
       const set: Record<string, unknown> = {};
       for (const [column, entry] of patch) {
-        set[column] = 'set' in entry ? inserted(eb, column) : addExpression(eb, table.counters[column], eb.ref(`${t}.${column}`), inserted(eb, column));
+        set[column] =
+          'set' in entry
+            ? inserted(eb, column)
+            : addExpression(eb, table.counters[column], eb.ref(`${t}.${column}`), inserted(eb, column));
       }
       return nonEmpty(table, eb, set);
     };
     for (const chunk of chunks(group, rowsPerStatement(group[0]!.row!))) {
       await execute(db, table, shape, chunk, (values) => {
         const insert = db.insertInto(t).values(values);
-        return mysql ? insert.onDuplicateKeyUpdate(update) : insert.onConflict((oc) => oc.columns(table.primaryKey as string[]).doUpdateSet(update));
+        return mysql
+          ? insert.onDuplicateKeyUpdate(update)
+          : insert.onConflict((oc) => oc.columns(table.primaryKey as string[]).doUpdateSet(update));
       });
     }
   }
@@ -93,7 +120,13 @@ async function upsertRows(db: Kysely<any>, table: RowTable, rows: readonly Pendi
  * order the compiled statement takes them. A database with plugins (a rebuild's table
  * renames) or a value that is not one parameter gets a freshly built statement every time.
  */
-async function execute(db: Kysely<any>, table: RowTable, shape: string, chunk: readonly PendingRow[], build: (rows: Record<string, unknown>[]) => Compilable<unknown>): Promise<void> {
+async function execute(
+  db: Kysely<any>,
+  table: RowTable,
+  shape: string,
+  chunk: readonly PendingRow[],
+  build: (rows: Record<string, unknown>[]) => Compilable<unknown>,
+): Promise<void> {
   const rows = chunk.map((p) => p.row!);
   const executor = db.getExecutor();
   const columns = Object.keys(rows[0]!).sort();
@@ -123,7 +156,12 @@ async function execute(db: Kysely<any>, table: RowTable, shape: string, chunk: r
 async function upsertOne(db: Kysely<any>, table: RowTable, p: PendingRow): Promise<void> {
   const t = table.name;
   const patch = p.existed as Patch;
-  const update = (eb: ExpressionBuilder<any, any>) => nonEmpty(table, eb, patchValues(table, eb, patch, (c) => eb.ref(`${t}.${c}`)));
+  const update = (eb: ExpressionBuilder<any, any>) =>
+    nonEmpty(
+      table,
+      eb,
+      patchValues(table, eb, patch, (c) => eb.ref(`${t}.${c}`)),
+    );
   const insert = db.insertInto(t).values(p.row!);
   if (db.getExecutor().adapter instanceof MysqlAdapter) await insert.onDuplicateKeyUpdate(update).execute();
   else await insert.onConflict((oc) => oc.columns(table.primaryKey as string[]).doUpdateSet(update)).execute();
@@ -140,7 +178,12 @@ function fromInserted(table: RowTable, p: PendingRow): boolean {
   return true;
 }
 
-function patchValues(table: RowTable, eb: ExpressionBuilder<any, any>, patch: Patch, ref: (column: string) => Expression<any>): Record<string, unknown> {
+function patchValues(
+  table: RowTable,
+  eb: ExpressionBuilder<any, any>,
+  patch: Patch,
+  ref: (column: string) => Expression<any>,
+): Record<string, unknown> {
   const set: Record<string, unknown> = {};
   for (const [column, entry] of patch) {
     if ('set' in entry) {
@@ -150,13 +193,21 @@ function patchValues(table: RowTable, eb: ExpressionBuilder<any, any>, patch: Pa
     const counter = table.counters[column];
     const sum = sumOf(counterOf(table, column), entry.add);
     if (sum !== undefined) set[column] = addExpression(eb, counter, ref(column), sum);
-    else set[column] = entry.add.reduce<Expression<any>>((expr, amount) => addExpression(eb, counter, expr, amount), ref(column));
+    else
+      set[column] = entry.add.reduce<Expression<any>>(
+        (expr, amount) => addExpression(eb, counter, expr, amount),
+        ref(column),
+      );
   }
   return set;
 }
 
 /** An upsert that updates nothing still needs one assignment: the key to itself. */
-function nonEmpty(table: RowTable, eb: ExpressionBuilder<any, any>, set: Record<string, unknown>): Record<string, unknown> {
+function nonEmpty(
+  table: RowTable,
+  eb: ExpressionBuilder<any, any>,
+  set: Record<string, unknown>,
+): Record<string, unknown> {
   if (Object.keys(set).length > 0) return set;
   const column = table.primaryKey[0]!;
   return { [column]: eb.ref(`${table.name}.${column}`) };
@@ -170,7 +221,8 @@ function whereOf(table: RowTable, p: PendingRow): RowKey<any> {
 function sumOf(counter: Counter, amounts: readonly Amount[]): Amount | undefined {
   let sum: Amount | null | undefined = amounts[0];
   if (amounts.length > 1 && counter.type === 'number') return undefined; // float addition is not associative
-  for (let i = 1; i < amounts.length && sum !== undefined && sum !== null; i++) sum = addAmounts(counter, sum, amounts[i]!);
+  for (let i = 1; i < amounts.length && sum !== undefined && sum !== null; i++)
+    sum = addAmounts(counter, sum, amounts[i]!);
   return sum ?? undefined;
 }
 

@@ -5,7 +5,10 @@ import { migrateProjections, PROJECTION_MIGRATION_TABLE } from './migrate-projec
 
 const create = (table: string): Migration => ({
   up: async (db) => {
-    await db.schema.createTable(table).addColumn('id', 'text', (c) => c.primaryKey()).execute();
+    await db.schema
+      .createTable(table)
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .execute();
   },
 });
 
@@ -14,7 +17,9 @@ describe('migrateProjections', () => {
   afterEach(async () => db?.destroy());
 
   const tables = async (k: Kysely<any>) =>
-    (await sql<{ name: string }>`select name from sqlite_master where type = 'table' order by name`.execute(k)).rows.map((r) => r.name);
+    (
+      await sql<{ name: string }>`select name from sqlite_master where type = 'table' order by name`.execute(k)
+    ).rows.map((r) => r.name);
 
   it('applies each migration once, recording it in its table', async () => {
     db = new Kysely({ dialect: new SqliteDialect({ database: new Database(':memory:') }) });
@@ -31,6 +36,8 @@ describe('migrateProjections', () => {
     await migrateProjections(db, { '0001_shop': create('shop_t') }, { migrationTableName: 'mig_shop' });
     expect(await tables(db)).toEqual(expect.arrayContaining(['bank_t', 'shop_t', 'mig_bank', 'mig_shop']));
     // Sharing one table fails: the migrator finds a recorded migration it was not given.
-    await expect(migrateProjections(db, { '0001_x': create('x_t') }, { migrationTableName: 'mig_bank' })).rejects.toThrow();
+    await expect(
+      migrateProjections(db, { '0001_x': create('x_t') }, { migrationTableName: 'mig_bank' }),
+    ).rejects.toThrow();
   });
 });

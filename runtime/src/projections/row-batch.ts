@@ -108,7 +108,9 @@ export class RowBatch {
     if (p.existed instanceof Map && !patch) return false;
     const folded = p.row ? this.#fold(p.row, set, skip) : undefined;
     if (p.row && !folded) return false;
-    if (patch) for (let i = 0; i < patch.length; i += 2) (p.existed as Map<string, PatchEntry>).set(patch[i] as string, patch[i + 1] as PatchEntry);
+    if (patch)
+      for (let i = 0; i < patch.length; i += 2)
+        (p.existed as Map<string, PatchEntry>).set(patch[i] as string, patch[i + 1] as PatchEntry);
     if (folded) for (let i = 0; i < folded.length; i += 2) p.row![folded[i] as string] = folded[i + 1];
     else if (!p.row && 'upsert' in op) p.row = insertValues(op.upsert);
     return true;

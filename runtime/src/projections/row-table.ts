@@ -55,7 +55,12 @@ export function addAmounts(counter: Counter, base: unknown, amount: Amount): Amo
 }
 
 /** `column + amount` in SQL (rounded to the column's scale for decimals, so SQLite's doubles stay clean). */
-export function addExpression(eb: ExpressionBuilder<any, any>, counter: Counter | undefined, column: Expression<any>, amount: Amount | Expression<any>): Expression<any> {
+export function addExpression(
+  eb: ExpressionBuilder<any, any>,
+  counter: Counter | undefined,
+  column: Expression<any>,
+  amount: Amount | Expression<any>,
+): Expression<any> {
   const value = typeof amount === 'object' ? amount : eb.val(amount);
   if (counter?.type !== 'decimal') return eb(column, '+', value);
   const cast = typeof amount === 'object' ? amount : eb.cast(value, DECIMAL);

@@ -14,8 +14,14 @@ export function isPlainIdentifier(name: string): boolean {
 /** Drops leftovers of an earlier, interrupted rebuild. */
 export async function dropShadow(db: Kysely<any>, tables: readonly string[]): Promise<void> {
   for (const table of tables) {
-    await db.schema.dropTable(table + SHADOW_SUFFIX).ifExists().execute();
-    await db.schema.dropTable(table + RETIRED_SUFFIX).ifExists().execute();
+    await db.schema
+      .dropTable(table + SHADOW_SUFFIX)
+      .ifExists()
+      .execute();
+    await db.schema
+      .dropTable(table + RETIRED_SUFFIX)
+      .ifExists()
+      .execute();
   }
 }
 
@@ -46,7 +52,10 @@ export async function createShadow(db: Kysely<any>, dialect: SqlDialectName, tab
  */
 export async function swapShadow(db: Kysely<any>, dialect: SqlDialectName, tables: readonly string[]): Promise<void> {
   if (dialect === 'mysql') {
-    const renames = tables.flatMap((t) => [sql`${sql.table(t)} to ${sql.table(t + RETIRED_SUFFIX)}`, sql`${sql.table(t + SHADOW_SUFFIX)} to ${sql.table(t)}`]);
+    const renames = tables.flatMap((t) => [
+      sql`${sql.table(t)} to ${sql.table(t + RETIRED_SUFFIX)}`,
+      sql`${sql.table(t + SHADOW_SUFFIX)} to ${sql.table(t)}`,
+    ]);
     await sql`rename table ${sql.join(renames)}`.execute(db);
     for (const table of tables) await db.schema.dropTable(table + RETIRED_SUFFIX).execute();
     return;
@@ -83,14 +92,20 @@ export async function swapShadow(db: Kysely<any>, dialect: SqlDialectName, table
 
 async function sqliteObjects(db: Kysely<any>, table: string): Promise<{ type: string; name: string; sql: string }[]> {
   const { rows } = await sql<{ type: string; name: string; sql: string | null }>`
-    select type, name, sql from sqlite_master where tbl_name = ${table} and sql is not null order by type desc, name`.execute(db);
+    select type, name, sql from sqlite_master where tbl_name = ${table} and sql is not null order by type desc, name`.execute(
+    db,
+  );
   return rows.map((r) => ({ type: r.type, name: r.name, sql: r.sql! }));
 }
 
 /** `CREATE TABLE "x" (...)` → `CREATE TABLE "y" (...)`, whatever quoting the original used. */
 function renameInCreate(statement: string, from: string, to: string): string {
-  const pattern = new RegExp(`^(\\s*create\\s+table\\s+(?:if\\s+not\\s+exists\\s+)?)(["\`\\[]?)${from}(["\`\\]]?)`, 'i');
-  if (!pattern.test(statement)) throw new Error(`Unexpected CREATE TABLE statement for ${from}: ${statement.slice(0, 80)}`);
+  const pattern = new RegExp(
+    `^(\\s*create\\s+table\\s+(?:if\\s+not\\s+exists\\s+)?)(["\`\\[]?)${from}(["\`\\]]?)`,
+    'i',
+  );
+  if (!pattern.test(statement))
+    throw new Error(`Unexpected CREATE TABLE statement for ${from}: ${statement.slice(0, 80)}`);
   return statement.replace(pattern, `$1"${to}"`);
 }
 
@@ -99,18 +114,19 @@ function renameIndex(statement: string, index: string, newIndex: string, table: 
     `^(\\s*create\\s+(?:unique\\s+)?index\\s+(?:if\\s+not\\s+exists\\s+)?)(["\`\\[]?)${index}(["\`\\]]?)(\\s+on\\s+)(["\`\\[]?)${table}(["\`\\]]?)`,
     'i',
   );
-  if (!pattern.test(statement)) throw new Error(`Unexpected CREATE INDEX statement for ${index}: ${statement.slice(0, 80)}`);
+  if (!pattern.test(statement))
+    throw new Error(`Unexpected CREATE INDEX statement for ${index}: ${statement.slice(0, 80)}`);
   return statement.replace(pattern, `$1"${newIndex}"$4"${newTable}"`);
 }
 
 /** Index names of a table with a name-free description of each, to pair an index with its copy. */
 async function postgresIndexes(db: Kysely<any>, table: string): Promise<{ name: string; shape: string }[]> {
   const { rows } = await sql<{ indexname: string; indexdef: string }>`
-    select indexname, indexdef from pg_indexes where schemaname = current_schema() and tablename = ${table}`.execute(db);
+    select indexname, indexdef from pg_indexes where schemaname = current_schema() and tablename = ${table}`.execute(
+    db,
+  );
   return rows.map((r) => ({
     name: r.indexname,
-    shape: r.indexdef
-      .replace(/INDEX\s+\S+\s+ON/i, 'INDEX ON')
-      .replace(/ON\s+(?:ONLY\s+)?\S+\s+USING/i, 'ON t USING'),
+    shape: r.indexdef.replace(/INDEX\s+\S+\s+ON/i, 'INDEX ON').replace(/ON\s+(?:ONLY\s+)?\S+\s+USING/i, 'ON t USING'),
   }));
 }

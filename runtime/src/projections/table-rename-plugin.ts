@@ -42,7 +42,10 @@ class RenameTransformer extends OperationNodeTransformer {
     super();
   }
 
-  protected override transformSchemableIdentifier(node: SchemableIdentifierNode, queryId?: Parameters<OperationNodeTransformer['transformNode']>[1]): SchemableIdentifierNode {
+  protected override transformSchemableIdentifier(
+    node: SchemableIdentifierNode,
+    queryId?: Parameters<OperationNodeTransformer['transformNode']>[1],
+  ): SchemableIdentifierNode {
     const transformed = super.transformSchemableIdentifier(node, queryId);
     const renamed = transformed.schema ? undefined : this.renames.get(transformed.identifier.name);
     if (renamed === undefined) return transformed;

@@ -8,7 +8,9 @@ const jittered: Backoff = { ...fixed, jitter: 0.2 };
 
 describe('backoffDelay', () => {
   it('grows by the multiplier from the initial delay and stops at the bound', () => {
-    expect([1, 2, 3, 4, 5, 6, 40, 2000].map((failures) => backoffDelay(fixed, failures))).toEqual([100, 200, 400, 800, 1000, 1000, 1000, 1000]);
+    expect([1, 2, 3, 4, 5, 6, 40, 2000].map((failures) => backoffDelay(fixed, failures))).toEqual([
+      100, 200, 400, 800, 1000, 1000, 1000, 1000,
+    ]);
     expect(backoffDelay({ ...fixed, multiplier: 3 }, 3)).toBe(900);
     expect(backoffDelay({ ...fixed, multiplier: 1 }, 9)).toBe(100);
   });
@@ -36,7 +38,11 @@ describe('backoffDelay', () => {
   });
 
   it('uses Math.random when no source is given', () => {
-    const delays = new Set(Array.from({ length: 50 }, () => backoffDelay({ ...fixed, initialDelayMs: 10_000, maxDelayMs: 60_000, jitter: 0.5 }, 1)));
+    const delays = new Set(
+      Array.from({ length: 50 }, () =>
+        backoffDelay({ ...fixed, initialDelayMs: 10_000, maxDelayMs: 60_000, jitter: 0.5 }, 1),
+      ),
+    );
     for (const delay of delays) expect(delay).toSatisfy((d: number) => d >= 5000 && d <= 15_000);
     expect(delays.size).toBeGreaterThan(1);
   });

@@ -33,7 +33,8 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
 /** Fills in defaults and checks the values. */
 export function retryPolicy(overrides: Partial<RetryPolicy> = {}): RetryPolicy {
   const policy = { ...DEFAULT_RETRY_POLICY, ...overrides };
-  if (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1) throw new RangeError('retry.maxAttempts must be an integer ≥ 1');
+  if (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1)
+    throw new RangeError('retry.maxAttempts must be an integer ≥ 1');
   if (!(policy.initialDelayMs >= 0) || !(policy.maxDelayMs >= policy.initialDelayMs)) {
     throw new RangeError('retry delays must satisfy 0 ≤ initialDelayMs ≤ maxDelayMs');
   }

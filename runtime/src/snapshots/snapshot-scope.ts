@@ -24,7 +24,9 @@ export function snapshotScope(tenantId: string | undefined): SnapshotScope {
     stamp(snapshot) {
       if (snapshot.tenantId === tenantId) return snapshot;
       if (tenantId === undefined) {
-        throw new InvalidArgumentError(`Save tenant "${snapshot.tenantId}"'s snapshot through snapshots.forTenant("${snapshot.tenantId}").`);
+        throw new InvalidArgumentError(
+          `Save tenant "${snapshot.tenantId}"'s snapshot through snapshots.forTenant("${snapshot.tenantId}").`,
+        );
       }
       if (snapshot.tenantId !== undefined) throw new TenantMismatchError(tenantId, snapshot.tenantId);
       return { ...snapshot, tenantId };

@@ -19,7 +19,9 @@ export function assertExpectedVersion(expected: ExpectedVersion): void {
       );
     }
   } else if (expected !== 'any' && expected !== 'no_stream' && expected !== 'stream_exists') {
-    throw new InvalidArgumentError(`expectedVersion must be 'any', 'no_stream', 'stream_exists' or an integer ≥ 0, got "${String(expected)}".`);
+    throw new InvalidArgumentError(
+      `expectedVersion must be 'any', 'no_stream', 'stream_exists' or an integer ≥ 0, got "${String(expected)}".`,
+    );
   }
 }
 

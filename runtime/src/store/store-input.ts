@@ -38,10 +38,13 @@ export interface FeedRange {
  */
 export function checkText(what: string, value: unknown, nonEmpty = false): asserts value is string {
   if (typeof value !== 'string' || (nonEmpty && value.length === 0)) {
-    throw new InvalidArgumentError(`The ${what} must be a ${nonEmpty ? 'non-empty ' : ''}string, got ${describe(value)}.`);
+    throw new InvalidArgumentError(
+      `The ${what} must be a ${nonEmpty ? 'non-empty ' : ''}string, got ${describe(value)}.`,
+    );
   }
   const problem = textProblem(value);
-  if (problem !== undefined) throw new InvalidArgumentError(`The ${what} ${JSON.stringify(value).slice(0, 80)} ${problem}.`);
+  if (problem !== undefined)
+    throw new InvalidArgumentError(`The ${what} ${JSON.stringify(value).slice(0, 80)} ${problem}.`);
 }
 
 /** Checks the stream id and every id of an append's records (see {@link checkText}). */
@@ -65,7 +68,12 @@ export function streamRange(streamId: string, options: ReadStreamOptions): Strea
   if (direction !== 'forward' && direction !== 'backward') {
     throw new InvalidArgumentError(`direction must be 'forward' or 'backward', got ${describe(direction)}.`);
   }
-  return { from: version('from', options.from), to: version('to', options.to), direction, limit: readLimit(options.limit) };
+  return {
+    from: version('from', options.from),
+    to: version('to', options.to),
+    direction,
+    limit: readLimit(options.limit),
+  };
 }
 
 /**
@@ -80,11 +88,15 @@ export function feedRange(
   for (const name of ['eventTypes', 'aggregateTypes'] as const) {
     const list = options[name];
     if (list === undefined) continue;
-    if (!Array.isArray(list)) throw new InvalidArgumentError(`readAll: ${name} must be an array of strings, got ${describe(list)}.`);
+    if (!Array.isArray(list))
+      throw new InvalidArgumentError(`readAll: ${name} must be an array of strings, got ${describe(list)}.`);
     for (const item of list) checkText(`${name} entry`, item);
   }
   if (options.tenantId !== undefined) checkText('tenant id of readAll', options.tenantId);
-  return { after: options.after == null ? 0n : ownPosition(storeId, options.after, validPosition), limit: readLimit(options.limit) };
+  return {
+    after: options.after == null ? 0n : ownPosition(storeId, options.after, validPosition),
+    limit: readLimit(options.limit),
+  };
 }
 
 /** Validates a caller's `limit` (absent means no limit). */
@@ -99,7 +111,9 @@ export function readLimit(limit: number | undefined): number {
 function ownPosition(storeId: string, position: Position, validPosition: (value: bigint) => boolean): bigint {
   const { storeId: owner, value } = (position ?? {}) as Partial<Position>;
   if (typeof owner !== 'string' || typeof value !== 'bigint') {
-    throw new InvalidArgumentError(`readAll: after must be a Position (or null), got ${describe(position)}. Read it back with Position.parse(token).`);
+    throw new InvalidArgumentError(
+      `readAll: after must be a Position (or null), got ${describe(position)}. Read it back with Position.parse(token).`,
+    );
   }
   if (owner !== storeId) throw new PositionForeignError(storeId, owner);
   if (value < 0n || !validPosition(value)) {
@@ -113,7 +127,9 @@ function ownPosition(storeId: string, position: Position, validPosition: (value:
 function version(name: 'from' | 'to', value: number | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new InvalidArgumentError(`readStream: ${name} must be a stream version (an integer ≥ 0), got ${describe(value)}.`);
+    throw new InvalidArgumentError(
+      `readStream: ${name} must be a stream version (an integer ≥ 0), got ${describe(value)}.`,
+    );
   }
   return Math.min(value, MAX_STREAM_VERSION);
 }

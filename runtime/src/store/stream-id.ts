@@ -8,7 +8,9 @@ const CATEGORY = /^[A-Za-z_][A-Za-z0-9_.]*$/;
  */
 export function streamIdFor(aggregateType: string, aggregateId: string): string {
   if (!CATEGORY.test(aggregateType)) {
-    throw new InvalidArgumentError(`Aggregate type "${aggregateType}" must start with a letter and use only letters, digits, "_" and ".".`);
+    throw new InvalidArgumentError(
+      `Aggregate type "${aggregateType}" must start with a letter and use only letters, digits, "_" and ".".`,
+    );
   }
   return `${aggregateType}-${aggregateId}`;
 }

@@ -76,6 +76,13 @@ export function decodeFeedEvent(
   try {
     return owned ? registry.decodeOwned(record) : registry.decode(record);
   } catch (error) {
-    throw new UndecodableEventError(location.position, location.streamId, location.streamVersion, location.storedAt, record, error);
+    throw new UndecodableEventError(
+      location.position,
+      location.streamId,
+      location.streamVersion,
+      location.storedAt,
+      record,
+      error,
+    );
   }
 }

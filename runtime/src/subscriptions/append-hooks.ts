@@ -74,7 +74,11 @@ class HookedEventStore implements EventStore {
     return (this.inner as { db?: unknown }).db;
   }
 
-  async appendToStream(streamId: string, events: readonly DomainEvent[], options: AppendOptions): Promise<AppendResult> {
+  async appendToStream(
+    streamId: string,
+    events: readonly DomainEvent[],
+    options: AppendOptions,
+  ): Promise<AppendResult> {
     if (this.hooks.inTransaction) return this.transaction((tx) => tx.appendToStream(streamId, events, options));
     const result = await this.inner.appendToStream(streamId, events, options);
     this.hooks.afterCommit?.();

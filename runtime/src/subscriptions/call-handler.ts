@@ -30,7 +30,11 @@ export class HandlerFailure {
  * by `timeoutMs`; returns how many of its events were handled (all, unless interrupted between
  * two). A handler that throws or times out surfaces as a {@link HandlerFailure}.
  */
-export async function callHandler(call: HandlerCall, unit: readonly StoredEvent[], base: HandlerContextBase): Promise<number> {
+export async function callHandler(
+  call: HandlerCall,
+  unit: readonly StoredEvent[],
+  base: HandlerContextBase,
+): Promise<number> {
   // One controller and context per unit (not per event): cheap on hot catch-up paths.
   const controller = new AbortController();
   const force = call.force;
@@ -47,7 +51,9 @@ export async function callHandler(call: HandlerCall, unit: readonly StoredEvent[
     for (let i = 0; i < unit.length; i++) {
       if (i > 0 && call.interrupted?.()) return i;
       const stored = unit[i]!;
-      await withTimeout(call, unit, i, controller, () => (typeof handler === 'function' ? handler(stored, context) : handler.handle(stored, context)));
+      await withTimeout(call, unit, i, controller, () =>
+        typeof handler === 'function' ? handler(stored, context) : handler.handle(stored, context),
+      );
     }
     return unit.length;
   } finally {

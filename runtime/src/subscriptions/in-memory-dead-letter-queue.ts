@@ -37,7 +37,9 @@ export class InMemoryDeadLetterQueue implements DeadLetterQueue {
   async add(entry: NewDeadLetter): Promise<DeadLetterEntry> {
     const tenantId = deadLetterTenant(entry, this.#tenantId);
     const now = new Date();
-    const existing = [...this.#shared.entries.values()].find((e) => e.subscription === entry.subscription && e.eventId === entry.eventId);
+    const existing = [...this.#shared.entries.values()].find(
+      (e) => e.subscription === entry.subscription && e.eventId === entry.eventId,
+    );
     const stored: DeadLetterEntry = {
       id: existing?.id ?? String(this.#shared.nextId++),
       tenantId,
@@ -91,7 +93,12 @@ export class InMemoryDeadLetterQueue implements DeadLetterQueue {
 
   async resolve(id: string, options: { by?: string } = {}): Promise<void> {
     const entry = this.#require(id);
-    this.#shared.entries.set(id, { ...entry, status: 'resolved', resolvedAt: new Date(), resolvedBy: options.by ?? null });
+    this.#shared.entries.set(id, {
+      ...entry,
+      status: 'resolved',
+      resolvedAt: new Date(),
+      resolvedBy: options.by ?? null,
+    });
   }
 
   async purgeResolved(options: { olderThan?: Date } = {}): Promise<number> {
@@ -138,7 +145,8 @@ export function computeStats(
   for (const entry of entries) {
     byStatus[entry.status]++;
     let row = per.get(entry.subscription);
-    if (!row) per.set(entry.subscription, (row = { subscription: entry.subscription, pending: 0, retrying: 0, resolved: 0 }));
+    if (!row)
+      per.set(entry.subscription, (row = { subscription: entry.subscription, pending: 0, retrying: 0, resolved: 0 }));
     row[entry.status]++;
     if (entry.status !== 'resolved' && (oldest === null || entry.firstFailedAt < oldest)) oldest = entry.firstFailedAt;
   }

@@ -12,7 +12,10 @@ await describeWithService('postgres', 'PostgresNotifyWakeUp', () => {
     const { url, drop } = await freshPostgresDatabase();
     const base = await PostgresEventStore.open({ url, registry, pool: { max: 4 } });
     const store = withAppendHooks(base, postgresNotifyHooks('es_test_events'));
-    const wakeUp = new PostgresNotifyWakeUp({ connect: () => new pg.Client({ connectionString: url }), channel: 'es_test_events' });
+    const wakeUp = new PostgresNotifyWakeUp({
+      connect: () => new pg.Client({ connectionString: url }),
+      channel: 'es_test_events',
+    });
     const manager = new SubscriptionManager({ store, wakeUps: [wakeUp], pollIntervalMs: 600_000 });
     const seen: number[] = [];
     manager.subscribe((s) => void seen.push((s.event.data as { amount: number }).amount), { name: 'live' });
@@ -52,7 +55,9 @@ await describeWithService('postgres', 'PostgresNotifyWakeUp', () => {
       await appendDeposits(writer, 2);
       await waitFor(() => seen.length === 2, 'notified delivery of plain appends', 5_000);
       await writer.transaction(async (tx) => {
-        await tx.appendToStream('Account-tx', [new Deposited({ amount: 3 }, { aggregateId: 'tx' })], { expectedVersion: 'no_stream' });
+        await tx.appendToStream('Account-tx', [new Deposited({ amount: 3 }, { aggregateId: 'tx' })], {
+          expectedVersion: 'no_stream',
+        });
         await new Promise((r) => setTimeout(r, 100));
         expect(seen).toHaveLength(2); // delivered at commit, not before
       });
@@ -66,9 +71,14 @@ await describeWithService('postgres', 'PostgresNotifyWakeUp', () => {
     }
   });
 
-  it('notifies on the store\'s notifyChannel', async () => {
+  it("notifies on the store's notifyChannel", async () => {
     const { url, drop } = await freshPostgresDatabase();
-    const store = await PostgresEventStore.open({ url, registry, pool: { max: 2 }, notifyChannel: 'es_custom_channel' });
+    const store = await PostgresEventStore.open({
+      url,
+      registry,
+      pool: { max: 2 },
+      notifyChannel: 'es_custom_channel',
+    });
     const listener = new pg.Client({ connectionString: url });
     const channels: string[] = [];
     listener.on('notification', (message) => void channels.push(message.channel));
@@ -79,7 +89,9 @@ await describeWithService('postgres', 'PostgresNotifyWakeUp', () => {
       await appendDeposits(store, 1);
       await waitFor(() => channels.length > 0, 'a notification', 5_000);
       expect(channels).toEqual(['es_custom_channel']);
-      await expect(PostgresEventStore.open({ url, registry, notifyChannel: 'bad-name; drop' })).rejects.toThrow(/notifyChannel must be a plain identifier/);
+      await expect(PostgresEventStore.open({ url, registry, notifyChannel: 'bad-name; drop' })).rejects.toThrow(
+        /notifyChannel must be a plain identifier/,
+      );
     } finally {
       await listener.end();
       await store.close();
@@ -98,12 +110,18 @@ await describeWithService('postgres', 'PostgresNotifyWakeUp', () => {
       await listener.query('LISTEN eventsmith_events');
       await expect(
         store.transaction(async (tx) => {
-          await tx.appendToStream('Account-rolled-back', [new Deposited({ amount: 1 }, { aggregateId: 'rolled-back' })], { expectedVersion: 'no_stream' });
+          await tx.appendToStream(
+            'Account-rolled-back',
+            [new Deposited({ amount: 1 }, { aggregateId: 'rolled-back' })],
+            { expectedVersion: 'no_stream' },
+          );
           throw new Error('changed my mind');
         }),
       ).rejects.toThrow('changed my mind');
       await store.transaction(async (tx) => {
-        await tx.appendToStream('Account-kept', [new Deposited({ amount: 2 }, { aggregateId: 'kept' })], { expectedVersion: 'no_stream' });
+        await tx.appendToStream('Account-kept', [new Deposited({ amount: 2 }, { aggregateId: 'kept' })], {
+          expectedVersion: 'no_stream',
+        });
       });
       await waitFor(() => notifications > 0, 'the committed transaction to notify', 5_000);
       await new Promise((r) => setTimeout(r, 200)); // room for a stray notification to show up
@@ -115,4 +133,3 @@ await describeWithService('postgres', 'PostgresNotifyWakeUp', () => {
     }
   });
 });
-

@@ -45,7 +45,8 @@ export class PostgresNotifyWakeUp implements WakeUpSource {
   constructor(options: PostgresNotifyWakeUpOptions) {
     this.#options = options;
     this.#channel = options.channel ?? DEFAULT_NOTIFY_CHANNEL;
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(this.#channel)) throw new RangeError(`Invalid NOTIFY channel name "${this.#channel}".`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(this.#channel))
+      throw new RangeError(`Invalid NOTIFY channel name "${this.#channel}".`);
   }
 
   async start(wake: () => void): Promise<void> {

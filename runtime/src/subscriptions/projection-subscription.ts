@@ -1,9 +1,17 @@
 import type { Kysely } from 'kysely';
-import type { BatchEventHandler, EventHandler, SubscriptionOptions, SubscriptionTransaction } from './subscription-options.js';
+import type {
+  BatchEventHandler,
+  EventHandler,
+  SubscriptionOptions,
+  SubscriptionTransaction,
+} from './subscription-options.js';
 import type { Projection } from '../projections/projection.js';
 
 /** Options of `SubscriptionManager.project`: those of a subscription, minus what the projection decides. */
-export interface ProjectionSubscriptionOptions extends Omit<SubscriptionOptions, 'name' | 'eventTypes' | 'transaction'> {
+export interface ProjectionSubscriptionOptions extends Omit<
+  SubscriptionOptions,
+  'name' | 'eventTypes' | 'transaction'
+> {
   /**
    * The database holding the projection's tables and its checkpoint, when it is not the event
    * store's. Default: the store's own database, through `store.transaction()`.

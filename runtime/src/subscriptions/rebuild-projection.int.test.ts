@@ -25,7 +25,12 @@ async function withManager(
   await createBalanceTables(store.db);
   await store.db.schema.createIndex('balances_by_balance').on('balances').column('balance').execute();
   const checkpoints = new SqlCheckpointStore(store.db);
-  const manager = new SubscriptionManager({ store, checkpoints, deadLetters: new SqlDeadLetterQueue(store.db), pollIntervalMs: 20 });
+  const manager = new SubscriptionManager({
+    store,
+    checkpoints,
+    deadLetters: new SqlDeadLetterQueue(store.db),
+    pollIntervalMs: 20,
+  });
   manager.project(projection(target.dialect), { batchSize: 50 });
   try {
     await appendDeposits(store, 400, { accounts: 8, perAppend: 10 });
@@ -46,10 +51,18 @@ async function withManager(
  */
 async function caughtUp(store: EventStore, checkpoints: SqlCheckpointStore, count: number) {
   let all: Awaited<ReturnType<typeof feed>> = [];
-  await waitFor(async () => (all = await feed(store)).length >= count, `all ${count} appended events in the feed`, 30_000);
+  await waitFor(
+    async () => (all = await feed(store)).length >= count,
+    `all ${count} appended events in the feed`,
+    30_000,
+  );
   expect(all).toHaveLength(count);
   const last = all.at(-1)!;
-  await waitFor(async () => (await checkpoints.load('balances'))?.equals(last.position) === true, 'projection caught up', 30_000);
+  await waitFor(
+    async () => (await checkpoints.load('balances'))?.equals(last.position) === true,
+    'projection caught up',
+    30_000,
+  );
 }
 
 async function balances(db: Kysely<any>) {
@@ -72,39 +85,47 @@ async function indexNames(db: Kysely<any>, dialect: SqlTarget['dialect']): Promi
     dialect === 'postgres'
       ? sql<{ name: string }>`select indexname as name from pg_indexes where tablename = 'balances' order by 1`
       : dialect === 'sqlite'
-        ? sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'balances' order by 1`
-        : sql<{ name: string }>`select distinct index_name as name from information_schema.statistics where table_schema = database() and table_name = 'balances' order by 1`;
+        ? sql<{
+            name: string;
+          }>`select name from sqlite_master where type = 'index' and tbl_name = 'balances' order by 1`
+        : sql<{
+            name: string;
+          }>`select distinct index_name as name from information_schema.statistics where table_schema = database() and table_name = 'balances' order by 1`;
   return (await query.execute(db)).rows.map((r) => r.name);
 }
 
 function suite(target: SqlTarget) {
   it('rebuilds into shadow tables and swaps them in while reads and live events keep flowing', async () => {
-    await withManager(target, (d) => balanceProjection(d, 'live'), async (store, manager) => {
-      const indexesBefore = await indexNames(store.db, target.dialect);
-      await store.db.updateTable('balances').set({ balance: -1 }).execute(); // a broken read model to repair
-      let reads = 0;
-      let emptyReads = 0;
-      let reading = true;
-      const reader = (async () => {
-        while (reading) {
-          const rows = await store.db.selectFrom('balances').select('account_id').execute();
-          reads++;
-          if (rows.length === 0) emptyReads++;
-        }
-      })();
-      const writer = appendDeposits(store, 200, { accounts: 8, start: 401, perAppend: 5 });
-      const report = await manager.rebuild('balances', { batchSize: 40 });
-      await writer;
-      reading = false;
-      await reader;
-      expect(report.failures).toEqual([]);
-      expect(report.replayed).toBeGreaterThanOrEqual(400);
-      expect(reads).toBeGreaterThan(0);
-      expect(emptyReads).toBe(0);
-      await caughtUp(store, new SqlCheckpointStore(store.db), 600);
-      expect(await balances(store.db)).toEqual(await expected(store));
-      expect(await indexNames(store.db, target.dialect)).toEqual(indexesBefore);
-    });
+    await withManager(
+      target,
+      (d) => balanceProjection(d, 'live'),
+      async (store, manager) => {
+        const indexesBefore = await indexNames(store.db, target.dialect);
+        await store.db.updateTable('balances').set({ balance: -1 }).execute(); // a broken read model to repair
+        let reads = 0;
+        let emptyReads = 0;
+        let reading = true;
+        const reader = (async () => {
+          while (reading) {
+            const rows = await store.db.selectFrom('balances').select('account_id').execute();
+            reads++;
+            if (rows.length === 0) emptyReads++;
+          }
+        })();
+        const writer = appendDeposits(store, 200, { accounts: 8, start: 401, perAppend: 5 });
+        const report = await manager.rebuild('balances', { batchSize: 40 });
+        await writer;
+        reading = false;
+        await reader;
+        expect(report.failures).toEqual([]);
+        expect(report.replayed).toBeGreaterThanOrEqual(400);
+        expect(reads).toBeGreaterThan(0);
+        expect(emptyReads).toBe(0);
+        await caughtUp(store, new SqlCheckpointStore(store.db), 600);
+        expect(await balances(store.db)).toEqual(await expected(store));
+        expect(await indexNames(store.db, target.dialect)).toEqual(indexesBefore);
+      },
+    );
   }, 60_000);
 
   it('reports poison events with position, id, type and error; strict mode stops and leaves the live tables alone', async () => {
@@ -152,13 +173,20 @@ function tenantSuite(target: SqlTarget) {
     await migrateSubscriptionTables(store.db);
     await createBalanceTables(store.db);
     const checkpoints = new SqlCheckpointStore(store.db);
-    const manager = new SubscriptionManager({ store, checkpoints, deadLetters: new SqlDeadLetterQueue(store.db), pollIntervalMs: 20 });
+    const manager = new SubscriptionManager({
+      store,
+      checkpoints,
+      deadLetters: new SqlDeadLetterQueue(store.db),
+      pollIntervalMs: 20,
+    });
     manager.project(balanceProjection(target.dialect, 'live'), { tenantId: 't1', batchSize: 10 });
     try {
       const deposit = (tenant: string, account: string, amount: number) =>
         store
           .forTenant(tenant)
-          .appendToStream(`Account-${account}`, [new Deposited({ amount }, { aggregateId: account })], { expectedVersion: 'any' });
+          .appendToStream(`Account-${account}`, [new Deposited({ amount }, { aggregateId: account })], {
+            expectedVersion: 'any',
+          });
       // Interleaved, so the other tenant's events lie below the projection's checkpoint.
       for (let i = 0; i < 4; i++) {
         if (i > 0) await deposit('t2', `t2-acc-${i}`, 100 + i);
@@ -168,7 +196,11 @@ function tenantSuite(target: SqlTarget) {
       const own = () => feed(store, { tenantId: 't1' });
       await waitFor(async () => (await own()).length === 4, "t1's 4 events in the feed", 30_000);
       const last = (await own()).at(-1)!;
-      await waitFor(async () => (await checkpoints.load('balances'))?.equals(last.position) === true, 'projection caught up', 30_000);
+      await waitFor(
+        async () => (await checkpoints.load('balances'))?.equals(last.position) === true,
+        'projection caught up',
+        30_000,
+      );
       const live = await balances(store.db);
       expect(live).toEqual([
         ['t1-acc-0', 4, 2],

@@ -5,9 +5,19 @@ import type { CheckpointStore } from './checkpoint-store.js';
 import { describeError } from './dead-letter-queue.js';
 import { detectDialect } from '../store/sql/sql-dialect.js';
 import type { SubscriptionLock } from './subscription-lock.js';
-import { ProjectionRebuildConfigError, ProjectionRebuildError, type PoisonEvent } from '../projections/projection-errors.js';
+import {
+  ProjectionRebuildConfigError,
+  ProjectionRebuildError,
+  type PoisonEvent,
+} from '../projections/projection-errors.js';
 import type { Projection } from '../projections/projection.js';
-import { createShadow, dropShadow, isPlainIdentifier, SHADOW_SUFFIX, swapShadow } from '../projections/shadow-tables.js';
+import {
+  createShadow,
+  dropShadow,
+  isPlainIdentifier,
+  SHADOW_SUFFIX,
+  swapShadow,
+} from '../projections/shadow-tables.js';
 import { TableRenamePlugin } from '../projections/table-rename-plugin.js';
 
 /** Controls of the live subscription of the projection being rebuilt (the manager supplies them). */
@@ -80,13 +90,19 @@ export async function rebuildProjection(options: RebuildProjectionOptions): Prom
   const tables = projection.tables;
   for (const table of tables) {
     if (!isPlainIdentifier(table)) {
-      throw new ProjectionRebuildConfigError(projection.name, `table name "${table}" must be a plain SQL identifier of at most 54 characters.`);
+      throw new ProjectionRebuildConfigError(
+        projection.name,
+        `table name "${table}" must be a plain SQL identifier of at most 54 characters.`,
+      );
     }
   }
   const dialect = detectDialect(db);
   const lock = options.live ? undefined : await options.lock?.tryAcquire(projection.name);
   if (!options.live && options.lock && !lock) {
-    throw new ProjectionRebuildConfigError(projection.name, 'its subscription is running in another process; rebuild it there (manager.rebuild) or stop it first.');
+    throw new ProjectionRebuildConfigError(
+      projection.name,
+      'its subscription is running in another process; rebuild it there (manager.rebuild) or stop it first.',
+    );
   }
   const batchSize = options.batchSize ?? 500;
   const filter = {

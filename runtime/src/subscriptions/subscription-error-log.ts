@@ -9,7 +9,10 @@ export class SubscriptionErrorLog {
   readonly #recent: SubscriptionErrorInfo[] = [];
   #count = 0;
 
-  constructor(subscription: string, onError: ((subscription: string, error: SubscriptionErrorInfo) => void) | undefined) {
+  constructor(
+    subscription: string,
+    onError: ((subscription: string, error: SubscriptionErrorInfo) => void) | undefined,
+  ) {
     this.#subscription = subscription;
     this.#onError = onError;
   }

@@ -61,15 +61,23 @@ it('gives each tenant its own checkpoint and lock for one subscription name, and
   // Interleaved, so a checkpoint shared by the two tenants would skip events of one of them.
   for (let i = 1; i <= 6; i++) {
     for (const tenant of ['t1', 't2']) {
-      await base.forTenant(tenant).appendToStream(`Account-${tenant}-${i}`, [new Deposited({ amount: i }, { aggregateId: `${tenant}-${i}` })], {
-        expectedVersion: 'no_stream',
-      });
+      await base
+        .forTenant(tenant)
+        .appendToStream(`Account-${tenant}-${i}`, [new Deposited({ amount: i }, { aggregateId: `${tenant}-${i}` })], {
+          expectedVersion: 'no_stream',
+        });
     }
   }
   await checkpoints.reset('mail', Position.of('memory', 3)); // an unscoped manager's, from before
   const delivered: Record<string, string[]> = { t1: [], t2: [] };
   const manager = (tenant: 't1' | 't2') => {
-    const m = new SubscriptionManager({ store: base.forTenant(tenant), checkpoints, lock, pollIntervalMs: 20, lockRetryMs: 20 });
+    const m = new SubscriptionManager({
+      store: base.forTenant(tenant),
+      checkpoints,
+      lock,
+      pollIntervalMs: 20,
+      lockRetryMs: 20,
+    });
     m.subscribe(async ({ event }) => void delivered[tenant]!.push(event.aggregateId), { name: 'mail' });
     managers.push(m);
     return m;

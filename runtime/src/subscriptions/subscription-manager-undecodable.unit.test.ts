@@ -12,7 +12,13 @@ import { migrateSubscriptionTables } from './sql/subscription-tables.js';
 import { SubscriptionManager } from './subscription-manager.js';
 import type { SubscriptionErrorInfo } from './subscription-options.js';
 import { waitFor } from './test-support/fixtures.js';
-import { appendBills, centsOf, collectPositions, readerRegistry, writerRegistry } from './test-support/undecodable-fixtures.js';
+import {
+  appendBills,
+  centsOf,
+  collectPositions,
+  readerRegistry,
+  writerRegistry,
+} from './test-support/undecodable-fixtures.js';
 
 const fastRetry = { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2 };
 const cleanups: (() => Promise<void>)[] = [];
@@ -32,7 +38,15 @@ describe('SubscriptionManager: undecodable events (in-memory store)', () => {
     const deadLetters = new InMemoryDeadLetterQueue();
     const checkpoints = new InMemoryCheckpointStore();
     const reported: SubscriptionErrorInfo[] = [];
-    const manager = manage(new SubscriptionManager({ store, deadLetters, checkpoints, pollIntervalMs: 10, onError: (_, e) => void reported.push(e) }));
+    const manager = manage(
+      new SubscriptionManager({
+        store,
+        deadLetters,
+        checkpoints,
+        pollIntervalMs: 10,
+        onError: (_, e) => void reported.push(e),
+      }),
+    );
     const seen: number[] = [];
     manager.subscribe((s) => void seen.push(centsOf(s)), { name: 'bills', retry: fastRetry, batchSize: 2 });
     await manager.start();
@@ -40,16 +54,27 @@ describe('SubscriptionManager: undecodable events (in-memory store)', () => {
     expect(seen).toEqual([100, 200, 400, 500]);
     const [entry, ...more] = await deadLetters.list();
     expect(more).toEqual([]);
-    expect(entry).toMatchObject({ subscription: 'bills', eventType: 'Paid', streamId: 'Bill-b3', attempts: 1, status: 'pending' });
+    expect(entry).toMatchObject({
+      subscription: 'bills',
+      eventType: 'Paid',
+      streamId: 'Bill-b3',
+      attempts: 1,
+      status: 'pending',
+    });
     expect(entry!.record).toMatchObject({ eventVersion: 1, data: { amount: 13 } });
     expect(entry!.error).toMatch(/^UndecodableEventError: .*unlucky amount/);
     const positions = await collectPositions(store);
     expect(entry!.position.equals(positions[2]!)).toBe(true);
-    await waitFor(async () => (await checkpoints.load('bills'))?.equals(positions[4]!) === true, 'checkpoint at the end');
+    await waitFor(
+      async () => (await checkpoints.load('bills'))?.equals(positions[4]!) === true,
+      'checkpoint at the end',
+    );
     const status = await manager.status('bills');
     expect(status).toMatchObject({ state: 'live', deadLettered: 1, processed: 4, lagEvents: 0 });
     expect(status.recentErrors.map((e) => e.kind)).toEqual(['undecodable']);
-    expect(reported.some((e) => e.kind === 'undecodable' && /parked in the dead-letter queue/.test(e.message))).toBe(true);
+    expect(reported.some((e) => e.kind === 'undecodable' && /parked in the dead-letter queue/.test(e.message))).toBe(
+      true,
+    );
   });
 
   it('with stopOnError, stops at the undecodable event and keeps the checkpoint before it', async () => {
@@ -119,7 +144,10 @@ describe('SubscriptionManager: undecodable events (SQLite store)', () => {
     manager.subscribe((s) => void seen.push(centsOf(s)), { name: 'plain', retry: fastRetry });
     await manager.start();
     const positions = await collectPositions(writer);
-    await waitFor(async () => (await checkpoints.load('plain'))?.equals(positions[4]!) === true, 'checkpoint past the last event');
+    await waitFor(
+      async () => (await checkpoints.load('plain'))?.equals(positions[4]!) === true,
+      'checkpoint past the last event',
+    );
     expect(seen).toEqual([100, 200, 300, 400]);
     const [entry, ...more] = await deadLetters.list();
     expect(more).toEqual([]);

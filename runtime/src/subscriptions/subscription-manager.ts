@@ -6,9 +6,19 @@ import { rebuildProjection, type RebuildProjectionOptions, type RebuildReport } 
 import { InMemoryCheckpointStore, type CheckpointStore } from './checkpoint-store.js';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
 import { InMemoryDeadLetterQueue } from './in-memory-dead-letter-queue.js';
-import { DeadLetterEntryNotFoundError, DuplicateSubscriptionError, SubscriptionConfigError, SubscriptionNotFoundError } from './subscription-errors.js';
+import {
+  DeadLetterEntryNotFoundError,
+  DuplicateSubscriptionError,
+  SubscriptionConfigError,
+  SubscriptionNotFoundError,
+} from './subscription-errors.js';
 import { InMemorySubscriptionLock, type SubscriptionLock } from './subscription-lock.js';
-import type { SubscriptionErrorInfo, SubscriptionHandler, SubscriptionOptions, SubscriptionStatus } from './subscription-options.js';
+import type {
+  SubscriptionErrorInfo,
+  SubscriptionHandler,
+  SubscriptionOptions,
+  SubscriptionStatus,
+} from './subscription-options.js';
 import { SubscriptionRunner } from './subscription-runner.js';
 import type { WakeUpSource } from './wake-up.js';
 
@@ -188,7 +198,9 @@ export class SubscriptionManager {
    */
   async stop(timeoutMs = this.#stopTimeout()): Promise<string[]> {
     this.#started = false;
-    const results = await Promise.all([...this.#runners.values()].map(async (r) => [r.name, await r.stop(timeoutMs)] as const));
+    const results = await Promise.all(
+      [...this.#runners.values()].map(async (r) => [r.name, await r.stop(timeoutMs)] as const),
+    );
     await Promise.all((this.#options.wakeUps ?? []).map((source) => source.stop().catch(() => undefined)));
     return results.filter(([, r]) => r.forced).map(([name]) => name);
   }
@@ -235,7 +247,9 @@ export class SubscriptionManager {
   }
 
   /** Re-delivers every pending entry (of one subscription, if given), oldest first. */
-  async retryDeadLetters(options: { subscription?: string; by?: string; limit?: number } = {}): Promise<DeadLetterRetryReport> {
+  async retryDeadLetters(
+    options: { subscription?: string; by?: string; limit?: number } = {},
+  ): Promise<DeadLetterRetryReport> {
     let resolved = 0;
     let failed = 0;
     let skipped = 0;
@@ -279,15 +293,25 @@ export class SubscriptionManager {
    */
   async rebuild(
     name: string,
-    options: Omit<RebuildProjectionOptions, 'store' | 'projection' | 'tenantId' | 'aggregateTypes' | 'db' | 'checkpoints' | 'live' | 'lock'> & { db?: Kysely<any> } = {},
+    options: Omit<
+      RebuildProjectionOptions,
+      'store' | 'projection' | 'tenantId' | 'aggregateTypes' | 'db' | 'checkpoints' | 'live' | 'lock'
+    > & { db?: Kysely<any> } = {},
   ): Promise<RebuildReport> {
     const registered = this.#projections.get(name);
     if (!registered) throw new SubscriptionNotFoundError(name, [...this.#projections.keys()]);
     const db = options.db ?? registered.options.db ?? (this.store as { db?: Kysely<any> }).db;
-    if (!db) throw new SubscriptionConfigError(name, 'rebuild needs the Kysely database of the projection tables; pass { db }.');
+    if (!db)
+      throw new SubscriptionConfigError(
+        name,
+        'rebuild needs the Kysely database of the projection tables; pass { db }.',
+      );
     const runner = this.#runner(name);
     if (runner.running && !runner.holdsLock) {
-      throw new SubscriptionConfigError(name, 'is held by another process (this manager is on standby); rebuild it where it runs.');
+      throw new SubscriptionConfigError(
+        name,
+        'is held by another process (this manager is on standby); rebuild it where it runs.',
+      );
     }
     const live = runner.running
       ? { position: () => runner.position, pause: () => runner.pause(), resume: () => runner.resume() }
@@ -351,7 +375,11 @@ export class SubscriptionManager {
 }
 
 /** `component`'s view of `tenantId` (itself when undefined); refuses a component without tenant views. */
-function tenantView<T extends { forTenant?(tenantId: string): T }>(component: T, tenantId: string | undefined, what: string): T {
+function tenantView<T extends { forTenant?(tenantId: string): T }>(
+  component: T,
+  tenantId: string | undefined,
+  what: string,
+): T {
   if (tenantId === undefined) return component;
   if (typeof component.forTenant !== 'function') {
     throw new SubscriptionConfigError(

@@ -87,7 +87,11 @@ describe('SubscriptionManager: delivery', () => {
     const byType: string[] = [];
     const byTenant: number[] = [];
     manager.subscribe((s) => void byType.push(s.event.eventType), { name: 'notes', aggregateTypes: ['Note'] });
-    manager.subscribe((s) => void byTenant.push(amountOf(s)), { name: 't1', tenantId: 't1', eventTypes: ['Deposited'] });
+    manager.subscribe((s) => void byTenant.push(amountOf(s)), {
+      name: 't1',
+      tenantId: 't1',
+      eventTypes: ['Deposited'],
+    });
     await manager.start();
     await waitFor(() => byType.length === 1 && byTenant.length === 2, 'filtered events');
     expect(byType).toEqual(['Noted']);
@@ -148,12 +152,18 @@ describe('SubscriptionManager: start positions and checkpoints', () => {
     await again.start();
     await waitFor(() => resumed.length === 5 && fromStart.length === 15 && fromPosition.length === 2, 'second run');
     await appendDeposits(store, 1, { start: 16 });
-    await waitFor(() => fromEnd.length === 1 && resumed.length === 6 && fromPosition.length === 3, 'event 16 everywhere');
+    await waitFor(
+      () => fromEnd.length === 1 && resumed.length === 6 && fromPosition.length === 3,
+      'event 16 everywhere',
+    );
     expect(resumed).toEqual([11, 12, 13, 14, 15, 16]);
     expect(fromEnd).toEqual([16]);
     expect(fromPosition).toEqual([14, 15, 16]);
     const last = (await feed(store)).at(-1)!;
-    await waitFor(async () => (await checkpoints.load('resume'))?.equals(last.position) === true, 'checkpoint at the end');
+    await waitFor(
+      async () => (await checkpoints.load('resume'))?.equals(last.position) === true,
+      'checkpoint at the end',
+    );
   });
 
   it('keeps checkpoints monotonic and refuses a stale compare-and-set', async () => {
@@ -162,7 +172,9 @@ describe('SubscriptionManager: start positions and checkpoints', () => {
     expect(await checkpoints.save('c', p(5))).toBe(true);
     expect(await checkpoints.save('c', p(3))).toBe(false);
     expect((await checkpoints.load('c'))?.value).toBe(5n);
-    await expect(checkpoints.save('c', p(9), { expected: p(4) })).rejects.toMatchObject({ code: 'CHECKPOINT.CONFLICT' });
+    await expect(checkpoints.save('c', p(9), { expected: p(4) })).rejects.toMatchObject({
+      code: 'CHECKPOINT.CONFLICT',
+    });
     expect(await checkpoints.save('c', p(9), { expected: p(5) })).toBe(true);
     await checkpoints.reset('c', p(1));
     expect((await checkpoints.load('c'))?.value).toBe(1n);
@@ -218,7 +230,11 @@ describe('SubscriptionManager: failures', () => {
     expect(done).toEqual([1, 2, 3]);
     expect((await checkpoints.load('strict'))!.equals(events[2]!.position)).toBe(true);
     const status = await manager.status('strict');
-    expect(status.failure).toMatchObject({ kind: 'handler', message: 'Error: boom', eventId: events[3]!.event.eventId });
+    expect(status.failure).toMatchObject({
+      kind: 'handler',
+      message: 'Error: boom',
+      eventId: events[3]!.event.eventId,
+    });
     expect(status.lagEvents).toBe(2);
     expect(await manager.deadLetters.list()).toEqual([]);
   });
@@ -307,10 +323,18 @@ describe('SubscriptionManager: dead-letter retries', () => {
     await waitFor(async () => (await manager.deadLetters.list()).length === 2, 'two parked');
     const [first] = await manager.deadLetters.list();
     expect(await manager.retryDeadLetter(first!.id)).toBe('failed');
-    expect(await manager.deadLetters.get(first!.id)).toMatchObject({ attempts: 3, status: 'pending', error: 'Error: even 2' });
+    expect(await manager.deadLetters.get(first!.id)).toMatchObject({
+      attempts: 3,
+      status: 'pending',
+      error: 'Error: even 2',
+    });
 
     broken = false;
-    expect(await manager.retryDeadLetters({ subscription: 'evens', by: 'ops' })).toEqual({ resolved: 2, failed: 0, skipped: 0 });
+    expect(await manager.retryDeadLetters({ subscription: 'evens', by: 'ops' })).toEqual({
+      resolved: 2,
+      failed: 0,
+      skipped: 0,
+    });
     expect(handled).toEqual([1, 3, -2, -4]);
     const entries = await manager.deadLetters.list();
     expect(entries.map((e) => [e.status, e.resolvedBy])).toEqual([
@@ -374,7 +398,9 @@ describe('SubscriptionManager: lifecycle', () => {
     let aborted = false;
     manager.subscribe(
       (_s, context) =>
-        new Promise<void>((_, reject) => context.signal.addEventListener('abort', () => ((aborted = true), reject(new Error('aborted'))))),
+        new Promise<void>((_, reject) =>
+          context.signal.addEventListener('abort', () => ((aborted = true), reject(new Error('aborted')))),
+        ),
       { name: 'stuck', handlerTimeoutMs: 60_000 },
     );
     await manager.start();
@@ -402,7 +428,14 @@ describe('SubscriptionManager: lifecycle', () => {
     const lock = new InMemorySubscriptionLock();
     const checkpoints = new InMemoryCheckpointStore();
     const { store, manager: a, signal } = setup({ lock, checkpoints, lockRetryMs: 10 });
-    const b = new SubscriptionManager({ store, lock, checkpoints, wakeUps: [signal], lockRetryMs: 10, pollIntervalMs: 50 });
+    const b = new SubscriptionManager({
+      store,
+      lock,
+      checkpoints,
+      wakeUps: [signal],
+      lockRetryMs: 10,
+      pollIntervalMs: 50,
+    });
     managers.push(b);
     const byA: number[] = [];
     const byB: number[] = [];
@@ -436,9 +469,13 @@ describe('SubscriptionManager: lifecycle', () => {
     const { store, manager } = setup();
     manager.subscribe(
       async (s, context) => {
-        await context.transaction!.appendToStream('Note-audit', [new Noted({ text: `saw ${amountOf(s)}` }, { aggregateId: 'audit' })], {
-          expectedVersion: 'any',
-        });
+        await context.transaction!.appendToStream(
+          'Note-audit',
+          [new Noted({ text: `saw ${amountOf(s)}` }, { aggregateId: 'audit' })],
+          {
+            expectedVersion: 'any',
+          },
+        );
       },
       { name: 'auditor', eventTypes: ['Deposited'], transaction: 'store' },
     );
@@ -464,7 +501,10 @@ describe('SubscriptionManager: bus wake-ups', () => {
       await manager.start();
       await waitFor(async () => (await manager.status('bus-woken')).state === 'live', 'live');
       await store.transaction(async (tx) => {
-        const events = [new Deposited({ amount: 1 }, { aggregateId: 'b' }), new Deposited({ amount: 2 }, { aggregateId: 'b' })];
+        const events = [
+          new Deposited({ amount: 1 }, { aggregateId: 'b' }),
+          new Deposited({ amount: 2 }, { aggregateId: 'b' }),
+        ];
         await tx.appendToStream('Account-b', events, { expectedVersion: 'no_stream' });
         await outbox.add(events, { transaction: tx });
       });

@@ -95,14 +95,7 @@ export interface SubscriptionOptions {
 }
 
 export type SubscriptionState =
-  | 'idle'
-  | 'standby'
-  | 'catching-up'
-  | 'live'
-  | 'paused'
-  | 'stopping'
-  | 'stopped'
-  | 'failed';
+  'idle' | 'standby' | 'catching-up' | 'live' | 'paused' | 'stopping' | 'stopped' | 'failed';
 
 /** One error a subscription met, as shown in its status. */
 export interface SubscriptionErrorInfo {

@@ -2,7 +2,13 @@ import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from '../retry/ind
 import type { EventStore, StoredEvent } from '../store/event-store.js';
 import type { Position } from '../store/position.js';
 import { UndecodableEventError } from '../store/undecodable-event-error.js';
-import { callHandler, HandlerFailure, isBatchHandler, type HandlerCall, type HandlerContextBase } from './call-handler.js';
+import {
+  callHandler,
+  HandlerFailure,
+  isBatchHandler,
+  type HandlerCall,
+  type HandlerContextBase,
+} from './call-handler.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { describeError, type DeadLetterEntry, type DeadLetterQueue } from './dead-letter-queue.js';
 import { parkTarget, type ParkTarget } from './park-target.js';
@@ -34,7 +40,11 @@ export interface RunnerEnvironment {
 
 type Outcome = 'ok' | 'failed' | 'interrupted' | 'infrastructure' | 'lost-lock';
 
-const INFRASTRUCTURE_RETRY: RetryPolicy = retryPolicy({ maxAttempts: Number.MAX_SAFE_INTEGER, initialDelayMs: 200, maxDelayMs: 30_000 });
+const INFRASTRUCTURE_RETRY: RetryPolicy = retryPolicy({
+  maxAttempts: Number.MAX_SAFE_INTEGER,
+  initialDelayMs: 200,
+  maxDelayMs: 30_000,
+});
 
 /**
  * The loop behind one subscription: take the lock, read the feed after the checkpoint, deliver,
@@ -78,7 +88,10 @@ export class SubscriptionRunner {
     this.#timeoutMs = options.handlerTimeoutMs ?? 30_000;
     this.#pollMs = options.pollIntervalMs ?? env.pollIntervalMs;
     if (!Number.isInteger(this.#batchSize) || this.#batchSize < 1) {
-      throw new SubscriptionConfigError(options.name, `batchSize must be an integer ≥ 1, got ${String(options.batchSize)}.`);
+      throw new SubscriptionConfigError(
+        options.name,
+        `batchSize must be an integer ≥ 1, got ${String(options.batchSize)}.`,
+      );
     }
     if (!(this.#timeoutMs > 0)) throw new SubscriptionConfigError(options.name, 'handlerTimeoutMs must be > 0.');
     if (!(this.#pollMs > 0)) throw new SubscriptionConfigError(options.name, 'pollIntervalMs must be > 0.');
@@ -117,7 +130,9 @@ export class SubscriptionRunner {
     this.#failure = undefined;
     const run = new Run();
     this.#current = run;
-    run.exited = this.#loop(run, previous && !previous.ended ? previous : undefined).catch((error: unknown) => this.#infrastructureError(error));
+    run.exited = this.#loop(run, previous && !previous.ended ? previous : undefined).catch((error: unknown) =>
+      this.#infrastructureError(error),
+    );
   }
 
   /**
@@ -207,14 +222,24 @@ export class SubscriptionRunner {
         let resolved = false;
         if (this.#transaction) {
           await this.#transaction(async (sql, tx) => {
-            await this.#callHandler(undefined, [stored], { sql, transaction: tx, attempt: entry.attempts + 1, redelivery: true });
+            await this.#callHandler(undefined, [stored], {
+              sql,
+              transaction: tx,
+              attempt: entry.attempts + 1,
+              redelivery: true,
+            });
             if (dlq.transactional && sql !== undefined) {
               await dlq.resolve(entry.id, { ...resolve, transaction: sql });
               resolved = true;
             }
           });
         } else {
-          await this.#callHandler(undefined, [stored], { sql: undefined, transaction: undefined, attempt: entry.attempts + 1, redelivery: true });
+          await this.#callHandler(undefined, [stored], {
+            sql: undefined,
+            transaction: undefined,
+            attempt: entry.attempts + 1,
+            redelivery: true,
+          });
         }
         if (!resolved) await dlq.resolve(entry.id, resolve);
         return 'resolved';
@@ -431,7 +456,13 @@ export class SubscriptionRunner {
     const stored = unit[0]!;
     if (this.#options.stopOnError) {
       const { message } = describeError(lastError);
-      this.#failure = { kind: 'handler', message, at: new Date(), eventId: stored.event.eventId, position: stored.position.toString() };
+      this.#failure = {
+        kind: 'handler',
+        message,
+        at: new Date(),
+        eventId: stored.event.eventId,
+        position: stored.position.toString(),
+      };
       return 'failed';
     }
     return this.#park(run, parkTarget(stored), lastError, this.#policy.maxAttempts);
@@ -447,14 +478,26 @@ export class SubscriptionRunner {
       this.#infrastructureError(error); // not the next event: a store bug; retry the read
       return 'infrastructure';
     }
-    const info = { kind: 'undecodable' as const, message: describeError(error).message, eventId: error.eventId, position: error.position.toString() };
+    const info = {
+      kind: 'undecodable' as const,
+      message: describeError(error).message,
+      eventId: error.eventId,
+      position: error.position.toString(),
+    };
     this.#errors.record(info);
     if (this.#options.stopOnError) {
       this.#failure = { ...info, at: new Date() };
       return 'failed';
     }
     const { record } = error;
-    const target = { eventId: error.eventId, eventType: record.eventType, streamId: error.streamId, position: error.position, storedAt: error.storedAt, record };
+    const target = {
+      eventId: error.eventId,
+      eventType: record.eventType,
+      streamId: error.streamId,
+      position: error.position,
+      storedAt: error.storedAt,
+      record,
+    };
     try {
       return await this.#park(run, target, error, 1);
     } finally {
@@ -480,7 +523,12 @@ export class SubscriptionRunner {
         this.#position = unit[done - 1]!.position;
         this.#processed += done;
       } else {
-        const done = await this.#callHandler(run, unit, { sql: undefined, transaction: undefined, attempt, redelivery: false });
+        const done = await this.#callHandler(run, unit, {
+          sql: undefined,
+          transaction: undefined,
+          attempt,
+          redelivery: false,
+        });
         run.pending = unit[done - 1]!.position;
         this.#processed += done;
       }
@@ -535,7 +583,10 @@ export class SubscriptionRunner {
         'runs in SQL transactions, but its checkpoint store cannot join them; use a SqlCheckpointStore on the same database.',
       );
     }
-    await checkpoints.save(this.name, position, { expected: this.#position, ...(sql !== undefined ? { transaction: sql } : {}) });
+    await checkpoints.save(this.name, position, {
+      expected: this.#position,
+      ...(sql !== undefined ? { transaction: sql } : {}),
+    });
   }
 
   async #park(run: Run, stored: ParkTarget, error: unknown, attempts: number): Promise<Outcome> {
@@ -604,7 +655,6 @@ export class SubscriptionRunner {
   #infrastructureError(error: unknown): void {
     this.#errors.record({ kind: 'infrastructure', message: describeError(error).message });
   }
-
 
   /** Waits up to `ms`, or until poked (a wake-up when `wakeable`, or a pause/resume/stop). */
   async #wait(run: Run, ms: number, wakeable = false): Promise<void> {

@@ -3,7 +3,8 @@ import type { NewDeadLetter } from './dead-letter-queue.js';
 
 /** Checks a tenant id given to `forTenant` of a checkpoint store, lock or dead-letter queue. */
 export function checkTenantId(tenantId: string): string {
-  if (typeof tenantId !== 'string' || tenantId.length === 0) throw new InvalidArgumentError('forTenant needs a non-empty tenant id.');
+  if (typeof tenantId !== 'string' || tenantId.length === 0)
+    throw new InvalidArgumentError('forTenant needs a non-empty tenant id.');
   return tenantId;
 }
 
@@ -13,6 +14,7 @@ export function checkTenantId(tenantId: string): string {
  */
 export function deadLetterTenant(entry: NewDeadLetter, tenantId: string | undefined): string | null {
   const tenant = entry.record.tenantId ?? null;
-  if (tenantId !== undefined && tenant !== tenantId) throw new TenantMismatchError(tenantId, tenant ?? undefined, [entry.eventId]);
+  if (tenantId !== undefined && tenant !== tenantId)
+    throw new TenantMismatchError(tenantId, tenant ?? undefined, [entry.eventId]);
   return tenant;
 }

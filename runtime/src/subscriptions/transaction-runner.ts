@@ -4,10 +4,15 @@ import { SubscriptionConfigError } from './subscription-errors.js';
 import type { SubscriptionOptions } from './subscription-options.js';
 
 /** Runs `fn` in one transaction, giving it the SQL handle and (for store transactions) the store transaction. */
-export type TransactionRunner = <T>(fn: (sql: unknown, tx: EventStoreTransaction | undefined) => Promise<T>) => Promise<T>;
+export type TransactionRunner = <T>(
+  fn: (sql: unknown, tx: EventStoreTransaction | undefined) => Promise<T>,
+) => Promise<T>;
 
 /** The runner for the subscription's `transaction` mode, or undefined when it runs outside transactions. */
-export function transactionRunner(env: { readonly store: EventStore; readonly checkpoints: CheckpointStore }, options: SubscriptionOptions): TransactionRunner | undefined {
+export function transactionRunner(
+  env: { readonly store: EventStore; readonly checkpoints: CheckpointStore },
+  options: SubscriptionOptions,
+): TransactionRunner | undefined {
   const mode = options.transaction;
   if (mode === undefined) return undefined;
   if (mode === 'store') return (fn) => env.store.transaction((tx) => fn(tx.sql, tx));

@@ -41,7 +41,11 @@ export async function withSpan<T>(name: string, attributes: Attributes, fn: (spa
  * return traceIterable('eventsmith.store.read_stream', { [SpanAttributes.stream]: streamId }, this.#read(streamId));
  * ```
  */
-export async function* traceIterable<T>(name: string, attributes: Attributes, iterable: AsyncIterable<T>): AsyncGenerator<T> {
+export async function* traceIterable<T>(
+  name: string,
+  attributes: Attributes,
+  iterable: AsyncIterable<T>,
+): AsyncGenerator<T> {
   const span = tracer().startSpan(name, { attributes });
   let count = 0;
   try {

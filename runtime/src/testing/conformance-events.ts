@@ -104,7 +104,14 @@ export const conformanceUpcasters = [
 
 /** The registry every store under the conformance suite must be built with. */
 export const conformanceRegistry: EventRegistry = EventRegistry.create({
-  events: [ConformanceNoted, ConformanceValued, ConformanceOtherHappened, ConformanceVersioned, ConformanceRenamed, ConformanceTree],
+  events: [
+    ConformanceNoted,
+    ConformanceValued,
+    ConformanceOtherHappened,
+    ConformanceVersioned,
+    ConformanceRenamed,
+    ConformanceTree,
+  ],
   upcasters: conformanceUpcasters,
   aliases: { ConformanceLegacyName: 'ConformanceRenamed' },
 });

@@ -44,7 +44,10 @@ export interface AggregateOutcome<A extends AggregateRoot<unknown>> {
  *   .thenThrows(CommandRejectedError, (error) => expect(error.message).toContain('balance'));
  * ```
  */
-export function givenAggregate<A extends AggregateRoot<unknown>>(aggregate: AggregateClass<A>, id = 'aggregate-1'): AggregateScenario<A> {
+export function givenAggregate<A extends AggregateRoot<unknown>>(
+  aggregate: AggregateClass<A>,
+  id = 'aggregate-1',
+): AggregateScenario<A> {
   return new Scenario(aggregate, id, []);
 }
 
@@ -62,7 +65,9 @@ class Scenario<A extends AggregateRoot<unknown>> implements AggregateScenario<A>
   when(command: (aggregate: A) => unknown): AggregateOutcome<A> {
     const aggregate = new this.cls(this.id);
     aggregate.loadFromHistory(
-      this.history.map((event, i) => event.with({ aggregateId: this.id, aggregateType: this.cls.aggregateType, aggregateVersion: i + 1 })),
+      this.history.map((event, i) =>
+        event.with({ aggregateId: this.id, aggregateType: this.cls.aggregateType, aggregateVersion: i + 1 }),
+      ),
     );
     const before = { version: aggregate.version, state: aggregate.state };
     let error: unknown;
@@ -71,7 +76,9 @@ class Scenario<A extends AggregateRoot<unknown>> implements AggregateScenario<A>
       const result = command(aggregate);
       if (result instanceof Promise) {
         result.catch(() => undefined);
-        throw new InvalidArgumentError('givenAggregate().when() takes a synchronous command; aggregate commands only raise events.');
+        throw new InvalidArgumentError(
+          'givenAggregate().when() takes a synchronous command; aggregate commands only raise events.',
+        );
       }
     } catch (e) {
       if (e instanceof InvalidArgumentError && e.message.startsWith('givenAggregate()')) throw e;
@@ -93,10 +100,14 @@ class Outcome<A extends AggregateRoot<unknown>> implements AggregateOutcome<A> {
   then(expected: readonly DomainEvent[]): A {
     if (typeof expected === 'function') {
       // `await scenario.when(...)` lands here: await calls then(resolve, reject).
-      throw new InvalidArgumentError('Finish the scenario with .then([events]), .thenNothing(), .thenState(...) or .thenThrows(...); do not await when().');
+      throw new InvalidArgumentError(
+        'Finish the scenario with .then([events]), .thenNothing(), .thenState(...) or .thenThrows(...); do not await when().',
+      );
     }
     this.#noError();
-    expect(this.aggregate.uncommittedEvents.map(summary), 'events raised by the command').toEqual(expected.map(summary));
+    expect(this.aggregate.uncommittedEvents.map(summary), 'events raised by the command').toEqual(
+      expected.map(summary),
+    );
     return this.aggregate;
   }
 
@@ -111,7 +122,10 @@ class Outcome<A extends AggregateRoot<unknown>> implements AggregateOutcome<A> {
   }
 
   thenThrows<E extends Error>(errorClass: abstract new (...args: never[]) => E, check?: (error: E) => void): E {
-    expect(this.threw, `expected the command to throw ${errorClass.name}, but it raised ${this.aggregate.uncommittedEvents.length} event(s)`).toBe(true);
+    expect(
+      this.threw,
+      `expected the command to throw ${errorClass.name}, but it raised ${this.aggregate.uncommittedEvents.length} event(s)`,
+    ).toBe(true);
     expect(this.error).toBeInstanceOf(errorClass);
     expect(this.aggregate.version, 'a rejected command must not change the version').toBe(this.before.version);
     expect(this.aggregate.state, 'a rejected command must not change the state').toBe(this.before.state);

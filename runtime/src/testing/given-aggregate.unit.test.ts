@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Counter, CounterIncremented, CounterOpened, CounterReset } from '../aggregates/test-support/counter-aggregate.js';
+import {
+  Counter,
+  CounterIncremented,
+  CounterOpened,
+  CounterReset,
+} from '../aggregates/test-support/counter-aggregate.js';
 import { CommandRejectedError, InvalidArgumentError } from '../errors.js';
 import { givenAggregate } from './given-aggregate.js';
 
@@ -16,7 +21,9 @@ describe('givenAggregate', () => {
 
   it('fails when the raised events differ in type, payload or number', () => {
     const scenario = givenAggregate(Counter).given(new CounterOpened({ label: 'x' }));
-    expect(() => scenario.when((c) => c.increment(3)).then([new CounterIncremented({ by: 4 })])).toThrow(/events raised by the command/);
+    expect(() => scenario.when((c) => c.increment(3)).then([new CounterIncremented({ by: 4 })])).toThrow(
+      /events raised by the command/,
+    );
     expect(() => scenario.when((c) => c.increment(3)).then([new CounterReset({ at: new Date() })])).toThrow();
     expect(() => scenario.when((c) => c.increment(3)).then([])).toThrow();
     expect(() => scenario.when((c) => c.increment(3)).thenNothing()).toThrow();
@@ -49,7 +56,11 @@ describe('givenAggregate', () => {
   });
 
   it('fails thenThrows when nothing or something else was thrown', () => {
-    expect(() => givenAggregate(Counter).when((c) => c.increment(1)).thenThrows(CommandRejectedError)).toThrow(/expected the command to throw/);
+    expect(() =>
+      givenAggregate(Counter)
+        .when((c) => c.increment(1))
+        .thenThrows(CommandRejectedError),
+    ).toThrow(/expected the command to throw/);
     expect(() =>
       givenAggregate(Counter)
         .when(() => {
@@ -81,7 +92,10 @@ describe('givenAggregate', () => {
 
   it('does not change the given events', () => {
     const opened = new CounterOpened({ label: 'x' });
-    givenAggregate(Counter, 'c9').given(opened).when((c) => c.increment(1)).then([new CounterIncremented({ by: 1 })]);
+    givenAggregate(Counter, 'c9')
+      .given(opened)
+      .when((c) => c.increment(1))
+      .then([new CounterIncremented({ by: 1 })]);
     expect(opened.aggregateId).toBe('');
     expect(opened.aggregateVersion).toBe(0);
   });

@@ -42,7 +42,10 @@ export async function checkOpenTransactionHoldsBackLaterCommits(store: EventStor
  * feed from its last position. The reader must receive every committed event exactly once, in
  * the order of the final feed.
  */
-export async function checkTailingReaderSeesEveryEventOnce(store: EventStore, options: { writers: number; appendsPerWriter: number }): Promise<void> {
+export async function checkTailingReaderSeesEveryEventOnce(
+  store: EventStore,
+  options: { writers: number; appendsPerWriter: number },
+): Promise<void> {
   const start = await store.currentPosition();
   const received: StoredEvent[] = [];
   let writing = true;

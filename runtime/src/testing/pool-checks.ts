@@ -23,9 +23,12 @@ export async function checkCollidingAppendsNeedOneConnection(store: SqlStore): P
   const attempt = (n: number) => noted(s, 1, { tenantId: 't1' }, 10 + n);
   const attempts: Record<string, () => Promise<AppendResult>> = {
     'an append': () => store.appendToStream(s.streamId, attempt(0), { expectedVersion: 1 }),
-    "a tenant view's append": () => store.forTenant('t1').appendToStream(s.streamId, attempt(1), { expectedVersion: 1 }),
-    'tx.appendToStream': () => store.transaction((tx) => tx.appendToStream(s.streamId, attempt(2), { expectedVersion: 1 })),
-    'an append inside transaction()': () => store.transaction(() => store.appendToStream(s.streamId, attempt(3), { expectedVersion: 1 })),
+    "a tenant view's append": () =>
+      store.forTenant('t1').appendToStream(s.streamId, attempt(1), { expectedVersion: 1 }),
+    'tx.appendToStream': () =>
+      store.transaction((tx) => tx.appendToStream(s.streamId, attempt(2), { expectedVersion: 1 })),
+    'an append inside transaction()': () =>
+      store.transaction(() => store.appendToStream(s.streamId, attempt(3), { expectedVersion: 1 })),
   };
   for (const [what, run] of Object.entries(attempts)) {
     const [result] = await settleWithin(what, [run()]);
@@ -34,5 +37,7 @@ export async function checkCollidingAppendsNeedOneConnection(store: SqlStore): P
   }
   expect(await store.getStreamVersion(s.streamId)).toBe(1);
   const other = newStream();
-  expect((await store.appendToStream(other.streamId, noted(other, 1), { expectedVersion: 'no_stream' })).nextVersion).toBe(1);
+  expect(
+    (await store.appendToStream(other.streamId, noted(other, 1), { expectedVersion: 'no_stream' })).nextVersion,
+  ).toBe(1);
 }

@@ -36,7 +36,12 @@ export function snapshotStoreConformanceSuite(name: string, factory: () => Promi
 
     it('saves and returns a snapshot with its state, versions and creation time intact', async () => {
       const snapshot = snapshotOf('Account', randomUUID(), 12, {
-        state: { balance: '10.25', owner: 'Zoë', tags: ['a', null, 3, true], nested: { at: '2024-01-01T00:00:00.000Z', big: '18446744073709551617' } },
+        state: {
+          balance: '10.25',
+          owner: 'Zoë',
+          tags: ['a', null, 3, true],
+          nested: { at: '2024-01-01T00:00:00.000Z', big: '18446744073709551617' },
+        },
         stateVersion: 4,
       });
       await store().save(snapshot);
@@ -61,7 +66,10 @@ export function snapshotStoreConformanceSuite(name: string, factory: () => Promi
       expect('fingerprint' in plain!).toBe(false);
       // A new schema's snapshot at the same version replaces the old one, fingerprint included.
       await store().save(snapshotOf('Account', withOne, 3, { fingerprint: 'a1b2c3d4e5f60718', state: { v: 'new' } }));
-      expect(await store().get('Account', withOne)).toMatchObject({ fingerprint: 'a1b2c3d4e5f60718', state: { v: 'new' } });
+      expect(await store().get('Account', withOne)).toMatchObject({
+        fingerprint: 'a1b2c3d4e5f60718',
+        state: { v: 'new' },
+      });
       await store().save(snapshotOf('Account', withOne, 4));
       expect((await store().get('Account', withOne))!.fingerprint).toBeUndefined();
       // An older snapshot changes nothing, its fingerprint neither.
@@ -109,7 +117,7 @@ export function snapshotStoreConformanceSuite(name: string, factory: () => Promi
       state.list.push(3);
       const read = await store().get('Account', id);
       expect(read!.state).toEqual({ list: [1, 2] });
-      ((read!.state as { list: number[] }).list).push(4);
+      (read!.state as { list: number[] }).list.push(4);
       expect((await store().get('Account', id))!.state).toEqual({ list: [1, 2] });
     });
 
@@ -154,8 +162,12 @@ export function snapshotStoreConformanceSuite(name: string, factory: () => Promi
       expect(unscoped!.tenantId).toBeUndefined();
       expect(await store().forTenant('t3').get('Account', id)).toBeUndefined();
       // A view saves only its own tenant's snapshots; the unscoped store only its own.
-      await expect(t1.save({ ...snapshotOf('Account', id, 9), tenantId: 't2' })).rejects.toBeInstanceOf(TenantMismatchError);
-      await expect(store().save({ ...snapshotOf('Account', id, 9), tenantId: 't2' })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(t1.save({ ...snapshotOf('Account', id, 9), tenantId: 't2' })).rejects.toBeInstanceOf(
+        TenantMismatchError,
+      );
+      await expect(store().save({ ...snapshotOf('Account', id, 9), tenantId: 't2' })).rejects.toBeInstanceOf(
+        InvalidArgumentError,
+      );
       await t1.save({ ...snapshotOf('Account', id, 6, { state: 't1 again' }), tenantId: 't1' });
       expect((await t2.get('Account', id))!.state).toBe('t2 state');
       await t2.delete('Account', id);

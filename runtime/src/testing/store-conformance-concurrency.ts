@@ -7,7 +7,13 @@ import { ConcurrencyError, EventsmithError } from '../errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { collect } from './collect.js';
 import { CONFORMANCE_AGGREGATE_TYPE, ConformanceNoted } from './conformance-events.js';
-import { newStream, noted, settleWithin, type PooledStoreFactory, type StoreUnderTest } from './store-conformance-context.js';
+import {
+  newStream,
+  noted,
+  settleWithin,
+  type PooledStoreFactory,
+  type StoreUnderTest,
+} from './store-conformance-context.js';
 
 export interface ConcurrencyTestOptions {
   /**
@@ -41,7 +47,8 @@ class ConformanceNotebook extends AggregateRoot<{ readonly notes: number }> {
 export function storeConcurrencyTests(store: () => EventStore, options: ConcurrencyTestOptions = {}): void {
   /** Runs `fn` on a store with a pool of `connections` (or on the suite's store), then closes it. */
   const withPool = async (connections: number | undefined, fn: (store: EventStore) => Promise<void>): Promise<void> => {
-    const opened: StoreUnderTest = connections !== undefined && options.pooled ? await options.pooled(connections) : { store: store() };
+    const opened: StoreUnderTest =
+      connections !== undefined && options.pooled ? await options.pooled(connections) : { store: store() };
     try {
       await fn(opened.store);
     } finally {
@@ -56,7 +63,9 @@ export function storeConcurrencyTests(store: () => EventStore, options: Concurre
       const s = newStream();
       await store().appendToStream(s.streamId, noted(s, 1), { expectedVersion: 'no_stream' });
       const batches = Array.from({ length: 5 }, (_, i) => noted(s, 2, {}, 10 * (i + 1)));
-      const results = await Promise.allSettled(batches.map((batch) => store().appendToStream(s.streamId, batch, { expectedVersion: 1 })));
+      const results = await Promise.allSettled(
+        batches.map((batch) => store().appendToStream(s.streamId, batch, { expectedVersion: 1 })),
+      );
       const winners = results.filter((r) => r.status === 'fulfilled');
       const losers = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
       expect(winners).toHaveLength(1);
@@ -87,7 +96,9 @@ export function storeConcurrencyTests(store: () => EventStore, options: Concurre
     it("lets every racing 'any' append succeed, each with its own versions", async () => {
       const s = newStream();
       const batches = Array.from({ length: 6 }, (_, i) => noted(s, 2, {}, 10 * (i + 1)));
-      const results = await Promise.all(batches.map((batch) => store().appendToStream(s.streamId, batch, { expectedVersion: 'any' })));
+      const results = await Promise.all(
+        batches.map((batch) => store().appendToStream(s.streamId, batch, { expectedVersion: 'any' })),
+      );
       expect(results.map((r) => r.nextVersion).sort((a, b) => a - b)).toEqual([2, 4, 6, 8, 10, 12]);
       const stored = await collect(store().readStream(s.streamId));
       expect(stored.map((e) => e.streamVersion)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
@@ -119,17 +130,25 @@ export function storeConcurrencyTests(store: () => EventStore, options: Concurre
           // Every one of these fails its check: a failed append must not wait for a second connection.
           const stale = await settleWithin(
             `${racers} stale appends`,
-            Array.from({ length: racers }, (_, i) => pooled.appendToStream(s.streamId, noted(s, 1, {}, 10 + i), { expectedVersion: 5 })),
+            Array.from({ length: racers }, (_, i) =>
+              pooled.appendToStream(s.streamId, noted(s, 1, {}, 10 + i), { expectedVersion: 5 }),
+            ),
           );
           for (const result of stale) {
             expect(result.status).toBe('rejected');
             expect((result as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
-            expect((result as PromiseRejectedResult).reason).toMatchObject({ streamId: s.streamId, expected: 5, actual: 1 });
+            expect((result as PromiseRejectedResult).reason).toMatchObject({
+              streamId: s.streamId,
+              expected: 5,
+              actual: 1,
+            });
           }
           // One of these wins; the others lose the race and fail their check.
           const racing = await settleWithin(
             `${racers} racing appends`,
-            Array.from({ length: racers }, (_, i) => pooled.appendToStream(s.streamId, noted(s, 1, {}, 100 + i), { expectedVersion: 1 })),
+            Array.from({ length: racers }, (_, i) =>
+              pooled.appendToStream(s.streamId, noted(s, 1, {}, 100 + i), { expectedVersion: 1 }),
+            ),
           );
           expect(racing.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
           for (const loser of racing.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) {
@@ -158,7 +177,9 @@ export function storeConcurrencyTests(store: () => EventStore, options: Concurre
           }
           expect(saved).toBeGreaterThan(0);
           const stored = await collect(pooled.readStream(notebooks.streamId(id)));
-          expect(stored.map((e) => (e.event as ConformanceNoted).data.n)).toEqual(Array.from({ length: saved + 1 }, (_, i) => i + 1));
+          expect(stored.map((e) => (e.event as ConformanceNoted).data.n)).toEqual(
+            Array.from({ length: saved + 1 }, (_, i) => i + 1),
+          );
         });
       });
     }

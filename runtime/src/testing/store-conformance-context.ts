@@ -34,7 +34,11 @@ export function useStore(factory: StoreFactory): () => EventStore {
 }
 
 /** A new stream id of the conformance aggregate type. */
-export function newStream(aggregateType = CONFORMANCE_AGGREGATE_TYPE): { streamId: string; aggregateId: string; aggregateType: string } {
+export function newStream(aggregateType = CONFORMANCE_AGGREGATE_TYPE): {
+  streamId: string;
+  aggregateId: string;
+  aggregateType: string;
+} {
   const aggregateId = randomUUID();
   return { streamId: `${aggregateType}-${aggregateId}`, aggregateId, aggregateType };
 }
@@ -63,10 +67,17 @@ const SETTLE_DEADLINE_MS = 20_000;
  * `Promise.allSettled`, failing with a message that says so when the promises do not settle in
  * time: a store whose pool deadlocked never answers, and the test should say why it failed.
  */
-export async function settleWithin<T>(what: string, promises: readonly Promise<T>[]): Promise<PromiseSettledResult<T>[]> {
+export async function settleWithin<T>(
+  what: string,
+  promises: readonly Promise<T>[],
+): Promise<PromiseSettledResult<T>[]> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${SETTLE_DEADLINE_MS} ms: the store hangs (a pool deadlock?)`)), SETTLE_DEADLINE_MS);
+    timer = setTimeout(
+      () =>
+        reject(new Error(`${what} did not settle within ${SETTLE_DEADLINE_MS} ms: the store hangs (a pool deadlock?)`)),
+      SETTLE_DEADLINE_MS,
+    );
   });
   try {
     return await Promise.race([Promise.allSettled(promises), deadline]);

@@ -3,7 +3,13 @@ import { ConcurrencyError, InvalidArgumentError, SerializationError } from '../e
 import type { EventStore } from '../store/event-store.js';
 import { Position } from '../store/position.js';
 import { collect } from './collect.js';
-import { CONFORMANCE_AGGREGATE_TYPE, CONFORMANCE_OTHER_AGGREGATE_TYPE, ConformanceNoted, ConformanceOtherHappened, ConformanceTree } from './conformance-events.js';
+import {
+  CONFORMANCE_AGGREGATE_TYPE,
+  CONFORMANCE_OTHER_AGGREGATE_TYPE,
+  ConformanceNoted,
+  ConformanceOtherHappened,
+  ConformanceTree,
+} from './conformance-events.js';
 import { newStream, noted } from './store-conformance-context.js';
 
 /**
@@ -16,24 +22,56 @@ export function storeInputTests(store: () => EventStore): void {
     it('refuses NUL characters and lone surrogates in ids and payload text, writing nothing', async () => {
       const s = newStream();
       const attempts: [string, () => Promise<unknown>, typeof InvalidArgumentError | typeof SerializationError][] = [
-        ['NUL in the stream id', () => store().appendToStream(`${s.streamId}\u0000x`, noted(s), { expectedVersion: 'any' }), InvalidArgumentError],
-        ['lone surrogate in the stream id', () => store().appendToStream(`${s.streamId}-\uD800x`, noted(s), { expectedVersion: 'any' }), InvalidArgumentError],
-        ['NUL in the aggregate id', () => store().appendToStream(s.streamId, noted({ ...s, aggregateId: 'a\u0000b' }), { expectedVersion: 'any' }), InvalidArgumentError],
-        ['NUL in the tenant id', () => store().appendToStream(s.streamId, noted(s, 1, { tenantId: 't\u0000' }), { expectedVersion: 'any' }), InvalidArgumentError],
-        ['lone surrogate in the actor id', () => store().appendToStream(s.streamId, noted(s, 1, { actorId: '\uDC00' }), { expectedVersion: 'any' }), InvalidArgumentError],
+        [
+          'NUL in the stream id',
+          () => store().appendToStream(`${s.streamId}\u0000x`, noted(s), { expectedVersion: 'any' }),
+          InvalidArgumentError,
+        ],
+        [
+          'lone surrogate in the stream id',
+          () => store().appendToStream(`${s.streamId}-\uD800x`, noted(s), { expectedVersion: 'any' }),
+          InvalidArgumentError,
+        ],
+        [
+          'NUL in the aggregate id',
+          () =>
+            store().appendToStream(s.streamId, noted({ ...s, aggregateId: 'a\u0000b' }), { expectedVersion: 'any' }),
+          InvalidArgumentError,
+        ],
+        [
+          'NUL in the tenant id',
+          () => store().appendToStream(s.streamId, noted(s, 1, { tenantId: 't\u0000' }), { expectedVersion: 'any' }),
+          InvalidArgumentError,
+        ],
+        [
+          'lone surrogate in the actor id',
+          () => store().appendToStream(s.streamId, noted(s, 1, { actorId: '\uDC00' }), { expectedVersion: 'any' }),
+          InvalidArgumentError,
+        ],
         [
           'NUL in a payload string',
-          () => store().appendToStream(s.streamId, [new ConformanceNoted({ text: 'a\u0000b', n: 1 }, { aggregateId: s.aggregateId })], { expectedVersion: 'any' }),
+          () =>
+            store().appendToStream(
+              s.streamId,
+              [new ConformanceNoted({ text: 'a\u0000b', n: 1 }, { aggregateId: s.aggregateId })],
+              { expectedVersion: 'any' },
+            ),
           SerializationError,
         ],
         [
           'lone surrogate in a payload string',
-          () => store().appendToStream(s.streamId, [new ConformanceNoted({ text: 'Probe-\uD800x', n: 1 }, { aggregateId: s.aggregateId })], { expectedVersion: 'any' }),
+          () =>
+            store().appendToStream(
+              s.streamId,
+              [new ConformanceNoted({ text: 'Probe-\uD800x', n: 1 }, { aggregateId: s.aggregateId })],
+              { expectedVersion: 'any' },
+            ),
           SerializationError,
         ],
         [
           'NUL in a metadata key',
-          async () => store().appendToStream(s.streamId, noted(s, 1, { metadata: { 'k\u0000': 1 } }), { expectedVersion: 'any' }),
+          async () =>
+            store().appendToStream(s.streamId, noted(s, 1, { metadata: { 'k\u0000': 1 } }), { expectedVersion: 'any' }),
           SerializationError,
         ],
       ];
@@ -48,7 +86,10 @@ export function storeInputTests(store: () => EventStore): void {
       }
       expect(await store().currentPosition()).toBeNull();
       // Valid surrogate pairs are text like any other.
-      const emoji = new ConformanceNoted({ text: '👋 \uD83D\uDE00', n: 1 }, { aggregateId: s.aggregateId, metadata: { '🔑': '✓' } });
+      const emoji = new ConformanceNoted(
+        { text: '👋 \uD83D\uDE00', n: 1 },
+        { aggregateId: s.aggregateId, metadata: { '🔑': '✓' } },
+      );
       await store().appendToStream(s.streamId, [emoji], { expectedVersion: 'no_stream' });
       const [read] = await collect(store().readStream(s.streamId));
       expect(read!.event.data).toEqual({ text: '👋 \uD83D\uDE00', n: 1 });
@@ -69,7 +110,10 @@ export function storeInputTests(store: () => EventStore): void {
         { limit: 1.5 },
       ]) {
         const error = await collect(store().readAll(options)).catch((e: unknown) => e);
-        expect(error, JSON.stringify(options, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).toBeInstanceOf(InvalidArgumentError);
+        expect(
+          error,
+          JSON.stringify(options, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)),
+        ).toBeInstanceOf(InvalidArgumentError);
       }
       await expect(collect(store().readStream(`${s.streamId}\u0000`))).rejects.toBeInstanceOf(InvalidArgumentError);
       await expect(store().getStreamVersion(`${s.streamId}\u0000`)).rejects.toBeInstanceOf(InvalidArgumentError);
@@ -81,17 +125,30 @@ export function storeInputTests(store: () => EventStore): void {
       const s = newStream();
       await store().appendToStream(s.streamId, noted(s, 3), { expectedVersion: 'no_stream' });
       for (const expectedVersion of [2 ** 31, 1e300, -1]) {
-        const error = await store().appendToStream(s.streamId, noted(s, 1, {}, 4), { expectedVersion }).catch((e: unknown) => e);
+        const error = await store()
+          .appendToStream(s.streamId, noted(s, 1, {}, 4), { expectedVersion })
+          .catch((e: unknown) => e);
         expect(error, String(expectedVersion)).toBeInstanceOf(InvalidArgumentError);
       }
-      const highest = await store().appendToStream(s.streamId, noted(s, 1, {}, 4), { expectedVersion: 2 ** 31 - 1 }).catch((e: unknown) => e);
+      const highest = await store()
+        .appendToStream(s.streamId, noted(s, 1, {}, 4), { expectedVersion: 2 ** 31 - 1 })
+        .catch((e: unknown) => e);
       expect(highest).toBeInstanceOf(ConcurrencyError);
-      const versions = async (options: Parameters<EventStore['readStream']>[1]) => (await collect(store().readStream(s.streamId, options))).map((e) => e.streamVersion);
+      const versions = async (options: Parameters<EventStore['readStream']>[1]) =>
+        (await collect(store().readStream(s.streamId, options))).map((e) => e.streamVersion);
       expect(await versions({ to: 1e20 })).toEqual([1, 2, 3]);
       expect(await versions({ from: 2 ** 40, direction: 'backward' })).toEqual([3, 2, 1]);
       expect(await versions({ from: 2 ** 40 })).toEqual([]);
-      for (const options of [{ from: 'a' as unknown as number }, { to: -1 }, { from: 1.5 }, { limit: -1 }, { direction: 'sideways' as 'forward' }]) {
-        await expect(collect(store().readStream(s.streamId, options)), JSON.stringify(options)).rejects.toBeInstanceOf(InvalidArgumentError);
+      for (const options of [
+        { from: 'a' as unknown as number },
+        { to: -1 },
+        { from: 1.5 },
+        { limit: -1 },
+        { direction: 'sideways' as 'forward' },
+      ]) {
+        await expect(collect(store().readStream(s.streamId, options)), JSON.stringify(options)).rejects.toBeInstanceOf(
+          InvalidArgumentError,
+        );
       }
     });
 
@@ -103,16 +160,29 @@ export function storeInputTests(store: () => EventStore): void {
       await store().appendToStream(a.streamId, notes.slice(0, 2), { expectedVersion: 'no_stream' });
       await store().appendToStream(o.streamId, [other], { expectedVersion: 'no_stream' });
       await store().appendToStream(a.streamId, notes.slice(2), { expectedVersion: 2 });
-      const many = (n: number, ...real: string[]) => [...Array.from({ length: n }, (_, i) => `Unknown.Type${i}`), ...real];
-      const ids = async (options: Parameters<EventStore['readAll']>[0]) => (await collect(store().readAll(options))).map((e) => e.event.eventId);
+      const many = (n: number, ...real: string[]) => [
+        ...Array.from({ length: n }, (_, i) => `Unknown.Type${i}`),
+        ...real,
+      ];
+      const ids = async (options: Parameters<EventStore['readAll']>[0]) =>
+        (await collect(store().readAll(options))).map((e) => e.event.eventId);
       expect(await ids({ eventTypes: many(2_000, 'ConformanceNoted') })).toEqual(notes.map((e) => e.eventId));
-      expect(await ids({ eventTypes: many(600, 'ConformanceNoted', 'ConformanceOtherHappened'), limit: 2 })).toEqual([notes[0]!.eventId, notes[1]!.eventId]);
+      expect(await ids({ eventTypes: many(600, 'ConformanceNoted', 'ConformanceOtherHappened'), limit: 2 })).toEqual([
+        notes[0]!.eventId,
+        notes[1]!.eventId,
+      ]);
       expect(await ids({ aggregateTypes: many(2_000, CONFORMANCE_OTHER_AGGREGATE_TYPE) })).toEqual([other.eventId]);
       expect(
-        await ids({ eventTypes: many(700, 'ConformanceNoted'), aggregateTypes: many(700, CONFORMANCE_AGGREGATE_TYPE), tenantId: undefined }),
+        await ids({
+          eventTypes: many(700, 'ConformanceNoted'),
+          aggregateTypes: many(700, CONFORMANCE_AGGREGATE_TYPE),
+          tenantId: undefined,
+        }),
       ).toEqual(notes.map((e) => e.eventId));
       const [first] = await collect(store().readAll({ eventTypes: ['ConformanceNoted'] }));
-      expect(await ids({ eventTypes: many(1_000, 'ConformanceNoted'), after: first!.position })).toEqual(notes.slice(1).map((e) => e.eventId));
+      expect(await ids({ eventTypes: many(1_000, 'ConformanceNoted'), after: first!.position })).toEqual(
+        notes.slice(1).map((e) => e.eventId),
+      );
       expect(await ids({ eventTypes: many(1_000) })).toEqual([]);
     });
 
@@ -128,7 +198,11 @@ export function storeInputTests(store: () => EventStore): void {
       // Refused when the event is built or when it is appended; either way before anything is written.
       const append = (value: unknown) =>
         Promise.resolve()
-          .then(() => store().appendToStream(s.streamId, [new ConformanceTree({ value }, { aggregateId: s.aggregateId })], { expectedVersion: 1 }))
+          .then(() =>
+            store().appendToStream(s.streamId, [new ConformanceTree({ value }, { aggregateId: s.aggregateId })], {
+              expectedVersion: 1,
+            }),
+          )
           .catch((e: unknown) => e);
       const error = await append([deepest]);
       expect(error).toBeInstanceOf(SerializationError);
@@ -138,7 +212,9 @@ export function storeInputTests(store: () => EventStore): void {
       circular['self'] = { back: circular };
       const loop = await append(circular);
       expect(loop).toBeInstanceOf(SerializationError);
-      expect((loop as SerializationError).message).toMatch(/data\.value\.self\.back: circular reference.*data\.value\b/);
+      expect((loop as SerializationError).message).toMatch(
+        /data\.value\.self\.back: circular reference.*data\.value\b/,
+      );
       expect(await store().getStreamVersion(s.streamId)).toBe(1);
     });
   });

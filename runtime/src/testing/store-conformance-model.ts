@@ -39,9 +39,12 @@ export function storeModelTests(store: () => EventStore, options: ModelTestOptio
   describe('model-based', () => {
     it('matches a model under random interleavings of appends, some of them stale', async () => {
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.array(opArbitrary, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 6 }), async (rounds) => {
-          await checkRounds(store(), rounds);
-        }),
+        fc.asyncProperty(
+          fc.array(fc.array(opArbitrary, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 6 }),
+          async (rounds) => {
+            await checkRounds(store(), rounds);
+          },
+        ),
         { numRuns: options.modelRuns ?? 40, ...(options.seed === undefined ? {} : { seed: options.seed }) },
       );
     });
@@ -63,17 +66,25 @@ async function checkRounds(store: EventStore, rounds: Op[][]): Promise<void> {
       const events = noted(s, op.count, {}, (serial += op.count));
       return { op, expectedVersion, events, streamId: s.streamId };
     });
-    const settled = await Promise.allSettled(attempts.map((a) => store.appendToStream(a.streamId, a.events, { expectedVersion: a.expectedVersion })));
+    const settled = await Promise.allSettled(
+      attempts.map((a) => store.appendToStream(a.streamId, a.events, { expectedVersion: a.expectedVersion })),
+    );
 
     // Commit order is the order of the batches' positions.
     const wins = attempts
       .map((attempt, i) => ({ attempt, outcome: settled[i]! }))
-      .filter((w): w is { attempt: (typeof attempts)[number]; outcome: PromiseFulfilledResult<AppendResult> } => w.outcome.status === 'fulfilled')
+      .filter(
+        (w): w is { attempt: (typeof attempts)[number]; outcome: PromiseFulfilledResult<AppendResult> } =>
+          w.outcome.status === 'fulfilled',
+      )
       .sort((a, b) => a.outcome.value.position.compare(b.outcome.value.position));
     const versionsSeen = before.map((v) => new Set([v]));
     for (const { attempt, outcome } of wins) {
       const current = model[attempt.op.stream]!.length;
-      expect(matchesExpectedVersion(attempt.expectedVersion, current), `append expecting ${attempt.expectedVersion} committed at ${current}`).toBe(true);
+      expect(
+        matchesExpectedVersion(attempt.expectedVersion, current),
+        `append expecting ${attempt.expectedVersion} committed at ${current}`,
+      ).toBe(true);
       expect(outcome.value.nextVersion).toBe(current + attempt.events.length);
       model[attempt.op.stream]!.push(...attempt.events.map((e) => e.eventId));
       feed.push(...attempt.events.map((e) => e.eventId));

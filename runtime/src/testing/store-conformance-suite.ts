@@ -47,7 +47,11 @@ export interface StoreConformanceOptions extends ModelTestOptions, ConcurrencyTe
  * }));
  * ```
  */
-export function storeConformanceSuite(name: string, factory: StoreFactory, options: StoreConformanceOptions = {}): void {
+export function storeConformanceSuite(
+  name: string,
+  factory: StoreFactory,
+  options: StoreConformanceOptions = {},
+): void {
   describe(`${name} (store conformance)`, () => {
     const store = useStore(factory);
 
@@ -93,7 +97,9 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
         expect(error).toMatchObject({ streamId: s.streamId, expected: 'stream_exists', actual: 0 });
         expect(await store().getStreamVersion(s.streamId)).toBe(0);
         await store().appendToStream(s.streamId, noted(s, 1), { expectedVersion: 'any' });
-        const result = await store().appendToStream(s.streamId, noted(s, 1, {}, 2), { expectedVersion: 'stream_exists' });
+        const result = await store().appendToStream(s.streamId, noted(s, 1, {}, 2), {
+          expectedVersion: 'stream_exists',
+        });
         expect(result.nextVersion).toBe(2);
       });
 
@@ -106,14 +112,20 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
 
       it('rejects an empty batch', async () => {
         const s = newStream();
-        await expect(store().appendToStream(s.streamId, [], { expectedVersion: 'any' })).rejects.toBeInstanceOf(InvalidArgumentError);
+        await expect(store().appendToStream(s.streamId, [], { expectedVersion: 'any' })).rejects.toBeInstanceOf(
+          InvalidArgumentError,
+        );
         expect(await store().getStreamVersion(s.streamId)).toBe(0);
       });
 
       it('rejects an invalid expected version', async () => {
         const s = newStream();
-        await expect(store().appendToStream(s.streamId, noted(s), { expectedVersion: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
-        await expect(store().appendToStream(s.streamId, noted(s), { expectedVersion: 1.5 })).rejects.toBeInstanceOf(InvalidArgumentError);
+        await expect(store().appendToStream(s.streamId, noted(s), { expectedVersion: -1 })).rejects.toBeInstanceOf(
+          InvalidArgumentError,
+        );
+        await expect(store().appendToStream(s.streamId, noted(s), { expectedVersion: 1.5 })).rejects.toBeInstanceOf(
+          InvalidArgumentError,
+        );
       });
 
       it('rejects a duplicate event id within one batch and writes nothing', async () => {
@@ -145,7 +157,9 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
         expect(await store().getStreamVersion(s.streamId)).toBe(1);
         expect(await store().eventExists(fresh!.eventId)).toBe(false);
         const moved = a!.with({ aggregateId: other.aggregateId });
-        await expect(store().appendToStream(other.streamId, [moved], { expectedVersion: 'any' })).rejects.toBeInstanceOf(DuplicateEventError);
+        await expect(
+          store().appendToStream(other.streamId, [moved], { expectedVersion: 'any' }),
+        ).rejects.toBeInstanceOf(DuplicateEventError);
         expect(await store().getStreamVersion(other.streamId)).toBe(0);
         expect((await store().currentPosition())!.equals(before!)).toBe(true);
       });
@@ -154,7 +168,9 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
         class Unregistered extends defineEvent({ type: 'ConformanceUnregistered', schema: z.object({}) }) {}
         const s = newStream();
         const event = new Unregistered({}, { aggregateId: s.aggregateId, aggregateType: s.aggregateType });
-        await expect(store().appendToStream(s.streamId, [event], { expectedVersion: 'any' })).rejects.toBeInstanceOf(EventTypeNotFoundError);
+        await expect(store().appendToStream(s.streamId, [event], { expectedVersion: 'any' })).rejects.toBeInstanceOf(
+          EventTypeNotFoundError,
+        );
         expect(await store().getStreamVersion(s.streamId)).toBe(0);
       });
 
@@ -328,7 +344,15 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
         const all = await collect(store().readAll());
         expect(all.map((e) => e.event.eventId)).toEqual(ids);
         const [sa, sb] = [a.streamId, b.streamId];
-        expect(all.map((e) => [e.streamId, e.streamVersion])).toEqual([[sa, 1], [sa, 2], [sb, 1], [sa, 3], [sb, 2], [sb, 3], [sb, 4]]);
+        expect(all.map((e) => [e.streamId, e.streamVersion])).toEqual([
+          [sa, 1],
+          [sa, 2],
+          [sb, 1],
+          [sa, 3],
+          [sb, 2],
+          [sb, 3],
+          [sb, 4],
+        ]);
         for (const e of all) expect(e.storedAt).toBeInstanceOf(Date);
         for (let i = 1; i < all.length; i++) expect(all[i]!.position.isAfter(all[i - 1]!.position)).toBe(true);
       });
@@ -370,7 +394,10 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
         const o = newStream(CONFORMANCE_OTHER_AGGREGATE_TYPE);
         const n1 = noted(a, 1, { tenantId: 't1' });
         const other = new ConformanceOtherHappened({ n: 1 }, { aggregateId: o.aggregateId, tenantId: 't2' });
-        const versioned = new ConformanceVersioned({ amountCents: 1, currency: 'USD' }, { aggregateId: a.aggregateId, tenantId: 't2' });
+        const versioned = new ConformanceVersioned(
+          { amountCents: 1, currency: 'USD' },
+          { aggregateId: a.aggregateId, tenantId: 't2' },
+        );
         const n2 = noted(a, 2, { tenantId: 't1' }, 3);
         await store().appendToStream(a.streamId, n1, { expectedVersion: 'no_stream' });
         await store().appendToStream(o.streamId, [other], { expectedVersion: 'no_stream' });
@@ -378,15 +405,20 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
         const ids = async (options: Parameters<ReturnType<typeof store>['readAll']>[0]) =>
           (await collect(store().readAll(options))).map((e) => e.event.eventId);
         expect(await ids({ eventTypes: ['ConformanceNoted'] })).toEqual([...n1, ...n2].map((e) => e.eventId));
-        expect(await ids({ eventTypes: ['ConformanceVersioned', 'ConformanceOtherHappened'] })).toEqual([other.eventId, versioned.eventId]);
+        expect(await ids({ eventTypes: ['ConformanceVersioned', 'ConformanceOtherHappened'] })).toEqual([
+          other.eventId,
+          versioned.eventId,
+        ]);
         expect(await ids({ aggregateTypes: [CONFORMANCE_OTHER_AGGREGATE_TYPE] })).toEqual([other.eventId]);
         expect(await ids({ tenantId: 't2' })).toEqual([other.eventId, versioned.eventId]);
-        expect(await ids({ tenantId: 't1', eventTypes: ['ConformanceNoted'], aggregateTypes: [CONFORMANCE_AGGREGATE_TYPE] })).toEqual(
-          [...n1, ...n2].map((e) => e.eventId),
-        );
+        expect(
+          await ids({ tenantId: 't1', eventTypes: ['ConformanceNoted'], aggregateTypes: [CONFORMANCE_AGGREGATE_TYPE] }),
+        ).toEqual([...n1, ...n2].map((e) => e.eventId));
         expect(await ids({ eventTypes: ['ConformanceNoted'], limit: 2 })).toEqual([n1[0]!.eventId, n2[0]!.eventId]);
         const [firstNoted] = await collect(store().readAll({ eventTypes: ['ConformanceNoted'] }));
-        expect(await ids({ eventTypes: ['ConformanceNoted'], after: firstNoted!.position })).toEqual(n2.map((e) => e.eventId));
+        expect(await ids({ eventTypes: ['ConformanceNoted'], after: firstNoted!.position })).toEqual(
+          n2.map((e) => e.eventId),
+        );
         expect(await ids({ eventTypes: [] })).toEqual([]);
         expect(await ids({ tenantId: 'nobody' })).toEqual([]);
       });
@@ -407,10 +439,20 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
         expect(seen).toEqual([before!.eventId]);
         expect(error).toBeInstanceOf(UndecodableEventError);
         const undecodable = error as UndecodableEventError;
-        expect(undecodable).toMatchObject({ code: 'STORE.UNDECODABLE_EVENT', streamId: s.streamId, streamVersion: 2, eventId: bad.eventId });
+        expect(undecodable).toMatchObject({
+          code: 'STORE.UNDECODABLE_EVENT',
+          streamId: s.streamId,
+          streamVersion: 2,
+          eventId: bad.eventId,
+        });
         expect(undecodable.position.equals(position)).toBe(true);
         expect(undecodable.storedAt).toBeInstanceOf(Date);
-        expect(undecodable.record).toMatchObject({ eventId: bad.eventId, eventType: 'ConformanceVersioned', eventVersion: 1, aggregateId: s.aggregateId });
+        expect(undecodable.record).toMatchObject({
+          eventId: bad.eventId,
+          eventType: 'ConformanceVersioned',
+          eventVersion: 1,
+          aggregateId: s.aggregateId,
+        });
         expect(undecodable.cause).toBeInstanceOf(EventValidationError);
         expect(undecodable.reason).toMatch(/amountCents/);
         const rest = await collect(store().readAll({ after: undecodable.position }));
@@ -481,7 +523,12 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
         expect(value).toBe('done');
         expect(await store().getStreamVersion(a.streamId)).toBe(3);
         expect(await store().getStreamVersion(b.streamId)).toBe(1);
-        expect((await collect(store().readAll())).map((e) => e.streamId)).toEqual([a.streamId, a.streamId, a.streamId, b.streamId]);
+        expect((await collect(store().readAll())).map((e) => e.streamId)).toEqual([
+          a.streamId,
+          a.streamId,
+          a.streamId,
+          b.streamId,
+        ]);
       });
 
       it('writes nothing when the function throws', async () => {
@@ -539,7 +586,9 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
         const b = newStream();
         const [rolledBack] = noted(b, 1);
         const rollback = new Error('roll back');
-        let during: { version: number; stream: StoredEvent[]; exists: boolean; position: Position | null; feed: StoredEvent[] } | undefined;
+        let during:
+          | { version: number; stream: StoredEvent[]; exists: boolean; position: Position | null; feed: StoredEvent[] }
+          | undefined;
         await expect(
           store().transaction(async (tx) => {
             await tx.appendToStream(b.streamId, [rolledBack!], { expectedVersion: 'no_stream' });
@@ -586,7 +635,9 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
         // Another tenant's view reads its own events with the same kinds of read.
         const t2 = store().forTenant('t2');
         expect((await collect(t2.readAll())).map((e) => e.event.eventId)).toEqual(theirs.map((e) => e.eventId));
-        expect((await collect(t2.readStream(b.streamId))).map((e) => e.event.eventId)).toEqual(theirs.map((e) => e.eventId));
+        expect((await collect(t2.readStream(b.streamId))).map((e) => e.event.eventId)).toEqual(
+          theirs.map((e) => e.eventId),
+        );
         expect(await collect(t2.readStream(a.streamId))).toEqual([]);
       });
 
@@ -607,15 +658,17 @@ export function storeConformanceSuite(name: string, factory: StoreFactory, optio
         const b = newStream();
         await store().appendToStream(b.streamId, noted(b, 1, { tenantId: 't2' }), { expectedVersion: 'no_stream' });
         const t1 = store().forTenant('t1');
-        await expect(t1.appendToStream(b.streamId, noted(b, 1, {}, 2), { expectedVersion: 'any' })).rejects.toBeInstanceOf(
-          TenantMismatchError,
-        );
+        await expect(
+          t1.appendToStream(b.streamId, noted(b, 1, {}, 2), { expectedVersion: 'any' }),
+        ).rejects.toBeInstanceOf(TenantMismatchError);
         expect(await store().getStreamVersion(b.streamId)).toBe(1);
       });
 
       it('shares positions with the whole store', async () => {
         const a = newStream();
-        const result = await store().forTenant('t1').appendToStream(a.streamId, noted(a, 1), { expectedVersion: 'no_stream' });
+        const result = await store()
+          .forTenant('t1')
+          .appendToStream(a.streamId, noted(a, 1), { expectedVersion: 'no_stream' });
         expect((await store().currentPosition())!.equals(result.position)).toBe(true);
         expect((await store().forTenant('t1').currentPosition())!.equals(result.position)).toBe(true);
       });

@@ -49,7 +49,11 @@ export interface TenantIsolationUnderTest {
  * });
  * ```
  */
-export function tenantIsolationSuite(name: string, factory: () => Promise<TenantIsolationUnderTest>, options: { runs?: number } = {}): void {
+export function tenantIsolationSuite(
+  name: string,
+  factory: () => Promise<TenantIsolationUnderTest>,
+  options: { runs?: number } = {},
+): void {
   describe(`${name} (tenant isolation)`, () => {
     let current: TenantIsolationUnderTest | undefined;
     beforeAll(async () => {
@@ -59,7 +63,9 @@ export function tenantIsolationSuite(name: string, factory: () => Promise<Tenant
       await current?.teardown?.();
     });
     const repository = (tenant: string, policy = everyNEvents(2)) =>
-      new AggregateRepository(current!.store.forTenant(tenant), Notebook, { snapshots: { store: current!.snapshots, policy } });
+      new AggregateRepository(current!.store.forTenant(tenant), Notebook, {
+        snapshots: { store: current!.snapshots, policy },
+      });
 
     it("never serves a tenant view another tenant's snapshot", async () => {
       const id = randomUUID();
@@ -81,19 +87,30 @@ export function tenantIsolationSuite(name: string, factory: () => Promise<Tenant
     it("keeps a tenant's snapshots out of other tenants' snapshot views and out of the unscoped one", async () => {
       const id = randomUUID();
       const alice = current!.snapshots.forTenant('alice');
-      const snapshot = { aggregateType: CONFORMANCE_AGGREGATE_TYPE, aggregateId: id, stateVersion: 1, createdAt: new Date() };
+      const snapshot = {
+        aggregateType: CONFORMANCE_AGGREGATE_TYPE,
+        aggregateId: id,
+        stateVersion: 1,
+        createdAt: new Date(),
+      };
       await alice.save({ ...snapshot, version: 3, state: { texts: ['Alice-secret'] } });
       expect((await alice.get(CONFORMANCE_AGGREGATE_TYPE, id))?.state).toEqual({ texts: ['Alice-secret'] });
       expect(await current!.snapshots.forTenant('bob').get(CONFORMANCE_AGGREGATE_TYPE, id)).toBeUndefined();
       await current!.snapshots.forTenant('bob').delete(CONFORMANCE_AGGREGATE_TYPE, id);
       expect(await alice.get(CONFORMANCE_AGGREGATE_TYPE, id)).toBeDefined();
-      await expect(alice.save({ ...snapshot, version: 9, state: {}, tenantId: 'bob' })).rejects.toBeInstanceOf(TenantMismatchError);
+      await expect(alice.save({ ...snapshot, version: 9, state: {}, tenantId: 'bob' })).rejects.toBeInstanceOf(
+        TenantMismatchError,
+      );
     });
 
-    it("returns nothing of the other tenant, whatever the interleaving of their writes", async () => {
+    it('returns nothing of the other tenant, whatever the interleaving of their writes', async () => {
       let run = 0;
       const tenants = ['alice', 'bob'] as const;
-      const step = fc.record({ tenant: fc.constantFrom(0, 1), target: fc.integer({ min: 0, max: 3 }), snapshot: fc.boolean() });
+      const step = fc.record({
+        tenant: fc.constantFrom(0, 1),
+        target: fc.integer({ min: 0, max: 3 }),
+        snapshot: fc.boolean(),
+      });
       await fc.assert(
         fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 12 }), async (steps) => {
           run++;
@@ -113,7 +130,9 @@ export function tenantIsolationSuite(name: string, factory: () => Promise<Tenant
               const notebook = await write;
               owner.set(id, tenant);
               texts.set(id, [...(texts.get(id) ?? []), text]);
-              for (const event of await collect(current!.store.forTenant(tenant).readStream(repo.streamId(id), { from: notebook.version }))) {
+              for (const event of await collect(
+                current!.store.forTenant(tenant).readStream(repo.streamId(id), { from: notebook.version }),
+              )) {
                 eventIds[tenant].add(event.event.eventId);
               }
             }
@@ -203,7 +222,12 @@ export function tenantIsolationSuite(name: string, factory: () => Promise<Tenant
       let poisoned = true;
       const delivered = { alice: [] as DomainEvent[], bob: [] as DomainEvent[] };
       const managers = tenants.map((tenant) => {
-        const manager = new SubscriptionManager({ store: current!.store.forTenant(tenant), ...shared, pollIntervalMs: 20, lockRetryMs: 20 });
+        const manager = new SubscriptionManager({
+          store: current!.store.forTenant(tenant),
+          ...shared,
+          pollIntervalMs: 20,
+          lockRetryMs: 20,
+        });
         manager.subscribe(
           async ({ event }) => {
             delivered[tenant].push(event);
@@ -214,7 +238,9 @@ export function tenantIsolationSuite(name: string, factory: () => Promise<Tenant
         );
         return manager;
       });
-      const feeds = await Promise.all(tenants.map(async (tenant) => collect(current!.store.forTenant(tenant).readAll())));
+      const feeds = await Promise.all(
+        tenants.map(async (tenant) => collect(current!.store.forTenant(tenant).readAll())),
+      );
       try {
         await Promise.all(managers.map((m) => m.start()));
         const deadline = Date.now() + 60_000;
@@ -227,7 +253,9 @@ export function tenantIsolationSuite(name: string, factory: () => Promise<Tenant
           const manager = managers[i]!;
           // Every event of its own tenant, none skipped, under a checkpoint of its own.
           expect(delivered[tenant].map((e) => e.eventId)).toEqual(feeds[i]!.map((s) => s.event.eventId));
-          expect((await shared.checkpoints.forTenant!(tenant).load(name))?.toString()).toBe(feeds[i]!.at(-1)!.position.toString());
+          expect((await shared.checkpoints.forTenant!(tenant).load(name))?.toString()).toBe(
+            feeds[i]!.at(-1)!.position.toString(),
+          );
           expect(await manager.checkpoints.load(name)).toEqual(await shared.checkpoints.forTenant!(tenant).load(name));
           // Its own dead letter only, in lists, counts and by id.
           const parked = await manager.deadLetters.list({ subscription: name });
@@ -248,9 +276,17 @@ export function tenantIsolationSuite(name: string, factory: () => Promise<Tenant
         }
         expect(await shared.checkpoints.load(name)).toBeNull();
         poisoned = false;
-        expect(await managers[0]!.retryDeadLetters({ subscription: name })).toEqual({ resolved: 1, failed: 0, skipped: 0 });
-        expect((await shared.deadLetters.forTenant('bob').list({ subscription: name, status: 'pending' })).length).toBe(1);
-        expect(delivered.alice.filter((e) => (e as ConformanceNoted).data.text === 'alice-secret-poison')).toHaveLength(2);
+        expect(await managers[0]!.retryDeadLetters({ subscription: name })).toEqual({
+          resolved: 1,
+          failed: 0,
+          skipped: 0,
+        });
+        expect((await shared.deadLetters.forTenant('bob').list({ subscription: name, status: 'pending' })).length).toBe(
+          1,
+        );
+        expect(delivered.alice.filter((e) => (e as ConformanceNoted).data.text === 'alice-secret-poison')).toHaveLength(
+          2,
+        );
         expect(delivered.bob.filter((e) => (e as ConformanceNoted).data.text === 'bob-secret-poison')).toHaveLength(1);
       } finally {
         await Promise.all(managers.map((m) => m.stop()));

@@ -15,7 +15,11 @@ interface SqlStore extends EventStore {
  */
 export async function checkWritesJoinTheTransaction(store: SqlStore, snapshots: SnapshotStore): Promise<void> {
   const table = `projection_${Math.random().toString(36).slice(2, 8)}`;
-  await store.db.schema.createTable(table).addColumn('id', 'varchar(64)', (c) => c.primaryKey()).addColumn('n', 'integer').execute();
+  await store.db.schema
+    .createTable(table)
+    .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+    .addColumn('n', 'integer')
+    .execute();
   const project = (tx: EventStoreTransaction, id: string, n: number) =>
     (tx.sql as Transaction<any>).insertInto(table).values({ id, n }).execute();
 
@@ -25,7 +29,14 @@ export async function checkWritesJoinTheTransaction(store: SqlStore, snapshots: 
     await tx.appendToStream(a.streamId, noted(a, 2), { expectedVersion: 'no_stream' });
     await project(tx, a.aggregateId, 2);
     await store.appendToStream(b.streamId, noted(b, 1), { expectedVersion: 'no_stream' }); // joins
-    await snapshots.save({ aggregateType: a.aggregateType, aggregateId: a.aggregateId, version: 2, stateVersion: 1, state: { n: 2 }, createdAt: new Date() });
+    await snapshots.save({
+      aggregateType: a.aggregateType,
+      aggregateId: a.aggregateId,
+      version: 2,
+      stateVersion: 1,
+      state: { n: 2 },
+      createdAt: new Date(),
+    });
   });
   expect(await store.getStreamVersion(a.streamId)).toBe(2);
   expect(await store.getStreamVersion(b.streamId)).toBe(1);
@@ -40,7 +51,14 @@ export async function checkWritesJoinTheTransaction(store: SqlStore, snapshots: 
       await tx.appendToStream(c.streamId, noted(c, 1), { expectedVersion: 'no_stream' });
       await project(tx, c.aggregateId, 1);
       await store.appendToStream(d.streamId, noted(d, 1), { expectedVersion: 'no_stream' });
-      await snapshots.save({ aggregateType: c.aggregateType, aggregateId: c.aggregateId, version: 1, stateVersion: 1, state: {}, createdAt: new Date() });
+      await snapshots.save({
+        aggregateType: c.aggregateType,
+        aggregateId: c.aggregateId,
+        version: 1,
+        stateVersion: 1,
+        state: {},
+        createdAt: new Date(),
+      });
       throw boom;
     }),
   ).rejects.toBe(boom);

@@ -69,7 +69,15 @@ export function buildAggregate(
       ok = false;
       continue;
     }
-    commands.push(CommandNode.create({ name: commandName, description: command.description, params, emits, source: ctx.at(commandPath) }));
+    commands.push(
+      CommandNode.create({
+        name: commandName,
+        description: command.description,
+        params,
+        emits,
+        source: ctx.at(commandPath),
+      }),
+    );
   }
 
   if (!ok || ctx.isPoisoned([...path, 'snapshot']) || ctx.isPoisoned([...path, 'stateVersion'])) return undefined;
@@ -78,14 +86,21 @@ export function buildAggregate(
     description: agg.description,
     state,
     events: Object.keys(asMap(agg.events)),
-    snapshot: agg.snapshot ? SnapshotPolicyNode.create({ every: agg.snapshot.every, source: ctx.at([...path, 'snapshot']) }) : undefined,
+    snapshot: agg.snapshot
+      ? SnapshotPolicyNode.create({ every: agg.snapshot.every, source: ctx.at([...path, 'snapshot']) })
+      : undefined,
     stateVersion: agg.stateVersion ?? 1,
     commands,
     source: ctx.at(path),
   });
 }
 
-function buildStateField(ctx: BuildContext, name: string, raw: RawField, path: readonly (string | number)[]): StateFieldNode | undefined {
+function buildStateField(
+  ctx: BuildContext,
+  name: string,
+  raw: RawField,
+  path: readonly (string | number)[],
+): StateFieldNode | undefined {
   const nameOk = ctx.checkTsName(name, 'State field', path);
   const typed = buildFieldType(ctx, raw, path);
   if (!typed || !nameOk) return undefined;
@@ -94,7 +109,12 @@ function buildStateField(ctx: BuildContext, name: string, raw: RawField, path: r
   if (long && long.initial !== undefined) {
     const coerced = coerceLiteral(long.initial, typed.type, typed.optional, ctx.scope);
     if (!coerced.ok) {
-      ctx.report('TYPE.INVALID_VALUE', `The initial value of "${name}" is not a ${typeText(typed.type)}: ${coerced.problem}.`, `Give an initial value of type ${typeText(typed.type)}.`, ctx.at([...path, 'initial'], 'value'));
+      ctx.report(
+        'TYPE.INVALID_VALUE',
+        `The initial value of "${name}" is not a ${typeText(typed.type)}: ${coerced.problem}.`,
+        `Give an initial value of type ${typeText(typed.type)}.`,
+        ctx.at([...path, 'initial'], 'value'),
+      );
       return undefined;
     }
     initial = coerced.value;
@@ -110,7 +130,14 @@ function buildStateField(ctx: BuildContext, name: string, raw: RawField, path: r
       return undefined;
     }
   }
-  return StateFieldNode.create({ name, type: typed.type, optional: typed.optional, initial, description: long?.description, source: ctx.at(path) });
+  return StateFieldNode.create({
+    name,
+    type: typed.type,
+    optional: typed.optional,
+    initial,
+    description: long?.description,
+    source: ctx.at(path),
+  });
 }
 
 function zeroValue(type: FieldType, ctx: BuildContext): JsonValue | undefined {
@@ -147,17 +174,37 @@ function checkEmits(
     const owner = owners.get(event);
     const renamedTo = ctx.scope.renamedEvents.get(event);
     if (owner === undefined && renamedTo !== undefined) {
-      ctx.report('EVENT.UNKNOWN', `Event "${event}" was renamed to "${renamedTo}".`, `Use the current name "${renamedTo}".`, where);
+      ctx.report(
+        'EVENT.UNKNOWN',
+        `Event "${event}" was renamed to "${renamedTo}".`,
+        `Use the current name "${renamedTo}".`,
+        where,
+      );
       ok = false;
     } else if (owner === undefined) {
       const own = ownEvents();
-      ctx.report('EVENT.UNKNOWN', `Unknown event "${event}".${didYouMean(event, own.length > 0 ? own : owners.keys())}`, `Emit one of ${aggregate}'s events: ${listChoices(own)}, or declare "${event}" under \`aggregates.${aggregate}.events\`.`, where);
+      ctx.report(
+        'EVENT.UNKNOWN',
+        `Unknown event "${event}".${didYouMean(event, own.length > 0 ? own : owners.keys())}`,
+        `Emit one of ${aggregate}'s events: ${listChoices(own)}, or declare "${event}" under \`aggregates.${aggregate}.events\`.`,
+        where,
+      );
       ok = false;
     } else if (owner !== aggregate) {
-      ctx.report('AGGREGATE.FOREIGN_EVENT', `Event "${event}" belongs to aggregate "${owner}", not "${aggregate}".`, `A command can only emit its own aggregate's events: ${listChoices(ownEvents())}.`, where);
+      ctx.report(
+        'AGGREGATE.FOREIGN_EVENT',
+        `Event "${event}" belongs to aggregate "${owner}", not "${aggregate}".`,
+        `A command can only emit its own aggregate's events: ${listChoices(ownEvents())}.`,
+        where,
+      );
       ok = false;
     } else if (ctx.scope.events.get(event)?.retired) {
-      ctx.report('EVENT.RETIRED', `Event "${event}" is retired: no command raises it any more.`, `Remove "${event}" from emits, or remove \`retired: true\` from the event if it is raised again.`, where);
+      ctx.report(
+        'EVENT.RETIRED',
+        `Event "${event}" is retired: no command raises it any more.`,
+        `Remove "${event}" from emits, or remove \`retired: true\` from the event if it is raised again.`,
+        where,
+      );
       ok = false;
     }
   }

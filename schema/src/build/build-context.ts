@@ -73,7 +73,13 @@ export class BuildContext {
     return this.file.locate(path, target);
   }
 
-  report(code: DomainErrorCode, message: string, fix: string, where: SourceLocation, related?: readonly SourceLocation[]): void {
+  report(
+    code: DomainErrorCode,
+    message: string,
+    fix: string,
+    where: SourceLocation,
+    related?: readonly SourceLocation[],
+  ): void {
     this.errors.push(domainError(code, message, fix, where, related));
   }
 
@@ -88,20 +94,50 @@ export class BuildContext {
   checkTopLevelName(name: string, what: string, path: readonly PathSegment[]): boolean {
     if (!this.checkTsName(name, what, path)) return false;
     if (!TYPESCRIPT_GLOBALS.has(name)) return true;
-    this.report('NAME.RESERVED', `${what} "${name}" would shadow the global "${name}" in generated code.`, `Choose a more specific name, e.g. "${name}Value" or a domain word.`, this.at(path));
+    this.report(
+      'NAME.RESERVED',
+      `${what} "${name}" would shadow the global "${name}" in generated code.`,
+      `Choose a more specific name, e.g. "${name}Value" or a domain word.`,
+      this.at(path),
+    );
     return false;
   }
 
-  #reportTsName(problem: 'invalid' | 'reserved' | 'object-key' | 'too-long', name: string, what: string, where: SourceLocation): boolean {
+  #reportTsName(
+    problem: 'invalid' | 'reserved' | 'object-key' | 'too-long',
+    name: string,
+    what: string,
+    where: SourceLocation,
+  ): boolean {
     const shown = displayName(name);
     if (problem === 'invalid') {
-      this.report('NAME.INVALID', `${what} ${shown} is not a valid identifier.`, 'Use letters, digits and "_" only, not starting with a digit.', where);
+      this.report(
+        'NAME.INVALID',
+        `${what} ${shown} is not a valid identifier.`,
+        'Use letters, digits and "_" only, not starting with a digit.',
+        where,
+      );
     } else if (problem === 'reserved') {
-      this.report('NAME.RESERVED', `${what} ${shown} is a reserved word in TypeScript.`, `Choose another name, e.g. "${name}Value" or a more specific word.`, where);
+      this.report(
+        'NAME.RESERVED',
+        `${what} ${shown} is a reserved word in TypeScript.`,
+        `Choose another name, e.g. "${name}Value" or a more specific word.`,
+        where,
+      );
     } else if (problem === 'object-key') {
-      this.report('NAME.RESERVED', objectKeyMessage(what, name), `Choose another name, e.g. "${name.replace(/^_+|_+$/g, '')}Value" or a more specific word.`, where);
+      this.report(
+        'NAME.RESERVED',
+        objectKeyMessage(what, name),
+        `Choose another name, e.g. "${name.replace(/^_+|_+$/g, '')}Value" or a more specific word.`,
+        where,
+      );
     } else {
-      this.report('NAME.TOO_LONG', `${what} ${shown} is longer than ${MAX_NAME_LENGTH} characters.`, `Shorten it to at most ${MAX_NAME_LENGTH} characters: names become identifiers and file names in generated code.`, where);
+      this.report(
+        'NAME.TOO_LONG',
+        `${what} ${shown} is longer than ${MAX_NAME_LENGTH} characters.`,
+        `Shorten it to at most ${MAX_NAME_LENGTH} characters: names become identifiers and file names in generated code.`,
+        where,
+      );
     }
     return false;
   }
@@ -113,13 +149,33 @@ export class BuildContext {
     const where = this.at(path, target);
     const shown = displayName(name);
     if (problem === 'invalid') {
-      this.report('NAME.INVALID', `${what} ${shown} is not a valid SQL identifier.`, 'Use letters, digits and "_" only, not starting with a digit (snake_case is conventional).', where);
+      this.report(
+        'NAME.INVALID',
+        `${what} ${shown} is not a valid SQL identifier.`,
+        'Use letters, digits and "_" only, not starting with a digit (snake_case is conventional).',
+        where,
+      );
     } else if (problem === 'reserved') {
-      this.report('NAME.RESERVED', `${what} ${shown} is a reserved word in SQL.`, `Choose another name, e.g. "${name.toLowerCase()}_value" or a more specific word.`, where);
+      this.report(
+        'NAME.RESERVED',
+        `${what} ${shown} is a reserved word in SQL.`,
+        `Choose another name, e.g. "${name.toLowerCase()}_value" or a more specific word.`,
+        where,
+      );
     } else if (problem === 'object-key') {
-      this.report('NAME.RESERVED', objectKeyMessage(what, name), `Choose another name, e.g. "${name.replace(/^_+|_+$/g, '')}_value" or a more specific word.`, where);
+      this.report(
+        'NAME.RESERVED',
+        objectKeyMessage(what, name),
+        `Choose another name, e.g. "${name.replace(/^_+|_+$/g, '')}_value" or a more specific word.`,
+        where,
+      );
     } else {
-      this.report('NAME.TOO_LONG', `${what} ${shown} is longer than ${MAX_SQL_IDENTIFIER_LENGTH} characters.`, 'Shorten it; PostgreSQL truncates longer names silently.', where);
+      this.report(
+        'NAME.TOO_LONG',
+        `${what} ${shown} is longer than ${MAX_SQL_IDENTIFIER_LENGTH} characters.`,
+        'Shorten it; PostgreSQL truncates longer names silently.',
+        where,
+      );
     }
     return false;
   }
@@ -128,7 +184,12 @@ export class BuildContext {
   checkCommandName(name: string, path: readonly PathSegment[]): boolean {
     if (!this.checkTsName(name, 'Command', path)) return false;
     if (!AGGREGATE_RESERVED_MEMBERS.has(name)) return true;
-    this.report('AGGREGATE.RESERVED_MEMBER', `Command "${name}" would replace the aggregate's own "${name}" member.`, `Rename the command, e.g. "${name}Command" or a verb that names the intent.`, this.at(path));
+    this.report(
+      'AGGREGATE.RESERVED_MEMBER',
+      `Command "${name}" would replace the aggregate's own "${name}" member.`,
+      `Rename the command, e.g. "${name}Command" or a verb that names the intent.`,
+      this.at(path),
+    );
     return false;
   }
 }

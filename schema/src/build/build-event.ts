@@ -42,7 +42,12 @@ export function buildEvent(ctx: BuildContext, aggregate: string, name: string, r
   for (const [i, old] of renamedFrom.entries()) {
     const at = Array.isArray(event.renamedFrom) ? [...path, 'renamedFrom', i] : [...path, 'renamedFrom'];
     if (old === name) {
-      ctx.report('EVENT.INVALID_STEP', `Event "${name}" lists its own name in renamedFrom.`, 'List only former names of this event.', ctx.at(at, 'value'));
+      ctx.report(
+        'EVENT.INVALID_STEP',
+        `Event "${name}" lists its own name in renamedFrom.`,
+        'List only former names of this event.',
+        ctx.at(at, 'value'),
+      );
       ok = false;
     } else if (!ctx.checkTsName(old, 'Former event name', at, 'value')) {
       ok = false; // a key of the generated alias table
@@ -83,7 +88,8 @@ export function buildEvent(ctx: BuildContext, aggregate: string, name: string, r
   }
 
   const versionFields = new Map<number, FieldNode[] | undefined>();
-  for (const [v, rawVersion] of declared) versionFields.set(v, buildFields(ctx, rawVersion.fields, [...path, 'history', String(v), 'fields']));
+  for (const [v, rawVersion] of declared)
+    versionFields.set(v, buildFields(ctx, rawVersion.fields, [...path, 'history', String(v), 'fields']));
   versionFields.set(version, fields);
 
   const versions: EventVersionNode[] = [];
@@ -96,14 +102,33 @@ export function buildEvent(ctx: BuildContext, aggregate: string, name: string, r
     if (rawVersion.upcast === 'custom') {
       upcast = CustomUpcastNode.create({ source: ctx.at([...versionPath, 'upcast']) });
     } else if (from && to) {
-      const steps = liftSteps(ctx, { event: name, version: v, from, to, rawSteps: rawVersion.upcast ?? [], path: versionPath });
-      if (steps) upcast = DeclarativeUpcastNode.create({ steps, source: ctx.at(rawVersion.upcast ? [...versionPath, 'upcast'] : versionPath) });
+      const steps = liftSteps(ctx, {
+        event: name,
+        version: v,
+        from,
+        to,
+        rawSteps: rawVersion.upcast ?? [],
+        path: versionPath,
+      });
+      if (steps)
+        upcast = DeclarativeUpcastNode.create({
+          steps,
+          source: ctx.at(rawVersion.upcast ? [...versionPath, 'upcast'] : versionPath),
+        });
     }
     if (!from || !upcast) {
       ok = false;
       continue;
     }
-    versions.push(EventVersionNode.create({ version: v, description: rawVersion.description, fields: from, upcast, source: ctx.at(versionPath) }));
+    versions.push(
+      EventVersionNode.create({
+        version: v,
+        description: rawVersion.description,
+        fields: from,
+        upcast,
+        source: ctx.at(versionPath),
+      }),
+    );
   }
 
   if (!ok || !fields) return undefined;

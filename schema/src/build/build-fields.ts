@@ -28,7 +28,12 @@ export interface RawFieldObject {
 export type RawField = string | RawFieldObject;
 
 /** Builds the fields of a map such as `fields:` or `params:`; returns undefined when any failed. */
-export function buildFields(ctx: BuildContext, raw: unknown, path: readonly PathSegment[], what = 'Field'): FieldNode[] | undefined {
+export function buildFields(
+  ctx: BuildContext,
+  raw: unknown,
+  path: readonly PathSegment[],
+  what = 'Field',
+): FieldNode[] | undefined {
   const out: FieldNode[] = [];
   let failed = false;
   for (const [name, rawField] of Object.entries(asMap(raw))) {
@@ -40,7 +45,13 @@ export function buildFields(ctx: BuildContext, raw: unknown, path: readonly Path
 }
 
 /** Builds one field; reports and returns undefined when it is invalid. */
-export function buildField(ctx: BuildContext, name: string, raw: RawField, path: readonly PathSegment[], what = 'Field'): FieldNode | undefined {
+export function buildField(
+  ctx: BuildContext,
+  name: string,
+  raw: RawField,
+  path: readonly PathSegment[],
+  what = 'Field',
+): FieldNode | undefined {
   const nameOk = ctx.checkTsName(name, what, path);
   const typed = buildFieldType(ctx, raw, path);
   if (!typed || !nameOk) return undefined;
@@ -50,7 +61,12 @@ export function buildField(ctx: BuildContext, name: string, raw: RawField, path:
   if (long && 'default' in long && long.default !== undefined) {
     const coerced = coerceLiteral(long.default, typed.type, typed.optional, ctx.scope);
     if (!coerced.ok) {
-      ctx.report('TYPE.INVALID_VALUE', `The default of "${name}" is not a ${typeText(typed.type)}: ${coerced.problem}.`, `Give a default of type ${typeText(typed.type)}.`, ctx.at([...path, 'default'], 'value'));
+      ctx.report(
+        'TYPE.INVALID_VALUE',
+        `The default of "${name}" is not a ${typeText(typed.type)}: ${coerced.problem}.`,
+        `Give a default of type ${typeText(typed.type)}.`,
+        ctx.at([...path, 'default'], 'value'),
+      );
       return undefined;
     }
     defaultValue = coerced.value;
@@ -77,7 +93,12 @@ export function buildFieldType(
   const optional = long.optional === true;
   const misplaced = (key: keyof RawFieldObject, belongsTo: string) => {
     if (long[key] === undefined) return false;
-    ctx.report('TYPE.MISPLACED_PROPERTY', `"${key}" only applies to \`type: ${belongsTo}\`, but this field is a ${long.type}.`, `Remove "${key}", or change the type to ${belongsTo}.`, ctx.at([...path, key]));
+    ctx.report(
+      'TYPE.MISPLACED_PROPERTY',
+      `"${key}" only applies to \`type: ${belongsTo}\`, but this field is a ${long.type}.`,
+      `Remove "${key}", or change the type to ${belongsTo}.`,
+      ctx.at([...path, key]),
+    );
     return true;
   };
   switch (long.type) {
@@ -96,7 +117,12 @@ export function buildFieldType(
       const items = buildFieldType(ctx, long.items, [...path, 'items']);
       if (!items) return undefined;
       if (items.optional) {
-        ctx.report('TYPE.INVALID_EXPRESSION', 'List items cannot be optional.', 'Make the list itself optional instead (`optional: true`).', ctx.at([...path, 'items']));
+        ctx.report(
+          'TYPE.INVALID_EXPRESSION',
+          'List items cannot be optional.',
+          'Make the list itself optional instead (`optional: true`).',
+          ctx.at([...path, 'items']),
+        );
         return undefined;
       }
       return { type: ListType.create({ items: items.type }), optional };
@@ -117,7 +143,12 @@ function parseExpression(
 ): { type: FieldType; optional: boolean } | undefined {
   const parsed = parseTypeExpression(text);
   if (!parsed.ok) {
-    ctx.report('TYPE.INVALID_EXPRESSION', `"${text}" is not a valid type: ${parsed.problem}.`, 'Write a scalar (string, integer, number, decimal, boolean, uuid, datetime, date), a type name from `types:`, or `list<T>`; add `?` for optional.', where);
+    ctx.report(
+      'TYPE.INVALID_EXPRESSION',
+      `"${text}" is not a valid type: ${parsed.problem}.`,
+      'Write a scalar (string, integer, number, decimal, boolean, uuid, datetime, date), a type name from `types:`, or `list<T>`; add `?` for optional.',
+      where,
+    );
     return undefined;
   }
   const unknown = unknownReference(ctx, parsed.type);
@@ -148,7 +179,12 @@ export function checkEnumValues(ctx: BuildContext, values: readonly string[], pa
   let ok = true;
   for (const [i, value] of values.entries()) {
     if (value !== '__proto__') continue;
-    ctx.report('NAME.RESERVED', `Enum value "${value}" is reserved: as an object key it would set the object's prototype.`, 'Choose another value.', ctx.at([...path, i], 'value'));
+    ctx.report(
+      'NAME.RESERVED',
+      `Enum value "${value}" is reserved: as an object key it would set the object's prototype.`,
+      'Choose another value.',
+      ctx.at([...path, i], 'value'),
+    );
     ok = false;
   }
   return ok;

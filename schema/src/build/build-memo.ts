@@ -47,7 +47,9 @@ export class BuildMemo {
 type Part = keyof DomainScope | 'owners';
 
 /** One lookup: a key and what it found, or a whole collection in iteration order. */
-type Read = { readonly part: Part; readonly key: string; readonly found: unknown } | { readonly part: Part; readonly all: readonly unknown[] };
+type Read =
+  | { readonly part: Part; readonly key: string; readonly found: unknown }
+  | { readonly part: Part; readonly all: readonly unknown[] };
 
 interface Entry {
   readonly built: Built<unknown>;

@@ -46,7 +46,9 @@ describe('reloading a domain reuses what did not change', () => {
     const second = loadDomain(files(TYPES, ORDER.replace('at: datetime', 'at: datetime, by: string'), REPORT));
     if (!first.ok || !second.ok) throw new Error('expected valid domains');
     expect(second.value.types[0]).toBe(first.value.types[0]);
-    expect(second.value.events.find((e) => e.name === 'OrderShipped')).not.toBe(first.value.events.find((e) => e.name === 'OrderShipped'));
+    expect(second.value.events.find((e) => e.name === 'OrderShipped')).not.toBe(
+      first.value.events.find((e) => e.name === 'OrderShipped'),
+    );
     expect(second.value.events.find((e) => e.name === 'OrderShipped')!.fields.map((f) => f.name)).toEqual(['at', 'by']);
   });
 
@@ -55,10 +57,26 @@ describe('reloading a domain reuses what did not change', () => {
     { what: 'the starting domain', sources: files(TYPES, ORDER, REPORT) },
     { what: 'a type an event refers to is renamed', sources: files(TYPES.replace('Kind', 'Sort'), ORDER, REPORT) },
     { what: 'the type is back', sources: files(TYPES, ORDER, REPORT) },
-    { what: 'an enum an event field uses gains a value', sources: files(TYPES.replace('[A, B]', '[A, B, C]'), ORDER, REPORT) },
-    { what: 'the event a projection handles is renamed', sources: files(TYPES, ORDER.replace('OrderPlaced:\n', 'OrderOpened:\n'), REPORT) },
-    { what: 'the event is renamed, with its old name kept', sources: files(TYPES, ORDER.replace('OrderPlaced:\n', 'OrderOpened:\n        renamedFrom: OrderPlaced\n'), REPORT) },
-    { what: 'the field a projection reads is removed', sources: files(TYPES, ORDER.replace(', kind: Kind }', ' }'), REPORT) },
+    {
+      what: 'an enum an event field uses gains a value',
+      sources: files(TYPES.replace('[A, B]', '[A, B, C]'), ORDER, REPORT),
+    },
+    {
+      what: 'the event a projection handles is renamed',
+      sources: files(TYPES, ORDER.replace('OrderPlaced:\n', 'OrderOpened:\n'), REPORT),
+    },
+    {
+      what: 'the event is renamed, with its old name kept',
+      sources: files(
+        TYPES,
+        ORDER.replace('OrderPlaced:\n', 'OrderOpened:\n        renamedFrom: OrderPlaced\n'),
+        REPORT,
+      ),
+    },
+    {
+      what: 'the field a projection reads is removed',
+      sources: files(TYPES, ORDER.replace(', kind: Kind }', ' }'), REPORT),
+    },
     { what: 'the starting domain again', sources: files(TYPES, ORDER, REPORT) },
   ];
 

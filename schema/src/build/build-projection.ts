@@ -34,7 +34,9 @@ interface RawProjection {
   readonly table?: string;
   readonly columns?: Record<string, unknown>;
   readonly primaryKey?: string | readonly string[];
-  readonly indexes?: readonly (readonly string[] | { readonly columns: readonly string[]; readonly unique?: boolean; readonly name?: string })[];
+  readonly indexes?: readonly (
+    readonly string[] | { readonly columns: readonly string[]; readonly unique?: boolean; readonly name?: string }
+  )[];
   readonly on?: Record<string, unknown>;
 }
 
@@ -59,7 +61,10 @@ export function buildProjection(ctx: BuildContext, name: string, raw: unknown): 
   for (const [columnName, rawColumn] of Object.entries(asMap(projection.columns))) {
     const columnPath = [...path, 'columns', columnName];
     if (ctx.isPoisoned(columnPath) || !ctx.checkSqlName(columnName, 'Column', columnPath)) continue;
-    const long = typeof rawColumn === 'string' ? { type: rawColumn } : (rawColumn as { type: string; nullable?: boolean; default?: unknown; description?: string });
+    const long =
+      typeof rawColumn === 'string'
+        ? { type: rawColumn }
+        : (rawColumn as { type: string; nullable?: boolean; default?: unknown; description?: string });
     const optional = long.type.endsWith('?');
     const type = (optional ? long.type.slice(0, -1) : long.type) as ColumnTypeName;
     if (!(COLUMN_TYPES as readonly string[]).includes(type)) continue; // the JSON Schema reported it
@@ -68,18 +73,37 @@ export function buildProjection(ctx: BuildContext, name: string, raw: unknown): 
     if (long.default !== undefined) {
       const coerced = coerceColumnLiteral(long.default, type, nullable);
       if (!coerced.ok) {
-        ctx.report('TYPE.INVALID_VALUE', `The default of column "${columnName}" is not a ${type}: ${coerced.problem}.`, `Give a ${type} default.`, ctx.at([...columnPath, 'default'], 'value'));
+        ctx.report(
+          'TYPE.INVALID_VALUE',
+          `The default of column "${columnName}" is not a ${type}: ${coerced.problem}.`,
+          `Give a ${type} default.`,
+          ctx.at([...columnPath, 'default'], 'value'),
+        );
         continue;
       }
       defaultValue = coerced.value;
     }
-    columns.push(ColumnNode.create({ name: columnName, type, nullable, default: defaultValue, description: long.description, source: ctx.at(columnPath) }));
+    columns.push(
+      ColumnNode.create({
+        name: columnName,
+        type,
+        nullable,
+        default: defaultValue,
+        description: long.description,
+        source: ctx.at(columnPath),
+      }),
+    );
   }
   const byName = new Map(columns.map((c) => [c.name, c]));
   const columnNames = Object.keys(asMap(projection.columns));
   const checkColumn = (column: string, at: readonly PathSegment[], target: 'key' | 'value') => {
     if (columnNames.includes(column)) return true;
-    ctx.report('PROJECTION.UNKNOWN_COLUMN', `Projection "${name}" has no column "${column}".${didYouMean(column, columnNames)}`, `Use one of its columns: ${listChoices(columnNames, 12)}, or declare "${column}" under columns.`, ctx.at(at, target));
+    ctx.report(
+      'PROJECTION.UNKNOWN_COLUMN',
+      `Projection "${name}" has no column "${column}".${didYouMean(column, columnNames)}`,
+      `Use one of its columns: ${listChoices(columnNames, 12)}, or declare "${column}" under columns.`,
+      ctx.at(at, target),
+    );
     return false;
   };
 
@@ -89,7 +113,12 @@ export function buildProjection(ctx: BuildContext, name: string, raw: unknown): 
   for (const [i, column] of primaryKey.entries()) {
     const at = Array.isArray(projection.primaryKey) ? [...path, 'primaryKey', i] : [...path, 'primaryKey'];
     if (checkColumn(column, at, 'value') && byName.get(column)?.nullable) {
-      ctx.report('PROJECTION.PRIMARY_KEY', `Primary key column "${column}" is nullable.`, `Make "${column}" non-nullable (remove the \`?\`).`, ctx.at(at, 'value'));
+      ctx.report(
+        'PROJECTION.PRIMARY_KEY',
+        `Primary key column "${column}" is nullable.`,
+        `Make "${column}" non-nullable (remove the \`?\`).`,
+        ctx.at(at, 'value'),
+      );
     }
   }
 
@@ -97,12 +126,21 @@ export function buildProjection(ctx: BuildContext, name: string, raw: unknown): 
   for (const [i, rawIndex] of (Array.isArray(projection.indexes) ? projection.indexes : []).entries()) {
     const indexPath = [...path, 'indexes', i];
     if (ctx.isPoisoned(indexPath) || columnsBroken) continue;
-    const spec = Array.isArray(rawIndex) ? { columns: rawIndex as readonly string[] } : (rawIndex as { columns: readonly string[]; unique?: boolean; name?: string });
-    const okColumns = spec.columns.map((c, j) => checkColumn(c, Array.isArray(rawIndex) ? [...indexPath, j] : [...indexPath, 'columns', j], 'value')).every(Boolean);
+    const spec = Array.isArray(rawIndex)
+      ? { columns: rawIndex as readonly string[] }
+      : (rawIndex as { columns: readonly string[]; unique?: boolean; name?: string });
+    const okColumns = spec.columns
+      .map((c, j) =>
+        checkColumn(c, Array.isArray(rawIndex) ? [...indexPath, j] : [...indexPath, 'columns', j], 'value'),
+      )
+      .every(Boolean);
     const unique = spec.unique === true;
     const indexName = spec.name ?? defaultIndexName(table, spec.columns, unique);
     if (spec.name) ctx.checkSqlName(spec.name, 'Index name', [...indexPath, 'name'], 'value');
-    if (okColumns) indexes.push(IndexNode.create({ name: indexName, columns: [...spec.columns], unique, source: ctx.at(indexPath, 'value') }));
+    if (okColumns)
+      indexes.push(
+        IndexNode.create({ name: indexName, columns: [...spec.columns], unique, source: ctx.at(indexPath, 'value') }),
+      );
   }
 
   const handlers: HandlerNode[] = [];
@@ -115,23 +153,53 @@ export function buildProjection(ctx: BuildContext, name: string, raw: unknown): 
       handlers.push(CustomHandlerNode.create({ event: eventName, source }));
       continue;
     }
-    const operation = buildOperation(ctx, rawHandler as Exclude<RawHandler, 'custom'>, { event, byName, primaryKey, handlerPath, checkColumn });
+    const operation = buildOperation(ctx, rawHandler as Exclude<RawHandler, 'custom'>, {
+      event,
+      byName,
+      primaryKey,
+      handlerPath,
+      checkColumn,
+    });
     if (operation) handlers.push(DeclarativeHandlerNode.create({ event: eventName, operation, source }));
   }
 
   if (ctx.errors.length > before) return undefined;
-  return ProjectionNode.create({ name, description: projection.description, table, columns, primaryKey, indexes, handlers, source: ctx.at(path) });
+  return ProjectionNode.create({
+    name,
+    description: projection.description,
+    table,
+    columns,
+    primaryKey,
+    indexes,
+    handlers,
+    source: ctx.at(path),
+  });
 }
 
-function resolveHandlerEvent(ctx: BuildContext, projection: string, eventName: string, at: readonly PathSegment[]): EventNode | undefined {
+function resolveHandlerEvent(
+  ctx: BuildContext,
+  projection: string,
+  eventName: string,
+  at: readonly PathSegment[],
+): EventNode | undefined {
   const event = ctx.scope.events.get(eventName);
   if (event) return event;
   if (ctx.scope.eventNames.has(eventName)) return undefined; // declared but invalid: already reported
   const renamedTo = ctx.scope.renamedEvents.get(eventName);
   if (renamedTo !== undefined) {
-    ctx.report('PROJECTION.UNKNOWN_EVENT', `Event "${eventName}" was renamed to "${renamedTo}".`, `Handle "${renamedTo}"; its old events are read as "${renamedTo}".`, ctx.at(at));
+    ctx.report(
+      'PROJECTION.UNKNOWN_EVENT',
+      `Event "${eventName}" was renamed to "${renamedTo}".`,
+      `Handle "${renamedTo}"; its old events are read as "${renamedTo}".`,
+      ctx.at(at),
+    );
   } else {
-    ctx.report('PROJECTION.UNKNOWN_EVENT', `Projection "${projection}" handles "${eventName}", which is not an event of this domain.${didYouMean(eventName, ctx.scope.eventNames)}`, `Handle one of: ${listChoices(ctx.scope.eventNames, 12)}.`, ctx.at(at));
+    ctx.report(
+      'PROJECTION.UNKNOWN_EVENT',
+      `Projection "${projection}" handles "${eventName}", which is not an event of this domain.${didYouMean(eventName, ctx.scope.eventNames)}`,
+      `Handle one of: ${listChoices(ctx.scope.eventNames, 12)}.`,
+      ctx.at(at),
+    );
   }
   return undefined;
 }
@@ -144,23 +212,42 @@ interface OperationScope {
   readonly checkColumn: (column: string, at: readonly PathSegment[], target: 'key' | 'value') => boolean;
 }
 
-function buildOperation(ctx: BuildContext, raw: Exclude<RawHandler, 'custom'>, scope: OperationScope): ProjectionOperation | undefined {
+function buildOperation(
+  ctx: BuildContext,
+  raw: Exclude<RawHandler, 'custom'>,
+  scope: OperationScope,
+): ProjectionOperation | undefined {
   const before = ctx.errors.length;
   const base = scope.handlerPath;
   if ('insert' in raw || 'upsert' in raw) {
     const kind = 'insert' in raw ? 'insert' : 'upsert';
     const values = assignments(ctx, 'insert' in raw ? raw.insert : raw.upsert, [...base, kind], scope);
     const assigned = new Set(Object.keys('insert' in raw ? raw.insert : raw.upsert));
-    const missing = [...scope.byName.values()].filter((c) => !c.nullable && c.default === undefined && !assigned.has(c.name)).map((c) => c.name);
+    const missing = [...scope.byName.values()]
+      .filter((c) => !c.nullable && c.default === undefined && !assigned.has(c.name))
+      .map((c) => c.name);
     if (missing.length > 0) {
-      ctx.report('PROJECTION.MISSING_COLUMN', `The ${kind} for "${scope.event.name}" does not set ${missing.map((m) => `"${m}"`).join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} required.`, `Assign ${missing.join(', ')}, or make ${missing.length === 1 ? 'it' : 'them'} nullable or give a default.`, ctx.at([...base, kind]));
+      ctx.report(
+        'PROJECTION.MISSING_COLUMN',
+        `The ${kind} for "${scope.event.name}" does not set ${missing.map((m) => `"${m}"`).join(', ')}, which ${missing.length === 1 ? 'is' : 'are'} required.`,
+        `Assign ${missing.join(', ')}, or make ${missing.length === 1 ? 'it' : 'them'} nullable or give a default.`,
+        ctx.at([...base, kind]),
+      );
     }
     if (kind === 'upsert') {
       const keyMissing = scope.primaryKey.filter((k) => !assigned.has(k));
-      if (keyMissing.length > 0) ctx.report('PROJECTION.PRIMARY_KEY', `The upsert for "${scope.event.name}" does not set primary key column ${keyMissing.map((k) => `"${k}"`).join(', ')}.`, 'An upsert finds its row by the primary key; assign every key column.', ctx.at([...base, kind]));
+      if (keyMissing.length > 0)
+        ctx.report(
+          'PROJECTION.PRIMARY_KEY',
+          `The upsert for "${scope.event.name}" does not set primary key column ${keyMissing.map((k) => `"${k}"`).join(', ')}.`,
+          'An upsert finds its row by the primary key; assign every key column.',
+          ctx.at([...base, kind]),
+        );
     }
     if (!values || ctx.errors.length > before) return undefined;
-    return kind === 'insert' ? InsertOperation.create({ values }) : UpsertOperation.create({ values, conflictColumns: [...scope.primaryKey] });
+    return kind === 'insert'
+      ? InsertOperation.create({ values })
+      : UpsertOperation.create({ values, conflictColumns: [...scope.primaryKey] });
   }
   if ('update' in raw) {
     const where = conditions(ctx, raw.update.where, [...base, 'update', 'where'], scope);
@@ -171,7 +258,12 @@ function buildOperation(ctx: BuildContext, raw: Exclude<RawHandler, 'custom'>, s
   return where && ctx.errors.length === before ? DeleteOperation.create({ where }) : undefined;
 }
 
-function assignments(ctx: BuildContext, raw: Record<string, unknown>, path: readonly PathSegment[], scope: OperationScope): AssignmentNode[] | undefined {
+function assignments(
+  ctx: BuildContext,
+  raw: Record<string, unknown>,
+  path: readonly PathSegment[],
+  scope: OperationScope,
+): AssignmentNode[] | undefined {
   const out: AssignmentNode[] = [];
   let ok = true;
   for (const [column, rawExpr] of Object.entries(raw)) {
@@ -183,7 +275,12 @@ function assignments(ctx: BuildContext, raw: Record<string, unknown>, path: read
   return ok ? out : undefined;
 }
 
-function conditions(ctx: BuildContext, raw: Record<string, unknown>, path: readonly PathSegment[], scope: OperationScope): ConditionNode[] | undefined {
+function conditions(
+  ctx: BuildContext,
+  raw: Record<string, unknown>,
+  path: readonly PathSegment[],
+  scope: OperationScope,
+): ConditionNode[] | undefined {
   const out: ConditionNode[] = [];
   let ok = true;
   for (const [column, rawExpr] of Object.entries(raw)) {
@@ -195,17 +292,31 @@ function conditions(ctx: BuildContext, raw: Record<string, unknown>, path: reado
   return ok ? out : undefined;
 }
 
-function expression(ctx: BuildContext, raw: unknown, at: readonly PathSegment[], scope: OperationScope, column: string, allowIncrement: boolean): SetExpr | undefined {
+function expression(
+  ctx: BuildContext,
+  raw: unknown,
+  at: readonly PathSegment[],
+  scope: OperationScope,
+  column: string,
+  allowIncrement: boolean,
+): SetExpr | undefined {
   if (!scope.checkColumn(column, at, 'key')) return undefined;
   const target = scope.byName.get(column);
   if (!target) return undefined; // an invalid column: already reported
   const parsed = parseExpression(raw, allowIncrement);
   if (!parsed) return undefined; // the JSON Schema reported it
   const where = ctx.at(at, 'value');
-  const checked = checkExpression(ctx, parsed, { event: scope.event, column: target, where, inCondition: !allowIncrement });
+  const checked = checkExpression(ctx, parsed, {
+    event: scope.event,
+    column: target,
+    where,
+    inCondition: !allowIncrement,
+  });
   if (!checked) return undefined;
   if (checked.kind === 'IncrementExpr' || checked.kind === 'DecrementExpr') {
-    return checked.kind === 'IncrementExpr' ? IncrementExpr.create({ by: checked.by }) : DecrementExpr.create({ by: checked.by });
+    return checked.kind === 'IncrementExpr'
+      ? IncrementExpr.create({ by: checked.by })
+      : DecrementExpr.create({ by: checked.by });
   }
   return checked;
 }

@@ -15,7 +15,9 @@ export function buildNamedType(ctx: BuildContext, name: string, raw: unknown): T
   const nameOk = ctx.checkTopLevelName(name, 'Type', path);
   if (named.enum !== undefined) {
     const valuesOk = checkEnumValues(ctx, named.enum, [...path, 'enum']);
-    return nameOk && valuesOk ? EnumNode.create({ name, description: named.description, values: [...named.enum], source: ctx.at(path) }) : undefined;
+    return nameOk && valuesOk
+      ? EnumNode.create({ name, description: named.description, values: [...named.enum], source: ctx.at(path) })
+      : undefined;
   }
   const fields = buildFields(ctx, named.fields, [...path, 'fields']);
   if (!fields || !nameOk) return undefined;
@@ -37,7 +39,10 @@ export function findTypeCycles(types: ReadonlyMap<string, TypeNode>): string[][]
   for (const [name, node] of types) {
     const out: string[] = [];
     if (node.kind === 'ValueObjectNode') for (const f of node.fields) refs(f.type, out);
-    edges.set(name, out.filter((n) => types.get(n)?.kind === 'ValueObjectNode'));
+    edges.set(
+      name,
+      out.filter((n) => types.get(n)?.kind === 'ValueObjectNode'),
+    );
   }
   const cycles = new Map<string, string[]>();
   const visit = (start: string, current: string, trail: string[], seen: Set<string>) => {

@@ -32,7 +32,9 @@ export function collectDeclarations(files: readonly ParsedYamlFile[], errors: Do
     const caseTwin = seenLower.get(d.name.toLowerCase());
     const clash = previous ?? caseTwin;
     if (clash) {
-      const what = { types: 'a type', aggregates: 'an aggregate', events: 'an event', projections: 'a projection' }[clash.section];
+      const what = { types: 'a type', aggregates: 'an aggregate', events: 'an event', projections: 'a projection' }[
+        clash.section
+      ];
       errors.push(
         domainError(
           'DOMAIN.DUPLICATE_NAME',
@@ -58,7 +60,15 @@ export function collectDeclarations(files: readonly ParsedYamlFile[], errors: Do
         if (section !== 'aggregates') continue;
         for (const [event, rawEvent] of Object.entries(asMap(asMap(raw).events))) {
           const path = [section, name, 'events', event];
-          declare({ name: event, section: 'events', file, raw: rawEvent, path, where: file.locate(path, 'key'), aggregate: name });
+          declare({
+            name: event,
+            section: 'events',
+            file,
+            raw: rawEvent,
+            path,
+            where: file.locate(path, 'key'),
+            aggregate: name,
+          });
         }
       }
     }
@@ -68,13 +78,32 @@ export function collectDeclarations(files: readonly ParsedYamlFile[], errors: Do
   for (const d of out.filter((x) => x.section === 'events' && !x.duplicate)) {
     const renamedFrom = asMap(d.raw).renamedFrom;
     for (const [i, old] of asNameList(renamedFrom).entries()) {
-      const where = d.file.locate(Array.isArray(renamedFrom) ? [...d.path, 'renamedFrom', i] : [...d.path, 'renamedFrom'], 'value');
+      const where = d.file.locate(
+        Array.isArray(renamedFrom) ? [...d.path, 'renamedFrom', i] : [...d.path, 'renamedFrom'],
+        'value',
+      );
       const current = seen.get(old);
       const earlier = formerAt.get(old);
       if (current && old !== d.name) {
-        errors.push(domainError('DOMAIN.DUPLICATE_NAME', `"${old}" is listed as a former name of "${d.name}", but it is still declared.`, `Remove "${old}" from renamedFrom, or rename the declaration of "${old}".`, where, [current.where]));
+        errors.push(
+          domainError(
+            'DOMAIN.DUPLICATE_NAME',
+            `"${old}" is listed as a former name of "${d.name}", but it is still declared.`,
+            `Remove "${old}" from renamedFrom, or rename the declaration of "${old}".`,
+            where,
+            [current.where],
+          ),
+        );
       } else if (earlier) {
-        errors.push(domainError('DOMAIN.DUPLICATE_NAME', `"${old}" is already the former name of another event.`, 'An old event type name can map to only one current event.', where, [earlier]));
+        errors.push(
+          domainError(
+            'DOMAIN.DUPLICATE_NAME',
+            `"${old}" is already the former name of another event.`,
+            'An old event type name can map to only one current event.',
+            where,
+            [earlier],
+          ),
+        );
       } else formerAt.set(old, where);
     }
   }

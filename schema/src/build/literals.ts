@@ -3,7 +3,8 @@ import { didYouMean } from '../suggest.js';
 import type { DomainScope } from './build-context.js';
 import { resolveType } from './type-utils.js';
 
-export type Coerced = { readonly ok: true; readonly value: JsonValue } | { readonly ok: false; readonly problem: string };
+export type Coerced =
+  { readonly ok: true; readonly value: JsonValue } | { readonly ok: false; readonly problem: string };
 
 const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -14,7 +15,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * Checks a YAML literal against a field type and normalises it (a number written for a
  * `decimal` becomes its decimal string). Unknown references are accepted; they are reported elsewhere.
  */
-export function coerceLiteral(value: unknown, type: FieldType, optional: boolean, scope: Pick<DomainScope, 'types'>): Coerced {
+export function coerceLiteral(
+  value: unknown,
+  type: FieldType,
+  optional: boolean,
+  scope: Pick<DomainScope, 'types'>,
+): Coerced {
   return frozen(coerceFieldLiteral(value, type, optional, scope, 0));
 }
 
@@ -35,7 +41,13 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function coerceFieldLiteral(value: unknown, type: FieldType, optional: boolean, scope: Pick<DomainScope, 'types'>, depth: number): Coerced {
+function coerceFieldLiteral(
+  value: unknown,
+  type: FieldType,
+  optional: boolean,
+  scope: Pick<DomainScope, 'types'>,
+  depth: number,
+): Coerced {
   if (depth > 32) return { ok: false, problem: 'the value is nested too deeply' };
   if (value === null || value === undefined) {
     return optional ? { ok: true, value: null } : { ok: false, problem: 'null is only allowed for optional fields' };
@@ -48,7 +60,14 @@ function coerceFieldLiteral(value: unknown, type: FieldType, optional: boolean, 
       return coerceScalar(value, resolved.name);
     case 'EnumType':
       if (typeof value === 'string' && resolved.values.includes(value)) return { ok: true, value };
-      return { ok: false, problem: `${JSON.stringify(value)} is not one of ${resolved.values.join(', ')}.${didYouMean(String(value), resolved.values)}`.replace(/\.$/, '') };
+      return {
+        ok: false,
+        problem:
+          `${JSON.stringify(value)} is not one of ${resolved.values.join(', ')}.${didYouMean(String(value), resolved.values)}`.replace(
+            /\.$/,
+            '',
+          ),
+      };
     case 'ListType': {
       if (!Array.isArray(value)) return { ok: false, problem: 'expected a list' };
       const items: JsonValue[] = [];
@@ -90,7 +109,8 @@ function coerceScalar(value: unknown, name: string): Coerced {
     case 'number':
       return typeof value === 'number' && Number.isFinite(value) ? { ok: true, value } : bad('a finite number');
     case 'decimal': {
-      if (typeof value === 'number' && Number.isFinite(value) && DECIMAL.test(String(value))) return { ok: true, value: String(value) };
+      if (typeof value === 'number' && Number.isFinite(value) && DECIMAL.test(String(value)))
+        return { ok: true, value: String(value) };
       return typeof value === 'string' && DECIMAL.test(value) ? { ok: true, value } : bad('a decimal such as "10.50"');
     }
     case 'boolean':
@@ -98,16 +118,21 @@ function coerceScalar(value: unknown, name: string): Coerced {
     case 'uuid':
       return typeof value === 'string' && UUID.test(value) ? { ok: true, value: value.toLowerCase() } : bad('a UUID');
     case 'datetime':
-      return typeof value === 'string' && DATETIME.test(value) && !Number.isNaN(Date.parse(value)) ? { ok: true, value } : bad('an ISO-8601 date-time with an offset, such as "2024-01-31T12:00:00Z"');
+      return typeof value === 'string' && DATETIME.test(value) && !Number.isNaN(Date.parse(value))
+        ? { ok: true, value }
+        : bad('an ISO-8601 date-time with an offset, such as "2024-01-31T12:00:00Z"');
     case 'date':
-      return typeof value === 'string' && DATE.test(value) && !Number.isNaN(Date.parse(value)) ? { ok: true, value } : bad('a date such as "2024-01-31"');
+      return typeof value === 'string' && DATE.test(value) && !Number.isNaN(Date.parse(value))
+        ? { ok: true, value }
+        : bad('a date such as "2024-01-31"');
     default:
       return bad(name);
   }
 }
 
 function coerceColumnValue(value: unknown, type: ColumnTypeName, nullable: boolean): Coerced {
-  if (value === null || value === undefined) return nullable ? { ok: true, value: null } : { ok: false, problem: 'null is only allowed in nullable columns' };
+  if (value === null || value === undefined)
+    return nullable ? { ok: true, value: null } : { ok: false, problem: 'null is only allowed in nullable columns' };
   switch (type) {
     case 'text':
       return coerceScalar(value, 'string');

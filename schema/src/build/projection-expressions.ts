@@ -43,7 +43,8 @@ export function parseExpression(raw: unknown, allowIncrement: boolean): SetExpr 
   if (typeof raw === 'string') {
     if (raw.startsWith('data.')) return EventFieldExpr.create({ path: raw.slice(5).split('.') });
     const key = raw.slice(5);
-    if (raw.startsWith('meta.') && (METADATA_KEYS as readonly string[]).includes(key)) return MetadataExpr.create({ key: key as MetadataKey });
+    if (raw.startsWith('meta.') && (METADATA_KEYS as readonly string[]).includes(key))
+      return MetadataExpr.create({ key: key as MetadataKey });
     return undefined;
   }
   if (raw === null || typeof raw === 'number' || typeof raw === 'boolean') return LiteralExpr.create({ value: raw });
@@ -75,7 +76,12 @@ export function checkExpression(ctx: BuildContext, expr: SetExpr, target: Expres
   if (expr.kind === 'IncrementExpr' || expr.kind === 'DecrementExpr') {
     const word = expr.kind === 'IncrementExpr' ? 'increment' : 'decrement';
     if (!NUMERIC_COLUMNS.has(column.type)) {
-      ctx.report('PROJECTION.TYPE_MISMATCH', `Column "${column.name}" is a ${column.type}; only numeric columns can ${word}.`, 'Assign a value instead, or make the column integer, bigint, number or decimal.', where);
+      ctx.report(
+        'PROJECTION.TYPE_MISMATCH',
+        `Column "${column.name}" is a ${column.type}; only numeric columns can ${word}.`,
+        'Assign a value instead, or make the column integer, bigint, number or decimal.',
+        where,
+      );
       return undefined;
     }
     const by = checkExpression(ctx, expr.by, { ...target, inCondition: false }) as ValueExpr | undefined;
@@ -89,20 +95,38 @@ export function checkExpression(ctx: BuildContext, expr: SetExpr, target: Expres
   if (expr.kind === 'LiteralExpr') {
     const coerced = coerceColumnLiteral(expr.value, column.type, column.nullable || target.inCondition);
     if (!coerced.ok) {
-      ctx.report('PROJECTION.TYPE_MISMATCH', `The value for column "${column.name}" is not a ${column.type}: ${coerced.problem}.`, `Give a ${column.type}${column.nullable ? ' or null' : ''}.`, where);
+      ctx.report(
+        'PROJECTION.TYPE_MISMATCH',
+        `The value for column "${column.name}" is not a ${column.type}: ${coerced.problem}.`,
+        `Give a ${column.type}${column.nullable ? ' or null' : ''}.`,
+        where,
+      );
       return undefined;
     }
     return LiteralExpr.create({ value: coerced.value });
   }
   if (expr.kind === 'MetadataExpr') {
     const meta = METADATA_TYPES[expr.key];
-    const accepted = [...(ACCEPTS[meta.type] ?? []), ...(meta.type === 'string' && expr.key.endsWith('Id') ? (['uuid'] as const) : [])];
+    const accepted = [
+      ...(ACCEPTS[meta.type] ?? []),
+      ...(meta.type === 'string' && expr.key.endsWith('Id') ? (['uuid'] as const) : []),
+    ];
     if (column.type !== 'json' && !accepted.includes(column.type)) {
-      ctx.report('PROJECTION.TYPE_MISMATCH', `meta.${expr.key} is a ${meta.type} and cannot be written to ${column.type} column "${column.name}".`, `Use a column of type ${accepted.join(' or ')}.`, where);
+      ctx.report(
+        'PROJECTION.TYPE_MISMATCH',
+        `meta.${expr.key} is a ${meta.type} and cannot be written to ${column.type} column "${column.name}".`,
+        `Use a column of type ${accepted.join(' or ')}.`,
+        where,
+      );
       return undefined;
     }
     if (meta.nullable && !column.nullable && !target.inCondition) {
-      ctx.report('PROJECTION.NULLABILITY', `meta.${expr.key} may be absent, but column "${column.name}" is not nullable.`, `Make "${column.name}" nullable (\`${column.type}?\`).`, where);
+      ctx.report(
+        'PROJECTION.NULLABILITY',
+        `meta.${expr.key} may be absent, but column "${column.name}" is not nullable.`,
+        `Make "${column.name}" nullable (\`${column.type}?\`).`,
+        where,
+      );
       return undefined;
     }
     return expr;
@@ -119,13 +143,20 @@ export function checkExpression(ctx: BuildContext, expr: SetExpr, target: Expres
     ctx.report(
       'PROJECTION.TYPE_MISMATCH',
       `data.${expr.path.join('.')} is a ${typeText(resolved.type)} and cannot be written to ${column.type} column "${column.name}".`,
-      accepted.length > 0 ? `Use a column of type ${accepted.join(' or ')}.` : 'Use a `json` column for lists and objects.',
+      accepted.length > 0
+        ? `Use a column of type ${accepted.join(' or ')}.`
+        : 'Use a `json` column for lists and objects.',
       where,
     );
     return undefined;
   }
   if (resolved.nullable && !column.nullable && !target.inCondition) {
-    ctx.report('PROJECTION.NULLABILITY', `data.${expr.path.join('.')} is optional, but column "${column.name}" is not nullable.`, `Make "${column.name}" nullable (\`${column.type}?\`), or make the field required.`, where);
+    ctx.report(
+      'PROJECTION.NULLABILITY',
+      `data.${expr.path.join('.')} is optional, but column "${column.name}" is not nullable.`,
+      `Make "${column.name}" nullable (\`${column.type}?\`), or make the field required.`,
+      where,
+    );
     return undefined;
   }
   return expr;
@@ -146,14 +177,21 @@ function resolveEventField(
       const names = fields.map((f) => f.name);
       return {
         problem: `Event "${event.name}" has no field "${here}".${didYouMean(segment, names)}`,
-        fix: names.length > 0 ? `Use one of: ${names.map((n) => `data.${[...path.slice(0, i), n].join('.')}`).join(', ')}.` : `"${event.name}" has no fields here; use meta.* or a literal.`,
+        fix:
+          names.length > 0
+            ? `Use one of: ${names.map((n) => `data.${[...path.slice(0, i), n].join('.')}`).join(', ')}.`
+            : `"${event.name}" has no fields here; use meta.* or a literal.`,
       };
     }
     nullable ||= field.optional && field.default === undefined;
     type = field.type;
     if (i < path.length - 1) {
       const inner = objectFields(field.type, ctx.scope.types);
-      if (!inner) return { problem: `data.${here} is a ${typeText(field.type)}, so "${path[i + 1]}" cannot be read from it.`, fix: `Read data.${here} itself (into a json column), or a field of an object.` };
+      if (!inner)
+        return {
+          problem: `data.${here} is a ${typeText(field.type)}, so "${path[i + 1]}" cannot be read from it.`,
+          fix: `Read data.${here} itself (into a json column), or a field of an object.`,
+        };
       fields = inner;
     }
   }

@@ -32,7 +32,8 @@ export function parseTypeExpression(text: string): ParsedTypeExpression {
 function parseInner(source: string, depth: number): { type: FieldType } | { problem: string } {
   if (depth > 16) return { problem: 'lists are nested too deeply' };
   if (source === '') return { problem: 'the type is empty' };
-  if (source.includes('?')) return { problem: 'only the whole field can be optional: write `list<string>?`, not `list<string?>`' };
+  if (source.includes('?'))
+    return { problem: 'only the whole field can be optional: write `list<string>?`, not `list<string?>`' };
   const list = /^list\s*<(.*)>$/.exec(source);
   if (list) {
     const inner = parseInner(list[1]!.trim(), depth + 1);
@@ -40,7 +41,8 @@ function parseInner(source: string, depth: number): { type: FieldType } | { prob
   }
   if (source === 'list') return { problem: 'a list needs its item type: `list<string>`' };
   if (source === 'enum') return { problem: 'an inline enum needs the long form: `{ type: enum, values: [A, B] }`' };
-  if (source === 'object') return { problem: 'an inline object needs the long form: `{ type: object, fields: { … } }`' };
+  if (source === 'object')
+    return { problem: 'an inline object needs the long form: `{ type: object, fields: { … } }`' };
   if (!NAME.test(source)) return { problem: `"${source}" is neither a type name nor \`list<T>\`` };
   if (SCALARS.has(source)) return { type: ScalarType.create({ name: source as ScalarTypeName }) };
   return { type: RefType.create({ name: source }) };

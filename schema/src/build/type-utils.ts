@@ -5,7 +5,9 @@ export function resolveType(type: FieldType, types: ReadonlyMap<string, TypeNode
   if (type.kind !== 'RefType') return type;
   const named = types.get(type.name);
   if (!named) return type;
-  return named.kind === 'EnumNode' ? EnumType.create({ values: named.values }) : ObjectType.create({ fields: named.fields });
+  return named.kind === 'EnumNode'
+    ? EnumType.create({ values: named.values })
+    : ObjectType.create({ fields: named.fields });
 }
 
 /** Structural type equality: references compare by name, or by structure against inline types. */
@@ -21,7 +23,9 @@ export function sameType(a: FieldType, b: FieldType, types: ReadonlyMap<string, 
     case 'RefType':
       return y.kind === 'RefType' && x.name === y.name;
     case 'EnumType':
-      return y.kind === 'EnumType' && x.values.length === y.values.length && x.values.every((v) => y.values.includes(v));
+      return (
+        y.kind === 'EnumType' && x.values.length === y.values.length && x.values.every((v) => y.values.includes(v))
+      );
     case 'ListType':
       return y.kind === 'ListType' && sameType(x.items, y.items, types, depth + 1);
     case 'ObjectType': {
@@ -50,7 +54,12 @@ export function enumValues(type: FieldType, types: ReadonlyMap<string, TypeNode>
  * Whether a value of type `from` (an older version) is still a valid `to`: the same scalar, an
  * enum that gained values, or an object whose new fields are optional or have defaults.
  */
-export function isCompatibleType(from: FieldType, to: FieldType, types: ReadonlyMap<string, TypeNode>, depth = 0): boolean {
+export function isCompatibleType(
+  from: FieldType,
+  to: FieldType,
+  types: ReadonlyMap<string, TypeNode>,
+  depth = 0,
+): boolean {
   if (depth > 32) return true;
   if (from.kind === 'RefType' && to.kind === 'RefType' && from.name === to.name) return true;
   const x = resolveType(from, types);

@@ -59,7 +59,9 @@ interface ShapeField {
 export function liftSteps(ctx: BuildContext, lift: Lift): UpcastStep[] | undefined {
   const before = ctx.errors.length;
   const types = ctx.scope.types;
-  const shape = new Map<string, ShapeField>(lift.from.map((f) => [f.name, { type: f.type, optional: f.optional && f.default === undefined, source: f.source }]));
+  const shape = new Map<string, ShapeField>(
+    lift.from.map((f) => [f.name, { type: f.type, optional: f.optional && f.default === undefined, source: f.source }]),
+  );
   const next = new Map(lift.to.map((f) => [f.name, f]));
   const v = lift.version;
   const steps: UpcastStep[] = [];
@@ -68,12 +70,21 @@ export function liftSteps(ctx: BuildContext, lift: Lift): UpcastStep[] | undefin
     ctx.report('EVENT.INVALID_STEP', `${lift.event} v${v} → v${v + 1}: ${message}`, fix, where);
   const mustHave = (field: string, where: SourceLocation): ShapeField | undefined => {
     const found = shape.get(field);
-    if (!found) invalid(`there is no field "${field}" at this point.${didYouMean(field, shape.keys())}`, `Use one of the fields of v${v} (after the earlier steps): ${[...shape.keys()].join(', ') || '(none)'}.`, where);
+    if (!found)
+      invalid(
+        `there is no field "${field}" at this point.${didYouMean(field, shape.keys())}`,
+        `Use one of the fields of v${v} (after the earlier steps): ${[...shape.keys()].join(', ') || '(none)'}.`,
+        where,
+      );
     return found;
   };
   const mustNotHave = (field: string, where: SourceLocation): boolean => {
     if (!shape.has(field)) return true;
-    invalid(`field "${field}" already exists at this point.`, 'Pick a name that is not already a field, or drop/rename the existing field first.', where);
+    invalid(
+      `field "${field}" already exists at this point.`,
+      'Pick a name that is not already a field, or drop/rename the existing field first.',
+      where,
+    );
     return false;
   };
 
@@ -85,32 +96,62 @@ export function liftSteps(ctx: BuildContext, lift: Lift): UpcastStep[] | undefin
       const target = next.get(field);
       if (!mustNotHave(field, where)) continue;
       if (!target) {
-        invalid(`v${v + 1} has no field "${field}" to add.${didYouMean(field, next.keys())}`, `Add only fields that v${v + 1} declares.`, where);
+        invalid(
+          `v${v + 1} has no field "${field}" to add.${didYouMean(field, next.keys())}`,
+          `Add only fields that v${v + 1} declares.`,
+          where,
+        );
         continue;
       }
       const hasDefault = 'default' in raw.addField && raw.addField.default !== undefined;
       const fromMetadata = raw.addField.fromMetadata;
       if (hasDefault === (fromMetadata !== undefined)) {
-        invalid(`addField "${field}" needs exactly one of \`default\` and \`fromMetadata\`.`, 'Write `addField: { field, default: <value> }` or `addField: { field, fromMetadata: occurredAt }`.', where);
+        invalid(
+          `addField "${field}" needs exactly one of \`default\` and \`fromMetadata\`.`,
+          'Write `addField: { field, default: <value> }` or `addField: { field, fromMetadata: occurredAt }`.',
+          where,
+        );
         continue;
       }
       if (fromMetadata !== undefined) {
         const meta = METADATA_TYPES[fromMetadata];
         const resolved = resolveType(target.type, types);
-        const fits = resolved.kind === 'ScalarType' && (resolved.name === meta.type || (meta.type === 'string' && resolved.name === 'uuid' && fromMetadata.endsWith('Id')) || (meta.type === 'integer' && resolved.name === 'number') || (meta.type === 'uuid' && resolved.name === 'string'));
+        const fits =
+          resolved.kind === 'ScalarType' &&
+          (resolved.name === meta.type ||
+            (meta.type === 'string' && resolved.name === 'uuid' && fromMetadata.endsWith('Id')) ||
+            (meta.type === 'integer' && resolved.name === 'number') ||
+            (meta.type === 'uuid' && resolved.name === 'string'));
         if (!fits) {
-          invalid(`metadata "${fromMetadata}" is a ${meta.type}, but "${field}" in v${v + 1} is a ${typeText(target.type)}.`, `Take a metadata field of type ${typeText(target.type)}, or use \`default:\`.`, where);
+          invalid(
+            `metadata "${fromMetadata}" is a ${meta.type}, but "${field}" in v${v + 1} is a ${typeText(target.type)}.`,
+            `Take a metadata field of type ${typeText(target.type)}, or use \`default:\`.`,
+            where,
+          );
           continue;
         }
         if (meta.nullable && !target.optional) {
-          invalid(`metadata "${fromMetadata}" may be absent, but "${field}" is required in v${v + 1}.`, `Make "${field}" optional in v${v + 1} (\`${typeText(target.type)}?\`), or use a \`default:\`.`, where);
+          invalid(
+            `metadata "${fromMetadata}" may be absent, but "${field}" is required in v${v + 1}.`,
+            `Make "${field}" optional in v${v + 1} (\`${typeText(target.type)}?\`), or use a \`default:\`.`,
+            where,
+          );
           continue;
         }
         steps.push(AddFieldStep.create({ field, value: MetadataExpr.create({ key: fromMetadata }), source: where }));
       } else {
-        const coerced = coerceLiteral((raw.addField as { default?: unknown }).default, target.type, target.optional, ctx.scope);
+        const coerced = coerceLiteral(
+          (raw.addField as { default?: unknown }).default,
+          target.type,
+          target.optional,
+          ctx.scope,
+        );
         if (!coerced.ok) {
-          invalid(`the default for "${field}" is not a ${typeText(target.type)}: ${coerced.problem}.`, `Give a value of type ${typeText(target.type)}.`, where);
+          invalid(
+            `the default for "${field}" is not a ${typeText(target.type)}: ${coerced.problem}.`,
+            `Give a value of type ${typeText(target.type)}.`,
+            where,
+          );
           continue;
         }
         steps.push(AddFieldStep.create({ field, value: LiteralExpr.create({ value: coerced.value }), source: where }));
@@ -134,7 +175,11 @@ export function liftSteps(ctx: BuildContext, lift: Lift): UpcastStep[] | undefin
       const conversion = CONVERSIONS[using];
       const resolved = resolveType(existing.type, types);
       if (resolved.kind !== 'ScalarType' || resolved.name !== conversion.from) {
-        invalid(`"${using}" converts a ${conversion.from}, but "${field}" is a ${typeText(existing.type)} here.`, `Pick a conversion from ${typeText(existing.type)}: ${conversionsFrom(resolved.kind === 'ScalarType' ? resolved.name : '') || 'none exists, use `upcast: custom`'}.`, where);
+        invalid(
+          `"${using}" converts a ${conversion.from}, but "${field}" is a ${typeText(existing.type)} here.`,
+          `Pick a conversion from ${typeText(existing.type)}: ${conversionsFrom(resolved.kind === 'ScalarType' ? resolved.name : '') || 'none exists, use `upcast: custom`'}.`,
+          where,
+        );
         continue;
       }
       shape.set(field, { ...existing, type: ScalarType.create({ name: conversion.to }) });
@@ -143,11 +188,16 @@ export function liftSteps(ctx: BuildContext, lift: Lift): UpcastStep[] | undefin
       const { fields, into } = raw.nest;
       const moved = fields.map((f) => [f, mustHave(f, where)] as const);
       if (moved.some(([, f]) => !f) || !mustNotHave(into, where)) continue;
-      const objectFieldsList = moved.map(([name, f]) => FieldNode.create({ name, type: f!.type, optional: f!.optional, source: f!.source }));
+      const objectFieldsList = moved.map(([name, f]) =>
+        FieldNode.create({ name, type: f!.type, optional: f!.optional, source: f!.source }),
+      );
       const entries = [...shape.entries()];
       const firstIndex = entries.findIndex(([k]) => fields.includes(k));
       const kept = entries.filter(([k]) => !fields.includes(k));
-      kept.splice(Math.min(firstIndex, kept.length), 0, [into, { type: ObjectType.create({ fields: objectFieldsList }), optional: false, source: where }]);
+      kept.splice(Math.min(firstIndex, kept.length), 0, [
+        into,
+        { type: ObjectType.create({ fields: objectFieldsList }), optional: false, source: where },
+      ]);
       replaceAll(shape, kept);
       steps.push(NestStep.create({ fields, into, source: where }));
     } else if ('flatten' in raw) {
@@ -157,15 +207,26 @@ export function liftSteps(ctx: BuildContext, lift: Lift): UpcastStep[] | undefin
       if (!existing) continue;
       const inner = objectFields(existing.type, types);
       if (!inner) {
-        invalid(`"${field}" is a ${typeText(existing.type)}, not an object, so it cannot be flattened.`, 'Flatten only object fields (inline objects or value objects).', where);
+        invalid(
+          `"${field}" is a ${typeText(existing.type)}, not an object, so it cannot be flattened.`,
+          'Flatten only object fields (inline objects or value objects).',
+          where,
+        );
         continue;
       }
       const entries = [...shape.entries()];
       const index = entries.findIndex(([k]) => k === field);
-      const added: [string, ShapeField][] = inner.map((f) => [prefix + f.name, { type: f.type, optional: f.optional || existing.optional, source: where }]);
+      const added: [string, ShapeField][] = inner.map((f) => [
+        prefix + f.name,
+        { type: f.type, optional: f.optional || existing.optional, source: where },
+      ]);
       const clash = added.find(([k]) => k !== field && shape.has(k));
       if (clash) {
-        invalid(`flattening "${field}" would overwrite field "${clash[0]}".`, 'Give `prefix:` so the moved fields get distinct names.', where);
+        invalid(
+          `flattening "${field}" would overwrite field "${clash[0]}".`,
+          'Give `prefix:` so the moved fields get distinct names.',
+          where,
+        );
         continue;
       }
       entries.splice(index, 1, ...added);
@@ -178,7 +239,12 @@ export function liftSteps(ctx: BuildContext, lift: Lift): UpcastStep[] | undefin
   return ctx.errors.length > before ? undefined : steps;
 }
 
-function compareShapes(ctx: BuildContext, lift: Lift, shape: Map<string, ShapeField>, next: Map<string, FieldNode>): void {
+function compareShapes(
+  ctx: BuildContext,
+  lift: Lift,
+  shape: Map<string, ShapeField>,
+  next: Map<string, FieldNode>,
+): void {
   const v = lift.version;
   const types = ctx.scope.types;
   const upcastAt = `${lift.event}.history.${v}.upcast`;
@@ -216,7 +282,8 @@ function compareShapes(ctx: BuildContext, lift: Lift, shape: Map<string, ShapeFi
     if (!isCompatibleType(old.type, now.type, types)) {
       const from = resolveType(old.type, types);
       const to = resolveType(now.type, types);
-      const conversion = from.kind === 'ScalarType' && to.kind === 'ScalarType' ? conversionBetween(from.name, to.name) : undefined;
+      const conversion =
+        from.kind === 'ScalarType' && to.kind === 'ScalarType' ? conversionBetween(from.name, to.name) : undefined;
       breaking(
         `field "${name}" changes type from ${typeText(old.type)} to ${typeText(now.type)} and no step converts it.`,
         conversion
@@ -235,7 +302,10 @@ function compareShapes(ctx: BuildContext, lift: Lift, shape: Map<string, ShapeFi
 }
 
 function renameKey(shape: Map<string, ShapeField>, from: string, to: string, value: ShapeField): void {
-  replaceAll(shape, [...shape.entries()].map(([k, f]) => (k === from ? [to, value] : [k, f])));
+  replaceAll(
+    shape,
+    [...shape.entries()].map(([k, f]) => (k === from ? [to, value] : [k, f])),
+  );
 }
 
 function replaceAll(shape: Map<string, ShapeField>, entries: readonly (readonly [string, ShapeField])[]): void {
@@ -244,7 +314,9 @@ function replaceAll(shape: Map<string, ShapeField>, entries: readonly (readonly 
 }
 
 function conversionBetween(from: string, to: string): ConversionName | undefined {
-  return (Object.keys(CONVERSIONS) as ConversionName[]).find((c) => CONVERSIONS[c].from === from && CONVERSIONS[c].to === to);
+  return (Object.keys(CONVERSIONS) as ConversionName[]).find(
+    (c) => CONVERSIONS[c].from === from && CONVERSIONS[c].to === to,
+  );
 }
 
 function conversionsFrom(from: string): string {

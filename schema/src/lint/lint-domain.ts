@@ -30,7 +30,10 @@ function unusedTypes(model: DomainModel): Diagnostic[] {
   const refsOf = (fields: readonly FieldNode[]) => fields.flatMap((f) => typeRefs(f.type));
   const roots = [
     ...model.events.flatMap((e) => [...refsOf(e.fields), ...e.history.flatMap((v) => refsOf(v.fields))]),
-    ...model.aggregates.flatMap((a) => [...a.state.flatMap((s) => typeRefs(s.type)), ...a.commands.flatMap((c) => refsOf(c.params))]),
+    ...model.aggregates.flatMap((a) => [
+      ...a.state.flatMap((s) => typeRefs(s.type)),
+      ...a.commands.flatMap((c) => refsOf(c.params)),
+    ]),
   ];
   const reached = new Set<string>();
   const queue = [...roots];
@@ -44,7 +47,9 @@ function unusedTypes(model: DomainModel): Diagnostic[] {
   return model.types
     .filter((t) => !reached.has(t.name))
     .map((t) => {
-      const users = model.types.filter((u) => u.kind === 'ValueObjectNode' && u.name !== t.name && refsOf(u.fields).includes(t.name)).map((u) => u.name);
+      const users = model.types
+        .filter((u) => u.kind === 'ValueObjectNode' && u.name !== t.name && refsOf(u.fields).includes(t.name))
+        .map((u) => u.name);
       const what = t.kind === 'EnumNode' ? 'Enum' : 'Type';
       return diagnostic(
         'warning',
@@ -59,20 +64,22 @@ function unusedTypes(model: DomainModel): Diagnostic[] {
 }
 
 function columnsNeverSet(model: DomainModel): Diagnostic[] {
-  return model.projections.filter((p) => p.handlers.every((h) => h.kind === 'DeclarativeHandlerNode')).flatMap((p) => {
-    const set = assignedColumns(p);
-    return p.columns
-      .filter((c) => c.default === undefined && !set.has(c.name))
-      .map((c) =>
-        diagnostic(
-          'warning',
-          'FLOW.COLUMN_NEVER_SET',
-          `Column "${c.name}" of projection ${p.name} is set by no handler and has no default${c.nullable ? ', so it is always NULL' : ''}.`,
-          `Set it in a handler under on: (\`insert\`, \`upsert\` or \`update.set\`), give it a \`default\`, or delete the column.`,
-          c.source,
-        ),
-      );
-  });
+  return model.projections
+    .filter((p) => p.handlers.every((h) => h.kind === 'DeclarativeHandlerNode'))
+    .flatMap((p) => {
+      const set = assignedColumns(p);
+      return p.columns
+        .filter((c) => c.default === undefined && !set.has(c.name))
+        .map((c) =>
+          diagnostic(
+            'warning',
+            'FLOW.COLUMN_NEVER_SET',
+            `Column "${c.name}" of projection ${p.name} is set by no handler and has no default${c.nullable ? ', so it is always NULL' : ''}.`,
+            `Set it in a handler under on: (\`insert\`, \`upsert\` or \`update.set\`), give it a \`default\`, or delete the column.`,
+            c.source,
+          ),
+        );
+    });
 }
 
 function eventsUnread(model: DomainModel): Diagnostic[] {
@@ -87,8 +94,8 @@ function eventsUnread(model: DomainModel): Diagnostic[] {
       'FLOW.EVENT_UNREAD',
       `${unread.length} ${unread.length === 1 ? 'event is' : 'events are'} read by no projection of domain ${model.name}: ${names.join(', ')}.`,
       unread.length === 1
-        ? 'Nothing to do if no read model needs it (its aggregate still replays it). To show it in a read model, add a handler for it under a projection\'s on:.'
-        : 'Nothing to do if no read model needs them (their aggregates still replay them). To show one in a read model, add a handler for it under a projection\'s on:.',
+        ? "Nothing to do if no read model needs it (its aggregate still replays it). To show it in a read model, add a handler for it under a projection's on:."
+        : "Nothing to do if no read model needs them (their aggregates still replay them). To show one in a read model, add a handler for it under a projection's on:.",
       model.source,
       byPosition.map((e) => e.source),
     ),
@@ -101,7 +108,12 @@ function assignedColumns(p: ProjectionNode): Set<string> {
   for (const h of p.handlers) {
     if (h.kind !== 'DeclarativeHandlerNode') continue;
     const op = h.operation;
-    const values = op.kind === 'InsertOperation' || op.kind === 'UpsertOperation' ? op.values : op.kind === 'UpdateOperation' ? op.set : [];
+    const values =
+      op.kind === 'InsertOperation' || op.kind === 'UpsertOperation'
+        ? op.values
+        : op.kind === 'UpdateOperation'
+          ? op.set
+          : [];
     for (const v of values) set.add(v.column);
   }
   return set;

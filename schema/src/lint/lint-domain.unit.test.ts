@@ -15,7 +15,12 @@ function lint(text: string): readonly Diagnostic[] {
 
 /** Expects the diagnostic at the position of `needle` (after `after`), in domain.yaml, at the YAML path. */
 function expectAt(d: Diagnostic, text: string, needle: string, after: string | undefined, path: string): void {
-  expect({ file: d.where.file, ...positionOf(text, needle, after), path }).toEqual({ file: 'domain.yaml', line: d.where.line, col: d.where.col, path: d.where.path });
+  expect({ file: d.where.file, ...positionOf(text, needle, after), path }).toEqual({
+    file: 'domain.yaml',
+    line: d.where.line,
+    col: d.where.col,
+    path: d.where.path,
+  });
   expect(d.message.length).toBeGreaterThan(10);
   expect(d.fix.length).toBeGreaterThan(10);
 }
@@ -63,14 +68,28 @@ describe('FLOW.UNUSED_TYPE', () => {
     ]);
     expectAt(diagnostics[0]!, text, 'Currency', undefined, 'types.Currency');
     expectAt(diagnostics[1]!, text, 'Money', undefined, 'types.Money');
-    expect(diagnostics[0]!.message).toBe('Enum "Currency" is used only by type "Money", which no event, state or command uses.');
+    expect(diagnostics[0]!.message).toBe(
+      'Enum "Currency" is used only by type "Money", which no event, state or command uses.',
+    );
   });
 
   it.each([
-    ['an aggregate state field', '      owner: string\n      balance: decimal\n', '      owner: string\n      balance: decimal\n      kind: { type: Kind, initial: a }\n'],
-    ['a command parameter', '        params: { amount: decimal }\n', '        params: { amount: decimal, kind: Kind }\n'],
+    [
+      'an aggregate state field',
+      '      owner: string\n      balance: decimal\n',
+      '      owner: string\n      balance: decimal\n      kind: { type: Kind, initial: a }\n',
+    ],
+    [
+      'a command parameter',
+      '        params: { amount: decimal }\n',
+      '        params: { amount: decimal, kind: Kind }\n',
+    ],
     ['a list in an event field', '          note: string?\n', '          note: string?\n          kinds: list<Kind>\n'],
-    ['an inline object in an event field', '          note: string?\n', '          note: string?\n          meta: { type: object, fields: { kind: Kind } }\n'],
+    [
+      'an inline object in an event field',
+      '          note: string?\n',
+      '          note: string?\n          meta: { type: object, fields: { kind: Kind } }\n',
+    ],
   ])('counts a type used by %s as used', (_what, from, to) => {
     const text = edit(from, to, edit('types:\n', 'types:\n  Kind: { enum: [a, b] }\n'));
     expect(lint(text)).toEqual([]);
@@ -93,7 +112,9 @@ describe('FLOW.COLUMN_NEVER_SET', () => {
     expect(rest).toEqual([]);
     expect({ severity: d!.severity, code: d!.code }).toEqual({ severity: 'warning', code: 'FLOW.COLUMN_NEVER_SET' });
     expectAt(d!, text, 'region', undefined, 'projections.Balances.columns.region');
-    expect(d!.message).toBe('Column "region" of projection Balances is set by no handler and has no default, so it is always NULL.');
+    expect(d!.message).toBe(
+      'Column "region" of projection Balances is set by no handler and has no default, so it is always NULL.',
+    );
   });
 
   it('does not warn about a column with a default that no handler sets', () => {
@@ -104,14 +125,26 @@ describe('FLOW.COLUMN_NEVER_SET', () => {
   it('counts a column set only by update.set as set', () => {
     // `note` is set only in the Deposited update; removing it there leaves it never set.
     expect(lint(BASE)).toEqual([]);
-    const text = edit('set: { balance: { increment: data.amount }, note: data.note }', 'set: { balance: { increment: data.amount } }');
+    const text = edit(
+      'set: { balance: { increment: data.amount }, note: data.note }',
+      'set: { balance: { increment: data.amount } }',
+    );
     const diagnostics = lint(text);
-    expect(diagnostics.map((d) => [d.code, d.where.path])).toEqual([['FLOW.COLUMN_NEVER_SET', 'projections.Balances.columns.note']]);
+    expect(diagnostics.map((d) => [d.code, d.where.path])).toEqual([
+      ['FLOW.COLUMN_NEVER_SET', 'projections.Balances.columns.note'],
+    ]);
     expectAt(diagnostics[0]!, text, 'note', '    columns:', 'projections.Balances.columns.note');
   });
 
   it('does not check a projection with a custom handler (the handler may set any column)', () => {
-    const text = edit('      note: text?\n', '      note: text?\n      region: string?\n', edit('      Opened:\n        insert: { account_id: meta.aggregateId, owner: data.owner }\n', '      Opened: custom\n'));
+    const text = edit(
+      '      note: text?\n',
+      '      note: text?\n      region: string?\n',
+      edit(
+        '      Opened:\n        insert: { account_id: meta.aggregateId, owner: data.owner }\n',
+        '      Opened: custom\n',
+      ),
+    );
     expect(lint(text)).toEqual([]);
   });
 });
@@ -136,24 +169,38 @@ describe('FLOW.EVENT_UNREAD', () => {
   });
 
   it('says "1 event is" for one', () => {
-    const text = edit('          note: string?\n', '          note: string?\n      Closed:\n        fields: { reason: string }\n');
+    const text = edit(
+      '          note: string?\n',
+      '          note: string?\n      Closed:\n        fields: { reason: string }\n',
+    );
     expect(lint(text).map((d) => d.message)).toEqual(['1 event is read by no projection of domain Test: Closed.']);
   });
 
   it('leaves out retired events', () => {
-    const text = edit('          note: string?\n', '          note: string?\n      Closed:\n        retired: true\n        fields: { reason: string }\n');
+    const text = edit(
+      '          note: string?\n',
+      '          note: string?\n      Closed:\n        retired: true\n        fields: { reason: string }\n',
+    );
     expect(lint(text)).toEqual([]);
   });
 
   it('counts an event with a custom projection handler as read', () => {
-    const text = edit('      Deposited:\n        update:', '      Closed: custom\n      Deposited:\n        update:', edit('          note: string?\n', '          note: string?\n      Closed:\n        fields: { reason: string }\n'));
+    const text = edit(
+      '      Deposited:\n        update:',
+      '      Closed: custom\n      Deposited:\n        update:',
+      edit('          note: string?\n', '          note: string?\n      Closed:\n        fields: { reason: string }\n'),
+    );
     expect(lint(text)).toEqual([]);
   });
 });
 
 describe('diagnostics for people', () => {
   it('sorts warnings before information and formats each with file:line:col, severity, path, code and fix', () => {
-    const text = edit('types:\n', 'types:\n  Spare: { enum: [A] }\n', edit('          note: string?\n', '          note: string?\n      Closed:\n        fields: { reason: string }\n'));
+    const text = edit(
+      'types:\n',
+      'types:\n  Spare: { enum: [A] }\n',
+      edit('          note: string?\n', '          note: string?\n      Closed:\n        fields: { reason: string }\n'),
+    );
     const diagnostics = lint(text);
     expect(diagnostics.map((d) => d.severity)).toEqual(['warning', 'info']);
     const at = positionOf(text, 'Spare');
@@ -163,13 +210,24 @@ describe('diagnostics for people', () => {
       '  fix: Use it as the type of a field (`spare: Spare`), or delete it from types:.',
     ]);
     const closed = positionOf(text, 'Closed');
-    expect(formatDiagnostic(diagnostics[1]!)).toContain(`\n  see: domain.yaml:${closed.line}:${closed.col} (aggregates.Account.events.Closed)`);
+    expect(formatDiagnostic(diagnostics[1]!)).toContain(
+      `\n  see: domain.yaml:${closed.line}:${closed.col} (aggregates.Account.events.Closed)`,
+    );
   });
 
   it('counts with nouns that agree', () => {
     const one = lint(edit('types:\n', 'types:\n  Spare: { enum: [A] }\n'));
     expect(countDiagnostics(one)).toBe('1 warning');
-    const more = lint(edit('types:\n', 'types:\n  Spare: { enum: [A] }\n  Other: { enum: [B] }\n', edit('          note: string?\n', '          note: string?\n      Closed:\n        fields: { reason: string }\n')));
+    const more = lint(
+      edit(
+        'types:\n',
+        'types:\n  Spare: { enum: [A] }\n  Other: { enum: [B] }\n',
+        edit(
+          '          note: string?\n',
+          '          note: string?\n      Closed:\n        fields: { reason: string }\n',
+        ),
+      ),
+    );
     expect(countDiagnostics(more)).toBe('2 warnings, 1 note');
     expect(countDiagnostics([])).toBe('');
   });

@@ -28,8 +28,13 @@ export function parseAndValidate(source: SourceText, limits: YamlLimits): Parsed
   const cached = parseCache.get(source.path);
   if (cached && cached.text === source.text && sameLimits(cached.limits, limits)) return cached;
   const { file, errors } = parseYamlFile(source.path, source.text, limits);
-  const isMap = file !== undefined && typeof file.value === 'object' && file.value !== null && !Array.isArray(file.value);
-  const violations = !isMap ? [] : Object.hasOwn(file.value as object, 'domain') ? validateDocument(file) : [notADomainFile(file)];
+  const isMap =
+    file !== undefined && typeof file.value === 'object' && file.value !== null && !Array.isArray(file.value);
+  const violations = !isMap
+    ? []
+    : Object.hasOwn(file.value as object, 'domain')
+      ? validateDocument(file)
+      : [notADomainFile(file)];
   const parsed: ParsedSource = { text: source.text, limits, file, errors, violations };
   if (parseCache.size >= PARSE_CACHE_LIMIT) parseCache.clear();
   parseCache.set(source.path, parsed);

@@ -25,7 +25,9 @@ function compiled(): ValidateFunction {
   // strict: false because the schema uses `if`/`then` with `required` the way editors expect.
   // Loaded by path, not imported: the built dist/ sits at the same depth as src/, next to the package's
   // domain.schema.json, and an import would pull the JSON file into the compiled output.
-  validator ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(createRequire(import.meta.url)('../../domain.schema.json') as object);
+  validator ??= new Ajv({ allErrors: true, strict: false, verbose: true }).compile(
+    createRequire(import.meta.url)('../../domain.schema.json') as object,
+  );
   return validator;
 }
 
@@ -34,7 +36,8 @@ function mapAjvErrors(errors: readonly ErrorObject[], file: ParsedYamlFile): Sch
   const kept = errors.filter((e) => {
     if (e.keyword === 'if') return false;
     // Errors inside `propertyNames` carry `propertyName`; the propertyNames error itself says it better.
-    if (e.keyword !== 'propertyNames' && (e.propertyName !== undefined || e.schemaPath.includes('/propertyNames/'))) return false;
+    if (e.keyword !== 'propertyNames' && (e.propertyName !== undefined || e.schemaPath.includes('/propertyNames/')))
+      return false;
     // Branch errors of an anyOf are summarised by the anyOf error itself.
     return !anyOfPaths.some((p) => {
       const [instancePath, schemaPath] = p.split('|') as [string, string];
@@ -54,7 +57,11 @@ function mapAjvErrors(errors: readonly ErrorObject[], file: ParsedYamlFile): Sch
   const seen = new Set<string>();
   const out: SchemaViolation[] = [];
   for (const e of kept) {
-    if (e.keyword === 'required' && misspelt.has(`${e.instancePath}|${String((e.params as { missingProperty: string }).missingProperty)}`)) continue;
+    if (
+      e.keyword === 'required' &&
+      misspelt.has(`${e.instancePath}|${String((e.params as { missingProperty: string }).missingProperty)}`)
+    )
+      continue;
     const violation = mapOne(e, file);
     const key = `${violation.error.where.line}:${violation.error.where.col}:${violation.error.message}`;
     if (seen.has(key)) continue;
@@ -66,9 +73,18 @@ function mapAjvErrors(errors: readonly ErrorObject[], file: ParsedYamlFile): Sch
 
 function mapOne(e: ErrorObject, file: ParsedYamlFile): SchemaViolation {
   const path: PathSegment[] = fromJsonPointer(e.instancePath);
-  const parent = (e.parentSchema ?? {}) as { description?: string; properties?: Record<string, { description?: string }> };
+  const parent = (e.parentSchema ?? {}) as {
+    description?: string;
+    properties?: Record<string, { description?: string }>;
+  };
   const hint = parent.description ?? 'See schema/FORMAT.md for the format.';
-  const make = (code: DomainErrorCode, message: string, fix: string, at: readonly PathSegment[], target: 'key' | 'value' = 'value') => ({
+  const make = (
+    code: DomainErrorCode,
+    message: string,
+    fix: string,
+    at: readonly PathSegment[],
+    target: 'key' | 'value' = 'value',
+  ) => ({
     error: domainError(code, message, fix, file.locate(at, target)),
     path: at,
   });
@@ -77,7 +93,13 @@ function mapOne(e: ErrorObject, file: ParsedYamlFile): SchemaViolation {
     case 'required': {
       const missing = String((e.params as { missingProperty: string }).missingProperty);
       const about = parent.properties?.[missing]?.description;
-      return make('SCHEMA.REQUIRED', `${describe(path)} is missing "${missing}".`, `Add \`${missing}:\`${about ? ` (${about})` : ''}.`, path, path.length > 0 ? 'key' : 'value');
+      return make(
+        'SCHEMA.REQUIRED',
+        `${describe(path)} is missing "${missing}".`,
+        `Add \`${missing}:\`${about ? ` (${about})` : ''}.`,
+        path,
+        path.length > 0 ? 'key' : 'value',
+      );
     }
     case 'additionalProperties': {
       const extra = String((e.params as { additionalProperty: string }).additionalProperty);
@@ -109,12 +131,23 @@ function mapOne(e: ErrorObject, file: ParsedYamlFile): SchemaViolation {
     case 'enum': {
       const allowed = ((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map(String);
       // `type: bool` in a long form: suggest by alias too, as for the short form.
-      const suggestion = path[path.length - 1] === 'type' ? closestType(String(value), allowed) : closestMatch(String(value), allowed);
-      return make('SCHEMA.ENUM', `"${String(value)}" is not allowed for ${describe(path)}.${suggestion === undefined ? '' : ` Did you mean "${suggestion}"?`}`, `Use one of: ${listChoices(allowed, 20)}.`, path);
+      const suggestion =
+        path[path.length - 1] === 'type' ? closestType(String(value), allowed) : closestMatch(String(value), allowed);
+      return make(
+        'SCHEMA.ENUM',
+        `"${String(value)}" is not allowed for ${describe(path)}.${suggestion === undefined ? '' : ` Did you mean "${suggestion}"?`}`,
+        `Use one of: ${listChoices(allowed, 20)}.`,
+        path,
+      );
     }
     case 'const': {
       const allowed = String((e.params as { allowedValue: unknown }).allowedValue);
-      return make('SCHEMA.ENUM', `"${String(value)}" is not allowed for ${describe(path)}; the only word accepted here is "${allowed}".`, hint, path);
+      return make(
+        'SCHEMA.ENUM',
+        `"${String(value)}" is not allowed for ${describe(path)}; the only word accepted here is "${allowed}".`,
+        hint,
+        path,
+      );
     }
     case 'anyOf':
       return make('SCHEMA.TYPE', `"${String(value)}" is not valid for ${describe(path)}.`, hint, path);
@@ -122,7 +155,12 @@ function mapOne(e: ErrorObject, file: ParsedYamlFile): SchemaViolation {
       return patternError(String(value), path, hint, make);
     case 'minimum':
     case 'maximum':
-      return make('SCHEMA.RANGE', `${describe(path)} ${e.message ?? 'is out of range'}, found ${String(value)}.`, hint, path);
+      return make(
+        'SCHEMA.RANGE',
+        `${describe(path)} ${e.message ?? 'is out of range'}, found ${String(value)}.`,
+        hint,
+        path,
+      );
     case 'minProperties':
     case 'maxProperties': {
       const choices = Object.keys(parent.properties ?? {});
@@ -144,7 +182,12 @@ function patternError(value: string, path: readonly PathSegment[], hint: string,
   if (inHandler && typeof value === 'string') {
     if (value.startsWith('meta.')) {
       const key = value.slice(5);
-      return make('SCHEMA.PATTERN', `"${value}" is not a metadata field.${didYouMean(key, METADATA_KEYS).replace(/"([^"]+)"/, '"meta.$1"')}`, `Use one of: ${METADATA_KEYS.map((k) => `meta.${k}`).join(', ')}.`, path);
+      return make(
+        'SCHEMA.PATTERN',
+        `"${value}" is not a metadata field.${didYouMean(key, METADATA_KEYS).replace(/"([^"]+)"/, '"meta.$1"')}`,
+        `Use one of: ${METADATA_KEYS.map((k) => `meta.${k}`).join(', ')}.`,
+        path,
+      );
     }
     return make(
       'SCHEMA.PATTERN',
@@ -163,9 +206,15 @@ function patternError(value: string, path: readonly PathSegment[], hint: string,
       path,
     );
   }
-  const isTypeExpression = last === 'type' || path.includes('fields') || path.includes('state') || path.includes('params') || last === 'items';
+  const isTypeExpression =
+    last === 'type' || path.includes('fields') || path.includes('state') || path.includes('params') || last === 'items';
   if (isTypeExpression) return make('TYPE.INVALID_EXPRESSION', `"${value}" is not a type expression.`, hint, path);
-  return make('NAME.INVALID', `"${value}" is not a valid name.`, 'Use letters, digits and "_" only, not starting with a digit.', path);
+  return make(
+    'NAME.INVALID',
+    `"${value}" is not a valid name.`,
+    'Use letters, digits and "_" only, not starting with a digit.',
+    path,
+  );
 }
 
 /** A short description of what is at `path`, for messages. */

@@ -28,7 +28,7 @@ function nulParity(text: string): 'UTF-16LE' | 'UTF-16BE' | undefined {
   let even = 0;
   let odd = 0;
   const n = Math.min(text.length, 512);
-  for (let i = 0; i < n; i++) if (text[i] === '\u0000') (i % 2 === 0 ? even++ : odd++);
+  for (let i = 0; i < n; i++) if (text[i] === '\u0000') i % 2 === 0 ? even++ : odd++;
   const most = (n / 2) * 0.6;
   if (odd > most && even * 10 < odd) return 'UTF-16LE';
   if (even > most && odd * 10 < even) return 'UTF-16BE';

@@ -1,4 +1,17 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Document,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml';
 import { domainError, type DomainError } from '../domain-error.js';
 import type { SourceLocation } from '../model.js';
 import { detectWrongEncoding } from './detect-encoding.js';
@@ -46,8 +59,18 @@ export function parseYamlFile(
     return {
       errors: [
         encoding === 'binary'
-          ? domainError('YAML.ENCODING', 'The file holds NUL bytes, so it is not a text file.', 'Save the domain YAML as UTF-8 text; check that this is the file you meant to put in the domain folder.', at(1, 1))
-          : domainError('YAML.ENCODING', `The file is encoded as ${encoding}, not UTF-8.`, 'Save it as UTF-8 (in most editors: "Save with encoding" → UTF-8).', at(1, 1)),
+          ? domainError(
+              'YAML.ENCODING',
+              'The file holds NUL bytes, so it is not a text file.',
+              'Save the domain YAML as UTF-8 text; check that this is the file you meant to put in the domain folder.',
+              at(1, 1),
+            )
+          : domainError(
+              'YAML.ENCODING',
+              `The file is encoded as ${encoding}, not UTF-8.`,
+              'Save it as UTF-8 (in most editors: "Save with encoding" → UTF-8).',
+              at(1, 1),
+            ),
       ],
     };
   }
@@ -87,24 +110,50 @@ export function parseYamlFile(
   };
   // Keys and library messages are quoted only from a file that names its domain: another YAML
   // file (or a link to a secret) that ended up among the inputs is never echoed into a CI log.
-  const isDomainFile = isMap(doc.contents) && doc.contents.items.some((p) => isScalar(p.key) && p.key.value === 'domain');
+  const isDomainFile =
+    isMap(doc.contents) && doc.contents.items.some((p) => isScalar(p.key) && p.key.value === 'domain');
   const errors: DomainError[] = doc.errors.map((e) => {
     const { line, col } = position(skipIndentation(text, e.pos[0]));
     switch (e.code) {
       case 'MULTIPLE_DOCS':
-        return domainError('YAML.MULTIPLE_DOCUMENTS', 'The file holds more than one YAML document (`---`).', 'Put each document in its own file; a domain may span several files.', at(line, col));
+        return domainError(
+          'YAML.MULTIPLE_DOCUMENTS',
+          'The file holds more than one YAML document (`---`).',
+          'Put each document in its own file; a domain may span several files.',
+          at(line, col),
+        );
       case 'RESOURCE_EXHAUSTION':
-        return domainError('YAML.TOO_DEEP', 'The document is too large or too deeply nested to parse.', 'Simplify the structure of the file.', at(line, col));
+        return domainError(
+          'YAML.TOO_DEEP',
+          'The document is too large or too deeply nested to parse.',
+          'Simplify the structure of the file.',
+          at(line, col),
+        );
       default:
-        return domainError('YAML.SYNTAX', `YAML syntax error: ${syntaxMessage(e.code, firstLine(e.message), isDomainFile)}.`, SYNTAX_FIXES[e.code] ?? 'Fix the YAML syntax at this position (indentation, quotes, brackets, `key: value`).', at(line, col));
+        return domainError(
+          'YAML.SYNTAX',
+          `YAML syntax error: ${syntaxMessage(e.code, firstLine(e.message), isDomainFile)}.`,
+          SYNTAX_FIXES[e.code] ?? 'Fix the YAML syntax at this position (indentation, quotes, brackets, `key: value`).',
+          at(line, col),
+        );
     }
   });
   for (const duplicate of duplicateKeys(doc)) {
     const keyPath = isDomainFile ? formatYamlPath(duplicate.path) : '';
     const first = { ...position(duplicate.first), file: path, path: keyPath };
     const where = { ...position(duplicate.at), file: path, path: keyPath };
-    const key = isDomainFile ? `Key "${duplicate.key.length > 40 ? `${duplicate.key.slice(0, 32)}…` : duplicate.key}"` : 'A key';
-    errors.push(domainError('YAML.DUPLICATE_KEY', `${key} appears twice in the same map; the first is at ${path}:${first.line}:${first.col}.`, 'Remove or rename one of them; YAML keys must be unique (merge the two entries into one).', where, [first]));
+    const key = isDomainFile
+      ? `Key "${duplicate.key.length > 40 ? `${duplicate.key.slice(0, 32)}…` : duplicate.key}"`
+      : 'A key';
+    errors.push(
+      domainError(
+        'YAML.DUPLICATE_KEY',
+        `${key} appears twice in the same map; the first is at ${path}:${first.line}:${first.col}.`,
+        'Remove or rename one of them; YAML keys must be unique (merge the two entries into one).',
+        where,
+        [first],
+      ),
+    );
   }
   if (errors.length > 0) return { errors };
 
@@ -117,15 +166,25 @@ export function parseYamlFile(
     return {
       errors: [
         unresolvedAlias
-          ? domainError('YAML.SYNTAX', 'An alias (`*name`) refers to an anchor (`&name`) that is not defined before it.', 'Define the anchor before its first alias, or write the value out.', unresolvedAliasAt(doc, position, at))
-          : tooManyAliases
           ? domainError(
-              'YAML.ALIAS_LIMIT',
-              `The document expands aliases more than ${limits.maxAliasCount} times (a "YAML bomb").`,
-              'Use fewer anchors and aliases (`&name` / `*name`); write the repeated parts out or use named types.',
-              at(1, 1),
+              'YAML.SYNTAX',
+              'An alias (`*name`) refers to an anchor (`&name`) that is not defined before it.',
+              'Define the anchor before its first alias, or write the value out.',
+              unresolvedAliasAt(doc, position, at),
             )
-          : domainError('YAML.SYNTAX', 'The document cannot be read as YAML.', 'Fix the YAML of this file; `eventsmith validate` after each change shows what is left.', at(1, 1)),
+          : tooManyAliases
+            ? domainError(
+                'YAML.ALIAS_LIMIT',
+                `The document expands aliases more than ${limits.maxAliasCount} times (a "YAML bomb").`,
+                'Use fewer anchors and aliases (`&name` / `*name`); write the repeated parts out or use named types.',
+                at(1, 1),
+              )
+            : domainError(
+                'YAML.SYNTAX',
+                'The document cannot be read as YAML.',
+                'Fix the YAML of this file; `eventsmith validate` after each change shows what is left.',
+                at(1, 1),
+              ),
       ],
     };
   }
@@ -209,7 +268,8 @@ const SYNTAX_KINDS: Readonly<Record<string, string>> = {
 
 const SYNTAX_FIXES: Readonly<Record<string, string>> = {
   BAD_INDENT: 'Indent this line like the other keys (or list items) of its map (or list); use spaces, not tabs.',
-  MISSING_CHAR: 'Add the missing character, e.g. a space after `:`, a closing quote or bracket, or a comma between items.',
+  MISSING_CHAR:
+    'Add the missing character, e.g. a space after `:`, a closing quote or bracket, or a comma between items.',
   BAD_DQ_ESCAPE: 'Write `\\\\` for a backslash inside double quotes, or use single quotes.',
   BAD_SCALAR_START: 'Put the value in quotes.',
   TAG_RESOLVE_FAILED: 'Remove the tag; domain YAML needs none.',
@@ -224,7 +284,11 @@ function syntaxMessage(code: string, libraryMessage: string, isDomainFile: boole
 }
 
 /** Where the first alias without an anchor before it is. */
-function unresolvedAliasAt(doc: Document, position: (offset: number) => { line: number; col: number }, at: (line: number, col: number) => SourceLocation): SourceLocation {
+function unresolvedAliasAt(
+  doc: Document,
+  position: (offset: number) => { line: number; col: number },
+  at: (line: number, col: number) => SourceLocation,
+): SourceLocation {
   let offset: number | undefined;
   visit(doc, {
     Alias(_, node) {

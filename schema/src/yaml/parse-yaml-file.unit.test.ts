@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadDomain } from '../index.js';
 
-const load = (text: string, limits?: Parameters<typeof loadDomain>[1]) => loadDomain([{ path: 'd.yaml', text }], limits);
+const load = (text: string, limits?: Parameters<typeof loadDomain>[1]) =>
+  loadDomain([{ path: 'd.yaml', text }], limits);
 const codes = (text: string, limits?: Parameters<typeof loadDomain>[1]) => {
   const result = load(text, limits);
   return result.ok ? [] : result.errors.map((e) => e.code);
@@ -10,9 +11,17 @@ const codes = (text: string, limits?: Parameters<typeof loadDomain>[1]) => {
 describe('hostile and broken YAML', () => {
   it('refuses an alias bomb with a clear error', () => {
     const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < 12; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    for (let i = 1; i < 12; i++)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(', ')}]`,
+      );
     const result = load(`domain: Bomb\n${levels.join('\n')}\n`);
-    expect(result).toMatchObject({ ok: false, errors: [{ code: 'YAML.ALIAS_LIMIT', where: { file: 'd.yaml', line: 1, col: 1 } }] });
+    expect(result).toMatchObject({
+      ok: false,
+      errors: [{ code: 'YAML.ALIAS_LIMIT', where: { file: 'd.yaml', line: 1, col: 1 } }],
+    });
     if (!result.ok) expect(result.errors[0]!.message).toContain('YAML bomb');
   });
 
@@ -78,7 +87,11 @@ describe('hostile and broken YAML', () => {
       { path: 'good.yaml', text: 'domain: X\naggregates:\n  A:\n    snapshot: { evry: 5 }\n' },
     ]);
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.errors.map((e) => `${e.where.file} ${e.code}`).sort()).toEqual(['bad.yaml YAML.SYNTAX', 'good.yaml SCHEMA.UNKNOWN_PROPERTY']);
+    if (!result.ok)
+      expect(result.errors.map((e) => `${e.where.file} ${e.code}`).sort()).toEqual([
+        'bad.yaml YAML.SYNTAX',
+        'good.yaml SCHEMA.UNKNOWN_PROPERTY',
+      ]);
   });
 });
 
@@ -92,9 +105,17 @@ describe('YAML diagnostics name what is wrong and point at it', () => {
   };
 
   it('names a UTF-16 encoding instead of calling the file "not a YAML map"', () => {
-    for (const [bom, endian, name] of [[true, 'le', 'UTF-16LE'], [true, 'be', 'UTF-16BE'], [false, 'le', 'UTF-16LE'], [false, 'be', 'UTF-16BE']] as const) {
+    for (const [bom, endian, name] of [
+      [true, 'le', 'UTF-16LE'],
+      [true, 'be', 'UTF-16BE'],
+      [false, 'le', 'UTF-16LE'],
+      [false, 'be', 'UTF-16BE'],
+    ] as const) {
       const result = load(utf16('domain: Shop\naggregates: {}\n', bom, endian));
-      expect(result).toMatchObject({ ok: false, errors: [{ code: 'YAML.ENCODING', where: { file: 'd.yaml', line: 1, col: 1 } }] });
+      expect(result).toMatchObject({
+        ok: false,
+        errors: [{ code: 'YAML.ENCODING', where: { file: 'd.yaml', line: 1, col: 1 } }],
+      });
       if (!result.ok) {
         expect(result.errors).toHaveLength(1);
         expect(result.errors[0]!.message).toContain(name);
@@ -112,13 +133,20 @@ describe('YAML diagnostics name what is wrong and point at it', () => {
     const result = load(text);
     expect(result).toMatchObject({
       ok: false,
-      errors: [{ code: 'YAML.DUPLICATE_KEY', where: { file: 'd.yaml', line: 5, col: 3, path: 'types.Money' }, related: [{ file: 'd.yaml', line: 3, col: 3 }] }],
+      errors: [
+        {
+          code: 'YAML.DUPLICATE_KEY',
+          where: { file: 'd.yaml', line: 5, col: 3, path: 'types.Money' },
+          related: [{ file: 'd.yaml', line: 3, col: 3 }],
+        },
+      ],
     });
     if (!result.ok) expect(result.errors[0]!.message).toMatch(/"Money".*d\.yaml:3:3/);
   });
 
   it('points a bad indentation at the misplaced item, not at column 1', () => {
-    const text = 'domain: Shop\naggregates:\n  Order:\n    events:\n      Placed:\n        fields:\n          id: uuid\n         total: decimal\n';
+    const text =
+      'domain: Shop\naggregates:\n  Order:\n    events:\n      Placed:\n        fields:\n          id: uuid\n         total: decimal\n';
     const result = load(text);
     expect(result.ok).toBe(false);
     if (!result.ok) {
@@ -131,7 +159,10 @@ describe('YAML diagnostics name what is wrong and point at it', () => {
   });
 
   it('an alias without its anchor is located at the alias', () => {
-    expect(load('domain: Shop\ndescription: *missing\n')).toMatchObject({ ok: false, errors: [{ code: 'YAML.SYNTAX', where: { line: 2, col: 14 } }] });
+    expect(load('domain: Shop\ndescription: *missing\n')).toMatchObject({
+      ok: false,
+      errors: [{ code: 'YAML.SYNTAX', where: { line: 2, col: 14 } }],
+    });
   });
 });
 
@@ -141,7 +172,9 @@ describe('files that are not domain YAML are never echoed', () => {
     const result = load(text);
     expect(result.ok).toBe(false);
     if (result.ok) return [];
-    return result.errors.flatMap((e) => [e.message, e.fix, e.where.path, ...(e.related ?? []).map((r) => r.path)]).filter((t) => t.includes(SECRET));
+    return result.errors
+      .flatMap((e) => [e.message, e.fix, e.where.path, ...(e.related ?? []).map((r) => r.path)])
+      .filter((t) => t.includes(SECRET));
   };
 
   it('a password file that parses as a YAML map is reported as not a domain file, without its lines', () => {

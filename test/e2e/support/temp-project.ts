@@ -77,10 +77,18 @@ export function typeCheck(root: string, files: readonly string[]): string[] {
   const base = ts.readConfigFile(join(REPO, 'tsconfig.base.json'), ts.sys.readFile);
   const { options } = ts.parseJsonConfigFileContent(base.config, ts.sys, REPO);
   // Reusing the previous program lets the compiler skip re-parsing unchanged files (the runtime).
-  const program = ts.createProgram(files.map((f) => join(root, f)), { ...options, noEmit: true, strict: true }, undefined, previous);
+  const program = ts.createProgram(
+    files.map((f) => join(root, f)),
+    { ...options, noEmit: true, strict: true },
+    undefined,
+    previous,
+  );
   previous = program;
   return ts.getPreEmitDiagnostics(program).map((d) => {
-    const where = d.file && d.start !== undefined ? `${relative(root, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}` : '(program)';
+    const where =
+      d.file && d.start !== undefined
+        ? `${relative(root, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start).line + 1}`
+        : '(program)';
     return `${where}  ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
   });
 }

@@ -26,27 +26,38 @@ import { add, compare, isPositive, subtract } from '../../../decimal.js';
 export class BankAccount extends BankAccountBase implements BankAccountHandlers {
   /** Opens the account with an initial deposit. May raise AccountOpened. */
   open(command: BankAccountOpenCommand): void {
-    if (this.state.status !== 'pending') throw new CommandRejectedError(`Account ${this.id} is already ${this.state.status}.`);
-    if (compare(command.initialDeposit, '0') < 0) throw new CommandRejectedError('The initial deposit cannot be negative.');
-    this.raiseAccountOpened({ ownerName: command.ownerName, initialBalance: command.initialDeposit, currency: command.currency ?? 'EUR' });
+    if (this.state.status !== 'pending')
+      throw new CommandRejectedError(`Account ${this.id} is already ${this.state.status}.`);
+    if (compare(command.initialDeposit, '0') < 0)
+      throw new CommandRejectedError('The initial deposit cannot be negative.');
+    this.raiseAccountOpened({
+      ownerName: command.ownerName,
+      initialBalance: command.initialDeposit,
+      currency: command.currency ?? 'EUR',
+    });
   }
 
   /** The deposit command. May raise MoneyDeposited. */
   deposit(command: BankAccountDepositCommand): void {
     this.#mustBeOpen();
-    if (!isPositive(command.amount)) throw new CommandRejectedError('A deposit must be positive.', { amount: command.amount });
+    if (!isPositive(command.amount))
+      throw new CommandRejectedError('A deposit must be positive.', { amount: command.amount });
     this.raiseMoneyDeposited(command);
   }
 
   /** Fails when the balance would go below zero. May raise MoneyWithdrawn. */
   withdraw(command: BankAccountWithdrawCommand): void {
     this.#mustBeOpen();
-    if (!isPositive(command.amount)) throw new CommandRejectedError('A withdrawal must be positive.', { amount: command.amount });
+    if (!isPositive(command.amount))
+      throw new CommandRejectedError('A withdrawal must be positive.', { amount: command.amount });
     if (compare(command.amount, this.state.balance) > 0) {
-      throw new CommandRejectedError(`Insufficient funds: the balance is ${this.state.balance}, the withdrawal ${command.amount}.`, {
-        balance: this.state.balance,
-        amount: command.amount,
-      });
+      throw new CommandRejectedError(
+        `Insufficient funds: the balance is ${this.state.balance}, the withdrawal ${command.amount}.`,
+        {
+          balance: this.state.balance,
+          amount: command.amount,
+        },
+      );
     }
     this.raiseMoneyWithdrawn(command);
   }
@@ -59,7 +70,13 @@ export class BankAccount extends BankAccountBase implements BankAccountHandlers 
 
   @handles(AccountOpened)
   onAccountOpened(event: AccountOpened): BankAccountState {
-    return { ...this.state, ownerName: event.data.ownerName, balance: event.data.initialBalance, currency: event.data.currency, status: 'open' };
+    return {
+      ...this.state,
+      ownerName: event.data.ownerName,
+      balance: event.data.initialBalance,
+      currency: event.data.currency,
+      status: 'open',
+    };
   }
 
   @handles(MoneyDeposited)
@@ -78,6 +95,7 @@ export class BankAccount extends BankAccountBase implements BankAccountHandlers 
   }
 
   #mustBeOpen(): void {
-    if (this.state.status !== 'open') throw new CommandRejectedError(`Account ${this.id} is ${this.state.status}; open it first.`);
+    if (this.state.status !== 'open')
+      throw new CommandRejectedError(`Account ${this.id} is ${this.state.status}; open it first.`);
   }
 }

@@ -32,7 +32,10 @@ export class InventoryItem extends InventoryItemBase implements InventoryItemHan
   reserve(command: InventoryItemReserveCommand): void {
     if (this.state.discontinued) throw new CommandRejectedError(`${this.id} is discontinued.`);
     const free = this.state.onHand - this.state.reserved;
-    if (command.quantity > free) throw new CommandRejectedError(`Only ${free} of ${this.id} are free; ${command.quantity} were asked for.`, { free });
+    if (command.quantity > free)
+      throw new CommandRejectedError(`Only ${free} of ${this.id} are free; ${command.quantity} were asked for.`, {
+        free,
+      });
     this.raiseStockReserved(command);
   }
 

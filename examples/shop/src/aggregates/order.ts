@@ -40,16 +40,20 @@ export class Order extends OrderBase implements OrderHandlers {
 
   /** The markPaid command. May raise OrderPaid. */
   markPaid(command: OrderMarkPaidCommand): void {
-    if (this.state.status !== 'placed') throw new CommandRejectedError(`Order ${this.id} is ${this.state.status}; only placed orders can be paid.`);
+    if (this.state.status !== 'placed')
+      throw new CommandRejectedError(`Order ${this.id} is ${this.state.status}; only placed orders can be paid.`);
     if (!this.state.total || compare(command.amount.amount, this.state.total.amount) !== 0) {
-      throw new CommandRejectedError(`The payment of ${command.amount.amount} does not match the total of ${this.state.total?.amount}.`);
+      throw new CommandRejectedError(
+        `The payment of ${command.amount.amount} does not match the total of ${this.state.total?.amount}.`,
+      );
     }
     this.raiseOrderPaid(command);
   }
 
   /** The ship command. May raise OrderShipped. */
   ship(command: OrderShipCommand): void {
-    if (this.state.status !== 'paid') throw new CommandRejectedError(`Order ${this.id} is ${this.state.status}; only paid orders ship.`);
+    if (this.state.status !== 'paid')
+      throw new CommandRejectedError(`Order ${this.id} is ${this.state.status}; only paid orders ship.`);
     this.raiseOrderShipped(command);
   }
 
@@ -69,7 +73,13 @@ export class Order extends OrderBase implements OrderHandlers {
 
   @handles(OrderPlaced)
   onOrderPlaced(event: OrderPlaced): OrderState {
-    return { ...this.state, status: 'placed', customerId: event.data.customerId, lines: event.data.lines, total: event.data.total };
+    return {
+      ...this.state,
+      status: 'placed',
+      customerId: event.data.customerId,
+      lines: event.data.lines,
+      total: event.data.total,
+    };
   }
 
   @handles(OrderPaid)

@@ -34,13 +34,17 @@ export class Payment extends PaymentBase implements PaymentHandlers {
 
   /** The capture command. May raise PaymentCaptured. */
   capture(): void {
-    if (this.state.status !== 'authorized' || !this.state.amount) throw new CommandRejectedError(`Payment ${this.id} is ${this.state.status}; only authorised payments are captured.`);
+    if (this.state.status !== 'authorized' || !this.state.amount)
+      throw new CommandRejectedError(
+        `Payment ${this.id} is ${this.state.status}; only authorised payments are captured.`,
+      );
     this.raisePaymentCaptured({ amount: this.state.amount });
   }
 
   /** The refund command. May raise PaymentRefunded. */
   refund(command: PaymentRefundCommand): void {
-    if (this.state.status !== 'captured' && this.state.status !== 'refunded') throw new CommandRejectedError('Only captured payments can be refunded.');
+    if (this.state.status !== 'captured' && this.state.status !== 'refunded')
+      throw new CommandRejectedError('Only captured payments can be refunded.');
     const left = subtract(this.state.amount?.amount ?? '0', this.state.refunded);
     if (compare(command.amount, left) > 0) throw new CommandRejectedError(`At most ${left} can still be refunded.`);
     this.raisePaymentRefunded(command);
@@ -48,7 +52,13 @@ export class Payment extends PaymentBase implements PaymentHandlers {
 
   @handles(PaymentAuthorized)
   onPaymentAuthorized(event: PaymentAuthorized): PaymentState {
-    return { ...this.state, status: 'authorized', orderId: event.data.orderId, amount: event.data.amount, method: event.data.method };
+    return {
+      ...this.state,
+      status: 'authorized',
+      orderId: event.data.orderId,
+      amount: event.data.amount,
+      method: event.data.method,
+    };
   }
 
   @handles(PaymentCaptured)

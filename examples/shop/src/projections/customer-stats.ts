@@ -14,7 +14,11 @@ export const customerStatsHandlers: CustomerStatsCustomHandlers = {
   // the same database (so run OrderSummary first when feeding projections by hand).
   async OrderCancelled(event, { db }) {
     const orders = db as unknown as Kysely<OrderSummaryTables>;
-    const order = await orders.selectFrom('order_summaries').select('customer_id').where('order_id', '=', event.aggregateId).executeTakeFirst();
+    const order = await orders
+      .selectFrom('order_summaries')
+      .select('customer_id')
+      .where('order_id', '=', event.aggregateId)
+      .executeTakeFirst();
     if (!order) return;
     await db
       .updateTable('customer_stats')

@@ -3,7 +3,11 @@
 // stubs, command methods, imports) and never changes code you wrote.
 
 import type { Kysely } from '@eventsmith/runtime';
-import type { DailyRevenueCustomHandlers, DailyRevenueTables, PaymentLedgerTables } from '../../../../generated/shop/index.js';
+import type {
+  DailyRevenueCustomHandlers,
+  DailyRevenueTables,
+  PaymentLedgerTables,
+} from '../../../../generated/shop/index.js';
 import { add } from '../../../decimal.js';
 
 /**
@@ -18,13 +22,23 @@ export const dailyRevenueHandlers: DailyRevenueCustomHandlers = {
   // PaymentRefunded has no currency: take the payment's from the PaymentLedger read model.
   async PaymentRefunded(event, { db }) {
     const ledger = db as unknown as Kysely<PaymentLedgerTables>;
-    const payment = await ledger.selectFrom('payment_ledger').select('currency').where('payment_id', '=', event.aggregateId).executeTakeFirst();
+    const payment = await ledger
+      .selectFrom('payment_ledger')
+      .select('currency')
+      .where('payment_id', '=', event.aggregateId)
+      .executeTakeFirst();
     await addToDay(db, day(event.occurredAt), payment?.currency ?? 'EUR', 'refunded', event.data.amount);
   },
 };
 
 /** Adds exactly (decimal strings, not floats) to one day's total, creating the row if needed. */
-async function addToDay(db: Kysely<DailyRevenueTables>, revenueDay: string, currency: string, column: 'captured' | 'refunded', amount: string): Promise<void> {
+async function addToDay(
+  db: Kysely<DailyRevenueTables>,
+  revenueDay: string,
+  currency: string,
+  column: 'captured' | 'refunded',
+  amount: string,
+): Promise<void> {
   const row = await db
     .selectFrom('daily_revenue')
     .select(['captured', 'refunded'])
@@ -32,7 +46,10 @@ async function addToDay(db: Kysely<DailyRevenueTables>, revenueDay: string, curr
     .where('currency', '=', currency)
     .executeTakeFirst();
   if (!row) {
-    await db.insertInto('daily_revenue').values({ revenue_day: revenueDay, currency, [column]: amount }).execute();
+    await db
+      .insertInto('daily_revenue')
+      .values({ revenue_day: revenueDay, currency, [column]: amount })
+      .execute();
     return;
   }
   await db

@@ -16,7 +16,10 @@ const CURRENCIES: readonly Currency[] = ['EUR', 'USD', 'GBP'];
 export const paymentAuthorizedV1ToV2: PaymentAuthorizedV1ToV2 = (data, record) => {
   const currency = data.currency.trim().toUpperCase();
   if (!CURRENCIES.includes(currency as Currency)) {
-    throw new EventsmithError('UPCAST.CONVERSION', `PaymentAuthorized ${record.eventId}: unknown currency "${data.currency}".`);
+    throw new EventsmithError(
+      'UPCAST.CONVERSION',
+      `PaymentAuthorized ${record.eventId}: unknown currency "${data.currency}".`,
+    );
   }
   const cents = String(Math.abs(data.amountCents)).padStart(3, '0');
   const amount = `${data.amountCents < 0 ? '-' : ''}${cents.slice(0, -2)}.${cents.slice(-2)}`;

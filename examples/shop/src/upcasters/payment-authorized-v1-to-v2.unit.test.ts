@@ -37,7 +37,22 @@ describe('paymentAuthorizedV1ToV2 (custom upcaster)', () => {
   });
 
   it('refuses a currency the shop does not know', () => {
-    const record = { eventId: 'e-1', eventType: 'PaymentAuthorized', eventVersion: 1, aggregateId: 'p-1', aggregateType: 'Payment', aggregateVersion: 1, occurredAt: '2024-01-15T09:30:00.000Z', tenantId: null, actorId: null, correlationId: 'e-1', causationId: null, metadata: {} };
-    expect(() => paymentAuthorizedV1ToV2({ ...paymentAuthorizedV1Sample, currency: 'XYZ' }, { ...record, data: {} })).toThrow(/unknown currency "XYZ"/);
+    const record = {
+      eventId: 'e-1',
+      eventType: 'PaymentAuthorized',
+      eventVersion: 1,
+      aggregateId: 'p-1',
+      aggregateType: 'Payment',
+      aggregateVersion: 1,
+      occurredAt: '2024-01-15T09:30:00.000Z',
+      tenantId: null,
+      actorId: null,
+      correlationId: 'e-1',
+      causationId: null,
+      metadata: {},
+    };
+    expect(() =>
+      paymentAuthorizedV1ToV2({ ...paymentAuthorizedV1Sample, currency: 'XYZ' }, { ...record, data: {} }),
+    ).toThrow(/unknown currency "XYZ"/);
   });
 });

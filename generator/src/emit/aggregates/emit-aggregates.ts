@@ -44,7 +44,10 @@ export function emit(model: DomainModel, options: EmitOptions): GeneratedFile[] 
   const layout = new Layout(options);
   if (model.aggregates.length === 0) return [];
   const perAggregate = (aggregate: AggregateNode) =>
-    emitOnce(`aggregates:${aggregate.name}`, layout, [aggregate], index, (idx) => [generatedPart(idx, layout, aggregate), skeleton(idx, layout, aggregate)]);
+    emitOnce(`aggregates:${aggregate.name}`, layout, [aggregate], index, (idx) => [
+      generatedPart(idx, layout, aggregate),
+      skeleton(idx, layout, aggregate),
+    ]);
   return [support(model, layout), ...model.aggregates.flatMap(perAggregate)];
 }
 
@@ -75,7 +78,8 @@ function generatedPart(index: DomainIndex, layout: Layout, aggregate: AggregateN
   const eventFile = { file: layout.eventsOf(aggregate.name) };
 
   const stateFields = aggregate.state.map(
-    (f) => `${docComment(f.description, '  ')}  ${propertyKey(f.name)}: ${indentTail(zodField(ctx, { type: f.type, optional: f.optional }))},`,
+    (f) =>
+      `${docComment(f.description, '  ')}  ${propertyKey(f.name)}: ${indentTail(zodField(ctx, { type: f.type, optional: f.optional }))},`,
   );
   file.print(
     `/** The state of ${aggregate.name}. Restores snapshots too (ISO strings become \`Date\`s again). */\n` +
@@ -99,7 +103,9 @@ function generatedPart(index: DomainIndex, layout: Layout, aggregate: AggregateN
   }
 
   for (const command of aggregate.commands) {
-    const params = command.params.map((p) => `${docComment(p.description, '  ')}  ${propertyKey(p.name)}: ${indentTail(zodField(ctx, p))},`);
+    const params = command.params.map(
+      (p) => `${docComment(p.description, '  ')}  ${propertyKey(p.name)}: ${indentTail(zodField(ctx, p))},`,
+    );
     file.print(
       `/** Parameters of \`${aggregate.name}.${command.name}\`${command.description ? `: ${command.description}` : '.'} */\n` +
         `export const ${n.commandSchema(command.name)} = ${z}.object({${params.length ? `\n${params.join('\n')}\n` : ''}});\n` +
@@ -126,7 +132,12 @@ function generatedPart(index: DomainIndex, layout: Layout, aggregate: AggregateN
     `  static override readonly stateSchema = ${n.stateSchema};`,
     `  /**\n   * Fingerprint of the state schema and the event versions and upcast steps in the YAML. A snapshot\n   * taken under another one is ignored and the aggregate replays in full. Handler code is not in\n   * it: bump \`stateVersion\` in the YAML when a handler changes what it computes.\n   */\n` +
       `  static override readonly snapshotFingerprint: string = ${quote(snapshotFingerprint(index, aggregate))};`,
-    `  /** Event type names a subclass must handle. */\n  ${printList('static readonly handledEventTypes: readonly string[] = ', events.map((e) => quote(e.name)), ';', { indent: '  ' })}`,
+    `  /** Event type names a subclass must handle. */\n  ${printList(
+      'static readonly handledEventTypes: readonly string[] = ',
+      events.map((e) => quote(e.name)),
+      ';',
+      { indent: '  ' },
+    )}`,
     `  constructor(id: string) {\n    super(id);\n    ${check}(this.constructor as typeof ${n.base});\n  }`,
     `  protected override initialState(): ${n.state} {\n    return ${n.initialState}();\n  }`,
   ];
@@ -222,7 +233,9 @@ function initialState(index: DomainIndex, fields: readonly StateFieldNode[]): { 
 function zeroValue(index: DomainIndex, type: FieldType): JsonValue | undefined {
   switch (type.kind) {
     case 'ScalarType':
-      return ({ string: '', integer: 0, number: 0, decimal: '0', boolean: false } as Record<string, JsonValue>)[type.name];
+      return ({ string: '', integer: 0, number: 0, decimal: '0', boolean: false } as Record<string, JsonValue>)[
+        type.name
+      ];
     case 'ListType':
       return [];
     default:

@@ -33,15 +33,26 @@ export function snapshotFingerprint(index: DomainIndex, aggregate: AggregateNode
         if (resolving.has(t.name)) return { ref: t.name };
         resolving.add(t.name);
         const named = index.type(t.name);
-        const shape: JsonValue = named.kind === 'EnumNode' ? { enum: [...named.values] } : { object: named.fields.map(field) };
+        const shape: JsonValue =
+          named.kind === 'EnumNode' ? { enum: [...named.values] } : { object: named.fields.map(field) };
         resolving.delete(t.name);
         return { ref: t.name, shape };
       }
     }
   };
-  const field = (f: FieldNode): JsonValue => ({ name: f.name, type: type(f.type), optional: f.optional, ...(f.default !== undefined ? { default: f.default } : {}) });
+  const field = (f: FieldNode): JsonValue => ({
+    name: f.name,
+    type: type(f.type),
+    optional: f.optional,
+    ...(f.default !== undefined ? { default: f.default } : {}),
+  });
   const parts: JsonValue = {
-    state: aggregate.state.map((f) => ({ name: f.name, type: type(f.type), optional: f.optional, ...(f.initial !== undefined ? { initial: f.initial } : {}) })),
+    state: aggregate.state.map((f) => ({
+      name: f.name,
+      type: type(f.type),
+      optional: f.optional,
+      ...(f.initial !== undefined ? { initial: f.initial } : {}),
+    })),
     events: index
       .eventsOf(aggregate)
       .sort((a, b) => byString(a.name, b.name))

@@ -72,12 +72,20 @@ describe('snapshotFingerprint', () => {
     ['a state field type', 'total: integer', 'total: number'],
     ['a state field made optional', 'total: integer', 'total: integer?'],
     ['a state field added', 'total: integer\n', 'total: integer\n      note: string?\n'],
-    ['a state initial value', 'currency: { type: Currency, initial: EUR }', 'currency: { type: Currency, initial: USD }'],
+    [
+      'a state initial value',
+      'currency: { type: Currency, initial: EUR }',
+      'currency: { type: Currency, initial: USD }',
+    ],
     ['an inline enum of the state', 'values: [open, done]', 'values: [open, done, void]'],
     ['a named type the state uses', 'Currency: { enum: [EUR, USD] }', 'Currency: { enum: [EUR, USD, GBP] }'],
     ['an event version (with its step)', 'version: 2', 'version: 3'],
     ['an upcast step', 'addField: { field: currency, default: EUR }', 'addField: { field: currency, default: USD }'],
-    ['an older version field', 'fields: { priceCents: integer }', 'fields: { priceCents: { type: integer, default: 0 } }'],
+    [
+      'an older version field',
+      'fields: { priceCents: integer }',
+      'fields: { priceCents: { type: integer, default: 0 } }',
+    ],
     ['a current event field', 'Closed: { fields: { at: datetime } }', 'Closed: { fields: { at: date } }'],
   ];
   for (const [what, from, to] of changes) {
@@ -95,7 +103,10 @@ describe('snapshotFingerprint', () => {
   }
 
   it('changes when an upcast step becomes custom', () => {
-    const yaml = BASE.replace(/upcast:\n\s+- renameField: \{ from: priceCents, to: price \}\n\s+- addField: \{ field: currency, default: EUR \}\n/, 'upcast: custom\n');
+    const yaml = BASE.replace(
+      /upcast:\n\s+- renameField: \{ from: priceCents, to: price \}\n\s+- addField: \{ field: currency, default: EUR \}\n/,
+      'upcast: custom\n',
+    );
     expect(yaml).not.toBe(BASE);
     expect(fingerprint(yaml)).not.toBe(base);
   });
@@ -105,8 +116,16 @@ describe('snapshotFingerprint', () => {
     ['the aggregate description', 'description: An order.', 'description: A customer order.'],
     ['a projection', 'total: { increment: data.price }', 'total: data.price'],
     ['the snapshot policy', 'snapshot: { every: 50 }', 'snapshot: { every: 10 }'],
-    ['a command', 'add: { params: { price: integer }, emits: ItemAdded }', 'add: { params: { price: integer, note: string? }, emits: ItemAdded }'],
-    ['another aggregate', 'Registered: { fields: { name: string } }', 'Registered: { fields: { name: string, email: string? } }'],
+    [
+      'a command',
+      'add: { params: { price: integer }, emits: ItemAdded }',
+      'add: { params: { price: integer, note: string? }, emits: ItemAdded }',
+    ],
+    [
+      'another aggregate',
+      'Registered: { fields: { name: string } }',
+      'Registered: { fields: { name: string, email: string? } }',
+    ],
     ['the layout of the YAML', 'total: integer\n', '\n      total:   integer\n'],
   ];
   for (const [what, from, to] of unchanged) {
@@ -117,7 +136,9 @@ describe('snapshotFingerprint', () => {
 
   it('is emitted on the generated base class, so a regenerated aggregate invalidates old snapshots', () => {
     const text = (yaml: string) => {
-      const file = emit(model(yaml), { outDir: 'gen', userDir: 'src' }).find((f) => f.path.endsWith('aggregates/order.ts'))!;
+      const file = emit(model(yaml), { outDir: 'gen', userDir: 'src' }).find((f) =>
+        f.path.endsWith('aggregates/order.ts'),
+      )!;
       return file.render();
     };
     expect(text(BASE)).toContain(`static override readonly snapshotFingerprint: string = '${base}';`);

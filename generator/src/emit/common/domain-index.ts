@@ -1,4 +1,12 @@
-import type { AggregateNode, DomainModel, EventNode, FieldNode, FieldType, ProjectionNode, TypeNode } from '@eventsmith/schema';
+import type {
+  AggregateNode,
+  DomainModel,
+  EventNode,
+  FieldNode,
+  FieldType,
+  ProjectionNode,
+  TypeNode,
+} from '@eventsmith/schema';
 import { byString } from './naming.js';
 
 /**
@@ -62,7 +70,8 @@ export class DomainIndex {
       if (done.has(t.name) || stack.has(t.name)) return;
       stack.add(t.name);
       if (t.kind === 'ValueObjectNode') {
-        for (const ref of [...new Set(t.fields.flatMap((f) => refsOf(f.type)))].sort(byString)) visit(this.type(ref), stack);
+        for (const ref of [...new Set(t.fields.flatMap((f) => refsOf(f.type)))].sort(byString))
+          visit(this.type(ref), stack);
       }
       stack.delete(t.name);
       done.add(t.name);

@@ -17,7 +17,13 @@ import type { Layout } from './layout.js';
  * const file = emitOnce(`events:${aggregate.name}`, layout, [aggregate], index, (idx) => emitAggregateEvents(idx, layout, aggregate));
  * ```
  */
-export function emitOnce<T>(key: string, layout: Layout, inputs: readonly unknown[], index: DomainIndex, emit: (index: DomainIndex) => T): T {
+export function emitOnce<T>(
+  key: string,
+  layout: Layout,
+  inputs: readonly unknown[],
+  index: DomainIndex,
+  emit: (index: DomainIndex) => T,
+): T {
   const fullKey = `${key}\u0000${layout.options.outDir}\u0000${layout.options.userDir}`;
   const hit = memo.get(fullKey);
   if (hit && sameInputs(hit.inputs, inputs) && hit.reads.every((read) => replays(read, index))) return hit.output as T;
@@ -32,12 +38,19 @@ export function emitOnce<T>(key: string, layout: Layout, inputs: readonly unknow
 
 /** One lookup through the index and what it returned. */
 type Read =
-  | { readonly kind: 'type' | 'event' | 'aggregate'; readonly name: string; readonly found: TypeNode | EventNode | AggregateNode }
+  | {
+      readonly kind: 'type' | 'event' | 'aggregate';
+      readonly name: string;
+      readonly found: TypeNode | EventNode | AggregateNode;
+    }
   | { readonly kind: 'events'; readonly found: readonly EventNode[] }
   | { readonly kind: 'projections'; readonly found: readonly ProjectionNode[] }
   | { readonly kind: 'model'; readonly found: DomainModel };
 
-const memo = new Map<string, { readonly inputs: readonly unknown[]; readonly reads: readonly Read[]; readonly output: unknown }>();
+const memo = new Map<
+  string,
+  { readonly inputs: readonly unknown[]; readonly reads: readonly Read[]; readonly output: unknown }
+>();
 const MEMO_LIMIT = 50_000;
 
 function sameInputs(a: readonly unknown[], b: readonly unknown[]): boolean {

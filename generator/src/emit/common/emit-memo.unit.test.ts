@@ -60,8 +60,14 @@ describe('emitting a reloaded model', () => {
   // Each edit changes the output of a file whose own YAML did not change.
   const steps = [
     { what: 'the starting domain', sources: domain() },
-    { what: 'a field the projection reads becomes optional', sources: domain(TYPES, ORDER.replace('note: string }', 'note: string? }')) },
-    { what: 'the enum an event uses becomes a value object', sources: domain(TYPES.replace('{ enum: [A, B] }', '{ fields: { code: string } }')) },
+    {
+      what: 'a field the projection reads becomes optional',
+      sources: domain(TYPES, ORDER.replace('note: string }', 'note: string? }')),
+    },
+    {
+      what: 'the enum an event uses becomes a value object',
+      sources: domain(TYPES.replace('{ enum: [A, B] }', '{ fields: { code: string } }')),
+    },
     { what: 'the starting domain again', sources: domain() },
   ];
 
@@ -72,7 +78,9 @@ describe('emitting a reloaded model', () => {
       expect(incremental, step.what).toEqual(fresh);
       return fresh;
     });
-    expect(outputs[1]!.get('gen/projections/order-report.ts')).not.toBe(outputs[0]!.get('gen/projections/order-report.ts'));
+    expect(outputs[1]!.get('gen/projections/order-report.ts')).not.toBe(
+      outputs[0]!.get('gen/projections/order-report.ts'),
+    );
     expect(outputs[2]!.get('gen/events/order.ts')).not.toBe(outputs[1]!.get('gen/events/order.ts'));
     expect(outputs[3]).toEqual(outputs[0]);
   });

@@ -52,7 +52,10 @@ export function zodObject(ctx: TypeContext, fields: readonly FieldNode[]): strin
  * A field's schema with its modifiers. A default is a `prefault`: the default is parsed like
  * any input, so a datetime default becomes a `Date` just as a given value would.
  */
-export function zodField(ctx: TypeContext, field: { readonly type: FieldType; readonly optional: boolean; readonly default?: JsonValue }): string {
+export function zodField(
+  ctx: TypeContext,
+  field: { readonly type: FieldType; readonly optional: boolean; readonly default?: JsonValue },
+): string {
   let out = zodOf(ctx, field.type);
   if (field.default !== undefined) out += `.prefault(${literal(field.default)})`;
   else if (field.optional) out += '.optional()';

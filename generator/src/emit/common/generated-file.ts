@@ -27,7 +27,10 @@ export interface MemberStub {
 /** What the write stage keeps in step in a user-owned file. */
 export interface UserFileMerge {
   /** Where members live: a class, an object literal assigned to a variable, or nowhere (imports only). */
-  readonly container: { readonly kind: 'class'; readonly name: string } | { readonly kind: 'object'; readonly variable: string } | { readonly kind: 'none' };
+  readonly container:
+    | { readonly kind: 'class'; readonly name: string }
+    | { readonly kind: 'object'; readonly variable: string }
+    | { readonly kind: 'none' };
   readonly members: readonly MemberStub[];
   /** Event names the YAML still declares; an `@handles(X)` for any other X is reported, never deleted. */
   readonly handledEvents?: readonly string[];
@@ -173,7 +176,9 @@ export class GeneratedFile {
     });
     return specifiers.map((from) => ({
       from,
-      names: [...this.#imports.get(from)!].map(([name, type]) => ({ name, type })).sort((a, b) => byString(a.name, b.name)),
+      names: [...this.#imports.get(from)!]
+        .map(([name, type]) => ({ name, type }))
+        .sort((a, b) => byString(a.name, b.name)),
     }));
   }
 
@@ -192,7 +197,8 @@ export class GeneratedFile {
   header(): string {
     const from = this.sources.length === 0 ? 'the domain YAML' : this.sources.join(', ');
     // Only the docs target writes Markdown.
-    if (this.path.endsWith('.md')) return `${MARKDOWN_MARKER} from ${from}. Do not edit: \`eventsmith docs\` rewrites this file. Change the YAML instead. -->`;
+    if (this.path.endsWith('.md'))
+      return `${MARKDOWN_MARKER} from ${from}. Do not edit: \`eventsmith docs\` rewrites this file. Change the YAML instead. -->`;
     if (this.ownership === 'user') {
       return [
         `// Created by eventsmith from ${from}.`,

@@ -36,7 +36,11 @@ describe('GeneratedFile', () => {
   });
 
   it('marks user-owned and once files differently from rewritten ones', () => {
-    expect(GeneratedFile.user('src/a.ts', ['a.yaml'], { container: { kind: 'none' }, members: [], owner: 'A' }).header()).toContain('This file is yours');
-    expect(GeneratedFile.once('out/m.ts', ['a.yaml']).header()).toContain('a migration that may have run must never change');
+    expect(
+      GeneratedFile.user('src/a.ts', ['a.yaml'], { container: { kind: 'none' }, members: [], owner: 'A' }).header(),
+    ).toContain('This file is yours');
+    expect(GeneratedFile.once('out/m.ts', ['a.yaml']).header()).toContain(
+      'a migration that may have run must never change',
+    );
   });
 });

@@ -55,7 +55,12 @@ function splitWords(name: string): string[] {
 export function quote(value: string): string {
   if (!/[\\'\r\n\u2028\u2029]/.test(value)) return `'${value}'`;
   const q = value.includes("'") && count(value, "'") > count(value, '"') ? '"' : "'";
-  const body = value.replace(/\\/g, '\\\\').replace(/\r/g, '\\r').replace(/\n/g, '\\n').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  const body = value
+    .replace(/\\/g, '\\\\')
+    .replace(/\r/g, '\\r')
+    .replace(/\n/g, '\\n')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
   return `${q}${body.split(q).join(`\\${q}`)}${q}`;
 }
 
@@ -70,7 +75,9 @@ export function literal(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`;
   if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${propertyKey(k)}: ${literal(v)}`);
+    const entries = Object.entries(value as Record<string, unknown>).map(
+      ([k, v]) => `${propertyKey(k)}: ${literal(v)}`,
+    );
     return entries.length === 0 ? '{}' : `{ ${entries.join(', ')} }`;
   }
   throw new TypeError(`Cannot render ${typeof value} as a literal`);

@@ -15,7 +15,12 @@ export const PRINT_WIDTH = 120;
  * printList('export const all = ', ['A', 'B'], ' as const;'); // 'export const all = [A, B] as const;'
  * ```
  */
-export function printList(head: string, items: readonly string[], tail: string, options: { readonly indent?: string; readonly brackets?: '[]' | '{}' | '()' } = {}): string {
+export function printList(
+  head: string,
+  items: readonly string[],
+  tail: string,
+  options: { readonly indent?: string; readonly brackets?: '[]' | '{}' | '()' } = {},
+): string {
   const indent = options.indent ?? '';
   const [open, close] = options.brackets === '{}' ? ['{', '}'] : options.brackets === '()' ? ['(', ')'] : ['[', ']'];
   const pad = open === '{' && items.length > 0 ? ' ' : '';
@@ -59,7 +64,14 @@ function jsonValue(value: unknown, indent: string, used: number): string {
     if (value.length === 0) return '[]';
     const items = value.map((item, i) => jsonValue(item, inner, inner.length + (i < value.length - 1 ? 1 : 0)));
     const flat = `[${items.join(', ')}]`;
-    const concise = value.length > 1 && value.every((item) => typeof item === 'object' && item !== null && (Array.isArray(item) ? item.length : Object.keys(item).length) > 1);
+    const concise =
+      value.length > 1 &&
+      value.every(
+        (item) =>
+          typeof item === 'object' &&
+          item !== null &&
+          (Array.isArray(item) ? item.length : Object.keys(item).length) > 1,
+      );
     if (!concise && !items.some((item) => item.includes('\n')) && used + flat.length <= PRINT_WIDTH) return flat;
     return `[\n${items.map((item, i) => `${inner}${item}${i < items.length - 1 ? ',' : ''}`).join('\n')}\n${indent}]`;
   }

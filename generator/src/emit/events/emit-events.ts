@@ -34,9 +34,15 @@ function eventBlock(ctx: TypeContext, event: EventNode): string {
   const defineEvent = file.import('defineEvent', '@eventsmith/runtime');
   const n = eventNames(event);
   const parts: string[] = [];
-  parts.push(`/** The payload schema of ${event.name} v${event.version}. */\nexport const ${n.schema} = ${zodObject(ctx, event.fields)};`);
-  parts.push(`/** The payload of ${event.name} as handlers see it (dates as \`Date\`). */\nexport type ${n.data} = ${z}.output<typeof ${n.schema}>;`);
-  parts.push(`/** What \`new ${event.name}(…)\` accepts (fields with defaults may be left out). */\nexport type ${n.input} = ${z}.input<typeof ${n.schema}>;`);
+  parts.push(
+    `/** The payload schema of ${event.name} v${event.version}. */\nexport const ${n.schema} = ${zodObject(ctx, event.fields)};`,
+  );
+  parts.push(
+    `/** The payload of ${event.name} as handlers see it (dates as \`Date\`). */\nexport type ${n.data} = ${z}.output<typeof ${n.schema}>;`,
+  );
+  parts.push(
+    `/** What \`new ${event.name}(…)\` accepts (fields with defaults may be left out). */\nexport type ${n.input} = ${z}.input<typeof ${n.schema}>;`,
+  );
   for (const old of event.history) {
     parts.push(
       `${docComment(`The stored JSON payload of ${event.name} v${old.version}.${withDescription(old)}`)}export type ${n.version(old.version)} = ${jsonObjectType(ctx, old.fields)};`,
@@ -45,7 +51,10 @@ function eventBlock(ctx: TypeContext, event: EventNode): string {
   parts.push(
     `/** The stored JSON payload of ${event.name} v${event.version} (current). */\nexport type ${n.version(event.version)} = ${jsonObjectType(ctx, event.fields)};`,
   );
-  const renamed = event.renamedFrom.length > 0 ? `\n\nStored under the old name${event.renamedFrom.length > 1 ? 's' : ''} ${event.renamedFrom.join(', ')} too.` : '';
+  const renamed =
+    event.renamedFrom.length > 0
+      ? `\n\nStored under the old name${event.renamedFrom.length > 1 ? 's' : ''} ${event.renamedFrom.join(', ')} too.`
+      : '';
   parts.push(
     `${docComment(`${event.description ?? `The ${event.name} event.`}${renamed}\n\n@example\n\`\`\`ts\nconst event = new ${event.name}(payload);\n\`\`\``)}` +
       `export class ${n.cls} extends ${defineEvent}({\n  type: ${quote(event.name)},\n  version: ${event.version},\n  aggregateType: ${quote(event.aggregate)},\n  schema: ${n.schema},\n}) {}`,

@@ -29,7 +29,10 @@ export function registryNames(domain: string) {
  */
 export function emitRegistry(index: DomainIndex, layout: Layout): GeneratedFile {
   const model = index.model;
-  const file = GeneratedFile.generated(layout.registry, model.sources.map((s) => s.path));
+  const file = GeneratedFile.generated(
+    layout.registry,
+    model.sources.map((s) => s.path),
+  );
   const n = registryNames(model.name);
   const events = index.events;
   const classes = events.map((e) => file.import(e.name, { file: layout.eventsOf(e.aggregate) }));
@@ -37,7 +40,9 @@ export function emitRegistry(index: DomainIndex, layout: Layout): GeneratedFile 
     `/** Every event class of the ${model.name} domain, sorted by type name. */\n${printList(`export const ${n.classes} = `, classes, ' as const;')}`,
     `/** Any event of the ${model.name} domain. */\n${printUnion(`export type ${n.union} =`, classes.length ? classes : ['never'], ';')}`,
   );
-  const aliases = events.flatMap((e) => e.renamedFrom.map((old) => [old, e.name] as const)).sort((a, b) => byString(a[0], b[0]));
+  const aliases = events
+    .flatMap((e) => e.renamedFrom.map((old) => [old, e.name] as const))
+    .sort((a, b) => byString(a[0], b[0]));
   file.print(
     `/** Old event type names, read as the event they were renamed to. */\nexport const ${n.aliases}: Readonly<Record<string, string>> = {${aliases.map(([o, e]) => `\n  ${o}: ${quote(e)},`).join('')}${aliases.length ? '\n' : ''}};`,
   );
@@ -52,7 +57,9 @@ export function emitRegistry(index: DomainIndex, layout: Layout): GeneratedFile 
         custom.push({ key: s.key, type, event: event.name, from: old.version });
         steps.push(`upcaster(${quote(event.name)}, ${old.version}, options.upcasters.${s.key})`);
       } else {
-        steps.push(`upcaster(${quote(event.name)}, ${old.version}, ${file.import(s.fn, { file: layout.upcastersOf(event.name) })})`);
+        steps.push(
+          `upcaster(${quote(event.name)}, ${old.version}, ${file.import(s.fn, { file: layout.upcastersOf(event.name) })})`,
+        );
       }
     }
   }
@@ -63,7 +70,9 @@ export function emitRegistry(index: DomainIndex, layout: Layout): GeneratedFile 
       `/** The hand-written upcast steps (\`upcast: custom\` in the YAML) the registry needs. */\nexport interface ${n.custom} {\n${custom.map((c) => `  /** ${c.event} v${c.from} → v${c.from + 1}. */\n  readonly ${c.key}: ${c.type};`).join('\n')}\n}`,
       `/** Stand-ins that throw for every custom step: for tests that exercise some of them only. */\nexport const ${n.placeholders}: ${n.custom} = {\n${custom
         .map((c) => {
-          const message = quote(`The custom upcaster ${c.key} was not provided; pass it to ${n.factory}({ upcasters }).`);
+          const message = quote(
+            `The custom upcaster ${c.key} was not provided; pass it to ${n.factory}({ upcasters }).`,
+          );
           return `  ${c.key}: () => {\n    ${printList(`throw new ${eventsmithError}`, ["'UPCAST.NOT_PROVIDED'", message], ';', { indent: '    ', brackets: '()' })}\n  },`;
         })
         .join('\n')}\n};`,

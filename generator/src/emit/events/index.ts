@@ -25,7 +25,12 @@ export function emit(model: DomainModel, options: EmitOptions): GeneratedFile[] 
   const files: GeneratedFile[] = [];
   const types = emitTypes(index, layout);
   if (types) files.push(types);
-  for (const aggregate of model.aggregates) files.push(emitOnce(`events:${aggregate.name}`, layout, [aggregate], index, (idx) => emitAggregateEvents(idx, layout, aggregate)));
+  for (const aggregate of model.aggregates)
+    files.push(
+      emitOnce(`events:${aggregate.name}`, layout, [aggregate], index, (idx) =>
+        emitAggregateEvents(idx, layout, aggregate),
+      ),
+    );
   files.push(emitRegistry(index, layout));
   return files;
 }

@@ -10,7 +10,10 @@ import { byString } from '../common/naming.js';
  */
 export function emit(model: DomainModel, options: EmitOptions, files: readonly GeneratedFile[]): GeneratedFile[] {
   const layout = new Layout(options);
-  const file = GeneratedFile.generated(layout.index, model.sources.map((s) => s.path));
+  const file = GeneratedFile.generated(
+    layout.index,
+    model.sources.map((s) => s.path),
+  );
   const migrationsDir = `${layout.migrationsDir}/`;
   const modules = files
     .filter((f) => f.ownership === 'generated' && f.path.endsWith('.ts') && !f.path.endsWith('.test.ts'))

@@ -1,4 +1,13 @@
-import { domainError, type DomainError, type DomainModel, type EventNode, type FieldNode, type FieldType, type SourceLocation, type TypeNode } from '@eventsmith/schema';
+import {
+  domainError,
+  type DomainError,
+  type DomainModel,
+  type EventNode,
+  type FieldNode,
+  type FieldType,
+  type SourceLocation,
+  type TypeNode,
+} from '@eventsmith/schema';
 import { byString } from '../common/naming.js';
 import { lockedType, type EventLock, type LockedEvent, type LockedField, type LockedType } from './event-lock.js';
 
@@ -48,8 +57,15 @@ export function checkEventLock(lock: EventLock, model: DomainModel, options: Che
   return diffEventLock(lock, model)
     .filter((c) => c.stored === 'breaking' || c.consumers === 'breaking')
     .map((c) => {
-      const unpublished = options.local ? ` If it never left this machine (not committed, not deployed), delete "${c.event}" from ${options.lockName} instead and run again.` : '';
-      return domainError('EVENT.BREAKING_CHANGE', messageOf(c, options.lockName), `${fixOf(c, model)}${unpublished}`, c.where);
+      const unpublished = options.local
+        ? ` If it never left this machine (not committed, not deployed), delete "${c.event}" from ${options.lockName} instead and run again.`
+        : '';
+      return domainError(
+        'EVENT.BREAKING_CHANGE',
+        messageOf(c, options.lockName),
+        `${fixOf(c, model)}${unpublished}`,
+        c.where,
+      );
     });
 }
 
@@ -64,7 +80,14 @@ export function diffEventLock(lock: EventLock, model: DomainModel): LockChange[]
     const event = byName.get(name) ?? byFormerName.get(name);
     if (!event) {
       const aggregate = model.aggregates.find((a) => a.name === locked.aggregate);
-      changes.push({ event: name, what: `event "${name}" was deleted`, stored: 'breaking', consumers: 'compatible', kind: 'in-place', where: aggregate?.source ?? model.source });
+      changes.push({
+        event: name,
+        what: `event "${name}" was deleted`,
+        stored: 'breaking',
+        consumers: 'compatible',
+        kind: 'in-place',
+        where: aggregate?.source ?? model.source,
+      });
       continue;
     }
     changes.push(...diffEvent(name, locked, event, types));
@@ -72,10 +95,22 @@ export function diffEventLock(lock: EventLock, model: DomainModel): LockChange[]
   return changes;
 }
 
-function diffEvent(name: string, locked: LockedEvent, event: EventNode, types: ReadonlyMap<string, TypeNode>): LockChange[] {
+function diffEvent(
+  name: string,
+  locked: LockedEvent,
+  event: EventNode,
+  types: ReadonlyMap<string, TypeNode>,
+): LockChange[] {
   const changes: LockChange[] = [];
   const add = (c: Omit<LockChange, 'event'>) => changes.push({ event: name, ...c });
-  if (event.name !== name) add({ what: `event "${name}" was renamed to "${event.name}" (renamedFrom)`, stored: 'compatible', consumers: 'compatible', kind: 'declared', where: event.source });
+  if (event.name !== name)
+    add({
+      what: `event "${name}" was renamed to "${event.name}" (renamedFrom)`,
+      stored: 'compatible',
+      consumers: 'compatible',
+      kind: 'declared',
+      where: event.source,
+    });
   if (locked.aggregate !== event.aggregate) {
     add({
       what: `event "${name}" moved from aggregate ${locked.aggregate} to ${event.aggregate}`,
@@ -88,16 +123,48 @@ function diffEvent(name: string, locked: LockedEvent, event: EventNode, types: R
   }
   const names = new Set([event.name, ...event.renamedFrom]);
   for (const old of locked.renamedFrom) {
-    if (!names.has(old)) add({ what: `former name "${old}" was removed from renamedFrom`, stored: 'breaking', consumers: 'compatible', kind: 'in-place', where: event.source, fix: `Put "${old}" back in \`renamedFrom\`: events stored under that name are read through it.` });
+    if (!names.has(old))
+      add({
+        what: `former name "${old}" was removed from renamedFrom`,
+        stored: 'breaking',
+        consumers: 'compatible',
+        kind: 'in-place',
+        where: event.source,
+        fix: `Put "${old}" back in \`renamedFrom\`: events stored under that name are read through it.`,
+      });
   }
-  if (locked.retired !== event.retired) add({ what: event.retired ? `event "${name}" was retired` : `event "${name}" is raised again (no longer retired)`, stored: 'compatible', consumers: 'compatible', kind: 'declared', where: event.source });
-  const recorded = Object.keys(locked.versions).map(Number).sort((a, b) => a - b);
+  if (locked.retired !== event.retired)
+    add({
+      what: event.retired ? `event "${name}" was retired` : `event "${name}" is raised again (no longer retired)`,
+      stored: 'compatible',
+      consumers: 'compatible',
+      kind: 'declared',
+      where: event.source,
+    });
+  const recorded = Object.keys(locked.versions)
+    .map(Number)
+    .sort((a, b) => a - b);
   const highest = recorded[recorded.length - 1] ?? 0;
-  if (event.version > highest && highest > 0) add({ version: event.version, what: `version ${event.version} was added`, stored: 'compatible', consumers: 'compatible', kind: 'declared', where: event.source });
+  if (event.version > highest && highest > 0)
+    add({
+      version: event.version,
+      what: `version ${event.version} was added`,
+      stored: 'compatible',
+      consumers: 'compatible',
+      kind: 'declared',
+      where: event.source,
+    });
   for (const v of recorded) {
     const shape = locked.versions[String(v)]!;
     if (v > event.version) {
-      add({ version: v, what: `version ${v} was published, but the event is now at version ${event.version}`, stored: 'breaking', consumers: 'compatible', kind: 'in-place', where: event.source });
+      add({
+        version: v,
+        what: `version ${v} was published, but the event is now at version ${event.version}`,
+        stored: 'breaking',
+        consumers: 'compatible',
+        kind: 'in-place',
+        where: event.source,
+      });
       continue;
     }
     const current = v === event.version;
@@ -112,7 +179,13 @@ function diffEvent(name: string, locked: LockedEvent, event: EventNode, types: R
 
 type FieldChange = Omit<LockChange, 'event' | 'version' | 'kind'>;
 
-function diffFields(before: Readonly<Record<string, LockedField>>, after: readonly FieldNode[], types: ReadonlyMap<string, TypeNode>, prefix: string, parent: SourceLocation): FieldChange[] {
+function diffFields(
+  before: Readonly<Record<string, LockedField>>,
+  after: readonly FieldNode[],
+  types: ReadonlyMap<string, TypeNode>,
+  prefix: string,
+  parent: SourceLocation,
+): FieldChange[] {
   const changes: FieldChange[] = [];
   const now = new Map(after.map((f) => [f.name, f]));
   for (const name of Object.keys(before).sort(byString)) {
@@ -121,7 +194,12 @@ function diffFields(before: Readonly<Record<string, LockedField>>, after: readon
     const path = `${prefix}${name}`;
     if (!field) {
       // Stored payloads still hold the value, and a field re-added under this name would meet it (Buf: FIELD_NO_DELETE).
-      changes.push({ what: `field "${path}" was removed`, stored: 'breaking', consumers: required(was) ? 'breaking' : 'compatible', where: parent });
+      changes.push({
+        what: `field "${path}" was removed`,
+        stored: 'breaking',
+        consumers: required(was) ? 'breaking' : 'compatible',
+        where: parent,
+      });
       continue;
     }
     changes.push(...diffField(was, field, types, path));
@@ -129,25 +207,63 @@ function diffFields(before: Readonly<Record<string, LockedField>>, after: readon
   for (const field of after) {
     if (field.name in before) continue;
     const path = `${prefix}${field.name}`;
-    if (isRequired(field)) changes.push({ what: `required field "${path}" was added`, stored: 'breaking', consumers: 'compatible', where: field.source });
-    else changes.push({ what: `${field.optional ? 'optional field' : 'field'} "${path}"${field.default !== undefined ? ` with a default` : ''} was added`, stored: 'compatible', consumers: 'compatible', where: field.source });
+    if (isRequired(field))
+      changes.push({
+        what: `required field "${path}" was added`,
+        stored: 'breaking',
+        consumers: 'compatible',
+        where: field.source,
+      });
+    else
+      changes.push({
+        what: `${field.optional ? 'optional field' : 'field'} "${path}"${field.default !== undefined ? ` with a default` : ''} was added`,
+        stored: 'compatible',
+        consumers: 'compatible',
+        where: field.source,
+      });
   }
   return changes;
 }
 
-function diffField(was: LockedField, field: FieldNode, types: ReadonlyMap<string, TypeNode>, path: string): FieldChange[] {
+function diffField(
+  was: LockedField,
+  field: FieldNode,
+  types: ReadonlyMap<string, TypeNode>,
+  path: string,
+): FieldChange[] {
   const changes: FieldChange[] = [];
   const where = field.source;
-  const now: LockedField = { ...lockedType(field.type, types), ...(field.optional ? { optional: true as const } : {}), ...(field.default !== undefined ? { default: field.default } : {}) };
-  if (!mayBeAbsent(was) && mayBeAbsent(now)) changes.push({ what: `field "${path}" became optional`, stored: 'compatible', consumers: 'breaking', where });
-  if (!required(was) && required(now)) changes.push({ what: `field "${path}" became required`, stored: 'breaking', consumers: 'compatible', where });
+  const now: LockedField = {
+    ...lockedType(field.type, types),
+    ...(field.optional ? { optional: true as const } : {}),
+    ...(field.default !== undefined ? { default: field.default } : {}),
+  };
+  if (!mayBeAbsent(was) && mayBeAbsent(now))
+    changes.push({ what: `field "${path}" became optional`, stored: 'compatible', consumers: 'breaking', where });
+  if (!required(was) && required(now))
+    changes.push({ what: `field "${path}" became required`, stored: 'breaking', consumers: 'compatible', where });
   else if (was.default === undefined && now.default !== undefined) {
     // A required field was in every stored payload; an optional one may be missing, and such events now read the default.
-    changes.push({ what: `field "${path}" got the default ${JSON.stringify(now.default)}`, stored: was.optional ? 'breaking' : 'compatible', consumers: 'compatible', where });
+    changes.push({
+      what: `field "${path}" got the default ${JSON.stringify(now.default)}`,
+      stored: was.optional ? 'breaking' : 'compatible',
+      consumers: 'compatible',
+      where,
+    });
   } else if (was.default !== undefined && now.default === undefined) {
-    changes.push({ what: `field "${path}" lost its default ${JSON.stringify(was.default)}`, stored: 'breaking', consumers: 'compatible', where });
+    changes.push({
+      what: `field "${path}" lost its default ${JSON.stringify(was.default)}`,
+      stored: 'breaking',
+      consumers: 'compatible',
+      where,
+    });
   } else if (was.default !== undefined && JSON.stringify(was.default) !== JSON.stringify(now.default)) {
-    changes.push({ what: `the default of field "${path}" changed from ${JSON.stringify(was.default)} to ${JSON.stringify(now.default)}`, stored: 'breaking', consumers: 'compatible', where });
+    changes.push({
+      what: `the default of field "${path}" changed from ${JSON.stringify(was.default)} to ${JSON.stringify(now.default)}`,
+      stored: 'breaking',
+      consumers: 'compatible',
+      where,
+    });
   }
   changes.push(...diffType(was, field.type, types, path, where, 0));
   return changes;
@@ -168,17 +284,43 @@ function isRequired(f: FieldNode): boolean {
 }
 
 /** Scalars whose every value is also a valid value of the other (`from → to` widens). */
-const WIDENINGS: ReadonlySet<string> = new Set(['integer→number', 'uuid→string', 'date→string', 'datetime→string', 'decimal→string', 'enum→string']);
+const WIDENINGS: ReadonlySet<string> = new Set([
+  'integer→number',
+  'uuid→string',
+  'date→string',
+  'datetime→string',
+  'decimal→string',
+  'enum→string',
+]);
 
-function diffType(was: LockedType, now: FieldType, types: ReadonlyMap<string, TypeNode>, path: string, where: SourceLocation, depth: number): FieldChange[] {
+function diffType(
+  was: LockedType,
+  now: FieldType,
+  types: ReadonlyMap<string, TypeNode>,
+  path: string,
+  where: SourceLocation,
+  depth: number,
+): FieldChange[] {
   if (depth > 32) return [];
   const after = lockedType(now, types);
   if (was.type === 'enum' && after.type === 'enum') {
     const added = after.values.filter((v) => !was.values.includes(v));
     const removed = was.values.filter((v) => !after.values.includes(v));
     const changes: FieldChange[] = [];
-    if (added.length) changes.push({ what: `enum of field "${path}" gained ${list(added)}`, stored: 'compatible', consumers: 'breaking', where });
-    if (removed.length) changes.push({ what: `enum of field "${path}" lost ${list(removed)}`, stored: 'breaking', consumers: 'compatible', where });
+    if (added.length)
+      changes.push({
+        what: `enum of field "${path}" gained ${list(added)}`,
+        stored: 'compatible',
+        consumers: 'breaking',
+        where,
+      });
+    if (removed.length)
+      changes.push({
+        what: `enum of field "${path}" lost ${list(removed)}`,
+        stored: 'breaking',
+        consumers: 'compatible',
+        where,
+      });
     return changes;
   }
   if (was.type === 'list' && after.type === 'list') {
@@ -192,9 +334,17 @@ function diffType(was: LockedType, now: FieldType, types: ReadonlyMap<string, Ty
   if (was.type === after.type) return [];
   const from = typeText(was);
   const to = typeText(after);
-  if (WIDENINGS.has(`${was.type}→${after.type}`)) return [{ what: `field "${path}" widened from ${from} to ${to}`, stored: 'compatible', consumers: 'breaking', where }];
-  if (WIDENINGS.has(`${after.type}→${was.type}`)) return [{ what: `field "${path}" narrowed from ${from} to ${to}`, stored: 'breaking', consumers: 'compatible', where }];
-  return [{ what: `field "${path}" changed type from ${from} to ${to}`, stored: 'breaking', consumers: 'breaking', where }];
+  if (WIDENINGS.has(`${was.type}→${after.type}`))
+    return [
+      { what: `field "${path}" widened from ${from} to ${to}`, stored: 'compatible', consumers: 'breaking', where },
+    ];
+  if (WIDENINGS.has(`${after.type}→${was.type}`))
+    return [
+      { what: `field "${path}" narrowed from ${from} to ${to}`, stored: 'breaking', consumers: 'compatible', where },
+    ];
+  return [
+    { what: `field "${path}" changed type from ${from} to ${to}`, stored: 'breaking', consumers: 'breaking', where },
+  ];
 }
 
 function resolvedList(type: FieldType, _types: ReadonlyMap<string, TypeNode>): FieldType | undefined {
@@ -230,14 +380,20 @@ function messageOf(c: LockChange, lockName: string): string {
   const subject = c.version !== undefined ? `${c.event} v${c.version}` : c.event;
   const stored = `stored ${subject} events could no longer be read as they were written`;
   const consumers = 'consumers built from the recorded version could not read the events written now';
-  const who = c.stored === 'breaking' && c.consumers === 'breaking' ? `${stored}, and ${consumers}` : c.stored === 'breaking' ? stored : consumers;
+  const who =
+    c.stored === 'breaking' && c.consumers === 'breaking'
+      ? `${stored}, and ${consumers}`
+      : c.stored === 'breaking'
+        ? stored
+        : consumers;
   return `${subject} is published (recorded in ${lockName}), but ${c.what}: ${who}.`;
 }
 
 function fixOf(c: LockChange, model: DomainModel): string {
   if (c.fix) return c.fix;
   const event = model.events.find((e) => e.name === c.event || e.renamedFrom.includes(c.event));
-  if (!event) return `Keep "${c.event}" declared (mark it \`retired: true\` if no command raises it any more), or list "${c.event}" in \`renamedFrom\` of the event that replaces it.`;
+  if (!event)
+    return `Keep "${c.event}" declared (mark it \`retired: true\` if no command raises it any more), or list "${c.event}" in \`renamedFrom\` of the event that replaces it.`;
   if (c.version !== undefined && c.version > event.version) {
     return `Raise \`version:\` back to ${c.version} (stored events have it); declare a change as version ${c.version + 1}.`;
   }
@@ -245,6 +401,7 @@ function fixOf(c: LockChange, model: DomainModel): string {
     const next = event.version + 1;
     return `Keep v${c.version} as recorded and bump the version to ${next}: set \`version: ${next}\`, move v${c.version}'s recorded fields to \`history: { ${c.version}: { fields: … } }\` and declare the upcast steps from ${c.version} to ${next}.`;
   }
-  if (c.version !== undefined) return `Restore v${c.version} in \`history\` as recorded in the lock: history describes events already stored. Declare the change as version ${event.version + 1}.`;
+  if (c.version !== undefined)
+    return `Restore v${c.version} in \`history\` as recorded in the lock: history describes events already stored. Declare the change as version ${event.version + 1}.`;
   return `Undo this change, or declare a new event and retire this one (\`retired: true\`).`;
 }

@@ -62,43 +62,111 @@ interface Row {
 
 /** One case per row of the table in FORMAT.md, keyed by the row's first cell. */
 const IN_PLACE: Record<string, Row> = {
-  'Add an optional field': { after: edit('          name: string\n', '          name: string\n          extra: string?\n') },
-  'Add a field with a default': { after: edit('          name: string\n', '          name: string\n          extra: { type: integer, default: 0 }\n') },
-  'Add a required field': { after: edit('          name: string\n', '          name: string\n          extra: string\n'), at: 'extra: string' },
+  'Add an optional field': {
+    after: edit('          name: string\n', '          name: string\n          extra: string?\n'),
+  },
+  'Add a field with a default': {
+    after: edit('          name: string\n', '          name: string\n          extra: { type: integer, default: 0 }\n'),
+  },
+  'Add a required field': {
+    after: edit('          name: string\n', '          name: string\n          extra: string\n'),
+    at: 'extra: string',
+  },
   'Remove a required field': { after: edit('          count: integer\n', ''), at: '      Opened:' },
   'Remove an optional field': { after: edit('          note: string?\n', ''), at: '      Opened:' },
   'Rename a field': { after: edit('          name: string\n', '          title: string\n') },
   'Make a required field optional': { after: edit('count: integer\n', 'count: integer?\n'), at: 'count: integer?' },
   'Make an optional field required': { after: edit('note: string?', 'note: string'), at: 'note: string' },
   'Give a required field a default': { after: edit('count: integer\n', 'count: { type: integer, default: 0 }\n') },
-  'Give an optional field a default': { after: edit('note: string?', 'note: { type: string, optional: true, default: none }'), at: 'note: {' },
+  'Give an optional field a default': {
+    after: edit('note: string?', 'note: { type: string, optional: true, default: none }'),
+    at: 'note: {',
+  },
   'Change a default': { after: edit('default: 1 }', 'default: 2 }'), at: 'size:' },
   'Remove a default': { after: edit('size: { type: integer, default: 1 }', 'size: integer'), at: 'size: integer' },
   "Change a field's type": { after: edit('count: integer\n', 'count: string\n'), at: 'count: string' },
-  'Widen a type (`integer` → `number`; `uuid`, `date`, `datetime`, `decimal` or an enum → `string`)': { after: edit('count: integer\n', 'count: number\n'), at: 'count: number' },
-  'Narrow a type (`string` → `uuid`, `number` → `integer`, …)': { after: edit('ratio: number', 'ratio: integer'), at: 'ratio: integer' },
+  'Widen a type (`integer` → `number`; `uuid`, `date`, `datetime`, `decimal` or an enum → `string`)': {
+    after: edit('count: integer\n', 'count: number\n'),
+    at: 'count: number',
+  },
+  'Narrow a type (`string` → `uuid`, `number` → `integer`, …)': {
+    after: edit('ratio: number', 'ratio: integer'),
+    at: 'ratio: integer',
+  },
   'Change the item type of a list': { after: edit('tags: list<string>', 'tags: list<integer>'), at: 'tags:' },
   'Add an enum value (inline or named)': { after: edit('values: [a, b]', 'values: [a, b, c]'), at: 'status:' },
   'Remove an enum value': { after: edit('values: [a, b]', 'values: [a]'), at: 'status:' },
   'Reorder enum values': { after: edit('values: [a, b]', 'values: [b, a]') },
-  'Add a required field to a value object the event uses': { after: edit('fields: { x: integer, y: integer }', 'fields: { x: integer, y: integer, z: integer }'), at: 'z: integer' },
-  'Add an optional field to a value object the event uses': { after: edit('fields: { x: integer, y: integer }', 'fields: { x: integer, y: integer, z: integer? }') },
-  'Rename a named type (same structure)': { after: edit('  Color: { enum: [red, green] }', '  Colour: { enum: [red, green] }').replace('color: Color', 'color: Colour') },
-  'Reorder fields': { after: edit('          name: string\n          note: string?\n', '          note: string?\n          name: string\n') },
+  'Add a required field to a value object the event uses': {
+    after: edit('fields: { x: integer, y: integer }', 'fields: { x: integer, y: integer, z: integer }'),
+    at: 'z: integer',
+  },
+  'Add an optional field to a value object the event uses': {
+    after: edit('fields: { x: integer, y: integer }', 'fields: { x: integer, y: integer, z: integer? }'),
+  },
+  'Rename a named type (same structure)': {
+    after: edit('  Color: { enum: [red, green] }', '  Colour: { enum: [red, green] }').replace(
+      'color: Color',
+      'color: Colour',
+    ),
+  },
+  'Reorder fields': {
+    after: edit(
+      '          name: string\n          note: string?\n',
+      '          note: string?\n          name: string\n',
+    ),
+  },
   'Change a description': { after: edit('A box was opened.', 'The box was opened by someone.') },
-  'Edit an older version in `history`': { after: edit('1: { fields: { to: string } }', '1: { fields: { to: string, from: string }, upcast: [{ dropField: from }] }'), at: 'from: string' },
-  'Move an event to another aggregate': { after: edit('  Crate:\n    events:\n      Packed: { fields: { n: integer } }\n', '  Crate:\n    events:\n      Emptied: { fields: {} }\n').replace('      Moved:\n', '      Packed: { fields: { n: integer } }\n      Moved:\n'), at: 'Packed:' },
-  'Lower the version': { after: edit('        version: 2\n', '').replace('        history:\n          1: { fields: { to: string } }\n', ''), at: '      Moved:' },
-  'Reuse a version number for other fields': { after: edit('        version: 2\n', '').replace('        history:\n          1: { fields: { to: string } }\n', '').replace('fields: { to: string }', 'fields: { to: integer }') },
-  'Remove a former name from `renamedFrom`': { after: edit('        renamedFrom: [Shifted]\n', ''), at: '      Moved:' },
-  'Delete an event': { after: edit('      Packed: { fields: { n: integer } }\n', '      Emptied: { fields: {} }\n'), at: '  Crate:' },
+  'Edit an older version in `history`': {
+    after: edit(
+      '1: { fields: { to: string } }',
+      '1: { fields: { to: string, from: string }, upcast: [{ dropField: from }] }',
+    ),
+    at: 'from: string',
+  },
+  'Move an event to another aggregate': {
+    after: edit(
+      '  Crate:\n    events:\n      Packed: { fields: { n: integer } }\n',
+      '  Crate:\n    events:\n      Emptied: { fields: {} }\n',
+    ).replace('      Moved:\n', '      Packed: { fields: { n: integer } }\n      Moved:\n'),
+    at: 'Packed:',
+  },
+  'Lower the version': {
+    after: edit('        version: 2\n', '').replace('        history:\n          1: { fields: { to: string } }\n', ''),
+    at: '      Moved:',
+  },
+  'Reuse a version number for other fields': {
+    after: edit('        version: 2\n', '')
+      .replace('        history:\n          1: { fields: { to: string } }\n', '')
+      .replace('fields: { to: string }', 'fields: { to: integer }'),
+  },
+  'Remove a former name from `renamedFrom`': {
+    after: edit('        renamedFrom: [Shifted]\n', ''),
+    at: '      Moved:',
+  },
+  'Delete an event': {
+    after: edit('      Packed: { fields: { n: integer } }\n', '      Emptied: { fields: {} }\n'),
+    at: '  Crate:',
+  },
 };
 
 const DECLARED: Record<string, string> = {
-  'Bump the version, keep the recorded fields in `history` with upcast steps': edit('      Packed: { fields: { n: integer } }\n', '      Packed:\n        version: 2\n        fields: { n: integer, label: string }\n        history:\n          1: { fields: { n: integer }, upcast: [{ addField: { field: label, default: none } }] }\n'),
-  'Rename an event and list the old name in `renamedFrom` (the recorded versions stay as they are)': edit('      Packed: { fields: { n: integer } }\n', '      Boxed: { renamedFrom: [Packed], fields: { n: integer } }\n'),
-  'Retire an event: `retired: true`': edit('      Packed: { fields: { n: integer } }\n', '      Packed: { retired: true, fields: { n: integer } }\n'),
-  'Add an event': edit('      Packed: { fields: { n: integer } }\n', '      Packed: { fields: { n: integer } }\n      Sealed: { fields: { by: string } }\n'),
+  'Bump the version, keep the recorded fields in `history` with upcast steps': edit(
+    '      Packed: { fields: { n: integer } }\n',
+    '      Packed:\n        version: 2\n        fields: { n: integer, label: string }\n        history:\n          1: { fields: { n: integer }, upcast: [{ addField: { field: label, default: none } }] }\n',
+  ),
+  'Rename an event and list the old name in `renamedFrom` (the recorded versions stay as they are)': edit(
+    '      Packed: { fields: { n: integer } }\n',
+    '      Boxed: { renamedFrom: [Packed], fields: { n: integer } }\n',
+  ),
+  'Retire an event: `retired: true`': edit(
+    '      Packed: { fields: { n: integer } }\n',
+    '      Packed: { retired: true, fields: { n: integer } }\n',
+  ),
+  'Add an event': edit(
+    '      Packed: { fields: { n: integer } }\n',
+    '      Packed: { fields: { n: integer } }\n      Sealed: { fields: { by: string } }\n',
+  ),
 };
 
 /** The rows of a Markdown table that starts with `header`. */
@@ -109,7 +177,12 @@ function tableRows(header: string): string[][] {
   const rows: string[][] = [];
   for (const line of lines.slice(start + 2)) {
     if (!line.startsWith('|')) break;
-    rows.push(line.slice(1, -1).split(' | ').map((c) => c.trim()));
+    rows.push(
+      line
+        .slice(1, -1)
+        .split(' | ')
+        .map((c) => c.trim()),
+    );
   }
   return rows;
 }
@@ -131,7 +204,10 @@ describe('event lock: every in-place change in FORMAT.md is classified as the ta
       expect(row, `a test case for "${change}"`).toBeDefined();
       const model = load(row!.after);
       const changes = diffEventLock(lock, model).filter((c) => c.kind === 'in-place');
-      expect({ stored: worst(changes.map((c) => c.stored)), consumers: worst(changes.map((c) => c.consumers)) }).toEqual({ stored, consumers });
+      expect({
+        stored: worst(changes.map((c) => c.stored)),
+        consumers: worst(changes.map((c) => c.consumers)),
+      }).toEqual({ stored, consumers });
       const errors = checkEventLock(lock, model, { lockName: 'gen/events.lock.json' });
       expect(errors.length > 0 ? 'refused' : 'allowed').toBe(verdict);
       for (const e of errors) {
@@ -150,7 +226,11 @@ describe('event lock: every in-place change in FORMAT.md is classified as the ta
 describe('event lock: declared changes', () => {
   const lock = eventLockOf(load(BASE));
   it('has a case for every row of the declared-changes table', () => {
-    expect(tableRows('| Declared change |').map((r) => r[0]).sort()).toEqual(Object.keys(DECLARED).sort());
+    expect(
+      tableRows('| Declared change |')
+        .map((r) => r[0])
+        .sort(),
+    ).toEqual(Object.keys(DECLARED).sort());
   });
   for (const [change, verdict] of tableRows('| Declared change |')) {
     it(`${change}: ${verdict}`, () => {
@@ -162,13 +242,27 @@ describe('event lock: declared changes', () => {
   }
 
   it('compares a renamed event with the versions recorded under its old name', () => {
-    const model = load(edit('      Packed: { fields: { n: integer } }\n', '      Boxed: { renamedFrom: [Packed], fields: { n: string } }\n'));
+    const model = load(
+      edit(
+        '      Packed: { fields: { n: integer } }\n',
+        '      Boxed: { renamedFrom: [Packed], fields: { n: string } }\n',
+      ),
+    );
     const errors = checkEventLock(lock, model, { lockName: 'x' });
-    expect(errors.map((e) => e.message)).toEqual([expect.stringContaining('Packed v1 is published (recorded in x), but field "n" changed type from integer to string')]);
+    expect(errors.map((e) => e.message)).toEqual([
+      expect.stringContaining(
+        'Packed v1 is published (recorded in x), but field "n" changed type from integer to string',
+      ),
+    ]);
   });
 
   it('a command may not emit a retired event', () => {
-    const result = loadDomain([{ path: 'lab.yaml', text: edit('      Opened:\n        description', '      Opened:\n        retired: true\n        description') }]);
+    const result = loadDomain([
+      {
+        path: 'lab.yaml',
+        text: edit('      Opened:\n        description', '      Opened:\n        retired: true\n        description'),
+      },
+    ]);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.errors.map((e) => [e.code, e.where.line])).toEqual([['EVENT.RETIRED', 9]]);
   });
@@ -190,7 +284,13 @@ describe('event lock file', () => {
 
   it('refuses text that is not a lock, without quoting it', () => {
     expect(() => parseEventLock('{"password": "hunter2"')).toThrow(/not JSON/);
-    expect(() => parseEventLock('{"domain": "X", "events": {"A": {"aggregate": "B", "versions": {"0": {"fields": {}}}}}}')).toThrow(/not a version number/);
-    expect(() => parseEventLock('{"domain": "X", "events": {"A": {"aggregate": "B", "versions": {"1": {"fields": {"f": {"type": "text"}}}}}}}')).toThrow(/not a field type/);
+    expect(() =>
+      parseEventLock('{"domain": "X", "events": {"A": {"aggregate": "B", "versions": {"0": {"fields": {}}}}}}'),
+    ).toThrow(/not a version number/);
+    expect(() =>
+      parseEventLock(
+        '{"domain": "X", "events": {"A": {"aggregate": "B", "versions": {"1": {"fields": {"f": {"type": "text"}}}}}}}',
+      ),
+    ).toThrow(/not a field type/);
   });
 });

@@ -3,8 +3,24 @@ import { GeneratedFile } from '../common/generated-file.js';
 import { Layout, type EmitOptions } from '../common/layout.js';
 import { eventLockOf, serializeEventLock } from './event-lock.js';
 
-export { checkEventLock, diffEventLock, type CheckEventLockOptions, type Impact, type LockChange } from './check-event-lock.js';
-export { EventLockFormatError, eventLockOf, parseEventLock, serializeEventLock, type EventLock, type LockedEvent, type LockedField, type LockedType, type LockedVersion } from './event-lock.js';
+export {
+  checkEventLock,
+  diffEventLock,
+  type CheckEventLockOptions,
+  type Impact,
+  type LockChange,
+} from './check-event-lock.js';
+export {
+  EventLockFormatError,
+  eventLockOf,
+  parseEventLock,
+  serializeEventLock,
+  type EventLock,
+  type LockedEvent,
+  type LockedField,
+  type LockedType,
+  type LockedVersion,
+} from './event-lock.js';
 
 /**
  * The lock target: `events.lock.json`, the shape of every event version of the model. The write
@@ -13,7 +29,10 @@ export { EventLockFormatError, eventLockOf, parseEventLock, serializeEventLock, 
 export function emit(model: DomainModel, options: EmitOptions): GeneratedFile[] {
   if (model.events.length === 0) return [];
   const layout = new Layout(options);
-  const file = GeneratedFile.generated(layout.eventLock, model.sources.map((s) => s.path));
+  const file = GeneratedFile.generated(
+    layout.eventLock,
+    model.sources.map((s) => s.path),
+  );
   file.print(serializeEventLock(eventLockOf(model), file.sources).trimEnd());
   return [file.markPreformatted()];
 }

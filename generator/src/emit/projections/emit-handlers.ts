@@ -1,4 +1,11 @@
-import type { AssignmentNode, ColumnNode, ConditionNode, DeclarativeHandlerNode, ProjectionNode, ValueExpr } from '@eventsmith/schema';
+import type {
+  AssignmentNode,
+  ColumnNode,
+  ConditionNode,
+  DeclarativeHandlerNode,
+  ProjectionNode,
+  ValueExpr,
+} from '@eventsmith/schema';
 import type { DomainIndex } from '../common/domain-index.js';
 import type { GeneratedFile } from '../common/generated-file.js';
 import { literal } from '../common/naming.js';
@@ -43,7 +50,8 @@ export function countersCode(projection: ProjectionNode): string | undefined {
     if (handler.kind !== 'DeclarativeHandlerNode') continue;
     const op = handler.operation;
     const assignments = op.kind === 'UpdateOperation' ? op.set : op.kind === 'DeleteOperation' ? [] : op.values;
-    for (const a of assignments) if (a.value.kind === 'IncrementExpr' || a.value.kind === 'DecrementExpr') names.add(a.column);
+    for (const a of assignments)
+      if (a.value.kind === 'IncrementExpr' || a.value.kind === 'DecrementExpr') names.add(a.column);
   }
   const entries = projection.columns
     .filter((c) => names.has(c.name) && ['integer', 'bigint', 'number', 'decimal'].includes(c.type))
@@ -80,6 +88,8 @@ function amount(ctx: Ctx, by: ValueExpr, col: ColumnNode): string {
 
 /** `{ col: value, … }`, ANDed; a null value matches `is null`. */
 function where(ctx: Ctx, conditions: readonly ConditionNode[]): string {
-  const entries = conditions.map((c) => `${c.column}: ${valueCode(ctx.file, ctx.index, ctx.event, c.value, column(ctx, c.column).type).code}`);
+  const entries = conditions.map(
+    (c) => `${c.column}: ${valueCode(ctx.file, ctx.index, ctx.event, c.value, column(ctx, c.column).type).code}`,
+  );
   return `{ ${entries.join(', ')} }`;
 }

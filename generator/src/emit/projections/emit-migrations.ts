@@ -3,7 +3,17 @@ import { GeneratedFile } from '../common/generated-file.js';
 import type { Layout } from '../common/layout.js';
 import { camelCase, literal, quote } from '../common/naming.js';
 import { backfillValue, SQL_TYPES, storedLiteral } from './column-types.js';
-import { diffTables, sameJson, serializeSnapshot, shapeOf, type ColumnShape, type IndexShape, type ProjectionSnapshot, type TableChange, type TableShape } from './table-shape.js';
+import {
+  diffTables,
+  sameJson,
+  serializeSnapshot,
+  shapeOf,
+  type ColumnShape,
+  type IndexShape,
+  type ProjectionSnapshot,
+  type TableChange,
+  type TableShape,
+} from './table-shape.js';
 
 /**
  * Append-only Kysely migrations. Migrations listed in the previous snapshot are kept as they are
@@ -38,7 +48,9 @@ export function migrationExport(name: string): string {
 function migrationsIndex(layout: Layout, names: readonly string[], sources: readonly string[]): GeneratedFile {
   const file = GeneratedFile.generated(layout.migrationsIndex, sources);
   const type = file.importType('ProjectionMigration', { file: layout.projectionDatabase });
-  const entries = names.map((name) => `  ${quote(name)}: ${file.import(migrationExport(name), { file: layout.migration(name) })},`);
+  const entries = names.map(
+    (name) => `  ${quote(name)}: ${file.import(migrationExport(name), { file: layout.migration(name) })},`,
+  );
   file.print(
     `/**\n * Every projection migration, in order. Names sort in the order they must run.\n *\n * @example\n * \`\`\`ts\n * await migrateProjections(db, projectionMigrations);\n * \`\`\`\n */\n` +
       `export const projectionMigrations: Readonly<Record<string, ${type}>> = {${entries.length ? `\n${entries.join('\n')}\n` : ''}};`,
@@ -62,7 +74,11 @@ function statements(change: TableChange): { up: string[]; down: string[]; note?:
     case 'create':
       return { up: create(change.table), down: drop(change.table) };
     case 'drop':
-      return { up: drop(change.table), down: create(change.table), note: 'The table and its rows are dropped; `down` recreates it empty.' };
+      return {
+        up: drop(change.table),
+        down: create(change.table),
+        note: 'The table and its rows are dropped; `down` recreates it empty.',
+      };
     case 'recreate':
       return {
         up: [...drop(change.before), ...create(change.after)],
@@ -75,9 +91,14 @@ function statements(change: TableChange): { up: string[]; down: string[]; note?:
 }
 
 function create(table: TableShape): string[] {
-  const cols = table.columns.map((c) => `.addColumn(${quote(c.name)}, ${quote(SQL_TYPES[c.type])}${columnOptions(c, table)})`);
+  const cols = table.columns.map(
+    (c) => `.addColumn(${quote(c.name)}, ${quote(SQL_TYPES[c.type])}${columnOptions(c, table)})`,
+  );
   const pk = `.addPrimaryKeyConstraint(${quote(`${table.table}_pkey`)}, [${table.primaryKey.map(quote).join(', ')}])`;
-  return [`await db.schema.createTable(${quote(table.table)})${cols.join('')}${pk}.execute();`, ...table.indexes.map((i) => createIndex(table.table, i))];
+  return [
+    `await db.schema.createTable(${quote(table.table)})${cols.join('')}${pk}.execute();`,
+    ...table.indexes.map((i) => createIndex(table.table, i)),
+  ];
 }
 
 function drop(table: TableShape): string[] {
@@ -95,8 +116,14 @@ function dropIndex(table: string, index: IndexShape): string {
 function columnOptions(column: ColumnShape, table: TableShape, backfill = false): string {
   const parts: string[] = [];
   if (!column.nullable || table.primaryKey.includes(column.name)) parts.push('.notNull()');
-  const value = column.default !== undefined ? column.default : backfill && !column.nullable ? backfillValue(column.type) : undefined;
-  if (value !== undefined && value !== null) parts.push(`.defaultTo(${literal(column.type === 'boolean' ? value : storedLiteral(column.type, value))})`);
+  const value =
+    column.default !== undefined
+      ? column.default
+      : backfill && !column.nullable
+        ? backfillValue(column.type)
+        : undefined;
+  if (value !== undefined && value !== null)
+    parts.push(`.defaultTo(${literal(column.type === 'boolean' ? value : storedLiteral(column.type, value))})`);
   return parts.length ? `, (col) => col${parts.join('')}` : '';
 }
 
@@ -115,9 +142,14 @@ function alter(before: TableShape, after: TableShape): { up: string[]; down: str
   const addedCols = after.columns.filter((c) => !oldCols.has(c.name));
   const changedCols = after.columns.filter((c) => oldCols.has(c.name) && !sameJson(oldCols.get(c.name), c));
   const touched = new Set([...removedCols, ...changedCols].map((c) => c.name));
-  const droppedIdx = before.indexes.filter((i) => !sameJson(newIdx.get(i.name), i) || i.columns.some((c) => touched.has(c)));
-  const createdIdx = after.indexes.filter((i) => !sameJson(oldIdx.get(i.name), i) || i.columns.some((c) => touched.has(c)));
-  const addCol = (table: TableShape, c: ColumnShape) => `await db.schema.alterTable(${t}).addColumn(${quote(c.name)}, ${quote(SQL_TYPES[c.type])}${columnOptions(c, table, true)}).execute();`;
+  const droppedIdx = before.indexes.filter(
+    (i) => !sameJson(newIdx.get(i.name), i) || i.columns.some((c) => touched.has(c)),
+  );
+  const createdIdx = after.indexes.filter(
+    (i) => !sameJson(oldIdx.get(i.name), i) || i.columns.some((c) => touched.has(c)),
+  );
+  const addCol = (table: TableShape, c: ColumnShape) =>
+    `await db.schema.alterTable(${t}).addColumn(${quote(c.name)}, ${quote(SQL_TYPES[c.type])}${columnOptions(c, table, true)}).execute();`;
   const dropCol = (c: ColumnShape) => `await db.schema.alterTable(${t}).dropColumn(${quote(c.name)}).execute();`;
   const up = [
     ...droppedIdx.map((i) => dropIndex(before.table, i)),
@@ -133,8 +165,15 @@ function alter(before: TableShape, after: TableShape): { up: string[]; down: str
     ...removedCols.map((c) => addCol(before, c)),
     ...droppedIdx.map((i) => createIndex(before.table, i)),
   ];
-  const lossy = removedCols.length + changedCols.length > 0 || addedCols.some((c) => !c.nullable && c.default === undefined);
-  return { up, down, ...(lossy ? { note: 'Columns were dropped, retyped or added without a default: rebuild the projection to fill them.' } : {}) };
+  const lossy =
+    removedCols.length + changedCols.length > 0 || addedCols.some((c) => !c.nullable && c.default === undefined);
+  return {
+    up,
+    down,
+    ...(lossy
+      ? { note: 'Columns were dropped, retyped or added without a default: rebuild the projection to fill them.' }
+      : {}),
+  };
 }
 
 function describe(change: TableChange): string {

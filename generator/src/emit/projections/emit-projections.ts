@@ -59,7 +59,10 @@ export function emit(model: DomainModel, options: ProjectionEmitOptions): Genera
 }
 
 function databaseFile(model: DomainModel, layout: Layout): GeneratedFile {
-  const file = GeneratedFile.generated(layout.projectionDatabase, model.sources.map((s) => s.path));
+  const file = GeneratedFile.generated(
+    layout.projectionDatabase,
+    model.sources.map((s) => s.path),
+  );
   const kysely = file.importType('Kysely', RUNTIME);
   const migration = file.importType('Migration', RUNTIME);
   file.print(
@@ -92,7 +95,9 @@ function projectionFile(index: DomainIndex, layout: Layout, projection: Projecti
       const cls = file.import(h.event, { file: layout.eventsOf(index.event(h.event).aggregate) });
       return `  /** Handles ${h.event} (\`custom\` in the YAML). Write through \`context.db\`: it is the projection's transaction. */\n  ${h.event}(event: ${cls}, context: ${contextType}<${db}>): Promise<void>;`;
     });
-    file.print(`/** The hand-written handlers of the ${projection.name} projection. */\nexport interface ${n.custom} {\n${members.join('\n')}\n}`);
+    file.print(
+      `/** The hand-written handlers of the ${projection.name} projection. */\nexport interface ${n.custom} {\n${members.join('\n')}\n}`,
+    );
   }
   const functions: string[] = [];
   const branches: string[] = [];
@@ -132,20 +137,30 @@ function projectionFile(index: DomainIndex, layout: Layout, projection: Projecti
 }
 
 function projectionsIndex(model: DomainModel, layout: Layout): GeneratedFile {
-  const file = GeneratedFile.generated(layout.projectionsIndex, model.sources.map((s) => s.path));
+  const file = GeneratedFile.generated(
+    layout.projectionsIndex,
+    model.sources.map((s) => s.path),
+  );
   const d = domainProjectionNames(model.name);
   const db = file.importType('ProjectionDatabase', { file: layout.projectionDatabase });
   const projectionType = file.importType('Projection', RUNTIME);
   const withCustom = model.projections.filter((p) => p.handlers.some((h) => h.kind === 'CustomHandlerNode'));
   if (withCustom.length > 0) {
-    const members = withCustom.map((p) => `  readonly ${p.name}: ${file.importType(projectionNames(p).custom, { file: layout.projection(p.name) })};`);
-    file.print(`/** The hand-written handlers of every projection that has \`custom\` ones. */\nexport interface ${d.custom} {\n${members.join('\n')}\n}`);
+    const members = withCustom.map(
+      (p) =>
+        `  readonly ${p.name}: ${file.importType(projectionNames(p).custom, { file: layout.projection(p.name) })};`,
+    );
+    file.print(
+      `/** The hand-written handlers of every projection that has \`custom\` ones. */\nexport interface ${d.custom} {\n${members.join('\n')}\n}`,
+    );
   }
   const items = model.projections.map((p) => {
     const factory = file.import(projectionNames(p).factory, { file: layout.projection(p.name) });
     return `${factory}(${p.handlers.some((h) => h.kind === 'CustomHandlerNode') ? `custom.${p.name}` : ''})`;
   });
-  const example = withCustom.length ? `${d.factory}({ ${withCustom.map((p) => `${p.name}: ${projectionNames(p).userHandlers}`).join(', ')} })` : `${d.factory}()`;
+  const example = withCustom.length
+    ? `${d.factory}({ ${withCustom.map((p) => `${p.name}: ${projectionNames(p).userHandlers}`).join(', ')} })`
+    : `${d.factory}()`;
   file.print(
     `/**\n * Every projection of the ${model.name} domain, sorted by name.\n *\n * @example\n * \`\`\`ts\n * for (const projection of ${example}) manager.project(projection);\n * \`\`\`\n */\n` +
       `export function ${d.factory}(${withCustom.length ? `custom: ${d.custom}` : ''}): ${projectionType}<${db}>[] {\n  return [${items.map((i) => `\n    ${i},`).join('')}${items.length ? '\n  ' : ''}];\n}`,
@@ -169,7 +184,14 @@ function userStub(layout: Layout, projection: ProjectionNode, domain: string): G
   const type = file.importType(n.custom, { file: layout.index });
   file.print(
     `/**\n * The hand-written handlers of the ${projection.name} projection (\`custom\` in the YAML).\n * Pass them to \`${domainProjectionNames(domain).factory}({ ${projection.name}: ${n.userHandlers} })\`. Write through \`db\`, the projection's transaction.\n */\n` +
-      `export const ${n.userHandlers}: ${type} = {\n${members.map((m) => m.text.split('\n').map((l) => `  ${l}`).join('\n')).join(',\n\n')},\n};`,
+      `export const ${n.userHandlers}: ${type} = {\n${members
+        .map((m) =>
+          m.text
+            .split('\n')
+            .map((l) => `  ${l}`)
+            .join('\n'),
+        )
+        .join(',\n\n')},\n};`,
   );
   return file;
 }

@@ -42,9 +42,16 @@ export function shapeOf(projection: ProjectionNode): TableShape {
   return {
     table: projection.table,
     projection: projection.name,
-    columns: projection.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, ...(c.default !== undefined ? { default: c.default } : {}) })),
+    columns: projection.columns.map((c) => ({
+      name: c.name,
+      type: c.type,
+      nullable: c.nullable,
+      ...(c.default !== undefined ? { default: c.default } : {}),
+    })),
     primaryKey: [...projection.primaryKey],
-    indexes: [...projection.indexes].map((i) => ({ name: i.name, columns: [...i.columns], unique: i.unique })).sort((a, b) => byString(a.name, b.name)),
+    indexes: [...projection.indexes]
+      .map((i) => ({ name: i.name, columns: [...i.columns], unique: i.unique }))
+      .sort((a, b) => byString(a.name, b.name)),
   };
 }
 
@@ -55,7 +62,13 @@ export function serializeSnapshot(snapshot: ProjectionSnapshot, sources: readonl
     migrations: snapshot.migrations,
     tables: [...snapshot.tables]
       .sort((a, b) => byString(a.table, b.table))
-      .map((t) => ({ table: t.table, projection: t.projection, columns: t.columns, primaryKey: t.primaryKey, indexes: t.indexes })),
+      .map((t) => ({
+        table: t.table,
+        projection: t.projection,
+        columns: t.columns,
+        primaryKey: t.primaryKey,
+        indexes: t.indexes,
+      })),
   };
   return printJson(body);
 }
@@ -63,7 +76,9 @@ export function serializeSnapshot(snapshot: ProjectionSnapshot, sources: readonl
 /** Thrown for a snapshot file that is not what the generator wrote. */
 export class SnapshotFormatError extends Error {
   constructor(readonly reason: string) {
-    super(`The projection snapshot is not valid: ${reason}. Restore it from version control; deleting it makes the next run create every table again.`);
+    super(
+      `The projection snapshot is not valid: ${reason}. Restore it from version control; deleting it makes the next run create every table again.`,
+    );
   }
 }
 
@@ -81,7 +96,8 @@ export function parseSnapshot(text: string): ProjectionSnapshot {
     throw new SnapshotFormatError('expected an object with "migrations" and "tables" arrays');
   }
   const migrations = obj.migrations.map((m, i) => {
-    if (typeof m !== 'string' || !/^\d{4,}_[a-z0-9_]+$/.test(m)) throw new SnapshotFormatError(`migrations[${i}] is not a migration name`);
+    if (typeof m !== 'string' || !/^\d{4,}_[a-z0-9_]+$/.test(m))
+      throw new SnapshotFormatError(`migrations[${i}] is not a migration name`);
     return m;
   });
   const tables = obj.tables.map((t, i) => checkTable(t, `tables[${i}]`));
@@ -91,7 +107,8 @@ export function parseSnapshot(text: string): ProjectionSnapshot {
 function checkTable(value: unknown, at: string): TableShape {
   const t = value as Partial<Record<keyof TableShape, unknown>>;
   const ident = (v: unknown, where: string): string => {
-    if (typeof v !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) throw new SnapshotFormatError(`${where} is not an identifier`);
+    if (typeof v !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v))
+      throw new SnapshotFormatError(`${where} is not an identifier`);
     return v;
   };
   const list = (v: unknown, where: string): unknown[] => {
@@ -103,7 +120,8 @@ function checkTable(value: unknown, at: string): TableShape {
     projection: ident(t.projection, `${at}.projection`),
     columns: list(t.columns, `${at}.columns`).map((c, i) => {
       const col = c as Partial<Record<keyof ColumnShape, unknown>>;
-      if (!COLUMN_TYPES.includes(col.type as ColumnTypeName)) throw new SnapshotFormatError(`${at}.columns[${i}].type is not a column type`);
+      if (!COLUMN_TYPES.includes(col.type as ColumnTypeName))
+        throw new SnapshotFormatError(`${at}.columns[${i}].type is not a column type`);
       return {
         name: ident(col.name, `${at}.columns[${i}].name`),
         type: col.type as ColumnTypeName,
@@ -116,7 +134,9 @@ function checkTable(value: unknown, at: string): TableShape {
       const idx = x as Partial<Record<keyof IndexShape, unknown>>;
       return {
         name: ident(idx.name, `${at}.indexes[${i}].name`),
-        columns: list(idx.columns, `${at}.indexes[${i}].columns`).map((c, j) => ident(c, `${at}.indexes[${i}].columns[${j}]`)),
+        columns: list(idx.columns, `${at}.indexes[${i}].columns`).map((c, j) =>
+          ident(c, `${at}.indexes[${i}].columns[${j}]`),
+        ),
         unique: idx.unique === true,
       };
     }),
@@ -142,7 +162,11 @@ export function diffTables(before: readonly TableShape[], after: readonly TableS
     if (!a && b) changes.push({ kind: 'create', table: b });
     else if (a && !b) changes.push({ kind: 'drop', table: a });
     else if (a && b && !sameShape(a, b)) {
-      changes.push(sameJson(a.primaryKey, b.primaryKey) ? { kind: 'alter', before: a, after: b } : { kind: 'recreate', before: a, after: b });
+      changes.push(
+        sameJson(a.primaryKey, b.primaryKey)
+          ? { kind: 'alter', before: a, after: b }
+          : { kind: 'recreate', before: a, after: b },
+      );
     }
   }
   return changes;
@@ -151,7 +175,11 @@ export function diffTables(before: readonly TableShape[], after: readonly TableS
 /** Column order is not part of the shape: reordering columns in the YAML needs no migration. */
 function sameShape(a: TableShape, b: TableShape): boolean {
   const byName = (cols: readonly ColumnShape[]) => [...cols].sort((x, y) => byString(x.name, y.name));
-  return sameJson(byName(a.columns), byName(b.columns)) && sameJson(a.primaryKey, b.primaryKey) && sameJson(a.indexes, b.indexes);
+  return (
+    sameJson(byName(a.columns), byName(b.columns)) &&
+    sameJson(a.primaryKey, b.primaryKey) &&
+    sameJson(a.indexes, b.indexes)
+  );
 }
 
 export function sameJson(a: unknown, b: unknown): boolean {

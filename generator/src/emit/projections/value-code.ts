@@ -11,14 +11,25 @@ export interface ValueCode {
   readonly nullable: boolean;
 }
 
-type Source = { readonly kind: 'date' | 'boolean' | 'structured' | 'plain'; readonly nullable: boolean; readonly code: string };
+type Source = {
+  readonly kind: 'date' | 'boolean' | 'structured' | 'plain';
+  readonly nullable: boolean;
+  readonly code: string;
+};
 
 /**
  * `data.total.amount` → `event.data.total.amount`, `meta.occurredAt` → `event.occurredAt.toISOString()`,
  * optional segments with `?.`, absent values as `null`.
  */
-export function valueCode(file: GeneratedFile, index: DomainIndex, eventName: string, expr: ValueExpr, column: ColumnTypeName): ValueCode {
-  if (expr.kind === 'LiteralExpr') return { code: literal(storedLiteral(column, expr.value)), nullable: expr.value === null };
+export function valueCode(
+  file: GeneratedFile,
+  index: DomainIndex,
+  eventName: string,
+  expr: ValueExpr,
+  column: ColumnTypeName,
+): ValueCode {
+  if (expr.kind === 'LiteralExpr')
+    return { code: literal(storedLiteral(column, expr.value)), nullable: expr.value === null };
   const source = expr.kind === 'MetadataExpr' ? metadataSource(expr.key) : fieldSource(index, eventName, expr.path);
   return convert(file, source, column);
 }

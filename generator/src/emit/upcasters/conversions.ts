@@ -32,7 +32,11 @@ export const CONVERSION_CODE: { readonly [K in ConversionName]: Conversion } = {
     apply: (v) => {
       const n = v as number;
       const text = String(n);
-      return /e/i.test(text) ? n.toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: 20 }) : text === '-0' ? '0' : text;
+      return /e/i.test(text)
+        ? n.toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: 20 })
+        : text === '-0'
+          ? '0'
+          : text;
     },
   },
   integerToDecimal: {

@@ -38,7 +38,11 @@ export function emit(model: DomainModel, options: EmitOptions): GeneratedFile[] 
   const files: GeneratedFile[] = [];
   const conversions = new Set<string>();
   for (const event of versioned) {
-    files.push(...emitOnce(`upcasters:${event.name}`, layout, [event, model.name], index, (idx) => upcasterFiles(layout, idx, model.name, event)));
+    files.push(
+      ...emitOnce(`upcasters:${event.name}`, layout, [event, model.name], index, (idx) =>
+        upcasterFiles(layout, idx, model.name, event),
+      ),
+    );
     for (const old of event.history) {
       if (old.upcast.kind !== 'DeclarativeUpcastNode') continue;
       for (const step of old.upcast.steps) if (step.kind === 'ConvertStep') conversions.add(step.conversion);
@@ -60,7 +64,13 @@ function upcasterFiles(layout: Layout, index: DomainIndex, domain: string, event
   return [...stubs, file.markPreformatted()];
 }
 
-function versionBlock(file: GeneratedFile, layout: Layout, index: DomainIndex, event: EventNode, old: EventVersionNode): string {
+function versionBlock(
+  file: GeneratedFile,
+  layout: Layout,
+  index: DomainIndex,
+  event: EventNode,
+  old: EventVersionNode,
+): string {
   const names = stepNames(event, old.version);
   const ev = eventNames(event);
   const events = layout.eventsOf(event.aggregate);
@@ -83,11 +93,16 @@ function versionBlock(file: GeneratedFile, layout: Layout, index: DomainIndex, e
 }
 
 function conversionsFile(layout: Layout, model: DomainModel, used: string[]): GeneratedFile {
-  const file = GeneratedFile.generated(layout.conversions, model.sources.map((s) => s.path));
+  const file = GeneratedFile.generated(
+    layout.conversions,
+    model.sources.map((s) => s.path),
+  );
   const error = file.import('EventsmithError', RUNTIME);
   for (const name of used) {
     const c = CONVERSION_CODE[name as keyof typeof CONVERSION_CODE];
-    file.print(`/** The \`${name}\` conversion. Throws an ${error} with code UPCAST.CONVERSION for a value it cannot convert. */\nexport function ${name}(value: ${c.signature.input}): ${c.signature.output} {\n  ${c.body}\n}`);
+    file.print(
+      `/** The \`${name}\` conversion. Throws an ${error} with code UPCAST.CONVERSION for a value it cannot convert. */\nexport function ${name}(value: ${c.signature.input}): ${c.signature.output} {\n  ${c.body}\n}`,
+    );
   }
   return file;
 }
@@ -120,11 +135,20 @@ function goldenTest(layout: Layout, index: DomainIndex, events: EventNode[]): Ge
       const chain = event.history.filter((h) => h.version >= old.version);
       const customStep = chain.find((h) => h.upcast.kind === 'CustomUpcastNode');
       if (customStep) {
-        custom.push(`{ from: ${old.version}, step: ${customStep.version}, testedBeside: ${quote(layout.userUpcaster(event.name, customStep.version))} }`);
+        custom.push(
+          `{ from: ${old.version}, step: ${customStep.version}, testedBeside: ${quote(layout.userUpcaster(event.name, customStep.version))} }`,
+        );
         continue;
       }
       let expected: JsonValue = sampleForVersion(index, old);
-      for (const step of chain) expected = applySteps(index, step, step.upcast as Extract<typeof step.upcast, { kind: 'DeclarativeUpcastNode' }>, expected, { ...GOLDEN_RECORD, eventType: event.name, eventVersion: step.version, aggregateType: event.aggregate });
+      for (const step of chain)
+        expected = applySteps(
+          index,
+          step,
+          step.upcast as Extract<typeof step.upcast, { kind: 'DeclarativeUpcastNode' }>,
+          expected,
+          { ...GOLDEN_RECORD, eventType: event.name, eventVersion: step.version, aggregateType: event.aggregate },
+        );
       const sample = file.import(stepNames(event, old.version).sample, { file: layout.upcastersOf(event.name) });
       lifts.push(`{ from: ${old.version}, sample: ${sample}, expected: ${literal(expected)} }`);
     }
@@ -134,7 +158,9 @@ function goldenTest(layout: Layout, index: DomainIndex, events: EventNode[]): Ge
     if (custom.length > 0) props.push(`custom: [${custom.join(', ')}]`);
     return `{ ${props.join(', ')} }`;
   });
-  file.print(`${describeGoldens}(${createRegistry}(${hasCustom ? `{ upcasters: ${placeholders} }` : ''}), [${entries.join(', ')}]);`);
+  file.print(
+    `${describeGoldens}(${createRegistry}(${hasCustom ? `{ upcasters: ${placeholders} }` : ''}), [${entries.join(', ')}]);`,
+  );
   return file;
 }
 
@@ -151,7 +177,11 @@ function customStub(layout: Layout, domain: string, event: EventNode, old: Event
       `  // TODO: build the v${old.version + 1} payload from \`data\` (and \`record\` for envelope values).\n` +
       `  throw new Error(\`${names.fn} is not written yet (event \${record.eventId}, fields: \${Object.keys(data).join(', ')}).\`);\n};`,
   );
-  const test = GeneratedFile.user(layout.userUpcasterTest(event.name, old.version), sources, { container: { kind: 'none' }, members: [], owner: event.name });
+  const test = GeneratedFile.user(layout.userUpcasterTest(event.name, old.version), sources, {
+    container: { kind: 'none' },
+    members: [],
+    owner: event.name,
+  });
   const vitest = (n: string) => test.import(n, 'vitest');
   const create = test.import(registryFactoryName(domain), { file: layout.index });
   const placeholders = test.import(placeholdersName(domain), { file: layout.index });
@@ -182,12 +212,19 @@ export function placeholdersName(domain: string): string {
 
 /** Event versions whose step is hand-written. */
 export function customSteps(model: DomainModel): { event: EventNode; version: EventVersionNode }[] {
-  return new DomainIndex(model).events.flatMap((event) => event.history.filter((h) => h.upcast.kind === 'CustomUpcastNode').map((version) => ({ event, version })));
+  return new DomainIndex(model).events.flatMap((event) =>
+    event.history.filter((h) => h.upcast.kind === 'CustomUpcastNode').map((version) => ({ event, version })),
+  );
 }
 
 /** `head{ a: 1, b: 2 };` broken one property a line, as prettier does, when too long for one line. */
 function sampleConst(head: string, value: { [key: string]: JsonValue }): string {
-  return printList(head, Object.entries(value).map(([key, v]) => `${propertyKey(key)}: ${literal(v)}`), ';', { brackets: '{}' });
+  return printList(
+    head,
+    Object.entries(value).map(([key, v]) => `${propertyKey(key)}: ${literal(v)}`),
+    ';',
+    { brackets: '{}' },
+  );
 }
 
 function indentLines(text: string): string {

@@ -1,4 +1,11 @@
-import type { DeclarativeUpcastNode, EventVersionNode, FieldType, JsonValue, MetadataKey, UpcastStep } from '@eventsmith/schema';
+import type {
+  DeclarativeUpcastNode,
+  EventVersionNode,
+  FieldType,
+  JsonValue,
+  MetadataKey,
+  UpcastStep,
+} from '@eventsmith/schema';
 import type { DomainIndex } from '../common/domain-index.js';
 import { sampleOf } from '../common/field-types.js';
 import type { GeneratedFile } from '../common/generated-file.js';
@@ -54,7 +61,9 @@ function stepCode(
     case 'ConvertStep': {
       const fn = context.file.import(step.conversion, { file: context.layout.conversions });
       const access = `${from}.${step.field}`;
-      const value = shape.get(step.field)?.optional ? `${access} === undefined ? undefined : ${fn}(${access})` : `${fn}(${access})`;
+      const value = shape.get(step.field)?.optional
+        ? `${access} === undefined ? undefined : ${fn}(${access})`
+        : `${fn}(${access})`;
       return `const ${to} = { ...${from}, ${propertyKey(step.field)}: ${value} };`;
     }
     case 'NestStep': {
@@ -98,7 +107,13 @@ function metadataCode(key: MetadataKey): string {
  * Generator-side semantics of the same steps, on JSON. Used for the expected values of the
  * golden tests, so the emitted code and this interpretation check each other.
  */
-export function applySteps(index: DomainIndex, version: EventVersionNode, upcast: DeclarativeUpcastNode, data: JsonValue, record: RecordLike): JsonValue {
+export function applySteps(
+  index: DomainIndex,
+  version: EventVersionNode,
+  upcast: DeclarativeUpcastNode,
+  data: JsonValue,
+  record: RecordLike,
+): JsonValue {
   const shape = shapeOf(version);
   let current = { ...(data as { [key: string]: JsonValue }) };
   for (const step of upcast.steps) {
@@ -167,7 +182,8 @@ export function sampleForVersion(index: DomainIndex, version: EventVersionNode):
         if (original !== undefined) origin.set(step.to, original);
       } else if (step.kind === 'ConvertStep') {
         const original = origin.get(step.field);
-        if (original !== undefined && !convertedOriginals.has(original)) convertedOriginals.set(original, CONVERSION_CODE[step.conversion].sample);
+        if (original !== undefined && !convertedOriginals.has(original))
+          convertedOriginals.set(original, CONVERSION_CODE[step.conversion].sample);
       }
     }
   }
@@ -178,13 +194,18 @@ export function sampleForVersion(index: DomainIndex, version: EventVersionNode):
 }
 
 function shapeOf(version: EventVersionNode): Shape {
-  return new Map(version.fields.map((f) => [f.name, { type: f.type, optional: f.optional || f.default !== undefined }]));
+  return new Map(
+    version.fields.map((f) => [f.name, { type: f.type, optional: f.optional || f.default !== undefined }]),
+  );
 }
 
 function applyToShape(index: DomainIndex, step: UpcastStep, shape: Shape): void {
   switch (step.kind) {
     case 'AddFieldStep':
-      shape.set(step.field, { type: { kind: 'ScalarType', name: 'string' }, optional: step.value.kind === 'MetadataExpr' });
+      shape.set(step.field, {
+        type: { kind: 'ScalarType', name: 'string' },
+        optional: step.value.kind === 'MetadataExpr',
+      });
       break;
     case 'RenameFieldStep': {
       const slot = shape.get(step.from);
@@ -205,7 +226,10 @@ function applyToShape(index: DomainIndex, step: UpcastStep, shape: Shape): void 
       const slot = shape.get(step.field);
       shape.delete(step.field);
       for (const f of (slot && index.objectFields(slot.type)) ?? []) {
-        shape.set(step.prefix + f.name, { type: f.type, optional: slot!.optional || f.optional || f.default !== undefined });
+        shape.set(step.prefix + f.name, {
+          type: f.type,
+          optional: slot!.optional || f.optional || f.default !== undefined,
+        });
       }
       break;
     }

@@ -8,7 +8,10 @@ import { AggregateRoot } from '../aggregate-root.js';
 import { handles } from '../handles.js';
 
 export class CounterOpened extends defineEvent({ type: 'CounterOpened', schema: z.object({ label: z.string() }) }) {}
-export class CounterIncremented extends defineEvent({ type: 'CounterIncremented', schema: z.object({ by: z.number().int() }) }) {}
+export class CounterIncremented extends defineEvent({
+  type: 'CounterIncremented',
+  schema: z.object({ by: z.number().int() }),
+}) {}
 export class CounterReset extends defineEvent({ type: 'CounterReset', schema: z.object({ at: fields.datetime() }) }) {}
 
 export interface CounterState {
@@ -19,7 +22,11 @@ export interface CounterState {
 
 export class Counter extends AggregateRoot<CounterState> {
   static override readonly aggregateType = 'Counter';
-  static override readonly stateSchema = z.object({ label: z.string(), count: z.number().int(), resetAt: fields.datetime().nullable() });
+  static override readonly stateSchema = z.object({
+    label: z.string(),
+    count: z.number().int(),
+    resetAt: fields.datetime().nullable(),
+  });
 
   protected initialState(): CounterState {
     return { label: '', count: 0, resetAt: null };

@@ -41,7 +41,11 @@ export class SpyEventStore implements EventStore {
     return this.inner.registry;
   }
 
-  async appendToStream(streamId: string, events: readonly DomainEvent[], options: AppendOptions): Promise<AppendResult> {
+  async appendToStream(
+    streamId: string,
+    events: readonly DomainEvent[],
+    options: AppendOptions,
+  ): Promise<AppendResult> {
     const call = { streamId, expectedVersion: options.expectedVersion, count: events.length };
     this.appends.push(call);
     await this.beforeAppend?.(call);

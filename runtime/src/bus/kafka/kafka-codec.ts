@@ -34,8 +34,15 @@ export function kafkaHeaders(raw: IHeaders | undefined): Record<string, string> 
 export function carriedHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(headers)) {
-    if (key.startsWith('eventsmith-dead-') || key === KafkaHeader.hold || key === KafkaHeader.attempt || key === KafkaHeader.notBefore) continue;
-    if (key.startsWith('eventsmith-') || key === 'traceparent' || key === 'tracestate' || key === 'baggage') out[key] = value;
+    if (
+      key.startsWith('eventsmith-dead-') ||
+      key === KafkaHeader.hold ||
+      key === KafkaHeader.attempt ||
+      key === KafkaHeader.notBefore
+    )
+      continue;
+    if (key.startsWith('eventsmith-') || key === 'traceparent' || key === 'tracestate' || key === 'baggage')
+      out[key] = value;
   }
   return out;
 }
@@ -58,7 +65,8 @@ export function deadLetterHeaders(input: {
   fill(BusHeader.aggregateId, input.envelope.aggregateId);
   fill(KafkaHeader.key, input.key);
   out[KafkaHeader.deadReason] = input.reason;
-  out[KafkaHeader.deadError] = input.error.length > MAX_ERROR_LENGTH ? `${input.error.slice(0, MAX_ERROR_LENGTH)}…` : input.error;
+  out[KafkaHeader.deadError] =
+    input.error.length > MAX_ERROR_LENGTH ? `${input.error.slice(0, MAX_ERROR_LENGTH)}…` : input.error;
   out[KafkaHeader.deadAttempts] = String(input.attempts);
   out[KafkaHeader.deadAt] = new Date().toISOString();
   return out;
@@ -66,7 +74,12 @@ export function deadLetterHeaders(input: {
 
 const REASONS: readonly DeadLetterReason[] = ['handler-failed', 'unknown-event-type', 'undecodable'];
 
-export function toDeadLetter(group: string, id: string, headers: Readonly<Record<string, string>>, body: Buffer): DeadLetter {
+export function toDeadLetter(
+  group: string,
+  id: string,
+  headers: Readonly<Record<string, string>>,
+  body: Buffer,
+): DeadLetter {
   const reason = headers[KafkaHeader.deadReason] as DeadLetterReason | undefined;
   const at = headers[KafkaHeader.deadAt];
   return {

@@ -46,7 +46,9 @@ export class KafkaDeadLetterReader {
       if (Date.now() > deadline) throw new Error(`Timed out reading dead-letter topic ${this.#topic}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    return [...this.#letters.values()].sort((a, b) => a.letter.deadLetteredAt.getTime() - b.letter.deadLetteredAt.getTime());
+    return [...this.#letters.values()].sort(
+      (a, b) => a.letter.deadLetteredAt.getTime() - b.letter.deadLetteredAt.getTime(),
+    );
   }
 
   /** Forgets a replayed dead letter now, before its tombstone is read back. */
@@ -77,7 +79,11 @@ export class KafkaDeadLetterReader {
           if (message.value === null) this.#letters.delete(id);
           else {
             const headers = kafkaHeaders(message.headers);
-            this.#letters.set(id, { letter: toDeadLetter(this.group, id, headers, message.value), value: message.value, headers });
+            this.#letters.set(id, {
+              letter: toDeadLetter(this.group, id, headers, message.value),
+              value: message.value,
+              headers,
+            });
           }
         }
         this.#positions.set(partition, BigInt(message.offset) + 1n);

@@ -76,7 +76,8 @@ export class KafkaEventBus implements EventBus {
   #closed = false;
 
   constructor(options: KafkaEventBusOptions) {
-    if (options.brokers.length === 0) throw new BusConfigurationError('brokers', 'give at least one broker address, e.g. "127.0.0.1:9092".');
+    if (options.brokers.length === 0)
+      throw new BusConfigurationError('brokers', 'give at least one broker address, e.g. "127.0.0.1:9092".');
     const partitions = options.partitions ?? 8;
     if (!Number.isInteger(partitions) || partitions < 1) {
       throw new BusConfigurationError('partitions', `must be an integer ≥ 1, got ${String(options.partitions)}.`);
@@ -84,7 +85,9 @@ export class KafkaEventBus implements EventBus {
     this.#options = options;
     this.#partitions = partitions;
     this.topics = kafkaTopics(options.topic ?? 'eventsmith.events');
-    this.#onError = options.onError ?? ((error: unknown) => console.warn(`[eventsmith] Kafka bus: ${(error as Error).message ?? String(error)}`));
+    this.#onError =
+      options.onError ??
+      ((error: unknown) => console.warn(`[eventsmith] Kafka bus: ${(error as Error).message ?? String(error)}`));
     this.#kafka = new kafkajs.Kafka({
       logLevel: kafkajs.logLevel.NOTHING,
       ...options.kafka,
@@ -99,7 +102,14 @@ export class KafkaEventBus implements EventBus {
     const tracer = trace.getTracer('@eventsmith/runtime');
     await tracer.startActiveSpan(
       'eventsmith.bus.publish',
-      { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': this.topics.main, 'eventsmith.event_count': events.length } },
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.destination.name': this.topics.main,
+          'eventsmith.event_count': events.length,
+        },
+      },
       async (span) => {
         const messages = toBusMessages(events);
         try {
@@ -117,7 +127,11 @@ export class KafkaEventBus implements EventBus {
         } catch (error) {
           span.recordException(error as Error);
           span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-          throw new BusPublishError('Kafka', messages.map((m) => m.record.eventId), { cause: error });
+          throw new BusPublishError(
+            'Kafka',
+            messages.map((m) => m.record.eventId),
+            { cause: error },
+          );
         } finally {
           span.end();
         }
@@ -164,7 +178,11 @@ export class KafkaEventBus implements EventBus {
     // Back through the group's retry topic (due now), so only this group sees it again.
     const headers = { ...carriedHeaders(found.headers), [KafkaHeader.attempt]: '1', [KafkaHeader.notBefore]: '0' };
     const key = found.headers[KafkaHeader.key] ?? null;
-    await producer.send({ topic: this.topics.retry(group), acks: -1, messages: [{ key, value: found.value, headers }] });
+    await producer.send({
+      topic: this.topics.retry(group),
+      acks: -1,
+      messages: [{ key, value: found.value, headers }],
+    });
     await producer.send({ topic: this.topics.deadLetters(group), acks: -1, messages: [{ key: id, value: null }] });
     reader.forget(id);
   }
@@ -210,7 +228,8 @@ export class KafkaEventBus implements EventBus {
   }
 
   #ensureMainTopic(): Promise<void> {
-    this.#mainTopic ??= (async () => ensureTopics(await this.#getAdmin(), [{ topic: this.topics.main }], this.#partitions))();
+    this.#mainTopic ??= (async () =>
+      ensureTopics(await this.#getAdmin(), [{ topic: this.topics.main }], this.#partitions))();
     return retryOnFailure(this.#mainTopic, () => (this.#mainTopic = undefined));
   }
 
@@ -220,7 +239,11 @@ export class KafkaEventBus implements EventBus {
     // The retry topic must have as many partitions as the main topic, so keys line up.
     const metadata = await admin.fetchTopicMetadata({ topics: [this.topics.main] }).catch(() => undefined);
     const partitions = metadata?.topics[0]?.partitions.length ?? this.#partitions;
-    await ensureTopics(admin, [{ topic: this.topics.retry(group) }, { topic: this.topics.deadLetters(group), compact: true }], partitions);
+    await ensureTopics(
+      admin,
+      [{ topic: this.topics.retry(group) }, { topic: this.topics.deadLetters(group), compact: true }],
+      partitions,
+    );
   }
 
   #assertOpen(): void {

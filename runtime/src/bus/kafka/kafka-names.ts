@@ -35,7 +35,11 @@ export function kafkaTopics(main: string): KafkaTopics {
  * refuse CreateTopics (test doubles, locked-down clusters) fall back on topic auto-creation,
  * whose default partition count is then the same for every topic.
  */
-export async function ensureTopics(admin: Admin, topics: readonly { topic: string; compact?: boolean }[], partitions: number): Promise<void> {
+export async function ensureTopics(
+  admin: Admin,
+  topics: readonly { topic: string; compact?: boolean }[],
+  partitions: number,
+): Promise<void> {
   const existing = new Set(await admin.listTopics().catch(() => [] as string[]));
   const missing = topics.filter((t) => !existing.has(t.topic));
   if (missing.length === 0) return;
@@ -70,10 +74,17 @@ export const coPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
     }
     return sorted.map((memberId) => ({
       memberId,
-      memberAssignment: kafkajs.AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: assignment.get(memberId)!, userData: Buffer.alloc(0) }),
+      memberAssignment: kafkajs.AssignerProtocol.MemberAssignment.encode({
+        version: 0,
+        assignment: assignment.get(memberId)!,
+        userData: Buffer.alloc(0),
+      }),
     }));
   },
   protocol({ topics }) {
-    return { name: 'EventsmithCoPartitionedAssigner', metadata: kafkajs.AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) };
+    return {
+      name: 'EventsmithCoPartitionedAssigner',
+      metadata: kafkajs.AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }),
+    };
   },
 });

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { coPartitionedAssigner, kafkaTopics } from './kafka-names.js';
 
 const cluster = {
-  findTopicPartitionMetadata: (topic: string) => Array.from({ length: topic === 'main' || topic === 'main.g.retry' ? 6 : 0 }, (_, partitionId) => ({ partitionId })),
+  findTopicPartitionMetadata: (topic: string) =>
+    Array.from({ length: topic === 'main' || topic === 'main.g.retry' ? 6 : 0 }, (_, partitionId) => ({ partitionId })),
 } as unknown as Cluster;
 
 describe('Kafka topics', () => {
@@ -16,9 +17,14 @@ describe('Kafka topics', () => {
 
   it('gives partition p of the main and retry topics to the same member', async () => {
     const assigner = coPartitionedAssigner({ cluster, groupId: 'g', logger: undefined as never });
-    const members = ['member-b', 'member-a', 'member-c'].map((memberId) => ({ memberId, memberMetadata: Buffer.alloc(0) }));
+    const members = ['member-b', 'member-a', 'member-c'].map((memberId) => ({
+      memberId,
+      memberMetadata: Buffer.alloc(0),
+    }));
     const result = await assigner.assign({ members, topics: ['main', 'main.g.retry'] });
-    const decoded = new Map(result.map((r) => [r.memberId, AssignerProtocol.MemberAssignment.decode(r.memberAssignment)!.assignment]));
+    const decoded = new Map(
+      result.map((r) => [r.memberId, AssignerProtocol.MemberAssignment.decode(r.memberAssignment)!.assignment]),
+    );
     const all: number[] = [];
     for (const assignment of decoded.values()) {
       expect(assignment['main']).toEqual(assignment['main.g.retry']);

@@ -75,7 +75,10 @@ export class KafkaSubscription implements BusSubscription {
       consumer.on(consumer.events.GROUP_JOIN, () => this.#holds.clear()); // partitions may have moved
       consumer.on(consumer.events.CRASH, (event) => this.#context.onError(event.payload.error));
       await consumer.connect();
-      await consumer.subscribe({ topics: [topics.main, topics.retry(group)], fromBeginning: this.#context.fromBeginning });
+      await consumer.subscribe({
+        topics: [topics.main, topics.retry(group)],
+        fromBeginning: this.#context.fromBeginning,
+      });
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -88,7 +91,12 @@ export class KafkaSubscription implements BusSubscription {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new Error(`Kafka consumer group ${topics.groupId(group)} did not finish joining within ${joinWaitMs} ms; check that the brokers are reachable and the group's other members are healthy.`)),
+          () =>
+            reject(
+              new Error(
+                `Kafka consumer group ${topics.groupId(group)} did not finish joining within ${joinWaitMs} ms; check that the brokers are reachable and the group's other members are healthy.`,
+              ),
+            ),
           joinWaitMs,
         );
       });
@@ -146,7 +154,9 @@ export class KafkaSubscription implements BusSubscription {
     }
     if (last !== undefined) {
       const offset = (BigInt(last) + 1n).toString();
-      await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset }] }] });
+      await commitOffsetsIfNecessary({
+        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset }] }],
+      });
     }
   }
 
@@ -158,7 +168,9 @@ export class KafkaSubscription implements BusSubscription {
       const decision = this.#holds.admit(key, token);
       token = decision.token;
       if (decision.action === 'park') {
-        await this.#guard(key, token, () => this.#toRetry(message, headers, key, token, attempt, retryDelay(1, this.#options)));
+        await this.#guard(key, token, () =>
+          this.#toRetry(message, headers, key, token, attempt, retryDelay(1, this.#options)),
+        );
         return;
       }
     }
@@ -172,7 +184,9 @@ export class KafkaSubscription implements BusSubscription {
     });
     if (outcome.kind === 'retry') {
       const retryToken = key === undefined ? undefined : this.#holds.retry(key, token);
-      await this.#guard(key, retryToken, () => this.#toRetry(message, headers, key, retryToken, attempt + 1, retryDelay(attempt, this.#options)));
+      await this.#guard(key, retryToken, () =>
+        this.#toRetry(message, headers, key, retryToken, attempt + 1, retryDelay(attempt, this.#options)),
+      );
       return;
     }
     if (outcome.kind === 'dead-letter') {
@@ -220,7 +234,14 @@ export class KafkaSubscription implements BusSubscription {
     attempt: number,
   ): Promise<void> {
     const body = message.value ?? Buffer.alloc(0);
-    const dead = deadLetterHeaders({ reason: outcome.reason, error: outcome.error, attempts: attempt, headers, key, envelope: peekEnvelope(body) });
+    const dead = deadLetterHeaders({
+      reason: outcome.reason,
+      error: outcome.error,
+      attempts: attempt,
+      headers,
+      key,
+      envelope: peekEnvelope(body),
+    });
     const producer = await this.#context.producer();
     await producer.send({
       topic: this.#context.topics.deadLetters(this.#options.group),

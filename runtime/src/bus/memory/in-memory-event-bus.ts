@@ -44,7 +44,12 @@ export class InMemoryEventBus implements EventBus {
     if (this.#closed) throw new BusClosedError('in-memory');
     if (events.length === 0) return;
     await publishWithSpan('memory', events, async (busMessages) => {
-      const messages = busMessages.map((m) => ({ seq: ++this.#messageSeq, key: m.key, body: m.body, headers: m.headers }));
+      const messages = busMessages.map((m) => ({
+        seq: ++this.#messageSeq,
+        key: m.key,
+        body: m.body,
+        headers: m.headers,
+      }));
       for (const group of this.#groups.values()) {
         for (const message of messages) this.#push(group, message);
         this.schedule(group);
@@ -89,7 +94,18 @@ export class InMemoryEventBus implements EventBus {
   /** @internal */
   join(subscription: MemorySubscription): void {
     let group = this.#groups.get(subscription.options.group);
-    if (!group) this.#groups.set(subscription.options.group, (group = { name: subscription.options.group, members: [], lanes: new Map(), runnable: new Set(), deadLetters: [], nextMember: 0 }));
+    if (!group)
+      this.#groups.set(
+        subscription.options.group,
+        (group = {
+          name: subscription.options.group,
+          members: [],
+          lanes: new Map(),
+          runnable: new Set(),
+          deadLetters: [],
+          nextMember: 0,
+        }),
+      );
     if (!group.members.includes(subscription)) group.members.push(subscription);
     this.schedule(group);
   }

@@ -1,7 +1,13 @@
 import type { NatsConnection } from 'nats';
 import { afterEach, expect, it } from 'vitest';
 import { busFaultSuite } from '../../../../test/support/bus-faults.js';
-import { FAST_NATS_BUS, natsConnection, natsServer, natsTestBus, type NatsTestBus } from '../../../../test/support/nats-bus.js';
+import {
+  FAST_NATS_BUS,
+  natsConnection,
+  natsServer,
+  natsTestBus,
+  type NatsTestBus,
+} from '../../../../test/support/nats-bus.js';
 import { describeWithService } from '../../../../test/support/services.js';
 import { busConformanceRegistry, DeliveryRecorder, orderPlaced, waitFor } from '../../testing/bus-conformance.js';
 

@@ -29,6 +29,8 @@ await describeWithService('nats', 'NatsEventBus specifics', () => {
     const info = await jsm.streams.info(fixture.stream, { subjects_filter: '>' });
     const partition = partitionOf('Order-id.with dots*', 8);
     expect(info.state.messages).toBe(1);
-    expect(Object.keys(info.state.subjects ?? {})).toEqual([`${fixture.stream}.events.${partition}.all.Order.id%2ewith%20dots%2a`]);
+    expect(Object.keys(info.state.subjects ?? {})).toEqual([
+      `${fixture.stream}.events.${partition}.all.Order.id%2ewith%20dots%2a`,
+    ]);
   });
 });

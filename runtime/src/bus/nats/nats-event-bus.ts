@@ -79,11 +79,17 @@ export class NatsEventBus implements EventBus {
   constructor(options: NatsEventBusOptions) {
     const stream = options.stream ?? 'EVENTSMITH';
     if (!/^[A-Za-z0-9_-]{1,100}$/.test(stream)) {
-      throw new BusConfigurationError('stream', `"${stream}" must be 1-100 characters of [A-Za-z0-9_-]; it names the JetStream stream and prefixes its subjects.`);
+      throw new BusConfigurationError(
+        'stream',
+        `"${stream}" must be 1-100 characters of [A-Za-z0-9_-]; it names the JetStream stream and prefixes its subjects.`,
+      );
     }
     this.#partitions = options.partitions ?? 16;
     if (!Number.isInteger(this.#partitions) || this.#partitions < 1 || this.#partitions > 1024) {
-      throw new BusConfigurationError('partitions', `must be an integer from 1 to 1024, got ${String(options.partitions)}.`);
+      throw new BusConfigurationError(
+        'partitions',
+        `must be an integer from 1 to 1024, got ${String(options.partitions)}.`,
+      );
     }
     this.names = new NatsNames(stream);
     this.#nc = options.connection;
@@ -112,12 +118,21 @@ export class NatsEventBus implements EventBus {
           messages.map((m) => {
             const h = natsHeaders();
             for (const [name, value] of Object.entries(m.headers)) h.set(name, value);
-            const subject = this.names.eventSubject(partitionOf(m.key, this.#partitions), 'all', m.record.aggregateType, m.record.aggregateId);
+            const subject = this.names.eventSubject(
+              partitionOf(m.key, this.#partitions),
+              'all',
+              m.record.aggregateType,
+              m.record.aggregateId,
+            );
             return this.#js.publish(subject, m.body, { headers: h, msgID: m.record.eventId });
           }),
         );
       } catch (cause) {
-        throw new BusPublishError('NATS', messages.map((m) => m.record.eventId), { cause });
+        throw new BusPublishError(
+          'NATS',
+          messages.map((m) => m.record.eventId),
+          { cause },
+        );
       }
     });
   }
@@ -186,7 +201,11 @@ export class NatsEventBus implements EventBus {
     for (const [name, value] of Object.entries(body.headers)) h.set(name, value);
     const partition = partitionOf(body.key, this.#partitions);
     const [aggregateType = 'raw', aggregateId = 'raw'] = [body.aggregateType, body.aggregateId];
-    await this.#js.publish(this.names.eventSubject(partition, this.names.replayTarget(group), aggregateType, aggregateId), body.payload, { headers: h });
+    await this.#js.publish(
+      this.names.eventSubject(partition, this.names.replayTarget(group), aggregateType, aggregateId),
+      body.payload,
+      { headers: h },
+    );
     await jsm.streams.deleteMessage(this.names.deadLetterStream, seq);
   }
 
@@ -224,7 +243,10 @@ export class NatsEventBus implements EventBus {
   }
 }
 
-async function ensureStream(jsm: JetStreamManager, config: Parameters<JetStreamManager['streams']['add']>[0]): Promise<void> {
+async function ensureStream(
+  jsm: JetStreamManager,
+  config: Parameters<JetStreamManager['streams']['add']>[0],
+): Promise<void> {
   try {
     await jsm.streams.info(config.name!);
   } catch {

@@ -19,7 +19,10 @@ export class NatsLeaseStore implements PartitionLeaseStore {
     // Listing keys runs a consumer that can wait for ever if the connection drops mid-listing;
     // give up after half a lease (the balancer reports the error and tries again next tick).
     const keys = await this.kv.keys(`${this.#prefix()}.m.*`);
-    const timer = setTimeout(() => keys.stop(new Error(`Listing the members of group ${this.group} took over ${ttlMs / 2} ms`)), ttlMs / 2);
+    const timer = setTimeout(
+      () => keys.stop(new Error(`Listing the members of group ${this.group} took over ${ttlMs / 2} ms`)),
+      ttlMs / 2,
+    );
     let count = 0;
     try {
       for await (const _ of keys) count++;

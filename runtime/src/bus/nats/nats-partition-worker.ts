@@ -92,9 +92,12 @@ export class NatsPartitionWorker {
       if (this.afterExpiredLease) await this.#pause(this.#init.ackWaitMs + 200);
     }
     // Held and running messages must not hit ack_wait and be redelivered behind our back.
-    this.#keepAlive = setInterval(() => {
-      for (const t of this.#tracked.values()) t.msg.working();
-    }, Math.max(100, this.#init.ackWaitMs / 3));
+    this.#keepAlive = setInterval(
+      () => {
+        for (const t of this.#tracked.values()) t.msg.working();
+      },
+      Math.max(100, this.#init.ackWaitMs / 3),
+    );
     this.#loop = this.#pull(consumer);
   }
 
@@ -266,7 +269,11 @@ export class NatsPartitionWorker {
     if (outcome.kind === 'retry') {
       current.nak(outcome.delayMs);
       this.#tracked.delete(tracked.seq);
-      this.#blocked.set(tracked.key, { seq: tracked.seq, due: Date.now() + outcome.delayMs, held: blocked?.held ?? [] });
+      this.#blocked.set(tracked.key, {
+        seq: tracked.seq,
+        due: Date.now() + outcome.delayMs,
+        held: blocked?.held ?? [],
+      });
       return;
     }
     if (outcome.kind === 'dead-letter') {
@@ -291,7 +298,11 @@ export class NatsPartitionWorker {
     }
   }
 
-  async #deadLetter(tracked: Tracked, headers: Record<string, string>, outcome: Extract<DeliveryOutcome, { kind: 'dead-letter' }>): Promise<void> {
+  async #deadLetter(
+    tracked: Tracked,
+    headers: Record<string, string>,
+    outcome: Extract<DeliveryOutcome, { kind: 'dead-letter' }>,
+  ): Promise<void> {
     const envelope = peekEnvelope(tracked.msg.data);
     const body: NatsDeadLetterBody = {
       reason: outcome.reason,
@@ -308,7 +319,9 @@ export class NatsPartitionWorker {
     };
     const h = natsHeaders();
     for (const name of ['traceparent', 'tracestate']) if (headers[name]) h.set(name, headers[name]);
-    await this.#init.js.publish(this.#init.names.deadLetterSubject(this.#init.options.group), JSON.stringify(body), { headers: h });
+    await this.#init.js.publish(this.#init.names.deadLetterSubject(this.#init.options.group), JSON.stringify(body), {
+      headers: h,
+    });
   }
 }
 

@@ -105,7 +105,12 @@ export class NatsSubscription implements BusSubscription {
   }
 
   #assign(partition: number): void {
-    const worker = new NatsPartitionWorker(this.#init, partition, this.#lanes, this.#leases?.expiredBefore.has(partition) ?? true);
+    const worker = new NatsPartitionWorker(
+      this.#init,
+      partition,
+      this.#lanes,
+      this.#leases?.expiredBefore.has(partition) ?? true,
+    );
     this.#workers.set(partition, worker);
     void worker.start().catch((error: unknown) => {
       this.#init.onError(error);

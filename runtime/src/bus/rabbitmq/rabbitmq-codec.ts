@@ -23,7 +23,8 @@ export function carriedHeaders(headers: Readonly<Record<string, string>>): Recor
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(headers)) {
     if (key.startsWith('eventsmith-dead-') || key === RabbitMqHeader.hold || key === RabbitMqHeader.attempt) continue;
-    if (key.startsWith('eventsmith-') || key === 'traceparent' || key === 'tracestate' || key === 'baggage') out[key] = value;
+    if (key.startsWith('eventsmith-') || key === 'traceparent' || key === 'tracestate' || key === 'baggage')
+      out[key] = value;
   }
   return out;
 }
@@ -35,7 +36,11 @@ export function keyFromHeaders(headers: Readonly<Record<string, string>>): strin
   return type === undefined || id === undefined ? undefined : `${type}-${id}`;
 }
 
-export function messageProperties(headers: Record<string, string>, messageId: string | undefined, eventType: string | undefined): Options.Publish {
+export function messageProperties(
+  headers: Record<string, string>,
+  messageId: string | undefined,
+  eventType: string | undefined,
+): Options.Publish {
   return {
     persistent: true,
     contentType: 'application/json',
@@ -123,7 +128,8 @@ export function deadLetterHeaders(input: DeadLetterInput): Record<string, string
     ...carriedHeaders(input.headers),
     ...fromBody,
     [RabbitMqHeader.deadReason]: input.reason,
-    [RabbitMqHeader.deadError]: input.error.length > MAX_ERROR_LENGTH ? `${input.error.slice(0, MAX_ERROR_LENGTH)}…` : input.error,
+    [RabbitMqHeader.deadError]:
+      input.error.length > MAX_ERROR_LENGTH ? `${input.error.slice(0, MAX_ERROR_LENGTH)}…` : input.error,
     [RabbitMqHeader.deadAttempts]: String(input.attempts),
     [RabbitMqHeader.deadAt]: new Date().toISOString(),
     [RabbitMqHeader.deadGroup]: input.group,
@@ -133,7 +139,12 @@ export function deadLetterHeaders(input: DeadLetterInput): Record<string, string
 const REASONS: readonly DeadLetterReason[] = ['handler-failed', 'unknown-event-type', 'undecodable'];
 
 /** Reads a dead letter back from a message taken off the dead-letter queue. */
-export function toDeadLetter(group: string, id: string, headers: Readonly<Record<string, string>>, body: Buffer): DeadLetter {
+export function toDeadLetter(
+  group: string,
+  id: string,
+  headers: Readonly<Record<string, string>>,
+  body: Buffer,
+): DeadLetter {
   const reason = headers[RabbitMqHeader.deadReason] as DeadLetterReason | undefined;
   const at = headers[RabbitMqHeader.deadAt];
   return {

@@ -10,7 +10,8 @@ const { ConfirmChannel: AmqplibConfirmChannel } = createRequire(import.meta.url)
 };
 const acceptingConnection = { sendMessage: () => true, sendMethod: () => true, releaseChannel: () => {} };
 /** What amqplib does to each of a connection's channels when the connection is lost. */
-const loseConnection = (channel: ConfirmChannel) => (channel as unknown as { toClosed(stack: string): void }).toClosed('connection lost');
+const loseConnection = (channel: ConfirmChannel) =>
+  (channel as unknown as { toClosed(stack: string): void }).toClosed('connection lost');
 
 describe('publishConfirmed', () => {
   it('fails every unconfirmed publish when the channel closes, even after an out-of-order confirm', async () => {

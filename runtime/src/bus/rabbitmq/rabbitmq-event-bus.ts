@@ -10,9 +10,23 @@ import type { BusHandler, BusSubscription, DeadLetter, EventBus, SubscribeOption
 import { settleWithin } from '../settle-within.js';
 import { injectTraceHeaders, stringHeaders } from '../trace-headers.js';
 import { RabbitMqConnection } from './rabbitmq-connection.js';
-import { RabbitMqHeader, carriedHeaders, keyFromHeaders, messageProperties, publishConfirmed, toDeadLetter } from './rabbitmq-codec.js';
+import {
+  RabbitMqHeader,
+  carriedHeaders,
+  keyFromHeaders,
+  messageProperties,
+  publishConfirmed,
+  toDeadLetter,
+} from './rabbitmq-codec.js';
 import { RabbitMqSubscription } from './rabbitmq-subscription.js';
-import { declareExchange, declareGroup, partitionOf, rabbitMqNames, routingKey, type RabbitMqNames } from './rabbitmq-names.js';
+import {
+  declareExchange,
+  declareGroup,
+  partitionOf,
+  rabbitMqNames,
+  routingKey,
+  type RabbitMqNames,
+} from './rabbitmq-names.js';
 
 export interface RabbitMqEventBusOptions {
   /** `amqp://user:password@host:5672/vhost`. */
@@ -91,7 +105,10 @@ export class RabbitMqEventBus implements EventBus {
   constructor(options: RabbitMqEventBusOptions) {
     const partitions = options.partitions ?? 8;
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1024) {
-      throw new BusConfigurationError('partitions', `must be an integer from 1 to 1024, got ${String(options.partitions)}.`);
+      throw new BusConfigurationError(
+        'partitions',
+        `must be an integer from 1 to 1024, got ${String(options.partitions)}.`,
+      );
     }
     const namespace = options.namespace ?? 'eventsmith';
     if (!/^[A-Za-z0-9_.-]{1,100}$/.test(namespace)) {
@@ -107,7 +124,9 @@ export class RabbitMqEventBus implements EventBus {
       heartbeatSeconds: options.heartbeatSeconds ?? 10,
       reconnectDelayMs: options.reconnectDelayMs ?? 200,
       connectionName: options.connectionName ?? 'eventsmith',
-      onError: options.onError ?? ((error: unknown) => console.warn(`[eventsmith] RabbitMQ bus: ${(error as Error).message ?? String(error)}`)),
+      onError:
+        options.onError ??
+        ((error: unknown) => console.warn(`[eventsmith] RabbitMQ bus: ${(error as Error).message ?? String(error)}`)),
       url: options.url,
       registry: options.registry,
     };
@@ -139,7 +158,14 @@ export class RabbitMqEventBus implements EventBus {
     const tracer = trace.getTracer('@eventsmith/runtime');
     await tracer.startActiveSpan(
       'eventsmith.bus.publish',
-      { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'rabbitmq', 'messaging.destination.name': this.names.exchange, 'eventsmith.event_count': events.length } },
+      {
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'messaging.system': 'rabbitmq',
+          'messaging.destination.name': this.names.exchange,
+          'eventsmith.event_count': events.length,
+        },
+      },
       async (span) => {
         try {
           const messages = toBusMessages(events);
@@ -174,7 +200,9 @@ export class RabbitMqEventBus implements EventBus {
     );
     this.#subscriptions.add(subscription);
     // Declare the group's queues now, so events published before start() reach them.
-    const declaring = this.#withChannel((channel) => declareGroup(channel, this.names, subscription.topology)).catch(this.#options.onError);
+    const declaring = this.#withChannel((channel) => declareGroup(channel, this.names, subscription.topology)).catch(
+      this.#options.onError,
+    );
     this.#declaring.add(declaring);
     void declaring.finally(() => this.#declaring.delete(declaring));
     return subscription;
@@ -254,7 +282,11 @@ export class RabbitMqEventBus implements EventBus {
       } catch (error) {
         if (this.#closed) throw new BusClosedError('RabbitMQ');
         if (Date.now() + pause >= deadline) {
-          throw new BusPublishError('RabbitMQ', messages.map((m) => m.record.eventId), { cause: error });
+          throw new BusPublishError(
+            'RabbitMQ',
+            messages.map((m) => m.record.eventId),
+            { cause: error },
+          );
         }
         // The connection or channel went away mid-batch: republish the whole batch once it is back.
         // Events confirmed before the failure may be delivered twice (at-least-once).
@@ -298,9 +330,19 @@ export class RabbitMqEventBus implements EventBus {
       const { record } = message;
       const headers = { ...message.headers };
       injectTraceHeaders(headers);
-      const key = routingKey(partitionOf(message.key, this.#options.partitions), record.aggregateType, record.eventType);
+      const key = routingKey(
+        partitionOf(message.key, this.#options.partitions),
+        record.aggregateType,
+        record.eventType,
+      );
       confirms.push(
-        publishConfirmed(channel, this.names.exchange, key, Buffer.from(message.body, 'utf8'), messageProperties(headers, record.eventId, record.eventType)),
+        publishConfirmed(
+          channel,
+          this.names.exchange,
+          key,
+          Buffer.from(message.body, 'utf8'),
+          messageProperties(headers, record.eventId, record.eventType),
+        ),
       );
     }
     await Promise.all(confirms);

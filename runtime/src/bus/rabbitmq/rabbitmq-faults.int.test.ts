@@ -4,7 +4,13 @@ import { afterEach, expect, it } from 'vitest';
 import { deleteRabbitMqResources, rabbitMqTestBus } from '../../../../test/support/rabbitmq.js';
 import { describeWithService, hostPort, serviceUrl, uniqueName } from '../../../../test/support/services.js';
 import { startTcpProxy, type TcpProxy } from '../../../../test/support/tcp-proxy.js';
-import { busConformanceRegistry, DeliveryRecorder, orderPlaced, sleep, waitFor } from '../../testing/bus-conformance-fixtures.js';
+import {
+  busConformanceRegistry,
+  DeliveryRecorder,
+  orderPlaced,
+  sleep,
+  waitFor,
+} from '../../testing/bus-conformance-fixtures.js';
 import { RabbitMqEventBus } from './rabbitmq-event-bus.js';
 
 const registry = busConformanceRegistry();
@@ -67,7 +73,11 @@ await describeWithService('rabbitmq', 'RabbitMqEventBus faults', () => {
     cleanups.push(() => proxy.close());
     const url = new URL(serviceUrl('rabbitmq')!);
     url.host = proxy.address;
-    const { bus, resources, cleanup } = await rabbitMqTestBus(registry, { url: url.toString(), reconnectDelayMs: 100, rebalanceIntervalMs: 300 });
+    const { bus, resources, cleanup } = await rabbitMqTestBus(registry, {
+      url: url.toString(),
+      reconnectDelayMs: 100,
+      rebalanceIntervalMs: 300,
+    });
     cleanups.push(cleanup, () => bus.close());
     const got = new DeliveryRecorder();
     await bus.subscribe(got.handler, { group: 'redeclared' }).start();
@@ -109,7 +119,11 @@ await describeWithService('rabbitmq', 'RabbitMqEventBus faults', () => {
     expect(survivor.ids()).toEqual([]);
 
     child.kill('SIGKILL');
-    await waitFor(() => survivor.ids().includes(event.eventId), 15_000, 'the survivor to get the unacknowledged message');
+    await waitFor(
+      () => survivor.ids().includes(event.eventId),
+      15_000,
+      'the survivor to get the unacknowledged message',
+    );
     expect(survivor.deliveries[0]!.attempt).toBe(1); // a redelivery, not a handler failure
     await waitFor(() => subscription.partitions.length === 8, 10_000, 'the survivor to take over every partition');
   }, 90_000);
@@ -125,7 +139,11 @@ await describeWithService('rabbitmq', 'RabbitMqEventBus faults', () => {
       // Retries never block other aggregates: the second attempt holds its own lane until every
       // healthy event was handled (if retries blocked them, they would not get through meanwhile).
       if (attempt === 2) {
-        await waitFor(() => healthyHandled() === 60, 20_000, 'the healthy events while the poison message is retried').catch(() => undefined);
+        await waitFor(
+          () => healthyHandled() === 60,
+          20_000,
+          'the healthy events while the poison message is retried',
+        ).catch(() => undefined);
         healthyFlowedDuringRetry = healthyHandled() === 60;
       }
       throw new Error('downstream rejected poison v1');
@@ -154,12 +172,19 @@ await describeWithService('rabbitmq', 'RabbitMqEventBus faults', () => {
     expect(later.at).toBeGreaterThan(poisonCalls[3]!.at);
 
     const [letter] = await bus.deadLetters('poisoned');
-    expect(letter).toMatchObject({ reason: 'handler-failed', attempts: 4, eventId: poison.eventId, aggregateId: 'poison' });
+    expect(letter).toMatchObject({
+      reason: 'handler-failed',
+      attempts: 4,
+      eventId: poison.eventId,
+      aggregateId: 'poison',
+    });
     expect(letter!.error).toContain('downstream rejected poison v1');
   }, 60_000);
 
   it('fails fast with a clear error when the broker cannot be reached, without leaking credentials', async () => {
-    const error = await RabbitMqEventBus.connect({ url: 'amqp://someone:s3cret@127.0.0.1:1', registry }).catch((e: unknown) => e);
+    const error = await RabbitMqEventBus.connect({ url: 'amqp://someone:s3cret@127.0.0.1:1', registry }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: 'BUS.UNAVAILABLE' });
     expect((error as Error).message).toContain('amqp://127.0.0.1:1');
     expect((error as Error).message).not.toContain('s3cret');

@@ -109,8 +109,14 @@ export async function declareGroup(channel: Channel, names: RabbitMqNames, topol
     const queue = names.delayQueue(group, delayMs);
     // Expired messages are dead-lettered to the default exchange under their own routing key,
     // which is the name of the partition queue they came from.
-    await channel.assertQueue(queue, { durable: true, arguments: { 'x-message-ttl': delayMs, 'x-dead-letter-exchange': '' } });
-    await channel.bindQueue(queue, names.delayExchange(group), '', { 'x-match': 'all', [DELAY_HEADER]: String(delayMs) });
+    await channel.assertQueue(queue, {
+      durable: true,
+      arguments: { 'x-message-ttl': delayMs, 'x-dead-letter-exchange': '' },
+    });
+    await channel.bindQueue(queue, names.delayExchange(group), '', {
+      'x-match': 'all',
+      [DELAY_HEADER]: String(delayMs),
+    });
   }
   await channel.assertQueue(names.deadLetterQueue(group), { durable: true });
   await channel.assertQueue(names.presenceQueue(group), { durable: true });

@@ -151,7 +151,9 @@ export class RabbitMqPartitionConsumer {
     if (outcome.kind === 'retry') {
       // It stays the oldest parked message of its aggregate until it succeeds or is dead-lettered.
       const retryToken = key === undefined ? undefined : this.#holds.retry(key, token);
-      await this.#guard(key, retryToken, () => this.#park(message, headers, retryToken, this.#context.retryDelay(attempt), attempt + 1));
+      await this.#guard(key, retryToken, () =>
+        this.#park(message, headers, retryToken, this.#context.retryDelay(attempt), attempt + 1),
+      );
     } else {
       if (outcome.kind === 'dead-letter') {
         await this.#guard(key, token, () => this.#deadLetter(message, headers, outcome, attempt));
@@ -171,14 +173,24 @@ export class RabbitMqPartitionConsumer {
     }
   }
 
-  #park(message: ConsumeMessage, headers: Record<string, string>, token: string | undefined, delayMs: number, attempt: number): Promise<void> {
+  #park(
+    message: ConsumeMessage,
+    headers: Record<string, string>,
+    token: string | undefined,
+    delayMs: number,
+    attempt: number,
+  ): Promise<void> {
     const parked: Record<string, string> = {
       ...carriedHeaders(headers),
       [RabbitMqHeader.attempt]: String(attempt),
       [DELAY_HEADER]: String(delayMs),
     };
     if (token !== undefined) parked[RabbitMqHeader.hold] = token;
-    const properties = messageProperties(parked, message.properties.messageId as string | undefined, message.properties.type as string | undefined);
+    const properties = messageProperties(
+      parked,
+      message.properties.messageId as string | undefined,
+      message.properties.type as string | undefined,
+    );
     // The delay exchange routes on the header; the routing key is the queue the message returns
     // to when its TTL expires (dead-lettered through the default exchange).
     const exchange = this.#context.names.delayExchange(this.#context.options.group);

@@ -70,7 +70,9 @@ export class RabbitMqSubscription implements BusSubscription {
       group: options.group,
       partitions: context.partitions,
       eventTypeNames: options.eventTypes && [
-        ...new Set([...options.eventTypes].flatMap((type) => (registry.has(type) ? registry.typeNamesFor(type) : [type]))),
+        ...new Set(
+          [...options.eventTypes].flatMap((type) => (registry.has(type) ? registry.typeNamesFor(type) : [type])),
+        ),
       ],
       aggregateTypes: options.aggregateTypes && [...options.aggregateTypes],
       delaysMs: [...delays].sort((a, b) => a - b),
@@ -84,7 +86,8 @@ export class RabbitMqSubscription implements BusSubscription {
 
   async start(): Promise<void> {
     if (this.#state === 'running') return;
-    if (this.#state === 'stopping') throw new Error('RabbitMQ subscription is stopping; await stop() before starting it again.');
+    if (this.#state === 'stopping')
+      throw new Error('RabbitMQ subscription is stopping; await stop() before starting it again.');
     this.#state = 'running';
     try {
       await this.#context.open();
@@ -153,7 +156,10 @@ export class RabbitMqSubscription implements BusSubscription {
     const members = Math.max(1, (await control.checkQueue(names.presenceQueue(group))).consumerCount);
     const fairShare = Math.ceil(partitions / members);
     const consumers = await Promise.all(
-      Array.from({ length: partitions }, async (_, p) => (await control.checkQueue(names.partitionQueue(group, p))).consumerCount),
+      Array.from(
+        { length: partitions },
+        async (_, p) => (await control.checkQueue(names.partitionQueue(group, p))).consumerCount,
+      ),
     );
     if (this.#state !== 'running') return;
 

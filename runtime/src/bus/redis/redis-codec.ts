@@ -47,21 +47,38 @@ export function splitEntry(list: readonly string[]): StreamEntry {
 }
 
 /** Field/value pairs of a dead-letter stream entry. */
-export function deadLetterFields(group: string, outcome: Extract<DeliveryOutcome, { kind: 'dead-letter' }>, entry: RetryEntry): string[] {
+export function deadLetterFields(
+  group: string,
+  outcome: Extract<DeliveryOutcome, { kind: 'dead-letter' }>,
+  entry: RetryEntry,
+): string[] {
   const envelope = peekEnvelope(entry.body);
   return [
-    'group', group,
-    'reason', outcome.reason,
-    'error', outcome.error,
-    'attempts', String(entry.attempt),
-    'at', String(Date.now()),
-    'streamId', entry.id,
-    'key', entry.key,
-    'eventType', outcome.eventType ?? envelope.eventType ?? '',
-    'eventId', envelope.eventId ?? '',
-    'aggregateType', envelope.aggregateType ?? '',
-    'aggregateId', envelope.aggregateId ?? '',
-    'headers', JSON.stringify(entry.headers),
-    'body', entry.body,
+    'group',
+    group,
+    'reason',
+    outcome.reason,
+    'error',
+    outcome.error,
+    'attempts',
+    String(entry.attempt),
+    'at',
+    String(Date.now()),
+    'streamId',
+    entry.id,
+    'key',
+    entry.key,
+    'eventType',
+    outcome.eventType ?? envelope.eventType ?? '',
+    'eventId',
+    envelope.eventId ?? '',
+    'aggregateType',
+    envelope.aggregateType ?? '',
+    'aggregateId',
+    envelope.aggregateId ?? '',
+    'headers',
+    JSON.stringify(entry.headers),
+    'body',
+    entry.body,
   ];
 }

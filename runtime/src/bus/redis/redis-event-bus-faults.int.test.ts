@@ -4,7 +4,13 @@ import { busFaultSuite } from '../../../../test/support/bus-faults.js';
 import { FAST_REDIS_BUS, redisTestBus } from '../../../../test/support/redis-bus.js';
 import { describeWithService, hostPort, serviceUrl } from '../../../../test/support/services.js';
 import { startTcpProxy, type TcpProxy } from '../../../../test/support/tcp-proxy.js';
-import { busConformanceRegistry, DeliveryRecorder, orderPlaced, sleep, waitFor } from '../../testing/bus-conformance.js';
+import {
+  busConformanceRegistry,
+  DeliveryRecorder,
+  orderPlaced,
+  sleep,
+  waitFor,
+} from '../../testing/bus-conformance.js';
 import type { BusSubscription } from '../event-bus.js';
 import { RedisEventBus } from './redis-event-bus.js';
 
@@ -50,7 +56,14 @@ await describeWithService('redis', 'RedisEventBus faults', () => {
     const proxy: TcpProxy = await startTcpProxy(hostPort(serviceUrl('redis')!, 6379));
     const client = new Redis({ host: proxy.host, port: proxy.port, maxRetriesPerRequest: null });
     client.on('error', () => {});
-    const consumerBus = new RedisEventBus({ redis: client, registry, stream: fixture.prefix, ...FAST_REDIS_BUS, partitions: 1, claimIdleMs: 60_000 });
+    const consumerBus = new RedisEventBus({
+      redis: client,
+      registry,
+      stream: fixture.prefix,
+      ...FAST_REDIS_BUS,
+      partitions: 1,
+      claimIdleMs: 60_000,
+    });
     let subscription: BusSubscription | undefined;
     cleanups.push(async () => {
       await subscription?.stop(500);
@@ -71,7 +84,11 @@ await describeWithService('redis', 'RedisEventBus faults', () => {
     proxy.blackhole();
     const first = orderPlaced('lost-reply', 1);
     await fixture.bus.publish([first]); // served to the blocked read; the reply vanishes
-    await waitFor(async () => (await pendingCount(fixture.admin, `${fixture.prefix}`, 'lost_reply')) === 1, 10_000, 'the first event to be pending');
+    await waitFor(
+      async () => (await pendingCount(fixture.admin, `${fixture.prefix}`, 'lost_reply')) === 1,
+      10_000,
+      'the first event to be pending',
+    );
     const second = orderPlaced('lost-reply', 2);
     await fixture.bus.publish([second]);
     proxy.cut();

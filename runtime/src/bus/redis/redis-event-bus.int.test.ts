@@ -33,14 +33,16 @@ await describeWithService('redis', 'RedisEventBus specifics', () => {
   it('trims partition streams with MAXLEN ~', async () => {
     const fixture = await redisTestBus(registry, { partitions: 1, retention: { maxLength: 100 } });
     cleanup = fixture.cleanup;
-    for (let i = 0; i < 10; i++) await fixture.bus.publish(Array.from({ length: 100 }, (_, j) => orderPlaced(`trim-${j}`, i + 1)));
+    for (let i = 0; i < 10; i++)
+      await fixture.bus.publish(Array.from({ length: 100 }, (_, j) => orderPlaced(`trim-${j}`, i + 1)));
     expect(await fixture.admin.xlen(fixture.bus.keys.stream(0))).toBeLessThanOrEqual(300);
   });
 
   it('trims partition streams by age with MINID ~', async () => {
     const fixture = await redisTestBus(registry, { partitions: 1, retention: { maxAgeMs: 200 } });
     cleanup = fixture.cleanup;
-    for (let i = 0; i < 5; i++) await fixture.bus.publish(Array.from({ length: 100 }, (_, j) => orderPlaced(`old-${j}`, i + 1)));
+    for (let i = 0; i < 5; i++)
+      await fixture.bus.publish(Array.from({ length: 100 }, (_, j) => orderPlaced(`old-${j}`, i + 1)));
     await sleep(300);
     await fixture.bus.publish([orderPlaced('fresh', 1)]);
     expect(await fixture.admin.xlen(fixture.bus.keys.stream(0))).toBeLessThan(200);
@@ -54,7 +56,10 @@ await describeWithService('redis', 'RedisEventBus specifics', () => {
     await fixture.bus.publish(events);
     const versions = new Map<string, number[]>();
     for (const partition of [0, 1]) {
-      for (const [, list] of (await fixture.admin.xrange(fixture.bus.keys.stream(partition), '-', '+')) as [string, string[]][]) {
+      for (const [, list] of (await fixture.admin.xrange(fixture.bus.keys.stream(partition), '-', '+')) as [
+        string,
+        string[],
+      ][]) {
         const fields = Object.fromEntries(list.flatMap((v, i, all) => (i % 2 === 0 ? [[v, all[i + 1]]] : [])));
         const record = JSON.parse(fields['body']!) as { aggregateId: string; aggregateVersion: number };
         expect(partitionOf(fields['key']!, 2)).toBe(partition);
@@ -72,7 +77,8 @@ await describeWithService('redis', 'RedisEventBus specifics', () => {
     await fixture.admin.set(fixture.bus.keys.stream(1), 'not a stream');
     const idsOn = (partition: number, count: number) => {
       const ids: string[] = [];
-      for (let i = 0; ids.length < count; i++) if (partitionOf(`Order-p${partition}-${i}`, 2) === partition) ids.push(`p${partition}-${i}`);
+      for (let i = 0; ids.length < count; i++)
+        if (partitionOf(`Order-p${partition}-${i}`, 2) === partition) ids.push(`p${partition}-${i}`);
       return ids;
     };
     const [zero, [one]] = [idsOn(0, 300), idsOn(1, 1)];
@@ -90,7 +96,11 @@ await describeWithService('redis', 'RedisEventBus specifics', () => {
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const parent = trace.setSpanContext(context.active(), { traceId, spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED });
+    const parent = trace.setSpanContext(context.active(), {
+      traceId,
+      spanId: '00f067aa0ba902b7',
+      traceFlags: TraceFlags.SAMPLED,
+    });
     const event = orderPlaced('fields', 1);
     await context.with(parent, () => fixture.bus.publish([event]));
     propagation.disable();

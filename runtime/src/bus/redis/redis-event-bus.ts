@@ -6,7 +6,14 @@ import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, BusConfigurationError, BusPublishError, DeadLetterNotFoundError } from '../bus-errors.js';
 import { BusHeader, publishWithSpan } from '../bus-message.js';
 import { resolveSubscribeOptions } from '../deliver.js';
-import type { BusHandler, BusSubscription, DeadLetter, DeadLetterReason, EventBus, SubscribeOptions } from '../event-bus.js';
+import type {
+  BusHandler,
+  BusSubscription,
+  DeadLetter,
+  DeadLetterReason,
+  EventBus,
+  SubscribeOptions,
+} from '../event-bus.js';
 import { partitionOf } from '../partitioning.js';
 import { settleWithin } from '../settle-within.js';
 import { RedisKeys } from './redis-names.js';
@@ -100,7 +107,10 @@ export class RedisEventBus implements EventBus {
     this.keys = new RedisKeys(options.stream ?? 'eventsmith');
     this.#partitions = options.partitions ?? 16;
     if (!Number.isInteger(this.#partitions) || this.#partitions < 1 || this.#partitions > 1024) {
-      throw new BusConfigurationError('partitions', `must be an integer from 1 to 1024, got ${String(options.partitions)}.`);
+      throw new BusConfigurationError(
+        'partitions',
+        `must be an integer from 1 to 1024, got ${String(options.partitions)}.`,
+      );
     }
     this.#streams = Array.from({ length: this.#partitions }, (_, p) => this.keys.stream(p));
     const retention = options.retention ?? { maxLength: 100_000 };
@@ -136,12 +146,23 @@ export class RedisEventBus implements EventBus {
           const { key, body, headers } = messages[i]!;
           streams.push(this.#streams[partitionOf(key, this.#partitions)]!);
           // The body carries the envelope; entries keep only what filtering and tracing need.
-          args.push(key, body, headers[BusHeader.eventType]!, headers[BusHeader.aggregateType]!, headers['traceparent'] ?? '', headers['tracestate'] ?? '');
+          args.push(
+            key,
+            body,
+            headers[BusHeader.eventType]!,
+            headers[BusHeader.aggregateType]!,
+            headers['traceparent'] ?? '',
+            headers['tracestate'] ?? '',
+          );
         }
         try {
           await APPEND.run(this.#redis, streams, args);
         } catch (cause) {
-          throw new BusPublishError('Redis', messages.map((m) => m.record.eventId), { cause });
+          throw new BusPublishError(
+            'Redis',
+            messages.map((m) => m.record.eventId),
+            { cause },
+          );
         }
       }
     });
@@ -163,10 +184,14 @@ export class RedisEventBus implements EventBus {
   }
 
   async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
-    const entries = (await this.#redis.call('XRANGE', this.keys.deadLetters(group), '-', '+', 'COUNT', options.limit ?? 1000)) as [
-      string,
-      string[],
-    ][];
+    const entries = (await this.#redis.call(
+      'XRANGE',
+      this.keys.deadLetters(group),
+      '-',
+      '+',
+      'COUNT',
+      options.limit ?? 1000,
+    )) as [string, string[]][];
     return entries.map(([id, list]) => {
       const f = toFields(list);
       return {

@@ -54,7 +54,11 @@ export class RedisRetryLoop {
       try {
         const now = Date.now();
         const keys = polled.map((state) => this.#host.init.keys.retry(this.#group, state.partition));
-        const due = (await TAKE_DUE_ALL.run(this.#host.init.redis, keys, [now, now + RETRY_VISIBILITY_MS, 100])) as string[][];
+        const due = (await TAKE_DUE_ALL.run(this.#host.init.redis, keys, [
+          now,
+          now + RETRY_VISIBILITY_MS,
+          100,
+        ])) as string[][];
         const late: [string, string][] = [];
         polled.forEach((state, index) => {
           for (const raw of due[index] ?? []) {
@@ -97,9 +101,20 @@ export class RedisRetryLoop {
       await RETRY_AGAIN.run(redis, [retryKey], [raw, Date.now() + outcome.delayMs, next]);
       return;
     }
-    const doneKeys = [retryKey, keys.parked(this.#group, state.partition), keys.park(this.#group, state.partition, entry.key), keys.deadLetters(this.#group)];
+    const doneKeys = [
+      retryKey,
+      keys.parked(this.#group, state.partition),
+      keys.park(this.#group, state.partition, entry.key),
+      keys.deadLetters(this.#group),
+    ];
     const dead = outcome.kind === 'dead-letter' ? deadLetterFields(this.#group, outcome, entry) : [];
-    const result = await RETRY_DONE.run(redis, doneKeys, [raw, entry.replay ? '1' : '0', Date.now(), entry.key, ...dead]);
+    const result = await RETRY_DONE.run(redis, doneKeys, [
+      raw,
+      entry.replay ? '1' : '0',
+      Date.now(),
+      entry.key,
+      ...dead,
+    ]);
     if (result === 0) state.parked.delete(entry.key);
     if (result === 1) this.#wake?.();
   }

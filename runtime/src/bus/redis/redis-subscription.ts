@@ -67,7 +67,9 @@ export class RedisSubscription implements BusSubscription {
   constructor(init: RedisSubscriptionInit) {
     this.#init = init;
     this.#lanes = new KeyedLanes(init.concurrency);
-    this.#acks = new AckBatcher(init.redis, init.options.group, (state, ids, error) => this.#acksSettled(state, ids, error));
+    this.#acks = new AckBatcher(init.redis, init.options.group, (state, ids, error) =>
+      this.#acksSettled(state, ids, error),
+    );
     this.#retries = new RedisRetryLoop({
       init,
       lanes: this.#lanes,
@@ -88,9 +90,11 @@ export class RedisSubscription implements BusSubscription {
     await redis.sadd(keys.groups(), this.group);
     await Promise.all(
       Array.from({ length: partitions }, (_, p) =>
-        redis.xgroup('CREATE', keys.stream(p), this.group, startFrom === 'oldest' ? '0' : '$', 'MKSTREAM').catch((error: Error) => {
-          if (!error.message.includes('BUSYGROUP')) throw error;
-        }),
+        redis
+          .xgroup('CREATE', keys.stream(p), this.group, startFrom === 'oldest' ? '0' : '$', 'MKSTREAM')
+          .catch((error: Error) => {
+            if (!error.message.includes('BUSYGROUP')) throw error;
+          }),
       ),
     );
     this.#reader = redis.duplicate();
@@ -140,7 +144,15 @@ export class RedisSubscription implements BusSubscription {
     const forget = Promise.all(
       Array.from({ length: this.#init.partitions }, async (_, p) => {
         const stream = this.#init.keys.stream(p);
-        const pending = (await this.#init.redis.call('XPENDING', stream, this.group, '-', '+', 1, this.member)) as unknown[];
+        const pending = (await this.#init.redis.call(
+          'XPENDING',
+          stream,
+          this.group,
+          '-',
+          '+',
+          1,
+          this.member,
+        )) as unknown[];
         if (pending.length === 0) await this.#init.redis.call('XGROUP', 'DELCONSUMER', stream, this.group, this.member);
       }),
     );
@@ -185,7 +197,17 @@ export class RedisSubscription implements BusSubscription {
     for (const key of await redis.hkeys(keys.parked(this.group, state.partition))) state.parked.add(key);
     let cursor = '0-0';
     do {
-      const [next] = (await redis.call('XAUTOCLAIM', state.stream, this.group, this.member, 0, cursor, 'COUNT', 500, 'JUSTID')) as [string];
+      const [next] = (await redis.call(
+        'XAUTOCLAIM',
+        state.stream,
+        this.group,
+        this.member,
+        0,
+        cursor,
+        'COUNT',
+        500,
+        'JUSTID',
+      )) as [string];
       cursor = next;
     } while (cursor !== '0-0' && state.active);
   }
@@ -202,7 +224,8 @@ export class RedisSubscription implements BusSubscription {
     // Retries taken but not run become due now, for the next owner.
     if (state.taken.size > 0) {
       const pipeline = this.#init.redis.pipeline();
-      for (const entry of state.taken) pipeline.zadd(this.#init.keys.retry(this.group, partition), 'XX', Date.now(), entry);
+      for (const entry of state.taken)
+        pipeline.zadd(this.#init.keys.retry(this.group, partition), 'XX', Date.now(), entry);
       // Bounded: they become due again by themselves once their visibility timeout passes.
       await settleWithin([pipeline.exec().catch((error: unknown) => this.#report(error))], this.#init.leaseTtlMs);
     }
@@ -349,7 +372,12 @@ export class RedisSubscription implements BusSubscription {
   }
 
   /** Runs an entry's handler; returns nothing when it finished synchronously (the lane moves on at once). */
-  #runStreamEntry(state: OwnedPartition, id: string, fields: StreamEntry | undefined, attempt: number): Promise<void> | undefined {
+  #runStreamEntry(
+    state: OwnedPartition,
+    id: string,
+    fields: StreamEntry | undefined,
+    attempt: number,
+  ): Promise<void> | undefined {
     state.busy++;
     let handled: boolean | Promise<boolean>;
     try {
@@ -396,11 +424,24 @@ export class RedisSubscription implements BusSubscription {
    * without holding the aggregate's lane during its round trip. A synchronous handler's success
    * comes back without a promise.
    */
-  #handleStreamEntry(state: OwnedPartition, id: string, fields: StreamEntry | undefined, attempt: number): boolean | Promise<boolean> {
+  #handleStreamEntry(
+    state: OwnedPartition,
+    id: string,
+    fields: StreamEntry | undefined,
+    attempt: number,
+  ): boolean | Promise<boolean> {
     if (!fields || state.parked.has(fields.key)) return this.#setAside(state, id, fields, attempt);
     const { body, headers } = fields;
-    const outcome = deliverNow({ registry: this.#init.registry, handler: this.#init.handler, options: this.#init.options, body, headers, attempt });
-    if (outcome instanceof Promise) return outcome.then((settled) => settled.kind === 'ack' || this.#reschedule(state, id, fields, attempt, settled));
+    const outcome = deliverNow({
+      registry: this.#init.registry,
+      handler: this.#init.handler,
+      options: this.#init.options,
+      body,
+      headers,
+      attempt,
+    });
+    if (outcome instanceof Promise)
+      return outcome.then((settled) => settled.kind === 'ack' || this.#reschedule(state, id, fields, attempt, settled));
     return outcome.kind === 'ack' || this.#reschedule(state, id, fields, attempt, outcome);
   }
 
@@ -409,27 +450,53 @@ export class RedisSubscription implements BusSubscription {
     const { redis, keys } = this.#init;
     if (!fields) {
       // Trimmed away before it was handled: say so in the dead-letter stream rather than drop it silently.
-      const outcome: DeliveryOutcome = { kind: 'dead-letter', reason: 'undecodable', error: `Entry ${id} was trimmed from ${state.stream} before it was handled; raise the retention.` };
-      await DEAD_FROM_STREAM.run(redis, [state.stream, keys.deadLetters(this.group)], [this.group, id, ...deadLetterFields(this.group, outcome, { id, key: '', body: '', headers: {}, attempt })]);
+      const outcome: DeliveryOutcome = {
+        kind: 'dead-letter',
+        reason: 'undecodable',
+        error: `Entry ${id} was trimmed from ${state.stream} before it was handled; raise the retention.`,
+      };
+      await DEAD_FROM_STREAM.run(
+        redis,
+        [state.stream, keys.deadLetters(this.group)],
+        [this.group, id, ...deadLetterFields(this.group, outcome, { id, key: '', body: '', headers: {}, attempt })],
+      );
       return false;
     }
     const { key, body, headers } = fields;
-    await PARK.run(redis, [state.stream, keys.park(this.group, state.partition, key)], [this.group, id, encodeEntry({ id, key, body, headers, attempt: 1 })]);
+    await PARK.run(
+      redis,
+      [state.stream, keys.park(this.group, state.partition, key)],
+      [this.group, id, encodeEntry({ id, key, body, headers, attempt: 1 })],
+    );
     return false;
   }
 
   /** The handler failed: schedule a retry (parking the aggregate) or dead-letter the entry. */
-  async #reschedule(state: OwnedPartition, id: string, fields: StreamEntry, attempt: number, outcome: Exclude<DeliveryOutcome, { kind: 'ack' }>): Promise<false> {
+  async #reschedule(
+    state: OwnedPartition,
+    id: string,
+    fields: StreamEntry,
+    attempt: number,
+    outcome: Exclude<DeliveryOutcome, { kind: 'ack' }>,
+  ): Promise<false> {
     const { redis, keys } = this.#init;
     const { key, body, headers } = fields;
     if (outcome.kind === 'retry') {
       const entry = encodeEntry({ id, key, body, headers, attempt: attempt + 1 });
-      const retryKeys = [state.stream, keys.retry(this.group, state.partition), keys.parked(this.group, state.partition)];
+      const retryKeys = [
+        state.stream,
+        keys.retry(this.group, state.partition),
+        keys.parked(this.group, state.partition),
+      ];
       await RETRY_FROM_STREAM.run(redis, retryKeys, [this.group, id, Date.now() + outcome.delayMs, entry, key]);
       state.parked.add(key);
     } else {
       const entry = { id, key, body, headers, attempt };
-      await DEAD_FROM_STREAM.run(redis, [state.stream, keys.deadLetters(this.group)], [this.group, id, ...deadLetterFields(this.group, outcome, entry)]);
+      await DEAD_FROM_STREAM.run(
+        redis,
+        [state.stream, keys.deadLetters(this.group)],
+        [this.group, id, ...deadLetterFields(this.group, outcome, entry)],
+      );
     }
     return false;
   }

@@ -66,10 +66,18 @@ export class InMemoryEventStore implements EventStore {
     this.#tenantId = tenantId;
   }
 
-  async appendToStream(streamId: string, events: readonly DomainEvent[], options: AppendOptions): Promise<AppendResult> {
+  async appendToStream(
+    streamId: string,
+    events: readonly DomainEvent[],
+    options: AppendOptions,
+  ): Promise<AppendResult> {
     return withSpan(
       'eventsmith.store.append',
-      { [SpanAttributes.store]: this.storeId, [SpanAttributes.stream]: streamId, [SpanAttributes.eventCount]: events.length },
+      {
+        [SpanAttributes.store]: this.storeId,
+        [SpanAttributes.stream]: streamId,
+        [SpanAttributes.eventCount]: events.length,
+      },
       () =>
         this.#exclusive(async () => {
           const pending = new Pending();
@@ -84,7 +92,8 @@ export class InMemoryEventStore implements EventStore {
     const pending = new Pending();
     let open = true;
     const ensureOpen = () => {
-      if (!open) throw new InvalidArgumentError('This transaction has ended; use the store, or start a new transaction.');
+      if (!open)
+        throw new InvalidArgumentError('This transaction has ended; use the store, or start a new transaction.');
     };
     const result = await this.#exclusive(async () => {
       const tx: EventStoreTransaction = {
@@ -92,7 +101,11 @@ export class InMemoryEventStore implements EventStore {
         appendToStream: (streamId, events, options) =>
           withSpan(
             'eventsmith.store.append',
-            { [SpanAttributes.store]: this.storeId, [SpanAttributes.stream]: streamId, [SpanAttributes.eventCount]: events.length },
+            {
+              [SpanAttributes.store]: this.storeId,
+              [SpanAttributes.stream]: streamId,
+              [SpanAttributes.eventCount]: events.length,
+            },
             async () => {
               ensureOpen();
               return this.#stage(pending, streamId, events, options);
@@ -232,7 +245,12 @@ export class InMemoryEventStore implements EventStore {
       // A tenant view may only extend its own tenant's streams; checked before the version so a
       // conflict does not reveal another tenant's stream.
       const foreign = existing.find((row) => !this.#visible(row));
-      if (foreign) throw new TenantMismatchError(this.#tenantId, foreign.record.tenantId ?? undefined, events.map((e) => e.eventId));
+      if (foreign)
+        throw new TenantMismatchError(
+          this.#tenantId,
+          foreign.record.tenantId ?? undefined,
+          events.map((e) => e.eventId),
+        );
     }
     const current = existing.length + pending.countFor(streamId);
     checkExpectedVersion(streamId, options.expectedVersion, current);
@@ -247,7 +265,9 @@ export class InMemoryEventStore implements EventStore {
       }
       seen.add(event.eventId);
       const record = toEventRecord(event);
-      return this.#tenantId !== undefined && record.tenantId === null ? { ...record, tenantId: this.#tenantId } : record;
+      return this.#tenantId !== undefined && record.tenantId === null
+        ? { ...record, tenantId: this.#tenantId }
+        : record;
     });
     checkAppendText(streamId, records);
     const storedAt = new Date();
@@ -279,7 +299,10 @@ export class InMemoryEventStore implements EventStore {
       position: Position.of(this.storeId, row.position),
       storedAt: row.storedAt,
     };
-    return { event: feed ? decodeFeedEvent(this.registry, row.record, location) : this.registry.decode(row.record), ...location };
+    return {
+      event: feed ? decodeFeedEvent(this.registry, row.record, location) : this.registry.decode(row.record),
+      ...location,
+    };
   }
 }
 
@@ -310,4 +333,3 @@ class Pending {
     }
   }
 }
-

@@ -8,10 +8,18 @@ import type { Upcaster } from '../../events/upcaster.js';
 import type { EventStoreTransaction } from '../event-store.js';
 import { Position } from '../position.js';
 import { InMemorySnapshotStore } from '../../snapshots/memory/in-memory-snapshot-store.js';
-import { collect, ConformanceNoted, conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/conformance.js';
+import {
+  collect,
+  ConformanceNoted,
+  conformanceRegistry,
+  snapshotStoreConformanceSuite,
+  storeConformanceSuite,
+} from '../../testing/conformance.js';
 import { InMemoryEventStore } from './in-memory-event-store.js';
 
-storeConformanceSuite('InMemoryEventStore', async () => ({ store: new InMemoryEventStore({ registry: conformanceRegistry }) }));
+storeConformanceSuite('InMemoryEventStore', async () => ({
+  store: new InMemoryEventStore({ registry: conformanceRegistry }),
+}));
 
 snapshotStoreConformanceSuite('InMemorySnapshotStore', async () => ({ store: new InMemorySnapshotStore() }));
 
@@ -36,7 +44,9 @@ describe('InMemoryEventStore specifics', () => {
 
   it('refuses positions of another store', async () => {
     const store = new InMemoryEventStore({ registry: conformanceRegistry });
-    await expect(collect(store.readAll({ after: Position.of('elsewhere', 1) }))).rejects.toBeInstanceOf(PositionForeignError);
+    await expect(collect(store.readAll({ after: Position.of('elsewhere', 1) }))).rejects.toBeInstanceOf(
+      PositionForeignError,
+    );
   });
 
   it('refuses appends through a transaction that has ended', async () => {
@@ -46,7 +56,9 @@ describe('InMemoryEventStore specifics', () => {
       leaked = tx;
     });
     const event = new ConformanceNoted({ text: 'late', n: 1 });
-    await expect(leaked!.appendToStream('Conformance-x', [event], { expectedVersion: 'any' })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(leaked!.appendToStream('Conformance-x', [event], { expectedVersion: 'any' })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
     expect(await store.eventExists(event.eventId)).toBe(false);
   });
 
@@ -56,7 +68,9 @@ describe('InMemoryEventStore specifics', () => {
     const boom = new Error('callback failed');
     await expect(
       store.transaction(async (tx) => {
-        await tx.appendToStream('Conformance-1', [new ConformanceNoted({ text: 'x', n: 1 })], { expectedVersion: 'no_stream' });
+        await tx.appendToStream('Conformance-1', [new ConformanceNoted({ text: 'x', n: 1 })], {
+          expectedVersion: 'no_stream',
+        });
         tx.afterCommit(() => {
           ran.push('first');
           throw boom;

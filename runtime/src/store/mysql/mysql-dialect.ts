@@ -29,14 +29,23 @@ export interface MysqlDatabase {
  * ```
  */
 export function createMysqlDatabase(connection: MysqlConnection): MysqlDatabase {
-  const options: PoolOptions = 'url' in connection ? { ...connection.pool, uri: connection.url } : { ...connection.pool };
-  if (!options.uri && !options.host) throw new InvalidArgumentError('MariaDB/MySQL connection needs a url, or pool options with a host.');
+  const options: PoolOptions =
+    'url' in connection ? { ...connection.pool, uri: connection.url } : { ...connection.pool };
+  if (!options.uri && !options.host)
+    throw new InvalidArgumentError('MariaDB/MySQL connection needs a url, or pool options with a host.');
   const url = options.uri ? parseConnectionUrl(options.uri, 'MariaDB/MySQL') : undefined;
   const host = url?.hostname || options.host || 'localhost';
   const port = url?.port || options.port || 3306;
   const database = (url ? decodeUrlPart(url.pathname.slice(1)) : options.database) || '';
   const user = (url ? decodeUrlPart(url.username) : options.user) || '';
-  const secrets = [url?.password, url && decodeUrlPart(url.password), options.password, options.password1, options.password2, options.password3];
+  const secrets = [
+    url?.password,
+    url && decodeUrlPart(url.password),
+    options.password,
+    options.password1,
+    options.password2,
+    options.password3,
+  ];
   const secret = Boolean(url?.password || options.password);
   const target = describeTarget(`mysql://${user ? `${user}${secret ? ':***' : ''}@` : ''}${host}:${port}/${database}`);
   const pool = mysql2.createPool({
@@ -62,5 +71,11 @@ export function createMysqlDatabase(connection: MysqlConnection): MysqlDatabase 
       },
     }),
   });
-  return { db, pool, target, database, secrets: secrets.filter((secret): secret is string => typeof secret === 'string' && secret !== '') };
+  return {
+    db,
+    pool,
+    target,
+    database,
+    secrets: secrets.filter((secret): secret is string => typeof secret === 'string' && secret !== ''),
+  };
 }

@@ -1,15 +1,26 @@
 import { afterEach, beforeEach, it } from 'vitest';
 import { describeWithService, freshMysqlDatabase } from '../../../../test/support/services.js';
-import { conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/conformance.js';
+import {
+  conformanceRegistry,
+  snapshotStoreConformanceSuite,
+  storeConformanceSuite,
+} from '../../testing/conformance.js';
 import { checkWritesJoinTheTransaction } from '../../testing/transaction-checks.js';
 import { checkCollidingAppendsNeedOneConnection } from '../../testing/pool-checks.js';
-import { checkOpenTransactionHoldsBackLaterCommits, checkTailingReaderSeesEveryEventOnce } from '../../testing/never-skip-checks.js';
+import {
+  checkOpenTransactionHoldsBackLaterCommits,
+  checkTailingReaderSeesEveryEventOnce,
+} from '../../testing/never-skip-checks.js';
 import { MysqlEventStore } from './mysql-event-store.js';
 import { MysqlSnapshotStore } from './mysql-snapshot-store.js';
 
 async function freshStore(connections = 8) {
   const { url, drop } = await freshMysqlDatabase();
-  const store = await MysqlEventStore.open({ url, registry: conformanceRegistry, pool: { connectionLimit: connections } });
+  const store = await MysqlEventStore.open({
+    url,
+    registry: conformanceRegistry,
+    pool: { connectionLimit: connections },
+  });
   return {
     store,
     teardown: async () => {

@@ -133,7 +133,11 @@ export class MysqlEventStore implements EventStore {
     return this.#shared.db;
   }
 
-  async appendToStream(streamId: string, events: readonly DomainEvent[], options: AppendOptions): Promise<AppendResult> {
+  async appendToStream(
+    streamId: string,
+    events: readonly DomainEvent[],
+    options: AppendOptions,
+  ): Promise<AppendResult> {
     const append = prepareAppend(this.registry, streamId, events, options, this.#tenantId, MAX_ID);
     // Called inside this store's transaction(): join it rather than wait on its locks.
     const ambient = currentTransaction(this.#shared.db);
@@ -141,7 +145,11 @@ export class MysqlEventStore implements EventStore {
     const { body, parameters } = this.#body(append);
     return withSpan(
       'eventsmith.store.append',
-      { [SpanAttributes.store]: this.storeId, [SpanAttributes.stream]: streamId, [SpanAttributes.eventCount]: events.length },
+      {
+        [SpanAttributes.store]: this.storeId,
+        [SpanAttributes.stream]: streamId,
+        [SpanAttributes.eventCount]: events.length,
+      },
       async () => {
         for (let attempt = 0; ; attempt++) {
           const final = attempt >= this.#shared.retries;
@@ -149,7 +157,9 @@ export class MysqlEventStore implements EventStore {
             this.#shared.db.connection().execute(async (connection) => {
               let result: QueryResult<unknown>;
               try {
-                result = await connection.executeQuery(CompiledQuery.raw(`start transaction;\n${body};\ncommit`, parameters));
+                result = await connection.executeQuery(
+                  CompiledQuery.raw(`start transaction;\n${body};\ncommit`, parameters),
+                );
               } catch (error) {
                 await connection.executeQuery(CompiledQuery.raw('rollback')).catch(() => undefined);
                 if (isDeadlock(error) && !final) return 'retry' as const;
@@ -175,7 +185,10 @@ export class MysqlEventStore implements EventStore {
       {
         run: (body) => this.#guard(() => db.transaction().execute(body)),
         append: (trx, streamId, events, options) =>
-          this.#appendInTransaction(trx, prepareAppend(this.registry, streamId, events, options, this.#tenantId, MAX_ID)),
+          this.#appendInTransaction(
+            trx,
+            prepareAppend(this.registry, streamId, events, options, this.#tenantId, MAX_ID),
+          ),
       },
       fn,
     );
@@ -183,12 +196,16 @@ export class MysqlEventStore implements EventStore {
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
     const { db, pageSize } = this.#shared;
-    const pages = readStreamPages(db, SELECT, streamId, options, pageSize, this.#tenantId, (query) => this.#rows<Row>(query));
+    const pages = readStreamPages(db, SELECT, streamId, options, pageSize, this.#tenantId, (query) =>
+      this.#rows<Row>(query),
+    );
     for await (const page of pages) for (const row of page) yield this.#decode(row);
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
-    return readStreamVersion(this.#shared.db, streamId, this.#tenantId, (query) => this.#rows<{ version: number }>(query));
+    return readStreamVersion(this.#shared.db, streamId, this.#tenantId, (query) =>
+      this.#rows<{ version: number }>(query),
+    );
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
@@ -244,10 +261,17 @@ export class MysqlEventStore implements EventStore {
     const { body, parameters } = this.#body(append);
     let result: QueryResult<unknown>;
     try {
-      result = await trx.executeQuery(CompiledQuery.raw(`savepoint es_append;\n${body};\nrelease savepoint es_append`, parameters));
+      result = await trx.executeQuery(
+        CompiledQuery.raw(`savepoint es_append;\n${body};\nrelease savepoint es_append`, parameters),
+      );
     } catch (error) {
       if (isDeadlock(error)) {
-        throw new AppendConflictError(append.streamId, append.expected, 0, 'the database chose this transaction as a deadlock victim and rolled it back.');
+        throw new AppendConflictError(
+          append.streamId,
+          append.expected,
+          0,
+          'the database chose this transaction as a deadlock victim and rolled it back.',
+        );
       }
       await trx.executeQuery(CompiledQuery.raw('rollback to savepoint es_append; release savepoint es_append'));
       throw await this.#translate(error, append, trx, true);
@@ -261,24 +285,46 @@ export class MysqlEventStore implements EventStore {
   }
 
   /** Reads the outcome row of an append; on a failed check, explains it from the stream's state. */
-  async #outcome(executor: Executor, result: QueryResult<unknown>, append: PreparedAppend, final: boolean): Promise<AppendResult | 'retry'> {
+  async #outcome(
+    executor: Executor,
+    result: QueryResult<unknown>,
+    append: PreparedAppend,
+    final: boolean,
+  ): Promise<AppendResult | 'retry'> {
     const sets = result.rows as unknown[];
-    const outcome = sets.filter(Array.isArray).at(-1)?.[0] as { version: string | number | null; position: string | null } | undefined;
+    const outcome = sets.filter(Array.isArray).at(-1)?.[0] as
+      { version: string | number | null; position: string | null } | undefined;
     if (outcome && outcome.version !== null && outcome.position !== null) {
       return { nextVersion: Number(outcome.version), position: Position.of(this.storeId, BigInt(outcome.position)) };
     }
-    const state = await executor.executeQuery<{ version: number; tenant_id: string | null }>(CompiledQuery.raw(STREAM_STATE, [append.streamId]));
+    const state = await executor.executeQuery<{ version: number; tenant_id: string | null }>(
+      CompiledQuery.raw(STREAM_STATE, [append.streamId]),
+    );
     return this.#conflict(append, state.rows[0], final);
   }
 
-  #conflict(append: PreparedAppend, stream: { version: number; tenant_id: string | null } | undefined, final: boolean): 'retry' {
+  #conflict(
+    append: PreparedAppend,
+    stream: { version: number; tenant_id: string | null } | undefined,
+    final: boolean,
+  ): 'retry' {
     if (append.viewTenant !== undefined && stream && stream.tenant_id !== append.viewTenant) {
-      throw new TenantMismatchError(append.viewTenant, stream.tenant_id ?? undefined, append.records.map((r) => r.eventId));
+      throw new TenantMismatchError(
+        append.viewTenant,
+        stream.tenant_id ?? undefined,
+        append.records.map((r) => r.eventId),
+      );
     }
     const actual = stream ? Number(stream.version) : 0;
-    if (!matchesExpectedVersion(append.expected, actual)) throw new ConcurrencyError(append.streamId, append.expected, actual);
+    if (!matchesExpectedVersion(append.expected, actual))
+      throw new ConcurrencyError(append.streamId, append.expected, actual);
     if (!final) return 'retry';
-    throw new AppendConflictError(append.streamId, append.expected, actual, 'the stream changed while this append waited, too many times.');
+    throw new AppendConflictError(
+      append.streamId,
+      append.expected,
+      actual,
+      'the stream changed while this append waited, too many times.',
+    );
   }
 
   /** The error to throw for a failed append batch, or `'retry'` when a new attempt could pass. */
@@ -291,7 +337,9 @@ export class MysqlEventStore implements EventStore {
         return new DuplicateEventError(id ?? append.records[0]!.eventId);
       }
       // The stream row exists ('no_stream'), the expectation failed, or events were written around it.
-      const { rows } = await executor.executeQuery<{ version: number; tenant_id: string | null }>(CompiledQuery.raw(STREAM_STATE, [append.streamId]));
+      const { rows } = await executor.executeQuery<{ version: number; tenant_id: string | null }>(
+        CompiledQuery.raw(STREAM_STATE, [append.streamId]),
+      );
       try {
         return this.#conflict(append, rows[0], final);
       } catch (conflict) {
@@ -314,8 +362,21 @@ export class MysqlEventStore implements EventStore {
   }
 
   #decode(row: Row, feed = false): StoredEvent {
-    const normalised = { ...row, version: Number(row.version), event_version: Number(row.event_version), occurred_at: isoFromMysql(row.occurred_at), stored_at: isoFromMysql(row.stored_at) };
-    return storedEventFromRow(this.#shared.registry, this.#shared.storeId, normalised, BigInt(row.position), true, feed);
+    const normalised = {
+      ...row,
+      version: Number(row.version),
+      event_version: Number(row.event_version),
+      occurred_at: isoFromMysql(row.occurred_at),
+      stored_at: isoFromMysql(row.stored_at),
+    };
+    return storedEventFromRow(
+      this.#shared.registry,
+      this.#shared.storeId,
+      normalised,
+      BigInt(row.position),
+      true,
+      feed,
+    );
   }
 }
 

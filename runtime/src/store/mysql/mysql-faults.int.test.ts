@@ -26,7 +26,10 @@ await describeWithService('mysql', 'MysqlEventStore faults', () => {
   });
 
   it('names the host, never the password, when the server is unreachable', async () => {
-    const error = await MysqlEventStore.open({ url: 'mysql://app:s3cret-pw@127.0.0.1:1/app', registry: conformanceRegistry }).catch((e: unknown) => e);
+    const error = await MysqlEventStore.open({
+      url: 'mysql://app:s3cret-pw@127.0.0.1:1/app',
+      registry: conformanceRegistry,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EventStoreUnavailableError);
     expect((error as Error).message).toContain('127.0.0.1:1');
     expect((error as Error).message).not.toContain('s3cret-pw');
@@ -38,7 +41,9 @@ await describeWithService('mysql', 'MysqlEventStore faults', () => {
     const blocker = await createConnection(url);
     await blocker.query('start transaction');
     await blocker.query('select * from eventsmith_streams where stream_id = ? for update', [s.streamId]);
-    const append = store.appendToStream(s.streamId, noted(s, 5, {}, 2), { expectedVersion: 1 }).catch((e: unknown) => e);
+    const append = store
+      .appendToStream(s.streamId, noted(s, 5, {}, 2), { expectedVersion: 1 })
+      .catch((e: unknown) => e);
     let killed = false;
     for (let i = 0; i < 300 && !killed; i++) {
       const [rows] = await admin.query<any[]>(

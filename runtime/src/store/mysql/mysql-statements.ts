@@ -12,7 +12,10 @@ const COLUMNS =
  * committed row after waiting, so exactly one of several writers expecting the same version
  * passes. Assignments run left to right: `version` (which reads the old `tenant_id`) comes first.
  */
-function streamStep(expected: ExpectedVersion, view: boolean): { sql: string; parameters: (append: PreparedAppend) => unknown[] } {
+function streamStep(
+  expected: ExpectedVersion,
+  view: boolean,
+): { sql: string; parameters: (append: PreparedAppend) => unknown[] } {
   const n = (a: PreparedAppend) => a.records.length;
   const own = view ? ' and tenant_id = ?' : '';
   const ownParameter = (a: PreparedAppend) => (view ? [a.viewTenant] : []);
@@ -35,7 +38,13 @@ function streamStep(expected: ExpectedVersion, view: boolean): { sql: string; pa
   const check = expected === 'stream_exists' ? 'true' : 'version = ?';
   return {
     sql: `update eventsmith_streams set version = coalesce(@es_v := if(${check}${own}, version + ?, null), version), ${tenant} where stream_id = ?`,
-    parameters: (a) => [...(expected === 'stream_exists' ? [] : [expected]), ...ownParameter(a), n(a), a.batchTenant, a.streamId],
+    parameters: (a) => [
+      ...(expected === 'stream_exists' ? [] : [expected]),
+      ...ownParameter(a),
+      n(a),
+      a.batchTenant,
+      a.streamId,
+    ],
   };
 }
 

@@ -28,5 +28,9 @@ await describeWithService('mysql', 'MariaDB tenant isolation', () => {
 /** The SQL checkpoint store, dead-letter queue and lease lock on the store's database. */
 async function subscriptionParts(db: Kysely<any>) {
   await migrateSubscriptionTables(db);
-  return { checkpoints: new SqlCheckpointStore(db), deadLetters: new SqlDeadLetterQueue(db), lock: new SqlLeaseLock(db) };
+  return {
+    checkpoints: new SqlCheckpointStore(db),
+    deadLetters: new SqlDeadLetterQueue(db),
+    lock: new SqlLeaseLock(db),
+  };
 }

@@ -7,7 +7,9 @@ function controlledPool() {
   const sent: { text: string; values: unknown[]; finish: (error?: Error) => void }[] = [];
   const pool = {
     query: (text: string, values: unknown[]) =>
-      new Promise<void>((resolve, reject) => sent.push({ text, values, finish: (error) => (error ? reject(error) : resolve()) })),
+      new Promise<void>((resolve, reject) =>
+        sent.push({ text, values, finish: (error) => (error ? reject(error) : resolve()) }),
+      ),
   } as unknown as pg.Pool;
   return { pool, sent };
 }

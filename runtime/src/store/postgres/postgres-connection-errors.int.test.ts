@@ -1,7 +1,12 @@
 import pg from 'pg';
 import { expect, it } from 'vitest';
 import { findSecret } from '../../../../test/support/find-secret.js';
-import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '../../../../test/support/services.js';
+import {
+  describeWithService,
+  freshPostgresDatabase,
+  serviceUrl,
+  uniqueName,
+} from '../../../../test/support/services.js';
 import { EventStoreUnavailableError, InvalidArgumentError } from '../../errors.js';
 import { conformanceRegistry } from '../../testing/conformance.js';
 import { createPostgresDatabase } from './postgres-dialect.js';
@@ -52,7 +57,10 @@ await describeWithService('postgres', 'PostgresEventStore connection errors', ()
     url.password = 'Secr3t-Pw';
     const error = await PostgresEventStore.open({ url: url.toString(), registry }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EventStoreUnavailableError);
-    expect(error).toMatchObject({ reason: 'authentication', target: `postgres://${role}:***@${url.host}${url.pathname}` });
+    expect(error).toMatchObject({
+      reason: 'authentication',
+      target: `postgres://${role}:***@${url.host}${url.pathname}`,
+    });
     expect((error as Error).message).toMatch(/refused the login.*user name and password/);
     expect((error as Error).cause).toMatchObject({ code: '28000' });
     expect(findSecret(error, 'Secr3t-Pw')).toEqual([]);
@@ -84,7 +92,9 @@ await describeWithService('postgres', 'PostgresEventStore connection errors', ()
   });
 
   it('still reports an unreachable server as unreachable and retryable', async () => {
-    const error = await PostgresEventStore.open({ url: 'postgres://app:Secr3t-Pw@127.0.0.1:1/app', registry }).catch((e: unknown) => e);
+    const error = await PostgresEventStore.open({ url: 'postgres://app:Secr3t-Pw@127.0.0.1:1/app', registry }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ reason: 'unreachable', retryable: true, code: 'STORE.UNAVAILABLE' });
     expect(findSecret(error, 'Secr3t-Pw')).toEqual([]);
   });

@@ -6,7 +6,8 @@ import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { decodeUrlPart, describeTarget, parseConnectionUrl } from '../sql/store-errors.js';
 
 /** How to reach PostgreSQL: a connection URL, or a pg pool configuration. */
-export type PostgresConnection = { readonly url: string; readonly pool?: Omit<pg.PoolConfig, 'connectionString'> } | { readonly pool: pg.PoolConfig };
+export type PostgresConnection =
+  { readonly url: string; readonly pool?: Omit<pg.PoolConfig, 'connectionString'> } | { readonly pool: pg.PoolConfig };
 
 export interface PostgresDatabase {
   readonly db: Kysely<EventStoreTables>;
@@ -38,10 +39,17 @@ export function createPostgresDatabase(connection: PostgresConnection): Postgres
   const url = config.connectionString ? parseConnectionUrl(config.connectionString, 'PostgreSQL') : undefined;
   const host = url?.hostname || config.host || process.env['PGHOST'] || 'localhost';
   const port = url?.port || config.port || 5432;
-  const database = (url ? decodeUrlPart(url.pathname.slice(1)) : config.database) || process.env['PGDATABASE'] || 'postgres';
+  const database =
+    (url ? decodeUrlPart(url.pathname.slice(1)) : config.database) || process.env['PGDATABASE'] || 'postgres';
   const user = (url ? decodeUrlPart(url.username) : config.user) || '';
-  const secrets = [url?.password, url && decodeUrlPart(url.password), typeof config.password === 'string' ? config.password : undefined];
-  const target = describeTarget(`postgres://${user ? `${user}${config.password || url?.password ? ':***' : ''}@` : ''}${host}:${port}/${database}`);
+  const secrets = [
+    url?.password,
+    url && decodeUrlPart(url.password),
+    typeof config.password === 'string' ? config.password : undefined,
+  ];
+  const target = describeTarget(
+    `postgres://${user ? `${user}${config.password || url?.password ? ':***' : ''}@` : ''}${host}:${port}/${database}`,
+  );
   const pool = new pgDriver.Pool({ connectionTimeoutMillis: 10_000, ...config });
   pool.on('error', () => {
     // An idle client died (server restart, pg_terminate_backend); pg already removed it.

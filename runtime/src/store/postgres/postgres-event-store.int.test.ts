@@ -2,21 +2,38 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeWithService, freshPostgresDatabase } from '../../../../test/support/services.js';
-import { collect, conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/conformance.js';
+import {
+  collect,
+  conformanceRegistry,
+  snapshotStoreConformanceSuite,
+  storeConformanceSuite,
+} from '../../testing/conformance.js';
 import type { StoredEvent } from '../event-store.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 import { PostgresSnapshotStore } from './postgres-snapshot-store.js';
 import { checkWritesJoinTheTransaction } from '../../testing/transaction-checks.js';
 import { checkCollidingAppendsNeedOneConnection } from '../../testing/pool-checks.js';
-import { checkOpenTransactionHoldsBackLaterCommits, checkTailingReaderSeesEveryEventOnce } from '../../testing/never-skip-checks.js';
+import {
+  checkOpenTransactionHoldsBackLaterCommits,
+  checkTailingReaderSeesEveryEventOnce,
+} from '../../testing/never-skip-checks.js';
 
 async function freshStore(
-  options: { layout?: { partitioned: { partitions?: number } }; rowLevelSecurity?: boolean; pool?: { max: number; connectionTimeoutMillis?: number } } = {},
+  options: {
+    layout?: { partitioned: { partitions?: number } };
+    rowLevelSecurity?: boolean;
+    pool?: { max: number; connectionTimeoutMillis?: number };
+  } = {},
   connections = 8,
 ) {
   const { url, drop } = await freshPostgresDatabase();
-  const store = await PostgresEventStore.open({ url, registry: conformanceRegistry, pool: { max: connections }, ...options });
+  const store = await PostgresEventStore.open({
+    url,
+    registry: conformanceRegistry,
+    pool: { max: connections },
+    ...options,
+  });
   return {
     store,
     teardown: async () => {
@@ -27,7 +44,9 @@ async function freshStore(
 }
 
 await describeWithService('postgres', 'PostgresEventStore', () => {
-  storeConformanceSuite('PostgresEventStore', () => freshStore(), { pooled: (connections) => freshStore({}, connections) });
+  storeConformanceSuite('PostgresEventStore', () => freshStore(), {
+    pooled: (connections) => freshStore({}, connections),
+  });
   const partitioned = { layout: { partitioned: { partitions: 4 } } };
   storeConformanceSuite('PostgresEventStore (partitioned)', () => freshStore(partitioned), {
     modelRuns: 15,
@@ -86,7 +105,12 @@ await describeWithService('postgres', 'PostgresEventStore round trips', () => {
     } as typeof CountingClient.prototype.query;
     const { url, drop } = await freshPostgresDatabase();
     // No NOTIFY after the append: it is sent in the background and would be counted as a read's.
-    const store = await PostgresEventStore.open({ url, registry: conformanceRegistry, pool: { max: 2, Client: CountingClient }, notifyChannel: false });
+    const store = await PostgresEventStore.open({
+      url,
+      registry: conformanceRegistry,
+      pool: { max: 2, Client: CountingClient },
+      notifyChannel: false,
+    });
     try {
       statements = 0;
       expect(await collect(store.readAll())).toEqual([]);
@@ -111,7 +135,9 @@ await describeWithService('postgres', 'PostgresEventStore round trips', () => {
       for (let poll = 0; poll < 8; poll++) expect(await collect(store.readAll({ after: position }))).toEqual([]);
       expect(await collect(store.readAll({ eventTypes: ['ConformanceNoted'] }))).toHaveLength(3);
       const { rows } = await sql<{ generic_plans: string; custom_plans: string }>`
-        select generic_plans, custom_plans from pg_prepared_statements where name like 'eventsmith_read_%' order by generic_plans desc`.execute(store.db);
+        select generic_plans, custom_plans from pg_prepared_statements where name like 'eventsmith_read_%' order by generic_plans desc`.execute(
+        store.db,
+      );
       expect(rows).toHaveLength(2); // the unfiltered feed and the filtered one
       expect(Number(rows[0]!.generic_plans)).toBeGreaterThan(0);
     } finally {
@@ -122,13 +148,23 @@ await describeWithService('postgres', 'PostgresEventStore round trips', () => {
 
   it('reads the same instants whatever the session time zone', async () => {
     const { url, drop } = await freshPostgresDatabase();
-    const utc = await PostgresEventStore.open({ url, registry: conformanceRegistry, pool: { options: '-c TimeZone=UTC' } });
-    const kolkata = await PostgresEventStore.open({ url, registry: conformanceRegistry, migrate: false, pool: { options: '-c TimeZone=Asia/Kolkata' } });
+    const utc = await PostgresEventStore.open({
+      url,
+      registry: conformanceRegistry,
+      pool: { options: '-c TimeZone=UTC' },
+    });
+    const kolkata = await PostgresEventStore.open({
+      url,
+      registry: conformanceRegistry,
+      migrate: false,
+      pool: { options: '-c TimeZone=Asia/Kolkata' },
+    });
     try {
       const s = newStream();
       const events = noted(s, 2);
       await utc.appendToStream(s.streamId, events, { expectedVersion: 'no_stream' });
-      const instants = (read: StoredEvent[]) => read.map((e) => [e.event.occurredAt.toISOString(), e.storedAt.toISOString()]);
+      const instants = (read: StoredEvent[]) =>
+        read.map((e) => [e.event.occurredAt.toISOString(), e.storedAt.toISOString()]);
       const expected = instants(await collect(utc.readStream(s.streamId)));
       expect(expected.map(([occurredAt]) => occurredAt)).toEqual(events.map((e) => e.occurredAt.toISOString()));
       expect(instants(await collect(kolkata.readStream(s.streamId)))).toEqual(expected);

@@ -26,10 +26,24 @@ import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-er
 import { checkText, feedRange, MAX_POSITION_64 } from '../store-input.js';
 import { eventExistsQuery, readStreamPages, readStreamVersion } from '../sql/stream-queries.js';
 import { createPostgresDatabase, type PostgresConnection } from './postgres-dialect.js';
-import { FEED_START, feedStatement, feedStatementKey, type FeedKey, type FeedStatement } from './postgres-feed-statement.js';
+import {
+  FEED_START,
+  feedStatement,
+  feedStatementKey,
+  type FeedKey,
+  type FeedStatement,
+} from './postgres-feed-statement.js';
 import { isoTimestamp, READ_TYPES } from './postgres-read-types.js';
 import { StatementNames } from './postgres-statement-names.js';
-import { APPEND_NOTIFY_CHANNEL, appendParameters, appendStatement, HORIZON, packPosition, STREAM_STATE, unpackPosition } from './postgres-statements.js';
+import {
+  APPEND_NOTIFY_CHANNEL,
+  appendParameters,
+  appendStatement,
+  HORIZON,
+  packPosition,
+  STREAM_STATE,
+  unpackPosition,
+} from './postgres-statements.js';
 import { PostgresAppendNotifier } from './postgres-append-notifier.js';
 
 /**
@@ -163,9 +177,12 @@ export class PostgresEventStore implements EventStore {
 
   /** Connects (and by default migrates). Throws `EventStoreUnavailableError` if the server cannot be reached. */
   static async open(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
-    const notifyChannel = options.notifyChannel === false ? undefined : (options.notifyChannel ?? APPEND_NOTIFY_CHANNEL);
+    const notifyChannel =
+      options.notifyChannel === false ? undefined : (options.notifyChannel ?? APPEND_NOTIFY_CHANNEL);
     if (notifyChannel !== undefined && !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(notifyChannel)) {
-      throw new InvalidArgumentError(`notifyChannel must be a plain identifier (letters, digits, underscores), got "${notifyChannel}".`);
+      throw new InvalidArgumentError(
+        `notifyChannel must be a plain identifier (letters, digits, underscores), got "${notifyChannel}".`,
+      );
     }
     const { db, pool, target, database, secrets } = createPostgresDatabase(options);
     try {
@@ -176,7 +193,9 @@ export class PostgresEventStore implements EventStore {
           ...(options.rowLevelSecurity ? { rowLevelSecurity: true } : {}),
         });
       }
-      const probe = await sql<{ partitioned: boolean }>`select to_regclass('eventsmith_event_ids') is not null as partitioned`.execute(db);
+      const probe = await sql<{
+        partitioned: boolean;
+      }>`select to_regclass('eventsmith_event_ids') is not null as partitioned`.execute(db);
       const shared: Shared = {
         registry: options.registry,
         storeId: options.storeId ?? `pg:${database}`,
@@ -218,17 +237,27 @@ export class PostgresEventStore implements EventStore {
     return this.#shared.db;
   }
 
-  async appendToStream(streamId: string, events: readonly DomainEvent[], options: AppendOptions): Promise<AppendResult> {
+  async appendToStream(
+    streamId: string,
+    events: readonly DomainEvent[],
+    options: AppendOptions,
+  ): Promise<AppendResult> {
     const append = prepareAppend(this.registry, streamId, events, options, this.#tenantId);
     // Called inside this store's transaction(): join it rather than wait on its locks.
     const ambient = currentTransaction(this.#shared.db);
     if (ambient) return (await this.#append(ambient, append, true)) as AppendResult;
     return withSpan(
       'eventsmith.store.append',
-      { [SpanAttributes.store]: this.storeId, [SpanAttributes.stream]: streamId, [SpanAttributes.eventCount]: events.length },
+      {
+        [SpanAttributes.store]: this.storeId,
+        [SpanAttributes.stream]: streamId,
+        [SpanAttributes.eventCount]: events.length,
+      },
       async () => {
         for (let attempt = 0; ; attempt++) {
-          const outcome = await this.#scoped((executor) => this.#append(executor, append, attempt >= this.#shared.retries));
+          const outcome = await this.#scoped((executor) =>
+            this.#append(executor, append, attempt >= this.#shared.retries),
+          );
           if (outcome !== 'retry') {
             this.#shared.notifier?.committed();
             return outcome;
@@ -253,7 +282,11 @@ export class PostgresEventStore implements EventStore {
             })
             .catch((error: unknown) => Promise.reject(unavailableOr(error, this.#shared.target))),
         append: async (trx, streamId, events, options) => {
-          const outcome = await this.#append(trx, prepareAppend(this.registry, streamId, events, options, this.#tenantId), true);
+          const outcome = await this.#append(
+            trx,
+            prepareAppend(this.registry, streamId, events, options, this.#tenantId),
+            true,
+          );
           return outcome as AppendResult; // inside a transaction a lost race is final, never 'retry'
         },
         finished: (trx) => void (appended = appendedIn.has(trx)),
@@ -267,12 +300,16 @@ export class PostgresEventStore implements EventStore {
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
     const { db, pageSize } = this.#shared;
-    const pages = readStreamPages(db, SELECT, streamId, options, pageSize, this.#tenantId, (query) => this.#read<FeedRow>(query));
+    const pages = readStreamPages(db, SELECT, streamId, options, pageSize, this.#tenantId, (query) =>
+      this.#read<FeedRow>(query),
+    );
     for await (const page of pages) for (const row of page) yield this.#decode(row);
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
-    return readStreamVersion(this.#shared.db, streamId, this.#tenantId, (query) => this.#rows<{ version: number }>(query));
+    return readStreamVersion(this.#shared.db, streamId, this.#tenantId, (query) =>
+      this.#rows<{ version: number }>(query),
+    );
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
@@ -364,11 +401,22 @@ export class PostgresEventStore implements EventStore {
       if (executor === this.#shared.db) {
         // Outside a transaction: a named statement, so each pooled connection parses and plans the
         // CTE once rather than on every append. Inside one, the transaction's connection runs it.
-        const kind = typeof append.expected === 'number' ? (append.expected === 0 ? 'no_stream' : 'exact') : append.expected;
+        const kind =
+          typeof append.expected === 'number' ? (append.expected === 0 ? 'no_stream' : 'exact') : append.expected;
         const name = `eventsmith_append_${kind}${view ? '_view' : ''}${partitioned ? '_partitioned' : ''}`;
-        ({ rows: [row] } = await this.#shared.pool.query<NonNullable<typeof row>>({ name, text: statement, values: appendParameters(append) }));
+        ({
+          rows: [row],
+        } = await this.#shared.pool.query<NonNullable<typeof row>>({
+          name,
+          text: statement,
+          values: appendParameters(append),
+        }));
       } else {
-        ({ rows: [row] } = await executor.executeQuery<NonNullable<typeof row>>(CompiledQuery.raw(statement, appendParameters(append))));
+        ({
+          rows: [row],
+        } = await executor.executeQuery<NonNullable<typeof row>>(
+          CompiledQuery.raw(statement, appendParameters(append)),
+        ));
       }
     } catch (error) {
       throw await this.#translate(executor, error, append);
@@ -378,17 +426,28 @@ export class PostgresEventStore implements EventStore {
       return { nextVersion: row.version, position: Position.of(this.storeId, packPosition(row.tx, row.position)) };
     }
     // Nothing written: find out why from the stream's committed state.
-    const { rows } = await executor.executeQuery<{ version: number; tenant_id: string | null }>(CompiledQuery.raw(STREAM_STATE, [append.streamId]));
+    const { rows } = await executor.executeQuery<{ version: number; tenant_id: string | null }>(
+      CompiledQuery.raw(STREAM_STATE, [append.streamId]),
+    );
     const stream = rows[0];
     if (append.viewTenant !== undefined && stream && stream.tenant_id !== append.viewTenant) {
-      throw new TenantMismatchError(append.viewTenant, stream.tenant_id ?? undefined, append.records.map((r) => r.eventId));
+      throw new TenantMismatchError(
+        append.viewTenant,
+        stream.tenant_id ?? undefined,
+        append.records.map((r) => r.eventId),
+      );
     }
     if (append.viewTenant !== undefined && !stream && this.#shared.rowLevelSecurity) {
       // The append met a stream row the policies hide from this tenant: another tenant's stream.
-      throw new TenantMismatchError(append.viewTenant, undefined, append.records.map((r) => r.eventId));
+      throw new TenantMismatchError(
+        append.viewTenant,
+        undefined,
+        append.records.map((r) => r.eventId),
+      );
     }
     const actual = stream?.version ?? 0;
-    if (!matchesExpectedVersion(append.expected, actual)) throw new ConcurrencyError(append.streamId, append.expected, actual);
+    if (!matchesExpectedVersion(append.expected, actual))
+      throw new ConcurrencyError(append.streamId, append.expected, actual);
     if (!final) return 'retry';
     throw new AppendConflictError(
       append.streamId,
@@ -400,21 +459,36 @@ export class PostgresEventStore implements EventStore {
 
   async #translate(executor: Executor, error: unknown, append: PreparedAppend): Promise<unknown> {
     const { code, constraint, detail } = error as { code?: string; constraint?: string; detail?: string };
-    if (code === '23505' && (constraint === 'eventsmith_events_event_id_key' || constraint === 'eventsmith_event_ids_pkey')) {
+    if (
+      code === '23505' &&
+      (constraint === 'eventsmith_events_event_id_key' || constraint === 'eventsmith_event_ids_pkey')
+    ) {
       const id = /\(event_id\)=\((.*)\) already exists/.exec(detail ?? '')?.[1];
       return new DuplicateEventError(id ?? append.records[0]!.eventId);
     }
-    if (code === '23505' && (constraint === 'eventsmith_events_stream_version_key' || constraint === 'eventsmith_events_pkey')) {
+    if (
+      code === '23505' &&
+      (constraint === 'eventsmith_events_stream_version_key' || constraint === 'eventsmith_events_pkey')
+    ) {
       // Events written around the streams table: the stream holds at least the version the key
       // names. `executor` is a transaction this error aborted (a tenant view's or the caller's),
       // or the pool; the stream is read again only from the pool, as waiting for a second
       // connection while holding the transaction's can deadlock a small pool.
       const named = /\(stream_id, version\)=\(.*, (\d+)\) already exists/.exec(detail ?? '')?.[1];
-      const version = named !== undefined ? Number(named) : executor === this.#shared.db ? await this.getStreamVersion(append.streamId).catch(() => 0) : 0;
+      const version =
+        named !== undefined
+          ? Number(named)
+          : executor === this.#shared.db
+            ? await this.getStreamVersion(append.streamId).catch(() => 0)
+            : 0;
       return new ConcurrencyError(append.streamId, append.expected, version);
     }
     if (code === '42501' && append.viewTenant !== undefined) {
-      return new TenantMismatchError(append.viewTenant, undefined, append.records.map((r) => r.eventId));
+      return new TenantMismatchError(
+        append.viewTenant,
+        undefined,
+        append.records.map((r) => r.eventId),
+      );
     }
     return unavailableOr(error, this.#shared.target);
   }
@@ -452,7 +526,8 @@ export class PostgresEventStore implements EventStore {
     try {
       const values = query.parameters as unknown[];
       const text = query.sql;
-      return (await pool.query(name ? { name, text, values, types: READ_TYPES } : { text, values, types: READ_TYPES })).rows as R[];
+      return (await pool.query(name ? { name, text, values, types: READ_TYPES } : { text, values, types: READ_TYPES }))
+        .rows as R[];
     } catch (error) {
       throw unavailableOr(error, this.#shared.target);
     }
@@ -463,7 +538,14 @@ export class PostgresEventStore implements EventStore {
     const times = row as { occurred_at: unknown; stored_at: unknown };
     if (typeof times.occurred_at === 'string') times.occurred_at = isoTimestamp(times.occurred_at);
     if (typeof times.stored_at === 'string') times.stored_at = isoTimestamp(times.stored_at);
-    return storedEventFromRow(this.#shared.registry, this.#shared.storeId, row, packPosition(row.tx_id, row.position), false, feed);
+    return storedEventFromRow(
+      this.#shared.registry,
+      this.#shared.storeId,
+      row,
+      packPosition(row.tx_id, row.position),
+      false,
+      feed,
+    );
   }
 }
 

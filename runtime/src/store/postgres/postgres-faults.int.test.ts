@@ -42,7 +42,10 @@ await describeWithService('postgres', 'PostgresEventStore faults', () => {
   }
 
   it('names the host, never the password, when the server is unreachable', async () => {
-    const error = await PostgresEventStore.open({ url: 'postgres://app:s3cret-pw@127.0.0.1:1/app', registry: conformanceRegistry }).catch((e: unknown) => e);
+    const error = await PostgresEventStore.open({
+      url: 'postgres://app:s3cret-pw@127.0.0.1:1/app',
+      registry: conformanceRegistry,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EventStoreUnavailableError);
     const { message, target } = error as EventStoreUnavailableError;
     expect(message).toContain('127.0.0.1:1');
@@ -58,7 +61,9 @@ await describeWithService('postgres', 'PostgresEventStore faults', () => {
     await blocker.connect();
     await blocker.query('begin');
     await blocker.query('select * from eventsmith_streams where stream_id = $1 for update', [s.streamId]);
-    const append = store.appendToStream(s.streamId, noted(s, 5, {}, 2), { expectedVersion: 1 }).catch((e: unknown) => e);
+    const append = store
+      .appendToStream(s.streamId, noted(s, 5, {}, 2), { expectedVersion: 1 })
+      .catch((e: unknown) => e);
     await terminate(`wait_event_type = 'Lock'`);
     const error = await append;
     await blocker.query('rollback');

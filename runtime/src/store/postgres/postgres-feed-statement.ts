@@ -76,10 +76,12 @@ export function feedStatement(db: Kysely<any>, filter: SomeFilter, select: reado
     .orderBy('p.tx_id')
     .orderBy('p.position')
     .compile();
-  if (compiled.parameters.length > 0) throw new Error('Internal: the feed statement must take every value through its own placeholders.');
+  if (compiled.parameters.length > 0)
+    throw new Error('Internal: the feed statement must take every value through its own placeholders.');
   return {
     text: compiled.sql,
-    values: (of, key, limit) => (of.tenantId === undefined ? [key.tx, key.position, limit] : [key.tx, key.position, limit, of.tenantId]),
+    values: (of, key, limit) =>
+      of.tenantId === undefined ? [key.tx, key.position, limit] : [key.tx, key.position, limit, of.tenantId],
   };
 }
 

@@ -37,14 +37,23 @@ export function isoTimestamp(value: string): string {
   // The common case, a session in UTC: "YYYY-MM-DD HH:MM:SS[.f…]+00", rearranged without parsing.
   if (n >= 22 && n <= 29 && value.charCodeAt(10) === 32 && value.endsWith('+00') && value.charCodeAt(4) === 45) {
     if (n === 22) return `${value.slice(0, 10)}T${value.slice(11, 19)}.000Z`;
-    if (value.charCodeAt(19) === 46) return `${value.slice(0, 10)}T${value.slice(11, 19)}.${value.slice(20, n - 3).padEnd(3, '0').slice(0, 3)}Z`;
+    if (value.charCodeAt(19) === 46)
+      return `${value.slice(0, 10)}T${value.slice(11, 19)}.${value
+        .slice(20, n - 3)
+        .padEnd(3, '0')
+        .slice(0, 3)}Z`;
   }
   const m = TIMESTAMP.exec(value);
   if (!m) return value;
   const [, year, month, day, hours, minutes, seconds, fraction, offsetHours, offsetMinutes, offsetSeconds, bc] = m;
   const date = new Date(0);
   date.setUTCFullYear(bc ? 1 - Number(year) : Number(year), Number(month) - 1, Number(day));
-  date.setUTCHours(Number(hours), Number(minutes), Number(seconds), fraction ? Number(fraction.padEnd(3, '0').slice(0, 3)) : 0);
+  date.setUTCHours(
+    Number(hours),
+    Number(minutes),
+    Number(seconds),
+    fraction ? Number(fraction.padEnd(3, '0').slice(0, 3)) : 0,
+  );
   const offset = Math.abs(Number(offsetHours)) * 3600 + Number(offsetMinutes ?? 0) * 60 + Number(offsetSeconds ?? 0);
   return new Date(date.getTime() - (offsetHours!.startsWith('-') ? -offset : offset) * 1000).toISOString();
 }

@@ -12,10 +12,20 @@ function utcText(date: Date, digits: number): string {
 describe('isoTimestamp', () => {
   it('gives what toISOString gives for a timestamp printed in a UTC session', () => {
     fc.assert(
-      fc.property(fc.date({ min: new Date('0001-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59.999Z'), noInvalidDate: true }), fc.integer({ min: 0, max: 6 }), (date, digits) => {
-        const expected = new Date(digits >= 3 ? date.getTime() : date.getTime() - (date.getUTCMilliseconds() % 10 ** (3 - digits))).toISOString();
-        expect(isoTimestamp(utcText(date, digits))).toBe(expected);
-      }),
+      fc.property(
+        fc.date({
+          min: new Date('0001-01-01T00:00:00Z'),
+          max: new Date('9999-12-31T23:59:59.999Z'),
+          noInvalidDate: true,
+        }),
+        fc.integer({ min: 0, max: 6 }),
+        (date, digits) => {
+          const expected = new Date(
+            digits >= 3 ? date.getTime() : date.getTime() - (date.getUTCMilliseconds() % 10 ** (3 - digits)),
+          ).toISOString();
+          expect(isoTimestamp(utcText(date, digits))).toBe(expected);
+        },
+      ),
     );
   });
 
@@ -42,7 +52,8 @@ describe('isoTimestamp', () => {
 
 describe('READ_TYPES', () => {
   it('parses JSON, integers and booleans, and keeps 64-bit numbers and timestamps as text', () => {
-    const parse = (oid: number, text: string) => (READ_TYPES.getTypeParser as (oid: number) => (text: string) => unknown)(oid)(text);
+    const parse = (oid: number, text: string) =>
+      (READ_TYPES.getTypeParser as (oid: number) => (text: string) => unknown)(oid)(text);
     expect(parse(3802, '{"a":[1,"x"]}')).toEqual({ a: [1, 'x'] });
     expect(parse(23, '42')).toBe(42);
     expect(parse(16, 't')).toBe(true);

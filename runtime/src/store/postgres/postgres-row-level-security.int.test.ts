@@ -1,6 +1,11 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '../../../../test/support/services.js';
+import {
+  describeWithService,
+  freshPostgresDatabase,
+  serviceUrl,
+  uniqueName,
+} from '../../../../test/support/services.js';
 import { TenantMismatchError } from '../../errors.js';
 import { collect, conformanceRegistry } from '../../testing/conformance.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
@@ -22,12 +27,19 @@ await describeWithService('postgres', 'PostgresEventStore row-level security (op
     const admin = new pg.Client({ connectionString: fresh.url });
     await admin.connect();
     await admin.query(`create role ${role} login`);
-    await admin.query(`grant select, insert, update on eventsmith_events, eventsmith_streams, eventsmith_snapshots to ${role}`);
+    await admin.query(
+      `grant select, insert, update on eventsmith_events, eventsmith_streams, eventsmith_snapshots to ${role}`,
+    );
     await admin.end();
     const url = new URL(fresh.url);
     url.username = role;
     appUrl = url.toString();
-    app = await PostgresEventStore.open({ url: appUrl, registry: conformanceRegistry, rowLevelSecurity: true, migrate: false });
+    app = await PostgresEventStore.open({
+      url: appUrl,
+      registry: conformanceRegistry,
+      rowLevelSecurity: true,
+      migrate: false,
+    });
     await owner.appendToStream(t1.streamId, noted(t1, 2, { tenantId: 't1' }), { expectedVersion: 'no_stream' });
     await owner.appendToStream(t2.streamId, noted(t2, 1, { tenantId: 't2' }), { expectedVersion: 'no_stream' });
   });
@@ -68,7 +80,9 @@ await describeWithService('postgres', 'PostgresEventStore row-level security (op
     expect((await collect(view.readAll())).map((e) => e.streamId)).toEqual([t1.streamId, t1.streamId]);
     expect(await collect(view.readStream(t2.streamId))).toEqual([]);
     expect(await view.getStreamVersion(t2.streamId)).toBe(0);
-    await expect(view.appendToStream(t2.streamId, noted(t2, 1, {}, 2), { expectedVersion: 'any' })).rejects.toBeInstanceOf(TenantMismatchError);
+    await expect(
+      view.appendToStream(t2.streamId, noted(t2, 1, {}, 2), { expectedVersion: 'any' }),
+    ).rejects.toBeInstanceOf(TenantMismatchError);
     const appended = await view.appendToStream(t1.streamId, noted(t1, 1, {}, 3), { expectedVersion: 2 });
     expect(appended.nextVersion).toBe(3);
     expect(await owner.getStreamVersion(t2.streamId)).toBe(1);

@@ -8,7 +8,11 @@ import { PostgresEventStore } from './postgres-event-store.js';
 await describeWithService('postgres', 'PostgresEventStore statement_timeout', () => {
   it('a read held up past statement_timeout stops on the server and is a retryable timeout', async () => {
     const { url, drop } = await freshPostgresDatabase();
-    const store = await PostgresEventStore.open({ url, registry: conformanceRegistry, pool: { statement_timeout: 300 } });
+    const store = await PostgresEventStore.open({
+      url,
+      registry: conformanceRegistry,
+      pool: { statement_timeout: 300 },
+    });
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     try {

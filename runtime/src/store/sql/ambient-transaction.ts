@@ -37,7 +37,12 @@ export interface StoreTransactionSteps<T> {
   /** Opens the database transaction and runs `body` in it, mapping the adapter's failures. */
   readonly run: (body: (trx: Transaction<any>) => Promise<T>) => Promise<T>;
   /** Appends inside the open transaction `trx`. */
-  readonly append: (trx: Transaction<any>, streamId: string, events: readonly DomainEvent[], options: AppendOptions) => Promise<AppendResult>;
+  readonly append: (
+    trx: Transaction<any>,
+    streamId: string,
+    events: readonly DomainEvent[],
+    options: AppendOptions,
+  ) => Promise<AppendResult>;
   /** Called when the transaction's function has settled, with its transaction. */
   readonly finished?: (trx: Transaction<any>) => void;
   /** Called once the transaction has committed, before the `afterCommit` callbacks. */

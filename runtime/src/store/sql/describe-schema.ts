@@ -17,7 +17,8 @@ export async function describeEventStoreSchema(db: Kysely<any>, dialect: SqlDial
   return lines.sort().join('\n') + '\n';
 }
 
-const OURS = (column: string) => sql`${sql.raw(column)} like 'eventsmith%' and ${sql.raw(column)} not like 'eventsmith_store_migration%'`;
+const OURS = (column: string) =>
+  sql`${sql.raw(column)} like 'eventsmith%' and ${sql.raw(column)} not like 'eventsmith_store_migration%'`;
 
 async function postgres(db: Kysely<any>): Promise<string[]> {
   const lines: string[] = [];
@@ -33,14 +34,20 @@ async function postgres(db: Kysely<any>): Promise<string[]> {
   }
   const constraints = await sql<Record<string, unknown>>`
     select c.conrelid::regclass::text as table_name, c.conname, pg_get_constraintdef(c.oid) as def
-    from pg_constraint c where c.connamespace = current_schema()::regnamespace and ${OURS('c.conrelid::regclass::text')}`.execute(db);
+    from pg_constraint c where c.connamespace = current_schema()::regnamespace and ${OURS('c.conrelid::regclass::text')}`.execute(
+    db,
+  );
   for (const c of constraints.rows) lines.push(`constraint ${c['table_name']}.${c['conname']} ${c['def']}`);
   const indexes = await sql<Record<string, unknown>>`
-    select tablename, indexname, indexdef from pg_indexes where schemaname = current_schema() and ${OURS('tablename')}`.execute(db);
+    select tablename, indexname, indexdef from pg_indexes where schemaname = current_schema() and ${OURS('tablename')}`.execute(
+    db,
+  );
   for (const i of indexes.rows) lines.push(`index ${i['tablename']}.${i['indexname']} ${i['indexdef']}`);
   const tables = await sql<Record<string, unknown>>`
     select relname, relkind, relrowsecurity, relforcerowsecurity, pg_get_partkeydef(oid) as partkey, pg_get_expr(relpartbound, oid) as bound
-    from pg_class where relnamespace = current_schema()::regnamespace and relkind in ('r', 'p', 'S') and ${OURS('relname')}`.execute(db);
+    from pg_class where relnamespace = current_schema()::regnamespace and relkind in ('r', 'p', 'S') and ${OURS('relname')}`.execute(
+    db,
+  );
   for (const t of tables.rows) {
     lines.push(
       `table ${t['relname']} kind=${t['relkind']} rls=${t['relrowsecurity']} force=${t['relforcerowsecurity']}` +
@@ -51,14 +58,18 @@ async function postgres(db: Kysely<any>): Promise<string[]> {
     select tablename, policyname, permissive, roles::text as roles, cmd, qual, with_check
     from pg_policies where schemaname = current_schema() and ${OURS('tablename')}`.execute(db);
   for (const p of policies.rows) {
-    lines.push(`policy ${p['tablename']}.${p['policyname']} ${p['permissive']} ${p['roles']} ${p['cmd']} using ${p['qual']} check ${p['with_check']}`);
+    lines.push(
+      `policy ${p['tablename']}.${p['policyname']} ${p['permissive']} ${p['roles']} ${p['cmd']} using ${p['qual']} check ${p['with_check']}`,
+    );
   }
   return lines;
 }
 
 async function mysql(db: Kysely<any>): Promise<string[]> {
   const tables = await sql<{ name: string }>`
-    select table_name as name from information_schema.tables where table_schema = database() and ${OURS('table_name')}`.execute(db);
+    select table_name as name from information_schema.tables where table_schema = database() and ${OURS('table_name')}`.execute(
+    db,
+  );
   const lines: string[] = [];
   for (const { name } of tables.rows) {
     const result = await sql<Record<string, string>>`show create table ${sql.table(name)}`.execute(db);

@@ -92,9 +92,20 @@ export function storedEventFromRow(
  * `location`; the event takes ownership of the record's objects. With `feed` (`readAll`), a
  * decoding failure is an {@link UndecodableEventError} carrying the location and the record.
  */
-export function storedEventFromRecord(registry: EventRegistry, record: EventRecord, location: FeedEventLocation, feed: boolean): StoredEvent {
+export function storedEventFromRecord(
+  registry: EventRegistry,
+  record: EventRecord,
+  location: FeedEventLocation,
+  feed: boolean,
+): StoredEvent {
   const event = feed ? decodeFeedEvent(registry, record, location, true) : registry.decodeOwned(record);
-  return { event, streamId: location.streamId, streamVersion: location.streamVersion, position: location.position, storedAt: location.storedAt };
+  return {
+    event,
+    streamId: location.streamId,
+    streamVersion: location.streamVersion,
+    position: location.position,
+    storedAt: location.storedAt,
+  };
 }
 
 /** A `readAll` request reduced to what the SQL needs. `none` means it can match nothing. */
@@ -113,14 +124,19 @@ export type FeedFilter =
  * current name (so records stored under an alias match their new name), an empty list matches
  * nothing, and a tenant view never reads another tenant.
  */
-export function feedFilter(registry: EventRegistry, options: ReadAllOptions, viewTenant: string | undefined): FeedFilter {
+export function feedFilter(
+  registry: EventRegistry,
+  options: ReadAllOptions,
+  viewTenant: string | undefined,
+): FeedFilter {
   const tenantId = options.tenantId ?? viewTenant;
   if (viewTenant !== undefined && tenantId !== viewTenant) return { none: true };
   let eventTypes: string[] | undefined;
   if (options.eventTypes) {
     const names = new Set<string>();
     for (const type of options.eventTypes) {
-      if (!registry.has(type)) names.add(type); // unknown to the registry: only records stored under that exact name
+      if (!registry.has(type))
+        names.add(type); // unknown to the registry: only records stored under that exact name
       else if (registry.resolveType(type) === type) for (const name of registry.typeNamesFor(type)) names.add(name);
     }
     if (names.size === 0) return { none: true };

@@ -16,7 +16,10 @@ export const DEFAULT_PARTITIONS = 16;
  * The event store migrations for one dialect, in order. Append-only: a shipped migration is never
  * edited, renamed or removed; schema changes are new entries with a later name.
  */
-export function eventStoreMigrations(dialect: SqlDialectName, layout: PostgresLayout = 'standard'): Record<string, Migration> {
+export function eventStoreMigrations(
+  dialect: SqlDialectName,
+  layout: PostgresLayout = 'standard',
+): Record<string, Migration> {
   switch (dialect) {
     case 'postgres':
       if (layout === 'standard') {

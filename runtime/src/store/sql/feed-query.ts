@@ -49,7 +49,13 @@ export function feedQuery(db: Kysely<any>, options: FeedQueryOptions): SelectQue
   const { filter } = options;
   const value = options.value ?? ((_column, v) => v);
   const inList = (column: FeedFilterColumn, list: readonly string[]) => (eb: Eb) =>
-    options.list ? options.list(eb, column, list) : eb(column, 'in', list.map((v) => value(column, v)));
+    options.list
+      ? options.list(eb, column, list)
+      : eb(
+          column,
+          'in',
+          list.map((v) => value(column, v)),
+        );
   // The most selective list drives the index; the other filters are checked on its rows.
   const listed: { column: FeedFilterColumn; values: readonly string[] } | undefined = filter.eventTypes
     ? { column: 'event_type', values: filter.eventTypes }
@@ -61,8 +67,10 @@ export function feedQuery(db: Kysely<any>, options: FeedQueryOptions): SelectQue
   const branch = (driven: string | undefined) => {
     let query = db.selectFrom('eventsmith_events').select(options.select as string[]);
     if (driver && driven !== undefined) query = query.where(driver.column, '=', value(driver.column, driven));
-    if (filter.eventTypes && driver?.column !== 'event_type') query = query.where(inList('event_type', filter.eventTypes));
-    if (filter.aggregateTypes && driver?.column !== 'aggregate_type') query = query.where(inList('aggregate_type', filter.aggregateTypes));
+    if (filter.eventTypes && driver?.column !== 'event_type')
+      query = query.where(inList('event_type', filter.eventTypes));
+    if (filter.aggregateTypes && driver?.column !== 'aggregate_type')
+      query = query.where(inList('aggregate_type', filter.aggregateTypes));
     if (filter.tenantId !== undefined) query = query.where('tenant_id', '=', value('tenant_id', filter.tenantId));
     if (options.after) query = query.where(options.after);
     if (options.visible) query = query.where(options.visible);

@@ -1,7 +1,11 @@
 import type { Kysely, Migration, MigrationResultSet } from 'kysely';
 import { InvalidArgumentError } from '../../errors.js';
 import { eventStoreMigrations, rowLevelSecurityMigrations, type PostgresLayout } from './event-store-migrations.js';
-import { EVENT_STORE_MIGRATION_TABLE, EVENT_STORE_RLS_MIGRATION_TABLE, type SqlDialectName } from './event-store-tables.js';
+import {
+  EVENT_STORE_MIGRATION_TABLE,
+  EVENT_STORE_RLS_MIGRATION_TABLE,
+  type SqlDialectName,
+} from './event-store-tables.js';
 import { runMigrations } from './run-migrations.js';
 import { EventStoreMigrationError, storeFailureReason } from './store-errors.js';
 
@@ -29,15 +33,22 @@ export interface MigrateEventStoreOptions {
  * await migrateEventStore(db, { dialect: 'postgres' });
  * ```
  */
-export async function migrateEventStore(db: Kysely<any>, options: MigrateEventStoreOptions): Promise<MigrationResultSet> {
+export async function migrateEventStore(
+  db: Kysely<any>,
+  options: MigrateEventStoreOptions,
+): Promise<MigrationResultSet> {
   if (options.dialect !== 'postgres' && (options.layout !== undefined || options.rowLevelSecurity)) {
-    throw new InvalidArgumentError(`The "layout" and "rowLevelSecurity" options are PostgreSQL-only; ${options.dialect} has neither.`);
+    throw new InvalidArgumentError(
+      `The "layout" and "rowLevelSecurity" options are PostgreSQL-only; ${options.dialect} has neither.`,
+    );
   }
   const layout = options.layout ?? 'standard';
   if (layout !== 'standard') {
     const partitions = layout.partitioned.partitions;
     if (partitions !== undefined && (!Number.isInteger(partitions) || partitions < 2 || partitions > 1024)) {
-      throw new InvalidArgumentError(`layout.partitioned.partitions must be an integer from 2 to 1024, got ${partitions}.`);
+      throw new InvalidArgumentError(
+        `layout.partitioned.partitions must be an integer from 2 to 1024, got ${partitions}.`,
+      );
     }
   }
   const result = await migrateReporting(db, eventStoreMigrations(options.dialect, layout), EVENT_STORE_MIGRATION_TABLE);
@@ -47,7 +58,11 @@ export async function migrateEventStore(db: Kysely<any>, options: MigrateEventSt
 }
 
 /** `runMigrations`, reporting a failure as `EventStoreMigrationError` (or the store's unavailability). */
-async function migrateReporting(db: Kysely<any>, migrations: Record<string, Migration>, table: string): Promise<MigrationResultSet> {
+async function migrateReporting(
+  db: Kysely<any>,
+  migrations: Record<string, Migration>,
+  table: string,
+): Promise<MigrationResultSet> {
   const result = await runMigrations(db, migrations, table);
   if (result.error === undefined) return result;
   const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;

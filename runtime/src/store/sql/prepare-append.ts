@@ -71,9 +71,20 @@ export function prepareAppend(
     batchTenant = batchTenant === undefined ? record.tenantId : batchTenant === record.tenantId ? batchTenant : null;
   }
   checkAppendText(streamId, records);
-  return { streamId, expected: options.expectedVersion, records, metadataJson, dataJson, batchTenant: batchTenant ?? null, viewTenant };
+  return {
+    streamId,
+    expected: options.expectedVersion,
+    records,
+    metadataJson,
+    dataJson,
+    batchTenant: batchTenant ?? null,
+    viewTenant,
+  };
 }
 
 function checkLength(name: string, value: string, max: number): void {
-  if (value.length > max) throw new InvalidArgumentError(`The ${name} "${value.slice(0, 40)}…" is ${value.length} characters long; this store allows at most ${max}.`);
+  if (value.length > max)
+    throw new InvalidArgumentError(
+      `The ${name} "${value.slice(0, 40)}…" is ${value.length} characters long; this store allows at most ${max}.`,
+    );
 }

@@ -14,7 +14,9 @@ export function detectDialect(db: Kysely<any>): SqlDialectName {
   if (name.includes('postgres')) return 'postgres';
   if (name.includes('sqlite')) return 'sqlite';
   if (name.includes('mysql') || name.includes('maria')) return 'mysql';
-  throw new InvalidArgumentError(`Cannot tell the SQL dialect of adapter ${adapter.constructor.name}; pass { dialect } explicitly.`);
+  throw new InvalidArgumentError(
+    `Cannot tell the SQL dialect of adapter ${adapter.constructor.name}; pass { dialect } explicitly.`,
+  );
 }
 
 /** Milliseconds since the epoch as stored in bigint columns (read back as number or string). */
@@ -23,6 +25,10 @@ export function msToDate(value: unknown): Date {
 }
 
 /** Rows affected by an insert/update/delete result, across dialects. */
-export function affected(result: { numUpdatedRows?: bigint; numInsertedOrUpdatedRows?: bigint; numDeletedRows?: bigint }): number {
+export function affected(result: {
+  numUpdatedRows?: bigint;
+  numInsertedOrUpdatedRows?: bigint;
+  numDeletedRows?: bigint;
+}): number {
   return Number(result.numUpdatedRows ?? result.numInsertedOrUpdatedRows ?? result.numDeletedRows ?? 0n);
 }

@@ -142,7 +142,8 @@ export abstract class SqlSnapshotStore implements SnapshotStore {
     const ambient = currentTransaction(this.#db) as Db | undefined;
     if (ambient) return fn(ambient);
     const tenantId = this.#scope.tenantId;
-    if (this.#dialect !== 'postgres' || tenantId === undefined || !(await rowLevelSecurityOn(this.#db))) return fn(this.#db);
+    if (this.#dialect !== 'postgres' || tenantId === undefined || !(await rowLevelSecurityOn(this.#db)))
+      return fn(this.#db);
     return this.#db.transaction().execute(async (trx) => {
       await sql`select set_config(${TENANT_SETTING}, ${tenantId}, true)`.execute(trx);
       return fn(trx);

@@ -116,16 +116,35 @@ export function storeFailureReason(error: unknown, opening = false): StoreFailur
   const { code, errno } = error as Error & { code?: unknown; errno?: unknown };
   const message = error.message;
   // PostgreSQL 28P01/28000, MariaDB 1045/1698 (access denied), and pg's own password checks.
-  if (code === '28P01' || code === '28000' || errno === 1045 || errno === 1698 || /^SASL: |client password must be a string/.test(message)) {
+  if (
+    code === '28P01' ||
+    code === '28000' ||
+    errno === 1045 ||
+    errno === 1698 ||
+    /^SASL: |client password must be a string/.test(message)
+  ) {
     return 'authentication';
   }
   if (code === '3D000' || errno === 1049) return 'missing-database';
   // PostgreSQL query_canceled: statement_timeout, or pg_cancel_backend.
   if (code === '57014') return 'timeout';
   if (opening) {
-    if (code === '42501' || errno === 1044 || errno === 1142 || code === 'EACCES' || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') return 'permission';
+    if (
+      code === '42501' ||
+      errno === 1044 ||
+      errno === 1142 ||
+      code === 'EACCES' ||
+      code === 'SQLITE_PERM' ||
+      code === 'SQLITE_AUTH'
+    )
+      return 'permission';
     if (typeof code === 'string' && code.startsWith('SQLITE_READONLY')) return 'permission';
-    if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_NOTADB' || /Cannot open database because the directory does not exist/.test(message)) return 'file';
+    if (
+      code === 'SQLITE_CANTOPEN' ||
+      code === 'SQLITE_NOTADB' ||
+      /Cannot open database because the directory does not exist/.test(message)
+    )
+      return 'file';
   }
   return isUnavailableError(error) ? 'unreachable' : undefined;
 }
@@ -134,7 +153,9 @@ export function storeFailureReason(error: unknown, opening = false): StoreFailur
 export function unavailableOr(error: unknown, target: string): unknown {
   if (error instanceof EventsmithError) return error;
   const reason = storeFailureReason(error);
-  return reason === undefined ? error : new EventStoreUnavailableError(target, { reason, cause: redactedError(error, []) });
+  return reason === undefined
+    ? error
+    : new EventStoreUnavailableError(target, { reason, cause: redactedError(error, []) });
 }
 
 /**
@@ -157,9 +178,11 @@ export function openFailure(error: unknown, target: string, secrets: readonly st
  * cannot print a password (a URL's `input`, a client's `config`…). Causes are copied the same way.
  */
 export function redactedError(error: unknown, secrets: readonly string[], depth = 0): Error {
-  const redact = (text: string) => secrets.reduce((out, secret) => (secret ? out.split(secret).join('***') : out), text);
+  const redact = (text: string) =>
+    secrets.reduce((out, secret) => (secret ? out.split(secret).join('***') : out), text);
   const source = (error instanceof Error ? error : new Error(String(error))) as Error & Record<string, unknown>;
-  const cause = depth < 4 && source.cause !== undefined ? { cause: redactedError(source.cause, secrets, depth + 1) } : undefined;
+  const cause =
+    depth < 4 && source.cause !== undefined ? { cause: redactedError(source.cause, secrets, depth + 1) } : undefined;
   const copy = new Error(redact(source.message), cause) as Error & Record<string, unknown>;
   copy.name = source.name;
   copy.stack = redact(source.stack ?? '');

@@ -26,11 +26,18 @@ export function streamPageQuery(
     .where('version', page.backward ? '<=' : '>=', page.from)
     .where('version', page.backward ? '>=' : '<=', page.to);
   if (tenant !== undefined) query = query.where('tenant_id', '=', tenant);
-  return query.orderBy('version', page.backward ? 'desc' : 'asc').limit(page.limit).compile();
+  return query
+    .orderBy('version', page.backward ? 'desc' : 'asc')
+    .limit(page.limit)
+    .compile();
 }
 
 /** A stream's version; a tenant view sees a stream when it owns it or holds some of its events. */
-export function streamVersionQuery(db: Kysely<EventStoreTables>, streamId: string, tenant: string | undefined): CompiledQuery {
+export function streamVersionQuery(
+  db: Kysely<EventStoreTables>,
+  streamId: string,
+  tenant: string | undefined,
+): CompiledQuery {
   let query = db.selectFrom('eventsmith_streams as s').select('s.version').where('s.stream_id', '=', streamId);
   if (tenant !== undefined) {
     query = query.where((eb) =>
@@ -50,7 +57,11 @@ export function streamVersionQuery(db: Kysely<EventStoreTables>, streamId: strin
 }
 
 /** Whether an event id is stored (in a tenant view: stored for that tenant). */
-export function eventExistsQuery(db: Kysely<EventStoreTables>, eventId: string, tenant: string | undefined): CompiledQuery {
+export function eventExistsQuery(
+  db: Kysely<EventStoreTables>,
+  eventId: string,
+  tenant: string | undefined,
+): CompiledQuery {
   let query = db.selectFrom('eventsmith_events').select(sql.lit(1).as('found')).where('event_id', '=', eventId);
   if (tenant !== undefined) query = query.where('tenant_id', '=', tenant);
   return query.limit(1).compile();
@@ -98,7 +109,13 @@ export function readStreamPages<R extends { readonly version: number }>(
   rows: (query: CompiledQuery) => Promise<R[]>,
 ): AsyncGenerator<R[]> {
   const range = streamRange(streamId, options);
-  return pageStream<R>(range, range.limit, pageSize, (page) => rows(streamPageQuery(db, select, streamId, page, tenant)), (row) => row.version);
+  return pageStream<R>(
+    range,
+    range.limit,
+    pageSize,
+    (page) => rows(streamPageQuery(db, select, streamId, page, tenant)),
+    (row) => row.version,
+  );
 }
 
 /** A stream's version, 0 when it has none (or, in a tenant view, none that the view sees). */
@@ -106,7 +123,9 @@ export async function readStreamVersion(
   db: Kysely<EventStoreTables>,
   streamId: string,
   tenant: string | undefined,
-  rows: (query: CompiledQuery) => Promise<readonly { version: number | string }[]> | readonly { version: number | string }[],
+  rows: (
+    query: CompiledQuery,
+  ) => Promise<readonly { version: number | string }[]> | readonly { version: number | string }[],
 ): Promise<number> {
   checkText('stream id', streamId);
   const [row] = await rows(streamVersionQuery(db, streamId, tenant));

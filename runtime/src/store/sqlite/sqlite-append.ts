@@ -35,12 +35,20 @@ function insertStatement(rows: number): string {
  * rowid) are handed out in commit order. Throws before or instead of writing anything partial;
  * the caller rolls back on any error.
  */
-export function appendOnConnection(connection: SqliteStoreConnection, storeId: string, append: PreparedAppend): AppendResult {
+export function appendOnConnection(
+  connection: SqliteStoreConnection,
+  storeId: string,
+  append: PreparedAppend,
+): AppendResult {
   const stream = connection.all<{ version: number; tenant_id: string | null }>(SELECT_STREAM, [append.streamId])[0];
   const current = stream?.version ?? 0;
   if (append.viewTenant !== undefined && stream && stream.tenant_id !== append.viewTenant) {
     // Checked before the version, so a conflict does not reveal another tenant's stream.
-    throw new TenantMismatchError(append.viewTenant, stream.tenant_id ?? undefined, append.records.map((r) => r.eventId));
+    throw new TenantMismatchError(
+      append.viewTenant,
+      stream.tenant_id ?? undefined,
+      append.records.map((r) => r.eventId),
+    );
   }
   checkExpectedVersion(append.streamId, append.expected, current);
 
@@ -73,7 +81,11 @@ export function appendOnConnection(connection: SqliteStoreConnection, storeId: s
     try {
       lastRowid = connection.run(insertStatement(end - start), parameters).lastInsertRowid;
     } catch (error) {
-      throw translateInsertError(connection, error, records.map((r) => r.eventId));
+      throw translateInsertError(
+        connection,
+        error,
+        records.map((r) => r.eventId),
+      );
     }
   }
   const nextVersion = current + records.length;

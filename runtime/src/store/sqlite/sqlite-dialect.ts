@@ -46,7 +46,8 @@ export class SqliteStoreDialect implements Dialect {
 
   /** The driver of the Kysely instance built on this dialect (after `new Kysely(...)`). */
   get driver(): SqliteStoreDriver {
-    if (!this.#driver) throw new Error('SqliteStoreDialect.driver is only available once a Kysely instance uses the dialect.');
+    if (!this.#driver)
+      throw new Error('SqliteStoreDialect.driver is only available once a Kysely instance uses the dialect.');
     return this.#driver;
   }
 

@@ -224,14 +224,22 @@ export class SqliteEventStore implements EventStore {
     return this.#shared.db;
   }
 
-  async appendToStream(streamId: string, events: readonly DomainEvent[], options: AppendOptions): Promise<AppendResult> {
+  async appendToStream(
+    streamId: string,
+    events: readonly DomainEvent[],
+    options: AppendOptions,
+  ): Promise<AppendResult> {
     const { registry, storeId, writer, target } = this.#shared;
     const append = prepareAppend(registry, streamId, events, options, this.#tenantId);
     // Called inside this store's transaction(): join it (the writer connection is already held).
     if (currentTransaction(this.#shared.db)) return this.#appendInTransaction(append);
     return withSpan(
       'eventsmith.store.append',
-      { [SpanAttributes.store]: storeId, [SpanAttributes.stream]: streamId, [SpanAttributes.eventCount]: events.length },
+      {
+        [SpanAttributes.store]: storeId,
+        [SpanAttributes.stream]: streamId,
+        [SpanAttributes.eventCount]: events.length,
+      },
       () =>
         writer
           .exclusive((connection) => {
@@ -258,8 +266,11 @@ export class SqliteEventStore implements EventStore {
           db
             .transaction()
             .execute(body)
-            .catch((error: unknown) => Promise.reject(busyOr(error, this.#shared.target, this.#shared.busyTimeout) ?? error)),
-        append: async (_trx, streamId, events, options) => this.#appendInTransaction(prepareAppend(registry, streamId, events, options, this.#tenantId)),
+            .catch((error: unknown) =>
+              Promise.reject(busyOr(error, this.#shared.target, this.#shared.busyTimeout) ?? error),
+            ),
+        append: async (_trx, streamId, events, options) =>
+          this.#appendInTransaction(prepareAppend(registry, streamId, events, options, this.#tenantId)),
       },
       fn,
     );
@@ -271,20 +282,29 @@ export class SqliteEventStore implements EventStore {
     const backward = range.direction === 'backward';
     const tenant = this.#tenantId;
     const query = this.#compiled(`stream ${backward} ${tenant !== undefined}`, () =>
-      streamPageQuery(db, STREAM_SELECT, STREAM, { from: FROM, to: TO, limit: LIMIT, backward }, tenant === undefined ? undefined : TENANT),
+      streamPageQuery(
+        db,
+        STREAM_SELECT,
+        STREAM,
+        { from: FROM, to: TO, limit: LIMIT, backward },
+        tenant === undefined ? undefined : TENANT,
+      ),
     );
     const pages = pageStream(
       range,
       range.limit,
       pageSize,
-      async (page) => this.#readValues(query, { stream: streamId, from: page.from, to: page.to, limit: page.limit, tenant }),
+      async (page) =>
+        this.#readValues(query, { stream: streamId, from: page.from, to: page.to, limit: page.limit, tenant }),
       (row) => row[0],
     );
     for await (const page of pages) for (const row of page) yield this.#decode(row, streamId, false);
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
-    return readStreamVersion(this.#shared.db, streamId, this.#tenantId, (query) => this.#read<{ version: number }>(query));
+    return readStreamVersion(this.#shared.db, streamId, this.#tenantId, (query) =>
+      this.#read<{ version: number }>(query),
+    );
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
@@ -409,7 +429,12 @@ export class SqliteEventStore implements EventStore {
       metadata: JSON.parse(row[11]) as EventRecord['metadata'],
       data: JSON.parse(row[12]) as EventRecord['data'],
     };
-    const location = { streamId, streamVersion: row[0], position: Position.of(this.#shared.storeId, row[14]), storedAt: new Date(row[13]) };
+    const location = {
+      streamId,
+      streamVersion: row[0],
+      position: Position.of(this.#shared.storeId, row[14]),
+      storedAt: new Date(row[13]),
+    };
     return storedEventFromRecord(this.#shared.registry, record, location, feed);
   }
 
@@ -426,6 +451,7 @@ export class SqliteEventStore implements EventStore {
  */
 function busyOr(error: unknown, target: string, busyTimeout: number): EventStoreBusyError | undefined {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !(code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))) return undefined;
+  if (typeof code !== 'string' || !(code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')))
+    return undefined;
   return new EventStoreBusyError(target, busyTimeout, { cause: error });
 }

@@ -1,7 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { collect, conformanceRegistry, snapshotStoreConformanceSuite, storeConformanceSuite } from '../../testing/conformance.js';
+import {
+  collect,
+  conformanceRegistry,
+  snapshotStoreConformanceSuite,
+  storeConformanceSuite,
+} from '../../testing/conformance.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
 import { SqliteSnapshotStore } from './sqlite-snapshot-store.js';
@@ -46,11 +51,16 @@ it('SqliteEventStore: projection rows, store appends and snapshots inside transa
 
 it('SqliteEventStore: pages through streams and the feed by key, page boundaries included', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'eventsmith-sqlite-'));
-  const store = await SqliteEventStore.open({ filename: join(dir, 'paged.db'), registry: conformanceRegistry, pageSize: 2 });
+  const store = await SqliteEventStore.open({
+    filename: join(dir, 'paged.db'),
+    registry: conformanceRegistry,
+    pageSize: 2,
+  });
   try {
     const s = newStream();
     await store.appendToStream(s.streamId, noted(s, 5), { expectedVersion: 'no_stream' });
-    const versions = async (options: Parameters<typeof store.readStream>[1]) => (await collect(store.readStream(s.streamId, options))).map((e) => e.streamVersion);
+    const versions = async (options: Parameters<typeof store.readStream>[1]) =>
+      (await collect(store.readStream(s.streamId, options))).map((e) => e.streamVersion);
     expect(await versions({})).toEqual([1, 2, 3, 4, 5]);
     expect(await versions({ direction: 'backward' })).toEqual([5, 4, 3, 2, 1]);
     expect(await versions({ from: 2, limit: 3 })).toEqual([2, 3, 4]);
@@ -58,7 +68,9 @@ it('SqliteEventStore: pages through streams and the feed by key, page boundaries
     const all = await collect(store.readAll());
     expect(all.map((e) => e.streamVersion)).toEqual([1, 2, 3, 4, 5]);
     expect((await collect(store.readAll({ limit: 4 }))).length).toBe(4);
-    expect((await collect(store.readAll({ after: all[1]!.position, limit: 2 }))).map((e) => e.streamVersion)).toEqual([3, 4]);
+    expect((await collect(store.readAll({ after: all[1]!.position, limit: 2 }))).map((e) => e.streamVersion)).toEqual([
+      3, 4,
+    ]);
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

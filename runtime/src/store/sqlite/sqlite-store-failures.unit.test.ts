@@ -16,13 +16,20 @@ describe('SqliteEventStore failures', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const open = (filename: string, busyTimeoutMs?: number) =>
-    SqliteEventStore.open({ filename, registry: conformanceRegistry, ...(busyTimeoutMs === undefined ? {} : { busyTimeoutMs }) });
+    SqliteEventStore.open({
+      filename,
+      registry: conformanceRegistry,
+      ...(busyTimeoutMs === undefined ? {} : { busyTimeoutMs }),
+    });
 
   it('names the file and gives file advice when it cannot be opened (missing folder, a folder, not a database)', async () => {
     const folder = join(dir, 'a-folder');
     mkdirSync(folder);
     const garbage = join(dir, 'notes.txt');
-    writeFileSync(garbage, 'this is not a SQLite database, just some text that is long enough to have a header'.repeat(20));
+    writeFileSync(
+      garbage,
+      'this is not a SQLite database, just some text that is long enough to have a header'.repeat(20),
+    );
     for (const filename of [join(dir, 'missing', 'events.db'), folder, garbage]) {
       const error = await open(filename).catch((e: unknown) => e);
       expect(error, filename).toBeInstanceOf(EventStoreUnavailableError);
@@ -45,9 +52,17 @@ describe('SqliteEventStore failures', () => {
     try {
       other.exec('begin immediate');
       const s = newStream();
-      const error = await store.appendToStream(s.streamId, noted(s), { expectedVersion: 'no_stream' }).catch((e: unknown) => e);
+      const error = await store
+        .appendToStream(s.streamId, noted(s), { expectedVersion: 'no_stream' })
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(EventStoreBusyError);
-      expect(error).toMatchObject({ code: 'STORE.BUSY', reason: 'busy', retryable: true, waitedMs: 50, target: `sqlite:${filename}` });
+      expect(error).toMatchObject({
+        code: 'STORE.BUSY',
+        reason: 'busy',
+        retryable: true,
+        waitedMs: 50,
+        target: `sqlite:${filename}`,
+      });
       expect((error as Error).message).toMatch(/busyTimeoutMs/);
       const inTransaction = await store
         .transaction(async (tx) => tx.appendToStream(s.streamId, noted(s), { expectedVersion: 'no_stream' }))

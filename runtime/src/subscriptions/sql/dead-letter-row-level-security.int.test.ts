@@ -1,6 +1,11 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '../../../../test/support/services.js';
+import {
+  describeWithService,
+  freshPostgresDatabase,
+  serviceUrl,
+  uniqueName,
+} from '../../../../test/support/services.js';
 import { toEventRecord } from '../../events/event-record.js';
 import { PostgresEventStore } from '../../store/postgres/postgres-event-store.js';
 import { Position } from '../../store/position.js';
@@ -68,8 +73,12 @@ await describeWithService('postgres', 'dead letters under PostgreSQL row-level s
     try {
       await client.query('begin');
       await client.query(`select set_config('eventsmith.tenant_id', 't1', true)`);
-      expect((await client.query('select id::text as id, tenant_id from eventsmith_dead_letters')).rows).toEqual([{ id: t1.id, tenant_id: 't1' }]);
-      expect((await client.query(`update eventsmith_dead_letters set status = 'resolved' where id = $1`, [t2.id])).rowCount).toBe(0);
+      expect((await client.query('select id::text as id, tenant_id from eventsmith_dead_letters')).rows).toEqual([
+        { id: t1.id, tenant_id: 't1' },
+      ]);
+      expect(
+        (await client.query(`update eventsmith_dead_letters set status = 'resolved' where id = $1`, [t2.id])).rowCount,
+      ).toBe(0);
       await expect(
         client.query(
           `insert into eventsmith_dead_letters (tenant_id, subscription, event_id, event_type, stream_id, position, stored_at, record,

@@ -68,7 +68,10 @@ export class PostgresAdvisoryLock implements SubscriptionLock {
    * the lock itself).
    */
   key(name: string): bigint {
-    const text = this.#tenantId === undefined ? `${this.#namespace}\u0000${name}` : JSON.stringify([this.#namespace, this.#tenantId, name]);
+    const text =
+      this.#tenantId === undefined
+        ? `${this.#namespace}\u0000${name}`
+        : JSON.stringify([this.#namespace, this.#tenantId, name]);
     return createHash('sha256').update(text).digest().readBigInt64BE(0);
   }
 

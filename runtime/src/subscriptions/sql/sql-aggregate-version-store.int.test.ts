@@ -5,14 +5,21 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeWithService } from '../../../../test/support/services.js';
 import { InMemoryEventBus } from '../../bus/memory/in-memory-event-bus.js';
-import { busConformanceRegistry, DeliveryRecorder, orderPlaced, waitFor } from '../../testing/bus-conformance-fixtures.js';
+import {
+  busConformanceRegistry,
+  DeliveryRecorder,
+  orderPlaced,
+  waitFor,
+} from '../../testing/bus-conformance-fixtures.js';
 import { SQL_TARGETS, type SqlTarget } from '../test-support/sql-targets.js';
 import { SqlAggregateVersionStore } from './sql-aggregate-version-store.js';
 
 /** A second connection to the same database, as a restarted process would open. */
 function reconnect(target: SqlTarget, url: string): Kysely<any> {
-  if (target.dialect === 'sqlite') return new Kysely<any>({ dialect: new SqliteDialect({ database: new BetterSqlite3(url) }) });
-  if (target.dialect === 'postgres') return new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2 }) }) });
+  if (target.dialect === 'sqlite')
+    return new Kysely<any>({ dialect: new SqliteDialect({ database: new BetterSqlite3(url) }) });
+  if (target.dialect === 'postgres')
+    return new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2 }) }) });
   return new Kysely<any>({ dialect: new MysqlDialect({ pool: createPool({ uri: url, connectionLimit: 2 }) }) });
 }
 
@@ -88,6 +95,7 @@ function suite(target: SqlTarget) {
 }
 
 for (const target of SQL_TARGETS) {
-  if (target.service) await describeWithService(target.service, `SqlAggregateVersionStore on ${target.dialect}`, () => suite(target));
+  if (target.service)
+    await describeWithService(target.service, `SqlAggregateVersionStore on ${target.dialect}`, () => suite(target));
   else describe(`SqlAggregateVersionStore on ${target.dialect}`, () => suite(target));
 }

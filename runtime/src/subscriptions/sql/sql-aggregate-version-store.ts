@@ -32,7 +32,12 @@ function versionMigrations(): Record<string, Migration> {
           .addColumn('aggregate_id', 'varchar(255)', (c) => c.notNull())
           .addColumn('version', 'bigint', (c) => c.notNull())
           .addColumn('updated_at', 'bigint', (c) => c.notNull())
-          .addPrimaryKeyConstraint('eventsmith_bus_aggregate_versions_pk', ['group_name', 'tenant_id', 'aggregate_type', 'aggregate_id'])
+          .addPrimaryKeyConstraint('eventsmith_bus_aggregate_versions_pk', [
+            'group_name',
+            'tenant_id',
+            'aggregate_type',
+            'aggregate_id',
+          ])
           .execute();
       },
       async down(db: Kysely<any>) {
@@ -103,7 +108,10 @@ export class SqlAggregateVersionStore implements AggregateVersionStore {
       .onConflict((oc) =>
         oc
           .columns(['group_name', 'tenant_id', 'aggregate_type', 'aggregate_id'])
-          .doUpdateSet({ version: (eb) => eb.ref('excluded.version'), updated_at: (eb) => eb.ref('excluded.updated_at') })
+          .doUpdateSet({
+            version: (eb) => eb.ref('excluded.version'),
+            updated_at: (eb) => eb.ref('excluded.updated_at'),
+          })
           .where(`${AGGREGATE_VERSION_TABLE}.version`, '<', (eb) => eb.ref('excluded.version')),
       )
       .execute();

@@ -1,6 +1,11 @@
 import type { Kysely } from 'kysely';
 import { Position } from '../../store/position.js';
-import { samePosition, type Checkpoint, type CheckpointStore, type SaveCheckpointOptions } from '../checkpoint-store.js';
+import {
+  samePosition,
+  type Checkpoint,
+  type CheckpointStore,
+  type SaveCheckpointOptions,
+} from '../checkpoint-store.js';
 import { CheckpointConflictError } from '../subscription-errors.js';
 import { checkTenantId } from '../tenant-view.js';
 import { affected, detectDialect, msToDate, type SqlDialectName } from '../../store/sql/sql-dialect.js';
@@ -57,13 +62,27 @@ export class SqlCheckpointStore implements CheckpointStore {
   async reset(name: string, position: Position | null, options: { transaction?: unknown } = {}): Promise<void> {
     const db = (options.transaction as Kysely<SubscriptionTables> | undefined) ?? this.#db;
     await db.deleteFrom(TABLE).where('tenant_id', '=', this.#tenant).where('name', '=', name).execute();
-    if (position) await db.insertInto(TABLE).values({ tenant_id: this.#tenant, name, position: position.toString(), updated_at: Date.now() }).execute();
+    if (position)
+      await db
+        .insertInto(TABLE)
+        .values({ tenant_id: this.#tenant, name, position: position.toString(), updated_at: Date.now() })
+        .execute();
   }
 
   async list(): Promise<Checkpoint[]> {
-    const rows = await this.#db.selectFrom(TABLE).selectAll().where('tenant_id', '=', this.#tenant).orderBy('name').execute();
+    const rows = await this.#db
+      .selectFrom(TABLE)
+      .selectAll()
+      .where('tenant_id', '=', this.#tenant)
+      .orderBy('name')
+      .execute();
     const tenant = this.#tenant === '' ? {} : { tenantId: this.#tenant };
-    return rows.map((row) => ({ ...tenant, name: row.name, position: Position.parse(row.position), updatedAt: msToDate(row.updated_at) }));
+    return rows.map((row) => ({
+      ...tenant,
+      name: row.name,
+      position: Position.parse(row.position),
+      updatedAt: msToDate(row.updated_at),
+    }));
   }
 
   forTenant(tenantId: string): SqlCheckpointStore {
@@ -73,18 +92,32 @@ export class SqlCheckpointStore implements CheckpointStore {
   }
 
   async #read(db: Kysely<SubscriptionTables>, name: string): Promise<Position | null> {
-    const row = await db.selectFrom(TABLE).select('position').where('tenant_id', '=', this.#tenant).where('name', '=', name).executeTakeFirst();
+    const row = await db
+      .selectFrom(TABLE)
+      .select('position')
+      .where('tenant_id', '=', this.#tenant)
+      .where('name', '=', name)
+      .executeTakeFirst();
     return row ? Position.parse(row.position) : null;
   }
 
-  async #compareAndSet(db: Kysely<SubscriptionTables>, name: string, expected: Position | null, position: Position): Promise<boolean> {
+  async #compareAndSet(
+    db: Kysely<SubscriptionTables>,
+    name: string,
+    expected: Position | null,
+    position: Position,
+  ): Promise<boolean> {
     if (expected && samePosition(expected, position)) return false;
     const updatedAt = Date.now();
     let changed: number;
     if (expected === null) {
-      const insert = db.insertInto(TABLE).values({ tenant_id: this.#tenant, name, position: position.toString(), updated_at: updatedAt });
+      const insert = db
+        .insertInto(TABLE)
+        .values({ tenant_id: this.#tenant, name, position: position.toString(), updated_at: updatedAt });
       const result = await (
-        this.#dialect === 'mysql' ? insert.ignore() : insert.onConflict((oc) => oc.columns(['tenant_id', 'name']).doNothing())
+        this.#dialect === 'mysql'
+          ? insert.ignore()
+          : insert.onConflict((oc) => oc.columns(['tenant_id', 'name']).doNothing())
       ).executeTakeFirst();
       changed = Number(result.numInsertedOrUpdatedRows ?? 0n);
     } else {

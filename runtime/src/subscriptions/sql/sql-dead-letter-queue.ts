@@ -108,14 +108,22 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
   }
 
   async get(id: string): Promise<DeadLetterEntry | undefined> {
-    const row = await this.#run(undefined, (db) => this.#own(db.selectFrom(TABLE).selectAll().where('id', '=', id)).executeTakeFirst());
+    const row = await this.#run(undefined, (db) =>
+      this.#own(db.selectFrom(TABLE).selectAll().where('id', '=', id)).executeTakeFirst(),
+    );
     return row ? toEntry(row) : undefined;
   }
 
   async list(filter: DeadLetterFilter = {}): Promise<DeadLetterEntry[]> {
     const statuses = statusSet(filter.status);
     const rows = await this.#run(undefined, (db) => {
-      let query = this.#own(db.selectFrom(TABLE).selectAll().orderBy('id').limit(filter.limit ?? 100));
+      let query = this.#own(
+        db
+          .selectFrom(TABLE)
+          .selectAll()
+          .orderBy('id')
+          .limit(filter.limit ?? 100),
+      );
       if (filter.subscription !== undefined) query = query.where('subscription', '=', filter.subscription);
       if (statuses) query = query.where('status', 'in', [...statuses]);
       if (filter.afterId !== undefined) query = query.where('id', '>', filter.afterId);
@@ -127,7 +135,11 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
   async markRetrying(id: string): Promise<boolean> {
     return this.#run(undefined, async (db) => {
       await this.#require(db, id);
-      const retrying = db.updateTable(TABLE).set({ status: 'retrying' }).where('id', '=', id).where('status', '=', 'pending');
+      const retrying = db
+        .updateTable(TABLE)
+        .set({ status: 'retrying' })
+        .where('id', '=', id)
+        .where('status', '=', 'pending');
       const result = await this.#own(retrying).executeTakeFirst();
       return affected(result) > 0;
     });
@@ -135,14 +147,19 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
 
   async release(id: string): Promise<void> {
     await this.#run(undefined, (db) =>
-      this.#own(db.updateTable(TABLE).set({ status: 'pending' }).where('id', '=', id).where('status', '=', 'retrying')).execute(),
+      this.#own(
+        db.updateTable(TABLE).set({ status: 'pending' }).where('id', '=', id).where('status', '=', 'retrying'),
+      ).execute(),
     );
   }
 
   async resolve(id: string, options: { by?: string; transaction?: unknown } = {}): Promise<void> {
     const result = await this.#run(options.transaction, (db) =>
       this.#own(
-        db.updateTable(TABLE).set({ status: 'resolved', resolved_at: Date.now(), resolved_by: options.by ?? null }).where('id', '=', id),
+        db
+          .updateTable(TABLE)
+          .set({ status: 'resolved', resolved_at: Date.now(), resolved_by: options.by ?? null })
+          .where('id', '=', id),
       ).executeTakeFirst(),
     );
     if (affected(result) === 0) throw new DeadLetterEntryNotFoundError(id);
@@ -176,7 +193,8 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
       total += count;
       byStatus[status] += count;
       let entry = per.get(row.subscription);
-      if (!entry) per.set(row.subscription, (entry = { subscription: row.subscription, pending: 0, retrying: 0, resolved: 0 }));
+      if (!entry)
+        per.set(row.subscription, (entry = { subscription: row.subscription, pending: 0, retrying: 0, resolved: 0 }));
       entry[status] += count;
       if (status !== 'resolved' && row.oldest !== null) oldest = Math.min(oldest ?? Infinity, Number(row.oldest));
     }
@@ -204,7 +222,8 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
   async #run<T>(transaction: unknown, fn: (db: Db) => Promise<T>): Promise<T> {
     const given = transaction as Db | undefined;
     const tenantId = this.#tenantId;
-    if (this.#dialect !== 'postgres' || tenantId === undefined || !(await rowLevelSecurityOn(this.#db))) return fn(given ?? this.#db);
+    if (this.#dialect !== 'postgres' || tenantId === undefined || !(await rowLevelSecurityOn(this.#db)))
+      return fn(given ?? this.#db);
     const scoped = async (db: Db) => {
       await sql`select set_config(${TENANT_SETTING}, ${tenantId}, true)`.execute(db);
       return fn(db);

@@ -53,8 +53,14 @@ export class SqlLeaseLock implements SubscriptionLock {
   async tryAcquire(name: string): Promise<LockHandle | undefined> {
     const now = Date.now();
     const tenant = this.#tenant;
-    const insert = this.#db.insertInto(TABLE).values({ tenant_id: tenant, name, owner: this.#owner, expires_at: now + this.#ttlMs, acquired_at: now });
-    await (this.#dialect === 'mysql' ? insert.ignore() : insert.onConflict((oc) => oc.columns(['tenant_id', 'name']).doNothing())).execute();
+    const insert = this.#db
+      .insertInto(TABLE)
+      .values({ tenant_id: tenant, name, owner: this.#owner, expires_at: now + this.#ttlMs, acquired_at: now });
+    await (
+      this.#dialect === 'mysql'
+        ? insert.ignore()
+        : insert.onConflict((oc) => oc.columns(['tenant_id', 'name']).doNothing())
+    ).execute();
     const taken = await this.#db
       .updateTable(TABLE)
       .set({ owner: this.#owner, expires_at: now + this.#ttlMs, acquired_at: now })
@@ -98,7 +104,12 @@ class LeaseHandle implements LockHandle {
     if (!this.#held) return;
     this.#held = false;
     clearInterval(this.#timer);
-    await this.db.deleteFrom(TABLE).where('tenant_id', '=', this.tenant).where('name', '=', this.name).where('owner', '=', this.owner).execute();
+    await this.db
+      .deleteFrom(TABLE)
+      .where('tenant_id', '=', this.tenant)
+      .where('name', '=', this.name)
+      .where('owner', '=', this.owner)
+      .execute();
   }
 
   async #renew(): Promise<void> {
@@ -107,7 +118,8 @@ class LeaseHandle implements LockHandle {
       const result = await this.db
         .updateTable(TABLE)
         .set({ expires_at: Date.now() + this.ttlMs })
-        .where('tenant_id', '=', this.tenant).where('name', '=', this.name)
+        .where('tenant_id', '=', this.tenant)
+        .where('name', '=', this.name)
         .where('owner', '=', this.owner)
         .executeTakeFirst();
       if (affected(result) === 0) this.#lost();

@@ -16,7 +16,10 @@ import { migrateSubscriptionTables } from './subscription-tables.js';
 
 const WORKER = fileURLToPath(new URL('../test-support/projection-worker.ts', import.meta.url));
 
-async function withStore(target: SqlTarget, fn: (store: EventStore & { db: Kysely<any> }, url: string) => Promise<void>): Promise<void> {
+async function withStore(
+  target: SqlTarget,
+  fn: (store: EventStore & { db: Kysely<any> }, url: string) => Promise<void>,
+): Promise<void> {
   const { db, url, close } = await target.open();
   await db.destroy().catch(() => undefined);
   const store = await openStore(target.dialect, url);
@@ -72,7 +75,9 @@ function startWorker(target: SqlTarget, url: string, tag: string) {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   /** Resolves to how the worker ended: its exit code, or the signal that ended it, with its stderr. */
   const ended = new Promise<string>((resolve) =>
-    child.once('exit', (code, signal) => resolve(`worker ${tag} exited with code ${code}, signal ${signal}; stderr:\n${stderr}`)),
+    child.once('exit', (code, signal) =>
+      resolve(`worker ${tag} exited with code ${code}, signal ${signal}; stderr:\n${stderr}`),
+    ),
   );
   return { child, ready, exited, ended, stderr: () => stderr };
 }
@@ -101,24 +106,34 @@ function suite(target: SqlTarget) {
       await manager.start();
       await appendDeposits(store, 20, { accounts: 4, start: 61 });
       const last = (await settledFeed(store, 80)).at(-1)!;
-      await waitFor(async () => (await checkpoints.load('balances'))?.equals(last.position) === true, 'checkpoint at the end', 20_000).catch(
-        async (error: Error) => {
-          throw new Error(`${error.message} (${last.position}); status: ${inspect(await manager.status('balances'), { depth: 3 })}`);
-        },
-      );
+      await waitFor(
+        async () => (await checkpoints.load('balances'))?.equals(last.position) === true,
+        'checkpoint at the end',
+        20_000,
+      ).catch(async (error: Error) => {
+        throw new Error(
+          `${error.message} (${last.position}); status: ${inspect(await manager.status('balances'), { depth: 3 })}`,
+        );
+      });
       const expected = await expectedBalances(store);
       const thirteen = expected.get('acc-1')!;
       expected.set('acc-1', { balance: thirteen.balance - 13, events: thirteen.events - 1 });
       expect(await actualBalances(store.db)).toEqual(expected);
       const handled = await store.db.selectFrom('handled').select('seq').execute();
-      expect(handled.map((h) => Number(h.seq)).sort((a, b) => a - b)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1).filter((n) => n !== 13));
+      expect(handled.map((h) => Number(h.seq)).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 80 }, (_, i) => i + 1).filter((n) => n !== 13),
+      );
       const [parked, ...more] = await deadLetters.list();
       expect(more).toEqual([]);
       expect(parked).toMatchObject({ subscription: 'balances', attempts: 2, error: 'Error: thirteen' });
 
       // Re-delivered through the same handler and transaction: the rows appear, the entry is resolved.
       broken = false;
-      expect(await manager.retryDeadLetters({ subscription: 'balances', by: 'test' })).toEqual({ resolved: 1, failed: 0, skipped: 0 });
+      expect(await manager.retryDeadLetters({ subscription: 'balances', by: 'test' })).toEqual({
+        resolved: 1,
+        failed: 0,
+        skipped: 0,
+      });
       expect(await actualBalances(store.db)).toEqual(await expectedBalances(store));
       expect(await deadLetters.get(parked!.id)).toMatchObject({ status: 'resolved', resolvedBy: 'test' });
       await manager.stop();
@@ -128,11 +143,18 @@ function suite(target: SqlTarget) {
   it('delivers events appended continuously during catch-up once each, in global order', async () => {
     await withStore(target, async (store) => {
       await appendDeposits(store, 300, { accounts: 9, perAppend: 5 });
-      const manager = new SubscriptionManager({ store, checkpoints: new SqlCheckpointStore(store.db), deadLetters: new SqlDeadLetterQueue(store.db), pollIntervalMs: 10 });
+      const manager = new SubscriptionManager({
+        store,
+        checkpoints: new SqlCheckpointStore(store.db),
+        deadLetters: new SqlDeadLetterQueue(store.db),
+        pollIntervalMs: 10,
+      });
       const seen: string[] = [];
       manager.subscribe((s) => void seen.push(s.event.eventId), { name: 'tail', batchSize: 16 });
       await manager.start();
-      await Promise.all([1, 2, 3].map((w) => appendDeposits(store, 100, { accounts: 13, start: 1000 * w, perAppend: 2 })));
+      await Promise.all(
+        [1, 2, 3].map((w) => appendDeposits(store, 100, { accounts: 13, start: 1000 * w, perAppend: 2 })),
+      );
       const all = (await settledFeed(store, 600)).map((s) => s.event.eventId);
       await waitFor(() => seen.length >= all.length, 'every event', 30_000);
       await sleep(50);
@@ -158,12 +180,25 @@ function suite(target: SqlTarget) {
       }
       const final = startWorker(target, url, 'final');
       await final.ready;
-      await waitFor(async () => (await checkpoints.load('balances'))?.equals(last.position) === true, 'final catch-up', 60_000);
+      await waitFor(
+        async () => (await checkpoints.load('balances'))?.equals(last.position) === true,
+        'final catch-up',
+        60_000,
+      );
       final.child.kill('SIGTERM');
       expect(await final.exited, await final.ended).toBe(0);
       expect(kills).toBeGreaterThan(0);
       expect(await actualBalances(store.db)).toEqual(await expectedBalances(store));
-      expect(Number((await store.db.selectFrom('handled').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)).toBe(3000);
+      expect(
+        Number(
+          (
+            await store.db
+              .selectFrom('handled')
+              .select((eb) => eb.fn.countAll().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        ),
+      ).toBe(3000);
       expect(await new SqlDeadLetterQueue(store.db).list()).toEqual([]);
     });
   }, 120_000);
@@ -176,13 +211,22 @@ function suite(target: SqlTarget) {
       const a = startWorker(target, url, 'a');
       const b = startWorker(target, url, 'b');
       await Promise.all([a.ready, b.ready]);
-      await waitFor(async () => (await store.db.selectFrom('handled').select('worker').limit(1).execute()).length > 0, 'first rows');
-      const first = (await store.db.selectFrom('handled').select('worker').orderBy('seq').limit(1).executeTakeFirstOrThrow()).worker as string;
+      await waitFor(
+        async () => (await store.db.selectFrom('handled').select('worker').limit(1).execute()).length > 0,
+        'first rows',
+      );
+      const first = (
+        await store.db.selectFrom('handled').select('worker').orderBy('seq').limit(1).executeTakeFirstOrThrow()
+      ).worker as string;
       const [holder, standby] = first === 'a' ? [a, b] : [b, a];
       await sleep(150);
       holder.child.kill('SIGKILL');
       await holder.exited;
-      await waitFor(async () => (await checkpoints.load('balances'))?.equals(last.position) === true, 'takeover catch-up', 60_000);
+      await waitFor(
+        async () => (await checkpoints.load('balances'))?.equals(last.position) === true,
+        'takeover catch-up',
+        60_000,
+      );
       standby.child.kill('SIGTERM');
       expect(await standby.exited, await standby.ended).toBe(0);
       const rows = await store.db.selectFrom('handled').select(['seq', 'worker']).orderBy('seq').execute();
@@ -197,6 +241,7 @@ function suite(target: SqlTarget) {
 }
 
 for (const target of SQL_TARGETS) {
-  if (target.service) await describeWithService(target.service, `SubscriptionManager on ${target.dialect}`, () => suite(target));
+  if (target.service)
+    await describeWithService(target.service, `SubscriptionManager on ${target.dialect}`, () => suite(target));
   else describe(`SubscriptionManager on ${target.dialect}`, () => suite(target));
 }

@@ -22,7 +22,10 @@ async function open(target: SqlTarget) {
   const store = await openStore(target.dialect, url);
   await migrateSubscriptionTables(store.db);
   await createBalanceTables(store.db);
-  const lock = target.dialect === 'postgres' ? new PostgresAdvisoryLock(store.db, { heartbeatMs: 200 }) : new SqlLeaseLock(store.db, { ttlMs: 10_000 });
+  const lock =
+    target.dialect === 'postgres'
+      ? new PostgresAdvisoryLock(store.db, { heartbeatMs: 200 })
+      : new SqlLeaseLock(store.db, { ttlMs: 10_000 });
   return {
     store,
     db,
@@ -48,7 +51,14 @@ function gate() {
 }
 
 async function handledCount(db: Kysely<any>): Promise<number> {
-  return Number((await db.selectFrom('handled').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  return Number(
+    (
+      await db
+        .selectFrom('handled')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 }
 
 async function balances(db: Kysely<any>) {
@@ -97,7 +107,11 @@ function projectionSuite(target: SqlTarget) {
 
       await manager.start();
       const last = events.at(-1)!.position.toString();
-      await waitFor(async () => (await env.inspect.load('balances'))?.toString() === last, 'the checkpoint at the end', DEADLINE);
+      await waitFor(
+        async () => (await env.inspect.load('balances'))?.toString() === last,
+        'the checkpoint at the end',
+        DEADLINE,
+      );
       expect(await handledCount(env.db)).toBe(10);
       expect(await balances(env.db)).toEqual(expectedBalances(events));
     } finally {

@@ -16,7 +16,11 @@ import { fakeStoreTransaction, SQL_TARGETS, type SqlTarget } from '../test-suppo
 import { SqlCheckpointStore } from './sql-checkpoint-store.js';
 import { SqlDeadLetterQueue } from './sql-dead-letter-queue.js';
 import { SqlLeaseLock } from './sql-lease-lock.js';
-import { migrateSubscriptionTables, SUBSCRIPTION_MIGRATION_TABLE, subscriptionMigrations } from './subscription-tables.js';
+import {
+  migrateSubscriptionTables,
+  SUBSCRIPTION_MIGRATION_TABLE,
+  subscriptionMigrations,
+} from './subscription-tables.js';
 import { PostgresAdvisoryLock } from './postgres-advisory-lock.js';
 
 const p = (n: number | bigint) => Position.of('pg:test', n);
@@ -148,7 +152,9 @@ function suite(target: SqlTarget) {
   it('outbox: a publisher that is down keeps rows pending until it is back; published rows are cleaned up', async () => {
     const outbox = new SqlOutboxStore(db);
     await db.deleteFrom('eventsmith_outbox').execute();
-    await db.transaction().execute((trx) => outbox.add([deposit('d', 1), deposit('d', 2)], { transaction: fakeStoreTransaction(trx) }));
+    await db
+      .transaction()
+      .execute((trx) => outbox.add([deposit('d', 1), deposit('d', 2)], { transaction: fakeStoreTransaction(trx) }));
     await downThenUp(outbox);
   });
 
@@ -169,7 +175,11 @@ function suite(target: SqlTarget) {
 
     const lock = new SqlLeaseLock(db, { ttlMs: 60_000 });
     const other = new SqlLeaseLock(db, { ttlMs: 60_000 });
-    const held = [await lock.tryAcquire('mail'), await lock.forTenant('t1').tryAcquire('mail'), await lock.forTenant('t2').tryAcquire('mail')];
+    const held = [
+      await lock.tryAcquire('mail'),
+      await lock.forTenant('t1').tryAcquire('mail'),
+      await lock.forTenant('t2').tryAcquire('mail'),
+    ];
     expect(held.every((h) => h?.held)).toBe(true);
     expect(await other.forTenant('t1').tryAcquire('mail')).toBeUndefined();
     await held[1]!.release();
@@ -180,12 +190,26 @@ function suite(target: SqlTarget) {
 
     const dlq = new SqlDeadLetterQueue(db);
     const park = (tenant: string | null, subscription: string) => {
-      const event = new Deposited({ amount: 1 }, { aggregateId: `${tenant}-x`, aggregateVersion: 1, ...(tenant ? { tenantId: tenant } : {}) });
+      const event = new Deposited(
+        { amount: 1 },
+        { aggregateId: `${tenant}-x`, aggregateVersion: 1, ...(tenant ? { tenantId: tenant } : {}) },
+      );
       const record = toEventRecord(event);
-      const target = { eventId: event.eventId, eventType: 'Deposited', streamId: 'Account-x', position: p(9), storedAt: new Date(), record };
+      const target = {
+        eventId: event.eventId,
+        eventType: 'Deposited',
+        streamId: 'Account-x',
+        position: p(9),
+        storedAt: new Date(),
+        record,
+      };
       return { subscription, ...target, error: 'Error: x', attempts: 1 };
     };
-    const [e1, e2, none] = [await dlq.add(park('t1', 'tenants')), await dlq.add(park('t2', 'tenants')), await dlq.add(park(null, 'tenants'))];
+    const [e1, e2, none] = [
+      await dlq.add(park('t1', 'tenants')),
+      await dlq.add(park('t2', 'tenants')),
+      await dlq.add(park(null, 'tenants')),
+    ];
     expect([e1.tenantId, e2.tenantId, none.tenantId]).toEqual(['t1', 't2', null]);
     const v1 = dlq.forTenant('t1');
     expect((await v1.list({ subscription: 'tenants' })).map((e) => e.id)).toEqual([e1.id]);
@@ -217,13 +241,34 @@ function suite(target: SqlTarget) {
       expect((await migrator.migrateTo('0001-subscription-tables')).error).toBeUndefined();
       const record = (tenantId: string | null) => JSON.stringify({ ...toEventRecord(deposit('m', 1)), tenantId });
       const row = (eventId: string, tenantId: string | null) => ({
-        subscription: 'mail', event_id: eventId, event_type: 'Deposited', stream_id: 'Account-m', position: p(3).toString(), stored_at: 1,
-        record: record(tenantId), error: 'Error: x', stack: null, attempts: 1, status: 'pending', first_failed_at: 1, last_failed_at: 1,
-        resolved_at: null, resolved_by: null,
+        subscription: 'mail',
+        event_id: eventId,
+        event_type: 'Deposited',
+        stream_id: 'Account-m',
+        position: p(3).toString(),
+        stored_at: 1,
+        record: record(tenantId),
+        error: 'Error: x',
+        stack: null,
+        attempts: 1,
+        status: 'pending',
+        first_failed_at: 1,
+        last_failed_at: 1,
+        resolved_at: null,
+        resolved_by: null,
       });
-      await old.insertInto('eventsmith_dead_letters').values([row('e-t1', 't1'), row('e-none', null)]).execute();
-      await old.insertInto('eventsmith_checkpoints').values({ name: 'mail', position: p(42).toString(), updated_at: 1 }).execute();
-      await old.insertInto('eventsmith_leases').values({ name: 'mail', owner: 'old', expires_at: Date.now() + 60_000, acquired_at: 1 }).execute();
+      await old
+        .insertInto('eventsmith_dead_letters')
+        .values([row('e-t1', 't1'), row('e-none', null)])
+        .execute();
+      await old
+        .insertInto('eventsmith_checkpoints')
+        .values({ name: 'mail', position: p(42).toString(), updated_at: 1 })
+        .execute();
+      await old
+        .insertInto('eventsmith_leases')
+        .values({ name: 'mail', owner: 'old', expires_at: Date.now() + 60_000, acquired_at: 1 })
+        .execute();
       await migrateSubscriptionTables(old);
       const checkpoints = new SqlCheckpointStore(old);
       expect((await checkpoints.load('mail'))!.value).toBe(42n);
@@ -244,7 +289,11 @@ function suite(target: SqlTarget) {
     it('advisory lock: one holder per name and tenant view; freed when released', async () => {
       const a = new PostgresAdvisoryLock(db, { heartbeatMs: 50 });
       const b = new PostgresAdvisoryLock(db, { heartbeatMs: 50 });
-      const mine = [await a.tryAcquire('mail'), await a.forTenant('t1').tryAcquire('mail'), await a.forTenant('t2').tryAcquire('mail')];
+      const mine = [
+        await a.tryAcquire('mail'),
+        await a.forTenant('t1').tryAcquire('mail'),
+        await a.forTenant('t2').tryAcquire('mail'),
+      ];
       expect(mine.every((h) => h?.held)).toBe(true);
       expect(await b.forTenant('t1').tryAcquire('mail')).toBeUndefined();
       expect(await b.tryAcquire('mail')).toBeUndefined();
@@ -298,7 +347,10 @@ async function relayInOrder(outbox: OutboxStore, write: (events: DomainEvent[]) 
 async function downThenUp(outbox: OutboxStore) {
   const publisher = new RecordingPublisher();
   publisher.down = true;
-  const relay = new OutboxRelay(outbox, publisher, { pollIntervalMs: 5, retry: { initialDelayMs: 20, maxDelayMs: 40 } });
+  const relay = new OutboxRelay(outbox, publisher, {
+    pollIntervalMs: 5,
+    retry: { initialDelayMs: 20, maxDelayMs: 40 },
+  });
   expect(await relay.runOnce()).toBe(0);
   expect(await outbox.stats()).toMatchObject({ pending: 2, maxPendingAttempts: 1 });
   expect(await relay.runOnce()).toBe(0); // in backoff: nothing claimable yet
@@ -313,7 +365,8 @@ async function downThenUp(outbox: OutboxStore) {
 }
 
 for (const target of SQL_TARGETS) {
-  if (target.service) await describeWithService(target.service, `subscription tables on ${target.dialect}`, () => suite(target));
+  if (target.service)
+    await describeWithService(target.service, `subscription tables on ${target.dialect}`, () => suite(target));
   else describe(`subscription tables on ${target.dialect}`, () => suite(target));
 }
 
@@ -322,13 +375,17 @@ describe('in-memory outbox', () => {
     const outbox = new InMemoryOutboxStore();
     const commit = async (events: DomainEvent[]) => {
       const callbacks: (() => void | Promise<void>)[] = [];
-      await outbox.add(events, { transaction: { ...fakeStoreTransaction(undefined), afterCommit: (f) => void callbacks.push(f) } });
+      await outbox.add(events, {
+        transaction: { ...fakeStoreTransaction(undefined), afterCommit: (f) => void callbacks.push(f) },
+      });
       for (const f of callbacks) await f();
     };
     await relayInOrder(outbox, commit);
     const fresh = new InMemoryOutboxStore();
     const callbacks: (() => void | Promise<void>)[] = [];
-    await fresh.add([deposit('d', 1), deposit('d', 2)], { transaction: { ...fakeStoreTransaction(undefined), afterCommit: (f) => void callbacks.push(f) } });
+    await fresh.add([deposit('d', 1), deposit('d', 2)], {
+      transaction: { ...fakeStoreTransaction(undefined), afterCommit: (f) => void callbacks.push(f) },
+    });
     expect((await fresh.stats()).pending).toBe(0); // nothing before commit
     for (const f of callbacks) await f();
     await downThenUp(fresh);

@@ -48,7 +48,13 @@ export interface SubscriptionTables {
     resolved_by: string | null;
   };
   /** `tenant_id` (migration 0002): as for checkpoints. */
-  eventsmith_leases: { tenant_id: Generated<string>; name: string; owner: string; expires_at: number | string; acquired_at: number | string };
+  eventsmith_leases: {
+    tenant_id: Generated<string>;
+    name: string;
+    owner: string;
+    expires_at: number | string;
+    acquired_at: number | string;
+  };
 }
 
 function types(dialect: SqlDialectName) {
@@ -127,13 +133,21 @@ export function subscriptionMigrations(dialect: SqlDialectName): Record<string, 
           .addColumn('claim_expires_at', t.ms)
           .addColumn('published_at', t.ms)
           .execute();
-        await db.schema.createIndex('eventsmith_outbox_pending').on(SubscriptionTable.outbox).columns(['status', 'id']).execute();
+        await db.schema
+          .createIndex('eventsmith_outbox_pending')
+          .on(SubscriptionTable.outbox)
+          .columns(['status', 'id'])
+          .execute();
         await db.schema
           .createIndex('eventsmith_outbox_aggregate')
           .on(SubscriptionTable.outbox)
           .columns(['aggregate_type', 'aggregate_id', 'status', 'id'])
           .execute();
-        await db.schema.createIndex('eventsmith_outbox_published').on(SubscriptionTable.outbox).columns(['published_at']).execute();
+        await db.schema
+          .createIndex('eventsmith_outbox_published')
+          .on(SubscriptionTable.outbox)
+          .columns(['published_at'])
+          .execute();
       },
       async down(db: Kysely<any>) {
         for (const table of Object.values(SubscriptionTable)) await db.schema.dropTable(table).ifExists().execute();
@@ -144,7 +158,8 @@ export function subscriptionMigrations(dialect: SqlDialectName): Record<string, 
     // ones keep theirs under tenant ''. A dead letter carries its event's tenant.
     '0002-tenants': {
       async up(db: Kysely<any>) {
-        for (const table of [SubscriptionTable.checkpoints, SubscriptionTable.leases]) await keyByTenant(db, dialect, table);
+        for (const table of [SubscriptionTable.checkpoints, SubscriptionTable.leases])
+          await keyByTenant(db, dialect, table);
         await db.schema.alterTable(SubscriptionTable.deadLetters).addColumn('tenant_id', t.key(255)).execute();
         const tenant =
           dialect === 'postgres'
@@ -174,10 +189,16 @@ async function keyByTenant(db: Kysely<any>, dialect: SqlDialectName, table: stri
   } else {
     // SQLite cannot change a primary key in place: copy into a new table.
     const columns = (
-      await sql<{ name: string; type: string; notnull: number }>`select name, type, "notnull" from pragma_table_info(${table})`.execute(db)
+      await sql<{
+        name: string;
+        type: string;
+        notnull: number;
+      }>`select name, type, "notnull" from pragma_table_info(${table})`.execute(db)
     ).rows;
     const next = `${table}_0002`;
-    const definitions = columns.map((c) => sql`${sql.ref(c.name)} ${sql.raw(c.type)}${sql.raw(c.notnull ? ' not null' : '')}`);
+    const definitions = columns.map(
+      (c) => sql`${sql.ref(c.name)} ${sql.raw(c.type)}${sql.raw(c.notnull ? ' not null' : '')}`,
+    );
     await sql`create table ${sql.table(next)} (tenant_id varchar(255) not null default '', ${sql.join(definitions)},
       primary key (tenant_id, name))`.execute(db);
     const names = sql.join(columns.map((c) => sql.ref(c.name)));
@@ -242,7 +263,9 @@ export async function migrateSubscriptionTables(
   options: MigrateSubscriptionTablesOptions = {},
 ): Promise<MigrationResultSet> {
   if (options.rowLevelSecurity && dialect !== 'postgres') {
-    throw new InvalidArgumentError(`The "rowLevelSecurity" option is PostgreSQL-only; ${dialect} has no row-level security.`);
+    throw new InvalidArgumentError(
+      `The "rowLevelSecurity" option is PostgreSQL-only; ${dialect} has no row-level security.`,
+    );
   }
   const result = await migrateOrThrow(db, subscriptionMigrations(dialect), SUBSCRIPTION_MIGRATION_TABLE);
   if (!options.rowLevelSecurity) return result;

@@ -6,7 +6,14 @@ import { PostgresEventStore } from '../../store/postgres/postgres-event-store.js
 import { SubscriptionManager } from '../subscription-manager.js';
 import { waitFor } from '../test-support/fixtures.js';
 import { SQL_TARGETS } from '../test-support/sql-targets.js';
-import { appendBills, centsOf, collectPositions, PaidV1, readerRegistry, writerRegistry } from '../test-support/undecodable-fixtures.js';
+import {
+  appendBills,
+  centsOf,
+  collectPositions,
+  PaidV1,
+  readerRegistry,
+  writerRegistry,
+} from '../test-support/undecodable-fixtures.js';
 import { SqlCheckpointStore } from './sql-checkpoint-store.js';
 import { SqlDeadLetterQueue } from './sql-dead-letter-queue.js';
 import { migrateSubscriptionTables } from './subscription-tables.js';
@@ -14,7 +21,9 @@ import { migrateSubscriptionTables } from './subscription-tables.js';
 for (const target of SQL_TARGETS) {
   if (target.service === undefined) continue; // SQLite: subscription-manager-undecodable.unit.test.ts
   const open = (url: string, registry: typeof readerRegistry): Promise<EventStore & { db: any }> =>
-    target.dialect === 'postgres' ? PostgresEventStore.open({ url, registry, pool: { max: 4 } }) : MysqlEventStore.open({ url, registry });
+    target.dialect === 'postgres'
+      ? PostgresEventStore.open({ url, registry, pool: { max: 4 } })
+      : MysqlEventStore.open({ url, registry });
 
   await describeWithService(target.service, `SubscriptionManager on ${target.dialect}: undecodable events`, () => {
     it('parks an unknown-type event and a failing-upcaster event in store transactions, and moves past both', async () => {
@@ -24,25 +33,44 @@ for (const target of SQL_TARGETS) {
       const reader = await open(url, readerRegistry);
       try {
         await appendBills(writer, 2, true); // amounts 1..5, a Mystery event instead of 2
-        await writer.appendToStream('Bill-b6', [new PaidV1({ amount: 13 }, { aggregateId: 'b6' })], { expectedVersion: 'no_stream' });
+        await writer.appendToStream('Bill-b6', [new PaidV1({ amount: 13 }, { aggregateId: 'b6' })], {
+          expectedVersion: 'no_stream',
+        });
         await migrateSubscriptionTables(reader.db);
         const checkpoints = new SqlCheckpointStore(reader.db);
         const deadLetters = new SqlDeadLetterQueue(reader.db);
         const manager = new SubscriptionManager({ store: reader, checkpoints, deadLetters, pollIntervalMs: 20 });
         const seen: number[] = [];
-        manager.subscribe((s) => void seen.push(centsOf(s)), { name: 'bills', transaction: 'store', retry: { maxAttempts: 2, initialDelayMs: 1 } });
+        manager.subscribe((s) => void seen.push(centsOf(s)), {
+          name: 'bills',
+          transaction: 'store',
+          retry: { maxAttempts: 2, initialDelayMs: 1 },
+        });
         await manager.start();
         const positions = await collectPositions(writer);
-        await waitFor(async () => (await checkpoints.load('bills'))?.equals(positions.at(-1)!) === true, 'checkpoint at the end', 20_000);
+        await waitFor(
+          async () => (await checkpoints.load('bills'))?.equals(positions.at(-1)!) === true,
+          'checkpoint at the end',
+          20_000,
+        );
         await manager.stop();
         expect(seen).toEqual([100, 300, 400, 500]);
         const entries = await deadLetters.list();
         expect(entries).toHaveLength(2);
         const [mystery, unlucky] = [...entries].sort((a, b) => a.position.compare(b.position));
-        expect(mystery).toMatchObject({ subscription: 'bills', eventType: 'Mystery', streamId: 'Bill-b2', attempts: 1 });
+        expect(mystery).toMatchObject({
+          subscription: 'bills',
+          eventType: 'Mystery',
+          streamId: 'Bill-b2',
+          attempts: 1,
+        });
         expect(mystery!.error).toMatch(/Unknown event type "Mystery"/);
         expect(mystery!.position.equals(positions[1]!)).toBe(true);
-        expect(unlucky).toMatchObject({ eventType: 'Paid', streamId: 'Bill-b6', record: { eventVersion: 1, data: { amount: 13 } } });
+        expect(unlucky).toMatchObject({
+          eventType: 'Paid',
+          streamId: 'Bill-b6',
+          record: { eventVersion: 1, data: { amount: 13 } },
+        });
         expect(unlucky!.error).toMatch(/unlucky amount/);
         expect(unlucky!.position.equals(positions[5]!)).toBe(true);
       } finally {

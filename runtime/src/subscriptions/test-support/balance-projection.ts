@@ -30,7 +30,11 @@ export async function createBalanceTables(db: Kysely<any>): Promise<void> {
     .execute();
 }
 
-export function balanceProjection(dialect: SqlDialectName, worker: string, options: { name?: string; delayEvery?: number } = {}) {
+export function balanceProjection(
+  dialect: SqlDialectName,
+  worker: string,
+  options: { name?: string; delayEvery?: number } = {},
+) {
   let count = 0;
   return defineProjection<Kysely<BalanceTables>>({
     name: options.name ?? 'balances',
@@ -38,10 +42,17 @@ export function balanceProjection(dialect: SqlDialectName, worker: string, optio
     tables: ['balances', 'handled'],
     async handle({ event }, { db }) {
       const deposited = event as Deposited;
-      await db.insertInto('handled').values({ event_id: deposited.eventId, seq: deposited.data.amount, worker }).execute();
-      const insert = db.insertInto('balances').values({ account_id: deposited.aggregateId, balance: deposited.data.amount, events: 1 });
+      await db
+        .insertInto('handled')
+        .values({ event_id: deposited.eventId, seq: deposited.data.amount, worker })
+        .execute();
+      const insert = db
+        .insertInto('balances')
+        .values({ account_id: deposited.aggregateId, balance: deposited.data.amount, events: 1 });
       if (dialect === 'mysql') {
-        await insert.onDuplicateKeyUpdate({ balance: sql`balance + values(balance)`, events: sql`events + 1` }).execute();
+        await insert
+          .onDuplicateKeyUpdate({ balance: sql`balance + values(balance)`, events: sql`events + 1` })
+          .execute();
       } else {
         await insert
           .onConflict((oc) =>

@@ -14,7 +14,11 @@ export class Withdrawn extends defineEvent({
   aggregateType: 'Account',
   schema: z.object({ amount: z.number().int() }),
 }) {}
-export class Noted extends defineEvent({ type: 'Noted', aggregateType: 'Note', schema: z.object({ text: z.string() }) }) {}
+export class Noted extends defineEvent({
+  type: 'Noted',
+  aggregateType: 'Note',
+  schema: z.object({ text: z.string() }),
+}) {}
 
 export const registry = EventRegistry.create({ events: [Deposited, Withdrawn, Noted] });
 
@@ -43,7 +47,11 @@ export async function appendDeposits(
 }
 
 /** Polls `predicate` until it holds; throws with `what` after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -22,12 +22,18 @@ const manager = new SubscriptionManager({
   store,
   checkpoints: new SqlCheckpointStore(store.db),
   deadLetters: new SqlDeadLetterQueue(store.db),
-  lock: dialect === 'postgres' ? new PostgresAdvisoryLock(store.db, { heartbeatMs: 200 }) : new SqlLeaseLock(store.db, { ttlMs: 1000 }),
+  lock:
+    dialect === 'postgres'
+      ? new PostgresAdvisoryLock(store.db, { heartbeatMs: 200 })
+      : new SqlLeaseLock(store.db, { ttlMs: 1000 }),
   lockRetryMs: 50,
   pollIntervalMs: 50,
   onError: (name, error) => process.stderr.write(`${tag} ${name}: ${error.kind} ${error.message}\n`),
 });
-manager.project(balanceProjection(dialect, tag, { delayEvery: 5 }), { batchSize: 20, retry: { maxAttempts: 2, initialDelayMs: 1 } });
+manager.project(balanceProjection(dialect, tag, { delayEvery: 5 }), {
+  batchSize: 20,
+  retry: { maxAttempts: 2, initialDelayMs: 1 },
+});
 // runUntilSignal installs its SIGINT/SIGTERM listeners synchronously when called; "ready" must come
 // after that, or a SIGTERM sent right after "ready" (the test does so when earlier runs already
 // caught up) meets no listener and kills the process with the default action.

@@ -13,7 +13,12 @@ import type { CheckpointStore } from '../checkpoint-store.js';
 import type { DeadLetterQueue } from '../dead-letter-queue.js';
 import type { SubscriptionLock } from '../subscription-lock.js';
 import { SubscriptionManager } from '../subscription-manager.js';
-import type { BatchEventHandler, EventHandlerFunction, HandlerContext, SubscriptionOptions } from '../subscription-options.js';
+import type {
+  BatchEventHandler,
+  EventHandlerFunction,
+  HandlerContext,
+  SubscriptionOptions,
+} from '../subscription-options.js';
 import { appendDeposits, feed, Noted, waitFor, type Deposited } from './fixtures.js';
 
 export interface StopEnvironment {
@@ -45,7 +50,9 @@ type Mode = 'none' | 'store';
 /** Every case, once for handlers without a transaction and once in store transactions. */
 export function stopScenarios(target: StopTarget): void {
   for (const mode of ['none', 'store'] as const) {
-    describe(mode === 'none' ? 'handlers without a transaction' : 'handlers in store transactions', () => cases(target, mode));
+    describe(mode === 'none' ? 'handlers without a transaction' : 'handlers in store transactions', () =>
+      cases(target, mode),
+    );
   }
 }
 
@@ -110,7 +117,14 @@ async function withHarness(target: StopTarget, fn: (h: Harness) => Promise<void>
   };
   const managers: SubscriptionManager[] = [];
   const another = () => {
-    const manager = new SubscriptionManager({ store: env.store, checkpoints, deadLetters: env.deadLetters, lock, pollIntervalMs: 20, lockRetryMs: 20 });
+    const manager = new SubscriptionManager({
+      store: env.store,
+      checkpoints,
+      deadLetters: env.deadLetters,
+      lock,
+      pollIntervalMs: 20,
+      lockRetryMs: 20,
+    });
     managers.push(manager);
     return manager;
   };
@@ -134,7 +148,12 @@ class Calls {
   /** In store transactions, each call appends a note per event to `noteStream`. */
   constructor(readonly noteStream = 'Note-audit') {}
 
-  async around(amounts: number[], mode: Mode, context: HandlerContext, then: () => Promise<void> | undefined): Promise<void> {
+  async around(
+    amounts: number[],
+    mode: Mode,
+    context: HandlerContext,
+    then: () => Promise<void> | undefined,
+  ): Promise<void> {
     this.#active++;
     this.maxActive = Math.max(this.maxActive, this.#active);
     try {
@@ -236,7 +255,11 @@ function cases(target: StopTarget, mode: Mode): void {
         await waitFor(() => abandoned.amounts.length === 1, 'the first event in its handler', DEADLINE);
         await standby.start();
         expect(await manager.stop(100)).toEqual(['shared']);
-        await waitFor(async () => token(await env.inspect.load('shared')) === last, 'the other process at the end', DEADLINE);
+        await waitFor(
+          async () => token(await env.inspect.load('shared')) === last,
+          'the other process at the end',
+          DEADLINE,
+        );
         held.open();
         expect(await manager.stop(DEADLINE)).toEqual([]);
         expect(abandoned.amounts).toEqual([1]);
@@ -273,7 +296,11 @@ function cases(target: StopTarget, mode: Mode): void {
       // Event 1 was not checkpointed (it finished after the stop had returned): delivered again.
       expect(calls.amounts).toEqual([1, 1, 2, 3, 4, 5]);
       expect(calls.maxActive).toBe(1);
-      await waitFor(async () => token(await env.inspect.load('restarted')) === last.position.toString(), 'the checkpoint at the end', DEADLINE);
+      await waitFor(
+        async () => token(await env.inspect.load('restarted')) === last.position.toString(),
+        'the checkpoint at the end',
+        DEADLINE,
+      );
       expect(saves.filter((s) => !s.held)).toEqual([]);
       if (mode === 'store') expect(await notes(env.store)).toEqual(range(1, 5).map((n) => `saw ${n}`));
     });

@@ -8,8 +8,18 @@ import type { Position } from '../../store/position.js';
 import { UndecodableEventError } from '../../store/undecodable-event-error.js';
 
 // Version 1 as old code wrote it; the registry knows version 2 and an upcaster that refuses 13.
-export class PaidV1 extends defineEvent({ type: 'Paid', version: 1, aggregateType: 'Bill', schema: z.object({ amount: z.number().int() }) }) {}
-export class Paid extends defineEvent({ type: 'Paid', version: 2, aggregateType: 'Bill', schema: z.object({ cents: z.number().int() }) }) {}
+export class PaidV1 extends defineEvent({
+  type: 'Paid',
+  version: 1,
+  aggregateType: 'Bill',
+  schema: z.object({ amount: z.number().int() }),
+}) {}
+export class Paid extends defineEvent({
+  type: 'Paid',
+  version: 2,
+  aggregateType: 'Bill',
+  schema: z.object({ cents: z.number().int() }),
+}) {}
 export class Mystery extends defineEvent({ type: 'Mystery', aggregateType: 'Bill', schema: z.object({}) }) {}
 const upcasters = [
   defineUpcaster<{ amount: number }, { cents: number }>({

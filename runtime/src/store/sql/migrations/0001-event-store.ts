@@ -91,8 +91,16 @@ function postgresEventColumns(table: Table): Table {
 async function postgresFeedIndexes(db: Kysely<any>): Promise<void> {
   const feed = ['tx_id', 'position'];
   await db.schema.createIndex('eventsmith_events_feed_idx').on('eventsmith_events').columns(feed).execute();
-  await db.schema.createIndex('eventsmith_events_type_idx').on('eventsmith_events').columns(['event_type', ...feed]).execute();
-  await db.schema.createIndex('eventsmith_events_aggregate_type_idx').on('eventsmith_events').columns(['aggregate_type', ...feed]).execute();
+  await db.schema
+    .createIndex('eventsmith_events_type_idx')
+    .on('eventsmith_events')
+    .columns(['event_type', ...feed])
+    .execute();
+  await db.schema
+    .createIndex('eventsmith_events_aggregate_type_idx')
+    .on('eventsmith_events')
+    .columns(['aggregate_type', ...feed])
+    .execute();
   await db.schema
     .createIndex('eventsmith_events_tenant_idx')
     .on('eventsmith_events')
@@ -144,8 +152,16 @@ export async function up0001Sqlite(db: Kysely<any>): Promise<void> {
     .addUniqueConstraint('eventsmith_events_stream_version_key', ['stream_id', 'version'])
     .addUniqueConstraint('eventsmith_events_event_id_key', ['event_id'])
     .execute();
-  await db.schema.createIndex('eventsmith_events_type_idx').on('eventsmith_events').columns(['event_type', 'position']).execute();
-  await db.schema.createIndex('eventsmith_events_aggregate_type_idx').on('eventsmith_events').columns(['aggregate_type', 'position']).execute();
+  await db.schema
+    .createIndex('eventsmith_events_type_idx')
+    .on('eventsmith_events')
+    .columns(['event_type', 'position'])
+    .execute();
+  await db.schema
+    .createIndex('eventsmith_events_aggregate_type_idx')
+    .on('eventsmith_events')
+    .columns(['aggregate_type', 'position'])
+    .execute();
   await db.schema
     .createIndex('eventsmith_events_tenant_idx')
     .on('eventsmith_events')
@@ -208,9 +224,21 @@ export async function up0001Mysql(db: Kysely<any>): Promise<void> {
     .addUniqueConstraint('eventsmith_events_event_id_key', ['event_id'])
     .modifyEnd(innodb)
     .execute();
-  await db.schema.createIndex('eventsmith_events_type_idx').on('eventsmith_events').columns(['event_type', 'position']).execute();
-  await db.schema.createIndex('eventsmith_events_aggregate_type_idx').on('eventsmith_events').columns(['aggregate_type', 'position']).execute();
-  await db.schema.createIndex('eventsmith_events_tenant_idx').on('eventsmith_events').columns(['tenant_id', 'position']).execute();
+  await db.schema
+    .createIndex('eventsmith_events_type_idx')
+    .on('eventsmith_events')
+    .columns(['event_type', 'position'])
+    .execute();
+  await db.schema
+    .createIndex('eventsmith_events_aggregate_type_idx')
+    .on('eventsmith_events')
+    .columns(['aggregate_type', 'position'])
+    .execute();
+  await db.schema
+    .createIndex('eventsmith_events_tenant_idx')
+    .on('eventsmith_events')
+    .columns(['tenant_id', 'position'])
+    .execute();
   await db.schema
     .createTable('eventsmith_snapshots')
     .addColumn('aggregate_type', id, (c) => c.notNull())

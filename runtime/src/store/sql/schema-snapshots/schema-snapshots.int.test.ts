@@ -7,7 +7,11 @@ import { Kysely, MysqlDialect, PostgresDialect, sql } from 'kysely';
 import { createPool } from 'mysql2';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { describeWithService, freshMysqlDatabase, freshPostgresDatabase } from '../../../../../test/support/services.js';
+import {
+  describeWithService,
+  freshMysqlDatabase,
+  freshPostgresDatabase,
+} from '../../../../../test/support/services.js';
 import type { SnapshotStore } from '../../../snapshots/snapshot-store.js';
 import { MysqlSnapshotStore } from '../../mysql/mysql-snapshot-store.js';
 import { PostgresSnapshotStore } from '../../postgres/postgres-snapshot-store.js';
@@ -39,7 +43,9 @@ interface FreshDb {
 async function freshDb(dialect: SqlDialectName): Promise<FreshDb> {
   if (dialect === 'postgres') {
     const { url, drop } = await freshPostgresDatabase();
-    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2 }) }) });
+    const db = new Kysely<any>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2 }) }),
+    });
     return {
       db,
       exec: async (script) => {
@@ -57,7 +63,11 @@ async function freshDb(dialect: SqlDialectName): Promise<FreshDb> {
   if (dialect === 'mysql') {
     const { url, drop } = await freshMysqlDatabase();
     // As the store's pool: DATETIME and JSON columns come back as text.
-    const db = new Kysely<any>({ dialect: new MysqlDialect({ pool: createPool({ uri: url, connectionLimit: 2, dateStrings: true, jsonStrings: true }) }) });
+    const db = new Kysely<any>({
+      dialect: new MysqlDialect({
+        pool: createPool({ uri: url, connectionLimit: 2, dateStrings: true, jsonStrings: true }),
+      }),
+    });
     return {
       db,
       exec: async (script) => {
@@ -100,7 +110,9 @@ function variantTests(variant: string, options: (typeof SCHEMA_VARIANTS)[string]
         await fromSnapshot.exec(readFileSync(snapshot.file, 'utf8'));
         await migrateEventStore(fromSnapshot.db, options);
         await migrateEventStore(fresh.db, options);
-        expect(await describeEventStoreSchema(fromSnapshot.db, options.dialect)).toBe(await describeEventStoreSchema(fresh.db, options.dialect));
+        expect(await describeEventStoreSchema(fromSnapshot.db, options.dialect)).toBe(
+          await describeEventStoreSchema(fresh.db, options.dialect),
+        );
       } finally {
         await fromSnapshot.drop();
         await fresh.drop();
@@ -117,7 +129,10 @@ function variantTests(variant: string, options: (typeof SCHEMA_VARIANTS)[string]
       await migrateEventStore(live.db, options);
       const expected = await describeEventStoreSchema(frozen.db, options.dialect);
       const actual = await describeEventStoreSchema(live.db, options.dialect);
-      expect(actual, `The migrations no longer produce v${latest.release}. A shipped migration was edited, or a new one needs a new frozen snapshot (freeze-schema.ts).`).toBe(expected);
+      expect(
+        actual,
+        `The migrations no longer produce v${latest.release}. A shipped migration was edited, or a new one needs a new frozen snapshot (freeze-schema.ts).`,
+      ).toBe(expected);
       // Migrating again is a no-op.
       const again = await migrateEventStore(live.db, options);
       expect(again.results).toEqual([]);
@@ -160,7 +175,11 @@ function snapshotOwnershipTest(variant: string, options: (typeof SCHEMA_VARIANTS
         .execute();
       await migrateEventStore(db, options);
       const store =
-        options.dialect === 'postgres' ? new PostgresSnapshotStore(db) : options.dialect === 'mysql' ? new MysqlSnapshotStore(db) : new SqliteSnapshotStore(db);
+        options.dialect === 'postgres'
+          ? new PostgresSnapshotStore(db)
+          : options.dialect === 'mysql'
+            ? new MysqlSnapshotStore(db)
+            : new SqliteSnapshotStore(db);
       const state = async (view: SnapshotStore, id: string) => (await view.get('Account', id))?.state;
       expect(await state(store.forTenant('t1'), 'owned')).toEqual({ id: 'owned' });
       expect(await state(store, 'owned')).toBeUndefined();
@@ -204,14 +223,29 @@ function snapshotFingerprintTest(variant: string, options: (typeof SCHEMA_VARIAN
         .execute();
       await migrateEventStore(db, options);
       const store =
-        options.dialect === 'postgres' ? new PostgresSnapshotStore(db) : options.dialect === 'mysql' ? new MysqlSnapshotStore(db) : new SqliteSnapshotStore(db);
+        options.dialect === 'postgres'
+          ? new PostgresSnapshotStore(db)
+          : options.dialect === 'mysql'
+            ? new MysqlSnapshotStore(db)
+            : new SqliteSnapshotStore(db);
       for (const view of [store, store.forTenant('t1')]) {
         const old = await view.get('Cart', 'cart-1');
         expect(old).toMatchObject({ version: 6, stateVersion: 1, state: { total: 600 } });
         expect(old!.fingerprint).toBeUndefined();
       }
-      await store.forTenant('t1').save({ aggregateType: 'Cart', aggregateId: 'cart-1', version: 6, stateVersion: 1, fingerprint: 'abc123', state: { total: 6 }, createdAt: new Date() });
-      expect(await store.forTenant('t1').get('Cart', 'cart-1')).toMatchObject({ fingerprint: 'abc123', state: { total: 6 } });
+      await store.forTenant('t1').save({
+        aggregateType: 'Cart',
+        aggregateId: 'cart-1',
+        version: 6,
+        stateVersion: 1,
+        fingerprint: 'abc123',
+        state: { total: 6 },
+        createdAt: new Date(),
+      });
+      expect(await store.forTenant('t1').get('Cart', 'cart-1')).toMatchObject({
+        fingerprint: 'abc123',
+        state: { total: 6 },
+      });
       expect((await store.get('Cart', 'cart-1'))!.fingerprint).toBeUndefined();
     } finally {
       await fresh.drop();
