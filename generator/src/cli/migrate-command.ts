@@ -99,13 +99,13 @@ async function open(target: DatabaseTarget): Promise<{ db: unknown; close: () =>
       const store = await SqliteEventStore.open({ filename: target.filename, registry, migrate: true });
       return { db: store.db, close: () => store.close() };
     }
-    const name = target.dialect === 'postgres' ? 'PostgresEventStore' : 'MysqlEventStore';
-    const module = (await import(`@eventsmith/runtime/${target.dialect}`)) as Record<
-      string,
-      StoreClass<{ url: string }> | undefined
-    >;
-    const Store = module[name];
-    if (!Store) throw new Error(`@eventsmith/runtime/${target.dialect} has no ${name}`);
+    // One import per entry (not a template), so bundlers and vite see which modules this can load.
+    const Store =
+      target.dialect === 'postgres'
+        ? ((await import('@eventsmith/runtime/postgres')) as { PostgresEventStore: StoreClass<{ url: string }> })
+            .PostgresEventStore
+        : ((await import('@eventsmith/runtime/mysql')) as { MysqlEventStore: StoreClass<{ url: string }> })
+            .MysqlEventStore;
     const store = await Store.open({ url: target.url, registry, migrate: true });
     return { db: store.db, close: () => store.close() };
   } catch (error) {
