@@ -301,13 +301,47 @@ export class DuplicateHandlerError extends EventsmithError {
   }
 }
 
+/**
+ * A command did not run: its parameters were invalid ({@link CommandValidationError}) or the
+ * domain refused it ({@link CommandRejectedError}). Catch this one type to handle both.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await app.bankAccount.withdraw(id, { amount: '1000.00' });
+ * } catch (error) {
+ *   if (error instanceof CommandError) return { status: 400, body: error.message };
+ *   throw error;
+ * }
+ * ```
+ */
+export class CommandError extends EventsmithError {}
+
 /** A command was refused by the domain. */
-export class CommandRejectedError extends EventsmithError {
+export class CommandRejectedError extends CommandError {
   constructor(
     message: string,
     readonly details: Readonly<Record<string, unknown>> = {},
   ) {
     super('COMMAND.REJECTED', message);
+  }
+}
+
+/**
+ * A command's parameters do not match its schema; nothing was loaded or written. `issues` lists
+ * every failing field with a dotted path (`lines.0.quantity`), as {@link EventValidationError} does.
+ */
+export class CommandValidationError extends CommandError {
+  constructor(
+    readonly aggregateType: string,
+    readonly command: string,
+    readonly issues: readonly FieldIssue[],
+  ) {
+    super(
+      'COMMAND.INVALID',
+      `Invalid parameters for ${aggregateType}.${command}: ` +
+        issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; '),
+    );
   }
 }
 

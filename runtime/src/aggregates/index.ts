@@ -3,3 +3,4 @@ export * from './aggregate-repository.js';
 export * from './command-context.js';
 export * from './decider-aggregate.js';
 export * from './handles.js';
+export * from './parse-command.js';
