@@ -1,6 +1,7 @@
 import { countDiagnostics, formatDiagnostic, sortDiagnostics, type Diagnostic } from '@eventsmith/schema';
 import type { CliIo } from './io.js';
 import type { OutputFormat } from './report.js';
+import { decorateBlock } from './terminal.js';
 
 /**
  * The JSON form of the flow checks for tools (`--format json`), beside the errors:
@@ -27,7 +28,11 @@ export function printDiagnostics(
   options: { readonly info: boolean },
 ): void {
   const shown = sortDiagnostics(diagnostics).filter((d) => options.info || d.severity !== 'info');
-  if (shown.length > 0) io.err(`${shown.map(formatDiagnostic).join('\n\n')}\n\n`);
+  const sources = new Map<string, string | undefined>();
+  const blocks = shown.map((d) =>
+    decorateBlock(formatDiagnostic(d), d.where, { cwd: io.cwd, color: io.color?.err === true, sources }),
+  );
+  if (shown.length > 0) io.err(`${blocks.join('\n\n')}\n\n`);
 }
 
 /** `--strict` refused the warnings: all of them (and the information) as text or JSON, then why. */

@@ -11,6 +11,8 @@ export interface InitOptions {
   readonly name?: string;
   /** Folder to create the project in. Default: the working folder. */
   readonly dir?: string;
+  /** `json` prints the {@link InitResult} as JSON instead of the report for people. */
+  readonly format?: 'text' | 'json';
 }
 
 /** What `init` did: files it created and what it changed in package.json. */
@@ -124,14 +126,10 @@ export async function initProject(io: CliIo, options: InitOptions): Promise<Init
     await writeFile(join(dir, f.path), f.text, { flag: 'wx' });
   }
   await writeFile(join(dir, 'package.json'), manifest.text);
-  io.out(
-    report(
-      rendered.map((f) => f.path),
-      manifest.changes,
-      dir === resolve(io.cwd) ? undefined : options.dir,
-    ),
-  );
-  return { created: rendered.map((f) => f.path), packageJson: manifest.changes };
+  const result: InitResult = { created: rendered.map((f) => f.path), packageJson: manifest.changes };
+  if (options.format === 'json') io.out(`${JSON.stringify(result, null, 2)}\n`);
+  else io.out(report(result.created, manifest.changes, dir === resolve(io.cwd) ? undefined : options.dir));
+  return result;
 }
 
 async function mergePackageJson(dir: string, version: string): Promise<{ text: string; changes: PackageJsonChanges }> {

@@ -73,12 +73,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     switch (command) {
       case 'init': {
         const { initProject } = await import('./init-command.js');
-        await initProject(io, { ...optional('name', parsed), ...optional('dir', parsed) });
+        await initProject(io, { ...optional('name', parsed), ...optional('dir', parsed), format });
         return EXIT.ok;
       }
       case 'validate':
         return await validate(io, await config(io, parsed), parsed, format);
       case 'generate':
+        checkGenerateOptions(parsed, format);
         return await generate(io, await config(io, parsed), parsed, format);
       case 'check': {
         const against = parsed.flags.get('against');
@@ -156,18 +157,6 @@ async function validate(io: CliIo, config: EventsmithConfig, args: ParsedArgs, f
 
 async function generate(io: CliIo, config: EventsmithConfig, args: ParsedArgs, format: OutputFormat): Promise<number> {
   const check = args.flags.has('check');
-  if (check && args.flags.has('watch'))
-    throw usage({
-      code: 'CLI.CONFLICT',
-      message: '--check and --watch cannot be combined.',
-      fix: 'Use --check in CI and --watch while editing.',
-    });
-  if (args.flags.has('strict') && args.flags.has('watch'))
-    throw usage({
-      code: 'CLI.CONFLICT',
-      message: '--strict and --watch cannot be combined.',
-      fix: 'Use --strict in CI; --watch prints the warnings and keeps going.',
-    });
   if (args.flags.has('watch')) return watch(io, config, args, format);
   const [{ generateProject }, { printCheckReport, printErrors, printWriteReport }, flow] = await Promise.all([
     import('../generate-project.js'),
@@ -203,6 +192,35 @@ async function generate(io: CliIo, config: EventsmithConfig, args: ParsedArgs, f
     );
   flow.printFlowWarnings(io, outcome.diagnostics);
   return failed ? EXIT.failed : EXIT.ok;
+}
+
+/** Refuses `generate` options that cannot go together or do not apply, before anything is read. */
+function checkGenerateOptions(args: ParsedArgs, format: OutputFormat): void {
+  const check = args.flags.has('check');
+  if (check && args.flags.has('watch'))
+    throw usage({
+      code: 'CLI.CONFLICT',
+      message: '--check and --watch cannot be combined.',
+      fix: 'Use --check in CI and --watch while editing.',
+    });
+  if (args.flags.has('strict') && args.flags.has('watch'))
+    throw usage({
+      code: 'CLI.CONFLICT',
+      message: '--strict and --watch cannot be combined.',
+      fix: 'Use --strict in CI; --watch prints the warnings and keeps going.',
+    });
+  if (args.flags.has('debounce') && !args.flags.has('watch'))
+    throw usage({
+      code: 'CLI.NOT_APPLICABLE',
+      message: '--debounce applies only with --watch.',
+      fix: 'Write `eventsmith generate --watch --debounce 200`, or drop --debounce.',
+    });
+  if (args.flags.has('watch') && format === 'json')
+    throw usage({
+      code: 'CLI.NOT_APPLICABLE',
+      message: '--format json does not apply to --watch, which reports for people as it goes.',
+      fix: 'Use `eventsmith generate --format json` for one run that tools read.',
+    });
 }
 
 async function watch(io: CliIo, config: EventsmithConfig, args: ParsedArgs, format: OutputFormat): Promise<number> {

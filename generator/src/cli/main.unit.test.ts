@@ -295,4 +295,32 @@ describe('eventsmith migrate', () => {
     expect(t.err()).toContain('Cannot tell which database');
   });
 });
+
+describe('eventsmith options and output', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'eventsmith-cli-'));
+  });
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  it('refuses options that do not apply, before reading anything', async () => {
+    const a = io(dir);
+    expect(await main(['generate', '--debounce', '50'], a.sink)).toBe(2);
+    expect(a.err()).toContain('--debounce applies only with --watch.');
+    expect(a.err()).toContain('[CLI.NOT_APPLICABLE]');
+    const b = io(dir);
+    expect(await main(['generate', '--watch', '--format', 'json'], b.sink)).toBe(2);
+    expect(JSON.parse(b.out())).toMatchObject({ errors: [{ code: 'CLI.NOT_APPLICABLE' }] });
+  });
+
+  it('init --format json prints only JSON: the files it created and the package.json changes', async () => {
+    const t = io(dir);
+    expect(await main(['init', '--name', 'Library', '--format', 'json'], t.sink)).toBe(0);
+    const result = JSON.parse(t.out()) as { created: string[]; packageJson: unknown };
+    expect(result.created).toContain('eventsmith.config.yaml');
+    expect(result.created).toContain('domain/library.yaml');
+    expect(result.packageJson).toBeTypeOf('object');
+    expect(t.err()).toBe('');
+  });
+});
 void cp;

@@ -3,6 +3,7 @@ import { formatDomainError, sortDomainErrors, type DomainError } from '@eventsmi
 import type { FileChange, WriteReport } from '../write/write-files.js';
 import { formatCliError, type CliError } from './cli-error.js';
 import type { CliIo } from './io.js';
+import { decorateBlock, styleFor } from './terminal.js';
 
 export type OutputFormat = 'text' | 'json';
 
@@ -29,21 +30,30 @@ export function printErrors(
     io.out(`${JSON.stringify({ errors }, null, 2)}\n`);
     return;
   }
-  const blocks = [...cliErrors.map(formatCliError), ...sortDomainErrors(domainErrors).map(formatDomainError)];
+  const color = io.color?.err === true;
+  const sources = new Map<string, string | undefined>();
+  const decorate = (block: string, where: DomainError['where'] | CliError['where']) =>
+    decorateBlock(block, where, { cwd: io.cwd, color, sources });
+  const blocks = [
+    ...cliErrors.map((e) => decorate(formatCliError(e), e.where)),
+    ...sortDomainErrors(domainErrors).map((e) => decorate(formatDomainError(e), e.where)),
+  ];
   const count = domainErrors.length + cliErrors.length;
   io.err(
-    `${blocks.join('\n\n')}\n\n${count} error${count === 1 ? '' : 's'}${domainErrors.length ? ' in domain YAML' : ''}; nothing was written.\n`,
+    `${blocks.join('\n\n')}\n\n${styleFor(color).red(`${count} error${count === 1 ? '' : 's'}`)}${domainErrors.length ? ' in domain YAML' : ''}; nothing was written.\n`,
   );
 }
 
 /** One line per written or removed file, then warnings. */
 export function printWriteReport(io: CliIo, report: WriteReport, domains: readonly string[], ms: number): void {
+  const s = styleFor(io.color?.out);
+  const tint = { create: s.green, update: s.yellow, remove: s.red };
   const lines = report.changes.map(
-    (c) => `  ${verb(c)} ${c.path}${c.added?.length ? ` (added ${c.added.join(', ')})` : ''}`,
+    (c) => `  ${tint[c.kind](verb(c))} ${c.path}${c.added?.length ? ` (added ${c.added.join(', ')})` : ''}`,
   );
   const summary = report.changes.length
-    ? `${report.changes.length} file${report.changes.length === 1 ? '' : 's'} changed, ${report.unchanged} unchanged`
-    : `up to date (${report.unchanged} files)`;
+    ? `${plural(report.changes.length, 'file')} changed, ${report.unchanged} unchanged`
+    : `up to date (${plural(report.unchanged, 'file')})`;
   io.out(
     `eventsmith: ${domains.join(', ')}: ${summary} in ${Math.round(ms)} ms.${lines.length ? `\n${lines.join('\n')}` : ''}\n`,
   );
@@ -66,14 +76,15 @@ export function printCheckReport(
   for (const change of report.changes) {
     const from = change.kind === 'create' ? '/dev/null' : `a/${change.path}`;
     const to = change.kind === 'remove' ? '/dev/null' : `b/${change.path}`;
-    io.out(createTwoFilesPatch(from, to, change.before, change.after, '', '', { context: 3 }).replace(/^=+\n/, ''));
+    const patch = createTwoFilesPatch(from, to, change.before, change.after, '', '', { context: 3 });
+    io.out(colorPatch(patch.replace(/^=+\n/, ''), styleFor(io.color?.out)));
   }
   printWarnings(io, report.warnings);
   if (report.changes.length === 0) {
-    io.out(`eventsmith: ${subject.what} up to date (${report.unchanged} files checked).\n`);
+    io.out(`eventsmith: ${subject.what} up to date (${plural(report.unchanged, 'file')} checked).\n`);
   } else {
     io.err(
-      `eventsmith: ${report.changes.length} file${report.changes.length === 1 ? '' : 's'} would change:\n${report.changes.map((c) => `  ${verb(c, true)} ${c.path}`).join('\n')}\n` +
+      `eventsmith: ${plural(report.changes.length, 'file')} would change:\n${report.changes.map((c) => `  ${verb(c, true)} ${c.path}`).join('\n')}\n` +
         `Run \`${subject.command}\` and commit the result.\n`,
     );
   }
@@ -84,4 +95,27 @@ function verb(change: FileChange, future = false): string {
     ? { create: 'would create', update: 'would update', remove: 'would remove' }
     : { create: 'created', update: 'updated', remove: 'removed' };
   return words[change.kind];
+}
+
+/** `1 file`, `2 files`: a count that agrees with its noun (regular plurals only). */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** A unified diff with added lines in green, removed in red and hunk headers in cyan. */
+function colorPatch(patch: string, s: ReturnType<typeof styleFor>): string {
+  return patch
+    .split('\n')
+    .map((l) =>
+      l.startsWith('+++') || l.startsWith('---')
+        ? s.bold(l)
+        : l.startsWith('+')
+          ? s.green(l)
+          : l.startsWith('-')
+            ? s.red(l)
+            : l.startsWith('@@')
+              ? s.cyan(l)
+              : l,
+    )
+    .join('\n');
 }

@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { codeFrameColumns } from '@babel/code-frame';
+import pc from 'picocolors';
+
+/** The styles the CLI uses; each is the identity when colour is off. */
+export type Style = ReturnType<typeof pc.createColors>;
+
+/** The styles for a stream that does or does not take colour. */
+export function styleFor(color: boolean | undefined): Style {
+  return pc.createColors(color === true);
+}
+
+/**
+ * The lines of a YAML file around `line:col` with a caret under the column, as Prisma and Babel
+ * print them, indented to sit under an error's first line. Empty when the file cannot be read or
+ * the position is outside it (the error's `file:line:col` still says where).
+ */
+export function codeFrame(
+  where: { readonly file: string; readonly line: number; readonly col: number },
+  cwd: string,
+  color: boolean,
+  sources: Map<string, string | undefined> = new Map(),
+): string {
+  const path = isAbsolute(where.file) ? where.file : resolve(cwd, where.file);
+  if (!sources.has(path)) {
+    try {
+      sources.set(path, readFileSync(path, 'utf8'));
+    } catch {
+      sources.set(path, undefined);
+    }
+  }
+  const source = sources.get(path);
+  if (source === undefined || where.line < 1) return '';
+  const lines = source.split(/\r?\n/);
+  if (where.line > lines.length) return '';
+  const frame = codeFrameColumns(
+    source,
+    { start: { line: where.line, column: Math.max(1, where.col) } },
+    { linesAbove: 1, linesBelow: 1, highlightCode: false, forceColor: false },
+  );
+  const s = styleFor(color);
+  return frame
+    .split('\n')
+    .map((l) => `  ${/^\s*\|\s*\^/.test(l) || l.startsWith('>') ? s.red(l) : s.dim(l)}`)
+    .join('\n');
+}
+
+/**
+ * Inserts a code frame after the first line of a formatted error or warning block
+ * (`file:line:col  what`), and styles its parts: the location in bold, `fix:` in green.
+ */
+export function decorateBlock(
+  block: string,
+  where: { readonly file: string; readonly line: number; readonly col: number } | undefined,
+  options: { readonly cwd: string; readonly color: boolean; readonly sources?: Map<string, string | undefined> },
+): string {
+  const s = styleFor(options.color);
+  const [first = '', ...rest] = block.split('\n');
+  const head = first.replace(/^(\S+:\d+:\d+)(\s+)(error: |warning: |info: )?/, (_m, loc: string, gap: string, sev) => {
+    const label = sev === 'warning: ' ? s.yellow(sev) : sev === 'info: ' ? s.cyan(sev) : sev ? s.red(sev) : '';
+    return `${s.bold(loc)}${gap}${label}`;
+  });
+  const frame = where ? codeFrame(where, options.cwd, options.color, options.sources) : '';
+  const body = rest.map((l) =>
+    l.startsWith('  fix: ') ? `  ${s.green('fix:')}${l.slice(6)}` : l.startsWith('  at ') ? s.dim(l) : l,
+  );
+  return [head, ...(frame ? [frame] : []), ...body].join('\n');
+}

@@ -1,0 +1,110 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DomainError } from '@eventsmith/schema';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { colorEnabled, type CliIo } from './io.js';
+import { plural, printErrors } from './report.js';
+
+const ESC = '\u001b[';
+
+function sink(cwd: string, color: boolean) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = {
+    cwd,
+    out: (t) => void out.push(t),
+    err: (t) => void err.push(t),
+    color: { out: color, err: color },
+  };
+  return { io, out: () => out.join(''), err: () => err.join('') };
+}
+
+const YAML = [
+  'domain: Demo',
+  'aggregates:',
+  '  TodoList:',
+  '    events:',
+  '      ItemCompleted:',
+  '        fields: { itemId: uuidd }',
+  '',
+].join('\n');
+
+const error: DomainError = {
+  code: 'TYPE.UNKNOWN',
+  message: 'Unknown type "uuidd" in itemId. Did you mean "uuid"?',
+  fix: 'Write "uuid", or declare "uuidd" under `types:`.',
+  where: { file: 'domain/demo.yaml', line: 6, col: 27, path: 'aggregates.TodoList.events.ItemCompleted.fields.itemId' },
+};
+
+describe('colour', () => {
+  it('follows FORCE_COLOR, NO_COLOR and whether the stream is a terminal', () => {
+    expect(colorEnabled({ isTTY: true }, {})).toBe(true);
+    expect(colorEnabled({ isTTY: false }, {})).toBe(false);
+    expect(colorEnabled({}, {})).toBe(false);
+    expect(colorEnabled({ isTTY: true }, { NO_COLOR: '1' })).toBe(false);
+    expect(colorEnabled({ isTTY: true }, { NO_COLOR: '' })).toBe(true);
+    expect(colorEnabled({ isTTY: true }, { TERM: 'dumb' })).toBe(false);
+    expect(colorEnabled({ isTTY: false }, { FORCE_COLOR: '1' })).toBe(true);
+    expect(colorEnabled({ isTTY: false }, { FORCE_COLOR: '1', NO_COLOR: '1' })).toBe(true);
+    expect(colorEnabled({ isTTY: true }, { FORCE_COLOR: '0' })).toBe(false);
+    expect(colorEnabled({ isTTY: true }, { FORCE_COLOR: 'false' })).toBe(false);
+  });
+});
+
+describe('YAML errors for people', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'eventsmith-frame-'));
+    await writeFile(join(dir, 'demo.yaml'), YAML);
+  });
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  it('show the offending line with a caret under the column, and no escape codes without colour', async () => {
+    const t = sink(dir, false);
+    printErrors(t.io, 'text', [{ ...error, where: { ...error.where, file: 'demo.yaml' } }], []);
+    const text = t.err();
+    expect(text).not.toContain(ESC);
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('demo.yaml:6:27  Unknown type "uuidd" in itemId. Did you mean "uuid"?');
+    const marked = lines.findIndex((l) => /^\s*> 6 \|/.test(l));
+    expect(lines[marked]).toContain('fields: { itemId: uuidd }');
+    expect(lines[marked - 1]).toMatch(/^\s+5 \|\s+ItemCompleted:/);
+    // The caret sits under column 27 of the marked line.
+    const source = lines[marked]!.indexOf('|') + 2;
+    expect(lines[marked + 1]!.indexOf('^')).toBe(source + 26);
+    expect(text).toContain('  fix: Write "uuid"');
+    expect(text).toContain('1 error in domain YAML; nothing was written.');
+  });
+
+  it('are coloured when the stream takes colour', async () => {
+    const t = sink(dir, true);
+    printErrors(t.io, 'text', [{ ...error, where: { ...error.where, file: join(dir, 'demo.yaml') } }], []);
+    expect(t.err()).toContain(ESC);
+    expect(t.err().replace(/\u001b\[[0-9;]*m/g, '')).toContain('> 6 |');
+  });
+
+  it('still print without a frame when the file cannot be read', () => {
+    const t = sink(dir, false);
+    printErrors(t.io, 'text', [error], []);
+    expect(t.err().split('\n').slice(0, 2)).toEqual([
+      'domain/demo.yaml:6:27  Unknown type "uuidd" in itemId. Did you mean "uuid"?',
+      '  at aggregates.TodoList.events.ItemCompleted.fields.itemId  [TYPE.UNKNOWN]',
+    ]);
+  });
+
+  it('stay pure JSON with --format json, with no frame and no colour', () => {
+    const t = sink(dir, true);
+    printErrors(t.io, 'json', [{ ...error, where: { ...error.where, file: 'demo.yaml' } }], []);
+    expect(JSON.parse(t.out())).toEqual({ errors: [{ ...error, where: { ...error.where, file: 'demo.yaml' } }] });
+    expect(t.err()).toBe('');
+  });
+});
+
+describe('counts', () => {
+  it('agree with their nouns', () => {
+    expect(plural(0, 'file')).toBe('0 files');
+    expect(plural(1, 'file')).toBe('1 file');
+    expect(plural(2, 'aggregate')).toBe('2 aggregates');
+  });
+});
