@@ -1,11 +1,10 @@
 import type { DomainModel } from '@eventsmith/schema';
-import { emit as emitAggregates } from './aggregates/index.js';
+import { DomainIndex } from './common/domain-index.js';
 import type { GeneratedFile } from './common/generated-file.js';
-import { emit as emitEvents } from './events/index.js';
-import { emit as emitIndex } from './index/index.js';
-import { emit as emitLock } from './lock/index.js';
-import { emit as emitProjections, type ProjectionEmitOptions } from './projections/index.js';
-import { emit as emitUpcasters } from './upcasters/index.js';
+import { Layout, type EmitOptions } from './common/layout.js';
+import type { Emitter } from './emitter.js';
+import { CODE_EMITTERS, DOCS_EMITTERS } from './emitters.js';
+import type { ProjectionSnapshot } from './projections/table-shape.js';
 
 export {
   GeneratedFile,
@@ -17,7 +16,9 @@ export {
   type UserFileMerge,
 } from './common/generated-file.js';
 export type { EmitOptions } from './common/layout.js';
-export { docsDirOf, emit as emitDocs, type DocsEmitOptions } from './docs/index.js';
+export type { EmitContext, Emitter } from './emitter.js';
+export { CODE_EMITTERS, DOCS_EMITTERS } from './emitters.js';
+export { docsDirOf, type DocsEmitOptions } from './docs/index.js';
 export { parseSnapshot, SnapshotFormatError, type ProjectionSnapshot } from './projections/index.js';
 export {
   checkEventLock,
@@ -30,27 +31,53 @@ export {
   type LockChange,
 } from './lock/index.js';
 
+/** What {@link emitDomain} reads besides the model. */
+export interface DomainEmitOptions extends EmitOptions {
+  /** The snapshot the previous run wrote (`projections/migrations/snapshot.json`), if any. */
+  readonly projectionSnapshot?: ProjectionSnapshot;
+}
+
 /**
- * Runs every target over a model: events, upcasters, aggregates, projections, then the index.
- * Pure: reads nothing but its arguments. Files come back sorted by path.
+ * Runs every code target ({@link CODE_EMITTERS}) over a model: events, upcasters, aggregates,
+ * projections, the index, the event lock. Pure: reads nothing but its arguments. Files come back
+ * sorted by path.
  *
  * @example
  * ```ts
  * const files = emitDomain(model, { outDir: 'generated/bank', userDir: 'examples/bank/src' });
  * ```
  */
-export function emitDomain(model: DomainModel, options: ProjectionEmitOptions): GeneratedFile[] {
-  const files = [
-    ...emitEvents(model, options),
-    ...emitUpcasters(model, options),
-    ...emitAggregates(model, options),
-    ...emitProjections(model, options),
-  ];
-  files.push(...emitIndex(model, options, files), ...emitLock(model, options));
-  const seen = new Set<string>();
-  for (const f of files) {
-    if (seen.has(f.path)) throw new Error(`Internal generator error: two targets emit ${f.path}.`);
-    seen.add(f.path);
+export function emitDomain(model: DomainModel, options: DomainEmitOptions): GeneratedFile[] {
+  return runEmitters(CODE_EMITTERS, model, options);
+}
+
+/**
+ * Runs the docs targets ({@link DOCS_EMITTERS}): the domain's browsable catalog under `docsDir`.
+ *
+ * @example
+ * ```ts
+ * const files = emitDocs(model, { docsDir: 'docs/bank' }); // docs/bank/README.md, …/asyncapi.json
+ * ```
+ */
+export function emitDocs(model: DomainModel, options: { readonly docsDir: string }): GeneratedFile[] {
+  return runEmitters(DOCS_EMITTERS, model, { outDir: '', userDir: '', docsDir: options.docsDir });
+}
+
+function runEmitters(emitters: readonly Emitter[], model: DomainModel, options: DomainEmitOptions): GeneratedFile[] {
+  const { projectionSnapshot, ...paths } = options;
+  const layout = new Layout(paths);
+  const index = new DomainIndex(model);
+  const files: GeneratedFile[] = [];
+  const emittedBy = new Map<string, string>();
+  for (const emitter of emitters) {
+    const context = { layout, index, emitted: [...files], ...(projectionSnapshot ? { projectionSnapshot } : {}) };
+    for (const file of emitter.emit(model, context)) {
+      const other = emittedBy.get(file.path);
+      if (other !== undefined)
+        throw new Error(`Internal generator error: the ${other} and ${emitter.name} targets both emit ${file.path}.`);
+      emittedBy.set(file.path, emitter.name);
+      files.push(file);
+    }
   }
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

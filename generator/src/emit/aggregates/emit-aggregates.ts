@@ -3,33 +3,13 @@ import { DomainIndex } from '../common/domain-index.js';
 import { emitOnce } from '../common/emit-memo.js';
 import { indentTail, zodField, type TypeContext } from '../common/field-types.js';
 import { GeneratedFile, type MemberStub } from '../common/generated-file.js';
-import { Layout, type EmitOptions } from '../common/layout.js';
-import { camelCase, docComment, literal, pascalCase, propertyKey, quote } from '../common/naming.js';
+import type { Layout } from '../common/layout.js';
+import { aggregateNames, eventNames } from '../common/names.js';
+import { docComment, literal, propertyKey, quote } from '../common/naming.js';
 import { printList, printUnion } from '../common/print-width.js';
-import { eventNames } from '../events/emit-events.js';
 import { snapshotFingerprint } from './snapshot-fingerprint.js';
 
 const RUNTIME = '@eventsmith/runtime';
-
-/** Names of the symbols emitted for one aggregate. */
-export function aggregateNames(aggregate: { readonly name: string }) {
-  const camel = camelCase(aggregate.name);
-  return {
-    cls: aggregate.name,
-    base: `${aggregate.name}Base`,
-    state: `${aggregate.name}State`,
-    stateSchema: `${camel}StateSchema`,
-    initialState: `${camel}InitialState`,
-    union: `${aggregate.name}Event`,
-    classes: `${camel}EventClasses`,
-    handlers: `${aggregate.name}Handlers`,
-    snapshotPolicy: `${camel}SnapshotPolicy`,
-    handler: (event: string) => `on${event}`,
-    raise: (event: string) => `raise${event}`,
-    command: (command: string) => `${aggregate.name}${pascalCase(command)}Command`,
-    commandSchema: (command: string) => `${camel}${pascalCase(command)}CommandSchema`,
-  };
-}
 
 /**
  * The aggregates target. Per aggregate:
@@ -39,9 +19,7 @@ export function aggregateNames(aggregate: { readonly name: string }) {
  *   does not compile (the error names the handler, `on<Event>`);
  * - a user-owned skeleton class in the user folder, created once and later only added to.
  */
-export function emit(model: DomainModel, options: EmitOptions): GeneratedFile[] {
-  const index = new DomainIndex(model);
-  const layout = new Layout(options);
+export function emit(model: DomainModel, index: DomainIndex, layout: Layout): GeneratedFile[] {
   if (model.aggregates.length === 0) return [];
   const perAggregate = (aggregate: AggregateNode) =>
     emitOnce(`aggregates:${aggregate.name}`, layout, [aggregate], index, (idx) => [

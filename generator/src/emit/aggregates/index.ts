@@ -1,1 +1,8 @@
-export { aggregateNames, emit } from './emit-aggregates.js';
+import type { Emitter } from '../emitter.js';
+import { emit } from './emit-aggregates.js';
+
+/** The aggregates target: per aggregate its generated base class and a user-owned skeleton. */
+export const aggregatesEmitter: Emitter = {
+  name: 'aggregates',
+  emit: (model, { index, layout }) => emit(model, index, layout),
+};

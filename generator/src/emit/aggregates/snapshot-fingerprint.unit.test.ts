@@ -1,7 +1,7 @@
 import { loadDomain, type DomainModel } from '@eventsmith/schema';
 import { describe, expect, it } from 'vitest';
 import { DomainIndex } from '../common/domain-index.js';
-import { emit } from './emit-aggregates.js';
+import { emitDomain } from '../index.js';
 import { snapshotFingerprint } from './snapshot-fingerprint.js';
 
 const BASE = `domain: Shop
@@ -136,7 +136,7 @@ describe('snapshotFingerprint', () => {
 
   it('is emitted on the generated base class, so a regenerated aggregate invalidates old snapshots', () => {
     const text = (yaml: string) => {
-      const file = emit(model(yaml), { outDir: 'gen', userDir: 'src' }).find((f) =>
+      const file = emitDomain(model(yaml), { outDir: 'gen', userDir: 'src' }).find((f) =>
         f.path.endsWith('aggregates/order.ts'),
       )!;
       return file.render();

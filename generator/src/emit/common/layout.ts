@@ -6,6 +6,8 @@ export interface EmitOptions {
   readonly outDir: string;
   /** Folder for user-owned files (skeletons, custom steps), e.g. `examples/bank/src`. */
   readonly userDir: string;
+  /** Folder of this domain's docs catalog (`eventsmith docs`), e.g. `docs/bank`. */
+  readonly docsDir?: string;
 }
 
 /** Every output path in one place, so emitters agree on where a symbol lives. */
@@ -63,6 +65,13 @@ export class Layout {
   /** The shape of every published event version (`eventsmith generate` checks the YAML against it). */
   get eventLock(): string {
     return this.#out('events.lock.json');
+  }
+
+  /** The docs catalog's folder; only `eventsmith docs` sets it. */
+  get docsDir(): string {
+    if (this.options.docsDir === undefined)
+      throw new Error('Internal generator error: no docsDir for the docs target.');
+    return this.options.docsDir;
   }
 
   userAggregate(aggregate: string): string {

@@ -1,5 +1,6 @@
 import type { DomainModel } from '@eventsmith/schema';
 import { GeneratedFile } from '../common/generated-file.js';
+import type { Emitter } from '../emitter.js';
 import { kebabCase } from '../common/naming.js';
 import { aggregatePageText } from './aggregate-page.js';
 import { ASYNCAPI_MARKER_KEY, asyncApiDocument } from './asyncapi-document.js';
@@ -20,6 +21,12 @@ export function docsDirOf(base: string, domain: string): string {
   const folder = base.replace(/\/+$/, '');
   return folder === '' || folder === '.' ? kebabCase(domain) : `${folder}/${kebabCase(domain)}`;
 }
+
+/** The docs target (see {@link emit}); its folder is the layout's `docsDir`. */
+export const docsEmitter: Emitter = {
+  name: 'docs',
+  emit: (model, { layout }) => emit(model, { docsDir: layout.docsDir }),
+};
 
 /**
  * The docs target: a browsable catalog of the domain. `README.md` (aggregates, the whole flow as a

@@ -3,18 +3,8 @@ import { DomainIndex } from '../common/domain-index.js';
 import { jsonObjectType, zodObject, type TypeContext } from '../common/field-types.js';
 import { GeneratedFile } from '../common/generated-file.js';
 import type { Layout } from '../common/layout.js';
-import { camelCase, docComment, quote } from '../common/naming.js';
-
-/** Names of the symbols emitted for one event. */
-export function eventNames(event: { readonly name: string }) {
-  return {
-    cls: event.name,
-    schema: `${camelCase(event.name)}Schema`,
-    data: `${event.name}Data`,
-    input: `${event.name}Input`,
-    version: (v: number) => `${event.name}V${v}`,
-  };
-}
+import { eventNames } from '../common/names.js';
+import { docComment, quote } from '../common/naming.js';
 
 /**
  * `events/<aggregate>.ts`: for each event of the aggregate, its zod schema, payload types, one

@@ -1,26 +1,11 @@
 import { DomainIndex } from '../common/domain-index.js';
 import { GeneratedFile } from '../common/generated-file.js';
 import type { Layout } from '../common/layout.js';
-import { byString, camelCase, pascalCase, quote } from '../common/naming.js';
+import { registryNames, stepNames } from '../common/names.js';
+import { byString, quote } from '../common/naming.js';
 import { printList, printUnion } from '../common/print-width.js';
-import { placeholdersName, registryFactoryName, stepNames } from '../upcasters/emit-upcasters.js';
 
 const RUNTIME = '@eventsmith/runtime';
-
-/** Names of the domain-wide symbols in `registry.ts`. */
-export function registryNames(domain: string) {
-  const camel = camelCase(domain);
-  const pascal = pascalCase(domain);
-  return {
-    classes: `${camel}EventClasses`,
-    union: `${pascal}Event`,
-    aliases: `${camel}EventAliases`,
-    custom: `${pascal}CustomUpcasters`,
-    options: `Create${pascal}RegistryOptions`,
-    factory: registryFactoryName(domain),
-    placeholders: placeholdersName(domain),
-  };
-}
 
 /**
  * `registry.ts`: the domain's event classes, their union, aliases for renamed types, and

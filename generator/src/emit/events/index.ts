@@ -1,27 +1,24 @@
 import type { DomainModel } from '@eventsmith/schema';
-import { DomainIndex } from '../common/domain-index.js';
+import type { DomainIndex } from '../common/domain-index.js';
 import { emitOnce } from '../common/emit-memo.js';
 import type { GeneratedFile } from '../common/generated-file.js';
-import { Layout, type EmitOptions } from '../common/layout.js';
+import type { Layout } from '../common/layout.js';
+import type { Emitter } from '../emitter.js';
 import { emitAggregateEvents } from './emit-events.js';
 import { emitRegistry } from './emit-registry.js';
 import { emitTypes } from './emit-types.js';
-
-export { eventNames } from './emit-events.js';
-export { registryNames } from './emit-registry.js';
 
 /**
  * The events target: `types.ts` (shared value objects and enums), one `events/<aggregate>.ts`
  * per aggregate, and `registry.ts`.
  *
- * @example
- * ```ts
- * const files = emit(model, { outDir: 'generated/bank', userDir: 'examples/bank/src' });
- * ```
  */
-export function emit(model: DomainModel, options: EmitOptions): GeneratedFile[] {
-  const index = new DomainIndex(model);
-  const layout = new Layout(options);
+export const eventsEmitter: Emitter = {
+  name: 'events',
+  emit: (model, { index, layout }) => emit(model, index, layout),
+};
+
+function emit(model: DomainModel, index: DomainIndex, layout: Layout): GeneratedFile[] {
   const files: GeneratedFile[] = [];
   const types = emitTypes(index, layout);
   if (types) files.push(types);

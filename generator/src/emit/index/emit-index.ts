@@ -1,6 +1,6 @@
 import type { DomainModel } from '@eventsmith/schema';
 import { GeneratedFile } from '../common/generated-file.js';
-import { Layout, type EmitOptions } from '../common/layout.js';
+import type { Layout } from '../common/layout.js';
 import { byString } from '../common/naming.js';
 
 /**
@@ -8,8 +8,7 @@ import { byString } from '../common/naming.js';
  * individual migrations aside: `projectionMigrations` lists those), so user code imports from
  * one place.
  */
-export function emit(model: DomainModel, options: EmitOptions, files: readonly GeneratedFile[]): GeneratedFile[] {
-  const layout = new Layout(options);
+export function emit(model: DomainModel, layout: Layout, files: readonly GeneratedFile[]): GeneratedFile[] {
   const file = GeneratedFile.generated(
     layout.index,
     model.sources.map((s) => s.path),

@@ -1,6 +1,5 @@
-import type { DomainModel } from '@eventsmith/schema';
 import { GeneratedFile } from '../common/generated-file.js';
-import { Layout, type EmitOptions } from '../common/layout.js';
+import type { Emitter } from '../emitter.js';
 import { eventLockOf, serializeEventLock } from './event-lock.js';
 
 export {
@@ -26,13 +25,15 @@ export {
  * The lock target: `events.lock.json`, the shape of every event version of the model. The write
  * stage writes it with the code; the load stage checks the YAML against the previous one first.
  */
-export function emit(model: DomainModel, options: EmitOptions): GeneratedFile[] {
-  if (model.events.length === 0) return [];
-  const layout = new Layout(options);
-  const file = GeneratedFile.generated(
-    layout.eventLock,
-    model.sources.map((s) => s.path),
-  );
-  file.print(serializeEventLock(eventLockOf(model), file.sources).trimEnd());
-  return [file.markPreformatted()];
-}
+export const lockEmitter: Emitter = {
+  name: 'lock',
+  emit: (model, { layout }) => {
+    if (model.events.length === 0) return [];
+    const file = GeneratedFile.generated(
+      layout.eventLock,
+      model.sources.map((s) => s.path),
+    );
+    file.print(serializeEventLock(eventLockOf(model), file.sources).trimEnd());
+    return [file.markPreformatted()];
+  },
+};

@@ -2,8 +2,9 @@ import type { DomainModel, ProjectionNode } from '@eventsmith/schema';
 import { DomainIndex } from '../common/domain-index.js';
 import { emitOnce } from '../common/emit-memo.js';
 import { GeneratedFile, type MemberStub } from '../common/generated-file.js';
-import { Layout, type EmitOptions } from '../common/layout.js';
-import { byString, camelCase, docComment, pascalCase, quote } from '../common/naming.js';
+import type { Layout } from '../common/layout.js';
+import { domainProjectionNames, projectionNames } from '../common/names.js';
+import { byString, docComment, quote } from '../common/naming.js';
 import { ROW_TYPES } from './column-types.js';
 import { countersCode, operationCode } from './emit-handlers.js';
 import { emitMigrations } from './emit-migrations.js';
@@ -11,38 +12,18 @@ import { EMPTY_SNAPSHOT, type ProjectionSnapshot } from './table-shape.js';
 
 const RUNTIME = '@eventsmith/runtime';
 
-/** What the projections target reads besides the model. */
-export interface ProjectionEmitOptions extends EmitOptions {
-  /** The snapshot the previous run wrote (`projections/migrations/snapshot.json`), if any. */
-  readonly projectionSnapshot?: ProjectionSnapshot;
-}
-
-/** Names of the symbols emitted for one projection. */
-export function projectionNames(projection: { readonly name: string }) {
-  return {
-    row: `${projection.name}Row`,
-    table: `${projection.name}Table`,
-    tables: `${projection.name}Tables`,
-    custom: `${projection.name}CustomHandlers`,
-    factory: `create${projection.name}Projection`,
-    userHandlers: `${camelCase(projection.name)}Handlers`,
-  };
-}
-
-/** `createShopProjections` and friends. */
-export function domainProjectionNames(domain: string) {
-  return { factory: `create${pascalCase(domain)}Projections`, custom: `${pascalCase(domain)}CustomProjectionHandlers` };
-}
-
 /**
  * The projections target: per projection its row and table types and a `Projection`
  * implementation (declarative handlers in full; `custom` ones received as parameters, with a
  * user-owned stub); a domain-level factory; and the append-only migrations.
  */
-export function emit(model: DomainModel, options: ProjectionEmitOptions): GeneratedFile[] {
-  const index = new DomainIndex(model);
-  const layout = new Layout(options);
-  const previous = options.projectionSnapshot ?? EMPTY_SNAPSHOT;
+export function emit(
+  model: DomainModel,
+  index: DomainIndex,
+  layout: Layout,
+  projectionSnapshot: ProjectionSnapshot | undefined,
+): GeneratedFile[] {
+  const previous = projectionSnapshot ?? EMPTY_SNAPSHOT;
   if (model.projections.length === 0 && previous.migrations.length === 0) return [];
   const files: GeneratedFile[] = [databaseFile(model, layout)];
   for (const projection of model.projections) {

@@ -1,4 +1,12 @@
-export { domainProjectionNames, emit, projectionNames, type ProjectionEmitOptions } from './emit-projections.js';
+import type { Emitter } from '../emitter.js';
+import { emit } from './emit-projections.js';
+
+/** The projections target: row and table types, `Projection`s, the domain factory and append-only migrations. */
+export const projectionsEmitter: Emitter = {
+  name: 'projections',
+  emit: (model, { index, layout, projectionSnapshot }) => emit(model, index, layout, projectionSnapshot),
+};
+
 export { migrationExport } from './emit-migrations.js';
 export {
   EMPTY_SNAPSHOT,

@@ -2,38 +2,22 @@ import type { DomainModel, EventNode, EventVersionNode, JsonValue } from '@event
 import { DomainIndex } from '../common/domain-index.js';
 import { emitOnce } from '../common/emit-memo.js';
 import { GeneratedFile } from '../common/generated-file.js';
-import { Layout, type EmitOptions } from '../common/layout.js';
-import { byString, camelCase, literal, pascalCase, propertyKey, quote } from '../common/naming.js';
+import type { Layout } from '../common/layout.js';
+import { eventNames, registryNames, stepNames } from '../common/names.js';
+import { byString, literal, propertyKey, quote } from '../common/naming.js';
 import { printList } from '../common/print-width.js';
-import { eventNames } from '../events/emit-events.js';
 import { CONVERSION_CODE } from './conversions.js';
 import { applySteps, sampleForVersion, stepsCode, type RecordLike } from './steps.js';
 
 const RUNTIME = '@eventsmith/runtime';
 const RUNTIME_TESTING = '@eventsmith/runtime/testing';
 
-/** Names of the symbols emitted for one upcast step (`from` → `from + 1`). */
-export function stepNames(event: { readonly name: string }, from: number) {
-  const suffix = `V${from}ToV${from + 1}`;
-  return {
-    /** The function type: old version JSON → next version JSON. */
-    type: `${event.name}${suffix}`,
-    /** The declarative step, or the user's custom function. */
-    fn: `${camelCase(event.name)}${suffix}`,
-    /** The key in the registry's `upcasters` option (custom steps). */
-    key: `${event.name}${suffix}`,
-    sample: `${camelCase(event.name)}V${from}Sample`,
-  };
-}
-
 /**
  * The upcasters target: per versioned event, the step function types, declarative steps as
  * code and a sample payload per old version; the conversions they use; golden tests; and a
  * user-owned stub (plus a test) for every `custom` step.
  */
-export function emit(model: DomainModel, options: EmitOptions): GeneratedFile[] {
-  const index = new DomainIndex(model);
-  const layout = new Layout(options);
+export function emit(model: DomainModel, index: DomainIndex, layout: Layout): GeneratedFile[] {
   const versioned = index.events.filter((e) => e.history.length > 0);
   const files: GeneratedFile[] = [];
   const conversions = new Set<string>();
@@ -125,9 +109,11 @@ export const GOLDEN_RECORD: RecordLike & { readonly [key: string]: JsonValue } =
 function goldenTest(layout: Layout, index: DomainIndex, events: EventNode[]): GeneratedFile {
   const file = GeneratedFile.generated(layout.goldenTest, DomainIndex.sourcesOf(...events));
   const describeGoldens = file.import('describeUpcasterGoldens', RUNTIME_TESTING);
-  const createRegistry = file.import(registryFactoryName(index.model.name), { file: layout.registry });
+  const createRegistry = file.import(registryNames(index.model.name).factory, { file: layout.registry });
   const hasCustom = events.some((e) => e.history.some((h) => h.upcast.kind === 'CustomUpcastNode'));
-  const placeholders = hasCustom ? file.import(placeholdersName(index.model.name), { file: layout.registry }) : '';
+  const placeholders = hasCustom
+    ? file.import(registryNames(index.model.name).placeholders, { file: layout.registry })
+    : '';
   const entries = events.map((event) => {
     const lifts: string[] = [];
     const custom: string[] = [];
@@ -172,7 +158,7 @@ function customStub(layout: Layout, domain: string, event: EventNode, old: Event
   const type = file.importType(names.type, { file: layout.index });
   file.print(
     `/**\n * ${event.name} v${old.version} → v${old.version + 1}, written by hand (\`upcast: custom\` in the YAML).\n` +
-      ` * Pass it to \`${registryFactoryName(domain)}({ upcasters: { ${names.key}: ${names.fn} } })\`.\n */\n` +
+      ` * Pass it to \`${registryNames(domain).factory}({ upcasters: { ${names.key}: ${names.fn} } })\`.\n */\n` +
       `export const ${names.fn}: ${type} = (data, record) => {\n` +
       `  // TODO: build the v${old.version + 1} payload from \`data\` (and \`record\` for envelope values).\n` +
       `  throw new Error(\`${names.fn} is not written yet (event \${record.eventId}, fields: \${Object.keys(data).join(', ')}).\`);\n};`,
@@ -183,8 +169,8 @@ function customStub(layout: Layout, domain: string, event: EventNode, old: Event
     owner: event.name,
   });
   const vitest = (n: string) => test.import(n, 'vitest');
-  const create = test.import(registryFactoryName(domain), { file: layout.index });
-  const placeholders = test.import(placeholdersName(domain), { file: layout.index });
+  const create = test.import(registryNames(domain).factory, { file: layout.index });
+  const placeholders = test.import(registryNames(domain).placeholders, { file: layout.index });
   const sample = test.import(names.sample, { file: layout.index });
   const cls = test.import(event.name, { file: layout.index });
   const fn = test.import(names.fn, { file: path });
@@ -198,16 +184,6 @@ function customStub(layout: Layout, domain: string, event: EventNode, old: Event
       `    ${vitest('expect')}(event).toBeInstanceOf(${cls});\n  });\n});`,
   );
   return [file, test];
-}
-
-/** `createBankRegistry`. */
-export function registryFactoryName(domain: string): string {
-  return `create${pascalCase(domain)}Registry`;
-}
-
-/** `shopCustomUpcasterPlaceholders`: throwing stand-ins for every custom step (for tests). */
-export function placeholdersName(domain: string): string {
-  return `${camelCase(domain)}CustomUpcasterPlaceholders`;
 }
 
 /** Event versions whose step is hand-written. */
