@@ -4,6 +4,7 @@ import { collectDeclarations, scopeOf, type Declared } from './build/collect-dec
 import { buildAggregate } from './build/build-aggregate.js';
 import { buildEvent } from './build/build-event.js';
 import { buildProjection } from './build/build-projection.js';
+import { buildReaction } from './build/build-reaction.js';
 import { buildNamedType, findTypeCycles } from './build/build-types.js';
 import { domainError, sortDomainErrors, type DomainError } from './domain-error.js';
 import { MAX_NAME_LENGTH, displayName, typescriptNameProblem } from './identifiers.js';
@@ -13,6 +14,7 @@ import {
   type AggregateNode,
   type EventNode,
   type ProjectionNode,
+  type ReactionNode,
   type SourceLocation,
   type TypeNode,
 } from './model.js';
@@ -157,7 +159,7 @@ class DomainLoader {
     // the error is on the entity itself (their builders skip the invalid parts).
     const usable = declared.filter((d) => {
       if (d.duplicate) return false;
-      const whole = d.section === 'types' || d.section === 'events';
+      const whole = d.section === 'types' || d.section === 'events' || d.section === 'reactions';
       return whole ? !poisoned.within(d.file.path, d.path) : !poisoned.at(d.file.path, d.path);
     });
 
@@ -221,6 +223,17 @@ class DomainLoader {
     }
     this.#checkSqlNamesUnique(projections);
 
+    // Reactions last: they refer to events and to the commands of built aggregates.
+    const reactions: ReactionNode[] = [];
+    const aggregatesByName = new Map(aggregates.map((a) => [a.name, a]));
+    const declaredAggregates = new Set(declared.filter((d) => d.section === 'aggregates').map((d) => d.name));
+    for (const d of usable.filter((x) => x.section === 'reactions')) {
+      const ctx = new BuildContext(d.file, full, poisoned);
+      const node = buildReaction(ctx, d.name, d.raw, aggregatesByName, declaredAggregates);
+      this.#errors.push(...ctx.errors);
+      if (node) reactions.push(node);
+    }
+
     if (this.#errors.length > 0 || domainName === undefined) return err(sortDomainErrors(this.#errors));
     const byName = <T extends { name: string }>(list: Iterable<T>) =>
       [...list].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -233,6 +246,7 @@ class DomainLoader {
       aggregates: byName(aggregates),
       events: byName(events.values()),
       projections: byName(projections),
+      reactions: byName(reactions),
       source: first.locate(['domain']),
     });
     return ok(model);
@@ -324,6 +338,7 @@ function entityKey(path: readonly PathSegment[]): string | undefined {
   const [section, name, sub, subName] = path;
   if (typeof name !== 'string') return undefined;
   if (section === 'aggregates' && sub === 'events' && typeof subName === 'string') return `events:${subName}`;
-  if (section === 'types' || section === 'aggregates' || section === 'projections') return `${section}:${name}`;
+  if (section === 'types' || section === 'aggregates' || section === 'projections' || section === 'reactions')
+    return `${section}:${name}`;
   return undefined;
 }

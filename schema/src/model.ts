@@ -206,9 +206,24 @@ export interface FieldNode {
   /** Used when the value is absent (the field is then not required on input). */
   readonly default?: JsonValue;
   readonly description?: string;
+  /**
+   * Event fields only: `{ from: state.<field> }`, the value is taken from the aggregate's state
+   * when the event is raised, so the generated `raise<Event>` method does not ask for it. The
+   * payload still holds the field: projections, consumers and the event lock see a plain field.
+   */
+  readonly from?: StateRefNode;
   readonly source: SourceLocation;
 }
 export const FieldNode = defineNode<FieldNode>('FieldNode');
+
+/** `state.bookId`: a field of the state of the aggregate that raises the event (its location is the `from:` value). */
+export interface StateRefNode {
+  readonly kind: 'StateRefNode';
+  /** The state field's name. */
+  readonly field: string;
+  readonly source: SourceLocation;
+}
+export const StateRefNode = defineNode<StateRefNode>('StateRefNode');
 
 // ---------------------------------------------------------------------------------------------
 // Named types
@@ -548,6 +563,67 @@ export interface ProjectionNode {
 export const ProjectionNode = defineNode<ProjectionNode>('ProjectionNode');
 
 // ---------------------------------------------------------------------------------------------
+// Reactions
+// ---------------------------------------------------------------------------------------------
+
+/** `item`, `item.sku`: the current item of a reaction's `forEach` list (the path is empty for the item itself). */
+export interface ItemExpr {
+  readonly kind: 'ItemExpr';
+  readonly path: readonly string[];
+}
+export const ItemExpr = defineNode<ItemExpr>('ItemExpr');
+
+/** What a reaction may read: the triggering event's payload and envelope, the `forEach` item, or a literal. */
+export type ReactionExpr = EventFieldExpr | MetadataExpr | LiteralExpr | ItemExpr;
+
+/** `param: <expr>` under a reaction's `with`. */
+export interface ReactionParamNode {
+  readonly kind: 'ReactionParamNode';
+  /** The command parameter. */
+  readonly name: string;
+  readonly value: ReactionExpr;
+  readonly source: SourceLocation;
+}
+export const ReactionParamNode = defineNode<ReactionParamNode>('ReactionParamNode');
+
+/**
+ * "When `event` happens, run `aggregate.command` on the aggregate `target`, with `params`": a
+ * subscription that dispatches the command, once per item of `forEach` when given. Every
+ * reference is checked by the loader (the event, the command, each parameter and its type).
+ */
+export interface DeclarativeReactionNode {
+  readonly kind: 'DeclarativeReactionNode';
+  readonly name: string;
+  readonly description?: string;
+  /** The triggering event (its current name). */
+  readonly event: string;
+  /** The aggregate the command runs on. */
+  readonly aggregate: string;
+  readonly command: string;
+  /** The id of the aggregate the command runs on. */
+  readonly target: ReactionExpr;
+  /** A list field of the event (`data.lines`): the command runs once per item. */
+  readonly forEach?: EventFieldExpr;
+  /** The command's parameters, in declaration order; left-out ones are optional or have a default. */
+  readonly params: readonly ReactionParamNode[];
+  readonly source: SourceLocation;
+}
+export const DeclarativeReactionNode = defineNode<DeclarativeReactionNode>('DeclarativeReactionNode');
+
+/** `run: custom`: a hand-written reaction the user owns (a stub is generated once). */
+export interface CustomReactionNode {
+  readonly kind: 'CustomReactionNode';
+  readonly name: string;
+  readonly description?: string;
+  /** The triggering event (its current name). */
+  readonly event: string;
+  readonly source: SourceLocation;
+}
+export const CustomReactionNode = defineNode<CustomReactionNode>('CustomReactionNode');
+
+export type ReactionNode = DeclarativeReactionNode | CustomReactionNode;
+
+// ---------------------------------------------------------------------------------------------
 // The domain
 // ---------------------------------------------------------------------------------------------
 
@@ -568,6 +644,8 @@ export interface DomainModel {
   readonly aggregates: readonly AggregateNode[];
   readonly events: readonly EventNode[];
   readonly projections: readonly ProjectionNode[];
+  /** Sorted by name. */
+  readonly reactions: readonly ReactionNode[];
   readonly source: SourceLocation;
 }
 export const DomainModel = defineNode<DomainModel>('DomainModel');

@@ -9,6 +9,7 @@ import {
 import type { PathSegment } from '../yaml/yaml-path.js';
 import type { BuildContext } from './build-context.js';
 import { asNameList, buildFields } from './build-fields.js';
+import { buildEventFields } from './event-fields.js';
 import { liftSteps, type RawStep } from './upcast-steps.js';
 
 interface RawEvent {
@@ -35,7 +36,7 @@ export function buildEvent(ctx: BuildContext, aggregate: string, name: string, r
   const event = (raw ?? {}) as RawEvent;
   let ok = ctx.checkTopLevelName(name, 'Event', path);
   const version = event.version ?? 1;
-  const fields = buildFields(ctx, event.fields, [...path, 'fields']);
+  const fields = buildEventFields(ctx, event.fields, [...path, 'fields'], aggregate);
   if (!fields) ok = false;
 
   const renamedFrom = asNameList(event.renamedFrom);

@@ -8,7 +8,7 @@ import { asMap, asNameList } from './build-fields.js';
 /** A named entity found in one file, before it is built. */
 export interface Declared {
   readonly name: string;
-  readonly section: 'types' | 'aggregates' | 'events' | 'projections';
+  readonly section: 'types' | 'aggregates' | 'events' | 'projections' | 'reactions';
   readonly file: ParsedYamlFile;
   readonly raw: unknown;
   readonly path: readonly PathSegment[];
@@ -32,16 +32,20 @@ export function collectDeclarations(files: readonly ParsedYamlFile[], errors: Do
     const caseTwin = seenLower.get(d.name.toLowerCase());
     const clash = previous ?? caseTwin;
     if (clash) {
-      const what = { types: 'a type', aggregates: 'an aggregate', events: 'an event', projections: 'a projection' }[
-        clash.section
-      ];
+      const what = {
+        types: 'a type',
+        aggregates: 'an aggregate',
+        events: 'an event',
+        projections: 'a projection',
+        reactions: 'a reaction',
+      }[clash.section];
       errors.push(
         domainError(
           'DOMAIN.DUPLICATE_NAME',
           previous
             ? `"${d.name}" is already declared as ${what} (${clash.where.file}:${clash.where.line}).`
             : `"${d.name}" differs only in case from ${what} "${clash.name}" (${clash.where.file}:${clash.where.line}); generated file names would collide.`,
-          'Names of types, aggregates, events and projections are shared across all files of a domain; rename one of them.',
+          'Names of types, aggregates, events, projections and reactions are shared across all files of a domain; rename one of them.',
           d.where,
           [clash.where],
         ),
@@ -54,7 +58,7 @@ export function collectDeclarations(files: readonly ParsedYamlFile[], errors: Do
   };
   for (const file of files) {
     const doc = file.value as Record<string, unknown>;
-    for (const section of ['types', 'aggregates', 'projections'] as const) {
+    for (const section of ['types', 'aggregates', 'projections', 'reactions'] as const) {
       for (const [name, raw] of Object.entries(asMap(doc[section]))) {
         declare({ name, section, file, raw, path: [section, name], where: file.locate([section, name], 'key') });
         if (section !== 'aggregates') continue;

@@ -196,6 +196,39 @@ function patternError(value: string, path: readonly PathSegment[], hint: string,
       path,
     );
   }
+  if (last === 'from' && path.includes('fields')) {
+    return make(
+      'SCHEMA.PATTERN',
+      `"${value}" is not a state reference.`,
+      `Write \`from: state.<field>\` with a state field of the aggregate that raises the event${/^[A-Za-z_]\w*$/.test(value) ? `, e.g. \`from: state.${value}\`` : ''}.`,
+      path,
+    );
+  }
+  if (path[0] === 'reactions' && (last === 'when' || last === 'run' || last === 'forEach')) {
+    const fix = {
+      when: 'Name the triggering event, `BookBorrowed`, or with its aggregate, `Loan.BookBorrowed`.',
+      run: 'Name the command as `Aggregate.command` (e.g. `Member.recordLoan`), or write `custom` for a hand-written handler.',
+      forEach: 'Name a list field of the event, e.g. `data.lines`.',
+    }[last];
+    return make('SCHEMA.PATTERN', `"${value}" is not valid for "${last}".`, fix, path);
+  }
+  if (path[0] === 'reactions' && typeof value === 'string') {
+    if (value.startsWith('meta.')) {
+      const key = value.slice(5);
+      return make(
+        'SCHEMA.PATTERN',
+        `"${value}" is not a metadata field.${didYouMean(key, METADATA_KEYS).replace(/"([^"]+)"/, '"meta.$1"')}`,
+        `Use one of: ${METADATA_KEYS.map((k) => `meta.${k}`).join(', ')}.`,
+        path,
+      );
+    }
+    return make(
+      'SCHEMA.PATTERN',
+      `"${value}" is not an expression.`,
+      `Write \`data.${value}\` for a field of the event, \`meta.<key>\` for an envelope field, \`item.<field>\` for the item of \`forEach\`, or \`{ value: ${JSON.stringify(value)} }\` for a literal string.`,
+      path,
+    );
+  }
   if (path.includes('columns') && path[0] === 'projections') {
     const optional = value.trimEnd().endsWith('?') ? '?' : '';
     const suggestion = closestType(optional ? value.trimEnd().slice(0, -1).trim() : value, COLUMN_TYPES);
@@ -224,6 +257,7 @@ export function describe(path: readonly PathSegment[]): string {
   if (path.length === 2 && section === 'types') return `type "${String(name)}"`;
   if (path.length === 2 && section === 'aggregates') return `aggregate "${String(name)}"`;
   if (path.length === 2 && section === 'projections') return `projection "${String(name)}"`;
+  if (path.length === 2 && section === 'reactions') return `reaction "${String(name)}"`;
   if (path.length === 4 && section === 'aggregates' && sub === 'events') return `event "${String(subName)}"`;
   if (path.length === 4 && section === 'aggregates' && sub === 'commands') return `command "${String(subName)}"`;
   if (path.length === 4 && section === 'projections' && sub === 'on') return `the handler of "${String(subName)}"`;
