@@ -9,8 +9,8 @@ import {
   type DomainModel,
   type DomainSourceFile,
 } from '@eventsmith/schema';
-import type { CliError } from './cli/cli-error.js';
-import { resolveInputs, type EventsmithConfig } from './cli/config.js';
+import { resolveInputs, type EventsmithConfig } from './config/config.js';
+import type { ProjectError } from './config/project-error.js';
 import {
   checkEventLock,
   emitDomain,
@@ -44,7 +44,7 @@ export type GenerateOutcome =
   | {
       readonly ok: false;
       readonly domainErrors: readonly DomainError[];
-      readonly cliErrors: readonly CliError[];
+      readonly cliErrors: readonly ProjectError[];
       /** Set when `strict` refused the flow warnings (the domain errors are then empty): every diagnostic. */
       readonly diagnostics?: readonly Diagnostic[];
     }
@@ -85,7 +85,7 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
     return ms;
   };
   const domainErrors: DomainError[] = [];
-  const cliErrors: CliError[] = [];
+  const cliErrors: ProjectError[] = [];
   const loaded: { model: DomainModel; output: string; userDir: string; snapshot: ProjectionSnapshot | undefined }[] =
     [];
   for (const domain of config.domains) {
@@ -232,7 +232,7 @@ export function fitsPrintWidth(text: string): boolean {
   return true;
 }
 
-async function readEventLock(root: string, path: string, errors: CliError[]): Promise<EventLock | undefined> {
+async function readEventLock(root: string, path: string, errors: ProjectError[]): Promise<EventLock | undefined> {
   const text = (await readExisting(root, [path])).get(path);
   if (text === undefined) return undefined;
   try {
@@ -249,7 +249,7 @@ async function readEventLock(root: string, path: string, errors: CliError[]): Pr
   }
 }
 
-async function readSnapshot(root: string, path: string, errors: CliError[]): Promise<ProjectionSnapshot | undefined> {
+async function readSnapshot(root: string, path: string, errors: ProjectError[]): Promise<ProjectionSnapshot | undefined> {
   // Read as the write stage reads outputs: not through a link out of the project, never blocking.
   const text = (await readExisting(root, [path])).get(path);
   if (text === undefined) return undefined;

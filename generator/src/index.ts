@@ -1,6 +1,7 @@
 // Public API of @eventsmith/generator: the CLI entry point and the pipeline stages, for tools and tests.
 export { main, EXIT } from './cli/main.js';
-export { findConfig, loadConfig, resolveInputs, type DomainConfig, type EventsmithConfig } from './cli/config.js';
+export { findConfig, loadConfig, resolveInputs, type DomainConfig, type EventsmithConfig } from './config/config.js';
+export type { ProjectError, ProjectLocation } from './config/project-error.js';
 export type { CliError } from './cli/cli-error.js';
 export type { CliIo } from './cli/io.js';
 export { generateProject, prepare, type GenerateOutcome, type GenerateProjectOptions } from './generate-project.js';

@@ -14,6 +14,15 @@ describe('dependency direction', () => {
   });
 });
 
+describe('generator structure', () => {
+  it('holds in the repository: emitter folders import no other target, watch/ and generate-project.ts no CLI', () => {
+    const files = sourceFiles(root, ['generator/src']);
+    expect(files.some((f) => f.path.startsWith('generator/src/emit/events/'))).toBe(true);
+    const violations = findViolations(files);
+    expect(violations.map((v) => `${v.file}:${v.line} imports "${v.specifier}": ${v.rule}`)).toEqual([]);
+  });
+});
+
 describe('the import scanner', () => {
   const file = (path: string, source: string): SourceFile => ({ path, source });
 
@@ -115,10 +124,33 @@ describe('the import scanner', () => {
     expect(violations.map((v) => [v.file, v.specifier])).toEqual([['runtime/src/store/sql/checks.ts', 'vitest']]);
   });
 
+  it('flags an emitter folder importing another target, and watch/ or generate-project.ts importing cli/', () => {
+    const violations = findViolations([
+      file('generator/src/emit/events/emit-registry.ts', "import { stepNames } from '../upcasters/emit-upcasters.js';"),
+      file('generator/src/emit/aggregates/a.ts', "import { emitDomain } from '../index.js';"),
+      file('generator/src/watch/watch-project.ts', "import { loadConfig } from '../cli/config.js';"),
+      file('generator/src/generate-project.ts', "import type { CliError } from './cli/cli-error.js';"),
+      file(
+        'generator/src/emit/events/ok.ts',
+        "import { eventNames } from '../common/names.js';\nimport type { Emitter } from '../emitter.js';\nimport { x } from './emit-events.js';",
+      ),
+      file('generator/src/emit/emitters.ts', "import { eventsEmitter } from './events/index.js';"),
+      file('generator/src/emit/events/x.unit.test.ts', "import { emitDomain } from '../index.js';"),
+      file('generator/src/cli/main.ts', "import { loadConfig } from '../config/config.js';"),
+    ]);
+    expect(violations.map((v) => [v.file, v.specifier])).toEqual([
+      ['generator/src/emit/events/emit-registry.ts', '../upcasters/emit-upcasters.js'],
+      ['generator/src/emit/aggregates/a.ts', '../index.js'],
+      ['generator/src/watch/watch-project.ts', '../cli/config.js'],
+      ['generator/src/generate-project.ts', './cli/cli-error.js'],
+    ]);
+    expect(violations[0]!.rule).toMatch(/emit\/common\/names\.ts/);
+  });
+
   it('does not police other folders', () => {
     expect(
       findViolations([
-        file('generator/src/x.ts', "import '@eventsmith/schema';"),
+        file('generator/src/x.ts', "import '@eventsmith/schema';\nimport './cli/main.js';"),
         file('test/x.ts', "import '@eventsmith/generator';"),
       ]),
     ).toEqual([]);

@@ -6,7 +6,9 @@
  *   import `generated/`;
  * - inside `runtime/src/`, folders are layered (`RUNTIME_LAYERS`): a production file imports only
  *   from its own folder or a lower layer, and only tests and test support (`*.test.ts`,
- *   `testing/`, `test-support/`, `fixtures/`) import vitest.
+ *   `testing/`, `test-support/`, `fixtures/`) import vitest;
+ * - inside `generator/src/`, an emitter folder (`emit/<target>/`) imports no other target's folder,
+ *   only `emit/common/` and `emit/emitter.ts`; `watch/` and `generate-project.ts` do not import `cli/`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize, relative, sep } from 'node:path';
@@ -110,9 +112,38 @@ function check(area: string, path: string, specifier: string): string | undefine
       }
       return undefined;
     }
+    case 'generator':
+      return checkGenerator(path, specifier);
     default:
       return undefined;
   }
+}
+
+const GENERATOR_SRC = 'generator/src/';
+
+/** Emitter folders stay independent of each other; the pipeline outside the CLI does not depend on it. */
+function checkGenerator(path: string, specifier: string): string | undefined {
+  if (!path.startsWith(GENERATOR_SRC) || !specifier.startsWith('.') || /\.test\.tsx?$/.test(path)) return undefined;
+  const from = path.slice(GENERATOR_SRC.length);
+  const to = normalize(join(dirname(path), specifier))
+    .split(sep)
+    .join('/')
+    .slice(GENERATOR_SRC.length);
+  const target = (rel: string) => /^emit\/([^/]+)\//.exec(rel)?.[1];
+  const [fromTarget, toTarget] = [target(from), target(to)];
+  if (fromTarget && fromTarget !== 'common' && toTarget && toTarget !== fromTarget && toTarget !== 'common')
+    return `generator/src/emit/${fromTarget}/ must not import emit/${toTarget}/: share names through emit/common/names.ts and paths through Layout`;
+  if (
+    fromTarget &&
+    fromTarget !== 'common' &&
+    /^emit\/[^/]+\.(c|m)?(t|j)sx?$/.test(to) &&
+    to !== 'emit/emitter.ts' &&
+    to !== 'emit/emitter.js'
+  )
+    return `generator/src/emit/${fromTarget}/ must not import ${to}: emitters import only their own folder, emit/common/ and emit/emitter.ts`;
+  if ((from.startsWith('watch/') || from === 'generate-project.ts') && to.startsWith('cli/'))
+    return `generator/src/${from} must not import the CLI (${to}): configuration lives in generator/src/config/`;
+  return undefined;
 }
 
 const RUNTIME_SRC = 'runtime/src/';

@@ -6,7 +6,7 @@ import { Layout } from '../emit/common/layout.js';
 import { checkEventLock, EventLockFormatError, parseEventLock, type EventLock } from '../emit/lock/index.js';
 import { generateProject } from '../generate-project.js';
 import { CliFailure, type CliError } from './cli-error.js';
-import type { EventsmithConfig } from './config.js';
+import type { EventsmithConfig } from '../config/config.js';
 import type { CliIo } from './io.js';
 import { printErrors, type OutputFormat } from './report.js';
 

@@ -1,21 +1,7 @@
-/** Where a CLI-level problem is (a config file position), when there is one. */
-export interface CliLocation {
-  readonly file: string;
-  readonly line: number;
-  readonly col: number;
-  readonly path: string;
-}
+import type { ProjectError } from '../config/project-error.js';
 
-/**
- * A problem the user can fix that is not in the domain YAML: the config file, a command-line
- * flag, a database URL. Same shape as the loader's errors: code, what, how to fix, where.
- */
-export interface CliError {
-  readonly code: string;
-  readonly message: string;
-  readonly fix: string;
-  readonly where?: CliLocation;
-}
+/** What the CLI reports besides domain errors: a {@link ProjectError} (config, flags, URLs). */
+export type CliError = ProjectError;
 
 /** Thrown inside the CLI to stop a command with a {@link CliError}; printed without a stack trace. */
 export class CliFailure extends Error {

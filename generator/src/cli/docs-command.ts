@@ -3,7 +3,7 @@ import { generateProject, prepare } from '../generate-project.js';
 import { docsDirOf, emitDocs } from '../emit/index.js';
 import { readExisting, writeFiles } from '../write/write-files.js';
 import { CliFailure } from './cli-error.js';
-import type { EventsmithConfig } from './config.js';
+import type { EventsmithConfig } from '../config/config.js';
 import type { CliIo } from './io.js';
 import { printCheckReport, printErrors, printWriteReport, type OutputFormat } from './report.js';
 

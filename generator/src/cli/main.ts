@@ -3,7 +3,7 @@
 // `eventsmith --help` and `--version` start in a few tens of milliseconds.
 import { checkFlags, parseArgs, type ParsedArgs } from './args.js';
 import { CliFailure, type CliError } from './cli-error.js';
-import type { EventsmithConfig } from './config.js';
+import type { EventsmithConfig } from '../config/config.js';
 import { HELP } from './help.js';
 import { processIo, type CliIo } from './io.js';
 import { packageInfo } from './package-info.js';
@@ -271,7 +271,7 @@ async function watch(io: CliIo, config: EventsmithConfig, args: ParsedArgs, form
 }
 
 async function config(io: CliIo, args: ParsedArgs): Promise<EventsmithConfig> {
-  const { findConfig, loadConfig } = await import('./config.js');
+  const { findConfig, loadConfig } = await import('../config/config.js');
   const explicit = args.flags.get('config');
   const found = await findConfig(io.cwd, typeof explicit === 'string' ? explicit : undefined);
   if (typeof found !== 'string') throw new CliFailure([found]);

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { EventRegistry, migrateProjections } from '@eventsmith/runtime';
 import { Layout } from '../emit/common/layout.js';
 import { CliFailure } from './cli-error.js';
-import type { EventsmithConfig } from './config.js';
+import type { EventsmithConfig } from '../config/config.js';
 import type { CliIo } from './io.js';
 
 /** A database named by `--db`. */

@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../cli/config.js';
+import { loadConfig } from '../config/config.js';
 import { watchProject, type WatchEvent, type WatchHandle } from './watch-project.js';
 
 const REPO = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');

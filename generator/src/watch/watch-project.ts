@@ -2,8 +2,8 @@ import { statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Diagnostic, DomainError } from '@eventsmith/schema';
-import type { CliError } from '../cli/cli-error.js';
-import { loadConfig, resolveInputs, type EventsmithConfig } from '../cli/config.js';
+import { loadConfig, resolveInputs, type EventsmithConfig } from '../config/config.js';
+import type { ProjectError } from '../config/project-error.js';
 import { generateProject } from '../generate-project.js';
 import type { WriteReport } from '../write/write-files.js';
 import { TEMP_PREFIX } from '../write/atomic-write.js';
@@ -23,7 +23,7 @@ export type WatchEvent =
   | {
       readonly kind: 'invalid';
       readonly domainErrors: readonly DomainError[];
-      readonly cliErrors: readonly CliError[];
+      readonly cliErrors: readonly ProjectError[];
       readonly trigger: readonly string[];
     }
   | { readonly kind: 'failed'; readonly error: unknown };

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig, type EventsmithConfig } from '../cli/config.js';
+import { loadConfig, type EventsmithConfig } from '../config/config.js';
 import { main } from '../cli/main.js';
 import { watchProject, type WatchEvent, type WatchHandle } from './watch-project.js';
 

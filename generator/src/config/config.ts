@@ -1,7 +1,7 @@
 import { lstat, readFile, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import type { CliError } from './cli-error.js';
+import type { ProjectError } from './project-error.js';
 
 /** One domain: where its YAML is, where generated code goes, where user-owned files go. */
 export interface DomainConfig {
@@ -28,7 +28,7 @@ export const CONFIG_NAMES = ['eventsmith.config.yaml', 'eventsmith.config.yml', 
  * Finds the config: the given path, or the first `eventsmith.config.{yaml,yml,json}` in `cwd` or
  * a parent folder.
  */
-export async function findConfig(cwd: string, explicit?: string): Promise<string | CliError> {
+export async function findConfig(cwd: string, explicit?: string): Promise<string | ProjectError> {
   if (explicit) {
     const path = resolve(cwd, explicit);
     return (await exists(path))
@@ -62,7 +62,7 @@ export async function findConfig(cwd: string, explicit?: string): Promise<string
  *     userDir: examples/bank/src
  * ```
  */
-export async function loadConfig(file: string): Promise<EventsmithConfig | CliError[]> {
+export async function loadConfig(file: string): Promise<EventsmithConfig | ProjectError[]> {
   const display = relative(process.cwd(), file) || file;
   let text: string;
   try {
@@ -92,7 +92,7 @@ export async function loadConfig(file: string): Promise<EventsmithConfig | CliEr
     const pos = lines.linePos(offset);
     return { file: display, line: pos.line, col: pos.col, path };
   };
-  const errors: CliError[] = doc.errors.map((e) => {
+  const errors: ProjectError[] = doc.errors.map((e) => {
     const pos = lines.linePos(e.pos[0]);
     return {
       code: 'CONFIG.SYNTAX',
@@ -200,8 +200,8 @@ const REQUIRED_FIX = {
   userDir: 'Add `userDir: <folder for your aggregate classes and custom handlers>`.',
 };
 
-function overlaps(domains: readonly DomainConfig[], display: string): CliError[] {
-  const errors: CliError[] = [];
+function overlaps(domains: readonly DomainConfig[], display: string): ProjectError[] {
+  const errors: ProjectError[] = [];
   const inside = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
   domains.forEach((d, i) => {
     if (inside(d.output, d.userDir))
@@ -246,9 +246,9 @@ function normalize(path: string): string {
 export async function resolveInputs(
   root: string,
   domain: DomainConfig,
-): Promise<{ files: string[]; errors: CliError[] }> {
+): Promise<{ files: string[]; errors: ProjectError[] }> {
   const files = new Set<string>();
-  const errors: CliError[] = [];
+  const errors: ProjectError[] = [];
   const allowed: string[] = [];
   for (const input of domain.input) {
     const abs = join(root, input);
