@@ -33,6 +33,7 @@ import {
   ConcurrencyError,
   EventRegistry,
   defineEvent,
+  fields,
   handles,
   z,
   type EventStore,
@@ -46,7 +47,8 @@ import { rawMysql, rawPostgres, rawSqlite, type RawDriver, type RawEvent } from 
 class BenchNoted extends defineEvent({
   type: 'BenchNoted',
   aggregateType: 'Bench',
-  schema: z.object({ text: z.string(), n: z.number().int() }),
+  // A decimal and a date-time, as most domain events carry: they must arrive typed on read.
+  schema: z.object({ text: z.string(), n: z.number().int(), amount: fields.decimal(), at: fields.datetime() }),
 }) {}
 
 class AccountOpened extends defineEvent({
@@ -126,7 +128,10 @@ interface Sample {
   readonly rawMs: number;
 }
 
-const note = (stream: string, n: number) => ({ text: `note ${n} of ${stream}`, n });
+const AT = new Date('2026-01-02T03:04:05.678Z');
+/** A payload; the raw side stores it as JSON.stringify does (the date as ISO-8601 text). */
+const note = (stream: string, n: number) => ({ text: `note ${n} of ${stream}`, n, amount: `${n}.25`, at: AT });
+type Note = ReturnType<typeof note>;
 const streamId = (prefix: string, i: number) => `Bench-${prefix}${i}`;
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
@@ -171,12 +176,12 @@ async function workloads(subject: Subject): Promise<void> {
   const { name, store, raw } = subject;
   let storeEvents = 0;
   let rawEvents = 0;
-  const storeAppend = async (id: string, first: number, payloads: { text: string; n: number }[]) => {
+  const storeAppend = async (id: string, first: number, payloads: Note[]) => {
     const events = payloads.map((data) => new BenchNoted(data));
     await store.appendToStream(id, events, { expectedVersion: first - 1 });
     storeEvents += events.length;
   };
-  const rawAppend = async (id: string, first: number, payloads: { text: string; n: number }[]) => {
+  const rawAppend = async (id: string, first: number, payloads: Note[]) => {
     await raw.append(
       id,
       'Bench',
