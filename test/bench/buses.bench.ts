@@ -9,7 +9,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
-import { AckPolicy, type NatsConnection } from 'nats';
+import { AckPolicy, connect as natsConnect, type NatsConnection } from 'nats';
 import type { EventBus } from '../../runtime/src/bus/event-bus.js';
 import { InMemoryEventBus } from '../../runtime/src/bus/memory/in-memory-event-bus.js';
 import { NatsEventBus } from '../../runtime/src/bus/nats/nats-event-bus.js';
@@ -17,7 +17,6 @@ import { RedisEventBus } from '../../runtime/src/bus/redis/redis-event-bus.js';
 import { toEventRecord, type EventRecord } from '../../runtime/src/events/event-record.js';
 import { busConformanceRegistry, orderPlaced } from '../../runtime/src/testing/bus-conformance-fixtures.js';
 import { randomBytes } from 'node:crypto';
-import { connect as natsConnect } from 'nats';
 import { hostPort, probe, serviceUrl } from '../support/probe.js';
 import { percentile, perSecond, ratio, table } from './harness.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AggregateRoot } from './aggregate-root.js';
-import { handles } from './handles.js';
+import { handlerTable, handles } from './handles.js';
 import { defineEvent } from '../events/domain-event.js';
 import {
   AggregateMismatchError,
@@ -11,7 +11,6 @@ import {
   UnhandledEventError,
 } from '../errors.js';
 import { causedBy, fromCommand, runInCommandContext } from './command-context.js';
-import { handlerTable } from './handles.js';
 import { withTenant } from '../tenancy/tenant-context.js';
 
 class Incremented extends defineEvent({ type: 'Incremented', schema: z.object({ by: z.number().int() }) }) {}

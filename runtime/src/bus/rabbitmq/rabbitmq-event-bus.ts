@@ -6,7 +6,7 @@ import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, BusConfigurationError, BusPublishError, DeadLetterNotFoundError } from '../bus-errors.js';
 import { toBusMessages, type BusMessage } from '../bus-message.js';
 import { resolveSubscribeOptions } from '../deliver.js';
-import type { BusHandler, BusSubscription, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
+import type { BusHandler, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
 import { settleWithin } from '../settle-within.js';
 import { injectTraceHeaders, stringHeaders } from '../trace-headers.js';
 import { RabbitMqConnection } from './rabbitmq-connection.js';

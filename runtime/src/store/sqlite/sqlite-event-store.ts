@@ -229,7 +229,7 @@ export class SqliteEventStore implements EventStore {
     events: readonly DomainEvent[],
     options: AppendOptions,
   ): Promise<AppendResult> {
-    const { registry, storeId, writer, target } = this.#shared;
+    const { registry, storeId, writer } = this.#shared;
     const append = prepareAppend(registry, streamId, events, options, this.#tenantId);
     // Called inside this store's transaction(): join it (the writer connection is already held).
     if (currentTransaction(this.#shared.db)) return this.#appendInTransaction(append);
