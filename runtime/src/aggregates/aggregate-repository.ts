@@ -4,7 +4,8 @@ import type { Snapshot, SnapshotPolicy, SnapshotStore } from '../snapshots/snaps
 import type { AppendResult, EventAppender, EventStore, EventStoreTransaction } from '../store/event-store.js';
 import { streamIdFor } from '../store/stream-id.js';
 import type { Attributes } from '@opentelemetry/api';
-import { SpanAttributes, withSpan } from '../telemetry/tracing.js';
+import { instruments, MetricAttributes } from '../telemetry/metrics.js';
+import { activeTraceContext, SpanAttributes, withSpan } from '../telemetry/tracing.js';
 import type { AggregateClass, AggregateRoot } from './aggregate-root.js';
 import type { OutboxWriter } from '../outbox/outbox-store.js';
 
@@ -163,7 +164,7 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
       },
       async (span) => {
         const appender = options.transaction ?? this.#store;
-        const stored = this.#stampTenant(events);
+        const stored = stampTraceContext(this.#stampTenant(events));
         const result = await appender.appendToStream(this.streamId(aggregate.id), stored, { expectedVersion });
         if (outbox && isTransaction(appender)) await outbox.add(stored, { transaction: appender });
         span.setAttribute(SpanAttributes.version, result.nextVersion);
@@ -230,6 +231,12 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
   async #load(aggregateId: string): Promise<A> {
     const aggregate = new this.#aggregate(aggregateId);
     const snapshot = await this.#readSnapshot(aggregateId);
+    if (this.#options.snapshots) {
+      const { snapshotHits, snapshotMisses } = instruments();
+      (snapshot ? snapshotHits : snapshotMisses).add(1, {
+        [MetricAttributes.aggregateType]: this.#aggregate.aggregateType,
+      });
+    }
     if (snapshot) {
       try {
         aggregate.restoreSnapshot(snapshot.state, snapshot.version);
@@ -334,4 +341,19 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
 
 function isTransaction(appender: EventAppender): appender is EventStoreTransaction {
   return typeof (appender as Partial<EventStoreTransaction>).afterCommit === 'function';
+}
+
+/**
+ * With an OpenTelemetry SDK recording, the events carry the save's trace context in their metadata
+ * (`traceparent`, `tracestate`), so the subscription batches and reactions they start link back to
+ * it. Events that already carry one keep it; without a recording span nothing changes.
+ */
+function stampTraceContext(events: readonly DomainEvent[]): readonly DomainEvent[] {
+  const traceContext = activeTraceContext();
+  if (!traceContext) return events;
+  return events.map((event) =>
+    event.metadata['traceparent'] !== undefined
+      ? event
+      : event.with({ metadata: { ...event.metadata, ...traceContext } }),
+  );
 }

@@ -4,6 +4,7 @@ import { DomainEvent } from '../events/domain-event.js';
 import { toEventRecord, type EventRecord } from '../events/event-record.js';
 import type { EventRegistry } from '../events/event-registry.js';
 import type { DeadLetterReason } from './event-bus.js';
+import { instruments, MetricAttributes } from '../telemetry/metrics.js';
 
 /**
  * Header names every adapter writes next to the body, so consumers can route and filter
@@ -82,6 +83,7 @@ export function publishWithSpan(
     async (span) => {
       try {
         await send(toBusMessages(events));
+        instruments().busPublished.add(events.length, { [MetricAttributes.system]: system });
       } catch (error) {
         span.recordException(error as Error);
         span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });

@@ -5,6 +5,7 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
+  type Attributes,
   type Span,
   type Tracer,
   type TracerProvider,
@@ -12,6 +13,7 @@ import {
 import type { DomainEvent } from '../events/domain-event.js';
 import type { EventRegistry } from '../events/event-registry.js';
 import { backoffDelay, type Backoff } from '../retry/backoff.js';
+import { instruments, MetricAttributes } from '../telemetry/metrics.js';
 import type { AggregateVersionKey, AggregateVersionStore } from './aggregate-version-store.js';
 import { BusConfigurationError } from './bus-errors.js';
 import { BusHeader, decodeBusMessage } from './bus-message.js';
@@ -106,6 +108,8 @@ export interface DeliverInput {
   readonly headers: Readonly<Record<string, string>>;
   /** Delivery number of this message to this group, from 1. */
   readonly attempt: number;
+  /** The messaging system (`redis`, `nats`, …), for the bus metrics' `messaging.system` attribute. */
+  readonly system?: string;
 }
 
 /**
@@ -135,6 +139,26 @@ export async function deliver(input: DeliverInput): Promise<DeliveryOutcome> {
  * ```
  */
 export function deliverNow(input: DeliverInput): DeliveryOutcome | Promise<DeliveryOutcome> {
+  const result = deliverOnce(input);
+  return result instanceof Promise ? result.then((outcome) => counted(input, outcome)) : counted(input, result);
+}
+
+/**
+ * Counts the delivery in the bus metrics (`eventsmith.bus.consumed`, `…redelivered`,
+ * `…dead_lettered`, by consumer group and, when the adapter says, messaging system).
+ */
+function counted(input: DeliverInput, outcome: DeliveryOutcome): DeliveryOutcome {
+  if (outcome === SKIPPED) return outcome;
+  const metrics = instruments();
+  const attributes: Attributes = { [MetricAttributes.group]: input.options.group };
+  if (input.system !== undefined) attributes[MetricAttributes.system] = input.system;
+  if (input.attempt > 1) metrics.busRedelivered.add(1, attributes);
+  if (outcome.kind === 'ack') metrics.busConsumed.add(1, attributes);
+  else if (outcome.kind === 'dead-letter') metrics.busDeadLettered.add(1, attributes);
+  return outcome;
+}
+
+function deliverOnce(input: DeliverInput): DeliveryOutcome | Promise<DeliveryOutcome> {
   const { registry, options, headers } = input;
   if (!passesFilters(registry, options, headers[BusHeader.eventType], headers[BusHeader.aggregateType])) return SKIPPED;
   const decoded = decodeBusMessage(registry, input.body);

@@ -1,4 +1,7 @@
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { StoredEvent } from '../store/event-store.js';
+import { instruments, MetricAttributes, secondsSince } from '../telemetry/metrics.js';
+import { traceLinks } from '../telemetry/tracing.js';
 import { HandlerTimeoutError } from './subscription-errors.js';
 import type { BatchEventHandler, HandlerContext, SubscriptionHandler } from './subscription-options.js';
 
@@ -43,22 +46,58 @@ export async function callHandler(
   else force?.addEventListener('abort', onForce, { once: true });
   const context: HandlerContext = { subscription: call.subscription, signal: controller.signal, ...base };
   const handler = call.handler;
+  const metrics = instruments();
+  const attributes = { [MetricAttributes.subscription]: call.subscription };
+  const span = batchSpan(call.subscription, unit, base.attempt);
+  let handled = 0;
   try {
     if (isBatchHandler(handler)) {
+      const start = performance.now();
       await withTimeout(call, unit, 0, controller, () => handler.handleBatch(unit, context));
-      return unit.length;
+      metrics.subscriptionHandlerDuration.record(secondsSince(start), attributes);
+      return (handled = unit.length);
     }
     for (let i = 0; i < unit.length; i++) {
-      if (i > 0 && call.interrupted?.()) return i;
+      if (i > 0 && call.interrupted?.()) return (handled = i);
       const stored = unit[i]!;
+      const start = performance.now();
       await withTimeout(call, unit, i, controller, () =>
         typeof handler === 'function' ? handler(stored, context) : handler.handle(stored, context),
       );
+      metrics.subscriptionHandlerDuration.record(secondsSince(start), attributes);
+      handled = i + 1;
     }
-    return unit.length;
+    return handled;
+  } catch (error) {
+    const cause = error instanceof HandlerFailure ? error.error : error;
+    span?.recordException(cause instanceof Error ? cause : new Error(String(cause)));
+    span?.setStatus({ code: SpanStatusCode.ERROR, message: cause instanceof Error ? cause.message : String(cause) });
+    throw error;
   } finally {
     force?.removeEventListener('abort', onForce);
+    if (handled > 0) metrics.subscriptionEventsHandled.add(handled, attributes);
+    span?.setAttribute('eventsmith.event_count', handled);
+    span?.end();
   }
+}
+
+/**
+ * One `eventsmith.subscription.batch` span per unit of work, linked to the traces that wrote its
+ * events (their metadata's `traceparent`), so a trace view leads from a command to the projections
+ * and reactions it started. No span without a tracer provider that records.
+ */
+function batchSpan(subscription: string, unit: readonly StoredEvent[], attempt: number) {
+  const span = trace.getTracer('@eventsmith/runtime').startSpan('eventsmith.subscription.batch', {
+    root: true,
+    attributes: {
+      [MetricAttributes.subscription]: subscription,
+      'eventsmith.attempt': attempt,
+      'eventsmith.first_event_id': unit[0]?.event.eventId ?? '',
+    },
+  });
+  // Links are read from the events only when the span records (nothing to pay without an SDK).
+  if (!span.isRecording()) return undefined;
+  return span.addLinks(traceLinks(unit.map((stored) => stored.event.metadata)));
 }
 
 export function isBatchHandler(handler: SubscriptionHandler): handler is BatchEventHandler {

@@ -1,3 +1,5 @@
+import type { BatchObservableResult } from '@opentelemetry/api';
+import { instruments, MetricAttributes } from '../telemetry/metrics.js';
 import type { EventStore } from '../store/event-store.js';
 import type { Projection } from '../projections/projection.js';
 import type { Kysely } from 'kysely';
@@ -93,6 +95,7 @@ export class SubscriptionManager {
   readonly #runners = new Map<string, SubscriptionRunner>();
   readonly #projections = new Map<string, { projection: Projection<any>; options: ProjectionSubscriptionOptions }>();
   #started = false;
+  #stopLagMetrics: (() => void) | undefined;
 
   constructor(options: SubscriptionManagerOptions) {
     this.store = options.store;
@@ -186,7 +189,27 @@ export class SubscriptionManager {
       }
     }
     for (const runner of this.#runners.values()) runner.start();
+    this.#stopLagMetrics = this.#observeLag();
     return failures;
+  }
+
+  /**
+   * Reports each subscription's lag (events and seconds) to OpenTelemetry when a metric reader
+   * collects, while the manager runs. Without an SDK nothing is ever collected, so nothing is read.
+   */
+  #observeLag(): () => void {
+    const { meter, subscriptionLag, subscriptionLagTime } = instruments();
+    const observe = async (result: BatchObservableResult) => {
+      const statuses = await Promise.all([...this.#runners.values()].map((r) => r.status().catch(() => undefined)));
+      for (const status of statuses) {
+        if (!status) continue;
+        const attributes = { [MetricAttributes.subscription]: status.name };
+        result.observe(subscriptionLag, status.lagEvents, attributes);
+        result.observe(subscriptionLagTime, status.lagSeconds, attributes);
+      }
+    };
+    meter.addBatchObservableCallback(observe, [subscriptionLag, subscriptionLagTime]);
+    return () => meter.removeBatchObservableCallback(observe, [subscriptionLag, subscriptionLagTime]);
   }
 
   /**
@@ -198,6 +221,8 @@ export class SubscriptionManager {
    */
   async stop(timeoutMs = this.#stopTimeout()): Promise<string[]> {
     this.#started = false;
+    this.#stopLagMetrics?.();
+    this.#stopLagMetrics = undefined;
     const results = await Promise.all(
       [...this.#runners.values()].map(async (r) => [r.name, await r.stop(timeoutMs)] as const),
     );

@@ -1,3 +1,4 @@
+import { instruments, MetricAttributes } from '../telemetry/metrics.js';
 import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from '../retry/index.js';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
 import type { Position } from '../store/position.js';
@@ -618,6 +619,7 @@ export class SubscriptionRunner {
       leave?.();
     }
     this.#deadLettered++;
+    instruments().subscriptionDeadLetters.add(1, { [MetricAttributes.subscription]: this.name });
     const undecodable = error instanceof UndecodableEventError;
     this.#env.onError?.(this.name, {
       kind: undecodable ? 'undecodable' : 'handler',

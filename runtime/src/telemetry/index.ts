@@ -1,1 +1,2 @@
 export * from './tracing.js';
+export { MetricAttributes, MetricNames } from './metrics.js';

@@ -1,4 +1,15 @@
-import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Histogram,
+  type Link,
+  type Span,
+} from '@opentelemetry/api';
+import { instruments, secondsSince } from './metrics.js';
 
 const tracer = () => trace.getTracer('@eventsmith/runtime');
 
@@ -19,6 +30,8 @@ export const SpanAttributes = {
  * no-op spans and this costs next to nothing.
  */
 export async function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
+  const duration = durationOf(name);
+  const start = duration ? performance.now() : 0;
   return tracer().startActiveSpan(name, { attributes }, async (span) => {
     try {
       return await fn(span);
@@ -28,8 +41,51 @@ export async function withSpan<T>(name: string, attributes: Attributes, fn: (spa
       throw error;
     } finally {
       span.end();
+      duration?.record(secondsSince(start), storeAttributes(attributes));
     }
   });
+}
+
+/** The store spans whose durations are also metrics (`eventsmith.store.append.duration`, `…read.duration`). */
+function durationOf(name: string): Histogram | undefined {
+  if (name === 'eventsmith.store.append') return instruments().storeAppendDuration;
+  if (name === 'eventsmith.store.read_stream' || name === 'eventsmith.store.read_all')
+    return instruments().storeReadDuration;
+  return undefined;
+}
+
+function storeAttributes(attributes: Attributes): Attributes {
+  const store = attributes[SpanAttributes.store];
+  return store === undefined ? {} : { [SpanAttributes.store]: store };
+}
+
+/**
+ * The W3C trace context of the active span, for an event's metadata (`traceparent`, and
+ * `tracestate` when there is one), so work the event starts later can link back to the trace
+ * that wrote it. Undefined when no span is recording (no OpenTelemetry SDK, or not sampled).
+ */
+export function activeTraceContext(): Readonly<Record<string, string>> | undefined {
+  const span = trace.getActiveSpan();
+  if (!span?.isRecording()) return undefined;
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier['traceparent'] ? carrier : undefined;
+}
+
+/** Span links to the traces recorded in the metadata of `metadatas` (see {@link activeTraceContext}), one per trace. */
+export function traceLinks(metadatas: Iterable<Readonly<Record<string, unknown>>>): Link[] {
+  const links: Link[] = [];
+  const seen = new Set<string>();
+  for (const metadata of metadatas) {
+    const traceparent = metadata['traceparent'];
+    if (typeof traceparent !== 'string' || seen.has(traceparent)) continue;
+    seen.add(traceparent);
+    const carrier: Record<string, string> = { traceparent };
+    if (typeof metadata['tracestate'] === 'string') carrier['tracestate'] = metadata['tracestate'];
+    const spanContext = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, carrier));
+    if (spanContext && trace.isSpanContextValid(spanContext)) links.push({ context: spanContext });
+  }
+  return links;
 }
 
 /**
@@ -47,6 +103,8 @@ export async function* traceIterable<T>(
   iterable: AsyncIterable<T>,
 ): AsyncGenerator<T> {
   const span = tracer().startSpan(name, { attributes });
+  const duration = durationOf(name);
+  const start = performance.now();
   let count = 0;
   try {
     for await (const item of iterable) {
@@ -60,5 +118,6 @@ export async function* traceIterable<T>(
   } finally {
     span.setAttribute(SpanAttributes.eventCount, count);
     span.end();
+    duration?.record(secondsSince(start), storeAttributes(attributes));
   }
 }

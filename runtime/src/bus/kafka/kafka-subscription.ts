@@ -175,6 +175,7 @@ export class KafkaSubscription implements BusSubscription {
       }
     }
     const outcome = await deliver({
+      system: 'kafka',
       registry: this.#context.registry,
       handler: this.#handler,
       options: this.#options,

@@ -178,6 +178,7 @@ export class InMemoryEventBus implements EventBus {
     const entry = lane.queue[0]!;
     const outcome = await member.track(
       deliver({
+        system: 'memory',
         registry: this.#registry,
         handler: member.handler,
         options: member.options,

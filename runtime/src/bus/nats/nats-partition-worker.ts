@@ -257,6 +257,7 @@ export class NatsPartitionWorker {
       if (!/^nats-/i.test(name)) headers[name] = msg.headers!.get(name);
     }
     const outcome = await deliver({
+      system: 'nats',
       registry: this.#init.registry,
       handler: this.#init.handler,
       options: this.#init.options,

@@ -147,7 +147,15 @@ export class RabbitMqPartitionConsumer {
       }
     }
     const { registry, handler, options } = this.#context;
-    const outcome = await deliver({ registry, handler, options, body: message.content, headers, attempt });
+    const outcome = await deliver({
+      registry,
+      handler,
+      options,
+      body: message.content,
+      headers,
+      attempt,
+      system: 'rabbitmq',
+    });
     if (outcome.kind === 'retry') {
       // It stays the oldest parked message of its aggregate until it succeeds or is dead-lettered.
       const retryToken = key === undefined ? undefined : this.#holds.retry(key, token);

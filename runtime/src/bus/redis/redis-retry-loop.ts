@@ -89,6 +89,7 @@ export class RedisRetryLoop {
     const { redis, keys } = this.#host.init;
     const retryKey = keys.retry(this.#group, state.partition);
     const outcome = await deliver({
+      system: 'redis',
       registry: this.#host.init.registry,
       handler: this.#host.init.handler,
       options: this.#host.init.options,

@@ -433,6 +433,7 @@ export class RedisSubscription implements BusSubscription {
     if (!fields || state.parked.has(fields.key)) return this.#setAside(state, id, fields, attempt);
     const { body, headers } = fields;
     const outcome = deliverNow({
+      system: 'redis',
       registry: this.#init.registry,
       handler: this.#init.handler,
       options: this.#init.options,
