@@ -10,15 +10,18 @@ import type { CustomerStatsCustomHandlers, OrderSummaryTables } from '../../../.
  * Pass them to `createShopProjections({ CustomerStats: customerStatsHandlers })`. Write through `db`, the projection's transaction.
  */
 export const customerStatsHandlers: CustomerStatsCustomHandlers = {
-  // OrderCancelled carries no customer id: take it from the OrderSummary read model, which lives in
-  // the same database (so run OrderSummary first when feeding projections by hand).
+  // OrderCancelled carries the customer id (`from: state.customerId` in the YAML). Events stored
+  // before it did have none: take it from the OrderSummary read model, which lives in the same
+  // database (so run OrderSummary first when feeding projections by hand).
   async OrderCancelled(event, { db }) {
     const orders = db as unknown as Kysely<OrderSummaryTables>;
-    const order = await orders
-      .selectFrom('order_summaries')
-      .select('customer_id')
-      .where('order_id', '=', event.aggregateId)
-      .executeTakeFirst();
+    const order = event.data.customerId
+      ? { customer_id: event.data.customerId }
+      : await orders
+          .selectFrom('order_summaries')
+          .select('customer_id')
+          .where('order_id', '=', event.aggregateId)
+          .executeTakeFirst();
     if (!order) return;
     await db
       .updateTable('customer_stats')

@@ -1,4 +1,12 @@
-import type { AggregateNode, CommandNode, DomainModel, FieldType, JsonValue, StateFieldNode } from '@eventsmith/schema';
+import type {
+  AggregateNode,
+  CommandNode,
+  DomainModel,
+  EventNode,
+  FieldType,
+  JsonValue,
+  StateFieldNode,
+} from '@eventsmith/schema';
 import { DomainIndex } from '../common/domain-index.js';
 import { emitOnce } from '../common/emit-memo.js';
 import { indentTail, zodField, type TypeContext } from '../common/field-types.js';
@@ -126,16 +134,46 @@ function generatedPart(index: DomainIndex, layout: Layout, aggregate: AggregateN
   for (const e of events) {
     const cls = file.import(e.name, eventFile);
     const input = file.importType(eventNames(e).input, eventFile);
-    members.push(
-      `  /** Raises ${e.name} (stamped with this aggregate's id and next version) and applies it. */\n` +
-        `  protected ${n.raise(e.name)}(data: ${input}, init?: ${eventInit}): void {\n    this.raise(new ${cls}(data, init));\n  }`,
-    );
+    members.push(raiseMethod(aggregate, e, { cls, input, eventInit }));
   }
   file.print(
     `/**\n * The generated half of ${aggregate.name}: extend it in the user-owned class, which adds the\n * \`@handles\` methods and the commands.\n *\n * @example\n * \`\`\`ts\n * export class ${aggregate.name} extends ${n.base} implements ${n.handlers} { … }\n * \`\`\`\n */\n` +
       `export abstract class ${n.base} extends ${root}<${n.state}> implements ${n.handlers} {\n${members.join('\n\n')}\n}`,
   );
   return file.markPreformatted();
+}
+
+/**
+ * `raise<Event>(data, init?)`. Fields declared `{ from: state.<field> }` are left out of `data` and
+ * taken from the state as it is when the event is raised. A required field read from an optional
+ * state field is cast: the event's schema refuses the payload (naming the field) if it is absent.
+ */
+function raiseMethod(
+  aggregate: AggregateNode,
+  event: EventNode,
+  names: { readonly cls: string; readonly input: string; readonly eventInit: string },
+): string {
+  const n = aggregateNames(aggregate);
+  const fromState = event.fields.filter((f) => f.from !== undefined);
+  const doc = `  /** Raises ${event.name} (stamped with this aggregate's id and next version) and applies it. */\n`;
+  if (fromState.length === 0) {
+    return (
+      doc +
+      `  protected ${n.raise(event.name)}(data: ${names.input}, init?: ${names.eventInit}): void {\n    this.raise(new ${names.cls}(data, init));\n  }`
+    );
+  }
+  const omitted = fromState.map((f) => quote(f.name)).join(' | ');
+  const assigned = fromState.map((f) => `${propertyKey(f.name)}: this.state.${f.from!.field}`).join(', ');
+  const mayBeAbsent = fromState.some(
+    (f) => !f.optional && aggregate.state.find((s) => s.name === f.from!.field)?.optional === true,
+  );
+  const payload = `{ ...data, ${assigned} }${mayBeAbsent ? ` as ${names.input}` : ''}`;
+  return (
+    `  /**\n   * Raises ${event.name} (stamped with this aggregate's id and next version) and applies it.\n` +
+    `   * ${fromState.map((f) => `\`${f.name}\``).join(', ')} ${fromState.length === 1 ? 'is' : 'are'} taken from the state (\`from: state.…\` in the YAML).\n   */\n` +
+    `  protected ${n.raise(event.name)}(data: Omit<${names.input}, ${omitted}>, init?: ${names.eventInit}): void {\n` +
+    `    this.raise(new ${names.cls}(${payload}, init));\n  }`
+  );
 }
 
 function skeleton(index: DomainIndex, layout: Layout, aggregate: AggregateNode): GeneratedFile {
