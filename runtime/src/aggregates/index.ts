@@ -4,3 +4,4 @@ export * from './command-context.js';
 export * from './decider-aggregate.js';
 export * from './handles.js';
 export * from './parse-command.js';
+export * from './handler-not-written.js';
