@@ -121,7 +121,7 @@ export abstract class AggregateRoot<State> {
     try {
       for (const event of events) {
         this.#checkOwner(event);
-        const next = event.with(this.#stampFor(event, context));
+        const next = event.with(this.#stampFor(event, context, this.#uncommitted.length + stamped.length));
         this.#apply(next);
         stamped.push(next);
       }
@@ -202,7 +202,7 @@ export abstract class AggregateRoot<State> {
     this.#version = event.aggregateVersion;
   }
 
-  #stampFor(event: DomainEvent, context: CommandContext | undefined): EventInit {
+  #stampFor(event: DomainEvent, context: CommandContext | undefined, index: number): EventInit {
     const stamp: { -readonly [K in keyof EventInit]: EventInit[K] } = {
       aggregateId: this.#id,
       aggregateType: this.aggregateType,
@@ -215,6 +215,7 @@ export abstract class AggregateRoot<State> {
     }
     return stamp;
   }
+    if (context?.eventId) stamp.eventId = context.eventId(index);
 }
 
 const PROVENANCE: readonly ProvenanceField[] = ['tenantId', 'actorId', 'correlationId', 'causationId'];

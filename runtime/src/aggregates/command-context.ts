@@ -10,6 +10,12 @@ export interface CommandContext {
   readonly correlationId?: string | undefined;
   readonly actorId?: string | undefined;
   readonly tenantId?: string | undefined;
+  /**
+   * The id of the `index`-th event (from 0) that the aggregate raises while uncommitted events
+   * pile up. Deterministic ids make a repeated command idempotent: the store refuses an event id
+   * it already holds (the app's dispatcher uses it for idempotency keys and reactions).
+   */
+  readonly eventId?: ((index: number) => string) | undefined;
 }
 
 /** What the runtime needs to know about a command to stamp provenance. */
