@@ -12,6 +12,7 @@ export * from './projections/index.js';
 export * from './outbox/index.js';
 export * from './tenancy/index.js';
 export * from './telemetry/index.js';
+export * from './app/index.js';
 export { z } from 'zod';
 // Kysely's types, so generated projection code and apps can type their tables without their own dependency on kysely.
 export type { ColumnType, Generated, Insertable, Kysely, Migration, Selectable, Transaction, Updateable } from 'kysely';

@@ -45,6 +45,7 @@ export const RUNTIME_LAYERS: readonly (readonly string[])[] = [
   ['subscriptions'],
   ['outbox'],
   ['aggregates'],
+  ['app'],
   ['testing'],
   ['index'],
 ];

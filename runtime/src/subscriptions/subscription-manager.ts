@@ -1,6 +1,7 @@
 import type { BatchObservableResult } from '@opentelemetry/api';
 import { instruments, MetricAttributes } from '../telemetry/metrics.js';
 import type { EventStore } from '../store/event-store.js';
+import type { Position } from '../store/position.js';
 import type { Projection } from '../projections/projection.js';
 import type { Kysely } from 'kysely';
 import { projectionHandler, type ProjectionSubscriptionOptions } from './projection-subscription.js';
@@ -94,6 +95,7 @@ export class SubscriptionManager {
   readonly #options: SubscriptionManagerOptions;
   readonly #runners = new Map<string, SubscriptionRunner>();
   readonly #projections = new Map<string, { projection: Projection<any>; options: ProjectionSubscriptionOptions }>();
+  readonly #progressListeners = new Set<(subscription: string, position: Position) => void>();
   #started = false;
   #stopLagMetrics: (() => void) | undefined;
 
@@ -133,6 +135,9 @@ export class SubscriptionManager {
         lockRetryMs: this.#options.lockRetryMs ?? 1000,
         lagCountLimit: this.#options.lagCountLimit ?? 10_000,
         onError: this.#options.onError,
+        onProgress: (name, position) => {
+          for (const listener of this.#progressListeners) listener(name, position);
+        },
       },
       handler,
       options,
@@ -250,6 +255,28 @@ export class SubscriptionManager {
 
   async statuses(): Promise<SubscriptionStatus[]> {
     return Promise.all([...this.#runners.values()].map((r) => r.status()));
+  }
+
+  /**
+   * Calls `listener` each time a subscription's checkpoint moves (once the work up to it is
+   * committed) or is read back at start. Returns a function that removes the listener. A thrown
+   * error is ignored.
+   *
+   * @example
+   * ```ts
+   * const off = manager.onProgress((name, position) => console.log(name, position.toString()));
+   * ```
+   */
+  onProgress(listener: (subscription: string, position: Position) => void): () => void {
+    const safe = (subscription: string, position: Position) => {
+      try {
+        listener(subscription, position);
+      } catch {
+        // A listener must not break the subscription that reports progress.
+      }
+    };
+    this.#progressListeners.add(safe);
+    return () => this.#progressListeners.delete(safe);
   }
 
   /** Names of the registered subscriptions. */

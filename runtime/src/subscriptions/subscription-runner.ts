@@ -37,6 +37,8 @@ export interface RunnerEnvironment {
   readonly lockRetryMs: number;
   readonly lagCountLimit: number;
   readonly onError: ((subscription: string, error: SubscriptionErrorInfo) => void) | undefined;
+  /** Called whenever the runner's checkpoint moves (after it is committed) or is read back. */
+  readonly onProgress?: ((subscription: string, position: Position) => void) | undefined;
 }
 
 type Outcome = 'ok' | 'failed' | 'interrupted' | 'infrastructure' | 'lost-lock';
@@ -65,7 +67,7 @@ export class SubscriptionRunner {
   readonly #errors: SubscriptionErrorLog;
 
   #state: SubscriptionState = 'idle';
-  #position: Position | null = null;
+  #checkpoint: Position | null = null;
   /** The latest run; an earlier one whose stop was forced may still be finishing a handler. */
   #current: Run | undefined;
   #paused = false;
@@ -108,6 +110,16 @@ export class SubscriptionRunner {
   /** Last checkpointed position as this runner knows it (null before the first, or while not holding the lock). */
   get position(): Position | null {
     return this.#position;
+  }
+
+  get #position(): Position | null {
+    return this.#checkpoint;
+  }
+
+  /** Every change of the known checkpoint goes through here, so the manager can tell waiters. */
+  set #position(position: Position | null) {
+    this.#checkpoint = position;
+    if (position !== null) this.#env.onProgress?.(this.name, position);
   }
 
   get holdsLock(): boolean {

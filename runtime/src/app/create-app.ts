@@ -1,0 +1,281 @@
+import type { Kysely } from 'kysely';
+import type { AggregateRepository } from '../aggregates/aggregate-repository.js';
+import type { AggregateRoot } from '../aggregates/aggregate-root.js';
+import type { EventPublisher } from '../bus/event-bus.js';
+import { InMemoryOutboxStore } from '../outbox/in-memory-outbox-store.js';
+import { OutboxRelay } from '../outbox/outbox-relay.js';
+import type { OutboxStore } from '../outbox/outbox-store.js';
+import { SqlOutboxStore } from '../outbox/sql-outbox-store.js';
+import type { Projection } from '../projections/projection.js';
+import type { RetryPolicy } from '../retry/retry-policy.js';
+import type { SnapshotStore } from '../snapshots/snapshot-store.js';
+import type { EventStore } from '../store/event-store.js';
+import { withAppendHooks } from '../subscriptions/append-hooks.js';
+import { SqlCheckpointStore } from '../subscriptions/sql/sql-checkpoint-store.js';
+import { SqlDeadLetterQueue } from '../subscriptions/sql/sql-dead-letter-queue.js';
+import { SubscriptionManager } from '../subscriptions/subscription-manager.js';
+import type { SubscriptionErrorInfo } from '../subscriptions/subscription-options.js';
+import { WakeUpSignal, type WakeUpSource } from '../subscriptions/wake-up.js';
+import type {
+  AggregateClassFor,
+  AggregateSpecs,
+  AppCommands,
+  AppDefinition,
+  AppDependencies,
+  DispatchOptions,
+} from './app-definition.js';
+import { AppConfigError } from './app-errors.js';
+import { CommandDispatcher } from './command-dispatcher.js';
+import { migrateApp, sqlDatabaseOf, type MigrationReport } from './migrate-app.js';
+import { reactionHandler } from './reactions.js';
+import { waitForProjections, type WaitForProjectionsOptions } from './wait-for-projections.js';
+
+/** Where the app reports what it does not throw: subscription errors, relay failures. */
+export interface AppLogger {
+  warn(message: string, data?: Record<string, unknown>): void;
+  error(message: string, data?: Record<string, unknown>): void;
+}
+
+export interface AppOptions<Aggs extends AggregateSpecs> {
+  readonly store: EventStore;
+  /** Your aggregate classes, by the app's aggregate keys: `{ bankAccount: BankAccount }`. */
+  readonly aggregates: { readonly [K in keyof Aggs]: AggregateClassFor<Aggs[K]> };
+  /**
+   * The database of the projection tables, checkpoints and dead letters. Default: the SQL store's
+   * own (needed with an in-memory store when the domain has projections, e.g. in-memory SQLite).
+   */
+  readonly database?: Kysely<any> | undefined;
+  /** Publish every appended event to this bus, through a transactional outbox and a relay. */
+  readonly bus?: EventPublisher | undefined;
+  /** Bind the app to one tenant: it reads and writes `store.forTenant(tenant)`. */
+  readonly tenant?: string | undefined;
+  /** Default `() => new Date()`; handed to projection factories and reactions. */
+  readonly clock?: (() => Date) | undefined;
+  /** Default: `console`. */
+  readonly logger?: AppLogger | undefined;
+  /** Anything projection factories and reactions need (a mailer, a pricing client…). */
+  readonly services?: Readonly<Record<string, unknown>> | undefined;
+  /** Snapshots for aggregates whose YAML sets `snapshot.every`. Default: none. */
+  readonly snapshots?: SnapshotStore | undefined;
+  /**
+   * More wake-up sources, e.g. `PostgresNotifyWakeUp` to hear other processes' appends. Appends
+   * through this app wake its subscriptions without one.
+   */
+  readonly wakeUps?: readonly WakeUpSource[] | undefined;
+  /** Create or upgrade the tables at start (`migrateApp`). Default true. */
+  readonly migrate?: boolean | undefined;
+  /** Start the subscriptions and the relay at once. Default true; otherwise call `app.start()`. */
+  readonly start?: boolean | undefined;
+  /** Retries of a command after a `ConcurrencyError`. Default 5 attempts, 10 ms doubling, jittered. */
+  readonly commandRetry?: Partial<RetryPolicy> | undefined;
+  readonly subscriptions?:
+    | {
+        /** Longest wait between two reads of the feed (a lost wake-up). Default 1000 ms. */
+        readonly pollIntervalMs?: number | undefined;
+        /** Retries of a failing projection or reaction before it is dead-lettered. Default 5 attempts. */
+        readonly retry?: Partial<RetryPolicy> | undefined;
+        /** How long `close()` waits for handlers in flight. Default 30 s. */
+        readonly stopTimeoutMs?: number | undefined;
+      }
+    | undefined;
+}
+
+/** A running app: one dispatcher object per aggregate, plus the wiring. */
+export type App<Aggs extends AggregateSpecs> = AppCommands<Aggs> & AppControls<Aggs>;
+
+export interface AppControls<Aggs extends AggregateSpecs> {
+  /** The store the app writes through (the tenant's view when it has one). */
+  readonly store: EventStore;
+  /** The database of the projection tables (read models), when there is one. */
+  readonly database: Kysely<any> | undefined;
+  /** Runs every projection and reaction; use it for statuses, dead letters and rebuilds. */
+  readonly manager: SubscriptionManager;
+  /** What the start-up migration did (empty with `migrate: false`). */
+  readonly migrations: MigrationReport;
+  /** The repository of an aggregate, to load and inspect it. */
+  repository<K extends keyof Aggs>(
+    aggregate: K,
+    options?: { tenantId?: string },
+  ): AggregateRepository<AggregateRoot<unknown>>;
+  /**
+   * Resolves once every projection has handled the events up to `position` (default: everything
+   * stored so far), for read-your-writes. Throws `ProjectionWaitTimeoutError` after `timeout`.
+   */
+  waitForProjections(options?: WaitForProjectionsOptions): Promise<void>;
+  /** Starts the subscriptions and the relay (done by `createApp` unless `start: false`). */
+  start(): Promise<void>;
+  /**
+   * Graceful shutdown: stops the subscriptions (handlers in flight finish and checkpoint), the
+   * wake-up sources and the relay. It does not close the store, database or bus you passed in.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Wires a domain's app in one call: migrates the tables, builds the repositories, runs every
+ * projection and reaction under a subscription manager (and the outbox relay with a bus), and
+ * offers typed commands. The generator emits `create<Domain>App`, which calls this.
+ *
+ * @example
+ * ```ts
+ * const app = await createApp(bankApp, { store, aggregates: { bankAccount: BankAccount } });
+ * const { position } = await app.bankAccount.deposit('acc-1', { amount: '25.00' });
+ * await app.waitForProjections({ position });
+ * await app.close();
+ * ```
+ */
+export async function createApp<Aggs extends AggregateSpecs>(
+  definition: AppDefinition<Aggs>,
+  options: AppOptions<Aggs>,
+): Promise<App<Aggs>> {
+  const logger = options.logger ?? console;
+  const clock = options.clock ?? (() => new Date());
+  const services = options.services ?? {};
+  const base = options.tenant === undefined ? options.store : options.store.forTenant(options.tenant);
+  const storeDb = sqlDatabaseOf(options.store);
+  const database = options.database ?? storeDb;
+  const projectionsDefined =
+    definition.projections !== undefined || Object.keys(definition.projectionMigrations ?? {}).length > 0;
+  if (projectionsDefined && !database) {
+    throw new AppConfigError(
+      `The ${definition.domain} domain has projections, but the store has no SQL database for their tables. ` +
+        'Pass { database } (a Kysely instance, e.g. on an in-memory SQLite database), or use a SQL store.',
+    );
+  }
+  const migrations =
+    options.migrate === false
+      ? { steps: [] }
+      : await migrateApp({ store: options.store, database, domains: [definition] });
+
+  // Appends through the app wake its subscriptions and relay at once instead of at the next poll.
+  const signal = new WakeUpSignal();
+  let relay: OutboxRelay | undefined;
+  const store = withAppendHooks(base, {
+    afterCommit: () => {
+      signal.notify();
+      relay?.notify();
+    },
+  });
+  let outbox: OutboxStore | undefined;
+  if (options.bus) {
+    outbox = storeDb ? new SqlOutboxStore(storeDb) : new InMemoryOutboxStore();
+    relay = new OutboxRelay(outbox, options.bus, {
+      onError: (error, rows) => logger.error(`eventsmith: publishing ${rows} outbox rows failed`, { error }),
+    });
+  }
+
+  const dispatchers = new Map<string, CommandDispatcher>();
+  for (const [key, spec] of Object.entries(definition.aggregates)) {
+    const cls = (options.aggregates as Record<string, AggregateClassFor<typeof spec> | undefined>)[key];
+    if (!cls) throw new AppConfigError(`Pass the class of ${spec.aggregateType} as aggregates.${key}.`);
+    const snapshots =
+      options.snapshots && spec.snapshotPolicy ? { store: options.snapshots, policy: spec.snapshotPolicy } : undefined;
+    dispatchers.set(
+      key,
+      new CommandDispatcher(spec, cls, store, {
+        repository: {
+          ...(snapshots ? { snapshots } : {}),
+          ...(outbox ? { outbox } : {}),
+          onSnapshotProblem: (problem) =>
+            logger.warn(`eventsmith: snapshot ${problem.kind} for ${problem.aggregateType} ${problem.aggregateId}`, {
+              error: problem.error,
+            }),
+        },
+        retry: options.commandRetry,
+      }),
+    );
+  }
+  const commands = (stamp: (given: DispatchOptions | undefined) => DispatchOptions): AppCommands<Aggs> => {
+    const result: Record<string, Record<string, unknown>> = {};
+    for (const [key, dispatcher] of dispatchers) {
+      const spec = definition.aggregates[key]!;
+      result[key] = Object.fromEntries(
+        Object.keys(spec.commands).map((command) => [
+          command,
+          (id: string, input?: unknown, given?: DispatchOptions) =>
+            dispatcher.dispatch(command, id, input, stamp(given)),
+        ]),
+      );
+    }
+    return result as AppCommands<Aggs>;
+  };
+
+  const manager = new SubscriptionManager({
+    store,
+    ...(database
+      ? { checkpoints: new SqlCheckpointStore(database), deadLetters: new SqlDeadLetterQueue(database) }
+      : {}),
+    wakeUps: [signal, ...(options.wakeUps ?? [])],
+    ...(options.subscriptions?.pollIntervalMs !== undefined
+      ? { pollIntervalMs: options.subscriptions.pollIntervalMs }
+      : {}),
+    ...(options.subscriptions?.stopTimeoutMs !== undefined
+      ? { stopTimeoutMs: options.subscriptions.stopTimeoutMs }
+      : {}),
+    onError: (subscription: string, error: SubscriptionErrorInfo) =>
+      logger.warn(`eventsmith: subscription ${subscription}: ${error.message}`, { ...error }),
+  });
+  const retry = options.subscriptions?.retry;
+  const projections: readonly Projection<any>[] =
+    definition.projections?.({ db: database!, store, clock, services } satisfies AppDependencies) ?? [];
+  for (const projection of projections) {
+    manager.project(projection, {
+      ...(options.database ? { db: options.database } : {}),
+      ...(retry ? { retry } : {}),
+    });
+  }
+  for (const reaction of definition.reactions ?? []) {
+    manager.subscribe(reactionHandler(reaction, commands, { clock, services }), {
+      name: reaction.name,
+      eventTypes: reaction.eventTypes,
+      ...(reaction.aggregateTypes ? { aggregateTypes: reaction.aggregateTypes } : {}),
+      ...(reaction.retry || retry ? { retry: { ...retry, ...reaction.retry } } : {}),
+    });
+  }
+
+  const watched = (given: WaitForProjectionsOptions) => {
+    const only = given.projections;
+    if (only) {
+      const unknown = only.filter((name) => !projections.some((p) => p.name === name));
+      if (unknown.length > 0)
+        throw new AppConfigError(
+          `No projection named ${unknown.join(', ')}; the app has ${projections.map((p) => p.name).join(', ') || 'none'}.`,
+        );
+    }
+    return [
+      ...projections.filter((p) => !only || only.includes(p.name)),
+      ...(given.includeReactions ? (definition.reactions ?? []) : []),
+    ];
+  };
+  let running = false;
+  const controls: AppControls<Aggs> = {
+    store,
+    database,
+    manager,
+    migrations,
+    repository: (aggregate, given) => dispatchers.get(aggregate as string)!.repository(given?.tenantId),
+    waitForProjections: async (given = {}) =>
+      waitForProjections(manager, store, watched(given), {
+        ...given,
+        recheckMs: options.subscriptions?.pollIntervalMs ?? 1000,
+      }),
+    async start() {
+      if (running) return;
+      running = true;
+      for (const failure of await manager.start())
+        logger.warn(`eventsmith: a wake-up source failed to start: ${failure.message}`);
+      relay?.start();
+    },
+    async close() {
+      if (!running) return;
+      running = false;
+      await manager.stop();
+      await relay?.stop();
+    },
+  };
+  const app = Object.assign(Object.create(null) as object, commands(identity), controls) as App<Aggs>;
+  if (options.start !== false) await app.start();
+  return app;
+}
+
+const identity = (given: DispatchOptions | undefined): DispatchOptions => given ?? {};

@@ -1,0 +1,264 @@
+import { Kysely } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CommandError, CommandRejectedError, CommandValidationError } from '../errors.js';
+import type { EventStore } from '../store/event-store.js';
+import { InMemoryEventStore } from '../store/memory/in-memory-event-store.js';
+import { SqliteEventStore } from '../store/sqlite/sqlite-event-store.js';
+import { defineApp } from './app-definition.js';
+import { AppConfigError, ProjectionWaitTimeoutError } from './app-errors.js';
+import { createApp, type App } from './create-app.js';
+import { projectionMigrationTable } from './migrate-app.js';
+import { registry, shopApp, shopClasses, Stock, StockReserved } from './test-support/shop-app.js';
+
+type ShopApp = App<typeof shopApp.aggregates>;
+
+const quiet = { warn: () => undefined, error: () => undefined };
+
+interface Target {
+  readonly name: string;
+  open(): Promise<{ store: EventStore; database?: Kysely<any>; close(): Promise<void> }>;
+}
+
+const TARGETS: readonly Target[] = [
+  {
+    name: 'memory store, read model in in-memory SQLite',
+    async open() {
+      const sqlite = await SqliteEventStore.open({ filename: ':memory:', registry });
+      const store = new InMemoryEventStore({ registry });
+      return { store, database: sqlite.db, close: () => sqlite.close() };
+    },
+  },
+  {
+    name: 'SQLite store',
+    async open() {
+      const store = await SqliteEventStore.open({ filename: ':memory:', registry });
+      return { store, close: () => store.close() };
+    },
+  },
+];
+
+for (const target of TARGETS) {
+  describe(`createApp on the ${target.name}`, () => {
+    let opened: Awaited<ReturnType<Target['open']>>;
+    let app: ShopApp;
+    const start = (options: { start?: boolean } = {}) =>
+      createApp(shopApp, {
+        store: opened.store,
+        database: opened.database,
+        aggregates: shopClasses,
+        logger: quiet,
+        subscriptions: { pollIntervalMs: 50 },
+        ...options,
+      });
+
+    beforeEach(async () => {
+      opened = await target.open();
+      Stock.reserveCalls = 0;
+      app = await start();
+    });
+    afterEach(async () => {
+      await app.close();
+      await opened.close();
+    });
+
+    it('migrates the subscription and projection tables, recording the projections per domain, and reports it', async () => {
+      const projections = app.migrations.steps.find((s) => s.tables === 'projections');
+      expect(projections).toEqual({
+        tables: 'projections',
+        domain: 'AppTestShop',
+        applied: ['0001_create_app_test_stock_levels'],
+      });
+      expect(app.migrations.steps.map((s) => s.tables)).toContain('subscriptions and outbox');
+      await app.close();
+      app = await start();
+      expect(app.migrations.steps.every((s) => s.applied.length === 0)).toBe(true);
+      const recorded = await app.database!.selectFrom(projectionMigrationTable('AppTestShop')).select('name').execute();
+      expect(recorded).toEqual([{ name: '0001_create_app_test_stock_levels' }]);
+    });
+
+    it('dispatches a command: validates, applies defaults, saves and returns the version, events and position', async () => {
+      await app.stock.receive('MUG', { quantity: 5 });
+      const placed = await app.order.place('order-1', { sku: 'MUG' });
+      expect(placed.version).toBe(1);
+      expect(placed.duplicate).toBe(false);
+      expect(placed.events.map((e) => [e.eventType, e.data])).toEqual([['OrderPlaced', { sku: 'MUG', quantity: 1 }]]);
+      expect(placed.position).not.toBeNull();
+      const second = await app.stock.receive('MUG', { quantity: 2 });
+      expect(second.version).toBe(2);
+      expect((await app.repository('stock').load('MUG')).state).toEqual({ available: 7 });
+    });
+
+    it('refuses bad parameters with CommandValidationError before writing, in the CommandError family', async () => {
+      const error = await app.order.place('order-1', { sku: '', quantity: -2 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CommandValidationError);
+      expect(error).toBeInstanceOf(CommandError);
+      expect((error as CommandValidationError).issues.map((i) => i.path)).toEqual(['sku', 'quantity']);
+      expect(await opened.store.getStreamVersion('Order-order-1')).toBe(0);
+      const rejected = await app.stock.reserve('MUG', { orderId: 'o', quantity: 1 }).catch((e: unknown) => e);
+      expect(rejected).toBeInstanceOf(CommandRejectedError);
+      expect(rejected).toBeInstanceOf(CommandError);
+    });
+
+    it('applies an idempotency key once', async () => {
+      const first = await app.stock.receive('MUG', { quantity: 5 }, { idempotencyKey: 'delivery-77' });
+      const again = await app.stock.receive('MUG', { quantity: 5 }, { idempotencyKey: 'delivery-77' });
+      expect(first.duplicate).toBe(false);
+      expect(again).toMatchObject({ duplicate: true, version: 1, events: [], position: null });
+      expect((await app.repository('stock').load('MUG')).state.available).toBe(5);
+    });
+
+    it('waits for the projections to reach a position (read-your-writes)', async () => {
+      const { position } = await app.stock.receive('MUG', { quantity: 5 });
+      await app.waitForProjections({ position });
+      expect(await levels(app)).toEqual([{ sku: 'MUG', available: 5 }]);
+      await app.waitForProjections(); // the store's end, nothing new: resolves at once
+    });
+
+    it('runs a reaction: the order reserves its stock, with correlation and causation from the order event', async () => {
+      await app.stock.receive('MUG', { quantity: 5 });
+      const placed = await app.order.place('order-1', { sku: 'MUG', quantity: 2 }, { correlationId: 'checkout-9' });
+      await app.waitForProjections({ position: placed.position, includeReactions: true });
+      await app.waitForProjections();
+      expect(await levels(app)).toEqual([{ sku: 'MUG', available: 3 }]);
+      const reserved = await lastEvent(opened.store, 'Stock-MUG');
+      expect(reserved).toBeInstanceOf(StockReserved);
+      expect(reserved.data).toEqual({ orderId: 'order-1', quantity: 2 });
+      expect(reserved.causationId).toBe(placed.events[0]!.eventId);
+      expect(reserved.correlationId).toBe('checkout-9');
+    });
+
+    it('does not dispatch a reaction twice when its event is delivered again (replay from the start)', async () => {
+      await app.stock.receive('MUG', { quantity: 5 });
+      const placed = await app.order.place('order-1', { sku: 'MUG', quantity: 2 });
+      await app.waitForProjections({ position: placed.position, includeReactions: true });
+      const version = await opened.store.getStreamVersion('Stock-MUG');
+      expect(Stock.reserveCalls).toBe(1);
+      await app.close();
+      // As after a crash between the command's append and the reaction's checkpoint.
+      await app.manager.checkpoints.reset('ReserveStockOnOrderPlaced', null);
+      app = await start();
+      await app.waitForProjections({ includeReactions: true });
+      expect(await opened.store.getStreamVersion('Stock-MUG')).toBe(version);
+      expect(Stock.reserveCalls).toBe(1);
+      expect((await app.manager.status('ReserveStockOnOrderPlaced')).processed).toBe(1);
+    });
+
+    it('retries a failing reaction, then parks its event in the dead-letter queue', async () => {
+      const placed = await app.order.place('order-1', { sku: 'MUG', quantity: 2 }); // no stock: reserve is rejected
+      await app.waitForProjections({ position: placed.position, includeReactions: true });
+      const parked = await app.manager.deadLetters.list({ subscription: 'ReserveStockOnOrderPlaced' });
+      expect(parked).toHaveLength(1);
+      expect(parked[0]).toMatchObject({ eventId: placed.events[0]!.eventId, attempts: 2 });
+      expect(parked[0]!.error).toMatch(/Only 0 of MUG left/);
+      expect(Stock.reserveCalls).toBe(2);
+      // Once stock arrives, retrying the dead letter dispatches the command.
+      await app.stock.receive('MUG', { quantity: 5 });
+      expect(await app.manager.retryDeadLetters()).toMatchObject({ resolved: 1 });
+      expect((await app.repository('stock').load('MUG')).state.available).toBe(3);
+    });
+
+    it('times out with a typed error naming the projection that is behind', async () => {
+      await app.manager.pause('StockLevels');
+      const { position } = await app.stock.receive('MUG', { quantity: 5 });
+      const error = await app.waitForProjections({ position, timeout: 100 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProjectionWaitTimeoutError);
+      expect((error as ProjectionWaitTimeoutError).behind.map((p) => p.name)).toEqual(['StockLevels']);
+      app.manager.resume('StockLevels');
+      await app.waitForProjections({ position });
+    });
+
+    it('closes gracefully: subscriptions stop, the store stays open for its owner', async () => {
+      await app.stock.receive('MUG', { quantity: 5 });
+      await app.close();
+      expect((await app.manager.statuses()).map((s) => s.state)).toEqual(['stopped', 'stopped']);
+      expect(await opened.store.getStreamVersion('Stock-MUG')).toBe(1);
+      await app.close(); // twice is fine
+    });
+  });
+}
+
+describe('createApp configuration', () => {
+  it('asks for a database when the domain has projections and the store has none', async () => {
+    const store = new InMemoryEventStore({ registry });
+    await expect(createApp(shopApp, { store, aggregates: shopClasses })).rejects.toThrow(AppConfigError);
+    await expect(createApp(shopApp, { store, aggregates: shopClasses })).rejects.toThrow(/Pass \{ database \}/);
+  });
+
+  it('runs without a database when the domain has no projections', async () => {
+    const store = new InMemoryEventStore({ registry });
+    const bare = defineApp({ domain: 'Bare', aggregates: { stock: shopApp.aggregates.stock } });
+    const app = await createApp(bare, { store, aggregates: { stock: Stock } });
+    expect((await app.stock.receive('MUG', { quantity: 1 })).version).toBe(1);
+    await app.close();
+  });
+
+  it('refuses a class whose aggregate type is not the declared one', async () => {
+    const store = new InMemoryEventStore({ registry });
+    const bare = defineApp({ domain: 'Bare', aggregates: { stock: shopApp.aggregates.stock } });
+    // @ts-expect-error: Order has no receive/reserve methods
+    await expect(createApp(bare, { store, aggregates: { stock: shopClasses.order } })).rejects.toThrow(
+      /aggregateType is "Order"/,
+    );
+  });
+
+  it('types the dispatchers from the declared commands', async () => {
+    const store = new InMemoryEventStore({ registry });
+    const bare = defineApp({ domain: 'Bare', aggregates: { stock: shopApp.aggregates.stock } });
+    const app = await createApp(bare, { store, aggregates: { stock: Stock }, start: false });
+    // @ts-expect-error: quantity must be a number
+    await expect(app.stock.receive('MUG', { quantity: 'five' })).rejects.toThrow(CommandValidationError);
+    // @ts-expect-error: no such command
+    expect(app.stock.discontinue).toBeUndefined();
+  });
+});
+
+async function levels(app: ShopApp) {
+  return app.database!.selectFrom('app_test_stock_levels').selectAll().execute();
+}
+
+async function lastEvent(store: EventStore, stream: string) {
+  for await (const stored of store.readStream(stream, { direction: 'backward', limit: 1 })) return stored.event;
+  throw new Error(`${stream} is empty`);
+}
+
+describe('a custom reaction', () => {
+  it('dispatches once when it fails after its command was appended and is delivered again', async () => {
+    const sqlite = await SqliteEventStore.open({ filename: ':memory:', registry });
+    const store = new InMemoryEventStore({ registry });
+    const attempts: number[] = [];
+    const custom = defineApp({
+      domain: 'AppTestCustom',
+      aggregates: shopApp.aggregates,
+      reactions: [
+        {
+          name: 'ReserveThenFailOnce',
+          eventTypes: ['OrderPlaced'],
+          retry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 5 },
+          async handle(event, { commands, attempt }) {
+            attempts.push(attempt);
+            const data = event.data as { sku: string; quantity: number };
+            await commands.stock.reserve(data.sku, { orderId: event.aggregateId, quantity: data.quantity });
+            if (attempt === 1) throw new Error('crashed after the append, before the checkpoint');
+          },
+        },
+      ],
+    });
+    Stock.reserveCalls = 0;
+    const app = await createApp(custom, { store, database: sqlite.db, aggregates: shopClasses, logger: quiet });
+    try {
+      await app.stock.receive('MUG', { quantity: 5 });
+      const placed = await app.order.place('order-1', { sku: 'MUG', quantity: 2 });
+      await app.waitForProjections({ position: placed.position, includeReactions: true });
+      expect(attempts).toEqual([1, 2]);
+      expect(Stock.reserveCalls).toBe(1);
+      expect((await app.repository('stock').load('MUG')).state.available).toBe(3);
+      const reserved = await lastEvent(store, 'Stock-MUG');
+      // Without a correlation id of its own, the order event is its own correlation.
+      expect(reserved.correlationId).toBe(placed.events[0]!.correlationId);
+      expect(reserved.causationId).toBe(placed.events[0]!.eventId);
+    } finally {
+      await app.close();
+      await sqlite.close();
+    }
+  });
+});

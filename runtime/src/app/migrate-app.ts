@@ -1,0 +1,172 @@
+import type { Kysely, Migration, MigrationResultSet } from 'kysely';
+import { EventsmithError } from '../errors.js';
+import type { EventStore } from '../store/event-store.js';
+import { migrateEventStore } from '../store/sql/migrate-event-store.js';
+import { runMigrations } from '../store/sql/run-migrations.js';
+import { detectDialect } from '../store/sql/sql-dialect.js';
+import { SqlMigrationTable } from '../store/sql/sql-tables.js';
+import { migrateSubscriptionTables } from '../subscriptions/sql/subscription-tables.js';
+
+/** One set of tables a migration looked at, and the migrations it applied (none when up to date). */
+export interface MigrationStep {
+  readonly tables: 'event store' | 'subscriptions and outbox' | 'projections';
+  /** The domain, for projection tables. */
+  readonly domain?: string;
+  readonly applied: readonly string[];
+  /** Projection migrations recorded in the shared table of older versions, now recorded per domain. */
+  readonly adopted?: readonly string[];
+}
+
+/** What a migration did, step by step, in order. */
+export interface MigrationReport {
+  readonly steps: readonly MigrationStep[];
+}
+
+/**
+ * A migration failed. `report` lists what was applied before it (that stays applied), `step` the
+ * tables whose migration failed.
+ */
+export class AppMigrationError extends EventsmithError {
+  constructor(
+    readonly report: MigrationReport,
+    readonly step: Omit<MigrationStep, 'applied'>,
+    readonly failedMigration: string | undefined,
+    cause: unknown,
+  ) {
+    super(
+      'APP.MIGRATION_FAILED',
+      `Migrating the ${step.tables} tables${step.domain ? ` of ${step.domain}` : ''} failed` +
+        (failedMigration ? ` at ${failedMigration}` : '') +
+        `: ${cause instanceof Error ? cause.message : String(cause)}. ` +
+        (report.steps.some((s) => s.applied.length > 0)
+          ? `Already applied: ${report.steps.flatMap((s) => s.applied).join(', ')}.`
+          : 'Nothing was applied before it.'),
+      { cause },
+    );
+  }
+}
+
+/** The projection migrations of one domain. */
+export interface DomainMigrations {
+  readonly domain: string;
+  readonly projectionMigrations?: Readonly<Record<string, Migration>> | undefined;
+}
+
+export interface MigrateAppOptions {
+  /** The event store; its tables are migrated when it is a SQL store (it exposes `db`). */
+  readonly store?: EventStore | undefined;
+  /** The database of the projection, checkpoint and dead-letter tables. Default: the store's. */
+  readonly database?: Kysely<any> | undefined;
+  readonly domains: readonly DomainMigrations[];
+}
+
+/**
+ * The table where a domain's projection migrations are recorded: one per domain, so several
+ * domains can share a database (Kysely's migrator refuses a table that records migrations it
+ * was not given).
+ *
+ * @example
+ * ```ts
+ * projectionMigrationTable('LibraryLending'); // 'eventsmith_projection_migration_library_lending'
+ * ```
+ */
+export function projectionMigrationTable(domain: string): string {
+  const snake = domain
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .toLowerCase();
+  return `${SqlMigrationTable.projections}_${snake}`;
+}
+
+/**
+ * Creates or upgrades everything an app needs, in order: the event store tables (SQL stores),
+ * the subscription tables (checkpoints, dead letters, leases, outbox) and each domain's
+ * projection tables, and reports what it applied. Safe to run at every start and from several
+ * processes. On failure it throws {@link AppMigrationError}, which says what was applied before.
+ *
+ * @example
+ * ```ts
+ * const report = await migrateApp({ store, domains: [bankApp] });
+ * for (const step of report.steps) console.log(step.tables, step.applied);
+ * ```
+ */
+export async function migrateApp(options: MigrateAppOptions): Promise<MigrationReport> {
+  const steps: MigrationStep[] = [];
+  const storeDb = sqlDatabaseOf(options.store);
+  const database = options.database ?? storeDb;
+  const run = async (
+    step: Omit<MigrationStep, 'applied'>,
+    migrate: () => Promise<MigrationResultSet>,
+  ): Promise<void> => {
+    let result: MigrationResultSet;
+    try {
+      result = await migrate();
+    } catch (error) {
+      throw new AppMigrationError({ steps: [...steps] }, step, undefined, error);
+    }
+    const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    if (result.error !== undefined) {
+      const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
+      throw new AppMigrationError({ steps: [...steps, { ...step, applied }] }, step, failed, result.error);
+    }
+    steps.push({ ...step, applied });
+  };
+  if (storeDb)
+    await run({ tables: 'event store' }, () => migrateEventStore(storeDb, { dialect: detectDialect(storeDb) }));
+  if (database) {
+    await run({ tables: 'subscriptions and outbox' }, () => migrateSubscriptionTables(database));
+    // The outbox is written in the store's transactions, so it lives on the store's database too.
+    if (storeDb && storeDb !== database)
+      await run({ tables: 'subscriptions and outbox' }, () => migrateSubscriptionTables(storeDb));
+  }
+  for (const domain of options.domains) {
+    const migrations = domain.projectionMigrations ?? {};
+    if (Object.keys(migrations).length === 0) continue;
+    if (!database) {
+      throw new AppMigrationError(
+        { steps },
+        { tables: 'projections', domain: domain.domain },
+        undefined,
+        new Error('there is no SQL database for the projection tables; pass one (an in-memory store has none)'),
+      );
+    }
+    const table = projectionMigrationTable(domain.domain);
+    let adopted: string[] = [];
+    await run({ tables: 'projections', domain: domain.domain }, async () => {
+      adopted = await adoptSharedRecords(database, table, migrations);
+      return runMigrations(database, migrations, table);
+    });
+    if (adopted.length > 0) steps[steps.length - 1] = { ...steps[steps.length - 1]!, adopted };
+  }
+  return { steps };
+}
+
+/** The SQL store's Kysely database, if it is one. */
+export function sqlDatabaseOf(store: EventStore | undefined): Kysely<any> | undefined {
+  const db = (store as { db?: unknown } | undefined)?.db as Kysely<any> | undefined;
+  return db && typeof db.selectFrom === 'function' && typeof db.transaction === 'function' ? db : undefined;
+}
+
+/**
+ * Before projection migrations were recorded per domain, every domain shared one table. When the
+ * domain's own table does not exist yet and the shared one records only this domain's
+ * migrations, those records are copied over, so the migrations are not run a second time.
+ */
+async function adoptSharedRecords(
+  db: Kysely<any>,
+  table: string,
+  migrations: Readonly<Record<string, Migration>>,
+): Promise<string[]> {
+  const shared = SqlMigrationTable.projections;
+  const tables = new Set((await db.introspection.getTables({ withInternalKyselyTables: true })).map((t) => t.name));
+  if (tables.has(table) || !tables.has(shared)) return [];
+  const rows = (await db.selectFrom(shared).select(['name', 'timestamp']).execute()) as {
+    name: string;
+    timestamp: string;
+  }[];
+  if (rows.length === 0 || !rows.every((row) => Object.hasOwn(migrations, row.name))) return [];
+  const created = await runMigrations(db, {}, table); // creates the table (and its lock table) as the migrator does
+  if (created.error !== undefined) throw created.error;
+  await db.insertInto(table).values(rows).execute();
+  return rows.map((row) => row.name);
+}
