@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EventRegistry, migrateProjections } from '@eventsmith/runtime';
 import { Layout } from '../emit/common/layout.js';
+import { importTypeScript } from '../ops/import-typescript.js';
 import { CliFailure } from './cli-error.js';
 import type { EventsmithConfig } from '../config/config.js';
 import type { CliIo } from './io.js';
@@ -127,22 +128,4 @@ interface StoreClass<O> {
 
 function redact(text: string): string {
   return text.replace(/\/\/([^:@/]+):([^@/]+)@/g, '//$1:***@');
-}
-
-let tsxRegistered = false;
-
-/**
- * Imports a generated `.ts` module. The installed CLI runs as plain JavaScript, so when Node
- * cannot load TypeScript by itself, tsx's loader is registered (once) and the import retried.
- */
-async function importTypeScript(url: string): Promise<unknown> {
-  try {
-    return await import(url);
-  } catch (error) {
-    if (tsxRegistered || (error as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error;
-    const { register } = await import('tsx/esm/api');
-    register();
-    tsxRegistered = true;
-    return await import(`${url}?tsx`); // a new URL: Node keeps the failed import of the old one
-  }
 }

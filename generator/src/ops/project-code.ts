@@ -1,0 +1,126 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { EventRegistry, type AggregateClass, type Projection } from '@eventsmith/runtime';
+import { CliFailure, type CliError } from '../cli/cli-error.js';
+import type { EventsmithConfig } from '../config/config.js';
+import { Layout } from '../emit/common/layout.js';
+import { importTypeScript } from './import-typescript.js';
+
+/** What the operations tools use of a project's code: its events, aggregate classes and projections. */
+export interface ProjectCode {
+  /** Every domain's events, upcasters and aliases in one registry. */
+  readonly registry: EventRegistry;
+  /** The aggregate classes (yours, in each domain's `userDir`), by aggregate type. */
+  readonly aggregates: ReadonlyMap<string, AggregateClass>;
+  /** The generated projections of every domain, by name. */
+  readonly projections: ReadonlyMap<string, Projection<any>>;
+}
+
+/**
+ * Imports each domain's generated code (`<output>/index.ts`: the registry and the projections) and
+ * the aggregate classes in `<userDir>/aggregates/`, through tsx when Node cannot load TypeScript.
+ *
+ * @example
+ * ```ts
+ * const code = await loadProjectCode(config);
+ * const store = await SqliteEventStore.open({ filename: 'app.db', registry: code.registry });
+ * ```
+ */
+export async function loadProjectCode(config: EventsmithConfig): Promise<ProjectCode> {
+  const registries: EventRegistry[] = [];
+  const aggregates = new Map<string, AggregateClass>();
+  const projections = new Map<string, Projection<any>>();
+  for (const domain of config.domains) {
+    const layout = new Layout({ outDir: domain.output, userDir: domain.userDir });
+    const index = join(config.root, layout.index);
+    if (!(await isFile(index)))
+      throw failure({
+        code: 'OPS.NOT_GENERATED',
+        message: `${layout.index} does not exist.`,
+        fix: 'Run `eventsmith generate` first.',
+      });
+    const module = (await load(index)) as Record<string, unknown>;
+    const createRegistry = exported(module, /^create\w+Registry$/);
+    if (!createRegistry)
+      throw failure({
+        code: 'OPS.NOT_GENERATED',
+        message: `${layout.index} exports no create…Registry function.`,
+        fix: 'Run `eventsmith generate` to bring the generated code up to date.',
+      });
+    // The user-owned parts the generated factories take: custom upcasters (`PaymentAuthorizedV1ToV2`,
+    // exported as paymentAuthorizedV1ToV2 from upcasters/) and custom projection handlers
+    // (`CustomerStats`, exported as customerStatsHandlers from projections/).
+    const userDir = join(config.root, domain.userDir);
+    const upcasters: Record<string, unknown> = {};
+    const handlers: Record<string, unknown> = {};
+    for (const [name, value] of await exportsIn(join(userDir, 'upcasters'))) {
+      if (/^[a-z]\w*V\d+ToV\d+$/.test(name)) upcasters[pascal(name)] = value;
+    }
+    for (const [name, value] of await exportsIn(join(userDir, 'projections'))) {
+      if (/^[a-z]\w*Handlers$/.test(name)) handlers[pascal(name.slice(0, -'Handlers'.length))] = value;
+    }
+    registries.push(call(layout.index, createRegistry, { upcasters }) as EventRegistry);
+    const createProjections = exported(module, /^create\w+Projections$/);
+    if (createProjections)
+      for (const projection of call(layout.index, createProjections, handlers) as Projection<any>[])
+        projections.set(projection.name, projection);
+    for (const [, value] of await exportsIn(join(userDir, 'aggregates'))) {
+      const type = typeof value === 'function' ? (value as { aggregateType?: unknown }).aggregateType : undefined;
+      if (typeof type === 'string' && type !== '') aggregates.set(type, value as AggregateClass);
+    }
+  }
+  return { registry: EventRegistry.merge(...registries), aggregates, projections };
+}
+
+/** The exports of every module in `dir` (not tests), by file name then export order. */
+async function exportsIn(dir: string): Promise<[string, unknown][]> {
+  const files = await readdir(dir).catch(() => [] as string[]);
+  const out: [string, unknown][] = [];
+  for (const file of files.filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort())
+    out.push(...Object.entries((await load(join(dir, file))) as Record<string, unknown>));
+  return out;
+}
+
+function call(file: string, fn: (arg: unknown) => unknown, arg: unknown): unknown {
+  try {
+    return fn(arg);
+  } catch (error) {
+    throw failure({
+      code: 'OPS.PROJECT_CODE',
+      message: `${fn.name} in ${file} failed: ${error instanceof Error ? error.message : String(error)}`,
+      fix: 'Run `eventsmith generate`, and check the custom upcasters and projection handlers in your userDir.',
+    });
+  }
+}
+
+function pascal(name: string): string {
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+function exported(module: Record<string, unknown>, name: RegExp): ((arg: unknown) => unknown) | undefined {
+  const key = Object.keys(module)
+    .filter((k) => name.test(k) && typeof module[k] === 'function')
+    .sort()[0];
+  return key === undefined ? undefined : (module[key] as (arg: unknown) => unknown);
+}
+
+async function load(file: string): Promise<unknown> {
+  try {
+    return await importTypeScript(pathToFileURL(file).href);
+  } catch (error) {
+    throw failure({
+      code: 'OPS.IMPORT',
+      message: `Cannot import ${file}: ${error instanceof Error ? error.message : String(error)}`,
+      fix: 'Run `eventsmith generate`, and check that the file compiles (npx tsc --noEmit).',
+    });
+  }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isFile() ?? false;
+}
+
+function failure(error: CliError): CliFailure {
+  return new CliFailure([error]);
+}

@@ -1,0 +1,365 @@
+import { stat } from 'node:fs/promises';
+import {
+  DeadLetterEntryNotFoundError,
+  parseStreamId,
+  Position,
+  SqlCheckpointStore,
+  SqlDeadLetterQueue,
+  SubscriptionManager,
+  UndecodableEventError,
+  type DeadLetterEntry,
+  type DeadLetterStatus,
+  type EventStore,
+  type Kysely,
+  type StoredEvent,
+} from '@eventsmith/runtime';
+import { CliFailure } from '../cli/cli-error.js';
+import { parseDatabaseUrl, type DatabaseTarget } from '../cli/migrate-command.js';
+import { stateHistory, type StateAtVersion } from './aggregate-history.js';
+import { eventView, type EventLink, type EventView, type TimelineEvent } from './event-views.js';
+import type { ProjectCode } from './project-code.js';
+import {
+  correlatedEvents,
+  listStreams,
+  listTenants,
+  streamTenant,
+  type StreamQuery,
+  type StreamSummary,
+} from './stream-queries.js';
+
+/** Where a subscription or projection has got to, read from the checkpoint table. */
+export interface SubscriptionReport {
+  readonly name: string;
+  /** True for a projection of the project's generated code (its event types filter the lag). */
+  readonly projection: boolean;
+  readonly position: string | null;
+  readonly updatedAt: string | null;
+  /** Matching events after the checkpoint, counted up to `lagLimit`. */
+  readonly lagEvents: number;
+  readonly lagCapped: boolean;
+  /** How long the oldest unprocessed event has been stored, in seconds; 0 when caught up. */
+  readonly lagSeconds: number;
+  readonly deadLetters: { readonly pending: number; readonly retrying: number; readonly resolved: number };
+}
+
+/** A dead-letter entry as plain JSON. */
+export interface DeadLetterView extends Omit<
+  DeadLetterEntry,
+  'position' | 'storedAt' | 'firstFailedAt' | 'lastFailedAt' | 'resolvedAt'
+> {
+  readonly position: string;
+  readonly storedAt: string;
+  readonly firstFailedAt: string;
+  readonly lastFailedAt: string;
+  readonly resolvedAt: string | null;
+  /** True when the project's code has this subscription's handler (a generated projection), so it can be retried here. */
+  readonly retryable: boolean;
+}
+
+export interface StoreInspectorOptions {
+  /** `sqlite:app.db`, `app.db`, `postgres://…`, `mysql://…` / `mariadb://…`. */
+  readonly url: string;
+  /** Relative SQLite paths are resolved against it. */
+  readonly cwd: string;
+  readonly code: ProjectCode;
+  /** Show and change only this tenant's data. */
+  readonly tenantId?: string;
+}
+
+/** A stream that does not exist, or belongs to another tenant than the inspector's. */
+export class StreamNotVisibleError extends Error {
+  readonly code = 'OPS.STREAM_NOT_FOUND';
+  constructor(readonly streamId: string) {
+    super(`There is no stream "${streamId}".`);
+  }
+}
+
+/** A retry that needs a handler the project's code does not have. */
+export class NotRetryableError extends Error {
+  readonly code = 'OPS.NOT_RETRYABLE';
+  constructor(readonly subscription: string) {
+    super(
+      `"${subscription}" is not a projection of this project's generated code, so its handler is not here to re-deliver the event. Retry it in the app that runs it (manager.retryDeadLetter(id)), or resolve it.`,
+    );
+  }
+}
+
+const LAG_LIMIT = 10_000;
+
+/**
+ * Read (and, for dead letters, write) access to an event store for operators: streams, an
+ * aggregate's timeline and its state at each version, the global feed, checkpoints with their lag,
+ * and the dead-letter queue. `eventsmith studio` serves it; the CLI's operations commands use it
+ * too. A tenant-scoped inspector (`tenantId`) reads and changes only that tenant's data, through
+ * the runtime's tenant views.
+ *
+ * @example
+ * ```ts
+ * const inspector = await StoreInspector.open({ url: 'sqlite:app.db', cwd: process.cwd(), code: await loadProjectCode(config) });
+ * const { streams } = await inspector.streams({ aggregateType: 'BankAccount' });
+ * await inspector.close();
+ * ```
+ */
+export class StoreInspector {
+  readonly #root: EventStore & { readonly db: Kysely<any> };
+  readonly #code: ProjectCode;
+  readonly tenantId: string | undefined;
+  readonly target: DatabaseTarget;
+
+  private constructor(
+    root: EventStore & { readonly db: Kysely<any> },
+    code: ProjectCode,
+    target: DatabaseTarget,
+    tenantId: string | undefined,
+  ) {
+    this.#root = root;
+    this.#code = code;
+    this.target = target;
+    this.tenantId = tenantId;
+  }
+
+  /** Opens the store without migrating it (an operator's console changes no schema). */
+  static async open(options: StoreInspectorOptions): Promise<StoreInspector> {
+    const target = parseDatabaseUrl(options.url, options.cwd);
+    const registry = options.code.registry;
+    try {
+      let store: EventStore & { readonly db: Kysely<any> };
+      if (target.dialect === 'sqlite') {
+        if (target.filename !== ':memory:' && !(await stat(target.filename).catch(() => undefined))?.isFile())
+          throw new CliFailure([
+            {
+              code: 'OPS.NO_DATABASE',
+              message: `There is no SQLite database at ${target.filename}.`,
+              fix: 'Check the path, or run `eventsmith migrate --db <url>` to create the store.',
+            },
+          ]);
+        const { SqliteEventStore } = await import('@eventsmith/runtime/sqlite');
+        store = await SqliteEventStore.open({ filename: target.filename, registry, migrate: false });
+      } else if (target.dialect === 'postgres') {
+        const { PostgresEventStore } = await import('@eventsmith/runtime/postgres');
+        store = await PostgresEventStore.open({ url: target.url, registry, migrate: false });
+      } else {
+        const { MysqlEventStore } = await import('@eventsmith/runtime/mysql');
+        store = await MysqlEventStore.open({ url: target.url, registry, migrate: false });
+      }
+      return new StoreInspector(store, options.code, target, options.tenantId);
+    } catch (error) {
+      if (error instanceof CliFailure) throw error;
+      throw new CliFailure([
+        {
+          code: 'OPS.CONNECT',
+          message: `Cannot open the ${target.dialect} event store: ${redact(error instanceof Error ? error.message : String(error))}.`,
+          fix: 'Check that the database is running and the URL is right.',
+        },
+      ]);
+    }
+  }
+
+  /** The store, or its view of the inspector's tenant. */
+  get store(): EventStore {
+    return this.tenantId === undefined ? this.#root : this.#root.forTenant(this.tenantId);
+  }
+
+  /** The aggregate types of the project's code, sorted. */
+  get aggregateTypes(): string[] {
+    return [...this.#code.aggregates.keys()].sort();
+  }
+
+  async streams(query: StreamQuery): Promise<{ streams: StreamSummary[]; more: boolean }> {
+    return listStreams(this.#root.db, this.tenantId === undefined ? query : { ...query, tenantId: this.tenantId });
+  }
+
+  /** The tenants that own streams; only its own for a tenant-scoped inspector. */
+  async tenants(): Promise<string[]> {
+    return this.tenantId === undefined ? listTenants(this.#root.db) : [this.tenantId];
+  }
+
+  /** Every event of a stream, oldest first, with its cause and the events it caused. */
+  async timeline(streamId: string): Promise<TimelineEvent[]> {
+    const events = (await this.#read(streamId)).map(eventView);
+    const chain = await correlatedEvents(
+      this.#root.db,
+      events.map((e) => e.correlationId),
+      this.tenantId,
+    );
+    const byId = new Map(chain.map((link) => [link.eventId, link]));
+    return events.map((event) => ({
+      ...event,
+      cause: event.causationId === null ? null : (strip(byId.get(event.causationId)) ?? null),
+      caused: chain.filter((link) => link.causationId === event.eventId).map((link) => strip(link)!),
+    }));
+  }
+
+  /**
+   * The aggregate's state after each version up to `upTo`, rebuilt with the project's aggregate
+   * class, each with a diff from the version before.
+   */
+  async history(streamId: string, upTo?: number): Promise<StateAtVersion[]> {
+    const { aggregateType, aggregateId } = parseStreamId(streamId);
+    const cls = this.#code.aggregates.get(aggregateType);
+    if (!cls)
+      throw new CliFailure([
+        {
+          code: 'OPS.NO_AGGREGATE_CLASS',
+          message: `The project's code has no aggregate class for ${aggregateType}.`,
+          fix: `Check that ${aggregateType} is declared in the domain YAML and its class is in the userDir's aggregates/ folder.`,
+        },
+      ]);
+    return stateHistory(
+      cls,
+      aggregateId,
+      (await this.#read(streamId)).map((s) => s.event),
+      upTo,
+    );
+  }
+
+  /** Up to `limit` events of the global feed after `after` (a position token; absent: from the start). */
+  async feed(after: string | null, limit = 100): Promise<EventView[]> {
+    const events: EventView[] = [];
+    for await (const stored of this.store.readAll({ after: after === null ? null : Position.parse(after), limit }))
+      events.push(eventView(stored));
+    return events;
+  }
+
+  /** The position of the last event, as a token, or null for an empty store. */
+  async head(): Promise<string | null> {
+    return (await this.store.currentPosition())?.toString() ?? null;
+  }
+
+  /** Every checkpoint (and each projection of the project, checkpointed or not) with its lag. */
+  async subscriptions(): Promise<SubscriptionReport[]> {
+    const checkpoints = await this.#checkpoints().list();
+    const stats = await this.#deadLetters().stats();
+    const names = [...new Set([...checkpoints.map((c) => c.name), ...this.#code.projections.keys()])].sort();
+    return Promise.all(
+      names.map(async (name) => {
+        const checkpoint = checkpoints.find((c) => c.name === name);
+        const projection = this.#code.projections.get(name);
+        const lag = await this.#lag(checkpoint?.position ?? null, projection?.eventTypes);
+        const dead = stats.bySubscription.find((s) => s.subscription === name);
+        return {
+          name,
+          projection: projection !== undefined,
+          position: checkpoint?.position.toString() ?? null,
+          updatedAt: checkpoint?.updatedAt.toISOString() ?? null,
+          lagEvents: lag.events,
+          lagCapped: lag.capped,
+          lagSeconds: lag.oldest ? Math.max(0, (Date.now() - lag.oldest.getTime()) / 1000) : 0,
+          deadLetters: { pending: dead?.pending ?? 0, retrying: dead?.retrying ?? 0, resolved: dead?.resolved ?? 0 },
+        };
+      }),
+    );
+  }
+
+  async deadLetters(
+    filter: { subscription?: string; status?: DeadLetterStatus; limit?: number } = {},
+  ): Promise<DeadLetterView[]> {
+    const entries = await this.#deadLetters().list({
+      limit: filter.limit ?? 200,
+      ...(filter.subscription ? { subscription: filter.subscription } : {}),
+      ...(filter.status ? { status: filter.status } : {}),
+    });
+    return entries.map((e) => this.#deadLetterView(e));
+  }
+
+  async deadLetter(id: string): Promise<DeadLetterView> {
+    const entry = await this.#deadLetters().get(id);
+    if (!entry) throw new DeadLetterEntryNotFoundError(id);
+    return this.#deadLetterView(entry);
+  }
+
+  /**
+   * Re-delivers a dead-lettered event through its projection's handler (from the project's code):
+   * resolved on success, back to pending with the attempt counted on failure.
+   */
+  async retryDeadLetter(id: string, by = 'eventsmith'): Promise<'resolved' | 'failed' | 'skipped'> {
+    const entry = await this.deadLetter(id);
+    const projection = this.#code.projections.get(entry.subscription);
+    if (!projection) throw new NotRetryableError(entry.subscription);
+    const manager = new SubscriptionManager({
+      store: this.store,
+      checkpoints: new SqlCheckpointStore(this.#root.db),
+      deadLetters: new SqlDeadLetterQueue(this.#root.db),
+    });
+    manager.project(projection);
+    return manager.retryDeadLetter(id, { by });
+  }
+
+  /** Marks an entry resolved without re-delivering it. */
+  async resolveDeadLetter(id: string, by = 'eventsmith'): Promise<void> {
+    await this.#deadLetters().resolve(id, { by });
+  }
+
+  async close(): Promise<void> {
+    await this.#root.close();
+  }
+
+  async #read(streamId: string): Promise<StoredEvent[]> {
+    // The stream table says whose it is: another tenant's stream is as absent as a missing one.
+    const owner = await streamTenant(this.#root.db, streamId);
+    if (owner === undefined || (this.tenantId !== undefined && owner !== this.tenantId))
+      throw new StreamNotVisibleError(streamId);
+    const events: StoredEvent[] = [];
+    for await (const stored of this.store.readStream(streamId)) events.push(stored);
+    return events;
+  }
+
+  #checkpoints(): SqlCheckpointStore {
+    const store = new SqlCheckpointStore(this.#root.db);
+    return this.tenantId === undefined ? store : store.forTenant(this.tenantId);
+  }
+
+  #deadLetters(): SqlDeadLetterQueue {
+    const queue = new SqlDeadLetterQueue(this.#root.db);
+    return this.tenantId === undefined ? queue : queue.forTenant(this.tenantId);
+  }
+
+  async #lag(
+    position: Position | null,
+    eventTypes: readonly string[] | undefined,
+  ): Promise<{ events: number; capped: boolean; oldest: Date | undefined }> {
+    let events = 0;
+    let oldest: Date | undefined;
+    let after = position;
+    while (events <= LAG_LIMIT) {
+      try {
+        for await (const stored of this.store.readAll({
+          after,
+          limit: LAG_LIMIT + 1 - events,
+          ...(eventTypes ? { eventTypes } : {}),
+        })) {
+          oldest ??= stored.storedAt;
+          events++;
+        }
+        break;
+      } catch (error) {
+        if (!(error instanceof UndecodableEventError)) throw error;
+        oldest ??= error.storedAt; // lag too: count on after it
+        events++;
+        after = error.position;
+      }
+    }
+    return { events: Math.min(events, LAG_LIMIT), capped: events > LAG_LIMIT, oldest };
+  }
+
+  #deadLetterView(entry: DeadLetterEntry): DeadLetterView {
+    return {
+      ...entry,
+      position: entry.position.toString(),
+      storedAt: entry.storedAt.toISOString(),
+      firstFailedAt: entry.firstFailedAt.toISOString(),
+      lastFailedAt: entry.lastFailedAt.toISOString(),
+      resolvedAt: entry.resolvedAt?.toISOString() ?? null,
+      retryable: this.#code.projections.has(entry.subscription),
+    };
+  }
+}
+
+function strip(link: (EventLink & { causationId?: string | null }) | undefined): EventLink | undefined {
+  if (!link) return undefined;
+  return { eventId: link.eventId, eventType: link.eventType, streamId: link.streamId, version: link.version };
+}
+
+function redact(text: string): string {
+  return text.replace(/\/\/([^:@/]+):([^@/]+)@/g, '//$1:***@');
+}

@@ -1,0 +1,253 @@
+import { timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { DeadLetterEntryNotFoundError, PositionDecodeError, type DeadLetterStatus } from '@eventsmith/runtime';
+import { Hono, type Context } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
+import { streamSSE } from 'hono/streaming';
+import { CliFailure } from '../cli/cli-error.js';
+import { NotRetryableError, StreamNotVisibleError, type StoreInspector } from '../ops/store-inspector.js';
+import type { DomainDiagram } from './domain-diagram.js';
+
+export interface StudioAppOptions {
+  readonly inspector: StoreInspector;
+  /** Retry and resolve dead letters; without it every change is refused with 403. */
+  readonly allowWrites: boolean;
+  /** Required on every request when set: `Authorization: Bearer <token>`, or `?token=` once (kept in a cookie). */
+  readonly token?: string;
+  /** Host names the browser may use (DNS-rebinding guard); absent: any. */
+  readonly allowedHosts?: readonly string[];
+  /** The domain diagrams, loaded from the YAML when first asked for. */
+  readonly domain: () => Promise<DomainDiagram[]>;
+  /** How often the live feed polls the store, in ms (default 1000). */
+  readonly pollMs?: number;
+}
+
+const UI_DIR = join(import.meta.dirname, 'ui');
+const require = createRequire(import.meta.url);
+/** The UI's libraries, served from the installed packages as ES modules (no build step). */
+const VENDOR: Record<string, string> = {
+  'preact.mjs': require.resolve('preact'),
+  'hooks.mjs': require.resolve('preact/hooks'),
+  'htm.mjs': join(require.resolve('htm').replace(/[\\/]dist[\\/].*$/, ''), 'dist', 'htm.module.js'),
+};
+const UI_FILES: Record<string, string> = {
+  'app.js': 'text/javascript',
+  'views.js': 'text/javascript',
+  'api.js': 'text/javascript',
+  'style.css': 'text/css',
+};
+const COOKIE = 'eventsmith_studio_token';
+
+/**
+ * The studio's HTTP app: a JSON API over a {@link StoreInspector}, a server-sent-events feed, and
+ * the static UI. Read-only unless `allowWrites`; with a `token`, every request must carry it.
+ *
+ * @example
+ * ```ts
+ * const app = createStudioApp({ inspector, allowWrites: false, domain: async () => [] });
+ * serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 5555 });
+ * ```
+ */
+export function createStudioApp(options: StudioAppOptions): Hono {
+  const { inspector } = options;
+  const app = new Hono();
+
+  app.use(async (c, next) => {
+    if (options.allowedHosts) {
+      const host = hostName(c.req.header('host') ?? '');
+      if (!options.allowedHosts.includes(host))
+        return problem(
+          c,
+          403,
+          'STUDIO.HOST',
+          `Studio does not answer for host "${host}".`,
+          'Open it at the address it printed.',
+        );
+    }
+    if (options.token !== undefined) {
+      const query = c.req.query('token');
+      const given = bearer(c.req.header('authorization')) ?? getCookie(c, COOKIE) ?? query;
+      if (given === undefined || !same(given, options.token))
+        return problem(
+          c,
+          401,
+          'STUDIO.TOKEN',
+          'This studio needs its access token.',
+          'Open the URL with ?token=<token> that `eventsmith studio` printed, or send Authorization: Bearer <token>.',
+        );
+      if (query !== undefined) setCookie(c, COOKIE, options.token, { httpOnly: true, sameSite: 'Strict', path: '/' });
+    }
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD') {
+      if (!options.allowWrites)
+        return problem(
+          c,
+          403,
+          'STUDIO.READ_ONLY',
+          'Studio is read-only: retrying and resolving dead letters are turned off.',
+          'Restart it with --allow-writes to retry or resolve dead letters.',
+        );
+      // A JSON body makes a cross-site request send a CORS preflight, which is never granted.
+      if (!(c.req.header('content-type') ?? '').startsWith('application/json'))
+        return problem(
+          c,
+          415,
+          'STUDIO.CONTENT_TYPE',
+          'Changes are sent as JSON.',
+          'Send Content-Type: application/json.',
+        );
+    }
+    await next();
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('Referrer-Policy', 'no-referrer');
+  });
+
+  app.onError((error, c) => {
+    if (error instanceof StreamNotVisibleError || error instanceof DeadLetterEntryNotFoundError)
+      return problem(
+        c,
+        404,
+        'STUDIO.NOT_FOUND',
+        error.message,
+        'Check the id; a tenant-scoped studio shows its tenant only.',
+      );
+    if (error instanceof NotRetryableError)
+      return problem(c, 409, error.code, error.message, 'Resolve it here, or retry it in the app.');
+    if (error instanceof PositionDecodeError)
+      return problem(c, 400, 'STUDIO.POSITION', error.message, 'Pass a position token the feed returned.');
+    if (error instanceof CliFailure) {
+      const first = error.errors[0]!;
+      return problem(c, 400, first.code, first.message, first.fix);
+    }
+    return problem(
+      c,
+      500,
+      'STUDIO.INTERNAL',
+      error instanceof Error ? error.message : String(error),
+      "See the studio's terminal; this may be a bug in eventsmith.",
+    );
+  });
+
+  app.get('/', async (c) => c.html(await readFile(join(UI_DIR, 'index.html'), 'utf8')));
+  app.get('/ui/:file', async (c) => {
+    const type = UI_FILES[c.req.param('file')];
+    if (!type) return c.notFound();
+    c.header('Content-Type', `${type}; charset=utf-8`);
+    return c.body(await readFile(join(UI_DIR, c.req.param('file')), 'utf8'));
+  });
+  app.get('/vendor/:file', async (c) => {
+    const file = VENDOR[c.req.param('file')];
+    if (!file) return c.notFound();
+    c.header('Content-Type', 'text/javascript; charset=utf-8');
+    c.header('Cache-Control', 'max-age=3600');
+    return c.body(await readFile(file, 'utf8'));
+  });
+
+  app.get('/api/info', async (c) =>
+    c.json({
+      store:
+        inspector.target.dialect === 'sqlite' ? `sqlite:${inspector.target.filename}` : redact(inspector.target.url),
+      dialect: inspector.target.dialect,
+      tenant: inspector.tenantId ?? null,
+      allowWrites: options.allowWrites,
+      aggregateTypes: inspector.aggregateTypes,
+      tenants: await inspector.tenants(),
+    }),
+  );
+  app.get('/api/streams', async (c) => {
+    const q = c.req.query();
+    return c.json(
+      await inspector.streams({
+        ...(q['search'] ? { search: q['search'] } : {}),
+        ...(q['type'] ? { aggregateType: q['type'] } : {}),
+        ...(q['tenant'] ? { tenantId: q['tenant'] } : {}),
+        offset: Number(q['offset'] ?? 0) || 0,
+        limit: Number(q['limit'] ?? 50) || 50,
+      }),
+    );
+  });
+  app.get('/api/stream', async (c) => c.json({ events: await inspector.timeline(required(c, 'id')) }));
+  app.get('/api/stream/states', async (c) => c.json({ states: await inspector.history(required(c, 'id')) }));
+  app.get('/api/feed', async (c) => {
+    const after = c.req.query('after') ?? null;
+    return c.json({ events: await inspector.feed(after, 100), head: await inspector.head() });
+  });
+  app.get('/api/feed/live', (c) => {
+    const from = c.req.query('from');
+    return streamSSE(c, async (stream) => {
+      let after = from === 'start' ? null : (from ?? (await inspector.head()));
+      while (!stream.aborted && !stream.closed) {
+        const events = await inspector.feed(after, 100);
+        for (const event of events)
+          await stream.writeSSE({ event: 'event', id: event.position, data: JSON.stringify(event) });
+        if (events.length > 0) after = events[events.length - 1]!.position;
+        else {
+          await stream.writeSSE({ event: 'idle', data: JSON.stringify({ after }) });
+          await stream.sleep(options.pollMs ?? 1000);
+        }
+      }
+    });
+  });
+  app.get('/api/subscriptions', async (c) =>
+    c.json({ subscriptions: await inspector.subscriptions(), at: new Date().toISOString() }),
+  );
+  app.get('/api/dead-letters', async (c) => {
+    const status = c.req.query('status');
+    const subscription = c.req.query('subscription');
+    return c.json({
+      deadLetters: await inspector.deadLetters({
+        ...(status && status !== 'all' ? { status: status as DeadLetterStatus } : {}),
+        ...(subscription ? { subscription } : {}),
+      }),
+    });
+  });
+  app.get('/api/dead-letters/:id', async (c) => c.json(await inspector.deadLetter(c.req.param('id'))));
+  app.post('/api/dead-letters/:id/retry', async (c) =>
+    c.json({ outcome: await inspector.retryDeadLetter(c.req.param('id'), 'studio') }),
+  );
+  app.post('/api/dead-letters/:id/resolve', async (c) => {
+    await inspector.resolveDeadLetter(c.req.param('id'), 'studio');
+    return c.json({ outcome: 'resolved' });
+  });
+  app.get('/api/domain', async (c) => c.json({ domains: await options.domain() }));
+  app.all('/api/*', (c) => problem(c, 404, 'STUDIO.NOT_FOUND', `No API at ${c.req.path}.`, 'See the studio UI.'));
+  return app;
+}
+
+function problem(
+  c: Context,
+  status: 400 | 401 | 403 | 404 | 409 | 415 | 500,
+  code: string,
+  message: string,
+  fix: string,
+) {
+  return c.json({ error: { code, message, fix } }, status);
+}
+
+function required(c: Context, name: string): string {
+  const value = c.req.query(name);
+  if (!value)
+    throw new CliFailure([
+      { code: 'STUDIO.MISSING_PARAMETER', message: `?${name}= is missing.`, fix: `Pass ?${name}=<value>.` },
+    ]);
+  return value;
+}
+
+function bearer(header: string | undefined): string | undefined {
+  return /^Bearer (.+)$/.exec(header ?? '')?.[1];
+}
+
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function hostName(host: string): string {
+  return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
+}
+
+function redact(text: string): string {
+  return text.replace(/\/\/([^:@/]+):([^@/]+)@/g, '//$1:***@');
+}

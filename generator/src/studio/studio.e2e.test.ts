@@ -1,0 +1,260 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isCI } from '@eventsmith/test/support/probe';
+import { loadConfig } from '../config/config.js';
+import { loadProjectCode, type ProjectCode } from '../ops/project-code.js';
+import { StoreInspector } from '../ops/store-inspector.js';
+import { loadDomainDiagrams } from './domain-diagram.js';
+import { startStudio, type StudioServer } from './studio-server.js';
+import { seedBankStore, type BankSeed } from './test-support/seed-bank-store.js';
+
+// The studio in a real browser: Debian's chromium driven by playwright-core (no browser download).
+// Every wait is on a condition in the page, with generous timeouts for a loaded machine.
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = join(import.meta.dirname, '../../..');
+const WAIT = { timeout: 30_000 };
+/** Per test: several waits may each take long on a loaded machine. */
+const TEST_TIMEOUT = 180_000;
+const suite = existsSync(CHROMIUM) || isCI ? describe : describe.skip;
+
+suite(
+  `eventsmith studio in chromium${existsSync(CHROMIUM) ? '' : ' [skipped: /usr/bin/chromium is not installed]'}`,
+  () => {
+    let dir: string;
+    let file: string;
+    let code: ProjectCode;
+    let seed: BankSeed;
+    let browser: Browser;
+    const open: { studio: StudioServer; inspector: StoreInspector }[] = [];
+
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'eventsmith-studio-'));
+      file = join(dir, 'bank.sqlite');
+      const config = await loadConfig(join(ROOT, 'eventsmith.config.yaml'));
+      if (Array.isArray(config)) throw new Error(config.map((e) => e.message).join('\n'));
+      code = await loadProjectCode(config);
+      seed = await seedBankStore(file, code, ROOT);
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+      domain = () => loadDomainDiagrams(config);
+    }, 120_000);
+
+    let domain: () => ReturnType<typeof loadDomainDiagrams>;
+
+    afterAll(async () => {
+      await browser?.close();
+      for (const { studio, inspector } of open) {
+        await studio.close();
+        await inspector.close();
+      }
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
+
+    async function studio(
+      options: { allowWrites?: boolean; tenantId?: string } = {},
+    ): Promise<{ page: Page; url: string }> {
+      const inspector = await StoreInspector.open({
+        url: `sqlite:${file}`,
+        cwd: dir,
+        code,
+        ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
+      });
+      const server = await startStudio({ inspector, allowWrites: options.allowWrites ?? false, port: 0, domain });
+      open.push({ studio: server, inspector });
+      const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+      page.setDefaultTimeout(WAIT.timeout);
+      return { page, url: server.url };
+    }
+
+    const stateText = (page: Page) => page.getByTestId('state').innerText();
+
+    it(
+      'opens an aggregate from the stream list: its timeline, payloads and causation links',
+      async () => {
+        const { page, url } = await studio();
+        await page.goto(url);
+        await expect.poll(() => page.getByTestId('stream-row').count(), WAIT).toBe(4);
+        await page.getByTestId('stream-search').fill('alice');
+        await page.getByTestId('stream-search').press('Enter');
+        await expect.poll(() => page.getByTestId('stream-row').count(), WAIT).toBe(1);
+        await page.getByRole('link', { name: seed.alice }).click();
+
+        await expect.poll(() => page.getByTestId('stream-title').innerText(), WAIT).toBe(seed.alice);
+        await expect
+          .poll(() => page.getByTestId('event-type').allInnerTexts(), WAIT)
+          .toEqual(['AccountOpened', 'MoneyDeposited', 'MoneyDeposited', 'MoneyWithdrawn']);
+        const withdrawal = page.getByTestId('event').nth(3);
+        await withdrawal.getByRole('button', { name: /Show payload/ }).click();
+        await expect.poll(() => withdrawal.innerText(), WAIT).toContain('transfer to bob');
+
+        // The withdrawal caused Bob's deposit: follow the link, and back through "Caused by".
+        await withdrawal.getByTestId('caused').getByRole('link').click();
+        await expect.poll(() => page.getByTestId('stream-title').innerText(), WAIT).toBe(seed.bob);
+        await expect.poll(() => page.getByTestId('state-version').innerText(), WAIT).toBe('2');
+        await page.getByRole('link', { name: /MoneyWithdrawn \(BankAccount-alice v4\)/ }).click();
+        await expect.poll(() => page.getByTestId('stream-title').innerText(), WAIT).toBe(seed.alice);
+        await expect.poll(() => page.getByTestId('state-version').innerText(), WAIT).toBe('4');
+      },
+      TEST_TIMEOUT,
+    );
+
+    it(
+      'steps through the versions of an aggregate, with the state from its class and a diff',
+      async () => {
+        const { page, url } = await studio();
+        await page.goto(`${url}#/stream?id=${encodeURIComponent(seed.alice)}`);
+        await expect.poll(() => page.getByTestId('state-version').innerText(), WAIT).toBe('4');
+        await page.getByTestId('first-version').click();
+        await expect.poll(() => page.getByTestId('state-version').innerText(), WAIT).toBe('0');
+        await expect.poll(() => stateText(page), WAIT).toContain('"status": "pending"');
+
+        await page.getByTestId('next-version').click();
+        await expect.poll(() => page.getByTestId('state-version').innerText(), WAIT).toBe('1');
+        await expect.poll(() => stateText(page), WAIT).toContain('"ownerName": "Alice"');
+        const diff = () => page.getByTestId('state-diff').innerText();
+        await expect.poll(diff, WAIT).toMatch(/^\+ .*"status": "open"/m);
+        await expect.poll(diff, WAIT).toMatch(/^- .*"status": "pending"/m);
+
+        await page.getByTestId('next-version').click();
+        await expect.poll(() => page.getByTestId('state-version').innerText(), WAIT).toBe('2');
+        await expect.poll(diff, WAIT).toMatch(/^\+ .*"balance": "125\.5/m);
+        await expect.poll(diff, WAIT).toMatch(/^- .*"balance": "100/m);
+
+        await page.getByTestId('last-version').click();
+        await expect.poll(() => page.getByTestId('state-version').innerText(), WAIT).toBe('4');
+        await expect.poll(() => stateText(page), WAIT).toMatch(/"balance": "95\.5/);
+        await page.getByTestId('previous-version').click();
+        await expect.poll(() => page.getByTestId('state-version').innerText(), WAIT).toBe('3');
+        await expect.poll(() => stateText(page), WAIT).toMatch(/"balance": "135\.5/);
+      },
+      TEST_TIMEOUT,
+    );
+
+    it(
+      'retries a dead letter through its projection and it leaves the list',
+      async () => {
+        const { page, url } = await studio({ allowWrites: true });
+        await page.goto(`${url}#/dead-letters`);
+        const row = page.locator(`[data-testid="dead-letter-row"][data-id="${seed.deadLetters[seed.bob]}"]`);
+        await expect.poll(() => page.getByTestId('dead-letter-row').count(), WAIT).toBe(3);
+        await row.getByRole('button', { name: 'Inspect' }).click();
+        await expect
+          .poll(() => page.getByTestId('dead-letter-details').innerText(), WAIT)
+          .toContain('connection to the reporting database was reset');
+        await row.getByTestId('retry').click();
+        await expect.poll(() => page.getByTestId('action-result').innerText(), WAIT).toContain('resolved');
+        await expect.poll(() => row.count(), WAIT).toBe(0);
+        await expect.poll(() => page.getByTestId('dead-letter-row').count(), WAIT).toBe(2);
+
+        await page.getByTestId('status-filter').selectOption('resolved');
+        await expect.poll(() => row.count(), WAIT).toBe(1);
+        await expect.poll(() => row.innerText(), WAIT).toContain('resolved');
+      },
+      TEST_TIMEOUT,
+    );
+
+    it(
+      'refuses a write in read-only mode, in the page and at the API',
+      async () => {
+        const { page, url } = await studio();
+        await page.goto(`${url}#/dead-letters`);
+        await expect.poll(() => page.getByTestId('mode-badge').innerText(), WAIT).toBe('read-only');
+        const row = page.locator(`[data-testid="dead-letter-row"][data-id="${seed.deadLetters[seed.acme]}"]`);
+        await row.getByTestId('retry').click();
+        await expect.poll(() => page.getByTestId('error').innerText(), WAIT).toContain('Studio is read-only');
+        await expect.poll(() => page.getByTestId('error').innerText(), WAIT).toContain('--allow-writes');
+        await page.reload();
+        await expect.poll(() => row.count(), WAIT).toBe(1);
+        await expect.poll(() => row.innerText(), WAIT).toContain('pending');
+
+        const response = await fetch(new URL(`/api/dead-letters/${seed.deadLetters[seed.acme]}/resolve`, url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
+        expect(response.status).toBe(403);
+        expect(((await response.json()) as { error: { code: string } }).error.code).toBe('STUDIO.READ_ONLY');
+      },
+      TEST_TIMEOUT,
+    );
+
+    it(
+      "keeps a tenant's view within its tenant: streams, timelines, the feed and dead letters",
+      async () => {
+        const { page, url } = await studio({ tenantId: 'acme', allowWrites: true });
+        await page.goto(url);
+        await expect.poll(() => page.getByTestId('tenant-badge').innerText(), WAIT).toBe('tenant acme');
+        await expect
+          .poll(() => page.getByTestId('stream-row').allInnerTexts(), WAIT)
+          .toEqual([expect.stringContaining(seed.acme)]);
+        await expect.poll(() => page.getByTestId('tenant-filter').count(), WAIT).toBe(0);
+
+        for (const other of [seed.globex, seed.alice]) {
+          await page.goto(`${url}#/stream?id=${encodeURIComponent(other)}`);
+          await expect
+            .poll(() => page.getByTestId('error').innerText(), WAIT)
+            .toContain(`There is no stream "${other}"`);
+          expect(await page.getByTestId('event').count()).toBe(0);
+        }
+
+        await page.goto(`${url}#/feed?from=start`);
+        await expect.poll(() => page.getByTestId('feed-row').count(), WAIT).toBe(1);
+        await expect.poll(() => page.getByTestId('feed').innerText(), WAIT).toContain(seed.acme);
+
+        await page.goto(`${url}#/dead-letters?status=all`);
+        await expect.poll(() => page.getByTestId('dead-letter-row').count(), WAIT).toBe(1);
+        await expect.poll(() => page.getByTestId('dead-letters').innerText(), WAIT).toContain(seed.acme);
+        // Another tenant's entry is not found, even when its id is known.
+        const response = await page.evaluate(async (id) => {
+          const r = await fetch(`/api/dead-letters/${id}/resolve`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{}',
+          });
+          return r.status;
+        }, seed.deadLetters[seed.globex]!);
+        expect(response).toBe(404);
+      },
+      TEST_TIMEOUT,
+    );
+
+    // STUDIO_SCREENSHOTS=1 npx vitest run studio.e2e: the README's pictures, into docs/studio/.
+    it.runIf(process.env['STUDIO_SCREENSHOTS'])(
+      'takes screenshots of the main pages',
+      async () => {
+        const out = join(ROOT, 'docs/studio');
+        await mkdir(out, { recursive: true });
+        const { page, url } = await studio({ allowWrites: true });
+        const shoot = (name: string) => page.screenshot({ path: join(out, `${name}.png`) });
+        await page.goto(url);
+        await expect.poll(() => page.getByTestId('stream-row').count(), WAIT).toBe(4);
+        await shoot('streams');
+        await page.goto(`${url}#/stream?id=${encodeURIComponent(seed.alice)}&v=2`);
+        await expect.poll(() => page.getByTestId('state-version').innerText(), WAIT).toBe('2');
+        await page
+          .getByTestId('event')
+          .nth(1)
+          .getByRole('button', { name: /Show payload/ })
+          .click();
+        await shoot('aggregate');
+        await page.goto(`${url}#/dead-letters?status=all`);
+        await expect.poll(() => page.getByTestId('dead-letter-row').count(), WAIT).toBeGreaterThan(0);
+        await page.getByTestId('dead-letter-row').first().getByRole('button', { name: 'Inspect' }).click();
+        await shoot('dead-letters');
+        await page.goto(`${url}#/subscriptions`);
+        await page.getByTestId('lag-chart').waitFor(WAIT);
+        await shoot('subscriptions');
+        await page.goto(`${url}#/feed?from=start`);
+        await expect.poll(() => page.getByTestId('feed-row').count(), WAIT).toBeGreaterThan(0);
+        await shoot('feed');
+        await page.goto(`${url}#/domain`);
+        await page.getByTestId('domain-diagram').first().waitFor(WAIT);
+        await shoot('domain');
+      },
+      TEST_TIMEOUT,
+    );
+  },
+);
