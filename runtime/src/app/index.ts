@@ -5,3 +5,4 @@ export * from './create-app.js';
 export * from './migrate-app.js';
 export * from './reactions.js';
 export * from './wait-for-projections.js';
+export * from './custom-handlers.js';

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import type { AppDependencies } from './app-definition.js';
+import { AppConfigError } from './app-errors.js';
+import { customHandlers } from './custom-handlers.js';
+
+const handlers = { async Opened() {} };
+
+describe('customHandlers', () => {
+  it('returns an object as it is, and calls a factory with the dependencies', () => {
+    expect(customHandlers('Stats', handlers, undefined)).toBe(handlers);
+    const deps = {
+      db: {},
+      store: {},
+      clock: () => new Date(0),
+      services: { n: 1 },
+    } as unknown as AppDependencies;
+    let given: AppDependencies | undefined;
+    const built = customHandlers('Stats', (d) => ((given = d), handlers), deps);
+    expect(built).toBe(handlers);
+    expect(given).toBe(deps);
+  });
+
+  it('refuses a factory without dependencies, naming the projection', () => {
+    expect(() => customHandlers('Stats', () => handlers, undefined)).toThrow(AppConfigError);
+    expect(() => customHandlers('Stats', () => handlers, undefined)).toThrow(/custom handlers of Stats are a factory/);
+  });
+});
