@@ -8,7 +8,20 @@ export interface ParsedArgs {
 }
 
 /** Flags that take a value; everything else is a boolean switch. */
-const VALUE_FLAGS = new Set(['config', 'format', 'db', 'name', 'dir', 'debounce', 'against', 'out']);
+const VALUE_FLAGS = new Set([
+  'config',
+  'format',
+  'db',
+  'name',
+  'dir',
+  'debounce',
+  'against',
+  'out',
+  'host',
+  'port',
+  'token',
+  'tenant',
+]);
 const ALIASES: Record<string, string> = { h: 'help', v: 'version', c: 'config', w: 'watch' };
 
 /**

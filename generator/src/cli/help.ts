@@ -11,6 +11,7 @@ Commands:
   migrate    Create the event store tables and run the projection migrations (--db <url>)
   check      List breaking changes to published events against a git ref or lock file (--against, for CI)
   docs       Write a browsable catalog of each domain: Markdown pages, Mermaid diagrams, AsyncAPI (--check for CI)
+  studio     A local web console for a store: streams, timelines, state at any version, dead letters (--db <url>)
 
 Options for every command:
   --config <file>        The config file (default: eventsmith.config.yaml here or in a parent folder)
@@ -120,6 +121,32 @@ Options:
   --format json          { "dirs", "changes": [{ "path", "kind" }], "unchanged", "warnings" } on stdout
 
 Exit status: 0 done (or up to date), 1 invalid YAML or --check found changes, 2 usage error.`,
+
+  studio: `Usage: eventsmith studio --db <url> [--allow-writes] [--tenant <id>] [--port <n>] [--host <address> --token <secret>]
+
+Serves a web console for the event store at <url> and this project's generated code, at
+http://127.0.0.1:5555 until Ctrl-C:
+  Streams          list, search by id, filter by aggregate type and tenant
+  An aggregate     its timeline (payload, metadata, version, the events it caused and its cause)
+                   and its state at any version, rebuilt with your aggregate class, with a diff
+  Live feed        new events as they are stored
+  Subscriptions    each checkpoint's position and lag (events, seconds), charted while open
+  Dead letters     list, filter, inspect the error, retry through the projection, resolve
+  Domain           a diagram of the commands, events and projections in the YAML
+Run \`eventsmith generate\` first: the studio imports the generated registry and projections and the
+aggregate classes in each domain's userDir.
+
+Options:
+  --db <url>          sqlite:<file> (or a path ending in .db/.sqlite), postgres://…, mysql://…
+  --allow-writes      Allow retrying and resolving dead letters (read-only without it: refused with 403)
+  --tenant <id>       Show one tenant's streams, events, checkpoints and dead letters only
+  --port <n>          Default 5555; 0 picks a free port
+  --host <address>    Default 127.0.0.1 (this machine only). Any other address needs a token.
+  --token <secret>    Every request must carry it (the printed URL does, once; then a cookie).
+                      Default: the EVENTSMITH_STUDIO_TOKEN environment variable.
+  --format json       Print { "url", "tenant", "allowWrites" } once the studio listens
+
+Exit status: 0 stopped, 1 the store or the generated code could not be opened, 2 usage error.`,
 
   migrate: `Usage: eventsmith migrate --db <url> [--config <file>]
 

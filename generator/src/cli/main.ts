@@ -20,6 +20,7 @@ const FLAGS: Record<string, readonly string[]> = {
   migrate: [...COMMON, 'db'],
   check: [...COMMON, 'against'],
   docs: [...COMMON, 'out', 'check'],
+  studio: [...COMMON, 'db', 'host', 'port', 'token', 'tenant', 'allow-writes'],
 };
 
 /**
@@ -113,6 +114,29 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         const { migrateDatabase } = await import('./migrate-command.js');
         await migrateDatabase(io, await config(io, parsed), db);
         return EXIT.ok;
+      }
+      case 'studio': {
+        const db = parsed.flags.get('db');
+        if (typeof db !== 'string')
+          throw usage({
+            code: 'CLI.MISSING_FLAG',
+            message: '`eventsmith studio` needs --db <url>.',
+            fix: 'For example: eventsmith studio --db sqlite:app.db',
+          });
+        const { runStudio } = await import('./studio-command.js');
+        return await runStudio(
+          io,
+          await config(io, parsed),
+          {
+            db,
+            ...optional('host', parsed),
+            ...optional('port', parsed),
+            ...optional('token', parsed),
+            ...optional('tenant', parsed),
+            allowWrites: parsed.flags.has('allow-writes'),
+          },
+          format,
+        );
       }
     }
     return EXIT.usage;

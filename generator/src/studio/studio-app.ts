@@ -56,7 +56,7 @@ export function createStudioApp(options: StudioAppOptions): Hono {
 
   app.use(async (c, next) => {
     if (options.allowedHosts) {
-      const host = hostName(c.req.header('host') ?? '');
+      const host = hostName(c.req.header('host') ?? new URL(c.req.url).host);
       if (!options.allowedHosts.includes(host))
         return problem(
           c,

@@ -20,6 +20,11 @@ export interface StudioServer {
 
 const LOOPBACK = ['127.0.0.1', 'localhost', '::1', '[::1]'];
 
+/** Whether binding to `host` needs an access token: every address but this machine's loopback does. */
+export function needsToken(host: string | undefined): boolean {
+  return host !== undefined && !LOOPBACK.includes(host);
+}
+
 /**
  * Serves the studio on `host:port`. On a loopback address it answers only requests addressed to
  * a loopback host name (so a web page cannot reach it through DNS rebinding); elsewhere it
@@ -33,7 +38,7 @@ const LOOPBACK = ['127.0.0.1', 'localhost', '::1', '[::1]'];
  */
 export async function startStudio(options: StudioServerOptions): Promise<StudioServer> {
   const host = options.host ?? '127.0.0.1';
-  const loopback = LOOPBACK.includes(host);
+  const loopback = !needsToken(host);
   if (!loopback && options.token === undefined)
     throw new CliFailure([
       {

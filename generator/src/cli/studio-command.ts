@@ -1,0 +1,107 @@
+import type { EventsmithConfig } from '../config/config.js';
+import { loadProjectCode } from '../ops/project-code.js';
+import { StoreInspector } from '../ops/store-inspector.js';
+import { loadDomainDiagrams } from '../studio/domain-diagram.js';
+import { needsToken, startStudio } from '../studio/studio-server.js';
+import { CliFailure } from './cli-error.js';
+import type { CliIo } from './io.js';
+import type { OutputFormat } from './report.js';
+
+export interface StudioCommandOptions {
+  /** `--db`: the store's URL. */
+  readonly db: string;
+  readonly host?: string;
+  readonly port?: string;
+  /** `--token`, else `EVENTSMITH_STUDIO_TOKEN`. */
+  readonly token?: string;
+  readonly tenant?: string;
+  readonly allowWrites: boolean;
+}
+
+/**
+ * `eventsmith studio --db <url>`: loads the project's generated code, opens the store and serves
+ * the studio until Ctrl-C.
+ */
+export async function runStudio(
+  io: CliIo,
+  config: EventsmithConfig,
+  options: StudioCommandOptions,
+  format: OutputFormat,
+  stopped: Promise<void> = signal(),
+): Promise<number> {
+  const port = Number(options.port ?? 5555);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new CliFailure([
+      {
+        code: 'STUDIO.PORT',
+        message: `--port must be a port number, not "${options.port}".`,
+        fix: 'For example --port 5555.',
+      },
+    ]);
+  const token = options.token ?? (process.env['EVENTSMITH_STUDIO_TOKEN'] || undefined);
+  if (needsToken(options.host) && token === undefined)
+    throw new CliFailure([
+      {
+        code: 'STUDIO.TOKEN_REQUIRED',
+        message: `Studio binds to ${options.host} only with an access token: anyone who can reach that address could read the store.`,
+        fix: 'Pass --token <secret> (or set EVENTSMITH_STUDIO_TOKEN), or leave out --host to bind to 127.0.0.1.',
+      },
+    ]);
+  const code = await loadProjectCode(config);
+  const inspector = await StoreInspector.open({
+    url: options.db,
+    cwd: io.cwd,
+    code,
+    ...(options.tenant !== undefined ? { tenantId: options.tenant } : {}),
+  });
+  try {
+    const studio = await startStudio({
+      inspector,
+      allowWrites: options.allowWrites,
+      ...(options.host !== undefined ? { host: options.host } : {}),
+      port,
+      ...(token !== undefined ? { token } : {}),
+      domain: () => loadDomainDiagrams(config),
+    }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE')
+        throw new CliFailure([
+          {
+            code: 'STUDIO.PORT_IN_USE',
+            message: `Port ${port} is in use.`,
+            fix: 'Pass another --port (0 picks a free one), or stop the other studio.',
+          },
+        ]);
+      throw error;
+    });
+    if (format === 'json') {
+      io.out(
+        `${JSON.stringify({ url: studio.url, tenant: options.tenant ?? null, allowWrites: options.allowWrites })}\n`,
+      );
+    } else {
+      io.out(
+        [
+          `eventsmith studio: ${studio.url}`,
+          `  store   ${options.db.replace(/\/\/([^:@/]+):([^@/]+)@/g, '//$1:***@')}`,
+          ...(options.tenant !== undefined
+            ? [`  tenant  ${options.tenant} (only its streams, events and dead letters)`]
+            : []),
+          `  mode    ${options.allowWrites ? 'writes allowed: dead letters can be retried and resolved' : 'read-only (--allow-writes to retry and resolve dead letters)'}`,
+          'Press Ctrl-C to stop.',
+          '',
+        ].join('\n'),
+      );
+    }
+    await stopped;
+    await studio.close();
+  } finally {
+    await inspector.close();
+  }
+  return 0;
+}
+
+function signal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}

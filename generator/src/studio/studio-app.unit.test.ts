@@ -1,0 +1,92 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CliFailure } from '../cli/cli-error.js';
+import { loadConfig } from '../config/config.js';
+import { loadProjectCode } from '../ops/project-code.js';
+import { StoreInspector } from '../ops/store-inspector.js';
+import { createStudioApp } from './studio-app.js';
+import { startStudio } from './studio-server.js';
+import { seedBankStore, type BankSeed } from './test-support/seed-bank-store.js';
+
+// The studio's access rules at the HTTP level (the browser tests cover the pages).
+const ROOT = join(import.meta.dirname, '../../..');
+
+describe('studio access', () => {
+  let dir: string;
+  let inspector: StoreInspector;
+  let seed: BankSeed;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'eventsmith-studio-app-'));
+    const config = await loadConfig(join(ROOT, 'eventsmith.config.yaml'));
+    if (Array.isArray(config)) throw new Error(config.map((e) => e.message).join('\n'));
+    const code = await loadProjectCode(config);
+    seed = await seedBankStore(join(dir, 'bank.sqlite'), code, ROOT);
+    inspector = await StoreInspector.open({ url: 'sqlite:bank.sqlite', cwd: dir, code });
+  }, 120_000);
+
+  afterAll(async () => {
+    await inspector?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const app = (options: { token?: string; allowWrites?: boolean; allowedHosts?: string[] } = {}) =>
+    createStudioApp({ inspector, allowWrites: options.allowWrites ?? false, domain: async () => [], ...options });
+  const code = async (response: Response) => ((await response.json()) as { error: { code: string } }).error.code;
+
+  it('with a token, refuses requests without it and accepts the bearer header or the cookie the ?token= URL sets', async () => {
+    const studio = app({ token: 's3cret' });
+    const refused = await studio.request('/api/info');
+    expect(refused.status).toBe(401);
+    expect(await code(refused)).toBe('STUDIO.TOKEN');
+    expect((await studio.request('/api/info', { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await studio.request('/api/info', { headers: { authorization: 'Bearer s3cret' } })).status).toBe(200);
+    const first = await studio.request('/?token=s3cret');
+    expect(first.status).toBe(200);
+    const cookie = first.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Strict/i);
+    const again = await studio.request('/api/streams', { headers: { cookie: cookie.split(';')[0]! } });
+    expect(again.status).toBe(200);
+  });
+
+  it('answers only loopback host names when bound to loopback (no DNS rebinding)', async () => {
+    const studio = app({ allowedHosts: ['127.0.0.1', 'localhost'] });
+    expect((await studio.request('http://127.0.0.1:5555/api/info')).status).toBe(200);
+    const foreign = await studio.request('http://attacker.example:5555/api/info');
+    expect(foreign.status).toBe(403);
+    expect(await code(foreign)).toBe('STUDIO.HOST');
+  });
+
+  it('refuses changes when read-only, and changes not sent as JSON even with writes allowed', async () => {
+    const id = seed.deadLetters[seed.globex]!;
+    const readOnly = await app().request(`/api/dead-letters/${id}/resolve`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(readOnly.status).toBe(403);
+    expect(await code(readOnly)).toBe('STUDIO.READ_ONLY');
+    const form = await app({ allowWrites: true }).request(`/api/dead-letters/${id}/resolve`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'a=1',
+    });
+    expect(form.status).toBe(415);
+    expect((await inspector.deadLetter(id)).status).toBe('pending');
+  });
+
+  it('will not listen on another address than loopback without a token', async () => {
+    await expect(
+      startStudio({ inspector, allowWrites: false, host: '0.0.0.0', port: 0, domain: async () => [] }),
+    ).rejects.toThrow(CliFailure);
+  });
+
+  it('answers an unknown stream with 404 and a missing parameter with 400', async () => {
+    const missing = await app().request('/api/stream?id=BankAccount-nobody');
+    expect(missing.status).toBe(404);
+    expect((await app().request('/api/stream')).status).toBe(400);
+  });
+});
