@@ -3,6 +3,7 @@ import { EventValidationError, InvalidArgumentError } from '../errors.js';
 import { newEventId } from './ids.js';
 import { ImmutableDate, freezeOwned, immutableCopy } from './immutable.js';
 import { freezeParsedJson, toFrozenJsonValue, toJsonValue, type JsonObject } from './json.js';
+import { NO_MATCH, payloadDecoder } from './payload-decoder.js';
 
 /** The envelope of an event: everything but its payload. */
 export interface EventEnvelope {
@@ -157,10 +158,24 @@ const PROVENANCE_KEYS = [
  * payload and metadata are nobody else's (just parsed from JSON), so they are frozen in place
  * instead of copied.
  */
-export function decodeEvent(cls: EventClass, data: unknown, init: EventInit, owned: boolean): DomainEvent {
-  const parsed = validate(cls, data);
+export function decodeEvent(
+  cls: EventClass,
+  data: unknown,
+  init: EventInit,
+  owned: boolean,
+  /** `data` is the stored payload itself, at the class's version: no upcaster returned it. */
+  asStored = false,
+): DomainEvent {
+  // A stored payload nobody else holds is checked and frozen in place by the schema's compiled
+  // decoder; anything it does not accept exactly goes through zod, which decides and reports.
+  const decoder = owned && asStored ? payloadDecoder(cls.schema) : undefined;
+  let payload = decoder ? decoder(data) : NO_MATCH;
+  if (payload === NO_MATCH) {
+    const parsed = validate(cls, data);
+    payload = owned ? freezeOwned(parsed) : immutableCopy(parsed);
+  }
   return construct(cls, {
-    data: owned ? freezeOwned(parsed) : immutableCopy(parsed),
+    data: payload,
     init,
     explicit: explicitFieldsOf(init),
     ownedMetadata: owned,

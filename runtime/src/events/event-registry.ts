@@ -163,6 +163,7 @@ export class EventRegistry {
         metadata: record.metadata,
       },
       owned,
+      record.eventVersion === cls.eventVersion,
     );
   }
 

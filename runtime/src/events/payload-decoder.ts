@@ -1,0 +1,255 @@
+import type { z } from 'zod';
+import { ImmutableDate, freezeOwned } from './immutable.js';
+
+/**
+ * A payload schema compiled for the read path. Stored payloads are JSON that was valid when
+ * written, so most reads only need to confirm that and turn the typed fields (date-times,
+ * bigints) back into their types. `check` is a pure test that the JSON value is exactly what the
+ * schema accepts, with no key the schema would strip and nothing it would transform except the
+ * typed fields; `convert` then does in place what zod's parse and a deep freeze would: typed
+ * fields become `ImmutableDate`s or bigints, and every object and array is frozen.
+ *
+ * Anything the compiler does not know exactly (refinements, defaults, transforms, unions,
+ * records, passthrough objects…) makes the whole schema unsupported, and values that fail
+ * `check` take zod's path, so errors, stripping and output are zod's own.
+ */
+interface Node {
+  check(value: unknown): boolean;
+  convert(value: unknown): unknown;
+}
+
+/** Decodes a JSON payload nobody else holds, or returns {@link NO_MATCH} for zod to decide. */
+export type PayloadDecoder = (data: unknown) => unknown;
+export const NO_MATCH: unique symbol = Symbol('eventsmith.noMatch');
+
+/** Field schemas whose stored form the decoder converts itself: `fields.datetime()` and `fields.bigint()`. */
+const fieldKinds = new WeakMap<z.ZodType, 'datetime' | 'bigint'>();
+
+/** Marks a schema made by `fields.datetime()` or `fields.bigint()`, for {@link payloadDecoder}. */
+export function tagField<S extends z.ZodType>(schema: S, kind: 'datetime' | 'bigint'): S {
+  fieldKinds.set(schema, kind);
+  return schema;
+}
+
+const compiled = new WeakMap<z.ZodType, PayloadDecoder | null>();
+
+/**
+ * The compiled decoder of a payload schema, or undefined when the schema uses something the
+ * compiler does not model (then zod decodes every payload).
+ */
+export function payloadDecoder(schema: z.ZodType): PayloadDecoder | undefined {
+  let decoder = compiled.get(schema);
+  if (decoder === undefined) {
+    const node = compile(schema, 0);
+    decoder = node
+      ? (data: unknown) => {
+          if (!node.check(data)) return NO_MATCH;
+          return node.convert(data);
+        }
+      : null;
+    compiled.set(schema, decoder);
+  }
+  return decoder ?? undefined;
+}
+
+interface Def {
+  readonly type: string;
+  readonly checks?: readonly { readonly _zod: { readonly def: CheckDef } }[];
+  readonly shape?: Record<string, z.ZodType>;
+  readonly catchall?: unknown;
+  readonly element?: z.ZodType;
+  readonly innerType?: z.ZodType;
+  readonly format?: string;
+  readonly pattern?: RegExp;
+}
+interface CheckDef {
+  readonly check: string;
+  readonly format?: string;
+  readonly pattern?: RegExp;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly length?: number;
+  readonly value?: unknown;
+  readonly inclusive?: boolean;
+}
+
+/** String formats whose whole test is their pattern. */
+const PATTERN_FORMATS = new Set(['uuid', 'guid', 'datetime', 'date', 'email', 'regex']);
+const BIGINT_TEXT = /^-?\d+$/;
+const MAX_DEPTH = 32;
+
+const same = (value: unknown) => value;
+const leaf = (check: (value: unknown) => boolean): Node => ({ check, convert: same });
+
+function defOf(schema: z.ZodType): Def | undefined {
+  return (schema as unknown as { _zod?: { def?: Def } })._zod?.def;
+}
+
+function compile(schema: z.ZodType, depth: number): Node | undefined {
+  if (depth > MAX_DEPTH) return undefined;
+  const kind = fieldKinds.get(schema);
+  if (kind === 'datetime') return datetimeNode(schema);
+  if (kind === 'bigint') return bigintNode();
+  const def = defOf(schema);
+  if (!def) return undefined;
+  const checks = (def.checks ?? []).map((c) => c._zod.def);
+  switch (def.type) {
+    case 'string':
+      return stringNode(def, checks);
+    case 'number':
+      return numberNode(checks);
+    case 'boolean':
+      return checks.length ? undefined : leaf((v) => typeof v === 'boolean');
+    case 'null':
+    case 'enum':
+    case 'literal': {
+      const values = (schema as unknown as { _zod: { values?: ReadonlySet<unknown> } })._zod.values;
+      return values && !checks.length ? leaf((v) => values.has(v)) : undefined;
+    }
+    case 'nullable':
+    case 'optional': {
+      const inner = !checks.length && def.innerType ? compile(def.innerType, depth + 1) : undefined;
+      if (!inner) return undefined;
+      const empty = def.type === 'nullable' ? null : undefined;
+      if (inner.convert === same) return leaf((v) => v === empty || inner.check(v));
+      return {
+        check: (v) => v === empty || inner.check(v),
+        convert: (v) => (v === empty ? v : inner.convert(v)),
+      };
+    }
+    case 'unknown':
+    case 'any':
+      // Any JSON; an absent key is left to zod (its optionality differs between the two).
+      return checks.length ? undefined : { check: (v) => v !== undefined, convert: freezeOwned };
+    case 'array':
+      return checks.length || !def.element ? undefined : arrayNode(def.element, depth);
+    case 'object':
+      return checks.length || def.catchall !== undefined || !def.shape ? undefined : objectNode(def.shape, depth);
+    default:
+      return undefined;
+  }
+}
+
+function stringNode(def: Def, checks: readonly CheckDef[]): Node | undefined {
+  const tests: ((s: string) => boolean)[] = [];
+  if (def.format !== undefined) {
+    if (!PATTERN_FORMATS.has(def.format) || !def.pattern) return undefined;
+    const pattern = def.pattern;
+    tests.push((s) => pattern.test(s));
+  }
+  for (const c of checks) {
+    if (c.check === 'string_format' && c.format === 'regex' && c.pattern) {
+      const pattern = c.pattern;
+      tests.push((s) => {
+        pattern.lastIndex = 0;
+        return pattern.test(s);
+      });
+    } else if (c.check === 'min_length' && typeof c.minimum === 'number') {
+      const min = c.minimum;
+      tests.push((s) => s.length >= min);
+    } else if (c.check === 'max_length' && typeof c.maximum === 'number') {
+      const max = c.maximum;
+      tests.push((s) => s.length <= max);
+    } else if (c.check === 'length_equals' && typeof c.length === 'number') {
+      const length = c.length;
+      tests.push((s) => s.length === length);
+    } else return undefined;
+  }
+  if (tests.length === 0) return leaf((v) => typeof v === 'string');
+  if (tests.length === 1) {
+    const [test] = tests as [(s: string) => boolean];
+    return leaf((v) => typeof v === 'string' && test(v));
+  }
+  return leaf((v) => typeof v === 'string' && tests.every((test) => test(v)));
+}
+
+function numberNode(checks: readonly CheckDef[]): Node | undefined {
+  const tests: ((n: number) => boolean)[] = [];
+  for (const c of checks) {
+    if (c.check === 'number_format' && c.format === 'safeint') tests.push(Number.isSafeInteger);
+    else if ((c.check === 'greater_than' || c.check === 'less_than') && typeof c.value === 'number') {
+      const bound = c.value;
+      const above = c.check === 'greater_than';
+      if (c.inclusive) tests.push(above ? (n) => n >= bound : (n) => n <= bound);
+      else tests.push(above ? (n) => n > bound : (n) => n < bound);
+    } else return undefined;
+  }
+  return leaf((v) => typeof v === 'number' && Number.isFinite(v) && tests.every((test) => test(v)));
+}
+
+function datetimeNode(schema: z.ZodType): Node | undefined {
+  // fields.datetime(): union([date, iso string → Date]) refined to valid dates. JSON holds the string.
+  const options = (defOf(schema) as { options?: z.ZodType[] } | undefined)?.options;
+  const pipe = options?.[1] && (defOf(options[1]) as { in?: z.ZodType } | undefined);
+  const pattern = pipe?.in && defOf(pipe.in)?.pattern;
+  if (!pattern) return undefined;
+  return {
+    check: (v) => typeof v === 'string' && pattern.test(v) && !Number.isNaN(Date.parse(v)),
+    convert: (v) => new ImmutableDate(Date.parse(v as string)),
+  };
+}
+
+function bigintNode(): Node {
+  // fields.bigint(): JSON holds a decimal string (how bigints are stored) or a safe integer.
+  return {
+    check: (v) => (typeof v === 'string' && BIGINT_TEXT.test(v)) || Number.isSafeInteger(v),
+    convert: (v) => BigInt(v as string | number),
+  };
+}
+
+function arrayNode(elementSchema: z.ZodType, depth: number): Node | undefined {
+  const element = compile(elementSchema, depth + 1);
+  if (!element) return undefined;
+  return {
+    check(v) {
+      if (!Array.isArray(v) || Object.isFrozen(v)) return false;
+      for (let i = 0; i < v.length; i++) if (!element.check(v[i])) return false;
+      return true;
+    },
+    convert(v) {
+      const items = v as unknown[];
+      if (element.convert !== same) for (let i = 0; i < items.length; i++) items[i] = element.convert(items[i]);
+      return Object.freeze(items);
+    },
+  };
+}
+
+function objectNode(shape: Record<string, z.ZodType>, depth: number): Node | undefined {
+  const keys = Object.keys(shape);
+  const fields: { key: string; node: Node; optional: boolean }[] = [];
+  for (const key of keys) {
+    const node = compile(shape[key]!, depth + 1);
+    if (!node) return undefined;
+    fields.push({ key, node, optional: defOf(shape[key]!)?.type === 'optional' });
+  }
+  const converting = fields.filter((f) => f.node.convert !== same);
+  return {
+    check(v) {
+      if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.isFrozen(v)) return false;
+      if (Object.getPrototypeOf(v) !== Object.prototype) return false;
+      const object = v as Record<string, unknown>;
+      let present = 0;
+      for (const field of fields) {
+        const value = object[field.key];
+        if (value === undefined) {
+          if (!field.optional || Object.hasOwn(object, field.key)) return false;
+        } else {
+          if (!field.node.check(value)) return false;
+          present++;
+        }
+      }
+      // A key the schema does not know: zod would strip it, so let zod build the output.
+      let count = 0;
+      for (const _key in object) count++;
+      return count === present;
+    },
+    convert(v) {
+      const object = v as Record<string, unknown>;
+      for (const field of converting) {
+        const value = object[field.key];
+        if (value !== undefined) object[field.key] = field.node.convert(value);
+      }
+      return Object.freeze(object);
+    },
+  };
+}

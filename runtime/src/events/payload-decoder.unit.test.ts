@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { EventValidationError } from '../errors.js';
+import { defineEvent } from './domain-event.js';
+import { toEventRecord, type EventRecord } from './event-record.js';
+import { EventRegistry } from './event-registry.js';
+import { fields } from './field-types.js';
+import { ImmutableDate } from './immutable.js';
+import { NO_MATCH, payloadDecoder } from './payload-decoder.js';
+
+const schema = z.object({
+  text: z.string().min(1).max(50),
+  n: fields.integer(),
+  ratio: z.number().positive(),
+  flag: z.boolean(),
+  amount: fields.decimal(),
+  day: fields.date(),
+  at: fields.datetime(),
+  big: fields.bigint(),
+  id: fields.uuid(),
+  kind: z.enum(['card', 'cash']),
+  fixed: z.literal('v'),
+  note: z.string().nullable(),
+  later: fields.datetime().optional(),
+  lines: z.array(z.object({ sku: z.string(), qty: z.number().int(), when: fields.datetime() })),
+  extra: z.unknown(),
+});
+class Booked extends defineEvent({ type: 'Booked', schema }) {}
+class Checked extends defineEvent({
+  type: 'Checked',
+  schema: z.object({ a: z.number(), b: z.number() }).refine((v) => v.a < v.b, 'a must be below b'),
+}) {}
+const registry = EventRegistry.create({ events: [Booked, Checked] });
+
+const payload = {
+  text: 'hello',
+  n: 7,
+  ratio: 0.5,
+  flag: true,
+  amount: '10.25',
+  day: '2024-01-31',
+  at: new Date('2024-03-01T10:00:00.000Z'),
+  big: 2n ** 64n,
+  id: '7f1d7b4e-2a4c-4c1e-9a55-0d6f1c2b3a4d',
+  kind: 'card' as const,
+  fixed: 'v' as const,
+  note: null,
+  lines: [{ sku: 'a', qty: 2, when: new Date('2024-03-02T00:00:00.000+02:00') }],
+  extra: { tags: ['x'], deep: { y: 1 } },
+};
+const stored = JSON.stringify(toEventRecord(new Booked(payload, { aggregateId: 'b-1' })));
+/** A freshly parsed record whose payload is changed by `edit`, as a tampered row would read. */
+const row = (edit: (data: Record<string, unknown>) => void = () => {}): EventRecord => {
+  const record = JSON.parse(stored) as EventRecord & { data: Record<string, unknown> };
+  edit(record.data);
+  return record;
+};
+const failure = (decode: () => unknown) => {
+  try {
+    decode();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+};
+
+describe('compiled payload decoder (stored records at the current version)', () => {
+  it('compiles the field types of domain YAML and leaves refinements to zod', () => {
+    expect(payloadDecoder(Booked.schema)).toBeTypeOf('function');
+    expect(payloadDecoder(Checked.schema)).toBeUndefined();
+  });
+
+  it('gives what zod gives: typed dates and bigints, deeply frozen', () => {
+    const viaZod = registry.decode(row()).data as typeof payload;
+    const compiled = registry.decodeOwned(row()).data as typeof payload;
+    expect(compiled).toEqual(viaZod);
+    expect(compiled).toEqual(payload);
+    expect(compiled.at).toBeInstanceOf(ImmutableDate);
+    expect(compiled.lines[0]!.when).toBeInstanceOf(ImmutableDate);
+    expect(compiled.big).toBe(2n ** 64n);
+    expect(Object.isFrozen(compiled)).toBe(true);
+    expect(Object.isFrozen(compiled.lines)).toBe(true);
+    expect(Object.isFrozen(compiled.lines[0])).toBe(true);
+    expect(Object.isFrozen((compiled.extra as { tags: string[] }).tags)).toBe(true);
+    expect(() => compiled.at.setTime(0)).toThrow(TypeError);
+  });
+
+  it.each([
+    ['a bad decimal', (d: Record<string, unknown>) => (d['amount'] = '1e3'), ['amount']],
+    ['a fractional integer', (d: Record<string, unknown>) => (d['n'] = 1.5), ['n']],
+    ['an impossible date-time', (d: Record<string, unknown>) => (d['at'] = '2024-02-30T00:00:00Z'), ['at']],
+    ['a missing field', (d: Record<string, unknown>) => delete d['text'], ['text']],
+    ['a value outside the enum', (d: Record<string, unknown>) => (d['kind'] = 'cheque'), ['kind']],
+    [
+      'a nested wrong type',
+      (d: Record<string, unknown>) => ((d['lines'] as { qty: unknown }[])[0]!.qty = '2'),
+      ['lines.0.qty'],
+    ],
+    ['a too long string', (d: Record<string, unknown>) => (d['text'] = 'x'.repeat(51)), ['text']],
+  ])('a tampered row with %s still fails validation, as zod reports it', (_name, edit, paths) => {
+    const error = failure(() => registry.decodeOwned(row(edit)));
+    expect(error).toBeInstanceOf(EventValidationError);
+    expect((error as EventValidationError).issues.map((issue) => issue.path)).toEqual(paths);
+    expect(failure(() => registry.decode(row(edit)))).toEqual(error);
+  });
+
+  it('strips a key the schema does not know, as zod does', () => {
+    const event = registry.decodeOwned(row((d) => (d['removed'] = 'old')));
+    expect(event.data).not.toHaveProperty('removed');
+    expect(event.data).toEqual(payload);
+  });
+
+  it('still runs refinements the compiler does not model', () => {
+    const record = JSON.parse(JSON.stringify(toEventRecord(new Checked({ a: 1, b: 2 })))) as EventRecord;
+    const tampered = { ...record, data: { a: 3, b: 2 } };
+    expect(failure(() => registry.decodeOwned(tampered))).toBeInstanceOf(EventValidationError);
+  });
+
+  it('answers NO_MATCH without touching a value it does not accept', () => {
+    const decode = payloadDecoder(Booked.schema)!;
+    const data = row((d) => (d['n'] = 'seven')).data as Record<string, unknown>;
+    expect(decode(data)).toBe(NO_MATCH);
+    expect(Object.isFrozen(data)).toBe(false);
+    expect(data['at']).toBeTypeOf('string');
+  });
+});
