@@ -6,6 +6,7 @@ import {
   migrateProjections,
   migrateSubscriptionTables,
   runInCommandContext,
+  SqlCheckpointStore,
   SqlDeadLetterQueue,
   streamIdFor,
   toEventRecord,
@@ -39,7 +40,7 @@ export interface BankSeed {
  * Writes the bank example's accounts into an SQLite store at `file` with the project's code:
  * two accounts without a tenant (a deposit on Bob's caused by a withdrawal on Alice's), one of
  * tenant acme and one of tenant globex, and a pending AccountSummary dead letter for the first
- * event of three of them.
+ * event of three of them; AccountSummary's checkpoint is at Alice's second event.
  */
 export async function seedBankStore(file: string, code: ProjectCode, root: string): Promise<BankSeed> {
   const store = await SqliteEventStore.open({ filename: file, registry: code.registry });
@@ -71,6 +72,9 @@ export async function seedBankStore(file: string, code: ProjectCode, root: strin
       (a) => a.open({ ownerName: 'Globex Corp', initialDeposit: '2000.00' }),
       { create: true },
     );
+    // AccountSummary has handled Alice's first two events: its checkpoint lags behind the rest.
+    for await (const stored of store.readStream(streamIdFor('BankAccount', 'alice'), { from: 2, limit: 1 }))
+      await new SqlCheckpointStore(store.db).save('AccountSummary', stored.position);
     const deadLetters: Record<string, string> = {};
     const queue = new SqlDeadLetterQueue(store.db);
     for (const id of ['bob', 'acme-1', 'globex-1']) {
