@@ -117,6 +117,12 @@ function compile(schema: z.ZodType, depth: number): Node | undefined {
         convert: (v) => (v === empty ? v : inner.convert(v)),
       };
     }
+    case 'default':
+    case 'prefault': {
+      // Stored rows were written with the default applied; an absent key is left to zod.
+      const inner = !checks.length && def.innerType ? compile(def.innerType, depth + 1) : undefined;
+      return inner && { check: (v) => v !== undefined && inner.check(v), convert: inner.convert };
+    }
     case 'unknown':
     case 'any':
       // Any JSON; an absent key is left to zod (its optionality differs between the two).

@@ -24,6 +24,8 @@ const schema = z.object({
   later: fields.datetime().optional(),
   lines: z.array(z.object({ sku: z.string(), qty: z.number().int(), when: fields.datetime() })),
   extra: z.unknown(),
+  country: z.string().prefault('DE'),
+  currency: z.enum(['EUR', 'USD']).default('EUR'),
 });
 class Booked extends defineEvent({ type: 'Booked', schema }) {}
 class Checked extends defineEvent({
@@ -47,6 +49,8 @@ const payload = {
   note: null,
   lines: [{ sku: 'a', qty: 2, when: new Date('2024-03-02T00:00:00.000+02:00') }],
   extra: { tags: ['x'], deep: { y: 1 } },
+  country: 'FR',
+  currency: 'USD' as const,
 };
 const stored = JSON.stringify(toEventRecord(new Booked(payload, { aggregateId: 'b-1' })));
 /** A freshly parsed record whose payload is changed by `edit`, as a tampered row would read. */
@@ -102,6 +106,11 @@ describe('compiled payload decoder (stored records at the current version)', () 
     expect(error).toBeInstanceOf(EventValidationError);
     expect((error as EventValidationError).issues.map((issue) => issue.path)).toEqual(paths);
     expect(failure(() => registry.decode(row(edit)))).toEqual(error);
+  });
+
+  it('fills in a default for a key the row lacks, as zod does', () => {
+    const event = registry.decodeOwned(row((d) => delete d['country']));
+    expect(event.data).toEqual({ ...payload, country: 'DE' });
   });
 
   it('strips a key the schema does not know, as zod does', () => {
