@@ -43,9 +43,9 @@ aggregates:
 
 /** The user's Cart class for a release: `price` is how the handler reads `event.data.price`. */
 const cartClass = (price: string) => `import { handles } from '@eventsmith/runtime';
-import { CartBase, ItemAdded, type CartAddCommand, type CartHandlers, type CartState } from '../../generated/index.js';
+import { CartBase, ItemAdded, type CartAddCommand, type CartState } from '../../generated/index.js';
 
-export class Cart extends CartBase implements CartHandlers {
+export class Cart extends CartBase {
   add(command: CartAddCommand): void {
     this.raiseItemAdded({ price: command.price });
   }

@@ -4,7 +4,7 @@ import Handlebars from 'handlebars';
 import { kebabCase } from '../emit/common/naming.js';
 import { CliFailure } from './cli-error.js';
 import type { CliIo } from './io.js';
-import { packageInfo } from './package-info.js';
+import { packageInfo } from '../package-info.js';
 
 export interface InitOptions {
   /** Domain name in PascalCase. Default `Todo`. */

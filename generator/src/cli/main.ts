@@ -6,7 +6,7 @@ import { CliFailure, type CliError } from './cli-error.js';
 import type { EventsmithConfig } from '../config/config.js';
 import { HELP } from './help.js';
 import { processIo, type CliIo } from './io.js';
-import { packageInfo } from './package-info.js';
+import { packageInfo } from '../package-info.js';
 import type { OutputFormat } from './report.js';
 
 /** Exit statuses. */

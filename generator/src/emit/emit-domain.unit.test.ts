@@ -72,7 +72,6 @@ describe('emitDomain', () => {
     const files = byPath(emitDomain(model(SMALL), OPTIONS));
     expect([...files.keys()]).toEqual([
       'gen/aggregates/order.ts',
-      'gen/aggregates/support.ts',
       'gen/events.lock.json',
       'gen/events/order.ts',
       'gen/index.ts',
@@ -84,7 +83,6 @@ describe('emitDomain', () => {
       'gen/projections/orders.ts',
       'gen/registry.ts',
       'gen/types.ts',
-      'gen/upcasters/conversions.ts',
       'gen/upcasters/golden.unit.test.ts',
       'gen/upcasters/placed.ts',
       'src/aggregates/order.ts',
@@ -112,6 +110,7 @@ describe('emitDomain', () => {
     expect(code).toContain("currency: 'EUR' as const");
     expect(code).toContain('placedBy: record.actorId ?? undefined');
     expect(code).toContain('address: { street: nested5_0, city: nested5_1 }');
+    expect(code).toContain('total: conversions.numberToDecimal(step1.total)');
     const event = new DomainIndex(m).event('Placed');
     const v1 = event.history[0]!;
     const sample = sampleForVersion(new DomainIndex(m), v1);
@@ -145,7 +144,9 @@ describe('emitDomain', () => {
     expect(base).toContain('abstract onClosed(event: Closed): OrderState;');
     expect(base).toContain('protected raisePlaced(data: PlacedInput, init?: EventInit): void {');
     const skeleton = files.get('src/aggregates/order.ts')!;
-    expect(skeleton.render()).toContain('export class Order extends OrderBase implements OrderHandlers {');
+    expect(base).toContain("static override readonly handledEventTypes: readonly string[] = ['Placed', 'Closed'];");
+    expect(base).not.toMatch(/interface OrderHandlers|constructor\(/);
+    expect(skeleton.render()).toContain('export class Order extends OrderBase {');
     expect(skeleton.merge!.members.map((m) => m.name)).toEqual(['place', 'onPlaced', 'onClosed']);
     expect(skeleton.merge!.members[1]!.text).toMatch(/^@handles\(Placed\)\nonPlaced\(event: Placed\): OrderState \{/);
   });

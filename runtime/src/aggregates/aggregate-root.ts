@@ -55,6 +55,12 @@ export abstract class AggregateRoot<State> {
   static readonly unhandledEvents: UnhandledEventPolicy = 'error';
   /** Optional schema used to restore snapshot state (turning ISO strings back into dates, etc.). */
   static readonly stateSchema: z.ZodType | undefined = undefined;
+  /**
+   * Event types the class must apply through `@handles` methods. The first instance of a class
+   * throws an `InvalidArgumentError` when one of them has no decorated method: the compiler sees a
+   * handler method, but only the runtime sees its decorator. Generated aggregates list their events.
+   */
+  static readonly handledEventTypes: readonly string[] = [];
 
   readonly #id: string;
   #version = 0;
@@ -71,6 +77,7 @@ export abstract class AggregateRoot<State> {
     }
     this.#id = id;
     this.#handlers = handlerTable(cls);
+    if (!DECORATED.has(cls)) checkDecorated(cls, this.#handlers);
     this.#state = this.initialState();
   }
 
@@ -219,3 +226,16 @@ export abstract class AggregateRoot<State> {
 }
 
 const PROVENANCE: readonly ProvenanceField[] = ['tenantId', 'actorId', 'correlationId', 'causationId'];
+
+/** Classes whose `handledEventTypes` all have a decorated handler: checked once per class. */
+const DECORATED = new WeakSet<object>();
+
+function checkDecorated(cls: typeof AggregateRoot, handlers: HandlerTable): void {
+  const missing = cls.handledEventTypes.filter((type) => !handlers.has(type));
+  if (missing.length > 0) {
+    throw new InvalidArgumentError(
+      `${cls.name} has no @handles(…) handler for ${missing.join(', ')}. Decorate ${missing.map((type) => `on${type}`).join(', ')} with @handles(<Event>).`,
+    );
+  }
+  DECORATED.add(cls);
+}

@@ -14,5 +14,6 @@ export * from './field-types.js';
 export * from './ids.js';
 export * from './json.js';
 export * from './upcaster.js';
+export * from './conversions.js';
 export * from './immutable.js';
 export * from './decimal.js';

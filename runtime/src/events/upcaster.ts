@@ -29,3 +29,22 @@ export function defineUpcaster<TFrom extends JsonValue | JsonObject, TTo extends
 }): Upcaster {
   return { eventType: spec.eventType, fromVersion: spec.fromVersion, upcast: spec.upcast as Upcaster['upcast'] };
 }
+
+/**
+ * One step of an event's upcaster chain, typed by the payload shapes of the two versions (the
+ * generated `registry.ts` lists its steps with it). The shapes are the stored JSON types, which may
+ * have optional fields, so they are not constrained to {@link JsonValue}; decoding validates the
+ * payload the chain ends with against the event's schema.
+ *
+ * @example
+ * ```ts
+ * EventRegistry.create({ events, upcasters: [upcaster('AccountOpened', 1, accountOpenedV1ToV2)] });
+ * ```
+ */
+export function upcaster<From, To>(
+  eventType: string,
+  fromVersion: number,
+  upcast: (data: From, record: EventRecord) => To,
+): Upcaster {
+  return { eventType, fromVersion, upcast: upcast as unknown as Upcaster['upcast'] };
+}

@@ -9,7 +9,6 @@ import {
   BankAccountBase,
   type BankAccountCloseCommand,
   type BankAccountDepositCommand,
-  type BankAccountHandlers,
   type BankAccountOpenCommand,
   type BankAccountState,
   type BankAccountWithdrawCommand,
@@ -23,7 +22,7 @@ import { add, compare, isPositive, subtract } from '../../../decimal.js';
  *
  * Commands check the state and raise events; `@handles` methods return the next state.
  */
-export class BankAccount extends BankAccountBase implements BankAccountHandlers {
+export class BankAccount extends BankAccountBase {
   /** Opens the account with an initial deposit. May raise AccountOpened. */
   open(command: BankAccountOpenCommand): void {
     if (this.state.status !== 'pending')

@@ -5,7 +5,6 @@
 import { CommandRejectedError, handles } from '@eventsmith/runtime';
 import {
   InventoryItemBase,
-  type InventoryItemHandlers,
   type InventoryItemReceiveCommand,
   type InventoryItemReleaseCommand,
   type InventoryItemReserveCommand,
@@ -21,7 +20,7 @@ import {
  *
  * Commands check the state and raise events; `@handles` methods return the next state.
  */
-export class InventoryItem extends InventoryItemBase implements InventoryItemHandlers {
+export class InventoryItem extends InventoryItemBase {
   /** The receive command. May raise StockReceived. */
   receive(command: InventoryItemReceiveCommand): void {
     if (command.quantity <= 0) throw new CommandRejectedError('Received quantities are positive.');

@@ -8,7 +8,6 @@ import {
   type OrderCancelCommand,
   OrderCancelled,
   OrderDelivered,
-  type OrderHandlers,
   type OrderMarkPaidCommand,
   OrderPaid,
   type OrderPlaceCommand,
@@ -24,7 +23,7 @@ import { add, compare } from '../../../decimal.js';
  *
  * Commands check the state and raise events; `@handles` methods return the next state.
  */
-export class Order extends OrderBase implements OrderHandlers {
+export class Order extends OrderBase {
   /** The place command. May raise OrderPlaced. */
   place(command: OrderPlaceCommand): void {
     if (this.version > 0) throw new CommandRejectedError(`Order ${this.id} was already placed.`);

@@ -9,7 +9,6 @@ import {
   PaymentBase,
   PaymentCaptured,
   PaymentFailed,
-  type PaymentHandlers,
   PaymentRefunded,
   type PaymentRefundCommand,
   type PaymentState,
@@ -21,7 +20,7 @@ import { add, compare, subtract } from '../../../decimal.js';
  *
  * Commands check the state and raise events; `@handles` methods return the next state.
  */
-export class Payment extends PaymentBase implements PaymentHandlers {
+export class Payment extends PaymentBase {
   /** The authorize command. May raise PaymentAuthorized, PaymentFailed. */
   authorize(command: PaymentAuthorizeCommand): void {
     if (this.version > 0) throw new CommandRejectedError(`Payment ${this.id} already exists.`);

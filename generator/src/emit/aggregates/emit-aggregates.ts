@@ -22,9 +22,10 @@ const RUNTIME = '@eventsmith/runtime';
 /**
  * The aggregates target. Per aggregate:
  * - `aggregates/<name>.ts`, always rewritten: state schema and type, initial state, event union,
- *   command parameter types, the `…Handlers` interface and an abstract base class with typed
- *   `raise…` helpers that declares one abstract handler per event, so a subclass missing one
- *   does not compile (the error names the handler, `on<Event>`);
+ *   command parameter types, and an abstract base class with typed `raise…` helpers that declares
+ *   one abstract handler per event, so a subclass missing one does not compile (the error names
+ *   the handler, `on<Event>`), and lists the events in `handledEventTypes`, so that
+ *   `AggregateRoot` refuses a handler without its `@handles` decorator;
  * - a user-owned skeleton class in the user folder, created once and later only added to.
  */
 export function emit(model: DomainModel, index: DomainIndex, layout: Layout): GeneratedFile[] {
@@ -34,25 +35,7 @@ export function emit(model: DomainModel, index: DomainIndex, layout: Layout): Ge
       generatedPart(idx, layout, aggregate),
       skeleton(idx, layout, aggregate),
     ]);
-  return [support(model, layout), ...model.aggregates.flatMap(perAggregate)];
-}
-
-function support(model: DomainModel, layout: Layout): GeneratedFile {
-  const file = GeneratedFile.generated(layout.aggregateSupport, DomainIndex.sourcesOf(...model.aggregates));
-  const handlerTable = file.import('handlerTable', RUNTIME);
-  const error = file.import('InvalidArgumentError', RUNTIME);
-  file.print(
-    `const checked = new WeakSet<object>();`,
-    `/**\n * Throws when a concrete aggregate class has a handler method without its \`@handles(Event)\`\n * decorator (the compiler checks the method exists; only the runtime sees decorators). Checked\n * once per class.\n */\n` +
-      `export function assertHandlersDecorated(cls: (abstract new (id: string) => unknown) & { readonly name: string; readonly handledEventTypes: readonly string[] }): void {\n` +
-      `  if (checked.has(cls)) return;\n` +
-      `  const table = ${handlerTable}(cls);\n` +
-      `  const missing = cls.handledEventTypes.filter((type) => !table.has(type));\n` +
-      `  if (missing.length > 0) {\n` +
-      `    throw new ${error}(\n      \`\${cls.name} has no @handles(…) handler for \${missing.join(', ')}. Decorate \${missing.map((type) => \`on\${type}\`).join(', ')} with @handles(<Event>).\`,\n    );\n  }\n` +
-      `  checked.add(cls);\n}`,
-  );
-  return file;
+  return model.aggregates.flatMap(perAggregate);
 }
 
 function generatedPart(index: DomainIndex, layout: Layout, aggregate: AggregateNode): GeneratedFile {
@@ -100,36 +83,28 @@ function generatedPart(index: DomainIndex, layout: Layout, aggregate: AggregateN
     );
   }
 
-  const handlerMembers = events.map((e) => {
-    const cls = file.import(e.name, eventFile);
-    return `  /** Applies ${e.name}: returns the state after it. Decorate the implementation with \`@handles(${e.name})\`. */\n  ${n.handler(e.name)}(event: ${cls}): ${n.state};`;
-  });
-  file.print(
-    `/**\n * One handler per event of ${aggregate.name}. A class that lacks one fails to compile with\n * "…does not implement inherited abstract member 'on<Event>'…".\n */\n` +
-      `export interface ${n.handlers} {\n${handlerMembers.join('\n')}\n}`,
-  );
-
   const root = file.import('AggregateRoot', RUNTIME);
   const eventInit = file.importType('EventInit', RUNTIME);
-  const check = file.import('assertHandlersDecorated', { file: layout.aggregateSupport });
   const members: string[] = [
     `  static override readonly aggregateType = ${quote(aggregate.name)};`,
     `  static override readonly stateVersion: number = ${aggregate.stateVersion};`,
     `  static override readonly stateSchema = ${n.stateSchema};`,
     `  /**\n   * Fingerprint of the state schema and the event versions and upcast steps in the YAML. A snapshot\n   * taken under another one is ignored and the aggregate replays in full. Handler code is not in\n   * it: bump \`stateVersion\` in the YAML when a handler changes what it computes.\n   */\n` +
       `  static override readonly snapshotFingerprint: string = ${quote(snapshotFingerprint(index, aggregate))};`,
-    `  /** Event type names a subclass must handle. */\n  ${printList(
-      'static readonly handledEventTypes: readonly string[] = ',
+    `  ${printList(
+      'static override readonly handledEventTypes: readonly string[] = ',
       events.map((e) => quote(e.name)),
       ';',
       { indent: '  ' },
     )}`,
-    `  constructor(id: string) {\n    super(id);\n    ${check}(this.constructor as typeof ${n.base});\n  }`,
     `  protected override initialState(): ${n.state} {\n    return ${n.initialState}();\n  }`,
   ];
   for (const e of events) {
     const cls = file.import(e.name, eventFile);
-    members.push(`  abstract ${n.handler(e.name)}(event: ${cls}): ${n.state};`);
+    members.push(
+      `  /** Applies ${e.name}: returns the state after it. Decorate the implementation with \`@handles(${e.name})\`. */\n` +
+        `  abstract ${n.handler(e.name)}(event: ${cls}): ${n.state};`,
+    );
   }
   for (const e of events) {
     const cls = file.import(e.name, eventFile);
@@ -137,8 +112,8 @@ function generatedPart(index: DomainIndex, layout: Layout, aggregate: AggregateN
     members.push(raiseMethod(aggregate, e, { cls, input, eventInit }));
   }
   file.print(
-    `/**\n * The generated half of ${aggregate.name}: extend it in the user-owned class, which adds the\n * \`@handles\` methods and the commands.\n *\n * @example\n * \`\`\`ts\n * export class ${aggregate.name} extends ${n.base} implements ${n.handlers} { … }\n * \`\`\`\n */\n` +
-      `export abstract class ${n.base} extends ${root}<${n.state}> implements ${n.handlers} {\n${members.join('\n\n')}\n}`,
+    `/**\n * The generated half of ${aggregate.name}: extend it in the user-owned class, which adds the\n * \`@handles\` methods and the commands. A subclass missing a handler does not compile.\n */\n` +
+      `export abstract class ${n.base} extends ${root}<${n.state}> {\n${members.join('\n\n')}\n}`,
   );
   return file.markPreformatted();
 }
@@ -212,12 +187,11 @@ function skeleton(index: DomainIndex, layout: Layout, aggregate: AggregateNode):
     owner: aggregate.name,
   });
   const base = file.import(n.base, { file: layout.index });
-  const handlers = file.importType(n.handlers, { file: layout.index });
   for (const s of stubs) s.uses(file);
   const body = members.map((m) => indent(m.text)).join('\n\n');
   file.print(
     `${docComment(`${aggregate.description ?? aggregate.name}\n\nCommands check the state and raise events; \`@handles\` methods return the next state.`)}` +
-      `export class ${n.cls} extends ${base} implements ${handlers} {\n${body}\n}`,
+      `export class ${n.cls} extends ${base} {\n${body}\n}`,
   );
   return file.markPreformatted();
 }
@@ -227,7 +201,7 @@ function commandStub(aggregate: AggregateNode, command: CommandNode): string {
   const param = command.params.length ? `command: ${n.command(command.name)}` : '';
   const raises = command.emits.map((e) => `this.${n.raise(e)}({ … })`).join(' or ');
   return (
-    `${docComment(`${command.description ?? `The ${command.name} command.`} May raise ${command.emits.join(', ') || 'no event'}.`)}` +
+    `${docComment(`${command.description ? `${command.description} ` : ''}May raise ${command.emits.join(', ') || 'no event'}.`)}` +
     `${command.name}(${param}): void {\n  // TODO: check this.state${command.params.length ? ' and `command`' : ''}, then ${raises || 'raise an event'}.\n` +
     `  throw new Error(${quote(`${aggregate.name}.${command.name} is not implemented yet.`)});\n}`
   );

@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { packageInfo } from '../../package-info.js';
 import { byString } from './naming.js';
 import { printList } from './print-width.js';
 
@@ -193,7 +194,10 @@ export class GeneratedFile {
     return (this.#rendered = `${lines.join('\n\n')}\n`);
   }
 
-  /** The comment that opens the file. */
+  /**
+   * The comment that opens the file: who wrote it (with the generator's version) from which YAML,
+   * and whether it may be edited. Files nobody edits also turn off the user's linter.
+   */
   header(): string {
     const from = this.sources.length === 0 ? 'the domain YAML' : this.sources.join(', ');
     // Only the docs target writes Markdown.
@@ -210,7 +214,9 @@ export class GeneratedFile {
       this.ownership === 'once'
         ? '// Do not edit: a migration that may have run must never change; the next `eventsmith generate` writes a new one.'
         : '// Do not edit: `eventsmith generate` rewrites this file. Change the YAML instead.';
-    return [`${GENERATED_MARKER} from ${from}.`, rule].join('\n');
+    // As protobuf-es does: the generator's version (files change when it does, never otherwise),
+    // and no lint rule of the user's project applies to code nobody edits.
+    return [`${GENERATED_MARKER} v${packageInfo().version} from ${from}.`, rule, '/* eslint-disable */'].join('\n');
   }
 
   #changed(): void {

@@ -29,14 +29,8 @@ export class Layout {
   upcastersOf(event: string): string {
     return this.#out(`upcasters/${kebabCase(event)}.ts`);
   }
-  get conversions(): string {
-    return this.#out('upcasters/conversions.ts');
-  }
   get goldenTest(): string {
     return this.#out('upcasters/golden.unit.test.ts');
-  }
-  get aggregateSupport(): string {
-    return this.#out('aggregates/support.ts');
   }
   aggregate(aggregate: string): string {
     return this.#out(`aggregates/${kebabCase(aggregate)}.ts`);

@@ -59,7 +59,6 @@ export function aggregateNames(aggregate: { readonly name: string }) {
     initialState: `${camel}InitialState`,
     union: `${aggregate.name}Event`,
     classes: `${camel}EventClasses`,
-    handlers: `${aggregate.name}Handlers`,
     snapshotPolicy: `${camel}SnapshotPolicy`,
     handler: (event: string) => `on${event}`,
     raise: (event: string) => `raise${event}`,

@@ -43,10 +43,10 @@ function eventBlock(ctx: TypeContext, event: EventNode): string {
   );
   const renamed =
     event.renamedFrom.length > 0
-      ? `\n\nStored under the old name${event.renamedFrom.length > 1 ? 's' : ''} ${event.renamedFrom.join(', ')} too.`
-      : '';
+      ? `Stored under the old name${event.renamedFrom.length > 1 ? 's' : ''} ${event.renamedFrom.join(', ')} too.`
+      : undefined;
   parts.push(
-    `${docComment(`${event.description ?? `The ${event.name} event.`}${renamed}\n\n@example\n\`\`\`ts\nconst event = new ${event.name}(payload);\n\`\`\``)}` +
+    `${docComment([event.description, renamed].filter((t) => t !== undefined).join('\n\n'))}` +
       `export class ${n.cls} extends ${defineEvent}({\n  type: ${quote(event.name)},\n  version: ${event.version},\n  aggregateType: ${quote(event.aggregate)},\n  schema: ${n.schema},\n}) {}`,
   );
   return parts.join('\n\n');

@@ -33,6 +33,7 @@ export function emitRegistry(index: DomainIndex, layout: Layout): GeneratedFile 
   );
 
   const steps: string[] = [];
+  const upcaster = () => file.import('upcaster', RUNTIME);
   const custom: { key: string; type: string; event: string; from: number }[] = [];
   for (const event of events) {
     for (const old of event.history) {
@@ -40,10 +41,10 @@ export function emitRegistry(index: DomainIndex, layout: Layout): GeneratedFile 
       if (old.upcast.kind === 'CustomUpcastNode') {
         const type = file.importType(s.type, { file: layout.upcastersOf(event.name) });
         custom.push({ key: s.key, type, event: event.name, from: old.version });
-        steps.push(`upcaster(${quote(event.name)}, ${old.version}, options.upcasters.${s.key})`);
+        steps.push(`${upcaster()}(${quote(event.name)}, ${old.version}, options.upcasters.${s.key})`);
       } else {
         steps.push(
-          `upcaster(${quote(event.name)}, ${old.version}, ${file.import(s.fn, { file: layout.upcastersOf(event.name) })})`,
+          `${upcaster()}(${quote(event.name)}, ${old.version}, ${file.import(s.fn, { file: layout.upcastersOf(event.name) })})`,
         );
       }
     }
@@ -72,13 +73,5 @@ export function emitRegistry(index: DomainIndex, layout: Layout): GeneratedFile 
       `export function ${n.factory}(${custom.length ? `options: ${n.options}` : ''}): ${registry} {\n` +
       `  return ${registry}.create({\n    events: ${n.classes},\n    ${printList('upcasters: ', steps, ',', { indent: '    ' })}\n    aliases: ${n.aliases},\n  });\n}`,
   );
-  if (steps.length > 0) {
-    const upcasterType = file.importType('Upcaster', RUNTIME);
-    const record = file.importType('EventRecord', RUNTIME);
-    file.print(
-      `${printList('function upcaster<From, To>', ['eventType: string', 'fromVersion: number', `upcast: (data: From, record: ${record}) => To`], `: ${upcasterType} {`, { brackets: '()' })}\n` +
-        `  return { eventType, fromVersion, upcast: upcast as unknown as ${upcasterType}['upcast'] };\n}`,
-    );
-  }
   return file.markPreformatted();
 }

@@ -4,9 +4,8 @@ import { emitOnce } from '../common/emit-memo.js';
 import { GeneratedFile } from '../common/generated-file.js';
 import type { Layout } from '../common/layout.js';
 import { eventNames, registryNames, stepNames } from '../common/names.js';
-import { byString, literal, propertyKey, quote } from '../common/naming.js';
+import { literal, propertyKey, quote } from '../common/naming.js';
 import { printList } from '../common/print-width.js';
-import { CONVERSION_CODE } from './conversions.js';
 import { applySteps, sampleForVersion, stepsCode, type RecordLike } from './steps.js';
 
 const RUNTIME = '@eventsmith/runtime';
@@ -14,25 +13,19 @@ const RUNTIME_TESTING = '@eventsmith/runtime/testing';
 
 /**
  * The upcasters target: per versioned event, the step function types, declarative steps as
- * code and a sample payload per old version; the conversions they use; golden tests; and a
+ * code (calling the runtime's `conversions`) and a sample payload per old version; golden tests; and a
  * user-owned stub (plus a test) for every `custom` step.
  */
 export function emit(model: DomainModel, index: DomainIndex, layout: Layout): GeneratedFile[] {
   const versioned = index.events.filter((e) => e.history.length > 0);
   const files: GeneratedFile[] = [];
-  const conversions = new Set<string>();
   for (const event of versioned) {
     files.push(
       ...emitOnce(`upcasters:${event.name}`, layout, [event, model.name], index, (idx) =>
         upcasterFiles(layout, idx, model.name, event),
       ),
     );
-    for (const old of event.history) {
-      if (old.upcast.kind !== 'DeclarativeUpcastNode') continue;
-      for (const step of old.upcast.steps) if (step.kind === 'ConvertStep') conversions.add(step.conversion);
-    }
   }
-  if (conversions.size > 0) files.push(conversionsFile(layout, model, [...conversions].sort(byString)));
   if (versioned.length > 0) files.push(goldenTest(layout, index, versioned));
   return files;
 }
@@ -63,7 +56,7 @@ function versionBlock(
   const record = file.importType('EventRecord', RUNTIME);
   const parts = [
     `/** Lifts a stored ${event.name} v${old.version} payload to v${old.version + 1}. */\nexport type ${names.type} = (data: ${from}, record: ${record}) => ${to};`,
-    `/** A ${event.name} v${old.version} payload for tests. */\n${sampleConst(`export const ${names.sample}: ${from} = `, sampleForVersion(index, old))}`,
+    `/** A stored ${event.name} v${old.version} payload, for tests. */\n${sampleConst(`export const ${names.sample}: ${from} = `, sampleForVersion(index, old))}`,
   ];
   if (old.upcast.kind === 'DeclarativeUpcastNode') {
     const body = stepsCode({ file, layout, index }, old, old.upcast);
@@ -74,21 +67,6 @@ function versionBlock(
     );
   }
   return parts.join('\n\n');
-}
-
-function conversionsFile(layout: Layout, model: DomainModel, used: string[]): GeneratedFile {
-  const file = GeneratedFile.generated(
-    layout.conversions,
-    model.sources.map((s) => s.path),
-  );
-  const error = file.import('EventsmithError', RUNTIME);
-  for (const name of used) {
-    const c = CONVERSION_CODE[name as keyof typeof CONVERSION_CODE];
-    file.print(
-      `/** The \`${name}\` conversion. Throws an ${error} with code UPCAST.CONVERSION for a value it cannot convert. */\nexport function ${name}(value: ${c.signature.input}): ${c.signature.output} {\n  ${c.body}\n}`,
-    );
-  }
-  return file;
 }
 
 /**

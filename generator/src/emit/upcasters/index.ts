@@ -3,7 +3,7 @@ import { emit } from './emit-upcasters.js';
 
 export { customSteps } from './emit-upcasters.js';
 
-/** The upcasters target: step types and declarative steps per versioned event, conversions, golden tests, custom stubs. */
+/** The upcasters target: step types and declarative steps per versioned event, golden tests, custom stubs. */
 export const upcastersEmitter: Emitter = {
   name: 'upcasters',
   emit: (model, { index, layout }) => emit(model, index, layout),

@@ -11,7 +11,7 @@ import { sampleOf } from '../common/field-types.js';
 import type { GeneratedFile } from '../common/generated-file.js';
 import type { Layout } from '../common/layout.js';
 import { literal, propertyKey } from '../common/naming.js';
-import { CONVERSION_CODE } from './conversions.js';
+import { applyConversion, CONVERSION_SAMPLES } from './conversions.js';
 
 interface Slot {
   readonly type: FieldType;
@@ -59,7 +59,7 @@ function stepCode(
     case 'DropFieldStep':
       return `const { ${propertyKey(step.field)}: _dropped${n}, ...${to} } = ${from};`;
     case 'ConvertStep': {
-      const fn = context.file.import(step.conversion, { file: context.layout.conversions });
+      const fn = `${context.file.import('conversions', '@eventsmith/runtime')}.${step.conversion}`;
       const access = `${from}.${step.field}`;
       const value = shape.get(step.field)?.optional
         ? `${access} === undefined ? undefined : ${fn}(${access})`
@@ -137,7 +137,7 @@ export function applySteps(
       }
       case 'ConvertStep': {
         const value = current[step.field];
-        if (value !== undefined) current = { ...current, [step.field]: CONVERSION_CODE[step.conversion].apply(value) };
+        if (value !== undefined) current = { ...current, [step.field]: applyConversion(step.conversion, value) };
         break;
       }
       case 'NestStep': {
@@ -183,7 +183,7 @@ export function sampleForVersion(index: DomainIndex, version: EventVersionNode):
       } else if (step.kind === 'ConvertStep') {
         const original = origin.get(step.field);
         if (original !== undefined && !convertedOriginals.has(original))
-          convertedOriginals.set(original, CONVERSION_CODE[step.conversion].sample);
+          convertedOriginals.set(original, CONVERSION_SAMPLES[step.conversion]);
       }
     }
   }

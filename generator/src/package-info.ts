@@ -15,7 +15,7 @@ let cached: PackageInfo | undefined;
 
 /**
  * Finds the generator's package.json by walking up from this module, so it works the same from
- * the sources (`src/cli/`) and from the build (`dist/cli/`).
+ * the sources (`src/`) and from the build (`dist/`).
  *
  * @example
  * ```ts
