@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { REPO } from '../e2e/support/temp-project.js';
+import { REPO } from '../support/temp-project.js';
 import { sourceFiles } from './dependency-rules.js';
 
 const DRIVERS = ['better-sqlite3', 'pg', 'mysql2', 'ioredis', 'amqplib', 'nats', 'kafkajs'];

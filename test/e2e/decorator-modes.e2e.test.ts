@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { typeCheck } from '../support/type-check.js';
-import { REPO } from './support/temp-project.js';
+import { REPO } from '../support/temp-project.js';
 
 const APP = join(REPO, 'test/e2e/consumer/fixtures/app/src');
 const FILES = ['app.ts', 'main.ts'];

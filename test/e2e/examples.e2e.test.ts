@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { REPO } from './support/temp-project.js';
+import { REPO } from '../support/temp-project.js';
 
 const run = async (script: string) =>
   (

@@ -13,7 +13,7 @@ import {
   tsFiles,
   typeCheck,
   type TempProject,
-} from './support/temp-project.js';
+} from '../support/temp-project.js';
 
 const INTEREST = `
       InterestPaid:

@@ -21,7 +21,7 @@ import {
   type AccountSummaryTables,
 } from '../../generated/bank/index.js';
 import { describeWithService, freshMysqlDatabase, freshPostgresDatabase } from '../support/services.js';
-import { REPO } from './support/temp-project.js';
+import { REPO } from '../support/temp-project.js';
 
 interface Target {
   readonly url: string;

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempProject, tsFiles, typeCheck, type TempProject } from './support/temp-project.js';
+import { tempProject, tsFiles, typeCheck, type TempProject } from '../support/temp-project.js';
 
 const FIELD_TYPES = [
   'string',

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AggregateRepository, everyNEvents, type EventRegistry, type SnapshotProblem } from '@eventsmith/runtime';
 import { SqliteEventStore, SqliteSnapshotStore } from '@eventsmith/runtime/sqlite';
-import { tempProject, type TempProject } from './support/temp-project.js';
+import { tempProject, type TempProject } from '../support/temp-project.js';
 
 const RELEASE_1 = `domain: Checkout
 aggregates:

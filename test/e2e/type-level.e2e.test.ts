@@ -4,7 +4,7 @@
  * upcaster with the wrong signature does not compile.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bankDomain, tempProject, tsFiles, typeCheck, type TempProject } from './support/temp-project.js';
+import { bankDomain, tempProject, tsFiles, typeCheck, type TempProject } from '../support/temp-project.js';
 
 const CUSTOM = `domain: Ledger
 aggregates:

@@ -3,8 +3,8 @@ import { InMemorySnapshotStore } from '../snapshots/memory/in-memory-snapshot-st
 import { everyNEvents, neverSnapshot, type Snapshot, type SnapshotStore } from '../snapshots/snapshot-store.js';
 import { InMemoryEventStore } from '../store/memory/in-memory-event-store.js';
 import { AggregateRepository, type SnapshotProblem } from './aggregate-repository.js';
-import { Counter, counterRegistry } from './test-support/counter-aggregate.js';
-import { SpyEventStore } from './test-support/spy-event-store.js';
+import { Counter, counterRegistry } from '../test-support/counter-aggregate.js';
+import { SpyEventStore } from '../test-support/spy-event-store.js';
 
 class SpySnapshotStore extends InMemorySnapshotStore {
   saves: Snapshot[] = [];

@@ -4,8 +4,8 @@ import { InMemoryEventStore } from '../store/memory/in-memory-event-store.js';
 import { withTenant } from '../tenancy/tenant-context.js';
 import { AggregateRepository } from './aggregate-repository.js';
 import { fromCommand, runInCommandContext } from './command-context.js';
-import { Counter, counterRegistry } from './test-support/counter-aggregate.js';
-import { SpyEventStore } from './test-support/spy-event-store.js';
+import { Counter, counterRegistry } from '../test-support/counter-aggregate.js';
+import { SpyEventStore } from '../test-support/spy-event-store.js';
 
 let store: SpyEventStore;
 let counters: AggregateRepository<Counter>;

@@ -1,13 +1,13 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '../../../test/support/services.js';
+import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '@eventsmith/test/support/services';
 import { AggregateRepository } from '../aggregates/aggregate-repository.js';
 import { AggregateRoot } from '../aggregates/aggregate-root.js';
 import type { DomainEvent } from '../events/domain-event.js';
 import type { EventRecord } from '../events/event-record.js';
 import { PostgresEventStore } from '../store/postgres/postgres-event-store.js';
 import { migrateSubscriptionTables } from '../subscriptions/sql/subscription-tables.js';
-import { Deposited, registry } from '../subscriptions/test-support/fixtures.js';
+import { Deposited, registry } from '../test-support/subscription-fixtures.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { SqlOutboxStore } from './sql-outbox-store.js';
 

@@ -1,14 +1,14 @@
 import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { describeWithService } from '../../../test/support/services.js';
+import { describeWithService } from '@eventsmith/test/support/services';
 import type { StoredEvent } from '../store/event-store.js';
 import { SubscriptionManager } from '../subscriptions/subscription-manager.js';
 import { SqlCheckpointStore } from '../subscriptions/sql/sql-checkpoint-store.js';
 import { SqlDeadLetterQueue } from '../subscriptions/sql/sql-dead-letter-queue.js';
 import { migrateSubscriptionTables } from '../subscriptions/sql/subscription-tables.js';
-import { Deposited, Noted, feed, waitFor } from '../subscriptions/test-support/fixtures.js';
-import { openStore } from '../subscriptions/test-support/open-store.js';
-import { SQL_TARGETS, type SqlTarget } from '../subscriptions/test-support/sql-targets.js';
+import { Deposited, Noted, feed, waitFor } from '../test-support/subscription-fixtures.js';
+import { openStore } from '../test-support/open-store.js';
+import { SQL_TARGETS, type SqlTarget } from '../test-support/sql-targets.js';
 import { declarativeProjection } from './declarative-projection.js';
 import type { Projection } from './projection.js';
 import { decrement, increment, type RowOperation } from './row-operation.js';

@@ -1,11 +1,11 @@
 import pg from 'pg';
 import { expect, it } from 'vitest';
-import { describeWithService, freshPostgresDatabase } from '../../../test/support/services.js';
+import { describeWithService, freshPostgresDatabase } from '@eventsmith/test/support/services';
 import { PostgresEventStore } from '../store/postgres/postgres-event-store.js';
 import { withAppendHooks } from './append-hooks.js';
 import { PostgresNotifyWakeUp, postgresNotifyHooks } from './postgres-notify-wake-up.js';
 import { SubscriptionManager } from './subscription-manager.js';
-import { appendDeposits, Deposited, registry, waitFor } from './test-support/fixtures.js';
+import { appendDeposits, Deposited, registry, waitFor } from '../test-support/subscription-fixtures.js';
 
 await describeWithService('postgres', 'PostgresNotifyWakeUp', () => {
   it('wakes live subscriptions on NOTIFY from committed appends, with polling effectively off', async () => {

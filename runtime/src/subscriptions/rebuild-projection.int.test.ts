@@ -1,15 +1,15 @@
 import { sql, type Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { describeWithService } from '../../../test/support/services.js';
+import { describeWithService } from '@eventsmith/test/support/services';
 import type { EventStore } from '../store/event-store.js';
 import { SubscriptionManager } from './subscription-manager.js';
 import { SqlCheckpointStore } from './sql/sql-checkpoint-store.js';
 import { SqlDeadLetterQueue } from './sql/sql-dead-letter-queue.js';
 import { migrateSubscriptionTables } from './sql/subscription-tables.js';
-import { balanceProjection, createBalanceTables, type BalanceTables } from './test-support/balance-projection.js';
-import { appendDeposits, Deposited, feed, waitFor } from './test-support/fixtures.js';
-import { openStore } from './test-support/open-store.js';
-import { SQL_TARGETS, type SqlTarget } from './test-support/sql-targets.js';
+import { balanceProjection, createBalanceTables, type BalanceTables } from '../test-support/balance-projection.js';
+import { appendDeposits, Deposited, feed, waitFor } from '../test-support/subscription-fixtures.js';
+import { openStore } from '../test-support/open-store.js';
+import { SQL_TARGETS, type SqlTarget } from '../test-support/sql-targets.js';
 import { ProjectionRebuildError } from '../projections/projection-errors.js';
 import type { Projection } from '../projections/projection.js';
 

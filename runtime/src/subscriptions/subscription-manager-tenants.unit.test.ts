@@ -6,7 +6,7 @@ import { InMemoryCheckpointStore } from './checkpoint-store.js';
 import { DeadLetterEntryNotFoundError, SubscriptionConfigError } from './subscription-errors.js';
 import { InMemorySubscriptionLock, type SubscriptionLock } from './subscription-lock.js';
 import { SubscriptionManager } from './subscription-manager.js';
-import { appendDeposits, Deposited, feed, registry, waitFor } from './test-support/fixtures.js';
+import { appendDeposits, Deposited, feed, registry, waitFor } from '../test-support/subscription-fixtures.js';
 
 const managers: SubscriptionManager[] = [];
 

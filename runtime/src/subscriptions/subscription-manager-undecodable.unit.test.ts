@@ -11,14 +11,14 @@ import { SqlDeadLetterQueue } from './sql/sql-dead-letter-queue.js';
 import { migrateSubscriptionTables } from './sql/subscription-tables.js';
 import { SubscriptionManager } from './subscription-manager.js';
 import type { SubscriptionErrorInfo } from './subscription-options.js';
-import { waitFor } from './test-support/fixtures.js';
+import { waitFor } from '../test-support/subscription-fixtures.js';
 import {
   appendBills,
   centsOf,
   collectPositions,
   readerRegistry,
   writerRegistry,
-} from './test-support/undecodable-fixtures.js';
+} from '../test-support/undecodable-fixtures.js';
 
 const fastRetry = { maxAttempts: 2, initialDelayMs: 1, maxDelayMs: 2 };
 const cleanups: (() => Promise<void>)[] = [];

@@ -12,7 +12,7 @@ import { BusWakeUp, WakeUpSignal } from './wake-up.js';
 import { InMemoryEventBus } from '../bus/memory/in-memory-event-bus.js';
 import { InMemoryOutboxStore } from '../outbox/in-memory-outbox-store.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
-import { appendDeposits, Deposited, feed, Noted, registry, waitFor } from './test-support/fixtures.js';
+import { appendDeposits, Deposited, feed, Noted, registry, waitFor } from '../test-support/subscription-fixtures.js';
 
 const fastRetry = { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 5 };
 const managers: SubscriptionManager[] = [];

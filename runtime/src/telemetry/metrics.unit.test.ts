@@ -12,14 +12,14 @@ import {
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AggregateRepository } from '../aggregates/aggregate-repository.js';
-import { Counter, counterRegistry } from '../aggregates/test-support/counter-aggregate.js';
+import { Counter, counterRegistry } from '../test-support/counter-aggregate.js';
 import { InMemoryEventBus } from '../bus/memory/in-memory-event-bus.js';
 import { InMemorySnapshotStore } from '../snapshots/memory/in-memory-snapshot-store.js';
 import { everyNEvents } from '../snapshots/snapshot-store.js';
 import { InMemoryEventStore } from '../store/memory/in-memory-event-store.js';
 import { InMemoryDeadLetterQueue } from '../subscriptions/in-memory-dead-letter-queue.js';
 import { SubscriptionManager } from '../subscriptions/subscription-manager.js';
-import { appendDeposits, registry, waitFor } from '../subscriptions/test-support/fixtures.js';
+import { appendDeposits, registry, waitFor } from '../test-support/subscription-fixtures.js';
 import { MetricNames } from './metrics.js';
 
 // The SDK's in-memory exporter behind a reader that exports only when the test flushes it.

@@ -8,7 +8,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AggregateRepository } from '../aggregates/aggregate-repository.js';
-import { Counter, counterRegistry } from '../aggregates/test-support/counter-aggregate.js';
+import { Counter, counterRegistry } from '../test-support/counter-aggregate.js';
 import { ConcurrencyError } from '../errors.js';
 import { InMemoryEventStore } from '../store/memory/in-memory-event-store.js';
 import { collect } from '../testing/collect.js';

@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  Counter,
-  CounterIncremented,
-  CounterOpened,
-  CounterReset,
-} from '../aggregates/test-support/counter-aggregate.js';
+import { Counter, CounterIncremented, CounterOpened, CounterReset } from '../test-support/counter-aggregate.js';
 import { CommandRejectedError, InvalidArgumentError } from '../errors.js';
 import { givenAggregate } from './given-aggregate.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, describe } from 'vitest';
-import { kafkaTestTarget } from '../../../../test/support/kafka-mock.js';
-import { uniqueName } from '../../../../test/support/services.js';
+import { kafkaTestTarget } from '@eventsmith/test/support/kafka-mock';
+import { uniqueName } from '@eventsmith/test/support/services';
 import { busConformanceSuite } from '../../testing/bus-conformance.js';
 import { KafkaEventBus } from './kafka-event-bus.js';
 

@@ -1,14 +1,14 @@
 import type { NatsConnection } from 'nats';
 import { afterEach, expect, it } from 'vitest';
-import { busFaultSuite } from '../../../../test/support/bus-faults.js';
+import { busFaultSuite } from '@eventsmith/test/support/bus-faults';
 import {
   FAST_NATS_BUS,
   natsConnection,
   natsServer,
   natsTestBus,
   type NatsTestBus,
-} from '../../../../test/support/nats-bus.js';
-import { describeWithService } from '../../../../test/support/services.js';
+} from '@eventsmith/test/support/nats-bus';
+import { describeWithService } from '@eventsmith/test/support/services';
 import { busConformanceRegistry, DeliveryRecorder, orderPlaced, waitFor } from '../../testing/bus-conformance.js';
 
 await describeWithService('nats', 'NatsEventBus faults', () => {

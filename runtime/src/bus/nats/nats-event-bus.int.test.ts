@@ -1,6 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
-import { describeWithService } from '../../../../test/support/services.js';
-import { natsTestBus } from '../../../../test/support/nats-bus.js';
+import { describeWithService } from '@eventsmith/test/support/services';
+import { natsTestBus } from '@eventsmith/test/support/nats-bus';
 import { busConformanceRegistry, busConformanceSuite, orderPlaced } from '../../testing/bus-conformance.js';
 import { partitionOf } from '../partitioning.js';
 

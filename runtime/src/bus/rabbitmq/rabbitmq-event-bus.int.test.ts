@@ -1,5 +1,5 @@
-import { describeWithService } from '../../../../test/support/services.js';
-import { publishRawToRabbitMq, rabbitMqTestBus } from '../../../../test/support/rabbitmq.js';
+import { describeWithService } from '@eventsmith/test/support/services';
+import { publishRawToRabbitMq, rabbitMqTestBus } from '@eventsmith/test/support/rabbitmq';
 import { busConformanceSuite } from '../../testing/bus-conformance.js';
 
 await describeWithService('rabbitmq', 'RabbitMqEventBus', () => {

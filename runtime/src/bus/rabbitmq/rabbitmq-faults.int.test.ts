@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterEach, expect, it } from 'vitest';
-import { deleteRabbitMqResources, rabbitMqTestBus } from '../../../../test/support/rabbitmq.js';
-import { describeWithService, hostPort, serviceUrl, uniqueName } from '../../../../test/support/services.js';
-import { startTcpProxy, type TcpProxy } from '../../../../test/support/tcp-proxy.js';
+import { deleteRabbitMqResources, rabbitMqTestBus } from '@eventsmith/test/support/rabbitmq';
+import { describeWithService, hostPort, serviceUrl, uniqueName } from '@eventsmith/test/support/services';
+import { startTcpProxy, type TcpProxy } from '@eventsmith/test/support/tcp-proxy';
 import {
   busConformanceRegistry,
   DeliveryRecorder,

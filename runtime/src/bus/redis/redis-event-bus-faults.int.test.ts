@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
-import { busFaultSuite } from '../../../../test/support/bus-faults.js';
-import { FAST_REDIS_BUS, redisTestBus } from '../../../../test/support/redis-bus.js';
-import { describeWithService, hostPort, serviceUrl } from '../../../../test/support/services.js';
-import { startTcpProxy, type TcpProxy } from '../../../../test/support/tcp-proxy.js';
+import { busFaultSuite } from '@eventsmith/test/support/bus-faults';
+import { FAST_REDIS_BUS, redisTestBus } from '@eventsmith/test/support/redis-bus';
+import { describeWithService, hostPort, serviceUrl } from '@eventsmith/test/support/services';
+import { startTcpProxy, type TcpProxy } from '@eventsmith/test/support/tcp-proxy';
 import {
   busConformanceRegistry,
   DeliveryRecorder,

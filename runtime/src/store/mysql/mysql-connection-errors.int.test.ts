@@ -1,7 +1,7 @@
 import mysql from 'mysql2/promise';
 import { expect, it } from 'vitest';
-import { findSecret } from '../../../../test/support/find-secret.js';
-import { describeWithService, freshMysqlDatabase, serviceUrl, uniqueName } from '../../../../test/support/services.js';
+import { findSecret } from '@eventsmith/test/support/find-secret';
+import { describeWithService, freshMysqlDatabase, serviceUrl, uniqueName } from '@eventsmith/test/support/services';
 import { EventStoreUnavailableError, InvalidArgumentError } from '../../errors.js';
 import { conformanceRegistry } from '../../testing/conformance.js';
 import { createMysqlDatabase } from './mysql-dialect.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, it } from 'vitest';
-import { describeWithService, freshMysqlDatabase } from '../../../../test/support/services.js';
+import { describeWithService, freshMysqlDatabase } from '@eventsmith/test/support/services';
 import {
   conformanceRegistry,
   snapshotStoreConformanceSuite,

@@ -1,6 +1,6 @@
 import { createConnection, type Connection } from 'mysql2/promise';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { describeWithService, freshMysqlDatabase } from '../../../../test/support/services.js';
+import { describeWithService, freshMysqlDatabase } from '@eventsmith/test/support/services';
 import { EventStoreUnavailableError } from '../../errors.js';
 import { collect, conformanceRegistry } from '../../testing/conformance.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { describeWithService, freshMysqlDatabase } from '../../../../test/support/services.js';
+import { describeWithService, freshMysqlDatabase } from '@eventsmith/test/support/services';
 import { conformanceRegistry } from '../../testing/conformance-events.js';
 import { tenantIsolationSuite } from '../../testing/tenant-isolation-suite.js';
 import { SqlCheckpointStore } from '../../subscriptions/sql/sql-checkpoint-store.js';

@@ -1,12 +1,7 @@
 import pg from 'pg';
 import { expect, it } from 'vitest';
-import { findSecret } from '../../../../test/support/find-secret.js';
-import {
-  describeWithService,
-  freshPostgresDatabase,
-  serviceUrl,
-  uniqueName,
-} from '../../../../test/support/services.js';
+import { findSecret } from '@eventsmith/test/support/find-secret';
+import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '@eventsmith/test/support/services';
 import { EventStoreUnavailableError, InvalidArgumentError } from '../../errors.js';
 import { conformanceRegistry } from '../../testing/conformance.js';
 import { createPostgresDatabase } from './postgres-dialect.js';

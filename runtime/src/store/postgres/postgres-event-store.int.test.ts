@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { describeWithService, freshPostgresDatabase } from '../../../../test/support/services.js';
+import { describeWithService, freshPostgresDatabase } from '@eventsmith/test/support/services';
 import {
   collect,
   conformanceRegistry,

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { describeWithService, freshPostgresDatabase } from '../../../../test/support/services.js';
+import { describeWithService, freshPostgresDatabase } from '@eventsmith/test/support/services';
 import { EventStoreUnavailableError } from '../../errors.js';
 import { collect, conformanceRegistry } from '../../testing/conformance.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';

@@ -1,11 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  describeWithService,
-  freshPostgresDatabase,
-  serviceUrl,
-  uniqueName,
-} from '../../../../test/support/services.js';
+import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '@eventsmith/test/support/services';
 import { TenantMismatchError } from '../../errors.js';
 import { collect, conformanceRegistry } from '../../testing/conformance.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';

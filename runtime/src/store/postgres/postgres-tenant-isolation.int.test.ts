@@ -1,11 +1,6 @@
 import type { Kysely } from 'kysely';
 import pg from 'pg';
-import {
-  describeWithService,
-  freshPostgresDatabase,
-  serviceUrl,
-  uniqueName,
-} from '../../../../test/support/services.js';
+import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '@eventsmith/test/support/services';
 import { conformanceRegistry } from '../../testing/conformance-events.js';
 import { tenantIsolationSuite } from '../../testing/tenant-isolation-suite.js';
 import { PostgresAdvisoryLock } from '../../subscriptions/sql/postgres-advisory-lock.js';

@@ -13,7 +13,7 @@ import { SqliteSnapshotStore } from './sqlite-snapshot-store.js';
 import { checkWritesJoinTheTransaction } from '../../testing/transaction-checks.js';
 import { expect, it } from 'vitest';
 import { SubscriptionManager } from '../../subscriptions/subscription-manager.js';
-import { waitFor } from '../../subscriptions/test-support/fixtures.js';
+import { waitFor } from '../../test-support/subscription-fixtures.js';
 import type { ReadAllOptions, StoredEvent } from '../event-store.js';
 
 async function fileStore() {

@@ -1,15 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  describeWithService,
-  freshPostgresDatabase,
-  serviceUrl,
-  uniqueName,
-} from '../../../../test/support/services.js';
+import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '@eventsmith/test/support/services';
 import { toEventRecord } from '../../events/event-record.js';
 import { PostgresEventStore } from '../../store/postgres/postgres-event-store.js';
 import { Position } from '../../store/position.js';
-import { Deposited, registry } from '../test-support/fixtures.js';
+import { Deposited, registry } from '../../test-support/subscription-fixtures.js';
 import { SqlDeadLetterQueue } from './sql-dead-letter-queue.js';
 import { migrateSubscriptionTables } from './subscription-tables.js';
 

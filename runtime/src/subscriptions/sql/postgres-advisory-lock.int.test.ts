@@ -1,9 +1,9 @@
 import pg from 'pg';
 import { expect, it } from 'vitest';
-import { describeWithService, freshPostgresDatabase } from '../../../../test/support/services.js';
+import { describeWithService, freshPostgresDatabase } from '@eventsmith/test/support/services';
 import { PostgresEventStore } from '../../store/postgres/postgres-event-store.js';
 import { SubscriptionManager } from '../subscription-manager.js';
-import { appendDeposits, registry, waitFor } from '../test-support/fixtures.js';
+import { appendDeposits, registry, waitFor } from '../../test-support/subscription-fixtures.js';
 import { PostgresAdvisoryLock } from './postgres-advisory-lock.js';
 
 await describeWithService('postgres', 'PostgresAdvisoryLock', () => {

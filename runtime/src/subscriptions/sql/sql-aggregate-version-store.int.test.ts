@@ -3,7 +3,7 @@ import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
 import { createPool } from 'mysql2';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeWithService } from '../../../../test/support/services.js';
+import { describeWithService } from '@eventsmith/test/support/services';
 import { InMemoryEventBus } from '../../bus/memory/in-memory-event-bus.js';
 import {
   busConformanceRegistry,
@@ -11,7 +11,7 @@ import {
   orderPlaced,
   waitFor,
 } from '../../testing/bus-conformance-fixtures.js';
-import { SQL_TARGETS, type SqlTarget } from '../test-support/sql-targets.js';
+import { SQL_TARGETS, type SqlTarget } from '../../test-support/sql-targets.js';
 import { SqlAggregateVersionStore } from './sql-aggregate-version-store.js';
 
 /** A second connection to the same database, as a restarted process would open. */

@@ -3,18 +3,18 @@ import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { describeWithService } from '../../../../test/support/services.js';
+import { describeWithService } from '@eventsmith/test/support/services';
 import type { EventStore } from '../../store/event-store.js';
 import { SubscriptionManager } from '../subscription-manager.js';
-import { balanceProjection, createBalanceTables, type BalanceTables } from '../test-support/balance-projection.js';
-import { appendDeposits, feed, waitFor, type Deposited } from '../test-support/fixtures.js';
-import { openStore } from '../test-support/open-store.js';
-import { SQL_TARGETS, type SqlTarget } from '../test-support/sql-targets.js';
+import { balanceProjection, createBalanceTables, type BalanceTables } from '../../test-support/balance-projection.js';
+import { appendDeposits, feed, waitFor, type Deposited } from '../../test-support/subscription-fixtures.js';
+import { openStore } from '../../test-support/open-store.js';
+import { SQL_TARGETS, type SqlTarget } from '../../test-support/sql-targets.js';
 import { SqlCheckpointStore } from './sql-checkpoint-store.js';
 import { SqlDeadLetterQueue } from './sql-dead-letter-queue.js';
 import { migrateSubscriptionTables } from './subscription-tables.js';
 
-const WORKER = fileURLToPath(new URL('../test-support/projection-worker.ts', import.meta.url));
+const WORKER = fileURLToPath(new URL('../../test-support/projection-worker.ts', import.meta.url));
 
 async function withStore(
   target: SqlTarget,

@@ -1,6 +1,6 @@
 import { Migrator, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeWithService } from '../../../../test/support/services.js';
+import { describeWithService } from '@eventsmith/test/support/services';
 import { toEventRecord } from '../../events/event-record.js';
 import { InMemoryOutboxStore } from '../../outbox/in-memory-outbox-store.js';
 import { OutboxRelay } from '../../outbox/outbox-relay.js';
@@ -11,8 +11,8 @@ import { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import { TenantMismatchError } from '../../errors.js';
 import { CheckpointConflictError, DeadLetterEntryNotFoundError } from '../subscription-errors.js';
-import { Deposited } from '../test-support/fixtures.js';
-import { fakeStoreTransaction, SQL_TARGETS, type SqlTarget } from '../test-support/sql-targets.js';
+import { Deposited } from '../../test-support/subscription-fixtures.js';
+import { fakeStoreTransaction, SQL_TARGETS, type SqlTarget } from '../../test-support/sql-targets.js';
 import { SqlCheckpointStore } from './sql-checkpoint-store.js';
 import { SqlDeadLetterQueue } from './sql-dead-letter-queue.js';
 import { SqlLeaseLock } from './sql-lease-lock.js';

@@ -1,11 +1,11 @@
 import { expect, it } from 'vitest';
-import { describeWithService } from '../../../../test/support/services.js';
+import { describeWithService } from '@eventsmith/test/support/services';
 import type { EventStore } from '../../store/event-store.js';
 import { MysqlEventStore } from '../../store/mysql/mysql-event-store.js';
 import { PostgresEventStore } from '../../store/postgres/postgres-event-store.js';
 import { SubscriptionManager } from '../subscription-manager.js';
-import { waitFor } from '../test-support/fixtures.js';
-import { SQL_TARGETS } from '../test-support/sql-targets.js';
+import { waitFor } from '../../test-support/subscription-fixtures.js';
+import { SQL_TARGETS } from '../../test-support/sql-targets.js';
 import {
   appendBills,
   centsOf,
@@ -13,7 +13,7 @@ import {
   PaidV1,
   readerRegistry,
   writerRegistry,
-} from '../test-support/undecodable-fixtures.js';
+} from '../../test-support/undecodable-fixtures.js';
 import { SqlCheckpointStore } from './sql-checkpoint-store.js';
 import { SqlDeadLetterQueue } from './sql-dead-letter-queue.js';
 import { migrateSubscriptionTables } from './subscription-tables.js';

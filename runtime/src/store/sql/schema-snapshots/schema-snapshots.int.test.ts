@@ -7,11 +7,7 @@ import { Kysely, MysqlDialect, PostgresDialect, sql } from 'kysely';
 import { createPool } from 'mysql2';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import {
-  describeWithService,
-  freshMysqlDatabase,
-  freshPostgresDatabase,
-} from '../../../../../test/support/services.js';
+import { describeWithService, freshMysqlDatabase, freshPostgresDatabase } from '@eventsmith/test/support/services';
 import type { SnapshotStore } from '../../../snapshots/snapshot-store.js';
 import { MysqlSnapshotStore } from '../../mysql/mysql-snapshot-store.js';
 import { PostgresSnapshotStore } from '../../postgres/postgres-snapshot-store.js';

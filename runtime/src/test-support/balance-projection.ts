@@ -4,9 +4,9 @@
  * any double delivery into an error).
  */
 import { sql, type Kysely } from 'kysely';
-import { defineProjection } from '../../projections/projection.js';
-import type { SqlDialectName } from '../../store/sql/sql-dialect.js';
-import type { Deposited } from './fixtures.js';
+import { defineProjection } from '../projections/projection.js';
+import type { SqlDialectName } from '../store/sql/sql-dialect.js';
+import type { Deposited } from './subscription-fixtures.js';
 
 export interface BalanceTables {
   balances: { account_id: string; balance: number; events: number };

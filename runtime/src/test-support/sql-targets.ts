@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { freshMysqlDatabase, freshPostgresDatabase, type ServiceName } from '../../../../test/support/services.js';
-import type { EventStoreTransaction } from '../../store/event-store.js';
-import type { SqlDialectName } from '../../store/sql/sql-dialect.js';
+import { freshMysqlDatabase, freshPostgresDatabase, type ServiceName } from '@eventsmith/test/support/services';
+import type { EventStoreTransaction } from '../store/event-store.js';
+import type { SqlDialectName } from '../store/sql/sql-dialect.js';
 
 export interface SqlTarget {
   readonly dialect: SqlDialectName;

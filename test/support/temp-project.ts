@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { main, type CliIo } from '@eventsmith/generator';
 
-export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface TempProject {
   readonly root: string;

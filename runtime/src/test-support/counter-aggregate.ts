@@ -1,11 +1,11 @@
 // A small aggregate for the runtime's own tests.
 import { z } from 'zod';
-import { CommandRejectedError } from '../../errors.js';
-import { defineEvent } from '../../events/domain-event.js';
-import { EventRegistry } from '../../events/event-registry.js';
-import { fields } from '../../events/field-types.js';
-import { AggregateRoot } from '../aggregate-root.js';
-import { handles } from '../handles.js';
+import { CommandRejectedError } from '../errors.js';
+import { defineEvent } from '../events/domain-event.js';
+import { EventRegistry } from '../events/event-registry.js';
+import { fields } from '../events/field-types.js';
+import { AggregateRoot } from '../aggregates/aggregate-root.js';
+import { handles } from '../aggregates/handles.js';
 
 export class CounterOpened extends defineEvent({ type: 'CounterOpened', schema: z.object({ label: z.string() }) }) {}
 export class CounterIncremented extends defineEvent({

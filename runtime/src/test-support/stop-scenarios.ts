@@ -7,19 +7,19 @@
  * purpose (a handler that does not listen is what a forced stop must survive).
  */
 import { describe, expect, it } from 'vitest';
-import type { EventStore, StoredEvent } from '../../store/event-store.js';
-import type { Position } from '../../store/position.js';
-import type { CheckpointStore } from '../checkpoint-store.js';
-import type { DeadLetterQueue } from '../dead-letter-queue.js';
-import type { SubscriptionLock } from '../subscription-lock.js';
-import { SubscriptionManager } from '../subscription-manager.js';
+import type { EventStore, StoredEvent } from '../store/event-store.js';
+import type { Position } from '../store/position.js';
+import type { CheckpointStore } from '../subscriptions/checkpoint-store.js';
+import type { DeadLetterQueue } from '../subscriptions/dead-letter-queue.js';
+import type { SubscriptionLock } from '../subscriptions/subscription-lock.js';
+import { SubscriptionManager } from '../subscriptions/subscription-manager.js';
 import type {
   BatchEventHandler,
   EventHandlerFunction,
   HandlerContext,
   SubscriptionOptions,
-} from '../subscription-options.js';
-import { appendDeposits, feed, Noted, waitFor, type Deposited } from './fixtures.js';
+} from '../subscriptions/subscription-options.js';
+import { appendDeposits, feed, Noted, waitFor, type Deposited } from './subscription-fixtures.js';
 
 export interface StopEnvironment {
   readonly store: EventStore;

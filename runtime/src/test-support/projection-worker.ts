@@ -4,13 +4,13 @@
  *   node --import tsx projection-worker.ts <sqlite|postgres|mysql> <file-or-url> <worker-tag>
  * Prints "ready" once started; stops gracefully on SIGTERM.
  */
-import { SubscriptionManager } from '../subscription-manager.js';
-import { SqlCheckpointStore } from '../sql/sql-checkpoint-store.js';
-import { SqlDeadLetterQueue } from '../sql/sql-dead-letter-queue.js';
-import { SqlLeaseLock } from '../sql/sql-lease-lock.js';
-import { PostgresAdvisoryLock } from '../sql/postgres-advisory-lock.js';
-import { migrateSubscriptionTables } from '../sql/subscription-tables.js';
-import type { SqlDialectName } from '../../store/sql/sql-dialect.js';
+import { SubscriptionManager } from '../subscriptions/subscription-manager.js';
+import { SqlCheckpointStore } from '../subscriptions/sql/sql-checkpoint-store.js';
+import { SqlDeadLetterQueue } from '../subscriptions/sql/sql-dead-letter-queue.js';
+import { SqlLeaseLock } from '../subscriptions/sql/sql-lease-lock.js';
+import { PostgresAdvisoryLock } from '../subscriptions/sql/postgres-advisory-lock.js';
+import { migrateSubscriptionTables } from '../subscriptions/sql/subscription-tables.js';
+import type { SqlDialectName } from '../store/sql/sql-dialect.js';
 import { balanceProjection, createBalanceTables } from './balance-projection.js';
 import { openStore } from './open-store.js';
 

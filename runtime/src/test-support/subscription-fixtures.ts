@@ -1,8 +1,8 @@
 /** Events, a registry and helpers shared by the subscription, projection and outbox tests. */
 import { z } from 'zod';
-import { defineEvent } from '../../events/domain-event.js';
-import { EventRegistry } from '../../events/event-registry.js';
-import type { EventStore } from '../../store/event-store.js';
+import { defineEvent } from '../events/domain-event.js';
+import { EventRegistry } from '../events/event-registry.js';
+import type { EventStore } from '../store/event-store.js';
 
 export class Deposited extends defineEvent({
   type: 'Deposited',

@@ -1,11 +1,11 @@
 /** Events and helpers for the undecodable-event tests: a reader that cannot decode everything a writer stored. */
 import { z } from 'zod';
-import { defineEvent } from '../../events/domain-event.js';
-import { EventRegistry } from '../../events/event-registry.js';
-import { defineUpcaster } from '../../events/upcaster.js';
-import type { EventStore, StoredEvent } from '../../store/event-store.js';
-import type { Position } from '../../store/position.js';
-import { UndecodableEventError } from '../../store/undecodable-event-error.js';
+import { defineEvent } from '../events/domain-event.js';
+import { EventRegistry } from '../events/event-registry.js';
+import { defineUpcaster } from '../events/upcaster.js';
+import type { EventStore, StoredEvent } from '../store/event-store.js';
+import type { Position } from '../store/position.js';
+import { UndecodableEventError } from '../store/undecodable-event-error.js';
 
 // Version 1 as old code wrote it; the registry knows version 2 and an upcaster that refuses 13.
 export class PaidV1 extends defineEvent({

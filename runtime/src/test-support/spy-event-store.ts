@@ -1,5 +1,5 @@
 // An EventStore wrapper that records calls and can interfere with appends, for repository tests.
-import type { DomainEvent } from '../../events/domain-event.js';
+import type { DomainEvent } from '../events/domain-event.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -8,8 +8,8 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   StoredEvent,
-} from '../../store/event-store.js';
-import type { Position } from '../../store/position.js';
+} from '../store/event-store.js';
+import type { Position } from '../store/position.js';
 
 export interface AppendCall {
   readonly streamId: string;
