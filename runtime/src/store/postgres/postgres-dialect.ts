@@ -18,6 +18,8 @@ export interface PostgresDatabase {
   readonly database: string;
   /** The password as given (and URL-decoded), to remove from errors about the connection. */
   readonly secrets: readonly string[];
+  /** Opens another pool on the same server with `overrides` (the group commit's pipelining connection). */
+  readonly openPool: (overrides: pg.PoolConfig) => pg.Pool;
 }
 
 /**
@@ -50,12 +52,23 @@ export function createPostgresDatabase(connection: PostgresConnection): Postgres
   const target = describeTarget(
     `postgres://${user ? `${user}${config.password || url?.password ? ':***' : ''}@` : ''}${host}:${port}/${database}`,
   );
-  const pool = new pgDriver.Pool({ connectionTimeoutMillis: 10_000, ...config });
-  pool.on('error', () => {
-    // An idle client died (server restart, pg_terminate_backend); pg already removed it.
-  });
-  // A checked-out client whose backend dies emits 'error' too; its next query fails instead.
-  pool.on('connect', (client) => client.on('error', () => undefined));
+  const openPool = (overrides: pg.PoolConfig) => {
+    const opened = new pgDriver.Pool({ connectionTimeoutMillis: 10_000, ...config, ...overrides });
+    opened.on('error', () => {
+      // An idle client died (server restart, pg_terminate_backend); pg already removed it.
+    });
+    // A checked-out client whose backend dies emits 'error' too; its next query fails instead.
+    opened.on('connect', (client) => client.on('error', () => undefined));
+    return opened;
+  };
+  const pool = openPool({});
   const db = new Kysely<EventStoreTables>({ dialect: new PostgresDialect({ pool }) });
-  return { db, pool, target, database, secrets: secrets.filter((secret): secret is string => Boolean(secret)) };
+  return {
+    db,
+    pool,
+    target,
+    database,
+    secrets: secrets.filter((secret): secret is string => Boolean(secret)),
+    openPool,
+  };
 }

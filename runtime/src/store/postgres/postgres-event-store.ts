@@ -45,6 +45,7 @@ import {
   unpackPosition,
 } from './postgres-statements.js';
 import { PostgresAppendNotifier } from './postgres-append-notifier.js';
+import { PostgresGroupCommit, type GroupMember } from './postgres-group-commit.js';
 
 /**
  * How to open a {@link PostgresEventStore}. To bound how long any statement may run, set the
@@ -79,6 +80,15 @@ export type PostgresEventStoreOptions = PostgresConnection & {
    * `'eventsmith_events'`; `false` turns it off (subscriptions then rely on polling).
    */
   readonly notifyChannel?: string | false;
+  /**
+   * Group commit (default true): appends made outside a transaction while another append is
+   * being written share one transaction and one commit, each with its own version check and its
+   * own result or error. One writer at a time writes exactly as without it; under concurrent
+   * writers throughput rises, at the cost of one more connection (opened when the first group
+   * forms) and of appends waiting for the group they joined, including its stream locks. `false`
+   * writes every append in a transaction of its own.
+   */
+  readonly groupCommit?: boolean;
 };
 
 /** {@link EventStoreTransaction} on PostgreSQL: `sql` is the Kysely transaction of the append. */
@@ -106,10 +116,14 @@ interface Shared {
   readonly readNames: StatementNames;
   /** Feed page statements by `feedStatementKey`. */
   readonly feedStatements: Map<string, FeedStatement>;
+  /** Shares commits between concurrent appends; undefined when `groupCommit` is false. */
+  readonly groupCommit: PostgresGroupCommit | undefined;
 }
 
 type Executor = Kysely<any>;
 type FeedRow = EventRow & { tx_id: string; position: string };
+/** The append statement's row: `version` and `position` are null when it wrote nothing. */
+type AppendRow = { version: number | null; position: string | null; tx: string };
 
 /** How many times `readAll` re-reads a short page while committed rows wait above the horizon. */
 const SETTLE_ATTEMPTS = 3;
@@ -184,7 +198,9 @@ export class PostgresEventStore implements EventStore {
         `notifyChannel must be a plain identifier (letters, digits, underscores), got "${notifyChannel}".`,
       );
     }
-    const { db, pool, target, database, secrets } = createPostgresDatabase(options);
+    const { db, pool, target, database, secrets, openPool } = createPostgresDatabase(options);
+    let groupCommit: PostgresGroupCommit | undefined;
+    let notifier: PostgresAppendNotifier | undefined;
     try {
       if (options.migrate ?? true) {
         await migrateEventStore(db, {
@@ -207,12 +223,24 @@ export class PostgresEventStore implements EventStore {
         pageSize: options.pageSize ?? 1000,
         retries: options.appendRetries ?? 10,
         notifyChannel,
-        notifier: notifyChannel === undefined ? undefined : new PostgresAppendNotifier(pool, notifyChannel),
+        notifier: (notifier =
+          notifyChannel === undefined ? undefined : new PostgresAppendNotifier(pool, notifyChannel)),
         appendedIn: new WeakSet(),
         readNames: new StatementNames(NAMED_READS),
         feedStatements: new Map(),
+        groupCommit:
+          options.groupCommit === false
+            ? undefined
+            : (groupCommit = new PostgresGroupCommit({
+                openPool: () => openPool({ max: 1, pipeline: true }),
+                unavailable: (error) => unavailableOr(error, target),
+                committed: () => notifier?.committed(),
+              })),
       };
-      return new PostgresEventStore(shared, undefined, () => db.destroy());
+      return new PostgresEventStore(shared, undefined, async () => {
+        await groupCommit?.close();
+        await db.destroy();
+      });
     } catch (error) {
       await db.destroy().catch(() => undefined);
       throw openFailure(error, target, secrets);
@@ -253,18 +281,46 @@ export class PostgresEventStore implements EventStore {
         [SpanAttributes.stream]: streamId,
         [SpanAttributes.eventCount]: events.length,
       },
-      async () => {
-        for (let attempt = 0; ; attempt++) {
-          const outcome = await this.#scoped((executor) =>
-            this.#append(executor, append, attempt >= this.#shared.retries),
-          );
-          if (outcome !== 'retry') {
-            this.#shared.notifier?.committed();
-            return outcome;
-          }
-        }
+      () => {
+        const { groupCommit } = this.#shared;
+        return groupCommit ? groupCommit.append(this.#groupMember(append)) : this.#appendAlone(append);
       },
     );
+  }
+
+  /** An append in a transaction of its own (the pool's, or a tenant's under row-level security), retried while it only lost a timing race. */
+  async #appendAlone(append: PreparedAppend): Promise<AppendResult> {
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.#scoped((executor) => this.#append(executor, append, attempt >= this.#shared.retries));
+      if (outcome !== 'retry') {
+        this.#shared.notifier?.committed();
+        return outcome;
+      }
+    }
+  }
+
+  /** `append` as a member of a group commit (see `PostgresGroupCommit`). */
+  #groupMember(append: PreparedAppend): GroupMember {
+    const { partitioned, rowLevelSecurity } = this.#shared;
+    const view = append.viewTenant !== undefined;
+    return {
+      streamId: append.streamId,
+      tenant: rowLevelSecurity ? this.#tenantId : undefined,
+      statement: {
+        name: `${appendStatementName(append, view, partitioned)}_state`,
+        text: appendStatement(append.expected, view, partitioned, true),
+        values: appendParameters(append),
+      },
+      outcome: (found) => {
+        const row = found as (AppendRow & { actual: number | null; actual_tenant: string | null }) | undefined;
+        if (!row) return 'alone';
+        if (row.version !== null && row.position !== null) return this.#appended(row);
+        const stream = row.actual === null ? undefined : { version: row.actual, tenant_id: row.actual_tenant };
+        const refusal = this.#refusal(append, stream, false);
+        return refusal === 'retry' ? 'alone' : refusal;
+      },
+      alone: () => this.#appendAlone(append),
+    };
   }
 
   async transaction<T>(fn: (tx: PostgresEventStoreTransaction) => Promise<T>): Promise<T> {
@@ -393,7 +449,7 @@ export class PostgresEventStore implements EventStore {
    * timing race and a new transaction would pass, or throws.
    */
   async #append(executor: Executor, append: PreparedAppend, final: boolean): Promise<AppendResult | 'retry'> {
-    let row: { version: number | null; position: string | null; tx: string } | undefined;
+    let row: AppendRow | undefined;
     try {
       const view = append.viewTenant !== undefined;
       const { partitioned } = this.#shared;
@@ -401,9 +457,7 @@ export class PostgresEventStore implements EventStore {
       if (executor === this.#shared.db) {
         // Outside a transaction: a named statement, so each pooled connection parses and plans the
         // CTE once rather than on every append. Inside one, the transaction's connection runs it.
-        const kind =
-          typeof append.expected === 'number' ? (append.expected === 0 ? 'no_stream' : 'exact') : append.expected;
-        const name = `eventsmith_append_${kind}${view ? '_view' : ''}${partitioned ? '_partitioned' : ''}`;
+        const name = appendStatementName(append, view, partitioned);
         ({
           rows: [row],
         } = await this.#shared.pool.query<NonNullable<typeof row>>({
@@ -423,15 +477,36 @@ export class PostgresEventStore implements EventStore {
     }
     if (row && row.version !== null && row.position !== null) {
       if (executor !== this.#shared.db) this.#shared.appendedIn.add(executor);
-      return { nextVersion: row.version, position: Position.of(this.storeId, packPosition(row.tx, row.position)) };
+      return this.#appended(row);
     }
     // Nothing written: find out why from the stream's committed state.
     const { rows } = await executor.executeQuery<{ version: number; tenant_id: string | null }>(
       CompiledQuery.raw(STREAM_STATE, [append.streamId]),
     );
-    const stream = rows[0];
+    const refusal = this.#refusal(append, rows[0], final);
+    if (refusal === 'retry') return refusal;
+    throw refusal;
+  }
+
+  #appended(row: AppendRow): AppendResult {
+    return {
+      nextVersion: row.version!,
+      position: Position.of(this.storeId, packPosition(row.tx, row.position!)),
+    };
+  }
+
+  /**
+   * Why an append whose statement wrote nothing was refused, from the stream's state (`undefined`:
+   * no row, or one the policies hide): the error to throw, or `'retry'` when it only lost a timing
+   * race and a new transaction would pass (unless `final`).
+   */
+  #refusal(
+    append: PreparedAppend,
+    stream: { version: number; tenant_id: string | null } | undefined,
+    final: boolean,
+  ): Error | 'retry' {
     if (append.viewTenant !== undefined && stream && stream.tenant_id !== append.viewTenant) {
-      throw new TenantMismatchError(
+      return new TenantMismatchError(
         append.viewTenant,
         stream.tenant_id ?? undefined,
         append.records.map((r) => r.eventId),
@@ -439,7 +514,7 @@ export class PostgresEventStore implements EventStore {
     }
     if (append.viewTenant !== undefined && !stream && this.#shared.rowLevelSecurity) {
       // The append met a stream row the policies hide from this tenant: another tenant's stream.
-      throw new TenantMismatchError(
+      return new TenantMismatchError(
         append.viewTenant,
         undefined,
         append.records.map((r) => r.eventId),
@@ -447,9 +522,9 @@ export class PostgresEventStore implements EventStore {
     }
     const actual = stream?.version ?? 0;
     if (!matchesExpectedVersion(append.expected, actual))
-      throw new ConcurrencyError(append.streamId, append.expected, actual);
+      return new ConcurrencyError(append.streamId, append.expected, actual);
     if (!final) return 'retry';
-    throw new AppendConflictError(
+    return new AppendConflictError(
       append.streamId,
       append.expected,
       actual,
@@ -553,4 +628,10 @@ export class PostgresEventStore implements EventStore {
 function validPosition(value: bigint): boolean {
   const { tx, position } = unpackPosition(value);
   return BigInt(tx) <= MAX_POSITION_64 && BigInt(position) <= MAX_POSITION_64;
+}
+
+/** The name of `append`'s statement variant, prepared on each pooled connection that runs it. */
+function appendStatementName(append: PreparedAppend, view: boolean, partitioned: boolean): string {
+  const kind = typeof append.expected === 'number' ? (append.expected === 0 ? 'no_stream' : 'exact') : append.expected;
+  return `eventsmith_append_${kind}${view ? '_view' : ''}${partitioned ? '_partitioned' : ''}`;
 }

@@ -56,9 +56,16 @@ export const APPEND_NOTIFY_CHANNEL = 'eventsmith_events';
 
 /**
  * The append: stream check-and-update plus a multi-row insert of every event, in one statement.
- * (Listeners are notified after commit, by `PostgresAppendNotifier`.)
+ * (Listeners are notified after commit, by `PostgresAppendNotifier`.) With `withState`, the row
+ * also says what the stream held when the statement started (`actual`, `actual_tenant`), so an
+ * append refused inside a group commit is explained without another round trip.
  */
-export function appendStatement(expected: ExpectedVersion, view: boolean, partitioned: boolean): string {
+export function appendStatement(
+  expected: ExpectedVersion,
+  view: boolean,
+  partitioned: boolean,
+  withState = false,
+): string {
   const ids = partitioned
     ? `, ids as (insert into eventsmith_event_ids (event_id, stream_id) select e.event_id, $1 from stream, unnest($6::text[]) as e(event_id))`
     : '';
@@ -72,7 +79,13 @@ export function appendStatement(expected: ExpectedVersion, view: boolean, partit
     returning position
   )
   select (select version from stream) as version, (select max(position) from appended)::text as position,
-    pg_current_xact_id()::text as tx,
+    pg_current_xact_id()::text as tx,${
+      withState
+        ? `
+    (select version from eventsmith_streams where stream_id = $1) as actual,
+    (select tenant_id from eventsmith_streams where stream_id = $1) as actual_tenant,`
+        : ''
+    }
     -- Every parameter is referenced, so each has a type whichever variant this is.
     $3::int is null as no_expected, $5::text is null as no_view`;
 }

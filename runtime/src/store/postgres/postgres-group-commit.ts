@@ -1,0 +1,222 @@
+import type pg from 'pg';
+import type { AppendResult } from '../event-store.js';
+import { TENANT_SETTING } from '../sql/migrations/rls-0001-tenant-policies.js';
+
+/** One append waiting for a group commit, as the store hands it over. */
+export interface GroupMember {
+  /** Sort key: members of one batch take their stream locks in stream-id order. */
+  readonly streamId: string;
+  /** The tenant to `set_config` before the append (row-level security), if any. */
+  readonly tenant: string | undefined;
+  /** The append statement, run as a named statement inside the shared transaction. */
+  readonly statement: pg.QueryConfig;
+  /**
+   * What the statement's row means once the shared transaction has committed: the result, an
+   * error to throw, or `'alone'` when only a transaction of its own can tell (a lost timing race).
+   */
+  readonly outcome: (row: Record<string, unknown> | undefined) => AppendResult | Error | 'alone';
+  /** The append on its own, in a transaction of its own, exactly as without group commit. */
+  readonly alone: () => Promise<AppendResult>;
+}
+
+/** What {@link PostgresGroupCommit} needs from its store. */
+export interface GroupCommitSteps {
+  /** A pool of one pipelining connection (`pipeline: true`), opened when the first batch forms. */
+  readonly openPool: () => pg.Pool;
+  /** Maps a connection failure (no SQLSTATE) to the store's error. */
+  readonly unavailable: (error: unknown) => unknown;
+  /** Called once after each shared transaction that appended has committed. */
+  readonly committed: () => void;
+}
+
+interface Waiting extends GroupMember {
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * More members would each cost a subtransaction-free statement but hold every stream lock of the
+ * batch until the shared commit; 64 keeps a batch's round trip short.
+ */
+const MAX_BATCH = 64;
+const ABORTED = '25P02';
+const MAX_FLIGHTS = 2; // in_failed_sql_transaction: a statement after the one that failed
+
+/**
+ * Group commit for `PostgresEventStore` appends made outside a transaction: appends that arrive
+ * while another is being written share one transaction, so one commit (one WAL flush) covers all
+ * of them.
+ *
+ * - An append that finds nothing in flight is written at once, on its own, exactly as without
+ *   group commit (one writer: no added latency, no timer). Appends arriving meanwhile queue; when
+ *   the flight lands they go as the next batch. While batches keep forming (the last one had
+ *   more than one member), the next one waits for the current turn of the event loop, so
+ *   writers woken by the same commit join the same batch.
+ * - A batch is one transaction sent in one round trip on a pipelining connection: `begin`, each
+ *   member's usual append statement (sorted by stream id, so batches of different processes take
+ *   stream locks in one order), `commit`. Each statement keeps its own expected-version check; a
+ *   refused one writes nothing and does not disturb the others, and its error comes from the
+ *   stream state the statement saw (which includes the batch members before it).
+ * - A statement that fails (a duplicate event id, a deadlock, a policy violation) aborts the
+ *   transaction: that member is then written on its own, so it gets the error (or result) it
+ *   would have had alone, and the other members go back to the head of the queue.
+ * - Results are handed out only after the commit. A connection lost in the middle fails every
+ *   member with the store's unavailable error, as it would have failed each alone.
+ *
+ * Every member's rows carry the shared transaction id, so the feed's never-skip rule (rows become
+ * readable when their transaction is below the horizon) holds unchanged: a batch becomes visible
+ * at once, at its place in the feed.
+ */
+export class PostgresGroupCommit {
+  readonly #steps: GroupCommitSteps;
+  #pool: pg.Pool | undefined;
+  /** The pipelining connection, kept checked out while the store is open. */
+  #client: Promise<pg.PoolClient> | undefined;
+  #queue: Waiting[] = [];
+  readonly #flights = new Set<Promise<void>>();
+  #scheduled = false;
+  #lastSize = 0;
+  #closed = false;
+
+  constructor(steps: GroupCommitSteps) {
+    this.#steps = steps;
+  }
+
+  append(member: GroupMember): Promise<AppendResult> {
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.#queue.push({ ...member, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  /** Waits for the batches in flight, then ends the pipelining connection. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    while (this.#flights.size > 0) await Promise.all(this.#flights);
+    const [pool, client] = [this.#pool, this.#client];
+    this.#pool = this.#client = undefined;
+    await client?.then((c) => c.release()).catch(() => undefined);
+    await pool?.end();
+  }
+
+  /**
+   * Starts a flight when one may go: at once when the store is quiet (nothing in flight and the
+   * last flight alone), else after this turn of the event loop, so that the writers woken by the
+   * same commit join one batch. Two flights at most: while one is on the server, the next forms.
+   */
+  #pump(): void {
+    if (this.#scheduled || this.#queue.length === 0 || this.#flights.size >= MAX_FLIGHTS) return;
+    if (this.#flights.size === 0 && this.#lastSize <= 1) return this.#fly();
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (this.#queue.length > 0 && this.#flights.size < MAX_FLIGHTS) this.#fly();
+    });
+  }
+
+  #fly(): void {
+    const batch = this.#queue.splice(0, MAX_BATCH);
+    this.#lastSize = batch.length;
+    const flight = (
+      batch.length === 1 || this.#closed
+        ? Promise.all(batch.map((m) => this.#alone(m))).then(() => undefined)
+        : this.#batch(batch)
+    ).finally(() => {
+      this.#flights.delete(flight);
+      this.#pump();
+    });
+    this.#flights.add(flight);
+    this.#pump();
+  }
+
+  async #alone(member: Waiting): Promise<void> {
+    try {
+      member.resolve(await member.alone());
+    } catch (error) {
+      member.reject(error);
+    }
+  }
+
+  async #connection(): Promise<pg.PoolClient> {
+    if (!this.#client) {
+      this.#pool ??= this.#steps.openPool();
+      const client = this.#pool.connect();
+      this.#client = client;
+      client.catch(() => {
+        if (this.#client === client) this.#client = undefined;
+      });
+    }
+    return this.#client;
+  }
+
+  /** Drops the pipelining connection after it failed, once; the next batch opens another. */
+  #lose(client: pg.PoolClient, error: Error): void {
+    void this.#client?.then((current) => {
+      if (current !== client) return;
+      this.#client = undefined;
+      client.release(error);
+    });
+  }
+
+  async #batch(batch: Waiting[]): Promise<void> {
+    // A stable sort: members of one stream keep their order of arrival.
+    batch.sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0));
+    let client: pg.PoolClient;
+    try {
+      client = await this.#connection();
+    } catch {
+      // No pipelining connection: the members go on their own, on the store's pool.
+      await Promise.all(batch.map((member) => this.#alone(member)));
+      return;
+    }
+    const sent: Promise<pg.QueryResult>[] = [client.query('begin')];
+    const statementOf: number[] = [];
+    // Under row-level security each member runs as its own tenant; '' (no tenant) sees no rows,
+    // as an unset setting does, so a tenant set for one member never carries over to the next.
+    const tenants = batch.some((member) => member.tenant !== undefined);
+    for (const member of batch) {
+      if (tenants) sent.push(client.query('select set_config($1, $2, true)', [TENANT_SETTING, member.tenant ?? '']));
+      statementOf.push(sent.length);
+      sent.push(client.query(member.statement));
+    }
+    sent.push(client.query('commit'));
+    const settled = await Promise.allSettled(sent);
+    const lost = settled.find(
+      (s): s is PromiseRejectedResult =>
+        s.status === 'rejected' && typeof (s.reason as { code?: unknown }).code !== 'string',
+    );
+    if (lost) {
+      this.#lose(client, lost.reason as Error);
+      const error = this.#steps.unavailable(lost.reason);
+      for (const member of batch) member.reject(error);
+      return;
+    }
+    const commit = settled[settled.length - 1]!;
+    if (commit.status === 'fulfilled' && commit.value.command === 'COMMIT') {
+      this.#steps.committed();
+      const alone: Waiting[] = [];
+      batch.forEach((member, i) => {
+        const outcome = member.outcome(
+          (settled[statementOf[i]!] as PromiseFulfilledResult<pg.QueryResult>).value.rows[0],
+        );
+        if (outcome === 'alone') alone.push(member);
+        else if (outcome instanceof Error) member.reject(outcome);
+        else member.resolve(outcome);
+      });
+      await Promise.all(alone.map((member) => this.#alone(member)));
+      return;
+    }
+    // Rolled back: the first member whose own statement failed goes alone, the rest queue again.
+    const failed = batch.findIndex((_, i) => {
+      const s = settled[statementOf[i]!]!;
+      return s.status === 'rejected' && (s.reason as { code?: string }).code !== ABORTED;
+    });
+    if (failed < 0) {
+      // `begin`, a tenant setting or the commit itself failed: every member goes alone.
+      await Promise.all(batch.map((member) => this.#alone(member)));
+      return;
+    }
+    this.#queue.unshift(...batch.slice(0, failed), ...batch.slice(failed + 1));
+    await this.#alone(batch[failed]!);
+  }
+}
