@@ -215,6 +215,7 @@ export abstract class AggregateRoot<State> {
       aggregateType: this.aggregateType,
       aggregateVersion: this.#version + 1,
     };
+    if (context?.eventId) stamp.eventId = context.eventId(index);
     for (const field of PROVENANCE) {
       if (event.isExplicit(field)) continue;
       const value = context?.[field] ?? (field === 'tenantId' ? currentTenant() : undefined);
@@ -222,7 +223,6 @@ export abstract class AggregateRoot<State> {
     }
     return stamp;
   }
-    if (context?.eventId) stamp.eventId = context.eventId(index);
 }
 
 const PROVENANCE: readonly ProvenanceField[] = ['tenantId', 'actorId', 'correlationId', 'causationId'];
