@@ -36,10 +36,16 @@ export interface AppLogger {
   error(message: string, data?: Record<string, unknown>): void;
 }
 
-export interface AppOptions<Aggs extends AggregateSpecs> {
+/** The aggregate classes an app is given, by aggregate key. */
+export type AggregateClasses<Aggs extends AggregateSpecs> = { readonly [K in keyof Aggs]: AggregateClassFor<Aggs[K]> };
+
+export interface AppOptions<
+  Aggs extends AggregateSpecs,
+  Classes extends AggregateClasses<Aggs> = AggregateClasses<Aggs>,
+> {
   readonly store: EventStore;
   /** Your aggregate classes, by the app's aggregate keys: `{ bankAccount: BankAccount }`. */
-  readonly aggregates: { readonly [K in keyof Aggs]: AggregateClassFor<Aggs[K]> };
+  readonly aggregates: Classes;
   /**
    * The database of the projection tables, checkpoints and dead letters. Default: the SQL store's
    * own (needed with an in-memory store when the domain has projections, e.g. in-memory SQLite).
@@ -81,9 +87,15 @@ export interface AppOptions<Aggs extends AggregateSpecs> {
 }
 
 /** A running app: one dispatcher object per aggregate, plus the wiring. */
-export type App<Aggs extends AggregateSpecs> = AppCommands<Aggs> & AppControls<Aggs>;
+export type App<
+  Aggs extends AggregateSpecs,
+  Classes extends AggregateClasses<Aggs> = AggregateClasses<Aggs>,
+> = AppCommands<Aggs> & AppControls<Aggs, Classes>;
 
-export interface AppControls<Aggs extends AggregateSpecs> {
+export interface AppControls<
+  Aggs extends AggregateSpecs,
+  Classes extends AggregateClasses<Aggs> = AggregateClasses<Aggs>,
+> {
   /** The store the app writes through (the tenant's view when it has one). */
   readonly store: EventStore;
   /** The database of the projection tables (read models), when there is one. */
@@ -96,7 +108,7 @@ export interface AppControls<Aggs extends AggregateSpecs> {
   repository<K extends keyof Aggs>(
     aggregate: K,
     options?: { tenantId?: string },
-  ): AggregateRepository<AggregateRoot<unknown>>;
+  ): AggregateRepository<InstanceType<Classes[K]>>;
   /**
    * Resolves once every projection has handled the events up to `position` (default: everything
    * stored so far), for read-your-writes. Throws `ProjectionWaitTimeoutError` after `timeout`.
@@ -124,10 +136,10 @@ export interface AppControls<Aggs extends AggregateSpecs> {
  * await app.close();
  * ```
  */
-export async function createApp<Aggs extends AggregateSpecs>(
+export async function createApp<Aggs extends AggregateSpecs, Classes extends AggregateClasses<Aggs>>(
   definition: AppDefinition<Aggs>,
-  options: AppOptions<Aggs>,
-): Promise<App<Aggs>> {
+  options: AppOptions<Aggs, Classes>,
+): Promise<App<Aggs, Classes>> {
   const logger = options.logger ?? console;
   const clock = options.clock ?? (() => new Date());
   const services = options.services ?? {};
@@ -248,12 +260,15 @@ export async function createApp<Aggs extends AggregateSpecs>(
     ];
   };
   let running = false;
-  const controls: AppControls<Aggs> = {
+  const controls: AppControls<Aggs, Classes> = {
     store,
     database,
     manager,
     migrations,
-    repository: (aggregate, given) => dispatchers.get(aggregate as string)!.repository(given?.tenantId),
+    repository: <K extends keyof Aggs>(aggregate: K, given?: { tenantId?: string }) =>
+      dispatchers.get(aggregate as string)!.repository(given?.tenantId) as unknown as AggregateRepository<
+        InstanceType<Classes[K]>
+      >,
     waitForProjections: async (given = {}) =>
       waitForProjections(manager, store, watched(given), {
         ...given,
@@ -273,7 +288,7 @@ export async function createApp<Aggs extends AggregateSpecs>(
       await relay?.stop();
     },
   };
-  const app = Object.assign(Object.create(null) as object, commands(identity), controls) as App<Aggs>;
+  const app = Object.assign(Object.create(null) as object, commands(identity), controls) as App<Aggs, Classes>;
   if (options.start !== false) await app.start();
   return app;
 }

@@ -10,7 +10,7 @@ import { createApp, type App } from './create-app.js';
 import { projectionMigrationTable } from './migrate-app.js';
 import { registry, shopApp, shopClasses, Stock, StockReserved } from './test-support/shop-app.js';
 
-type ShopApp = App<typeof shopApp.aggregates>;
+type ShopApp = App<typeof shopApp.aggregates, typeof shopClasses>;
 
 const quiet = { warn: () => undefined, error: () => undefined };
 

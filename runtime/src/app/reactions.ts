@@ -7,12 +7,13 @@ import type { AggregateSpecs, AppCommands, DispatchOptions, Reaction, ReactionCo
 
 /**
  * A declarative reaction: when an event of class `on` is stored, run `command` on the aggregate
- * `aggregate` (its key in the app) with the id and parameters mapped from the event.
+ * `aggregate` (its key in the app) with the id and parameters mapped from the event. With
+ * `forEach`, one command per item of the list it returns (in order), `id` and `params` getting the item.
  *
  * @example
  * ```ts
  * const recordLoan = dispatchOn<typeof libraryApp.aggregates>()({
- *   name: 'RecordLoanOnBookBorrowed',
+ *   name: 'RecordLoan',
  *   on: BookBorrowed,
  *   aggregate: 'member',
  *   command: 'recordLoan',
@@ -22,13 +23,19 @@ import type { AggregateSpecs, AppCommands, DispatchOptions, Reaction, ReactionCo
  * ```
  */
 export function dispatchOn<Aggs extends AggregateSpecs>() {
-  return <E extends EventClass, K extends keyof Aggs & string, N extends keyof Aggs[K]['commands'] & string>(reaction: {
+  return <
+    E extends EventClass,
+    K extends keyof Aggs & string,
+    N extends keyof Aggs[K]['commands'] & string,
+    I = undefined,
+  >(reaction: {
     readonly name: string;
     readonly on: E;
     readonly aggregate: K;
     readonly command: N;
-    readonly id: (event: InstanceType<E>) => string;
-    readonly params?: (event: InstanceType<E>) => z.input<Aggs[K]['commands'][N]>;
+    readonly forEach?: (event: InstanceType<E>) => readonly I[];
+    readonly id: (event: InstanceType<E>, item: I) => string;
+    readonly params?: (event: InstanceType<E>, item: I) => z.input<Aggs[K]['commands'][N]>;
     readonly retry?: Partial<RetryPolicy>;
   }): Reaction<Aggs> => ({
     name: reaction.name,
@@ -36,14 +43,16 @@ export function dispatchOn<Aggs extends AggregateSpecs>() {
     ...(reaction.retry ? { retry: reaction.retry } : {}),
     async handle(event, context) {
       const typed = event as InstanceType<E>;
-      const dispatchers = context.commands[reaction.aggregate] as unknown as Record<
-        string,
-        (id: string, command: unknown) => Promise<unknown>
-      >;
-      await dispatchers[reaction.command]!(reaction.id(typed), reaction.params ? reaction.params(typed) : {});
+      const dispatch = (context.commands[reaction.aggregate] as unknown as Record<string, Dispatch>)[reaction.command]!;
+      const items = reaction.forEach ? reaction.forEach(typed) : [undefined as I];
+      for (const item of items) {
+        await dispatch(reaction.id(typed, item), reaction.params ? reaction.params(typed, item) : {});
+      }
     },
   });
 }
+
+type Dispatch = (id: string, command: unknown) => Promise<unknown>;
 
 /** Builds the app's dispatchers with every dispatch stamped by `options()`. */
 export type CommandsFactory<Aggs extends AggregateSpecs> = (
