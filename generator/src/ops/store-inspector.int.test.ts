@@ -1,7 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeadLetterEntryNotFoundError, EventRegistry, type EventStore, type Kysely } from '@eventsmith/runtime';
+import {
+  DeadLetterEntryNotFoundError,
+  EventRegistry,
+  Position,
+  SqlCheckpointStore,
+  type EventStore,
+  type Kysely,
+} from '@eventsmith/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   describeWithService,
@@ -150,10 +157,21 @@ function suite(target: Target): void {
       deadLetters: { pending: 3, retrying: 0, resolved: 0 },
     });
     expect(summary.lagSeconds).toBeGreaterThanOrEqual(0);
+    expect(summary.throughput).toBeNull(); // nothing to compare with yet
+    expect(summary.lastError?.message).toBe('Error: connection to the reporting database was reset');
     const feed = await inspector.feed(null, 100);
     expect(feed).toHaveLength(8);
     expect(await inspector.feed(feed[5]!.position)).toEqual(feed.slice(6));
     expect(await inspector.head()).toBe(feed[7]!.position);
+
+    // The projection moves on by 3 events: the next report has a throughput.
+    const checkpoints = new SqlCheckpointStore((inspector.store as unknown as { db: Kysely<any> }).db);
+    await checkpoints.save('AccountSummary', Position.parse(feed[4]!.position));
+    const moved = (await inspector.subscriptions()).find((s) => s.name === 'AccountSummary')!;
+    expect(moved.lagEvents).toBe(3);
+    expect(moved.throughput).toBeGreaterThan(0);
+    const still = (await inspector.subscriptions()).find((s) => s.name === 'AccountSummary')!;
+    expect(still.throughput).toBe(0);
   });
 
   it("keeps a tenant's inspector within its tenant", async () => {

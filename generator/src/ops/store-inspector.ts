@@ -3,14 +3,17 @@ import {
   DeadLetterEntryNotFoundError,
   parseStreamId,
   Position,
+  rebuildProjection,
   SqlCheckpointStore,
   SqlDeadLetterQueue,
+  SqlLeaseLock,
   SubscriptionManager,
   UndecodableEventError,
   type DeadLetterEntry,
   type DeadLetterStatus,
   type EventStore,
   type Kysely,
+  type RebuildReport,
   type StoredEvent,
 } from '@eventsmith/runtime';
 import { CliFailure } from '../cli/cli-error.js';
@@ -40,6 +43,13 @@ export interface SubscriptionReport {
   /** How long the oldest unprocessed event has been stored, in seconds; 0 when caught up. */
   readonly lagSeconds: number;
   readonly deadLetters: { readonly pending: number; readonly retrying: number; readonly resolved: number };
+  /** The newest unresolved dead letter's error (subscriptions record their other errors in their own process). */
+  readonly lastError: { readonly message: string; readonly at: string } | null;
+  /**
+   * Events per second the checkpoint moved over since this inspector's previous `subscriptions()`
+   * call; null on the first call.
+   */
+  readonly throughput: number | null;
 }
 
 /** A dead-letter entry as plain JSON. */
@@ -105,6 +115,8 @@ export class StoreInspector {
   readonly #code: ProjectCode;
   readonly tenantId: string | undefined;
   readonly target: DatabaseTarget;
+  /** Each subscription's checkpoint at the previous `subscriptions()` call, for its throughput. */
+  readonly #previous = new Map<string, { position: Position | null; at: number }>();
 
   private constructor(
     root: EventStore & { readonly db: Kysely<any> },
@@ -237,6 +249,16 @@ export class StoreInspector {
         const projection = this.#code.projections.get(name);
         const lag = await this.#lag(checkpoint?.position ?? null, projection?.eventTypes);
         const dead = stats.bySubscription.find((s) => s.subscription === name);
+        const position = checkpoint?.position ?? null;
+        const throughput = await this.#throughput(name, position, projection?.eventTypes);
+        const unresolved =
+          dead && dead.pending + dead.retrying > 0
+            ? await this.#deadLetters().list({ subscription: name, status: ['pending', 'retrying'], limit: 100 })
+            : [];
+        const newest = unresolved.reduce<DeadLetterEntry | undefined>(
+          (a, b) => (a === undefined || b.lastFailedAt >= a.lastFailedAt ? b : a),
+          undefined,
+        );
         return {
           name,
           projection: projection !== undefined,
@@ -246,6 +268,8 @@ export class StoreInspector {
           lagCapped: lag.capped,
           lagSeconds: lag.oldest ? Math.max(0, (Date.now() - lag.oldest.getTime()) / 1000) : 0,
           deadLetters: { pending: dead?.pending ?? 0, retrying: dead?.retrying ?? 0, resolved: dead?.resolved ?? 0 },
+          lastError: newest ? { message: newest.error, at: newest.lastFailedAt.toISOString() } : null,
+          throughput,
         };
       }),
     );
@@ -288,6 +312,58 @@ export class StoreInspector {
   /** Marks an entry resolved without re-delivering it. */
   async resolveDeadLetter(id: string, by = 'eventsmith'): Promise<void> {
     await this.#deadLetters().resolve(id, { by });
+  }
+
+  /** The event types a projection of the project's code reads; undefined for an unknown name. */
+  eventTypesOf(projection: string): readonly string[] | undefined {
+    return this.#code.projections.get(projection)?.eventTypes;
+  }
+
+  /** The projections of the project's generated code, sorted by name. */
+  get projectionNames(): string[] {
+    return [...this.#code.projections.keys()].sort();
+  }
+
+  /**
+   * Stored events of the given types (all when absent), in the inspector's tenant: what a rebuild
+   * will replay, for its progress. Counted in SQL, without decoding.
+   */
+  async countEvents(eventTypes?: readonly string[]): Promise<number> {
+    let query = this.#root.db.selectFrom('eventsmith_events').select((eb) => eb.fn.countAll<number | string>().as('n'));
+    if (eventTypes) query = query.where('event_type', 'in', [...eventTypes]);
+    if (this.tenantId !== undefined) query = query.where('tenant_id', '=', this.tenantId);
+    const row = await query.executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * Rebuilds a projection of the project's code blue/green (see the runtime's `rebuildProjection`):
+   * replays its events into shadow tables and swaps them in. The projection's SQL lease is held
+   * meanwhile, so an app that runs it with the default `SqlLeaseLock` waits (or the rebuild is
+   * refused while the app holds it: stop the projection or rebuild from the app).
+   */
+  async rebuildProjection(name: string, onProgress?: (replayed: number) => void): Promise<RebuildReport> {
+    const projection = this.#code.projections.get(name);
+    if (!projection)
+      throw new CliFailure([
+        {
+          code: 'OPS.UNKNOWN_PROJECTION',
+          message: `There is no projection "${name}" in this project's generated code.`,
+          fix: this.#code.projections.size
+            ? `Projections: ${this.projectionNames.join(', ')}.`
+            : 'Declare projections in the domain YAML and run `eventsmith generate`.',
+        },
+      ]);
+    const lock = new SqlLeaseLock(this.#root.db);
+    return rebuildProjection({
+      store: this.#root,
+      projection,
+      db: this.#root.db,
+      checkpoints: this.#checkpoints(),
+      lock: this.tenantId === undefined ? lock : lock.forTenant(this.tenantId),
+      ...(this.tenantId !== undefined ? { tenantId: this.tenantId } : {}),
+      ...(onProgress ? { onProgress } : {}),
+    });
   }
 
   async close(): Promise<void> {
@@ -340,6 +416,34 @@ export class StoreInspector {
       }
     }
     return { events: Math.min(events, LAG_LIMIT), capped: events > LAG_LIMIT, oldest };
+  }
+
+  /** Events the checkpoint moved over since the previous call, per second (counted up to the lag limit). */
+  async #throughput(
+    name: string,
+    position: Position | null,
+    eventTypes: readonly string[] | undefined,
+  ): Promise<number | null> {
+    const now = Date.now();
+    const previous = this.#previous.get(name);
+    this.#previous.set(name, { position, at: now });
+    if (!previous) return null;
+    if (position === null || (previous.position !== null && !position.isAfter(previous.position))) return 0;
+    let moved = 0;
+    try {
+      for await (const stored of this.store.readAll({
+        after: previous.position,
+        limit: LAG_LIMIT,
+        ...(eventTypes ? { eventTypes } : {}),
+      })) {
+        if (stored.position.isAfter(position)) break;
+        moved++;
+      }
+    } catch (error) {
+      if (error instanceof UndecodableEventError) return null; // the lag column says so
+      throw error;
+    }
+    return moved / (Math.max(now - previous.at, 1) / 1000);
   }
 
   #deadLetterView(entry: DeadLetterEntry): DeadLetterView {

@@ -304,7 +304,9 @@ export function SubscriptionsPage() {
           <th>Checkpointed</th>
           <th>Lag (events)</th>
           <th>Lag (seconds)</th>
+          <th>Throughput</th>
           <th>Dead letters</th>
+          <th>Last error</th>
         </tr>
       </thead>
       <tbody>
@@ -316,6 +318,7 @@ export function SubscriptionsPage() {
               <td>${time(s.updatedAt)}</td>
               <td class=${s.lagEvents > 0 ? 'warn' : ''}>${s.lagEvents}${s.lagCapped ? '+' : ''}</td>
               <td>${s.lagSeconds.toFixed(1)}</td>
+              <td>${s.throughput === null ? '—' : `${s.throughput.toFixed(1)}/s`}</td>
               <td>
                 ${
                   s.deadLetters.pending + s.deadLetters.retrying > 0
@@ -324,6 +327,9 @@ export function SubscriptionsPage() {
                       >`
                     : '0'
                 }
+              </td>
+              <td class="clip" title=${s.lastError ? `${s.lastError.message} (${time(s.lastError.at)})` : ''}>
+                ${s.lastError?.message ?? '—'}
               </td>
             </tr>`,
         )}
