@@ -7,6 +7,7 @@ import {
 import { decodeEvent, type DomainEvent, type EventClass } from './domain-event.js';
 import type { EventRecord } from './event-record.js';
 import { ImmutableDate } from './immutable.js';
+import { parseIsoTime } from './iso-time.js';
 import type { JsonValue } from './json.js';
 import type { Upcaster } from './upcaster.js';
 
@@ -155,7 +156,7 @@ export class EventRegistry {
         aggregateId: record.aggregateId,
         aggregateType: record.aggregateType,
         aggregateVersion: record.aggregateVersion,
-        occurredAt: new ImmutableDate(Date.parse(record.occurredAt)),
+        occurredAt: new ImmutableDate(parseIsoTime(record.occurredAt)),
         tenantId: record.tenantId ?? undefined,
         actorId: record.actorId ?? undefined,
         correlationId: record.correlationId,

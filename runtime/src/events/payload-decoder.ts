@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ImmutableDate, freezeOwned } from './immutable.js';
+import { parseIsoTime } from './iso-time.js';
 
 /**
  * A payload schema compiled for the read path. Stored payloads are JSON that was valid when
@@ -190,8 +191,8 @@ function datetimeNode(schema: z.ZodType): Node | undefined {
   const pattern = pipe?.in && defOf(pipe.in)?.pattern;
   if (!pattern) return undefined;
   return {
-    check: (v) => typeof v === 'string' && pattern.test(v) && !Number.isNaN(Date.parse(v)),
-    convert: (v) => new ImmutableDate(Date.parse(v as string)),
+    check: (v) => typeof v === 'string' && pattern.test(v) && !Number.isNaN(parseIsoTime(v)),
+    convert: (v) => new ImmutableDate(parseIsoTime(v as string)),
   };
 }
 

@@ -1,6 +1,8 @@
 import { CompiledQuery, type Kysely, type QueryResult, type Transaction } from 'kysely';
 import { ConcurrencyError, DuplicateEventError, TenantMismatchError } from '../../errors.js';
 import type { DomainEvent } from '../../events/domain-event.js';
+import type { EventRecord } from '../../events/event-record.js';
+import { parseIsoTime } from '../../events/iso-time.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { SpanAttributes, withSpan } from '../../telemetry/tracing.js';
 import type {
@@ -15,7 +17,7 @@ import type {
 import { matchesExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
 import { currentTransaction, storeTransaction } from '../sql/ambient-transaction.js';
-import { EVENT_COLUMNS, feedFilter, storedEventFromRow, type EventRow } from '../sql/event-rows.js';
+import { EVENT_COLUMNS, feedFilter, storedEventFromRecord, type EventRow } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { feedQuery } from '../sql/feed-query.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
@@ -362,21 +364,30 @@ export class MysqlEventStore implements EventStore {
   }
 
   #decode(row: Row, feed = false): StoredEvent {
-    const normalised = {
-      ...row,
-      version: Number(row.version),
-      event_version: Number(row.event_version),
-      occurred_at: isoFromMysql(row.occurred_at),
-      stored_at: isoFromMysql(row.stored_at),
+    // The record straight from the row (no intermediate copy of it): JSON columns arrive as text.
+    const version = Number(row.version);
+    const record: EventRecord = {
+      eventId: row.event_id,
+      eventType: row.event_type,
+      eventVersion: Number(row.event_version),
+      aggregateId: row.aggregate_id,
+      aggregateType: row.aggregate_type,
+      aggregateVersion: version,
+      occurredAt: isoFromMysql(row.occurred_at),
+      tenantId: row.tenant_id,
+      actorId: row.actor_id,
+      correlationId: row.correlation_id,
+      causationId: row.causation_id,
+      metadata: JSON.parse(row.metadata as string) as EventRecord['metadata'],
+      data: JSON.parse(row.data as string) as EventRecord['data'],
     };
-    return storedEventFromRow(
-      this.#shared.registry,
-      this.#shared.storeId,
-      normalised,
-      BigInt(row.position),
-      true,
-      feed,
-    );
+    const location = {
+      streamId: row.stream_id,
+      streamVersion: version,
+      position: Position.of(this.#shared.storeId, BigInt(row.position)),
+      storedAt: new Date(parseIsoTime(isoFromMysql(row.stored_at))),
+    };
+    return storedEventFromRecord(this.#shared.registry, record, location, feed);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
+import { parseIsoTime } from '../../events/iso-time.js';
 import type { JsonObject, JsonValue } from '../../events/json.js';
 import type { ReadAllOptions, StoredEvent } from '../event-store.js';
 import { Position } from '../position.js';
@@ -82,7 +83,7 @@ export function storedEventFromRow(
     streamId: row.stream_id,
     streamVersion: row.version,
     position: Position.of(storeId, position),
-    storedAt: typeof row.stored_at === 'string' ? new Date(row.stored_at) : row.stored_at,
+    storedAt: typeof row.stored_at === 'string' ? new Date(parseIsoTime(row.stored_at)) : row.stored_at,
   };
   return storedEventFromRecord(registry, recordFromRow(row, jsonText), location, feed);
 }

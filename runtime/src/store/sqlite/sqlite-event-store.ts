@@ -6,6 +6,7 @@ import { EventStoreBusyError, InvalidArgumentError } from '../../errors.js';
 import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
+import { parseIsoTime } from '../../events/iso-time.js';
 import { SpanAttributes, withSpan } from '../../telemetry/tracing.js';
 import type {
   AppendOptions,
@@ -433,7 +434,7 @@ export class SqliteEventStore implements EventStore {
       streamId,
       streamVersion: row[0],
       position: Position.of(this.#shared.storeId, row[14]),
-      storedAt: new Date(row[13]),
+      storedAt: new Date(parseIsoTime(row[13])),
     };
     return storedEventFromRecord(this.#shared.registry, record, location, feed);
   }

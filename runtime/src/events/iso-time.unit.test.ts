@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { parseIsoTime } from './iso-time.js';
+
+describe('parseIsoTime', () => {
+  it.each([
+    '2026-01-02T03:04:05.678Z',
+    '1970-01-01T00:00:00.000Z',
+    '2024-02-29T23:59:59.999Z',
+    '2000-02-29T12:00:00.000Z',
+    '0100-01-01T00:00:00.000Z',
+    '9999-12-31T23:59:59.999Z',
+    // Not in toISOString's form, or out of range there: Date.parse decides.
+    '2023-02-29T00:00:00.000Z',
+    '1900-02-29T00:00:00.000Z',
+    '2024-13-01T00:00:00.000Z',
+    '2024-04-31T00:00:00.000Z',
+    '2024-01-01T24:00:00.000Z',
+    '2024-01-01T00:60:00.000Z',
+    '2024-01-01T00:00:60.000Z',
+    '2024-00-10T00:00:00.000Z',
+    '0050-01-01T00:00:00.000Z',
+    '2024-0a-01T00:00:00.000Z',
+    '2024-01-01T00:00:00.00aZ',
+    '2024-01-01T00:00:00Z',
+    '2024-01-01T00:00:00.000+02:00',
+    '+012345-01-01T00:00:00.000Z',
+    'not a date',
+    '',
+  ])('reads %j as Date.parse does', (text) => {
+    expect(parseIsoTime(text)).toEqual(Date.parse(text));
+  });
+
+  it('agrees with Date.parse on every millisecond of toISOString output it tries', () => {
+    for (let t = Date.UTC(1999, 11, 31, 23, 59, 58); t < Date.UTC(2000, 0, 1, 0, 0, 2); t += 7)
+      expect(parseIsoTime(new Date(t).toISOString())).toBe(t);
+    for (let day = 0; day < 366 * 4; day++) {
+      const t = Date.UTC(2023, 0, 1) + day * 86_400_000 + 12_345;
+      expect(parseIsoTime(new Date(t).toISOString())).toBe(t);
+    }
+  });
+});
