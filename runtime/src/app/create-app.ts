@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
 import type { AggregateRepository } from '../aggregates/aggregate-repository.js';
-import type { AggregateRoot } from '../aggregates/aggregate-root.js';
 import type { EventPublisher } from '../bus/event-bus.js';
 import { InMemoryOutboxStore } from '../outbox/in-memory-outbox-store.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
