@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AggregateRepository, type AggregateClass, type AggregateRoot } from '@eventsmith/runtime';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isCI } from '@eventsmith/test/support/probe';
@@ -217,6 +218,32 @@ suite(
           return r.status;
         }, seed.deadLetters[seed.globex]!);
         expect(response).toBe(404);
+      },
+      TEST_TIMEOUT,
+    );
+
+    it(
+      'tails the global feed live: an event appended while the page is open appears',
+      async () => {
+        const { page, url } = await studio();
+        await page.goto(`${url}#/feed`);
+        await page.locator('.dot.live').waitFor(WAIT); // the server has read the feed up to its head
+        expect(await page.getByTestId('feed-row').count()).toBe(0);
+        const { SqliteEventStore } = await import('@eventsmith/runtime/sqlite');
+        const writer = await SqliteEventStore.open({ filename: file, registry: code.registry });
+        try {
+          const BankAccount = code.aggregates.get('BankAccount') as AggregateClass<
+            AggregateRoot<unknown> & { deposit(c: { amount: string; reference: string }): void }
+          >;
+          await new AggregateRepository(writer, BankAccount).update('alice', (a) =>
+            a.deposit({ amount: '1.00', reference: 'live' }),
+          );
+        } finally {
+          await writer.close();
+        }
+        await expect.poll(() => page.getByTestId('feed-row').count(), WAIT).toBe(1);
+        await expect.poll(() => page.getByTestId('feed').innerText(), WAIT).toContain('"reference":"live"');
+        await expect.poll(() => page.getByTestId('feed').innerText(), WAIT).toContain(`${seed.alice} v5`);
       },
       TEST_TIMEOUT,
     );
