@@ -35,6 +35,6 @@ export {
   toSnakeCase,
   typescriptNameProblem,
 } from './identifiers.js';
-export { parseTypeExpression, typeText } from './build/type-expression.js';
-export { resolveType, sameType } from './build/type-utils.js';
+export { parseTypeExpression, typeText } from './analyze/type-expression.js';
+export { resolveType, sameType } from './analyze/type-utils.js';
 export { closestMatch, closestType, didYouMean, TYPE_ALIASES } from './suggest.js';

@@ -1,11 +1,11 @@
-import { BuildContext, PoisonedPaths, type DomainScope } from './build/build-context.js';
-import { BuildMemo } from './build/build-memo.js';
-import { collectDeclarations, scopeOf, type Declared } from './build/collect-declarations.js';
-import { buildAggregate } from './build/build-aggregate.js';
-import { buildEvent } from './build/build-event.js';
-import { buildProjection } from './build/build-projection.js';
-import { buildReaction } from './build/build-reaction.js';
-import { buildNamedType, findTypeCycles } from './build/build-types.js';
+import { BuildContext, PoisonedPaths, type DomainScope } from './analyze/build-context.js';
+import { BuildMemo } from './analyze/build-memo.js';
+import { collectDeclarations, scopeOf, type Declared } from './analyze/collect-declarations.js';
+import { buildAggregate } from './analyze/build-aggregate.js';
+import { buildEvent } from './analyze/build-event.js';
+import { buildProjection } from './analyze/build-projection.js';
+import { buildReaction } from './analyze/build-reaction.js';
+import { buildNamedType, findTypeCycles } from './analyze/build-types.js';
 import { domainError, sortDomainErrors, type DomainError } from './domain-error.js';
 import { MAX_NAME_LENGTH, displayName, typescriptNameProblem } from './identifiers.js';
 import {
