@@ -1,6 +1,7 @@
 import type { IHeaders } from 'kafkajs';
 import { BusHeader } from '../bus-message.js';
-import type { DeadLetter, DeadLetterReason } from '../event-bus.js';
+import { DeadLetterHeader, deadLetterStamp } from '../dead-letter-headers.js';
+import type { DeadLetterReason } from '../event-bus.js';
 
 /** Headers the Kafka bus adds next to the {@link BusHeader} ones. */
 export const KafkaHeader = {
@@ -12,13 +13,11 @@ export const KafkaHeader = {
   notBefore: 'eventsmith-not-before',
   /** The original message key, kept on dead letters (whose own key is the dead letter id). */
   key: 'eventsmith-key',
-  deadReason: 'eventsmith-dead-reason',
-  deadError: 'eventsmith-dead-error',
-  deadAttempts: 'eventsmith-dead-attempts',
-  deadAt: 'eventsmith-dead-at',
+  deadReason: DeadLetterHeader.reason,
+  deadError: DeadLetterHeader.error,
+  deadAttempts: DeadLetterHeader.attempts,
+  deadAt: DeadLetterHeader.at,
 } as const;
-
-const MAX_ERROR_LENGTH = 8_000;
 
 /** Plain string headers from a Kafka message (the last value wins for repeated headers). */
 export function kafkaHeaders(raw: IHeaders | undefined): Record<string, string> {
@@ -64,35 +63,5 @@ export function deadLetterHeaders(input: {
   fill(BusHeader.aggregateType, input.envelope.aggregateType);
   fill(BusHeader.aggregateId, input.envelope.aggregateId);
   fill(KafkaHeader.key, input.key);
-  out[KafkaHeader.deadReason] = input.reason;
-  out[KafkaHeader.deadError] =
-    input.error.length > MAX_ERROR_LENGTH ? `${input.error.slice(0, MAX_ERROR_LENGTH)}…` : input.error;
-  out[KafkaHeader.deadAttempts] = String(input.attempts);
-  out[KafkaHeader.deadAt] = new Date().toISOString();
-  return out;
-}
-
-const REASONS: readonly DeadLetterReason[] = ['handler-failed', 'unknown-event-type', 'undecodable'];
-
-export function toDeadLetter(
-  group: string,
-  id: string,
-  headers: Readonly<Record<string, string>>,
-  body: Buffer,
-): DeadLetter {
-  const reason = headers[KafkaHeader.deadReason] as DeadLetterReason | undefined;
-  const at = headers[KafkaHeader.deadAt];
-  return {
-    id,
-    group,
-    reason: reason !== undefined && REASONS.includes(reason) ? reason : 'undecodable',
-    error: headers[KafkaHeader.deadError] ?? '',
-    attempts: Number(headers[KafkaHeader.deadAttempts] ?? 1),
-    payload: body.toString('utf8'),
-    eventType: headers[BusHeader.eventType],
-    eventId: headers[BusHeader.eventId],
-    aggregateType: headers[BusHeader.aggregateType],
-    aggregateId: headers[BusHeader.aggregateId],
-    deadLetteredAt: at === undefined ? new Date(0) : new Date(at),
-  };
+  return { ...out, ...deadLetterStamp(input.reason, input.error, input.attempts) };
 }

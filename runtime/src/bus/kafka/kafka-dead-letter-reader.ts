@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { decodeDeadLetter } from '../dead-letter-headers.js';
 import type { DeadLetter } from '../event-bus.js';
-import { kafkaHeaders, toDeadLetter } from './kafka-codec.js';
+import { kafkaHeaders } from './kafka-codec.js';
 import type { KafkaTopics } from './kafka-names.js';
 
 /** A dead letter plus what replaying it needs. */
@@ -80,7 +81,7 @@ export class KafkaDeadLetterReader {
           else {
             const headers = kafkaHeaders(message.headers);
             this.#letters.set(id, {
-              letter: toDeadLetter(this.group, id, headers, message.value),
+              letter: decodeDeadLetter(this.group, id, headers, message.value),
               value: message.value,
               headers,
             });

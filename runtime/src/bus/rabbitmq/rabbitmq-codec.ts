@@ -1,6 +1,7 @@
 import type { ConfirmChannel, Options } from 'amqplib';
 import { BusHeader } from '../bus-message.js';
-import type { DeadLetter, DeadLetterReason } from '../event-bus.js';
+import { DeadLetterHeader, deadLetterStamp } from '../dead-letter-headers.js';
+import type { DeadLetterReason } from '../event-bus.js';
 
 /** Headers the RabbitMQ bus adds next to the {@link BusHeader} ones. */
 export const RabbitMqHeader = {
@@ -8,15 +9,12 @@ export const RabbitMqHeader = {
   attempt: 'eventsmith-attempt',
   /** Token of a message parked to keep its aggregate's order (see AggregateHolds). */
   hold: 'eventsmith-hold',
-  deadReason: 'eventsmith-dead-reason',
-  deadError: 'eventsmith-dead-error',
-  deadAttempts: 'eventsmith-dead-attempts',
-  deadAt: 'eventsmith-dead-at',
+  deadReason: DeadLetterHeader.reason,
+  deadError: DeadLetterHeader.error,
+  deadAttempts: DeadLetterHeader.attempts,
+  deadAt: DeadLetterHeader.at,
   deadGroup: 'eventsmith-dead-group',
 } as const;
-
-/** Longest error text kept in a dead letter's headers (AMQP headers share one frame with the properties). */
-const MAX_ERROR_LENGTH = 8_000;
 
 /** Headers that travel with a message when it is moved (the bus's own and trace context; no `x-death`). */
 export function carriedHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
@@ -127,37 +125,7 @@ export function deadLetterHeaders(input: DeadLetterInput): Record<string, string
   return {
     ...carriedHeaders(input.headers),
     ...fromBody,
-    [RabbitMqHeader.deadReason]: input.reason,
-    [RabbitMqHeader.deadError]:
-      input.error.length > MAX_ERROR_LENGTH ? `${input.error.slice(0, MAX_ERROR_LENGTH)}…` : input.error,
-    [RabbitMqHeader.deadAttempts]: String(input.attempts),
-    [RabbitMqHeader.deadAt]: new Date().toISOString(),
+    ...deadLetterStamp(input.reason, input.error, input.attempts),
     [RabbitMqHeader.deadGroup]: input.group,
-  };
-}
-
-const REASONS: readonly DeadLetterReason[] = ['handler-failed', 'unknown-event-type', 'undecodable'];
-
-/** Reads a dead letter back from a message taken off the dead-letter queue. */
-export function toDeadLetter(
-  group: string,
-  id: string,
-  headers: Readonly<Record<string, string>>,
-  body: Buffer,
-): DeadLetter {
-  const reason = headers[RabbitMqHeader.deadReason] as DeadLetterReason | undefined;
-  const at = headers[RabbitMqHeader.deadAt];
-  return {
-    id,
-    group,
-    reason: reason !== undefined && REASONS.includes(reason) ? reason : 'undecodable',
-    error: headers[RabbitMqHeader.deadError] ?? '',
-    attempts: Number(headers[RabbitMqHeader.deadAttempts] ?? 1),
-    payload: body.toString('utf8'),
-    eventType: headers[BusHeader.eventType],
-    eventId: headers[BusHeader.eventId],
-    aggregateType: headers[BusHeader.aggregateType],
-    aggregateId: headers[BusHeader.aggregateId],
-    deadLetteredAt: at === undefined ? new Date(0) : new Date(at),
   };
 }

@@ -5,6 +5,7 @@ import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, BusConfigurationError, BusPublishError, DeadLetterNotFoundError } from '../bus-errors.js';
 import { toBusMessages, type BusMessage } from '../bus-message.js';
+import { decodeDeadLetter } from '../dead-letter-headers.js';
 import { resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
 import { settleWithin } from '../settle-within.js';
@@ -16,7 +17,6 @@ import {
   keyFromHeaders,
   messageProperties,
   publishConfirmed,
-  toDeadLetter,
 } from './rabbitmq-codec.js';
 import { RabbitMqSubscription } from './rabbitmq-subscription.js';
 import {
@@ -220,7 +220,7 @@ export class RabbitMqEventBus implements EventBus {
         const message = await channel.get(queue, { noAck: false });
         if (message === false) break;
         const headers = stringHeaders(message.properties.headers as Record<string, unknown> | undefined);
-        letters.push(toDeadLetter(group, String(message.properties.messageId ?? ''), headers, message.content));
+        letters.push(decodeDeadLetter(group, String(message.properties.messageId ?? ''), headers, message.content));
       }
       return letters;
     });
