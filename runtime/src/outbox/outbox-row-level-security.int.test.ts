@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '@eventsmith/test/support/services';
+import { createNonOwnerRole, type NonOwnerRole } from '@eventsmith/test/support/postgres-role';
+import { describeWithService, freshPostgresDatabase } from '@eventsmith/test/support/services';
 import { AggregateRepository } from '../aggregates/aggregate-repository.js';
 import { AggregateRoot } from '../aggregates/aggregate-root.js';
 import type { DomainEvent } from '../events/domain-event.js';
@@ -25,7 +26,7 @@ class Account extends AggregateRoot<{ balance: number }> {
 }
 
 await describeWithService('postgres', 'outbox under PostgreSQL row-level security (opt-in)', () => {
-  const role = uniqueName('es_outbox');
+  let role: NonOwnerRole | undefined;
   let drop: () => Promise<void>;
   let owner: PostgresEventStore;
   let app: PostgresEventStore;
@@ -36,17 +37,11 @@ await describeWithService('postgres', 'outbox under PostgreSQL row-level securit
     drop = fresh.drop;
     owner = await PostgresEventStore.open({ url: fresh.url, registry, rowLevelSecurity: true });
     await migrateSubscriptionTables(owner.db, 'postgres', { rowLevelSecurity: true });
-    const admin = new pg.Client({ connectionString: fresh.url });
-    await admin.connect();
-    await admin.query(`create role ${role} login`);
-    await admin.query(
-      `grant select, insert, update on eventsmith_events, eventsmith_streams, eventsmith_snapshots, eventsmith_outbox to ${role}`,
-    );
-    await admin.query(`grant usage on sequence eventsmith_outbox_id_seq to ${role}`);
-    await admin.end();
-    const url = new URL(fresh.url);
-    url.username = role;
-    appUrl = url.toString();
+    role = await createNonOwnerRole(fresh.url, 'es_outbox', [
+      'select, insert, update on eventsmith_events, eventsmith_streams, eventsmith_snapshots, eventsmith_outbox',
+      'usage on sequence eventsmith_outbox_id_seq',
+    ]);
+    appUrl = role.url;
     app = await PostgresEventStore.open({ url: appUrl, registry, rowLevelSecurity: true, migrate: false });
   });
 
@@ -54,10 +49,7 @@ await describeWithService('postgres', 'outbox under PostgreSQL row-level securit
     await app?.close();
     await owner?.close();
     await drop?.();
-    const admin = new pg.Client({ connectionString: serviceUrl('postgres') });
-    await admin.connect();
-    await admin.query(`drop role if exists ${role}`);
-    await admin.end();
+    await role?.drop();
   });
 
   it("lets a tenant view add and see only its own tenant's outbox rows; the owner's relay publishes them all", async () => {

@@ -1,13 +1,14 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '@eventsmith/test/support/services';
+import { createNonOwnerRole, type NonOwnerRole } from '@eventsmith/test/support/postgres-role';
+import { describeWithService, freshPostgresDatabase } from '@eventsmith/test/support/services';
 import { TenantMismatchError } from '../../errors.js';
 import { collect, conformanceRegistry } from '../../testing/conformance.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 
 await describeWithService('postgres', 'PostgresEventStore row-level security (opt-in)', () => {
-  const role = uniqueName('es_app');
+  let role: NonOwnerRole | undefined;
   let drop: () => Promise<void>;
   let owner: PostgresEventStore;
   let app: PostgresEventStore;
@@ -19,16 +20,10 @@ await describeWithService('postgres', 'PostgresEventStore row-level security (op
     const fresh = await freshPostgresDatabase();
     drop = fresh.drop;
     owner = await PostgresEventStore.open({ url: fresh.url, registry: conformanceRegistry, rowLevelSecurity: true });
-    const admin = new pg.Client({ connectionString: fresh.url });
-    await admin.connect();
-    await admin.query(`create role ${role} login`);
-    await admin.query(
-      `grant select, insert, update on eventsmith_events, eventsmith_streams, eventsmith_snapshots to ${role}`,
-    );
-    await admin.end();
-    const url = new URL(fresh.url);
-    url.username = role;
-    appUrl = url.toString();
+    role = await createNonOwnerRole(fresh.url, 'es_app', [
+      'select, insert, update on eventsmith_events, eventsmith_streams, eventsmith_snapshots',
+    ]);
+    appUrl = role.url;
     app = await PostgresEventStore.open({
       url: appUrl,
       registry: conformanceRegistry,
@@ -43,10 +38,7 @@ await describeWithService('postgres', 'PostgresEventStore row-level security (op
     await app?.close();
     await owner?.close();
     await drop?.();
-    const admin = new pg.Client({ connectionString: serviceUrl('postgres') });
-    await admin.connect();
-    await admin.query(`drop role if exists ${role}`);
-    await admin.end();
+    await role?.drop();
   });
 
   it('lets the application role see nothing without a tenant, whatever SQL it runs', async () => {

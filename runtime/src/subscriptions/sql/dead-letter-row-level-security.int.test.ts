@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '@eventsmith/test/support/services';
+import { createNonOwnerRole, type NonOwnerRole } from '@eventsmith/test/support/postgres-role';
+import { describeWithService, freshPostgresDatabase } from '@eventsmith/test/support/services';
 import { toEventRecord } from '../../events/event-record.js';
 import { PostgresEventStore } from '../../store/postgres/postgres-event-store.js';
 import { Position } from '../../store/position.js';
@@ -24,7 +25,7 @@ function parked(tenantId: string) {
 }
 
 await describeWithService('postgres', 'dead letters under PostgreSQL row-level security (opt-in)', () => {
-  const role = uniqueName('es_dlq');
+  let role: NonOwnerRole | undefined;
   let drop: () => Promise<void>;
   let owner: PostgresEventStore;
   let app: PostgresEventStore;
@@ -35,15 +36,11 @@ await describeWithService('postgres', 'dead letters under PostgreSQL row-level s
     drop = fresh.drop;
     owner = await PostgresEventStore.open({ url: fresh.url, registry, rowLevelSecurity: true });
     await migrateSubscriptionTables(owner.db, 'postgres', { rowLevelSecurity: true });
-    const admin = new pg.Client({ connectionString: fresh.url });
-    await admin.connect();
-    await admin.query(`create role ${role} login`);
-    await admin.query(`grant select, insert, update, delete on eventsmith_dead_letters to ${role}`);
-    await admin.query(`grant usage on sequence eventsmith_dead_letters_id_seq to ${role}`);
-    await admin.end();
-    const url = new URL(fresh.url);
-    url.username = role;
-    appUrl = url.toString();
+    role = await createNonOwnerRole(fresh.url, 'es_dlq', [
+      'select, insert, update, delete on eventsmith_dead_letters',
+      'usage on sequence eventsmith_dead_letters_id_seq',
+    ]);
+    appUrl = role.url;
     app = await PostgresEventStore.open({ url: appUrl, registry, rowLevelSecurity: true, migrate: false });
   });
 
@@ -51,10 +48,7 @@ await describeWithService('postgres', 'dead letters under PostgreSQL row-level s
     await app?.close();
     await owner?.close();
     await drop?.();
-    const admin = new pg.Client({ connectionString: serviceUrl('postgres') });
-    await admin.connect();
-    await admin.query(`drop role if exists ${role}`);
-    await admin.end();
+    await role?.drop();
   });
 
   it("lets a role under the policies see and write only the tenant it sets; the owner's queue sees every tenant", async () => {
