@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWithService, freshPostgresDatabase } from '@eventsmith/test/support/services';
-import { ConcurrencyError, DuplicateEventError } from '../../errors.js';
+import pg from 'pg';
+import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '@eventsmith/test/support/services';
+import { ConcurrencyError, DuplicateEventError, TenantMismatchError } from '../../errors.js';
 import { collect, conformanceRegistry } from '../../testing/conformance.js';
 import { ConformanceNoted } from '../../testing/conformance-events.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
@@ -168,6 +169,79 @@ await describeWithService('postgres', 'PostgresEventStore group commit', () => {
     );
     expect(shared).toBeGreaterThan(0); // appends did share commits: the property tested group commit
   }, 300_000);
+});
+
+await describeWithService('postgres', 'PostgresEventStore group commit under row-level security', () => {
+  const role = uniqueName('es_gc_app');
+  let drop: () => Promise<void>;
+  let owner: PostgresEventStore;
+  let app: PostgresEventStore;
+  beforeAll(async () => {
+    const fresh = await freshPostgresDatabase();
+    drop = fresh.drop;
+    owner = await PostgresEventStore.open({ url: fresh.url, registry: conformanceRegistry, rowLevelSecurity: true });
+    await sql.raw(`create role ${role} login`).execute(owner.db);
+    await sql
+      .raw(`grant select, insert, update on eventsmith_events, eventsmith_streams, eventsmith_snapshots to ${role}`)
+      .execute(owner.db);
+    const url = new URL(fresh.url);
+    url.username = role;
+    app = await PostgresEventStore.open({
+      url: url.toString(),
+      registry: conformanceRegistry,
+      rowLevelSecurity: true,
+      migrate: false,
+    });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await owner?.close();
+    await drop?.();
+    const admin = new pg.Client({ connectionString: serviceUrl('postgres') });
+    await admin.connect();
+    await admin.query(`drop role if exists ${role}`);
+    await admin.end();
+  });
+
+  it("runs each batched append as its own tenant: tenants' appends share commits, and none reaches another's stream", async () => {
+    const tenants = ['t1', 't2', 't3'];
+    const streams = new Map(tenants.map((t) => [t, newStream()]));
+    for (const t of tenants)
+      await app
+        .forTenant(t)
+        .appendToStream(streams.get(t)!.streamId, noted(streams.get(t)!, 1), { expectedVersion: 0 });
+    const positions: Position[] = [];
+    for (let round = 0; round < 10; round++) {
+      // Each tenant appends to its own stream and tries another tenant's, all in one turn of the event loop.
+      const own = tenants.map((t) =>
+        app.forTenant(t).appendToStream(streams.get(t)!.streamId, noted(streams.get(t)!, 1, {}, round + 2), {
+          expectedVersion: round + 1,
+        }),
+      );
+      const foreign = tenants.map((t, i) => {
+        const other = streams.get(tenants[(i + 1) % tenants.length]!)!;
+        return app
+          .forTenant(t)
+          .appendToStream(other.streamId, noted(other, 1, {}, 100 + round), { expectedVersion: 'any' });
+      });
+      const [results, refused] = await Promise.all([Promise.all(own), Promise.allSettled(foreign)]);
+      expect(results.map((r) => r.nextVersion)).toEqual(tenants.map(() => round + 2));
+      positions.push(...results.map((r) => r.position));
+      for (const outcome of refused) {
+        expect(outcome.status).toBe('rejected');
+        expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(TenantMismatchError);
+      }
+    }
+    for (const t of tenants) {
+      const feed = await collect(app.forTenant(t).readAll());
+      expect(feed.map((e) => [e.streamId, e.streamVersion])).toEqual(
+        Array.from({ length: 11 }, (_, v) => [streams.get(t)!.streamId, v + 1]),
+      );
+    }
+    // Appends of different tenants committed together.
+    const txs = positions.map((p) => unpackPosition(p.value).tx);
+    expect(new Set(txs).size).toBeLessThan(txs.length);
+  });
 });
 
 /** Tells apart events that share an id (the duplicates) by their payload number. */
