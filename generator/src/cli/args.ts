@@ -21,6 +21,10 @@ const VALUE_FLAGS = new Set([
   'port',
   'token',
   'tenant',
+  'limit',
+  'at',
+  'subscription',
+  'status',
 ]);
 const ALIASES: Record<string, string> = { h: 'help', v: 'version', c: 'config', w: 'watch' };
 

@@ -13,6 +13,12 @@ Commands:
   docs       Write a browsable catalog of each domain: Markdown pages, Mermaid diagrams, AsyncAPI (--check for CI)
   studio     A local web console for a store: streams, timelines, state at any version, dead letters (--db <url>)
 
+Operations (each with --db <url>, --tenant <id> and --format json):
+  events         tail [--limit <n>] [--follow] | show <stream> [--at <version>]
+  subscriptions  status: checkpoint, lag in events and seconds, dead letters of each subscription
+  dlq            list [--subscription <name>] [--status <s>] | retry <id> | resolve <id>
+  projections    rebuild <name>: replay a projection into new tables and swap them in
+
 Options for every command:
   --config <file>        The config file (default: eventsmith.config.yaml here or in a parent folder)
   --format <text|json>   How errors are printed (json: { "errors": [...] } on stdout, for tools)
@@ -147,6 +153,62 @@ Options:
   --format json       Print { "url", "tenant", "allowWrites" } once the studio listens
 
 Exit status: 0 stopped, 1 the store or the generated code could not be opened, 2 usage error.`,
+
+  events: `Usage: eventsmith events tail --db <url> [--limit <n>] [--follow] [--tenant <id>] [--format text|json]
+       eventsmith events show <stream> --db <url> [--at <version>] [--tenant <id>] [--format text|json]
+
+tail   The last events of the global feed (default 20), oldest first: position, time, stream@version,
+       type and data. --follow keeps printing new events until Ctrl-C (text only).
+show   Every event of one stream (e.g. BankAccount-acc-1) with its data, metadata, correlation, the
+       event that caused it and the events it caused. --at <version> prints instead the aggregate's
+       state after that version (0: before its first event), rebuilt with your aggregate class, and
+       what that version changed.
+
+Options:
+  --db <url>             sqlite:app.db, postgres://user@host/db or mysql://user@host/db
+  --tenant <id>          Only this tenant's events
+  --config <file>        The config file (its generated code decodes the events)
+  --format json          { "events": [...] }, or with --at { "streamId", "version", "state", "diff" }`,
+
+  subscriptions: `Usage: eventsmith subscriptions status --db <url> [--tenant <id>] [--format text|json]
+
+Every subscription with a checkpoint in the store, and every projection of the project's code:
+its position, lag in events (10000+ when past the counting limit) and in seconds (age of the
+oldest event it has not handled), dead letters waiting, and when its checkpoint last moved.
+
+Options:
+  --db <url>             sqlite:app.db, postgres://user@host/db or mysql://user@host/db
+  --tenant <id>          Only this tenant's checkpoints and dead letters
+  --format json          { "subscriptions": [...] }`,
+
+  dlq: `Usage: eventsmith dlq list --db <url> [--subscription <name>] [--status pending|retrying|resolved] [--limit <n>]
+       eventsmith dlq retry <id> --db <url>
+       eventsmith dlq resolve <id> --db <url>
+
+list     Dead-lettered events (default: the first 200), each with its id, subscription, status,
+         attempts, event and the first line of the error.
+retry    Delivers the event again through its projection's handler (projections of this project's
+         code only): resolved on success; on failure it stays pending with the attempt counted and
+         the command exits with status 1.
+resolve  Marks the entry resolved without delivering it again.
+
+Options:
+  --db <url>             sqlite:app.db, postgres://user@host/db or mysql://user@host/db
+  --tenant <id>          Only this tenant's dead letters
+  --format json          { "deadLetters": [...] }, or { "id", "outcome" | "status" }`,
+
+  projections: `Usage: eventsmith projections rebuild <name> --db <url> [--tenant <id>] [--format text|json]
+
+Replays every event the projection reads into empty copies of its tables, catches up to its
+checkpoint, then swaps the copies in: readers see the old tables until the swap. The projection's
+SQL lease is held meanwhile, so an app running it with the default lease lock makes the rebuild wait
+or refuse. On a terminal a progress bar shows the rate and the time left; otherwise a line every
+two seconds. Poison events are skipped and listed (exit status 1).
+
+Options:
+  --db <url>             sqlite:app.db, postgres://user@host/db or mysql://user@host/db
+  --tenant <id>          Rebuild from this tenant's events only (a tenant's own projection tables)
+  --format json          { "projection", "replayed", "position", "durationMs", "failures" }`,
 
   migrate: `Usage: eventsmith migrate --db <url> [--config <file>]
 

@@ -23,6 +23,14 @@ const FLAGS: Record<string, readonly string[]> = {
   studio: [...COMMON, 'db', 'host', 'port', 'token', 'tenant', 'allow-writes'],
 };
 
+/** The operations commands; ops-commands.ts checks their sub-commands and options. */
+const OPS_FLAGS: Record<'events' | 'subscriptions' | 'dlq' | 'projections', readonly string[]> = {
+  events: [...COMMON, 'db', 'tenant', 'limit', 'follow', 'at'],
+  subscriptions: [...COMMON, 'db', 'tenant'],
+  dlq: [...COMMON, 'db', 'tenant', 'subscription', 'status', 'limit'],
+  projections: [...COMMON, 'db', 'tenant'],
+};
+
 /**
  * The `eventsmith` command line. Returns the exit status; resolves only when a watch stops.
  * User errors print as `file:line:col  what` plus a fix, never as a stack trace (set
@@ -55,9 +63,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       io.out(`${HELP['main']}\n`);
       return command === undefined && !parsed.flags.has('help') ? EXIT.usage : EXIT.ok;
     }
-    const allowed = FLAGS[command];
+    const allowed = FLAGS[command] ?? OPS_FLAGS[command as keyof typeof OPS_FLAGS];
     if (!allowed) {
-      const known = Object.keys(FLAGS);
+      const known = [...Object.keys(FLAGS), ...Object.keys(OPS_FLAGS)];
       const close = known.find((k) => k.startsWith(command.slice(0, 3)));
       throw usage({
         code: 'CLI.UNKNOWN_COMMAND',
@@ -68,6 +76,17 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     if (parsed.flags.has('help')) {
       io.out(`${HELP[command]}\n`);
       return EXIT.ok;
+    }
+    if (command in OPS_FLAGS) {
+      const { checkOpsRequest, runOps } = await import('./ops-commands.js');
+      const request = {
+        command: command as keyof typeof OPS_FLAGS,
+        positionals: parsed.positionals,
+        flags: parsed.flags,
+        format,
+      };
+      checkOpsRequest(request);
+      return await runOps(io, await config(io, parsed), request);
     }
     const bad = checkFlags(parsed, allowed, command);
     if (bad) throw usage(bad);

@@ -1,0 +1,219 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config/config.js';
+import { loadProjectCode } from '../ops/project-code.js';
+import { seedBankStore, type BankSeed } from '../studio/test-support/seed-bank-store.js';
+import type { CliIo } from './io.js';
+import { main } from './main.js';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const CONFIG = join(ROOT, 'eventsmith.config.yaml');
+
+async function run(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { cwd: ROOT, out: (t) => void out.push(t), err: (t) => void err.push(t) };
+  const status = await main([...argv, '--config', CONFIG], io);
+  return { status, out: out.join(''), err: err.join('') };
+}
+
+/** Runs with --format json and parses stdout, which must be nothing but JSON. */
+async function json<T = any>(...argv: string[]): Promise<{ status: number; body: T }> {
+  const result = await run(...argv, '--format', 'json');
+  return { status: result.status, body: JSON.parse(result.out) as T };
+}
+
+describe('operations commands on an SQLite store of the bank example', () => {
+  let dir: string;
+  let db: string;
+  let seed: BankSeed;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'eventsmith-ops-'));
+    const file = join(dir, 'bank.db');
+    db = `sqlite:${file}`;
+    seed = await seedBankStore(file, await loadProjectCode(await loadConfig(CONFIG)), ROOT);
+  }, 120_000);
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('events tail prints the last events of the feed, oldest first, as text or JSON', async () => {
+    const { status, body } = await json<{ events: { streamId: string; position: string }[] }>(
+      'events',
+      'tail',
+      '--db',
+      db,
+      '--limit',
+      '3',
+    );
+    expect(status).toBe(0);
+    expect(body.events).toHaveLength(3);
+    expect(body.events.at(-1)!.streamId).toBe(seed.globex);
+    const all = await json<{ events: { position: string }[] }>('events', 'tail', '--db', db, '--limit', '100');
+    expect(all.body.events.slice(-3)).toEqual(body.events);
+
+    const text = await run('events', 'tail', '--db', db, '--limit', '2');
+    expect(text.status).toBe(0);
+    const lines = text.out.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain(`${seed.globex}@1`);
+    expect(text.out).not.toContain('\u001b[');
+  });
+
+  it("events tail --tenant shows only that tenant's events", async () => {
+    const { body } = await json<{ events: { tenantId: string | null }[] }>(
+      'events',
+      'tail',
+      '--db',
+      db,
+      '--tenant',
+      'acme',
+    );
+    expect(body.events.length).toBeGreaterThan(0);
+    expect(body.events.every((e) => e.tenantId === 'acme')).toBe(true);
+  });
+
+  it('events show lists a stream with its causation links, and --at gives the state at a version', async () => {
+    const timeline = await json<{ events: { version: number; eventType: string; caused: { streamId: string }[] }[] }>(
+      'events',
+      'show',
+      seed.alice,
+      '--db',
+      db,
+    );
+    expect(timeline.status).toBe(0);
+    expect(timeline.body.events.map((e) => e.version)).toEqual([1, 2, 3, 4]);
+    expect(timeline.body.events[3]!.caused.map((c) => c.streamId)).toEqual([seed.bob]);
+
+    const at = await json<{ version: number; state: { balance: string }; diff: { kind: string }[] }>(
+      'events',
+      'show',
+      seed.alice,
+      '--at',
+      '2',
+      '--db',
+      db,
+    );
+    expect(at.status).toBe(0);
+    expect(at.body.version).toBe(2);
+    expect(Number(at.body.state.balance)).toBe(125.5);
+    expect(at.body.diff.some((d) => d.kind === 'added')).toBe(true);
+
+    const text = await run('events', 'show', seed.alice, '--at', '2', '--db', db);
+    expect(text.out).toContain(`${seed.alice} at version 2`);
+    expect(text.out).toMatch(/^\+ .*balance/m);
+
+    const beyond = await run('events', 'show', seed.alice, '--at', '9', '--db', db);
+    expect(beyond.status).toBe(1);
+    expect(beyond.err).toContain('[OPS.NO_SUCH_VERSION]');
+  });
+
+  it('events show of an unknown stream, or of another tenant, is a clear error', async () => {
+    const missing = await run('events', 'show', 'BankAccount-nobody', '--db', db);
+    expect(missing.status).toBe(1);
+    expect(missing.err).toContain('There is no stream "BankAccount-nobody".');
+    expect(missing.err).toContain('fix:');
+    expect(missing.err).not.toMatch(/\n\s+at .*\.ts:\d+/);
+    const foreign = await run('events', 'show', seed.acme, '--db', db, '--tenant', 'globex');
+    expect(foreign.status).toBe(1);
+    expect(foreign.err).toContain('[OPS.STREAM_NOT_FOUND]');
+  });
+
+  it('subscriptions status reports the checkpoint, lag and dead letters of each projection', async () => {
+    const { status, body } = await json<{
+      subscriptions: { name: string; lagEvents: number; deadLetters: { pending: number } }[];
+    }>('subscriptions', 'status', '--db', db);
+    expect(status).toBe(0);
+    const summary = body.subscriptions.find((s) => s.name === 'AccountSummary')!;
+    expect(summary.lagEvents).toBeGreaterThan(0);
+    expect(summary.deadLetters.pending).toBeGreaterThanOrEqual(1);
+    const text = await run('subscriptions', 'status', '--db', db);
+    expect(text.out.split('\n')[0]).toMatch(/^name\s+kind\s+position\s+lag \(events\)/);
+    expect(text.out).toContain('AccountSummary');
+  });
+
+  it('dlq list, resolve and retry change the queue as they say', async () => {
+    const listed = await json<{ deadLetters: { id: string; status: string; streamId: string }[] }>(
+      'dlq',
+      'list',
+      '--db',
+      db,
+      '--status',
+      'pending',
+    );
+    expect(listed.status).toBe(0);
+    const ids = listed.body.deadLetters.map((e) => e.id);
+    expect(ids).toContain(seed.deadLetters[seed.bob]);
+
+    const resolved = await json('dlq', 'resolve', seed.deadLetters[seed.bob]!, '--db', db);
+    expect(resolved).toEqual({ status: 0, body: { id: seed.deadLetters[seed.bob], status: 'resolved' } });
+    const retried = await json('dlq', 'retry', seed.deadLetters[seed.acme]!, '--db', db);
+    expect(retried).toEqual({ status: 0, body: { id: seed.deadLetters[seed.acme], outcome: 'resolved' } });
+
+    const after = await json<{ deadLetters: { id: string }[] }>('dlq', 'list', '--db', db, '--status', 'pending');
+    expect(after.body.deadLetters.map((e) => e.id)).toEqual(
+      ids.filter((id) => id !== seed.deadLetters[seed.bob] && id !== seed.deadLetters[seed.acme]),
+    );
+    const unknown = await run('dlq', 'retry', 'no-such-entry', '--db', db);
+    expect(unknown.status).toBe(1);
+    expect(unknown.err).toContain('[DLQ.NOT_FOUND]');
+  });
+
+  it('projections rebuild replays a projection into new tables and reports it, with plain progress off a terminal', async () => {
+    const { status, body } = await json<{ projection: string; replayed: number; failures: unknown[] }>(
+      'projections',
+      'rebuild',
+      'AccountSummary',
+      '--db',
+      db,
+    );
+    expect(status).toBe(0);
+    expect(body.projection).toBe('AccountSummary');
+    expect(body.replayed).toBeGreaterThan(0);
+    expect(body.failures).toEqual([]);
+
+    const text = await run('projections', 'rebuild', 'AccountSummary', '--db', db);
+    expect(text.status).toBe(0);
+    expect(text.err).toContain('eventsmith: rebuilding AccountSummary (about');
+    expect(text.out).toMatch(/^Rebuilt AccountSummary: \d+ events? replayed in [\d.]+ s/);
+
+    const unknown = await run('projections', 'rebuild', 'Nope', '--db', db);
+    expect(unknown.status).toBe(1);
+    expect(unknown.err).toContain('Projections: AccountSummary');
+  });
+
+  it('has --help for each operations command', async () => {
+    for (const command of ['events', 'subscriptions', 'dlq', 'projections']) {
+      const result = await run(command, '--help');
+      expect(result.status).toBe(0);
+      expect(result.out).toContain(`Usage: eventsmith ${command} `);
+    }
+  });
+
+  it('refuses a missing sub-command, argument or --db, and options of another sub-command, before opening anything', async () => {
+    const cases: [string[], string][] = [
+      [['events'], 'CLI.UNKNOWN_COMMAND'],
+      [['events', 'head', '--db', 'x.db'], 'CLI.UNKNOWN_COMMAND'],
+      [['events', 'show', '--db', 'x.db'], 'CLI.MISSING_ARGUMENT'],
+      [['events', 'tail'], 'CLI.MISSING_FLAG'],
+      [['events', 'tail', '--at', '3', '--db', 'x.db'], 'CLI.NOT_APPLICABLE'],
+      [['dlq', 'list', '--at', '3', '--db', 'x.db'], 'CLI.UNKNOWN_FLAG'],
+      [['events', 'tail', '--follow', '--format', 'json', '--db', 'x.db'], 'CLI.NOT_APPLICABLE'],
+      [['events', 'tail', '--limit', 'many', '--db', 'x.db'], 'CLI.NUMBER'],
+      [['dlq', 'list', '--status', 'stuck', '--db', 'x.db'], 'CLI.STATUS'],
+    ];
+    for (const [argv, code] of cases) {
+      const result = await run(...argv);
+      expect({
+        argv,
+        status: result.status,
+        code: result.err.includes(`[${code}]`) || result.out.includes(`"code": "${code}"`),
+      }).toEqual({
+        argv,
+        status: 2,
+        code: true,
+      });
+    }
+  });
+});

@@ -1,0 +1,475 @@
+// The operations commands: `events tail|show`, `subscriptions status`, `dlq list|retry|resolve`
+// and `projections rebuild`. Each opens the store at --db with the project's generated code, does
+// one thing, prints it for people or as JSON (`--format json`), and closes the store.
+import { Position, type DeadLetterStatus } from '@eventsmith/runtime';
+import cliProgress from 'cli-progress';
+import type { EventsmithConfig } from '../config/config.js';
+import type { EventView } from '../ops/event-views.js';
+import { loadProjectCode } from '../ops/project-code.js';
+import { StoreInspector } from '../ops/store-inspector.js';
+import { CliFailure, type CliError } from './cli-error.js';
+import type { CliIo } from './io.js';
+import { plural, type OutputFormat } from './report.js';
+import { styleFor } from './terminal.js';
+
+/** Each operations command, its sub-commands and the options they take (beside config, format, help, db, tenant). */
+export const OPS_COMMANDS = {
+  events: { tail: ['limit', 'follow'], show: ['at'] },
+  subscriptions: { status: [] },
+  dlq: { list: ['subscription', 'status', 'limit'], retry: [], resolve: [] },
+  projections: { rebuild: [] },
+} as const satisfies Record<string, Record<string, readonly string[]>>;
+
+export type OpsCommand = keyof typeof OPS_COMMANDS;
+
+/** What each sub-command needs after its name: `events show <stream>`. */
+const ARGUMENT: Record<string, string | undefined> = {
+  'events show': 'stream',
+  'dlq retry': 'id',
+  'dlq resolve': 'id',
+  'projections rebuild': 'projection',
+};
+
+export interface OpsRequest {
+  readonly command: OpsCommand;
+  readonly positionals: readonly string[];
+  readonly flags: ReadonlyMap<string, string | true>;
+  readonly format: OutputFormat;
+}
+
+/**
+ * Checks the sub-command, its argument and options before anything is loaded; returns the
+ * sub-command and its argument.
+ */
+export function checkOpsRequest(request: OpsRequest): { sub: string; argument: string | undefined } {
+  const { command, positionals, flags } = request;
+  const subs = OPS_COMMANDS[command] as Record<string, readonly string[]>;
+  const names = Object.keys(subs);
+  const sub = positionals[0];
+  if (sub === undefined || !(sub in subs))
+    throw usageError({
+      code: 'CLI.UNKNOWN_COMMAND',
+      message:
+        sub === undefined
+          ? `\`eventsmith ${command}\` needs a sub-command: ${names.join(', ')}.`
+          : `Unknown sub-command "${sub}" of \`eventsmith ${command}\`.`,
+      fix: `Write one of: ${names.map((n) => `eventsmith ${command} ${n}`).join(', ')}. See \`eventsmith ${command} --help\`.`,
+    });
+  const needs = ARGUMENT[`${command} ${sub}`];
+  const argument = positionals[1];
+  if (needs !== undefined && argument === undefined)
+    throw usageError({
+      code: 'CLI.MISSING_ARGUMENT',
+      message: `\`eventsmith ${command} ${sub}\` needs the ${needs}.`,
+      fix: `Write \`eventsmith ${command} ${sub} <${needs}> --db <url>\`.`,
+    });
+  const extra = positionals[needs === undefined ? 1 : 2];
+  if (extra !== undefined)
+    throw usageError({
+      code: 'CLI.UNEXPECTED_ARGUMENT',
+      message: `Unexpected argument "${extra}".`,
+      fix: `See \`eventsmith ${command} --help\`.`,
+    });
+  const own = new Set<string>(['config', 'format', 'help', 'db', 'tenant', ...subs[sub]!]);
+  for (const name of flags.keys()) {
+    if (own.has(name)) continue;
+    const elsewhere = names.filter((n) => n !== sub && subs[n]!.includes(name));
+    throw usageError({
+      code: elsewhere.length ? 'CLI.NOT_APPLICABLE' : 'CLI.UNKNOWN_FLAG',
+      message: elsewhere.length
+        ? `--${name} applies to \`eventsmith ${command} ${elsewhere.join('|')}\`, not to \`${sub}\`.`
+        : `Unknown option --${name} for \`eventsmith ${command} ${sub}\`.`,
+      fix: `See \`eventsmith ${command} --help\`.`,
+    });
+  }
+  if (typeof flags.get('db') !== 'string')
+    throw usageError({
+      code: 'CLI.MISSING_FLAG',
+      message: `\`eventsmith ${command} ${sub}\` needs --db <url>.`,
+      fix: `For example: eventsmith ${command} ${sub}${argument !== undefined ? ` ${argument}` : ''} --db sqlite:app.db`,
+    });
+  if (flags.has('follow') && request.format === 'json')
+    throw usageError({
+      code: 'CLI.NOT_APPLICABLE',
+      message: '--format json does not apply to --follow.',
+      fix: 'Use `eventsmith events tail --format json` for one read that tools parse.',
+    });
+  return { sub, argument };
+}
+
+/** Runs an operations command; resolves with the exit status. */
+export async function runOps(
+  io: CliIo,
+  config: EventsmithConfig,
+  request: OpsRequest,
+  stopped: () => Promise<void> = interrupted,
+): Promise<number> {
+  const { sub, argument } = checkOpsRequest(request);
+  const { flags, format } = request;
+  const limit = positiveInteger(flags, 'limit');
+  const at = positiveInteger(flags, 'at', 0);
+  const status = flags.get('status');
+  if (status !== undefined && status !== 'pending' && status !== 'retrying' && status !== 'resolved')
+    throw usageError({
+      code: 'CLI.STATUS',
+      message: `--status must be pending, retrying or resolved, not "${String(status)}".`,
+      fix: 'For example --status pending.',
+    });
+  const tenant = flags.get('tenant');
+  const code = await loadProjectCode(config);
+  const inspector = await StoreInspector.open({
+    url: flags.get('db') as string,
+    cwd: io.cwd,
+    code,
+    ...(typeof tenant === 'string' ? { tenantId: tenant } : {}),
+  });
+  const out = new Output(io, format);
+  try {
+    switch (`${request.command} ${sub}`) {
+      case 'events tail':
+        return await tail(inspector, out, limit ?? 20, flags.has('follow'), stopped);
+      case 'events show':
+        return await show(inspector, out, argument!, at);
+      case 'subscriptions status':
+        return await subscriptionsStatus(inspector, out);
+      case 'dlq list':
+        return await deadLetters(inspector, out, {
+          ...(typeof flags.get('subscription') === 'string'
+            ? { subscription: flags.get('subscription') as string }
+            : {}),
+          ...(status !== undefined ? { status: status as DeadLetterStatus } : {}),
+          limit: limit ?? 200,
+        });
+      case 'dlq retry': {
+        const outcome = await inspector.retryDeadLetter(argument!, 'eventsmith-cli');
+        out.result({ id: argument, outcome }, () =>
+          outcome === 'resolved'
+            ? `Retried ${argument}: the handler succeeded; the entry is resolved.`
+            : outcome === 'skipped'
+              ? `${argument} was already resolved; nothing to retry.`
+              : `Retried ${argument}: the handler failed again; the entry is pending with one more attempt counted.`,
+        );
+        return outcome === 'failed' ? 1 : 0;
+      }
+      case 'dlq resolve':
+        await inspector.resolveDeadLetter(argument!, 'eventsmith-cli');
+        out.result({ id: argument, status: 'resolved' }, () => `Resolved ${argument} without re-delivering it.`);
+        return 0;
+      case 'projections rebuild':
+        return await rebuild(inspector, out, argument!);
+    }
+    return 2;
+  } catch (error) {
+    throw asCliFailure(error);
+  } finally {
+    await inspector.close();
+  }
+}
+
+/** Text for people or one JSON document for tools, never both. */
+class Output {
+  readonly style: ReturnType<typeof styleFor>;
+  constructor(
+    readonly io: CliIo,
+    readonly format: OutputFormat,
+  ) {
+    this.style = styleFor(io.color?.out);
+  }
+  /** Prints `json` as JSON, or `text()` for people. */
+  result(json: unknown, text: () => string): void {
+    this.io.out(this.format === 'json' ? `${JSON.stringify(json, null, 2)}\n` : `${text()}\n`);
+  }
+  line(text: string): void {
+    this.io.out(`${text}\n`);
+  }
+}
+
+async function tail(
+  inspector: StoreInspector,
+  out: Output,
+  limit: number,
+  follow: boolean,
+  stopped: () => Promise<void>,
+): Promise<number> {
+  const head = await inspector.head();
+  let last: string | null = null;
+  let events: EventView[] = [];
+  if (head !== null) {
+    // Positions may have gaps: read a window that ends at the head and keep its last `limit`.
+    const position = Position.parse(head);
+    for (let window = BigInt(limit) * 4n; ; window *= 4n) {
+      const from = position.value - window;
+      const after = from > 0n ? Position.of(position.storeId, from).toString() : null;
+      events = await readFeed(inspector, after, head);
+      if (events.length >= limit || after === null) break;
+    }
+    events = events.slice(-limit);
+    last = head;
+  }
+  if (!follow) {
+    out.result({ events }, () =>
+      events.length ? events.map((e) => eventLine(e, out)).join('\n') : 'The store holds no events yet.',
+    );
+    return 0;
+  }
+  for (const event of events) out.line(eventLine(event, out));
+  out.io.err('eventsmith: following the feed; press Ctrl-C to stop.\n');
+  let stop = false;
+  const signal = stopped().then(() => {
+    stop = true;
+  });
+  while (!stop) {
+    const next = await inspector.feed(last, 500);
+    for (const event of next) out.line(eventLine(event, out));
+    if (next.length > 0) last = next.at(-1)!.position;
+    else await Promise.race([new Promise((resolve) => setTimeout(resolve, 500)), signal]);
+  }
+  return 0;
+}
+
+/** The feed from `after` up to and including `head`. */
+async function readFeed(inspector: StoreInspector, after: string | null, head: string): Promise<EventView[]> {
+  const events: EventView[] = [];
+  const end = Position.parse(head).value;
+  let from = after;
+  for (;;) {
+    const page = await inspector.feed(from, 1000);
+    for (const event of page) {
+      if (Position.parse(event.position).value > end) return events;
+      events.push(event);
+    }
+    if (page.length < 1000) return events;
+    from = page.at(-1)!.position;
+  }
+}
+
+function eventLine(event: EventView, out: Output): string {
+  const s = out.style;
+  const data = JSON.stringify(event.data);
+  return `${s.dim(event.position)}  ${s.dim(event.storedAt)}  ${s.bold(`${event.streamId}@${event.version}`)}  ${s.cyan(event.eventType)}  ${data.length > 160 ? `${data.slice(0, 157)}...` : data}`;
+}
+
+async function show(inspector: StoreInspector, out: Output, streamId: string, at: number | undefined): Promise<number> {
+  if (at === undefined) {
+    const events = await inspector.timeline(streamId);
+    out.result({ streamId, events }, () => {
+      const s = out.style;
+      return events
+        .map((e) =>
+          [
+            `${s.bold(`v${e.version}`)}  ${s.cyan(e.eventType)} (schema v${e.eventVersion})  ${e.storedAt}  ${s.dim(e.position)}`,
+            `    data: ${JSON.stringify(e.data)}`,
+            `    event ${e.eventId}, correlation ${e.correlationId}${e.causationId ? `, caused by ${e.cause ? `${e.cause.eventType} ${e.cause.streamId}@${e.cause.version}` : e.causationId}` : ''}`,
+            ...e.caused.map((c) => `    caused ${c.eventType} ${c.streamId}@${c.version}`),
+            ...(Object.keys(e.metadata).length ? [`    metadata: ${JSON.stringify(e.metadata)}`] : []),
+          ].join('\n'),
+        )
+        .join('\n');
+    });
+    return 0;
+  }
+  const history = await inspector.history(streamId, at);
+  const state = history.at(-1)!;
+  if (state.version < at)
+    throw new CliFailure([
+      {
+        code: 'OPS.NO_SUCH_VERSION',
+        message: `${streamId} is at version ${state.version}; it has no version ${at}.`,
+        fix: `Pass --at 0..${state.version}.`,
+      },
+    ]);
+  out.result(
+    { streamId, version: state.version, eventType: state.eventType, state: state.state, diff: state.diff },
+    () => {
+      const s = out.style;
+      const diff = state.diff
+        .filter((d) => d.kind !== 'same')
+        .flatMap((d) =>
+          d.text
+            .replace(/\n$/, '')
+            .split('\n')
+            .map((l) => (d.kind === 'added' ? s.green(`+ ${l}`) : s.red(`- ${l}`))),
+        );
+      return [
+        `${s.bold(`${streamId} at version ${state.version}`)}${state.eventType ? ` (after ${state.eventType})` : ' (before its first event)'}:`,
+        JSON.stringify(state.state, null, 2),
+        ...(diff.length ? ['', `Changed by version ${state.version}:`, ...diff] : []),
+      ].join('\n');
+    },
+  );
+  return 0;
+}
+
+async function subscriptionsStatus(inspector: StoreInspector, out: Output): Promise<number> {
+  const subscriptions = await inspector.subscriptions();
+  out.result({ subscriptions }, () => {
+    if (subscriptions.length === 0) return 'No subscription has a checkpoint yet, and the project has no projections.';
+    return table(
+      ['name', 'kind', 'position', 'lag (events)', 'lag (s)', 'dead letters', 'updated'],
+      subscriptions.map((s) => [
+        s.name,
+        s.projection ? 'projection' : 'subscription',
+        s.position ?? '(not started)',
+        `${s.lagEvents}${s.lagCapped ? '+' : ''}`,
+        s.lagSeconds.toFixed(1),
+        String(s.deadLetters.pending + s.deadLetters.retrying),
+        s.updatedAt ?? '-',
+      ]),
+    );
+  });
+  return 0;
+}
+
+async function deadLetters(
+  inspector: StoreInspector,
+  out: Output,
+  filter: { subscription?: string; status?: DeadLetterStatus; limit: number },
+): Promise<number> {
+  const entries = await inspector.deadLetters(filter);
+  out.result({ deadLetters: entries }, () => {
+    if (entries.length === 0) return 'The dead-letter queue holds no entry that matches.';
+    return `${table(
+      ['id', 'subscription', 'status', 'attempts', 'event', 'stream', 'error'],
+      entries.map((e) => [
+        e.id,
+        e.subscription,
+        e.status,
+        String(e.attempts),
+        e.eventType,
+        e.streamId,
+        (e.error.split('\n')[0] ?? '').slice(0, 80),
+      ]),
+    )}\n${plural(entries.length, 'entry').replace(/entrys$/, 'entries')}${entries.length >= filter.limit ? ` (the first ${filter.limit}; pass --limit for more)` : ''}.`;
+  });
+  return 0;
+}
+
+async function rebuild(inspector: StoreInspector, out: Output, name: string): Promise<number> {
+  const projection = name;
+  const total = await inspector.countEvents(inspector.eventTypesOf(projection));
+  const progress = progressReporter(out, projection, total);
+  const report = await inspector.rebuildProjection(projection, progress.update).finally(progress.stop);
+  const seconds = report.durationMs / 1000;
+  const rate = seconds > 0 ? Math.round(report.replayed / seconds) : report.replayed;
+  out.result(
+    {
+      projection: report.projection,
+      replayed: report.replayed,
+      position: report.position?.toString() ?? null,
+      durationMs: report.durationMs,
+      failures: report.failures,
+      failuresNotListed: report.failuresNotListed,
+    },
+    () =>
+      [
+        `Rebuilt ${report.projection}: ${plural(report.replayed, 'event')} replayed in ${seconds.toFixed(1)} s (${rate} events/s); the new tables are in place.`,
+        ...report.failures.map(
+          (f) => `  skipped ${f.eventType} ${f.eventId} at ${f.position}: ${f.error.split('\n')[0]}`,
+        ),
+        ...(report.failuresNotListed ? [`  and ${plural(report.failuresNotListed, 'more poison event')}`] : []),
+      ].join('\n'),
+  );
+  return report.failures.length + report.failuresNotListed > 0 ? 1 : 0;
+}
+
+/**
+ * A progress bar with the rate and ETA on a terminal (on stderr, so stdout stays the result), or a
+ * plain line at most every two seconds when stderr is not a terminal; nothing with --format json.
+ */
+function progressReporter(out: Output, projection: string, total: number) {
+  const started = Date.now();
+  if (out.format === 'json') return { update: () => undefined, stop: () => undefined };
+  if (process.stderr.isTTY && out.io.color !== undefined) {
+    const bar = new cliProgress.SingleBar(
+      {
+        format: `${projection} [{bar}] {percentage}% | {value}/{total} events | {rate} events/s | ETA {eta_formatted}`,
+        stream: process.stderr,
+        hideCursor: true,
+        etaBuffer: 20,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    bar.start(Math.max(total, 1), 0, { rate: 0 });
+    return {
+      update: (replayed: number) => {
+        const seconds = (Date.now() - started) / 1000;
+        bar.setTotal(Math.max(total, replayed, 1));
+        bar.update(replayed, { rate: seconds > 0 ? Math.round(replayed / seconds) : 0 });
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  let printed = 0;
+  out.io.err(`eventsmith: rebuilding ${projection} (about ${plural(total, 'event')} to replay)\n`);
+  return {
+    update: (replayed: number) => {
+      const now = Date.now();
+      if (now - printed < 2000) return;
+      printed = now;
+      const seconds = (now - started) / 1000;
+      const rate = seconds > 0 ? replayed / seconds : 0;
+      const left = rate > 0 && total > replayed ? `, about ${Math.ceil((total - replayed) / rate)} s left` : '';
+      out.io.err(
+        `eventsmith: ${projection}: ${replayed}/${total} events (${total ? Math.floor((100 * replayed) / total) : 100}%), ${Math.round(rate)} events/s${left}\n`,
+      );
+    },
+    stop: () => undefined,
+  };
+}
+
+/** Columns padded to their widest cell, a header and a rule. */
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function positiveInteger(flags: ReadonlyMap<string, string | true>, name: string, min = 1): number | undefined {
+  const raw = flags.get(name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || !Number.isInteger(value) || value < min)
+    throw usageError({
+      code: 'CLI.NUMBER',
+      message: `--${name} must be a whole number${min > 0 ? ` of at least ${min}` : ' (0 or more)'}, not "${String(raw)}".`,
+      fix: `For example --${name} ${Math.max(min, 10)}.`,
+    });
+  return value;
+}
+
+/** The runtime's typed errors (no stream, no dead letter) as CLI errors; anything else is rethrown. */
+function asCliFailure(error: unknown): unknown {
+  if (error instanceof CliFailure) return error;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && /^[A-Z]+\.[A-Z_]+$/.test(code) && typeof message === 'string')
+    return new CliFailure([{ code, message, fix: fixFor(code) }]);
+  return error;
+}
+
+function fixFor(code: string): string {
+  switch (code) {
+    case 'OPS.STREAM_NOT_FOUND':
+      return 'Check the stream id (<AggregateType>-<id>); `eventsmith events tail --db <url>` lists recent events with their streams.';
+    case 'OPS.NOT_RETRYABLE':
+      return 'Retry it in the app that runs the subscription, or resolve it with `eventsmith dlq resolve <id>`.';
+    case 'DLQ.NOT_FOUND':
+      return '`eventsmith dlq list --db <url>` lists the entries with their ids.';
+    default:
+      return 'See `eventsmith --help`.';
+  }
+}
+
+function usageError(error: CliError): CliFailure {
+  return Object.assign(new CliFailure([error]), { usage: true });
+}
+
+function interrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
