@@ -146,6 +146,9 @@ function suite(target: Target): void {
       '"balance": "125.5",',
     ]);
     expect((await inspector.history(seed.alice, 1)).map((s) => s.version)).toEqual([0, 1]);
+    expect(await inspector.stateAt(seed.alice, 2)).toEqual(states[2]);
+    expect(await inspector.stateAt(seed.alice, 0)).toEqual(states[0]);
+    expect((await inspector.stateAt(seed.alice, 99)).version).toBe(4);
   });
 
   it('reports checkpoints with their lag, and the feed from a position', async () => {

@@ -225,6 +225,14 @@ export class StoreInspector {
     );
   }
 
+  /**
+   * The aggregate's state after `version` (0: before the first event; past the end: the current
+   * state), with its diff from the version before.
+   */
+  async stateAt(streamId: string, version: number): Promise<StateAtVersion> {
+    return (await this.history(streamId, version)).at(-1)!;
+  }
+
   /** Up to `limit` events of the global feed after `after` (a position token; absent: from the start). */
   async feed(after: string | null, limit = 100): Promise<EventView[]> {
     const events: EventView[] = [];
@@ -370,13 +378,13 @@ export class StoreInspector {
     await this.#root.close();
   }
 
-  async #read(streamId: string): Promise<StoredEvent[]> {
+  async #read(streamId: string, to?: number): Promise<StoredEvent[]> {
     // The stream table says whose it is: another tenant's stream is as absent as a missing one.
     const owner = await streamTenant(this.#root.db, streamId);
     if (owner === undefined || (this.tenantId !== undefined && owner !== this.tenantId))
       throw new StreamNotVisibleError(streamId);
     const events: StoredEvent[] = [];
-    for await (const stored of this.store.readStream(streamId)) events.push(stored);
+    for await (const stored of this.store.readStream(streamId, to === undefined ? {} : { to })) events.push(stored);
     return events;
   }
 

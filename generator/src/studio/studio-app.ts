@@ -168,7 +168,18 @@ export function createStudioApp(options: StudioAppOptions): Hono {
     );
   });
   app.get('/api/stream', async (c) => c.json({ events: await inspector.timeline(required(c, 'id')) }));
-  app.get('/api/stream/states', async (c) => c.json({ states: await inspector.history(required(c, 'id')) }));
+  app.get('/api/stream/state', async (c) => {
+    const version = Number(required(c, 'v'));
+    if (!Number.isInteger(version) || version < 0)
+      throw new CliFailure([
+        {
+          code: 'STUDIO.VERSION',
+          message: `?v= must be a version number, not "${c.req.query('v')}".`,
+          fix: 'Pass ?v=0 or more.',
+        },
+      ]);
+    return c.json(await inspector.stateAt(required(c, 'id'), version));
+  });
   app.get('/api/feed', async (c) => {
     const after = c.req.query('after') ?? null;
     return c.json({ events: await inspector.feed(after, 100), head: await inspector.head() });

@@ -102,11 +102,15 @@ export function StreamsPage({ info, params }) {
 
 export function StreamPage({ id, version }) {
   const timeline = useLoad(() => api.get('stream', { id }), [id]);
-  const states = useLoad(() => api.get('stream/states', { id }), [id]);
   const events = timeline.data?.events ?? [];
   const last = events.length;
   const selected = Math.min(Math.max(version === undefined ? last : Number(version), 0), last);
   const select = (v) => (location.hash = href('stream', { id, v }));
+  // The state at the selected version, rebuilt on the server up to that version only.
+  const state = useLoad(
+    () => (timeline.data ? api.get('stream/state', { id, v: selected }) : new Promise(() => {})),
+    [id, selected, timeline.data !== undefined],
+  );
   useEffect(() => {
     document.getElementById(`event-${selected}`)?.scrollIntoView({ block: 'nearest' });
   }, [selected, last]);
@@ -140,8 +144,8 @@ export function StreamPage({ id, version }) {
           </button>
           <button data-testid="last-version" disabled=${selected >= last} onClick=${() => select(last)}>Last</button>
         </div>
-        ${states.error ? html`<${Problem} error=${states.error} />` : null}
-        ${states.data ? html`<${StateView} at=${states.data.states[selected]} />` : null}
+        ${state.error ? html`<${Problem} error=${state.error} />` : null}
+        ${state.data?.version === selected ? html`<${StateView} at=${state.data} />` : null}
       </section>
     </div>
   `;
