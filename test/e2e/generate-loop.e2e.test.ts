@@ -54,9 +54,15 @@ describe('edit → regenerate → compile → run', () => {
     expect(second.out).toMatch(/updated src\/aggregates\/bank-account\.ts \(added .*payInterest.*onInterestPaid/);
 
     const merged = await project.read('src/aggregates/bank-account.ts');
-    // Every line the user wrote below the imports is still there, untouched; the additions come after.
-    const body = (text: string) => text.slice(text.indexOf('\n/**'));
-    expect(body(merged).startsWith(body(handWritten).slice(0, body(handWritten).lastIndexOf('}')))).toBe(true);
+    // Every line the user wrote below the imports is still there, untouched and in order; the
+    // additions land beside their kind: the command after the commands, the handler after the handlers.
+    const body = (text: string) => text.slice(text.indexOf('\n/**')).split('\n');
+    const mine = body(handWritten);
+    let kept = 0;
+    for (const line of body(merged)) if (line === mine[kept]) kept++;
+    expect(kept).toBe(mine.length);
+    expect(merged.indexOf('payInterest(')).toBeLessThan(merged.indexOf('@handles('));
+    expect(merged.lastIndexOf('@handles(')).toBe(merged.indexOf('@handles(InterestPaid)'));
     expect(merged).toContain('@handles(InterestPaid)');
     expect(merged).toMatch(/onInterestPaid\(event: InterestPaid\): BankAccountState/);
     expect(merged).toMatch(/payInterest\(command: BankAccountPayInterestCommand\): void/);
@@ -67,9 +73,18 @@ describe('edit → regenerate → compile → run', () => {
     expect(third.out).toContain('up to date');
     expect(await project.read('src/aggregates/bank-account.ts')).toBe(merged);
 
-    // It compiles under the repository's strict settings.
-    const diagnostics = typeCheck(project.root, [...(await tsFiles(project.root)), 'decimal.ts']);
-    expect(diagnostics).toEqual([]);
+    // The inserted handler stub fails to compile, naming the handler, until its body is written.
+    const files = [...(await tsFiles(project.root)), 'decimal.ts'];
+    expect(typeCheck(project.root, files)).toEqual([
+      expect.stringMatching(
+        /^src\/aggregates\/bank-account\.ts:\d+ .*HandlerNotWritten<"BankAccount\.onInterestPaid">/,
+      ),
+    ]);
+    const stub = "return handlerNotWritten('BankAccount.onInterestPaid');";
+    expect(merged).toContain(stub);
+    await project.write('src/aggregates/bank-account.ts', merged.replace(stub, 'return { ...this.state };'));
+    // Then it compiles under the repository's strict settings.
+    expect(typeCheck(project.root, files)).toEqual([]);
 
     // And it runs: the hand-written handlers do the work, the new command is a stub.
     const generated = (await import(pathToFileURL(join(project.root, 'generated/index.ts')).href)) as {

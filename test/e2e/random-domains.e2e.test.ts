@@ -131,7 +131,17 @@ describe('random valid domains', () => {
     expect(result.err).toBe('');
     expect(result.status).toBe(0);
     expect(JSON.parse(result.out).errors).toEqual([]);
-    const diagnostics = typeCheck(project.root, await tsFiles(project.root));
-    expect(diagnostics).toEqual([]);
+    // Handler stubs do not compile until written (each error names its handler); nothing else fails.
+    const sources = await tsFiles(project.root);
+    const stubs = typeCheck(project.root, sources);
+    expect(stubs.length).toBeGreaterThan(0);
+    expect(
+      stubs.filter((d) => !/^src\/d\d+\/aggregates\/[\w-]+\.ts:\d+ .*HandlerNotWritten<"\w+\.on\w+">/.test(d)),
+    ).toEqual([]);
+    for (const file of sources.filter((f) => /^src\/d\d+\/aggregates\//.test(f))) {
+      const text = await project.read(file);
+      await project.write(file, text.replace(/return handlerNotWritten\('[\w.]+'\);/g, 'return { ...this.state };'));
+    }
+    expect(typeCheck(project.root, sources)).toEqual([]);
   }, 240_000);
 });

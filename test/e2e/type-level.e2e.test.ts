@@ -1,7 +1,8 @@
 /**
  * Type-level guarantees of the generated API, checked with the compiler on a temp project:
- * an aggregate missing a handler does not compile (and the error names it), and a custom
- * upcaster with the wrong signature does not compile.
+ * a handler stub does not compile until its body is written, an aggregate missing a handler
+ * does not compile (the errors name the handler), and a custom upcaster with the wrong
+ * signature does not compile.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bankDomain, tempProject, tsFiles, typeCheck, type TempProject } from '../support/temp-project.js';
@@ -20,6 +21,11 @@ aggregates:
             upcast: custom
 `;
 
+/** A skeleton with every handler body written (each returns the state as it is). */
+function written(skeleton: string): string {
+  return skeleton.replace(/return handlerNotWritten\('[\w.]+'\);/g, 'return { ...this.state };');
+}
+
 describe('type-level: generated contracts the compiler enforces', () => {
   let bank: TempProject;
   let ledger: TempProject;
@@ -34,12 +40,26 @@ describe('type-level: generated contracts the compiler enforces', () => {
     await ledger.remove();
   });
 
-  it('the untouched skeletons compile', async () => {
+  it('an untouched handler stub fails to compile, naming its handler, until its body is written', async () => {
+    const skeleton = await bank.read('src/aggregates/bank-account.ts');
+    const handlers = [...skeleton.matchAll(/return handlerNotWritten\('(BankAccount\.on\w+)'\);/g)].map((m) => m[1]!);
+    expect(handlers).toContain('BankAccount.onMoneyDeposited');
+    const errors = typeCheck(bank.root, await tsFiles(bank.root));
+    // One error per stub, in the skeleton, each naming its handler.
+    expect(errors).toHaveLength(handlers.length);
+    for (const handler of handlers) {
+      expect(errors.filter((e) => e.includes(`HandlerNotWritten<"${handler}">`))).toEqual([
+        expect.stringMatching(/^src\/aggregates\/bank-account\.ts:\d+ /),
+      ]);
+    }
+    // The same class with the bodies written compiles.
+    await bank.write('src/aggregates/bank-account.ts', written(skeleton));
     expect(typeCheck(bank.root, await tsFiles(bank.root))).toEqual([]);
+    await bank.write('src/aggregates/bank-account.ts', skeleton);
   }, 120_000);
 
   it('an aggregate missing a handler fails to compile, naming the event', async () => {
-    const skeleton = await bank.read('src/aggregates/bank-account.ts');
+    const skeleton = written(await bank.read('src/aggregates/bank-account.ts'));
     const start = skeleton.indexOf('  @handles(MoneyWithdrawn)');
     const end = skeleton.indexOf('  @handles(AccountClosed)');
     expect(start).toBeGreaterThan(0);
@@ -52,6 +72,7 @@ describe('type-level: generated contracts the compiler enforces', () => {
   }, 120_000);
 
   it('the custom upcaster stub has the v1 → v2 signature, and a wrong one does not compile', async () => {
+    await ledger.write('src/aggregates/entry.ts', written(await ledger.read('src/aggregates/entry.ts')));
     const stub = await ledger.read('src/upcasters/booked-v1-to-v2.ts');
     expect(stub).toMatch(/export const bookedV1ToV2: BookedV1ToV2 = \(data, record\) =>/);
     expect(typeCheck(ledger.root, await tsFiles(ledger.root))).toEqual([]);

@@ -1,5 +1,15 @@
-import { IndentationText, NewLineKind, Node, Project, QuoteKind, type SourceFile } from 'ts-morph';
+import {
+  IndentationText,
+  NewLineKind,
+  Node,
+  Project,
+  QuoteKind,
+  SyntaxKind,
+  type ObjectLiteralExpression,
+  type SourceFile,
+} from 'ts-morph';
 import type { RenderedImport, UserFileMerge } from '../emit/index.js';
+import { memberInsertIndex, tidyImport } from './tidy-merge.js';
 
 /** The outcome of merging into a user-owned file. */
 export interface MergeResult {
@@ -15,7 +25,10 @@ export interface MergeResult {
  * Adds what a user-owned file lacks — imports, handler stubs, command methods, custom handler
  * properties — with ts-morph, without touching anything already there. A member counts as present
  * when a member of that name exists, or (for handlers) any method carries `@handles(<Event>)`.
- * Handlers for events the YAML no longer declares are reported, never deleted.
+ * New members land beside their kind (commands after the commands, handlers after the handlers);
+ * custom projection handlers may be an object literal or a factory returning one. Only imports
+ * the file then uses are added, laid out as prettier would. Handlers for events the YAML no
+ * longer declares are reported, never deleted.
  *
  * @example
  * ```ts
@@ -23,27 +36,6 @@ export interface MergeResult {
  * ```
  */
 export function mergeUserFile(
-  path: string,
-  existing: string,
-  merge: UserFileMerge & { readonly imports: readonly RenderedImport[] },
-): MergeResult {
-  const last = lastMerges.get(merge);
-  if (last && last.path === path && last.existing === existing) return last.result;
-  const result = mergeAfresh(path, existing, merge);
-  lastMerges.set(merge, { path, existing, result });
-  return result;
-}
-
-/**
- * The last merge per merge description: the emit stage hands out the same description while the
- * YAML behind a user file is unchanged, so a watch run skips the files nobody touched.
- */
-const lastMerges = new WeakMap<
-  object,
-  { readonly path: string; readonly existing: string; readonly result: MergeResult }
->();
-
-function mergeAfresh(
   path: string,
   existing: string,
   merge: UserFileMerge & { readonly imports: readonly RenderedImport[] },
@@ -71,13 +63,18 @@ function mergeAfresh(
             if (arg) handled.set(arg, method.getName());
           }
         }
+        const commands = new Set(merge.members.filter((m) => m.handles === undefined).map((m) => m.name));
         for (const stub of merge.members) {
           const present =
             cls.getMethod(stub.name) ??
             cls.getProperty(stub.name) ??
             (stub.handles !== undefined && handled.has(stub.handles));
           if (present) continue;
-          cls.addMember(stub.text);
+          // Beside its kind: a command after the commands, a handler after the handlers.
+          cls.insertMember(
+            memberInsertIndex(cls, stub.handles === undefined ? 'command' : 'handler', commands),
+            stub.text,
+          );
           added.push(stub.name);
         }
         if (merge.handledEvents) {
@@ -91,10 +88,11 @@ function mergeAfresh(
         }
       }
     } else if (container.kind === 'object') {
-      const declaration = source.getVariableDeclaration(container.variable);
-      const initializer = declaration?.getInitializer();
-      if (!initializer || !Node.isObjectLiteralExpression(initializer)) {
-        warnings.push(`${path}: \`${container.variable}\` is not an object literal, so no handler stubs were added.`);
+      const initializer = handlersObject(source, container.variable);
+      if (!initializer) {
+        warnings.push(
+          `${path}: \`${container.variable}\` is neither an object literal nor a function that returns one, so no handler stubs were added.`,
+        );
       } else {
         const names = new Set(
           initializer.getProperties().flatMap((p) => (Node.isPropertyNamed(p) ? [p.getName()] : [])),
@@ -144,9 +142,16 @@ function addImports(source: SourceFile, imports: readonly RenderedImport[]): str
       for (const d of statement.getDeclarations()) visible.add(d.getName());
     }
   }
+  // Only names the file uses: an import the stubs needed stays out once they are gone.
+  const used = new Set(
+    source
+      .getDescendantsOfKind(SyntaxKind.Identifier)
+      .filter((id) => !id.getFirstAncestorByKind(SyntaxKind.ImportDeclaration))
+      .map((id) => id.getText()),
+  );
   const added: string[] = [];
   for (const line of imports) {
-    const missing = line.names.filter((n) => !visible.has(n.name));
+    const missing = line.names.filter((n) => !visible.has(n.name) && used.has(n.name));
     if (missing.length === 0) continue;
     const decl = source
       .getImportDeclarations()
@@ -155,16 +160,44 @@ function addImports(source: SourceFile, imports: readonly RenderedImport[]): str
       if (decl) decl.addNamedImport({ name: name.name, isTypeOnly: name.type });
       added.push(`import ${name.name}`);
     }
-    if (!decl) {
+    if (decl) {
+      tidyImport(decl, new Set(missing.map((n) => n.name)));
+    } else {
       const allTypes = missing.every((n) => n.type);
-      source.insertImportDeclaration(source.getImportDeclarations().length, {
+      const inserted = source.insertImportDeclaration(source.getImportDeclarations().length, {
         moduleSpecifier: line.from,
         isTypeOnly: allTypes,
         namedImports: missing.map((n) => ({ name: n.name, isTypeOnly: n.type && !allTypes })),
       });
+      tidyImport(inserted, new Set(missing.map((n) => n.name)));
     }
   }
   return added;
+}
+
+/**
+ * The object literal of custom handlers named `name`: `const x = { … }`, or the object a factory
+ * returns, written `const x = (deps) => ({ … })`, `const x = (deps) => { …; return { … }; }` or
+ * `function x(deps) { …; return { … }; }`.
+ */
+function handlersObject(source: SourceFile, name: string): ObjectLiteralExpression | undefined {
+  const declaration = source.getVariableDeclaration(name);
+  const body = (node: Node | undefined): ObjectLiteralExpression | undefined => {
+    if (!node) return undefined;
+    if (Node.isObjectLiteralExpression(node)) return node;
+    if (Node.isParenthesizedExpression(node) || Node.isAsExpression(node) || Node.isSatisfiesExpression(node))
+      return body(node.getExpression());
+    if (Node.isArrowFunction(node) || Node.isFunctionExpression(node) || Node.isFunctionDeclaration(node)) {
+      const inner = node.getBody();
+      if (!inner || !Node.isBlock(inner)) return body(inner);
+      const returned = inner.getStatements().filter((st) => Node.isReturnStatement(st));
+      return returned.length === 1
+        ? body(returned[0]!.asKindOrThrow(SyntaxKind.ReturnStatement).getExpression())
+        : undefined;
+    }
+    return undefined;
+  };
+  return declaration ? body(declaration.getInitializer()) : body(source.getFunction(name));
 }
 
 let shared: Project | undefined;
@@ -204,8 +237,7 @@ function quickCheck(
   for (const stub of merge.members) {
     if (!(present(stub.name) || (stub.handles !== undefined && handled.has(stub.handles)))) return undefined;
   }
-  for (const line of merge.imports)
-    for (const n of line.names) if (!new RegExp(`\\b${n.name}\\b`).test(text)) return undefined;
+  // Imports need no check: with every member there, a name the text does not mention is not needed.
   const warnings: string[] = [];
   if (merge.container.kind === 'class' && merge.handledEvents) {
     const known = new Set(merge.handledEvents);

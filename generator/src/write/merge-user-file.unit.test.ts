@@ -67,7 +67,8 @@ describe('mergeUserFile', () => {
     expect(text).toMatch(
       / {2}@handles\(Deposited\)\n {2}onDeposited\(event: Deposited\): State \{\n {4}\/\/ TODO\n {4}return \{ \.\.\.this\.state \};\n {2}\}\n\}\n$/,
     );
-    expect(text).toMatch(/import \{ Base, Opened, type State, Deposited \} from '..\/generated\/index.js';/);
+    // The import gains the name where it sorts, formatted as prettier prints it.
+    expect(text).toContain("import { Base, Deposited, Opened, type State } from '../generated/index.js';");
   });
 
   it('counts a renamed handler as present through its @handles decorator, and keeps a same-named command', () => {
@@ -107,6 +108,85 @@ describe('mergeUserFile', () => {
     expect(text).toContain("await db.deleteFrom('x').execute(); // mine");
     expect(text).toMatch(/async Refunded\(event, \{ db \}\) \{\n\s+\/\/ TODO\n\s+\}/);
   });
+
+  it('puts a new command after the commands and a new handler after the handlers, not at the end', () => {
+    const existing = EXISTING.replace(
+      '  @handles(Frozen)',
+      '  private helper(): number {\n    return 1;\n  }\n\n  @handles(Frozen)',
+    ).replace(/\n\}\n$/, '\n\n  static describe(): string {\n    return "account";\n  }\n}\n');
+    const { text, added } = mergeUserFile('src/account.ts', existing, {
+      ...merge,
+      members: [...merge.members, { name: 'close', text: 'close(): void {\n  throw new Error();\n}' }],
+    });
+    expect(added).toEqual(['onDeposited', 'close', 'import Deposited']);
+    const order = ['open(', 'close(', '@handles(Opened)', 'helper(', '@handles(Frozen)', 'onDeposited(', 'describe('];
+    const positions = order.map((needle) => text.indexOf(needle));
+    expect(positions.every((p) => p > 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  });
+
+  it('wraps a merged import that outgrows the print width one name per line, as prettier does', () => {
+    const long = 'AVeryLongEventNameNumberOne, AVeryLongEventNameNumberThree, AVeryLongEventNameNumberTwo';
+    const existing = `import { ${long} } from '../generated/index.js';\n\nexport class Account {\n  open(): void {\n    new AVeryLongEventNameNumberFour();\n  }\n}\n`;
+    const { text } = mergeUserFile('src/account.ts', existing, {
+      container: { kind: 'class', name: 'Account' },
+      owner: 'Account',
+      members: [],
+      imports: [{ from: '../generated/index.js', names: [{ name: 'AVeryLongEventNameNumberFour', type: false }] }],
+    });
+    expect(text).toContain(
+      "import {\n  AVeryLongEventNameNumberFour,\n  AVeryLongEventNameNumberOne,\n  AVeryLongEventNameNumberThree,\n  AVeryLongEventNameNumberTwo,\n} from '../generated/index.js';\n",
+    );
+  });
+
+  it('keeps the order of names the user did not sort, adding new ones at the end', () => {
+    const existing = `import { Opened, Base } from '../generated/index.js';\n\nexport class Account extends Base {\n  open(): void {\n    Deposited;\n  }\n}\n`;
+    const { text } = mergeUserFile('src/account.ts', existing, {
+      container: { kind: 'class', name: 'Account' },
+      owner: 'Account',
+      members: [],
+      imports: [{ from: '../generated/index.js', names: [{ name: 'Deposited', type: false }] }],
+    });
+    expect(text).toContain("import { Opened, Base, Deposited } from '../generated/index.js';");
+  });
+
+  it('adds no import that nothing in the file uses', () => {
+    const { text, added } = mergeUserFile('src/account.ts', EXISTING, {
+      ...merge,
+      members: merge.members.filter((m) => m.name !== 'onDeposited'),
+      imports: [...imports, { from: '@eventsmith/runtime', names: [{ name: 'handlerNotWritten', type: false }] }],
+    });
+    expect(added).toEqual([]);
+    expect(text).toBe(EXISTING);
+  });
+
+  for (const [shape, existing] of [
+    [
+      'a function declaration',
+      `export function statsHandlers(deps: Deps): Handlers {\n  const { db } = deps;\n  return {\n    async Cancelled() {\n      void db;\n    },\n  };\n}\n`,
+    ],
+    [
+      'an arrow function returning an object',
+      `export const statsHandlers = (deps: Deps): Handlers => ({\n  async Cancelled() {\n    void deps;\n  },\n});\n`,
+    ],
+  ] as const) {
+    it(`adds missing custom projection handlers to a factory written as ${shape}`, () => {
+      const { text, added, warnings } = mergeUserFile('src/stats.ts', existing, {
+        container: { kind: 'object', variable: 'statsHandlers' },
+        owner: 'Stats',
+        members: [
+          { name: 'Cancelled', text: 'async Cancelled() {}' },
+          { name: 'Refunded', text: 'async Refunded(event, { db }) {\n  // TODO\n}' },
+        ],
+        imports: [],
+      });
+      expect(warnings).toEqual([]);
+      expect(added).toEqual(['Refunded']);
+      expect(text).toMatch(
+        /async Cancelled\(\) \{\n\s+void (db|deps);\n\s+\},\n\s+async Refunded\(event, \{ db \}\) \{/,
+      );
+    });
+  }
 
   it('merges again when the user edits the file between two runs with the same merge description', () => {
     const complete = mergeUserFile('src/account.ts', EXISTING, merge).text;

@@ -170,10 +170,12 @@ function skeleton(index: DomainIndex, layout: Layout, aggregate: AggregateNode):
       stub: {
         name: n.handler(e.name),
         handles: e.name,
-        text: `@handles(${e.name})\n${n.handler(e.name)}(event: ${e.name}): ${n.state} {\n  // TODO: return the state after ${e.name}, e.g. { ...this.state, … } using event.data.\n  return { ...this.state };\n}`,
+        // Does not compile until the body is written: the error names the handler (see handlerNotWritten).
+        text: `@handles(${e.name})\n${n.handler(e.name)}(event: ${e.name}): ${n.state} {\n  // Return the state after ${e.name}, e.g. { ...this.state, … } using event.data.\n  return handlerNotWritten(${quote(`${aggregate.name}.${n.handler(e.name)}`)});\n}`,
       },
       uses: (file) => {
         file.import('handles', RUNTIME);
+        file.import('handlerNotWritten', RUNTIME);
         file.import(e.name, { file: layout.index });
         file.importType(n.state, { file: layout.index });
       },
