@@ -7,10 +7,9 @@ export default tseslint.config(
   },
   {
     files: ['**/*.ts', '**/*.js'],
-    languageOptions: {
-      parser: tseslint.parser,
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
-    },
+    // Without type information: type-aware rules (no-floating-promises) made the lint take 2 minutes on a busy
+    // 2-core machine instead of 20 s.
+    languageOptions: { parser: tseslint.parser },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     plugins: { '@typescript-eslint': tseslint.plugin },
     rules: {
@@ -18,18 +17,11 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
-      '@typescript-eslint/no-floating-promises': 'error',
       eqeqeq: ['error', 'smart'],
       // A `let` assigned once after a closure (a cleanup) already refers to it stays a `let`.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       'no-duplicate-imports': ['error', { allowSeparateTypeImports: true }],
     },
-  },
-  {
-    // Plain JavaScript (the CLI's bin/ launchers, this file) is outside the TypeScript project: no type-aware rules.
-    files: ['**/*.js'],
-    languageOptions: { parserOptions: { projectService: false } },
-    rules: { '@typescript-eslint/no-floating-promises': 'off' },
   },
   {
     // The libraries' own code reports through errors and onError callbacks, never by printing; the documented
