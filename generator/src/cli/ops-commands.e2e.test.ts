@@ -34,7 +34,9 @@ describe('operations commands on an SQLite store of the bank example', () => {
     dir = await mkdtemp(join(tmpdir(), 'eventsmith-ops-'));
     const file = join(dir, 'bank.db');
     db = `sqlite:${file}`;
-    seed = await seedBankStore(file, await loadProjectCode(await loadConfig(CONFIG)), ROOT);
+    const config = await loadConfig(CONFIG);
+    if (Array.isArray(config)) throw new Error(`The repository's config is invalid: ${JSON.stringify(config)}`);
+    seed = await seedBankStore(file, await loadProjectCode(config), ROOT);
   }, 120_000);
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 

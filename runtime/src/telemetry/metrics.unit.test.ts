@@ -30,7 +30,8 @@ const spans = new InMemorySpanExporter();
 const contextManager = new AsyncLocalStorageContextManager();
 
 beforeAll(() => {
-  metrics.setGlobalMeterProvider(meterProvider);
+  // The SDK is typed against the API release it peers with (1.9); the runtime's is 1.10. Same API at run time.
+  metrics.setGlobalMeterProvider(meterProvider as unknown as Parameters<typeof metrics.setGlobalMeterProvider>[0]);
   context.setGlobalContextManager(contextManager.enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }));
