@@ -5,7 +5,14 @@ export type CliError = ProjectError;
 
 /** Thrown inside the CLI to stop a command with a {@link CliError}; printed without a stack trace. */
 export class CliFailure extends Error {
-  constructor(readonly errors: readonly CliError[]) {
+  /**
+   * `outcome`: what the command did before it failed, printed after the errors instead of
+   * "nothing was written" (for a command that changes things step by step, such as `migrate`).
+   */
+  constructor(
+    readonly errors: readonly CliError[],
+    readonly outcome?: string,
+  ) {
     super(errors.map((e) => e.message).join('; '));
   }
 }

@@ -162,7 +162,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   } catch (error) {
     if (error instanceof CliFailure) {
       const { printErrors } = await import('./report.js');
-      printErrors(io, format, [], error.errors);
+      printErrors(io, format, [], error.errors, error.outcome);
       return (error as CliFailure & { usage?: boolean }).usage ? EXIT.usage : EXIT.failed;
     }
     io.err(

@@ -1,11 +1,20 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { EventRegistry, migrateProjections } from '@eventsmith/runtime';
+import {
+  AppMigrationError,
+  EventRegistry,
+  migrateApp,
+  projectionMigrationTable,
+  SqlMigrationTable,
+  type EventStore,
+  type MigrationReport,
+} from '@eventsmith/runtime';
+import { loadDomain, readDomainFileSync, type DomainSourceFile } from '@eventsmith/schema';
 import { Layout } from '../emit/common/layout.js';
 import { importTypeScript } from '../ops/import-typescript.js';
 import { CliFailure } from './cli-error.js';
-import type { EventsmithConfig } from '../config/config.js';
+import { resolveInputs, type DomainConfig, type EventsmithConfig } from '../config/config.js';
 import type { CliIo } from './io.js';
 
 /** A database named by `--db`. */
@@ -30,12 +39,14 @@ export function parseDatabaseUrl(url: string, cwd: string): DatabaseTarget {
 }
 
 /**
- * `eventsmith migrate --db <url>`: creates or upgrades the event store tables, then applies
- * each domain's generated `projectionMigrations`.
+ * `eventsmith migrate --db <url>`: creates or upgrades everything the apps of the config need, in
+ * order: the event store tables, the subscription tables (checkpoints, dead letters, leases,
+ * outbox) and each domain's generated projection tables (recorded per domain, so several domains
+ * can share the database). Prints what each step applied; on a failure, what was applied before it.
  */
 export async function migrateDatabase(io: CliIo, config: EventsmithConfig, url: string): Promise<void> {
   const target = parseDatabaseUrl(url, io.cwd);
-  const migrations: { domain: string; migrations: Record<string, never> }[] = [];
+  const domains: { output: string; domain: string; projectionMigrations: Record<string, never> }[] = [];
   for (const domain of config.domains) {
     const index = join(config.root, new Layout({ outDir: domain.output, userDir: domain.userDir }).migrationsIndex);
     try {
@@ -55,50 +66,88 @@ export async function migrateDatabase(io: CliIo, config: EventsmithConfig, url: 
         },
       ]);
     }
-    migrations.push({ domain: domain.output, migrations: module.projectionMigrations });
+    domains.push({
+      output: domain.output,
+      domain: await domainName(config.root, domain),
+      projectionMigrations: module.projectionMigrations,
+    });
   }
-  const { db, close } = await open(target);
+  const { store, close } = await open(target);
+  let report: MigrationReport;
   try {
-    for (const m of migrations) {
-      const result = await migrateProjections(db as never, m.migrations);
-      const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-      io.out(`${m.domain}: ${applied.length ? `applied ${applied.join(', ')}` : 'projection tables up to date'}.\n`);
-    }
+    report = await migrateApp({ store, domains });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (migrations.length > 1 && /corrupted migrations|previously executed migration/i.test(message)) {
-      throw new CliFailure([
+    if (!(error instanceof AppMigrationError)) throw error;
+    print(io, error.report, domains);
+    const applied = error.report.steps.some((step) => step.applied.length > 0);
+    throw new CliFailure(
+      [
         {
-          code: 'MIGRATE.SHARED_DATABASE',
-          message: `The projection migrations of ${migrations.map((m) => m.domain).join(' and ')} cannot share one database: the runtime records them in a single migration table.`,
-          fix: 'Migrate each domain into its own database (a config per domain, or one --config with a single domain).',
+          code: 'MIGRATE.FAILED',
+          message: error.message,
+          fix: 'Fix the cause and run `eventsmith migrate` again: it goes on from where it stopped.',
         },
-      ]);
-    }
-    throw new CliFailure([
-      {
-        code: 'MIGRATE.FAILED',
-        message: `A migration failed: ${error instanceof Error ? error.message : String(error)}.`,
-        fix: 'Check the database and the generated migrations; nothing after the failing migration was applied.',
-      },
-    ]);
+      ],
+      applied ? 'the migrations printed above were applied and stay applied' : 'nothing was applied',
+    );
   } finally {
     await close();
   }
+  print(io, report, domains);
   io.out(
-    `Event store and projection tables are ready in ${target.dialect === 'sqlite' ? target.filename : redact(target.url)}.\n`,
+    `Event store, subscription and projection tables are ready in ${target.dialect === 'sqlite' ? target.filename : redact(target.url)}.\n`,
   );
 }
 
-async function open(target: DatabaseTarget): Promise<{ db: unknown; close: () => Promise<void> }> {
+/** One line per step: what it applied, or that its tables were up to date. */
+function print(io: CliIo, report: MigrationReport, domains: readonly { output: string; domain: string }[]): void {
+  for (const step of report.steps) {
+    const what =
+      step.tables === 'projections'
+        ? `${domains.find((d) => d.domain === step.domain)?.output ?? step.domain}`
+        : step.tables === 'event store'
+          ? 'Event store tables'
+          : 'Subscription and outbox tables';
+    const adopted = step.adopted?.length
+      ? ` (${step.adopted.join(', ')} were recorded in the shared ${SqlMigrationTable.projections} table; now recorded in ${projectionMigrationTable(step.domain!)})`
+      : '';
+    io.out(
+      `${what}: ${step.applied.length ? `applied ${step.applied.join(', ')}` : step.tables === 'projections' ? 'projection tables up to date' : 'up to date'}${adopted}.\n`,
+    );
+  }
+}
+
+/** The `domain:` name of a config domain (it names the table its projection migrations are recorded in). */
+async function domainName(root: string, domain: DomainConfig): Promise<string> {
+  const inputs = await resolveInputs(root, domain);
+  const sources: DomainSourceFile[] = [];
+  for (const path of inputs.files) {
+    const read = readDomainFileSync(join(root, path), { displayPath: path });
+    if (read.ok) sources.push({ path, text: read.value });
+  }
+  const loaded = inputs.errors.length === 0 ? loadDomain(sources) : undefined;
+  if (!loaded?.ok) {
+    throw new CliFailure([
+      {
+        code: 'MIGRATE.DOMAIN',
+        message: `Cannot read the domain in ${domain.input.join(', ')}, whose name records its projection migrations.`,
+        fix: 'Run `eventsmith validate` and fix what it reports, then `eventsmith generate`.',
+      },
+    ]);
+  }
+  return loaded.value.name;
+}
+
+/** Opens the store without migrating it: `migrateApp` does, and reports what it applied. */
+async function open(target: DatabaseTarget): Promise<{ store: EventStore; close: () => Promise<void> }> {
   const registry = EventRegistry.create({ events: [] });
   try {
     if (target.dialect === 'sqlite') {
       const { SqliteEventStore } = (await import('@eventsmith/runtime/sqlite')) as {
         SqliteEventStore: StoreClass<{ filename: string }>;
       };
-      const store = await SqliteEventStore.open({ filename: target.filename, registry, migrate: true });
-      return { db: store.db, close: () => store.close() };
+      const store = await SqliteEventStore.open({ filename: target.filename, registry, migrate: false });
+      return { store, close: () => store.close() };
     }
     // One import per entry (not a template), so bundlers and vite see which modules this can load.
     const Store =
@@ -107,8 +156,8 @@ async function open(target: DatabaseTarget): Promise<{ db: unknown; close: () =>
             .PostgresEventStore
         : ((await import('@eventsmith/runtime/mysql')) as { MysqlEventStore: StoreClass<{ url: string }> })
             .MysqlEventStore;
-    const store = await Store.open({ url: target.url, registry, migrate: true });
-    return { db: store.db, close: () => store.close() };
+    const store = await Store.open({ url: target.url, registry, migrate: false });
+    return { store, close: () => store.close() };
   } catch (error) {
     throw new CliFailure([
       {
@@ -121,9 +170,7 @@ async function open(target: DatabaseTarget): Promise<{ db: unknown; close: () =>
 }
 
 interface StoreClass<O> {
-  open(
-    options: O & { registry: EventRegistry; migrate: boolean },
-  ): Promise<{ readonly db: unknown; close(): Promise<void> }>;
+  open(options: O & { registry: EventRegistry; migrate: boolean }): Promise<EventStore>;
 }
 
 function redact(text: string): string {

@@ -16,6 +16,7 @@ export function printErrors(
   format: OutputFormat,
   domainErrors: readonly DomainError[],
   cliErrors: readonly CliError[],
+  outcome = 'nothing was written',
 ): void {
   if (format === 'json') {
     const errors = [
@@ -40,7 +41,7 @@ export function printErrors(
   ];
   const count = domainErrors.length + cliErrors.length;
   io.err(
-    `${blocks.join('\n\n')}\n\n${styleFor(color).red(`${count} error${count === 1 ? '' : 's'}`)}${domainErrors.length ? ' in domain YAML' : ''}; nothing was written.\n`,
+    `${blocks.join('\n\n')}\n\n${styleFor(color).red(`${count} error${count === 1 ? '' : 's'}`)}${domainErrors.length ? ' in domain YAML' : ''}; ${outcome}.\n`,
   );
 }
 

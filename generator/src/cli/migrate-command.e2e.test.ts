@@ -1,0 +1,105 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EventRegistry, migrateProjections, projectionMigrationTable, SqlMigrationTable } from '@eventsmith/runtime';
+import { SqliteEventStore } from '@eventsmith/runtime/sqlite';
+import { projectionMigrations as bankMigrations } from '../../../generated/bank/index.js';
+import { main } from './main.js';
+
+const REPO = join(import.meta.dirname, '..', '..', '..');
+const CONFIG = join(REPO, 'eventsmith.config.yaml');
+
+async function migrate(db: string): Promise<{ status: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const status = await main(['migrate', '--db', `sqlite:${db}`, '--config', CONFIG], {
+    cwd: REPO,
+    out: (text) => void (out += text),
+    err: (text) => void (err += text),
+  });
+  return { status, out, err };
+}
+
+async function tables(file: string): Promise<string[]> {
+  const store = await SqliteEventStore.open({
+    filename: file,
+    registry: EventRegistry.create({ events: [] }),
+    migrate: false,
+  });
+  try {
+    const rows = await store.db.introspection.getTables({ withInternalKyselyTables: true });
+    return rows.map((t) => t.name).sort();
+  } finally {
+    await store.close();
+  }
+}
+
+describe('eventsmith migrate with the repository config (two domains, one database)', () => {
+  let dir: string;
+  let db: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'eventsmith-migrate-'));
+    db = join(dir, 'app.db');
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates the event store, subscription, outbox and every domain’s projection tables, and says so', async () => {
+    const first = await migrate(db);
+    expect(first.err).toBe('');
+    expect(first.status).toBe(0);
+    expect(first.out.split('\n')).toEqual([
+      'Event store tables: applied 0001_event_store, 0002_snapshot_tenants, 0003_snapshot_fingerprints.',
+      'Subscription and outbox tables: applied 0001-subscription-tables, 0002-tenants.',
+      'generated/bank: applied 0001_create_account_summary.',
+      expect.stringMatching(/^generated\/shop: applied 0001_create_customer_stats, 0002_create_daily_revenue, /),
+      `Event store, subscription and projection tables are ready in ${db}.`,
+      '',
+    ]);
+    expect(await tables(db)).toEqual(
+      expect.arrayContaining([
+        'account_summary',
+        'order_summaries',
+        'eventsmith_events',
+        'eventsmith_checkpoints',
+        'eventsmith_dead_letters',
+        'eventsmith_outbox',
+        projectionMigrationTable('Bank'),
+        projectionMigrationTable('Shop'),
+      ]),
+    );
+
+    const again = await migrate(db);
+    expect(again.status).toBe(0);
+    expect(again.out).toContain('Event store tables: up to date.');
+    expect(again.out).toContain('generated/bank: projection tables up to date.');
+    expect(again.out).toContain('generated/shop: projection tables up to date.');
+  }, 120_000);
+
+  it('adopts projection migrations an older version recorded in the shared table, without running them again', async () => {
+    const store = await SqliteEventStore.open({ filename: db, registry: EventRegistry.create({ events: [] }) });
+    await migrateProjections(store.db, bankMigrations); // as before: the shared eventsmith_projection_migration table
+    await store.close();
+    const result = await migrate(db);
+    expect(result.err).toBe('');
+    expect(result.status).toBe(0);
+    expect(result.out).toContain(
+      `generated/bank: projection tables up to date (0001_create_account_summary were recorded in the shared ${SqlMigrationTable.projections} table; now recorded in ${projectionMigrationTable('Bank')}).`,
+    );
+    expect(result.out).toMatch(/generated\/shop: applied 0001_create_customer_stats/);
+  }, 120_000);
+
+  it('on a failing migration, reports what was applied before it instead of "nothing was written"', async () => {
+    const store = await SqliteEventStore.open({ filename: db, registry: EventRegistry.create({ events: [] }) });
+    await store.db.schema.createTable('order_summaries').addColumn('x', 'integer').execute(); // in the way
+    await store.close();
+    const result = await migrate(db);
+    expect(result.status).toBe(1);
+    expect(result.out).toContain('generated/bank: applied 0001_create_account_summary.');
+    expect(result.err).toMatch(/Migrating the projections tables of Shop failed at 0003_create_order_summaries/);
+    expect(result.err).toContain('1 error; the migrations printed above were applied and stay applied.');
+    expect(result.err).not.toContain('nothing was written');
+  }, 120_000);
+});
