@@ -167,6 +167,38 @@ for (const target of TARGETS) {
       await app.waitForProjections({ position });
     });
 
+    it('publishes what it appends to the bus through the outbox and its relay', async () => {
+      await app.close();
+      const published: string[] = [];
+      app = await createApp(shopApp, {
+        store: opened.store,
+        database: opened.database,
+        aggregates: shopClasses,
+        logger: quiet,
+        bus: { publish: async (events) => void published.push(...events.map((e) => e.eventId)) },
+      });
+      const { events } = await app.stock.receive('MUG', { quantity: 5 });
+      await waitUntil(() => published.includes(events[0]!.eventId), 'the relay to publish StockReceived');
+    });
+
+    it('binds to a tenant: commands and reactions write in it', async () => {
+      await app.close();
+      app = await createApp(shopApp, {
+        store: opened.store,
+        database: opened.database,
+        aggregates: shopClasses,
+        logger: quiet,
+        tenant: 'acme',
+      });
+      await app.stock.receive('MUG', { quantity: 5 });
+      const placed = await app.order.place('order-1', { sku: 'MUG', quantity: 2 });
+      await app.waitForProjections({ position: placed.position, includeReactions: true });
+      const reserved = await lastEvent(opened.store.forTenant('acme'), 'Stock-MUG');
+      expect(reserved).toBeInstanceOf(StockReserved);
+      expect(reserved.tenantId).toBe('acme');
+      expect(await opened.store.forTenant('globex').getStreamVersion('Stock-MUG')).toBe(0);
+    });
+
     it('closes gracefully: subscriptions stop, the store stays open for its owner', async () => {
       await app.stock.receive('MUG', { quantity: 5 });
       await app.close();
@@ -262,3 +294,11 @@ describe('a custom reaction', () => {
     }
   });
 });
+
+async function waitUntil(predicate: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
