@@ -1,4 +1,5 @@
 import { aggregatesEmitter } from './aggregates/index.js';
+import { appEmitter } from './app/index.js';
 import { docsEmitter } from './docs/index.js';
 import type { Emitter } from './emitter.js';
 import { eventsEmitter } from './events/index.js';
@@ -17,6 +18,7 @@ export const CODE_EMITTERS: readonly Emitter[] = [
   upcastersEmitter,
   aggregatesEmitter,
   projectionsEmitter,
+  appEmitter,
   indexEmitter,
   lockEmitter,
 ];

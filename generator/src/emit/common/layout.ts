@@ -56,6 +56,10 @@ export class Layout {
   get projectionSnapshot(): string {
     return this.#out('projections/migrations/snapshot.json');
   }
+  /** The app definition and `create<Domain>App`. */
+  get app(): string {
+    return this.#out('app.ts');
+  }
   /** The shape of every published event version (`eventsmith generate` checks the YAML against it). */
   get eventLock(): string {
     return this.#out('events.lock.json');
@@ -79,6 +83,9 @@ export class Layout {
   }
   userProjection(projection: string): string {
     return this.#user(`projections/${kebabCase(projection)}.ts`);
+  }
+  userReaction(reaction: string): string {
+    return this.#user(`reactions/${kebabCase(reaction)}.ts`);
   }
 
   #out(rel: string): string {

@@ -1,10 +1,9 @@
 import type { DomainModel, ProjectionNode } from '@eventsmith/schema';
 import { DomainIndex } from '../common/domain-index.js';
-import { emitOnce } from '../common/emit-memo.js';
 import { GeneratedFile, type MemberStub } from '../common/generated-file.js';
 import type { Layout } from '../common/layout.js';
 import { domainProjectionNames, projectionNames } from '../common/names.js';
-import { byString, docComment, quote } from '../common/naming.js';
+import { byString, docComment, pascalCase, quote } from '../common/naming.js';
 import { ROW_TYPES } from './column-types.js';
 import { countersCode, operationCode } from './emit-handlers.js';
 import { emitMigrations } from './emit-migrations.js';
@@ -27,12 +26,8 @@ export function emit(
   if (model.projections.length === 0 && previous.migrations.length === 0) return [];
   const files: GeneratedFile[] = [databaseFile(model, layout)];
   for (const projection of model.projections) {
-    files.push(
-      ...emitOnce(`projections:${projection.name}`, layout, [projection, model.name], index, (idx) => {
-        const stub = userStub(layout, projection, model.name);
-        return [projectionFile(idx, layout, projection), ...(stub ? [stub] : [])];
-      }),
-    );
+    const stub = userStub(layout, projection, model.name);
+    files.push(projectionFile(index, layout, projection), ...(stub ? [stub] : []));
   }
   files.push(projectionsIndex(model, layout));
   files.push(...emitMigrations(model, layout, previous));
@@ -127,24 +122,27 @@ function projectionsIndex(model: DomainModel, layout: Layout): GeneratedFile {
   const projectionType = file.importType('Projection', RUNTIME);
   const withCustom = model.projections.filter((p) => p.handlers.some((h) => h.kind === 'CustomHandlerNode'));
   if (withCustom.length > 0) {
+    const orFactory = file.importType('HandlersOrFactory', RUNTIME);
     const members = withCustom.map(
       (p) =>
-        `  readonly ${p.name}: ${file.importType(projectionNames(p).custom, { file: layout.projection(p.name) })};`,
+        `  readonly ${p.name}: ${orFactory}<${file.importType(projectionNames(p).custom, { file: layout.projection(p.name) })}>;`,
     );
     file.print(
-      `/** The hand-written handlers of every projection that has \`custom\` ones. */\nexport interface ${d.custom} {\n${members.join('\n')}\n}`,
+      `/**\n * The hand-written handlers of every projection that has \`custom\` ones: each the handlers object,\n * or a function that receives the app's dependencies (db, store, clock, services) and returns it.\n */\nexport interface ${d.custom} {\n${members.join('\n')}\n}`,
     );
   }
+  const resolve = withCustom.length > 0 ? file.import('customHandlers', RUNTIME) : '';
   const items = model.projections.map((p) => {
     const factory = file.import(projectionNames(p).factory, { file: layout.projection(p.name) });
-    return `${factory}(${p.handlers.some((h) => h.kind === 'CustomHandlerNode') ? `custom.${p.name}` : ''})`;
+    const custom = p.handlers.some((h) => h.kind === 'CustomHandlerNode');
+    return `${factory}(${custom ? `${resolve}(${quote(p.name)}, custom.${p.name}, dependencies)` : ''})`;
   });
   const example = withCustom.length
     ? `${d.factory}({ ${withCustom.map((p) => `${p.name}: ${projectionNames(p).userHandlers}`).join(', ')} })`
     : `${d.factory}()`;
   file.print(
-    `/**\n * Every projection of the ${model.name} domain, sorted by name.\n *\n * @example\n * \`\`\`ts\n * for (const projection of ${example}) manager.project(projection);\n * \`\`\`\n */\n` +
-      `export function ${d.factory}(${withCustom.length ? `custom: ${d.custom}` : ''}): ${projectionType}<${db}>[] {\n  return [${items.map((i) => `\n    ${i},`).join('')}${items.length ? '\n  ' : ''}];\n}`,
+    `/**\n * Every projection of the ${model.name} domain, sorted by name.${withCustom.length ? ` Custom handlers given as factories get \`dependencies\`\n * (\`create${pascalCase(model.name)}App\` passes them).` : ''}\n *\n * @example\n * \`\`\`ts\n * for (const projection of ${example}) manager.project(projection);\n * \`\`\`\n */\n` +
+      `export function ${d.factory}(${withCustom.length ? `custom: ${d.custom}, dependencies?: ${file.importType('AppDependencies', RUNTIME)}` : ''}): ${projectionType}<${db}>[] {\n  return [${items.map((i) => `\n    ${i},`).join('')}${items.length ? '\n  ' : ''}];\n}`,
   );
   return file;
 }

@@ -1,0 +1,117 @@
+/**
+ * The shop on its generated app facade (`createShopApp`), on SQLite and PostgreSQL: placing an
+ * order runs the ReserveStock reaction declared in examples/shop/domain/reactions.yaml, which
+ * reserves the stock of every order line on its InventoryItem, with the order's correlation id
+ * and the triggering event as causation.
+ */
+import { randomUUID } from 'node:crypto';
+import { expect, it } from 'vitest';
+import type { EventStore } from '@eventsmith/runtime';
+import { SqliteEventStore } from '@eventsmith/runtime/sqlite';
+import { PostgresEventStore } from '@eventsmith/runtime/postgres';
+import { createShopApp, createShopRegistry } from '../../generated/shop/index.js';
+import { InventoryItem } from '../../examples/shop/src/aggregates/inventory-item.js';
+import { Order } from '../../examples/shop/src/aggregates/order.js';
+import { Payment } from '../../examples/shop/src/aggregates/payment.js';
+import { customerStatsHandlers } from '../../examples/shop/src/projections/customer-stats.js';
+import { dailyRevenueHandlers } from '../../examples/shop/src/projections/daily-revenue.js';
+import { paymentAuthorizedV1ToV2 } from '../../examples/shop/src/upcasters/payment-authorized-v1-to-v2.js';
+import { describeWithService, freshPostgresDatabase } from '../support/services.js';
+
+const registry = createShopRegistry({ upcasters: { PaymentAuthorizedV1ToV2: paymentAuthorizedV1ToV2 } });
+const quiet = { warn: () => undefined, error: () => undefined };
+
+interface Target {
+  open(): Promise<{ store: EventStore; close(): Promise<void> }>;
+}
+
+const TARGETS: { name: string; service?: 'postgres'; target: Target }[] = [
+  {
+    name: 'SQLite',
+    target: {
+      async open() {
+        const store = await SqliteEventStore.open({ filename: ':memory:', registry });
+        return { store, close: () => store.close() };
+      },
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    service: 'postgres',
+    target: {
+      async open() {
+        const fresh = await freshPostgresDatabase();
+        const store = await PostgresEventStore.open({ url: fresh.url, registry });
+        return {
+          store,
+          close: async () => {
+            await store.close();
+            await fresh.drop();
+          },
+        };
+      },
+    },
+  },
+];
+
+for (const { name, service, target } of TARGETS) {
+  const suite = () => {
+    it('a placed order reserves the stock of each line through the ReserveStock reaction', async () => {
+      const opened = await target.open();
+      const app = await createShopApp({
+        store: opened.store,
+        aggregates: { inventoryItem: InventoryItem, order: Order, payment: Payment },
+        projections: { CustomerStats: customerStatsHandlers, DailyRevenue: dailyRevenueHandlers },
+        logger: quiet,
+        subscriptions: { pollIntervalMs: 50 },
+      });
+      try {
+        await app.inventoryItem.receive('MUG-1', { quantity: 10 });
+        await app.inventoryItem.receive('TEA-1', { quantity: 5 });
+        const orderId = randomUUID();
+        const placed = await app.order.place(
+          orderId,
+          {
+            customerId: randomUUID(),
+            lines: [
+              { sku: 'MUG-1', quantity: 2, unitPrice: '12.50' },
+              { sku: 'TEA-1', quantity: 3, unitPrice: '4.00' },
+            ],
+            shippingAddress: { street: 'Hauptstr. 1', city: 'Berlin', postcode: '10115' },
+          },
+          { correlationId: 'checkout-1' },
+        );
+        const trigger = placed.events[0]!;
+
+        // The reaction runs as a subscription: wait for it (generously) rather than for a fixed time.
+        const deadline = Date.now() + 60_000;
+        let mug: { reserved: number } | undefined;
+        let tea: { reserved: number } | undefined;
+        while (Date.now() < deadline) {
+          mug = (await app.repository('inventoryItem').load('MUG-1')).state as { reserved: number };
+          tea = (await app.repository('inventoryItem').load('TEA-1')).state as { reserved: number };
+          if (mug.reserved === 2 && tea.reserved === 3) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(mug?.reserved).toBe(2);
+        expect(tea?.reserved).toBe(3);
+
+        // Each reservation names the order, carries the checkout's correlation and the order's event as causation.
+        const reservations = [];
+        for await (const stored of opened.store.readAll())
+          if (stored.event.eventType === 'StockReserved') reservations.push(stored.event);
+        expect(reservations).toHaveLength(2);
+        for (const r of reservations) {
+          expect((r.data as { orderId: string }).orderId).toBe(orderId);
+          expect(r.correlationId).toBe('checkout-1');
+          expect(r.causationId).toBe(trigger.eventId);
+        }
+      } finally {
+        await app.close();
+        await opened.close();
+      }
+    }, 120_000);
+  };
+  if (service) await describeWithService(service, `the shop app on ${name}`, suite);
+  else suite();
+}
