@@ -1,6 +1,6 @@
 import { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CommandError, CommandRejectedError, CommandValidationError } from '../errors.js';
+import { CommandError, CommandRejectedError, CommandValidationError, ConcurrencyError } from '../errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { InMemoryEventStore } from '../store/memory/in-memory-event-store.js';
 import { SqliteEventStore } from '../store/sqlite/sqlite-event-store.js';
@@ -8,7 +8,7 @@ import { defineApp } from './app-definition.js';
 import { AppConfigError, ProjectionWaitTimeoutError } from './app-errors.js';
 import { createApp, type App } from './create-app.js';
 import { projectionMigrationTable } from './migrate-app.js';
-import { registry, shopApp, shopClasses, Stock, StockReserved } from './test-support/shop-app.js';
+import { registry, shopApp, shopClasses, Stock, StockReceived, StockReserved } from './test-support/shop-app.js';
 
 type ShopApp = App<typeof shopApp.aggregates, typeof shopClasses>;
 
@@ -224,6 +224,25 @@ describe('createApp configuration', () => {
     await app.close();
   });
 
+  it('reloads and runs the command again after a concurrent write, up to its retry policy', async () => {
+    const bare = defineApp({ domain: 'Bare', aggregates: { stock: shopApp.aggregates.stock } });
+    // Another writer appends to the stream just before the app's first append.
+    const store = withOneConcurrentWrite(new InMemoryEventStore({ registry }));
+    const app = await createApp(bare, { store, aggregates: { stock: Stock } });
+    const result = await app.stock.receive('MUG', { quantity: 5 });
+    expect(result.version).toBe(2);
+    expect((await app.repository('stock').load('MUG')).state.available).toBe(15);
+    await app.close();
+
+    const strict = await createApp(bare, {
+      store: withOneConcurrentWrite(new InMemoryEventStore({ registry })),
+      aggregates: { stock: Stock },
+      commandRetry: { maxAttempts: 1 },
+    });
+    await expect(strict.stock.receive('MUG', { quantity: 5 })).rejects.toThrow(ConcurrencyError);
+    await strict.close();
+  });
+
   it('refuses a class whose aggregate type is not the declared one', async () => {
     const store = new InMemoryEventStore({ registry });
     const bare = defineApp({ domain: 'Bare', aggregates: { stock: shopApp.aggregates.stock } });
@@ -301,4 +320,28 @@ async function waitUntil(predicate: () => boolean, what: string): Promise<void> 
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** A view of `inner` where another writer appends StockReceived to Stock-MUG just before the first append. */
+function withOneConcurrentWrite(inner: InMemoryEventStore): EventStore {
+  let interfered = false;
+  return new Proxy(inner, {
+    get(target, property) {
+      if (property === 'appendToStream') {
+        return async (...args: Parameters<EventStore['appendToStream']>) => {
+          if (!interfered) {
+            interfered = true;
+            const other = new StockReceived(
+              { quantity: 10 },
+              { aggregateId: 'MUG', aggregateType: 'Stock', aggregateVersion: 1 },
+            );
+            await target.appendToStream('Stock-MUG', [other], { expectedVersion: 'no_stream' });
+          }
+          return target.appendToStream(...args);
+        };
+      }
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
