@@ -5,6 +5,7 @@ import { toJsonValue, type JsonValue } from '../events/json.js';
 import { currentTenant } from '../tenancy/tenant-context.js';
 import { currentCommandContext, type CommandContext } from './command-context.js';
 import { handlerTable, type HandlerTable } from './handles.js';
+import { parseCommand } from './parse-command.js';
 
 /** What to do with an event that has no `@handles` method. */
 export type UnhandledEventPolicy = 'error' | 'ignore';
@@ -61,6 +62,13 @@ export abstract class AggregateRoot<State> {
    * handler method, but only the runtime sees its decorator. Generated aggregates list their events.
    */
   static readonly handledEventTypes: readonly string[] = [];
+  /**
+   * Command (method) name → the schema of its parameters. Each listed method of an instance is
+   * called with its parameters checked and their defaults applied (`parseCommand`): bad input
+   * throws a `CommandValidationError` with field paths before the method runs. Generated
+   * aggregates list their commands' generated schemas.
+   */
+  static readonly commandSchemas: Readonly<Record<string, z.ZodType>> = {};
 
   readonly #id: string;
   #version = 0;
@@ -78,6 +86,7 @@ export abstract class AggregateRoot<State> {
     this.#id = id;
     this.#handlers = handlerTable(cls);
     if (!DECORATED.has(cls)) checkDecorated(cls, this.#handlers);
+    validateCommands(this, cls);
     this.#state = this.initialState();
   }
 
@@ -226,6 +235,25 @@ export abstract class AggregateRoot<State> {
 }
 
 const PROVENANCE: readonly ProvenanceField[] = ['tenantId', 'actorId', 'correlationId', 'causationId'];
+
+/**
+ * Gives `aggregate` an own method per entry of `commandSchemas` that parses its first argument
+ * with the schema, then calls the class's method with the parsed parameters.
+ */
+function validateCommands(aggregate: object, cls: typeof AggregateRoot): void {
+  for (const [command, schema] of Object.entries(cls.commandSchemas)) {
+    const method = (aggregate as Record<string, unknown>)[command];
+    if (typeof method !== 'function') continue;
+    const target = { aggregate: cls.aggregateType, command };
+    Object.defineProperty(aggregate, command, {
+      configurable: true,
+      writable: true,
+      value(this: unknown, input: unknown, ...rest: unknown[]): unknown {
+        return (method as (...args: unknown[]) => unknown).call(this, parseCommand(schema, input, target), ...rest);
+      },
+    });
+  }
+}
 
 /** Classes whose `handledEventTypes` all have a decorated handler: checked once per class. */
 const DECORATED = new WeakSet<object>();
