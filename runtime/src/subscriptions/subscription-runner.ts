@@ -13,6 +13,7 @@ import {
 import type { CheckpointStore } from './checkpoint-store.js';
 import { describeError, type DeadLetterEntry, type DeadLetterQueue } from './dead-letter-queue.js';
 import { parkTarget, type ParkTarget } from './park-target.js';
+import { RunnerCheckpoint } from './runner-checkpoint.js';
 import { CheckpointConflictError, SubscriptionConfigError } from './subscription-errors.js';
 import { SubscriptionErrorLog } from './subscription-error-log.js';
 import { SubscriptionFeed } from './subscription-feed.js';
@@ -65,9 +66,9 @@ export class SubscriptionRunner {
   readonly #transaction: TransactionRunner | undefined;
   readonly #feed: SubscriptionFeed;
   readonly #errors: SubscriptionErrorLog;
+  readonly #checkpoint: RunnerCheckpoint;
 
   #state: SubscriptionState = 'idle';
-  #checkpoint: Position | null = null;
   /** The latest run; an earlier one whose stop was forced may still be finishing a handler. */
   #current: Run | undefined;
   #paused = false;
@@ -101,6 +102,7 @@ export class SubscriptionRunner {
     this.#transaction = transactionRunner(env, options);
     this.#feed = new SubscriptionFeed(env.store, options, this.#batchSize);
     this.#errors = new SubscriptionErrorLog(options.name, env.onError);
+    this.#checkpoint = new RunnerCheckpoint(options.name, env.checkpoints, env.onProgress);
   }
 
   get state(): SubscriptionState {
@@ -109,17 +111,7 @@ export class SubscriptionRunner {
 
   /** Last checkpointed position as this runner knows it (null before the first, or while not holding the lock). */
   get position(): Position | null {
-    return this.#position;
-  }
-
-  get #position(): Position | null {
-    return this.#checkpoint;
-  }
-
-  /** Every change of the known checkpoint goes through here, so the manager can tell waiters. */
-  set #position(position: Position | null) {
-    this.#checkpoint = position;
-    if (position !== null) this.#env.onProgress?.(this.name, position);
+    return this.#checkpoint.position;
   }
 
   get holdsLock(): boolean {
@@ -198,7 +190,7 @@ export class SubscriptionRunner {
   }
 
   async status(): Promise<SubscriptionStatus> {
-    const position = this.holdsLock ? this.#position : await this.#env.checkpoints.load(this.name);
+    const position = this.holdsLock ? this.#checkpoint.position : await this.#env.checkpoints.load(this.name);
     const lag = await this.#feed.lag(position, this.#env.lagCountLimit);
     return {
       name: this.name,
@@ -285,11 +277,11 @@ export class SubscriptionRunner {
         let outcome: Outcome;
         try {
           if (this.#reload) {
-            this.#position = await this.#env.checkpoints.load(this.name);
+            this.#checkpoint.position = await this.#env.checkpoints.load(this.name);
             this.#reload = false;
           }
           this.#woken = false;
-          const batch = await this.#feed.next(run, () => this.#position);
+          const batch = await this.#feed.next(run, () => this.#checkpoint.position);
           if (batch.length === 0) {
             this.#setState(run, 'live');
             this.#infrastructureFailures = 0;
@@ -382,7 +374,7 @@ export class SubscriptionRunner {
       return false;
     }
     try {
-      this.#position = await this.#startPosition(run);
+      this.#checkpoint.position = await this.#startPosition(run);
       this.#reload = false;
       return true;
     } catch (error) {
@@ -487,7 +479,7 @@ export class SubscriptionRunner {
    */
   async #undecodable(run: Run, error: UndecodableEventError): Promise<Outcome> {
     if (this.#interrupted(run)) return 'interrupted';
-    if (this.#position && !error.position.isAfter(this.#position)) {
+    if (this.#checkpoint.position && !error.position.isAfter(this.#checkpoint.position)) {
       this.#infrastructureError(error); // not the next event: a store bug; retry the read
       return 'infrastructure';
     }
@@ -531,9 +523,9 @@ export class SubscriptionRunner {
         await this.#transaction(async (sql, tx) => {
           done = await this.#callHandler(run, unit, { sql, transaction: tx, attempt, redelivery: false });
           leave = await this.#enterWrite(run); // held until the commit has ended
-          await this.#saveCheckpoint(unit[done - 1]!.position, sql);
+          await this.#checkpoint.save(unit[done - 1]!.position, sql);
         });
-        this.#position = unit[done - 1]!.position;
+        this.#checkpoint.position = unit[done - 1]!.position;
         this.#processed += done;
       } else {
         const done = await this.#callHandler(run, unit, {
@@ -577,29 +569,20 @@ export class SubscriptionRunner {
   /** Saves the progress made outside a transaction; call inside {@link Run.enter}. */
   async #writePending(run: Run): Promise<void> {
     const pending = run.pending;
-    if (!pending || (this.#position && !pending.isAfter(this.#position)) || run.lockHandle?.held !== true) return;
+    if (
+      !pending ||
+      (this.#checkpoint.position && !pending.isAfter(this.#checkpoint.position)) ||
+      run.lockHandle?.held !== true
+    )
+      return;
     try {
-      await this.#saveCheckpoint(pending, undefined);
-      this.#position = pending;
+      await this.#checkpoint.save(pending, undefined);
+      this.#checkpoint.position = pending;
     } catch (error) {
       this.#infrastructureError(error);
       // Not saved: the events since the checkpoint are delivered again (at least once).
       if (error instanceof CheckpointConflictError) void this.#releaseLock(run);
     }
-  }
-
-  async #saveCheckpoint(position: Position, sql: unknown): Promise<void> {
-    const { checkpoints } = this.#env;
-    if (sql !== undefined && !checkpoints.transactional) {
-      throw new SubscriptionConfigError(
-        this.name,
-        'runs in SQL transactions, but its checkpoint store cannot join them; use a SqlCheckpointStore on the same database.',
-      );
-    }
-    await checkpoints.save(this.name, position, {
-      expected: this.#position,
-      ...(sql !== undefined ? { transaction: sql } : {}),
-    });
   }
 
   async #park(run: Run, stored: ParkTarget, error: unknown, attempts: number): Promise<Outcome> {
@@ -617,9 +600,9 @@ export class SubscriptionRunner {
           leave ??= await this.#enterWrite(run);
           if (deadLetters.transactional && sql !== undefined) await deadLetters.add(entry, { transaction: sql });
           else if (deadLetters.transactional) await deadLetters.add(entry);
-          await this.#saveCheckpoint(stored.position, sql);
+          await this.#checkpoint.save(stored.position, sql);
         });
-        this.#position = stored.position;
+        this.#checkpoint.position = stored.position;
       } else {
         leave = await this.#enterWrite(run);
         await deadLetters.add(entry);
