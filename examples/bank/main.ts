@@ -4,35 +4,24 @@
  *   tsx examples/bank/main.ts                 events and read model in an SQLite file
  *   tsx examples/bank/main.ts --store memory  events in memory (read model in in-memory SQLite)
  *
- * It migrates the database, runs commands against the BankAccount aggregate (including an
- * overdraft the aggregate rejects), runs the AccountSummary projection, and prints the account's
+ * One call wires the app (`createBankApp`): it migrates the tables and runs the AccountSummary
+ * projection. The example runs commands against the BankAccount aggregate (one with invalid
+ * parameters, one the aggregate rejects), waits for the read model, and prints the account's
  * history, its balance and the read model.
  */
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  AggregateRepository,
-  CommandRejectedError,
+  CommandError,
+  CommandValidationError,
   InMemoryEventStore,
   InMemorySnapshotStore,
-  migrateProjections,
-  migrateSubscriptionTables,
-  SqlCheckpointStore,
-  SqlDeadLetterQueue,
   streamIdFor,
-  SubscriptionManager,
   type EventStore,
 } from '@eventsmith/runtime';
 import { SqliteEventStore } from '@eventsmith/runtime/sqlite';
-import {
-  bankAccountSnapshotPolicy,
-  createBankProjections,
-  createBankRegistry,
-  projectionMigrations,
-  type AccountSummaryRow,
-  type ProjectionDatabase,
-} from '../../generated/bank/index.js';
+import { createBankApp, createBankRegistry, type AccountSummaryRow } from '../../generated/bank/index.js';
 import { money } from '../decimal.js';
 import { BankAccount } from './src/aggregates/bank-account.js';
 
@@ -44,61 +33,56 @@ if (storeKind !== 'sqlite' && storeKind !== 'memory') {
 
 const registry = createBankRegistry();
 const file = join(dirname(fileURLToPath(import.meta.url)), 'bank.sqlite');
-
-// The SQLite store creates its tables when it opens; the projection tables come from the
-// generated migrations. With --store memory, events live in memory and the read model in an
-// in-memory SQLite database.
-await rm(file, { force: true });
-await rm(`${file}-wal`, { force: true });
-await rm(`${file}-shm`, { force: true });
+for (const suffix of ['', '-wal', '-shm']) await rm(`${file}${suffix}`, { force: true });
+// With --store memory, events live in memory and the read model in an in-memory SQLite database.
 const sqlite = await SqliteEventStore.open({ filename: storeKind === 'memory' ? ':memory:' : file, registry });
 const store: EventStore = storeKind === 'memory' ? new InMemoryEventStore({ registry }) : sqlite;
-const db = sqlite.db as unknown as ProjectionDatabase;
-await migrateProjections(db, projectionMigrations);
-console.log(`Store: ${storeKind === 'memory' ? 'in memory' : file}; projection tables migrated.\n`);
 
-const accounts = new AggregateRepository(store, BankAccount, {
-  snapshots: { store: new InMemorySnapshotStore(), policy: bankAccountSnapshotPolicy },
+const app = await createBankApp({
+  store,
+  database: sqlite.db,
+  aggregates: { bankAccount: BankAccount },
+  snapshots: new InMemorySnapshotStore(),
 });
-const id = 'acc-1001';
-
-await accounts.update(id, (a) => a.open({ ownerName: 'Alice', initialDeposit: '100.00' }), { create: true });
-await accounts.update(id, (a) => a.deposit({ amount: '25.50', reference: 'salary' }));
-await accounts.update(id, (a) => a.withdraw({ amount: '40.00', reference: 'groceries' }));
-try {
-  await accounts.update(id, (a) => a.withdraw({ amount: '1000.00', reference: 'a car' }));
-} catch (error) {
-  if (!(error instanceof CommandRejectedError)) throw error;
-  console.log(`Rejected by the aggregate: ${error.message}\n`);
+console.log(`Store: ${storeKind === 'memory' ? 'in memory' : file}. Migrated:`);
+for (const step of app.migrations.steps) {
+  console.log(`  ${step.domain ?? step.tables}: ${step.applied.join(', ') || 'up to date'}`);
 }
 
-console.log(`History of ${id}:`);
+const id = 'acc-1001';
+// `currency` is left out: the command's schema fills in its default (EUR).
+await app.bankAccount.open(id, { ownerName: 'Alice', initialDeposit: '100.00' });
+await app.bankAccount.deposit(id, { amount: '25.50', reference: 'salary' });
+await app.bankAccount.withdraw(id, { amount: '40.00', reference: 'groceries' });
+for (const attempt of [
+  () => app.bankAccount.deposit(id, { amount: 'ten euros' }),
+  () => app.bankAccount.withdraw(id, { amount: '1000.00', reference: 'a car' }),
+]) {
+  try {
+    await attempt();
+  } catch (error) {
+    // Invalid parameters and a refusal by the aggregate are both a CommandError.
+    if (!(error instanceof CommandError)) throw error;
+    console.log(
+      error instanceof CommandValidationError
+        ? `\nInvalid command: ${error.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`
+        : `\nRejected by the aggregate: ${error.message}`,
+    );
+  }
+}
+
+console.log(`\nHistory of ${id}:`);
 for await (const { event } of store.readStream(streamIdFor(BankAccount.aggregateType, id))) {
   console.log(`  v${event.aggregateVersion} ${event.eventType.padEnd(15)} ${JSON.stringify(event.data)}`);
 }
-const account = await accounts.load(id);
+const account = await app.repository('bankAccount').load(id);
 console.log(
   `\nBalance: ${money(account.state.balance)} ${account.state.currency} (status ${account.state.status}, version ${account.version})\n`,
 );
 
-// Run the projection under the subscription manager: it catches up from its checkpoint, and each
-// batch's rows commit in one transaction with the checkpoint (the SQLite store's; with --store
-// memory, the in-memory SQLite database that holds the read model).
-await migrateSubscriptionTables(sqlite.db);
-const manager = new SubscriptionManager({
-  store,
-  checkpoints: new SqlCheckpointStore(sqlite.db),
-  deadLetters: new SqlDeadLetterQueue(sqlite.db),
-});
-const subscriptions = createBankProjections().map((p) =>
-  manager.project(p, storeKind === 'memory' ? { db: sqlite.db } : {}),
-);
-await manager.start();
-for (const subscription of subscriptions) {
-  while ((await subscription.status()).lagEvents > 0) await new Promise((r) => setTimeout(r, 20));
-}
-await manager.stop();
-const rows = (await db.selectFrom('account_summary').selectAll().execute()) as AccountSummaryRow[];
+// Read your writes: wait until the projection has handled everything stored so far.
+await app.waitForProjections();
+const rows = (await app.database!.selectFrom('account_summary').selectAll().execute()) as AccountSummaryRow[];
 console.log('Read model (account_summary):');
 for (const row of rows) {
   console.log(
@@ -106,5 +90,6 @@ for (const row of rows) {
   );
 }
 
+await app.close();
 await store.close();
 if (store !== sqlite) await sqlite.close();
