@@ -1,8 +1,15 @@
 export * from './app-definition.js';
 export * from './app-errors.js';
-export * from './command-dispatcher.js';
+export { DEFAULT_COMMAND_RETRY, idempotentEventId } from './command-dispatcher.js';
 export * from './create-app.js';
-export * from './migrate-app.js';
-export * from './reactions.js';
-export * from './wait-for-projections.js';
-export * from './custom-handlers.js';
+export {
+  AppMigrationError,
+  migrateApp,
+  projectionMigrationTable,
+  type DomainMigrations,
+  type MigrateAppOptions,
+  type MigrationReport,
+  type MigrationStep,
+} from './migrate-app.js';
+export { dispatchOn } from './reactions.js';
+export type { WaitForProjectionsOptions } from './wait-for-projections.js';
