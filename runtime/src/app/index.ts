@@ -13,3 +13,4 @@ export {
 } from './migrate-app.js';
 export { dispatchOn } from './reactions.js';
 export type { WaitForProjectionsOptions } from './wait-for-projections.js';
+export * from './custom-handlers.js';
