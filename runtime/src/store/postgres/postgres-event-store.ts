@@ -45,7 +45,7 @@ import {
   unpackPosition,
 } from './postgres-statements.js';
 import { PostgresAppendNotifier } from './postgres-append-notifier.js';
-import { PostgresGroupCommit, type GroupMember } from './postgres-group-commit.js';
+import { GROUP_COMMIT_FLIGHTS, PostgresGroupCommit, type GroupMember } from './postgres-group-commit.js';
 
 /**
  * How to open a {@link PostgresEventStore}. To bound how long any statement may run, set the
@@ -84,7 +84,7 @@ export type PostgresEventStoreOptions = PostgresConnection & {
    * Group commit (default true): appends made outside a transaction while another append is
    * being written share one transaction and one commit, each with its own version check and its
    * own result or error. One writer at a time writes exactly as without it; under concurrent
-   * writers throughput rises, at the cost of one more connection (opened when the first group
+   * writers throughput rises, at the cost of two more connections (opened when the first group
    * forms) and of appends waiting for the group they joined, including its stream locks. `false`
    * writes every append in a transaction of its own.
    */
@@ -232,7 +232,7 @@ export class PostgresEventStore implements EventStore {
           options.groupCommit === false
             ? undefined
             : (groupCommit = new PostgresGroupCommit({
-                openPool: () => openPool({ max: 1, pipeline: true }),
+                openPool: () => openPool({ max: GROUP_COMMIT_FLIGHTS, pipeline: true }),
                 unavailable: (error) => unavailableOr(error, target),
                 committed: () => notifier?.committed(),
               })),

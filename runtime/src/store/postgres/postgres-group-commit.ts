@@ -21,7 +21,7 @@ export interface GroupMember {
 
 /** What {@link PostgresGroupCommit} needs from its store. */
 export interface GroupCommitSteps {
-  /** A pool of one pipelining connection (`pipeline: true`), opened when the first batch forms. */
+  /** A pool of {@link GROUP_COMMIT_FLIGHTS} pipelining connections (`pipeline: true`), opened when the first batch forms. */
   readonly openPool: () => pg.Pool;
   /** Maps a connection failure (no SQLSTATE) to the store's error. */
   readonly unavailable: (error: unknown) => unknown;
@@ -39,8 +39,12 @@ interface Waiting extends GroupMember {
  * batch until the shared commit; 64 keeps a batch's round trip short.
  */
 const MAX_BATCH = 64;
-const ABORTED = '25P02';
-const MAX_FLIGHTS = 2; // in_failed_sql_transaction: a statement after the one that failed
+const ABORTED = '25P02'; // in_failed_sql_transaction: a statement after the one that failed
+/**
+ * Batches on the server at once, each on its own pipelining connection: while one is written, the
+ * next forms (and the two can use two cores). More flights mean smaller batches.
+ */
+export const GROUP_COMMIT_FLIGHTS = 2;
 
 /**
  * Group commit for `PostgresEventStore` appends made outside a transaction: appends that arrive
@@ -53,8 +57,9 @@ const MAX_FLIGHTS = 2; // in_failed_sql_transaction: a statement after the one t
  *   more than one member), the next one waits for the current turn of the event loop, so
  *   writers woken by the same commit join the same batch.
  * - A batch is one transaction sent in one round trip on a pipelining connection: `begin`, each
- *   member's usual append statement (sorted by stream id, so batches of different processes take
- *   stream locks in one order), `commit`. Each statement keeps its own expected-version check; a
+ *   member's usual append statement (sorted by stream id, so concurrent batches, this store's or
+ *   another process's, take stream locks in one order), `commit`. Each statement keeps its own
+ *   expected-version check; a
  *   refused one writes nothing and does not disturb the others, and its error comes from the
  *   stream state the statement saw (which includes the batch members before it).
  * - A statement that fails (a duplicate event id, a deadlock, a policy violation) aborts the
@@ -70,8 +75,6 @@ const MAX_FLIGHTS = 2; // in_failed_sql_transaction: a statement after the one t
 export class PostgresGroupCommit {
   readonly #steps: GroupCommitSteps;
   #pool: pg.Pool | undefined;
-  /** The pipelining connection, kept checked out while the store is open. */
-  #client: Promise<pg.PoolClient> | undefined;
   #queue: Waiting[] = [];
   readonly #flights = new Set<Promise<void>>();
   #scheduled = false;
@@ -89,28 +92,27 @@ export class PostgresGroupCommit {
     });
   }
 
-  /** Waits for the batches in flight, then ends the pipelining connection. */
+  /** Waits for the batches in flight, then ends the pipelining connections. */
   async close(): Promise<void> {
     this.#closed = true;
     while (this.#flights.size > 0) await Promise.all(this.#flights);
-    const [pool, client] = [this.#pool, this.#client];
-    this.#pool = this.#client = undefined;
-    await client?.then((c) => c.release()).catch(() => undefined);
+    const pool = this.#pool;
+    this.#pool = undefined;
     await pool?.end();
   }
 
   /**
    * Starts a flight when one may go: at once when the store is quiet (nothing in flight and the
    * last flight alone), else after this turn of the event loop, so that the writers woken by the
-   * same commit join one batch. Two flights at most: while one is on the server, the next forms.
+   * same commit join one batch. At most {@link GROUP_COMMIT_FLIGHTS} flights at once.
    */
   #pump(): void {
-    if (this.#scheduled || this.#queue.length === 0 || this.#flights.size >= MAX_FLIGHTS) return;
+    if (this.#scheduled || this.#queue.length === 0 || this.#flights.size >= GROUP_COMMIT_FLIGHTS) return;
     if (this.#flights.size === 0 && this.#lastSize <= 1) return this.#fly();
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
-      if (this.#queue.length > 0 && this.#flights.size < MAX_FLIGHTS) this.#fly();
+      if (this.#queue.length > 0 && this.#flights.size < GROUP_COMMIT_FLIGHTS) this.#fly();
     });
   }
 
@@ -137,33 +139,13 @@ export class PostgresGroupCommit {
     }
   }
 
-  async #connection(): Promise<pg.PoolClient> {
-    if (!this.#client) {
-      this.#pool ??= this.#steps.openPool();
-      const client = this.#pool.connect();
-      this.#client = client;
-      client.catch(() => {
-        if (this.#client === client) this.#client = undefined;
-      });
-    }
-    return this.#client;
-  }
-
-  /** Drops the pipelining connection after it failed, once; the next batch opens another. */
-  #lose(client: pg.PoolClient, error: Error): void {
-    void this.#client?.then((current) => {
-      if (current !== client) return;
-      this.#client = undefined;
-      client.release(error);
-    });
-  }
-
   async #batch(batch: Waiting[]): Promise<void> {
     // A stable sort: members of one stream keep their order of arrival.
     batch.sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0));
     let client: pg.PoolClient;
     try {
-      client = await this.#connection();
+      this.#pool ??= this.#steps.openPool();
+      client = await this.#pool.connect();
     } catch {
       // No pipelining connection: the members go on their own, on the store's pool.
       await Promise.all(batch.map((member) => this.#alone(member)));
@@ -185,8 +167,8 @@ export class PostgresGroupCommit {
       (s): s is PromiseRejectedResult =>
         s.status === 'rejected' && typeof (s.reason as { code?: unknown }).code !== 'string',
     );
+    client.release(lost ? (lost.reason as Error) : undefined);
     if (lost) {
-      this.#lose(client, lost.reason as Error);
       const error = this.#steps.unavailable(lost.reason);
       for (const member of batch) member.reject(error);
       return;
