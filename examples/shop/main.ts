@@ -38,7 +38,7 @@ const app = await createShopApp({
 const customer = '0190a0b4-4a4e-7c3d-8f2a-00000000c001';
 const firstOrder = '0190a0b4-4a4e-7c3d-8f2a-0000000000a1';
 const secondOrder = '0190a0b4-4a4e-7c3d-8f2a-0000000000a2';
-const address = { street: 'Hauptstr. 1', city: 'Berlin', postcode: '10115' };
+const address = { street: 'Hauptstr. 1', city: 'Berlin', postcode: '10115', country: 'DE' };
 const lines = [{ sku: 'MUG-1', quantity: 2, unitPrice: '12.50' }];
 
 await app.inventoryItem.receive('MUG-1', { quantity: 10 });

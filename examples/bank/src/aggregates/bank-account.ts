@@ -32,7 +32,7 @@ export class BankAccount extends BankAccountBase {
     this.raiseAccountOpened({
       ownerName: command.ownerName,
       initialBalance: command.initialDeposit,
-      currency: command.currency ?? 'EUR',
+      currency: command.currency,
     });
   }
 

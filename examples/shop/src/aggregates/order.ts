@@ -33,7 +33,7 @@ export class Order extends OrderBase {
       customerId: command.customerId,
       lines: command.lines,
       shippingAddress: command.shippingAddress,
-      total: { amount, currency: command.currency ?? 'EUR' },
+      total: { amount, currency: command.currency },
     });
   }
 

@@ -8,13 +8,11 @@ import type {
   StateFieldNode,
 } from '@eventsmith/schema';
 import { DomainIndex } from '../common/domain-index.js';
-import { emitOnce } from '../common/emit-memo.js';
 import { indentTail, zodField, type TypeContext } from '../common/field-types.js';
 import { GeneratedFile, type MemberStub } from '../common/generated-file.js';
 import type { Layout } from '../common/layout.js';
 import { aggregateNames, eventNames } from '../common/names.js';
 import { docComment, literal, propertyKey, quote } from '../common/naming.js';
-import { printList, printUnion } from '../common/print-width.js';
 import { snapshotFingerprint } from './snapshot-fingerprint.js';
 
 const RUNTIME = '@eventsmith/runtime';
@@ -30,12 +28,10 @@ const RUNTIME = '@eventsmith/runtime';
  */
 export function emit(model: DomainModel, index: DomainIndex, layout: Layout): GeneratedFile[] {
   if (model.aggregates.length === 0) return [];
-  const perAggregate = (aggregate: AggregateNode) =>
-    emitOnce(`aggregates:${aggregate.name}`, layout, [aggregate], index, (idx) => [
-      generatedPart(idx, layout, aggregate),
-      skeleton(idx, layout, aggregate),
-    ]);
-  return model.aggregates.flatMap(perAggregate);
+  return model.aggregates.flatMap((aggregate) => [
+    generatedPart(index, layout, aggregate),
+    skeleton(index, layout, aggregate),
+  ]);
 }
 
 function generatedPart(index: DomainIndex, layout: Layout, aggregate: AggregateNode): GeneratedFile {
@@ -59,8 +55,8 @@ function generatedPart(index: DomainIndex, layout: Layout, aggregate: AggregateN
 
   const classes = events.map((e) => file.import(e.name, eventFile));
   file.print(
-    `/** Every event ${aggregate.name} raises. */\n${printUnion(`export type ${n.union} =`, classes.length ? classes : ['never'], ';')}`,
-    `/** The classes of {@link ${n.union}}, in declaration order. */\n${printList(`export const ${n.classes} = `, classes, ' as const;')}`,
+    `/** Every event ${aggregate.name} raises. */\nexport type ${n.union} = ${classes.length ? classes.join(' | ') : 'never'};`,
+    `/** The classes of {@link ${n.union}}, in declaration order. */\nexport const ${n.classes} = [${classes.join(', ')}] as const;`,
   );
 
   if (aggregate.snapshot) {
@@ -78,8 +74,10 @@ function generatedPart(index: DomainIndex, layout: Layout, aggregate: AggregateN
     file.print(
       `/** Parameters of \`${aggregate.name}.${command.name}\`${command.description ? `: ${command.description}` : '.'} */\n` +
         `export const ${n.commandSchema(command.name)} = ${z}.object({${params.length ? `\n${params.join('\n')}\n` : ''}});\n` +
-        `/** What \`${aggregate.name}.${command.name}\` accepts (parameters with defaults may be left out). */\n` +
-        `export type ${n.command(command.name)} = ${z}.input<typeof ${n.commandSchema(command.name)}>;`,
+        `/** What \`${aggregate.name}.${command.name}\` receives: the parameters, checked, with their defaults applied. */\n` +
+        `export type ${n.command(command.name)} = ${z}.output<typeof ${n.commandSchema(command.name)}>;\n` +
+        `/** What a caller of \`${aggregate.name}.${command.name}\` passes (parameters with defaults may be left out). */\n` +
+        `export type ${n.commandInput(command.name)} = ${z}.input<typeof ${n.commandSchema(command.name)}>;`,
     );
   }
 
@@ -89,14 +87,15 @@ function generatedPart(index: DomainIndex, layout: Layout, aggregate: AggregateN
     `  static override readonly aggregateType = ${quote(aggregate.name)};`,
     `  static override readonly stateVersion: number = ${aggregate.stateVersion};`,
     `  static override readonly stateSchema = ${n.stateSchema};`,
+    ...(aggregate.commands.length > 0
+      ? [
+          `  /** Each command method is called with its parameters parsed by these schemas (defaults applied; bad input is a \`CommandValidationError\`). */\n` +
+            `  static override readonly commandSchemas = { ${aggregate.commands.map((c) => `${propertyKey(c.name)}: ${n.commandSchema(c.name)}`).join(', ')} };`,
+        ]
+      : []),
     `  /**\n   * Fingerprint of the state schema and the event versions and upcast steps in the YAML. A snapshot\n   * taken under another one is ignored and the aggregate replays in full. Handler code is not in\n   * it: bump \`stateVersion\` in the YAML when a handler changes what it computes.\n   */\n` +
       `  static override readonly snapshotFingerprint: string = ${quote(snapshotFingerprint(index, aggregate))};`,
-    `  ${printList(
-      'static override readonly handledEventTypes: readonly string[] = ',
-      events.map((e) => quote(e.name)),
-      ';',
-      { indent: '  ' },
-    )}`,
+    `  static override readonly handledEventTypes: readonly string[] = [${events.map((e) => quote(e.name)).join(', ')}];`,
     `  protected override initialState(): ${n.state} {\n    return ${n.initialState}();\n  }`,
   ];
   for (const e of events) {
@@ -115,7 +114,7 @@ function generatedPart(index: DomainIndex, layout: Layout, aggregate: AggregateN
     `/**\n * The generated half of ${aggregate.name}: extend it in the user-owned class, which adds the\n * \`@handles\` methods and the commands. A subclass missing a handler does not compile.\n */\n` +
       `export abstract class ${n.base} extends ${root}<${n.state}> {\n${members.join('\n\n')}\n}`,
   );
-  return file.markPreformatted();
+  return file;
 }
 
 /**
@@ -195,7 +194,7 @@ function skeleton(index: DomainIndex, layout: Layout, aggregate: AggregateNode):
     `${docComment(`${aggregate.description ?? aggregate.name}\n\nCommands check the state and raise events; \`@handles\` methods return the next state.`)}` +
       `export class ${n.cls} extends ${base} {\n${body}\n}`,
   );
-  return file.markPreformatted();
+  return file;
 }
 
 function commandStub(aggregate: AggregateNode, command: CommandNode): string {

@@ -62,7 +62,10 @@ export function aggregateNames(aggregate: { readonly name: string }) {
     snapshotPolicy: `${camel}SnapshotPolicy`,
     handler: (event: string) => `on${event}`,
     raise: (event: string) => `raise${event}`,
+    /** The parsed parameters the command method receives (defaults applied). */
     command: (command: string) => `${aggregate.name}${pascalCase(command)}Command`,
+    /** What callers pass (parameters with defaults may be left out). */
+    commandInput: (command: string) => `${aggregate.name}${pascalCase(command)}CommandInput`,
     commandSchema: (command: string) => `${camel}${pascalCase(command)}CommandSchema`,
   };
 }
