@@ -154,6 +154,20 @@ export class StoreInspector {
         const { MysqlEventStore } = await import('@eventsmith/runtime/mysql');
         store = await MysqlEventStore.open({ url: target.url, registry, migrate: false });
       }
+      if (options.tenantId !== undefined) {
+        try {
+          store.forTenant(options.tenantId);
+        } catch (error) {
+          await store.close();
+          throw new CliFailure([
+            {
+              code: 'OPS.TENANT',
+              message: `"${options.tenantId}" is not a tenant id: ${error instanceof Error ? error.message : String(error)}`,
+              fix: 'Pass the tenant id your app stores with its events (withTenant / store.forTenant).',
+            },
+          ]);
+        }
+      }
       return new StoreInspector(store, options.code, target, options.tenantId);
     } catch (error) {
       if (error instanceof CliFailure) throw error;
