@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   AppMigrationError,
@@ -12,31 +12,24 @@ import {
 } from '@eventsmith/runtime';
 import { loadDomain, readDomainFileSync, type DomainSourceFile } from '@eventsmith/schema';
 import { Layout } from '../emit/common/layout.js';
+import { parseDatabaseUrl as parseUrl, type DatabaseTarget } from '../ops/database-url.js';
 import { importTypeScript } from '../ops/import-typescript.js';
+import { OpsFailure } from '../ops/ops-failure.js';
 import { CliFailure } from './cli-error.js';
 import { resolveInputs, type DomainConfig, type EventsmithConfig } from '../config/config.js';
 import type { CliIo } from './io.js';
 
-/** A database named by `--db`. */
-export type DatabaseTarget =
-  | { readonly dialect: 'sqlite'; readonly filename: string }
-  | { readonly dialect: 'postgres' | 'mysql'; readonly url: string };
-
 /** `sqlite:app.db`, `app.sqlite`, `postgres://…`, `mysql://…` → a target; anything else is a usage error. */
 export function parseDatabaseUrl(url: string, cwd: string): DatabaseTarget {
-  if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgres', url };
-  if (/^(mysql|mariadb):\/\//.test(url)) return { dialect: 'mysql', url: url.replace(/^mariadb:/, 'mysql:') };
-  const sqlite = /^(sqlite|file):(?:\/\/)?(.+)$/.exec(url)?.[2] ?? (/\.(db|sqlite3?)$/.test(url) ? url : undefined);
-  if (sqlite !== undefined)
-    return { dialect: 'sqlite', filename: sqlite === ':memory:' ? sqlite : resolve(cwd, sqlite) };
-  throw new CliFailure([
-    {
-      code: 'MIGRATE.DB_URL',
-      message: `Cannot tell which database "${redact(url)}" is.`,
-      fix: 'Use sqlite:<file> (or a path ending in .db/.sqlite), postgres://user@host/db or mysql://user@host/db.',
-    },
-  ]);
+  try {
+    return parseUrl(url, cwd);
+  } catch (error) {
+    if (error instanceof OpsFailure) throw new CliFailure(error.errors);
+    throw error;
+  }
 }
+
+export type { DatabaseTarget };
 
 /**
  * `eventsmith migrate --db <url>`: creates or upgrades everything the apps of the config need, in

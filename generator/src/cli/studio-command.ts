@@ -1,4 +1,6 @@
 import type { EventsmithConfig } from '../config/config.js';
+import { redact } from '../ops/database-url.js';
+import { OpsFailure } from '../ops/ops-failure.js';
 import { loadProjectCode } from '../ops/project-code.js';
 import { StoreInspector } from '../ops/store-inspector.js';
 import { loadDomainDiagrams } from '../studio/domain-diagram.js';
@@ -28,6 +30,21 @@ export async function runStudio(
   options: StudioCommandOptions,
   format: OutputFormat,
   stopped: Promise<void> = signal(),
+): Promise<number> {
+  try {
+    return await serveStudio(io, config, options, format, stopped);
+  } catch (error) {
+    if (error instanceof OpsFailure) throw new CliFailure(error.errors);
+    throw error;
+  }
+}
+
+async function serveStudio(
+  io: CliIo,
+  config: EventsmithConfig,
+  options: StudioCommandOptions,
+  format: OutputFormat,
+  stopped: Promise<void>,
 ): Promise<number> {
   const port = Number(options.port ?? 5555);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -81,7 +98,7 @@ export async function runStudio(
       io.out(
         [
           `eventsmith studio: ${studio.url}`,
-          `  store   ${options.db.replace(/\/\/([^:@/]+):([^@/]+)@/g, '//$1:***@')}`,
+          `  store   ${redact(options.db)}`,
           ...(options.tenant !== undefined
             ? [`  tenant  ${options.tenant} (only its streams, events and dead letters)`]
             : []),

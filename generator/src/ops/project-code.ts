@@ -2,10 +2,11 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EventRegistry, type AggregateClass, type Projection } from '@eventsmith/runtime';
-import { CliFailure, type CliError } from '../cli/cli-error.js';
 import type { EventsmithConfig } from '../config/config.js';
+import type { ProjectError } from '../config/project-error.js';
 import { Layout } from '../emit/common/layout.js';
 import { importTypeScript } from './import-typescript.js';
+import { OpsFailure } from './ops-failure.js';
 
 /** What the operations tools use of a project's code: its events, aggregate classes and projections. */
 export interface ProjectCode {
@@ -121,6 +122,6 @@ async function isFile(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isFile() ?? false;
 }
 
-function failure(error: CliError): CliFailure {
-  return new CliFailure([error]);
+function failure(error: ProjectError): OpsFailure {
+  return new OpsFailure([error]);
 }

@@ -16,10 +16,10 @@ import {
   type RebuildReport,
   type StoredEvent,
 } from '@eventsmith/runtime';
-import { CliFailure } from '../cli/cli-error.js';
-import { parseDatabaseUrl, type DatabaseTarget } from '../cli/migrate-command.js';
 import { stateHistory, type StateAtVersion } from './aggregate-history.js';
+import { parseDatabaseUrl, redact, type DatabaseTarget } from './database-url.js';
 import { eventView, type EventLink, type EventView, type TimelineEvent } from './event-views.js';
+import { OpsFailure } from './ops-failure.js';
 import type { ProjectCode } from './project-code.js';
 import {
   correlatedEvents,
@@ -138,7 +138,7 @@ export class StoreInspector {
       let store: EventStore & { readonly db: Kysely<any> };
       if (target.dialect === 'sqlite') {
         if (target.filename !== ':memory:' && !(await stat(target.filename).catch(() => undefined))?.isFile())
-          throw new CliFailure([
+          throw new OpsFailure([
             {
               code: 'OPS.NO_DATABASE',
               message: `There is no SQLite database at ${target.filename}.`,
@@ -159,7 +159,7 @@ export class StoreInspector {
           store.forTenant(options.tenantId);
         } catch (error) {
           await store.close();
-          throw new CliFailure([
+          throw new OpsFailure([
             {
               code: 'OPS.TENANT',
               message: `"${options.tenantId}" is not a tenant id: ${error instanceof Error ? error.message : String(error)}`,
@@ -170,8 +170,8 @@ export class StoreInspector {
       }
       return new StoreInspector(store, options.code, target, options.tenantId);
     } catch (error) {
-      if (error instanceof CliFailure) throw error;
-      throw new CliFailure([
+      if (error instanceof OpsFailure) throw error;
+      throw new OpsFailure([
         {
           code: 'OPS.CONNECT',
           message: `Cannot open the ${target.dialect} event store: ${redact(error instanceof Error ? error.message : String(error))}.`,
@@ -224,7 +224,7 @@ export class StoreInspector {
     const { aggregateType, aggregateId } = parseStreamId(streamId);
     const cls = this.#code.aggregates.get(aggregateType);
     if (!cls)
-      throw new CliFailure([
+      throw new OpsFailure([
         {
           code: 'OPS.NO_AGGREGATE_CLASS',
           message: `The project's code has no aggregate class for ${aggregateType}.`,
@@ -367,7 +367,7 @@ export class StoreInspector {
   async rebuildProjection(name: string, onProgress?: (replayed: number) => void): Promise<RebuildReport> {
     const projection = this.#code.projections.get(name);
     if (!projection)
-      throw new CliFailure([
+      throw new OpsFailure([
         {
           code: 'OPS.UNKNOWN_PROJECTION',
           message: `There is no projection "${name}" in this project's generated code.`,
@@ -484,8 +484,4 @@ export class StoreInspector {
 function strip(link: (EventLink & { causationId?: string | null }) | undefined): EventLink | undefined {
   if (!link) return undefined;
   return { eventId: link.eventId, eventType: link.eventType, streamId: link.streamId, version: link.version };
-}
-
-function redact(text: string): string {
-  return text.replace(/\/\/([^:@/]+):([^@/]+)@/g, '//$1:***@');
 }

@@ -1,4 +1,4 @@
-import { CliFailure } from '../cli/cli-error.js';
+import { OpsFailure } from '../ops/ops-failure.js';
 import type { EventsmithConfig } from '../config/config.js';
 
 /** A domain's flow for the studio's diagram: commands emit events, projections read them. */
@@ -21,7 +21,7 @@ export async function loadDomainDiagrams(config: EventsmithConfig): Promise<Doma
   const { generateProject } = await import('../generate-project.js');
   const outcome = await generateProject({ config, validateOnly: true });
   if (!outcome.ok)
-    throw new CliFailure([
+    throw new OpsFailure([
       {
         code: 'STUDIO.DOMAIN_INVALID',
         message: 'The domain YAML has errors, so there is no diagram.',

@@ -6,7 +6,8 @@ import { DeadLetterEntryNotFoundError, PositionDecodeError, type DeadLetterStatu
 import { Hono, type Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
-import { CliFailure } from '../cli/cli-error.js';
+import { redact } from '../ops/database-url.js';
+import { OpsFailure } from '../ops/ops-failure.js';
 import { NotRetryableError, StreamNotVisibleError, type StoreInspector } from '../ops/store-inspector.js';
 import type { DomainDiagram } from './domain-diagram.js';
 
@@ -116,7 +117,7 @@ export function createStudioApp(options: StudioAppOptions): Hono {
       return problem(c, 409, error.code, error.message, 'Resolve it here, or retry it in the app.');
     if (error instanceof PositionDecodeError)
       return problem(c, 400, 'STUDIO.POSITION', error.message, 'Pass a position token the feed returned.');
-    if (error instanceof CliFailure) {
+    if (error instanceof OpsFailure) {
       const first = error.errors[0]!;
       return problem(c, 400, first.code, first.message, first.fix);
     }
@@ -171,7 +172,7 @@ export function createStudioApp(options: StudioAppOptions): Hono {
   app.get('/api/stream/state', async (c) => {
     const version = Number(required(c, 'v'));
     if (!Number.isInteger(version) || version < 0)
-      throw new CliFailure([
+      throw new OpsFailure([
         {
           code: 'STUDIO.VERSION',
           message: `?v= must be a version number, not "${c.req.query('v')}".`,
@@ -239,7 +240,7 @@ function problem(
 function required(c: Context, name: string): string {
   const value = c.req.query(name);
   if (!value)
-    throw new CliFailure([
+    throw new OpsFailure([
       { code: 'STUDIO.MISSING_PARAMETER', message: `?${name}= is missing.`, fix: `Pass ?${name}=<value>.` },
     ]);
   return value;
@@ -257,8 +258,4 @@ function same(a: string, b: string): boolean {
 
 function hostName(host: string): string {
   return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
-}
-
-function redact(text: string): string {
-  return text.replace(/\/\/([^:@/]+):([^@/]+)@/g, '//$1:***@');
 }

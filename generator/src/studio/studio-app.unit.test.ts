@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CliFailure } from '../cli/cli-error.js';
+import { OpsFailure } from '../ops/ops-failure.js';
 import { loadConfig } from '../config/config.js';
 import { loadProjectCode } from '../ops/project-code.js';
 import { StoreInspector } from '../ops/store-inspector.js';
@@ -81,7 +81,7 @@ describe('studio access', () => {
   it('will not listen on another address than loopback without a token', async () => {
     await expect(
       startStudio({ inspector, allowWrites: false, host: '0.0.0.0', port: 0, domain: async () => [] }),
-    ).rejects.toThrow(CliFailure);
+    ).rejects.toThrow(OpsFailure);
   });
 
   it('answers an unknown stream with 404 and a missing parameter with 400', async () => {

@@ -1,6 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
-import { CliFailure } from '../cli/cli-error.js';
+import { OpsFailure } from '../ops/ops-failure.js';
 import { createStudioApp, type StudioAppOptions } from './studio-app.js';
 
 export interface StudioServerOptions extends Omit<StudioAppOptions, 'allowedHosts'> {
@@ -40,7 +40,7 @@ export async function startStudio(options: StudioServerOptions): Promise<StudioS
   const host = options.host ?? '127.0.0.1';
   const loopback = !needsToken(host);
   if (!loopback && options.token === undefined)
-    throw new CliFailure([
+    throw new OpsFailure([
       {
         code: 'STUDIO.TOKEN_REQUIRED',
         message: `Studio binds to ${host} only with an access token: anyone who can reach that address could read the store.`,

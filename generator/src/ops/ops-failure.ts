@@ -1,0 +1,16 @@
+import type { ProjectError } from '../config/project-error.js';
+
+/**
+ * A problem the user can fix, met by the operations tools: a database URL, a store that cannot be
+ * opened, generated code that is missing. The CLI prints its errors as it prints its own.
+ *
+ * @example
+ * ```ts
+ * throw new OpsFailure([{ code: 'OPS.NO_DATABASE', message: 'There is no SQLite database at app.db.', fix: 'Check the path.' }]);
+ * ```
+ */
+export class OpsFailure extends Error {
+  constructor(readonly errors: readonly ProjectError[]) {
+    super(errors.map((e) => e.message).join('; '));
+  }
+}
