@@ -8,7 +8,16 @@ import { defineApp } from './app-definition.js';
 import { AppConfigError, ProjectionWaitTimeoutError } from './app-errors.js';
 import { createApp, type App } from './create-app.js';
 import { projectionMigrationTable } from './migrate-app.js';
-import { registry, shopApp, shopClasses, Stock, StockReceived, StockReserved } from './test-support/shop-app.js';
+import { dispatchOn } from './reactions.js';
+import {
+  OrderPlaced,
+  registry,
+  shopApp,
+  shopClasses,
+  Stock,
+  StockReceived,
+  StockReserved,
+} from './test-support/shop-app.js';
 
 type ShopApp = App<typeof shopApp.aggregates, typeof shopClasses>;
 
@@ -271,6 +280,30 @@ async function lastEvent(store: EventStore, stream: string) {
   for await (const stored of store.readStream(stream, { direction: 'backward', limit: 1 })) return stored.event;
   throw new Error(`${stream} is empty`);
 }
+
+describe('dispatchOn', () => {
+  it('types the target, command and parameters from the declared commands', () => {
+    type Aggs = typeof shopApp.aggregates;
+    const reaction = dispatchOn<Aggs>()({
+      name: 'Typed',
+      on: OrderPlaced,
+      aggregate: 'stock',
+      command: 'reserve',
+      id: (event) => event.data.sku,
+      // @ts-expect-error: quantity is a number
+      params: (event) => ({ orderId: event.aggregateId, quantity: event.data.sku }),
+    });
+    expect(reaction.eventTypes).toEqual(['OrderPlaced']);
+    dispatchOn<Aggs>()({
+      name: 'Unknown',
+      on: OrderPlaced,
+      aggregate: 'stock',
+      // @ts-expect-error: Stock has no such command
+      command: 'discontinue',
+      id: (event) => event.data.sku,
+    });
+  });
+});
 
 describe('a custom reaction', () => {
   it('dispatches once when it fails after its command was appended and is delivered again', async () => {
