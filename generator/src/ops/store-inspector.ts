@@ -200,9 +200,12 @@ export class StoreInspector {
     return this.tenantId === undefined ? listTenants(this.#root.db) : [this.tenantId];
   }
 
-  /** Every event of a stream, oldest first, with its cause and the events it caused. */
-  async timeline(streamId: string): Promise<TimelineEvent[]> {
-    const events = (await this.#read(streamId)).map(eventView);
+  /**
+   * The events of a stream (all, or versions `from`..`to`), oldest first, each with its cause and
+   * the events it caused.
+   */
+  async timeline(streamId: string, range: { from?: number; to?: number } = {}): Promise<TimelineEvent[]> {
+    const events = (await this.#read(streamId, range)).map(eventView);
     const chain = await correlatedEvents(
       this.#root.db,
       events.map((e) => e.correlationId),
@@ -392,14 +395,24 @@ export class StoreInspector {
     await this.#root.close();
   }
 
-  async #read(streamId: string, to?: number): Promise<StoredEvent[]> {
-    // The stream table says whose it is: another tenant's stream is as absent as a missing one.
+  /** The stream's current version; throws {@link StreamNotVisibleError} as the timeline does. */
+  async streamVersion(streamId: string): Promise<number> {
+    await this.#visible(streamId);
+    return this.store.getStreamVersion(streamId);
+  }
+
+  async #read(streamId: string, range: { from?: number; to?: number }): Promise<StoredEvent[]> {
+    await this.#visible(streamId);
+    const events: StoredEvent[] = [];
+    for await (const stored of this.store.readStream(streamId, range)) events.push(stored);
+    return events;
+  }
+
+  /** The stream table says whose a stream is: another tenant's stream is as absent as a missing one. */
+  async #visible(streamId: string): Promise<void> {
     const owner = await streamTenant(this.#root.db, streamId);
     if (owner === undefined || (this.tenantId !== undefined && owner !== this.tenantId))
       throw new StreamNotVisibleError(streamId);
-    const events: StoredEvent[] = [];
-    for await (const stored of this.store.readStream(streamId, to === undefined ? {} : { to })) events.push(stored);
-    return events;
   }
 
   #checkpoints(): SqlCheckpointStore {

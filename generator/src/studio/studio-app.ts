@@ -40,6 +40,8 @@ const UI_FILES: Record<string, string> = {
   'style.css': 'text/css',
 };
 const COOKIE = 'eventsmith_studio_token';
+/** Events of a timeline sent at once. */
+const TIMELINE_WINDOW = 200;
 
 /**
  * The studio's HTTP app: a JSON API over a {@link StoreInspector}, a server-sent-events feed, and
@@ -168,7 +170,15 @@ export function createStudioApp(options: StudioAppOptions): Hono {
       }),
     );
   });
-  app.get('/api/stream', async (c) => c.json({ events: await inspector.timeline(required(c, 'id')) }));
+  // A window of the timeline around ?around= (a version; default the last), so long streams stay light.
+  app.get('/api/stream', async (c) => {
+    const id = required(c, 'id');
+    const version = await inspector.streamVersion(id);
+    const around = Math.min(Math.max(Number(c.req.query('around') ?? version) || version, 1), Math.max(version, 1));
+    const from = Math.max(1, Math.min(around - TIMELINE_WINDOW / 2, version - TIMELINE_WINDOW + 1));
+    const to = Math.min(version, from + TIMELINE_WINDOW - 1);
+    return c.json({ version, from, to, events: await inspector.timeline(id, { from, to }) });
+  });
   app.get('/api/stream/state', async (c) => {
     const version = Number(required(c, 'v'));
     if (!Number.isInteger(version) || version < 0)

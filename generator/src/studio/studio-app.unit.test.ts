@@ -1,10 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AggregateRepository, type AggregateClass, type AggregateRoot } from '@eventsmith/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpsFailure } from '../ops/ops-failure.js';
 import { loadConfig } from '../config/config.js';
-import { loadProjectCode } from '../ops/project-code.js';
+import { loadProjectCode, type ProjectCode } from '../ops/project-code.js';
 import { StoreInspector } from '../ops/store-inspector.js';
 import { createStudioApp } from './studio-app.js';
 import { startStudio } from './studio-server.js';
@@ -17,14 +18,15 @@ describe('studio access', () => {
   let dir: string;
   let inspector: StoreInspector;
   let seed: BankSeed;
+  let project: ProjectCode;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'eventsmith-studio-app-'));
     const config = await loadConfig(join(ROOT, 'eventsmith.config.yaml'));
     if (Array.isArray(config)) throw new Error(config.map((e) => e.message).join('\n'));
-    const code = await loadProjectCode(config);
-    seed = await seedBankStore(join(dir, 'bank.sqlite'), code, ROOT);
-    inspector = await StoreInspector.open({ url: 'sqlite:bank.sqlite', cwd: dir, code });
+    project = await loadProjectCode(config);
+    seed = await seedBankStore(join(dir, 'bank.sqlite'), project, ROOT);
+    inspector = await StoreInspector.open({ url: 'sqlite:bank.sqlite', cwd: dir, code: project });
   }, 120_000);
 
   afterAll(async () => {
@@ -82,6 +84,52 @@ describe('studio access', () => {
     await expect(
       startStudio({ inspector, allowWrites: false, host: '0.0.0.0', port: 0, domain: async () => [] }),
     ).rejects.toThrow(OpsFailure);
+  });
+
+  it('sends a long timeline in windows of 200 versions around the one asked for', async () => {
+    const { SqliteEventStore } = await import('@eventsmith/runtime/sqlite');
+    const writer = await SqliteEventStore.open({ filename: join(dir, 'bank.sqlite'), registry: project.registry });
+    try {
+      type Account = AggregateRoot<unknown> & {
+        open(c: { ownerName: string; initialDeposit: string }): void;
+        deposit(c: { amount: string }): void;
+      };
+      const BankAccount = project.aggregates.get('BankAccount') as AggregateClass<Account>;
+      await new AggregateRepository(writer, BankAccount).update(
+        'long',
+        (a) => {
+          a.open({ ownerName: 'Long', initialDeposit: '0' });
+          for (let i = 0; i < 249; i++) a.deposit({ amount: '1' });
+        },
+        { create: true },
+      );
+    } finally {
+      await writer.close();
+    }
+    const window = async (query: string) => {
+      const body = (await (await app().request(`/api/stream?id=BankAccount-long${query}`)).json()) as {
+        version: number;
+        from: number;
+        to: number;
+        events: { version: number }[];
+      };
+      return [
+        body.version,
+        body.from,
+        body.to,
+        body.events.length,
+        body.events[0]?.version,
+        body.events.at(-1)?.version,
+      ];
+    };
+    expect(await window('')).toEqual([250, 51, 250, 200, 51, 250]);
+    expect(await window('&around=1')).toEqual([250, 1, 200, 200, 1, 200]);
+    expect(await window('&around=120')).toEqual([250, 20, 219, 200, 20, 219]);
+    const state = (await (await app().request('/api/stream/state?id=BankAccount-long&v=120')).json()) as {
+      version: number;
+      state: { balance: string };
+    };
+    expect(state).toMatchObject({ version: 120, state: { balance: '119' } });
   });
 
   it('answers an unknown stream with 404 and a missing parameter with 400', async () => {

@@ -248,6 +248,45 @@ suite(
       TEST_TIMEOUT,
     );
 
+    it(
+      'loads a long timeline in windows and moves the window with the selected version',
+      async () => {
+        const { SqliteEventStore } = await import('@eventsmith/runtime/sqlite');
+        const writer = await SqliteEventStore.open({ filename: file, registry: code.registry });
+        try {
+          type Account = AggregateRoot<unknown> & {
+            open(c: { ownerName: string; initialDeposit: string }): void;
+            deposit(c: { amount: string }): void;
+          };
+          const BankAccount = code.aggregates.get('BankAccount') as AggregateClass<Account>;
+          await new AggregateRepository(writer, BankAccount).update(
+            'long',
+            (a) => {
+              a.open({ ownerName: 'Long', initialDeposit: '0' });
+              for (let i = 0; i < 249; i++) a.deposit({ amount: '1' });
+            },
+            { create: true },
+          );
+        } finally {
+          await writer.close();
+        }
+        const { page, url } = await studio();
+        await page.goto(`${url}#/stream?id=BankAccount-long&v=10`);
+        await expect.poll(() => page.getByTestId('state-version').innerText(), WAIT).toBe('10');
+        await expect.poll(() => page.getByTestId('event').count(), WAIT).toBe(200);
+        await expect.poll(() => page.locator('#event-200').count(), WAIT).toBe(1);
+        await page.getByRole('button', { name: /Later events \(versions 201–250\)/ }).click();
+        await expect.poll(() => page.getByTestId('state-version').innerText(), WAIT).toBe('201');
+        await expect.poll(() => page.locator('#event-201').count(), WAIT).toBe(1);
+        await expect.poll(() => stateText(page), WAIT).toMatch(/"balance": "200"/);
+        await expect.poll(() => page.locator('#event-10').count(), WAIT).toBe(0); // the window is versions 51–250 now
+        await page.getByRole('button', { name: /Earlier events \(versions 1–50\)/ }).click();
+        await expect.poll(() => page.getByTestId('state-version').innerText(), WAIT).toBe('50');
+        await expect.poll(() => page.locator('#event-1').count(), WAIT).toBe(1);
+      },
+      TEST_TIMEOUT,
+    );
+
     // STUDIO_SCREENSHOTS=1 npx vitest run studio.e2e: the README's pictures, into docs/studio/.
     it.runIf(process.env['STUDIO_SCREENSHOTS'])(
       'takes screenshots of the main pages',

@@ -101,11 +101,17 @@ export function StreamsPage({ info, params }) {
 // One aggregate: timeline and time travel
 
 export function StreamPage({ id, version }) {
-  const timeline = useLoad(() => api.get('stream', { id }), [id]);
+  // The timeline comes in windows of versions; a version outside the loaded one loads its window.
+  const [around, setAround] = useState(version);
+  const timeline = useLoad(() => api.get('stream', { id, around }), [id, around]);
   const events = timeline.data?.events ?? [];
-  const last = events.length;
+  const last = timeline.data?.version ?? 0;
   const selected = Math.min(Math.max(version === undefined ? last : Number(version), 0), last);
   const select = (v) => (location.hash = href('stream', { id, v }));
+  useEffect(() => {
+    const loaded = timeline.data;
+    if (loaded && selected > 0 && (selected < loaded.from || selected > loaded.to)) setAround(selected);
+  }, [selected, timeline.data]);
   // The state at the selected version, rebuilt on the server up to that version only.
   const state = useLoad(
     () => (timeline.data ? api.get('stream/state', { id, v: selected }) : new Promise(() => {})),
@@ -122,7 +128,21 @@ export function StreamPage({ id, version }) {
     <div class="columns">
       <section class="timeline" data-testid="timeline">
         <h2>Timeline <span class="muted">${last} event${last === 1 ? '' : 's'}</span></h2>
+        ${
+          timeline.data?.from > 1
+            ? html`<button class="link" onClick=${() => select(timeline.data.from - 1)}>
+                Earlier events (versions 1–${timeline.data.from - 1})
+              </button>`
+            : null
+        }
         ${events.map((e) => html`<${EventCard} event=${e} selected=${e.version === selected} onSelect=${() => select(e.version)} />`)}
+        ${
+          timeline.data?.to < last
+            ? html`<button class="link" onClick=${() => select(timeline.data.to + 1)}>
+                Later events (versions ${timeline.data.to + 1}–${last})
+              </button>`
+            : null
+        }
       </section>
       <section class="travel" data-testid="time-travel">
         <h2>State at version <span data-testid="state-version">${selected}</span> of ${last}</h2>
