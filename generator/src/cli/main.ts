@@ -131,7 +131,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
             fix: 'For example: eventsmith migrate --db sqlite:app.db',
           });
         const { migrateDatabase } = await import('./migrate-command.js');
-        await migrateDatabase(io, await config(io, parsed), db);
+        await migrateDatabase(io, await config(io, parsed), db, format);
         return EXIT.ok;
       }
       case 'studio': {

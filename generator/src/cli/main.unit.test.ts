@@ -313,6 +313,21 @@ describe('eventsmith options and output', () => {
     expect(JSON.parse(b.out())).toMatchObject({ errors: [{ code: 'CLI.NOT_APPLICABLE' }] });
   });
 
+  it('migrate --format json prints only JSON: what each step applied, then nothing on a second run', async () => {
+    const db = `sqlite:${join(dir, 'app.db')}`;
+    const config = join(REPO, 'eventsmith.config.yaml');
+    const first = io(REPO);
+    expect(await main(['migrate', '--db', db, '--config', config, '--format', 'json'], first.sink)).toBe(0);
+    const report = JSON.parse(first.out()) as { database: string; steps: { tables: string; applied: string[] }[] };
+    expect(report.database).toBe(join(dir, 'app.db'));
+    expect(report.steps.map((s) => s.tables)).toContain('event store');
+    expect(report.steps.every((s) => s.applied.length > 0)).toBe(true);
+    const second = io(REPO);
+    expect(await main(['migrate', '--db', db, '--config', config, '--format', 'json'], second.sink)).toBe(0);
+    const again = JSON.parse(second.out()) as { steps: { applied: string[] }[] };
+    expect(again.steps.every((s) => s.applied.length === 0)).toBe(true);
+  }, 120_000);
+
   it('init --format json prints only JSON: the files it created and the package.json changes', async () => {
     const t = io(dir);
     expect(await main(['init', '--name', 'Library', '--format', 'json'], t.sink)).toBe(0);

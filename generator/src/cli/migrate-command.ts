@@ -18,6 +18,7 @@ import { OpsFailure } from '../ops/ops-failure.js';
 import { CliFailure } from './cli-error.js';
 import { resolveInputs, type DomainConfig, type EventsmithConfig } from '../config/config.js';
 import type { CliIo } from './io.js';
+import type { OutputFormat } from './report.js';
 
 /** `sqlite:app.db`, `app.sqlite`, `postgres://…`, `mysql://…` → a target; anything else is a usage error. */
 export function parseDatabaseUrl(url: string, cwd: string): DatabaseTarget {
@@ -37,7 +38,12 @@ export type { DatabaseTarget };
  * outbox) and each domain's generated projection tables (recorded per domain, so several domains
  * can share the database). Prints what each step applied; on a failure, what was applied before it.
  */
-export async function migrateDatabase(io: CliIo, config: EventsmithConfig, url: string): Promise<void> {
+export async function migrateDatabase(
+  io: CliIo,
+  config: EventsmithConfig,
+  url: string,
+  format: OutputFormat = 'text',
+): Promise<void> {
   const target = parseDatabaseUrl(url, io.cwd);
   const domains: { output: string; domain: string; projectionMigrations: Record<string, never> }[] = [];
   for (const domain of config.domains) {
@@ -71,13 +77,17 @@ export async function migrateDatabase(io: CliIo, config: EventsmithConfig, url: 
     report = await migrateApp({ store, domains });
   } catch (error) {
     if (!(error instanceof AppMigrationError)) throw error;
-    print(io, error.report, domains);
+    if (format === 'text') print(io, error.report, domains);
     const applied = error.report.steps.some((step) => step.applied.length > 0);
+    const done = error.report.steps.flatMap((step) => step.applied);
     throw new CliFailure(
       [
         {
           code: 'MIGRATE.FAILED',
-          message: error.message,
+          message:
+            format === 'json' && done.length > 0
+              ? `${error.message} (applied before the failure, and still applied: ${done.join(', ')})`
+              : error.message,
           fix: 'Fix the cause and run `eventsmith migrate` again: it goes on from where it stopped.',
         },
       ],
@@ -86,10 +96,21 @@ export async function migrateDatabase(io: CliIo, config: EventsmithConfig, url: 
   } finally {
     await close();
   }
+  const where = target.dialect === 'sqlite' ? target.filename : redact(target.url);
+  if (format === 'json') {
+    const steps = report.steps.map((step) => ({
+      tables: step.tables,
+      ...(step.domain !== undefined
+        ? { domain: step.domain, output: domains.find((d) => d.domain === step.domain)?.output ?? null }
+        : {}),
+      applied: step.applied,
+      ...(step.adopted?.length ? { adopted: step.adopted } : {}),
+    }));
+    io.out(`${JSON.stringify({ database: where, steps }, null, 2)}\n`);
+    return;
+  }
   print(io, report, domains);
-  io.out(
-    `Event store, subscription and projection tables are ready in ${target.dialect === 'sqlite' ? target.filename : redact(target.url)}.\n`,
-  );
+  io.out(`Event store, subscription and projection tables are ready in ${where}.\n`);
 }
 
 /** One line per step: what it applied, or that its tables were up to date. */
