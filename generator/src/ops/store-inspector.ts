@@ -237,7 +237,7 @@ export class StoreInspector {
     return stateHistory(
       cls,
       aggregateId,
-      (await this.#read(streamId)).map((s) => s.event),
+      (await this.#read(streamId, upTo === undefined ? {} : { to: upTo })).map((s) => s.event),
       upTo,
     );
   }
