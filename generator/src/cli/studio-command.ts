@@ -7,6 +7,7 @@ import { loadDomainDiagrams } from '../studio/domain-diagram.js';
 import { needsToken, startStudio } from '../studio/studio-server.js';
 import { CliFailure } from './cli-error.js';
 import type { CliIo } from './io.js';
+import { styleFor } from './terminal.js';
 import type { OutputFormat } from './report.js';
 
 export interface StudioCommandOptions {
@@ -95,15 +96,20 @@ async function serveStudio(
         `${JSON.stringify({ url: studio.url, tenant: options.tenant ?? null, allowWrites: options.allowWrites })}\n`,
       );
     } else {
+      const s = styleFor(io.color?.out);
       io.out(
         [
-          `eventsmith studio: ${studio.url}`,
-          `  store   ${redact(options.db)}`,
+          `${s.bold('eventsmith studio')}: ${s.cyan(studio.url)}`,
+          `  ${s.dim('store ')}  ${redact(options.db)}`,
           ...(options.tenant !== undefined
-            ? [`  tenant  ${options.tenant} (only its streams, events and dead letters)`]
+            ? [`  ${s.dim('tenant')}  ${options.tenant} (only its streams, events and dead letters)`]
             : []),
-          `  mode    ${options.allowWrites ? 'writes allowed: dead letters can be retried and resolved' : 'read-only (--allow-writes to retry and resolve dead letters)'}`,
-          'Press Ctrl-C to stop.',
+          `  ${s.dim('mode  ')}  ${
+            options.allowWrites
+              ? s.yellow('writes allowed: dead letters can be retried and resolved')
+              : 'read-only (--allow-writes to retry and resolve dead letters)'
+          }`,
+          s.dim('Press Ctrl-C to stop.'),
           '',
         ].join('\n'),
       );
