@@ -6,7 +6,7 @@ import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } fr
 import { ConcurrencyError, DuplicateEventError, TenantMismatchError } from '../../errors.js';
 import { collect, conformanceRegistry } from '../../testing/conformance.js';
 import { ConformanceNoted } from '../../testing/conformance-events.js';
-import { newStream, noted } from '../../testing/store-conformance-context.js';
+import { newStream, noted, settleWithin } from '../../testing/store-conformance-context.js';
 import type { DomainEvent } from '../../events/domain-event.js';
 import type { AppendResult, StoredEvent } from '../event-store.js';
 import { matchesExpectedVersion, type ExpectedVersion } from '../expected-version.js';
@@ -169,6 +169,35 @@ await describeWithService('postgres', 'PostgresEventStore group commit', () => {
     );
     expect(shared).toBeGreaterThan(0); // appends did share commits: the property tested group commit
   }, 300_000);
+
+  it("does not hold an append behind another transaction's lock on a stream it does not write", async () => {
+    const locked = newStream();
+    const free = newStream();
+    const other = newStream();
+    await store.appendToStream(locked.streamId, noted(locked, 1), { expectedVersion: 'no_stream' });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let appended!: () => void;
+    const holding = new Promise<void>((resolve) => (appended = resolve));
+    // A transaction appends to `locked` and stays open until `free` has been written: it may wait
+    // for work that appends outside it, as a request handler may.
+    const transaction = store.transaction(async (tx) => {
+      await tx.appendToStream(locked.streamId, noted(locked, 1, {}, 2), { expectedVersion: 1 });
+      appended();
+      await gate;
+    });
+    await holding;
+    // In one turn: the first append goes alone, the next two form a batch together.
+    const first = store.appendToStream(other.streamId, noted(other, 1), { expectedVersion: 'no_stream' });
+    const blocked = store.appendToStream(locked.streamId, noted(locked, 1, {}, 3), { expectedVersion: 'any' });
+    const unrelated = store.appendToStream(free.streamId, noted(free, 1), { expectedVersion: 'no_stream' });
+    const [result] = await settleWithin('an append batched with one that waits on a lock', [unrelated]);
+    expect(result!.status).toBe('fulfilled');
+    release();
+    await transaction;
+    expect((await first).nextVersion).toBe(1);
+    expect((await blocked).nextVersion).toBe(3);
+  }, 60_000);
 });
 
 await describeWithService('postgres', 'PostgresEventStore group commit under row-level security', () => {

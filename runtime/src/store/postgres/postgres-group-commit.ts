@@ -45,6 +45,8 @@ const ABORTED = '25P02'; // in_failed_sql_transaction: a statement after the one
  * next forms (and the two can use two cores). More flights mean smaller batches.
  */
 export const GROUP_COMMIT_FLIGHTS = 2;
+/** How long a batch waits for a lock before the member that waits goes on alone (ms). */
+const LOCK_WAIT_MS = 200;
 
 /**
  * Group commit for `PostgresEventStore` appends made outside a transaction: appends that arrive
@@ -62,9 +64,11 @@ export const GROUP_COMMIT_FLIGHTS = 2;
  *   expected-version check; a
  *   refused one writes nothing and does not disturb the others, and its error comes from the
  *   stream state the statement saw (which includes the batch members before it).
- * - A statement that fails (a duplicate event id, a deadlock, a policy violation) aborts the
- *   transaction: that member is then written on its own, so it gets the error (or result) it
- *   would have had alone, and the other members go back to the head of the queue.
+ * - A statement that fails (a duplicate event id, a deadlock, a policy violation, or a wait of
+ *   more than `LOCK_WAIT_MS` for another transaction's lock) aborts the transaction: that member
+ *   is then written on its own, so it gets the error (or result) it would have had alone, and the
+ *   other members go back to the head of the queue. So an append that waits on a lock holds up
+ *   its neighbours for a bounded time, and never deadlocks with a transaction that awaits them.
  * - Results are handed out only after the commit. A connection lost in the middle fails every
  *   member with the store's unavailable error, as it would have failed each alone.
  *
@@ -151,7 +155,9 @@ export class PostgresGroupCommit {
       await Promise.all(batch.map((member) => this.#alone(member)));
       return;
     }
-    const sent: Promise<pg.QueryResult>[] = [client.query('begin')];
+    // A member that waits longer than this for a lock (another transaction's, on its stream) ends
+    // the batch and goes on alone, so it never holds up its neighbours for longer.
+    const sent = [client.query('begin'), client.query(`set local lock_timeout = ${LOCK_WAIT_MS}`)];
     const statementOf: number[] = [];
     // Under row-level security each member runs as its own tenant; '' (no tenant) sees no rows,
     // as an unset setting does, so a tenant set for one member never carries over to the next.
@@ -185,7 +191,8 @@ export class PostgresGroupCommit {
         else if (outcome instanceof Error) member.reject(outcome);
         else member.resolve(outcome);
       });
-      await Promise.all(alone.map((member) => this.#alone(member)));
+      // On their own, on the store's pool: the next batch need not wait for them.
+      for (const member of alone) void this.#alone(member);
       return;
     }
     // Rolled back: the first member whose own statement failed goes alone, the rest queue again.
@@ -195,10 +202,10 @@ export class PostgresGroupCommit {
     });
     if (failed < 0) {
       // `begin`, a tenant setting or the commit itself failed: every member goes alone.
-      await Promise.all(batch.map((member) => this.#alone(member)));
+      for (const member of batch) void this.#alone(member);
       return;
     }
     this.#queue.unshift(...batch.slice(0, failed), ...batch.slice(failed + 1));
-    await this.#alone(batch[failed]!);
+    void this.#alone(batch[failed]!); // it may wait for a lock: the others go on meanwhile
   }
 }
