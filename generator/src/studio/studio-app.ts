@@ -35,7 +35,13 @@ const VENDOR: Record<string, string> = {
 };
 const UI_FILES: Record<string, string> = {
   'app.js': 'text/javascript',
-  'views.js': 'text/javascript',
+  'common.js': 'text/javascript',
+  'streams-page.js': 'text/javascript',
+  'stream-page.js': 'text/javascript',
+  'feed-page.js': 'text/javascript',
+  'subscriptions-page.js': 'text/javascript',
+  'dead-letters-page.js': 'text/javascript',
+  'domain-page.js': 'text/javascript',
   'api.js': 'text/javascript',
   'style.css': 'text/css',
 };

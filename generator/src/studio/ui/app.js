@@ -2,7 +2,12 @@ import { h, render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import htm from 'htm';
 import { api, href, parseRoute } from './api.js';
-import { DeadLettersPage, DomainPage, FeedPage, StreamPage, StreamsPage, SubscriptionsPage } from './views.js';
+import { DeadLettersPage } from './dead-letters-page.js';
+import { DomainPage } from './domain-page.js';
+import { FeedPage } from './feed-page.js';
+import { StreamPage } from './stream-page.js';
+import { StreamsPage } from './streams-page.js';
+import { SubscriptionsPage } from './subscriptions-page.js';
 
 const html = htm.bind(h);
 

@@ -1,0 +1,52 @@
+import { useEffect, useState } from 'preact/hooks';
+import { href } from './api.js';
+import { html, streamLink, time } from './common.js';
+
+// Live feed
+
+export function FeedPage({ from }) {
+  const [events, setEvents] = useState([]);
+  const [status, setStatus] = useState('connecting');
+  useEffect(() => {
+    const source = new EventSource(`/api/feed/live${from === 'start' ? '?from=start' : ''}`);
+    source.addEventListener('event', (e) => setEvents((list) => [JSON.parse(e.data), ...list].slice(0, 500)));
+    source.addEventListener('idle', () => setStatus('live'));
+    source.onerror = () => setStatus('reconnecting');
+    return () => source.close();
+  }, [from]);
+  return html`
+    <h1>Live feed <span class=${`dot ${status}`} title=${status}></span></h1>
+    <p class="muted">
+      ${from === 'start' ? 'Every event from the start of the store, then new ones as they are stored.' : 'New events as they are stored.'}
+      ${' '}<a href=${href('feed', { from: from === 'start' ? undefined : 'start' })}
+        >${from === 'start' ? 'Only new events' : 'From the start'}</a
+      >
+    </p>
+    <table class="list" data-testid="feed">
+      <thead>
+        <tr>
+          <th>Position</th>
+          <th>Stored</th>
+          <th>Event</th>
+          <th>Stream</th>
+          <th>Tenant</th>
+          <th>Payload</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${events.map(
+          (e) =>
+            html`<tr key=${e.position} data-testid="feed-row">
+              <td><code>${e.position.split('@').pop()}</code></td>
+              <td>${time(e.storedAt)}</td>
+              <td>${e.eventType}</td>
+              <td><a href=${streamLink(e.streamId, e.version)}>${e.streamId}</a> v${e.version}</td>
+              <td>${e.tenantId ?? '—'}</td>
+              <td><code class="clip">${JSON.stringify(e.data)}</code></td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+    ${events.length === 0 ? html`<p class="muted">Waiting for events…</p>` : null}
+  `;
+}
