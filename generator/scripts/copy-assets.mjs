@@ -1,5 +1,5 @@
-// Part of `npm run build`: copies the non-TypeScript files the CLI loads at run time (the formatter's worker,
-// templates) from src/ to the same place under dist/, where the compiled modules look for them.
+// Part of `npm run build`: copies the non-TypeScript files the CLI loads at run time (templates, static files)
+// from src/ to the same place under dist/, where the compiled modules look for them.
 import { cpSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

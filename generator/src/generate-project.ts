@@ -23,9 +23,9 @@ import {
   type ProjectionSnapshot,
 } from './emit/index.js';
 import { Layout } from './emit/common/layout.js';
-import { sealDigest, upToDate, withDigest } from './format/digest.js';
-import { formatSources, PRETTIER_OPTIONS } from './format/format-source.js';
-import { readExisting, writeFiles, type PreparedFile, type WriteReport } from './write/write-files.js';
+import { formatFiles } from './format/format-files.js';
+import type { Formatter } from './format/format-source.js';
+import { readExisting, writeFiles, type WriteReport } from './write/write-files.js';
 
 export interface GenerateProjectOptions {
   readonly config: EventsmithConfig;
@@ -37,6 +37,8 @@ export interface GenerateProjectOptions {
   readonly checkEventLock?: boolean;
   /** Refuse a domain with flow warnings (`--strict`): nothing is emitted or written. */
   readonly strict?: boolean;
+  /** How each file is formatted: prettier by default (`formatSource`); watch mode remembers its last results. */
+  readonly format?: Formatter;
 }
 
 /** The result of one run over every domain of a config. */
@@ -141,17 +143,12 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
     }),
   );
   const emit = lap();
-  const existing = await readExisting(
-    config.root,
-    emitted.map((f) => f.path),
-  );
-  const prepared = await prepare(emitted, existing);
+  const prepared = await formatFiles(emitted, options.format);
   const format = lap();
   const report = await writeFiles(prepared, {
     root: config.root,
     ownedDirs: config.domains.map((d) => d.output),
     dryRun: options.dryRun ?? false,
-    existing,
   });
   const bytes = prepared
     .filter((f) => f.ownership === 'generated' || f.ownership === 'once')
@@ -165,71 +162,6 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
     bytes,
     timings: { load, emit, format, write: lap() },
   };
-}
-
-/**
- * Renders and formats every emitted file. With `existing` (the files on disk), a generated file
- * whose digest shows it is already up to date is taken as it is, and a user-owned or once file
- * that exists is not formatted at all (its template is not used): prettier runs only where needed.
- */
-export async function prepare(
-  files: readonly GeneratedFile[],
-  existing: ReadonlyMap<string, string> = new Map(),
-): Promise<PreparedFile[]> {
-  const raws: string[] = [];
-  const jobs = files.map((f, i) => {
-    const onDisk = existing.get(f.path);
-    if (f.ownership === 'keep' || (f.ownership === 'user' && onDisk !== undefined))
-      return { path: f.path, text: '', kind: 'none' as const, reuse: '' };
-    const raw = (raws[i] = f.render());
-    if (f.format !== 'typescript' || f.ownership === 'user')
-      return { path: f.path, text: raw, kind: skipsPrettier(f, raw) ? ('none' as const) : f.format, reuse: undefined };
-    const last = lastRun.get(f.path);
-    if (onDisk !== undefined && last !== undefined && last.raw === raw && last.content === onDisk)
-      return { path: f.path, text: '', kind: 'none' as const, reuse: onDisk };
-    const { text, input } = withDigest(raw);
-    if (onDisk !== undefined && upToDate(onDisk, input))
-      return { path: f.path, text: '', kind: 'none' as const, reuse: onDisk };
-    return { path: f.path, text, kind: skipsPrettier(f, text) ? ('none' as const) : f.format, reuse: undefined };
-  });
-  const formatted = await formatSources(jobs.map((j) => ({ path: j.path, text: j.text, kind: j.kind })));
-  return files.map((file, i) => {
-    const merge = file.merge;
-    const content = jobs[i]!.reuse ?? sealDigest(formatted[i]!);
-    if (file.format === 'typescript' && file.ownership !== 'user' && file.ownership !== 'keep')
-      lastRun.set(file.path, { raw: raws[i]!, content });
-    return { path: file.path, ownership: file.ownership, content, ...(merge ? { merge } : {}) };
-  });
-}
-
-/**
- * Per output path, the emitted text and the content it became in this process's last run: when
- * both the emitted text and the file on disk are unchanged (watch mode), the file is reused
- * without hashing it. Keyed by project-relative path; one entry per generated file.
- */
-const lastRun = new Map<string, { readonly raw: string; readonly content: string }>();
-
-function skipsPrettier(file: GeneratedFile, text: string): boolean {
-  // The JSON printer breaks lines by the print width itself; a long string stays on its line in prettier too.
-  return file.preformatted && (file.format === 'json' || fitsPrintWidth(text));
-}
-
-/**
- * True when no line is longer than prettier's print width. A preformatted file (its emitter
- * prints prettier's shape; `emit-domain.unit.test.ts` checks it against prettier) that fits needs
- * no formatting: prettier would only break long lines. The bulk of a large domain's output.
- * Line comments at the start of a line do not count: prettier never breaks them (the header of a
- * file generated from many YAML files is one long comment).
- */
-export function fitsPrintWidth(text: string): boolean {
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    if (end - start > PRETTIER_OPTIONS.printWidth && !text.startsWith('//', start)) return false;
-    start = end + 1;
-  }
-  return true;
 }
 
 async function readEventLock(root: string, path: string, errors: ProjectError[]): Promise<EventLock | undefined> {
@@ -249,7 +181,11 @@ async function readEventLock(root: string, path: string, errors: ProjectError[])
   }
 }
 
-async function readSnapshot(root: string, path: string, errors: ProjectError[]): Promise<ProjectionSnapshot | undefined> {
+async function readSnapshot(
+  root: string,
+  path: string,
+  errors: ProjectError[],
+): Promise<ProjectionSnapshot | undefined> {
   // Read as the write stage reads outputs: not through a link out of the project, never blocking.
   const text = (await readExisting(root, [path])).get(path);
   if (text === undefined) return undefined;

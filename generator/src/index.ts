@@ -4,7 +4,7 @@ export { findConfig, loadConfig, resolveInputs, type DomainConfig, type Eventsmi
 export type { ProjectError, ProjectLocation } from './config/project-error.js';
 export type { CliError } from './cli/cli-error.js';
 export type { CliIo } from './cli/io.js';
-export { generateProject, prepare, type GenerateOutcome, type GenerateProjectOptions } from './generate-project.js';
+export { generateProject, type GenerateOutcome, type GenerateProjectOptions } from './generate-project.js';
 export { emitDomain, GeneratedFile, type EmitOptions, type FileOwnership } from './emit/index.js';
 export {
   checkEventLock,
@@ -16,7 +16,8 @@ export {
   type EventLock,
   type LockChange,
 } from './emit/index.js';
-export { formatSource, PRETTIER_OPTIONS } from './format/format-source.js';
+export { formatFiles } from './format/format-files.js';
+export { formatSource, PRETTIER_OPTIONS, type Formatter } from './format/format-source.js';
 export { writeFiles, type FileChange, type PreparedFile, type WriteReport } from './write/write-files.js';
 export { mergeUserFile, type MergeResult } from './write/merge-user-file.js';
 export { writeFileAtomic } from './write/atomic-write.js';

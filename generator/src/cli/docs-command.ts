@@ -1,7 +1,8 @@
 import { isAbsolute, relative, resolve } from 'node:path';
-import { generateProject, prepare } from '../generate-project.js';
+import { generateProject } from '../generate-project.js';
 import { docsDirOf, emitDocs } from '../emit/index.js';
-import { readExisting, writeFiles } from '../write/write-files.js';
+import { formatFiles } from '../format/format-files.js';
+import { writeFiles } from '../write/write-files.js';
 import { CliFailure } from './cli-error.js';
 import type { EventsmithConfig } from '../config/config.js';
 import type { CliIo } from './io.js';
@@ -37,12 +38,8 @@ export async function writeDocs(
   }
   const dirs = outcome.models.map((m) => docsDirOf(base, m.name));
   const emitted = outcome.models.flatMap((model, i) => emitDocs(model, { docsDir: dirs[i]! }));
-  const existing = await readExisting(
-    config.root,
-    emitted.map((f) => f.path),
-  );
-  const prepared = await prepare(emitted, existing);
-  const report = await writeFiles(prepared, { root: config.root, ownedDirs: dirs, dryRun: options.check, existing });
+  const prepared = await formatFiles(emitted);
+  const report = await writeFiles(prepared, { root: config.root, ownedDirs: dirs, dryRun: options.check });
   if (format === 'json') {
     io.out(
       `${JSON.stringify({ dirs, changes: report.changes.map((c) => ({ path: c.path, kind: c.kind })), unchanged: report.unchanged, warnings: report.warnings }, null, 2)}\n`,

@@ -1,6 +1,6 @@
 import { loadDomain, type DomainModel } from '@eventsmith/schema';
 import { describe, expect, it } from 'vitest';
-import { prepare } from '../generate-project.js';
+import { formatFiles } from '../format/format-files.js';
 import { upcasterGoldenEnvelope } from '@eventsmith/runtime/testing';
 import { GOLDEN_RECORD } from './upcasters/emit-upcasters.js';
 import { applySteps, sampleForVersion } from './upcasters/steps.js';
@@ -61,8 +61,8 @@ const byPath = (files: GeneratedFile[]) => new Map(files.map((f) => [f.path, f])
 
 describe('emitDomain', () => {
   it('is deterministic and carries no timestamps', async () => {
-    const a = await prepare(emitDomain(model(SMALL), OPTIONS));
-    const b = await prepare(emitDomain(model(SMALL), OPTIONS));
+    const a = await formatFiles(emitDomain(model(SMALL), OPTIONS));
+    const b = await formatFiles(emitDomain(model(SMALL), OPTIONS));
     expect(a).toEqual(b);
     for (const f of a) expect(f.content).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?!\.000Z)/);
     expect(a.map((f) => f.path)).toEqual([...a.map((f) => f.path)].sort());
@@ -189,7 +189,7 @@ describe('emitDomain', () => {
   });
 
   it('appends a new migration when a column changes, keeps the old one, and records the new shape', async () => {
-    const first = await prepare(emitDomain(model(SMALL), OPTIONS));
+    const first = await formatFiles(emitDomain(model(SMALL), OPTIONS));
     const snapshot = parseSnapshot(first.find((f) => f.path.endsWith('snapshot.json'))!.content);
     expect(snapshot.migrations).toEqual(['0001_create_orders']);
 
@@ -199,7 +199,7 @@ describe('emitDomain', () => {
     ]);
 
     const changed = SMALL.replace('city: string, closed', 'city: string, note: text?, closed');
-    const next = await prepare(emitDomain(model(changed), { ...OPTIONS, projectionSnapshot: snapshot }));
+    const next = await formatFiles(emitDomain(model(changed), { ...OPTIONS, projectionSnapshot: snapshot }));
     const migrations = next.filter((f) => f.path.includes('/migrations/0'));
     expect(migrations.map((f) => [f.path, f.ownership])).toEqual([
       ['gen/projections/migrations/0001_create_orders.ts', 'keep'],

@@ -7,6 +7,7 @@ import type { ProjectError } from '../config/project-error.js';
 import { generateProject } from '../generate-project.js';
 import type { WriteReport } from '../write/write-files.js';
 import { TEMP_PREFIX } from '../write/atomic-write.js';
+import { formatMemo } from './format-memo.js';
 
 /** What a watch run reports. */
 export type WatchEvent =
@@ -69,6 +70,7 @@ export function watchProject(initial: EventsmithConfig, options: WatchOptions): 
   let changed = new Set<string>();
   const idleWaiters: (() => void)[] = [];
   let lastStamps: string | undefined;
+  const format = formatMemo();
 
   const run = async () => {
     const trigger = [...changed].sort();
@@ -86,7 +88,7 @@ export function watchProject(initial: EventsmithConfig, options: WatchOptions): 
         config = reloaded;
         watcher.add(watchedPaths(config));
       }
-      const outcome = await generateProject({ config });
+      const outcome = await generateProject({ config, format });
       if (!outcome.ok)
         options.onEvent({ kind: 'invalid', domainErrors: outcome.domainErrors, cliErrors: outcome.cliErrors, trigger });
       else

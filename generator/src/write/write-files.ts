@@ -44,12 +44,6 @@ export interface WriteOptions {
   readonly ownedDirs: readonly string[];
   /** Compute the changes but write nothing (`--check`). */
   readonly dryRun?: boolean;
-  /**
-   * The content of each `generated` file as read earlier in this run ({@link readExisting} over
-   * every planned path; a path missing from it does not exist), so it is not read twice. User-owned
-   * files are always read again: the user may have saved one since.
-   */
-  readonly existing?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -69,8 +63,7 @@ export async function writeFiles(files: readonly PreparedFile[], options: WriteO
   const planned = new Set(files.map((f) => f.path));
 
   await inBatches(files, async (file) => {
-    const known = file.ownership === 'generated' ? options.existing : undefined;
-    const existing = known ? known.get(file.path) : await readText(options.root, file.path);
+    const existing = await readText(options.root, file.path);
     const change = decide(file, existing, warnings);
     if (!change) {
       unchanged++;
@@ -136,7 +129,7 @@ function decide(file: PreparedFile, existing: string | undefined, warnings: stri
   }
 }
 
-/** The current text of each path (undefined when missing), for the format stage to skip work. */
+/** The current text of each path that exists (the event lock, the projection snapshot), read as outputs are. */
 export async function readExisting(root: string, paths: readonly string[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   await inBatches(paths, async (path) => {

@@ -1,7 +1,6 @@
 import { posix } from 'node:path';
 import { packageInfo } from '../../package-info.js';
 import { byString } from './naming.js';
-import { printList } from './print-width.js';
 
 /**
  * Who owns a file, which decides how the write stage treats it:
@@ -68,10 +67,8 @@ export class GeneratedFile {
   readonly #imports = new Map<string, Map<string, boolean>>();
   readonly #body: string[] = [];
   #merge: Omit<UserFileMerge, 'imports'> | undefined;
-  #preformatted = false;
-  /** Imported name → its specifier, and target file → specifier: emitters import the same names many times. */
+  /** Imported name → its specifier: a name imported from two modules is a generator bug. */
   readonly #sourceOf = new Map<string, string>();
-  readonly #specifiers = new Map<string, string | null>();
   /** What {@link GeneratedFile.render} and {@link GeneratedFile.merge} returned, until the next change. */
   #rendered: string | undefined;
   #merged: (UserFileMerge & { readonly imports: readonly RenderedImport[] }) | undefined;
@@ -84,25 +81,6 @@ export class GeneratedFile {
     readonly sources: readonly string[],
     readonly format: 'typescript' | 'json' | 'none',
   ) {}
-
-  /**
-   * The emitter printed this file in prettier's shape already (indentation, quotes, trailing
-   * commas), so the format stage may skip prettier when no line is longer than the print width.
-   * Only for emitters whose output `preformatted.unit.test.ts` checks against prettier.
-   */
-  get preformatted(): boolean {
-    return this.#preformatted;
-  }
-
-  /**
-   * Claims {@link GeneratedFile.preformatted} for what was printed so far. Not claimed when a body
-   * chains a modifier after a multi-line call (an optional inline object or list of them): prettier
-   * prints that as a member chain, which the field printers do not reproduce.
-   */
-  markPreformatted(): this {
-    this.#preformatted = !this.#body.some((block) => /\n *[)}\]]+\./.test(block));
-    return this;
-  }
 
   /** A file rewritten on every run. */
   static generated(path: string, sources: readonly string[]): GeneratedFile {
@@ -137,7 +115,7 @@ export class GeneratedFile {
    * used as both a type and a value is imported as a value.
    */
   import(name: string, from: ImportSource, options: { readonly type?: boolean } = {}): string {
-    const specifier = typeof from === 'string' ? from : this.#relative(from.file);
+    const specifier = typeof from === 'string' ? from : this.relativeSpecifier(from.file);
     if (specifier === null) return name; // the symbol is declared in this very file
     const other = this.#sourceOf.get(name);
     if (other !== undefined && other !== specifier) {
@@ -224,36 +202,18 @@ export class GeneratedFile {
     this.#merged = undefined;
   }
 
-  #relative(target: string): string | null {
-    let specifier = this.#specifiers.get(target);
-    if (specifier === undefined) this.#specifiers.set(target, (specifier = this.relativeSpecifier(target)));
-    return specifier;
-  }
-
   /** `./x.js` / `../y/z.js` from this file to another project-relative `.ts` file; null for itself. */
   relativeSpecifier(target: string): string | null {
     if (target === this.path) return null;
-    const from = posix.dirname(this.path);
-    const key = `${from}\u0000${target}`;
-    let rel = specifiers.get(key);
-    if (rel === undefined) {
-      rel = posix.relative(from, target).replace(/\.ts$/, '.js');
-      if (!rel.startsWith('.')) rel = `./${rel}`;
-      if (specifiers.size >= SPECIFIERS_LIMIT) specifiers.clear();
-      specifiers.set(key, rel);
-    }
-    return rel;
+    const rel = posix.relative(posix.dirname(this.path), target).replace(/\.ts$/, '.js');
+    return rel.startsWith('.') ? rel : `./${rel}`;
   }
 }
-
-/** Folder → target → specifier: every file of a folder imports the same few modules. */
-const specifiers = new Map<string, string>();
-const SPECIFIERS_LIMIT = 100_000;
 
 function renderImport(line: RenderedImport): string {
   const allTypes = line.names.every((n) => n.type);
   const names = line.names.map((n) => (n.type && !allTypes ? `type ${n.name}` : n.name));
-  return printList(`import ${allTypes ? 'type ' : ''}`, names, ` from '${line.from}';`, { brackets: '{}' });
+  return `import ${allTypes ? 'type ' : ''}{ ${names.join(', ')} } from '${line.from}';`;
 }
 
 function sortedUnique(values: readonly string[]): string[] {

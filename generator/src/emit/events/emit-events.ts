@@ -15,7 +15,7 @@ export function emitAggregateEvents(index: DomainIndex, layout: Layout, aggregat
   const file = GeneratedFile.generated(layout.eventsOf(aggregate.name), DomainIndex.sourcesOf(aggregate, ...events));
   const ctx: TypeContext = { file, layout, index };
   for (const event of events) file.print(eventBlock(ctx, event));
-  return file.markPreformatted();
+  return file;
 }
 
 function eventBlock(ctx: TypeContext, event: EventNode): string {

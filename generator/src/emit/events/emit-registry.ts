@@ -3,7 +3,6 @@ import { GeneratedFile } from '../common/generated-file.js';
 import type { Layout } from '../common/layout.js';
 import { registryNames, stepNames } from '../common/names.js';
 import { byString, quote } from '../common/naming.js';
-import { printList, printUnion } from '../common/print-width.js';
 
 const RUNTIME = '@eventsmith/runtime';
 
@@ -22,8 +21,8 @@ export function emitRegistry(index: DomainIndex, layout: Layout): GeneratedFile 
   const events = index.events;
   const classes = events.map((e) => file.import(e.name, { file: layout.eventsOf(e.aggregate) }));
   file.print(
-    `/** Every event class of the ${model.name} domain, sorted by type name. */\n${printList(`export const ${n.classes} = `, classes, ' as const;')}`,
-    `/** Any event of the ${model.name} domain. */\n${printUnion(`export type ${n.union} =`, classes.length ? classes : ['never'], ';')}`,
+    `/** Every event class of the ${model.name} domain, sorted by type name. */\nexport const ${n.classes} = [${classes.join(', ')}] as const;`,
+    `/** Any event of the ${model.name} domain. */\nexport type ${n.union} = ${classes.length ? classes.join(' | ') : 'never'};`,
   );
   const aliases = events
     .flatMap((e) => e.renamedFrom.map((old) => [old, e.name] as const))
@@ -59,7 +58,7 @@ export function emitRegistry(index: DomainIndex, layout: Layout): GeneratedFile 
           const message = quote(
             `The custom upcaster ${c.key} was not provided; pass it to ${n.factory}({ upcasters }).`,
           );
-          return `  ${c.key}: () => {\n    ${printList(`throw new ${eventsmithError}`, ["'UPCAST.NOT_PROVIDED'", message], ';', { indent: '    ', brackets: '()' })}\n  },`;
+          return `  ${c.key}: () => {\n    throw new ${eventsmithError}('UPCAST.NOT_PROVIDED', ${message});\n  },`;
         })
         .join('\n')}\n};`,
       `export interface ${n.options} {\n  /** One function per custom step; the compiler checks each signature. */\n  readonly upcasters: ${n.custom};\n}`,
@@ -71,7 +70,7 @@ export function emitRegistry(index: DomainIndex, layout: Layout): GeneratedFile 
   file.print(
     `/**\n * The event registry of the ${model.name} domain: every event class, the upcaster chains and the\n * aliases of renamed types. Stores and buses decode (and upcast) with it.\n *\n * @example\n * \`\`\`ts\n * ${example}\n * const store = new InMemoryEventStore({ registry });\n * \`\`\`\n */\n` +
       `export function ${n.factory}(${custom.length ? `options: ${n.options}` : ''}): ${registry} {\n` +
-      `  return ${registry}.create({\n    events: ${n.classes},\n    ${printList('upcasters: ', steps, ',', { indent: '    ' })}\n    aliases: ${n.aliases},\n  });\n}`,
+      `  return ${registry}.create({\n    events: ${n.classes},\n    upcasters: [${steps.join(', ')}],\n    aliases: ${n.aliases},\n  });\n}`,
   );
-  return file.markPreformatted();
+  return file;
 }

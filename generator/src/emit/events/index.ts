@@ -1,6 +1,5 @@
 import type { DomainModel } from '@eventsmith/schema';
 import type { DomainIndex } from '../common/domain-index.js';
-import { emitOnce } from '../common/emit-memo.js';
 import type { GeneratedFile } from '../common/generated-file.js';
 import type { Layout } from '../common/layout.js';
 import type { Emitter } from '../emitter.js';
@@ -22,12 +21,7 @@ function emit(model: DomainModel, index: DomainIndex, layout: Layout): Generated
   const files: GeneratedFile[] = [];
   const types = emitTypes(index, layout);
   if (types) files.push(types);
-  for (const aggregate of model.aggregates)
-    files.push(
-      emitOnce(`events:${aggregate.name}`, layout, [aggregate], index, (idx) =>
-        emitAggregateEvents(idx, layout, aggregate),
-      ),
-    );
+  for (const aggregate of model.aggregates) files.push(emitAggregateEvents(index, layout, aggregate));
   files.push(emitRegistry(index, layout));
   return files;
 }

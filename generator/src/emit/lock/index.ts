@@ -34,6 +34,6 @@ export const lockEmitter: Emitter = {
       model.sources.map((s) => s.path),
     );
     file.print(serializeEventLock(eventLockOf(model), file.sources).trimEnd());
-    return [file.markPreformatted()];
+    return [file];
   },
 };

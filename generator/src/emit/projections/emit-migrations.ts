@@ -36,7 +36,7 @@ export function emitMigrations(model: DomainModel, layout: Layout, previous: Pro
   files.push(migrationsIndex(layout, names, sources));
   const snapshot = GeneratedFile.generated(layout.projectionSnapshot, sources);
   snapshot.print(serializeSnapshot({ migrations: names, tables: current }, snapshot.sources).trimEnd());
-  files.push(snapshot.markPreformatted());
+  files.push(snapshot);
   return files;
 }
 
@@ -55,7 +55,7 @@ function migrationsIndex(layout: Layout, names: readonly string[], sources: read
     `/**\n * Every projection migration, in order. Names sort in the order they must run.\n *\n * @example\n * \`\`\`ts\n * await migrateProjections(db, projectionMigrations);\n * \`\`\`\n */\n` +
       `export const projectionMigrations: Readonly<Record<string, ${type}>> = {${entries.length ? `\n${entries.join('\n')}\n` : ''}};`,
   );
-  return file.markPreformatted();
+  return file;
 }
 
 function migrationFile(layout: Layout, name: string, change: TableChange, sources: readonly string[]): GeneratedFile {

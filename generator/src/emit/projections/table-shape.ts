@@ -1,6 +1,5 @@
 import { COLUMN_TYPES, type ColumnTypeName, type JsonValue, type ProjectionNode } from '@eventsmith/schema';
 import { byString } from '../common/naming.js';
-import { printJson } from '../common/print-width.js';
 
 /** A projection table as a migration creates it; what the snapshot records. */
 export interface TableShape {
@@ -70,7 +69,7 @@ export function serializeSnapshot(snapshot: ProjectionSnapshot, sources: readonl
         indexes: t.indexes,
       })),
   };
-  return printJson(body);
+  return `${JSON.stringify(body, null, 2)}\n`;
 }
 
 /** Thrown for a snapshot file that is not what the generator wrote. */

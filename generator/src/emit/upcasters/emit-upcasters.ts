@@ -1,11 +1,9 @@
 import type { DomainModel, EventNode, EventVersionNode, JsonValue } from '@eventsmith/schema';
 import { DomainIndex } from '../common/domain-index.js';
-import { emitOnce } from '../common/emit-memo.js';
 import { GeneratedFile } from '../common/generated-file.js';
 import type { Layout } from '../common/layout.js';
 import { eventNames, registryNames, stepNames } from '../common/names.js';
 import { literal, propertyKey, quote } from '../common/naming.js';
-import { printList } from '../common/print-width.js';
 import { applySteps, sampleForVersion, stepsCode, type RecordLike } from './steps.js';
 
 const RUNTIME = '@eventsmith/runtime';
@@ -20,11 +18,7 @@ export function emit(model: DomainModel, index: DomainIndex, layout: Layout): Ge
   const versioned = index.events.filter((e) => e.history.length > 0);
   const files: GeneratedFile[] = [];
   for (const event of versioned) {
-    files.push(
-      ...emitOnce(`upcasters:${event.name}`, layout, [event, model.name], index, (idx) =>
-        upcasterFiles(layout, idx, model.name, event),
-      ),
-    );
+    files.push(...upcasterFiles(layout, index, model.name, event));
   }
   if (versioned.length > 0) files.push(goldenTest(layout, index, versioned));
   return files;
@@ -38,7 +32,7 @@ function upcasterFiles(layout: Layout, index: DomainIndex, domain: string, event
     file.print(versionBlock(file, layout, index, event, old));
     if (old.upcast.kind === 'CustomUpcastNode') stubs.push(...customStub(layout, domain, event, old));
   }
-  return [...stubs, file.markPreformatted()];
+  return [...stubs, file];
 }
 
 function versionBlock(
@@ -171,14 +165,10 @@ export function customSteps(model: DomainModel): { event: EventNode; version: Ev
   );
 }
 
-/** `head{ a: 1, b: 2 };` broken one property a line, as prettier does, when too long for one line. */
+/** `head{ a: 1, b: 2 };` */
 function sampleConst(head: string, value: { [key: string]: JsonValue }): string {
-  return printList(
-    head,
-    Object.entries(value).map(([key, v]) => `${propertyKey(key)}: ${literal(v)}`),
-    ';',
-    { brackets: '{}' },
-  );
+  const entries = Object.entries(value).map(([key, v]) => `${propertyKey(key)}: ${literal(v)}`);
+  return `${head}{${entries.length ? ` ${entries.join(', ')} ` : ''}};`;
 }
 
 function indentLines(text: string): string {
