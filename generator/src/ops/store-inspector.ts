@@ -8,7 +8,6 @@ import {
   SqlDeadLetterQueue,
   SqlLeaseLock,
   SubscriptionManager,
-  UndecodableEventError,
   type DeadLetterEntry,
   type DeadLetterStatus,
   type EventStore,
@@ -18,6 +17,7 @@ import {
 } from '@eventsmith/runtime';
 import { stateHistory, type StateAtVersion } from './aggregate-history.js';
 import { parseDatabaseUrl, redact, type DatabaseTarget } from './database-url.js';
+import { countAfter, countBetween } from './feed-counts.js';
 import { eventView, type EventLink, type EventView, type TimelineEvent } from './event-views.js';
 import { OpsFailure } from './ops-failure.js';
 import type { ProjectCode } from './project-code.js';
@@ -272,7 +272,7 @@ export class StoreInspector {
       names.map(async (name) => {
         const checkpoint = checkpoints.find((c) => c.name === name);
         const projection = this.#code.projections.get(name);
-        const lag = await this.#lag(checkpoint?.position ?? null, projection?.eventTypes);
+        const lag = await countAfter(this.store, checkpoint?.position ?? null, projection?.eventTypes, LAG_LIMIT);
         const dead = stats.bySubscription.find((s) => s.subscription === name);
         const position = checkpoint?.position ?? null;
         const throughput = await this.#throughput(name, position, projection?.eventTypes);
@@ -425,34 +425,6 @@ export class StoreInspector {
     return this.tenantId === undefined ? queue : queue.forTenant(this.tenantId);
   }
 
-  async #lag(
-    position: Position | null,
-    eventTypes: readonly string[] | undefined,
-  ): Promise<{ events: number; capped: boolean; oldest: Date | undefined }> {
-    let events = 0;
-    let oldest: Date | undefined;
-    let after = position;
-    while (events <= LAG_LIMIT) {
-      try {
-        for await (const stored of this.store.readAll({
-          after,
-          limit: LAG_LIMIT + 1 - events,
-          ...(eventTypes ? { eventTypes } : {}),
-        })) {
-          oldest ??= stored.storedAt;
-          events++;
-        }
-        break;
-      } catch (error) {
-        if (!(error instanceof UndecodableEventError)) throw error;
-        oldest ??= error.storedAt; // lag too: count on after it
-        events++;
-        after = error.position;
-      }
-    }
-    return { events: Math.min(events, LAG_LIMIT), capped: events > LAG_LIMIT, oldest };
-  }
-
   /** Events the checkpoint moved over since the previous call, per second (counted up to the lag limit). */
   async #throughput(
     name: string,
@@ -464,20 +436,8 @@ export class StoreInspector {
     this.#previous.set(name, { position, at: now });
     if (!previous) return null;
     if (position === null || (previous.position !== null && !position.isAfter(previous.position))) return 0;
-    let moved = 0;
-    try {
-      for await (const stored of this.store.readAll({
-        after: previous.position,
-        limit: LAG_LIMIT,
-        ...(eventTypes ? { eventTypes } : {}),
-      })) {
-        if (stored.position.isAfter(position)) break;
-        moved++;
-      }
-    } catch (error) {
-      if (error instanceof UndecodableEventError) return null; // the lag column says so
-      throw error;
-    }
+    const moved = await countBetween(this.store, previous.position, position, eventTypes, LAG_LIMIT);
+    if (moved === null) return null; // an undecodable event: the lag column says so
     return moved / (Math.max(now - previous.at, 1) / 1000);
   }
 
