@@ -55,7 +55,7 @@ suite(
     });
 
     async function studio(
-      options: { allowWrites?: boolean; tenantId?: string } = {},
+      options: { allowWrites?: boolean; tenantId?: string; token?: string } = {},
     ): Promise<{ page: Page; url: string }> {
       const inspector = await StoreInspector.open({
         url: `sqlite:${file}`,
@@ -63,7 +63,13 @@ suite(
         code,
         ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
       });
-      const server = await startStudio({ inspector, allowWrites: options.allowWrites ?? false, port: 0, domain });
+      const server = await startStudio({
+        inspector,
+        allowWrites: options.allowWrites ?? false,
+        port: 0,
+        domain,
+        ...(options.token !== undefined ? { token: options.token } : {}),
+      });
       open.push({ studio: server, inspector });
       const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
       page.setDefaultTimeout(WAIT.timeout);
@@ -283,6 +289,29 @@ suite(
         await page.getByRole('button', { name: /Earlier events \(versions 1–50\)/ }).click();
         await expect.poll(() => page.getByTestId('state-version').innerText(), WAIT).toBe('50');
         await expect.poll(() => page.locator('#event-1').count(), WAIT).toBe(1);
+      },
+      TEST_TIMEOUT,
+    );
+
+    it(
+      'with a token: the printed URL opens the studio (live feed included), a URL without it is refused',
+      async () => {
+        const { page, url } = await studio({ token: 'open sesame' });
+        expect(url).toContain('?token=open%20sesame');
+        await page.goto(url);
+        await expect.poll(() => page.getByTestId('stream-row').count(), WAIT).toBeGreaterThanOrEqual(4);
+        expect(new URL(page.url()).search).toBe(''); // the token left the address bar for a cookie
+        await page.goto(`${new URL(url).origin}/#/feed?from=start`);
+        await expect.poll(() => page.getByTestId('feed-row').count(), WAIT).toBeGreaterThan(0);
+
+        const stranger = await browser.newPage();
+        try {
+          const response = await stranger.goto(new URL(url).origin);
+          expect(response?.status()).toBe(401);
+          expect(await stranger.locator('body').innerText()).toContain('needs its access token');
+        } finally {
+          await stranger.close();
+        }
       },
       TEST_TIMEOUT,
     );
