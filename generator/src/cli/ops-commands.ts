@@ -5,6 +5,7 @@ import { Position, type DeadLetterStatus } from '@eventsmith/runtime';
 import cliProgress from 'cli-progress';
 import type { EventsmithConfig } from '../config/config.js';
 import type { EventView } from '../ops/event-views.js';
+import { OpsFailure } from '../ops/ops-failure.js';
 import { loadProjectCode } from '../ops/project-code.js';
 import { StoreInspector } from '../ops/store-inspector.js';
 import { CliFailure, type CliError } from './cli-error.js';
@@ -444,6 +445,7 @@ function positiveInteger(flags: ReadonlyMap<string, string | true>, name: string
 /** The runtime's typed errors (no stream, no dead letter) as CLI errors; anything else is rethrown. */
 function asCliFailure(error: unknown): unknown {
   if (error instanceof CliFailure) return error;
+  if (error instanceof OpsFailure) return new CliFailure(error.errors);
   const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && /^[A-Z]+\.[A-Z_]+$/.test(code) && typeof message === 'string')
     return new CliFailure([{ code, message, fix: fixFor(code) }]);
