@@ -306,11 +306,11 @@ export class PostgresEventStore implements EventStore {
     return {
       streamId: append.streamId,
       tenant: rowLevelSecurity ? this.#tenantId : undefined,
-      statement: {
+      statement: () => ({
         name: `${appendStatementName(append, view, partitioned)}_state`,
         text: appendStatement(append.expected, view, partitioned, true),
         values: appendParameters(append),
-      },
+      }),
       outcome: (found) => {
         const row = found as (AppendRow & { actual: number | null; actual_tenant: string | null }) | undefined;
         if (!row) return 'alone';

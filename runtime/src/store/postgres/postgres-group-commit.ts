@@ -8,8 +8,8 @@ export interface GroupMember {
   readonly streamId: string;
   /** The tenant to `set_config` before the append (row-level security), if any. */
   readonly tenant: string | undefined;
-  /** The append statement, run as a named statement inside the shared transaction. */
-  readonly statement: pg.QueryConfig;
+  /** The append statement, run as a named statement inside the shared transaction (built only for a batch). */
+  readonly statement: () => pg.QueryConfig;
   /**
    * What the statement's row means once the shared transaction has committed: the result, an
    * error to throw, or `'alone'` when only a transaction of its own can tell (a lost timing race).
@@ -165,7 +165,7 @@ export class PostgresGroupCommit {
     for (const member of batch) {
       if (tenants) sent.push(client.query('select set_config($1, $2, true)', [TENANT_SETTING, member.tenant ?? '']));
       statementOf.push(sent.length);
-      sent.push(client.query(member.statement));
+      sent.push(client.query(member.statement()));
     }
     sent.push(client.query('commit'));
     const settled = await Promise.allSettled(sent);
