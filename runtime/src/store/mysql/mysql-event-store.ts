@@ -27,6 +27,7 @@ import { checkText, feedRange } from '../store-input.js';
 import { eventExistsQuery, readStreamPages, readStreamVersion } from '../sql/stream-queries.js';
 import { createMysqlDatabase, type MysqlConnection } from './mysql-dialect.js';
 import { appendBody, isoFromMysql, STREAM_STATE } from './mysql-statements.js';
+import { MysqlGroupCommit, type MysqlGroupMember } from './mysql-group-commit.js';
 
 export type MysqlEventStoreOptions = MysqlConnection & {
   readonly registry: EventRegistry;
@@ -38,6 +39,15 @@ export type MysqlEventStoreOptions = MysqlConnection & {
   readonly pageSize?: number;
   /** How often an append that lost a race it can retry (a deadlock, an 'any' append) tries again. Default 10. */
   readonly appendRetries?: number;
+  /**
+   * Group commit, on by default: concurrent appends made outside a transaction (from this store
+   * and its tenant views) that arrive while another is being written share one transaction, one
+   * round trip and one commit, each with its own version check and its own result or error. One
+   * writer at a time writes exactly as without it; under concurrent writers throughput rises, at
+   * the cost of appends waiting for the batch they joined, including its stream locks. `false`
+   * writes every append in a transaction of its own.
+   */
+  readonly groupCommit?: boolean;
 };
 
 /** {@link EventStoreTransaction} on MariaDB/MySQL: `sql` is the Kysely transaction of the append. */
@@ -52,6 +62,8 @@ interface Shared {
   readonly target: string;
   readonly pageSize: number;
   readonly retries: number;
+  /** Shares commits between concurrent appends; undefined when `groupCommit` is false. */
+  readonly groupCommit: MysqlGroupCommit | undefined;
 }
 
 type Row = EventRow & { position: string };
@@ -70,7 +82,10 @@ const DEADLOCK = new Set([1213, 1205]);
  * takes positions from the allocator row, and inserts every event. **The feed never skips**:
  * positions come from a one-row allocator whose lock is held until commit, so they are handed out
  * in commit order (AUTO_INCREMENT is not: see `appendBody`). Concurrent appends therefore serialise
- * between allocating and committing; keep transactions that append short.
+ * between allocating and committing (InnoDB releases the lock before the commit's log flush, so
+ * flushes still overlap); keep transactions that append short. Concurrent appends made outside a
+ * transaction share one transaction and one commit (group commit, see `MysqlGroupCommit`), so
+ * the allocator changes hands once per batch rather than once per append.
  *
  * `transaction(fn)` gives `fn` the Kysely transaction as `tx.sql`, for projection rows,
  * checkpoints and outbox rows that commit with the append; `MysqlSnapshotStore` writes from inside
@@ -112,6 +127,21 @@ export class MysqlEventStore implements EventStore {
         target,
         pageSize: options.pageSize ?? 1000,
         retries: options.appendRetries ?? 10,
+        groupCommit:
+          options.groupCommit === false
+            ? undefined
+            : new MysqlGroupCommit({
+                withConnection: (fn) =>
+                  db
+                    .connection()
+                    .execute((connection) =>
+                      fn(
+                        async (text, parameters) =>
+                          (await connection.executeQuery(CompiledQuery.raw(text, [...parameters]))).rows,
+                      ),
+                    ),
+                unavailable: (error) => unavailableOr(error, target),
+              }),
       },
       undefined,
     );
@@ -144,7 +174,6 @@ export class MysqlEventStore implements EventStore {
     // Called inside this store's transaction(): join it rather than wait on its locks.
     const ambient = currentTransaction(this.#shared.db);
     if (ambient) return this.#appendInTransaction(ambient, append);
-    const { body, parameters } = this.#body(append);
     return withSpan(
       'eventsmith.store.append',
       {
@@ -152,32 +181,55 @@ export class MysqlEventStore implements EventStore {
         [SpanAttributes.stream]: streamId,
         [SpanAttributes.eventCount]: events.length,
       },
-      async () => {
-        for (let attempt = 0; ; attempt++) {
-          const final = attempt >= this.#shared.retries;
-          const outcome = await this.#guard(() =>
-            this.#shared.db.connection().execute(async (connection) => {
-              let result: QueryResult<unknown>;
-              try {
-                result = await connection.executeQuery(
-                  CompiledQuery.raw(`start transaction;\n${body};\ncommit`, parameters),
-                );
-              } catch (error) {
-                await connection.executeQuery(CompiledQuery.raw('rollback')).catch(() => undefined);
-                if (isDeadlock(error) && !final) return 'retry' as const;
-                // Explained on this connection: asking the pool for another while holding this
-                // one deadlocks once every connection is held by a failing append.
-                const translated = await this.#translate(error, append, connection, final);
-                if (translated === 'retry') return 'retry' as const;
-                throw translated;
-              }
-              return this.#outcome(connection, result, append, final);
-            }),
-          );
-          if (outcome !== 'retry') return outcome;
-        }
+      () => {
+        const { groupCommit } = this.#shared;
+        return groupCommit ? groupCommit.append(this.#groupMember(append)) : this.#appendAlone(append);
       },
     );
+  }
+
+  /** `append` as a member of a group commit (see `MysqlGroupCommit`). */
+  #groupMember(append: PreparedAppend): MysqlGroupMember {
+    const { body, parameters } = this.#body(append);
+    return {
+      streamId: append.streamId,
+      sql: body,
+      parameters,
+      outcome: (row) => {
+        const outcome = row as { version: string | number | null; position: string | null } | undefined;
+        if (!outcome || outcome.version === null || outcome.position === null) return 'alone';
+        return { nextVersion: Number(outcome.version), position: Position.of(this.storeId, BigInt(outcome.position)) };
+      },
+      alone: () => this.#appendAlone(append),
+    };
+  }
+
+  /** An append in a transaction of its own, retried while it only lost a race it can retry. */
+  async #appendAlone(append: PreparedAppend): Promise<AppendResult> {
+    const { body, parameters } = this.#body(append);
+    for (let attempt = 0; ; attempt++) {
+      const final = attempt >= this.#shared.retries;
+      const outcome = await this.#guard(() =>
+        this.#shared.db.connection().execute(async (connection) => {
+          let result: QueryResult<unknown>;
+          try {
+            result = await connection.executeQuery(
+              CompiledQuery.raw(`start transaction;\n${body};\ncommit`, parameters),
+            );
+          } catch (error) {
+            await connection.executeQuery(CompiledQuery.raw('rollback')).catch(() => undefined);
+            if (isDeadlock(error) && !final) return 'retry' as const;
+            // Explained on this connection: asking the pool for another while holding this
+            // one deadlocks once every connection is held by a failing append.
+            const translated = await this.#translate(error, append, connection, final);
+            if (translated === 'retry') return 'retry' as const;
+            throw translated;
+          }
+          return this.#outcome(connection, result, append, final);
+        }),
+      );
+      if (outcome !== 'retry') return outcome;
+    }
   }
 
   async transaction<T>(fn: (tx: MysqlEventStoreTransaction) => Promise<T>): Promise<T> {
@@ -255,6 +307,7 @@ export class MysqlEventStore implements EventStore {
 
   /** Ends the pool. Views made with `forTenant` share it and close with it. */
   async close(): Promise<void> {
+    await this.#shared.groupCommit?.close();
     await this.#shared.db.destroy();
   }
 
