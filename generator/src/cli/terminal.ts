@@ -22,6 +22,9 @@ export function codeFrame(
   color: boolean,
   sources: Map<string, string | undefined> = new Map(),
 ): string {
+  // YAML only (the domain and the config): other files errors point into, such as an event lock
+  // that is not one, may hold text that must not be echoed.
+  if (!/\.ya?ml$/i.test(where.file)) return '';
   const path = isAbsolute(where.file) ? where.file : resolve(cwd, where.file);
   if (!sources.has(path)) {
     try {
