@@ -93,6 +93,26 @@ describe('YAML errors for people', () => {
     ]);
   });
 
+  it('never quote a file that is not YAML (an event lock that is not one may hold anything)', async () => {
+    await writeFile(join(dir, 'events.lock.json'), 'password: s3cret\n');
+    const t = sink(dir, false);
+    printErrors(
+      t.io,
+      'text',
+      [],
+      [
+        {
+          code: 'LOCK.INVALID',
+          message: 'Not a lock.',
+          fix: 'Regenerate it.',
+          where: { file: 'events.lock.json', line: 1, col: 1, path: '' },
+        },
+      ],
+    );
+    expect(t.err()).toContain('events.lock.json:1:1  Not a lock.');
+    expect(t.err()).not.toContain('s3cret');
+  });
+
   it('stay pure JSON with --format json, with no frame and no colour', () => {
     const t = sink(dir, true);
     printErrors(t.io, 'json', [{ ...error, where: { ...error.where, file: 'demo.yaml' } }], []);
