@@ -72,6 +72,7 @@ describe('emitDomain', () => {
     const files = byPath(emitDomain(model(SMALL), OPTIONS));
     expect([...files.keys()]).toEqual([
       'gen/aggregates/order.ts',
+      'gen/app.ts',
       'gen/events.lock.json',
       'gen/events/order.ts',
       'gen/index.ts',
