@@ -6,11 +6,12 @@ import type { ProjectionMigration } from '../database.js';
 import { m0001CreateAccountSummary } from './0001_create_account_summary.js';
 
 /**
- * Every projection migration, in order. Names sort in the order they must run.
+ * Every projection migration, in order. Names sort in the order they must run. `createBankApp`
+ * runs them (and `eventsmith migrate`); without the app:
  *
  * @example
  * ```ts
- * await migrateProjections(db, projectionMigrations);
+ * await migrateApp({ store, domains: [{ domain: 'Bank', projectionMigrations }] });
  * ```
  */
 export const projectionMigrations: Readonly<Record<string, ProjectionMigration>> = {

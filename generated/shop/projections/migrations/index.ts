@@ -10,11 +10,12 @@ import { m0004CreatePaymentLedger } from './0004_create_payment_ledger.js';
 import { m0005CreateStockLevels } from './0005_create_stock_levels.js';
 
 /**
- * Every projection migration, in order. Names sort in the order they must run.
+ * Every projection migration, in order. Names sort in the order they must run. `createShopApp`
+ * runs them (and `eventsmith migrate`); without the app:
  *
  * @example
  * ```ts
- * await migrateProjections(db, projectionMigrations);
+ * await migrateApp({ store, domains: [{ domain: 'Shop', projectionMigrations }] });
  * ```
  */
 export const projectionMigrations: Readonly<Record<string, ProjectionMigration>> = {

@@ -1,7 +1,7 @@
 import type { DomainModel } from '@eventsmith/schema';
 import { GeneratedFile } from '../common/generated-file.js';
 import type { Layout } from '../common/layout.js';
-import { camelCase, literal, quote } from '../common/naming.js';
+import { camelCase, literal, pascalCase, quote } from '../common/naming.js';
 import { backfillValue, SQL_TYPES, storedLiteral } from './column-types.js';
 import {
   diffTables,
@@ -33,7 +33,7 @@ export function emitMigrations(model: DomainModel, layout: Layout, previous: Pro
     files.push(migrationFile(layout, name, change, projectionSources(model, change) ?? sources));
   }
   if (names.length === 0 && current.length === 0) return files;
-  files.push(migrationsIndex(layout, names, sources));
+  files.push(migrationsIndex(model.name, layout, names, sources));
   const snapshot = GeneratedFile.generated(layout.projectionSnapshot, sources);
   snapshot.print(serializeSnapshot({ migrations: names, tables: current }, snapshot.sources).trimEnd());
   files.push(snapshot);
@@ -45,14 +45,19 @@ export function migrationExport(name: string): string {
   return camelCase(`m_${name}`);
 }
 
-function migrationsIndex(layout: Layout, names: readonly string[], sources: readonly string[]): GeneratedFile {
+function migrationsIndex(
+  domain: string,
+  layout: Layout,
+  names: readonly string[],
+  sources: readonly string[],
+): GeneratedFile {
   const file = GeneratedFile.generated(layout.migrationsIndex, sources);
   const type = file.importType('ProjectionMigration', { file: layout.projectionDatabase });
   const entries = names.map(
     (name) => `  ${quote(name)}: ${file.import(migrationExport(name), { file: layout.migration(name) })},`,
   );
   file.print(
-    `/**\n * Every projection migration, in order. Names sort in the order they must run.\n *\n * @example\n * \`\`\`ts\n * await migrateProjections(db, projectionMigrations);\n * \`\`\`\n */\n` +
+    `/**\n * Every projection migration, in order. Names sort in the order they must run. \`create${pascalCase(domain)}App\`\n * runs them (and \`eventsmith migrate\`); without the app:\n *\n * @example\n * \`\`\`ts\n * await migrateApp({ store, domains: [{ domain: ${quote(domain)}, projectionMigrations }] });\n * \`\`\`\n */\n` +
       `export const projectionMigrations: Readonly<Record<string, ${type}>> = {${entries.length ? `\n${entries.join('\n')}\n` : ''}};`,
   );
   return file;
