@@ -4,7 +4,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import pg from 'pg';
 import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '@eventsmith/test/support/services';
 import { ConcurrencyError, DuplicateEventError, TenantMismatchError } from '../../errors.js';
-import { collect, conformanceRegistry } from '../../testing/conformance.js';
+import { collect, conformanceRegistry, storeConformanceSuite } from '../../testing/conformance.js';
+import { checkOpenTransactionHoldsBackLaterCommits } from '../../testing/never-skip-checks.js';
 import { ConformanceNoted } from '../../testing/conformance-events.js';
 import { newStream, noted, settleWithin } from '../../testing/store-conformance-context.js';
 import type { DomainEvent } from '../../events/domain-event.js';
@@ -56,6 +57,7 @@ for (const [variant, layout] of layouts) {
         url: fresh.url,
         registry: conformanceRegistry,
         pool: { max: 4 },
+        groupCommit: true,
         ...(layout ? { layout } : {}),
       });
       // Random failures inside the database: an event whose text is 'fail' is refused by a trigger.
@@ -234,6 +236,7 @@ await describeWithService('postgres', 'PostgresEventStore group commit under row
       registry: conformanceRegistry,
       rowLevelSecurity: true,
       migrate: false,
+      groupCommit: true,
     });
   });
   afterAll(async () => {
@@ -284,6 +287,34 @@ await describeWithService('postgres', 'PostgresEventStore group commit under row
     // Appends of different tenants committed together.
     const txs = positions.map((p) => unpackPosition(p.value).tx);
     expect(new Set(txs).size).toBeLessThan(txs.length);
+  });
+});
+
+await describeWithService('postgres', 'PostgresEventStore with group commit', () => {
+  const open = async (connections = 8) => {
+    const { url, drop } = await freshPostgresDatabase();
+    const store = await PostgresEventStore.open({
+      url,
+      registry: conformanceRegistry,
+      pool: { max: connections },
+      groupCommit: true,
+    });
+    return {
+      store,
+      teardown: async () => {
+        await store.close();
+        await drop();
+      },
+    };
+  };
+  storeConformanceSuite('PostgresEventStore (group commit)', () => open(), { pooled: open });
+  it('holds back a later commit until an earlier open transaction commits, then returns both in order', async () => {
+    const { store, teardown } = await open();
+    try {
+      await checkOpenTransactionHoldsBackLaterCommits(store);
+    } finally {
+      await teardown();
+    }
   });
 });
 
