@@ -105,7 +105,7 @@ const SIZE = {
   w1Streams: QUICK ? 50 : 100, // × 5 single-event appends each, per run and side
   w2Appends: QUICK ? 50 : 100, // 10-event appends per run and side
   w3PerWriter: QUICK ? 50 : 150, // single-event appends per writer, 8 writers
-  w4Loads: QUICK ? 5 : 20, // loads of the 1,000-event stream per run and side
+  w4Loads: QUICK ? 10 : 50, // loads of the 1,000-event stream per run and side
   w5Events: QUICK ? 20_000 : 100_000, // at least this many events in the feed
   accounts: QUICK ? 50 : 200, // round trips per run and side
 } as const;
