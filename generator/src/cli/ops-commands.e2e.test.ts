@@ -111,6 +111,18 @@ describe('operations commands on an SQLite store of the bank example', () => {
     expect(beyond.err).toContain('[OPS.NO_SUCH_VERSION]');
   });
 
+  it('a store that is not there is a user error (exit 1 with a fix), as text or JSON, not an internal one', async () => {
+    const missing = join(dir, 'missing.db');
+    const text = await run('events', 'tail', '--db', `sqlite:${missing}`);
+    expect(text.status).toBe(1);
+    expect(text.err).toContain(`There is no SQLite database at ${missing}.`);
+    expect(text.err).toContain('[OPS.NO_DATABASE]');
+    expect(text.err).not.toContain('internal error');
+    const { status, body } = await json('subscriptions', 'status', '--db', `sqlite:${missing}`);
+    expect(status).toBe(1);
+    expect(body.errors[0].code).toBe('OPS.NO_DATABASE');
+  });
+
   it('events show of an unknown stream, or of another tenant, is a clear error', async () => {
     const missing = await run('events', 'show', 'BankAccount-nobody', '--db', db);
     expect(missing.status).toBe(1);

@@ -117,13 +117,18 @@ export async function runOps(
       fix: 'For example --status pending.',
     });
   const tenant = flags.get('tenant');
-  const code = await loadProjectCode(config);
-  const inspector = await StoreInspector.open({
-    url: flags.get('db') as string,
-    cwd: io.cwd,
-    code,
-    ...(typeof tenant === 'string' ? { tenantId: tenant } : {}),
-  });
+  let inspector: StoreInspector;
+  try {
+    inspector = await StoreInspector.open({
+      url: flags.get('db') as string,
+      cwd: io.cwd,
+      code: await loadProjectCode(config),
+      ...(typeof tenant === 'string' ? { tenantId: tenant } : {}),
+    });
+  } catch (error) {
+    // No store at the URL, or project code that does not load: the user's to fix (exit 1), not a bug.
+    throw asCliFailure(error);
+  }
   const out = new Output(io, format);
   try {
     switch (`${request.command} ${sub}`) {
