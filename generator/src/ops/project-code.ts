@@ -1,7 +1,14 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { EventRegistry, type AggregateClass, type Projection } from '@eventsmith/runtime';
+import {
+  EventRegistry,
+  type AggregateClass,
+  type AppDependencies,
+  type EventStore,
+  type Projection,
+} from '@eventsmith/runtime';
+import type { Kysely } from 'kysely';
 import type { EventsmithConfig } from '../config/config.js';
 import type { ProjectError } from '../config/project-error.js';
 import { Layout } from '../emit/common/layout.js';
@@ -14,8 +21,14 @@ export interface ProjectCode {
   readonly registry: EventRegistry;
   /** The aggregate classes (yours, in each domain's `userDir`), by aggregate type. */
   readonly aggregates: ReadonlyMap<string, AggregateClass>;
-  /** The generated projections of every domain, by name. */
+  /**
+   * The generated projections of every domain, by name. Built on first use: custom handlers written
+   * as a factory get the store given to {@link ProjectCode.bind} as their `store` and `db` (and
+   * `services: {}`: the operations tools do not have your app's services).
+   */
   readonly projections: ReadonlyMap<string, Projection<any>>;
+  /** The store the projections' factories receive; `StoreInspector.open` calls it. */
+  bind?(store: EventStore & { readonly db: Kysely<any> }): void;
 }
 
 /**
@@ -31,7 +44,8 @@ export interface ProjectCode {
 export async function loadProjectCode(config: EventsmithConfig): Promise<ProjectCode> {
   const registries: EventRegistry[] = [];
   const aggregates = new Map<string, AggregateClass>();
-  const projections = new Map<string, Projection<any>>();
+  const projectionFactories: (() => Projection<any>[])[] = [];
+  let dependencies: AppDependencies | undefined;
   for (const domain of config.domains) {
     const layout = new Layout({ outDir: domain.output, userDir: domain.userDir });
     const index = join(config.root, layout.index);
@@ -64,14 +78,28 @@ export async function loadProjectCode(config: EventsmithConfig): Promise<Project
     registries.push(call(layout.index, createRegistry, { upcasters }) as EventRegistry);
     const createProjections = exported(module, /^create\w+Projections$/);
     if (createProjections)
-      for (const projection of call(layout.index, createProjections, handlers) as Projection<any>[])
-        projections.set(projection.name, projection);
+      projectionFactories.push(
+        () =>
+          call(layout.index, createProjections, handlers, ...(dependencies ? [dependencies] : [])) as Projection<any>[],
+      );
     for (const [, value] of await exportsIn(join(userDir, 'aggregates'))) {
       const type = typeof value === 'function' ? (value as { aggregateType?: unknown }).aggregateType : undefined;
       if (typeof type === 'string' && type !== '') aggregates.set(type, value as AggregateClass);
     }
   }
-  return { registry: EventRegistry.merge(...registries), aggregates, projections };
+  let projections: Map<string, Projection<any>> | undefined;
+  return {
+    registry: EventRegistry.merge(...registries),
+    aggregates,
+    get projections() {
+      projections ??= new Map(projectionFactories.flatMap((build) => build().map((p) => [p.name, p] as const)));
+      return projections;
+    },
+    bind(store) {
+      dependencies = { db: store.db, store, clock: () => new Date(), services: {} };
+      projections = undefined;
+    },
+  };
 }
 
 /** The exports of every module in `dir` (not tests), by file name then export order. */
@@ -83,9 +111,9 @@ async function exportsIn(dir: string): Promise<[string, unknown][]> {
   return out;
 }
 
-function call(file: string, fn: (arg: unknown) => unknown, arg: unknown): unknown {
+function call(file: string, fn: (...args: unknown[]) => unknown, ...args: unknown[]): unknown {
   try {
-    return fn(arg);
+    return fn(...args);
   } catch (error) {
     throw failure({
       code: 'OPS.PROJECT_CODE',
@@ -99,11 +127,11 @@ function pascal(name: string): string {
   return name.charAt(0).toUpperCase() + name.slice(1);
 }
 
-function exported(module: Record<string, unknown>, name: RegExp): ((arg: unknown) => unknown) | undefined {
+function exported(module: Record<string, unknown>, name: RegExp): ((...args: unknown[]) => unknown) | undefined {
   const key = Object.keys(module)
     .filter((k) => name.test(k) && typeof module[k] === 'function')
     .sort()[0];
-  return key === undefined ? undefined : (module[key] as (arg: unknown) => unknown);
+  return key === undefined ? undefined : (module[key] as (...args: unknown[]) => unknown);
 }
 
 async function load(file: string): Promise<unknown> {

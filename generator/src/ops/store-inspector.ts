@@ -168,6 +168,7 @@ export class StoreInspector {
           ]);
         }
       }
+      options.code.bind?.(store);
       return new StoreInspector(store, options.code, target, options.tenantId);
     } catch (error) {
       if (error instanceof OpsFailure) throw error;
