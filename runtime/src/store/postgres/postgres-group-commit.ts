@@ -123,16 +123,28 @@ export class PostgresGroupCommit {
   #fly(): void {
     const batch = this.#queue.splice(0, MAX_BATCH);
     this.#lastSize = batch.length;
-    const flight = (
-      batch.length === 1 || this.#closed
-        ? Promise.all(batch.map((m) => this.#alone(m))).then(() => undefined)
-        : this.#batch(batch)
-    ).finally(() => {
-      this.#flights.delete(flight);
-      this.#pump();
-    });
+    const landed =
+      batch.length === 1 || this.#closed ? this.#aloneFlight(batch) : this.#batch(batch).then(() => () => undefined);
+    const flight: Promise<void> = landed
+      .catch((error: unknown) => () => batch.forEach((member) => member.reject(error)))
+      .then((settle) => {
+        // The flight ends before its writers hear back, so a lone writer's next append finds
+        // nothing in flight and goes at once.
+        this.#flights.delete(flight);
+        settle();
+        this.#pump();
+      });
     this.#flights.add(flight);
     this.#pump();
+  }
+
+  /** Members written on their own as a flight; returns how to hand out their outcomes. */
+  async #aloneFlight(batch: Waiting[]): Promise<() => void> {
+    const outcomes = await Promise.allSettled(batch.map((member) => member.alone()));
+    return () =>
+      outcomes.forEach((outcome, i) =>
+        outcome.status === 'fulfilled' ? batch[i]!.resolve(outcome.value) : batch[i]!.reject(outcome.reason),
+      );
   }
 
   async #alone(member: Waiting): Promise<void> {
