@@ -12,5 +12,6 @@ export {
   type MigrationStep,
 } from './migrate-app.js';
 export { dispatchOn } from './reactions.js';
+export * from './reaction-not-written.js';
 export type { WaitForProjectionsOptions } from './wait-for-projections.js';
 export * from './custom-handlers.js';

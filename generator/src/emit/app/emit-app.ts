@@ -208,11 +208,13 @@ function reactionStub(model: DomainModel, layout: Layout, r: CustomReactionNode)
     owner: r.name,
   });
   const type = file.importType(n.customReactions, { file: layout.index });
+  const notWritten = file.import('reactionNotWritten', RUNTIME);
+  // Does not compile until the body is written: the error names the reaction (see reactionNotWritten).
   file.print(
     `/**\n * ${r.description ?? `The ${r.name} reaction`}: runs for every ${r.event}, with retries and then the\n * dead-letter queue when it throws. Dispatch commands through \`context.commands\` (they carry the\n * event's correlation and are idempotent per event), in a fixed order.\n * Pass it to \`${n.create}({ …, reactions: { ${r.name}: ${camelCase(r.name)} } })\`.\n */\n` +
       `export const ${camelCase(r.name)}: ${type}[${quote(r.name)}] = async (event, context) => {\n` +
-      `  // TODO: react to ${r.event}, e.g. await context.commands.<aggregate>.<command>(id, { … }).\n` +
-      `  throw new Error(${quote(`${r.name} is not written yet.`)});\n};`,
+      `  // React to ${r.event}, e.g. await context.commands.<aggregate>.<command>(id, { … }).\n` +
+      `  return ${notWritten}(${quote(r.name)});\n};`,
   );
   return file;
 }

@@ -82,5 +82,8 @@ describe('the app target', () => {
     expect(stub.render()).toContain(
       "export const notify: LibraryCustomReactions['Notify'] = async (event, context) => {",
     );
+    // The body does not compile until written (test/e2e/reaction-stub.e2e.test.ts checks the compiler's error).
+    expect(stub.render()).toContain("return reactionNotWritten('Notify');");
+    expect(stub.render()).toMatch(/import \{ reactionNotWritten \} from '@eventsmith\/runtime';/);
   });
 });
