@@ -99,7 +99,7 @@ describe('flow warnings in the CLI', () => {
       `domain/lab.yaml:${site.line}:${site.col}  warning: Column "site" of projection Samples is set by no handler and has no default, so it is always NULL.\n  at projections.Samples.columns.site  [FLOW.COLUMN_NEVER_SET]`,
     );
     expect(err).toContain(
-      `domain/lab.yaml:${domain.line}:${domain.col}  info: 1 event is read by no projection of domain Lab: Discarded.\n  at domain  [FLOW.EVENT_UNREAD]`,
+      `domain/lab.yaml:${domain.line}:${domain.col}  info: 1 event is read by no projection or reaction of domain Lab: Discarded.\n  at domain  [FLOW.EVENT_UNREAD]`,
     );
     expect(err).toContain(
       `  see: domain/lab.yaml:${discarded.line}:${discarded.col} (aggregates.Sample.events.Discarded)`,

@@ -61,7 +61,7 @@ file:line:col, the YAML path, what is wrong and how to fix it. Writes nothing.
 Then it checks the flow of a valid domain and prints, each at its YAML line:
   warning  FLOW.UNUSED_TYPE        a type under types: that no event, state or command uses
   warning  FLOW.COLUMN_NEVER_SET   a projection column that no handler sets and has no default
-  info     FLOW.EVENT_UNREAD       the events no projection reads, listed once per domain
+  info     FLOW.EVENT_UNREAD       the events no projection or reaction reads, once per domain
 
 Options:
   --strict               Refuse warnings: exit with status 1 if there is any (use it in CI)

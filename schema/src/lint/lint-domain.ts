@@ -9,8 +9,8 @@ import { diagnostic, sortDiagnostics, type Diagnostic } from './diagnostic.js';
  *   or command reaches, directly or through other types.
  * - `FLOW.COLUMN_NEVER_SET` (warning): a projection column that no handler sets and that has no
  *   `default`. Projections with a `custom` handler are not checked (the handler may set it).
- * - `FLOW.EVENT_UNREAD` (info): once per domain, the events no projection has a handler for
- *   (retired events left out), each at its declaration.
+ * - `FLOW.EVENT_UNREAD` (info): once per domain, the events no projection has a handler for and
+ *   no reaction reacts to (retired events left out), each at its declaration.
  *
  * @example
  * ```ts
@@ -83,7 +83,10 @@ function columnsNeverSet(model: DomainModel): Diagnostic[] {
 }
 
 function eventsUnread(model: DomainModel): Diagnostic[] {
-  const read = new Set(model.projections.flatMap((p) => p.handlers.map((h) => h.event)));
+  const read = new Set([
+    ...model.projections.flatMap((p) => p.handlers.map((h) => h.event)),
+    ...model.reactions.map((r) => r.event),
+  ]);
   const unread = model.events.filter((e) => !e.retired && !read.has(e.name));
   if (unread.length === 0) return [];
   const names = unread.map((e) => e.name);
@@ -92,10 +95,10 @@ function eventsUnread(model: DomainModel): Diagnostic[] {
     diagnostic(
       'info',
       'FLOW.EVENT_UNREAD',
-      `${unread.length} ${unread.length === 1 ? 'event is' : 'events are'} read by no projection of domain ${model.name}: ${names.join(', ')}.`,
+      `${unread.length} ${unread.length === 1 ? 'event is' : 'events are'} read by no projection or reaction of domain ${model.name}: ${names.join(', ')}.`,
       unread.length === 1
-        ? "Nothing to do if no read model needs it (its aggregate still replays it). To show it in a read model, add a handler for it under a projection's on:."
-        : "Nothing to do if no read model needs them (their aggregates still replay them). To show one in a read model, add a handler for it under a projection's on:.",
+        ? "Nothing to do if no read model needs it (its aggregate still replays it). To show it in a read model, add a handler for it under a projection's on:; to act on it, add a reaction under reactions:."
+        : "Nothing to do if no read model needs them (their aggregates still replay them). To show one in a read model, add a handler for it under a projection's on:; to act on one, add a reaction under reactions:.",
       model.source,
       byPosition.map((e) => e.source),
     ),

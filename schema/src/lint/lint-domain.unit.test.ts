@@ -161,7 +161,7 @@ describe('FLOW.EVENT_UNREAD', () => {
     const d = diagnostics[0]!;
     expect({ severity: d.severity, code: d.code }).toEqual({ severity: 'info', code: 'FLOW.EVENT_UNREAD' });
     expectAt(d, twoUnread, 'Test', undefined, 'domain');
-    expect(d.message).toBe('2 events are read by no projection of domain Test: Closed, Frozen.');
+    expect(d.message).toBe('2 events are read by no projection or reaction of domain Test: Closed, Frozen.');
     expect(d.related?.map((r) => ({ file: r.file, line: r.line, col: r.col, path: r.path }))).toEqual([
       { file: 'domain.yaml', ...positionOf(twoUnread, 'Closed'), path: 'aggregates.Account.events.Closed' },
       { file: 'domain.yaml', ...positionOf(twoUnread, 'Frozen'), path: 'aggregates.Account.events.Frozen' },
@@ -173,7 +173,9 @@ describe('FLOW.EVENT_UNREAD', () => {
       '          note: string?\n',
       '          note: string?\n      Closed:\n        fields: { reason: string }\n',
     );
-    expect(lint(text).map((d) => d.message)).toEqual(['1 event is read by no projection of domain Test: Closed.']);
+    expect(lint(text).map((d) => d.message)).toEqual([
+      '1 event is read by no projection or reaction of domain Test: Closed.',
+    ]);
   });
 
   it('leaves out retired events', () => {
@@ -191,6 +193,23 @@ describe('FLOW.EVENT_UNREAD', () => {
       edit('          note: string?\n', '          note: string?\n      Closed:\n        fields: { reason: string }\n'),
     );
     expect(lint(text)).toEqual([]);
+  });
+
+  it('counts an event a reaction reads as read, declarative or custom', () => {
+    const withEvents = edit(
+      '          note: string?\n',
+      '          note: string?\n      Closed:\n        fields: { reason: string }\n      Frozen:\n        fields: { until: date }\n',
+    );
+    const reactions =
+      'reactions:\n' +
+      '  RefundOnClose:\n    when: Account.Closed\n    run: Account.deposit\n    to: meta.aggregateId\n    with: { amount: { value: \"1\" } }\n' +
+      '  NotifyFrozen:\n    when: Frozen\n    run: custom\n';
+    expect(lint(withEvents + reactions)).toEqual([]);
+    // Without the custom one, only Frozen is unread.
+    const declarativeOnly = withEvents + reactions.slice(0, reactions.indexOf('  NotifyFrozen:'));
+    expect(lint(declarativeOnly).map((d) => d.message)).toEqual([
+      '1 event is read by no projection or reaction of domain Test: Frozen.',
+    ]);
   });
 });
 
