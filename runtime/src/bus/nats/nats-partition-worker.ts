@@ -1,7 +1,7 @@
 import type { Consumer, ConsumerMessages, JsMsg } from 'nats';
 import { backoffDelay, type Backoff } from '../../retry/backoff.js';
 import { BusHeader, messageKey, peekEnvelope } from '../bus-message.js';
-import { deliver, type DeliveryOutcome } from '../deliver.js';
+import { deliverNow, type DeliveryOutcome } from '../deliver.js';
 import type { DeadLetter } from '../event-bus.js';
 import type { KeyedLanes } from '../keyed-lanes.js';
 import { settleWithin } from '../settle-within.js';
@@ -227,36 +227,42 @@ export class NatsPartitionWorker {
   }
 
   #enqueue(tracked: Tracked): void {
-    void this.#lanes.push(
+    this.#lanes.enqueue(
       tracked.key,
-      async () => {
-        const work = this.#handle(tracked);
-        this.#running.add(work);
-        try {
-          await work;
-        } catch (error) {
-          this.#init.onError(error);
-        } finally {
-          this.#running.delete(work);
-        }
-      },
+      () => this.#run(tracked),
       () => !this.#active,
     );
   }
 
-  async #handle(tracked: Tracked): Promise<void> {
+  /**
+   * Runs one message in its lane. A synchronous handler's outcome settles at once, without a
+   * promise; a pending one is tracked in `#running` until it settles, so `stop` can wait for it.
+   */
+  #run(tracked: Tracked): Promise<void> | undefined {
+    let work: Promise<void> | undefined;
+    try {
+      work = this.#handle(tracked);
+    } catch (error) {
+      this.#init.onError(error);
+      return undefined;
+    }
+    if (work === undefined) return undefined;
+    const running: Promise<void> = work
+      .catch((error: unknown) => this.#init.onError(error))
+      .finally(() => this.#running.delete(running));
+    this.#running.add(running);
+    return running;
+  }
+
+  #handle(tracked: Tracked): Promise<void> | undefined {
     const blocked = this.#blocked.get(tracked.key);
     if (blocked && blocked.seq !== tracked.seq) {
       hold(blocked, tracked);
-      return;
+      return undefined;
     }
     const { msg } = tracked;
-    const headers: Record<string, string> = {};
-    for (const name of msg.headers?.keys() ?? []) {
-      // Nats-* headers belong to the broker (Nats-Msg-Id would deduplicate a replay away).
-      if (!/^nats-/i.test(name)) headers[name] = msg.headers!.get(name);
-    }
-    const outcome = await deliver({
+    const headers = ownHeaders(msg);
+    const outcome = deliverNow({
       system: 'nats',
       registry: this.#init.registry,
       handler: this.#init.handler,
@@ -265,7 +271,18 @@ export class NatsPartitionWorker {
       headers,
       attempt: msg.info.deliveryCount,
     });
-    if (this.#abandoned) return; // stop gave up waiting and already handed the message back
+    if (outcome instanceof Promise) return outcome.then((settled) => this.#settle(tracked, blocked, headers, settled));
+    return this.#settle(tracked, blocked, headers, outcome);
+  }
+
+  /** Acknowledges, retries or dead-letters a handled message; only dead-lettering waits (to publish). */
+  #settle(
+    tracked: Tracked,
+    blocked: Blocked | undefined,
+    headers: Record<string, string>,
+    outcome: DeliveryOutcome,
+  ): Promise<void> | undefined {
+    if (this.#abandoned) return undefined; // stop gave up waiting and already handed the message back
     const current = tracked.msg;
     if (outcome.kind === 'retry') {
       current.nak(outcome.delayMs);
@@ -275,23 +292,37 @@ export class NatsPartitionWorker {
         due: Date.now() + outcome.delayMs,
         held: blocked?.held ?? [],
       });
+      return undefined;
+    }
+    if (outcome.kind === 'dead-letter') return this.#deadLettered(tracked, blocked, headers, outcome);
+    current.ack();
+    this.#done(tracked, blocked);
+    return undefined;
+  }
+
+  async #deadLettered(
+    tracked: Tracked,
+    blocked: Blocked | undefined,
+    headers: Record<string, string>,
+    outcome: Extract<DeliveryOutcome, { kind: 'dead-letter' }>,
+  ): Promise<void> {
+    const current = tracked.msg;
+    try {
+      await this.#deadLetter(tracked, headers, outcome);
+    } catch (error) {
+      // Could not store the dead letter: keep the message and try again after a pause.
+      this.#init.onError(error);
+      current.nak(Math.max(1000, this.#init.options.retryDelayMs));
+      this.#tracked.delete(tracked.seq);
+      this.#blocked.set(tracked.key, { seq: tracked.seq, due: Date.now() + 1000, held: blocked?.held ?? [] });
       return;
     }
-    if (outcome.kind === 'dead-letter') {
-      try {
-        await this.#deadLetter(tracked, headers, outcome);
-      } catch (error) {
-        // Could not store the dead letter: keep the message and try again after a pause.
-        this.#init.onError(error);
-        current.nak(Math.max(1000, this.#init.options.retryDelayMs));
-        this.#tracked.delete(tracked.seq);
-        this.#blocked.set(tracked.key, { seq: tracked.seq, due: Date.now() + 1000, held: blocked?.held ?? [] });
-        return;
-      }
-      current.term();
-    } else {
-      current.ack();
-    }
+    current.term();
+    this.#done(tracked, blocked);
+  }
+
+  /** The message is settled: forget it, and let the messages its aggregate held back go. */
+  #done(tracked: Tracked, blocked: Blocked | undefined): void {
     this.#tracked.delete(tracked.seq);
     if (blocked) {
       this.#blocked.delete(tracked.key);
@@ -330,6 +361,17 @@ function hold(blocked: Blocked, tracked: Tracked): void {
   if (blocked.held.some((t) => t.seq === tracked.seq)) return;
   blocked.held.push(tracked);
   blocked.held.sort((a, b) => a.seq - b.seq);
+}
+
+/** The message's headers for the handler, without the broker's own (`Nats-*`: Nats-Msg-Id would deduplicate a replay away). */
+function ownHeaders(msg: JsMsg): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const all = msg.headers;
+  if (!all) return headers;
+  for (const name of all.keys()) {
+    if (name.length < 5 || name.slice(0, 5).toLowerCase() !== 'nats-') headers[name] = all.get(name);
+  }
+  return headers;
 }
 
 function keyOf(msg: JsMsg): string {
