@@ -2,7 +2,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AggregateRepository, migrateSubscriptionTables, SqlCheckpointStore } from '@eventsmith/runtime';
 import { SqliteEventStore } from '@eventsmith/runtime/sqlite';
+import { InventoryItem } from '../../../examples/shop/src/aggregates/inventory-item.js';
 import type { EventsmithConfig } from '../config/config.js';
 import { loadProjectCode } from './project-code.js';
 import { StoreInspector } from './store-inspector.js';
@@ -54,6 +56,30 @@ export function customerStatsHandlers(dependencies: { db: unknown; store: unknow
       expect(received.at(-1)?.services).toEqual({});
       expect(received.at(-1)?.db).toBeDefined();
       expect(received.at(-1)?.store).toBeDefined();
+    } finally {
+      await inspector.close();
+    }
+  });
+
+  it("knows each reaction's events, so its lag counts only those", async () => {
+    const code = await loadProjectCode(config);
+    expect(code.reactions?.get('ReserveStock')).toEqual(['OrderPlaced']);
+    const file = join(dir, 'reactions.db');
+    const store = await SqliteEventStore.open({ filename: file, registry: code.registry });
+    try {
+      await migrateSubscriptionTables(store.db);
+      const items = new AggregateRepository(store, InventoryItem);
+      await items.update('SKU-1', (item) => item.receive({ quantity: 3 }), { create: true });
+      for await (const stored of store.readAll())
+        await new SqlCheckpointStore(store.db).save('ReserveStock', stored.position);
+      await items.update('SKU-1', (item) => item.receive({ quantity: 2 }));
+    } finally {
+      await store.close();
+    }
+    const inspector = await StoreInspector.open({ url: `sqlite:${file}`, cwd: dir, code });
+    try {
+      const reaction = (await inspector.subscriptions()).find((s) => s.name === 'ReserveStock');
+      expect(reaction?.lagEvents).toBe(0); // StockReceived is not an event ReserveStock handles
     } finally {
       await inspector.close();
     }

@@ -27,6 +27,8 @@ export interface ProjectCode {
    * `services: {}`: the operations tools do not have your app's services).
    */
   readonly projections: ReadonlyMap<string, Projection<any>>;
+  /** The event types each generated reaction (`reactions:` in the YAML) handles, by its subscription name. */
+  readonly reactions?: ReadonlyMap<string, readonly string[]>;
   /** The store the projections' factories receive; `StoreInspector.open` calls it. */
   bind?(store: EventStore & { readonly db: Kysely<any> }): void;
 }
@@ -45,6 +47,7 @@ export async function loadProjectCode(config: EventsmithConfig): Promise<Project
   const registries: EventRegistry[] = [];
   const aggregates = new Map<string, AggregateClass>();
   const projectionFactories: (() => Projection<any>[])[] = [];
+  const reactions = new Map<string, readonly string[]>();
   let dependencies: AppDependencies | undefined;
   for (const domain of config.domains) {
     const layout = new Layout({ outDir: domain.output, userDir: domain.userDir });
@@ -82,6 +85,8 @@ export async function loadProjectCode(config: EventsmithConfig): Promise<Project
         () =>
           call(layout.index, createProjections, handlers, ...(dependencies ? [dependencies] : [])) as Projection<any>[],
       );
+    const createReactions = exported(module, /^[a-z]\w*Reactions$/);
+    for (const reaction of reactionsOf(createReactions)) reactions.set(reaction.name, reaction.eventTypes);
     for (const [, value] of await exportsIn(join(userDir, 'aggregates'))) {
       const type = typeof value === 'function' ? (value as { aggregateType?: unknown }).aggregateType : undefined;
       if (typeof type === 'string' && type !== '') aggregates.set(type, value as AggregateClass);
@@ -91,6 +96,7 @@ export async function loadProjectCode(config: EventsmithConfig): Promise<Project
   return {
     registry: EventRegistry.merge(...registries),
     aggregates,
+    reactions,
     get projections() {
       projections ??= new Map(projectionFactories.flatMap((build) => build().map((p) => [p.name, p] as const)));
       return projections;
@@ -121,6 +127,23 @@ function call(file: string, fn: (...args: unknown[]) => unknown, ...args: unknow
       fix: 'Run `eventsmith generate`, and check the custom upcasters and projection handlers in your userDir.',
     });
   }
+}
+
+/**
+ * The name and event types of each reaction `<domain>Reactions(custom)` returns; none when it is
+ * missing or throws (without them, a reaction's lag counts every event, as for an unknown subscription).
+ */
+function reactionsOf(create: ((...args: unknown[]) => unknown) | undefined): { name: string; eventTypes: string[] }[] {
+  let created: unknown;
+  try {
+    created = create?.({});
+  } catch {
+    return [];
+  }
+  return (Array.isArray(created) ? (created as unknown[]) : []).flatMap((r) => {
+    const { name, eventTypes } = (r ?? {}) as { name?: unknown; eventTypes?: unknown };
+    return typeof name === 'string' && Array.isArray(eventTypes) ? [{ name, eventTypes: eventTypes.map(String) }] : [];
+  });
 }
 
 function pascal(name: string): string {

@@ -273,10 +273,11 @@ export class StoreInspector {
       names.map(async (name) => {
         const checkpoint = checkpoints.find((c) => c.name === name);
         const projection = this.#code.projections.get(name);
-        const lag = await countAfter(this.store, checkpoint?.position ?? null, projection?.eventTypes, LAG_LIMIT);
+        const eventTypes = projection?.eventTypes ?? this.#code.reactions?.get(name);
+        const lag = await countAfter(this.store, checkpoint?.position ?? null, eventTypes, LAG_LIMIT);
         const dead = stats.bySubscription.find((s) => s.subscription === name);
         const position = checkpoint?.position ?? null;
-        const throughput = await this.#throughput(name, position, projection?.eventTypes);
+        const throughput = await this.#throughput(name, position, eventTypes);
         const unresolved =
           dead && dead.pending + dead.retrying > 0
             ? await this.#deadLetters().list({ subscription: name, status: ['pending', 'retrying'], limit: 100 })
