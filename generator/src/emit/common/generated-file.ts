@@ -69,6 +69,8 @@ export class GeneratedFile {
   #merge: Omit<UserFileMerge, 'imports'> | undefined;
   /** Imported name → its specifier: a name imported from two modules is a generator bug. */
   readonly #sourceOf = new Map<string, string>();
+  /** Target file → specifier: emitters import from the same few files many times. */
+  readonly #specifiers = new Map<string, string | null>();
   /** What {@link GeneratedFile.render} and {@link GeneratedFile.merge} returned, until the next change. */
   #rendered: string | undefined;
   #merged: (UserFileMerge & { readonly imports: readonly RenderedImport[] }) | undefined;
@@ -115,7 +117,7 @@ export class GeneratedFile {
    * used as both a type and a value is imported as a value.
    */
   import(name: string, from: ImportSource, options: { readonly type?: boolean } = {}): string {
-    const specifier = typeof from === 'string' ? from : this.relativeSpecifier(from.file);
+    const specifier = typeof from === 'string' ? from : this.#relative(from.file);
     if (specifier === null) return name; // the symbol is declared in this very file
     const other = this.#sourceOf.get(name);
     if (other !== undefined && other !== specifier) {
@@ -200,6 +202,12 @@ export class GeneratedFile {
   #changed(): void {
     this.#rendered = undefined;
     this.#merged = undefined;
+  }
+
+  #relative(target: string): string | null {
+    let specifier = this.#specifiers.get(target);
+    if (specifier === undefined) this.#specifiers.set(target, (specifier = this.relativeSpecifier(target)));
+    return specifier;
   }
 
   /** `./x.js` / `../y/z.js` from this file to another project-relative `.ts` file; null for itself. */
