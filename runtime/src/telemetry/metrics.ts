@@ -140,6 +140,25 @@ export function secondsSince(start: number): number {
   return (performance.now() - start) / 1000;
 }
 
+/**
+ * Records one read of an event store (`eventsmith.store.read.duration`) that started at `start`
+ * (a `performance.now()` reading), tagged with the store's id. Stores call it once per
+ * `readStream`/`readAll`, when the read finishes, fails or is abandoned: never per event.
+ *
+ * @example
+ * ```ts
+ * const start = performance.now();
+ * try {
+ *   for (const row of rows) yield decode(row);
+ * } finally {
+ *   recordStoreRead(this.storeId, start);
+ * }
+ * ```
+ */
+export function recordStoreRead(storeId: string, start: number): void {
+  instruments().storeReadDuration.record(secondsSince(start), { 'eventsmith.store_id': storeId });
+}
+
 /** Records the duration of `fn` in `histogram` with `attributes`, whether it succeeds or fails. */
 export async function timed<T>(histogram: Histogram, attributes: Attributes, fn: () => Promise<T>): Promise<T> {
   const start = performance.now();

@@ -17,6 +17,7 @@ import { InMemoryEventBus } from '../bus/memory/in-memory-event-bus.js';
 import { InMemorySnapshotStore } from '../snapshots/memory/in-memory-snapshot-store.js';
 import { everyNEvents } from '../snapshots/snapshot-store.js';
 import { InMemoryEventStore } from '../store/memory/in-memory-event-store.js';
+import { SqliteEventStore } from '../store/sqlite/sqlite-event-store.js';
 import { InMemoryDeadLetterQueue } from '../subscriptions/in-memory-dead-letter-queue.js';
 import { SubscriptionManager } from '../subscriptions/subscription-manager.js';
 import { appendDeposits, registry, waitFor } from '../test-support/subscription-fixtures.js';
@@ -160,6 +161,37 @@ describe('repository and store metrics', () => {
     const reads = (await value(MetricNames.storeReadDuration, { 'eventsmith.store_id': 'memory:metrics' })) as
       Histogram | undefined;
     expect(reads?.count).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('SQL store read metrics', () => {
+  it('time each readStream and readAll once, whether it runs to the end or is abandoned', async () => {
+    const store = await SqliteEventStore.open({
+      filename: ':memory:',
+      registry: counterRegistry,
+      storeId: 'sqlite:metrics',
+    });
+    try {
+      const repository = new AggregateRepository(store, Counter);
+      const counter = new Counter('s1');
+      counter.open('sql reads');
+      counter.increment();
+      counter.increment();
+      await repository.save(counter); // three events
+      expect((await repository.load('s1')).version).toBe(3); // one readStream
+      let streamed = 0;
+      for await (const _ of store.readStream('Counter-s1')) streamed++;
+      let fed = 0;
+      for await (const _ of store.readAll()) fed++;
+      for await (const _ of store.readAll()) break; // abandoned after its first event
+      expect([streamed, fed]).toEqual([3, 3]);
+      const reads = (await value(MetricNames.storeReadDuration, { 'eventsmith.store_id': 'sqlite:metrics' })) as
+        Histogram | undefined;
+      expect(reads?.count).toBe(4); // one per read, not one per event
+      expect(reads?.sum).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import { parseIsoTime } from '../../events/iso-time.js';
 import type { EventRegistry } from '../../events/event-registry.js';
+import { recordStoreRead } from '../../telemetry/metrics.js';
 import { SpanAttributes, withSpan } from '../../telemetry/tracing.js';
 import type {
   AppendOptions,
@@ -249,11 +250,16 @@ export class MysqlEventStore implements EventStore {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
-    const { db, pageSize } = this.#shared;
-    const pages = readStreamPages(db, SELECT, streamId, options, pageSize, this.#tenantId, (query) =>
-      this.#rows<Row>(query),
-    );
-    for await (const page of pages) for (const row of page) yield this.#decode(row);
+    const start = performance.now();
+    try {
+      const { db, pageSize } = this.#shared;
+      const pages = readStreamPages(db, SELECT, streamId, options, pageSize, this.#tenantId, (query) =>
+        this.#rows<Row>(query),
+      );
+      for await (const page of pages) for (const row of page) yield this.#decode(row);
+    } finally {
+      recordStoreRead(this.storeId, start); // once per read, when it ends, fails or is abandoned
+    }
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
@@ -263,28 +269,33 @@ export class MysqlEventStore implements EventStore {
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
-    const range = feedRange(this.storeId, options);
-    const filter = feedFilter(this.registry, options, this.#tenantId);
-    if (filter.none) return;
-    let after = range.after === 0n ? undefined : range.after.toString();
-    let limit = range.limit;
-    while (limit > 0) {
-      const n = Math.min(this.#shared.pageSize, limit);
-      const from = after;
-      const query = feedQuery(this.#shared.db, {
-        filter,
-        select: SELECT,
-        orderBy: ['position'],
-        limit: n + 1,
-        ...(from !== undefined ? { after: (eb) => eb('position', '>', from) } : {}),
-      }).compile();
-      const rows = await this.#rows<Row>(query);
-      const more = rows.length > n && n < limit; // one row more than a page: is there another page?
-      if (rows.length > n) rows.length = n;
-      for (const row of rows) yield this.#decode(row, true);
-      if (!more) return;
-      limit -= rows.length;
-      after = rows[rows.length - 1]!.position;
+    const start = performance.now();
+    try {
+      const range = feedRange(this.storeId, options);
+      const filter = feedFilter(this.registry, options, this.#tenantId);
+      if (filter.none) return;
+      let after = range.after === 0n ? undefined : range.after.toString();
+      let limit = range.limit;
+      while (limit > 0) {
+        const n = Math.min(this.#shared.pageSize, limit);
+        const from = after;
+        const query = feedQuery(this.#shared.db, {
+          filter,
+          select: SELECT,
+          orderBy: ['position'],
+          limit: n + 1,
+          ...(from !== undefined ? { after: (eb) => eb('position', '>', from) } : {}),
+        }).compile();
+        const rows = await this.#rows<Row>(query);
+        const more = rows.length > n && n < limit; // one row more than a page: is there another page?
+        if (rows.length > n) rows.length = n;
+        for (const row of rows) yield this.#decode(row, true);
+        if (!more) return;
+        limit -= rows.length;
+        after = rows[rows.length - 1]!.position;
+      }
+    } finally {
+      recordStoreRead(this.storeId, start); // once per read, when it ends, fails or is abandoned
     }
   }
 

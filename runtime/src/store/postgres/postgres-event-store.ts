@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { ConcurrencyError, DuplicateEventError, InvalidArgumentError, TenantMismatchError } from '../../errors.js';
 import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRegistry } from '../../events/event-registry.js';
+import { recordStoreRead } from '../../telemetry/metrics.js';
 import { SpanAttributes, withSpan } from '../../telemetry/tracing.js';
 import type {
   AppendOptions,
@@ -356,11 +357,16 @@ export class PostgresEventStore implements EventStore {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
-    const { db, pageSize } = this.#shared;
-    const pages = readStreamPages(db, SELECT, streamId, options, pageSize, this.#tenantId, (query) =>
-      this.#read<FeedRow>(query),
-    );
-    for await (const page of pages) for (const row of page) yield this.#decode(row);
+    const start = performance.now();
+    try {
+      const { db, pageSize } = this.#shared;
+      const pages = readStreamPages(db, SELECT, streamId, options, pageSize, this.#tenantId, (query) =>
+        this.#read<FeedRow>(query),
+      );
+      for await (const page of pages) for (const row of page) yield this.#decode(row);
+    } finally {
+      recordStoreRead(this.storeId, start); // once per read, when it ends, fails or is abandoned
+    }
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
@@ -370,33 +376,38 @@ export class PostgresEventStore implements EventStore {
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
-    const range = feedRange(this.storeId, options, validPosition);
-    const filter = feedFilter(this.registry, options, this.#tenantId);
-    if (filter.none) return;
-    let after: FeedKey = range.after === 0n ? FEED_START : unpackPosition(range.after);
-    let limit = range.limit;
-    const statement = this.#feedStatement(filter);
-    while (limit > 0) {
-      const n = Math.min(this.#shared.pageSize, limit);
-      const query = CompiledQuery.raw(statement.text, statement.values(filter, after, n + 1));
-      let page = await this.#feedRows(query);
-      // A short page while committed rows wait above the horizon: the horizon may have been held
-      // back only for an instant (a transaction of this database that ended while the statement
-      // ran, or one the horizon could not attribute). Re-read a few times with a fresh snapshot,
-      // so a reader sees what committed before it asked; rows of transactions really still in
-      // flight keep waiting (never skipped), and the reader only loses a few milliseconds.
-      for (let attempt = 1; page.rows.length <= n && attempt <= SETTLE_ATTEMPTS && page.deferred; attempt++) {
-        await new Promise((resolve) => setTimeout(resolve, attempt * 2));
-        page = await this.#feedRows(query);
+    const start = performance.now();
+    try {
+      const range = feedRange(this.storeId, options, validPosition);
+      const filter = feedFilter(this.registry, options, this.#tenantId);
+      if (filter.none) return;
+      let after: FeedKey = range.after === 0n ? FEED_START : unpackPosition(range.after);
+      let limit = range.limit;
+      const statement = this.#feedStatement(filter);
+      while (limit > 0) {
+        const n = Math.min(this.#shared.pageSize, limit);
+        const query = CompiledQuery.raw(statement.text, statement.values(filter, after, n + 1));
+        let page = await this.#feedRows(query);
+        // A short page while committed rows wait above the horizon: the horizon may have been held
+        // back only for an instant (a transaction of this database that ended while the statement
+        // ran, or one the horizon could not attribute). Re-read a few times with a fresh snapshot,
+        // so a reader sees what committed before it asked; rows of transactions really still in
+        // flight keep waiting (never skipped), and the reader only loses a few milliseconds.
+        for (let attempt = 1; page.rows.length <= n && attempt <= SETTLE_ATTEMPTS && page.deferred; attempt++) {
+          await new Promise((resolve) => setTimeout(resolve, attempt * 2));
+          page = await this.#feedRows(query);
+        }
+        const { rows } = page;
+        const more = rows.length > n && n < limit; // one row more than a page: is there another page?
+        if (rows.length > n) rows.length = n;
+        for (const row of rows) yield this.#decode(row, true);
+        if (!more) return;
+        limit -= rows.length;
+        const last = rows[rows.length - 1]!;
+        after = { tx: last.tx_id, position: last.position };
       }
-      const { rows } = page;
-      const more = rows.length > n && n < limit; // one row more than a page: is there another page?
-      if (rows.length > n) rows.length = n;
-      for (const row of rows) yield this.#decode(row, true);
-      if (!more) return;
-      limit -= rows.length;
-      const last = rows[rows.length - 1]!;
-      after = { tx: last.tx_id, position: last.position };
+    } finally {
+      recordStoreRead(this.storeId, start); // once per read, when it ends, fails or is abandoned
     }
   }
 
