@@ -10,6 +10,7 @@ import type {
   StoredEvent,
 } from '../store/event-store.js';
 import type { Position } from '../store/position.js';
+import { readFeedPage, type FeedPage } from '../store/feed-page.js';
 import type { WakeUpSignal } from './wake-up.js';
 
 /** Work added to every append of a store (see {@link withAppendHooks}). */
@@ -118,6 +119,10 @@ class HookedEventStore implements EventStore {
 
   readAll(options?: ReadAllOptions): AsyncIterable<StoredEvent> {
     return this.inner.readAll(options);
+  }
+
+  [readFeedPage](options: ReadAllOptions): FeedPage | undefined {
+    return (this.inner as Partial<Pick<HookedEventStore, typeof readFeedPage>>)[readFeedPage]?.(options);
   }
 
   currentPosition(): Promise<Position | null> {

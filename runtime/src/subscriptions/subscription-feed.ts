@@ -1,4 +1,5 @@
 import type { EventStore, StoredEvent } from '../store/event-store.js';
+import { readPage } from '../store/feed-page.js';
 import type { Position } from '../store/position.js';
 import { UndecodableEventError } from '../store/undecodable-event-error.js';
 import type { SubscriptionOptions } from './subscription-options.js';
@@ -41,17 +42,7 @@ export class SubscriptionFeed {
 
   /** A page after `after`; an undecodable event ends a page that has events before it, else it is thrown. */
   async read(after: Position | null): Promise<StoredEvent[]> {
-    const batch: StoredEvent[] = [];
-    try {
-      for await (const stored of this.#store.readAll({ ...this.#filters(), after, limit: this.#batchSize })) {
-        batch.push(stored);
-      }
-    } catch (error) {
-      // An undecodable event ends the page; the next read starts at it and reports it at once.
-      if (batch.length > 0 && error instanceof UndecodableEventError) return batch;
-      throw error;
-    }
-    return batch;
+    return readPage(this.#store, { ...this.#filters(), after, limit: this.#batchSize });
   }
 
   /** Starts reading the page after `after` into `holder`, for {@link next}. */

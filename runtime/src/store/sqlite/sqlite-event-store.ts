@@ -7,6 +7,7 @@ import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { parseIsoTime } from '../../events/iso-time.js';
+import { recordStoreRead } from '../../telemetry/metrics.js';
 import { SpanAttributes, withSpan } from '../../telemetry/tracing.js';
 import type {
   AppendOptions,
@@ -18,8 +19,9 @@ import type {
   StoredEvent,
 } from '../event-store.js';
 import { Position } from '../position.js';
+import { readFeedPage, type FeedPage } from '../feed-page.js';
 import { currentTransaction, storeTransaction } from '../sql/ambient-transaction.js';
-import { EVENT_COLUMNS, feedFilter, storedEventFromRecord } from '../sql/event-rows.js';
+import { EVENT_COLUMNS, feedFilter, storedEventFromRecord, type FeedFilter } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { FEED_BRANCHES_MAX, feedQuery } from '../sql/feed-query.js';
 import { eventExistsQuery, pageStream, readStreamVersion, streamPageQuery } from '../sql/stream-queries.js';
@@ -278,28 +280,33 @@ export class SqliteEventStore implements EventStore {
   }
 
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
-    const range = streamRange(streamId, options);
-    const { db, pageSize } = this.#shared;
-    const backward = range.direction === 'backward';
-    const tenant = this.#tenantId;
-    const query = this.#compiled(`stream ${backward} ${tenant !== undefined}`, () =>
-      streamPageQuery(
-        db,
-        STREAM_SELECT,
-        STREAM,
-        { from: FROM, to: TO, limit: LIMIT, backward },
-        tenant === undefined ? undefined : TENANT,
-      ),
-    );
-    const pages = pageStream(
-      range,
-      range.limit,
-      pageSize,
-      async (page) =>
-        this.#readValues(query, { stream: streamId, from: page.from, to: page.to, limit: page.limit, tenant }),
-      (row) => row[0],
-    );
-    for await (const page of pages) for (const row of page) yield this.#decode(row, streamId, false);
+    const start = performance.now();
+    try {
+      const range = streamRange(streamId, options);
+      const { db, pageSize } = this.#shared;
+      const backward = range.direction === 'backward';
+      const tenant = this.#tenantId;
+      const query = this.#compiled(`stream ${backward} ${tenant !== undefined}`, () =>
+        streamPageQuery(
+          db,
+          STREAM_SELECT,
+          STREAM,
+          { from: FROM, to: TO, limit: LIMIT, backward },
+          tenant === undefined ? undefined : TENANT,
+        ),
+      );
+      const pages = pageStream(
+        range,
+        range.limit,
+        pageSize,
+        async (page) =>
+          this.#readValues(query, { stream: streamId, from: page.from, to: page.to, limit: page.limit, tenant }),
+        (row) => row[0],
+      );
+      for await (const page of pages) for (const row of page) yield this.#decode(row, streamId, false);
+    } finally {
+      recordStoreRead(this.storeId, start); // once per read, when it ends, fails or is abandoned
+    }
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
@@ -309,14 +316,55 @@ export class SqliteEventStore implements EventStore {
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
+    const start = performance.now();
+    try {
+      const range = feedRange(this.storeId, options);
+      const filter = feedFilter(this.registry, options, this.#tenantId);
+      if (filter.none) return;
+      let after = range.after;
+      let limit = range.limit;
+      const { pageSize } = this.#shared;
+      const query = this.#feedQuery(filter);
+      while (limit > 0) {
+        const n = Math.min(pageSize, limit);
+        const rows = this.#readValues(query, { after: Number(after), limit: n + 1, tenant: filter.tenantId });
+        const more = rows.length > n && n < limit; // one row more than a page: is there another page?
+        if (rows.length > n) rows.length = n;
+        for (const row of rows) yield this.#decode(row, row[15]!, true);
+        if (!more) return;
+        limit -= rows.length;
+        after = BigInt(rows[rows.length - 1]![14]);
+      }
+    } finally {
+      recordStoreRead(this.storeId, start); // once per read, when it ends, fails or is abandoned
+    }
+  }
+
+  /**
+   * One page of the feed as an array (see {@link readFeedPage}): the subscription manager's read,
+   * without a promise per event. Only a page of at most `pageSize` events, read in one query.
+   */
+  [readFeedPage](options: ReadAllOptions): FeedPage | undefined {
     const range = feedRange(this.storeId, options);
+    if (range.limit > this.#shared.pageSize) return undefined;
     const filter = feedFilter(this.registry, options, this.#tenantId);
-    if (filter.none) return;
-    let after = range.after;
-    let limit = range.limit;
-    const { db, pageSize } = this.#shared;
+    const events: StoredEvent[] = [];
+    if (filter.none || range.limit === 0) return { events };
+    const query = this.#feedQuery(filter);
+    const rows = this.#readValues(query, { after: Number(range.after), limit: range.limit, tenant: filter.tenantId });
+    try {
+      for (const row of rows) events.push(this.#decode(row, row[15]!, true));
+    } catch (error) {
+      return { events, error };
+    }
+    return { events };
+  }
+
+  /** The compiled feed statement for a filter. */
+  #feedQuery(filter: Extract<FeedFilter, { none: false }>): CompiledQuery {
+    const { db } = this.#shared;
     const key = `feed ${JSON.stringify([filter.eventTypes, filter.aggregateTypes, filter.tenantId !== undefined])}`;
-    const query = this.#compiled(key, () =>
+    return this.#compiled(key, () =>
       feedQuery(db, {
         filter,
         select: FEED_SELECT,
@@ -331,16 +379,6 @@ export class SqliteEventStore implements EventStore {
             : eb(column, 'in', sql<string>`(select value from json_each(${JSON.stringify(values)}))`),
       }).compile(),
     );
-    while (limit > 0) {
-      const n = Math.min(pageSize, limit);
-      const rows = this.#readValues(query, { after: Number(after), limit: n + 1, tenant: filter.tenantId });
-      const more = rows.length > n && n < limit; // one row more than a page: is there another page?
-      if (rows.length > n) rows.length = n;
-      for (const row of rows) yield this.#decode(row, row[15]!, true);
-      if (!more) return;
-      limit -= rows.length;
-      after = BigInt(rows[rows.length - 1]![14]);
-    }
   }
 
   async currentPosition(): Promise<Position | null> {

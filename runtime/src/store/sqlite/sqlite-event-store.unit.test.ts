@@ -15,6 +15,9 @@ import { expect, it } from 'vitest';
 import { SubscriptionManager } from '../../subscriptions/subscription-manager.js';
 import { waitFor } from '../../test-support/subscription-fixtures.js';
 import type { ReadAllOptions, StoredEvent } from '../event-store.js';
+import { readFeedPage, readPage } from '../feed-page.js';
+import { UndecodableEventError } from '../undecodable-event-error.js';
+import { ConformanceVersionedV1 } from '../../testing/conformance-events.js';
 
 async function fileStore() {
   const dir = mkdtempSync(join(tmpdir(), 'eventsmith-sqlite-'));
@@ -91,6 +94,15 @@ it('SqliteEventStore (:memory:): a subscription never delivers an event of a tra
   const watched = new Proxy(store, {
     get(target, key) {
       if (key === 'readAll') return (options?: ReadAllOptions) => counted(target.readAll(options));
+      if (key === readFeedPage) {
+        return (options: ReadAllOptions) => {
+          try {
+            return target[readFeedPage](options); // the subscription's page read
+          } finally {
+            feedReads++;
+          }
+        };
+      }
       const value: unknown = Reflect.get(target, key, target);
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
@@ -139,5 +151,47 @@ it('SqliteEventStore (:memory:): each store is a database of its own', async () 
   } finally {
     await one.close();
     await two.close();
+  }
+});
+
+it('SqliteEventStore: a subscription page read (readPage) gives what readAll gives, and stops at an undecodable event as it does', async () => {
+  const store = await SqliteEventStore.open({ filename: ':memory:', registry: conformanceRegistry, pageSize: 50 });
+  try {
+    const s = newStream();
+    const t = newStream();
+    await store.appendToStream(s.streamId, noted(s, 30), { expectedVersion: 'no_stream' });
+    await store.forTenant('t1').appendToStream(t.streamId, noted(t, 30), { expectedVersion: 'no_stream' });
+    const ids = (events: readonly StoredEvent[]) => events.map((e) => `${e.event.eventId}@${e.position.toString()}`);
+    const first = await collect(store.readAll({ limit: 1 }));
+    for (const [view, options] of [
+      [store, { limit: 50 }],
+      [store, { limit: 7, after: first[0]!.position }],
+      [store, { limit: 50, eventTypes: ['ConformanceNoted'], aggregateTypes: [s.aggregateType] }],
+      [store, { limit: 0 }],
+      [store, { limit: 50, eventTypes: [] }],
+      [store.forTenant('t1'), { limit: 20 }],
+      [store, { limit: 120 }], // more than a page: read through readAll
+    ] as const) {
+      const page = await readPage(view, options);
+      expect(ids(page)).toEqual(ids(await collect(view.readAll(options))));
+      if (options.limit <= 50) expect(view[readFeedPage](options)).toBeDefined();
+    }
+    expect(store[readFeedPage]({ limit: 51 })).toBeUndefined();
+
+    const u = newStream();
+    const [before] = noted(u, 1);
+    // Upcasts to amountCents = Infinity, which the current schema refuses.
+    const bad = new ConformanceVersionedV1({ amount: 1e307 }, { aggregateId: u.aggregateId });
+    await store.appendToStream(u.streamId, [before!], { expectedVersion: 'no_stream' });
+    const { position } = await store.appendToStream(u.streamId, [bad], { expectedVersion: 1 });
+    const { position: start } = (await collect(store.readAll({ eventTypes: ['ConformanceNoted'] }))).at(-2)!;
+    expect(ids(await readPage(store, { after: first[0]!.position, limit: 50 }))).toHaveLength(50);
+    const stopped = await readPage(store, { after: start, limit: 50 });
+    expect(stopped.map((e) => e.event.eventId)).toEqual([before!.eventId]); // ends the page before it
+    const error = await readPage(store, { after: stopped[0]!.position, limit: 50 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UndecodableEventError); // first of the page: thrown
+    expect((error as UndecodableEventError).position.equals(position)).toBe(true);
+  } finally {
+    await store.close();
   }
 });
