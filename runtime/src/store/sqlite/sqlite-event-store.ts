@@ -19,8 +19,9 @@ import type {
   StoredEvent,
 } from '../event-store.js';
 import { Position } from '../position.js';
+import { readFeedPage, type FeedPage } from '../feed-page.js';
 import { currentTransaction, storeTransaction } from '../sql/ambient-transaction.js';
-import { EVENT_COLUMNS, feedFilter, storedEventFromRecord } from '../sql/event-rows.js';
+import { EVENT_COLUMNS, feedFilter, storedEventFromRecord, type FeedFilter } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { FEED_BRANCHES_MAX, feedQuery } from '../sql/feed-query.js';
 import { eventExistsQuery, pageStream, readStreamVersion, streamPageQuery } from '../sql/stream-queries.js';
@@ -322,23 +323,8 @@ export class SqliteEventStore implements EventStore {
       if (filter.none) return;
       let after = range.after;
       let limit = range.limit;
-      const { db, pageSize } = this.#shared;
-      const key = `feed ${JSON.stringify([filter.eventTypes, filter.aggregateTypes, filter.tenantId !== undefined])}`;
-      const query = this.#compiled(key, () =>
-        feedQuery(db, {
-          filter,
-          select: FEED_SELECT,
-          orderBy: ['position'],
-          after: (eb) => eb('position', '>', AFTER),
-          limit: LIMIT,
-          value: (column, value) => (column === 'tenant_id' ? TENANT : value),
-          // A long list is one JSON parameter: SQLite limits both parameters and compound SELECTs.
-          list: (eb, column, values) =>
-            values.length <= FEED_BRANCHES_MAX
-              ? eb(column, 'in', values)
-              : eb(column, 'in', sql<string>`(select value from json_each(${JSON.stringify(values)}))`),
-        }).compile(),
-      );
+      const { pageSize } = this.#shared;
+      const query = this.#feedQuery(filter);
       while (limit > 0) {
         const n = Math.min(pageSize, limit);
         const rows = this.#readValues(query, { after: Number(after), limit: n + 1, tenant: filter.tenantId });
@@ -352,6 +338,47 @@ export class SqliteEventStore implements EventStore {
     } finally {
       recordStoreRead(this.storeId, start); // once per read, when it ends, fails or is abandoned
     }
+  }
+
+  /**
+   * One page of the feed as an array (see {@link readFeedPage}): the subscription manager's read,
+   * without a promise per event. Only a page of at most `pageSize` events, read in one query.
+   */
+  [readFeedPage](options: ReadAllOptions): FeedPage | undefined {
+    const range = feedRange(this.storeId, options);
+    if (range.limit > this.#shared.pageSize) return undefined;
+    const filter = feedFilter(this.registry, options, this.#tenantId);
+    const events: StoredEvent[] = [];
+    if (filter.none || range.limit === 0) return { events };
+    const query = this.#feedQuery(filter);
+    const rows = this.#readValues(query, { after: Number(range.after), limit: range.limit, tenant: filter.tenantId });
+    try {
+      for (const row of rows) events.push(this.#decode(row, row[15]!, true));
+    } catch (error) {
+      return { events, error };
+    }
+    return { events };
+  }
+
+  /** The compiled feed statement for a filter. */
+  #feedQuery(filter: Extract<FeedFilter, { none: false }>): CompiledQuery {
+    const { db } = this.#shared;
+    const key = `feed ${JSON.stringify([filter.eventTypes, filter.aggregateTypes, filter.tenantId !== undefined])}`;
+    return this.#compiled(key, () =>
+      feedQuery(db, {
+        filter,
+        select: FEED_SELECT,
+        orderBy: ['position'],
+        after: (eb) => eb('position', '>', AFTER),
+        limit: LIMIT,
+        value: (column, value) => (column === 'tenant_id' ? TENANT : value),
+        // A long list is one JSON parameter: SQLite limits both parameters and compound SELECTs.
+        list: (eb, column, values) =>
+          values.length <= FEED_BRANCHES_MAX
+            ? eb(column, 'in', values)
+            : eb(column, 'in', sql<string>`(select value from json_each(${JSON.stringify(values)}))`),
+      }).compile(),
+    );
   }
 
   async currentPosition(): Promise<Position | null> {
