@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -99,6 +99,27 @@ describe('eventsmith CLI', () => {
     expect(g.out()).toContain('created src/generated/library/upcasters/golden.unit.test.ts');
     expect(g.out()).not.toContain('src/library/aggregates/todo-list.ts');
     expect(await readFile(aggregate, 'utf8')).toBe(written);
+    // The starter files use only names the generated code exports, and main.ts wires the app in one call.
+    expect(main_).toContain('await createLibraryApp({ store, aggregates: { todoList: TodoList } })');
+    const generatedDir = join(dir, 'src/generated/library');
+    const generated = (
+      await Promise.all(
+        (await readdir(generatedDir, { recursive: true }))
+          .filter((f) => f.endsWith('.ts'))
+          .map((f) => readFile(join(generatedDir, f), 'utf8')),
+      )
+    ).join('\n');
+    for (const [file, text] of [
+      ['aggregate', written],
+      ['main.ts', main_],
+    ] as const) {
+      const names = /import \{([^}]*)\} from '[./]*generated\/library\/index\.js'/.exec(text)?.[1]?.split(',') ?? [];
+      expect(names.length, file).toBeGreaterThan(0);
+      for (const name of names.map((n) => n.replace(/^\s*type\s+/, '').trim()).filter(Boolean))
+        expect(generated, `${file} imports ${name}`).toMatch(
+          new RegExp(`export (declare )?(abstract )?(class|type|interface|const|function) ${name}\\b`),
+        );
+    }
     const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
     const { version } = JSON.parse(await readFile(join(REPO, 'generator', 'package.json'), 'utf8')) as {
       version: string;
