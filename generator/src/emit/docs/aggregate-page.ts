@@ -1,4 +1,4 @@
-import type { AggregateNode, DomainModel, EventNode, FieldNode } from '@eventsmith/schema';
+import type { AggregateNode, DomainModel, EventNode, FieldNode, ReactionNode } from '@eventsmith/schema';
 import { anchor, code, stepText, table, typeText, valueText, where } from './markdown.js';
 import { flowDiagram, versionDiagram } from './mermaid.js';
 
@@ -8,7 +8,11 @@ export function aggregatePageText(model: DomainModel, aggregate: AggregateNode):
   const parts: string[] = [`# ${aggregate.name}`];
   if (aggregate.description) parts.push(aggregate.description);
   parts.push(`An aggregate of the [${model.name} domain](../README.md), declared at ${code(where(aggregate.source))}.`);
-  parts.push('## Flow', 'Commands, the events they raise, and the projection tables that read them.', mermaid(flowDiagram(model, [aggregate.name])));
+  const flow = flowDiagram(model, [aggregate.name]);
+  const intro = flow.includes('rct_')
+    ? 'Commands, the events they raise, the projection tables that read them, and the reactions between this aggregate and others.'
+    : 'Commands, the events they raise, and the projection tables that read them.';
+  parts.push('## Flow', intro, mermaid(flow));
 
   parts.push('## Commands');
   if (aggregate.commands.length === 0) parts.push('None.');
@@ -48,6 +52,11 @@ function eventSection(model: DomainModel, event: EventNode): string[] {
   if (event.renamedFrom.length > 0) facts.push(`Stored events named ${event.renamedFrom.map(code).join(', ')} are read as this event.`);
   if (event.retired) facts.push('Retired: no command raises it any more; stored events of it are still read.');
   facts.push(readers.length === 0 ? 'No projection reads it.' : `Read by: ${readers.map((p) => `${p.name} (${code(p.table)})`).join(', ')}.`);
+  const reactions = model.reactions.filter((r) => r.event === event.name);
+  if (reactions.length > 0) {
+    const what = (r: ReactionNode) => (r.kind === 'CustomReactionNode' ? 'custom' : `runs ${r.aggregate}.${r.command}`);
+    facts.push(`Reactions: ${reactions.map((r) => `[${r.name}](../README.md#${anchor(r.name)}) (${what(r)})`).join(', ')}.`);
+  }
   const out = [`### ${event.name}`];
   if (event.description) out.push(event.description);
   out.push(facts.join(' '));

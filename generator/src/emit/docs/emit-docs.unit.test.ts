@@ -68,6 +68,41 @@ projections:
         update: { where: { book_id: meta.aggregateId }, set: { reader_id: null, due_on: null } }
 `;
 
+// Two aggregates and a reaction of each kind: declarative (one with forEach) and custom.
+const REACTIONS = `domain: Library
+aggregates:
+  Reader:
+    state: { loans: integer }
+    commands:
+      recordLoan: { params: { bookId: string, note: { type: string, default: none } }, emits: LoanRecorded }
+    events:
+      LoanRecorded: { fields: { bookId: string, note: string } }
+  Book:
+    state: { readerId: string? }
+    commands:
+      lend: { params: { readerId: string, tags: list<string> }, emits: BookLent }
+      lose: { params: { reason: string }, emits: BookLost }
+    events:
+      BookLent: { fields: { readerId: string, tags: list<string> } }
+      BookLost: { fields: { reason: string } }
+reactions:
+  RecordLoan:
+    description: A reader's loans follow the books lent to them.
+    when: Book.BookLent
+    run: Reader.recordLoan
+    to: data.readerId
+    with: { bookId: meta.aggregateId, note: { value: lent } }
+  TagEach:
+    when: BookLent
+    forEach: data.tags
+    run: Reader.recordLoan
+    to: item
+    with: { bookId: meta.aggregateId }
+  Notify:
+    when: BookLost
+    run: custom
+`;
+
 function model(text = LIBRARY): DomainModel {
   const result = loadDomain([{ path: 'domain/library.yaml', text }]);
   if (!result.ok) throw new Error(JSON.stringify(result.errors, null, 2));
@@ -139,6 +174,37 @@ describe('docs emitter', () => {
     expect(index).toContain('| Loans | `loans` | BookLent, BookReturned | Who has which book. |');
     expect(index).toContain('### Money\n\n| Field | Type | Required | Default | Description |');
     expect(index).toContain('| currency | `enum(EUR, USD)` | yes |');
+  });
+
+  it('shows each reaction: in the index with what it runs, in the flow diagrams, and beside the events it reads', () => {
+    const docs = render(model(REACTIONS));
+    const readme = docs.get('docs/library/README.md')!;
+    const book = docs.get('docs/library/aggregates/book.md')!;
+    const reader = docs.get('docs/library/aggregates/reader.md')!;
+    expect(readme).toContain(
+      "## Reactions\n\n### Notify\n\nWhen [Book.BookLost](aggregates/book.md#booklost) is stored, runs a hand-written handler (`run: custom`).\n\n" +
+        "### RecordLoan\n\nA reader's loans follow the books lent to them.\n\nWhen [Book.BookLent](aggregates/book.md#booklent) is stored, runs [Reader.recordLoan](aggregates/reader.md#recordloan) on `data.readerId` with `bookId: meta.aggregateId`, `note: \"lent\"`.\n\n" +
+        '### TagEach\n\nWhen [Book.BookLent](aggregates/book.md#booklent) is stored, for each item of `data.tags`, runs [Reader.recordLoan](aggregates/reader.md#recordloan) on `item` with `bookId: meta.aggregateId`.',
+    );
+    expect(readme).toContain('| [BookLent](aggregates/book.md#booklent) | Book | v1 | — | [RecordLoan](#recordloan), [TagEach](#tageach) |');
+    expect(readme).toContain('| [BookLost](aggregates/book.md#booklost) | Book | v1 | — | [Notify](#notify) |');
+    expect(readme).toContain('| [LoanRecorded](aggregates/reader.md#loanrecorded) | Reader | v1 | — | — |');
+    // The domain's flow: event → reaction → command, with forEach on the arrow; a custom reaction ends at itself.
+    for (const line of ['  rct_Notify{{"Notify (custom)"}}', '  rct_RecordLoan{{"RecordLoan"}}', '  evt_BookLent --> rct_RecordLoan', '  rct_RecordLoan --> cmd_Reader_recordLoan', '  rct_TagEach -->|"for each item of data.tags"| cmd_Reader_recordLoan', '  evt_BookLost --> rct_Notify']) {
+      expect(readme).toContain(`${line}\n`);
+    }
+    expect(readme).not.toContain('rct_Notify -->');
+    // An aggregate's page brings the other end of a reaction along, once: the command it runs, or the event it follows.
+    expect(book).toContain('  cmd_Reader_recordLoan["Reader.recordLoan()"]\n');
+    expect(book.match(/cmd_Reader_recordLoan\[/g)).toHaveLength(1);
+    expect(book).toContain('Reactions: [RecordLoan](../README.md#recordloan) (runs Reader.recordLoan), [TagEach](../README.md#tageach) (runs Reader.recordLoan).');
+    expect(book).toContain('Reactions: [Notify](../README.md#notify) (custom).');
+    expect(reader).toContain('  evt_BookLent(["Book.BookLent v1"])\n');
+    expect(reader.match(/evt_BookLent\(/g)).toHaveLength(1);
+    expect(reader).toContain('  evt_BookLent --> rct_RecordLoan\n');
+    expect(reader).not.toContain('rct_Notify');
+    // Without reactions the index says so.
+    expect(index).toContain('## Reactions\n\nNone.');
   });
 
   it('describes one message per event version in an AsyncAPI document that the AsyncAPI parser accepts without a diagnostic', async () => {

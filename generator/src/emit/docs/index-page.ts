@@ -1,9 +1,9 @@
-import type { DomainModel } from '@eventsmith/schema';
+import type { DomainModel, ReactionExpr, ReactionNode } from '@eventsmith/schema';
 import { fieldTable, mermaid } from './aggregate-page.js';
 import { aggregatePage, anchor, code, table } from './markdown.js';
 import { flowDiagram } from './mermaid.js';
 
-/** The domain's front page: aggregates, the whole flow, every event and who reads it, projections. */
+/** The domain's front page: aggregates, the whole flow, every event and who reads it, projections, reactions. */
 export function indexPageText(model: DomainModel): string {
   const parts: string[] = [`# ${model.name} domain`];
   if (model.description) parts.push(model.description);
@@ -13,10 +13,11 @@ export function indexPageText(model: DomainModel): string {
   parts.push(
     '## Events',
     table(
-      ['Event', 'Aggregate', 'Versions', 'Read by'],
+      ['Event', 'Aggregate', 'Versions', 'Read by', 'Reactions'],
       model.events.map((e) => {
         const readers = model.projections.filter((p) => p.handlers.some((h) => h.event === e.name)).map((p) => p.name);
-        return [`[${e.name}](${aggregatePage(e.aggregate)}#${anchor(e.name)})`, e.aggregate, versions(e.version) + (e.retired ? ' (retired)' : ''), readers.join(', ') || '—'];
+        const reactions = model.reactions.filter((r) => r.event === e.name).map((r) => `[${r.name}](#${anchor(r.name)})`);
+        return [`[${e.name}](${aggregatePage(e.aggregate)}#${anchor(e.name)})`, e.aggregate, versions(e.version) + (e.retired ? ' (retired)' : ''), readers.join(', ') || '—', reactions.join(', ') || '—'];
       }),
     ),
   );
@@ -30,6 +31,9 @@ export function indexPageText(model: DomainModel): string {
       ),
     );
   }
+  parts.push('## Reactions');
+  if (model.reactions.length === 0) parts.push('None.');
+  for (const reaction of model.reactions) parts.push(`### ${reaction.name}`, ...reactionText(model, reaction));
   if (model.types.length > 0) {
     parts.push('## Types');
     for (const type of model.types) {
@@ -40,6 +44,36 @@ export function indexPageText(model: DomainModel): string {
     }
   }
   return `${parts.join('\n\n')}\n`;
+}
+
+/** A reaction: its description, then when it runs and what it does. */
+function reactionText(model: DomainModel, reaction: ReactionNode): string[] {
+  const event = model.events.find((e) => e.name === reaction.event)!;
+  const when = `When [${event.aggregate}.${event.name}](${aggregatePage(event.aggregate)}#${anchor(event.name)}) is stored`;
+  let what: string;
+  if (reaction.kind === 'CustomReactionNode') {
+    what = `${when}, runs a hand-written handler (\`run: custom\`).`;
+  } else {
+    const command = `[${reaction.aggregate}.${reaction.command}](${aggregatePage(reaction.aggregate)}#${anchor(reaction.command)})`;
+    const each = reaction.forEach ? `, for each item of ${code(`data.${reaction.forEach.path.join('.')}`)}` : '';
+    const params = reaction.params.length === 0 ? '' : ` with ${reaction.params.map((p) => code(`${p.name}: ${exprText(p.value)}`)).join(', ')}`;
+    what = `${when}${each}, runs ${command} on ${code(exprText(reaction.target))}${params}.`;
+  }
+  return [...(reaction.description ? [reaction.description] : []), what];
+}
+
+/** A reaction expression as the YAML writes it. */
+function exprText(expr: ReactionExpr): string {
+  switch (expr.kind) {
+    case 'EventFieldExpr':
+      return `data.${expr.path.join('.')}`;
+    case 'ItemExpr':
+      return ['item', ...expr.path].join('.');
+    case 'MetadataExpr':
+      return `meta.${expr.key}`;
+    case 'LiteralExpr':
+      return JSON.stringify(expr.value);
+  }
 }
 
 function versions(current: number): string {

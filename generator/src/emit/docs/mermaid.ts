@@ -7,7 +7,11 @@ import { stepText } from './markdown.js';
  * written as Mermaid's `#quot;`.
  */
 
-/** command → event → projection table, for the aggregates named (all of the domain by default). */
+/**
+ * command → event → projection table, and event → reaction → command, for the aggregates named (all
+ * of the domain by default). A reaction between a shown aggregate and another one brings the other
+ * end along (its event, or its command outside any aggregate box).
+ */
 export function flowDiagram(model: DomainModel, aggregates: readonly string[] = model.aggregates.map((a) => a.name)): string {
   const lines = ['flowchart LR'];
   const edges: string[] = [];
@@ -32,6 +36,29 @@ export function flowDiagram(model: DomainModel, aggregates: readonly string[] = 
   }
   for (const [projection, tableName] of [...tables].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     lines.push(`  ${id('tbl', projection)}[(${label(`${projection}: ${tableName}`)})]`);
+  }
+  const outside = new Set<string>(); // nodes of other aggregates' events and commands, declared once
+  const declareOutside = (node: string, text: string) => {
+    if (!outside.has(node)) lines.push(`  ${text}`);
+    outside.add(node);
+  };
+  for (const reaction of model.reactions) {
+    const declarative = reaction.kind === 'DeclarativeReactionNode';
+    const triggerShown = events.some((e) => e.name === reaction.event);
+    if (!triggerShown && !(declarative && shown.has(reaction.aggregate))) continue;
+    if (!triggerShown) {
+      const trigger = model.events.find((e) => e.name === reaction.event)!;
+      const node = id('evt', trigger.name);
+      declareOutside(node, `${node}([${label(`${trigger.aggregate}.${trigger.name} v${trigger.version}`)}])`);
+    }
+    const node = id('rct', reaction.name);
+    lines.push(`  ${node}{{${label(declarative ? reaction.name : `${reaction.name} (custom)`)}}}`);
+    edges.push(`  ${id('evt', reaction.event)} --> ${node}`);
+    if (!declarative) continue;
+    const command = id('cmd', `${reaction.aggregate}_${reaction.command}`);
+    if (!shown.has(reaction.aggregate)) declareOutside(command, `${command}[${label(`${reaction.aggregate}.${reaction.command}()`)}]`);
+    const each = reaction.forEach ? `|${label(`for each item of data.${reaction.forEach.path.join('.')}`)}|` : '';
+    edges.push(`  ${node} -->${each} ${command}`);
   }
   return [...lines, ...edges].join('\n');
 }
