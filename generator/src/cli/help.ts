@@ -8,7 +8,7 @@ Commands:
   generate   Generate TypeScript from the domain YAML (add --watch to keep going, --check for CI)
   validate   Check the domain YAML and report every problem, then flow warnings (--strict refuses them)
   init       Create a project that runs: config, starter domain, app on SQLite, test, scripts
-  migrate    Create the event store tables and run the projection migrations (--db <url>)
+  migrate    Create the event store, subscription and outbox tables and run the projection migrations (--db <url>)
   check      List breaking changes to published events against a git ref or lock file (--against, for CI)
   docs       Write a browsable catalog of each domain: Markdown pages, Mermaid diagrams, AsyncAPI (--check for CI)
   studio     A local web console for a store: streams, timelines, state at any version, dead letters (--db <url>)
@@ -21,7 +21,7 @@ Operations (each with --db <url>, --tenant <id> and --format json):
 
 Options for every command:
   --config <file>        The config file (default: eventsmith.config.yaml here or in a parent folder)
-  --format <text|json>   How errors are printed (json: { "errors": [...] } on stdout, for tools)
+  --format <text|json>   json: one JSON document on stdout, the result or { "errors": [...] }, for tools
   -h, --help             Help for a command: eventsmith generate --help
   -v, --version          Print the version of eventsmith
 
