@@ -17,7 +17,17 @@ export function closestMatch(name: string, candidates: Iterable<string>): string
       bestDistance = d;
     }
   }
-  return best !== undefined && bestDistance <= limit ? best : undefined;
+  if (best !== undefined && bestDistance <= limit) return best;
+  // Two letters swapped ("nmae" for "name") is one slip, though it is two edits.
+  return [...candidates].filter((c) => c !== name && swapsTwoLetters(lower, c.toLowerCase())).sort()[0];
+}
+
+/** `a` is `b` with two neighbouring letters swapped. */
+function swapsTwoLetters(a: string, b: string): boolean {
+  if (a.length !== b.length || a.length < 2) return false;
+  const differ = [...a].flatMap((ch, i) => (ch === b[i] ? [] : [i]));
+  const [i, j] = differ;
+  return differ.length === 2 && j === i! + 1 && a[i!] === b[j] && a[j] === b[i!];
 }
 
 /** ` Did you mean "X"?` or an empty string. */
