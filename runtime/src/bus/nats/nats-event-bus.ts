@@ -117,7 +117,8 @@ export class NatsEventBus implements EventBus {
         await Promise.all(
           messages.map((m) => {
             const h = natsHeaders();
-            for (const [name, value] of Object.entries(m.headers)) h.set(name, value);
+            // append, not set: the headers are new and their names distinct (set scans them twice).
+            for (const name in m.headers) h.append(name, m.headers[name]!);
             const subject = this.names.eventSubject(
               partitionOf(m.key, this.#partitions),
               'all',

@@ -25,6 +25,8 @@ interface Tracked {
   msg: JsMsg;
   readonly key: string;
   readonly seq: number;
+  /** Its headers for the handler (read once: each lookup through `msg.headers` scans them all). */
+  readonly headers: Record<string, string>;
 }
 
 interface Blocked {
@@ -213,7 +215,8 @@ export class NatsPartitionWorker {
       msg.ack(); // a replay for another group
       return;
     }
-    const tracked: Tracked = { msg, key: keyOf(msg), seq: msg.seq };
+    const headers = ownHeaders(msg);
+    const tracked: Tracked = { msg, key: keyOf(msg, headers), seq: msg.seq, headers };
     this.#tracked.set(tracked.seq, tracked);
     if (!this.#active) return; // arrived while stopping: handed back in order by stop()
     if (this.#recovery) this.#buffered.push(tracked);
@@ -260,8 +263,7 @@ export class NatsPartitionWorker {
       hold(blocked, tracked);
       return undefined;
     }
-    const { msg } = tracked;
-    const headers = ownHeaders(msg);
+    const { msg, headers } = tracked;
     const outcome = deliverNow({
       system: 'nats',
       registry: this.#init.registry,
@@ -368,15 +370,15 @@ function ownHeaders(msg: JsMsg): Record<string, string> {
   const headers: Record<string, string> = {};
   const all = msg.headers;
   if (!all) return headers;
-  for (const name of all.keys()) {
-    if (name.length < 5 || name.slice(0, 5).toLowerCase() !== 'nats-') headers[name] = all.get(name);
+  for (const [name, values] of all) {
+    if (name.length < 5 || name.slice(0, 5).toLowerCase() !== 'nats-') headers[name] = values[0] ?? '';
   }
   return headers;
 }
 
-function keyOf(msg: JsMsg): string {
-  const type = msg.headers?.get(BusHeader.aggregateType);
-  const id = msg.headers?.get(BusHeader.aggregateId);
-  if (type && id !== undefined && msg.headers?.has(BusHeader.aggregateId)) return messageKey(type, id);
+function keyOf(msg: JsMsg, headers: Record<string, string>): string {
+  const type = headers[BusHeader.aggregateType];
+  const id = headers[BusHeader.aggregateId];
+  if (type && id !== undefined) return messageKey(type, id);
   return msg.subject.split('.').slice(4).join('.') || 'raw';
 }
