@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { codeFrameColumns } from '@babel/code-frame';
 import pc from 'picocolors';
@@ -26,20 +26,23 @@ export function codeFrame(
   // that is not one, may hold text that must not be echoed.
   if (!/\.ya?ml$/i.test(where.file)) return '';
   const path = isAbsolute(where.file) ? where.file : resolve(cwd, where.file);
-  if (!sources.has(path)) {
-    try {
-      sources.set(path, readFileSync(path, 'utf8'));
-    } catch {
-      sources.set(path, undefined);
-    }
-  }
+  if (!sources.has(path)) sources.set(path, readPlainFile(path));
   const source = sources.get(path);
   if (source === undefined || where.line < 1) return '';
   const lines = source.split(/\r?\n/);
   if (where.line > lines.length) return '';
+  // Long lines (a 5,000-character name) are cut to a window around the column, marked with `…`.
+  let column = Math.max(1, where.col);
+  for (let i = Math.max(0, where.line - 2); i < Math.min(lines.length, where.line + 1); i++) {
+    const line = lines[i]!;
+    if (line.length <= MAX_FRAME_WIDTH) continue;
+    const start = i === where.line - 1 ? Math.max(0, column - 1 - MAX_FRAME_WIDTH / 2) : 0;
+    lines[i] = `${start > 0 ? '…' : ''}${line.slice(start, start + MAX_FRAME_WIDTH)}…`;
+    if (i === where.line - 1 && start > 0) column = column - start + 1;
+  }
   const frame = codeFrameColumns(
-    source,
-    { start: { line: where.line, column: Math.max(1, where.col) } },
+    lines.join('\n'),
+    { start: { line: where.line, column } },
     { linesAbove: 1, linesBelow: 1, highlightCode: false, forceColor: false },
   );
   const s = styleFor(color);
@@ -69,4 +72,24 @@ export function decorateBlock(
     l.startsWith('  fix: ') ? `  ${s.green('fix:')}${l.slice(6)}` : l.startsWith('  at ') ? s.dim(l) : l,
   );
   return [head, ...(frame ? [frame] : []), ...body].join('\n');
+}
+
+/** Frames come only from a small regular file inside the project; never a link, a FIFO or a device. */
+const MAX_FRAME_SOURCE = 1024 * 1024;
+/** Characters of a source line a frame shows at most. */
+const MAX_FRAME_WIDTH = 120;
+
+/**
+ * The text of `path` when it is a plain file of at most 1 MiB that is not a symbolic link (the
+ * loader refuses links that leave the input folders, and their text must never be printed), else
+ * undefined. `lstat` first, so a FIFO is never opened (reading one would block).
+ */
+function readPlainFile(path: string): string | undefined {
+  try {
+    const stats = lstatSync(path);
+    if (!stats.isFile() || stats.size > MAX_FRAME_SOURCE) return undefined;
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DomainError } from '@eventsmith/schema';
@@ -111,6 +112,33 @@ describe('YAML errors for people', () => {
     );
     expect(t.err()).toContain('events.lock.json:1:1  Not a lock.');
     expect(t.err()).not.toContain('s3cret');
+  });
+
+  it('never quote a link (it may lead outside the project) nor open a FIFO', async () => {
+    await writeFile(join(dir, 'outside.txt'), 'token: s3cret\n');
+    await symlink(join(dir, 'outside.txt'), join(dir, 'linked.yaml'));
+    execFileSync('mkfifo', [join(dir, 'fifo.yaml')]);
+    const t = sink(dir, false);
+    const at = (file: string): DomainError => ({ ...error, where: { ...error.where, file, line: 1, col: 1 } });
+    printErrors(t.io, 'text', [at('linked.yaml'), at('fifo.yaml')], []);
+    expect(t.err()).toContain('linked.yaml:1:1  Unknown type');
+    expect(t.err()).toContain('fifo.yaml:1:1  Unknown type');
+    expect(t.err()).not.toContain('s3cret');
+    expect(t.err()).not.toContain('> 1 |');
+  });
+
+  it('cut a very long line to a window around the column, the caret still under it', async () => {
+    const name = `${'x'.repeat(3000)}BAD${'y'.repeat(3000)}`;
+    await writeFile(join(dir, 'long.yaml'), `domain: Demo\ntypes: { ${name}: string }\nend: 1\n`);
+    const t = sink(dir, false);
+    const col = 'types: { '.length + 3000 + 1;
+    printErrors(t.io, 'text', [{ ...error, where: { ...error.where, file: 'long.yaml', line: 2, col } }], []);
+    const lines = t.err().split('\n');
+    const marked = lines.find((l) => /^\s*> 2 \|/.test(l))!;
+    expect(marked.length).toBeLessThan(160);
+    const caret = lines[lines.indexOf(marked) + 1]!.indexOf('^');
+    expect(marked.slice(caret, caret + 3)).toBe('BAD');
+    expect(t.err().length).toBeLessThan(1200);
   });
 
   it('stay pure JSON with --format json, with no frame and no colour', () => {
