@@ -197,15 +197,18 @@ Options:
   --tenant <id>          Only this tenant's dead letters
   --format json          { "deadLetters": [...] }, or { "id", "outcome" | "status" }`,
 
-  projections: `Usage: eventsmith projections rebuild <name> --db <url> [--tenant <id>] [--format text|json]
+  projections: `Usage: eventsmith projections rebuild <name> --db <url> [--skip-failures] [--tenant <id>] [--format text|json]
 
 Replays every event the projection reads into empty copies of its tables, catches up to its
 checkpoint, then swaps the copies in: readers see the old tables until the swap. The projection's
 SQL lease is held meanwhile, so an app running it with the default lease lock makes the rebuild wait
 or refuse. On a terminal a progress bar shows the rate and the time left; otherwise a line every
-two seconds. Poison events are skipped and listed (exit status 1).
+two seconds. The first event the projection's handlers fail on stops the rebuild and leaves the
+live tables as they were (exit status 1).
 
 Options:
+  --skip-failures        Skip and list the events the handlers fail on instead (exit status 1): the new
+                         tables then miss what those events would have written
   --db <url>             sqlite:app.db, postgres://user@host/db or mysql://user@host/db
   --tenant <id>          Rebuild from this tenant's events only (a tenant's own projection tables)
   --format json          { "projection", "replayed", "position", "durationMs", "failures" }`,

@@ -28,7 +28,7 @@ const OPS_FLAGS: Record<'events' | 'subscriptions' | 'dlq' | 'projections', read
   events: [...COMMON, 'db', 'tenant', 'limit', 'follow', 'at'],
   subscriptions: [...COMMON, 'db', 'tenant'],
   dlq: [...COMMON, 'db', 'tenant', 'subscription', 'status', 'limit'],
-  projections: [...COMMON, 'db', 'tenant'],
+  projections: [...COMMON, 'db', 'tenant', 'skip-failures'],
 };
 
 /**

@@ -1,9 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { StoredEvent } from '@eventsmith/runtime';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
-import { loadProjectCode } from '../ops/project-code.js';
+import { loadProjectCode, type ProjectCode } from '../ops/project-code.js';
+import { StoreInspector } from '../ops/store-inspector.js';
 import { seedBankStore, type BankSeed } from '../studio/test-support/seed-bank-store.js';
 import type { CliIo } from './io.js';
 import { main } from './main.js';
@@ -187,7 +190,7 @@ describe('operations commands on an SQLite store of the bank example', () => {
     expect(body.replayed).toBeGreaterThan(0);
     expect(body.failures).toEqual([]);
 
-    const text = await run('projections', 'rebuild', 'AccountSummary', '--db', db);
+    const text = await run('projections', 'rebuild', 'AccountSummary', '--db', db, '--skip-failures');
     expect(text.status).toBe(0);
     expect(text.err).toContain('eventsmith: rebuilding AccountSummary (about');
     expect(text.out).toMatch(/^Rebuilt AccountSummary: \d+ events? replayed in [\d.]+ s/);
@@ -228,6 +231,61 @@ describe('operations commands on an SQLite store of the bank example', () => {
         status: 2,
         code: true,
       });
+    }
+  });
+});
+
+describe('projections rebuild with an event its handlers fail on', () => {
+  let dir: string;
+  let file: string;
+  let code: ProjectCode;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'eventsmith-ops-poison-'));
+    file = join(dir, 'bank.db');
+    const config = await loadConfig(CONFIG);
+    if (Array.isArray(config)) throw new Error(`The repository's config is invalid: ${JSON.stringify(config)}`);
+    const loaded = await loadProjectCode(config);
+    await seedBankStore(file, loaded, ROOT);
+    // AccountSummary as generated, except that it fails on deposits (its live checkpoint, where a
+    // rebuild ends, is at Alice's first deposit).
+    const real = loaded.projections.get('AccountSummary')!;
+    const failing = Object.assign(Object.create(real) as typeof real, {
+      handleBatch: undefined,
+      handle: (stored: StoredEvent, context: Parameters<typeof real.handle>[1]) => {
+        if (stored.event.eventType === 'MoneyDeposited') throw new Error('the reporting database refused the row');
+        return real.handle(stored, context);
+      },
+    });
+    code = { ...loaded, projections: new Map([['AccountSummary', failing]]) };
+  }, 120_000);
+  afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  function sql<T>(query: string): T | undefined {
+    const sqlite = new BetterSqlite3(file);
+    try {
+      const statement = sqlite.prepare(query);
+      return (statement.reader ? statement.get() : statement.run()) as T;
+    } finally {
+      sqlite.close();
+    }
+  }
+
+  it('stops at the first failure and leaves the live tables as they were, unless asked to skip failures', async () => {
+    const inspector = await StoreInspector.open({ url: `sqlite:${file}`, cwd: dir, code });
+    try {
+      const skipping = await inspector.rebuildProjection('AccountSummary', undefined, { skipFailures: true });
+      expect(skipping.failures.map((f) => f.eventType)).toEqual(['MoneyDeposited']);
+      // Mark the live table: a rebuild that stops must leave it as it is.
+      sql("update account_summary set owner_name = 'marker' where account_id = 'alice'");
+      await expect(inspector.rebuildProjection('AccountSummary')).rejects.toMatchObject({
+        code: 'PROJECTION.REBUILD_FAILED',
+      });
+      expect(sql("select owner_name from account_summary where account_id = 'alice'")).toEqual({
+        owner_name: 'marker',
+      });
+    } finally {
+      await inspector.close();
     }
   });
 });

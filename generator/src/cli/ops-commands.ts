@@ -18,7 +18,7 @@ export const OPS_COMMANDS = {
   events: { tail: ['limit', 'follow'], show: ['at'] },
   subscriptions: { status: [] },
   dlq: { list: ['subscription', 'status', 'limit'], retry: [], resolve: [] },
-  projections: { rebuild: [] },
+  projections: { rebuild: ['skip-failures'] },
 } as const satisfies Record<string, Record<string, readonly string[]>>;
 
 export type OpsCommand = keyof typeof OPS_COMMANDS;
@@ -162,7 +162,7 @@ export async function runOps(
         out.result({ id: argument, status: 'resolved' }, () => `Resolved ${argument} without re-delivering it.`);
         return 0;
       case 'projections rebuild':
-        return await rebuild(inspector, out, argument!);
+        return await rebuild(inspector, out, argument!, flags.has('skip-failures'));
     }
     return 2;
   } catch (error) {
@@ -350,11 +350,13 @@ async function deadLetters(
   return 0;
 }
 
-async function rebuild(inspector: StoreInspector, out: Output, name: string): Promise<number> {
+async function rebuild(inspector: StoreInspector, out: Output, name: string, skipFailures: boolean): Promise<number> {
   const projection = name;
   const total = await inspector.countEvents(inspector.eventTypesOf(projection));
   const progress = progressReporter(out, projection, total);
-  const report = await inspector.rebuildProjection(projection, progress.update).finally(progress.stop);
+  const report = await inspector
+    .rebuildProjection(projection, progress.update, { skipFailures })
+    .finally(progress.stop);
   const seconds = report.durationMs / 1000;
   const rate = seconds > 0 ? Math.round(report.replayed / seconds) : report.replayed;
   out.result(
@@ -368,7 +370,7 @@ async function rebuild(inspector: StoreInspector, out: Output, name: string): Pr
     },
     () =>
       [
-        `Rebuilt ${report.projection}: ${plural(report.replayed, 'event')} replayed in ${seconds.toFixed(1)} s (${rate} events/s); the new tables are in place.`,
+        `Rebuilt ${report.projection}: ${plural(report.replayed, 'event')} replayed in ${seconds.toFixed(1)} s (${rate} events/s); the new tables are in place${report.failures.length + report.failuresNotListed > 0 ? ', without what the skipped events below would have written' : ''}.`,
         ...report.failures.map(
           (f) => `  skipped ${f.eventType} ${f.eventId} at ${f.position}: ${f.error.split('\n')[0]}`,
         ),
@@ -459,6 +461,8 @@ function asCliFailure(error: unknown): unknown {
 
 function fixFor(code: string): string {
   switch (code) {
+    case 'PROJECTION.REBUILD_FAILED':
+      return 'Fix the handler (or the event, with an upcaster) and rebuild again; or pass --skip-failures to build the tables without what such events would write.';
     case 'OPS.STREAM_NOT_FOUND':
       return 'Check the stream id (<AggregateType>-<id>); `eventsmith events tail --db <url>` lists recent events with their streams.';
     case 'OPS.NOT_RETRYABLE':

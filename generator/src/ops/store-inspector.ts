@@ -365,11 +365,16 @@ export class StoreInspector {
 
   /**
    * Rebuilds a projection of the project's code blue/green (see the runtime's `rebuildProjection`):
-   * replays its events into shadow tables and swaps them in. The projection's SQL lease is held
+   * replays its events into shadow tables and swaps them in. The first event its handlers fail on
+   * stops it with the live tables untouched (`ProjectionRebuildError`), unless `skipFailures`. The projection's SQL lease is held
    * meanwhile, so an app that runs it with the default `SqlLeaseLock` waits (or the rebuild is
    * refused while the app holds it: stop the projection or rebuild from the app).
    */
-  async rebuildProjection(name: string, onProgress?: (replayed: number) => void): Promise<RebuildReport> {
+  async rebuildProjection(
+    name: string,
+    onProgress?: (replayed: number) => void,
+    options: { readonly skipFailures?: boolean } = {},
+  ): Promise<RebuildReport> {
     const projection = this.#code.projections.get(name);
     if (!projection)
       throw new OpsFailure([
@@ -390,6 +395,9 @@ export class StoreInspector {
       lock: this.tenantId === undefined ? lock : lock.forTenant(this.tenantId),
       ...(this.tenantId !== undefined ? { tenantId: this.tenantId } : {}),
       ...(onProgress ? { onProgress } : {}),
+      // A poison event stops the rebuild and leaves the live tables as they were, unless the
+      // operator asked to skip such events (then the new tables miss what they would have written).
+      strict: options.skipFailures !== true,
     });
   }
 
