@@ -4,9 +4,9 @@ import {
   EventVersionTooNewError,
   UpcasterChainError,
 } from '../errors.js';
-import { decodeEvent, type DomainEvent, type EventClass } from './domain-event.js';
+import { decodeRecordAt } from './decode-record.js';
+import type { DomainEvent, EventClass } from './domain-event.js';
 import type { EventRecord } from './event-record.js';
-import { ImmutableDate } from './immutable.js';
 import { parseIsoTime } from './iso-time.js';
 import type { JsonValue } from './json.js';
 import type { Upcaster } from './upcaster.js';
@@ -147,25 +147,7 @@ export class EventRegistry {
   }
 
   #decode(record: EventRecord, owned: boolean): DomainEvent {
-    const { cls, data } = this.upcast(record);
-    return decodeEvent(
-      cls,
-      data,
-      {
-        eventId: record.eventId,
-        aggregateId: record.aggregateId,
-        aggregateType: record.aggregateType,
-        aggregateVersion: record.aggregateVersion,
-        occurredAt: new ImmutableDate(parseIsoTime(record.occurredAt)),
-        tenantId: record.tenantId ?? undefined,
-        actorId: record.actorId ?? undefined,
-        correlationId: record.correlationId,
-        causationId: record.causationId ?? undefined,
-        metadata: record.metadata,
-      },
-      owned,
-      record.eventVersion === cls.eventVersion,
-    );
+    return decodeRecordAt(this, record, parseIsoTime(record.occurredAt), owned);
   }
 
   #register(cls: EventClass): void {

@@ -1,4 +1,5 @@
 import { EventsmithError } from '../errors.js';
+import { decodeRecordAt } from '../events/decode-record.js';
 import type { EventRecord } from '../events/event-record.js';
 import type { EventRegistry } from '../events/event-registry.js';
 import type { Position } from './position.js';
@@ -72,8 +73,11 @@ export function decodeFeedEvent(
   location: FeedEventLocation,
   /** The record was just parsed for this read and nothing else holds it: decode without copying. */
   owned = false,
+  /** The record's `occurredAt` as epoch milliseconds, when the store has it already (not parsed again). */
+  occurredAt?: number,
 ) {
   try {
+    if (occurredAt !== undefined) return decodeRecordAt(registry, record, occurredAt, owned);
     return owned ? registry.decodeOwned(record) : registry.decode(record);
   } catch (error) {
     throw new UndecodableEventError(

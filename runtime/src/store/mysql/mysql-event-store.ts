@@ -26,6 +26,7 @@ import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
 import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-errors.js';
 import { checkText, feedRange } from '../store-input.js';
 import { eventExistsQuery, readStreamPages, readStreamVersion } from '../sql/stream-queries.js';
+import { utcTimestampMillis } from '../sql/sql-time.js';
 import { createMysqlDatabase, type MysqlConnection } from './mysql-dialect.js';
 import { appendBody, isoFromMysql, STREAM_STATE } from './mysql-statements.js';
 import { MysqlGroupCommit, type MysqlGroupMember } from './mysql-group-commit.js';
@@ -430,6 +431,7 @@ export class MysqlEventStore implements EventStore {
   #decode(row: Row, feed = false): StoredEvent {
     // The record straight from the row (no intermediate copy of it): JSON columns arrive as text.
     const version = Number(row.version);
+    const occurred = row.occurred_at;
     const record: EventRecord = {
       eventId: row.event_id,
       eventType: row.event_type,
@@ -437,7 +439,7 @@ export class MysqlEventStore implements EventStore {
       aggregateId: row.aggregate_id,
       aggregateType: row.aggregate_type,
       aggregateVersion: version,
-      occurredAt: isoFromMysql(row.occurred_at),
+      occurredAt: isoFromMysql(occurred),
       tenantId: row.tenant_id,
       actorId: row.actor_id,
       correlationId: row.correlation_id,
@@ -449,10 +451,17 @@ export class MysqlEventStore implements EventStore {
       streamId: row.stream_id,
       streamVersion: version,
       position: Position.of(this.#shared.storeId, BigInt(row.position)),
-      storedAt: new Date(parseIsoTime(isoFromMysql(row.stored_at))),
+      storedAt: new Date(timestampMillis(row.stored_at)),
     };
-    return storedEventFromRecord(this.#shared.registry, record, location, feed);
+    return storedEventFromRecord(this.#shared.registry, record, location, feed, timestampMillis(occurred));
   }
+}
+
+/** A DATETIME as the pool returns it (text, UTC; see `createMysqlDatabase`) in epoch milliseconds. */
+function timestampMillis(value: string | Date): number {
+  if (typeof value !== 'string') return value.getTime();
+  const time = utcTimestampMillis(value, '');
+  return Number.isNaN(time) ? parseIsoTime(isoFromMysql(value)) : time;
 }
 
 function isDeadlock(error: unknown): boolean {

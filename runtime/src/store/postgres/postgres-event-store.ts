@@ -2,7 +2,9 @@ import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
 import type pg from 'pg';
 import { ConcurrencyError, DuplicateEventError, InvalidArgumentError, TenantMismatchError } from '../../errors.js';
 import type { DomainEvent } from '../../events/domain-event.js';
+import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
+import { parseIsoTime } from '../../events/iso-time.js';
 import { recordStoreRead } from '../../telemetry/metrics.js';
 import { SpanAttributes, withSpan } from '../../telemetry/tracing.js';
 import type {
@@ -17,7 +19,8 @@ import type {
 import { matchesExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
 import { currentTransaction, storeTransaction } from '../sql/ambient-transaction.js';
-import { EVENT_COLUMNS, feedFilter, storedEventFromRow, type EventRow, type FeedFilter } from '../sql/event-rows.js';
+import { EVENT_COLUMNS, feedFilter, storedEventFromRecord, type EventRow, type FeedFilter } from '../sql/event-rows.js';
+import { utcTimestampMillis } from '../sql/sql-time.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
 import type { PostgresLayout } from '../sql/event-store-migrations.js';
@@ -184,6 +187,9 @@ export class PostgresEventStore implements EventStore {
   readonly #shared: Shared;
   readonly #tenantId: string | undefined;
   readonly #close: () => Promise<void>;
+  /** The transaction id of the row #position packed last, and it shifted into the high 64 bits. */
+  #lastTx = '';
+  #lastTxHigh = 0n;
 
   private constructor(shared: Shared, tenantId: string | undefined, close: () => Promise<void>) {
     this.#shared = shared;
@@ -621,19 +627,49 @@ export class PostgresEventStore implements EventStore {
   }
 
   #decode(row: FeedRow, feed = false): StoredEvent {
-    // Timestamps arrive as text from #read (READ_TYPES), or as the application's pg parsers make them.
-    const times = row as { occurred_at: unknown; stored_at: unknown };
-    if (typeof times.occurred_at === 'string') times.occurred_at = isoTimestamp(times.occurred_at);
-    if (typeof times.stored_at === 'string') times.stored_at = isoTimestamp(times.stored_at);
-    return storedEventFromRow(
-      this.#shared.registry,
-      this.#shared.storeId,
-      row,
-      packPosition(row.tx_id, row.position),
-      false,
-      feed,
-    );
+    // The record straight from the row. Timestamps arrive as text from #read (READ_TYPES), or as the
+    // application's pg parsers make them; occurredAt goes to the registry as the number it is.
+    const occurred = row.occurred_at;
+    const stored = row.stored_at;
+    const record: EventRecord = {
+      eventId: row.event_id,
+      eventType: row.event_type,
+      eventVersion: row.event_version,
+      aggregateId: row.aggregate_id,
+      aggregateType: row.aggregate_type,
+      aggregateVersion: row.version,
+      occurredAt: typeof occurred === 'string' ? isoTimestamp(occurred) : occurred.toISOString(),
+      tenantId: row.tenant_id,
+      actorId: row.actor_id,
+      correlationId: row.correlation_id,
+      causationId: row.causation_id,
+      metadata: row.metadata as EventRecord['metadata'],
+      data: row.data as EventRecord['data'],
+    };
+    const location = {
+      streamId: row.stream_id,
+      streamVersion: row.version,
+      position: Position.of(this.#shared.storeId, this.#position(row.tx_id, row.position)),
+      storedAt: typeof stored === 'string' ? new Date(timestampMillis(stored)) : stored,
+    };
+    const occurredAt = typeof occurred === 'string' ? timestampMillis(occurred) : occurred.getTime();
+    return storedEventFromRecord(this.#shared.registry, record, location, feed, occurredAt);
   }
+
+  /** `packPosition`, reusing the shifted transaction id while rows share it (a page holds whole appends). */
+  #position(tx: string, position: string): bigint {
+    if (tx !== this.#lastTx) {
+      this.#lastTx = tx;
+      this.#lastTxHigh = BigInt(tx) << 64n;
+    }
+    return this.#lastTxHigh | BigInt(position);
+  }
+}
+
+/** A `timestamptz` as text (see `READ_TYPES`) in epoch milliseconds: read from the digits in a UTC session. */
+function timestampMillis(text: string): number {
+  const time = utcTimestampMillis(text, '+00');
+  return Number.isNaN(time) ? parseIsoTime(isoTimestamp(text)) : time;
 }
 
 /** Positions pack (transaction id, position), each a non-negative 64-bit integer as PostgreSQL keeps them. */

@@ -1,3 +1,4 @@
+import { decodeRecordAt } from '../../events/decode-record.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { parseIsoTime } from '../../events/iso-time.js';
@@ -98,8 +99,14 @@ export function storedEventFromRecord(
   record: EventRecord,
   location: FeedEventLocation,
   feed: boolean,
+  /** The record's `occurredAt` as epoch milliseconds, when the store parsed the column into it. */
+  occurredAt?: number,
 ): StoredEvent {
-  const event = feed ? decodeFeedEvent(registry, record, location, true) : registry.decodeOwned(record);
+  const event = feed
+    ? decodeFeedEvent(registry, record, location, true, occurredAt)
+    : occurredAt !== undefined
+      ? decodeRecordAt(registry, record, occurredAt, true)
+      : registry.decodeOwned(record);
   return {
     event,
     streamId: location.streamId,
