@@ -30,6 +30,7 @@ import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
 import { openFailure, unavailableOr } from '../sql/store-errors.js';
 import { checkText, feedRange, streamRange } from '../store-input.js';
 import { appendOnConnection } from './sqlite-append.js';
+import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import { SqliteStoreDialect, type SqliteStoreConnection, type SqliteStoreDriver } from './sqlite-dialect.js';
 import { scratchDatabaseFile, type ScratchDatabaseFile } from './scratch-database-file.js';
 
@@ -56,6 +57,13 @@ export interface SqliteEventStoreOptions {
   readonly migrate?: boolean;
   /** Rows fetched per query by `readStream` and `readAll`. Default 1000. */
   readonly pageSize?: number;
+  /**
+   * Group commit (default true): appends made outside `transaction()` that arrive while the
+   * writer is busy are written together in one transaction with one commit, sharing one sync of
+   * the log; each keeps its own version check and outcome. An append that finds the writer free
+   * is written at once, alone. `false` gives every append its own transaction.
+   */
+  readonly groupCommit?: boolean;
 }
 
 /** {@link EventStoreTransaction} on SQLite: `sql` is the Kysely transaction of the append. */
@@ -74,6 +82,8 @@ interface Shared {
   /** The busy timeout both connections wait for a lock, in ms. */
   readonly busyTimeout: number;
   readonly pageSize: number;
+  /** Batches appends made outside transactions, unless turned off. */
+  readonly groupCommit: SqliteGroupCommit | undefined;
   /** Read statements compiled once per shape (see {@link SqliteEventStore.#compiled}). */
   readonly compiled: Map<string, CompiledQuery>;
   readonly close: () => Promise<void>;
@@ -183,11 +193,13 @@ export class SqliteEventStore implements EventStore {
       readerDb.pragma(`busy_timeout = ${busyTimeout}`);
       const reader = new SqliteStoreDialect({ database: readerDb, role: 'reader' }).createDriver() as SqliteStoreDriver;
       const [w, r, file] = [writerDb, readerDb, scratch];
+      const storeId = options.storeId ?? `sqlite:${memory ? 'memory' : basename(options.filename)}`;
       const shared: Shared = {
         registry: options.registry,
-        storeId: options.storeId ?? `sqlite:${memory ? 'memory' : basename(options.filename)}`,
+        storeId,
         db,
         writer: dialect.driver,
+        groupCommit: (options.groupCommit ?? true) ? new SqliteGroupCommit(dialect.driver, storeId) : undefined,
         reader: reader.connection,
         target,
         busyTimeout,
@@ -232,7 +244,7 @@ export class SqliteEventStore implements EventStore {
     events: readonly DomainEvent[],
     options: AppendOptions,
   ): Promise<AppendResult> {
-    const { registry, storeId, writer } = this.#shared;
+    const { registry, storeId, writer, groupCommit } = this.#shared;
     const append = prepareAppend(registry, streamId, events, options, this.#tenantId);
     // Called inside this store's transaction(): join it (the writer connection is already held).
     if (currentTransaction(this.#shared.db)) return this.#appendInTransaction(append);
@@ -243,20 +255,22 @@ export class SqliteEventStore implements EventStore {
         [SpanAttributes.stream]: streamId,
         [SpanAttributes.eventCount]: events.length,
       },
-      () =>
-        writer
-          .exclusive((connection) => {
-            connection.run('begin immediate');
-            try {
-              const result = appendOnConnection(connection, storeId, append);
-              connection.run('commit');
-              return result;
-            } catch (error) {
-              if (connection.database.inTransaction) connection.run('rollback');
-              throw error;
-            }
-          })
-          .catch((error: unknown) => Promise.reject(this.#failure(error))),
+      () => {
+        const written = groupCommit
+          ? groupCommit.append(append)
+          : writer.exclusive((connection) => {
+              connection.run('begin immediate');
+              try {
+                const result = appendOnConnection(connection, storeId, append);
+                connection.run('commit');
+                return result;
+              } catch (error) {
+                if (connection.database.inTransaction) connection.run('rollback');
+                throw error;
+              }
+            });
+        return written.catch((error: unknown) => Promise.reject(this.#failure(error)));
+      },
     );
   }
 
