@@ -1,6 +1,7 @@
 export * from './projection.js';
 export * from './migrate-projections.js';
 export * from './projection-errors.js';
+export * from './projection-handler-not-written.js';
 export * from './table-rename-plugin.js';
 export * from './row-operation.js';
 export type { Counter, RowTable } from './row-table.js';

@@ -7,7 +7,8 @@ import type { CustomerStatsCustomHandlers, OrderSummaryTables } from '../../../.
 
 /**
  * The hand-written handlers of the CustomerStats projection (`custom` in the YAML).
- * Pass them to `createShopProjections({ CustomerStats: customerStatsHandlers })`. Write through `db`, the projection's transaction.
+ * Pass them to the app: `createShopApp({ …, projections: { CustomerStats: customerStatsHandlers } })`.
+ * Write through `db`, the projection's transaction.
  */
 export const customerStatsHandlers: CustomerStatsCustomHandlers = {
   // OrderCancelled carries the customer id (`from: state.customerId` in the YAML). Events stored

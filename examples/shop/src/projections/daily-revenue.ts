@@ -12,7 +12,8 @@ import { add } from '../../../decimal.js';
 
 /**
  * The hand-written handlers of the DailyRevenue projection (`custom` in the YAML).
- * Pass them to `createShopProjections({ DailyRevenue: dailyRevenueHandlers })`. Write through `db`, the projection's transaction.
+ * Pass them to the app: `createShopApp({ …, projections: { DailyRevenue: dailyRevenueHandlers } })`.
+ * Write through `db`, the projection's transaction.
  */
 export const dailyRevenueHandlers: DailyRevenueCustomHandlers = {
   async PaymentCaptured(event, { db }) {

@@ -153,7 +153,8 @@ function userStub(layout: Layout, projection: ProjectionNode, domain: string): G
   const n = projectionNames(projection);
   const members: MemberStub[] = custom.map((h) => ({
     name: h.event,
-    text: `async ${h.event}(event, { db }) {\n  // TODO: update ${projection.table} through db (the projection's transaction) from event.data.\n  void event;\n  void db;\n}`,
+    // Does not compile until the body is written: the error names the handler (see projectionHandlerNotWritten).
+    text: `async ${h.event}(event, { db }) {\n  // Update ${projection.table} through db (the projection's transaction) from event.data.\n  return projectionHandlerNotWritten(${quote(`${projection.name}.${h.event}`)});\n}`,
   }));
   const file = GeneratedFile.user(layout.userProjection(projection.name), [projection.source.file], {
     container: { kind: 'object', variable: n.userHandlers },
@@ -161,8 +162,9 @@ function userStub(layout: Layout, projection: ProjectionNode, domain: string): G
     owner: projection.name,
   });
   const type = file.importType(n.custom, { file: layout.index });
+  file.import('projectionHandlerNotWritten', RUNTIME);
   file.print(
-    `/**\n * The hand-written handlers of the ${projection.name} projection (\`custom\` in the YAML).\n * Pass them to \`${domainProjectionNames(domain).factory}({ ${projection.name}: ${n.userHandlers} })\`. Write through \`db\`, the projection's transaction.\n */\n` +
+    `/**\n * The hand-written handlers of the ${projection.name} projection (\`custom\` in the YAML).\n * Pass them to the app: \`create${pascalCase(domain)}App({ …, projections: { ${projection.name}: ${n.userHandlers} } })\`.\n * Write through \`db\`, the projection's transaction.\n */\n` +
       `export const ${n.userHandlers}: ${type} = {\n${members
         .map((m) =>
           m.text
