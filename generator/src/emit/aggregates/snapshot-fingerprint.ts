@@ -18,57 +18,52 @@ import { byString } from '../common/naming.js';
  * the same for the same YAML on every machine.
  */
 export function snapshotFingerprint(index: DomainIndex, aggregate: AggregateNode): string {
+  // The canonical JSON is printed directly with its keys in sorted order (the text sorting the keys
+  // of the equivalent object gives; the fingerprints committed in generated/ pin it): no
+  // intermediate objects and no key sorting, since this runs for every aggregate on every save.
   const resolving = new Set<string>();
-  const type = (t: FieldType): JsonValue => {
+  const type = (t: FieldType): string => {
     switch (t.kind) {
       case 'ScalarType':
-        return { scalar: t.name };
+        return `{"scalar":${JSON.stringify(t.name)}}`;
       case 'EnumType':
-        return { enum: [...t.values] };
+        return `{"enum":${JSON.stringify(t.values)}}`;
       case 'ListType':
-        return { list: type(t.items) };
+        return `{"list":${type(t.items)}}`;
       case 'ObjectType':
-        return { object: t.fields.map(field) };
+        return `{"object":${fields(t.fields)}}`;
       case 'RefType': {
-        if (resolving.has(t.name)) return { ref: t.name };
+        if (resolving.has(t.name)) return `{"ref":${JSON.stringify(t.name)}}`;
         resolving.add(t.name);
         const named = index.type(t.name);
-        const shape: JsonValue =
-          named.kind === 'EnumNode' ? { enum: [...named.values] } : { object: named.fields.map(field) };
+        const shape =
+          named.kind === 'EnumNode' ? `{"enum":${JSON.stringify(named.values)}}` : `{"object":${fields(named.fields)}}`;
         resolving.delete(t.name);
-        return { ref: t.name, shape };
+        return `{"ref":${JSON.stringify(t.name)},"shape":${shape}}`;
       }
     }
   };
-  const field = (f: FieldNode): JsonValue => ({
-    name: f.name,
-    type: type(f.type),
-    optional: f.optional,
-    ...(f.default !== undefined ? { default: f.default } : {}),
-  });
-  const parts: JsonValue = {
-    state: aggregate.state.map((f) => ({
-      name: f.name,
-      type: type(f.type),
-      optional: f.optional,
-      ...(f.initial !== undefined ? { initial: f.initial } : {}),
-    })),
-    events: index
-      .eventsOf(aggregate)
-      .sort((a, b) => byString(a.name, b.name))
-      .map((e) => ({
-        name: e.name,
-        renamedFrom: [...e.renamedFrom].sort(byString),
-        version: e.version,
-        fields: e.fields.map(field),
-        history: e.history.map((h) => ({
-          version: h.version,
-          fields: h.fields.map(field),
-          upcast: h.upcast.kind === 'CustomUpcastNode' ? 'custom' : h.upcast.steps.map(withoutSource),
-        })),
-      })),
-  };
-  return createHash('sha256').update(canonicalJson(parts)).digest('hex').slice(0, 16);
+  // Keys in order: default/initial, name, optional, type.
+  const member = (first: string, value: JsonValue | undefined, name: string, optional: boolean, t: FieldType) =>
+    `{${value !== undefined ? `"${first}":${canonicalJson(value)},` : ''}"name":${JSON.stringify(name)},"optional":${optional},"type":${type(t)}}`;
+  const fields = (list: readonly FieldNode[]): string =>
+    `[${list.map((f) => member('default', f.default, f.name, f.optional, f.type)).join(',')}]`;
+  const state = `[${aggregate.state.map((f) => member('initial', f.initial, f.name, f.optional, f.type)).join(',')}]`;
+  const events = index
+    .eventsOf(aggregate)
+    .sort((a, b) => byString(a.name, b.name))
+    .map((e) => {
+      const history = e.history.map(
+        (h) =>
+          `{"fields":${fields(h.fields)},"upcast":${
+            h.upcast.kind === 'CustomUpcastNode' ? '"custom"' : canonicalJson(h.upcast.steps.map(withoutSource))
+          },"version":${JSON.stringify(h.version)}}`,
+      );
+      const renamedFrom = JSON.stringify([...e.renamedFrom].sort(byString));
+      return `{"fields":${fields(e.fields)},"history":[${history.join(',')}],"name":${JSON.stringify(e.name)},"renamedFrom":${renamedFrom},"version":${JSON.stringify(e.version)}}`;
+    });
+  const text = `{"events":[${events.join(',')}],"state":${state}}`;
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
 /** An upcast step as JSON without its source location (its other members are JSON-like values). */
