@@ -2,7 +2,8 @@
  * What a user does, outside this repository: install the packed packages into a new project,
  * `eventsmith init`, `generate`, type-check under several consumer tsconfigs (declarations
  * included), run the compiled app with plain `node` on SQLite, and run the project's tests (the
- * generated upcaster golden tests among them).
+ * generated upcaster golden tests among them), and an operations command (`events tail`) on the
+ * app's database.
  *
  * The packages are packed from this checkout (`npm pack`, whose prepack builds each one) and
  * installed from their tarballs; everything else comes from the npm registry. better-sqlite3 is
@@ -182,8 +183,22 @@ describe('a project of its own, on the packed packages', () => {
       const built = await readdir(join(app, 'dist'), { recursive: true });
       expect(built.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
       expect(built.filter((f) => f.includes('.test.'))).toEqual([]);
+
+      // An operations command on the app's database: the installed CLI loads the project's .ts code
+      // (generated registry, the user's aggregate class) through tsx, which Node alone cannot import.
+      const tail = await run(
+        'npx',
+        ['eventsmith', 'events', 'tail', '--db', 'sqlite:todo.sqlite', '--format', 'json'],
+        app,
+        3 * MINUTE,
+      );
+      const { events } = JSON.parse(tail.stdout) as { events: { streamId: string; eventType: string }[] };
+      expect(events.map((e) => e.eventType)).toEqual(
+        [1, 2].flatMap(() => ['ListCreated', 'ItemAdded', 'ItemAdded', 'ItemCompleted']),
+      );
+      expect(events.every((e) => e.streamId.startsWith('TodoList-'))).toBe(true);
     },
-    8 * MINUTE,
+    11 * MINUTE,
   );
 
   it(
