@@ -177,6 +177,30 @@ describe('operations commands on an SQLite store of the bank example', () => {
     expect(unknown.err).toContain('[DLQ.NOT_FOUND]');
   });
 
+  it('dlq retry prints the new error when the handler fails again, as text and in the JSON', async () => {
+    // Globex's entry parks an event of a type this project no longer has: re-delivering it fails.
+    const id = seed.deadLetters[seed.globex]!;
+    const sqlite = new BetterSqlite3(db.slice('sqlite:'.length));
+    try {
+      sqlite
+        .prepare(
+          "update eventsmith_dead_letters set record = json_set(record, '$.eventType', 'AccountFrozen') where id = ?",
+        )
+        .run(id);
+    } finally {
+      sqlite.close();
+    }
+    const retried = await json<{ id: string; outcome: string; error: string }>('dlq', 'retry', id, '--db', db);
+    expect(retried.status).toBe(1);
+    expect(retried.body).toEqual({ id, outcome: 'failed', error: expect.stringContaining('AccountFrozen') });
+    const text = await run('dlq', 'retry', id, '--db', db);
+    expect(text.status).toBe(1);
+    const firstLine = retried.body.error.split('\n')[0]!;
+    expect(text.out).toBe(
+      `Retried ${id}: the handler failed again; the entry is pending with one more attempt counted.\n  error: ${firstLine}\n`,
+    );
+  });
+
   it('projections rebuild replays a projection into new tables and reports it, with plain progress off a terminal', async () => {
     const { status, body } = await json<{ projection: string; replayed: number; failures: unknown[] }>(
       'projections',

@@ -148,12 +148,14 @@ export async function runOps(
         });
       case 'dlq retry': {
         const outcome = await inspector.retryDeadLetter(argument!, 'eventsmith-cli');
-        out.result({ id: argument, outcome }, () =>
+        // The handler's new error, which the entry now holds in place of the old one.
+        const error = outcome === 'failed' ? (await inspector.deadLetter(argument!)).error : undefined;
+        out.result({ id: argument, outcome, ...(error !== undefined ? { error } : {}) }, () =>
           outcome === 'resolved'
             ? `Retried ${argument}: the handler succeeded; the entry is resolved.`
             : outcome === 'skipped'
               ? `${argument} was already resolved; nothing to retry.`
-              : `Retried ${argument}: the handler failed again; the entry is pending with one more attempt counted.`,
+              : `Retried ${argument}: the handler failed again; the entry is pending with one more attempt counted.\n  error: ${error?.split('\n')[0] ?? ''}`,
         );
         return outcome === 'failed' ? 1 : 0;
       }
