@@ -7,11 +7,12 @@ export type CliError = ProjectError;
 export class CliFailure extends Error {
   /**
    * `outcome`: what the command did before it failed, printed after the errors instead of
-   * "nothing was written" (for a command that changes things step by step, such as `migrate`).
+   * "nothing was written" (for a command that changes things step by step, such as `migrate`);
+   * null prints the count of errors alone.
    */
   constructor(
     readonly errors: readonly CliError[],
-    readonly outcome?: string,
+    readonly outcome?: string | null,
   ) {
     super(errors.map((e) => e.message).join('; '));
   }

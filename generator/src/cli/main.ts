@@ -162,7 +162,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   } catch (error) {
     if (error instanceof CliFailure) {
       const { printErrors } = await import('./report.js');
-      printErrors(io, format, [], error.errors, error.outcome);
+      printErrors(io, format, [], error.errors, error.outcome ?? outcomeOf(parsed));
       return (error as CliFailure & { usage?: boolean }).usage ? EXIT.usage : EXIT.failed;
     }
     io.err(
@@ -326,6 +326,16 @@ async function config(io: CliIo, args: ParsedArgs): Promise<EventsmithConfig> {
 function optional(name: string, args: ParsedArgs): Record<string, string> {
   const value = args.flags.get(name);
   return typeof value === 'string' ? { [name]: value } : {};
+}
+
+/**
+ * What a failed command's errors end with, unless the failure says (`CliFailure.outcome`): the
+ * operations commands and the studio work on a database, not files, so they print the count alone;
+ * every other command, "nothing was written".
+ */
+function outcomeOf(parsed: ParsedArgs | CliError): string | null | undefined {
+  const command = 'code' in parsed ? undefined : parsed.command;
+  return command !== undefined && (command in OPS_FLAGS || command === 'studio') ? null : undefined;
 }
 
 function usage(error: CliError): CliFailure {

@@ -358,5 +358,18 @@ describe('eventsmith options and output', () => {
     expect(result.packageJson).toBeTypeOf('object');
     expect(t.err()).toBe('');
   });
+
+  it('ends the errors of operations commands and the studio without "nothing was written": they read', async () => {
+    await main(['init'], io(dir).sink);
+    for (const argv of [
+      ['events', 'tail', '--db', 'sqlite:none.sqlite'], // not generated yet
+      ['dlq', 'retry'], // no id
+      ['studio', '--db', 'sqlite:none.sqlite', '--port', 'x'],
+    ]) {
+      const t = io(dir);
+      expect(await main(argv, t.sink), argv.join(' ')).not.toBe(0);
+      expect(t.err(), argv.join(' ')).toMatch(/\n1 error\.\n$/);
+    }
+  });
 });
 void cp;

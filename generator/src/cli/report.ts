@@ -9,14 +9,15 @@ export type OutputFormat = 'text' | 'json';
 
 /**
  * Prints loader and CLI errors: for people as `file:line:col  what` / `fix: how`, or for tools
- * as `{ "errors": [...] }` on stdout. Never a stack trace.
+ * as `{ "errors": [...] }` on stdout. Never a stack trace. `outcome` follows the count (`2 errors;
+ * nothing was written.`); null for commands that only read, which print the count alone.
  */
 export function printErrors(
   io: CliIo,
   format: OutputFormat,
   domainErrors: readonly DomainError[],
   cliErrors: readonly CliError[],
-  outcome = 'nothing was written',
+  outcome: string | null = 'nothing was written',
 ): void {
   if (format === 'json') {
     const errors = [
@@ -41,7 +42,7 @@ export function printErrors(
   ];
   const count = domainErrors.length + cliErrors.length;
   io.err(
-    `${blocks.join('\n\n')}\n\n${styleFor(color).red(`${count} error${count === 1 ? '' : 's'}`)}${domainErrors.length ? ' in domain YAML' : ''}; ${outcome}.\n`,
+    `${blocks.join('\n\n')}\n\n${styleFor(color).red(`${count} error${count === 1 ? '' : 's'}`)}${domainErrors.length ? ' in domain YAML' : ''}${outcome === null ? '' : `; ${outcome}`}.\n`,
   );
 }
 
@@ -52,8 +53,13 @@ export function printWriteReport(io: CliIo, report: WriteReport, domains: readon
   const lines = report.changes.map(
     (c) => `  ${tint[c.kind](verb(c))} ${c.path}${c.added?.length ? ` (added ${c.added.join(', ')})` : ''}`,
   );
+  // `3 files created, 2 updated, 7 unchanged`: the noun agrees with the first count.
+  const counts = (['create', 'update', 'remove'] as const)
+    .map((kind) => ({ kind, count: report.changes.filter((c) => c.kind === kind).length }))
+    .filter((c) => c.count > 0)
+    .map((c, i) => `${i === 0 ? plural(c.count, 'file') : c.count} ${verb(c)}`);
   const summary = report.changes.length
-    ? `${plural(report.changes.length, 'file')} changed, ${report.unchanged} unchanged`
+    ? [...counts, ...(report.unchanged ? [`${report.unchanged} unchanged`] : [])].join(', ')
     : `up to date (${plural(report.unchanged, 'file')})`;
   io.out(
     `eventsmith: ${domains.join(', ')}: ${summary} in ${Math.round(ms)} ms.${lines.length ? `\n${lines.join('\n')}` : ''}\n`,
@@ -91,7 +97,7 @@ export function printCheckReport(
   }
 }
 
-function verb(change: FileChange, future = false): string {
+function verb(change: Pick<FileChange, 'kind'>, future = false): string {
   const words = future
     ? { create: 'would create', update: 'would update', remove: 'would remove' }
     : { create: 'created', update: 'updated', remove: 'removed' };
