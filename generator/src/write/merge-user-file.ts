@@ -233,9 +233,8 @@ function quickCheck(
     /@handles\(\s*([A-Za-z_$][\w$]*)\s*\)\s*(?:(?:public|async)\s+)*([A-Za-z_$][\w$]*)\s*\(/g,
   ))
     handled.set(m[1]!, m[2]!);
-  const present = (name: string) => new RegExp(`(^|[^\\w$.])(async\\s+)?${name}\\s*[(:]`, 'm').test(text);
   for (const stub of merge.members) {
-    if (!(present(stub.name) || (stub.handles !== undefined && handled.has(stub.handles)))) return undefined;
+    if (!(declares(text, stub.name) || (stub.handles !== undefined && handled.has(stub.handles)))) return undefined;
   }
   // Imports need no check: with every member there, a name the text does not mention is not needed.
   const warnings: string[] = [];
@@ -252,4 +251,20 @@ function quickCheck(
     return undefined; // object containers: let ts-morph list the properties for the report
   }
   return { text, added: [], warnings };
+}
+
+/**
+ * True when `name` appears in `text` as a member declaration would: not preceded by a name
+ * character or a dot, and followed (after any blank) by `(` or `:`. A scan with `indexOf` instead
+ * of a regular expression built per member: a watch run checks every member of every user file.
+ */
+function declares(text: string, name: string): boolean {
+  if (name === '') return false;
+  for (let at = text.indexOf(name); at >= 0; at = text.indexOf(name, at + 1)) {
+    if (at > 0 && /[\w$.]/.test(text[at - 1]!)) continue;
+    let next = at + name.length;
+    while (next < text.length && /\s/.test(text[next]!)) next++;
+    if (text[next] === '(' || text[next] === ':') return true;
+  }
+  return false;
 }
