@@ -27,24 +27,41 @@ export function parseIsoTime(text: string): number {
     const minute = digits(text, 14, 2);
     const second = digits(text, 17, 2);
     const millisecond = digits(text, 20, 3);
-    if (
-      year >= 100 && // Date.UTC reads years 0–99 as 1900–1999
-      month >= 1 &&
-      month <= 12 &&
-      day >= 1 &&
-      (day <= DAYS_IN_MONTH[month - 1]! || (month === 2 && day === 29 && isLeapYear(year))) &&
-      hour >= 0 &&
-      hour <= 23 &&
-      minute >= 0 &&
-      minute <= 59 &&
-      second >= 0 &&
-      second <= 59 &&
-      millisecond >= 0
-    ) {
-      return Date.UTC(year, month - 1, day, hour, minute, second, millisecond);
-    }
+    const time = utcTime(year, month, day, hour, minute, second, millisecond);
+    if (!Number.isNaN(time)) return time;
   }
   return Date.parse(text);
+}
+
+/**
+ * `Date.UTC` of the fields when each is in range (a year from 100, since `Date.UTC` reads 0–99 as
+ * 1900–1999; a day that exists in its month), else `NaN`. Fields that were not digits arrive as -1.
+ */
+export function utcTime(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  millisecond: number,
+): number {
+  if (
+    year < 100 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    (day > DAYS_IN_MONTH[month - 1]! && !(month === 2 && day === 29 && isLeapYear(year))) ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second < 0 ||
+    second > 59 ||
+    millisecond < 0
+  )
+    return NaN;
+  return Date.UTC(year, month - 1, day, hour, minute, second, millisecond);
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -54,7 +71,7 @@ function isLeapYear(year: number): boolean {
 }
 
 /** The decimal number in `count` characters from `start`, or -1 if one is not a digit. */
-function digits(text: string, start: number, count: number): number {
+export function digits(text: string, start: number, count: number): number {
   let value = 0;
   for (let i = start; i < start + count; i++) {
     const digit = text.charCodeAt(i) - 48;

@@ -1,3 +1,5 @@
+import { digits, utcTime } from '../../events/iso-time.js';
+
 /**
  * Epoch milliseconds of a UTC timestamp in the text form SQL servers write,
  * `YYYY-MM-DD HH:MM:SS[.f…]` followed by `zone` (`'+00'` from PostgreSQL in a UTC session, `''`
@@ -38,36 +40,5 @@ export function utcTimestampMillis(text: string, zone: string): number {
       if (i < 23) millisecond += digit * (i === 20 ? 100 : i === 21 ? 10 : 1);
     }
   }
-  if (
-    year < 100 || // Date.UTC reads years 0–99 as 1900–1999
-    month < 1 ||
-    month > 12 ||
-    day < 1 ||
-    (day > DAYS_IN_MONTH[month - 1]! && !(month === 2 && day === 29 && isLeapYear(year))) ||
-    hour < 0 ||
-    hour > 23 ||
-    minute < 0 ||
-    minute > 59 ||
-    second < 0 ||
-    second > 59
-  )
-    return NaN;
-  return Date.UTC(year, month - 1, day, hour, minute, second, millisecond);
-}
-
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function isLeapYear(year: number): boolean {
-  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-}
-
-/** The decimal number in `count` characters from `start`, or -1 if one is not a digit. */
-function digits(text: string, start: number, count: number): number {
-  let value = 0;
-  for (let i = start; i < start + count; i++) {
-    const digit = text.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) return -1;
-    value = value * 10 + digit;
-  }
-  return value;
+  return utcTime(year, month, day, hour, minute, second, millisecond);
 }
