@@ -1,4 +1,4 @@
-import { afterAll, describe } from 'vitest';
+import { afterAll, beforeEach, describe } from 'vitest';
 import { kafkaTestTarget } from '@eventsmith/test/support/kafka-mock';
 import { uniqueName } from '@eventsmith/test/support/services';
 import { busConformanceSuite } from '../../testing/bus-conformance.js';
@@ -14,9 +14,25 @@ if (target.kind === 'none') {
   });
 } else {
   afterAll(() => target.stop());
+  // What kafkajs and the bus reported during a test, printed only when the test fails: a group that
+  // does not join (or rebalances for ever) is otherwise a bare timeout.
+  let clientLog: string[] = [];
+  const note = (line: string) => {
+    clientLog.push(`${new Date().toISOString()} ${line}`);
+    if (clientLog.length > 400) clientLog.splice(0, clientLog.length - 400);
+  };
+  beforeEach((context) => {
+    clientLog = [];
+    context.onTestFailed(() => {
+      console.error(
+        `Kafka client log of "${context.task.name}" (last ${clientLog.length} lines):\n${clientLog.join('\n')}`,
+      );
+    });
+  });
   busConformanceSuite(
     `KafkaEventBus (${target.kind === 'mock' ? 'librdkafka mock cluster' : target.brokers.join(',')})`,
     async ({ registry }) => {
+      const { logLevel } = await import('kafkajs');
       const topic = `${uniqueName('es_test')}.events`;
       const bus = new KafkaEventBus({
         brokers: target.brokers,
@@ -24,19 +40,30 @@ if (target.kind === 'none') {
         topic,
         sessionTimeoutMs: 6_000,
         maxWaitTimeInMs: 50,
-        onError: () => {},
+        onError: (error) => note(`bus error: ${error instanceof Error ? error.message : String(error)}`),
+        kafka: {
+          logLevel: logLevel.INFO,
+          logCreator:
+            () =>
+            ({ namespace, label, log }) => {
+              const { message, error, groupId, memberId } = log as Record<string, unknown>;
+              note(
+                `${label} ${namespace} ${String(message)}${groupId ? ` group=${String(groupId)}` : ''}${memberId ? ` member=${String(memberId)}` : ''}${error ? ` error=${String(error)}` : ''}`,
+              );
+            },
+        },
       });
       return {
         bus,
         publishRaw: async (body) => {
-          const { Kafka, logLevel } = await import('kafkajs');
+          const { Kafka } = await import('kafkajs');
           const producer = new Kafka({ brokers: target.brokers, logLevel: logLevel.NOTHING }).producer();
           await producer.connect();
           await producer.send({ topic, messages: [{ value: body }] });
           await producer.disconnect();
         },
         teardown: async () => {
-          const { Kafka, logLevel } = await import('kafkajs');
+          const { Kafka } = await import('kafkajs');
           const admin = new Kafka({ brokers: target.brokers, logLevel: logLevel.NOTHING }).admin();
           await admin.connect();
           const topics = (await admin.listTopics().catch(() => [] as string[])).filter((t) => t.startsWith(topic));

@@ -211,7 +211,12 @@ export class KafkaEventBus implements EventBus {
   #getProducer(): Promise<Producer> {
     this.#producer ??= (async () => {
       // One request in flight keeps an aggregate's events in order even when a send is retried.
-      const producer = this.#kafka.producer({ allowAutoTopicCreation: true, maxInFlightRequests: 1 });
+      // The Java client's partitioner (murmur2 of the key), named so kafkajs does not warn about its v2 default.
+      const producer = this.#kafka.producer({
+        allowAutoTopicCreation: true,
+        maxInFlightRequests: 1,
+        createPartitioner: kafkajs.Partitioners.DefaultPartitioner,
+      });
       await producer.connect();
       return producer;
     })();

@@ -71,9 +71,29 @@ export class KafkaSubscription implements BusSubscription {
         allowAutoTopicCreation: true,
       });
       this.#consumer = consumer;
-      const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-      consumer.on(consumer.events.GROUP_JOIN, () => this.#holds.clear()); // partitions may have moved
-      consumer.on(consumer.events.CRASH, (event) => this.#context.onError(event.payload.error));
+      // Settles when the member first joins, or fails at once when kafkajs gives up on the
+      // consumer (a crash it will not restart from) before that.
+      let lastError: unknown;
+      let settleJoin!: (error?: unknown) => void;
+      const joined = new Promise<void>((resolve, reject) => {
+        settleJoin = (error?: unknown) => (error === undefined ? resolve() : reject(error));
+      });
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        this.#holds.clear(); // partitions may have moved
+        settleJoin();
+      });
+      consumer.on(consumer.events.CRASH, (event) => {
+        lastError = event.payload.error;
+        this.#context.onError(event.payload.error);
+        if (!event.payload.restart) {
+          settleJoin(
+            new Error(
+              `Kafka consumer group ${topics.groupId(group)} stopped before joining: ${describeError(event.payload.error)}`,
+              { cause: event.payload.error },
+            ),
+          );
+        }
+      });
       await consumer.connect();
       await consumer.subscribe({
         topics: [topics.main, topics.retry(group)],
@@ -90,15 +110,16 @@ export class KafkaSubscription implements BusSubscription {
       const joinWaitMs = sessionTimeoutMs * 5;
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `Kafka consumer group ${topics.groupId(group)} did not finish joining within ${joinWaitMs} ms; check that the brokers are reachable and the group's other members are healthy.`,
-              ),
+        timer = setTimeout(() => {
+          const cause =
+            lastError === undefined ? '' : ` The last error the consumer reported: ${describeError(lastError)}`;
+          reject(
+            new Error(
+              `Kafka consumer group ${topics.groupId(group)} did not finish joining within ${joinWaitMs} ms; check that the brokers are reachable and the group's other members are healthy.${cause}`,
+              { cause: lastError },
             ),
-          joinWaitMs,
-        );
+          );
+        }, joinWaitMs);
       });
       await Promise.race([joined, timedOut]).finally(() => clearTimeout(timer));
     } catch (error) {
@@ -250,6 +271,10 @@ export class KafkaSubscription implements BusSubscription {
       messages: [{ key: randomUUID(), value: body, headers: dead }],
     });
   }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function abandonSignal(): { promise: Promise<'abandoned'>; resolve: () => void } {
