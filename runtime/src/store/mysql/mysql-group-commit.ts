@@ -1,9 +1,8 @@
 import type { AppendResult } from '../event-store.js';
+import { GroupCommitQueue, type GroupCommitMember, type GroupCommitWaiting } from '../sql/group-commit-queue.js';
 
 /** One append waiting for a group commit, as `MysqlEventStore` hands it over. */
-export interface MysqlGroupMember {
-  /** Sort key: members of one batch take their stream locks in stream-id order. */
-  readonly streamId: string;
+export interface MysqlGroupMember extends GroupCommitMember {
   /** The append's statements (`appendBody`), run inside the shared transaction. */
   readonly sql: string;
   readonly parameters: readonly unknown[];
@@ -12,8 +11,6 @@ export interface MysqlGroupMember {
    * or `'alone'` when only a transaction of its own can tell.
    */
   readonly outcome: (row: Record<string, unknown> | undefined) => AppendResult | 'alone';
-  /** The append on its own, in a transaction of its own, exactly as without group commit. */
-  readonly alone: () => Promise<AppendResult>;
 }
 
 /** Runs queries on one connection of the store's pool, in order. */
@@ -27,15 +24,8 @@ export interface MysqlGroupCommitSteps {
   readonly unavailable: (error: unknown) => unknown;
 }
 
-interface Waiting extends MysqlGroupMember {
-  readonly resolve: (result: AppendResult) => void;
-  readonly reject: (error: unknown) => void;
-}
+type Waiting = GroupCommitWaiting<MysqlGroupMember>;
 
-/** More members would make one multi-statement query, and the time its locks are held, longer. */
-const MAX_BATCH = 64;
-/** Batches on the server at once: while one is written, the next forms. */
-const FLIGHTS = 2;
 /**
  * How long (s) a batch member waits for a lock (another transaction's, on its stream) before it
  * ends the batch and goes on alone, so it never holds up its neighbours for longer.
@@ -48,12 +38,8 @@ const RESTORE_LOCK_WAIT = 'set session innodb_lock_wait_timeout = @@global.innod
  * Group commit for `MysqlEventStore` appends made outside a transaction: appends that arrive
  * while another is being written share one transaction, sent as one multi-statement query, so
  * one round trip, one turn of the position allocator and one commit (one redo log flush) cover all
- * of them.
+ * of them. When batches form and how many fly at once is {@link GroupCommitQueue}'s.
  *
- * - An append that finds nothing in flight is written at once, on its own, exactly as without
- *   group commit (one writer: no added latency, no timer). Appends arriving meanwhile queue; when a
- *   flight lands they go as the next batch, after the current turn of the event loop so that the
- *   writers woken by the same commit join the same batch. At most two flights at once.
  * - A batch is `start transaction`, each member's usual append statements (sorted by stream id, so
  *   concurrent batches take stream locks in one order; members of one stream keep their order),
  *   `commit`. Each member keeps its own expected-version check, and sees the members before it.
@@ -67,67 +53,15 @@ const RESTORE_LOCK_WAIT = 'set session innodb_lock_wait_timeout = @@global.innod
  * Never-skip is unchanged: a batch takes its positions from the allocator row like any append and
  * holds its lock until the batch commits.
  */
-export class MysqlGroupCommit {
+export class MysqlGroupCommit extends GroupCommitQueue<MysqlGroupMember> {
   readonly #steps: MysqlGroupCommitSteps;
-  #queue: Waiting[] = [];
-  readonly #flights = new Set<Promise<void>>();
-  #scheduled = false;
-  #lastSize = 0;
-  #closed = false;
 
   constructor(steps: MysqlGroupCommitSteps) {
+    super();
     this.#steps = steps;
   }
 
-  append(member: MysqlGroupMember): Promise<AppendResult> {
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.#queue.push({ ...member, resolve, reject });
-      this.#pump();
-    });
-  }
-
-  /** Waits for the batches in flight (later appends go alone). */
-  async close(): Promise<void> {
-    this.#closed = true;
-    while (this.#flights.size > 0) await Promise.all(this.#flights);
-  }
-
-  #pump(): void {
-    if (this.#scheduled || this.#queue.length === 0 || this.#flights.size >= FLIGHTS) return;
-    if (this.#flights.size === 0 && this.#lastSize <= 1) return this.#fly();
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      if (this.#queue.length > 0 && this.#flights.size < FLIGHTS) this.#fly();
-    });
-  }
-
-  #fly(): void {
-    const batch = this.#queue.splice(0, MAX_BATCH);
-    this.#lastSize = batch.length;
-    const flight = (
-      batch.length === 1 || this.#closed
-        ? Promise.all(batch.map((m) => this.#alone(m))).then(() => undefined)
-        : this.#batch(batch)
-    ).finally(() => {
-      this.#flights.delete(flight);
-      this.#pump();
-    });
-    this.#flights.add(flight);
-    this.#pump();
-  }
-
-  async #alone(member: Waiting): Promise<void> {
-    try {
-      member.resolve(await member.alone());
-    } catch (error) {
-      member.reject(error);
-    }
-  }
-
-  async #batch(batch: Waiting[]): Promise<void> {
-    // A stable sort: members of one stream keep their order of arrival.
-    batch.sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0));
+  protected async writeBatch(batch: Waiting[]): Promise<void> {
     const statements = [`set session innodb_lock_wait_timeout = ${LOCK_WAIT_S}`, 'start transaction'];
     const parameters: unknown[] = [];
     batch.forEach((member, i) => {
@@ -158,12 +92,11 @@ export class MysqlGroupCommit {
     if ('failed' in settled) {
       const failed = settled.failed;
       if (failed < 0 || failed >= batch.length) {
-        await Promise.all(batch.map((member) => this.#alone(member)));
+        await Promise.all(batch.map((member) => this.alone(member)));
         return;
       }
-      this.#queue.unshift(...batch.slice(0, failed), ...batch.slice(failed + 1));
-      this.#pump(); // the others need not wait for the one going alone
-      await this.#alone(batch[failed]!);
+      this.requeue([...batch.slice(0, failed), ...batch.slice(failed + 1)]); // they need not wait for it
+      await this.alone(batch[failed]!);
       return;
     }
     // One result set (the outcome row) per member, in batch order.
@@ -174,7 +107,7 @@ export class MysqlGroupCommit {
       if (outcome === 'alone') alone.push(member);
       else member.resolve(outcome);
     });
-    await Promise.all(alone.map((member) => this.#alone(member)));
+    await Promise.all(alone.map((member) => this.alone(member)));
   }
 }
 

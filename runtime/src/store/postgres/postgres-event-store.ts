@@ -21,6 +21,7 @@ import { Position } from '../position.js';
 import { currentTransaction, storeTransaction } from '../sql/ambient-transaction.js';
 import { EVENT_COLUMNS, feedFilter, storedEventFromRecord, type EventRow, type FeedFilter } from '../sql/event-rows.js';
 import { utcTimestampMillis } from '../sql/sql-time.js';
+import { GROUP_COMMIT_FLIGHTS } from '../sql/group-commit-queue.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
 import type { PostgresLayout } from '../sql/event-store-migrations.js';
@@ -49,7 +50,7 @@ import {
   unpackPosition,
 } from './postgres-statements.js';
 import { PostgresAppendNotifier } from './postgres-append-notifier.js';
-import { GROUP_COMMIT_FLIGHTS, PostgresGroupCommit, type GroupMember } from './postgres-group-commit.js';
+import { PostgresGroupCommit, type GroupMember } from './postgres-group-commit.js';
 
 /**
  * How to open a {@link PostgresEventStore}. To bound how long any statement may run, set the

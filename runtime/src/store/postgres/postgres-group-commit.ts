@@ -1,11 +1,10 @@
 import type pg from 'pg';
 import type { AppendResult } from '../event-store.js';
 import { TENANT_SETTING } from '../sql/migrations/rls-0001-tenant-policies.js';
+import { GroupCommitQueue, type GroupCommitMember, type GroupCommitWaiting } from '../sql/group-commit-queue.js';
 
 /** One append waiting for a group commit, as the store hands it over. */
-export interface GroupMember {
-  /** Sort key: members of one batch take their stream locks in stream-id order. */
-  readonly streamId: string;
+export interface GroupMember extends GroupCommitMember {
   /** The tenant to `set_config` before the append (row-level security), if any. */
   readonly tenant: string | undefined;
   /** The append statement, run as a named statement inside the shared transaction (built only for a batch). */
@@ -15,13 +14,11 @@ export interface GroupMember {
    * error to throw, or `'alone'` when only a transaction of its own can tell (a lost timing race).
    */
   readonly outcome: (row: Record<string, unknown> | undefined) => AppendResult | Error | 'alone';
-  /** The append on its own, in a transaction of its own, exactly as without group commit. */
-  readonly alone: () => Promise<AppendResult>;
 }
 
 /** What {@link PostgresGroupCommit} needs from its store. */
 export interface GroupCommitSteps {
-  /** A pool of {@link GROUP_COMMIT_FLIGHTS} pipelining connections (`pipeline: true`), opened when the first batch forms. */
+  /** A pool of `GROUP_COMMIT_FLIGHTS` pipelining connections (`pipeline: true`), opened when the first batch forms. */
   readonly openPool: () => pg.Pool;
   /** Maps a connection failure (no SQLSTATE) to the store's error. */
   readonly unavailable: (error: unknown) => unknown;
@@ -29,35 +26,18 @@ export interface GroupCommitSteps {
   readonly committed: () => void;
 }
 
-interface Waiting extends GroupMember {
-  readonly resolve: (result: AppendResult) => void;
-  readonly reject: (error: unknown) => void;
-}
+type Waiting = GroupCommitWaiting<GroupMember>;
 
-/**
- * More members would each cost a subtransaction-free statement but hold every stream lock of the
- * batch until the shared commit; 64 keeps a batch's round trip short.
- */
-const MAX_BATCH = 64;
 const ABORTED = '25P02'; // in_failed_sql_transaction: a statement after the one that failed
-/**
- * Batches on the server at once, each on its own pipelining connection: while one is written, the
- * next forms (and the two can use two cores). More flights mean smaller batches.
- */
-export const GROUP_COMMIT_FLIGHTS = 2;
 /** How long a batch waits for a lock before the member that waits goes on alone (ms). */
 const LOCK_WAIT_MS = 200;
 
 /**
  * Group commit for `PostgresEventStore` appends made outside a transaction: appends that arrive
  * while another is being written share one transaction, so one commit (one WAL flush) covers all
- * of them.
+ * of them. When batches form and how many fly at once is {@link GroupCommitQueue}'s; each flight
+ * has its own pipelining connection.
  *
- * - An append that finds nothing in flight is written at once, on its own, exactly as without
- *   group commit (one writer: no added latency, no timer). Appends arriving meanwhile queue; when
- *   the flight lands they go as the next batch. While batches keep forming (the last one had
- *   more than one member), the next one waits for the current turn of the event loop, so
- *   writers woken by the same commit join the same batch.
  * - A batch is one transaction sent in one round trip on a pipelining connection: `begin`, each
  *   member's usual append statement (sorted by stream id, so concurrent batches, this store's or
  *   another process's, take stream locks in one order), `commit`. Each statement keeps its own
@@ -76,95 +56,31 @@ const LOCK_WAIT_MS = 200;
  * readable when their transaction is below the horizon) holds unchanged: a batch becomes visible
  * at once, at its place in the feed.
  */
-export class PostgresGroupCommit {
+export class PostgresGroupCommit extends GroupCommitQueue<GroupMember> {
   readonly #steps: GroupCommitSteps;
   #pool: pg.Pool | undefined;
-  #queue: Waiting[] = [];
-  readonly #flights = new Set<Promise<void>>();
-  #scheduled = false;
-  #lastSize = 0;
-  #closed = false;
 
   constructor(steps: GroupCommitSteps) {
+    super();
     this.#steps = steps;
   }
 
-  append(member: GroupMember): Promise<AppendResult> {
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.#queue.push({ ...member, resolve, reject });
-      this.#pump();
-    });
-  }
-
   /** Waits for the batches in flight, then ends the pipelining connections. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    while (this.#flights.size > 0) await Promise.all(this.#flights);
+  override async close(): Promise<void> {
+    await super.close();
     const pool = this.#pool;
     this.#pool = undefined;
     await pool?.end();
   }
 
-  /**
-   * Starts a flight when one may go: at once when the store is quiet (nothing in flight and the
-   * last flight alone), else after this turn of the event loop, so that the writers woken by the
-   * same commit join one batch. At most {@link GROUP_COMMIT_FLIGHTS} flights at once.
-   */
-  #pump(): void {
-    if (this.#scheduled || this.#queue.length === 0 || this.#flights.size >= GROUP_COMMIT_FLIGHTS) return;
-    if (this.#flights.size === 0 && this.#lastSize <= 1) return this.#fly();
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      if (this.#queue.length > 0 && this.#flights.size < GROUP_COMMIT_FLIGHTS) this.#fly();
-    });
-  }
-
-  #fly(): void {
-    const batch = this.#queue.splice(0, MAX_BATCH);
-    this.#lastSize = batch.length;
-    const landed =
-      batch.length === 1 || this.#closed ? this.#aloneFlight(batch) : this.#batch(batch).then(() => () => undefined);
-    const flight: Promise<void> = landed
-      .catch((error: unknown) => () => batch.forEach((member) => member.reject(error)))
-      .then((settle) => {
-        // The flight ends before its writers hear back, so a lone writer's next append finds
-        // nothing in flight and goes at once.
-        this.#flights.delete(flight);
-        settle();
-        this.#pump();
-      });
-    this.#flights.add(flight);
-    this.#pump();
-  }
-
-  /** Members written on their own as a flight; returns how to hand out their outcomes. */
-  async #aloneFlight(batch: Waiting[]): Promise<() => void> {
-    const outcomes = await Promise.allSettled(batch.map((member) => member.alone()));
-    return () =>
-      outcomes.forEach((outcome, i) =>
-        outcome.status === 'fulfilled' ? batch[i]!.resolve(outcome.value) : batch[i]!.reject(outcome.reason),
-      );
-  }
-
-  async #alone(member: Waiting): Promise<void> {
-    try {
-      member.resolve(await member.alone());
-    } catch (error) {
-      member.reject(error);
-    }
-  }
-
-  async #batch(batch: Waiting[]): Promise<void> {
-    // A stable sort: members of one stream keep their order of arrival.
-    batch.sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0));
+  protected async writeBatch(batch: Waiting[]): Promise<void> {
     let client: pg.PoolClient;
     try {
       this.#pool ??= this.#steps.openPool();
       client = await this.#pool.connect();
     } catch {
       // No pipelining connection: the members go on their own, on the store's pool.
-      await Promise.all(batch.map((member) => this.#alone(member)));
+      await Promise.all(batch.map((member) => this.alone(member)));
       return;
     }
     // A member that waits longer than this for a lock (another transaction's, on its stream) ends
@@ -204,7 +120,7 @@ export class PostgresGroupCommit {
         else member.resolve(outcome);
       });
       // On their own, on the store's pool: the next batch need not wait for them.
-      for (const member of alone) void this.#alone(member);
+      for (const member of alone) void this.alone(member);
       return;
     }
     // Rolled back: the first member whose own statement failed goes alone, the rest queue again.
@@ -214,10 +130,10 @@ export class PostgresGroupCommit {
     });
     if (failed < 0) {
       // `begin`, a tenant setting or the commit itself failed: every member goes alone.
-      for (const member of batch) void this.#alone(member);
+      for (const member of batch) void this.alone(member);
       return;
     }
-    this.#queue.unshift(...batch.slice(0, failed), ...batch.slice(failed + 1));
-    void this.#alone(batch[failed]!); // it may wait for a lock: the others go on meanwhile
+    this.requeue([...batch.slice(0, failed), ...batch.slice(failed + 1)]);
+    void this.alone(batch[failed]!); // it may wait for a lock: the others go on meanwhile
   }
 }
