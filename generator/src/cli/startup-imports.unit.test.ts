@@ -34,4 +34,12 @@ describe('CLI startup', () => {
     expect([...packages].every((p) => p.startsWith('node:'))).toBe(true);
     expect(files.size).toBeLessThan(10);
   });
+
+  it('generate loads ts-morph only to merge into a user file that may lack something', () => {
+    // ts-morph brings the TypeScript compiler (~0.5 s to load): a run whose user files are complete,
+    // or not there yet, never needs it (write-files.ts imports merge-user-file.ts when it does).
+    const { packages } = staticImports(join(import.meta.dirname, '..', 'generate-project.ts'));
+    expect(packages).toContain('prettier/standalone');
+    expect([...packages].filter((p) => p.startsWith('ts-morph'))).toEqual([]);
+  });
 });

@@ -9,6 +9,7 @@ import {
   type SourceFile,
 } from 'ts-morph';
 import type { RenderedImport, UserFileMerge } from '../emit/index.js';
+import { quickCheck } from './quick-merge.js';
 import { memberInsertIndex, tidyImport } from './tidy-merge.js';
 
 /** The outcome of merging into a user-owned file. */
@@ -215,56 +216,4 @@ function project(): Project {
     },
   });
   return shared;
-}
-
-/**
- * The common case, without parsing: every member and import is visibly there. Returns undefined
- * when anything might be missing (then ts-morph decides). A watch run over a large domain merges
- * every user file, so this keeps unchanged files cheap.
- */
-function quickCheck(
-  path: string,
-  text: string,
-  merge: UserFileMerge & { readonly imports: readonly RenderedImport[] },
-): MergeResult | undefined {
-  if (merge.container.kind === 'none') return undefined;
-  const handled = new Map<string, string>();
-  for (const m of text.matchAll(
-    /@handles\(\s*([A-Za-z_$][\w$]*)\s*\)\s*(?:(?:public|async)\s+)*([A-Za-z_$][\w$]*)\s*\(/g,
-  ))
-    handled.set(m[1]!, m[2]!);
-  for (const stub of merge.members) {
-    if (!(declares(text, stub.name) || (stub.handles !== undefined && handled.has(stub.handles)))) return undefined;
-  }
-  // Imports need no check: with every member there, a name the text does not mention is not needed.
-  const warnings: string[] = [];
-  if (merge.container.kind === 'class' && merge.handledEvents) {
-    const known = new Set(merge.handledEvents);
-    for (const [event, method] of [...handled].sort()) {
-      if (!known.has(event)) {
-        warnings.push(
-          `${path}: ${merge.container.name}.${method} handles ${event}, which ${merge.owner} no longer declares in the YAML. It was kept; delete it (and its import) when you no longer need it.`,
-        );
-      }
-    }
-  } else {
-    return undefined; // object containers: let ts-morph list the properties for the report
-  }
-  return { text, added: [], warnings };
-}
-
-/**
- * True when `name` appears in `text` as a member declaration would: not preceded by a name
- * character or a dot, and followed (after any blank) by `(` or `:`. A scan with `indexOf` instead
- * of a regular expression built per member: a watch run checks every member of every user file.
- */
-function declares(text: string, name: string): boolean {
-  if (name === '') return false;
-  for (let at = text.indexOf(name); at >= 0; at = text.indexOf(name, at + 1)) {
-    if (at > 0 && /[\w$.]/.test(text[at - 1]!)) continue;
-    let next = at + name.length;
-    while (next < text.length && /\s/.test(text[next]!)) next++;
-    if (text[next] === '(' || text[next] === ':') return true;
-  }
-  return false;
 }

@@ -9,7 +9,8 @@ import {
   type UserFileMerge,
 } from '../emit/index.js';
 import { TEMP_PREFIX, writeFileAtomic } from './atomic-write.js';
-import { mergeUserFile } from './merge-user-file.js';
+import type { mergeUserFile } from './merge-user-file.js';
+import { quickCheck } from './quick-merge.js';
 
 /** A formatted file, ready for the write stage. */
 export interface PreparedFile {
@@ -64,7 +65,7 @@ export async function writeFiles(files: readonly PreparedFile[], options: WriteO
 
   await inBatches(files, async (file) => {
     const existing = await readText(options.root, file.path);
-    const change = decide(file, existing, warnings);
+    const change = await decide(file, existing, warnings);
     if (!change) {
       unchanged++;
       return;
@@ -89,7 +90,11 @@ export async function writeFiles(files: readonly PreparedFile[], options: WriteO
   return { changes, unchanged, warnings: warnings.sort() };
 }
 
-function decide(file: PreparedFile, existing: string | undefined, warnings: string[]): FileChange | undefined {
+async function decide(
+  file: PreparedFile,
+  existing: string | undefined,
+  warnings: string[],
+): Promise<FileChange | undefined> {
   switch (file.ownership) {
     case 'generated':
       if (existing === file.content) return undefined;
@@ -121,13 +126,18 @@ function decide(file: PreparedFile, existing: string | undefined, warnings: stri
         return undefined;
       }
       if (!file.merge) return undefined;
-      const merged = mergeUserFile(file.path, existing, file.merge);
+      // ts-morph only when something may be missing: loading it costs ~0.5 s, most runs need none.
+      const merged =
+        quickCheck(file.path, existing, file.merge) ?? (await loadMerge())(file.path, existing, file.merge);
       warnings.push(...merged.warnings);
       if (merged.text === existing) return undefined;
       return { path: file.path, kind: 'update', before: existing, after: merged.text, added: merged.added };
     }
   }
 }
+
+let merge: Promise<typeof mergeUserFile> | undefined;
+const loadMerge = () => (merge ??= import('./merge-user-file.js').then((m) => m.mergeUserFile));
 
 /** The current text of each path that exists (the event lock, the projection snapshot), read as outputs are. */
 export async function readExisting(root: string, paths: readonly string[]): Promise<Map<string, string>> {
