@@ -1,43 +1,9 @@
-import fc from 'fast-check';
-import { sql } from 'kysely';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { sql, type Transaction } from 'kysely';
+import { afterAll, beforeAll } from 'vitest';
 import { describeWithService, freshMysqlDatabase } from '@eventsmith/test/support/services';
-import { ConcurrencyError, DuplicateEventError } from '../../errors.js';
-import { collect, conformanceRegistry } from '../../testing/conformance.js';
-import { ConformanceNoted } from '../../testing/conformance-events.js';
-import { newStream, noted, settleWithin } from '../../testing/store-conformance-context.js';
-import type { DomainEvent } from '../../events/domain-event.js';
-import type { AppendResult, StoredEvent } from '../event-store.js';
-import { matchesExpectedVersion, type ExpectedVersion } from '../expected-version.js';
-import type { Position } from '../position.js';
-import { AppendConflictError } from '../sql/store-errors.js';
+import { conformanceRegistry } from '../../testing/conformance.js';
+import { groupCommitSuite } from '../../testing/group-commit-suite.js';
 import { MysqlEventStore } from './mysql-event-store.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface Op {
-  readonly stream: number;
-  readonly expected: ExpectedVersion;
-  readonly count: number;
-  /** The database refuses this append's rows (a trigger raises). */
-  readonly fail: boolean;
-  /** Reuse the first event id of this earlier op: one of the two must fail as a duplicate. */
-  readonly duplicateOf: number | undefined;
-  /** Ticks to wait before appending, so appends arrive alone, together, or while a batch flies. */
-  readonly delay: number;
-}
-
-const op: fc.Arbitrary<Op> = fc.record({
-  stream: fc.integer({ min: 0, max: 3 }),
-  expected: fc.oneof(
-    fc.constantFrom<ExpectedVersion>('any', 'no_stream', 'stream_exists'),
-    fc.integer({ min: 0, max: 5 }),
-  ),
-  count: fc.integer({ min: 1, max: 3 }),
-  fail: fc.boolean().map((b) => b && Math.random() < 0.25),
-  duplicateOf: fc.option(fc.nat(), { nil: undefined }),
-  delay: fc.integer({ min: 0, max: 3 }),
-});
 
 await describeWithService('mysql', 'MysqlEventStore group commit', () => {
   let store: MysqlEventStore;
@@ -63,149 +29,23 @@ await describeWithService('mysql', 'MysqlEventStore group commit', () => {
     await drop?.();
   });
 
-  it('gives every concurrent append the outcome it would have had alone, and a tailing reader never skips', async () => {
-    let shared = 0; // appends that committed in a transaction with another append
-    await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 4, maxLength: 24 }), async (ops) => {
-        const streams = Array.from({ length: 4 }, () => newStream());
-        const batches: DomainEvent[][] = [];
-        ops.forEach((o, i) => {
-          const { aggregateId, aggregateType } = streams[o.stream]!;
-          const events: DomainEvent[] = noted(streams[o.stream]!, o.count, {}, i * 10);
-          if (o.duplicateOf !== undefined && i > 0) {
-            const eventId = batches[o.duplicateOf % i]![0]!.eventId;
-            events[0] = new ConformanceNoted({ text: 'again', n: i * 10 }, { aggregateId, aggregateType, eventId });
-          }
-          // After the duplicate: with one event, the refused payload takes the duplicate's place.
-          if (o.fail)
-            events[events.length - 1] = new ConformanceNoted({ text: 'fail', n: -1 }, { aggregateId, aggregateType });
-          batches.push(events);
-        });
-        const start = await store.currentPosition();
-        const ours = new Set(streams.map((s) => s.streamId));
-        // The tailing reader: resumes after the last position it saw, until the writers are done.
-        let writing = true;
-        const received: StoredEvent[] = [];
-        const reader = (async () => {
-          let after: Position | null = start;
-          for (;;) {
-            const done = !writing;
-            const page = await collect(store.readAll({ after, limit: 7 }));
-            received.push(...page);
-            if (page.length > 0) after = page[page.length - 1]!.position;
-            else if (done) return;
-            else await sleep(1);
-          }
-        })();
-        const outcomes = await Promise.allSettled(
-          ops.map(async (o, i) => {
-            for (let t = 0; t < o.delay; t++) await new Promise((resolve) => setImmediate(resolve));
-            return store.appendToStream(streams[o.stream]!.streamId, batches[i]!, { expectedVersion: o.expected });
-          }),
-        );
-        writing = false;
-        await reader;
-        const feed = (await collect(store.readAll({ after: start }))).filter((e) => ours.has(e.streamId));
-
-        // Never-skip: the reader got every event of the final feed once, in its order.
-        expect(received.filter((e) => ours.has(e.streamId)).map((e) => e.event.eventId)).toEqual(
-          feed.map((e) => e.event.eventId),
-        );
-
-        // Successful appends, in the order they committed, replay on a model of the streams.
-        const byId = new Map(feed.map((e) => [e.event.eventId, e]));
-        const succeeded = outcomes
-          .map((outcome, i) => ({ outcome, i }))
-          .filter(
-            (x): x is { outcome: PromiseFulfilledResult<AppendResult>; i: number } => x.outcome.status === 'fulfilled',
-          )
-          .sort((a, b) => (a.outcome.value.position.isAfter(b.outcome.value.position) ? 1 : -1));
-        const versions = [0, 0, 0, 0];
-        const reached = streams.map(() => new Set([0]));
-        for (const { outcome, i } of succeeded) {
-          const o = ops[i]!;
-          const before = versions[o.stream]!;
-          expect(matchesExpectedVersion(o.expected, before), `append ${i} expected ${o.expected}, was ${before}`).toBe(
-            true,
-          );
-          expect(o.fail).toBe(false);
-          expect(outcome.value.nextVersion).toBe(before + o.count);
-          const stored = batches[i]!.map((e) => byId.get(e.eventId));
-          expect(stored.map((e) => [e?.streamId, e?.streamVersion])).toEqual(
-            batches[i]!.map((_, k) => [streams[o.stream]!.streamId, before + k + 1]),
-          );
-          expect(stored[stored.length - 1]!.position.equals(outcome.value.position)).toBe(true);
-          versions[o.stream] = before + o.count;
-          reached[o.stream]!.add(versions[o.stream]!);
-        }
-        expect(feed).toHaveLength(succeeded.reduce((n, { i }) => n + ops[i]!.count, 0));
-        for (const s of [0, 1, 2, 3]) expect(await store.getStreamVersion(streams[s]!.streamId)).toBe(versions[s]);
-
-        // Refused appends wrote nothing, and were refused for a reason they would have met alone.
-        const storedKeys = new Set(feed.map((e) => key(e.event)));
-        outcomes.forEach((outcome, i) => {
-          if (outcome.status === 'fulfilled') return;
-          const o = ops[i]!;
-          const reason: unknown = outcome.reason;
-          expect(batches[i]!.filter((e) => storedKeys.has(key(e)))).toEqual([]);
-          if (reason instanceof AppendConflictError) {
-            // Lost its race too often (an 'any' append among inserts of a new stream): also alone.
-            expect(matchesExpectedVersion(o.expected, reason.actual)).toBe(true);
-          } else if (reason instanceof ConcurrencyError) {
-            expect(matchesExpectedVersion(o.expected, reason.actual), `append ${i}: ${reason.message}`).toBe(false);
-            expect([...reached[o.stream]!]).toContain(reason.actual);
-          } else if (reason instanceof DuplicateEventError) {
-            // Its id is stored, by the other append that carried it.
-            expect(batches[i]!.map((e) => e.eventId)).toContain(reason.eventId);
-            expect(byId.has(reason.eventId)).toBe(true);
-          } else {
-            expect(o.fail, `append ${i} failed with ${String(reason)}`).toBe(true);
-            expect(String((reason as Error).message)).toContain('injected failure');
-          }
-        });
-        // An append that committed as a batch's second member or later shared its commit.
-        const ids = succeeded.map(({ i }) => batches[i]![0]!.eventId);
-        if (ids.length > 0) {
-          const { rows } = await sql<{ n: number }>`select count(*) as n from eventsmith_test_trx
-            where member > 0 and event_id in (${sql.join(ids)})`.execute(store.db);
-          shared += Number(rows[0]?.n ?? 0);
-        }
-      }),
-      { numRuns: 40, interruptAfterTimeLimit: 120_000 },
-    );
-    expect(shared).toBeGreaterThan(0); // appends did share commits: the property tested group commit
-  }, 300_000);
-
-  it("does not hold an append behind another transaction's lock on a stream it does not write", async () => {
-    const locked = newStream();
-    const free = newStream();
-    const other = newStream();
-    await store.appendToStream(locked.streamId, noted(locked, 1), { expectedVersion: 'no_stream' });
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let appended!: () => void;
-    const holding = new Promise<void>((resolve) => (appended = resolve));
-    // A transaction locks `locked`'s stream row and stays open until `free` has been written.
-    const transaction = store.transaction(async (tx) => {
-      await sql`select version from eventsmith_streams where stream_id = ${locked.streamId} for update`.execute(tx.sql);
-      appended();
-      await gate;
-    });
-    await holding;
-    // In one turn: the first append goes alone, the next two form a batch together.
-    const first = store.appendToStream(other.streamId, noted(other, 1), { expectedVersion: 'no_stream' });
-    const blocked = store.appendToStream(locked.streamId, noted(locked, 1, {}, 3), { expectedVersion: 'any' });
-    const unrelated = store.appendToStream(free.streamId, noted(free, 1), { expectedVersion: 'no_stream' });
-    const [result] = await settleWithin('an append batched with one that waits on a lock', [unrelated]);
-    expect(result!.status).toBe('fulfilled');
-    release();
-    await transaction;
-    expect((await first).nextVersion).toBe(1);
-    expect((await blocked).nextVersion).toBe(2);
-  }, 60_000);
+  groupCommitSuite(() => store, {
+    runs: 40,
+    appendConflicts: true,
+    // An append that committed as a batch's second member or later shared its commit.
+    sharedCommits: async (succeeded) => {
+      const ids = succeeded.map(({ events }) => events[0]!.eventId);
+      if (ids.length === 0) return 0;
+      const { rows } = await sql<{ n: number }>`select count(*) as n from eventsmith_test_trx
+        where member > 0 and event_id in (${sql.join(ids)})`.execute(store.db);
+      return Number(rows[0]?.n ?? 0);
+    },
+    // Locks the stream row as a transaction that read it for update would.
+    lockStream: async (tx, stream) => {
+      await sql`select version from eventsmith_streams where stream_id = ${stream.streamId} for update`.execute(
+        tx.sql as Transaction<unknown>,
+      );
+      return 1;
+    },
+  });
 });
-
-/** Tells apart events that share an id (the duplicates) by their payload number. */
-function key(event: DomainEvent): string {
-  return `${event.eventId}:${(event.data as { n: number }).n}`;
-}
