@@ -201,8 +201,8 @@ Options:
 
 Replays every event the projection reads into empty copies of its tables, catches up to its
 checkpoint, then swaps the copies in: readers see the old tables until the swap. The projection's
-SQL lease is held meanwhile, so an app running it with the default lease lock makes the rebuild wait
-or refuse. On a terminal a progress bar shows the rate and the time left; otherwise a line every
+SQL lease is held meanwhile; while an app runs the projection (apps hold its lease), the rebuild
+is refused: stop the app, or rebuild from it with app.manager.rebuild(name). On a terminal a progress bar shows the rate and the time left; otherwise a line every
 two seconds. The first event the projection's handlers fail on stops the rebuild and leaves the
 live tables as they were (exit status 1).
 

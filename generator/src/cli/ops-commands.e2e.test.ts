@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StoredEvent } from '@eventsmith/runtime';
+import { SqlLeaseLock, type StoredEvent } from '@eventsmith/runtime';
+import { Kysely, SqliteDialect } from 'kysely';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/config.js';
@@ -222,6 +223,25 @@ describe('operations commands on an SQLite store of the bank example', () => {
     const unknown = await run('projections', 'rebuild', 'Nope', '--db', db);
     expect(unknown.status).toBe(1);
     expect(unknown.err).toContain('Projections: AccountSummary');
+  });
+
+  it('projections rebuild refuses, with what to do, while an app runs the projection', async () => {
+    // An app holds each projection's lease while it runs it (createApp's default SqlLeaseLock).
+    const sqlite = new BetterSqlite3(db.slice('sqlite:'.length));
+    const appDb = new Kysely<any>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const lease = await new SqlLeaseLock(appDb).tryAcquire('AccountSummary');
+    try {
+      expect(lease).toBeDefined();
+      const refused = await run('projections', 'rebuild', 'AccountSummary', '--db', db);
+      expect(refused.status).toBe(1);
+      expect(refused.err).toContain('another process is running it');
+      expect(refused.err).toContain('PROJECTION.REBUILD_BUSY');
+      expect(refused.err).not.toMatch(/\n\s+at /); // no stack trace
+    } finally {
+      await lease?.release();
+      await appDb.destroy();
+    }
+    expect((await run('projections', 'rebuild', 'AccountSummary', '--db', db)).status).toBe(0);
   });
 
   it('has --help for each operations command', async () => {

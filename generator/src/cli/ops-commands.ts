@@ -465,6 +465,8 @@ function fixFor(code: string): string {
   switch (code) {
     case 'PROJECTION.REBUILD_FAILED':
       return 'Fix the handler (or the event, with an upcaster) and rebuild again; or pass --skip-failures to build the tables without what such events would write.';
+    case 'PROJECTION.REBUILD_BUSY':
+      return '`eventsmith subscriptions status --db <url>` shows which subscriptions run; stop the app processes that run this projection, then rebuild. Or rebuild from the app: app.manager.rebuild(name).';
     case 'OPS.STREAM_NOT_FOUND':
       return 'Check the stream id (<AggregateType>-<id>); `eventsmith events tail --db <url>` lists recent events with their streams.';
     case 'OPS.NOT_RETRYABLE':

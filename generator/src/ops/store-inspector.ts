@@ -367,8 +367,8 @@ export class StoreInspector {
    * Rebuilds a projection of the project's code blue/green (see the runtime's `rebuildProjection`):
    * replays its events into shadow tables and swaps them in. The first event its handlers fail on
    * stops it with the live tables untouched (`ProjectionRebuildError`), unless `skipFailures`. The projection's SQL lease is held
-   * meanwhile, so an app that runs it with the default `SqlLeaseLock` waits (or the rebuild is
-   * refused while the app holds it: stop the projection or rebuild from the app).
+   * meanwhile; while an app runs the projection (it holds the lease), the rebuild is refused with
+   * `ProjectionRebuildBusyError`.
    */
   async rebuildProjection(
     name: string,

@@ -84,4 +84,28 @@ await describeWithService('postgres', 'createApp on PostgreSQL', () => {
       await other.close();
     }
   });
+
+  it('runs each projection and reaction in one process of several, the others standing by', async () => {
+    const other = await PostgresEventStore.open({ url, registry, migrate: false });
+    const second = await createApp(shopApp, { store: other, aggregates: shopClasses, logger: quiet, migrate: false });
+    try {
+      await second.stock.receive('MUG', { quantity: 5 });
+      const placed = await app.order.place('order-1', { sku: 'MUG', quantity: 2 });
+      await app.waitForProjections({ position: placed.position, includeReactions: true });
+      await second.waitForProjections({ position: placed.position, includeReactions: true });
+      const states = async (of: typeof app) =>
+        Object.fromEntries((await of.manager.statuses()).map((s) => [s.name, s.state]));
+      // Whichever took a subscription's lease first runs it; the other waits to take over.
+      const mine = await states(app);
+      const theirs = await states(second);
+      expect(Object.keys(mine).sort()).toEqual(Object.keys(theirs).sort());
+      for (const name of Object.keys(mine)) expect([mine[name], theirs[name]].sort()).toEqual(['live', 'standby']);
+      expect(Stock.reserveCalls).toBe(1);
+      const rows = await app.database!.selectFrom('app_test_stock_levels').selectAll().execute();
+      expect(rows).toEqual([{ sku: 'MUG', available: 3 }]);
+    } finally {
+      await second.close();
+      await other.close();
+    }
+  });
 });

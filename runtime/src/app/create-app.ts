@@ -13,6 +13,8 @@ import { withAppendHooks } from '../subscriptions/append-hooks.js';
 import { SqlCheckpointStore } from '../subscriptions/sql/sql-checkpoint-store.js';
 import { SqlDeadLetterQueue } from '../subscriptions/sql/sql-dead-letter-queue.js';
 import { SubscriptionManager } from '../subscriptions/subscription-manager.js';
+import { SqlLeaseLock } from '../subscriptions/sql/sql-lease-lock.js';
+import type { SubscriptionLock } from '../subscriptions/subscription-lock.js';
 import type { SubscriptionErrorInfo } from '../subscriptions/subscription-options.js';
 import { WakeUpSignal, type WakeUpSource } from '../subscriptions/wake-up.js';
 import type {
@@ -81,6 +83,13 @@ export interface AppOptions<
         readonly retry?: Partial<RetryPolicy> | undefined;
         /** How long `close()` waits for handlers in flight. Default 30 s. */
         readonly stopTimeoutMs?: number | undefined;
+        /**
+         * Keeps two processes of the app from running one projection or reaction: one runs it, the
+         * others stand by and take over within the lease's time if it dies. Default: a
+         * `SqlLeaseLock` on the app's database (15 s leases), or a lock local to this process when
+         * there is no database. `PostgresAdvisoryLock` is freed as soon as its holder's connection drops.
+         */
+        readonly lock?: SubscriptionLock | undefined;
       }
     | undefined;
 }
@@ -216,6 +225,13 @@ export async function createApp<Aggs extends AggregateSpecs, Classes extends Agg
     ...(database
       ? { checkpoints: new SqlCheckpointStore(database), deadLetters: new SqlDeadLetterQueue(database) }
       : {}),
+    // Several processes of one app (replicas, a rolling deploy) share the work through the
+    // subscriptions' leases: each projection and reaction runs in one of them at a time.
+    ...(options.subscriptions?.lock
+      ? { lock: options.subscriptions.lock }
+      : database
+        ? { lock: new SqlLeaseLock(database) }
+        : {}),
     wakeUps: [signal, ...(options.wakeUps ?? [])],
     ...(options.subscriptions?.pollIntervalMs !== undefined
       ? { pollIntervalMs: options.subscriptions.pollIntervalMs }

@@ -23,12 +23,27 @@ export class ProjectionRebuildError extends EventsmithError {
   }
 }
 
-/** A rebuild cannot run: bad table names, or the projection is running in another process. */
+/** A rebuild cannot run: bad table names or options. */
 export class ProjectionRebuildConfigError extends EventsmithError {
   constructor(
     readonly projection: string,
     problem: string,
   ) {
     super('PROJECTION.REBUILD_CONFIG', `Cannot rebuild projection "${projection}": ${problem}`);
+  }
+}
+
+/**
+ * A rebuild outside the process that runs the projection found its lease taken: an app (or another
+ * manager) is running the projection, and two writers would fight over its tables.
+ */
+export class ProjectionRebuildBusyError extends EventsmithError {
+  constructor(readonly projection: string) {
+    super(
+      'PROJECTION.REBUILD_BUSY',
+      `Cannot rebuild projection "${projection}": another process is running it (it holds the projection's lease). ` +
+        `Stop the processes that run it, or rebuild it in one of them with manager.rebuild("${projection}"), then try again; ` +
+        `the lease of a process that died runs out by itself.`,
+    );
   }
 }

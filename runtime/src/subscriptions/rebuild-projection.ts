@@ -6,6 +6,7 @@ import { describeError } from './dead-letter-queue.js';
 import { detectDialect } from '../store/sql/sql-dialect.js';
 import type { SubscriptionLock } from './subscription-lock.js';
 import {
+  ProjectionRebuildBusyError,
   ProjectionRebuildConfigError,
   ProjectionRebuildError,
   type PoisonEvent,
@@ -99,10 +100,7 @@ export async function rebuildProjection(options: RebuildProjectionOptions): Prom
   const dialect = detectDialect(db);
   const lock = options.live ? undefined : await options.lock?.tryAcquire(projection.name);
   if (!options.live && options.lock && !lock) {
-    throw new ProjectionRebuildConfigError(
-      projection.name,
-      'its subscription is running in another process; rebuild it there (manager.rebuild) or stop it first.',
-    );
+    throw new ProjectionRebuildBusyError(projection.name);
   }
   const batchSize = options.batchSize ?? 500;
   const filter = {
