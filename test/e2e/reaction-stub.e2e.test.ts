@@ -3,56 +3,26 @@
  * written: the compiler's error is in the stub and names the reaction, like a handler stub's. The
  * type check runs in a child process (test/support/type-check.ts).
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { typeCheck } from '../support/type-check.js';
-import { REPO, tempProject, tsFiles, type TempProject } from '../support/temp-project.js';
+import { libraryStubProject, type StubProject } from '../support/stub-project.js';
 
-const LIBRARY = `domain: Library
-aggregates:
-  Loan:
-    state: { memberId: uuid? }
-    commands:
-      borrow: { params: { memberId: uuid }, emits: BookBorrowed }
-    events:
-      BookBorrowed: { fields: { memberId: uuid } }
-reactions:
+const NOTIFY = `reactions:
   Notify:
     when: BookBorrowed
     run: custom
 `;
 
 describe('the stub of a custom reaction', () => {
-  let project: TempProject;
+  let project: StubProject;
   beforeAll(async () => {
-    project = await tempProject({ 'library.yaml': LIBRARY });
-    const generated = await project.run('generate', '--config', project.config);
-    expect(generated.status, generated.err).toBe(0);
-    // The aggregate's handler stubs written, so that only the reaction stub is left.
-    const loan = await project.read('src/aggregates/loan.ts');
-    await project.write(
-      'src/aggregates/loan.ts',
-      loan.replace(/return handlerNotWritten\('[\w.]+'\);/g, 'return { ...this.state };'),
-    );
+    project = await libraryStubProject(NOTIFY);
   }, 60_000);
   afterAll(async () => project.remove());
-
-  /** The project's type errors (`path: message`), with `overrides` in place of the files' text. */
-  async function errors(overrides: Record<string, string> = {}): Promise<string[]> {
-    const files = (await tsFiles(project.root)).map((f) => join(project.root, f));
-    const found = await typeCheck({
-      tsconfig: { extends: join(REPO, 'tsconfig.base.json'), compilerOptions: { noEmit: true }, files },
-      basePath: project.root,
-      overrides: Object.fromEntries(Object.entries(overrides).map(([f, text]) => [join(project.root, f), text])),
-      reportUnder: [project.root],
-    });
-    return found.map((d) => `${d.file.slice(project.root.length + 1)}: ${d.message}`);
-  }
 
   it('fails to compile, naming the reaction, until its body is written', async () => {
     const stub = await project.read('src/reactions/notify.ts');
     expect(stub).toContain("return reactionNotWritten('Notify');");
-    const found = await errors();
+    const found = await project.typeErrors();
     expect(found).toEqual([expect.stringMatching(/^src\/reactions\/notify\.ts: .*ReactionNotWritten<"Notify">/s)]);
 
     const written = stub.replace(
@@ -60,6 +30,6 @@ describe('the stub of a custom reaction', () => {
       'await context.commands.loan.borrow(event.aggregateId, { memberId: event.data.memberId });',
     );
     expect(written).not.toContain('reactionNotWritten(');
-    expect(await errors({ 'src/reactions/notify.ts': written })).toEqual([]);
+    expect(await project.typeErrors({ 'src/reactions/notify.ts': written })).toEqual([]);
   }, 300_000);
 });

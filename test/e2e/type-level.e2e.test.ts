@@ -5,7 +5,14 @@
  * signature does not compile.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bankDomain, tempProject, tsFiles, typeCheck, type TempProject } from '../support/temp-project.js';
+import {
+  bankDomain,
+  tempProject,
+  tsFiles,
+  typeCheck,
+  writeHandlerStubs,
+  type TempProject,
+} from '../support/temp-project.js';
 
 const CUSTOM = `domain: Ledger
 aggregates:
@@ -20,11 +27,6 @@ aggregates:
             fields: { cents: integer }
             upcast: custom
 `;
-
-/** A skeleton with every handler body written (each returns the state as it is). */
-function written(skeleton: string): string {
-  return skeleton.replace(/return handlerNotWritten\('[\w.]+'\);/g, 'return { ...this.state };');
-}
 
 describe('type-level: generated contracts the compiler enforces', () => {
   let bank: TempProject;
@@ -53,13 +55,13 @@ describe('type-level: generated contracts the compiler enforces', () => {
       ]);
     }
     // The same class with the bodies written compiles.
-    await bank.write('src/aggregates/bank-account.ts', written(skeleton));
+    await bank.write('src/aggregates/bank-account.ts', writeHandlerStubs(skeleton));
     expect(typeCheck(bank.root, await tsFiles(bank.root))).toEqual([]);
     await bank.write('src/aggregates/bank-account.ts', skeleton);
   }, 120_000);
 
   it('an aggregate missing a handler fails to compile, naming the event', async () => {
-    const skeleton = written(await bank.read('src/aggregates/bank-account.ts'));
+    const skeleton = writeHandlerStubs(await bank.read('src/aggregates/bank-account.ts'));
     const start = skeleton.indexOf('  @handles(MoneyWithdrawn)');
     const end = skeleton.indexOf('  @handles(AccountClosed)');
     expect(start).toBeGreaterThan(0);
@@ -72,7 +74,7 @@ describe('type-level: generated contracts the compiler enforces', () => {
   }, 120_000);
 
   it('the custom upcaster stub has the v1 → v2 signature, and a wrong one does not compile', async () => {
-    await ledger.write('src/aggregates/entry.ts', written(await ledger.read('src/aggregates/entry.ts')));
+    await ledger.write('src/aggregates/entry.ts', writeHandlerStubs(await ledger.read('src/aggregates/entry.ts')));
     const stub = await ledger.read('src/upcasters/booked-v1-to-v2.ts');
     expect(stub).toMatch(/export const bookedV1ToV2: BookedV1ToV2 = \(data, record\) =>/);
     expect(typeCheck(ledger.root, await tsFiles(ledger.root))).toEqual([]);

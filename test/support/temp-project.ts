@@ -67,6 +67,11 @@ export async function copyBankAccount(project: TempProject): Promise<void> {
   await project.write('src/aggregates/bank-account.ts', text);
 }
 
+/** An aggregate skeleton with every handler stub written (each returns the state as it is). */
+export function writeHandlerStubs(skeleton: string): string {
+  return skeleton.replace(/return handlerNotWritten\('[\w.]+'\);/g, 'return { ...this.state };');
+}
+
 /**
  * Type-checks the project's TypeScript files with the repository's compiler options (strict,
  * noUncheckedIndexedAccess, …) and returns the diagnostics as `path:line  message` strings.
