@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AggregateRepository, type AggregateClass, type AggregateRoot } from '@eventsmith/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpsFailure } from '../ops/ops-failure.js';
 import { loadConfig } from '../config/config.js';
@@ -9,7 +8,7 @@ import { loadProjectCode, type ProjectCode } from '../ops/project-code.js';
 import { StoreInspector } from '../ops/store-inspector.js';
 import { createStudioApp } from './studio-app.js';
 import { startStudio } from './studio-server.js';
-import { seedBankStore, type BankSeed } from './test-support/seed-bank-store.js';
+import { seedBankStore, seedLongAccount, type BankSeed } from './test-support/seed-bank-store.js';
 
 // The studio's access rules at the HTTP level (the browser tests cover the pages).
 const ROOT = join(import.meta.dirname, '../../..');
@@ -87,25 +86,7 @@ describe('studio access', () => {
   });
 
   it('sends a long timeline in windows of 200 versions around the one asked for', async () => {
-    const { SqliteEventStore } = await import('@eventsmith/runtime/sqlite');
-    const writer = await SqliteEventStore.open({ filename: join(dir, 'bank.sqlite'), registry: project.registry });
-    try {
-      type Account = AggregateRoot<unknown> & {
-        open(c: { ownerName: string; initialDeposit: string }): void;
-        deposit(c: { amount: string }): void;
-      };
-      const BankAccount = project.aggregates.get('BankAccount') as AggregateClass<Account>;
-      await new AggregateRepository(writer, BankAccount).update(
-        'long',
-        (a) => {
-          a.open({ ownerName: 'Long', initialDeposit: '0' });
-          for (let i = 0; i < 249; i++) a.deposit({ amount: '1' });
-        },
-        { create: true },
-      );
-    } finally {
-      await writer.close();
-    }
+    await seedLongAccount(join(dir, 'bank.sqlite'), project, 'long', 249);
     const window = async (query: string) => {
       const body = (await (await app().request(`/api/stream?id=BankAccount-long${query}`)).json()) as {
         version: number;

@@ -11,7 +11,7 @@ import { loadProjectCode, type ProjectCode } from '../ops/project-code.js';
 import { StoreInspector } from '../ops/store-inspector.js';
 import { loadDomainDiagrams } from './domain-diagram.js';
 import { startStudio, type StudioServer } from './studio-server.js';
-import { seedBankStore, type BankSeed } from './test-support/seed-bank-store.js';
+import { seedBankStore, seedLongAccount, type BankSeed } from './test-support/seed-bank-store.js';
 
 // The studio in a real browser: Debian's chromium driven by playwright-core (no browser download).
 // Every wait is on a condition in the page, with generous timeouts for a loaded machine.
@@ -257,25 +257,7 @@ suite(
     it(
       'loads a long timeline in windows and moves the window with the selected version',
       async () => {
-        const { SqliteEventStore } = await import('@eventsmith/runtime/sqlite');
-        const writer = await SqliteEventStore.open({ filename: file, registry: code.registry });
-        try {
-          type Account = AggregateRoot<unknown> & {
-            open(c: { ownerName: string; initialDeposit: string }): void;
-            deposit(c: { amount: string }): void;
-          };
-          const BankAccount = code.aggregates.get('BankAccount') as AggregateClass<Account>;
-          await new AggregateRepository(writer, BankAccount).update(
-            'long',
-            (a) => {
-              a.open({ ownerName: 'Long', initialDeposit: '0' });
-              for (let i = 0; i < 249; i++) a.deposit({ amount: '1' });
-            },
-            { create: true },
-          );
-        } finally {
-          await writer.close();
-        }
+        await seedLongAccount(file, code, 'long', 249);
         const { page, url } = await studio();
         await page.goto(`${url}#/stream?id=BankAccount-long&v=10`);
         await expect.poll(() => page.getByTestId('state-version').innerText(), WAIT).toBe('10');

@@ -117,6 +117,27 @@ export async function seedBankEvents(
   };
 }
 
+/**
+ * Writes account `id` into the SQLite store at `file`: opened, then `deposits` deposits of 1, so
+ * its timeline has `deposits + 1` versions.
+ */
+export async function seedLongAccount(file: string, code: ProjectCode, id: string, deposits: number): Promise<void> {
+  const store = await SqliteEventStore.open({ filename: file, registry: code.registry });
+  try {
+    const BankAccount = code.aggregates.get('BankAccount') as AggregateClass<Account>;
+    await new AggregateRepository(store, BankAccount).update(
+      id,
+      (a) => {
+        a.open({ ownerName: 'Long', initialDeposit: '0' });
+        for (let i = 0; i < deposits; i++) a.deposit({ amount: '1' });
+      },
+      { create: true },
+    );
+  } finally {
+    await store.close();
+  }
+}
+
 async function last(store: EventStore, streamId: string): Promise<DomainEvent> {
   for await (const stored of store.readStream(streamId, { direction: 'backward', limit: 1 })) return stored.event;
   throw new Error(`${streamId} is empty`);
