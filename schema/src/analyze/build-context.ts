@@ -86,8 +86,7 @@ export class BuildContext {
   /** Reports a name that cannot become a TypeScript identifier. Returns false when reported. */
   checkTsName(name: string, what: string, path: readonly PathSegment[], target: 'key' | 'value' = 'key'): boolean {
     const problem = typescriptNameProblem(name);
-    if (problem === undefined) return true;
-    return this.#reportTsName(problem, name, what, this.at(path, target));
+    return problem === undefined || this.#reportName(problem, TYPESCRIPT_NAMES, name, what, this.at(path, target));
   }
 
   /** Like {@link checkTsName}, for names declared at module level in generated code (no globals either). */
@@ -103,41 +102,20 @@ export class BuildContext {
     return false;
   }
 
-  #reportTsName(
-    problem: 'invalid' | 'reserved' | 'object-key' | 'too-long',
-    name: string,
-    what: string,
-    where: SourceLocation,
-  ): boolean {
+  /** Reports why `name` cannot be a name of the language `names` describes. Returns false. */
+  #reportName(problem: NameProblem, names: NameRules, name: string, what: string, where: SourceLocation): false {
     const shown = displayName(name);
+    const instead = (base: string) => `Choose another name, e.g. "${names.suggest(base)}" or a more specific word.`;
     if (problem === 'invalid') {
-      this.report(
-        'NAME.INVALID',
-        `${what} ${shown} is not a valid identifier.`,
-        'Use letters, digits and "_" only, not starting with a digit.',
-        where,
-      );
+      this.report('NAME.INVALID', `${what} ${shown} is not a valid ${names.identifier}.`, names.invalidFix, where);
     } else if (problem === 'reserved') {
-      this.report(
-        'NAME.RESERVED',
-        `${what} ${shown} is a reserved word in TypeScript.`,
-        `Choose another name, e.g. "${name}Value" or a more specific word.`,
-        where,
-      );
+      const base = names.reservedBase(name);
+      this.report('NAME.RESERVED', `${what} ${shown} is a reserved word in ${names.language}.`, instead(base), where);
     } else if (problem === 'object-key') {
-      this.report(
-        'NAME.RESERVED',
-        objectKeyMessage(what, name),
-        `Choose another name, e.g. "${name.replace(/^_+|_+$/g, '')}Value" or a more specific word.`,
-        where,
-      );
+      this.report('NAME.RESERVED', objectKeyMessage(what, name), instead(name.replace(/^_+|_+$/g, '')), where);
     } else {
-      this.report(
-        'NAME.TOO_LONG',
-        `${what} ${shown} is longer than ${MAX_NAME_LENGTH} characters.`,
-        `Shorten it to at most ${MAX_NAME_LENGTH} characters: names become identifiers and file names in generated code.`,
-        where,
-      );
+      const message = `${what} ${shown} is longer than ${names.maxLength} characters.`;
+      this.report('NAME.TOO_LONG', message, names.tooLongFix, where);
     }
     return false;
   }
@@ -145,39 +123,7 @@ export class BuildContext {
   /** Reports a name that cannot be a SQL identifier. Returns false when reported. */
   checkSqlName(name: string, what: string, path: readonly PathSegment[], target: 'key' | 'value' = 'key'): boolean {
     const problem = sqlNameProblem(name);
-    if (problem === undefined) return true;
-    const where = this.at(path, target);
-    const shown = displayName(name);
-    if (problem === 'invalid') {
-      this.report(
-        'NAME.INVALID',
-        `${what} ${shown} is not a valid SQL identifier.`,
-        'Use letters, digits and "_" only, not starting with a digit (snake_case is conventional).',
-        where,
-      );
-    } else if (problem === 'reserved') {
-      this.report(
-        'NAME.RESERVED',
-        `${what} ${shown} is a reserved word in SQL.`,
-        `Choose another name, e.g. "${name.toLowerCase()}_value" or a more specific word.`,
-        where,
-      );
-    } else if (problem === 'object-key') {
-      this.report(
-        'NAME.RESERVED',
-        objectKeyMessage(what, name),
-        `Choose another name, e.g. "${name.replace(/^_+|_+$/g, '')}_value" or a more specific word.`,
-        where,
-      );
-    } else {
-      this.report(
-        'NAME.TOO_LONG',
-        `${what} ${shown} is longer than ${MAX_SQL_IDENTIFIER_LENGTH} characters.`,
-        'Shorten it; PostgreSQL truncates longer names silently.',
-        where,
-      );
-    }
-    return false;
+    return problem === undefined || this.#reportName(problem, SQL_NAMES, name, what, this.at(path, target));
   }
 
   /** Reports a command name that would shadow an `AggregateRoot` member. */
@@ -193,6 +139,42 @@ export class BuildContext {
     return false;
   }
 }
+
+type NameProblem = NonNullable<ReturnType<typeof typescriptNameProblem | typeof sqlNameProblem>>;
+
+/** What the name errors say for one language. */
+interface NameRules {
+  /** What a valid name is called: "identifier", "SQL identifier". */
+  readonly identifier: string;
+  readonly language: string;
+  readonly invalidFix: string;
+  /** The name a fix suggests instead of `base`. */
+  readonly suggest: (base: string) => string;
+  /** The `base` of the suggestion for a reserved word. */
+  readonly reservedBase: (name: string) => string;
+  readonly maxLength: number;
+  readonly tooLongFix: string;
+}
+
+const TYPESCRIPT_NAMES: NameRules = {
+  identifier: 'identifier',
+  language: 'TypeScript',
+  invalidFix: 'Use letters, digits and "_" only, not starting with a digit.',
+  suggest: (base) => `${base}Value`,
+  reservedBase: (name) => name,
+  maxLength: MAX_NAME_LENGTH,
+  tooLongFix: `Shorten it to at most ${MAX_NAME_LENGTH} characters: names become identifiers and file names in generated code.`,
+};
+
+const SQL_NAMES: NameRules = {
+  identifier: 'SQL identifier',
+  language: 'SQL',
+  invalidFix: 'Use letters, digits and "_" only, not starting with a digit (snake_case is conventional).',
+  suggest: (base) => `${base}_value`,
+  reservedBase: (name) => name.toLowerCase(),
+  maxLength: MAX_SQL_IDENTIFIER_LENGTH,
+  tooLongFix: 'Shorten it; PostgreSQL truncates longer names silently.',
+};
 
 function objectKeyMessage(what: string, name: string): string {
   return name === '__proto__'
