@@ -18,6 +18,7 @@ export {
 } from './emit/index.js';
 export { formatFiles } from './format/format-files.js';
 export { formatSource, PRETTIER_OPTIONS, type Formatter } from './format/format-source.js';
+export { formatCacheFile, openFormatCache, type FormatCache } from './format/format-cache.js';
 export { writeFiles, type FileChange, type PreparedFile, type WriteReport } from './write/write-files.js';
 export { mergeUserFile, type MergeResult } from './write/merge-user-file.js';
 export { writeFileAtomic } from './write/atomic-write.js';

@@ -27,7 +27,7 @@ Options for every command:
 
 Run \`eventsmith init\` in an empty folder to start.`,
 
-  generate: `Usage: eventsmith generate [--watch | --check] [--strict] [--config <file>] [--format text|json]
+  generate: `Usage: eventsmith generate [--watch | --check] [--strict] [--no-cache] [--config <file>] [--format text|json]
 
 Loads and validates every domain in the config, then writes the generated code:
 events, upcasters, aggregate base classes, projections and migrations into each domain's
@@ -47,6 +47,9 @@ Options:
                          and exit with status 1 if there is any (use it in CI)
   --strict               Refuse flow warnings (see \`eventsmith validate --help\`) and write nothing;
                          without it they are printed after the report
+  --no-cache             Format every file again: by default prettier's results are kept in
+                         node_modules/.cache/eventsmith and reused for code emitted the same way
+                         again (the output is the same either way)
   --config <file>        The config file
   --format json          { "errors", "warnings", "info", "changes": [{ "path", "kind" }], "unchanged",
                          "fileWarnings" } on stdout (with --check: what would change, without a diff)

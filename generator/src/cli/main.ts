@@ -14,7 +14,7 @@ export const EXIT = { ok: 0, failed: 1, usage: 2, internal: 70 } as const;
 
 const COMMON = ['config', 'format', 'help'];
 const FLAGS: Record<string, readonly string[]> = {
-  generate: [...COMMON, 'watch', 'check', 'debounce', 'strict'],
+  generate: [...COMMON, 'watch', 'check', 'debounce', 'strict', 'no-cache'],
   validate: [...COMMON, 'strict'],
   init: ['name', 'dir', 'help', 'format'],
   migrate: [...COMMON, 'db'],
@@ -201,13 +201,28 @@ async function validate(io: CliIo, config: EventsmithConfig, args: ParsedArgs, f
 async function generate(io: CliIo, config: EventsmithConfig, args: ParsedArgs, format: OutputFormat): Promise<number> {
   const check = args.flags.has('check');
   if (args.flags.has('watch')) return watch(io, config, args, format);
-  const [{ generateProject }, { printCheckReport, printErrors, printWriteReport }, flow] = await Promise.all([
+  const [
+    { generateProject },
+    { printCheckReport, printErrors, printWriteReport },
+    flow,
+    { formatCacheFile, openFormatCache },
+  ] = await Promise.all([
     import('../generate-project.js'),
     import('./report.js'),
     import('./diagnostics-report.js'),
+    import('../format/format-cache.js'),
   ]);
   const started = performance.now();
-  const outcome = await generateProject({ config, dryRun: check, strict: args.flags.has('strict') });
+  // Prettier's results for texts an earlier run formatted (node_modules/.cache/eventsmith): a run
+  // that changes little formats little. Same output with or without it.
+  const cache = openFormatCache(args.flags.has('no-cache') ? undefined : formatCacheFile(config));
+  const outcome = await generateProject({
+    config,
+    dryRun: check,
+    strict: args.flags.has('strict'),
+    format: cache.format,
+  });
+  if (outcome.ok) await cache.save();
   if (!outcome.ok) {
     if (outcome.diagnostics) flow.printStrictRefusal(io, format, outcome.diagnostics, { wouldWrite: !check });
     else printErrors(io, format, outcome.domainErrors, outcome.cliErrors);

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import * as babel from 'prettier/plugins/babel';
 import * as estree from 'prettier/plugins/estree';
 import * as typescript from 'prettier/plugins/typescript';
@@ -19,6 +20,19 @@ export const PRETTIER_OPTIONS = {
   arrowParens: 'always',
   endOfLine: 'lf',
 } as const;
+
+/** The parser TypeScript is formatted with. */
+const PARSER = 'babel-ts';
+
+/**
+ * Everything besides the text that decides what {@link formatSource} makes of TypeScript: prettier's
+ * version (its plugins come from the same package), the parser and the options. The format cache
+ * reuses a result only under the same identity.
+ */
+export function prettierIdentity(options: object = PRETTIER_OPTIONS): string {
+  const { version } = createRequire(import.meta.url)('prettier/package.json') as { version: string };
+  return JSON.stringify({ prettier: version, parser: PARSER, options });
+}
 
 export type SourceFormat = 'typescript' | 'json' | 'none';
 
@@ -53,7 +67,7 @@ export const formatSource: Formatter = async (path, text, kind) => {
   if (kind === 'none') return text;
   try {
     if (kind === 'json') return `${JSON.stringify(JSON.parse(text), null, 2)}\n`;
-    return await format(text, { ...PRETTIER_OPTIONS, parser: 'babel-ts', plugins: [babel, estree, typescript] });
+    return await format(text, { ...PRETTIER_OPTIONS, parser: PARSER, plugins: [babel, estree, typescript] });
   } catch (error) {
     throw new FormatError(path, error);
   }
