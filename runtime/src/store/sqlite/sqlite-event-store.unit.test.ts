@@ -17,7 +17,7 @@ import { waitFor } from '../../test-support/subscription-fixtures.js';
 import type { ReadAllOptions, StoredEvent } from '../event-store.js';
 import { readFeedPage, readPage } from '../feed-page.js';
 import { UndecodableEventError } from '../undecodable-event-error.js';
-import { ConformanceVersionedV1 } from '../../testing/conformance-events.js';
+import { ConformanceNoted, ConformanceTree, ConformanceVersionedV1 } from '../../testing/conformance-events.js';
 
 async function fileStore() {
   const dir = mkdtempSync(join(tmpdir(), 'eventsmith-sqlite-'));
@@ -193,5 +193,54 @@ it('SqliteEventStore: a subscription page read (readPage) gives what readAll giv
     expect((error as UndecodableEventError).position.equals(position)).toBe(true);
   } finally {
     await store.close();
+  }
+});
+
+it('SqliteEventStore: stream reads, the feed and a feed filtered by several types return every column as written (rows read as one JSON array each)', async () => {
+  const { store, teardown } = await fileStore();
+  try {
+    const s = newStream();
+    const awkward = 'q"uote \\ back\nline\ttab \u0001 \u2028\u2029 é 😀 </script> {"x":1} [1,2]';
+    const tree = {
+      [awkward]: [awkward, 1e300, -1.5e-300, 12345678901234567000, 0.1, true, false, null, { '': {}, a: [] }],
+    };
+    const events = [
+      new ConformanceNoted(
+        { text: awkward, n: -7 },
+        {
+          aggregateId: s.aggregateId,
+          tenantId: `t ${awkward}`,
+          actorId: `a ${awkward}`,
+          correlationId: `c ${awkward}`,
+          causationId: `k ${awkward}`,
+          metadata: { note: awkward, nested: { list: [1, 'two', null] } },
+          occurredAt: new Date('1970-01-01T00:00:00.001Z'),
+        },
+      ),
+      new ConformanceTree({ value: tree }, { aggregateId: s.aggregateId }),
+      new ConformanceNoted(
+        { text: '', n: 0 },
+        { aggregateId: s.aggregateId, occurredAt: new Date(Date.UTC(9999, 11, 31)) },
+      ),
+    ];
+    await store.appendToStream(s.streamId, events, { expectedVersion: 'no_stream' });
+    const expected = events.map((e) => ({ ...e.toJSON(), data: e.data }));
+    const seen = (read: StoredEvent[]) => read.map((r) => ({ ...r.event.toJSON(), data: r.event.data }));
+    const forward = await collect(store.readStream(s.streamId));
+    expect(seen(forward)).toEqual(expected.map((e, i) => ({ ...e, aggregateVersion: i + 1 })));
+    expect(seen(await collect(store.readStream(s.streamId, { direction: 'backward' })))).toEqual(
+      seen(forward).reverse(),
+    );
+    expect(seen(await collect(store.readAll()))).toEqual(seen(forward));
+    // Two types: a union of one branch per type, wrapped to build the arrays, in position order.
+    const filtered = await collect(store.readAll({ eventTypes: ['ConformanceTree', 'ConformanceNoted'] }));
+    expect(seen(filtered)).toEqual(seen(forward));
+    expect(filtered.map((r) => r.position)).toEqual(forward.map((r) => r.position));
+    expect(forward.map((r) => [r.streamId, r.streamVersion, r.storedAt instanceof Date])).toEqual(
+      forward.map((_, i) => [s.streamId, i + 1, true]),
+    );
+    expect(Object.isFrozen(forward[1]!.event.data)).toBe(true);
+  } finally {
+    await teardown();
   }
 });
