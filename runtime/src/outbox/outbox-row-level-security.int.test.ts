@@ -1,14 +1,13 @@
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createNonOwnerRole, type NonOwnerRole } from '@eventsmith/test/support/postgres-role';
-import { describeWithService, freshPostgresDatabase } from '@eventsmith/test/support/services';
+import { expect, it } from 'vitest';
+import { describeWithService } from '@eventsmith/test/support/services';
 import { AggregateRepository } from '../aggregates/aggregate-repository.js';
 import { AggregateRoot } from '../aggregates/aggregate-root.js';
 import type { DomainEvent } from '../events/domain-event.js';
 import type { EventRecord } from '../events/event-record.js';
-import { PostgresEventStore } from '../store/postgres/postgres-event-store.js';
-import { migrateSubscriptionTables } from '../subscriptions/sql/subscription-tables.js';
+import { useRowLevelSecurityStores } from '../test-support/row-level-security-stores.js';
 import { Deposited, registry } from '../test-support/subscription-fixtures.js';
+import { migrateSubscriptionTables } from '../subscriptions/sql/subscription-tables.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { SqlOutboxStore } from './sql-outbox-store.js';
 
@@ -26,33 +25,18 @@ class Account extends AggregateRoot<{ balance: number }> {
 }
 
 await describeWithService('postgres', 'outbox under PostgreSQL row-level security (opt-in)', () => {
-  let role: NonOwnerRole | undefined;
-  let drop: () => Promise<void>;
-  let owner: PostgresEventStore;
-  let app: PostgresEventStore;
-  let appUrl: string;
-
-  beforeAll(async () => {
-    const fresh = await freshPostgresDatabase();
-    drop = fresh.drop;
-    owner = await PostgresEventStore.open({ url: fresh.url, registry, rowLevelSecurity: true });
-    await migrateSubscriptionTables(owner.db, 'postgres', { rowLevelSecurity: true });
-    role = await createNonOwnerRole(fresh.url, 'es_outbox', [
+  const stores = useRowLevelSecurityStores({
+    registry,
+    role: 'es_outbox',
+    grants: [
       'select, insert, update on eventsmith_events, eventsmith_streams, eventsmith_snapshots, eventsmith_outbox',
       'usage on sequence eventsmith_outbox_id_seq',
-    ]);
-    appUrl = role.url;
-    app = await PostgresEventStore.open({ url: appUrl, registry, rowLevelSecurity: true, migrate: false });
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await owner?.close();
-    await drop?.();
-    await role?.drop();
+    ],
+    subscriptionTables: true,
   });
 
   it("lets a tenant view add and see only its own tenant's outbox rows; the owner's relay publishes them all", async () => {
+    const { owner, app, appUrl } = stores();
     for (const tenant of ['t1', 't2']) {
       const accounts = new AggregateRepository(app.forTenant(tenant), Account, { outbox: new SqlOutboxStore(app.db) });
       await accounts.update(`${tenant}-a`, (a) => a.deposit(1), { create: true });

@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import pg from 'pg';
-import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '@eventsmith/test/support/services';
+import { describeWithService, freshPostgresDatabase } from '@eventsmith/test/support/services';
 import { TenantMismatchError } from '../../errors.js';
 import { collect, conformanceRegistry, storeConformanceSuite } from '../../testing/conformance.js';
 import { checkOpenTransactionHoldsBackLaterCommits } from '../../testing/never-skip-checks.js';
 import { groupCommitSuite } from '../../testing/group-commit-suite.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
+import { useRowLevelSecurityStores } from '../../test-support/row-level-security-stores.js';
 import type { Position } from '../position.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 import { unpackPosition } from './postgres-statements.js';
@@ -64,39 +64,15 @@ for (const [variant, layout] of layouts) {
 }
 
 await describeWithService('postgres', 'PostgresEventStore group commit under row-level security', () => {
-  const role = uniqueName('es_gc_app');
-  let drop: () => Promise<void>;
-  let owner: PostgresEventStore;
-  let app: PostgresEventStore;
-  beforeAll(async () => {
-    const fresh = await freshPostgresDatabase();
-    drop = fresh.drop;
-    owner = await PostgresEventStore.open({ url: fresh.url, registry: conformanceRegistry, rowLevelSecurity: true });
-    await sql.raw(`create role ${role} login`).execute(owner.db);
-    await sql
-      .raw(`grant select, insert, update on eventsmith_events, eventsmith_streams, eventsmith_snapshots to ${role}`)
-      .execute(owner.db);
-    const url = new URL(fresh.url);
-    url.username = role;
-    app = await PostgresEventStore.open({
-      url: url.toString(),
-      registry: conformanceRegistry,
-      rowLevelSecurity: true,
-      migrate: false,
-      groupCommit: true,
-    });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await owner?.close();
-    await drop?.();
-    const admin = new pg.Client({ connectionString: serviceUrl('postgres') });
-    await admin.connect();
-    await admin.query(`drop role if exists ${role}`);
-    await admin.end();
+  const stores = useRowLevelSecurityStores({
+    registry: conformanceRegistry,
+    role: 'es_gc_app',
+    grants: ['select, insert, update on eventsmith_events, eventsmith_streams, eventsmith_snapshots'],
+    app: { groupCommit: true },
   });
 
   it("runs each batched append as its own tenant: tenants' appends share commits, and none reaches another's stream", async () => {
+    const { app } = stores();
     const tenants = ['t1', 't2', 't3'];
     const streams = new Map(tenants.map((t) => [t, newStream()]));
     for (const t of tenants)

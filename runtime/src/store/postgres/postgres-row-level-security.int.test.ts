@@ -1,47 +1,28 @@
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createNonOwnerRole, type NonOwnerRole } from '@eventsmith/test/support/postgres-role';
-import { describeWithService, freshPostgresDatabase } from '@eventsmith/test/support/services';
+import { beforeAll, expect, it } from 'vitest';
+import { describeWithService } from '@eventsmith/test/support/services';
 import { TenantMismatchError } from '../../errors.js';
 import { collect, conformanceRegistry } from '../../testing/conformance.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
-import { PostgresEventStore } from './postgres-event-store.js';
+import { useRowLevelSecurityStores } from '../../test-support/row-level-security-stores.js';
 
 await describeWithService('postgres', 'PostgresEventStore row-level security (opt-in)', () => {
-  let role: NonOwnerRole | undefined;
-  let drop: () => Promise<void>;
-  let owner: PostgresEventStore;
-  let app: PostgresEventStore;
-  let appUrl: string;
+  const stores = useRowLevelSecurityStores({
+    registry: conformanceRegistry,
+    role: 'es_app',
+    grants: ['select, insert, update on eventsmith_events, eventsmith_streams, eventsmith_snapshots'],
+  });
   const t1 = newStream();
   const t2 = newStream();
 
   beforeAll(async () => {
-    const fresh = await freshPostgresDatabase();
-    drop = fresh.drop;
-    owner = await PostgresEventStore.open({ url: fresh.url, registry: conformanceRegistry, rowLevelSecurity: true });
-    role = await createNonOwnerRole(fresh.url, 'es_app', [
-      'select, insert, update on eventsmith_events, eventsmith_streams, eventsmith_snapshots',
-    ]);
-    appUrl = role.url;
-    app = await PostgresEventStore.open({
-      url: appUrl,
-      registry: conformanceRegistry,
-      rowLevelSecurity: true,
-      migrate: false,
-    });
+    const { owner } = stores();
     await owner.appendToStream(t1.streamId, noted(t1, 2, { tenantId: 't1' }), { expectedVersion: 'no_stream' });
     await owner.appendToStream(t2.streamId, noted(t2, 1, { tenantId: 't2' }), { expectedVersion: 'no_stream' });
   });
 
-  afterAll(async () => {
-    await app?.close();
-    await owner?.close();
-    await drop?.();
-    await role?.drop();
-  });
-
   it('lets the application role see nothing without a tenant, whatever SQL it runs', async () => {
+    const { appUrl } = stores();
     const client = new pg.Client({ connectionString: appUrl });
     await client.connect();
     try {
@@ -63,6 +44,7 @@ await describeWithService('postgres', 'PostgresEventStore row-level security (op
   });
 
   it("reads only its tenant's events through a tenant view, and cannot write into another tenant's stream", async () => {
+    const { owner, app } = stores();
     const view = app.forTenant('t1');
     expect((await collect(view.readAll())).map((e) => e.streamId)).toEqual([t1.streamId, t1.streamId]);
     expect(await collect(view.readStream(t2.streamId))).toEqual([]);

@@ -1,13 +1,11 @@
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createNonOwnerRole, type NonOwnerRole } from '@eventsmith/test/support/postgres-role';
-import { describeWithService, freshPostgresDatabase } from '@eventsmith/test/support/services';
+import { expect, it } from 'vitest';
+import { describeWithService } from '@eventsmith/test/support/services';
 import { toEventRecord } from '../../events/event-record.js';
-import { PostgresEventStore } from '../../store/postgres/postgres-event-store.js';
 import { Position } from '../../store/position.js';
+import { useRowLevelSecurityStores } from '../../test-support/row-level-security-stores.js';
 import { Deposited, registry } from '../../test-support/subscription-fixtures.js';
 import { SqlDeadLetterQueue } from './sql-dead-letter-queue.js';
-import { migrateSubscriptionTables } from './subscription-tables.js';
 
 function parked(tenantId: string) {
   const event = new Deposited({ amount: 1 }, { aggregateId: `${tenantId}-a`, aggregateVersion: 1, tenantId });
@@ -25,33 +23,18 @@ function parked(tenantId: string) {
 }
 
 await describeWithService('postgres', 'dead letters under PostgreSQL row-level security (opt-in)', () => {
-  let role: NonOwnerRole | undefined;
-  let drop: () => Promise<void>;
-  let owner: PostgresEventStore;
-  let app: PostgresEventStore;
-  let appUrl: string;
-
-  beforeAll(async () => {
-    const fresh = await freshPostgresDatabase();
-    drop = fresh.drop;
-    owner = await PostgresEventStore.open({ url: fresh.url, registry, rowLevelSecurity: true });
-    await migrateSubscriptionTables(owner.db, 'postgres', { rowLevelSecurity: true });
-    role = await createNonOwnerRole(fresh.url, 'es_dlq', [
+  const stores = useRowLevelSecurityStores({
+    registry,
+    role: 'es_dlq',
+    grants: [
       'select, insert, update, delete on eventsmith_dead_letters',
       'usage on sequence eventsmith_dead_letters_id_seq',
-    ]);
-    appUrl = role.url;
-    app = await PostgresEventStore.open({ url: appUrl, registry, rowLevelSecurity: true, migrate: false });
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await owner?.close();
-    await drop?.();
-    await role?.drop();
+    ],
+    subscriptionTables: true,
   });
 
   it("lets a role under the policies see and write only the tenant it sets; the owner's queue sees every tenant", async () => {
+    const { owner, app, appUrl } = stores();
     const queue = new SqlDeadLetterQueue(app.db);
     const [t1, t2] = [await queue.forTenant('t1').add(parked('t1')), await queue.forTenant('t2').add(parked('t2'))];
     expect(await queue.list()).toEqual([]); // no tenant set: nothing
