@@ -39,6 +39,9 @@ if (target.kind === 'none') {
         registry,
         topic,
         sessionTimeoutMs: 6_000,
+        // The mock coordinator elects after a fixed delay per round (session − 1 s) and a member that
+        // rejoins late starts another round: on a loaded machine a join can take several.
+        joinTimeoutMs: 75_000,
         maxWaitTimeInMs: 50,
         onError: (error) => note(`bus error: ${error instanceof Error ? error.message : String(error)}`),
         kafka: {
@@ -72,6 +75,6 @@ if (target.kind === 'none') {
         },
       };
     },
-    { timeoutMs: 30_000 },
+    { timeoutMs: 45_000 },
   );
 }

@@ -1,13 +1,11 @@
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Admin, Kafka, KafkaConfig, Producer } from 'kafkajs';
 import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, BusConfigurationError, BusPublishError, DeadLetterNotFoundError } from '../bus-errors.js';
-import { toBusMessages } from '../bus-message.js';
+import { publishWithSpan } from '../bus-message.js';
 import { resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
-import { injectTraceHeaders } from '../trace-headers.js';
 import { KafkaDeadLetterReader } from './kafka-dead-letter-reader.js';
 import { KafkaHeader, carriedHeaders } from './kafka-codec.js';
 import { KafkaSubscription } from './kafka-subscription.js';
@@ -28,6 +26,11 @@ export interface KafkaEventBusOptions {
   readonly clientId?: string;
   /** Session timeout of group members: how long a member that died silently keeps its partitions. Default 10 000. */
   readonly sessionTimeoutMs?: number;
+  /**
+   * How long a subscription's `start()` waits for its consumer to join the group (a join waits for
+   * the group's other members to rejoin, sometimes over several rounds). Default 5 × `sessionTimeoutMs`.
+   */
+  readonly joinTimeoutMs?: number;
   /** Partitions one subscription handles at once. Default 4. */
   readonly partitionsConsumedConcurrently?: number;
   /** Longest a fetch waits for new messages on the broker (a latency/requests trade-off). Default 500. */
@@ -99,44 +102,28 @@ export class KafkaEventBus implements EventBus {
   async publish(events: readonly (DomainEvent | EventRecord)[]): Promise<void> {
     this.#assertOpen();
     if (events.length === 0) return;
-    const tracer = trace.getTracer('@eventsmith/runtime');
-    await tracer.startActiveSpan(
-      'eventsmith.bus.publish',
-      {
-        kind: SpanKind.PRODUCER,
-        attributes: {
-          'messaging.system': 'kafka',
-          'messaging.destination.name': this.topics.main,
-          'eventsmith.event_count': events.length,
-        },
-      },
-      async (span) => {
-        const messages = toBusMessages(events);
-        try {
+    try {
+      await publishWithSpan(
+        'kafka',
+        events,
+        async (messages) => {
           await this.#ensureMainTopic();
           const producer = await this.#getProducer();
           await producer.send({
             topic: this.topics.main,
             acks: -1,
-            messages: messages.map((m) => {
-              const headers = { ...m.headers };
-              injectTraceHeaders(headers);
-              return { key: m.key, value: m.body, headers };
-            }),
+            messages: messages.map((m) => ({ key: m.key, value: m.body, headers: m.headers })),
           });
-        } catch (error) {
-          span.recordException(error as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-          throw new BusPublishError(
-            'Kafka',
-            messages.map((m) => m.record.eventId),
-            { cause: error },
-          );
-        } finally {
-          span.end();
-        }
-      },
-    );
+        },
+        { 'messaging.destination.name': this.topics.main },
+      );
+    } catch (error) {
+      throw new BusPublishError(
+        'Kafka',
+        events.map((e) => e.eventId),
+        { cause: error },
+      );
+    }
   }
 
   subscribe(handler: BusHandler, options: SubscribeOptions): KafkaSubscription {
@@ -150,6 +137,7 @@ export class KafkaEventBus implements EventBus {
         ensureGroupTopics: (group) => this.#ensureGroupTopics(group),
         fromBeginning: this.#options.fromBeginning ?? true,
         sessionTimeoutMs: this.#options.sessionTimeoutMs ?? 10_000,
+        joinTimeoutMs: this.#options.joinTimeoutMs ?? 5 * (this.#options.sessionTimeoutMs ?? 10_000),
         heartbeatIntervalMs: Math.max(100, Math.floor((this.#options.sessionTimeoutMs ?? 10_000) / 5)),
         partitionsConsumedConcurrently: this.#options.partitionsConsumedConcurrently ?? 4,
         maxWaitTimeInMs: this.#options.maxWaitTimeInMs ?? 500,

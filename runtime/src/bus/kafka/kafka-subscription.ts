@@ -18,6 +18,8 @@ export interface KafkaSubscriptionContext {
   readonly ensureGroupTopics: (group: string) => Promise<void>;
   readonly fromBeginning: boolean;
   readonly sessionTimeoutMs: number;
+  /** How long start() waits for the first join. */
+  readonly joinTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly partitionsConsumedConcurrently: number;
   readonly maxWaitTimeInMs: number;
@@ -106,8 +108,8 @@ export class KafkaSubscription implements BusSubscription {
         eachBatch: (payload) => this.#batch(consumer, payload),
       });
       // A join waits for every current member to rejoin, or for the rebalance timeout (2 sessions)
-      // to drop the ones that don't; allow that plus a few sessions for a slow coordinator.
-      const joinWaitMs = sessionTimeoutMs * 5;
+      // to drop the ones that don't; the default allows that plus a few sessions for a slow coordinator.
+      const joinWaitMs = this.#context.joinTimeoutMs;
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
