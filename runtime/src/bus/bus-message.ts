@@ -1,4 +1,4 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import { EventTypeNotFoundError } from '../errors.js';
 import { DomainEvent } from '../events/domain-event.js';
 import { toEventRecord, type EventRecord } from '../events/event-record.js';
@@ -62,7 +62,9 @@ export function toBusMessages(events: readonly (DomainEvent | EventRecord)[]): B
 
 /**
  * Runs a publish inside a `eventsmith.bus.publish` producer span, handing `send` the messages with
- * that span's trace context in their headers, so consumer spans become its children.
+ * that span's trace context in their headers, so consumer spans become its children, and counts
+ * the events in `eventsmith.bus.published`. `attributes` are added to the span's (e.g. the
+ * destination's name).
  *
  * @example
  * ```ts
@@ -73,12 +75,13 @@ export function publishWithSpan(
   system: string,
   events: readonly (DomainEvent | EventRecord)[],
   send: (messages: BusMessage[]) => Promise<void>,
+  attributes: Attributes = {},
 ): Promise<void> {
   return trace.getTracer('@eventsmith/runtime').startActiveSpan(
     'eventsmith.bus.publish',
     {
       kind: SpanKind.PRODUCER,
-      attributes: { 'messaging.system': system, 'messaging.batch.message_count': events.length },
+      attributes: { 'messaging.system': system, 'messaging.batch.message_count': events.length, ...attributes },
     },
     async (span) => {
       try {

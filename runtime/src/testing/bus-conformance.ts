@@ -1,13 +1,14 @@
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryAggregateVersionStore } from '../bus/aggregate-version-store.js';
 import { DeadLetterNotFoundError } from '../bus/bus-errors.js';
 import type { BusSubscription, EventBus, SubscribeOptions } from '../bus/event-bus.js';
 import type { EventRecord } from '../events/event-record.js';
 import type { EventRegistry } from '../events/event-registry.js';
+import { instruments } from '../telemetry/metrics.js';
 import {
   busConformanceRegistry,
   ConformanceCustomerRegistered,
@@ -434,6 +435,26 @@ export function busConformanceSuite(name: string, factory: BusFactory, options: 
           .getFinishedSpans()
           .find((s) => s.name.startsWith('eventsmith.bus.handle') && s.spanContext().traceId === traceId);
         expect(consumerSpan).toBeDefined();
+      },
+      testTimeout,
+    );
+
+    it(
+      'publishes in one producer span per publish and counts the events it published (eventsmith.bus.published)',
+      async () => {
+        const published = vi.spyOn(instruments().busPublished, 'add');
+        let counted: unknown[][];
+        try {
+          await bus.publish([orderPlaced('counted', 1), orderPlaced('counted', 2), orderPlaced('counted', 3)]);
+          counted = published.mock.calls;
+        } finally {
+          published.mockRestore();
+        }
+        const span = exporter
+          .getFinishedSpans()
+          .find((s) => s.name === 'eventsmith.bus.publish' && s.attributes['messaging.batch.message_count'] === 3);
+        expect(span?.kind).toBe(SpanKind.PRODUCER);
+        expect(counted).toEqual([[3, { 'messaging.system': span?.attributes['messaging.system'] }]]);
       },
       testTimeout,
     );

@@ -1,10 +1,9 @@
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, BusConfigurationError, BusPublishError, DeadLetterNotFoundError } from '../bus-errors.js';
-import { toBusMessages, type BusMessage } from '../bus-message.js';
+import { publishWithSpan, type BusMessage } from '../bus-message.js';
 import { decodeDeadLetter } from '../dead-letter-headers.js';
 import { resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
@@ -155,30 +154,9 @@ export class RabbitMqEventBus implements EventBus {
     await this.#open();
     // Bounded: a declaration stuck on a dying connection must not hold publishes past their deadline.
     if (this.#declaring.size > 0) await settleWithin([...this.#declaring], this.#options.publishTimeoutMs);
-    const tracer = trace.getTracer('@eventsmith/runtime');
-    await tracer.startActiveSpan(
-      'eventsmith.bus.publish',
-      {
-        kind: SpanKind.PRODUCER,
-        attributes: {
-          'messaging.system': 'rabbitmq',
-          'messaging.destination.name': this.names.exchange,
-          'eventsmith.event_count': events.length,
-        },
-      },
-      async (span) => {
-        try {
-          const messages = toBusMessages(events);
-          await this.#publishWithRetry(messages, deadline);
-        } catch (error) {
-          span.recordException(error as Error);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-          throw error;
-        } finally {
-          span.end();
-        }
-      },
-    );
+    await publishWithSpan('rabbitmq', events, (messages) => this.#publishWithRetry(messages, deadline), {
+      'messaging.destination.name': this.names.exchange,
+    });
   }
 
   subscribe(handler: BusHandler, options: SubscribeOptions): RabbitMqSubscription {
