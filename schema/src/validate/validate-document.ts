@@ -176,26 +176,30 @@ function mapOne(e: ErrorObject, file: ParsedYamlFile): SchemaViolation {
 
 type Make = (code: DomainErrorCode, message: string, fix: string, at: readonly PathSegment[]) => SchemaViolation;
 
-function patternError(value: string, path: readonly PathSegment[], hint: string, make: Make): SchemaViolation {
-  const last = path[path.length - 1];
-  const inHandler = path.includes('on') && path[0] === 'projections';
-  if (inHandler && typeof value === 'string') {
-    if (value.startsWith('meta.')) {
-      const key = value.slice(5);
-      return make(
-        'SCHEMA.PATTERN',
-        `"${value}" is not a metadata field.${didYouMean(key, METADATA_KEYS).replace(/"([^"]+)"/, '"meta.$1"')}`,
-        `Use one of: ${METADATA_KEYS.map((k) => `meta.${k}`).join(', ')}.`,
-        path,
-      );
-    }
+/** A value that should be an expression of a projection handler or a reaction (`item` for `forEach`). */
+function expressionError(value: string, path: readonly PathSegment[], make: Make, item: boolean): SchemaViolation {
+  if (value.startsWith('meta.')) {
+    const key = value.slice(5);
     return make(
       'SCHEMA.PATTERN',
-      `"${value}" is not an expression.`,
-      `Write \`data.${value}\` for a field of the event, \`meta.<key>\` for an envelope field, or \`{ value: ${JSON.stringify(value)} }\` for a literal string.`,
+      `"${value}" is not a metadata field.${didYouMean(key, METADATA_KEYS).replace(/"([^"]+)"/, '"meta.$1"')}`,
+      `Use one of: ${METADATA_KEYS.map((k) => `meta.${k}`).join(', ')}.`,
       path,
     );
   }
+  const forItem = item ? '`item.<field>` for the item of `forEach`, ' : '';
+  return make(
+    'SCHEMA.PATTERN',
+    `"${value}" is not an expression.`,
+    `Write \`data.${value}\` for a field of the event, \`meta.<key>\` for an envelope field, ${forItem}or \`{ value: ${JSON.stringify(value)} }\` for a literal string.`,
+    path,
+  );
+}
+
+function patternError(value: string, path: readonly PathSegment[], hint: string, make: Make): SchemaViolation {
+  const last = path[path.length - 1];
+  const inHandler = path.includes('on') && path[0] === 'projections';
+  if (inHandler && typeof value === 'string') return expressionError(value, path, make, false);
   if (last === 'from' && path.includes('fields')) {
     return make(
       'SCHEMA.PATTERN',
@@ -212,23 +216,7 @@ function patternError(value: string, path: readonly PathSegment[], hint: string,
     }[last];
     return make('SCHEMA.PATTERN', `"${value}" is not valid for "${last}".`, fix, path);
   }
-  if (path[0] === 'reactions' && typeof value === 'string') {
-    if (value.startsWith('meta.')) {
-      const key = value.slice(5);
-      return make(
-        'SCHEMA.PATTERN',
-        `"${value}" is not a metadata field.${didYouMean(key, METADATA_KEYS).replace(/"([^"]+)"/, '"meta.$1"')}`,
-        `Use one of: ${METADATA_KEYS.map((k) => `meta.${k}`).join(', ')}.`,
-        path,
-      );
-    }
-    return make(
-      'SCHEMA.PATTERN',
-      `"${value}" is not an expression.`,
-      `Write \`data.${value}\` for a field of the event, \`meta.<key>\` for an envelope field, \`item.<field>\` for the item of \`forEach\`, or \`{ value: ${JSON.stringify(value)} }\` for a literal string.`,
-      path,
-    );
-  }
+  if (path[0] === 'reactions' && typeof value === 'string') return expressionError(value, path, make, true);
   if (path.includes('columns') && path[0] === 'projections') {
     const optional = value.trimEnd().endsWith('?') ? '?' : '';
     const suggestion = closestType(optional ? value.trimEnd().slice(0, -1).trim() : value, COLUMN_TYPES);
