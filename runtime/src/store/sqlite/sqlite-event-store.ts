@@ -505,16 +505,16 @@ export class SqliteEventStore implements EventStore {
     return query;
   }
 
-  /** Runs a {@link packed} read: each row arrives as one JSON array text, parsed here. */
+  /** Runs a {@link packed} read: each row arrives as one JSON array text (plucked: no array per row), parsed here. */
   #readValues(query: CompiledQuery, named: Record<string, unknown>): EventValues[] {
-    let rows: unknown[][];
+    let rows: unknown[];
     try {
-      rows = this.#shared.reader.values(query.sql, [...query.parameters, named]);
+      rows = this.#shared.reader.column(query.sql, [...query.parameters, named]);
     } catch (error) {
       throw this.#failure(error);
     }
-    const values = rows as unknown as EventValues[];
-    for (let i = 0; i < rows.length; i++) values[i] = JSON.parse(rows[i]![0] as string) as EventValues;
+    const values = rows as EventValues[];
+    for (let i = 0; i < rows.length; i++) values[i] = JSON.parse(rows[i] as string) as EventValues;
     return values;
   }
 
