@@ -28,7 +28,7 @@ import { checkText, feedRange } from '../store-input.js';
 import { eventExistsQuery, readStreamPages, readStreamVersion } from '../sql/stream-queries.js';
 import { utcTimestampMillis } from '../sql/sql-time.js';
 import { createMysqlDatabase, type MysqlConnection } from './mysql-dialect.js';
-import { appendBody, isoFromMysql, STREAM_STATE } from './mysql-statements.js';
+import { appendBatchSteps, appendBody, isoFromMysql, STREAM_STATE } from './mysql-statements.js';
 import { MysqlGroupCommit, type MysqlGroupMember } from './mysql-group-commit.js';
 
 export type MysqlEventStoreOptions = MysqlConnection & {
@@ -192,11 +192,9 @@ export class MysqlEventStore implements EventStore {
 
   /** `append` as a member of a group commit (see `MysqlGroupCommit`). */
   #groupMember(append: PreparedAppend): MysqlGroupMember {
-    const { body, parameters } = this.#body(append);
     return {
       streamId: append.streamId,
-      sql: body,
-      parameters,
+      ...appendBatchSteps(append),
       outcome: (row) => {
         const outcome = row as { version: string | number | null; position: string | null } | undefined;
         if (!outcome || outcome.version === null || outcome.position === null) return 'alone';

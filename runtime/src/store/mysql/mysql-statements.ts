@@ -98,6 +98,50 @@ export function appendBody(append: PreparedAppend): { sql: string; parameters: u
   return { sql, parameters };
 }
 
+/**
+ * An append as a member of a group commit batch (see `MysqlGroupCommit`): its stream step, and
+ * its events insert numbering the rows on from `@es_p`, the batch's last position so far. The
+ * batch around it resets `@es_v` before the stream step, reads and locks the allocator row once,
+ * after its first member's stream step (streams first, then the allocator, as an append alone
+ * takes them), and writes `@es_p` back to it before the commit: one allocator statement per
+ * member less, and no outcome row per member (the batch reads all outcomes in one row).
+ */
+export function appendBatchSteps(append: PreparedAppend): {
+  stream: { sql: string; parameters: unknown[] };
+  insert: { sql: string; parameters: unknown[] };
+} {
+  const view = append.viewTenant !== undefined;
+  const stream = streamStep(append.expected, view);
+  const n = append.records.length;
+  const storedAt = mysqlTimestamp(new Date());
+  const rows: string[] = [];
+  const parameters: unknown[] = [];
+  append.records.forEach((r, i) => {
+    const k = i + 1 - n;
+    rows.push(`(@es_p := @es_p + 1, ?, @es_v + ${k}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    parameters.push(
+      append.streamId,
+      r.eventId,
+      r.eventType,
+      r.eventVersion,
+      r.aggregateType,
+      r.aggregateId,
+      r.tenantId,
+      mysqlTimestamp(new Date(r.occurredAt)),
+      r.actorId,
+      r.correlationId,
+      r.causationId,
+      append.metadataJson[i],
+      append.dataJson[i],
+      storedAt,
+    );
+  });
+  return {
+    stream: { sql: stream.sql, parameters: stream.parameters(append) },
+    insert: { sql: `insert into eventsmith_events (${COLUMNS}) values ${rows.join(', ')}`, parameters },
+  };
+}
+
 /** DATETIME(3) literal in UTC. */
 export function mysqlTimestamp(date: Date): string {
   return date.toISOString().slice(0, 23).replace('T', ' ');
