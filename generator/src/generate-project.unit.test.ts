@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { loadDomain } from '@eventsmith/schema';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from './cli/main.js';
+import { runCli } from './cli/test-support/run-cli.js';
 import { emitDomain } from './emit/index.js';
 import { TEMP_PREFIX } from './write/atomic-write.js';
-import type { CliIo } from './cli/io.js';
 
 const DOMAIN = `domain: Shop
 aggregates:
@@ -18,18 +17,10 @@ aggregates:
       ItemAdded: { fields: { sku: string } }
 `;
 
-function io(cwd: string) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const sink: CliIo = { cwd, out: (t) => void out.push(t), err: (t) => void err.push(t) };
-  return { sink, all: () => out.join('') + err.join('') };
-}
-
 /** Runs the CLI in `dir`; every hostile input below must end in a user error (1), never an internal one (70) or a hang. */
 async function run(dir: string, ...argv: string[]): Promise<{ status: number; output: string }> {
-  const t = io(dir);
-  const status = await main(argv, t.sink);
-  return { status, output: t.all() };
+  const { status, out, err } = await runCli(dir, ...argv);
+  return { status, output: out + err };
 }
 
 describe('generate and validate on hostile input folders', () => {

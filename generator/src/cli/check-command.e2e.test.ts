@@ -3,8 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from './io.js';
-import { main } from './main.js';
+import { runCli } from './test-support/run-cli.js';
 
 // A project in a git repository, as in CI: generate and commit, then edit published events.
 const DOMAIN = `domain: Lab
@@ -18,19 +17,6 @@ aggregates:
           name: string
           openedAt: datetime
 `;
-
-function io(cwd: string) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const sink: CliIo = { cwd, out: (t) => void out.push(t), err: (t) => void err.push(t) };
-  return { sink, out: () => out.join(''), err: () => err.join('') };
-}
-
-async function run(cwd: string, ...argv: string[]) {
-  const t = io(cwd);
-  const status = await main(argv, t.sink);
-  return { status, out: t.out(), err: t.err() };
-}
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync(
@@ -55,7 +41,7 @@ describe('eventsmith check --against (a git repository)', () => {
     git(dir, 'init', '-q', '-b', 'main');
     git(dir, 'add', '.');
     git(dir, 'commit', '-q', '-m', 'domain without generated code');
-    expect((await run(dir, 'generate')).status).toBe(0);
+    expect((await runCli(dir, 'generate')).status).toBe(0);
     expect(
       JSON.parse(await readFile(join(dir, 'gen/lab/events.lock.json'), 'utf8')).events.Opened.versions['1'].fields
         .openedAt,
@@ -66,7 +52,7 @@ describe('eventsmith check --against (a git repository)', () => {
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('passes when nothing changed, and for a compatible change', async () => {
-    expect(await run(dir, 'check', '--against', 'HEAD')).toMatchObject({
+    expect(await runCli(dir, 'check', '--against', 'HEAD')).toMatchObject({
       status: 0,
       out: expect.stringContaining('no breaking changes against HEAD'),
     });
@@ -74,9 +60,9 @@ describe('eventsmith check --against (a git repository)', () => {
       yaml(),
       DOMAIN.replace('          openedAt: datetime\n', '          openedAt: datetime\n          note: string?\n'),
     );
-    expect((await run(dir, 'check', '--against', 'HEAD')).status).toBe(0);
+    expect((await runCli(dir, 'check', '--against', 'HEAD')).status).toBe(0);
     // generate --check fails while the lock does not record the new field yet.
-    const stale = await run(dir, 'generate', '--check');
+    const stale = await runCli(dir, 'generate', '--check');
     expect(stale.status).toBe(1);
     expect(stale.err).toContain('would update gen/lab/events.lock.json');
     await writeFile(yaml(), DOMAIN);
@@ -87,7 +73,7 @@ describe('eventsmith check --against (a git repository)', () => {
       yaml(),
       DOMAIN.replace('openedAt: datetime', 'openedAt: date').replace('          name: string\n', ''),
     );
-    const text = await run(dir, 'check', '--against', 'HEAD');
+    const text = await runCli(dir, 'check', '--against', 'HEAD');
     expect(text.status).toBe(1);
     expect(text.out).toContain(
       'domain/lab.yaml:9:11  Opened v1 is published (recorded in HEAD:gen/lab/events.lock.json), but field "openedAt" changed type from datetime to date',
@@ -99,7 +85,7 @@ describe('eventsmith check --against (a git repository)', () => {
     expect(text.out).toContain('bump the version to 2');
     expect(text.out).toContain('2 breaking changes against HEAD.');
 
-    const json = await run(dir, 'check', '--against', 'HEAD', '--format', 'json');
+    const json = await runCli(dir, 'check', '--against', 'HEAD', '--format', 'json');
     expect(json.status).toBe(1);
     const report = JSON.parse(json.out) as {
       against: string;
@@ -112,13 +98,13 @@ describe('eventsmith check --against (a git repository)', () => {
     ]);
 
     // generate refuses the same edit against the lock on disk, and writes nothing.
-    const generate = await run(dir, 'generate');
+    const generate = await runCli(dir, 'generate');
     expect(generate.status).toBe(1);
     expect(generate.err).toContain('EVENT.BREAKING_CHANGE');
     expect(git(dir, 'status', '--porcelain', 'gen')).toBe('');
 
     // validate reports it too.
-    const validate = await run(dir, 'validate', '--format', 'json');
+    const validate = await runCli(dir, 'validate', '--format', 'json');
     expect(validate.status).toBe(1);
     expect((JSON.parse(validate.out) as { errors: { code: string }[] }).errors.map((e) => e.code)).toEqual([
       'EVENT.BREAKING_CHANGE',
@@ -126,7 +112,7 @@ describe('eventsmith check --against (a git repository)', () => {
     ]);
 
     // The same lock, passed as a file.
-    const file = await run(dir, 'check', '--against', 'gen/lab/events.lock.json');
+    const file = await runCli(dir, 'check', '--against', 'gen/lab/events.lock.json');
     expect(file.status).toBe(1);
     expect(file.out).toContain('recorded in gen/lab/events.lock.json');
     await writeFile(yaml(), DOMAIN);
@@ -140,7 +126,7 @@ describe('eventsmith check --against (a git repository)', () => {
         '      Opened:\n        version: 2\n        fields:\n          name: string\n          openedOn: date\n        history:\n          1:\n            fields: { name: string, openedAt: datetime }\n            upcast:\n              - renameField: { from: openedAt, to: openedOn }\n              - convert: { field: openedOn, using: datetimeToDate }\n',
       ),
     );
-    expect(await run(dir, 'check', '--against', 'HEAD')).toMatchObject({ status: 0 });
+    expect(await runCli(dir, 'check', '--against', 'HEAD')).toMatchObject({ status: 0 });
     await writeFile(yaml(), DOMAIN);
   }, 120_000);
 
@@ -149,12 +135,12 @@ describe('eventsmith check --against (a git repository)', () => {
     const saved = await readFile(path, 'utf8');
     try {
       await writeFile(path, '{ "token": "s3cret"');
-      const generate = await run(dir, 'generate');
+      const generate = await runCli(dir, 'generate');
       expect(generate.status).toBe(1);
       expect(generate.err).toContain('gen/lab/events.lock.json: not JSON.');
       expect(generate.err).toContain('LOCK.INVALID');
       expect(generate.err).not.toContain('s3cret');
-      const check = await run(dir, 'check', '--against', 'gen/lab/events.lock.json');
+      const check = await runCli(dir, 'check', '--against', 'gen/lab/events.lock.json');
       expect(check.status).toBe(1);
       expect(check.err).toContain('CHECK.INVALID_LOCK');
     } finally {
@@ -170,7 +156,7 @@ describe('eventsmith check --against (a git repository)', () => {
       await writeFile(join(dir, 'domain2', 'two.yaml'), DOMAIN.replace('domain: Lab', 'domain: Two'));
       await writeFile(config, `${saved}  - input: domain2\n    output: gen/two\n    userDir: src/two\n`);
       await writeFile(yaml(), DOMAIN.replace('openedAt: datetime', 'openedAt: date'));
-      const result = await run(dir, 'check', '--against', 'HEAD');
+      const result = await runCli(dir, 'check', '--against', 'HEAD');
       expect(result.err).toContain(
         'note: HEAD has no gen/two/events.lock.json: a new domain, nothing published there yet.',
       );
@@ -184,23 +170,23 @@ describe('eventsmith check --against (a git repository)', () => {
   }, 120_000);
 
   it('says clearly when the ref is unknown, has no lock, or there is no repository', async () => {
-    const unknown = await run(dir, 'check', '--against', 'no-such-branch', '--format', 'json');
+    const unknown = await runCli(dir, 'check', '--against', 'no-such-branch', '--format', 'json');
     expect(unknown.status).toBe(1);
     expect(JSON.parse(unknown.out).errors[0].code).toBe('CHECK.UNKNOWN_REF');
 
-    const noLock = await run(dir, 'check', '--against', 'HEAD~1');
+    const noLock = await runCli(dir, 'check', '--against', 'HEAD~1');
     expect(noLock.status).toBe(1);
     expect(noLock.err).toContain('HEAD~1 has no gen/lab/events.lock.json');
     expect(noLock.err).toContain('CHECK.NO_LOCK');
 
-    const missing = await run(dir, 'check');
+    const missing = await runCli(dir, 'check');
     expect(missing.status).toBe(2);
     expect(missing.err).toContain('needs --against');
 
     const path = process.env['PATH'];
     try {
       process.env['PATH'] = join(dir, 'no-such-bin');
-      const noGit = await run(dir, 'check', '--against', 'HEAD');
+      const noGit = await runCli(dir, 'check', '--against', 'HEAD');
       expect(noGit.status).toBe(1);
       expect(noGit.err).toContain('CHECK.NO_GIT');
       expect(noGit.err).toContain('git is not installed');
@@ -216,7 +202,7 @@ describe('eventsmith check --against (a git repository)', () => {
         'domains:\n  - input: domain\n    output: gen/lab\n    userDir: src/lab\n',
       );
       await writeFile(join(outside, 'domain', 'lab.yaml'), DOMAIN);
-      const norepo = await run(outside, 'check', '--against', 'main');
+      const norepo = await runCli(outside, 'check', '--against', 'main');
       expect(norepo.status).toBe(1);
       expect(norepo.err).toContain('CHECK.NOT_A_REPOSITORY');
     } finally {

@@ -2,8 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from './io.js';
-import { main } from './main.js';
+import { runCli } from './test-support/run-cli.js';
 
 const DOMAIN = `domain: Lab
 aggregates:
@@ -22,14 +21,6 @@ aggregates:
         fields: { items: integer }
 `;
 
-async function run(cwd: string, ...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { cwd, out: (t) => void out.push(t), err: (t) => void err.push(t) };
-  const status = await main(argv, io);
-  return { status, out: out.join(''), err: err.join('') };
-}
-
 describe('eventsmith docs', () => {
   let dir: string;
   const yaml = () => join(dir, 'domain', 'lab.yaml');
@@ -46,15 +37,18 @@ describe('eventsmith docs', () => {
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   it('writes docs/<domain>/ and then reports it up to date, touching nothing', async () => {
-    const first = await run(dir, 'docs');
+    const first = await runCli(dir, 'docs');
     expect(first).toMatchObject({ status: 0 });
     expect(first.out).toContain('created docs/lab/aggregates/box.md');
     for (const file of ['docs/lab/README.md', 'docs/lab/aggregates/crate.md', 'docs/lab/asyncapi.json'])
       await expect(stat(join(dir, file))).resolves.toBeDefined();
     const before = (await stat(join(dir, 'docs/lab/README.md'))).mtimeMs;
-    expect(await run(dir, 'docs')).toMatchObject({ status: 0, out: expect.stringContaining('up to date (4 files)') });
+    expect(await runCli(dir, 'docs')).toMatchObject({
+      status: 0,
+      out: expect.stringContaining('up to date (4 files)'),
+    });
     expect((await stat(join(dir, 'docs/lab/README.md'))).mtimeMs).toBe(before);
-    expect(await run(dir, 'docs', '--check')).toMatchObject({
+    expect(await runCli(dir, 'docs', '--check')).toMatchObject({
       status: 0,
       out: expect.stringContaining('docs are up to date (4 files checked)'),
     });
@@ -65,53 +59,53 @@ describe('eventsmith docs', () => {
       yaml(),
       DOMAIN.replace('          name: string\n', '          name: string\n          colour: string?\n'),
     );
-    const changed = await run(dir, 'docs', '--check');
+    const changed = await runCli(dir, 'docs', '--check');
     expect(changed.status).toBe(1);
     expect(changed.out).toContain('+| colour | `string` | no |');
     expect(changed.err).toContain('would update docs/lab/aggregates/box.md');
     expect(changed.err).toContain('Run `eventsmith docs` and commit the result.');
     expect(await readFile(join(dir, 'docs/lab/aggregates/box.md'), 'utf8')).not.toContain('colour');
-    const json = await run(dir, 'docs', '--check', '--format', 'json');
+    const json = await runCli(dir, 'docs', '--check', '--format', 'json');
     expect(json.status).toBe(1);
     expect(JSON.parse(json.out)).toMatchObject({
       dirs: ['docs/lab'],
       changes: expect.arrayContaining([{ path: 'docs/lab/aggregates/box.md', kind: 'update' }]),
     });
-    expect((await run(dir, 'docs')).status).toBe(0);
+    expect((await runCli(dir, 'docs')).status).toBe(0);
     expect(await readFile(join(dir, 'docs/lab/aggregates/box.md'), 'utf8')).toContain('| colour | `string` | no |');
 
     await writeFile(
       join(dir, 'docs/lab/README.md'),
       `${await readFile(join(dir, 'docs/lab/README.md'), 'utf8')}\nA hand-written note.\n`,
     );
-    expect(await run(dir, 'docs', '--check')).toMatchObject({
+    expect(await runCli(dir, 'docs', '--check')).toMatchObject({
       status: 1,
       err: expect.stringContaining('would update docs/lab/README.md'),
     });
-    expect((await run(dir, 'docs')).status).toBe(0);
+    expect((await runCli(dir, 'docs')).status).toBe(0);
 
     await writeFile(yaml(), DOMAIN.slice(0, DOMAIN.indexOf('  Crate:')));
-    expect(await run(dir, 'docs', '--check')).toMatchObject({
+    expect(await runCli(dir, 'docs', '--check')).toMatchObject({
       status: 1,
       err: expect.stringContaining('would remove docs/lab/aggregates/crate.md'),
     });
-    expect(await run(dir, 'docs')).toMatchObject({
+    expect(await runCli(dir, 'docs')).toMatchObject({
       status: 0,
       out: expect.stringContaining('removed docs/lab/aggregates/crate.md'),
     });
-    expect(await run(dir, 'docs', '--check')).toMatchObject({ status: 0 });
+    expect(await runCli(dir, 'docs', '--check')).toMatchObject({ status: 0 });
   });
 
   it('--out chooses the base folder; a folder generate owns or one outside the project is refused', async () => {
-    expect(await run(dir, 'docs', '--out', 'site/catalog')).toMatchObject({
+    expect(await runCli(dir, 'docs', '--out', 'site/catalog')).toMatchObject({
       status: 0,
       out: expect.stringContaining('created site/catalog/lab/README.md'),
     });
-    expect(await run(dir, 'docs', '--out', 'gen')).toMatchObject({
+    expect(await runCli(dir, 'docs', '--out', 'gen')).toMatchObject({
       status: 1,
       err: expect.stringContaining('[CLI.DOCS_OUT]'),
     });
-    expect(await run(dir, 'docs', '--out', '../elsewhere')).toMatchObject({
+    expect(await runCli(dir, 'docs', '--out', '../elsewhere')).toMatchObject({
       status: 1,
       err: expect.stringContaining('not a folder inside the project'),
     });
@@ -119,7 +113,7 @@ describe('eventsmith docs', () => {
 
   it('invalid YAML is reported and nothing is written', async () => {
     await writeFile(yaml(), DOMAIN.replace('emits: Opened', 'emits: Opend'));
-    const bad = await run(dir, 'docs', '--check');
+    const bad = await runCli(dir, 'docs', '--check');
     expect(bad.status).toBe(1);
     expect(bad.err).toContain('domain/lab.yaml:');
   });

@@ -2,8 +2,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CliIo } from './io.js';
-import { main } from './main.js';
+import { runCli } from './test-support/run-cli.js';
 
 // A domain with one unused type (Unit), one column no handler sets (site) and one event no
 // projection reads (Discarded).
@@ -70,13 +69,7 @@ describe('flow warnings in the CLI', () => {
   });
   afterEach(async () => rm(dir, { recursive: true, force: true }));
 
-  async function run(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: CliIo = { cwd: dir, out: (t) => void out.push(t), err: (t) => void err.push(t) };
-    const status = await main(argv, io);
-    return { status, out: out.join(''), err: err.join('') };
-  }
+  const run = (...argv: string[]) => runCli(dir, ...argv);
 
   it('validate prints each warning and the note at file:line:col and still passes, with counts in the summary', async () => {
     const { status, out, err: printed } = await run('validate');

@@ -2,17 +2,10 @@ import { cp, mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CliIo } from './io.js';
+import { captureIo } from './test-support/run-cli.js';
 import { main } from './main.js';
 
 const REPO = join(import.meta.dirname, '..', '..', '..');
-
-function io(cwd: string) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const sink: CliIo = { cwd, out: (t) => void out.push(t), err: (t) => void err.push(t) };
-  return { sink, out: () => out.join(''), err: () => err.join('') };
-}
 
 describe('eventsmith CLI', () => {
   let dir: string;
@@ -23,12 +16,12 @@ describe('eventsmith CLI', () => {
 
   it('has --help for every command', async () => {
     for (const command of ['generate', 'validate', 'init', 'migrate', 'check']) {
-      const t = io(dir);
-      expect(await main([command, '--help'], t.sink)).toBe(0);
+      const t = captureIo(dir);
+      expect(await main([command, '--help'], t.io)).toBe(0);
       expect(t.out()).toContain(`Usage: eventsmith ${command}`);
     }
-    const t = io(dir);
-    expect(await main(['--help'], t.sink)).toBe(0);
+    const t = captureIo(dir);
+    expect(await main(['--help'], t.io)).toBe(0);
     expect(t.out()).toContain('Commands:');
   });
 
@@ -37,25 +30,25 @@ describe('eventsmith CLI', () => {
       version: string;
     };
     for (const flag of ['--version', '-v']) {
-      const t = io(dir);
-      expect(await main([flag], t.sink)).toBe(0);
+      const t = captureIo(dir);
+      expect(await main([flag], t.io)).toBe(0);
       expect(t.out()).toBe(`${version}\n`);
       expect(t.err()).toBe('');
     }
   });
 
   it('rejects unknown commands and flags with a suggestion and status 2', async () => {
-    const a = io(dir);
-    expect(await main(['generat'], a.sink)).toBe(2);
+    const a = captureIo(dir);
+    expect(await main(['generat'], a.io)).toBe(2);
     expect(a.err()).toContain('Did you mean "generate"?');
-    const b = io(dir);
-    expect(await main(['generate', '--wach'], b.sink)).toBe(2);
+    const b = captureIo(dir);
+    expect(await main(['generate', '--wach'], b.io)).toBe(2);
     expect(b.err()).toContain('Unknown option --wach');
   });
 
   it('says how to start when there is no config', async () => {
-    const t = io(dir);
-    expect(await main(['generate'], t.sink)).toBe(1);
+    const t = captureIo(dir);
+    expect(await main(['generate'], t.io)).toBe(1);
     expect(t.err()).toContain('Run `eventsmith init`');
     expect(t.err()).not.toMatch(/\n\s+at /);
   });
@@ -65,15 +58,15 @@ describe('eventsmith CLI', () => {
       join(dir, 'eventsmith.config.yaml'),
       'domains:\n  - input: domain\n    output: gen\n    userdir: src\n',
     );
-    const t = io(dir);
-    expect(await main(['validate'], t.sink)).toBe(1);
+    const t = captureIo(dir);
+    expect(await main(['validate'], t.io)).toBe(1);
     expect(t.err()).toContain('eventsmith.config.yaml:4:5  Unknown key "userdir" in domains[0].');
     expect(t.err()).toContain('has no `userDir`');
   });
 
   it('init scaffolds a project whose aggregate generate only adds to, and refuses to overwrite it', async () => {
-    const t = io(dir);
-    expect(await main(['init', '--name', 'Library'], t.sink)).toBe(0);
+    const t = captureIo(dir);
+    expect(await main(['init', '--name', 'Library'], t.io)).toBe(0);
     for (const file of [
       'package.json',
       'tsconfig.json',
@@ -93,8 +86,8 @@ describe('eventsmith CLI', () => {
     const main_ = await readFile(join(dir, 'src/main.ts'), 'utf8');
     expect(main_).toContain('createLibraryRegistry()');
     expect(main_).toContain("'library.sqlite'");
-    const g = io(dir);
-    expect(await main(['generate'], g.sink)).toBe(0);
+    const g = captureIo(dir);
+    expect(await main(['generate'], g.io)).toBe(0);
     expect(g.out()).toContain('created src/generated/library/index.ts');
     expect(g.out()).toContain('created src/generated/library/upcasters/golden.unit.test.ts');
     expect(g.out()).not.toContain('src/library/aggregates/todo-list.ts');
@@ -137,8 +130,8 @@ describe('eventsmith CLI', () => {
     });
     expect(pkg['allowScripts']).toEqual({ 'better-sqlite3': true });
     expect(JSON.stringify(pkg)).not.toContain('tsx');
-    const again = io(dir);
-    expect(await main(['init', '--name', 'Library'], again.sink)).toBe(1);
+    const again = captureIo(dir);
+    expect(await main(['init', '--name', 'Library'], again.io)).toBe(1);
     expect(again.err()).toContain('eventsmith.config.yaml, domain/library.yaml, src/library/aggregates/todo-list.ts');
     expect(again.err()).toContain('init writes nothing');
     expect(await readFile(aggregate, 'utf8')).toBe(written);
@@ -152,8 +145,8 @@ describe('eventsmith CLI', () => {
       dependencies: { 'better-sqlite3': '^11.0.0', express: '^5.0.0' },
     };
     await writeFile(join(dir, 'package.json'), `${JSON.stringify(mine, null, 4)}\n`);
-    const t = io(dir);
-    expect(await main(['init'], t.sink)).toBe(0);
+    const t = captureIo(dir);
+    expect(await main(['init'], t.io)).toBe(0);
     const text = await readFile(join(dir, 'package.json'), 'utf8');
     expect(text).toMatch(/^ {4}"name": "my-app",$/m);
     const pkg = JSON.parse(text) as Record<string, Record<string, string>>;
@@ -182,8 +175,8 @@ describe('eventsmith CLI', () => {
       join(dir, 'package.json'),
       `${JSON.stringify({ name: 'fresh', version: '1.0.0', main: 'index.js', scripts: { test: 'echo "Error: no test specified" && exit 1' }, license: 'ISC', type: 'commonjs' }, null, 2)}\n`,
     );
-    const t = io(dir);
-    expect(await main(['init'], t.sink)).toBe(0);
+    const t = captureIo(dir);
+    expect(await main(['init'], t.io)).toBe(0);
     const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(pkg).toMatchObject({
       name: 'fresh',
@@ -197,13 +190,13 @@ describe('eventsmith CLI', () => {
   it('init refuses a CommonJS project that has other files, and a package.json that is not JSON, writing nothing', async () => {
     await writeFile(join(dir, 'package.json'), '{ "name": "cjs", "type": "commonjs" }\n');
     await writeFile(join(dir, 'server.js'), "require('http');\n");
-    const cjs = io(dir);
-    expect(await main(['init'], cjs.sink)).toBe(1);
+    const cjs = captureIo(dir);
+    expect(await main(['init'], cjs.io)).toBe(1);
     expect(cjs.err()).toContain('INIT.COMMONJS');
     expect(cjs.err()).toContain('Set "type": "module"');
     await writeFile(join(dir, 'package.json'), '{ "name": ');
-    const broken = io(dir);
-    expect(await main(['init'], broken.sink)).toBe(1);
+    const broken = captureIo(dir);
+    expect(await main(['init'], broken.io)).toBe(1);
     expect(broken.err()).toContain('package.json in');
     expect(broken.err()).toContain('is not valid JSON');
     await expect(readFile(join(dir, 'eventsmith.config.yaml'))).rejects.toThrow();
@@ -211,20 +204,20 @@ describe('eventsmith CLI', () => {
   });
 
   it('prints every YAML error once, as text or as JSON, and writes nothing', async () => {
-    await main(['init'], io(dir).sink);
+    await main(['init'], captureIo(dir).io);
     const yamlPath = join(dir, 'domain/todo.yaml');
     const yaml = await readFile(yamlPath, 'utf8');
     await writeFile(
       yamlPath,
       yaml.replace('openItems: list<uuid>', 'openItems: integr').replace('emits: ItemAdded', 'emits: ItemAded'),
     );
-    const text = io(dir);
-    expect(await main(['generate'], text.sink)).toBe(1);
+    const text = captureIo(dir);
+    expect(await main(['generate'], text.io)).toBe(1);
     expect(text.err()).toMatch(/domain\/todo\.yaml:\d+:\d+ {2}.*integr/);
     expect(text.err()).toContain('Did you mean "ItemAdded"?');
     expect(text.err()).toContain('nothing was written');
-    const json = io(dir);
-    expect(await main(['validate', '--format', 'json'], json.sink)).toBe(1);
+    const json = captureIo(dir);
+    expect(await main(['validate', '--format', 'json'], json.io)).toBe(1);
     const parsed = JSON.parse(json.out()) as { errors: { code: string; where: { file: string; line: number } }[] };
     expect(parsed.errors.length).toBe(2);
     expect(parsed.errors[0]!.where.file).toBe('domain/todo.yaml');
@@ -232,7 +225,7 @@ describe('eventsmith CLI', () => {
   });
 
   it('refuses a YAML alias bomb with a located error and no stack trace', async () => {
-    await main(['init'], io(dir).sink);
+    await main(['init'], captureIo(dir).io);
     const bomb = ['domain: Todo', 'a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
     for (let i = 1; i < 12; i++)
       bomb.push(
@@ -241,22 +234,22 @@ describe('eventsmith CLI', () => {
           .join(',')}]`,
       );
     await writeFile(join(dir, 'domain/bomb.yaml'), `${bomb.join('\n')}\n`);
-    const t = io(dir);
-    expect(await main(['validate'], t.sink)).toBe(1);
+    const t = captureIo(dir);
+    expect(await main(['validate'], t.io)).toBe(1);
     expect(t.err()).toMatch(/domain\/bomb\.yaml:\d+:\d+ /);
     expect(t.err()).toContain('YAML.');
     expect(t.err()).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
   });
 
   it('--check writes nothing, prints a diff and fails when generated code is stale', async () => {
-    await main(['init'], io(dir).sink);
-    const first = io(dir);
-    expect(await main(['generate', '--check'], first.sink)).toBe(1);
+    await main(['init'], captureIo(dir).io);
+    const first = captureIo(dir);
+    expect(await main(['generate', '--check'], first.io)).toBe(1);
     expect(first.err()).toContain('would create src/generated/todo/index.ts');
     await expect(readFile(join(dir, 'src/generated/todo/index.ts'))).rejects.toThrow();
-    expect(await main(['generate'], io(dir).sink)).toBe(0);
-    const clean = io(dir);
-    expect(await main(['generate', '--check'], clean.sink)).toBe(0);
+    expect(await main(['generate'], captureIo(dir).io)).toBe(0);
+    const clean = captureIo(dir);
+    expect(await main(['generate', '--check'], clean.io)).toBe(0);
     expect(clean.out()).toContain('up to date');
     await writeFile(join(dir, 'src/generated/todo/types.ts'), '// @generated by eventsmith from nothing.\n');
     const yamlPath = join(dir, 'domain/todo.yaml');
@@ -267,8 +260,8 @@ describe('eventsmith CLI', () => {
         'fields: { itemId: uuid, text: string, priority: integer? }',
       ),
     );
-    const stale = io(dir);
-    expect(await main(['generate', '--check'], stale.sink)).toBe(1);
+    const stale = captureIo(dir);
+    expect(await main(['generate', '--check'], stale.io)).toBe(1);
     expect(stale.out()).toContain('+++ b/src/generated/todo/events/todo-list.ts');
     expect(stale.out()).toMatch(/\n\+ {2}priority: fields\.integer\(\)\.optional\(\),\n/);
     expect(stale.out()).toContain('+++ /dev/null');
@@ -276,8 +269,8 @@ describe('eventsmith CLI', () => {
   });
 
   it('the committed generated/ matches the examples (golden output)', async () => {
-    const t = io(REPO);
-    const status = await main(['generate', '--check', '--config', join(REPO, 'eventsmith.config.yaml')], t.sink);
+    const t = captureIo(REPO);
+    const status = await main(['generate', '--check', '--config', join(REPO, 'eventsmith.config.yaml')], t.io);
     expect(t.out() + t.err()).toContain('up to date');
     expect(status).toBe(0);
   }, 60_000);
@@ -294,13 +287,13 @@ describe('eventsmith migrate', () => {
         config,
         'domains:\n  - input: ../../examples/bank/domain\n    output: ../../generated/bank\n    userDir: ../../examples/bank/src\n',
       );
-      const t = io(REPO);
-      const status = await main(['migrate', '--db', `sqlite:${join(dir, 'app.db')}`, '--config', config], t.sink);
+      const t = captureIo(REPO);
+      const status = await main(['migrate', '--db', `sqlite:${join(dir, 'app.db')}`, '--config', config], t.io);
       expect(t.err()).toBe('');
       expect(status).toBe(0);
       expect(t.out()).toContain('generated/bank: applied 0001_create_account_summary');
-      const again = io(REPO);
-      expect(await main(['migrate', '--db', join(dir, 'app.db'), '--config', config], again.sink)).toBe(0);
+      const again = captureIo(REPO);
+      expect(await main(['migrate', '--db', join(dir, 'app.db'), '--config', config], again.io)).toBe(0);
       expect(again.out()).toContain('generated/bank: projection tables up to date');
       await rm(config);
     } finally {
@@ -309,10 +302,10 @@ describe('eventsmith migrate', () => {
   }, 60_000);
 
   it('rejects a database URL it cannot place', async () => {
-    const t = io(REPO);
-    expect(
-      await main(['migrate', '--db', 'oracle://x', '--config', join(REPO, 'eventsmith.config.yaml')], t.sink),
-    ).toBe(1);
+    const t = captureIo(REPO);
+    expect(await main(['migrate', '--db', 'oracle://x', '--config', join(REPO, 'eventsmith.config.yaml')], t.io)).toBe(
+      1,
+    );
     expect(t.err()).toContain('Cannot tell which database');
   });
 });
@@ -325,33 +318,33 @@ describe('eventsmith options and output', () => {
   afterEach(async () => rm(dir, { recursive: true, force: true }));
 
   it('refuses options that do not apply, before reading anything', async () => {
-    const a = io(dir);
-    expect(await main(['generate', '--debounce', '50'], a.sink)).toBe(2);
+    const a = captureIo(dir);
+    expect(await main(['generate', '--debounce', '50'], a.io)).toBe(2);
     expect(a.err()).toContain('--debounce applies only with --watch.');
     expect(a.err()).toContain('[CLI.NOT_APPLICABLE]');
-    const b = io(dir);
-    expect(await main(['generate', '--watch', '--format', 'json'], b.sink)).toBe(2);
+    const b = captureIo(dir);
+    expect(await main(['generate', '--watch', '--format', 'json'], b.io)).toBe(2);
     expect(JSON.parse(b.out())).toMatchObject({ errors: [{ code: 'CLI.NOT_APPLICABLE' }] });
   });
 
   it('migrate --format json prints only JSON: what each step applied, then nothing on a second run', async () => {
     const db = `sqlite:${join(dir, 'app.db')}`;
     const config = join(REPO, 'eventsmith.config.yaml');
-    const first = io(REPO);
-    expect(await main(['migrate', '--db', db, '--config', config, '--format', 'json'], first.sink)).toBe(0);
+    const first = captureIo(REPO);
+    expect(await main(['migrate', '--db', db, '--config', config, '--format', 'json'], first.io)).toBe(0);
     const report = JSON.parse(first.out()) as { database: string; steps: { tables: string; applied: string[] }[] };
     expect(report.database).toBe(join(dir, 'app.db'));
     expect(report.steps.map((s) => s.tables)).toContain('event store');
     expect(report.steps.every((s) => s.applied.length > 0)).toBe(true);
-    const second = io(REPO);
-    expect(await main(['migrate', '--db', db, '--config', config, '--format', 'json'], second.sink)).toBe(0);
+    const second = captureIo(REPO);
+    expect(await main(['migrate', '--db', db, '--config', config, '--format', 'json'], second.io)).toBe(0);
     const again = JSON.parse(second.out()) as { steps: { applied: string[] }[] };
     expect(again.steps.every((s) => s.applied.length === 0)).toBe(true);
   }, 120_000);
 
   it('init --format json prints only JSON: the files it created and the package.json changes', async () => {
-    const t = io(dir);
-    expect(await main(['init', '--name', 'Library', '--format', 'json'], t.sink)).toBe(0);
+    const t = captureIo(dir);
+    expect(await main(['init', '--name', 'Library', '--format', 'json'], t.io)).toBe(0);
     const result = JSON.parse(t.out()) as { created: string[]; packageJson: unknown };
     expect(result.created).toContain('eventsmith.config.yaml');
     expect(result.created).toContain('domain/library.yaml');
@@ -360,14 +353,14 @@ describe('eventsmith options and output', () => {
   });
 
   it('ends the errors of operations commands and the studio without "nothing was written": they read', async () => {
-    await main(['init'], io(dir).sink);
+    await main(['init'], captureIo(dir).io);
     for (const argv of [
       ['events', 'tail', '--db', 'sqlite:none.sqlite'], // not generated yet
       ['dlq', 'retry'], // no id
       ['studio', '--db', 'sqlite:none.sqlite', '--port', 'x'],
     ]) {
-      const t = io(dir);
-      expect(await main(argv, t.sink), argv.join(' ')).not.toBe(0);
+      const t = captureIo(dir);
+      expect(await main(argv, t.io), argv.join(' ')).not.toBe(0);
       expect(t.err(), argv.join(' ')).toMatch(/\n1 error\.\n$/);
     }
   });

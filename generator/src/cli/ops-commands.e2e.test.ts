@@ -9,19 +9,12 @@ import { loadConfig } from '../config/config.js';
 import { loadProjectCode, type ProjectCode } from '../ops/project-code.js';
 import { StoreInspector } from '../ops/store-inspector.js';
 import { seedBankStore, type BankSeed } from '../studio/test-support/seed-bank-store.js';
-import type { CliIo } from './io.js';
-import { main } from './main.js';
+import { runCli } from './test-support/run-cli.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const CONFIG = join(ROOT, 'eventsmith.config.yaml');
 
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { cwd: ROOT, out: (t) => void out.push(t), err: (t) => void err.push(t) };
-  const status = await main([...argv, '--config', CONFIG], io);
-  return { status, out: out.join(''), err: err.join('') };
-}
+const run = (...argv: string[]) => runCli(ROOT, ...argv, '--config', CONFIG);
 
 /** Runs with --format json and parses stdout, which must be nothing but JSON. */
 async function json<T = any>(...argv: string[]): Promise<{ status: number; body: T }> {

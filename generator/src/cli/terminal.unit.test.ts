@@ -4,22 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DomainError } from '@eventsmith/schema';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { colorEnabled, type CliIo } from './io.js';
+import { colorEnabled } from './io.js';
+import { captureIo } from './test-support/run-cli.js';
 import { plural, printErrors } from './report.js';
 
 const ESC = '\u001b[';
-
-function sink(cwd: string, color: boolean) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    cwd,
-    out: (t) => void out.push(t),
-    err: (t) => void err.push(t),
-    color: { out: color, err: color },
-  };
-  return { io, out: () => out.join(''), err: () => err.join('') };
-}
 
 const YAML = [
   'domain: Demo',
@@ -62,7 +51,7 @@ describe('YAML errors for people', () => {
   afterEach(async () => rm(dir, { recursive: true, force: true }));
 
   it('show the offending line with a caret under the column, and no escape codes without colour', async () => {
-    const t = sink(dir, false);
+    const t = captureIo(dir, false);
     printErrors(t.io, 'text', [{ ...error, where: { ...error.where, file: 'demo.yaml' } }], []);
     const text = t.err();
     expect(text).not.toContain(ESC);
@@ -79,14 +68,14 @@ describe('YAML errors for people', () => {
   });
 
   it('are coloured when the stream takes colour', async () => {
-    const t = sink(dir, true);
+    const t = captureIo(dir, true);
     printErrors(t.io, 'text', [{ ...error, where: { ...error.where, file: join(dir, 'demo.yaml') } }], []);
     expect(t.err()).toContain(ESC);
     expect(t.err().replace(/\u001b\[[0-9;]*m/g, '')).toContain('> 6 |');
   });
 
   it('still print without a frame when the file cannot be read', () => {
-    const t = sink(dir, false);
+    const t = captureIo(dir, false);
     printErrors(t.io, 'text', [error], []);
     expect(t.err().split('\n').slice(0, 2)).toEqual([
       'domain/demo.yaml:6:27  Unknown type "uuidd" in itemId. Did you mean "uuid"?',
@@ -96,7 +85,7 @@ describe('YAML errors for people', () => {
 
   it('never quote a file that is not YAML (an event lock that is not one may hold anything)', async () => {
     await writeFile(join(dir, 'events.lock.json'), 'password: s3cret\n');
-    const t = sink(dir, false);
+    const t = captureIo(dir, false);
     printErrors(
       t.io,
       'text',
@@ -118,7 +107,7 @@ describe('YAML errors for people', () => {
     await writeFile(join(dir, 'outside.txt'), 'token: s3cret\n');
     await symlink(join(dir, 'outside.txt'), join(dir, 'linked.yaml'));
     execFileSync('mkfifo', [join(dir, 'fifo.yaml')]);
-    const t = sink(dir, false);
+    const t = captureIo(dir, false);
     const at = (file: string): DomainError => ({ ...error, where: { ...error.where, file, line: 1, col: 1 } });
     printErrors(t.io, 'text', [at('linked.yaml'), at('fifo.yaml')], []);
     expect(t.err()).toContain('linked.yaml:1:1  Unknown type');
@@ -130,7 +119,7 @@ describe('YAML errors for people', () => {
   it('cut a very long line to a window around the column, the caret still under it', async () => {
     const name = `${'x'.repeat(3000)}BAD${'y'.repeat(3000)}`;
     await writeFile(join(dir, 'long.yaml'), `domain: Demo\ntypes: { ${name}: string }\nend: 1\n`);
-    const t = sink(dir, false);
+    const t = captureIo(dir, false);
     const col = 'types: { '.length + 3000 + 1;
     printErrors(t.io, 'text', [{ ...error, where: { ...error.where, file: 'long.yaml', line: 2, col } }], []);
     const lines = t.err().split('\n');
@@ -142,7 +131,7 @@ describe('YAML errors for people', () => {
   });
 
   it('stay pure JSON with --format json, with no frame and no colour', () => {
-    const t = sink(dir, true);
+    const t = captureIo(dir, true);
     printErrors(t.io, 'json', [{ ...error, where: { ...error.where, file: 'demo.yaml' } }], []);
     expect(JSON.parse(t.out())).toEqual({ errors: [{ ...error, where: { ...error.where, file: 'demo.yaml' } }] });
     expect(t.err()).toBe('');
