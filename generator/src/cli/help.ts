@@ -49,7 +49,7 @@ Options:
                          without it they are printed after the report
   --no-cache             Format every file again: by default prettier's results are kept in
                          node_modules/.cache/eventsmith and reused for code emitted the same way
-                         again (the output is the same either way)
+                         again, also by the first run of --watch (the output is the same either way)
   --config <file>        The config file
   --format json          { "errors", "warnings", "info", "changes": [{ "path", "kind" }], "unchanged",
                          "fileWarnings" } on stdout (with --check: what would change, without a diff)

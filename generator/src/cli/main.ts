@@ -289,13 +289,26 @@ async function watch(io: CliIo, config: EventsmithConfig, args: ParsedArgs, form
       message: '--debounce must be a number of milliseconds.',
       fix: 'For example --debounce 200.',
     });
-  const [{ watchProject }, { printErrors, printWarnings, printWriteReport }, flow] = await Promise.all([
+  const [
+    { watchProject },
+    { printErrors, printWarnings, printWriteReport },
+    flow,
+    { formatCacheFile, openFormatCache },
+    { formatSource },
+  ] = await Promise.all([
     import('../watch/watch-project.js'),
     import('./report.js'),
     import('./diagnostics-report.js'),
+    import('../format/format-cache.js'),
+    import('../format/format-source.js'),
   ]);
+  // The first run, which formats every file, takes prettier's results from the format cache; later
+  // runs format only the files whose emitted text changed (the watch's own memo), without it.
+  const cache = openFormatCache(args.flags.has('no-cache') ? undefined : formatCacheFile(config));
+  let firstRun = true;
   const handle = watchProject(config, {
     debounceMs: debounce,
+    format: (path, text, kind) => (firstRun ? cache.format : formatSource)(path, text, kind),
     onEvent: (event) => {
       switch (event.kind) {
         case 'ready':
@@ -318,6 +331,8 @@ async function watch(io: CliIo, config: EventsmithConfig, args: ParsedArgs, form
     },
   });
   await handle.ready;
+  firstRun = false;
+  await cache.save();
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

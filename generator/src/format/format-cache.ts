@@ -69,7 +69,8 @@ export function openFormatCache(file: string | undefined, options: FormatCacheOp
       return formatted;
     },
     save: async () => {
-      if (file === undefined) return;
+      // Nothing formatted: the run stopped before the format stage (invalid YAML), keep the file.
+      if (file === undefined || used.size === 0) return;
       // Unchanged: every entry read was used and nothing was added.
       if (stats.misses === 0 && used.size === stored.size) return;
       try {

@@ -48,6 +48,12 @@ describe('format cache', () => {
     expect(second.out).toEqual(first.out);
   });
 
+  it('keeps the file when a run formats nothing (it stopped before the format stage)', async () => {
+    await run(file);
+    await openFormatCache(file).save();
+    expect((await run(file)).calls).toBe(0);
+  });
+
   it('keeps only the texts of the last run', async () => {
     await run(file);
     await run(file, [TEXTS[0]!]);

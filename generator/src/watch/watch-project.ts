@@ -7,6 +7,7 @@ import type { ProjectError } from '../config/project-error.js';
 import { generateProject } from '../generate-project.js';
 import type { WriteReport } from '../write/write-files.js';
 import { TEMP_PREFIX } from '../write/atomic-write.js';
+import type { Formatter } from '../format/format-source.js';
 import { formatMemo } from './format-memo.js';
 
 /** What a watch run reports. */
@@ -37,6 +38,8 @@ export interface WatchOptions {
   readonly usePolling?: boolean;
   /** How often the inputs are checked for changes the file watcher missed. Default 500 ms. */
   readonly pollMs?: number;
+  /** Formats each file whose emitted text changed since the previous run (every file on the first). Default `formatSource`. */
+  readonly format?: Formatter;
 }
 
 export interface WatchHandle {
@@ -70,7 +73,7 @@ export function watchProject(initial: EventsmithConfig, options: WatchOptions): 
   let changed = new Set<string>();
   const idleWaiters: (() => void)[] = [];
   let lastStamps: string | undefined;
-  const format = formatMemo();
+  const format = formatMemo(options.format);
 
   const run = async () => {
     const trigger = [...changed].sort();
