@@ -1,16 +1,12 @@
-import { afterEach, beforeEach, it } from 'vitest';
+import { it } from 'vitest';
 import { describeWithService, freshMysqlDatabase } from '@eventsmith/test/support/services';
 import {
   conformanceRegistry,
   snapshotStoreConformanceSuite,
   storeConformanceSuite,
 } from '../../testing/conformance.js';
-import { checkWritesJoinTheTransaction } from '../../testing/transaction-checks.js';
 import { checkCollidingAppendsNeedOneConnection } from '../../testing/pool-checks.js';
-import {
-  checkOpenTransactionHoldsBackLaterCommits,
-  checkTailingReaderSeesEveryEventOnce,
-} from '../../testing/never-skip-checks.js';
+import { serverStoreFeedSuite } from '../../testing/server-store-suite.js';
 import { MysqlEventStore } from './mysql-event-store.js';
 import { MysqlSnapshotStore } from './mysql-snapshot-store.js';
 
@@ -39,25 +35,10 @@ await describeWithService('mysql', 'MysqlEventStore', () => {
 });
 
 await describeWithService('mysql', 'MysqlEventStore feed and transactions', () => {
-  let fresh: Awaited<ReturnType<typeof freshStore>>;
-  beforeEach(async () => {
-    fresh = await freshStore();
-  });
-  afterEach(async () => {
-    await fresh.teardown();
-  });
-
-  it('joins projection rows, store appends and snapshots made inside transaction() to it', async () => {
-    await checkWritesJoinTheTransaction(fresh.store, new MysqlSnapshotStore(fresh.store.db));
-  });
-
-  it('holds back a later commit until an earlier open transaction commits, then returns both in order', async () => {
-    await checkOpenTransactionHoldsBackLaterCommits(fresh.store);
-  });
-
-  it('gives a tailing reader every event exactly once, in order, under concurrent writers with random delays', async () => {
-    await checkTailingReaderSeesEveryEventOnce(fresh.store, { writers: 12, appendsPerWriter: 25 });
-  }, 120_000);
+  serverStoreFeedSuite(
+    () => freshStore(),
+    (store) => new MysqlSnapshotStore(store.db),
+  );
 });
 
 await describeWithService('mysql', 'MysqlEventStore on a pool of one connection', () => {

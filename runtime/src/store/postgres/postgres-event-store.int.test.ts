@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import pg from 'pg';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeWithService, freshPostgresDatabase } from '@eventsmith/test/support/services';
 import {
   collect,
@@ -12,12 +12,8 @@ import type { StoredEvent } from '../event-store.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 import { PostgresSnapshotStore } from './postgres-snapshot-store.js';
-import { checkWritesJoinTheTransaction } from '../../testing/transaction-checks.js';
 import { checkCollidingAppendsNeedOneConnection } from '../../testing/pool-checks.js';
-import {
-  checkOpenTransactionHoldsBackLaterCommits,
-  checkTailingReaderSeesEveryEventOnce,
-} from '../../testing/never-skip-checks.js';
+import { serverStoreFeedSuite } from '../../testing/server-store-suite.js';
 
 async function freshStore(
   options: {
@@ -59,25 +55,10 @@ await describeWithService('postgres', 'PostgresEventStore', () => {
 });
 
 await describeWithService('postgres', 'PostgresEventStore feed and transactions', () => {
-  let fresh: Awaited<ReturnType<typeof freshStore>>;
-  beforeEach(async () => {
-    fresh = await freshStore();
-  });
-  afterEach(async () => {
-    await fresh.teardown();
-  });
-
-  it('joins projection rows, store appends and snapshots made inside transaction() to it', async () => {
-    await checkWritesJoinTheTransaction(fresh.store, new PostgresSnapshotStore(fresh.store.db));
-  });
-
-  it('holds back a later commit until an earlier open transaction commits, then returns both in order', async () => {
-    await checkOpenTransactionHoldsBackLaterCommits(fresh.store);
-  });
-
-  it('gives a tailing reader every event exactly once, in order, under concurrent writers with random delays', async () => {
-    await checkTailingReaderSeesEveryEventOnce(fresh.store, { writers: 12, appendsPerWriter: 25 });
-  }, 120_000);
+  serverStoreFeedSuite(
+    () => freshStore(),
+    (store) => new PostgresSnapshotStore(store.db),
+  );
 });
 
 await describeWithService('postgres', 'PostgresEventStore on a pool of one connection', () => {
