@@ -153,8 +153,6 @@ export class SqliteStoreConnection implements DatabaseConnection {
   readonly #statements = new Map<string, Statement>();
   /** Statements in raw mode (rows as arrays), kept apart: the mode belongs to the statement. */
   readonly #rawStatements = new Map<string, Statement>();
-  /** Statements in pluck mode (each row's first column alone). */
-  readonly #pluckStatements = new Map<string, Statement>();
 
   constructor(database: Database) {
     this.database = database;
@@ -194,17 +192,6 @@ export class SqliteStoreConnection implements DatabaseConnection {
       this.#rawStatements.set(sql, statement);
     }
     return statement.all(...parameters) as unknown[][];
-  }
-
-  /** Runs a query and returns the first column of each row, without an array or object per row. */
-  column(sql: string, parameters: readonly unknown[] = []): unknown[] {
-    let statement = this.#pluckStatements.get(sql);
-    if (!statement) {
-      if (this.#pluckStatements.size >= CACHE_LIMIT) this.#pluckStatements.clear();
-      statement = this.database.prepare(sql).pluck(true);
-      this.#pluckStatements.set(sql, statement);
-    }
-    return statement.all(...parameters) as unknown[];
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {

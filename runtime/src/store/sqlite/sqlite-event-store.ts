@@ -97,21 +97,25 @@ const STREAM_SELECT = [...EVENT_COLUMNS.filter((column) => column !== 'stream_id
 const FEED_SELECT = [...STREAM_SELECT, 'stream_id'];
 
 /**
- * A read statement whose rows each come back as one JSON array of `columns` (`json_array`, TEXT
- * columns as JSON strings, so metadata and data stay the exact text stored), in the same order.
- * better-sqlite3 turns every column of every row into a JavaScript value through its C++ API,
- * ~0.1 µs each: for the 15-16 event columns that costs more than the query itself. One text per
- * row and `JSON.parse` build the same values for less (issue 15: 2.47 -> 1.97 µs of CPU per feed
- * row, read and parsed). A plain `select <columns> from eventsmith_events …` gets the array in its
- * select list; any other shape (a union of filter branches) is wrapped, `order` being the inner
- * query's order, which SQLite's plan keeps without sorting again.
+ * A read statement whose rows each come back as two values: one JSON array text of `columns`
+ * (`json_array`, TEXT columns as JSON strings) with `null` in place of `data`, and the `data`
+ * text itself. better-sqlite3 turns every column of every row into a JavaScript value through its
+ * C++ API, ~0.1 µs each: for the 15-16 event columns that costs more than the query itself; one
+ * array text and `JSON.parse` build the same values for less. The payload stays a column of its
+ * own: inside the array its text would be escaped and unescaped again, which costs more than it
+ * saves once a payload passes a few hundred bytes (CPU per row read and parsed: 12-byte payload
+ * 1.93 -> 1.39 µs, 275 bytes 2.59 -> 2.19 µs, 9 KB 30.0 -> 30.6 µs; with the payload inside the
+ * array the 9 KB row took 57 µs). A plain `select <columns> from eventsmith_events …` gets the
+ * two in its select list; any other shape (a union of filter branches) is wrapped, `order` being
+ * the inner query's order, which SQLite's plan keeps without sorting again.
  */
 function packed(query: CompiledQuery, columns: readonly string[], order: string): CompiledQuery {
   const list = columns.map((column) => `"${column}"`).join(', ');
+  const values = `json_array(${columns.map((column) => (column === 'data' ? 'null' : `"${column}"`)).join(', ')}), "data"`;
   const plain = `select ${list} from "eventsmith_events" `;
   const sql = query.sql.startsWith(plain)
-    ? `select json_array(${list}) from "eventsmith_events" ${query.sql.slice(plain.length)}`
-    : `select json_array(${list}) from (${query.sql}) order by ${order}`;
+    ? `select ${values} from "eventsmith_events" ${query.sql.slice(plain.length)}`
+    : `select ${values} from (${query.sql}) order by ${order}`;
   return { ...query, sql };
 }
 
@@ -505,16 +509,21 @@ export class SqliteEventStore implements EventStore {
     return query;
   }
 
-  /** Runs a {@link packed} read: each row arrives as one JSON array text (plucked: no array per row), parsed here. */
+  /** Runs a {@link packed} read: each row's array text is parsed and gets its payload text back. */
   #readValues(query: CompiledQuery, named: Record<string, unknown>): EventValues[] {
-    let rows: unknown[];
+    let rows: unknown[][];
     try {
-      rows = this.#shared.reader.column(query.sql, [...query.parameters, named]);
+      rows = this.#shared.reader.values(query.sql, [...query.parameters, named]);
     } catch (error) {
       throw this.#failure(error);
     }
-    const values = rows as EventValues[];
-    for (let i = 0; i < rows.length; i++) values[i] = JSON.parse(rows[i] as string) as EventValues;
+    const values = rows as unknown as EventValues[];
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const parsed = JSON.parse(row[0] as string) as EventValues;
+      parsed[12] = row[1] as string;
+      values[i] = parsed;
+    }
     return values;
   }
 
