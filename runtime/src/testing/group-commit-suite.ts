@@ -4,11 +4,11 @@ import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { ConcurrencyError, DuplicateEventError } from '../errors.js';
 import type { DomainEvent } from '../events/domain-event.js';
-import type { AppendResult, EventStore, EventStoreTransaction, StoredEvent } from '../store/event-store.js';
+import type { AppendResult, EventStore, EventStoreTransaction } from '../store/event-store.js';
 import { matchesExpectedVersion, type ExpectedVersion } from '../store/expected-version.js';
-import type { Position } from '../store/position.js';
 import { AppendConflictError } from '../store/sql/store-errors.js';
 import { collect } from './collect.js';
+import { tailFeed } from './never-skip-checks.js';
 import { ConformanceNoted } from './conformance-events.js';
 import { newStream, noted, settleWithin } from './store-conformance-context.js';
 
@@ -58,8 +58,6 @@ const op: fc.Arbitrary<Op> = fc.record({
   duplicateOf: fc.option(fc.nat(), { nil: undefined }),
   delay: fc.integer({ min: 0, max: 3 }),
 });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Group commit, for a store that has it on: concurrent appends get the outcomes they would have
@@ -144,27 +142,14 @@ async function checkConcurrentAppends(
   const start = await store.currentPosition();
   const ours = new Set(streams.map((s) => s.streamId));
   // The tailing reader: resumes after the last position it saw, until the writers are done.
-  let writing = true;
-  const received: StoredEvent[] = [];
-  const reader = (async () => {
-    let after: Position | null = start;
-    for (;;) {
-      const done = !writing;
-      const page = await collect(store.readAll({ after, limit: 7 }));
-      received.push(...page);
-      if (page.length > 0) after = page[page.length - 1]!.position;
-      else if (done) return;
-      else await sleep(1);
-    }
-  })();
+  const reader = tailFeed(store, start, 7);
   const outcomes = await Promise.allSettled(
     ops.map(async (o, i) => {
       for (let t = 0; t < o.delay; t++) await new Promise((resolve) => setImmediate(resolve));
       return store.appendToStream(streams[o.stream]!.streamId, batches[i]!, { expectedVersion: o.expected });
     }),
   );
-  writing = false;
-  await reader;
+  const received = await reader.stop();
   const feed = (await collect(store.readAll({ after: start }))).filter((e) => ours.has(e.streamId));
 
   // Never-skip: the reader got every event of the final feed once, in its order.

@@ -47,19 +47,7 @@ export async function checkTailingReaderSeesEveryEventOnce(
   options: { writers: number; appendsPerWriter: number },
 ): Promise<void> {
   const start = await store.currentPosition();
-  const received: StoredEvent[] = [];
-  let writing = true;
-  const reader = (async () => {
-    let after: Position | null = start;
-    for (;;) {
-      const done = !writing;
-      const page = await collect(store.readAll({ after, limit: 50 }));
-      received.push(...page);
-      if (page.length > 0) after = page[page.length - 1]!.position;
-      else if (done) return;
-      else await sleep(2);
-    }
-  })();
+  const reader = tailFeed(store, start, 50);
   const committed: string[] = [];
   await Promise.all(
     Array.from({ length: options.writers }, async (_, w) => {
@@ -75,12 +63,37 @@ export async function checkTailingReaderSeesEveryEventOnce(
       }
     }),
   );
-  writing = false;
-  await reader;
+  const received = await reader.stop();
   const ids = received.map((e) => e.event.eventId);
   expect(new Set(ids).size).toBe(ids.length); // exactly once
   expect([...ids].sort()).toEqual([...committed].sort()); // every event
   const final = await collect(store.readAll({ after: start }));
   expect(ids).toEqual(final.map((e) => e.event.eventId)); // in the store's global order
   for (let i = 1; i < received.length; i++) expect(received[i]!.position.isAfter(received[i - 1]!.position)).toBe(true);
+}
+
+/**
+ * Tails the feed from `start` in pages of `limit`, each read after the last position it saw,
+ * until `stop()` is called and a read finds nothing more; `stop()` resolves with what it read.
+ */
+export function tailFeed(store: EventStore, start: Position | null, limit: number): { stop(): Promise<StoredEvent[]> } {
+  const received: StoredEvent[] = [];
+  let writing = true;
+  const reading = (async () => {
+    let after = start;
+    for (;;) {
+      const done = !writing;
+      const page = await collect(store.readAll({ after, limit }));
+      received.push(...page);
+      if (page.length > 0) after = page[page.length - 1]!.position;
+      else if (done) return received;
+      else await sleep(1);
+    }
+  })();
+  return {
+    stop: () => {
+      writing = false;
+      return reading;
+    },
+  };
 }
