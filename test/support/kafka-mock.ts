@@ -61,3 +61,42 @@ function mockPort(child: ChildProcess): Promise<number> {
     });
   });
 }
+
+/**
+ * The mock cluster's coordinator (librdkafka 2.0) completes a group's sync as soon as the leader's
+ * SyncGroup carries every member's assignment, and answers a follower whose SyncGroup arrives after
+ * that with INVALID_REQUEST, which kafkajs treats as fatal. A real broker waits for every member.
+ * On a loaded machine the follower is sometimes late, so on the mock only, a subscription whose
+ * start() failed that way starts again (a new member that joins the group as it is now).
+ */
+export function retryMockSyncRace<Bus extends { subscribe(...args: any[]): { start(): Promise<void> } }>(
+  target: KafkaTestTarget,
+  bus: Bus,
+  onRetry: (error: unknown) => void = () => {},
+): Bus {
+  if (target.kind !== 'mock') return bus;
+  const subscribe = bus.subscribe.bind(bus);
+  bus.subscribe = (...args: any[]) => {
+    const subscription = subscribe(...args);
+    const start = subscription.start.bind(subscription);
+    subscription.start = async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await start();
+        } catch (error) {
+          if (attempt >= 3 || !isInvalidRequest(error)) throw error;
+          onRetry(error);
+        }
+      }
+    };
+    return subscription;
+  };
+  return bus;
+}
+
+function isInvalidRequest(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if ((e as { type?: unknown }).type === 'INVALID_REQUEST') return true;
+  }
+  return false;
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeEach, describe } from 'vitest';
-import { kafkaTestTarget } from '@eventsmith/test/support/kafka-mock';
+import { kafkaTestTarget, retryMockSyncRace } from '@eventsmith/test/support/kafka-mock';
 import { uniqueName } from '@eventsmith/test/support/services';
 import { busConformanceSuite } from '../../testing/bus-conformance.js';
 import { KafkaEventBus } from './kafka-event-bus.js';
@@ -34,28 +34,32 @@ if (target.kind === 'none') {
     async ({ registry }) => {
       const { logLevel } = await import('kafkajs');
       const topic = `${uniqueName('es_test')}.events`;
-      const bus = new KafkaEventBus({
-        brokers: target.brokers,
-        registry,
-        topic,
-        sessionTimeoutMs: 6_000,
-        // The mock coordinator elects after a fixed delay per round (session − 1 s) and a member that
-        // rejoins late starts another round: on a loaded machine a join can take several.
-        joinTimeoutMs: 75_000,
-        maxWaitTimeInMs: 50,
-        onError: (error) => note(`bus error: ${error instanceof Error ? error.message : String(error)}`),
-        kafka: {
-          logLevel: logLevel.INFO,
-          logCreator:
-            () =>
-            ({ namespace, label, log }) => {
-              const { message, error, groupId, memberId } = log as Record<string, unknown>;
-              note(
-                `${label} ${namespace} ${String(message)}${groupId ? ` group=${String(groupId)}` : ''}${memberId ? ` member=${String(memberId)}` : ''}${error ? ` error=${String(error)}` : ''}`,
-              );
-            },
-        },
-      });
+      const bus = retryMockSyncRace(
+        target,
+        new KafkaEventBus({
+          brokers: target.brokers,
+          registry,
+          topic,
+          sessionTimeoutMs: 6_000,
+          // The mock coordinator elects after a fixed delay per round (session − 1 s); leave room for
+          // a few rounds on a loaded machine.
+          joinTimeoutMs: 75_000,
+          maxWaitTimeInMs: 50,
+          onError: (error) => note(`bus error: ${error instanceof Error ? error.message : String(error)}`),
+          kafka: {
+            logLevel: logLevel.INFO,
+            logCreator:
+              () =>
+              ({ namespace, label, log }) => {
+                const { message, error, groupId, memberId } = log as Record<string, unknown>;
+                note(
+                  `${label} ${namespace} ${String(message)}${groupId ? ` group=${String(groupId)}` : ''}${memberId ? ` member=${String(memberId)}` : ''}${error ? ` error=${String(error)}` : ''}`,
+                );
+              },
+          },
+        }),
+        (error) => note(`retrying start after the mock's SyncGroup race: ${String(error)}`),
+      );
       return {
         bus,
         publishRaw: async (body) => {
