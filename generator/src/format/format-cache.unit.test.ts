@@ -83,6 +83,7 @@ describe('format cache', () => {
     expect(JSON.parse(prettierIdentity())).toMatchObject({
       prettier: expect.stringMatching(/^3\./),
       parser: 'babel-ts',
+      eventsmith: expect.stringMatching(/^\d+\.\d+\.\d+/),
     });
     expect(prettierIdentity({ ...PRETTIER_OPTIONS, printWidth: 80 })).not.toBe(prettierIdentity());
     await run(file);

@@ -3,6 +3,7 @@ import * as babel from 'prettier/plugins/babel';
 import * as estree from 'prettier/plugins/estree';
 import * as typescript from 'prettier/plugins/typescript';
 import { format } from 'prettier/standalone';
+import { packageInfo } from '../package-info.js';
 
 /**
  * Prettier options, pinned here and nowhere else: output must not depend on a `.prettierrc`
@@ -26,12 +27,13 @@ const PARSER = 'babel-ts';
 
 /**
  * Everything besides the text that decides what {@link formatSource} makes of TypeScript: prettier's
- * version (its plugins come from the same package), the parser and the options. The format cache
- * reuses a result only under the same identity.
+ * version (its plugins come from the same package), the parser and the options, and eventsmith's
+ * version, so that an upgrade never reuses what an older formatSource made. The format cache reuses
+ * a result only under the same identity: a change to how formatSource calls prettier belongs here.
  */
 export function prettierIdentity(options: object = PRETTIER_OPTIONS): string {
   const { version } = createRequire(import.meta.url)('prettier/package.json') as { version: string };
-  return JSON.stringify({ prettier: version, parser: PARSER, options });
+  return JSON.stringify({ prettier: version, parser: PARSER, options, eventsmith: packageInfo().version });
 }
 
 export type SourceFormat = 'typescript' | 'json' | 'none';
