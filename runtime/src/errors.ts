@@ -200,6 +200,19 @@ export class EventStoreBusyError extends EventStoreUnavailableError {
   }
 }
 
+/**
+ * The store was used after `close()` began: nothing was written. Appends accepted before
+ * `close()` are not refused: `close()` waits for them, then shuts the connections.
+ */
+export class EventStoreClosedError extends EventsmithError {
+  constructor(readonly storeId: string) {
+    super(
+      'STORE.CLOSED',
+      `Event store "${storeId}" is closed; nothing was written. Open a new store instead of reusing a closed one.`,
+    );
+  }
+}
+
 /** Arguments to a store call were invalid (for example an empty batch). */
 export class InvalidArgumentError extends EventsmithError {
   constructor(message: string) {

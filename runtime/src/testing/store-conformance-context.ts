@@ -9,6 +9,11 @@ export interface StoreUnderTest {
   readonly store: EventStore;
   /** Closes the store and drops whatever the factory created. */
   readonly teardown?: () => Promise<void>;
+  /**
+   * Opens another store on the same data, once `store` is closed (the caller closes it); absent
+   * when the data does not outlive the store (in memory).
+   */
+  readonly reopen?: () => Promise<EventStore>;
 }
 
 export type StoreFactory = () => Promise<StoreUnderTest>;

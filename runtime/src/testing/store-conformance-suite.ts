@@ -28,6 +28,7 @@ import { newStream, noted, useStore, type StoreFactory } from './store-conforman
 import { storeInputTests } from './store-conformance-input.js';
 import { storeConcurrencyTests, type ConcurrencyTestOptions } from './store-conformance-concurrency.js';
 import { storeModelTests, type ModelTestOptions } from './store-conformance-model.js';
+import { storeCloseTests } from './store-conformance-close.js';
 
 export type { PooledStoreFactory, StoreFactory, StoreUnderTest } from './store-conformance-context.js';
 
@@ -677,5 +678,6 @@ export function storeConformanceSuite(
     storeInputTests(store);
     storeConcurrencyTests(store, options);
     storeModelTests(store, options);
+    storeCloseTests(factory, options.pooled);
   });
 }

@@ -17,6 +17,7 @@ import { assertExpectedVersion, checkExpectedVersion } from '../expected-version
 import { Position } from '../position.js';
 import { checkAppendText, checkText, feedRange, streamRange } from '../store-input.js';
 import { decodeFeedEvent } from '../undecodable-event-error.js';
+import { StoreGate } from '../store-gate.js';
 
 interface Row {
   readonly record: EventRecord;
@@ -31,6 +32,8 @@ interface Shared {
   readonly eventIds: Set<string>;
   /** Serializes writers, so a transaction's staged versions and positions stay valid until it commits. */
   writer: Promise<void>;
+  /** Refuses appends once `close()` has begun, and lets it wait for the ones accepted. */
+  readonly gate: StoreGate;
 }
 
 let nextStoreNumber = 1;
@@ -62,7 +65,13 @@ export class InMemoryEventStore implements EventStore {
   constructor(options: InMemoryEventStoreOptions, shared?: Shared, tenantId?: string) {
     this.registry = options.registry;
     this.storeId = options.storeId ?? `memory:${nextStoreNumber++}`;
-    this.#shared = shared ?? { rows: [], streams: new Map(), eventIds: new Set(), writer: Promise.resolve() };
+    this.#shared = shared ?? {
+      rows: [],
+      streams: new Map(),
+      eventIds: new Set(),
+      writer: Promise.resolve(),
+      gate: new StoreGate(this.storeId),
+    };
     this.#tenantId = tenantId;
   }
 
@@ -79,16 +88,19 @@ export class InMemoryEventStore implements EventStore {
         [SpanAttributes.eventCount]: events.length,
       },
       () =>
-        this.#exclusive(async () => {
-          const pending = new Pending();
-          const result = this.#stage(pending, streamId, events, options);
-          pending.commit(this.#shared);
-          return result;
-        }),
+        this.#shared.gate.run(() =>
+          this.#exclusive(async () => {
+            const pending = new Pending();
+            const result = this.#stage(pending, streamId, events, options);
+            pending.commit(this.#shared);
+            return result;
+          }),
+        ),
     );
   }
 
   async transaction<T>(fn: (tx: EventStoreTransaction) => Promise<T>): Promise<T> {
+    this.#shared.gate.check();
     const pending = new Pending();
     let open = true;
     const ensureOpen = () => {
@@ -234,7 +246,10 @@ export class InMemoryEventStore implements EventStore {
     return this.#tenantId;
   }
 
-  async close(): Promise<void> {}
+  /** Waits for the appends already accepted; later ones fail with `EventStoreClosedError`. */
+  async close(): Promise<void> {
+    await this.#shared.gate.close(async () => undefined);
+  }
 
   #stage(pending: Pending, streamId: string, events: readonly DomainEvent[], options: AppendOptions): AppendResult {
     if (events.length === 0) throw new InvalidArgumentError(`appendToStream("${streamId}") needs at least one event.`);

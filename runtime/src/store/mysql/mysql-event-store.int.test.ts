@@ -1,4 +1,4 @@
-import { it } from 'vitest';
+import { describe, it } from 'vitest';
 import { describeWithService, freshMysqlDatabase } from '@eventsmith/test/support/services';
 import {
   conformanceRegistry,
@@ -9,25 +9,36 @@ import { checkCollidingAppendsNeedOneConnection } from '../../testing/pool-check
 import { serverStoreFeedSuite } from '../../testing/server-store-suite.js';
 import { MysqlEventStore } from './mysql-event-store.js';
 import { MysqlSnapshotStore } from './mysql-snapshot-store.js';
+import { storeCloseTests } from '../../testing/store-conformance-close.js';
 
-async function freshStore(connections = 8) {
+async function freshStore(connections = 8, groupCommit = true) {
   const { url, drop } = await freshMysqlDatabase();
-  const store = await MysqlEventStore.open({
-    url,
-    registry: conformanceRegistry,
-    pool: { connectionLimit: connections },
-  });
+  const reopen = () =>
+    MysqlEventStore.open({
+      url,
+      registry: conformanceRegistry,
+      pool: { connectionLimit: connections },
+      groupCommit,
+    });
+  const store = await reopen();
   return {
     store,
     teardown: async () => {
       await store.close();
       await drop();
     },
+    reopen,
   };
 }
 
 await describeWithService('mysql', 'MysqlEventStore', () => {
   storeConformanceSuite('MysqlEventStore', () => freshStore(), { pooled: freshStore });
+  describe('MysqlEventStore without group commit', () => {
+    storeCloseTests(
+      () => freshStore(8, false),
+      (connections) => freshStore(connections, false),
+    );
+  });
   snapshotStoreConformanceSuite('MysqlSnapshotStore', async () => {
     const { store, teardown } = await freshStore();
     return { store: new MysqlSnapshotStore(store.db), teardown };

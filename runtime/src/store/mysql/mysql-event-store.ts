@@ -30,6 +30,7 @@ import { utcTimestampMillis } from '../sql/sql-time.js';
 import { createMysqlDatabase, type MysqlConnection } from './mysql-dialect.js';
 import { appendBatchSteps, appendBody, isoFromMysql, STREAM_STATE } from './mysql-statements.js';
 import { MysqlGroupCommit, type MysqlGroupMember } from './mysql-group-commit.js';
+import { StoreGate } from '../store-gate.js';
 
 export type MysqlEventStoreOptions = MysqlConnection & {
   readonly registry: EventRegistry;
@@ -66,6 +67,8 @@ interface Shared {
   readonly retries: number;
   /** Shares commits between concurrent appends; undefined when `groupCommit` is false. */
   readonly groupCommit: MysqlGroupCommit | undefined;
+  /** Refuses appends once `close()` has begun, and lets it wait for the ones accepted. */
+  readonly gate: StoreGate;
 }
 
 type Row = EventRow & { position: string };
@@ -121,10 +124,11 @@ export class MysqlEventStore implements EventStore {
       await db.destroy().catch(() => undefined);
       throw openFailure(error, target, secrets);
     }
+    const storeId = options.storeId ?? `mysql:${database}`;
     return new MysqlEventStore(
       {
         registry: options.registry,
-        storeId: options.storeId ?? `mysql:${database}`,
+        storeId,
         db,
         target,
         pageSize: options.pageSize ?? 1000,
@@ -144,6 +148,7 @@ export class MysqlEventStore implements EventStore {
                     ),
                 unavailable: (error) => unavailableOr(error, target),
               }),
+        gate: new StoreGate(storeId),
       },
       undefined,
     );
@@ -184,8 +189,10 @@ export class MysqlEventStore implements EventStore {
         [SpanAttributes.eventCount]: events.length,
       },
       () => {
-        const { groupCommit } = this.#shared;
-        return groupCommit ? groupCommit.append(this.#groupMember(append)) : this.#appendAlone(append);
+        const { groupCommit, gate } = this.#shared;
+        return gate.run(() =>
+          groupCommit ? groupCommit.append(this.#groupMember(append)) : this.#appendAlone(append),
+        );
       },
     );
   }
@@ -233,7 +240,8 @@ export class MysqlEventStore implements EventStore {
   }
 
   async transaction<T>(fn: (tx: MysqlEventStoreTransaction) => Promise<T>): Promise<T> {
-    const { db } = this.#shared;
+    const { db, gate } = this.#shared;
+    gate.check();
     return storeTransaction(
       db,
       {
@@ -315,10 +323,17 @@ export class MysqlEventStore implements EventStore {
     return new MysqlEventStore(this.#shared, tenantId);
   }
 
-  /** Ends the pool. Views made with `forTenant` share it and close with it. */
+  /**
+   * Ends the pool, once the appends already accepted (queued for a group commit or waiting for a
+   * connection) have finished; later ones fail with `EventStoreClosedError`. Views made with
+   * `forTenant` share the pool and close with it.
+   */
   async close(): Promise<void> {
-    await this.#shared.groupCommit?.close();
-    await this.#shared.db.destroy();
+    const { gate, groupCommit, db } = this.#shared;
+    await gate.close(async () => {
+      await groupCommit?.close();
+      await db.destroy();
+    });
   }
 
   /** Appends inside an open transaction, under a savepoint so a failed append leaves nothing behind. */

@@ -24,18 +24,21 @@ async function freshStore(
   connections = 8,
 ) {
   const { url, drop } = await freshPostgresDatabase();
-  const store = await PostgresEventStore.open({
-    url,
-    registry: conformanceRegistry,
-    pool: { max: connections },
-    ...options,
-  });
+  const open = () =>
+    PostgresEventStore.open({
+      url,
+      registry: conformanceRegistry,
+      pool: { max: connections },
+      ...options,
+    });
+  const store = await open();
   return {
     store,
     teardown: async () => {
       await store.close();
       await drop();
     },
+    reopen: open,
   };
 }
 

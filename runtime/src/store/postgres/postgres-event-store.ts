@@ -51,6 +51,7 @@ import {
 } from './postgres-statements.js';
 import { PostgresAppendNotifier } from './postgres-append-notifier.js';
 import { PostgresGroupCommit, type GroupMember } from './postgres-group-commit.js';
+import { StoreGate } from '../store-gate.js';
 
 /**
  * How to open a {@link PostgresEventStore}. To bound how long any statement may run, set the
@@ -124,6 +125,8 @@ interface Shared {
   readonly feedStatements: Map<string, FeedStatement>;
   /** Shares commits between concurrent appends; undefined unless `groupCommit` is true. */
   readonly groupCommit: PostgresGroupCommit | undefined;
+  /** Refuses appends once `close()` has begun, and lets it wait for the ones accepted. */
+  readonly gate: StoreGate;
 }
 
 type Executor = Kysely<any>;
@@ -221,9 +224,10 @@ export class PostgresEventStore implements EventStore {
       const probe = await sql<{
         partitioned: boolean;
       }>`select to_regclass('eventsmith_event_ids') is not null as partitioned`.execute(db);
+      const storeId = options.storeId ?? `pg:${database}`;
       const shared: Shared = {
         registry: options.registry,
-        storeId: options.storeId ?? `pg:${database}`,
+        storeId,
         db,
         pool,
         target,
@@ -245,11 +249,16 @@ export class PostgresEventStore implements EventStore {
                 unavailable: (error) => unavailableOr(error, target),
                 committed: () => notifier?.committed(),
               })),
+        gate: new StoreGate(storeId),
       };
-      return new PostgresEventStore(shared, undefined, async () => {
-        await groupCommit?.close();
-        await db.destroy();
-      });
+      // Appends accepted before close() (queued for a group commit or waiting for a connection)
+      // finish first; only then are the pools shut.
+      return new PostgresEventStore(shared, undefined, () =>
+        shared.gate.close(async () => {
+          await groupCommit?.close();
+          await db.destroy();
+        }),
+      );
     } catch (error) {
       await db.destroy().catch(() => undefined);
       throw openFailure(error, target, secrets);
@@ -291,8 +300,10 @@ export class PostgresEventStore implements EventStore {
         [SpanAttributes.eventCount]: events.length,
       },
       () => {
-        const { groupCommit } = this.#shared;
-        return groupCommit ? groupCommit.append(this.#groupMember(append)) : this.#appendAlone(append);
+        const { groupCommit, gate } = this.#shared;
+        return gate.run(() =>
+          groupCommit ? groupCommit.append(this.#groupMember(append)) : this.#appendAlone(append),
+        );
       },
     );
   }
@@ -333,7 +344,8 @@ export class PostgresEventStore implements EventStore {
   }
 
   async transaction<T>(fn: (tx: PostgresEventStoreTransaction) => Promise<T>): Promise<T> {
-    const { db, appendedIn, notifier } = this.#shared;
+    const { db, appendedIn, notifier, gate } = this.#shared;
+    gate.check();
     let appended = false;
     return storeTransaction(
       db,
@@ -458,7 +470,11 @@ export class PostgresEventStore implements EventStore {
     return new PostgresEventStore(this.#shared, tenantId, this.#close);
   }
 
-  /** Ends the pool. Views made with `forTenant` share it and close with it. */
+  /**
+   * Ends the pool, once the appends already accepted (queued for a group commit or waiting for a
+   * connection) have finished; later ones fail with `EventStoreClosedError`. Views made with
+   * `forTenant` share the pool and close with it.
+   */
   async close(): Promise<void> {
     await this.#close();
   }

@@ -116,18 +116,21 @@ await describeWithService('postgres', 'PostgresEventStore group commit under row
 await describeWithService('postgres', 'PostgresEventStore with group commit', () => {
   const open = async (connections = 8) => {
     const { url, drop } = await freshPostgresDatabase();
-    const store = await PostgresEventStore.open({
-      url,
-      registry: conformanceRegistry,
-      pool: { max: connections },
-      groupCommit: true,
-    });
+    const reopen = () =>
+      PostgresEventStore.open({
+        url,
+        registry: conformanceRegistry,
+        pool: { max: connections },
+        groupCommit: true,
+      });
+    const store = await reopen();
     return {
       store,
       teardown: async () => {
         await store.close();
         await drop();
       },
+      reopen,
     };
   };
   storeConformanceSuite('PostgresEventStore (group commit)', () => open(), { pooled: open });

@@ -47,19 +47,31 @@ export abstract class GroupCommitQueue<M extends GroupCommitMember> {
   #scheduled = false;
   #lastSize = 0;
   #closed = false;
+  /** Members accepted and not yet answered (queued, in a batch, requeued or written alone). */
+  readonly #unanswered = new Set<Promise<unknown>>();
 
   /** Queues `member`; resolves with its outcome once it has committed (or failed). */
   append(member: M): Promise<AppendResult> {
-    return new Promise<AppendResult>((resolve, reject) => {
+    const outcome = new Promise<AppendResult>((resolve, reject) => {
       this.#queue.push({ ...member, resolve, reject });
       this.#pump();
     });
+    this.#unanswered.add(outcome);
+    const answered = () => void this.#unanswered.delete(outcome);
+    outcome.then(answered, answered);
+    return outcome;
   }
 
-  /** Waits for the batches in flight (later appends go alone). */
+  /**
+   * Waits until every member accepted so far has its outcome (the queued ones are still written,
+   * in batches as usual), so none is left to run after the store shuts its connections. Appends
+   * after that go alone.
+   */
   async close(): Promise<void> {
+    while (this.#unanswered.size > 0 || this.#flights.size > 0) {
+      await Promise.allSettled([...this.#unanswered, ...this.#flights]);
+    }
     this.#closed = true;
-    while (this.#flights.size > 0) await Promise.all(this.#flights);
   }
 
   /**

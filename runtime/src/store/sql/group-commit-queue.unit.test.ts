@@ -74,14 +74,56 @@ describe('GroupCommitQueue', () => {
     expect((await queue.append(queue.member('d', 4))).nextVersion).toBe(4);
   });
 
-  it('waits on close for the flight in the air; what is still queued, and what comes later, goes alone', async () => {
+  it('waits on close for every member accepted: the flight in the air and what is queued behind it; what comes later goes alone', async () => {
     const queue = new RecordingQueue();
     const pending = [1, 2, 3].map((n) => queue.append(queue.member(`s${n}`, n)));
     await queue.close();
     expect(queue.alones).toEqual([1]);
+    expect(queue.batches).toEqual([[2, 3]]);
     pending.push(queue.append(queue.member('x', 4)), queue.append(queue.member('y', 5)));
     expect((await Promise.all(pending)).map((r) => r.nextVersion)).toEqual([1, 2, 3, 4, 5]);
-    expect(queue.batches).toEqual([]);
-    expect(queue.alones).toEqual([1, 2, 3, 4, 5]);
+    expect(queue.batches).toEqual([[2, 3]]);
+    expect(queue.alones).toEqual([1, 4, 5]);
+  });
+
+  it('waits on close for the members a batch handed on to be written alone after its flight landed', async () => {
+    const queue = new HandingOnQueue();
+    const order: string[] = [];
+    const pending = [1, 2, 3].map((n) => queue.append(queue.member(`s${n}`, n)).then(() => order.push(`append ${n}`)));
+    while (queue.batches.length === 0) await turn();
+    await turn();
+    // The batch's flight has landed; its members wait on their own. close() must wait for them.
+    const closing = queue.close().then(() => order.push('closed'));
+    for (let i = 0; i < 5; i++) await turn();
+    expect(order).toEqual(['append 1']);
+    queue.release();
+    await Promise.all([...pending, closing]);
+    expect(order).toEqual(['append 1', 'append 2', 'append 3', 'closed']);
   });
 });
+
+/** A queue whose batches hand every member on to be written alone (as a member that lost a race is), held until `release()`. */
+class HandingOnQueue extends RecordingQueue {
+  release: () => void = () => undefined;
+  readonly #released = new Promise<void>((resolve) => (this.release = resolve));
+
+  override member(streamId: string, n: number): Member {
+    return {
+      streamId,
+      n,
+      alone: async () => {
+        if (n > 1) await this.#released;
+        this.alones.push(n);
+        return result(n);
+      },
+    };
+  }
+
+  protected override async writeBatch(batch: GroupCommitWaiting<Member>[]): Promise<void> {
+    this.batches.push(batch.map((m) => m.n));
+    for (const m of batch) void this.alone(m);
+  }
+}
+
+/** One turn of the event loop. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));

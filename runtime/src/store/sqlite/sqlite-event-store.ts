@@ -31,6 +31,7 @@ import { openFailure, unavailableOr } from '../sql/store-errors.js';
 import { checkText, feedRange, streamRange } from '../store-input.js';
 import { appendOnConnection } from './sqlite-append.js';
 import { SqliteGroupCommit } from './sqlite-group-commit.js';
+import { StoreGate } from '../store-gate.js';
 import { SqliteStoreDialect, type SqliteStoreConnection, type SqliteStoreDriver } from './sqlite-dialect.js';
 import { scratchDatabaseFile, type ScratchDatabaseFile } from './scratch-database-file.js';
 
@@ -87,6 +88,8 @@ interface Shared {
   /** Read statements compiled once per shape (see {@link SqliteEventStore.#compiled}). */
   readonly compiled: Map<string, CompiledQuery>;
   readonly close: () => Promise<void>;
+  /** Refuses appends once `close()` has begun, and lets it wait for the ones accepted. */
+  readonly gate: StoreGate;
 }
 
 /**
@@ -248,12 +251,15 @@ export class SqliteEventStore implements EventStore {
         busyTimeout,
         pageSize: options.pageSize ?? 1000,
         compiled: new Map(),
-        close: async () => {
-          await db.destroy();
-          r.close();
-          w.close();
-          file?.remove();
-        },
+        // Appends accepted before close() (queued for the writer) finish first.
+        close: () =>
+          shared.gate.close(async () => {
+            await db.destroy();
+            r.close();
+            w.close();
+            file?.remove();
+          }),
+        gate: new StoreGate(storeId),
       };
       return new SqliteEventStore(shared, undefined);
     } catch (error) {
@@ -299,26 +305,29 @@ export class SqliteEventStore implements EventStore {
         [SpanAttributes.eventCount]: events.length,
       },
       () => {
-        const written = groupCommit
-          ? groupCommit.append(append)
-          : writer.exclusive((connection) => {
-              connection.run('begin immediate');
-              try {
-                const result = appendOnConnection(connection, storeId, append);
-                connection.run('commit');
-                return result;
-              } catch (error) {
-                if (connection.database.inTransaction) connection.run('rollback');
-                throw error;
-              }
-            });
+        const written = this.#shared.gate.run(() =>
+          groupCommit
+            ? groupCommit.append(append)
+            : writer.exclusive((connection) => {
+                connection.run('begin immediate');
+                try {
+                  const result = appendOnConnection(connection, storeId, append);
+                  connection.run('commit');
+                  return result;
+                } catch (error) {
+                  if (connection.database.inTransaction) connection.run('rollback');
+                  throw error;
+                }
+              }),
+        );
         return written.catch((error: unknown) => Promise.reject(this.#failure(error)));
       },
     );
   }
 
   async transaction<T>(fn: (tx: SqliteEventStoreTransaction) => Promise<T>): Promise<T> {
-    const { db, registry } = this.#shared;
+    const { db, registry, gate } = this.#shared;
+    gate.check();
     return storeTransaction(
       db,
       {
@@ -463,7 +472,11 @@ export class SqliteEventStore implements EventStore {
     return new SqliteEventStore(this.#shared, tenantId);
   }
 
-  /** Closes both connections. Views made with `forTenant` share them and close with it. */
+  /**
+   * Closes both connections, once the appends already accepted (queued for the writer) have
+   * finished; later ones fail with `EventStoreClosedError`. Views made with `forTenant` share the
+   * connections and close with them.
+   */
   async close(): Promise<void> {
     await this.#shared.close();
   }

@@ -11,7 +11,8 @@ import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
 import { SqliteSnapshotStore } from './sqlite-snapshot-store.js';
 import { checkWritesJoinTheTransaction } from '../../testing/transaction-checks.js';
-import { expect, it } from 'vitest';
+import { storeCloseTests } from '../../testing/store-conformance-close.js';
+import { describe, expect, it } from 'vitest';
 import { SubscriptionManager } from '../../subscriptions/subscription-manager.js';
 import { waitFor } from '../../test-support/subscription-fixtures.js';
 import type { ReadAllOptions, StoredEvent } from '../event-store.js';
@@ -19,19 +20,26 @@ import { readFeedPage, readPage } from '../feed-page.js';
 import { UndecodableEventError } from '../undecodable-event-error.js';
 import { ConformanceNoted, ConformanceTree, ConformanceVersionedV1 } from '../../testing/conformance-events.js';
 
-async function fileStore() {
+async function fileStore(groupCommit = true) {
   const dir = mkdtempSync(join(tmpdir(), 'eventsmith-sqlite-'));
-  const store = await SqliteEventStore.open({ filename: join(dir, 'events.db'), registry: conformanceRegistry });
+  const reopen = () =>
+    SqliteEventStore.open({ filename: join(dir, 'events.db'), registry: conformanceRegistry, groupCommit });
+  const store = await reopen();
   return {
     store,
     teardown: async () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
+    reopen,
   };
 }
 
-storeConformanceSuite('SqliteEventStore (file)', fileStore);
+storeConformanceSuite('SqliteEventStore (file)', () => fileStore());
+
+describe('SqliteEventStore (file, group commit off)', () => {
+  storeCloseTests(() => fileStore(false), undefined);
+});
 
 storeConformanceSuite('SqliteEventStore (:memory:)', async () => {
   const store = await SqliteEventStore.open({ filename: ':memory:', registry: conformanceRegistry });
