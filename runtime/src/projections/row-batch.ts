@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { insertValues } from './apply-row-operation.js';
 import { flushPendingRows } from './flush-pending-rows.js';
-import { counterOf, type Patch, type PatchEntry, type PendingRow } from './pending-row.js';
+import { counterOf, type PatchEntry, type PendingRow } from './pending-row.js';
 import { Increment, type Amount, type RowKey, type RowOperation, type RowValues } from './row-operation.js';
 import { addAmounts, type Counter, type RowTable } from './row-table.js';
 
@@ -29,6 +29,8 @@ import { addAmounts, type Counter, type RowTable } from './row-table.js';
 export class RowBatch {
   readonly #table: RowTable;
   readonly #pending = new Map<string, PendingRow>();
+  /** Scratch space of {@link #merge} (reused: it runs once per event). */
+  readonly #changes: unknown[] = [];
 
   constructor(table: RowTable) {
     this.#table = table;
@@ -104,67 +106,59 @@ export class RowBatch {
     // An upsert's key columns address the row; the rest is what it sets on an existing one.
     const set = 'update' in op ? op.update.set : op.upsert;
     const skip = 'update' in op ? undefined : this.#table.primaryKey;
-    const patch = p.existed instanceof Map ? this.#compose(p.existed, set, skip) : undefined;
-    if (p.existed instanceof Map && !patch) return false;
-    const folded = p.row ? this.#fold(p.row, set, skip) : undefined;
-    if (p.row && !folded) return false;
-    if (patch)
-      for (let i = 0; i < patch.length; i += 2)
-        (p.existed as Map<string, PatchEntry>).set(patch[i] as string, patch[i + 1] as PatchEntry);
-    if (folded) for (let i = 0; i < folded.length; i += 2) p.row![folded[i] as string] = folded[i + 1];
-    else if (!p.row && 'upsert' in op) p.row = insertValues(op.upsert);
+    const patch = p.existed instanceof Map ? (p.existed as Map<string, PatchEntry>) : undefined;
+    const row = p.row;
+    if (!patch && !row) {
+      if ('upsert' in op) p.row = insertValues(op.upsert);
+      return true;
+    }
+    // One pass computes, for each column, the patch entry and the folded value (column, entry, value, …);
+    // nothing changes until every column is known to merge.
+    const changes = this.#changes;
+    changes.length = 0;
+    for (const column of Object.keys(set)) {
+      if (skip !== undefined && skip.includes(column)) continue;
+      const value = (set as Record<string, unknown>)[column];
+      if (!(value instanceof Increment)) {
+        changes.push(column, patch ? { set: value } : undefined, value);
+        continue;
+      }
+      const counter = this.#counter(column);
+      let entry: PatchEntry | undefined;
+      if (patch) {
+        const before = patch.get(column);
+        if (!before) entry = { add: [value.amount] };
+        else if ('add' in before) entry = { add: this.#append(counter, before.add, value.amount) };
+        else {
+          const sum = addAmounts(counter, before.set, value.amount);
+          if (sum === undefined) return false;
+          entry = { set: sum };
+        }
+      }
+      let folded: unknown;
+      if (row) {
+        folded = addAmounts(counter, column in row ? row[column] : (counter.default ?? null), value.amount);
+        if (folded === undefined) return false;
+      }
+      changes.push(column, entry, folded);
+    }
+    for (let i = 0; i < changes.length; i += 3) {
+      const column = changes[i] as string;
+      if (patch) patch.set(column, changes[i + 1] as PatchEntry);
+      if (row) row[column] = changes[i + 2];
+    }
+    changes.length = 0;
+    if (!row && 'upsert' in op) p.row = insertValues(op.upsert);
     return true;
   }
 
-  /** The changes (column, entry, …) to the patch of an existing row that `set` makes, or undefined. */
-  #compose(patch: Patch, set: RowValues<any>, skip: readonly string[] | undefined): unknown[] | undefined {
-    const changes: unknown[] = [];
-    for (const column of Object.keys(set)) {
-      if (skip?.includes(column)) continue;
-      const value = (set as Record<string, unknown>)[column];
-      if (!(value instanceof Increment)) {
-        changes.push(column, { set: value });
-        continue;
-      }
-      const before = patch.get(column);
-      if (!before) changes.push(column, { add: [value.amount] });
-      else if ('add' in before) changes.push(column, { add: this.#append(column, before.add, value.amount) });
-      else {
-        const sum = addAmounts(this.#counter(column), before.set, value.amount);
-        if (sum === undefined) return undefined;
-        changes.push(column, { set: sum });
-      }
-    }
-    return changes;
-  }
-
   /** Amounts to add: kept summed where the sum is exact (long lists would be copied on every event). */
-  #append(column: string, amounts: readonly Amount[], amount: Amount): readonly Amount[] {
-    const counter = this.#counter(column);
+  #append(counter: Counter, amounts: readonly Amount[], amount: Amount): readonly Amount[] {
     if (counter.type !== 'number' && amounts.length === 1) {
       const sum = addAmounts(counter, amounts[0], amount);
       if (sum !== undefined && sum !== null) return [sum];
     }
     return [...amounts, amount];
-  }
-
-  /** The changes (column, value, …) that `set` makes to a row known in full (inserted in this batch), or undefined. */
-  #fold(row: Record<string, unknown>, set: RowValues<any>, skip: readonly string[] | undefined): unknown[] | undefined {
-    const changes: unknown[] = [];
-    for (const column of Object.keys(set)) {
-      if (skip?.includes(column)) continue;
-      const value = (set as Record<string, unknown>)[column];
-      if (!(value instanceof Increment)) {
-        changes.push(column, value);
-        continue;
-      }
-      const counter = this.#counter(column);
-      const base = column in row ? row[column] : (counter.default ?? null);
-      const sum = addAmounts(counter, base, value.amount);
-      if (sum === undefined) return undefined;
-      changes.push(column, sum);
-    }
-    return changes;
   }
 
   #counter(column: string): Counter {
