@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
 import { Position } from '../../store/position.js';
 import {
   samePosition,
@@ -8,7 +8,7 @@ import {
 } from '../checkpoint-store.js';
 import { CheckpointConflictError } from '../subscription-errors.js';
 import { checkTenantId } from '../tenant-view.js';
-import { affected, detectDialect, msToDate, type SqlDialectName } from '../../store/sql/sql-dialect.js';
+import { detectDialect, msToDate, type SqlDialectName } from '../../store/sql/sql-dialect.js';
 import { SubscriptionTable, type SubscriptionTables } from './subscription-tables.js';
 
 const TABLE = SubscriptionTable.checkpoints;
@@ -121,14 +121,16 @@ export class SqlCheckpointStore implements CheckpointStore {
       ).executeTakeFirst();
       changed = Number(result.numInsertedOrUpdatedRows ?? 0n);
     } else {
-      const result = await db
-        .updateTable(TABLE)
-        .set({ position: position.toString(), updated_at: updatedAt })
-        .where('tenant_id', '=', this.#tenant)
-        .where('name', '=', name)
-        .where('position', '=', expected.toString())
-        .executeTakeFirst();
-      changed = affected(result);
+      const parameters = [position.toString(), updatedAt, this.#tenant, name, expected.toString()];
+      const result = await executeCached(db, 'compare-and-set', parameters, () =>
+        db
+          .updateTable(TABLE)
+          .set({ position: parameters[0] as string, updated_at: updatedAt })
+          .where('tenant_id', '=', this.#tenant)
+          .where('name', '=', name)
+          .where('position', '=', parameters[4] as string),
+      );
+      changed = Number(result.numAffectedRows ?? 0n); // what the builder reports as numUpdatedRows
     }
     if (changed === 0) {
       const actual = await this.#read(db, name);
@@ -136,4 +138,37 @@ export class SqlCheckpointStore implements CheckpointStore {
     }
     return true;
   }
+}
+
+/**
+ * Compiled statements by dialect adapter (one per Kysely instance and its transactions), then by
+ * name: a checkpoint is saved once per batch, and building and compiling the same update every
+ * time cost more than running it.
+ */
+const compiledStatements = new WeakMap<object, Map<string, CompiledQuery>>();
+
+/**
+ * Runs the statement `build` makes, whose parameters are `parameters` in this order: compiled
+ * once, then run with new values bound. A Kysely with plugins (they may rewrite the statement)
+ * gets a freshly built one every time.
+ */
+async function executeCached(
+  db: Kysely<any>,
+  name: string,
+  parameters: readonly unknown[],
+  build: () => Compilable<unknown>,
+): Promise<QueryResult<unknown>> {
+  const executor = db.getExecutor();
+  if (executor.plugins.length > 0) return db.executeQuery(build().compile());
+  let statements = compiledStatements.get(executor.adapter);
+  if (!statements) compiledStatements.set(executor.adapter, (statements = new Map()));
+  const compiled = statements.get(name);
+  if (compiled) return db.executeQuery({ ...compiled, parameters });
+  const fresh = build().compile();
+  if (sameParameters(fresh.parameters, parameters)) statements.set(name, fresh);
+  return db.executeQuery(fresh);
+}
+
+function sameParameters(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
 }

@@ -168,10 +168,17 @@ function suite(target: SqlTarget) {
     expect((await t1.load('shared'))!.value).toBe(10n);
     expect((await t2.load('shared'))!.value).toBe(20n);
     expect((await checkpoints.load('shared'))!.value).toBe(1n);
-    expect((await t1.list()).map((c) => [c.tenantId, c.name, c.position.value])).toEqual([['t1', 'shared', 10n]]);
+    // The compare-and-set statement is compiled once and shared: each save binds its own tenant and name.
+    expect(await t1.save('shared', p(11), { expected: p(10) })).toBe(true);
+    await expect(t2.save('shared', p(21), { expected: p(10) })).rejects.toBeInstanceOf(CheckpointConflictError);
+    expect(await t2.save('shared', p(21), { expected: p(20) })).toBe(true);
+    expect((await t1.load('shared'))!.value).toBe(11n);
+    expect((await t2.load('shared'))!.value).toBe(21n);
+    expect((await checkpoints.load('shared'))!.value).toBe(1n);
+    expect((await t1.list()).map((c) => [c.tenantId, c.name, c.position.value])).toEqual([['t1', 'shared', 11n]]);
     expect((await checkpoints.list()).some((c) => c.tenantId !== undefined)).toBe(false);
     await t1.reset('shared', null);
-    expect((await t2.load('shared'))!.value).toBe(20n);
+    expect((await t2.load('shared'))!.value).toBe(21n);
 
     const lock = new SqlLeaseLock(db, { ttlMs: 60_000 });
     const other = new SqlLeaseLock(db, { ttlMs: 60_000 });
