@@ -5,6 +5,8 @@ import { traceLinks } from '../telemetry/tracing.js';
 import { HandlerTimeoutError } from './subscription-errors.js';
 import type { BatchEventHandler, HandlerContext, SubscriptionHandler } from './subscription-options.js';
 
+const SETTLED: Promise<void> = Promise.resolve();
+
 /** What a runner passes to {@link callHandler}. */
 export interface HandlerCall {
   readonly subscription: string;
@@ -57,14 +59,24 @@ export async function callHandler(
       metrics.subscriptionHandlerDuration.record(secondsSince(start), attributes);
       return (handled = unit.length);
     }
+    // One clock read per event: each call's end is the next one's start.
+    let start = performance.now();
     for (let i = 0; i < unit.length; i++) {
       if (i > 0 && call.interrupted?.()) return (handled = i);
       const stored = unit[i]!;
-      const start = performance.now();
-      await withTimeout(call, unit, i, controller, () =>
-        typeof handler === 'function' ? handler(stored, context) : handler.handle(stored, context),
-      );
-      metrics.subscriptionHandlerDuration.record(secondsSince(start), attributes);
+      let result: Promise<void> | void;
+      try {
+        result = typeof handler === 'function' ? handler(stored, context) : handler.handle(stored, context);
+      } catch (error) {
+        throw new HandlerFailure(error, i);
+      }
+      // A handler that returns at once needs no timer; the await on a settled promise keeps the
+      // microtask turn between two events that a stop or pause asked from a continuation relies on.
+      if (result instanceof Promise) await raceTimeout(call, unit, i, controller, result);
+      else await SETTLED;
+      const end = performance.now();
+      metrics.subscriptionHandlerDuration.record((end - start) / 1000, attributes);
+      start = end;
       handled = i + 1;
     }
     return handled;
@@ -104,17 +116,16 @@ export function isBatchHandler(handler: SubscriptionHandler): handler is BatchEv
   return typeof handler === 'object' && typeof (handler as { handleBatch?: unknown }).handleBatch === 'function';
 }
 
-async function withTimeout(
+/** {@link withTimeout} for a call that already returned `result`. */
+async function raceTimeout(
   call: HandlerCall,
   unit: readonly StoredEvent[],
   index: number,
   controller: AbortController,
-  fn: () => Promise<void> | void,
+  result: Promise<void>,
 ): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    const result = fn();
-    if (!(result instanceof Promise)) return;
     await Promise.race([
       result,
       new Promise<never>((_, reject) => {
@@ -131,4 +142,20 @@ async function withTimeout(
   } finally {
     clearTimeout(timer);
   }
+}
+
+async function withTimeout(
+  call: HandlerCall,
+  unit: readonly StoredEvent[],
+  index: number,
+  controller: AbortController,
+  fn: () => Promise<void> | void,
+): Promise<void> {
+  let result: Promise<void> | void;
+  try {
+    result = fn();
+  } catch (error) {
+    throw new HandlerFailure(error, index);
+  }
+  if (result instanceof Promise) await raceTimeout(call, unit, index, controller, result);
 }
