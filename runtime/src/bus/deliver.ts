@@ -139,13 +139,14 @@ export async function deliver(input: DeliverInput): Promise<DeliveryOutcome> {
  * ```
  */
 export function deliverNow(input: DeliverInput): DeliveryOutcome | Promise<DeliveryOutcome> {
-  const result = deliverOnce(input);
-  return result instanceof Promise ? result.then((outcome) => counted(input, outcome)) : counted(input, result);
+  return deliverOnce(input);
 }
 
 /**
  * Counts the delivery in the bus metrics (`eventsmith.bus.consumed`, `…redelivered`,
- * `…dead_lettered`, by consumer group and, when the adapter says, messaging system).
+ * `…dead_lettered`, by consumer group and, when the adapter says, messaging system). Every
+ * outcome of {@link deliverOnce} is counted once, in the continuation that makes it (no extra
+ * `.then` per message).
  */
 function counted(input: DeliverInput, outcome: DeliveryOutcome): DeliveryOutcome {
   if (outcome === SKIPPED) return outcome;
@@ -166,12 +167,18 @@ function deliverOnce(input: DeliverInput): DeliveryOutcome | Promise<DeliveryOut
     // Headers may be missing (a foreign producer); filter on the body before dead-lettering.
     if (decoded.eventType !== undefined && !passesFilters(registry, options, decoded.eventType, undefined))
       return SKIPPED;
-    return { kind: 'dead-letter', reason: decoded.reason, error: decoded.error, eventType: decoded.eventType };
+    return counted(input, {
+      kind: 'dead-letter',
+      reason: decoded.reason,
+      error: decoded.error,
+      eventType: decoded.eventType,
+    });
   }
   const { event } = decoded;
   if (!passesFilters(registry, options, event.eventType, event.aggregateType)) return SKIPPED;
-  if (options.versionGuard) return deliverGuarded(input, event, options.versionGuard);
-  return runHandler(input, event);
+  if (options.versionGuard)
+    return deliverGuarded(input, event, options.versionGuard).then((outcome) => counted(input, outcome));
+  return runHandler(input, event, true);
 }
 
 /**
@@ -196,7 +203,7 @@ async function deliverGuarded(
   } catch (error) {
     return failed(error, input, event.eventType);
   }
-  const outcome = await runHandler(input, event);
+  const outcome = await runHandler(input, event, false);
   if (outcome !== HANDLED) return outcome;
   try {
     await guard.raise(key, event.aggregateVersion);
@@ -206,7 +213,12 @@ async function deliverGuarded(
   return HANDLED;
 }
 
-function runHandler(input: DeliverInput, event: DomainEvent): DeliveryOutcome | Promise<DeliveryOutcome> {
+/** Runs the handler; `count`: the outcome is counted here (see {@link counted}). */
+function runHandler(
+  input: DeliverInput,
+  event: DomainEvent,
+  count: boolean,
+): DeliveryOutcome | Promise<DeliveryOutcome> {
   const { options, headers } = input;
   const parent = propagation.extract(ROOT_CONTEXT, headers);
   const span = tracer().startSpan(
@@ -227,19 +239,23 @@ function runHandler(input: DeliverInput, event: DomainEvent): DeliveryOutcome | 
   try {
     result = context.with(trace.setSpan(parent, span), () => input.handler({ event, attempt: input.attempt, headers }));
   } catch (error) {
-    return handlerFailed(span, error, input, event.eventType);
+    const outcome = handlerFailed(span, error, input, event.eventType);
+    return count ? counted(input, outcome) : outcome;
   }
   if (result !== undefined && typeof (result as { then?: unknown }).then === 'function') {
     return Promise.resolve(result).then(
       () => {
         span.end();
-        return HANDLED;
+        return count ? counted(input, HANDLED) : HANDLED;
       },
-      (error: unknown) => handlerFailed(span, error, input, event.eventType),
+      (error: unknown) => {
+        const outcome = handlerFailed(span, error, input, event.eventType);
+        return count ? counted(input, outcome) : outcome;
+      },
     );
   }
   span.end();
-  return HANDLED;
+  return count ? counted(input, HANDLED) : HANDLED;
 }
 
 let tracerOf: { provider: TracerProvider; tracer: Tracer } | undefined;
