@@ -447,17 +447,33 @@ export class PostgresEventStore implements EventStore {
     return { rows: rows[0]?.tx_id == null ? [] : rows, deferred: rows[0]?.deferred === true };
   }
 
+  /**
+   * The last row below the horizon, as a reader asking now would see it. Like `readAll`, when
+   * committed rows wait at or above the horizon it reads again a few times with a fresh snapshot:
+   * the horizon may have been held back only for an instant, by a transaction of another database
+   * that ended while the statement ran (it could not be attributed, so it was kept). Read once,
+   * such an instant gave a position before appends that had already returned, so a reader
+   * starting after it got them again. Rows of transactions really in flight keep waiting.
+   */
   async currentPosition(): Promise<Position | null> {
-    let query = (this.#shared.db as Kysely<any>)
-      .selectFrom('eventsmith_events')
-      .select(['tx_id', 'position'])
-      .where('tx_id', '<', sql.raw(HORIZON))
-      .orderBy('tx_id', 'desc')
-      .orderBy('position', 'desc')
-      .limit(1);
-    if (this.#tenantId !== undefined) query = query.where('tenant_id', '=', this.#tenantId);
-    const [row] = await this.#rows<{ tx_id: string; position: string }>(query.compile());
-    return row ? Position.of(this.storeId, packPosition(row.tx_id, row.position)) : null;
+    const tenant = this.#tenantId === undefined ? sql`` : sql` and tenant_id = ${this.#tenantId}`;
+    // One horizon for both parts: a committed row is either the last one below it or makes `deferred` true.
+    const query = sql`with eventsmith_horizon as (select ${sql.raw(HORIZON)} as h)
+      select p.tx_id, p.position, (select true from eventsmith_events
+        where tx_id >= (select h from eventsmith_horizon)${tenant} limit 1) is not null as deferred
+      from (select 1) as one left join lateral (select tx_id, position from eventsmith_events
+        where tx_id < (select h from eventsmith_horizon)${tenant} order by tx_id desc, position desc limit 1) as p on true`.compile(
+      this.#shared.db,
+    );
+    type Row = { tx_id: string | null; position: string | null; deferred: boolean };
+    let [row] = await this.#rows<Row>(query);
+    for (let attempt = 1; row?.deferred === true && attempt <= SETTLE_ATTEMPTS; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, attempt * 2));
+      [row] = await this.#rows<Row>(query);
+    }
+    return row?.tx_id != null && row.position != null
+      ? Position.of(this.storeId, packPosition(row.tx_id, row.position))
+      : null;
   }
 
   async eventExists(eventId: string): Promise<boolean> {
