@@ -8,7 +8,7 @@ import {
 } from 'kysely';
 import { decimal } from '../events/decimal.js';
 import { whereKey } from './apply-row-operation.js';
-import { counterOf, type Patch, type PendingRow } from './pending-row.js';
+import { counterOf, type Patch, type PatchEntry, type PendingRow } from './pending-row.js';
 import type { Amount, RowKey } from './row-operation.js';
 import { addAmounts, addExpression, type Counter, type RowTable } from './row-table.js';
 
@@ -85,11 +85,7 @@ async function upsertRows(db: Kysely<any>, table: RowTable, rows: readonly Pendi
   }
   const mysql = db.getExecutor().adapter instanceof MysqlAdapter;
   const t = table.name;
-  for (const [shape, group] of groupBy(
-    shared,
-    (p) =>
-      `u|${Object.keys(p.row!).sort().join(',')}|${[...(p.existed as Patch)].map(([c, e]) => `${c}:${'set' in e ? 's' : 'a'}`).join(',')}`,
-  )) {
+  for (const [shape, group] of groupBy(shared, upsertShape())) {
     const patch = group[0]!.existed as Patch;
     const inserted = (eb: ExpressionBuilder<any, any>, column: string) =>
       mysql ? eb.fn('values', [eb.ref(column)]) : eb.ref(`excluded.${column}`);
@@ -246,6 +242,44 @@ function rowsPerStatement(row: Record<string, unknown>): number {
 
 function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+/**
+ * The shape of an upsert row (its columns, and its patch's columns with how each changes), as a
+ * key to group rows that share one statement. Rows of a batch mostly come from the same operation
+ * with their columns in the same order: one that looks like the row before reuses its key rather
+ * than building it again.
+ */
+function upsertShape(): (p: PendingRow) => string {
+  let columns: string[] = [];
+  let patch: Patch = new Map();
+  let shape = '';
+  return (p) => {
+    const rowColumns = Object.keys(p.row!);
+    const rowPatch = p.existed as Patch;
+    if (shape !== '' && sameColumns(columns, rowColumns) && samePatchShape(patch, rowPatch)) return shape;
+    columns = rowColumns;
+    patch = rowPatch;
+    shape = `u|${[...rowColumns].sort().join(',')}|${[...rowPatch].map(([c, e]) => `${c}:${'set' in e ? 's' : 'a'}`).join(',')}`;
+    return shape;
+  };
+}
+
+function sameColumns(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The same columns in the same order, each set or added to alike. */
+function samePatchShape(a: Patch, b: Patch): boolean {
+  if (a.size !== b.size) return false;
+  const other = b.entries();
+  for (const [column, entry] of a) {
+    const next = other.next().value as [string, PatchEntry];
+    if (next[0] !== column || 'set' in next[1] !== 'set' in entry) return false;
+  }
+  return true;
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

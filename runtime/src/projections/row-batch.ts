@@ -29,7 +29,7 @@ import { addAmounts, type Counter, type RowTable } from './row-table.js';
 export class RowBatch {
   readonly #table: RowTable;
   readonly #pending = new Map<string, PendingRow>();
-  /** Scratch space of {@link #merge} (reused: it runs once per event). */
+  /** Scratch space of {@link #merge}, written from the start by each call (it runs once per event). */
   readonly #changes: unknown[] = [];
 
   constructor(table: RowTable) {
@@ -115,12 +115,14 @@ export class RowBatch {
     // One pass computes, for each column, the patch entry and the folded value (column, entry, value, …);
     // nothing changes until every column is known to merge.
     const changes = this.#changes;
-    changes.length = 0;
+    let n = 0;
     for (const column of Object.keys(set)) {
       if (skip !== undefined && skip.includes(column)) continue;
       const value = (set as Record<string, unknown>)[column];
       if (!(value instanceof Increment)) {
-        changes.push(column, patch ? { set: value } : undefined, value);
+        changes[n++] = column;
+        changes[n++] = patch ? { set: value } : undefined;
+        changes[n++] = value;
         continue;
       }
       const counter = this.#counter(column);
@@ -140,14 +142,15 @@ export class RowBatch {
         folded = addAmounts(counter, column in row ? row[column] : (counter.default ?? null), value.amount);
         if (folded === undefined) return false;
       }
-      changes.push(column, entry, folded);
+      changes[n++] = column;
+      changes[n++] = entry;
+      changes[n++] = folded;
     }
-    for (let i = 0; i < changes.length; i += 3) {
+    for (let i = 0; i < n; i += 3) {
       const column = changes[i] as string;
       if (patch) patch.set(column, changes[i + 1] as PatchEntry);
       if (row) row[column] = changes[i + 2];
     }
-    changes.length = 0;
     if (!row && 'upsert' in op) p.row = insertValues(op.upsert);
     return true;
   }
