@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HELP } from './help.js';
-import type { CliIo } from './io.js';
-import { main } from './main.js';
+import { runCli as run } from './test-support/run-cli.js';
 
 // `generate` keeps prettier's results in node_modules/.cache/eventsmith: the output must be the same
 // with and without it, and `--check` must still see every difference with the files on disk.
@@ -22,14 +21,6 @@ aggregates:
           name: string
           openedAt: datetime
 `;
-
-async function run(cwd: string, ...argv: string[]) {
-  let out = '';
-  let err = '';
-  const io: CliIo = { cwd, out: (t) => void (out += t), err: (t) => void (err += t) };
-  const status = await main(argv, io);
-  return { status, out, err };
-}
 
 async function tree(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
