@@ -1,11 +1,25 @@
 import type pg from 'pg';
 
+/** Default for `PostgresEventStoreOptions.notifyIntervalMs`. */
+export const NOTIFY_INTERVAL_MS = 3;
+
 /**
- * Sends `NOTIFY channel` after appends commit, coalesced: while one notification is on its way,
- * any number of further commits ask for just one more, sent once it is done. So every commit is
- * followed by a notification sent after it, at most one statement is in flight per store, and the
- * append's own transaction never takes PostgreSQL's notify-queue lock (which serialises the
- * commits of notifying transactions; notifying inside each append cost concurrent writers ~2.5×).
+ * Sends `NOTIFY channel` after appends commit, throttled with a leading and a trailing edge:
+ *
+ * - The first commit after a quiet spell is notified at once (a lone or sporadic writer's
+ *   listeners wake with no added delay).
+ * - Under a stream of commits, at most one notification goes per `intervalMs` and at most one is
+ *   in flight: commits made meanwhile ask for one more, sent when the interval is over and the
+ *   previous one is done.
+ * - So every commit is followed by a notification sent after it, at most `intervalMs` (plus the
+ *   previous notification's round trip) later; `close()` sends the one still owed at once.
+ *
+ * Notifications go outside the append's transaction, so the append never takes PostgreSQL's
+ * notify-queue lock (which serialises the commits of notifying transactions; notifying inside each
+ * append cost concurrent writers ~2.5×). A notification is a transaction of its own that writes
+ * nothing but its commit record, which PostgreSQL commits without waiting for a WAL flush; what it
+ * costs is a round trip and its CPU (the client's, the server's, and every listener's wake-up),
+ * which the throttle spends once per interval instead of once per commit.
  *
  * A notification that fails (or a process that dies between commit and notify) only delays
  * listeners until their next poll; subscriptions always poll as a fallback.
@@ -13,29 +27,57 @@ import type pg from 'pg';
 export class PostgresAppendNotifier {
   readonly #pool: pg.Pool;
   readonly #channel: string;
-  #sending = false;
-  #again = false;
+  readonly #intervalMs: number;
+  /** A commit that no notification sent after it covers yet. */
+  #owed = false;
+  /** The sending loop, while it runs (a notification in flight or an interval not yet over). */
+  #running: Promise<void> | undefined;
+  /** Ends the current interval early (on close). */
+  #endInterval: (() => void) | undefined;
+  #closed = false;
 
-  constructor(pool: pg.Pool, channel: string) {
+  constructor(pool: pg.Pool, channel: string, intervalMs = NOTIFY_INTERVAL_MS) {
     this.#pool = pool;
     this.#channel = channel;
+    this.#intervalMs = intervalMs;
   }
 
   /** Call after a transaction that appended has committed. */
   committed(): void {
-    if (this.#sending) {
-      this.#again = true;
-      return;
-    }
-    this.#sending = true;
-    void this.#send();
+    if (this.#closed) return;
+    this.#owed = true;
+    this.#running ??= this.#run();
   }
 
-  async #send(): Promise<void> {
-    do {
-      this.#again = false;
-      await this.#pool.query('select pg_notify($1, $2)', [this.#channel, '']).catch(() => undefined);
-    } while (this.#again);
-    this.#sending = false;
+  /** Sends the notification still owed (if any) at once and waits for the one in flight. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#endInterval?.();
+    await this.#running;
+  }
+
+  async #run(): Promise<void> {
+    // Runs synchronously up to the first await: the leading notification leaves within committed().
+    while (this.#owed) {
+      this.#owed = false;
+      const sent = this.#pool.query('select pg_notify($1, $2)', [this.#channel, '']).then(
+        () => undefined,
+        () => undefined,
+      );
+      await (this.#closed || this.#intervalMs <= 0 ? sent : Promise.all([sent, this.#interval()]));
+    }
+    this.#running = undefined;
+  }
+
+  #interval(): Promise<void> {
+    return new Promise((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        this.#endInterval = undefined;
+        resolve();
+      };
+      const timer = setTimeout(end, this.#intervalMs);
+      this.#endInterval = end;
+    });
   }
 }

@@ -130,6 +130,47 @@ await describeWithService('postgres', 'PostgresEventStore round trips', () => {
     }
   });
 
+  it('notifies the first append at once and owes the later ones one notification, which close() sends', async () => {
+    const { url, drop } = await freshPostgresDatabase();
+    // An interval longer than the test: the owed notification can only come from close().
+    const store = await PostgresEventStore.open({
+      url,
+      registry: conformanceRegistry,
+      notifyChannel: 'es_throttle_test',
+      notifyIntervalMs: 600_000,
+    });
+    const listener = new pg.Client({ connectionString: url });
+    let notifications = 0;
+    listener.on('notification', () => void notifications++);
+    try {
+      await listener.connect();
+      await listener.query('LISTEN es_throttle_test');
+      const s = newStream();
+      await store.appendToStream(s.streamId, noted(s, 1), { expectedVersion: 'no_stream' });
+      await expect.poll(() => notifications).toBe(1); // leading edge
+      for (let v = 1; v <= 3; v++)
+        await store.appendToStream(s.streamId, noted(s, 1, {}, v + 1), { expectedVersion: v });
+      await store.close();
+      await expect.poll(() => notifications).toBe(2); // one for the three, sent by close()
+    } finally {
+      await store.close();
+      await listener.end();
+      await drop();
+    }
+  });
+
+  it('refuses a notifyIntervalMs that is not a non-negative number', async () => {
+    for (const notifyIntervalMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await expect(
+        PostgresEventStore.open({
+          url: 'postgres://127.0.0.1:1/none',
+          registry: conformanceRegistry,
+          notifyIntervalMs,
+        }),
+      ).rejects.toThrow(/notifyIntervalMs/);
+    }
+  });
+
   it('reads the same instants whatever the session time zone', async () => {
     const { url, drop } = await freshPostgresDatabase();
     const utc = await PostgresEventStore.open({

@@ -80,12 +80,20 @@ export type PostgresEventStoreOptions = PostgresConnection & {
   readonly appendRetries?: number;
   /**
    * After an append commits, the store sends `NOTIFY` on this channel, so `PostgresNotifyWakeUp`
-   * listeners wake up for appends made by any process. Notifications are coalesced (at most one
-   * in flight per store; commits during it get one more after it) and sent outside the append's
-   * transaction, so appends never wait on PostgreSQL's notify-queue lock. Default
-   * `'eventsmith_events'`; `false` turns it off (subscriptions then rely on polling).
+   * listeners wake up for appends made by any process. Notifications are sent outside the
+   * append's transaction (appends never wait on PostgreSQL's notify-queue lock) and throttled:
+   * the first commit after a quiet spell notifies at once, and under a stream of commits one
+   * notification per `notifyIntervalMs` covers all of them (always one after the last commit).
+   * Default `'eventsmith_events'`; `false` turns it off (subscriptions then rely on polling).
    */
   readonly notifyChannel?: string | false;
+  /**
+   * Under a stream of commits, at most one notification per this many milliseconds (default 3):
+   * a listener hears of a commit at most this much later than without the throttle, and the
+   * store sends one notification per interval instead of one per commit. `0`: one notification
+   * per commit, or per notification round trip when commits come faster.
+   */
+  readonly notifyIntervalMs?: number;
   /**
    * Group commit (default false): appends made outside a transaction while another append is
    * being written share one transaction and one commit, each with its own version check and its
@@ -210,6 +218,12 @@ export class PostgresEventStore implements EventStore {
         `notifyChannel must be a plain identifier (letters, digits, underscores), got "${notifyChannel}".`,
       );
     }
+    const { notifyIntervalMs } = options;
+    if (notifyIntervalMs !== undefined && !(Number.isFinite(notifyIntervalMs) && notifyIntervalMs >= 0)) {
+      throw new InvalidArgumentError(
+        `notifyIntervalMs must be a non-negative number of milliseconds, got ${notifyIntervalMs}.`,
+      );
+    }
     const { db, pool, target, database, secrets, openPool } = createPostgresDatabase(options);
     let groupCommit: PostgresGroupCommit | undefined;
     let notifier: PostgresAppendNotifier | undefined;
@@ -237,7 +251,7 @@ export class PostgresEventStore implements EventStore {
         retries: options.appendRetries ?? 10,
         notifyChannel,
         notifier: (notifier =
-          notifyChannel === undefined ? undefined : new PostgresAppendNotifier(pool, notifyChannel)),
+          notifyChannel === undefined ? undefined : new PostgresAppendNotifier(pool, notifyChannel, notifyIntervalMs)),
         appendedIn: new WeakSet(),
         readNames: new StatementNames(NAMED_READS),
         feedStatements: new Map(),
@@ -256,6 +270,7 @@ export class PostgresEventStore implements EventStore {
       return new PostgresEventStore(shared, undefined, () =>
         shared.gate.close(async () => {
           await groupCommit?.close();
+          await notifier?.close(); // the notification the last commits are owed, before the pool ends
           await db.destroy();
         }),
       );
