@@ -38,7 +38,8 @@ const LOCK_WAIT_MS = 200;
  * of them. When batches form and how many fly at once is {@link GroupCommitQueue}'s; each flight
  * has its own pipelining connection.
  *
- * - A batch is one transaction sent in one round trip on a pipelining connection: `begin`, each
+ * - A batch is one transaction sent in one write on a pipelining connection: `begin` (with the
+ *   lock timeout), each
  *   member's usual append statement (sorted by stream id, so concurrent batches, this store's or
  *   another process's, take stream locks in one order), `commit`. Each statement keeps its own
  *   expected-version check; a
@@ -83,19 +84,29 @@ export class PostgresGroupCommit extends GroupCommitQueue<GroupMember> {
       await Promise.all(batch.map((member) => this.alone(member)));
       return;
     }
+    // The whole batch leaves in one write: pg writes each pipelined query as it is submitted
+    // (synchronously, in client.query), so the socket is corked until the last one. One write
+    // instead of one per statement (each ~50-90 µs of loopback TCP in the client alone).
+    const socket = (client as unknown as { connection?: { stream?: { cork?(): void; uncork?(): void } } }).connection
+      ?.stream;
+    socket?.cork?.();
     // A member that waits longer than this for a lock (another transaction's, on its stream) ends
     // the batch and goes on alone, so it never holds up its neighbours for longer.
-    const sent = [client.query('begin'), client.query(`set local lock_timeout = ${LOCK_WAIT_MS}`)];
+    const sent: Promise<unknown>[] = [client.query(`begin; set local lock_timeout = ${LOCK_WAIT_MS}`)];
     const statementOf: number[] = [];
-    // Under row-level security each member runs as its own tenant; '' (no tenant) sees no rows,
-    // as an unset setting does, so a tenant set for one member never carries over to the next.
-    const tenants = batch.some((member) => member.tenant !== undefined);
-    for (const member of batch) {
-      if (tenants) sent.push(client.query('select set_config($1, $2, true)', [TENANT_SETTING, member.tenant ?? '']));
-      statementOf.push(sent.length);
-      sent.push(client.query(member.statement()));
+    try {
+      // Under row-level security each member runs as its own tenant; '' (no tenant) sees no rows,
+      // as an unset setting does, so a tenant set for one member never carries over to the next.
+      const tenants = batch.some((member) => member.tenant !== undefined);
+      for (const member of batch) {
+        if (tenants) sent.push(client.query('select set_config($1, $2, true)', [TENANT_SETTING, member.tenant ?? '']));
+        statementOf.push(sent.length);
+        sent.push(client.query(member.statement()));
+      }
+      sent.push(client.query('commit'));
+    } finally {
+      socket?.uncork?.();
     }
-    sent.push(client.query('commit'));
     const settled = await Promise.allSettled(sent);
     const lost = settled.find(
       (s): s is PromiseRejectedResult =>
@@ -108,7 +119,7 @@ export class PostgresGroupCommit extends GroupCommitQueue<GroupMember> {
       return;
     }
     const commit = settled[settled.length - 1]!;
-    if (commit.status === 'fulfilled' && commit.value.command === 'COMMIT') {
+    if (commit.status === 'fulfilled' && (commit.value as pg.QueryResult).command === 'COMMIT') {
       this.#steps.committed();
       const alone: Waiting[] = [];
       batch.forEach((member, i) => {
