@@ -1,4 +1,4 @@
-import { CompiledQuery, Kysely, MysqlDialect } from 'kysely';
+import { Kysely, MysqlDialect } from 'kysely';
 import type { Pool, PoolOptions } from 'mysql2';
 import { mysql2 } from './mysql-driver.js';
 import { InvalidArgumentError } from '../../errors.js';
@@ -16,6 +16,10 @@ export interface MysqlDatabase {
   /** The password as given (and URL-decoded), to remove from errors about the connection. */
   readonly secrets: readonly string[];
 }
+
+/** What every connection of the pool runs first. */
+const SESSION_SETTINGS =
+  "set session transaction isolation level read committed; set session sql_mode = concat_ws(',', @@sql_mode, 'STRICT_ALL_TABLES'); set session time_zone = '+00:00'";
 
 /**
  * Opens a mysql2 pool and a Kysely instance on it (`MysqlDialect`), with the settings the store
@@ -58,19 +62,16 @@ export function createMysqlDatabase(connection: MysqlConnection): MysqlDatabase 
     jsonStrings: true,
     charset: 'utf8mb4',
   });
-  pool.on('connection', (raw) => raw.on('error', () => undefined));
-  const db = new Kysely<EventStoreTables>({
-    dialect: new MysqlDialect({
-      pool,
-      onCreateConnection: async (c) => {
-        await c.executeQuery(
-          CompiledQuery.raw(
-            "set session transaction isolation level read committed; set session sql_mode = concat_ws(',', @@sql_mode, 'STRICT_ALL_TABLES'); set session time_zone = '+00:00'",
-          ),
-        );
-      },
-    }),
+  pool.on('connection', (raw) => {
+    raw.on('error', () => undefined);
+    // Queued first on every new connection, so it runs before anything Kysely or the store sends
+    // on it (the store's appends use the pool directly). A connection it fails on is closed: nothing
+    // runs there without these settings.
+    raw.query(SESSION_SETTINGS, (error) => {
+      if (error) raw.destroy();
+    });
   });
+  const db = new Kysely<EventStoreTables>({ dialect: new MysqlDialect({ pool }) });
   return {
     db,
     pool,

@@ -1,4 +1,5 @@
-import { CompiledQuery, type Kysely, type QueryResult, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import type { Pool } from 'mysql2';
 import { ConcurrencyError, DuplicateEventError, TenantMismatchError } from '../../errors.js';
 import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
@@ -28,7 +29,8 @@ import { checkText, feedRange } from '../store-input.js';
 import { eventExistsQuery, readStreamPages, readStreamVersion } from '../sql/stream-queries.js';
 import { utcTimestampMillis } from '../sql/sql-time.js';
 import { createMysqlDatabase, type MysqlConnection } from './mysql-dialect.js';
-import { appendBatchSteps, appendBody, isoFromMysql, STREAM_STATE } from './mysql-statements.js';
+import { appendBody, isoFromMysql, STREAM_STATE, type AppendBody } from './mysql-statements.js';
+import { withPoolConnection, type MysqlRun } from './mysql-query.js';
 import { MysqlGroupCommit, type MysqlGroupMember } from './mysql-group-commit.js';
 import { StoreGate } from '../store-gate.js';
 
@@ -62,6 +64,8 @@ interface Shared {
   readonly registry: EventRegistry;
   readonly storeId: string;
   readonly db: Kysely<EventStoreTables>;
+  /** The pool under `db`: appends outside a transaction run on it directly. */
+  readonly pool: Pool;
   readonly target: string;
   readonly pageSize: number;
   readonly retries: number;
@@ -72,8 +76,6 @@ interface Shared {
 }
 
 type Row = EventRow & { position: string };
-/** What an append's follow-up queries run on: the connection or transaction that ran the append. */
-type Executor = { executeQuery: Kysely<any>['executeQuery'] };
 const SELECT = [...EVENT_COLUMNS, 'position'];
 /** Identifiers are VARCHAR(255) columns. */
 const MAX_ID = 255;
@@ -117,7 +119,7 @@ export class MysqlEventStore implements EventStore {
 
   /** Connects (and by default migrates). Throws `EventStoreUnavailableError` if the server cannot be reached. */
   static async open(options: MysqlEventStoreOptions): Promise<MysqlEventStore> {
-    const { db, target, database, secrets } = createMysqlDatabase(options);
+    const { db, pool, target, database, secrets } = createMysqlDatabase(options);
     try {
       if (options.migrate ?? true) await migrateEventStore(db, { dialect: 'mysql' });
     } catch (error) {
@@ -130,6 +132,7 @@ export class MysqlEventStore implements EventStore {
         registry: options.registry,
         storeId,
         db,
+        pool,
         target,
         pageSize: options.pageSize ?? 1000,
         retries: options.appendRetries ?? 10,
@@ -137,15 +140,7 @@ export class MysqlEventStore implements EventStore {
           options.groupCommit === false
             ? undefined
             : new MysqlGroupCommit({
-                withConnection: (fn) =>
-                  db
-                    .connection()
-                    .execute((connection) =>
-                      fn(
-                        async (text, parameters) =>
-                          (await connection.executeQuery(CompiledQuery.raw(text, [...parameters]))).rows,
-                      ),
-                    ),
+                withConnection: (fn) => withPoolConnection(pool, fn),
                 unavailable: (error) => unavailableOr(error, target),
               }),
         gate: new StoreGate(storeId),
@@ -201,38 +196,33 @@ export class MysqlEventStore implements EventStore {
   #groupMember(append: PreparedAppend): MysqlGroupMember {
     return {
       streamId: append.streamId,
-      ...appendBatchSteps(append),
-      outcome: (row) => {
-        const outcome = row as { version: string | number | null; position: string | null } | undefined;
-        if (!outcome || outcome.version === null || outcome.position === null) return 'alone';
-        return { nextVersion: Number(outcome.version), position: Position.of(this.storeId, BigInt(outcome.position)) };
-      },
+      append,
+      result: ({ version, position }) => ({ nextVersion: version, position: Position.of(this.storeId, position) }),
       alone: () => this.#appendAlone(append),
     };
   }
 
   /** An append in a transaction of its own, retried while it only lost a race it can retry. */
   async #appendAlone(append: PreparedAppend): Promise<AppendResult> {
-    const { body, parameters } = this.#body(append);
+    const body = appendBody(append);
+    const sql = `start transaction;\n${body.sql};\ncommit`;
     for (let attempt = 0; ; attempt++) {
       const final = attempt >= this.#shared.retries;
       const outcome = await this.#guard(() =>
-        this.#shared.db.connection().execute(async (connection) => {
-          let result: QueryResult<unknown>;
+        withPoolConnection(this.#shared.pool, async (run) => {
+          let results: unknown[];
           try {
-            result = await connection.executeQuery(
-              CompiledQuery.raw(`start transaction;\n${body};\ncommit`, parameters),
-            );
+            results = (await run(sql, body.parameters)) as unknown[];
           } catch (error) {
-            await connection.executeQuery(CompiledQuery.raw('rollback')).catch(() => undefined);
+            await run('rollback', []).catch(() => undefined);
             if (isDeadlock(error) && !final) return 'retry' as const;
             // Explained on this connection: asking the pool for another while holding this
             // one deadlocks once every connection is held by a failing append.
-            const translated = await this.#translate(error, append, connection, final);
+            const translated = await this.#translate(error, append, run, final);
             if (translated === 'retry') return 'retry' as const;
             throw translated;
           }
-          return this.#outcome(connection, result, append, final);
+          return this.#outcome(run, body, results.slice(1), append, final);
         }),
       );
       if (outcome !== 'retry') return outcome;
@@ -338,12 +328,15 @@ export class MysqlEventStore implements EventStore {
 
   /** Appends inside an open transaction, under a savepoint so a failed append leaves nothing behind. */
   async #appendInTransaction(trx: Transaction<any>, append: PreparedAppend): Promise<AppendResult> {
-    const { body, parameters } = this.#body(append);
-    let result: QueryResult<unknown>;
+    const body = appendBody(append);
+    const run: MysqlRun = async (sql, parameters) =>
+      (await trx.executeQuery(CompiledQuery.raw(sql, [...parameters]))).rows;
+    let results: unknown[];
     try {
-      result = await trx.executeQuery(
-        CompiledQuery.raw(`savepoint es_append;\n${body};\nrelease savepoint es_append`, parameters),
-      );
+      results = (await run(
+        `savepoint es_append;\n${body.sql};\nrelease savepoint es_append`,
+        body.parameters,
+      )) as unknown[];
     } catch (error) {
       if (isDeadlock(error)) {
         throw new AppendConflictError(
@@ -353,34 +346,23 @@ export class MysqlEventStore implements EventStore {
           'the database chose this transaction as a deadlock victim and rolled it back.',
         );
       }
-      await trx.executeQuery(CompiledQuery.raw('rollback to savepoint es_append; release savepoint es_append'));
-      throw await this.#translate(error, append, trx, true);
+      await run('rollback to savepoint es_append; release savepoint es_append', []);
+      throw await this.#translate(error, append, run, true);
     }
-    return (await this.#outcome(trx, result, append, true)) as AppendResult;
+    return (await this.#outcome(run, body, results.slice(1), append, true)) as AppendResult;
   }
 
-  #body(append: PreparedAppend): { body: string; parameters: unknown[] } {
-    const { sql, parameters } = appendBody(append);
-    return { body: sql, parameters };
-  }
-
-  /** Reads the outcome row of an append; on a failed check, explains it from the stream's state. */
+  /** Reads the outcome of an append from its statements' results; on a failed check, explains it from the stream's state. */
   async #outcome(
-    executor: Executor,
-    result: QueryResult<unknown>,
+    run: MysqlRun,
+    body: AppendBody,
+    results: readonly unknown[],
     append: PreparedAppend,
     final: boolean,
   ): Promise<AppendResult | 'retry'> {
-    const sets = result.rows as unknown[];
-    const outcome = sets.filter(Array.isArray).at(-1)?.[0] as
-      { version: string | number | null; position: string | null } | undefined;
-    if (outcome && outcome.version !== null && outcome.position !== null) {
-      return { nextVersion: Number(outcome.version), position: Position.of(this.storeId, BigInt(outcome.position)) };
-    }
-    const state = await executor.executeQuery<{ version: number; tenant_id: string | null }>(
-      CompiledQuery.raw(STREAM_STATE, [append.streamId]),
-    );
-    return this.#conflict(append, state.rows[0], final);
+    const outcome = body.outcome(results);
+    if (outcome) return { nextVersion: outcome.version, position: Position.of(this.storeId, outcome.position) };
+    return this.#conflict(append, await streamState(run, append.streamId), final);
   }
 
   #conflict(
@@ -408,7 +390,7 @@ export class MysqlEventStore implements EventStore {
   }
 
   /** The error to throw for a failed append batch, or `'retry'` when a new attempt could pass. */
-  async #translate(error: unknown, append: PreparedAppend, executor: Executor, final: boolean): Promise<unknown> {
+  async #translate(error: unknown, append: PreparedAppend, run: MysqlRun, final: boolean): Promise<unknown> {
     const { errno, message } = error as { errno?: number; message?: string };
     // 1048: the version was NULL because the stream check failed; 1062: a duplicate key.
     if (errno === 1062 || errno === 1048) {
@@ -417,11 +399,9 @@ export class MysqlEventStore implements EventStore {
         return new DuplicateEventError(id ?? append.records[0]!.eventId);
       }
       // The stream row exists ('no_stream'), the expectation failed, or events were written around it.
-      const { rows } = await executor.executeQuery<{ version: number; tenant_id: string | null }>(
-        CompiledQuery.raw(STREAM_STATE, [append.streamId]),
-      );
+      const state = await streamState(run, append.streamId);
       try {
-        return this.#conflict(append, rows[0], final);
+        return this.#conflict(append, state, final);
       } catch (conflict) {
         return conflict;
       }
@@ -475,6 +455,15 @@ function timestampMillis(value: string | Date): number {
   if (typeof value !== 'string') return value.getTime();
   const time = utcTimestampMillis(value, '');
   return Number.isNaN(time) ? parseIsoTime(isoFromMysql(value)) : time;
+}
+
+/** The stream's row, read on the connection or transaction that ran the append. */
+async function streamState(
+  run: MysqlRun,
+  streamId: string,
+): Promise<{ version: number; tenant_id: string | null } | undefined> {
+  const rows = (await run(STREAM_STATE, [streamId])) as { version: number; tenant_id: string | null }[];
+  return rows[0];
 }
 
 function isDeadlock(error: unknown): boolean {

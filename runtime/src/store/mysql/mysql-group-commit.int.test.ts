@@ -13,13 +13,14 @@ await describeWithService('mysql', 'MysqlEventStore group commit', () => {
     drop = fresh.drop;
     store = await MysqlEventStore.open({ url: fresh.url, registry: conformanceRegistry, pool: { connectionLimit: 4 } });
     // Random failures inside the database: an event whose text is 'fail' is refused by a trigger,
-    // which also records each event's place in its batch (`@es_m`, set only while a batch runs).
-    await sql`create table eventsmith_test_trx (event_id varchar(255) not null, member int)`.execute(store.db);
+    // which also records each event's LAST_INSERT_ID(): the last position its transaction took
+    // from the allocator, which every append sharing the transaction sees.
+    await sql`create table eventsmith_test_trx (event_id varchar(255) not null, taken bigint)`.execute(store.db);
     await sql
       .raw(
         `create trigger eventsmith_test_refuse before insert on eventsmith_events for each row begin
         if json_value(new.data, '$.text') = 'fail' then signal sqlstate '45000' set message_text = 'injected failure'; end if;
-        insert into eventsmith_test_trx values (new.event_id, @es_m);
+        insert into eventsmith_test_trx values (new.event_id, last_insert_id());
       end`,
       )
       .execute(store.db);
@@ -32,12 +33,13 @@ await describeWithService('mysql', 'MysqlEventStore group commit', () => {
   groupCommitSuite(() => store, {
     runs: 40,
     appendConflicts: true,
-    // An append that committed as a batch's second member or later shared its commit.
+    // An append shared its commit when another one's events saw the same allocation.
     sharedCommits: async (succeeded) => {
       const ids = succeeded.map(({ events }) => events[0]!.eventId);
       if (ids.length === 0) return 0;
-      const { rows } = await sql<{ n: number }>`select count(*) as n from eventsmith_test_trx
-        where member > 0 and event_id in (${sql.join(ids)})`.execute(store.db);
+      const { rows } = await sql<{ n: number }>`select count(distinct a.event_id) as n
+        from eventsmith_test_trx a join eventsmith_test_trx b on b.taken = a.taken and b.event_id <> a.event_id
+        where a.event_id in (${sql.join(ids)}) and b.event_id in (${sql.join(ids)})`.execute(store.db);
       return Number(rows[0]?.n ?? 0);
     },
     // Locks the stream row as a transaction that read it for update would.

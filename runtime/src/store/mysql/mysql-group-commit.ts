@@ -1,20 +1,23 @@
 import type { AppendResult } from '../event-store.js';
+import type { PreparedAppend } from '../sql/prepare-append.js';
 import { GroupCommitQueue, type GroupCommitMember, type GroupCommitWaiting } from '../sql/group-commit-queue.js';
+import type { MysqlRun } from './mysql-query.js';
+import { statementsCompleted } from './mysql-query.js';
+import {
+  eventRows,
+  knownVersion,
+  positionsTaken,
+  streamStep,
+  takePositions,
+  type AppendOutcome,
+} from './mysql-statements.js';
 
 /** One append waiting for a group commit, as `MysqlEventStore` hands it over. */
 export interface MysqlGroupMember extends GroupCommitMember {
-  /** The append's stream step and events insert (`appendBatchSteps`), run in the shared transaction. */
-  readonly stream: { readonly sql: string; readonly parameters: readonly unknown[] };
-  readonly insert: { readonly sql: string; readonly parameters: readonly unknown[] };
-  /**
-   * What the append's outcome row means once the shared transaction has committed: the result,
-   * or `'alone'` when only a transaction of its own can tell.
-   */
-  readonly outcome: (row: Record<string, unknown> | undefined) => AppendResult | 'alone';
+  readonly append: PreparedAppend;
+  /** The append's result once the shared transaction has committed. */
+  readonly result: (outcome: AppendOutcome) => AppendResult;
 }
-
-/** Runs queries on one connection of the store's pool, in order. */
-export type MysqlRun = (sql: string, parameters: readonly unknown[]) => Promise<unknown>;
 
 /** What {@link MysqlGroupCommit} needs from its store. */
 export interface MysqlGroupCommitSteps {
@@ -27,25 +30,14 @@ export interface MysqlGroupCommitSteps {
 type Waiting = GroupCommitWaiting<MysqlGroupMember>;
 
 /**
- * How long (s) a batch member waits for a lock (another transaction's, on its stream) before it
- * ends the batch and goes on alone, so it never holds up its neighbours for longer.
+ * How long (s) a batch waits for a lock (another transaction's, on a stream or the allocator row)
+ * before it ends and its member goes on alone, so it never holds up its neighbours for longer.
  */
 const LOCK_WAIT_S = 1;
-/** The first member starts the batch's variables: `@es_p` is its last position, `@es_o` the outcomes. */
-const FIRST_MEMBER = 'set @es_m = 0, @es_v = null, @es_p = null, @es_o = null';
-/** The outcomes so far, each member's new version and last position: `v1 p1 v2 p2 …`. */
-const OUTCOME = "concat_ws(' ', @es_o, @es_v, @es_p)";
-/**
- * Reads and locks the allocator row after the first member's stream step, as an append alone
- * does; the members number their rows on from it. No row when the first member's check failed:
- * `@es_p` stays NULL and its insert fails, as alone.
- */
-const TAKE_POSITIONS =
-  'select value into @es_p from eventsmith_positions where id = 1 and @es_v is not null for update';
-/** Hands the batch's last position back to the allocator row, whose lock the commit releases. */
-const STORE_POSITIONS = 'update eventsmith_positions set value = @es_p where id = 1';
-/** Back to the server's lock wait; `@es_m` (the member running) is set only while a batch runs. */
-const RESTORE_LOCK_WAIT = 'set session innodb_lock_wait_timeout = @@global.innodb_lock_wait_timeout, @es_m = null';
+/** Back to the server's lock wait. */
+const RESTORE_LOCK_WAIT = 'set session innodb_lock_wait_timeout = @@global.innodb_lock_wait_timeout';
+/** Statements before the first member's stream step: the batch's `set` and `start transaction`. */
+const HEAD = 2;
 
 /**
  * Group commit for `MysqlEventStore` appends made outside a transaction: appends that arrive
@@ -53,16 +45,19 @@ const RESTORE_LOCK_WAIT = 'set session innodb_lock_wait_timeout = @@global.innod
  * one round trip, one turn of the position allocator and one commit (one redo log flush) cover all
  * of them. When batches form and how many fly at once is {@link GroupCommitQueue}'s.
  *
- * - A batch is `start transaction`, each member's stream step and events insert (sorted by stream
- *   id, so concurrent batches take stream locks in one order; members of one stream keep their
- *   order), `commit`. Each member keeps its own expected-version check, and sees the members before
- *   it. The allocator row is read and locked once, after the first member's stream step, the
- *   members number their rows on from it, and the batch writes the last position back; one row
- *   holds every member's outcome. Three statements per member instead of six (issue 15).
+ * - A batch is `start transaction`, every member's stream step (sorted by stream id, so concurrent
+ *   batches take stream locks in one order; members of one stream keep their order), then the
+ *   allocator row, taken once for all the batch's events, then every member's events insert,
+ *   `commit`. Each member keeps its own expected-version check (its own `@es_v<i>`), and sees the
+ *   members before it. The allocator row is locked only after every stream lock is held, so a
+ *   batch that waits for a stream holds up no other batch, and the next flight runs its stream
+ *   steps while this one inserts (issue 15). Two statements per member; positions come back in
+ *   the allocator's OK packet, versions the expectation does not say in one row.
  * - MariaDB stops a multi-statement query at the first statement that fails (a version conflict,
  *   a duplicate event id, a lock wait over {@link LOCK_WAIT_S} s, a deadlock): the batch is rolled
- *   back, the member that failed (named by `@es_m`) is written on its own, so it gets the error or
- *   result it would have had alone, and the other members go back to the head of the queue.
+ *   back, the member whose statement failed (counted from the statements that answered) is
+ *   written on its own, so it gets the error or result it would have had alone, and the other
+ *   members go back to the head of the queue.
  * - Results are handed out only after the commit. A connection lost in the middle fails every
  *   member with the store's unavailable error, as it would have failed each alone.
  *
@@ -78,27 +73,49 @@ export class MysqlGroupCommit extends GroupCommitQueue<MysqlGroupMember> {
   }
 
   protected async writeBatch(batch: Waiting[]): Promise<void> {
-    const statements = [`set session innodb_lock_wait_timeout = ${LOCK_WAIT_S}`, 'start transaction'];
+    const n = batch.length;
+    const variable = (i: number) => `@es_v${i}`;
+    const total = batch.reduce((sum, member) => sum + member.append.records.length, 0);
+    const resets = batch.map((_, i) => `${variable(i)} = null`).join(', ');
+    const statements = [`set session innodb_lock_wait_timeout = ${LOCK_WAIT_S}, ${resets}`, 'start transaction'];
     const parameters: unknown[] = [];
-    batch.forEach((member, i) => {
-      // Each member's set statement also notes the outcome of the member before it in @es_o.
-      statements.push(i === 0 ? FIRST_MEMBER : `set @es_o = ${OUTCOME}, @es_m = ${i}, @es_v = null`, member.stream.sql);
-      parameters.push(...member.stream.parameters);
-      if (i === 0) statements.push(TAKE_POSITIONS);
-      statements.push(member.insert.sql);
-      parameters.push(...member.insert.parameters);
-    });
-    statements.push(STORE_POSITIONS, `select ${OUTCOME} as o`, 'commit', RESTORE_LOCK_WAIT);
-    let settled: { rows: unknown } | { failed: number } | { lost: unknown };
+    for (const [i, { append }] of batch.entries()) {
+      const stream = streamStep(append, variable(i));
+      statements.push(stream.sql);
+      parameters.push(...stream.parameters);
+    }
+    const take = takePositions(total);
+    statements.push(take.sql);
+    parameters.push(...take.parameters);
+    const offsets: number[] = [];
+    let offset = 0;
+    for (const [i, { append }] of batch.entries()) {
+      const rows = append.records.length;
+      const first = offset + 1 - total; // the first row's position, from the last one taken
+      const insert = eventRows(
+        append,
+        (k) => `cast(last_insert_id() as signed) + ${first + k}`,
+        (k) => `${variable(i)} + ${k + 1 - rows}`,
+      );
+      statements.push(insert.sql);
+      parameters.push(...insert.parameters);
+      offset += rows;
+      offsets.push(offset);
+    }
+    const unknown = batch.flatMap(({ append }, i) => (knownVersion(append) === undefined ? [i] : []));
+    if (unknown.length > 0) statements.push(`select ${unknown.map((i) => `${variable(i)} as v${i}`).join(', ')}`);
+    statements.push('commit', RESTORE_LOCK_WAIT);
+
+    let settled: { results: unknown[] } | { failed: number } | { lost: unknown };
     try {
       settled = await this.#steps.withConnection(async (run) => {
         try {
-          return { rows: await run(statements.join(';\n'), parameters) };
+          return { results: (await run(statements.join(';\n'), parameters)) as unknown[] };
         } catch (error) {
-          if (lostConnection(error)) return { lost: error };
-          const rows = (await run(`rollback;\nselect @es_m as m;\n${RESTORE_LOCK_WAIT}`, [])) as unknown[];
-          const m = (rows.filter(Array.isArray).at(-1)?.[0] as { m: unknown } | undefined)?.m;
-          return { failed: m === null || m === undefined ? -1 : Number(m) };
+          const completed = statementsCompleted(error);
+          if (lostConnection(error) || completed === undefined) return { lost: error };
+          await run(`rollback;\n${RESTORE_LOCK_WAIT}`, []);
+          return { failed: memberOf(completed, n) };
         }
       });
     } catch (error) {
@@ -111,7 +128,8 @@ export class MysqlGroupCommit extends GroupCommitQueue<MysqlGroupMember> {
     }
     if ('failed' in settled) {
       const failed = settled.failed;
-      if (failed < 0 || failed >= batch.length) {
+      if (failed < 0) {
+        // The batch's own statements failed (the allocator's lock wait): each goes alone.
         await Promise.all(batch.map((member) => this.alone(member)));
         return;
       }
@@ -119,20 +137,28 @@ export class MysqlGroupCommit extends GroupCommitQueue<MysqlGroupMember> {
       await this.alone(batch[failed]!);
       return;
     }
-    // One row: each member's new version and last position, in batch order.
-    const row = (settled.rows as unknown[]).filter(Array.isArray).at(-1)?.[0] as { o?: unknown } | undefined;
-    const outcomes = row?.o === null || row?.o === undefined ? [] : String(row.o).split(' ');
-    const complete = outcomes.length === 2 * batch.length;
+    const { results } = settled;
+    const last = positionsTaken(results[HEAD + n]);
+    const read = unknown.length > 0 ? (results[HEAD + 2 * n + 1] as Record<string, unknown>[] | undefined)?.[0] : {};
     const alone: Waiting[] = [];
     batch.forEach((member, i) => {
-      const outcome = member.outcome(
-        complete ? { version: outcomes[2 * i], position: outcomes[2 * i + 1] } : undefined,
-      );
-      if (outcome === 'alone') alone.push(member);
-      else member.resolve(outcome);
+      const version = knownVersion(member.append) ?? read?.[`v${i}`];
+      if (last === undefined || version === undefined || version === null) return void alone.push(member);
+      member.resolve(member.result({ version: Number(version), position: last - BigInt(total - offsets[i]!) }));
     });
     await Promise.all(alone.map((member) => this.alone(member)));
   }
+}
+
+/**
+ * The member whose statement failed, the statements before it having answered: its stream step
+ * or its events insert; -1 for the batch's own statements.
+ */
+function memberOf(completed: number, n: number): number {
+  const stream = completed - HEAD;
+  if (stream >= 0 && stream < n) return stream;
+  const insert = completed - HEAD - n - 1;
+  return insert >= 0 && insert < n ? insert : -1;
 }
 
 /** A client-side error (no server error number): the connection is gone, the outcome unknown. */

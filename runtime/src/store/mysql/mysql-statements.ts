@@ -1,55 +1,135 @@
 // The hand-written SQL of MysqlEventStore's appends: one multi-statement query, one round trip.
-import type { ExpectedVersion } from '../expected-version.js';
 import type { PreparedAppend } from '../sql/prepare-append.js';
 
 const COLUMNS =
   'position, stream_id, version, event_id, event_type, event_version, aggregate_type, aggregate_id, tenant_id, ' +
   'occurred_at, actor_id, correlation_id, causation_id, metadata, data, stored_at';
 
+/** One statement of a multi-statement query and its parameters. */
+export interface Statement {
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+}
+
+/** An SQL expression for the row of an append's `i`-th event (0-based). */
+export type RowSql = (i: number) => string;
+
+/** What an append that committed gets back. */
+export interface AppendOutcome {
+  readonly version: number;
+  readonly position: bigint;
+}
+
 /**
- * The stream step sets `@es_v` to the stream's new version when the expectation holds, and leaves
- * it NULL otherwise. The row lock it takes serialises appends to one stream; InnoDB re-reads the
- * committed row after waiting, so exactly one of several writers expecting the same version
+ * The stream step sets `variable` to the stream's new version when the expectation holds, and
+ * leaves it NULL otherwise. The row lock it takes serialises appends to one stream; InnoDB re-reads
+ * the committed row after waiting, so exactly one of several writers expecting the same version
  * passes. Assignments run left to right: `version` (which reads the old `tenant_id`) comes first.
+ * Only the update form (an existing stream expected) leaves `variable` untouched when there is no
+ * row: `needsReset` says the caller must set it to NULL first.
  */
-function streamStep(
-  expected: ExpectedVersion,
-  view: boolean,
-): { sql: string; parameters: (append: PreparedAppend) => unknown[] } {
-  const n = (a: PreparedAppend) => a.records.length;
+export function streamStep(append: PreparedAppend, variable: string): Statement & { readonly needsReset: boolean } {
+  const { expected, streamId, batchTenant } = append;
+  const n = append.records.length;
+  const view = append.viewTenant !== undefined;
   const own = view ? ' and tenant_id = ?' : '';
-  const ownParameter = (a: PreparedAppend) => (view ? [a.viewTenant] : []);
-  const tenant = 'tenant_id = if(@es_v is null, tenant_id, if(tenant_id <=> ?, tenant_id, null))';
+  const owner = view ? [append.viewTenant] : [];
+  const tenant = `tenant_id = if(${variable} is null, tenant_id, if(tenant_id <=> ?, tenant_id, null))`;
   if (expected === 0 || expected === 'no_stream') {
     // A duplicate key error here means the stream exists: the caller reports the conflict.
     return {
-      sql: 'insert into eventsmith_streams (stream_id, version, tenant_id) values (?, @es_v := ?, ?)',
-      parameters: (a) => [a.streamId, n(a), a.batchTenant],
+      sql: `insert into eventsmith_streams (stream_id, version, tenant_id) values (?, ${variable} := ?, ?)`,
+      parameters: [streamId, n, batchTenant],
+      needsReset: false,
     };
   }
   if (expected === 'any') {
     return {
       sql:
-        'insert into eventsmith_streams (stream_id, version, tenant_id) values (?, @es_v := ?, ?) on duplicate key update ' +
-        `version = coalesce(@es_v := if(true${own}, version + ?, null), version), ${tenant}`,
-      parameters: (a) => [a.streamId, n(a), a.batchTenant, ...ownParameter(a), n(a), a.batchTenant],
+        `insert into eventsmith_streams (stream_id, version, tenant_id) values (?, ${variable} := ?, ?) on duplicate key update ` +
+        `version = coalesce(${variable} := if(true${own}, version + ?, null), version), ${tenant}`,
+      parameters: [streamId, n, batchTenant, ...owner, n, batchTenant],
+      needsReset: false,
     };
   }
   const check = expected === 'stream_exists' ? 'true' : 'version = ?';
   return {
-    sql: `update eventsmith_streams set version = coalesce(@es_v := if(${check}${own}, version + ?, null), version), ${tenant} where stream_id = ?`,
-    parameters: (a) => [
-      ...(expected === 'stream_exists' ? [] : [expected]),
-      ...ownParameter(a),
-      n(a),
-      a.batchTenant,
-      a.streamId,
-    ],
+    sql: `update eventsmith_streams set version = coalesce(${variable} := if(${check}${own}, version + ?, null), version), ${tenant} where stream_id = ?`,
+    parameters: [...(expected === 'stream_exists' ? [] : [expected]), ...owner, n, batchTenant, streamId],
+    needsReset: true,
   };
 }
 
+/** The stream's version after `append` when its expectation says it, else undefined (read it back). */
+export function knownVersion(append: PreparedAppend): number | undefined {
+  const { expected } = append;
+  if (expected === 'no_stream') return append.records.length;
+  return typeof expected === 'number' ? expected + append.records.length : undefined;
+}
+
 /**
- * The append body: stream check, position allocation, events insert, and a row with the outcome.
+ * The events insert of `append`, the one row builder of lone appends and group commit members:
+ * each event's position and version are the SQL expressions `position(i)` and `version(i)`, every
+ * other column a parameter. A NULL version (the stream check failed) makes the NOT NULL column
+ * refuse the row (strict mode): the query stops there and the caller rolls back.
+ */
+export function eventRows(append: PreparedAppend, position: RowSql, version: RowSql): Statement {
+  const storedAt = mysqlTimestamp(new Date());
+  const rows: string[] = [];
+  const parameters: unknown[] = [];
+  append.records.forEach((r, i) => {
+    rows.push(`(${position(i)}, ?, ${version(i)}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    parameters.push(
+      append.streamId,
+      r.eventId,
+      r.eventType,
+      r.eventVersion,
+      r.aggregateType,
+      r.aggregateId,
+      r.tenantId,
+      mysqlTimestamp(new Date(r.occurredAt)),
+      r.actorId,
+      r.correlationId,
+      r.causationId,
+      append.metadataJson[i],
+      append.dataJson[i],
+      storedAt,
+    );
+  });
+  return { sql: `insert into eventsmith_events (${COLUMNS}) values ${rows.join(', ')}`, parameters };
+}
+
+/**
+ * Takes `count` positions from the allocator row: its new value, the last position taken, is the
+ * statement's LAST_INSERT_ID() (in its OK packet, and for the statements after it). Updating the
+ * row locks it until commit (see `appendBody`).
+ */
+export function takePositions(count: number, condition = ''): Statement {
+  return {
+    sql: `update eventsmith_positions set value = last_insert_id(value + ?) where id = 1${condition}`,
+    parameters: [count],
+  };
+}
+
+/** The last position a `takePositions` statement took, from its OK packet; undefined if it took none. */
+export function positionsTaken(result: unknown): bigint | undefined {
+  const { affectedRows, insertId } = (result ?? {}) as { affectedRows?: unknown; insertId?: unknown };
+  if (Number(affectedRows) !== 1 || insertId === undefined || insertId === null) return undefined;
+  return BigInt(String(insertId));
+}
+
+/** A lone append's statements (to run inside a transaction or savepoint), and how to read its outcome. */
+export interface AppendBody {
+  readonly sql: string;
+  readonly parameters: unknown[];
+  /** The outcome from the results of `sql`'s statements, in order; undefined when the check failed. */
+  readonly outcome: (results: readonly unknown[]) => AppendOutcome | undefined;
+}
+
+/**
+ * The append body: stream check, position allocation, events insert, and, when the expectation
+ * does not say the new version (`any`, `stream_exists`), a row with it. The position comes back in
+ * the allocation's OK packet, so an expected version needs no outcome row.
  *
  * Positions come from the one-row `eventsmith_positions` table, not AUTO_INCREMENT: AUTO_INCREMENT
  * hands out values at insert time, so a transaction holding position 10 can commit after one
@@ -57,88 +137,37 @@ function streamStep(
  * takes its lock until commit, so the next appender gets its positions only after this one commits
  * (InnoDB releases row locks once the commit is visible): positions are handed out in commit
  * order, and "read after position P" never skips. The price is that appends serialise from their
- * allocation to their commit; the allocation is the last thing an append does to keep that short.
+ * allocation to their commit; the allocation comes after the stream step to keep that short.
  */
-export function appendBody(append: PreparedAppend): { sql: string; parameters: unknown[] } {
-  const view = append.viewTenant !== undefined;
-  const stream = streamStep(append.expected, view);
+export function appendBody(append: PreparedAppend): AppendBody {
   const n = append.records.length;
-  const storedAt = mysqlTimestamp(new Date());
-  const rows: string[] = [];
-  const parameters: unknown[] = [...stream.parameters(append), n];
-  append.records.forEach((r, i) => {
-    const k = i + 1 - n;
-    // `@es_v` is NULL when the stream check failed: the NOT NULL version column then rejects the
-    // row (strict mode), the batch stops, and the caller rolls back and reports the conflict.
-    rows.push(`(cast(last_insert_id() as signed) + ${k}, ?, @es_v + ${k}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    parameters.push(
-      append.streamId,
-      r.eventId,
-      r.eventType,
-      r.eventVersion,
-      r.aggregateType,
-      r.aggregateId,
-      r.tenantId,
-      mysqlTimestamp(new Date(r.occurredAt)),
-      r.actorId,
-      r.correlationId,
-      r.causationId,
-      append.metadataJson[i],
-      append.dataJson[i],
-      storedAt,
-    );
-  });
-  const sql = [
-    'set @es_v = null',
+  const stream = streamStep(append, '@es_v');
+  // `cast(… as signed)`: LAST_INSERT_ID() is unsigned, and the first rows lie below it.
+  const insert = eventRows(
+    append,
+    (i) => `cast(last_insert_id() as signed) + ${i + 1 - n}`,
+    (i) => `@es_v + ${i + 1 - n}`,
+  );
+  const take = takePositions(n, ' and @es_v is not null');
+  const version = knownVersion(append);
+  const statements = [
+    ...(stream.needsReset ? ['set @es_v = null'] : []),
     stream.sql,
-    'update eventsmith_positions set value = last_insert_id(value + ?) where id = 1 and @es_v is not null',
-    `insert into eventsmith_events (${COLUMNS}) values ${rows.join(', ')}`,
-    'select @es_v as version, if(@es_v is null, null, last_insert_id()) as position',
-  ].join(';\n');
-  return { sql, parameters };
-}
-
-/**
- * An append as a member of a group commit batch (see `MysqlGroupCommit`): its stream step, and
- * its events insert numbering the rows on from `@es_p`, the batch's last position so far. The
- * batch around it resets `@es_v` before the stream step, reads and locks the allocator row once,
- * after its first member's stream step (streams first, then the allocator, as an append alone
- * takes them), and writes `@es_p` back to it before the commit: one allocator statement per
- * member less, and no outcome row per member (the batch reads all outcomes in one row).
- */
-export function appendBatchSteps(append: PreparedAppend): {
-  stream: { sql: string; parameters: unknown[] };
-  insert: { sql: string; parameters: unknown[] };
-} {
-  const view = append.viewTenant !== undefined;
-  const stream = streamStep(append.expected, view);
-  const n = append.records.length;
-  const storedAt = mysqlTimestamp(new Date());
-  const rows: string[] = [];
-  const parameters: unknown[] = [];
-  append.records.forEach((r, i) => {
-    const k = i + 1 - n;
-    rows.push(`(@es_p := @es_p + 1, ?, @es_v + ${k}, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    parameters.push(
-      append.streamId,
-      r.eventId,
-      r.eventType,
-      r.eventVersion,
-      r.aggregateType,
-      r.aggregateId,
-      r.tenantId,
-      mysqlTimestamp(new Date(r.occurredAt)),
-      r.actorId,
-      r.correlationId,
-      r.causationId,
-      append.metadataJson[i],
-      append.dataJson[i],
-      storedAt,
-    );
-  });
+    take.sql,
+    insert.sql,
+    ...(version === undefined ? ['select @es_v as version'] : []),
+  ];
+  const at = stream.needsReset ? 2 : 1; // the allocation's place
   return {
-    stream: { sql: stream.sql, parameters: stream.parameters(append) },
-    insert: { sql: `insert into eventsmith_events (${COLUMNS}) values ${rows.join(', ')}`, parameters },
+    sql: statements.join(';\n'),
+    parameters: [...stream.parameters, ...take.parameters, ...insert.parameters],
+    outcome: (results) => {
+      const position = positionsTaken(results[at]);
+      if (position === undefined) return undefined;
+      const read = version ?? (results[at + 2] as { version: unknown }[] | undefined)?.[0]?.version;
+      if (read === undefined || read === null) return undefined;
+      return { version: Number(read), position };
+    },
   };
 }
 
