@@ -4,7 +4,8 @@
  * default), and through the raw driver (plain inserts, one transaction per append), in one run,
  * rounds alternating the order. Besides throughput it prints the CPU each side spends per event,
  * in this process and in its PostgreSQL backends (read from /proc when the server runs on this
- * machine): on a shared machine, wall-clock ratios swing with the load, CPU per event does not.
+ * machine): on a shared machine, wall-clock ratios swing with the load, CPU per event does not;
+ * nor do the statements per event (queries this process sent, notifications included).
  * `BENCH_ROUNDS` (default 5), `BENCH_W3_APPENDS` (per writer, default 400).
  */
 import { readFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ interface Subject {
 }
 interface Figures {
   readonly perSecond: number;
+  readonly statements: number;
   readonly processUs: number;
   readonly serverUs: number | undefined;
 }
@@ -61,13 +63,24 @@ async function backendTicks(admin: pg.Client, database: string): Promise<Map<num
   return ticks;
 }
 
+/** Queries sent by every pg client of this process (the stores', the raw pool's and the admin's). */
+let queries = 0;
+const clientQuery = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  queries++;
+  return clientQuery.apply(this, args);
+} as typeof pg.Client.prototype.query;
+
 async function measure(admin: pg.Client, subject: Subject, events: number, run: () => Promise<void>): Promise<Figures> {
   const before = await backendTicks(admin, subject.database);
+  const sent = queries;
   const cpu = process.cpuUsage();
   const start = performance.now();
   await run();
   const ms = performance.now() - start;
   const used = process.cpuUsage(cpu);
+  await new Promise((resolve) => setTimeout(resolve, 20)); // the last commits' notification
+  const statements = (queries - sent) / events;
   const after = await backendTicks(admin, subject.database);
   let serverUs: number | undefined;
   if (before && after) {
@@ -75,7 +88,7 @@ async function measure(admin: pg.Client, subject: Subject, events: number, run: 
     for (const [pid, t] of after) ticks += t - (before.get(pid) ?? 0);
     serverUs = (ticks * 10_000) / events;
   }
-  return { perSecond: (events / ms) * 1000, processUs: (used.user + used.system) / events, serverUs };
+  return { perSecond: (events / ms) * 1000, statements, processUs: (used.user + used.system) / events, serverUs };
 }
 
 export default async function run(): Promise<void> {
@@ -156,6 +169,7 @@ export default async function run(): Promise<void> {
         workload,
         'ev/s': median(runs.map((f) => f.perSecond)).toFixed(0),
         'ratio to raw': `${median(ratios).toFixed(2)}× (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
+        'statements/event': median(runs.map((f) => f.statements)).toFixed(2),
         'process µs/event': median(runs.map((f) => f.processUs)).toFixed(0),
         'server µs/event': server.length === runs.length ? median(server).toFixed(0) : 'n/a',
       });
