@@ -1,4 +1,5 @@
 import type { DomainEvent } from './domain-event.js';
+import { LastIsoText } from './iso-time.js';
 import { toJsonValue, type JsonObject, type JsonValue } from './json.js';
 
 /**
@@ -22,6 +23,8 @@ export interface EventRecord {
   readonly data: JsonValue;
 }
 
+const occurredTexts = new LastIsoText();
+
 /** Turns an event into its stored form. Throws `SerializationError` for values JSON cannot carry. */
 export function toEventRecord(event: DomainEvent): EventRecord {
   return {
@@ -31,7 +34,7 @@ export function toEventRecord(event: DomainEvent): EventRecord {
     aggregateId: event.aggregateId,
     aggregateType: event.aggregateType,
     aggregateVersion: event.aggregateVersion,
-    occurredAt: event.occurredAt.toISOString(),
+    occurredAt: occurredTexts.of(event.occurredAt),
     tenantId: event.tenantId ?? null,
     actorId: event.actorId ?? null,
     correlationId: event.correlationId,

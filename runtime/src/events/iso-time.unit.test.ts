@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseIsoTime } from './iso-time.js';
+import { ImmutableDate } from './immutable.js';
+import { LastIsoText, parseIsoTime } from './iso-time.js';
 
 describe('parseIsoTime', () => {
   it.each([
@@ -37,5 +38,35 @@ describe('parseIsoTime', () => {
       const t = Date.UTC(2023, 0, 1) + day * 86_400_000 + 12_345;
       expect(parseIsoTime(new Date(t).toISOString())).toBe(t);
     }
+  });
+});
+
+describe('LastIsoText', () => {
+  it('writes what toISOString writes, for the same time again, another time, and back', () => {
+    const texts = new LastIsoText();
+    const times = [0, 0, 1767323045678, 1767323045678, 1767323045679, 0, -62198755200000, 253402300799999];
+    for (const time of times) {
+      expect(texts.of(new Date(time))).toBe(new Date(time).toISOString());
+      expect(texts.of(new ImmutableDate(time))).toBe(new Date(time).toISOString());
+    }
+  });
+
+  it('throws for an invalid date, as toISOString does, and keeps working', () => {
+    const texts = new LastIsoText();
+    expect(() => texts.of(new Date(NaN))).toThrow(RangeError);
+    expect(() => texts.of(new Date(NaN))).toThrow(RangeError);
+    expect(texts.of(new Date(5))).toBe('1970-01-01T00:00:00.005Z');
+  });
+
+  it("asks a date whose toISOString is not Date's own every time", () => {
+    class Shifted extends Date {
+      override toISOString(): string {
+        return `shifted ${this.getTime()}`;
+      }
+    }
+    const texts = new LastIsoText();
+    expect(texts.of(new Date(7))).toBe('1970-01-01T00:00:00.007Z');
+    expect(texts.of(new Shifted(7))).toBe('shifted 7');
+    expect(texts.of(new Date(7))).toBe('1970-01-01T00:00:00.007Z');
   });
 });

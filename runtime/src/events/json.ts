@@ -1,4 +1,5 @@
 import { SerializationError } from '../errors.js';
+import { LastIsoText } from './iso-time.js';
 
 /** A value that survives `JSON.stringify` → `JSON.parse` unchanged. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -149,6 +150,9 @@ export function freezeParsedJson(value: unknown): boolean {
   }
 }
 
+/** Payloads often carry the same date, event after event. */
+const dateTexts = new LastIsoText();
+
 function convert(
   value: unknown,
   path: string,
@@ -176,7 +180,7 @@ function convert(
       if (value === null) return null;
       if (value instanceof Date) {
         if (Number.isNaN(value.getTime())) throw new SerializationError(path, 'invalid Date');
-        return value.toISOString();
+        return dateTexts.of(value);
       }
       if (depth >= MAX_JSON_DEPTH) throw nestingError(root, rootPath);
       if (Array.isArray(value)) {
