@@ -98,7 +98,7 @@ export type PostgresEventStoreOptions = PostgresConnection & {
    * Group commit (default false): appends made outside a transaction while another append is
    * being written share one transaction and one commit, each with its own version check and its
    * own result or error. One writer at a time writes exactly as without it. Under concurrent
-   * writers it saves CPU (about a third of the server's per event) and pays off where commits
+   * writers it saves CPU (a fifth to two fifths of the server's per event) and pays off where commits
    * are slow (WAL on a disk with slow flushes); it costs two more connections (opened when the
    * first group forms), and an append waits for the group in flight and for its own group's
    * stream locks (at most 200 ms for another transaction's lock, then it goes on alone).
