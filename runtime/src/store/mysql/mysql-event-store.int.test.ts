@@ -1,4 +1,4 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeWithService, freshMysqlDatabase } from '@eventsmith/test/support/services';
 import {
   conformanceRegistry,
@@ -6,6 +6,8 @@ import {
   storeConformanceSuite,
 } from '../../testing/conformance.js';
 import { checkCollidingAppendsNeedOneConnection } from '../../testing/pool-checks.js';
+import { newStream, noted } from '../../testing/store-conformance-context.js';
+import { ConcurrencyError } from '../../errors.js';
 import { serverStoreFeedSuite } from '../../testing/server-store-suite.js';
 import { MysqlEventStore } from './mysql-event-store.js';
 import { MysqlSnapshotStore } from './mysql-snapshot-store.js';
@@ -53,6 +55,32 @@ await describeWithService('mysql', 'MysqlEventStore feed and transactions', () =
 });
 
 await describeWithService('mysql', 'MysqlEventStore on a pool of one connection', () => {
+  // An append to an existing stream finds its row with an update: when there is no row, what an
+  // earlier append on the same connection left behind must not pass for this one's check.
+  it('refuses an expected version of a missing stream right after a successful append on the connection', async () => {
+    const { store, teardown } = await freshStore(1);
+    try {
+      for (const expectedVersion of [1, 'stream_exists'] as const) {
+        const [written, missing] = [newStream(), newStream()];
+        await store.appendToStream(written.streamId, noted(written, 2), { expectedVersion: 'no_stream' });
+        await store.appendToStream(written.streamId, noted(written, 1, {}, 3), { expectedVersion: 2 });
+        const alone = await store.appendToStream(missing.streamId, noted(missing), { expectedVersion }).catch((e) => e);
+        expect(alone).toBeInstanceOf(ConcurrencyError);
+        const inside = await store
+          .transaction(async (tx) => {
+            await tx.appendToStream(written.streamId, noted(written, 1, {}, 4), { expectedVersion: 3 });
+            await tx.appendToStream(missing.streamId, noted(missing), { expectedVersion });
+          })
+          .catch((e: unknown) => e);
+        expect(inside).toBeInstanceOf(ConcurrencyError);
+        expect(await store.getStreamVersion(missing.streamId)).toBe(0);
+        expect(await store.getStreamVersion(written.streamId)).toBe(3);
+      }
+    } finally {
+      await teardown();
+    }
+  });
+
   it('explains colliding appends without waiting for a second connection', async () => {
     const { store, teardown } = await freshStore(1);
     try {

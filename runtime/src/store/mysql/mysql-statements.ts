@@ -25,10 +25,10 @@ export interface AppendOutcome {
  * leaves it NULL otherwise. The row lock it takes serialises appends to one stream; InnoDB re-reads
  * the committed row after waiting, so exactly one of several writers expecting the same version
  * passes. Assignments run left to right: `version` (which reads the old `tenant_id`) comes first.
- * Only the update form (an existing stream expected) leaves `variable` untouched when there is no
- * row: `needsReset` says the caller must set it to NULL first.
+ * Only the update form (an existing stream expected) can find no row, and then leaves `variable`
+ * untouched (`mayMiss`): the caller sets it to NULL first, or checks ROW_COUNT().
  */
-export function streamStep(append: PreparedAppend, variable: string): Statement & { readonly needsReset: boolean } {
+export function streamStep(append: PreparedAppend, variable: string): Statement & { readonly mayMiss: boolean } {
   const { expected, streamId, batchTenant } = append;
   const n = append.records.length;
   const view = append.viewTenant !== undefined;
@@ -40,7 +40,7 @@ export function streamStep(append: PreparedAppend, variable: string): Statement 
     return {
       sql: `insert into eventsmith_streams (stream_id, version, tenant_id) values (?, ${variable} := ?, ?)`,
       parameters: [streamId, n, batchTenant],
-      needsReset: false,
+      mayMiss: false,
     };
   }
   if (expected === 'any') {
@@ -49,14 +49,14 @@ export function streamStep(append: PreparedAppend, variable: string): Statement 
         `insert into eventsmith_streams (stream_id, version, tenant_id) values (?, ${variable} := ?, ?) on duplicate key update ` +
         `version = coalesce(${variable} := if(true${own}, version + ?, null), version), ${tenant}`,
       parameters: [streamId, n, batchTenant, ...owner, n, batchTenant],
-      needsReset: false,
+      mayMiss: false,
     };
   }
   const check = expected === 'stream_exists' ? 'true' : 'version = ?';
   return {
     sql: `update eventsmith_streams set version = coalesce(${variable} := if(${check}${own}, version + ?, null), version), ${tenant} where stream_id = ?`,
     parameters: [...(expected === 'stream_exists' ? [] : [expected]), ...owner, n, batchTenant, streamId],
-    needsReset: true,
+    mayMiss: true,
   };
 }
 
@@ -142,22 +142,21 @@ export interface AppendBody {
 export function appendBody(append: PreparedAppend): AppendBody {
   const n = append.records.length;
   const stream = streamStep(append, '@es_v');
+  // An update that found no stream row leaves `@es_v` as an earlier append on this connection
+  // set it: ROW_COUNT() (of the statement before) tells, so the allocation and the rows check it
+  // rather than a statement setting `@es_v` to NULL first. (With FOUND_ROWS, a row whose check
+  // failed counts 1, and `@es_v` is NULL.)
+  const found = stream.mayMiss ? ' and row_count() > 0' : '';
   // `cast(… as signed)`: LAST_INSERT_ID() is unsigned, and the first rows lie below it.
   const insert = eventRows(
     append,
     (i) => `cast(last_insert_id() as signed) + ${i + 1 - n}`,
-    (i) => `@es_v + ${i + 1 - n}`,
+    stream.mayMiss ? (i) => `if(row_count() > 0, @es_v + ${i + 1 - n}, null)` : (i) => `@es_v + ${i + 1 - n}`,
   );
-  const take = takePositions(n, ' and @es_v is not null');
+  const take = takePositions(n, ` and @es_v is not null${found}`);
   const version = knownVersion(append);
-  const statements = [
-    ...(stream.needsReset ? ['set @es_v = null'] : []),
-    stream.sql,
-    take.sql,
-    insert.sql,
-    ...(version === undefined ? ['select @es_v as version'] : []),
-  ];
-  const at = stream.needsReset ? 2 : 1; // the allocation's place
+  const statements = [stream.sql, take.sql, insert.sql, ...(version === undefined ? ['select @es_v as version'] : [])];
+  const at = 1; // the allocation's place
   return {
     sql: statements.join(';\n'),
     parameters: [...stream.parameters, ...take.parameters, ...insert.parameters],
