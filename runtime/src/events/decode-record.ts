@@ -1,4 +1,4 @@
-import { decodeEvent, type DomainEvent } from './domain-event.js';
+import { decodeEvent, type DomainEvent, type EventClass } from './domain-event.js';
 import type { EventRecord } from './event-record.js';
 import type { EventRegistry } from './event-registry.js';
 import { ImmutableDate } from './immutable.js';
@@ -36,3 +36,19 @@ export function decodeRecordAt(
     record.eventVersion === cls.eventVersion,
   );
 }
+
+/**
+ * The class of `eventType` when a record stored under that name (or an alias) at `eventVersion`
+ * needs no upcasting, its version being the class's current one: its payload can go straight to
+ * {@link decodeEvent}, as `registry.upcast` would hand it on. Undefined for other versions and for
+ * unknown types, which take the registry's path with its errors.
+ */
+export function currentClass(registry: EventRegistry, eventType: string, eventVersion: number): EventClass | undefined {
+  // Feed pages hold runs of one type: the last answer is kept (a registry never changes).
+  if (registry !== last.registry || eventType !== last.eventType) {
+    last = { registry, eventType, cls: registry.has(eventType) ? registry.get(eventType) : undefined };
+  }
+  const { cls } = last;
+  return cls !== undefined && cls.eventVersion === eventVersion ? cls : undefined;
+}
+let last: { registry?: EventRegistry; eventType?: string; cls?: EventClass | undefined } = {};

@@ -171,17 +171,27 @@ function stringNode(def: Def, checks: readonly CheckDef[]): Node | undefined {
 }
 
 function numberNode(checks: readonly CheckDef[]): Node | undefined {
-  const tests: ((n: number) => boolean)[] = [];
+  // One test per number, with the bounds folded together (fields.integer() has three checks).
+  let integer = false;
+  let min = -Infinity;
+  let minInclusive = true;
+  let max = Infinity;
+  let maxInclusive = true;
   for (const c of checks) {
-    if (c.check === 'number_format' && c.format === 'safeint') tests.push(Number.isSafeInteger);
-    else if ((c.check === 'greater_than' || c.check === 'less_than') && typeof c.value === 'number') {
-      const bound = c.value;
-      const above = c.check === 'greater_than';
-      if (c.inclusive) tests.push(above ? (n) => n >= bound : (n) => n <= bound);
-      else tests.push(above ? (n) => n > bound : (n) => n < bound);
+    if (c.check === 'number_format' && c.format === 'safeint') integer = true;
+    else if (c.check === 'greater_than' && typeof c.value === 'number') {
+      if (c.value > min || (c.value === min && !c.inclusive)) [min, minInclusive] = [c.value, c.inclusive === true];
+    } else if (c.check === 'less_than' && typeof c.value === 'number') {
+      if (c.value < max || (c.value === max && !c.inclusive)) [max, maxInclusive] = [c.value, c.inclusive === true];
     } else return undefined;
   }
-  return leaf((v) => typeof v === 'number' && Number.isFinite(v) && tests.every((test) => test(v)));
+  return leaf(
+    (v) =>
+      typeof v === 'number' &&
+      (integer ? Number.isSafeInteger(v) : Number.isFinite(v)) &&
+      (minInclusive ? v >= min : v > min) &&
+      (maxInclusive ? v <= max : v < max),
+  );
 }
 
 function datetimeNode(schema: z.ZodType): Node | undefined {
@@ -230,13 +240,15 @@ function objectNode(shape: Record<string, z.ZodType>, depth: number): Node | und
     fields.push({ key, node, optional: defOf(shape[key]!)?.type === 'optional' });
   }
   const converting = fields.filter((f) => f.node.convert !== same);
+  const count = fields.length;
   return {
     check(v) {
       if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.isFrozen(v)) return false;
       if (Object.getPrototypeOf(v) !== Object.prototype) return false;
       const object = v as Record<string, unknown>;
       let present = 0;
-      for (const field of fields) {
+      for (let i = 0; i < count; i++) {
+        const field = fields[i]!;
         const value = object[field.key];
         if (value === undefined) {
           if (!field.optional || Object.hasOwn(object, field.key)) return false;
@@ -246,9 +258,9 @@ function objectNode(shape: Record<string, z.ZodType>, depth: number): Node | und
         }
       }
       // A key the schema does not know: zod would strip it, so let zod build the output.
-      let count = 0;
-      for (const _key in object) count++;
-      return count === present;
+      let keys = 0;
+      for (const _key in object) keys++;
+      return keys === present;
     },
     convert(v) {
       const object = v as Record<string, unknown>;
