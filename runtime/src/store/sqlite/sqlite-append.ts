@@ -1,5 +1,6 @@
 import { DuplicateEventError, TenantMismatchError } from '../../errors.js';
 import type { AppendResult } from '../event-store.js';
+import { LastIsoText } from '../../events/iso-time.js';
 import { checkExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
 import { EVENT_COLUMNS } from '../sql/event-rows.js';
@@ -16,6 +17,9 @@ const UPSERT_STREAM =
   'insert into eventsmith_streams (stream_id, version, tenant_id) values (?, ?, ?) on conflict (stream_id) do update set ' +
   'version = excluded.version, ' +
   'tenant_id = case when eventsmith_streams.tenant_id = excluded.tenant_id then excluded.tenant_id else null end';
+
+/** Appends a few hundred µs apart often share their millisecond. */
+const storedTexts = new LastIsoText();
 
 const insertSql = new Map<number, string>();
 function insertStatement(rows: number): string {
@@ -52,7 +56,7 @@ export function appendOnConnection(
   }
   checkExpectedVersion(append.streamId, append.expected, current);
 
-  const storedAt = new Date().toISOString();
+  const storedAt = storedTexts.of(new Date());
   const { records } = append;
   let lastRowid: number | bigint = 0;
   for (let start = 0; start < records.length; start += CHUNK) {
