@@ -5,6 +5,7 @@ import type { MysqlRun } from './mysql-query.js';
 import { statementsCompleted } from './mysql-query.js';
 import {
   eventRows,
+  insertEvents,
   knownVersion,
   positionsTaken,
   streamStep,
@@ -47,15 +48,17 @@ const HEAD = 2;
  *
  * - A batch is `start transaction`, every member's stream step (sorted by stream id, so concurrent
  *   batches take stream locks in one order; members of one stream keep their order), then the
- *   allocator row, taken once for all the batch's events, then every member's events insert,
- *   `commit`. Each member keeps its own expected-version check (its own `@es_v<i>`), and sees the
- *   members before it. The allocator row is locked only after every stream lock is held, so a
- *   batch that waits for a stream holds up no other batch, and the next flight runs its stream
- *   steps while this one inserts (issue 15). Two statements per member; positions come back in
- *   the allocator's OK packet, versions the expectation does not say in one row.
+ *   allocator row, taken once for all the batch's events, then one insert of every member's
+ *   events, `commit`. Each member keeps its own expected-version check (its own `@es_v<i>`), and
+ *   sees the members before it. The allocator row is locked only after every stream lock is held,
+ *   so a batch that waits for a stream holds up no other batch, and the next flight runs its
+ *   stream steps while this one inserts (issue 15). One statement per member and six per batch;
+ *   positions come back in the allocator's OK packet, versions the expectation does not say in
+ *   one row.
  * - MariaDB stops a multi-statement query at the first statement that fails (a version conflict,
  *   a duplicate event id, a lock wait over {@link LOCK_WAIT_S} s, a deadlock): the batch is rolled
- *   back, the member whose statement failed (counted from the statements that answered) is
+ *   back, the member that failed (its stream step, counted from the statements that answered, or
+ *   in the events insert the member whose check failed or that carries the duplicate id) is
  *   written on its own, so it gets the error or result it would have had alone, and the other
  *   members go back to the head of the queue.
  * - Results are handed out only after the commit. A connection lost in the middle fails every
@@ -89,19 +92,20 @@ export class MysqlGroupCommit extends GroupCommitQueue<MysqlGroupMember> {
     parameters.push(...take.parameters);
     const offsets: number[] = [];
     let offset = 0;
-    for (const [i, { append }] of batch.entries()) {
-      const rows = append.records.length;
-      const first = offset + 1 - total; // the first row's position, from the last one taken
-      const insert = eventRows(
+    const rows = batch.map(({ append }, i) => {
+      const count = append.records.length;
+      const first = offset + 1 - total; // the member's first position, from the last one taken
+      offset += count;
+      offsets.push(offset);
+      return eventRows(
         append,
         (k) => `cast(last_insert_id() as signed) + ${first + k}`,
-        (k) => `${variable(i)} + ${k + 1 - rows}`,
+        (k) => `${variable(i)} + ${k + 1 - count}`,
       );
-      statements.push(insert.sql);
-      parameters.push(...insert.parameters);
-      offset += rows;
-      offsets.push(offset);
-    }
+    });
+    const insert = insertEvents(rows); // every member's events, in one statement
+    statements.push(insert.sql);
+    parameters.push(...insert.parameters);
     const unknown = batch.flatMap(({ append }, i) => (knownVersion(append) === undefined ? [i] : []));
     if (unknown.length > 0) statements.push(`select ${unknown.map((i) => `${variable(i)} as v${i}`).join(', ')}`);
     statements.push('commit', RESTORE_LOCK_WAIT);
@@ -114,8 +118,11 @@ export class MysqlGroupCommit extends GroupCommitQueue<MysqlGroupMember> {
         } catch (error) {
           const completed = statementsCompleted(error);
           if (lostConnection(error) || completed === undefined) return { lost: error };
-          await run(`rollback;\n${RESTORE_LOCK_WAIT}`, []);
-          return { failed: memberOf(completed, n) };
+          // The members' variables outlive the rollback: a NULL one names a failed check.
+          const versions = batch.map((_, i) => `${variable(i)} as v${i}`).join(', ');
+          const after = (await run(`rollback;\n${RESTORE_LOCK_WAIT};\nselect ${versions}`, [])) as unknown[];
+          const read = (after[2] as Record<string, unknown>[] | undefined)?.[0];
+          return { failed: culprit(batch, completed, error, read) };
         }
       });
     } catch (error) {
@@ -129,7 +136,8 @@ export class MysqlGroupCommit extends GroupCommitQueue<MysqlGroupMember> {
     if ('failed' in settled) {
       const failed = settled.failed;
       if (failed < 0) {
-        // The batch's own statements failed (the allocator's lock wait): each goes alone.
+        // The batch's own statements failed (the allocator's lock wait), or the insert of every
+        // member's events for a reason no member's variables or the error name: each goes alone.
         await Promise.all(batch.map((member) => this.alone(member)));
         return;
       }
@@ -139,7 +147,7 @@ export class MysqlGroupCommit extends GroupCommitQueue<MysqlGroupMember> {
     }
     const { results } = settled;
     const last = positionsTaken(results[HEAD + n]);
-    const read = unknown.length > 0 ? (results[HEAD + 2 * n + 1] as Record<string, unknown>[] | undefined)?.[0] : {};
+    const read = unknown.length > 0 ? (results[HEAD + n + 2] as Record<string, unknown>[] | undefined)?.[0] : {};
     const alone: Waiting[] = [];
     batch.forEach((member, i) => {
       const version = knownVersion(member.append) ?? read?.[`v${i}`];
@@ -151,14 +159,28 @@ export class MysqlGroupCommit extends GroupCommitQueue<MysqlGroupMember> {
 }
 
 /**
- * The member whose statement failed, the statements before it having answered: its stream step
- * or its events insert; -1 for the batch's own statements.
+ * The member that made the batch fail, `completed` statements having answered before the one that
+ * failed: the member of a stream step; for the events insert, the first member whose check failed
+ * (its version NULL in `versions`, read after the rollback), or the last one that carries the
+ * duplicate event id (the first could have inserted it); -1 when nothing names one.
  */
-function memberOf(completed: number, n: number): number {
+function culprit(
+  batch: readonly Waiting[],
+  completed: number,
+  error: unknown,
+  versions: Record<string, unknown> | undefined,
+): number {
+  const n = batch.length;
   const stream = completed - HEAD;
   if (stream >= 0 && stream < n) return stream;
-  const insert = completed - HEAD - n - 1;
-  return insert >= 0 && insert < n ? insert : -1;
+  if (completed !== HEAD + n + 1) return -1;
+  const { errno, message } = error as { errno?: number; message?: string };
+  if (errno === 1048) return batch.findIndex((_, i) => versions?.[`v${i}`] === null);
+  if (errno === 1062 && message?.includes('eventsmith_events_event_id_key')) {
+    const id = /Duplicate entry '(.*)' for key/.exec(message)?.[1];
+    return batch.findLastIndex((member) => member.append.records.some((r) => r.eventId === id));
+  }
+  return -1;
 }
 
 /** A client-side error (no server error number): the connection is gone, the outcome unknown. */

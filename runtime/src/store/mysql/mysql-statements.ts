@@ -68,10 +68,11 @@ export function knownVersion(append: PreparedAppend): number | undefined {
 }
 
 /**
- * The events insert of `append`, the one row builder of lone appends and group commit members:
- * each event's position and version are the SQL expressions `position(i)` and `version(i)`, every
- * other column a parameter. A NULL version (the stream check failed) makes the NOT NULL column
- * refuse the row (strict mode): the query stops there and the caller rolls back.
+ * The rows of `append`'s events (`(…), (…)`, for {@link insertEvents}), the one row builder of
+ * lone appends and group commit members: each event's position and version are the SQL
+ * expressions `position(i)` and `version(i)`, every other column a parameter. A NULL version (the
+ * stream check failed) makes the NOT NULL column refuse the row (strict mode): the query stops
+ * there and the caller rolls back.
  */
 export function eventRows(append: PreparedAppend, position: RowSql, version: RowSql): Statement {
   const storedAt = mysqlTimestamp(new Date());
@@ -96,7 +97,15 @@ export function eventRows(append: PreparedAppend, position: RowSql, version: Row
       storedAt,
     );
   });
-  return { sql: `insert into eventsmith_events (${COLUMNS}) values ${rows.join(', ')}`, parameters };
+  return { sql: rows.join(', '), parameters };
+}
+
+/** One insert of the rows of one or more appends ({@link eventRows}), in order. */
+export function insertEvents(rows: readonly Statement[]): Statement {
+  return {
+    sql: `insert into eventsmith_events (${COLUMNS}) values ${rows.map((r) => r.sql).join(', ')}`,
+    parameters: rows.flatMap((r) => r.parameters),
+  };
 }
 
 /**
@@ -148,11 +157,13 @@ export function appendBody(append: PreparedAppend): AppendBody {
   // failed counts 1, and `@es_v` is NULL.)
   const found = stream.mayMiss ? ' and row_count() > 0' : '';
   // `cast(… as signed)`: LAST_INSERT_ID() is unsigned, and the first rows lie below it.
-  const insert = eventRows(
-    append,
-    (i) => `cast(last_insert_id() as signed) + ${i + 1 - n}`,
-    stream.mayMiss ? (i) => `if(row_count() > 0, @es_v + ${i + 1 - n}, null)` : (i) => `@es_v + ${i + 1 - n}`,
-  );
+  const insert = insertEvents([
+    eventRows(
+      append,
+      (i) => `cast(last_insert_id() as signed) + ${i + 1 - n}`,
+      stream.mayMiss ? (i) => `if(row_count() > 0, @es_v + ${i + 1 - n}, null)` : (i) => `@es_v + ${i + 1 - n}`,
+    ),
+  ]);
   const take = takePositions(n, ` and @es_v is not null${found}`);
   const version = knownVersion(append);
   const statements = [stream.sql, take.sql, insert.sql, ...(version === undefined ? ['select @es_v as version'] : [])];
