@@ -201,14 +201,15 @@ export class EventStoreBusyError extends EventStoreUnavailableError {
 }
 
 /**
- * The store was used after `close()` began: nothing was written. Appends accepted before
- * `close()` are not refused: `close()` waits for them, then shuts the connections.
+ * The store was used after `close()` began (an append, a read, the next page of an iteration, a
+ * transaction): nothing was written or read. Calls accepted before `close()` are not refused:
+ * `close()` waits for them, then shuts the connections.
  */
 export class EventStoreClosedError extends EventsmithError {
   constructor(readonly storeId: string) {
     super(
       'STORE.CLOSED',
-      `Event store "${storeId}" is closed; nothing was written. Open a new store instead of reusing a closed one.`,
+      `Event store "${storeId}" is closed; nothing was written or read. Open a new store instead of reusing a closed one.`,
     );
   }
 }

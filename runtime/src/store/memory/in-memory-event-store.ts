@@ -99,8 +99,12 @@ export class InMemoryEventStore implements EventStore {
     );
   }
 
-  async transaction<T>(fn: (tx: EventStoreTransaction) => Promise<T>): Promise<T> {
-    this.#shared.gate.check();
+  /** Refused once `close()` has begun; `close()` waits for one already running (and its `afterCommit` callbacks). */
+  transaction<T>(fn: (tx: EventStoreTransaction) => Promise<T>): Promise<T> {
+    return this.#shared.gate.transaction(() => this.#transaction(fn));
+  }
+
+  async #transaction<T>(fn: (tx: EventStoreTransaction) => Promise<T>): Promise<T> {
     const pending = new Pending();
     let open = true;
     const ensureOpen = () => {
@@ -169,6 +173,8 @@ export class InMemoryEventStore implements EventStore {
   }
 
   async *#readStream(streamId: string, options: ReadStreamOptions): AsyncIterable<StoredEvent> {
+    const { gate } = this.#shared;
+    gate.check();
     const range = streamRange(streamId, options);
     const rows = this.#shared.streams.get(streamId) ?? [];
     const backward = range.direction === 'backward';
@@ -180,6 +186,7 @@ export class InMemoryEventStore implements EventStore {
       for (let v = Math.min(from, rows.length); v >= Math.max(to, 1) && emitted < limit; v--) {
         const row = rows[v - 1]!;
         if (!this.#visible(row)) continue;
+        gate.check(); // each event is a read of the store, refused once close() has begun
         emitted++;
         yield this.#decode(row);
       }
@@ -187,6 +194,7 @@ export class InMemoryEventStore implements EventStore {
       for (let v = Math.max(from, 1); v <= Math.min(to, rows.length) && emitted < limit; v++) {
         const row = rows[v - 1]!;
         if (!this.#visible(row)) continue;
+        gate.check(); // each event is a read of the store, refused once close() has begun
         emitted++;
         yield this.#decode(row);
       }
@@ -194,6 +202,7 @@ export class InMemoryEventStore implements EventStore {
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
+    this.#shared.gate.check();
     checkText('stream id', streamId);
     const rows = this.#shared.streams.get(streamId);
     if (!rows || (this.#tenantId !== undefined && !rows.some((r) => this.#visible(r)))) return 0;
@@ -205,6 +214,8 @@ export class InMemoryEventStore implements EventStore {
   }
 
   async *#readAll(options: ReadAllOptions): AsyncIterable<StoredEvent> {
+    const { gate } = this.#shared;
+    gate.check();
     const { after, limit } = feedRange(this.storeId, options);
     const tenant = options.tenantId ?? this.#tenantId;
     if (this.#tenantId !== undefined && tenant !== this.#tenantId) return;
@@ -217,12 +228,14 @@ export class InMemoryEventStore implements EventStore {
       if (tenant !== undefined && row.record.tenantId !== tenant) continue;
       if (categories && !categories.has(row.record.aggregateType)) continue;
       if (types && !types.has(this.#currentType(row.record.eventType))) continue;
+      gate.check(); // each event is a read of the store, refused once close() has begun
       emitted++;
       yield this.#decode(row, true);
     }
   }
 
   async currentPosition(): Promise<Position | null> {
+    this.#shared.gate.check();
     const rows = this.#shared.rows;
     for (let i = rows.length - 1; i >= 0; i--) {
       if (this.#visible(rows[i]!)) return Position.of(this.storeId, rows[i]!.position);
@@ -231,6 +244,7 @@ export class InMemoryEventStore implements EventStore {
   }
 
   async eventExists(eventId: string): Promise<boolean> {
+    this.#shared.gate.check();
     checkText('event id', eventId);
     if (this.#tenantId === undefined) return this.#shared.eventIds.has(eventId);
     return this.#shared.rows.some((r) => r.record.eventId === eventId && this.#visible(r));
@@ -246,7 +260,10 @@ export class InMemoryEventStore implements EventStore {
     return this.#tenantId;
   }
 
-  /** Waits for the appends already accepted; later ones fail with `EventStoreClosedError`. */
+  /**
+   * Waits for the appends and transactions already accepted; later calls (appends, reads, the
+   * next event of an iteration, transactions) fail with `EventStoreClosedError`.
+   */
   async close(): Promise<void> {
     await this.#shared.gate.close(async () => undefined);
   }

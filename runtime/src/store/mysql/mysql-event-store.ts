@@ -229,9 +229,13 @@ export class MysqlEventStore implements EventStore {
     }
   }
 
-  async transaction<T>(fn: (tx: MysqlEventStoreTransaction) => Promise<T>): Promise<T> {
-    const { db, gate } = this.#shared;
-    gate.check();
+  /** Refused once `close()` has begun; `close()` waits for one already running (and its `afterCommit` callbacks). */
+  transaction<T>(fn: (tx: MysqlEventStoreTransaction) => Promise<T>): Promise<T> {
+    return this.#shared.gate.transaction(() => this.#transaction(fn));
+  }
+
+  async #transaction<T>(fn: (tx: MysqlEventStoreTransaction) => Promise<T>): Promise<T> {
+    const { db } = this.#shared;
     return storeTransaction(
       db,
       {
@@ -249,6 +253,7 @@ export class MysqlEventStore implements EventStore {
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
     const start = performance.now();
     try {
+      this.#shared.gate.check(); // and each page
       const { db, pageSize } = this.#shared;
       const pages = readStreamPages(db, SELECT, streamId, options, pageSize, this.#tenantId, (query) =>
         this.#rows<Row>(query),
@@ -268,6 +273,7 @@ export class MysqlEventStore implements EventStore {
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
     const start = performance.now();
     try {
+      this.#shared.gate.check(); // and each page
       const range = feedRange(this.storeId, options);
       const filter = feedFilter(this.registry, options, this.#tenantId);
       if (filter.none) return;
@@ -314,9 +320,10 @@ export class MysqlEventStore implements EventStore {
   }
 
   /**
-   * Ends the pool, once the appends already accepted (queued for a group commit or waiting for a
-   * connection) have finished; later ones fail with `EventStoreClosedError`. Views made with
-   * `forTenant` share the pool and close with it.
+   * Ends the pool, once the appends, reads and transactions already accepted (appends queued for
+   * a group commit or waiting for a connection included) have finished; later calls (appends,
+   * reads, the next page of an iteration, transactions) fail with `EventStoreClosedError`. Views
+   * made with `forTenant` share the pool and close with it.
    */
   async close(): Promise<void> {
     const { gate, groupCommit, db } = this.#shared;
@@ -417,8 +424,9 @@ export class MysqlEventStore implements EventStore {
     }
   }
 
+  /** A read on the pool, one operation of the gate: refused once `close()` has begun, else waited for by it. */
   async #rows<R>(query: CompiledQuery): Promise<R[]> {
-    return this.#guard(async () => (await this.#shared.db.executeQuery<R>(query)).rows);
+    return this.#shared.gate.run(() => this.#guard(async () => (await this.#shared.db.executeQuery<R>(query)).rows));
   }
 
   #decode(row: Row, feed = false): StoredEvent {

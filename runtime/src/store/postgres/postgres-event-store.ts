@@ -133,7 +133,7 @@ interface Shared {
   readonly feedStatements: Map<string, FeedStatement>;
   /** Shares commits between concurrent appends; undefined unless `groupCommit` is true. */
   readonly groupCommit: PostgresGroupCommit | undefined;
-  /** Refuses appends once `close()` has begun, and lets it wait for the ones accepted. */
+  /** Refuses appends, reads and transactions once `close()` has begun, and lets it wait for the ones accepted. */
   readonly gate: StoreGate;
 }
 
@@ -358,9 +358,13 @@ export class PostgresEventStore implements EventStore {
     };
   }
 
-  async transaction<T>(fn: (tx: PostgresEventStoreTransaction) => Promise<T>): Promise<T> {
-    const { db, appendedIn, notifier, gate } = this.#shared;
-    gate.check();
+  /** Refused once `close()` has begun; `close()` waits for one already running (and its `afterCommit` callbacks). */
+  transaction<T>(fn: (tx: PostgresEventStoreTransaction) => Promise<T>): Promise<T> {
+    return this.#shared.gate.transaction(() => this.#transaction(fn));
+  }
+
+  async #transaction<T>(fn: (tx: PostgresEventStoreTransaction) => Promise<T>): Promise<T> {
+    const { db, appendedIn, notifier } = this.#shared;
     let appended = false;
     return storeTransaction(
       db,
@@ -393,9 +397,11 @@ export class PostgresEventStore implements EventStore {
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
     const start = performance.now();
     try {
-      const { db, pageSize } = this.#shared;
+      const { db, pageSize, gate } = this.#shared;
+      gate.check();
+      // Each page is one operation of the gate: close() waits for a page being read, not for the iteration.
       const pages = readStreamPages(db, SELECT, streamId, options, pageSize, this.#tenantId, (query) =>
-        this.#read<FeedRow>(query),
+        gate.run(() => this.#read<FeedRow>(query)),
       );
       for await (const page of pages) for (const row of page) yield this.#decode(row);
     } finally {
@@ -404,6 +410,10 @@ export class PostgresEventStore implements EventStore {
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
+    return this.#shared.gate.run(() => this.#streamVersion(streamId));
+  }
+
+  #streamVersion(streamId: string): Promise<number> {
     return readStreamVersion(this.#shared.db, streamId, this.#tenantId, (query) =>
       this.#rows<{ version: number }>(query),
     );
@@ -412,6 +422,8 @@ export class PostgresEventStore implements EventStore {
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
     const start = performance.now();
     try {
+      const { gate } = this.#shared;
+      gate.check();
       const range = feedRange(this.storeId, options, validPosition);
       const filter = feedFilter(this.registry, options, this.#tenantId);
       if (filter.none) return;
@@ -421,17 +433,8 @@ export class PostgresEventStore implements EventStore {
       while (limit > 0) {
         const n = Math.min(this.#shared.pageSize, limit);
         const query = CompiledQuery.raw(statement.text, statement.values(filter, after, n + 1));
-        let page = await this.#feedRows(query);
-        // A short page while committed rows wait above the horizon: the horizon may have been held
-        // back only for an instant (a transaction of this database that ended while the statement
-        // ran, or one the horizon could not attribute). Re-read a few times with a fresh snapshot,
-        // so a reader sees what committed before it asked; rows of transactions really still in
-        // flight keep waiting (never skipped), and the reader only loses a few milliseconds.
-        for (let attempt = 1; page.rows.length <= n && attempt <= SETTLE_ATTEMPTS && page.deferred; attempt++) {
-          await new Promise((resolve) => setTimeout(resolve, attempt * 2));
-          page = await this.#feedRows(query);
-        }
-        const { rows } = page;
+        // Each page is one operation of the gate: close() waits for a page being read, not for the iteration.
+        const rows = await gate.run(() => this.#feedPage(query, n));
         const more = rows.length > n && n < limit; // one row more than a page: is there another page?
         if (rows.length > n) rows.length = n;
         for (const row of rows) yield this.#decode(row, true);
@@ -456,6 +459,23 @@ export class PostgresEventStore implements EventStore {
     return statement;
   }
 
+  /**
+   * A page of at most `n` rows (and the one after it, if any). A short page while committed rows
+   * wait above the horizon: the horizon may have been held back only for an instant (a
+   * transaction of this database that ended while the statement ran, or one the horizon could not
+   * attribute). Re-read a few times with a fresh snapshot, so a reader sees what committed before
+   * it asked; rows of transactions really still in flight keep waiting (never skipped), and the
+   * reader only loses a few milliseconds.
+   */
+  async #feedPage(query: CompiledQuery, n: number): Promise<FeedRow[]> {
+    let page = await this.#feedRows(query);
+    for (let attempt = 1; page.rows.length <= n && attempt <= SETTLE_ATTEMPTS && page.deferred; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, attempt * 2));
+      page = await this.#feedRows(query);
+    }
+    return page.rows;
+  }
+
   async #feedRows(query: CompiledQuery): Promise<{ rows: FeedRow[]; deferred: boolean }> {
     const rows = await this.#read<FeedRow & { deferred: boolean }>(query);
     // An empty page comes back as the flag's row with every page column null.
@@ -471,6 +491,10 @@ export class PostgresEventStore implements EventStore {
    * starting after it got them again. Rows of transactions really in flight keep waiting.
    */
   async currentPosition(): Promise<Position | null> {
+    return this.#shared.gate.run(() => this.#currentPosition());
+  }
+
+  async #currentPosition(): Promise<Position | null> {
     const tenant = this.#tenantId === undefined ? sql`` : sql` and tenant_id = ${this.#tenantId}`;
     // One horizon for both parts: a committed row is either the last one below it or makes `deferred` true.
     const query = sql`with eventsmith_horizon as (select ${sql.raw(HORIZON)} as h)
@@ -493,7 +517,8 @@ export class PostgresEventStore implements EventStore {
 
   async eventExists(eventId: string): Promise<boolean> {
     checkText('event id', eventId);
-    return (await this.#rows(eventExistsQuery(this.#shared.db, eventId, this.#tenantId))).length > 0;
+    const query = eventExistsQuery(this.#shared.db, eventId, this.#tenantId);
+    return this.#shared.gate.run(async () => (await this.#rows(query)).length > 0);
   }
 
   forTenant(tenantId: string): PostgresEventStore {
@@ -502,9 +527,10 @@ export class PostgresEventStore implements EventStore {
   }
 
   /**
-   * Ends the pool, once the appends already accepted (queued for a group commit or waiting for a
-   * connection) have finished; later ones fail with `EventStoreClosedError`. Views made with
-   * `forTenant` share the pool and close with it.
+   * Ends the pool, once the appends, reads and transactions already accepted (appends queued for
+   * a group commit or waiting for a connection included) have finished; later calls (appends,
+   * reads, the next page of an iteration, transactions) fail with `EventStoreClosedError`. Views
+   * made with `forTenant` share the pool and close with it.
    */
   async close(): Promise<void> {
     await this.#close();
@@ -620,7 +646,7 @@ export class PostgresEventStore implements EventStore {
         named !== undefined
           ? Number(named)
           : executor === this.#shared.db
-            ? await this.getStreamVersion(append.streamId).catch(() => 0)
+            ? await this.#streamVersion(append.streamId).catch(() => 0)
             : 0;
       return new ConcurrencyError(append.streamId, append.expected, version);
     }

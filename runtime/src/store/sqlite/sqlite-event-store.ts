@@ -90,7 +90,7 @@ interface Shared {
   /** Read statements compiled once per shape (see {@link SqliteEventStore.#compiled}). */
   readonly compiled: Map<string, CompiledQuery>;
   readonly close: () => Promise<void>;
-  /** Refuses appends once `close()` has begun, and lets it wait for the ones accepted. */
+  /** Refuses appends, reads and transactions once `close()` has begun, and lets it wait for the ones accepted. */
   readonly gate: StoreGate;
 }
 
@@ -356,9 +356,13 @@ export class SqliteEventStore implements EventStore {
     );
   }
 
-  async transaction<T>(fn: (tx: SqliteEventStoreTransaction) => Promise<T>): Promise<T> {
-    const { db, registry, gate } = this.#shared;
-    gate.check();
+  /** Refused once `close()` has begun; `close()` waits for one already running (and its `afterCommit` callbacks). */
+  transaction<T>(fn: (tx: SqliteEventStoreTransaction) => Promise<T>): Promise<T> {
+    return this.#shared.gate.transaction(() => this.#transaction(fn));
+  }
+
+  async #transaction<T>(fn: (tx: SqliteEventStoreTransaction) => Promise<T>): Promise<T> {
+    const { db, registry } = this.#shared;
     return storeTransaction(
       db,
       {
@@ -379,6 +383,7 @@ export class SqliteEventStore implements EventStore {
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
     const start = performance.now();
     try {
+      this.#shared.gate.check(); // and each page, in #readValues
       const range = streamRange(streamId, options);
       const { db, pageSize } = this.#shared;
       const backward = range.direction === 'backward';
@@ -419,6 +424,7 @@ export class SqliteEventStore implements EventStore {
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
     const start = performance.now();
     try {
+      this.#shared.gate.check(); // and each page, in #readValues
       const range = feedRange(this.storeId, options);
       const filter = feedFilter(this.registry, options, this.#tenantId);
       if (filter.none) return;
@@ -446,6 +452,7 @@ export class SqliteEventStore implements EventStore {
    * without a promise per event. Only a page of at most `pageSize` events, read in one query.
    */
   [readFeedPage](options: ReadAllOptions): FeedPage | undefined {
+    this.#shared.gate.check();
     const range = feedRange(this.storeId, options);
     if (range.limit > this.#shared.pageSize) return undefined;
     const filter = feedFilter(this.registry, options, this.#tenantId);
@@ -504,9 +511,10 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * Closes both connections, once the appends already accepted (queued for the writer) have
-   * finished; later ones fail with `EventStoreClosedError`. Views made with `forTenant` share the
-   * connections and close with them.
+   * Closes both connections, once the appends and transactions already accepted (appends queued
+   * for the writer included) have finished; later calls (appends, reads, the next page of an
+   * iteration, transactions) fail with `EventStoreClosedError`. Views made with `forTenant` share
+   * the connections and close with them.
    */
   async close(): Promise<void> {
     await this.#shared.close();
@@ -530,7 +538,9 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
+  /** A read on the reader connection; refused once `close()` has begun (reads are synchronous: none is ever in flight then). */
   #read<R>(query: CompiledQuery): R[] {
+    this.#shared.gate.check();
     try {
       return this.#shared.reader.all<R>(query.sql, query.parameters);
     } catch (error) {
@@ -555,6 +565,7 @@ export class SqliteEventStore implements EventStore {
 
   /** Runs a {@link packed} read: each row's array text is parsed and gets its payload text back. */
   #readValues(query: CompiledQuery, named: Record<string, unknown>): EventValues[] {
+    this.#shared.gate.check(); // a page: the next one after close() has begun is refused
     let rows: unknown[][];
     try {
       rows = this.#shared.reader.values(query.sql, [...query.parameters, named]);
