@@ -23,7 +23,6 @@ import {
   EventRegistry,
   OutboxRelay,
   PostgresNotifyWakeUp,
-  postgresNotifyHooks,
   SqlCheckpointStore,
   SqlDeadLetterQueue,
   SqlOutboxStore,
@@ -358,8 +357,9 @@ async function benchPostgres(): Promise<void> {
     await pool.end();
 
     const wakeUp = new PostgresNotifyWakeUp({ connect: () => new pg.Client({ connectionString: url.toString() }) });
+    // The store's own notifications (sent after each commit, throttled), as an application gets them.
     await liveLatency('postgres (LISTEN/NOTIFY)', store, wakeUp, (afterCommit) =>
-      withAppendHooks(store, { ...postgresNotifyHooks(), afterCommit }),
+      withAppendHooks(store, { afterCommit }),
     );
     await relayThroughput('postgres', store);
     await store.close();

@@ -24,9 +24,10 @@ export interface PostgresNotifyWakeUpOptions {
 /**
  * Wakes subscriptions on PostgreSQL `NOTIFY`. It keeps one connection in `LISTEN` and reconnects
  * when it drops (waking everyone once, since notifications may have been missed meanwhile).
- * Every `PostgresEventStore` append, from any process, notifies `'eventsmith_events'` (the store's
- * `notifyChannel` option) inside its transaction; PostgreSQL delivers it only when the appending
- * transaction commits, so a woken reader sees the events.
+ * Every `PostgresEventStore`, in any process, notifies `'eventsmith_events'` (the store's
+ * `notifyChannel` option) after its appends commit: at once after a quiet spell, and at most once
+ * per `notifyIntervalMs` under a steady stream of commits, always once after the last one. So a
+ * woken reader sees the events that woke it.
  *
  * @example
  * ```ts
