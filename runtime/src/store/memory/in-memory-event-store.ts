@@ -32,7 +32,7 @@ interface Shared {
   readonly eventIds: Set<string>;
   /** Serializes writers, so a transaction's staged versions and positions stay valid until it commits. */
   writer: Promise<void>;
-  /** Refuses appends once `close()` has begun, and lets it wait for the ones accepted. */
+  /** Refuses appends, reads and transactions once `close()` has begun, and lets it wait for the ones accepted. */
   readonly gate: StoreGate;
 }
 
