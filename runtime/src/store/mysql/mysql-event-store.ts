@@ -2,8 +2,6 @@ import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Pool } from 'mysql2';
 import { ConcurrencyError, DuplicateEventError, TenantMismatchError } from '../../errors.js';
 import type { DomainEvent } from '../../events/domain-event.js';
-import type { EventRecord } from '../../events/event-record.js';
-import { parseIsoTime } from '../../events/iso-time.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { recordStoreRead } from '../../telemetry/metrics.js';
 import { SpanAttributes, withSpan } from '../../telemetry/tracing.js';
@@ -19,19 +17,18 @@ import type {
 import { matchesExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
 import { currentTransaction, storeTransaction } from '../sql/ambient-transaction.js';
-import { EVENT_COLUMNS, feedFilter, storedEventFromRecord, type EventRow } from '../sql/event-rows.js';
+import { feedFilter } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
-import { feedQuery } from '../sql/feed-query.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
 import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
 import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-errors.js';
 import { checkText, feedRange } from '../store-input.js';
-import { eventExistsQuery, readStreamPages, readStreamVersion } from '../sql/stream-queries.js';
-import { utcTimestampMillis } from '../sql/sql-time.js';
+import { eventExistsQuery, readStreamVersion } from '../sql/stream-queries.js';
 import { createMysqlDatabase, type MysqlConnection } from './mysql-dialect.js';
-import { appendBody, isoFromMysql, STREAM_STATE, type AppendBody } from './mysql-statements.js';
+import { appendBody, STREAM_STATE, type AppendBody } from './mysql-statements.js';
 import { withPoolConnection, type MysqlRun } from './mysql-query.js';
 import { MysqlGroupCommit, type MysqlGroupMember } from './mysql-group-commit.js';
+import { MysqlReads, positionOf } from './mysql-read.js';
 import { StoreGate } from '../store-gate.js';
 
 export type MysqlEventStoreOptions = MysqlConnection & {
@@ -73,10 +70,10 @@ interface Shared {
   readonly groupCommit: MysqlGroupCommit | undefined;
   /** Refuses appends once `close()` has begun, and lets it wait for the ones accepted. */
   readonly gate: StoreGate;
+  /** Reads pages of events (`readStream`, `readAll`) and decodes them. */
+  readonly reads: MysqlReads;
 }
 
-type Row = EventRow & { position: string };
-const SELECT = [...EVENT_COLUMNS, 'position'];
 /** Identifiers are VARCHAR(255) columns. */
 const MAX_ID = 255;
 const DEADLOCK = new Set([1213, 1205]);
@@ -144,6 +141,7 @@ export class MysqlEventStore implements EventStore {
                 unavailable: (error) => unavailableOr(error, target),
               }),
         gate: new StoreGate(storeId),
+        reads: new MysqlReads({ pool, db, storeId, registry: options.registry, target }),
       },
       undefined,
     );
@@ -254,11 +252,10 @@ export class MysqlEventStore implements EventStore {
     const start = performance.now();
     try {
       this.#shared.gate.check(); // and each page
-      const { db, pageSize } = this.#shared;
-      const pages = readStreamPages(db, SELECT, streamId, options, pageSize, this.#tenantId, (query) =>
-        this.#rows<Row>(query),
-      );
-      for await (const page of pages) for (const row of page) yield this.#decode(row);
+      const { reads, pageSize } = this.#shared;
+      const pages = reads.streamPages(streamId, options, pageSize, this.#tenantId);
+      for await (const page of this.#shared.gate.pages(pages))
+        for (const row of page) yield reads.decode(row, streamId, false);
     } finally {
       recordStoreRead(this.storeId, start); // once per read, when it ends, fails or is abandoned
     }
@@ -277,25 +274,19 @@ export class MysqlEventStore implements EventStore {
       const range = feedRange(this.storeId, options);
       const filter = feedFilter(this.registry, options, this.#tenantId);
       if (filter.none) return;
-      let after = range.after === 0n ? undefined : range.after.toString();
+      const { reads, pageSize } = this.#shared;
+      let after = range.after;
       let limit = range.limit;
       while (limit > 0) {
-        const n = Math.min(this.#shared.pageSize, limit);
-        const from = after;
-        const query = feedQuery(this.#shared.db, {
-          filter,
-          select: SELECT,
-          orderBy: ['position'],
-          limit: n + 1,
-          ...(from !== undefined ? { after: (eb) => eb('position', '>', from) } : {}),
-        }).compile();
-        const rows = await this.#rows<Row>(query);
+        const n = Math.min(pageSize, limit);
+        const page = after;
+        const rows = await this.#shared.gate.run(() => reads.feedPage(filter, page, n + 1));
         const more = rows.length > n && n < limit; // one row more than a page: is there another page?
         if (rows.length > n) rows.length = n;
-        for (const row of rows) yield this.#decode(row, true);
+        for (const row of rows) yield reads.decode(row, undefined, true);
         if (!more) return;
         limit -= rows.length;
-        after = rows[rows.length - 1]!.position;
+        after = positionOf(rows[rows.length - 1]!);
       }
     } finally {
       recordStoreRead(this.storeId, start); // once per read, when it ends, fails or is abandoned
@@ -326,10 +317,13 @@ export class MysqlEventStore implements EventStore {
    * made with `forTenant` share the pool and close with it.
    */
   async close(): Promise<void> {
-    const { gate, groupCommit, db } = this.#shared;
+    const { gate, groupCommit, db, pool } = this.#shared;
     await gate.close(async () => {
       await groupCommit?.close();
       await db.destroy();
+      // Kysely ends the pool only if it ran a query on it: appends and reads use the pool directly.
+      if (!(pool as unknown as { _closed?: boolean })._closed)
+        await new Promise<void>((resolve, reject) => pool.end((error) => (error ? reject(error) : resolve())));
     });
   }
 
@@ -428,41 +422,6 @@ export class MysqlEventStore implements EventStore {
   async #rows<R>(query: CompiledQuery): Promise<R[]> {
     return this.#shared.gate.run(() => this.#guard(async () => (await this.#shared.db.executeQuery<R>(query)).rows));
   }
-
-  #decode(row: Row, feed = false): StoredEvent {
-    // The record straight from the row (no intermediate copy of it): JSON columns arrive as text.
-    const version = Number(row.version);
-    const occurred = row.occurred_at;
-    const record: EventRecord = {
-      eventId: row.event_id,
-      eventType: row.event_type,
-      eventVersion: Number(row.event_version),
-      aggregateId: row.aggregate_id,
-      aggregateType: row.aggregate_type,
-      aggregateVersion: version,
-      occurredAt: isoFromMysql(occurred),
-      tenantId: row.tenant_id,
-      actorId: row.actor_id,
-      correlationId: row.correlation_id,
-      causationId: row.causation_id,
-      metadata: JSON.parse(row.metadata as string) as EventRecord['metadata'],
-      data: JSON.parse(row.data as string) as EventRecord['data'],
-    };
-    const location = {
-      streamId: row.stream_id,
-      streamVersion: version,
-      position: Position.of(this.#shared.storeId, BigInt(row.position)),
-      storedAt: new Date(timestampMillis(row.stored_at)),
-    };
-    return storedEventFromRecord(this.#shared.registry, record, location, feed, timestampMillis(occurred));
-  }
-}
-
-/** A DATETIME as the pool returns it (text, UTC; see `createMysqlDatabase`) in epoch milliseconds. */
-function timestampMillis(value: string | Date): number {
-  if (typeof value !== 'string') return value.getTime();
-  const time = utcTimestampMillis(value, '');
-  return Number.isNaN(time) ? parseIsoTime(isoFromMysql(value)) : time;
 }
 
 /** The stream's row, read on the connection or transaction that ran the append. */

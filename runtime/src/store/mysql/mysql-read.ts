@@ -1,0 +1,320 @@
+// The read side of MysqlEventStore: stream pages and feed pages as packed rows, and their decode.
+import type { CompiledQuery, Kysely } from 'kysely';
+import type { Pool } from 'mysql2';
+import type { EventRecord } from '../../events/event-record.js';
+import type { EventRegistry } from '../../events/event-registry.js';
+import { parseIsoTime } from '../../events/iso-time.js';
+import type { ReadStreamOptions, StoredEvent } from '../event-store.js';
+import { Position } from '../position.js';
+import { EVENT_COLUMNS, storedEventFromRecord, type FeedFilter } from '../sql/event-rows.js';
+import type { EventStoreTables } from '../sql/event-store-tables.js';
+import { feedQuery } from '../sql/feed-query.js';
+import { utcTimestampMillis } from '../sql/sql-time.js';
+import { unavailableOr } from '../sql/store-errors.js';
+import { pageStream, streamPageQuery } from '../sql/stream-queries.js';
+import { streamRange } from '../store-input.js';
+
+/**
+ * The envelope of one event as text, in the order of {@link STREAM_VALUES} (a feed row adds its
+ * `stream_id` at the end): numbers and times as the server writes them, a nullable column as `''`
+ * for NULL and its value after a `=` otherwise.
+ */
+type EventValues = string[];
+
+/** A packed row once read: the envelope's values, the metadata and payload texts, the position as decimal text. */
+export type PackedRow = [values: EventValues, metadata: string, data: string, position: string];
+
+/** What the packed text holds, in this order (metadata, payload and position are columns of their own). */
+const STREAM_VALUES = EVENT_COLUMNS.filter(
+  (column) => column !== 'stream_id' && column !== 'metadata' && column !== 'data',
+);
+const FEED_VALUES = [...STREAM_VALUES, 'stream_id'];
+const OWN_COLUMNS = ['metadata', 'data', 'position'];
+/** The columns that may be NULL (see {@link EventValues}). */
+const NULLABLE = new Set(['tenant_id', 'actor_id', 'causation_id']);
+
+/** Markers compiled in place of the values a read binds (see {@link Statement}). */
+const STREAM = { bind: 'stream' } as const;
+const FROM = { bind: 'from' } as const;
+const TO = { bind: 'to' } as const;
+const TENANT = { bind: 'tenant' } as const;
+const AFTER = { bind: 'after' } as const;
+const LIMIT = { bind: 'limit' } as const;
+type Marker = typeof STREAM | typeof FROM | typeof TO | typeof TENANT | typeof AFTER | typeof LIMIT;
+
+/**
+ * A read compiled once: its text, the same read with the values as a JSON array instead (for a
+ * page whose text does not split, see {@link packed}), and its parameters, with markers where each
+ * read binds its own values.
+ */
+interface Statement {
+  readonly sql: string;
+  readonly json: string;
+  readonly parameters: readonly unknown[];
+  /** How many values the packed text holds. */
+  readonly count: number;
+  readonly nullable: readonly boolean[];
+}
+
+/** Compiled statements kept per store, at most this many (filter shapes of `readAll`); then it starts over. */
+const STATEMENTS_MAX = 200;
+
+/**
+ * `query` with the select list of every `select <columns> from eventsmith_events` in it (one, or
+ * one per branch of a union) replaced by four columns: `values` joined into one text by the server
+ * (`concat_ws`, separated by U+0000), then `metadata`, `data` and `position` as they are. mysql2
+ * reads each column of a row into a JavaScript value on its own, and one text split in JavaScript
+ * costs less than a dozen. No text a store accepts holds U+0000 (`checkText`), so the text splits
+ * into exactly `values.length` parts; a row written around the store might hold one, and a page
+ * where a text does not split so is read again with the values as a JSON array (`json_array`, which
+ * the server escapes and which costs it more than the rest of the read: it is not the first choice).
+ * The payload and the metadata stay columns of their own, as the driver returns them; the position
+ * too, so that a union's outer `order by position` finds it, and as text, since a BIGINT can exceed
+ * what a JSON number keeps exactly.
+ */
+function packed(query: CompiledQuery, columns: readonly string[], values: readonly string[]): Statement {
+  const quoted = (column: string) => `\`${column}\``;
+  const plain = `select ${columns.map(quoted).join(', ')} from \`eventsmith_events\``;
+  const parts = query.sql.split(plain);
+  if (parts.length < 2) throw new Error(`MysqlEventStore: unexpected read statement: ${query.sql}`);
+  const text = values.map((column) =>
+    NULLABLE.has(column) ? `ifnull(concat('=', ${quoted(column)}), '')` : quoted(column),
+  );
+  const rest = `, ${OWN_COLUMNS.map(quoted).join(', ')} from \`eventsmith_events\``;
+  return {
+    sql: parts.join(`select concat_ws(char(0 using utf8mb4), ${text.join(', ')}) as \`es_values\`${rest}`),
+    json: parts.join(`select json_array(${values.map(quoted).join(', ')}) as \`es_values\`${rest}`),
+    parameters: query.parameters,
+    count: values.length,
+    nullable: values.map((column) => NULLABLE.has(column)),
+  };
+}
+
+/**
+ * The epoch ms and ISO text of the DATETIME text last read. Events of one append share their
+ * `stored_at` and, often, their `occurred_at`, and a page holds them one after another: comparing
+ * the text with the last one costs less than converting it again.
+ */
+class LastTime {
+  #text = '';
+  #millis = NaN;
+  #iso = '';
+
+  /** Reads `text` (`YYYY-MM-DD HH:MM:SS[.fff…]`, UTC); then `millis` and `iso` describe it. */
+  read(text: string): this {
+    if (text !== this.#text) {
+      let millis = utcTimestampMillis(text, '');
+      let iso: string;
+      if (Number.isNaN(millis)) {
+        // Not a time `utcTimestampMillis` reads (a year before 100, say): the general parser's.
+        iso = `${text.replace(' ', 'T')}${text.length === 19 ? '.000' : ''}Z`;
+        millis = parseIsoTime(iso);
+      } else {
+        // 23 characters: DATETIME(3), the store's column, whose ISO form has the same digits.
+        iso = text.length === 23 ? `${text.slice(0, 10)}T${text.slice(11)}Z` : new Date(millis).toISOString();
+      }
+      this.#text = text;
+      this.#millis = millis;
+      this.#iso = iso;
+    }
+    return this;
+  }
+
+  get millis(): number {
+    return this.#millis;
+  }
+
+  get iso(): string {
+    return this.#iso;
+  }
+}
+
+const occurredTimes = new LastTime();
+const storedTimes = new LastTime();
+
+/**
+ * How `MysqlEventStore` reads events: each page is one prepared statement (mysql2's binary
+ * protocol, prepared once per connection and kept by mysql2) whose rows come back as arrays of
+ * four columns (see {@link packed}), the first split into the envelope's values: {@link PackedRow}s,
+ * which {@link MysqlReads.decode} turns into stored events. Statements are compiled once per shape
+ * (direction, tenant view, filter) with the shared query builders, and bound with each read's values.
+ * Reads go to the pool directly rather than through Kysely, whose driver has no row arrays and no
+ * prepared statements; like Kysely's reads before, they run outside any transaction of the store.
+ */
+export class MysqlReads {
+  readonly #pool: Pool;
+  readonly #db: Kysely<EventStoreTables>;
+  readonly #storeId: string;
+  readonly #registry: EventRegistry;
+  readonly #target: string;
+  readonly #statements = new Map<string, Statement>();
+
+  constructor(options: {
+    readonly pool: Pool;
+    readonly db: Kysely<EventStoreTables>;
+    readonly storeId: string;
+    readonly registry: EventRegistry;
+    readonly target: string;
+  }) {
+    this.#pool = options.pool;
+    this.#db = options.db;
+    this.#storeId = options.storeId;
+    this.#registry = options.registry;
+    this.#target = options.target;
+  }
+
+  /** A stream's rows page by page (`pageSize` at most each), in the order `options` asks for. */
+  streamPages(
+    streamId: string,
+    options: ReadStreamOptions,
+    pageSize: number,
+    tenant: string | undefined,
+  ): AsyncGenerator<PackedRow[]> {
+    const range = streamRange(streamId, options);
+    const backward = range.direction === 'backward';
+    const statement = this.#statement(`stream ${backward} ${tenant !== undefined}`, () =>
+      packed(
+        streamPageQuery(
+          this.#db,
+          [...STREAM_VALUES, ...OWN_COLUMNS],
+          STREAM as never,
+          { from: FROM as never, to: TO as never, limit: LIMIT as never, backward },
+          tenant === undefined ? undefined : (TENANT as never),
+        ),
+        [...STREAM_VALUES, ...OWN_COLUMNS],
+        STREAM_VALUES,
+      ),
+    );
+    return pageStream(
+      range,
+      range.limit,
+      pageSize,
+      (page) =>
+        this.#read(statement, (marker) =>
+          marker === STREAM
+            ? streamId
+            : marker === FROM
+              ? page.from
+              : marker === TO
+                ? page.to
+                : marker === LIMIT
+                  ? page.limit
+                  : tenant,
+        ),
+      (row) => Number(row[0][0]),
+    );
+  }
+
+  /** One page of the feed: at most `limit` rows after position `after` (0n: from the start) that `filter` matches. */
+  feedPage(filter: Extract<FeedFilter, { none: false }>, after: bigint, limit: number): Promise<PackedRow[]> {
+    const from = after !== 0n;
+    const key = `feed ${from} ${JSON.stringify([filter.eventTypes, filter.aggregateTypes, filter.tenantId !== undefined])}`;
+    const statement = this.#statement(key, () =>
+      packed(
+        feedQuery(this.#db, {
+          filter,
+          select: [...FEED_VALUES, ...OWN_COLUMNS],
+          orderBy: ['position'],
+          limit: LIMIT as never,
+          ...(from ? { after: (eb) => eb('position', '>', AFTER) } : {}),
+          value: (column, value) => (column === 'tenant_id' ? (TENANT as never) : value),
+        }).compile(),
+        [...FEED_VALUES, ...OWN_COLUMNS],
+        FEED_VALUES,
+      ),
+    );
+    return this.#read(statement, (marker) =>
+      marker === AFTER ? after : marker === LIMIT ? limit : marker === TENANT ? filter.tenantId : marker,
+    );
+  }
+
+  /**
+   * The stored event of a packed row (upcast and validated by the registry as any read is): a
+   * stream read passes its `streamId`, a feed read leaves it to the row. With `feed`, a decoding
+   * failure is an `UndecodableEventError` at the row's position.
+   */
+  decode(row: PackedRow, streamId: string | undefined, feed: boolean): StoredEvent {
+    const values = row[0];
+    const metadata = row[1];
+    const version = Number(values[0]);
+    const occurred = occurredTimes.read(values[7]!);
+    const record: EventRecord = {
+      eventId: values[1]!,
+      eventType: values[2]!,
+      eventVersion: Number(values[3]),
+      aggregateId: values[5]!,
+      aggregateType: values[4]!,
+      aggregateVersion: version,
+      occurredAt: occurred.iso,
+      tenantId: nullable(values[6]!),
+      actorId: nullable(values[8]!),
+      correlationId: values[9]!,
+      causationId: nullable(values[10]!),
+      // Most events carry no metadata: a new empty object costs less than parsing one.
+      metadata: metadata === '{}' ? {} : (JSON.parse(metadata) as EventRecord['metadata']),
+      data: JSON.parse(row[2]) as EventRecord['data'],
+    };
+    const location = {
+      streamId: streamId ?? values[12]!,
+      streamVersion: version,
+      position: Position.of(this.#storeId, BigInt(row[3])),
+      storedAt: new Date(storedTimes.read(values[11]!).millis),
+    };
+    return storedEventFromRecord(this.#registry, record, location, feed, occurred.millis);
+  }
+
+  #statement(key: string, compile: () => Statement): Statement {
+    let statement = this.#statements.get(key);
+    if (!statement) {
+      if (this.#statements.size >= STATEMENTS_MAX) this.#statements.clear();
+      this.#statements.set(key, (statement = compile()));
+    }
+    return statement;
+  }
+
+  /** Runs `statement` with each marker bound to `bind(marker)`, and splits each row's values. */
+  async #read(statement: Statement, bind: (marker: Marker) => unknown): Promise<PackedRow[]> {
+    const parameters = statement.parameters.map((parameter) =>
+      typeof parameter === 'object' && parameter !== null && 'bind' in parameter
+        ? bind(parameter as Marker)
+        : parameter,
+    );
+    const rows = await this.#execute(statement.sql, parameters);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const values = (row[0] as unknown as string).split('\0');
+      if (values.length !== statement.count) return this.#readJson(statement, parameters);
+      row[0] = values;
+    }
+    return rows;
+  }
+
+  /** {@link #read} with the values as a JSON array, turned into the same texts. */
+  async #readJson(statement: Statement, parameters: unknown[]): Promise<PackedRow[]> {
+    const rows = await this.#execute(statement.json, parameters);
+    for (const row of rows) {
+      const values = JSON.parse(row[0] as unknown as string) as (string | number | null)[];
+      row[0] = values.map((value, i) => (statement.nullable[i] ? (value === null ? '' : `=${value}`) : String(value)));
+    }
+    return rows;
+  }
+
+  #execute(sql: string, parameters: unknown[]): Promise<PackedRow[]> {
+    return new Promise((resolve, reject) => {
+      this.#pool.execute({ sql, rowsAsArray: true }, parameters as never, (error, result) => {
+        if (error) reject(unavailableOr(error, this.#target));
+        else resolve(result as unknown as PackedRow[]);
+      });
+    });
+  }
+}
+
+/** A nullable column's value from its text (see {@link EventValues}). */
+function nullable(text: string): string | null {
+  return text === '' ? null : text.slice(1);
+}
+
+/** The position value of a packed row, for the next page of the feed. */
+export function positionOf(row: PackedRow): bigint {
+  return BigInt(row[3]);
+}
