@@ -317,13 +317,13 @@ export class MysqlEventStore implements EventStore {
    * made with `forTenant` share the pool and close with it.
    */
   async close(): Promise<void> {
-    const { gate, groupCommit, db, pool } = this.#shared;
+    const { gate, groupCommit, pool } = this.#shared;
     await gate.close(async () => {
       await groupCommit?.close();
-      await db.destroy();
-      // Kysely ends the pool only if it ran a query on it: appends and reads use the pool directly.
-      if (!(pool as unknown as { _closed?: boolean })._closed)
-        await new Promise<void>((resolve, reject) => pool.end((error) => (error ? reject(error) : resolve())));
+      // The store ends the pool itself rather than through db.destroy(): Kysely ends it only if it
+      // ran a query on it, and appends and reads use the pool directly (Kysely's documented way for
+      // a pool it shares).
+      await new Promise<void>((resolve, reject) => pool.end((error) => (error ? reject(error) : resolve())));
     });
   }
 
