@@ -58,8 +58,8 @@ const HEAD = 2;
  * - MariaDB stops a multi-statement query at the first statement that fails (a version conflict,
  *   a duplicate event id, a lock wait over {@link LOCK_WAIT_S} s, a deadlock): the batch is rolled
  *   back, the member that failed (its stream step, counted from the statements that answered, or
- *   in the events insert the member whose check failed or that carries the duplicate id) is
- *   written on its own, so it gets the error or result it would have had alone, and the other
+ *   in the events insert every member whose check failed, or the one that carries the duplicate
+ *   id) is written on its own, so it gets the error or result it would have had alone, and the other
  *   members go back to the head of the queue.
  * - Results are handed out only after the commit. A connection lost in the middle fails every
  *   member with the store's unavailable error, as it would have failed each alone.
@@ -110,7 +110,7 @@ export class MysqlGroupCommit extends GroupCommitQueue<MysqlGroupMember> {
     if (unknown.length > 0) statements.push(`select ${unknown.map((i) => `${variable(i)} as v${i}`).join(', ')}`);
     statements.push('commit', RESTORE_LOCK_WAIT);
 
-    let settled: { results: unknown[] } | { failed: number } | { lost: unknown };
+    let settled: { results: unknown[] } | { failed: number[] } | { lost: unknown };
     try {
       settled = await this.#steps.withConnection(async (run) => {
         try {
@@ -122,7 +122,7 @@ export class MysqlGroupCommit extends GroupCommitQueue<MysqlGroupMember> {
           const versions = batch.map((_, i) => `${variable(i)} as v${i}`).join(', ');
           const after = (await run(`rollback;\n${RESTORE_LOCK_WAIT};\nselect ${versions}`, [])) as unknown[];
           const read = (after[2] as Record<string, unknown>[] | undefined)?.[0];
-          return { failed: culprit(batch, completed, error, read) };
+          return { failed: culprits(batch, completed, error, read) };
         }
       });
     } catch (error) {
@@ -134,15 +134,15 @@ export class MysqlGroupCommit extends GroupCommitQueue<MysqlGroupMember> {
       return;
     }
     if ('failed' in settled) {
-      const failed = settled.failed;
-      if (failed < 0) {
+      const failed = new Set(settled.failed);
+      if (failed.size === 0) {
         // The batch's own statements failed (the allocator's lock wait), or the insert of every
         // member's events for a reason no member's variables or the error name: each goes alone.
         await Promise.all(batch.map((member) => this.alone(member)));
         return;
       }
-      this.requeue([...batch.slice(0, failed), ...batch.slice(failed + 1)]); // they need not wait for it
-      await this.alone(batch[failed]!);
+      this.requeue(batch.filter((_, i) => !failed.has(i))); // they need not wait for them
+      await Promise.all([...failed].map((i) => this.alone(batch[i]!)));
       return;
     }
     const { results } = settled;
@@ -159,28 +159,31 @@ export class MysqlGroupCommit extends GroupCommitQueue<MysqlGroupMember> {
 }
 
 /**
- * The member that made the batch fail, `completed` statements having answered before the one that
- * failed: the member of a stream step; for the events insert, the first member whose check failed
- * (its version NULL in `versions`, read after the rollback), or the last one that carries the
- * duplicate event id (the first could have inserted it); -1 when nothing names one.
+ * The members that made the batch fail, `completed` statements having answered before the one that
+ * failed: the member of a stream step; for the events insert, every member whose check failed
+ * (its version NULL in `versions`, read after the rollback: all of them go alone at once, rather
+ * than one per failed batch, which cost a round trip per refused member and left a batch with
+ * several refused members almost never committing), or the last one that carries the duplicate
+ * event id (the first could have inserted it); none when nothing names one.
  */
-function culprit(
+function culprits(
   batch: readonly Waiting[],
   completed: number,
   error: unknown,
   versions: Record<string, unknown> | undefined,
-): number {
+): number[] {
   const n = batch.length;
   const stream = completed - HEAD;
-  if (stream >= 0 && stream < n) return stream;
-  if (completed !== HEAD + n + 1) return -1;
+  if (stream >= 0 && stream < n) return [stream];
+  if (completed !== HEAD + n + 1) return [];
   const { errno, message } = error as { errno?: number; message?: string };
-  if (errno === 1048) return batch.findIndex((_, i) => versions?.[`v${i}`] === null);
+  if (errno === 1048) return batch.flatMap((_, i) => (versions?.[`v${i}`] === null ? [i] : []));
   if (errno === 1062 && message?.includes('eventsmith_events_event_id_key')) {
     const id = /Duplicate entry '(.*)' for key/.exec(message)?.[1];
-    return batch.findLastIndex((member) => member.append.records.some((r) => r.eventId === id));
+    const last = batch.findLastIndex((member) => member.append.records.some((r) => r.eventId === id));
+    return last < 0 ? [] : [last];
   }
-  return -1;
+  return [];
 }
 
 /** A client-side error (no server error number): the connection is gone, the outcome unknown. */
