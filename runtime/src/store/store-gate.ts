@@ -11,6 +11,19 @@ interface Accepted {
 /** The accepted transactions the current code runs in (innermost first, through `outer`). */
 const accepted = new AsyncLocalStorage<Accepted>();
 
+/** The gate of each store's database handle (`store.db`), for code handed only that handle. */
+const databaseGates = new WeakMap<object, StoreGate>();
+
+/**
+ * The gate of the store whose database handle `db` is (its `db`), if any. Snapshot stores are made
+ * from `store.db`, not from the store: through this gate their operations are refused with
+ * {@link EventStoreClosedError} once the store's `close()` has begun (instead of failing with the
+ * driver's error about a destroyed connection), and `close()` waits for the ones in progress.
+ */
+export function gateOfDatabase(db: object): StoreGate | undefined {
+  return databaseGates.get(db);
+}
+
 /**
  * What lets a store close cleanly: the operations in progress (appends, reads, each page of an
  * iteration, transactions) are counted, and once `close()` has begun new ones are refused with
@@ -27,8 +40,10 @@ export class StoreGate {
   readonly #running = new Set<Promise<unknown>>();
   #closing: Promise<void> | undefined;
 
-  constructor(storeId: string) {
+  /** `db`: the store's database handle, whose other users ({@link gateOfDatabase}) this gate covers too. */
+  constructor(storeId: string, db?: object) {
     this.#storeId = storeId;
+    if (db) databaseGates.set(db, this);
   }
 
   /** Runs `operation`, or refuses it once `close()` has begun; `close()` waits for it. */

@@ -8,6 +8,7 @@ import {
   checkOpenTransactionHoldsBackLaterCommits,
   checkTailingReaderSeesEveryEventOnce,
 } from './never-skip-checks.js';
+import { checkSnapshotsCloseWithTheStore } from './snapshot-close-checks.js';
 import { checkWritesJoinTheTransaction } from './transaction-checks.js';
 
 /** A fresh, empty SQL store, and how to close it and drop what it made. */
@@ -18,7 +19,8 @@ export interface SqlStoreUnderTest<S extends EventStore & { readonly db: Kysely<
 
 /**
  * Each on a fresh store from `factory`: writes made inside `transaction()` join it (with the
- * snapshot store `snapshots` makes on the store's database), an open transaction holds back later
+ * snapshot store `snapshots` makes on the store's database), that snapshot store closes with the
+ * store, an open transaction holds back later
  * commits from the feed, and a tailing reader gets every event once under concurrent writers.
  *
  * @example
@@ -40,6 +42,10 @@ export function serverStoreFeedSuite<S extends EventStore & { readonly db: Kysel
 
   it('joins projection rows, store appends and snapshots made inside transaction() to it', async () => {
     await checkWritesJoinTheTransaction(fresh.store, snapshots(fresh.store));
+  });
+
+  it('closes the snapshot store made on its db with it: saves in progress complete, later calls fail with EventStoreClosedError', async () => {
+    await checkSnapshotsCloseWithTheStore(fresh.store, snapshots(fresh.store));
   });
 
   it('holds back a later commit until an earlier open transaction commits, then returns both in order', async () => {

@@ -140,7 +140,7 @@ export class MysqlEventStore implements EventStore {
                 withConnection: (fn) => withPoolConnection(pool, fn),
                 unavailable: (error) => unavailableOr(error, target),
               }),
-        gate: new StoreGate(storeId),
+        gate: new StoreGate(storeId, db),
         reads: new MysqlReads({ pool, db, storeId, registry: options.registry, target }),
       },
       undefined,

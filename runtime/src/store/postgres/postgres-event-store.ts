@@ -263,7 +263,7 @@ export class PostgresEventStore implements EventStore {
                 unavailable: (error) => unavailableOr(error, target),
                 committed: () => notifier?.committed(),
               })),
-        gate: new StoreGate(storeId),
+        gate: new StoreGate(storeId, db),
       };
       // Appends accepted before close() (queued for a group commit or waiting for a connection)
       // finish first; only then are the pools shut.

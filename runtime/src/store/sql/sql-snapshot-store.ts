@@ -3,6 +3,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import type { JsonValue } from '../../events/json.js';
 import { snapshotScope, type SnapshotScope } from '../../snapshots/snapshot-scope.js';
 import type { Snapshot, SnapshotStore } from '../../snapshots/snapshot-store.js';
+import { gateOfDatabase } from '../store-gate.js';
 import { currentTransaction } from './ambient-transaction.js';
 import type { EventStoreTables, SqlDialectName } from './event-store-tables.js';
 import { TENANT_SETTING } from './migrations/rls-0001-tenant-policies.js';
@@ -26,6 +27,9 @@ interface SnapshotRow {
  * saves cannot move it backwards). Called inside `store.transaction()`, it works through that
  * transaction. On PostgreSQL with row-level security on the table, a tenant view runs each
  * operation outside such a transaction in one of its own with `eventsmith.tenant_id` set.
+ *
+ * Made on an event store's `db`, it closes with that store: once the store's `close()` has begun,
+ * its operations fail with `EventStoreClosedError`, and `close()` waits for those in progress.
  */
 export abstract class SqlSnapshotStore implements SnapshotStore {
   readonly #db: Db;
@@ -137,8 +141,17 @@ export abstract class SqlSnapshotStore implements SnapshotStore {
     return new SqlSnapshotStoreView(this.#db, this.#dialect, snapshotScope(tenantId).key);
   }
 
-  /** Runs `fn` in the ambient store transaction, or for a tenant view under row-level security in one with the tenant set. */
-  async #run<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` as an operation of the event store whose `db` this is (refused once it is closing),
+   * in the ambient store transaction, or for a tenant view under row-level security in one with
+   * the tenant set.
+   */
+  #run<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    const gate = gateOfDatabase(this.#db);
+    return gate ? gate.run(() => this.#runOn(fn)) : this.#runOn(fn);
+  }
+
+  async #runOn<T>(fn: (db: Db) => Promise<T>): Promise<T> {
     const ambient = currentTransaction(this.#db) as Db | undefined;
     if (ambient) return fn(ambient);
     const tenantId = this.#scope.tenantId;

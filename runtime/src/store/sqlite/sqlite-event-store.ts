@@ -290,7 +290,7 @@ export class SqliteEventStore implements EventStore {
             w.close();
             file?.remove();
           }),
-        gate: new StoreGate(storeId),
+        gate: new StoreGate(storeId, db),
       };
       return new SqliteEventStore(shared, undefined);
     } catch (error) {
