@@ -44,11 +44,14 @@ export function decodeRecordAt(
  * unknown types, which take the registry's path with its errors.
  */
 export function currentClass(registry: EventRegistry, eventType: string, eventVersion: number): EventClass | undefined {
-  // Feed pages hold runs of one type: the last answer is kept (a registry never changes).
-  if (registry !== last.registry || eventType !== last.eventType) {
-    last = { registry, eventType, cls: registry.has(eventType) ? registry.get(eventType) : undefined };
+  // Feed pages hold runs of one type: each registry's last answer is kept (a registry never
+  // changes), weakly, so that a registry no longer used elsewhere is not kept alive by it.
+  let last = lastAnswers.get(registry);
+  if (last === undefined || eventType !== last.eventType) {
+    last = { eventType, cls: registry.has(eventType) ? registry.get(eventType) : undefined };
+    lastAnswers.set(registry, last);
   }
   const { cls } = last;
   return cls !== undefined && cls.eventVersion === eventVersion ? cls : undefined;
 }
-let last: { registry?: EventRegistry; eventType?: string; cls?: EventClass | undefined } = {};
+const lastAnswers = new WeakMap<EventRegistry, { readonly eventType: string; readonly cls: EventClass | undefined }>();
