@@ -1,3 +1,5 @@
+import { ImmutableDate } from './immutable.js';
+
 /**
  * `Date.parse` for ISO-8601 text, with a fast path for the form `Date.prototype.toISOString` writes
  * (`2026-01-02T03:04:05.678Z`), which is how stores and payloads keep times: read paths parse one
@@ -110,5 +112,45 @@ export class LastIsoText {
       this.#millis = millis;
     }
     return this.#text;
+  }
+}
+
+/**
+ * The epoch ms of the time text last read, and one {@link ImmutableDate} of it: the inverse of
+ * {@link LastIsoText}, for read paths. Events of one append share their stored time and, often,
+ * their occurred time, and a page holds them one after another: comparing the text with the last
+ * one costs less than parsing it again, and events of the same time can share one date, as
+ * nothing can change it. `parse` reads the text (ISO-8601 by default; a store passes its
+ * column's form); each call site keeps its own.
+ *
+ * @example
+ * ```ts
+ * const occurred = new LastParsedTime();
+ * occurred.millis('2026-01-02T03:04:05.678Z'); // 1767323045678
+ * occurred.immutableDate('2026-01-02T03:04:05.678Z') === occurred.immutableDate('2026-01-02T03:04:05.678Z'); // true
+ * ```
+ */
+export class LastParsedTime {
+  readonly #parse: (text: string) => number;
+  #text = '';
+  #millis = NaN;
+  #date: ImmutableDate | undefined;
+
+  constructor(parse: (text: string) => number = parseIsoTime) {
+    this.#parse = parse;
+  }
+
+  millis(text: string): number {
+    if (text !== this.#text) {
+      this.#millis = this.#parse(text);
+      this.#text = text;
+      this.#date = undefined;
+    }
+    return this.#millis;
+  }
+
+  immutableDate(text: string): ImmutableDate {
+    const millis = this.millis(text);
+    return (this.#date ??= new ImmutableDate(millis));
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ImmutableDate } from './immutable.js';
-import { LastIsoText, parseIsoTime } from './iso-time.js';
+import { LastIsoText, LastParsedTime, parseIsoTime } from './iso-time.js';
 
 describe('parseIsoTime', () => {
   it.each([
@@ -68,5 +68,32 @@ describe('LastIsoText', () => {
     expect(texts.of(new Date(7))).toBe('1970-01-01T00:00:00.007Z');
     expect(texts.of(new Shifted(7))).toBe('shifted 7');
     expect(texts.of(new Date(7))).toBe('1970-01-01T00:00:00.007Z');
+  });
+});
+
+describe('LastParsedTime', () => {
+  it('gives what the parser gives, for the same text again, another text, and back', () => {
+    const times = new LastParsedTime();
+    const texts = ['', '2026-01-02T03:04:05.678Z', '2026-01-02T03:04:05.678Z', '1970-01-01T00:00:00Z', 'nonsense', ''];
+    for (const text of texts) {
+      expect(times.millis(text)).toBe(parseIsoTime(text));
+      expect(times.immutableDate(text).getTime()).toBe(parseIsoTime(text));
+    }
+  });
+
+  it('shares one immutable date between reads of the same text, and makes a new one for another', () => {
+    const times = new LastParsedTime();
+    const first = times.immutableDate('2026-01-02T03:04:05.678Z');
+    expect(first).toBeInstanceOf(ImmutableDate);
+    expect(times.immutableDate('2026-01-02T03:04:05.678Z')).toBe(first);
+    const other = times.immutableDate('2026-01-02T03:04:05.679Z');
+    expect(other).not.toBe(first);
+    expect(other.getTime()).toBe(first.getTime() + 1);
+  });
+
+  it('reads with the parser it was given', () => {
+    const times = new LastParsedTime((text) => Number(text) * 1000);
+    expect(times.millis('5')).toBe(5000);
+    expect(times.immutableDate('6').getTime()).toBe(6000);
   });
 });
