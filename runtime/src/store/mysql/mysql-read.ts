@@ -1,9 +1,11 @@
 // The read side of MysqlEventStore: stream pages and feed pages as packed rows, and their decode.
 import type { CompiledQuery, Kysely } from 'kysely';
 import type { Pool } from 'mysql2';
+import { currentClass } from '../../events/decode-record.js';
+import { decodeEvent, type DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
-import { parseIsoTime } from '../../events/iso-time.js';
+import { LastParsedTime, parseIsoTime } from '../../events/iso-time.js';
 import type { ReadStreamOptions, StoredEvent } from '../event-store.js';
 import { Position } from '../position.js';
 import { EVENT_COLUMNS, storedEventFromRecord, type FeedFilter } from '../sql/event-rows.js';
@@ -91,46 +93,27 @@ function packed(query: CompiledQuery, columns: readonly string[], values: readon
 }
 
 /**
- * The epoch ms and ISO text of the DATETIME text last read. Events of one append share their
- * `stored_at` and, often, their `occurred_at`, and a page holds them one after another: comparing
- * the text with the last one costs less than converting it again.
+ * Epoch ms of a DATETIME text as the server writes it (`YYYY-MM-DD HH:MM:SS[.fff…]`, UTC), read
+ * from its digits; a text `utcTimestampMillis` does not read (a year before 100, say) goes to the
+ * general ISO parser.
  */
-class LastTime {
-  #text = '';
-  #millis = NaN;
-  #iso = '';
-
-  /** Reads `text` (`YYYY-MM-DD HH:MM:SS[.fff…]`, UTC); then `millis` and `iso` describe it. */
-  read(text: string): this {
-    if (text !== this.#text) {
-      let millis = utcTimestampMillis(text, '');
-      let iso: string;
-      if (Number.isNaN(millis)) {
-        // Not a time `utcTimestampMillis` reads (a year before 100, say): the general parser's.
-        iso = `${text.replace(' ', 'T')}${text.length === 19 ? '.000' : ''}Z`;
-        millis = parseIsoTime(iso);
-      } else {
-        // 23 characters: DATETIME(3), the store's column, whose ISO form has the same digits.
-        iso = text.length === 23 ? `${text.slice(0, 10)}T${text.slice(11)}Z` : new Date(millis).toISOString();
-      }
-      this.#text = text;
-      this.#millis = millis;
-      this.#iso = iso;
-    }
-    return this;
-  }
-
-  get millis(): number {
-    return this.#millis;
-  }
-
-  get iso(): string {
-    return this.#iso;
-  }
+function datetimeMillis(text: string): number {
+  const millis = utcTimestampMillis(text, '');
+  return Number.isNaN(millis) ? parseIsoTime(isoOfDatetime(text)) : millis;
 }
 
-const occurredTimes = new LastTime();
-const storedTimes = new LastTime();
+/** The ISO form of a DATETIME text (for the record of an event the general path decodes). */
+function isoOfDatetime(text: string): string {
+  // 23 characters: DATETIME(3), the store's column, whose ISO form has the same digits.
+  if (text.length === 23) return `${text.slice(0, 10)}T${text.slice(11)}Z`;
+  const millis = utcTimestampMillis(text, '');
+  return Number.isNaN(millis)
+    ? `${text.replace(' ', 'T')}${text.length === 19 ? '.000' : ''}Z`
+    : new Date(millis).toISOString();
+}
+
+const occurredTimes = new LastParsedTime(datetimeMillis);
+const storedTimes = new LastParsedTime(datetimeMillis);
 
 /**
  * How `MysqlEventStore` reads events: each page is one prepared statement (mysql2's binary
@@ -237,15 +220,54 @@ export class MysqlReads {
     const values = row[0];
     const metadata = row[1];
     const version = Number(values[0]);
-    const occurred = occurredTimes.read(values[7]!);
+    const eventVersion = Number(values[3]);
+    // A row at its type's current version (most rows) goes straight to the event class, without
+    // the record, location and upcast result the general path builds. If anything fails, the
+    // general path decodes the row again from its texts and fails as it always has.
+    const cls = currentClass(this.#registry, values[2]!, eventVersion);
+    if (cls !== undefined) {
+      let event: DomainEvent | undefined;
+      try {
+        event = decodeEvent(
+          cls,
+          JSON.parse(row[2]),
+          {
+            eventId: values[1]!,
+            aggregateId: values[5]!,
+            aggregateType: values[4]!,
+            aggregateVersion: version,
+            occurredAt: occurredTimes.immutableDate(values[7]!),
+            tenantId: optional(values[6]!),
+            actorId: optional(values[8]!),
+            correlationId: values[9]!,
+            causationId: optional(values[10]!),
+            // Most events carry no metadata: absent gives them the shared empty object at once.
+            metadata: metadata === '{}' ? undefined : (JSON.parse(metadata) as EventRecord['metadata']),
+          },
+          true,
+          true,
+        );
+      } catch {
+        // decoded again below
+      }
+      if (event !== undefined) {
+        return {
+          event,
+          streamId: streamId ?? values[12]!,
+          streamVersion: version,
+          position: Position.of(this.#storeId, BigInt(row[3])),
+          storedAt: new Date(storedTimes.millis(values[11]!)),
+        };
+      }
+    }
     const record: EventRecord = {
       eventId: values[1]!,
       eventType: values[2]!,
-      eventVersion: Number(values[3]),
+      eventVersion,
       aggregateId: values[5]!,
       aggregateType: values[4]!,
       aggregateVersion: version,
-      occurredAt: occurred.iso,
+      occurredAt: isoOfDatetime(values[7]!),
       tenantId: nullable(values[6]!),
       actorId: nullable(values[8]!),
       correlationId: values[9]!,
@@ -258,9 +280,9 @@ export class MysqlReads {
       streamId: streamId ?? values[12]!,
       streamVersion: version,
       position: Position.of(this.#storeId, BigInt(row[3])),
-      storedAt: new Date(storedTimes.read(values[11]!).millis),
+      storedAt: new Date(storedTimes.millis(values[11]!)),
     };
-    return storedEventFromRecord(this.#registry, record, location, feed, occurred.millis);
+    return storedEventFromRecord(this.#registry, record, location, feed, occurredTimes.millis(values[7]!));
   }
 
   #statement(key: string, compile: () => Statement): Statement {
@@ -312,6 +334,11 @@ export class MysqlReads {
 /** A nullable column's value from its text (see {@link EventValues}). */
 function nullable(text: string): string | null {
   return text === '' ? null : text.slice(1);
+}
+
+/** {@link nullable}, with undefined for NULL (an event's optional field). */
+function optional(text: string): string | undefined {
+  return text === '' ? undefined : text.slice(1);
 }
 
 /** The position value of a packed row, for the next page of the feed. */
