@@ -274,19 +274,30 @@ export class MysqlEventStore implements EventStore {
       const range = feedRange(this.storeId, options);
       const filter = feedFilter(this.registry, options, this.#tenantId);
       if (filter.none) return;
-      const { reads, pageSize } = this.#shared;
-      let after = range.after;
+      const { reads, pageSize, gate } = this.#shared;
       let limit = range.limit;
-      while (limit > 0) {
-        const n = Math.min(pageSize, limit);
-        const page = after;
-        const rows = await this.#shared.gate.run(() => reads.feedPage(filter, page, n + 1));
-        const more = rows.length > n && n < limit; // one row more than a page: is there another page?
+      if (limit <= 0) return;
+      // One row more than a page: is there another page?
+      const fetch = (after: bigint, n: number) => gate.run(() => reads.feedPage(filter, after, n + 1));
+      let n = Math.min(pageSize, limit);
+      let next = fetch(range.after, n);
+      for (;;) {
+        const rows = await next;
+        const more = rows.length > n && n < limit;
         if (rows.length > n) rows.length = n;
+        if (more) {
+          // The next page is read while this one is decoded: the server's part of it and the
+          // round trip no longer add to the read's time. Positions after the last row are
+          // committed in order (never-skip), so reading them earlier cannot miss one. An error
+          // is thrown where the page would have been read; abandoned, it is dropped.
+          limit -= rows.length;
+          n = Math.min(pageSize, limit);
+          next = fetch(positionOf(rows[rows.length - 1]!), n);
+          next.catch(() => undefined);
+        }
         for (const row of rows) yield reads.decode(row, undefined, true);
         if (!more) return;
-        limit -= rows.length;
-        after = positionOf(rows[rows.length - 1]!);
+        gate.check(); // refused if close() has begun, as the next page would have been before it was read ahead
       }
     } finally {
       recordStoreRead(this.storeId, start); // once per read, when it ends, fails or is abandoned
