@@ -16,7 +16,8 @@ export default defineConfig({
   test: {
     env: { NODE_OPTIONS: nodeOptions },
     include: ['**/*.test.ts'],
-    exclude: ['**/node_modules/**', '**/fixtures/**'],
+    // tmp/ (git-ignored) holds scratch work, such as a checkout of another commit to measure against.
+    exclude: ['**/node_modules/**', '**/fixtures/**', 'tmp/**'],
     globalSetup: ['./test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
