@@ -147,6 +147,17 @@ export interface AppendBody {
  * (InnoDB releases row locks once the commit is visible): positions are handed out in commit
  * order, and "read after position P" never skips. The price is that appends serialise from their
  * allocation to their commit; the allocation comes after the stream step to keep that short.
+ *
+ * The server answers each statement of the query with an OK packet of its own, flushed as it
+ * goes (strace of its thread: 4.8 socket writes per lone single-event append against the raw
+ * insert's 1), and the client wakes for most of them. Measured and not used: the same statements
+ * as one MariaDB compound statement (`begin not atomic … end`), which answers once but needs a
+ * result set for the position. Single-event appends, each form on its own connection, alternating
+ * append by append (4 runs, machine at load 9-13): application thread -80 to -157 µs per append,
+ * server thread +26 to +54 µs (the result set), mean wall -4% to +11%; 8 concurrent writers
+ * (group commit batches as compound statements, 2 runs): application -13% and -16%, server
+ * +0-3%, wall -3.5% and +3%. The server's share is on a lone append's critical path, the early
+ * OK packets mostly are not (the client reads them while the server commits).
  */
 export function appendBody(append: PreparedAppend): AppendBody {
   const n = append.records.length;
