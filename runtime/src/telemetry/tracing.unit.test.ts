@@ -11,6 +11,7 @@ import { AggregateRepository } from '../aggregates/aggregate-repository.js';
 import { Counter, counterRegistry } from '../test-support/counter-aggregate.js';
 import { ConcurrencyError } from '../errors.js';
 import { InMemoryEventStore } from '../store/memory/in-memory-event-store.js';
+import { SqliteEventStore } from '../store/sqlite/sqlite-event-store.js';
 import { collect } from '../testing/collect.js';
 import { SpanAttributes, withSpan } from './tracing.js';
 
@@ -111,5 +112,27 @@ describe('with an in-memory span exporter', () => {
     expect(failed.status.code).toBe(2); // SpanStatusCode.ERROR
     expect(failed.events.some((e) => e.name === 'exception')).toBe(true);
     expect(spans('eventsmith.repository.save').at(-1)!.status.code).toBe(2);
+  });
+
+  it('traces a SQLite append written at once, on a free writer, as one that waited for it, failures included', async () => {
+    const store = await SqliteEventStore.open({ filename: ':memory:', registry: counterRegistry });
+    try {
+      const repository = new AggregateRepository(store, Counter);
+      const a = new Counter('c1');
+      a.open('x');
+      await repository.save(a);
+      const [append] = spans('eventsmith.store.append');
+      expect(append!.attributes[SpanAttributes.stream]).toBe('Counter-c1');
+      expect(append!.attributes[SpanAttributes.eventCount]).toBe(1);
+      expect(append!.parentSpanContext?.spanId).toBe(spans('eventsmith.repository.save')[0]!.spanContext().spanId);
+      const stale = new Counter('c1');
+      stale.open('y');
+      await expect(repository.save(stale)).rejects.toBeInstanceOf(ConcurrencyError);
+      const failed = spans('eventsmith.store.append').at(-1)!;
+      expect(failed.status.code).toBe(2); // SpanStatusCode.ERROR
+      expect(failed.events.some((e) => e.name === 'exception')).toBe(true);
+    } finally {
+      await store.close();
+    }
   });
 });

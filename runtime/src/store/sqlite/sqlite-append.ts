@@ -97,6 +97,19 @@ export function appendOnConnection(
   return { nextVersion, position: Position.of(storeId, BigInt(lastRowid)) };
 }
 
+/** `append` in a transaction of its own: begin, write, commit; rolled back on any error. */
+export function appendAlone(connection: SqliteStoreConnection, storeId: string, append: PreparedAppend): AppendResult {
+  connection.run('begin immediate');
+  try {
+    const result = appendOnConnection(connection, storeId, append);
+    connection.run('commit');
+    return result;
+  } catch (error) {
+    if (connection.database.inTransaction) connection.run('rollback');
+    throw error;
+  }
+}
+
 function translateInsertError(connection: SqliteStoreConnection, error: unknown, eventIds: string[]): unknown {
   const { code, message } = error as { code?: string; message?: string };
   if (code !== 'SQLITE_CONSTRAINT_UNIQUE' && code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') return error;

@@ -75,6 +75,8 @@ export class SqliteStoreDriver implements Driver {
   readonly #role: 'writer' | 'reader';
   #locked: Promise<void> | undefined;
   #unlock: (() => void) | undefined;
+  /** Callers of {@link #lock} waiting for the holder to release the connection. */
+  #waiting = 0;
 
   constructor(database: Database, role: 'writer' | 'reader') {
     this.connection = new SqliteStoreConnection(database);
@@ -105,6 +107,15 @@ export class SqliteStoreDriver implements Driver {
     }
   }
 
+  /**
+   * Nobody holds the connection and nobody waits for it: a synchronous `fn` run now, in the
+   * caller's turn, is exactly what {@link exclusive} would run, only without its promise and
+   * without going ahead of anyone.
+   */
+  get free(): boolean {
+    return this.#locked === undefined && this.#waiting === 0;
+  }
+
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
     if (this.#role === 'reader') throw new Error('The reader connection of a SQLite store cannot open transactions.');
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
@@ -133,7 +144,14 @@ export class SqliteStoreDriver implements Driver {
   async destroy(): Promise<void> {}
 
   async #lock(): Promise<void> {
-    while (this.#locked) await this.#locked;
+    while (this.#locked) {
+      this.#waiting++;
+      try {
+        await this.#locked;
+      } finally {
+        this.#waiting--;
+      }
+    }
     this.#locked = new Promise((resolve) => (this.#unlock = resolve));
   }
 

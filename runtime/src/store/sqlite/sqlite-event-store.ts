@@ -10,7 +10,7 @@ import type { EventRegistry } from '../../events/event-registry.js';
 import { ImmutableDate } from '../../events/immutable.js';
 import { parseIsoTime } from '../../events/iso-time.js';
 import { recordStoreRead } from '../../telemetry/metrics.js';
-import { SpanAttributes, withSpan } from '../../telemetry/tracing.js';
+import { SpanAttributes, withSpan, withSpanSync } from '../../telemetry/tracing.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -31,7 +31,7 @@ import { migrateEventStore } from '../sql/migrate-event-store.js';
 import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
 import { openFailure, unavailableOr } from '../sql/store-errors.js';
 import { checkText, feedRange, streamRange } from '../store-input.js';
-import { appendOnConnection } from './sqlite-append.js';
+import { appendAlone, appendOnConnection } from './sqlite-append.js';
 import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import { StoreGate } from '../store-gate.js';
 import { SqliteStoreDialect, type SqliteStoreConnection, type SqliteStoreDriver } from './sqlite-dialect.js';
@@ -328,32 +328,31 @@ export class SqliteEventStore implements EventStore {
     const append = prepareAppend(registry, streamId, events, options, this.#tenantId);
     // Called inside this store's transaction(): join it (the writer connection is already held).
     if (currentTransaction(this.#shared.db)) return this.#appendInTransaction(append);
-    return withSpan(
-      'eventsmith.store.append',
-      {
-        [SpanAttributes.store]: storeId,
-        [SpanAttributes.stream]: streamId,
-        [SpanAttributes.eventCount]: events.length,
-      },
-      () => {
-        const written = this.#shared.gate.run(() =>
-          groupCommit
-            ? groupCommit.append(append)
-            : writer.exclusive((connection) => {
-                connection.run('begin immediate');
-                try {
-                  const result = appendOnConnection(connection, storeId, append);
-                  connection.run('commit');
-                  return result;
-                } catch (error) {
-                  if (connection.database.inTransaction) connection.run('rollback');
-                  throw error;
-                }
-              }),
-        );
-        return written.catch((error: unknown) => Promise.reject(this.#failure(error)));
-      },
-    );
+    const attributes = {
+      [SpanAttributes.store]: storeId,
+      [SpanAttributes.stream]: streamId,
+      [SpanAttributes.eventCount]: events.length,
+    };
+    // The writer is free: write now, in this call (better-sqlite3 is synchronous), without the
+    // promises and the turn of the queue that waiting for it costs.
+    if (groupCommit ? groupCommit.mayWriteNow() : writer.free) {
+      this.#shared.gate.check();
+      return withSpanSync('eventsmith.store.append', attributes, () => {
+        try {
+          return appendAlone(writer.connection, storeId, append);
+        } catch (error) {
+          throw this.#failure(error);
+        }
+      });
+    }
+    return withSpan('eventsmith.store.append', attributes, () => {
+      const written = this.#shared.gate.run(() =>
+        groupCommit
+          ? groupCommit.append(append)
+          : writer.exclusive((connection) => appendAlone(connection, storeId, append)),
+      );
+      return written.catch((error: unknown) => Promise.reject(this.#failure(error)));
+    });
   }
 
   /** Refused once `close()` has begun; `close()` waits for one already running (and its `afterCommit` callbacks). */

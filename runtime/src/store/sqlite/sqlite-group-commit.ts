@@ -20,19 +20,39 @@ const MEMBER_SAVEPOINT = 'eventsmith_group_member';
  * one each. Each append runs under its own savepoint with its own version check, in arrival
  * order: one that fails (a conflict, a duplicate event id, a tenant mismatch) is rolled back to
  * its savepoint and gets its own error, and the others commit, exactly as if each had run alone,
- * one after the other. An append that finds the writer free runs alone at once, as without
- * group commit. If the transaction itself is lost (SQLite rolls it back on I/O errors or a full
- * disk) or the commit fails, every append of the batch runs again alone, so each still gets the
- * outcome it would have had alone. Results are handed out only after the commit.
+ * one after the other. An append that finds the writer free runs alone at once, in the caller's
+ * own call (see {@link SqliteGroupCommit.mayWriteNow}), as without group commit. If the
+ * transaction itself is lost (SQLite rolls it back on I/O errors or a full disk) or the commit
+ * fails, every append of the batch runs again alone, so each still gets the outcome it would
+ * have had alone. Results are handed out only after the commit.
  */
 export class SqliteGroupCommit {
   readonly #writer: SqliteStoreDriver;
   readonly #storeId: string;
   #queue: Member[] = [];
+  /** An append was written at once in this turn (until the microtasks queued in it have run). */
+  #wroteNow = false;
+  readonly #wroteNowEnded = () => void (this.#wroteNow = false);
+  /** A batch was written in this turn of the event loop (until its next check phase). */
+  #batched = false;
+  readonly #batchedEnded = () => void (this.#batched = false);
 
   constructor(writer: SqliteStoreDriver, storeId: string) {
     this.#writer = writer;
     this.#storeId = storeId;
+  }
+
+  /**
+   * Whether the caller may write an append at once, alone, in its own call: the writer is free
+   * (nobody holds it, nobody waits for it) and no other append was written so in this turn. The
+   * second append made in one turn (several appends started together, `Promise.all`) goes
+   * through {@link append}, and the ones made after it join its batch, as without this path.
+   */
+  mayWriteNow(): boolean {
+    if (this.#wroteNow || this.#batched || !this.#writer.free) return false;
+    this.#wroteNow = true;
+    queueMicrotask(this.#wroteNowEnded);
+    return true;
   }
 
   /** Writes `append` in the next batch; resolves once it has committed. */
@@ -58,6 +78,13 @@ export class SqliteGroupCommit {
 
   #flush(connection: SqliteStoreConnection): void {
     const batch = this.#take();
+    // Concurrent writers: the members' next appends, made as their results arrive (a few
+    // microtasks apart), wait for the writer and form the next batch, as before there was a path
+    // that writes at once; one written at once in between would cost a commit of its own.
+    if (!this.#batched) {
+      this.#batched = true;
+      setImmediate(this.#batchedEnded).unref();
+    }
     if (batch.length === 1) return settle(batch[0]!, this.#alone(connection, batch[0]!.append));
     const outcomes = this.#together(connection, batch);
     if (outcomes) {

@@ -1,4 +1,8 @@
+import BetterSqlite3 from 'better-sqlite3';
 import fc from 'fast-check';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
 import { sql } from 'kysely';
 import { conformanceRegistry } from '../../testing/conformance.js';
@@ -202,6 +206,72 @@ it('group commit: appends that wait for the writer share one transaction; one wr
     const read: StoredEvent[] = [];
     for await (const e of store.readAll()) read.push(e);
     expect(read).toHaveLength(9);
+  } finally {
+    await store.close();
+  }
+});
+
+it('an append that finds the writer free has committed by the time appendToStream returns, with group commit on or off', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'eventsmith-sqlite-'));
+  try {
+    for (const groupCommit of [true, false]) {
+      const filename = join(dir, `now-${groupCommit}.db`);
+      const store = await SqliteEventStore.open({ filename, registry: conformanceRegistry, groupCommit });
+      const other = new BetterSqlite3(filename, { readonly: true });
+      try {
+        const s = newStream();
+        const appended = store.appendToStream(
+          s.streamId,
+          [new ConformanceNoted({ text: 'now', n: 1 }, { aggregateId: s.aggregateId })],
+          { expectedVersion: 'no_stream' },
+        );
+        // Read at once, on a connection of its own: no microtask has run since the call.
+        const committed = other.prepare('select count(*) as n from eventsmith_events where stream_id = ?');
+        expect(committed.get(s.streamId)).toEqual({ n: 1 });
+        await expect(appended).resolves.toMatchObject({ nextVersion: 1 });
+      } finally {
+        other.close();
+        await store.close();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('group commit: of appends started together, the first is written at once and the others share one commit; concurrent writers keep sharing commits', async () => {
+  const store = await SqliteEventStore.open({ filename: ':memory:', registry: conformanceRegistry });
+  const run = vi.spyOn(SqliteStoreConnection.prototype, 'run');
+  const begins = () => run.mock.calls.filter(([text]) => text === 'begin immediate').length;
+  try {
+    const together = Array.from({ length: 8 }, () => newStream());
+    const results = await Promise.all(
+      together.map((o) =>
+        store.appendToStream(o.streamId, [new ConformanceNoted({ text: 'x', n: 1 }, { aggregateId: o.aggregateId })], {
+          expectedVersion: 'no_stream',
+        }),
+      ),
+    );
+    expect(results.map((r) => r.nextVersion)).toEqual(Array(8).fill(1));
+    expect(begins()).toBe(2);
+
+    // Eight writers, six appends each: once a batch has committed, its members' next appends
+    // form the next batch instead of each being written at once with a commit of its own.
+    const before = begins();
+    await Promise.all(
+      together.map(async (o) => {
+        for (let v = 1; v <= 6; v++)
+          await store.appendToStream(
+            o.streamId,
+            [new ConformanceNoted({ text: 'x', n: v }, { aggregateId: o.aggregateId })],
+            { expectedVersion: v },
+          );
+      }),
+    );
+    expect(begins() - before).toBeLessThanOrEqual(7);
+    const read: StoredEvent[] = [];
+    for await (const e of store.readAll()) read.push(e);
+    expect(read).toHaveLength(8 * 7);
   } finally {
     await store.close();
   }
