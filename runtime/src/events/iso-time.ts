@@ -12,6 +12,16 @@ import { ImmutableDate } from './immutable.js';
  * ```
  */
 export function parseIsoTime(text: string): number {
+  const time = canonicalIsoTime(text);
+  return Number.isNaN(time) ? Date.parse(text) : time;
+}
+
+/**
+ * The epoch ms of a text in the form `Date.prototype.toISOString` writes for years 100–9999
+ * (`2026-01-02T03:04:05.678Z`) with every field in range (a day that exists in its month), read
+ * from its digits; `NaN` for any other text, which `Date.parse` may still read.
+ */
+export function canonicalIsoTime(text: string): number {
   if (
     text.length === 24 &&
     text.charCodeAt(4) === 45 && // -
@@ -29,10 +39,9 @@ export function parseIsoTime(text: string): number {
     const minute = digits(text, 14, 2);
     const second = digits(text, 17, 2);
     const millisecond = digits(text, 20, 3);
-    const time = utcTime(year, month, day, hour, minute, second, millisecond);
-    if (!Number.isNaN(time)) return time;
+    return utcTime(year, month, day, hour, minute, second, millisecond);
   }
-  return Date.parse(text);
+  return NaN;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ImmutableDate } from './immutable.js';
-import { LastIsoText, LastParsedTime, parseIsoTime } from './iso-time.js';
+import { canonicalIsoTime, LastIsoText, LastParsedTime, parseIsoTime } from './iso-time.js';
 
 describe('parseIsoTime', () => {
   it.each([
@@ -95,5 +95,20 @@ describe('LastParsedTime', () => {
     const times = new LastParsedTime((text) => Number(text) * 1000);
     expect(times.millis('5')).toBe(5000);
     expect(times.immutableDate('6').getTime()).toBe(6000);
+  });
+});
+
+describe('canonicalIsoTime', () => {
+  it("reads toISOString's form with fields in range, and leaves every other text (NaN) to Date.parse", () => {
+    expect(canonicalIsoTime('2026-01-02T03:04:05.678Z')).toBe(Date.UTC(2026, 0, 2, 3, 4, 5, 678));
+    expect(canonicalIsoTime('2024-02-29T00:00:00.000Z')).toBe(Date.UTC(2024, 1, 29));
+    for (const text of [
+      '2023-02-29T00:00:00.000Z',
+      '0099-01-01T00:00:00.000Z',
+      '2026-01-02T03:04:05Z',
+      '2026-01-02T03:04:05.678+00:00',
+    ])
+      expect(canonicalIsoTime(text)).toBeNaN();
+    expect(parseIsoTime('2026-01-02T03:04:05Z')).toBe(Date.UTC(2026, 0, 2, 3, 4, 5));
   });
 });

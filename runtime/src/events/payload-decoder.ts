@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { ImmutableDate, freezeOwned } from './immutable.js';
-import { parseIsoTime } from './iso-time.js';
+import { canonicalIsoTime, parseIsoTime } from './iso-time.js';
 
 /**
  * A payload schema compiled for the read path. Stored payloads are JSON that was valid when
@@ -200,9 +200,27 @@ function datetimeNode(schema: z.ZodType): Node | undefined {
   const pipe = options?.[1] && (defOf(options[1]) as { in?: z.ZodType } | undefined);
   const pattern = pipe?.in && defOf(pipe.in)?.pattern;
   if (!pattern) return undefined;
+  // The time `check` read last, for `convert`, which runs after the whole payload was checked: a
+  // schema with one date-time field converts the text just checked without parsing it again.
+  let checked = '';
+  let millis = NaN;
   return {
-    check: (v) => typeof v === 'string' && pattern.test(v) && !Number.isNaN(parseIsoTime(v)),
-    convert: (v) => new ImmutableDate(parseIsoTime(v as string)),
+    check(v) {
+      if (typeof v !== 'string') return false;
+      // toISOString's form with its fields in range, how stores keep times, is a text zod's
+      // pattern accepts (it checks the same ranges, leap days included): only other forms are
+      // tested against it.
+      let time = canonicalIsoTime(v);
+      if (Number.isNaN(time)) {
+        if (!pattern.test(v)) return false;
+        time = parseIsoTime(v);
+        if (Number.isNaN(time)) return false;
+      }
+      checked = v;
+      millis = time;
+      return true;
+    },
+    convert: (v) => new ImmutableDate(v === checked ? millis : parseIsoTime(v as string)),
   };
 }
 

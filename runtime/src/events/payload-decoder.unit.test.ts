@@ -132,4 +132,46 @@ describe('compiled payload decoder (stored records at the current version)', () 
     expect(Object.isFrozen(data)).toBe(false);
     expect(data['at']).toBeTypeOf('string');
   });
+
+  it('accepts exactly the date-time texts zod accepts, and reads the same time from them', () => {
+    const when = z.object({ at: fields.datetime() });
+    const decode = payloadDecoder(when)!;
+    const texts = [
+      '2024-02-29T23:59:59.999Z',
+      '2023-02-29T00:00:00.000Z',
+      '2000-02-29T12:00:00.000Z',
+      '1900-02-29T12:00:00.000Z',
+      '2024-04-31T00:00:00.000Z',
+      '2024-13-01T00:00:00.000Z',
+      '2024-01-01T24:00:00.000Z',
+      '2024-01-01T23:60:00.000Z',
+      '2024-01-01T23:59:60.000Z',
+      '0050-01-01T00:00:00.000Z',
+      '0100-01-01T00:00:00.000Z',
+      '9999-12-31T23:59:59.999Z',
+      '2024-03-01T10:00:00Z',
+      '2024-03-01T10:00:00.5+02:00',
+      '2024-03-01T10:00:00.000+02:00',
+      '2024-03-01 10:00:00.000Z',
+      '2024-03-01T10:00:00.00xZ',
+    ];
+    // And toISOString's own texts of times spread over years 100-9999.
+    for (let i = 0; i < 500; i++) texts.push(new Date(-59_011_459_200_000 + i * 624_827_519_999).toISOString());
+    for (const text of texts) {
+      const viaZod = when.safeParse({ at: text });
+      const compiled = decode({ at: text });
+      expect([text, compiled !== NO_MATCH]).toEqual([text, viaZod.success]);
+      if (viaZod.success) expect((compiled as { at: Date }).at.getTime()).toBe(viaZod.data.at.getTime());
+    }
+  });
+
+  it('converts each date-time field to its own time when a payload holds several', () => {
+    const decode = payloadDecoder(Booked.schema)!;
+    const data = row((d) => ((d['later'] = '2025-01-01T00:00:00.000Z'), (d['at'] = '2024-01-01T00:00:00.000Z')))
+      .data as Record<string, unknown>;
+    const decoded = decode(data) as { at: Date; later: Date; lines: { when: Date }[] };
+    expect(decoded.at.toISOString()).toBe('2024-01-01T00:00:00.000Z');
+    expect(decoded.later.toISOString()).toBe('2025-01-01T00:00:00.000Z');
+    expect(decoded.lines[0]!.when.toISOString()).toBe('2024-03-01T22:00:00.000Z');
+  });
 });
