@@ -39,7 +39,8 @@ export function prepareAppend(
   if (events.length === 0) throw new InvalidArgumentError(`appendToStream("${streamId}") needs at least one event.`);
   assertExpectedVersion(options.expectedVersion);
   checkLength('stream id', streamId, maxIdLength);
-  const seen = new Set<string>();
+  // One event (most appends) cannot repeat an id within its batch: no set to build.
+  const seen = events.length > 1 ? new Set<string>() : undefined;
   const records: EventRecord[] = [];
   const metadataJson: string[] = [];
   const dataJson: string[] = [];
@@ -49,8 +50,10 @@ export function prepareAppend(
       throw new TenantMismatchError(viewTenant, event.tenantId, [event.eventId]);
     }
     registry.get(event.eventType); // unknown types fail here, before anything is written
-    if (seen.has(event.eventId)) throw new DuplicateEventError(event.eventId);
-    seen.add(event.eventId);
+    if (seen) {
+      if (seen.has(event.eventId)) throw new DuplicateEventError(event.eventId);
+      seen.add(event.eventId);
+    }
     let record = toEventRecord(event);
     if (viewTenant !== undefined && record.tenantId === null) record = { ...record, tenantId: viewTenant };
     if (maxIdLength !== Infinity) {
@@ -66,7 +69,7 @@ export function prepareAppend(
       }
     }
     records.push(record);
-    metadataJson.push(JSON.stringify(record.metadata));
+    metadataJson.push(isEmptyObject(record.metadata) ? '{}' : JSON.stringify(record.metadata));
     dataJson.push(JSON.stringify(record.data));
     batchTenant = batchTenant === undefined ? record.tenantId : batchTenant === record.tenantId ? batchTenant : null;
   }
@@ -80,6 +83,12 @@ export function prepareAppend(
     batchTenant: batchTenant ?? null,
     viewTenant,
   };
+}
+
+/** Most events carry no metadata (the same frozen `{}`); its text needs no `JSON.stringify`. */
+function isEmptyObject(value: object): boolean {
+  for (const _key in value) return false;
+  return true;
 }
 
 function checkLength(name: string, value: string, max: number): void {
