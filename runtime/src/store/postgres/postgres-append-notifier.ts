@@ -26,7 +26,14 @@ export const NOTIFY_INTERVAL_MS = 3;
  */
 export class PostgresAppendNotifier {
   readonly #pool: pg.Pool;
-  readonly #channel: string;
+  /**
+   * `NOTIFY "channel"`, sent as a simple query: it is not planned, where `select pg_notify($1,
+   * $2)` was parsed and planned as an unnamed statement each time (server CPU per notification,
+   * 3,000 on one connection, 4 alternating rounds: 107-117 µs against 47-60, client 110-130
+   * against 60-90). The same notification: the channel is an identifier (checked by the store)
+   * quoted as such, so it keeps its case, and the payload is empty.
+   */
+  readonly #notify: string;
   readonly #intervalMs: number;
   /** A commit that no notification sent after it covers yet. */
   #owed = false;
@@ -38,7 +45,7 @@ export class PostgresAppendNotifier {
 
   constructor(pool: pg.Pool, channel: string, intervalMs = NOTIFY_INTERVAL_MS) {
     this.#pool = pool;
-    this.#channel = channel;
+    this.#notify = `NOTIFY "${channel}"`;
     this.#intervalMs = intervalMs;
   }
 
@@ -60,7 +67,7 @@ export class PostgresAppendNotifier {
     // Runs synchronously up to the first await: the leading notification leaves within committed().
     while (this.#owed) {
       this.#owed = false;
-      const sent = this.#pool.query('select pg_notify($1, $2)', [this.#channel, '']).then(
+      const sent = this.#pool.query(this.#notify).then(
         () => undefined,
         () => undefined,
       );

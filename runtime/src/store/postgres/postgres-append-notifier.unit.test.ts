@@ -31,7 +31,7 @@ describe('PostgresAppendNotifier', () => {
     const notifier = new PostgresAppendNotifier(pool, 'es_channel', INTERVAL);
     notifier.committed();
     expect(sent).toHaveLength(1); // leading edge: sent within committed(), no timer in between
-    expect(sent[0]).toMatchObject({ text: 'select pg_notify($1, $2)', values: ['es_channel', ''] });
+    expect(sent[0]).toMatchObject({ text: 'NOTIFY "es_channel"', values: undefined });
     sent[0]!.finish();
     await vi.advanceTimersByTimeAsync(INTERVAL);
     expect(sent).toHaveLength(1); // nothing owed: no trailing notification

@@ -159,6 +159,26 @@ await describeWithService('postgres', 'PostgresEventStore round trips', () => {
     }
   });
 
+  it('notifies a channel named with capitals under that exact name', async () => {
+    const { url, drop } = await freshPostgresDatabase();
+    const store = await PostgresEventStore.open({ url, registry: conformanceRegistry, notifyChannel: 'es_Mixed_Case' });
+    const listener = new pg.Client({ connectionString: url });
+    const channels: string[] = [];
+    listener.on('notification', (message) => void channels.push(message.channel));
+    try {
+      await listener.connect();
+      await listener.query('LISTEN "es_Mixed_Case"');
+      await listener.query('LISTEN es_mixed_case');
+      const s = newStream();
+      await store.appendToStream(s.streamId, noted(s, 1), { expectedVersion: 'no_stream' });
+      await expect.poll(() => channels).toEqual(['es_Mixed_Case']);
+    } finally {
+      await store.close();
+      await listener.end();
+      await drop();
+    }
+  });
+
   it('refuses a notifyIntervalMs that is not a non-negative number', async () => {
     for (const notifyIntervalMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
       await expect(
