@@ -33,6 +33,7 @@ import { eventExistsQuery, readStreamPages, readStreamVersion } from '../sql/str
 import { createPostgresDatabase, type PostgresConnection } from './postgres-dialect.js';
 import {
   FEED_START,
+  feedFlag,
   feedStatement,
   feedStatementKey,
   type FeedKey,
@@ -477,9 +478,9 @@ export class PostgresEventStore implements EventStore {
   }
 
   async #feedRows(query: CompiledQuery): Promise<{ rows: FeedRow[]; deferred: boolean }> {
-    const rows = await this.#read<FeedRow & { deferred: boolean }>(query);
-    // An empty page comes back as the flag's row with every page column null.
-    return { rows: rows[0]?.tx_id == null ? [] : rows, deferred: rows[0]?.deferred === true };
+    const rows = await this.#read<FeedRow & { deferred: boolean | null }>(query);
+    const deferred = feedFlag(rows);
+    return { rows, deferred };
   }
 
   /**

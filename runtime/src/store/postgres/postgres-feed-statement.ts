@@ -34,8 +34,15 @@ export function feedStatementKey(filter: SomeFilter): string {
  * One feed page below the horizon, and in the same statement whether a committed row after the
  * reader's key waits at or above that horizon (`deferred`), so an idle poll costs one round trip.
  * Both parts share the statement's snapshot and one evaluation of the horizon: a row that
- * committed before the statement began is either in the page or makes `deferred` true. The page
- * is left-joined to the one-row flag, so an empty page still returns the flag.
+ * committed before the statement began is either in the page or makes `deferred` true. The flag
+ * comes as one more row after the page's rows (its page columns null, so it sorts last), which
+ * the reader takes off ({@link feedFlag}); an empty page returns it alone.
+ *
+ * Page and flag are a `UNION ALL` ordered by the feed key, which PostgreSQL runs as a merge of the
+ * two sorted branches (the page comes in index order). The flag used to be a one-row table
+ * left-joined to the page: the planner cannot see that such a join keeps the page's order, so it
+ * sorted every page again (EXPLAIN ANALYZE of a 1,000-row page, median of 200: 1.15 ms executing
+ * with that sort, 0.54 ms with the merge; raw's plain select 0.45 ms).
  *
  * Made to be prepared once and run with PostgreSQL's generic plan. Parameters: $1, $2 the
  * reader's key, $3 the row limit, $4 the tenant. Each enters as `(select $n::type)`, a sub-select
@@ -67,14 +74,17 @@ export function feedStatement(db: Kysely<any>, filter: SomeFilter, select: reado
   // two separate conditions the index scan would start at the key and walk up to the horizon.
   const bound = sql`(greatest(${after.tx}, ${horizon}), case when ${horizon} > ${after.tx} then -1 else ${after.position} end)`;
   const deferred = sql<boolean>`(select true from eventsmith_events where (tx_id, position) > ${bound} order by tx_id, position limit 1) is not null`;
+  const rows = db
+    .selectFrom(page.as('p'))
+    .selectAll('p')
+    .select(sql<boolean | null>`null`.as('deferred'));
+  const flag = db.selectNoFrom([...select.map((column) => sql<unknown>`null`.as(column)), deferred.as('deferred')]);
   const compiled = db
     .with('eventsmith_horizon', (qb) => qb.selectNoFrom(sql.raw(HORIZON).as('h')))
-    .selectFrom(db.selectNoFrom(deferred.as('deferred')).as('d'))
-    .leftJoin(page.as('p'), (join) => join.onTrue())
-    .selectAll('p')
-    .select('d.deferred')
-    .orderBy('p.tx_id')
-    .orderBy('p.position')
+    .selectFrom(rows.unionAll(flag as never).as('u'))
+    .selectAll('u')
+    .orderBy('u.tx_id') // ascending: nulls last, so the flag row comes after the page
+    .orderBy('u.position')
     .compile();
   if (compiled.parameters.length > 0)
     throw new Error('Internal: the feed statement must take every value through its own placeholders.');
@@ -87,4 +97,14 @@ export function feedStatement(db: Kysely<any>, filter: SomeFilter, select: reado
 
 function parameter<T>(n: number, type: 'text' | 'bigint' | 'xid8'): RawBuilder<T> {
   return sql.raw<T>(`(select $${n}::${type})`);
+}
+
+/**
+ * Takes the flag row off the rows a {@link feedStatement} returned (it is the last, after the
+ * page's rows) and says whether committed rows wait at or above the horizon.
+ */
+export function feedFlag(rows: { tx_id: unknown; deferred?: unknown }[]): boolean {
+  const flag = rows.pop();
+  if (flag === undefined || flag.tx_id !== null) throw new Error('Internal: a feed page must end with its flag row.');
+  return flag.deferred === true;
 }
