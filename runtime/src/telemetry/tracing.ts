@@ -1,6 +1,8 @@
 import {
   context,
+  INVALID_SPAN_CONTEXT,
   propagation,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   SpanStatusCode,
   trace,
@@ -12,6 +14,22 @@ import {
 import { instruments, secondsSince } from './metrics.js';
 
 const tracer = () => trace.getTracer('@eventsmith/runtime');
+
+/** The provider the API's proxy hands spans to while none is registered: its no-op one. */
+const NO_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
+/** The span `fn` gets then, non-recording, as the no-op tracer's own. */
+const NON_RECORDING_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * Whether a tracer provider is registered. Without one, the no-op tracer still makes a span, a
+ * context holding it and a scope around `fn` on every call, which shows: skipping them cut a
+ * single-event SQLite append's CPU by ~38 µs at synchronous FULL (446 -> 408 µs, medians of 12
+ * interleaved rounds, lower in 11), where each append runs on caches the sync before it cooled.
+ */
+function tracing(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider && provider.getDelegate() === NO_TRACER_PROVIDER);
+}
 
 /** Span attribute names the runtime emits. */
 export const SpanAttributes = {
@@ -26,12 +44,20 @@ export const SpanAttributes = {
 } as const;
 
 /**
- * Runs `fn` inside an active span. Without an OpenTelemetry SDK registered, the API hands out
- * no-op spans and this costs next to nothing.
+ * Runs `fn` inside an active span. Without a tracer provider registered, `fn` runs with a
+ * non-recording span and the context unchanged, as cheaply as possible; the duration metric of
+ * store spans is recorded either way.
  */
 export async function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
   const duration = durationOf(name);
   const start = duration ? performance.now() : 0;
+  if (!tracing()) {
+    try {
+      return await fn(NON_RECORDING_SPAN);
+    } finally {
+      duration?.record(secondsSince(start), storeAttributes(attributes));
+    }
+  }
   return tracer().startActiveSpan(name, { attributes }, async (span) => {
     try {
       return await fn(span);
@@ -53,6 +79,13 @@ export async function withSpan<T>(name: string, attributes: Attributes, fn: (spa
 export function withSpanSync<T>(name: string, attributes: Attributes, fn: (span: Span) => T): T {
   const duration = durationOf(name);
   const start = duration ? performance.now() : 0;
+  if (!tracing()) {
+    try {
+      return fn(NON_RECORDING_SPAN);
+    } finally {
+      duration?.record(secondsSince(start), storeAttributes(attributes));
+    }
+  }
   return tracer().startActiveSpan(name, { attributes }, (span) => {
     try {
       return fn(span);
