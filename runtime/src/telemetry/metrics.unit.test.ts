@@ -189,6 +189,10 @@ describe('SQL store read metrics', () => {
         Histogram | undefined;
       expect(reads?.count).toBe(4); // one per read, not one per event
       expect(reads?.sum).toBeGreaterThan(0);
+      // The save's append found the writer free and was written within the call: timed as well.
+      const appends = (await value(MetricNames.storeAppendDuration, { 'eventsmith.store_id': 'sqlite:metrics' })) as
+        Histogram | undefined;
+      expect(appends?.count).toBe(1);
     } finally {
       await store.close();
     }

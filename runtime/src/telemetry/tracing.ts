@@ -1,5 +1,6 @@
 import {
   context,
+  createNoopMeter,
   INVALID_SPAN_CONTEXT,
   propagation,
   ProxyTracerProvider,
@@ -19,6 +20,8 @@ const tracer = () => trace.getTracer('@eventsmith/runtime');
 const NO_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
 /** The span `fn` gets then, non-recording, as the no-op tracer's own. */
 const NON_RECORDING_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+/** The meter of the API's no-op meter provider, the global one while none is registered. */
+const NO_METER = createNoopMeter();
 
 /**
  * Whether a tracer provider is registered. Without one, the no-op tracer still makes a span, a
@@ -102,10 +105,14 @@ export function withSpanSync<T>(name: string, attributes: Attributes, fn: (span:
 
 /** The store spans whose durations are also metrics (`eventsmith.store.append.duration`, `…read.duration`). */
 function durationOf(name: string): Histogram | undefined {
-  if (name === 'eventsmith.store.append') return instruments().storeAppendDuration;
-  if (name === 'eventsmith.store.read_stream' || name === 'eventsmith.store.read_all')
-    return instruments().storeReadDuration;
-  return undefined;
+  const store =
+    name === 'eventsmith.store.append' ||
+    name === 'eventsmith.store.read_stream' ||
+    name === 'eventsmith.store.read_all';
+  if (!store) return undefined;
+  const runtime = instruments();
+  if (runtime.meter === NO_METER) return undefined; // no meter provider registered: nothing to time
+  return name === 'eventsmith.store.append' ? runtime.storeAppendDuration : runtime.storeReadDuration;
 }
 
 function storeAttributes(attributes: Attributes): Attributes {
