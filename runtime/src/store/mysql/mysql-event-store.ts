@@ -74,6 +74,16 @@ interface Shared {
   readonly reads: MysqlReads;
 }
 
+/**
+ * Events a feed read decodes between two turns of the event loop while the next page is read
+ * ahead. A reader that never leaves the microtask queue leaves that page unread in the socket
+ * until this one is done, so reading ahead alone gained nothing. 20,000 events in pages of 1,000,
+ * alternating in one process (machine at load 6): the reader waited 4.8-6.4 ms at each page's end
+ * without these turns, read ahead or not, and 0.6-1.4 ms with them; per event 9.0-11.3 ->
+ * 8.6-11.1 µs, lower in each of 4 pairs (reading ahead without the turns: no gain in 4 pairs).
+ */
+const READ_AHEAD_YIELD = 200;
+
 /** Identifiers are VARCHAR(255) columns. */
 const MAX_ID = 255;
 const DEADLOCK = new Set([1213, 1205]);
@@ -295,7 +305,12 @@ export class MysqlEventStore implements EventStore {
           next = fetch(positionOf(rows[rows.length - 1]!), n);
           next.catch(() => undefined);
         }
-        for (const row of rows) yield reads.decode(row, undefined, true);
+        for (let i = 0; i < rows.length; i++) {
+          // While a page is read ahead, the driver takes in what has arrived of it now and then
+          // (see READ_AHEAD_YIELD).
+          if (more && i % READ_AHEAD_YIELD === READ_AHEAD_YIELD - 1) await new Promise((go) => setImmediate(go));
+          yield reads.decode(rows[i]!, undefined, true);
+        }
         if (!more) return;
         gate.check(); // refused if close() has begun, as the next page would have been before it was read ahead
       }
