@@ -30,8 +30,8 @@ import type { PostgresLayout } from '../sql/event-store-migrations.js';
 import { TENANT_SETTING } from '../sql/migrations/rls-0001-tenant-policies.js';
 import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
 import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-errors.js';
-import { checkText, feedRange, MAX_POSITION_64 } from '../store-input.js';
-import { eventExistsQuery, readStreamPages, readStreamVersion } from '../sql/stream-queries.js';
+import { checkText, feedRange, MAX_POSITION_64, streamRange } from '../store-input.js';
+import { eventExistsQuery, pageStream, readStreamVersion, streamPageQuery } from '../sql/stream-queries.js';
 import { createPostgresDatabase, type PostgresConnection } from './postgres-dialect.js';
 import {
   FEED_START,
@@ -134,6 +134,8 @@ interface Shared {
   readonly readNames: StatementNames;
   /** Feed page statements by `feedStatementKey`. */
   readonly feedStatements: Map<string, FeedStatement>;
+  /** Stream page statement texts by shape (see `#streamStatement`). */
+  readonly streamStatements: string[];
   /** Shares commits between concurrent appends; undefined unless `groupCommit` is true. */
   readonly groupCommit: PostgresGroupCommit | undefined;
   /** Refuses appends, reads and transactions once `close()` has begun, and lets it wait for the ones accepted. */
@@ -258,6 +260,7 @@ export class PostgresEventStore implements EventStore {
         appendedIn: new WeakSet(),
         readNames: new StatementNames(NAMED_READS),
         feedStatements: new Map(),
+        streamStatements: [],
         groupCommit:
           options.groupCommit !== true
             ? undefined
@@ -400,11 +403,22 @@ export class PostgresEventStore implements EventStore {
   async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
     const start = performance.now();
     try {
-      const { db, pageSize, gate } = this.#shared;
+      const { pageSize, gate } = this.#shared;
       gate.check();
-      // Each page is one operation of the gate: close() waits for a page being read, not for the iteration.
-      const pages = readStreamPages(db, SELECT, streamId, options, pageSize, this.#tenantId, (query) =>
-        gate.run(() => this.#read<FeedRow>(query)),
+      const range = streamRange(streamId, options);
+      const tenant = this.#tenantId;
+      const text = this.#streamStatement(range.direction === 'backward', tenant !== undefined);
+      const pages = pageStream<FeedRow>(
+        range,
+        range.limit,
+        pageSize,
+        (page) => {
+          const values = [streamId, page.from, page.to, page.limit];
+          if (tenant !== undefined) values.push(tenant);
+          // Each page is one operation of the gate: close() waits for a page being read, not for the iteration.
+          return gate.run(() => this.#read<FeedRow>(CompiledQuery.raw(text, values)));
+        },
+        (row) => row.version,
       );
       for await (const page of pages) for (const row of page) yield this.#decode(row);
     } finally {
@@ -449,6 +463,23 @@ export class PostgresEventStore implements EventStore {
     } finally {
       recordStoreRead(this.storeId, start); // once per read, when it ends, fails or is abandoned
     }
+  }
+
+  /**
+   * The text of a stream page statement: $1 the stream, $2 and $3 the version range, $4 the row
+   * limit, $5 the tenant of a view. Built once per shape: building and compiling the query with
+   * Kysely for every read cost more client CPU than decoding the events of a short stream.
+   */
+  #streamStatement(backward: boolean, tenant: boolean): string {
+    const { streamStatements, db } = this.#shared;
+    const key = (backward ? 2 : 0) + (tenant ? 1 : 0);
+    return (streamStatements[key] ??= streamPageQuery(
+      db,
+      SELECT,
+      sql<string>`$1`,
+      { from: sql<number>`$2`, to: sql<number>`$3`, limit: sql<number>`$4`, backward },
+      tenant ? sql<string>`$5` : undefined,
+    ).sql);
   }
 
   #feedStatement(filter: Exclude<FeedFilter, { none: true }>): FeedStatement {
