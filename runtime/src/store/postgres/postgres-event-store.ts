@@ -444,21 +444,34 @@ export class PostgresEventStore implements EventStore {
       const range = feedRange(this.storeId, options, validPosition);
       const filter = feedFilter(this.registry, options, this.#tenantId);
       if (filter.none) return;
-      let after: FeedKey = range.after === 0n ? FEED_START : unpackPosition(range.after);
       let limit = range.limit;
+      if (limit <= 0) return;
       const statement = this.#feedStatement(filter);
-      while (limit > 0) {
-        const n = Math.min(this.#shared.pageSize, limit);
-        const query = CompiledQuery.raw(statement.text, statement.values(filter, after, n + 1));
-        // Each page is one operation of the gate: close() waits for a page being read, not for the iteration.
-        const rows = await gate.run(() => this.#feedPage(query, n));
-        const more = rows.length > n && n < limit; // one row more than a page: is there another page?
+      // At most `n` rows after `after`, and one more if there are: is there another page? Each
+      // page is one operation of the gate: close() waits for a page being read, not for the iteration.
+      const fetch = (after: FeedKey, n: number) =>
+        gate.run(() => this.#feedPage(CompiledQuery.raw(statement.text, statement.values(filter, after, n + 1)), n));
+      let n = Math.min(this.#shared.pageSize, limit);
+      let next = fetch(range.after === 0n ? FEED_START : unpackPosition(range.after), n);
+      for (;;) {
+        const rows = await next;
+        const more = rows.length > n && n < limit;
         if (rows.length > n) rows.length = n;
+        if (more) {
+          // The next page is read while this one is decoded, so the server's part of it and the
+          // round trip no longer add to the read's time. It starts after this page's last key,
+          // as reading it later would, and no row can appear before a key already read
+          // (never-skip), so reading it earlier cannot miss one. An error is thrown where the
+          // page would have been read; abandoned, it is dropped (one page read for nothing).
+          limit -= rows.length;
+          n = Math.min(this.#shared.pageSize, limit);
+          const last = rows[rows.length - 1]!;
+          next = fetch({ tx: last.tx_id, position: last.position }, n);
+          next.catch(() => undefined);
+        }
         for (const row of rows) yield this.#decode(row, true);
         if (!more) return;
-        limit -= rows.length;
-        const last = rows[rows.length - 1]!;
-        after = { tx: last.tx_id, position: last.position };
+        gate.check(); // refused once close() has begun, as the next page would have been before it was read ahead
       }
     } finally {
       recordStoreRead(this.storeId, start); // once per read, when it ends, fails or is abandoned
