@@ -150,8 +150,12 @@ export function freezeParsedJson(value: unknown): boolean {
   }
 }
 
-/** Payloads often carry the same date, event after event. */
-const dateTexts = new LastIsoText();
+/**
+ * Payloads often carry the same date, event after event. Made on first use, not when this module
+ * loads: iso-time.ts → immutable.ts → json.ts is an import cycle, and when iso-time.ts is the
+ * first of them imported this module runs before `LastIsoText` exists.
+ */
+let dateTexts: LastIsoText | undefined;
 
 function convert(
   value: unknown,
@@ -180,7 +184,7 @@ function convert(
       if (value === null) return null;
       if (value instanceof Date) {
         if (Number.isNaN(value.getTime())) throw new SerializationError(path, 'invalid Date');
-        return dateTexts.of(value);
+        return (dateTexts ??= new LastIsoText()).of(value);
       }
       if (depth >= MAX_JSON_DEPTH) throw nestingError(root, rootPath);
       if (Array.isArray(value)) {
