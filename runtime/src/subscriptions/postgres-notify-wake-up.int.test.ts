@@ -71,6 +71,29 @@ await describeWithService('postgres', 'PostgresNotifyWakeUp', () => {
     }
   });
 
+  it('wakes on a notifyChannel with capitals: the channel name keeps its case on both sides', async () => {
+    const { url, drop } = await freshPostgresDatabase();
+    const store = await PostgresEventStore.open({ url, registry, pool: { max: 2 }, notifyChannel: 'Es_Mixed_Case' });
+    const wakeUp = new PostgresNotifyWakeUp({
+      connect: () => new pg.Client({ connectionString: url }),
+      channel: 'Es_Mixed_Case',
+    });
+    const manager = new SubscriptionManager({ store, wakeUps: [wakeUp], pollIntervalMs: 600_000 });
+    const seen: number[] = [];
+    manager.subscribe((s) => void seen.push((s.event.data as { amount: number }).amount), { name: 'mixed' });
+    try {
+      expect(await manager.start()).toEqual([]);
+      await waitFor(async () => (await manager.status('mixed')).state === 'live', 'live state');
+      await appendDeposits(store, 2);
+      await waitFor(() => seen.length === 2, 'notified delivery on a mixed-case channel', 10_000);
+      expect(seen).toEqual([1, 2]);
+    } finally {
+      await manager.stop();
+      await store.close();
+      await drop();
+    }
+  });
+
   it("notifies on the store's notifyChannel", async () => {
     const { url, drop } = await freshPostgresDatabase();
     const store = await PostgresEventStore.open({

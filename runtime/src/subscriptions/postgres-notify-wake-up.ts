@@ -80,7 +80,8 @@ export class PostgresNotifyWakeUp implements WakeUpSource {
     client.on('end', reconnect);
     try {
       await client.connect();
-      await client.query(`LISTEN ${this.#channel}`);
+      // Quoted, so the name keeps its case, as the store's NOTIFY "channel" and pg_notify() send it.
+      await client.query(`LISTEN "${this.#channel}"`);
     } catch (error) {
       if (initial) {
         lost = true;
