@@ -7,8 +7,7 @@ import { currentClass } from '../../events/decode-record.js';
 import { decodeEvent, type DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
-import { ImmutableDate } from '../../events/immutable.js';
-import { parseIsoTime } from '../../events/iso-time.js';
+import { LastParsedTime } from '../../events/iso-time.js';
 import { recordStoreRead } from '../../telemetry/metrics.js';
 import { SpanAttributes, withSpan, withSpanSync } from '../../telemetry/tracing.js';
 import type {
@@ -135,33 +134,8 @@ function packedColumn(column: string): string {
   return `"${column}"`;
 }
 
-/**
- * The epoch ms of the ISO time text last parsed. Events of one append share their stored_at text
- * and, often, their occurred_at text, and a page holds them one after another: comparing the text
- * with the last one costs less than parsing it again. Events of the same time can share one
- * {@link ImmutableDate} too, as nothing can change it.
- */
-class LastIsoTime {
-  #text = '';
-  #millis = NaN;
-  #date: ImmutableDate | undefined;
-
-  millis(text: string): number {
-    if (text !== this.#text) {
-      this.#millis = parseIsoTime(text);
-      this.#text = text;
-      this.#date = undefined;
-    }
-    return this.#millis;
-  }
-
-  immutableDate(text: string): ImmutableDate {
-    const millis = this.millis(text);
-    return (this.#date ??= new ImmutableDate(millis));
-  }
-}
-const storedTimes = new LastIsoTime();
-const occurredTimes = new LastIsoTime();
+const storedTimes = new LastParsedTime();
+const occurredTimes = new LastParsedTime();
 
 /** Named placeholders of the compiled read statements, bound on each read. */
 const STREAM = sql<string>`@stream`;
