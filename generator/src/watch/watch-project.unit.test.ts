@@ -55,7 +55,11 @@ describe('watchProject', () => {
       ),
     );
     const done = await next('generated', mark);
-    expect(done.kind === 'generated' && done.trigger).toEqual(['domain/todo.yaml']);
+    // The run names the saved file, or the polling safety net when it saw the change before the
+    // watcher's event did (on a loaded machine; the file's event may then join the same run).
+    const trigger = done.kind === 'generated' ? done.trigger : [];
+    expect(trigger.length).toBeGreaterThan(0);
+    expect(['domain/todo.yaml', '(detected by polling)']).toEqual(expect.arrayContaining(trigger));
     expect(await readFile(eventsFile, 'utf8')).toContain('priority: fields.integer().optional()');
   }, 30_000);
 
