@@ -85,8 +85,12 @@ export function prepareAppend(
   };
 }
 
-/** Most events carry no metadata (the same frozen `{}`); its text needs no `JSON.stringify`. */
+/**
+ * Most events carry no metadata (the same frozen `{}`); its text needs no `JSON.stringify`. Only a
+ * plain object qualifies: an empty array, say, is `[]`.
+ */
 function isEmptyObject(value: object): boolean {
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
   for (const _key in value) return false;
   return true;
 }
