@@ -59,7 +59,7 @@ describe('watchProject', () => {
     // watcher's event did (on a loaded machine; the file's event may then join the same run).
     const trigger = done.kind === 'generated' ? done.trigger : [];
     expect(trigger.length).toBeGreaterThan(0);
-    expect(['domain/todo.yaml', '(detected by polling)']).toEqual(expect.arrayContaining(trigger));
+    expect(['domain/todo.yaml', '(detected by polling)']).toEqual(expect.arrayContaining([...trigger]));
     expect(await readFile(eventsFile, 'utf8')).toContain('priority: fields.integer().optional()');
   }, 30_000);
 
