@@ -1,8 +1,8 @@
 // The read side of MysqlEventStore: stream pages and feed pages as packed rows, and their decode.
 import type { CompiledQuery, Kysely } from 'kysely';
 import type { Pool } from 'mysql2';
-import { currentClass } from '../../events/decode-record.js';
-import { decodeEvent, type DomainEvent } from '../../events/domain-event.js';
+import { decodeAtCurrentVersion } from '../../events/decode-record.js';
+import type { EventInit } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { LastParsedTime, parseIsoTime } from '../../events/iso-time.js';
@@ -218,48 +218,14 @@ export class MysqlReads {
    */
   decode(row: PackedRow, streamId: string | undefined, feed: boolean): StoredEvent {
     const values = row[0];
-    const metadata = row[1];
     const version = Number(values[0]);
     const eventVersion = Number(values[3]);
-    // A row at its type's current version (most rows) goes straight to the event class, without
-    // the record, location and upcast result the general path builds. If anything fails, the
-    // general path decodes the row again from its texts and fails as it always has.
-    const cls = currentClass(this.#registry, values[2]!, eventVersion);
-    if (cls !== undefined) {
-      let event: DomainEvent | undefined;
-      try {
-        event = decodeEvent(
-          cls,
-          JSON.parse(row[2]),
-          {
-            eventId: values[1]!,
-            aggregateId: values[5]!,
-            aggregateType: values[4]!,
-            aggregateVersion: version,
-            occurredAt: occurredTimes.immutableDate(values[7]!),
-            tenantId: optional(values[6]!),
-            actorId: optional(values[8]!),
-            correlationId: values[9]!,
-            causationId: optional(values[10]!),
-            // Most events carry no metadata: absent gives them the shared empty object at once.
-            metadata: metadata === '{}' ? undefined : (JSON.parse(metadata) as EventRecord['metadata']),
-          },
-          true,
-          true,
-        );
-      } catch {
-        // decoded again below
-      }
-      if (event !== undefined) {
-        return {
-          event,
-          streamId: streamId ?? values[12]!,
-          streamVersion: version,
-          position: Position.of(this.#storeId, BigInt(row[3])),
-          storedAt: new Date(storedTimes.millis(values[11]!)),
-        };
-      }
-    }
+    const stream = streamId ?? values[12]!;
+    const position = Position.of(this.#storeId, BigInt(row[3]));
+    const storedAt = new Date(storedTimes.millis(values[11]!));
+    const event = decodeAtCurrentVersion(this.#registry, values[2]!, eventVersion, row, payloadOf, envelopeOf);
+    if (event !== undefined) return { event, streamId: stream, streamVersion: version, position, storedAt };
+    const metadata = row[1];
     const record: EventRecord = {
       eventId: values[1]!,
       eventType: values[2]!,
@@ -276,12 +242,7 @@ export class MysqlReads {
       metadata: metadata === '{}' ? {} : (JSON.parse(metadata) as EventRecord['metadata']),
       data: JSON.parse(row[2]) as EventRecord['data'],
     };
-    const location = {
-      streamId: streamId ?? values[12]!,
-      streamVersion: version,
-      position: Position.of(this.#storeId, BigInt(row[3])),
-      storedAt: new Date(storedTimes.millis(values[11]!)),
-    };
+    const location = { streamId: stream, streamVersion: version, position, storedAt };
     return storedEventFromRecord(this.#registry, record, location, feed, occurredTimes.millis(values[7]!));
   }
 
@@ -329,6 +290,30 @@ export class MysqlReads {
       });
     });
   }
+}
+
+/** The payload of a packed row, for {@link decodeAtCurrentVersion}. */
+function payloadOf(row: PackedRow): unknown {
+  return JSON.parse(row[2]);
+}
+
+/** The envelope of a packed row, for {@link decodeAtCurrentVersion}. */
+function envelopeOf(row: PackedRow): EventInit {
+  const values = row[0];
+  const metadata = row[1];
+  return {
+    eventId: values[1]!,
+    aggregateId: values[5]!,
+    aggregateType: values[4]!,
+    aggregateVersion: Number(values[0]),
+    occurredAt: occurredTimes.immutableDate(values[7]!),
+    tenantId: optional(values[6]!),
+    actorId: optional(values[8]!),
+    correlationId: values[9]!,
+    causationId: optional(values[10]!),
+    // Most events carry no metadata: absent gives them the shared empty object at once.
+    metadata: metadata === '{}' ? undefined : (JSON.parse(metadata) as EventRecord['metadata']),
+  };
 }
 
 /** A nullable column's value from its text (see {@link EventValues}). */

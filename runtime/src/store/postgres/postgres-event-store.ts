@@ -3,8 +3,8 @@ import type pg from 'pg';
 import { ConcurrencyError, DuplicateEventError, InvalidArgumentError, TenantMismatchError } from '../../errors.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
-import { currentClass } from '../../events/decode-record.js';
-import { decodeEvent, type DomainEvent } from '../../events/domain-event.js';
+import { decodeAtCurrentVersion } from '../../events/decode-record.js';
+import type { DomainEvent, EventInit } from '../../events/domain-event.js';
 import { ImmutableDate } from '../../events/immutable.js';
 import { LastParsedTime, parseIsoTime } from '../../events/iso-time.js';
 import { recordStoreRead } from '../../telemetry/metrics.js';
@@ -755,42 +755,10 @@ export class PostgresEventStore implements EventStore {
     const stored = row.stored_at;
     const position = Position.of(storeId, this.#position(row.tx_id, row.position));
     const storedAt = typeof stored === 'string' ? new Date(storedTimes.millis(stored)) : stored;
-    // A row at its type's current version (most rows) goes straight to the event class, without
-    // the record, location and upcast result the general path builds: that path would make the
-    // same decodeEvent call. If it fails, the general path decodes the row again and fails as it
-    // always has (a payload the compiled check or zod refuses is left as it was read).
-    const cls = currentClass(registry, row.event_type, row.event_version);
-    if (cls !== undefined) {
-      let event: DomainEvent | undefined;
-      try {
-        event = decodeEvent(
-          cls,
-          row.data,
-          {
-            eventId: row.event_id,
-            aggregateId: row.aggregate_id,
-            aggregateType: row.aggregate_type,
-            aggregateVersion: row.version,
-            occurredAt:
-              typeof occurred === 'string'
-                ? occurredTimes.immutableDate(occurred)
-                : new ImmutableDate(occurred.getTime()),
-            tenantId: row.tenant_id ?? undefined,
-            actorId: row.actor_id ?? undefined,
-            correlationId: row.correlation_id,
-            causationId: row.causation_id ?? undefined,
-            metadata: row.metadata as EventRecord['metadata'],
-          },
-          true,
-          true,
-        );
-      } catch {
-        // decoded again below
-      }
-      if (event !== undefined) {
-        return { event, streamId: row.stream_id, streamVersion: row.version, position, storedAt };
-      }
-    }
+    // row.data goes to the general path too if this fails: a payload the compiled check or zod
+    // refuses is left as it was read.
+    const event = decodeAtCurrentVersion(registry, row.event_type, row.event_version, row, payloadOf, envelopeOf);
+    if (event !== undefined) return { event, streamId: row.stream_id, streamVersion: row.version, position, storedAt };
     const record: EventRecord = {
       eventId: row.event_id,
       eventType: row.event_type,
@@ -820,6 +788,29 @@ export class PostgresEventStore implements EventStore {
     }
     return this.#lastTxHigh | BigInt(position);
   }
+}
+
+/** The payload of a row, for {@link decodeAtCurrentVersion}. */
+function payloadOf(row: FeedRow): unknown {
+  return row.data;
+}
+
+/** The envelope of a row, for {@link decodeAtCurrentVersion}. */
+function envelopeOf(row: FeedRow): EventInit {
+  const occurred = row.occurred_at;
+  return {
+    eventId: row.event_id,
+    aggregateId: row.aggregate_id,
+    aggregateType: row.aggregate_type,
+    aggregateVersion: row.version,
+    occurredAt:
+      typeof occurred === 'string' ? occurredTimes.immutableDate(occurred) : new ImmutableDate(occurred.getTime()),
+    tenantId: row.tenant_id ?? undefined,
+    actorId: row.actor_id ?? undefined,
+    correlationId: row.correlation_id,
+    causationId: row.causation_id ?? undefined,
+    metadata: row.metadata as EventRecord['metadata'],
+  };
 }
 
 /** A `timestamptz` as text (see `READ_TYPES`) in epoch milliseconds: read from the digits in a UTC session. */

@@ -3,8 +3,8 @@ import { BetterSqlite3 } from './sqlite-driver.js';
 import { basename } from 'node:path';
 import { Kysely, sql, type CompiledQuery, type Transaction } from 'kysely';
 import { EventStoreBusyError, InvalidArgumentError } from '../../errors.js';
-import { currentClass } from '../../events/decode-record.js';
-import { decodeEvent, type DomainEvent } from '../../events/domain-event.js';
+import { decodeAtCurrentVersion } from '../../events/decode-record.js';
+import type { DomainEvent, EventInit } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { LastParsedTime } from '../../events/iso-time.js';
@@ -557,45 +557,10 @@ export class SqliteEventStore implements EventStore {
 
   #decode(row: EventValues, streamId: string, feed: boolean): StoredEvent {
     const { registry, storeId } = this.#shared;
-    // A row at its type's current version (most rows) goes straight to the event class, without
-    // the record, location and upcast result the general path builds. If anything fails, the
-    // general path decodes the row again from its texts and fails as it always has.
-    const cls = currentClass(registry, row[2], row[3]);
-    if (cls !== undefined) {
-      let event: DomainEvent | undefined;
-      try {
-        event = decodeEvent(
-          cls,
-          JSON.parse(row[12]),
-          {
-            eventId: row[1],
-            aggregateId: row[5],
-            aggregateType: row[4],
-            aggregateVersion: row[0],
-            occurredAt: occurredTimes.immutableDate(row[7]),
-            tenantId: row[6] ?? undefined,
-            actorId: row[8] ?? undefined,
-            correlationId: row[9] ?? row[1],
-            causationId: row[10] ?? undefined,
-            // Most events carry no metadata: absent gives them the shared empty object at once.
-            metadata: row[11] === '{}' ? undefined : (JSON.parse(row[11]) as EventRecord['metadata']),
-          },
-          true,
-          true,
-        );
-      } catch {
-        // decoded again below
-      }
-      if (event !== undefined) {
-        return {
-          event,
-          streamId,
-          streamVersion: row[0],
-          position: Position.of(storeId, row[14]),
-          storedAt: new Date(storedTimes.millis(row[13])),
-        };
-      }
-    }
+    const position = Position.of(storeId, row[14]);
+    const storedAt = new Date(storedTimes.millis(row[13]));
+    const event = decodeAtCurrentVersion(registry, row[2], row[3], row, payloadOf, envelopeOf);
+    if (event !== undefined) return { event, streamId, streamVersion: row[0], position, storedAt };
     const record: EventRecord = {
       eventId: row[1],
       eventType: row[2],
@@ -612,12 +577,7 @@ export class SqliteEventStore implements EventStore {
       metadata: row[11] === '{}' ? {} : (JSON.parse(row[11]) as EventRecord['metadata']),
       data: JSON.parse(row[12]) as EventRecord['data'],
     };
-    const location = {
-      streamId,
-      streamVersion: row[0],
-      position: Position.of(storeId, row[14]),
-      storedAt: new Date(storedTimes.millis(row[13])),
-    };
+    const location = { streamId, streamVersion: row[0], position, storedAt };
     return storedEventFromRecord(registry, record, location, feed, occurredTimes.millis(row[7]));
   }
 
@@ -626,6 +586,28 @@ export class SqliteEventStore implements EventStore {
     const { target, busyTimeout } = this.#shared;
     return busyOr(error, target, busyTimeout) ?? unavailableOr(error, target);
   }
+}
+
+/** The payload of a row, for {@link decodeAtCurrentVersion}. */
+function payloadOf(row: EventValues): unknown {
+  return JSON.parse(row[12]);
+}
+
+/** The envelope of a row, for {@link decodeAtCurrentVersion}. */
+function envelopeOf(row: EventValues): EventInit {
+  return {
+    eventId: row[1],
+    aggregateId: row[5],
+    aggregateType: row[4],
+    aggregateVersion: row[0],
+    occurredAt: occurredTimes.immutableDate(row[7]),
+    tenantId: row[6] ?? undefined,
+    actorId: row[8] ?? undefined,
+    correlationId: row[9] ?? row[1],
+    causationId: row[10] ?? undefined,
+    // Most events carry no metadata: absent gives them the shared empty object at once.
+    metadata: row[11] === '{}' ? undefined : (JSON.parse(row[11]) as EventRecord['metadata']),
+  };
 }
 
 /**
