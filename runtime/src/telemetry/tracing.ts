@@ -58,19 +58,17 @@ export async function withSpan<T>(name: string, attributes: Attributes, fn: (spa
     try {
       return await fn(NON_RECORDING_SPAN);
     } finally {
-      duration?.record(secondsSince(start), storeAttributes(attributes));
+      recordDuration(duration, start, attributes);
     }
   }
   return tracer().startActiveSpan(name, { attributes }, async (span) => {
     try {
       return await fn(span);
     } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-      throw error;
+      throw failed(span, error);
     } finally {
       span.end();
-      duration?.record(secondsSince(start), storeAttributes(attributes));
+      recordDuration(duration, start, attributes);
     }
   });
 }
@@ -86,19 +84,17 @@ export function withSpanSync<T>(name: string, attributes: Attributes, fn: (span:
     try {
       return fn(NON_RECORDING_SPAN);
     } finally {
-      duration?.record(secondsSince(start), storeAttributes(attributes));
+      recordDuration(duration, start, attributes);
     }
   }
   return tracer().startActiveSpan(name, { attributes }, (span) => {
     try {
       return fn(span);
     } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-      throw error;
+      throw failed(span, error);
     } finally {
       span.end();
-      duration?.record(secondsSince(start), storeAttributes(attributes));
+      recordDuration(duration, start, attributes);
     }
   });
 }
@@ -113,6 +109,18 @@ function durationOf(name: string): Histogram | undefined {
   const runtime = instruments();
   if (runtime.meter === NO_METER) return undefined; // no meter provider registered: nothing to time
   return name === 'eventsmith.store.append' ? runtime.storeAppendDuration : runtime.storeReadDuration;
+}
+
+/** Marks `span` as failed with `error`, and returns `error` to be thrown again. */
+function failed(span: Span, error: unknown): unknown {
+  span.recordException(error as Error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+  return error;
+}
+
+/** Records a store span's duration since `start` (when it has a duration metric), with its store attribute. */
+function recordDuration(duration: Histogram | undefined, start: number, attributes: Attributes): void {
+  duration?.record(secondsSince(start), storeAttributes(attributes));
 }
 
 function storeAttributes(attributes: Attributes): Attributes {
@@ -173,12 +181,10 @@ export async function* traceIterable<T>(
       yield item;
     }
   } catch (error) {
-    span.recordException(error as Error);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-    throw error;
+    throw failed(span, error);
   } finally {
     span.setAttribute(SpanAttributes.eventCount, count);
     span.end();
-    duration?.record(secondsSince(start), storeAttributes(attributes));
+    recordDuration(duration, start, attributes);
   }
 }
