@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import { EventValidationError, InvalidArgumentError } from '../errors.js';
 import { newEventId } from './ids.js';
-import { ImmutableDate, freezeOwned, immutableCopy } from './immutable.js';
-import { freezeParsedJson, toFrozenJsonValue, toJsonValue, type JsonObject } from './json.js';
+import { ImmutableDate, freezeOwned, immutableCopy, immutableCopyWithJson } from './immutable.js';
+import { freezeParsedJson, toFrozenJsonValue, toJsonValue, type JsonObject, type JsonValue } from './json.js';
 import { NO_MATCH, payloadDecoder } from './payload-decoder.js';
 
 /** The envelope of an event: everything but its payload. */
@@ -41,8 +41,12 @@ interface Prepared {
   readonly explicit: ReadonlySet<ProvenanceField>;
   /** The metadata is nobody else's: freeze it in place rather than copying it. */
   readonly ownedMetadata: boolean;
+  /** The JSON form of `data`, if known (see {@link payloadJson}). */
+  readonly json: JsonValue | undefined;
 }
 let prepared: Prepared | undefined;
+/** Reads an event's `#json` (set by the class's static block): for {@link payloadJson}. */
+let jsonOf: (event: object) => JsonValue | undefined;
 
 /**
  * An immutable fact. Subclasses are made with {@link defineEvent}, which fixes the type name,
@@ -63,6 +67,11 @@ export abstract class DomainEvent<TData = unknown> implements EventEnvelope {
   declare readonly metadata: Readonly<JsonObject>;
   declare readonly data: Readonly<TData>;
   readonly #explicit: ReadonlySet<ProvenanceField>;
+  readonly #json: JsonValue | undefined;
+
+  static {
+    jsonOf = (event) => (#json in event ? event.#json : undefined);
+  }
 
   /**
    * Builds an event, validating `data` against the class schema.
@@ -74,6 +83,7 @@ export abstract class DomainEvent<TData = unknown> implements EventEnvelope {
       const parts = prepared;
       prepared = undefined;
       this.#explicit = parts.explicit;
+      this.#json = parts.json;
       assign(this, parts.data, cls, parts.init, parts.ownedMetadata);
     } else {
       if (typeof cls.eventType !== 'string') {
@@ -81,9 +91,10 @@ export abstract class DomainEvent<TData = unknown> implements EventEnvelope {
           `${cls.name} is not an event class; create it with defineEvent({ type, version, schema }).`,
         );
       }
-      const parsed = validate(cls, data);
+      const payload = immutableCopyWithJson(validate(cls, data));
       this.#explicit = explicitFieldsOf(init);
-      assign(this, immutableCopy(parsed), cls, init, false);
+      this.#json = payload.json;
+      assign(this, payload.data, cls, init, false);
     }
     // Plain assignments in a fixed order, then one freeze: every event gets the same hidden class,
     // and freezing makes each property read-only. Much faster than defineProperty per field.
@@ -117,6 +128,7 @@ export abstract class DomainEvent<TData = unknown> implements EventEnvelope {
       init,
       explicit,
       ownedMetadata: changes.metadata === undefined,
+      json: this.#json,
     }) as this;
   }
 
@@ -130,6 +142,17 @@ export abstract class DomainEvent<TData = unknown> implements EventEnvelope {
     out['data'] = toJsonValue(this.data, 'data');
     return out;
   }
+}
+
+/**
+ * The JSON form of an event's payload, as `toJsonValue(event.data)` gives it, made in the walk
+ * that copied the payload when the event was built; undefined for events whose payload was not
+ * copied that way (read from a store) or that `toJsonValue` would refuse. For stores, which write
+ * `JSON.stringify` of it instead of converting the payload again. Never hand it out: it is not
+ * frozen, and the event's copies made by `with()` share it.
+ */
+export function payloadJson(event: DomainEvent): JsonValue | undefined {
+  return jsonOf(event);
 }
 
 const ENVELOPE_KEYS = [
@@ -179,6 +202,7 @@ export function decodeEvent(
     init,
     explicit: explicitFieldsOf(init),
     ownedMetadata: owned,
+    json: undefined,
   });
 }
 

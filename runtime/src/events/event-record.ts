@@ -25,8 +25,18 @@ export interface EventRecord {
 
 const occurredTexts = new LastIsoText();
 
+/** An event's stored form without its payload: what a store writes beside the payload's text. */
+export type EventRecordEnvelope = Omit<EventRecord, 'data'>;
+
 /** Turns an event into its stored form. Throws `SerializationError` for values JSON cannot carry. */
 export function toEventRecord(event: DomainEvent): EventRecord {
+  const record = toEventRecordEnvelope(event) as { -readonly [K in keyof EventRecord]: EventRecord[K] };
+  record.data = toJsonValue(event.data, 'data');
+  return record;
+}
+
+/** {@link toEventRecord} without the payload, for a store that serialises the payload itself. */
+export function toEventRecordEnvelope(event: DomainEvent): EventRecordEnvelope {
   return {
     eventId: event.eventId,
     eventType: event.eventType,
@@ -40,6 +50,5 @@ export function toEventRecord(event: DomainEvent): EventRecord {
     correlationId: event.correlationId,
     causationId: event.causationId ?? null,
     metadata: event.metadata as JsonObject,
-    data: toJsonValue(event.data, 'data'),
   };
 }

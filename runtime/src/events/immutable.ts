@@ -1,4 +1,4 @@
-import { MAX_JSON_DEPTH, nestingError } from './json.js';
+import { MAX_JSON_DEPTH, isoTextOf, nestingError, textProblem, type JsonObject, type JsonValue } from './json.js';
 
 /**
  * A `Date` whose setters throw. `Object.freeze` cannot stop `setTime()` (a date keeps its time in
@@ -52,6 +52,109 @@ function copyAt<T>(value: T, depth: number, root: unknown, path: string): T {
   const source = value as Record<string, unknown>;
   for (const key of Object.keys(source)) copy[key] = copyAt(source[key], depth + 1, root, path);
   return Object.freeze(copy) as T;
+}
+
+/** An event payload's deeply frozen copy, and the JSON form `toJsonValue` gives for that copy. */
+export interface FrozenPayload<T> {
+  readonly data: T;
+  /** Undefined when `toJsonValue` would refuse the copy: converting it again reports why. */
+  readonly json: JsonValue | undefined;
+}
+
+/**
+ * {@link immutableCopy}, building in the same walk the JSON form that `toJsonValue` would give for
+ * the copy (dates as ISO text, bigints as decimal text, `undefined` properties left out, text
+ * checked). An event keeps it, so that a store writes the payload without walking it again.
+ * Anything `toJsonValue` refuses (a NUL or a lone surrogate, a non-finite number, a Map, an
+ * `undefined` array item…) leaves `json` undefined instead of throwing here: the event is valid,
+ * and only storing it fails, with `toJsonValue`'s error, as before.
+ *
+ * @example
+ * ```ts
+ * const { data, json } = immutableCopyWithJson({ at: new Date(0) }); // json: { at: '1970-01-01T00:00:00.000Z' }
+ * ```
+ */
+export function immutableCopyWithJson<T>(value: T, path = 'data'): FrozenPayload<T> {
+  const walk = new JsonCopy(value, path);
+  const data = walk.copy(value, 0) as T;
+  return { data, json: walk.ok ? walk.json : undefined };
+}
+
+/** One walk of {@link immutableCopyWithJson}: each `copy` leaves the JSON form of its value in `json`. */
+class JsonCopy {
+  json: JsonValue = null;
+  ok = true;
+
+  constructor(
+    private readonly root: unknown,
+    private readonly path: string,
+  ) {}
+
+  copy(value: unknown, depth: number): unknown {
+    switch (typeof value) {
+      case 'string':
+        if (textProblem(value) !== undefined) this.ok = false;
+        this.json = value;
+        return value;
+      case 'number':
+        if (!Number.isFinite(value)) this.ok = false;
+        this.json = value;
+        return value;
+      case 'boolean':
+        this.json = value;
+        return value;
+      case 'bigint':
+        this.json = value.toString();
+        return value;
+      case 'object':
+        break;
+      default: // undefined (as an array item or the payload), functions, symbols
+        this.ok = false;
+        return value;
+    }
+    if (value === null) {
+      this.json = null;
+      return value;
+    }
+    if (value instanceof Date) {
+      const date = value instanceof ImmutableDate ? value : new ImmutableDate(value.getTime());
+      if (Number.isNaN(date.getTime())) this.ok = false;
+      else this.json = isoTextOf(date);
+      return date;
+    }
+    // A circular or very deep value would overflow the stack here; name where instead.
+    if (depth >= MAX_JSON_DEPTH) throw nestingError(this.root, this.path);
+    if (Array.isArray(value)) {
+      const items: unknown[] = new Array(value.length);
+      const json: JsonValue[] = new Array(value.length);
+      for (let i = 0; i < value.length; i++) {
+        items[i] = this.copy(value[i], depth + 1);
+        json[i] = this.json;
+      }
+      this.json = json;
+      return Object.freeze(items);
+    }
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      this.ok = false; // a Map, a class instance: frozen as it is, and refused when stored
+      return Object.freeze(value);
+    }
+    const copy: Record<string, unknown> = proto === null ? Object.create(null) : {};
+    const json: JsonObject = {};
+    const source = value as Record<string, unknown>;
+    for (const key of Object.keys(source)) {
+      const item = source[key];
+      if (item === undefined) {
+        copy[key] = item; // kept in the copy, left out of JSON
+        continue;
+      }
+      if (textProblem(key) !== undefined) this.ok = false;
+      copy[key] = this.copy(item, depth + 1);
+      json[key] = this.json;
+    }
+    this.json = json;
+    return Object.freeze(copy);
+  }
 }
 
 /**

@@ -157,6 +157,11 @@ export function freezeParsedJson(value: unknown): boolean {
  */
 let dateTexts: LastIsoText | undefined;
 
+/** The ISO text {@link toJsonValue} writes for a valid `Date`. */
+export function isoTextOf(date: Date): string {
+  return (dateTexts ??= new LastIsoText()).of(date);
+}
+
 function convert(
   value: unknown,
   path: string,
@@ -184,7 +189,7 @@ function convert(
       if (value === null) return null;
       if (value instanceof Date) {
         if (Number.isNaN(value.getTime())) throw new SerializationError(path, 'invalid Date');
-        return (dateTexts ??= new LastIsoText()).of(value);
+        return isoTextOf(value);
       }
       if (depth >= MAX_JSON_DEPTH) throw nestingError(root, rootPath);
       if (Array.isArray(value)) {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, PositionForeignError } from '../errors.js';
-import type { EventRecord } from '../events/event-record.js';
+import type { EventRecordEnvelope } from '../events/event-record.js';
 import { textProblem } from '../events/json.js';
 import type { ReadAllOptions, ReadStreamOptions } from './event-store.js';
 import type { Position } from './position.js';
@@ -48,7 +48,7 @@ export function checkText(what: string, value: unknown, nonEmpty = false): asser
 }
 
 /** Checks the stream id and every id of an append's records (see {@link checkText}). */
-export function checkAppendText(streamId: string, records: readonly EventRecord[]): void {
+export function checkAppendText(streamId: string, records: readonly EventRecordEnvelope[]): void {
   checkText('stream id', streamId, true);
   for (const record of records) {
     checkText('event id', record.eventId, true);

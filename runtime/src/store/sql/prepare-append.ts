@@ -1,7 +1,8 @@
 import { DuplicateEventError, InvalidArgumentError, TenantMismatchError } from '../../errors.js';
-import type { DomainEvent } from '../../events/domain-event.js';
-import { toEventRecord, type EventRecord } from '../../events/event-record.js';
+import { payloadJson, type DomainEvent } from '../../events/domain-event.js';
+import { toEventRecordEnvelope, type EventRecordEnvelope } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
+import { toJsonValue } from '../../events/json.js';
 import type { AppendOptions } from '../event-store.js';
 import { assertExpectedVersion, type ExpectedVersion } from '../expected-version.js';
 import { checkAppendText, checkText } from '../store-input.js';
@@ -11,8 +12,8 @@ export interface PreparedAppend {
   readonly streamId: string;
   readonly expected: ExpectedVersion;
   /** In batch order; `aggregateVersion` is left as the event had it, adapters number rows. */
-  readonly records: readonly EventRecord[];
-  /** `JSON.stringify` of each record's metadata and data, in batch order. */
+  readonly records: readonly EventRecordEnvelope[];
+  /** `JSON.stringify` of each event's metadata and of its payload's JSON form (`toJsonValue`), in batch order. */
   readonly metadataJson: readonly string[];
   readonly dataJson: readonly string[];
   /** The tenant every event of the batch carries, or `null` when they carry none or several. */
@@ -41,7 +42,7 @@ export function prepareAppend(
   checkLength('stream id', streamId, maxIdLength);
   // One event (most appends) cannot repeat an id within its batch: no set to build.
   const seen = events.length > 1 ? new Set<string>() : undefined;
-  const records: EventRecord[] = [];
+  const records: EventRecordEnvelope[] = [];
   const metadataJson: string[] = [];
   const dataJson: string[] = [];
   let batchTenant: string | null | undefined;
@@ -54,7 +55,10 @@ export function prepareAppend(
       if (seen.has(event.eventId)) throw new DuplicateEventError(event.eventId);
       seen.add(event.eventId);
     }
-    let record = toEventRecord(event);
+    let record = toEventRecordEnvelope(event);
+    // The payload's JSON form made when the event was built (its one walk of the payload), else
+    // converted here, which also throws SerializationError for what JSON cannot carry.
+    const data = JSON.stringify(payloadJson(event) ?? toJsonValue(event.data, 'data'));
     if (viewTenant !== undefined && record.tenantId === null) record = { ...record, tenantId: viewTenant };
     if (maxIdLength !== Infinity) {
       for (const [name, value] of [
@@ -70,7 +74,7 @@ export function prepareAppend(
     }
     records.push(record);
     metadataJson.push(isEmptyObject(record.metadata) ? '{}' : JSON.stringify(record.metadata));
-    dataJson.push(JSON.stringify(record.data));
+    dataJson.push(data);
     batchTenant = batchTenant === undefined ? record.tenantId : batchTenant === record.tenantId ? batchTenant : null;
   }
   checkAppendText(streamId, records);
