@@ -21,6 +21,7 @@ import { feedFilter } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
 import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
+import { readAheadPages } from '../sql/read-ahead-pages.js';
 import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-errors.js';
 import { checkText, feedRange } from '../store-input.js';
 import { eventExistsQuery, readStreamVersion } from '../sql/stream-queries.js';
@@ -285,34 +286,21 @@ export class MysqlEventStore implements EventStore {
       const filter = feedFilter(this.registry, options, this.#tenantId);
       if (filter.none) return;
       const { reads, pageSize, gate } = this.#shared;
-      let limit = range.limit;
-      if (limit <= 0) return;
-      // One row more than a page: is there another page?
-      const fetch = (after: bigint, n: number) => gate.run(() => reads.feedPage(filter, after, n + 1));
-      let n = Math.min(pageSize, limit);
-      let next = fetch(range.after, n);
-      for (;;) {
-        const rows = await next;
-        const more = rows.length > n && n < limit;
-        if (rows.length > n) rows.length = n;
-        if (more) {
-          // The next page is read while this one is decoded: the server's part of it and the
-          // round trip no longer add to the read's time. Positions after the last row are
-          // committed in order (never-skip), so reading them earlier cannot miss one. An error
-          // is thrown where the page would have been read; abandoned, it is dropped.
-          limit -= rows.length;
-          n = Math.min(pageSize, limit);
-          next = fetch(positionOf(rows[rows.length - 1]!), n);
-          next.catch(() => undefined);
-        }
+      const pages = readAheadPages({
+        start: range.after,
+        limit: range.limit,
+        pageSize,
+        read: (after: bigint, n) => gate.run(() => reads.feedPage(filter, after, n + 1)),
+        keyOf: positionOf,
+        check: () => gate.check(),
+      });
+      for await (const { rows, ahead } of pages) {
         for (let i = 0; i < rows.length; i++) {
           // While a page is read ahead, the driver takes in what has arrived of it now and then
           // (see READ_AHEAD_YIELD).
-          if (more && i % READ_AHEAD_YIELD === READ_AHEAD_YIELD - 1) await new Promise((go) => setImmediate(go));
+          if (ahead && i % READ_AHEAD_YIELD === READ_AHEAD_YIELD - 1) await new Promise((go) => setImmediate(go));
           yield reads.decode(rows[i]!, undefined, true);
         }
-        if (!more) return;
-        gate.check(); // refused if close() has begun, as the next page would have been before it was read ahead
       }
     } finally {
       recordStoreRead(this.storeId, start); // once per read, when it ends, fails or is abandoned

@@ -22,8 +22,8 @@ import { matchesExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
 import { currentTransaction, storeTransaction } from '../sql/ambient-transaction.js';
 import { EVENT_COLUMNS, feedFilter, storedEventFromRecord, type EventRow, type FeedFilter } from '../sql/event-rows.js';
+import { readAheadPages } from '../sql/read-ahead-pages.js';
 import { utcTimestampMillis } from '../sql/sql-time.js';
-import { GROUP_COMMIT_FLIGHTS } from '../sql/group-commit-queue.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
 import type { PostgresLayout } from '../sql/event-store-migrations.js';
@@ -265,7 +265,7 @@ export class PostgresEventStore implements EventStore {
           options.groupCommit !== true
             ? undefined
             : (groupCommit = new PostgresGroupCommit({
-                openPool: () => openPool({ max: GROUP_COMMIT_FLIGHTS, pipeline: true }),
+                openPool,
                 unavailable: (error) => unavailableOr(error, target),
                 committed: () => notifier?.committed(),
               })),
@@ -347,6 +347,7 @@ export class PostgresEventStore implements EventStore {
     return {
       streamId: append.streamId,
       tenant: rowLevelSecurity ? this.#tenantId : undefined,
+      append: rowLevelSecurity || partitioned ? undefined : append,
       statement: () => ({
         name: `${appendStatementName(append, view, partitioned)}_state`,
         text: appendStatement(append.expected, view, partitioned, true),
@@ -444,35 +445,18 @@ export class PostgresEventStore implements EventStore {
       const range = feedRange(this.storeId, options, validPosition);
       const filter = feedFilter(this.registry, options, this.#tenantId);
       if (filter.none) return;
-      let limit = range.limit;
-      if (limit <= 0) return;
       const statement = this.#feedStatement(filter);
-      // At most `n` rows after `after`, and one more if there are: is there another page? Each
-      // page is one operation of the gate: close() waits for a page being read, not for the iteration.
-      const fetch = (after: FeedKey, n: number) =>
-        gate.run(() => this.#feedPage(CompiledQuery.raw(statement.text, statement.values(filter, after, n + 1)), n));
-      let n = Math.min(this.#shared.pageSize, limit);
-      let next = fetch(range.after === 0n ? FEED_START : unpackPosition(range.after), n);
-      for (;;) {
-        const rows = await next;
-        const more = rows.length > n && n < limit;
-        if (rows.length > n) rows.length = n;
-        if (more) {
-          // The next page is read while this one is decoded, so the server's part of it and the
-          // round trip no longer add to the read's time. It starts after this page's last key,
-          // as reading it later would, and no row can appear before a key already read
-          // (never-skip), so reading it earlier cannot miss one. An error is thrown where the
-          // page would have been read; abandoned, it is dropped (one page read for nothing).
-          limit -= rows.length;
-          n = Math.min(this.#shared.pageSize, limit);
-          const last = rows[rows.length - 1]!;
-          next = fetch({ tx: last.tx_id, position: last.position }, n);
-          next.catch(() => undefined);
-        }
-        for (const row of rows) yield this.#decode(row, true);
-        if (!more) return;
-        gate.check(); // refused once close() has begun, as the next page would have been before it was read ahead
-      }
+      const pages = readAheadPages<FeedRow, FeedKey>({
+        start: range.after === 0n ? FEED_START : unpackPosition(range.after),
+        limit: range.limit,
+        pageSize: this.#shared.pageSize,
+        // Each page is one operation of the gate: close() waits for a page being read, not for the iteration.
+        read: (after, n) =>
+          gate.run(() => this.#feedPage(CompiledQuery.raw(statement.text, statement.values(filter, after, n + 1)), n)),
+        keyOf: (row) => ({ tx: row.tx_id, position: row.position }),
+        check: () => gate.check(),
+      });
+      for await (const { rows } of pages) for (const row of rows) yield this.#decode(row, true);
     } finally {
       recordStoreRead(this.storeId, start); // once per read, when it ends, fails or is abandoned
     }

@@ -1,15 +1,19 @@
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithService, freshPostgresDatabase } from '@eventsmith/test/support/services';
-import { TenantMismatchError } from '../../errors.js';
+import { ConcurrencyError, TenantMismatchError } from '../../errors.js';
 import { collect, conformanceRegistry, storeConformanceSuite } from '../../testing/conformance.js';
 import { checkOpenTransactionHoldsBackLaterCommits } from '../../testing/never-skip-checks.js';
 import { groupCommitSuite } from '../../testing/group-commit-suite.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { useRowLevelSecurityStores } from '../../test-support/row-level-security-stores.js';
+import type { ExpectedVersion } from '../expected-version.js';
+import type { AppendResult } from '../event-store.js';
 import type { Position } from '../position.js';
+import { prepareAppend } from '../sql/prepare-append.js';
 import { PostgresEventStore } from './postgres-event-store.js';
-import { unpackPosition } from './postgres-statements.js';
+import { BATCH_APPEND, batchAppendParameters, unpackPosition } from './postgres-statements.js';
 
 const layouts = [
   ['', undefined],
@@ -141,5 +145,169 @@ await describeWithService('postgres', 'PostgresEventStore with group commit', ()
     } finally {
       await teardown();
     }
+  });
+});
+
+/** The transaction id a successful append committed in. */
+const txOf = (result: AppendResult) => unpackPosition(result.position.value).tx;
+
+await describeWithService('postgres', 'PostgreSQL batch append statement', () => {
+  let store: PostgresEventStore;
+  let pool: pg.Pool;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const fresh = await freshPostgresDatabase();
+    drop = fresh.drop;
+    store = await PostgresEventStore.open({ url: fresh.url, registry: conformanceRegistry });
+    pool = new pg.Pool({ connectionString: fresh.url, max: 1 });
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await store?.close();
+    await drop?.();
+  });
+
+  it("writes each member under its own expectation in one transaction; a refused member writes nothing and gets the stream's state", async () => {
+    const existing = Array.from({ length: 6 }, () => newStream());
+    for (const s of existing) await store.appendToStream(s.streamId, noted(s, 2), { expectedVersion: 'no_stream' });
+    const owned = newStream();
+    await store.forTenant('t1').appendToStream(owned.streamId, noted(owned, 1), { expectedVersion: 'no_stream' });
+    const fresh = Array.from({ length: 5 }, () => newStream());
+    const members: [ReturnType<typeof newStream>, number, ExpectedVersion, string | undefined][] = [
+      [fresh[0]!, 2, 'no_stream', undefined],
+      [fresh[1]!, 1, 0, undefined],
+      [fresh[2]!, 1, 'any', undefined],
+      [existing[0]!, 2, 'any', undefined],
+      [existing[1]!, 1, 'stream_exists', undefined],
+      [existing[2]!, 3, 2, undefined],
+      // Refused: the stream exists, is missing, is at another version, is another tenant's.
+      [existing[3]!, 1, 'no_stream', undefined],
+      [fresh[3]!, 1, 'stream_exists', undefined],
+      [fresh[4]!, 1, 3, undefined],
+      [existing[4]!, 1, 1, undefined],
+      [owned, 1, 'any', 't2'],
+      [existing[5]!, 1, 'any', 't2'],
+    ];
+    const appends = members.map(([s, count, expectedVersion, view]) =>
+      prepareAppend(conformanceRegistry, s.streamId, noted(s, count, {}, 10), { expectedVersion }, view),
+    );
+    const { rows } = await pool.query<{
+      version: number | null;
+      position: string | null;
+      tx: string;
+      actual: number | null;
+      actual_tenant: string | null;
+    }>(BATCH_APPEND, batchAppendParameters(appends));
+    expect(rows.map((r) => [r.version, r.actual, r.actual_tenant])).toEqual([
+      [2, null, null],
+      [1, null, null],
+      [1, null, null],
+      [4, 2, null],
+      [3, 2, null],
+      [5, 2, null],
+      [null, 2, null],
+      [null, null, null],
+      [null, null, null],
+      [null, 2, null],
+      [null, 1, 't1'],
+      [null, 2, null],
+    ]);
+    expect(new Set(rows.map((r) => r.tx)).size).toBe(1);
+    for (const [i, [s, count]] of members.entries()) {
+      const stored = await collect(store.readStream(s.streamId));
+      const written = rows[i]!.version !== null;
+      const before = written ? rows[i]!.version! - count : (rows[i]!.actual ?? 0);
+      expect(stored.map((e) => e.event.eventId)).toEqual([
+        ...stored.slice(0, before).map((e) => e.event.eventId),
+        ...(written ? appends[i]!.records.map((r) => r.eventId) : []),
+      ]);
+      expect(stored.map((e) => e.streamVersion)).toEqual(stored.map((_, v) => v + 1));
+      if (written)
+        expect(unpackPosition(stored.at(-1)!.position.value)).toEqual({ tx: rows[i]!.tx, position: rows[i]!.position });
+    }
+    // The feed holds the batch's events in member order, each member's in its own order.
+    const feed = (await collect(store.readAll())).filter((e) => unpackPosition(e.position.value).tx === rows[0]!.tx);
+    expect(feed.map((e) => e.event.eventId)).toEqual(
+      appends.flatMap((a, i) => (rows[i]!.version !== null ? a.records.map((r) => r.eventId) : [])),
+    );
+  });
+});
+
+await describeWithService('postgres', 'PostgresEventStore group commit, one statement per batch', () => {
+  let store: PostgresEventStore;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const fresh = await freshPostgresDatabase();
+    drop = fresh.drop;
+    store = await PostgresEventStore.open({ url: fresh.url, registry: conformanceRegistry, groupCommit: true });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await drop?.();
+  });
+
+  /** Appends `appends` in one turn after a leader that finds the store quiet, so they form one batch. */
+  const batch = async (appends: readonly [ReturnType<typeof newStream>, ExpectedVersion][]) => {
+    const leader = newStream();
+    const first = store.appendToStream(leader.streamId, noted(leader), { expectedVersion: 'no_stream' });
+    const outcomes = await Promise.allSettled(
+      appends.map(([s, expectedVersion], i) =>
+        store.appendToStream(s.streamId, noted(s, 1, {}, 100 + i), { expectedVersion }),
+      ),
+    );
+    await first;
+    return outcomes;
+  };
+
+  it('gives members of mixed expectations, a conflicting one among them, each its own outcome, the rest one commit', async () => {
+    const [a, b, c, d] = Array.from({ length: 4 }, () => newStream());
+    for (const s of [a!, b!, c!]) await store.appendToStream(s.streamId, noted(s, 2), { expectedVersion: 'no_stream' });
+    const outcomes = await batch([
+      [a!, 2],
+      [b!, 1], // stale
+      [c!, 'stream_exists'],
+      [d!, 'no_stream'],
+      [a!, 'any'], // a second append to a: the next batch
+      [newStream(), 'any'],
+      [newStream(), 0],
+      [newStream(), 'stream_exists'], // missing
+    ]);
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value.nextVersion : o.reason.constructor))).toEqual([
+      3,
+      ConcurrencyError,
+      3,
+      1,
+      4,
+      1,
+      1,
+      ConcurrencyError,
+    ]);
+    expect([
+      (outcomes[1] as PromiseRejectedResult).reason.actual,
+      (outcomes[7] as PromiseRejectedResult).reason.actual,
+    ]).toEqual([2, 0]);
+    const txs = outcomes.map((o) => (o.status === 'fulfilled' ? txOf(o.value) : undefined));
+    expect(new Set([txs[0], txs[2], txs[3], txs[5], txs[6]]).size).toBe(1);
+    expect(txs[4]).not.toBe(txs[0]);
+    expect((await collect(store.readStream(b!.streamId))).map((e) => e.streamVersion)).toEqual([1, 2]);
+  });
+
+  it('writes appends to one stream made in one turn in their order, each in a batch of its own', async () => {
+    const [a, b] = [newStream(), newStream()];
+    await store.appendToStream(a.streamId, noted(a), { expectedVersion: 'no_stream' });
+    const outcomes = await batch([
+      [a, 1],
+      [a, 2],
+      [b, 'no_stream'],
+      [a, 'any'],
+      [a, 'stream_exists'],
+    ]);
+    const results = outcomes.map((o) => (o as PromiseFulfilledResult<AppendResult>).value);
+    expect(results.map((r) => r.nextVersion)).toEqual([2, 3, 1, 4, 5]);
+    const txs = results.map(txOf);
+    expect(txs[0]).toBe(txs[2]); // the first append to a shares b's batch
+    expect(new Set([txs[0], txs[1], txs[3], txs[4]]).size).toBe(4);
+    const stored = await collect(store.readStream(a.streamId));
+    expect(stored.slice(1).map((e) => e.position.value)).toEqual([0, 1, 3, 4].map((k) => results[k]!.position.value));
   });
 });

@@ -123,3 +123,107 @@ export function packPosition(tx: string | bigint, position: string | bigint): bi
 export function unpackPosition(value: bigint): { tx: string; position: string } {
   return { tx: (value >> 64n).toString(), position: (value & 0xffff_ffff_ffff_ffffn).toString() };
 }
+
+/** How `BATCH_APPEND` treats a member's expectation. */
+const BatchKind = { noStream: 0, any: 1, exists: 2, exact: 3 } as const;
+type BatchKind = (typeof BatchKind)[keyof typeof BatchKind];
+
+/**
+ * A group commit's batch as one statement: every member's stream check-and-update and every
+ * event, for members of distinct streams (`batchAppendParameters`). Each member keeps its own
+ * expectation, as {@link appendStatement} checks it: `no_stream` (or 0) inserts the stream row,
+ * `any` inserts or updates it, `stream_exists` and an exact version update a row that exists
+ * (a stream row is never deleted, so one the snapshot has is there to conflict with), each under
+ * the `last_tx` feed-order rule and a view's tenant check. The insert takes the members in their
+ * order (by stream id), so stream locks are taken in that order, as the per-member statements
+ * take them. A refused member writes nothing (its events join no stream row). One row per member,
+ * in member order: the new version and last position, or nulls and the stream's state when the
+ * statement started (`actual`, `actual_tenant`), as `appendStatement(…, withState)` returns.
+ */
+export const BATCH_APPEND = `with m as (
+    select * from unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[]) with ordinality
+      as m(stream_id, n, expected, kind, tenant_id, view_tenant, i)
+  ),
+  stream as (
+    insert into eventsmith_streams as s (stream_id, version, tenant_id, last_tx)
+    select m.stream_id, m.n, m.tenant_id, pg_current_xact_id() from m
+    where case when m.kind = ${BatchKind.any} then true
+      else (m.kind = ${BatchKind.noStream}) <> exists (select from eventsmith_streams x where x.stream_id = m.stream_id) end
+    order by m.i
+    on conflict (stream_id) do update set version = s.version + excluded.version, last_tx = excluded.last_tx,
+      tenant_id = case when s.tenant_id = excluded.tenant_id then s.tenant_id else null end
+    where s.last_tx <= excluded.last_tx
+      and $4[array_position($1, excluded.stream_id)] <> ${BatchKind.noStream}
+      and ($4[array_position($1, excluded.stream_id)] <> ${BatchKind.exact} or s.version = $3[array_position($1, excluded.stream_id)])
+      and ($6[array_position($1, excluded.stream_id)] is null or s.tenant_id = $6[array_position($1, excluded.stream_id)])
+    returning s.stream_id, s.version
+  ),
+  appended as (
+    insert into eventsmith_events (stream_id, version, event_id, event_type, event_version, aggregate_type, aggregate_id,
+      tenant_id, occurred_at, actor_id, correlation_id, causation_id, metadata, data)
+    select m.stream_id, stream.version - m.n + e.k, e.event_id, e.event_type, e.event_version, e.aggregate_type,
+      e.aggregate_id, e.tenant_id, e.occurred_at, e.actor_id, e.correlation_id, e.causation_id, e.metadata, e.data
+    from unnest($7::int[], $8::int[], $9::text[], $10::text[], $11::int[], $12::text[], $13::text[], $14::text[],
+        $15::timestamptz[], $16::text[], $17::text[], $18::text[], $19::jsonb[], $20::jsonb[]) with ordinality
+      as e(member, k, event_id, event_type, event_version, aggregate_type, aggregate_id, tenant_id, occurred_at,
+           actor_id, correlation_id, causation_id, metadata, data, ord)
+    join m on m.i = e.member
+    join stream on stream.stream_id = m.stream_id
+    order by e.ord
+    returning stream_id, position
+  )
+  select stream.version, a.position::text as position, pg_current_xact_id()::text as tx,
+    cur.version as actual, cur.tenant_id as actual_tenant
+  from m
+  left join stream on stream.stream_id = m.stream_id
+  left join (select stream_id, max(position) as position from appended group by stream_id) as a
+    on a.stream_id = m.stream_id
+  left join eventsmith_streams as cur on cur.stream_id = m.stream_id
+  order by m.i`;
+
+/** The parameters of `BATCH_APPEND` for `appends`, each of a different stream. */
+export function batchAppendParameters(appends: readonly PreparedAppend[]): unknown[] {
+  const streams: string[] = [];
+  const counts: number[] = [];
+  const versions: (number | null)[] = [];
+  const kinds: BatchKind[] = [];
+  const tenants: (string | null)[] = [];
+  const views: (string | null)[] = [];
+  const members: number[] = [];
+  const ks: number[] = [];
+  const columns: unknown[][] = Array.from({ length: 12 }, () => []);
+  appends.forEach((append, m) => {
+    const { expected, records } = append;
+    streams.push(append.streamId);
+    counts.push(records.length);
+    versions.push(typeof expected === 'number' && expected > 0 ? expected : null);
+    kinds.push(
+      expected === 0 || expected === 'no_stream'
+        ? BatchKind.noStream
+        : expected === 'any'
+          ? BatchKind.any
+          : expected === 'stream_exists'
+            ? BatchKind.exists
+            : BatchKind.exact,
+    );
+    tenants.push(append.batchTenant);
+    views.push(append.viewTenant ?? null);
+    records.forEach((e, k) => {
+      members.push(m + 1);
+      ks.push(k + 1);
+      columns[0]!.push(e.eventId);
+      columns[1]!.push(e.eventType);
+      columns[2]!.push(e.eventVersion);
+      columns[3]!.push(e.aggregateType);
+      columns[4]!.push(e.aggregateId);
+      columns[5]!.push(e.tenantId);
+      columns[6]!.push(e.occurredAt);
+      columns[7]!.push(e.actorId);
+      columns[8]!.push(e.correlationId);
+      columns[9]!.push(e.causationId);
+      columns[10]!.push(append.metadataJson[k]);
+      columns[11]!.push(append.dataJson[k]);
+    });
+  });
+  return [streams, counts, versions, kinds, tenants, views, members, ks, ...columns];
+}
