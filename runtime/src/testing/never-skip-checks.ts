@@ -97,3 +97,33 @@ export function tailFeed(store: EventStore, start: Position | null, limit: numbe
     },
   };
 }
+
+/**
+ * Call with a store that reads pages of two rows (`pageSize: 2`), so the feed reads its next page
+ * ahead. A feed read page after page while appends commit beside it gets every event once and in
+ * order, and the rest after it; a limit that ends inside a page read ahead gives exactly that
+ * many; an iteration abandoned while a page is read ahead lets the store close (the caller closes it).
+ */
+export async function checkReadAheadFeedSeesEveryEventOnce(store: EventStore): Promise<void> {
+  const s = newStream();
+  await store.appendToStream(s.streamId, noted(s, 5), { expectedVersion: 'no_stream' });
+  const seen: StoredEvent[] = [];
+  let appended = 5;
+  for await (const stored of store.readAll()) {
+    seen.push(stored);
+    // After each event, one more commits: some land in pages read ahead already, some later.
+    if (appended < 11) {
+      await store.appendToStream(s.streamId, noted(s, 1, {}, appended + 1), { expectedVersion: appended });
+      appended++;
+    }
+  }
+  const versions = seen.map((e) => e.streamVersion);
+  expect(versions).toEqual(versions.map((_, i) => i + 1));
+  expect(versions.length).toBeGreaterThanOrEqual(5);
+  const rest = await collect(store.readAll({ after: seen[seen.length - 1]!.position }));
+  expect([...versions, ...rest.map((e) => e.streamVersion)]).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
+  // A limit that ends inside a page read ahead: exactly that many, in order.
+  expect((await collect(store.readAll({ limit: 5 }))).map((e) => e.streamVersion)).toEqual([1, 2, 3, 4, 5]);
+  // Abandoned after its first event (a page read ahead is in flight): close() still completes.
+  for await (const _stored of store.readAll()) break;
+}

@@ -1,14 +1,13 @@
 import { createConnection } from 'mysql2/promise';
 import { expect, it } from 'vitest';
 import { describeWithService, freshMysqlDatabase } from '@eventsmith/test/support/services';
-import { EventValidationError } from '../../errors.js';
 import { collect } from '../../testing/collect.js';
 import { conformanceRegistry } from '../../testing/conformance.js';
-import { ConformanceNoted, ConformanceRenamed, ConformanceTree } from '../../testing/conformance-events.js';
+import { ConformanceNoted, ConformanceTree } from '../../testing/conformance-events.js';
+import { currentVersionDecodeSuite } from '../../testing/current-version-decode-suite.js';
+import { checkReadAheadFeedSeesEveryEventOnce } from '../../testing/never-skip-checks.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
 import type { StoredEvent } from '../event-store.js';
-import { readPage } from '../feed-page.js';
-import { UndecodableEventError } from '../undecodable-event-error.js';
 import { MysqlEventStore } from './mysql-event-store.js';
 
 await describeWithService('mysql', 'MysqlEventStore reads (packed rows)', () => {
@@ -162,154 +161,11 @@ await describeWithService('mysql', 'MysqlEventStore reads (packed rows)', () => 
     }
   });
 
-  // Rows at their type's current version are decoded straight into the event class; anything that
-  // fails there is decoded again the general way. These check that nothing a reader sees differs.
-  it('a current-version payload the schema refuses is an UndecodableEventError carrying the record as stored, where the feed reaches it', async () => {
-    const { url, drop } = await freshMysqlDatabase();
-    const store = await MysqlEventStore.open({ url, registry: conformanceRegistry });
-    const admin = await createConnection(url);
-    try {
-      const s = newStream();
-      const [before, bad, after] = noted(s, 3);
-      await store.appendToStream(s.streamId, [before!, bad!, after!], { expectedVersion: 'no_stream' });
-      // Written at version 1 like any ConformanceNoted, but `text` is a number.
-      await admin.query('update eventsmith_events set data = ? where event_id = ?', ['{"text":5,"n":2}', bad!.eventId]);
-
-      const seen: string[] = [];
-      const error = await (async () => {
-        for await (const stored of store.readAll()) seen.push(stored.event.eventId);
-      })().catch((e: unknown) => e);
-      expect(seen).toEqual([before!.eventId]);
-      expect(error).toBeInstanceOf(UndecodableEventError);
-      const undecodable = error as UndecodableEventError;
-      expect(undecodable).toMatchObject({ code: 'STORE.UNDECODABLE_EVENT', streamId: s.streamId, streamVersion: 2 });
-      expect(undecodable.record).toEqual({
-        eventId: bad!.eventId,
-        eventType: 'ConformanceNoted',
-        eventVersion: 1,
-        aggregateId: s.aggregateId,
-        aggregateType: s.aggregateType,
-        aggregateVersion: 2,
-        occurredAt: bad!.occurredAt.toISOString(),
-        tenantId: null,
-        actorId: null,
-        correlationId: bad!.correlationId,
-        causationId: null,
-        metadata: {},
-        data: { text: 5, n: 2 },
-      });
-      expect(undecodable.cause).toBeInstanceOf(EventValidationError);
-      expect(undecodable.reason).toMatch(/text/);
-
-      // The manager's page read ends the page before it, then reports it first.
-      const page = await readPage(store, { limit: 10 });
-      expect(page.map((e) => e.event.eventId)).toEqual([before!.eventId]);
-      const thrown = await readPage(store, { after: page[0]!.position, limit: 10 }).catch((e: unknown) => e);
-      expect(thrown).toBeInstanceOf(UndecodableEventError);
-      expect((thrown as UndecodableEventError).position.equals(undecodable.position)).toBe(true);
-      expect((await collect(store.readAll({ after: undecodable.position }))).map((e) => e.event.eventId)).toEqual([
-        after!.eventId,
-      ]);
-
-      // A stream read reports the registry's own error, as before.
-      const streamError = await collect(store.readStream(s.streamId)).catch((e: unknown) => e);
-      expect(streamError).toBeInstanceOf(EventValidationError);
-    } finally {
-      await admin.end();
-      await store.close();
-      await drop();
-    }
-  });
-
-  it('events read back are immutable (envelope, payload, metadata and dates) and equal to those appended', async () => {
-    const { url, drop } = await freshMysqlDatabase();
-    const store = await MysqlEventStore.open({ url, registry: conformanceRegistry });
-    try {
-      const s = newStream();
-      const occurredAt = new Date('2026-01-02T03:04:05.678Z');
-      const events = noted(s, 3, { occurredAt, metadata: { source: { system: 'x' } }, tenantId: 't', actorId: 'a' });
-      await store.appendToStream(s.streamId, events, { expectedVersion: 'no_stream' });
-      const reads = [await collect(store.readStream(s.streamId)), await collect(store.readAll())];
-      for (const read of [...reads, await readPage(store, { limit: 10 })]) {
-        expect(read).toHaveLength(3);
-        for (const { event } of read) {
-          expect(event).toBeInstanceOf(ConformanceNoted);
-          expect(Object.isFrozen(event)).toBe(true);
-          expect(Object.isFrozen(event.data)).toBe(true);
-          expect(Object.isFrozen(event.metadata)).toBe(true);
-          expect(Object.isFrozen(event.metadata['source'])).toBe(true);
-          expect(() => ((event as { aggregateId: string }).aggregateId = 'other')).toThrow(TypeError);
-          expect(() => ((event.data as { n: number }).n = 99)).toThrow(TypeError);
-          expect(() => event.occurredAt.setTime(0)).toThrow(TypeError);
-          expect(event.occurredAt.getTime()).toBe(occurredAt.getTime());
-          expect(event.isExplicit('tenantId') && event.isExplicit('actorId')).toBe(true);
-          expect(event.isExplicit('causationId')).toBe(false);
-        }
-        expect(read.map((r) => ({ ...r.event }))).toEqual(events.map((e, i) => ({ ...e, aggregateVersion: i + 1 })));
-        expect(read.map((r) => r.event.toJSON())).toEqual(
-          events.map((e, i) => ({ ...e.toJSON(), aggregateVersion: i + 1 })),
-        );
-      }
-      // Each stored event has a date of its own: a caller may change it.
-      const [first, second] = reads[0]!;
-      first!.storedAt.setTime(0);
-      expect(second!.storedAt.getTime()).not.toBe(0);
-    } finally {
-      await store.close();
-      await drop();
-    }
-  });
-
-  it('a type stored under an alias at the current version decodes to its class', async () => {
-    const { url, drop } = await freshMysqlDatabase();
-    const store = await MysqlEventStore.open({ url, registry: conformanceRegistry });
-    const admin = await createConnection(url);
-    try {
-      const s = newStream();
-      const renamed = new ConformanceRenamed({ label: 'x' }, { aggregateId: s.aggregateId });
-      await store.appendToStream(s.streamId, [renamed], { expectedVersion: 'no_stream' });
-      await admin.query('update eventsmith_events set event_type = ? where event_id = ?', [
-        'ConformanceLegacyName',
-        renamed.eventId,
-      ]);
-      for (const [read] of [
-        await collect(store.readAll({ eventTypes: ['ConformanceRenamed'] })),
-        await collect(store.readStream(s.streamId)),
-      ]) {
-        expect(read!.event).toBeInstanceOf(ConformanceRenamed);
-        expect(read!.event.eventType).toBe('ConformanceRenamed');
-        expect(read!.event.data).toEqual({ label: 'x' });
-      }
-    } finally {
-      await admin.end();
-      await store.close();
-      await drop();
-    }
-  });
-
   it('reads the feed page after page while appends commit beside it: every event once, in order, none skipped (the next page is read ahead)', async () => {
     const { url, drop } = await freshMysqlDatabase();
     const store = await MysqlEventStore.open({ url, registry: conformanceRegistry, pageSize: 2 });
     try {
-      const s = newStream();
-      await store.appendToStream(s.streamId, noted(s, 5), { expectedVersion: 'no_stream' });
-      const seen: StoredEvent[] = [];
-      let appended = 5;
-      for await (const stored of store.readAll()) {
-        seen.push(stored);
-        // After each event, one more commits: some land in pages read ahead already, some later.
-        if (appended < 11) {
-          await store.appendToStream(s.streamId, noted(s, 1, {}, appended + 1), { expectedVersion: appended });
-          appended++;
-        }
-      }
-      const versions = seen.map((e) => e.streamVersion);
-      expect(versions).toEqual(versions.map((_, i) => i + 1));
-      expect(versions.length).toBeGreaterThanOrEqual(5);
-      const rest = await collect(store.readAll({ after: seen[seen.length - 1]!.position }));
-      expect([...versions, ...rest.map((e) => e.streamVersion)]).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
-      // Abandoned after its first event (a page read ahead is in flight): close() still completes.
-      for await (const _stored of store.readAll()) break;
+      await checkReadAheadFeedSeesEveryEventOnce(store);
     } finally {
       await store.close();
       await drop();
@@ -340,5 +196,19 @@ await describeWithService('mysql', 'MysqlEventStore reads (packed rows)', () => 
       await admin.end();
       await drop();
     }
+  });
+});
+
+await describeWithService('mysql', 'MysqlEventStore: rows at the current version', () => {
+  currentVersionDecodeSuite(async () => {
+    const { url, drop } = await freshMysqlDatabase();
+    const store = await MysqlEventStore.open({ url, registry: conformanceRegistry });
+    return {
+      store,
+      teardown: async () => {
+        await store.close();
+        await drop();
+      },
+    };
   });
 });
