@@ -78,7 +78,7 @@ interface Shared {
   readonly storeId: string;
   readonly db: Kysely<EventStoreTables>;
   readonly writer: SqliteStoreDriver;
-  /** A second connection for reads, so reads see committed rows only. */
+  /** A second, read-only connection, for reads while the writer is in use (see {@link SqliteEventStore.#readConnection}). */
   readonly reader: SqliteStoreConnection;
   readonly target: string;
   /** The busy timeout both connections wait for a lock, in ms. */
@@ -172,8 +172,10 @@ type EventValues = [
 
 /**
  * The embedded event store: one SQLite file in WAL mode, no server. Appends run on one writer
- * connection (`BEGIN IMMEDIATE`, so the version check and the inserts cannot race), reads on a
- * second connection, so reading never waits for a transaction and sees only committed events.
+ * connection (`BEGIN IMMEDIATE`, so the version check and the inserts cannot race). Reads see only
+ * committed events and never wait for a transaction: they run on the writer connection while it is
+ * idle (no transaction open, no append waiting), where the pages the last append wrote are still
+ * cached, and otherwise on a second, read-only connection.
  * Global positions are rowids handed out by the single writer, so they follow commit order and the
  * feed never skips.
  *
@@ -511,11 +513,11 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  /** A read on the reader connection; refused once `close()` has begun (reads are synchronous: none is ever in flight then). */
+  /** A read (see {@link #readConnection}); refused once `close()` has begun (reads are synchronous: none is ever in flight then). */
   #read<R>(query: CompiledQuery): R[] {
     this.#shared.gate.check();
     try {
-      return this.#shared.reader.all<R>(query.sql, query.parameters);
+      return this.#readConnection().all<R>(query.sql, query.parameters);
     } catch (error) {
       throw this.#failure(error);
     }
@@ -536,12 +538,26 @@ export class SqliteEventStore implements EventStore {
     return query;
   }
 
+  /**
+   * The connection a read runs on. Every commit on the writer empties the reader's page cache, so
+   * a read there right after an append reads its pages back through the log, while the writer
+   * still holds them. A read is synchronous: run on the writer while nothing holds it, nobody
+   * waits for it (no group-commit batch queued) and it has no transaction open (not even one begun
+   * by hand on `db`), it sees exactly the committed events, as the reader would. Otherwise (a
+   * transaction, a batch, or a query streaming on `db`, whose open read snapshot would hide what
+   * other connections commit meanwhile) it runs on the reader.
+   */
+  #readConnection(): SqliteStoreConnection {
+    const { writer, reader } = this.#shared;
+    return writer.free && !writer.connection.database.inTransaction ? writer.connection : reader;
+  }
+
   /** Runs a {@link packed} read: each row's array text is parsed and gets its payload text back. */
   #readValues(query: CompiledQuery, named: Record<string, unknown>): EventValues[] {
     this.#shared.gate.check(); // a page: the next one after close() has begun is refused
     let rows: unknown[][];
     try {
-      rows = this.#shared.reader.values(query.sql, [...query.parameters, named]);
+      rows = this.#readConnection().values(query.sql, [...query.parameters, named]);
     } catch (error) {
       throw this.#failure(error);
     }
