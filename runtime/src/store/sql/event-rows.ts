@@ -1,10 +1,7 @@
 import { decodeRecordAt } from '../../events/decode-record.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
-import { parseIsoTime } from '../../events/iso-time.js';
-import type { JsonObject, JsonValue } from '../../events/json.js';
 import type { ReadAllOptions, StoredEvent } from '../event-store.js';
-import { Position } from '../position.js';
 import { decodeFeedEvent, type FeedEventLocation } from '../undecodable-event-error.js';
 
 /** The columns every SQL store selects for an event, as its driver returns them. */
@@ -45,49 +42,6 @@ export const EVENT_COLUMNS = [
   'data',
   'stored_at',
 ] as const;
-
-/**
- * Turns a row into the stored record it was written from. `jsonText` says whether the driver
- * returns JSON columns as text (SQLite, MariaDB) rather than parsed (PostgreSQL JSONB).
- */
-export function recordFromRow(row: EventRow, jsonText: boolean): EventRecord {
-  return {
-    eventId: row.event_id,
-    eventType: row.event_type,
-    eventVersion: row.event_version,
-    aggregateId: row.aggregate_id,
-    aggregateType: row.aggregate_type,
-    aggregateVersion: row.version,
-    occurredAt: typeof row.occurred_at === 'string' ? row.occurred_at : row.occurred_at.toISOString(),
-    tenantId: row.tenant_id,
-    actorId: row.actor_id,
-    correlationId: row.correlation_id,
-    causationId: row.causation_id,
-    metadata: (jsonText ? JSON.parse(row.metadata as string) : row.metadata) as JsonObject,
-    data: (jsonText ? JSON.parse(row.data as string) : row.data) as JsonValue,
-  };
-}
-
-/**
- * Decodes (and upcasts) a row into a {@link StoredEvent} at `position`. With `feed` (`readAll`), a
- * decoding failure is an {@link UndecodableEventError} carrying the position and the raw record.
- */
-export function storedEventFromRow(
-  registry: EventRegistry,
-  storeId: string,
-  row: EventRow,
-  position: bigint,
-  jsonText: boolean,
-  feed = false,
-): StoredEvent {
-  const location = {
-    streamId: row.stream_id,
-    streamVersion: row.version,
-    position: Position.of(storeId, position),
-    storedAt: typeof row.stored_at === 'string' ? new Date(parseIsoTime(row.stored_at)) : row.stored_at,
-  };
-  return storedEventFromRecord(registry, recordFromRow(row, jsonText), location, feed);
-}
 
 /**
  * Decodes (and upcasts) a record a store has just built from a row into a {@link StoredEvent} at
