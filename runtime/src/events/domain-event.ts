@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { EventValidationError, InvalidArgumentError } from '../errors.js';
 import { newEventId } from './ids.js';
-import { ImmutableDate, freezeOwned, immutableCopy, immutableCopyWithJson } from './immutable.js';
+import { ImmutableDate, LastImmutableDate, freezeOwned, immutableCopy, immutableCopyWithJson } from './immutable.js';
 import { freezeParsedJson, toFrozenJsonValue, toJsonValue, type JsonObject, type JsonValue } from './json.js';
 import { NO_MATCH, payloadDecoder } from './payload-decoder.js';
 
@@ -266,6 +266,9 @@ function isEmptyPlainObject(value: object): boolean {
   return true;
 }
 
+/** Events built in the same millisecond share their occurred time (it cannot change). */
+const occurredDates = new LastImmutableDate();
+
 /** Sets the envelope and payload of a new event; the constructor freezes it afterwards. */
 function assign(
   target: DomainEvent<unknown>,
@@ -274,7 +277,7 @@ function assign(
   init: EventInit,
   ownedMetadata: boolean,
 ): void {
-  const occurredAt = init.occurredAt ?? new Date();
+  const occurredAt = init.occurredAt ?? occurredDates.at(Date.now());
   if (!(occurredAt instanceof Date) || Number.isNaN(occurredAt.getTime())) {
     throw new InvalidArgumentError(`${cls.eventType}: occurredAt must be a valid Date.`);
   }
@@ -292,7 +295,7 @@ function assign(
   t['aggregateId'] = init.aggregateId ?? '';
   t['aggregateType'] = init.aggregateType ?? cls.aggregateType ?? '';
   t['aggregateVersion'] = aggregateVersion;
-  t['occurredAt'] = occurredAt instanceof ImmutableDate ? occurredAt : new ImmutableDate(occurredAt.getTime());
+  t['occurredAt'] = occurredAt instanceof ImmutableDate ? occurredAt : occurredDates.at(occurredAt.getTime());
   t['tenantId'] = init.tenantId;
   t['actorId'] = init.actorId;
   t['correlationId'] = init.correlationId || eventId;

@@ -158,4 +158,27 @@ describe('DomainEvent', () => {
     expect(event.occurredAt).toBeInstanceOf(ImmutableDate);
     expect(event.data.placedAt).toBeInstanceOf(ImmutableDate);
   });
+
+  it("may share an immutable date between events of the same time, never the caller's date", () => {
+    const at = new Date('2024-01-01T00:00:00Z');
+    const events = [0, 1].map(() => new OrderPlaced({ ...valid(), placedAt: at }, { occurredAt: at }));
+    const before = Date.now();
+    const defaulted = [0, 1].map(() => new OrderPlaced(valid()));
+    at.setUTCFullYear(1999);
+    for (const event of [...events, ...defaulted]) {
+      expect(event.occurredAt).toBeInstanceOf(ImmutableDate);
+      expect(event.data.placedAt).toBeInstanceOf(ImmutableDate);
+      expect(() => event.occurredAt.setTime(0)).toThrow(TypeError);
+    }
+    for (const event of events) {
+      expect(event.occurredAt).not.toBe(at);
+      expect(event.data.placedAt).not.toBe(at);
+      expect(event.occurredAt.toISOString()).toBe('2024-01-01T00:00:00.000Z');
+      expect(event.data.placedAt.toISOString()).toBe('2024-01-01T00:00:00.000Z');
+    }
+    for (const event of defaulted) {
+      expect(event.occurredAt.getTime()).toBeGreaterThanOrEqual(before);
+      expect(event.occurredAt.getTime()).toBeLessThanOrEqual(Date.now());
+    }
+  });
 });

@@ -26,6 +26,30 @@ for (const name of Object.getOwnPropertyNames(Date.prototype)) {
 }
 
 /**
+ * The {@link ImmutableDate} made last, handed out again for the same time: nothing can change it,
+ * so events can share it. Events built one after another often carry the same date in their
+ * payload, and those of one batch their occurred time.
+ *
+ * @example
+ * ```ts
+ * const dates = new LastImmutableDate();
+ * dates.at(0) === dates.at(0); // true
+ * ```
+ */
+export class LastImmutableDate {
+  #time = NaN;
+  #date: ImmutableDate | undefined;
+
+  at(time: number): ImmutableDate {
+    if (time !== this.#time || this.#date === undefined) {
+      this.#date = new ImmutableDate(time);
+      this.#time = time;
+    }
+    return this.#date;
+  }
+}
+
+/**
  * A deeply frozen copy of a payload: plain objects and arrays are copied, dates become
  * {@link ImmutableDate}s, other objects (Map, class instances) are frozen in place. The caller's
  * value is never frozen or aliased, so changing it later cannot change the event. A value nested
@@ -81,6 +105,8 @@ export function immutableCopyWithJson<T>(value: T, path = 'data'): FrozenPayload
 }
 
 /** One walk of {@link immutableCopyWithJson}: each `copy` leaves the JSON form of its value in `json`. */
+const payloadDates = new LastImmutableDate();
+
 class JsonCopy {
   json: JsonValue = null;
   ok = true;
@@ -117,7 +143,7 @@ class JsonCopy {
       return value;
     }
     if (value instanceof Date) {
-      const date = value instanceof ImmutableDate ? value : new ImmutableDate(value.getTime());
+      const date = value instanceof ImmutableDate ? value : payloadDates.at(value.getTime());
       if (Number.isNaN(date.getTime())) this.ok = false;
       else this.json = isoTextOf(date);
       return date;
