@@ -123,6 +123,17 @@ const storedTimes = new LastParsedTime(datetimeMillis);
  * (direction, tenant view, filter) with the shared query builders, and bound with each read's values.
  * Reads go to the pool directly rather than through Kysely, whose driver has no row arrays and no
  * prepared statements; like Kysely's reads before, they run outside any transaction of the store.
+ *
+ * A stream page is decoded once all its rows are in. Handing its rows out as they arrive (mysql2's
+ * row events, so the decode overlaps the server's sending) was built and measured, and not used:
+ * W4-shaped reads (a 1,000-event stream among 3,000 other events, so the read walks the stream
+ * index), 5 alternating process pairs at load 6-8 with the reader and its server thread reniced,
+ * gave wall medians of 11.0/12.4/8.6/8.1/7.1 µs per event without it and 11.7/10.2/9.5/7.9/6.8
+ * with it, client CPU 3.6-4.2 against 3.7-4.1 µs: no gain beyond the noise. The server's part,
+ * 1.8-2.0 µs of thread CPU per row (raw's select 1.6-1.8), is what little there was to overlap;
+ * when the stream is most of the table, the server sorts every row before it sends the first.
+ * That event mode also needs the connection's own error event watched: a lost connection is
+ * reported there, not on the statement.
  */
 export class MysqlReads {
   readonly #pool: Pool;

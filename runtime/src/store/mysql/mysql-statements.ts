@@ -27,6 +27,12 @@ export interface AppendOutcome {
  * passes. Assignments run left to right: `version` (which reads the old `tenant_id`) comes first.
  * Only the update form (an existing stream expected) can find no row, and then leaves `variable`
  * untouched (`mayMiss`): the caller sets it to NULL first, or checks ROW_COUNT().
+ *
+ * Measured and not used: no stream row, the expectation checked against the stream's
+ * `max(version)` in the events (the allocation's condition), the UNIQUE(stream_id, version) key
+ * refusing the loser of a race. Server thread CPU per append, the same statements otherwise,
+ * alternating append by append (2 runs each): 10 events to a new stream 440/582 -> 491/602 µs,
+ * one event to an existing stream 296/388 -> 308/370 µs. The lookup costs what the row write does.
  */
 export function streamStep(append: PreparedAppend, variable: string): Statement & { readonly mayMiss: boolean } {
   const { expected, streamId, batchTenant } = append;
