@@ -1,7 +1,7 @@
 /**
  * PostgreSQL group commit (issue 15): W1 (one writer) and W3 (8 concurrent writers, single-event
- * appends with expected versions) through the store with `groupCommit: true`, without it (the
- * default), and through the raw driver (plain inserts, one transaction per append), in one run,
+ * appends with expected versions) through the store with `groupCommit: true` (the default),
+ * without it, and through the raw driver (plain inserts, one transaction per append), in one run,
  * rounds alternating the order. Besides throughput it prints the CPU each side spends per event,
  * in this process and in its PostgreSQL backends (read from /proc when the server runs on this
  * machine): on a shared machine, wall-clock ratios swing with the load, CPU per event does not;
@@ -123,8 +123,8 @@ export default async function run(): Promise<void> {
       append: (streamId, version, n) =>
         raw.append(streamId, 'Bench', version, [{ type: 'BenchNoted', data: { text: `note ${n}`, n } }]),
     },
-    { name: 'store, groupCommit: true', database: names[1]!, append: viaStore(on) },
-    { name: 'store, groupCommit: false (default)', database: names[2]!, append: viaStore(off) },
+    { name: 'store, groupCommit: true (default)', database: names[1]!, append: viaStore(on) },
+    { name: 'store, groupCommit: false', database: names[2]!, append: viaStore(off) },
   ];
   const w1 = (s: Subject, tag: string) =>
     measure(admin, s, 500, async () => {
