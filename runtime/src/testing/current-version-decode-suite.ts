@@ -1,7 +1,7 @@
 // Shared tests of how the SQL stores decode rows at their type's current version: called by each
 // store's tests only.
 import type { Kysely } from 'kysely';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { EventValidationError } from '../errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { readPage } from '../store/feed-page.js';
@@ -9,7 +9,7 @@ import { UndecodableEventError } from '../store/undecodable-event-error.js';
 import { collect } from './collect.js';
 import { ConformanceNoted, ConformanceRenamed } from './conformance-events.js';
 import type { SqlStoreUnderTest } from './server-store-suite.js';
-import { newStream, noted } from './store-conformance-context.js';
+import { newStream, noted, useStore } from './store-conformance-context.js';
 
 /**
  * Rows at their type's current version are decoded straight into the event class; anything that
@@ -29,22 +29,19 @@ import { newStream, noted } from './store-conformance-context.js';
 export function currentVersionDecodeSuite<S extends EventStore & { readonly db: Kysely<any> }>(
   factory: () => Promise<SqlStoreUnderTest<S>>,
 ): void {
-  let fresh: SqlStoreUnderTest<S>;
-  beforeEach(async () => {
-    fresh = await factory();
-  });
-  afterEach(async () => {
-    await fresh.teardown();
-  });
-  const rewrite = (column: 'data' | 'event_type', value: string, eventId: string) =>
-    fresh.store.db
+  const fresh = useStore(factory);
+  // Changes a column of one stored event behind the store.
+  const rewrite = async (column: 'data' | 'event_type', value: string, eventId: string) => {
+    const { db } = fresh();
+    await db
       .updateTable('eventsmith_events')
       .set({ [column]: value })
       .where('event_id', '=', eventId)
       .execute();
+  };
 
   it('a stored payload the schema refuses is an UndecodableEventError carrying the record as stored, where the feed reaches it', async () => {
-    const { store } = fresh;
+    const store = fresh();
     const s = newStream();
     const [before, bad, after] = noted(s, 3);
     await store.appendToStream(s.streamId, [before!, bad!, after!], { expectedVersion: 'no_stream' });
@@ -93,7 +90,7 @@ export function currentVersionDecodeSuite<S extends EventStore & { readonly db: 
   });
 
   it('events read back are immutable (envelope, payload, metadata and dates) and equal to those appended', async () => {
-    const { store } = fresh;
+    const store = fresh();
     const s = newStream();
     const occurredAt = new Date('2026-01-02T03:04:05.678Z');
     const events = noted(s, 3, { occurredAt, metadata: { source: { system: 'x' } }, tenantId: 't', actorId: 'a' });
@@ -129,7 +126,7 @@ export function currentVersionDecodeSuite<S extends EventStore & { readonly db: 
   });
 
   it('a type stored under an alias at the current version decodes to its class', async () => {
-    const { store } = fresh;
+    const store = fresh();
     const s = newStream();
     const renamed = new ConformanceRenamed({ label: 'x' }, { aggregateId: s.aggregateId });
     await store.appendToStream(s.streamId, [renamed], { expectedVersion: 'no_stream' });

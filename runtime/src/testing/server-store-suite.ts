@@ -1,7 +1,7 @@
 // The feed and transaction tests of the server stores (PostgreSQL, MariaDB): called by their
 // integration tests only.
 import type { Kysely } from 'kysely';
-import { afterEach, beforeEach, it } from 'vitest';
+import { it } from 'vitest';
 import type { SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { EventStore } from '../store/event-store.js';
 import {
@@ -9,6 +9,7 @@ import {
   checkTailingReaderSeesEveryEventOnce,
 } from './never-skip-checks.js';
 import { checkSnapshotsCloseWithTheStore } from './snapshot-close-checks.js';
+import { useStore } from './store-conformance-context.js';
 import { checkWritesJoinTheTransaction } from './transaction-checks.js';
 
 /** A fresh, empty SQL store, and how to close it and drop what it made. */
@@ -32,27 +33,21 @@ export function serverStoreFeedSuite<S extends EventStore & { readonly db: Kysel
   factory: () => Promise<SqlStoreUnderTest<S>>,
   snapshots: (store: S) => SnapshotStore,
 ): void {
-  let fresh: SqlStoreUnderTest<S>;
-  beforeEach(async () => {
-    fresh = await factory();
-  });
-  afterEach(async () => {
-    await fresh.teardown();
-  });
+  const store = useStore(factory);
 
   it('joins projection rows, store appends and snapshots made inside transaction() to it', async () => {
-    await checkWritesJoinTheTransaction(fresh.store, snapshots(fresh.store));
+    await checkWritesJoinTheTransaction(store(), snapshots(store()));
   });
 
   it('closes the snapshot store made on its db with it: saves in progress complete, later calls fail with EventStoreClosedError', async () => {
-    await checkSnapshotsCloseWithTheStore(fresh.store, snapshots(fresh.store));
+    await checkSnapshotsCloseWithTheStore(store(), snapshots(store()));
   });
 
   it('holds back a later commit until an earlier open transaction commits, then returns both in order', async () => {
-    await checkOpenTransactionHoldsBackLaterCommits(fresh.store);
+    await checkOpenTransactionHoldsBackLaterCommits(store());
   });
 
   it('gives a tailing reader every event exactly once, in order, under concurrent writers with random delays', async () => {
-    await checkTailingReaderSeesEveryEventOnce(fresh.store, { writers: 12, appendsPerWriter: 25 });
+    await checkTailingReaderSeesEveryEventOnce(store(), { writers: 12, appendsPerWriter: 25 });
   }, 120_000);
 }

@@ -22,8 +22,10 @@ export type StoreFactory = () => Promise<StoreUnderTest>;
 export type PooledStoreFactory = (connections: number) => Promise<StoreUnderTest>;
 
 /** Gives each test a fresh store from `factory` and tears it down afterwards. */
-export function useStore(factory: StoreFactory): () => EventStore {
-  let current: StoreUnderTest | undefined;
+export function useStore<S extends EventStore = EventStore>(
+  factory: () => Promise<StoreUnderTest & { readonly store: S }>,
+): () => S {
+  let current: (StoreUnderTest & { readonly store: S }) | undefined;
   beforeEach(async () => {
     current = await factory();
   });
