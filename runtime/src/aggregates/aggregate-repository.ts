@@ -3,6 +3,7 @@ import type { DomainEvent } from '../events/domain-event.js';
 import type { Snapshot, SnapshotPolicy, SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { AppendResult, EventAppender, EventStore, EventStoreTransaction } from '../store/event-store.js';
 import { streamIdFor } from '../store/stream-id.js';
+import { readStreamPage, type StreamPageReader } from '../store/stream-page.js';
 import type { Attributes } from '@opentelemetry/api';
 import { instruments, MetricAttributes } from '../telemetry/metrics.js';
 import { activeTraceContext, SpanAttributes, withSpan } from '../telemetry/tracing.js';
@@ -249,8 +250,14 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
   }
 
   async #replay(aggregate: A, aggregateId: string): Promise<A> {
-    const from = aggregate.version + 1;
-    for await (const stored of this.#store.readStream(this.streamId(aggregateId), { from })) {
+    const streamId = this.streamId(aggregateId);
+    // A store that reads the stream's first page at once saves a promise round per event.
+    const page = (this.#store as Partial<StreamPageReader>)[readStreamPage]?.(streamId, aggregate.version + 1);
+    if (page) {
+      for (const stored of page.events) aggregate.replay(stored.event);
+      if (!page.more) return aggregate;
+    }
+    for await (const stored of this.#store.readStream(streamId, { from: aggregate.version + 1 })) {
       aggregate.replay(stored.event);
     }
     return aggregate;

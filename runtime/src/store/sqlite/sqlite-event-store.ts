@@ -21,6 +21,7 @@ import type {
 } from '../event-store.js';
 import { Position } from '../position.js';
 import { readFeedPage, type FeedPage } from '../feed-page.js';
+import { readStreamPage, type StreamPage } from '../stream-page.js';
 import { currentTransaction, storeTransaction } from '../sql/ambient-transaction.js';
 import { EVENT_COLUMNS, feedFilter, storedEventFromRecord, type FeedFilter } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
@@ -360,22 +361,10 @@ export class SqliteEventStore implements EventStore {
     try {
       this.#shared.gate.check(); // and each page, in #readValues
       const range = streamRange(streamId, options);
-      const { db, pageSize } = this.#shared;
+      const { pageSize } = this.#shared;
       const backward = range.direction === 'backward';
       const tenant = this.#tenantId;
-      const query = this.#compiled(`stream ${backward} ${tenant !== undefined}`, () =>
-        packed(
-          streamPageQuery(
-            db,
-            STREAM_SELECT,
-            STREAM,
-            { from: FROM, to: TO, limit: LIMIT, backward },
-            tenant === undefined ? undefined : TENANT,
-          ),
-          STREAM_SELECT,
-          backward ? 'version desc' : 'version',
-        ),
-      );
+      const query = this.#streamQuery(backward);
       const pages = pageStream(
         range,
         range.limit,
@@ -388,6 +377,52 @@ export class SqliteEventStore implements EventStore {
     } finally {
       recordStoreRead(this.storeId, start); // once per read, when it ends, fails or is abandoned
     }
+  }
+
+  /**
+   * The first page of a stream from `from`, as an array (see {@link readStreamPage}): what
+   * `readStream(streamId, { from })` yields first, without a promise per event.
+   */
+  [readStreamPage](streamId: string, from: number): StreamPage {
+    const start = performance.now();
+    try {
+      this.#shared.gate.check();
+      const range = streamRange(streamId, { from });
+      const { pageSize } = this.#shared;
+      const rows = this.#readValues(this.#streamQuery(false), {
+        stream: streamId,
+        from: range.from ?? 1,
+        to: 2_147_483_647,
+        limit: pageSize + 1, // one row more than a page: does another page follow?
+        tenant: this.#tenantId,
+      });
+      const more = rows.length > pageSize;
+      if (more) rows.length = pageSize;
+      const events: StoredEvent[] = [];
+      for (const row of rows) events.push(this.#decode(row, streamId, false));
+      return { events, more };
+    } finally {
+      recordStoreRead(this.storeId, start);
+    }
+  }
+
+  /** The compiled statement of a stream page, in one direction. */
+  #streamQuery(backward: boolean): CompiledQuery {
+    const { db } = this.#shared;
+    const tenant = this.#tenantId;
+    return this.#compiled(`stream ${backward} ${tenant !== undefined}`, () =>
+      packed(
+        streamPageQuery(
+          db,
+          STREAM_SELECT,
+          STREAM,
+          { from: FROM, to: TO, limit: LIMIT, backward },
+          tenant === undefined ? undefined : TENANT,
+        ),
+        STREAM_SELECT,
+        backward ? 'version desc' : 'version',
+      ),
+    );
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
