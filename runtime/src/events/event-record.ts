@@ -35,7 +35,14 @@ export function toEventRecord(event: DomainEvent): EventRecord {
   return record;
 }
 
-/** {@link toEventRecord} without the payload, for a store that serialises the payload itself. */
+/**
+ * {@link toEventRecord} without the payload, for a store that serialises the payload itself.
+ *
+ * @example
+ * ```ts
+ * const { eventId, occurredAt, metadata } = toEventRecordEnvelope(event); // occurredAt as ISO text
+ * ```
+ */
 export function toEventRecordEnvelope(event: DomainEvent): EventRecordEnvelope {
   return {
     eventId: event.eventId,

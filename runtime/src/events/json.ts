@@ -157,7 +157,14 @@ export function freezeParsedJson(value: unknown): boolean {
  */
 let dateTexts: LastIsoText | undefined;
 
-/** The ISO text {@link toJsonValue} writes for a valid `Date`. */
+/**
+ * The ISO text {@link toJsonValue} writes for a valid `Date`.
+ *
+ * @example
+ * ```ts
+ * isoTextOf(new Date(0)); // '1970-01-01T00:00:00.000Z'
+ * ```
+ */
 export function isoTextOf(date: Date): string {
   return (dateTexts ??= new LastIsoText()).of(date);
 }
