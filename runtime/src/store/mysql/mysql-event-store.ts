@@ -1,6 +1,6 @@
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Pool } from 'mysql2';
-import { ConcurrencyError, DuplicateEventError, TenantMismatchError } from '../../errors.js';
+import { DuplicateEventError } from '../../errors.js';
 import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { recordStoreRead } from '../../telemetry/metrics.js';
@@ -14,13 +14,13 @@ import type {
   ReadStreamOptions,
   StoredEvent,
 } from '../event-store.js';
-import { matchesExpectedVersion } from '../expected-version.js';
+import { checkExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
 import { currentTransaction, storeTransaction } from '../sql/ambient-transaction.js';
 import { feedFilter } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
-import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
+import { prepareAppend, streamTenantMismatch, type PreparedAppend } from '../sql/prepare-append.js';
 import { readAheadPages } from '../sql/read-ahead-pages.js';
 import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-errors.js';
 import { checkText, feedRange } from '../store-input.js';
@@ -385,16 +385,10 @@ export class MysqlEventStore implements EventStore {
     stream: { version: number; tenant_id: string | null } | undefined,
     final: boolean,
   ): 'retry' {
-    if (append.viewTenant !== undefined && stream && stream.tenant_id !== append.viewTenant) {
-      throw new TenantMismatchError(
-        append.viewTenant,
-        stream.tenant_id ?? undefined,
-        append.records.map((r) => r.eventId),
-      );
-    }
+    const mismatch = streamTenantMismatch(append, stream);
+    if (mismatch) throw mismatch;
     const actual = stream ? Number(stream.version) : 0;
-    if (!matchesExpectedVersion(append.expected, actual))
-      throw new ConcurrencyError(append.streamId, append.expected, actual);
+    checkExpectedVersion(append.streamId, append.expected, actual);
     if (!final) return 'retry';
     throw new AppendConflictError(
       append.streamId,

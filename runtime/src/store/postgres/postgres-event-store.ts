@@ -1,6 +1,6 @@
 import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
 import type pg from 'pg';
-import { ConcurrencyError, DuplicateEventError, InvalidArgumentError, TenantMismatchError } from '../../errors.js';
+import { ConcurrencyError, DuplicateEventError, InvalidArgumentError } from '../../errors.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { decodeAtCurrentVersion } from '../../events/decode-record.js';
@@ -28,7 +28,7 @@ import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
 import type { PostgresLayout } from '../sql/event-store-migrations.js';
 import { TENANT_SETTING } from '../sql/migrations/rls-0001-tenant-policies.js';
-import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
+import { prepareAppend, streamTenantMismatch, tenantMismatch, type PreparedAppend } from '../sql/prepare-append.js';
 import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-errors.js';
 import { checkText, feedRange, MAX_POSITION_64, streamRange } from '../store-input.js';
 import { eventExistsQuery, pageStream, readStreamVersion, streamPageQuery } from '../sql/stream-queries.js';
@@ -629,20 +629,11 @@ export class PostgresEventStore implements EventStore {
     stream: { version: number; tenant_id: string | null } | undefined,
     final: boolean,
   ): Error | 'retry' {
-    if (append.viewTenant !== undefined && stream && stream.tenant_id !== append.viewTenant) {
-      return new TenantMismatchError(
-        append.viewTenant,
-        stream.tenant_id ?? undefined,
-        append.records.map((r) => r.eventId),
-      );
-    }
+    const mismatch = streamTenantMismatch(append, stream);
+    if (mismatch) return mismatch;
     if (append.viewTenant !== undefined && !stream && this.#shared.rowLevelSecurity) {
       // The append met a stream row the policies hide from this tenant: another tenant's stream.
-      return new TenantMismatchError(
-        append.viewTenant,
-        undefined,
-        append.records.map((r) => r.eventId),
-      );
+      return tenantMismatch(append, append.viewTenant);
     }
     const actual = stream?.version ?? 0;
     if (!matchesExpectedVersion(append.expected, actual))
@@ -682,13 +673,7 @@ export class PostgresEventStore implements EventStore {
             : 0;
       return new ConcurrencyError(append.streamId, append.expected, version);
     }
-    if (code === '42501' && append.viewTenant !== undefined) {
-      return new TenantMismatchError(
-        append.viewTenant,
-        undefined,
-        append.records.map((r) => r.eventId),
-      );
-    }
+    if (code === '42501' && append.viewTenant !== undefined) return tenantMismatch(append, append.viewTenant);
     return unavailableOr(error, this.#shared.target);
   }
 

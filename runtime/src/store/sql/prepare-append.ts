@@ -105,3 +105,34 @@ function checkLength(name: string, value: string, max: number): void {
       `The ${name} "${value.slice(0, 40)}…" is ${value.length} characters long; this store allows at most ${max}.`,
     );
 }
+
+/**
+ * The error for `append`, made through the tenant view `viewTenant`, meeting a stream of another
+ * tenant (`streamTenant`; absent when the store cannot see whose stream it is).
+ */
+export function tenantMismatch(
+  append: PreparedAppend,
+  viewTenant: string,
+  streamTenant?: string | null,
+): TenantMismatchError {
+  return new TenantMismatchError(
+    viewTenant,
+    streamTenant ?? undefined,
+    append.records.map((r) => r.eventId),
+  );
+}
+
+/**
+ * {@link tenantMismatch} when `append` is a tenant view's and `stream`, the stream's row if it has
+ * one, belongs to another tenant; otherwise undefined. Stores check it before the version, so
+ * that a conflict does not reveal another tenant's stream.
+ */
+export function streamTenantMismatch(
+  append: PreparedAppend,
+  stream: { readonly tenant_id: string | null } | undefined,
+): TenantMismatchError | undefined {
+  const view = append.viewTenant;
+  return view !== undefined && stream && stream.tenant_id !== view
+    ? tenantMismatch(append, view, stream.tenant_id)
+    : undefined;
+}
