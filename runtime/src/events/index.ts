@@ -8,12 +8,23 @@ export {
   type EventSpec,
   type ProvenanceField,
 } from './domain-event.js';
-export * from './event-record.js';
+// Named, not `export *`: these modules also hold the stores' internal helpers.
+export { toEventRecord, type EventRecord } from './event-record.js';
 export * from './event-registry.js';
 export * from './field-types.js';
 export * from './ids.js';
-export * from './json.js';
+export {
+  MAX_JSON_DEPTH,
+  deepFreeze,
+  freezeParsedJson,
+  nestingError,
+  textProblem,
+  toFrozenJsonValue,
+  toJsonValue,
+  type JsonObject,
+  type JsonValue,
+} from './json.js';
 export * from './upcaster.js';
 export * from './conversions.js';
-export * from './immutable.js';
+export { ImmutableDate, freezeOwned, immutableCopy } from './immutable.js';
 export * from './decimal.js';

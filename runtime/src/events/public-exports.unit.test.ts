@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest';
+import * as runtime from '../index.js';
+
+describe('the runtime entry point', () => {
+  it('exports the event helpers users call, and not the ones only the stores use', () => {
+    const names = Object.keys(runtime);
+    expect(names).toEqual(
+      expect.arrayContaining(['ImmutableDate', 'immutableCopy', 'toEventRecord', 'toJsonValue', 'newEventId']),
+    );
+    for (const internal of ['immutableCopyWithJson', 'LastImmutableDate', 'isoTextOf', 'toEventRecordEnvelope'])
+      expect(names).not.toContain(internal);
+  });
+});
