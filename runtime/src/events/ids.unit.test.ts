@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { v7, validate, version } from 'uuid';
-import { formatV7 } from './format-v7.js';
-import { newEventId } from './ids.js';
+import { formatV7, newEventId } from './ids.js';
 
 /** The 48-bit millisecond timestamp at the start of a UUID v7. */
 const msOf = (id: string) => parseInt(id.replace(/-/g, '').slice(0, 12), 16);
