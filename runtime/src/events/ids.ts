@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 
 /**
  * Random bytes for ids, filled from the system's secure generator 256 ids at a time: asking it
@@ -33,37 +34,5 @@ export function newEventId(): string {
     seq = (seq + 1) | 0;
     if (seq === 0) lastMs++;
   }
-  return formatV7(lastMs, seq, random);
-}
-
-/** Lower-case hex digits, as character codes. */
-const DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
-/** The text of the id being made: dashes in place, digits written over the rest for each id. */
-const TEXT = Buffer.from('00000000-0000-7000-8000-000000000000', 'latin1');
-
-/**
- * The UUID v7 of a millisecond time, a 31-bit counter and random bytes (10-15 used), laid out as
- * RFC 9562 and uuid's `v7({ msecs, seq, random })` lay it out (a test holds the two equal): the
- * text is written as character codes and read as one string, instead of the 16-byte array and
- * the concatenation of 20 pieces that `v7` builds and lower-cases for every id.
- */
-export function formatV7(msecs: number, seq: number, random: Uint8Array): string {
-  hex(0, (msecs / 0x10000000000) & 0xff);
-  hex(2, (msecs / 0x100000000) & 0xff);
-  hex(4, (msecs / 0x1000000) & 0xff);
-  hex(6, (msecs / 0x10000) & 0xff);
-  hex(9, (msecs / 0x100) & 0xff);
-  hex(11, msecs & 0xff);
-  hex(14, 0x70 | ((seq >>> 28) & 0x0f));
-  hex(16, (seq >>> 20) & 0xff);
-  hex(19, 0x80 | ((seq >>> 14) & 0x3f));
-  hex(21, (seq >>> 6) & 0xff);
-  hex(24, ((seq << 2) & 0xff) | (random[10]! & 0x03));
-  for (let i = 11; i < 16; i++) hex(26 + (i - 11) * 2, random[i]!);
-  return TEXT.toString('latin1', 0, 36);
-}
-
-function hex(at: number, byte: number): void {
-  TEXT[at] = DIGITS[byte >>> 4]!;
-  TEXT[at + 1] = DIGITS[byte & 0x0f]!;
+  return uuidv7({ random, msecs: lastMs, seq });
 }
