@@ -1,10 +1,10 @@
-import { DuplicateEventError, TenantMismatchError } from '../../errors.js';
+import { DuplicateEventError } from '../../errors.js';
 import type { AppendResult } from '../event-store.js';
 import { LastIsoText } from '../../events/iso-time.js';
 import { checkExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
 import { EVENT_COLUMNS } from '../sql/event-rows.js';
-import type { PreparedAppend } from '../sql/prepare-append.js';
+import { streamTenantMismatch, type PreparedAppend } from '../sql/prepare-append.js';
 import type { SqliteStoreConnection } from './sqlite-dialect.js';
 
 /** The row layout the append builds its values in. */
@@ -46,14 +46,9 @@ export function appendOnConnection(
 ): AppendResult {
   const stream = connection.all<{ version: number; tenant_id: string | null }>(SELECT_STREAM, [append.streamId])[0];
   const current = stream?.version ?? 0;
-  if (append.viewTenant !== undefined && stream && stream.tenant_id !== append.viewTenant) {
-    // Checked before the version, so a conflict does not reveal another tenant's stream.
-    throw new TenantMismatchError(
-      append.viewTenant,
-      stream.tenant_id ?? undefined,
-      append.records.map((r) => r.eventId),
-    );
-  }
+  // Checked before the version, so a conflict does not reveal another tenant's stream.
+  const mismatch = streamTenantMismatch(append, stream);
+  if (mismatch) throw mismatch;
   checkExpectedVersion(append.streamId, append.expected, current);
 
   const storedAt = storedTexts.of(new Date());
