@@ -6,7 +6,13 @@
  * in this process and in its PostgreSQL backends (read from /proc when the server runs on this
  * machine): on a shared machine, wall-clock ratios swing with the load, CPU per event does not;
  * nor do the statements per event (queries this process sent, notifications included).
- * `BENCH_ROUNDS` (default 5), `BENCH_W3_APPENDS` (per writer, default 400).
+ * `BENCH_ROUNDS` (default 5), `BENCH_W3_APPENDS` (per writer, default 400), `BENCH_W3_WRITERS`
+ * (default 8; each side's pool holds at least one connection per writer).
+ *
+ * With 8 writers on an idle machine both sides wait mostly for WAL flushes (each writer waits for
+ * its own append's), which PostgreSQL already shares between concurrent commits, so the ratio
+ * stays near 1 however little CPU a batch costs. More writers, or a loaded machine, make the CPU
+ * per event count: try `BENCH_W3_WRITERS=32`.
  */
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -98,17 +104,29 @@ export default async function run(): Promise<void> {
   }
   const rounds = Number(process.env['BENCH_ROUNDS'] ?? 5);
   const perWriter = Number(process.env['BENCH_W3_APPENDS'] ?? 400);
+  const writers = Number(process.env['BENCH_W3_WRITERS'] ?? 8);
+  const connections = Math.max(10, writers);
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
   await admin.connect();
   const names = ['raw', 'on', 'off'].map((n) => `es_bench_gc_${n}_${process.pid}`);
   for (const n of names)
     await admin.query(`drop database if exists ${n}`).then(() => admin.query(`create database ${n}`));
   const url = (n: string) => Object.assign(new URL(POSTGRES_URL), { pathname: `/${n}` }).toString();
-  const pool = new pg.Pool({ connectionString: url(names[0]!), max: 10 });
+  const pool = new pg.Pool({ connectionString: url(names[0]!), max: connections });
   pool.on('error', () => undefined);
   const raw = await rawPostgres(pool);
-  const on = await PostgresEventStore.open({ url: url(names[1]!), registry, pool: { max: 10 }, groupCommit: true });
-  const off = await PostgresEventStore.open({ url: url(names[2]!), registry, pool: { max: 10 }, groupCommit: false });
+  const on = await PostgresEventStore.open({
+    url: url(names[1]!),
+    registry,
+    pool: { max: connections },
+    groupCommit: true,
+  });
+  const off = await PostgresEventStore.open({
+    url: url(names[2]!),
+    registry,
+    pool: { max: connections },
+    groupCommit: false,
+  });
   const viaStore =
     (store: PostgresEventStore): Append =>
     async (streamId, version, n) => {
@@ -131,9 +149,9 @@ export default async function run(): Promise<void> {
       for (let i = 0; i < 500; i++) await s.append(`Bench-w1${tag}-${i % 50}`, Math.floor(i / 50) + 1, i);
     });
   const w3 = (s: Subject, tag: string) =>
-    measure(admin, s, 8 * perWriter, async () => {
+    measure(admin, s, writers * perWriter, async () => {
       await Promise.all(
-        Array.from({ length: 8 }, async (_, w) => {
+        Array.from({ length: writers }, async (_, w) => {
           for (let i = 0; i < perWriter; i++)
             await s.append(`Bench-w3${tag}-${w}-${i % 10}`, Math.floor(i / 10) + 1, i);
         }),
@@ -160,7 +178,7 @@ export default async function run(): Promise<void> {
     const r = results.get(s.name)!;
     for (const [workload, runs, rawOf] of [
       ['W1 one writer', r.w1, rawRuns.w1],
-      ['W3 8 writers', r.w3, rawRuns.w3],
+      [`W3 ${writers} writers`, r.w3, rawRuns.w3],
     ] as const) {
       const ratios = runs.map((f, i) => f.perSecond / rawOf[i]!.perSecond);
       const server = runs.map((f) => f.serverUs).filter((us): us is number => us !== undefined);
