@@ -101,7 +101,7 @@ export type PostgresEventStoreOptions = PostgresConnection & {
    * Group commit (default true): appends made outside a transaction while another append is
    * being written are written together, with one commit, each with its own version check and its
    * own result or error. One writer at a time writes as without it, at once (the queue costs it
-   * about 15-20 µs more CPU per append in this process). Under concurrent
+   * about 5 µs more CPU per append in this process). Under concurrent
    * writers it spends less CPU per event (with 8 writers, about two fifths of the server's and
    * half of your process's), so more appends fit in the same machine; it costs two more
    * connections (opened when the first group forms), and an append waits for the group in flight

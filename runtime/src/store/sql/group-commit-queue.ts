@@ -52,10 +52,12 @@ export abstract class GroupCommitQueue<M extends GroupCommitMember> {
 
   /** Queues `member`; resolves with its outcome once it has committed (or failed). */
   append(member: M): Promise<AppendResult> {
-    const outcome = new Promise<AppendResult>((resolve, reject) => {
-      this.#queue.push({ ...member, resolve, reject });
-      this.#pump();
-    });
+    const outcome = this.#quiet()
+      ? this.#flyAlone(member)
+      : new Promise<AppendResult>((resolve, reject) => {
+          this.#queue.push({ ...member, resolve, reject });
+          this.#pump();
+        });
     this.#unanswered.add(outcome);
     const answered = () => void this.#unanswered.delete(outcome);
     outcome.then(answered, answered);
@@ -109,6 +111,33 @@ export abstract class GroupCommitQueue<M extends GroupCommitMember> {
       this.#scheduled = false;
       if (this.#queue.length > 0 && this.#flights.size < GROUP_COMMIT_FLIGHTS) this.#fly();
     });
+  }
+
+  /** Nothing queued, scheduled or in flight, and the last flight went alone: {@link #pump} would fly a new member alone at once. */
+  #quiet(): boolean {
+    return this.#flights.size === 0 && this.#queue.length === 0 && !this.#scheduled && this.#lastSize <= 1;
+  }
+
+  /**
+   * {@link #fly} for a member that finds the store {@link #quiet}, without queueing it: its own
+   * append is the flight, and the outcome goes straight back to the writer. The flight ends
+   * before the writer hears back (this callback is registered first), as in {@link #fly}.
+   */
+  #flyAlone(member: M): Promise<AppendResult> {
+    this.#lastSize = 1;
+    let outcome: Promise<AppendResult>;
+    try {
+      outcome = member.alone();
+    } catch (error) {
+      outcome = Promise.reject(error); // as a flight fails its member: through the promise
+    }
+    const land = () => {
+      this.#flights.delete(flight);
+      this.#pump();
+    };
+    const flight: Promise<void> = outcome.then(land, land);
+    this.#flights.add(flight);
+    return outcome;
   }
 
   #fly(): void {
