@@ -104,9 +104,10 @@ export function immutableCopyWithJson<T>(value: T, path = 'data'): FrozenPayload
   return { data, json: walk.ok ? walk.json : undefined };
 }
 
-/** One walk of {@link immutableCopyWithJson}: each `copy` leaves the JSON form of its value in `json`. */
+/** Dates in payloads built one after another share their `ImmutableDate` when their times are equal. */
 const payloadDates = new LastImmutableDate();
 
+/** One walk of {@link immutableCopyWithJson}: each `copy` leaves the JSON form of its value in `json`. */
 class JsonCopy {
   json: JsonValue = null;
   ok = true;

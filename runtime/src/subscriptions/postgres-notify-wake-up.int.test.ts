@@ -7,21 +7,39 @@ import { PostgresNotifyWakeUp, postgresNotifyHooks } from './postgres-notify-wak
 import { SubscriptionManager } from './subscription-manager.js';
 import { appendDeposits, Deposited, registry, waitFor } from '../test-support/subscription-fixtures.js';
 
+/**
+ * A manager whose only wake-up is a PostgresNotifyWakeUp on `channel` (polling effectively off),
+ * with one subscription, `name`, recording the deposited amounts it sees; `live()` starts it and
+ * waits until it is live.
+ */
+function notifiedSubscription(
+  store: ConstructorParameters<typeof SubscriptionManager>[0]['store'],
+  url: string,
+  name: string,
+  channel?: string,
+) {
+  const wakeUp = new PostgresNotifyWakeUp({
+    connect: () => new pg.Client({ connectionString: url }),
+    ...(channel === undefined ? {} : { channel }),
+  });
+  const manager = new SubscriptionManager({ store, wakeUps: [wakeUp], pollIntervalMs: 600_000 });
+  const seen: number[] = [];
+  manager.subscribe((s) => void seen.push((s.event.data as { amount: number }).amount), { name });
+  const live = async () => {
+    expect(await manager.start()).toEqual([]);
+    await waitFor(async () => (await manager.status(name)).state === 'live', 'live state');
+  };
+  return { manager, seen, live };
+}
+
 await describeWithService('postgres', 'PostgresNotifyWakeUp', () => {
   it('wakes live subscriptions on NOTIFY from committed appends, with polling effectively off', async () => {
     const { url, drop } = await freshPostgresDatabase();
     const base = await PostgresEventStore.open({ url, registry, pool: { max: 4 } });
     const store = withAppendHooks(base, postgresNotifyHooks('es_test_events'));
-    const wakeUp = new PostgresNotifyWakeUp({
-      connect: () => new pg.Client({ connectionString: url }),
-      channel: 'es_test_events',
-    });
-    const manager = new SubscriptionManager({ store, wakeUps: [wakeUp], pollIntervalMs: 600_000 });
-    const seen: number[] = [];
-    manager.subscribe((s) => void seen.push((s.event.data as { amount: number }).amount), { name: 'live' });
+    const { manager, seen, live } = notifiedSubscription(store, url, 'live', 'es_test_events');
     try {
-      expect(await manager.start()).toEqual([]);
-      await waitFor(async () => (await manager.status('live')).state === 'live', 'live state');
+      await live();
       const started = Date.now();
       await appendDeposits(store, 3);
       await waitFor(() => seen.length === 3, 'notified delivery', 5_000);
@@ -45,13 +63,9 @@ await describeWithService('postgres', 'PostgresNotifyWakeUp', () => {
     const reader = await PostgresEventStore.open({ url, registry, pool: { max: 2 } });
     // Another "process": its own pool, no append hooks.
     const writer = await PostgresEventStore.open({ url, registry, pool: { max: 2 }, migrate: false });
-    const wakeUp = new PostgresNotifyWakeUp({ connect: () => new pg.Client({ connectionString: url }) });
-    const manager = new SubscriptionManager({ store: reader, wakeUps: [wakeUp], pollIntervalMs: 600_000 });
-    const seen: number[] = [];
-    manager.subscribe((s) => void seen.push((s.event.data as { amount: number }).amount), { name: 'plain' });
+    const { manager, seen, live } = notifiedSubscription(reader, url, 'plain');
     try {
-      expect(await manager.start()).toEqual([]);
-      await waitFor(async () => (await manager.status('plain')).state === 'live', 'live state');
+      await live();
       await appendDeposits(writer, 2);
       await waitFor(() => seen.length === 2, 'notified delivery of plain appends', 5_000);
       await writer.transaction(async (tx) => {
@@ -74,16 +88,9 @@ await describeWithService('postgres', 'PostgresNotifyWakeUp', () => {
   it('wakes on a notifyChannel with capitals: the channel name keeps its case on both sides', async () => {
     const { url, drop } = await freshPostgresDatabase();
     const store = await PostgresEventStore.open({ url, registry, pool: { max: 2 }, notifyChannel: 'Es_Mixed_Case' });
-    const wakeUp = new PostgresNotifyWakeUp({
-      connect: () => new pg.Client({ connectionString: url }),
-      channel: 'Es_Mixed_Case',
-    });
-    const manager = new SubscriptionManager({ store, wakeUps: [wakeUp], pollIntervalMs: 600_000 });
-    const seen: number[] = [];
-    manager.subscribe((s) => void seen.push((s.event.data as { amount: number }).amount), { name: 'mixed' });
+    const { manager, seen, live } = notifiedSubscription(store, url, 'mixed', 'Es_Mixed_Case');
     try {
-      expect(await manager.start()).toEqual([]);
-      await waitFor(async () => (await manager.status('mixed')).state === 'live', 'live state');
+      await live();
       await appendDeposits(store, 2);
       await waitFor(() => seen.length === 2, 'notified delivery on a mixed-case channel', 10_000);
       expect(seen).toEqual([1, 2]);

@@ -30,7 +30,7 @@ import { eventExistsQuery, pageStream, readStreamVersion, streamPageQuery } from
 import { migrateEventStore } from '../sql/migrate-event-store.js';
 import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
 import { openFailure, unavailableOr } from '../sql/store-errors.js';
-import { checkText, feedRange, streamRange } from '../store-input.js';
+import { MAX_STREAM_VERSION, checkText, feedRange, streamRange } from '../store-input.js';
 import { appendAlone, appendOnConnection } from './sqlite-append.js';
 import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import { StoreGate } from '../store-gate.js';
@@ -392,7 +392,7 @@ export class SqliteEventStore implements EventStore {
       const rows = this.#readValues(this.#streamQuery(false), {
         stream: streamId,
         from: range.from ?? 1,
-        to: 2_147_483_647,
+        to: MAX_STREAM_VERSION,
         limit: pageSize + 1, // one row more than a page: does another page follow?
         tenant: this.#tenantId,
       });
