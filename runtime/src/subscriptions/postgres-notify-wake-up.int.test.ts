@@ -40,10 +40,9 @@ await describeWithService('postgres', 'PostgresNotifyWakeUp', () => {
     const { manager, seen, live } = notifiedSubscription(store, url, 'live', 'es_test_events');
     try {
       await live();
-      const started = Date.now();
       await appendDeposits(store, 3);
+      // Polling runs every 10 minutes: only the NOTIFY can deliver within the wait.
       await waitFor(() => seen.length === 3, 'notified delivery', 5_000);
-      expect(Date.now() - started).toBeLessThan(5_000);
       await store.transaction(async (tx) => {
         await appendDeposits({ ...store, appendToStream: tx.appendToStream } as typeof store, 1, { start: 4 });
         await new Promise((r) => setTimeout(r, 100));
