@@ -25,6 +25,13 @@ export interface FeedQueryOptions {
    * them. SQLite passes the whole list as one JSON parameter, which has no limit on its length.
    */
   readonly list?: (eb: Eb, column: FeedFilterColumn, values: readonly string[]) => Expression<SqlBool>;
+  /**
+   * Whether each branch of a union carries the page's limit too (default true), so that the
+   * database never reads more than `limit` rows per branch. SQLite passes `false`: it merges
+   * branches without a limit of their own lazily, reading only the rows the page takes, but reads
+   * each limited branch whole before merging.
+   */
+  readonly branchLimit?: boolean;
 }
 
 /**
@@ -40,10 +47,11 @@ export type FeedFilterColumn = 'event_type' | 'aggregate_type' | 'tenant_id';
 /**
  * One page of the global feed as a keyset query: `WHERE key > :after ORDER BY key LIMIT n`, never
  * OFFSET. Filters are pushed down; a list filter (several event types, say) becomes one branch
- * per value, each a range scan of the `(value, key…)` index limited to `n` rows, merged by a
- * `UNION ALL … ORDER BY key LIMIT n`, so a page never reads more than `n` rows per value. A list
- * longer than {@link FEED_BRANCHES_MAX} is one `IN` test instead, and the planner picks the index
- * (the feed's in key order, or the filtered column's) from how common the values are.
+ * per value, each a range scan of the `(value, key…)` index limited to `n` rows (unless
+ * `branchLimit` is false), merged by a `UNION ALL … ORDER BY key LIMIT n`, so a page never reads
+ * more than `n` rows per value. A list longer than {@link FEED_BRANCHES_MAX} is one `IN` test
+ * instead, and the planner picks the index (the feed's in key order, or the filtered column's)
+ * from how common the values are.
  */
 export function feedQuery(db: Kysely<any>, options: FeedQueryOptions): SelectQueryBuilder<any, any, any> {
   const { filter } = options;
@@ -64,7 +72,7 @@ export function feedQuery(db: Kysely<any>, options: FeedQueryOptions): SelectQue
       : undefined;
   const driver = listed && listed.values.length <= FEED_BRANCHES_MAX ? listed : undefined;
 
-  const branch = (driven: string | undefined) => {
+  const branch = (driven: string | undefined, limited = true) => {
     let query = db.selectFrom('eventsmith_events').select(options.select as string[]);
     if (driver && driven !== undefined) query = query.where(driver.column, '=', value(driver.column, driven));
     if (filter.eventTypes && driver?.column !== 'event_type')
@@ -75,13 +83,14 @@ export function feedQuery(db: Kysely<any>, options: FeedQueryOptions): SelectQue
     if (options.after) query = query.where(options.after);
     if (options.visible) query = query.where(options.visible);
     for (const column of options.orderBy) query = query.orderBy(column);
-    return query.limit(options.limit);
+    return limited ? query.limit(options.limit) : query;
   };
 
   if (!driver || driver.values.length === 1) return branch(driver?.values[0]);
-  let union = db.selectFrom(branch(driver.values[0]).as('b0')).selectAll();
+  const limited = options.branchLimit ?? true;
+  let union = db.selectFrom(branch(driver.values[0], limited).as('b0')).selectAll();
   driver.values.slice(1).forEach((driven, i) => {
-    union = union.unionAll(db.selectFrom(branch(driven).as(`b${i + 1}`)).selectAll());
+    union = union.unionAll(db.selectFrom(branch(driven, limited).as(`b${i + 1}`)).selectAll());
   });
   for (const column of options.orderBy) union = union.orderBy(column);
   return union.limit(options.limit);

@@ -496,6 +496,10 @@ export class SqliteEventStore implements EventStore {
             values.length <= FEED_BRANCHES_MAX
               ? eb(column, 'in', values)
               : eb(column, 'in', sql<string>`(select value from json_each(${JSON.stringify(values)}))`),
+          // Branches merged lazily, each read only as far as the page takes it. With a limit of
+          // their own, SQLite read every branch's page first: a 1,000-event page filtered by 12
+          // event types cost 17-19 ms of CPU instead of 2.5-2.7, by 4 types 4.7-5.2 instead of 1.6.
+          branchLimit: false,
         }).compile(),
         FEED_SELECT,
         'position',

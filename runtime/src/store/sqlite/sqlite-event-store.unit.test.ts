@@ -18,7 +18,14 @@ import { waitFor } from '../../test-support/subscription-fixtures.js';
 import type { ReadAllOptions, StoredEvent } from '../event-store.js';
 import { readFeedPage, readPage } from '../feed-page.js';
 import { UndecodableEventError } from '../undecodable-event-error.js';
-import { ConformanceNoted, ConformanceTree, ConformanceVersionedV1 } from '../../testing/conformance-events.js';
+import {
+  CONFORMANCE_AGGREGATE_TYPE,
+  CONFORMANCE_OTHER_AGGREGATE_TYPE,
+  ConformanceNoted,
+  ConformanceOtherHappened,
+  ConformanceTree,
+  ConformanceVersionedV1,
+} from '../../testing/conformance-events.js';
 
 async function fileStore(groupCommit = true) {
   const dir = mkdtempSync(join(tmpdir(), 'eventsmith-sqlite-'));
@@ -82,6 +89,23 @@ it('SqliteEventStore: pages through streams and the feed by key, page boundaries
     expect((await collect(store.readAll({ after: all[1]!.position, limit: 2 }))).map((e) => e.streamVersion)).toEqual([
       3, 4,
     ]);
+
+    // A filter listing several values reads a union of one branch per value, merged by position.
+    const o = newStream(CONFORMANCE_OTHER_AGGREGATE_TYPE);
+    const other = (n: number) => new ConformanceOtherHappened({ n }, { aggregateId: o.aggregateId });
+    await store.appendToStream(o.streamId, [other(1), other(2)], { expectedVersion: 'no_stream' });
+    await store.appendToStream(s.streamId, noted(s, 2, {}, 6), { expectedVersion: 5 });
+    await store.appendToStream(o.streamId, [other(3)], { expectedVersion: 2 });
+    const feed = (await collect(store.readAll())).map((e) => e.event.eventId);
+    const ids = async (options: ReadAllOptions) => (await collect(store.readAll(options))).map((e) => e.event.eventId);
+    for (const filter of [
+      { eventTypes: ['ConformanceNoted', 'ConformanceOtherHappened'] },
+      { aggregateTypes: [CONFORMANCE_AGGREGATE_TYPE, CONFORMANCE_OTHER_AGGREGATE_TYPE] },
+    ]) {
+      expect(await ids(filter)).toEqual(feed);
+      expect(await ids({ ...filter, limit: 5 })).toEqual(feed.slice(0, 5));
+      expect(await ids({ ...filter, after: all[2]!.position, limit: 3 })).toEqual(feed.slice(3, 6));
+    }
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
