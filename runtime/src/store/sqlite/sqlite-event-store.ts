@@ -143,7 +143,14 @@ const STREAM = sql<string>`@stream`;
 const FROM = sql<number>`@from`;
 const TO = sql<number>`@to`;
 const AFTER = sql<number>`@after`;
-const LIMIT = sql<number>`@limit`;
+/**
+ * The page size, bound as a parameter but read through an expression: SQLite (3.45 on) plans a
+ * `LIMIT` that is a bare parameter for the value bound when it prepared the statement, and then
+ * re-prepares the statement whenever that parameter is bound again, which is every read. Parsing
+ * and planning the stream read cost more than running it: about 87,000 instructions per read,
+ * ~19% of an aggregate's whole load (callgrind). `cast(…)` is the same integer, never a plan input.
+ */
+const LIMIT = sql<number>`cast(@limit as integer)`;
 const TENANT = sql<string>`@tenant`;
 const COMPILED_LIMIT = 256;
 /** Page cache of the writer connection, in KiB. */
