@@ -254,7 +254,7 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
     // A store that reads the stream's first page at once saves a promise round per event.
     const page = (this.#store as Partial<StreamPageReader>)[readStreamPage]?.(streamId, aggregate.version + 1);
     if (page) {
-      for (const stored of page.events) aggregate.replay(stored.event);
+      for (const event of page.events) aggregate.replay(event);
       if (!page.more) return aggregate;
     }
     for await (const stored of this.#store.readStream(streamId, { from: aggregate.version + 1 })) {

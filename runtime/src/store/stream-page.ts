@@ -1,4 +1,4 @@
-import type { StoredEvent } from './event-store.js';
+import type { DomainEvent } from '../events/domain-event.js';
 
 /**
  * Internal: a store that can read the start of a stream at once, as an array, implements this
@@ -10,8 +10,11 @@ export const readStreamPage = Symbol('eventsmith.readStreamPage');
 
 /** What a {@link readStreamPage} method returns. */
 export interface StreamPage {
-  /** The events `readStream(streamId, { from })` yields first, in order. */
-  readonly events: readonly StoredEvent[];
+  /**
+   * The events `readStream(streamId, { from })` yields first, in order: their `event`s alone, as
+   * a replay needs them, without the position and stored time each would cost to build.
+   */
+  readonly events: readonly DomainEvent[];
   /** More events follow the last one: read them with `readStream`, from its version + 1. */
   readonly more: boolean;
 }

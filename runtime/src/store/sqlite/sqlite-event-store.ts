@@ -3,7 +3,7 @@ import { BetterSqlite3 } from './sqlite-driver.js';
 import { basename } from 'node:path';
 import { Kysely, sql, type CompiledQuery, type Transaction } from 'kysely';
 import { EventStoreBusyError, InvalidArgumentError } from '../../errors.js';
-import { decodeAtCurrentVersion } from '../../events/decode-record.js';
+import { decodeAtCurrentVersion, decodeRecordAt } from '../../events/decode-record.js';
 import type { DomainEvent, EventInit } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
@@ -96,9 +96,11 @@ interface Shared {
 
 /**
  * What a read selects, in this order; rows come back as arrays ({@link EventValues}). A stream
- * read leaves out `stream_id`: it is the stream asked for.
+ * read leaves out `stream_id`: it is the stream asked for. A replay (a stream page read for an
+ * aggregate) also leaves out where the events are stored: their stored time and position.
  */
-const STREAM_SELECT = [...EVENT_COLUMNS.filter((column) => column !== 'stream_id'), 'position'];
+const REPLAY_SELECT = EVENT_COLUMNS.filter((column) => column !== 'stream_id' && column !== 'stored_at');
+const STREAM_SELECT = [...REPLAY_SELECT, 'stored_at', 'position'];
 const FEED_SELECT = [...STREAM_SELECT, 'stream_id'];
 
 /**
@@ -158,7 +160,8 @@ const WRITER_CACHE_KIB = 32 * 1024;
 /** Log pages after which a commit checkpoints the write-ahead log into the database file. */
 const WRITER_CHECKPOINT_PAGES = 4000;
 
-type EventValues = [
+/** The values of a replay's row ({@link REPLAY_SELECT}); every read's rows start with them. */
+type ReplayValues = [
   version: number,
   eventId: string,
   eventType: string,
@@ -173,10 +176,13 @@ type EventValues = [
   causationId: string | null,
   metadata: string,
   data: string,
-  storedAt: string,
-  position: number,
-  streamId?: string,
 ];
+
+/** The values of a stream or feed row ({@link STREAM_SELECT}, {@link FEED_SELECT}). */
+type EventValues = [...ReplayValues, storedAt: string, position: number, streamId?: string];
+
+/** A row of any read, for what reads the event columns alone. */
+type EventRow = ReplayValues | EventValues;
 
 /**
  * The embedded event store: one SQLite file in WAL mode, no server. Appends run on one writer
@@ -396,7 +402,7 @@ export class SqliteEventStore implements EventStore {
       this.#shared.gate.check();
       const range = streamRange(streamId, { from });
       const { pageSize } = this.#shared;
-      const rows = this.#readValues(this.#streamQuery(false), {
+      const rows = this.#readValues<ReplayValues>(this.#streamQuery(false, REPLAY_SELECT), {
         stream: streamId,
         from: range.from ?? 1,
         to: MAX_STREAM_VERSION,
@@ -405,28 +411,28 @@ export class SqliteEventStore implements EventStore {
       });
       const more = rows.length > pageSize;
       if (more) rows.length = pageSize;
-      const events: StoredEvent[] = [];
-      for (const row of rows) events.push(this.#decode(row, streamId, false));
+      const events: DomainEvent[] = [];
+      for (const row of rows) events.push(this.#event(row));
       return { events, more };
     } finally {
       recordStoreRead(this.storeId, start);
     }
   }
 
-  /** The compiled statement of a stream page, in one direction. */
-  #streamQuery(backward: boolean): CompiledQuery {
+  /** The compiled statement of a stream page in one direction, selecting {@link STREAM_SELECT} or {@link REPLAY_SELECT}. */
+  #streamQuery(backward: boolean, select: readonly string[] = STREAM_SELECT): CompiledQuery {
     const { db } = this.#shared;
     const tenant = this.#tenantId;
-    return this.#compiled(`stream ${backward} ${tenant !== undefined}`, () =>
+    return this.#compiled(`stream ${backward} ${tenant !== undefined} ${select.length}`, () =>
       packed(
         streamPageQuery(
           db,
-          STREAM_SELECT,
+          select,
           STREAM,
           { from: FROM, to: TO, limit: LIMIT, backward },
           tenant === undefined ? undefined : TENANT,
         ),
-        STREAM_SELECT,
+        select,
         backward ? 'version desc' : 'version',
       ),
     );
@@ -599,7 +605,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** Runs a {@link packed} read: each row's array text is parsed and gets its payload text back. */
-  #readValues(query: CompiledQuery, named: Record<string, unknown>): EventValues[] {
+  #readValues<R extends EventRow = EventValues>(query: CompiledQuery, named: Record<string, unknown>): R[] {
     this.#shared.gate.check(); // a page: the next one after close() has begun is refused
     let rows: unknown[][];
     try {
@@ -607,10 +613,10 @@ export class SqliteEventStore implements EventStore {
     } catch (error) {
       throw this.#failure(error);
     }
-    const values = rows as unknown as EventValues[];
+    const values = rows as unknown as R[];
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
-      const parsed = JSON.parse(row[0] as string) as EventValues;
+      const parsed = JSON.parse(row[0] as string) as R;
       parsed[12] = row[1] as string;
       values[i] = parsed;
     }
@@ -623,24 +629,17 @@ export class SqliteEventStore implements EventStore {
     const storedAt = new Date(storedTimes.millis(row[13]));
     const event = decodeAtCurrentVersion(registry, row[2], row[3], row, payloadOf, envelopeOf);
     if (event !== undefined) return { event, streamId, streamVersion: row[0], position, storedAt };
-    const record: EventRecord = {
-      eventId: row[1],
-      eventType: row[2],
-      eventVersion: row[3],
-      aggregateId: row[5],
-      aggregateType: row[4],
-      aggregateVersion: row[0],
-      occurredAt: row[7],
-      tenantId: row[6],
-      actorId: row[8],
-      correlationId: row[9] ?? row[1],
-      causationId: row[10],
-      // Most events carry no metadata: a new empty object costs less than parsing one.
-      metadata: row[11] === '{}' ? {} : (JSON.parse(row[11]) as EventRecord['metadata']),
-      data: JSON.parse(row[12]) as EventRecord['data'],
-    };
     const location = { streamId, streamVersion: row[0], position, storedAt };
-    return storedEventFromRecord(registry, record, location, feed, occurredTimes.millis(row[7]));
+    return storedEventFromRecord(registry, recordOf(row), location, feed, occurredTimes.millis(row[7]));
+  }
+
+  /** The event of a stream row, decoded as {@link #decode} decodes a stream read's, without its location. */
+  #event(row: ReplayValues): DomainEvent {
+    const { registry } = this.#shared;
+    return (
+      decodeAtCurrentVersion(registry, row[2], row[3], row, payloadOf, envelopeOf) ??
+      decodeRecordAt(registry, recordOf(row), occurredTimes.millis(row[7]), true)
+    );
   }
 
   /** The error to throw for a failed statement: a lock wait that timed out, a lost file, or `error` itself. */
@@ -651,12 +650,32 @@ export class SqliteEventStore implements EventStore {
 }
 
 /** The payload of a row, for {@link decodeAtCurrentVersion}. */
-function payloadOf(row: EventValues): unknown {
+function payloadOf(row: EventRow): unknown {
   return JSON.parse(row[12]);
 }
 
+/** The record of a row, for the registry's decoding (upcasts, errors). */
+function recordOf(row: EventRow): EventRecord {
+  return {
+    eventId: row[1],
+    eventType: row[2],
+    eventVersion: row[3],
+    aggregateId: row[5],
+    aggregateType: row[4],
+    aggregateVersion: row[0],
+    occurredAt: row[7],
+    tenantId: row[6],
+    actorId: row[8],
+    correlationId: row[9] ?? row[1],
+    causationId: row[10],
+    // Most events carry no metadata: a new empty object costs less than parsing one.
+    metadata: row[11] === '{}' ? {} : (JSON.parse(row[11]) as EventRecord['metadata']),
+    data: JSON.parse(row[12]) as EventRecord['data'],
+  };
+}
+
 /** The envelope of a row, for {@link decodeAtCurrentVersion}. */
-function envelopeOf(row: EventValues): EventInit {
+function envelopeOf(row: EventRow): EventInit {
   return {
     eventId: row[1],
     aggregateId: row[5],
