@@ -115,18 +115,15 @@ export abstract class DomainEvent<TData = unknown> implements EventEnvelope {
    * ```
    */
   with(changes: EventInit): this {
-    const explicit = new Set(this.#explicit);
     const init: { -readonly [K in keyof EventInit]: EventInit[K] } = {};
-    for (const key of ENVELOPE_KEYS) (init as Record<string, unknown>)[key] = this[key];
-    for (const [key, value] of Object.entries(changes)) {
-      if (value === undefined) continue;
-      (init as Record<string, unknown>)[key] = value;
+    for (const key of ENVELOPE_KEYS) {
+      const value = changes[key];
+      (init as Record<string, unknown>)[key] = value === undefined ? this[key] : value;
     }
-    for (const key of PROVENANCE_KEYS) if (changes[key] !== undefined) explicit.add(key);
     return construct(this.constructor as unknown as EventClass, {
       data: this.data,
       init,
-      explicit,
+      explicit: explicitWith(this.#explicit, changes),
       ownedMetadata: changes.metadata === undefined,
       json: this.#json,
     }) as this;
@@ -229,7 +226,7 @@ function validate(cls: EventClass, data: unknown): unknown {
 
 /**
  * The sets of explicit provenance fields, one per combination, shared by every event that has it.
- * Nothing changes them: `with()` copies before adding.
+ * Nothing changes them: `with()` picks the set of its copy's fields.
  */
 const EXPLICIT_SETS: ReadonlySet<ProvenanceField>[] = Array.from(
   { length: 1 << PROVENANCE_KEYS.length },
@@ -242,6 +239,16 @@ function explicitFieldsOf(init: EventInit): ReadonlySet<ProvenanceField> {
     (init.actorId !== undefined ? 2 : 0) |
     (init.correlationId !== undefined ? 4 : 0) |
     (init.causationId !== undefined ? 8 : 0);
+  return EXPLICIT_SETS[mask]!;
+}
+
+/** The explicit provenance fields of a copy made by `with(changes)`: the original's and those `changes` sets. */
+function explicitWith(explicit: ReadonlySet<ProvenanceField>, changes: EventInit): ReadonlySet<ProvenanceField> {
+  let mask = 0;
+  for (let i = 0; i < PROVENANCE_KEYS.length; i++) {
+    const key = PROVENANCE_KEYS[i]!;
+    if (explicit.has(key) || changes[key] !== undefined) mask |= 1 << i;
+  }
   return EXPLICIT_SETS[mask]!;
 }
 
