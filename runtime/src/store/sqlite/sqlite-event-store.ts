@@ -146,11 +146,12 @@ const FROM = sql<number>`@from`;
 const TO = sql<number>`@to`;
 const AFTER = sql<number>`@after`;
 /**
- * The page size, bound as a parameter but read through an expression: SQLite (3.45 on) plans a
- * `LIMIT` that is a bare parameter for the value bound when it prepared the statement, and then
- * re-prepares the statement whenever that parameter is bound again, which is every read. Parsing
- * and planning the stream read cost more than running it: about 87,000 instructions per read,
- * ~19% of an aggregate's whole load (callgrind). `cast(…)` is the same integer, never a plan input.
+ * The page size, bound as a parameter but read through an expression. SQLite (since a 2024 change;
+ * better-sqlite3 12 ships 3.51) plans a `LIMIT` that is a bare parameter for the value bound when
+ * it prepared the statement, and re-prepares the statement whenever that parameter is bound again:
+ * on every read. Parsing and planning the stream read cost more than running it, about 87,000
+ * instructions, 19% of a repository load's (callgrind). `cast(…)` is the same integer, read at run
+ * time, never a plan input.
  */
 const LIMIT = sql<number>`cast(@limit as integer)`;
 const TENANT = sql<string>`@tenant`;
