@@ -313,3 +313,69 @@ await describeWithService('postgres', 'PostgresEventStore group commit, one stat
     expect(stored.slice(1).map((e) => e.position.value)).toEqual([0, 1, 3, 4].map((k) => results[k]!.position.value));
   });
 });
+
+await describeWithService('postgres', 'PostgreSQL lone appends (group commit on, one writer)', () => {
+  let store: PostgresEventStore;
+  let drop: () => Promise<void>;
+  let url: string;
+  beforeAll(async () => {
+    const fresh = await freshPostgresDatabase();
+    ({ drop, url } = fresh);
+    store = await PostgresEventStore.open({
+      url,
+      registry: conformanceRegistry,
+      notifyChannel: 'es_lone_test',
+      notifyIntervalMs: 50,
+    });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await drop?.();
+  });
+
+  it("waits for another transaction's lock as long as it would without group commit, past the 200 ms a batch waits", async () => {
+    const s = newStream();
+    await store.appendToStream(s.streamId, noted(s, 1), { expectedVersion: 'no_stream' });
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const transaction = store.transaction(async (tx) => {
+      await tx.appendToStream(s.streamId, noted(s, 1, {}, 2), { expectedVersion: 1 });
+      holding();
+      await new Promise((resolve) => setTimeout(resolve, 500)); // longer than a batch's lock timeout
+    });
+    await held;
+    const blocked = await store.appendToStream(s.streamId, noted(s, 1, {}, 3), { expectedVersion: 'any' });
+    await transaction;
+    expect(blocked.nextVersion).toBe(3);
+    await expect(store.appendToStream(s.streamId, noted(s, 1, {}, 4), { expectedVersion: 2 })).rejects.toBeInstanceOf(
+      ConcurrencyError,
+    );
+  });
+
+  it('notifies listeners after each commit: the first append at once, later ones within the interval', async () => {
+    const listener = new pg.Client({ connectionString: url });
+    const reader = new pg.Client({ connectionString: url });
+    const s = newStream();
+    // The stream's version as a listener reads it once notified: the notification followed the commit.
+    const seen: number[] = [];
+    listener.on('notification', () => {
+      void reader
+        .query<{ version: number }>('select version from eventsmith_streams where stream_id = $1', [s.streamId])
+        .then(({ rows }) => seen.push(rows[0]?.version ?? 0));
+    });
+    try {
+      // A quiet spell: the notification owed for the earlier tests' appends has gone.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await Promise.all([listener.connect(), reader.connect()]);
+      await listener.query('LISTEN es_lone_test');
+      await store.appendToStream(s.streamId, noted(s, 1), { expectedVersion: 'no_stream' });
+      await expect.poll(() => seen).toEqual([1]);
+      for (let v = 1; v <= 3; v++)
+        await store.appendToStream(s.streamId, noted(s, 1, {}, v + 1), { expectedVersion: v });
+      await expect.poll(() => seen.at(-1)).toBe(4);
+    } finally {
+      await listener.end();
+      await reader.end();
+    }
+  });
+});
