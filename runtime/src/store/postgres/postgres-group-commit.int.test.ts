@@ -369,10 +369,10 @@ await describeWithService('postgres', 'PostgreSQL lone appends (group commit on,
       await Promise.all([listener.connect(), reader.connect()]);
       await listener.query('LISTEN es_lone_test');
       await store.appendToStream(s.streamId, noted(s, 1), { expectedVersion: 'no_stream' });
-      await expect.poll(() => seen).toEqual([1]);
+      await expect.poll(() => seen, { timeout: 10_000 }).toEqual([1]);
       for (let v = 1; v <= 3; v++)
         await store.appendToStream(s.streamId, noted(s, 1, {}, v + 1), { expectedVersion: v });
-      await expect.poll(() => seen.at(-1)).toBe(4);
+      await expect.poll(() => seen.at(-1), { timeout: 10_000 }).toBe(4);
     } finally {
       await listener.end();
       await reader.end();
