@@ -223,6 +223,11 @@ export class SqliteStoreConnection implements DatabaseConnection {
     return this.statement(sql).run(...parameters);
   }
 
+  /** Runs a query and returns its first row, if any. */
+  get<R>(sql: string, parameters: readonly unknown[] = []): R | undefined {
+    return this.statement(sql).get(...parameters) as R | undefined;
+  }
+
   /** Runs a query and returns its rows. */
   all<R>(sql: string, parameters: readonly unknown[] = []): R[] {
     return this.statement(sql).all(...parameters) as R[];
