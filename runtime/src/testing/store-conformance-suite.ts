@@ -567,6 +567,28 @@ export function storeConformanceSuite(
         expect(await store().getStreamVersion(b.streamId)).toBe(1);
       });
 
+      it('keeps a stream as it was when an append in it is refused and the function goes on', async () => {
+        const a = newStream();
+        const b = newStream();
+        const [stored] = noted(b, 1);
+        await store().appendToStream(b.streamId, [stored!], { expectedVersion: 'no_stream' });
+        await store().transaction(async (tx) => {
+          // A duplicate event id, refused after the new stream's version was checked.
+          await expect(
+            tx.appendToStream(a.streamId, [...noted(a, 1), stored!], { expectedVersion: 'no_stream' }),
+          ).rejects.toBeInstanceOf(DuplicateEventError);
+          await expect(
+            tx.appendToStream(b.streamId, [...noted(b, 1, {}, 2), stored!], { expectedVersion: 1 }),
+          ).rejects.toBeInstanceOf(DuplicateEventError);
+          await tx.appendToStream(b.streamId, noted(b, 1, {}, 2), { expectedVersion: 1 });
+        });
+        expect(await store().getStreamVersion(a.streamId)).toBe(0);
+        expect(await store().getStreamVersion(b.streamId)).toBe(2);
+        const after = await store().appendToStream(a.streamId, noted(a, 1), { expectedVersion: 'no_stream' });
+        expect(after.nextVersion).toBe(1);
+        expect((await collect(store().readStream(b.streamId))).map((e) => e.streamVersion)).toEqual([1, 2]);
+      });
+
       it('runs afterCommit callbacks only after the commit, in order', async () => {
         const a = newStream();
         const log: string[] = [];

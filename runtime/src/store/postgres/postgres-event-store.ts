@@ -591,11 +591,7 @@ export class PostgresEventStore implements EventStore {
           values: appendParameters(append),
         }));
       } else {
-        ({
-          rows: [row],
-        } = await executor.executeQuery<NonNullable<typeof row>>(
-          CompiledQuery.raw(statement, appendParameters(append)),
-        ));
+        row = await appendInTransaction(executor, statement, appendParameters(append));
       }
     } catch (error) {
       throw await this.#translate(executor, error, append);
@@ -802,4 +798,37 @@ function validPosition(value: bigint): boolean {
 function appendStatementName(append: PreparedAppend, view: boolean, partitioned: boolean): string {
   const kind = typeof append.expected === 'number' ? (append.expected === 0 ? 'no_stream' : 'exact') : append.expected;
   return `eventsmith_append_${kind}${view ? '_view' : ''}${partitioned ? '_partitioned' : ''}`;
+}
+
+/** The savepoint an append inside a transaction runs under. */
+const APPEND_SAVEPOINT = 'eventsmith_append';
+
+/**
+ * The append statement inside the caller's transaction, under a savepoint: a statement that fails
+ * (a duplicate event id, a trigger, a policy) would otherwise leave PostgreSQL's transaction
+ * aborted, so that the next statement of the function that caught the append's error failed with
+ * "current transaction is aborted". Rolled back to the savepoint instead, the transaction goes on
+ * without the append, as it does on the other stores. Two more round trips per append made in a
+ * transaction; appends outside one are single statements and need none.
+ */
+async function appendInTransaction<R>(
+  executor: Executor,
+  statement: string,
+  values: unknown[],
+): Promise<R | undefined> {
+  await executor.executeQuery(CompiledQuery.raw(`savepoint ${APPEND_SAVEPOINT}`));
+  let rows: R[];
+  try {
+    ({ rows } = await executor.executeQuery<R>(CompiledQuery.raw(statement, values)));
+  } catch (error) {
+    // The append's own error is the one to report; a connection that cannot roll back fails the
+    // transaction's next statement anyway.
+    await executor
+      .executeQuery(CompiledQuery.raw(`rollback to savepoint ${APPEND_SAVEPOINT}`))
+      .then(() => executor.executeQuery(CompiledQuery.raw(`release savepoint ${APPEND_SAVEPOINT}`)))
+      .catch(() => undefined);
+    throw error;
+  }
+  await executor.executeQuery(CompiledQuery.raw(`release savepoint ${APPEND_SAVEPOINT}`));
+  return rows[0];
 }
