@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import { ImmutableDate, freezeOwned } from './immutable.js';
-import { canonicalIsoTime, parseIsoTime } from './iso-time.js';
+import { freezeOwned } from './immutable.js';
+import { LastParsedTime, canonicalIsoTime, parseIsoTime } from './iso-time.js';
 
 /**
  * A payload schema compiled for the read path. Stored payloads are JSON that was valid when
@@ -200,27 +200,19 @@ function datetimeNode(schema: z.ZodType): Node | undefined {
   const pipe = options?.[1] && (defOf(options[1]) as { in?: z.ZodType } | undefined);
   const pattern = pipe?.in && defOf(pipe.in)?.pattern;
   if (!pattern) return undefined;
-  // The time `check` read last, for `convert`, which runs after the whole payload was checked: a
-  // schema with one date-time field converts the text just checked without parsing it again.
-  let checked = '';
-  let millis = NaN;
+  // toISOString's form with its fields in range, how stores keep times, is a text zod's pattern
+  // accepts (it checks the same ranges, leap days included): only other forms are tested against it.
+  const times = new LastParsedTime((text) => {
+    const time = canonicalIsoTime(text);
+    return Number.isNaN(time) && pattern.test(text) ? parseIsoTime(text) : time;
+  });
+  // The text read last, and its date, are kept: `convert`, which runs after the whole payload was
+  // checked, converts the text just checked without parsing it again, and payloads read one after
+  // another that carry the same time share one date, as those built one after another do
+  // (nothing can change it).
   return {
-    check(v) {
-      if (typeof v !== 'string') return false;
-      // toISOString's form with its fields in range, how stores keep times, is a text zod's
-      // pattern accepts (it checks the same ranges, leap days included): only other forms are
-      // tested against it.
-      let time = canonicalIsoTime(v);
-      if (Number.isNaN(time)) {
-        if (!pattern.test(v)) return false;
-        time = parseIsoTime(v);
-        if (Number.isNaN(time)) return false;
-      }
-      checked = v;
-      millis = time;
-      return true;
-    },
-    convert: (v) => new ImmutableDate(v === checked ? millis : parseIsoTime(v as string)),
+    check: (v) => typeof v === 'string' && !Number.isNaN(times.millis(v)),
+    convert: (v) => times.immutableDate(v as string),
   };
 }
 

@@ -165,6 +165,21 @@ describe('compiled payload decoder (stored records at the current version)', () 
     }
   });
 
+  it('gives payloads read one after another the same date for the same time, and each other time its own', () => {
+    const decode = payloadDecoder(z.object({ at: fields.datetime(), all: z.array(fields.datetime()) }))!;
+    type Decoded = { at: Date; all: Date[] };
+    const [t1, t2] = ['2024-01-01T00:00:00.000Z', '2024-06-01T00:00:00.000+02:00'];
+    const first = decode({ at: t1, all: [t1, t2, t1] }) as Decoded;
+    const second = decode({ at: t1, all: [t2] }) as Decoded;
+    const third = decode({ at: t2, all: [] }) as Decoded;
+    expect(second.at).toBe(first.at);
+    expect(second.at).toBeInstanceOf(ImmutableDate);
+    expect(() => second.at.setTime(0)).toThrow(TypeError);
+    expect(third.at.getTime()).toBe(Date.parse(t2));
+    expect(first.all.map((date) => date.getTime())).toEqual([t1, t2, t1].map((text) => Date.parse(text)));
+    expect(second.all[0]!.getTime()).toBe(Date.parse(t2));
+  });
+
   it('converts each date-time field to its own time when a payload holds several', () => {
     const decode = payloadDecoder(Booked.schema)!;
     const data = row((d) => ((d['later'] = '2025-01-01T00:00:00.000Z'), (d['at'] = '2024-01-01T00:00:00.000Z')))
