@@ -94,6 +94,32 @@ await describeWithService('mysql', 'MysqlEventStore reads (packed rows)', () => 
     }
   });
 
+  it('merges the branches of a feed filtered by several types in position order where positions gain a digit', async () => {
+    const { url, drop } = await freshMysqlDatabase();
+    const store = await MysqlEventStore.open({ url, registry: conformanceRegistry });
+    try {
+      const admin = await createConnection(url);
+      await admin.query('update eventsmith_positions set value = 7 where id = 1');
+      await admin.end();
+      const s = newStream();
+      const events = [1, 2, 3, 4, 5].map((n) =>
+        n % 2 ? new ConformanceNoted({ text: `${n}`, n }) : new ConformanceTree({ value: n }),
+      );
+      await store.appendToStream(s.streamId, events, { expectedVersion: 'no_stream' });
+      const filtered = await collect(store.readAll({ eventTypes: ['ConformanceNoted', 'ConformanceTree'] }));
+      expect(filtered.map((r) => [r.position.value, r.streamVersion])).toEqual([
+        [8n, 1],
+        [9n, 2],
+        [10n, 3],
+        [11n, 4],
+        [12n, 5],
+      ]);
+    } finally {
+      await store.close();
+      await drop();
+    }
+  });
+
   it('gives each event its own times: events of one append share stored_at, later appends have their own', async () => {
     const { url, drop } = await freshMysqlDatabase();
     const store = await MysqlEventStore.open({ url, registry: conformanceRegistry, pageSize: 3 });
@@ -135,6 +161,8 @@ await describeWithService('mysql', 'MysqlEventStore reads (packed rows)', () => 
     const store = await MysqlEventStore.open({ url, registry: conformanceRegistry, pageSize: 2 });
     const admin = await createConnection(url);
     try {
+      // Positions past 2^53, which a JSON number would not keep exactly.
+      await admin.query('update eventsmith_positions set value = ? where id = 1', ['9007199254740993']);
       const s = newStream();
       await store.appendToStream(s.streamId, noted(s, 3, { actorId: 'actor', correlationId: 'corr' }), {
         expectedVersion: 'no_stream',
@@ -143,11 +171,17 @@ await describeWithService('mysql', 'MysqlEventStore reads (packed rows)', () => 
         "update eventsmith_events set actor_id = concat('a', char(0), 'b'), correlation_id = concat(char(0), 'c'), tenant_id = char(0) where version = 2",
       );
       const read = (events: StoredEvent[]) =>
-        events.map((r) => [r.streamVersion, r.event.actorId, r.event.correlationId, r.event.tenantId]);
+        events.map((r) => [
+          r.streamVersion,
+          r.event.actorId,
+          r.event.correlationId,
+          r.event.tenantId,
+          r.position.value,
+        ]);
       const expected = [
-        [1, 'actor', 'corr', undefined],
-        [2, 'a\u0000b', '\u0000c', '\u0000'],
-        [3, 'actor', 'corr', undefined],
+        [1, 'actor', 'corr', undefined, 9007199254740994n],
+        [2, 'a\u0000b', '\u0000c', '\u0000', 9007199254740995n],
+        [3, 'actor', 'corr', undefined, 9007199254740996n],
       ];
       expect(read(await collect(store.readStream(s.streamId)))).toEqual(expected);
       expect(read(await collect(store.readStream(s.streamId, { direction: 'backward' })))).toEqual(

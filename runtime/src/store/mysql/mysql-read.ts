@@ -17,21 +17,22 @@ import { pageStream, streamPageQuery } from '../sql/stream-queries.js';
 import { streamRange } from '../store-input.js';
 
 /**
- * The envelope of one event as text, in the order of {@link STREAM_VALUES} (a feed row adds its
- * `stream_id` at the end): numbers and times as the server writes them, a nullable column as `''`
- * for NULL and its value after a `=` otherwise.
+ * The envelope of one event and its position as text, in the order of {@link STREAM_VALUES} (a
+ * feed row adds its `stream_id` at the end): numbers and times as the server writes them, a
+ * nullable column as `''` for NULL and its value after a `=` otherwise.
  */
 type EventValues = string[];
 
-/** A packed row once read: the envelope's values, the metadata and payload texts, the position as decimal text. */
-export type PackedRow = [values: EventValues, metadata: string, data: string, position: string];
+/** A packed row once read: the envelope's values, the metadata and payload texts. */
+export type PackedRow = [values: EventValues, metadata: string, data: string];
 
-/** What the packed text holds, in this order (metadata, payload and position are columns of their own). */
-const STREAM_VALUES = EVENT_COLUMNS.filter(
-  (column) => column !== 'stream_id' && column !== 'metadata' && column !== 'data',
-);
+/** What the packed text holds, in this order (metadata and payload are columns of their own). */
+const STREAM_VALUES = [
+  ...EVENT_COLUMNS.filter((column) => column !== 'stream_id' && column !== 'metadata' && column !== 'data'),
+  'position',
+];
 const FEED_VALUES = [...STREAM_VALUES, 'stream_id'];
-const OWN_COLUMNS = ['metadata', 'data', 'position'];
+const OWN_COLUMNS = ['metadata', 'data'];
 /** The columns that may be NULL (see {@link EventValues}). */
 const NULLABLE = new Set(['tenant_id', 'actor_id', 'causation_id']);
 
@@ -63,16 +64,20 @@ const STATEMENTS_MAX = 200;
 
 /**
  * `query` with the select list of every `select <columns> from eventsmith_events` in it (one, or
- * one per branch of a union) replaced by four columns: `values` joined into one text by the server
- * (`concat_ws`, separated by U+0000), then `metadata`, `data` and `position` as they are. mysql2
- * reads each column of a row into a JavaScript value on its own, and one text split in JavaScript
- * costs less than a dozen. No text a store accepts holds U+0000 (`checkText`), so the text splits
- * into exactly `values.length` parts; a row written around the store might hold one, and a page
- * where a text does not split so is read again with the values as a JSON array (`json_array`, which
- * the server escapes and which costs it more than the rest of the read: it is not the first choice).
- * The payload and the metadata stay columns of their own, as the driver returns them; the position
- * too, so that a union's outer `order by position` finds it, and as text, since a BIGINT can exceed
- * what a JSON number keeps exactly.
+ * one per branch of a union) replaced by three columns: `values` joined into one text by the server
+ * (`concat_ws`, separated by U+0000), then `metadata` and `data` as they are. mysql2 reads each
+ * column of a row into a JavaScript value on its own, and one text split in JavaScript costs less
+ * than a dozen. No text a store accepts holds U+0000 (`checkText`), so the text splits into
+ * exactly `values.length` parts; a row written around the store might hold one, and a page where a
+ * text does not split so is read again with the values as a JSON array (`json_array`, which the
+ * server escapes and which costs it more than the rest of the read: it is not the first choice).
+ * The payload and the metadata stay columns of their own, as the driver returns them.
+ *
+ * The position is one of the values, as text: mysql2 writes a BIGINT column as text (what a JSON
+ * number or a double would not keep exactly past 2^53) through 64-bit divisions, 0.15-0.3 µs a
+ * row, and as a column of its own a DECIMAL cost the server as much as it saved the client. The
+ * branches of a union select the column as well, for the union's outer `order by position` (their
+ * rows carry it as a fourth column, unused).
  */
 function packed(query: CompiledQuery, columns: readonly string[], values: readonly string[]): Statement {
   const quoted = (column: string) => `\`${column}\``;
@@ -82,10 +87,13 @@ function packed(query: CompiledQuery, columns: readonly string[], values: readon
   const text = values.map((column) =>
     NULLABLE.has(column) ? `ifnull(concat('=', ${quoted(column)}), '')` : quoted(column),
   );
-  const rest = `, ${OWN_COLUMNS.map(quoted).join(', ')} from \`eventsmith_events\``;
+  const own = parts.length > 2 ? [...OWN_COLUMNS, 'position'] : OWN_COLUMNS;
+  const rest = `, ${own.map(quoted).join(', ')} from \`eventsmith_events\``;
+  // In JSON, the position is a string: a number past 2^53 would not parse exactly.
+  const json = values.map((column) => (column === 'position' ? `cast(${quoted(column)} as char)` : quoted(column)));
   return {
     sql: parts.join(`select concat_ws(char(0 using utf8mb4), ${text.join(', ')}) as \`es_values\`${rest}`),
-    json: parts.join(`select json_array(${values.map(quoted).join(', ')}) as \`es_values\`${rest}`),
+    json: parts.join(`select json_array(${json.join(', ')}) as \`es_values\`${rest}`),
     parameters: query.parameters,
     count: values.length,
     nullable: values.map((column) => NULLABLE.has(column)),
@@ -118,7 +126,7 @@ const storedTimes = new LastParsedTime(datetimeMillis);
 /**
  * How `MysqlEventStore` reads events: each page is one prepared statement (mysql2's binary
  * protocol, prepared once per connection and kept by mysql2) whose rows come back as arrays of
- * four columns (see {@link packed}), the first split into the envelope's values: {@link PackedRow}s,
+ * three columns (see {@link packed}), the first split into the envelope's values: {@link PackedRow}s,
  * which {@link MysqlReads.decode} turns into stored events. Statements are compiled once per shape
  * (direction, tenant view, filter) with the shared query builders, and bound with each read's values.
  * Reads go to the pool directly rather than through Kysely, whose driver has no row arrays and no
@@ -231,8 +239,8 @@ export class MysqlReads {
     const values = row[0];
     const version = Number(values[0]);
     const eventVersion = Number(values[3]);
-    const stream = streamId ?? values[12]!;
-    const position = Position.of(this.#storeId, positionValue(row[3]));
+    const stream = streamId ?? values[13]!;
+    const position = Position.of(this.#storeId, positionValue(values[12]!));
     const storedAt = new Date(storedTimes.millis(values[11]!));
     const event = decodeAtCurrentVersion(this.#registry, values[2]!, eventVersion, row, payloadOf, envelopeOf);
     if (event !== undefined) return { event, streamId: stream, streamVersion: version, position, storedAt };
@@ -347,5 +355,5 @@ function positionValue(text: string): number | bigint {
 
 /** The position value of a packed row, for the next page of the feed. */
 export function positionOf(row: PackedRow): bigint {
-  return BigInt(row[3]);
+  return BigInt(row[0][12]!);
 }
