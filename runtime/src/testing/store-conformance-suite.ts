@@ -572,7 +572,9 @@ export function storeConformanceSuite(
         const b = newStream();
         const [stored] = noted(b, 1);
         await store().appendToStream(b.streamId, [stored!], { expectedVersion: 'no_stream' });
+        const c = newStream();
         await store().transaction(async (tx) => {
+          await tx.appendToStream(c.streamId, noted(c, 1), { expectedVersion: 'no_stream' });
           // A duplicate event id, refused after the new stream's version was checked.
           await expect(
             tx.appendToStream(a.streamId, [...noted(a, 1), stored!], { expectedVersion: 'no_stream' }),
@@ -584,9 +586,26 @@ export function storeConformanceSuite(
         });
         expect(await store().getStreamVersion(a.streamId)).toBe(0);
         expect(await store().getStreamVersion(b.streamId)).toBe(2);
+        // Committed, not lost: PostgreSQL answers COMMIT of a transaction a failed statement aborted with a rollback.
+        expect(await store().getStreamVersion(c.streamId)).toBe(1);
         const after = await store().appendToStream(a.streamId, noted(a, 1), { expectedVersion: 'no_stream' });
         expect(after.nextVersion).toBe(1);
         expect((await collect(store().readStream(b.streamId))).map((e) => e.streamVersion)).toEqual([1, 2]);
+      });
+
+      it('commits the appends before a refused one when the function catches its error and returns', async () => {
+        const a = newStream();
+        const b = newStream();
+        const [stored] = noted(b, 1);
+        await store().appendToStream(b.streamId, [stored!], { expectedVersion: 'no_stream' });
+        await store().transaction(async (tx) => {
+          await tx.appendToStream(a.streamId, noted(a, 1), { expectedVersion: 'no_stream' });
+          await tx.appendToStream(a.streamId, [stored!], { expectedVersion: 1 }).catch((error: unknown) => {
+            expect(error).toBeInstanceOf(DuplicateEventError);
+          });
+        });
+        expect(await store().getStreamVersion(a.streamId)).toBe(1);
+        expect((await collect(store().readStream(a.streamId))).map((e) => e.streamVersion)).toEqual([1]);
       });
 
       it('runs afterCommit callbacks only after the commit, in order', async () => {
