@@ -59,10 +59,32 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop: () =
     drop: async () => {
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
+      try {
+        await connectionsClosed(client, name);
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
     },
   };
+}
+
+/**
+ * Waits (up to 2 s) until no session is connected to `database`. A pool's `end()` resolves once
+ * it has asked its connections to close, before the server has closed them; a forced drop then
+ * terminated them, and a client that nobody listened to any more threw the server's "terminating
+ * connection due to administrator command" as an uncaught error in the test run. Sessions a test
+ * leaves open are still terminated by the forced drop after the wait.
+ */
+async function connectionsClosed(admin: import('pg').Client, database: string): Promise<void> {
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const { rows } = await admin.query<{ n: number }>(
+      'select count(*)::int as n from pg_stat_activity where datname = $1',
+      [database],
+    );
+    if (rows[0]!.n === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Creates a fresh MariaDB/MySQL database; returns its URL and a function that drops it. */
