@@ -177,7 +177,7 @@ const CACHE_LIMIT = 256;
  * the plan. Measured on a 10-row page of a 1,000-row table, 50,000 runs, 3 rounds: 6.6-7.8 µs CPU
  * per run with a bare parameter against 4.5-5.4 with the cast (5.2-5.5 with a literal limit).
  */
-export class SqliteStoreQueryCompiler extends SqliteQueryCompiler {
+class SqliteStoreQueryCompiler extends SqliteQueryCompiler {
   protected override visitLimit(node: LimitNode): void {
     this.append('limit ');
     this.#integer(node.limit);

@@ -146,12 +146,11 @@ const FROM = sql<number>`@from`;
 const TO = sql<number>`@to`;
 const AFTER = sql<number>`@after`;
 /**
- * The page size, bound as a parameter but read through an expression. SQLite (since a 2024 change;
- * better-sqlite3 12 ships 3.51) plans a `LIMIT` that is a bare parameter for the value bound when
- * it prepared the statement, and re-prepares the statement whenever that parameter is bound again:
- * on every read. Parsing and planning the stream read cost more than running it, about 87,000
- * instructions, 19% of a repository load's (callgrind). `cast(…)` is the same integer, read at run
- * time, never a plan input.
+ * The page size, read through a cast for the reason the dialect's compiler casts every `LIMIT`
+ * parameter (`SqliteStoreQueryCompiler` in sqlite-dialect.ts): SQLite prepares a statement whose
+ * `LIMIT` is a bare parameter again on every run. This one is a named parameter in raw SQL, which
+ * the compiler leaves as it is. Preparing the stream read again cost about 87,000 instructions,
+ * 19% of a repository load's (callgrind).
  */
 const LIMIT = sql<number>`cast(@limit as integer)`;
 const TENANT = sql<string>`@tenant`;
