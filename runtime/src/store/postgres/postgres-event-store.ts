@@ -45,6 +45,8 @@ import { isoTimestamp, READ_TYPES } from './postgres-read-types.js';
 import { StatementNames } from './postgres-statement-names.js';
 import {
   APPEND_NOTIFY_CHANNEL,
+  appendOneParameters,
+  appendOneStatement,
   appendParameters,
   appendStatement,
   HORIZON,
@@ -146,7 +148,10 @@ interface Shared {
 
 type Executor = Kysely<any>;
 type FeedRow = EventRow & { tx_id: string; position: string };
-/** The append statement's row: `version` and `position` are null when it wrote nothing. */
+/**
+ * The append statement's row: `version` and `position` are null when it wrote nothing (the
+ * one-event statement, `appendOneStatement`, returns no row then).
+ */
 type AppendRow = { version: number | null; position: string | null; tx: string };
 
 /** How many times `readAll` re-reads a short page while committed rows wait above the horizon. */
@@ -166,10 +171,10 @@ const SELECT = [...EVENT_COLUMNS, 'tx_id', 'position'];
  * JSONB; envelope fields are typed, indexed columns.
  *
  * **Appends** are one statement, one round trip: a CTE updates the stream's row under its
- * expected-version condition and inserts every event of the batch from arrays (`unnest`). Racing
- * writers queue on the stream row; exactly one with a given expectation wins and the others get
- * `ConcurrencyError`. Appends that lost only because of timing (an `'any'` append, or a stale
- * ordering check) are retried.
+ * expected-version condition and inserts every event of the batch from arrays (`unnest`), or a
+ * single event from scalar parameters. Racing writers queue on the stream row; exactly one with a
+ * given expectation wins and the others get `ConcurrencyError`. Appends that lost only because of
+ * timing (an `'any'` append, or a stale ordering check) are retried.
  *
  * **The feed never skips.** Positions from a sequence are handed out in insert order, not commit
  * order, so "read everything after position P" can miss a row that commits after a higher one was
@@ -578,20 +583,20 @@ export class PostgresEventStore implements EventStore {
     try {
       const view = append.viewTenant !== undefined;
       const { partitioned } = this.#shared;
-      const statement = appendStatement(append.expected, view, partitioned);
+      const one = append.records.length === 1;
+      const statement = one
+        ? appendOneStatement(append.expected, view, partitioned)
+        : appendStatement(append.expected, view, partitioned);
+      const values = one ? appendOneParameters(append) : appendParameters(append);
       if (executor === this.#shared.db) {
         // Outside a transaction: a named statement, so each pooled connection parses and plans the
         // CTE once rather than on every append. Inside one, the transaction's connection runs it.
-        const name = appendStatementName(append, view, partitioned);
+        const name = `${appendStatementName(append, view, partitioned)}${one ? '_one' : ''}`;
         ({
           rows: [row],
-        } = await this.#shared.pool.query<NonNullable<typeof row>>({
-          name,
-          text: statement,
-          values: appendParameters(append),
-        }));
+        } = await this.#shared.pool.query<NonNullable<typeof row>>({ name, text: statement, values }));
       } else {
-        row = await appendInTransaction(executor, statement, appendParameters(append));
+        row = await appendInTransaction(executor, statement, values);
       }
     } catch (error) {
       throw await this.#translate(executor, error, append);
