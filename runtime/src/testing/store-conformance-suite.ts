@@ -706,6 +706,28 @@ export function storeConformanceSuite(
         expect(await store().getStreamVersion(b.streamId)).toBe(1);
       });
 
+      it("leaves its transaction usable after refusing an append to another tenant's stream or at a wrong version", async () => {
+        const a = newStream();
+        const b = newStream();
+        await store().appendToStream(b.streamId, noted(b, 1, { tenantId: 't2' }), { expectedVersion: 'no_stream' });
+        await store()
+          .forTenant('t1')
+          .transaction(async (tx) => {
+            await tx.appendToStream(a.streamId, noted(a, 1), { expectedVersion: 'no_stream' });
+            for (const expectedVersion of ['any', 'stream_exists', 1] as const) {
+              await expect(
+                tx.appendToStream(b.streamId, noted(b, 1, {}, 2), { expectedVersion }),
+              ).rejects.toBeInstanceOf(TenantMismatchError);
+            }
+            await expect(
+              tx.appendToStream(a.streamId, noted(a, 1, {}, 2), { expectedVersion: 5 }),
+            ).rejects.toBeInstanceOf(ConcurrencyError);
+            await tx.appendToStream(a.streamId, noted(a, 1, {}, 2), { expectedVersion: 1 });
+          });
+        expect(await store().getStreamVersion(a.streamId)).toBe(2);
+        expect(await store().getStreamVersion(b.streamId)).toBe(1);
+      });
+
       it('shares positions with the whole store', async () => {
         const a = newStream();
         const result = await store()

@@ -8,6 +8,7 @@ import {
   snapshotStoreConformanceSuite,
   storeConformanceSuite,
 } from '../../testing/conformance.js';
+import { DuplicateEventError } from '../../errors.js';
 import type { StoredEvent } from '../event-store.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { PostgresEventStore } from './postgres-event-store.js';
@@ -232,4 +233,112 @@ await describeWithService('postgres', 'PostgresEventStore round trips', () => {
       await drop();
     }
   });
+});
+
+await describeWithService('postgres', 'PostgresEventStore appends inside transaction()', () => {
+  for (const layout of [undefined, { partitioned: { partitions: 4 } }]) {
+    it(`runs no subtransaction, refused appends included${layout ? ' (partitioned)' : ''}`, async () => {
+      const { store, teardown } = await freshStore(layout ? { layout } : {});
+      try {
+        const streams = Array.from({ length: 10 }, () => newStream());
+        const other = newStream();
+        const [taken] = noted(other, 1);
+        await store.appendToStream(other.streamId, [taken!], { expectedVersion: 'no_stream' });
+        const tx = await store.transaction(async (tx) => {
+          for (let round = 0; round < 10; round++) {
+            for (const s of streams) {
+              await tx.appendToStream(s.streamId, noted(s, 1, {}, round + 1), {
+                expectedVersion: round === 0 ? 'no_stream' : round % 2 ? round : 'any',
+              });
+            }
+          }
+          // Refusals that leave the transaction usable write nothing either.
+          await expect(
+            tx.appendToStream(streams[1]!.streamId, [taken!], { expectedVersion: 10 }),
+          ).rejects.toBeInstanceOf(DuplicateEventError);
+          await expect(
+            tx.appendToStream(streams[1]!.streamId, noted(streams[1]!, 1), { expectedVersion: 3 }),
+          ).rejects.toThrow(/Concurrency conflict/);
+          const { rows } = await sql<{ tx: string }>`select pg_current_xact_id()::text as tx`.execute(tx.sql);
+          return BigInt(rows[0]!.tx);
+        });
+        // A row written inside a savepoint carries the subtransaction's xid as its xmin.
+        const xmin = (tx % 2n ** 32n).toString();
+        const tables = ['eventsmith_events', 'eventsmith_streams', ...(layout ? ['eventsmith_event_ids'] : [])];
+        for (const table of tables) {
+          const { rows } = await sql<{ xmin: string; n: number }>`
+            select xmin::text as xmin, count(*)::int as n from ${sql.table(table)}
+            where stream_id = any(${streams.map((s) => s.streamId)}) group by xmin order by n desc`.execute(store.db);
+          expect(rows, table).toEqual([{ xmin, n: table === 'eventsmith_streams' ? 10 : 100 }]);
+        }
+      } finally {
+        await teardown();
+      }
+    });
+  }
+
+  for (const outcome of ['commits', 'rolls back'] as const) {
+    it(`gives a typed error when a concurrent transaction writing the same event id ${outcome}`, async () => {
+      const { store, teardown } = await freshStore();
+      try {
+        const [a, b, c] = [newStream(), newStream(), newStream()];
+        const [event] = noted(a, 1);
+        let appended!: () => void;
+        const firstAppended = new Promise<void>((resolve) => (appended = resolve));
+        let finish!: () => void;
+        const finished = new Promise<void>((resolve) => (finish = resolve));
+        const first = store.transaction(async (tx) => {
+          await tx.appendToStream(a.streamId, [event!], { expectedVersion: 'no_stream' });
+          appended();
+          await finished;
+          if (outcome === 'rolls back') throw new Error('rolled back');
+        });
+        await firstAppended;
+        const seen: unknown[] = [];
+        const second = store.transaction(async (tx) => {
+          await tx.appendToStream(c.streamId, noted(c, 1), { expectedVersion: 'no_stream' });
+          // Not visible to this transaction yet: the insert waits for the first transaction.
+          seen.push(await tx.appendToStream(b.streamId, [event!], { expectedVersion: 'no_stream' }).catch((e) => e));
+          seen.push(await tx.appendToStream(c.streamId, noted(c, 1, {}, 2), { expectedVersion: 1 }).catch((e) => e));
+        });
+        const outcomeOfSecond = second.then(
+          () => 'committed',
+          (e: unknown) => e,
+        );
+        await expect
+          .poll(
+            async () =>
+              (
+                await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+                  where datname = current_database() and wait_event_type = 'Lock' and wait_event = 'transactionid'`.execute(
+                  store.db,
+                )
+              ).rows[0]!.n,
+            { timeout: 20_000 },
+          )
+          .toBe(1);
+        finish();
+        await first.catch(() => undefined);
+        if (outcome === 'rolls back') {
+          // Nothing stood in the way: the second transaction wrote the event.
+          expect(await outcomeOfSecond).toBe('committed');
+          expect(await store.getStreamVersion(b.streamId)).toBe(1);
+          expect(await store.getStreamVersion(c.streamId)).toBe(2);
+          return;
+        }
+        // PostgreSQL aborted the second transaction: its append, any later one and the
+        // transaction itself fail with the same typed error, and it wrote nothing.
+        const error = await outcomeOfSecond;
+        expect(error).toBeInstanceOf(DuplicateEventError);
+        expect(error).toMatchObject({ eventId: event!.eventId });
+        expect((error as Error).message).toMatch(/concurrent transaction/);
+        expect(seen).toEqual([error, error]);
+        expect(await store.getStreamVersion(b.streamId)).toBe(0);
+        expect(await store.getStreamVersion(c.streamId)).toBe(0);
+        expect(await store.getStreamVersion(a.streamId)).toBe(1);
+      } finally {
+        await teardown();
+      }
+    });
+  }
 });

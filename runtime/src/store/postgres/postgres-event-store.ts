@@ -1,4 +1,4 @@
-import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, isAbortedTransactionError, sql, type Kysely, type Transaction } from 'kysely';
 import type pg from 'pg';
 import { ConcurrencyError, DuplicateEventError, InvalidArgumentError } from '../../errors.js';
 import type { EventRecord } from '../../events/event-record.js';
@@ -134,6 +134,8 @@ interface Shared {
   readonly notifier: PostgresAppendNotifier | undefined;
   /** Store transactions that appended: they notify once they have committed. */
   readonly appendedIn: WeakSet<object>;
+  /** Store transactions a failed append statement aborted, with the error it was reported as. */
+  readonly abortedBy: WeakMap<object, unknown>;
   /** Names of the read statements run as named statements on the pool. */
   readonly readNames: StatementNames;
   /** Feed page statements by `feedStatementKey`. */
@@ -150,10 +152,13 @@ type Executor = Kysely<any>;
 type FeedRow = EventRow & { tx_id: string; position: string };
 /**
  * The append statement's row: `version` and `position` are null when it wrote nothing (the
- * one-event statement, `appendOneStatement`, returns no row then).
+ * one-event statement, `appendOneStatement`, returns no row then); `duplicate` names an event id
+ * already stored (`refuse` variants only).
  */
-type AppendRow = { version: number | null; position: string | null; tx: string };
+type AppendRow = { version: number | null; position: string | null; tx: string; duplicate?: string | null };
 
+/** SQLSTATE of a statement sent after a failed one, in the transaction it aborted. */
+const IN_FAILED_TRANSACTION = '25P02';
 /** How many times `readAll` re-reads a short page while committed rows wait above the horizon. */
 const SETTLE_ATTEMPTS = 3;
 /**
@@ -192,11 +197,17 @@ const SELECT = [...EVENT_COLUMNS, 'tx_id', 'position'];
  *
  * **Transactions.** `transaction(fn)` gives `fn` the Kysely transaction as `tx.sql`; projection
  * rows, checkpoints and outbox rows written through it commit with `tx.appendToStream(...)`, and
- * `PostgresSnapshotStore` writes made inside `fn` join it. A failed SQL statement (such as a
- * `DuplicateEventError`) aborts a PostgreSQL transaction: let the error leave `fn`. Reads through
- * the store inside `fn` (`readStream`, `getStreamVersion`, …) run on another connection of the
- * pool and see committed events only, while the transaction keeps its own: size the pool above
- * the number of transactions that read this way at once, or read through `tx.sql`.
+ * `PostgresSnapshotStore` writes made inside `fn` join it. An append refused inside `fn` (an
+ * expected version or tenant it does not match, an event id already stored) writes nothing and
+ * leaves the transaction usable: its statement checks first and fails on nothing it can see, with
+ * no savepoint. A SQL statement that fails aborts a PostgreSQL transaction, though, and an append
+ * can still fail: on an event id that a concurrent transaction had written but not committed when
+ * the append started (or, under row-level security, one in another tenant's stream), on a
+ * deadlock, a timeout or a trigger. Its error (a `DuplicateEventError` for an id) is then also the
+ * error of every later append in `fn` and of `transaction()` itself: run the transaction again.
+ * Reads through the store inside `fn` (`readStream`, `getStreamVersion`, …) run on another
+ * connection of the pool and see committed events only, while the transaction keeps its own: size
+ * the pool above the number of transactions that read this way at once, or read through `tx.sql`.
  *
  * @example
  * ```ts
@@ -265,6 +276,7 @@ export class PostgresEventStore implements EventStore {
         notifier: (notifier =
           notifyChannel === undefined ? undefined : new PostgresAppendNotifier(pool, notifyChannel, notifyIntervalMs)),
         appendedIn: new WeakSet(),
+        abortedBy: new WeakMap(),
         readNames: new StatementNames(NAMED_READS),
         feedStatements: new Map(),
         streamStatements: [],
@@ -319,7 +331,7 @@ export class PostgresEventStore implements EventStore {
     const append = prepareAppend(this.registry, streamId, events, options, this.#tenantId);
     // Called inside this store's transaction(): join it rather than wait on its locks.
     const ambient = currentTransaction(this.#shared.db);
-    if (ambient) return (await this.#append(ambient, append, true)) as AppendResult;
+    if (ambient) return (await this.#append(ambient, append, true, true)) as AppendResult;
     return withSpan(
       'eventsmith.store.append',
       {
@@ -357,7 +369,7 @@ export class PostgresEventStore implements EventStore {
       append: rowLevelSecurity || partitioned ? undefined : append,
       statement: () => ({
         name: `${appendStatementName(append, view, partitioned)}_state`,
-        text: appendStatement(append.expected, view, partitioned, true),
+        text: appendStatement(append.expected, view, partitioned, { withState: true }),
         values: appendParameters(append),
       }),
       outcome: (found) => {
@@ -378,8 +390,9 @@ export class PostgresEventStore implements EventStore {
   }
 
   async #transaction<T>(fn: (tx: PostgresEventStoreTransaction) => Promise<T>): Promise<T> {
-    const { db, appendedIn, notifier } = this.#shared;
+    const { db, appendedIn, abortedBy, notifier } = this.#shared;
     let appended = false;
+    let open: Transaction<any> | undefined;
     return storeTransaction(
       db,
       {
@@ -387,14 +400,25 @@ export class PostgresEventStore implements EventStore {
           db
             .transaction()
             .execute(async (trx) => {
+              open = trx;
               await this.#setTenant(trx);
               return body(trx);
             })
-            .catch((error: unknown) => Promise.reject(unavailableOr(error, this.#shared.target))),
+            .catch((error: unknown) => {
+              // A failed append aborted it: its error, rather than Kysely's "rolled back instead of
+              // committed" or the driver's "current transaction is aborted" of a later statement.
+              const aborted = open && abortedBy.get(open);
+              const abortedLater =
+                isAbortedTransactionError(error) || (error as { code?: unknown }).code === IN_FAILED_TRANSACTION;
+              return Promise.reject(
+                aborted !== undefined && abortedLater ? aborted : unavailableOr(error, this.#shared.target),
+              );
+            }),
         append: async (trx, streamId, events, options) => {
           const outcome = await this.#append(
             trx,
             prepareAppend(this.registry, streamId, events, options, this.#tenantId),
+            true,
             true,
           );
           return outcome as AppendResult; // inside a transaction a lost race is final, never 'retry'
@@ -576,17 +600,30 @@ export class PostgresEventStore implements EventStore {
 
   /**
    * One append attempt on `executor`. Returns the result, `'retry'` when the append lost only a
-   * timing race and a new transaction would pass, or throws.
+   * timing race and a new transaction would pass, or throws. `caller`: `executor` is the caller's
+   * transaction (`transaction()`), which a refused append must leave usable.
    */
-  async #append(executor: Executor, append: PreparedAppend, final: boolean): Promise<AppendResult | 'retry'> {
+  async #append(
+    executor: Executor,
+    append: PreparedAppend,
+    final: boolean,
+    caller = false,
+  ): Promise<AppendResult | 'retry'> {
+    const { abortedBy, partitioned, rowLevelSecurity } = this.#shared;
+    if (caller) {
+      const aborted = abortedBy.get(executor);
+      if (aborted !== undefined) throw aborted;
+    }
     let row: AppendRow | undefined;
     try {
       const view = append.viewTenant !== undefined;
-      const { partitioned } = this.#shared;
-      const one = append.records.length === 1;
-      const statement = one
+      // In the caller's transaction, the variant that refuses a duplicate event id it can see
+      // instead of failing on it (a failed statement would abort the transaction).
+      const refuse = caller ? (view && rowLevelSecurity ? 'hidden-streams' : 'visible') : undefined;
+      const one = refuse === undefined && append.records.length === 1;
+      const text = one
         ? appendOneStatement(append.expected, view, partitioned)
-        : appendStatement(append.expected, view, partitioned);
+        : appendStatement(append.expected, view, partitioned, refuse ? { refuse } : {});
       const values = one ? appendOneParameters(append) : appendParameters(append);
       if (executor === this.#shared.db) {
         // Outside a transaction: a named statement, so each pooled connection parses and plans the
@@ -594,12 +631,19 @@ export class PostgresEventStore implements EventStore {
         const name = `${appendStatementName(append, view, partitioned)}${one ? '_one' : ''}`;
         ({
           rows: [row],
-        } = await this.#shared.pool.query<NonNullable<typeof row>>({ name, text: statement, values }));
+        } = await this.#shared.pool.query<NonNullable<typeof row>>({ name, text, values }));
       } else {
-        row = await appendInTransaction(executor, statement, values);
+        ({
+          rows: [row],
+        } = await executor.executeQuery<AppendRow>(CompiledQuery.raw(text, values)));
       }
     } catch (error) {
-      throw await this.#translate(executor, error, append);
+      const failure = await this.#translate(executor, error, append);
+      if (!caller) throw failure;
+      // PostgreSQL has aborted the caller's transaction: later appends and the commit fail with this.
+      const reported = failure instanceof DuplicateEventError ? abortingDuplicate(failure.eventId) : failure;
+      abortedBy.set(executor, reported);
+      throw reported;
     }
     if (row && row.version !== null && row.position !== null) {
       if (executor !== this.#shared.db) this.#shared.appendedIn.add(executor);
@@ -610,6 +654,12 @@ export class PostgresEventStore implements EventStore {
       CompiledQuery.raw(STREAM_STATE, [append.streamId]),
     );
     const refusal = this.#refusal(append, rows[0], final);
+    // A duplicate event id stopped the statement before its stream step: the stream's own refusal
+    // (an expected version or a tenant it does not match) comes first, as it does without the check.
+    const duplicate = row?.duplicate;
+    if (duplicate != null && (refusal === 'retry' || refusal instanceof AppendConflictError)) {
+      throw new DuplicateEventError(duplicate);
+    }
     if (refusal === 'retry') return refusal;
     throw refusal;
   }
@@ -805,35 +855,15 @@ function appendStatementName(append: PreparedAppend, view: boolean, partitioned:
   return `eventsmith_append_${kind}${view ? '_view' : ''}${partitioned ? '_partitioned' : ''}`;
 }
 
-/** The savepoint an append inside a transaction runs under. */
-const APPEND_SAVEPOINT = 'eventsmith_append';
-
 /**
- * The append statement inside the caller's transaction, under a savepoint: a statement that fails
- * (a duplicate event id, a trigger, a policy) would otherwise leave PostgreSQL's transaction
- * aborted, so that the next statement of the function that caught the append's error failed with
- * "current transaction is aborted". Rolled back to the savepoint instead, the transaction goes on
- * without the append, as it does on the other stores. Two more round trips per append made in a
- * transaction; appends outside one are single statements and need none.
+ * The error of an append in the caller's transaction that failed on an event id its check could
+ * not see (see `AppendStatementOptions.refuse`): PostgreSQL has aborted the transaction.
  */
-async function appendInTransaction<R>(
-  executor: Executor,
-  statement: string,
-  values: unknown[],
-): Promise<R | undefined> {
-  await executor.executeQuery(CompiledQuery.raw(`savepoint ${APPEND_SAVEPOINT}`));
-  let rows: R[];
-  try {
-    ({ rows } = await executor.executeQuery<R>(CompiledQuery.raw(statement, values)));
-  } catch (error) {
-    // The append's own error is the one to report; a connection that cannot roll back fails the
-    // transaction's next statement anyway.
-    await executor
-      .executeQuery(CompiledQuery.raw(`rollback to savepoint ${APPEND_SAVEPOINT}`))
-      .then(() => executor.executeQuery(CompiledQuery.raw(`release savepoint ${APPEND_SAVEPOINT}`)))
-      .catch(() => undefined);
-    throw error;
-  }
-  await executor.executeQuery(CompiledQuery.raw(`release savepoint ${APPEND_SAVEPOINT}`));
-  return rows[0];
+function abortingDuplicate(eventId: string): DuplicateEventError {
+  const error = new DuplicateEventError(eventId);
+  error.message =
+    `Event ${eventId} is already stored: a concurrent transaction committed it while this append waited for it ` +
+    "(or, under row-level security, it is in another tenant's stream). The failed insert aborted this PostgreSQL " +
+    'transaction, so nothing in it is committed; run the transaction again.';
+  return error;
 }

@@ -58,4 +58,22 @@ await describeWithService('postgres', 'PostgresEventStore row-level security (op
     // Without a tenant view the application role is blind.
     expect(await collect(app.readAll())).toEqual([]);
   });
+
+  it("refuses an append to another tenant's stream inside a tenant view's transaction, which goes on and commits", async () => {
+    const { owner, app } = stores();
+    const mine = newStream();
+    const version = await owner.getStreamVersion(t2.streamId);
+    await app.forTenant('t1').transaction(async (tx) => {
+      await tx.appendToStream(mine.streamId, noted(mine, 1), { expectedVersion: 'no_stream' });
+      // The policies hide t2's stream row from t1: an 'any' append must not try to update it.
+      for (const expectedVersion of ['any', 'stream_exists', version] as const) {
+        await expect(
+          tx.appendToStream(t2.streamId, noted(t2, 1, {}, version + 1), { expectedVersion }),
+        ).rejects.toBeInstanceOf(TenantMismatchError);
+      }
+      await tx.appendToStream(mine.streamId, noted(mine, 1, {}, 2), { expectedVersion: 'any' });
+    });
+    expect(await owner.getStreamVersion(mine.streamId)).toBe(2);
+    expect(await owner.getStreamVersion(t2.streamId)).toBe(version);
+  });
 });

@@ -26,29 +26,71 @@ const EVENT_ARRAYS = `unnest($6::text[], $7::text[], $8::int[], $9::text[], $10:
          actor_id, correlation_id, causation_id, metadata, data, ord)`;
 
 /**
- * The stream row update for each kind of expectation. It is the concurrency check: the row lock
- * serialises appends to one stream, and a writer that waited re-checks the condition against the
- * winner's committed row (READ COMMITTED re-evaluation), so exactly one of several writers
- * expecting the same version gets a row back. `last_tx <= pg_current_xact_id()` keeps a stream's
- * events in feed order: an append from a transaction older than the stream's last writer would
- * sort before that writer's events, so it is refused (and retried in a new transaction).
+ * The stream row update for each kind of expectation, as the `stream` CTE (returning the new
+ * version). It is the concurrency check: the row lock serialises appends to one stream, and a
+ * writer that waited re-checks the condition against the winner's committed row (READ COMMITTED
+ * re-evaluation), so exactly one of several writers expecting the same version gets a row back.
+ * `last_tx <= pg_current_xact_id()` keeps a stream's events in feed order: an append from a
+ * transaction older than the stream's last writer would sort before that writer's events, so it
+ * is refused (and retried in a new transaction). `guard` (a condition) and `split` are
+ * {@link AppendStatementOptions.refuse}'s.
  */
-function streamStep(expected: ExpectedVersion, view: boolean): string {
+function streamStep(expected: ExpectedVersion, view: boolean, guard: string | undefined, split: boolean): string {
   const tenant = `tenant_id = case when s.tenant_id = $4 then s.tenant_id else null end`;
   const own = view ? ' and s.tenant_id = $5' : '';
+  // The new stream row; behind a guard, selected (with the types VALUES would take from the columns).
+  const row = guard
+    ? `select $1::text, $2::int, $4::text, pg_current_xact_id() where ${guard}`
+    : `values ($1, $2, $4, pg_current_xact_id())`;
+  const update = (versionCheck: string) => `update eventsmith_streams as s set version = s.version + $2,
+      last_tx = pg_current_xact_id(), ${tenant}
+      where s.stream_id = $1${versionCheck} and s.last_tx <= pg_current_xact_id()${own}${guard ? ` and ${guard}` : ''}
+      returning s.version`;
   if (expected === 0 || expected === 'no_stream') {
-    return `insert into eventsmith_streams (stream_id, version, tenant_id, last_tx)
-      values ($1, $2, $4, pg_current_xact_id()) on conflict (stream_id) do nothing returning version`;
+    return `stream as (insert into eventsmith_streams (stream_id, version, tenant_id, last_tx)
+      ${row} on conflict (stream_id) do nothing returning version)`;
+  }
+  if (expected === 'any' && split) {
+    // The statement's snapshot does not see a row `created` inserts, so at most one part writes.
+    return `created as (insert into eventsmith_streams (stream_id, version, tenant_id, last_tx)
+      ${row} on conflict (stream_id) do nothing returning version),
+  updated as (${update('')}),
+  stream as (select version from created union all select version from updated)`;
   }
   if (expected === 'any') {
-    return `insert into eventsmith_streams as s (stream_id, version, tenant_id, last_tx)
-      values ($1, $2, $4, pg_current_xact_id())
+    return `stream as (insert into eventsmith_streams as s (stream_id, version, tenant_id, last_tx)
+      ${row}
       on conflict (stream_id) do update set version = s.version + excluded.version, last_tx = excluded.last_tx, ${tenant}
-      where s.last_tx <= excluded.last_tx${own} returning version`;
+      where s.last_tx <= excluded.last_tx${own} returning version)`;
   }
-  const versionCheck = expected === 'stream_exists' ? '' : ' and s.version = $3';
-  return `update eventsmith_streams as s set version = s.version + $2, last_tx = pg_current_xact_id(), ${tenant}
-      where s.stream_id = $1${versionCheck} and s.last_tx <= pg_current_xact_id()${own} returning s.version`;
+  return `stream as (${update(expected === 'stream_exists' ? '' : ' and s.version = $3')})`;
+}
+
+/** Variants of {@link appendStatement}. */
+export interface AppendStatementOptions {
+  /**
+   * The row also says what the stream held when the statement started (`actual`,
+   * `actual_tenant`), so an append refused inside a group commit is explained without another
+   * round trip.
+   */
+  readonly withState?: boolean;
+  /**
+   * For an append inside the caller's transaction, where a failing statement would abort the
+   * whole transaction (every later statement fails with "current transaction is aborted", and
+   * COMMIT rolls back): the statement refuses what it can see instead of failing on it, and then
+   * writes nothing, without a savepoint (a savepoint costs two round trips, and one that writes
+   * takes a subtransaction id: past 64 of them in one transaction, every snapshot taken in the
+   * cluster while it runs is "suboverflowed" and slow).
+   * - An event id already stored, as the statement's snapshot sees it: the stream step does not
+   *   run, and the row names the id (`duplicate`).
+   * - `'hidden-streams'` (a tenant view under row-level security): an `'any'` append to a stream
+   *   the policies hide would fail on ON CONFLICT DO UPDATE (a policy violation on a row it may
+   *   not update), so the new stream row is inserted doing nothing on a conflict, and a visible
+   *   one is updated apart.
+   * An event id inserted by a transaction that has not committed when the statement starts is not
+   * visible: the insert waits for that transaction and, if it commits, fails (unique violation).
+   */
+  readonly refuse?: 'visible' | 'hidden-streams';
 }
 
 /** Default channel every append notifies (`pg_notify`), for `LISTEN`-based subscription wake-ups. */
@@ -56,20 +98,26 @@ export const APPEND_NOTIFY_CHANNEL = 'eventsmith_events';
 
 /**
  * The append: stream check-and-update plus a multi-row insert of every event, in one statement.
- * (Listeners are notified after commit, by `PostgresAppendNotifier`.) With `withState`, the row
- * also says what the stream held when the statement started (`actual`, `actual_tenant`), so an
- * append refused inside a group commit is explained without another round trip.
+ * (Listeners are notified after commit, by `PostgresAppendNotifier`.) See
+ * {@link AppendStatementOptions} for the variants.
  */
 export function appendStatement(
   expected: ExpectedVersion,
   view: boolean,
   partitioned: boolean,
-  withState = false,
+  options: AppendStatementOptions = {},
 ): string {
+  const { withState = false, refuse } = options;
   const ids = partitioned
     ? `, ids as (insert into eventsmith_event_ids (event_id, stream_id) select e.event_id, $1 from stream, unnest($6::text[]) as e(event_id))`
     : '';
-  return `with stream as (${streamStep(expected, view)})${ids},
+  const taken = refuse
+    ? `taken as (select event_id from ${partitioned ? 'eventsmith_event_ids' : 'eventsmith_events'}
+      where event_id = any($6::text[]) limit 1),
+  `
+    : '';
+  const guard = refuse ? 'not exists (select from taken)' : undefined;
+  return `with ${taken}${streamStep(expected, view, guard, refuse === 'hidden-streams')}${ids},
   appended as (
     insert into eventsmith_events (stream_id, version, event_id, event_type, event_version, aggregate_type, aggregate_id,
       tenant_id, occurred_at, actor_id, correlation_id, causation_id, metadata, data)
@@ -84,6 +132,11 @@ export function appendStatement(
         ? `
     (select version from eventsmith_streams where stream_id = $1) as actual,
     (select tenant_id from eventsmith_streams where stream_id = $1) as actual_tenant,`
+        : ''
+    }${
+      refuse
+        ? `
+    (select event_id from taken) as duplicate,`
         : ''
     }
     -- Every parameter is referenced, so each has a type whichever variant this is.
@@ -103,7 +156,7 @@ export function appendOneStatement(expected: ExpectedVersion, view: boolean, par
   const ids = partitioned
     ? `, ids as (insert into eventsmith_event_ids (event_id, stream_id) select $6, $1 from stream)`
     : '';
-  return `with stream as (${streamStep(expected, view)})${ids}
+  return `with ${streamStep(expected, view, undefined, false)}${ids}
   insert into eventsmith_events (stream_id, version, event_id, event_type, event_version, aggregate_type, aggregate_id,
     tenant_id, occurred_at, actor_id, correlation_id, causation_id, metadata, data)
   select $1, stream.version, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 from stream
@@ -184,7 +237,7 @@ type BatchKind = (typeof BatchKind)[keyof typeof BatchKind];
  * order (by stream id), so stream locks are taken in that order, as the per-member statements
  * take them. A refused member writes nothing (its events join no stream row). One row per member,
  * in member order: the new version and last position, or nulls and the stream's state when the
- * statement started (`actual`, `actual_tenant`), as `appendStatement(…, withState)` returns.
+ * statement started (`actual`, `actual_tenant`), as `appendStatement(…, { withState: true })` returns.
  */
 export const BATCH_APPEND = `with m as (
     select * from unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[]) with ordinality
