@@ -17,9 +17,13 @@ export interface MysqlDatabase {
   readonly secrets: readonly string[];
 }
 
-/** What every connection of the pool runs first. */
+/**
+ * What every connection of the pool runs first. The tracked `last_insert_id` brings a MariaDB
+ * append's position back in its OK packet (see `compoundTransaction`).
+ */
 const SESSION_SETTINGS =
-  "set session transaction isolation level read committed; set session sql_mode = concat_ws(',', @@sql_mode, 'STRICT_ALL_TABLES'); set session time_zone = '+00:00'";
+  "set session transaction isolation level read committed; set session sql_mode = concat_ws(',', @@sql_mode, 'STRICT_ALL_TABLES'); set session time_zone = '+00:00'; " +
+  "set session session_track_system_variables = case @@session_track_system_variables when '*' then '*' when '' then 'last_insert_id' else concat(@@session_track_system_variables, ',last_insert_id') end";
 
 /**
  * Opens a mysql2 pool and a Kysely instance on it (`MysqlDialect`), with the settings the store

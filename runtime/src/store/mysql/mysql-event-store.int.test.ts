@@ -81,6 +81,37 @@ await describeWithService('mysql', 'MysqlEventStore on a pool of one connection'
     }
   });
 
+  // On MariaDB a lone append's position comes back in its OK packet as a tracked session variable
+  // (`compoundTransaction`); a client that does not ask for session state gets it with a query.
+  it('returns the position and version of every kind of append when the client does not track session state', async () => {
+    const { url, drop } = await freshMysqlDatabase();
+    for (const flags of [[], ['-SESSION_TRACK']]) {
+      const store = await MysqlEventStore.open({
+        url,
+        registry: conformanceRegistry,
+        pool: { connectionLimit: 1, flags },
+      });
+      try {
+        const s = newStream();
+        const results = [
+          await store.appendToStream(s.streamId, noted(s, 2), { expectedVersion: 'no_stream' }),
+          await store.appendToStream(s.streamId, noted(s, 1, {}, 3), { expectedVersion: 2 }),
+          await store.appendToStream(s.streamId, noted(s, 3, {}, 4), { expectedVersion: 'any' }),
+          await store.appendToStream(s.streamId, noted(s, 1, {}, 7), { expectedVersion: 'stream_exists' }),
+        ];
+        const stored: { position: { toString(): string }; streamVersion: number }[] = [];
+        for await (const event of store.readStream(s.streamId)) stored.push(event);
+        const last = (n: number) => stored[n - 1]!;
+        expect(results.map((r) => [r.nextVersion, r.position.toString()])).toEqual(
+          [2, 3, 6, 7].map((n) => [n, last(n).position.toString()]),
+        );
+      } finally {
+        await store.close();
+      }
+    }
+    await drop();
+  });
+
   it('explains colliding appends without waiting for a second connection', async () => {
     const { store, teardown } = await freshStore(1);
     try {

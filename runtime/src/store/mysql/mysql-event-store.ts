@@ -26,7 +26,7 @@ import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-er
 import { checkText, feedRange } from '../store-input.js';
 import { eventExistsQuery, readStreamVersion } from '../sql/stream-queries.js';
 import { createMysqlDatabase, type MysqlConnection } from './mysql-dialect.js';
-import { appendBody, STREAM_STATE, type AppendBody } from './mysql-statements.js';
+import { appendBody, compoundTransaction, STREAM_STATE, type AppendBody } from './mysql-statements.js';
 import { withPoolConnection, type MysqlRun } from './mysql-query.js';
 import { MysqlGroupCommit, type MysqlGroupMember } from './mysql-group-commit.js';
 import { MysqlReads, positionOf } from './mysql-read.js';
@@ -73,6 +73,8 @@ interface Shared {
   readonly gate: StoreGate;
   /** Reads pages of events (`readStream`, `readAll`) and decodes them. */
   readonly reads: MysqlReads;
+  /** The server is MariaDB: a lone append is one compound statement (see `compoundTransaction`). */
+  readonly compound: boolean;
 }
 
 /**
@@ -88,19 +90,23 @@ const READ_AHEAD_YIELD = 200;
 /** Identifiers are VARCHAR(255) columns. */
 const MAX_ID = 255;
 const DEADLOCK = new Set([1213, 1205]);
+const IS_MARIADB = "select version() like '%MariaDB%' as mariadb";
+const LAST_POSITION = 'select last_insert_id() as position';
 
 /**
  * The event store on MariaDB 10.6+ / MySQL 8 (mysql2 via Kysely's `MysqlDialect`), InnoDB tables,
  * JSON payloads, typed and indexed envelope columns.
  *
  * An append is one round trip: a multi-statement query that checks and bumps the stream's row,
- * takes positions from the allocator row, and inserts every event. **The feed never skips**:
- * positions come from a one-row allocator whose lock is held until commit, so they are handed out
- * in commit order (AUTO_INCREMENT is not: see `appendBody`). Concurrent appends therefore serialise
- * between allocating and committing (InnoDB releases the lock before the commit's log flush, so
- * flushes still overlap); keep transactions that append short. Concurrent appends made outside a
- * transaction share one transaction and one commit (group commit, see `MysqlGroupCommit`), so
- * the allocator changes hands once per batch rather than once per append.
+ * takes positions from the allocator row, and inserts every event (on MariaDB a lone append sends
+ * the same statements as one compound statement, answered with one packet: `compoundTransaction`).
+ * **The feed never skips**: positions come from a one-row allocator whose lock is held until
+ * commit, so they are handed out in commit order (AUTO_INCREMENT is not: see `appendBody`).
+ * Concurrent appends therefore serialise between allocating and committing (InnoDB releases the
+ * lock before the commit's log flush, so flushes still overlap); keep transactions that append
+ * short. Concurrent appends made outside a transaction share one transaction and one commit
+ * (group commit, see `MysqlGroupCommit`), so the allocator changes hands once per batch rather
+ * than once per append.
  *
  * `transaction(fn)` gives `fn` the Kysely transaction as `tx.sql`, for projection rows,
  * checkpoints and outbox rows that commit with the append; `MysqlSnapshotStore` writes from inside
@@ -128,8 +134,11 @@ export class MysqlEventStore implements EventStore {
   /** Connects (and by default migrates). Throws `EventStoreUnavailableError` if the server cannot be reached. */
   static async open(options: MysqlEventStoreOptions): Promise<MysqlEventStore> {
     const { db, pool, target, database, secrets } = createMysqlDatabase(options);
+    let compound: boolean;
     try {
       if (options.migrate ?? true) await migrateEventStore(db, { dialect: 'mysql' });
+      const { rows } = await db.executeQuery<{ mariadb: unknown }>(CompiledQuery.raw(IS_MARIADB));
+      compound = Number(rows[0]?.mariadb) === 1;
     } catch (error) {
       await db.destroy().catch(() => undefined);
       throw openFailure(error, target, secrets);
@@ -153,6 +162,7 @@ export class MysqlEventStore implements EventStore {
               }),
         gate: new StoreGate(storeId, db),
         reads: new MysqlReads({ pool, db, storeId, registry: options.registry, target }),
+        compound,
       },
       undefined,
     );
@@ -214,14 +224,15 @@ export class MysqlEventStore implements EventStore {
   /** An append in a transaction of its own, retried while it only lost a race it can retry. */
   async #appendAlone(append: PreparedAppend): Promise<AppendResult> {
     const body = appendBody(append);
-    const sql = `start transaction;\n${body.sql};\ncommit`;
+    const { compound } = this.#shared;
+    const sql = compound ? compoundTransaction(body) : `start transaction;\n${body.sql};\ncommit`;
     for (let attempt = 0; ; attempt++) {
       const final = attempt >= this.#shared.retries;
       const outcome = await this.#guard(() =>
         withPoolConnection(this.#shared.pool, async (run) => {
-          let results: unknown[];
+          let results: unknown;
           try {
-            results = (await run(sql, body.parameters)) as unknown[];
+            results = await run(sql, body.parameters);
           } catch (error) {
             await run('rollback', []).catch(() => undefined);
             if (isDeadlock(error) && !final) return 'retry' as const;
@@ -231,7 +242,9 @@ export class MysqlEventStore implements EventStore {
             if (translated === 'retry') return 'retry' as const;
             throw translated;
           }
-          return this.#outcome(run, body, results.slice(1), append, final);
+          return compound
+            ? this.#compoundOutcome(run, body, results, append, final)
+            : this.#outcome(run, body, (results as unknown[]).slice(1), append, final);
         }),
       );
       if (outcome !== 'retry') return outcome;
@@ -378,6 +391,23 @@ export class MysqlEventStore implements EventStore {
     const outcome = body.outcome(results);
     if (outcome) return { nextVersion: outcome.version, position: Position.of(this.storeId, outcome.position) };
     return this.#conflict(append, await streamState(run, append.streamId), final);
+  }
+
+  /** {@link #outcome} of a compound append (`compoundTransaction`). */
+  async #compoundOutcome(
+    run: MysqlRun,
+    body: AppendBody,
+    result: unknown,
+    append: PreparedAppend,
+    final: boolean,
+  ): Promise<AppendResult | 'retry'> {
+    const outcome = body.compoundOutcome(result);
+    if (!outcome) return this.#conflict(append, await streamState(run, append.streamId), final);
+    // Not reported when the connection does not track session state (mysql2's SESSION_TRACK flag
+    // turned off): the session's LAST_INSERT_ID() still holds it.
+    const position =
+      outcome.position ?? BigInt(String(((await run(LAST_POSITION, [])) as { position: unknown }[])[0]!.position));
+    return { nextVersion: outcome.version, position: Position.of(this.storeId, position) };
   }
 
   #conflict(

@@ -139,6 +139,11 @@ export interface AppendBody {
   readonly parameters: unknown[];
   /** The outcome from the results of `sql`'s statements, in order; undefined when the check failed. */
   readonly outcome: (results: readonly unknown[]) => AppendOutcome | undefined;
+  /**
+   * The outcome from the result of {@link compoundTransaction}: undefined when the check failed,
+   * `position: undefined` when the OK packet does not report it (read `last_insert_id()` then).
+   */
+  readonly compoundOutcome: (result: unknown) => { version: number; position: bigint | undefined } | undefined;
 }
 
 /**
@@ -156,14 +161,15 @@ export interface AppendBody {
  *
  * The server answers each statement of the query with an OK packet of its own, flushed as it
  * goes (strace of its thread: 4.8 socket writes per lone single-event append against the raw
- * insert's 1), and the client wakes for most of them. Measured and not used: the same statements
- * as one MariaDB compound statement (`begin not atomic … end`), which answers once but needs a
- * result set for the position. Single-event appends, each form on its own connection, alternating
- * append by append (4 runs, machine at load 9-13): application thread -80 to -157 µs per append,
- * server thread +26 to +54 µs (the result set), mean wall -4% to +11%; 8 concurrent writers
- * (group commit batches as compound statements, 2 runs): application -13% and -16%, server
- * +0-3%, wall -3.5% and +3%. The server's share is on a lone append's critical path, the early
- * OK packets mostly are not (the client reads them while the server commits).
+ * insert's 1), and the client wakes for most of them. On MariaDB a lone append therefore sends
+ * its transaction as one compound statement ({@link compoundTransaction}); group commit batches
+ * (which need to know the statement that failed) and appends inside `transaction()` keep the
+ * multi-statement query. With the position read back as a result set, the compound form had cost
+ * the server more than it saved: single-event appends, each form on its own connection,
+ * alternating append by append (4 runs, machine at load 9-13): application thread -80 to -157 µs
+ * per append, server thread +26 to +54 µs, mean wall -4% to +11%; 8 concurrent writers (group
+ * commit batches as compound statements, 2 runs): application -13% and -16%, server +0-3%, wall
+ * -3.5% and +3%.
  */
 export function appendBody(append: PreparedAppend): AppendBody {
   const n = append.records.length;
@@ -195,7 +201,46 @@ export function appendBody(append: PreparedAppend): AppendBody {
       if (read === undefined || read === null) return undefined;
       return { version: Number(read), position };
     },
+    compoundOutcome: (result) => {
+      // One result set (the version's row) and the block's OK packet, or the OK packet alone.
+      const [rows, ok] = version === undefined ? (result as [{ version: unknown }[], unknown]) : [undefined, result];
+      const read = version ?? rows?.[0]?.version;
+      if (read === undefined || read === null) return undefined;
+      const tracked = (ok as { stateChanges?: { systemVariables?: Record<string, string> } } | undefined)?.stateChanges
+        ?.systemVariables?.[TRACKED_POSITION];
+      return { version: Number(read), position: tracked === undefined ? undefined : BigInt(tracked) };
+    },
   };
+}
+
+/**
+ * The session variable that carries a compound append's last position back: every store
+ * connection has MariaDB report its changes in OK packets (session tracking, see
+ * `createMysqlDatabase`), and mysql2 reads them into the packet's `stateChanges`.
+ */
+export const TRACKED_POSITION = 'last_insert_id';
+
+/**
+ * A lone append's transaction as one MariaDB compound statement (`begin not atomic … end`): the
+ * server answers it with one OK packet, where a multi-statement query answers each of its five
+ * statements with one, flushed as it goes, and the client wakes for most of them. The
+ * allocation's LAST_INSERT_ID(), which the block's OK packet does not carry, comes back in it as
+ * the tracked variable its last statement sets. A statement that fails ends the block there, its
+ * transaction open (the caller rolls back), as it ends a multi-statement query.
+ *
+ * Measured against the five-statement query, two stores (one of each) in one process taking
+ * turns, 30 rounds, application thread and the server thread of each store's connection from
+ * /proc schedstat (machine at load 3-4): W1 (one event, 5 appends to each of 40 streams a round)
+ * application 218 -> 144 µs per append (lower in 30/30), server 299 -> 269 (25/30), wall 576 ->
+ * 526 (20/30); W2 (10 events to a new stream) application 347 -> 271 and 297 -> 248 (29/30,
+ * 26/30), server 459 -> 485 and 430 -> 441 (11/30, 15/30: no gain), wall 1123 -> 1011 and
+ * 1415 -> 1717 (16/30, 11/30: noise). Statements alone on one connection each (W1): the block
+ * without any way to read the position 297 µs against 342, with the tracked variable 304 (lower
+ * than the query in 13/16), with `select last_insert_id()` (a result set) 319. MySQL has no
+ * compound statements outside stored programs: there, appends keep the multi-statement query.
+ */
+export function compoundTransaction(body: AppendBody): string {
+  return `begin not atomic start transaction;\n${body.sql};\ncommit;\nset ${TRACKED_POSITION} = last_insert_id();\nend`;
 }
 
 /** DATETIME(3) literal in UTC. */
