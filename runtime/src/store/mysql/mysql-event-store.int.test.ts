@@ -6,6 +6,7 @@ import {
   storeConformanceSuite,
 } from '../../testing/conformance.js';
 import { checkCollidingAppendsNeedOneConnection } from '../../testing/pool-checks.js';
+import { checkTailingReaderSeesEveryEventOnce } from '../../testing/never-skip-checks.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { ConcurrencyError } from '../../errors.js';
 import { serverStoreFeedSuite } from '../../testing/server-store-suite.js';
@@ -40,6 +41,15 @@ await describeWithService('mysql', 'MysqlEventStore', () => {
       () => freshStore(8, false),
       (connections) => freshStore(connections, false),
     );
+    // Every append a lone one (on MariaDB one compound statement each), concurrent writers included.
+    it('gives a tailing reader every event exactly once, in order, under concurrent writers with random delays', async () => {
+      const { store, teardown } = await freshStore(8, false);
+      try {
+        await checkTailingReaderSeesEveryEventOnce(store, { writers: 12, appendsPerWriter: 25 });
+      } finally {
+        await teardown();
+      }
+    }, 120_000);
   });
   snapshotStoreConformanceSuite('MysqlSnapshotStore', async () => {
     const { store, teardown } = await freshStore();
