@@ -18,6 +18,12 @@ export interface PostgresDatabase {
   readonly database: string;
   /** The password as given (and URL-decoded), to remove from errors about the connection. */
   readonly secrets: readonly string[];
+  /**
+   * Statement texts that run as named (server-side prepared) statements when they come through
+   * `db` (a transaction's queries, say), each under its name: text → name. A name must stand for
+   * one text only.
+   */
+  readonly namedStatements: Map<string, string>;
   /** Opens another pool on the same server with `overrides` (the group commit's pipelining connection). */
   readonly openPool: (overrides: pg.PoolConfig) => pg.Pool;
 }
@@ -61,7 +67,9 @@ export function createPostgresDatabase(connection: PostgresConnection): Postgres
     opened.on('connect', (client) => client.on('error', () => undefined));
     return opened;
   };
+  const namedStatements = new Map<string, string>();
   const pool = openPool({});
+  pool.on('connect', (client) => nameRegisteredStatements(client, namedStatements));
   const db = new Kysely<EventStoreTables>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
@@ -69,6 +77,25 @@ export function createPostgresDatabase(connection: PostgresConnection): Postgres
     target,
     database,
     secrets: secrets.filter((secret): secret is string => Boolean(secret)),
+    namedStatements,
     openPool,
   };
+}
+
+/**
+ * Kysely's `PostgresDialect` sends every query as `client.query(text, parameters)`, so a
+ * transaction's statements are unnamed: PostgreSQL parses and plans them on every run. On this
+ * pooled client, a text found in `names` goes as `client.query({ name, text, values })` instead,
+ * and the connection prepares it once. Anything else (other texts, query configs, Kysely's
+ * cursors, pg-pool's callback form of other texts) passes through as it came.
+ */
+function nameRegisteredStatements(client: pg.PoolClient, names: ReadonlyMap<string, string>): void {
+  const query = client.query;
+  client.query = function (this: pg.PoolClient, ...args: unknown[]) {
+    const [text, values, callback] = args;
+    const name = typeof text === 'string' && Array.isArray(values) ? names.get(text) : undefined;
+    return name === undefined
+      ? (query as (...args: unknown[]) => unknown).apply(this, args)
+      : (query as (...args: unknown[]) => unknown).call(this, { name, text, values }, callback);
+  } as typeof client.query;
 }

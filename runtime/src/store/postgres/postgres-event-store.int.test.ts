@@ -13,6 +13,7 @@ import type { StoredEvent } from '../event-store.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 import { PostgresSnapshotStore } from './postgres-snapshot-store.js';
+import { appendOneStatement, appendStatement } from './postgres-statements.js';
 import { checkReadAheadFeedSeesEveryEventOnce } from '../../testing/never-skip-checks.js';
 import { checkCollidingAppendsNeedOneConnection } from '../../testing/pool-checks.js';
 import { serverStoreFeedSuite } from '../../testing/server-store-suite.js';
@@ -270,6 +271,71 @@ await describeWithService('postgres', 'PostgresEventStore appends inside transac
             select xmin::text as xmin, count(*)::int as n from ${sql.table(table)}
             where stream_id = any(${streams.map((s) => s.streamId)}) group by xmin order by n desc`.execute(store.db);
           expect(rows, table).toEqual([{ xmin, n: table === 'eventsmith_streams' ? 10 : 100 }]);
+        }
+      } finally {
+        await teardown();
+      }
+    });
+  }
+
+  for (const variant of ['standard', 'partitioned', 'row-level security'] as const) {
+    it(`runs them as named statements on the transaction's connection (${variant})`, async () => {
+      const { store, teardown } = await freshStore(
+        variant === 'partitioned'
+          ? { layout: { partitioned: { partitions: 4 } }, pool: { max: 1 } }
+          : { rowLevelSecurity: variant === 'row-level security', pool: { max: 1 } },
+      );
+      try {
+        const view = variant === 'row-level security' ? store.forTenant('t1') : store;
+        const [one, many] = [newStream(), newStream()];
+        const prepared = await view.transaction(async (tx) => {
+          await tx.appendToStream(one.streamId, noted(one, 1), { expectedVersion: 'any' });
+          await tx.appendToStream(many.streamId, noted(many, 2), { expectedVersion: 'no_stream' });
+          const { rows } = await sql<{ name: string }>`select name from pg_prepared_statements
+            where statement like 'with taken as %' order by name`.execute(tx.sql);
+          return rows.map((row) => row.name);
+        });
+        expect(prepared).toHaveLength(2);
+        expect(await store.getStreamVersion(many.streamId)).toBe(2);
+      } finally {
+        await teardown();
+      }
+    });
+  }
+
+  for (const partitioned of [false, true]) {
+    it(`looks event ids up in the unique index in generic plans made on empty tables${partitioned ? ' (partitioned)' : ''}`, async () => {
+      const { store, teardown } = await freshStore(partitioned ? { layout: { partitioned: { partitions: 4 } } } : {});
+      const table = partitioned ? 'eventsmith_event_ids' : 'eventsmith_events';
+      const one = `'s', 1, null, 't', 't', 'e', 'T', 1, 'A', 'a', 't', now(), null, 'c', null, '{}', '{}'`;
+      const many = `'s', 2, null, 't', 't', '{e,f}', '{T,T}', '{1,1}', '{A,A}', '{a,a}', '{t,t}', array[now(), now()],
+        '{NULL,NULL}', '{c,c}', '{NULL,NULL}', '{"{}","{}"}', '{"{}","{}"}'`;
+      const statements = (['visible', 'hidden-streams'] as const).flatMap((refuse) => [
+        { text: appendOneStatement('any', true, partitioned, refuse), values: one },
+        { text: appendStatement('any', true, partitioned, { refuse }), values: many },
+      ]);
+      try {
+        // A generic plan is made once per connection and kept until the table's statistics change.
+        const plans = await store.db.connection().execute(async (db) => {
+          await sql`set plan_cache_mode = force_generic_plan`.execute(db);
+          try {
+            return await Promise.all(
+              statements.map(async ({ text, values }, i) => {
+                await sql.raw(`prepare eventsmith_probe_${i} as ${text}`).execute(db);
+                const { rows } = await sql
+                  .raw<{ 'QUERY PLAN': string }>(`explain execute eventsmith_probe_${i}(${values})`)
+                  .execute(db);
+                await sql.raw(`deallocate eventsmith_probe_${i}`).execute(db);
+                return rows.map((row) => row['QUERY PLAN']).join('\n');
+              }),
+            );
+          } finally {
+            await sql`reset plan_cache_mode`.execute(db);
+          }
+        });
+        for (const plan of plans) {
+          expect(plan).toMatch(new RegExp(`Index (Only )?Scan using \\w+ on ${table}\\b`));
+          expect(plan).not.toMatch(new RegExp(`Seq Scan on ${table}\\b`));
         }
       } finally {
         await teardown();

@@ -111,9 +111,13 @@ export function appendStatement(
   const ids = partitioned
     ? `, ids as (insert into eventsmith_event_ids (event_id, stream_id) select e.event_id, $1 from stream, unnest($6::text[]) as e(event_id))`
     : '';
+  // One unique-index probe per id (the lateral's limit keeps it a nested loop): a generic plan made
+  // on the new, empty table uses the index, where `= any($6)` got a sequential scan kept until the
+  // table was analyzed. (On a table vacuumed while empty, every lookup here, the stream row's too,
+  // is planned as a sequential scan until autovacuum analyzes it.)
   const taken = refuse
-    ? `taken as (select event_id from ${partitioned ? 'eventsmith_event_ids' : 'eventsmith_events'}
-      where event_id = any($6::text[]) limit 1),
+    ? `taken as (select t.event_id from unnest($6::text[]) as u(id) cross join lateral (
+        select event_id from ${idTable(partitioned)} where event_id = u.id limit 1) as t limit 1),
   `
     : '';
   const guard = refuse ? 'not exists (select from taken)' : undefined;
@@ -152,17 +156,38 @@ export function appendStatement(
  * rounds of 400: 186 µs for the general statement, 162 for this one (a plain insert of the same
  * row with the driver's unnamed statement: 166).
  */
-export function appendOneStatement(expected: ExpectedVersion, view: boolean, partitioned: boolean): string {
+export function appendOneStatement(
+  expected: ExpectedVersion,
+  view: boolean,
+  partitioned: boolean,
+  refuse?: AppendStatementOptions['refuse'],
+): string {
   const ids = partitioned
     ? `, ids as (insert into eventsmith_event_ids (event_id, stream_id) select $6, $1 from stream)`
     : '';
-  return `with ${streamStep(expected, view, undefined, false)}${ids}
-  insert into eventsmith_events (stream_id, version, event_id, event_type, event_version, aggregate_type, aggregate_id,
+  const insert = `insert into eventsmith_events (stream_id, version, event_id, event_type, event_version, aggregate_type, aggregate_id,
     tenant_id, occurred_at, actor_id, correlation_id, causation_id, metadata, data)
-  select $1, stream.version, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 from stream
-  returning version, position::text as position, tx_id::text as tx,
-    -- Every parameter is referenced, so each has a type whichever variant this is.
-    $3::int is null as no_expected, $5::text is null as no_view`;
+  select $1, stream.version, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 from stream`;
+  // Every parameter is referenced, so each has a type whichever variant this is.
+  const typed = '$3::int is null as no_expected, $5::text is null as no_view';
+  if (!refuse) {
+    return `with ${streamStep(expected, view, undefined, false)}${ids}
+  ${insert}
+  returning version, position::text as position, tx_id::text as tx, ${typed}`;
+  }
+  // The refusing variant (see AppendStatementOptions.refuse) always returns a row. Its id check is
+  // an equality on the unique index, which a generic plan uses, made on the new, empty table too.
+  return `with taken as (select event_id from ${idTable(partitioned)} where event_id = $6),
+  ${streamStep(expected, view, 'not exists (select from taken)', refuse === 'hidden-streams')}${ids},
+  appended as (${insert}
+    returning version, position, tx_id)
+  select a.version, a.position::text as position, a.tx_id::text as tx, (select event_id from taken) as duplicate, ${typed}
+  from (select) as one left join appended as a on true`;
+}
+
+/** The table whose unique index says whether an event id is stored. */
+function idTable(partitioned: boolean): string {
+  return partitioned ? 'eventsmith_event_ids' : 'eventsmith_events';
 }
 
 /** The parameters of {@link appendOneStatement}: those of {@link appendParameters}, the event's as scalars. */
