@@ -415,7 +415,8 @@ export class PostgresEventStore implements EventStore {
               // committed" or the driver's "current transaction is aborted" of a later statement.
               const aborted = open && abortedBy.get(open);
               const abortedLater =
-                isAbortedTransactionError(error) || (error as { code?: unknown }).code === IN_FAILED_TRANSACTION;
+                isAbortedTransactionError(error) ||
+                (error as { code?: unknown } | undefined)?.code === IN_FAILED_TRANSACTION;
               return Promise.reject(
                 aborted !== undefined && abortedLater ? aborted : unavailableOr(error, this.#shared.target),
               );
