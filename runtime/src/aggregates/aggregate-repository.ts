@@ -4,9 +4,9 @@ import type { Snapshot, SnapshotPolicy, SnapshotStore } from '../snapshots/snaps
 import type { AppendResult, EventAppender, EventStore, EventStoreTransaction } from '../store/event-store.js';
 import { streamIdFor } from '../store/stream-id.js';
 import { readStreamPage, type StreamPageReader } from '../store/stream-page.js';
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
 import { instruments, MetricAttributes } from '../telemetry/metrics.js';
-import { activeTraceContext, SpanAttributes, withSpan } from '../telemetry/tracing.js';
+import { activeTraceContext, SpanAttributes, tracing, withSpan } from '../telemetry/tracing.js';
 import type { AggregateClass, AggregateRoot } from './aggregate-root.js';
 import type { OutboxWriter } from '../outbox/outbox-store.js';
 
@@ -93,17 +93,29 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
 
   /** Loads an aggregate; throws {@link AggregateNotFoundError} if it has no events. */
   async load(aggregateId: string): Promise<A> {
+    // Without a tracer provider the span would record nothing (and the repository's spans have no
+    // duration metric): no span, no attributes, and no promise where the stream's first page was all.
+    if (!tracing()) {
+      const loaded = this.#load(aggregateId);
+      return this.#found(loaded instanceof Promise ? await loaded : loaded, aggregateId);
+    }
     return withSpan('eventsmith.repository.load', this.#attributes(aggregateId), async (span) => {
       const aggregate = await this.#load(aggregateId);
       span.setAttribute(SpanAttributes.version, aggregate.version);
-      if (aggregate.version === 0) throw new AggregateNotFoundError(this.#aggregate.aggregateType, aggregateId);
-      return aggregate;
+      return this.#found(aggregate, aggregateId);
     });
   }
 
   /** Loads an aggregate, or returns a new one (version 0) if it has no events. */
   async loadOrCreate(aggregateId: string): Promise<A> {
-    return withSpan('eventsmith.repository.load', this.#attributes(aggregateId), () => this.#load(aggregateId));
+    if (!tracing()) return this.#load(aggregateId);
+    return withSpan('eventsmith.repository.load', this.#attributes(aggregateId), async () => this.#load(aggregateId));
+  }
+
+  /** `aggregate`, unless it has no events: {@link AggregateNotFoundError} then. */
+  #found(aggregate: A, aggregateId: string): A {
+    if (aggregate.version === 0) throw new AggregateNotFoundError(this.#aggregate.aggregateType, aggregateId);
+    return aggregate;
   }
 
   async exists(aggregateId: string): Promise<boolean> {
@@ -156,6 +168,9 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
         );
       return this.#store.transaction((tx) => this.save(aggregate, { transaction: tx }));
     }
+    const appender = options.transaction ?? this.#store;
+    // Without a tracer provider: no span, no attributes (see load).
+    if (!tracing()) return this.#append(aggregate, events, expectedVersion, appender, undefined);
     return withSpan(
       'eventsmith.repository.save',
       {
@@ -163,21 +178,43 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
         [SpanAttributes.expectedVersion]: expectedVersion,
         [SpanAttributes.eventCount]: events.length,
       },
-      async (span) => {
-        const appender = options.transaction ?? this.#store;
-        const stored = stampTraceContext(this.#stampTenant(events));
-        const result = await appender.appendToStream(this.streamId(aggregate.id), stored, { expectedVersion });
-        if (outbox && isTransaction(appender)) await outbox.add(stored, { transaction: appender });
-        span.setAttribute(SpanAttributes.version, result.nextVersion);
-        const committed = async () => {
-          aggregate.markCommitted(events);
-          if (this.#shouldSnapshot(aggregate.id, expectedVersion, result.nextVersion)) await this.snapshot(aggregate);
-        };
-        if (isTransaction(appender)) appender.afterCommit(committed);
-        else await committed();
-        return result;
-      },
+      (span) => this.#append(aggregate, events, expectedVersion, appender, span),
     );
+  }
+
+  /** The body of {@link save}: appends `events`, then marks them committed (once the transaction commits, in one). */
+  async #append(
+    aggregate: A,
+    events: readonly DomainEvent[],
+    expectedVersion: number,
+    appender: EventAppender | EventStoreTransaction,
+    span: Span | undefined,
+  ): Promise<AppendResult> {
+    const outbox = this.#options.outbox;
+    const stored = stampTraceContext(this.#stampTenant(events));
+    const result = await appender.appendToStream(this.streamId(aggregate.id), stored, { expectedVersion });
+    if (outbox && isTransaction(appender)) await outbox.add(stored, { transaction: appender });
+    span?.setAttribute(SpanAttributes.version, result.nextVersion);
+    if (isTransaction(appender))
+      appender.afterCommit(() => this.#committed(aggregate, events, expectedVersion, result));
+    else {
+      const snapshotTaken = this.#committed(aggregate, events, expectedVersion, result);
+      if (snapshotTaken) await snapshotTaken;
+    }
+    return result;
+  }
+
+  /** Marks `events` committed; takes a snapshot if the policy says so (the promise of it, else undefined). */
+  #committed(
+    aggregate: A,
+    events: readonly DomainEvent[],
+    expectedVersion: number,
+    result: AppendResult,
+  ): Promise<void> | undefined {
+    aggregate.markCommitted(events);
+    return this.#shouldSnapshot(aggregate.id, expectedVersion, result.nextVersion)
+      ? this.snapshot(aggregate)
+      : undefined;
   }
 
   /** Takes a snapshot now. Failures are reported to `onSnapshotProblem`, never thrown. */
@@ -229,7 +266,17 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
     });
   }
 
-  async #load(aggregateId: string): Promise<A> {
+  /**
+   * A new aggregate replayed from the stream, or from a snapshot when there is a snapshot store.
+   * Without one, and when the store's first page held the whole stream, it comes back as it is,
+   * not in a promise.
+   */
+  #load(aggregateId: string): A | Promise<A> {
+    if (!this.#options.snapshots) return this.#replay(new this.#aggregate(aggregateId), aggregateId);
+    return this.#loadFromSnapshot(aggregateId);
+  }
+
+  async #loadFromSnapshot(aggregateId: string): Promise<A> {
     const aggregate = new this.#aggregate(aggregateId);
     const snapshot = await this.#readSnapshot(aggregateId);
     if (this.#options.snapshots) {
@@ -249,7 +296,8 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
     return this.#replay(aggregate, aggregateId);
   }
 
-  async #replay(aggregate: A, aggregateId: string): Promise<A> {
+  /** Replays the stream after `aggregate`'s version; the aggregate itself when the store's first page held it all. */
+  #replay(aggregate: A, aggregateId: string): A | Promise<A> {
     const streamId = this.streamId(aggregateId);
     // A store that reads the stream's first page at once saves a promise round per event.
     const page = (this.#store as Partial<StreamPageReader>)[readStreamPage]?.(streamId, aggregate.version + 1);
@@ -257,6 +305,10 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
       for (const event of page.events) aggregate.replay(event);
       if (!page.more) return aggregate;
     }
+    return this.#replayRest(aggregate, streamId);
+  }
+
+  async #replayRest(aggregate: A, streamId: string): Promise<A> {
     for await (const stored of this.#store.readStream(streamId, { from: aggregate.version + 1 })) {
       aggregate.replay(stored.event);
     }

@@ -28,8 +28,10 @@ const NO_METER = createNoopMeter();
  * context holding it and a scope around `fn` on every call, which shows: skipping them cut a
  * single-event SQLite append's CPU by ~38 µs at synchronous FULL (446 -> 408 µs, medians of 12
  * interleaved rounds, lower in 11), where each append runs on caches the sync before it cooled.
+ * Spans without a duration metric (the repository's) need nothing at all then: their callers may
+ * skip {@link withSpan} and the attributes they would build for it.
  */
-function tracing(): boolean {
+export function tracing(): boolean {
   const provider = trace.getTracerProvider();
   return !(provider instanceof ProxyTracerProvider && provider.getDelegate() === NO_TRACER_PROVIDER);
 }
