@@ -215,6 +215,8 @@ type EventRow = ReplayValues | EventValues;
 export class SqliteEventStore implements EventStore {
   readonly #shared: Shared;
   readonly #tenantId: string | undefined;
+  /** The statement of {@link readStreamPage}, kept here: building its key in {@link #compiled} cost more than the lookup. */
+  #replayQuery: CompiledQuery | undefined;
 
   private constructor(shared: Shared, tenantId: string | undefined) {
     this.#shared = shared;
@@ -407,7 +409,7 @@ export class SqliteEventStore implements EventStore {
       this.#shared.gate.check();
       const range = streamRange(streamId, { from });
       const { pageSize } = this.#shared;
-      const rows = this.#readValues<ReplayValues>(this.#streamQuery(false, REPLAY_SELECT), {
+      const rows = this.#readValues<ReplayValues>((this.#replayQuery ??= this.#streamQuery(false, REPLAY_SELECT)), {
         stream: streamId,
         from: range.from ?? 1,
         to: MAX_STREAM_VERSION,
