@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import mysql2 from 'mysql2';
+import { describe, expect, it, vi } from 'vitest';
 import { describeWithService, freshMysqlDatabase } from '@eventsmith/test/support/services';
 import {
   conformanceRegistry,
@@ -120,6 +121,45 @@ await describeWithService('mysql', 'MysqlEventStore on a pool of one connection'
       }
     }
     await drop();
+  });
+
+  // On MariaDB a lone append of a few events is a prepared statement (`#write`); a server that
+  // refuses to prepare it, for now (too many prepared statements) or for good (a kind of statement
+  // it cannot prepare), gets the same append as text.
+  it('writes an append the server cannot prepare as text', async () => {
+    // Four appends: each tries to prepare while the refusal is for now, the first only when for good.
+    for (const [errno, prepares] of [
+      [1461, 4],
+      [1295, 1],
+    ] as const) {
+      const { store, teardown } = await freshStore(1);
+      const refuse = vi.spyOn(mysql2.Connection.prototype, 'execute').mockImplementation(function (
+        this: unknown,
+        ...args: unknown[]
+      ) {
+        const callback = args.find((a) => typeof a === 'function') as (error: Error) => void;
+        callback(Object.assign(new Error('cannot prepare'), { errno }));
+        return undefined as never;
+      });
+      try {
+        const s = newStream();
+        const results = [
+          await store.appendToStream(s.streamId, noted(s, 2), { expectedVersion: 'no_stream' }),
+          await store.appendToStream(s.streamId, noted(s, 1, {}, 3), { expectedVersion: 2 }),
+          await store.appendToStream(s.streamId, noted(s, 1, {}, 4), { expectedVersion: 'any' }),
+        ];
+        expect(results.map((r) => r.nextVersion)).toEqual([2, 3, 4]);
+        const conflict = await store
+          .appendToStream(s.streamId, noted(s, 1, {}, 5), { expectedVersion: 2 })
+          .catch((e: unknown) => e);
+        expect(conflict).toBeInstanceOf(ConcurrencyError);
+        expect(await store.getStreamVersion(s.streamId)).toBe(4);
+        expect(refuse).toHaveBeenCalledTimes(prepares);
+      } finally {
+        refuse.mockRestore();
+        await teardown();
+      }
+    }
   });
 
   it('explains colliding appends without waiting for a second connection', async () => {

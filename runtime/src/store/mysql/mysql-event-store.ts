@@ -27,7 +27,7 @@ import { checkText, feedRange } from '../store-input.js';
 import { eventExistsQuery, readStreamVersion } from '../sql/stream-queries.js';
 import { createMysqlDatabase, type MysqlConnection } from './mysql-dialect.js';
 import { appendBody, compoundTransaction, STREAM_STATE, type AppendBody } from './mysql-statements.js';
-import { withPoolConnection, type MysqlRun } from './mysql-query.js';
+import { withPoolConnection, type MysqlExecute, type MysqlRun } from './mysql-query.js';
 import { MysqlGroupCommit, type MysqlGroupMember } from './mysql-group-commit.js';
 import { MysqlReads, positionOf } from './mysql-read.js';
 import { StoreGate } from '../store-gate.js';
@@ -75,6 +75,11 @@ interface Shared {
   readonly reads: MysqlReads;
   /** The server is MariaDB: a lone append is one compound statement (see `compoundTransaction`). */
   readonly compound: boolean;
+  /**
+   * Whether lone compound appends of up to {@link PREPARED_MAX_EVENTS} events go as prepared
+   * statements; turned off for good once the server says it cannot prepare them (see {@link #write}).
+   */
+  readonly prepared: { on: boolean };
 }
 
 /**
@@ -91,6 +96,15 @@ const READ_AHEAD_YIELD = 200;
 const MAX_ID = 255;
 const DEADLOCK = new Set([1213, 1205]);
 const IS_MARIADB = "select version() like '%MariaDB%' as mariadb";
+/**
+ * A lone compound append of at most this many events goes as a prepared statement (see
+ * {@link MysqlEventStore.#write}); larger ones as text. The bound keeps the statements each
+ * connection prepares (one per event count and kind of expectation, at most 16 × 8 here) far
+ * below the server's `max_prepared_stmt_count` (16,382 by default, for all connections together).
+ */
+const PREPARED_MAX_EVENTS = 16;
+/** The server could not prepare the statement: too many prepared statements (1461), or the statement kind (1295). */
+const CANNOT_PREPARE = new Set([1461, 1295]);
 const LAST_POSITION = 'select last_insert_id() as position';
 
 /**
@@ -99,7 +113,8 @@ const LAST_POSITION = 'select last_insert_id() as position';
  *
  * An append is one round trip: a multi-statement query that checks and bumps the stream's row,
  * takes positions from the allocator row, and inserts every event (on MariaDB a lone append sends
- * the same statements as one compound statement, answered with one packet: `compoundTransaction`).
+ * the same statements as one compound statement, answered with one packet: `compoundTransaction`;
+ * up to 16 events, prepared once per connection and shape).
  * **The feed never skips**: positions come from a one-row allocator whose lock is held until
  * commit, so they are handed out in commit order (AUTO_INCREMENT is not: see `appendBody`).
  * Concurrent appends therefore serialise between allocating and committing (InnoDB releases the
@@ -163,6 +178,7 @@ export class MysqlEventStore implements EventStore {
         gate: new StoreGate(storeId, db),
         reads: new MysqlReads({ pool, db, storeId, registry: options.registry, target }),
         compound,
+        prepared: { on: compound },
       },
       undefined,
     );
@@ -226,13 +242,14 @@ export class MysqlEventStore implements EventStore {
     const body = appendBody(append);
     const { compound } = this.#shared;
     const sql = compound ? compoundTransaction(body) : `start transaction;\n${body.sql};\ncommit`;
+    const prepare = compound && append.records.length <= PREPARED_MAX_EVENTS;
     for (let attempt = 0; ; attempt++) {
       const final = attempt >= this.#shared.retries;
       const outcome = await this.#guard(() =>
-        withPoolConnection(this.#shared.pool, async (run) => {
+        withPoolConnection(this.#shared.pool, async (run, execute) => {
           let results: unknown;
           try {
-            results = await run(sql, body.parameters);
+            results = prepare ? await this.#write(sql, body.parameters, run, execute) : await run(sql, body.parameters);
           } catch (error) {
             await run('rollback', []).catch(() => undefined);
             if (isDeadlock(error) && !final) return 'retry' as const;
@@ -248,6 +265,28 @@ export class MysqlEventStore implements EventStore {
         }),
       );
       if (outcome !== 'retry') return outcome;
+    }
+  }
+
+  /**
+   * Sends a lone compound append as a prepared statement: the server parses the block once per
+   * connection and text (an event count and kind of expectation), not at every append, and the
+   * values travel in binary form, neither escaped by the client nor scanned by the server's lexer.
+   * Server thread CPU per append from /proc schedstat, alternating with the text form in one
+   * process, 20 rounds: 10 events to a new stream 540 -> 412 µs (lower in 20/20), one event 367 ->
+   * 276 (20/20). A server that cannot prepare it (too many prepared statements, or a version that
+   * does not prepare compound statements) gets the text instead; the latter for good.
+   */
+  async #write(sql: string, parameters: readonly unknown[], run: MysqlRun, execute: MysqlExecute): Promise<unknown> {
+    const { prepared } = this.#shared;
+    if (!prepared.on) return run(sql, parameters);
+    try {
+      return await execute(sql, parameters);
+    } catch (error) {
+      const { errno } = error as { errno?: number };
+      if (errno === undefined || !CANNOT_PREPARE.has(errno)) throw error;
+      if (errno === 1295) prepared.on = false;
+      return run(sql, parameters);
     }
   }
 

@@ -28,6 +28,10 @@ export interface AppendOutcome {
  * Only the update form (an existing stream expected) can find no row, and then leaves `variable`
  * untouched (`mayMiss`): the caller sets it to NULL first, or checks ROW_COUNT().
  *
+ * The event count is written into the text, as the allocation's is (`takePositions`): it is part of
+ * the statement's shape anyway (one row per event), and a prepared statement (`preparedAppend`)
+ * binds a JavaScript number as a DOUBLE, which would turn the version arithmetic into floating point.
+ *
  * Measured and not used: no stream row, the expectation checked against the stream's
  * `max(version)` in the events (the allocation's condition), the UNIQUE(stream_id, version) key
  * refusing the loser of a race. Server thread CPU per append, the same statements otherwise,
@@ -44,24 +48,24 @@ export function streamStep(append: PreparedAppend, variable: string): Statement 
   if (expected === 0 || expected === 'no_stream') {
     // A duplicate key error here means the stream exists: the caller reports the conflict.
     return {
-      sql: `insert into eventsmith_streams (stream_id, version, tenant_id) values (?, ${variable} := ?, ?)`,
-      parameters: [streamId, n, batchTenant],
+      sql: `insert into eventsmith_streams (stream_id, version, tenant_id) values (?, ${variable} := ${n}, ?)`,
+      parameters: [streamId, batchTenant],
       mayMiss: false,
     };
   }
   if (expected === 'any') {
     return {
       sql:
-        `insert into eventsmith_streams (stream_id, version, tenant_id) values (?, ${variable} := ?, ?) on duplicate key update ` +
-        `version = coalesce(${variable} := if(true${own}, version + ?, null), version), ${tenant}`,
-      parameters: [streamId, n, batchTenant, ...owner, n, batchTenant],
+        `insert into eventsmith_streams (stream_id, version, tenant_id) values (?, ${variable} := ${n}, ?) on duplicate key update ` +
+        `version = coalesce(${variable} := if(true${own}, version + ${n}, null), version), ${tenant}`,
+      parameters: [streamId, batchTenant, ...owner, batchTenant],
       mayMiss: false,
     };
   }
   const check = expected === 'stream_exists' ? 'true' : 'version = ?';
   return {
-    sql: `update eventsmith_streams set version = coalesce(${variable} := if(${check}${own}, version + ?, null), version), ${tenant} where stream_id = ?`,
-    parameters: [...(expected === 'stream_exists' ? [] : [expected]), ...owner, n, batchTenant, streamId],
+    sql: `update eventsmith_streams set version = coalesce(${variable} := if(${check}${own}, version + ${n}, null), version), ${tenant} where stream_id = ?`,
+    parameters: [...(expected === 'stream_exists' ? [] : [expected]), ...owner, batchTenant, streamId],
     mayMiss: true,
   };
 }
@@ -121,8 +125,8 @@ export function insertEvents(rows: readonly Statement[]): Statement {
  */
 export function takePositions(count: number, condition = ''): Statement {
   return {
-    sql: `update eventsmith_positions set value = last_insert_id(value + ?) where id = 1${condition}`,
-    parameters: [count],
+    sql: `update eventsmith_positions set value = last_insert_id(value + ${count}) where id = 1${condition}`,
+    parameters: [],
   };
 }
 
