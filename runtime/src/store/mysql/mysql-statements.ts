@@ -109,7 +109,7 @@ function pushEventParameters(parameters: unknown[], append: PreparedAppend): voi
       r.aggregateType,
       r.aggregateId,
       r.tenantId,
-      mysqlTimestamp(new Date(r.occurredAt)),
+      occurredText(r.occurredAt),
       r.actorId,
       r.correlationId,
       r.causationId,
@@ -294,6 +294,17 @@ export function compoundTransaction(body: AppendBody): string {
   const { texts } = body;
   return (texts.compound ??= `begin not atomic start transaction;\n${texts.body};\ncommit;\nset ${TRACKED_POSITION} = last_insert_id();\nend`);
 }
+
+/**
+ * `mysqlTimestamp` of the ISO text `iso`, remembered for the next call: the events of an append
+ * are mostly made in the same millisecond (10-event appends: 10 Dates parsed and printed again,
+ * 8 µs of the application's time per append in a CPU profile).
+ */
+function occurredText(iso: string): string {
+  if (lastOccurred?.iso !== iso) lastOccurred = { iso, text: mysqlTimestamp(new Date(iso)) };
+  return lastOccurred.text;
+}
+let lastOccurred: { readonly iso: string; readonly text: string } | undefined;
 
 /** DATETIME(3) literal in UTC. */
 export function mysqlTimestamp(date: Date): string {
