@@ -131,6 +131,7 @@ await describeWithService('mysql', 'MysqlEventStore on a pool of one connection'
     for (const [errno, prepares] of [
       [1461, 4],
       [1295, 1],
+      [1064, 1],
     ] as const) {
       const { store, teardown } = await freshStore(1);
       const refuse = vi.spyOn(mysql2.Connection.prototype, 'execute').mockImplementation(function (

@@ -103,8 +103,12 @@ const IS_MARIADB = "select version() like '%MariaDB%' as mariadb";
  * below the server's `max_prepared_stmt_count` (16,382 by default, for all connections together).
  */
 const PREPARED_MAX_EVENTS = 16;
-/** The server could not prepare the statement: too many prepared statements (1461), or the statement kind (1295). */
-const CANNOT_PREPARE = new Set([1461, 1295]);
+/**
+ * The server could not prepare the statement: too many prepared statements (1461, for now), or not
+ * this kind of statement (1295 unsupported, 1064 a syntax error: for good). A syntax error that the
+ * text form has as well is reported by it.
+ */
+const CANNOT_PREPARE = new Set([1461, 1295, 1064]);
 const LAST_POSITION = 'select last_insert_id() as position';
 
 /**
@@ -285,7 +289,7 @@ export class MysqlEventStore implements EventStore {
     } catch (error) {
       const { errno } = error as { errno?: number };
       if (errno === undefined || !CANNOT_PREPARE.has(errno)) throw error;
-      if (errno === 1295) prepared.on = false;
+      if (errno !== 1461) prepared.on = false;
       return run(sql, parameters);
     }
   }
