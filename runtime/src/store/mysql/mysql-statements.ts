@@ -29,8 +29,9 @@ export interface AppendOutcome {
  * untouched (`mayMiss`): the caller sets it to NULL first, or checks ROW_COUNT().
  *
  * The event count is written into the text, as the allocation's is (`takePositions`): it is part of
- * the statement's shape anyway (one row per event), and a prepared statement (`preparedAppend`)
- * binds a JavaScript number as a DOUBLE, which would turn the version arithmetic into floating point.
+ * the statement's shape anyway (one row per event), and a prepared statement (a lone MariaDB
+ * append: `MysqlEventStore.#write`) binds a JavaScript number as a DOUBLE, which would turn the
+ * version arithmetic into floating point.
  *
  * Measured and not used: no stream row, the expectation checked against the stream's
  * `max(version)` in the events (the allocation's condition), the UNIQUE(stream_id, version) key
