@@ -141,7 +141,21 @@ const storedTimes = new LastParsedTime(datetimeMillis);
  * 1.8-2.0 µs of thread CPU per row (raw's select 1.6-1.8), is what little there was to overlap;
  * when the stream is most of the table, the server sorts every row before it sends the first.
  * That event mode also needs the connection's own error event watched: a lost connection is
- * reported there, not on the statement.
+ * reported there, not on the statement. Measured again against the raw reference (W4, 1,000-event
+ * stream alone in its table, 30 alternating rounds of 50 loads, server thread CPU from /proc): the
+ * store costs less CPU than raw (client 3.9 against 4.7 µs per event, server 2.3 against 2.2) yet
+ * takes longer (5.5 against 4.9 µs), because raw's driver parses its rows while the server still
+ * sends (its wall is 2.0 µs below its client + server CPU, the store's 0.7). Decoding each row in
+ * the row event raised that overlap to 1.4 µs but the client's CPU by 0.7 µs (lower in 2 of 24
+ * rounds): no gain in wall (11 of 24).
+ *
+ * Also measured and not used (same-process rounds against this code): the page as one row
+ * (`group_concat` of the packed texts in version order over a version range, so mysql2 parses one
+ * row): server 2.53 -> 2.40 µs per event (28 of 40) but client 4.04 -> 4.29 (15 of 40), splitting
+ * one large text and parsing payloads cut from it cost more than the rows did; mysql2's text
+ * protocol (`query`) instead of the prepared statement: client 4.15 -> 4.95 (2 of 40), server
+ * 2.40 -> 2.47; forcing the stream index where the server scans and sorts a stream that fills its
+ * table: server 2.30 -> 2.29 (22 of 40), wall 20 of 40.
  */
 export class MysqlReads {
   readonly #pool: Pool;
