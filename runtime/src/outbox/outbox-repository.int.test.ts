@@ -1,5 +1,6 @@
+import { sql, type Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { describeWithService } from '@eventsmith/test/support/services';
+import { describeWithService, freshPostgresDatabase } from '@eventsmith/test/support/services';
 import { AggregateRepository } from '../aggregates/aggregate-repository.js';
 import { AggregateRoot } from '../aggregates/aggregate-root.js';
 import { handles } from '../aggregates/handles.js';
@@ -7,6 +8,8 @@ import { ConcurrencyError } from '../errors.js';
 import type { DomainEvent } from '../events/domain-event.js';
 import type { EventRecord } from '../events/event-record.js';
 import { InMemoryEventStore } from '../store/memory/in-memory-event-store.js';
+import { PostgresEventStore } from '../store/postgres/postgres-event-store.js';
+import { withAppendHooks } from '../subscriptions/append-hooks.js';
 import type { EventStore } from '../store/event-store.js';
 import { migrateSubscriptionTables } from '../subscriptions/sql/subscription-tables.js';
 import { Deposited, registry } from '../test-support/subscription-fixtures.js';
@@ -129,3 +132,50 @@ for (const target of SQL_TARGETS) {
     await describeWithService(target.service, `repository outbox on ${target.dialect}`, () => suite(target));
   else describe(`repository outbox on ${target.dialect}`, () => suite(target));
 }
+
+await describeWithService('postgres', 'repository outbox on postgres: named insert', () => {
+  for (const variant of ['standard', 'partitioned', 'app hooks'] as const) {
+    it(`runs the outbox insert as a named statement on the transaction's connection (${variant})`, async () => {
+      const { url, drop } = await freshPostgresDatabase();
+      const store = await PostgresEventStore.open({
+        url,
+        registry,
+        pool: { max: 1 },
+        ...(variant === 'partitioned' ? { layout: { partitioned: { partitions: 4 } } } : {}),
+      });
+      try {
+        await migrateSubscriptionTables(store.db);
+        const outbox = new SqlOutboxStore(store.db);
+        // createApp saves through withAppendHooks, which wraps the store's transaction handle.
+        const saving = variant === 'app hooks' ? withAppendHooks(store, { afterCommit: () => undefined }) : store;
+        const accounts = new AggregateRepository(saving, Account, { outbox });
+        const prepared = async (tx: { sql: unknown }) =>
+          (
+            await sql<{ name: string }>`select name from pg_prepared_statements
+              where statement like 'insert into "eventsmith_outbox"%' order by name`.execute(tx.sql as Kysely<any>)
+          ).rows.map((row) => row.name);
+        const account = await accounts.loadOrCreate('a1');
+        account.deposit(1);
+        account.deposit(2);
+        const named = await saving.transaction(async (tx) => {
+          await accounts.save(account, { transaction: tx });
+          return prepared(tx);
+        });
+        expect(named).toEqual([expect.stringMatching(/^eventsmith_outbox_[0-9a-f]{32}$/)]);
+        // More events than are named: unnamed, and written all the same.
+        const big = await accounts.load('a1');
+        for (let i = 0; i < 17; i++) big.deposit(1);
+        expect(
+          await saving.transaction(async (tx) => {
+            await accounts.save(big, { transaction: tx });
+            return prepared(tx);
+          }),
+        ).toEqual(named);
+        expect((await outbox.stats()).pending).toBe(19);
+      } finally {
+        await store.close();
+        await drop();
+      }
+    });
+  }
+});

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import pg from 'pg';
 import { expect, it } from 'vitest';
 import { describeWithService } from '@eventsmith/test/support/services';
@@ -69,6 +70,30 @@ await describeWithService('postgres', 'outbox under PostgreSQL row-level securit
     });
     expect(await relay.drain()).toBe(2);
     expect(published.map((r) => r.tenantId).sort()).toEqual(['t1', 't2']);
+  });
+
+  it("runs a tenant view's outbox insert as a named statement in its transaction, under the policies", async () => {
+    const { app } = stores();
+    const view = app.forTenant('t3');
+    const accounts = new AggregateRepository(view, Account, { outbox: new SqlOutboxStore(app.db) });
+    const account = await accounts.loadOrCreate('t3-a');
+    account.deposit(1);
+    const named = await view.transaction(async (tx) => {
+      await accounts.save(account, { transaction: tx });
+      const { rows } = await sql<{ name: string; tenant: string }>`select name,
+        current_setting('eventsmith.tenant_id', true) as tenant from pg_prepared_statements
+        where statement like 'insert into "eventsmith_outbox"%'`.execute(tx.sql);
+      return rows;
+    });
+    expect(named).toEqual([{ name: expect.stringMatching(/^eventsmith_outbox_/), tenant: 't3' }]);
+    // A row of another tenant through the same named statement is refused by the policy.
+    const foreign = new Deposited({ amount: 1 }, { tenantId: 't4', aggregateType: 'Account', aggregateId: 't4-a' });
+    await expect(
+      view.transaction(async (tx) => {
+        await tx.appendToStream('t3-c', [new Deposited({ amount: 1 })], { expectedVersion: 'any' });
+        await new SqlOutboxStore(app.db).add([foreign], { transaction: tx });
+      }),
+    ).rejects.toThrow(/row-level security/);
   });
 
   it('refuses the option on other databases', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { sql, type Generated, type Kysely, type Selectable } from 'kysely';
 import type { DomainEvent } from '../events/domain-event.js';
 import { toEventRecord, type EventRecord } from '../events/event-record.js';
@@ -5,6 +6,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { EventStoreTransaction } from '../store/event-store.js';
 import { affected, detectDialect, msToDate, type SqlDialectName } from '../store/sql/sql-dialect.js';
 import { SqlTable } from '../store/sql/sql-tables.js';
+import { statementNamer } from '../store/sql/statement-naming.js';
 import type { OutboxMessage, OutboxStats, OutboxStore } from './outbox-store.js';
 
 /**
@@ -32,6 +34,12 @@ export interface OutboxTables {
 }
 
 const TABLE = SqlTable.outbox;
+/**
+ * On PostgreSQL, an `add` of up to this many events runs its insert as a named (prepared)
+ * statement on the transaction's connection: its text depends only on the number of events, so
+ * each connection parses and plans it once per count instead of on every save.
+ */
+const NAMED_ADD_EVENTS = 16;
 type Db = Kysely<OutboxTables>;
 type Row = Selectable<OutboxTables[typeof TABLE]>;
 
@@ -40,7 +48,9 @@ type Row = Selectable<OutboxTables[typeof TABLE]>;
  * PostgreSQL, SQLite or MariaDB/MySQL. `add` writes through the store transaction's Kysely
  * handle, so the rows commit with the append. Claims use `FOR UPDATE SKIP LOCKED` on PostgreSQL
  * and MariaDB (relays never wait on each other) and one atomic `UPDATE` on SQLite; either way a
- * claim is a lease that another relay takes over if its holder dies.
+ * claim is a lease that another relay takes over if its holder dies. In a `PostgresEventStore`
+ * transaction, `add`'s insert (up to 16 events) runs as a named statement on the transaction's
+ * connection, parsed and planned once per connection and event count.
  *
  * @example
  * ```ts
@@ -55,6 +65,8 @@ type Row = Selectable<OutboxTables[typeof TABLE]>;
 export class SqlOutboxStore implements OutboxStore {
   readonly #db: Db;
   readonly #dialect: SqlDialectName;
+  /** Insert texts' statement names (see `#statementName`). */
+  readonly #names = new Map<string, string>();
 
   constructor(db: Kysely<any>, options: { dialect?: SqlDialectName } = {}) {
     this.#db = db;
@@ -70,26 +82,45 @@ export class SqlOutboxStore implements OutboxStore {
       );
     }
     const now = Date.now();
-    await db
-      .insertInto(TABLE)
-      .values(
-        events.map((event) => {
-          const record = toEventRecord(event);
-          return {
-            event_id: record.eventId,
-            event_type: record.eventType,
-            aggregate_type: record.aggregateType,
-            aggregate_id: record.aggregateId,
-            tenant_id: record.tenantId,
-            record: JSON.stringify(record),
-            created_at: now,
-            status: 'pending',
-            attempts: 0,
-            next_attempt_at: 0,
-          };
-        }),
-      )
-      .execute();
+    const insert = db.insertInto(TABLE).values(
+      events.map((event) => {
+        const record = toEventRecord(event);
+        return {
+          event_id: record.eventId,
+          event_type: record.eventType,
+          aggregate_type: record.aggregateType,
+          aggregate_id: record.aggregateId,
+          tenant_id: record.tenantId,
+          record: JSON.stringify(record),
+          created_at: now,
+          status: 'pending',
+          attempts: 0,
+          next_attempt_at: 0,
+        };
+      }),
+    );
+    const namer =
+      this.#dialect === 'postgres' && events.length <= NAMED_ADD_EVENTS
+        ? statementNamer(options.transaction)
+        : undefined;
+    if (namer === undefined) {
+      await insert.execute();
+      return;
+    }
+    // Every column is given for every event, so the text depends only on the event count.
+    const compiled = insert.compile();
+    namer(compiled.sql, this.#statementName(compiled.sql));
+    await db.executeQuery(compiled);
+  }
+
+  /** The named statement's name for an insert text: a hash of it, so a name stands for one text. */
+  #statementName(text: string): string {
+    let name = this.#names.get(text);
+    if (name === undefined) {
+      name = `eventsmith_outbox_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+      if (this.#names.size < 4 * NAMED_ADD_EVENTS) this.#names.set(text, name);
+    }
+    return name;
   }
 
   async claim(owner: string, options: { limit: number; leaseMs: number }): Promise<OutboxMessage[]> {

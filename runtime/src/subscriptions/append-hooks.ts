@@ -11,6 +11,7 @@ import type {
 } from '../store/event-store.js';
 import type { Position } from '../store/position.js';
 import { readFeedPage, type FeedPage } from '../store/feed-page.js';
+import { nameStatement, statementNamer } from '../store/sql/statement-naming.js';
 import type { WakeUpSignal } from './wake-up.js';
 
 /** Work added to every append of a store (see {@link withAppendHooks}). */
@@ -105,7 +106,9 @@ class HookedEventStore implements EventStore {
           return result;
         },
       };
-      return fn(wrapped);
+      // The store's internal statement naming (PostgreSQL), for the outbox insert through `sql`.
+      const namer = statementNamer(tx);
+      return fn(namer ? Object.assign(wrapped, { [nameStatement]: namer }) : wrapped);
     });
   }
 

@@ -21,6 +21,7 @@ import type {
 import { matchesExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
 import { currentTransaction, storeTransaction } from '../sql/ambient-transaction.js';
+import type { StatementNamer } from '../sql/statement-naming.js';
 import { EVENT_COLUMNS, feedFilter, storedEventFromRecord, type EventRow, type FeedFilter } from '../sql/event-rows.js';
 import { readAheadPages } from '../sql/read-ahead-pages.js';
 import { utcTimestampMillis } from '../sql/sql-time.js';
@@ -140,6 +141,8 @@ interface Shared {
   readonly namedStatements: Map<string, string>;
   /** Append statement texts by name (see `#appendText`). */
   readonly appendTexts: Map<string, string>;
+  /** Registers other code's statement texts (the outbox insert) in `namedStatements`: transactions' `nameStatement`. */
+  readonly nameStatement: StatementNamer;
   /** Names of the read statements run as named statements on the pool. */
   readonly readNames: StatementNames;
   /** Feed page statements by `feedStatementKey`. */
@@ -171,6 +174,11 @@ const SETTLE_ATTEMPTS = 3;
  * each server connection that ran it.
  */
 const NAMED_READS = 20;
+/**
+ * Statement texts other code (the SQL outbox's insert) may register through a transaction's
+ * internal `nameStatement` method; later ones run unnamed.
+ */
+const NAMED_OTHERS = 32;
 /** Feed statements kept built (by filter); others are built for each read. */
 const FEED_STATEMENTS = 256;
 const SELECT = [...EVENT_COLUMNS, 'tx_id', 'position'];
@@ -195,8 +203,9 @@ const SELECT = [...EVENT_COLUMNS, 'tx_id', 'position'];
  * pack both numbers and exceed 64 bits: store `position.toString()`, not `position.value`, in
  * checkpoint columns.
  *
- * **Prepared statements.** Appends (inside `transaction()` too) and the feed and stream reads run
- * as named statements, which each pooled connection parses and plans once. Behind a connection
+ * **Prepared statements.** Appends (inside `transaction()` too), the SQL outbox's insert in a
+ * transaction (`SqlOutboxStore.add`, up to 16 events) and the feed and stream reads run as named
+ * statements, which each pooled connection parses and plans once. Behind a connection
  * pooler, use session pooling (or PgBouncer 1.21+ with `max_prepared_statements`).
  *
  * **Transactions.** `transaction(fn)` gives `fn` the Kysely transaction as `tx.sql`; projection
@@ -283,6 +292,7 @@ export class PostgresEventStore implements EventStore {
         abortedBy: new WeakMap(),
         namedStatements,
         appendTexts: new Map(),
+        nameStatement: registerNamedStatement(namedStatements, NAMED_OTHERS),
         readNames: new StatementNames(NAMED_READS),
         feedStatements: new Map(),
         streamStatements: [],
@@ -430,6 +440,7 @@ export class PostgresEventStore implements EventStore {
           );
           return outcome as AppendResult; // inside a transaction a lost race is final, never 'retry'
         },
+        nameStatement: this.#shared.nameStatement,
         finished: (trx) => void (appended = appendedIn.has(trx)),
         committed: () => {
           if (appended) notifier?.committed();
@@ -871,6 +882,21 @@ function timestampMillis(text: string): number {
 }
 const occurredTimes = new LastParsedTime(timestampMillis);
 const storedTimes = new LastParsedTime(timestampMillis);
+
+/**
+ * A transaction's `nameStatement` (see `statement-naming.ts`): adds `text` to the store's
+ * `namedStatements` under `name`, so the pool's clients run it as a named statement on whichever
+ * connection it comes through (the transaction's). At most `limit` texts; a name already standing
+ * for another text (or a text already named) is left as it is.
+ */
+function registerNamedStatement(namedStatements: Map<string, string>, limit: number): StatementNamer {
+  const names = new Set<string>();
+  return (text, name) => {
+    if (namedStatements.has(text) || names.has(name) || names.size >= limit) return;
+    names.add(name);
+    namedStatements.set(text, name);
+  };
+}
 
 /** Positions pack (transaction id, position), each a non-negative 64-bit integer as PostgreSQL keeps them. */
 function validPosition(value: bigint): boolean {

@@ -3,6 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { InvalidArgumentError } from '../../errors.js';
 import type { DomainEvent } from '../../events/domain-event.js';
 import type { AppendOptions, AppendResult, EventStoreTransaction } from '../event-store.js';
+import { nameStatement, type StatementNamer } from './statement-naming.js';
 
 interface Ambient {
   /** The store's Kysely instance the transaction was opened on. */
@@ -43,6 +44,11 @@ export interface StoreTransactionSteps<T> {
     events: readonly DomainEvent[],
     options: AppendOptions,
   ) => Promise<AppendResult>;
+  /**
+   * The transaction handle's internal {@link nameStatement} method (PostgreSQL: registers a text to
+   * run as a named statement); the handle has none without it.
+   */
+  readonly nameStatement?: StatementNamer;
   /** Called when the transaction's function has settled, with its transaction. */
   readonly finished?: (trx: Transaction<any>) => void;
   /** Called once the transaction has committed, before the `afterCommit` callbacks. */
@@ -69,6 +75,7 @@ export async function storeTransaction<T>(
         return steps.append(trx, streamId, events, options);
       },
       afterCommit: (callback: () => void | Promise<void>) => void callbacks.push(callback),
+      ...(steps.nameStatement ? { [nameStatement]: steps.nameStatement } : {}),
     };
     try {
       return await runInStoreTransaction(db, trx, () => fn(tx));
