@@ -13,7 +13,13 @@ import type { AppendResult } from '../event-store.js';
 import type { Position } from '../position.js';
 import { prepareAppend } from '../sql/prepare-append.js';
 import { PostgresEventStore } from './postgres-event-store.js';
-import { BATCH_APPEND, batchAppendParameters, unpackPosition } from './postgres-statements.js';
+import {
+  BATCH_APPEND,
+  BATCH_APPEND_ONE,
+  batchAppendOneParameters,
+  batchAppendParameters,
+  unpackPosition,
+} from './postgres-statements.js';
 
 const layouts = [
   ['', undefined],
@@ -169,70 +175,110 @@ await describeWithService('postgres', 'PostgreSQL batch append statement', () =>
     await drop?.();
   });
 
-  it("writes each member under its own expectation in one transaction; a refused member writes nothing and gets the stream's state", async () => {
-    const existing = Array.from({ length: 6 }, () => newStream());
-    for (const s of existing) await store.appendToStream(s.streamId, noted(s, 2), { expectedVersion: 'no_stream' });
-    const owned = newStream();
-    await store.forTenant('t1').appendToStream(owned.streamId, noted(owned, 1), { expectedVersion: 'no_stream' });
-    const fresh = Array.from({ length: 5 }, () => newStream());
-    const members: [ReturnType<typeof newStream>, number, ExpectedVersion, string | undefined][] = [
-      [fresh[0]!, 2, 'no_stream', undefined],
-      [fresh[1]!, 1, 0, undefined],
-      [fresh[2]!, 1, 'any', undefined],
-      [existing[0]!, 2, 'any', undefined],
-      [existing[1]!, 1, 'stream_exists', undefined],
-      [existing[2]!, 3, 2, undefined],
-      // Refused: the stream exists, is missing, is at another version, is another tenant's.
-      [existing[3]!, 1, 'no_stream', undefined],
-      [fresh[3]!, 1, 'stream_exists', undefined],
-      [fresh[4]!, 1, 3, undefined],
-      [existing[4]!, 1, 1, undefined],
-      [owned, 1, 'any', 't2'],
-      [existing[5]!, 1, 'any', 't2'],
-    ];
-    const appends = members.map(([s, count, expectedVersion, view]) =>
-      prepareAppend(conformanceRegistry, s.streamId, noted(s, count, {}, 10), { expectedVersion }, view),
-    );
-    const { rows } = await pool.query<{
-      version: number | null;
-      position: string | null;
-      tx: string;
-      actual: number | null;
-      actual_tenant: string | null;
-    }>(BATCH_APPEND, batchAppendParameters(appends));
-    expect(rows.map((r) => [r.version, r.actual, r.actual_tenant])).toEqual([
-      [2, null, null],
-      [1, null, null],
-      [1, null, null],
-      [4, 2, null],
-      [3, 2, null],
-      [5, 2, null],
-      [null, 2, null],
-      [null, null, null],
-      [null, null, null],
-      [null, 2, null],
-      [null, 1, 't1'],
-      [null, 2, null],
-    ]);
-    expect(new Set(rows.map((r) => r.tx)).size).toBe(1);
-    for (const [i, [s, count]] of members.entries()) {
-      const stored = await collect(store.readStream(s.streamId));
-      const written = rows[i]!.version !== null;
-      const before = written ? rows[i]!.version! - count : (rows[i]!.actual ?? 0);
-      expect(stored.map((e) => e.event.eventId)).toEqual([
-        ...stored.slice(0, before).map((e) => e.event.eventId),
-        ...(written ? appends[i]!.records.map((r) => r.eventId) : []),
-      ]);
-      expect(stored.map((e) => e.streamVersion)).toEqual(stored.map((_, v) => v + 1));
-      if (written)
-        expect(unpackPosition(stored.at(-1)!.position.value)).toEqual({ tx: rows[i]!.tx, position: rows[i]!.position });
-    }
-    // The feed holds the batch's events in member order, each member's in its own order.
-    const feed = (await collect(store.readAll())).filter((e) => unpackPosition(e.position.value).tx === rows[0]!.tx);
-    expect(feed.map((e) => e.event.eventId)).toEqual(
-      appends.flatMap((a, i) => (rows[i]!.version !== null ? a.records.map((r) => r.eventId) : [])),
-    );
-  });
+  const statements = [
+    ['BATCH_APPEND', BATCH_APPEND, batchAppendParameters, (count: number) => count],
+    ['BATCH_APPEND_ONE (one event per member)', BATCH_APPEND_ONE, batchAppendOneParameters, () => 1],
+  ] as const;
+
+  it.each(statements)(
+    "%s looks up the members' stream rows by key, not by reading the whole table",
+    async (name, statement, parameters) => {
+      // As the batches' connections run it: a generic plan, made while the table is new and has
+      // never been analyzed (nor, with autovacuum off, ever will be). Reading every stream row
+      // would make each batch cost more as the store grows.
+      const streams = Array.from({ length: 3 }, () => newStream());
+      for (const s of streams) await store.appendToStream(s.streamId, noted(s, 1), { expectedVersion: 'no_stream' });
+      const appends = streams.map((s) =>
+        prepareAppend(conformanceRegistry, s.streamId, noted(s, 1, {}, 10), { expectedVersion: 1 }, undefined),
+      );
+      const literal = (value: unknown) =>
+        Array.isArray(value)
+          ? pg.escapeLiteral(
+              `{${value.map((x) => (x === null || x === undefined ? 'NULL' : `"${String(x).replace(/[\\"]/g, '\\$&')}"`)).join(',')}}`,
+            )
+          : pg.escapeLiteral(String(value));
+      const client = await pool.connect();
+      try {
+        await client.query('set plan_cache_mode = force_generic_plan');
+        const prepared = `plan_${name.split(' ')[0]!.toLowerCase()}`;
+        await client.query(`prepare ${prepared} as ${statement}`);
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+          `explain (costs off) execute ${prepared}(${parameters(appends).map(literal).join(', ')})`,
+        );
+        await client.query(`deallocate ${prepared}`);
+        const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+        expect(plan).toContain('eventsmith_streams_pkey');
+        expect(plan).not.toMatch(/Seq Scan on eventsmith_streams/);
+      } finally {
+        client.release();
+      }
+    },
+  );
+  it.each(statements)(
+    "%s writes each member under its own expectation in one transaction; a refused member writes nothing and gets the stream's state",
+    async (_, statement, parameters, eventCount) => {
+      const existing = Array.from({ length: 6 }, () => newStream());
+      for (const s of existing) await store.appendToStream(s.streamId, noted(s, 2), { expectedVersion: 'no_stream' });
+      const owned = newStream();
+      await store.forTenant('t1').appendToStream(owned.streamId, noted(owned, 1), { expectedVersion: 'no_stream' });
+      const fresh = Array.from({ length: 5 }, () => newStream());
+      // Each member: the stream, its event count, expectation, view tenant, and the stream's
+      // state before (version, tenant) when the member is refused, or undefined when it is written.
+      const members: [ReturnType<typeof newStream>, number, ExpectedVersion, string | undefined, unknown[]?][] = [
+        [fresh[0]!, 2, 'no_stream', undefined],
+        [fresh[1]!, 1, 0, undefined],
+        [fresh[2]!, 1, 'any', undefined],
+        [existing[0]!, 2, 'any', undefined],
+        [existing[1]!, 1, 'stream_exists', undefined],
+        [existing[2]!, 3, 2, undefined],
+        // Refused: the stream exists, is missing, is at another version, is another tenant's.
+        [existing[3]!, 1, 'no_stream', undefined, [2, null]],
+        [fresh[3]!, 1, 'stream_exists', undefined, [null, null]],
+        [fresh[4]!, 1, 3, undefined, [null, null]],
+        [existing[4]!, 1, 1, undefined, [2, null]],
+        [owned, 1, 'any', 't2', [1, 't1']],
+        [existing[5]!, 1, 'any', 't2', [2, null]],
+      ];
+      const appends = members.map(([s, count, expectedVersion, view]) =>
+        prepareAppend(conformanceRegistry, s.streamId, noted(s, eventCount(count), {}, 10), { expectedVersion }, view),
+      );
+      const { rows } = await pool.query<{
+        version: number | null;
+        position: string | null;
+        tx: string;
+        actual: number | null;
+        actual_tenant: string | null;
+      }>(statement, parameters(appends));
+      expect(rows.map((r) => [r.version, r.actual, r.actual_tenant])).toEqual(
+        members.map(([s, count, , , refused]) => {
+          if (refused) return [null, ...refused];
+          const before = existing.includes(s) ? 2 : 0;
+          return [before + eventCount(count), before || null, null];
+        }),
+      );
+      expect(new Set(rows.map((r) => r.tx)).size).toBe(1);
+      for (const [i, [s]] of members.entries()) {
+        const stored = await collect(store.readStream(s.streamId));
+        const written = rows[i]!.version !== null;
+        const before = written ? rows[i]!.version! - appends[i]!.records.length : (rows[i]!.actual ?? 0);
+        expect(stored.map((e) => e.event.eventId)).toEqual([
+          ...stored.slice(0, before).map((e) => e.event.eventId),
+          ...(written ? appends[i]!.records.map((r) => r.eventId) : []),
+        ]);
+        expect(stored.map((e) => e.streamVersion)).toEqual(stored.map((_, v) => v + 1));
+        if (written)
+          expect(unpackPosition(stored.at(-1)!.position.value)).toEqual({
+            tx: rows[i]!.tx,
+            position: rows[i]!.position,
+          });
+      }
+      // The feed holds the batch's events in member order, each member's in its own order.
+      const feed = (await collect(store.readAll())).filter((e) => unpackPosition(e.position.value).tx === rows[0]!.tx);
+      expect(feed.map((e) => e.event.eventId)).toEqual(
+        appends.flatMap((a, i) => (rows[i]!.version !== null ? a.records.map((r) => r.eventId) : [])),
+      );
+    },
+  );
 });
 
 await describeWithService('postgres', 'PostgresEventStore group commit, one statement per batch', () => {

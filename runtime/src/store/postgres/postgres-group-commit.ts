@@ -8,7 +8,12 @@ import {
   type GroupCommitWaiting,
 } from '../sql/group-commit-queue.js';
 import type { PreparedAppend } from '../sql/prepare-append.js';
-import { BATCH_APPEND, batchAppendParameters } from './postgres-statements.js';
+import {
+  BATCH_APPEND,
+  BATCH_APPEND_ONE,
+  batchAppendOneParameters,
+  batchAppendParameters,
+} from './postgres-statements.js';
 
 /** One append waiting for a group commit, as the store hands it over. */
 export interface GroupMember extends GroupCommitMember {
@@ -57,7 +62,8 @@ const GROUP_COMMIT_POOL = { max: GROUP_COMMIT_FLIGHTS, pipeline: true, lock_time
  * of them. When batches form and how many fly at once is {@link GroupCommitQueue}'s; each flight
  * has its own pipelining connection.
  *
- * - A batch is one statement, `BATCH_APPEND`, committed on its own: every member's stream
+ * - A batch is one statement, `BATCH_APPEND` (`BATCH_APPEND_ONE` when every member appends one
+ *   event), committed on its own: every member's stream
  *   check-and-update and every event, members in stream-id order (so concurrent batches, this
  *   store's or another process's, take stream locks in one order). Each member keeps its own
  *   expected-version check; a refused one writes nothing and does not disturb the others, and its
@@ -118,13 +124,14 @@ export class PostgresGroupCommit extends GroupCommitQueue<GroupMember> {
       await Promise.all(members.map((member) => this.alone(member)));
       return;
     }
+    const appends = members.map((member) => member.append!);
     let rows: Record<string, unknown>[];
     try {
-      ({ rows } = await client.query({
-        name: 'eventsmith_append_batch',
-        text: BATCH_APPEND,
-        values: batchAppendParameters(members.map((member) => member.append!)),
-      }));
+      ({ rows } = await client.query(
+        appends.every((append) => append.records.length === 1)
+          ? { name: 'eventsmith_append_batch_one', text: BATCH_APPEND_ONE, values: batchAppendOneParameters(appends) }
+          : { name: 'eventsmith_append_batch', text: BATCH_APPEND, values: batchAppendParameters(appends) },
+      ));
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       client.release(typeof code === 'string' ? undefined : (error as Error));
