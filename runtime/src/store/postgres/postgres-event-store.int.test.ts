@@ -81,6 +81,113 @@ await describeWithService('postgres', 'PostgresEventStore on a pool of one conne
   }
 });
 
+await describeWithService('postgres', 'PostgresEventStore plans on a new, never analyzed store', () => {
+  // A connection keeps the generic plan it made of each named statement while the tables were
+  // new and never analyzed (autovacuum off or behind) for as long as it lives, so that plan must
+  // read by index however large the tables grow. force_generic_plan shows it from the first run.
+  async function planningStore() {
+    const { url, drop } = await freshPostgresDatabase();
+    const store = await PostgresEventStore.open({
+      url,
+      registry: conformanceRegistry,
+      pool: { max: 1 }, // every statement on the connection whose plans are read
+      groupCommit: false,
+      notifyChannel: false,
+    });
+    await sql`set plan_cache_mode = force_generic_plan`.execute(store.db);
+    return {
+      store,
+      teardown: async () => {
+        await store.close();
+        await drop();
+      },
+    };
+  }
+  /** The plans the store's connection keeps for its prepared statements whose text matches `like`. */
+  async function plans(store: PostgresEventStore, like: string, values: (statement: string) => unknown[]) {
+    const { rows } = await sql<{ name: string; statement: string }>`
+      select name, statement from pg_prepared_statements where statement like ${like} order by name`.execute(store.db);
+    const found: string[] = [];
+    for (const { name, statement } of rows) {
+      const literals = values(statement).map((v) => (v === null ? 'null' : pg.escapeLiteral(String(v))));
+      const plan = await sql<{
+        'QUERY PLAN': string;
+      }>`explain (costs off) execute ${sql.id(name)}(${sql.raw(literals.join(', '))})`.execute(store.db);
+      found.push(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
+    }
+    return found;
+  }
+
+  it("reads a stream page by (stream_id, version), a tenant view's too, never through the tenant's index", async () => {
+    const { store, teardown } = await planningStore();
+    try {
+      const t1 = store.forTenant('t1');
+      const streams = Array.from({ length: 50 }, () => newStream());
+      for (const [i, s] of streams.entries()) {
+        const owned = i % 3 === 0;
+        await (owned ? t1 : store).appendToStream(s.streamId, noted(s, 4, owned ? { tenantId: 't1' } : {}), {
+          expectedVersion: 'no_stream',
+        });
+      }
+      for (const view of [store, t1]) {
+        for (const direction of ['forward', 'backward'] as const) {
+          expect(await collect(view.readStream(streams[0]!.streamId, { direction }))).toHaveLength(4);
+        }
+      }
+      const found = await plans(store, '%from "eventsmith_events" where "stream_id" = $1%', (statement) =>
+        statement.includes('$5')
+          ? [streams[0]!.streamId, 1, 2147483647, 1001, 't1']
+          : [streams[0]!.streamId, 1, 2147483647, 1001],
+      );
+      expect(found).toHaveLength(4); // forward and backward, of the store and of a tenant view
+      for (const plan of found) {
+        expect(plan).toMatch(/Index Scan (Backward )?using eventsmith_events_stream_version_key/);
+        expect(plan).not.toMatch(/tenant_idx|Sort|Seq Scan/);
+      }
+    } finally {
+      await teardown();
+    }
+  });
+
+  it("appends one event through the stream row's key and the event id's index, outside a transaction and inside one", async () => {
+    const { store, teardown } = await planningStore();
+    try {
+      const s = newStream();
+      const t = newStream();
+      for (const [expectedVersion, n] of [
+        ['no_stream', 1],
+        [1, 2],
+        ['any', 3],
+        ['stream_exists', 4],
+      ] as const) {
+        await store.appendToStream(s.streamId, noted(s, 1, {}, n), { expectedVersion });
+        await store.transaction((tx) => tx.appendToStream(t.streamId, noted(t, 1, {}, n), { expectedVersion }));
+      }
+      const found = await plans(store, 'with %', (statement) => [
+        s.streamId,
+        1,
+        4,
+        null,
+        null,
+        ...(statement.includes('$17')
+          ? ['e', 'T', 1, 'A', 'a', null, new Date().toISOString(), null, 'c', null, '{}', '{}']
+          : []),
+      ]);
+      expect(found).toHaveLength(8); // four expectations, each alone and refusing (in a transaction)
+      for (const plan of found) {
+        expect(plan).not.toMatch(/Seq Scan|Bitmap/);
+        // The stream row by key: an update's index scan, or an insert's conflict check on the key.
+        expect(plan).toMatch(
+          /Index Scan using eventsmith_streams_pkey|Conflict Arbiter Indexes: eventsmith_streams_pkey/,
+        );
+        if (plan.includes('CTE taken')) expect(plan).toContain('eventsmith_events_event_id_key');
+      }
+    } finally {
+      await teardown();
+    }
+  });
+});
+
 await describeWithService('postgres', 'PostgresEventStore round trips', () => {
   it('answers an idle readAll (nothing after the reader) with one statement', async () => {
     let statements = 0;

@@ -515,6 +515,13 @@ export class PostgresEventStore implements EventStore {
    * The text of a stream page statement: $1 the stream, $2 and $3 the version range, $4 the row
    * limit, $5 the tenant of a view. Built once per shape: building and compiling the query with
    * Kysely for every read cost more client CPU than decoding the events of a short stream.
+   *
+   * A view's tenant is compared with `is not distinct from` ($5 is never null, so it means `=`),
+   * which no index serves: the plan reads the stream's rows by (stream_id, version) and checks
+   * the tenant on them. With `tenant_id = $5`, the generic plan a connection made while the table
+   * was new and never analyzed (autovacuum off or behind) read the tenant's index instead, every
+   * event of the tenant, filtered by stream and sorted, and kept that plan as the table grew: at
+   * 30k events (10k the tenant's), server CPU per page of a 4-event stream 2.1 ms against 0.07 ms.
    */
   #streamStatement(backward: boolean, tenant: boolean): string {
     const { streamStatements, db } = this.#shared;
@@ -525,6 +532,7 @@ export class PostgresEventStore implements EventStore {
       sql<string>`$1`,
       { from: sql<number>`$2`, to: sql<number>`$3`, limit: sql<number>`$4`, backward },
       tenant ? sql<string>`$5` : undefined,
+      'filter',
     ).sql);
   }
 

@@ -6,6 +6,9 @@ import type { EventStoreTables } from './event-store-tables.js';
 /**
  * One page of a stream, by version range (a keyset on the UNIQUE(stream_id, version) index).
  * Values may be expressions, such as named placeholders of a statement compiled once.
+ * `tenantCheck: 'filter'` compares the tenant with `is not distinct from` (PostgreSQL), which no
+ * index serves, so the tenant is checked on the stream's rows and the plan cannot read the tenant
+ * index instead (see `PostgresEventStore`'s stream statement).
  */
 export function streamPageQuery(
   db: Kysely<EventStoreTables>,
@@ -18,6 +21,7 @@ export function streamPageQuery(
     readonly backward: boolean;
   },
   tenant: string | Expression<string> | undefined,
+  tenantCheck: 'index' | 'filter' = 'index',
 ): CompiledQuery {
   let query = db
     .selectFrom('eventsmith_events')
@@ -25,7 +29,8 @@ export function streamPageQuery(
     .where('stream_id', '=', streamId)
     .where('version', page.backward ? '<=' : '>=', page.from)
     .where('version', page.backward ? '>=' : '<=', page.to);
-  if (tenant !== undefined) query = query.where('tenant_id', '=', tenant);
+  if (tenant !== undefined)
+    query = query.where('tenant_id', tenantCheck === 'filter' ? 'is not distinct from' : '=', tenant);
   return query
     .orderBy('version', page.backward ? 'desc' : 'asc')
     .limit(page.limit)
