@@ -69,6 +69,11 @@ describe('payloads JSON cannot carry are SerializationErrors that name the path'
     expect(textProblem('a\u0000b')).toMatch(/NUL character \(U\+0000\) at index 1/);
     expect(textProblem('x\uD800')).toMatch(/lone surrogate \(\\uD800 at index 1\)/);
     expect(textProblem('\uDC00y')).toMatch(/lone surrogate \(\\uDC00 at index 0\)/);
+    expect(textProblem('\uDC00\uD83D')).toMatch(/lone surrogate \(\\uDC00 at index 0\)/); // a pair backwards
+    expect(textProblem('\uD83D\uDC4B'.repeat(100))).toBeUndefined();
+    expect(textProblem(`${'👋'.repeat(50)}\uD83D`)).toMatch(/lone surrogate \(\\uD83D at index 100\)/);
+    expect(textProblem('\uD800\u0000')).toMatch(/NUL character \(U\+0000\) at index 1/); // NUL reported first
+    expect(textProblem('')).toBeUndefined();
     expect(thrown(() => toJsonValue({ list: ['ok', 'bad\u0000'] }, 'data'))).toMatchObject({ path: 'data.list.1' });
     expect(thrown(() => toJsonValue({ ['k\uD800']: 1 }, 'metadata'))).toMatchObject({ path: 'metadata."k\\ud800"' });
   });

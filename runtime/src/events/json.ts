@@ -46,8 +46,8 @@ export function toFrozenJsonValue(value: unknown, path = ''): JsonValue {
  */
 export const MAX_JSON_DEPTH = 31;
 
-/** Code units a stored string may not contain: NUL, and surrogates (checked further when found). */
-const SUSPECT = /[\0\uD800-\uDFFF]/;
+/** `String.prototype.isWellFormed` (ES2024, in every Node this package supports; the `lib` is ES2023). */
+type WellFormedText = string & { isWellFormed(): boolean };
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
@@ -61,9 +61,11 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * ```
  */
 export function textProblem(value: string): string | undefined {
-  if (!SUSPECT.test(value)) return undefined;
+  // Two native scans: a regular expression costs several times more per string, and every string
+  // of every event passes here (a fresh template-literal string: ~160 ns against ~45).
   const nul = value.indexOf('\0');
   if (nul !== -1) return `contains a NUL character (U+0000) at index ${nul}, which PostgreSQL cannot store; remove it`;
+  if ((value as WellFormedText).isWellFormed()) return undefined;
   const lone = LONE_SURROGATE.exec(value);
   if (lone) {
     const unit = lone[0].charCodeAt(0).toString(16).toUpperCase();
