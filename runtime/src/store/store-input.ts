@@ -54,7 +54,8 @@ export function checkAppendText(streamId: string, records: readonly EventRecordE
     checkText('event id', record.eventId, true);
     checkText('aggregate id', record.aggregateId);
     checkText('aggregate type', record.aggregateType);
-    checkText('correlation id', record.correlationId);
+    // Most events are their own correlation (the default): the same text, checked just above.
+    if (record.correlationId !== record.eventId) checkText('correlation id', record.correlationId);
     if (record.tenantId !== null) checkText('tenant id', record.tenantId);
     if (record.actorId !== null) checkText('actor id', record.actorId);
     if (record.causationId !== null) checkText('causation id', record.causationId);

@@ -61,16 +61,13 @@ export function prepareAppend(
     const data = JSON.stringify(payloadJson(event) ?? toJsonValue(event.data, 'data'));
     if (viewTenant !== undefined && record.tenantId === null) record = { ...record, tenantId: viewTenant };
     if (maxIdLength !== Infinity) {
-      for (const [name, value] of [
-        ['event id', record.eventId],
-        ['aggregate id', record.aggregateId],
-        ['tenant id', record.tenantId],
-        ['actor id', record.actorId],
-        ['correlation id', record.correlationId],
-        ['causation id', record.causationId],
-      ] as const) {
-        if (value !== null) checkLength(name, value, maxIdLength);
-      }
+      // One call per id rather than a loop over a list of pairs: no arrays to build for every event.
+      checkLength('event id', record.eventId, maxIdLength);
+      checkLength('aggregate id', record.aggregateId, maxIdLength);
+      if (record.tenantId !== null) checkLength('tenant id', record.tenantId, maxIdLength);
+      if (record.actorId !== null) checkLength('actor id', record.actorId, maxIdLength);
+      checkLength('correlation id', record.correlationId, maxIdLength);
+      if (record.causationId !== null) checkLength('causation id', record.causationId, maxIdLength);
     }
     records.push(record);
     metadataJson.push(isEmptyObject(record.metadata) ? '{}' : JSON.stringify(record.metadata));
