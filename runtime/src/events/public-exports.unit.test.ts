@@ -10,4 +10,10 @@ describe('the runtime entry point', () => {
     for (const internal of ['immutableCopyWithJson', 'LastImmutableDate', 'isoTextOf', 'toEventRecordEnvelope'])
       expect(names).not.toContain(internal);
   });
+
+  it('exports the tracing helpers, and not the check the repository uses to skip spans', () => {
+    const names = Object.keys(runtime);
+    expect(names).toEqual(expect.arrayContaining(['withSpan', 'withSpanSync', 'SpanAttributes', 'traceLinks']));
+    expect(names).not.toContain('tracing');
+  });
 });

@@ -1,2 +1,2 @@
-export * from './tracing.js';
+export { SpanAttributes, withSpan, withSpanSync, activeTraceContext, traceLinks, traceIterable } from './tracing.js';
 export { MetricAttributes, MetricNames } from './metrics.js';
