@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import { expect, it } from 'vitest';
+import { createNonOwnerRole, type NonOwnerRole } from '@eventsmith/test/support/postgres-role';
 import { describeWithService, freshPostgresDatabase } from '@eventsmith/test/support/services';
 import {
   collect,
@@ -85,21 +86,36 @@ await describeWithService('postgres', 'PostgresEventStore plans on a new, never 
   // A connection keeps the generic plan it made of each named statement while the tables were
   // new and never analyzed (autovacuum off or behind) for as long as it lives, so that plan must
   // read by index however large the tables grow. force_generic_plan shows it from the first run.
-  async function planningStore() {
+  // With `rowLevelSecurity`, the store of a role the policies bind (not the tables' owner): the
+  // policies add `tenant_id = current_setting(…)` to its every read.
+  async function planningStore(rowLevelSecurity = false) {
     const { url, drop } = await freshPostgresDatabase();
-    const store = await PostgresEventStore.open({
-      url,
-      registry: conformanceRegistry,
-      pool: { max: 1 }, // every statement on the connection whose plans are read
-      groupCommit: false,
-      notifyChannel: false,
-    });
+    const open = (at: string, migrate = true) =>
+      PostgresEventStore.open({
+        url: at,
+        migrate,
+        registry: conformanceRegistry,
+        pool: { max: 1 }, // every statement on the connection whose plans are read
+        groupCommit: false,
+        notifyChannel: false,
+        rowLevelSecurity,
+      });
+    let role: NonOwnerRole | undefined;
+    let store = await open(url);
+    if (rowLevelSecurity) {
+      await store.close();
+      role = await createNonOwnerRole(url, 'es_plans', [
+        'select, insert, update on eventsmith_events, eventsmith_streams',
+      ]);
+      store = await open(role.url, false);
+    }
     await sql`set plan_cache_mode = force_generic_plan`.execute(store.db);
     return {
       store,
       teardown: async () => {
         await store.close();
         await drop();
+        await role?.drop();
       },
     };
   }
@@ -181,6 +197,40 @@ await describeWithService('postgres', 'PostgresEventStore plans on a new, never 
           /Index Scan using eventsmith_streams_pkey|Conflict Arbiter Indexes: eventsmith_streams_pkey/,
         );
         if (plan.includes('CTE taken')) expect(plan).toContain('eventsmith_events_event_id_key');
+      }
+    } finally {
+      await teardown();
+    }
+  });
+
+  it("checks a tenant view's event ids by their index inside a transaction under row-level security", async () => {
+    const { store, teardown } = await planningStore(true);
+    try {
+      const t1 = store.forTenant('t1');
+      const s = newStream();
+      let version = 0;
+      for (const expectedVersion of ['no_stream', 'any', 'stream_exists', 'exact'] as const) {
+        for (const count of [1, 2]) {
+          const expected = expectedVersion === 'exact' ? version : expectedVersion;
+          await t1.transaction((tx) =>
+            tx.appendToStream(s.streamId, noted(s, count, {}, version + 1), { expectedVersion: expected }),
+          );
+          version += count;
+          if (expectedVersion === 'no_stream') break; // the stream exists now
+        }
+      }
+      const stream = [s.streamId, 1, 4, 't1', 't1'];
+      const event = ['e', 'T', 1, 'A', 'a', 't1', new Date().toISOString(), null, 'c', null, '{}', '{}'];
+      const found = await plans(store, 'with taken %', (statement) =>
+        statement.includes('unnest($6::text[])')
+          ? [...stream, '{e}', ...Array<string>(11).fill('{}')] // twelve arrays, the ids one
+          : [...stream, ...event],
+      );
+      expect(found).toHaveLength(7); // one event and two, each expectation (the new stream's once)
+      for (const plan of found) {
+        // The policy's tenant check could be served by the tenant's index: every event of the tenant.
+        expect(plan).toContain('Index Scan using eventsmith_events_event_id_key');
+        expect(plan).not.toMatch(/tenant_idx|Sort|Seq Scan|Bitmap/);
       }
     } finally {
       await teardown();

@@ -117,7 +117,7 @@ export function appendStatement(
   // is planned as a sequential scan until autovacuum analyzes it.)
   const taken = refuse
     ? `taken as (select t.event_id from unnest($6::text[]) as u(id) cross join lateral (
-        select event_id from ${idTable(partitioned)} where event_id = u.id limit 1) as t limit 1),
+        ${takenId(partitioned, 'u.id')}) as t limit 1),
   `
     : '';
   const guard = refuse ? 'not exists (select from taken)' : undefined;
@@ -176,9 +176,9 @@ export function appendOneStatement(
   ${insert}
   returning version, position::text as position, tx_id::text as tx, ${typed}`;
   }
-  // The refusing variant (see AppendStatementOptions.refuse) always returns a row. Its id check is
-  // an equality on the unique index, which a generic plan uses, made on the new, empty table too.
-  return `with taken as (select event_id from ${idTable(partitioned)} where event_id = $6),
+  // The refusing variant (see AppendStatementOptions.refuse) always returns a row. Its id check
+  // (`takenId`) reads the id's unique index, in a generic plan made on the new, empty table too.
+  return `with taken as (${takenId(partitioned, '$6::text')}),
   ${streamStep(expected, view, 'not exists (select from taken)', refuse === 'hidden-streams')}${ids},
   appended as (${insert}
     returning version, position, tx_id)
@@ -186,9 +186,21 @@ export function appendOneStatement(
   from (select) as one left join appended as a on true`;
 }
 
-/** The table whose unique index says whether an event id is stored. */
-function idTable(partitioned: boolean): string {
-  return partitioned ? 'eventsmith_event_ids' : 'eventsmith_events';
+/**
+ * The stored event id `id` (an expression), if the statement's snapshot sees it: a probe of the
+ * id's unique index, whatever the table's statistics say. Under row-level security the policy adds
+ * `tenant_id = current_setting(…)` to this read, which the tenant's index serves too; on a new,
+ * never analyzed table both cost the same to the planner, and the generic plan a tenant view's
+ * connection made then read the tenant's index (every event of the tenant, filtered by id) and
+ * kept it as the table grew. So the row is asked for in id order, which only the id's index gives
+ * without a sort: any other path costs a sort more. (`= any(array[…])` rather than `=`, as the
+ * planner drops an order on a column equated to a value, and the tie stands.) At 30k events, 10k
+ * of them the tenant's, server CPU per transaction of a tenant view appending one event was
+ * 2.4 ms on the tenant's index, 0.34 ms on the id's (two events: 4.6 ms, 0.41 ms).
+ */
+function takenId(partitioned: boolean, id: string): string {
+  const table = partitioned ? 'eventsmith_event_ids' : 'eventsmith_events';
+  return `select event_id from ${table} where event_id = any(array[${id}]) order by event_id limit 1`;
 }
 
 /** The parameters of {@link appendOneStatement}: those of {@link appendParameters}, the event's as scalars. */
