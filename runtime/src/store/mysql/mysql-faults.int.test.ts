@@ -66,4 +66,29 @@ await describeWithService('mysql', 'MysqlEventStore faults', () => {
     const next = await store.appendToStream(s.streamId, noted(s, 2, {}, 2), { expectedVersion: 1 });
     expect(next.nextVersion).toBe(3);
   });
+
+  it('reports a stream read whose connection is killed while it waits, and reads again (rows are taken as they arrive)', async () => {
+    const s = newStream();
+    await store.appendToStream(s.streamId, noted(s, 3), { expectedVersion: 'no_stream' });
+    await collect(store.readStream(s.streamId)); // the read's statement is prepared on its connection
+    const blocker = await createConnection(url);
+    await blocker.query('lock tables eventsmith_events write');
+    const read = collect(store.readStream(s.streamId)).catch((e: unknown) => e);
+    let killed = false;
+    for (let i = 0; i < 300 && !killed; i++) {
+      const [rows] = await admin.query<any[]>(
+        `select id from information_schema.processlist
+         where db = database() and id <> connection_id() and info like 'select concat_ws%'`,
+      );
+      if (rows[0]) {
+        await admin.query(`kill connection ${Number(rows[0].id)}`);
+        killed = true;
+      } else await sleep(10);
+    }
+    await blocker.query('unlock tables');
+    await blocker.end();
+    expect(killed).toBe(true);
+    expect(await read).toBeInstanceOf(EventStoreUnavailableError);
+    expect((await collect(store.readStream(s.streamId))).map((e) => e.streamVersion)).toEqual([1, 2, 3]);
+  });
 });
