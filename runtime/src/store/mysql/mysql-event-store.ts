@@ -31,6 +31,7 @@ import { withPoolConnection, type MysqlExecute, type MysqlRun } from './mysql-qu
 import { MysqlGroupCommit, type MysqlGroupMember } from './mysql-group-commit.js';
 import { MysqlReads, positionOf } from './mysql-read.js';
 import { StoreGate } from '../store-gate.js';
+import { pageEvents } from '../page-events.js';
 
 export type MysqlEventStoreOptions = MysqlConnection & {
   readonly registry: EventRegistry;
@@ -315,17 +316,18 @@ export class MysqlEventStore implements EventStore {
     );
   }
 
-  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
-    const start = performance.now();
-    try {
-      this.#shared.gate.check(); // and each page
-      const { reads, pageSize } = this.#shared;
-      const pages = reads.streamPages(streamId, options, pageSize, this.#tenantId);
-      for await (const page of this.#shared.gate.pages(pages))
-        for (const row of page) yield reads.decode(row, streamId, false);
-    } finally {
-      recordStoreRead(this.storeId, start); // once per read, when it ends, fails or is abandoned
-    }
+  readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
+    const { reads, pageSize, gate } = this.#shared;
+    let start = 0;
+    return pageEvents({
+      open: () => {
+        start = performance.now();
+        gate.check(); // and each page
+        return gate.pages(reads.streamPages(streamId, options, pageSize, this.#tenantId));
+      },
+      decode: (row) => reads.decode(row, streamId, false),
+      close: () => recordStoreRead(this.storeId, start), // once per read, when it ends, fails or is abandoned
+    });
   }
 
   async getStreamVersion(streamId: string): Promise<number> {
