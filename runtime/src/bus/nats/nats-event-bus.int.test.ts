@@ -1,4 +1,6 @@
+import { DiscardPolicy } from 'nats';
 import { afterEach, expect, it } from 'vitest';
+import { BusPublishError } from '../bus-errors.js';
 import { describeWithService } from '@eventsmith/test/support/services';
 import { natsTestBus } from '@eventsmith/test/support/nats-bus';
 import { busConformanceRegistry, busConformanceSuite, orderPlaced } from '../../testing/bus-conformance.js';
@@ -32,5 +34,39 @@ await describeWithService('nats', 'NatsEventBus specifics', () => {
     expect(Object.keys(info.state.subjects ?? {})).toEqual([
       `${fixture.stream}.events.${partition}.all.Order.id%2ewith%20dots%2a`,
     ]);
+  });
+
+  it('fails a publish the stream refuses, with its reason, and one no stream takes', async () => {
+    const fixture = await natsTestBus(registry);
+    cleanup = fixture.cleanup;
+    // The stream exists already (the bus leaves it as it is) and holds one message at most.
+    const jsm = await fixture.nc.jetstreamManager();
+    await jsm.streams.add({
+      name: fixture.stream,
+      subjects: [fixture.bus.names.eventSubjects()],
+      max_msgs: 1,
+      discard: DiscardPolicy.New,
+    });
+    await fixture.bus.publish([orderPlaced('refused', 1)]);
+    const refused = await fixture.bus.publish([orderPlaced('refused', 2)]).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(BusPublishError);
+    expect(String((refused as BusPublishError).cause)).toMatch(/maximum messages exceeded/);
+
+    await jsm.streams.delete(fixture.stream);
+    const unstored = await fixture.bus.publish([orderPlaced('refused', 3)]).catch((error: unknown) => error);
+    expect(unstored).toBeInstanceOf(BusPublishError);
+    expect((unstored as BusPublishError).cause).toMatchObject({ code: '503' });
+  });
+
+  it('completes a publish made before close', async () => {
+    const fixture = await natsTestBus(registry);
+    cleanup = fixture.cleanup;
+    const events = Array.from({ length: 50 }, (_, i) => orderPlaced(`closing-${i % 5}`, Math.floor(i / 5) + 1));
+    await fixture.bus.publish(events.slice(0, 10));
+    const publishing = fixture.bus.publish(events.slice(10));
+    await fixture.bus.close();
+    await expect(publishing).resolves.toBeUndefined();
+    const jsm = await fixture.nc.jetstreamManager();
+    expect((await jsm.streams.info(fixture.stream)).state.messages).toBe(50);
   });
 });

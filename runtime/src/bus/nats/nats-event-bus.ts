@@ -10,6 +10,7 @@ import { partitionOf } from '../partitioning.js';
 import { nats } from './nats-driver.js';
 import { NatsNames } from './nats-names.js';
 import type { NatsDeadLetterBody } from './nats-partition-worker.js';
+import { NatsPublisher } from './nats-publisher.js';
 import { NatsSubscription } from './nats-subscription.js';
 
 const { headers: natsHeaders, nanos, RetentionPolicy, StorageType } = nats;
@@ -73,6 +74,7 @@ export class NatsEventBus implements EventBus {
   readonly #partitions: number;
   readonly #options: NatsEventBusOptions;
   readonly #subscriptions = new Set<NatsSubscription>();
+  readonly #publisher: NatsPublisher;
   #ready: Promise<{ jsm: JetStreamManager; kv: KV }> | undefined;
   #closed = false;
 
@@ -94,6 +96,8 @@ export class NatsEventBus implements EventBus {
     this.names = new NatsNames(stream);
     this.#nc = options.connection;
     this.#js = options.connection.jetstream();
+    // JetStream's own publish timeout (5 s).
+    this.#publisher = new NatsPublisher(options.connection, 5000);
     this.#registry = options.registry;
     this.#options = options;
   }
@@ -114,18 +118,20 @@ export class NatsEventBus implements EventBus {
     await publishWithSpan('nats', events, async (messages) => {
       try {
         // One connection keeps publish order, so an aggregate's events are stored in order.
-        await Promise.all(
+        await this.#publisher.publish(
           messages.map((m) => {
             const h = natsHeaders();
             // append, not set: the headers are new and their names distinct (set scans them twice).
             for (const name in m.headers) h.append(name, m.headers[name]!);
+            // The stream deduplicates a retried publish on its event id (JetStream's msgID).
+            h.append('Nats-Msg-Id', m.record.eventId);
             const subject = this.names.eventSubject(
               partitionOf(m.key, this.#partitions),
               'all',
               m.record.aggregateType,
               m.record.aggregateId,
             );
-            return this.#js.publish(subject, m.body, { headers: h, msgID: m.record.eventId });
+            return { subject, body: m.body, headers: h };
           }),
         );
       } catch (cause) {
@@ -213,6 +219,7 @@ export class NatsEventBus implements EventBus {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#publisher.close();
     await Promise.all([...this.#subscriptions].map((s) => s.stop()));
   }
 
