@@ -1,6 +1,7 @@
 import { DiscardPolicy } from 'nats';
 import { afterEach, expect, it } from 'vitest';
 import { BusPublishError } from '../bus-errors.js';
+import { BusHeader } from '../bus-message.js';
 import { describeWithService } from '@eventsmith/test/support/services';
 import { natsTestBus } from '@eventsmith/test/support/nats-bus';
 import { busConformanceRegistry, busConformanceSuite, orderPlaced } from '../../testing/bus-conformance.js';
@@ -34,6 +35,24 @@ await describeWithService('nats', 'NatsEventBus specifics', () => {
     expect(Object.keys(info.state.subjects ?? {})).toEqual([
       `${fixture.stream}.events.${partition}.all.Order.id%2ewith%20dots%2a`,
     ]);
+  });
+
+  it('stores each event with the bus headers and its id as Nats-Msg-Id', async () => {
+    const fixture = await natsTestBus(registry);
+    cleanup = fixture.cleanup;
+    const event = orderPlaced('with-headers', 3);
+    await fixture.bus.publish([event]);
+    const jsm = await fixture.nc.jetstreamManager();
+    const stored = await jsm.streams.getMessage(fixture.stream, { seq: 1 });
+    const headers = Object.fromEntries([...stored.header].map(([name, values]) => [name, values]));
+    expect(headers).toEqual({
+      [BusHeader.eventId]: [event.eventId],
+      [BusHeader.eventType]: ['conformance.OrderPlaced'],
+      [BusHeader.eventVersion]: ['2'],
+      [BusHeader.aggregateType]: ['Order'],
+      [BusHeader.aggregateId]: ['with-headers'],
+      'Nats-Msg-Id': [event.eventId],
+    });
   });
 
   it('fails a publish the stream refuses, with its reason, and one no stream takes', async () => {

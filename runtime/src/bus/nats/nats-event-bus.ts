@@ -1,9 +1,9 @@
-import type { JetStreamClient, JetStreamManager, KV, NatsConnection } from 'nats';
+import type { JetStreamClient, JetStreamManager, KV, MsgHdrs, NatsConnection } from 'nats';
 import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, BusConfigurationError, BusPublishError, DeadLetterNotFoundError } from '../bus-errors.js';
-import { publishWithSpan } from '../bus-message.js';
+import { BusHeader, publishWithSpan } from '../bus-message.js';
 import { resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
 import { partitionOf } from '../partitioning.js';
@@ -13,7 +13,8 @@ import type { NatsDeadLetterBody } from './nats-partition-worker.js';
 import { NatsPublisher } from './nats-publisher.js';
 import { NatsSubscription } from './nats-subscription.js';
 
-const { headers: natsHeaders, nanos, RetentionPolicy, StorageType } = nats;
+const { headers: natsHeaders, MsgHdrsImpl, nanos, RetentionPolicy, StorageType } = nats;
+const validHeaderValue = (value: string) => MsgHdrsImpl.validHeaderValue(value);
 
 export interface NatsEventBusOptions {
   /** A connection; the bus leaves it open on `close()`. Use `maxReconnectAttempts: -1` so it never gives up. */
@@ -120,9 +121,7 @@ export class NatsEventBus implements EventBus {
         // One connection keeps publish order, so an aggregate's events are stored in order.
         await this.#publisher.publish(
           messages.map((m) => {
-            const h = natsHeaders();
-            // append, not set: the headers are new and their names distinct (set scans them twice).
-            for (const name in m.headers) h.append(name, m.headers[name]!);
+            const h = busHeaders(m.headers);
             // The stream deduplicates a retried publish on its event id (JetStream's msgID).
             h.append('Nats-Msg-Id', m.record.eventId);
             const subject = this.names.eventSubject(
@@ -249,6 +248,22 @@ export class NatsEventBus implements EventBus {
     const kv = await leaseJs.views.kv(this.names.leaseBucket, { ttl: leaseTtlMs, history: 1 });
     return { jsm, kv };
   }
+}
+
+const BUS_HEADER_NAMES: ReadonlySet<string> = new Set(Object.values(BusHeader));
+
+/**
+ * A message's headers. The bus's own names are known to be valid, so their values are only
+ * checked (no CR or LF) and trimmed, as `append` would, and set without `append`'s work per
+ * header (it spells the name out canonically to check it and lists the names already there);
+ * other names (trace context) are appended. Same headers, in the same order.
+ */
+function busHeaders(headers: Readonly<Record<string, string>>): MsgHdrs {
+  const known: Record<string, string[]> = {};
+  for (const name in headers) if (BUS_HEADER_NAMES.has(name)) known[name] = [validHeaderValue(headers[name]!)];
+  const h = MsgHdrsImpl.fromRecord(known);
+  for (const name in headers) if (!BUS_HEADER_NAMES.has(name)) h.append(name, headers[name]!);
+  return h;
 }
 
 async function ensureStream(
