@@ -47,7 +47,21 @@ export class RowBatch {
   add(op: RowOperation<any>): 'merged' | 'flush-first' | 'alone' {
     const values = 'insert' in op ? op.insert : 'upsert' in op ? op.upsert : undefined;
     const where = 'update' in op ? op.update.where : 'delete' in op ? op.delete.where : undefined;
-    const key = this.#key(values ?? where ?? {}, values === undefined);
+    const columns = values ?? where ?? {};
+    const { primaryKey } = this.#table;
+    // A one-column key is looked up by its value: no key array for a row already pending (most events of a catch-up).
+    if (primaryKey.length === 1 && values !== undefined) {
+      const value = (columns as Record<string, unknown>)[primaryKey[0]!];
+      if (value === null || value === undefined || value instanceof Increment) return 'alone';
+      const normal = normalPart(value);
+      const current = this.#pending.get(normal);
+      if (current) {
+        if (!sameValue(current.key[0], value)) return 'flush-first'; // maybe the same row, spelled differently
+        return this.#merge(current, op) ? 'merged' : 'flush-first';
+      }
+      return this.#addFresh(normal, [value], op);
+    }
+    const key = this.#key(columns, values === undefined);
     if (key === undefined) return 'alone';
     const normal = normalKey(key);
     const current = this.#pending.get(normal);
@@ -55,10 +69,7 @@ export class RowBatch {
       if (!sameKey(current.key, key)) return 'flush-first'; // maybe the same row, spelled differently
       return this.#merge(current, op) ? 'merged' : 'flush-first';
     }
-    const fresh: PendingRow = { key, existed: new Map(), row: undefined };
-    if (!this.#merge(fresh, op)) return 'flush-first';
-    this.#pending.set(normal, fresh);
-    return 'merged';
+    return this.#addFresh(normal, key, op);
   }
 
   /** Writes what is pending and empties the batch. */
@@ -70,6 +81,13 @@ export class RowBatch {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  #addFresh(normal: string, key: unknown[], op: RowOperation<any>): 'merged' | 'flush-first' {
+    const fresh: PendingRow = { key, existed: new Map(), row: undefined };
+    if (!this.#merge(fresh, op)) return 'flush-first';
+    this.#pending.set(normal, fresh);
+    return 'merged';
+  }
 
   /** The full primary key of the row `columns` address, or undefined when they don't address exactly one. */
   #key(columns: RowKey<any> | RowValues<any>, exactlyTheKey: boolean): unknown[] | undefined {
@@ -112,8 +130,11 @@ export class RowBatch {
       if ('upsert' in op) p.row = insertValues(op.upsert);
       return true;
     }
-    // One pass computes, for each column, the patch entry and the folded value (column, entry, value, …);
-    // nothing changes until every column is known to merge.
+    // One pass computes, for each column, the patch entry and the folded value (column, entry, value,
+    // sum, …); nothing changes until every column is known to merge. An amount that adds up exactly
+    // with the one already pending is written into that entry's list (`sum`), which this row alone
+    // holds, rather than into a new entry and list: the catch-up case, each event of a key adding to
+    // the same counters.
     const changes = this.#changes;
     let n = 0;
     for (const column of Object.keys(set)) {
@@ -123,18 +144,22 @@ export class RowBatch {
         changes[n++] = column;
         changes[n++] = patch ? { set: value } : undefined;
         changes[n++] = value;
+        changes[n++] = NO_SUM;
         continue;
       }
       const counter = this.#counter(column);
       let entry: PatchEntry | undefined;
+      let sum: unknown = NO_SUM;
       if (patch) {
         const before = patch.get(column);
         if (!before) entry = { add: [value.amount] };
-        else if ('add' in before) entry = { add: this.#append(counter, before.add, value.amount) };
-        else {
-          const sum = addAmounts(counter, before.set, value.amount);
-          if (sum === undefined) return false;
-          entry = { set: sum };
+        else if ('add' in before) {
+          sum = this.#sumInPlace(counter, before.add, value.amount);
+          entry = sum === NO_SUM ? { add: [...before.add, value.amount] } : before;
+        } else {
+          const added = addAmounts(counter, before.set, value.amount);
+          if (added === undefined) return false;
+          entry = { set: added };
         }
       }
       let folded: unknown;
@@ -145,29 +170,39 @@ export class RowBatch {
       changes[n++] = column;
       changes[n++] = entry;
       changes[n++] = folded;
+      changes[n++] = sum;
     }
-    for (let i = 0; i < n; i += 3) {
+    for (let i = 0; i < n; i += 4) {
       const column = changes[i] as string;
-      if (patch) patch.set(column, changes[i + 1] as PatchEntry);
+      if (patch) {
+        const entry = changes[i + 1] as PatchEntry;
+        const sum = changes[i + 3];
+        if (sum === NO_SUM) patch.set(column, entry);
+        else (entry as { add: Amount[] }).add[0] = sum as Amount;
+      }
       if (row) row[column] = changes[i + 2];
     }
     if (!row && 'upsert' in op) p.row = insertValues(op.upsert);
     return true;
   }
 
-  /** Amounts to add: kept summed where the sum is exact (long lists would be copied on every event). */
-  #append(counter: Counter, amounts: readonly Amount[], amount: Amount): readonly Amount[] {
-    if (counter.type !== 'number' && amounts.length === 1) {
-      const sum = addAmounts(counter, amounts[0], amount);
-      if (sum !== undefined && sum !== null) return [sum];
-    }
-    return [...amounts, amount];
+  /**
+   * The sum that replaces the one amount of `amounts`, where it is exact; else {@link NO_SUM} and
+   * the amount is appended (long lists would be copied on every event).
+   */
+  #sumInPlace(counter: Counter, amounts: readonly Amount[], amount: Amount): unknown {
+    if (counter.type === 'number' || amounts.length !== 1) return NO_SUM;
+    const sum = addAmounts(counter, amounts[0], amount);
+    return sum === undefined || sum === null ? NO_SUM : sum;
   }
 
   #counter(column: string): Counter {
     return counterOf(this.#table, column);
   }
 }
+
+/** No sum computed for a column of {@link RowBatch}'s merge (undefined and null are amounts' results). */
+const NO_SUM = Symbol('no sum');
 
 /**
  * Keys that a database may treat as equal (MySQL compares strings case-insensitively and
@@ -185,6 +220,10 @@ function normalPart(value: unknown): string {
 /** Keys spelled the same (as their JSON), so one pending row may take both. */
 function sameKey(a: readonly unknown[], b: readonly unknown[]): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && JSON.stringify(a[i]) !== JSON.stringify(b[i])) return false;
+  for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
   return true;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
