@@ -1,4 +1,4 @@
-import { DiscardPolicy } from 'nats';
+import { DiscardPolicy, ErrorCode, headers } from 'nats';
 import { afterEach, expect, it } from 'vitest';
 import { BusPublishError } from '../bus-errors.js';
 import { BusHeader } from '../bus-message.js';
@@ -6,6 +6,7 @@ import { describeWithService } from '@eventsmith/test/support/services';
 import { natsTestBus } from '@eventsmith/test/support/nats-bus';
 import { busConformanceRegistry, busConformanceSuite, orderPlaced } from '../../testing/bus-conformance.js';
 import { partitionOf } from '../partitioning.js';
+import { NatsPublisher } from './nats-publisher.js';
 
 await describeWithService('nats', 'NatsEventBus', () => {
   busConformanceSuite('NatsEventBus', async ({ registry }) => {
@@ -75,6 +76,40 @@ await describeWithService('nats', 'NatsEventBus specifics', () => {
     const unstored = await fixture.bus.publish([orderPlaced('refused', 3)]).catch((error: unknown) => error);
     expect(unstored).toBeInstanceOf(BusPublishError);
     expect((unstored as BusPublishError).cause).toMatchObject({ code: '503' });
+  });
+
+  it('fails a publish nothing acknowledges in time, and ignores its late acknowledgement', async () => {
+    const fixture = await natsTestBus(registry);
+    cleanup = fixture.cleanup;
+    const publisher = new NatsPublisher(fixture.nc, 300);
+    const message = (subject: string) => {
+      const h = headers();
+      h.append('Nats-Msg-Id', subject);
+      return { subject, body: '{}', headers: h };
+    };
+    // A plain subscriber takes the message (so no "no responders") and answers only after the timeout.
+    const late: Promise<void>[] = [];
+    const silent = fixture.nc.subscribe(`${fixture.stream}_silent.>`, {
+      callback: (_, msg) =>
+        late.push(
+          new Promise((done) =>
+            setTimeout(() => {
+              msg.respond(JSON.stringify({ stream: 'late', seq: 1 }));
+              done();
+            }, 600),
+          ),
+        ),
+    });
+    const failure = await publisher.publish([message(`${fixture.stream}_silent.a`)]).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: ErrorCode.Timeout });
+    await Promise.all(late);
+    await fixture.nc.flush();
+    silent.unsubscribe();
+    // The late acknowledgement settled nothing, and the publisher goes on: a publish the stream takes resolves.
+    await fixture.bus.publish([orderPlaced('after-timeout', 1)]); // creates the stream
+    const subject = fixture.bus.names.eventSubject(0, 'all', 'Order', 'after-timeout');
+    await expect(publisher.publish([message(subject)])).resolves.toBeUndefined();
+    publisher.close();
   });
 
   it('completes a publish made before close', async () => {
