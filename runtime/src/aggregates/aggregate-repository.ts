@@ -279,12 +279,10 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
   async #loadFromSnapshot(aggregateId: string): Promise<A> {
     const aggregate = new this.#aggregate(aggregateId);
     const snapshot = await this.#readSnapshot(aggregateId);
-    if (this.#options.snapshots) {
-      const { snapshotHits, snapshotMisses } = instruments();
-      (snapshot ? snapshotHits : snapshotMisses).add(1, {
-        [MetricAttributes.aggregateType]: this.#aggregate.aggregateType,
-      });
-    }
+    const { snapshotHits, snapshotMisses } = instruments();
+    (snapshot ? snapshotHits : snapshotMisses).add(1, {
+      [MetricAttributes.aggregateType]: this.#aggregate.aggregateType,
+    });
     if (snapshot) {
       try {
         aggregate.restoreSnapshot(snapshot.state, snapshot.version);

@@ -355,24 +355,46 @@ export const BATCH_APPEND = `with m as (
 export function batchAppendParameters(appends: readonly PreparedAppend[]): unknown[] {
   const streams: string[] = [];
   const counts: number[] = [];
-  const versions: (number | null)[] = [];
-  const kinds: BatchKind[] = [];
-  const tenants: (string | null)[] = [];
-  const views: (string | null)[] = [];
   const members: number[] = [];
   const ks: number[] = [];
-  const columns: unknown[][] = Array.from({ length: 12 }, () => []);
+  const member = memberColumns();
+  const events = eventColumns();
   appends.forEach((append, m) => {
-    const { expected, records } = append;
     streams.push(append.streamId);
-    counts.push(records.length);
-    versions.push(typeof expected === 'number' && expected > 0 ? expected : null);
-    kinds.push(batchKind(expected));
-    tenants.push(append.batchTenant);
-    views.push(append.viewTenant ?? null);
-    records.forEach((e, k) => {
+    counts.push(append.records.length);
+    member.push(append);
+    for (let k = 0; k < append.records.length; k++) {
       members.push(m + 1);
       ks.push(k + 1);
+      events.push(append, k);
+    }
+  });
+  const [versions, kinds, tenants, views] = member.columns;
+  return [streams, counts, versions, kinds, tenants, views, members, ks, ...events.columns];
+}
+
+/** A batch member's expectation, tenants and view as the batch statements' arrays take them. */
+function memberColumns() {
+  const columns: [(number | null)[], BatchKind[], (string | null)[], (string | null)[]] = [[], [], [], []];
+  return {
+    columns,
+    push(append: PreparedAppend): void {
+      const { expected } = append;
+      columns[0].push(typeof expected === 'number' && expected > 0 ? expected : null);
+      columns[1].push(batchKind(expected));
+      columns[2].push(append.batchTenant);
+      columns[3].push(append.viewTenant ?? null);
+    },
+  };
+}
+
+/** The event columns of the batch statements' arrays, one entry per event. */
+function eventColumns() {
+  const columns: unknown[][] = Array.from({ length: 12 }, () => []);
+  return {
+    columns,
+    push(append: PreparedAppend, k: number): void {
+      const e = append.records[k]!;
       columns[0]!.push(e.eventId);
       columns[1]!.push(e.eventType);
       columns[2]!.push(e.eventVersion);
@@ -385,9 +407,8 @@ export function batchAppendParameters(appends: readonly PreparedAppend[]): unkno
       columns[9]!.push(e.causationId);
       columns[10]!.push(append.metadataJson[k]);
       columns[11]!.push(append.dataJson[k]);
-    });
-  });
-  return [streams, counts, versions, kinds, tenants, views, members, ks, ...columns];
+    },
+  };
 }
 
 /**
@@ -422,27 +443,14 @@ export const BATCH_APPEND_ONE = `with m as (
 
 /** The parameters of `BATCH_APPEND_ONE` for `appends`, each of a different stream and of one event. */
 export function batchAppendOneParameters(appends: readonly PreparedAppend[]): unknown[] {
-  const columns: unknown[][] = Array.from({ length: 17 }, () => []);
+  const streams: string[] = [];
+  const member = memberColumns();
+  const events = eventColumns();
   for (const append of appends) {
-    const { expected } = append;
-    const e = append.records[0]!;
-    columns[0]!.push(append.streamId);
-    columns[1]!.push(typeof expected === 'number' && expected > 0 ? expected : null);
-    columns[2]!.push(batchKind(expected));
-    columns[3]!.push(append.batchTenant);
-    columns[4]!.push(append.viewTenant ?? null);
-    columns[5]!.push(e.eventId);
-    columns[6]!.push(e.eventType);
-    columns[7]!.push(e.eventVersion);
-    columns[8]!.push(e.aggregateType);
-    columns[9]!.push(e.aggregateId);
-    columns[10]!.push(e.tenantId);
-    columns[11]!.push(e.occurredAt);
-    columns[12]!.push(e.actorId);
-    columns[13]!.push(e.correlationId);
-    columns[14]!.push(e.causationId);
-    columns[15]!.push(append.metadataJson[0]);
-    columns[16]!.push(append.dataJson[0]);
+    streams.push(append.streamId);
+    member.push(append);
+    events.push(append, 0);
   }
-  return columns;
+  const [versions, kinds, tenants, views] = member.columns;
+  return [streams, versions, kinds, tenants, views, ...events.columns];
 }
