@@ -9,7 +9,9 @@
  * Each workload runs `BENCH_RUNS` times (default 5), store and raw alternating which goes first;
  * the table shows the medians of both sides' cost per event, the median ratio (store throughput ÷
  * raw throughput, i.e. raw cost ÷ store cost: higher is better) and the spread of the ratio over
- * the runs. Compare ratios from one run of this file, never absolute figures across runs.
+ * the runs. Beside it, the same for this process's CPU time (client CPU: on SQLite, everything; on a
+ * server, the driver and the store's own work, without the server's or the round trips'). Compare
+ * ratios from one run of this file, never absolute figures across runs.
  *
  * Environment:
  * - `BENCH_STORES=sqlite,postgres,mysql`: which stores (default all whose service is up);
@@ -108,6 +110,7 @@ const SIZE = {
   w4Loads: QUICK ? 10 : 50, // loads of the 1,000-event stream per run and side
   w5Events: QUICK ? 20_000 : 100_000, // at least this many events in the feed
   accounts: QUICK ? 50 : 200, // round trips per run and side
+  polls: QUICK ? 200 : 1000, // idle polls per run and side (W5b)
 } as const;
 const rows: Record<string, string | number>[] = [];
 
@@ -121,11 +124,16 @@ interface Subject {
   readonly cleanup: () => Promise<void>;
 }
 
-/** One run's measurement: events (or round trips) done and the time each side took. */
+/**
+ * One run's measurement: events (or round trips) done, and the wall time and this process's CPU
+ * time (user + system, all threads) each side took.
+ */
 interface Sample {
   readonly count: number;
   readonly storeMs: number;
   readonly rawMs: number;
+  readonly storeCpuMs: number;
+  readonly rawCpuMs: number;
 }
 
 const AT = new Date('2026-01-02T03:04:05.678Z');
@@ -134,20 +142,21 @@ const note = (stream: string, n: number) => ({ text: `note ${n} of ${stream}`, n
 type Note = ReturnType<typeof note>;
 const streamId = (prefix: string, i: number) => `Bench-${prefix}${i}`;
 
-async function timed(fn: () => Promise<unknown>): Promise<number> {
+async function timed(fn: () => Promise<unknown>): Promise<{ ms: number; cpuMs: number }> {
+  const cpu = process.cpuUsage();
   const start = performance.now();
   await fn();
-  return performance.now() - start;
+  const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  return { ms, cpuMs: (used.user + used.system) / 1000 };
 }
 
 /** Runs store and raw once each, alternating which goes first from run to run. */
 async function pair(run: number, store: () => Promise<unknown>, raw: () => Promise<unknown>) {
-  if (run % 2 === 0) {
-    const storeMs = await timed(store);
-    return { storeMs, rawMs: await timed(raw) };
-  }
-  const rawMs = await timed(raw);
-  return { storeMs: await timed(store), rawMs };
+  const first = run % 2 === 0 ? await timed(store) : await timed(raw);
+  const second = run % 2 === 0 ? await timed(raw) : await timed(store);
+  const [s, r] = run % 2 === 0 ? [first, second] : [second, first];
+  return { storeMs: s.ms, rawMs: r.ms, storeCpuMs: s.cpuMs, rawCpuMs: r.cpuMs };
 }
 
 function report(subject: string, workload: string, samples: Sample[], target: number | undefined, unit = 'event') {
@@ -157,8 +166,16 @@ function report(subject: string, workload: string, samples: Sample[], target: nu
   const ratios = samples.map((s) => s.rawMs / s.storeMs);
   const r = median(ratios);
   const spread = `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
+  // This process's CPU beside the wall time: on a database server, wall time also holds the round
+  // trips and where the scheduler puts the client and the server's thread (the same core or not),
+  // which swings the ratio of a round-trip-bound workload (W5b) from run to run; the client's CPU
+  // per event does not swing with it.
+  const storeCpu = median(samples.map((s) => us(s.storeCpuMs, s.count)));
+  const rawCpu = median(samples.map((s) => us(s.rawCpuMs, s.count)));
+  const cpuRatio = median(samples.map((s) => s.rawCpuMs / s.storeCpuMs));
   console.log(
-    `  ${subject} ${workload}: store ${store.toFixed(1)} µs/${unit}, raw ${raw.toFixed(1)} µs/${unit}, ${r.toFixed(2)}× (runs ${spread})`,
+    `  ${subject} ${workload}: store ${store.toFixed(1)} µs/${unit}, raw ${raw.toFixed(1)} µs/${unit}, ${r.toFixed(2)}× (runs ${spread}); ` +
+      `client CPU store ${storeCpu.toFixed(1)} µs/${unit}, raw ${rawCpu.toFixed(1)} µs/${unit}, ${cpuRatio.toFixed(2)}×`,
   );
   rows.push({
     subject,
@@ -167,6 +184,8 @@ function report(subject: string, workload: string, samples: Sample[], target: nu
     [`raw µs`]: `${raw.toFixed(1)}/${unit}`,
     ratio: `${r.toFixed(2)}×`,
     [`spread (${samples.length} runs)`]: spread,
+    [`client CPU store/raw µs`]: `${storeCpu.toFixed(1)}/${rawCpu.toFixed(1)}`,
+    [`CPU ratio`]: `${cpuRatio.toFixed(2)}×`,
     target: target === undefined ? '' : `≥${target}×`,
     ok: target === undefined ? '' : r >= target ? 'yes' : 'NO',
   });
@@ -327,16 +346,16 @@ async function workloads(subject: Subject): Promise<void> {
       const sample = await pair(
         run,
         async () => {
-          for (let i = 0; i < 200; i++)
+          for (let i = 0; i < SIZE.polls; i++)
             for await (const _ of store.readAll(head ? { after: head } : {}))
               throw new Error('W5b: an idle poll returned events');
         },
         async () => {
-          for (let i = 0; i < 200; i++)
+          for (let i = 0; i < SIZE.polls; i++)
             if ((await raw.readPage(rawHead, 1000)).length) throw new Error('W5b: an idle poll returned events');
         },
       );
-      samples.push({ count: 200, ...sample });
+      samples.push({ count: SIZE.polls, ...sample });
     }
     report(name, 'W5b idle readAll polls', samples, 0.7, 'poll');
   }
@@ -375,18 +394,19 @@ async function workloads(subject: Subject): Promise<void> {
     // commit's sync takes drifts more from one run of trips to the next than the two sides differ.
     const samples: Sample[] = [];
     for (let run = 0; run < RUNS; run++) {
-      let storeMs = 0;
-      let rawMs = 0;
+      const sum = { count: SIZE.accounts, storeMs: 0, rawMs: 0, storeCpuMs: 0, rawCpuMs: 0 };
       for (let i = 0; i < SIZE.accounts; i++) {
         const sample = await pair(
           run + i,
           () => storeTrip(i),
           () => rawTrip(i),
         );
-        storeMs += sample.storeMs;
-        rawMs += sample.rawMs;
+        sum.storeMs += sample.storeMs;
+        sum.rawMs += sample.rawMs;
+        sum.storeCpuMs += sample.storeCpuMs;
+        sum.rawCpuMs += sample.rawCpuMs;
       }
-      samples.push({ count: SIZE.accounts, storeMs, rawMs });
+      samples.push(sum);
     }
     report(name, `RT aggregate round trip (${SIZE.accounts} accounts)`, samples, 0.8, 'trip');
   }
