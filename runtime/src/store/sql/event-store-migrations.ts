@@ -3,6 +3,7 @@ import type { SqlDialectName } from './event-store-tables.js';
 import { up0001Mysql, up0001Postgres, up0001PostgresPartitioned, up0001Sqlite } from './migrations/0001-event-store.js';
 import { up0002Mysql, up0002Postgres, up0002Sqlite } from './migrations/0002-snapshot-tenants.js';
 import { up0003Mysql, up0003Postgres, up0003Sqlite } from './migrations/0003-snapshot-fingerprints.js';
+import { up0004Postgres } from './migrations/0004-tenant-type-feed-index.js';
 import { upRls0001Postgres } from './migrations/rls-0001-tenant-policies.js';
 import { upRls0002Postgres } from './migrations/rls-0002-snapshot-policies.js';
 
@@ -27,6 +28,7 @@ export function eventStoreMigrations(
           '0001_event_store': { up: up0001Postgres },
           '0002_snapshot_tenants': { up: up0002Postgres },
           '0003_snapshot_fingerprints': { up: up0003Postgres },
+          '0004_tenant_type_feed_index': { up: up0004Postgres },
         };
       }
       return {
@@ -36,6 +38,7 @@ export function eventStoreMigrations(
         },
         '0002_snapshot_tenants': { up: up0002Postgres },
         '0003_snapshot_fingerprints': { up: up0003Postgres },
+        '0004_tenant_type_feed_index': { up: up0004Postgres },
       };
     case 'sqlite':
       return {
