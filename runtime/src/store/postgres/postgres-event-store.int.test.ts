@@ -15,6 +15,9 @@ import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { PostgresEventStore } from './postgres-event-store.js';
 import { PostgresSnapshotStore } from './postgres-snapshot-store.js';
 import { appendOneStatement, appendStatement } from './postgres-statements.js';
+import { feedStatement } from './postgres-feed-statement.js';
+import { EVENT_COLUMNS } from '../sql/event-rows.js';
+import { TENANT_SETTING } from '../sql/migrations/rls-0001-tenant-policies.js';
 import { checkReadAheadFeedSeesEveryEventOnce } from '../../testing/never-skip-checks.js';
 import { checkCollidingAppendsNeedOneConnection } from '../../testing/pool-checks.js';
 import { serverStoreFeedSuite } from '../../testing/server-store-suite.js';
@@ -88,7 +91,7 @@ await describeWithService('postgres', 'PostgresEventStore plans on a new, never 
   // read by index however large the tables grow. force_generic_plan shows it from the first run.
   // With `rowLevelSecurity`, the store of a role the policies bind (not the tables' owner): the
   // policies add `tenant_id = current_setting(…)` to its every read.
-  async function planningStore(rowLevelSecurity = false) {
+  async function planningStore(rowLevelSecurity = false, layout?: { partitioned: { partitions: number } }) {
     const { url, drop } = await freshPostgresDatabase();
     const open = (at: string, migrate = true) =>
       PostgresEventStore.open({
@@ -99,6 +102,7 @@ await describeWithService('postgres', 'PostgresEventStore plans on a new, never 
         groupCommit: false,
         notifyChannel: false,
         rowLevelSecurity,
+        ...(layout ? { layout } : {}),
       });
     let role: NonOwnerRole | undefined;
     let store = await open(url);
@@ -112,6 +116,8 @@ await describeWithService('postgres', 'PostgresEventStore plans on a new, never 
     await sql`set plan_cache_mode = force_generic_plan`.execute(store.db);
     return {
       store,
+      /** The database as the tables' owner. */
+      url,
       teardown: async () => {
         await store.close();
         await drop();
@@ -132,6 +138,26 @@ await describeWithService('postgres', 'PostgresEventStore plans on a new, never 
       found.push(plan.rows.map((r) => r['QUERY PLAN']).join('\n'));
     }
     return found;
+  }
+
+  /** The plan of a tenant view's feed statement filtered by `eventType`, on the store's connection with `tenant` set. */
+  async function rlsFeedPlan(store: PostgresEventStore, tenant: string, eventType: string): Promise<string> {
+    const { text } = feedStatement(store.db, { none: false, tenantId: tenant, eventTypes: [eventType] }, [
+      ...EVENT_COLUMNS,
+      'tx_id',
+      'position',
+    ]);
+    return store.db.transaction().execute(async (trx) => {
+      await sql`select set_config(${TENANT_SETTING}, ${tenant}, true)`.execute(trx);
+      await sql.raw(`prepare eventsmith_probe as ${text}`).execute(trx);
+      const { rows } = await sql
+        .raw<{ 'QUERY PLAN': string }>(
+          `explain (costs off) execute eventsmith_probe('0', '0', 1000, ${pg.escapeLiteral(tenant)})`,
+        )
+        .execute(trx);
+      await sql`deallocate eventsmith_probe`.execute(trx);
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
   }
 
   it("reads a stream page by (stream_id, version), a tenant view's too, never through the tenant's index", async () => {
@@ -202,6 +228,48 @@ await describeWithService('postgres', 'PostgresEventStore plans on a new, never 
       await teardown();
     }
   });
+
+  for (const variant of ['standard', 'partitioned', 'row-level security'] as const) {
+    it(`reads a tenant view's feed filtered by event type by (tenant_id, event_type, tx_id, position) on a grown table (${variant})`, async () => {
+      const { store, url, teardown } = await planningStore(
+        variant === 'row-level security',
+        variant === 'partitioned' ? { partitioned: { partitions: 4 } } : undefined,
+      );
+      try {
+        // Grown but never analyzed: the plan of the tenant's index was a bitmap scan of every row of
+        // the tenant, then a sort (1,000 events of a 100,000-event tenant: 39 ms against 0.5 ms).
+        const owner = new pg.Client({ connectionString: url });
+        await owner.connect();
+        await owner.query(`insert into eventsmith_events (stream_id, version, event_id, event_type, event_version,
+            aggregate_type, aggregate_id, tenant_id, occurred_at, correlation_id, metadata, data)
+          select 'grown-' || (g % 1000), g / 1000 + 1, 'grown-' || g, 'T' || (g % 10), 1, 'A', 'a',
+            case when g % 3 = 0 then 't1' else 't' || (g % 50) end, now(), 'c', '{}', '{}'
+          from generate_series(0, 19999) as g`);
+        await owner.end();
+        const t1 = store.forTenant('t1');
+        const s = newStream();
+        await t1.appendToStream(s.streamId, noted(s, 2, { tenantId: 't1' }), { expectedVersion: 'no_stream' });
+        expect(await collect(t1.readAll({ eventTypes: ['ConformanceNoted'] }))).toHaveLength(2);
+        // Under row-level security a tenant view reads in a transaction with the tenant set, by an
+        // unnamed statement: the same text, prepared here the same way.
+        const found =
+          variant === 'row-level security'
+            ? [await rlsFeedPlan(store, 't1', 'ConformanceNoted')]
+            : await plans(store, '%"event_type" = %"tenant_id" = %', () => ['0', '0', 1000, 't1']);
+        expect(found).toHaveLength(1);
+        // The page is the top Merge Append's child that selects from the events (the other reads the
+        // flag, which under row-level security reads the tenant's index as it should).
+        const page = found[0]!.split('\n  ->  ').find((part) => part.startsWith('Subquery Scan on p'));
+        // The partitions' indexes are named by PostgreSQL after their columns.
+        expect(page).toMatch(
+          /Index Scan using eventsmith_events_(p\d+_tenant_id_event_type_tx_id_position|tenant_type)_idx/,
+        );
+        expect(page).not.toMatch(/Bitmap|->  Sort|eventsmith_events(_p\d+)?_tenant(_id_tx_id_position)?_idx /);
+      } finally {
+        await teardown();
+      }
+    });
+  }
 
   it("checks a tenant view's event ids by their index inside a transaction under row-level security", async () => {
     const { store, teardown } = await planningStore(true);
