@@ -34,8 +34,8 @@ export async function up0004Postgres(db: Kysely<any>): Promise<void> {
 
 /**
  * Throws if a relation has the index's name but is not this index, or if an index with its
- * columns on the events table or one of its partitions is invalid (appends still pay for it,
- * reads cannot use it).
+ * columns on the events table or one of its partitions is invalid (reads cannot use it, and
+ * appends may still pay for it).
  */
 async function refuseUnusableIndexes(db: Kysely<any>): Promise<void> {
   const { rows } = await sql<{ name: string; on: string | null; valid: boolean | null; definition: string | null }>`
