@@ -32,6 +32,7 @@ import { TENANT_SETTING } from '../sql/migrations/rls-0001-tenant-policies.js';
 import { prepareAppend, streamTenantMismatch, tenantMismatch, type PreparedAppend } from '../sql/prepare-append.js';
 import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-errors.js';
 import { checkText, feedRange, MAX_POSITION_64, streamRange } from '../store-input.js';
+import { pageEvents } from '../page-events.js';
 import { eventExistsQuery, pageStream, readStreamVersion, streamPageQuery } from '../sql/stream-queries.js';
 import { createPostgresDatabase, type PostgresConnection } from './postgres-dialect.js';
 import {
@@ -450,30 +451,33 @@ export class PostgresEventStore implements EventStore {
     );
   }
 
-  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
-    const start = performance.now();
-    try {
-      const { pageSize, gate } = this.#shared;
-      gate.check();
-      const range = streamRange(streamId, options);
-      const tenant = this.#tenantId;
-      const text = this.#streamStatement(range.direction === 'backward', tenant !== undefined);
-      const pages = pageStream<FeedRow>(
-        range,
-        range.limit,
-        pageSize,
-        (page) => {
-          const values = [streamId, page.from, page.to, page.limit];
-          if (tenant !== undefined) values.push(tenant);
-          // Each page is one operation of the gate: close() waits for a page being read, not for the iteration.
-          return gate.run(() => this.#read<FeedRow>(CompiledQuery.raw(text, values)));
-        },
-        (row) => row.version,
-      );
-      for await (const page of pages) for (const row of page) yield this.#decode(row);
-    } finally {
-      recordStoreRead(this.storeId, start); // once per read, when it ends, fails or is abandoned
-    }
+  readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
+    const { pageSize, gate } = this.#shared;
+    let start = 0;
+    // pageEvents, not an async generator: an event of a page already read is a promise already settled.
+    return pageEvents({
+      open: () => {
+        start = performance.now();
+        gate.check();
+        const range = streamRange(streamId, options);
+        const tenant = this.#tenantId;
+        const text = this.#streamStatement(range.direction === 'backward', tenant !== undefined);
+        return pageStream<FeedRow>(
+          range,
+          range.limit,
+          pageSize,
+          (page) => {
+            const values = [streamId, page.from, page.to, page.limit];
+            if (tenant !== undefined) values.push(tenant);
+            // Each page is one operation of the gate: close() waits for a page being read, not for the iteration.
+            return gate.run(() => this.#read<FeedRow>(CompiledQuery.raw(text, values)));
+          },
+          (row) => row.version,
+        );
+      },
+      decode: (row) => this.#decode(row),
+      close: () => recordStoreRead(this.storeId, start), // once per read, when it ends, fails or is abandoned
+    });
   }
 
   async getStreamVersion(streamId: string): Promise<number> {

@@ -26,6 +26,7 @@ import { currentTransaction, storeTransaction } from '../sql/ambient-transaction
 import { EVENT_COLUMNS, feedFilter, storedEventFromRecord, type FeedFilter } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { FEED_BRANCHES_MAX, feedQuery } from '../sql/feed-query.js';
+import { pageEvents } from '../page-events.js';
 import { eventExistsQuery, pageStream, readStreamVersion, streamPageQuery } from '../sql/stream-queries.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
 import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
@@ -376,27 +377,30 @@ export class SqliteEventStore implements EventStore {
     );
   }
 
-  async *readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
-    const start = performance.now();
-    try {
-      this.#shared.gate.check(); // and each page, in #readValues
-      const range = streamRange(streamId, options);
-      const { pageSize } = this.#shared;
-      const backward = range.direction === 'backward';
-      const tenant = this.#tenantId;
-      const query = this.#streamQuery(backward);
-      const pages = pageStream(
-        range,
-        range.limit,
-        pageSize,
-        async (page) =>
-          this.#readValues(query, { stream: streamId, from: page.from, to: page.to, limit: page.limit, tenant }),
-        (row) => row[0],
-      );
-      for await (const page of pages) for (const row of page) yield this.#decode(row, streamId, false);
-    } finally {
-      recordStoreRead(this.storeId, start); // once per read, when it ends, fails or is abandoned
-    }
+  readStream(streamId: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
+    let start = 0;
+    // pageEvents, not an async generator: an event of a page already read is a promise already settled.
+    return pageEvents({
+      open: () => {
+        start = performance.now();
+        this.#shared.gate.check(); // and each page, in #readValues
+        const range = streamRange(streamId, options);
+        const { pageSize } = this.#shared;
+        const backward = range.direction === 'backward';
+        const tenant = this.#tenantId;
+        const query = this.#streamQuery(backward);
+        return pageStream(
+          range,
+          range.limit,
+          pageSize,
+          async (page) =>
+            this.#readValues(query, { stream: streamId, from: page.from, to: page.to, limit: page.limit, tenant }),
+          (row) => row[0],
+        );
+      },
+      decode: (row) => this.#decode(row, streamId, false),
+      close: () => recordStoreRead(this.storeId, start), // once per read, when it ends, fails or is abandoned
+    });
   }
 
   /**
