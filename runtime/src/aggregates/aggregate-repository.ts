@@ -3,7 +3,7 @@ import type { DomainEvent } from '../events/domain-event.js';
 import type { Snapshot, SnapshotPolicy, SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { AppendResult, EventAppender, EventStore, EventStoreTransaction } from '../store/event-store.js';
 import { streamIdFor } from '../store/stream-id.js';
-import { readStreamPage, type StreamPageReader } from '../store/stream-page.js';
+import { readStreamPage, type StreamPage, type StreamPageReader } from '../store/stream-page.js';
 import type { Attributes, Span } from '@opentelemetry/api';
 import { instruments, MetricAttributes } from '../telemetry/metrics.js';
 import { activeTraceContext, SpanAttributes, tracing, withSpan } from '../telemetry/tracing.js';
@@ -297,13 +297,16 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
   /** Replays the stream after `aggregate`'s version; the aggregate itself when the store's first page held it all. */
   #replay(aggregate: A, aggregateId: string): A | Promise<A> {
     const streamId = this.streamId(aggregateId);
-    // A store that reads the stream's first page at once saves a promise round per event.
+    // A store that reads the stream's first page as one array saves a promise round per event.
     const page = (this.#store as Partial<StreamPageReader>)[readStreamPage]?.(streamId, aggregate.version + 1);
-    if (page) {
-      for (const event of page.events) aggregate.replay(event);
-      if (!page.more) return aggregate;
-    }
-    return this.#replayRest(aggregate, streamId);
+    if (page === undefined) return this.#replayRest(aggregate, streamId);
+    if (page instanceof Promise) return page.then((read) => this.#replayPage(aggregate, streamId, read));
+    return this.#replayPage(aggregate, streamId, page);
+  }
+
+  #replayPage(aggregate: A, streamId: string, page: StreamPage): A | Promise<A> {
+    for (const event of page.events) aggregate.replay(event);
+    return page.more ? this.#replayRest(aggregate, streamId) : aggregate;
   }
 
   async #replayRest(aggregate: A, streamId: string): Promise<A> {

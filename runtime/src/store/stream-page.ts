@@ -1,10 +1,11 @@
 import type { DomainEvent } from '../events/domain-event.js';
 
 /**
- * Internal: a store that can read the start of a stream at once, as an array, implements this
- * symbol; the repository replays aggregates through it. Reading a short stream through
- * `readStream`'s async iterator costs a promise round per event, as much as a twentieth of an
- * aggregate's whole load and save on SQLite.
+ * Internal: a store that can read the start of a stream as one array implements this symbol; the
+ * repository replays aggregates through it. Reading a short stream through `readStream`'s async
+ * iterator costs a promise round per event, as much as a twentieth of an aggregate's whole load
+ * and save on SQLite. SQLite answers at once; a server store answers with a promise of the page
+ * (one round trip, the statement of `readStream`'s first page).
  */
 export const readStreamPage = Symbol('eventsmith.readStreamPage');
 
@@ -20,5 +21,5 @@ export interface StreamPage {
 }
 
 export interface StreamPageReader {
-  [readStreamPage](streamId: string, from: number): StreamPage;
+  [readStreamPage](streamId: string, from: number): StreamPage | Promise<StreamPage>;
 }

@@ -2,7 +2,7 @@
 import type { CompiledQuery, Kysely } from 'kysely';
 import type { Pool } from 'mysql2';
 import { decodeAtCurrentVersion } from '../../events/decode-record.js';
-import type { EventInit } from '../../events/domain-event.js';
+import type { DomainEvent, EventInit } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { LastParsedTime, parseIsoTime } from '../../events/iso-time.js';
@@ -14,7 +14,7 @@ import { feedQuery } from '../sql/feed-query.js';
 import { utcTimestampMillis } from '../sql/sql-time.js';
 import { unavailableOr } from '../sql/store-errors.js';
 import { pageStream, streamPageQuery } from '../sql/stream-queries.js';
-import { streamRange } from '../store-input.js';
+import { MAX_STREAM_VERSION, streamRange } from '../store-input.js';
 
 /**
  * The envelope of one event and its position as text, in the order of {@link STREAM_VALUES} (a
@@ -205,8 +205,28 @@ export class MysqlReads {
     tenant: string | undefined,
   ): AsyncGenerator<PackedRow[]> {
     const range = streamRange(streamId, options);
-    const backward = range.direction === 'backward';
-    const statement = this.#statement(`stream ${backward} ${tenant !== undefined}`, () =>
+    const statement = this.#streamStatement(range.direction === 'backward', tenant);
+    return pageStream(
+      range,
+      range.limit,
+      pageSize,
+      (page) => this.#streamRows(statement, streamId, page, tenant),
+      (row) => Number(row[0][0]),
+    );
+  }
+
+  /**
+   * The first page of a stream from `from` and the row after it, if any (`pageSize + 1` rows at
+   * most): what {@link streamPages} reads first, with the same statement.
+   */
+  streamPage(streamId: string, from: number, pageSize: number, tenant: string | undefined): Promise<PackedRow[]> {
+    const range = streamRange(streamId, { from });
+    const page = { from: range.from ?? 1, to: MAX_STREAM_VERSION, limit: pageSize + 1 };
+    return this.#streamRows(this.#streamStatement(false, tenant), streamId, page, tenant);
+  }
+
+  #streamStatement(backward: boolean, tenant: string | undefined): Statement {
+    return this.#statement(`stream ${backward} ${tenant !== undefined}`, () =>
       packed(
         streamPageQuery(
           this.#db,
@@ -219,23 +239,24 @@ export class MysqlReads {
         STREAM_VALUES,
       ),
     );
-    return pageStream(
-      range,
-      range.limit,
-      pageSize,
-      (page) =>
-        this.#read(statement, (marker) =>
-          marker === STREAM
-            ? streamId
-            : marker === FROM
-              ? page.from
-              : marker === TO
-                ? page.to
-                : marker === LIMIT
-                  ? page.limit
-                  : tenant,
-        ),
-      (row) => Number(row[0][0]),
+  }
+
+  #streamRows(
+    statement: Statement,
+    streamId: string,
+    page: { readonly from: number; readonly to: number; readonly limit: number },
+    tenant: string | undefined,
+  ): Promise<PackedRow[]> {
+    return this.#read(statement, (marker) =>
+      marker === STREAM
+        ? streamId
+        : marker === FROM
+          ? page.from
+          : marker === TO
+            ? page.to
+            : marker === LIMIT
+              ? page.limit
+              : tenant,
     );
   }
 
@@ -295,6 +316,13 @@ export class MysqlReads {
     };
     const location = { streamId: stream, streamVersion: version, position, storedAt };
     return storedEventFromRecord(this.#registry, record, location, feed, occurredTimes.millis(values[7]!));
+  }
+
+  /** The event of a stream row, as {@link decode} decodes it, without its location. */
+  event(row: PackedRow, streamId: string): DomainEvent {
+    const values = row[0];
+    const event = decodeAtCurrentVersion(this.#registry, values[2]!, Number(values[3]), row, payloadOf, envelopeOf);
+    return event ?? this.decode(row, streamId, false).event;
   }
 
   #statement(key: string, compile: () => Statement): Statement {

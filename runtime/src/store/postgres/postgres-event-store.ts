@@ -31,8 +31,9 @@ import type { PostgresLayout } from '../sql/event-store-migrations.js';
 import { TENANT_SETTING } from '../sql/migrations/rls-0001-tenant-policies.js';
 import { prepareAppend, streamTenantMismatch, tenantMismatch, type PreparedAppend } from '../sql/prepare-append.js';
 import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-errors.js';
-import { checkText, feedRange, MAX_POSITION_64, streamRange } from '../store-input.js';
+import { checkText, feedRange, MAX_POSITION_64, MAX_STREAM_VERSION, streamRange } from '../store-input.js';
 import { pageEvents } from '../page-events.js';
+import { readStreamPage, type StreamPage } from '../stream-page.js';
 import { eventExistsQuery, pageStream, readStreamVersion, streamPageQuery } from '../sql/stream-queries.js';
 import { createPostgresDatabase, type PostgresConnection } from './postgres-dialect.js';
 import {
@@ -480,6 +481,32 @@ export class PostgresEventStore implements EventStore {
     });
   }
 
+  /**
+   * The first page of a stream from `from`, as an array (see {@link readStreamPage}): what
+   * `readStream(streamId, { from })` yields first, read with the statement of its first page,
+   * without a promise per event or the position and stored time of each.
+   */
+  async [readStreamPage](streamId: string, from: number): Promise<StreamPage> {
+    const start = performance.now();
+    try {
+      const { pageSize, gate } = this.#shared;
+      gate.check();
+      const range = streamRange(streamId, { from });
+      const tenant = this.#tenantId;
+      const values = [streamId, range.from ?? 1, MAX_STREAM_VERSION, pageSize + 1]; // a row more: does a page follow?
+      if (tenant !== undefined) values.push(tenant);
+      const text = this.#streamStatement(false, tenant !== undefined);
+      const rows = await gate.run(() => this.#read<FeedRow>(CompiledQuery.raw(text, values)));
+      const more = rows.length > pageSize;
+      if (more) rows.length = pageSize;
+      const events: DomainEvent[] = [];
+      for (const row of rows) events.push(this.#event(row));
+      return { events, more };
+    } finally {
+      recordStoreRead(this.storeId, start);
+    }
+  }
+
   async getStreamVersion(streamId: string): Promise<number> {
     return this.#shared.gate.run(() => this.#streamVersion(streamId));
   }
@@ -852,6 +879,19 @@ export class PostgresEventStore implements EventStore {
     // occurredAt goes to the registry as the number it is.
     const occurredAt = typeof occurred === 'string' ? occurredTimes.millis(occurred) : occurred.getTime();
     return storedEventFromRecord(registry, record, location, feed, occurredAt);
+  }
+
+  /** The event of a stream row, as {@link #decode} decodes it, without its location. */
+  #event(row: FeedRow): DomainEvent {
+    const event = decodeAtCurrentVersion(
+      this.#shared.registry,
+      row.event_type,
+      row.event_version,
+      row,
+      payloadOf,
+      envelopeOf,
+    );
+    return event ?? this.#decode(row).event;
   }
 
   /** `packPosition`, reusing the shifted transaction id while rows share it (a page holds whole appends). */
