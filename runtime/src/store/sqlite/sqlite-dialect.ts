@@ -202,6 +202,8 @@ export class SqliteStoreConnection implements DatabaseConnection {
   readonly #statements = new Map<string, Statement>();
   /** Statements in raw mode (rows as arrays), kept apart: the mode belongs to the statement. */
   readonly #rawStatements = new Map<string, Statement>();
+  /** Statements in pluck mode (each row as its first value), likewise. */
+  readonly #pluckedStatements = new Map<string, Statement>();
 
   constructor(database: Database) {
     this.database = database;
@@ -246,6 +248,21 @@ export class SqliteStoreConnection implements DatabaseConnection {
       this.#rawStatements.set(sql, statement);
     }
     return statement.all(...parameters) as unknown[][];
+  }
+
+  /**
+   * Runs a query and returns each row's first value. For rows of one column this costs less again
+   * than {@link values}: no array per row (better-sqlite3 builds one and sets each element through
+   * V8's API, ~0.2 µs per row).
+   */
+  firstValues(sql: string, parameters: readonly unknown[] = []): unknown[] {
+    let statement = this.#pluckedStatements.get(sql);
+    if (!statement) {
+      if (this.#pluckedStatements.size >= CACHE_LIMIT) this.#pluckedStatements.clear();
+      statement = this.database.prepare(sql).pluck(true);
+      this.#pluckedStatements.set(sql, statement);
+    }
+    return statement.all(...parameters) as unknown[];
   }
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {

@@ -89,7 +89,7 @@ interface Shared {
   /** Batches appends made outside transactions, unless turned off. */
   readonly groupCommit: SqliteGroupCommit | undefined;
   /** Read statements compiled once per shape (see {@link SqliteEventStore.#compiled}). */
-  readonly compiled: Map<string, CompiledQuery>;
+  readonly compiled: Map<string, PackedQuery>;
   readonly close: () => Promise<void>;
   /** Refuses appends, reads and transactions once `close()` has begun, and lets it wait for the ones accepted. */
   readonly gate: StoreGate;
@@ -105,26 +105,53 @@ const STREAM_SELECT = [...REPLAY_SELECT, 'stored_at', 'position'];
 const FEED_SELECT = [...STREAM_SELECT, 'stream_id'];
 
 /**
- * A read statement whose rows each come back as two values: one JSON array text of `columns`
- * (`json_array`, TEXT columns as JSON strings) with `null` in place of `data`, and the `data`
- * text itself. better-sqlite3 turns every column of every row into a JavaScript value through its
- * C++ API, ~0.1 µs each: for the 15-16 event columns that costs more than the query itself; one
- * array text and `JSON.parse` build the same values for less. The payload stays a column of its
- * own: inside the array its text would be escaped and unescaped again, which costs more than it
- * saves once a payload passes a few hundred bytes (CPU per row read and parsed: 12-byte payload
- * 1.93 -> 1.39 µs, 275 bytes 2.59 -> 2.19 µs, 9 KB 30.0 -> 30.6 µs; with the payload inside the
- * array the 9 KB row took 57 µs). A plain `select <columns> from eventsmith_events …` gets the
- * two in its select list; any other shape (a union of filter branches) is wrapped, `order` being
- * the inner query's order, which SQLite's plan keeps without sorting again.
+ * A read statement compiled by {@link packed}: `sql` selects each row as one text, `split` the
+ * same rows the way that cannot fail to parse (see {@link SqliteEventStore.#readValues}).
  */
-function packed(query: CompiledQuery, columns: readonly string[], order: string): CompiledQuery {
+interface PackedQuery {
+  readonly sql: string;
+  readonly split: string;
+  readonly parameters: readonly unknown[];
+  /** The number of columns, which a row parsed from `sql` has. */
+  readonly width: number;
+}
+
+/**
+ * A read statement whose rows each come back as one text: a JSON array of `columns`
+ * (`json_array`, TEXT columns as JSON strings) with the `data` text spliced in as the JSON it is,
+ * unescaped, in its place. better-sqlite3 turns every column of every row into a JavaScript value
+ * through its C++ API, ~0.1 µs each, and a row of several columns into an array set element by
+ * element, ~0.2 µs more: for the 15-16 event columns that costs more than the query itself. One
+ * text (read in pluck mode, without an array per row) and one `JSON.parse` build the same values,
+ * the payload included, for less (CPU per event of a feed page read and decoded, against an array
+ * text and the payload text apart: 12-byte payload 2.04-2.13 -> 1.64-1.68 µs, 275 bytes
+ * 2.58-2.76 -> 2.24-2.26, 9 KB 26.3-26.8 -> 26.1-26.3). Escaping the payload as a string inside
+ * the array would cost more than it saves once a payload passes a few hundred bytes (the 9 KB row
+ * took 57 µs instead of 30); spliced in, its text is only copied. A payload text that is not one
+ * JSON value cannot make a row of `columns.length` values, and is read again through `split`: the
+ * array with `null` in place of `data`, and the `data` text apart (how every row was read before).
+ *
+ * A plain `select <columns> from eventsmith_events …` gets the text in its select list; any other
+ * shape (a union of filter branches) is wrapped, `order` being the inner query's order, which
+ * SQLite's plan keeps without sorting again.
+ */
+function packed(query: CompiledQuery, columns: readonly string[], order: string): PackedQuery {
+  const data = columns.indexOf('data');
+  const before = `rtrim(json_array(${columns.slice(0, data).map(packedColumn).join(', ')}), ']')`;
+  const rest = columns.slice(data + 1).map(packedColumn);
+  const after = rest.length > 0 ? `',' || ltrim(json_array(${rest.join(', ')}), '[')` : `']'`;
   const list = columns.map((column) => `"${column}"`).join(', ');
-  const values = `json_array(${columns.map(packedColumn).join(', ')}), "data"`;
   const plain = `select ${list} from "eventsmith_events" `;
-  const sql = query.sql.startsWith(plain)
-    ? `select ${values} from "eventsmith_events" ${query.sql.slice(plain.length)}`
-    : `select ${values} from (${query.sql}) order by ${order}`;
-  return { ...query, sql };
+  const select = (values: string) =>
+    query.sql.startsWith(plain)
+      ? `select ${values} from "eventsmith_events" ${query.sql.slice(plain.length)}`
+      : `select ${values} from (${query.sql}) order by ${order}`;
+  return {
+    sql: select(`${before} || ',' || "data" || ${after}`),
+    split: select(`json_array(${columns.map(packedColumn).join(', ')}), "data"`),
+    parameters: query.parameters,
+    width: columns.length,
+  };
 }
 
 /**
@@ -176,7 +203,8 @@ type ReplayValues = [
   correlationId: string | null,
   causationId: string | null,
   metadata: string,
-  data: string,
+  /** The payload, parsed (see {@link packed}), or its text where it does not parse ({@link UnparsedData}). */
+  data: unknown,
 ];
 
 /** The values of a stream or feed row ({@link STREAM_SELECT}, {@link FEED_SELECT}). */
@@ -217,7 +245,7 @@ export class SqliteEventStore implements EventStore {
   readonly #shared: Shared;
   readonly #tenantId: string | undefined;
   /** The statement of {@link readStreamPage}, kept here: building its key in {@link #compiled} cost more than the lookup. */
-  #replayQuery: CompiledQuery | undefined;
+  #replayQuery: PackedQuery | undefined;
 
   private constructor(shared: Shared, tenantId: string | undefined) {
     this.#shared = shared;
@@ -431,7 +459,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** The compiled statement of a stream page in one direction, selecting {@link STREAM_SELECT} or {@link REPLAY_SELECT}. */
-  #streamQuery(backward: boolean, select: readonly string[] = STREAM_SELECT): CompiledQuery {
+  #streamQuery(backward: boolean, select: readonly string[] = STREAM_SELECT): PackedQuery {
     const { db } = this.#shared;
     const tenant = this.#tenantId;
     return this.#compiled(`stream ${backward} ${tenant !== undefined} ${select.length}`, () =>
@@ -503,7 +531,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** The compiled feed statement for a filter. */
-  #feedQuery(filter: Extract<FeedFilter, { none: false }>): CompiledQuery {
+  #feedQuery(filter: Extract<FeedFilter, { none: false }>): PackedQuery {
     const { db } = this.#shared;
     const key = `feed ${JSON.stringify([filter.eventTypes, filter.aggregateTypes, filter.tenantId !== undefined])}`;
     return this.#compiled(key, () =>
@@ -591,7 +619,7 @@ export class SqliteEventStore implements EventStore {
    * once: compiling costs more than a short read. Values vary per read, so they are named
    * placeholders bound by {@link #readValues}; filter lists are part of the shape.
    */
-  #compiled(key: string, compile: () => CompiledQuery): CompiledQuery {
+  #compiled(key: string, compile: () => PackedQuery): PackedQuery {
     const cache = this.#shared.compiled;
     let query = cache.get(key);
     if (!query) {
@@ -615,23 +643,52 @@ export class SqliteEventStore implements EventStore {
     return writer.free && !writer.connection.database.inTransaction ? writer.connection : reader;
   }
 
-  /** Runs a {@link packed} read: each row's array text is parsed and gets its payload text back. */
-  #readValues<R extends EventRow = EventValues>(query: CompiledQuery, named: Record<string, unknown>): R[] {
+  /**
+   * Runs a {@link packed} read: each row's text is parsed into its values, the payload among them.
+   * If one does not parse into a row (a payload text that is not one JSON value, written behind
+   * the store), the rows are read again through `split`, in the same synchronous call, as
+   * {@link #readSplit} does.
+   */
+  #readValues<R extends EventRow = EventValues>(query: PackedQuery, named: Record<string, unknown>): R[] {
     this.#shared.gate.check(); // a page: the next one after close() has begun is refused
-    let rows: unknown[][];
+    const connection = this.#readConnection();
+    const parameters = [...query.parameters, named];
+    let texts: unknown[];
     try {
-      rows = this.#readConnection().values(query.sql, [...query.parameters, named]);
+      texts = connection.firstValues(query.sql, parameters);
     } catch (error) {
       throw this.#failure(error);
     }
-    const values = rows as unknown as R[];
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i]!;
-      const parsed = JSON.parse(row[0] as string) as R;
-      parsed[12] = row[1] as string;
-      values[i] = parsed;
+    const rows = texts as unknown as R[];
+    for (let i = 0; i < texts.length; i++) {
+      let row: R | null;
+      try {
+        row = JSON.parse(texts[i] as string) as R | null;
+      } catch {
+        row = null;
+      }
+      if (row === null || row.length !== query.width) return this.#readSplit(connection, query, parameters);
+      rows[i] = row;
     }
-    return values;
+    return rows;
+  }
+
+  /**
+   * The rows of {@link #readValues} with each payload parsed apart from its row; one that does not
+   * parse is kept as {@link UnparsedData}, for decoding to fail on where the read reaches it.
+   */
+  #readSplit<R extends EventRow>(connection: SqliteStoreConnection, query: PackedQuery, parameters: unknown[]): R[] {
+    let rows: unknown[][];
+    try {
+      rows = connection.values(query.split, parameters);
+    } catch (error) {
+      throw this.#failure(error);
+    }
+    return rows.map(([values, data]) => {
+      const row = JSON.parse(values as string) as R;
+      row[12] = parsedData(data as string);
+      return row;
+    });
   }
 
   #decode(row: EventValues, streamId: string, feed: boolean): StoredEvent {
@@ -660,9 +717,32 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-/** The payload of a row, for {@link decodeAtCurrentVersion}. */
+/** A payload text that does not parse as JSON, as {@link SqliteEventStore.#readSplit} read it. */
+class UnparsedData {
+  readonly text: string;
+
+  constructor(text: string) {
+    this.text = text;
+  }
+}
+
+/** `data` parsed, or kept as {@link UnparsedData} when it does not parse. */
+function parsedData(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    return new UnparsedData(data);
+  }
+}
+
+/**
+ * The payload of a row, for {@link decodeAtCurrentVersion}; the general path gets it too if that
+ * fails, as PostgreSQL's rows hand on theirs: a payload the compiled check or zod refuses is left
+ * as it was read. A payload that does not parse throws the `SyntaxError` of parsing it.
+ */
 function payloadOf(row: EventRow): unknown {
-  return JSON.parse(row[12]);
+  const data = row[12];
+  return data instanceof UnparsedData ? JSON.parse(data.text) : data;
 }
 
 /** The record of a row, for the registry's decoding (upcasts, errors). */
@@ -681,7 +761,7 @@ function recordOf(row: EventRow): EventRecord {
     causationId: row[10],
     // Most events carry no metadata: a new empty object costs less than parsing one.
     metadata: row[11] === '{}' ? {} : (JSON.parse(row[11]) as EventRecord['metadata']),
-    data: JSON.parse(row[12]) as EventRecord['data'],
+    data: payloadOf(row) as EventRecord['data'],
   };
 }
 
