@@ -78,8 +78,9 @@ interface Shared {
   /** The server is MariaDB: a lone append is one compound statement (see `compoundTransaction`). */
   readonly compound: boolean;
   /**
-   * Whether lone compound appends of up to {@link PREPARED_MAX_EVENTS} events go as prepared
-   * statements; turned off for good once the server says it cannot prepare them (see {@link #write}).
+   * Whether lone compound appends of up to {@link PREPARED_MAX_EVENTS} events, and group commit
+   * batches, go as prepared statements; turned off for good once the server says it cannot prepare
+   * them (see {@link #write}).
    */
   readonly prepared: { on: boolean };
 }
@@ -165,6 +166,7 @@ export class MysqlEventStore implements EventStore {
       throw openFailure(error, target, secrets);
     }
     const storeId = options.storeId ?? `mysql:${database}`;
+    const prepared = { on: compound };
     return new MysqlEventStore(
       {
         registry: options.registry,
@@ -180,11 +182,12 @@ export class MysqlEventStore implements EventStore {
             : new MysqlGroupCommit({
                 withConnection: (fn) => withPoolConnection(pool, fn),
                 unavailable: (error) => unavailableOr(error, target),
+                prepared,
               }),
         gate: new StoreGate(storeId, db),
         reads: new MysqlReads({ pool, db, storeId, registry: options.registry, target }),
         compound,
-        prepared: { on: compound },
+        prepared,
       },
       undefined,
     );

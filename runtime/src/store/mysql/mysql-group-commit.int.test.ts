@@ -1,8 +1,11 @@
 import { sql, type Transaction } from 'kysely';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithService, freshMysqlDatabase } from '@eventsmith/test/support/services';
 import { conformanceRegistry } from '../../testing/conformance.js';
 import { groupCommitSuite } from '../../testing/group-commit-suite.js';
+import { collect } from '../../testing/collect.js';
+import { newStream, noted } from '../../testing/store-conformance-context.js';
+import type { ExpectedVersion } from '../expected-version.js';
 import { MysqlEventStore } from './mysql-event-store.js';
 
 await describeWithService('mysql', 'MysqlEventStore group commit', () => {
@@ -28,6 +31,32 @@ await describeWithService('mysql', 'MysqlEventStore group commit', () => {
   afterAll(async () => {
     await store?.close();
     await drop?.();
+  });
+
+  // Batches that commit go as one prepared compound statement on MariaDB: each member's version
+  // (said by its expectation, or read back) and last position come from that statement's answer.
+  it('gives every member of a committed batch its own version and last position, whatever its expectation', async () => {
+    const kinds: ExpectedVersion[] = ['any', 'stream_exists', 1, 'no_stream'];
+    for (let round = 0; round < 5; round++) {
+      const streams = Array.from({ length: 8 }, () => newStream());
+      await Promise.all(
+        streams.map((stream, i) =>
+          kinds[i % 4] === 'no_stream'
+            ? undefined
+            : store.appendToStream(stream.streamId, noted(stream), { expectedVersion: 'no_stream' }),
+        ),
+      );
+      const results = await Promise.all(
+        streams.map((stream, i) =>
+          store.appendToStream(stream.streamId, noted(stream, 1 + (i % 3), {}, 2), { expectedVersion: kinds[i % 4]! }),
+        ),
+      );
+      for (const [i, stream] of streams.entries()) {
+        const events = await collect(store.readStream(stream.streamId));
+        expect(results[i]!.nextVersion).toBe(events.length);
+        expect(results[i]!.position.toString()).toBe(events.at(-1)!.position.toString());
+      }
+    }
   });
 
   groupCommitSuite(() => store, {
