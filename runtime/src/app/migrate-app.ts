@@ -37,7 +37,8 @@ export class AppMigrationError extends EventsmithError {
       'APP.MIGRATION_FAILED',
       `Migrating the ${step.tables} tables${step.domain ? ` of ${step.domain}` : ''} failed` +
         (failedMigration ? ` at ${failedMigration}` : '') +
-        `: ${cause instanceof Error ? cause.message : String(cause)}. ` +
+        // A cause that ends its own sentence keeps its period, without a second one.
+        `: ${(cause instanceof Error ? cause.message : String(cause)).replace(/\.$/, '')}. ` +
         (report.steps.some((s) => s.applied.length > 0)
           ? `Already applied: ${report.steps.flatMap((s) => s.applied).join(', ')}.`
           : 'Nothing was applied before it.'),
