@@ -44,6 +44,20 @@ interface Prepared {
   /** The JSON form of `data`, if known (see {@link payloadJson}). */
   readonly json: JsonValue | undefined;
 }
+/**
+ * The parts of {@link decodeEvent}'s event: an instance of a class, not an object literal, made for
+ * every event read, so without an allocation site that V8 could decide to allocate in the old
+ * generation (see `store/plain-objects.ts`).
+ */
+class DecodedParts implements Prepared {
+  constructor(
+    readonly data: unknown,
+    readonly init: EventInit,
+    readonly explicit: ReadonlySet<ProvenanceField>,
+    readonly ownedMetadata: boolean,
+    readonly json: JsonValue | undefined,
+  ) {}
+}
 let prepared: Prepared | undefined;
 /** Reads an event's `#json` (set by the class's static block): for {@link payloadJson}. */
 let jsonOf: (event: object) => JsonValue | undefined;
@@ -194,13 +208,7 @@ export function decodeEvent(
     const parsed = validate(cls, data);
     payload = owned ? freezeOwned(parsed) : immutableCopy(parsed);
   }
-  return construct(cls, {
-    data: payload,
-    init,
-    explicit: explicitFieldsOf(init),
-    ownedMetadata: owned,
-    json: undefined,
-  });
+  return construct(cls, new DecodedParts(payload, init, explicitFieldsOf(init), owned, undefined));
 }
 
 function construct(cls: EventClass, parts: Prepared): DomainEvent {

@@ -1,3 +1,5 @@
+import { nextResult } from './plain-objects.js';
+
 /**
  * The items of an iteration of pages, one by one, each turned by `decode` as it is asked for: what
  * `async function* () { for await (const page of pages) for (const row of page) yield decode(row); }`
@@ -51,7 +53,7 @@ class PageEvents<R, T> implements AsyncIterableIterator<T> {
     if (this.#tail === undefined && this.#next < this.#rows.length) {
       const row = this.#rows[this.#next++]!;
       try {
-        return Promise.resolve({ value: this.#decode(row), done: false });
+        return Promise.resolve(nextResult(this.#decode(row)));
       } catch (error) {
         return this.#inTurn(() => this.#fail(error));
       }
@@ -70,7 +72,7 @@ class PageEvents<R, T> implements AsyncIterableIterator<T> {
   /** The next item: from the page in hand, else from the next page that has a row. */
   async #step(): Promise<IteratorResult<T>> {
     try {
-      if (this.#next < this.#rows.length) return { value: this.#decode(this.#rows[this.#next++]!), done: false };
+      if (this.#next < this.#rows.length) return nextResult(this.#decode(this.#rows[this.#next++]!));
       if (this.#state === 'done') return DONE;
       if (this.#state === 'new') {
         this.#state = 'open';
@@ -82,7 +84,7 @@ class PageEvents<R, T> implements AsyncIterableIterator<T> {
         if (page.value.length > 0) {
           this.#rows = page.value;
           this.#next = 1;
-          return { value: this.#decode(page.value[0]!), done: false };
+          return nextResult(this.#decode(page.value[0]!));
         }
       }
     } catch (error) {

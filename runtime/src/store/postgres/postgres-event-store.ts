@@ -34,6 +34,7 @@ import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-er
 import { checkText, feedRange, MAX_POSITION_64, MAX_STREAM_VERSION, streamRange } from '../store-input.js';
 import { pageEvents } from '../page-events.js';
 import { readStreamPage, type StreamPage } from '../stream-page.js';
+import { storedEvent } from '../plain-objects.js';
 import { eventExistsQuery, pageStream, readStreamVersion, streamPageQuery } from '../sql/stream-queries.js';
 import { createPostgresDatabase, type PostgresConnection } from './postgres-dialect.js';
 import {
@@ -859,7 +860,7 @@ export class PostgresEventStore implements EventStore {
     // row.data goes to the general path too if this fails: a payload the compiled check or zod
     // refuses is left as it was read.
     const event = decodeAtCurrentVersion(registry, row.event_type, row.event_version, row, payloadOf, envelopeOf);
-    if (event !== undefined) return { event, streamId: row.stream_id, streamVersion: row.version, position, storedAt };
+    if (event !== undefined) return storedEvent(event, row.stream_id, row.version, position, storedAt);
     const record: EventRecord = {
       eventId: row.event_id,
       eventType: row.event_type,
@@ -912,19 +913,38 @@ function payloadOf(row: FeedRow): unknown {
 /** The envelope of a row, for {@link decodeAtCurrentVersion}. */
 function envelopeOf(row: FeedRow): EventInit {
   const occurred = row.occurred_at;
-  return {
-    eventId: row.event_id,
-    aggregateId: row.aggregate_id,
-    aggregateType: row.aggregate_type,
-    aggregateVersion: row.version,
-    occurredAt:
-      typeof occurred === 'string' ? occurredTimes.immutableDate(occurred) : new ImmutableDate(occurred.getTime()),
-    tenantId: row.tenant_id ?? undefined,
-    actorId: row.actor_id ?? undefined,
-    correlationId: row.correlation_id,
-    causationId: row.causation_id ?? undefined,
-    metadata: row.metadata as EventRecord['metadata'],
-  };
+  return new RowEnvelope(
+    row.event_id,
+    row.aggregate_id,
+    row.aggregate_type,
+    row.version,
+    typeof occurred === 'string' ? occurredTimes.immutableDate(occurred) : new ImmutableDate(occurred.getTime()),
+    row.tenant_id ?? undefined,
+    row.actor_id ?? undefined,
+    row.correlation_id,
+    row.causation_id ?? undefined,
+    row.metadata as EventRecord['metadata'],
+  );
+}
+
+/**
+ * The envelope of a row (see {@link envelopeOf}): an instance of a class, not an object literal,
+ * made for every row read, so without an allocation site that V8 could decide to allocate in the
+ * old generation (see `plain-objects.ts`).
+ */
+class RowEnvelope {
+  constructor(
+    readonly eventId: string,
+    readonly aggregateId: string,
+    readonly aggregateType: string,
+    readonly aggregateVersion: number,
+    readonly occurredAt: Date,
+    readonly tenantId: string | undefined,
+    readonly actorId: string | undefined,
+    readonly correlationId: string,
+    readonly causationId: string | undefined,
+    readonly metadata: EventRecord['metadata'],
+  ) {}
 }
 
 /** A `timestamptz` as text (see `READ_TYPES`) in epoch milliseconds: read from the digits in a UTC session. */
