@@ -20,6 +20,18 @@ export interface StreamPage {
   readonly more: boolean;
 }
 
+/**
+ * The {@link StreamPage} of a first-page read that asked for `pageSize + 1` rows: the row past a
+ * page is not replayed, it only says that more follow.
+ */
+export function streamPageOf<R>(rows: R[], pageSize: number, event: (row: R) => DomainEvent): StreamPage {
+  const more = rows.length > pageSize;
+  if (more) rows.length = pageSize;
+  const events: DomainEvent[] = [];
+  for (const row of rows) events.push(event(row));
+  return { events, more };
+}
+
 export interface StreamPageReader {
   [readStreamPage](streamId: string, from: number): StreamPage | Promise<StreamPage>;
 }

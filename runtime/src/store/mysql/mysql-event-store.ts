@@ -32,7 +32,7 @@ import { MysqlGroupCommit, type MysqlGroupMember } from './mysql-group-commit.js
 import { MysqlReads, positionOf } from './mysql-read.js';
 import { StoreGate } from '../store-gate.js';
 import { pageEvents } from '../page-events.js';
-import { readStreamPage, type StreamPage } from '../stream-page.js';
+import { readStreamPage, streamPageOf, type StreamPage } from '../stream-page.js';
 
 export type MysqlEventStoreOptions = MysqlConnection & {
   readonly registry: EventRegistry;
@@ -345,11 +345,7 @@ export class MysqlEventStore implements EventStore {
       const { reads, pageSize, gate } = this.#shared;
       gate.check();
       const rows = await gate.run(() => reads.streamPage(streamId, from, pageSize, this.#tenantId));
-      const more = rows.length > pageSize;
-      if (more) rows.length = pageSize;
-      const events: DomainEvent[] = [];
-      for (const row of rows) events.push(reads.event(row, streamId));
-      return { events, more };
+      return streamPageOf(rows, pageSize, (row) => reads.event(row, streamId));
     } finally {
       recordStoreRead(this.storeId, start);
     }

@@ -33,7 +33,7 @@ import { prepareAppend, streamTenantMismatch, tenantMismatch, type PreparedAppen
 import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-errors.js';
 import { checkText, feedRange, MAX_POSITION_64, MAX_STREAM_VERSION, streamRange } from '../store-input.js';
 import { pageEvents } from '../page-events.js';
-import { readStreamPage, type StreamPage } from '../stream-page.js';
+import { readStreamPage, streamPageOf, type StreamPage } from '../stream-page.js';
 import { storedEvent } from '../plain-objects.js';
 import { eventExistsQuery, pageStream, readStreamVersion, streamPageQuery } from '../sql/stream-queries.js';
 import { createPostgresDatabase, type PostgresConnection } from './postgres-dialect.js';
@@ -498,11 +498,7 @@ export class PostgresEventStore implements EventStore {
       if (tenant !== undefined) values.push(tenant);
       const text = this.#streamStatement(false, tenant !== undefined);
       const rows = await gate.run(() => this.#read<FeedRow>(CompiledQuery.raw(text, values)));
-      const more = rows.length > pageSize;
-      if (more) rows.length = pageSize;
-      const events: DomainEvent[] = [];
-      for (const row of rows) events.push(this.#event(row));
-      return { events, more };
+      return streamPageOf(rows, pageSize, (row) => this.#event(row));
     } finally {
       recordStoreRead(this.storeId, start);
     }

@@ -21,7 +21,7 @@ import type {
 } from '../event-store.js';
 import { Position } from '../position.js';
 import { readFeedPage, type FeedPage } from '../feed-page.js';
-import { readStreamPage, type StreamPage } from '../stream-page.js';
+import { readStreamPage, streamPageOf, type StreamPage } from '../stream-page.js';
 import { currentTransaction, storeTransaction } from '../sql/ambient-transaction.js';
 import { EVENT_COLUMNS, feedFilter, storedEventFromRecord, type FeedFilter } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
@@ -448,11 +448,7 @@ export class SqliteEventStore implements EventStore {
         limit: pageSize + 1, // one row more than a page: does another page follow?
         tenant: this.#tenantId,
       });
-      const more = rows.length > pageSize;
-      if (more) rows.length = pageSize;
-      const events: DomainEvent[] = [];
-      for (const row of rows) events.push(this.#event(row));
-      return { events, more };
+      return streamPageOf(rows, pageSize, (row) => this.#event(row));
     } finally {
       recordStoreRead(this.storeId, start);
     }
