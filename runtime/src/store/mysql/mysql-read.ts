@@ -8,6 +8,7 @@ import type { EventRegistry } from '../../events/event-registry.js';
 import { LastParsedTime, parseIsoTime } from '../../events/iso-time.js';
 import type { ReadStreamOptions, StoredEvent } from '../event-store.js';
 import { Position } from '../position.js';
+import { storedEvent } from '../plain-objects.js';
 import { EVENT_COLUMNS, storedEventFromRecord, type FeedFilter } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { feedQuery } from '../sql/feed-query.js';
@@ -317,7 +318,7 @@ export class MysqlReads {
     const position = Position.of(this.#storeId, positionValue(values[12]!));
     const storedAt = new Date(storedTimes.millis(values[11]!));
     const event = decodeAtCurrentVersion(this.#registry, values[2]!, eventVersion, row, payloadOf, envelopeOf);
-    if (event !== undefined) return { event, streamId: stream, streamVersion: version, position, storedAt };
+    if (event !== undefined) return storedEvent(event, stream, version, position, storedAt);
     const metadata = row.metadata;
     const record: EventRecord = {
       eventId: values[1]!,

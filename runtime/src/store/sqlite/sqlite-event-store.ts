@@ -27,6 +27,7 @@ import { EVENT_COLUMNS, feedFilter, storedEventFromRecord, type FeedFilter } fro
 import type { EventStoreTables } from '../sql/event-store-tables.js';
 import { FEED_BRANCHES_MAX, feedQuery } from '../sql/feed-query.js';
 import { pageEvents } from '../page-events.js';
+import { storedEvent } from '../plain-objects.js';
 import { eventExistsQuery, pageStream, readStreamVersion, streamPageQuery } from '../sql/stream-queries.js';
 import { migrateEventStore } from '../sql/migrate-event-store.js';
 import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
@@ -692,7 +693,7 @@ export class SqliteEventStore implements EventStore {
     const position = Position.of(storeId, row[14]);
     const storedAt = new Date(storedTimes.millis(row[13]));
     const event = decodeAtCurrentVersion(registry, row[2], row[3], row, payloadOf, envelopeOf);
-    if (event !== undefined) return { event, streamId, streamVersion: row[0], position, storedAt };
+    if (event !== undefined) return storedEvent(event, streamId, row[0], position, storedAt);
     const location = { streamId, streamVersion: row[0], position, storedAt };
     return storedEventFromRecord(registry, recordOf(row), location, feed, occurredTimes.millis(row[7]));
   }
