@@ -1,11 +1,13 @@
 /**
  * Where a SQLite append's cost goes (issue 15, W1 and W2 of sql-stores): the raw table of
  * sql-stores-raw.ts, the raw table plus each structure of the store's schema one at a time, the
- * store's schema written with plain statements (what the store runs, without its JavaScript), two
- * leaner schemas that keep every feature, the store's schema plus building the events and preparing
- * the append, and the store itself. Every subject runs on its own file with the store's writer
- * pragmas (WAL, synchronous FULL, 32 MiB cache, wal_autocheckpoint 4,000), in one process,
- * alternating their order in each run.
+ * store's schema written with plain statements (what the store runs, without its JavaScript), that
+ * schema one B-tree leaner in two ways (positions without AUTOINCREMENT, kept unique by forbidding
+ * deletes; no streams row, the expected version read from the (stream_id, version) index: a sketch
+ * that ignores the row's tenant), the store's schema plus building the events and preparing the
+ * append, and the store itself. Every subject runs on its own file with the store's writer pragmas
+ * (WAL, synchronous FULL, 32 MiB cache, wal_autocheckpoint 4,000; the raw subject too, and it
+ * begins its transactions IMMEDIATE), in one process, alternating their order in each run.
  *
  * Columns: WAL frames per append (a separate pass with checkpoints off: one frame is one page
  * written to the log, two pwrite calls), then the medians over the runs of wall time and of this
