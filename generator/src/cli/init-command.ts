@@ -32,6 +32,11 @@ export interface PackageJsonChanges {
   readonly replacedPlaceholderTest: boolean;
   /** `"type": "commonjs"` (as `npm init -y` writes it) changed to `"module"` in a folder with nothing else. */
   readonly switchedToModule: boolean;
+  /**
+   * Packages the app imports when it runs that the user has only in `devDependencies`: left there,
+   * but an install without dev dependencies (`npm ci --omit=dev`) would not have them.
+   */
+  readonly devOnlyRuntimeDependencies: readonly string[];
 }
 
 /**
@@ -197,6 +202,9 @@ async function mergePackageJson(dir: string, version: string): Promise<{ text: s
   const own = { '@eventsmith/runtime': version };
   const ownDev = { '@eventsmith/generator': version };
   const addedDependencies: string[] = [];
+  const devOnlyRuntimeDependencies = Object.keys({ ...own, ...STARTER_DEPENDENCIES.dependencies }).filter(
+    (dep) => dep in record(pkg, 'devDependencies', false) && !(dep in record(pkg, 'dependencies', false)),
+  );
   const has = (dep: string) =>
     ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'].some(
       (field) => dep in record(pkg, field, false),
@@ -228,6 +236,7 @@ async function mergePackageJson(dir: string, version: string): Promise<{ text: s
       keptScripts,
       replacedPlaceholderTest,
       switchedToModule,
+      devOnlyRuntimeDependencies,
     },
   };
 }
@@ -247,6 +256,11 @@ function report(created: readonly string[], changes: PackageJsonChanges, dir: st
     for (const kept of changes.keptScripts) {
       lines.push(
         `package.json: kept your "${kept.name}" script ("${kept.yours}"); eventsmith's would be "${kept.ours}".`,
+      );
+    }
+    for (const dep of changes.devOnlyRuntimeDependencies) {
+      lines.push(
+        `package.json: ${dep} is in your devDependencies, but src/main.ts needs it when the app runs, and an install without dev dependencies (npm ci --omit=dev) leaves it out. Move it to dependencies: npm install ${dep}`,
       );
     }
   }

@@ -170,6 +170,25 @@ describe('eventsmith CLI', () => {
     expect(t.out()).toContain('replaced npm\'s placeholder "test" script');
   });
 
+  it('init says when a package the app needs at run time is only in devDependencies, and leaves it there', async () => {
+    const mine = {
+      name: 'dev-installed',
+      type: 'module',
+      devDependencies: { '@eventsmith/generator': 'file:../g.tgz', '@eventsmith/runtime': 'file:../r.tgz' },
+    };
+    await writeFile(join(dir, 'package.json'), `${JSON.stringify(mine, null, 2)}\n`);
+    const t = captureIo(dir);
+    expect(await main(['init'], t.io)).toBe(0);
+    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
+    expect(pkg['devDependencies']!['@eventsmith/runtime']).toBe('file:../r.tgz');
+    expect(pkg['dependencies']!['@eventsmith/runtime']).toBeUndefined();
+    expect(t.out()).toContain(
+      'package.json: @eventsmith/runtime is in your devDependencies, but src/main.ts needs it when the app runs',
+    );
+    expect(t.out()).toContain('Move it to dependencies: npm install @eventsmith/runtime');
+    expect(t.out()).not.toContain('better-sqlite3 is in your devDependencies');
+  });
+
   it('init takes the package.json of `npm init -y` ("type": "commonjs" in an otherwise empty folder) and makes it an ES module project', async () => {
     await writeFile(
       join(dir, 'package.json'),
