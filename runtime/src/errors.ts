@@ -216,8 +216,8 @@ export class EventStoreClosedError extends EventsmithError {
 
 /** Arguments to a store call were invalid (for example an empty batch). */
 export class InvalidArgumentError extends EventsmithError {
-  constructor(message: string) {
-    super('ARGUMENT.INVALID', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ARGUMENT.INVALID', message, options);
   }
 }
 

@@ -1,5 +1,7 @@
 import { InvalidArgumentError, PositionForeignError } from '../errors.js';
-import type { EventRecordEnvelope } from '../events/event-record.js';
+import type { DomainEvent } from '../events/domain-event.js';
+import { toEventRecord, type EventRecordEnvelope } from '../events/event-record.js';
+import type { EventRegistry } from '../events/event-registry.js';
 import { textProblem } from '../events/json.js';
 import type { ReadAllOptions, ReadStreamOptions } from './event-store.js';
 import type { Position } from './position.js';
@@ -59,6 +61,32 @@ export function checkAppendText(streamId: string, records: readonly EventRecordE
     if (record.tenantId !== null) checkText('tenant id', record.tenantId);
     if (record.actorId !== null) checkText('actor id', record.actorId);
     if (record.causationId !== null) checkText('causation id', record.causationId);
+  }
+}
+
+/**
+ * Checks that the store's registry can read `event` back, before anything is written: its type
+ * must be registered and, when the event claims the registered version (or a later one) but is not
+ * of the registered class (a stale copy of the class, whose schema the registered one refuses; a
+ * version the registry does not know), it is decoded once through the registry as a read would
+ * decode it. Otherwise the append would store an event that every later read of its stream fails
+ * on, with nothing in the code to fix. An older version is left to the upcasters on read, as an
+ * event written by older code is. An event of the registered class (nearly every event) costs one
+ * lookup.
+ */
+export function checkReadable(registry: EventRegistry, event: DomainEvent): void {
+  const registered = registry.get(event.eventType); // unknown types fail here
+  if (event.constructor === registered || event.eventVersion < registered.eventVersion) return;
+  const record = toEventRecord(event);
+  try {
+    registry.decode(record);
+  } catch (error) {
+    throw new InvalidArgumentError(
+      `Event ${event.eventId} (${event.eventType} v${event.eventVersion}) was not appended: this store's event registry ` +
+        `could not read it back (${(error as Error).message}). Build it with the class registered for ` +
+        `"${registered.eventType}" (${registered.name}, v${registered.eventVersion}), or register the class you built it with.`,
+      { cause: error },
+    );
   }
 }
 

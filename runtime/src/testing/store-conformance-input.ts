@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineEvent } from '../events/domain-event.js';
 import { ConcurrencyError, InvalidArgumentError, SerializationError } from '../errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { Position } from '../store/position.js';
@@ -94,6 +96,71 @@ export function storeInputTests(store: () => EventStore): void {
       const [read] = await collect(store().readStream(s.streamId));
       expect(read!.event.data).toEqual({ text: '👋 \uD83D\uDE00', n: 1 });
       expect(read!.event.metadata).toEqual({ '🔑': '✓' });
+    });
+
+    it('refuses an event its registry could not read back, writing nothing, and keeps one it can', async () => {
+      const s = newStream();
+      const aggregateType = CONFORMANCE_AGGREGATE_TYPE;
+      // Classes of a registered type that are not the registered class: a stale copy whose schema
+      // the registered one refuses, a version the registry does not know, and a faithful copy.
+      class StaleNoted extends defineEvent({
+        type: 'ConformanceNoted',
+        aggregateType,
+        schema: z.object({ text: z.number(), n: z.number() }),
+      }) {}
+      class FutureNoted extends defineEvent({
+        type: 'ConformanceNoted',
+        version: 9,
+        aggregateType,
+        schema: z.object({ text: z.string(), n: z.number().int() }),
+      }) {}
+      class CopiedNoted extends defineEvent({
+        type: 'ConformanceNoted',
+        aggregateType,
+        schema: z.object({ text: z.string(), n: z.number().int() }),
+      }) {}
+      const init = { aggregateId: s.aggregateId };
+      const refusals: [string, () => Promise<unknown>, RegExp][] = [
+        [
+          'a payload the registered schema refuses',
+          () =>
+            store().appendToStream(s.streamId, [new StaleNoted({ text: 7, n: 1 }, init)], { expectedVersion: 'any' }),
+          /\(ConformanceNoted v1\) was not appended: .*could not read it back \(.*text/,
+        ],
+        [
+          'a version the registry does not know',
+          () =>
+            store().appendToStream(s.streamId, [new FutureNoted({ text: 'a', n: 1 }, init)], {
+              expectedVersion: 'any',
+            }),
+          /\(ConformanceNoted v9\) was not appended: .*only knows up to v1/,
+        ],
+        [
+          'a batch with one such event after a good one',
+          () =>
+            store().appendToStream(s.streamId, [...noted(s), new StaleNoted({ text: 7, n: 2 }, init)], {
+              expectedVersion: 'any',
+            }),
+          /register the class you built it with/,
+        ],
+      ];
+      for (const [what, attempt, message] of refusals) {
+        const error = await Promise.resolve()
+          .then(attempt)
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        expect(error, what).toBeInstanceOf(InvalidArgumentError);
+        expect((error as Error).message, what).toMatch(message);
+      }
+      expect(await collect(store().readStream(s.streamId))).toEqual([]);
+      await store().appendToStream(s.streamId, [new CopiedNoted({ text: 'copy', n: 1 }, init)], {
+        expectedVersion: 'no_stream',
+      });
+      const [read] = await collect(store().readStream(s.streamId));
+      expect(read!.event).toBeInstanceOf(ConformanceNoted);
+      expect(read!.event.data).toEqual({ text: 'copy', n: 1 });
     });
 
     it('refuses filter values, positions and limits it cannot take, and keeps working', async () => {

@@ -15,7 +15,7 @@ import type {
 } from '../event-store.js';
 import { assertExpectedVersion, checkExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
-import { checkAppendText, checkText, feedRange, streamRange } from '../store-input.js';
+import { checkAppendText, checkReadable, checkText, feedRange, streamRange } from '../store-input.js';
 import { decodeFeedEvent } from '../undecodable-event-error.js';
 import { StoreGate } from '../store-gate.js';
 
@@ -291,7 +291,7 @@ export class InMemoryEventStore implements EventStore {
       if (this.#tenantId !== undefined && event.tenantId !== undefined && event.tenantId !== this.#tenantId) {
         throw new TenantMismatchError(this.#tenantId, event.tenantId, [event.eventId]);
       }
-      this.registry.get(event.eventType); // unknown types fail here, not on a later read
+      checkReadable(this.registry, event); // not on a later read
       if (this.#shared.eventIds.has(event.eventId) || pending.eventIds.has(event.eventId) || seen.has(event.eventId)) {
         throw new DuplicateEventError(event.eventId);
       }

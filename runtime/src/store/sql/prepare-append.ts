@@ -5,7 +5,7 @@ import type { EventRegistry } from '../../events/event-registry.js';
 import { toJsonValue } from '../../events/json.js';
 import type { AppendOptions } from '../event-store.js';
 import { assertExpectedVersion, type ExpectedVersion } from '../expected-version.js';
-import { checkAppendText, checkText } from '../store-input.js';
+import { checkAppendText, checkReadable, checkText } from '../store-input.js';
 
 /** An append checked and serialised, ready for an adapter to write. */
 export interface PreparedAppend {
@@ -50,7 +50,7 @@ export function prepareAppend(
     if (viewTenant !== undefined && event.tenantId !== undefined && event.tenantId !== viewTenant) {
       throw new TenantMismatchError(viewTenant, event.tenantId, [event.eventId]);
     }
-    registry.get(event.eventType); // unknown types fail here, before anything is written
+    checkReadable(registry, event);
     if (seen) {
       if (seen.has(event.eventId)) throw new DuplicateEventError(event.eventId);
       seen.add(event.eventId);
