@@ -13,6 +13,8 @@ export const NOTIFY_INTERVAL_MS = 3;
  *   previous one is done.
  * - So every commit is followed by a notification sent after it, at most `intervalMs` (plus the
  *   previous notification's round trip) later; `close()` sends the one still owed at once.
+ * - A timer runs only while a notification is owed: a lone commit costs one notification and no
+ *   wake-up after it (an idle process's timer wake-up cost about as much CPU as a notification).
  *
  * Notifications go outside the append's transaction, so the append never takes PostgreSQL's
  * notify-queue lock (which serialises the commits of notifying transactions; notifying inside each
@@ -37,10 +39,12 @@ export class PostgresAppendNotifier {
   readonly #intervalMs: number;
   /** A commit that no notification sent after it covers yet. */
   #owed = false;
-  /** The sending loop, while it runs (a notification in flight or an interval not yet over). */
-  #running: Promise<void> | undefined;
-  /** Ends the current interval early (on close). */
-  #endInterval: (() => void) | undefined;
+  /** When the last notification left (`performance.now()`). */
+  #sentAt = Number.NEGATIVE_INFINITY;
+  /** The notification in flight, and what follows it (see `#send`). */
+  #inFlight: Promise<void> | undefined;
+  /** Sends the notification owed once the interval since the last one is over. */
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
   constructor(pool: pg.Pool, channel: string, intervalMs = NOTIFY_INTERVAL_MS) {
@@ -53,38 +57,46 @@ export class PostgresAppendNotifier {
   committed(): void {
     if (this.#closed) return;
     this.#owed = true;
-    this.#running ??= this.#run();
+    this.#next();
   }
 
   /** Sends the notification still owed (if any) at once and waits for the one in flight. */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#endInterval?.();
-    await this.#running;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#next();
+    while (this.#inFlight) await this.#inFlight;
   }
 
-  async #run(): Promise<void> {
-    // Runs synchronously up to the first await: the leading notification leaves within committed().
-    while (this.#owed) {
-      this.#owed = false;
-      const sent = this.#pool.query(this.#notify).then(
-        () => undefined,
-        () => undefined,
-      );
-      await (this.#closed || this.#intervalMs <= 0 ? sent : Promise.all([sent, this.#interval()]));
-    }
-    this.#running = undefined;
+  /**
+   * Sends the notification owed now, or arms the timer for when the interval since the last one
+   * is over. Nothing owed, no timer: a lone commit costs one notification and no wake-up after it.
+   */
+  #next(): void {
+    if (!this.#owed || this.#inFlight || this.#timer) return;
+    const wait = this.#closed ? 0 : this.#sentAt + this.#intervalMs - performance.now();
+    if (wait > 0) {
+      // Whole milliseconds, as timers fire; sent when it fires, not checked again (a timer can fire
+      // a fraction of a millisecond early by performance.now(), and another would be another wake-up).
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#send();
+      }, Math.ceil(wait));
+    } else this.#send();
   }
 
-  #interval(): Promise<void> {
-    return new Promise((resolve) => {
-      const end = () => {
-        clearTimeout(timer);
-        this.#endInterval = undefined;
-        resolve();
-      };
-      const timer = setTimeout(end, this.#intervalMs);
-      this.#endInterval = end;
-    });
+  #send(): void {
+    this.#owed = false;
+    this.#sentAt = performance.now();
+    this.#inFlight = this.#pool.query(this.#notify).then(
+      () => this.#sent(),
+      () => this.#sent(),
+    );
+  }
+
+  #sent(): void {
+    this.#inFlight = undefined;
+    this.#next();
   }
 }

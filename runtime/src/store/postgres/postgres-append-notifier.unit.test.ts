@@ -39,6 +39,27 @@ describe('PostgresAppendNotifier', () => {
     expect(sent).toHaveLength(2);
   });
 
+  it('leaves no timer behind a notification that nothing is owed after: a lone commit wakes the process once', async () => {
+    const { pool, sent } = controlledPool();
+    const notifier = new PostgresAppendNotifier(pool, 'es_channel', INTERVAL);
+    notifier.committed();
+    expect(vi.getTimerCount()).toBe(0);
+    sent[0]!.finish();
+    await settle();
+    expect(vi.getTimerCount()).toBe(0); // no interval timer to fire for nothing
+    await vi.advanceTimersByTimeAsync(INTERVAL / 2);
+    notifier.committed(); // within the interval since the last notification: waits for the rest of it
+    expect(sent).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(INTERVAL / 2 - 1);
+    expect(sent).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sent).toHaveLength(2);
+    sent[1]!.finish();
+    await settle();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('covers the commits of one interval with one notification sent after the last of them', async () => {
     const { pool, sent } = controlledPool();
     const notifier = new PostgresAppendNotifier(pool, 'es_channel', INTERVAL);
