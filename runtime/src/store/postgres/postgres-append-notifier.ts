@@ -1,7 +1,16 @@
 import type pg from 'pg';
 
-/** Default for `PostgresEventStoreOptions.notifyIntervalMs`. */
-export const NOTIFY_INTERVAL_MS = 3;
+/**
+ * Default for `PostgresEventStoreOptions.notifyIntervalMs`. A notification costs the notifying
+ * process ~120-200 µs of CPU and the server ~65-75 µs (beside appends or aggregate round trips back
+ * to back, one per interval), plus a wake-up and a read of every listener. Single-event appends
+ * back to back, 3 ms against 10: ~30 µs more client CPU per append (of ~150-190), and a process
+ * with one subscription listening spent ~60 µs more per append (its backends ~45 µs). At 10 ms a
+ * listener hears of a commit in a steady stream up to 10 ms after it (median ~5.7 ms with appends
+ * 2 ms apart, against ~1.3 at 3 ms); a commit after a quiet spell is notified at once, and an
+ * app's appends wake its own subscriptions at once.
+ */
+export const NOTIFY_INTERVAL_MS = 10;
 
 /**
  * Sends `NOTIFY channel` after appends commit, throttled with a leading and a trailing edge:
