@@ -1,7 +1,7 @@
 // The operations commands: `events tail|show`, `subscriptions status`, `dlq list|retry|resolve`
 // and `projections rebuild`. Each opens the store at --db with the project's generated code, does
 // one thing, prints it for people or as JSON (`--format json`), and closes the store.
-import { Position, type DeadLetterStatus } from '@eventsmith/runtime';
+import type { DeadLetterStatus } from '@eventsmith/runtime';
 import cliProgress from 'cli-progress';
 import type { EventsmithConfig } from '../config/config.js';
 import type { EventView } from '../ops/event-views.js';
@@ -199,21 +199,8 @@ async function tail(
   follow: boolean,
   stopped: () => Promise<void>,
 ): Promise<number> {
-  const head = await inspector.head();
-  let last: string | null = null;
-  let events: EventView[] = [];
-  if (head !== null) {
-    // Positions may have gaps: read a window that ends at the head and keep its last `limit`.
-    const position = Position.parse(head);
-    for (let window = BigInt(limit) * 4n; ; window *= 4n) {
-      const from = position.value - window;
-      const after = from > 0n ? Position.of(position.storeId, from).toString() : null;
-      events = await readFeed(inspector, after, head);
-      if (events.length >= limit || after === null) break;
-    }
-    events = events.slice(-limit);
-    last = head;
-  }
+  const { events, head } = await inspector.tail(limit);
+  let last = head;
   if (!follow) {
     out.result({ events }, () =>
       events.length ? events.map((e) => eventLine(e, out)).join('\n') : 'The store holds no events yet.',
@@ -233,22 +220,6 @@ async function tail(
     else await Promise.race([new Promise((resolve) => setTimeout(resolve, 500)), signal]);
   }
   return 0;
-}
-
-/** The feed from `after` up to and including `head`. */
-async function readFeed(inspector: StoreInspector, after: string | null, head: string): Promise<EventView[]> {
-  const events: EventView[] = [];
-  const end = Position.parse(head).value;
-  let from = after;
-  for (;;) {
-    const page = await inspector.feed(from, 1000);
-    for (const event of page) {
-      if (Position.parse(event.position).value > end) return events;
-      events.push(event);
-    }
-    if (page.length < 1000) return events;
-    from = page.at(-1)!.position;
-  }
 }
 
 function eventLine(event: EventView, out: Output): string {

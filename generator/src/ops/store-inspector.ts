@@ -14,6 +14,7 @@ import {
   type Kysely,
   type RebuildReport,
   type StoredEvent,
+  UndecodableEventError,
 } from '@eventsmith/runtime';
 import { stateHistory, type StateAtVersion } from './aggregate-history.js';
 import { parseDatabaseUrl, redact, type DatabaseTarget } from './database-url.js';
@@ -23,6 +24,7 @@ import { OpsFailure } from './ops-failure.js';
 import type { ProjectCode } from './project-code.js';
 import {
   correlatedEvents,
+  eventBack,
   listStreams,
   listTenants,
   streamTenant,
@@ -257,6 +259,57 @@ export class StoreInspector {
     for await (const stored of this.store.readAll({ after: after === null ? null : Position.parse(after), limit }))
       events.push(eventView(stored));
     return events;
+  }
+
+  /**
+   * The last `limit` events of the feed, oldest first, and the head they end at (null for an empty
+   * store): what `eventsmith events tail` prints before it follows the feed from the head.
+   *
+   * Positions are opaque (PostgreSQL's pack a transaction id with a position), so this does not
+   * count back from the head. It asks the events table, through the feed index, for the event
+   * `limit` back, takes that event's position from the store, reads the feed after it up to the
+   * head and keeps the last `limit`. Where that gives fewer (a transaction that committed late, or
+   * the event above what readers can see yet), it goes four times as far back, up to the start.
+   */
+  async tail(limit: number): Promise<{ events: EventView[]; head: string | null }> {
+    const head = await this.store.currentPosition();
+    if (head === null) return { events: [], head: null };
+    for (let back = limit; ; back *= 4) {
+      const after = await this.#positionBack(back);
+      const events = await this.#lastUpTo(after, head, limit);
+      if (events.length >= limit || after === null) return { events: events.map(eventView), head: head.toString() };
+    }
+  }
+
+  /** The position of the event `offset` back from the newest, as the store hands it out; null when there are not that many. */
+  async #positionBack(offset: number): Promise<Position | null> {
+    const event = await eventBack(this.#root.db, this.target.dialect, offset, this.tenantId);
+    if (event === undefined) return null;
+    try {
+      for await (const stored of this.store.readStream(event.streamId, { from: event.version, to: event.version }))
+        return stored.position;
+    } catch (error) {
+      if (error instanceof UndecodableEventError) return error.position;
+      throw error;
+    }
+    return null;
+  }
+
+  /** The last `limit` events of the feed after `after`, up to and including `head`; holds at most two pages. */
+  async #lastUpTo(after: Position | null, head: Position, limit: number): Promise<StoredEvent[]> {
+    const PAGE = 1000;
+    let kept: StoredEvent[] = [];
+    for (let from = after; ;) {
+      const page: StoredEvent[] = [];
+      for await (const stored of this.store.readAll({ after: from, limit: PAGE })) page.push(stored);
+      for (const stored of page) {
+        if (stored.position.isAfter(head)) return kept.slice(-limit);
+        kept.push(stored);
+      }
+      if (kept.length > limit + PAGE) kept = kept.slice(-limit);
+      if (page.length < PAGE) return kept.slice(-limit);
+      from = page.at(-1)!.position;
+    }
   }
 
   /** The position of the last event, as a token, or null for an empty store. */

@@ -106,6 +106,26 @@ export async function correlatedEvents(
   }));
 }
 
+/**
+ * The stream and version of the event `offset` events back from the newest (0: the newest), in
+ * the feed's order on that dialect (PostgreSQL orders its feed by transaction id, then position;
+ * the others by position), served by the feed index; `undefined` when there are not that many.
+ * The caller reads that event's position from the store: a store-handed position to resume after.
+ */
+export async function eventBack(
+  db: Db,
+  dialect: 'sqlite' | 'postgres' | 'mysql',
+  offset: number,
+  tenantId: string | undefined,
+): Promise<{ streamId: string; version: number } | undefined> {
+  let select = db.selectFrom('eventsmith_events').select(['stream_id', 'version']);
+  if (dialect === 'postgres') select = select.orderBy('tx_id', 'desc');
+  select = select.orderBy('position', 'desc').limit(1).offset(offset);
+  if (tenantId !== undefined) select = select.where('tenant_id', '=', tenantId);
+  const row = (await select.executeTakeFirst()) as { stream_id: string; version: number | string } | undefined;
+  return row === undefined ? undefined : { streamId: row.stream_id, version: Number(row.version) };
+}
+
 // '!' escapes: a backslash would need different quoting on PostgreSQL, MariaDB and SQLite.
 function like(pattern: string) {
   return sql<boolean>`stream_id like ${pattern} escape '!'`;

@@ -1,0 +1,181 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AggregateRepository, type AggregateClass, type EventStore, type Kysely } from '@eventsmith/runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  describeWithService,
+  freshMysqlDatabase,
+  freshPostgresDatabase,
+  type ServiceName,
+} from '@eventsmith/test/support/services';
+import { loadConfig, type EventsmithConfig } from '../config/config.js';
+import { loadProjectCode, type ProjectCode } from '../ops/project-code.js';
+import { seedBankEvents, type BankSeed } from '../studio/test-support/seed-bank-store.js';
+import { runOps } from './ops-commands.js';
+import { captureIo, runCli } from './test-support/run-cli.js';
+
+// `events tail` and `--follow` on each SQL store the CLI opens: the same seed, the same answers.
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+const CONFIG = join(ROOT, 'eventsmith.config.yaml');
+
+interface Target {
+  readonly name: string;
+  readonly service?: ServiceName;
+  create(registry: ProjectCode['registry']): Promise<{
+    url: string;
+    store: EventStore & { db: Kysely<any> };
+    drop(): Promise<void>;
+  }>;
+}
+
+const TARGETS: Target[] = [
+  {
+    name: 'SQLite',
+    async create(registry) {
+      const dir = await mkdtemp(join(tmpdir(), 'eventsmith-tail-'));
+      const { SqliteEventStore } = await import('@eventsmith/runtime/sqlite');
+      const filename = join(dir, 'store.sqlite');
+      return {
+        url: `sqlite:${filename}`,
+        store: await SqliteEventStore.open({ filename, registry }),
+        drop: () => rm(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    service: 'postgres',
+    async create(registry) {
+      const { url, drop } = await freshPostgresDatabase();
+      const { PostgresEventStore } = await import('@eventsmith/runtime/postgres');
+      return { url, store: await PostgresEventStore.open({ url, registry }), drop };
+    },
+  },
+  {
+    name: 'MariaDB',
+    service: 'mysql',
+    async create(registry) {
+      const { url, drop } = await freshMysqlDatabase();
+      const { MysqlEventStore } = await import('@eventsmith/runtime/mysql');
+      return { url, store: await MysqlEventStore.open({ url, registry }), drop };
+    },
+  },
+];
+
+interface TailedEvent {
+  readonly streamId: string;
+  readonly version: number;
+  readonly position: string;
+  readonly tenantId: string | null;
+}
+
+function suite(target: Target): void {
+  let config: EventsmithConfig;
+  let code: ProjectCode;
+  let seed: BankSeed;
+  let url: string;
+  let store: EventStore & { db: Kysely<any> };
+  let drop: () => Promise<void>;
+
+  const run = (...argv: string[]) => runCli(ROOT, ...argv, '--config', CONFIG);
+  async function tail(...argv: string[]): Promise<TailedEvent[]> {
+    const result = await run('events', 'tail', '--db', url, '--format', 'json', ...argv);
+    expect({ status: result.status, err: result.err }).toEqual({ status: 0, err: '' });
+    return (JSON.parse(result.out) as { events: TailedEvent[] }).events;
+  }
+
+  beforeAll(async () => {
+    const loaded = await loadConfig(CONFIG);
+    if (Array.isArray(loaded)) throw new Error(loaded.map((e) => e.message).join('\n'));
+    config = loaded;
+    code = await loadProjectCode(config);
+    const created = await target.create(code.registry);
+    ({ url, store, drop } = created);
+    seed = await seedBankEvents(store, code, ROOT);
+  }, 120_000);
+
+  afterAll(async () => {
+    await store?.close();
+    await drop?.();
+  });
+
+  it('events tail prints the last events of the feed in feed order, for any --limit', async () => {
+    const feed: TailedEvent[] = [];
+    for await (const stored of store.readAll())
+      feed.push({
+        streamId: stored.streamId,
+        version: stored.streamVersion,
+        position: stored.position.toString(),
+        tenantId: stored.event.tenantId ?? null,
+      });
+    expect(feed).toHaveLength(8);
+    const view = (e: TailedEvent) => ({ streamId: e.streamId, version: e.version, position: e.position });
+    expect((await tail()).map(view)).toEqual(feed.map(view)); // the default, 20, is more than there are
+    expect((await tail('--limit', '2')).map(view)).toEqual(feed.slice(-2).map(view));
+    expect((await tail('--limit', '5')).map(view)).toEqual(feed.slice(-5).map(view));
+    expect((await tail('--limit', '8')).map(view)).toEqual(feed.map(view));
+    expect((await tail('--limit', '20')).map(view)).toEqual(feed.map(view));
+    const acme = feed.filter((e) => e.tenantId === 'acme').map(view);
+    expect((await tail('--tenant', 'acme', '--limit', '3')).map(view)).toEqual(acme);
+
+    const text = await run('events', 'tail', '--db', url, '--limit', '2');
+    expect(text.status).toBe(0);
+    const lines = text.out.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain(`${seed.globex}@1`);
+  });
+
+  it('events tail --follow prints the last events, then each event appended after it started', async () => {
+    const captured = captureIo(ROOT);
+    let stop!: () => void;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const following = runOps(
+      captured.io,
+      config,
+      {
+        command: 'events',
+        positionals: ['tail'],
+        flags: new Map<string, string | true>([
+          ['db', url],
+          ['limit', '2'],
+          ['follow', true],
+        ]),
+        format: 'text',
+      },
+      () => stopped,
+    );
+    let settled = false;
+    void following.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    // Wait for it to print the tail and start following (or to fail), then append.
+    while (!settled && !captured.err().includes('following the feed')) await pause();
+    if (settled) await following; // a failure, thrown here
+    expect(captured.err()).toBe('eventsmith: following the feed; press Ctrl-C to stop.\n');
+    const BankAccount = code.aggregates.get('BankAccount') as AggregateClass<any>;
+    await new AggregateRepository(store, BankAccount).update(
+      'carol',
+      (a: any) => a.open({ ownerName: 'Carol', initialDeposit: '1.00' }),
+      { create: true },
+    );
+    while (!settled && !captured.out().includes('BankAccount-carol@1')) await pause();
+    stop();
+    expect(await following).toBe(0);
+    const lines = captured.out().trimEnd().split('\n');
+    expect(lines.map((l) => /\s(\S+@\d+)\s/.exec(l)?.[1])).toEqual([
+      `${seed.acme}@1`,
+      `${seed.globex}@1`,
+      'BankAccount-carol@1',
+    ]);
+  });
+}
+
+const pause = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+for (const target of TARGETS) {
+  if (target.service)
+    await describeWithService(target.service, `eventsmith events tail on ${target.name}`, () => suite(target));
+  else describe(`eventsmith events tail on ${target.name}`, () => suite(target));
+}
