@@ -49,7 +49,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs | CliError {
       let value: string | true = long?.[2] ?? true;
       if (VALUE_FLAGS.has(name) && value === true) {
         const next = argv[i + 1];
-        if (next === undefined || next.startsWith('-')) {
+        // A negative number is a value (the command says what range it takes), not an option.
+        if (next === undefined || (next.startsWith('-') && !/^-\d/.test(next))) {
           return {
             code: 'CLI.MISSING_VALUE',
             message: `--${name} needs a value.`,

@@ -237,6 +237,23 @@ describe('operations commands on an SQLite store of the bank example', () => {
     expect((await run('projections', 'rebuild', 'AccountSummary', '--db', db)).status).toBe(0);
   });
 
+  it('says a negative --limit must be a positive whole number, rather than that it has no value', async () => {
+    const result = await run('events', 'tail', '--limit', '-5', '--db', db);
+    expect(result.status).toBe(2);
+    expect(result.err).toContain('[CLI.NUMBER]');
+    expect(result.err).toContain('--limit must be a positive whole number, not "-5".');
+    expect(result.err).not.toContain('needs a value');
+  });
+
+  it('projections rebuild of an unknown projection prints only the error, before any progress', async () => {
+    const result = await run('projections', 'rebuild', 'Nope', '--db', db);
+    expect(result.status).toBe(1);
+    expect(result.err).toContain('[OPS.UNKNOWN_PROJECTION]');
+    expect(result.err).toContain('There is no projection "Nope"');
+    expect(result.err).not.toContain('rebuilding');
+    expect(result.out).toBe('');
+  });
+
   it('has --help for each operations command', async () => {
     for (const command of ['events', 'subscriptions', 'dlq', 'projections']) {
       const result = await run(command, '--help');

@@ -325,6 +325,7 @@ async function deadLetters(
 
 async function rebuild(inspector: StoreInspector, out: Output, name: string, skipFailures: boolean): Promise<number> {
   const projection = name;
+  // Throws for an unknown projection, before any progress is printed.
   const total = await inspector.countEvents(inspector.eventTypesOf(projection));
   const progress = progressReporter(out, projection, total);
   const report = await inspector
@@ -416,7 +417,7 @@ function positiveInteger(flags: ReadonlyMap<string, string | true>, name: string
   if (typeof raw !== 'string' || !Number.isInteger(value) || value < min)
     throw usageError({
       code: 'CLI.NUMBER',
-      message: `--${name} must be a whole number${min > 0 ? ` of at least ${min}` : ' (0 or more)'}, not "${String(raw)}".`,
+      message: `--${name} must be ${min > 0 ? 'a positive whole number' : 'a whole number (0 or more)'}, not "${String(raw)}".`,
       fix: `For example --${name} ${Math.max(min, 10)}.`,
     });
   return value;

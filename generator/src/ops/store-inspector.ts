@@ -394,9 +394,12 @@ export class StoreInspector {
     await this.#deadLetters().resolve(id, { by });
   }
 
-  /** The event types a projection of the project's code reads; undefined for an unknown name. */
+  /**
+   * The event types a projection of the project's code reads. Throws `OPS.UNKNOWN_PROJECTION` (an
+   * {@link OpsFailure}) for a name the project's code has no projection of.
+   */
   eventTypesOf(projection: string): readonly string[] | undefined {
-    return this.#code.projections.get(projection)?.eventTypes;
+    return this.#projection(projection).eventTypes;
   }
 
   /** The projections of the project's generated code, sorted by name. */
@@ -428,17 +431,7 @@ export class StoreInspector {
     onProgress?: (replayed: number) => void,
     options: { readonly skipFailures?: boolean } = {},
   ): Promise<RebuildReport> {
-    const projection = this.#code.projections.get(name);
-    if (!projection)
-      throw new OpsFailure([
-        {
-          code: 'OPS.UNKNOWN_PROJECTION',
-          message: `There is no projection "${name}" in this project's generated code.`,
-          fix: this.#code.projections.size
-            ? `Projections: ${this.projectionNames.join(', ')}.`
-            : 'Declare projections in the domain YAML and run `eventsmith generate`.',
-        },
-      ]);
+    const projection = this.#projection(name);
     const lock = new SqlLeaseLock(this.#root.db);
     return rebuildProjection({
       store: this.#root,
@@ -452,6 +445,21 @@ export class StoreInspector {
       // operator asked to skip such events (then the new tables miss what they would have written).
       strict: options.skipFailures !== true,
     });
+  }
+
+  #projection(name: string) {
+    const projection = this.#code.projections.get(name);
+    if (!projection)
+      throw new OpsFailure([
+        {
+          code: 'OPS.UNKNOWN_PROJECTION',
+          message: `There is no projection "${name}" in this project's generated code.`,
+          fix: this.#code.projections.size
+            ? `Projections: ${this.projectionNames.join(', ')}.`
+            : 'Declare projections in the domain YAML and run `eventsmith generate`.',
+        },
+      ]);
+    return projection;
   }
 
   async close(): Promise<void> {
