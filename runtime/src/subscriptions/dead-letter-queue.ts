@@ -48,7 +48,7 @@ export interface DeadLetterFilter {
   readonly status?: DeadLetterStatus | readonly DeadLetterStatus[];
   /** Default 100. */
   readonly limit?: number;
-  /** Entries with an id after this one (ids grow); for paging. */
+  /** Entries with an id after this one (ids grow); for paging. Not an entry's id: `InvalidArgumentError`. */
   readonly afterId?: string;
 }
 

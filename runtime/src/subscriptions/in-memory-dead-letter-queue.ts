@@ -1,3 +1,4 @@
+import { checkAfterId } from './dead-letter-id.js';
 import { DeadLetterEntryNotFoundError } from './subscription-errors.js';
 import { checkTenantId, deadLetterTenant } from './tenant-view.js';
 import {
@@ -70,7 +71,8 @@ export class InMemoryDeadLetterQueue implements DeadLetterQueue {
 
   async list(filter: DeadLetterFilter = {}): Promise<DeadLetterEntry[]> {
     const statuses = statusSet(filter.status);
-    const after = filter.afterId === undefined ? 0 : Number(filter.afterId);
+    const afterId = checkAfterId(filter.afterId);
+    const after = afterId === undefined ? 0 : Number(afterId);
     return this.#visible()
       .filter((e) => Number(e.id) > after)
       .filter((e) => filter.subscription === undefined || e.subscription === filter.subscription)

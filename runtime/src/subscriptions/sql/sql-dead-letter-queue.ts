@@ -11,6 +11,7 @@ import {
   type DeadLetterStatus,
   type NewDeadLetter,
 } from '../dead-letter-queue.js';
+import { checkAfterId, isDeadLetterId } from '../dead-letter-id.js';
 import { DeadLetterEntryNotFoundError } from '../subscription-errors.js';
 import { checkTenantId, deadLetterTenant } from '../tenant-view.js';
 import { affected, detectDialect, msToDate, type SqlDialectName } from '../../store/sql/sql-dialect.js';
@@ -108,6 +109,7 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
   }
 
   async get(id: string): Promise<DeadLetterEntry | undefined> {
+    if (!isDeadLetterId(id)) return undefined;
     const row = await this.#run(undefined, (db) =>
       this.#own(db.selectFrom(TABLE).selectAll().where('id', '=', id)).executeTakeFirst(),
     );
@@ -116,6 +118,7 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
 
   async list(filter: DeadLetterFilter = {}): Promise<DeadLetterEntry[]> {
     const statuses = statusSet(filter.status);
+    const afterId = checkAfterId(filter.afterId);
     const rows = await this.#run(undefined, (db) => {
       let query = this.#own(
         db
@@ -126,7 +129,7 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
       );
       if (filter.subscription !== undefined) query = query.where('subscription', '=', filter.subscription);
       if (statuses) query = query.where('status', 'in', [...statuses]);
-      if (filter.afterId !== undefined) query = query.where('id', '>', filter.afterId);
+      if (afterId !== undefined) query = query.where('id', '>', afterId);
       return query.execute();
     });
     return rows.map(toEntry);
@@ -146,6 +149,7 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
   }
 
   async release(id: string): Promise<void> {
+    if (!isDeadLetterId(id)) return;
     await this.#run(undefined, (db) =>
       this.#own(
         db.updateTable(TABLE).set({ status: 'pending' }).where('id', '=', id).where('status', '=', 'retrying'),
@@ -154,6 +158,7 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
   }
 
   async resolve(id: string, options: { by?: string; transaction?: unknown } = {}): Promise<void> {
+    if (!isDeadLetterId(id)) throw new DeadLetterEntryNotFoundError(id);
     const result = await this.#run(options.transaction, (db) =>
       this.#own(
         db
@@ -232,6 +237,7 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
   }
 
   async #require(db: Db, id: string): Promise<void> {
+    if (!isDeadLetterId(id)) throw new DeadLetterEntryNotFoundError(id);
     const row = await this.#own(db.selectFrom(TABLE).select('id').where('id', '=', id)).executeTakeFirst();
     if (!row) throw new DeadLetterEntryNotFoundError(id);
   }

@@ -14,6 +14,7 @@ import { CheckpointConflictError, DeadLetterEntryNotFoundError } from '../subscr
 import { Deposited } from '../../test-support/subscription-fixtures.js';
 import { fakeStoreTransaction, SQL_TARGETS, type SqlTarget } from '../../test-support/sql-targets.js';
 import { SqlCheckpointStore } from './sql-checkpoint-store.js';
+import { InMemoryDeadLetterQueue } from '../in-memory-dead-letter-queue.js';
 import { SqlDeadLetterQueue } from './sql-dead-letter-queue.js';
 import { SqlLeaseLock } from './sql-lease-lock.js';
 import {
@@ -113,6 +114,45 @@ function suite(target: SqlTarget) {
     expect(await dlq.purgeResolved()).toBe(1);
     expect(await dlq.get(first.id)).toBeUndefined();
     expect((await dlq.list()).map((e) => e.id)).toEqual([other.id]);
+  });
+
+  it('dead letters: an id no entry can have is not found (a bad paging cursor is refused), as in memory', async () => {
+    const sqlQueue = new SqlDeadLetterQueue(db);
+    const event = deposit('ids', 1);
+    const entry = await sqlQueue.add({
+      subscription: 'ids',
+      eventId: event.eventId,
+      eventType: 'Deposited',
+      streamId: 'Account-ids',
+      position: p(8),
+      storedAt: new Date(1_700_000_000_000),
+      record: toEventRecord(event),
+      error: 'Error: ids',
+      attempts: 1,
+    });
+    for (const dlq of [sqlQueue, sqlQueue.forTenant('acme'), new InMemoryDeadLetterQueue()]) {
+      for (const id of [
+        'xyz',
+        '99999999999999999999999',
+        '9223372036854775808',
+        '-1',
+        '1.5',
+        ' 1',
+        '0',
+        `0${entry.id}`,
+        '',
+      ]) {
+        expect(await dlq.get(id)).toBeUndefined();
+        await expect(dlq.resolve(id)).rejects.toBeInstanceOf(DeadLetterEntryNotFoundError);
+        await expect(dlq.markRetrying(id)).rejects.toMatchObject({ code: 'DLQ.NOT_FOUND' });
+      }
+      await expect(dlq.list({ afterId: 'xyz' })).rejects.toMatchObject({ code: 'ARGUMENT.INVALID' });
+    }
+    await sqlQueue.release('xyz'); // like an unknown id: nothing to release
+    expect(
+      (await sqlQueue.list({ afterId: String(BigInt(entry.id) - 1n), subscription: 'ids' })).map((e) => e.id),
+    ).toEqual([entry.id]);
+    expect(await sqlQueue.get(entry.id)).toMatchObject({ subscription: 'ids' });
   });
 
   it('lease lock: one holder, takeover after expiry, release', async () => {

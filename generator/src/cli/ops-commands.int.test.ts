@@ -11,11 +11,14 @@ import {
 } from '@eventsmith/test/support/services';
 import { loadConfig, type EventsmithConfig } from '../config/config.js';
 import { loadProjectCode, type ProjectCode } from '../ops/project-code.js';
+import { StoreInspector } from '../ops/store-inspector.js';
+import { createStudioApp } from '../studio/studio-app.js';
 import { seedBankEvents, type BankSeed } from '../studio/test-support/seed-bank-store.js';
 import { runOps } from './ops-commands.js';
 import { captureIo, runCli } from './test-support/run-cli.js';
 
-// `events tail` and `--follow` on each SQL store the CLI opens: the same seed, the same answers.
+// The operations commands on each SQL store the CLI opens (`events tail` and `--follow`, dead-letter
+// ids), and the studio's dead-letter lookup: the same seed, the same answers.
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const CONFIG = join(ROOT, 'eventsmith.config.yaml');
 
@@ -170,12 +173,49 @@ function suite(target: Target): void {
       'BankAccount-carol@1',
     ]);
   });
+
+  it('dlq retry and resolve of an id no entry can have say it is not found, as the studio does', async () => {
+    for (const [sub, id] of [
+      ['retry', 'xyz'],
+      ['resolve', 'xyz'],
+      ['retry', '99999999999999999999999'],
+      ['resolve', '99999999999999999999999'],
+    ] as const) {
+      const result = await run('dlq', sub, id, '--db', url);
+      expect({ sub, id, status: result.status, internal: /internal error|bigint/i.test(result.err) }).toEqual({
+        sub,
+        id,
+        status: 1,
+        internal: false,
+      });
+      expect(result.err).toContain(`Dead-letter entry ${id} does not exist`);
+      expect(result.err).toContain('[DLQ.NOT_FOUND]');
+      expect(result.err).toContain('eventsmith dlq list --db <url>');
+    }
+    const inspector = await StoreInspector.open({ url, cwd: ROOT, code });
+    try {
+      const studio = createStudioApp({ inspector, allowWrites: true, domain: async () => [] });
+      for (const id of ['xyz', '99999999999999999999999']) {
+        const response = await studio.request(`/api/dead-letters/${id}`);
+        expect(response.status).toBe(404);
+        const body = (await response.json()) as { error: { code: string; message: string } };
+        expect(body.error).toMatchObject({
+          code: 'STUDIO.NOT_FOUND',
+          message: `Dead-letter entry ${id} does not exist (it may have been purged).`,
+        });
+      }
+      // A real entry is still found.
+      expect((await studio.request(`/api/dead-letters/${seed.deadLetters[seed.bob]}`)).status).toBe(200);
+    } finally {
+      await inspector.close();
+    }
+  });
 }
 
 const pause = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 for (const target of TARGETS) {
   if (target.service)
-    await describeWithService(target.service, `eventsmith events tail on ${target.name}`, () => suite(target));
-  else describe(`eventsmith events tail on ${target.name}`, () => suite(target));
+    await describeWithService(target.service, `eventsmith operations commands on ${target.name}`, () => suite(target));
+  else describe(`eventsmith operations commands on ${target.name}`, () => suite(target));
 }
