@@ -69,7 +69,8 @@ export type GenerateOutcome =
 
 /**
  * load → validate → emit → format → write, for every domain in the config. If any domain is
- * invalid nothing at all is written, so the last good output stays in place.
+ * invalid, or a user-owned file that lacks something does not parse, nothing at all is written,
+ * so the last good output stays in place.
  *
  * @example
  * ```ts
@@ -129,7 +130,7 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
       ok: true,
       models,
       diagnostics,
-      report: { changes: [], unchanged: 0, warnings: [] },
+      report: { changes: [], unchanged: 0, warnings: [], errors: [] },
       files: 0,
       bytes: 0,
       timings: { load, emit: 0, format: 0, write: 0 },
@@ -150,6 +151,8 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
     ownedDirs: config.domains.map((d) => d.output),
     dryRun: options.dryRun ?? false,
   });
+  // A user-owned file that lacks something but does not parse: nothing was written.
+  if (report.errors.length > 0) return { ok: false, domainErrors: [], cliErrors: report.errors };
   const bytes = prepared
     .filter((f) => f.ownership === 'generated' || f.ownership === 'once')
     .reduce((sum, f) => sum + Buffer.byteLength(f.content), 0);

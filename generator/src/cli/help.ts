@@ -33,7 +33,8 @@ Loads and validates every domain in the config, then writes the generated code:
 events, upcasters, aggregate base classes, projections and migrations into each domain's
 \`output\` folder, and creates the user-owned files (aggregate classes, custom upcasters and
 projection handlers) in \`userDir\`. Files are written only when their content changed.
-User-owned files are never rewritten: later runs only add missing handler stubs, methods and imports.
+User-owned files are never rewritten: later runs only add missing handler stubs, methods and imports,
+and only to a file that parses (a syntax error there is reported at its line; nothing is written).
 \`events.lock.json\` in the output folder records every event version generated; commit it. A
 recorded version is published: changing it in place in a way that breaks stored events or older
 consumers is refused (EVENT.BREAKING_CHANGE, at the YAML line): declare a new version instead.
@@ -54,8 +55,8 @@ Options:
   --format json          { "errors", "warnings", "info", "changes": [{ "path", "kind" }], "unchanged",
                          "fileWarnings" } on stdout (with --check: what would change, without a diff)
 
-Exit status: 0 done (or up to date), 1 invalid YAML, --strict refused warnings or --check found
-changes, 2 usage error.`,
+Exit status: 0 done (or up to date), 1 invalid YAML, a user-owned file to add to has a syntax
+error, --strict refused warnings or --check found changes, 2 usage error.`,
 
   validate: `Usage: eventsmith validate [--strict] [--config <file>] [--format text|json]
 

@@ -7,7 +7,7 @@ function summary(kinds: readonly FileChange['kind'][], unchanged: number): strin
   let out = '';
   const io: CliIo = { cwd: '/p', out: (t) => void (out += t), err: () => undefined };
   const changes = kinds.map((kind, i): FileChange => ({ path: `f${i}.ts`, kind, before: '', after: '' }));
-  printWriteReport(io, { changes, unchanged, warnings: [] }, ['generated/todo'], 12);
+  printWriteReport(io, { changes, unchanged, warnings: [], errors: [] }, ['generated/todo'], 12);
   return out.split('\n')[0]!;
 }
 

@@ -1,4 +1,5 @@
 import {
+  type Diagnostic,
   IndentationText,
   NewLineKind,
   Node,
@@ -8,8 +9,9 @@ import {
   type ObjectLiteralExpression,
   type SourceFile,
 } from 'ts-morph';
+import type { ProjectError } from '../config/project-error.js';
 import type { RenderedImport, UserFileMerge } from '../emit/index.js';
-import { quickCheck } from './quick-merge.js';
+import { missingMembers, quickCheck } from './quick-merge.js';
 import { memberInsertIndex, tidyImport } from './tidy-merge.js';
 
 /** The outcome of merging into a user-owned file. */
@@ -20,6 +22,11 @@ export interface MergeResult {
   readonly added: readonly string[];
   /** Things left as they are but worth telling the user (a handler for an event removed from the YAML). */
   readonly warnings: readonly string[];
+  /**
+   * Set when something is missing but the file does not parse: nothing was added (`text` is the
+   * input), and the run must stop at this error rather than write a merge made from a misread file.
+   */
+  readonly error?: ProjectError;
 }
 
 /**
@@ -45,6 +52,16 @@ export function mergeUserFile(
   if (quick) return quick;
   const source = project().createSourceFile(`/merge/${path.replace(/^\/+/, '')}`, existing, { overwrite: true });
   try {
+    // TypeScript recovers from a syntax error by reading the rest of the file differently (a class
+    // that ends early, members outside it), and a merge into that tree would misplace or duplicate
+    // what it adds. Such a file is left alone; the error names the first problem and what is missing.
+    const syntaxError = project().getProgram().getSyntacticDiagnostics(source)[0];
+    if (syntaxError) {
+      // Judged from the text; what it cannot see missing (an import) is added once the file parses.
+      const missing = missingMembers(existing, merge);
+      const error = missing.length > 0 ? syntaxErrorIn(path, source, syntaxError, missing) : undefined;
+      return { text: existing, added: [], warnings: [], ...(error ? { error } : {}) };
+    }
     const added: string[] = [];
     const warnings: string[] = [];
     const known = new Set(merge.handledEvents ?? []);
@@ -117,6 +134,18 @@ export function mergeUserFile(
   } finally {
     source.forget();
   }
+}
+
+function syntaxErrorIn(path: string, source: SourceFile, diagnostic: Diagnostic, missing: string[]): ProjectError {
+  const at = source.getLineAndColumnAtPos(diagnostic.getStart() ?? 0);
+  const text = diagnostic.getMessageText();
+  const reason = (typeof text === 'string' ? text : text.getMessageText()).replace(/\.$/, '');
+  return {
+    code: 'USER_FILE.SYNTAX',
+    message: `${path} has a syntax error (${reason}), so eventsmith did not add ${missing.join(', ')} to it.`,
+    fix: 'Fix the syntax error and run `eventsmith generate` again. The file is yours: eventsmith adds to it only when it parses.',
+    where: { file: path, line: at.line, col: at.column, path: '' },
+  };
 }
 
 /** Adds each import whose name the file neither imports (from anywhere) nor declares. */
@@ -208,6 +237,8 @@ function project(): Project {
     useInMemoryFileSystem: true,
     skipAddingFilesFromTsConfig: true,
     skipFileDependencyResolution: true,
+    // The program only gives syntax errors: without the default lib it is built in about a millisecond.
+    compilerOptions: { noLib: true, types: [] },
     manipulationSettings: {
       indentationText: IndentationText.TwoSpaces,
       newLineKind: NewLineKind.LineFeed,

@@ -204,4 +204,47 @@ describe('mergeUserFile', () => {
     expect(text).toBe('export const x = 1;\n');
     expect(warnings[0]).toContain('class Account was not found');
   });
+
+  it('adds nothing to a file that does not parse, and names the first syntax error and what is missing', () => {
+    // A helper left unclosed: TypeScript then reads the @handles methods as statements in its body.
+    const broken = EXISTING.replace(
+      '  @handles(Opened)',
+      '  private isOpen(): boolean {\n    return true;\n\n  @handles(Opened)',
+    );
+    const result = mergeUserFile('src/account.ts', broken, merge);
+    expect(result.text).toBe(broken);
+    expect(result.added).toEqual([]);
+    expect(result.error).toEqual({
+      code: 'USER_FILE.SYNTAX',
+      message: 'src/account.ts has a syntax error (Declaration expected), so eventsmith did not add onDeposited to it.',
+      fix: expect.stringContaining('Fix the syntax error and run `eventsmith generate` again.'),
+      where: { file: 'src/account.ts', line: 13, col: 19, path: '' },
+    });
+  });
+
+  it('reports no error for a file that does not parse when nothing is missing from it', () => {
+    const complete = `${EXISTING.replace('  @handles(Frozen)', '  private isOpen(): boolean {\n    return true;\n\n  @handles(Frozen)')}`;
+    const result = mergeUserFile('src/account.ts', complete, {
+      ...merge,
+      members: merge.members.filter((m) => m.name !== 'onDeposited'),
+      imports: [],
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.text).toBe(complete);
+  });
+
+  it('adds nothing to custom projection handlers that do not parse', () => {
+    const broken = 'export const statsHandlers = {\n  onOpened: (row) => {\n    return row;\n  ,\n};\n';
+    const result = mergeUserFile('src/stats.ts', broken, {
+      container: { kind: 'object', variable: 'statsHandlers' },
+      owner: 'Stats',
+      members: [{ name: 'onClosed', text: 'onClosed: (row) => row' }],
+      imports: [],
+    });
+    expect(result.text).toBe(broken);
+    expect(result.error?.message).toBe(
+      'src/stats.ts has a syntax error (Declaration or statement expected), so eventsmith did not add onClosed to it.',
+    );
+    expect(result.error?.where).toMatchObject({ file: 'src/stats.ts', line: 4 });
+  });
 });

@@ -1,4 +1,4 @@
-import type { RenderedImport, UserFileMerge } from '../emit/index.js';
+import type { MemberStub, RenderedImport, UserFileMerge } from '../emit/index.js';
 import type { MergeResult } from './merge-user-file.js';
 
 // Kept apart from merge-user-file.ts, which imports ts-morph (and with it the TypeScript compiler,
@@ -16,14 +16,8 @@ export function quickCheck(
   merge: UserFileMerge & { readonly imports: readonly RenderedImport[] },
 ): MergeResult | undefined {
   if (merge.container.kind === 'none') return undefined;
-  const handled = new Map<string, string>();
-  for (const m of text.matchAll(
-    /@handles\(\s*([A-Za-z_$][\w$]*)\s*\)\s*(?:(?:public|async)\s+)*([A-Za-z_$][\w$]*)\s*\(/g,
-  ))
-    handled.set(m[1]!, m[2]!);
-  for (const stub of merge.members) {
-    if (!(declares(text, stub.name) || (stub.handles !== undefined && handled.has(stub.handles)))) return undefined;
-  }
+  const handled = handlesIn(text);
+  if (merge.members.some((stub) => !present(text, handled, stub))) return undefined;
   // Imports need no check: with every member there, a name the text does not mention is not needed.
   const warnings: string[] = [];
   if (merge.container.kind === 'class' && merge.handledEvents) {
@@ -39,6 +33,29 @@ export function quickCheck(
     return undefined; // object containers: let ts-morph list the properties for the report
   }
   return { text, added: [], warnings };
+}
+
+/**
+ * The members a user-owned file visibly lacks, judged from its text alone (as {@link quickCheck}
+ * does): what a merge would add, named in the error when the file cannot be parsed.
+ */
+export function missingMembers(text: string, merge: UserFileMerge): string[] {
+  const handled = handlesIn(text);
+  return merge.members.filter((stub) => !present(text, handled, stub)).map((stub) => stub.name);
+}
+
+/** Event name → method name, for each `@handles(Event) method(` in the text. */
+function handlesIn(text: string): Map<string, string> {
+  const handled = new Map<string, string>();
+  for (const m of text.matchAll(
+    /@handles\(\s*([A-Za-z_$][\w$]*)\s*\)\s*(?:(?:public|async)\s+)*([A-Za-z_$][\w$]*)\s*\(/g,
+  ))
+    handled.set(m[1]!, m[2]!);
+  return handled;
+}
+
+function present(text: string, handled: ReadonlyMap<string, string>, stub: MemberStub): boolean {
+  return declares(text, stub.name) || (stub.handles !== undefined && handled.has(stub.handles));
 }
 
 /**

@@ -1,6 +1,7 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { rmdir, unlink } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
+import type { ProjectError } from '../config/project-error.js';
 import {
   GENERATED_MARKER,
   MARKDOWN_MARKER,
@@ -36,6 +37,8 @@ export interface WriteReport {
   readonly changes: readonly FileChange[];
   readonly unchanged: number;
   readonly warnings: readonly string[];
+  /** User-owned files that lack something but do not parse. When there is any, nothing was written. */
+  readonly errors: readonly ProjectError[];
 }
 
 export interface WriteOptions {
@@ -60,40 +63,72 @@ export interface WriteOptions {
 export async function writeFiles(files: readonly PreparedFile[], options: WriteOptions): Promise<WriteReport> {
   const changes: FileChange[] = [];
   const warnings: string[] = [];
+  const errors: ProjectError[] = [];
   let unchanged = 0;
   const planned = new Set(files.map((f) => f.path));
 
+  // Every change is decided before any is written: a user-owned file that cannot be merged into
+  // stops the run with nothing written, not half of it.
   await inBatches(files, async (file) => {
     const existing = await readText(options.root, file.path);
-    const change = await decide(file, existing, warnings);
-    if (!change) {
-      unchanged++;
-      return;
-    }
-    changes.push(change);
-    if (!options.dryRun) await writeFileAtomic(join(options.root, file.path), change.after);
+    const change = await decide(file, existing, warnings, errors);
+    if (change) changes.push(change);
+    else unchanged++;
   });
-
+  const removed: { path: string; dir: string }[] = [];
   for (const dir of options.ownedDirs) {
     for (const path of await listFiles(options.root, dir)) {
       if (planned.has(path)) continue;
       const before = await readText(options.root, path);
       if (before === undefined || !isGenerated(before)) continue;
       changes.push({ path, kind: 'remove', before, after: '' });
-      if (!options.dryRun) {
-        await unlink(join(options.root, path));
-        await removeEmptyParents(options.root, path, dir);
-      }
+      removed.push({ path, dir });
     }
   }
-  changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { changes, unchanged, warnings: warnings.sort() };
+  const byPath = <T extends { path: string }>(a: T, b: T) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  changes.sort(byPath);
+  if (errors.length > 0) return { changes: [], unchanged: 0, warnings: warnings.sort(), errors: errors.sort(byWhere) };
+
+  if (options.dryRun) return { changes, unchanged, warnings: warnings.sort(), errors };
+
+  const owned = new Set(files.filter((f) => f.ownership === 'user').map((f) => f.path));
+  const kept = new Set<string>();
+  await inBatches(
+    changes.filter((c) => c.kind !== 'remove'),
+    async (c) => {
+      // A user-owned file saved since it was read is kept as saved; the next run adds to it.
+      if (owned.has(c.path) && ((await readText(options.root, c.path)) ?? '') !== c.before) {
+        kept.add(c.path);
+        return;
+      }
+      await writeFileAtomic(join(options.root, c.path), c.after);
+    },
+  );
+  for (const { path, dir } of removed) {
+    await unlink(join(options.root, path));
+    await removeEmptyParents(options.root, path, dir);
+  }
+  for (const path of kept)
+    warnings.push(`${path} was saved while eventsmith ran, and was left as you saved it: run generate again.`);
+  return {
+    changes: changes.filter((c) => !kept.has(c.path)),
+    unchanged: unchanged + kept.size,
+    warnings: warnings.sort(),
+    errors,
+  };
 }
+
+const byWhere = (a: ProjectError, b: ProjectError) => {
+  const x = a.where?.file ?? '';
+  const y = b.where?.file ?? '';
+  return x < y ? -1 : x > y ? 1 : 0;
+};
 
 async function decide(
   file: PreparedFile,
   existing: string | undefined,
   warnings: string[],
+  errors: ProjectError[],
 ): Promise<FileChange | undefined> {
   switch (file.ownership) {
     case 'generated':
@@ -130,6 +165,7 @@ async function decide(
       const merged =
         quickCheck(file.path, existing, file.merge) ?? (await loadMerge())(file.path, existing, file.merge);
       warnings.push(...merged.warnings);
+      if (merged.error) errors.push(merged.error);
       if (merged.text === existing) return undefined;
       return { path: file.path, kind: 'update', before: existing, after: merged.text, added: merged.added };
     }

@@ -42,6 +42,31 @@ describe('writeFiles', () => {
     expect(after.ino).toBe(before.ino);
   });
 
+  it('writes and removes nothing when a user-owned file it must add to does not parse', async () => {
+    await writeFiles([gen('out/old.ts', 'old'), gen('out/a.ts', 'a')], opts());
+    await mkdir(join(root, 'src'), { recursive: true });
+    const broken = 'export class U extends Base {{ oops\n}\n';
+    await writeFile(join(root, 'src/u.ts'), broken);
+    const user: PreparedFile = {
+      path: 'src/u.ts',
+      ownership: 'user',
+      content: 'template\n',
+      merge: {
+        container: { kind: 'class', name: 'U' },
+        members: [{ name: 'onX', handles: 'X', text: '@handles(X)\nonX() {}' }],
+        owner: 'U',
+        imports: [],
+      },
+    };
+    // A changed file, a new one and a removed one (out/old.ts is no longer emitted): none happens.
+    const report = await writeFiles([gen('out/a.ts', 'a2'), gen('out/b.ts', 'b'), user], opts());
+    expect(report.errors).toMatchObject([{ code: 'USER_FILE.SYNTAX', where: { file: 'src/u.ts', line: 1, col: 30 } }]);
+    expect(report.changes).toEqual([]);
+    expect(await readFile(join(root, 'src/u.ts'), 'utf8')).toBe(broken);
+    expect((await readdir(join(root, 'out'))).sort()).toEqual(['a.ts', 'old.ts']);
+    expect(await readFile(join(root, 'out/a.ts'), 'utf8')).toContain('\na\n');
+  });
+
   it('compares each file with the disk when it writes: a user-owned file saved meanwhile is kept', async () => {
     await writeFiles([gen('out/a.ts', 'a')], opts());
     await mkdir(join(root, 'src'), { recursive: true });
