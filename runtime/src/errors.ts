@@ -142,10 +142,12 @@ export class StreamNotFoundError extends EventsmithError {
  * - `'file'`: the SQLite file cannot be opened (missing folder, a folder, not a database);
  * - `'busy'`: another writer held the lock for longer than the store waits (see {@link EventStoreBusyError});
  * - `'timeout'`: the server cancelled a statement that ran longer than its `statement_timeout`
- *   (or an administrator cancelled it).
+ *   (or an administrator cancelled it);
+ * - `'ssl'`: the SSL connection the settings ask for (`sslmode`) could not be set up, for example
+ *   because the server does not accept SSL.
  */
 export type StoreFailureReason =
-  'unreachable' | 'authentication' | 'missing-database' | 'permission' | 'file' | 'busy' | 'timeout';
+  'unreachable' | 'authentication' | 'missing-database' | 'permission' | 'file' | 'busy' | 'timeout' | 'ssl';
 
 const FAILURE_ADVICE: Record<StoreFailureReason, string> = {
   unreachable: 'is unavailable. Check that the database is running and reachable.',
@@ -157,6 +159,7 @@ const FAILURE_ADVICE: Record<StoreFailureReason, string> = {
   busy: 'is busy: another connection held the write lock for longer than this store waits. Retry the operation.',
   timeout:
     'cancelled a statement that ran longer than its statement_timeout (or was cancelled by an administrator). Retry it, or raise the timeout.',
+  ssl: 'could not set up the SSL connection the connection settings ask for. If the server does not accept SSL, remove sslmode from the URL (or ssl from the pool options), or enable SSL on the server.',
 };
 
 /**

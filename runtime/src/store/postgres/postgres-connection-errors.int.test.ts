@@ -93,4 +93,28 @@ await describeWithService('postgres', 'PostgresEventStore connection errors', ()
     expect(error).toMatchObject({ reason: 'unreachable', retryable: true, code: 'STORE.UNAVAILABLE' });
     expect(findSecret(error, 'Secr3t-Pw')).toEqual([]);
   });
+
+  it('says the server does not accept SSL when the URL asks for it, whether or not the store migrates on open', async () => {
+    const { url, drop } = await freshPostgresDatabase();
+    try {
+      for (const [sslmode, migrate] of [
+        ['require', true],
+        ['verify-full', false],
+      ] as const) {
+        const withSsl = new URL(url);
+        withSsl.password = 'Secr3t-Pw';
+        withSsl.searchParams.set('sslmode', sslmode);
+        const error = await PostgresEventStore.open({ url: withSsl.toString(), registry, migrate }).catch(
+          (e: unknown) => e,
+        );
+        expect(error, sslmode).toBeInstanceOf(EventStoreUnavailableError);
+        expect(error).toMatchObject({ reason: 'ssl', retryable: false, code: 'STORE.UNAVAILABLE' });
+        expect((error as Error).message).toMatch(/SSL connection.*remove sslmode from the URL.*or enable SSL/);
+        expect((error as Error).message).toMatch(/The server does not support SSL connections/);
+        expect(findSecret(error, 'Secr3t-Pw')).toEqual([]);
+      }
+    } finally {
+      await drop();
+    }
+  });
 });

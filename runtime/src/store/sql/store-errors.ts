@@ -126,6 +126,8 @@ export function storeFailureReason(error: unknown, opening = false): StoreFailur
     return 'authentication';
   }
   if (code === '3D000' || errno === 1049) return 'missing-database';
+  // pg, when the URL asks for SSL (sslmode=require, verify-full…) and the server answers that it has none.
+  if (message === 'The server does not support SSL connections') return 'ssl';
   // PostgreSQL query_canceled: statement_timeout, or pg_cancel_backend.
   if (code === '57014') return 'timeout';
   if (opening) {
