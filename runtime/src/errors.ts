@@ -240,13 +240,20 @@ export class TenantMismatchError extends EventsmithError {
   }
 }
 
-/** Positions from two different stores cannot be compared. */
+/**
+ * A position of another store was given where one of this store (`expectedStoreId`) is needed;
+ * positions of two stores cannot be compared.
+ */
 export class PositionForeignError extends EventsmithError {
   constructor(
     readonly expectedStoreId: string,
     readonly actualStoreId: string,
   ) {
-    super('POSITION.FOREIGN', `Position belongs to store "${actualStoreId}", not "${expectedStoreId}".`);
+    super(
+      'POSITION.FOREIGN',
+      `Position belongs to store "${actualStoreId}", not "${expectedStoreId}". ` +
+        `Pass a position that store "${expectedStoreId}" returned (from an append, a command or readAll).`,
+    );
   }
 }
 

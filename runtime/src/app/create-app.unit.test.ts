@@ -1,8 +1,17 @@
 import { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CommandError, CommandRejectedError, CommandValidationError, ConcurrencyError } from '../errors.js';
+import {
+  CommandError,
+  CommandRejectedError,
+  CommandValidationError,
+  ConcurrencyError,
+  InvalidArgumentError,
+  PositionForeignError,
+  type EventsmithError,
+} from '../errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { InMemoryEventStore } from '../store/memory/in-memory-event-store.js';
+import { Position } from '../store/position.js';
 import { SqliteEventStore } from '../store/sqlite/sqlite-event-store.js';
 import { defineApp } from './app-definition.js';
 import { AppConfigError, ProjectionWaitTimeoutError } from './app-errors.js';
@@ -174,6 +183,31 @@ for (const target of TARGETS) {
       expect((error as ProjectionWaitTimeoutError).behind.map((p) => p.name)).toEqual(['StockLevels']);
       app.manager.resume('StockLevels');
       await app.waitForProjections({ position });
+    });
+
+    it('refuses a position that is not one of this store, and a negative or NaN timeout, saying what to pass', async () => {
+      const { position } = await app.stock.receive('MUG', { quantity: 5 });
+      const refusal = (options: Parameters<ShopApp['waitForProjections']>[0]) =>
+        app.waitForProjections(options).then(
+          () => undefined,
+          (e: unknown) => e as EventsmithError,
+        );
+      const foreign = await refusal({ position: Position.parse('pg:other@5') });
+      expect(foreign).toBeInstanceOf(PositionForeignError);
+      expect(foreign).toMatchObject({ expectedStoreId: opened.store.storeId, actualStoreId: 'pg:other' });
+      expect(foreign?.message).toContain(`belongs to store "pg:other", not "${opened.store.storeId}"`);
+      const text = await refusal({ position: position!.toString() as unknown as Position });
+      expect(text).toBeInstanceOf(InvalidArgumentError);
+      expect(text?.message).toMatch(/position must be a Position.*got ".*@\d+".*Position\.parse\(text\)/);
+      const garbage = await refusal({ position: 'garbage' as unknown as Position });
+      expect(garbage).toBeInstanceOf(InvalidArgumentError);
+      expect(garbage?.message).toContain('got "garbage"');
+      for (const timeout of [-5, NaN]) {
+        const error = await refusal({ position, timeout });
+        expect(error).toBeInstanceOf(InvalidArgumentError);
+        expect(error?.message).toContain('timeout must be a number of milliseconds ≥ 0');
+      }
+      await app.waitForProjections({ position, timeout: 5000 });
     });
 
     it('publishes what it appends to the bus through the outbox and its relay', async () => {

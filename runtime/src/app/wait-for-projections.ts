@@ -1,4 +1,6 @@
+import { InvalidArgumentError } from '../errors.js';
 import type { EventStore } from '../store/event-store.js';
+import { checkPosition, describeValue } from '../store/store-input.js';
 import type { Position } from '../store/position.js';
 import type { SubscriptionManager } from '../subscriptions/subscription-manager.js';
 import { ProjectionWaitTimeoutError, type ProjectionBehind } from './app-errors.js';
@@ -34,8 +36,15 @@ export async function waitForProjections(
   projections: readonly WatchedProjection[],
   options: WaitForProjectionsOptions & { readonly recheckMs: number },
 ): Promise<void> {
-  const target = options.position === undefined ? await store.currentPosition() : options.position;
   const timeout = options.timeout ?? 30_000;
+  if (typeof timeout !== 'number' || !(timeout >= 0)) {
+    throw new InvalidArgumentError(
+      `waitForProjections: timeout must be a number of milliseconds ≥ 0, got ${describeValue(timeout)}. Leave it out for the default (30,000 ms).`,
+    );
+  }
+  if (options.position != null)
+    checkPosition('waitForProjections: position', store.storeId, options.position, ' (or null)');
+  const target = options.position === undefined ? await store.currentPosition() : options.position;
   if (target === null || projections.length === 0) return;
   const pending = new Map(projections.map((p) => [p.name, p]));
   let wake: () => void = () => undefined;

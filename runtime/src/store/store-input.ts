@@ -41,7 +41,7 @@ export interface FeedRange {
 export function checkText(what: string, value: unknown, nonEmpty = false): asserts value is string {
   if (typeof value !== 'string' || (nonEmpty && value.length === 0)) {
     throw new InvalidArgumentError(
-      `The ${what} must be a ${nonEmpty ? 'non-empty ' : ''}string, got ${describe(value)}.`,
+      `The ${what} must be a ${nonEmpty ? 'non-empty ' : ''}string, got ${describeValue(value)}.`,
     );
   }
   const problem = textProblem(value);
@@ -95,7 +95,7 @@ export function streamRange(streamId: string, options: ReadStreamOptions): Strea
   checkText('stream id', streamId);
   const direction = options.direction ?? 'forward';
   if (direction !== 'forward' && direction !== 'backward') {
-    throw new InvalidArgumentError(`direction must be 'forward' or 'backward', got ${describe(direction)}.`);
+    throw new InvalidArgumentError(`direction must be 'forward' or 'backward', got ${describeValue(direction)}.`);
   }
   return {
     from: version('from', options.from),
@@ -118,7 +118,7 @@ export function feedRange(
     const list = options[name];
     if (list === undefined) continue;
     if (!Array.isArray(list))
-      throw new InvalidArgumentError(`readAll: ${name} must be an array of strings, got ${describe(list)}.`);
+      throw new InvalidArgumentError(`readAll: ${name} must be an array of strings, got ${describeValue(list)}.`);
     for (const item of list) checkText(`${name} entry`, item);
   }
   if (options.tenantId !== undefined) checkText('tenant id of readAll', options.tenantId);
@@ -132,19 +132,13 @@ export function feedRange(
 export function readLimit(limit: number | undefined): number {
   if (limit === undefined) return Infinity;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) {
-    throw new InvalidArgumentError(`limit must be an integer ≥ 0, got ${describe(limit)}.`);
+    throw new InvalidArgumentError(`limit must be an integer ≥ 0, got ${describeValue(limit)}.`);
   }
   return limit;
 }
 
 function ownPosition(storeId: string, position: Position, validPosition: (value: bigint) => boolean): bigint {
-  const { storeId: owner, value } = (position ?? {}) as Partial<Position>;
-  if (typeof owner !== 'string' || typeof value !== 'bigint') {
-    throw new InvalidArgumentError(
-      `readAll: after must be a Position (or null), got ${describe(position)}. Read it back with Position.parse(token).`,
-    );
-  }
-  if (owner !== storeId) throw new PositionForeignError(storeId, owner);
+  const { storeId: owner, value } = checkPosition('readAll: after', storeId, position, ' (or null)');
   if (value < 0n || !validPosition(value)) {
     throw new InvalidArgumentError(
       `readAll: position ${owner}@${value} is not one this store hands out. Resume from a position the store returned (or null to start).`,
@@ -153,17 +147,38 @@ function ownPosition(storeId: string, position: Position, validPosition: (value:
   return value;
 }
 
+/**
+ * Throws unless `position` is a {@link Position} of the store `storeId`: {@link InvalidArgumentError}
+ * for anything else (its text form included, which `Position.parse` turns back into one), and
+ * {@link PositionForeignError} for another store's. `what` names the argument in the message.
+ */
+export function checkPosition(what: string, storeId: string, position: unknown, alternatives = ''): Position {
+  const { storeId: owner, value } = (position ?? {}) as Partial<Position>;
+  if (typeof owner !== 'string' || typeof value !== 'bigint') {
+    const hint =
+      typeof position === 'string'
+        ? 'Turn the text form of a position into a Position with Position.parse(text).'
+        : 'Pass a Position this store returned (from an append, a command or readAll), or Position.parse(text) of one.';
+    throw new InvalidArgumentError(
+      `${what} must be a Position${alternatives}, got ${describeValue(position)}. ${hint}`,
+    );
+  }
+  if (owner !== storeId) throw new PositionForeignError(storeId, owner);
+  return position as Position;
+}
+
 function version(name: 'from' | 'to', value: number | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
     throw new InvalidArgumentError(
-      `readStream: ${name} must be a stream version (an integer ≥ 0), got ${describe(value)}.`,
+      `readStream: ${name} must be a stream version (an integer ≥ 0), got ${describeValue(value)}.`,
     );
   }
   return Math.min(value, MAX_STREAM_VERSION);
 }
 
-function describe(value: unknown): string {
+/** A short description of a caller's value for an error message: the value if small, else its kind. */
+export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
   if (typeof value === 'bigint') return `${value}n`;
   if (value === null || typeof value !== 'object') return String(value);
