@@ -119,10 +119,22 @@ export class ConcurrencyError extends EventsmithError {
   }
 }
 
-/** An event id in the batch is already stored; nothing from the batch was written. */
+/**
+ * An event id of the batch is already stored (`where: 'store'`), or appears twice in the batch
+ * itself (`where: 'batch'`); nothing from the batch was written.
+ */
 export class DuplicateEventError extends EventsmithError {
-  constructor(readonly eventId: string) {
-    super('STORE.DUPLICATE_EVENT', `Event ${eventId} is already stored; the whole batch was rejected.`);
+  constructor(
+    readonly eventId: string,
+    readonly where: 'store' | 'batch' = 'store',
+  ) {
+    super(
+      'STORE.DUPLICATE_EVENT',
+      where === 'batch'
+        ? `Event ${eventId} appears twice in this append; the whole batch was rejected. ` +
+            `Each event of a batch needs its own id: pass each event once, and give a copy made with with() its own eventId.`
+        : `Event ${eventId} is already stored; the whole batch was rejected.`,
+    );
   }
 }
 

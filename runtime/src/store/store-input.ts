@@ -1,9 +1,10 @@
 import { InvalidArgumentError, PositionForeignError } from '../errors.js';
-import type { DomainEvent } from '../events/domain-event.js';
+import { DomainEvent } from '../events/domain-event.js';
 import { toEventRecord, type EventRecordEnvelope } from '../events/event-record.js';
 import type { EventRegistry } from '../events/event-registry.js';
 import { textProblem } from '../events/json.js';
-import type { ReadAllOptions, ReadStreamOptions } from './event-store.js';
+import type { AppendOptions, ReadAllOptions, ReadStreamOptions } from './event-store.js';
+import { assertExpectedVersion } from './expected-version.js';
 import type { Position } from './position.js';
 
 /**
@@ -47,6 +48,36 @@ export function checkText(what: string, value: unknown, nonEmpty = false): asser
   const problem = textProblem(value);
   if (problem !== undefined)
     throw new InvalidArgumentError(`The ${what} ${JSON.stringify(value).slice(0, 80)} ${problem}.`);
+}
+
+/**
+ * Checks the arguments of `appendToStream` before any is used, the same on every store: a
+ * non-empty stream id, a non-empty array of events built by classes made with `defineEvent`, and
+ * options with a valid `expectedVersion` (they are required: there is no default).
+ */
+export function checkAppendCall(streamId: string, events: readonly DomainEvent[], options: AppendOptions): void {
+  checkText('stream id', streamId, true);
+  const call = `appendToStream(${JSON.stringify(streamId)})`;
+  if (!Array.isArray(events)) {
+    throw new InvalidArgumentError(`${call}: events must be an array of events, got ${describeValue(events)}.`);
+  }
+  if (events.length === 0) throw new InvalidArgumentError(`${call} needs at least one event.`);
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidArgumentError(
+      `${call} needs options with an expectedVersion, got ${describeValue(options)}. ` +
+        `Pass { expectedVersion: 'any' } (no check), 'no_stream', 'stream_exists' or the stream's current version (an integer ≥ 0).`,
+    );
+  }
+  assertExpectedVersion(options.expectedVersion);
+  for (let i = 0; i < events.length; i++) {
+    const event: unknown = events[i];
+    if (!(event instanceof DomainEvent)) {
+      throw new InvalidArgumentError(
+        `${call}: event ${i + 1} of the batch is ${describeValue(event)}, not an event. ` +
+          `Events must be instances of classes made by defineEvent, e.g. new MoneyDeposited({ amount: '5.00' }).`,
+      );
+    }
+  }
 }
 
 /** Checks the stream id and every id of an append's records (see {@link checkText}). */
@@ -182,5 +213,7 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
   if (typeof value === 'bigint') return `${value}n`;
   if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : `a ${Object.getPrototypeOf(value)?.constructor?.name ?? 'object'}`;
+  if (Array.isArray(value)) return 'an array';
+  const name = (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor?.name;
+  return name === undefined || name === 'Object' ? 'a plain object' : `a ${name}`;
 }

@@ -129,6 +129,34 @@ export function storeConformanceSuite(
         );
       });
 
+      it('refuses missing options and a plain object instead of an event, saying what to pass, and writes nothing', async () => {
+        const s = newStream();
+        const [event] = noted(s, 1);
+        const append = (events: readonly unknown[], options?: unknown) =>
+          store()
+            .appendToStream(s.streamId, events as never, options as never)
+            .then(
+              () => undefined,
+              (e: unknown) => e as Error,
+            );
+        for (const options of [undefined, null]) {
+          const missing = await append([event], options);
+          expect(missing).toBeInstanceOf(InvalidArgumentError);
+          expect(missing?.message).toContain('needs options with an expectedVersion');
+          expect(missing?.message).toContain("'no_stream'");
+        }
+        const noVersion = await append([event], {});
+        expect(noVersion).toBeInstanceOf(InvalidArgumentError);
+        expect(noVersion?.message).toContain('expectedVersion must be');
+        const plain = await append([event, { ...event, eventId: 'plain-1' }], { expectedVersion: 'any' });
+        expect(plain).toBeInstanceOf(InvalidArgumentError);
+        expect(plain?.message).toMatch(
+          /event 2 of the batch is a plain object, not an event\..*classes made by defineEvent/,
+        );
+        expect(await store().getStreamVersion(s.streamId)).toBe(0);
+        expect(await store().eventExists(event!.eventId)).toBe(false);
+      });
+
       it('rejects a duplicate event id within one batch and writes nothing', async () => {
         const s = newStream();
         const [a, b] = noted(s, 2);
@@ -136,7 +164,8 @@ export function storeConformanceSuite(
           .appendToStream(s.streamId, [a!, b!, a!], { expectedVersion: 'any' })
           .catch((e: unknown) => e);
         expect(error).toBeInstanceOf(DuplicateEventError);
-        expect(error).toMatchObject({ eventId: a!.eventId, code: 'STORE.DUPLICATE_EVENT' });
+        expect(error).toMatchObject({ eventId: a!.eventId, code: 'STORE.DUPLICATE_EVENT', where: 'batch' });
+        expect((error as Error).message).toContain(`Event ${a!.eventId} appears twice in this append`);
         expect(await store().getStreamVersion(s.streamId)).toBe(0);
         expect(await store().eventExists(a!.eventId)).toBe(false);
         expect(await store().eventExists(b!.eventId)).toBe(false);
@@ -154,7 +183,7 @@ export function storeConformanceSuite(
           .appendToStream(s.streamId, [fresh!, a!], { expectedVersion: 1 })
           .catch((e: unknown) => e);
         expect(error).toBeInstanceOf(DuplicateEventError);
-        expect(error).toMatchObject({ eventId: a!.eventId });
+        expect(error).toMatchObject({ eventId: a!.eventId, where: 'store' });
         expect(await store().getStreamVersion(s.streamId)).toBe(1);
         expect(await store().eventExists(fresh!.eventId)).toBe(false);
         const moved = a!.with({ aggregateId: other.aggregateId });

@@ -13,9 +13,9 @@ import type {
   ReadStreamOptions,
   StoredEvent,
 } from '../event-store.js';
-import { assertExpectedVersion, checkExpectedVersion } from '../expected-version.js';
+import { checkExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
-import { checkAppendText, checkReadable, checkText, feedRange, streamRange } from '../store-input.js';
+import { checkAppendCall, checkAppendText, checkReadable, checkText, feedRange, streamRange } from '../store-input.js';
 import { decodeFeedEvent } from '../undecodable-event-error.js';
 import { StoreGate } from '../store-gate.js';
 
@@ -80,6 +80,7 @@ export class InMemoryEventStore implements EventStore {
     events: readonly DomainEvent[],
     options: AppendOptions,
   ): Promise<AppendResult> {
+    checkAppendCall(streamId, events, options);
     return withSpan(
       'eventsmith.store.append',
       {
@@ -114,8 +115,9 @@ export class InMemoryEventStore implements EventStore {
     const result = await this.#exclusive(async () => {
       const tx: EventStoreTransaction = {
         sql: undefined,
-        appendToStream: (streamId, events, options) =>
-          withSpan(
+        appendToStream: async (streamId, events, options) => {
+          checkAppendCall(streamId, events, options);
+          return withSpan(
             'eventsmith.store.append',
             {
               [SpanAttributes.store]: this.storeId,
@@ -126,7 +128,8 @@ export class InMemoryEventStore implements EventStore {
               ensureOpen();
               return this.#stage(pending, streamId, events, options);
             },
-          ),
+          );
+        },
         afterCommit: (callback) => {
           ensureOpen();
           pending.callbacks.push(callback);
@@ -269,9 +272,6 @@ export class InMemoryEventStore implements EventStore {
   }
 
   #stage(pending: Pending, streamId: string, events: readonly DomainEvent[], options: AppendOptions): AppendResult {
-    if (events.length === 0) throw new InvalidArgumentError(`appendToStream("${streamId}") needs at least one event.`);
-    checkText('stream id', streamId, true);
-    assertExpectedVersion(options.expectedVersion);
     const existing = this.#shared.streams.get(streamId) ?? [];
     if (this.#tenantId !== undefined) {
       // A tenant view may only extend its own tenant's streams; checked before the version so a
@@ -292,7 +292,8 @@ export class InMemoryEventStore implements EventStore {
         throw new TenantMismatchError(this.#tenantId, event.tenantId, [event.eventId]);
       }
       checkReadable(this.registry, event); // not on a later read
-      if (this.#shared.eventIds.has(event.eventId) || pending.eventIds.has(event.eventId) || seen.has(event.eventId)) {
+      if (seen.has(event.eventId)) throw new DuplicateEventError(event.eventId, 'batch');
+      if (this.#shared.eventIds.has(event.eventId) || pending.eventIds.has(event.eventId)) {
         throw new DuplicateEventError(event.eventId);
       }
       seen.add(event.eventId);

@@ -4,8 +4,8 @@ import { toEventRecordEnvelope, type EventRecordEnvelope } from '../../events/ev
 import type { EventRegistry } from '../../events/event-registry.js';
 import { toJsonValue } from '../../events/json.js';
 import type { AppendOptions } from '../event-store.js';
-import { assertExpectedVersion, type ExpectedVersion } from '../expected-version.js';
-import { checkAppendText, checkReadable, checkText } from '../store-input.js';
+import type { ExpectedVersion } from '../expected-version.js';
+import { checkAppendCall, checkAppendText, checkReadable } from '../store-input.js';
 
 /** An append checked and serialised, ready for an adapter to write. */
 export interface PreparedAppend {
@@ -24,7 +24,7 @@ export interface PreparedAppend {
 
 /**
  * Everything an append checks before it touches the database, the same for every SQL store:
- * a non-empty batch and stream id, ids and payloads a store can keep exactly (`store-input.ts`), a valid expected version, registered event types, no event id
+ * the arguments (`checkAppendCall`), ids and payloads a store can keep exactly (`store-input.ts`), a valid expected version, registered event types, no event id
  * twice in the batch and, in a tenant view, no event of another tenant (events without one get
  * the view's). `maxIdLength` bounds id columns that are VARCHARs (MariaDB).
  */
@@ -36,9 +36,7 @@ export function prepareAppend(
   viewTenant: string | undefined,
   maxIdLength = Infinity,
 ): PreparedAppend {
-  checkText('stream id', streamId, true);
-  if (events.length === 0) throw new InvalidArgumentError(`appendToStream("${streamId}") needs at least one event.`);
-  assertExpectedVersion(options.expectedVersion);
+  checkAppendCall(streamId, events, options);
   checkLength('stream id', streamId, maxIdLength);
   // One event (most appends) cannot repeat an id within its batch: no set to build.
   const seen = events.length > 1 ? new Set<string>() : undefined;
@@ -52,7 +50,7 @@ export function prepareAppend(
     }
     checkReadable(registry, event);
     if (seen) {
-      if (seen.has(event.eventId)) throw new DuplicateEventError(event.eventId);
+      if (seen.has(event.eventId)) throw new DuplicateEventError(event.eventId, 'batch');
       seen.add(event.eventId);
     }
     let record = toEventRecordEnvelope(event);
