@@ -164,7 +164,10 @@ class DomainLoader {
     });
 
     // Types first (twice, so that defaults can see every other type), then events, aggregates, projections.
-    const owners = new Map(declared.filter((d) => d.section === 'events').map((d) => [d.name, d.aggregate!]));
+    // The first declaration of a name owns it, as it is the one built (a later one is a duplicate).
+    const owners = new Map(
+      declared.filter((d) => d.section === 'events' && !d.duplicate).map((d) => [d.name, d.aggregate!]),
+    );
     const build = <T>(
       d: Declared,
       pass: string,

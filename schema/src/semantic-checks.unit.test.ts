@@ -169,6 +169,37 @@ describe('duplicates', () => {
     expect(error.related?.[0]).toMatchObject(positionOf(text, 'Money:'));
   });
 
+  it('an event declared by two aggregates: only the duplicate, not its uses in commands and reactions', () => {
+    const thing = `aggregates:
+  Thing:
+    commands:
+      create: { params: { name: string }, emits: Created }
+    events:
+      Created: { fields: { name: string } }
+`;
+    const other = `aggregates:
+  Other:
+    commands:
+      create: { params: { name: string }, emits: Created }
+    events:
+      Created: { fields: { name: string } }
+reactions:
+  WhenOther:
+    when: Other.Created
+    run: custom
+`;
+    const one = `domain: D\n${thing}${other.replace('aggregates:\n', '')}`;
+    const error = expectOneError(one, 'DOMAIN.DUPLICATE_NAME', 'Created: {', 'Other:');
+    expect(error.related?.[0]).toMatchObject(positionOf(one, 'Created: {'));
+    const files = [
+      { path: 'thing.yaml', text: `domain: D\n${thing}` },
+      { path: 'other.yaml', text: `domain: D\n${other}` },
+    ];
+    expect(errorsOf(files).map((e) => `${e.where.file}:${e.where.line} ${e.code}`)).toEqual([
+      'other.yaml:7 DOMAIN.DUPLICATE_NAME',
+    ]);
+  });
+
   it('names that differ only in case', () => {
     const text = edit(
       '  Currency: { enum: [EUR, USD] }',

@@ -173,7 +173,10 @@ function checkEmits(
     const where = ctx.at(isList ? [...path, i] : path, 'value');
     const owner = owners.get(event);
     const renamedTo = ctx.scope.renamedEvents.get(event);
-    if (owner === undefined && renamedTo !== undefined) {
+    if (owner !== aggregate && ctx.scope.duplicateNames.has(event)) {
+      // This aggregate's own declaration of the name is the duplicate, already reported.
+      ok = false;
+    } else if (owner === undefined && renamedTo !== undefined) {
       ctx.report(
         'EVENT.UNKNOWN',
         `Event "${event}" was renamed to "${renamedTo}".`,

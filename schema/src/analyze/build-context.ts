@@ -24,6 +24,11 @@ export interface DomainScope {
   readonly events: ReadonlyMap<string, EventNode>;
   /** Old event type name → current name. */
   readonly renamedEvents: ReadonlyMap<string, string>;
+  /**
+   * Names declared more than once (reported as DOMAIN.DUPLICATE_NAME; only the first declaration is
+   * built). A use of one that does not fit the first declaration is not reported again.
+   */
+  readonly duplicateNames: ReadonlySet<string>;
 }
 
 /**

@@ -88,6 +88,7 @@ function recording(inputs: BuildInputs, reads: Read[]): BuildInputs {
       eventNames: set('eventNames', scope.eventNames),
       events: map('events', scope.events),
       renamedEvents: map('renamedEvents', scope.renamedEvents),
+      duplicateNames: set('duplicateNames', scope.duplicateNames),
     },
     owners: map('owners', inputs.owners),
   };

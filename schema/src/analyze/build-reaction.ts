@@ -232,6 +232,8 @@ function triggeringEvent(ctx: BuildContext, when: string, path: readonly PathSeg
     return undefined;
   }
   if (aggregateName !== undefined && aggregateName !== event.aggregate) {
+    // `Other.Created` when Other's "Created" is a duplicate of another aggregate's: already reported.
+    if (ctx.scope.duplicateNames.has(eventName)) return undefined;
     ctx.report(
       'REACTION.UNKNOWN_EVENT',
       `Event "${eventName}" belongs to aggregate "${event.aggregate}", not "${aggregateName}".`,

@@ -126,5 +126,6 @@ export function scopeOf(declared: readonly Declared[]): DomainScope {
     eventNames: new Set(declared.filter((d) => d.section === 'events').map((d) => d.name)),
     events: new Map(),
     renamedEvents,
+    duplicateNames: new Set(declared.filter((d) => d.duplicate).map((d) => d.name)),
   };
 }
