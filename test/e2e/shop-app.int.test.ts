@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import type { EventStore } from '@eventsmith/runtime';
+import { AppConfigError, type EventStore } from '@eventsmith/runtime';
 import { SqliteEventStore } from '@eventsmith/runtime/sqlite';
 import { PostgresEventStore } from '@eventsmith/runtime/postgres';
 import { createShopApp, createShopRegistry } from '../../generated/shop/index.js';
@@ -116,3 +116,22 @@ for (const { name, service, target } of TARGETS) {
   if (service) await describeWithService(service, `the shop app on ${name}`, suite);
   else suite();
 }
+
+it('createShopApp without its projections option (JavaScript, or a cast) names the option and what to pass', async () => {
+  const store = await SqliteEventStore.open({ filename: ':memory:', registry });
+  try {
+    const aggregates = { inventoryItem: InventoryItem, order: Order, payment: Payment };
+    for (const projections of [undefined, { DailyRevenue: dailyRevenueHandlers }]) {
+      const options = { store, aggregates, projections, logger: quiet } as unknown as Parameters<
+        typeof createShopApp
+      >[0];
+      const error = await createShopApp(options).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AppConfigError);
+      expect((error as AppConfigError).code).toBe('APP.CONFIG');
+      expect((error as Error).message).toContain('The custom handlers of CustomerStats are missing (got undefined)');
+      expect((error as Error).message).toContain('projections: { CustomerStats: … }');
+    }
+  } finally {
+    await store.close();
+  }
+});

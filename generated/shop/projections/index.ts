@@ -33,8 +33,8 @@ export function createShopProjections(
   dependencies?: AppDependencies,
 ): Projection<ProjectionDatabase>[] {
   return [
-    createCustomerStatsProjection(customHandlers('CustomerStats', custom.CustomerStats, dependencies)),
-    createDailyRevenueProjection(customHandlers('DailyRevenue', custom.DailyRevenue, dependencies)),
+    createCustomerStatsProjection(customHandlers('CustomerStats', custom?.CustomerStats, dependencies)),
+    createDailyRevenueProjection(customHandlers('DailyRevenue', custom?.DailyRevenue, dependencies)),
     createOrderSummaryProjection(),
     createPaymentLedgerProjection(),
     createStockLevelProjection(),

@@ -21,13 +21,20 @@ export type HandlersOrFactory<Handlers extends object> = Handlers | ((dependenci
 
 /**
  * The handlers of one projection: `entry` itself, or what its factory returns for
- * `dependencies`. Throws `AppConfigError` for a factory when there are no dependencies to give it.
+ * `dependencies`. Throws `AppConfigError` when `entry` is missing (the app was not given the
+ * projection's handlers), and for a factory when there are no dependencies to give it.
  */
 export function customHandlers<Handlers extends object>(
   projection: string,
-  entry: HandlersOrFactory<Handlers>,
+  entry: HandlersOrFactory<Handlers> | undefined,
   dependencies: AppDependencies | undefined,
 ): Handlers {
+  if (entry === null || (typeof entry !== 'object' && typeof entry !== 'function'))
+    throw new AppConfigError(
+      `The custom handlers of ${projection} are missing (got ${entry === null ? 'null' : typeof entry}): the domain's YAML gives ${projection} \`custom\` handlers, which are written by hand. ` +
+        `Pass them in the projections option: create<Domain>App({ store, aggregates, projections: { ${projection}: … } }), ` +
+        `with the handlers object (or a factory of it) from the file the generator wrote for ${projection}.`,
+    );
   if (typeof entry !== 'function') return entry;
   if (!dependencies)
     throw new AppConfigError(

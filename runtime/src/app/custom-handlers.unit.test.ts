@@ -20,6 +20,14 @@ describe('customHandlers', () => {
     expect(given).toBe(deps);
   });
 
+  it('refuses missing handlers, naming the projection and the option to pass them in', () => {
+    for (const missing of [undefined, null, 'handlers']) {
+      const call = () => customHandlers('Stats', missing as unknown as typeof handlers, undefined);
+      expect(call).toThrow(AppConfigError);
+      expect(call).toThrow(/custom handlers of Stats are missing .*projections: \{ Stats: … \}/);
+    }
+  });
+
   it('refuses a factory without dependencies, naming the projection', () => {
     expect(() => customHandlers('Stats', () => handlers, undefined)).toThrow(AppConfigError);
     expect(() => customHandlers('Stats', () => handlers, undefined)).toThrow(/custom handlers of Stats are a factory/);

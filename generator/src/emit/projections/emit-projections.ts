@@ -135,7 +135,8 @@ function projectionsIndex(model: DomainModel, layout: Layout): GeneratedFile {
   const items = model.projections.map((p) => {
     const factory = file.import(projectionNames(p).factory, { file: layout.projection(p.name) });
     const custom = p.handlers.some((h) => h.kind === 'CustomHandlerNode');
-    return `${factory}(${custom ? `${resolve}(${quote(p.name)}, custom.${p.name}, dependencies)` : ''})`;
+    // `custom?.`: called without its handlers (plain JavaScript, or a cast), customHandlers says what to pass.
+    return `${factory}(${custom ? `${resolve}(${quote(p.name)}, custom?.${p.name}, dependencies)` : ''})`;
   });
   const example = withCustom.length
     ? `${d.factory}({ ${withCustom.map((p) => `${p.name}: ${projectionNames(p).userHandlers}`).join(', ')} })`
