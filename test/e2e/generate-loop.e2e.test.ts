@@ -5,7 +5,13 @@
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AggregateRepository, CommandRejectedError, InMemoryEventStore, type EventRegistry } from '@eventsmith/runtime';
+import {
+  AggregateRepository,
+  CommandNotWrittenError,
+  CommandRejectedError,
+  InMemoryEventStore,
+  type EventRegistry,
+} from '@eventsmith/runtime';
 import {
   bankDomain,
   copyBankAccount,
@@ -114,8 +120,10 @@ describe('edit → regenerate → compile → run', () => {
     await expect(accounts.update('a-1', (a) => a.withdraw({ amount: '100' }))).rejects.toBeInstanceOf(
       CommandRejectedError,
     );
-    await expect(accounts.update('a-1', (a) => a.payInterest({ rate: 0.01 }))).rejects.toThrow(
-      'BankAccount.payInterest is not implemented yet.',
-    );
+    // The new command's stub compiles and throws the typed not-written error, like a handler stub.
+    const notWritten = await accounts.update('a-1', (a) => a.payInterest({ rate: 0.01 })).catch((e: unknown) => e);
+    expect(notWritten).toBeInstanceOf(CommandNotWrittenError);
+    expect(notWritten).toMatchObject({ code: 'COMMAND.NOT_WRITTEN', command: 'BankAccount.payInterest' });
+    expect((notWritten as Error).message).toContain('BankAccount.payInterest is not written yet: write its body');
   }, 180_000);
 });

@@ -81,7 +81,7 @@ describe('eventsmith CLI', () => {
     }
     const aggregate = join(dir, 'src/library/aggregates/todo-list.ts');
     const written = await readFile(aggregate, 'utf8');
-    expect(written).not.toContain('not implemented yet');
+    expect(written).not.toContain('commandNotWritten');
     expect(written).toContain("from '../../generated/library/index.js'");
     const main_ = await readFile(join(dir, 'src/main.ts'), 'utf8');
     expect(main_).toContain('createLibraryRegistry()');

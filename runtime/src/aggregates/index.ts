@@ -5,3 +5,4 @@ export * from './decider-aggregate.js';
 export * from './handles.js';
 export * from './parse-command.js';
 export * from './handler-not-written.js';
+export * from './command-not-written.js';

@@ -160,6 +160,7 @@ function skeleton(index: DomainIndex, layout: Layout, aggregate: AggregateNode):
     stubs.push({
       stub: { name: command.name, text: commandStub(aggregate, command) },
       uses: (file) => {
+        file.import('commandNotWritten', RUNTIME);
         if (command.params.length) file.importType(n.command(command.name), { file: layout.index });
       },
     });
@@ -204,7 +205,7 @@ function commandStub(aggregate: AggregateNode, command: CommandNode): string {
   return (
     `${docComment(`${command.description ? `${command.description} ` : ''}May raise ${command.emits.join(', ') || 'no event'}.`)}` +
     `${command.name}(${param}): void {\n  // TODO: check this.state${command.params.length ? ' and `command`' : ''}, then ${raises || 'raise an event'}.\n` +
-    `  throw new Error(${quote(`${aggregate.name}.${command.name} is not implemented yet.`)});\n}`
+    `  commandNotWritten(${quote(`${aggregate.name}.${command.name}`)});\n}`
   );
 }
 
