@@ -156,10 +156,20 @@ export class StreamNotFoundError extends EventsmithError {
  * - `'timeout'`: the server cancelled a statement that ran longer than its `statement_timeout`
  *   (or an administrator cancelled it);
  * - `'ssl'`: the SSL connection the settings ask for (`sslmode`) could not be set up, for example
- *   because the server does not accept SSL.
+ *   because the server does not accept SSL;
+ * - `'not-migrated'`: the store was opened with `migrate: false`, and its tables are missing or
+ *   older than this runtime needs (run `eventsmith migrate`).
  */
 export type StoreFailureReason =
-  'unreachable' | 'authentication' | 'missing-database' | 'permission' | 'file' | 'busy' | 'timeout' | 'ssl';
+  | 'unreachable'
+  | 'authentication'
+  | 'missing-database'
+  | 'permission'
+  | 'file'
+  | 'busy'
+  | 'timeout'
+  | 'ssl'
+  | 'not-migrated';
 
 const FAILURE_ADVICE: Record<StoreFailureReason, string> = {
   unreachable: 'is unavailable. Check that the database is running and reachable.',
@@ -172,6 +182,8 @@ const FAILURE_ADVICE: Record<StoreFailureReason, string> = {
   timeout:
     'cancelled a statement that ran longer than its statement_timeout (or was cancelled by an administrator). Retry it, or raise the timeout.',
   ssl: 'could not set up the SSL connection the connection settings ask for. If the server does not accept SSL, remove sslmode from the URL (or ssl from the pool options), or enable SSL on the server.',
+  'not-migrated':
+    'is not migrated to the schema this version of eventsmith needs, and the store was opened with migrate: false. Run `eventsmith migrate --db <url>` against this database, or open the store with migrate: true.',
 };
 
 /**

@@ -152,7 +152,10 @@ async function domainName(root: string, domain: DomainConfig): Promise<string> {
   return loaded.value.name;
 }
 
-/** Opens the store without migrating it: `migrateApp` does, and reports what it applied. */
+/**
+ * Opens the store without migrating it or checking that it is migrated: `migrateApp` migrates it,
+ * and reports what it applied.
+ */
 async function open(target: DatabaseTarget): Promise<{ store: EventStore; close: () => Promise<void> }> {
   const registry = EventRegistry.create({ events: [] });
   try {
@@ -160,7 +163,12 @@ async function open(target: DatabaseTarget): Promise<{ store: EventStore; close:
       const { SqliteEventStore } = (await import('@eventsmith/runtime/sqlite')) as {
         SqliteEventStore: StoreClass<{ filename: string }>;
       };
-      const store = await SqliteEventStore.open({ filename: target.filename, registry, migrate: false });
+      const store = await SqliteEventStore.open({
+        filename: target.filename,
+        registry,
+        migrate: false,
+        checkMigrated: false,
+      });
       return { store, close: () => store.close() };
     }
     // One import per entry (not a template), so bundlers and vite see which modules this can load.
@@ -170,7 +178,7 @@ async function open(target: DatabaseTarget): Promise<{ store: EventStore; close:
             .PostgresEventStore
         : ((await import('@eventsmith/runtime/mysql')) as { MysqlEventStore: StoreClass<{ url: string }> })
             .MysqlEventStore;
-    const store = await Store.open({ url: target.url, registry, migrate: false });
+    const store = await Store.open({ url: target.url, registry, migrate: false, checkMigrated: false });
     return { store, close: () => store.close() };
   } catch (error) {
     throw new CliFailure([
@@ -184,7 +192,7 @@ async function open(target: DatabaseTarget): Promise<{ store: EventStore; close:
 }
 
 interface StoreClass<O> {
-  open(options: O & { registry: EventRegistry; migrate: boolean }): Promise<EventStore>;
+  open(options: O & { registry: EventRegistry; migrate: boolean; checkMigrated: boolean }): Promise<EventStore>;
 }
 
 function redact(text: string): string {

@@ -19,7 +19,7 @@ import { Position } from '../position.js';
 import { currentTransaction, storeTransaction } from '../sql/ambient-transaction.js';
 import { feedFilter } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
-import { migrateEventStore } from '../sql/migrate-event-store.js';
+import { migrateEventStore, requireEventStoreMigrated } from '../sql/migrate-event-store.js';
 import { prepareAppend, streamTenantMismatch, type PreparedAppend } from '../sql/prepare-append.js';
 import { readAheadPages } from '../sql/read-ahead-pages.js';
 import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-errors.js';
@@ -38,8 +38,17 @@ export type MysqlEventStoreOptions = MysqlConnection & {
   readonly registry: EventRegistry;
   /** Identifies the store in positions. Default `mysql:<database>`. */
   readonly storeId?: string;
-  /** Create or upgrade the tables on open. Default true. */
+  /**
+   * Create or upgrade the tables on open. Default true. With `false` (migrations run separately,
+   * by `eventsmith migrate`), `open` checks that they did: it throws `EventStoreUnavailableError`
+   * with `reason: 'not-migrated'` when the tables are missing or older than this runtime needs.
+   */
   readonly migrate?: boolean;
+  /**
+   * With `migrate: false`: skip that check, for code that migrates the store itself after opening
+   * it (as `eventsmith migrate` does with `migrateApp`). Default true.
+   */
+  readonly checkMigrated?: boolean;
   /** Rows fetched per query by `readStream` and `readAll`. Default 1000. */
   readonly pageSize?: number;
   /** How often an append that lost a race it can retry (a deadlock, an 'any' append) tries again. Default 10. */
@@ -159,6 +168,7 @@ export class MysqlEventStore implements EventStore {
     let compound: boolean;
     try {
       if (options.migrate ?? true) await migrateEventStore(db, { dialect: 'mysql' });
+      else if (options.checkMigrated ?? true) await requireEventStoreMigrated(db, 'mysql', target);
       const { rows } = await db.executeQuery<{ mariadb: unknown }>(CompiledQuery.raw(IS_MARIADB));
       compound = Number(rows[0]?.mariadb) === 1;
     } catch (error) {

@@ -26,7 +26,7 @@ import { EVENT_COLUMNS, feedFilter, storedEventFromRecord, type EventRow, type F
 import { readAheadPages } from '../sql/read-ahead-pages.js';
 import { utcTimestampMillis } from '../sql/sql-time.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
-import { migrateEventStore } from '../sql/migrate-event-store.js';
+import { migrateEventStore, requireEventStoreMigrated } from '../sql/migrate-event-store.js';
 import type { PostgresLayout } from '../sql/event-store-migrations.js';
 import { TENANT_SETTING } from '../sql/migrations/rls-0001-tenant-policies.js';
 import { prepareAppend, streamTenantMismatch, tenantMismatch, type PreparedAppend } from '../sql/prepare-append.js';
@@ -73,8 +73,17 @@ export type PostgresEventStoreOptions = PostgresConnection & {
   readonly registry: EventRegistry;
   /** Identifies the store in positions. Default `pg:<database>`. */
   readonly storeId?: string;
-  /** Create or upgrade the tables on open. Default true. */
+  /**
+   * Create or upgrade the tables on open. Default true. With `false` (migrations run separately,
+   * by `eventsmith migrate`), `open` checks that they did: it throws `EventStoreUnavailableError`
+   * with `reason: 'not-migrated'` when the tables are missing or older than this runtime needs.
+   */
   readonly migrate?: boolean;
+  /**
+   * With `migrate: false`: skip that check, for code that migrates the store itself after opening
+   * it (as `eventsmith migrate` does with `migrateApp`). Default true.
+   */
+  readonly checkMigrated?: boolean;
   /** Table layout, used when migrating (see `MigrateEventStoreOptions.layout`). Default standard. */
   readonly layout?: PostgresLayout;
   /**
@@ -276,6 +285,8 @@ export class PostgresEventStore implements EventStore {
           ...(options.layout ? { layout: options.layout } : {}),
           ...(options.rowLevelSecurity ? { rowLevelSecurity: true } : {}),
         });
+      } else if (options.checkMigrated ?? true) {
+        await requireEventStoreMigrated(db, 'postgres', target);
       }
       const probe = await sql<{
         partitioned: boolean;

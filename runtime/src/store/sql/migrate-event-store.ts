@@ -1,5 +1,5 @@
 import type { Kysely, Migration, MigrationResultSet } from 'kysely';
-import { InvalidArgumentError } from '../../errors.js';
+import { EventStoreUnavailableError, InvalidArgumentError } from '../../errors.js';
 import { eventStoreMigrations, rowLevelSecurityMigrations, type PostgresLayout } from './event-store-migrations.js';
 import {
   EVENT_STORE_MIGRATION_TABLE,
@@ -55,6 +55,57 @@ export async function migrateEventStore(
   if (!options.rowLevelSecurity) return result;
   const rls = await migrateReporting(db, rowLevelSecurityMigrations(), EVENT_STORE_RLS_MIGRATION_TABLE);
   return { results: [...(result.results ?? []), ...(rls.results ?? [])] };
+}
+
+/**
+ * For a store opened with `migrate: false`: reads which event store migrations the database has
+ * (one query, nothing changed) and throws {@link EventStoreUnavailableError} with reason
+ * `'not-migrated'` when one this runtime needs is missing, so that the first append or read does
+ * not fail with the driver's "no such table". Migrations are compared by number, so either
+ * PostgreSQL layout passes, and so does a database migrated by a newer eventsmith.
+ */
+export async function requireEventStoreMigrated(
+  db: Kysely<any>,
+  dialect: SqlDialectName,
+  target: string,
+): Promise<void> {
+  const needed = Object.keys(eventStoreMigrations(dialect));
+  let applied: string[];
+  try {
+    const rows = await db.selectFrom(EVENT_STORE_MIGRATION_TABLE).select('name').execute();
+    applied = rows.map((row: { name: string }) => row.name);
+  } catch (error) {
+    // An application role granted only its rights on the event tables may not read the migration
+    // table: the check cannot tell, so the store opens as it did before it existed.
+    if (isPermissionDenied(error)) return;
+    if (!isMissingTable(error)) throw error;
+    applied = [];
+  }
+  const number = (name: string) => name.slice(0, name.indexOf('_'));
+  const appliedNumbers = new Set(applied.map(number));
+  const missing = needed.filter((name) => !appliedNumbers.has(number(name)));
+  if (missing.length === 0) return;
+  throw new EventStoreUnavailableError(target, {
+    reason: 'not-migrated',
+    detail:
+      applied.length === 0
+        ? 'it has no event store tables: no migration was ever applied to it'
+        : `missing migration${missing.length === 1 ? '' : 's'} ${missing.join(', ')}`,
+  });
+}
+
+/** Whether `error` is a refused SELECT (PostgreSQL 42501, MariaDB 1142). */
+function isPermissionDenied(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code, errno } = error as Error & { code?: unknown; errno?: unknown };
+  return code === '42501' || errno === 1142;
+}
+
+/** Whether `error` is the driver's "table does not exist" (PostgreSQL, MariaDB, SQLite). */
+function isMissingTable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code, errno } = error as Error & { code?: unknown; errno?: unknown };
+  return code === '42P01' || errno === 1146 || /^no such table: /.test(error.message);
 }
 
 /** `runMigrations`, reporting a failure as `EventStoreMigrationError` (or the store's unavailability). */

@@ -29,7 +29,7 @@ import { FEED_BRANCHES_MAX, feedQuery } from '../sql/feed-query.js';
 import { pageEvents } from '../page-events.js';
 import { storedEvent } from '../plain-objects.js';
 import { eventExistsQuery, pageStream, readStreamVersion, streamPageQuery } from '../sql/stream-queries.js';
-import { migrateEventStore } from '../sql/migrate-event-store.js';
+import { migrateEventStore, requireEventStoreMigrated } from '../sql/migrate-event-store.js';
 import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
 import { openFailure, unavailableOr } from '../sql/store-errors.js';
 import { MAX_STREAM_VERSION, checkText, feedRange, streamRange } from '../store-input.js';
@@ -58,8 +58,17 @@ export interface SqliteEventStoreOptions {
   readonly synchronous?: 'FULL' | 'NORMAL';
   /** How long a write waits for another process's write lock before failing. Default 5000 ms. */
   readonly busyTimeoutMs?: number;
-  /** Create or upgrade the tables on open. Default true. */
+  /**
+   * Create or upgrade the tables on open. Default true. With `false` (migrations run separately,
+   * by `eventsmith migrate`), `open` checks that they did: it throws `EventStoreUnavailableError`
+   * with `reason: 'not-migrated'` when the tables are missing or older than this runtime needs.
+   */
   readonly migrate?: boolean;
+  /**
+   * With `migrate: false`: skip that check, for code that migrates the store itself after opening
+   * it (as `eventsmith migrate` does with `migrateApp`). Default true.
+   */
+  readonly checkMigrated?: boolean;
   /** Rows fetched per query by `readStream` and `readAll`. Default 1000. */
   readonly pageSize?: number;
   /**
@@ -293,6 +302,7 @@ export class SqliteEventStore implements EventStore {
       const dialect = new SqliteStoreDialect({ database: writerDb });
       const db = new Kysely<EventStoreTables>({ dialect });
       if (options.migrate ?? true) await migrateEventStore(db, { dialect: 'sqlite' });
+      else if (options.checkMigrated ?? true) await requireEventStoreMigrated(db, 'sqlite', target);
       readerDb = new BetterSqlite3(filename, { readonly: true });
       readerDb.pragma(`busy_timeout = ${busyTimeout}`);
       const reader = new SqliteStoreDialect({ database: readerDb, role: 'reader' }).createDriver() as SqliteStoreDriver;

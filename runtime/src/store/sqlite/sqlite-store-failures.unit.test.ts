@@ -1,4 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,9 @@ import { EventStoreBusyError, EventStoreUnavailableError } from '../../errors.js
 import { conformanceRegistry } from '../../testing/conformance.js';
 import { newStream, noted } from '../../testing/store-conformance-context.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
+import { EVENT_STORE_MIGRATION_TABLE } from '../sql/event-store-tables.js';
+import { eventStoreMigrations } from '../sql/event-store-migrations.js';
+import { runMigrations } from '../sql/run-migrations.js';
 
 describe('SqliteEventStore failures', () => {
   let dir: string;
@@ -42,6 +46,39 @@ describe('SqliteEventStore failures', () => {
       expect(unavailable.message).toMatch(/folder exists/);
       expect(unavailable.cause).toBeInstanceOf(Error);
     }
+  });
+
+  it('refuses to open with migrate: false a file never migrated, or migrated by an older eventsmith, saying to run eventsmith migrate', async () => {
+    const filename = join(dir, 'events.db');
+    const never = await SqliteEventStore.open({ filename, registry: conformanceRegistry, migrate: false }).catch(
+      (e: unknown) => e,
+    );
+    expect(never).toBeInstanceOf(EventStoreUnavailableError);
+    expect(never).toMatchObject({ reason: 'not-migrated', retryable: false, code: 'STORE.UNAVAILABLE' });
+    expect((never as Error).message).toContain(filename);
+    expect((never as Error).message).toMatch(/no event store tables/);
+    expect((never as Error).message).toMatch(
+      /Run `eventsmith migrate --db <url>`.*or open the store with migrate: true/,
+    );
+
+    // checkMigrated: false opens it all the same, for code that migrates the store after opening it.
+    await (
+      await SqliteEventStore.open({ filename, registry: conformanceRegistry, migrate: false, checkMigrated: false })
+    ).close();
+
+    // A file migrated by an older eventsmith: the first two event store migrations.
+    const older = new Kysely<any>({ dialect: new SqliteDialect({ database: new BetterSqlite3(filename) }) });
+    const firstTwo = Object.fromEntries(Object.entries(eventStoreMigrations('sqlite')).slice(0, 2));
+    await runMigrations(older, firstTwo, EVENT_STORE_MIGRATION_TABLE);
+    await older.destroy();
+    const behind = await SqliteEventStore.open({ filename, registry: conformanceRegistry, migrate: false }).catch(
+      (e: unknown) => e,
+    );
+    expect(behind).toMatchObject({ reason: 'not-migrated' });
+    expect((behind as Error).message).toMatch(/missing migration 0003_snapshot_fingerprints\b/);
+
+    await (await open(filename)).close();
+    await (await SqliteEventStore.open({ filename, registry: conformanceRegistry, migrate: false })).close();
   });
 
   it('turns an expired busy timeout into a retryable EventStoreBusyError, and the retry succeeds', async () => {
