@@ -7,7 +7,7 @@ import {
   type SqlDialectName,
 } from './event-store-tables.js';
 import { runMigrations } from './run-migrations.js';
-import { EventStoreMigrationError, storeFailureReason } from './store-errors.js';
+import { EventStoreMigrationError, isMissingStoreTable, storeFailureReason } from './store-errors.js';
 
 export interface MigrateEventStoreOptions {
   readonly dialect: SqlDialectName;
@@ -78,7 +78,7 @@ export async function requireEventStoreMigrated(
     // An application role granted only its rights on the event tables may not read the migration
     // table: the check cannot tell, so the store opens as it did before it existed.
     if (isPermissionDenied(error)) return;
-    if (!isMissingTable(error)) throw error;
+    if (!isMissingStoreTable(error)) throw error;
     applied = [];
   }
   const number = (name: string) => name.slice(0, name.indexOf('_'));
@@ -99,13 +99,6 @@ function isPermissionDenied(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const { code, errno } = error as Error & { code?: unknown; errno?: unknown };
   return code === '42501' || errno === 1142;
-}
-
-/** Whether `error` is the driver's "table does not exist" (PostgreSQL, MariaDB, SQLite). */
-function isMissingTable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const { code, errno } = error as Error & { code?: unknown; errno?: unknown };
-  return code === '42P01' || errno === 1146 || /^no such table: /.test(error.message);
 }
 
 /** `runMigrations`, reporting a failure as `EventStoreMigrationError` (or the store's unavailability). */

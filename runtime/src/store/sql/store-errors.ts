@@ -130,6 +130,9 @@ export function storeFailureReason(error: unknown, opening = false): StoreFailur
   if (message === 'The server does not support SSL connections') return 'ssl';
   // PostgreSQL query_canceled: statement_timeout, or pg_cancel_backend.
   if (code === '57014') return 'timeout';
+  // Where the check at open did not run (checkMigrated: false, or a role that may not read the
+  // migration table), a statement on a database never migrated names the missing table.
+  if (isMissingStoreTable(error)) return 'not-migrated';
   if (opening) {
     if (
       code === '42501' ||
@@ -149,6 +152,20 @@ export function storeFailureReason(error: unknown, opening = false): StoreFailur
       return 'file';
   }
   return isUnavailableError(error) ? 'unreachable' : undefined;
+}
+
+/**
+ * Whether a statement failed because one of eventsmith's own tables does not exist (PostgreSQL
+ * 42P01, MariaDB 1146, SQLite "no such table"): its migrations never ran on this database. A
+ * missing table of the user's own is a failed statement like any other.
+ */
+export function isMissingStoreTable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { code, errno } = error as Error & { code?: unknown; errno?: unknown };
+  return (
+    (code === '42P01' || errno === 1146 || error.message.startsWith('no such table: ')) &&
+    /\beventsmith_[a-z_]+/.test(error.message)
+  );
 }
 
 /** Rethrows `error` as {@link EventStoreUnavailableError} when it is a connection problem. */

@@ -61,10 +61,25 @@ describe('SqliteEventStore failures', () => {
       /Run `eventsmith migrate --db <url>`.*or open the store with migrate: true/,
     );
 
-    // checkMigrated: false opens it all the same, for code that migrates the store after opening it.
-    await (
-      await SqliteEventStore.open({ filename, registry: conformanceRegistry, migrate: false, checkMigrated: false })
-    ).close();
+    // checkMigrated: false opens it all the same, for code that migrates the store after opening it;
+    // used before that, it says the same, not the driver's "no such table".
+    const unchecked = await SqliteEventStore.open({
+      filename,
+      registry: conformanceRegistry,
+      migrate: false,
+      checkMigrated: false,
+    });
+    const s = newStream();
+    for (const attempt of [
+      () => unchecked.appendToStream(s.streamId, noted(s), { expectedVersion: 'no_stream' }),
+      () => unchecked.currentPosition(),
+    ]) {
+      const error = await attempt().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EventStoreUnavailableError);
+      expect(error).toMatchObject({ reason: 'not-migrated', code: 'STORE.UNAVAILABLE' });
+      expect((error as Error).message).toMatch(/eventsmith migrate --db <url>/);
+    }
+    await unchecked.close();
 
     // A file migrated by an older eventsmith: the first two event store migrations.
     const older = new Kysely<any>({ dialect: new SqliteDialect({ database: new BetterSqlite3(filename) }) });
