@@ -266,10 +266,14 @@ function report(created: readonly string[], changes: PackageJsonChanges, dir: st
   }
   lines.push('', 'Next:');
   if (dir !== undefined) lines.push(`  cd ${dir}`);
+  // Where the user kept a script of their own under that name, the commands it would have run.
+  const kept = new Set(changes.keptScripts.map((k) => k.name));
   lines.push(
     '  npm install',
-    '  npm start        # generates the code, compiles it and runs src/main.ts on SQLite',
-    '  npm test',
+    kept.has('start')
+      ? '  npx eventsmith generate && npx tsc -p tsconfig.build.json && node dist/main.js   # runs src/main.ts on SQLite (your "start" script stays yours)'
+      : '  npm start        # generates the code, compiles it and runs src/main.ts on SQLite',
+    kept.has('test') ? '  npx eventsmith generate && npx vitest run' : '  npm test',
   );
   lines.push(
     'Then change domain/*.yaml and run `npm run generate`: it adds stubs for new events and commands to your aggregate class.',

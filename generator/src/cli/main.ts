@@ -320,7 +320,7 @@ async function watch(io: CliIo, config: EventsmithConfig, args: ParsedArgs, form
           break;
         case 'invalid':
           printErrors(io, format, event.domainErrors, event.cliErrors);
-          io.err('eventsmith: kept the last good output; still watching.\n');
+          io.err('eventsmith: still watching; fix the error and save.\n');
           break;
         case 'failed':
           io.err(

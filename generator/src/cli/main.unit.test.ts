@@ -168,6 +168,10 @@ describe('eventsmith CLI', () => {
       'kept your "start" script ("node server.js"); eventsmith\'s would be "npm run build && node dist/main.js"',
     );
     expect(t.out()).toContain('replaced npm\'s placeholder "test" script');
+    // Next steps name what runs the app, not the user's own start script.
+    expect(t.out()).not.toContain('  npm start');
+    expect(t.out()).toContain('  npx eventsmith generate && npx tsc -p tsconfig.build.json && node dist/main.js');
+    expect(t.out()).toContain('\n  npm test\n');
   });
 
   it('init says when a package the app needs at run time is only in devDependencies, and leaves it there', async () => {
