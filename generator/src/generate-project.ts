@@ -24,6 +24,7 @@ import {
 } from './emit/index.js';
 import { Layout } from './emit/common/layout.js';
 import { formatFiles } from './format/format-files.js';
+import { gitShowFile } from './git.js';
 import type { Formatter } from './format/format-source.js';
 import { readExisting, writeFiles, type WriteReport } from './write/write-files.js';
 
@@ -116,7 +117,7 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
     // A published event version must not change in place: compare with the lock the last run wrote.
     const lock =
       options.checkEventLock === false ? undefined : await readEventLock(config.root, layout.eventLock, cliErrors);
-    if (lock) domainErrors.push(...checkEventLock(lock, result.value, { lockName: layout.eventLock, local: true }));
+    if (lock) domainErrors.push(...(await lockErrors(config.root, layout.eventLock, lock, result.value)));
     loaded.push({ model: result.value, output: domain.output, userDir: domain.userDir, snapshot });
   }
   if (domainErrors.length > 0 || cliErrors.length > 0) return { ok: false, domainErrors, cliErrors };
@@ -165,6 +166,30 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
     bytes,
     timings: { load, emit, format, write: lap() },
   };
+}
+
+/**
+ * The breaking changes to published event versions. The lock on disk records every version generated,
+ * committed or not. When it refuses a change and the project is in git with the lock committed, only
+ * the lock at HEAD is binding: a shape recorded since the last commit is a draft the YAML may still
+ * change (the write stage then rewrites the lock), and a change is refused only against the
+ * committed shape. Outside git, or with the lock not committed, the lock on disk is binding. In CI
+ * the working tree is HEAD, so both give the same answer there.
+ */
+async function lockErrors(root: string, path: string, lock: EventLock, model: DomainModel): Promise<DomainError[]> {
+  const onDisk = checkEventLock(lock, model, { lockName: path, local: true });
+  // Changes compatible with the lock on disk are compatible with the committed one it grew from: no git run on each save.
+  if (onDisk.length === 0) return onDisk;
+  const text = await gitShowFile(root, 'HEAD', path);
+  if (text === undefined) return onDisk;
+  let committed: EventLock;
+  try {
+    committed = parseEventLock(text);
+  } catch (error) {
+    if (!(error instanceof EventLockFormatError)) throw error;
+    return onDisk;
+  }
+  return checkEventLock(committed, model, { lockName: `HEAD:${path}` });
 }
 
 async function readEventLock(root: string, path: string, errors: ProjectError[]): Promise<EventLock | undefined> {

@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { formatDomainError, sortDomainErrors, type DomainError } from '@eventsmith/schema';
 import { Layout } from '../emit/common/layout.js';
 import { checkEventLock, EventLockFormatError, parseEventLock, type EventLock } from '../emit/lock/index.js';
 import { generateProject } from '../generate-project.js';
+import { gitShowFile, runGit } from '../git.js';
 import { CliFailure, type CliError } from './cli-error.js';
 import type { EventsmithConfig } from '../config/config.js';
 import type { CliIo } from './io.js';
@@ -142,34 +142,22 @@ async function resolveRef(root: string, ref: string): Promise<void> {
   }
 }
 
-/** The file at `ref`, or undefined when the revision does not have it. */
-async function gitShow(root: string, ref: string, lockPath: string): Promise<string | undefined> {
-  const shown = await git(root, ['show', `${ref}:./${lockPath}`]);
-  return shown.status === 0 ? shown.stdout : undefined;
+/** The file at `ref`, or undefined when the revision does not have it (`resolveRef` ran git first). */
+function gitShow(root: string, ref: string, lockPath: string): Promise<string | undefined> {
+  return gitShowFile(root, ref, lockPath);
 }
 
 /** Runs git without a shell; `status` is its exit code. A missing git is a {@link CliFailure}. */
-function git(cwd: string, args: readonly string[]): Promise<{ status: number; stdout: string }> {
-  return new Promise((done, fail) => {
-    execFile(
-      'git',
-      args,
-      { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } },
-      (error, stdout) => {
-        if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
-          fail(
-            new CliFailure([
-              {
-                code: 'CHECK.NO_GIT',
-                message: 'git is not installed (or not on the PATH), so a git ref cannot be read.',
-                fix: 'Install git, or pass the path of an events.lock.json with --against.',
-              },
-            ]),
-          );
-          return;
-        }
-        done({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout });
+async function git(cwd: string, args: readonly string[]): Promise<{ status: number; stdout: string }> {
+  const result = await runGit(cwd, args);
+  if (result.missing) {
+    throw new CliFailure([
+      {
+        code: 'CHECK.NO_GIT',
+        message: 'git is not installed (or not on the PATH), so a git ref cannot be read.',
+        fix: 'Install git, or pass the path of an events.lock.json with --against.',
       },
-    );
-  });
+    ]);
+  }
+  return result;
 }

@@ -38,8 +38,9 @@ export interface CheckEventLockOptions {
   /** How to name the lock in messages, e.g. `generated/bank/events.lock.json` or `main:generated/bank/events.lock.json`. */
   readonly lockName: string;
   /**
-   * The lock is the one `generate` last wrote in this checkout, not a committed revision: the fix
-   * then also says how to go on when the version never left the machine.
+   * The lock is the one `generate` last wrote in this checkout and git has no committed lock to hold
+   * the YAML to instead (outside git, or the lock not committed): the fix then also says how to start
+   * the lock afresh when nothing left the machine, and that committing the lock makes later drafts free.
    */
   readonly local?: boolean;
 }
@@ -58,7 +59,7 @@ export function checkEventLock(lock: EventLock, model: DomainModel, options: Che
     .filter((c) => c.stored === 'breaking' || c.consumers === 'breaking')
     .map((c) => {
       const unpublished = options.local
-        ? ` If it never left this machine (not committed, not deployed), delete "${c.event}" from ${options.lockName} instead and run again.`
+        ? ` If no version recorded in ${options.lockName} has left this machine (nothing committed or deployed), delete that file and run again: generate writes it anew from the YAML. In a git repository, commit the lock when you publish: generate then holds only the committed versions to their shape and lets you change what was recorded since.`
         : '';
       return domainError(
         'EVENT.BREAKING_CHANGE',
