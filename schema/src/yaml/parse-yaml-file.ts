@@ -112,32 +112,96 @@ export function parseYamlFile(
   // file (or a link to a secret) that ended up among the inputs is never echoed into a CI log.
   const isDomainFile =
     isMap(doc.contents) && doc.contents.items.some((p) => isScalar(p.key) && p.key.value === 'domain');
-  const errors: DomainError[] = doc.errors.map((e) => {
-    const { line, col } = position(skipIndentation(text, e.pos[0]));
+  const errors: DomainError[] = [];
+  // The library reports an unclosed bracket or quote where it gave up (often the next line, or the
+  // end of the file), and an unclosed `[` inside `{ … }` twice. Each is reported once, where it opens.
+  let unclosed: readonly Opener[] | undefined;
+  const reportedOpeners = new Set<number>();
+  for (const e of doc.errors) {
+    const flowEnd = /^(Flow (?:map|sequence)).* end with a ([}\]])$/.exec(firstLine(e.message));
+    if (flowEnd) {
+      unclosed ??= unclosedBrackets(text);
+      const opener = [...unclosed].reverse().find((o) => o.offset < e.pos[0]);
+      if (opener && reportedOpeners.has(opener.offset)) continue;
+      if (opener) reportedOpeners.add(opener.offset);
+      const char = opener?.char ?? (flowEnd[2] === '}' ? '{' : '[');
+      const close = char === '{' ? '}' : ']';
+      const { line, col } = position(opener?.offset ?? skipIndentation(text, e.pos[0]));
+      errors.push(
+        domainError(
+          'YAML.SYNTAX',
+          `YAML syntax error: the ${char === '{' ? 'flow map' : 'flow sequence'} opened with \`${char}\` here is not closed with \`${close}\`.`,
+          char === '{'
+            ? 'Close the { with } on the same line, or write the mapping as indented lines (`key: value`, one per line).'
+            : 'Close the [ with ] on the same line, or write the list as indented lines (`- item`, one per line).',
+          at(line, col),
+        ),
+      );
+      continue;
+    }
+    if (e.code === 'MISSING_CHAR' && /^Missing closing (["'])quote/.test(e.message)) {
+      const quote = e.message.includes('"quote') ? '"' : "'";
+      const { line, col } = position(quotedScalarStart(doc, e.pos[0]) ?? skipIndentation(text, e.pos[0]));
+      errors.push(
+        domainError(
+          'YAML.SYNTAX',
+          `YAML syntax error: the quoted value opened with ${quote} here is not closed.`,
+          `Close it with a ${quote} at the end of the value, or remove the opening ${quote} if the value needs no quotes.`,
+          at(line, col),
+        ),
+      );
+      continue;
+    }
+    const { line, col } = position(
+      e.code === 'TAB_AS_INDENT' ? tabAt(text, e.pos[0]) : skipIndentation(text, e.pos[0]),
+    );
     switch (e.code) {
       case 'MULTIPLE_DOCS':
-        return domainError(
-          'YAML.MULTIPLE_DOCUMENTS',
-          'The file holds more than one YAML document (`---`).',
-          'Put each document in its own file; a domain may span several files.',
-          at(line, col),
+        errors.push(
+          domainError(
+            'YAML.MULTIPLE_DOCUMENTS',
+            'The file holds more than one YAML document (`---`).',
+            'Put each document in its own file; a domain may span several files.',
+            at(line, col),
+          ),
         );
+        break;
       case 'RESOURCE_EXHAUSTION':
-        return domainError(
-          'YAML.TOO_DEEP',
-          'The document is too large or too deeply nested to parse.',
-          'Simplify the structure of the file.',
-          at(line, col),
+        errors.push(
+          domainError(
+            'YAML.TOO_DEEP',
+            'The document is too large or too deeply nested to parse.',
+            'Simplify the structure of the file.',
+            at(line, col),
+          ),
         );
+        break;
       default:
-        return domainError(
-          'YAML.SYNTAX',
-          `YAML syntax error: ${syntaxMessage(e.code, firstLine(e.message), isDomainFile)}.`,
-          SYNTAX_FIXES[e.code] ?? 'Fix the YAML syntax at this position (indentation, quotes, brackets, `key: value`).',
-          at(line, col),
+        errors.push(
+          domainError(
+            'YAML.SYNTAX',
+            `YAML syntax error: ${syntaxMessage(e.code, firstLine(e.message), isDomainFile)}.`,
+            SYNTAX_FIXES[e.code] ??
+              'Fix the YAML syntax at this position (indentation, quotes, brackets, `key: value`).',
+            at(line, col),
+          ),
         );
     }
-  });
+  }
+  if (errors.length === 0) {
+    const merge = mergeKeyOffset(doc);
+    if (merge !== undefined) {
+      const { line, col } = position(merge);
+      errors.push(
+        domainError(
+          'YAML.SYNTAX',
+          'YAML merge keys (`<<: *name`) are not supported.',
+          'Write the keys out in this map, or use the alias as the whole value (e.g. `fields: *common`) when nothing is added to it.',
+          at(line, col),
+        ),
+      );
+    }
+  }
   for (const duplicate of duplicateKeys(doc)) {
     const keyPath = isDomainFile ? formatYamlPath(duplicate.path) : '';
     const first = { ...position(duplicate.first), file: path, path: keyPath };
@@ -267,9 +331,21 @@ const SYNTAX_KINDS: Readonly<Record<string, string>> = {
 };
 
 const SYNTAX_FIXES: Readonly<Record<string, string>> = {
-  BAD_INDENT: 'Indent this line like the other keys (or list items) of its map (or list); use spaces, not tabs.',
-  MISSING_CHAR:
-    'Add the missing character, e.g. a space after `:`, a closing quote or bracket, or a comma between items.',
+  BAD_INDENT: 'Indent this line like the other keys (or list items) of its map (or list), with spaces.',
+  TAB_AS_INDENT: 'Indent with spaces, not tabs (set your editor to insert spaces in YAML files).',
+  MISSING_CHAR: 'Add the missing character: a space after `:`, or a comma between the items of a `{ }` or `[ ]`.',
+  UNEXPECTED_TOKEN:
+    'Remove the characters that do not belong here, or put the whole value in quotes if they are part of it.',
+  BLOCK_AS_IMPLICIT_KEY:
+    'Write each key on one line followed by `:`; check this line and the one above for a missing `:` or a wrong indentation.',
+  MULTILINE_IMPLICIT_KEY:
+    'Write each key on one line followed by `:`; check this line and the one above for a missing `:` or a wrong indentation.',
+  BLOCK_IN_FLOW: 'Inside `{ }` or `[ ]` write values on the same line; use indented lines for nested maps and lists.',
+  MULTIPLE_ANCHORS: 'Keep one anchor (`&name`) per value.',
+  MULTIPLE_TAGS: 'Remove the tags; domain YAML needs none.',
+  ALIAS_PROPS: 'Remove the anchor or tag in front of the alias (`*name`).',
+  BAD_ALIAS: 'Name anchors and aliases with letters, digits, `-` and `_` (e.g. `&common` / `*common`).',
+  BAD_PROP_ORDER: 'Put the anchor (`&name`) right before the value it names, after the `:`.',
   BAD_DQ_ESCAPE: 'Write `\\\\` for a backslash inside double quotes, or use single quotes.',
   BAD_SCALAR_START: 'Put the value in quotes.',
   TAG_RESOLVE_FAILED: 'Remove the tag; domain YAML needs none.',
@@ -281,6 +357,82 @@ const SYNTAX_FIXES: Readonly<Record<string, string>> = {
 function syntaxMessage(code: string, libraryMessage: string, isDomainFile: boolean): string {
   if (FIXED_MESSAGES.has(libraryMessage) || (isDomainFile && code !== 'KEY_OVER_1024_CHARS')) return libraryMessage;
   return SYNTAX_KINDS[code] ?? 'the YAML cannot be parsed here';
+}
+
+interface Opener {
+  readonly char: '{' | '[';
+  readonly offset: number;
+}
+
+/**
+ * The `{` and `[` that are never closed, by a scan of the text that skips quoted values and comments.
+ * A closer that does not match the innermost opener (`[a, b }`) leaves that opener unclosed.
+ */
+function unclosedBrackets(text: string): Opener[] {
+  const open: Opener[] = [];
+  const unclosed: Opener[] = [];
+  let quote: string | null = null;
+  let prevSpace = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = null;
+      prevSpace = false;
+      continue;
+    }
+    if (c === '#' && prevSpace) {
+      while (i < text.length && text[i] !== '\n') i++;
+      prevSpace = true;
+      continue;
+    }
+    if ((c === '"' || c === "'") && prevSpace) quote = c;
+    else if (c === '{' || c === '[') open.push({ char: c, offset: i });
+    else if (c === '}' || c === ']') {
+      const want = c === '}' ? '{' : '[';
+      if (open.length > 0 && open[open.length - 1]!.char !== want) unclosed.push(open.pop()!);
+      if (open.length > 0 && open[open.length - 1]!.char === want) open.pop();
+    }
+    prevSpace = c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '[' || c === '{' || c === ',' || c === ':';
+  }
+  return [...unclosed, ...open].sort((a, b) => a.offset - b.offset);
+}
+
+/** The offset of the opening quote of the quoted value that runs on to `end`. */
+function quotedScalarStart(doc: Document, end: number): number | undefined {
+  let start: number | undefined;
+  visit(doc, {
+    Scalar(_, node) {
+      if ((node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && node.range && node.range[0] < end) {
+        if (node.range[1] >= end && (start === undefined || node.range[0] > start)) start = node.range[0];
+      }
+    },
+  });
+  return start;
+}
+
+/** The offset of the first tab in the indentation of the line holding `offset`. */
+function tabAt(text: string, offset: number): number {
+  let i = offset;
+  while (i > 0 && text[i - 1] !== '\n') i--;
+  for (; i < text.length && (text[i] === ' ' || text[i] === '\t'); i++) if (text[i] === '\t') return i;
+  return offset;
+}
+
+/** The offset of the first plain `<<` key: a YAML 1.1 merge key, which the loader does not apply. */
+function mergeKeyOffset(doc: Document): number | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      const key = pair.key;
+      if (isScalar(key) && key.value === '<<' && key.type === 'PLAIN' && key.range) {
+        offset = key.range[0];
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return offset;
 }
 
 /** Where the first alias without an anchor before it is. */

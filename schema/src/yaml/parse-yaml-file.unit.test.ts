@@ -202,3 +202,103 @@ describe('files that are not domain YAML are never echoed', () => {
     if (!result.ok) expect(result.errors[0]!.message).toContain(SECRET);
   });
 });
+
+describe('syntax errors point at the construct that is broken, with a fix for that kind of error', () => {
+  const errorsOf = (text: string) => {
+    const result = load(text);
+    return result.ok
+      ? []
+      : result.errors.map((e) => ({
+          code: e.code,
+          line: e.where.line,
+          col: e.where.col,
+          message: e.message,
+          fix: e.fix,
+        }));
+  };
+
+  it('an unclosed { is reported once, where it opens', () => {
+    const text = [
+      'domain: Bad',
+      'aggregates:',
+      '  Thing:',
+      '    state: { name: string',
+      '    events:',
+      '      Created: { fields: { name: string } }',
+    ].join('\n');
+    expect(errorsOf(text)).toEqual([
+      {
+        code: 'YAML.SYNTAX',
+        line: 4,
+        col: 12,
+        message: 'YAML syntax error: the flow map opened with `{` here is not closed with `}`.',
+        fix: 'Close the { with } on the same line, or write the mapping as indented lines (`key: value`, one per line).',
+      },
+    ]);
+  });
+
+  it('an unclosed [ closed by } is one error at the [', () => {
+    const text = ['domain: Bad', 'types:', '  Color: { enum: [red, green }', 'aggregates: {}'].join('\n');
+    expect(errorsOf(text)).toEqual([
+      {
+        code: 'YAML.SYNTAX',
+        line: 3,
+        col: 18,
+        message: 'YAML syntax error: the flow sequence opened with `[` here is not closed with `]`.',
+        fix: 'Close the [ with ] on the same line, or write the list as indented lines (`- item`, one per line).',
+      },
+    ]);
+  });
+
+  it('an unclosed quote is reported where it opens', () => {
+    const text = ['domain: "Bad', 'aggregates:', '  Thing:', '    state: { name: string }', ''].join('\n');
+    expect(errorsOf(text)).toEqual([
+      {
+        code: 'YAML.SYNTAX',
+        line: 1,
+        col: 9,
+        message: 'YAML syntax error: the quoted value opened with " here is not closed.',
+        fix: 'Close it with a " at the end of the value, or remove the opening " if the value needs no quotes.',
+      },
+    ]);
+  });
+
+  it('a tab in the indentation is reported at the tab, with "indent with spaces"', () => {
+    const text = ['domain: Bad', 'aggregates:', '\tThing:', '    state: { name: string }', ''].join('\n');
+    expect(errorsOf(text)).toEqual([
+      {
+        code: 'YAML.SYNTAX',
+        line: 3,
+        col: 1,
+        message: 'YAML syntax error: Tabs are not allowed as indentation.',
+        fix: 'Indent with spaces, not tabs (set your editor to insert spaces in YAML files).',
+      },
+    ]);
+  });
+
+  it('a merge key is refused with one error at the `<<`, saying what to write instead', () => {
+    const text = [
+      'domain: Bad',
+      'x-common: &common { name: string }',
+      'aggregates:',
+      '  Thing:',
+      '    state: *common',
+      '    events:',
+      '      Created: { fields: { <<: *common, extra: integer } }',
+    ].join('\n');
+    expect(errorsOf(text)).toEqual([
+      {
+        code: 'YAML.SYNTAX',
+        line: 7,
+        col: 28,
+        message: 'YAML merge keys (`<<: *name`) are not supported.',
+        fix: 'Write the keys out in this map, or use the alias as the whole value (e.g. `fields: *common`) when nothing is added to it.',
+      },
+    ]);
+  });
+
+  it('a quoted "<<" key is an ordinary key, not a merge key', () => {
+    const codes = errorsOf('domain: Ok\ntypes:\n  T: { type: object, fields: { "<<": string } }\n').map((e) => e.code);
+    expect(codes).not.toContain('YAML.SYNTAX');
+  });
+});
