@@ -1,7 +1,7 @@
 import { lstat, readFile, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import type { ProjectError } from './project-error.js';
+import type { ProjectError, ProjectLocation } from './project-error.js';
 
 /** One domain: where its YAML is, where generated code goes, where user-owned files go. */
 export interface DomainConfig {
@@ -146,6 +146,7 @@ export async function loadConfig(file: string): Promise<EventsmithConfig | Proje
       return;
     }
     const values: Partial<Record<'input' | 'output' | 'userDir', string[]>> = {};
+    let inputAt: ProjectLocation[] = [];
     for (const pair of item.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '';
       const value = pair.value as YamlNode | null;
@@ -172,6 +173,8 @@ export async function loadConfig(file: string): Promise<EventsmithConfig | Proje
         continue;
       }
       values[key] = strings as string[];
+      if (key === 'input')
+        inputAt = list.map((v, j) => at(v as YamlNode, isSeq(value) ? `${path}.input[${j}]` : `${path}.input`));
     }
     for (const key of ['input', 'output', 'userDir'] as const) {
       if (!values[key])
@@ -183,16 +186,21 @@ export async function loadConfig(file: string): Promise<EventsmithConfig | Proje
         });
     }
     if (values.input && values.output && values.userDir) {
-      domains.push({
+      const domain: DomainConfig = {
         input: values.input.map(normalize),
         output: normalize(values.output[0]!),
         userDir: normalize(values.userDir[0]!),
-      });
+      };
+      inputLocations.set(domain, inputAt);
+      domains.push(domain);
     }
   });
   errors.push(...overlaps(domains, display));
   return errors.length > 0 ? errors : { file, root: configDir, domains };
 }
+
+/** Where each `input` path of a loaded domain is written in the config, for errors about it. */
+const inputLocations = new WeakMap<DomainConfig, readonly ProjectLocation[]>();
 
 const REQUIRED_FIX = {
   input: 'Add `input: <folder with the domain YAML>`.',
@@ -250,16 +258,18 @@ export async function resolveInputs(
   const files = new Set<string>();
   const errors: ProjectError[] = [];
   const allowed: string[] = [];
-  for (const input of domain.input) {
+  for (const [i, input] of domain.input.entries()) {
     const abs = join(root, input);
     let info;
     try {
       info = await stat(abs);
     } catch {
+      const where = inputLocations.get(domain)?.[i];
       errors.push({
         code: 'CONFIG.INPUT_MISSING',
         message: `Input ${input} does not exist.`,
         fix: 'Fix the `input` path in the config (it is relative to the config file).',
+        ...(where ? { where } : {}),
       });
       continue;
     }
