@@ -106,7 +106,7 @@ function mapOne(e: ErrorObject, file: ParsedYamlFile): SchemaViolation {
       const allowed = Object.keys(parent.properties ?? {});
       return make(
         'SCHEMA.UNKNOWN_PROPERTY',
-        `Unknown property "${extra}" in ${describe(path)}.${didYouMean(extra, allowed)}`,
+        `${path.length === 0 ? `Unknown top-level property "${extra}"` : `Unknown property "${extra}" in ${describe(path)}`}.${didYouMean(extra, allowed)}`,
         `Remove it, or use one of: ${listChoices(allowed, 12)}.`,
         [...path, extra],
         'key',

@@ -302,3 +302,14 @@ describe('syntax errors point at the construct that is broken, with a fix for th
     expect(codes).not.toContain('YAML.SYNTAX');
   });
 });
+
+describe('an unknown top-level key', () => {
+  it('is named as a top-level property, not "in The document"', () => {
+    const result = load('domain: Shop\nx-common: &common { name: string }\n');
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.errors.map((e) => [e.code, e.message, e.where.line, e.where.col])).toEqual([
+        ['SCHEMA.UNKNOWN_PROPERTY', 'Unknown top-level property "x-common".', 2, 1],
+      ]);
+  });
+});
