@@ -117,12 +117,18 @@ export function parseYamlFile(
   // end of the file), and an unclosed `[` inside `{ … }` twice. Each is reported once, where it opens.
   let unclosed: readonly Opener[] | undefined;
   const reportedOpeners = new Set<number>();
+  // An unclosed quote runs on over the brackets after it: an opener before it cannot be judged.
+  const unclosedQuotes = doc.errors
+    .filter((e) => e.code === 'MISSING_CHAR' && /^Missing closing ["']quote/.test(e.message))
+    .map((e) => quotedScalarStart(doc, e.pos[0]) ?? e.pos[0]);
+  const reportedAt = new Set<string>();
   for (const e of doc.errors) {
     const flowEnd = /^(Flow (?:map|sequence)).* end with a ([}\]])$/.exec(firstLine(e.message));
     if (flowEnd) {
       unclosed ??= unclosedBrackets(text);
       const opener = [...unclosed].reverse().find((o) => o.offset < e.pos[0]);
       if (opener && reportedOpeners.has(opener.offset)) continue;
+      if (unclosedQuotes.some((q) => q > (opener?.offset ?? e.pos[0]))) continue;
       if (opener) reportedOpeners.add(opener.offset);
       const char = opener?.char ?? (flowEnd[2] === '}' ? '{' : '[');
       const close = char === '{' ? '}' : ']';
@@ -155,6 +161,9 @@ export function parseYamlFile(
     const { line, col } = position(
       e.code === 'TAB_AS_INDENT' ? tabAt(text, e.pos[0]) : skipIndentation(text, e.pos[0]),
     );
+    // The library may report one problem twice at one place, in two wordings: the first is kept.
+    if (reportedAt.has(`${line}:${col}`)) continue;
+    reportedAt.add(`${line}:${col}`);
     switch (e.code) {
       case 'MULTIPLE_DOCS':
         errors.push(

@@ -313,3 +313,27 @@ describe('an unknown top-level key', () => {
       ]);
   });
 });
+
+describe('one error per syntax problem', () => {
+  const located = (text: string) => {
+    const result = load(text);
+    return result.ok ? [] : result.errors.map((e) => `${e.code} ${e.where.line}:${e.where.col} ${e.message}`);
+  };
+
+  it('an unclosed quote inside { } is reported at the quote, not also as an unclosed {', () => {
+    expect(located('domain: A\ntypes:\n  T: { type: object, fields: { a: "x } }\n')).toEqual([
+      'YAML.SYNTAX 3:35 YAML syntax error: the quoted value opened with " here is not closed.',
+    ]);
+  });
+
+  it('two unclosed [ on two lines are two errors', () => {
+    expect(located('domain: A\ntypes:\n  T: { enum: [a, b }\n  U: { enum: [c, d }\n')).toEqual([
+      'YAML.SYNTAX 3:14 YAML syntax error: the flow sequence opened with `[` here is not closed with `]`.',
+      'YAML.SYNTAX 4:14 YAML syntax error: the flow sequence opened with `[` here is not closed with `]`.',
+    ]);
+  });
+
+  it('a key indented under a scalar is one error, not two at the same place', () => {
+    expect(located('domain: A\n  types: {}\n')).toHaveLength(1);
+  });
+});
