@@ -133,6 +133,28 @@ export async function run() {
 }
 `;
 
+const NO_REACTIONS = `import { SqliteEventStore } from '@eventsmith/runtime/sqlite';
+import { createLibraryApp, createLibraryRegistry } from '../generated/index.js';
+import { Loan } from './aggregates/loan.js';
+import { Member } from './aggregates/member.js';
+import { returnsHandlers } from './projections/returns.js';
+
+export async function run() {
+  const store = await SqliteEventStore.open({ filename: ':memory:', registry: createLibraryRegistry() });
+  try {
+    // As plain JavaScript, or through a cast: the custom reactions are not given.
+    const options = { store, aggregates: { loan: Loan, member: Member }, projections: { Returns: returnsHandlers } };
+    const app = await createLibraryApp(options as unknown as Parameters<typeof createLibraryApp>[0]);
+    await app.close();
+    return undefined;
+  } catch (error) {
+    return error as Error & { code?: string };
+  } finally {
+    await store.close();
+  }
+}
+`;
+
 describe('the generated app facade with custom reactions and handler factories', () => {
   let project: TempProject;
   beforeAll(async () => {
@@ -175,4 +197,19 @@ describe('the generated app facade with custom reactions and handler factories',
       '0190a0b4-4a4e-7c3d-8f2a-00000000c001 returned 0190a0b4-4a4e-7c3d-8f2a-00000000b001',
     ]);
   }, 180_000);
+
+  it('refuses to create the app without its custom reactions, naming the option and what to pass', async () => {
+    await project.write('src/aggregates/loan.ts', LOAN);
+    await project.write('src/aggregates/member.ts', MEMBER);
+    await project.write('src/projections/returns.ts', RETURNS);
+    await project.write('src/no-reactions.ts', NO_REACTIONS);
+    const { run } = (await import(pathToFileURL(join(project.root, 'src/no-reactions.ts')).href)) as {
+      run(): Promise<(Error & { code?: string }) | undefined>;
+    };
+    const error = await run();
+    expect(error?.name).toBe('AppConfigError');
+    expect(error?.code).toBe('APP.CONFIG');
+    expect(error?.message).toMatch(/custom reaction Notify is missing \(got undefined\)/);
+    expect(error?.message).toContain('reactions: { Notify: … }');
+  }, 60_000);
 });

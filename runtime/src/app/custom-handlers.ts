@@ -42,3 +42,21 @@ export function customHandlers<Handlers extends object>(
     );
   return entry(dependencies);
 }
+
+/**
+ * A hand-written reaction (`run: custom` in the YAML) given to the app, checked when the app is
+ * created: throws `AppConfigError` when `handler` is not a function (the app was not given it),
+ * rather than a `TypeError` on the first event, retried and then dead-lettered.
+ */
+export function customReaction<Handler extends (...args: never[]) => unknown>(
+  reaction: string,
+  handler: Handler | undefined,
+): Handler {
+  if (typeof handler !== 'function')
+    throw new AppConfigError(
+      `The custom reaction ${reaction} is missing (got ${handler === null ? 'null' : typeof handler}): the domain's YAML gives ${reaction} \`run: custom\`, which is written by hand. ` +
+        `Pass it in the reactions option: create<Domain>App({ store, aggregates, reactions: { ${reaction}: … } }), ` +
+        `with the function from the file the generator wrote for ${reaction}.`,
+    );
+  return handler;
+}

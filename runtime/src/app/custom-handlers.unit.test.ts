@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AppDependencies } from './app-definition.js';
 import { AppConfigError } from './app-errors.js';
-import { customHandlers } from './custom-handlers.js';
+import { customHandlers, customReaction } from './custom-handlers.js';
 
 const handlers = { async Opened() {} };
 
@@ -25,6 +25,16 @@ describe('customHandlers', () => {
       const call = () => customHandlers('Stats', missing as unknown as typeof handlers, undefined);
       expect(call).toThrow(AppConfigError);
       expect(call).toThrow(/custom handlers of Stats are missing .*projections: \{ Stats: … \}/);
+    }
+  });
+
+  it('refuses a missing custom reaction, naming it and the option to pass it in', () => {
+    const notify = () => undefined;
+    expect(customReaction('Notify', notify)).toBe(notify);
+    for (const missing of [undefined, null, {}]) {
+      const call = () => customReaction('Notify', missing as unknown as typeof notify);
+      expect(call).toThrow(AppConfigError);
+      expect(call).toThrow(/custom reaction Notify is missing .*reactions: \{ Notify: … \}/);
     }
   });
 

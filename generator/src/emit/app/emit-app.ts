@@ -87,9 +87,15 @@ function appFile(model: DomainModel, index: DomainIndex, layout: Layout): Genera
   for (const r of customReactions) {
     const event = file.import(r.event, { file: layout.eventsOf(index.event(r.event).aggregate) });
     items.push(
-      `{\n  name: ${quote(r.name)},\n  eventTypes: [${quote(r.event)}],\n  handle: (event, context) => custom.${r.name}(event as ${event}, context),\n}`,
+      `{\n  name: ${quote(r.name)},\n  eventTypes: [${quote(r.event)}],\n  handle: (event, context) => handlers.${r.name}(event as ${event}, context),\n}`,
     );
   }
+  // Checked when the app is created: without them (plain JavaScript, or a cast), customReaction
+  // says which option to pass, rather than a TypeError on the first event, dead-lettered.
+  const checked =
+    customReactions.length > 0
+      ? `  const handlers = {\n${customReactions.map((r) => `    ${r.name}: ${file.import('customReaction', RUNTIME)}(${quote(r.name)}, custom?.${r.name}),\n`).join('')}  };\n`
+      : '';
   const hasCustomProjections = model.projections.some((p) => p.handlers.some((h) => h.kind === 'CustomHandlerNode'));
   const params = [
     ...(hasCustomProjections ? [`projections: ${file.importType(d.custom, { file: layout.projectionsIndex })}`] : []),
@@ -99,6 +105,7 @@ function appFile(model: DomainModel, index: DomainIndex, layout: Layout): Genera
     file.print(
       `/** The reactions of the ${model.name} domain (\`reactions:\` in the YAML). */\n` +
         `export function ${n.reactions}(${customReactions.length > 0 ? `custom: ${n.customReactions}` : ''}): ${file.importType('Reaction', RUNTIME)}<${n.aggregatesType}>[] {\n` +
+        checked +
         `  return [${items.map((i) => `\n${indent(i, '    ')},`).join('')}\n  ];\n}`,
     );
   }

@@ -64,7 +64,9 @@ describe('the app target', () => {
     expect(app).toContain(
       'readonly Notify: (event: BookBorrowed, context: ReactionContext<LibraryAggregates>) => Promise<void> | void;',
     );
-    expect(app).toContain('handle: (event, context) => custom.Notify(event as BookBorrowed, context),');
+    // The hand-written reactions are checked when the app is created (customReaction), not on the first event.
+    expect(app).toContain("const handlers = {\n    Notify: customReaction('Notify', custom?.Notify),\n  };");
+    expect(app).toContain('handle: (event, context) => handlers.Notify(event as BookBorrowed, context),');
     expect(app).toContain(
       'export interface LibraryAppOptions<Classes extends AggregateClasses<LibraryAggregates> = AggregateClasses<LibraryAggregates>> extends AppOptions<LibraryAggregates, Classes> {',
     );
