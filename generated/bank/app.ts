@@ -57,7 +57,7 @@ export type BankAppOptions<Classes extends AggregateClasses<BankAggregates> = Ag
  * await app.close();
  * ```
  */
-export function createBankApp<Classes extends AggregateClasses<BankAggregates>>(
+export async function createBankApp<Classes extends AggregateClasses<BankAggregates>>(
   options: BankAppOptions<Classes>,
 ): Promise<App<BankAggregates, Classes>> {
   return createApp(bankApp(), options);

@@ -119,7 +119,7 @@ export interface ShopAppOptions<
  * await app.close();
  * ```
  */
-export function createShopApp<Classes extends AggregateClasses<ShopAggregates>>(
+export async function createShopApp<Classes extends AggregateClasses<ShopAggregates>>(
   options: ShopAppOptions<Classes>,
 ): Promise<App<ShopAggregates, Classes>> {
   const { projections, ...rest } = options;

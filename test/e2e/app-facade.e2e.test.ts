@@ -144,11 +144,12 @@ export async function run() {
   try {
     // As plain JavaScript, or through a cast: the custom reactions are not given.
     const options = { store, aggregates: { loan: Loan, member: Member }, projections: { Returns: returnsHandlers } };
-    const app = await createLibraryApp(options as unknown as Parameters<typeof createLibraryApp>[0]);
-    await app.close();
-    return undefined;
-  } catch (error) {
-    return error as Error & { code?: string };
+    // A rejected promise (not an exception thrown by the call), as createApp's own errors are.
+    const created = createLibraryApp(options as unknown as Parameters<typeof createLibraryApp>[0]);
+    return await created.then(
+      async (app) => void (await app.close()),
+      (error: unknown) => error as Error & { code?: string },
+    );
   } finally {
     await store.close();
   }

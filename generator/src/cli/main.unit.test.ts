@@ -110,7 +110,7 @@ describe('eventsmith CLI', () => {
       expect(names.length, file).toBeGreaterThan(0);
       for (const name of names.map((n) => n.replace(/^\s*type\s+/, '').trim()).filter(Boolean))
         expect(generated, `${file} imports ${name}`).toMatch(
-          new RegExp(`export (declare )?(abstract )?(class|type|interface|const|function) ${name}\\b`),
+          new RegExp(`export (declare )?(abstract )?(async )?(class|type|interface|const|function) ${name}\\b`),
         );
     }
     const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;

@@ -161,7 +161,8 @@ function appFile(model: DomainModel, index: DomainIndex, layout: Layout): Genera
         ? ` * const { position } = await app.${key}.${command.name}(id, { … });\n * await app.waitForProjections({ position });\n`
         : '') +
       ` * await app.close();\n * \`\`\`\n */\n` +
-      `export function ${n.create}<Classes extends ${classes}<${n.aggregatesType}>>(options: ${n.options}<Classes>): Promise<${appType}<${n.aggregatesType}, Classes>> {\n` +
+      // async: a wrong option (a custom reaction missing) rejects the promise, as createApp's errors do.
+      `export async function ${n.create}<Classes extends ${classes}<${n.aggregatesType}>>(options: ${n.options}<Classes>): Promise<${appType}<${n.aggregatesType}, Classes>> {\n` +
       (pick.length
         ? `  const { ${pick.join(', ')}, ...rest } = options;\n  return ${createApp}(${n.definition}(${pick.join(', ')}), rest);\n}`
         : `  return ${createApp}(${n.definition}(), options);\n}`),
