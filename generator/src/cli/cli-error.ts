@@ -1,4 +1,5 @@
 import type { ProjectError } from '../config/project-error.js';
+import type { OpsFailure } from '../ops/ops-failure.js';
 
 /** What the CLI reports besides domain errors: a {@link ProjectError} (config, flags, URLs). */
 export type CliError = ProjectError;
@@ -29,4 +30,18 @@ export function formatCliError(error: CliError): string {
   else lines.push(`  [${error.code}]`);
   if (error.fix) lines.push(`  fix: ${error.fix}`);
   return lines.join('\n');
+}
+
+/**
+ * A {@link CliFailure} for a usage error: a flag, or a value the user typed, is wrong (a domain name
+ * that is not PascalCase, a --db URL of no known database). The CLI exits with status 2, as each
+ * command's help says.
+ */
+export function usageFailure(...errors: readonly CliError[]): CliFailure {
+  return Object.assign(new CliFailure(errors), { usage: true });
+}
+
+/** An {@link OpsFailure} as a {@link CliFailure}: a usage error when it says so. */
+export function cliFailureOf(error: OpsFailure): CliFailure {
+  return error.usage ? usageFailure(...error.errors) : new CliFailure(error.errors);
 }

@@ -101,12 +101,13 @@ describe('eventsmith docs', () => {
       status: 0,
       out: expect.stringContaining('created site/catalog/lab/README.md'),
     });
+    // A bad --out is a usage error: exit status 2, as `eventsmith docs --help` says.
     expect(await runCli(dir, 'docs', '--out', 'gen')).toMatchObject({
-      status: 1,
+      status: 2,
       err: expect.stringContaining('[CLI.DOCS_OUT]'),
     });
     expect(await runCli(dir, 'docs', '--out', '../elsewhere')).toMatchObject({
-      status: 1,
+      status: 2,
       err: expect.stringContaining('not a folder inside the project'),
     });
   });

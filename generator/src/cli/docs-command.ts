@@ -3,7 +3,7 @@ import { generateProject } from '../generate-project.js';
 import { docsDirOf, emitDocs } from '../emit/index.js';
 import { formatFiles } from '../format/format-files.js';
 import { writeFiles } from '../write/write-files.js';
-import { CliFailure } from './cli-error.js';
+import { usageFailure } from './cli-error.js';
 import type { EventsmithConfig } from '../config/config.js';
 import type { CliIo } from './io.js';
 import { printCheckReport, printErrors, printWriteReport, type OutputFormat } from './report.js';
@@ -62,25 +62,21 @@ function docsBase(io: CliIo, config: EventsmithConfig, out: string | undefined):
   if (out === undefined) return DEFAULT_DOCS_DIR;
   const rel = relative(config.root, resolve(io.cwd, out)).split('\\').join('/');
   if (rel.startsWith('..') || isAbsolute(rel)) {
-    throw new CliFailure([
-      {
-        code: 'CLI.DOCS_OUT',
-        message: `--out ${out} is not a folder inside the project (${config.root}).`,
-        fix: 'Give a folder under the folder of eventsmith.config.yaml, for example --out docs.',
-      },
-    ]);
+    throw usageFailure({
+      code: 'CLI.DOCS_OUT',
+      message: `--out ${out} is not a folder inside the project (${config.root}).`,
+      fix: 'Give a folder under the folder of eventsmith.config.yaml, for example --out docs.',
+    });
   }
   const owner = config.domains.find(
     (d) => rel === d.output || rel.startsWith(`${d.output}/`) || d.output.startsWith(`${rel}/`),
   );
   if (owner) {
-    throw new CliFailure([
-      {
-        code: 'CLI.DOCS_OUT',
-        message: `--out ${out} overlaps ${owner.output}, the output folder \`eventsmith generate\` owns.`,
-        fix: 'Write the docs to a folder of their own, for example --out docs.',
-      },
-    ]);
+    throw usageFailure({
+      code: 'CLI.DOCS_OUT',
+      message: `--out ${out} overlaps ${owner.output}, the output folder \`eventsmith generate\` owns.`,
+      fix: 'Write the docs to a folder of their own, for example --out docs.',
+    });
   }
   return rel;
 }

@@ -89,7 +89,10 @@ Existing files are never overwritten. Then: npm install && npm start.
 
 Options:
   --name <Domain>   The domain name, in PascalCase (default: Todo)
-  --dir <folder>    Where to create the project (default: .)`,
+  --dir <folder>    Where to create the project (default: .)
+
+Exit status: 0 created, 1 a file it would write is already there, 2 usage error (a --name that is
+not PascalCase).`,
 
   check: `Usage: eventsmith check --against <git ref | lock file> [--config <file>] [--format text|json]
 
@@ -130,7 +133,8 @@ Options:
                          with status 1 if there is any (use it in CI after \`generate --check\`)
   --format json          { "dirs", "changes": [{ "path", "kind" }], "unchanged", "warnings" } on stdout
 
-Exit status: 0 done (or up to date), 1 invalid YAML or --check found changes, 2 usage error.`,
+Exit status: 0 done (or up to date), 1 invalid YAML or --check found changes, 2 usage error (an
+--out outside the project or in a domain's output folder).`,
 
   studio: `Usage: eventsmith studio --db <url> [--allow-writes] [--tenant <id>] [--port <n>] [--host <address> --token <secret>]
 
@@ -156,7 +160,8 @@ Options:
                       Default: the EVENTSMITH_STUDIO_TOKEN environment variable.
   --format json       Print { "url", "tenant", "allowWrites" } once the studio listens
 
-Exit status: 0 stopped, 1 the store or the generated code could not be opened, 2 usage error.`,
+Exit status: 0 stopped, 1 the store or the generated code could not be opened, 2 usage error (a
+--db URL of no known database, a bad --port, --host without a token).`,
 
   events: `Usage: eventsmith events tail --db <url> [--limit <n>] [--follow] [--tenant <id>] [--format text|json]
        eventsmith events show <stream> --db <url> [--at <version>] [--tenant <id>] [--format text|json]
@@ -172,7 +177,10 @@ Options:
   --db <url>             sqlite:app.db, postgres://user@host/db or mysql://user@host/db
   --tenant <id>          Only this tenant's events
   --config <file>        The config file (its generated code decodes the events)
-  --format json          { "events": [...] }, or with --at { "streamId", "version", "state", "diff" }`,
+  --format json          { "events": [...] }, or with --at { "streamId", "version", "state", "diff" }
+
+Exit status: 0 done, 1 the store could not be read or the operation failed, 2 usage error (a
+missing or unknown sub-command, argument or flag, a --db URL of no known database).`,
 
   subscriptions: `Usage: eventsmith subscriptions status --db <url> [--tenant <id>] [--format text|json]
 
@@ -183,7 +191,10 @@ oldest event it has not handled), dead letters waiting, and when its checkpoint 
 Options:
   --db <url>             sqlite:app.db, postgres://user@host/db or mysql://user@host/db
   --tenant <id>          Only this tenant's checkpoints and dead letters
-  --format json          { "subscriptions": [...] }`,
+  --format json          { "subscriptions": [...] }
+
+Exit status: 0 done, 1 the store could not be read or the operation failed, 2 usage error (a
+missing or unknown sub-command, argument or flag, a --db URL of no known database).`,
 
   dlq: `Usage: eventsmith dlq list --db <url> [--subscription <name>] [--status pending|retrying|resolved] [--limit <n>]
        eventsmith dlq retry <id> --db <url>
@@ -199,7 +210,10 @@ resolve  Marks the entry resolved without delivering it again.
 Options:
   --db <url>             sqlite:app.db, postgres://user@host/db or mysql://user@host/db
   --tenant <id>          Only this tenant's dead letters
-  --format json          { "deadLetters": [...] }, or { "id", "outcome" | "status" }`,
+  --format json          { "deadLetters": [...] }, or { "id", "outcome" | "status" }
+
+Exit status: 0 done, 1 the store could not be read or a retry failed, 2 usage error (a
+missing or unknown sub-command, argument or flag, a --db URL of no known database).`,
 
   projections: `Usage: eventsmith projections rebuild <name> --db <url> [--skip-failures] [--tenant <id>] [--format text|json]
 
@@ -215,7 +229,10 @@ Options:
                          tables then miss what those events would have written
   --db <url>             sqlite:app.db, postgres://user@host/db or mysql://user@host/db
   --tenant <id>          Rebuild from this tenant's events only (a tenant's own projection tables)
-  --format json          { "projection", "replayed", "position", "durationMs", "failures" }`,
+  --format json          { "projection", "replayed", "position", "durationMs", "failures" }
+
+Exit status: 0 done, 1 the store could not be read or the rebuild failed or skipped events,
+2 usage error (a missing or unknown argument or flag, a --db URL of no known database).`,
 
   migrate: `Usage: eventsmith migrate --db <url> [--config <file>]
 
@@ -224,5 +241,6 @@ of every domain in the config (run \`eventsmith generate\` first). Safe to run r
 
   --db <url>   sqlite:<file> (or a path ending in .db/.sqlite), postgres://…, mysql://…
 
-Exit status: 0 done, 1 a migration failed, 2 usage error.`,
+Exit status: 0 done, 1 a migration failed or the database could not be opened, 2 usage error (a
+--db URL of no known database).`,
 };

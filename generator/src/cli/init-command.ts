@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import Handlebars from 'handlebars';
 import { kebabCase } from '../emit/common/naming.js';
-import { CliFailure } from './cli-error.js';
+import { CliFailure, usageFailure } from './cli-error.js';
 import type { CliIo } from './io.js';
 import { packageInfo } from '../package-info.js';
 
@@ -74,13 +74,11 @@ const NPM_PLACEHOLDER_TEST = 'echo "Error: no test specified" && exit 1';
 export async function initProject(io: CliIo, options: InitOptions): Promise<InitResult> {
   const name = options.name ?? 'Todo';
   if (!/^[A-Z][A-Za-z0-9]*$/.test(name)) {
-    throw new CliFailure([
-      {
-        code: 'INIT.NAME',
-        message: `"${name}" is not a PascalCase domain name.`,
-        fix: 'Use letters and digits, starting with a capital, e.g. --name Library.',
-      },
-    ]);
+    throw usageFailure({
+      code: 'INIT.NAME',
+      message: `"${name}" is not a PascalCase domain name.`,
+      fix: 'Use letters and digits, starting with a capital, e.g. --name Library.',
+    });
   }
   const dir = resolve(io.cwd, options.dir ?? '.');
   const slug = kebabCase(name);

@@ -2,7 +2,7 @@
 // reader, the emitters, prettier, ts-morph, chokidar, the database drivers) when it runs, so
 // `eventsmith --help` and `--version` start in a few tens of milliseconds.
 import { checkFlags, parseArgs, type ParsedArgs } from './args.js';
-import { CliFailure, type CliError } from './cli-error.js';
+import { CliFailure, usageFailure, type CliError } from './cli-error.js';
 import type { EventsmithConfig } from '../config/config.js';
 import { HELP } from './help.js';
 import { processIo, type CliIo } from './io.js';
@@ -369,5 +369,5 @@ function outcomeOf(parsed: ParsedArgs | CliError): string | null | undefined {
 }
 
 function usage(error: CliError): CliFailure {
-  return Object.assign(new CliFailure([error]), { usage: true });
+  return usageFailure(error);
 }

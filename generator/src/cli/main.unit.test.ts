@@ -324,12 +324,14 @@ describe('eventsmith migrate', () => {
     }
   }, 60_000);
 
-  it('rejects a database URL it cannot place', async () => {
+  it('rejects a database URL it cannot place as a usage error (status 2, as its help says)', async () => {
     const t = captureIo(REPO);
     expect(await main(['migrate', '--db', 'oracle://x', '--config', join(REPO, 'eventsmith.config.yaml')], t.io)).toBe(
-      1,
+      2,
     );
-    expect(t.err()).toContain('Cannot tell which database');
+    expect(t.err()).toContain('Cannot tell which database "oracle://x" is.');
+    expect(t.err()).toContain('[DB.URL]');
+    expect(t.err()).toContain('fix: Use sqlite:<file>');
   });
 });
 
@@ -373,6 +375,37 @@ describe('eventsmith options and output', () => {
     expect(result.created).toContain('domain/library.yaml');
     expect(result.packageJson).toBeTypeOf('object');
     expect(t.err()).toBe('');
+  });
+
+  it("exits with status 2 for a flag value the user typed wrong, as each command's help says, naming the fix", async () => {
+    await main(['init'], captureIo(dir).io);
+    const cases: [string[], string, string][] = [
+      [['init', '--name', 'lower', '--dir', 'other'], 'INIT.NAME', '"lower" is not a PascalCase domain name.'],
+      [['docs', '--out', 'src/generated/todo'], 'CLI.DOCS_OUT', 'the output folder `eventsmith generate` owns'],
+      [['studio', '--db', 'foo://bar'], 'DB.URL', 'Cannot tell which database "foo://bar" is.'],
+      [['studio', '--db', 'sqlite:none.sqlite', '--port', 'x'], 'STUDIO.PORT', '--port must be a port number'],
+      [['studio', '--db', 'sqlite:none.sqlite', '--host', '0.0.0.0'], 'STUDIO.TOKEN_REQUIRED', 'Pass --token <secret>'],
+      [['events', 'tail', '--db', 'foo://bar'], 'DB.URL', 'Cannot tell which database "foo://bar" is.'],
+    ];
+    const token = process.env['EVENTSMITH_STUDIO_TOKEN'];
+    delete process.env['EVENTSMITH_STUDIO_TOKEN'];
+    try {
+      for (const [argv, code, message] of cases) {
+        const t = captureIo(dir);
+        const status = await main(argv, t.io);
+        expect({ argv, status, code: t.err().includes(`[${code}]`), message: t.err().includes(message) }).toEqual({
+          argv,
+          status: 2,
+          code: true,
+          message: true,
+        });
+      }
+    } finally {
+      if (token !== undefined) process.env['EVENTSMITH_STUDIO_TOKEN'] = token;
+    }
+    const exists = captureIo(dir);
+    expect(await main(['init'], exists.io)).toBe(1); // files already there: not a usage error
+    expect(exists.err()).toContain('[INIT.EXISTS]');
   });
 
   it('ends the errors of operations commands and the studio without "nothing was written": they read', async () => {

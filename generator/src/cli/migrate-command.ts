@@ -15,7 +15,7 @@ import { Layout } from '../emit/common/layout.js';
 import { parseDatabaseUrl as parseUrl, type DatabaseTarget } from '../ops/database-url.js';
 import { importTypeScript } from '../ops/import-typescript.js';
 import { OpsFailure } from '../ops/ops-failure.js';
-import { CliFailure } from './cli-error.js';
+import { CliFailure, cliFailureOf } from './cli-error.js';
 import { resolveInputs, type DomainConfig, type EventsmithConfig } from '../config/config.js';
 import type { CliIo } from './io.js';
 import type { OutputFormat } from './report.js';
@@ -25,7 +25,7 @@ export function parseDatabaseUrl(url: string, cwd: string): DatabaseTarget {
   try {
     return parseUrl(url, cwd);
   } catch (error) {
-    if (error instanceof OpsFailure) throw new CliFailure(error.errors);
+    if (error instanceof OpsFailure) throw cliFailureOf(error);
     throw error;
   }
 }

@@ -273,6 +273,10 @@ describe('operations commands on an SQLite store of the bank example', () => {
       [['events', 'tail', '--follow', '--format', 'json', '--db', 'x.db'], 'CLI.NOT_APPLICABLE'],
       [['events', 'tail', '--limit', 'many', '--db', 'x.db'], 'CLI.NUMBER'],
       [['dlq', 'list', '--status', 'stuck', '--db', 'x.db'], 'CLI.STATUS'],
+      [['events', 'tail', '--db', 'foo://bar'], 'DB.URL'],
+      [['subscriptions', 'status', '--db', 'foo://bar'], 'DB.URL'],
+      [['dlq', 'list', '--db', 'foo://bar'], 'DB.URL'],
+      [['projections', 'rebuild', 'AccountSummary', '--db', 'foo://bar'], 'DB.URL'],
     ];
     for (const [argv, code] of cases) {
       const result = await run(...argv);

@@ -6,9 +6,10 @@ import cliProgress from 'cli-progress';
 import type { EventsmithConfig } from '../config/config.js';
 import type { EventView } from '../ops/event-views.js';
 import { OpsFailure } from '../ops/ops-failure.js';
+import { parseDatabaseUrl } from '../ops/database-url.js';
 import { loadProjectCode } from '../ops/project-code.js';
 import { StoreInspector } from '../ops/store-inspector.js';
-import { CliFailure, type CliError } from './cli-error.js';
+import { CliFailure, cliFailureOf, usageFailure, type CliError } from './cli-error.js';
 import type { CliIo } from './io.js';
 import { plural, type OutputFormat } from './report.js';
 import { styleFor } from './terminal.js';
@@ -119,6 +120,8 @@ export async function runOps(
   const tenant = flags.get('tenant');
   let inspector: StoreInspector;
   try {
+    // A --db of no known database is a usage error (exit 2), before the project's code is loaded.
+    parseDatabaseUrl(flags.get('db') as string, io.cwd);
     inspector = await StoreInspector.open({
       url: flags.get('db') as string,
       cwd: io.cwd,
@@ -426,7 +429,7 @@ function positiveInteger(flags: ReadonlyMap<string, string | true>, name: string
 /** The runtime's typed errors (no stream, no dead letter) as CLI errors; anything else is rethrown. */
 function asCliFailure(error: unknown): unknown {
   if (error instanceof CliFailure) return error;
-  if (error instanceof OpsFailure) return new CliFailure(error.errors);
+  if (error instanceof OpsFailure) return cliFailureOf(error);
   const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && /^[A-Z]+\.[A-Z_]+$/.test(code) && typeof message === 'string')
     return new CliFailure([{ code, message, fix: fixFor(code) }]);
@@ -451,7 +454,7 @@ function fixFor(code: string): string {
 }
 
 function usageError(error: CliError): CliFailure {
-  return Object.assign(new CliFailure([error]), { usage: true });
+  return usageFailure(error);
 }
 
 function interrupted(): Promise<void> {

@@ -68,7 +68,7 @@ describe('eventsmith studio (the command)', () => {
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-    expect(code).toBe(1);
+    expect(code).toBe(2); // a usage error, as `eventsmith studio --help` says
     expect(stderr).toContain('STUDIO.TOKEN_REQUIRED');
     expect(stderr).toContain('--token');
   }, 120_000);

@@ -1,11 +1,11 @@
 import type { EventsmithConfig } from '../config/config.js';
-import { redact } from '../ops/database-url.js';
+import { parseDatabaseUrl, redact } from '../ops/database-url.js';
 import { OpsFailure } from '../ops/ops-failure.js';
 import { loadProjectCode } from '../ops/project-code.js';
 import { StoreInspector } from '../ops/store-inspector.js';
 import { loadDomainDiagrams } from '../studio/domain-diagram.js';
 import { needsToken, startStudio } from '../studio/studio-server.js';
-import { CliFailure } from './cli-error.js';
+import { CliFailure, cliFailureOf, usageFailure } from './cli-error.js';
 import type { CliIo } from './io.js';
 import { styleFor } from './terminal.js';
 import type { OutputFormat } from './report.js';
@@ -35,7 +35,7 @@ export async function runStudio(
   try {
     return await serveStudio(io, config, options, format, stopped);
   } catch (error) {
-    if (error instanceof OpsFailure) throw new CliFailure(error.errors);
+    if (error instanceof OpsFailure) throw cliFailureOf(error);
     throw error;
   }
 }
@@ -49,22 +49,20 @@ async function serveStudio(
 ): Promise<number> {
   const port = Number(options.port ?? 5555);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new CliFailure([
-      {
-        code: 'STUDIO.PORT',
-        message: `--port must be a port number, not "${options.port}".`,
-        fix: 'For example --port 5555.',
-      },
-    ]);
+    throw usageFailure({
+      code: 'STUDIO.PORT',
+      message: `--port must be a port number, not "${options.port}".`,
+      fix: 'For example --port 5555.',
+    });
   const token = options.token ?? (process.env['EVENTSMITH_STUDIO_TOKEN'] || undefined);
   if (needsToken(options.host) && token === undefined)
-    throw new CliFailure([
-      {
-        code: 'STUDIO.TOKEN_REQUIRED',
-        message: `Studio binds to ${options.host} only with an access token: anyone who can reach that address could read the store.`,
-        fix: 'Pass --token <secret> (or set EVENTSMITH_STUDIO_TOKEN), or leave out --host to bind to 127.0.0.1.',
-      },
-    ]);
+    throw usageFailure({
+      code: 'STUDIO.TOKEN_REQUIRED',
+      message: `Studio binds to ${options.host} only with an access token: anyone who can reach that address could read the store.`,
+      fix: 'Pass --token <secret> (or set EVENTSMITH_STUDIO_TOKEN), or leave out --host to bind to 127.0.0.1.',
+    });
+  // A --db of no known database is a usage error (exit 2), before the project's code is loaded.
+  parseDatabaseUrl(options.db, io.cwd);
   const code = await loadProjectCode(config);
   const inspector = await StoreInspector.open({
     url: options.db,

@@ -13,13 +13,16 @@ export function parseDatabaseUrl(url: string, cwd: string): DatabaseTarget {
   const sqlite = /^(sqlite|file):(?:\/\/)?(.+)$/.exec(url)?.[2] ?? (/\.(db|sqlite3?)$/.test(url) ? url : undefined);
   if (sqlite !== undefined)
     return { dialect: 'sqlite', filename: sqlite === ':memory:' ? sqlite : resolve(cwd, sqlite) };
-  throw new OpsFailure([
-    {
-      code: 'DB.URL',
-      message: `Cannot tell which database "${redact(url)}" is.`,
-      fix: 'Use sqlite:<file> (or a path ending in .db/.sqlite), postgres://user@host/db or mysql://user@host/db.',
-    },
-  ]);
+  throw new OpsFailure(
+    [
+      {
+        code: 'DB.URL',
+        message: `Cannot tell which database "${redact(url)}" is.`,
+        fix: 'Use sqlite:<file> (or a path ending in .db/.sqlite), postgres://user@host/db or mysql://user@host/db.',
+      },
+    ],
+    true,
+  );
 }
 
 /** The URL with its password replaced by `***`, for messages. */

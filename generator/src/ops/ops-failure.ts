@@ -10,7 +10,11 @@ import type { ProjectError } from '../config/project-error.js';
  * ```
  */
 export class OpsFailure extends Error {
-  constructor(readonly errors: readonly ProjectError[]) {
+  /** `usage`: a value the user typed is wrong (a `--db` URL of no known database): the CLI exits with status 2. */
+  constructor(
+    readonly errors: readonly ProjectError[],
+    readonly usage = false,
+  ) {
     super(errors.map((e) => e.message).join('; '));
   }
 }
