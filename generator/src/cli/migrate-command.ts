@@ -14,7 +14,7 @@ import { loadDomain, readDomainFileSync, type DomainSourceFile } from '@eventsmi
 import { Layout } from '../emit/common/layout.js';
 import { parseDatabaseUrl as parseUrl, type DatabaseTarget } from '../ops/database-url.js';
 import { importTypeScript } from '../ops/import-typescript.js';
-import { OpsFailure } from '../ops/ops-failure.js';
+import { driverNotInstalled, OpsFailure } from '../ops/ops-failure.js';
 import { CliFailure, cliFailureOf } from './cli-error.js';
 import { resolveInputs, type DomainConfig, type EventsmithConfig } from '../config/config.js';
 import type { CliIo } from './io.js';
@@ -181,6 +181,8 @@ async function open(target: DatabaseTarget): Promise<{ store: EventStore; close:
     const store = await Store.open({ url: target.url, registry, migrate: false, checkMigrated: false });
     return { store, close: () => store.close() };
   } catch (error) {
+    const driver = driverNotInstalled(error);
+    if (driver) throw new CliFailure([driver]);
     throw new CliFailure([
       {
         code: 'MIGRATE.CONNECT',

@@ -18,3 +18,14 @@ export class OpsFailure extends Error {
     super(errors.map((e) => e.message).join('; '));
   }
 }
+
+/**
+ * The runtime's DriverNotInstalledError (`DRIVER.NOT_INSTALLED`, e.g. `pg` missing for a
+ * postgres:// URL) as an error that names the install command, rather than "check that the
+ * database is running"; undefined for any other error.
+ */
+export function driverNotInstalled(error: unknown): ProjectError | undefined {
+  const { code, message, fix } = (error ?? {}) as { code?: unknown; message?: unknown; fix?: unknown };
+  if (code !== 'DRIVER.NOT_INSTALLED' || typeof message !== 'string' || typeof fix !== 'string') return undefined;
+  return { code, message, fix: `Run ${fix} in your project, then run the command again.` };
+}

@@ -20,7 +20,7 @@ import { stateHistory, type StateAtVersion } from './aggregate-history.js';
 import { parseDatabaseUrl, redact, type DatabaseTarget } from './database-url.js';
 import { countAfter, countBetween } from './feed-counts.js';
 import { eventView, type EventLink, type EventView, type TimelineEvent } from './event-views.js';
-import { OpsFailure } from './ops-failure.js';
+import { driverNotInstalled, OpsFailure } from './ops-failure.js';
 import type { ProjectCode } from './project-code.js';
 import {
   correlatedEvents,
@@ -174,6 +174,8 @@ export class StoreInspector {
       return new StoreInspector(store, options.code, target, options.tenantId);
     } catch (error) {
       if (error instanceof OpsFailure) throw error;
+      const driver = driverNotInstalled(error);
+      if (driver) throw new OpsFailure([driver]);
       throw new OpsFailure([
         {
           code: 'OPS.CONNECT',
