@@ -1,12 +1,9 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HELP } from './help.js';
-import { runCli as run } from './test-support/run-cli.js';
+import { runCli as run, watchUntil } from './test-support/run-cli.js';
 
 // `generate` keeps prettier's results in node_modules/.cache/eventsmith: the output must be the same
 // with and without it, and `--check` must still see every difference with the files on disk.
@@ -84,30 +81,11 @@ describe('generate with the format cache', () => {
   });
 
   it('generate --watch fills it on its first run', async () => {
-    const bin = join(fileURLToPath(import.meta.url), '..', '..', '..', 'bin', 'eventsmith.js');
-    const child = spawn(process.execPath, [bin, 'generate', '--watch'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => void (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => void (out += d.toString()));
-    const exited = once(child, 'exit');
-    try {
-      const started = Date.now();
-      while (!out.includes('watching')) {
-        if (Date.now() - started > 60_000 || child.exitCode !== null) throw new Error(`watch did not start: ${out}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      // Saved right after the first run, before watching: wait for the file, not for a time.
-      while ((await readdir(cacheDir()).catch(() => [])).length === 0) {
-        if (Date.now() - started > 60_000) throw new Error(`no cache file after the first run: ${out}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    } finally {
-      child.kill('SIGTERM');
-      await exited;
-    }
+    // The cache is saved right after the first run, before watching: wait for the file, not for a time.
+    await watchUntil(
+      root,
+      async (printed) => printed.includes('watching') && (await readdir(cacheDir()).catch(() => [])).length > 0,
+    );
     const watched = await tree(join(root, 'generated'));
     await rm(join(root, 'generated'), { recursive: true });
     expect((await run(root, 'generate', '--no-cache')).status).toBe(0);

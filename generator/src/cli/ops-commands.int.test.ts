@@ -1,17 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AggregateRepository, type AggregateClass, type EventStore, type Kysely } from '@eventsmith/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  describeWithService,
-  freshMysqlDatabase,
-  freshPostgresDatabase,
-  type ServiceName,
-} from '@eventsmith/test/support/services';
+import { describeWithService } from '@eventsmith/test/support/services';
 import { loadConfig, type EventsmithConfig } from '../config/config.js';
 import { loadProjectCode, type ProjectCode } from '../ops/project-code.js';
 import { StoreInspector } from '../ops/store-inspector.js';
+import { SQL_STORE_TARGETS, type SqlStoreTarget } from '../ops/test-support/sql-store-targets.js';
 import { createStudioApp } from '../studio/studio-app.js';
 import { seedBankEvents, type BankSeed } from '../studio/test-support/seed-bank-store.js';
 import { runOps } from './ops-commands.js';
@@ -22,50 +16,6 @@ import { captureIo, runCli } from './test-support/run-cli.js';
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const CONFIG = join(ROOT, 'eventsmith.config.yaml');
 
-interface Target {
-  readonly name: string;
-  readonly service?: ServiceName;
-  create(registry: ProjectCode['registry']): Promise<{
-    url: string;
-    store: EventStore & { db: Kysely<any> };
-    drop(): Promise<void>;
-  }>;
-}
-
-const TARGETS: Target[] = [
-  {
-    name: 'SQLite',
-    async create(registry) {
-      const dir = await mkdtemp(join(tmpdir(), 'eventsmith-tail-'));
-      const { SqliteEventStore } = await import('@eventsmith/runtime/sqlite');
-      const filename = join(dir, 'store.sqlite');
-      return {
-        url: `sqlite:${filename}`,
-        store: await SqliteEventStore.open({ filename, registry }),
-        drop: () => rm(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    service: 'postgres',
-    async create(registry) {
-      const { url, drop } = await freshPostgresDatabase();
-      const { PostgresEventStore } = await import('@eventsmith/runtime/postgres');
-      return { url, store: await PostgresEventStore.open({ url, registry }), drop };
-    },
-  },
-  {
-    name: 'MariaDB',
-    service: 'mysql',
-    async create(registry) {
-      const { url, drop } = await freshMysqlDatabase();
-      const { MysqlEventStore } = await import('@eventsmith/runtime/mysql');
-      return { url, store: await MysqlEventStore.open({ url, registry }), drop };
-    },
-  },
-];
-
 interface TailedEvent {
   readonly streamId: string;
   readonly version: number;
@@ -73,7 +23,7 @@ interface TailedEvent {
   readonly tenantId: string | null;
 }
 
-function suite(target: Target): void {
+function suite(target: SqlStoreTarget): void {
   let config: EventsmithConfig;
   let code: ProjectCode;
   let seed: BankSeed;
@@ -214,7 +164,7 @@ function suite(target: Target): void {
 
 const pause = () => new Promise((resolve) => setTimeout(resolve, 20));
 
-for (const target of TARGETS) {
+for (const target of SQL_STORE_TARGETS) {
   if (target.service)
     await describeWithService(target.service, `eventsmith operations commands on ${target.name}`, () => suite(target));
   else describe(`eventsmith operations commands on ${target.name}`, () => suite(target));

@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { watchUntil } from './test-support/run-cli.js';
 
 // `generate --watch` started on YAML that is already invalid: it reports the error and keeps
 // watching, without claiming to have kept an output that was never written.
@@ -22,25 +20,7 @@ afterEach(() => rm(root, { recursive: true, force: true }));
 
 describe('generate --watch on invalid YAML from the start', () => {
   it('reports the error, writes nothing and says it is still watching', async () => {
-    const bin = join(fileURLToPath(import.meta.url), '..', '..', '..', 'bin', 'eventsmith.js');
-    const child = spawn(process.execPath, [bin, 'generate', '--watch'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => void (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => void (out += d.toString()));
-    const exited = once(child, 'exit');
-    try {
-      const started = Date.now();
-      while (!out.includes('still watching')) {
-        if (Date.now() - started > 60_000 || child.exitCode !== null) throw new Error(`no report: ${out}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    } finally {
-      child.kill('SIGTERM');
-      await exited;
-    }
+    const out = await watchUntil(root, (printed) => printed.includes('still watching'));
     expect(out).toMatch(/lab\.yaml:4:\d+/);
     expect(out).toContain('nothing was written');
     expect(out).toContain('eventsmith: still watching; fix the error and save.');

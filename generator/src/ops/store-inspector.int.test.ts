@@ -1,73 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  DeadLetterEntryNotFoundError,
-  EventRegistry,
-  Position,
-  SqlCheckpointStore,
-  type EventStore,
-  type Kysely,
-} from '@eventsmith/runtime';
+import { DeadLetterEntryNotFoundError, Position, SqlCheckpointStore, type Kysely } from '@eventsmith/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  describeWithService,
-  freshMysqlDatabase,
-  freshPostgresDatabase,
-  type ServiceName,
-} from '@eventsmith/test/support/services';
+import { describeWithService } from '@eventsmith/test/support/services';
 import { loadConfig } from '../config/config.js';
 import { seedBankEvents, type BankSeed } from '../studio/test-support/seed-bank-store.js';
 import { loadProjectCode, type ProjectCode } from './project-code.js';
 import { StoreInspector, StreamNotVisibleError } from './store-inspector.js';
+import { SQL_STORE_TARGETS, type SqlStoreTarget } from './test-support/sql-store-targets.js';
 
 // The inspector's queries on each SQL store: the same seed, the same answers.
 const ROOT = join(import.meta.dirname, '../../..');
 
-interface Target {
-  readonly name: string;
-  readonly service?: ServiceName;
-  /** A new, empty database: its URL, an open (migrated) store on it and a clean-up. */
-  create(
-    registry: EventRegistry,
-  ): Promise<{ url: string; store: EventStore & { db: Kysely<any> }; drop(): Promise<void> }>;
-}
-
-const TARGETS: Target[] = [
-  {
-    name: 'SQLite',
-    async create(registry) {
-      const dir = await mkdtemp(join(tmpdir(), 'eventsmith-inspector-'));
-      const { SqliteEventStore } = await import('@eventsmith/runtime/sqlite');
-      const filename = join(dir, 'store.sqlite');
-      return {
-        url: `sqlite:${filename}`,
-        store: await SqliteEventStore.open({ filename, registry }),
-        drop: () => rm(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    service: 'postgres',
-    async create(registry) {
-      const { url, drop } = await freshPostgresDatabase();
-      const { PostgresEventStore } = await import('@eventsmith/runtime/postgres');
-      return { url, store: await PostgresEventStore.open({ url, registry }), drop };
-    },
-  },
-  {
-    name: 'MariaDB',
-    service: 'mysql',
-    async create(registry) {
-      const { url, drop } = await freshMysqlDatabase();
-      const { MysqlEventStore } = await import('@eventsmith/runtime/mysql');
-      return { url, store: await MysqlEventStore.open({ url, registry }), drop };
-    },
-  },
-];
-
-function suite(target: Target): void {
+function suite(target: SqlStoreTarget): void {
   let code: ProjectCode;
   let seed: BankSeed;
   let url: string;
@@ -206,7 +150,7 @@ function suite(target: Target): void {
   });
 }
 
-for (const target of TARGETS) {
+for (const target of SQL_STORE_TARGETS) {
   if (target.service)
     await describeWithService(target.service, `StoreInspector on ${target.name}`, () => suite(target));
   else describe(`StoreInspector on ${target.name}`, () => suite(target));
