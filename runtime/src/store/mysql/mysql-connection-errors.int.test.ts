@@ -6,15 +6,9 @@ import { EventStoreUnavailableError, InvalidArgumentError } from '../../errors.j
 import { conformanceRegistry } from '../../testing/conformance.js';
 import { createMysqlDatabase } from './mysql-dialect.js';
 import { MysqlEventStore } from './mysql-event-store.js';
-import { EVENT_STORE_MIGRATION_TABLE } from '../sql/event-store-tables.js';
-import { eventStoreMigrations } from '../sql/event-store-migrations.js';
-import { runMigrations } from '../sql/run-migrations.js';
+import { expectNotMigratedRefused } from '../../test-support/not-migrated-checks.js';
 
 const registry = conformanceRegistry;
-
-/** The first two event store migrations: a database migrated by an older eventsmith. */
-const olderMigrations = (dialect: 'mysql') =>
-  Object.fromEntries(Object.entries(eventStoreMigrations(dialect)).slice(0, 2));
 
 await describeWithService('mysql', 'MysqlEventStore connection errors', () => {
   it('refuses a URL whose password is not URL-encoded without carrying the password anywhere', async () => {
@@ -86,24 +80,13 @@ await describeWithService('mysql', 'MysqlEventStore connection errors', () => {
   it('refuses to open with migrate: false a database never migrated, or migrated by an older eventsmith, saying to run eventsmith migrate', async () => {
     const { url, drop } = await freshMysqlDatabase();
     try {
-      const never = await MysqlEventStore.open({ url, registry, migrate: false }).catch((e: unknown) => e);
-      expect(never).toBeInstanceOf(EventStoreUnavailableError);
-      expect(never).toMatchObject({ reason: 'not-migrated', retryable: false, code: 'STORE.UNAVAILABLE' });
-      expect((never as Error).message).toContain(new URL(url).pathname.slice(1));
-      expect((never as Error).message).toMatch(/no event store tables/);
-      expect((never as Error).message).toMatch(
-        /Run `eventsmith migrate --db <url>`.*or open the store with migrate: true/,
-      );
-
-      const older = createMysqlDatabase({ url }).db;
-      await runMigrations(older, olderMigrations('mysql'), EVENT_STORE_MIGRATION_TABLE);
-      await older.destroy();
-      const behind = await MysqlEventStore.open({ url, registry, migrate: false }).catch((e: unknown) => e);
-      expect(behind).toMatchObject({ reason: 'not-migrated' });
-      expect((behind as Error).message).toMatch(/missing migration 0003_snapshot_fingerprints\b/);
-
-      await (await MysqlEventStore.open({ url, registry })).close();
-      await (await MysqlEventStore.open({ url, registry, migrate: false })).close();
+      await expectNotMigratedRefused({
+        url,
+        dialect: 'mysql',
+        open: (migrate) => MysqlEventStore.open({ url, registry, migrate }),
+        database: () => createMysqlDatabase({ url }).db,
+        behind: /missing migration 0003_snapshot_fingerprints\b/,
+      });
     } finally {
       await drop();
     }

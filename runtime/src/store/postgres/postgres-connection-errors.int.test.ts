@@ -6,15 +6,9 @@ import { EventStoreUnavailableError, InvalidArgumentError } from '../../errors.j
 import { conformanceRegistry } from '../../testing/conformance.js';
 import { createPostgresDatabase } from './postgres-dialect.js';
 import { PostgresEventStore } from './postgres-event-store.js';
-import { EVENT_STORE_MIGRATION_TABLE } from '../sql/event-store-tables.js';
-import { eventStoreMigrations } from '../sql/event-store-migrations.js';
-import { runMigrations } from '../sql/run-migrations.js';
+import { expectNotMigratedRefused } from '../../test-support/not-migrated-checks.js';
 
 const registry = conformanceRegistry;
-
-/** The first two event store migrations: a database migrated by an older eventsmith. */
-const olderMigrations = (dialect: 'postgres') =>
-  Object.fromEntries(Object.entries(eventStoreMigrations(dialect)).slice(0, 2));
 
 await describeWithService('postgres', 'PostgresEventStore connection errors', () => {
   it('refuses a URL whose password is not URL-encoded without carrying the password anywhere', async () => {
@@ -104,27 +98,13 @@ await describeWithService('postgres', 'PostgresEventStore connection errors', ()
   it('refuses to open with migrate: false a database never migrated, or migrated by an older eventsmith, saying to run eventsmith migrate', async () => {
     const { url, drop } = await freshPostgresDatabase();
     try {
-      const never = await PostgresEventStore.open({ url, registry, migrate: false }).catch((e: unknown) => e);
-      expect(never).toBeInstanceOf(EventStoreUnavailableError);
-      expect(never).toMatchObject({ reason: 'not-migrated', retryable: false, code: 'STORE.UNAVAILABLE' });
-      expect((never as Error).message).toContain(new URL(url).pathname.slice(1));
-      expect((never as Error).message).toMatch(/no event store tables/);
-      expect((never as Error).message).toMatch(
-        /Run `eventsmith migrate --db <url>`.*or open the store with migrate: true/,
-      );
-
-      const older = createPostgresDatabase({ url }).db;
-      await runMigrations(older, olderMigrations('postgres'), EVENT_STORE_MIGRATION_TABLE);
-      await older.destroy();
-      const behind = await PostgresEventStore.open({ url, registry, migrate: false }).catch((e: unknown) => e);
-      expect(behind).toMatchObject({ reason: 'not-migrated' });
-      expect((behind as Error).message).toMatch(
-        /missing migrations 0003_snapshot_fingerprints, 0004_tenant_type_feed_index/,
-      );
-      expect((behind as Error).message).toMatch(/eventsmith migrate --db/);
-
-      await (await PostgresEventStore.open({ url, registry })).close();
-      await (await PostgresEventStore.open({ url, registry, migrate: false })).close();
+      await expectNotMigratedRefused({
+        url,
+        dialect: 'postgres',
+        open: (migrate) => PostgresEventStore.open({ url, registry, migrate }),
+        database: () => createPostgresDatabase({ url }).db,
+        behind: /missing migrations 0003_snapshot_fingerprints, 0004_tenant_type_feed_index/,
+      });
     } finally {
       await drop();
     }

@@ -77,7 +77,7 @@ export async function requireEventStoreMigrated(
   } catch (error) {
     // An application role granted only its rights on the event tables may not read the migration
     // table: the check cannot tell, so the store opens as it did before it existed.
-    if (isPermissionDenied(error)) return;
+    if (storeFailureReason(error, true) === 'permission') return;
     if (!isMissingStoreTable(error)) throw error;
     applied = [];
   }
@@ -92,13 +92,6 @@ export async function requireEventStoreMigrated(
         ? 'it has no event store tables: no migration was ever applied to it'
         : `missing migration${missing.length === 1 ? '' : 's'} ${missing.join(', ')}`,
   });
-}
-
-/** Whether `error` is a refused SELECT (PostgreSQL 42501, MariaDB 1142). */
-function isPermissionDenied(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const { code, errno } = error as Error & { code?: unknown; errno?: unknown };
-  return code === '42501' || errno === 1142;
 }
 
 /** `runMigrations`, reporting a failure as `EventStoreMigrationError` (or the store's unavailability). */
