@@ -190,7 +190,8 @@ export function parseYamlFile(
           domainError(
             'YAML.SYNTAX',
             `YAML syntax error: ${syntaxMessage(e.code, firstLine(e.message), isDomainFile)}.`,
-            SYNTAX_FIXES[e.code] ??
+            OWN_WORDING[firstLine(e.message)]?.fix ??
+              SYNTAX_FIXES[e.code] ??
               'Fix the YAML syntax at this position (indentation, quotes, brackets, `key: value`).',
             at(line, col),
           ),
@@ -293,10 +294,8 @@ function skipIndentation(text: string, offset: number): number {
 const FIXED_MESSAGES: ReadonlySet<string> = new Set([
   'All mapping items must start at the same column',
   'All sequence items must start at the same column',
-  'Implicit keys need to be on a single line',
   'Implicit keys of flow sequence pairs need to be on a single line',
   'Implicit map keys need to be followed by map values',
-  'Nested mappings are not allowed in compact mappings',
   'A block sequence may not be used as an implicit map key',
   'Block collections are not allowed within flow collections',
   'Block scalar values in collections must be indented',
@@ -339,6 +338,21 @@ const SYNTAX_KINDS: Readonly<Record<string, string>> = {
   KEY_OVER_1024_CHARS: 'a key longer than 1024 characters (the `:` must follow within 1024 characters)',
 };
 
+/**
+ * Library messages in YAML-spec jargon ("implicit keys", "compact mappings"), replaced by a
+ * description of the mistake that causes them and its fix.
+ */
+const OWN_WORDING: Readonly<Record<string, { readonly message: string; readonly fix: string }>> = {
+  'Nested mappings are not allowed in compact mappings': {
+    message: 'a key with its value on the same line (here) cannot also have nested keys on the lines indented below it',
+    fix: 'Remove the value after the `:` to give the key nested keys, or indent the line below like the keys around this one.',
+  },
+  'Implicit keys need to be on a single line': {
+    message: 'this line has no `:` after its key, so YAML reads it and the line below as one key',
+    fix: 'Add `:` after the key (e.g. `state:`), or indent the line below like this one if it is a key of its own.',
+  },
+};
+
 const SYNTAX_FIXES: Readonly<Record<string, string>> = {
   BAD_INDENT: 'Indent this line like the other keys (or list items) of its map (or list), with spaces.',
   TAB_AS_INDENT: 'Indent with spaces, not tabs (set your editor to insert spaces in YAML files).',
@@ -364,6 +378,8 @@ const SYNTAX_FIXES: Readonly<Record<string, string>> = {
 };
 
 function syntaxMessage(code: string, libraryMessage: string, isDomainFile: boolean): string {
+  const own = OWN_WORDING[libraryMessage];
+  if (own) return own.message;
   if (FIXED_MESSAGES.has(libraryMessage) || (isDomainFile && code !== 'KEY_OVER_1024_CHARS')) return libraryMessage;
   return SYNTAX_KINDS[code] ?? 'the YAML cannot be parsed here';
 }

@@ -337,3 +337,30 @@ describe('one error per syntax problem', () => {
     expect(located('domain: A\n  types: {}\n')).toHaveLength(1);
   });
 });
+
+describe('a key and the line below it, in the words of the mistake rather than of the YAML spec', () => {
+  const located = (text: string) => {
+    const result = load(text);
+    return result.ok ? [] : result.errors.map((e) => [`${e.where.line}:${e.where.col}`, e.message, e.fix]);
+  };
+
+  it('a key without its `:` above an indented line is reported at the key, saying the `:` is missing', () => {
+    expect(located('domain: Bank\naggregates:\n  Account:\n    state\n      balance: number\n')).toEqual([
+      [
+        '4:5',
+        'YAML syntax error: this line has no `:` after its key, so YAML reads it and the line below as one key.',
+        'Add `:` after the key (e.g. `state:`), or indent the line below like this one if it is a key of its own.',
+      ],
+    ]);
+  });
+
+  it('a key with a value and lines indented under it is reported at the value, saying which to change', () => {
+    expect(located('domain: Bank\naggregates:\n  Account:\n    state: x\n      owner: string\n')).toEqual([
+      [
+        '4:12',
+        'YAML syntax error: a key with its value on the same line (here) cannot also have nested keys on the lines indented below it.',
+        'Remove the value after the `:` to give the key nested keys, or indent the line below like the keys around this one.',
+      ],
+    ]);
+  });
+});
