@@ -92,6 +92,19 @@ export interface DeadLetterQueue {
   /** Puts a `retrying` entry back to `pending` without counting an attempt (e.g. a retry was interrupted). */
   release(id: string): Promise<void>;
   resolve(id: string, options?: { by?: string; transaction?: unknown }): Promise<void>;
+  /**
+   * The first entry of `subscription` still unresolved whose event is at or before `upTo` (entries
+   * of another store's positions do not count): a `pending` one if there is any, else a `retrying`
+   * one, oldest first; undefined when there is none. One query on the queue's (status,
+   * subscription) index: `waitForProjections` asks it for each projection it waits for.
+   *
+   * @example
+   * ```ts
+   * const parked = await deadLetters.firstUnresolved('AccountSummary', position);
+   * if (parked) console.warn(`AccountSummary skipped ${parked.eventType} at ${parked.position}: ${parked.error}`);
+   * ```
+   */
+  firstUnresolved(subscription: string, upTo: Position): Promise<DeadLetterEntry | undefined>;
   /** Deletes resolved entries (resolved before `olderThan`, if given). Returns how many. */
   purgeResolved(options?: { olderThan?: Date }): Promise<number>;
   stats(): Promise<DeadLetterStats>;

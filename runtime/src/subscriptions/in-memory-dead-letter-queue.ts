@@ -1,3 +1,4 @@
+import type { Position } from '../store/position.js';
 import { checkAfterId } from './dead-letter-id.js';
 import { DeadLetterEntryNotFoundError } from './subscription-errors.js';
 import { checkTenantId, deadLetterTenant } from './tenant-view.js';
@@ -101,6 +102,14 @@ export class InMemoryDeadLetterQueue implements DeadLetterQueue {
       resolvedAt: new Date(),
       resolvedBy: options.by ?? null,
     });
+  }
+
+  async firstUnresolved(subscription: string, upTo: Position): Promise<DeadLetterEntry | undefined> {
+    const rank = (e: DeadLetterEntry) => (e.status === 'pending' ? 0 : 1);
+    return this.#visible()
+      .filter((e) => e.subscription === subscription && e.status !== 'resolved')
+      .filter((e) => e.position.storeId === upTo.storeId && !e.position.isAfter(upTo))
+      .sort((a, b) => rank(a) - rank(b) || Number(a.id) - Number(b.id))[0];
   }
 
   async purgeResolved(options: { olderThan?: Date } = {}): Promise<number> {

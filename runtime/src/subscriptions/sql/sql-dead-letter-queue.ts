@@ -170,6 +170,37 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
     if (affected(result) === 0) throw new DeadLetterEntryNotFoundError(id);
   }
 
+  async firstUnresolved(subscription: string, upTo: Position): Promise<DeadLetterEntry | undefined> {
+    // A stored position is the token `<store id>@<digits>` (digits without leading zeros): one of
+    // this store's is at or before `upTo` when it has fewer characters, or as many and sorts no
+    // later (its digits then differ from upTo's only where a digit's order decides, whatever the
+    // collation). SQL string functions count characters, as `[...text].length` does.
+    const token = upTo.toString();
+    const prefix = `${upTo.storeId}@`;
+    const chars = sql.raw(this.#dialect === 'sqlite' ? 'length' : 'char_length');
+    const length = sql<number>`${chars}(${sql.ref('position')})`;
+    const row = await this.#run(undefined, (db) =>
+      this.#own(
+        db
+          .selectFrom(TABLE)
+          .selectAll()
+          .where('subscription', '=', subscription)
+          .where('status', 'in', ['pending', 'retrying'])
+          .where(sql<string>`substr(${sql.ref('position')}, 1, ${[...prefix].length})`, '=', prefix)
+          .where((eb) =>
+            eb.or([
+              eb(length, '<', [...token].length),
+              eb.and([eb(length, '=', [...token].length), eb('position', '<=', token)]),
+            ]),
+          )
+          .orderBy('status') // 'pending' sorts before 'retrying'
+          .orderBy('id')
+          .limit(1),
+      ).executeTakeFirst(),
+    );
+    return row ? toEntry(row) : undefined;
+  }
+
   async purgeResolved(options: { olderThan?: Date } = {}): Promise<number> {
     return this.#run(undefined, async (db) => {
       let query = this.#own(db.deleteFrom(TABLE).where('status', '=', 'resolved'));

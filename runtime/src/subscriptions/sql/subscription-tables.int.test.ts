@@ -155,6 +155,60 @@ function suite(target: SqlTarget) {
     expect(await sqlQueue.get(entry.id)).toMatchObject({ subscription: 'ids' });
   });
 
+  it('dead letters: firstUnresolved finds a pending (else retrying) entry of one subscription up to a position, as in memory', async () => {
+    const subscription = `first-${target.dialect}`;
+    for (const dlq of [new SqlDeadLetterQueue(db), new InMemoryDeadLetterQueue()]) {
+      const park = (position: Position, name = subscription) => {
+        const event = deposit('first', 1);
+        return dlq.add({
+          subscription: name,
+          eventId: event.eventId,
+          eventType: 'Deposited',
+          streamId: 'Account-first',
+          position,
+          storedAt: new Date(1_700_000_000_000),
+          record: toEventRecord(event),
+          error: `Error: at ${position.toString()}`,
+          attempts: 1,
+        });
+      };
+      const first = (upTo: Position) => dlq.firstUnresolved(subscription, upTo).then((e) => e?.position.toString());
+      expect(await first(p(100))).toBeUndefined();
+      // Not counted: another subscription's, another store's, and positions after the target
+      // (more digits, or as many and greater: compared as numbers, not as text).
+      await park(p(9), `${subscription}-other`);
+      await park(Position.of('pg:test2', 1));
+      await park(Position.of('pg:tes', 1));
+      await park(p(11));
+      await park(p(100));
+      await park(p(2n ** 80n));
+      expect(await first(p(10))).toBeUndefined();
+      expect(await first(p(2n ** 80n - 1n))).toBe('pg:test@11');
+      const nine = await park(p(9));
+      expect(await first(p(9))).toBe('pg:test@9');
+      expect(await first(p(10))).toBe('pg:test@9');
+      expect(await dlq.firstUnresolved(subscription, p(10))).toMatchObject({
+        id: nine.id,
+        status: 'pending',
+        eventType: 'Deposited',
+        streamId: 'Account-first',
+        error: 'Error: at pg:test@9',
+      });
+      // A pending entry comes before one being retried; a resolved one does not count.
+      const eight = await park(p(8));
+      expect(await first(p(10))).toBe('pg:test@9');
+      expect(await dlq.markRetrying(nine.id)).toBe(true);
+      expect(await first(p(10))).toBe('pg:test@8');
+      await dlq.resolve(eight.id);
+      expect(await dlq.firstUnresolved(subscription, p(10))).toMatchObject({ id: nine.id, status: 'retrying' });
+      await dlq.resolve(nine.id);
+      expect(await first(p(10))).toBeUndefined();
+      expect(await first(p(2n ** 80n))).toBe('pg:test@11');
+      // A tenant's view sees only its tenant's entries (these have none).
+      expect(await dlq.forTenant('acme').firstUnresolved(subscription, p(2n ** 80n))).toBeUndefined();
+    }
+  });
+
   it('lease lock: one holder, takeover after expiry, release', async () => {
     const a = new SqlLeaseLock(db, { ttlMs: 300, renewEveryMs: 10_000 });
     const b = new SqlLeaseLock(db, { ttlMs: 300, renewEveryMs: 10_000 });
