@@ -118,8 +118,11 @@ export interface AppControls<
     options?: { tenantId?: string },
   ): AggregateRepository<InstanceType<Classes[K]>>;
   /**
-   * Resolves once every projection has handled the events up to `position` (default: everything
-   * stored so far), for read-your-writes. Throws `ProjectionWaitTimeoutError` after `timeout`.
+   * Resolves once every projection has applied the events up to `position` (default: everything
+   * stored so far), for read-your-writes. Throws `ProjectionDeadLetteredError` when a projection
+   * passed `position` but dead-lettered an event up to it that is still unresolved (its read model
+   * lacks that event: retry or resolve the entry, or pass `deadLetters: 'ignore'`), and
+   * `ProjectionWaitTimeoutError` after `timeout`.
    */
   waitForProjections(options?: WaitForProjectionsOptions): Promise<void>;
   /** Starts the subscriptions and the relay (done by `createApp` unless `start: false`). */

@@ -14,7 +14,7 @@ import { InMemoryEventStore } from '../store/memory/in-memory-event-store.js';
 import { Position } from '../store/position.js';
 import { SqliteEventStore } from '../store/sqlite/sqlite-event-store.js';
 import { defineApp } from './app-definition.js';
-import { AppConfigError, ProjectionWaitTimeoutError } from './app-errors.js';
+import { AppConfigError, ProjectionDeadLetteredError, ProjectionWaitTimeoutError } from './app-errors.js';
 import { createApp, type App } from './create-app.js';
 import { projectionMigrationTable } from './migrate-app.js';
 import { dispatchOn } from './reactions.js';
@@ -163,7 +163,10 @@ for (const target of TARGETS) {
 
     it('retries a failing reaction, then parks its event in the dead-letter queue', async () => {
       const placed = await app.order.place('order-1', { sku: 'MUG', quantity: 2 }); // no stock: reserve is rejected
-      await app.waitForProjections({ position: placed.position, includeReactions: true });
+      // The reaction moved past its event without dispatching: waiting for it says so.
+      await expect(app.waitForProjections({ position: placed.position, includeReactions: true })).rejects.toThrow(
+        ProjectionDeadLetteredError,
+      );
       const parked = await app.manager.deadLetters.list({ subscription: 'ReserveStockOnOrderPlaced' });
       expect(parked).toHaveLength(1);
       expect(parked[0]).toMatchObject({ eventId: placed.events[0]!.eventId, attempts: 2 });
@@ -173,6 +176,7 @@ for (const target of TARGETS) {
       await app.stock.receive('MUG', { quantity: 5 });
       expect(await app.manager.retryDeadLetters()).toMatchObject({ resolved: 1 });
       expect((await app.repository('stock').load('MUG')).state.available).toBe(3);
+      await app.waitForProjections({ position: placed.position, includeReactions: true });
     });
 
     it('times out with a typed error naming the projection that is behind', async () => {

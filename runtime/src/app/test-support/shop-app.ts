@@ -98,11 +98,14 @@ export const stockLevels = defineProjection<Kysely<any>>({
   tables: ['app_test_stock_levels'],
   async handle({ event }, { db }) {
     const delta = event instanceof StockReceived ? event.data.quantity : -(event as StockReserved).data.quantity;
-    await db
-      .insertInto('app_test_stock_levels')
-      .values({ sku: event.aggregateId, available: delta })
-      .onConflict((oc) => oc.column('sku').doUpdateSet({ available: sql`app_test_stock_levels.available + ${delta}` }))
-      .execute();
+    // Update, else insert: MariaDB has no `on conflict`, and one runner at a time writes the table.
+    const updated = await db
+      .updateTable('app_test_stock_levels')
+      .set({ available: sql`available + ${delta}` })
+      .where('sku', '=', event.aggregateId)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) === 0)
+      await db.insertInto('app_test_stock_levels').values({ sku: event.aggregateId, available: delta }).execute();
   },
 });
 
