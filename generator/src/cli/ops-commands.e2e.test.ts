@@ -196,22 +196,60 @@ describe('operations commands on an SQLite store of the bank example', () => {
   });
 
   it('projections rebuild replays a projection into new tables and reports it, with plain progress off a terminal', async () => {
-    const { status, body } = await json<{ projection: string; replayed: number; failures: unknown[] }>(
-      'projections',
-      'rebuild',
-      'AccountSummary',
-      '--db',
-      db,
-    );
+    const pending = async () =>
+      (
+        await json<{ deadLetters: { id: string; position: string; streamId: string }[] }>(
+          'dlq',
+          'list',
+          '--db',
+          db,
+          '--subscription',
+          'AccountSummary',
+          '--status',
+          'pending',
+        )
+      ).body.deadLetters;
+    // A dead letter of Alice's first event, which is before AccountSummary's checkpoint (a copy of
+    // Bob's entry, for that event): the rebuild replays it into the new tables.
+    const sqlite = new BetterSqlite3(db.slice('sqlite:'.length));
+    try {
+      sqlite
+        .prepare(
+          `insert into eventsmith_dead_letters (tenant_id, subscription, event_id, event_type, stream_id, position,
+             stored_at, record, error, stack, attempts, status, first_failed_at, last_failed_at)
+           select d.tenant_id, d.subscription, e.event_id, e.event_type, e.stream_id,
+             substr(d.position, 1, instr(d.position, '@')) || e.position, d.stored_at, d.record, d.error, d.stack,
+             d.attempts, 'pending', d.first_failed_at, d.last_failed_at
+           from eventsmith_dead_letters d, eventsmith_events e
+           where d.id = ? and e.stream_id = ? and e.version = 1`,
+        )
+        .run(seed.deadLetters[seed.bob], seed.alice);
+    } finally {
+      sqlite.close();
+    }
+    const parked = await pending();
+    const { status, body } = await json<{
+      projection: string;
+      replayed: number;
+      failures: unknown[];
+      position: string;
+      resolvedDeadLetters: number;
+    }>('projections', 'rebuild', 'AccountSummary', '--db', db);
     expect(status).toBe(0);
     expect(body.projection).toBe('AccountSummary');
     expect(body.replayed).toBeGreaterThan(0);
     expect(body.failures).toEqual([]);
-
+    // The new tables hold the events parked before the rebuild's position: their entries are resolved.
+    const upTo = BigInt(body.position.split('@')[1]!);
+    const held = parked.filter((e) => BigInt(e.position.split('@')[1]!) <= upTo);
+    expect(held.map((e) => e.streamId)).toEqual([seed.alice]);
+    expect(body.resolvedDeadLetters).toBe(held.length);
+    expect((await pending()).map((e) => e.id)).toEqual(parked.filter((e) => !held.includes(e)).map((e) => e.id));
     const text = await run('projections', 'rebuild', 'AccountSummary', '--db', db, '--skip-failures');
     expect(text.status).toBe(0);
     expect(text.err).toContain('eventsmith: rebuilding AccountSummary (about');
     expect(text.out).toMatch(/^Rebuilt AccountSummary: \d+ events? replayed in [\d.]+ s/);
+    expect(text.out).not.toContain('Resolved'); // nothing left to resolve
 
     const unknown = await run('projections', 'rebuild', 'Nope', '--db', db);
     expect(unknown.status).toBe(1);

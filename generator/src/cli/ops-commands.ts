@@ -344,6 +344,7 @@ async function rebuild(inspector: StoreInspector, out: Output, name: string, ski
       durationMs: report.durationMs,
       failures: report.failures,
       failuresNotListed: report.failuresNotListed,
+      resolvedDeadLetters: report.resolvedDeadLetters,
     },
     () =>
       [
@@ -352,6 +353,11 @@ async function rebuild(inspector: StoreInspector, out: Output, name: string, ski
           (f) => `  skipped ${f.eventType} ${f.eventId} at ${f.position}: ${f.error.split('\n')[0]}`,
         ),
         ...(report.failuresNotListed ? [`  and ${plural(report.failuresNotListed, 'more poison event')}`] : []),
+        ...(report.resolvedDeadLetters
+          ? [
+              `Resolved ${plural(report.resolvedDeadLetters, 'dead letter')} of ${report.projection}: the new tables hold ${report.resolvedDeadLetters === 1 ? 'its event' : 'their events'}.`,
+            ]
+          : []),
       ].join('\n'),
   );
   return report.failures.length + report.failuresNotListed > 0 ? 1 : 0;

@@ -440,6 +440,7 @@ export class StoreInspector {
       projection,
       db: this.#root.db,
       checkpoints: this.#checkpoints(),
+      deadLetters: this.#deadLetters(),
       lock: this.tenantId === undefined ? lock : lock.forTenant(this.tenantId),
       ...(this.tenantId !== undefined ? { tenantId: this.tenantId } : {}),
       ...(onProgress ? { onProgress } : {}),

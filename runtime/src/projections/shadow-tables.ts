@@ -51,6 +51,9 @@ export async function createShadow(db: Kysely<any>, dialect: SqlDialectName, tab
  * later migrations that name them keep working.
  */
 export async function swapShadow(db: Kysely<any>, dialect: SqlDialectName, tables: readonly string[]): Promise<void> {
+  // A projection without tables of its own (it writes elsewhere) has nothing to swap; MariaDB
+  // would refuse an empty `RENAME TABLE`.
+  if (tables.length === 0) return;
   if (dialect === 'mysql') {
     const renames = tables.flatMap((t) => [
       sql`${sql.table(t)} to ${sql.table(t + RETIRED_SUFFIX)}`,

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
 import type { Position } from '../store/position.js';
 import type { CheckpointStore } from './checkpoint-store.js';
-import { describeError } from './dead-letter-queue.js';
+import { describeError, type DeadLetterQueue } from './dead-letter-queue.js';
 import { detectDialect } from '../store/sql/sql-dialect.js';
 import type { SubscriptionLock } from './subscription-lock.js';
 import {
@@ -57,6 +57,13 @@ export interface RebuildProjectionOptions {
   readonly lock?: SubscriptionLock;
   /** Called after each replayed batch. */
   readonly onProgress?: (replayed: number) => void;
+  /**
+   * The projection's dead-letter queue. After the swap, its pending entries of events the new
+   * tables now hold (replayed without failing, up to the swap's position) are resolved
+   * (`resolvedBy: 'rebuild'`): the rebuild applied them, so `waitForProjections` and
+   * `eventsmith dlq list` stop reporting them. Entries of events that failed again stay pending.
+   */
+  readonly deadLetters?: DeadLetterQueue;
 }
 
 export interface RebuildReport {
@@ -69,6 +76,8 @@ export interface RebuildReport {
   readonly failuresNotListed: number;
   /** The position the new tables are at (the live checkpoint at the swap). */
   readonly position: Position | null;
+  /** Dead letters of the projection resolved because the new tables hold their events (with `deadLetters`). */
+  readonly resolvedDeadLetters: number;
   readonly durationMs: number;
 }
 
@@ -188,12 +197,17 @@ export async function rebuildProjection(options: RebuildProjectionOptions): Prom
     const final = target();
     await replayUpTo(final);
     await swapShadow(db, dialect, tables);
+    // Still paused: the live subscription cannot park anything meanwhile.
+    const resolvedDeadLetters = options.deadLetters
+      ? await resolveReplayed(options.deadLetters, projection, final, skip)
+      : 0;
     return {
       projection: projection.name,
       replayed,
       failures,
       failuresNotListed: failureCount - failures.length,
       position: final,
+      resolvedDeadLetters,
       durationMs: Date.now() - started,
     };
   } catch (error) {
@@ -202,5 +216,41 @@ export async function rebuildProjection(options: RebuildProjectionOptions): Prom
   } finally {
     if (paused) options.live!.resume();
     await lock?.release();
+  }
+}
+
+/**
+ * Resolves the projection's pending dead letters of events the rebuild replayed into the new
+ * tables: of its event types, at or before `upTo`, and not among the events it skipped.
+ */
+async function resolveReplayed(
+  deadLetters: DeadLetterQueue,
+  projection: Projection<any>,
+  upTo: Position | null,
+  skipped: ReadonlySet<string>,
+): Promise<number> {
+  if (upTo === null) return 0;
+  const types = new Set(projection.eventTypes);
+  let resolved = 0;
+  let afterId: string | undefined;
+  for (;;) {
+    const page = await deadLetters.list({
+      subscription: projection.name,
+      status: 'pending',
+      limit: 500,
+      ...(afterId !== undefined ? { afterId } : {}),
+    });
+    for (const entry of page) {
+      const replayed =
+        entry.position.storeId === upTo.storeId &&
+        !entry.position.isAfter(upTo) &&
+        !skipped.has(entry.eventId) &&
+        types.has(entry.eventType);
+      if (!replayed) continue;
+      await deadLetters.resolve(entry.id, { by: 'rebuild' });
+      resolved++;
+    }
+    if (page.length < 500) return resolved;
+    afterId = page[page.length - 1]!.id;
   }
 }

@@ -347,7 +347,7 @@ export class SubscriptionManager {
     name: string,
     options: Omit<
       RebuildProjectionOptions,
-      'store' | 'projection' | 'tenantId' | 'aggregateTypes' | 'db' | 'checkpoints' | 'live' | 'lock'
+      'store' | 'projection' | 'tenantId' | 'aggregateTypes' | 'db' | 'checkpoints' | 'live' | 'lock' | 'deadLetters'
     > & { db?: Kysely<any> } = {},
   ): Promise<RebuildReport> {
     const registered = this.#projections.get(name);
@@ -377,6 +377,7 @@ export class SubscriptionManager {
       ...(registered.options.aggregateTypes ? { aggregateTypes: registered.options.aggregateTypes } : {}),
       db,
       checkpoints: this.checkpoints,
+      deadLetters: this.deadLetters,
       ...(live ? { live } : { lock: this.#lock }),
     });
   }

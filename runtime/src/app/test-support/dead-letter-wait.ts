@@ -145,6 +145,26 @@ export function deadLetterWaitSuite(target: DeadLetterWaitTarget): void {
     expect([...fussy.applied]).toEqual([13]);
   });
 
+  it('a rebuild resolves the dead letters of events its new tables hold; one that fails again stays pending', async () => {
+    const bad = await app.stock.receive('MUG', { quantity: 13 });
+    expect(await refusal({ position: bad.position })).toBeInstanceOf(ProjectionDeadLetteredError);
+    const entry = await parked('FussyReceipts');
+    // Rebuilt with the bug still there: the event fails again and its entry stays.
+    const again = await app.manager.rebuild('FussyReceipts');
+    expect(again.failures.map((f) => f.eventId)).toEqual([bad.events[0]!.eventId]);
+    expect(again.resolvedDeadLetters).toBe(0);
+    expect((await parked('FussyReceipts')).id).toBe(entry.id);
+    expect(await refusal({ position: bad.position })).toBeInstanceOf(ProjectionDeadLetteredError);
+
+    fussy.unlucky = null; // the handler is fixed, and the projection rebuilt
+    const fixed = await app.manager.rebuild('FussyReceipts');
+    expect(fixed.failures).toEqual([]);
+    expect(fixed.resolvedDeadLetters).toBe(1);
+    expect(await app.manager.deadLetters.get(entry.id)).toMatchObject({ status: 'resolved', resolvedBy: 'rebuild' });
+    await app.waitForProjections({ position: bad.position });
+    expect([...fussy.applied]).toEqual([13]);
+  });
+
   it('waits for an entry being retried and reports it on timeout; refuses again once it is back to pending', async () => {
     const bad = await app.stock.receive('MUG', { quantity: 13 });
     expect(await refusal({ position: bad.position })).toBeInstanceOf(ProjectionDeadLetteredError);
