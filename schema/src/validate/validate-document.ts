@@ -54,9 +54,16 @@ function mapAjvErrors(errors: readonly ErrorObject[], file: ParsedYamlFile): Sch
         return `${e.instancePath}|${closestMatch(extra, allowed) ?? ''}`;
       }),
   );
+  const { slipped, absorbed } = keysBelowAnEmptyKey(kept, file);
   const seen = new Set<string>();
   const out: SchemaViolation[] = [];
   for (const e of kept) {
+    if (absorbed.has(e)) continue;
+    const slip = slipped.get(e);
+    if (slip) {
+      out.push(slip);
+      continue;
+    }
     if (
       e.keyword === 'required' &&
       misspelt.has(`${e.instancePath}|${String((e.params as { missingProperty: string }).missingProperty)}`)
@@ -69,6 +76,70 @@ function mapAjvErrors(errors: readonly ErrorObject[], file: ParsedYamlFile): Sch
     out.push(violation);
   }
   return out;
+}
+
+/**
+ * A key left empty with the keys meant for it at its own indentation (`fields:` then `owner: string`
+ * on the next line, not indented) yields "must be a map, not empty" and one "unknown property" per
+ * key. Those become one error at the empty key, saying to indent the keys below it. The keys taken
+ * are the unknown ones right after it in its map, up to the next key the map does accept.
+ */
+function keysBelowAnEmptyKey(
+  errors: readonly ErrorObject[],
+  file: ParsedYamlFile,
+): { slipped: Map<ErrorObject, SchemaViolation>; absorbed: Set<ErrorObject> } {
+  const slipped = new Map<ErrorObject, SchemaViolation>();
+  const absorbed = new Set<ErrorObject>();
+  for (const empty of errors) {
+    if (empty.keyword !== 'type' || empty.data !== null) continue;
+    if (!String((empty.params as { type: unknown }).type).includes('object')) continue;
+    const path = fromJsonPointer(empty.instancePath);
+    const name = path[path.length - 1];
+    if (name === undefined) continue;
+    const parentPointer = empty.instancePath.slice(0, empty.instancePath.lastIndexOf('/'));
+    const unknown = new Map<string, ErrorObject>();
+    for (const e of errors) {
+      if (e.keyword === 'additionalProperties' && e.instancePath === parentPointer)
+        unknown.set(String((e.params as { additionalProperty: string }).additionalProperty), e);
+    }
+    if (unknown.size === 0) continue;
+    const parentPath = path.slice(0, -1);
+    const at = file.locate(path, 'key');
+    const siblings = Object.keys(valueAt(file.value, parentPath) ?? {})
+      .map((key) => ({ key, where: file.locate([...parentPath, key], 'key') }))
+      .filter((k) => k.where.line > at.line)
+      .sort((a, b) => a.where.line - b.where.line);
+    const below: { key: string; error: ErrorObject }[] = [];
+    for (const sibling of siblings) {
+      const error = unknown.get(sibling.key);
+      if (!error || sibling.where.col !== at.col) break;
+      below.push({ key: sibling.key, error });
+    }
+    if (below.length === 0) continue;
+    for (const b of below) absorbed.add(b.error);
+    const keys = below.map((b) => `"${b.key}"`).join(', ');
+    slipped.set(empty, {
+      error: domainError(
+        'SCHEMA.TYPE',
+        `${describe(path)} is empty, and the ${below.length === 1 ? 'key' : 'keys'} below it (${keys}) ${below.length === 1 ? 'is' : 'are'} at its indentation, so ${below.length === 1 ? 'it is' : 'they are'} read as ${below.length === 1 ? 'a property' : 'properties'} of ${describe(parentPath)}.`,
+        `Indent ${below.length === 1 ? 'it' : 'them'} under \`${String(name)}:\` (two more spaces), or write \`${String(name)}: {}\` if it is meant to be empty.`,
+        file.locate(path, 'key'),
+      ),
+      path,
+    });
+  }
+  return { slipped, absorbed };
+}
+
+function valueAt(value: unknown, path: readonly PathSegment[]): Record<string, unknown> | undefined {
+  let node = value;
+  for (const segment of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[String(segment)];
+  }
+  return node !== null && typeof node === 'object' && !Array.isArray(node)
+    ? (node as Record<string, unknown>)
+    : undefined;
 }
 
 function mapOne(e: ErrorObject, file: ParsedYamlFile): SchemaViolation {
@@ -249,6 +320,8 @@ export function describe(path: readonly PathSegment[]): string {
   if (path.length === 4 && section === 'aggregates' && sub === 'events') return `event "${String(subName)}"`;
   if (path.length === 4 && section === 'aggregates' && sub === 'commands') return `command "${String(subName)}"`;
   if (path.length === 4 && section === 'projections' && sub === 'on') return `the handler of "${String(subName)}"`;
+  if (path.length === 6 && section === 'aggregates' && sub === 'events' && path[4] === 'history')
+    return `version ${String(path[5])} of event "${String(subName)}"`;
   const last = path[path.length - 1]!;
   return typeof last === 'number' ? `item ${last} of "${String(path[path.length - 2])}"` : `"${String(last)}"`;
 }
