@@ -254,12 +254,15 @@ export class TenantMismatchError extends EventsmithError {
     readonly expectedTenantId: string,
     readonly actualTenantId: string | undefined,
     readonly eventIds: readonly string[] = [],
+    /** Replaces the generic message: what was refused and how to fix it. */
+    message?: string,
   ) {
     super(
       'TENANCY.MISMATCH',
-      `Tenant mismatch: this view belongs to tenant "${expectedTenantId}", but got "${actualTenantId ?? '(none)'}"` +
-        (eventIds.length ? ` for events ${eventIds.join(', ')}` : '') +
-        '.',
+      message ??
+        `Tenant mismatch: this view belongs to tenant "${expectedTenantId}", but got "${actualTenantId ?? '(none)'}"` +
+          (eventIds.length ? ` for events ${eventIds.join(', ')}` : '') +
+          '.',
     );
   }
 }

@@ -74,7 +74,10 @@ export interface DispatchOptions {
   readonly correlationId?: string | undefined;
   readonly causationId?: string | undefined;
   readonly actorId?: string | undefined;
-  /** The tenant to run in, for an app that is not bound to one (`AppOptions.tenant`). */
+  /**
+   * The tenant to run in, for an app that is not bound to one (`AppOptions.tenant`). An app bound to
+   * a tenant refuses any other with `TenantMismatchError`.
+   */
   readonly tenantId?: string | undefined;
   /**
    * A key that makes the dispatch idempotent: the events it appends get ids derived from it, so

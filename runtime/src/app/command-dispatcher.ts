@@ -3,7 +3,7 @@ import { AggregateRepository, type AggregateRepositoryOptions } from '../aggrega
 import type { AggregateClass, AggregateRoot } from '../aggregates/aggregate-root.js';
 import { runInCommandContext, type CommandContext } from '../aggregates/command-context.js';
 import { parseCommand } from '../aggregates/parse-command.js';
-import { ConcurrencyError, DuplicateEventError } from '../errors.js';
+import { ConcurrencyError, DuplicateEventError, TenantMismatchError } from '../errors.js';
 import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from '../retry/index.js';
 import type { EventStore } from '../store/event-store.js';
 import { AppConfigError } from './app-errors.js';
@@ -62,14 +62,15 @@ export class CommandDispatcher {
     this.#policy = retryPolicy({ ...DEFAULT_COMMAND_RETRY, ...options.retry });
   }
 
-  /** The repository of this aggregate in the app's store, or in `tenantId`'s view of it. */
+  /**
+   * The repository of this aggregate in the app's store, or in `tenantId`'s view of it. An app bound
+   * to a tenant refuses another tenant with `TenantMismatchError`.
+   */
   repository(tenantId?: string): AggregateRepository<AggregateRoot<unknown>> {
     const key = tenantId ?? '';
     let repository = this.#repositories.get(key);
     if (!repository) {
-      const store =
-        tenantId === undefined || tenantId === this.#store.tenantId ? this.#store : this.#store.forTenant(tenantId);
-      repository = new AggregateRepository(store, this.#cls, this.#repositoryOptions);
+      repository = new AggregateRepository(this.#storeOf({ tenantId }), this.#cls, this.#repositoryOptions);
       this.#repositories.set(key, repository);
     }
     return repository;
@@ -123,9 +124,21 @@ export class CommandDispatcher {
     }
   }
 
-  #storeOf(options: DispatchOptions): EventStore {
+  /** The app's store, or `tenantId`'s view of it when the app is bound to no tenant. */
+  #storeOf(options: Pick<DispatchOptions, 'tenantId'>): EventStore {
     const tenantId = options.tenantId;
-    return tenantId === undefined || tenantId === this.#store.tenantId ? this.#store : this.#store.forTenant(tenantId);
+    if (tenantId === undefined || tenantId === this.#store.tenantId) return this.#store;
+    if (this.#store.tenantId !== undefined) {
+      // A view's forTenant would switch tenant: an app bound to one must never read or write another's.
+      throw new TenantMismatchError(
+        this.#store.tenantId,
+        tenantId,
+        [],
+        `This app is bound to tenant "${this.#store.tenantId}" and cannot run ${this.#spec.aggregateType} in tenant ` +
+          `"${tenantId}". Leave tenantId out, or create an app without a tenant (or one per tenant) to serve several.`,
+      );
+    }
+    return this.#store.forTenant(tenantId);
   }
 
   async #duplicate(options: DispatchOptions, id: string): Promise<CommandResult> {

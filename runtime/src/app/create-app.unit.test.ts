@@ -7,6 +7,7 @@ import {
   ConcurrencyError,
   InvalidArgumentError,
   PositionForeignError,
+  TenantMismatchError,
   type EventsmithError,
 } from '../errors.js';
 import type { EventStore } from '../store/event-store.js';
@@ -244,6 +245,29 @@ for (const target of TARGETS) {
       expect(reserved).toBeInstanceOf(StockReserved);
       expect(reserved.tenantId).toBe('acme');
       expect(await opened.store.forTenant('globex').getStreamVersion('Stock-MUG')).toBe(0);
+    });
+
+    it("refuses another tenant's aggregates in an app bound to a tenant, through commands and repositories", async () => {
+      // The unbound app serves any tenant: globex has stock.
+      await app.stock.receive('MUG', { quantity: 3 }, { tenantId: 'globex' });
+      await app.close();
+      app = await createApp(shopApp, {
+        store: opened.store,
+        database: opened.database,
+        aggregates: shopClasses,
+        logger: quiet,
+        tenant: 'acme',
+      });
+      expect(() => app.repository('stock', { tenantId: 'globex' })).toThrow(TenantMismatchError);
+      expect(() => app.repository('stock', { tenantId: 'globex' })).toThrow(/bound to tenant "acme"/);
+      const write = await app.stock.receive('MUG', { quantity: 5 }, { tenantId: 'globex' }).catch((e: unknown) => e);
+      expect(write).toBeInstanceOf(TenantMismatchError);
+      expect((write as TenantMismatchError).code).toBe('TENANCY.MISMATCH');
+      expect(await opened.store.forTenant('globex').getStreamVersion('Stock-MUG')).toBe(1);
+      // Its own tenant, named or not, is fine.
+      await app.stock.receive('CUP', { quantity: 5 }, { tenantId: 'acme' });
+      expect((await app.repository('stock', { tenantId: 'acme' }).load('CUP')).state).toEqual({ available: 5 });
+      expect((await app.repository('stock').load('CUP')).version).toBe(1);
     });
 
     it('closes gracefully: subscriptions stop, the store stays open for its owner', async () => {
