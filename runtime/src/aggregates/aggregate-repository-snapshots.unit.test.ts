@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { ConcurrencyError } from '../errors.js';
 import { InMemorySnapshotStore } from '../snapshots/memory/in-memory-snapshot-store.js';
 import { everyNEvents, neverSnapshot, type Snapshot, type SnapshotStore } from '../snapshots/snapshot-store.js';
 import { InMemoryEventStore } from '../store/memory/in-memory-event-store.js';
@@ -153,6 +154,44 @@ describe('AggregateRepository with snapshots', () => {
     const loaded = await repo.load('c1');
     expect(loaded.state.count).toBe(2);
     expect(problems.map((p) => p.kind)).toEqual(['corrupt']);
+  });
+
+  it('deletes a snapshot beyond the end of its stream on the conflict it causes, so update() and a reload succeed', async () => {
+    const repo = repository(neverSnapshot);
+    await build(repo, 2); // stream at version 3, count 2
+    // A corrupt row (or one restored from another database) claims a version the stream never reached.
+    await snapshots.save({
+      aggregateType: 'Counter',
+      aggregateId: 'c1',
+      version: 999,
+      stateVersion: 1,
+      state: { label: 'c', count: 50, resetAt: null },
+      createdAt: new Date(),
+    });
+    const counter = await repo.load('c1');
+    counter.increment(1);
+    const conflict = await repo.save(counter).catch((e: unknown) => e);
+    expect(conflict).toBeInstanceOf(ConcurrencyError);
+    expect(problems).toMatchObject([{ kind: 'corrupt', aggregateType: 'Counter', aggregateId: 'c1' }]);
+    expect(String((problems[0]!.error as Error).message)).toMatch(/version 999, but the stream ends at version 3/);
+    expect(await snapshots.get('Counter', 'c1')).toBeUndefined();
+    // What the ConcurrencyError says to do now works: reload (a full replay) and retry.
+    const updated = await repo.update('c1', (c) => c.increment(1));
+    expect(updated.version).toBe(4);
+    expect(updated.state.count).toBe(3);
+  });
+
+  it('keeps the snapshot on an ordinary conflict (another writer got ahead)', async () => {
+    const repo = repository(everyNEvents(2));
+    await build(repo, 1); // snapshot at 2
+    const stale = await repo.load('c1');
+    const fresh = await repo.load('c1');
+    fresh.increment(1);
+    await repo.save(fresh);
+    stale.increment(1);
+    await expect(repo.save(stale)).rejects.toBeInstanceOf(ConcurrencyError);
+    expect(problems).toEqual([]);
+    expect((await snapshots.get('Counter', 'c1'))?.version).toBe(2);
   });
 
   it('falls back to full replay when the snapshot store is down', async () => {

@@ -157,6 +157,15 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
    * Does nothing without new events. The events are marked committed only after the append.
    */
   async save(aggregate: A, options: SaveOptions = {}): Promise<AppendResult | undefined> {
+    try {
+      return await this.#save(aggregate, options);
+    } catch (error) {
+      if (error instanceof ConcurrencyError) await this.#dropSnapshotAheadOfStream(aggregate, error);
+      throw error;
+    }
+  }
+
+  async #save(aggregate: A, options: SaveOptions): Promise<AppendResult | undefined> {
     const events = aggregate.uncommittedEvents;
     if (events.length === 0) return undefined;
     const expectedVersion = aggregate.version - events.length;
@@ -166,7 +175,7 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
         throw new InvalidArgumentError(
           'With an outbox, save needs an EventStoreTransaction (from store.transaction), not a bare appender.',
         );
-      return this.#store.transaction((tx) => this.save(aggregate, { transaction: tx }));
+      return this.#store.transaction((tx) => this.#save(aggregate, { transaction: tx }));
     }
     const appender = options.transaction ?? this.#store;
     // Without a tracer provider: no span, no attributes (see load).
@@ -202,6 +211,33 @@ export class AggregateRepository<A extends AggregateRoot<unknown>> {
       if (snapshotTaken) await snapshotTaken;
     }
     return result;
+  }
+
+  /**
+   * After a conflict where the stream is *behind* the version the aggregate was loaded at: only a
+   * snapshot beyond the stream (a corrupt row, or one restored from another database) gives that,
+   * and every later load would restore it and conflict again, for good. Reports it as corrupt and
+   * deletes it, so the reload a `ConcurrencyError` asks for replays the stream in full.
+   */
+  async #dropSnapshotAheadOfStream(aggregate: A, conflict: ConcurrencyError): Promise<void> {
+    const snapshots = this.#snapshots();
+    const loadedAt = aggregate.version - aggregate.uncommittedEvents.length;
+    if (!snapshots || conflict.actual >= loadedAt) return;
+    try {
+      const snapshot = await snapshots.get(this.#aggregate.aggregateType, aggregate.id);
+      if (!snapshot || snapshot.version <= conflict.actual) return;
+      this.#report({
+        kind: 'corrupt',
+        aggregateId: aggregate.id,
+        error: new InvalidArgumentError(
+          `The snapshot of ${this.streamId(aggregate.id)} is at version ${snapshot.version}, but the stream ends at ` +
+            `version ${conflict.actual}. It was deleted; the next load replays the stream in full.`,
+        ),
+      });
+      await snapshots.delete(this.#aggregate.aggregateType, aggregate.id);
+    } catch (error) {
+      this.#report({ kind: 'write-failed', aggregateId: aggregate.id, error });
+    }
   }
 
   /** Marks `events` committed; takes a snapshot if the policy says so (the promise of it, else undefined). */
