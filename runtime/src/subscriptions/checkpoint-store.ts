@@ -1,6 +1,7 @@
 import type { Position } from '../store/position.js';
 import { CheckpointConflictError } from './subscription-errors.js';
 import { checkTenantId } from './tenant-view.js';
+import { sameTenantView } from '../tenancy/view-tenant.js';
 
 /** Where a subscription has got to: the position of the last event it finished with. */
 export interface Checkpoint {
@@ -117,6 +118,7 @@ export class InMemoryCheckpointStore implements CheckpointStore {
   }
 
   forTenant(tenantId: string): InMemoryCheckpointStore {
+    if (sameTenantView('checkpoint store', this.#tenantId, checkTenantId(tenantId))) return this;
     return new InMemoryCheckpointStore(this.#checkpoints, checkTenantId(tenantId));
   }
 

@@ -11,6 +11,7 @@ import {
   type DeadLetterStatus,
   type NewDeadLetter,
 } from './dead-letter-queue.js';
+import { sameTenantView } from '../tenancy/view-tenant.js';
 
 /**
  * A dead-letter queue in process memory, for tests and single-process tools. Entries are lost on
@@ -128,6 +129,7 @@ export class InMemoryDeadLetterQueue implements DeadLetterQueue {
   }
 
   forTenant(tenantId: string): InMemoryDeadLetterQueue {
+    if (sameTenantView('dead-letter queue', this.#tenantId, checkTenantId(tenantId))) return this;
     return new InMemoryDeadLetterQueue(this.#shared, checkTenantId(tenantId));
   }
 

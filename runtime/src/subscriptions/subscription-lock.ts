@@ -1,4 +1,5 @@
 import { checkTenantId } from './tenant-view.js';
+import { sameTenantView } from '../tenancy/view-tenant.js';
 /** A held lock on one subscription name. */
 export interface LockHandle {
   /** False once the lock is lost (lease expired and taken, connection dropped) or released. */
@@ -77,6 +78,7 @@ export class InMemorySubscriptionLock implements SubscriptionLock {
   }
 
   forTenant(tenantId: string): InMemorySubscriptionLock {
+    if (sameTenantView('subscription lock', this.#tenantId, checkTenantId(tenantId))) return this;
     return new InMemorySubscriptionLock(this.#held, checkTenantId(tenantId));
   }
 }

@@ -84,6 +84,41 @@ export function tenantIsolationSuite(
       expect((await bob.load(id)).state.texts).toEqual(['Bob-secret', 'Bob-secret-0', 'Bob-secret-1', 'Bob-secret-2']);
     });
 
+    it("a tenant's view cannot make a view of another tenant: store, snapshots, checkpoints, dead letters, locks", async () => {
+      const shared = current!.subscriptions ?? {
+        checkpoints: new InMemoryCheckpointStore(),
+        deadLetters: new InMemoryDeadLetterQueue(),
+        lock: new InMemorySubscriptionLock(),
+      };
+      const parts: [string, { forTenant?(tenantId: string): unknown }][] = [
+        ['event store', current!.store],
+        ['snapshot store', current!.snapshots],
+        ['checkpoint store', shared.checkpoints],
+        ['dead-letter queue', shared.deadLetters],
+        ['subscription lock', shared.lock],
+      ];
+      for (const [what, part] of parts) {
+        const alice = part.forTenant!('alice');
+        const escape = (() => {
+          try {
+            (alice as typeof part).forTenant!('bob');
+          } catch (error) {
+            return error;
+          }
+          return undefined;
+        })();
+        expect(escape, what).toBeInstanceOf(TenantMismatchError);
+        expect((escape as Error).message, what).toContain(`This ${what} is tenant "alice"'s view`);
+        expect((alice as typeof part).forTenant!('alice'), what).toBe(alice);
+      }
+      // The view still reads only its own tenant's events.
+      const id = randomUUID();
+      await repository('bob').update(id, (n) => n.write('Bob-secret'), { create: true });
+      const again = current!.store.forTenant('alice').forTenant('alice');
+      expect(await new AggregateRepository(again, Notebook).exists(id)).toBe(false);
+      expect(await new AggregateRepository(current!.store.forTenant('bob'), Notebook).exists(id)).toBe(true);
+    });
+
     it("keeps a tenant's snapshots out of other tenants' snapshot views and out of the unscoped one", async () => {
       const id = randomUUID();
       const alice = current!.snapshots.forTenant('alice');

@@ -1,5 +1,6 @@
 import type { Snapshot, SnapshotStore } from '../snapshot-store.js';
 import { snapshotScope, type SnapshotScope } from '../snapshot-scope.js';
+import { sameTenantView } from '../../tenancy/view-tenant.js';
 
 /** Snapshots in process memory. Tenant views made with `forTenant` share the store's memory. */
 export class InMemorySnapshotStore implements SnapshotStore {
@@ -44,6 +45,7 @@ export class InMemorySnapshotStore implements SnapshotStore {
   }
 
   forTenant(tenantId: string): InMemorySnapshotStore {
+    if (sameTenantView('snapshot store', this.#scope.tenantId, tenantId)) return this;
     return new InMemorySnapshotStore(this.#snapshots, tenantId);
   }
 

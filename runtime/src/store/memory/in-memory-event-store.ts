@@ -18,6 +18,7 @@ import { Position } from '../position.js';
 import { checkAppendCall, checkAppendText, checkReadable, checkText, feedRange, streamRange } from '../store-input.js';
 import { decodeFeedEvent } from '../undecodable-event-error.js';
 import { StoreGate } from '../store-gate.js';
+import { sameTenantView } from '../../tenancy/view-tenant.js';
 
 interface Row {
   readonly record: EventRecord;
@@ -255,6 +256,7 @@ export class InMemoryEventStore implements EventStore {
 
   forTenant(tenantId: string): EventStore {
     checkText('tenant id', tenantId, true);
+    if (sameTenantView('event store', this.#tenantId, tenantId)) return this;
     return new InMemoryEventStore({ registry: this.registry, storeId: this.storeId }, this.#shared, tenantId);
   }
 

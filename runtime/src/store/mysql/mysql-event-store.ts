@@ -33,6 +33,7 @@ import { MysqlReads, positionOf } from './mysql-read.js';
 import { StoreGate } from '../store-gate.js';
 import { pageEvents } from '../page-events.js';
 import { readStreamPage, streamPageOf, type StreamPage } from '../stream-page.js';
+import { sameTenantView } from '../../tenancy/view-tenant.js';
 
 export type MysqlEventStoreOptions = MysqlConnection & {
   readonly registry: EventRegistry;
@@ -410,6 +411,7 @@ export class MysqlEventStore implements EventStore {
 
   forTenant(tenantId: string): MysqlEventStore {
     checkText('tenant id', tenantId, true);
+    if (sameTenantView('event store', this.#tenantId, tenantId)) return this;
     return new MysqlEventStore(this.#shared, tenantId);
   }
 

@@ -61,6 +61,7 @@ import {
 import { PostgresAppendNotifier } from './postgres-append-notifier.js';
 import { PostgresGroupCommit, type GroupMember } from './postgres-group-commit.js';
 import { StoreGate } from '../store-gate.js';
+import { sameTenantView } from '../../tenancy/view-tenant.js';
 
 /**
  * How to open a {@link PostgresEventStore}. To bound how long any statement may run, set the
@@ -653,6 +654,7 @@ export class PostgresEventStore implements EventStore {
 
   forTenant(tenantId: string): PostgresEventStore {
     checkText('tenant id', tenantId, true);
+    if (sameTenantView('event store', this.#tenantId, tenantId)) return this;
     return new PostgresEventStore(this.#shared, tenantId, this.#close);
   }
 

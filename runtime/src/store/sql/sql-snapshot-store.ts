@@ -7,6 +7,7 @@ import { gateOfDatabase } from '../store-gate.js';
 import { currentTransaction } from './ambient-transaction.js';
 import type { EventStoreTables, SqlDialectName } from './event-store-tables.js';
 import { TENANT_SETTING } from './migrations/rls-0001-tenant-policies.js';
+import { sameTenantView } from '../../tenancy/view-tenant.js';
 
 type Db = Kysely<EventStoreTables>;
 
@@ -138,6 +139,7 @@ export abstract class SqlSnapshotStore implements SnapshotStore {
   }
 
   forTenant(tenantId: string): SqlSnapshotStore {
+    if (sameTenantView('snapshot store', this.#scope.tenantId, tenantId)) return this;
     return new SqlSnapshotStoreView(this.#db, this.#dialect, snapshotScope(tenantId).key);
   }
 

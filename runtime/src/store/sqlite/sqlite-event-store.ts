@@ -38,6 +38,7 @@ import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import { StoreGate } from '../store-gate.js';
 import { SqliteStoreDialect, type SqliteStoreConnection, type SqliteStoreDriver } from './sqlite-dialect.js';
 import { scratchDatabaseFile, type ScratchDatabaseFile } from './scratch-database-file.js';
+import { sameTenantView } from '../../tenancy/view-tenant.js';
 
 export interface SqliteEventStoreOptions {
   /**
@@ -580,6 +581,7 @@ export class SqliteEventStore implements EventStore {
 
   forTenant(tenantId: string): SqliteEventStore {
     checkText('tenant id', tenantId, true);
+    if (sameTenantView('event store', this.#tenantId, tenantId)) return this;
     return new SqliteEventStore(this.#shared, tenantId);
   }
 

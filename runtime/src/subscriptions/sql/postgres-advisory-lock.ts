@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { CompiledQuery, type Kysely } from 'kysely';
 import { checkTenantId } from '../tenant-view.js';
 import type { LockHandle, SubscriptionLock } from '../subscription-lock.js';
+import { sameTenantView } from '../../tenancy/view-tenant.js';
 
 /** The part of a `pg.Client` a lock held on a connection of its own uses (pass `() => new pg.Client(url)`). */
 export interface AdvisoryLockClient {
@@ -77,6 +78,7 @@ export class PostgresAdvisoryLock implements SubscriptionLock {
 
   /** A view locking `tenantId`'s subscriptions. */
   forTenant(tenantId: string): PostgresAdvisoryLock {
+    if (sameTenantView('subscription lock', this.#tenantId, checkTenantId(tenantId))) return this;
     const view = new PostgresAdvisoryLock(this.#db, this.#options);
     view.#tenantId = checkTenantId(tenantId);
     return view;

@@ -10,6 +10,7 @@ import { CheckpointConflictError } from '../subscription-errors.js';
 import { checkTenantId } from '../tenant-view.js';
 import { detectDialect, msToDate, type SqlDialectName } from '../../store/sql/sql-dialect.js';
 import { SubscriptionTable, type SubscriptionTables } from './subscription-tables.js';
+import { sameTenantView } from '../../tenancy/view-tenant.js';
 
 const TABLE = SubscriptionTable.checkpoints;
 
@@ -86,6 +87,7 @@ export class SqlCheckpointStore implements CheckpointStore {
   }
 
   forTenant(tenantId: string): SqlCheckpointStore {
+    if (sameTenantView('checkpoint store', this.#tenant, checkTenantId(tenantId))) return this;
     const view = new SqlCheckpointStore(this.#db, { dialect: this.#dialect });
     view.#tenant = checkTenantId(tenantId);
     return view;

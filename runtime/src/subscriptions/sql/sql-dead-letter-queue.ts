@@ -16,6 +16,7 @@ import { DeadLetterEntryNotFoundError } from '../subscription-errors.js';
 import { checkTenantId, deadLetterTenant } from '../tenant-view.js';
 import { affected, detectDialect, msToDate, type SqlDialectName } from '../../store/sql/sql-dialect.js';
 import { SubscriptionTable, type SubscriptionTables } from './subscription-tables.js';
+import { sameTenantView } from '../../tenancy/view-tenant.js';
 
 const TABLE = SubscriptionTable.deadLetters;
 type Row = Selectable<SubscriptionTables[typeof TABLE]>;
@@ -241,6 +242,7 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
   }
 
   forTenant(tenantId: string): SqlDeadLetterQueue {
+    if (sameTenantView('dead-letter queue', this.#tenantId, checkTenantId(tenantId))) return this;
     const view = new SqlDeadLetterQueue(this.#db, { dialect: this.#dialect });
     view.#tenantId = checkTenantId(tenantId);
     return view;

@@ -4,6 +4,7 @@ import { checkTenantId } from '../tenant-view.js';
 import type { LockHandle, SubscriptionLock } from '../subscription-lock.js';
 import { affected, detectDialect, type SqlDialectName } from '../../store/sql/sql-dialect.js';
 import { SubscriptionTable, type SubscriptionTables } from './subscription-tables.js';
+import { sameTenantView } from '../../tenancy/view-tenant.js';
 
 const TABLE = SubscriptionTable.leases;
 
@@ -74,6 +75,7 @@ export class SqlLeaseLock implements SubscriptionLock {
 
   /** A view taking `tenantId`'s leases, as the same owner. */
   forTenant(tenantId: string): SqlLeaseLock {
+    if (sameTenantView('subscription lock', this.#tenant, checkTenantId(tenantId))) return this;
     const view = new SqlLeaseLock(this.#db, { ...this.#options, owner: this.#owner, dialect: this.#dialect });
     view.#tenant = checkTenantId(tenantId);
     return view;
