@@ -2,10 +2,10 @@
 // Do not edit: `eventsmith generate` rewrites this file. Change the YAML instead.
 /* eslint-disable */
 
-import type { Kysely, Migration } from '@eventsmith/runtime';
+import type { Kysely, ProjectionTableMigration } from '@eventsmith/runtime';
 
 /** The Kysely handle projections write through (the store transaction under a subscription). */
 export type ProjectionDatabase<Tables = any> = Kysely<Tables>;
 
-/** One Kysely migration of a projection table. */
-export type ProjectionMigration = Migration;
+/** One Kysely migration of a projection table, and the projections to rebuild after it (`rebuild`). */
+export type ProjectionMigration = ProjectionTableMigration;

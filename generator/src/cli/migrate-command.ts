@@ -105,12 +105,18 @@ export async function migrateDatabase(
         : {}),
       applied: step.applied,
       ...(step.adopted?.length ? { adopted: step.adopted } : {}),
+      ...(step.rebuild?.length ? { rebuild: step.rebuild } : {}),
     }));
     io.out(`${JSON.stringify({ database: where, steps }, null, 2)}\n`);
     return;
   }
   print(io, report, domains);
   io.out(`Event store, subscription and projection tables are ready in ${where}.\n`);
+  const rebuild = report.steps.flatMap((step) => step.rebuild ?? []);
+  for (const name of rebuild)
+    io.err(
+      `warning: a migration applied above emptied or reset the table of ${name}: rows written before it are missing or hold zero values until you rebuild it: eventsmith projections rebuild ${name} --db ${target.dialect === 'sqlite' ? `sqlite:${target.filename}` : redact(target.url)}\n`,
+    );
 }
 
 /** One line per step: what it applied, or that its tables were up to date. */

@@ -217,4 +217,37 @@ describe('emitDomain', () => {
       '0002_alter_orders',
     ]);
   });
+  it('marks a migration that empties or resets rows for a rebuild, and says so when it is created', async () => {
+    const first = await formatFiles(emitDomain(model(SMALL), OPTIONS));
+    const snapshot = parseSnapshot(first.find((f) => f.path.endsWith('snapshot.json'))!.content);
+    const migration = (yaml: string) =>
+      emitDomain(model(yaml), { ...OPTIONS, projectionSnapshot: snapshot }).find((f) =>
+        f.path.startsWith('gen/projections/migrations/0002_'),
+      )!;
+
+    const nullable = migration(SMALL.replace('city: string, closed', 'city: string, note: text?, closed'));
+    expect(nullable.render()).not.toContain('rebuild:');
+    expect(nullable.notice).toBeUndefined();
+
+    const retyped = migration(
+      SMALL.replace('city: string, closed', 'city: text, count: integer, closed').replace(
+        'city: data.address.city }',
+        'city: data.address.city, count: data.count }',
+      ),
+    );
+    expect(retyped.render()).toContain("rebuild: ['Orders'],");
+    expect(retyped.notice).toBe(
+      'This migration of orders retypes city (existing values are dropped) and adds count without a default ' +
+        '(existing rows get the zero value). After it runs on a database that has rows, rebuild the projection: ' +
+        '`eventsmith projections rebuild Orders --db <url>` (an app started on it logs a warning until then).',
+    );
+
+    const rekeyed = migration(SMALL.replace('primaryKey: id', 'primaryKey: [id, city]'));
+    expect(rekeyed.path).toBe('gen/projections/migrations/0002_recreate_orders.ts');
+    expect(rekeyed.render()).toContain("rebuild: ['Orders'],");
+    expect(rekeyed.notice).toContain('The primary key of orders changed, so this migration recreates the table empty.');
+
+    const [prepared] = await formatFiles([rekeyed]);
+    expect(prepared!.notice).toBe(rekeyed.notice);
+  });
 });

@@ -19,7 +19,13 @@ export async function formatFiles(
     files.map(async (file) => {
       const merge = file.merge;
       const content = file.ownership === 'keep' ? '' : await format(file.path, file.render(), file.format);
-      return { path: file.path, ownership: file.ownership, content, ...(merge ? { merge } : {}) };
+      return {
+        path: file.path,
+        ownership: file.ownership,
+        content,
+        ...(merge ? { merge } : {}),
+        ...(file.notice ? { notice: file.notice } : {}),
+      };
     }),
   );
 }

@@ -21,6 +21,8 @@ export interface PreparedFile {
   /** The full content (for a user-owned file: the content it is created with). Empty for `keep`. */
   readonly content: string;
   readonly merge?: UserFileMerge & { readonly imports: readonly RenderedImport[] };
+  /** For a `once` file: a warning to report when it is created. */
+  readonly notice?: string;
 }
 
 /** What one file would become. `before` is empty for a new file, `after` empty for a removed one. */
@@ -140,7 +142,10 @@ async function decide(
         after: file.content,
       };
     case 'once':
-      if (existing === undefined) return { path: file.path, kind: 'create', before: '', after: file.content };
+      if (existing === undefined) {
+        if (file.notice) warnings.push(`${file.path}: ${file.notice}`);
+        return { path: file.path, kind: 'create', before: '', after: file.content };
+      }
       if (existing !== file.content)
         warnings.push(
           `${file.path} differs from what was generated. A migration must never change once it may have run; it was left as it is.`,

@@ -104,6 +104,13 @@ describe('writeFiles', () => {
     expect(report.warnings[0]).toContain('must never change');
   });
 
+  it("reports a once file's notice when it creates the file (and with dryRun), never again", async () => {
+    const once: PreparedFile = { path: 'out/m/0002_x.ts', ownership: 'once', content: 'v1\n', notice: 'rebuild X.' };
+    expect((await writeFiles([once], { ...opts(), dryRun: true })).warnings).toEqual(['out/m/0002_x.ts: rebuild X.']);
+    expect((await writeFiles([once], opts())).warnings).toEqual(['out/m/0002_x.ts: rebuild X.']);
+    expect((await writeFiles([once], opts())).warnings).toEqual([]);
+  });
+
   it('removes generated files no longer emitted, but never files it did not write', async () => {
     await writeFiles([gen('out/a.ts', 'a'), gen('out/old/b.ts', 'b')], opts());
     await writeFile(join(root, 'out/notes.md'), 'my notes\n');

@@ -169,6 +169,14 @@ export async function createApp<Aggs extends AggregateSpecs, Classes extends Agg
     options.migrate === false
       ? { steps: [] }
       : await migrateApp({ store: options.store, database, domains: [definition] });
+  for (const name of migrations.steps.flatMap((step) => step.rebuild ?? [])) {
+    logger.warn(
+      `eventsmith: a projection migration just applied emptied or reset the table of ${name}: rows written ` +
+        `before it are missing or hold zero values until you rebuild it, with app.manager.rebuild('${name}') ` +
+        `or \`eventsmith projections rebuild ${name} --db <url>\`.`,
+      { projection: name },
+    );
+  }
 
   // Appends through the app wake its subscriptions and relay at once instead of at the next poll.
   const signal = new WakeUpSignal();

@@ -367,6 +367,65 @@ describe('dispatchOn', () => {
   });
 });
 
+describe('a projection migration that empties or resets a table', () => {
+  it('is reported as a rebuild in the migration report, and the app warns once, at the start that applied it', async () => {
+    const sqlite = await SqliteEventStore.open({ filename: ':memory:', registry });
+    const recreate = {
+      rebuild: ['StockLevels'],
+      async up(db: Kysely<any>) {
+        await db.schema.dropTable('app_test_stock_levels').execute();
+        await db.schema
+          .createTable('app_test_stock_levels')
+          .addColumn('sku', 'varchar(100)', (c) => c.primaryKey())
+          .addColumn('available', 'integer', (c) => c.notNull())
+          .execute();
+      },
+    };
+    const definition = (migrations: Record<string, unknown>) =>
+      defineApp({
+        domain: 'AppTestRebuild',
+        aggregates: shopApp.aggregates,
+        projectionMigrations: { ...shopApp.projectionMigrations, ...migrations } as typeof shopApp.projectionMigrations,
+      });
+    const warnings: string[] = [];
+    const logger = { warn: (message: string) => void warnings.push(message), error: () => undefined };
+    try {
+      const first = await createApp(definition({}), { store: sqlite, aggregates: shopClasses, logger });
+      await first.close();
+      expect(warnings).toEqual([]);
+
+      const second = await createApp(definition({ '0002_recreate_app_test_stock_levels': recreate }), {
+        store: sqlite,
+        aggregates: shopClasses,
+        logger,
+      });
+      await second.close();
+      const step = second.migrations.steps.find((s) => s.tables === 'projections');
+      expect(step).toEqual({
+        tables: 'projections',
+        domain: 'AppTestRebuild',
+        applied: ['0002_recreate_app_test_stock_levels'],
+        rebuild: ['StockLevels'],
+      });
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain('emptied or reset the table of StockLevels');
+      expect(warnings[0]).toContain("app.manager.rebuild('StockLevels')");
+      expect(warnings[0]).toContain('eventsmith projections rebuild StockLevels');
+
+      const third = await createApp(definition({ '0002_recreate_app_test_stock_levels': recreate }), {
+        store: sqlite,
+        aggregates: shopClasses,
+        logger,
+      });
+      await third.close();
+      expect(third.migrations.steps.find((s) => s.tables === 'projections')).not.toHaveProperty('rebuild');
+      expect(warnings).toHaveLength(1);
+    } finally {
+      await sqlite.close();
+    }
+  });
+});
+
 describe('a custom reaction', () => {
   it('dispatches once when it fails after its command was appended and is delivered again', async () => {
     const sqlite = await SqliteEventStore.open({ filename: ':memory:', registry });

@@ -10,6 +10,7 @@ export {
   type MigrateAppOptions,
   type MigrationReport,
   type MigrationStep,
+  type ProjectionTableMigration,
 } from './migrate-app.js';
 export { dispatchOn } from './reactions.js';
 export * from './reaction-not-written.js';

@@ -13,6 +13,13 @@ export interface MigrationStep {
   /** The domain, for projection tables. */
   readonly domain?: string;
   readonly applied: readonly string[];
+  /**
+   * Projections whose tables a migration applied here emptied or reset (a table recreated for a
+   * new primary key, a column retyped or added without a default): their rows are missing or hold
+   * zero values until the projection is rebuilt (`app.manager.rebuild(name)`, or `eventsmith
+   * projections rebuild <name>`). Absent when there is none.
+   */
+  readonly rebuild?: readonly string[];
   /** Projection migrations recorded in the shared table of older versions, now recorded per domain. */
   readonly adopted?: readonly string[];
 }
@@ -47,10 +54,19 @@ export class AppMigrationError extends EventsmithError {
   }
 }
 
+/**
+ * A migration of projection tables: Kysely's `up` and `down`, and the projections whose existing
+ * rows it loses, which must be rebuilt after it ran on a database that had rows.
+ */
+export interface ProjectionTableMigration extends Migration {
+  /** Projections whose rows this migration empties or resets (the generator sets it). */
+  readonly rebuild?: readonly string[] | undefined;
+}
+
 /** The projection migrations of one domain. */
 export interface DomainMigrations {
   readonly domain: string;
-  readonly projectionMigrations?: Readonly<Record<string, Migration>> | undefined;
+  readonly projectionMigrations?: Readonly<Record<string, ProjectionTableMigration>> | undefined;
 }
 
 export interface MigrateAppOptions {
@@ -137,7 +153,14 @@ export async function migrateApp(options: MigrateAppOptions): Promise<MigrationR
       adopted = await adoptSharedRecords(database, table, migrations);
       return runMigrations(database, migrations, table);
     });
-    if (adopted.length > 0) steps[steps.length - 1] = { ...steps[steps.length - 1]!, adopted };
+    const last = steps[steps.length - 1]!;
+    const rebuild = [...new Set(last.applied.flatMap((name) => migrations[name]?.rebuild ?? []))].sort();
+    if (adopted.length > 0 || rebuild.length > 0)
+      steps[steps.length - 1] = {
+        ...last,
+        ...(adopted.length > 0 ? { adopted } : {}),
+        ...(rebuild.length > 0 ? { rebuild } : {}),
+      };
   }
   return { steps };
 }

@@ -74,6 +74,8 @@ export class GeneratedFile {
   /** What {@link GeneratedFile.render} and {@link GeneratedFile.merge} returned, until the next change. */
   #rendered: string | undefined;
   #merged: (UserFileMerge & { readonly imports: readonly RenderedImport[] }) | undefined;
+  /** For a `once` file: what `generate` says when it creates the file (a migration that loses rows). */
+  notice: string | undefined;
 
   private constructor(
     /** Project-relative, `/`-separated. */

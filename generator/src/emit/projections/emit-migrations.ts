@@ -66,15 +66,25 @@ function migrationsIndex(
 function migrationFile(layout: Layout, name: string, change: TableChange, sources: readonly string[]): GeneratedFile {
   const file = GeneratedFile.once(layout.migration(name), sources);
   const type = file.importType('ProjectionMigration', { file: layout.projectionDatabase });
-  const { up, down, note } = statements(change);
+  const { up, down, note, lossy } = statements(change);
+  const projection = tableOf(change).projection;
+  if (lossy) {
+    file.notice =
+      `${lossy} After it runs on a database that has rows, rebuild the projection: ` +
+      `\`eventsmith projections rebuild ${projection} --db <url>\` (an app started on it logs a warning until then).`;
+  }
   file.print(
     `/** ${describe(change)}${note ? `\n *\n * ${note}` : ''} */\n` +
-      `export const ${migrationExport(name)}: ${type} = {\n  async up(db) {\n${up.map((s) => `    ${s}`).join('\n')}\n  },\n  async down(db) {\n${down.map((s) => `    ${s}`).join('\n')}\n  },\n};`,
+      `export const ${migrationExport(name)}: ${type} = {\n${lossy ? `  rebuild: [${quote(projection)}],\n` : ''}  async up(db) {\n${up.map((s) => `    ${s}`).join('\n')}\n  },\n  async down(db) {\n${down.map((s) => `    ${s}`).join('\n')}\n  },\n};`,
   );
   return file;
 }
 
-function statements(change: TableChange): { up: string[]; down: string[]; note?: string } {
+/**
+ * The statements of a migration, its doc note and, when it loses rows or values of existing rows
+ * (`lossy`: what it loses, for `generate` to print), the projection must be rebuilt after it.
+ */
+function statements(change: TableChange): { up: string[]; down: string[]; note?: string; lossy?: string } {
   switch (change.kind) {
     case 'create':
       return { up: create(change.table), down: drop(change.table) };
@@ -89,6 +99,7 @@ function statements(change: TableChange): { up: string[]; down: string[]; note?:
         up: [...drop(change.before), ...create(change.after)],
         down: [...drop(change.after), ...create(change.before)],
         note: 'The primary key changed, so the table is recreated empty: rebuild the projection to fill it.',
+        lossy: `The primary key of ${change.after.table} changed, so this migration recreates the table empty.`,
       };
     case 'alter':
       return alter(change.before, change.after);
@@ -137,7 +148,7 @@ function columnOptions(column: ColumnShape, table: TableShape, backfill = false)
  * and added again (its values are lost: rebuild the projection); a NOT NULL column added without
  * a default gets the type's zero value in existing rows.
  */
-function alter(before: TableShape, after: TableShape): { up: string[]; down: string[]; note?: string } {
+function alter(before: TableShape, after: TableShape): { up: string[]; down: string[]; note?: string; lossy?: string } {
   const t = quote(after.table);
   const oldCols = new Map(before.columns.map((c) => [c.name, c]));
   const newCols = new Map(after.columns.map((c) => [c.name, c]));
@@ -170,14 +181,21 @@ function alter(before: TableShape, after: TableShape): { up: string[]; down: str
     ...removedCols.map((c) => addCol(before, c)),
     ...droppedIdx.map((i) => createIndex(before.table, i)),
   ];
-  const lossy =
-    removedCols.length + changedCols.length > 0 || addedCols.some((c) => !c.nullable && c.default === undefined);
+  const zeroFilled = addedCols.filter((c) => !c.nullable && c.default === undefined);
+  const names = (cols: readonly ColumnShape[]) => cols.map((c) => c.name).join(', ');
+  const lost = [
+    ...(changedCols.length ? [`retypes ${names(changedCols)} (existing values are dropped)`] : []),
+    ...(zeroFilled.length ? [`adds ${names(zeroFilled)} without a default (existing rows get the zero value)`] : []),
+  ];
   return {
     up,
     down,
-    ...(lossy
+    ...(removedCols.length + lost.length > 0
       ? { note: 'Columns were dropped, retyped or added without a default: rebuild the projection to fill them.' }
       : {}),
+    // A dropped column loses nothing the projection still has; a retyped or zero-filled one holds
+    // wrong values in every existing row until the projection is rebuilt.
+    ...(lost.length > 0 ? { lossy: `This migration of ${after.table} ${lost.join(' and ')}.` } : {}),
   };
 }
 

@@ -40,10 +40,10 @@ function databaseFile(model: DomainModel, layout: Layout): GeneratedFile {
     model.sources.map((s) => s.path),
   );
   const kysely = file.importType('Kysely', RUNTIME);
-  const migration = file.importType('Migration', RUNTIME);
+  const migration = file.importType('ProjectionTableMigration', RUNTIME);
   file.print(
     `/** The Kysely handle projections write through (the store transaction under a subscription). */\nexport type ProjectionDatabase<Tables = any> = ${kysely}<Tables>;`,
-    `/** One Kysely migration of a projection table. */\nexport type ProjectionMigration = ${migration};`,
+    `/** One Kysely migration of a projection table, and the projections to rebuild after it (\`rebuild\`). */\nexport type ProjectionMigration = ${migration};`,
   );
   return file;
 }
