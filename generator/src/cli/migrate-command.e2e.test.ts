@@ -98,8 +98,22 @@ describe('eventsmith migrate with the repository config (two domains, one databa
     const result = await migrate(db);
     expect(result.status).toBe(1);
     expect(result.out).toContain('generated/bank: applied 0001_create_account_summary.');
+    expect(result.out).toMatch(
+      /\ngenerated\/shop: applied 0001_create_customer_stats, 0002_create_daily_revenue, then failed at 0003_create_order_summaries\.\n$/,
+    );
     expect(result.err).toMatch(/Migrating the projections tables of Shop failed at 0003_create_order_summaries/);
     expect(result.err).toContain('1 error; the migrations printed above were applied and stay applied.');
     expect(result.err).not.toContain('nothing was written');
+  }, 120_000);
+
+  it('says that the step whose first migration fails failed, never that its tables are up to date', async () => {
+    const store = await SqliteEventStore.open({ filename: db, registry: EventRegistry.create({ events: [] }) });
+    await store.db.schema.createTable('account_summary').addColumn('x', 'integer').execute(); // in the way
+    await store.close();
+    const result = await migrate(db);
+    expect(result.status).toBe(1);
+    expect(result.out).not.toContain('generated/bank: projection tables up to date');
+    expect(result.out).toMatch(/\ngenerated\/bank: failed at 0001_create_account_summary\.\n$/);
+    expect(result.err).toMatch(/Migrating the projections tables of Bank failed at 0001_create_account_summary/);
   }, 120_000);
 });

@@ -9,6 +9,7 @@ import {
   SqlMigrationTable,
   type EventStore,
   type MigrationReport,
+  type MigrationStep,
 } from '@eventsmith/runtime';
 import { loadDomain, readDomainFileSync, type DomainSourceFile } from '@eventsmith/schema';
 import { Layout } from '../emit/common/layout.js';
@@ -77,7 +78,7 @@ export async function migrateDatabase(
     report = await migrateApp({ store, domains });
   } catch (error) {
     if (!(error instanceof AppMigrationError)) throw error;
-    if (format === 'text') print(io, error.report, domains);
+    if (format === 'text') print(io, error.report, domains, { step: error.step, migration: error.failedMigration });
     const applied = error.report.steps.some((step) => step.applied.length > 0);
     const done = error.report.steps.flatMap((step) => step.applied);
     throw new CliFailure(
@@ -119,21 +120,40 @@ export async function migrateDatabase(
     );
 }
 
-/** One line per step: what it applied, or that its tables were up to date. */
-function print(io: CliIo, report: MigrationReport, domains: readonly { output: string; domain: string }[]): void {
-  for (const step of report.steps) {
-    const what =
-      step.tables === 'projections'
-        ? `${domains.find((d) => d.domain === step.domain)?.output ?? step.domain}`
-        : step.tables === 'event store'
-          ? 'Event store tables'
-          : 'Subscription and outbox tables';
+/**
+ * One line per step: what it applied, or that its tables were up to date. After a failure, the
+ * step that failed says so (with what it applied before), never that it was up to date.
+ */
+function print(
+  io: CliIo,
+  report: MigrationReport,
+  domains: readonly { output: string; domain: string }[],
+  failed?: { readonly step: Omit<MigrationStep, 'applied'>; readonly migration: string | undefined },
+): void {
+  // A migration that failed inside the migrator (it names the migration) ends the report with its
+  // step and what that step applied before it; a step that could not start is not in the report.
+  const last = report.steps[report.steps.length - 1];
+  const failedIsLast =
+    failed?.migration !== undefined && last?.tables === failed.step.tables && last.domain === failed.step.domain;
+  const steps = failedIsLast ? report.steps.slice(0, -1) : report.steps;
+  const name = (step: Omit<MigrationStep, 'applied'>) =>
+    step.tables === 'projections'
+      ? `${domains.find((d) => d.domain === step.domain)?.output ?? step.domain}`
+      : step.tables === 'event store'
+        ? 'Event store tables'
+        : 'Subscription and outbox tables';
+  for (const step of steps) {
+    const what = name(step);
     const adopted = step.adopted?.length
       ? ` (${step.adopted.join(', ')} were recorded in the shared ${SqlMigrationTable.projections} table; now recorded in ${projectionMigrationTable(step.domain!)})`
       : '';
     io.out(
       `${what}: ${step.applied.length ? `applied ${step.applied.join(', ')}` : step.tables === 'projections' ? 'projection tables up to date' : 'up to date'}${adopted}.\n`,
     );
+  }
+  if (failed) {
+    const before = failedIsLast && last.applied.length ? `applied ${last.applied.join(', ')}, then ` : '';
+    io.out(`${name(failed.step)}: ${before}failed${failed.migration ? ` at ${failed.migration}` : ''}.\n`);
   }
 }
 
