@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AggregateRepository } from '../aggregates/aggregate-repository.js';
+import type { AggregateRoot } from '../aggregates/aggregate-root.js';
+import { handlerTable } from '../aggregates/handles.js';
 import type { EventPublisher } from '../bus/event-bus.js';
 import { InMemoryOutboxStore } from '../outbox/in-memory-outbox-store.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
@@ -165,6 +167,7 @@ export async function createApp<Aggs extends AggregateSpecs, Classes extends Agg
         'Pass { database } (a Kysely instance, e.g. on an in-memory SQLite database), or use a SQL store.',
     );
   }
+  checkRegistryKnowsEvents(definition, options);
   const migrations =
     options.migrate === false
       ? { steps: [] }
@@ -320,3 +323,28 @@ export async function createApp<Aggs extends AggregateSpecs, Classes extends Agg
 }
 
 const identity = (given: DispatchOptions | undefined): DispatchOptions => given ?? {};
+
+/**
+ * The store decodes what it reads, and refuses to append, with its own registry: one opened with
+ * another domain's registry (two domains on one store) would fail at the first command. Say so at
+ * creation, with the fix.
+ */
+function checkRegistryKnowsEvents<Aggs extends AggregateSpecs, Classes extends AggregateClasses<Aggs>>(
+  definition: AppDefinition<Aggs>,
+  options: AppOptions<Aggs, Classes>,
+): void {
+  const registry = (options.store as Partial<Pick<EventStore, 'registry'>>).registry;
+  if (!registry) return;
+  // The events each class handles: a generated class lists them, a hand-written one decorates them.
+  const classes = Object.values(options.aggregates as Record<string, unknown>) as (typeof AggregateRoot | undefined)[];
+  const types = classes.flatMap((cls) => (cls ? [...cls.handledEventTypes, ...handlerTable(cls).keys()] : []));
+  const missing = [...new Set(types.filter((type) => !registry.has(type)))].sort();
+  if (missing.length === 0) return;
+  const domain = definition.domain;
+  throw new AppConfigError(
+    `The store's event registry does not know ${missing.length === 1 ? 'the event' : 'the events'} ${missing.join(', ')} ` +
+      `of the ${domain} domain, so it could neither append nor read ${missing.length === 1 ? 'it' : 'them'}. ` +
+      `Open the store with the domain's registry (\`registry: create${domain}Registry()\`); when several domains share ` +
+      `the store, with all of theirs: \`registry: EventRegistry.merge(create${domain}Registry(), createOtherRegistry())\`.`,
+  );
+}

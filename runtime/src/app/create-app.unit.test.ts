@@ -10,6 +10,7 @@ import {
   TenantMismatchError,
   type EventsmithError,
 } from '../errors.js';
+import { EventRegistry } from '../events/event-registry.js';
 import type { EventStore } from '../store/event-store.js';
 import { InMemoryEventStore } from '../store/memory/in-memory-event-store.js';
 import { Position } from '../store/position.js';
@@ -364,6 +365,35 @@ describe('dispatchOn', () => {
       command: 'discontinue',
       id: (event) => event.data.sku,
     });
+  });
+});
+
+describe('a store opened with another registry', () => {
+  it("is refused at creation, naming the events it lacks and how to merge two domains' registries", async () => {
+    // As with two domains on one store: the store was opened with the other domain's registry only.
+    const other = EventRegistry.create({ events: [OrderPlaced] });
+    const store = new InMemoryEventStore({ registry: other });
+    const created = createApp(defineApp({ domain: 'AppTestShop', aggregates: shopApp.aggregates }), {
+      store,
+      aggregates: shopClasses,
+      logger: quiet,
+    });
+    await expect(created).rejects.toThrow(AppConfigError);
+    await expect(created).rejects.toThrow(
+      "The store's event registry does not know the events StockReceived, StockReserved of the AppTestShop domain",
+    );
+    await expect(created).rejects.toThrow(
+      'registry: EventRegistry.merge(createAppTestShopRegistry(), createOtherRegistry())',
+    );
+
+    const merged = EventRegistry.merge(other, EventRegistry.create({ events: [StockReceived, StockReserved] }));
+    const app = await createApp(defineApp({ domain: 'AppTestShop', aggregates: shopApp.aggregates }), {
+      store: new InMemoryEventStore({ registry: merged }),
+      aggregates: shopClasses,
+      logger: quiet,
+    });
+    await app.stock.receive('MUG', { quantity: 1 });
+    await app.close();
   });
 });
 
