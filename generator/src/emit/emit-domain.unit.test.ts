@@ -239,7 +239,7 @@ describe('emitDomain', () => {
     expect(retyped.notice).toBe(
       'This migration of orders retypes city (existing values are dropped) and adds count without a default ' +
         '(existing rows get the zero value). After it runs on a database that has rows, rebuild the projection: ' +
-        '`eventsmith projections rebuild Orders --db <url>` (an app started on it logs a warning until then).',
+        '`eventsmith projections rebuild Orders --db <url>` (an app that applies it logs the same warning).',
     );
 
     const rekeyed = migration(SMALL.replace('primaryKey: id', 'primaryKey: [id, city]'));

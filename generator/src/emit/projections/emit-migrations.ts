@@ -71,7 +71,7 @@ function migrationFile(layout: Layout, name: string, change: TableChange, source
   if (lossy) {
     file.notice =
       `${lossy} After it runs on a database that has rows, rebuild the projection: ` +
-      `\`eventsmith projections rebuild ${projection} --db <url>\` (an app started on it logs a warning until then).`;
+      `\`eventsmith projections rebuild ${projection} --db <url>\` (an app that applies it logs the same warning).`;
   }
   file.print(
     `/** ${describe(change)}${note ? `\n *\n * ${note}` : ''} */\n` +
