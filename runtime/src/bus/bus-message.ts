@@ -1,9 +1,10 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
-import { EventTypeNotFoundError } from '../errors.js';
+import { EventTypeNotFoundError, InvalidArgumentError } from '../errors.js';
 import { DomainEvent } from '../events/domain-event.js';
 import { toEventRecord, type EventRecord } from '../events/event-record.js';
 import type { EventRegistry } from '../events/event-registry.js';
 import type { DeadLetterReason } from './event-bus.js';
+import { describeValue } from '../store/store-input.js';
 import { instruments, MetricAttributes } from '../telemetry/metrics.js';
 
 /**
@@ -58,6 +59,38 @@ export function toBusMessages(events: readonly (DomainEvent | EventRecord)[]): B
     for (const [name, value] of traceEntries) headers[name] = value;
     return { key: messageKey(record.aggregateType, record.aggregateId), record, body: JSON.stringify(record), headers };
   });
+}
+
+/**
+ * Checks the argument of `publish` before anything is sent, the same on every bus: an array whose
+ * every element is an event built by a class made with `defineEvent`, or a stored
+ * {@link EventRecord} (e.g. from an outbox). Throws {@link InvalidArgumentError} naming the first
+ * element that is neither. Returns the number of events: an empty batch is valid and sends nothing.
+ *
+ * @example
+ * ```ts
+ * if (checkPublishBatch(events) === 0) return;
+ * ```
+ */
+export function checkPublishBatch(events: readonly (DomainEvent | EventRecord)[]): number {
+  if (!Array.isArray(events)) {
+    throw new InvalidArgumentError(
+      `publish: events must be an array of events, got ${describeValue(events)}. Pass the batch as an array, e.g. bus.publish([event]).`,
+    );
+  }
+  for (let i = 0; i < events.length; i++) {
+    const event: unknown = events[i];
+    if (event instanceof DomainEvent) continue;
+    const problem = recordProblem(event);
+    if (problem === undefined) continue;
+    throw new InvalidArgumentError(
+      `publish: event ${i + 1} of the batch (index ${i}) is ${describeValue(event)}, not an event` +
+        `${typeof event === 'object' && event !== null && !Array.isArray(event) ? ` (as an event record, ${problem})` : ''}; nothing was published. ` +
+        `Publish instances of classes made by defineEvent, e.g. new MoneyDeposited({ amount: '5.00' }), ` +
+        `or stored event records (toEventRecord(event), or records read from a store or an outbox).`,
+    );
+  }
+  return events.length;
 }
 
 /**
@@ -149,16 +182,24 @@ export function decodeBusMessage(registry: EventRegistry, body: string | Uint8Ar
 
 const STRING_FIELDS = ['eventId', 'eventType', 'aggregateId', 'aggregateType', 'occurredAt', 'correlationId'] as const;
 
-function parseRecord(value: unknown): EventRecord {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('expected a JSON object');
+/** Why `value` is not an event record (its required fields), or undefined when it is one. */
+function recordProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'expected a JSON object';
   const v = value as Record<string, unknown>;
   for (const field of STRING_FIELDS) {
-    if (typeof v[field] !== 'string') throw new Error(`field "${field}" must be a string`);
+    if (typeof v[field] !== 'string') return `field "${field}" must be a string`;
   }
   for (const field of ['eventVersion', 'aggregateVersion'] as const) {
-    if (!Number.isInteger(v[field])) throw new Error(`field "${field}" must be an integer`);
+    if (!Number.isInteger(v[field])) return `field "${field}" must be an integer`;
   }
-  if (!('data' in v)) throw new Error('field "data" is missing');
+  if (!('data' in v)) return 'field "data" is missing';
+  return undefined;
+}
+
+function parseRecord(value: unknown): EventRecord {
+  const problem = recordProblem(value);
+  if (problem !== undefined) throw new Error(problem);
+  const v = value as Record<string, unknown>;
   // Freshly parsed and ours: fill in the optional fields in place rather than copy the record.
   v['tenantId'] ??= null;
   v['actorId'] ??= null;

@@ -7,7 +7,15 @@ import {
   orderPlaced,
   orderPlacedV1,
 } from '../testing/bus-conformance-fixtures.js';
-import { BusHeader, decodeBusMessage, messageKey, peekEnvelope, toBusMessages } from './bus-message.js';
+import {
+  BusHeader,
+  checkPublishBatch,
+  decodeBusMessage,
+  messageKey,
+  peekEnvelope,
+  toBusMessages,
+} from './bus-message.js';
+import { InvalidArgumentError } from '../errors.js';
 import { deliver, resolveSubscribeOptions, retryDelay } from './deliver.js';
 import { BusConfigurationError } from './bus-errors.js';
 import { partitionOf } from './partitioning.js';
@@ -23,6 +31,34 @@ describe('bus messages', () => {
     expect(JSON.parse(fromLive!.body)).toMatchObject({ eventId: live.eventId, eventVersion: 2, aggregateVersion: 3 });
     expect(fromRecord!.headers[BusHeader.eventVersion]).toBe('1');
     expect(fromLive!.headers[BusHeader.eventType]).toBe('conformance.OrderPlaced');
+  });
+
+  it('checks a publish batch: events and stored records pass, anything else is named with its index', () => {
+    expect(checkPublishBatch([])).toBe(0);
+    expect(checkPublishBatch([orderPlaced('o-1', 1), orderPlacedV1('o-1', 2, 9)])).toBe(2);
+    const refused = (events: unknown) => {
+      try {
+        checkPublishBatch(events as never);
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidArgumentError);
+        return (error as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(refused([orderPlaced('o-1', 1), { not: 'an event' }])).toBe(
+      'publish: event 2 of the batch (index 1) is a plain object, not an event (as an event record, field "eventId" must be a string); ' +
+        "nothing was published. Publish instances of classes made by defineEvent, e.g. new MoneyDeposited({ amount: '5.00' }), " +
+        'or stored event records (toEventRecord(event), or records read from a store or an outbox).',
+    );
+    expect(refused([null])).toContain('event 1 of the batch (index 0) is null, not an event; nothing was published.');
+    expect(refused([orderPlaced('o-1', 1), 2, 3])).toContain('event 2 of the batch (index 1) is 2, not an event;');
+    expect(refused([{ ...orderPlacedV1('o-1', 1, 9), aggregateVersion: 1.5 }])).toContain(
+      'field "aggregateVersion" must be an integer',
+    );
+    expect(refused({ 0: orderPlaced('o-1', 1) })).toBe(
+      'publish: events must be an array of events, got a plain object. Pass the batch as an array, e.g. bus.publish([event]).',
+    );
+    expect(refused(undefined)).toContain('got undefined');
   });
 
   it('classifies what cannot be handed to a handler', () => {

@@ -12,6 +12,8 @@ export interface EventPublisher {
    * Publishes a batch. Resolves once the broker has accepted every event (publisher confirms,
    * acks or equivalent); rejects if any could not be published.
    * Events of one aggregate keep their order within the batch and across batches.
+   * An empty batch sends nothing. A batch that is not an array, or holds an element that is
+   * neither an event nor a stored record, throws `InvalidArgumentError` before any of it is sent.
    */
   publish(events: readonly (DomainEvent | EventRecord)[]): Promise<void>;
 }

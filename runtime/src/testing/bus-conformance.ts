@@ -8,6 +8,7 @@ import { DeadLetterNotFoundError } from '../bus/bus-errors.js';
 import type { BusSubscription, EventBus, SubscribeOptions } from '../bus/event-bus.js';
 import type { EventRecord } from '../events/event-record.js';
 import type { EventRegistry } from '../events/event-registry.js';
+import { InvalidArgumentError } from '../errors.js';
 import { instruments } from '../telemetry/metrics.js';
 import {
   busConformanceRegistry,
@@ -154,6 +155,40 @@ export function busConformanceSuite(name: string, factory: BusFactory, options: 
         await sleep(100);
         expect(a.ids().sort()).toEqual(ids);
         expect(b.ids().sort()).toEqual(ids);
+      },
+      testTimeout,
+    );
+
+    it(
+      'refuses a batch holding something that is not an event with InvalidArgumentError, sending none of it',
+      async () => {
+        const got = new DeliveryRecorder();
+        const g = group();
+        await start(got, { group: g });
+        const good = orderPlaced('fixbus-order', 1);
+        const notEvents: unknown[] = [
+          { not: 'an event' },
+          null,
+          42,
+          { ...orderPlacedV1('fixbus-order', 1, 5), eventVersion: '1' },
+        ];
+        for (const bad of notEvents) {
+          const error = await bus.publish([good, bad as EventRecord]).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(error, `publish([event, ${JSON.stringify(bad)}])`).toBeInstanceOf(InvalidArgumentError);
+          expect((error as Error).message).toContain('event 2 of the batch (index 1)');
+        }
+        for (const notArray of [{ not: 'an array' }, null, undefined]) {
+          await expect(bus.publish(notArray as unknown as EventRecord[])).rejects.toBeInstanceOf(InvalidArgumentError);
+        }
+        // Had any refused batch been sent, its event would arrive before this later one of the same aggregate.
+        const after = orderPlaced('fixbus-order', 2);
+        await bus.publish([after]);
+        await until(() => got.deliveries.length >= 1, 'the later event');
+        expect(got.ids()).toEqual([after.eventId]);
+        expect(await bus.deadLetters(g)).toEqual([]);
       },
       testTimeout,
     );

@@ -3,7 +3,7 @@ import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, BusConfigurationError, BusPublishError, DeadLetterNotFoundError } from '../bus-errors.js';
-import { publishWithSpan } from '../bus-message.js';
+import { checkPublishBatch, publishWithSpan } from '../bus-message.js';
 import { resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
 import { KafkaDeadLetterReader } from './kafka-dead-letter-reader.js';
@@ -101,7 +101,7 @@ export class KafkaEventBus implements EventBus {
 
   async publish(events: readonly (DomainEvent | EventRecord)[]): Promise<void> {
     this.#assertOpen();
-    if (events.length === 0) return;
+    if (checkPublishBatch(events) === 0) return;
     try {
       await publishWithSpan(
         'kafka',

@@ -2,7 +2,7 @@ import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, DeadLetterNotFoundError } from '../bus-errors.js';
-import { peekEnvelope, publishWithSpan } from '../bus-message.js';
+import { checkPublishBatch, peekEnvelope, publishWithSpan } from '../bus-message.js';
 import { deliver, resolveSubscribeOptions, type ResolvedSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
 
@@ -42,7 +42,7 @@ export class InMemoryEventBus implements EventBus {
 
   async publish(events: readonly (DomainEvent | EventRecord)[]): Promise<void> {
     if (this.#closed) throw new BusClosedError('in-memory');
-    if (events.length === 0) return;
+    if (checkPublishBatch(events) === 0) return;
     await publishWithSpan('memory', events, async (busMessages) => {
       const messages = busMessages.map((m) => ({
         seq: ++this.#messageSeq,

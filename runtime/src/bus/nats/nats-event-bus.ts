@@ -3,7 +3,7 @@ import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, BusConfigurationError, BusPublishError, DeadLetterNotFoundError } from '../bus-errors.js';
-import { BusHeader, publishWithSpan } from '../bus-message.js';
+import { BusHeader, checkPublishBatch, publishWithSpan } from '../bus-message.js';
 import { resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
 import { partitionOf } from '../partitioning.js';
@@ -114,7 +114,7 @@ export class NatsEventBus implements EventBus {
 
   async publish(events: readonly (DomainEvent | EventRecord)[]): Promise<void> {
     if (this.#closed) throw new BusClosedError('NATS');
-    if (events.length === 0) return;
+    if (checkPublishBatch(events) === 0) return;
     await this.ensureTopology();
     await publishWithSpan('nats', events, async (messages) => {
       try {

@@ -3,7 +3,7 @@ import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, BusConfigurationError, BusPublishError, DeadLetterNotFoundError } from '../bus-errors.js';
-import { publishWithSpan, type BusMessage } from '../bus-message.js';
+import { checkPublishBatch, publishWithSpan, type BusMessage } from '../bus-message.js';
 import { decodeDeadLetter } from '../dead-letter-headers.js';
 import { resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
@@ -149,7 +149,7 @@ export class RabbitMqEventBus implements EventBus {
 
   async publish(events: readonly (DomainEvent | EventRecord)[]): Promise<void> {
     this.#assertOpen();
-    if (events.length === 0) return;
+    if (checkPublishBatch(events) === 0) return;
     const deadline = Date.now() + this.#options.publishTimeoutMs;
     await this.#open();
     // Bounded: a declaration stuck on a dying connection must not hold publishes past their deadline.

@@ -4,7 +4,7 @@ import type { DomainEvent } from '../../events/domain-event.js';
 import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, BusConfigurationError, BusPublishError, DeadLetterNotFoundError } from '../bus-errors.js';
-import { BusHeader, publishWithSpan } from '../bus-message.js';
+import { BusHeader, checkPublishBatch, publishWithSpan } from '../bus-message.js';
 import { resolveSubscribeOptions } from '../deliver.js';
 import type {
   BusHandler,
@@ -133,7 +133,7 @@ export class RedisEventBus implements EventBus {
 
   async publish(events: readonly (DomainEvent | EventRecord)[]): Promise<void> {
     if (this.#closed) throw new BusClosedError('Redis');
-    if (events.length === 0) return;
+    if (checkPublishBatch(events) === 0) return;
     await publishWithSpan('redis', events, async (messages) => {
       const trim = typeof this.#trim === 'function' ? this.#trim() : this.#trim;
       // Chunks bound how long one script holds the server. They run one after the other: after a
