@@ -116,6 +116,38 @@ describe('deliver', () => {
     });
   });
 
+  it('describes what a handler threw in one line, never with its stack', async () => {
+    const options = resolveSubscribeOptions({ group: 'g', maxAttempts: 1 });
+    const errorOf = async (thrown: unknown) => {
+      const outcome = await deliver({
+        registry,
+        handler: () => {
+          throw thrown;
+        },
+        options,
+        body,
+        headers: {},
+        attempt: 1,
+      });
+      expect(outcome).toMatchObject({ kind: 'dead-letter', reason: 'handler-failed' });
+      return outcome.kind === 'dead-letter' ? outcome.error : undefined;
+    };
+    expect(await errorOf(new Error('card declined'))).toBe('Error: card declined');
+    expect(await errorOf(new TypeError(''))).toBe('TypeError (no message)');
+    expect(await errorOf({ code: 42 })).toBe('{"code":42}');
+    expect(await errorOf('declined')).toBe('declined');
+    expect(await errorOf(undefined)).toBe('undefined was thrown, not an Error');
+    const retry = await deliver({
+      registry,
+      handler: () => Promise.reject(new RangeError('')),
+      options: resolveSubscribeOptions({ group: 'g' }),
+      body,
+      headers: {},
+      attempt: 1,
+    });
+    expect(retry).toMatchObject({ kind: 'retry', error: 'RangeError (no message)' });
+  });
+
   it('starts its consumer span with whichever tracer provider is registered at the time', async () => {
     const options = resolveSubscribeOptions({ group: 'g' });
     const handle = () => deliver({ registry, handler: () => {}, options, body, headers: {}, attempt: 1 });

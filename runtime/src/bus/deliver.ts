@@ -10,6 +10,7 @@ import {
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api';
+import { describeThrown } from '../describe-thrown.js';
 import type { DomainEvent } from '../events/domain-event.js';
 import type { EventRegistry } from '../events/event-registry.js';
 import { backoffDelay, type Backoff } from '../retry/backoff.js';
@@ -275,7 +276,7 @@ const SKIPPED: DeliveryOutcome = Object.freeze({ kind: 'ack', handled: false });
 
 /** Records the failure on the span, ends it, and says whether to retry or dead-letter. */
 function handlerFailed(span: Span, error: unknown, input: DeliverInput, eventType: string): DeliveryOutcome {
-  const message = describeError(error);
+  const message = describeThrown(error);
   span.recordException(error instanceof Error ? error : new Error(message));
   span.setStatus({ code: SpanStatusCode.ERROR, message });
   span.end();
@@ -284,7 +285,7 @@ function handlerFailed(span: Span, error: unknown, input: DeliverInput, eventTyp
 
 /** Retry, or dead-letter once the attempts are used up. */
 function failed(error: unknown, input: DeliverInput, eventType: string): DeliveryOutcome {
-  const message = describeError(error);
+  const message = describeThrown(error);
   if (input.attempt >= input.options.maxAttempts)
     return { kind: 'dead-letter', reason: 'handler-failed', error: message, eventType };
   return { kind: 'retry', delayMs: retryDelay(input.attempt, input.options), error: message };
@@ -302,9 +303,4 @@ function passesFilters(
   }
   if (options.aggregateTypes && aggregateType !== undefined && !options.aggregateTypes.has(aggregateType)) return false;
   return true;
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
-  return String(error);
 }

@@ -1,3 +1,4 @@
+import { describeThrown } from '../describe-thrown.js';
 import type { EventRecord } from '../events/event-record.js';
 import type { Position } from '../store/position.js';
 
@@ -120,10 +121,9 @@ export interface DeadLetterQueue {
   forTenant(tenantId: string): DeadLetterQueue;
 }
 
-/** The message and stack of anything thrown. */
+/** The one-line description ({@link describeThrown}) and, for an Error, the stack of anything thrown. */
 export function describeError(error: unknown): { message: string; stack: string | null } {
-  if (error instanceof Error) return { message: `${error.name}: ${error.message}`, stack: error.stack ?? null };
-  return { message: String(error), stack: null };
+  return { message: describeThrown(error), stack: error instanceof Error ? (error.stack ?? null) : null };
 }
 
 /** Normalizes a status filter into a set, or undefined for "any". */

@@ -212,6 +212,29 @@ describe('SubscriptionManager: failures', () => {
     expect(status).toMatchObject({ deadLettered: 1, errorCount: 3, lagEvents: 0, processed: 4 });
   });
 
+  it('parks what a handler threw that is not an Error, or an Error without a message, with a readable error', async () => {
+    const deadLetters = new InMemoryDeadLetterQueue();
+    const { store, manager } = setup({ deadLetters });
+    await appendDeposits(store, 4);
+    const thrown: unknown[] = [{ code: 42 }, 'insufficient funds', undefined, new TypeError('')];
+    manager.subscribe(
+      (s) => {
+        throw thrown[amountOf(s) - 1];
+      },
+      { name: 'fixbus-throws', retry: fastRetry },
+    );
+    await manager.start();
+    await waitFor(async () => (await deadLetters.list()).length === 4, 'four parked events');
+    const entries = (await deadLetters.list()).sort((a, b) => Number(a.position.value - b.position.value));
+    expect(entries.map((e) => e.error)).toEqual([
+      '{"code":42}',
+      'insufficient funds',
+      'undefined was thrown, not an Error',
+      'TypeError (no message)',
+    ]);
+    expect(entries.map((e) => e.stack === null)).toEqual([true, true, true, false]);
+  });
+
   it('with stopOnError, stops and keeps the checkpoint before the failing event', async () => {
     const checkpoints = new InMemoryCheckpointStore();
     const { store, manager } = setup({ checkpoints });

@@ -384,7 +384,7 @@ export function busConformanceSuite(name: string, factory: BusFactory, options: 
           eventType: poison.eventType,
           eventId: poison.eventId,
         });
-        expect(letter!.error).toContain('card declined');
+        expect(letter!.error).toBe('Error: payment provider said: card declined'); // one line, no stack
         expect(letter!.deadLetteredAt).toBeInstanceOf(Date);
         expect((JSON.parse(letter!.payload) as EventRecord).eventId).toBe(poison.eventId);
         await until(() => other.ids().includes(poison.eventId), 'the healthy group to get the event');
@@ -400,6 +400,32 @@ export function busConformanceSuite(name: string, factory: BusFactory, options: 
         await expect(bus.replayDeadLetter(failing, letter!.id)).rejects.toBeInstanceOf(DeadLetterNotFoundError);
         await sleep(200);
         expect(other.ids().filter((id) => id === poison.eventId)).toHaveLength(1); // replay is for its group only
+      },
+      testTimeout,
+    );
+
+    it(
+      'dead-letters what a handler threw that is not an Error as a readable one-line error',
+      async () => {
+        const g = group();
+        const got = new DeliveryRecorder();
+        const thrown: Record<string, unknown> = {
+          'fixbus-object': { code: 42 },
+          'fixbus-empty': new TypeError(''),
+          'fixbus-undefined': undefined,
+        };
+        got.behaviour = ({ event }) => {
+          throw thrown[event.aggregateId];
+        };
+        await start(got, { group: g, maxAttempts: 1 });
+        await bus.publish(Object.keys(thrown).map((id) => orderPlaced(id, 1)));
+        await until(async () => (await bus.deadLetters(g)).length === 3, 'three dead letters');
+        const errors = Object.fromEntries((await bus.deadLetters(g)).map((l) => [l.aggregateId, l.error]));
+        expect(errors).toEqual({
+          'fixbus-object': '{"code":42}',
+          'fixbus-empty': 'TypeError (no message)',
+          'fixbus-undefined': 'undefined was thrown, not an Error',
+        });
       },
       testTimeout,
     );
