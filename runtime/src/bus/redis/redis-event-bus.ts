@@ -20,9 +20,14 @@ import { RedisKeys } from './redis-names.js';
 import { APPEND, REPLAY } from './redis-scripts.js';
 import { encodeEntry, toFields } from './redis-codec.js';
 import { RedisSubscription, type RedisSubscriptionSettings } from './redis-subscription.js';
+import { checkRedisUrl } from './redis-url.js';
 
 export interface RedisEventBusOptions {
-  /** A client (the bus makes its own connections with `duplicate()` and leaves yours open) or a URL. */
+  /**
+   * A client (the bus makes its own connections with `duplicate()` and leaves yours open) or a URL,
+   * `redis://[user:password@]host:port[/db]` or `rediss://…` (TLS); any other text throws
+   * `BusConfigurationError`. For a Unix socket, pass a client.
+   */
   readonly redis: Redis | string;
   /** Decodes and upcasts messages for handlers; use the same registry as the store. */
   readonly registry: EventRegistry;
@@ -102,6 +107,7 @@ export class RedisEventBus implements EventBus {
   #closed = false;
 
   constructor(options: RedisEventBusOptions) {
+    if (typeof options.redis === 'string') checkRedisUrl(options.redis);
     this.#redis = typeof options.redis === 'string' ? new ioredis.Redis(options.redis) : options.redis.duplicate();
     this.#registry = options.registry;
     this.keys = new RedisKeys(options.stream ?? 'eventsmith');
