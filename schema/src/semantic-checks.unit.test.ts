@@ -496,6 +496,27 @@ describe('aggregate state', () => {
     );
     expectOneError(text, 'TYPE.INVALID_VALUE', 'YEN');
   });
+
+  it.each([
+    ['date', "'2024-02-30'"],
+    ['date', "'2023-02-29'"],
+    ['date', "'2024-13-45'"],
+    ['datetime', "'2024-02-30T10:00:00Z'"],
+  ])('an initial %s %s that is no day of the calendar (the runtime refuses it)', (type, value) => {
+    const text = edit(
+      '      balance: decimal\n    commands',
+      `      balance: decimal\n      since: { type: ${type}, initial: ${value} }\n    commands`,
+    );
+    expectOneError(text, 'TYPE.INVALID_VALUE', value);
+  });
+
+  it('an initial date on a leap day', () => {
+    const text = edit(
+      '      balance: decimal\n    commands',
+      "      balance: decimal\n      since: { type: date, initial: '2024-02-29' }\n    commands",
+    );
+    expect(modelOf(text).aggregates[0]!.state.find((f) => f.name === 'since')?.initial).toBe('2024-02-29');
+  });
 });
 
 describe('projection columns', () => {

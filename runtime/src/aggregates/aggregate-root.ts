@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { AggregateMismatchError, EventSequenceError, InvalidArgumentError, UnhandledEventError } from '../errors.js';
+import { readingStored } from '../events/calendar-date.js';
 import type { DomainEvent, EventInit, ProvenanceField } from '../events/domain-event.js';
 import { toJsonValue, type JsonValue } from '../events/json.js';
 import { currentTenant } from '../tenancy/tenant-context.js';
@@ -200,7 +201,7 @@ export abstract class AggregateRoot<State> {
   /** Restores state and version from a snapshot. Throws if the state does not fit `stateSchema`. */
   restoreSnapshot(state: JsonValue, version: number): void {
     const schema = (this.constructor as typeof AggregateRoot).stateSchema;
-    this.#state = (schema ? schema.parse(state) : state) as State;
+    this.#state = (schema ? readingStored(() => schema.parse(state)) : state) as State;
     this.#version = version;
   }
 

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { EventValidationError, InvalidArgumentError } from '../errors.js';
+import { readingStored } from './calendar-date.js';
 import { newEventId } from './ids.js';
 import { ImmutableDate, LastImmutableDate, freezeOwned, immutableCopy, immutableCopyWithJson } from './immutable.js';
 import { freezeParsedJson, toFrozenJsonValue, toJsonValue, type JsonObject, type JsonValue } from './json.js';
@@ -205,7 +206,9 @@ export function decodeEvent(
   const decoder = owned && asStored ? payloadDecoder(cls.schema) : undefined;
   let payload = decoder ? decoder(data) : NO_MATCH;
   if (payload === NO_MATCH) {
-    const parsed = validate(cls, data);
+    // Read as stored: a check added to a field type since (such as dates on the calendar) must
+    // not make an event that was written unreadable.
+    const parsed = readingStored(() => validate(cls, data));
     payload = owned ? freezeOwned(parsed) : immutableCopy(parsed);
   }
   return construct(cls, new DecodedParts(payload, init, explicitFieldsOf(init), owned, undefined));

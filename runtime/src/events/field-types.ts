@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { LOCAL_DATE, acceptsDate } from './calendar-date.js';
 import { tagField as tagged } from './payload-decoder.js';
 
 const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/;
-const LOCAL_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const DATE_MESSAGE = 'must be a calendar date such as 2024-01-31 (YYYY-MM-DD)';
 
 /**
  * Zod schemas for the field types of domain YAML. Generated event classes use these, so every
@@ -24,8 +25,12 @@ export const fields = {
         .refine((d) => !Number.isNaN(d.getTime()), 'must be a valid date-time'),
       'datetime',
     ),
-  /** A calendar date, `YYYY-MM-DD`, kept as a string. */
-  date: () => z.string().regex(LOCAL_DATE, 'must be a date such as "2024-01-31"'),
+  /**
+   * A calendar date, `YYYY-MM-DD`, kept as a string. New values must name a day that exists
+   * (2024-02-29, not 2023-02-29 or 2024-13-45); stored events and snapshots are read as they were
+   * written, so a day stored before that check stays readable.
+   */
+  date: () => tagged(z.string().regex(LOCAL_DATE, DATE_MESSAGE).refine(acceptsDate, DATE_MESSAGE), 'date'),
   /** A 64-bit (or larger) integer. Accepts a bigint, a safe integer or a decimal string; yields a bigint. */
   bigint: () =>
     tagged(

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { LOCAL_DATE } from './calendar-date.js';
 import { freezeOwned } from './immutable.js';
 import { LastParsedTime, canonicalIsoTime, parseIsoTime } from './iso-time.js';
 
@@ -23,11 +24,15 @@ interface Node {
 export type PayloadDecoder = (data: unknown) => unknown;
 export const NO_MATCH: unique symbol = Symbol('eventsmith.noMatch');
 
-/** Field schemas whose stored form the decoder converts itself: `fields.datetime()` and `fields.bigint()`. */
-const fieldKinds = new WeakMap<z.ZodType, 'datetime' | 'bigint'>();
+type FieldKind = 'datetime' | 'bigint' | 'date';
+/**
+ * Field schemas the decoder reads itself: `fields.datetime()` and `fields.bigint()`, whose stored
+ * form it converts, and `fields.date()`, which reads any stored `YYYY-MM-DD` (see `readingStored`).
+ */
+const fieldKinds = new WeakMap<z.ZodType, FieldKind>();
 
-/** Marks a schema made by `fields.datetime()` or `fields.bigint()`, for {@link payloadDecoder}. */
-export function tagField<S extends z.ZodType>(schema: S, kind: 'datetime' | 'bigint'): S {
+/** Marks a schema made by `fields.datetime()`, `fields.bigint()` or `fields.date()`, for {@link payloadDecoder}. */
+export function tagField<S extends z.ZodType>(schema: S, kind: FieldKind): S {
   fieldKinds.set(schema, kind);
   return schema;
 }
@@ -91,6 +96,7 @@ function compile(schema: z.ZodType, depth: number): Node | undefined {
   const kind = fieldKinds.get(schema);
   if (kind === 'datetime') return datetimeNode(schema);
   if (kind === 'bigint') return bigintNode();
+  if (kind === 'date') return leaf((v) => typeof v === 'string' && LOCAL_DATE.test(v));
   const def = defOf(schema);
   if (!def) return undefined;
   const checks = (def.checks ?? []).map((c) => c._zod.def);

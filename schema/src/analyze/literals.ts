@@ -9,6 +9,7 @@ export type Coerced =
 const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -118,16 +119,29 @@ function coerceScalar(value: unknown, name: string): Coerced {
     case 'uuid':
       return typeof value === 'string' && UUID.test(value) ? { ok: true, value: value.toLowerCase() } : bad('a UUID');
     case 'datetime':
-      return typeof value === 'string' && DATETIME.test(value) && !Number.isNaN(Date.parse(value))
+      return typeof value === 'string' && DATETIME.test(value) && dayExists(value) && !Number.isNaN(Date.parse(value))
         ? { ok: true, value }
         : bad('an ISO-8601 date-time with an offset, such as "2024-01-31T12:00:00Z"');
     case 'date':
-      return typeof value === 'string' && DATE.test(value) && !Number.isNaN(Date.parse(value))
+      return typeof value === 'string' && DATE.test(value) && dayExists(value)
         ? { ok: true, value }
-        : bad('a date such as "2024-01-31"');
+        : bad('a calendar date such as "2024-01-31" (YYYY-MM-DD)');
     default:
       return bad(name);
   }
+}
+
+/**
+ * Whether the `YYYY-MM-DD` that `text` starts with is a day that exists, as the runtime's
+ * `fields.date()` and `fields.datetime()` check (`Date.parse` takes 2024-02-30 for March 1st).
+ */
+function dayExists(text: string): boolean {
+  const year = Number(text.slice(0, 4));
+  const month = Number(text.slice(5, 7));
+  const day = Number(text.slice(8, 10));
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
 }
 
 function coerceColumnValue(value: unknown, type: ColumnTypeName, nullable: boolean): Coerced {
