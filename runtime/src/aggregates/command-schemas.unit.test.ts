@@ -70,4 +70,41 @@ describe('AggregateRoot.commandSchemas', () => {
   it('leaves methods that are not listed as they are', () => {
     expect(new Account('a-3').rename('x')).toBe('x');
   });
+
+  it('names the field and what it expects for a date or date-time that is not one', () => {
+    const scheduleSchema = z.object({ issuedOn: fields.date(), dueAt: fields.datetime() });
+    abstract class InvoiceBase extends AggregateRoot<object> {
+      static override readonly aggregateType = 'Invoice';
+      static override readonly commandSchemas = { schedule: scheduleSchema };
+      protected initialState() {
+        return {};
+      }
+    }
+    class Invoice extends InvoiceBase {
+      schedule(command: z.output<typeof scheduleSchema>): z.output<typeof scheduleSchema> {
+        return command;
+      }
+    }
+    let error: unknown;
+    try {
+      new Invoice('i-1').schedule({ issuedOn: '2024-02-30', dueAt: '2024-03-01T10:11:12' } as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CommandValidationError);
+    expect((error as CommandValidationError).issues).toEqual([
+      { path: 'issuedOn', message: 'must be a calendar date such as 2024-01-31 (YYYY-MM-DD)' },
+      {
+        path: 'dueAt',
+        message:
+          'must be an ISO 8601 date-time with an offset, such as 2024-03-01T10:11:12Z or 2024-03-01T10:11:12+02:00',
+      },
+    ]);
+    expect(
+      new Invoice('i-2').schedule({ issuedOn: '2024-02-29', dueAt: '2024-03-01T10:11:12+02:00' } as never),
+    ).toEqual({
+      issuedOn: '2024-02-29',
+      dueAt: new Date('2024-03-01T08:11:12Z'),
+    });
+  });
 });

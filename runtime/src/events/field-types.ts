@@ -4,6 +4,8 @@ import { tagField as tagged } from './payload-decoder.js';
 
 const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/;
 const DATE_MESSAGE = 'must be a calendar date such as 2024-01-31 (YYYY-MM-DD)';
+const DATETIME_MESSAGE =
+  'must be an ISO 8601 date-time with an offset, such as 2024-03-01T10:11:12Z or 2024-03-01T10:11:12+02:00';
 
 /**
  * Zod schemas for the field types of domain YAML. Generated event classes use these, so every
@@ -17,12 +19,15 @@ const DATE_MESSAGE = 'must be a calendar date such as 2024-01-31 (YYYY-MM-DD)';
 export const fields = {
   /** An exact decimal, kept as a string such as `"10.25"`; never a float. */
   decimal: () => z.string().regex(DECIMAL, 'must be a decimal string such as "10.25"'),
-  /** A point in time. Accepts a `Date` or an ISO-8601 string with an offset; always yields a `Date`. */
+  /**
+   * A point in time. Accepts a `Date` or an ISO-8601 string with an offset (`Z` or `+02:00`);
+   * always yields a `Date`. A string without an offset is refused: it names no single instant.
+   */
   datetime: () =>
     tagged(
       z
-        .union([z.date(), z.iso.datetime({ offset: true }).transform((s) => new Date(s))])
-        .refine((d) => !Number.isNaN(d.getTime()), 'must be a valid date-time'),
+        .union([z.date(), z.iso.datetime({ offset: true }).transform((s) => new Date(s))], { error: DATETIME_MESSAGE })
+        .refine((d) => !Number.isNaN(d.getTime()), DATETIME_MESSAGE),
       'datetime',
     ),
   /**

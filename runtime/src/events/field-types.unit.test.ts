@@ -8,6 +8,8 @@ import { EventRegistry } from './event-registry.js';
 import { fields } from './field-types.js';
 
 const DATE_MESSAGE = 'must be a calendar date such as 2024-01-31 (YYYY-MM-DD)';
+const DATETIME_MESSAGE =
+  'must be an ISO 8601 date-time with an offset, such as 2024-03-01T10:11:12Z or 2024-03-01T10:11:12+02:00';
 
 const messages = (schema: z.ZodType, value: unknown) => schema.safeParse(value).error?.issues.map((i) => i.message);
 
@@ -83,4 +85,23 @@ describe('fields.date()', () => {
     expect(invoice.state.issuedOn).toBe('2024-02-30');
     expect(() => fields.date().parse('2024-02-30')).toThrow();
   });
+});
+
+describe('fields.datetime()', () => {
+  it.each([
+    ['without an offset', '2024-03-01T10:11:12'],
+    ['as a date only', '2024-03-01'],
+    ['on a day that does not exist', '2024-02-30T10:11:12Z'],
+    ['as a number', 1_709_287_872_000],
+    ['as an invalid Date', new Date(Number.NaN)],
+  ])('refuses a value %s, saying what it expects', (_name, value) => {
+    expect(messages(fields.datetime(), value)).toEqual([DATETIME_MESSAGE]);
+  });
+
+  it.each(['2024-03-01T10:11:12Z', '2024-03-01T10:11:12+02:00', '2024-03-01T10:11:12.345-05:30'])(
+    'accepts %s',
+    (text) => {
+      expect(fields.datetime().parse(text)).toEqual(new Date(text));
+    },
+  );
 });
