@@ -38,7 +38,8 @@ and only to a file that parses (a syntax error there is reported at its line; no
 \`events.lock.json\` in the output folder records every event version generated; commit it. A
 recorded version is published: changing it in place in a way that breaks stored events or older
 consumers is refused (EVENT.BREAKING_CHANGE, at the YAML line): declare a new version instead.
-If any domain is invalid, every error is printed and nothing is written.
+If any domain is invalid, every error is printed and nothing is written. It warns when the
+package.json above the generated code makes Node load it as CommonJS (set "type": "module").
 
 Options:
   -w, --watch            Regenerate after each saved change to the YAML (debounced). Invalid YAML

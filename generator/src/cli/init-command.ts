@@ -33,6 +33,11 @@ export interface PackageJsonChanges {
   /** `"type": "commonjs"` (as `npm init -y` writes it) changed to `"module"` in a folder with nothing else. */
   readonly switchedToModule: boolean;
   /**
+   * `"type": "module"` added to a package.json that had no `"type"` (which means CommonJS):
+   * `'alone'` in a folder with nothing else, `'with-other-files'` when files there may be CommonJS.
+   */
+  readonly addedModuleType: false | 'alone' | 'with-other-files';
+  /**
    * Packages the app imports when it runs that the user has only in `devDependencies`: left there,
    * but an install without dev dependencies (`npm ci --omit=dev`) would not have them.
    */
@@ -132,6 +137,10 @@ export async function initProject(io: CliIo, options: InitOptions): Promise<Init
   const result: InitResult = { created: rendered.map((f) => f.path), packageJson: manifest.changes };
   if (options.format === 'json') io.out(`${JSON.stringify(result, null, 2)}\n`);
   else io.out(report(result.created, manifest.changes, dir === resolve(io.cwd) ? undefined : options.dir));
+  if (options.format !== 'json' && manifest.changes.addedModuleType === 'with-other-files')
+    io.err(
+      'warning: package.json had no "type", which makes Node load .js files as CommonJS; init added "type": "module" because the generated code and @eventsmith/runtime are ES modules. JavaScript of yours in this package that uses require() or module.exports must become ES modules or be renamed to .cjs.\n',
+    );
   return result;
 }
 
@@ -145,6 +154,7 @@ async function mergePackageJson(dir: string, version: string): Promise<{ text: s
   }
   let pkg: Record<string, unknown>;
   let switchedToModule = false;
+  let addedModuleType: PackageJsonChanges['addedModuleType'] = false;
   if (text === undefined) {
     pkg = { name: packageName(basename(dir)), version: '0.1.0', private: true, type: 'module' };
   } else {
@@ -179,6 +189,7 @@ async function mergePackageJson(dir: string, version: string): Promise<{ text: s
         },
       ]);
     }
+    if (pkg['type'] === undefined) addedModuleType = (await onlyPackageFiles(dir)) ? 'alone' : 'with-other-files';
     pkg['type'] = 'module';
   }
   const scripts = record(pkg, 'scripts');
@@ -234,6 +245,7 @@ async function mergePackageJson(dir: string, version: string): Promise<{ text: s
       keptScripts,
       replacedPlaceholderTest,
       switchedToModule,
+      addedModuleType,
       devOnlyRuntimeDependencies,
     },
   };
@@ -248,6 +260,10 @@ function report(created: readonly string[], changes: PackageJsonChanges, dir: st
     if (changes.switchedToModule)
       lines.push(
         'package.json: changed "type" from "commonjs" (npm init\'s default) to "module": the generated code is ES modules.',
+      );
+    if (changes.addedModuleType === 'alone')
+      lines.push(
+        'package.json: added "type": "module" (without it Node loads .js files as CommonJS): the generated code and @eventsmith/runtime are ES modules.',
       );
     if (changes.replacedPlaceholderTest)
       lines.push(`package.json: replaced npm's placeholder "test" script with "${STARTER_SCRIPTS.test}".`);

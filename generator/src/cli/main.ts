@@ -229,8 +229,11 @@ async function generate(io: CliIo, config: EventsmithConfig, args: ParsedArgs, f
     return EXIT.failed;
   }
   const failed = check && outcome.report.changes.length > 0;
+  // Once per run, with the write stage's warnings: a CommonJS project would fail only when it runs.
+  const { packageTypeWarnings } = await import('../config/package-type.js');
+  const report = { ...outcome.report, warnings: [...outcome.report.warnings, ...(await packageTypeWarnings(config))] };
   if (format === 'json') {
-    const { changes, unchanged, warnings } = outcome.report;
+    const { changes, unchanged, warnings } = report;
     io.out(
       flow.diagnosticsJson(outcome.diagnostics, {
         changes: changes.map((c) => ({ path: c.path, kind: c.kind })),
@@ -240,11 +243,11 @@ async function generate(io: CliIo, config: EventsmithConfig, args: ParsedArgs, f
     );
     return failed ? EXIT.failed : EXIT.ok;
   }
-  if (check) printCheckReport(io, outcome.report);
+  if (check) printCheckReport(io, report);
   else
     printWriteReport(
       io,
-      outcome.report,
+      report,
       outcome.models.map((m) => m.name),
       performance.now() - started,
     );
@@ -306,6 +309,8 @@ async function watch(io: CliIo, config: EventsmithConfig, args: ParsedArgs, form
   // runs format only the files whose emitted text changed (the watch's own memo), without it.
   const cache = openFormatCache(args.flags.has('no-cache') ? undefined : formatCacheFile(config));
   let firstRun = true;
+  const { packageTypeWarnings } = await import('../config/package-type.js');
+  printWarnings(io, await packageTypeWarnings(config));
   const handle = watchProject(config, {
     debounceMs: debounce,
     format: (path, text, kind) => (firstRun ? cache.format : formatSource)(path, text, kind),

@@ -226,6 +226,54 @@ describe('eventsmith CLI', () => {
     expect(await readFile(join(dir, 'package.json'), 'utf8')).toBe('{ "name": ');
   });
 
+  it('init adds "type": "module" to a package.json without one, and warns when other files there may be CommonJS', async () => {
+    await writeFile(join(dir, 'package.json'), '{ "name": "untyped" }\n');
+    const alone = captureIo(dir);
+    expect(await main(['init'], alone.io)).toBe(0);
+    expect(JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'))).toMatchObject({ type: 'module' });
+    expect(alone.out()).toContain('package.json: added "type": "module"');
+    expect(alone.err()).toBe('');
+    const other = join(dir, 'other');
+    await mkdir(other);
+    await writeFile(join(other, 'package.json'), '{ "name": "untyped-with-code" }\n');
+    await writeFile(join(other, 'server.js'), "module.exports = require('http');\n");
+    const withCode = captureIo(other);
+    expect(await main(['init'], withCode.io)).toBe(0);
+    expect(JSON.parse(await readFile(join(other, 'package.json'), 'utf8'))).toMatchObject({ type: 'module' });
+    expect(withCode.err().match(/^warning: /gm)).toHaveLength(1);
+    expect(withCode.err()).toContain('package.json had no "type"');
+    expect(withCode.err()).toContain('must become ES modules or be renamed to .cjs');
+  });
+
+  it('generate warns once when the package.json above the generated code makes Node load it as CommonJS', async () => {
+    await main(['init'], captureIo(dir).io);
+    const pkgPath = join(dir, 'package.json');
+    const pkg = JSON.parse(await readFile(pkgPath, 'utf8')) as Record<string, unknown>;
+    const module = captureIo(dir);
+    expect(await main(['generate'], module.io)).toBe(0);
+    expect(module.err()).toBe('');
+
+    await writeFile(pkgPath, JSON.stringify({ ...pkg, type: 'commonjs' }));
+    const cjs = captureIo(dir);
+    expect(await main(['generate'], cjs.io)).toBe(0);
+    expect(cjs.err().match(/^warning: /gm)).toHaveLength(1);
+    expect(cjs.err()).toContain(
+      'warning: package.json says "type": "commonjs", so Node loads src/generated/todo and src/todo as CommonJS; the generated code and @eventsmith/runtime are ES modules',
+    );
+    expect(cjs.err()).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
+    expect(cjs.err()).toContain('Set "type": "module" in package.json');
+    const check = captureIo(dir);
+    expect(await main(['generate', '--check'], check.io)).toBe(0);
+    expect(check.err()).toContain('package.json says "type": "commonjs"');
+
+    const { type: _type, ...untyped } = pkg;
+    await writeFile(pkgPath, JSON.stringify(untyped));
+    const json = captureIo(dir);
+    expect(await main(['generate', '--format', 'json'], json.io)).toBe(0);
+    const report = JSON.parse(json.out()) as { fileWarnings: string[] };
+    expect(report.fileWarnings).toEqual([expect.stringContaining('package.json has no "type", so Node loads')]);
+  });
+
   it('prints every YAML error once, as text or as JSON, and writes nothing', async () => {
     await main(['init'], captureIo(dir).io);
     const yamlPath = join(dir, 'domain/todo.yaml');
