@@ -274,6 +274,27 @@ describe('eventsmith CLI', () => {
     expect(report.fileWarnings).toEqual([expect.stringContaining('package.json has no "type", so Node loads')]);
   });
 
+  it('generate says where the method of a command removed from the YAML is, and what to delete, and keeps it', async () => {
+    await main(['init'], captureIo(dir).io);
+    expect(await main(['generate'], captureIo(dir).io)).toBe(0);
+    const yamlPath = join(dir, 'domain/todo.yaml');
+    const yaml = await readFile(yamlPath, 'utf8');
+    const removed = yaml.replace(/\n {6}completeItem:\n[^\n]*\n[^\n]*/, '');
+    expect(removed).not.toContain('completeItem');
+    await writeFile(yamlPath, removed);
+    const aggregate = join(dir, 'src/todo/aggregates/todo-list.ts');
+    const before = await readFile(aggregate, 'utf8');
+    const t = captureIo(dir);
+    expect(await main(['generate'], t.io)).toBe(0);
+    const lines = before.split('\n');
+    const method = lines.findIndex((l) => l.startsWith('  completeItem(')) + 1;
+    const imported = lines.findIndex((l) => l.includes('type TodoListCompleteItemCommand,')) + 1;
+    expect(t.err()).toContain(
+      `warning: src/todo/aggregates/todo-list.ts:${method}:3: TodoList.completeItem takes TodoListCompleteItemCommand, the parameters of command "completeItem", which TodoList no longer declares in the YAML; TodoListCompleteItemCommand is no longer generated, so this file does not compile. It was kept; delete the method, and TodoListCompleteItemCommand from the import on line ${imported}`,
+    );
+    expect(await readFile(aggregate, 'utf8')).toBe(before);
+  });
+
   it('prints every YAML error once, as text or as JSON, and writes nothing', async () => {
     await main(['init'], captureIo(dir).io);
     const yamlPath = join(dir, 'domain/todo.yaml');

@@ -11,6 +11,7 @@ import {
 } from 'ts-morph';
 import type { ProjectError } from '../config/project-error.js';
 import type { RenderedImport, UserFileMerge } from '../emit/index.js';
+import { orphanedCommandWarnings } from './orphaned-commands.js';
 import { missingMembers, quickCheck } from './quick-merge.js';
 import { memberInsertIndex, tidyImport } from './tidy-merge.js';
 
@@ -130,7 +131,10 @@ export function mergeUserFile(
       }
     }
     added.push(...addImports(source, merge.imports));
-    return { text: added.length > 0 ? source.getFullText() : existing, added, warnings };
+    const text = added.length > 0 ? source.getFullText() : existing;
+    // Positions in the text as written.
+    warnings.push(...orphanedCommandWarnings(path, text, merge));
+    return { text, added, warnings };
   } finally {
     source.forget();
   }

@@ -85,6 +85,72 @@ describe('mergeUserFile', () => {
     expect(text).toContain('onFrozen(event: Frozen): State {\n    return this.state;\n  }');
   });
 
+  describe('a command the YAML no longer declares', () => {
+    const withPay = `import { handles } from '@eventsmith/runtime';
+import {
+  Base,
+  type AccountOpenCommand,
+  type AccountPayCommand,
+  Opened,
+  type OrderLineAddCommand,
+  type State,
+} from '../generated/index.js';
+
+export class Account extends Base {
+  open(command: AccountOpenCommand): void {
+    this.raiseOpened({ name: command.name });
+  }
+
+  /** Pays the invoice. */
+  pay(command: AccountPayCommand): void {
+    this.raisePaid({ amount: command.amount });
+  }
+
+  @handles(Opened)
+  onOpened(event: Opened): State {
+    return { ...this.state };
+  }
+}
+`;
+    const withCommands = {
+      ...merge,
+      handledEvents: ['Opened'],
+      members: merge.members.filter((m) => m.name !== 'onDeposited'),
+      commandTypes: { typePrefix: 'Account', exported: ['AccountOpenCommand', 'OrderLineAddCommand'] },
+    };
+    const expected = (line: number) =>
+      `src/account.ts:${line}:3: Account.pay takes AccountPayCommand, the parameters of command "pay", which Account no longer declares in the YAML; AccountPayCommand is no longer generated, so this file does not compile. It was kept; delete the method, and AccountPayCommand from the import on line 5 (or declare the command again).`;
+
+    it('reports its method at its line and column, with what to delete, and keeps it (nothing missing)', () => {
+      const { text, warnings } = mergeUserFile('src/account.ts', withPay, withCommands);
+      expect(warnings).toEqual([expected(17)]);
+      expect(text).toBe(withPay);
+    });
+
+    it('reports it at its place in the text as written when a stub and its import are added too', () => {
+      const { text, added, warnings } = mergeUserFile('src/account.ts', withPay, {
+        ...withCommands,
+        handledEvents: ['Opened', 'Deposited'],
+        members: merge.members,
+      });
+      expect(added).toEqual(['onDeposited', 'import Deposited']);
+      const line = text.split('\n').findIndex((l) => l.startsWith('  pay(')) + 1;
+      expect(line).toBe(18);
+      expect(warnings).toEqual([expected(line)]);
+    });
+
+    it('reports an import of its type that no method takes, and says nothing of types still generated', () => {
+      const importOnly = withPay.replace(/\n {2}\/\*\* Pays[\s\S]*?\n {2}\}\n/, '\n');
+      const { warnings } = mergeUserFile('src/account.ts', importOnly, withCommands);
+      expect(warnings).toEqual([
+        'src/account.ts:5:3: AccountPayCommand is imported, but Account no longer declares command "pay" in the YAML, so AccountPayCommand is no longer generated and this file does not compile. Delete it from the import, and whatever uses it (or declare the command again).',
+      ]);
+      expect(mergeUserFile('src/account.ts', withPay, { ...withCommands, commandTypes: undefined }).warnings).toEqual(
+        [],
+      );
+    });
+  });
+
   it('returns the input unchanged when nothing is missing', () => {
     const once = mergeUserFile('src/account.ts', EXISTING, merge).text;
     const twice = mergeUserFile('src/account.ts', once, merge);

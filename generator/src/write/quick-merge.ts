@@ -1,5 +1,6 @@
 import type { MemberStub, RenderedImport, UserFileMerge } from '../emit/index.js';
 import type { MergeResult } from './merge-user-file.js';
+import { orphanedCommandWarnings } from './orphaned-commands.js';
 
 // Kept apart from merge-user-file.ts, which imports ts-morph (and with it the TypeScript compiler,
 // ~0.5 s to load): the write stage runs this check first and loads the merge only when something
@@ -29,6 +30,7 @@ export function quickCheck(
         );
       }
     }
+    warnings.push(...orphanedCommandWarnings(path, text, merge));
   } else {
     return undefined; // object containers: let ts-morph list the properties for the report
   }

@@ -187,6 +187,11 @@ function skeleton(index: DomainIndex, layout: Layout, aggregate: AggregateNode):
     members,
     handledEvents: events.map((e) => e.name),
     owner: aggregate.name,
+    // Every aggregate's: another aggregate's command type may share this one's prefix (Order, OrderLine).
+    commandTypes: {
+      typePrefix: aggregate.name,
+      exported: index.model.aggregates.flatMap((a) => a.commands.map((c) => aggregateNames(a).command(c.name))),
+    },
   });
   const base = file.import(n.base, { file: layout.index });
   for (const s of stubs) s.uses(file);

@@ -36,6 +36,13 @@ export interface UserFileMerge {
   readonly handledEvents?: readonly string[];
   /** The aggregate or projection named in reports. */
   readonly owner: string;
+  /**
+   * For an aggregate's class: the command types the generated code exports. A method taking a
+   * type imported from generated code that is named like this aggregate's command types
+   * (`<typePrefix>…Command`) but is not among `exported` belongs to a command the YAML no longer
+   * declares: it is reported, never deleted.
+   */
+  readonly commandTypes?: { readonly typePrefix: string; readonly exported: readonly string[] };
 }
 
 /** One import line's worth of names, resolved to a module specifier. */
