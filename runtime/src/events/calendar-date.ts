@@ -6,12 +6,19 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 /** Whether `text` is `YYYY-MM-DD` naming a day that exists (2024-02-29 does, 2023-02-29 does not). */
 export function isCalendarDate(text: string): boolean {
   if (!LOCAL_DATE.test(text)) return false;
-  const year = Number(text.slice(0, 4));
-  const month = Number(text.slice(5, 7));
-  const day = Number(text.slice(8, 10));
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
   if (month < 1 || month > 12 || day < 1) return false;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!);
+}
+
+/** The number the `length` ASCII digits at `start` spell (checked by the pattern first). */
+function digits(text: string, start: number, length: number): number {
+  let n = 0;
+  for (let i = start; i < start + length; i++) n = n * 10 + text.charCodeAt(i) - 48;
+  return n;
 }
 
 let storedReads = 0;
@@ -33,5 +40,5 @@ export function readingStored<T>(read: () => T): T {
 
 /** Whether a `date` value passes: any `YYYY-MM-DD` inside {@link readingStored}, a real day elsewhere. */
 export function acceptsDate(text: string): boolean {
-  return storedReads > 0 || isCalendarDate(text);
+  return storedReads > 0 ? LOCAL_DATE.test(text) : isCalendarDate(text);
 }

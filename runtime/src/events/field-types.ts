@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LOCAL_DATE, acceptsDate } from './calendar-date.js';
+import { acceptsDate } from './calendar-date.js';
 import { tagField as tagged } from './payload-decoder.js';
 
 const DECIMAL = /^-?(0|[1-9]\d*)(\.\d+)?$/;
@@ -35,7 +35,7 @@ export const fields = {
    * (2024-02-29, not 2023-02-29 or 2024-13-45); stored events and snapshots are read as they were
    * written, so a day stored before that check stays readable.
    */
-  date: () => tagged(z.string().regex(LOCAL_DATE, DATE_MESSAGE).refine(acceptsDate, DATE_MESSAGE), 'date'),
+  date: () => tagged(z.string().refine(acceptsDate, DATE_MESSAGE), 'date'),
   /** A 64-bit (or larger) integer. Accepts a bigint, a safe integer or a decimal string; yields a bigint. */
   bigint: () =>
     tagged(
