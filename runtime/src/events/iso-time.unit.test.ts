@@ -51,6 +51,30 @@ describe('LastIsoText', () => {
     }
   });
 
+  it('writes what toISOString writes for times of the same day as the last text, across days and years', () => {
+    const texts = new LastIsoText();
+    const day = 86_400_000;
+    const starts = [0, 1767323045678, 1767312000000, -1, -62198755200000, 253402300799999 - day, 951782400000];
+    let seed = 7;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (const start of starts) {
+      // The day's edges, every field's rollover, and times scattered over it and the next day.
+      const offsets = [0, 1, 999, 1000, 59_999, 60_000, 3_599_999, 3_600_000, day - 1, day, day + 1, -1, -day];
+      for (let i = 0; i < 200; i++) offsets.push(Math.floor(random() * 2 * day) - day / 2);
+      for (const offset of offsets) {
+        const time = start + offset;
+        expect(texts.of(new Date(time))).toBe(new Date(time).toISOString());
+      }
+    }
+  });
+
+  it('writes years beyond 9999 and before 0 as toISOString does, then the days after them', () => {
+    const texts = new LastIsoText();
+    for (const time of [8.64e15, 8.64e15 - 1, -8.64e15, -8.64e15 + 5, -62198755200001, 0, 5, 8.64e15 - 2]) {
+      expect(texts.of(new Date(time))).toBe(new Date(time).toISOString());
+    }
+  });
+
   it('throws for an invalid date, as toISOString does, and keeps working', () => {
     const texts = new LastIsoText();
     expect(() => texts.of(new Date(NaN))).toThrow(RangeError);
