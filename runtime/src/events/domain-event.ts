@@ -4,7 +4,7 @@ import { readingStored } from './calendar-date.js';
 import { newEventId } from './ids.js';
 import { ImmutableDate, LastImmutableDate, freezeOwned, immutableCopy, immutableCopyWithJson } from './immutable.js';
 import { freezeParsedJson, toFrozenJsonValue, toJsonValue, type JsonObject, type JsonValue } from './json.js';
-import { NO_MATCH, payloadDecoder } from './payload-decoder.js';
+import { NO_MATCH, payloadBuilder, payloadDecoder } from './payload-decoder.js';
 
 /** The envelope of an event: everything but its payload. */
 export interface EventEnvelope {
@@ -106,7 +106,9 @@ export abstract class DomainEvent<TData = unknown> implements EventEnvelope {
           `${cls.name} is not an event class; create it with defineEvent({ type, version, schema }).`,
         );
       }
-      const payload = immutableCopyWithJson(validate(cls, data));
+      // The schema's compiled builder copies a payload it accepts exactly, in one walk; anything
+      // else is zod's to check, report and transform, and its output is copied.
+      const payload = payloadBuilder(cls.schema)?.(data) ?? immutableCopyWithJson(validate(cls, data));
       this.#explicit = explicitFieldsOf(init);
       this.#json = payload.json;
       assign(this, payload.data, cls, init, false);

@@ -107,8 +107,12 @@ export function immutableCopyWithJson<T>(value: T, path = 'data'): FrozenPayload
 /** Dates in payloads built one after another share their `ImmutableDate` when their times are equal. */
 const payloadDates = new LastImmutableDate();
 
-/** One walk of {@link immutableCopyWithJson}: each `copy` leaves the JSON form of its value in `json`. */
-class JsonCopy {
+/**
+ * One walk of {@link immutableCopyWithJson}: each `copy` leaves the JSON form of its value in
+ * `json`. The compiled payload builder (payload-decoder.ts) walks a payload by its schema and
+ * hands each value zod would return as it is to `copy`.
+ */
+export class JsonCopy {
   json: JsonValue = null;
   ok = true;
 

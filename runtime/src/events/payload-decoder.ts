@@ -1,7 +1,8 @@
 import type { z } from 'zod';
-import { LOCAL_DATE } from './calendar-date.js';
-import { freezeOwned } from './immutable.js';
+import { LOCAL_DATE, isCalendarDate } from './calendar-date.js';
+import { JsonCopy, freezeOwned, type FrozenPayload } from './immutable.js';
 import { LastParsedTime, canonicalIsoTime, parseIsoTime } from './iso-time.js';
+import { MAX_JSON_DEPTH, textProblem, type JsonObject, type JsonValue } from './json.js';
 
 /**
  * A payload schema compiled for the read path. Stored payloads are JSON that was valid when
@@ -14,10 +15,20 @@ import { LastParsedTime, canonicalIsoTime, parseIsoTime } from './iso-time.js';
  * Anything the compiler does not know exactly (refinements, defaults, transforms, unions,
  * records, passthrough objects…) makes the whole schema unsupported, and values that fail
  * `check` take zod's path, so errors, stripping and output are zod's own.
+ *
+ * The same nodes build the payloads of events that callers make ({@link payloadBuilder}): `build`
+ * checks a caller's value as `check` does (dates and bigints in the forms a caller passes) and
+ * copies it, never touching the caller's value.
  */
 interface Node {
   check(value: unknown): boolean;
   convert(value: unknown): unknown;
+  /**
+   * The build path (see {@link payloadBuilder}): the deeply frozen copy of what zod's parse would
+   * return for a caller's `value`, with `walk.json` left holding its JSON form, as
+   * `immutableCopyWithJson` of zod's output gives them; or {@link NO_MATCH} for zod to decide.
+   */
+  build(value: unknown, walk: JsonCopy, depth: number): unknown;
 }
 
 /** Decodes a JSON payload nobody else holds, or returns {@link NO_MATCH} for zod to decide. */
@@ -58,6 +69,40 @@ export function payloadDecoder(schema: z.ZodType): PayloadDecoder | undefined {
   return decoder ?? undefined;
 }
 
+/** Builds a caller's payload, or returns undefined for zod to decide (see {@link payloadBuilder}). */
+export type PayloadBuilder = (data: unknown) => FrozenPayload<unknown> | undefined;
+
+const builders = new WeakMap<z.ZodType, PayloadBuilder | null>();
+
+/**
+ * The compiled builder of a payload schema, for events built by callers: for a payload the
+ * compiled check accepts exactly (plain objects with no key the schema would strip, no refinement
+ * or transform but the typed fields'), it gives in one walk what `immutableCopyWithJson` of zod's
+ * parse gives: the deeply frozen copy, keys in the schema's order, with `Date`s as `ImmutableDate`s
+ * and its JSON form. Anything else gives undefined, and the constructor asks zod, which decides,
+ * reports and transforms as ever. Undefined when the schema uses what the compiler does not model.
+ */
+export function payloadBuilder(schema: z.ZodType): PayloadBuilder | undefined {
+  let builder = builders.get(schema);
+  if (builder === undefined) {
+    const node = compile(schema, 0);
+    builder = node
+      ? (data: unknown) => {
+          const walk = new JsonCopy(data, 'data');
+          let built: unknown;
+          try {
+            built = node.build(data, walk, 0);
+          } catch {
+            return undefined; // too deep or circular under an unknown field: zod's path reports it
+          }
+          return built === NO_MATCH ? undefined : { data: built, json: walk.ok ? walk.json : undefined };
+        }
+      : null;
+    builders.set(schema, builder);
+  }
+  return builder ?? undefined;
+}
+
 interface Def {
   readonly type: string;
   readonly checks?: readonly { readonly _zod: { readonly def: CheckDef } }[];
@@ -85,7 +130,12 @@ const BIGINT_TEXT = /^-?\d+$/;
 const MAX_DEPTH = 32;
 
 const same = (value: unknown) => value;
-const leaf = (check: (value: unknown) => boolean): Node => ({ check, convert: same });
+/** A value zod returns as it is (a string, a number, an enum member…): checked, then copied as any value. */
+const leaf = (check: (value: unknown) => boolean): Node => ({
+  check,
+  convert: same,
+  build: (value, walk, depth) => (check(value) ? walk.copy(value, depth) : NO_MATCH),
+});
 
 function defOf(schema: z.ZodType): Def | undefined {
   return (schema as unknown as { _zod?: { def?: Def } })._zod?.def;
@@ -96,7 +146,12 @@ function compile(schema: z.ZodType, depth: number): Node | undefined {
   const kind = fieldKinds.get(schema);
   if (kind === 'datetime') return datetimeNode(schema);
   if (kind === 'bigint') return bigintNode();
-  if (kind === 'date') return leaf((v) => typeof v === 'string' && LOCAL_DATE.test(v));
+  if (kind === 'date') {
+    // Read: any stored YYYY-MM-DD (see readingStored). Built from a caller's value: a real day.
+    const node = leaf((v) => typeof v === 'string' && LOCAL_DATE.test(v));
+    const written = leaf((v) => typeof v === 'string' && isCalendarDate(v));
+    return { ...node, build: written.build };
+  }
   const def = defOf(schema);
   if (!def) return undefined;
   const checks = (def.checks ?? []).map((c) => c._zod.def);
@@ -122,18 +177,32 @@ function compile(schema: z.ZodType, depth: number): Node | undefined {
       return {
         check: (v) => v === empty || inner.check(v),
         convert: (v) => (v === empty ? v : inner.convert(v)),
+        build: (v, walk, depth) => (v === empty ? walk.copy(v, depth) : inner.build(v, walk, depth)),
       };
     }
     case 'default':
     case 'prefault': {
       // Stored rows were written with the default applied; an absent key is left to zod.
       const inner = !checks.length && def.innerType ? compile(def.innerType, depth + 1) : undefined;
-      return inner && { check: (v) => v !== undefined && inner.check(v), convert: inner.convert };
+      return (
+        inner && {
+          check: (v) => v !== undefined && inner.check(v),
+          convert: inner.convert,
+          build: (v, walk, jsonDepth) => (v === undefined ? NO_MATCH : inner.build(v, walk, jsonDepth)),
+        }
+      );
     }
     case 'unknown':
     case 'any':
       // Any JSON; an absent key is left to zod (its optionality differs between the two).
-      return checks.length ? undefined : { check: (v) => v !== undefined, convert: freezeOwned };
+      // Built: zod returns the caller's value itself, which the copy then walks as any value.
+      return checks.length
+        ? undefined
+        : {
+            check: (v) => v !== undefined,
+            convert: freezeOwned,
+            build: (v, walk, jsonDepth) => (v === undefined ? NO_MATCH : walk.copy(v, jsonDepth)),
+          };
     case 'array':
       return checks.length || !def.element ? undefined : arrayNode(def.element, depth);
     case 'object':
@@ -219,14 +288,28 @@ function datetimeNode(schema: z.ZodType): Node | undefined {
   return {
     check: (v) => typeof v === 'string' && !Number.isNaN(times.millis(v)),
     convert: (v) => times.immutableDate(v as string),
+    // A caller passes a valid Date (zod returns it as it is) or text in toISOString's form (zod
+    // returns `new Date(text)`); the copy turns either into an ImmutableDate. Other text is zod's.
+    build(v, walk, jsonDepth) {
+      if (v instanceof Date) return Number.isNaN(v.getTime()) ? NO_MATCH : walk.copy(v, jsonDepth);
+      if (typeof v !== 'string') return NO_MATCH;
+      const time = canonicalIsoTime(v);
+      return Number.isNaN(time) ? NO_MATCH : walk.copy(new Date(time), jsonDepth);
+    },
   };
 }
 
 function bigintNode(): Node {
   // fields.bigint(): JSON holds a decimal string (how bigints are stored) or a safe integer.
+  const check = (v: unknown) => (typeof v === 'string' && BIGINT_TEXT.test(v)) || Number.isSafeInteger(v);
   return {
-    check: (v) => (typeof v === 'string' && BIGINT_TEXT.test(v)) || Number.isSafeInteger(v),
+    check,
     convert: (v) => BigInt(v as string | number),
+    // A caller may pass a bigint too, which zod returns as it is.
+    build(v, walk, jsonDepth) {
+      if (typeof v === 'bigint') return walk.copy(v, jsonDepth);
+      return check(v) ? walk.copy(BigInt(v as string | number), jsonDepth) : NO_MATCH;
+    },
   };
 }
 
@@ -244,16 +327,35 @@ function arrayNode(elementSchema: z.ZodType, depth: number): Node | undefined {
       if (element.convert !== same) for (let i = 0; i < items.length; i++) items[i] = element.convert(items[i]);
       return Object.freeze(items);
     },
+    build(v, walk, jsonDepth) {
+      // Too deep: zod's path, whose copy names where.
+      if (!Array.isArray(v) || jsonDepth >= MAX_JSON_DEPTH) return NO_MATCH;
+      const items: unknown[] = new Array(v.length);
+      const json: JsonValue[] = new Array(v.length);
+      for (let i = 0; i < v.length; i++) {
+        const item = element.build(v[i], walk, jsonDepth + 1);
+        if (item === NO_MATCH) return NO_MATCH;
+        items[i] = item;
+        json[i] = walk.json;
+      }
+      walk.json = json;
+      return Object.freeze(items);
+    },
   };
 }
 
 function objectNode(shape: Record<string, z.ZodType>, depth: number): Node | undefined {
   const keys = Object.keys(shape);
-  const fields: { key: string; node: Node; optional: boolean }[] = [];
+  const fields: { key: string; node: Node; optional: boolean; badKey: boolean }[] = [];
   for (const key of keys) {
     const node = compile(shape[key]!, depth + 1);
     if (!node) return undefined;
-    fields.push({ key, node, optional: defOf(shape[key]!)?.type === 'optional' });
+    fields.push({
+      key,
+      node,
+      optional: defOf(shape[key]!)?.type === 'optional',
+      badKey: textProblem(key) !== undefined,
+    });
   }
   const converting = fields.filter((f) => f.node.convert !== same);
   const count = fields.length;
@@ -285,6 +387,36 @@ function objectNode(shape: Record<string, z.ZodType>, depth: number): Node | und
         if (value !== undefined) object[field.key] = field.node.convert(value);
       }
       return Object.freeze(object);
+    },
+    build(v, walk, jsonDepth) {
+      // zod accepts any non-array object and returns a new plain one; only plain ones are built here.
+      if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return NO_MATCH;
+      if (jsonDepth >= MAX_JSON_DEPTH) return NO_MATCH;
+      const object = v as Record<string, unknown>;
+      // Keys in the schema's order, as zod's output has them.
+      const copy: Record<string, unknown> = {};
+      const json: JsonObject = {};
+      let present = 0;
+      for (let i = 0; i < count; i++) {
+        const field = fields[i]!;
+        const value = object[field.key];
+        if (value === undefined) {
+          if (!field.optional || Object.hasOwn(object, field.key)) return NO_MATCH;
+          continue;
+        }
+        const item = field.node.build(value, walk, jsonDepth + 1);
+        if (item === NO_MATCH) return NO_MATCH;
+        if (field.badKey) walk.ok = false;
+        copy[field.key] = item;
+        json[field.key] = walk.json;
+        present++;
+      }
+      // A key the schema does not know: zod would strip it, so let zod build the output.
+      let keys = 0;
+      for (const _key in object) keys++;
+      if (keys !== present) return NO_MATCH;
+      walk.json = json;
+      return Object.freeze(copy);
     },
   };
 }

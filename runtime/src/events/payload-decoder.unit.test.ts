@@ -5,8 +5,8 @@ import { defineEvent } from './domain-event.js';
 import { toEventRecord, type EventRecord } from './event-record.js';
 import { EventRegistry } from './event-registry.js';
 import { fields } from './field-types.js';
-import { ImmutableDate } from './immutable.js';
-import { NO_MATCH, payloadDecoder } from './payload-decoder.js';
+import { ImmutableDate, immutableCopyWithJson } from './immutable.js';
+import { NO_MATCH, payloadBuilder, payloadDecoder } from './payload-decoder.js';
 
 const schema = z.object({
   text: z.string().min(1).max(50),
@@ -188,5 +188,126 @@ describe('compiled payload decoder (stored records at the current version)', () 
     expect(decoded.at.toISOString()).toBe('2024-01-01T00:00:00.000Z');
     expect(decoded.later.toISOString()).toBe('2025-01-01T00:00:00.000Z');
     expect(decoded.lines[0]!.when.toISOString()).toBe('2024-03-01T22:00:00.000Z');
+  });
+});
+
+/** A value's full shape, for comparing two copies: types, key order, frozenness, immutable dates. */
+const anatomy = (value: unknown): unknown => {
+  if (value instanceof Date) return ['date', value.getTime(), value instanceof ImmutableDate, Object.isFrozen(value)];
+  if (typeof value === 'bigint') return ['bigint', String(value)];
+  if (value === null || typeof value !== 'object') return [typeof value, value];
+  if (Array.isArray(value)) return ['array', Object.isFrozen(value), value.map(anatomy)];
+  const proto = Object.getPrototypeOf(value) as object | null;
+  const kind = proto === Object.prototype ? 'object' : proto === null ? 'null-proto' : 'instance';
+  return [kind, Object.isFrozen(value), Object.keys(value).map((key) => [key, anatomy((value as never)[key])])];
+};
+
+/** What the constructor made of `data` before the builder: zod's parse, copied; undefined if zod refuses it. */
+const viaZod = (schema: z.ZodType, data: unknown) => {
+  const parsed = schema.safeParse(data);
+  return parsed.success ? immutableCopyWithJson(parsed.data) : undefined;
+};
+
+describe('compiled payload builder (events built by callers)', () => {
+  /** Builds `data` both ways: the builder's result, when it gives one, must be zod's path's exactly. */
+  const same = (schema: z.ZodType, data: unknown) => {
+    const build = payloadBuilder(schema)!;
+    const built = build(data);
+    if (built !== undefined) {
+      const expected = viaZod(schema, data);
+      expect(expected).toBeDefined();
+      expect(anatomy(built.data)).toEqual(anatomy(expected!.data));
+      expect(built.json).toEqual(expected!.json);
+      expect(JSON.stringify(built.json)).toBe(JSON.stringify(expected!.json));
+    }
+    return built;
+  };
+
+  it('builds what zod and the copy give, in one walk: schema key order, immutable dates, bigints, JSON', () => {
+    const built = same(Booked.schema, payload)!;
+    expect(built).toBeDefined();
+    const order = Object.keys(schema.shape).filter((key) => key !== 'later'); // absent: optional
+    expect(Object.keys(built.data as object)).toEqual(order);
+    const reversed = Object.fromEntries(Object.entries(payload).reverse());
+    expect(Object.keys(same(Booked.schema, reversed)!.data as object)).toEqual(order);
+    const data = built.data as typeof payload;
+    expect(data.at).toBeInstanceOf(ImmutableDate);
+    expect(data.at).not.toBe(payload.at);
+    expect(Object.isFrozen(data.lines[0])).toBe(true);
+    expect(data.extra).not.toBe(payload.extra);
+    expect(Object.isFrozen(payload)).toBe(false);
+    expect(Object.isFrozen(payload.extra)).toBe(false);
+  });
+
+  it('takes date-times as dates or as toISOString texts and bigints as bigints, numbers or texts, as zod does', () => {
+    for (const at of [new Date(0), new ImmutableDate(5), '2024-03-01T10:00:00.000Z']) {
+      expect(same(Booked.schema, { ...payload, at })).toBeDefined();
+    }
+    for (const big of [1n, -(2n ** 70n), 42, -7, '123456789012345678901234567890', '-5']) {
+      expect(same(Booked.schema, { ...payload, big })).toBeDefined();
+    }
+    expect(same(Booked.schema, { ...payload, later: new Date(7) })).toBeDefined();
+    expect(same(Booked.schema, { ...payload, note: 'n' })).toBeDefined();
+  });
+
+  it.each([
+    ['an extra key (zod strips it)', { ...payload, removed: 'old' }],
+    ['an optional key present as undefined', { ...payload, later: undefined }],
+    ['a missing default (zod fills it in)', { ...payload, country: undefined }],
+    ['a date-time text in another form', { ...payload, at: '2024-03-01T10:00:00Z' }],
+    ['an invalid date', { ...payload, at: new Date(NaN) }],
+    ['an impossible date-time text', { ...payload, at: '2024-02-30T00:00:00.000Z' }],
+    ['a fractional bigint', { ...payload, big: 1.5 }],
+    ['a bad decimal', { ...payload, amount: '1e3' }],
+    ['a fractional integer', { ...payload, n: 1.5 }],
+    ['an infinite number', { ...payload, ratio: Infinity }],
+    ['a value outside the enum', { ...payload, kind: 'cheque' }],
+    ['a nested wrong type', { ...payload, lines: [{ sku: 'a', qty: '2', when: new Date(0) }] }],
+    ['a nested extra key', { ...payload, lines: [{ sku: 'a', qty: 2, when: new Date(0), x: 1 }] }],
+    ['a class instance', Object.assign(new (class Payload {})(), payload)],
+    ['a null-prototype object', Object.assign(Object.create(null) as object, payload)],
+    ['an array', [payload]],
+    ['nothing', undefined],
+  ])('leaves %s to zod', (_name, data) => {
+    expect(payloadBuilder(Booked.schema)!(data)).toBeUndefined();
+  });
+
+  it('leaves what the copy refuses to store out of the JSON form, as the copy does', () => {
+    const nul = same(Booked.schema, { ...payload, text: 'a\u0000b' })!;
+    expect(nul.json).toBeUndefined();
+    const map = same(Booked.schema, { ...payload, extra: new Map([['a', 1]]) })!;
+    expect(map.json).toBeUndefined();
+    const oddKeys = z.object({ '\uD800': z.string(), '2': z.number(), b: z.string(), '1': z.number() });
+    const odd = same(oddKeys, { b: 'x', '\uD800': 'y', '1': 1, '2': 2 })!;
+    expect(odd.json).toBeUndefined();
+    expect(Object.keys(odd.data as object)).toEqual(['1', '2', '\uD800', 'b']);
+    expect(same(oddKeys, { b: 'x', '1': 1, '2': 2, '\uD800': 'y' })).toBeDefined();
+  });
+
+  it('leaves a circular or too deep value under an unknown field to zod and the copy, which name where', () => {
+    const circular: Record<string, unknown> = {};
+    circular['self'] = circular;
+    expect(payloadBuilder(Booked.schema)!({ ...payload, extra: circular })).toBeUndefined();
+    let deep: unknown = 1;
+    for (let i = 0; i < 40; i++) deep = [deep];
+    expect(payloadBuilder(Booked.schema)!({ ...payload, extra: deep })).toBeUndefined();
+    expect(failure(() => new Booked({ ...payload, extra: circular }))).toMatchObject({ path: 'data.extra.self' });
+  });
+
+  it('builds a payload whose containers the caller froze, without freezing anything of the caller', () => {
+    const lines = Object.freeze([Object.freeze({ sku: 'a', qty: 1, when: new Date(0) })]);
+    expect(same(Booked.schema, Object.freeze({ ...payload, lines }))).toBeDefined();
+    const open = { ...payload, lines: [{ sku: 'b', qty: 2, when: new Date(1) }] };
+    same(Booked.schema, open);
+    expect(Object.isFrozen(open.lines)).toBe(false);
+    expect(Object.isFrozen(open.lines[0])).toBe(false);
+  });
+
+  it('gives events the payload zod gives them, and zod still reports what it refuses', () => {
+    const event = new Booked(payload);
+    expect(anatomy(event.data)).toEqual(anatomy(viaZod(Booked.schema, payload)!.data));
+    const error = failure(() => new Booked({ ...payload, n: 1.5 } as never));
+    expect(error).toBeInstanceOf(EventValidationError);
+    expect((error as EventValidationError).issues.map((issue) => issue.path)).toEqual(['n']);
   });
 });
