@@ -1,5 +1,4 @@
 import { randomFillSync } from 'node:crypto';
-import { v7 as uuidv7 } from 'uuid';
 
 /**
  * Random bytes for ids, filled from the system's secure generator 256 ids at a time: asking it
@@ -39,5 +38,45 @@ export function newEventId(): string {
     seq = (seq + 1) | 0;
     if (seq === 0) lastMs++;
   }
-  return uuidv7({ random, msecs: lastMs, seq });
+  return uuidV7Text(lastMs, seq, random);
+}
+
+/** Two lowercase hex digits per byte value. */
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/**
+ * The text of the UUID v7 of a millisecond time, a counter and random bytes (11-15 and the low
+ * two bits of 10 are used), laid out as the `uuid` package's `v7({ random, msecs, seq })` lays it
+ * out (RFC 9562: 48-bit time, version, 12 counter bits, variant, 18 more counter bits, 42 random
+ * bits), written from a table of hex digits: without the typed array of bytes and the
+ * `toLowerCase` pass over the text that `v7` makes for each id.
+ *
+ * @example
+ * ```ts
+ * uuidV7Text(0x0123456789ab, 0, new Uint8Array(16)); // '01234567-89ab-7000-8000-000000000000'
+ * ```
+ */
+export function uuidV7Text(msecs: number, seq: number, random: Uint8Array): string {
+  return (
+    HEX[(msecs / 0x10000000000) & 0xff]! +
+    HEX[(msecs / 0x100000000) & 0xff]! +
+    HEX[(msecs / 0x1000000) & 0xff]! +
+    HEX[(msecs / 0x10000) & 0xff]! +
+    '-' +
+    HEX[(msecs / 0x100) & 0xff]! +
+    HEX[msecs & 0xff]! +
+    '-' +
+    HEX[0x70 | ((seq >>> 28) & 0x0f)]! +
+    HEX[(seq >>> 20) & 0xff]! +
+    '-' +
+    HEX[0x80 | ((seq >>> 14) & 0x3f)]! +
+    HEX[(seq >>> 6) & 0xff]! +
+    '-' +
+    HEX[((seq << 2) & 0xff) | (random[10]! & 0x03)]! +
+    HEX[random[11]!]! +
+    HEX[random[12]!]! +
+    HEX[random[13]!]! +
+    HEX[random[14]!]! +
+    HEX[random[15]!]!
+  );
 }

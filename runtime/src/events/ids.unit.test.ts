@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { validate, version } from 'uuid';
-import { newEventId } from './ids.js';
+import { v7 as uuidv7, validate, version } from 'uuid';
+import { newEventId, uuidV7Text } from './ids.js';
 
 /** The 48-bit millisecond timestamp at the start of a UUID v7. */
 const msOf = (id: string) => parseInt(id.replace(/-/g, '').slice(0, 12), 16);
@@ -39,5 +39,31 @@ describe('newEventId', () => {
   it('draws the random part afresh for each id', () => {
     const tails = new Set(Array.from({ length: 1000 }, () => newEventId().slice(24)));
     expect(tails.size).toBe(1000);
+  });
+
+  it("lays out each id as the uuid package's v7 does for the same time, counter and random bytes", () => {
+    let seed = 11;
+    const next = () => (seed = (seed * 48271) % 2147483647);
+    const times = [
+      0,
+      1,
+      0xff,
+      0x0123456789ab,
+      2 ** 48 - 1,
+      Date.UTC(2026, 0, 2),
+      Date.UTC(1999, 11, 31, 23, 59, 59, 999),
+    ];
+    const seqs = [0, 1, 0x7fffffff, -1, -0x80000000, 0x3fffffff, 0x12345678];
+    for (let i = 0; i < 300; i++) {
+      times.push(next() * 64 + (next() % 64));
+      seqs.push(next() | 0);
+    }
+    for (let i = 0; i < times.length; i++) {
+      const random = Uint8Array.from({ length: 16 }, () => next() & 0xff);
+      for (const seq of [seqs[i]!, seqs[(i * 7) % seqs.length]!]) {
+        const msecs = times[i]!;
+        expect(uuidV7Text(msecs, seq, random)).toBe(uuidv7({ random, msecs, seq }));
+      }
+    }
   });
 });
