@@ -83,6 +83,8 @@ const builders = new WeakMap<z.ZodType, PayloadBuilder | null>();
  * reports and transforms as ever. Undefined when the schema uses what the compiler does not model.
  */
 export function payloadBuilder(schema: z.ZodType): PayloadBuilder | undefined {
+  // Not a schema (a class made without defineEvent's checks): zod's path fails as it always has.
+  if (typeof schema !== 'object' || schema === null) return undefined;
   let builder = builders.get(schema);
   if (builder === undefined) {
     const node = compile(schema, 0);

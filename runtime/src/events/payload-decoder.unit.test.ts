@@ -303,6 +303,13 @@ describe('compiled payload builder (events built by callers)', () => {
     expect(Object.isFrozen(open.lines[0])).toBe(false);
   });
 
+  it("leaves a class without a schema to fail in zod's path, as before", () => {
+    expect(payloadBuilder(undefined as never)).toBeUndefined();
+    const Schemaless = defineEvent({ type: 'Schemaless', schema: undefined as never });
+    class Bare extends Schemaless {}
+    expect(() => new Bare({} as never)).toThrow(/safeParse/);
+  });
+
   it('gives events the payload zod gives them, and zod still reports what it refuses', () => {
     const event = new Booked(payload);
     expect(anatomy(event.data)).toEqual(anatomy(viaZod(Booked.schema, payload)!.data));

@@ -32,7 +32,7 @@ describe('appendBody', () => {
       stored.add(row[13]);
     });
     expect(stored.size).toBe(1);
-    const [storedText] = stored as Set<string>;
+    const [storedText = ''] = stored as Set<string>;
     expect(storedText).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$/);
     const storedTime = Date.parse(`${storedText.replace(' ', 'T')}Z`);
     expect(storedTime).toBeGreaterThanOrEqual(before);
