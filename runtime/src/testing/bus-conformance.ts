@@ -4,7 +4,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryAggregateVersionStore } from '../bus/aggregate-version-store.js';
-import { DeadLetterNotFoundError } from '../bus/bus-errors.js';
+import { BusClosedError, DeadLetterNotFoundError } from '../bus/bus-errors.js';
 import type { BusSubscription, EventBus, SubscribeOptions } from '../bus/event-bus.js';
 import type { EventRecord } from '../events/event-record.js';
 import type { EventRegistry } from '../events/event-registry.js';
@@ -518,6 +518,24 @@ export function busConformanceSuite(name: string, factory: BusFactory, options: 
           .find((s) => s.name === 'eventsmith.bus.publish' && s.attributes['messaging.batch.message_count'] === 3);
         expect(span?.kind).toBe(SpanKind.PRODUCER);
         expect(counted).toEqual([[3, { 'messaging.system': span?.attributes['messaging.system'] }]]);
+      },
+      testTimeout,
+    );
+
+    it(
+      'refuses every call after close() with BusClosedError, a started subscription starting again included',
+      async () => {
+        const g = group();
+        const subscription = await start(new DeliveryRecorder(), { group: g });
+        await bus.close();
+        await bus.close(); // twice is fine
+        // Started again, it would consume on a bus its owner closed.
+        await expect(subscription.start()).rejects.toBeInstanceOf(BusClosedError);
+        expect(() => bus.subscribe(() => undefined, { group: g })).toThrow(BusClosedError);
+        await expect(bus.publish([orderPlaced('closed', 1)])).rejects.toBeInstanceOf(BusClosedError);
+        await expect(bus.deadLetters(g)).rejects.toBeInstanceOf(BusClosedError);
+        await expect(bus.replayDeadLetter(g, '1')).rejects.toBeInstanceOf(BusClosedError);
+        await subscription.stop(1000); // stopping what close() stopped is fine
       },
       testTimeout,
     );

@@ -143,6 +143,7 @@ export class KafkaEventBus implements EventBus {
         maxWaitTimeInMs: this.#options.maxWaitTimeInMs ?? 500,
         stopTimeoutMs: this.#options.stopTimeoutMs ?? 10_000,
         onError: this.#onError,
+        closed: () => this.#closed,
       },
       handler,
       resolveSubscribeOptions(options),

@@ -4,6 +4,7 @@ import type { EventRegistry } from '../../events/event-registry.js';
 import { AggregateHolds } from '../aggregate-holds.js';
 import { peekEnvelope } from '../bus-message.js';
 import { deliver, retryDelay, type DeliveryOutcome, type ResolvedSubscribeOptions } from '../deliver.js';
+import { BusClosedError } from '../bus-errors.js';
 import type { BusHandler, BusSubscription } from '../event-bus.js';
 import { KafkaHeader, carriedHeaders, deadLetterHeaders, kafkaHeaders } from './kafka-codec.js';
 import { coPartitionedAssigner, type KafkaTopics } from './kafka-names.js';
@@ -25,6 +26,8 @@ export interface KafkaSubscriptionContext {
   readonly maxWaitTimeInMs: number;
   readonly stopTimeoutMs: number;
   readonly onError: (error: unknown) => void;
+  /** Whether the bus was closed: a subscription of a closed bus cannot start again. */
+  readonly closed: () => boolean;
 }
 
 /**
@@ -56,6 +59,7 @@ export class KafkaSubscription implements BusSubscription {
   }
 
   async start(): Promise<void> {
+    if (this.#context.closed()) throw new BusClosedError('Kafka');
     if (this.#state !== 'idle') return;
     this.#state = 'running';
     this.#abandon = abandonSignal();

@@ -71,11 +71,13 @@ export class InMemoryEventBus implements EventBus {
   }
 
   async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+    if (this.#closed) throw new BusClosedError('in-memory');
     const letters = this.#groups.get(group)?.deadLetters ?? [];
     return letters.slice(0, options.limit ?? letters.length).map(({ message: _message, ...letter }) => letter);
   }
 
   async replayDeadLetter(group: string, id: string): Promise<void> {
+    if (this.#closed) throw new BusClosedError('in-memory');
     const state = this.#groups.get(group);
     const index = state?.deadLetters.findIndex((l) => l.id === id) ?? -1;
     if (!state || index < 0) throw new DeadLetterNotFoundError(group, id);
@@ -93,6 +95,7 @@ export class InMemoryEventBus implements EventBus {
 
   /** @internal */
   join(subscription: MemorySubscription): void {
+    if (this.#closed) throw new BusClosedError('in-memory');
     let group = this.#groups.get(subscription.options.group);
     if (!group)
       this.#groups.set(
@@ -262,7 +265,12 @@ class MemorySubscription implements BusSubscription {
   async start(): Promise<void> {
     if (this.accepting) return;
     this.accepting = true;
-    this.bus.join(this);
+    try {
+      this.bus.join(this);
+    } catch (error) {
+      this.accepting = false; // a closed bus
+      throw error;
+    }
   }
 
   async stop(timeoutMs = 30_000): Promise<void> {

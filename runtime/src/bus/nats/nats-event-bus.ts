@@ -167,12 +167,14 @@ export class NatsEventBus implements EventBus {
       leaseTtlMs,
       balanceIntervalMs: this.#options.balanceIntervalMs ?? Math.max(50, Math.floor(leaseTtlMs / 4)),
       onError: this.#options.onError ?? ((error) => console.warn('[eventsmith] NATS bus:', error)),
+      closed: () => this.#closed,
     });
     this.#subscriptions.add(subscription);
     return subscription;
   }
 
   async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+    if (this.#closed) throw new BusClosedError('NATS');
     const { jsm } = await this.ensureTopology();
     const subject = this.names.deadLetterSubject(group);
     const info = await jsm.streams.info(this.names.deadLetterStream, { subjects_filter: subject });
@@ -191,6 +193,7 @@ export class NatsEventBus implements EventBus {
   }
 
   async replayDeadLetter(group: string, id: string): Promise<void> {
+    if (this.#closed) throw new BusClosedError('NATS');
     const { jsm } = await this.ensureTopology();
     const seq = Number(id);
     if (!Number.isSafeInteger(seq) || seq < 1) throw new DeadLetterNotFoundError(group, id);

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { JetStreamClient, JetStreamManager, KV, NatsConnection } from 'nats';
 import type { EventRegistry } from '../../events/event-registry.js';
 import type { ResolvedSubscribeOptions } from '../deliver.js';
+import { BusClosedError } from '../bus-errors.js';
 import type { BusHandler, BusSubscription } from '../event-bus.js';
 import { KeyedLanes } from '../keyed-lanes.js';
 import { PartitionBalancer, type RevokeReason } from '../partition-balancer.js';
@@ -28,6 +29,8 @@ export interface NatsSubscriptionInit {
   readonly leaseTtlMs: number;
   readonly balanceIntervalMs: number;
   readonly onError: (error: unknown) => void;
+  /** Whether the bus was closed: a subscription of a closed bus cannot start again. */
+  readonly closed: () => boolean;
 }
 
 /** One member of a consumer group on a NATS bus: consumes the partitions it leases. */
@@ -48,6 +51,7 @@ export class NatsSubscription implements BusSubscription {
   }
 
   async start(): Promise<void> {
+    if (this.#init.closed()) throw new BusClosedError('NATS');
     if (this.#running) return;
     const { jsm, kv } = await this.#init.topology();
     const { names, options, partitions } = this.#init;

@@ -170,7 +170,11 @@ export class RabbitMqEventBus implements EventBus {
         prefetch: this.#options.prefetch,
         stopTimeoutMs: this.#options.stopTimeoutMs,
         rebalanceIntervalMs: this.#options.rebalanceIntervalMs,
-        open: () => this.#open(),
+        // A subscription of a closed bus cannot start again.
+        open: async () => {
+          this.#assertOpen();
+          await this.#open();
+        },
         onError: this.#options.onError,
       },
       handler,

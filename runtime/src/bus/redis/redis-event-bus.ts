@@ -183,6 +183,7 @@ export class RedisEventBus implements EventBus {
       partitions: this.#partitions,
       handler,
       options: resolveSubscribeOptions(options),
+      closed: () => this.#closed,
       ...this.#settings,
     });
     this.#subscriptions.add(subscription);
@@ -190,6 +191,7 @@ export class RedisEventBus implements EventBus {
   }
 
   async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
+    if (this.#closed) throw new BusClosedError('Redis');
     const entries = (await this.#redis.call(
       'XRANGE',
       this.keys.deadLetters(group),
@@ -217,6 +219,7 @@ export class RedisEventBus implements EventBus {
   }
 
   async replayDeadLetter(group: string, id: string): Promise<void> {
+    if (this.#closed) throw new BusClosedError('Redis');
     if (!/^\d+-\d+$/.test(id)) throw new DeadLetterNotFoundError(group, id);
     const found = (await this.#redis.call('XRANGE', this.keys.deadLetters(group), id, id)) as [string, string[]][];
     const list = found[0]?.[1];

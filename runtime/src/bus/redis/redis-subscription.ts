@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { backoffDelay, sleep, type Backoff } from '../../retry/index.js';
 import { deliverNow, type DeliveryOutcome, type ResolvedSubscribeOptions } from '../deliver.js';
+import { BusClosedError } from '../bus-errors.js';
 import type { BusHandler, BusSubscription } from '../event-bus.js';
 import { KeyedLanes } from '../keyed-lanes.js';
 import { PartitionBalancer, type RevokeReason } from '../partition-balancer.js';
@@ -34,6 +35,8 @@ export interface RedisSubscriptionInit extends RedisSubscriptionSettings {
   readonly partitions: number;
   readonly handler: BusHandler;
   readonly options: ResolvedSubscribeOptions;
+  /** Whether the bus was closed: a subscription of a closed bus cannot start again. */
+  readonly closed: () => boolean;
 }
 
 const READ_COUNT = 100;
@@ -85,6 +88,7 @@ export class RedisSubscription implements BusSubscription {
   }
 
   async start(): Promise<void> {
+    if (this.#init.closed()) throw new BusClosedError('Redis');
     if (this.#running) return;
     const { redis, keys, partitions, startFrom } = this.#init;
     await redis.sadd(keys.groups(), this.group);
