@@ -8,7 +8,9 @@ import {
   natsTestBus,
   type NatsTestBus,
 } from '@eventsmith/test/support/nats-bus';
-import { describeWithService } from '@eventsmith/test/support/services';
+import { describeWithService, uniqueName } from '@eventsmith/test/support/services';
+import { BusUnavailableError } from '../bus-errors.js';
+import { NatsEventBus } from './nats-event-bus.js';
 import { busConformanceRegistry, DeliveryRecorder, orderPlaced, waitFor } from '../../testing/bus-conformance.js';
 
 await describeWithService('nats', 'NatsEventBus faults', () => {
@@ -67,4 +69,31 @@ await describeWithService('nats', 'NatsEventBus faults', () => {
     expect(got.versionsOf('left-over')).toEqual([1, 2]);
     expect(got.deliveries.map((d) => d.attempt)).toEqual([2, 2]);
   }, 60_000);
+
+  it('reports a closed connection as BusUnavailableError on every call, never a raw NatsError', async () => {
+    const registry = busConformanceRegistry();
+    const closed = await natsConnection();
+    await closed.close();
+    const bus = new NatsEventBus({
+      ...FAST_NATS_BUS,
+      connection: closed,
+      registry,
+      stream: uniqueName('ES_TEST_CLOSED'),
+    });
+    const failures = [
+      await bus
+        .subscribe(() => {}, { group: 'g' })
+        .start()
+        .catch((e: unknown) => e),
+      await bus.deadLetters('g').catch((e: unknown) => e),
+      await bus.replayDeadLetter('g', '1').catch((e: unknown) => e),
+      await bus.publish([orderPlaced('closed', 1)]).catch((e: unknown) => e),
+    ];
+    for (const failure of failures) {
+      expect(failure).toBeInstanceOf(BusUnavailableError);
+      expect(failure).toMatchObject({ code: 'BUS.UNAVAILABLE', bus: 'NATS', reason: 'connection-closed' });
+      expect((failure as Error).message).toMatch(/connection the bus was given is closed.*maxReconnectAttempts: -1/);
+    }
+    await bus.close();
+  });
 });

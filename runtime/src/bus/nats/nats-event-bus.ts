@@ -8,6 +8,7 @@ import { resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
 import { partitionOf } from '../partitioning.js';
 import { nats } from './nats-driver.js';
+import { natsFailure } from './nats-errors.js';
 import { NatsNames } from './nats-names.js';
 import type { NatsDeadLetterBody } from './nats-partition-worker.js';
 import { NatsPublisher } from './nats-publisher.js';
@@ -107,7 +108,7 @@ export class NatsEventBus implements EventBus {
   ensureTopology(): Promise<{ jsm: JetStreamManager; kv: KV }> {
     this.#ready ??= this.#createTopology().catch((error: unknown) => {
       this.#ready = undefined;
-      throw error;
+      throw natsFailure(error, this.#nc);
     });
     return this.#ready;
   }
@@ -137,7 +138,7 @@ export class NatsEventBus implements EventBus {
         throw new BusPublishError(
           'NATS',
           messages.map((m) => m.record.eventId),
-          { cause },
+          { cause: natsFailure(cause, this.#nc) },
         );
       }
     });
@@ -168,6 +169,7 @@ export class NatsEventBus implements EventBus {
       balanceIntervalMs: this.#options.balanceIntervalMs ?? Math.max(50, Math.floor(leaseTtlMs / 4)),
       onError: this.#options.onError ?? ((error) => console.warn('[eventsmith] NATS bus:', error)),
       closed: () => this.#closed,
+      failure: (error) => natsFailure(error, this.#nc),
     });
     this.#subscriptions.add(subscription);
     return subscription;
@@ -175,6 +177,14 @@ export class NatsEventBus implements EventBus {
 
   async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
     if (this.#closed) throw new BusClosedError('NATS');
+    try {
+      return await this.#deadLetters(group, options);
+    } catch (error) {
+      throw natsFailure(error, this.#nc);
+    }
+  }
+
+  async #deadLetters(group: string, options: { limit?: number }): Promise<DeadLetter[]> {
     const { jsm } = await this.ensureTopology();
     const subject = this.names.deadLetterSubject(group);
     const info = await jsm.streams.info(this.names.deadLetterStream, { subjects_filter: subject });
@@ -194,6 +204,14 @@ export class NatsEventBus implements EventBus {
 
   async replayDeadLetter(group: string, id: string): Promise<void> {
     if (this.#closed) throw new BusClosedError('NATS');
+    try {
+      await this.#replay(group, id);
+    } catch (error) {
+      throw natsFailure(error, this.#nc);
+    }
+  }
+
+  async #replay(group: string, id: string): Promise<void> {
     const { jsm } = await this.ensureTopology();
     const seq = Number(id);
     if (!Number.isSafeInteger(seq) || seq < 1) throw new DeadLetterNotFoundError(group, id);
@@ -204,6 +222,9 @@ export class NatsEventBus implements EventBus {
       body = stored.json<NatsDeadLetterBody>();
     } catch (error) {
       if (error instanceof DeadLetterNotFoundError) throw error;
+      // A lost or closed connection is not a missing letter.
+      const failure = natsFailure(error, this.#nc);
+      if (failure !== error) throw failure;
       throw new DeadLetterNotFoundError(group, id);
     }
     const h = natsHeaders();

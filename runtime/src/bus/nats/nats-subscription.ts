@@ -31,6 +31,8 @@ export interface NatsSubscriptionInit {
   readonly onError: (error: unknown) => void;
   /** Whether the bus was closed: a subscription of a closed bus cannot start again. */
   readonly closed: () => boolean;
+  /** The typed error for a failed NATS call (`BusUnavailableError` when the connection is closed or refused). */
+  readonly failure: (error: unknown) => unknown;
 }
 
 /** One member of a consumer group on a NATS bus: consumes the partitions it leases. */
@@ -53,6 +55,14 @@ export class NatsSubscription implements BusSubscription {
   async start(): Promise<void> {
     if (this.#init.closed()) throw new BusClosedError('NATS');
     if (this.#running) return;
+    try {
+      await this.#start();
+    } catch (error) {
+      throw this.#init.failure(error);
+    }
+  }
+
+  async #start(): Promise<void> {
     const { jsm, kv } = await this.#init.topology();
     const { names, options, partitions } = this.#init;
     await Promise.all(

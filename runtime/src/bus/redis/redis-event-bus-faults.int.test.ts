@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
 import { busFaultSuite } from '@eventsmith/test/support/bus-faults';
@@ -11,6 +12,7 @@ import {
   sleep,
   waitFor,
 } from '../../testing/bus-conformance.js';
+import { BusUnavailableError, type BusPublishError } from '../bus-errors.js';
 import type { BusSubscription } from '../event-bus.js';
 import { RedisEventBus } from './redis-event-bus.js';
 
@@ -98,9 +100,65 @@ await describeWithService('redis', 'RedisEventBus faults', () => {
     await waitFor(() => got.versionsOf('lost-reply').length >= 2, 20_000, 'both events after the reconnect');
     expect(got.versionsOf('lost-reply').slice(0, 2)).toEqual([1, 2]);
   }, 60_000);
+
+  it('reports an unreachable Redis and a refused login as BusUnavailableError, with no password in it', async () => {
+    const registry = busConformanceRegistry();
+    const { host } = hostPort(serviceUrl('redis')!, 6379);
+    const closedPort = await freePort();
+    // One retry per command, so the commands give up quickly (the default, 20, takes ~10 s).
+    const unreachable = new Redis({ host, port: closedPort, password: 'audit-secret', maxRetriesPerRequest: 1 });
+    unreachable.on('error', () => {});
+    const down = new RedisEventBus({ redis: unreachable, registry, stream: 'es_test_down', onError: () => {} });
+    const server = hostPort(serviceUrl('redis')!, 6379);
+    const login = new Redis({
+      ...server,
+      username: 'es-test-nobody',
+      password: 'audit-secret',
+      maxRetriesPerRequest: 1,
+    });
+    login.on('error', () => {});
+    const refused = new RedisEventBus({ redis: login, registry, stream: 'es_test_refused', onError: () => {} });
+    cleanups.push(async () => {
+      await down.close();
+      await refused.close();
+      unreachable.disconnect();
+      login.disconnect();
+    });
+
+    for (const [bus, reason, where] of [
+      [down, 'unreachable', `${host}:${closedPort}`],
+      [refused, 'authentication', `${server.host}:${server.port}`],
+    ] as const) {
+      const failures = [
+        await bus
+          .subscribe(() => {}, { group: 'g' })
+          .start()
+          .catch((e: unknown) => e),
+        await bus.deadLetters('g').catch((e: unknown) => e),
+        await bus.replayDeadLetter('g', '1-0').catch((e: unknown) => e),
+        ((await bus.publish([orderPlaced('down', 1)]).catch((e: unknown) => e)) as BusPublishError).cause,
+      ];
+      for (const failure of failures) {
+        expect(failure).toBeInstanceOf(BusUnavailableError);
+        expect(failure).toMatchObject({ code: 'BUS.UNAVAILABLE', bus: 'Redis', reason });
+        expect((failure as Error).message).toContain(where);
+        expect((failure as Error).message).not.toContain('audit-secret');
+        expect((failure as Error).message).not.toMatch(/max retries per request/);
+      }
+    }
+  });
 });
 
 async function pendingCount(redis: Redis, prefix: string, group: string): Promise<number> {
   const [count] = (await redis.call('XPENDING', `${prefix}:stream:0`, group)) as [number];
   return Number(count);
+}
+
+/** A local port nothing listens on. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -16,6 +16,7 @@ import type {
 } from '../event-bus.js';
 import { partitionOf } from '../partitioning.js';
 import { settleWithin } from '../settle-within.js';
+import { redisFailure } from './redis-errors.js';
 import { RedisKeys } from './redis-names.js';
 import { APPEND, REPLAY } from './redis-scripts.js';
 import { encodeEntry, toFields } from './redis-codec.js';
@@ -105,6 +106,8 @@ export class RedisEventBus implements EventBus {
   /** Partition stream names, by partition. */
   readonly #streams: readonly string[];
   #closed = false;
+  /** The client's last connection error, for the message of a command that fails because of it. */
+  #lastConnectionError: string | undefined;
 
   constructor(options: RedisEventBusOptions) {
     if (typeof options.redis === 'string') checkRedisUrl(options.redis);
@@ -134,7 +137,11 @@ export class RedisEventBus implements EventBus {
       retryPollMs: options.retryPollMs ?? 100,
       onError: options.onError ?? ((error) => console.warn('[eventsmith] Redis bus:', error)),
     };
-    this.#redis.on('error', this.#settings.onError);
+    this.#redis.on('error', (error: Error) => {
+      this.#lastConnectionError = error.message;
+      this.#settings.onError(error);
+    });
+    this.#redis.on('ready', () => (this.#lastConnectionError = undefined));
   }
 
   async publish(events: readonly (DomainEvent | EventRecord)[]): Promise<void> {
@@ -167,7 +174,7 @@ export class RedisEventBus implements EventBus {
           throw new BusPublishError(
             'Redis',
             messages.map((m) => m.record.eventId),
-            { cause },
+            { cause: this.#failure(cause) },
           );
         }
       }
@@ -184,6 +191,7 @@ export class RedisEventBus implements EventBus {
       handler,
       options: resolveSubscribeOptions(options),
       closed: () => this.#closed,
+      failure: (error) => this.#failure(error),
       ...this.#settings,
     });
     this.#subscriptions.add(subscription);
@@ -192,14 +200,11 @@ export class RedisEventBus implements EventBus {
 
   async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
     if (this.#closed) throw new BusClosedError('Redis');
-    const entries = (await this.#redis.call(
-      'XRANGE',
-      this.keys.deadLetters(group),
-      '-',
-      '+',
-      'COUNT',
-      options.limit ?? 1000,
-    )) as [string, string[]][];
+    const entries = (await this.#redis
+      .call('XRANGE', this.keys.deadLetters(group), '-', '+', 'COUNT', options.limit ?? 1000)
+      .catch((error: unknown) => {
+        throw this.#failure(error);
+      })) as [string, string[]][];
     return entries.map(([id, list]) => {
       const f = toFields(list);
       return {
@@ -221,6 +226,14 @@ export class RedisEventBus implements EventBus {
   async replayDeadLetter(group: string, id: string): Promise<void> {
     if (this.#closed) throw new BusClosedError('Redis');
     if (!/^\d+-\d+$/.test(id)) throw new DeadLetterNotFoundError(group, id);
+    try {
+      await this.#replay(group, id);
+    } catch (error) {
+      throw this.#failure(error);
+    }
+  }
+
+  async #replay(group: string, id: string): Promise<void> {
     const found = (await this.#redis.call('XRANGE', this.keys.deadLetters(group), id, id)) as [string, string[]][];
     const list = found[0]?.[1];
     if (!list) throw new DeadLetterNotFoundError(group, id);
@@ -231,6 +244,11 @@ export class RedisEventBus implements EventBus {
     const retryKey = this.keys.retry(group, partitionOf(key, this.#partitions));
     const moved = await REPLAY.run(this.#redis, [this.keys.deadLetters(group), retryKey], [id, Date.now(), entry]);
     if (moved !== 1) throw new DeadLetterNotFoundError(group, id);
+  }
+
+  /** A failed Redis command's typed error (see {@link redisFailure}). */
+  #failure(error: unknown): unknown {
+    return redisFailure(error, this.#redis, this.#lastConnectionError);
   }
 
   /**

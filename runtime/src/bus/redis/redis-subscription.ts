@@ -37,6 +37,8 @@ export interface RedisSubscriptionInit extends RedisSubscriptionSettings {
   readonly options: ResolvedSubscribeOptions;
   /** Whether the bus was closed: a subscription of a closed bus cannot start again. */
   readonly closed: () => boolean;
+  /** The typed error for a failed Redis command (`BusUnavailableError` when Redis is unreachable or refuses). */
+  readonly failure: (error: unknown) => unknown;
 }
 
 const READ_COUNT = 100;
@@ -90,6 +92,19 @@ export class RedisSubscription implements BusSubscription {
   async start(): Promise<void> {
     if (this.#init.closed()) throw new BusClosedError('Redis');
     if (this.#running) return;
+    try {
+      await this.#start();
+    } catch (error) {
+      // A reader made before the failure would keep reconnecting: it is this attempt's to close.
+      if (!this.#running) {
+        this.#reader?.disconnect();
+        this.#reader = undefined;
+      }
+      throw this.#init.failure(error);
+    }
+  }
+
+  async #start(): Promise<void> {
     const { redis, keys, partitions, startFrom } = this.#init;
     await redis.sadd(keys.groups(), this.group);
     await Promise.all(
