@@ -109,6 +109,7 @@ export class RabbitMqEventBus implements EventBus {
         `must be an integer from 1 to 1024, got ${String(options.partitions)}.`,
       );
     }
+    checkAmqpUrl(options.url);
     const namespace = options.namespace ?? 'eventsmith';
     if (!/^[A-Za-z0-9_.-]{1,100}$/.test(namespace)) {
       throw new BusConfigurationError('namespace', `"${namespace}" must be 1-100 characters of [A-Za-z0-9_.-].`);
@@ -372,5 +373,22 @@ async function checkQueue(channel: ConfirmChannel, queue: string): Promise<numbe
     return (await channel.assertQueue(queue, { durable: true })).messageCount;
   } catch {
     return 0;
+  }
+}
+
+/** Refuses a URL amqplib cannot connect with, without echoing it (it may hold a password). */
+function checkAmqpUrl(url: unknown): void {
+  let protocol: string | undefined;
+  try {
+    protocol = typeof url === 'string' ? new URL(url).protocol : undefined;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'amqp:' && protocol !== 'amqps:') {
+    throw new BusConfigurationError(
+      'url',
+      `${protocol === undefined ? 'it is not a valid URL' : `its scheme is "${protocol}"`}. ` +
+        'Use amqp://user:password@host:5672/vhost (or amqps:// for TLS), with special characters in the password percent-encoded.',
+    );
   }
 }

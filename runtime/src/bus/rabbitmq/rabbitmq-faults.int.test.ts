@@ -11,6 +11,7 @@ import {
   sleep,
   waitFor,
 } from '../../testing/bus-conformance-fixtures.js';
+import { BusConfigurationError, BusUnavailableError } from '../bus-errors.js';
 import { RabbitMqEventBus } from './rabbitmq-event-bus.js';
 
 const registry = busConformanceRegistry();
@@ -188,5 +189,39 @@ await describeWithService('rabbitmq', 'RabbitMqEventBus faults', () => {
     expect(error).toMatchObject({ code: 'BUS.UNAVAILABLE' });
     expect((error as Error).message).toContain('amqp://127.0.0.1:1');
     expect((error as Error).message).not.toContain('s3cret');
+  });
+
+  it('says why it cannot connect: a refused login, an unknown virtual host, TLS to a plain port; a bad URL at once', async () => {
+    const server = new URL(serviceUrl('rabbitmq')!);
+    const at = (change: (url: URL) => void) => {
+      const url = new URL(server.href);
+      change(url);
+      return url.href;
+    };
+    const cases = [
+      {
+        url: at((u) => (u.password = 'not-the-s3cret')),
+        reason: 'authentication',
+        fix: /refused the login .*Check the user name and password/,
+      },
+      {
+        url: at((u) => (u.pathname = `/${uniqueName('es_test_no_vhost')}`)),
+        reason: 'virtual-host',
+        fix: /refused the virtual host .*virtual host exists/,
+      },
+      { url: at((u) => (u.protocol = 'amqps:')), reason: 'ssl', fix: /failed the TLS handshake .*Check TLS/ },
+    ];
+    for (const { url, reason, fix } of cases) {
+      const error = await RabbitMqEventBus.connect({ url, registry }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BusUnavailableError);
+      expect(error).toMatchObject({ code: 'BUS.UNAVAILABLE', bus: 'RabbitMQ', reason });
+      expect((error as Error).message).toMatch(fix);
+      expect((error as Error).message).not.toContain('s3cret');
+      expect((error as Error).message).not.toMatch(/Check that the broker is running/);
+    }
+    for (const url of ['nope://someone:s3cret@host', 'amqp://someone:s3cret@127.0.0.1:notaport/x']) {
+      expect(() => new RabbitMqEventBus({ url, registry })).toThrow(BusConfigurationError);
+      expect(() => new RabbitMqEventBus({ url, registry })).not.toThrow(/s3cret/);
+    }
   });
 });
