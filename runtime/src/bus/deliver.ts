@@ -33,14 +33,23 @@ export interface ResolvedSubscribeOptions {
 
 const GROUP = /^[A-Za-z0-9_.-]{1,100}$/;
 
-/** Applies defaults and rejects bad values with a {@link BusConfigurationError}. */
-export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubscribeOptions {
-  if (!GROUP.test(options.group)) {
+/**
+ * Refuses a consumer group name that cannot be part of broker resource names, with a
+ * {@link BusConfigurationError}: in `subscribe`, and in `deadLetters`/`replayDeadLetter` before
+ * anything is declared or read.
+ */
+export function checkGroup(group: string): void {
+  if (typeof group !== 'string' || !GROUP.test(group)) {
     throw new BusConfigurationError(
       'group',
-      `"${options.group}" must be 1-100 characters of [A-Za-z0-9_.-]; it becomes part of broker resource names.`,
+      `"${String(group)}" must be 1-100 characters of [A-Za-z0-9_.-]; it becomes part of broker resource names.`,
     );
   }
+}
+
+/** Applies defaults and rejects bad values with a {@link BusConfigurationError}. */
+export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubscribeOptions {
+  checkGroup(options.group);
   const maxAttempts = options.maxAttempts ?? 5;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) {
     throw new BusConfigurationError('maxAttempts', `must be an integer ≥ 1, got ${String(options.maxAttempts)}.`);

@@ -4,7 +4,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryAggregateVersionStore } from '../bus/aggregate-version-store.js';
-import { BusClosedError, DeadLetterNotFoundError } from '../bus/bus-errors.js';
+import { BusClosedError, BusConfigurationError, DeadLetterNotFoundError } from '../bus/bus-errors.js';
 import type { BusSubscription, EventBus, SubscribeOptions } from '../bus/event-bus.js';
 import type { EventRecord } from '../events/event-record.js';
 import type { EventRegistry } from '../events/event-registry.js';
@@ -518,6 +518,18 @@ export function busConformanceSuite(name: string, factory: BusFactory, options: 
           .find((s) => s.name === 'eventsmith.bus.publish' && s.attributes['messaging.batch.message_count'] === 3);
         expect(span?.kind).toBe(SpanKind.PRODUCER);
         expect(counted).toEqual([[3, { 'messaging.system': span?.attributes['messaging.system'] }]]);
+      },
+      testTimeout,
+    );
+
+    it(
+      'refuses a group name subscribe refuses in deadLetters and replayDeadLetter too, before touching the broker',
+      async () => {
+        for (const bad of ['bad group/*', '', 'x'.repeat(101)]) {
+          expect(() => bus.subscribe(() => undefined, { group: bad })).toThrow(BusConfigurationError);
+          await expect(bus.deadLetters(bad)).rejects.toBeInstanceOf(BusConfigurationError);
+          await expect(bus.replayDeadLetter(bad, '1')).rejects.toBeInstanceOf(BusConfigurationError);
+        }
       },
       testTimeout,
     );

@@ -4,7 +4,7 @@ import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, BusConfigurationError, BusPublishError, DeadLetterNotFoundError } from '../bus-errors.js';
 import { checkPublishBatch, publishWithSpan } from '../bus-message.js';
-import { resolveSubscribeOptions } from '../deliver.js';
+import { checkGroup, resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
 import { KafkaDeadLetterReader } from './kafka-dead-letter-reader.js';
 import { KafkaHeader, carriedHeaders } from './kafka-codec.js';
@@ -154,12 +154,14 @@ export class KafkaEventBus implements EventBus {
 
   async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
     this.#assertOpen();
+    checkGroup(group);
     const stored = await this.#reader(group).list(30_000);
     return stored.slice(0, options.limit ?? 100).map((s) => s.letter);
   }
 
   async replayDeadLetter(group: string, id: string): Promise<void> {
     this.#assertOpen();
+    checkGroup(group);
     const reader = this.#reader(group);
     const found = (await reader.list(30_000)).find((s) => s.letter.id === id);
     if (!found) throw new DeadLetterNotFoundError(group, id);

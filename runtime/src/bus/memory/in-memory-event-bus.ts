@@ -3,7 +3,7 @@ import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, DeadLetterNotFoundError } from '../bus-errors.js';
 import { checkPublishBatch, peekEnvelope, publishWithSpan } from '../bus-message.js';
-import { deliver, resolveSubscribeOptions, type ResolvedSubscribeOptions } from '../deliver.js';
+import { checkGroup, deliver, resolveSubscribeOptions, type ResolvedSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
 
 export interface InMemoryEventBusOptions {
@@ -72,12 +72,14 @@ export class InMemoryEventBus implements EventBus {
 
   async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
     if (this.#closed) throw new BusClosedError('in-memory');
+    checkGroup(group);
     const letters = this.#groups.get(group)?.deadLetters ?? [];
     return letters.slice(0, options.limit ?? letters.length).map(({ message: _message, ...letter }) => letter);
   }
 
   async replayDeadLetter(group: string, id: string): Promise<void> {
     if (this.#closed) throw new BusClosedError('in-memory');
+    checkGroup(group);
     const state = this.#groups.get(group);
     const index = state?.deadLetters.findIndex((l) => l.id === id) ?? -1;
     if (!state || index < 0) throw new DeadLetterNotFoundError(group, id);

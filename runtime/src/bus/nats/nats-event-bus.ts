@@ -4,7 +4,7 @@ import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, BusConfigurationError, BusPublishError, DeadLetterNotFoundError } from '../bus-errors.js';
 import { BusHeader, checkPublishBatch, publishWithSpan } from '../bus-message.js';
-import { resolveSubscribeOptions } from '../deliver.js';
+import { checkGroup, resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, BusSubscription, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
 import { partitionOf } from '../partitioning.js';
 import { nats } from './nats-driver.js';
@@ -177,6 +177,7 @@ export class NatsEventBus implements EventBus {
 
   async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
     if (this.#closed) throw new BusClosedError('NATS');
+    checkGroup(group);
     try {
       return await this.#deadLetters(group, options);
     } catch (error) {
@@ -204,6 +205,7 @@ export class NatsEventBus implements EventBus {
 
   async replayDeadLetter(group: string, id: string): Promise<void> {
     if (this.#closed) throw new BusClosedError('NATS');
+    checkGroup(group);
     try {
       await this.#replay(group, id);
     } catch (error) {

@@ -5,7 +5,7 @@ import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, BusConfigurationError, BusPublishError, DeadLetterNotFoundError } from '../bus-errors.js';
 import { checkPublishBatch, publishWithSpan, type BusMessage } from '../bus-message.js';
 import { decodeDeadLetter } from '../dead-letter-headers.js';
-import { resolveSubscribeOptions } from '../deliver.js';
+import { checkGroup, resolveSubscribeOptions } from '../deliver.js';
 import type { BusHandler, DeadLetter, EventBus, SubscribeOptions } from '../event-bus.js';
 import { settleWithin } from '../settle-within.js';
 import { injectTraceHeaders, stringHeaders } from '../trace-headers.js';
@@ -193,6 +193,7 @@ export class RabbitMqEventBus implements EventBus {
 
   async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
     this.#assertOpen();
+    checkGroup(group);
     const limit = options.limit ?? 100;
     const queue = this.names.deadLetterQueue(group);
     return this.#withChannel(async (channel) => {
@@ -211,6 +212,7 @@ export class RabbitMqEventBus implements EventBus {
 
   async replayDeadLetter(group: string, id: string): Promise<void> {
     this.#assertOpen();
+    checkGroup(group);
     const queue = this.names.deadLetterQueue(group);
     const found = await this.#withChannel(async (channel) => {
       const available = await checkQueue(channel, queue);

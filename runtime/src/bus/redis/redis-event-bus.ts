@@ -5,7 +5,7 @@ import type { EventRecord } from '../../events/event-record.js';
 import type { EventRegistry } from '../../events/event-registry.js';
 import { BusClosedError, BusConfigurationError, BusPublishError, DeadLetterNotFoundError } from '../bus-errors.js';
 import { BusHeader, checkPublishBatch, publishWithSpan } from '../bus-message.js';
-import { resolveSubscribeOptions } from '../deliver.js';
+import { checkGroup, resolveSubscribeOptions } from '../deliver.js';
 import type {
   BusHandler,
   BusSubscription,
@@ -200,6 +200,7 @@ export class RedisEventBus implements EventBus {
 
   async deadLetters(group: string, options: { limit?: number } = {}): Promise<DeadLetter[]> {
     if (this.#closed) throw new BusClosedError('Redis');
+    checkGroup(group);
     const entries = (await this.#redis
       .call('XRANGE', this.keys.deadLetters(group), '-', '+', 'COUNT', options.limit ?? 1000)
       .catch((error: unknown) => {
@@ -225,6 +226,7 @@ export class RedisEventBus implements EventBus {
 
   async replayDeadLetter(group: string, id: string): Promise<void> {
     if (this.#closed) throw new BusClosedError('Redis');
+    checkGroup(group);
     if (!/^\d+-\d+$/.test(id)) throw new DeadLetterNotFoundError(group, id);
     try {
       await this.#replay(group, id);
