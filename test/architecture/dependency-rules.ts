@@ -35,7 +35,7 @@ const SOURCE = /\.(c|m)?(t|j)sx?$/;
  * must be placed here before it is imported.
  */
 export const RUNTIME_LAYERS: readonly (readonly string[])[] = [
-  ['errors', 'polyfills'],
+  ['errors', 'polyfills', 'describe-thrown'],
   ['drivers', 'tenancy', 'telemetry', 'retry'],
   ['events'],
   ['snapshots'],
