@@ -78,6 +78,7 @@ async function serveStudio(
       port,
       ...(token !== undefined ? { token } : {}),
       domain: () => loadDomainDiagrams(config),
+      log: (line) => io.err(line),
     }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE')
         throw new CliFailure([

@@ -2,7 +2,16 @@ import { timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { DeadLetterEntryNotFoundError, PositionDecodeError, type DeadLetterStatus } from '@eventsmith/runtime';
+import {
+  DeadLetterEntryNotFoundError,
+  EventsmithError,
+  EventStoreUnavailableError,
+  InvalidArgumentError,
+  PositionDecodeError,
+  PositionForeignError,
+  unavailableOr,
+  type DeadLetterStatus,
+} from '@eventsmith/runtime';
 import { Hono, type Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { streamSSE } from 'hono/streaming';
@@ -23,6 +32,8 @@ export interface StudioAppOptions {
   readonly domain: () => Promise<DomainDiagram[]>;
   /** How often the live feed polls the store, in ms (default 1000). */
   readonly pollMs?: number;
+  /** Where a failure the studio cannot explain is written, with its details (default: stderr). */
+  readonly log?: (line: string) => void;
 }
 
 const UI_DIR = join(import.meta.dirname, 'ui');
@@ -112,7 +123,14 @@ export function createStudioApp(options: StudioAppOptions): Hono {
     c.header('Referrer-Policy', 'no-referrer');
   });
 
-  app.onError((error, c) => {
+  const storeName =
+    inspector.target.dialect === 'sqlite' ? `sqlite:${inspector.target.filename}` : redact(inspector.target.url);
+  const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
+
+  app.onError((thrown, c) => {
+    // The inspector queries the tables with its own SQL: a driver's error that says the store is
+    // gone (connection, database, tables) reads as the store's own failures do.
+    const error = unavailableOr(thrown, storeName);
     if (error instanceof StreamNotVisibleError || error instanceof DeadLetterEntryNotFoundError)
       return problem(
         c,
@@ -123,18 +141,36 @@ export function createStudioApp(options: StudioAppOptions): Hono {
       );
     if (error instanceof NotRetryableError)
       return problem(c, 409, error.code, error.message, 'Resolve it here, or retry it in the app.');
-    if (error instanceof PositionDecodeError)
+    if (error instanceof PositionDecodeError || error instanceof PositionForeignError)
       return problem(c, 400, 'STUDIO.POSITION', error.message, 'Pass a position token the feed returned.');
+    if (error instanceof InvalidArgumentError)
+      return problem(c, 400, error.code, error.message, 'Check the parameters of the request.');
+    if (error instanceof EventStoreUnavailableError)
+      return problem(
+        c,
+        503,
+        error.code,
+        error.message,
+        error.retryable
+          ? 'The studio asks the store again on the next request: reload the page once it is back.'
+          : 'Fix the store, then reload the page; the studio asks it again on every request.',
+      );
     if (error instanceof OpsFailure) {
       const first = error.errors[0]!;
       return problem(c, 400, first.code, first.message, first.fix);
     }
+    // Unexplained: the details (a driver's message, a stack) go to the terminal, not the page.
+    log(
+      `eventsmith studio: ${c.req.method} ${c.req.path} failed: ${redact(error instanceof Error ? (error.stack ?? String(error)) : String(error))}`,
+    );
     return problem(
       c,
       500,
       'STUDIO.INTERNAL',
-      error instanceof Error ? error.message : String(error),
-      "See the studio's terminal; this may be a bug in eventsmith.",
+      error instanceof EventsmithError
+        ? error.message
+        : `The studio could not answer ${c.req.method} ${c.req.path}: ${error instanceof Error ? error.name : 'a non-Error value was thrown'}.`,
+      "The details are in the studio's terminal; this may be a bug in eventsmith.",
     );
   });
 
@@ -155,8 +191,7 @@ export function createStudioApp(options: StudioAppOptions): Hono {
 
   app.get('/api/info', async (c) =>
     c.json({
-      store:
-        inspector.target.dialect === 'sqlite' ? `sqlite:${inspector.target.filename}` : redact(inspector.target.url),
+      store: storeName,
       dialect: inspector.target.dialect,
       tenant: inspector.tenantId ?? null,
       allowWrites: options.allowWrites,
@@ -245,7 +280,7 @@ export function createStudioApp(options: StudioAppOptions): Hono {
 
 function problem(
   c: Context,
-  status: 400 | 401 | 403 | 404 | 409 | 415 | 500,
+  status: 400 | 401 | 403 | 404 | 409 | 415 | 500 | 503,
   code: string,
   message: string,
   fix: string,

@@ -113,6 +113,28 @@ describe('studio access', () => {
     expect(state).toMatchObject({ version: 120, state: { balance: '119' } });
   });
 
+  it('keeps an unexplained failure out of the page and writes its details (password redacted) to the log', async () => {
+    const failing = Object.create(inspector) as StoreInspector;
+    failing.streams = () => Promise.reject(new Error('driver said: connect postgres://app:hunter2@db/app failed'));
+    const logged: string[] = [];
+    const studio = createStudioApp({
+      inspector: failing,
+      allowWrites: false,
+      domain: async () => [],
+      log: (line) => logged.push(line),
+    });
+    const response = await studio.request('/api/streams');
+    expect(response.status).toBe(500);
+    const body = (await response.json()) as { error: { code: string; message: string; fix: string } };
+    expect(body.error.code).toBe('STUDIO.INTERNAL');
+    expect(body.error.message).toBe('The studio could not answer GET /api/streams: Error.');
+    expect(body.error.fix).toContain('terminal');
+    expect(logged[0]).toMatch(
+      /^eventsmith studio: GET \/api\/streams failed: Error: driver said: connect postgres:\/\/app:\*\*\*@db\/app failed\n {4}at /,
+    );
+    expect(logged.join('\n')).not.toContain('hunter2');
+  });
+
   it('answers an unknown stream with 404 and a missing parameter with 400', async () => {
     const missing = await app().request('/api/stream?id=BankAccount-nobody');
     expect(missing.status).toBe(404);

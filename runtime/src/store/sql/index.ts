@@ -15,5 +15,5 @@ export {
 export { describeEventStoreSchema } from './describe-schema.js';
 export { affected, detectDialect, msToDate } from './sql-dialect.js';
 export { SqlMigrationTable, SqlTable } from './sql-tables.js';
-export { AppendConflictError, EventStoreMigrationError, describeTarget } from './store-errors.js';
+export { AppendConflictError, EventStoreMigrationError, describeTarget, unavailableOr } from './store-errors.js';
 export { TENANT_SETTING } from './migrations/rls-0001-tenant-policies.js';

@@ -168,7 +168,21 @@ export function isMissingStoreTable(error: unknown): boolean {
   );
 }
 
-/** Rethrows `error` as {@link EventStoreUnavailableError} when it is a connection problem. */
+/**
+ * `error` as an {@link EventStoreUnavailableError} naming `target` when it says the store cannot be
+ * used (the connection broke, the database or eventsmith's tables are gone: see
+ * {@link StoreFailureReason}); any other error as it is. For code that queries a store's tables
+ * with its own SQL, so that such a failure reads as the store's own do.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await db.selectFrom('eventsmith_streams').selectAll().execute();
+ * } catch (error) {
+ *   throw unavailableOr(error, 'postgres://app:***@db/app');
+ * }
+ * ```
+ */
 export function unavailableOr(error: unknown, target: string): unknown {
   if (error instanceof EventsmithError) return error;
   const reason = storeFailureReason(error);
