@@ -57,6 +57,8 @@ const UI_FILES: Record<string, string> = {
   'style.css': 'text/css',
 };
 const COOKIE = 'eventsmith_studio_token';
+/** The `?status=` filters of the dead-letter list. */
+const STATUSES: readonly string[] = ['pending', 'retrying', 'resolved', 'all'] satisfies (DeadLetterStatus | 'all')[];
 /** Events of a timeline sent at once. */
 const TIMELINE_WINDOW = 200;
 
@@ -257,6 +259,15 @@ export function createStudioApp(options: StudioAppOptions): Hono {
   );
   app.get('/api/dead-letters', async (c) => {
     const status = c.req.query('status');
+    // An unknown status would match no entry: an empty list that reads as "no dead letters".
+    if (status !== undefined && status !== '' && !STATUSES.includes(status))
+      throw new OpsFailure([
+        {
+          code: 'STUDIO.STATUS',
+          message: `?status= must be ${STATUSES.join(', ')}, not "${status}".`,
+          fix: 'For example ?status=pending.',
+        },
+      ]);
     const subscription = c.req.query('subscription');
     return c.json({
       deadLetters: await inspector.deadLetters({

@@ -135,6 +135,17 @@ describe('studio access', () => {
     expect(logged.join('\n')).not.toContain('hunter2');
   });
 
+  it('refuses a dead-letter status filter it does not know instead of listing nothing', async () => {
+    const bogus = await app().request('/api/dead-letters?status=pendng');
+    expect(bogus.status).toBe(400);
+    expect(await code(bogus)).toBe('STUDIO.STATUS');
+    const pending = (await (await app().request('/api/dead-letters?status=pending')).json()) as {
+      deadLetters: unknown[];
+    };
+    expect(pending.deadLetters).toHaveLength(3);
+    expect((await app().request('/api/dead-letters?status=all')).status).toBe(200);
+  });
+
   it('answers an unknown stream with 404 and a missing parameter with 400', async () => {
     const missing = await app().request('/api/stream?id=BankAccount-nobody');
     expect(missing.status).toBe(404);
