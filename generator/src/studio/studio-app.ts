@@ -7,6 +7,7 @@ import {
   EventsmithError,
   EventStoreUnavailableError,
   InvalidArgumentError,
+  Position,
   PositionDecodeError,
   PositionForeignError,
   unavailableOr,
@@ -239,7 +240,11 @@ export function createStudioApp(options: StudioAppOptions): Hono {
     return c.json({ events: await inspector.feed(after, 100), head: await inspector.head() });
   });
   app.get('/api/feed/live', (c) => {
-    const from = c.req.query('from');
+    // A browser reconnecting on its own sends the id (position) of the last event it got: resume
+    // after it, neither from the head (losing what came meanwhile) nor from ?from=start again.
+    const resume = c.req.header('last-event-id') || undefined;
+    const from = resume ?? c.req.query('from');
+    if (from !== undefined && from !== 'start') Position.parse(from); // not a position: 400 before streaming
     return streamSSE(c, async (stream) => {
       let after = from === 'start' ? null : (from ?? (await inspector.head()));
       while (!stream.aborted && !stream.closed) {

@@ -146,6 +146,27 @@ describe('studio access', () => {
     expect((await app().request('/api/dead-letters?status=all')).status).toBe(200);
   });
 
+  it('resumes the live feed after the Last-Event-ID a reconnecting browser sends', async () => {
+    // The events the live feed sends before it first goes idle.
+    const live = async (headers: Record<string, string>, query = '') => {
+      const abort = new AbortController();
+      const response = await app({}).request(`/api/feed/live${query}`, { headers, signal: abort.signal });
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = '';
+      while (!text.includes('event: idle')) text += (await reader.read()).value ?? '';
+      abort.abort();
+      await reader.cancel();
+      return [...text.matchAll(/^id: (.+)$/gm)].map((m) => m[1]);
+    };
+    const feed = (await (await app().request('/api/feed')).json()) as { events: { position: string }[] };
+    const positions = await live({}, '?from=start');
+    expect(positions.slice(0, 100)).toEqual(feed.events.map((e) => e.position));
+    expect(await live({ 'last-event-id': positions[5]! })).toEqual(positions.slice(6));
+    expect(await live({ 'last-event-id': positions[5]! }, '?from=start')).toEqual(positions.slice(6));
+    const garbage = await app().request('/api/feed/live', { headers: { 'last-event-id': 'garbage' } });
+    expect(garbage.status).toBe(400);
+  });
+
   it('answers an unknown stream with 404 and a missing parameter with 400', async () => {
     const missing = await app().request('/api/stream?id=BankAccount-nobody');
     expect(missing.status).toBe(404);
