@@ -433,7 +433,16 @@ export class MysqlEventStore implements EventStore {
   }
 
   /** Appends inside an open transaction, under a savepoint so a failed append leaves nothing behind. */
-  async #appendInTransaction(trx: Transaction<any>, append: PreparedAppend): Promise<AppendResult> {
+  #appendInTransaction(trx: Transaction<any>, append: PreparedAppend): Promise<AppendResult> {
+    const attributes = {
+      [SpanAttributes.store]: this.storeId,
+      [SpanAttributes.stream]: append.streamId,
+      [SpanAttributes.eventCount]: append.records.length,
+    };
+    return withSpan('eventsmith.store.append', attributes, () => this.#appendUnderSavepoint(trx, append));
+  }
+
+  async #appendUnderSavepoint(trx: Transaction<any>, append: PreparedAppend): Promise<AppendResult> {
     const body = appendBody(append);
     const run: MysqlRun = async (sql, parameters) =>
       (await trx.executeQuery(CompiledQuery.raw(sql, [...parameters]))).rows;

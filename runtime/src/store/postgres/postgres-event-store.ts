@@ -365,7 +365,7 @@ export class PostgresEventStore implements EventStore {
     const append = prepareAppend(this.registry, streamId, events, options, this.#tenantId);
     // Called inside this store's transaction(): join it rather than wait on its locks.
     const ambient = currentTransaction(this.#shared.db);
-    if (ambient) return (await this.#append(ambient, append, true, true)) as AppendResult;
+    if (ambient) return this.#appendInTransaction(ambient, append);
     return withSpan(
       'eventsmith.store.append',
       {
@@ -383,6 +383,21 @@ export class PostgresEventStore implements EventStore {
   }
 
   /** An append in a transaction of its own (the pool's, or a tenant's under row-level security), retried while it only lost a timing race. */
+  /** Appends inside the open transaction `trx` (`transaction()`'s own, or the ambient one the call joins). */
+  #appendInTransaction(trx: Transaction<any>, append: PreparedAppend): Promise<AppendResult> {
+    const attributes = {
+      [SpanAttributes.store]: this.storeId,
+      [SpanAttributes.stream]: append.streamId,
+      [SpanAttributes.eventCount]: append.records.length,
+    };
+    // Inside a transaction a lost race is final, never 'retry'.
+    return withSpan(
+      'eventsmith.store.append',
+      attributes,
+      async () => (await this.#append(trx, append, true, true)) as AppendResult,
+    );
+  }
+
   async #appendAlone(append: PreparedAppend): Promise<AppendResult> {
     for (let attempt = 0; ; attempt++) {
       const outcome = await this.#scoped((executor) => this.#append(executor, append, attempt >= this.#shared.retries));
@@ -449,15 +464,8 @@ export class PostgresEventStore implements EventStore {
                 aborted !== undefined && abortedLater ? aborted : unavailableOr(error, this.#shared.target),
               );
             }),
-        append: async (trx, streamId, events, options) => {
-          const outcome = await this.#append(
-            trx,
-            prepareAppend(this.registry, streamId, events, options, this.#tenantId),
-            true,
-            true,
-          );
-          return outcome as AppendResult; // inside a transaction a lost race is final, never 'retry'
-        },
+        append: (trx, streamId, events, options) =>
+          this.#appendInTransaction(trx, prepareAppend(this.registry, streamId, events, options, this.#tenantId)),
         nameStatement: this.#shared.nameStatement,
         finished: (trx) => void (appended = appendedIn.has(trx)),
         committed: () => {

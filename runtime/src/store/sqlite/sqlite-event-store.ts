@@ -600,17 +600,25 @@ export class SqliteEventStore implements EventStore {
    * directly is safe. A savepoint keeps a failed append from leaving part of its batch behind.
    */
   #appendInTransaction(append: PreparedAppend): AppendResult {
-    const connection = this.#shared.writer.connection;
-    connection.run('savepoint eventsmith_append');
-    try {
-      const result = appendOnConnection(connection, this.#shared.storeId, append);
-      connection.run('release eventsmith_append');
-      return result;
-    } catch (error) {
-      connection.run('rollback to eventsmith_append');
-      connection.run('release eventsmith_append');
-      throw error;
-    }
+    const { storeId, writer } = this.#shared;
+    const attributes = {
+      [SpanAttributes.store]: storeId,
+      [SpanAttributes.stream]: append.streamId,
+      [SpanAttributes.eventCount]: append.records.length,
+    };
+    return withSpanSync('eventsmith.store.append', attributes, () => {
+      const connection = writer.connection;
+      connection.run('savepoint eventsmith_append');
+      try {
+        const result = appendOnConnection(connection, storeId, append);
+        connection.run('release eventsmith_append');
+        return result;
+      } catch (error) {
+        connection.run('rollback to eventsmith_append');
+        connection.run('release eventsmith_append');
+        throw error;
+      }
+    });
   }
 
   /** A read (see {@link #readConnection}); refused once `close()` has begun (reads are synchronous: none is ever in flight then). */
