@@ -279,7 +279,10 @@ export class PositionForeignError extends EventsmithError {
     super(
       'POSITION.FOREIGN',
       `Position belongs to store "${actualStoreId}", not "${expectedStoreId}". ` +
-        `Pass a position that store "${expectedStoreId}" returned (from an append, a command or readAll).`,
+        `Pass a position that store "${expectedStoreId}" returned (from an append, a command or readAll). ` +
+        `If this is the database that store wrote, under another file or database name (copied, renamed or ` +
+        `restored; the id comes from that name), open the store with storeId: "${actualStoreId}": the ` +
+        `checkpoints and positions kept in it carry that id.`,
     );
   }
 }
