@@ -12,7 +12,7 @@ export {
 export { toEventRecord, type EventRecord } from './event-record.js';
 export * from './event-registry.js';
 export * from './field-types.js';
-export * from './ids.js';
+export { newEventId } from './ids.js';
 export {
   MAX_JSON_DEPTH,
   deepFreeze,

@@ -1,17 +1,9 @@
 // Appends made inside store.transaction() (as the repository's saves with an outbox are) are traced
 // and timed like any other append, on every SQL store, as on the memory store.
-import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-base';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeWithService, freshMysqlDatabase, freshPostgresDatabase } from '@eventsmith/test/support/services';
 import { ConcurrencyError } from '../errors.js';
 import type { EventStore } from '../store/event-store.js';
@@ -19,21 +11,11 @@ import { MysqlEventStore } from '../store/mysql/mysql-event-store.js';
 import { PostgresEventStore } from '../store/postgres/postgres-event-store.js';
 import { SqliteEventStore } from '../store/sqlite/sqlite-event-store.js';
 import { CounterOpened, counterRegistry } from '../test-support/counter-aggregate.js';
+import { recordSpans } from '../test-support/recorded-spans.js';
 import { SpanAttributes } from './tracing.js';
 
-const exporter = new InMemorySpanExporter();
-const contextManager = new AsyncLocalStorageContextManager();
-beforeAll(() => {
-  context.setGlobalContextManager(contextManager.enable());
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
-});
-afterAll(() => {
-  trace.disable();
-  context.disable();
-});
-beforeEach(() => exporter.reset());
-
-const appends = (): ReadableSpan[] => exporter.getFinishedSpans().filter((s) => s.name === 'eventsmith.store.append');
+const { spans, reset } = recordSpans();
+const appends = () => spans('eventsmith.store.append');
 
 function suite(open: () => Promise<{ store: EventStore; close(): Promise<void> }>) {
   it('traces an append inside store.transaction() with its stream, event count and store, and a failed one as an error', async () => {
@@ -50,7 +32,7 @@ function suite(open: () => Promise<{ store: EventStore; close(): Promise<void> }
       });
       expect(append!.status.code).not.toBe(2);
 
-      exporter.reset();
+      reset();
       const conflict = await store
         .transaction((tx) =>
           tx.appendToStream('Counter-t1', [new CounterOpened({ label: 'b' })], { expectedVersion: 'no_stream' }),

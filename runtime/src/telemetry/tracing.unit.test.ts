@@ -1,18 +1,11 @@
-import { context, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AggregateRepository } from '../aggregates/aggregate-repository.js';
 import { Counter, counterRegistry } from '../test-support/counter-aggregate.js';
 import { ConcurrencyError } from '../errors.js';
 import { InMemoryEventStore } from '../store/memory/in-memory-event-store.js';
 import { SqliteEventStore } from '../store/sqlite/sqlite-event-store.js';
 import { collect } from '../testing/collect.js';
+import { recordSpans } from '../test-support/recorded-spans.js';
 import { SpanAttributes, withSpan } from './tracing.js';
 
 describe('without an OpenTelemetry SDK', () => {
@@ -31,20 +24,7 @@ describe('without an OpenTelemetry SDK', () => {
 });
 
 describe('with an in-memory span exporter', () => {
-  const exporter = new InMemorySpanExporter();
-  const contextManager = new AsyncLocalStorageContextManager();
-
-  beforeAll(() => {
-    context.setGlobalContextManager(contextManager.enable());
-    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
-  });
-  afterAll(() => {
-    trace.disable();
-    context.disable();
-  });
-  beforeEach(() => exporter.reset());
-
-  const spans = (name: string): ReadableSpan[] => exporter.getFinishedSpans().filter((s) => s.name === name);
+  const { spans, reset } = recordSpans();
 
   it('traces repository save and the store append inside it', async () => {
     const store = new InMemoryEventStore({ registry: counterRegistry, storeId: 'memory:traced' });
@@ -81,7 +61,7 @@ describe('with an in-memory span exporter', () => {
     counter.increment(1);
     counter.increment(1);
     await repository.save(counter);
-    exporter.reset();
+    reset();
 
     await repository.load('c1');
     await repository.exists('c1');
