@@ -153,6 +153,7 @@ aggregate classes in each domain's userDir.
 
 Options:
   --db <url>          sqlite:<file> (or a path ending in .db/.sqlite), postgres://…, mysql://…
+                      Default: the EVENTSMITH_DB environment variable (keeps a password out of \`ps\`).
   --allow-writes      Allow retrying and resolving dead letters (read-only without it: refused with 403)
   --tenant <id>       Show one tenant's streams, events, checkpoints and dead letters only
   --port <n>          Default 5555; 0 picks a free port
@@ -176,6 +177,7 @@ show   Every event of one stream (e.g. BankAccount-acc-1) with its data, metadat
 
 Options:
   --db <url>             sqlite:app.db, postgres://user@host/db or mysql://user@host/db
+                         Default: the EVENTSMITH_DB environment variable (keeps a password out of \`ps\`).
   --tenant <id>          Only this tenant's events
   --config <file>        The config file (its generated code decodes the events)
   --format json          { "events": [...] }, or with --at { "streamId", "version", "state", "diff" }
@@ -191,6 +193,7 @@ oldest event it has not handled), dead letters waiting, and when its checkpoint 
 
 Options:
   --db <url>             sqlite:app.db, postgres://user@host/db or mysql://user@host/db
+                         Default: the EVENTSMITH_DB environment variable (keeps a password out of \`ps\`).
   --tenant <id>          Only this tenant's checkpoints and dead letters
   --format json          { "subscriptions": [...] }
 
@@ -210,6 +213,7 @@ resolve  Marks the entry resolved without delivering it again.
 
 Options:
   --db <url>             sqlite:app.db, postgres://user@host/db or mysql://user@host/db
+                         Default: the EVENTSMITH_DB environment variable (keeps a password out of \`ps\`).
   --tenant <id>          Only this tenant's dead letters
   --format json          { "deadLetters": [...] }, or { "id", "outcome" | "status" }
 
@@ -229,6 +233,7 @@ Options:
   --skip-failures        Skip and list the events the handlers fail on instead (exit status 1): the new
                          tables then miss what those events would have written
   --db <url>             sqlite:app.db, postgres://user@host/db or mysql://user@host/db
+                         Default: the EVENTSMITH_DB environment variable (keeps a password out of \`ps\`).
   --tenant <id>          Rebuild from this tenant's events only (a tenant's own projection tables)
   --format json          { "projection", "replayed", "position", "durationMs", "failures" }
 
@@ -241,6 +246,7 @@ Creates or upgrades the event store tables, then applies the generated projectio
 of every domain in the config (run \`eventsmith generate\` first). Safe to run repeatedly.
 
   --db <url>   sqlite:<file> (or a path ending in .db/.sqlite), postgres://…, mysql://…
+               Default: the EVENTSMITH_DB environment variable (keeps a password out of \`ps\`).
 
 Exit status: 0 done, 1 a migration failed or the database could not be opened, 2 usage error (a
 --db URL of no known database).`,

@@ -42,7 +42,7 @@ const OPS_FLAGS: Record<'events' | 'subscriptions' | 'dlq' | 'projections', read
  * ```
  */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  const parsed = parseArgs(argv);
+  const parsed = withDatabaseFromEnvironment(parseArgs(argv));
   const format: OutputFormat = !('code' in parsed) && parsed.flags.get('format') === 'json' ? 'json' : 'text';
   try {
     if ('code' in parsed) throw usage(parsed);
@@ -128,7 +128,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
           throw usage({
             code: 'CLI.MISSING_FLAG',
             message: '`eventsmith migrate` needs --db <url>.',
-            fix: 'For example: eventsmith migrate --db sqlite:app.db',
+            fix: 'For example: eventsmith migrate --db sqlite:app.db (or set the EVENTSMITH_DB environment variable).',
           });
         const { migrateDatabase } = await import('./migrate-command.js');
         await migrateDatabase(io, await config(io, parsed), db, format);
@@ -140,7 +140,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
           throw usage({
             code: 'CLI.MISSING_FLAG',
             message: '`eventsmith studio` needs --db <url>.',
-            fix: 'For example: eventsmith studio --db sqlite:app.db',
+            fix: 'For example: eventsmith studio --db sqlite:app.db (or set the EVENTSMITH_DB environment variable).',
           });
         const { runStudio } = await import('./studio-command.js');
         return await runStudio(
@@ -375,4 +375,26 @@ function outcomeOf(parsed: ParsedArgs | CliError): string | null | undefined {
 
 function usage(error: CliError): CliFailure {
   return usageFailure(error);
+}
+
+/** The commands that open a database with --db. */
+const DATABASE_COMMANDS: ReadonlySet<string> = new Set([
+  'migrate',
+  'studio',
+  'events',
+  'subscriptions',
+  'dlq',
+  'projections',
+]);
+
+/**
+ * `--db` from the `EVENTSMITH_DB` environment variable when the command opens a database and the
+ * flag is not given: a URL with a password then stays out of the process list and shell history.
+ */
+function withDatabaseFromEnvironment<T extends ParsedArgs | object>(parsed: T): T {
+  const url = process.env['EVENTSMITH_DB'];
+  if (!url || !('flags' in parsed)) return parsed;
+  const args = parsed as ParsedArgs;
+  if (args.command === undefined || !DATABASE_COMMANDS.has(args.command) || args.flags.has('db')) return parsed;
+  return { ...args, flags: new Map([...args.flags, ['db', url]]) } as T;
 }

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventRegistry, migrateProjections, projectionMigrationTable, SqlMigrationTable } from '@eventsmith/runtime';
 import { SqliteEventStore } from '@eventsmith/runtime/sqlite';
 import { projectionMigrations as bankMigrations } from '../../../generated/bank/index.js';
@@ -44,6 +44,34 @@ describe('eventsmith migrate with the repository config (two domains, one databa
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('takes the database from EVENTSMITH_DB when --db is not given, and --db over it', async () => {
+    const run = async (...argv: string[]) => {
+      let out = '';
+      let err = '';
+      const status = await main(['migrate', ...argv, '--config', CONFIG], {
+        cwd: REPO,
+        out: (text) => void (out += text),
+        err: (text) => void (err += text),
+      });
+      return { status, out, err };
+    };
+    vi.stubEnv('EVENTSMITH_DB', `sqlite:${db}`);
+    try {
+      const fromEnvironment = await run();
+      expect(fromEnvironment.err).toBe('');
+      expect(fromEnvironment.status).toBe(0);
+      expect(fromEnvironment.out).toContain(`tables are ready in ${db}.`);
+      const other = join(dir, 'other.db');
+      const fromFlag = await run('--db', `sqlite:${other}`);
+      expect(fromFlag.out).toContain(`tables are ready in ${other}.`);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    const without = await run();
+    expect(without.status).toBe(2);
+    expect(without.err).toContain('needs --db <url>');
   });
 
   it('creates the event store, subscription, outbox and every domain’s projection tables, and says so', async () => {

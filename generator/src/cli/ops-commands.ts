@@ -88,7 +88,7 @@ export function checkOpsRequest(request: OpsRequest): { sub: string; argument: s
     throw usageError({
       code: 'CLI.MISSING_FLAG',
       message: `\`eventsmith ${command} ${sub}\` needs --db <url>.`,
-      fix: `For example: eventsmith ${command} ${sub}${argument !== undefined ? ` ${argument}` : ''} --db sqlite:app.db`,
+      fix: `For example: eventsmith ${command} ${sub}${argument !== undefined ? ` ${argument}` : ''} --db sqlite:app.db (or set the EVENTSMITH_DB environment variable).`,
     });
   if (flags.has('follow') && request.format === 'json')
     throw usageError({
