@@ -8,6 +8,7 @@ import { BusClosedError } from '../bus-errors.js';
 import type { BusHandler, BusSubscription } from '../event-bus.js';
 import { KafkaHeader, carriedHeaders, deadLetterHeaders, kafkaHeaders } from './kafka-codec.js';
 import { coPartitionedAssigner, type KafkaTopics } from './kafka-names.js';
+import { describeThrown } from '../../describe-thrown.js';
 
 /** What a subscription needs from its bus. */
 export interface KafkaSubscriptionContext {
@@ -94,7 +95,7 @@ export class KafkaSubscription implements BusSubscription {
         if (!event.payload.restart) {
           settleJoin(
             new Error(
-              `Kafka consumer group ${topics.groupId(group)} stopped before joining: ${describeError(event.payload.error)}`,
+              `Kafka consumer group ${topics.groupId(group)} stopped before joining: ${describeThrown(event.payload.error)}`,
               { cause: event.payload.error },
             ),
           );
@@ -118,7 +119,7 @@ export class KafkaSubscription implements BusSubscription {
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           const cause =
-            lastError === undefined ? '' : ` The last error the consumer reported: ${describeError(lastError)}`;
+            lastError === undefined ? '' : ` The last error the consumer reported: ${describeThrown(lastError)}`;
           reject(
             new Error(
               `Kafka consumer group ${topics.groupId(group)} did not finish joining within ${joinWaitMs} ms; check that the brokers are reachable and the group's other members are healthy.${cause}`,
@@ -277,10 +278,6 @@ export class KafkaSubscription implements BusSubscription {
       messages: [{ key: randomUUID(), value: body, headers: dead }],
     });
   }
-}
-
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function abandonSignal(): { promise: Promise<'abandoned'>; resolve: () => void } {
