@@ -191,11 +191,22 @@ Every subscription with a checkpoint in the store, and every projection of the p
 its position, lag in events (10000+ when past the counting limit) and in seconds (age of the
 oldest event it has not handled), dead letters waiting, and when its checkpoint last moved.
 
+One row per subscription and scope. A subscription run on the unscoped store (tenant -) reads
+every tenant's events; one run per tenant (store.forTenant) has a checkpoint, and a row, for each
+tenant. A row's position, lag and dead letters are its scope's: a tenant's row counts that
+tenant's events and dead letters. A dead letter counts in its event's tenant's row when the
+subscription has a checkpoint of that tenant, otherwise in its unscoped row (or, without one, in
+a row of that tenant not started yet), so each dead letter is counted once. A projection with no
+checkpoint anywhere is listed once, not started. The tenant column is shown when a row has one.
+
 Options:
   --db <url>             sqlite:app.db, postgres://user@host/db or mysql://user@host/db
                          Default: the EVENTSMITH_DB environment variable (keeps a password out of \`ps\`).
   --tenant <id>          Only this tenant's checkpoints and dead letters
-  --format json          { "subscriptions": [...] }
+  --format json          { "subscriptions": [{ "name", "tenantId" (null: the unscoped store's),
+                         "projection", "position", "updatedAt", "lagEvents", "lagCapped",
+                         "lagSeconds", "deadLetters": { "pending", "retrying", "resolved" },
+                         "lastError", "throughput" }] }: one entry per name and tenantId
 
 Exit status: 0 done, 1 the store could not be read or the operation failed, 2 usage error (a
 missing or unknown sub-command, argument or flag, a --db URL of no known database).`,

@@ -286,10 +286,22 @@ async function subscriptionsStatus(inspector: StoreInspector, out: Output): Prom
   const subscriptions = await inspector.subscriptions();
   out.result({ subscriptions }, () => {
     if (subscriptions.length === 0) return 'No subscription has a checkpoint yet, and the project has no projections.';
+    // One row per subscription and scope; the tenant column only where tenants have their own.
+    const tenants = subscriptions.some((s) => s.tenantId !== null);
     return table(
-      ['name', 'kind', 'position', 'lag (events)', 'lag (s)', 'dead letters', 'updated'],
+      [
+        'name',
+        ...(tenants ? ['tenant'] : []),
+        'kind',
+        'position',
+        'lag (events)',
+        'lag (s)',
+        'dead letters',
+        'updated',
+      ],
       subscriptions.map((s) => [
         s.name,
+        ...(tenants ? [s.tenantId ?? '-'] : []),
         s.projection ? 'projection' : 'subscription',
         s.position ?? '(not started)',
         `${s.lagEvents}${s.lagCapped ? '+' : ''}`,

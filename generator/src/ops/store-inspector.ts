@@ -31,10 +31,16 @@ import {
   type StreamQuery,
   type StreamSummary,
 } from './stream-queries.js';
+import { countDeadLetters, listCheckpoints, newestUnresolved, type ScopedCheckpoint } from './subscription-queries.js';
 
 /** Where a subscription or projection has got to, read from the checkpoint table. */
 export interface SubscriptionReport {
   readonly name: string;
+  /**
+   * The scope this row reports: a tenant's subscription (its own checkpoint, that tenant's events
+   * and dead letters), or null for the unscoped store's (every event).
+   */
+  readonly tenantId: string | null;
   /** True for a projection of the project's generated code (its event types filter the lag). */
   readonly projection: boolean;
   readonly position: string | null;
@@ -117,7 +123,7 @@ export class StoreInspector {
   readonly #code: ProjectCode;
   readonly tenantId: string | undefined;
   readonly target: DatabaseTarget;
-  /** Each subscription's checkpoint at the previous `subscriptions()` call, for its throughput. */
+  /** Each subscription's checkpoint at the previous `subscriptions()` call, by scope, for its throughput. */
   readonly #previous = new Map<string, { position: Position | null; at: number }>();
 
   private constructor(
@@ -319,38 +325,78 @@ export class StoreInspector {
     return (await this.store.currentPosition())?.toString() ?? null;
   }
 
-  /** Every checkpoint (and each projection of the project, checkpointed or not) with its lag. */
+  /**
+   * One row per subscription and scope: each checkpoint (the unscoped store's and each tenant's;
+   * only the inspector's tenant's when it has one), and each projection of the project that has
+   * none (not started). A row's position, lag, throughput and dead letters are its scope's: a
+   * tenant's row counts that tenant's events and dead letters; the unscoped row reads every event.
+   * A dead letter counts in the row of its event's tenant when the subscription has a checkpoint
+   * of that tenant; otherwise in its unscoped row, if it has one, or else in a row of the tenant
+   * without a checkpoint. So every dead letter is counted once.
+   */
   async subscriptions(): Promise<SubscriptionReport[]> {
-    const checkpoints = await this.#checkpoints().list();
-    const stats = await this.#deadLetters().stats();
-    const names = [...new Set([...checkpoints.map((c) => c.name), ...this.#code.projections.keys()])].sort();
+    const db = this.#root.db;
+    const scopes = new Map<string, Scope>();
+    const scope = (name: string, tenantId: string | null, checkpoint?: ScopedCheckpoint): Scope => {
+      const key = scopeKey(name, tenantId);
+      let found = scopes.get(key);
+      if (!found) {
+        found = { name, tenantId, checkpoint, pending: 0, retrying: 0, resolved: 0, deadLetterTenants: [] };
+        scopes.set(key, found);
+      }
+      return found;
+    };
+    const checkpoints = await listCheckpoints(db, this.tenantId);
+    for (const checkpoint of checkpoints) scope(checkpoint.name, checkpoint.tenantId, checkpoint);
+    const checkpointed = new Set(checkpoints.map((c) => scopeKey(c.name, c.tenantId)));
+    for (const count of await countDeadLetters(db, this.tenantId)) {
+      const owner =
+        count.tenantId !== null && checkpointed.has(scopeKey(count.subscription, count.tenantId))
+          ? count.tenantId
+          : checkpointed.has(scopeKey(count.subscription, null))
+            ? null
+            : count.tenantId;
+      const row = scope(count.subscription, owner);
+      row.pending += count.pending;
+      row.retrying += count.retrying;
+      row.resolved += count.resolved;
+      row.deadLetterTenants.push(count.tenantId);
+    }
+    const named = new Set([...scopes.values()].map((s) => s.name));
+    for (const name of this.#code.projections.keys()) if (!named.has(name)) scope(name, this.tenantId ?? null);
+    const rows = [...scopes.values()].sort(
+      (a, b) =>
+        compare(a.name, b.name) ||
+        (a.tenantId === b.tenantId
+          ? 0
+          : a.tenantId === null
+            ? -1
+            : b.tenantId === null
+              ? 1
+              : compare(a.tenantId, b.tenantId)),
+    );
     return Promise.all(
-      names.map(async (name) => {
-        const checkpoint = checkpoints.find((c) => c.name === name);
+      rows.map(async (row) => {
+        const { name, tenantId, checkpoint } = row;
+        const store = tenantId === null ? this.#root : this.#root.forTenant(tenantId);
         const projection = this.#code.projections.get(name);
         const eventTypes = projection?.eventTypes ?? this.#code.reactions?.get(name);
-        const lag = await countAfter(this.store, checkpoint?.position ?? null, eventTypes, LAG_LIMIT);
-        const dead = stats.bySubscription.find((s) => s.subscription === name);
         const position = checkpoint?.position ?? null;
-        const throughput = await this.#throughput(name, position, eventTypes);
-        const unresolved =
-          dead && dead.pending + dead.retrying > 0
-            ? await this.#deadLetters().list({ subscription: name, status: ['pending', 'retrying'], limit: 100 })
-            : [];
-        const newest = unresolved.reduce<DeadLetterEntry | undefined>(
-          (a, b) => (a === undefined || b.lastFailedAt >= a.lastFailedAt ? b : a),
-          undefined,
-        );
+        const lag = await countAfter(store, position, eventTypes, LAG_LIMIT);
+        const throughput = await this.#throughput(store, scopeKey(name, tenantId), position, eventTypes);
+        const newest =
+          row.pending + row.retrying > 0 ? await newestUnresolved(db, name, row.deadLetterTenants) : undefined;
         return {
           name,
+          tenantId,
           projection: projection !== undefined,
-          position: checkpoint?.position.toString() ?? null,
+          position: position?.toString() ?? null,
           updatedAt: checkpoint?.updatedAt.toISOString() ?? null,
           lagEvents: lag.events,
           lagCapped: lag.capped,
           lagSeconds: lag.oldest ? Math.max(0, (Date.now() - lag.oldest.getTime()) / 1000) : 0,
-          deadLetters: { pending: dead?.pending ?? 0, retrying: dead?.retrying ?? 0, resolved: dead?.resolved ?? 0 },
-          lastError: newest ? { message: newest.error, at: newest.lastFailedAt.toISOString() } : null,
+          deadLetters: { pending: row.pending, retrying: row.retrying, resolved: row.resolved },
+          lastError: newest ? { message: newest.message, at: newest.at.toISOString() } : null,
           throughput,
         };
       }),
@@ -501,16 +547,17 @@ export class StoreInspector {
 
   /** Events the checkpoint moved over since the previous call, per second (counted up to the lag limit). */
   async #throughput(
-    name: string,
+    store: EventStore,
+    key: string,
     position: Position | null,
     eventTypes: readonly string[] | undefined,
   ): Promise<number | null> {
     const now = Date.now();
-    const previous = this.#previous.get(name);
-    this.#previous.set(name, { position, at: now });
+    const previous = this.#previous.get(key);
+    this.#previous.set(key, { position, at: now });
     if (!previous) return null;
     if (position === null || (previous.position !== null && !position.isAfter(previous.position))) return 0;
-    const moved = await countBetween(this.store, previous.position, position, eventTypes, LAG_LIMIT);
+    const moved = await countBetween(store, previous.position, position, eventTypes, LAG_LIMIT);
     if (moved === null) return null; // an undecodable event: the lag column says so
     return moved / (Math.max(now - previous.at, 1) / 1000);
   }
@@ -526,6 +573,26 @@ export class StoreInspector {
       retryable: this.#code.projections.has(entry.subscription),
     };
   }
+}
+
+/** A subscription in one scope, as `subscriptions()` gathers it. */
+interface Scope {
+  readonly name: string;
+  readonly tenantId: string | null;
+  readonly checkpoint: ScopedCheckpoint | undefined;
+  pending: number;
+  retrying: number;
+  resolved: number;
+  /** The tenants (null: none) of the dead letters counted in this row. */
+  readonly deadLetterTenants: (string | null)[];
+}
+
+function scopeKey(name: string, tenantId: string | null): string {
+  return JSON.stringify([name, tenantId]);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function strip(link: (EventLink & { causationId?: string | null }) | undefined): EventLink | undefined {

@@ -24,6 +24,8 @@ export function SubscriptionsPage() {
     return () => ((live = false), clearTimeout(timer));
   }, []);
   const current = samples.at(-1)?.subscriptions ?? [];
+  // One row per subscription and scope (the unscoped store's, or a tenant's own checkpoint).
+  const tenants = current.some((s) => s.tenantId !== null);
   return html`
     <h1>Subscriptions and projections</h1>
     ${error ? html`<${Problem} error=${error} />` : null}
@@ -31,6 +33,7 @@ export function SubscriptionsPage() {
       <thead>
         <tr>
           <th>Name</th>
+          ${tenants ? html`<th>Tenant</th>` : null}
           <th>Position</th>
           <th>Checkpointed</th>
           <th>Lag (events)</th>
@@ -43,8 +46,9 @@ export function SubscriptionsPage() {
       <tbody>
         ${current.map(
           (s) =>
-            html`<tr data-testid="subscription-row">
+            html`<tr data-testid="subscription-row" key=${label(s)}>
               <td>${s.name}${s.projection ? html` <span class="tag">projection</span>` : null}</td>
+              ${tenants ? html`<td data-testid="subscription-tenant">${s.tenantId ?? '—'}</td>` : null}
               <td><code>${s.position?.split('@').pop() ?? 'not started'}</code></td>
               <td>${time(s.updatedAt)}</td>
               <td class=${s.lagEvents > 0 ? 'warn' : ''}>${s.lagEvents}${s.lagCapped ? '+' : ''}</td>
@@ -71,11 +75,14 @@ export function SubscriptionsPage() {
   `;
 }
 
+/** A row's name in the chart: the subscription, and its tenant when it has one. */
+const label = (s) => (s.tenantId === null ? s.name : `${s.name} (${s.tenantId})`);
+
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
 
 function LagChart({ samples }) {
   if (samples.length < 2) return html`<p class="muted">Collecting samples (every 2 s)…</p>`;
-  const names = [...new Set(samples.flatMap((s) => s.subscriptions.map((x) => x.name)))];
+  const names = [...new Set(samples.flatMap((s) => s.subscriptions.map(label)))];
   const width = 720;
   const height = 180;
   const t0 = samples[0].at;
@@ -96,7 +103,7 @@ function LagChart({ samples }) {
       <text x="4" y=${y(0) + 4} class="label">0</text>
       ${names.map((name, i) => {
         const points = samples
-          .map((s) => [s.at, s.subscriptions.find((x) => x.name === name)?.lagEvents])
+          .map((s) => [s.at, s.subscriptions.find((x) => label(x) === name)?.lagEvents])
           .filter(([, lag]) => lag !== undefined)
           .map(([at, lag]) => `${x(at).toFixed(1)},${y(lag).toFixed(1)}`)
           .join(' ');
