@@ -144,8 +144,10 @@ http://127.0.0.1:5555 until Ctrl-C:
   Streams          list, search by id, filter by aggregate type and tenant
   An aggregate     its timeline (payload, metadata, version, the events it caused and its cause)
                    and its state at any version, rebuilt with your aggregate class, with a diff
-  Live feed        new events as they are stored
-  Subscriptions    each checkpoint's position and lag (events, seconds), charted while open
+  Live feed        new events as they are stored; the store's error when it fails (the feed
+                   reconnects by itself and goes on after the last event shown)
+  Subscriptions    each checkpoint's position and lag (events, seconds), charted while open;
+                   one row per subscription and scope (unscoped, or a tenant's own checkpoint)
   Dead letters     list, filter, inspect the error, retry through the projection, resolve
   Domain           a diagram of the commands, events and projections in the YAML
 Run \`eventsmith generate\` first: the studio imports the generated registry and projections and the

@@ -8,6 +8,7 @@ import { loadProjectCode } from '../ops/project-code.js';
 import { StoreInspector } from '../ops/store-inspector.js';
 import { SQL_STORE_TARGETS, type SqlStoreTarget } from '../ops/test-support/sql-store-targets.js';
 import { createStudioApp } from './studio-app.js';
+import { readLiveFeed } from './test-support/read-live-feed.js';
 import { seedBankEvents } from './test-support/seed-bank-store.js';
 
 // What the studio answers when a request or the store goes wrong, the same on each SQL store.
@@ -59,6 +60,41 @@ function suite(target: SqlStoreTarget): void {
     expect(gone.body.error.code).toBe('STORE.UNAVAILABLE');
     expect(gone.body.error.message).toContain('is not migrated');
     expect(gone.body.error.message).not.toMatch(/no such table|doesn't exist|does not exist/);
+    expect(logged).toEqual([]);
+  });
+
+  it('sends the live feed an error event with the store error, then ends it, when the store loses its events table', async () => {
+    const app = createStudioApp({
+      inspector,
+      allowWrites: false,
+      domain: async () => [],
+      log: (l) => logged.push(l),
+      pollMs: 20,
+    });
+    let dropped: Promise<unknown> | undefined;
+    // From the start: every event, then idle; the table goes while the feed polls, and the
+    // stream is read to its end.
+    const messages = await readLiveFeed(app, '/api/feed/live?from=start', {
+      until: (m) => {
+        if (m.event === 'idle') dropped ??= sql`DROP TABLE eventsmith_events`.execute(store.db);
+        return false;
+      },
+    });
+    await dropped;
+    const events = messages.filter((m) => m.event === 'event');
+    expect(events).toHaveLength(8);
+    const error = messages.at(-1)!;
+    expect(error.event).toBe('error');
+    const body = JSON.parse(error.data) as {
+      error: { code: string; message: string; fix: string };
+      retryable: boolean;
+    };
+    expect(body.error.code).toBe('STORE.UNAVAILABLE');
+    expect(body.error.message).toContain('is not migrated');
+    expect(body.error.message).not.toMatch(/no such table|doesn't exist|does not exist/);
+    expect(body.retryable).toBe(false);
+    expect(error.retry).toBe('30000');
+    expect(error.id).toBe(events.at(-1)!.id); // a reconnect resumes after the last event sent
     expect(logged).toEqual([]);
   });
 }

@@ -131,51 +131,64 @@ export function createStudioApp(options: StudioAppOptions): Hono {
   const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
 
   app.onError((thrown, c) => {
+    const { status, code, message, fix } = explain(thrown, `${c.req.method} ${c.req.path}`);
+    return problem(c, status, code, message, fix);
+  });
+
+  /**
+   * What a request's failure tells the page: a status, code, message and fix, never a driver's
+   * text, a stack or a password. A failure the studio cannot explain is written to the log.
+   */
+  function explain(thrown: unknown, request: string): Explained {
     // The inspector queries the tables with its own SQL: a driver's error that says the store is
     // gone (connection, database, tables) reads as the store's own failures do.
     const error = unavailableOr(thrown, storeName);
     if (error instanceof StreamNotVisibleError || error instanceof DeadLetterEntryNotFoundError)
-      return problem(
-        c,
-        404,
-        'STUDIO.NOT_FOUND',
-        error.message,
-        'Check the id; a tenant-scoped studio shows its tenant only.',
-      );
+      return {
+        status: 404,
+        code: 'STUDIO.NOT_FOUND',
+        message: error.message,
+        fix: 'Check the id; a tenant-scoped studio shows its tenant only.',
+      };
     if (error instanceof NotRetryableError)
-      return problem(c, 409, error.code, error.message, 'Resolve it here, or retry it in the app.');
+      return { status: 409, code: error.code, message: error.message, fix: 'Resolve it here, or retry it in the app.' };
     if (error instanceof PositionDecodeError || error instanceof PositionForeignError)
-      return problem(c, 400, 'STUDIO.POSITION', error.message, 'Pass a position token the feed returned.');
+      return {
+        status: 400,
+        code: 'STUDIO.POSITION',
+        message: error.message,
+        fix: 'Pass a position token the feed returned.',
+      };
     if (error instanceof InvalidArgumentError)
-      return problem(c, 400, error.code, error.message, 'Check the parameters of the request.');
+      return { status: 400, code: error.code, message: error.message, fix: 'Check the parameters of the request.' };
     if (error instanceof EventStoreUnavailableError)
-      return problem(
-        c,
-        503,
-        error.code,
-        error.message,
-        error.retryable
+      return {
+        status: 503,
+        code: error.code,
+        message: error.message,
+        fix: error.retryable
           ? 'The studio asks the store again on the next request: reload the page once it is back.'
           : 'Fix the store, then reload the page; the studio asks it again on every request.',
-      );
+        retryable: error.retryable,
+      };
     if (error instanceof OpsFailure) {
       const first = error.errors[0]!;
-      return problem(c, 400, first.code, first.message, first.fix);
+      return { status: 400, code: first.code, message: first.message, fix: first.fix };
     }
     // Unexplained: the details (a driver's message, a stack) go to the terminal, not the page.
     log(
-      `eventsmith studio: ${c.req.method} ${c.req.path} failed: ${redact(error instanceof Error ? (error.stack ?? String(error)) : String(error))}`,
+      `eventsmith studio: ${request} failed: ${redact(error instanceof Error ? (error.stack ?? String(error)) : String(error))}`,
     );
-    return problem(
-      c,
-      500,
-      'STUDIO.INTERNAL',
-      error instanceof EventsmithError
-        ? error.message
-        : `The studio could not answer ${c.req.method} ${c.req.path}: ${error instanceof Error ? error.name : 'a non-Error value was thrown'}.`,
-      "The details are in the studio's terminal; this may be a bug in eventsmith.",
-    );
-  });
+    return {
+      status: 500,
+      code: 'STUDIO.INTERNAL',
+      message:
+        error instanceof EventsmithError
+          ? error.message
+          : `The studio could not answer ${request}: ${error instanceof Error ? error.name : 'a non-Error value was thrown'}.`,
+      fix: "The details are in the studio's terminal; this may be a bug in eventsmith.",
+    };
+  }
 
   app.get('/', async (c) => c.html(await readFile(join(UI_DIR, 'index.html'), 'utf8')));
   app.get('/ui/:file', async (c) => {
@@ -246,16 +259,24 @@ export function createStudioApp(options: StudioAppOptions): Hono {
     const from = resume ?? c.req.query('from');
     if (from !== undefined && from !== 'start') Position.parse(from); // not a position: 400 before streaming
     return streamSSE(c, async (stream) => {
-      let after = from === 'start' ? null : (from ?? (await inspector.head()));
-      while (!stream.aborted && !stream.closed) {
-        const events = await inspector.feed(after, 100);
-        for (const event of events)
-          await stream.writeSSE({ event: 'event', id: event.position, data: JSON.stringify(event) });
-        if (events.length > 0) after = events[events.length - 1]!.position;
-        else {
-          await stream.writeSSE({ event: 'idle', data: JSON.stringify({ after }) });
-          await stream.sleep(options.pollMs ?? 1000);
+      // The position read up to (null: the start); undefined until the head is read.
+      let after: string | null | undefined = from === 'start' ? null : from;
+      try {
+        if (after === undefined) after = await inspector.head();
+        while (!stream.aborted && !stream.closed) {
+          const events = await inspector.feed(after, 100);
+          for (const event of events)
+            await stream.writeSSE({ event: 'event', id: event.position, data: JSON.stringify(event) });
+          if (events.length > 0) after = events[events.length - 1]!.position;
+          else {
+            await stream.writeSSE({ event: 'idle', data: JSON.stringify({ after }) });
+            await stream.sleep(options.pollMs ?? 1000);
+          }
         }
+      } catch (thrown) {
+        if (stream.aborted || stream.closed) return; // the page went away: nobody to tell
+        await stream.writeSSE(liveFeedFailure(explain(thrown, 'GET /api/feed/live'), after));
+        // The stream ends here (streamSSE closes it); the browser reconnects after `retry` ms.
       }
     });
   });
@@ -292,6 +313,39 @@ export function createStudioApp(options: StudioAppOptions): Hono {
   app.get('/api/domain', async (c) => c.json({ domains: await options.domain() }));
   app.all('/api/*', (c) => problem(c, 404, 'STUDIO.NOT_FOUND', `No API at ${c.req.path}.`, 'See the studio UI.'));
   return app;
+}
+
+/** A failure as the page is told it; `retryable` for the store's own failures. */
+interface Explained {
+  readonly status: 400 | 404 | 409 | 500 | 503;
+  readonly code: string;
+  readonly message: string;
+  readonly fix: string;
+  readonly retryable?: boolean;
+}
+
+/** How long a browser waits before it reconnects to the live feed after a failure, in ms. */
+const LIVE_FEED_RETRY = { retryable: 5000, other: 30_000 } as const;
+
+/**
+ * The live feed's last message when reading the store fails: a named `error` event with the
+ * problem as the API answers it, a `retry` for the browser's reconnect (sooner when the store's
+ * failure may pass by itself), and the position of the last event sent as the id, so that the
+ * reconnect resumes after it (Last-Event-ID) even when the stream began at the head and sent none.
+ */
+function liveFeedFailure(explained: Explained, after: string | null | undefined) {
+  const retryable = explained.retryable === true;
+  const retry = retryable ? LIVE_FEED_RETRY.retryable : LIVE_FEED_RETRY.other;
+  const fix =
+    explained.retryable === undefined
+      ? explained.fix
+      : `${retryable ? '' : 'Fix the store. '}The live feed reconnects by itself in ${retry / 1000} s and goes on after the last event it showed.`;
+  return {
+    event: 'error',
+    data: JSON.stringify({ error: { code: explained.code, message: explained.message, fix }, retryable }),
+    retry,
+    ...(after ? { id: after } : {}),
+  };
 }
 
 function problem(

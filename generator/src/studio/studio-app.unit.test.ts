@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EventStoreUnavailableError } from '@eventsmith/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpsFailure } from '../ops/ops-failure.js';
 import { loadConfig } from '../config/config.js';
@@ -8,6 +9,7 @@ import { loadProjectCode, type ProjectCode } from '../ops/project-code.js';
 import { StoreInspector } from '../ops/store-inspector.js';
 import { createStudioApp } from './studio-app.js';
 import { startStudio } from './studio-server.js';
+import { readLiveFeed } from './test-support/read-live-feed.js';
 import { seedBankStore, seedLongAccount, type BankSeed } from './test-support/seed-bank-store.js';
 
 // The studio's access rules at the HTTP level (the browser tests cover the pages).
@@ -165,6 +167,70 @@ describe('studio access', () => {
     expect(await live({ 'last-event-id': positions[5]! }, '?from=start')).toEqual(positions.slice(6));
     const garbage = await app().request('/api/feed/live', { headers: { 'last-event-id': 'garbage' } });
     expect(garbage.status).toBe(400);
+  });
+
+  it('tells the live feed page when the store fails, then ends the stream: its typed error, when to retry, where to resume', async () => {
+    const shown = await inspector.feed(null, 3);
+    const failing = Object.create(inspector) as StoreInspector;
+    let reads = 0;
+    failing.feed = async () => {
+      if (reads++ === 0) return shown;
+      throw new EventStoreUnavailableError('postgres://app:***@db/app', { cause: new Error('connect ECONNREFUSED') });
+    };
+    const logged: string[] = [];
+    const studio = createStudioApp({
+      inspector: failing,
+      allowWrites: false,
+      domain: async () => [],
+      log: (line) => logged.push(line),
+      pollMs: 1,
+    });
+    // Read to the end: the server ends the stream after the error event.
+    const messages = await readLiveFeed(studio, '/api/feed/live?from=start');
+    expect(messages.map((m) => m.event)).toEqual(['event', 'event', 'event', 'error']);
+    const error = messages.at(-1)!;
+    expect(JSON.parse(error.data)).toEqual({
+      error: {
+        code: 'STORE.UNAVAILABLE',
+        message:
+          'Event store at postgres://app:***@db/app is unavailable. Check that the database is running and reachable.',
+        fix: expect.stringContaining('reconnects'),
+      },
+      retryable: true,
+    });
+    // The browser reconnects after `retry` ms, sending this id as Last-Event-ID: it resumes after
+    // the last event the page got.
+    expect(error.retry).toBe('5000');
+    expect(error.id).toBe(shown.at(-1)!.position);
+    expect(logged).toEqual([]);
+  });
+
+  it('ends the live feed with a plain error event for an unexplained failure; the details go to the log only', async () => {
+    const failing = Object.create(inspector) as StoreInspector;
+    failing.head = () => Promise.reject(new Error('driver said: connect postgres://app:hunter2@db/app failed'));
+    const logged: string[] = [];
+    const studio = createStudioApp({
+      inspector: failing,
+      allowWrites: false,
+      domain: async () => [],
+      log: (line) => logged.push(line),
+    });
+    const messages = await readLiveFeed(studio, '/api/feed/live');
+    expect(messages).toHaveLength(1);
+    expect(messages[0]!.event).toBe('error');
+    expect(messages[0]!.id).toBeUndefined(); // nothing read yet: a reconnect starts where it would have
+    const body = JSON.parse(messages[0]!.data) as { error: { code: string; message: string }; retryable: boolean };
+    expect(body).toMatchObject({
+      error: { code: 'STUDIO.INTERNAL', message: 'The studio could not answer GET /api/feed/live: Error.' },
+      retryable: false,
+    });
+    expect(messages[0]!.retry).toBe('30000');
+    expect(JSON.stringify(messages)).not.toMatch(/hunter2|driver said|\\n +at /);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatch(
+      /^eventsmith studio: GET \/api\/feed\/live failed: Error: driver said: connect postgres:\/\/app:\*\*\*@db/,
+    );
+    expect(logged[0]).not.toContain('hunter2');
   });
 
   it('answers an unknown stream with 404 and a missing parameter with 400', async () => {

@@ -3,6 +3,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AggregateRepository, type AggregateClass, type AggregateRoot } from '@eventsmith/runtime';
+import { SqliteEventStore } from '@eventsmith/runtime/sqlite';
+import { sql } from 'kysely';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isCI } from '@eventsmith/test/support/probe';
@@ -55,10 +57,10 @@ suite(
     });
 
     async function studio(
-      options: { allowWrites?: boolean; tenantId?: string; token?: string } = {},
+      options: { allowWrites?: boolean; tenantId?: string; token?: string; file?: string } = {},
     ): Promise<{ page: Page; url: string }> {
       const inspector = await StoreInspector.open({
-        url: `sqlite:${file}`,
+        url: `sqlite:${options.file ?? file}`,
         cwd: dir,
         code,
         ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
@@ -250,6 +252,34 @@ suite(
         await expect.poll(() => page.getByTestId('feed-row').count(), WAIT).toBe(1);
         await expect.poll(() => page.getByTestId('feed').innerText(), WAIT).toContain('"reference":"live"');
         await expect.poll(() => page.getByTestId('feed').innerText(), WAIT).toContain(`${seed.alice} v5`);
+      },
+      TEST_TIMEOUT,
+    );
+
+    it(
+      'shows the store error on the live feed page when the store fails while the page is open',
+      async () => {
+        const broken = join(dir, 'broken.sqlite');
+        await seedBankStore(broken, code, ROOT);
+        const { page, url } = await studio({ file: broken });
+        await page.goto(`${url}#/feed?from=start`);
+        await expect.poll(() => page.getByTestId('feed-row').count(), WAIT).toBe(8);
+        await page.locator('.dot.live').waitFor(WAIT);
+        expect(await page.getByTestId('error').count()).toBe(0);
+
+        // Another process drops the events table: the feed's next read fails.
+        const other = await SqliteEventStore.open({ filename: broken, registry: code.registry, migrate: false });
+        try {
+          await sql`DROP TABLE eventsmith_events`.execute(other.db);
+        } finally {
+          await other.close();
+        }
+        await expect.poll(() => page.getByTestId('error').count(), WAIT).toBe(1);
+        const problem = await page.getByTestId('error').innerText();
+        expect(problem).toContain('is not migrated');
+        expect(problem).toContain('reconnects by itself');
+        expect(problem).not.toMatch(/no such table|SqliteError|\n\s+at /);
+        expect(await page.getByTestId('feed-row').count()).toBe(8); // what it showed stays
       },
       TEST_TIMEOUT,
     );
