@@ -203,6 +203,12 @@ describe('studio access', () => {
     expect(error.retry).toBe('5000');
     expect(error.id).toBe(shown.at(-1)!.position);
     expect(logged).toEqual([]);
+    const resumed = await readLiveFeed(app(), '/api/feed/live?from=start', {
+      headers: { 'last-event-id': error.id! },
+      until: (m) => m.event === 'idle',
+    });
+    const rest = await inspector.feed(shown.at(-1)!.position, 1000);
+    expect(resumed.filter((m) => m.event === 'event').map((m) => m.id)).toEqual(rest.map((e) => e.position));
   });
 
   it('ends the live feed with a plain error event for an unexplained failure; the details go to the log only', async () => {

@@ -2,7 +2,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AggregateRepository, type AggregateClass, type AggregateRoot } from '@eventsmith/runtime';
+import {
+  AggregateRepository,
+  EventStoreUnavailableError,
+  type AggregateClass,
+  type AggregateRoot,
+} from '@eventsmith/runtime';
 import { SqliteEventStore } from '@eventsmith/runtime/sqlite';
 import { sql } from 'kysely';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -57,7 +62,14 @@ suite(
     });
 
     async function studio(
-      options: { allowWrites?: boolean; tenantId?: string; token?: string; file?: string } = {},
+      options: {
+        allowWrites?: boolean;
+        tenantId?: string;
+        token?: string;
+        file?: string;
+        /** What the studio is given in place of the inspector (which is closed after the tests). */
+        wrap?: (inspector: StoreInspector) => StoreInspector;
+      } = {},
     ): Promise<{ page: Page; url: string }> {
       const inspector = await StoreInspector.open({
         url: `sqlite:${options.file ?? file}`,
@@ -66,7 +78,7 @@ suite(
         ...(options.tenantId !== undefined ? { tenantId: options.tenantId } : {}),
       });
       const server = await startStudio({
-        inspector,
+        inspector: options.wrap ? options.wrap(inspector) : inspector,
         allowWrites: options.allowWrites ?? false,
         port: 0,
         domain,
@@ -280,6 +292,59 @@ suite(
         expect(problem).toContain('reconnects by itself');
         expect(problem).not.toMatch(/no such table|SqliteError|\n\s+at /);
         expect(await page.getByTestId('feed-row').count()).toBe(8); // what it showed stays
+      },
+      TEST_TIMEOUT,
+    );
+
+    it(
+      'after a passing store failure, the live feed reconnects by itself and goes on after the last event shown',
+      async () => {
+        const flaky = join(dir, 'flaky.sqlite');
+        await seedBankStore(flaky, code, ROOT);
+        let down = false;
+        // The inspector, except that its feed reads fail while `down`, as with a database restarting.
+        const wrap = (inspector: StoreInspector) =>
+          new Proxy(inspector, {
+            get(target, property) {
+              if (property === 'feed')
+                return (after: string | null, limit?: number) =>
+                  down
+                    ? Promise.reject(new EventStoreUnavailableError(`sqlite:${flaky}`, { reason: 'unreachable' }))
+                    : target.feed(after, limit);
+              const value = Reflect.get(target, property, target) as unknown;
+              return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+            },
+          });
+        const { page, url } = await studio({ file: flaky, wrap });
+        await page.goto(`${url}#/feed?from=start`);
+        await expect.poll(() => page.getByTestId('feed-row').count(), WAIT).toBe(8);
+        await page.locator('.dot.live').waitFor(WAIT);
+
+        down = true;
+        await expect.poll(() => page.getByTestId('error').count(), WAIT).toBe(1);
+        expect(await page.getByTestId('error').innerText()).toContain('is unavailable');
+        expect(await page.getByTestId('error').innerText()).toContain('reconnects by itself in 5 s');
+        // An event stored while the feed is down, then the store is back.
+        const writer = await SqliteEventStore.open({ filename: flaky, registry: code.registry });
+        try {
+          const BankAccount = code.aggregates.get('BankAccount') as AggregateClass<
+            AggregateRoot<unknown> & { deposit(c: { amount: string; reference: string }): void }
+          >;
+          await new AggregateRepository(writer, BankAccount).update('alice', (a) =>
+            a.deposit({ amount: '2.00', reference: 'while down' }),
+          );
+        } finally {
+          await writer.close();
+        }
+        down = false;
+
+        // The reconnect resumes after the 8th event (Last-Event-ID): the new one, once, and not
+        // the first 8 again (?from=start) nor nothing (the head).
+        await expect.poll(() => page.getByTestId('error').count(), WAIT).toBe(0);
+        await expect.poll(() => page.getByTestId('feed-row').count(), WAIT).toBe(9);
+        await expect.poll(() => page.getByTestId('feed').innerText(), WAIT).toContain('"reference":"while down"');
+        await page.locator('.dot.live').waitFor(WAIT);
+        expect(await page.getByTestId('feed-row').count()).toBe(9);
       },
       TEST_TIMEOUT,
     );
