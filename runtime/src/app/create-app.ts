@@ -29,7 +29,7 @@ import type {
 } from './app-definition.js';
 import { AppConfigError } from './app-errors.js';
 import { CommandDispatcher } from './command-dispatcher.js';
-import { migrateApp, sqlDatabaseOf, type MigrationReport } from './migrate-app.js';
+import { migrateApp, rebuildNamedProjections, sqlDatabaseOf, type MigrationReport } from './migrate-app.js';
 import { reactionHandler } from './reactions.js';
 import { waitForProjections, type WaitForProjectionsOptions } from './wait-for-projections.js';
 
@@ -73,6 +73,18 @@ export interface AppOptions<
   readonly wakeUps?: readonly WakeUpSource[] | undefined;
   /** Create or upgrade the tables at start (`migrateApp`). Default true. */
   readonly migrate?: boolean | undefined;
+  /**
+   * Rebuild, before the subscriptions start, each projection that a migration applied by this
+   * start emptied or reset (`migrations.steps[].rebuild`), with `app.manager.rebuild`; the reports
+   * are in `app.migrations.rebuilt`. A rebuild that fails stops the start with
+   * `ProjectionRebuildAfterMigrationError` (the migrations stay applied; a later start applies
+   * nothing, so rebuild by hand then). Not with `tenant`: a rebuild replaces the whole table.
+   *
+   * Default false: the app logs a warning naming the projection, and rebuilding is yours
+   * (`eventsmith migrate` in a deploy step rebuilds them), because a rebuild replays every event
+   * of the projection before the app starts.
+   */
+  readonly rebuild?: boolean | undefined;
   /** Start the subscriptions and the relay at once. Default true; otherwise call `app.start()`. */
   readonly start?: boolean | undefined;
   /** Retries of a command after a `ConcurrencyError`. Default 5 attempts, 10 ms doubling, jittered. */
@@ -168,18 +180,24 @@ export async function createApp<Aggs extends AggregateSpecs, Classes extends Agg
     );
   }
   checkRegistryKnowsEvents(definition, options);
-  const migrations =
+  if (options.rebuild && options.tenant !== undefined)
+    throw new AppConfigError(
+      `rebuild: true cannot be used in an app bound to tenant ${options.tenant}: a rebuild replaces the whole table with this tenant's rows only. ` +
+        'Rebuild from an app without a tenant, or with `eventsmith migrate` (it rebuilds what its migrations emptied).',
+    );
+  let migrations: MigrationReport =
     options.migrate === false
       ? { steps: [] }
       : await migrateApp({ store: options.store, database, domains: [definition] });
-  for (const name of migrations.steps.flatMap((step) => step.rebuild ?? [])) {
-    logger.warn(
-      `eventsmith: a projection migration just applied emptied or reset the table of ${name}: rows written ` +
-        `before it are missing or hold zero values until you rebuild it, with app.manager.rebuild('${name}') ` +
-        `or \`eventsmith projections rebuild ${name} --db <url>\`.`,
-      { projection: name },
-    );
-  }
+  if (!options.rebuild)
+    for (const name of migrations.steps.flatMap((step) => step.rebuild ?? [])) {
+      logger.warn(
+        `eventsmith: a projection migration just applied emptied or reset the table of ${name}: rows written ` +
+          `before it are missing or hold zero values until you rebuild it, with app.manager.rebuild('${name}') ` +
+          `or \`eventsmith projections rebuild ${name} --db <url>\` (\`rebuild: true\` rebuilds it at start).`,
+        { projection: name },
+      );
+    }
 
   // Appends through the app wake its subscriptions and relay at once instead of at the next poll.
   const signal = new WakeUpSignal();
@@ -288,6 +306,10 @@ export async function createApp<Aggs extends AggregateSpecs, Classes extends Agg
       ...(given.includeReactions ? (definition.reactions ?? []) : []),
     ];
   };
+  // Before the subscriptions start, so the app serves reads from the rebuilt tables. Strict, as
+  // `eventsmith projections rebuild`: an event the handlers fail on stops it, and says which.
+  if (options.rebuild)
+    migrations = await rebuildNamedProjections(migrations, (name) => manager.rebuild(name, { strict: true }));
   let running = false;
   const controls: AppControls<Aggs, Classes> = {
     store,

@@ -18,7 +18,7 @@ import { SqliteEventStore } from '../store/sqlite/sqlite-event-store.js';
 import { defineApp } from './app-definition.js';
 import { AppConfigError, ProjectionDeadLetteredError, ProjectionWaitTimeoutError } from './app-errors.js';
 import { createApp, type App } from './create-app.js';
-import { projectionMigrationTable } from './migrate-app.js';
+import { projectionMigrationTable, ProjectionRebuildAfterMigrationError } from './migrate-app.js';
 import { dispatchOn } from './reactions.js';
 import {
   OrderPlaced,
@@ -26,6 +26,7 @@ import {
   shopApp,
   shopClasses,
   Stock,
+  stockLevels,
   StockReceived,
   StockReserved,
 } from './test-support/shop-app.js';
@@ -453,6 +454,106 @@ describe('a projection migration that empties or resets a table', () => {
     } finally {
       await sqlite.close();
     }
+  });
+});
+
+describe('rebuild: true', () => {
+  const recreate = {
+    rebuild: ['StockLevels'],
+    async up(db: Kysely<any>) {
+      await db.schema.dropTable('app_test_stock_levels').execute();
+      await db.schema
+        .createTable('app_test_stock_levels')
+        .addColumn('sku', 'varchar(100)', (c) => c.primaryKey())
+        .addColumn('available', 'integer', (c) => c.notNull())
+        .execute();
+    },
+  };
+  const definition = (migrations: Record<string, unknown>, projections = [stockLevels]) =>
+    defineApp({
+      domain: 'AppTestRebuildAtStart',
+      aggregates: shopApp.aggregates,
+      projectionMigrations: { ...shopApp.projectionMigrations, ...migrations } as typeof shopApp.projectionMigrations,
+      projections: () => projections,
+    });
+  const levels = (sqlite: SqliteEventStore) =>
+    sqlite.db.selectFrom('app_test_stock_levels').select(['sku', 'available']).orderBy('sku').execute();
+  let sqlite: SqliteEventStore;
+  let warnings: string[];
+  let logger: { warn(message: string): void; error(): void };
+  beforeEach(async () => {
+    sqlite = await SqliteEventStore.open({ filename: ':memory:', registry });
+    warnings = [];
+    logger = { warn: (message: string) => void warnings.push(message), error: () => undefined };
+    const first = await createApp(definition({}), { store: sqlite, aggregates: shopClasses, logger });
+    await first.stock.receive('MUG', { quantity: 3 });
+    await first.stock.receive('CUP', { quantity: 2 });
+    await first.waitForProjections();
+    await first.close();
+  });
+  afterEach(async () => sqlite.close());
+
+  it('rebuilds, before the app starts, the projection a migration applied by this start emptied; a later start rebuilds nothing', async () => {
+    const second = await createApp(definition({ '0002_recreate_app_test_stock_levels': recreate }), {
+      store: sqlite,
+      aggregates: shopClasses,
+      logger,
+      rebuild: true,
+      start: false,
+    });
+    // Not started: the rows are the rebuild's, from the events.
+    expect(await levels(sqlite)).toEqual([
+      { sku: 'CUP', available: 2 },
+      { sku: 'MUG', available: 3 },
+    ]);
+    expect(second.migrations.rebuilt).toEqual([
+      expect.objectContaining({ projection: 'StockLevels', replayed: 2, failures: [] }),
+    ]);
+    expect(warnings).toEqual([]);
+
+    const third = await createApp(definition({ '0002_recreate_app_test_stock_levels': recreate }), {
+      store: sqlite,
+      aggregates: shopClasses,
+      logger,
+      rebuild: true,
+      start: false,
+    });
+    expect(third.migrations).not.toHaveProperty('rebuilt');
+  });
+
+  it('stops the start with what to run when the rebuild fails; the migration stays applied', async () => {
+    const failing = { ...stockLevels, handle: () => Promise.reject(new Error('the warehouse service is down')) };
+    const created = createApp(definition({ '0002_recreate_app_test_stock_levels': recreate }, [failing]), {
+      store: sqlite,
+      aggregates: shopClasses,
+      logger,
+      rebuild: true,
+    });
+    await expect(created).rejects.toThrow(ProjectionRebuildAfterMigrationError);
+    const error = (await created.catch((e: unknown) => e)) as ProjectionRebuildAfterMigrationError;
+    expect(error.code).toBe('APP.REBUILD_AFTER_MIGRATION_FAILED');
+    expect(error.message).toContain('The migrations were applied and stay applied, but rebuilding StockLevels failed');
+    expect(error.message).toContain('the warehouse service is down');
+    expect(error.message).toContain('eventsmith projections rebuild StockLevels --db <url>');
+    expect(error.failed.map((f) => f.projection)).toEqual(['StockLevels']);
+    expect(error.report.steps.find((s) => s.tables === 'projections')?.applied).toEqual([
+      '0002_recreate_app_test_stock_levels',
+    ]);
+    // The emptied table stays as the migration left it, and the migration is recorded.
+    expect(await levels(sqlite)).toEqual([]);
+    const again = await createApp(definition({ '0002_recreate_app_test_stock_levels': recreate }), {
+      store: sqlite,
+      aggregates: shopClasses,
+      logger,
+      start: false,
+    });
+    expect(again.migrations.steps.find((s) => s.tables === 'projections')?.applied).toEqual([]);
+  });
+
+  it('is refused in an app bound to a tenant', async () => {
+    await expect(
+      createApp(definition({}), { store: sqlite, aggregates: shopClasses, logger, rebuild: true, tenant: 'acme' }),
+    ).rejects.toThrow(AppConfigError);
   });
 });
 

@@ -6,6 +6,7 @@ export {
   AppMigrationError,
   migrateApp,
   projectionMigrationTable,
+  ProjectionRebuildAfterMigrationError,
   type DomainMigrations,
   type MigrateAppOptions,
   type MigrationReport,

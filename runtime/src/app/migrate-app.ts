@@ -1,5 +1,6 @@
 import type { Kysely, Migration, MigrationResultSet } from 'kysely';
 import { EventsmithError } from '../errors.js';
+import type { RebuildReport } from '../subscriptions/rebuild-projection.js';
 import type { EventStore } from '../store/event-store.js';
 import { migrateEventStore } from '../store/sql/migrate-event-store.js';
 import { runMigrations } from '../store/sql/run-migrations.js';
@@ -27,6 +28,11 @@ export interface MigrationStep {
 /** What a migration did, step by step, in order. */
 export interface MigrationReport {
   readonly steps: readonly MigrationStep[];
+  /**
+   * With {@link MigrateAppOptions.rebuild}: the rebuild of each projection the applied migrations
+   * named (`step.rebuild`), by name. Absent when there was none to rebuild.
+   */
+  readonly rebuilt?: readonly RebuildReport[];
 }
 
 /**
@@ -55,6 +61,35 @@ export class AppMigrationError extends EventsmithError {
 }
 
 /**
+ * The migrations succeeded, and stay applied, but rebuilding a projection that one of them emptied
+ * or reset failed: its table is empty or holds zero values until it is rebuilt. `report` is what
+ * the migration did, with the rebuilds that succeeded in `report.rebuilt`; `failed` each
+ * projection whose rebuild failed, with why.
+ */
+export class ProjectionRebuildAfterMigrationError extends EventsmithError {
+  constructor(
+    readonly report: MigrationReport,
+    readonly failed: readonly { readonly projection: string; readonly cause: unknown }[],
+  ) {
+    const names = failed.map((f) => f.projection);
+    super(
+      'APP.REBUILD_AFTER_MIGRATION_FAILED',
+      `The migrations were applied and stay applied, but ` +
+        failed.map((f) => `rebuilding ${f.projection} failed: ${messageOf(f.cause)}`).join('; ') +
+        `. Until ${names.length === 1 ? 'it is' : 'they are'} rebuilt, the table of ${names.join(', ')} is empty or holds zero values: ` +
+        `fix the cause, then rebuild with ${names.map((n) => `\`eventsmith projections rebuild ${n} --db <url>\``).join(' and ')} ` +
+        `(or app.manager.rebuild(name)).`,
+      { cause: failed[0]?.cause },
+    );
+  }
+}
+
+/** A cause's message without its closing period, to join into a sentence. */
+function messageOf(cause: unknown): string {
+  return (cause instanceof Error ? cause.message : String(cause)).replace(/\.$/, '');
+}
+
+/**
  * A migration of projection tables: Kysely's `up` and `down`, and the projections whose existing
  * rows it loses, which must be rebuilt after it ran on a database that had rows.
  */
@@ -75,6 +110,20 @@ export interface MigrateAppOptions {
   /** The database of the projection, checkpoint and dead-letter tables. Default: the store's. */
   readonly database?: Kysely<any> | undefined;
   readonly domains: readonly DomainMigrations[];
+  /**
+   * Rebuilds one projection (`(name) => manager.rebuild(name)`). When given, every projection that
+   * a migration applied by this call names in `rebuild` is rebuilt with it once all migrations
+   * succeeded, one after the other, and its report is added to `rebuilt`; a call that applies no
+   * such migration rebuilds nothing. If one fails, the others are still rebuilt and
+   * {@link ProjectionRebuildAfterMigrationError} is thrown (the migrations stay applied).
+   *
+   * Default: none. The report lists those projections (`step.rebuild`) and rebuilding them is
+   * yours: a rebuild replays every event of the projection, which can take long, needs the
+   * projection's handlers and their services, and is refused while another process runs the
+   * projection. `eventsmith migrate` passes one (unless `--no-rebuild`); `createApp` with
+   * `rebuild: true` passes `app.manager.rebuild`.
+   */
+  readonly rebuild?: ((projection: string) => Promise<RebuildReport>) | undefined;
 }
 
 /**
@@ -100,11 +149,12 @@ export function projectionMigrationTable(domain: string): string {
  * the subscription tables (checkpoints, dead letters, leases, outbox) and each domain's
  * projection tables, and reports what it applied. Safe to run at every start and from several
  * processes. On failure it throws {@link AppMigrationError}, which says what was applied before.
+ * With `rebuild`, it then rebuilds the projections the applied migrations emptied or reset.
  *
  * @example
  * ```ts
- * const report = await migrateApp({ store, domains: [bankApp] });
- * for (const step of report.steps) console.log(step.tables, step.applied);
+ * const report = await migrateApp({ store, domains: [bankApp()] });
+ * for (const step of report.steps) console.log(step.tables, step.applied, step.rebuild ?? []);
  * ```
  */
 export async function migrateApp(options: MigrateAppOptions): Promise<MigrationReport> {
@@ -114,6 +164,7 @@ export async function migrateApp(options: MigrateAppOptions): Promise<MigrationR
   const run = async (
     step: Omit<MigrationStep, 'applied'>,
     migrate: () => Promise<MigrationResultSet>,
+    details: (applied: readonly string[]) => Pick<MigrationStep, 'rebuild' | 'adopted'> = () => ({}),
   ): Promise<void> => {
     let result: MigrationResultSet;
     try {
@@ -122,11 +173,13 @@ export async function migrateApp(options: MigrateAppOptions): Promise<MigrationR
       throw new AppMigrationError({ steps: [...steps] }, step, undefined, error);
     }
     const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    // What a step applied before failing stays applied: its rebuilds are reported too.
+    const done = { ...step, applied, ...details(applied) };
     if (result.error !== undefined) {
       const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
-      throw new AppMigrationError({ steps: [...steps, { ...step, applied }] }, step, failed, result.error);
+      throw new AppMigrationError({ steps: [...steps, done] }, step, failed, result.error);
     }
-    steps.push({ ...step, applied });
+    steps.push(done);
   };
   if (storeDb)
     await run({ tables: 'event store' }, () => migrateEventStore(storeDb, { dialect: detectDialect(storeDb) }));
@@ -149,20 +202,44 @@ export async function migrateApp(options: MigrateAppOptions): Promise<MigrationR
     }
     const table = projectionMigrationTable(domain.domain);
     let adopted: string[] = [];
-    await run({ tables: 'projections', domain: domain.domain }, async () => {
-      adopted = await adoptSharedRecords(database, table, migrations);
-      return runMigrations(database, migrations, table);
-    });
-    const last = steps[steps.length - 1]!;
-    const rebuild = [...new Set(last.applied.flatMap((name) => migrations[name]?.rebuild ?? []))].sort();
-    if (adopted.length > 0 || rebuild.length > 0)
-      steps[steps.length - 1] = {
-        ...last,
-        ...(adopted.length > 0 ? { adopted } : {}),
-        ...(rebuild.length > 0 ? { rebuild } : {}),
-      };
+    await run(
+      { tables: 'projections', domain: domain.domain },
+      async () => {
+        adopted = await adoptSharedRecords(database, table, migrations);
+        return runMigrations(database, migrations, table);
+      },
+      (applied) => {
+        const rebuild = [...new Set(applied.flatMap((name) => migrations[name]?.rebuild ?? []))].sort();
+        return { ...(adopted.length > 0 ? { adopted } : {}), ...(rebuild.length > 0 ? { rebuild } : {}) };
+      },
+    );
   }
-  return { steps };
+  return options.rebuild ? rebuildNamedProjections({ steps }, options.rebuild) : { steps };
+}
+
+/**
+ * Rebuilds, with `rebuild`, each projection the report's steps name (`step.rebuild`), in name
+ * order; returns the report with their reports in `rebuilt`. A failed rebuild does not stop the
+ * others; then it throws {@link ProjectionRebuildAfterMigrationError}.
+ */
+export async function rebuildNamedProjections(
+  report: MigrationReport,
+  rebuild: (projection: string) => Promise<RebuildReport>,
+): Promise<MigrationReport> {
+  const names = [...new Set(report.steps.flatMap((step) => step.rebuild ?? []))].sort();
+  if (names.length === 0) return report;
+  const rebuilt: RebuildReport[] = [];
+  const failed: { projection: string; cause: unknown }[] = [];
+  for (const projection of names) {
+    try {
+      rebuilt.push(await rebuild(projection));
+    } catch (cause) {
+      failed.push({ projection, cause });
+    }
+  }
+  const done = { ...report, rebuilt };
+  if (failed.length > 0) throw new ProjectionRebuildAfterMigrationError(done, failed);
+  return done;
 }
 
 /** The SQL store's Kysely database, if it is one. */
