@@ -477,7 +477,11 @@ describe('rebuild: true', () => {
       projections: () => projections,
     });
   const levels = (sqlite: SqliteEventStore) =>
-    sqlite.db.selectFrom('app_test_stock_levels').select(['sku', 'available']).orderBy('sku').execute();
+    (sqlite.db as Kysely<any>)
+      .selectFrom('app_test_stock_levels')
+      .select(['sku', 'available'])
+      .orderBy('sku')
+      .execute();
   let sqlite: SqliteEventStore;
   let warnings: string[];
   let logger: { warn(message: string): void; error(): void };
