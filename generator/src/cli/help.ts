@@ -253,14 +253,24 @@ Options:
 Exit status: 0 done, 1 the store could not be read or the rebuild failed or skipped events,
 2 usage error (a missing or unknown argument or flag, a --db URL of no known database).`,
 
-  migrate: `Usage: eventsmith migrate --db <url> [--config <file>]
+  migrate: `Usage: eventsmith migrate --db <url> [--no-rebuild] [--config <file>]
 
 Creates or upgrades the event store tables, then applies the generated projection migrations
 of every domain in the config (run \`eventsmith generate\` first). Safe to run repeatedly.
 
-  --db <url>   sqlite:<file> (or a path ending in .db/.sqlite), postgres://…, mysql://…
-               Default: the EVENTSMITH_DB environment variable (keeps a password out of \`ps\`).
+A projection migration that empties or resets its table (a new primary key, a retyped column, a
+NOT NULL column without a default: \`generate\` warned when it wrote it) names its projection in
+\`rebuild\`. Once every migration succeeded, the projections that the migrations applied by this
+run name are rebuilt from their events, as \`eventsmith projections rebuild\` does, and each
+rebuild's report is printed. A run that applies none rebuilds nothing.
 
-Exit status: 0 done, 1 a migration failed or the database could not be opened, 2 usage error (a
---db URL of no known database).`,
+  --db <url>     sqlite:<file> (or a path ending in .db/.sqlite), postgres://…, mysql://…
+                 Default: the EVENTSMITH_DB environment variable (keeps a password out of \`ps\`).
+  --no-rebuild   Do not rebuild; print which projections to rebuild (\`eventsmith projections
+                 rebuild <name>\`) instead, for teams that rebuild in a separate step.
+  --format json  { "database", "steps": [{ "tables", "applied", "rebuild"? }], "rebuilt"? }
+
+Exit status: 0 done, 1 a migration or a rebuild failed or the database could not be opened (after
+a failed rebuild the migrations stay applied: rebuild with \`eventsmith projections rebuild\`), 2
+usage error (a --db URL of no known database).`,
 };

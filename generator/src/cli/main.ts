@@ -17,7 +17,7 @@ const FLAGS: Record<string, readonly string[]> = {
   generate: [...COMMON, 'watch', 'check', 'debounce', 'strict', 'no-cache'],
   validate: [...COMMON, 'strict'],
   init: ['name', 'dir', 'help', 'format'],
-  migrate: [...COMMON, 'db'],
+  migrate: [...COMMON, 'db', 'no-rebuild'],
   check: [...COMMON, 'against'],
   docs: [...COMMON, 'out', 'check'],
   studio: [...COMMON, 'db', 'host', 'port', 'token', 'tenant', 'allow-writes'],
@@ -131,7 +131,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
             fix: 'For example: eventsmith migrate --db sqlite:app.db (or set the EVENTSMITH_DB environment variable).',
           });
         const { migrateDatabase } = await import('./migrate-command.js');
-        await migrateDatabase(io, await config(io, parsed), db, format);
+        await migrateDatabase(io, await config(io, parsed), db, format, {
+          rebuild: !parsed.flags.has('no-rebuild'),
+        });
         return EXIT.ok;
       }
       case 'studio': {

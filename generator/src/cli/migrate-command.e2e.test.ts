@@ -1,14 +1,27 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { EventRegistry, migrateProjections, projectionMigrationTable, SqlMigrationTable } from '@eventsmith/runtime';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  EventRegistry,
+  migrateProjections,
+  projectionMigrationTable,
+  SqlLeaseLock,
+  SqlMigrationTable,
+} from '@eventsmith/runtime';
 import { SqliteEventStore } from '@eventsmith/runtime/sqlite';
-import { projectionMigrations as bankMigrations } from '../../../generated/bank/index.js';
+import { BankAccount } from '../../../examples/bank/src/aggregates/bank-account.js';
+import {
+  projectionMigrations as bankMigrations,
+  createBankApp,
+  createBankRegistry,
+} from '../../../generated/bank/index.js';
 import { main } from './main.js';
 
 const REPO = join(import.meta.dirname, '..', '..', '..');
 const CONFIG = join(REPO, 'eventsmith.config.yaml');
+const quiet = { warn: () => undefined, error: () => undefined };
 
 async function migrate(db: string): Promise<{ status: number; out: string; err: string }> {
   let out = '';
@@ -143,5 +156,172 @@ describe('eventsmith migrate with the repository config (two domains, one databa
     expect(result.out).not.toContain('generated/bank: projection tables up to date');
     expect(result.out).toMatch(/\ngenerated\/bank: failed at 0001_create_account_summary\.\n$/);
     expect(result.err).toMatch(/Migrating the projections tables of Bank failed at 0001_create_account_summary/);
+  }, 120_000);
+});
+
+describe('eventsmith migrate after a migration that empties a projection table (a new primary key)', () => {
+  // A project of its own (the bank example's YAML and generated code), inside the repository so
+  // that the generated code finds @eventsmith/runtime; tmp/ is ignored by git.
+  let project: string;
+  let config: string;
+  let seeded: string;
+  let dir: string;
+  let db: string;
+  const accounts = [
+    { id: 'alice', ownerName: 'Alice', deposits: ['10.00', '5.50'] },
+    { id: 'bob', ownerName: 'Bob', deposits: ['7.25'] },
+  ];
+
+  beforeAll(async () => {
+    await mkdir(join(REPO, 'tmp'), { recursive: true });
+    project = await mkdtemp(join(REPO, 'tmp', 'es-rebuild-project-'));
+    await cp(join(REPO, 'examples', 'bank', 'domain'), join(project, 'domain'), { recursive: true });
+    await cp(join(REPO, 'generated', 'bank'), join(project, 'generated'), { recursive: true });
+    config = join(project, 'eventsmith.config.yaml');
+    await writeFile(config, 'domains:\n  - input: domain\n    output: generated\n    userDir: src\n');
+
+    // The database as the app left it: AccountSummary has a row per account, from the events. (Each
+    // test copies it under the same file name, which the store's id, kept in checkpoints, comes from.)
+    await mkdir(join(project, 'seeded'));
+    seeded = join(project, 'seeded', 'app.db');
+    const store = await SqliteEventStore.open({ filename: seeded, registry: createBankRegistry() });
+    try {
+      const app = await createBankApp({ store, aggregates: { bankAccount: BankAccount }, logger: quiet });
+      for (const account of accounts) {
+        await app.bankAccount.open(account.id, { ownerName: account.ownerName, initialDeposit: '1.00' });
+        for (const amount of account.deposits) await app.bankAccount.deposit(account.id, { amount });
+      }
+      await app.waitForProjections();
+      await app.close();
+    } finally {
+      await store.close();
+    }
+    expect(await summaries(seeded)).toEqual(expected);
+
+    // The team changes the table's primary key: `generate` writes a migration that recreates it empty.
+    const yaml = join(project, 'domain', 'account-summary.yaml');
+    await writeFile(
+      yaml,
+      (await readFile(yaml, 'utf8')).replace('primaryKey: account_id', 'primaryKey: [account_id, currency]'),
+    );
+    let printed = '';
+    const generated = await main(['generate', '--config', config], {
+      cwd: project,
+      out: (text) => void (printed += text),
+      err: (text) => void (printed += text),
+    });
+    expect(printed).toContain('0002_recreate_account_summary.ts');
+    expect(generated).toBe(0);
+  }, 240_000);
+  afterAll(async () => rm(project, { recursive: true, force: true }));
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'es-rebuild-'));
+    db = join(dir, 'app.db');
+    await cp(seeded, db);
+  });
+  afterEach(async () => rm(dir, { recursive: true, force: true }));
+
+  const expected = [
+    { account_id: 'alice', owner_name: 'Alice', balance: 16.5, deposit_count: 2 },
+    { account_id: 'bob', owner_name: 'Bob', balance: 8.25, deposit_count: 1 },
+  ];
+
+  async function summaries(file: string): Promise<unknown[]> {
+    const sqlite = new BetterSqlite3(file, { readonly: true });
+    try {
+      return sqlite
+        .prepare('select account_id, owner_name, balance, deposit_count from account_summary order by account_id')
+        .all();
+    } finally {
+      sqlite.close();
+    }
+  }
+
+  const migrateProject = async (...flags: string[]) => {
+    let out = '';
+    let err = '';
+    const status = await main(['migrate', '--db', `sqlite:${db}`, '--config', config, ...flags], {
+      cwd: project,
+      out: (text) => void (out += text),
+      err: (text) => void (err += text),
+    });
+    return { status, out, err };
+  };
+
+  it('rebuilds the projection from its events once the migration is applied, and says so; a second run rebuilds nothing', async () => {
+    const result = await migrateProject();
+    expect(result.status).toBe(0);
+    expect(result.out).toContain('generated: applied 0002_recreate_account_summary.');
+    expect(result.out).toMatch(
+      /\nRebuilt AccountSummary: 5 events replayed in [\d.]+ s \(\d+ events\/s\); the new tables are in place\.\n$/,
+    );
+    expect(result.err).toContain('eventsmith: rebuilding AccountSummary');
+    expect(result.err).not.toContain('warning');
+    expect(await summaries(db)).toEqual(expected);
+
+    const again = await migrateProject('--format', 'json');
+    expect(again.status).toBe(0);
+    expect(JSON.parse(again.out)).not.toHaveProperty('rebuilt');
+    expect(await summaries(db)).toEqual(expected);
+  }, 120_000);
+
+  it('prints the rebuild in the JSON report', async () => {
+    const result = await migrateProject('--format', 'json');
+    expect(result.status).toBe(0);
+    const report = JSON.parse(result.out) as { steps: { rebuild?: string[] }[]; rebuilt: unknown[] };
+    expect(report.steps.flatMap((s) => s.rebuild ?? [])).toEqual(['AccountSummary']);
+    expect(report.rebuilt).toEqual([
+      expect.objectContaining({ projection: 'AccountSummary', replayed: 5, failures: [], resolvedDeadLetters: 0 }),
+    ]);
+    expect(await summaries(db)).toEqual(expected);
+  }, 120_000);
+
+  it('with --no-rebuild, leaves the table empty and says which command rebuilds it', async () => {
+    const result = await migrateProject('--no-rebuild');
+    expect(result.status).toBe(0);
+    expect(result.out).not.toContain('Rebuilt');
+    expect(result.err).toBe(
+      `warning: a migration applied above emptied or reset the table of AccountSummary: rows written before it are missing or hold zero values until you rebuild it: eventsmith projections rebuild AccountSummary --db sqlite:${db}\n`,
+    );
+    expect(await summaries(db)).toEqual([]);
+  }, 120_000);
+
+  it('when the rebuild fails, keeps the migration applied, says so and what to run, and exits 1', async () => {
+    // An app process runs the projection (it holds its lease), so the rebuild is refused.
+    const store = await SqliteEventStore.open({ filename: db, registry: createBankRegistry() });
+    try {
+      const held = await new SqlLeaseLock(store.db, { ttlMs: 600_000 }).tryAcquire('AccountSummary');
+      expect(held).toBeDefined();
+      const result = await migrateProject();
+      expect(result.status).toBe(1);
+      expect(result.out).toContain('generated: applied 0002_recreate_account_summary.');
+      expect(result.err).toContain(
+        'error: The migrations were applied and stay applied, but rebuilding AccountSummary failed: Cannot rebuild projection "AccountSummary": another process is running it',
+      );
+      expect(result.err).toContain('[MIGRATE.REBUILD_FAILED]');
+      expect(result.err).toContain(
+        `fix: Fix the cause, then rebuild: eventsmith projections rebuild AccountSummary --db sqlite:${db}`,
+      );
+      expect(result.err).toContain('the migrations printed above were applied and stay applied');
+      expect(await summaries(db)).toEqual([]);
+      await held!.release();
+    } finally {
+      await store.close();
+    }
+    // Once the app has stopped, the command the error named rebuilds it; `migrate` has nothing
+    // left to apply, so it does not.
+    expect((await migrateProject()).out).not.toContain('Rebuilt');
+    let out = '';
+    const status = await main(
+      ['projections', 'rebuild', 'AccountSummary', '--db', `sqlite:${db}`, '--config', config],
+      {
+        cwd: project,
+        out: (text) => void (out += text),
+        err: () => undefined,
+      },
+    );
+    expect(out).toContain('Rebuilt AccountSummary: 5 events replayed');
+    expect(status).toBe(0);
+    expect(await summaries(db)).toEqual(expected);
   }, 120_000);
 });

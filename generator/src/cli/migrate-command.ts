@@ -6,20 +6,25 @@ import {
   EventRegistry,
   migrateApp,
   projectionMigrationTable,
+  ProjectionRebuildAfterMigrationError,
   SqlMigrationTable,
   type EventStore,
   type MigrationReport,
   type MigrationStep,
+  type RebuildReport,
 } from '@eventsmith/runtime';
 import { loadDomain, readDomainFileSync, type DomainSourceFile } from '@eventsmith/schema';
 import { Layout } from '../emit/common/layout.js';
 import { parseDatabaseUrl as parseUrl, type DatabaseTarget } from '../ops/database-url.js';
 import { importTypeScript } from '../ops/import-typescript.js';
 import { driverNotInstalled, OpsFailure } from '../ops/ops-failure.js';
+import { loadProjectCode } from '../ops/project-code.js';
+import { StoreInspector } from '../ops/store-inspector.js';
 import { CliFailure, cliFailureOf } from './cli-error.js';
 import { resolveInputs, type DomainConfig, type EventsmithConfig } from '../config/config.js';
 import type { CliIo } from './io.js';
 import type { OutputFormat } from './report.js';
+import { rebuildJson, rebuildText, rebuildWithProgress } from './rebuild-output.js';
 
 /** `sqlite:app.db`, `app.sqlite`, `postgres://…`, `mysql://…` → a target; anything else is a usage error. */
 export function parseDatabaseUrl(url: string, cwd: string): DatabaseTarget {
@@ -38,14 +43,22 @@ export type { DatabaseTarget };
  * order: the event store tables, the subscription tables (checkpoints, dead letters, leases,
  * outbox) and each domain's generated projection tables (recorded per domain, so several domains
  * can share the database). Prints what each step applied; on a failure, what was applied before it.
+ *
+ * Then, unless `rebuild` is false (`--no-rebuild`), it rebuilds each projection that a migration
+ * applied by this run emptied or reset (`rebuild: [...]` in the generated migration), as
+ * `eventsmith projections rebuild` does, and prints its report; with `rebuild: false` it says
+ * which to rebuild. A failed rebuild leaves the migrations applied and says what to run.
  */
 export async function migrateDatabase(
   io: CliIo,
   config: EventsmithConfig,
   url: string,
   format: OutputFormat = 'text',
+  options: { readonly rebuild?: boolean } = {},
 ): Promise<void> {
   const target = parseDatabaseUrl(url, io.cwd);
+  // What the user runs to rebuild by hand (the password redacted).
+  const dbArgument = target.dialect === 'sqlite' ? `sqlite:${target.filename}` : redact(target.url);
   const domains: { output: string; domain: string; projectionMigrations: Record<string, never> }[] = [];
   for (const domain of config.domains) {
     const index = join(config.root, new Layout({ outDir: domain.output, userDir: domain.userDir }).migrationsIndex);
@@ -73,31 +86,71 @@ export async function migrateDatabase(
     });
   }
   const { store, close } = await open(target);
+  // Opened only when a projection is to be rebuilt: it loads the project's generated code and classes.
+  let inspector: StoreInspector | undefined;
+  const rebuild = async (projection: string): Promise<RebuildReport> => {
+    inspector ??= await StoreInspector.open({ url, cwd: io.cwd, code: await loadProjectCode(config) });
+    return rebuildWithProgress(inspector, io, format, projection);
+  };
   let report: MigrationReport;
+  let rebuildFailed: ProjectionRebuildAfterMigrationError | undefined;
   try {
-    report = await migrateApp({ store, domains });
+    report = await migrateApp({ store, domains, ...(options.rebuild !== false ? { rebuild } : {}) });
   } catch (error) {
-    if (!(error instanceof AppMigrationError)) throw error;
-    if (format === 'text') print(io, error.report, domains, { step: error.step, migration: error.failedMigration });
-    const applied = error.report.steps.some((step) => step.applied.length > 0);
-    const done = error.report.steps.flatMap((step) => step.applied);
-    throw new CliFailure(
-      [
-        {
-          code: 'MIGRATE.FAILED',
-          message:
-            format === 'json' && done.length > 0
-              ? `${error.message} (applied before the failure, and still applied: ${done.join(', ')})`
-              : error.message,
-          fix: 'Fix the cause and run `eventsmith migrate` again: it goes on from where it stopped.',
-        },
-      ],
-      applied ? 'the migrations printed above were applied and stay applied' : 'nothing was applied',
-    );
+    if (error instanceof ProjectionRebuildAfterMigrationError) {
+      report = error.report;
+      rebuildFailed = error;
+    } else {
+      if (!(error instanceof AppMigrationError)) throw error;
+      if (format === 'text') {
+        print(io, error.report, domains, { step: error.step, migration: error.failedMigration });
+        warnToRebuild(io, error.report, dbArgument);
+      }
+      const applied = error.report.steps.some((step) => step.applied.length > 0);
+      const done = error.report.steps.flatMap((step) => step.applied);
+      throw new CliFailure(
+        [
+          {
+            code: 'MIGRATE.FAILED',
+            message:
+              format === 'json' && done.length > 0
+                ? `${error.message} (applied before the failure, and still applied: ${done.join(', ')})`
+                : error.message,
+            fix: 'Fix the cause and run `eventsmith migrate` again: it goes on from where it stopped.',
+          },
+        ],
+        applied ? 'the migrations printed above were applied and stay applied' : 'nothing was applied',
+      );
+    }
   } finally {
+    await inspector?.close();
     await close();
   }
   const where = target.dialect === 'sqlite' ? target.filename : redact(target.url);
+  if (rebuildFailed) {
+    if (format === 'text') {
+      print(io, report, domains);
+      for (const rebuilt of report.rebuilt ?? []) io.out(`${rebuildText(rebuilt)}\n`);
+    }
+    const names = rebuildFailed.failed.map((f) => f.projection);
+    throw new CliFailure(
+      [
+        {
+          code: 'MIGRATE.REBUILD_FAILED',
+          message:
+            `The migrations were applied and stay applied, but ` +
+            rebuildFailed.failed.map((f) => `rebuilding ${f.projection} failed: ${describe(f.cause)}`).join('; ') +
+            `. Until ${names.length === 1 ? 'it is' : 'they are'} rebuilt, the table of ${names.join(', ')} is empty or holds zero values` +
+            (format === 'json' && report.rebuilt?.length
+              ? ` (rebuilt: ${report.rebuilt.map((r) => r.projection).join(', ')})`
+              : '') +
+            '.',
+          fix: `Fix the cause, then rebuild: ${names.map((n) => `eventsmith projections rebuild ${n} --db ${dbArgument}`).join(' and ')} (\`eventsmith migrate\` does not rebuild again: its migrations are applied).`,
+        },
+      ],
+      'the migrations printed above were applied and stay applied',
+    );
+  }
   if (format === 'json') {
     const steps = report.steps.map((step) => ({
       tables: step.tables,
@@ -108,16 +161,28 @@ export async function migrateDatabase(
       ...(step.adopted?.length ? { adopted: step.adopted } : {}),
       ...(step.rebuild?.length ? { rebuild: step.rebuild } : {}),
     }));
-    io.out(`${JSON.stringify({ database: where, steps }, null, 2)}\n`);
+    const rebuilt = report.rebuilt?.length ? { rebuilt: report.rebuilt.map(rebuildJson) } : {};
+    io.out(`${JSON.stringify({ database: where, steps, ...rebuilt }, null, 2)}\n`);
     return;
   }
   print(io, report, domains);
   io.out(`Event store, subscription and projection tables are ready in ${where}.\n`);
-  const rebuild = report.steps.flatMap((step) => step.rebuild ?? []);
-  for (const name of rebuild)
+  for (const rebuilt of report.rebuilt ?? []) io.out(`${rebuildText(rebuilt)}\n`);
+  if (options.rebuild === false) warnToRebuild(io, report, dbArgument);
+}
+
+/** A warning for each projection a migration applied above emptied or reset, with the command that rebuilds it. */
+function warnToRebuild(io: CliIo, report: MigrationReport, dbArgument: string): void {
+  for (const name of [...new Set(report.steps.flatMap((step) => step.rebuild ?? []))].sort())
     io.err(
-      `warning: a migration applied above emptied or reset the table of ${name}: rows written before it are missing or hold zero values until you rebuild it: eventsmith projections rebuild ${name} --db ${target.dialect === 'sqlite' ? `sqlite:${target.filename}` : redact(target.url)}\n`,
+      `warning: a migration applied above emptied or reset the table of ${name}: rows written before it are missing or hold zero values until you rebuild it: eventsmith projections rebuild ${name} --db ${dbArgument}\n`,
     );
+}
+
+/** Why a rebuild failed, in one line: the CLI's own errors with their fix, the runtime's message. */
+function describe(cause: unknown): string {
+  if (cause instanceof OpsFailure) return cause.errors.map((e) => `${e.message} ${e.fix ?? ''}`.trim()).join(' ');
+  return redact(cause instanceof Error ? cause.message : String(cause)).replace(/\.$/, '');
 }
 
 /**

@@ -2,7 +2,6 @@
 // and `projections rebuild`. Each opens the store at --db with the project's generated code, does
 // one thing, prints it for people or as JSON (`--format json`), and closes the store.
 import type { DeadLetterStatus } from '@eventsmith/runtime';
-import cliProgress from 'cli-progress';
 import type { EventsmithConfig } from '../config/config.js';
 import type { EventView } from '../ops/event-views.js';
 import { OpsFailure } from '../ops/ops-failure.js';
@@ -12,6 +11,7 @@ import { StoreInspector } from '../ops/store-inspector.js';
 import { CliFailure, cliFailureOf, usageFailure, type CliError } from './cli-error.js';
 import type { CliIo } from './io.js';
 import { plural, type OutputFormat } from './report.js';
+import { rebuildJson, rebuildText, rebuildWithProgress } from './rebuild-output.js';
 import { styleFor } from './terminal.js';
 
 /** Each operations command, its sub-commands and the options they take (beside config, format, help, db, tenant). */
@@ -339,85 +339,9 @@ async function deadLetters(
 }
 
 async function rebuild(inspector: StoreInspector, out: Output, name: string, skipFailures: boolean): Promise<number> {
-  const projection = name;
-  // Throws for an unknown projection, before any progress is printed.
-  const total = await inspector.countEvents(inspector.eventTypesOf(projection));
-  const progress = progressReporter(out, projection, total);
-  const report = await inspector
-    .rebuildProjection(projection, progress.update, { skipFailures })
-    .finally(progress.stop);
-  const seconds = report.durationMs / 1000;
-  const rate = seconds > 0 ? Math.round(report.replayed / seconds) : report.replayed;
-  out.result(
-    {
-      projection: report.projection,
-      replayed: report.replayed,
-      position: report.position?.toString() ?? null,
-      durationMs: report.durationMs,
-      failures: report.failures,
-      failuresNotListed: report.failuresNotListed,
-      resolvedDeadLetters: report.resolvedDeadLetters,
-    },
-    () =>
-      [
-        `Rebuilt ${report.projection}: ${plural(report.replayed, 'event')} replayed in ${seconds.toFixed(1)} s (${rate} events/s); the new tables are in place${report.failures.length + report.failuresNotListed > 0 ? ', without what the skipped events below would have written' : ''}.`,
-        ...report.failures.map(
-          (f) => `  skipped ${f.eventType} ${f.eventId} at ${f.position}: ${f.error.split('\n')[0]}`,
-        ),
-        ...(report.failuresNotListed ? [`  and ${plural(report.failuresNotListed, 'more poison event')}`] : []),
-        ...(report.resolvedDeadLetters
-          ? [
-              `Resolved ${plural(report.resolvedDeadLetters, 'dead letter')} of ${report.projection}: the new tables hold ${report.resolvedDeadLetters === 1 ? 'its event' : 'their events'}.`,
-            ]
-          : []),
-      ].join('\n'),
-  );
+  const report = await rebuildWithProgress(inspector, out.io, out.format, name, { skipFailures });
+  out.result(rebuildJson(report), () => rebuildText(report));
   return report.failures.length + report.failuresNotListed > 0 ? 1 : 0;
-}
-
-/**
- * A progress bar with the rate and ETA on a terminal (on stderr, so stdout stays the result), or a
- * plain line at most every two seconds when stderr is not a terminal; nothing with --format json.
- */
-function progressReporter(out: Output, projection: string, total: number) {
-  const started = Date.now();
-  if (out.format === 'json') return { update: () => undefined, stop: () => undefined };
-  if (process.stderr.isTTY && out.io.color !== undefined) {
-    const bar = new cliProgress.SingleBar(
-      {
-        format: `${projection} [{bar}] {percentage}% | {value}/{total} events | {rate} events/s | ETA {eta_formatted}`,
-        stream: process.stderr,
-        hideCursor: true,
-        etaBuffer: 20,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(Math.max(total, 1), 0, { rate: 0 });
-    return {
-      update: (replayed: number) => {
-        const seconds = (Date.now() - started) / 1000;
-        bar.setTotal(Math.max(total, replayed, 1));
-        bar.update(replayed, { rate: seconds > 0 ? Math.round(replayed / seconds) : 0 });
-      },
-      stop: () => bar.stop(),
-    };
-  }
-  let printed = 0;
-  out.io.err(`eventsmith: rebuilding ${projection} (about ${plural(total, 'event')} to replay)\n`);
-  return {
-    update: (replayed: number) => {
-      const now = Date.now();
-      if (now - printed < 2000) return;
-      printed = now;
-      const seconds = (now - started) / 1000;
-      const rate = seconds > 0 ? replayed / seconds : 0;
-      const left = rate > 0 && total > replayed ? `, about ${Math.ceil((total - replayed) / rate)} s left` : '';
-      out.io.err(
-        `eventsmith: ${projection}: ${replayed}/${total} events (${total ? Math.floor((100 * replayed) / total) : 100}%), ${Math.round(rate)} events/s${left}\n`,
-      );
-    },
-    stop: () => undefined,
-  };
 }
 
 /** Columns padded to their widest cell, a header and a rule. */
