@@ -238,8 +238,9 @@ describe('emitDomain', () => {
     expect(retyped.render()).toContain("rebuild: ['Orders'],");
     expect(retyped.notice).toBe(
       'This migration of orders retypes city (existing values are dropped) and adds count without a default ' +
-        '(existing rows get the zero value). After it runs on a database that has rows, rebuild the projection: ' +
-        '`eventsmith projections rebuild Orders --db <url>` (an app that applies it logs the same warning).',
+        '(existing rows get the zero value). After it runs on a database that has rows, the projection must be rebuilt: ' +
+        '`eventsmith migrate` rebuilds it when it applies this migration (with --no-rebuild, run ' +
+        '`eventsmith projections rebuild Orders --db <url>`); an app that applies it logs a warning, or rebuilds it with `rebuild: true`.',
     );
 
     const rekeyed = migration(SMALL.replace('primaryKey: id', 'primaryKey: [id, city]'));

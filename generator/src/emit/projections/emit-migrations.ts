@@ -70,8 +70,9 @@ function migrationFile(layout: Layout, name: string, change: TableChange, source
   const projection = tableOf(change).projection;
   if (lossy) {
     file.notice =
-      `${lossy} After it runs on a database that has rows, rebuild the projection: ` +
-      `\`eventsmith projections rebuild ${projection} --db <url>\` (an app that applies it logs the same warning).`;
+      `${lossy} After it runs on a database that has rows, the projection must be rebuilt: \`eventsmith migrate\` ` +
+      `rebuilds it when it applies this migration (with --no-rebuild, run \`eventsmith projections rebuild ${projection} --db <url>\`); ` +
+      `an app that applies it logs a warning, or rebuilds it with \`rebuild: true\`.`;
   }
   file.print(
     `/** ${describe(change)}${note ? `\n *\n * ${note}` : ''} */\n` +
