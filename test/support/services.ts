@@ -41,13 +41,14 @@ export function uniqueName(prefix: string): string {
 }
 
 /**
- * Creates a fresh PostgreSQL database and returns its URL plus a function that drops it.
- * Each suite gets its own, so suites (and developers) running in parallel never collide.
+ * Creates a fresh PostgreSQL database (named `<prefix>_<random>`) and returns its URL plus a
+ * function that drops it. Each suite gets its own, so suites (and developers) running in parallel
+ * never collide.
  */
-export async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function freshPostgresDatabase(prefix = 'es_test'): Promise<{ url: string; drop: () => Promise<void> }> {
   const { default: pg } = await import('pg');
   const adminUrl = serviceUrl('postgres')!;
-  const name = uniqueName('es_test');
+  const name = uniqueName(prefix);
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
@@ -88,10 +89,10 @@ async function connectionsClosed(admin: import('pg').Client, database: string): 
 }
 
 /** Creates a fresh MariaDB/MySQL database; returns its URL and a function that drops it. */
-export async function freshMysqlDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function freshMysqlDatabase(prefix = 'es_test'): Promise<{ url: string; drop: () => Promise<void> }> {
   const mysql = await import('mysql2/promise');
   const adminUrl = serviceUrl('mysql')!;
-  const name = uniqueName('es_test');
+  const name = uniqueName(prefix);
   const admin = await mysql.createConnection(adminUrl);
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();

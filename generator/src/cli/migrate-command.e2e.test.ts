@@ -1,7 +1,6 @@
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   EventRegistry,
@@ -11,17 +10,17 @@ import {
   SqlMigrationTable,
 } from '@eventsmith/runtime';
 import { SqliteEventStore } from '@eventsmith/runtime/sqlite';
-import { BankAccount } from '../../../examples/bank/src/aggregates/bank-account.js';
-import {
-  projectionMigrations as bankMigrations,
-  createBankApp,
-  createBankRegistry,
-} from '../../../generated/bank/index.js';
+import { projectionMigrations as bankMigrations, createBankRegistry } from '../../../generated/bank/index.js';
 import { main } from './main.js';
+import {
+  ACCOUNT_SUMMARIES,
+  accountSummaries,
+  lossyBankProject,
+  seedBankAccounts,
+} from './test-support/lossy-bank-project.js';
 
 const REPO = join(import.meta.dirname, '..', '..', '..');
 const CONFIG = join(REPO, 'eventsmith.config.yaml');
-const quiet = { warn: () => undefined, error: () => undefined };
 
 async function migrate(db: string): Promise<{ status: number; out: string; err: string }> {
   let out = '';
@@ -160,60 +159,31 @@ describe('eventsmith migrate with the repository config (two domains, one databa
 });
 
 describe('eventsmith migrate after a migration that empties a projection table (a new primary key)', () => {
-  // A project of its own (the bank example's YAML and generated code), inside the repository so
-  // that the generated code finds @eventsmith/runtime; tmp/ is ignored by git.
-  let project: string;
+  let project: { config: string; remove(): Promise<void> };
   let config: string;
   let seeded: string;
   let dir: string;
   let db: string;
-  const accounts = [
-    { id: 'alice', ownerName: 'Alice', deposits: ['10.00', '5.50'] },
-    { id: 'bob', ownerName: 'Bob', deposits: ['7.25'] },
-  ];
+  const expected = ACCOUNT_SUMMARIES;
 
   beforeAll(async () => {
-    await mkdir(join(REPO, 'tmp'), { recursive: true });
-    project = await mkdtemp(join(REPO, 'tmp', 'es-rebuild-project-'));
-    await cp(join(REPO, 'examples', 'bank', 'domain'), join(project, 'domain'), { recursive: true });
-    await cp(join(REPO, 'generated', 'bank'), join(project, 'generated'), { recursive: true });
-    config = join(project, 'eventsmith.config.yaml');
-    await writeFile(config, 'domains:\n  - input: domain\n    output: generated\n    userDir: src\n');
-
-    // The database as the app left it: AccountSummary has a row per account, from the events. (Each
-    // test copies it under the same file name, which the store's id, kept in checkpoints, comes from.)
-    await mkdir(join(project, 'seeded'));
-    seeded = join(project, 'seeded', 'app.db');
+    project = await lossyBankProject('es-rebuild-project');
+    config = project.config;
+    // The database as the app left it. Each test copies it under the same file name, which the
+    // store's id, kept in its checkpoints, comes from.
+    seeded = join(await mkdtemp(join(tmpdir(), 'es-rebuild-seed-')), 'app.db');
     const store = await SqliteEventStore.open({ filename: seeded, registry: createBankRegistry() });
     try {
-      const app = await createBankApp({ store, aggregates: { bankAccount: BankAccount }, logger: quiet });
-      for (const account of accounts) {
-        await app.bankAccount.open(account.id, { ownerName: account.ownerName, initialDeposit: '1.00' });
-        for (const amount of account.deposits) await app.bankAccount.deposit(account.id, { amount });
-      }
-      await app.waitForProjections();
-      await app.close();
+      await seedBankAccounts(store);
+      expect(await accountSummaries(store.db)).toEqual(expected);
     } finally {
       await store.close();
     }
-    expect(await summaries(seeded)).toEqual(expected);
-
-    // The team changes the table's primary key: `generate` writes a migration that recreates it empty.
-    const yaml = join(project, 'domain', 'account-summary.yaml');
-    await writeFile(
-      yaml,
-      (await readFile(yaml, 'utf8')).replace('primaryKey: account_id', 'primaryKey: [account_id, currency]'),
-    );
-    let printed = '';
-    const generated = await main(['generate', '--config', config], {
-      cwd: project,
-      out: (text) => void (printed += text),
-      err: (text) => void (printed += text),
-    });
-    expect(printed).toContain('0002_recreate_account_summary.ts');
-    expect(generated).toBe(0);
   }, 240_000);
-  afterAll(async () => rm(project, { recursive: true, force: true }));
+  afterAll(async () => {
+    await project?.remove();
+    if (seeded) await rm(join(seeded, '..'), { recursive: true, force: true });
+  });
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'es-rebuild-'));
     db = join(dir, 'app.db');
@@ -221,19 +191,12 @@ describe('eventsmith migrate after a migration that empties a projection table (
   });
   afterEach(async () => rm(dir, { recursive: true, force: true }));
 
-  const expected = [
-    { account_id: 'alice', owner_name: 'Alice', balance: 16.5, deposit_count: 2 },
-    { account_id: 'bob', owner_name: 'Bob', balance: 8.25, deposit_count: 1 },
-  ];
-
   async function summaries(file: string): Promise<unknown[]> {
-    const sqlite = new BetterSqlite3(file, { readonly: true });
+    const store = await SqliteEventStore.open({ filename: file, registry: createBankRegistry(), migrate: false });
     try {
-      return sqlite
-        .prepare('select account_id, owner_name, balance, deposit_count from account_summary order by account_id')
-        .all();
+      return await accountSummaries(store.db);
     } finally {
-      sqlite.close();
+      await store.close();
     }
   }
 
@@ -241,7 +204,7 @@ describe('eventsmith migrate after a migration that empties a projection table (
     let out = '';
     let err = '';
     const status = await main(['migrate', '--db', `sqlite:${db}`, '--config', config, ...flags], {
-      cwd: project,
+      cwd: REPO,
       out: (text) => void (out += text),
       err: (text) => void (err += text),
     });
@@ -315,7 +278,7 @@ describe('eventsmith migrate after a migration that empties a projection table (
     const status = await main(
       ['projections', 'rebuild', 'AccountSummary', '--db', `sqlite:${db}`, '--config', config],
       {
-        cwd: project,
+        cwd: REPO,
         out: (text) => void (out += text),
         err: () => undefined,
       },
