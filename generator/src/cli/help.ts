@@ -8,7 +8,7 @@ Commands:
   generate   Generate TypeScript from the domain YAML (add --watch to keep going, --check for CI)
   validate   Check the domain YAML and report every problem, then flow warnings (--strict refuses them)
   init       Create a project that runs: config, starter domain, app on SQLite, test, scripts
-  migrate    Create the event store, subscription and outbox tables and run the projection migrations (--db <url>)
+  migrate    Create or upgrade the store, subscription and projection tables; rebuild what a migration emptied (--db <url>)
   check      List breaking changes to published events against a git ref or lock file (--against, for CI)
   docs       Write a browsable catalog of each domain: Markdown pages, Mermaid diagrams, AsyncAPI (--check for CI)
   studio     A local web console for a store: streams, timelines, state at any version, dead letters (--db <url>)
@@ -262,7 +262,9 @@ A projection migration that empties or resets its table (a new primary key, a re
 NOT NULL column without a default: \`generate\` warned when it wrote it) names its projection in
 \`rebuild\`. Once every migration succeeded, the projections that the migrations applied by this
 run name are rebuilt from their events, as \`eventsmith projections rebuild\` does, and each
-rebuild's report is printed. A run that applies none rebuilds nothing.
+rebuild's report is printed. A run that applies none rebuilds nothing. A rebuild is refused
+while an app runs the projection (it holds the projection's lease): migrate before the new
+version starts, or pass --no-rebuild and rebuild in the app (app.manager.rebuild).
 
   --db <url>     sqlite:<file> (or a path ending in .db/.sqlite), postgres://…, mysql://…
                  Default: the EVENTSMITH_DB environment variable (keeps a password out of \`ps\`).

@@ -139,7 +139,7 @@ export async function migrateDatabase(
           code: 'MIGRATE.REBUILD_FAILED',
           message:
             `The migrations were applied and stay applied, but ` +
-            rebuildFailed.failed.map((f) => `rebuilding ${f.projection} failed: ${describe(f.cause)}`).join('; ') +
+            rebuildFailed.failed.map((f) => `rebuilding ${f.projection} failed: ${whyFailed(f.cause)}`).join('; ') +
             `. Until ${names.length === 1 ? 'it is' : 'they are'} rebuilt, the table of ${names.join(', ')} is empty or holds zero values` +
             (format === 'json' && report.rebuilt?.length
               ? ` (rebuilt: ${report.rebuilt.map((r) => r.projection).join(', ')})`
@@ -180,7 +180,7 @@ function warnToRebuild(io: CliIo, report: MigrationReport, dbArgument: string): 
 }
 
 /** Why a rebuild failed, in one line: the CLI's own errors with their fix, the runtime's message. */
-function describe(cause: unknown): string {
+function whyFailed(cause: unknown): string {
   if (cause instanceof OpsFailure) return cause.errors.map((e) => `${e.message} ${e.fix ?? ''}`.trim()).join(' ');
   return redact(cause instanceof Error ? cause.message : String(cause)).replace(/\.$/, '');
 }
