@@ -88,9 +88,13 @@ export async function migrateDatabase(
   const { store, close } = await open(target);
   // Opened only when a projection is to be rebuilt: it loads the project's generated code and classes.
   let inspector: StoreInspector | undefined;
-  const rebuild = async (projection: string): Promise<RebuildReport> => {
+  const gone: string[] = [];
+  const rebuild = async (projection: string): Promise<RebuildReport | undefined> => {
     inspector ??= await StoreInspector.open({ url, cwd: io.cwd, code: await loadProjectCode(config) });
-    return rebuildWithProgress(inspector, io, format, projection);
+    // Named by a migration, then dropped or renamed by a later one (all run at once on a new database).
+    if (inspector.projectionNames.includes(projection)) return rebuildWithProgress(inspector, io, format, projection);
+    gone.push(projection);
+    return undefined;
   };
   let report: MigrationReport;
   let rebuildFailed: ProjectionRebuildAfterMigrationError | undefined;
@@ -168,6 +172,10 @@ export async function migrateDatabase(
   print(io, report, domains);
   io.out(`Event store, subscription and projection tables are ready in ${where}.\n`);
   for (const rebuilt of report.rebuilt ?? []) io.out(`${rebuildText(rebuilt)}\n`);
+  for (const name of gone)
+    io.err(
+      `note: ${name}, named by a migration applied above, is no longer a projection of this project: nothing to rebuild.\n`,
+    );
   if (options.rebuild === false) warnToRebuild(io, report, dbArgument);
 }
 

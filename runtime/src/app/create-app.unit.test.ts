@@ -554,6 +554,18 @@ describe('rebuild: true', () => {
     expect(again.migrations.steps.find((s) => s.tables === 'projections')?.applied).toEqual([]);
   });
 
+  it('skips a projection the app no longer has (a later migration dropped its table)', async () => {
+    const gone = { ...recreate, rebuild: ['StockLevels', 'RetiredProjection'] };
+    const app = await createApp(definition({ '0002_recreate_app_test_stock_levels': gone }), {
+      store: sqlite,
+      aggregates: shopClasses,
+      logger,
+      rebuild: true,
+      start: false,
+    });
+    expect(app.migrations.rebuilt?.map((r) => r.projection)).toEqual(['StockLevels']);
+  });
+
   it('is refused in an app bound to a tenant', async () => {
     await expect(
       createApp(definition({}), { store: sqlite, aggregates: shopClasses, logger, rebuild: true, tenant: 'acme' }),

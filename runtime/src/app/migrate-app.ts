@@ -115,7 +115,9 @@ export interface MigrateAppOptions {
    * a migration applied by this call names in `rebuild` is rebuilt with it once all migrations
    * succeeded, one after the other, and its report is added to `rebuilt`; a call that applies no
    * such migration rebuilds nothing. If one fails, the others are still rebuilt and
-   * {@link ProjectionRebuildAfterMigrationError} is thrown (the migrations stay applied).
+   * {@link ProjectionRebuildAfterMigrationError} is thrown (the migrations stay applied). Return
+   * undefined for a projection you no longer have (a later migration dropped or renamed its
+   * table; on a new database all of them run at once): it is skipped.
    *
    * Default: none. The report lists those projections (`step.rebuild`) and rebuilding them is
    * yours: a rebuild replays every event of the projection, which can take long, needs the
@@ -123,7 +125,7 @@ export interface MigrateAppOptions {
    * projection. `eventsmith migrate` passes one (unless `--no-rebuild`); `createApp` with
    * `rebuild: true` passes `app.manager.rebuild`.
    */
-  readonly rebuild?: ((projection: string) => Promise<RebuildReport>) | undefined;
+  readonly rebuild?: ((projection: string) => Promise<RebuildReport | undefined>) | undefined;
 }
 
 /**
@@ -224,7 +226,7 @@ export async function migrateApp(options: MigrateAppOptions): Promise<MigrationR
  */
 export async function rebuildNamedProjections(
   report: MigrationReport,
-  rebuild: (projection: string) => Promise<RebuildReport>,
+  rebuild: (projection: string) => Promise<RebuildReport | undefined>,
 ): Promise<MigrationReport> {
   const names = [...new Set(report.steps.flatMap((step) => step.rebuild ?? []))].sort();
   if (names.length === 0) return report;
@@ -232,7 +234,8 @@ export async function rebuildNamedProjections(
   const failed: { projection: string; cause: unknown }[] = [];
   for (const projection of names) {
     try {
-      rebuilt.push(await rebuild(projection));
+      const done = await rebuild(projection);
+      if (done) rebuilt.push(done);
     } catch (cause) {
       failed.push({ projection, cause });
     }

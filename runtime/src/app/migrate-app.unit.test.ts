@@ -86,17 +86,20 @@ describe('migrateApp and the projections its migrations empty', () => {
         store,
         domains: [{ domain: 'RebuildB', projectionMigrations: { '0001': table('rebuild_orders') } }],
       });
-      const both = { ...recreate, rebuild: ['Orders', 'Stats'] };
+      const both = { ...recreate, rebuild: ['Gone', 'Orders', 'Stats'] };
       const failing = migrateApp({
         store,
         domains: [{ domain: 'RebuildB', projectionMigrations: { '0001': table('rebuild_orders'), '0002': both } }],
         rebuild: (name) =>
-          name === 'Orders' ? Promise.reject(new Error('the handler failed.')) : Promise.resolve(report(name)),
+          name === 'Orders'
+            ? Promise.reject(new Error('the handler failed.'))
+            : Promise.resolve(name === 'Gone' ? undefined : report(name)),
       });
       const error = (await failing.catch((e: unknown) => e)) as ProjectionRebuildAfterMigrationError;
       expect(error).toBeInstanceOf(ProjectionRebuildAfterMigrationError);
       expect(error.report.rebuilt).toEqual([report('Stats')]);
-      expect(error.report.steps.at(-1)).toMatchObject({ applied: ['0002'], rebuild: ['Orders', 'Stats'] });
+      // Gone: a projection the caller no longer has, skipped.
+      expect(error.report.steps.at(-1)).toMatchObject({ applied: ['0002'], rebuild: ['Gone', 'Orders', 'Stats'] });
       expect(error.message).toBe(
         'The migrations were applied and stay applied, but rebuilding Orders failed: the handler failed. Until it is rebuilt, ' +
           'the table of Orders is empty or holds zero values: fix the cause, then rebuild with ' +
