@@ -131,30 +131,17 @@ export async function migrateDatabase(
     await close();
   }
   const where = target.dialect === 'sqlite' ? target.filename : redact(target.url);
-  if (rebuildFailed) {
-    if (format === 'text') {
-      print(io, report, domains);
-      for (const rebuilt of report.rebuilt ?? []) io.out(`${rebuildText(rebuilt)}\n`);
-    }
-    const names = rebuildFailed.failed.map((f) => f.projection);
-    throw new CliFailure(
-      [
-        {
-          code: 'MIGRATE.REBUILD_FAILED',
-          message:
-            `The migrations were applied and stay applied, but ` +
-            rebuildFailed.failed.map((f) => `rebuilding ${f.projection} failed: ${whyFailed(f.cause)}`).join('; ') +
-            `. Until ${names.length === 1 ? 'it is' : 'they are'} rebuilt, the table of ${names.join(', ')} is empty or holds zero values` +
-            (format === 'json' && report.rebuilt?.length
-              ? ` (rebuilt: ${report.rebuilt.map((r) => r.projection).join(', ')})`
-              : '') +
-            '.',
-          fix: `Fix the cause, then rebuild: ${names.map((n) => `eventsmith projections rebuild ${n} --db ${dbArgument}`).join(' and ')} (\`eventsmith migrate\` does not rebuild again: its migrations are applied).`,
-        },
-      ],
-      'the migrations printed above were applied and stay applied',
-    );
+  if (format === 'text') {
+    print(io, report, domains);
+    io.out(`Event store, subscription and projection tables are ready in ${where}.\n`);
+    for (const rebuilt of report.rebuilt ?? []) io.out(`${rebuildText(rebuilt)}\n`);
+    for (const name of gone)
+      io.err(
+        `note: ${name}, named by a migration applied above, is no longer a projection of this project: nothing to rebuild.\n`,
+      );
+    if (options.rebuild === false) warnToRebuild(io, report, dbArgument);
   }
+  if (rebuildFailed) throw rebuildFailure(rebuildFailed, format, dbArgument);
   if (format === 'json') {
     const steps = report.steps.map((step) => ({
       tables: step.tables,
@@ -167,16 +154,28 @@ export async function migrateDatabase(
     }));
     const rebuilt = report.rebuilt?.length ? { rebuilt: report.rebuilt.map(rebuildJson) } : {};
     io.out(`${JSON.stringify({ database: where, steps, ...rebuilt }, null, 2)}\n`);
-    return;
   }
-  print(io, report, domains);
-  io.out(`Event store, subscription and projection tables are ready in ${where}.\n`);
-  for (const rebuilt of report.rebuilt ?? []) io.out(`${rebuildText(rebuilt)}\n`);
-  for (const name of gone)
-    io.err(
-      `note: ${name}, named by a migration applied above, is no longer a projection of this project: nothing to rebuild.\n`,
-    );
-  if (options.rebuild === false) warnToRebuild(io, report, dbArgument);
+}
+
+/** The migrations succeeded but a rebuild failed: they stay applied; the fix names the command that rebuilds. */
+function rebuildFailure(error: ProjectionRebuildAfterMigrationError, format: OutputFormat, dbArgument: string) {
+  const names = error.failed.map((f) => f.projection);
+  const rebuilt = error.report.rebuilt ?? [];
+  return new CliFailure(
+    [
+      {
+        code: 'MIGRATE.REBUILD_FAILED',
+        message:
+          `The migrations were applied and stay applied, but ` +
+          error.failed.map((f) => `rebuilding ${f.projection} failed: ${whyFailed(f.cause)}`).join('; ') +
+          `. Until ${names.length === 1 ? 'it is' : 'they are'} rebuilt, the table of ${names.join(', ')} is empty or holds zero values` +
+          (format === 'json' && rebuilt.length ? ` (rebuilt: ${rebuilt.map((r) => r.projection).join(', ')})` : '') +
+          '.',
+        fix: `Fix the cause, then rebuild: ${names.map((n) => `eventsmith projections rebuild ${n} --db ${dbArgument}`).join(' and ')} (\`eventsmith migrate\` does not rebuild again: its migrations are applied).`,
+      },
+    ],
+    'the migrations printed above were applied and stay applied',
+  );
 }
 
 /** A warning for each projection a migration applied above emptied or reset, with the command that rebuilds it. */
