@@ -280,9 +280,34 @@ export class PositionForeignError extends EventsmithError {
       'POSITION.FOREIGN',
       `Position belongs to store "${actualStoreId}", not "${expectedStoreId}". ` +
         `Pass a position that store "${expectedStoreId}" returned (from an append, a command or readAll). ` +
-        `If this is the database that store wrote, under another file or database name (copied, renamed or ` +
-        `restored; the id comes from that name), open the store with storeId: "${actualStoreId}": the ` +
-        `checkpoints and positions kept in it carry that id.`,
+        `If "${actualStoreId}" is this database's own id from before it was copied, renamed or restored, and its ` +
+        `checkpoints carry it: a SQL store keeps its id in the table eventsmith_store_identity (migration ` +
+        `0005_store_identity, which keeps the id the checkpoints carry); run \`eventsmith migrate --db <url>\` if ` +
+        `that migration has not run, grant the store's role SELECT on that table if it cannot read it, or set the ` +
+        `id it keeps: update eventsmith_store_identity set store_id = '${actualStoreId.replace(/'/g, "''")}'.`,
+    );
+  }
+}
+
+/**
+ * A SQL store was opened with a `storeId` option other than the id its database keeps (table
+ * `eventsmith_store_identity`, migration 0005). Positions, checkpoints and dead letters written
+ * under one id are another store's to the other, so the store does not open.
+ */
+export class StoreIdMismatchError extends EventsmithError {
+  constructor(
+    readonly target: string,
+    readonly optionStoreId: string,
+    readonly storedStoreId: string,
+  ) {
+    super(
+      'STORE.ID_MISMATCH',
+      `Event store at ${target} keeps the store id "${storedStoreId}" (table eventsmith_store_identity), but ` +
+        `was opened with storeId: "${optionStoreId}"; the positions in its checkpoints and dead letters carry ` +
+        `one id, and would be another store's under the other. Leave the storeId option out to open it as ` +
+        `"${storedStoreId}" (the database keeps its id when copied, renamed or restored). If its checkpoints carry ` +
+        `"${optionStoreId}" instead, make the database keep that id: update eventsmith_store_identity set ` +
+        `store_id = '${optionStoreId.replace(/'/g, "''")}'.`,
     );
   }
 }

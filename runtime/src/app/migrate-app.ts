@@ -2,7 +2,7 @@ import type { Kysely, Migration, MigrationResultSet } from 'kysely';
 import { EventsmithError } from '../errors.js';
 import type { RebuildReport } from '../subscriptions/rebuild-projection.js';
 import type { EventStore } from '../store/event-store.js';
-import { migrateEventStore } from '../store/sql/migrate-event-store.js';
+import { migrateEventStoreSeeding } from '../store/sql/migrate-event-store.js';
 import { runMigrations } from '../store/sql/run-migrations.js';
 import { detectDialect } from '../store/sql/sql-dialect.js';
 import { SqlMigrationTable } from '../store/sql/sql-tables.js';
@@ -184,7 +184,15 @@ export async function migrateApp(options: MigrateAppOptions): Promise<MigrationR
     steps.push(done);
   };
   if (storeDb)
-    await run({ tables: 'event store' }, () => migrateEventStore(storeDb, { dialect: detectDialect(storeDb) }));
+    // A store opened before migration 0005 ran uses the id derived from its name (or its storeId
+    // option): 0005 keeps that one unless the checkpoints carry another.
+    await run({ tables: 'event store' }, () =>
+      migrateEventStoreSeeding(
+        storeDb,
+        { dialect: detectDialect(storeDb) },
+        { derivedStoreId: options.store!.storeId },
+      ),
+    );
   if (database) {
     await run({ tables: 'subscriptions and outbox' }, () => migrateSubscriptionTables(database));
     // The outbox is written in the store's transactions, so it lives on the store's database too.

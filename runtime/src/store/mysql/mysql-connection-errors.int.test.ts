@@ -85,7 +85,7 @@ await describeWithService('mysql', 'MysqlEventStore connection errors', () => {
         dialect: 'mysql',
         open: (migrate) => MysqlEventStore.open({ url, registry, migrate }),
         database: () => createMysqlDatabase({ url }).db,
-        behind: /missing migration 0003_snapshot_fingerprints\b/,
+        behind: /missing migrations 0003_snapshot_fingerprints, 0005_store_identity\b/,
       });
     } finally {
       await drop();

@@ -19,7 +19,8 @@ import { Position } from '../position.js';
 import { currentTransaction, storeTransaction } from '../sql/ambient-transaction.js';
 import { feedFilter } from '../sql/event-rows.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
-import { migrateEventStore, requireEventStoreMigrated } from '../sql/migrate-event-store.js';
+import { migrateEventStoreSeeding, requireEventStoreMigrated } from '../sql/migrate-event-store.js';
+import { openStoreId } from '../sql/store-identity.js';
 import { prepareAppend, streamTenantMismatch, type PreparedAppend } from '../sql/prepare-append.js';
 import { readAheadPages } from '../sql/read-ahead-pages.js';
 import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-errors.js';
@@ -166,17 +167,24 @@ export class MysqlEventStore implements EventStore {
   /** Connects (and by default migrates). Throws `EventStoreUnavailableError` if the server cannot be reached. */
   static async open(options: MysqlEventStoreOptions): Promise<MysqlEventStore> {
     const { db, pool, target, database, secrets } = createMysqlDatabase(options);
+    const derived = `mysql:${database}`;
     let compound: boolean;
+    let storeId: string;
     try {
-      if (options.migrate ?? true) await migrateEventStore(db, { dialect: 'mysql' });
+      if (options.migrate ?? true)
+        await migrateEventStoreSeeding(
+          db,
+          { dialect: 'mysql', ...(options.storeId === undefined ? {} : { storeId: options.storeId }) },
+          { derivedStoreId: derived },
+        );
       else if (options.checkMigrated ?? true) await requireEventStoreMigrated(db, 'mysql', target);
       const { rows } = await db.executeQuery<{ mariadb: unknown }>(CompiledQuery.raw(IS_MARIADB));
       compound = Number(rows[0]?.mariadb) === 1;
+      storeId = await openStoreId(db, { storeId: options.storeId, derived, target });
     } catch (error) {
       await db.destroy().catch(() => undefined);
       throw openFailure(error, target, secrets);
     }
-    const storeId = options.storeId ?? `mysql:${database}`;
     const prepared = { on: compound };
     return new MysqlEventStore(
       {

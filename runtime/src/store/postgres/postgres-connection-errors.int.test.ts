@@ -103,7 +103,7 @@ await describeWithService('postgres', 'PostgresEventStore connection errors', ()
         dialect: 'postgres',
         open: (migrate) => PostgresEventStore.open({ url, registry, migrate }),
         database: () => createPostgresDatabase({ url }).db,
-        behind: /missing migrations 0003_snapshot_fingerprints, 0004_tenant_type_feed_index/,
+        behind: /missing migrations 0003_snapshot_fingerprints, 0004_tenant_type_feed_index, 0005_store_identity\b/,
       });
     } finally {
       await drop();

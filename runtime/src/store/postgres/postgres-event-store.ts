@@ -26,7 +26,8 @@ import { EVENT_COLUMNS, feedFilter, storedEventFromRecord, type EventRow, type F
 import { readAheadPages } from '../sql/read-ahead-pages.js';
 import { utcTimestampMillis } from '../sql/sql-time.js';
 import type { EventStoreTables } from '../sql/event-store-tables.js';
-import { migrateEventStore, requireEventStoreMigrated } from '../sql/migrate-event-store.js';
+import { migrateEventStoreSeeding, requireEventStoreMigrated } from '../sql/migrate-event-store.js';
+import { openStoreId } from '../sql/store-identity.js';
 import type { PostgresLayout } from '../sql/event-store-migrations.js';
 import { TENANT_SETTING } from '../sql/migrations/rls-0001-tenant-policies.js';
 import { prepareAppend, streamTenantMismatch, tenantMismatch, type PreparedAppend } from '../sql/prepare-append.js';
@@ -279,20 +280,26 @@ export class PostgresEventStore implements EventStore {
     const { db, pool, target, database, secrets, openPool, namedStatements } = createPostgresDatabase(options);
     let groupCommit: PostgresGroupCommit | undefined;
     let notifier: PostgresAppendNotifier | undefined;
+    const derived = `pg:${database}`;
     try {
       if (options.migrate ?? true) {
-        await migrateEventStore(db, {
-          dialect: 'postgres',
-          ...(options.layout ? { layout: options.layout } : {}),
-          ...(options.rowLevelSecurity ? { rowLevelSecurity: true } : {}),
-        });
+        await migrateEventStoreSeeding(
+          db,
+          {
+            dialect: 'postgres',
+            ...(options.layout ? { layout: options.layout } : {}),
+            ...(options.rowLevelSecurity ? { rowLevelSecurity: true } : {}),
+            ...(options.storeId === undefined ? {} : { storeId: options.storeId }),
+          },
+          { derivedStoreId: derived },
+        );
       } else if (options.checkMigrated ?? true) {
         await requireEventStoreMigrated(db, 'postgres', target);
       }
       const probe = await sql<{
         partitioned: boolean;
       }>`select to_regclass('eventsmith_event_ids') is not null as partitioned`.execute(db);
-      const storeId = options.storeId ?? `pg:${database}`;
+      const storeId = await openStoreId(db, { storeId: options.storeId, derived, target });
       const shared: Shared = {
         registry: options.registry,
         storeId,

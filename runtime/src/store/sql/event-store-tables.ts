@@ -12,6 +12,8 @@ export const EventStoreTable = {
   positions: SqlTable.positions,
   /** PostgreSQL partitioned layout only: global uniqueness of event ids. */
   eventIds: SqlTable.eventIds,
+  /** The store id the database keeps (one row, migration 0005). */
+  storeIdentity: SqlTable.storeIdentity,
 } as const;
 
 /** Where Kysely's `Migrator` records the applied event store migrations. */

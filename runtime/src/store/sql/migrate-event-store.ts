@@ -1,6 +1,7 @@
 import type { Kysely, Migration, MigrationResultSet } from 'kysely';
 import { EventStoreUnavailableError, InvalidArgumentError } from '../../errors.js';
 import { eventStoreMigrations, rowLevelSecurityMigrations, type PostgresLayout } from './event-store-migrations.js';
+import type { StoreIdentitySeed } from './migrations/0005-store-identity.js';
 import {
   EVENT_STORE_MIGRATION_TABLE,
   EVENT_STORE_RLS_MIGRATION_TABLE,
@@ -19,6 +20,13 @@ export interface MigrateEventStoreOptions {
   readonly layout?: PostgresLayout;
   /** PostgreSQL only: also apply the opt-in row-level security policies (per-tenant isolation). */
   readonly rowLevelSecurity?: boolean;
+  /**
+   * The store id to keep in a database that keeps none yet (migration `0005_store_identity`), as
+   * the store's `storeId` option does. Default: the one id the database's checkpoints carry, if
+   * they all carry the same; else the id derived from the database's name (`pg:<database>`,
+   * `mysql:<database>`, `sqlite:<file name>`). A database that keeps an id is not changed.
+   */
+  readonly storeId?: string;
 }
 
 /**
@@ -37,6 +45,19 @@ export async function migrateEventStore(
   db: Kysely<any>,
   options: MigrateEventStoreOptions,
 ): Promise<MigrationResultSet> {
+  return migrateEventStoreSeeding(db, options, {});
+}
+
+/**
+ * {@link migrateEventStore}, with the id a store derives from its name (the default of
+ * `storeId`) given by the store, which knows it better (a `':memory:'` SQLite store's file has a
+ * random name): for the stores' `open` and `migrateApp`.
+ */
+export async function migrateEventStoreSeeding(
+  db: Kysely<any>,
+  options: MigrateEventStoreOptions,
+  seed: Pick<StoreIdentitySeed, 'derivedStoreId'>,
+): Promise<MigrationResultSet> {
   if (options.dialect !== 'postgres' && (options.layout !== undefined || options.rowLevelSecurity)) {
     throw new InvalidArgumentError(
       `The "layout" and "rowLevelSecurity" options are PostgreSQL-only; ${options.dialect} has neither.`,
@@ -51,7 +72,8 @@ export async function migrateEventStore(
       );
     }
   }
-  const result = await migrateReporting(db, eventStoreMigrations(options.dialect, layout), EVENT_STORE_MIGRATION_TABLE);
+  const migrations = eventStoreMigrations(options.dialect, layout, { storeId: options.storeId, ...seed });
+  const result = await migrateReporting(db, migrations, EVENT_STORE_MIGRATION_TABLE);
   if (!options.rowLevelSecurity) return result;
   const rls = await migrateReporting(db, rowLevelSecurityMigrations(), EVENT_STORE_RLS_MIGRATION_TABLE);
   return { results: [...(result.results ?? []), ...(rls.results ?? [])] };

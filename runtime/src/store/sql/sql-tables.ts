@@ -12,6 +12,8 @@ export const SqlTable = {
   positions: 'eventsmith_positions',
   /** PostgreSQL partitioned layout only: global uniqueness of event ids. */
   eventIds: 'eventsmith_event_ids',
+  /** The store id the database keeps (one row, migration 0005); positions carry it. */
+  storeIdentity: 'eventsmith_store_identity',
   checkpoints: 'eventsmith_checkpoints',
   deadLetters: 'eventsmith_dead_letters',
   leases: 'eventsmith_leases',

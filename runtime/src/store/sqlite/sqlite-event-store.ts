@@ -29,7 +29,8 @@ import { FEED_BRANCHES_MAX, feedQuery } from '../sql/feed-query.js';
 import { pageEvents } from '../page-events.js';
 import { storedEvent } from '../plain-objects.js';
 import { eventExistsQuery, pageStream, readStreamVersion, streamPageQuery } from '../sql/stream-queries.js';
-import { migrateEventStore, requireEventStoreMigrated } from '../sql/migrate-event-store.js';
+import { migrateEventStoreSeeding, requireEventStoreMigrated } from '../sql/migrate-event-store.js';
+import { openStoreId } from '../sql/store-identity.js';
 import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
 import { openFailure, unavailableOr } from '../sql/store-errors.js';
 import { MAX_STREAM_VERSION, checkText, feedRange, streamRange } from '../store-input.js';
@@ -302,13 +303,19 @@ export class SqliteEventStore implements EventStore {
       writerDb.pragma(`wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
       const dialect = new SqliteStoreDialect({ database: writerDb });
       const db = new Kysely<EventStoreTables>({ dialect });
-      if (options.migrate ?? true) await migrateEventStore(db, { dialect: 'sqlite' });
+      const derived = `sqlite:${memory ? 'memory' : basename(options.filename)}`;
+      if (options.migrate ?? true)
+        await migrateEventStoreSeeding(
+          db,
+          { dialect: 'sqlite', ...(options.storeId === undefined ? {} : { storeId: options.storeId }) },
+          { derivedStoreId: derived },
+        );
       else if (options.checkMigrated ?? true) await requireEventStoreMigrated(db, 'sqlite', target);
       readerDb = new BetterSqlite3(filename, { readonly: true });
       readerDb.pragma(`busy_timeout = ${busyTimeout}`);
       const reader = new SqliteStoreDialect({ database: readerDb, role: 'reader' }).createDriver() as SqliteStoreDriver;
       const [w, r, file] = [writerDb, readerDb, scratch];
-      const storeId = options.storeId ?? `sqlite:${memory ? 'memory' : basename(options.filename)}`;
+      const storeId = await openStoreId(db, { storeId: options.storeId, derived, target });
       const shared: Shared = {
         registry: options.registry,
         storeId,

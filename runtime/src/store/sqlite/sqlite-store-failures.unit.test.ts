@@ -90,7 +90,7 @@ describe('SqliteEventStore failures', () => {
       (e: unknown) => e,
     );
     expect(behind).toMatchObject({ reason: 'not-migrated' });
-    expect((behind as Error).message).toMatch(/missing migration 0003_snapshot_fingerprints\b/);
+    expect((behind as Error).message).toMatch(/missing migrations 0003_snapshot_fingerprints, 0005_store_identity\b/);
 
     await (await open(filename)).close();
     await (await SqliteEventStore.open({ filename, registry: conformanceRegistry, migrate: false })).close();

@@ -86,6 +86,7 @@ await describeWithService('postgres', 'event store migration 0004 (tenant type f
       const result = await v3.migrate();
       expect(result.results?.map((r) => [r.migrationName, r.status])).toEqual([
         ['0004_tenant_type_feed_index', 'Success'],
+        ['0005_store_identity', 'Success'],
       ]);
       expect(await v3.index(TENANT_TYPE_INDEX)).toEqual(before);
     } finally {

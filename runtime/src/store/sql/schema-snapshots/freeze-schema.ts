@@ -1,7 +1,7 @@
 /**
  * Freezes the current event store schema: `npx tsx runtime/src/store/sql/schema-snapshots/freeze-schema.ts v2`
  * migrates a fresh database per variant and writes `v2.<variant>.sql` (schema plus the migration
- * table rows) next to this file. Run it once per release that changes the schema; never rewrite an
+ * table rows; not the store id a database keeps, which is its own) next to this file. Run it once per release that changes the schema; never rewrite an
  * existing snapshot. Needs the local PostgreSQL and MariaDB (POSTGRES_URL / MYSQL_URL) and the
  * `pg_dump` and `mariadb-dump` tools.
  */
@@ -16,6 +16,7 @@ import { createPool } from 'mysql2';
 import pg from 'pg';
 import { SqliteStoreDialect } from '../../sqlite/sqlite-dialect.js';
 import { migrateEventStore } from '../migrate-event-store.js';
+import { SqlTable } from '../sql-tables.js';
 import { SCHEMA_VARIANTS } from './schema-variants.js';
 
 const release = process.argv[2];
@@ -49,7 +50,15 @@ for (const [variant, options] of Object.entries(SCHEMA_VARIANTS)) {
     await db.destroy();
     dump = execFileSync(
       'pg_dump',
-      ['--no-owner', '--no-privileges', '--no-comments', '--inserts', '--table=eventsmith*', url.toString()],
+      [
+        '--no-owner',
+        '--no-privileges',
+        '--no-comments',
+        '--inserts',
+        '--table=eventsmith*',
+        `--exclude-table-data=${SqlTable.storeIdentity}`,
+        url.toString(),
+      ],
       {
         encoding: 'utf8',
       },
@@ -78,6 +87,7 @@ for (const [variant, options] of Object.entries(SCHEMA_VARIANTS)) {
       `--host=${url.hostname}`,
       `--port=${url.port || 3306}`,
       `--user=${url.username}`,
+      `--ignore-table-data=${name}.${SqlTable.storeIdentity}`,
     ];
     if (url.password) args.push(`--password=${decodeURIComponent(url.password)}`);
     dump = execFileSync('mariadb-dump', [...args, name], { encoding: 'utf8' });
