@@ -38,7 +38,14 @@ import { sameTenantView } from '../../tenancy/view-tenant.js';
 
 export type MysqlEventStoreOptions = MysqlConnection & {
   readonly registry: EventRegistry;
-  /** Identifies the store in positions. Default `mysql:<database>`. */
+  /**
+   * Identifies the store in positions (checkpoints and dead letters keep them). The database keeps
+   * its id (table `eventsmith_store_identity`, migration `0005_store_identity`), so a copy, a
+   * rename or a restore under another name keeps it; this option sets the id of a database that
+   * keeps none yet. Default: the id its checkpoints carry, if they all carry one (a database
+   * restored under another name before 0005), else `mysql:<database>`. Opening a database that keeps
+   * another id fails with `StoreIdMismatchError`.
+   */
   readonly storeId?: string;
   /**
    * Create or upgrade the tables on open. Default true. With `false` (migrations run separately,

@@ -50,7 +50,14 @@ export interface SqliteEventStoreOptions {
    */
   readonly filename: string;
   readonly registry: EventRegistry;
-  /** Identifies the store in positions. Default `sqlite:<file name>`. */
+  /**
+   * Identifies the store in positions (checkpoints and dead letters keep them). The database keeps
+   * its id (table `eventsmith_store_identity`, migration `0005_store_identity`), so a copy, a
+   * rename or a restore under another name keeps it; this option sets the id of a database that
+   * keeps none yet. Default: the id its checkpoints carry, if they all carry one (a database
+   * restored under another name before 0005), else `sqlite:<file name>`. Opening a database that keeps
+   * another id fails with `StoreIdMismatchError`.
+   */
   readonly storeId?: string;
   /**
    * `'FULL'` (default) syncs the write-ahead log on every commit: a committed append survives a
