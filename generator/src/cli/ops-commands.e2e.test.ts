@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqlLeaseLock, type StoredEvent } from '@eventsmith/runtime';
@@ -142,6 +142,22 @@ describe('operations commands on an SQLite store of the bank example', () => {
     const text = await run('subscriptions', 'status', '--db', db);
     expect(text.out.split('\n')[0]).toMatch(/^name\s+kind\s+position\s+lag \(events\)/);
     expect(text.out).toContain('AccountSummary');
+  });
+
+  it('subscriptions status reads on from the checkpoints of a copy of the database under another file name', async () => {
+    const copy = join(dir, 'bank-restored.db');
+    await copyFile(db.slice('sqlite:'.length), copy);
+    type Status = { subscriptions: { name: string; position: string | null; lagEvents: number }[] };
+    const original = await json<Status>('subscriptions', 'status', '--db', db);
+    const restored = await json<Status>('subscriptions', 'status', '--db', `sqlite:${copy}`);
+    expect(restored.status).toBe(0);
+    const summary = restored.body.subscriptions.find((s) => s.name === 'AccountSummary')!;
+    expect(summary.position).toMatch(/^sqlite:bank\.db@\d+$/);
+    const before = original.body.subscriptions.find((s) => s.name === 'AccountSummary')!;
+    expect({ position: summary.position, lagEvents: summary.lagEvents }).toEqual({
+      position: before.position,
+      lagEvents: before.lagEvents,
+    });
   });
 
   it('dlq list, resolve and retry change the queue as they say', async () => {
