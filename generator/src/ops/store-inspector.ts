@@ -19,6 +19,7 @@ import {
 import { stateHistory, type StateAtVersion } from './aggregate-history.js';
 import { parseDatabaseUrl, redact, type DatabaseTarget } from './database-url.js';
 import { countAfter, countBetween } from './feed-counts.js';
+import { mapLimited } from './map-limited.js';
 import { eventView, type EventLink, type EventView, type TimelineEvent } from './event-views.js';
 import { driverNotInstalled, OpsFailure } from './ops-failure.js';
 import type { ProjectCode } from './project-code.js';
@@ -103,6 +104,8 @@ export class NotRetryableError extends Error {
 }
 
 const LAG_LIMIT = 10_000;
+/** Rows of `subscriptions()` whose lag and throughput are counted at once (each holds a connection). */
+export const SUBSCRIPTION_ROWS_AT_ONCE = 4;
 
 /**
  * Read (and, for dead letters, write) access to an event store for operators: streams, an
@@ -375,32 +378,32 @@ export class StoreInspector {
               ? 1
               : compare(a.tenantId, b.tenantId)),
     );
-    return Promise.all(
-      rows.map(async (row) => {
-        const { name, tenantId, checkpoint } = row;
-        const store = tenantId === null ? this.#root : this.#root.forTenant(tenantId);
-        const projection = this.#code.projections.get(name);
-        const eventTypes = projection?.eventTypes ?? this.#code.reactions?.get(name);
-        const position = checkpoint?.position ?? null;
-        const lag = await countAfter(store, position, eventTypes, LAG_LIMIT);
-        const throughput = await this.#throughput(store, scopeKey(name, tenantId), position, eventTypes);
-        const newest =
-          row.pending + row.retrying > 0 ? await newestUnresolved(db, name, row.deadLetterTenants) : undefined;
-        return {
-          name,
-          tenantId,
-          projection: projection !== undefined,
-          position: position?.toString() ?? null,
-          updatedAt: checkpoint?.updatedAt.toISOString() ?? null,
-          lagEvents: lag.events,
-          lagCapped: lag.capped,
-          lagSeconds: lag.oldest ? Math.max(0, (Date.now() - lag.oldest.getTime()) / 1000) : 0,
-          deadLetters: { pending: row.pending, retrying: row.retrying, resolved: row.resolved },
-          lastError: newest ? { message: newest.message, at: newest.at.toISOString() } : null,
-          throughput,
-        };
-      }),
-    );
+    // A few rows at a time: a store of thousands of tenants would otherwise queue thousands of
+    // queries on the pool at once, ahead of everyone else's.
+    return mapLimited(rows, SUBSCRIPTION_ROWS_AT_ONCE, async (row) => {
+      const { name, tenantId, checkpoint } = row;
+      const store = tenantId === null ? this.#root : this.#root.forTenant(tenantId);
+      const projection = this.#code.projections.get(name);
+      const eventTypes = projection?.eventTypes ?? this.#code.reactions?.get(name);
+      const position = checkpoint?.position ?? null;
+      const lag = await countAfter(store, position, eventTypes, LAG_LIMIT);
+      const throughput = await this.#throughput(store, scopeKey(name, tenantId), position, eventTypes);
+      const newest =
+        row.pending + row.retrying > 0 ? await newestUnresolved(db, name, row.deadLetterTenants) : undefined;
+      return {
+        name,
+        tenantId,
+        projection: projection !== undefined,
+        position: position?.toString() ?? null,
+        updatedAt: checkpoint?.updatedAt.toISOString() ?? null,
+        lagEvents: lag.events,
+        lagCapped: lag.capped,
+        lagSeconds: lag.oldest ? Math.max(0, (Date.now() - lag.oldest.getTime()) / 1000) : 0,
+        deadLetters: { pending: row.pending, retrying: row.retrying, resolved: row.resolved },
+        lastError: newest ? { message: newest.message, at: newest.at.toISOString() } : null,
+        throughput,
+      };
+    });
   }
 
   async deadLetters(
