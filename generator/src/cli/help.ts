@@ -147,8 +147,10 @@ http://127.0.0.1:5555 until Ctrl-C:
   Live feed        new events as they are stored; the store's error when it fails (the feed
                    reconnects by itself and goes on after the last event shown)
   Subscriptions    each checkpoint's position and lag (events, seconds), charted while open;
-                   one row per subscription and scope (unscoped, or a tenant's own checkpoint)
-  Dead letters     list, filter, inspect the error, retry through the projection, resolve
+                   one row per subscription and scope (unscoped, or a tenant's own checkpoint),
+                   whose dead-letter count links to the dead letters that row counts
+  Dead letters     list, filter (status, subscription, tenant or the unscoped subscriptions'),
+                   inspect the error, retry through the projection, resolve
   Domain           a diagram of the commands, events and projections in the YAML
 Run \`eventsmith generate\` first: the studio imports the generated registry and projections and the
 aggregate classes in each domain's userDir.
@@ -213,7 +215,7 @@ Options:
 Exit status: 0 done, 1 the store could not be read or the operation failed, 2 usage error (a
 missing or unknown sub-command, argument or flag, a --db URL of no known database).`,
 
-  dlq: `Usage: eventsmith dlq list --db <url> [--subscription <name>] [--status pending|retrying|resolved] [--limit <n>]
+  dlq: `Usage: eventsmith dlq list --db <url> [--subscription <name>] [--status pending|retrying|resolved] [--limit <n>] [--tenant <id> | --unscoped]
        eventsmith dlq retry <id> --db <url>
        eventsmith dlq resolve <id> --db <url>
 
@@ -227,7 +229,10 @@ resolve  Marks the entry resolved without delivering it again.
 Options:
   --db <url>             sqlite:app.db, postgres://user@host/db or mysql://user@host/db
                          Default: the EVENTSMITH_DB environment variable (keeps a password out of \`ps\`).
-  --tenant <id>          Only this tenant's dead letters
+  --tenant <id>          Only this tenant's dead letters (of its events)
+  --unscoped             list: only those \`subscriptions status\` counts in its unscoped rows
+                         (tenant -): of events without a tenant, and of tenants the subscription
+                         has no checkpoint of when it has an unscoped one
   --format json          { "deadLetters": [...] }, or { "id", "outcome" | "status" }
 
 Exit status: 0 done, 1 the store could not be read or a retry failed, 2 usage error (a

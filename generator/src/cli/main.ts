@@ -27,7 +27,7 @@ const FLAGS: Record<string, readonly string[]> = {
 const OPS_FLAGS: Record<'events' | 'subscriptions' | 'dlq' | 'projections', readonly string[]> = {
   events: [...COMMON, 'db', 'tenant', 'limit', 'follow', 'at'],
   subscriptions: [...COMMON, 'db', 'tenant'],
-  dlq: [...COMMON, 'db', 'tenant', 'subscription', 'status', 'limit'],
+  dlq: [...COMMON, 'db', 'tenant', 'subscription', 'status', 'limit', 'unscoped'],
   projections: [...COMMON, 'db', 'tenant', 'skip-failures'],
 };
 

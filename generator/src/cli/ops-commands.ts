@@ -7,7 +7,7 @@ import type { EventView } from '../ops/event-views.js';
 import { OpsFailure } from '../ops/ops-failure.js';
 import { parseDatabaseUrl } from '../ops/database-url.js';
 import { loadProjectCode } from '../ops/project-code.js';
-import { StoreInspector } from '../ops/store-inspector.js';
+import { StoreInspector, type DeadLetterQuery } from '../ops/store-inspector.js';
 import { CliFailure, cliFailureOf, usageFailure, type CliError } from './cli-error.js';
 import type { CliIo } from './io.js';
 import { plural, type OutputFormat } from './report.js';
@@ -18,7 +18,7 @@ import { styleFor } from './terminal.js';
 export const OPS_COMMANDS = {
   events: { tail: ['limit', 'follow'], show: ['at'] },
   subscriptions: { status: [] },
-  dlq: { list: ['subscription', 'status', 'limit'], retry: [], resolve: [] },
+  dlq: { list: ['subscription', 'status', 'limit', 'unscoped'], retry: [], resolve: [] },
   projections: { rebuild: ['skip-failures'] },
 } as const satisfies Record<string, Record<string, readonly string[]>>;
 
@@ -90,6 +90,12 @@ export function checkOpsRequest(request: OpsRequest): { sub: string; argument: s
       message: `\`eventsmith ${command} ${sub}\` needs --db <url>.`,
       fix: `For example: eventsmith ${command} ${sub}${argument !== undefined ? ` ${argument}` : ''} --db sqlite:app.db (or set the EVENTSMITH_DB environment variable).`,
     });
+  if (flags.has('unscoped') && flags.has('tenant'))
+    throw usageError({
+      code: 'CLI.NOT_APPLICABLE',
+      message: '--unscoped and --tenant ask for different dead letters; pass one of them.',
+      fix: "--tenant <id> for a tenant's dead letters, --unscoped for those of the unscoped store's subscriptions.",
+    });
   if (flags.has('follow') && request.format === 'json')
     throw usageError({
       code: 'CLI.NOT_APPLICABLE',
@@ -147,6 +153,8 @@ export async function runOps(
             ? { subscription: flags.get('subscription') as string }
             : {}),
           ...(status !== undefined ? { status: status as DeadLetterStatus } : {}),
+          // The dead letters `subscriptions status` counts in its rows of tenant -.
+          ...(flags.has('unscoped') ? { tenantId: null } : {}),
           limit: limit ?? 200,
         });
       case 'dlq retry': {
@@ -317,7 +325,7 @@ async function subscriptionsStatus(inspector: StoreInspector, out: Output): Prom
 async function deadLetters(
   inspector: StoreInspector,
   out: Output,
-  filter: { subscription?: string; status?: DeadLetterStatus; limit: number },
+  filter: DeadLetterQuery & { limit: number },
 ): Promise<number> {
   const entries = await inspector.deadLetters(filter);
   out.result({ deadLetters: entries }, () => {

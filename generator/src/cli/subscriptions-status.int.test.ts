@@ -161,6 +161,61 @@ function suite(target: SqlStoreTarget): void {
     ]);
   });
 
+  it("each row's dead-letter link lists exactly the dead letters the row counts, in the studio and the CLI", async () => {
+    const inspector = await StoreInspector.open({ url, cwd: ROOT, code });
+    try {
+      const studio = createStudioApp({ inspector, allowWrites: false, domain: async () => [] });
+      const get = async <T>(path: string): Promise<T> => {
+        const response = await studio.request(path);
+        expect(response.status).toBe(200);
+        return (await response.json()) as T;
+      };
+      const rows = (await get<{ subscriptions: SubscriptionReport[] }>('/api/subscriptions')).subscriptions;
+      const listed = new Map<string, string>();
+      for (const row of rows) {
+        // As the Subscriptions page links a row: its subscription, and its tenant or the unscoped store.
+        const query = new URLSearchParams({ subscription: row.name, status: 'all' });
+        if (row.tenantId === null) query.set('unscoped', 'true');
+        else query.set('tenant', row.tenantId);
+        const { deadLetters } = await get<{ deadLetters: { id: string; status: string }[] }>(
+          `/api/dead-letters?${query}`,
+        );
+        const counted = row.deadLetters;
+        expect({ row: [row.name, row.tenantId], listed: deadLetters.length }).toEqual({
+          row: [row.name, row.tenantId],
+          listed: counted.pending + counted.retrying + counted.resolved,
+        });
+        query.delete('status'); // the page's default: pending
+        const pending = await get<{ deadLetters: unknown[] }>(`/api/dead-letters?${query}`);
+        expect(pending.deadLetters).toHaveLength(counted.pending);
+        for (const entry of deadLetters) {
+          expect(listed.get(entry.id), `${entry.id} is listed by two rows`).toBeUndefined();
+          listed.set(entry.id, `${row.name} ${row.tenantId}`);
+        }
+      }
+      // Every dead letter is listed by one row; the unscoped AccountSummary's include globex's,
+      // which has no AccountSummary checkpoint of its own.
+      expect(listed.size).toBe((await new SqlDeadLetterQueue(store.db).stats()).total);
+      expect(listed.get(seed.deadLetters[seed.globex]!)).toBe('AccountSummary null');
+      expect(listed.get(seed.deadLetters[seed.acme]!)).toBe('AccountSummary acme');
+
+      // The CLI lists the same: --tenant <id> a tenant's, --unscoped the unscoped store's rows'.
+      const cli = async (...argv: string[]) => {
+        const result = await run('dlq', 'list', '--db', url, '--format', 'json', ...argv);
+        expect({ status: result.status, err: result.err }).toEqual({ status: 0, err: '' });
+        return (JSON.parse(result.out) as { deadLetters: { id: string }[] }).deadLetters.map((d) => d.id);
+      };
+      const ids = (row: string) => [...listed].filter(([, r]) => r === row).map(([id]) => id);
+      expect(await cli('--subscription', 'AccountSummary', '--unscoped')).toEqual(ids('AccountSummary null'));
+      expect(await cli('--subscription', 'welcome-mail', '--tenant', 'globex')).toEqual(ids('welcome-mail globex'));
+      const both = await run('dlq', 'list', '--db', url, '--unscoped', '--tenant', 'acme');
+      expect(both.status).toBe(2);
+      expect(both.err).toContain('--unscoped and --tenant ask for different dead letters');
+    } finally {
+      await inspector.close();
+    }
+  });
+
   it('the studio reports the same rows as the CLI', async () => {
     const inspector = await StoreInspector.open({ url, cwd: ROOT, code });
     try {

@@ -103,9 +103,24 @@ export class NotRetryableError extends Error {
   }
 }
 
+/** What {@link StoreInspector.deadLetters} lists. */
+export interface DeadLetterQuery {
+  readonly subscription?: string;
+  readonly status?: DeadLetterStatus;
+  /**
+   * A tenant's id: its events' entries; null: the entries counted in the unscoped store's rows of
+   * `subscriptions()`. Absent: every entry the inspector sees.
+   */
+  readonly tenantId?: string | null;
+  /** Default 200. */
+  readonly limit?: number;
+}
+
 const LAG_LIMIT = 10_000;
 /** Rows of `subscriptions()` whose lag and throughput are counted at once (each holds a connection). */
 export const SUBSCRIPTION_ROWS_AT_ONCE = 4;
+/** Dead letters read at a time when they are filtered after reading. */
+const DEAD_LETTER_PAGE = 500;
 
 /**
  * Read (and, for dead letters, write) access to an event store for operators: streams, an
@@ -353,13 +368,7 @@ export class StoreInspector {
     for (const checkpoint of checkpoints) scope(checkpoint.name, checkpoint.tenantId, checkpoint);
     const checkpointed = new Set(checkpoints.map((c) => scopeKey(c.name, c.tenantId)));
     for (const count of await countDeadLetters(db, this.tenantId)) {
-      const owner =
-        count.tenantId !== null && checkpointed.has(scopeKey(count.subscription, count.tenantId))
-          ? count.tenantId
-          : checkpointed.has(scopeKey(count.subscription, null))
-            ? null
-            : count.tenantId;
-      const row = scope(count.subscription, owner);
+      const row = scope(count.subscription, countedIn(count.subscription, count.tenantId, checkpointed));
       row.pending += count.pending;
       row.retrying += count.retrying;
       row.resolved += count.resolved;
@@ -406,14 +415,26 @@ export class StoreInspector {
     });
   }
 
-  async deadLetters(
-    filter: { subscription?: string; status?: DeadLetterStatus; limit?: number } = {},
-  ): Promise<DeadLetterView[]> {
-    const entries = await this.#deadLetters().list({
-      limit: filter.limit ?? 200,
+  /**
+   * Dead letters, oldest first (the first 200 unless `limit`). `tenantId` a tenant's id: the
+   * entries of that tenant's events, all counted in its rows of {@link subscriptions} where it has
+   * one; null: the entries counted in the unscoped store's rows (of events without a tenant, and
+   * of tenants' events a subscription has no checkpoint of that tenant for but an unscoped one).
+   * So `deadLetters({ subscription: row.name, tenantId: row.tenantId })` lists what a row counts.
+   */
+  async deadLetters(filter: DeadLetterQuery = {}): Promise<DeadLetterView[]> {
+    const limit = filter.limit ?? 200;
+    const query = {
       ...(filter.subscription ? { subscription: filter.subscription } : {}),
       ...(filter.status ? { status: filter.status } : {}),
-    });
+    };
+    let entries: DeadLetterEntry[];
+    if (filter.tenantId === undefined) entries = await this.#deadLetters().list({ ...query, limit });
+    // A tenant-scoped inspector's rows are all its tenant's: no other tenant's, none unscoped.
+    else if (this.tenantId !== undefined && filter.tenantId !== this.tenantId) entries = [];
+    else if (filter.tenantId !== null)
+      entries = await new SqlDeadLetterQueue(this.#root.db).forTenant(filter.tenantId).list({ ...query, limit });
+    else entries = await this.#unscopedDeadLetters(query, limit);
     return entries.map((e) => this.#deadLetterView(e));
   }
 
@@ -548,6 +569,26 @@ export class StoreInspector {
     return this.tenantId === undefined ? queue : queue.forTenant(this.tenantId);
   }
 
+  /** The first `limit` dead letters that {@link subscriptions} counts in unscoped rows, read page by page. */
+  async #unscopedDeadLetters(
+    query: { subscription?: string; status?: DeadLetterStatus },
+    limit: number,
+  ): Promise<DeadLetterEntry[]> {
+    const checkpointed = new Set(
+      (await listCheckpoints(this.#root.db, undefined)).map((c) => scopeKey(c.name, c.tenantId)),
+    );
+    const queue = new SqlDeadLetterQueue(this.#root.db);
+    const found: DeadLetterEntry[] = [];
+    for (let afterId: string | undefined; ;) {
+      const page = await queue.list({ ...query, limit: DEAD_LETTER_PAGE, ...(afterId ? { afterId } : {}) });
+      for (const entry of page)
+        if (countedIn(entry.subscription, entry.tenantId, checkpointed) === null && found.push(entry) === limit)
+          return found;
+      if (page.length < DEAD_LETTER_PAGE) return found;
+      afterId = page.at(-1)!.id;
+    }
+  }
+
   /** Events the checkpoint moved over since the previous call, per second (counted up to the lag limit). */
   async #throughput(
     store: EventStore,
@@ -588,6 +629,17 @@ interface Scope {
   resolved: number;
   /** The tenants (null: none) of the dead letters counted in this row. */
   readonly deadLetterTenants: (string | null)[];
+}
+
+/**
+ * The scope of the row of `subscriptions()` that counts a dead letter of `subscription` whose event
+ * is of `tenantId` (null: none): its tenant's when the subscription has a checkpoint of that
+ * tenant; else the unscoped one's when it has an unscoped checkpoint; else its tenant's again (a
+ * row not started). `checkpointed` holds the {@link scopeKey}s of the checkpoints.
+ */
+function countedIn(subscription: string, tenantId: string | null, checkpointed: ReadonlySet<string>): string | null {
+  if (tenantId !== null && checkpointed.has(scopeKey(subscription, tenantId))) return tenantId;
+  return checkpointed.has(scopeKey(subscription, null)) ? null : tenantId;
 }
 
 function scopeKey(name: string, tenantId: string | null): string {

@@ -295,13 +295,49 @@ export function createStudioApp(options: StudioAppOptions): Hono {
         },
       ]);
     const subscription = c.req.query('subscription');
+    const tenantId = deadLetterScope(c.req.query('tenant') || undefined, c.req.query('unscoped') || undefined);
     return c.json({
       deadLetters: await inspector.deadLetters({
         ...(status && status !== 'all' ? { status: status as DeadLetterStatus } : {}),
         ...(subscription ? { subscription } : {}),
+        ...(tenantId !== undefined ? { tenantId } : {}),
       }),
     });
   });
+
+  /**
+   * The scope of the dead letters asked for, as the Subscriptions page's rows count them:
+   * `?tenant=<id>` that tenant's, `?unscoped=true` the unscoped store's rows' (null), neither:
+   * every entry (undefined). A filter that could only match nothing is refused, not answered with
+   * an empty list that reads as "no dead letters".
+   */
+  function deadLetterScope(tenant: string | undefined, unscoped: string | undefined): string | null | undefined {
+    const refuse = (code: string, message: string, fix: string): never => {
+      throw new OpsFailure([{ code, message, fix }]);
+    };
+    if (unscoped !== undefined && unscoped !== 'true')
+      refuse('STUDIO.UNSCOPED', `?unscoped= must be true, not "${unscoped}".`, 'Pass ?unscoped=true, or leave it out.');
+    if (tenant !== undefined && unscoped !== undefined)
+      refuse(
+        'STUDIO.TENANT',
+        '?tenant= and ?unscoped=true ask for different rows; pass one of them.',
+        "?tenant=<id> for a tenant's dead letters, ?unscoped=true for those of the unscoped store's subscriptions.",
+      );
+    const own = inspector.tenantId;
+    if (own !== undefined && unscoped !== undefined)
+      refuse(
+        'STUDIO.TENANT',
+        `This studio shows tenant "${own}" only: it has no unscoped subscriptions.`,
+        'Leave ?unscoped= out, or start the studio without --tenant.',
+      );
+    if (own !== undefined && tenant !== undefined && tenant !== own)
+      refuse(
+        'STUDIO.TENANT',
+        `This studio shows tenant "${own}" only, not "${tenant}".`,
+        `Pass ?tenant=${encodeURIComponent(own)} or leave it out, or start the studio without --tenant.`,
+      );
+    return unscoped !== undefined ? null : tenant;
+  }
   app.get('/api/dead-letters/:id', async (c) => c.json(await inspector.deadLetter(c.req.param('id'))));
   app.post('/api/dead-letters/:id/retry', async (c) =>
     c.json({ outcome: await inspector.retryDeadLetter(c.req.param('id'), 'studio') }),

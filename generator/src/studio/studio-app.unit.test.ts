@@ -148,6 +148,43 @@ describe('studio access', () => {
     expect((await app().request('/api/dead-letters?status=all')).status).toBe(200);
   });
 
+  it("filters dead letters by a row's scope, and refuses a scope filter that could only list nothing", async () => {
+    const ids = async (query: string, studio = app()) => {
+      const response = await studio.request(`/api/dead-letters?${query}`);
+      expect(response.status).toBe(200);
+      return ((await response.json()) as { deadLetters: { id: string }[] }).deadLetters.map((d) => d.id);
+    };
+    // AccountSummary has an unscoped checkpoint and none of a tenant: its unscoped row counts
+    // the tenants' dead letters too. ?tenant= lists a tenant's (of its events).
+    expect(await ids('tenant=acme')).toEqual([seed.deadLetters[seed.acme]]);
+    expect(await ids('unscoped=true')).toEqual([seed.bob, seed.acme, seed.globex].map((s) => seed.deadLetters[s]));
+    expect(await ids('tenant=&unscoped=')).toHaveLength(3); // empty: no filter, as for the others
+    const refused = async (query: string, studio = app()) => {
+      const response = await studio.request(`/api/dead-letters?${query}`);
+      const body = (await response.json()) as { error: { code: string; message: string; fix: string } };
+      return { status: response.status, code: body.error.code, message: body.error.message };
+    };
+    expect(await refused('unscoped=yes')).toEqual({
+      status: 400,
+      code: 'STUDIO.UNSCOPED',
+      message: '?unscoped= must be true, not "yes".',
+    });
+    expect(await refused('tenant=acme&unscoped=true')).toMatchObject({ status: 400, code: 'STUDIO.TENANT' });
+    const acme = await StoreInspector.open({ url: 'sqlite:bank.sqlite', cwd: dir, code: project, tenantId: 'acme' });
+    try {
+      const studio = createStudioApp({ inspector: acme, allowWrites: false, domain: async () => [] });
+      expect(await ids('tenant=acme', studio)).toEqual([seed.deadLetters[seed.acme]]);
+      expect(await refused('tenant=globex', studio)).toEqual({
+        status: 400,
+        code: 'STUDIO.TENANT',
+        message: 'This studio shows tenant "acme" only, not "globex".',
+      });
+      expect(await refused('unscoped=true', studio)).toMatchObject({ status: 400, code: 'STUDIO.TENANT' });
+    } finally {
+      await acme.close();
+    }
+  });
+
   it('resumes the live feed after the Last-Event-ID a reconnecting browser sends', async () => {
     // The events the live feed sends before it first goes idle.
     const live = async (headers: Record<string, string>, query = '') => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   AggregateRepository,
   EventStoreUnavailableError,
+  SqlCheckpointStore,
   type AggregateClass,
   type AggregateRoot,
 } from '@eventsmith/runtime';
@@ -92,6 +93,20 @@ suite(
 
     const stateText = (page: Page) => page.getByTestId('state').innerText();
 
+    /** A fresh seed in its own file, where AccountSummary also runs for tenant acme (its own checkpoint). */
+    async function seedWithTenantCheckpoint(name: string): Promise<string> {
+      const scoped = join(dir, name);
+      await seedBankStore(scoped, code, ROOT);
+      const store = await SqliteEventStore.open({ filename: scoped, registry: code.registry });
+      try {
+        for await (const stored of store.forTenant('acme').readAll({ limit: 1 }))
+          await new SqlCheckpointStore(store.db).forTenant('acme').save('AccountSummary', stored.position);
+      } finally {
+        await store.close();
+      }
+      return scoped;
+    }
+
     it(
       'opens an aggregate from the stream list: its timeline, payloads and causation links',
       async () => {
@@ -173,6 +188,38 @@ suite(
         await page.getByTestId('status-filter').selectOption('resolved');
         await expect.poll(() => row.count(), WAIT).toBe(1);
         await expect.poll(() => row.innerText(), WAIT).toContain('resolved');
+      },
+      TEST_TIMEOUT,
+    );
+
+    it(
+      "opens from each Subscriptions row the dead letters that row counts: its tenant's, or the unscoped store's",
+      async () => {
+        const { page, url } = await studio({ file: await seedWithTenantCheckpoint('scoped.sqlite') });
+        await page.goto(`${url}#/subscriptions`);
+        const row = (tenant: string) =>
+          page.getByTestId('subscription-row').filter({
+            has: page.getByTestId('subscription-tenant').getByText(tenant, { exact: true }),
+            hasText: 'AccountSummary',
+          });
+        // acme's dead letter counts in acme's row; Bob's (no tenant) and globex's in the unscoped one.
+        await expect.poll(() => row('acme').getByTestId('dead-letters-link').innerText(), WAIT).toBe('1 pending');
+        await expect.poll(() => row('—').getByTestId('dead-letters-link').innerText(), WAIT).toBe('2 pending');
+        const listed = () =>
+          page.getByTestId('dead-letter-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+
+        await row('acme').getByTestId('dead-letters-link').click();
+        await expect.poll(listed, WAIT).toEqual([seed.deadLetters[seed.acme]]);
+        await expect.poll(() => page.getByTestId('scope-filter').inputValue(), WAIT).toBe('acme');
+
+        await page.goBack();
+        await row('—').getByTestId('dead-letters-link').click();
+        await expect.poll(listed, WAIT).toEqual([seed.deadLetters[seed.bob], seed.deadLetters[seed.globex]]);
+        await expect.poll(() => page.getByTestId('scope-filter').inputValue(), WAIT).toBe('Unscoped subscriptions');
+
+        // The filter changes the scope of the list: every tenant's again.
+        await page.getByTestId('scope-filter').selectOption('Every tenant');
+        await expect.poll(() => listed().then((ids) => ids.length), WAIT).toBe(3);
       },
       TEST_TIMEOUT,
     );
@@ -399,7 +446,8 @@ suite(
       async () => {
         const out = join(ROOT, 'docs/studio');
         await mkdir(out, { recursive: true });
-        const { page, url } = await studio({ allowWrites: true });
+        // AccountSummary runs on the unscoped store and for tenant acme: the pages show both scopes.
+        const { page, url } = await studio({ allowWrites: true, file: await seedWithTenantCheckpoint('shots.sqlite') });
         const shoot = (name: string) => page.screenshot({ path: join(out, `${name}.png`) });
         await page.goto(url);
         await expect.poll(() => page.getByTestId('stream-row').count(), WAIT).toBe(4);

@@ -6,9 +6,12 @@ import { Json, Problem, html, streamLink, time, useLoad } from './common.js';
 
 export function DeadLettersPage({ info, params }) {
   const status = params.status ?? 'pending';
+  // ?tenant=<id>: a tenant's dead letters; ?unscoped=true: those the unscoped store's
+  // subscriptions count (the Subscriptions page links each row to its own).
+  const scope = { tenant: params.tenant, unscoped: params.unscoped };
   const { data, error, reload } = useLoad(
-    () => api.get('dead-letters', { status, subscription: params.subscription }),
-    [status, params.subscription],
+    () => api.get('dead-letters', { status, subscription: params.subscription, ...scope }),
+    [status, params.subscription, params.tenant, params.unscoped],
   );
   const [selected, setSelected] = useState(undefined);
   const [message, setMessage] = useState(undefined);
@@ -38,6 +41,7 @@ export function DeadLettersPage({ info, params }) {
         value=${params.subscription ?? ''}
         onChange=${(e) => go({ subscription: e.currentTarget.value || undefined })}
       />
+      ${info.tenant === null ? html`<${ScopeFilter} tenants=${info.tenants} scope=${scope} go=${go} />` : null}
       ${info.allowWrites ? null : html`<span class="muted">Read-only: start the studio with --allow-writes to retry or resolve.</span>`}
     </form>
     ${message ? (message.ok ? html`<div class="ok" role="status" data-testid="action-result">${message.text}</div>` : html`<${Problem} error=${message.error} />`) : null}
@@ -103,4 +107,28 @@ export function DeadLettersPage({ info, params }) {
         : null
     }
   `;
+}
+
+/** Every tenant, the unscoped store's subscriptions, or one tenant (also one not among the first listed). */
+function ScopeFilter({ tenants, scope, go }) {
+  const choices = [
+    { label: 'Every tenant', tenant: undefined, unscoped: undefined },
+    { label: 'Unscoped subscriptions', tenant: undefined, unscoped: 'true' },
+    ...[...new Set([...tenants, ...(scope.tenant ? [scope.tenant] : [])])].map((t) => ({
+      label: t,
+      tenant: t,
+      unscoped: undefined,
+    })),
+  ];
+  const selected = (c) => c.tenant === (scope.tenant || undefined) && c.unscoped === (scope.unscoped || undefined);
+  return html`<select
+    data-testid="scope-filter"
+    title="A tenant's dead letters, or those of the subscriptions run on the unscoped store"
+    onChange=${(e) => {
+      const { tenant, unscoped } = choices[e.currentTarget.selectedIndex];
+      go({ tenant, unscoped });
+    }}
+  >
+    ${choices.map((c) => html`<option selected=${selected(c)}>${c.label}</option>`)}
+  </select>`;
 }

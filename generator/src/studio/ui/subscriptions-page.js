@@ -57,7 +57,7 @@ export function SubscriptionsPage() {
               <td>
                 ${
                   s.deadLetters.pending + s.deadLetters.retrying > 0
-                    ? html`<a class="warn" href=${href('dead-letters', { subscription: s.name })}
+                    ? html`<a class="warn" data-testid="dead-letters-link" href=${deadLettersOf(s)}
                         >${s.deadLetters.pending} pending</a
                       >`
                     : '0'
@@ -74,6 +74,13 @@ export function SubscriptionsPage() {
     <${LagChart} samples=${samples} />
   `;
 }
+
+/** The dead letters a row counts: its subscription's, of its tenant or of the unscoped store's subscription. */
+const deadLettersOf = (s) =>
+  href('dead-letters', {
+    subscription: s.name,
+    ...(s.tenantId === null ? { unscoped: 'true' } : { tenant: s.tenantId }),
+  });
 
 /** A row's name in the chart: the subscription, and its tenant when it has one. */
 const label = (s) => (s.tenantId === null ? s.name : `${s.name} (${s.tenantId})`);
