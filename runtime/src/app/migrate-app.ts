@@ -1,6 +1,7 @@
 import type { Kysely, Migration, MigrationResultSet } from 'kysely';
 import { EventsmithError } from '../errors.js';
 import type { RebuildReport } from '../subscriptions/rebuild-projection.js';
+import { projectionMigrationDatabase } from '../projections/drop-index-plugin.js';
 import type { EventStore } from '../store/event-store.js';
 import { migrateEventStoreSeeding } from '../store/sql/migrate-event-store.js';
 import { runMigrations } from '../store/sql/run-migrations.js';
@@ -216,7 +217,7 @@ export async function migrateApp(options: MigrateAppOptions): Promise<MigrationR
       { tables: 'projections', domain: domain.domain },
       async () => {
         adopted = await adoptSharedRecords(database, table, migrations);
-        return runMigrations(database, migrations, table);
+        return runMigrations(projectionMigrationDatabase(database), migrations, table);
       },
       (applied) => {
         const rebuild = [...new Set(applied.flatMap((name) => migrations[name]?.rebuild ?? []))].sort();

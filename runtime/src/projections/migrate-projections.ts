@@ -1,6 +1,7 @@
 import type { Kysely, Migration, MigrationResultSet } from 'kysely';
 import { migrateOrThrow } from '../store/sql/run-migrations.js';
 import { SqlMigrationTable } from '../store/sql/sql-tables.js';
+import { projectionMigrationDatabase } from './drop-index-plugin.js';
 
 /** Name of the table Kysely's migrator records applied projection migrations in. */
 export const PROJECTION_MIGRATION_TABLE = SqlMigrationTable.projections;
@@ -31,5 +32,5 @@ export async function migrateProjections(
   options: MigrateProjectionsOptions = {},
 ): Promise<MigrationResultSet> {
   const table = options.migrationTableName ?? PROJECTION_MIGRATION_TABLE;
-  return migrateOrThrow(db, migrations, table);
+  return migrateOrThrow(projectionMigrationDatabase(db), migrations, table);
 }

@@ -14,7 +14,8 @@ export interface SqlTarget {
   readonly dialect: SqlDialectName;
   /** The service the suite needs, or undefined for SQLite. */
   readonly service: ServiceName | undefined;
-  open(): Promise<{ db: Kysely<any>; url: string; close: () => Promise<void> }>;
+  /** `prefix` names the PostgreSQL or MySQL database (a random suffix is added). */
+  open(prefix?: string): Promise<{ db: Kysely<any>; url: string; close: () => Promise<void> }>;
 }
 
 export const SQL_TARGETS: readonly SqlTarget[] = [
@@ -41,8 +42,8 @@ export const SQL_TARGETS: readonly SqlTarget[] = [
   {
     dialect: 'postgres',
     service: 'postgres',
-    async open() {
-      const { url, drop } = await freshPostgresDatabase();
+    async open(prefix) {
+      const { url, drop } = await freshPostgresDatabase(prefix);
       const pool = new pg.Pool({ connectionString: url, max: 8 });
       // Dropping the database (WITH FORCE) terminates any connection a test still holds; without
       // listeners, pg raises that as an uncaught error in whatever test runs next.
@@ -62,8 +63,8 @@ export const SQL_TARGETS: readonly SqlTarget[] = [
   {
     dialect: 'mysql',
     service: 'mysql',
-    async open() {
-      const { url, drop } = await freshMysqlDatabase();
+    async open(prefix) {
+      const { url, drop } = await freshMysqlDatabase(prefix);
       const db = new Kysely<any>({ dialect: new MysqlDialect({ pool: createPool({ uri: url, connectionLimit: 8 }) }) });
       return {
         db,

@@ -126,6 +126,8 @@ function createIndex(table: string, index: IndexShape): string {
   return `await db.schema.createIndex(${quote(index.name)}).on(${quote(table)}).columns([${index.columns.map(quote).join(', ')}])${index.unique ? '.unique()' : ''}.execute();`;
 }
 
+// `.on(table)` is what MySQL needs; the runtime leaves the table out on SQLite and PostgreSQL
+// (`projectionMigrationDatabase`), so one migration runs on all three.
 function dropIndex(table: string, index: IndexShape): string {
   return `await db.schema.dropIndex(${quote(index.name)}).on(${quote(table)}).execute();`;
 }
