@@ -117,7 +117,9 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
     // A published event version must not change in place: compare with the lock the last run wrote.
     const lock =
       options.checkEventLock === false ? undefined : await readEventLock(config.root, layout.eventLock, cliErrors);
-    if (lock) domainErrors.push(...(await lockErrors(config.root, layout.eventLock, lock, result.value)));
+    if (lock === 'missing')
+      domainErrors.push(...((await committedLockErrors(config.root, layout.eventLock, result.value)) ?? []));
+    else if (lock) domainErrors.push(...(await lockErrors(config.root, layout.eventLock, lock, result.value)));
     loaded.push({ model: result.value, output: domain.output, userDir: domain.userDir, snapshot });
   }
   if (domainErrors.length > 0 || cliErrors.length > 0) return { ok: false, domainErrors, cliErrors };
@@ -180,21 +182,35 @@ async function lockErrors(root: string, path: string, lock: EventLock, model: Do
   const onDisk = checkEventLock(lock, model, { lockName: path, local: true });
   // Changes compatible with the lock on disk are compatible with the committed one it grew from: no git run on each save.
   if (onDisk.length === 0) return onDisk;
+  return (await committedLockErrors(root, path, model)) ?? onDisk;
+}
+
+/**
+ * The breaking changes to the lock committed at HEAD, or undefined when there is none (outside
+ * git, never committed, unreadable). With no lock on disk this is all there is to compare with: a
+ * deleted lock (say, to settle a merge conflict) does not unpublish what HEAD records.
+ */
+async function committedLockErrors(root: string, path: string, model: DomainModel): Promise<DomainError[] | undefined> {
   const text = await gitShowFile(root, 'HEAD', path);
-  if (text === undefined) return onDisk;
+  if (text === undefined) return undefined;
   let committed: EventLock;
   try {
     committed = parseEventLock(text);
   } catch (error) {
     if (!(error instanceof EventLockFormatError)) throw error;
-    return onDisk;
+    return undefined;
   }
   return checkEventLock(committed, model, { lockName: `HEAD:${path}` });
 }
 
-async function readEventLock(root: string, path: string, errors: ProjectError[]): Promise<EventLock | undefined> {
+/** The lock on disk; 'missing' when there is none; undefined (and an error) when it cannot be read. */
+async function readEventLock(
+  root: string,
+  path: string,
+  errors: ProjectError[],
+): Promise<EventLock | 'missing' | undefined> {
   const text = (await readExisting(root, [path])).get(path);
-  if (text === undefined) return undefined;
+  if (text === undefined) return 'missing';
   try {
     return parseEventLock(text);
   } catch (error) {
@@ -202,7 +218,7 @@ async function readEventLock(root: string, path: string, errors: ProjectError[])
     errors.push({
       code: 'LOCK.INVALID',
       message: `${path}: ${error.reason}.`,
-      fix: 'Restore the file from version control: it records the event versions already published. Deleting it turns off the check until the next `eventsmith generate` records them again.',
+      fix: `Restore the file from version control (\`git checkout HEAD -- ${path}\`): it records the event versions already published. Never edit it by hand.`,
       where: { file: path, line: 1, col: 1, path: '' },
     });
     return undefined;

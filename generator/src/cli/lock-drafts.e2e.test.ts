@@ -112,6 +112,23 @@ describe('event lock drafts: a project in git with the lock committed', () => {
     await writeFile(yaml(), DOMAIN);
     expect((await runCli(dir, 'generate')).status).toBe(0);
   }, 120_000);
+
+  it('keeps the committed lock binding when the lock file was deleted (say, to settle a merge conflict)', async () => {
+    await rm(join(dir, LOCK));
+    await writeFile(yaml(), DOMAIN.replace('openedAt: datetime', 'openedAt: date'));
+    for (const args of [['generate'], ['validate']]) {
+      const refused = await runCli(dir, ...args);
+      expect(refused.status).toBe(1);
+      expect(refused.err).toContain(
+        `domain/lab.yaml:10:11  Opened v1 is published (recorded in HEAD:${LOCK}), but field "openedAt" changed type from datetime to date`,
+      );
+    }
+    await expect(readFile(join(dir, LOCK), 'utf8')).rejects.toThrow(); // nothing was written
+    // A compatible change is accepted, and the lock is written again.
+    await writeFile(yaml(), DOMAIN);
+    expect((await runCli(dir, 'generate')).status).toBe(0);
+    expect(await readFile(join(dir, LOCK), 'utf8')).toBe(committed);
+  }, 120_000);
 });
 
 describe('event lock drafts: no committed lock', () => {
