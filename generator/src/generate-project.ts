@@ -113,7 +113,7 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
       continue;
     }
     const layout = new Layout({ outDir: domain.output, userDir: domain.userDir });
-    const snapshot = await readSnapshot(config.root, layout.projectionSnapshot, cliErrors);
+    const snapshot = await readSnapshot(config.root, layout, cliErrors);
     // A published event version must not change in place: compare with the lock the last run wrote.
     const lock =
       options.checkEventLock === false ? undefined : await readEventLock(config.root, layout.eventLock, cliErrors);
@@ -225,14 +225,33 @@ async function readEventLock(
   }
 }
 
+/**
+ * The projection snapshot: the table shapes the existing migrations produce. Without it the run
+ * would start the migrations afresh, so it is refused while the migrations index still lists
+ * migrations (they may have run: dropping them breaks every database that ran them).
+ */
 async function readSnapshot(
   root: string,
-  path: string,
+  layout: Layout,
   errors: ProjectError[],
 ): Promise<ProjectionSnapshot | undefined> {
+  const path = layout.projectionSnapshot;
+  const index = layout.migrationsIndex;
   // Read as the write stage reads outputs: not through a link out of the project, never blocking.
-  const text = (await readExisting(root, [path])).get(path);
-  if (text === undefined) return undefined;
+  const existing = await readExisting(root, [path, index]);
+  const text = existing.get(path);
+  const restore = `Restore it from version control (\`git checkout HEAD -- ${path}\`). If no database has run the migrations in ${layout.migrationsDir}, delete that whole folder instead: the next run creates every projection table anew.`;
+  if (text === undefined) {
+    const listed = [...(existing.get(index) ?? '').matchAll(/^\s*'(\d{4}_\w+)':/gm)].map((m) => m[1]!);
+    if (listed.length > 0)
+      errors.push({
+        code: 'SNAPSHOT.MISSING',
+        message: `${path} is missing, but ${index} lists ${listed.length} migration${listed.length === 1 ? '' : 's'} (${listed.join(', ')}) that may have run: without the snapshot the run would drop them and create the tables again.`,
+        fix: restore,
+        where: { file: index, line: 1, col: 1, path: '' },
+      });
+    return undefined;
+  }
   try {
     return parseSnapshot(text);
   } catch (error) {
@@ -240,7 +259,7 @@ async function readSnapshot(
     errors.push({
       code: 'SNAPSHOT.INVALID',
       message: `${path}: ${error.reason}.`,
-      fix: 'Restore the file from version control; deleting it makes the next run create every projection table again.',
+      fix: restore,
       where: { file: path, line: 1, col: 1, path: '' },
     });
     return undefined;

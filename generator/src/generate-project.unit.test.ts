@@ -80,6 +80,33 @@ describe('generate and validate on hostile input folders', () => {
     expect(output).not.toContain('Zq7');
   });
 
+  it('a deleted projection snapshot is refused while migrations exist, and nothing is written or removed', async () => {
+    const migrations = join(dir, 'generated/shop/projections/migrations');
+    const projection = (columns: string) =>
+      `${DOMAIN}projections:\n  Carts:\n    columns: { cart_id: string${columns} }\n    primaryKey: cart_id\n    on:\n      ItemAdded:\n        upsert: { cart_id: meta.aggregateId }\n`;
+    await writeFile(join(dir, 'domain/shop.yaml'), projection(''));
+    expect((await run(dir, 'generate')).status).toBe(0);
+    await writeFile(join(dir, 'domain/shop.yaml'), projection(', note: string?'));
+    expect((await run(dir, 'generate')).status).toBe(0);
+    const before = (await readdir(migrations)).sort();
+    expect(before).toEqual(['0001_create_carts.ts', '0002_alter_carts.ts', 'index.ts', 'snapshot.json']);
+
+    await rm(join(migrations, 'snapshot.json'));
+    for (const argv of [['generate'], ['generate', '--check'], ['validate']]) {
+      const { status, output } = await run(dir, ...argv);
+      expect(status, output).toBe(1);
+      expect(output).toContain('[SNAPSHOT.MISSING]');
+      expect(output).toContain('0001_create_carts, 0002_alter_carts');
+      expect(output).toContain('git checkout HEAD -- generated/shop/projections/migrations/snapshot.json');
+    }
+    expect((await readdir(migrations)).sort()).toEqual(before.filter((f) => f !== 'snapshot.json'));
+
+    // Without any migration (no database can have run one), the tables start afresh.
+    await rm(migrations, { recursive: true });
+    expect((await run(dir, 'generate')).status).toBe(0);
+    expect((await readdir(migrations)).sort()).toEqual(['0001_create_carts.ts', 'index.ts', 'snapshot.json']);
+  });
+
   it('a dangling link is a clear error, not "internal error"', async () => {
     await symlink(join(dir, 'domain/moved-away.yaml'), join(dir, 'domain/dangling.yaml'));
     for (const argv of [['validate'], ['generate']]) {
