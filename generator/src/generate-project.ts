@@ -13,6 +13,7 @@ import { resolveInputs, type EventsmithConfig } from './config/config.js';
 import type { ProjectError } from './config/project-error.js';
 import {
   checkEventLock,
+  checkTableOwners,
   emitDomain,
   EventLockFormatError,
   parseEventLock,
@@ -114,6 +115,7 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
     }
     const layout = new Layout({ outDir: domain.output, userDir: domain.userDir });
     const snapshot = await readSnapshot(config.root, layout, cliErrors);
+    if (snapshot) domainErrors.push(...checkTableOwners(snapshot, result.value, layout.projectionSnapshot));
     // A published event version must not change in place: compare with the lock the last run wrote.
     const lock =
       options.checkEventLock === false ? undefined : await readEventLock(config.root, layout.eventLock, cliErrors);

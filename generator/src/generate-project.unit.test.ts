@@ -107,6 +107,30 @@ describe('generate and validate on hostile input folders', () => {
     expect((await readdir(migrations)).sort()).toEqual(['0001_create_carts.ts', 'index.ts', 'snapshot.json']);
   });
 
+  it('a projection renamed while it keeps its table is refused at the projection, and nothing is written', async () => {
+    const projection = (name: string, table = '') =>
+      `${DOMAIN}projections:\n  ${name}:\n${table}    columns: { cart_id: string, items: { type: integer, default: 0 } }\n    primaryKey: cart_id\n    on:\n      ItemAdded:\n        upsert: { cart_id: meta.aggregateId, items: { increment: 1 } }\n`;
+    await writeFile(join(dir, 'domain/shop.yaml'), projection('Carts'));
+    expect((await run(dir, 'generate')).status).toBe(0);
+    const files = async () => (await readdir(join(dir, 'generated/shop/projections'))).sort();
+    const before = await files();
+
+    await writeFile(join(dir, 'domain/shop.yaml'), projection('CartSizes', '    table: carts\n'));
+    for (const argv of [['generate'], ['validate']]) {
+      const { status, output } = await run(dir, ...argv);
+      expect(status, output).toBe(1);
+      expect(output).toContain(
+        'domain/shop.yaml:8:3  Projection "CartSizes" writes table carts, which projection "Carts" wrote',
+      );
+      expect(output).toContain('[PROJECTION.TABLE_OWNER]');
+    }
+    expect(await files()).toEqual(before);
+
+    // Renamed together with its table, it starts afresh from the first event.
+    await writeFile(join(dir, 'domain/shop.yaml'), projection('CartSizes', '    table: cart_sizes\n'));
+    expect((await run(dir, 'generate')).status).toBe(0);
+  });
+
   it('a dangling link is a clear error, not "internal error"', async () => {
     await symlink(join(dir, 'domain/moved-away.yaml'), join(dir, 'domain/dangling.yaml'));
     for (const argv of [['validate'], ['generate']]) {

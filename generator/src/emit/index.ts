@@ -19,7 +19,7 @@ export type { EmitOptions } from './common/layout.js';
 export type { EmitContext, Emitter } from './emitter.js';
 export { CODE_EMITTERS, DOCS_EMITTERS } from './emitters.js';
 export { docsDirOf, type DocsEmitOptions } from './docs/index.js';
-export { parseSnapshot, SnapshotFormatError, type ProjectionSnapshot } from './projections/index.js';
+export { checkTableOwners, parseSnapshot, SnapshotFormatError, type ProjectionSnapshot } from './projections/index.js';
 export {
   checkEventLock,
   diffEventLock,

@@ -8,6 +8,7 @@ export const projectionsEmitter: Emitter = {
 };
 
 export { migrationExport } from './emit-migrations.js';
+export { checkTableOwners } from './check-table-owners.js';
 export {
   EMPTY_SNAPSHOT,
   parseSnapshot,
