@@ -73,14 +73,19 @@ export function watchProject(initial: EventsmithConfig, options: WatchOptions): 
   let changed = new Set<string>();
   const idleWaiters: (() => void)[] = [];
   let lastStamps: string | undefined;
+  // User files (not watched) whose syntax error stopped the last run, as the run read them: saving
+  // one fixed runs again.
+  let blocking: readonly { readonly file: string; readonly stamp: string }[] = [];
   const format = formatMemo(options.format);
+  const stamps = async () =>
+    [...blocking.map((b) => stampOf(config.root, b.file)), await inputStamps(config)].join('|');
 
   const run = async () => {
     const trigger = [...changed].sort();
     changed = new Set();
     const started = performance.now();
     const before = await inputStamps(config);
-    lastStamps = before;
+    lastStamps = [...blocking.map((b) => b.stamp), before].join('|');
     try {
       if (trigger.includes(relative(config.root, config.file).split(sep).join('/'))) {
         const reloaded = await loadConfig(config.file);
@@ -92,6 +97,9 @@ export function watchProject(initial: EventsmithConfig, options: WatchOptions): 
         watcher.add(watchedPaths(config));
       }
       const outcome = await generateProject({ config, format });
+      blocking = (outcome.ok ? [] : outcome.cliErrors)
+        .flatMap((e) => (e.code === 'USER_FILE.SYNTAX' && e.where ? [e.where.file] : []))
+        .map((file) => ({ file, stamp: stampOf(config.root, file) }));
       if (!outcome.ok)
         options.onEvent({ kind: 'invalid', domainErrors: outcome.domainErrors, cliErrors: outcome.cliErrors, trigger });
       else
@@ -109,6 +117,7 @@ export function watchProject(initial: EventsmithConfig, options: WatchOptions): 
       // A save that lands while a run reads the files can be coalesced away by the file watcher;
       // if any input changed during the run, run again.
       const after = await inputStamps(config);
+      lastStamps = [...blocking.map((b) => b.stamp), after].join('|');
       if (!closed && after !== before) {
         changed.add('(changed during the previous run)');
         schedule();
@@ -160,7 +169,7 @@ export function watchProject(initial: EventsmithConfig, options: WatchOptions): 
   // last run's every `pollMs` while idle.
   const poll = setInterval(() => {
     if (closed || running || timer || lastStamps === undefined) return;
-    void inputStamps(config).then((now) => {
+    void stamps().then((now) => {
       if (!closed && !running && !timer && now !== lastStamps) {
         changed.add('(detected by polling)');
         schedule();
@@ -198,14 +207,17 @@ async function inputStamps(config: EventsmithConfig): Promise<string> {
   const stamps: string[] = [];
   for (const domain of config.domains) {
     const { files } = await resolveInputs(config.root, domain);
-    for (const file of files) {
-      try {
-        const info = statSync(join(config.root, file));
-        stamps.push(`${file}:${info.size}:${info.mtimeMs}`);
-      } catch {
-        stamps.push(`${file}:gone`);
-      }
-    }
+    for (const file of files) stamps.push(stampOf(config.root, file));
   }
   return stamps.join('|');
+}
+
+/** `<file>:<size>:<mtime>`, or `<file>:gone`. */
+function stampOf(root: string, file: string): string {
+  try {
+    const info = statSync(join(root, file));
+    return `${file}:${info.size}:${info.mtimeMs}`;
+  } catch {
+    return `${file}:gone`;
+  }
 }

@@ -98,6 +98,27 @@ describe('watchProject', () => {
     ]);
   }, 30_000);
 
+  it('runs again once a user file whose syntax error stopped the run is fixed and saved', async () => {
+    const userFile = join(dir, 'src/todo/aggregates/todo-list.ts');
+    const good = await readFile(userFile, 'utf8');
+    await writeFile(userFile, good.replace('export class TodoList', 'const broken = ;\nexport class TodoList'));
+    let mark = events.length;
+    await writeFile(
+      yamlPath(),
+      (await readFile(yamlPath(), 'utf8')).replace(
+        '      ItemCompleted:\n        fields: { itemId: uuid }',
+        '      ItemCompleted:\n        fields: { itemId: uuid }\n      ItemDropped:\n        fields: { itemId: uuid }',
+      ),
+    );
+    const blocked = await next('invalid', mark);
+    expect(blocked.kind === 'invalid' && blocked.cliErrors.map((e) => e.code)).toEqual(['USER_FILE.SYNTAX']);
+
+    mark = events.length;
+    await writeFile(userFile, good);
+    await next('generated', mark);
+    expect(await readFile(userFile, 'utf8')).toContain('onItemDropped');
+  }, 30_000);
+
   it('ignores its own output and user files', async () => {
     await handle!.idle();
     const mark = events.length;
