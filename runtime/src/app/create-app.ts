@@ -12,6 +12,7 @@ import type { RetryPolicy } from '../retry/retry-policy.js';
 import type { SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { EventStore } from '../store/event-store.js';
 import { withAppendHooks } from '../subscriptions/append-hooks.js';
+import { listPendingRebuilds } from '../subscriptions/sql/pending-rebuilds.js';
 import { SqlCheckpointStore } from '../subscriptions/sql/sql-checkpoint-store.js';
 import { SqlDeadLetterQueue } from '../subscriptions/sql/sql-dead-letter-queue.js';
 import { SubscriptionManager } from '../subscriptions/subscription-manager.js';
@@ -74,13 +75,16 @@ export interface AppOptions<
   /** Create or upgrade the tables at start (`migrateApp`). Default true. */
   readonly migrate?: boolean | undefined;
   /**
-   * Rebuild, before the subscriptions start, each projection that a migration applied by this
-   * start emptied or reset (`migrations.steps[].rebuild`), with `app.manager.rebuild`; the reports
-   * are in `app.migrations.rebuilt`. A rebuild that fails stops the start with
-   * `ProjectionRebuildAfterMigrationError` (the migrations stay applied; a later start applies
-   * nothing, so rebuild by hand then). Not with `tenant`: a rebuild replaces the whole table.
+   * Rebuild, before the subscriptions start, each projection of the app that a projection
+   * migration emptied or reset and that has not been rebuilt since (`migrations.pending`: the
+   * database keeps the mark until a rebuild completes, whichever start or command applied the
+   * migration), with `app.manager.rebuild`; the reports are in `app.migrations.rebuilt`. A rebuild
+   * that fails stops the start with `ProjectionRebuildAfterMigrationError` (the migrations stay
+   * applied, the mark stays: the next start with `rebuild: true` tries again). Not with `tenant`:
+   * a rebuild replaces the whole table.
    *
-   * Default false: the app logs a warning naming the projection, and rebuilding is yours
+   * Default false: the app logs a warning naming each such projection, at every start until it is
+   * rebuilt, and rebuilding is yours
    * (`eventsmith migrate` in a deploy step rebuilds them), because a rebuild replays every event
    * of the projection before the app starts.
    */
@@ -187,17 +191,8 @@ export async function createApp<Aggs extends AggregateSpecs, Classes extends Agg
     );
   let migrations: MigrationReport =
     options.migrate === false
-      ? { steps: [] }
+      ? await pendingOnly(database)
       : await migrateApp({ store: options.store, database, domains: [definition] });
-  if (!options.rebuild)
-    for (const name of migrations.steps.flatMap((step) => step.rebuild ?? [])) {
-      logger.warn(
-        `eventsmith: a projection migration just applied emptied or reset the table of ${name}: rows written ` +
-          `before it are missing or hold zero values until you rebuild it, with app.manager.rebuild('${name}') ` +
-          `or \`eventsmith projections rebuild ${name} --db <url>\` (\`rebuild: true\` rebuilds it at start).`,
-        { projection: name },
-      );
-    }
 
   // Appends through the app wake its subscriptions and relay at once instead of at the next poll.
   const signal = new WakeUpSignal();
@@ -306,6 +301,20 @@ export async function createApp<Aggs extends AggregateSpecs, Classes extends Agg
       ...(given.includeReactions ? (definition.reactions ?? []) : []),
     ];
   };
+  if (!options.rebuild) {
+    // At every start until a rebuild completes: the mark is in the database, not in this process.
+    const justApplied = new Set(migrations.steps.flatMap((step) => step.rebuild ?? []));
+    const pending = (migrations.pending ?? []).filter((name) => manager.projection(name));
+    for (const name of [...new Set([...justApplied, ...pending])].sort()) {
+      logger.warn(
+        `eventsmith: ${justApplied.has(name) ? 'a projection migration just applied' : 'a projection migration applied earlier'} ` +
+          `emptied or reset the table of ${name}, and it has not been rebuilt since: rows written ` +
+          `before it are missing or hold zero values until you rebuild it, with app.manager.rebuild('${name}') ` +
+          `or \`eventsmith projections rebuild ${name} --db <url>\` (\`rebuild: true\` rebuilds it at start).`,
+        { projection: name },
+      );
+    }
+  }
   // Before the subscriptions start, so the app serves reads from the rebuilt tables. Strict, as
   // `eventsmith projections rebuild`: an event the handlers fail on stops it, and says which.
   if (options.rebuild)
@@ -372,4 +381,10 @@ function checkRegistryKnowsEvents<Aggs extends AggregateSpecs, Classes extends A
       `Open the store with the domain's registry (\`registry: create${domain}Registry()\`); when several domains share ` +
       `the store, with all of theirs: \`registry: EventRegistry.merge(create${domain}Registry(), createOtherRegistry())\`.`,
   );
+}
+
+/** Without migrating (`migrate: false`): only the projections the database marks as needing a rebuild. */
+async function pendingOnly(database: Kysely<any> | undefined): Promise<MigrationReport> {
+  const pending = database ? (await listPendingRebuilds(database)).map((p) => p.projection) : [];
+  return { steps: [], ...(pending.length > 0 ? { pending } : {}) };
 }

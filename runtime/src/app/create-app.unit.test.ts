@@ -552,6 +552,47 @@ describe('rebuild: true', () => {
       start: false,
     });
     expect(again.migrations.steps.find((s) => s.tables === 'projections')?.applied).toEqual([]);
+    // The database keeps the need to rebuild: this start applied nothing, yet warns, and one with
+    // rebuild: true rebuilds it; after that, no start warns.
+    expect(again.migrations.pending).toEqual(['StockLevels']);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('a projection migration applied earlier emptied or reset the table of StockLevels');
+    const fixed = await createApp(definition({ '0002_recreate_app_test_stock_levels': recreate }), {
+      store: sqlite,
+      aggregates: shopClasses,
+      logger,
+      rebuild: true,
+      start: false,
+    });
+    expect(fixed.migrations.rebuilt?.map((r) => r.projection)).toEqual(['StockLevels']);
+    expect(fixed.migrations).not.toHaveProperty('pending');
+    expect(await levels(sqlite)).toEqual([
+      { sku: 'CUP', available: 2 },
+      { sku: 'MUG', available: 3 },
+    ]);
+    const later = await createApp(definition({ '0002_recreate_app_test_stock_levels': recreate }), {
+      store: sqlite,
+      aggregates: shopClasses,
+      logger,
+      start: false,
+    });
+    expect(later.migrations).not.toHaveProperty('pending');
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('warns at every start until the projection is rebuilt, then no more', async () => {
+    const next = definition({ '0002_recreate_app_test_stock_levels': recreate });
+    const start = () => createApp(next, { store: sqlite, aggregates: shopClasses, logger, start: false });
+    await start();
+    await start();
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain('a projection migration just applied emptied or reset the table of StockLevels');
+    expect(warnings[1]).toContain('a projection migration applied earlier emptied or reset the table of StockLevels');
+    const app = await start();
+    expect(warnings).toHaveLength(3);
+    await app.manager.rebuild('StockLevels');
+    await start();
+    expect(warnings).toHaveLength(3);
   });
 
   it('skips a projection the app no longer has (a later migration dropped its table)', async () => {

@@ -7,6 +7,11 @@ import { migrateEventStoreSeeding } from '../store/sql/migrate-event-store.js';
 import { runMigrations } from '../store/sql/run-migrations.js';
 import { detectDialect } from '../store/sql/sql-dialect.js';
 import { SqlMigrationTable } from '../store/sql/sql-tables.js';
+import {
+  clearPendingRebuild,
+  listPendingRebuilds,
+  markPendingRebuilds,
+} from '../subscriptions/sql/pending-rebuilds.js';
 import { migrateSubscriptionTables } from '../subscriptions/sql/subscription-tables.js';
 
 /** One set of tables a migration looked at, and the migrations it applied (none when up to date). */
@@ -34,6 +39,14 @@ export interface MigrationReport {
    * named (`step.rebuild`), by name. Absent when there was none to rebuild.
    */
   readonly rebuilt?: readonly RebuildReport[];
+  /**
+   * Every projection the database marks as needing a rebuild once the migrations ran: those a
+   * migration emptied or reset, whether applied by this call or by an earlier one whose rebuild
+   * failed, was killed or never ran (`eventsmith_pending_rebuilds`), by name. A mark is cleared
+   * only when a rebuild of the projection completes. With {@link MigrateAppOptions.rebuild}, what
+   * is left after its rebuilds. Absent when there is none (or no SQL database).
+   */
+  readonly pending?: readonly string[];
 }
 
 /**
@@ -112,10 +125,11 @@ export interface MigrateAppOptions {
   readonly database?: Kysely<any> | undefined;
   readonly domains: readonly DomainMigrations[];
   /**
-   * Rebuilds one projection (`(name) => manager.rebuild(name)`). When given, every projection that
-   * a migration applied by this call names in `rebuild` is rebuilt with it once all migrations
-   * succeeded, one after the other, and its report is added to `rebuilt`; a call that applies no
-   * such migration rebuilds nothing. If one fails, the others are still rebuilt and
+   * Rebuilds one projection (`(name) => manager.rebuild(name)`). When given, every projection
+   * marked as needing a rebuild ({@link MigrationReport.pending}: named in `rebuild` by a
+   * migration applied by this call or by an earlier one, and not rebuilt since) is rebuilt with it
+   * once all migrations succeeded, one after the other, and its report is added to `rebuilt`; with
+   * no mark it rebuilds nothing. If one fails, the others are still rebuilt and
    * {@link ProjectionRebuildAfterMigrationError} is thrown (the migrations stay applied). Return
    * undefined for a projection you no longer have (a later migration dropped or renamed its
    * table; on a new database all of them run at once): it is skipped.
@@ -217,7 +231,7 @@ export async function migrateApp(options: MigrateAppOptions): Promise<MigrationR
       { tables: 'projections', domain: domain.domain },
       async () => {
         adopted = await adoptSharedRecords(database, table, migrations);
-        return runMigrations(projectionMigrationDatabase(database), migrations, table);
+        return runMigrations(projectionMigrationDatabase(database), markingPendingRebuilds(migrations), table);
       },
       (applied) => {
         const rebuild = [...new Set(applied.flatMap((name) => migrations[name]?.rebuild ?? []))].sort();
@@ -225,31 +239,71 @@ export async function migrateApp(options: MigrateAppOptions): Promise<MigrationR
       },
     );
   }
-  return options.rebuild ? rebuildNamedProjections({ steps }, options.rebuild) : { steps };
+  const pending = database ? (await listPendingRebuilds(database)).map((p) => p.projection) : [];
+  const report = { steps, ...(pending.length > 0 ? { pending } : {}) };
+  return options.rebuild ? rebuildNamedProjections(report, options.rebuild, database) : report;
 }
 
 /**
- * Rebuilds, with `rebuild`, each projection the report's steps name (`step.rebuild`), in name
- * order; returns the report with their reports in `rebuilt`. A failed rebuild does not stop the
- * others; then it throws {@link ProjectionRebuildAfterMigrationError}.
+ * Each migration that names projections in `rebuild` first marks them as needing a rebuild, in
+ * its own transaction (PostgreSQL, SQLite: the mark commits with the migration, or neither
+ * does). On MariaDB, whose DDL commits by itself, the mark is written before the DDL: a
+ * migration that fails after it leaves a mark (a rebuild too many), never a table emptied without
+ * one.
+ */
+function markingPendingRebuilds(
+  migrations: Readonly<Record<string, ProjectionTableMigration>>,
+): Record<string, ProjectionTableMigration> {
+  return Object.fromEntries(
+    Object.entries(migrations).map(([name, migration]) => {
+      const rebuild = migration.rebuild ?? [];
+      if (rebuild.length === 0) return [name, migration];
+      return [
+        name,
+        {
+          ...migration,
+          async up(db: Kysely<any>) {
+            await markPendingRebuilds(db, rebuild, name);
+            await migration.up(db);
+          },
+        },
+      ];
+    }),
+  );
+}
+
+/**
+ * Rebuilds, with `rebuild`, each projection the report's steps name (`step.rebuild`) or marks as
+ * pending (`report.pending`), in name order; returns the report with their reports in `rebuilt`
+ * and, in `pending`, the marked ones not rebuilt (skipped or failed). A failed rebuild does not
+ * stop the others; then it throws {@link ProjectionRebuildAfterMigrationError}.
  */
 export async function rebuildNamedProjections(
   report: MigrationReport,
   rebuild: (projection: string) => Promise<RebuildReport | undefined>,
+  /** Where the marks are: a rebuild that returned a report clears its projection's. */
+  database?: Kysely<any>,
 ): Promise<MigrationReport> {
-  const names = [...new Set(report.steps.flatMap((step) => step.rebuild ?? []))].sort();
+  const names = [...new Set([...report.steps.flatMap((step) => step.rebuild ?? []), ...(report.pending ?? [])])].sort();
   if (names.length === 0) return report;
   const rebuilt: RebuildReport[] = [];
   const failed: { projection: string; cause: unknown }[] = [];
   for (const projection of names) {
     try {
       const done = await rebuild(projection);
-      if (done) rebuilt.push(done);
+      if (done) {
+        rebuilt.push(done);
+        // `rebuildProjection` cleared the mark with its swap; a rebuild of your own did not.
+        if (database && report.pending?.includes(projection)) await clearPendingRebuild(database, projection);
+      }
     } catch (cause) {
       failed.push({ projection, cause });
     }
   }
-  const done = { ...report, rebuilt };
+  const rebuiltNames = new Set(rebuilt.map((r) => r.projection));
+  const left = (report.pending ?? []).filter((name) => !rebuiltNames.has(name));
+  const { pending: _, ...rest } = report;
+  const done = { ...rest, rebuilt, ...(left.length > 0 ? { pending: left } : {}) };
   if (failed.length > 0) throw new ProjectionRebuildAfterMigrationError(done, failed);
   return done;
 }

@@ -58,6 +58,69 @@ describe('migrateApp and the projections its migrations empty', () => {
     durationMs: 0,
   });
 
+  it('rebuilds, at a later call, what a migration applied before a failed one emptied', async () => {
+    const store = await SqliteEventStore.open({ filename: ':memory:', registry: EventRegistry.create({ events: [] }) });
+    try {
+      const calls: string[] = [];
+      const rebuild = (name: string) => (calls.push(name), Promise.resolve(report(name)));
+      const broken = {
+        async up() {
+          throw new Error('the later migration is broken');
+        },
+      };
+      // Each domain's migrations run in their own transaction: A's lossy 0002 commits, B's fails.
+      const domains = (b: ProjectionTableMigration) => [
+        {
+          domain: 'RebuildA',
+          projectionMigrations: { '0001_orders': table('rebuild_orders'), '0002_recreate': recreate },
+        },
+        { domain: 'RebuildB', projectionMigrations: { '0001_other': b } },
+      ];
+      await migrateApp({
+        store,
+        domains: [{ domain: 'RebuildA', projectionMigrations: { '0001_orders': table('rebuild_orders') } }],
+      });
+      await expect(migrateApp({ store, domains: domains(broken), rebuild })).rejects.toThrow(AppMigrationError);
+      expect(calls).toEqual([]);
+      const fixed = await migrateApp({ store, domains: domains(table('rebuild_other')), rebuild });
+      expect(fixed.steps.find((s) => s.domain === 'RebuildA')?.applied).toEqual([]);
+      expect(calls).toEqual(['Orders']);
+      expect(fixed.rebuilt).toEqual([report('Orders')]);
+      expect(fixed).not.toHaveProperty('pending');
+      const again = await migrateApp({ store, domains: domains(table('rebuild_other')), rebuild });
+      expect(again).not.toHaveProperty('rebuilt');
+      expect(calls).toEqual(['Orders']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps the mark of a failed rebuild, and of one not asked for, until a rebuild succeeds', async () => {
+    const store = await SqliteEventStore.open({ filename: ':memory:', registry: EventRegistry.create({ events: [] }) });
+    try {
+      const migrations = { '0001_orders': table('rebuild_orders'), '0002_recreate': recreate };
+      const domains = [{ domain: 'RebuildA', projectionMigrations: migrations }];
+      await migrateApp({
+        store,
+        domains: [{ domain: 'RebuildA', projectionMigrations: { '0001_orders': migrations['0001_orders'] } }],
+      });
+      const failing = () => Promise.reject(new Error('the service is down'));
+      await expect(migrateApp({ store, domains, rebuild: failing })).rejects.toThrow(
+        ProjectionRebuildAfterMigrationError,
+      );
+      const error = (await migrateApp({ store, domains, rebuild: failing }).catch(
+        (e: unknown) => e,
+      )) as ProjectionRebuildAfterMigrationError;
+      expect(error.report.pending).toEqual(['Orders']);
+      expect(await migrateApp({ store, domains })).toEqual(expect.objectContaining({ pending: ['Orders'] }));
+      const done = await migrateApp({ store, domains, rebuild: (name) => Promise.resolve(report(name)) });
+      expect(done.rebuilt).toEqual([report('Orders')]);
+      expect(await migrateApp({ store, domains })).not.toHaveProperty('pending');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('rebuilds, with rebuild, only what the migrations applied by this call name, after they all succeeded', async () => {
     const store = await SqliteEventStore.open({ filename: ':memory:', registry: EventRegistry.create({ events: [] }) });
     try {

@@ -50,16 +50,23 @@ export async function createShadow(db: Kysely<any>, dialect: SqlDialectName, tab
  * `RENAME TABLE` on MariaDB/MySQL), then drops the old tables. Index names are restored, so
  * later migrations that name them keep working.
  */
-export async function swapShadow(db: Kysely<any>, dialect: SqlDialectName, tables: readonly string[]): Promise<void> {
+export async function swapShadow(
+  db: Kysely<any>,
+  dialect: SqlDialectName,
+  tables: readonly string[],
+  /** Run in the swap's transaction (PostgreSQL, SQLite); on MariaDB, whose DDL commits, after the rename. */
+  inSwap: (db: Kysely<any>) => Promise<void> = async () => undefined,
+): Promise<void> {
   // A projection without tables of its own (it writes elsewhere) has nothing to swap; MariaDB
   // would refuse an empty `RENAME TABLE`.
-  if (tables.length === 0) return;
+  if (tables.length === 0) return inSwap(db);
   if (dialect === 'mysql') {
     const renames = tables.flatMap((t) => [
       sql`${sql.table(t)} to ${sql.table(t + RETIRED_SUFFIX)}`,
       sql`${sql.table(t + SHADOW_SUFFIX)} to ${sql.table(t)}`,
     ]);
     await sql`rename table ${sql.join(renames)}`.execute(db);
+    await inSwap(db);
     for (const table of tables) await db.schema.dropTable(table + RETIRED_SUFFIX).execute();
     return;
   }
@@ -90,6 +97,7 @@ export async function swapShadow(db: Kysely<any>, dialect: SqlDialectName, table
         }
       }
     }
+    await inSwap(trx);
   });
 }
 

@@ -20,6 +20,7 @@ import {
   swapShadow,
 } from '../projections/shadow-tables.js';
 import { TableRenamePlugin } from '../projections/table-rename-plugin.js';
+import { clearPendingRebuild, listPendingRebuilds } from './sql/pending-rebuilds.js';
 
 /** Controls of the live subscription of the projection being rebuilt (the manager supplies them). */
 export interface LiveProjectionControl {
@@ -196,7 +197,11 @@ export async function rebuildProjection(options: RebuildProjectionOptions): Prom
     }
     const final = target();
     await replayUpTo(final);
-    await swapShadow(db, dialect, tables);
+    // The rebuild is complete: the mark of a lossy migration (`eventsmith_pending_rebuilds`) goes
+    // in the same transaction as the swap, so a failed or killed rebuild keeps it. Looked up
+    // first: a missing table would abort a PostgreSQL transaction.
+    const marked = (await listPendingRebuilds(db)).some((p) => p.projection === projection.name);
+    await swapShadow(db, dialect, tables, marked ? (trx) => clearPendingRebuild(trx, projection.name) : undefined);
     // Still paused: the live subscription cannot park anything meanwhile.
     const resolvedDeadLetters = options.deadLetters
       ? await resolveReplayed(options.deadLetters, projection, final, skip)

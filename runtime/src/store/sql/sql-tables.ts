@@ -18,6 +18,8 @@ export const SqlTable = {
   deadLetters: 'eventsmith_dead_letters',
   leases: 'eventsmith_leases',
   outbox: 'eventsmith_outbox',
+  /** Projections a lossy projection migration emptied or reset, until a rebuild completes (subscription migration 0003). */
+  pendingRebuilds: 'eventsmith_pending_rebuilds',
   aggregateVersions: 'eventsmith_bus_aggregate_versions',
 } as const;
 

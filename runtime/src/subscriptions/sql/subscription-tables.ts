@@ -14,6 +14,7 @@ export const SubscriptionTable = {
   deadLetters: SqlTable.deadLetters,
   leases: SqlTable.leases,
   outbox: SqlTable.outbox,
+  pendingRebuilds: SqlTable.pendingRebuilds,
 } as const;
 
 /** Kysely migrator bookkeeping table for these tables. */
@@ -55,6 +56,8 @@ export interface SubscriptionTables {
     expires_at: number | string;
     acquired_at: number | string;
   };
+  /** Migration 0003: a projection a lossy migration emptied or reset, until it is rebuilt. */
+  eventsmith_pending_rebuilds: { projection: string; migration: string; marked_at: number | string };
 }
 
 function types(dialect: SqlDialectName) {
@@ -172,6 +175,19 @@ export function subscriptionMigrations(dialect: SqlDialectName): Record<string, 
           .createIndex('eventsmith_dead_letters_tenant')
           .on(SubscriptionTable.deadLetters)
           .columns(['tenant_id', 'status', 'subscription', 'id'])
+          .execute();
+      },
+    },
+    // Projections a lossy projection migration emptied or reset, until a rebuild completes: the
+    // need to rebuild outlives the process that applied the migration (see pending-rebuilds.ts).
+    // One row per projection, not per tenant: a rebuild replaces the whole table.
+    '0003-pending-rebuilds': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable(SubscriptionTable.pendingRebuilds)
+          .addColumn('projection', t.key(200), (c) => c.primaryKey())
+          .addColumn('migration', t.key(255), (c) => c.notNull())
+          .addColumn('marked_at', t.ms, (c) => c.notNull())
           .execute();
       },
     },

@@ -1,0 +1,77 @@
+import { sql, type Kysely } from 'kysely';
+import { detectDialect, type SqlDialectName } from '../../store/sql/sql-dialect.js';
+import { SqlTable } from '../../store/sql/sql-tables.js';
+
+/** A projection whose table a projection migration emptied or reset, not rebuilt since. */
+export interface PendingRebuild {
+  readonly projection: string;
+  /** The (last) migration that emptied or reset its table. */
+  readonly migration: string;
+  /** When that migration marked it, epoch milliseconds. */
+  readonly markedAt: number;
+}
+
+/**
+ * Marks projections as needing a rebuild, in `db` (pass the migration's transaction, so the mark
+ * commits or rolls back with it). Kept until a rebuild of the projection completes
+ * (`rebuildProjection` clears it in its swap). One mark per projection, not per tenant: a rebuild
+ * replaces the whole table. Needs subscription migration `0003-pending-rebuilds`.
+ */
+export async function markPendingRebuilds(
+  db: Kysely<any>,
+  projections: readonly string[],
+  migration: string,
+  now: number = Date.now(),
+): Promise<void> {
+  const dialect = detectDialect(db);
+  for (const projection of projections) {
+    const row = { projection, migration, marked_at: now };
+    const insert = db.insertInto(SqlTable.pendingRebuilds).values(row);
+    // An upsert, never delete-then-insert: on MariaDB each statement commits on its own.
+    await (
+      dialect === 'mysql'
+        ? insert.onDuplicateKeyUpdate({ migration, marked_at: now })
+        : insert.onConflict((c) => c.column('projection').doUpdateSet({ migration, marked_at: now }))
+    ).execute();
+  }
+}
+
+/** Clears a projection's mark (in the rebuild's swap transaction when the dialect has one). */
+export async function clearPendingRebuild(db: Kysely<any>, projection: string): Promise<void> {
+  await db.deleteFrom(SqlTable.pendingRebuilds).where('projection', '=', projection).execute();
+}
+
+/**
+ * The projections marked as needing a rebuild, by name. None when the table does not exist yet
+ * (subscription tables not migrated to `0003-pending-rebuilds`).
+ *
+ * @example
+ * ```ts
+ * for (const { projection, migration } of await listPendingRebuilds(db))
+ *   console.warn(`${projection} needs a rebuild since ${migration}`);
+ * ```
+ */
+export async function listPendingRebuilds(db: Kysely<any>): Promise<PendingRebuild[]> {
+  if (!(await pendingRebuildTableExists(db))) return [];
+  const rows = (await db
+    .selectFrom(SqlTable.pendingRebuilds)
+    .select(['projection', 'migration', 'marked_at'])
+    .orderBy('projection')
+    .execute()) as { projection: string; migration: string; marked_at: number | string }[];
+  return rows.map((r) => ({ projection: r.projection, migration: r.migration, markedAt: Number(r.marked_at) }));
+}
+
+/** Whether the marks table exists, asked without an error (which would abort a PostgreSQL transaction). */
+export async function pendingRebuildTableExists(
+  db: Kysely<any>,
+  dialect: SqlDialectName = detectDialect(db),
+): Promise<boolean> {
+  const table = SqlTable.pendingRebuilds;
+  const query =
+    dialect === 'sqlite'
+      ? sql`select 1 as found from sqlite_master where type = 'table' and name = ${table}`
+      : dialect === 'postgres'
+        ? sql`select 1 as found where to_regclass(${table}) is not null`
+        : sql`select 1 as found from information_schema.tables where table_schema = database() and table_name = ${table}`;
+  return (await query.execute(db)).rows.length > 0;
+}
