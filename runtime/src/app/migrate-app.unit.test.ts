@@ -6,6 +6,7 @@ import type { RebuildReport } from '../subscriptions/rebuild-projection.js';
 import {
   AppMigrationError,
   migrateApp,
+  type DomainMigrations,
   ProjectionRebuildAfterMigrationError,
   type ProjectionTableMigration,
 } from './migrate-app.js';
@@ -69,7 +70,7 @@ describe('migrateApp and the projections its migrations empty', () => {
         },
       };
       // Each domain's migrations run in their own transaction: A's lossy 0002 commits, B's fails.
-      const domains = (b: ProjectionTableMigration) => [
+      const domains = (b: ProjectionTableMigration): DomainMigrations[] => [
         {
           domain: 'RebuildA',
           projectionMigrations: { '0001_orders': table('rebuild_orders'), '0002_recreate': recreate },
