@@ -202,6 +202,9 @@ tenant's events and dead letters. A dead letter counts in its event's tenant's r
 subscription has a checkpoint of that tenant, otherwise in its unscoped row (or, without one, in
 a row of that tenant not started yet), so each dead letter is counted once. A projection with no
 checkpoint anywhere is listed once, not started. The tenant column is shown when a row has one.
+A projection whose table a projection migration emptied or reset, and that has not been rebuilt
+since, shows \`needed\` in a rebuild column, with a line naming the migration and the command
+(\`eventsmith projections rebuild <name>\`, or \`eventsmith migrate\`).
 
 Options:
   --db <url>             sqlite:app.db, postgres://user@host/db or mysql://user@host/db
@@ -210,7 +213,8 @@ Options:
   --format json          { "subscriptions": [{ "name", "tenantId" (null: the unscoped store's),
                          "projection", "position", "updatedAt", "lagEvents", "lagCapped",
                          "lagSeconds", "deadLetters": { "pending", "retrying", "resolved" },
-                         "lastError", "throughput" }] }: one entry per name and tenantId
+                         "lastError", "throughput", "needsRebuild" (null, or { "migration",
+                         "since" }) }] }: one entry per name and tenantId
 
 Exit status: 0 done, 1 the store could not be read or the operation failed, 2 usage error (a
 missing or unknown sub-command, argument or flag, a --db URL of no known database).`,
@@ -245,7 +249,8 @@ checkpoint, then swaps the copies in: readers see the old tables until the swap.
 SQL lease is held meanwhile; while an app runs the projection (apps hold its lease), the rebuild
 is refused: stop the app, or rebuild from it with app.manager.rebuild(name). On a terminal a progress bar shows the rate and the time left; otherwise a line every
 two seconds. The first event the projection's handlers fail on stops the rebuild and leaves the
-live tables as they were (exit status 1).
+live tables as they were (exit status 1). A rebuild that completes clears the projection's mark
+of a lossy migration (see \`eventsmith migrate\`); one that fails leaves it.
 
 Options:
   --skip-failures        Skip and list the events the handlers fail on instead (exit status 1): the new
@@ -265,9 +270,12 @@ of every domain in the config (run \`eventsmith generate\` first). Safe to run r
 
 A projection migration that empties or resets its table (a new primary key, a retyped column, a
 NOT NULL column without a default: \`generate\` warned when it wrote it) names its projection in
-\`rebuild\`. Once every migration succeeded, the projections that the migrations applied by this
-run name are rebuilt from their events, as \`eventsmith projections rebuild\` does, and each
-rebuild's report is printed. A run that applies none rebuilds nothing. A rebuild is refused
+\`rebuild\`; applying it marks the projection, in the database, as needing a rebuild, until a
+rebuild of it completes (this command's, \`eventsmith projections rebuild\` or an app's). Once
+every migration succeeded, every marked projection is rebuilt from its events, as \`eventsmith
+projections rebuild\` does, and each rebuild's report is printed: those the migrations of this
+run emptied, and those of an earlier run whose rebuild failed, was interrupted or was skipped
+(--no-rebuild, an app without rebuild: true). With no mark it rebuilds nothing. A rebuild is refused
 while an app runs the projection (it holds the projection's lease): migrate before the new
 version starts, or pass --no-rebuild and rebuild in the app (app.manager.rebuild).
 
@@ -275,9 +283,11 @@ version starts, or pass --no-rebuild and rebuild in the app (app.manager.rebuild
                  Default: the EVENTSMITH_DB environment variable (keeps a password out of \`ps\`).
   --no-rebuild   Do not rebuild; print which projections to rebuild (\`eventsmith projections
                  rebuild <name>\`) instead, for teams that rebuild in a separate step.
-  --format json  { "database", "steps": [{ "tables", "applied", "rebuild"? }], "rebuilt"? }
+  --format json  { "database", "steps": [{ "tables", "applied", "rebuild"? }], "rebuilt"?,
+                 "pending"? (still marked: with --no-rebuild, or no longer in the project) }
 
 Exit status: 0 done, 1 a migration or a rebuild failed or the database could not be opened (after
-a failed rebuild the migrations stay applied: rebuild with \`eventsmith projections rebuild\`), 2
+a failed rebuild the migrations stay applied and the mark stays: rebuild with \`eventsmith
+projections rebuild\`, or run \`eventsmith migrate\` again), 2
 usage error (a --db URL of no known database).`,
 };

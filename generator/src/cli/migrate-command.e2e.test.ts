@@ -92,7 +92,7 @@ describe('eventsmith migrate with the repository config (two domains, one databa
     expect(first.status).toBe(0);
     expect(first.out.split('\n')).toEqual([
       'Event store tables: applied 0001_event_store, 0002_snapshot_tenants, 0003_snapshot_fingerprints, 0005_store_identity.',
-      'Subscription and outbox tables: applied 0001-subscription-tables, 0002-tenants.',
+      'Subscription and outbox tables: applied 0001-subscription-tables, 0002-tenants, 0003-pending-rebuilds.',
       'generated/bank: applied 0001_create_account_summary.',
       expect.stringMatching(/^generated\/shop: applied 0001_create_customer_stats, 0002_create_daily_revenue, /),
       `Event store, subscription and projection tables are ready in ${db}.`,
@@ -200,6 +200,24 @@ describe('eventsmith migrate after a migration that empties a projection table (
     }
   }
 
+  const cli = async (...argv: string[]) => {
+    let out = '';
+    let err = '';
+    const status = await main([...argv, '--db', `sqlite:${db}`, '--config', config], {
+      cwd: REPO,
+      out: (text) => void (out += text),
+      err: (text) => void (err += text),
+    });
+    return { status, out, err };
+  };
+  /** AccountSummary's needsRebuild, as `subscriptions status --format json` reports it. */
+  const needsRebuild = async (): Promise<unknown> => {
+    const result = await cli('subscriptions', 'status', '--format', 'json');
+    expect(result.status).toBe(0);
+    const rows = (JSON.parse(result.out) as { subscriptions: { name: string; needsRebuild: unknown }[] }).subscriptions;
+    return rows.find((row) => row.name === 'AccountSummary')?.needsRebuild;
+  };
+
   const migrateProject = async (...flags: string[]) => {
     let out = '';
     let err = '';
@@ -272,17 +290,28 @@ describe('eventsmith migrate after a migration that empties a projection table (
       );
       expect(result.err).toContain('[MIGRATE.REBUILD_FAILED]');
       expect(result.err).toContain(
-        `fix: Fix the cause, then rebuild: eventsmith projections rebuild AccountSummary --db sqlite:${db}`,
+        `fix: Fix the cause, then rebuild: eventsmith projections rebuild AccountSummary --db sqlite:${db}, or run \`eventsmith migrate\` again`,
       );
       expect(result.err).toContain('the migrations printed above were applied and stay applied');
       expect(await summaries(db)).toEqual([]);
+      // The failed rebuild left the mark: status shows it, and a rebuild refused again keeps it.
+      expect(await needsRebuild()).toEqual({
+        migration: '0002_recreate_account_summary',
+        since: expect.any(String),
+      });
+      const status = await cli('subscriptions', 'status');
+      expect(status.out).toContain(
+        'AccountSummary needs a rebuild: migration 0002_recreate_account_summary emptied or reset its table',
+      );
+      expect(status.out).toMatch(/AccountSummary .* needed\n/);
+      expect((await cli('projections', 'rebuild', 'AccountSummary')).status).toBe(1);
+      expect(await needsRebuild()).not.toBeNull();
       await held!.release();
     } finally {
       await store.close();
     }
-    // Once the app has stopped, the command the error named rebuilds it; `migrate` has nothing
-    // left to apply, so it does not.
-    expect((await migrateProject()).out).not.toContain('Rebuilt');
+    // Once the app has stopped, the command the error named rebuilds it and clears the mark:
+    // `migrate` then has nothing to rebuild.
     let out = '';
     const status = await main(
       ['projections', 'rebuild', 'AccountSummary', '--db', `sqlite:${db}`, '--config', config],
@@ -295,5 +324,26 @@ describe('eventsmith migrate after a migration that empties a projection table (
     expect(out).toContain('Rebuilt AccountSummary: 5 events replayed');
     expect(status).toBe(0);
     expect(await summaries(db)).toEqual(expected);
+    expect(await needsRebuild()).toBeNull();
+    expect((await cli('subscriptions', 'status')).out).not.toContain('needs a rebuild');
+    expect((await migrateProject()).out).not.toContain('Rebuilt');
+  }, 120_000);
+
+  it('rebuilds, at a later run that applies nothing, what an earlier run left to rebuild (--no-rebuild, a failed or killed rebuild)', async () => {
+    expect((await migrateProject('--no-rebuild')).status).toBe(0);
+    expect(await summaries(db)).toEqual([]);
+    const json = await migrateProject('--no-rebuild', '--format', 'json');
+    expect(JSON.parse(json.out)).toEqual(expect.objectContaining({ pending: ['AccountSummary'] }));
+    const warned = await migrateProject('--no-rebuild');
+    expect(warned.err).toContain(
+      'warning: a migration applied earlier emptied or reset the table of AccountSummary, and it has not been rebuilt since',
+    );
+    const result = await migrateProject();
+    expect(result.status).toBe(0);
+    expect(result.out).toContain('generated: projection tables up to date.');
+    expect(result.out).toContain('Rebuilt AccountSummary: 5 events replayed');
+    expect(await summaries(db)).toEqual(expected);
+    expect(await needsRebuild()).toBeNull();
+    expect((await migrateProject()).out).not.toContain('Rebuilt');
   }, 120_000);
 });

@@ -45,9 +45,11 @@ export type { DatabaseTarget };
  * can share the database). Prints what each step applied; on a failure, what was applied before it.
  *
  * Then, unless `rebuild` is false (`--no-rebuild`), it rebuilds each projection that a migration
- * applied by this run emptied or reset (`rebuild: [...]` in the generated migration), as
- * `eventsmith projections rebuild` does, and prints its report; with `rebuild: false` it says
- * which to rebuild. A failed rebuild leaves the migrations applied and says what to run.
+ * emptied or reset (`rebuild: [...]` in the generated migration) and that has not been rebuilt
+ * since, whether this run or an earlier one applied the migration (the database keeps the mark
+ * until a rebuild completes), as `eventsmith projections rebuild` does, and prints its report;
+ * with `rebuild: false` it says which to rebuild. A failed rebuild leaves the migrations applied
+ * and the mark in place, and says what to run.
  */
 export async function migrateDatabase(
   io: CliIo,
@@ -137,7 +139,7 @@ export async function migrateDatabase(
     for (const rebuilt of report.rebuilt ?? []) io.out(`${rebuildText(rebuilt)}\n`);
     for (const name of gone)
       io.err(
-        `note: ${name}, named by a migration applied above, is no longer a projection of this project: nothing to rebuild.\n`,
+        `note: ${name}, whose table a migration emptied or reset, is no longer a projection of this project: nothing to rebuild.\n`,
       );
     if (options.rebuild === false) warnToRebuild(io, report, dbArgument);
   }
@@ -153,7 +155,9 @@ export async function migrateDatabase(
       ...(step.rebuild?.length ? { rebuild: step.rebuild } : {}),
     }));
     const rebuilt = report.rebuilt?.length ? { rebuilt: report.rebuilt.map(rebuildJson) } : {};
-    io.out(`${JSON.stringify({ database: where, steps, ...rebuilt }, null, 2)}\n`);
+    // Still marked as needing a rebuild: with --no-rebuild, or a projection the project no longer has.
+    const pending = report.pending?.length ? { pending: report.pending } : {};
+    io.out(`${JSON.stringify({ database: where, steps, ...rebuilt, ...pending }, null, 2)}\n`);
   }
 }
 
@@ -171,18 +175,22 @@ function rebuildFailure(error: ProjectionRebuildAfterMigrationError, format: Out
           `. Until ${names.length === 1 ? 'it is' : 'they are'} rebuilt, the table of ${names.join(', ')} is empty or holds zero values` +
           (format === 'json' && rebuilt.length ? ` (rebuilt: ${rebuilt.map((r) => r.projection).join(', ')})` : '') +
           '.',
-        fix: `Fix the cause, then rebuild: ${names.map((n) => `eventsmith projections rebuild ${n} --db ${dbArgument}`).join(' and ')} (\`eventsmith migrate\` does not rebuild again: its migrations are applied).`,
+        fix: `Fix the cause, then rebuild: ${names.map((n) => `eventsmith projections rebuild ${n} --db ${dbArgument}`).join(' and ')}, or run \`eventsmith migrate\` again (the database marks ${names.length === 1 ? 'it' : 'them'} as needing a rebuild until one completes).`,
       },
     ],
     'the migrations printed above were applied and stay applied',
   );
 }
 
-/** A warning for each projection a migration applied above emptied or reset, with the command that rebuilds it. */
+/**
+ * A warning for each projection a migration emptied or reset (applied above, or by an earlier run
+ * and not rebuilt since), with the command that rebuilds it.
+ */
 function warnToRebuild(io: CliIo, report: MigrationReport, dbArgument: string): void {
-  for (const name of [...new Set(report.steps.flatMap((step) => step.rebuild ?? []))].sort())
+  const applied = new Set(report.steps.flatMap((step) => step.rebuild ?? []));
+  for (const name of [...new Set([...applied, ...(report.pending ?? [])])].sort())
     io.err(
-      `warning: a migration applied above emptied or reset the table of ${name}: rows written before it are missing or hold zero values until you rebuild it: eventsmith projections rebuild ${name} --db ${dbArgument}\n`,
+      `warning: a migration ${applied.has(name) ? 'applied above' : 'applied earlier'} emptied or reset the table of ${name}${applied.has(name) ? '' : ', and it has not been rebuilt since'}: rows written before it are missing or hold zero values until you rebuild it: eventsmith projections rebuild ${name} --db ${dbArgument}\n`,
     );
 }
 

@@ -296,7 +296,15 @@ async function subscriptionsStatus(inspector: StoreInspector, out: Output): Prom
     if (subscriptions.length === 0) return 'No subscription has a checkpoint yet, and the project has no projections.';
     // One row per subscription and scope; the tenant column only where tenants have their own.
     const tenants = subscriptions.some((s) => s.tenantId !== null);
-    return table(
+    const due = subscriptions.filter(
+      (s, i) => s.needsRebuild && subscriptions.findIndex((o) => o.name === s.name) === i,
+    );
+    const notes = due.map(
+      (s) =>
+        `\n${s.name} needs a rebuild: migration ${s.needsRebuild!.migration} emptied or reset its table on ${s.needsRebuild!.since}, ` +
+        `and it has not been rebuilt since. Run \`eventsmith projections rebuild ${s.name}\` (or \`eventsmith migrate\`).`,
+    );
+    return `${table(
       [
         'name',
         ...(tenants ? ['tenant'] : []),
@@ -306,6 +314,7 @@ async function subscriptionsStatus(inspector: StoreInspector, out: Output): Prom
         'lag (s)',
         'dead letters',
         'updated',
+        ...(due.length > 0 ? ['rebuild'] : []),
       ],
       subscriptions.map((s) => [
         s.name,
@@ -316,8 +325,9 @@ async function subscriptionsStatus(inspector: StoreInspector, out: Output): Prom
         s.lagSeconds.toFixed(1),
         String(s.deadLetters.pending + s.deadLetters.retrying),
         s.updatedAt ?? '-',
+        ...(due.length > 0 ? [s.needsRebuild ? 'needed' : '-'] : []),
       ]),
-    );
+    )}${notes.join('')}`;
   });
   return 0;
 }

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import {
   DeadLetterEntryNotFoundError,
+  listPendingRebuilds,
   parseStreamId,
   Position,
   rebuildProjection,
@@ -59,6 +60,12 @@ export interface SubscriptionReport {
    * call; null on the first call.
    */
   readonly throughput: number | null;
+  /**
+   * A projection migration emptied or reset the projection's table and it has not been rebuilt
+   * since (`eventsmith projections rebuild`, or `eventsmith migrate`, clears it): the migration
+   * and when it ran. Per projection, so the same in each of its rows. Null when none is due.
+   */
+  readonly needsRebuild: { readonly migration: string; readonly since: string } | null;
 }
 
 /** A dead-letter entry as plain JSON. */
@@ -374,8 +381,13 @@ export class StoreInspector {
       row.resolved += count.resolved;
       row.deadLetterTenants.push(count.tenantId);
     }
+    const marks = new Map((await listPendingRebuilds(db)).map((p) => [p.projection, p]));
     const named = new Set([...scopes.values()].map((s) => s.name));
-    for (const name of this.#code.projections.keys()) if (!named.has(name)) scope(name, this.tenantId ?? null);
+    for (const name of [...this.#code.projections.keys(), ...marks.keys()])
+      if (!named.has(name)) {
+        named.add(name);
+        scope(name, this.tenantId ?? null);
+      }
     const rows = [...scopes.values()].sort(
       (a, b) =>
         compare(a.name, b.name) ||
@@ -411,6 +423,9 @@ export class StoreInspector {
         deadLetters: { pending: row.pending, retrying: row.retrying, resolved: row.resolved },
         lastError: newest ? { message: newest.message, at: newest.at.toISOString() } : null,
         throughput,
+        needsRebuild: marks.has(name)
+          ? { migration: marks.get(name)!.migration, since: new Date(marks.get(name)!.markedAt).toISOString() }
+          : null,
       };
     });
   }

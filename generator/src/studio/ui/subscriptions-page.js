@@ -47,7 +47,18 @@ export function SubscriptionsPage() {
         ${current.map(
           (s) =>
             html`<tr data-testid="subscription-row" key=${label(s)}>
-              <td>${s.name}${s.projection ? html` <span class="tag">projection</span>` : null}</td>
+              <td>
+                ${s.name}${s.projection ? html` <span class="tag">projection</span>` : null}${
+                  s.needsRebuild
+                    ? html` <span
+                        class="tag warn"
+                        data-testid="needs-rebuild"
+                        title=${`Migration ${s.needsRebuild.migration} emptied or reset its table (${time(s.needsRebuild.since)}); rebuild it: eventsmith projections rebuild ${s.name}`}
+                        >needs rebuild</span
+                      >`
+                    : null
+                }
+              </td>
               ${tenants ? html`<td data-testid="subscription-tenant">${s.tenantId ?? '—'}</td>` : null}
               <td><code>${s.position?.split('@').pop() ?? 'not started'}</code></td>
               <td>${time(s.updatedAt)}</td>
