@@ -246,8 +246,9 @@ export async function migrateApp(options: MigrateAppOptions): Promise<MigrationR
 
 /**
  * Each migration that names projections in `rebuild` first marks them as needing a rebuild, in
- * its own transaction (PostgreSQL, SQLite: the mark commits with the migration, or neither
- * does). On MariaDB, whose DDL commits by itself, the mark is written before the DDL: a
+ * the migration's transaction (PostgreSQL: the migrator's, which holds the run's migrations;
+ * SQLite: one opened around the migration, as the migrator opens none): the mark commits with
+ * the migration, or neither does. On MariaDB, whose DDL commits by itself, the mark is written before the DDL: a
  * migration that fails after it leaves a mark (a rebuild too many), never a table emptied without
  * one.
  */
@@ -263,8 +264,14 @@ function markingPendingRebuilds(
         {
           ...migration,
           async up(db: Kysely<any>) {
-            await markPendingRebuilds(db, rebuild, name);
-            await migration.up(db);
+            const apply = async (trx: Kysely<any>) => {
+              await markPendingRebuilds(trx, rebuild, name);
+              await migration.up(trx);
+            };
+            // PostgreSQL: the migrator's transaction holds both. SQLite: the migrator runs each
+            // migration without one, so it is opened here. MariaDB: no transaction holds DDL.
+            if (db.isTransaction || detectDialect(db) === 'mysql') return apply(db);
+            await db.transaction().execute(apply);
           },
         },
       ];

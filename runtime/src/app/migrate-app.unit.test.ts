@@ -96,6 +96,30 @@ describe('migrateApp and the projections its migrations empty', () => {
     }
   });
 
+  it('marks nothing when the lossy migration itself fails: the mark rolls back with it', async () => {
+    const store = await SqliteEventStore.open({ filename: ':memory:', registry: EventRegistry.create({ events: [] }) });
+    try {
+      const failing = {
+        rebuild: ['Orders'],
+        async up(db: Kysely<any>) {
+          await db.schema.dropTable('rebuild_orders').execute();
+          throw new Error('the recreate is broken');
+        },
+      };
+      const first = { '0001_orders': table('rebuild_orders') };
+      await migrateApp({ store, domains: [{ domain: 'RebuildA', projectionMigrations: first }] });
+      const domains = [{ domain: 'RebuildA', projectionMigrations: { ...first, '0002_recreate': failing } }];
+      await expect(migrateApp({ store, domains })).rejects.toThrow(AppMigrationError);
+      expect(
+        await migrateApp({ store, domains: [{ domain: 'RebuildA', projectionMigrations: first }] }),
+      ).not.toHaveProperty('pending');
+      // The table the migration dropped before failing is back: its DDL rolled back too.
+      expect((await store.db.introspection.getTables()).map((t) => t.name)).toContain('rebuild_orders');
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps the mark of a failed rebuild, and of one not asked for, until a rebuild succeeds', async () => {
     const store = await SqliteEventStore.open({ filename: ':memory:', registry: EventRegistry.create({ events: [] }) });
     try {

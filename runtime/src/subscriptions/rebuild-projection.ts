@@ -87,7 +87,9 @@ export interface RebuildReport {
  * (the projection's own handlers, pointed at the copies by {@link TableRenamePlugin}), catches up
  * to the live subscription's checkpoint while it is paused, then swaps the tables in one step.
  * Reads hit the old tables until the swap and never see a half-built model; the checkpoint does
- * not move, because the new tables end exactly where the old ones were.
+ * not move, because the new tables end exactly where the old ones were. A mark that a lossy
+ * projection migration left (`listPendingRebuilds`) is cleared with the swap; a rebuild that
+ * fails leaves it.
  *
  * @example
  * ```ts
