@@ -251,4 +251,64 @@ describe('emitDomain', () => {
     const [prepared] = await formatFiles([rekeyed]);
     expect(prepared!.notice).toBe(rekeyed.notice);
   });
+
+  it('alters a column whose default or nullability changed in place: its values stay, nothing to rebuild', async () => {
+    const first = await formatFiles(emitDomain(model(SMALL), OPTIONS));
+    const snapshot = parseSnapshot(first.find((f) => f.path.endsWith('snapshot.json'))!.content);
+    const migration = (yaml: string) =>
+      emitDomain(model(yaml), { ...OPTIONS, projectionSnapshot: snapshot }).find((f) =>
+        f.path.startsWith('gen/projections/migrations/0002_'),
+      )!;
+
+    const defaulted = migration(SMALL.replace('default: false', 'default: true'));
+    const code = defaulted.render();
+    expect(code).toContain("import { alterProjectionColumn } from '@eventsmith/runtime';");
+    expect(code).toContain(
+      "await alterProjectionColumn(db, 'orders', { name: 'closed', type: 'boolean', notNull: true, default: true });",
+    );
+    expect(code).toContain(
+      "await alterProjectionColumn(db, 'orders', { name: 'closed', type: 'boolean', notNull: true, default: false });",
+    );
+    expect(code).not.toContain('dropColumn');
+    expect(code).not.toContain('rebuild:');
+    expect(code).toContain('The default or nullability of closed changed: altered in place, rows keep their values.');
+    expect(defaulted.notice).toBeUndefined();
+
+    const nullable = migration(SMALL.replace('city: string, closed', 'city: string?, closed'));
+    expect(nullable.render()).toContain(
+      "await alterProjectionColumn(db, 'orders', { name: 'city', type: 'varchar(255)', notNull: false });",
+    );
+    // `down` makes it NOT NULL again: rows that hold NULL by then get the zero value.
+    expect(nullable.render()).toContain(
+      "await alterProjectionColumn(db, 'orders', { name: 'city', type: 'varchar(255)', notNull: true, fill: '' });",
+    );
+    expect(nullable.render()).not.toContain('dropColumn');
+    expect(nullable.render()).not.toContain('rebuild:');
+    expect(nullable.notice).toBeUndefined();
+
+    const nullableFirst = await formatFiles(
+      emitDomain(model(SMALL.replace('city: string, closed', 'city: string?, closed')), OPTIONS),
+    );
+    const nullableSnapshot = parseSnapshot(nullableFirst.find((f) => f.path.endsWith('snapshot.json'))!.content);
+    const required = (city: string) =>
+      emitDomain(model(SMALL.replace('city: string, closed', `city: ${city}, closed`)), {
+        ...OPTIONS,
+        projectionSnapshot: nullableSnapshot,
+      }).find((f) => f.path.startsWith('gen/projections/migrations/0002_'))!;
+    const withDefault = required("{ type: string, default: 'unknown' }");
+    expect(withDefault.render()).toContain(
+      "await alterProjectionColumn(db, 'orders', { name: 'city', type: 'varchar(255)', notNull: true, default: 'unknown' });",
+    );
+    expect(withDefault.render()).not.toContain('rebuild:');
+    expect(withDefault.notice).toBeUndefined();
+    const withoutDefault = required('string');
+    expect(withoutDefault.render()).toContain(
+      "await alterProjectionColumn(db, 'orders', { name: 'city', type: 'varchar(255)', notNull: true, fill: '' });",
+    );
+    expect(withoutDefault.render()).toContain("rebuild: ['Orders'],");
+    expect(withoutDefault.notice).toMatch(
+      /^This migration of orders makes city NOT NULL without a default \(rows holding NULL get the zero value\)\. /,
+    );
+    expect(withoutDefault.notice).not.toContain('retypes');
+  });
 });

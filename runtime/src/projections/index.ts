@@ -8,3 +8,4 @@ export type { Counter, RowTable } from './row-table.js';
 export { applyRowOperation } from './apply-row-operation.js';
 export * from './row-batch.js';
 export * from './declarative-projection.js';
+export * from './alter-projection-column.js';

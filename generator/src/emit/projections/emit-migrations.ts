@@ -15,6 +15,8 @@ import {
   type TableShape,
 } from './table-shape.js';
 
+const RUNTIME = '@eventsmith/runtime';
+
 /**
  * Append-only Kysely migrations. Migrations listed in the previous snapshot are kept as they are
  * (`keep`); each table that changed since gets one new migration (`once`), numbered after the
@@ -66,7 +68,7 @@ function migrationsIndex(
 function migrationFile(layout: Layout, name: string, change: TableChange, sources: readonly string[]): GeneratedFile {
   const file = GeneratedFile.once(layout.migration(name), sources);
   const type = file.importType('ProjectionMigration', { file: layout.projectionDatabase });
-  const { up, down, note, lossy } = statements(change);
+  const { up, down, note, lossy } = statements(file, change);
   const projection = tableOf(change).projection;
   if (lossy) {
     file.notice =
@@ -85,7 +87,10 @@ function migrationFile(layout: Layout, name: string, change: TableChange, source
  * The statements of a migration, its doc note and, when it loses rows or values of existing rows
  * (`lossy`: what it loses, for `generate` to print), the projection must be rebuilt after it.
  */
-function statements(change: TableChange): { up: string[]; down: string[]; note?: string; lossy?: string } {
+function statements(
+  file: GeneratedFile,
+  change: TableChange,
+): { up: string[]; down: string[]; note?: string; lossy?: string } {
   switch (change.kind) {
     case 'create':
       return { up: create(change.table), down: drop(change.table) };
@@ -103,7 +108,7 @@ function statements(change: TableChange): { up: string[]; down: string[]; note?:
         lossy: `The primary key of ${change.after.table} changed, so this migration recreates the table empty.`,
       };
     case 'alter':
-      return alter(change.before, change.after);
+      return alter(file, change.before, change.after);
   }
 }
 
@@ -149,9 +154,14 @@ function columnOptions(column: ColumnShape, table: TableShape, backfill = false)
 /**
  * Column and index changes of a table whose primary key stayed. A retyped column is dropped
  * and added again (its values are lost: rebuild the projection); a NOT NULL column added without
- * a default gets the type's zero value in existing rows.
+ * a default gets the type's zero value in existing rows. A column whose default or nullability
+ * changed (its type did not) is altered in place by `alterProjectionColumn`, and keeps its values.
  */
-function alter(before: TableShape, after: TableShape): { up: string[]; down: string[]; note?: string; lossy?: string } {
+function alter(
+  file: GeneratedFile,
+  before: TableShape,
+  after: TableShape,
+): { up: string[]; down: string[]; note?: string; lossy?: string } {
   const t = quote(after.table);
   const oldCols = new Map(before.columns.map((c) => [c.name, c]));
   const newCols = new Map(after.columns.map((c) => [c.name, c]));
@@ -160,7 +170,11 @@ function alter(before: TableShape, after: TableShape): { up: string[]; down: str
   const removedCols = before.columns.filter((c) => !newCols.has(c.name));
   const addedCols = after.columns.filter((c) => !oldCols.has(c.name));
   const changedCols = after.columns.filter((c) => oldCols.has(c.name) && !sameJson(oldCols.get(c.name), c));
-  const touched = new Set([...removedCols, ...changedCols].map((c) => c.name));
+  const retypedCols = changedCols.filter((c) => oldCols.get(c.name)!.type !== c.type);
+  const redefinedCols = changedCols.filter(
+    (c) => oldCols.get(c.name)!.type === c.type && !sameDefinition(oldCols.get(c.name)!, c, after),
+  );
+  const touched = new Set([...removedCols, ...retypedCols].map((c) => c.name));
   const droppedIdx = before.indexes.filter(
     (i) => !sameJson(newIdx.get(i.name), i) || i.columns.some((c) => touched.has(c)),
   );
@@ -170,36 +184,78 @@ function alter(before: TableShape, after: TableShape): { up: string[]; down: str
   const addCol = (table: TableShape, c: ColumnShape) =>
     `await db.schema.alterTable(${t}).addColumn(${quote(c.name)}, ${quote(SQL_TYPES[c.type])}${columnOptions(c, table, true)}).execute();`;
   const dropCol = (c: ColumnShape) => `await db.schema.alterTable(${t}).dropColumn(${quote(c.name)}).execute();`;
+  const alterCol = (table: TableShape, c: ColumnShape) =>
+    `await ${file.import('alterProjectionColumn', RUNTIME)}(db, ${t}, ${columnDefinition(c, table)});`;
   const up = [
     ...droppedIdx.map((i) => dropIndex(before.table, i)),
     ...removedCols.map(dropCol),
-    ...changedCols.flatMap((c) => [dropCol(c), addCol(after, c)]),
+    ...retypedCols.flatMap((c) => [dropCol(c), addCol(after, c)]),
     ...addedCols.map((c) => addCol(after, c)),
+    ...redefinedCols.map((c) => alterCol(after, c)),
     ...createdIdx.map((i) => createIndex(after.table, i)),
   ];
   const down = [
     ...createdIdx.map((i) => dropIndex(after.table, i)),
+    ...redefinedCols.map((c) => alterCol(before, oldCols.get(c.name)!)),
     ...addedCols.map(dropCol),
-    ...changedCols.flatMap((c) => [dropCol(c), addCol(before, oldCols.get(c.name)!)]),
+    ...retypedCols.flatMap((c) => [dropCol(c), addCol(before, oldCols.get(c.name)!)]),
     ...removedCols.map((c) => addCol(before, c)),
     ...droppedIdx.map((i) => createIndex(before.table, i)),
   ];
   const zeroFilled = addedCols.filter((c) => !c.nullable && c.default === undefined);
+  // Rows holding NULL in a column made NOT NULL get its default, or the zero value without one.
+  const nullsZeroFilled = redefinedCols.filter(
+    (c) => oldCols.get(c.name)!.nullable && !c.nullable && c.default === undefined,
+  );
   const names = (cols: readonly ColumnShape[]) => cols.map((c) => c.name).join(', ');
   const lost = [
-    ...(changedCols.length ? [`retypes ${names(changedCols)} (existing values are dropped)`] : []),
+    ...(retypedCols.length ? [`retypes ${names(retypedCols)} (existing values are dropped)`] : []),
     ...(zeroFilled.length ? [`adds ${names(zeroFilled)} without a default (existing rows get the zero value)`] : []),
+    ...(nullsZeroFilled.length
+      ? [`makes ${names(nullsZeroFilled)} NOT NULL without a default (rows holding NULL get the zero value)`]
+      : []),
+  ];
+  const notes = [
+    ...(removedCols.length + lost.length > 0
+      ? [
+          'Columns were dropped, retyped, added without a default or made NOT NULL: rebuild the projection to fill them.',
+        ]
+      : []),
+    ...(redefinedCols.length > 0
+      ? [`The default or nullability of ${names(redefinedCols)} changed: altered in place, rows keep their values.`]
+      : []),
   ];
   return {
     up,
     down,
-    ...(removedCols.length + lost.length > 0
-      ? { note: 'Columns were dropped, retyped or added without a default: rebuild the projection to fill them.' }
-      : {}),
+    ...(notes.length > 0 ? { note: notes.join(' ') } : {}),
     // A dropped column loses nothing the projection still has; a retyped or zero-filled one holds
     // wrong values in every existing row until the projection is rebuilt.
     ...(lost.length > 0 ? { lossy: `This migration of ${after.table} ${lost.join(' and ')}.` } : {}),
   };
+}
+
+/** Whether the two definitions of a column are the same in the database (a key column is NOT NULL). */
+function sameDefinition(a: ColumnShape, b: ColumnShape, table: TableShape): boolean {
+  const key = table.primaryKey.includes(b.name);
+  return (key || a.nullable === b.nullable) && sameJson(a.default, b.default);
+}
+
+/** `{ name, type, notNull, default, fill }` for `alterProjectionColumn`. */
+function columnDefinition(column: ColumnShape, table: TableShape): string {
+  const notNull = !column.nullable || table.primaryKey.includes(column.name);
+  const value = column.default;
+  const parts = [
+    `name: ${quote(column.name)}`,
+    `type: ${quote(SQL_TYPES[column.type])}`,
+    `notNull: ${notNull}`,
+    ...(value !== undefined && value !== null
+      ? [`default: ${literal(column.type === 'boolean' ? value : storedLiteral(column.type, value))}`]
+      : notNull
+        ? [`fill: ${literal(storedLiteral(column.type, backfillValue(column.type)))}`]
+        : []),
+  ];
+  return `{ ${parts.join(', ')} }`;
 }
 
 function describe(change: TableChange): string {
