@@ -64,7 +64,7 @@ export function checkEventLock(lock: EventLock, model: DomainModel, options: Che
       return domainError(
         'EVENT.BREAKING_CHANGE',
         messageOf(c, options.lockName),
-        `${fixOf(c, model)}${unpublished}`,
+        `${fixOf(c, model, lock)}${unpublished}`,
         c.where,
       );
     });
@@ -390,7 +390,7 @@ function messageOf(c: LockChange, lockName: string): string {
   return `${subject} is published (recorded in ${lockName}), but ${c.what}: ${who}.`;
 }
 
-function fixOf(c: LockChange, model: DomainModel): string {
+function fixOf(c: LockChange, model: DomainModel, lock: EventLock): string {
   if (c.fix) return c.fix;
   const event = model.events.find((e) => e.name === c.event || e.renamedFrom.includes(c.event));
   if (!event)
@@ -402,7 +402,12 @@ function fixOf(c: LockChange, model: DomainModel): string {
     const next = event.version + 1;
     return `Keep v${c.version} as recorded and bump the version to ${next}: set \`version: ${next}\`, move v${c.version}'s recorded fields to \`history: { ${c.version}: { fields: … } }\` and declare the upcast steps from ${c.version} to ${next}.`;
   }
-  if (c.version !== undefined)
-    return `Restore v${c.version} in \`history\` as recorded in the lock: history describes events already stored. Declare the change as version ${event.version + 1}.`;
+  if (c.version !== undefined) {
+    const restore = `Restore v${c.version} in \`history\` as recorded in the lock: history describes events already stored.`;
+    // The version being added (not in the lock yet) is a draft: it can still carry the change.
+    if (!(String(event.version) in (lock.events[c.event]?.versions ?? {})))
+      return `${restore} Make the change in v${event.version} instead, the version you are adding: it is not recorded in the lock yet, so its fields may still change (lift the older versions to it with upcast steps in \`history\`).`;
+    return `${restore} Declare the change as version ${event.version + 1}.`;
+  }
   return `Undo this change, or declare a new event and retire this one (\`retired: true\`).`;
 }

@@ -256,6 +256,25 @@ describe('event lock: declared changes', () => {
     ]);
   });
 
+  it('an edited history version points at the version being added, when that one is a draft', () => {
+    // Packed v1 is published; the YAML adds v2 (a draft, not in the lock) and edits v1 in history.
+    const draft = (v1: string) =>
+      edit(
+        '      Packed: { fields: { n: integer } }\n',
+        `      Packed:\n        version: 2\n        fields: { n: integer, label: string }\n        history:\n          1: { fields: { n: integer${v1} }, upcast: [${v1 ? '{ dropField: m }, ' : ''}{ addField: { field: label, default: none } }] }\n`,
+      );
+    expect(checkEventLock(lock, load(draft('')), { lockName: 'x' })).toEqual([]);
+    const errors = checkEventLock(lock, load(draft(', m: integer')), { lockName: 'x' });
+    expect(errors.map((e) => e.code)).toEqual(['EVENT.BREAKING_CHANGE']);
+    expect(errors[0]!.fix).toContain('Restore v1 in `history`');
+    expect(errors[0]!.fix).toContain('Make the change in v2 instead');
+    expect(errors[0]!.fix).not.toContain('version 3');
+    // Once v2 is recorded, editing v1 needs a new version: v3.
+    const published = eventLockOf(load(draft('')));
+    const later = checkEventLock(published, load(draft(', m: integer')), { lockName: 'x' });
+    expect(later.map((e) => e.fix)).toEqual([expect.stringContaining('Declare the change as version 3.')]);
+  });
+
   it('a command may not emit a retired event', () => {
     const result = loadDomain([
       {
