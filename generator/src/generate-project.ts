@@ -28,6 +28,7 @@ import { formatFiles } from './format/format-files.js';
 import { gitShowFile } from './git.js';
 import type { Formatter } from './format/format-source.js';
 import { readExisting, writeFiles, type WriteReport } from './write/write-files.js';
+import { orphanedProjectionWarnings } from './write/orphaned-projections.js';
 
 export interface GenerateProjectOptions {
   readonly config: EventsmithConfig;
@@ -151,13 +152,15 @@ export async function generateProject(options: GenerateProjectOptions): Promise<
   const emit = lap();
   const prepared = await formatFiles(emitted, options.format);
   const format = lap();
-  const report = await writeFiles(prepared, {
+  const written = await writeFiles(prepared, {
     root: config.root,
     ownedDirs: config.domains.map((d) => d.output),
     dryRun: options.dryRun ?? false,
   });
   // A user-owned file that lacks something but does not parse: nothing was written.
-  if (report.errors.length > 0) return { ok: false, domainErrors: [], cliErrors: report.errors };
+  if (written.errors.length > 0) return { ok: false, domainErrors: [], cliErrors: written.errors };
+  const orphaned = await orphanedProjectionWarnings(config.root, loaded, written.changes);
+  const report = orphaned.length ? { ...written, warnings: [...written.warnings, ...orphaned].sort() } : written;
   const bytes = prepared
     .filter((f) => f.ownership === 'generated' || f.ownership === 'once')
     .reduce((sum, f) => sum + Buffer.byteLength(f.content), 0);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -129,6 +129,42 @@ describe('generate and validate on hostile input folders', () => {
     // Renamed together with its table, it starts afresh from the first event.
     await writeFile(join(dir, 'domain/shop.yaml'), projection('CartSizes', '    table: cart_sizes\n'));
     expect((await run(dir, 'generate')).status).toBe(0);
+  });
+
+  it('the custom handler file of a removed or renamed projection is reported, with what to do, and kept', async () => {
+    const projection = (name: string) =>
+      `${DOMAIN}projections:\n  ${name}:\n    columns: { cart_id: string }\n    primaryKey: cart_id\n    on:\n      ItemAdded: custom\n`;
+    await writeFile(join(dir, 'domain/shop.yaml'), projection('Carts'));
+    expect((await run(dir, 'generate')).status).toBe(0);
+    const handlers = join(dir, 'src/shop/projections/carts.ts');
+    const written = await readFile(handlers, 'utf8');
+    expect(written).toContain('CartsCustomHandlers');
+    await writeFile(join(dir, 'src/shop/projections/helpers.ts'), 'export const x = 1;\n');
+
+    // Renamed (with a new table): the new projection gets its own file; the old one is named, with where to move it.
+    await writeFile(join(dir, 'domain/shop.yaml'), projection('CartLines'));
+    const renamed = await run(dir, 'generate');
+    let output = renamed.output;
+    expect(renamed.status, output).toBe(0);
+    expect(output).toContain('src/shop/projections/carts.ts:');
+    expect(output).toContain('no longer declares projection "Carts" with custom handlers');
+    expect(output).toContain('move its handlers into src/shop/projections/cart-lines.ts');
+    expect(output).not.toContain('helpers.ts');
+    expect(await readFile(handlers, 'utf8')).toBe(written);
+
+    // Removed: still reported on every run while the file is there, also by --check.
+    await writeFile(join(dir, 'domain/shop.yaml'), DOMAIN);
+    await rm(join(dir, 'src/shop/projections/cart-lines.ts'));
+    for (const argv of [['generate'], ['generate', '--check']]) {
+      ({ output } = await run(dir, ...argv));
+      expect(output).toContain('src/shop/projections/carts.ts:');
+      expect(output).toContain('CartsCustomHandlers is imported');
+      expect(output).toContain('delete it');
+      expect(output).not.toContain('move its handlers into src/');
+    }
+    await rm(handlers);
+    ({ output } = await run(dir, 'generate'));
+    expect(output).not.toContain('carts.ts');
   });
 
   it('a dangling link is a clear error, not "internal error"', async () => {

@@ -84,7 +84,7 @@ function methodTaking(text: string, type: string): { name: string; at: number } 
 }
 
 /** 1-based line and column of an offset. */
-function positionAt(text: string, offset: number): { line: number; col: number } {
+export function positionAt(text: string, offset: number): { line: number; col: number } {
   let line = 1;
   let start = 0;
   for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {

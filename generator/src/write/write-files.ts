@@ -253,7 +253,7 @@ async function readLinked(root: string, link: string): Promise<string | undefine
 }
 
 /** Project-relative paths of every file under `dir` (none if it does not exist). */
-async function listFiles(root: string, dir: string): Promise<string[]> {
+export async function listFiles(root: string, dir: string): Promise<string[]> {
   const out: string[] = [];
   const walk = async (rel: string) => {
     let entries;

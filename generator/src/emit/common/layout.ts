@@ -81,6 +81,10 @@ export class Layout {
   userUpcasterTest(event: string, fromVersion: number): string {
     return this.#user(`upcasters/${kebabCase(event)}-v${fromVersion}-to-v${fromVersion + 1}.unit.test.ts`);
   }
+  /** The folder of the custom projection handlers. */
+  get userProjectionsDir(): string {
+    return this.#user('projections');
+  }
   userProjection(projection: string): string {
     return this.#user(`projections/${kebabCase(projection)}.ts`);
   }
