@@ -32,6 +32,7 @@ import { AppConfigError } from './app-errors.js';
 import { CommandDispatcher } from './command-dispatcher.js';
 import { migrateApp, rebuildNamedProjections, sqlDatabaseOf, type MigrationReport } from './migrate-app.js';
 import { reactionHandler } from './reactions.js';
+import { snapshotProblemLog } from './snapshot-problem-log.js';
 import { waitForProjections, type WaitForProjectionsOptions } from './wait-for-projections.js';
 
 /** Where the app reports what it does not throw: subscription errors, relay failures. */
@@ -212,6 +213,7 @@ export async function createApp<Aggs extends AggregateSpecs, Classes extends Agg
   }
 
   const dispatchers = new Map<string, CommandDispatcher>();
+  const onSnapshotProblem = snapshotProblemLog(logger);
   for (const [key, spec] of Object.entries(definition.aggregates)) {
     const cls = (options.aggregates as Record<string, AggregateClassFor<typeof spec> | undefined>)[key];
     if (!cls) throw new AppConfigError(`Pass the class of ${spec.aggregateType} as aggregates.${key}.`);
@@ -223,10 +225,7 @@ export async function createApp<Aggs extends AggregateSpecs, Classes extends Agg
         repository: {
           ...(snapshots ? { snapshots } : {}),
           ...(outbox ? { outbox } : {}),
-          onSnapshotProblem: (problem) =>
-            logger.warn(`eventsmith: snapshot ${problem.kind} for ${problem.aggregateType} ${problem.aggregateId}`, {
-              error: problem.error,
-            }),
+          onSnapshotProblem,
         },
         retry: options.commandRetry,
       }),

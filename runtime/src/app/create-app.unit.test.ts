@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -11,6 +12,8 @@ import {
   type EventsmithError,
 } from '../errors.js';
 import { EventRegistry } from '../events/event-registry.js';
+import { InMemorySnapshotStore } from '../snapshots/memory/in-memory-snapshot-store.js';
+import { everyNEvents } from '../snapshots/snapshot-store.js';
 import type { EventStore } from '../store/event-store.js';
 import { InMemoryEventStore } from '../store/memory/in-memory-event-store.js';
 import { Position } from '../store/position.js';
@@ -34,6 +37,8 @@ import {
 type ShopApp = App<typeof shopApp.aggregates, typeof shopClasses>;
 
 const quiet = { warn: () => undefined, error: () => undefined };
+/** The data argument as console.warn prints it. */
+const show = (data: unknown) => (data === undefined ? '' : inspect(data, { depth: 0 }));
 
 interface Target {
   readonly name: string;
@@ -314,6 +319,48 @@ describe('createApp configuration', () => {
     });
     await expect(strict.stock.receive('MUG', { quantity: 5 })).rejects.toThrow(ConcurrencyError);
     await strict.close();
+  });
+
+  it('logs outdated snapshots once per aggregate type, readably, and every corrupt one with its reason', async () => {
+    const store = new InMemoryEventStore({ registry });
+    const snapshots = new InMemorySnapshotStore();
+    const bare = defineApp({
+      domain: 'Bare',
+      aggregates: { stock: { ...shopApp.aggregates.stock, snapshotPolicy: everyNEvents(1) } },
+    });
+    const logged: string[] = [];
+    const logger = {
+      warn: (message: string, data?: Record<string, unknown>) => void logged.push(`warn ${message} ${show(data)}`),
+      error: (message: string, data?: Record<string, unknown>) => void logged.push(`error ${message} ${show(data)}`),
+    };
+    const app = await createApp(bare, { store, aggregates: { stock: Stock }, snapshots, logger });
+    for (const id of ['MUG', 'CUP']) await app.stock.receive(id, { quantity: 5 });
+    // Taken under an older YAML: another fingerprint.
+    for (const id of ['MUG', 'CUP']) {
+      const taken = (await snapshots.get('Stock', id))!;
+      await snapshots.save({ ...taken, version: taken.version + 1, fingerprint: 'older-yaml' });
+    }
+    const stock = app.repository('stock');
+    for (let i = 0; i < 3; i++) for (const id of ['MUG', 'CUP']) expect((await stock.load(id)).state.available).toBe(5);
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toContain(
+      'warn eventsmith: snapshots of Stock (first: MUG) were taken under another snapshotFingerprint',
+    );
+    expect(logged[0]).toContain('Logged once per aggregate type');
+    expect(logged[0]).not.toContain('undefined');
+
+    // Unusable (an invalid version): reported on every load, as an error, with the reason.
+    logged.length = 0;
+    const taken = (await snapshots.get('Stock', 'MUG'))!;
+    await snapshots.delete('Stock', 'MUG');
+    await snapshots.save({ ...taken, version: 0, fingerprint: undefined });
+    for (let i = 0; i < 2; i++) expect((await stock.load('MUG')).state.available).toBe(5);
+    expect(logged).toEqual([
+      expect.stringContaining('error eventsmith: the snapshot of Stock MUG is corrupt (Snapshot of MUG has an invalid'),
+      expect.stringContaining('error eventsmith: the snapshot of Stock MUG is corrupt'),
+    ]);
+    expect(logged[0]).toMatch(/error: \[?InvalidArgumentError/);
+    await app.close();
   });
 
   it('refuses a class whose aggregate type is not the declared one', async () => {
