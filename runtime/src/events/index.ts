@@ -25,6 +25,7 @@ export {
   type JsonValue,
 } from './json.js';
 export * from './upcaster.js';
+export * from './upcaster-not-written.js';
 export * from './conversions.js';
 export { ImmutableDate, freezeOwned, immutableCopy } from './immutable.js';
 export * from './decimal.js';

@@ -128,12 +128,14 @@ function customStub(layout: Layout, domain: string, event: EventNode, old: Event
   const sources = DomainIndex.sourcesOf(event);
   const file = GeneratedFile.user(path, sources, { container: { kind: 'none' }, members: [], owner: event.name });
   const type = file.importType(names.type, { file: layout.index });
+  const notWritten = file.import('upcasterNotWritten', RUNTIME);
   file.print(
     `/**\n * ${event.name} v${old.version} → v${old.version + 1}, written by hand (\`upcast: custom\` in the YAML).\n` +
       ` * Pass it to \`${registryNames(domain).factory}({ upcasters: { ${names.key}: ${names.fn} } })\`.\n */\n` +
       `export const ${names.fn}: ${type} = (data, record) => {\n` +
-      `  // TODO: build the v${old.version + 1} payload from \`data\` (and \`record\` for envelope values).\n` +
-      `  throw new Error(\`${names.fn} is not written yet (event \${record.eventId}, fields: \${Object.keys(data).join(', ')}).\`);\n};`,
+      `  // Return the v${old.version + 1} payload, built from \`data\` (and \`record\` for envelope values).\n` +
+      // Does not compile until the body is written: the error names the upcaster (see upcasterNotWritten).
+      `  return ${notWritten}(${quote(`${event.name} v${old.version} → v${old.version + 1}`)});\n};`,
   );
   const test = GeneratedFile.user(layout.userUpcasterTest(event.name, old.version), sources, {
     container: { kind: 'none' },
