@@ -187,6 +187,14 @@ const FAILURE_ADVICE: Record<StoreFailureReason, string> = {
 };
 
 /**
+ * What a {@link StoreFailureReason} means and how to fix it, as the rest of a sentence whose
+ * subject is the database: `refused the login. Check the user name and password…`.
+ */
+export function storeFailureAdvice(reason: StoreFailureReason): string {
+  return FAILURE_ADVICE[reason];
+}
+
+/**
  * The store (database) cannot be used: `reason` says why, `target` where it is (password
  * redacted), `retryable` whether trying again later can help, and `cause` is the driver's error
  * with any secret removed. The message never contains credentials.

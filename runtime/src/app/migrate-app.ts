@@ -1,10 +1,11 @@
 import type { Kysely, Migration, MigrationResultSet } from 'kysely';
-import { EventsmithError } from '../errors.js';
+import { EventsmithError, storeFailureAdvice, type StoreFailureReason } from '../errors.js';
 import type { RebuildReport } from '../subscriptions/rebuild-projection.js';
 import { projectionMigrationDatabase } from '../projections/drop-index-plugin.js';
 import type { EventStore } from '../store/event-store.js';
 import { migrateEventStoreSeeding } from '../store/sql/migrate-event-store.js';
 import { runMigrations } from '../store/sql/run-migrations.js';
+import { redactedError, storeFailureReason } from '../store/sql/store-errors.js';
 import { detectDialect } from '../store/sql/sql-dialect.js';
 import { SqlMigrationTable } from '../store/sql/sql-tables.js';
 import {
@@ -51,27 +52,45 @@ export interface MigrationReport {
 
 /**
  * A migration failed. `report` lists what was applied before it (that stays applied), `step` the
- * tables whose migration failed.
+ * tables whose migration failed. When the database's error says why the database cannot be used
+ * (a login refused, a right missing, the server gone: see {@link StoreFailureReason}), `reason`
+ * says so and the message says what to do, as the store's own errors do; `cause` is then a copy
+ * of the driver's error that keeps its message and codes but nothing that could hold a password.
  */
 export class AppMigrationError extends EventsmithError {
+  readonly reason: StoreFailureReason | undefined;
   constructor(
     readonly report: MigrationReport,
     readonly step: Omit<MigrationStep, 'applied'>,
     readonly failedMigration: string | undefined,
     cause: unknown,
   ) {
+    const reason = classify(cause);
+    const shown = reason ? redactedError(cause, []) : cause;
+    const text = (shown instanceof Error ? shown.message : String(shown)).replace(/\.$/, '');
     super(
       'APP.MIGRATION_FAILED',
       `Migrating the ${step.tables} tables${step.domain ? ` of ${step.domain}` : ''} failed` +
         (failedMigration ? ` at ${failedMigration}` : '') +
         // A cause that ends its own sentence keeps its period, without a second one.
-        `: ${(cause instanceof Error ? cause.message : String(cause)).replace(/\.$/, '')}. ` +
+        (reason
+          ? `: ${reason === 'file' ? 'the database file' : 'the database server'} ${storeFailureAdvice(reason).replace(/\.$/, '')} (${text}). `
+          : `: ${text}. `) +
         (report.steps.some((s) => s.applied.length > 0)
           ? `Already applied: ${report.steps.flatMap((s) => s.applied).join(', ')}.`
           : 'Nothing was applied before it.'),
-      { cause },
+      { cause: shown },
     );
+    this.reason = reason;
   }
+}
+
+/** Why the database could not be used, from a driver's error; undefined for a failed statement or one of eventsmith's errors. */
+function classify(cause: unknown): StoreFailureReason | undefined {
+  if (cause instanceof EventsmithError) return undefined;
+  const reason = storeFailureReason(cause, true);
+  // A migration creates the tables: "not migrated" (opened with migrate: false) is no advice here.
+  return reason === 'not-migrated' ? undefined : reason;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { EventRegistry } from '../events/event-registry.js';
@@ -30,6 +31,46 @@ describe('AppMigrationError', () => {
     expect(error.message).toBe(
       'Migrating the projections tables of bank failed at 0002_accounts: column "x" already exists. Already applied: 0001_event_store.',
     );
+  });
+
+  it("words a database error the store classifies as the store's errors do, keeping the driver's code and no password", () => {
+    // As pg and mysql2 throw them; a client may hang its settings (password included) on the error.
+    const driverError = (message: string, fields: Record<string, unknown>) =>
+      Object.assign(new Error(message), fields, {
+        config: { password: 'Zq7s3cret' },
+        client: { password: 'Zq7s3cret' },
+      });
+    const refused = driverError('permission denied for schema public', { code: '42501', severity: 'ERROR' });
+    const error = new AppMigrationError({ steps: [] }, { tables: 'event store' }, '0001_event_store', refused);
+    expect(error.message).toBe(
+      'Migrating the event store tables failed at 0001_event_store: the database server refused access. Grant the user the rights it needs ' +
+        '(connect, create tables, read and write them), or for a file make it and its folder writable by this process ' +
+        '(permission denied for schema public). Nothing was applied before it.',
+    );
+    expect(error.reason).toBe('permission');
+    expect(error.cause).toMatchObject({ message: 'permission denied for schema public', code: '42501' });
+    expect(inspect(error, { depth: 10 })).not.toContain('Zq7s3cret');
+
+    const login = new AppMigrationError(
+      { steps: [] },
+      { tables: 'projections', domain: 'bank' },
+      undefined,
+      driverError("Access denied for user 'app'@'10.0.0.2' (using password: YES)", { errno: 1045 }),
+    );
+    expect(login.message).toContain(
+      'failed: the database server refused the login. Check the user name and password in the connection settings (Access denied',
+    );
+    expect(login.reason).toBe('authentication');
+    expect(inspect(login, { depth: 10 })).not.toContain('Zq7s3cret');
+
+    // A failed statement is not the database's fault: its text, and the error as it is.
+    const syntax = Object.assign(new Error('near "on": syntax error'), { code: 'SQLITE_ERROR' });
+    const failed = new AppMigrationError({ steps: [] }, { tables: 'projections' }, '0004_alter', syntax);
+    expect(failed.message).toBe(
+      'Migrating the projections tables failed at 0004_alter: near "on": syntax error. Nothing was applied before it.',
+    );
+    expect(failed.reason).toBeUndefined();
+    expect(failed.cause).toBe(syntax);
   });
 });
 
