@@ -35,6 +35,7 @@ const SOURCE = /\.(c|m)?(t|j)sx?$/;
  * must be placed here before it is imported.
  */
 export const RUNTIME_LAYERS: readonly (readonly string[])[] = [
+  ['store-failure-advice'],
   ['errors', 'polyfills', 'describe-thrown'],
   ['drivers', 'tenancy', 'telemetry', 'retry'],
   ['events'],

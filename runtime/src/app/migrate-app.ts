@@ -1,5 +1,6 @@
 import type { Kysely, Migration, MigrationResultSet } from 'kysely';
-import { EventsmithError, storeFailureAdvice, type StoreFailureReason } from '../errors.js';
+import { EventsmithError, type StoreFailureReason } from '../errors.js';
+import { storeFailureAdvice } from '../store-failure-advice.js';
 import type { RebuildReport } from '../subscriptions/rebuild-projection.js';
 import { projectionMigrationDatabase } from '../projections/drop-index-plugin.js';
 import type { EventStore } from '../store/event-store.js';
