@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { sql, type Kysely } from 'kysely';
 import { expect, it } from 'vitest';
 import { findSecret } from '@eventsmith/test/support/find-secret';
 import { describeWithService, freshPostgresDatabase, serviceUrl, uniqueName } from '@eventsmith/test/support/services';
@@ -45,6 +46,41 @@ await describeWithService('postgres', 'migrateApp on a database that refuses it'
       await cleanup.connect();
       await cleanup.query(`drop role if exists ${role}`);
       await cleanup.end();
+    }
+  });
+});
+
+await describeWithService('postgres', 'migrateApp when a later projection migration fails', () => {
+  it('reports none of the step as applied: PostgreSQL rolls back the whole step, the earlier migration too', async () => {
+    const { url, drop } = await freshPostgresDatabase('es_migrate_rollback');
+    const store = await PostgresEventStore.open({ url, registry: conformanceRegistry });
+    try {
+      const domains = [
+        {
+          domain: 'Rollback',
+          projectionMigrations: {
+            '0001_orders': {
+              up: (db: Kysely<any>) => db.schema.createTable('rollback_orders').addColumn('id', 'text').execute(),
+            },
+            '0002_broken': {
+              up: () => Promise.reject(new Error('the later migration is broken')),
+            },
+          },
+        },
+      ];
+      const error = await migrateApp({ store, domains }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AppMigrationError);
+      const { report, failedMigration } = error as AppMigrationError;
+      expect(failedMigration).toBe('0002_broken');
+      expect(report.steps.find((s) => s.domain === 'Rollback')?.applied).toEqual([]);
+      expect((error as Error).message).not.toContain('0001_orders');
+      const { rows } = await sql<{ name: string | null }>`select to_regclass('rollback_orders')::text as name`.execute(
+        store.db,
+      );
+      expect(rows[0]?.name).toBeNull();
+    } finally {
+      await store.close();
+      await drop();
     }
   });
 });
