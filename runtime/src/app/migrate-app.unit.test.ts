@@ -90,6 +90,12 @@ describe('migrateApp and the projections its migrations empty', () => {
       await table('rebuild_orders').up(db);
     },
   };
+  /** Orders has run: its checkpoint is what makes a lossy migration mark it. */
+  const checkpoint = (store: SqliteEventStore) =>
+    store.db
+      .insertInto('eventsmith_checkpoints' as never)
+      .values({ tenant_id: '', name: 'Orders', position: 'sqlite:x@1', updated_at: 0 } as never)
+      .execute();
   const report = (projection: string): RebuildReport => ({
     projection,
     replayed: 1,
@@ -122,6 +128,7 @@ describe('migrateApp and the projections its migrations empty', () => {
         store,
         domains: [{ domain: 'RebuildA', projectionMigrations: { '0001_orders': table('rebuild_orders') } }],
       });
+      await checkpoint(store);
       await expect(migrateApp({ store, domains: domains(broken), rebuild })).rejects.toThrow(AppMigrationError);
       expect(calls).toEqual([]);
       const fixed = await migrateApp({ store, domains: domains(table('rebuild_other')), rebuild });
@@ -170,6 +177,7 @@ describe('migrateApp and the projections its migrations empty', () => {
         store,
         domains: [{ domain: 'RebuildA', projectionMigrations: { '0001_orders': migrations['0001_orders'] } }],
       });
+      await checkpoint(store);
       const failing = () => Promise.reject(new Error('the service is down'));
       await expect(migrateApp({ store, domains, rebuild: failing })).rejects.toThrow(
         ProjectionRebuildAfterMigrationError,
@@ -181,6 +189,24 @@ describe('migrateApp and the projections its migrations empty', () => {
       expect(await migrateApp({ store, domains })).toEqual(expect.objectContaining({ pending: ['Orders'] }));
       const done = await migrateApp({ store, domains, rebuild: (name) => Promise.resolve(report(name)) });
       expect(done.rebuilt).toEqual([report('Orders')]);
+      expect(await migrateApp({ store, domains })).not.toHaveProperty('pending');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('marks no projection without a checkpoint: on a new database it replays from the start anyway', async () => {
+    const store = await SqliteEventStore.open({ filename: ':memory:', registry: EventRegistry.create({ events: [] }) });
+    try {
+      const domains = [
+        {
+          domain: 'RebuildA',
+          projectionMigrations: { '0001_orders': table('rebuild_orders'), '0002_recreate': recreate },
+        },
+      ];
+      const created = await migrateApp({ store, domains });
+      expect(created.steps.find((s) => s.domain === 'RebuildA')?.rebuild).toEqual(['Orders']);
+      expect(created).not.toHaveProperty('pending');
       expect(await migrateApp({ store, domains })).not.toHaveProperty('pending');
     } finally {
       await store.close();

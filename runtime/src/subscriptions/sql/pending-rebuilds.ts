@@ -13,7 +13,7 @@ export interface PendingRebuild {
 
 /**
  * Marks projections as needing a rebuild, in `db` (pass the migration's transaction, so the mark
- * commits or rolls back with it). Kept until a rebuild of the projection completes
+ * commits or rolls back with it); not those without a checkpoint, which replay from the start anyway. Kept until a rebuild of the projection completes
  * (`rebuildProjection` clears it in its swap). One mark per projection, not per tenant: a rebuild
  * replaces the whole table. Needs subscription migration `0003-pending-rebuilds`.
  */
@@ -25,6 +25,15 @@ export async function markPendingRebuilds(
 ): Promise<void> {
   const dialect = detectDialect(db);
   for (const projection of projections) {
+    // A projection without a checkpoint has written no row yet (a new database runs every
+    // migration at once): it replays from the start anyway, so it needs no rebuild.
+    const started = await db
+      .selectFrom(SqlTable.checkpoints)
+      .select('name')
+      .where('name', '=', projection)
+      .limit(1)
+      .executeTakeFirst();
+    if (!started) continue;
     const row = { projection, migration, marked_at: now };
     const insert = db.insertInto(SqlTable.pendingRebuilds).values(row);
     // An upsert, never delete-then-insert: on MariaDB each statement commits on its own.
