@@ -302,8 +302,13 @@ export async function createApp<Aggs extends AggregateSpecs, Classes extends Agg
   };
   if (!options.rebuild) {
     // At every start until a rebuild completes: the mark is in the database, not in this process.
-    const justApplied = new Set(migrations.steps.flatMap((step) => step.rebuild ?? []));
-    const pending = (migrations.pending ?? []).filter((name) => manager.projection(name));
+    // Only the marked: a lossy migration marks no projection without a checkpoint (on a new
+    // database it replays from the start anyway).
+    const marked = migrations.pending ?? [];
+    const justApplied = new Set(
+      migrations.steps.flatMap((step) => step.rebuild ?? []).filter((n) => marked.includes(n)),
+    );
+    const pending = marked.filter((name) => manager.projection(name));
     for (const name of [...new Set([...justApplied, ...pending])].sort()) {
       logger.warn(
         `eventsmith: ${justApplied.has(name) ? 'a projection migration just applied' : 'a projection migration applied earlier'} ` +

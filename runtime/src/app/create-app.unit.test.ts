@@ -471,6 +471,11 @@ describe('a projection migration that empties or resets a table', () => {
       const first = await createApp(definition({}), { store: sqlite, aggregates: shopClasses, logger });
       await first.close();
       expect(warnings).toEqual([]);
+      // StockLevels has run (another process): a projection without a checkpoint is not marked.
+      await (sqlite.db as Kysely<any>)
+        .insertInto('eventsmith_checkpoints')
+        .values({ tenant_id: '', name: 'StockLevels', position: 'sqlite:x@1', updated_at: 0 })
+        .execute();
 
       const second = await createApp(definition({ '0002_recreate_app_test_stock_levels': recreate }), {
         store: sqlite,
@@ -640,6 +645,23 @@ describe('rebuild: true', () => {
     await app.manager.rebuild('StockLevels');
     await start();
     expect(warnings).toHaveLength(3);
+  });
+
+  it('warns nothing on a new database whose migrations include a lossy one: the projection replays from the start', async () => {
+    const fresh = await SqliteEventStore.open({ filename: ':memory:', registry });
+    try {
+      const next = definition({ '0002_recreate_app_test_stock_levels': recreate });
+      const app = await createApp(next, { store: fresh, aggregates: shopClasses, logger });
+      await app.stock.receive('MUG', { quantity: 3 });
+      await app.waitForProjections();
+      await app.close();
+      const again = await createApp(next, { store: fresh, aggregates: shopClasses, logger, start: false });
+      expect(again.migrations).not.toHaveProperty('pending');
+      expect(warnings).toEqual([]);
+      expect(await levels(fresh)).toEqual([{ sku: 'MUG', available: 3 }]);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('skips a projection the app no longer has (a later migration dropped its table)', async () => {
