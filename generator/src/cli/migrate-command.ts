@@ -183,12 +183,13 @@ function rebuildFailure(error: ProjectionRebuildAfterMigrationError, format: Out
 }
 
 /**
- * A warning for each projection a migration emptied or reset (applied above, or by an earlier run
- * and not rebuilt since), with the command that rebuilds it.
+ * A warning for each projection the database marks as needing a rebuild (a migration applied
+ * above, or by an earlier run, emptied or reset its table), with the command that rebuilds it.
  */
 function warnToRebuild(io: CliIo, report: MigrationReport, dbArgument: string): void {
   const applied = new Set(report.steps.flatMap((step) => step.rebuild ?? []));
-  for (const name of [...new Set([...applied, ...(report.pending ?? [])])].sort())
+  // The marks say which: a projection without a checkpoint (a new database) lost nothing.
+  for (const name of [...(report.pending ?? [])].sort())
     io.err(
       `warning: a migration ${applied.has(name) ? 'applied above' : 'applied earlier'} emptied or reset the table of ${name}${applied.has(name) ? '' : ', and it has not been rebuilt since'}: rows written before it are missing or hold zero values until you rebuild it: eventsmith projections rebuild ${name} --db ${dbArgument}\n`,
     );

@@ -322,9 +322,12 @@ export async function createApp<Aggs extends AggregateSpecs, Classes extends Agg
   // Before the subscriptions start, so the app serves reads from the rebuilt tables. Strict, as
   // `eventsmith projections rebuild`: an event the handlers fail on stops it, and says which.
   if (options.rebuild)
-    migrations = await rebuildNamedProjections(migrations, async (name) =>
-      // A projection the app no longer has: a later migration dropped its table.
-      manager.projection(name) ? manager.rebuild(name, { strict: true }) : undefined,
+    migrations = await rebuildNamedProjections(
+      migrations,
+      async (name) =>
+        // A projection the app no longer has: a later migration dropped its table.
+        manager.projection(name) ? manager.rebuild(name, { strict: true }) : undefined,
+      database,
     );
   let running = false;
   const controls: AppControls<Aggs, Classes> = {

@@ -300,8 +300,8 @@ function markingPendingRebuilds(
 }
 
 /**
- * Rebuilds, with `rebuild`, each projection the report's steps name (`step.rebuild`) or marks as
- * pending (`report.pending`), in name order; returns the report with their reports in `rebuilt`
+ * Rebuilds, with `rebuild`, each projection marked as pending (`report.pending`); without
+ * `database` (no marks kept), each the report's steps name (`step.rebuild`); in name order; returns the report with their reports in `rebuilt`
  * and, in `pending`, the marked ones not rebuilt (skipped or failed). A failed rebuild does not
  * stop the others; then it throws {@link ProjectionRebuildAfterMigrationError}.
  */
@@ -311,7 +311,11 @@ export async function rebuildNamedProjections(
   /** Where the marks are: a rebuild that returned a report clears its projection's. */
   database?: Kysely<any>,
 ): Promise<MigrationReport> {
-  const names = [...new Set([...report.steps.flatMap((step) => step.rebuild ?? []), ...(report.pending ?? [])])].sort();
+  // Where the marks are kept they say what needs it: a lossy migration does not mark a projection
+  // that has no checkpoint yet (a new database), which replays from the start anyway.
+  const names = [
+    ...new Set([...(database ? [] : report.steps.flatMap((step) => step.rebuild ?? [])), ...(report.pending ?? [])]),
+  ].sort();
   if (names.length === 0) return report;
   const rebuilt: RebuildReport[] = [];
   const failed: { projection: string; cause: unknown }[] = [];

@@ -91,10 +91,10 @@ describe('migrateApp and the projections its migrations empty', () => {
     },
   };
   /** Orders has run: its checkpoint is what makes a lossy migration mark it. */
-  const checkpoint = (store: SqliteEventStore) =>
+  const checkpoint = (store: SqliteEventStore, name = 'Orders') =>
     store.db
       .insertInto('eventsmith_checkpoints' as never)
-      .values({ tenant_id: '', name: 'Orders', position: 'sqlite:x@1', updated_at: 0 } as never)
+      .values({ tenant_id: '', name, position: 'sqlite:x@1', updated_at: 0 } as never)
       .execute();
   const report = (projection: string): RebuildReport => ({
     projection,
@@ -223,6 +223,7 @@ describe('migrateApp and the projections its migrations empty', () => {
       ];
       const first = await migrateApp({ store, domains: domains({}), rebuild });
       expect(first).not.toHaveProperty('rebuilt');
+      await checkpoint(store);
       const second = await migrateApp({ store, domains: domains({ '0002_recreate': recreate }), rebuild });
       expect(calls).toEqual(['Orders']);
       expect(second.rebuilt).toEqual([report('Orders')]);
@@ -241,6 +242,7 @@ describe('migrateApp and the projections its migrations empty', () => {
         store,
         domains: [{ domain: 'RebuildB', projectionMigrations: { '0001': table('rebuild_orders') } }],
       });
+      for (const name of ['Gone', 'Orders', 'Stats']) await checkpoint(store, name);
       const both = { ...recreate, rebuild: ['Gone', 'Orders', 'Stats'] };
       const failing = migrateApp({
         store,
