@@ -120,6 +120,16 @@ describe('operations commands on an SQLite store of the bank example', () => {
     expect(body.errors[0].code).toBe('OPS.NO_DATABASE');
   });
 
+  it('a database not migrated yet says to run eventsmith migrate, not to check that the database is running', async () => {
+    const file = join(dir, 'unmigrated.db');
+    new BetterSqlite3(file).close(); // an empty SQLite file: no eventsmith tables
+    const { status, body } = await json('subscriptions', 'status', '--db', `sqlite:${file}`);
+    expect(status).toBe(1);
+    expect(body.errors[0]).toMatchObject({ code: 'OPS.CONNECT' });
+    expect(body.errors[0].message).toContain('is not migrated');
+    expect(body.errors[0].fix).toMatch(/^Run `eventsmith migrate --db <url>` against this database first/);
+  });
+
   it('events show of an unknown stream, or of another tenant, is a clear error', async () => {
     const missing = await run('events', 'show', 'BankAccount-nobody', '--db', db);
     expect(missing.status).toBe(1);

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import {
   DeadLetterEntryNotFoundError,
+  EventStoreUnavailableError,
   listPendingRebuilds,
   parseStreamId,
   Position,
@@ -211,7 +212,7 @@ export class StoreInspector {
         {
           code: 'OPS.CONNECT',
           message: `Cannot open the ${target.dialect} event store: ${redact(error instanceof Error ? error.message : String(error))}.`,
-          fix: 'Check that the database is running and the URL is right.',
+          fix: openFailureFix(error),
         },
       ]);
     }
@@ -631,6 +632,28 @@ export class StoreInspector {
       resolvedAt: entry.resolvedAt?.toISOString() ?? null,
       retryable: this.#code.projections.has(entry.subscription),
     };
+  }
+}
+
+/**
+ * The fix line of a store that did not open: what its typed reason calls for, where the store
+ * says (`EventStoreUnavailableError.reason`); else the general advice.
+ */
+function openFailureFix(error: unknown): string {
+  const reason = error instanceof EventStoreUnavailableError ? error.reason : undefined;
+  switch (reason) {
+    case 'not-migrated':
+      return 'Run `eventsmith migrate --db <url>` against this database first: the operations commands and the studio open the store without migrating it.';
+    case 'authentication':
+      return 'Check the user name and password in the URL (or in EVENTSMITH_DB).';
+    case 'missing-database':
+      return 'Create the database, or fix its name in the URL.';
+    case 'permission':
+      return 'Connect as a user that may read the eventsmith tables (or, for SQLite, a process that may read the file and its folder).';
+    case 'ssl':
+      return 'Remove sslmode from the URL if the server does not accept SSL, or enable SSL on the server.';
+    default:
+      return 'Check that the database is running and the URL is right.';
   }
 }
 
