@@ -1,7 +1,5 @@
 import type { RenderedImport, UserFileMerge } from '../emit/index.js';
-
-const IMPORT = /import\s+(type\s+)?\{([^}]*)\}\s*from\s*(['"])([^'"]+)\3/g;
-const SPECIFIER = /^(?:type\s+)?([A-Za-z_$][\w$]*)(?:\s+as\s+([A-Za-z_$][\w$]*))?$/;
+import { namedImports } from './named-imports.js';
 
 /**
  * Reports, never deletes, what is left in an aggregate's class of a command the YAML no longer
@@ -27,31 +25,22 @@ export function orphanedCommandWarnings(
   const exported = new Set(types.exported);
   const generated = new Set(merge.imports.map((i) => i.from));
   const warnings: string[] = [];
-  for (const match of text.matchAll(IMPORT)) {
-    if (!generated.has(match[4]!)) continue;
-    let offset = match.index + match[0].indexOf('{') + 1;
-    for (const part of match[2]!.split(',')) {
-      const at = offset + (part.length - part.trimStart().length);
-      offset += part.length + 1;
-      const specifier = SPECIFIER.exec(part.trim());
-      if (!specifier) continue;
-      const type = specifier[1]!;
-      if (!isCommandType(type, types.typePrefix) || exported.has(type)) continue;
-      const local = specifier[2] ?? type;
-      const command = commandName(type, types.typePrefix);
-      const importLine = positionAt(text, at).line;
-      const method = methodTaking(text, local);
-      if (method) {
-        const where = positionAt(text, method.at);
-        warnings.push(
-          `${path}:${where.line}:${where.col}: ${cls}.${method.name} takes ${type}, the parameters of command "${command}", which ${merge.owner} no longer declares in the YAML; ${type} is no longer generated, so this file does not compile. It was kept; delete the method, and ${type} from the import on line ${importLine} (or declare the command again).`,
-        );
-      } else {
-        const where = positionAt(text, at);
-        warnings.push(
-          `${path}:${where.line}:${where.col}: ${type} is imported, but ${merge.owner} no longer declares command "${command}" in the YAML, so ${type} is no longer generated and this file does not compile. Delete it from the import, and whatever uses it (or declare the command again).`,
-        );
-      }
+  for (const { name: type, local, from, at } of namedImports(text)) {
+    if (!generated.has(from)) continue;
+    if (!isCommandType(type, types.typePrefix) || exported.has(type)) continue;
+    const command = commandName(type, types.typePrefix);
+    const importLine = positionAt(text, at).line;
+    const method = methodTaking(text, local);
+    if (method) {
+      const where = positionAt(text, method.at);
+      warnings.push(
+        `${path}:${where.line}:${where.col}: ${cls}.${method.name} takes ${type}, the parameters of command "${command}", which ${merge.owner} no longer declares in the YAML; ${type} is no longer generated, so this file does not compile. It was kept; delete the method, and ${type} from the import on line ${importLine} (or declare the command again).`,
+      );
+    } else {
+      const where = positionAt(text, at);
+      warnings.push(
+        `${path}:${where.line}:${where.col}: ${type} is imported, but ${merge.owner} no longer declares command "${command}" in the YAML, so ${type} is no longer generated and this file does not compile. Delete it from the import, and whatever uses it (or declare the command again).`,
+      );
     }
   }
   return warnings;

@@ -1,11 +1,11 @@
 import type { DomainModel } from '@eventsmith/schema';
 import { projectionNames } from '../emit/common/names.js';
 import { Layout } from '../emit/common/layout.js';
+import { namedImports } from './named-imports.js';
 import { positionAt } from './orphaned-commands.js';
 import { listFiles, readExisting, type FileChange } from './write-files.js';
 
-const IMPORT = /import\s+(type\s+)?\{([^}]*)\}\s*from\s*(['"])([^'"]+)\3/g;
-const HANDLERS_TYPE = /^(?:type\s+)?([A-Z][\w$]*)CustomHandlers(?:\s+as\s+[A-Za-z_$][\w$]*)?$/;
+const HANDLERS_TYPE = /^([A-Z][\w$]*)CustomHandlers$/;
 
 /**
  * Reports, never deletes, the custom handler file of a projection the YAML no longer declares with
@@ -61,16 +61,9 @@ function orphanedImport(
   text: string,
   declared: ReadonlySet<string>,
 ): { type: string; projection: string; at: number } | undefined {
-  for (const match of text.matchAll(IMPORT)) {
-    let offset = match.index + match[0].indexOf('{') + 1;
-    for (const part of match[2]!.split(',')) {
-      const at = offset + (part.length - part.trimStart().length);
-      offset += part.length + 1;
-      const specifier = HANDLERS_TYPE.exec(part.trim());
-      if (!specifier) continue;
-      const type = `${specifier[1]!}CustomHandlers`;
-      if (!declared.has(type)) return { type, projection: specifier[1]!, at };
-    }
+  for (const { name: type, at } of namedImports(text)) {
+    const projection = HANDLERS_TYPE.exec(type)?.[1];
+    if (projection !== undefined && !declared.has(type)) return { type, projection, at };
   }
   return undefined;
 }
