@@ -286,6 +286,20 @@ describe('emitDomain', () => {
     expect(nullable.render()).not.toContain('rebuild:');
     expect(nullable.notice).toBeUndefined();
 
+    // Two columns of one table change: one call, so SQLite copies the table once for both.
+    const both = migration(
+      SMALL.replace('default: false', 'default: true').replace('city: string, closed', 'city: string?, closed'),
+    ).render();
+    expect(both).toContain(
+      "await alterProjectionColumn(db, 'orders', [{ name: 'city', type: 'varchar(255)', notNull: false }, " +
+        "{ name: 'closed', type: 'boolean', notNull: true, default: true }]);",
+    );
+    expect(both).toContain(
+      "await alterProjectionColumn(db, 'orders', [{ name: 'city', type: 'varchar(255)', notNull: true, fill: '' }, " +
+        "{ name: 'closed', type: 'boolean', notNull: true, default: false }]);",
+    );
+    expect(both.match(/alterProjectionColumn\(/g)).toHaveLength(2);
+
     const nullableFirst = await formatFiles(
       emitDomain(model(SMALL.replace('city: string, closed', 'city: string?, closed')), OPTIONS),
     );

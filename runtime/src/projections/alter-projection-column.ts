@@ -19,44 +19,65 @@ export interface ProjectionColumnDefinition {
  * PostgreSQL and MariaDB/MySQL alike, so one generated migration runs on each. Rows holding NULL
  * get `fill` (or the default) first when the column becomes NOT NULL. PostgreSQL alters the
  * column, MySQL modifies it, and SQLite, which cannot alter a column, copies the table into a new
- * one with the column changed (columns, key and indexes otherwise as they were).
+ * one with the column changed (columns, key and indexes otherwise as they were). Pass several
+ * columns of one table at once to have SQLite copy the table once for all of them.
  *
  * @example
  * ```ts
  * await alterProjectionColumn(db, 'todo_items', { name: 'priority', type: 'integer', notNull: true, default: 1 });
+ * await alterProjectionColumn(db, 'todo_items', [
+ *   { name: 'priority', type: 'integer', notNull: true, default: 1 },
+ *   { name: 'note', type: 'text', notNull: false },
+ * ]);
  * ```
  */
 export async function alterProjectionColumn(
   db: Kysely<any>,
   table: string,
-  column: ProjectionColumnDefinition,
+  columns: ProjectionColumnDefinition | readonly ProjectionColumnDefinition[],
 ): Promise<void> {
-  const fill = column.fill ?? (typeof column.default === 'boolean' ? (column.default ? 1 : 0) : column.default);
-  if (column.notNull && fill !== undefined)
-    await db.updateTable(table).set(column.name, fill).where(column.name, 'is', null).execute();
+  const changed: readonly ProjectionColumnDefinition[] = isList(columns) ? columns : [columns];
+  if (changed.length === 0) return;
+  for (const column of changed) {
+    const fill = column.fill ?? (typeof column.default === 'boolean' ? (column.default ? 1 : 0) : column.default);
+    if (column.notNull && fill !== undefined)
+      await db.updateTable(table).set(column.name, fill).where(column.name, 'is', null).execute();
+  }
   const dialect = detectDialect(db);
   if (dialect === 'postgres') {
-    await db.schema
-      .alterTable(table)
-      .alterColumn(column.name, (c) => (column.default === undefined ? c.dropDefault() : c.setDefault(column.default)))
-      .execute();
-    await db.schema
-      .alterTable(table)
-      .alterColumn(column.name, (c) => (column.notNull ? c.setNotNull() : c.dropNotNull()))
-      .execute();
+    for (const column of changed) {
+      await db.schema
+        .alterTable(table)
+        .alterColumn(column.name, (c) =>
+          column.default === undefined ? c.dropDefault() : c.setDefault(column.default),
+        )
+        .execute();
+      await db.schema
+        .alterTable(table)
+        .alterColumn(column.name, (c) => (column.notNull ? c.setNotNull() : c.dropNotNull()))
+        .execute();
+    }
   } else if (dialect === 'mysql') {
-    await db.schema
-      .alterTable(table)
-      .modifyColumn(column.name, sql.raw(column.type), (c) => {
-        const notNull = column.notNull ? c.notNull() : c;
-        return column.default === undefined ? notNull : notNull.defaultTo(column.default);
-      })
-      .execute();
+    for (const column of changed) {
+      await db.schema
+        .alterTable(table)
+        .modifyColumn(column.name, sql.raw(column.type), (c) => {
+          const notNull = column.notNull ? c.notNull() : c;
+          return column.default === undefined ? notNull : notNull.defaultTo(column.default);
+        })
+        .execute();
+    }
   } else if (db.isTransaction) {
-    await copySqliteTable(db, table, column);
+    await copySqliteTable(db, table, changed);
   } else {
-    await db.transaction().execute((trx) => copySqliteTable(trx, table, column));
+    await db.transaction().execute((trx) => copySqliteTable(trx, table, changed));
   }
+}
+
+function isList(
+  columns: ProjectionColumnDefinition | readonly ProjectionColumnDefinition[],
+): columns is readonly ProjectionColumnDefinition[] {
+  return Array.isArray(columns);
 }
 
 interface SqliteColumn {
@@ -68,12 +89,18 @@ interface SqliteColumn {
 }
 
 /** SQLite's way to change a column (https://www.sqlite.org/lang_altertable.html#otheralter). */
-async function copySqliteTable(db: Kysely<any>, table: string, column: ProjectionColumnDefinition): Promise<void> {
+async function copySqliteTable(
+  db: Kysely<any>,
+  table: string,
+  changed: readonly ProjectionColumnDefinition[],
+): Promise<void> {
   const columns = (await sql<SqliteColumn>`select * from pragma_table_info(${table})`.execute(db)).rows;
-  if (!columns.some((c) => c.name === column.name))
-    throw new InvalidArgumentError(
-      `Cannot alter column ${column.name} of ${table}: the table has no such column. Run the projection migrations in order.`,
-    );
+  const byName = new Map(changed.map((c) => [c.name, c]));
+  for (const name of byName.keys())
+    if (!columns.some((c) => c.name === name))
+      throw new InvalidArgumentError(
+        `Cannot alter column ${name} of ${table}: the table has no such column. Run the projection migrations in order.`,
+      );
   const objects = (
     await sql<{ type: string; sql: string }>`
       select type, sql from sqlite_master where tbl_name = ${table} and sql is not null`.execute(db)
@@ -82,7 +109,8 @@ async function copySqliteTable(db: Kysely<any>, table: string, column: Projectio
   const constraint = /constraint\s+["`[]?(\w+)["`\]]?\s+primary\s+key/i.exec(create)?.[1];
   const key = columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
   const definitions: RawBuilder<unknown>[] = columns.map((c) => {
-    if (c.name !== column.name)
+    const column = byName.get(c.name);
+    if (!column)
       return sql`${sql.id(c.name)} ${sql.raw(c.type)}${sql.raw(c.notnull ? ' not null' : '')}${
         c.dflt_value === null ? sql`` : sql` default ${sql.raw(c.dflt_value)}`
       }`;

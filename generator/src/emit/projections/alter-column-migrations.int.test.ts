@@ -6,7 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { migrateProjections, PROJECTION_MIGRATION_TABLE, type ProjectionTableMigration } from '@eventsmith/runtime';
+import {
+  alterProjectionColumn,
+  migrateProjections,
+  PROJECTION_MIGRATION_TABLE,
+  type ProjectionTableMigration,
+} from '@eventsmith/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   describeWithService,
@@ -83,7 +88,8 @@ afterAll(async () => (await shared)?.remove());
 interface Target {
   readonly name: string;
   readonly service?: ServiceName;
-  open(): Promise<{ db: Kysely<any>; close(): Promise<void> }>;
+  /** `statements`: the SQL the connection ran (kept on SQLite only). */
+  open(): Promise<{ db: Kysely<any>; close(): Promise<void>; statements?: string[] }>;
 }
 
 const TARGETS: readonly Target[] = [
@@ -91,9 +97,14 @@ const TARGETS: readonly Target[] = [
     name: 'SQLite',
     async open() {
       const dir = await mkdtemp(join(tmpdir(), 'es-f10-'));
-      const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new BetterSqlite3(join(dir, 'app.db')) }) });
+      const statements: string[] = [];
+      const db = new Kysely<any>({
+        dialect: new SqliteDialect({ database: new BetterSqlite3(join(dir, 'app.db')) }),
+        log: (event) => void statements.push(event.query.sql),
+      });
       return {
         db,
+        statements,
         close: async () => {
           await db.destroy();
           await rm(dir, { recursive: true, force: true });
@@ -239,6 +250,39 @@ function suite(target: Target) {
           { account_id: 'a', owner_name: '', deposit_count: 3, closed_at: '1970-01-01T00:00:00.000Z' },
           { account_id: 'b', owner_name: 'Owner b', deposit_count: 0, closed_at: null },
         ]);
+      } finally {
+        await close();
+      }
+    }, 120_000);
+
+    it('alters several columns in one call: rows keep their values; SQLite copies the table once', async () => {
+      const { db, close, statements } = await target.open();
+      try {
+        await migrateProjections(db, upTo('0001_create_account_summary'));
+        await db
+          .insertInto('account_summary')
+          .values(row('a', { deposit_count: 7 }))
+          .execute();
+        await db.insertInto('account_summary').values(row('b')).execute();
+        statements?.splice(0);
+        await alterProjectionColumn(db, 'account_summary', [
+          { name: 'deposit_count', type: 'integer', notNull: true, default: 1 },
+          { name: 'owner_name', type: 'varchar(255)', notNull: false },
+        ]);
+        if (statements) expect(statements.filter((q) => /^create table/i.test(q))).toHaveLength(1);
+        await db
+          .insertInto('account_summary')
+          .values(row('c', { owner_name: null }))
+          .execute();
+        expect(await rows(db)).toEqual([
+          { account_id: 'a', owner_name: 'Owner a', deposit_count: 7, closed_at: null },
+          { account_id: 'b', owner_name: 'Owner b', deposit_count: 0, closed_at: null },
+          { account_id: 'c', owner_name: null, deposit_count: 1, closed_at: null },
+        ]);
+        // The index on owner_name is still there.
+        await expect(
+          db.schema.createIndex('account_summary_owner_name_idx').on('account_summary').column('owner_name').execute(),
+        ).rejects.toThrow();
       } finally {
         await close();
       }

@@ -184,19 +184,27 @@ function alter(
   const addCol = (table: TableShape, c: ColumnShape) =>
     `await db.schema.alterTable(${t}).addColumn(${quote(c.name)}, ${quote(SQL_TYPES[c.type])}${columnOptions(c, table, true)}).execute();`;
   const dropCol = (c: ColumnShape) => `await db.schema.alterTable(${t}).dropColumn(${quote(c.name)}).execute();`;
-  const alterCol = (table: TableShape, c: ColumnShape) =>
-    `await ${file.import('alterProjectionColumn', RUNTIME)}(db, ${t}, ${columnDefinition(c, table)});`;
+  // Several columns go in one call: SQLite copies the table once for all of them.
+  const alterCols = (table: TableShape, cols: readonly ColumnShape[]) => {
+    if (cols.length === 0) return [];
+    const definitions = cols.map((c) => columnDefinition(c, table));
+    const argument = definitions.length === 1 ? definitions[0] : `[${definitions.join(', ')}]`;
+    return [`await ${file.import('alterProjectionColumn', RUNTIME)}(db, ${t}, ${argument});`];
+  };
   const up = [
     ...droppedIdx.map((i) => dropIndex(before.table, i)),
     ...removedCols.map(dropCol),
     ...retypedCols.flatMap((c) => [dropCol(c), addCol(after, c)]),
     ...addedCols.map((c) => addCol(after, c)),
-    ...redefinedCols.map((c) => alterCol(after, c)),
+    ...alterCols(after, redefinedCols),
     ...createdIdx.map((i) => createIndex(after.table, i)),
   ];
   const down = [
     ...createdIdx.map((i) => dropIndex(after.table, i)),
-    ...redefinedCols.map((c) => alterCol(before, oldCols.get(c.name)!)),
+    ...alterCols(
+      before,
+      redefinedCols.map((c) => oldCols.get(c.name)!),
+    ),
     ...addedCols.map(dropCol),
     ...retypedCols.flatMap((c) => [dropCol(c), addCol(before, oldCols.get(c.name)!)]),
     ...removedCols.map((c) => addCol(before, c)),
