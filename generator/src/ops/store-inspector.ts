@@ -34,7 +34,13 @@ import {
   type StreamQuery,
   type StreamSummary,
 } from './stream-queries.js';
-import { countDeadLetters, listCheckpoints, newestUnresolved, type ScopedCheckpoint } from './subscription-queries.js';
+import {
+  countDeadLetters,
+  listCheckpoints,
+  listUnscopedDeadLetters,
+  newestUnresolved,
+  type ScopedCheckpoint,
+} from './subscription-queries.js';
 
 /** Where a subscription or projection has got to, read from the checkpoint table. */
 export interface SubscriptionReport {
@@ -127,8 +133,6 @@ export interface DeadLetterQuery {
 const LAG_LIMIT = 10_000;
 /** Rows of `subscriptions()` whose lag and throughput are counted at once (each holds a connection). */
 export const SUBSCRIPTION_ROWS_AT_ONCE = 4;
-/** Dead letters read at a time when they are filtered after reading. */
-const DEAD_LETTER_PAGE = 500;
 
 /**
  * Read (and, for dead letters, write) access to an event store for operators: streams, an
@@ -450,7 +454,7 @@ export class StoreInspector {
     else if (this.tenantId !== undefined && filter.tenantId !== this.tenantId) entries = [];
     else if (filter.tenantId !== null)
       entries = await new SqlDeadLetterQueue(this.#root.db).forTenant(filter.tenantId).list({ ...query, limit });
-    else entries = await this.#unscopedDeadLetters(query, limit);
+    else entries = await listUnscopedDeadLetters(this.#root.db, { ...query, limit });
     return entries.map((e) => this.#deadLetterView(e));
   }
 
@@ -585,26 +589,6 @@ export class StoreInspector {
     return this.tenantId === undefined ? queue : queue.forTenant(this.tenantId);
   }
 
-  /** The first `limit` dead letters that {@link subscriptions} counts in unscoped rows, read page by page. */
-  async #unscopedDeadLetters(
-    query: { subscription?: string; status?: DeadLetterStatus },
-    limit: number,
-  ): Promise<DeadLetterEntry[]> {
-    const checkpointed = new Set(
-      (await listCheckpoints(this.#root.db, undefined)).map((c) => scopeKey(c.name, c.tenantId)),
-    );
-    const queue = new SqlDeadLetterQueue(this.#root.db);
-    const found: DeadLetterEntry[] = [];
-    for (let afterId: string | undefined; ;) {
-      const page = await queue.list({ ...query, limit: DEAD_LETTER_PAGE, ...(afterId ? { afterId } : {}) });
-      for (const entry of page)
-        if (countedIn(entry.subscription, entry.tenantId, checkpointed) === null && found.push(entry) === limit)
-          return found;
-      if (page.length < DEAD_LETTER_PAGE) return found;
-      afterId = page.at(-1)!.id;
-    }
-  }
-
   /** Events the checkpoint moved over since the previous call, per second (counted up to the lag limit). */
   async #throughput(
     store: EventStore,
@@ -673,7 +657,8 @@ interface Scope {
  * The scope of the row of `subscriptions()` that counts a dead letter of `subscription` whose event
  * is of `tenantId` (null: none): its tenant's when the subscription has a checkpoint of that
  * tenant; else the unscoped one's when it has an unscoped checkpoint; else its tenant's again (a
- * row not started). `checkpointed` holds the {@link scopeKey}s of the checkpoints.
+ * row not started). `checkpointed` holds the {@link scopeKey}s of the checkpoints. The unscoped
+ * store's list (`listUnscopedDeadLetters`) asks the same in SQL: change the two together.
  */
 function countedIn(subscription: string, tenantId: string | null, checkpointed: ReadonlySet<string>): string | null {
   if (tenantId !== null && checkpointed.has(scopeKey(subscription, tenantId))) return tenantId;

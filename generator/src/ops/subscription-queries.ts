@@ -1,4 +1,12 @@
-import { Position, type Kysely } from '@eventsmith/runtime';
+import { sql, type ExpressionBuilder } from 'kysely';
+import {
+  deadLetterFromRow,
+  Position,
+  type DeadLetterEntry,
+  type DeadLetterRow,
+  type DeadLetterStatus,
+  type Kysely,
+} from '@eventsmith/runtime';
 
 // Queries on the subscription tables across tenants, for the operators' status. The runtime's
 // checkpoint store and dead-letter queue answer per view (the unscoped store's checkpoints, one
@@ -97,4 +105,37 @@ export async function newestUnresolved(
     .limit(1)
     .executeTakeFirst()) as { error: string; last_failed_at: number | string } | undefined;
   return row === undefined ? undefined : { message: row.error, at: new Date(Number(row.last_failed_at)) };
+}
+
+/**
+ * The first `limit` dead letters (by id, as the queue lists them) that `subscriptions()` counts in
+ * an unscoped row: of events without a tenant, and of a tenant's events when the subscription has
+ * no checkpoint of that tenant but has an unscoped one. One query; the checkpoints are asked in it.
+ */
+export async function listUnscopedDeadLetters(
+  db: Db,
+  filter: { readonly subscription?: string; readonly status?: DeadLetterStatus; readonly limit: number },
+): Promise<DeadLetterEntry[]> {
+  const checkpoint = (eb: ExpressionBuilder<any, any>, tenant: 'its tenant' | 'unscoped') =>
+    eb.exists(
+      eb
+        .selectFrom('eventsmith_checkpoints as c')
+        .select(sql.lit(1).as('one'))
+        .whereRef('c.name', '=', 'dl.subscription')
+        .where(tenant === 'unscoped' ? eb('c.tenant_id', '=', '') : eb('c.tenant_id', '=', eb.ref('dl.tenant_id'))),
+    );
+  let select = db
+    .selectFrom('eventsmith_dead_letters as dl')
+    .selectAll('dl')
+    .where((eb) =>
+      eb.or([
+        eb('dl.tenant_id', 'is', null),
+        eb.and([eb.not(checkpoint(eb, 'its tenant')), checkpoint(eb, 'unscoped')]),
+      ]),
+    )
+    .orderBy('dl.id')
+    .limit(filter.limit);
+  if (filter.subscription !== undefined) select = select.where('dl.subscription', '=', filter.subscription);
+  if (filter.status !== undefined) select = select.where('dl.status', '=', filter.status);
+  return ((await select.execute()) as DeadLetterRow[]).map(deadLetterFromRow);
 }

@@ -19,7 +19,8 @@ import { SubscriptionTable, type SubscriptionTables } from './subscription-table
 import { sameTenantView } from '../../tenancy/view-tenant.js';
 
 const TABLE = SubscriptionTable.deadLetters;
-type Row = Selectable<SubscriptionTables[typeof TABLE]>;
+/** A row of `eventsmith_dead_letters` as the database returns it. */
+export type DeadLetterRow = Selectable<SubscriptionTables[typeof TABLE]>;
 type Db = Kysely<SubscriptionTables>;
 
 /**
@@ -105,7 +106,7 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
         .where('subscription', '=', entry.subscription)
         .where('event_id', '=', entry.eventId)
         .executeTakeFirstOrThrow();
-      return toEntry(row);
+      return deadLetterFromRow(row);
     });
   }
 
@@ -114,7 +115,7 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
     const row = await this.#run(undefined, (db) =>
       this.#own(db.selectFrom(TABLE).selectAll().where('id', '=', id)).executeTakeFirst(),
     );
-    return row ? toEntry(row) : undefined;
+    return row ? deadLetterFromRow(row) : undefined;
   }
 
   async list(filter: DeadLetterFilter = {}): Promise<DeadLetterEntry[]> {
@@ -133,7 +134,7 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
       if (afterId !== undefined) query = query.where('id', '>', afterId);
       return query.execute();
     });
-    return rows.map(toEntry);
+    return rows.map(deadLetterFromRow);
   }
 
   async markRetrying(id: string): Promise<boolean> {
@@ -199,7 +200,7 @@ export class SqlDeadLetterQueue implements DeadLetterQueue {
           .limit(1),
       ).executeTakeFirst(),
     );
-    return row ? toEntry(row) : undefined;
+    return row ? deadLetterFromRow(row) : undefined;
   }
 
   async purgeResolved(options: { olderThan?: Date } = {}): Promise<number> {
@@ -291,7 +292,18 @@ function rowLevelSecurityOn(db: Kysely<any>): Promise<boolean> {
   return on;
 }
 
-function toEntry(row: Row): DeadLetterEntry {
+/**
+ * The entry a row of `eventsmith_dead_letters` holds, as the SQL queue's `list` and `get` return
+ * it: for a query of your own on the table (one the queue does not offer, such as a join with the
+ * checkpoints) that selects every column.
+ *
+ * @example
+ * ```ts
+ * const rows = await db.selectFrom('eventsmith_dead_letters').selectAll().where('attempts', '>', 5).execute();
+ * const entries = rows.map(deadLetterFromRow);
+ * ```
+ */
+export function deadLetterFromRow(row: DeadLetterRow): DeadLetterEntry {
   return {
     id: String(row.id),
     tenantId: row.tenant_id,
