@@ -378,9 +378,8 @@ export class StoreInspector {
     };
     const checkpoints = await listCheckpoints(db, this.tenantId);
     for (const checkpoint of checkpoints) scope(checkpoint.name, checkpoint.tenantId, checkpoint);
-    const checkpointed = new Set(checkpoints.map((c) => scopeKey(c.name, c.tenantId)));
     for (const count of await countDeadLetters(db, this.tenantId)) {
-      const row = scope(count.subscription, countedIn(count.subscription, count.tenantId, checkpointed));
+      const row = scope(count.subscription, count.unscoped ? null : count.tenantId);
       row.pending += count.pending;
       row.retrying += count.retrying;
       row.resolved += count.resolved;
@@ -651,18 +650,6 @@ interface Scope {
   resolved: number;
   /** The tenants (null: none) of the dead letters counted in this row. */
   readonly deadLetterTenants: (string | null)[];
-}
-
-/**
- * The scope of the row of `subscriptions()` that counts a dead letter of `subscription` whose event
- * is of `tenantId` (null: none): its tenant's when the subscription has a checkpoint of that
- * tenant; else the unscoped one's when it has an unscoped checkpoint; else its tenant's again (a
- * row not started). `checkpointed` holds the {@link scopeKey}s of the checkpoints. The unscoped
- * store's list (`listUnscopedDeadLetters`) asks the same in SQL: change the two together.
- */
-function countedIn(subscription: string, tenantId: string | null, checkpointed: ReadonlySet<string>): string | null {
-  if (tenantId !== null && checkpointed.has(scopeKey(subscription, tenantId))) return tenantId;
-  return checkpointed.has(scopeKey(subscription, null)) ? null : tenantId;
 }
 
 function scopeKey(name: string, tenantId: string | null): string {

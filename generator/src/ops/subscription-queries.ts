@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder } from 'kysely';
+import { sql, type ExpressionBuilder, type ExpressionWrapper, type SqlBool } from 'kysely';
 import {
   deadLetterFromRow,
   Position,
@@ -25,6 +25,8 @@ export interface ScopedCheckpoint {
 export interface DeadLetterCount {
   readonly subscription: string;
   readonly tenantId: string | null;
+  /** Counted in the subscription's unscoped row (see {@link countedUnscoped}), not in a row of `tenantId`. */
+  readonly unscoped: boolean;
   readonly pending: number;
   readonly retrying: number;
   readonly resolved: number;
@@ -48,19 +50,31 @@ export async function listCheckpoints(db: Db, tenantId: string | undefined): Pro
   }));
 }
 
-/** The dead letters (only of `tenantId`'s events when given), counted per subscription, tenant and status. */
+/**
+ * The dead letters (only of `tenantId`'s events when given), counted per subscription, tenant and
+ * status. Without `tenantId`, each count says whether the unscoped row counts it; a tenant's
+ * inspector sees its own checkpoints only, so its counts are all its tenant's rows'.
+ */
 export async function countDeadLetters(db: Db, tenantId: string | undefined): Promise<DeadLetterCount[]> {
-  let select = db
+  let grouped = db
     .selectFrom('eventsmith_dead_letters')
     .select(['subscription', 'tenant_id', 'status'])
     .select((eb) => eb.fn.countAll<number | string>().as('count'))
     .groupBy(['subscription', 'tenant_id', 'status']);
-  if (tenantId !== undefined) select = select.where('tenant_id', '=', tenantId);
-  const rows = (await select.execute()) as {
+  if (tenantId !== undefined) grouped = grouped.where('tenant_id', '=', tenantId);
+  const rows = (await (
+    tenantId === undefined
+      ? db
+          .selectFrom(grouped.as('dl'))
+          .selectAll('dl')
+          .select((eb) => countedUnscoped(eb).as('unscoped'))
+      : grouped
+  ).execute()) as {
     subscription: string;
     tenant_id: string | null;
     status: string;
     count: number | string;
+    unscoped?: boolean | number | string;
   }[];
   const counts = new Map<string, { -readonly [K in keyof DeadLetterCount]: DeadLetterCount[K] }>();
   for (const row of rows) {
@@ -69,7 +83,14 @@ export async function countDeadLetters(db: Db, tenantId: string | undefined): Pr
     if (!count)
       counts.set(
         key,
-        (count = { subscription: row.subscription, tenantId: row.tenant_id, pending: 0, retrying: 0, resolved: 0 }),
+        (count = {
+          subscription: row.subscription,
+          tenantId: row.tenant_id,
+          unscoped: Number(row.unscoped ?? 0) === 1,
+          pending: 0,
+          retrying: 0,
+          resolved: 0,
+        }),
       );
     if (row.status === 'pending' || row.status === 'retrying' || row.status === 'resolved')
       count[row.status] += Number(row.count);
@@ -109,14 +130,32 @@ export async function newestUnresolved(
 
 /**
  * The first `limit` dead letters (by id, as the queue lists them) that `subscriptions()` counts in
- * an unscoped row: of events without a tenant, and of a tenant's events when the subscription has
- * no checkpoint of that tenant but has an unscoped one. One query; the checkpoints are asked in it.
+ * an unscoped row ({@link countedUnscoped}), in one query.
  */
 export async function listUnscopedDeadLetters(
   db: Db,
   filter: { readonly subscription?: string; readonly status?: DeadLetterStatus; readonly limit: number },
 ): Promise<DeadLetterEntry[]> {
-  const checkpoint = (eb: ExpressionBuilder<any, any>, tenant: 'its tenant' | 'unscoped') =>
+  let select = db
+    .selectFrom('eventsmith_dead_letters as dl')
+    .selectAll('dl')
+    .where((eb) => countedUnscoped(eb))
+    .orderBy('dl.id')
+    .limit(filter.limit);
+  if (filter.subscription !== undefined) select = select.where('dl.subscription', '=', filter.subscription);
+  if (filter.status !== undefined) select = select.where('dl.status', '=', filter.status);
+  return ((await select.execute()) as DeadLetterRow[]).map(deadLetterFromRow);
+}
+
+/**
+ * Whether the dead letters of `dl.subscription` whose events are of `dl.tenant_id` count in the
+ * subscription's unscoped row of `subscriptions()`: those of events without a tenant; and a
+ * tenant's when the subscription has no checkpoint of that tenant but has an unscoped one. The
+ * others count in their tenant's row (one not started when it has no checkpoint). So each dead
+ * letter counts in one row, and the unscoped list shows what the unscoped rows count.
+ */
+function countedUnscoped(eb: ExpressionBuilder<any, any>): ExpressionWrapper<any, any, SqlBool> {
+  const checkpoint = (tenant: 'its tenant' | 'unscoped') =>
     eb.exists(
       eb
         .selectFrom('eventsmith_checkpoints as c')
@@ -124,18 +163,5 @@ export async function listUnscopedDeadLetters(
         .whereRef('c.name', '=', 'dl.subscription')
         .where(tenant === 'unscoped' ? eb('c.tenant_id', '=', '') : eb('c.tenant_id', '=', eb.ref('dl.tenant_id'))),
     );
-  let select = db
-    .selectFrom('eventsmith_dead_letters as dl')
-    .selectAll('dl')
-    .where((eb) =>
-      eb.or([
-        eb('dl.tenant_id', 'is', null),
-        eb.and([eb.not(checkpoint(eb, 'its tenant')), checkpoint(eb, 'unscoped')]),
-      ]),
-    )
-    .orderBy('dl.id')
-    .limit(filter.limit);
-  if (filter.subscription !== undefined) select = select.where('dl.subscription', '=', filter.subscription);
-  if (filter.status !== undefined) select = select.where('dl.status', '=', filter.status);
-  return ((await select.execute()) as DeadLetterRow[]).map(deadLetterFromRow);
+  return eb.or([eb('dl.tenant_id', 'is', null), eb.and([eb.not(checkpoint('its tenant')), checkpoint('unscoped')])]);
 }

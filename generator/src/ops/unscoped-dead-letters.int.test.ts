@@ -160,6 +160,19 @@ function suite(target: SqlStoreTarget): void {
       for (const id of ids(entries)) listed.add(id);
     }
     expect(listed.size).toBe(total);
+
+    // A tenant's inspector sees only its own checkpoints: its rows count all its dead letters,
+    // the ones the whole store's unscoped AccountSummary row counts too.
+    const globex = await StoreInspector.open({ url, cwd: ROOT, code, tenantId: 'globex' });
+    try {
+      const rows = (await globex.subscriptions()).filter((r) => r.deadLetters.pending + r.deadLetters.resolved > 0);
+      expect(rows.map((r) => [r.name, r.tenantId, r.deadLetters.pending + r.deadLetters.resolved])).toEqual([
+        ['AccountSummary', 'globex', 2],
+        ['Mailer', 'globex', 1],
+      ]);
+    } finally {
+      await globex.close();
+    }
   });
 
   it('reads only the entries it lists, in one SELECT', async () => {
