@@ -18,6 +18,7 @@ Operations (each with --db <url>, --tenant <id> and --format json):
   subscriptions  status: checkpoint, lag in events and seconds, dead letters of each subscription
   dlq            list [--subscription <name>] [--status <s>] | retry <id> | resolve <id>
   projections    rebuild <name>: replay a projection into new tables and swap them in
+                 | forget <name>: drop what the database keeps of a removed one
 
 Options for every command:
   --config <file>        The config file (default: eventsmith.config.yaml here or in a parent folder)
@@ -243,25 +244,43 @@ Exit status: 0 done, 1 the store could not be read or a retry failed, 2 usage er
 missing or unknown sub-command, argument or flag, a --db URL of no known database).`,
 
   projections: `Usage: eventsmith projections rebuild <name> --db <url> [--skip-failures] [--tenant <id>] [--format text|json]
+       eventsmith projections forget <name> --db <url> [--tenant <id>] [--format text|json]
 
-Replays every event the projection reads into empty copies of its tables, catches up to its
-checkpoint, then swaps the copies in: readers see the old tables until the swap. The projection's
-SQL lease is held meanwhile; while an app runs the projection (apps hold its lease), the rebuild
-is refused: stop the app, or rebuild from it with app.manager.rebuild(name). On a terminal a progress bar shows the rate and the time left; otherwise a line every
-two seconds. The first event the projection's handlers fail on stops the rebuild and leaves the
-live tables as they were (exit status 1). A rebuild that completes clears the projection's mark
-of a lossy migration (see \`eventsmith migrate\`); one that fails leaves it.
+rebuild  Replays every event the projection reads into empty copies of its tables, catches up to
+         its checkpoint, then swaps the copies in: readers see the old tables until the swap. The
+         projection's SQL lease is held meanwhile; while an app runs the projection (apps hold its
+         lease), the rebuild is refused: stop the app, or rebuild from it with
+         app.manager.rebuild(name). On a terminal a progress bar shows the rate and the time left;
+         otherwise a line every two seconds. The first event the projection's handlers fail on
+         stops the rebuild and leaves the live tables as they were (exit status 1). A rebuild that
+         completes clears the projection's mark of a lossy migration (see \`eventsmith migrate\`);
+         one that fails leaves it.
+
+forget   Removes what the database keeps of a projection or reaction (or any subscription) the
+         project no longer has, after you removed or renamed it in the domain YAML: its checkpoints
+         (of every tenant), its expired leases, its mark of needing a rebuild, and its dead letters,
+         deleted, not resolved (they could never be retried: save them first with \`eventsmith dlq
+         list --subscription <name> --format json\` if you want them). \`migrate\`, \`subscriptions
+         status\`, \`dlq list\` and the studio then stop reporting it. It changes no table: the
+         projection migrations own those. Refused for a name the project still has (it would replay
+         from the start; exit status 1) and while an app runs the subscription (holds its lease).
+         A name with nothing recorded prints so and exits 0.
 
 Options:
-  --skip-failures        Skip and list the events the handlers fail on instead (exit status 1): the new
-                         tables then miss what those events would have written
+  --skip-failures        rebuild: skip and list the events the handlers fail on instead (exit
+                         status 1): the new tables then miss what those events would have written
   --db <url>             sqlite:app.db, postgres://user@host/db or mysql://user@host/db
                          Default: the EVENTSMITH_DB environment variable (keeps a password out of \`ps\`).
-  --tenant <id>          Rebuild from this tenant's events only (a tenant's own projection tables)
-  --format json          { "projection", "replayed", "position", "durationMs", "failures" }
+  --tenant <id>          rebuild: from this tenant's events only (a tenant's own projection tables);
+                         forget: only this tenant's checkpoint, lease and dead letters (the rebuild
+                         mark goes with the name's last checkpoint)
+  --format json          rebuild: { "projection", "replayed", "position", "durationMs", "failures" }
+                         forget: { "name", "tenantId", "checkpoints", "leases", "deadLetters",
+                         "pendingRebuild" }: what was removed
 
-Exit status: 0 done, 1 the store could not be read or the rebuild failed or skipped events,
-2 usage error (a missing or unknown argument or flag, a --db URL of no known database).`,
+Exit status: 0 done, 1 the store could not be read, the rebuild failed or skipped events, or
+forget was refused, 2 usage error (a missing or unknown argument or flag, a --db URL of no known
+database).`,
 
   migrate: `Usage: eventsmith migrate --db <url> [--no-rebuild] [--config <file>]
 
@@ -277,7 +296,9 @@ projections rebuild\` does, and each rebuild's report is printed: those the migr
 run emptied, and those of an earlier run whose rebuild failed, was interrupted or was skipped
 (--no-rebuild, an app without rebuild: true). With no mark it rebuilds nothing. A rebuild is refused
 while an app runs the projection (it holds the projection's lease): migrate before the new
-version starts, or pass --no-rebuild and rebuild in the app (app.manager.rebuild).
+version starts, or pass --no-rebuild and rebuild in the app (app.manager.rebuild). A mark of a
+projection the project no longer has is noted at each run until \`eventsmith projections forget
+<name>\` removes it.
 
   --db <url>     sqlite:<file> (or a path ending in .db/.sqlite), postgres://…, mysql://…
                  Default: the EVENTSMITH_DB environment variable (keeps a password out of \`ps\`).

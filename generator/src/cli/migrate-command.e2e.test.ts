@@ -1,6 +1,7 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   EventRegistry,
@@ -330,6 +331,117 @@ describe('eventsmith migrate after a migration that empties a projection table (
     expect(await needsRebuild()).toBeNull();
     expect((await cli('subscriptions', 'status')).out).not.toContain('needs a rebuild');
     expect((await migrateProject()).out).not.toContain('Rebuilt');
+  }, 120_000);
+
+  /**
+   * What the database keeps of RetiredTotals, a projection since removed from the project: a
+   * checkpoint of the unscoped store's and one of tenant acme's, a dead letter and the mark a lossy
+   * migration left.
+   */
+  function recordRetiredTotals(): void {
+    const sqlite = new BetterSqlite3(db);
+    try {
+      sqlite.exec(`
+        insert into eventsmith_checkpoints (tenant_id, name, position, updated_at)
+          select t.tenant_id, 'RetiredTotals', c.position, c.updated_at
+          from eventsmith_checkpoints c, (select '' as tenant_id union all select 'acme') t
+          where c.name = 'AccountSummary' and c.tenant_id = '';
+        insert into eventsmith_dead_letters (tenant_id, subscription, event_id, event_type, stream_id, position,
+            stored_at, record, error, stack, attempts, status, first_failed_at, last_failed_at)
+          select null, 'RetiredTotals', 'event-1', 'MoneyDeposited', 'BankAccount-alice', position, updated_at, '{}',
+            'the totals service is down', null, 1, 'pending', updated_at, updated_at
+          from eventsmith_checkpoints where name = 'AccountSummary' and tenant_id = '';
+        insert into eventsmith_pending_rebuilds (projection, migration, marked_at)
+          values ('RetiredTotals', '0003_recreate_retired_totals', 0);`);
+    } finally {
+      sqlite.close();
+    }
+  }
+  const statusNames = async (): Promise<string[]> => {
+    const result = await cli('subscriptions', 'status', '--format', 'json');
+    expect(result.status).toBe(0);
+    return (JSON.parse(result.out) as { subscriptions: { name: string }[] }).subscriptions.map((s) => s.name);
+  };
+
+  it('names `projections forget` for a marked projection the project no longer has; after it, migrate and status no longer report it', async () => {
+    recordRetiredTotals();
+    const note = `note: RetiredTotals, whose table a migration emptied or reset, is no longer a projection of this project: nothing to rebuild. If it was removed or renamed for good, drop what the database keeps of it (its mark, checkpoints and dead letters): eventsmith projections forget RetiredTotals --db sqlite:${db}\n`;
+    // --no-rebuild: the note, not a warning to rebuild a projection that is not there.
+    const noRebuild = await migrateProject('--no-rebuild');
+    expect(noRebuild.status).toBe(0);
+    expect(noRebuild.err).toContain(note);
+    expect(noRebuild.err).not.toContain('eventsmith projections rebuild RetiredTotals');
+    const migrated = await migrateProject();
+    expect(migrated.status).toBe(0);
+    expect(migrated.out).toContain('Rebuilt AccountSummary');
+    expect(migrated.err).toContain(note);
+    expect(await statusNames()).toContain('RetiredTotals');
+
+    const forgot = await cli('projections', 'forget', 'RetiredTotals');
+    expect(forgot).toEqual({
+      status: 0,
+      out: 'Forgot RetiredTotals: removed 2 checkpoints, 1 dead letter and its mark of needing a rebuild. No table was changed.\n',
+      err: '',
+    });
+    const again = await migrateProject();
+    expect(again.status).toBe(0);
+    expect(again.err).not.toContain('RetiredTotals');
+    expect(await statusNames()).toEqual(['AccountSummary']);
+    const deadLetters = await cli('dlq', 'list', '--format', 'json');
+    expect(JSON.parse(deadLetters.out)).toEqual({ deadLetters: [] });
+    expect(await summaries(db)).toEqual(expected); // no table changed
+    // Nothing is left to forget: said, and not an error.
+    expect(await cli('projections', 'forget', 'RetiredTotals')).toEqual({
+      status: 0,
+      out: 'Nothing is recorded for "RetiredTotals" (no checkpoint, lease, dead letter or rebuild mark): nothing to forget.\n',
+      err: '',
+    });
+  }, 120_000);
+
+  it('projections forget refuses a projection the project still has, and one an app still runs; reports as JSON; --tenant forgets one scope', async () => {
+    recordRetiredTotals();
+    const defined = await cli('projections', 'forget', 'AccountSummary');
+    expect(defined.status).toBe(1);
+    expect(defined.err).toContain('[OPS.STILL_DEFINED]');
+    expect(defined.err).toContain('"AccountSummary" is still a projection of this project');
+    expect(defined.err).toContain('eventsmith projections rebuild AccountSummary --db <url>');
+    expect(await statusNames()).toContain('AccountSummary');
+
+    const store = await SqliteEventStore.open({ filename: db, registry: createBankRegistry(), migrate: false });
+    try {
+      const held = await new SqlLeaseLock(store.db, { ttlMs: 600_000 }).tryAcquire('RetiredTotals');
+      expect(held).toBeDefined();
+      const busy = await cli('projections', 'forget', 'RetiredTotals');
+      expect(busy.status).toBe(1);
+      expect(busy.err).toContain('[SUBSCRIPTION.IN_USE]');
+      expect(busy.err).toContain('Cannot forget subscription "RetiredTotals": a process runs it');
+      expect(busy.err).not.toMatch(/\n\s+at /); // no stack trace
+      expect(await statusNames()).toContain('RetiredTotals');
+      await held!.release();
+    } finally {
+      await store.close();
+    }
+
+    const tenant = await cli('projections', 'forget', 'RetiredTotals', '--tenant', 'acme', '--format', 'json');
+    expect(tenant.status).toBe(0);
+    expect(JSON.parse(tenant.out)).toEqual({
+      name: 'RetiredTotals',
+      tenantId: 'acme',
+      checkpoints: 1,
+      leases: 0,
+      deadLetters: 0,
+      pendingRebuild: false,
+    });
+    const rest = await cli('projections', 'forget', 'RetiredTotals', '--format', 'json');
+    expect(JSON.parse(rest.out)).toEqual({
+      name: 'RetiredTotals',
+      tenantId: null,
+      checkpoints: 1,
+      leases: 0,
+      deadLetters: 1,
+      pendingRebuild: true,
+    });
+    expect(await statusNames()).toEqual(['AccountSummary']);
   }, 120_000);
 
   it('rebuilds, at a later run that applies nothing, what an earlier run left to rebuild (--no-rebuild, a failed or killed rebuild)', async () => {

@@ -137,11 +137,9 @@ export async function migrateDatabase(
     print(io, report, domains);
     io.out(`Event store, subscription and projection tables are ready in ${where}.\n`);
     for (const rebuilt of report.rebuilt ?? []) io.out(`${rebuildText(rebuilt)}\n`);
-    for (const name of gone)
-      io.err(
-        `note: ${name}, whose table a migration emptied or reset, is no longer a projection of this project: nothing to rebuild.\n`,
-      );
-    if (options.rebuild === false) warnToRebuild(io, report, dbArgument);
+    for (const name of gone) io.err(goneNote(name, dbArgument));
+    if (options.rebuild === false)
+      warnToRebuild(io, report, dbArgument, report.pending?.length ? await projectionNames(config) : undefined);
   }
   if (rebuildFailed) throw rebuildFailure(rebuildFailed, format, dbArgument);
   if (format === 'json') {
@@ -184,15 +182,40 @@ function rebuildFailure(error: ProjectionRebuildAfterMigrationError, format: Out
 
 /**
  * A warning for each projection the database marks as needing a rebuild (a migration applied
- * above, or by an earlier run, emptied or reset its table), with the command that rebuilds it.
+ * above, or by an earlier run, emptied or reset its table), with the command that rebuilds it; for
+ * a marked name that is not one of `projections` (when known), the note that says how to forget it.
  */
-function warnToRebuild(io: CliIo, report: MigrationReport, dbArgument: string): void {
+function warnToRebuild(
+  io: CliIo,
+  report: MigrationReport,
+  dbArgument: string,
+  projections?: ReadonlySet<string>,
+): void {
   const applied = new Set(report.steps.flatMap((step) => step.rebuild ?? []));
   // The marks say which: a projection without a checkpoint (a new database) lost nothing.
   for (const name of [...(report.pending ?? [])].sort())
-    io.err(
-      `warning: a migration ${applied.has(name) ? 'applied above' : 'applied earlier'} emptied or reset the table of ${name}${applied.has(name) ? '' : ', and it has not been rebuilt since'}: rows written before it are missing or hold zero values until you rebuild it: eventsmith projections rebuild ${name} --db ${dbArgument}\n`,
-    );
+    if (projections && !projections.has(name)) io.err(goneNote(name, dbArgument));
+    else
+      io.err(
+        `warning: a migration ${applied.has(name) ? 'applied above' : 'applied earlier'} emptied or reset the table of ${name}${applied.has(name) ? '' : ', and it has not been rebuilt since'}: rows written before it are missing or hold zero values until you rebuild it: eventsmith projections rebuild ${name} --db ${dbArgument}\n`,
+      );
+}
+
+/** A marked projection the project no longer has: nothing to rebuild, and the command that drops its mark. */
+function goneNote(name: string, dbArgument: string): string {
+  return (
+    `note: ${name}, whose table a migration emptied or reset, is no longer a projection of this project: nothing to rebuild. ` +
+    `If it was removed or renamed for good, drop what the database keeps of it (its mark, checkpoints and dead letters): eventsmith projections forget ${name} --db ${dbArgument}\n`
+  );
+}
+
+/** The projections of the project's generated code; undefined when that code does not load. */
+async function projectionNames(config: EventsmithConfig): Promise<ReadonlySet<string> | undefined> {
+  try {
+    return new Set((await loadProjectCode(config)).projections.keys());
+  } catch {
+    return undefined; // then every mark gets the warning to rebuild, as before
+  }
 }
 
 /** Why a rebuild failed, in one line: the CLI's own errors with their fix, the runtime's message. */

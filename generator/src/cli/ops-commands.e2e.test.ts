@@ -341,6 +341,9 @@ describe('operations commands on an SQLite store of the bank example', () => {
       [['subscriptions', 'status', '--db', 'foo://bar'], 'DB.URL'],
       [['dlq', 'list', '--db', 'foo://bar'], 'DB.URL'],
       [['projections', 'rebuild', 'AccountSummary', '--db', 'foo://bar'], 'DB.URL'],
+      [['projections', 'forget', '--db', 'x.db'], 'CLI.MISSING_ARGUMENT'],
+      [['projections', 'forget', 'Old', '--skip-failures', '--db', 'x.db'], 'CLI.NOT_APPLICABLE'],
+      [['projections', 'forget', 'Old', '--db', 'foo://bar'], 'DB.URL'],
     ];
     for (const [argv, code] of cases) {
       const result = await run(...argv);

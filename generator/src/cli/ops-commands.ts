@@ -1,5 +1,5 @@
 // The operations commands: `events tail|show`, `subscriptions status`, `dlq list|retry|resolve`
-// and `projections rebuild`. Each opens the store at --db with the project's generated code, does
+// and `projections rebuild|forget`. Each opens the store at --db with the project's generated code, does
 // one thing, prints it for people or as JSON (`--format json`), and closes the store.
 import type { DeadLetterStatus } from '@eventsmith/runtime';
 import type { EventsmithConfig } from '../config/config.js';
@@ -19,7 +19,7 @@ export const OPS_COMMANDS = {
   events: { tail: ['limit', 'follow'], show: ['at'] },
   subscriptions: { status: [] },
   dlq: { list: ['subscription', 'status', 'limit', 'unscoped'], retry: [], resolve: [] },
-  projections: { rebuild: ['skip-failures'] },
+  projections: { rebuild: ['skip-failures'], forget: [] },
 } as const satisfies Record<string, Record<string, readonly string[]>>;
 
 export type OpsCommand = keyof typeof OPS_COMMANDS;
@@ -30,6 +30,7 @@ const ARGUMENT: Record<string, string | undefined> = {
   'dlq retry': 'id',
   'dlq resolve': 'id',
   'projections rebuild': 'projection',
+  'projections forget': 'name',
 };
 
 export interface OpsRequest {
@@ -176,6 +177,8 @@ export async function runOps(
         return 0;
       case 'projections rebuild':
         return await rebuild(inspector, out, argument!, flags.has('skip-failures'));
+      case 'projections forget':
+        return await forget(inspector, out, argument!);
     }
     return 2;
   } catch (error) {
@@ -362,6 +365,25 @@ async function rebuild(inspector: StoreInspector, out: Output, name: string, ski
   return report.failures.length + report.failuresNotListed > 0 ? 1 : 0;
 }
 
+async function forget(inspector: StoreInspector, out: Output, name: string): Promise<number> {
+  const forgotten = await inspector.forgetSubscription(name);
+  const tenant = inspector.tenantId;
+  out.result({ ...forgotten, tenantId: tenant ?? null }, () => {
+    const scope = tenant === undefined ? '' : ` of tenant ${tenant}`;
+    const removed = [
+      ...(forgotten.checkpoints > 0 ? [plural(forgotten.checkpoints, 'checkpoint')] : []),
+      ...(forgotten.leases > 0 ? [plural(forgotten.leases, 'expired lease')] : []),
+      ...(forgotten.deadLetters > 0 ? [plural(forgotten.deadLetters, 'dead letter')] : []),
+      ...(forgotten.pendingRebuild ? ['its mark of needing a rebuild'] : []),
+    ];
+    if (removed.length === 0)
+      return `Nothing is recorded for "${name}"${scope} (no checkpoint, lease, dead letter or rebuild mark): nothing to forget.`;
+    const list = removed.length === 1 ? removed[0] : `${removed.slice(0, -1).join(', ')} and ${removed.at(-1)}`;
+    return `Forgot ${name}${scope}: removed ${list}. No table was changed.`;
+  });
+  return 0;
+}
+
 /** Columns padded to their widest cell, a header and a rule. */
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -400,6 +422,8 @@ function fixFor(code: string): string {
   switch (code) {
     case 'PROJECTION.REBUILD_FAILED':
       return 'Fix the handler (or the event, with an upcaster) and rebuild again; or pass --skip-failures to build the tables without what such events would write.';
+    case 'SUBSCRIPTION.IN_USE':
+      return '`eventsmith subscriptions status --db <url>` shows where it runs; stop the app processes that still run it (a version that still has it), then forget it. The lease of a process that died runs out by itself.';
     case 'PROJECTION.REBUILD_BUSY':
       return '`eventsmith subscriptions status --db <url>` shows which subscriptions run; stop the app processes that run this projection, then rebuild. Or rebuild from the app: app.manager.rebuild(name).';
     case 'OPS.STREAM_NOT_FOUND':

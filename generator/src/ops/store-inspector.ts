@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import {
   DeadLetterEntryNotFoundError,
   EventStoreUnavailableError,
+  forgetSubscription,
   listPendingRebuilds,
   parseStreamId,
   Position,
@@ -13,6 +14,7 @@ import {
   type DeadLetterEntry,
   type DeadLetterStatus,
   type EventStore,
+  type ForgottenSubscription,
   type Kysely,
   type RebuildReport,
   type StoredEvent,
@@ -537,6 +539,34 @@ export class StoreInspector {
       // operator asked to skip such events (then the new tables miss what they would have written).
       strict: options.skipFailures !== true,
     });
+  }
+
+  /**
+   * Removes what the subscription tables keep of `name`, a subscription the project's code no
+   * longer has: its checkpoints (every scope; the inspector's tenant's only when it has one), its
+   * leases that ran out, its dead letters and its mark of needing a rebuild (the runtime's
+   * `forgetSubscription`). Throws `OPS.STILL_DEFINED` (an {@link OpsFailure}) for a projection or
+   * reaction of the project's code, which would replay from the start, and the runtime's
+   * `SubscriptionInUseError` while a process holds its lease.
+   */
+  async forgetSubscription(name: string): Promise<ForgottenSubscription> {
+    const kind = this.#code.projections.has(name)
+      ? 'projection'
+      : this.#code.reactions?.has(name)
+        ? 'reaction'
+        : undefined;
+    if (kind)
+      throw new OpsFailure([
+        {
+          code: 'OPS.STILL_DEFINED',
+          message: `"${name}" is still a ${kind} of this project: forgetting its checkpoints would make it handle every event again, from the start, the next time an app runs it.`,
+          fix:
+            kind === 'projection'
+              ? `To refill its tables, run \`eventsmith projections rebuild ${name} --db <url>\`. Forget a name only after removing or renaming it in the domain YAML and running \`eventsmith generate\`.`
+              : 'Forget a name only after removing or renaming it in the domain YAML and running `eventsmith generate`.',
+        },
+      ]);
+    return forgetSubscription(this.#root.db, name, this.tenantId === undefined ? {} : { tenantId: this.tenantId });
   }
 
   #projection(name: string) {

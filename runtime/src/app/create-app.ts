@@ -310,6 +310,16 @@ export async function createApp<Aggs extends AggregateSpecs, Classes extends Agg
     );
     const pending = marked.filter((name) => manager.projection(name));
     for (const name of [...new Set([...justApplied, ...pending])].sort()) {
+      if (!manager.projection(name)) {
+        // Marked by a migration of a projection the app does not have (removed or renamed since).
+        logger.warn(
+          `eventsmith: a projection migration just applied emptied or reset the table of ${name}, which is not ` +
+            `a projection of this app: nothing to rebuild. If it was removed or renamed for good, drop what the database ` +
+            `keeps of it (its mark, checkpoints and dead letters) with \`eventsmith projections forget ${name} --db <url>\`.`,
+          { projection: name },
+        );
+        continue;
+      }
       logger.warn(
         `eventsmith: ${justApplied.has(name) ? 'a projection migration just applied' : 'a projection migration applied earlier'} ` +
           `emptied or reset the table of ${name}, and it has not been rebuilt since: rows written ` +

@@ -73,3 +73,33 @@ export class DeadLetterEntryNotFoundError extends EventsmithError {
     super('DLQ.NOT_FOUND', `Dead-letter entry ${id} does not exist (it may have been purged).`);
   }
 }
+
+/** A lease of a subscription, as {@link SubscriptionInUseError} reports it. */
+export interface HeldLease {
+  /** The tenant whose subscription holds it; null for the unscoped store's. */
+  readonly tenantId: string | null;
+  readonly owner: string;
+  readonly expiresAt: Date;
+}
+
+/**
+ * `forgetSubscription` was refused: a process holds the subscription's lease, so it still runs the
+ * subscription somewhere, and would write its checkpoint again.
+ */
+export class SubscriptionInUseError extends EventsmithError {
+  constructor(
+    readonly subscription: string,
+    readonly leases: readonly HeldLease[],
+  ) {
+    super(
+      'SUBSCRIPTION.IN_USE',
+      `Cannot forget subscription "${subscription}": a process runs it (${leases
+        .map(
+          (lease) =>
+            `${lease.owner} holds ${lease.tenantId === null ? 'its lease' : `tenant ${lease.tenantId}'s lease`} until ${lease.expiresAt.toISOString()}`,
+        )
+        .join('; ')}). Stop the processes that run it (an app of a version that still has it), then try again; ` +
+        `the lease of a process that died runs out by itself.`,
+    );
+  }
+}
