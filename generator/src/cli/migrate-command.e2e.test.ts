@@ -376,6 +376,14 @@ describe('eventsmith migrate after a migration that empties a projection table (
     expect(migrated.out).toContain('Rebuilt AccountSummary');
     expect(migrated.err).toContain(note);
     expect(await statusNames()).toContain('RetiredTotals');
+    const status = await cli('subscriptions', 'status');
+    expect(status.out).toContain(
+      'RetiredTotals is marked as needing a rebuild (migration 0003_recreate_retired_totals emptied or reset its table',
+    );
+    expect(status.out).toContain(
+      'run `eventsmith projections forget RetiredTotals` to drop what the database keeps of it',
+    );
+    expect(status.out).not.toContain('eventsmith projections rebuild RetiredTotals');
 
     const forgot = await cli('projections', 'forget', 'RetiredTotals');
     expect(forgot).toEqual({

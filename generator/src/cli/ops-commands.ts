@@ -302,10 +302,13 @@ async function subscriptionsStatus(inspector: StoreInspector, out: Output): Prom
     const due = subscriptions.filter(
       (s, i) => s.needsRebuild && subscriptions.findIndex((o) => o.name === s.name) === i,
     );
-    const notes = due.map(
-      (s) =>
-        `\n${s.name} needs a rebuild: migration ${s.needsRebuild!.migration} emptied or reset its table on ${s.needsRebuild!.since}, ` +
-        `and it has not been rebuilt since. Run \`eventsmith projections rebuild ${s.name}\` (or \`eventsmith migrate\`).`,
+    const notes = due.map((s) =>
+      s.projection
+        ? `\n${s.name} needs a rebuild: migration ${s.needsRebuild!.migration} emptied or reset its table on ${s.needsRebuild!.since}, ` +
+          `and it has not been rebuilt since. Run \`eventsmith projections rebuild ${s.name}\` (or \`eventsmith migrate\`).`
+        : `\n${s.name} is marked as needing a rebuild (migration ${s.needsRebuild!.migration} emptied or reset its table on ${s.needsRebuild!.since}), ` +
+          `but it is no longer a projection of this project: nothing to rebuild. If it was removed or renamed for good, run ` +
+          `\`eventsmith projections forget ${s.name}\` to drop what the database keeps of it.`,
     );
     return `${table(
       [

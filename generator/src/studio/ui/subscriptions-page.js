@@ -53,7 +53,11 @@ export function SubscriptionsPage() {
                     ? html` <span
                         class="tag warn"
                         data-testid="needs-rebuild"
-                        title=${`Migration ${s.needsRebuild.migration} emptied or reset its table (${time(s.needsRebuild.since)}); rebuild it: eventsmith projections rebuild ${s.name}`}
+                        title=${
+                          s.projection
+                            ? `Migration ${s.needsRebuild.migration} emptied or reset its table (${time(s.needsRebuild.since)}); rebuild it: eventsmith projections rebuild ${s.name}`
+                            : `Migration ${s.needsRebuild.migration} emptied or reset its table (${time(s.needsRebuild.since)}), but it is no longer a projection of this project: nothing to rebuild. If it was removed or renamed for good: eventsmith projections forget ${s.name}`
+                        }
                         >needs rebuild</span
                       >`
                     : null
