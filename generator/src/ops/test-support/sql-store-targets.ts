@@ -9,9 +9,10 @@ export interface SqlStoreTarget {
   readonly name: string;
   /** The service it needs (none for SQLite). */
   readonly service?: ServiceName;
-  /** A new, empty database: its URL, an open (migrated) store on it and a clean-up. */
+  /** A new, empty database: its URL, an open (migrated) store on it and a clean-up. `prefix` names a server's database. */
   create(
     registry: EventRegistry,
+    prefix?: string,
   ): Promise<{ url: string; store: EventStore & { db: Kysely<any> }; drop(): Promise<void> }>;
 }
 
@@ -32,8 +33,8 @@ export const SQL_STORE_TARGETS: readonly SqlStoreTarget[] = [
   {
     name: 'PostgreSQL',
     service: 'postgres',
-    async create(registry) {
-      const { url, drop } = await freshPostgresDatabase();
+    async create(registry, prefix) {
+      const { url, drop } = await freshPostgresDatabase(prefix);
       const { PostgresEventStore } = await import('@eventsmith/runtime/postgres');
       return { url, store: await PostgresEventStore.open({ url, registry }), drop };
     },
@@ -41,8 +42,8 @@ export const SQL_STORE_TARGETS: readonly SqlStoreTarget[] = [
   {
     name: 'MariaDB',
     service: 'mysql',
-    async create(registry) {
-      const { url, drop } = await freshMysqlDatabase();
+    async create(registry, prefix) {
+      const { url, drop } = await freshMysqlDatabase(prefix);
       const { MysqlEventStore } = await import('@eventsmith/runtime/mysql');
       return { url, store: await MysqlEventStore.open({ url, registry }), drop };
     },
