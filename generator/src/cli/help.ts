@@ -205,7 +205,8 @@ a row of that tenant not started yet), so each dead letter is counted once. A pr
 checkpoint anywhere is listed once, not started. The tenant column is shown when a row has one.
 A projection whose table a projection migration emptied or reset, and that has not been rebuilt
 since, shows \`needed\` in a rebuild column, with a line naming the migration and the command
-(\`eventsmith projections rebuild <name>\`, or \`eventsmith migrate\`).
+(\`eventsmith projections rebuild <name>\`, or \`eventsmith migrate\`; for a name that is no longer
+a projection of the project, \`eventsmith projections forget <name>\`, which also removes its rows).
 
 Options:
   --db <url>             sqlite:app.db, postgres://user@host/db or mysql://user@host/db
