@@ -246,8 +246,8 @@ export class PositionForeignError extends EventsmithError {
         `If "${actualStoreId}" is this database's own id from before it was copied, renamed or restored, and its ` +
         `checkpoints carry it: a SQL store keeps its id in the table eventsmith_store_identity (migration ` +
         `0005_store_identity, which keeps the id the checkpoints carry); run \`eventsmith migrate --db <url>\` if ` +
-        `that migration has not run, grant the store's role SELECT on that table if it cannot read it, or set the ` +
-        `id it keeps: update eventsmith_store_identity set store_id = '${actualStoreId.replace(/'/g, "''")}'.`,
+        `that migration has not run, grant the store's role SELECT on that table if it cannot read it, or make the ` +
+        `database keep that id: \`eventsmith store-id set ${shellWord(actualStoreId)} --db <url>\`.`,
     );
   }
 }
@@ -269,8 +269,59 @@ export class StoreIdMismatchError extends EventsmithError {
         `was opened with storeId: "${optionStoreId}"; the positions in its checkpoints and dead letters carry ` +
         `one id, and would be another store's under the other. Leave the storeId option out to open it as ` +
         `"${storedStoreId}" (the database keeps its id when copied, renamed or restored). If its checkpoints carry ` +
-        `"${optionStoreId}" instead, make the database keep that id: update eventsmith_store_identity set ` +
-        `store_id = '${optionStoreId.replace(/'/g, "''")}'.`,
+        `"${optionStoreId}" instead, make the database keep that id: \`eventsmith store-id set ` +
+        `${shellWord(optionStoreId)} --db <url>\` (\`eventsmith store-id --db <url>\` shows which ids its ` +
+        `checkpoints and dead letters carry).`,
+    );
+  }
+}
+
+/**
+ * A store id as one word of a shell command line: as it is when it needs no quoting, else in
+ * single quotes.
+ */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * `setStoreId` (\`eventsmith store-id set\`) refused to change the id a SQL database keeps, and
+ * changed nothing. `reason` says why:
+ * - `'positions'`: checkpoints or dead letters carry the id it keeps now (`positions` counts them
+ *   by table and id); under the new id they would be another store's, and every subscription
+ *   would fail with `PositionForeignError`. Pass `rewritePositions` (\`--rewrite-positions\`) to
+ *   move them to the new id in the same transaction.
+ * - `'leases'`: `liveLeases` subscriptions hold a lease, so an app (or a rebuild) runs and would
+ *   go on writing positions under the old id.
+ */
+export class StoreIdChangeRefusedError extends EventsmithError {
+  constructor(
+    readonly reason: 'positions' | 'leases',
+    readonly storedStoreId: string,
+    readonly newStoreId: string,
+    readonly positions: readonly {
+      readonly table: 'checkpoints' | 'deadLetters';
+      readonly storeId: string;
+      readonly count: number;
+    }[],
+    readonly liveLeases: number,
+  ) {
+    const own = positions.filter((p) => p.storeId === storedStoreId);
+    const counted = (table: 'checkpoints' | 'deadLetters', one: string, many: string) => {
+      const n = own.filter((p) => p.table === table).reduce((sum, p) => sum + p.count, 0);
+      return n === 0 ? [] : [`${n} ${n === 1 ? one : many}`];
+    };
+    super(
+      'STORE.ID_CHANGE_REFUSED',
+      reason === 'leases'
+        ? `The database keeps the store id "${storedStoreId}", and ${liveLeases} subscription lease${liveLeases === 1 ? ' is' : 's are'} ` +
+            `held: an app or a rebuild runs on it, and would go on writing positions under "${storedStoreId}". ` +
+            `Nothing was changed. Stop the apps first (a lease expires at most 15 s after its holder stops), then run it again.`
+        : `The database keeps the store id "${storedStoreId}", and ` +
+            `${[...counted('checkpoints', 'checkpoint', 'checkpoints'), ...counted('deadLetters', 'dead letter', 'dead letters')].join(' and ')} ` +
+            `carry it; under "${newStoreId}" their positions would be another store's, and every subscription would fail ` +
+            `with PositionForeignError. Nothing was changed. To rename the store with its records, pass --rewrite-positions ` +
+            `(rewritePositions: true): they then carry "${newStoreId}", in the same transaction.`,
     );
   }
 }

@@ -5,14 +5,23 @@
  */
 import type { Kysely } from 'kysely';
 import { expect, it } from 'vitest';
-import { PositionForeignError, StoreIdMismatchError } from '../errors.js';
+import {
+  EventStoreUnavailableError,
+  InvalidArgumentError,
+  PositionForeignError,
+  StoreIdChangeRefusedError,
+  StoreIdMismatchError,
+} from '../errors.js';
 import type { EventStore } from '../store/event-store.js';
 import { Position } from '../store/position.js';
 import { eventStoreMigrations } from '../store/sql/event-store-migrations.js';
 import { EVENT_STORE_MIGRATION_TABLE } from '../store/sql/event-store-tables.js';
 import { migrateOrThrow } from '../store/sql/run-migrations.js';
+import { inspectStoreId, setStoreId } from '../store/sql/set-store-id.js';
 import type { SqlDialectName } from '../store/sql/sql-dialect.js';
 import { SqlCheckpointStore } from '../subscriptions/sql/sql-checkpoint-store.js';
+import { SqlDeadLetterQueue } from '../subscriptions/sql/sql-dead-letter-queue.js';
+import { SqlLeaseLock } from '../subscriptions/sql/sql-lease-lock.js';
 import { migrateSubscriptionTables } from '../subscriptions/sql/subscription-tables.js';
 import { collect } from '../testing/collect.js';
 import { CounterOpened } from './counter-aggregate.js';
@@ -152,9 +161,9 @@ export function storeIdentityCases(databases: () => IdentityDatabases): void {
         `keeps the store id "shop-events" (table eventsmith_store_identity), but was opened with storeId: "${d.derivedId(restored)}"`,
       );
       expect((refused as Error).message).toContain(`Leave the storeId option out to open it as "shop-events"`);
-      expect((refused as Error).message).toContain(
-        `update eventsmith_store_identity set store_id = '${d.derivedId(restored)}'`,
-      );
+      // The fix names the command, not SQL.
+      expect((refused as Error).message).toContain(`eventsmith store-id set ${d.derivedId(restored)} --db <url>`);
+      expect((refused as Error).message).not.toContain('update eventsmith_store_identity');
     }
   });
 
@@ -169,6 +178,132 @@ export function storeIdentityCases(databases: () => IdentityDatabases): void {
       const refused = await collect(store.readAll({ after })).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(PositionForeignError);
       expect((refused as Error).message).toContain('run `eventsmith migrate --db <url>` if that migration has not run');
+      expect((refused as Error).message).toContain(`\`eventsmith store-id set ${d.derivedId(old)} --db <url>\``);
     });
   });
+
+  it('setStoreId: makes the database keep another id; refused while checkpoints carry the old one, unless they move too', async () => {
+    const d = databases();
+    const name = await d.create();
+    const first = await withClosed(await d.open(name), async (store) => {
+      const first = await writeCheckpointedEvents(store);
+      await new SqlDeadLetterQueue(store.db).add(deadLetter(first));
+      await new SqlCheckpointStore(store.db).reset('elsewhere', Position.of('x:another_store', 7));
+      return first;
+    });
+    const store = await d.open(name);
+    try {
+      const oldId = d.derivedId(name);
+      expect(await inspectStoreId(store.db)).toEqual({
+        storeId: oldId,
+        derivedStoreId: oldId,
+        positions: [
+          { table: 'checkpoints', storeId: oldId, count: 1 },
+          { table: 'checkpoints', storeId: 'x:another_store', count: 1 },
+          { table: 'deadLetters', storeId: oldId, count: 1 },
+        ],
+      });
+      expect(await setStoreId(store.db, oldId)).toMatchObject({ changed: false, previousStoreId: oldId });
+      for (const bad of ['', ' shop', 'shop\n', 'x'.repeat(161)])
+        await expect(setStoreId(store.db, bad)).rejects.toBeInstanceOf(InvalidArgumentError);
+      const refused = await setStoreId(store.db, 'shop-events').catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(StoreIdChangeRefusedError);
+      expect(refused).toMatchObject({ code: 'STORE.ID_CHANGE_REFUSED', reason: 'positions', storedStoreId: oldId });
+      expect((refused as Error).message).toContain(`1 checkpoint and 1 dead letter carry it`);
+      expect((refused as Error).message).toContain('--rewrite-positions');
+      expect((await inspectStoreId(store.db)).storeId).toBe(oldId);
+
+      const lease = await new SqlLeaseLock(store.db).tryAcquire('summary');
+      const busy = await setStoreId(store.db, 'shop-events', { rewritePositions: true }).catch((e: unknown) => e);
+      expect(busy).toMatchObject({ code: 'STORE.ID_CHANGE_REFUSED', reason: 'leases', liveLeases: 1 });
+      await lease!.release();
+
+      expect(await setStoreId(store.db, 'shop-events', { rewritePositions: true })).toEqual({
+        previousStoreId: oldId,
+        storeId: 'shop-events',
+        changed: true,
+        rewritten: { checkpoints: 1, deadLetters: 1 },
+        otherIds: [{ table: 'checkpoints', storeId: 'x:another_store', count: 1 }],
+      });
+      expect((await new SqlCheckpointStore(store.db).load('summary'))?.toString()).toBe(`shop-events@${first.value}`);
+      const [entry] = await new SqlDeadLetterQueue(store.db).list();
+      expect(entry?.position.toString()).toBe(`shop-events@${first.value}`);
+      expect((await new SqlCheckpointStore(store.db).load('elsewhere'))?.toString()).toBe('x:another_store@7');
+    } finally {
+      await store.close();
+    }
+    // Opened again, with the new id as its option or without one: the subscription resumes.
+    for (const options of [{ storeId: 'shop-events' }, {}, { storeId: 'shop-events', migrate: false }])
+      await withClosed(await d.open(name, options), async (reopened) => {
+        expect(reopened.storeId).toBe('shop-events');
+        await expectResumes(reopened);
+      });
+    await expect(d.open(name, { storeId: d.derivedId(name) })).rejects.toBeInstanceOf(StoreIdMismatchError);
+  });
+
+  it('setStoreId: makes a restored database keep the id its checkpoints carry, so the storeId option opens it', async () => {
+    const d = databases();
+    const name = await d.create();
+    await withClosed(await d.open(name, { storeId: 'shop-events' }), writeCheckpointedEvents);
+    const restored = await d.copy(name);
+    // As if 0005 had seeded another id: the restored database keeps the id from its name.
+    await withClosed(await d.open(restored), async (store) => {
+      await store.db
+        .updateTable('eventsmith_store_identity')
+        .set({ store_id: d.derivedId(restored) })
+        .execute();
+    });
+    await expect(d.open(restored, { storeId: 'shop-events' })).rejects.toBeInstanceOf(StoreIdMismatchError);
+    await withClosed(await d.open(restored), async (store) => {
+      // No record carries the kept id: nothing to move, nothing refused.
+      expect(await setStoreId(store.db, 'shop-events')).toMatchObject({
+        changed: true,
+        rewritten: { checkpoints: 0, deadLetters: 0 },
+        otherIds: [],
+      });
+    });
+    await withClosed(await d.open(restored, { storeId: 'shop-events' }), expectResumes);
+  });
+
+  it('setStoreId and inspectStoreId on a database not migrated to 0005: not-migrated, nothing changed', async () => {
+    const d = databases();
+    const old = await d.create();
+    await withClosed(await openPre0005(d, old), async (store) => {
+      for (const attempt of [() => inspectStoreId(store.db), () => setStoreId(store.db, 'shop-events')]) {
+        const refused = await attempt().catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(EventStoreUnavailableError);
+        expect(refused).toMatchObject({ reason: 'not-migrated' });
+        expect((refused as Error).message).toContain('migration 0005_store_identity has not run');
+      }
+    });
+  });
+}
+
+/** A dead letter of the event at `position`. */
+function deadLetter(position: Position) {
+  return {
+    subscription: 'summary',
+    eventId: '00000000-0000-4000-8000-000000000001',
+    eventType: 'CounterOpened',
+    streamId: 'Counter-1',
+    position,
+    storedAt: new Date(0),
+    record: {
+      eventId: '00000000-0000-4000-8000-000000000001',
+      eventType: 'CounterOpened',
+      eventVersion: 1,
+      aggregateId: '1',
+      aggregateType: 'Counter',
+      aggregateVersion: 1,
+      occurredAt: new Date(0).toISOString(),
+      tenantId: null,
+      actorId: null,
+      correlationId: '00000000-0000-4000-8000-000000000002',
+      causationId: null,
+      metadata: {},
+      data: { label: '1' },
+    },
+    error: 'Error: failed',
+    attempts: 1,
+  };
 }

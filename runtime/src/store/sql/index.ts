@@ -13,6 +13,15 @@ export {
   type StreamsTable,
 } from './event-store-tables.js';
 export { describeEventStoreSchema } from './describe-schema.js';
+export {
+  inspectStoreId,
+  setStoreId,
+  storeIdProblem,
+  type SetStoreIdOptions,
+  type SetStoreIdResult,
+  type StoreIdCount,
+  type StoreIdReport,
+} from './set-store-id.js';
 export { affected, detectDialect, msToDate } from './sql-dialect.js';
 export { SqlMigrationTable, SqlTable } from './sql-tables.js';
 export { AppendConflictError, EventStoreMigrationError, describeTarget, unavailableOr } from './store-errors.js';
