@@ -307,21 +307,24 @@ export class StoreIdChangeRefusedError extends EventsmithError {
     readonly liveLeases: number,
   ) {
     const own = positions.filter((p) => p.storeId === storedStoreId);
-    const counted = (table: 'checkpoints' | 'deadLetters', one: string, many: string) => {
-      const n = own.filter((p) => p.table === table).reduce((sum, p) => sum + p.count, 0);
-      return n === 0 ? [] : [`${n} ${n === 1 ? one : many}`];
-    };
+    const total = (table: 'checkpoints' | 'deadLetters') =>
+      own.filter((p) => p.table === table).reduce((sum, p) => sum + p.count, 0);
+    const [checkpoints, deadLetters] = [total('checkpoints'), total('deadLetters')];
+    const counted = [
+      ...(checkpoints ? [`${checkpoints} checkpoint${checkpoints === 1 ? '' : 's'}`] : []),
+      ...(deadLetters ? [`${deadLetters} dead letter${deadLetters === 1 ? '' : 's'}`] : []),
+    ];
     super(
       'STORE.ID_CHANGE_REFUSED',
       reason === 'leases'
         ? `The database keeps the store id "${storedStoreId}", and ${liveLeases} subscription lease${liveLeases === 1 ? ' is' : 's are'} ` +
             `held: an app or a rebuild runs on it, and would go on writing positions under "${storedStoreId}". ` +
-            `Nothing was changed. Stop the apps first (a lease expires at most 15 s after its holder stops), then run it again.`
-        : `The database keeps the store id "${storedStoreId}", and ` +
-            `${[...counted('checkpoints', 'checkpoint', 'checkpoints'), ...counted('deadLetters', 'dead letter', 'dead letters')].join(' and ')} ` +
-            `carry it; under "${newStoreId}" their positions would be another store's, and every subscription would fail ` +
-            `with PositionForeignError. Nothing was changed. To rename the store with its records, pass --rewrite-positions ` +
-            `(rewritePositions: true): they then carry "${newStoreId}", in the same transaction.`,
+            `Nothing was changed. Stop the apps first (a lease expires at most 15 s after its holder stops), then try again.`
+        : `The database keeps the store id "${storedStoreId}", and ${counted.join(' and ')} ` +
+            `${checkpoints + deadLetters === 1 ? 'carries' : 'carry'} it; under "${newStoreId}" their positions would be ` +
+            `another store's, and every subscription would fail with PositionForeignError. Nothing was changed. To rename ` +
+            `the store with its records, pass rewritePositions: true (\`eventsmith store-id set --rewrite-positions\`): ` +
+            `they then carry "${newStoreId}", in the same transaction.`,
     );
   }
 }

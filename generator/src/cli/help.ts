@@ -12,6 +12,7 @@ Commands:
   check      List breaking changes to published events against a git ref or lock file (--against, for CI)
   docs       Write a browsable catalog of each domain: Markdown pages, Mermaid diagrams, AsyncAPI (--check for CI)
   studio     A local web console for a store: streams, timelines, state at any version, dead letters (--db <url>)
+  store-id   Print the store id a database keeps (its positions carry it), or change it: store-id set <id> (--db <url>)
 
 Operations (each with --db <url>, --tenant <id> and --format json):
   events         tail [--limit <n>] [--follow] | show <stream> [--at <version>]
@@ -282,6 +283,45 @@ Options:
 Exit status: 0 done, 1 the store could not be read, the rebuild failed or skipped events, or
 forget was refused, 2 usage error (a missing or unknown argument or flag, a --db URL of no known
 database).`,
+
+  'store-id': `Usage: eventsmith store-id --db <url> [--format text|json]
+       eventsmith store-id set <id> --db <url> [--rewrite-positions] [--format text|json]
+
+Every position names its store (sqlite:shop.db@1042), and checkpoints and dead letters keep
+positions; a store refuses another store's (PositionForeignError). A SQL database keeps its store id
+in the table eventsmith_store_identity (migration 0005), and keeps it when copied, renamed or
+restored; every store that opens it uses it, and one opened with another storeId option fails
+(StoreIdMismatchError).
+
+store-id   Prints the id the database keeps, whether it is the id its name gives (sqlite:<file>,
+           pg:<database>, mysql:<database>), and how many checkpoints and dead letters carry
+           which id. Changes nothing.
+set <id>   Makes the database keep <id>, in one transaction. Setting the id it keeps changes
+           nothing and says so. Refused, with nothing changed (STORE.ID_CHANGE_REFUSED):
+           - while checkpoints or dead letters carry the id it keeps now: under the new id they
+             would be another store's, and every subscription would fail. --rewrite-positions
+             moves them to the new id in the same transaction (a rename). Without them (a
+             restored database whose checkpoints already carry <id>) nothing is refused.
+           - while a subscription holds a lease (an app or a rebuild runs on the database and
+             would go on writing the old id): stop the apps first; a lease expires at most 15 s
+             after its holder stops.
+           Positions of other ids (another store's) are never rewritten. An id is 1 to 160
+           characters, without spaces at either end or control characters. Stores opened before
+           keep the old id until they are opened again: restart the apps, without a storeId
+           option or with storeId: "<id>".
+
+Options:
+  --db <url>            sqlite:<file> (or a path ending in .db/.sqlite), postgres://…, mysql://…
+                        Default: the EVENTSMITH_DB environment variable (keeps a password out of \`ps\`).
+  --rewrite-positions   set: also rewrite the positions of the checkpoints and dead letters that
+                        carry the id the database keeps now
+  --format json         { "storeId", "derivedStoreId", "fromName", "positions": [{ "table",
+                        "storeId", "count" }] }; set: { "previousStoreId", "storeId", "changed",
+                        "rewritten": { "checkpoints", "deadLetters" }, "otherIds" }
+
+Exit status: 0 done (or already so), 1 the database could not be opened, is not migrated to 0005
+(run \`eventsmith migrate --db <url>\`) or refused the change, 2 usage error (a missing or invalid
+id, an unknown flag, a --db URL of no known database).`,
 
   migrate: `Usage: eventsmith migrate --db <url> [--no-rebuild] [--config <file>]
 

@@ -21,6 +21,8 @@ const FLAGS: Record<string, readonly string[]> = {
   check: [...COMMON, 'against'],
   docs: [...COMMON, 'out', 'check'],
   studio: [...COMMON, 'db', 'host', 'port', 'token', 'tenant', 'allow-writes'],
+  // Needs no config: only the database.
+  'store-id': ['format', 'help', 'db', 'rewrite-positions'],
 };
 
 /** The operations commands; ops-commands.ts checks their sub-commands and options. */
@@ -87,6 +89,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       };
       checkOpsRequest(request);
       return await runOps(io, await config(io, parsed), request);
+    }
+    if (command === 'store-id') {
+      const bad = checkFlags({ ...parsed, positionals: [] }, allowed, command);
+      if (bad) throw usage(bad);
+      const { runStoreId } = await import('./store-id-command.js');
+      return await runStoreId(io, parsed, format);
     }
     const bad = checkFlags(parsed, allowed, command);
     if (bad) throw usage(bad);
@@ -367,12 +375,14 @@ function optional(name: string, args: ParsedArgs): Record<string, string> {
 
 /**
  * What a failed command's errors end with, unless the failure says (`CliFailure.outcome`): the
- * operations commands and the studio work on a database, not files, so they print the count alone;
+ * operations commands, the studio and store-id work on a database, not files, so they print the count alone;
  * every other command, "nothing was written".
  */
 function outcomeOf(parsed: ParsedArgs | CliError): string | null | undefined {
   const command = 'code' in parsed ? undefined : parsed.command;
-  return command !== undefined && (command in OPS_FLAGS || command === 'studio') ? null : undefined;
+  return command !== undefined && (command in OPS_FLAGS || command === 'studio' || command === 'store-id')
+    ? null
+    : undefined;
 }
 
 function usage(error: CliError): CliFailure {
@@ -387,6 +397,7 @@ const DATABASE_COMMANDS: ReadonlySet<string> = new Set([
   'subscriptions',
   'dlq',
   'projections',
+  'store-id',
 ]);
 
 /**

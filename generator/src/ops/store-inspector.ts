@@ -652,7 +652,7 @@ export class StoreInspector {
  * The fix line of a store that did not open: what its typed reason calls for, where the store
  * says (`EventStoreUnavailableError.reason`); else the general advice.
  */
-function openFailureFix(error: unknown): string {
+export function openFailureFix(error: unknown): string {
   const reason = error instanceof EventStoreUnavailableError ? error.reason : undefined;
   switch (reason) {
     case 'not-migrated':

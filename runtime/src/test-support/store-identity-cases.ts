@@ -210,7 +210,7 @@ export function storeIdentityCases(databases: () => IdentityDatabases): void {
       expect(refused).toBeInstanceOf(StoreIdChangeRefusedError);
       expect(refused).toMatchObject({ code: 'STORE.ID_CHANGE_REFUSED', reason: 'positions', storedStoreId: oldId });
       expect((refused as Error).message).toContain(`1 checkpoint and 1 dead letter carry it`);
-      expect((refused as Error).message).toContain('--rewrite-positions');
+      expect((refused as Error).message).toContain('rewritePositions: true');
       expect((await inspectStoreId(store.db)).storeId).toBe(oldId);
 
       const lease = await new SqlLeaseLock(store.db).tryAcquire('summary');
