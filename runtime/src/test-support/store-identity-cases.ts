@@ -189,6 +189,8 @@ export function storeIdentityCases(databases: () => IdentityDatabases): void {
       const first = await writeCheckpointedEvents(store);
       await new SqlDeadLetterQueue(store.db).add(deadLetter(first));
       await new SqlCheckpointStore(store.db).reset('elsewhere', Position.of('x:another_store', 7));
+      // Another store whose id differs only in case (MariaDB compares text case-insensitively).
+      await new SqlCheckpointStore(store.db).reset('upper', Position.of(d.derivedId(name).toUpperCase(), 8));
       return first;
     });
     const store = await d.open(name);
@@ -198,6 +200,7 @@ export function storeIdentityCases(databases: () => IdentityDatabases): void {
         storeId: oldId,
         derivedStoreId: oldId,
         positions: [
+          { table: 'checkpoints', storeId: oldId.toUpperCase(), count: 1 },
           { table: 'checkpoints', storeId: oldId, count: 1 },
           { table: 'checkpoints', storeId: 'x:another_store', count: 1 },
           { table: 'deadLetters', storeId: oldId, count: 1 },
@@ -223,12 +226,16 @@ export function storeIdentityCases(databases: () => IdentityDatabases): void {
         storeId: 'shop-events',
         changed: true,
         rewritten: { checkpoints: 1, deadLetters: 1 },
-        otherIds: [{ table: 'checkpoints', storeId: 'x:another_store', count: 1 }],
+        otherIds: [
+          { table: 'checkpoints', storeId: oldId.toUpperCase(), count: 1 },
+          { table: 'checkpoints', storeId: 'x:another_store', count: 1 },
+        ],
       });
       expect((await new SqlCheckpointStore(store.db).load('summary'))?.toString()).toBe(`shop-events@${first.value}`);
       const [entry] = await new SqlDeadLetterQueue(store.db).list();
       expect(entry?.position.toString()).toBe(`shop-events@${first.value}`);
       expect((await new SqlCheckpointStore(store.db).load('elsewhere'))?.toString()).toBe('x:another_store@7');
+      expect((await new SqlCheckpointStore(store.db).load('upper'))?.toString()).toBe(`${oldId.toUpperCase()}@8`);
     } finally {
       await store.close();
     }

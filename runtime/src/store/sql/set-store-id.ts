@@ -118,7 +118,14 @@ export async function setStoreId(
     if (own.length > 0 && !options.rewritePositions)
       throw new StoreIdChangeRefusedError('positions', previous, storeId, positions, 0);
     const rewritten = { ...none };
-    for (const { table } of own) rewritten[table] = await rewrite(tx, dialect, table, previous, storeId);
+    for (const { table, count } of own) {
+      rewritten[table] = await rewrite(tx, dialect, table, previous, storeId);
+      // Rolls the transaction back rather than keep a new id that some of its records do not carry.
+      if (rewritten[table] !== count)
+        throw new Error(
+          `setStoreId counted ${count} ${table} carrying "${previous}" but rewrote ${rewritten[table]}; nothing was changed.`,
+        );
+    }
     await tx.updateTable(SqlTable.storeIdentity).set({ store_id: storeId }).execute();
     return { previousStoreId: previous, storeId, changed: true, rewritten, otherIds };
   });
@@ -162,8 +169,15 @@ async function positionStoreIds(db: Kysely<any>, dialect: SqlDialectName): Promi
   const counts: StoreIdCount[] = [];
   for (const [table, name] of Object.entries(POSITION_TABLES) as [StoreIdCount['table'], string][]) {
     if (!(await tableExists(db, dialect, name))) continue;
-    const { rows } = await sql<{ store_id: string; n: number | string | bigint }>`
-      select ${positionStoreId(dialect)} as store_id, count(*) as n from ${sql.table(name)} group by 1`.execute(db);
+    // MariaDB compares text case-insensitively: ids that differ only in case are different stores.
+    const id = positionStoreId(dialect);
+    const { rows } = await (
+      dialect === 'mysql'
+        ? sql<{ store_id: string; n: number | string | bigint }>`
+          select min(${id}) as store_id, count(*) as n from ${sql.table(name)} group by binary ${id}`
+        : sql<{ store_id: string; n: number | string | bigint }>`
+          select ${id} as store_id, count(*) as n from ${sql.table(name)} group by 1`
+    ).execute(db);
     const found = rows.map((row) => ({ table, storeId: row.store_id, count: Number(row.n) }));
     counts.push(...found.sort((a, b) => (a.storeId < b.storeId ? -1 : a.storeId > b.storeId ? 1 : 0)));
   }
@@ -182,7 +196,9 @@ async function rewrite(
   const rest = sql`substr(position, ${[...from].length + 1})`;
   const { numAffectedRows } = await sql`update ${sql.table(POSITION_TABLES[table])}
     set position = ${dialect === 'mysql' ? sql`concat(${to}, ${rest})` : sql`${to} || ${rest}`}
-    where ${positionStoreId(dialect)} = ${from}`.execute(db);
+    where ${dialect === 'mysql' ? sql`binary ${positionStoreId(dialect)} = binary ${from}` : sql`${positionStoreId(dialect)} = ${from}`}`.execute(
+    db,
+  );
   return Number(numAffectedRows ?? 0);
 }
 
