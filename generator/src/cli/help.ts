@@ -291,7 +291,7 @@ Every position names its store (sqlite:shop.db@1042), and checkpoints and dead l
 positions; a store refuses another store's (PositionForeignError). A SQL database keeps its store id
 in the table eventsmith_store_identity (migration 0005), and keeps it when copied, renamed or
 restored; every store that opens it uses it, and one opened with another storeId option fails
-(StoreIdMismatchError).
+(StoreIdMismatchError). This command reads only the database: it needs no config or generated code.
 
 store-id   Prints the id the database keeps, whether it is the id its name gives (sqlite:<file>,
            pg:<database>, mysql:<database>), and how many checkpoints and dead letters carry
@@ -300,8 +300,8 @@ set <id>   Makes the database keep <id>, in one transaction. Setting the id it k
            nothing and says so. Refused, with nothing changed (STORE.ID_CHANGE_REFUSED):
            - while checkpoints or dead letters carry the id it keeps now: under the new id they
              would be another store's, and every subscription would fail. --rewrite-positions
-             moves them to the new id in the same transaction (a rename). Without them (a
-             restored database whose checkpoints already carry <id>) nothing is refused.
+             moves them to the new id in the same transaction (a rename). When none carries it
+             (a restored database whose checkpoints already carry <id>), nothing is refused.
            - while a subscription holds a lease (an app or a rebuild runs on the database and
              would go on writing the old id): stop the apps first; a lease expires at most 15 s
              after its holder stops.
