@@ -93,7 +93,7 @@ describe('eventsmith migrate with the repository config (two domains, one databa
     expect(first.status).toBe(0);
     expect(first.out.split('\n')).toEqual([
       'Event store tables: applied 0001_event_store, 0002_snapshot_tenants, 0003_snapshot_fingerprints, 0005_store_identity.',
-      'Subscription and outbox tables: applied 0001-subscription-tables, 0002-tenants, 0003-pending-rebuilds.',
+      'Subscription and outbox tables: applied 0001-subscription-tables, 0002-tenants, 0003-pending-rebuilds, 0004-binary-collation.',
       'generated/bank: applied 0001_create_account_summary.',
       expect.stringMatching(/^generated\/shop: applied 0001_create_customer_stats, 0002_create_daily_revenue, /),
       `Event store, subscription and projection tables are ready in ${db}.`,

@@ -251,7 +251,7 @@ export async function migrateApp(options: MigrateAppOptions): Promise<MigrationR
       { tables: 'projections', domain: domain.domain },
       async () => {
         adopted = await adoptSharedRecords(database, table, migrations);
-        return runMigrations(projectionMigrationDatabase(database), markingPendingRebuilds(migrations), table);
+        return runMigrations(await projectionMigrationDatabase(database), markingPendingRebuilds(migrations), table);
       },
       (applied) => {
         const rebuild = [...new Set(applied.flatMap((name) => migrations[name]?.rebuild ?? []))].sort();

@@ -32,5 +32,5 @@ export async function migrateProjections(
   options: MigrateProjectionsOptions = {},
 ): Promise<MigrationResultSet> {
   const table = options.migrationTableName ?? PROJECTION_MIGRATION_TABLE;
-  return migrateOrThrow(projectionMigrationDatabase(db), migrations, table);
+  return migrateOrThrow(await projectionMigrationDatabase(db), migrations, table);
 }

@@ -1,6 +1,6 @@
 /** Fresh, isolated SQL databases for the subscription, outbox and projection integration tests. */
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, MysqlDialect, PostgresDialect, sql, SqliteDialect } from 'kysely';
 import { createPool } from 'mysql2';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,6 +77,17 @@ export const SQL_TARGETS: readonly SqlTarget[] = [
     },
   },
 ];
+
+/**
+ * Opens a fresh database; on MariaDB/MySQL one whose default collation is the common
+ * case-insensitive, trailing-space-ignoring `utf8mb4_general_ci`, whatever the server's default.
+ */
+export async function openWithDefaultCollation(target: SqlTarget, prefix?: string) {
+  const opened = await target.open(prefix);
+  if (target.dialect === 'mysql')
+    await sql`alter database character set utf8mb4 collate utf8mb4_general_ci`.execute(opened.db);
+  return opened;
+}
 
 /** A store transaction stand-in over a plain Kysely transaction (for outbox tests without a store). */
 export function fakeStoreTransaction(sql: unknown): EventStoreTransaction {

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { AggregateVersionKey, AggregateVersionStore } from '../../bus/aggregate-version-store.js';
+import { binaryCollation, convertToBinaryCollation } from '../../store/sql/binary-collation.js';
 import { migrateOrThrow } from '../../store/sql/run-migrations.js';
 import { detectDialect, type SqlDialectName } from '../../store/sql/sql-dialect.js';
 import { SqlMigrationTable, SqlTable } from '../../store/sql/sql-tables.js';
@@ -19,7 +20,7 @@ interface VersionTables {
 }
 
 /** Append-only migrations of the table. A migration that has shipped is never edited. */
-function versionMigrations(): Record<string, Migration> {
+function versionMigrations(dialect: SqlDialectName): Record<string, Migration> {
   return {
     '0001-bus-aggregate-versions': {
       async up(db: Kysely<any>) {
@@ -42,6 +43,14 @@ function versionMigrations(): Record<string, Migration> {
       },
       async down(db: Kysely<any>) {
         await db.schema.dropTable(AGGREGATE_VERSION_TABLE).ifExists().execute();
+      },
+    },
+    // MariaDB/MySQL: a binary, not padding collation, so aggregate ids `A1`, `a1` and `a1 ` keep
+    // their own marks, as on SQLite and PostgreSQL (the table took the database default, usually
+    // case-insensitive and padding).
+    '0002-binary-collation': {
+      async up(db: Kysely<any>) {
+        if (dialect === 'mysql') await convertToBinaryCollation(db, AGGREGATE_VERSION_TABLE, await binaryCollation(db));
       },
     },
   };
@@ -70,7 +79,7 @@ export class SqlAggregateVersionStore implements AggregateVersionStore {
 
   /** Creates or upgrades the table (Kysely `Migrator`, bookkeeping in `eventsmith_bus_aggregate_versions_migration`). */
   async migrate(): Promise<void> {
-    await migrateOrThrow(this.#db, versionMigrations(), SqlMigrationTable.aggregateVersions);
+    await migrateOrThrow(this.#db, versionMigrations(this.#dialect), SqlMigrationTable.aggregateVersions);
   }
 
   async load(key: AggregateVersionKey): Promise<number | null> {

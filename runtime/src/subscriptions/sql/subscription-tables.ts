@@ -1,6 +1,7 @@
 import { sql, type ColumnDataType, type Generated, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import { InvalidArgumentError } from '../../errors.js';
 import { TENANT_SETTING } from '../../store/sql/migrations/rls-0001-tenant-policies.js';
+import { binaryCollation, convertToBinaryCollation } from '../../store/sql/binary-collation.js';
 import { migrateOrThrow } from '../../store/sql/run-migrations.js';
 import { detectDialect, type SqlDialectName } from '../../store/sql/sql-dialect.js';
 import { SqlMigrationTable, SqlTable } from '../../store/sql/sql-tables.js';
@@ -189,6 +190,16 @@ export function subscriptionMigrations(dialect: SqlDialectName): Record<string, 
           .addColumn('migration', t.key(255), (c) => c.notNull())
           .addColumn('marked_at', t.ms, (c) => c.notNull())
           .execute();
+      },
+    },
+    // MariaDB/MySQL: the tables took the database's default collation, on most installs
+    // case-insensitive and blind to trailing spaces, so tenants `acme`, `ACME` and `acme ` shared
+    // a checkpoint. Binary and not padding: ids compare as on SQLite and PostgreSQL.
+    '0004-binary-collation': {
+      async up(db: Kysely<any>) {
+        if (dialect !== 'mysql') return;
+        const collation = await binaryCollation(db);
+        for (const table of Object.values(SubscriptionTable)) await convertToBinaryCollation(db, table, collation);
       },
     },
   };

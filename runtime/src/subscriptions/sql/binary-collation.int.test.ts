@@ -1,0 +1,78 @@
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeWithService } from '@eventsmith/test/support/services';
+import { Position } from '../../store/position.js';
+import { openWithDefaultCollation, SQL_TARGETS, type SqlTarget } from '../../test-support/sql-targets.js';
+import { SqlAggregateVersionStore } from './sql-aggregate-version-store.js';
+import { SqlCheckpointStore } from './sql-checkpoint-store.js';
+import { SqlLeaseLock } from './sql-lease-lock.js';
+import { listPendingRebuilds, markPendingRebuilds } from './pending-rebuilds.js';
+import { migrateSubscriptionTables } from './subscription-tables.js';
+
+const p = (n: number) => Position.of('pg:test', n);
+
+// The same ids get the same behaviour on every database: ids that differ only in case or in a
+// trailing space are different ids.
+function suite(target: SqlTarget) {
+  let db: Kysely<any>;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    ({ db, close } = await openWithDefaultCollation(target, 'es_coll'));
+    await migrateSubscriptionTables(db);
+  });
+  afterAll(async () => close?.());
+
+  it('checkpoints of tenants and subscriptions differing in case or a trailing space stay apart', async () => {
+    const checkpoints = new SqlCheckpointStore(db);
+    const tenants = ['acme', 'ACME', 'acme '];
+    for (const [i, tenant] of tenants.entries())
+      expect(await checkpoints.forTenant(tenant).save('mail', p(i + 1), { expected: null })).toBe(true);
+    for (const [i, tenant] of tenants.entries())
+      expect((await checkpoints.forTenant(tenant).load('mail'))?.value).toBe(BigInt(i + 1));
+    await checkpoints.reset('Mail', p(7));
+    expect(await checkpoints.load('mail')).toBeNull();
+    expect((await checkpoints.load('Mail'))?.value).toBe(7n);
+  });
+
+  it('leases of tenants differing in case are held apart', async () => {
+    // Two processes: one runs acme's subscription, the other ACME's.
+    const lower = await new SqlLeaseLock(db).forTenant('acme').tryAcquire('mail');
+    const upper = await new SqlLeaseLock(db).forTenant('ACME').tryAcquire('mail');
+    expect(lower).toBeDefined();
+    expect(upper).toBeDefined();
+    await lower?.release();
+    await upper?.release();
+  });
+
+  it('pending rebuilds of projections differing in case stay apart', async () => {
+    const checkpoints = new SqlCheckpointStore(db);
+    await checkpoints.reset('Orders', p(1));
+    await checkpoints.reset('orders', p(1));
+    await markPendingRebuilds(db, ['Orders'], '0002_x');
+    await markPendingRebuilds(db, ['orders'], '0003_y');
+    expect((await listPendingRebuilds(db)).map((r) => [r.projection, r.migration])).toEqual([
+      ['Orders', '0002_x'],
+      ['orders', '0003_y'],
+    ]);
+  });
+
+  it('bus version marks of aggregates differing in case stay apart', async () => {
+    const versions = new SqlAggregateVersionStore(db);
+    await versions.migrate();
+    const key = (aggregateId: string) => ({ group: 'g', tenantId: null, aggregateType: 'Order', aggregateId });
+    await versions.raise(key('A1'), 5);
+    await versions.raise(key('a1'), 2);
+    expect(await versions.load(key('A1'))).toBe(5);
+    expect(await versions.load(key('a1'))).toBe(2);
+    expect(await versions.load(key('a1 '))).toBeNull();
+  });
+}
+
+for (const target of SQL_TARGETS) {
+  if (target.service === undefined)
+    describe(`binary collation of subscription tables (${target.dialect})`, () => suite(target));
+  else
+    await describeWithService(target.service, `binary collation of subscription tables (${target.dialect})`, () =>
+      suite(target),
+    );
+}
