@@ -1,6 +1,7 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Kysely } from 'kysely';
 import {
   AppMigrationError,
   EventRegistry,
@@ -8,7 +9,9 @@ import {
   projectionMigrationTable,
   ProjectionRebuildAfterMigrationError,
   SqlMigrationTable,
+  tablesWithLooseCollation,
   type EventStore,
+  type LooseCollationTable,
   type MigrationReport,
   type MigrationStep,
   type RebuildReport,
@@ -62,8 +65,11 @@ export async function migrateDatabase(
   // What the user runs to rebuild by hand (the password redacted).
   const dbArgument = target.dialect === 'sqlite' ? `sqlite:${target.filename}` : redact(target.url);
   const domains: { output: string; domain: string; projectionMigrations: Record<string, never> }[] = [];
+  /** Each projection's tables, by table (from the generated snapshot.json). */
+  const projectionOfTable = new Map<string, string>();
   for (const domain of config.domains) {
-    const index = join(config.root, new Layout({ outDir: domain.output, userDir: domain.userDir }).migrationsIndex);
+    const layout = new Layout({ outDir: domain.output, userDir: domain.userDir });
+    const index = join(config.root, layout.migrationsIndex);
     try {
       await stat(index);
     } catch {
@@ -81,6 +87,8 @@ export async function migrateDatabase(
         },
       ]);
     }
+    for (const table of await snapshotTables(join(config.root, layout.projectionSnapshot)))
+      projectionOfTable.set(table.table, table.projection);
     domains.push({
       output: domain.output,
       domain: await domainName(config.root, domain),
@@ -100,8 +108,12 @@ export async function migrateDatabase(
   };
   let report: MigrationReport;
   let rebuildFailed: ProjectionRebuildAfterMigrationError | undefined;
+  let loose: LooseCollationTable[] = [];
   try {
     report = await migrateApp({ store, domains, ...(options.rebuild !== false ? { rebuild } : {}) });
+    const { db } = store as { db?: Kysely<any> };
+    // Only a warning: a database that cannot say (information_schema hidden) does not fail migrate.
+    if (db) loose = await tablesWithLooseCollation(db, [...projectionOfTable.keys()]).catch(() => []);
   } catch (error) {
     if (error instanceof ProjectionRebuildAfterMigrationError) {
       report = error.report;
@@ -141,6 +153,7 @@ export async function migrateDatabase(
     if (options.rebuild === false)
       warnToRebuild(io, report, dbArgument, report.pending?.length ? await projectionNames(config) : undefined);
   }
+  warnOfLooseCollation(io, loose, projectionOfTable, dbArgument);
   if (rebuildFailed) throw rebuildFailure(rebuildFailed, format, dbArgument);
   if (format === 'json') {
     const steps = report.steps.map((step) => ({
@@ -215,6 +228,32 @@ async function projectionNames(config: EventsmithConfig): Promise<ReadonlySet<st
     return new Set((await loadProjectCode(config)).projections.keys());
   } catch {
     return undefined; // then every mark gets the warning to rebuild, as before
+  }
+}
+
+/**
+ * MariaDB/MySQL: a warning for each projection table created before projection migrations gave
+ * new tables a binary collation, so it still ignores case and trailing spaces in keys.
+ */
+function warnOfLooseCollation(
+  io: CliIo,
+  loose: readonly LooseCollationTable[],
+  projectionOfTable: ReadonlyMap<string, string>,
+  dbArgument: string,
+): void {
+  for (const { table, collation, fix } of loose)
+    io.err(
+      `warning: projection table ${table} compares text by ${collation}, which ignores case and trailing spaces: keys such as "A1", "a1" and "a1 " are one row there, and three on SQLite and PostgreSQL. Convert it (it keeps its rows): ${fix} Then, if its keys may differ only in case or trailing spaces, rebuild it: eventsmith projections rebuild ${projectionOfTable.get(table) ?? table} --db ${dbArgument}\n`,
+    );
+}
+
+/** The projection tables a generated snapshot.json lists (none if there is no snapshot). */
+async function snapshotTables(file: string): Promise<{ table: string; projection: string }[]> {
+  try {
+    const snapshot = JSON.parse(await readFile(file, 'utf8')) as { tables?: { table: string; projection: string }[] };
+    return snapshot.tables ?? [];
+  } catch {
+    return [];
   }
 }
 

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { detectDialect } from './sql-dialect.js';
 
 /**
  * MariaDB/MySQL compare text by a column's collation, and their usual default
@@ -26,4 +27,43 @@ export function binaryTableOptions(collation: string) {
  */
 export async function convertToBinaryCollation(db: Kysely<any>, table: string, collation: string): Promise<void> {
   await sql`alter table ${sql.table(table)} convert to character set utf8mb4 collate ${sql.raw(collation)}`.execute(db);
+}
+
+/** A MariaDB/MySQL table whose collation compares text more loosely than {@link binaryCollation}. */
+export interface LooseCollationTable {
+  readonly table: string;
+  /** The table's collation, e.g. `utf8mb4_general_ci`. */
+  readonly collation: string;
+  /** What it should be: the statement that converts it. */
+  readonly fix: string;
+}
+
+/**
+ * MariaDB/MySQL: those of `tables` (that exist) whose collation is not the binary, non-padding
+ * one eventsmith gives its tables, such as projection tables created before projection
+ * migrations got it. None on SQLite and PostgreSQL, which compare text exactly anyway.
+ *
+ * @example
+ * ```ts
+ * for (const { table, collation, fix } of await tablesWithLooseCollation(db, ['account_summary']))
+ *   console.warn(`${table} compares text by ${collation}; run: ${fix}`);
+ * ```
+ */
+export async function tablesWithLooseCollation(
+  db: Kysely<any>,
+  tables: readonly string[],
+): Promise<LooseCollationTable[]> {
+  if (tables.length === 0 || detectDialect(db) !== 'mysql') return [];
+  const collation = await binaryCollation(db);
+  const { rows } = await sql<{ name: string; collation: string }>`
+    select table_name as name, table_collation as collation from information_schema.tables
+    where table_schema = database() and table_name in (${sql.join(tables)})
+    order by table_name`.execute(db);
+  return rows
+    .filter((row) => row.collation !== collation)
+    .map((row) => ({
+      table: row.name,
+      collation: row.collation,
+      fix: `alter table \`${row.name}\` convert to character set utf8mb4 collate ${collation};`,
+    }));
 }
