@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { Migrator, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithService } from '@eventsmith/test/support/services';
 import { Position } from '../../store/position.js';
@@ -7,7 +7,11 @@ import { SqlAggregateVersionStore } from './sql-aggregate-version-store.js';
 import { SqlCheckpointStore } from './sql-checkpoint-store.js';
 import { SqlLeaseLock } from './sql-lease-lock.js';
 import { listPendingRebuilds, markPendingRebuilds } from './pending-rebuilds.js';
-import { migrateSubscriptionTables } from './subscription-tables.js';
+import {
+  migrateSubscriptionTables,
+  SUBSCRIPTION_MIGRATION_TABLE,
+  subscriptionMigrations,
+} from './subscription-tables.js';
 
 const p = (n: number) => Position.of('pg:test', n);
 
@@ -68,11 +72,38 @@ function suite(target: SqlTarget) {
   });
 }
 
+function upgrade(target: SqlTarget) {
+  it('migration 0004 keeps the checkpoints written before it, and then keeps tenants differing in case apart', async () => {
+    const { db, close } = await openWithDefaultCollation(target, 'es_coll');
+    try {
+      const migrator = new Migrator({
+        db,
+        provider: { getMigrations: async () => subscriptionMigrations(target.dialect) },
+        migrationTableName: SUBSCRIPTION_MIGRATION_TABLE,
+        migrationLockTableName: `${SUBSCRIPTION_MIGRATION_TABLE}_lock`,
+      });
+      expect((await migrator.migrateTo('0003-pending-rebuilds')).error).toBeUndefined();
+      const checkpoints = new SqlCheckpointStore(db);
+      await checkpoints.forTenant('acme').reset('mail', p(3));
+      await checkpoints.reset('mail', p(4));
+      const { results } = await migrateSubscriptionTables(db);
+      expect(results?.map((r) => [r.migrationName, r.status])).toEqual([['0004-binary-collation', 'Success']]);
+      expect((await checkpoints.forTenant('acme').load('mail'))?.value).toBe(3n);
+      expect((await checkpoints.load('mail'))?.value).toBe(4n);
+      expect(await checkpoints.forTenant('ACME').save('mail', p(5), { expected: null })).toBe(true);
+      expect((await checkpoints.forTenant('acme').load('mail'))?.value).toBe(3n);
+    } finally {
+      await close();
+    }
+  });
+}
+
 for (const target of SQL_TARGETS) {
-  if (target.service === undefined)
-    describe(`binary collation of subscription tables (${target.dialect})`, () => suite(target));
-  else
-    await describeWithService(target.service, `binary collation of subscription tables (${target.dialect})`, () =>
-      suite(target),
-    );
+  const title = `binary collation of subscription tables (${target.dialect})`;
+  const tests = () => {
+    suite(target);
+    upgrade(target);
+  };
+  if (target.service === undefined) describe(title, tests);
+  else await describeWithService(target.service, title, tests);
 }
