@@ -51,6 +51,19 @@ type WellFormedText = string & { isWellFormed(): boolean };
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
+ * Why an id the stores look events up by (a stream, event or tenant id) cannot be one, beyond
+ * {@link textProblem}: it must not end with a space, since MariaDB and MySQL compare these columns
+ * with a collation that ignores trailing spaces (`'Order-1'` and `'Order-1 '` are one stream there,
+ * two on SQLite and PostgreSQL), so every store refuses it alike. Undefined when it is fine.
+ */
+export function idEndProblem(value: string): string | undefined {
+  // One character compared: this runs on every append.
+  return value.charCodeAt(value.length - 1) === 32
+    ? 'ends with a space: MariaDB and MySQL cannot tell it apart from the same id without the space, so no store accepts it. Trim the id'
+    : undefined;
+}
+
+/**
  * Why a string cannot be stored exactly, or undefined when it can: a NUL character (PostgreSQL
  * cannot store U+0000) or a lone surrogate (not Unicode: UTF-8 databases turn it into U+FFFD, so
  * two different strings would read back as one).

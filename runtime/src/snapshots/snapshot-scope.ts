@@ -1,4 +1,5 @@
 import { InvalidArgumentError, TenantMismatchError } from '../errors.js';
+import { idEndProblem } from '../events/json.js';
 import type { Snapshot } from './snapshot-store.js';
 
 /** The tenant a snapshot store view reads and writes, shared by the adapters. */
@@ -18,6 +19,8 @@ export function snapshotScope(tenantId: string | undefined): SnapshotScope {
   if (tenantId !== undefined && (typeof tenantId !== 'string' || tenantId.length === 0)) {
     throw new InvalidArgumentError('forTenant needs a non-empty tenant id.');
   }
+  const problem = tenantId === undefined ? undefined : idEndProblem(tenantId);
+  if (problem !== undefined) throw new InvalidArgumentError(`The tenant id ${JSON.stringify(tenantId)} ${problem}.`);
   return {
     tenantId,
     key: tenantId ?? '',

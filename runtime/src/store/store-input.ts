@@ -2,7 +2,7 @@ import { InvalidArgumentError, PositionForeignError } from '../errors.js';
 import { DomainEvent } from '../events/domain-event.js';
 import { toEventRecord, type EventRecordEnvelope } from '../events/event-record.js';
 import type { EventRegistry } from '../events/event-registry.js';
-import { textProblem } from '../events/json.js';
+import { idEndProblem, textProblem } from '../events/json.js';
 import type { AppendOptions, ReadAllOptions, ReadStreamOptions } from './event-store.js';
 import { assertExpectedVersion } from './expected-version.js';
 import type { Position } from './position.js';
@@ -50,13 +50,21 @@ export function checkText(what: string, value: unknown, nonEmpty = false): asser
     throw new InvalidArgumentError(`The ${what} ${JSON.stringify(value).slice(0, 80)} ${problem}.`);
 }
 
+/** {@link checkText} for an id the stores look events up by, which also must not end with a space ({@link idEndProblem}). */
+export function checkIdText(what: string, value: unknown, nonEmpty = false): asserts value is string {
+  checkText(what, value, nonEmpty);
+  const problem = idEndProblem(value);
+  if (problem !== undefined)
+    throw new InvalidArgumentError(`The ${what} ${JSON.stringify(value).slice(0, 80)} ${problem}.`);
+}
+
 /**
  * Checks the arguments of `appendToStream` before any is used, the same on every store: a
  * non-empty stream id, a non-empty array of events built by classes made with `defineEvent`, and
  * options with a valid `expectedVersion` (they are required: there is no default).
  */
 export function checkAppendCall(streamId: string, events: readonly DomainEvent[], options: AppendOptions): void {
-  checkText('stream id', streamId, true);
+  checkIdText('stream id', streamId, true);
   if (!Array.isArray(events)) {
     throw new InvalidArgumentError(
       `${appendCall(streamId)}: events must be an array of events, got ${describeValue(events)}.`,
@@ -92,14 +100,14 @@ function appendCall(streamId: string): string {
 
 /** Checks the stream id and every id of an append's records (see {@link checkText}). */
 export function checkAppendText(streamId: string, records: readonly EventRecordEnvelope[]): void {
-  checkText('stream id', streamId, true);
+  checkIdText('stream id', streamId, true);
   for (const record of records) {
-    checkText('event id', record.eventId, true);
+    checkIdText('event id', record.eventId, true);
     checkText('aggregate id', record.aggregateId);
     checkText('aggregate type', record.aggregateType);
     // Most events are their own correlation (the default): the same text, checked just above.
     if (record.correlationId !== record.eventId) checkText('correlation id', record.correlationId);
-    if (record.tenantId !== null) checkText('tenant id', record.tenantId);
+    if (record.tenantId !== null) checkIdText('tenant id', record.tenantId);
     if (record.actorId !== null) checkText('actor id', record.actorId);
     if (record.causationId !== null) checkText('causation id', record.causationId);
   }
@@ -133,7 +141,7 @@ export function checkReadable(registry: EventRegistry, event: DomainEvent): void
 
 /** Checks `readStream` options; `from` and `to` beyond any version a stream can have are clamped to it. */
 export function streamRange(streamId: string, options: ReadStreamOptions): StreamRange {
-  checkText('stream id', streamId);
+  checkIdText('stream id', streamId);
   const direction = options.direction ?? 'forward';
   if (direction !== 'forward' && direction !== 'backward') {
     throw new InvalidArgumentError(`direction must be 'forward' or 'backward', got ${describeValue(direction)}.`);
@@ -162,7 +170,7 @@ export function feedRange(
       throw new InvalidArgumentError(`readAll: ${name} must be an array of strings, got ${describeValue(list)}.`);
     for (const item of list) checkText(`${name} entry`, item);
   }
-  if (options.tenantId !== undefined) checkText('tenant id of readAll', options.tenantId);
+  if (options.tenantId !== undefined) checkIdText('tenant id of readAll', options.tenantId);
   return {
     after: options.after == null ? 0n : ownPosition(storeId, options.after, validPosition),
     limit: readLimit(options.limit),

@@ -1,10 +1,12 @@
 import { InvalidArgumentError, TenantMismatchError } from '../errors.js';
+import { checkIdText } from '../store/store-input.js';
 import type { NewDeadLetter } from './dead-letter-queue.js';
 
 /** Checks a tenant id given to `forTenant` of a checkpoint store, lock or dead-letter queue. */
 export function checkTenantId(tenantId: string): string {
   if (typeof tenantId !== 'string' || tenantId.length === 0)
     throw new InvalidArgumentError('forTenant needs a non-empty tenant id.');
+  checkIdText('tenant id', tenantId);
   return tenantId;
 }
 

@@ -98,6 +98,43 @@ export function storeInputTests(store: () => EventStore): void {
       expect(read!.event.metadata).toEqual({ '🔑': '✓' });
     });
 
+    it('refuses ids that end with a space, which MariaDB cannot tell apart from the id without it, writing nothing', async () => {
+      const s = newStream();
+      const refusals: [string, () => unknown][] = [
+        ['stream id', () => store().appendToStream(`${s.streamId} `, noted(s), { expectedVersion: 'any' })],
+        [
+          'event id',
+          () => store().appendToStream(s.streamId, noted(s, 1, { eventId: 'e1 ' }), { expectedVersion: 'any' }),
+        ],
+        [
+          'tenant id',
+          () => store().appendToStream(s.streamId, noted(s, 1, { tenantId: 't1 ' }), { expectedVersion: 'any' }),
+        ],
+        ['readStream', () => collect(store().readStream(`${s.streamId} `))],
+        ['readAll tenantId', () => collect(store().readAll({ tenantId: 't1 ' }))],
+        ['forTenant', () => store().forTenant('t1 ')],
+        ['eventExists', () => store().eventExists('e1 ')],
+      ];
+      for (const [what, attempt] of refusals) {
+        const error = await Promise.resolve()
+          .then(attempt)
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        expect(error, what).toBeInstanceOf(InvalidArgumentError);
+        expect((error as Error).message, what).toContain('ends with a space');
+      }
+      expect(await store().currentPosition()).toBeNull();
+      // A space anywhere else is text like any other, kept exactly.
+      const spaced = { ...s, aggregateId: ` ${s.aggregateId} x` };
+      const streamId = `${s.aggregateType}- ${s.aggregateId} x`;
+      await store().appendToStream(streamId, noted(spaced, 1, { tenantId: ' t1 x' }), { expectedVersion: 'no_stream' });
+      const [read] = await collect(store().readStream(streamId));
+      expect(read!.event.aggregateId).toBe(spaced.aggregateId);
+      expect(read!.event.tenantId).toBe(' t1 x');
+    });
+
     it('refuses an event its registry could not read back, writing nothing, and keeps one it can', async () => {
       const s = newStream();
       const aggregateType = CONFORMANCE_AGGREGATE_TYPE;

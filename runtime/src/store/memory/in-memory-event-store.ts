@@ -15,7 +15,14 @@ import type {
 } from '../event-store.js';
 import { checkExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
-import { checkAppendCall, checkAppendText, checkReadable, checkText, feedRange, streamRange } from '../store-input.js';
+import {
+  checkAppendCall,
+  checkAppendText,
+  checkIdText,
+  checkReadable,
+  feedRange,
+  streamRange,
+} from '../store-input.js';
 import { decodeFeedEvent } from '../undecodable-event-error.js';
 import { StoreGate } from '../store-gate.js';
 import { sameTenantView } from '../../tenancy/view-tenant.js';
@@ -207,7 +214,7 @@ export class InMemoryEventStore implements EventStore {
 
   async getStreamVersion(streamId: string): Promise<number> {
     this.#shared.gate.check();
-    checkText('stream id', streamId);
+    checkIdText('stream id', streamId);
     const rows = this.#shared.streams.get(streamId);
     if (!rows || (this.#tenantId !== undefined && !rows.some((r) => this.#visible(r)))) return 0;
     return rows.length;
@@ -249,13 +256,13 @@ export class InMemoryEventStore implements EventStore {
 
   async eventExists(eventId: string): Promise<boolean> {
     this.#shared.gate.check();
-    checkText('event id', eventId);
+    checkIdText('event id', eventId);
     if (this.#tenantId === undefined) return this.#shared.eventIds.has(eventId);
     return this.#shared.rows.some((r) => r.record.eventId === eventId && this.#visible(r));
   }
 
   forTenant(tenantId: string): EventStore {
-    checkText('tenant id', tenantId, true);
+    checkIdText('tenant id', tenantId, true);
     if (sameTenantView('event store', this.#tenantId, tenantId)) return this;
     return new InMemoryEventStore({ registry: this.registry, storeId: this.storeId }, this.#shared, tenantId);
   }

@@ -24,7 +24,7 @@ import { openStoreId } from '../sql/store-identity.js';
 import { prepareAppend, streamTenantMismatch, type PreparedAppend } from '../sql/prepare-append.js';
 import { readAheadPages } from '../sql/read-ahead-pages.js';
 import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-errors.js';
-import { checkText, feedRange } from '../store-input.js';
+import { checkIdText, feedRange } from '../store-input.js';
 import { eventExistsQuery, readStreamVersion } from '../sql/stream-queries.js';
 import { createMysqlDatabase, type MysqlConnection } from './mysql-dialect.js';
 import { appendBody, compoundTransaction, STREAM_STATE, type AppendBody } from './mysql-statements.js';
@@ -420,12 +420,12 @@ export class MysqlEventStore implements EventStore {
   }
 
   async eventExists(eventId: string): Promise<boolean> {
-    checkText('event id', eventId);
+    checkIdText('event id', eventId);
     return (await this.#rows(eventExistsQuery(this.#shared.db, eventId, this.#tenantId))).length > 0;
   }
 
   forTenant(tenantId: string): MysqlEventStore {
-    checkText('tenant id', tenantId, true);
+    checkIdText('tenant id', tenantId, true);
     if (sameTenantView('event store', this.#tenantId, tenantId)) return this;
     return new MysqlEventStore(this.#shared, tenantId);
   }

@@ -32,7 +32,7 @@ import type { PostgresLayout } from '../sql/event-store-migrations.js';
 import { TENANT_SETTING } from '../sql/migrations/rls-0001-tenant-policies.js';
 import { prepareAppend, streamTenantMismatch, tenantMismatch, type PreparedAppend } from '../sql/prepare-append.js';
 import { AppendConflictError, openFailure, unavailableOr } from '../sql/store-errors.js';
-import { checkText, feedRange, MAX_POSITION_64, MAX_STREAM_VERSION, streamRange } from '../store-input.js';
+import { checkIdText, feedRange, MAX_POSITION_64, MAX_STREAM_VERSION, streamRange } from '../store-input.js';
 import { pageEvents } from '../page-events.js';
 import { readStreamPage, streamPageOf, type StreamPage } from '../stream-page.js';
 import { storedEvent } from '../plain-objects.js';
@@ -669,13 +669,13 @@ export class PostgresEventStore implements EventStore {
   }
 
   async eventExists(eventId: string): Promise<boolean> {
-    checkText('event id', eventId);
+    checkIdText('event id', eventId);
     const query = eventExistsQuery(this.#shared.db, eventId, this.#tenantId);
     return this.#shared.gate.run(async () => (await this.#rows(query)).length > 0);
   }
 
   forTenant(tenantId: string): PostgresEventStore {
-    checkText('tenant id', tenantId, true);
+    checkIdText('tenant id', tenantId, true);
     if (sameTenantView('event store', this.#tenantId, tenantId)) return this;
     return new PostgresEventStore(this.#shared, tenantId, this.#close);
   }

@@ -1,6 +1,6 @@
 import { sql, type CompiledQuery, type Expression, type Kysely } from 'kysely';
 import type { ReadStreamOptions } from '../event-store.js';
-import { checkText, streamRange } from '../store-input.js';
+import { checkIdText, streamRange } from '../store-input.js';
 import type { EventStoreTables } from './event-store-tables.js';
 
 /**
@@ -132,7 +132,7 @@ export async function readStreamVersion(
     query: CompiledQuery,
   ) => Promise<readonly { version: number | string }[]> | readonly { version: number | string }[],
 ): Promise<number> {
-  checkText('stream id', streamId);
+  checkIdText('stream id', streamId);
   const [row] = await rows(streamVersionQuery(db, streamId, tenant));
   return row ? Number(row.version) : 0;
 }

@@ -33,7 +33,7 @@ import { migrateEventStoreSeeding, requireEventStoreMigrated } from '../sql/migr
 import { openStoreId } from '../sql/store-identity.js';
 import { prepareAppend, type PreparedAppend } from '../sql/prepare-append.js';
 import { openFailure, unavailableOr } from '../sql/store-errors.js';
-import { MAX_STREAM_VERSION, checkText, feedRange, streamRange } from '../store-input.js';
+import { MAX_STREAM_VERSION, checkIdText, feedRange, streamRange } from '../store-input.js';
 import { appendAlone, appendOnConnection } from './sqlite-append.js';
 import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import { StoreGate } from '../store-gate.js';
@@ -589,12 +589,12 @@ export class SqliteEventStore implements EventStore {
   }
 
   async eventExists(eventId: string): Promise<boolean> {
-    checkText('event id', eventId);
+    checkIdText('event id', eventId);
     return this.#read(eventExistsQuery(this.#shared.db, eventId, this.#tenantId)).length > 0;
   }
 
   forTenant(tenantId: string): SqliteEventStore {
-    checkText('tenant id', tenantId, true);
+    checkIdText('tenant id', tenantId, true);
     if (sameTenantView('event store', this.#tenantId, tenantId)) return this;
     return new SqliteEventStore(this.#shared, tenantId);
   }
