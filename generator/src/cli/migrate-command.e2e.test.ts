@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import {
   EventRegistry,
   migrateProjections,
+  type Kysely,
   projectionMigrationTable,
   SqlLeaseLock,
   SqlMigrationTable,
@@ -156,6 +157,72 @@ describe('eventsmith migrate with the repository config (two domains, one databa
     expect(result.out).not.toContain('generated/bank: projection tables up to date');
     expect(result.out).toMatch(/\ngenerated\/bank: failed at 0001_create_account_summary\.\n$/);
     expect(result.err).toMatch(/Migrating the projections tables of Bank failed at 0001_create_account_summary/);
+  }, 120_000);
+
+  // What a newer version of the project recorded, or another branch, in the Bank domain's table.
+  async function record(change: (db: Kysely<any>) => Promise<unknown>): Promise<void> {
+    const store = await SqliteEventStore.open({ filename: db, registry: EventRegistry.create({ events: [] }) });
+    try {
+      await change(store.db);
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('from an older version of the project on a database a newer one migrated: says the database is ahead, applies nothing, exits 0', async () => {
+    expect((await migrate(db)).status).toBe(0);
+    await record((d) =>
+      d
+        .insertInto(projectionMigrationTable('Bank'))
+        .values({ name: '0002_alter_account_summary', timestamp: new Date().toISOString() })
+        .execute(),
+    );
+    const result = await migrate(db);
+    expect(result.status).toBe(0);
+    expect(result.out).toContain(
+      "generated/bank: the database is ahead (it has 0002_alter_account_summary, newer than this project's 0001_create_account_summary), nothing applied.",
+    );
+    expect(result.out).toContain('generated/shop: projection tables up to date.');
+    expect(result.err).toMatch(
+      /^warning: The database is ahead of this version: the projections tables of Bank have migration 0002_alter_account_summary applied, newer than 0001_create_account_summary, the newest this version has, so nothing was applied\. This project's migrations are from an older version .*rolling deploy.*\n$/,
+    );
+    expect(result.err).not.toContain('corrupted');
+
+    let out = '';
+    const status = await main(['migrate', '--db', `sqlite:${db}`, '--config', CONFIG, '--format', 'json'], {
+      cwd: REPO,
+      out: (text) => void (out += text),
+      err: () => undefined,
+    });
+    expect(status).toBe(0);
+    expect((JSON.parse(out) as { steps: unknown[] }).steps).toContainEqual(
+      expect.objectContaining({
+        domain: 'Bank',
+        applied: [],
+        ahead: { newestKnown: '0001_create_account_summary', newer: ['0002_alter_account_summary'] },
+      }),
+    );
+  }, 120_000);
+
+  it('on a database whose migrations diverged from the project’s (another branch): refuses, names both, says how to fix, exits 1', async () => {
+    expect((await migrate(db)).status).toBe(0);
+    // The other branch renamed the table's migration: the database has its version, not this one.
+    await record((d) =>
+      d
+        .updateTable(projectionMigrationTable('Bank'))
+        .set({ name: '0001_create_account_summaries' })
+        .where('name', '=', '0001_create_account_summary')
+        .execute(),
+    );
+    const result = await migrate(db);
+    expect(result.status).toBe(1);
+    expect(result.err).toContain(
+      'The projections tables of Bank were not migrated: the database records migration 0001_create_account_summaries, which this code does not have, and migration 0001_create_account_summary of this code is not applied',
+    );
+    expect(result.err).toContain('MIGRATE.DIVERGED');
+    expect(result.err).toContain('eventsmith generate');
+    expect(result.err).not.toContain('corrupted');
+    expect(result.err).not.toMatch(/\n\s+at /); // no stack trace
   }, 120_000);
 });
 

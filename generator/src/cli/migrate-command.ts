@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { Kysely } from 'kysely';
 import {
   AppMigrationError,
+  describeMigrationsAhead,
   EventRegistry,
   migrateApp,
   projectionMigrationTable,
@@ -126,6 +127,19 @@ export async function migrateDatabase(
       }
       const applied = error.report.steps.some((step) => step.applied.length > 0);
       const done = error.report.steps.flatMap((step) => step.applied);
+      const diverged = error.diverged;
+      if (diverged) {
+        throw new CliFailure(
+          [
+            {
+              code: 'MIGRATE.DIVERGED',
+              message: `The ${error.step.tables} tables${error.step.domain ? ` of ${error.step.domain}` : ''} were not migrated: ${diverged.why}`,
+              fix: diverged.fix,
+            },
+          ],
+          applied ? 'the migrations printed above were applied and stay applied' : 'nothing was applied',
+        );
+      }
       throw new CliFailure(
         [
           {
@@ -153,6 +167,15 @@ export async function migrateDatabase(
     if (options.rebuild === false)
       warnToRebuild(io, report, dbArgument, report.pending?.length ? await projectionNames(config) : undefined);
   }
+  // A newer version of the project migrated the database: nothing to apply, and no failure (an
+  // older release's migrate step during a rolling deploy or a rollback must not stop it).
+  for (const step of report.steps) {
+    const ahead = describeMigrationsAhead(step);
+    if (ahead)
+      io.err(
+        `warning: ${ahead.replace('This process runs an older version', "This project's migrations are from an older version")}\n`,
+      );
+  }
   warnOfLooseCollation(io, loose, projectionOfTable, dbArgument);
   if (rebuildFailed) throw rebuildFailure(rebuildFailed, format, dbArgument);
   if (format === 'json') {
@@ -164,6 +187,7 @@ export async function migrateDatabase(
       applied: step.applied,
       ...(step.adopted?.length ? { adopted: step.adopted } : {}),
       ...(step.rebuild?.length ? { rebuild: step.rebuild } : {}),
+      ...(step.ahead ? { ahead: step.ahead } : {}),
     }));
     const rebuilt = report.rebuilt?.length ? { rebuilt: report.rebuilt.map(rebuildJson) } : {};
     // Still marked as needing a rebuild: with --no-rebuild, or a projection the project no longer has.
@@ -290,9 +314,14 @@ function print(
     const adopted = step.adopted?.length
       ? ` (${step.adopted.join(', ')} were recorded in the shared ${SqlMigrationTable.projections} table; now recorded in ${projectionMigrationTable(step.domain!)})`
       : '';
-    io.out(
-      `${what}: ${step.applied.length ? `applied ${step.applied.join(', ')}` : step.tables === 'projections' ? 'projection tables up to date' : 'up to date'}${adopted}.\n`,
-    );
+    const state = step.ahead
+      ? `the database is ahead (it has ${step.ahead.newer.join(', ')}, newer than this project's ${step.ahead.newestKnown}), nothing applied`
+      : step.applied.length
+        ? `applied ${step.applied.join(', ')}`
+        : step.tables === 'projections'
+          ? 'projection tables up to date'
+          : 'up to date';
+    io.out(`${what}: ${state}${adopted}.\n`);
   }
   if (failed) {
     const before = failedIsLast && last.applied.length ? `applied ${last.applied.join(', ')}, then ` : '';

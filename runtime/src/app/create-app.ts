@@ -30,7 +30,13 @@ import type {
 } from './app-definition.js';
 import { AppConfigError } from './app-errors.js';
 import { CommandDispatcher } from './command-dispatcher.js';
-import { migrateApp, rebuildNamedProjections, sqlDatabaseOf, type MigrationReport } from './migrate-app.js';
+import {
+  describeMigrationsAhead,
+  migrateApp,
+  rebuildNamedProjections,
+  sqlDatabaseOf,
+  type MigrationReport,
+} from './migrate-app.js';
 import { reactionHandler } from './reactions.js';
 import { snapshotProblemLog } from './snapshot-problem-log.js';
 import { waitForProjections, type WaitForProjectionsOptions } from './wait-for-projections.js';
@@ -194,6 +200,16 @@ export async function createApp<Aggs extends AggregateSpecs, Classes extends Agg
     options.migrate === false
       ? await pendingOnly(database)
       : await migrateApp({ store: options.store, database, domains: [definition] });
+  // A newer version migrated the database (a rolling deploy, a rollback): this one starts on it.
+  for (const step of migrations.steps) {
+    const ahead = describeMigrationsAhead(step);
+    if (ahead)
+      logger.warn(`eventsmith: ${ahead}`, {
+        tables: step.tables,
+        ...(step.domain !== undefined ? { domain: step.domain } : {}),
+        ...step.ahead,
+      });
+  }
 
   // Appends through the app wake its subscriptions and relay at once instead of at the next poll.
   const signal = new WakeUpSignal();

@@ -4,6 +4,7 @@ export { DEFAULT_COMMAND_RETRY, idempotentEventId } from './command-dispatcher.j
 export * from './create-app.js';
 export {
   AppMigrationError,
+  describeMigrationsAhead,
   migrateApp,
   projectionMigrationTable,
   ProjectionRebuildAfterMigrationError,

@@ -1,11 +1,16 @@
-import type { Kysely, Migration, MigrationResultSet } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
 import { EventsmithError, type StoreFailureReason } from '../errors.js';
 import { storeFailureAdvice } from '../store-failure-advice.js';
 import type { RebuildReport } from '../subscriptions/rebuild-projection.js';
 import { projectionMigrationDatabase } from '../projections/drop-index-plugin.js';
 import type { EventStore } from '../store/event-store.js';
 import { migrateEventStoreSeeding } from '../store/sql/migrate-event-store.js';
-import { runMigrations } from '../store/sql/run-migrations.js';
+import {
+  MigrationsDivergedError,
+  runMigrations,
+  type MigrationRun,
+  type MigrationsAhead,
+} from '../store/sql/run-migrations.js';
 import { redactedError, storeFailureReason } from '../store/sql/store-errors.js';
 import { detectDialect } from '../store/sql/sql-dialect.js';
 import { SqlMigrationTable } from '../store/sql/sql-tables.js';
@@ -31,6 +36,13 @@ export interface MigrationStep {
   readonly rebuild?: readonly string[];
   /** Projection migrations recorded in the shared table of older versions, now recorded per domain. */
   readonly adopted?: readonly string[];
+  /**
+   * The database records migrations of these tables that this code does not have, all newer than
+   * its own: a newer version of the app (or of eventsmith) migrated it. Nothing was applied; this
+   * process runs an older version than the database's schema, which is expected during a rolling
+   * deploy or after a rollback. `createApp` logs a warning; see {@link describeMigrationsAhead}.
+   */
+  readonly ahead?: MigrationsAhead;
 }
 
 /** What a migration did, step by step, in order. */
@@ -52,7 +64,9 @@ export interface MigrationReport {
 }
 
 /**
- * A migration failed. `report` lists what was applied before it (that stays applied), `step` the
+ * A migration failed. `code` is `APP.MIGRATIONS_DIVERGED` when the database records migrations
+ * this code does not have while some of its own are not applied (`diverged` is then the
+ * `MigrationsDivergedError`, whose `fix` says what to do), else `APP.MIGRATION_FAILED`. `report` lists what was applied before it (that stays applied), `step` the
  * tables whose migration failed. When the database's error says why the database cannot be used
  * (a login refused, a right missing, the server gone: see {@link StoreFailureReason}), `reason`
  * says so and the message says what to do, as the store's own errors do; `cause` is then a copy
@@ -60,6 +74,7 @@ export interface MigrationReport {
  */
 export class AppMigrationError extends EventsmithError {
   readonly reason: StoreFailureReason | undefined;
+  readonly diverged: MigrationsDivergedError | undefined;
   constructor(
     readonly report: MigrationReport,
     readonly step: Omit<MigrationStep, 'applied'>,
@@ -69,8 +84,9 @@ export class AppMigrationError extends EventsmithError {
     const reason = classify(cause);
     const shown = reason ? redactedError(cause, []) : cause;
     const text = (shown instanceof Error ? shown.message : String(shown)).replace(/\.$/, '');
+    const diverged = divergence(cause);
     super(
-      'APP.MIGRATION_FAILED',
+      diverged ? 'APP.MIGRATIONS_DIVERGED' : 'APP.MIGRATION_FAILED',
       `Migrating the ${step.tables} tables${step.domain ? ` of ${step.domain}` : ''} failed` +
         (failedMigration ? ` at ${failedMigration}` : '') +
         // A cause that ends its own sentence keeps its period, without a second one.
@@ -83,7 +99,31 @@ export class AppMigrationError extends EventsmithError {
       { cause: shown },
     );
     this.reason = reason;
+    this.diverged = diverged;
   }
+}
+
+/** The `MigrationsDivergedError` behind `cause` (the event store wraps it in its own error), if any. */
+function divergence(cause: unknown): MigrationsDivergedError | undefined {
+  for (let error = cause; error instanceof Error; error = error.cause)
+    if (error instanceof MigrationsDivergedError) return error;
+  return undefined;
+}
+
+/**
+ * What a step whose database is ahead of the code means, for a warning (`createApp` logs it,
+ * `eventsmith migrate` prints it); undefined when the step is not ahead.
+ */
+export function describeMigrationsAhead(step: MigrationStep): string | undefined {
+  if (!step.ahead) return undefined;
+  const { newestKnown, newer } = step.ahead;
+  const tables = `the ${step.tables} tables${step.domain ? ` of ${step.domain}` : ''}`;
+  return (
+    `The database is ahead of this version: ${tables} have migration${newer.length === 1 ? '' : 's'} ${newer.join(', ')} applied, ` +
+    `newer than ${newestKnown}, the newest this version has, so nothing was applied. This process runs an older ` +
+    `version than the one that migrated the database, as is expected during a rolling deploy or after a rollback. ` +
+    `Finish the deploy; or, to roll back for good, migrate the database down to ${newestKnown} with the newer version.`
+  );
 }
 
 /** Why the database could not be used, from a driver's error; undefined for a failed statement or one of eventsmith's errors. */
@@ -200,10 +240,10 @@ export async function migrateApp(options: MigrateAppOptions): Promise<MigrationR
   const database = options.database ?? storeDb;
   const run = async (
     step: Omit<MigrationStep, 'applied'>,
-    migrate: () => Promise<MigrationResultSet>,
+    migrate: () => Promise<MigrationRun>,
     details: (applied: readonly string[]) => Pick<MigrationStep, 'rebuild' | 'adopted'> = () => ({}),
   ): Promise<void> => {
-    let result: MigrationResultSet;
+    let result: MigrationRun;
     try {
       result = await migrate();
     } catch (error) {
@@ -211,7 +251,7 @@ export async function migrateApp(options: MigrateAppOptions): Promise<MigrationR
     }
     const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
     // What a step applied before failing stays applied: its rebuilds are reported too.
-    const done = { ...step, applied, ...details(applied) };
+    const done = { ...step, applied, ...details(applied), ...(result.ahead ? { ahead: result.ahead } : {}) };
     if (result.error !== undefined) {
       const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
       throw new AppMigrationError({ steps: [...steps, done] }, step, failed, result.error);

@@ -1,5 +1,5 @@
-import type { Kysely, Migration, MigrationResultSet } from 'kysely';
-import { migrateOrThrow } from '../store/sql/run-migrations.js';
+import type { Kysely, Migration } from 'kysely';
+import { migrateOrThrow, type MigrationRun } from '../store/sql/run-migrations.js';
 import { SqlMigrationTable } from '../store/sql/sql-tables.js';
 import { projectionMigrationDatabase } from './drop-index-plugin.js';
 
@@ -20,17 +20,22 @@ export interface MigrateProjectionsOptions {
  * Kysely's `Migrator`. Already-applied migrations are skipped; an edited one that already ran is
  * not re-run, which is why generated migrations are never edited.
  *
+ * A database migrated by a newer version of the app (migrations this code does not have, all
+ * named after its newest) is left as it is: nothing is applied and the result's `ahead` names
+ * them; log it. Histories that diverged throw `MigrationsDivergedError`, which says how to fix it.
+ *
  * @example
  * ```ts
  * import { projectionMigrations } from './generated/bank/index.js';
- * await migrateProjections(db, projectionMigrations);
+ * const { ahead } = await migrateProjections(db, projectionMigrations);
+ * if (ahead) console.warn(`the database has newer migrations: ${ahead.newer.join(', ')}`);
  * ```
  */
 export async function migrateProjections(
   db: Kysely<any>,
   migrations: Readonly<Record<string, Migration>>,
   options: MigrateProjectionsOptions = {},
-): Promise<MigrationResultSet> {
+): Promise<MigrationRun> {
   const table = options.migrationTableName ?? PROJECTION_MIGRATION_TABLE;
   return migrateOrThrow(await projectionMigrationDatabase(db), migrations, table);
 }

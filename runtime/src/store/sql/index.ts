@@ -25,5 +25,6 @@ export {
 export { affected, detectDialect, msToDate } from './sql-dialect.js';
 export { tablesWithLooseCollation, type LooseCollationTable } from './binary-collation.js';
 export { SqlMigrationTable, SqlTable } from './sql-tables.js';
+export { MigrationsDivergedError, type MigrationRun, type MigrationsAhead } from './run-migrations.js';
 export { AppendConflictError, EventStoreMigrationError, describeTarget, unavailableOr } from './store-errors.js';
 export { TENANT_SETTING } from './migrations/rls-0001-tenant-policies.js';

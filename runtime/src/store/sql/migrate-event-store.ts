@@ -1,4 +1,4 @@
-import type { Kysely, Migration, MigrationResultSet } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
 import { EventStoreUnavailableError, InvalidArgumentError } from '../../errors.js';
 import { eventStoreMigrations, rowLevelSecurityMigrations, type PostgresLayout } from './event-store-migrations.js';
 import type { StoreIdentitySeed } from './migrations/0005-store-identity.js';
@@ -7,7 +7,7 @@ import {
   EVENT_STORE_RLS_MIGRATION_TABLE,
   type SqlDialectName,
 } from './event-store-tables.js';
-import { runMigrations } from './run-migrations.js';
+import { MigrationsDivergedError, runMigrations, type MigrationRun } from './run-migrations.js';
 import { EventStoreMigrationError, isMissingStoreTable, storeFailureReason } from './store-errors.js';
 
 export interface MigrateEventStoreOptions {
@@ -41,10 +41,7 @@ export interface MigrateEventStoreOptions {
  * await migrateEventStore(db, { dialect: 'postgres' });
  * ```
  */
-export async function migrateEventStore(
-  db: Kysely<any>,
-  options: MigrateEventStoreOptions,
-): Promise<MigrationResultSet> {
+export async function migrateEventStore(db: Kysely<any>, options: MigrateEventStoreOptions): Promise<MigrationRun> {
   return migrateEventStoreSeeding(db, options, {});
 }
 
@@ -57,7 +54,7 @@ export async function migrateEventStoreSeeding(
   db: Kysely<any>,
   options: MigrateEventStoreOptions,
   seed: Pick<StoreIdentitySeed, 'derivedStoreId'>,
-): Promise<MigrationResultSet> {
+): Promise<MigrationRun> {
   if (options.dialect !== 'postgres' && (options.layout !== undefined || options.rowLevelSecurity)) {
     throw new InvalidArgumentError(
       `The "layout" and "rowLevelSecurity" options are PostgreSQL-only; ${options.dialect} has neither.`,
@@ -76,7 +73,8 @@ export async function migrateEventStoreSeeding(
   const result = await migrateReporting(db, migrations, EVENT_STORE_MIGRATION_TABLE);
   if (!options.rowLevelSecurity) return result;
   const rls = await migrateReporting(db, rowLevelSecurityMigrations(), EVENT_STORE_RLS_MIGRATION_TABLE);
-  return { results: [...(result.results ?? []), ...(rls.results ?? [])] };
+  const ahead = result.ahead ?? rls.ahead;
+  return { results: [...(result.results ?? []), ...(rls.results ?? [])], ...(ahead ? { ahead } : {}) };
 }
 
 /**
@@ -121,9 +119,17 @@ async function migrateReporting(
   db: Kysely<any>,
   migrations: Record<string, Migration>,
   table: string,
-): Promise<MigrationResultSet> {
+): Promise<MigrationRun> {
   const result = await runMigrations(db, migrations, table);
   if (result.error === undefined) return result;
+  if (result.error instanceof MigrationsDivergedError) {
+    throw new EventStoreMigrationError(
+      undefined,
+      `${result.error.message} The database was migrated with another layout or by another eventsmith: ` +
+        'open it with the same layout, or with the @eventsmith/runtime version that migrated it.',
+      { cause: result.error },
+    );
+  }
   const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
   const cause = result.error;
   // Not a migration's fault (unreachable, wrong password, no such database, no rights): the store

@@ -1,8 +1,8 @@
-import { sql, type ColumnDataType, type Generated, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import { sql, type ColumnDataType, type Generated, type Kysely, type Migration } from 'kysely';
 import { InvalidArgumentError } from '../../errors.js';
 import { TENANT_SETTING } from '../../store/sql/migrations/rls-0001-tenant-policies.js';
 import { binaryCollation, convertToBinaryCollation } from '../../store/sql/binary-collation.js';
-import { migrateOrThrow } from '../../store/sql/run-migrations.js';
+import { migrateOrThrow, type MigrationRun } from '../../store/sql/run-migrations.js';
 import { detectDialect, type SqlDialectName } from '../../store/sql/sql-dialect.js';
 import { SqlMigrationTable, SqlTable } from '../../store/sql/sql-tables.js';
 
@@ -288,7 +288,7 @@ export async function migrateSubscriptionTables(
   db: Kysely<any>,
   dialect: SqlDialectName = detectDialect(db),
   options: MigrateSubscriptionTablesOptions = {},
-): Promise<MigrationResultSet> {
+): Promise<MigrationRun> {
   if (options.rowLevelSecurity && dialect !== 'postgres') {
     throw new InvalidArgumentError(
       `The "rowLevelSecurity" option is PostgreSQL-only; ${dialect} has no row-level security.`,
@@ -297,5 +297,6 @@ export async function migrateSubscriptionTables(
   const result = await migrateOrThrow(db, subscriptionMigrations(dialect), SUBSCRIPTION_MIGRATION_TABLE);
   if (!options.rowLevelSecurity) return result;
   const rls = await migrateOrThrow(db, subscriptionRowLevelSecurityMigrations(), SUBSCRIPTION_RLS_MIGRATION_TABLE);
-  return { results: [...(result.results ?? []), ...(rls.results ?? [])] };
+  const ahead = result.ahead ?? rls.ahead;
+  return { results: [...(result.results ?? []), ...(rls.results ?? [])], ...(ahead ? { ahead } : {}) };
 }
