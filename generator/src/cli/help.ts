@@ -328,6 +328,12 @@ id, an unknown flag, a --db URL of no known database).`,
 Creates or upgrades the event store tables, then applies the generated projection migrations
 of every domain in the config (run \`eventsmith generate\` first). Safe to run repeatedly.
 
+On a database a newer version of the project (or of eventsmith) already migrated, as during a
+rolling deploy or after a rollback, it applies nothing, says the database is ahead of this
+project's migrations and names the newer ones, and exits 0. Migration histories that diverged
+(the database has migrations this project lacks while some of the project's are unapplied, as
+when two branches each added one) are refused with MIGRATE.DIVERGED, naming both.
+
 A projection migration that empties or resets its table (a new primary key, a retyped column, a
 NOT NULL column without a default: \`generate\` warned when it wrote it) names its projection in
 \`rebuild\`; applying it marks the projection, in the database, as needing a rebuild, until a
@@ -345,7 +351,7 @@ projection the project no longer has is noted at each run until \`eventsmith pro
                  Default: the EVENTSMITH_DB environment variable (keeps a password out of \`ps\`).
   --no-rebuild   Do not rebuild; print which projections to rebuild (\`eventsmith projections
                  rebuild <name>\`) instead, for teams that rebuild in a separate step.
-  --format json  { "database", "steps": [{ "tables", "applied", "rebuild"? }], "rebuilt"?,
+  --format json  { "database", "steps": [{ "tables", "applied", "rebuild"?, "ahead"? }], "rebuilt"?,
                  "pending"? (still marked: with --no-rebuild, or no longer in the project) }
 
 Exit status: 0 done, 1 a migration or a rebuild failed or the database could not be opened (after

@@ -133,6 +133,32 @@ function cases(open: () => Promise<{ store: EventStore & { db: Kysely<any> }; cl
   });
 }
 
+describe('a migration of the code named before one applied, and never applied', () => {
+  it('is refused as diverged too, naming it, instead of "corrupted migrations"', async () => {
+    const store = await SqliteEventStore.open({ filename: ':memory:', registry });
+    try {
+      const third = {
+        '0003_add_due_to_ahead_todo_items': {
+          up: (db: Kysely<any>) => db.schema.alterTable('ahead_todo_items').addColumn('due', 'integer').execute(),
+        },
+      };
+      await migrateProjections(store.db, { ...v1, ...third }, { migrationTableName: table });
+      const error = await migrateProjections(store.db, { ...v2, ...third }, { migrationTableName: table }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(MigrationsDivergedError);
+      expect(error).toMatchObject({ unknown: [], unapplied: ['0002_alter_ahead_todo_items'] });
+      expect((error as Error).message).toContain(
+        'migration 0002_alter_ahead_todo_items of this code is not applied although a later one is',
+      );
+      expect((error as Error).message).not.toContain('corrupted');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('migrations ahead of the code, and diverged, on SQLite', () => {
   cases(async () => {
     const store = await SqliteEventStore.open({ filename: ':memory:', registry });
