@@ -8,6 +8,8 @@ import { InMemoryCheckpointStore } from './checkpoint-store.js';
 import { InMemoryDeadLetterQueue } from './in-memory-dead-letter-queue.js';
 import { SqlCheckpointStore } from './sql/sql-checkpoint-store.js';
 import { SqlDeadLetterQueue } from './sql/sql-dead-letter-queue.js';
+import { SqlLeaseLock } from './sql/sql-lease-lock.js';
+import type { SubscriptionLock } from './subscription-lock.js';
 import { migrateSubscriptionTables } from './sql/subscription-tables.js';
 import { SubscriptionManager } from './subscription-manager.js';
 import type { SubscriptionErrorInfo } from './subscription-options.js';
@@ -16,6 +18,9 @@ import {
   appendBills,
   centsOf,
   collectPositions,
+  newerRegistry,
+  PaidV1,
+  PaidV3,
   readerRegistry,
   writerRegistry,
 } from '../test-support/undecodable-fixtures.js';
@@ -153,4 +158,120 @@ describe('SubscriptionManager: undecodable events (SQLite store)', () => {
     expect(more).toEqual([]);
     expect(entry).toMatchObject({ eventType: 'Paid', streamId: 'Bill-b5', record: { data: { amount: 13 } } });
   });
+});
+
+describe('SubscriptionManager: events written by a newer release (rolling deploy, SQLite store)', () => {
+  /** An old process (Paid up to v2) and a new one (Paid v3) on one database file. */
+  async function deploy() {
+    const dir = mkdtempSync(join(tmpdir(), 'es-too-new-'));
+    const filename = join(dir, 'events.db');
+    const newer = await SqliteEventStore.open({ filename, registry: newerRegistry });
+    const older = await SqliteEventStore.open({ filename, registry: readerRegistry });
+    cleanups.push(async () => {
+      await older.close();
+      await newer.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    await migrateSubscriptionTables(newer.db);
+    // Old code wrote 1 and 2 (as v1), the new release writes 3 (as v3), then 4 (as v1, say a replayed import).
+    for (const amount of [1, 2]) {
+      await newer.appendToStream(`Bill-b${amount}`, [new PaidV1({ amount }, { aggregateId: `b${amount}` })], {
+        expectedVersion: 'no_stream',
+      });
+    }
+    await newer.appendToStream('Bill-b3', [new PaidV3({ cents: 300, currency: 'EUR' }, { aggregateId: 'b3' })], {
+      expectedVersion: 'no_stream',
+    });
+    await newer.appendToStream('Bill-b4', [new PaidV1({ amount: 4 }, { aggregateId: 'b4' })], {
+      expectedVersion: 'no_stream',
+    });
+    return { newer, older, positions: await collectPositions(newer) };
+  }
+
+  /** A lock that counts the leases it hands out. */
+  function counting(lock: SqlLeaseLock): { lock: SubscriptionLock; acquired: () => number } {
+    let acquired = 0;
+    return {
+      lock: {
+        tryAcquire: async (name) => {
+          const handle = await lock.tryAcquire(name);
+          if (handle) acquired++;
+          return handle;
+        },
+      },
+      acquired: () => acquired,
+    };
+  }
+
+  for (const mode of ['store transaction', 'no transaction'] as const) {
+    it(`the old process neither parks nor skips a v3 event; it gives the lease up and a new process takes over (${mode})`, async () => {
+      const { newer, older, positions } = await deploy();
+      const transactional = mode === 'store transaction';
+      const checkpoints = transactional ? new SqlCheckpointStore(older.db) : new InMemoryCheckpointStore();
+      const deadLetters = transactional ? new SqlDeadLetterQueue(older.db) : new InMemoryDeadLetterQueue();
+      const reported: SubscriptionErrorInfo[] = [];
+      const oldLock = counting(new SqlLeaseLock(older.db, { owner: 'v1' }));
+      const oldManager = manage(
+        new SubscriptionManager({
+          store: older,
+          checkpoints,
+          deadLetters,
+          lock: oldLock.lock,
+          pollIntervalMs: 10,
+          lockRetryMs: 20,
+          onError: (_, e) => void reported.push(e),
+        }),
+      );
+      const oldSeen: number[] = [];
+      const options = {
+        name: 'ledger',
+        retry: fastRetry,
+        // Not a failure: stopOnError does not stop it either.
+        stopOnError: true,
+        ...(transactional ? { transaction: 'store' as const } : {}),
+      };
+      oldManager.subscribe((s) => void oldSeen.push(centsOf(s)), options);
+      await oldManager.start();
+      await waitFor(() => oldSeen.length === 2, 'the events before the v3 one');
+      // It keeps coming back for the lease (and giving it up) while no newer process runs.
+      await waitFor(() => oldLock.acquired() >= 4, 'the old process retrying', 30_000);
+      expect(oldSeen).toEqual([100, 200]);
+      expect(await deadLetters.list()).toEqual([]);
+      expect((await checkpoints.load('ledger'))!.equals(positions[1]!)).toBe(true);
+      const status = await oldManager.status('ledger');
+      expect(status.state).not.toBe('failed');
+      expect(status.deadLettered).toBe(0);
+      const warnings = reported.filter((e) => e.kind === 'newer-version');
+      expect(reported.filter((e) => e.kind !== 'newer-version')).toEqual([]);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.message).toBe(
+        `ledger: Paid v3 at position ${positions[2]!.toString()} was written by a newer version of the app ` +
+          '(this process knows up to v2); it waits and leaves the subscription to a process that runs the newer version.',
+      );
+      expect(status.recentErrors.filter((e) => e.kind === 'newer-version')).toHaveLength(1);
+
+      const newManager = manage(
+        new SubscriptionManager({
+          store: newer,
+          checkpoints,
+          deadLetters,
+          lock: new SqlLeaseLock(newer.db, { owner: 'v2' }),
+          pollIntervalMs: 10,
+          lockRetryMs: 20,
+        }),
+      );
+      const newSeen: number[] = [];
+      newManager.subscribe((s) => void newSeen.push(centsOf(s)), options);
+      await newManager.start();
+      await waitFor(
+        async () => (await checkpoints.load('ledger'))?.equals(positions[3]!) === true,
+        'the new process to reach the end',
+        30_000,
+      );
+      expect(newSeen).toEqual([300, 400]);
+      expect(oldSeen).toEqual([100, 200]);
+      expect(await deadLetters.list()).toEqual([]);
+      expect(reported.filter((e) => e.kind === 'newer-version')).toHaveLength(1);
+    });
+  }
 });

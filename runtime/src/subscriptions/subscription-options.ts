@@ -103,9 +103,12 @@ export interface SubscriptionErrorInfo {
   readonly at: Date;
   /**
    * `handler` for event failures, `undecodable` for a stored event the store could not decode
-   * (unknown type, failing upcaster or validation), `infrastructure` for feed, checkpoint or lock failures.
+   * (unknown type, failing upcaster or validation), `infrastructure` for feed, checkpoint or lock failures,
+   * `newer-version` (a warning, not a failure) for an event written by a newer release of the app
+   * than this process runs: the subscription waits before it and leaves it to a process with the
+   * newer release (a rolling deploy).
    */
-  readonly kind: 'handler' | 'undecodable' | 'infrastructure';
+  readonly kind: 'handler' | 'undecodable' | 'infrastructure' | 'newer-version';
   readonly eventId?: string;
   readonly position?: string;
 }

@@ -3,6 +3,7 @@ import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from '../retry/ind
 import type { EventStore, StoredEvent } from '../store/event-store.js';
 import type { Position } from '../store/position.js';
 import { UndecodableEventError } from '../store/undecodable-event-error.js';
+import { EventVersionTooNewError } from '../errors.js';
 import {
   callHandler,
   HandlerFailure,
@@ -42,7 +43,8 @@ export interface RunnerEnvironment {
   readonly onProgress?: ((subscription: string, position: Position) => void) | undefined;
 }
 
-type Outcome = 'ok' | 'failed' | 'interrupted' | 'infrastructure' | 'lost-lock';
+/** `step-aside`: the next event was written by newer code; give the lock up and try again later. */
+type Outcome = 'ok' | 'failed' | 'interrupted' | 'infrastructure' | 'lost-lock' | 'step-aside';
 
 const INFRASTRUCTURE_RETRY: RetryPolicy = retryPolicy({
   maxAttempts: Number.MAX_SAFE_INTEGER,
@@ -81,6 +83,8 @@ export class SubscriptionRunner {
   #processed = 0;
   #deadLettered = 0;
   #failure: SubscriptionErrorInfo | undefined;
+  /** The too-new events already reported (`<type> v<version>`), so each is told once. */
+  readonly #tooNewReported = new Set<string>();
 
   constructor(env: RunnerEnvironment, handler: SubscriptionHandler, options: SubscriptionOptions) {
     this.name = options.name;
@@ -294,7 +298,10 @@ export class SubscriptionRunner {
           outcome = await this.#exclusive(() => this.#process(run, batch));
         } catch (error) {
           if (error instanceof UndecodableEventError) {
-            outcome = await this.#exclusive(() => this.#undecodable(run, error));
+            const tooNew = versionTooNew(error);
+            outcome = await this.#exclusive(() =>
+              tooNew ? this.#stepAside(run, error, tooNew) : this.#undecodable(run, error),
+            );
           } else {
             this.#infrastructureError(error);
             outcome = 'infrastructure';
@@ -307,6 +314,13 @@ export class SubscriptionRunner {
         if (outcome === 'lost-lock') {
           await this.#releaseLock(run);
           this.#reload = true;
+        } else if (outcome === 'step-aside') {
+          await this.#releaseLock(run);
+          this.#reload = true;
+          this.#setState(run, 'standby');
+          // Long enough for a standby with newer code (it retries every lockRetryMs) to take the
+          // lock; wake-ups do not cut it short, only a stop does.
+          await sleep(2 * Math.max(this.#env.lockRetryMs, this.#pollMs), run.stopController.signal);
         } else if (outcome === 'infrastructure') {
           this.#infrastructureFailures++;
           await sleep(backoffDelay(INFRASTRUCTURE_RETRY, this.#infrastructureFailures), run.stopController.signal);
@@ -511,6 +525,36 @@ export class SubscriptionRunner {
   }
 
   /**
+   * The feed stopped at an event of a schema version newer than this process's registry knows:
+   * written by a newer release of the app (a rolling deploy), not corrupt. It is neither parked
+   * nor skipped, whatever `stopOnError` says: the checkpoint stays before it and the run gives its
+   * lock up, so a process running the newer release takes the subscription over; until one does,
+   * this one tries again after a while. Told once per event type and version.
+   */
+  async #stepAside(run: Run, error: UndecodableEventError, cause: EventVersionTooNewError): Promise<Outcome> {
+    if (this.#interrupted(run)) return 'interrupted';
+    if (this.#checkpoint.position && !error.position.isAfter(this.#checkpoint.position)) {
+      this.#infrastructureError(error); // not the next event: a store bug; retry the read
+      return 'infrastructure';
+    }
+    await this.#flushPending(run);
+    const key = `${cause.eventType} v${cause.storedVersion}`;
+    if (!this.#tooNewReported.has(key)) {
+      this.#tooNewReported.add(key);
+      this.#errors.record({
+        kind: 'newer-version',
+        message:
+          `${this.name}: ${error.record.eventType} v${cause.storedVersion} at position ${error.position.toString()} ` +
+          `was written by a newer version of the app (this process knows up to v${cause.currentVersion}); it waits ` +
+          'and leaves the subscription to a process that runs the newer version.',
+        eventId: error.eventId,
+        position: error.position.toString(),
+      });
+    }
+    return 'step-aside';
+  }
+
+  /**
    * One try: the handler and, in a transactional subscription, the checkpoint in the same
    * transaction. A handler of single events stops between events when the run is interrupted;
    * the events done so far count (and commit, in a transaction) as the unit.
@@ -674,4 +718,14 @@ export class SubscriptionRunner {
     this.#mutex = run.catch(() => undefined);
     return run;
   }
+}
+
+/** The registry's {@link EventVersionTooNewError} behind `error`, if that is why it could not decode. */
+function versionTooNew(error: UndecodableEventError): EventVersionTooNewError | undefined {
+  let cause: unknown = error.cause;
+  for (let depth = 0; cause !== undefined && cause !== null && depth < 10; depth++) {
+    if (cause instanceof EventVersionTooNewError) return cause;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return undefined;
 }

@@ -32,6 +32,25 @@ const upcasters = [
   }),
 ];
 export const readerRegistry = EventRegistry.create({ events: [Paid], upcasters });
+/** Version 3, as a newer release of the app writes it (a rolling deploy): readerRegistry knows up to v2. */
+export class PaidV3 extends defineEvent({
+  type: 'Paid',
+  version: 3,
+  aggregateType: 'Bill',
+  schema: z.object({ cents: z.number().int(), currency: z.string() }),
+}) {}
+/** The newer release's registry: Paid up to v3. */
+export const newerRegistry = EventRegistry.create({
+  events: [PaidV3],
+  upcasters: [
+    ...upcasters,
+    defineUpcaster<{ cents: number }, { cents: number; currency: string }>({
+      eventType: 'Paid',
+      fromVersion: 2,
+      upcast: (data) => ({ ...data, currency: 'EUR' }),
+    }),
+  ],
+});
 /** What another service (or an older release) wrote with: it also knows Mystery. */
 export const writerRegistry = EventRegistry.create({ events: [Paid, Mystery], upcasters });
 

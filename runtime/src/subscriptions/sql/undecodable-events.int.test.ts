@@ -10,12 +10,15 @@ import {
   appendBills,
   centsOf,
   collectPositions,
+  newerRegistry,
   PaidV1,
+  PaidV3,
   readerRegistry,
   writerRegistry,
 } from '../../test-support/undecodable-fixtures.js';
 import { SqlCheckpointStore } from './sql-checkpoint-store.js';
 import { SqlDeadLetterQueue } from './sql-dead-letter-queue.js';
+import { SqlLeaseLock } from './sql-lease-lock.js';
 import { migrateSubscriptionTables } from './subscription-tables.js';
 
 for (const target of SQL_TARGETS) {
@@ -26,6 +29,61 @@ for (const target of SQL_TARGETS) {
       : MysqlEventStore.open({ url, registry });
 
   await describeWithService(target.service, `SubscriptionManager on ${target.dialect}: undecodable events`, () => {
+    it('an old process leaves an event of a newer schema version to a process that knows it (rolling deploy)', async () => {
+      const { db, url, close } = await target.open('es_toonew_');
+      await db.destroy().catch(() => undefined);
+      const newer = await open(url, newerRegistry);
+      const older = await open(url, readerRegistry);
+      const managers: SubscriptionManager[] = [];
+      try {
+        await newer.appendToStream('Bill-b1', [new PaidV1({ amount: 1 }, { aggregateId: 'b1' })], {
+          expectedVersion: 'no_stream',
+        });
+        await newer.appendToStream('Bill-b2', [new PaidV3({ cents: 200, currency: 'EUR' }, { aggregateId: 'b2' })], {
+          expectedVersion: 'no_stream',
+        });
+        await migrateSubscriptionTables(older.db);
+        const positions = await collectPositions(newer);
+        const checkpoints = new SqlCheckpointStore(older.db);
+        const deadLetters = new SqlDeadLetterQueue(older.db);
+        const warnings: string[] = [];
+        const run = async (store: EventStore & { db: any }, owner: string, seen: number[]) => {
+          const manager = new SubscriptionManager({
+            store,
+            checkpoints,
+            deadLetters,
+            lock: new SqlLeaseLock(store.db, { owner }),
+            pollIntervalMs: 20,
+            lockRetryMs: 20,
+            onError: (_, e) => void (e.kind === 'newer-version' ? warnings.push(e.message) : undefined),
+          });
+          managers.push(manager);
+          manager.subscribe((s) => void seen.push(centsOf(s)), { name: 'bills', transaction: 'store' });
+          await manager.start();
+        };
+        const oldSeen: number[] = [];
+        await run(older, 'v1', oldSeen);
+        await waitFor(() => oldSeen.length === 1 && warnings.length === 1, 'the old process to stop before v3', 20_000);
+        expect((await checkpoints.load('bills'))!.equals(positions[0]!)).toBe(true);
+        const newSeen: number[] = [];
+        await run(newer, 'v2', newSeen);
+        await waitFor(
+          async () => (await checkpoints.load('bills'))?.equals(positions[1]!) === true,
+          'the new process to apply the v3 event',
+          20_000,
+        );
+        expect(oldSeen).toEqual([100]);
+        expect(newSeen).toEqual([200]);
+        expect(await deadLetters.list()).toEqual([]);
+        expect(warnings).toHaveLength(1);
+      } finally {
+        for (const manager of managers) await manager.stop(1000);
+        await older.close();
+        await newer.close();
+        await close().catch(() => undefined);
+      }
+    });
+
     it('parks an unknown-type event and a failing-upcaster event in store transactions, and moves past both', async () => {
       const { db, url, close } = await target.open();
       await db.destroy().catch(() => undefined);
