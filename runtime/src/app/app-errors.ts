@@ -61,7 +61,10 @@ export class ProjectionWaitTimeoutError extends EventsmithError {
             .join('; '),
       ) +
         (parked.length > 0
-          ? ` ${dlqFix(parked.map((p) => p.name))}`
+          ? ` ${dlqFix(
+              parked.map((p) => p.name),
+              parked.map((p) => p.deadLetter!),
+            )}`
           : ' Check the subscription errors (app.manager.statuses()) and the dead-letter queue, or wait longer.'),
     );
   }
@@ -83,7 +86,7 @@ export class ProjectionDeadLetteredError extends EventsmithError {
       'APP.PROJECTION_DEAD_LETTERED',
       `${names.join(', ')} did not apply every event up to ${position.toString()}: ` +
         sentence(deadLettered.map((d) => `${d.name} dead-lettered ${describeParked(d)}`).join('; ')) +
-        ` ${dlqFix(names)} To wait without this check, pass { deadLetters: 'ignore' }.`,
+        ` ${dlqFix(names, deadLettered)} To wait without this check, pass { deadLetters: 'ignore' }.`,
     );
   }
 
@@ -99,14 +102,27 @@ function sentence(text: string): string {
 }
 
 function describeParked(d: ProjectionDeadLetter): string {
+  const reason = d.error.split('\n')[0] ?? '';
+  const tooNew = TOO_NEW.exec(reason);
   return (
-    `${d.eventType} ${d.eventId} of ${d.streamId} at ${d.position.toString()} ` +
-    `(dead letter ${d.deadLetterId}): ${d.error.split('\n')[0] ?? ''}`
+    `${d.eventType} ${d.eventId} of ${d.streamId} at ${d.position.toString()} (dead letter ${d.deadLetterId}): ` +
+    (tooNew
+      ? `a process running an older version of the app (it knew ${d.eventType} only up to v${tooNew[2]}) parked this ` +
+        `v${tooNew[1]} event without delivering it; the event is not broken, and a process that knows v${tooNew[1]} applies it`
+      : reason)
   );
 }
 
-function dlqFix(names: readonly string[]): string {
+/** The registry's `EventVersionTooNewError` text (`REGISTRY.VERSION_TOO_NEW`) inside a dead letter's error. */
+const TOO_NEW = /schema version (\d+), but this code only knows up to v(\d+)/;
+
+function dlqFix(names: readonly string[], parked: readonly ProjectionDeadLetter[]): string {
+  const tooNew = parked.some((d) => TOO_NEW.test(d.error));
   return (
+    (tooNew
+      ? 'Re-deliver each entry an older version parked with `eventsmith dlq retry <id>` run by the newer version of the app ' +
+        "(a reaction's with app.manager.retryDeadLetter(id) in a process that runs it). For any other entry: "
+      : '') +
     `List the entries with \`eventsmith dlq list --db <url> --subscription ${names[0] ?? '<name>'}\`` +
     (names.length > 1 ? ' (and likewise for the others)' : '') +
     "; fix the handler, then re-deliver each with `eventsmith dlq retry <id>` (a reaction's with " +
