@@ -1,5 +1,5 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
-import { EventTypeNotFoundError, InvalidArgumentError } from '../errors.js';
+import { EventTypeNotFoundError, EventVersionTooNewError, InvalidArgumentError } from '../errors.js';
 import { DomainEvent } from '../events/domain-event.js';
 import { toEventRecord, type EventRecord } from '../events/event-record.js';
 import type { EventRegistry } from '../events/event-registry.js';
@@ -144,12 +144,19 @@ export type DecodedMessage =
       readonly reason: Exclude<DeadLetterReason, 'handler-failed'>;
       readonly error: string;
       readonly eventType?: string | undefined;
+      /**
+       * Set when the only problem is that the message's schema version is newer than the registry
+       * knows: newer code published it (a rolling deploy). It is not broken; a consumer with the
+       * newer event definition can handle it, so it is released for redelivery, not dead-lettered.
+       */
+      readonly newerVersion?: { readonly storedVersion: number; readonly knownVersion: number };
     };
 
 /**
  * Parses a body and decodes it with the registry (resolving aliases, upcasting, validating).
  * Never throws: an unknown type or a body that does not parse or validate comes back with the
- * dead-letter reason and the error text. The returned `record` is the parsed body; the event
+ * dead-letter reason and the error text; a schema version newer than the registry knows also sets
+ * `newerVersion`. The returned `record` is the parsed body; the event
  * shares its (frozen) metadata and payload rather than copying them.
  */
 export function decodeBusMessage(registry: EventRegistry, body: string | Uint8Array): DecodedMessage {
@@ -176,7 +183,12 @@ export function decodeBusMessage(registry: EventRegistry, body: string | Uint8Ar
     // The record was parsed here and nothing else holds it: the event may take its objects.
     return { ok: true, event: registry.decodeOwned(record), record };
   } catch (error) {
-    return { ok: false, reason: 'undecodable', error: (error as Error).message, eventType: record.eventType };
+    const message = (error as Error).message;
+    if (error instanceof EventVersionTooNewError) {
+      const newerVersion = { storedVersion: error.storedVersion, knownVersion: error.currentVersion };
+      return { ok: false, reason: 'undecodable', error: message, eventType: record.eventType, newerVersion };
+    }
+    return { ok: false, reason: 'undecodable', error: message, eventType: record.eventType };
   }
 }
 

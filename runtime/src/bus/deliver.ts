@@ -100,7 +100,10 @@ export function retryDelay(
 export type DeliveryOutcome =
   /** Handled, or not for this group (filters): acknowledge it. */
   | { readonly kind: 'ack'; readonly handled: boolean }
-  /** The handler failed and attempts remain: redeliver after `delayMs` without blocking other aggregates. */
+  /**
+   * The handler failed and attempts remain, or the message is of a newer schema version than the
+   * registry knows: redeliver after `delayMs` without blocking other aggregates.
+   */
   | { readonly kind: 'retry'; readonly delayMs: number; readonly error: string }
   /** Move the message to the group's dead-letter destination, then acknowledge it. */
   | {
@@ -177,6 +180,7 @@ function deliverOnce(input: DeliverInput): DeliveryOutcome | Promise<DeliveryOut
     // Headers may be missing (a foreign producer); filter on the body before dead-lettering.
     if (decoded.eventType !== undefined && !passesFilters(registry, options, decoded.eventType, undefined))
       return SKIPPED;
+    if (decoded.newerVersion) return counted(input, newerVersion(input, decoded.eventType, decoded.newerVersion));
     return counted(input, {
       kind: 'dead-letter',
       reason: decoded.reason,
@@ -290,6 +294,26 @@ function handlerFailed(span: Span, error: unknown, input: DeliverInput, eventTyp
   span.setStatus({ code: SpanStatusCode.ERROR, message });
   span.end();
   return failed(error, input, eventType);
+}
+
+/**
+ * A message of a schema version newer than this consumer's registry knows was published by a
+ * newer release of the app (a rolling deploy). It is not broken: release it for redelivery with
+ * the group's backoff, however many attempts it took, so that a consumer running the newer
+ * release handles it; never dead-letter it.
+ */
+function newerVersion(
+  input: DeliverInput,
+  eventType: string | undefined,
+  versions: { readonly storedVersion: number; readonly knownVersion: number },
+): DeliveryOutcome {
+  return {
+    kind: 'retry',
+    delayMs: retryDelay(input.attempt, input.options),
+    error:
+      `${eventType ?? 'The event'} v${versions.storedVersion} was published by a newer version of the app (this consumer knows ` +
+      `up to v${versions.knownVersion}); it is left for redelivery to a consumer that runs the newer version.`,
+  };
 }
 
 /** Retry, or dead-letter once the attempts are used up. */

@@ -119,6 +119,9 @@ export interface BusSubscription {
  * - a failing handler is retried with backoff without blocking other aggregates' messages;
  * - after `maxAttempts`, or for an unknown or undecodable message, the message is dead-lettered
  *   with a reason, never dropped;
+ * - a message of a schema version newer than the consumer's registry knows (published by a newer
+ *   release of the app during a rolling deploy) is never dead-lettered: it is redelivered with the
+ *   group's backoff, past `maxAttempts`, until a consumer running the newer release handles it;
  * - W3C trace context travels in message headers.
  */
 export interface EventBus extends EventPublisher {

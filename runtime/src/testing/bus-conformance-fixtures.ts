@@ -39,6 +39,33 @@ export function busConformanceRegistry(): EventRegistry {
   });
 }
 
+/** Version 3 of the order event, as a newer release of the app defines it (a rolling deploy). */
+export class ConformanceOrderPlacedV3 extends defineEvent({
+  type: 'conformance.OrderPlaced',
+  version: 3,
+  aggregateType: 'Order',
+  schema: z.object({ total: z.number(), currency: z.string(), channel: z.string() }),
+}) {}
+
+/** The registry of a newer release: {@link busConformanceRegistry} with the order event at v3. */
+export function newerBusConformanceRegistry(): EventRegistry {
+  return EventRegistry.create({
+    events: [ConformanceOrderPlacedV3, ConformanceOrderShipped, ConformanceCustomerRegistered],
+    upcasters: [
+      {
+        eventType: 'conformance.OrderPlaced',
+        fromVersion: 1,
+        upcast: (data) => ({ ...(data as JsonObject), currency: 'EUR' }),
+      },
+      {
+        eventType: 'conformance.OrderPlaced',
+        fromVersion: 2,
+        upcast: (data) => ({ ...(data as JsonObject), channel: 'unknown' }),
+      },
+    ],
+  });
+}
+
 /** An order event as an old producer stored it: schema version 1, no currency. */
 export function orderPlacedV1(aggregateId: string, aggregateVersion: number, total: number): EventRecord {
   return {

@@ -48,7 +48,9 @@ export interface KafkaEventBusOptions {
  * aggregate's events share a partition and keep their order. Each subscription is a member of a
  * Kafka consumer group that commits offsets after handling. Failing handlers' messages move to the
  * group's retry topic (the main partition never waits) and, after `maxAttempts`, to its
- * dead-letter topic with the error; unknown and undecodable messages go there too.
+ * dead-letter topic with the error; unknown and undecodable messages go there too. A message of a
+ * schema version newer than the registry knows goes through the retry topic for as long as it
+ * takes a consumer of the newer release to handle it, never to the dead-letter topic.
  *
  * Limits: a retry partition whose oldest message is not due yet waits for it (pausing that
  * partition only), so a retry may run later than its backoff. Later events of a retrying

@@ -10,8 +10,13 @@ import { NatsPublisher } from './nats-publisher.js';
 
 await describeWithService('nats', 'NatsEventBus', () => {
   busConformanceSuite('NatsEventBus', async ({ registry }) => {
-    const { bus, cleanup } = await natsTestBus(registry);
-    return { bus, publishRaw: (body) => bus.publishRaw(body), teardown: cleanup };
+    const { bus, peer, cleanup } = await natsTestBus(registry);
+    return {
+      bus,
+      publishRaw: (body) => bus.publishRaw(body),
+      newerBus: (newer) => peer(undefined, { registry: newer }),
+      teardown: cleanup,
+    };
   });
 });
 

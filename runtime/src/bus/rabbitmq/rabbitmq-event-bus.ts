@@ -68,7 +68,9 @@ export interface RabbitMqEventBusOptions {
  * events, in order. Retries go through per-step TTL queues that dead-letter back to the partition
  * queue (no handler sleeps, other aggregates keep flowing, and later events of a retrying
  * aggregate wait behind it). Failed, unknown and undecodable messages land in the group's
- * dead-letter queue with their reason. The connection reconnects and re-declares everything by itself.
+ * dead-letter queue with their reason; a message of a schema version newer than the registry knows
+ * keeps coming back through the longest TTL queue until a consumer of the newer release handles
+ * it. The connection reconnects and re-declares everything by itself.
  *
  * Members of a group share its partition queues (each takes about partitions / members of them and
  * a partition left without a consumer is claimed within `rebalanceIntervalMs`), so a group scales

@@ -37,7 +37,8 @@ export interface PartitionConsumerContext {
  * A failing handler's message goes to the TTL queue of its backoff step and comes back to this
  * partition queue when it expires; meanwhile later messages of its aggregate are parked behind it
  * ({@link AggregateHolds}). After `maxAttempts`, and for an undecodable or unknown message, the
- * message goes to the group's dead-letter queue. A message is acknowledged only after its retry or
+ * message goes to the group's dead-letter queue (a newer schema version than the registry knows
+ * is retried instead, however often). A message is acknowledged only after its retry or
  * dead-letter copy is confirmed by the broker, so a crash in between loses nothing.
  */
 export class RabbitMqPartitionConsumer {

@@ -52,7 +52,10 @@ export class RabbitMqSubscription implements BusSubscription {
     this.#context = context;
     // Fixed delays (no jitter): each distinct delay is a delay queue of the group's topology.
     const backoff = busBackoff(options, 0);
-    const retryDelay = (attempt: number) => backoffDelay(backoff, attempt);
+    // A message of a newer schema version is retried past maxAttempts (never dead-lettered): it
+    // waits in the longest delay queue there is rather than in one the topology does not have.
+    const longest = Math.max(1, options.maxAttempts - 1);
+    const retryDelay = (attempt: number) => backoffDelay(backoff, Math.min(attempt, longest));
     this.#consumerContext = {
       names: context.names,
       registry: context.registry,

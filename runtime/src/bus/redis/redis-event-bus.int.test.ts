@@ -11,9 +11,10 @@ import { TAKE_DUE_ALL } from './redis-scripts.js';
 
 await describeWithService('redis', 'RedisEventBus', () => {
   busConformanceSuite('RedisEventBus', async ({ registry }) => {
-    const { bus, admin, cleanup } = await redisTestBus(registry);
+    const { bus, admin, peer, cleanup } = await redisTestBus(registry);
     return {
       bus,
+      newerBus: async (newer) => peer({ registry: newer }),
       publishRaw: async (body) => {
         await admin.xadd(bus.keys.stream(0), '*', 'key', 'raw', 'body', body);
       },
