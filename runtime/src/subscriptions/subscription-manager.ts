@@ -72,7 +72,9 @@ export interface DeadLetterRetryReport {
  * delivered once, in global order. Failing events are retried with backoff and jitter, then
  * parked in the dead-letter queue (or, with `stopOnError`, stop the subscription). A stored event
  * the store cannot decode (`UndecodableEventError` from `readAll`) is parked without delivery and
- * skipped, or stops the subscription too. Subscriptions fail independently of one another.
+ * skipped, or stops the subscription too; except an event of a schema version newer than the
+ * registry knows (written by a newer release during a rolling deploy): the subscription stops
+ * before it, gives its lock up for a process running the newer release, and tries again later. Subscriptions fail independently of one another.
  *
  * On a tenant view (`store.forTenant(tenantId)`) the manager uses the tenant views of its
  * checkpoint store, lock and dead-letter queue (`checkpoints`, `deadLetters` are those views): a
