@@ -282,7 +282,13 @@ export async function createApp<Aggs extends AggregateSpecs, Classes extends Agg
       ? { stopTimeoutMs: options.subscriptions.stopTimeoutMs }
       : {}),
     onError: (subscription: string, error: SubscriptionErrorInfo) =>
-      logger.warn(`eventsmith: subscription ${subscription}: ${error.message}`, { ...error }),
+      logger.warn(
+        // A newer-version warning names its subscription itself.
+        error.kind === 'newer-version'
+          ? `eventsmith: subscription ${error.message}`
+          : `eventsmith: subscription ${subscription}: ${error.message}`,
+        { ...error },
+      ),
   });
   const retry = options.subscriptions?.retry;
   const projections: readonly Projection<any>[] =
