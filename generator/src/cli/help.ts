@@ -342,8 +342,13 @@ every migration succeeded, every marked projection is rebuilt from its events, a
 projections rebuild\` does, and each rebuild's report is printed: those the migrations of this
 run emptied, and those of an earlier run whose rebuild failed, was interrupted or was skipped
 (--no-rebuild, an app without rebuild: true). With no mark it rebuilds nothing. A rebuild is refused
-while an app runs the projection (it holds the projection's lease): migrate before the new
-version starts, or pass --no-rebuild and rebuild in the app (app.manager.rebuild). A mark of a
+while an app runs the projection (it holds the projection's lease), so before applying anything,
+migrate refuses (MIGRATE.PROJECTION_RUNNING, nothing applied) to apply a migration that would
+empty the table of a projection an app runs now, and names the lease holder (host:pid:id) and
+when its lease runs out: stop the apps of the previous version, then migrate; or pass
+--no-rebuild to apply now and rebuild later (the table stays empty meanwhile). When another
+migrate (another pod's init container) is rebuilding the projection, it waits for that rebuild
+and says so instead of failing. A mark of a
 projection the project no longer has is noted at each run until \`eventsmith projections forget
 <name>\` removes it.
 
@@ -352,6 +357,7 @@ projection the project no longer has is noted at each run until \`eventsmith pro
   --no-rebuild   Do not rebuild; print which projections to rebuild (\`eventsmith projections
                  rebuild <name>\`) instead, for teams that rebuild in a separate step.
   --format json  { "database", "steps": [{ "tables", "applied", "rebuild"?, "ahead"? }], "rebuilt"?,
+                 "rebuiltElsewhere"? (rebuilt meanwhile by another run),
                  "pending"? (still marked: with --no-rebuild, or no longer in the project) }
 
 Exit status: 0 done, 1 a migration or a rebuild failed or the database could not be opened (after

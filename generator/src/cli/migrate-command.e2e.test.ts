@@ -347,17 +347,54 @@ describe('eventsmith migrate after a migration that empties a projection table (
     expect(await summaries(db)).toEqual([]);
   }, 120_000);
 
-  it('when the rebuild fails, keeps the migration applied, says so and what to run, and exits 1', async () => {
-    // An app process runs the projection (it holds its lease), so the rebuild is refused.
+  it('while an app runs the projection, refuses the lossy migration before applying anything (nothing lost); --no-rebuild applies it', async () => {
+    // An app process of the version before the migration runs the projection (it holds its lease).
     const store = await SqliteEventStore.open({ filename: db, registry: createBankRegistry() });
     try {
-      const held = await new SqlLeaseLock(store.db, { ttlMs: 600_000 }).tryAcquire('AccountSummary');
+      const lock = new SqlLeaseLock(store.db, { ttlMs: 600_000 });
+      const held = await lock.tryAcquire('AccountSummary');
       expect(held).toBeDefined();
+      const until = (await lock.holder('AccountSummary'))!.expiresAt.toISOString();
+      const refused = await migrateProject();
+      expect(refused.status).toBe(1);
+      expect(refused.out).not.toContain('applied 0002');
+      expect(refused.err).toMatch(
+        /^error: Migration 0002_recreate_account_summary of \w+ empties or resets the table of AccountSummary, which another process runs now: /,
+      );
+      expect(refused.err).toContain(`${lock.owner} holds its lease until ${until} (and renews it while it runs)`);
+      expect(refused.err).toContain('[MIGRATE.PROJECTION_RUNNING]');
+      expect(refused.err).toContain(
+        'fix: Stop the processes that run AccountSummary (an app of the version before this migration), then run `eventsmith migrate` again. Or apply it now with `eventsmith migrate --no-rebuild`',
+      );
+      expect(refused.err).toContain('nothing was applied');
+      expect(await summaries(db)).toEqual(expected);
+      expect(await needsRebuild()).toBeNull();
+
+      const applied = await migrateProject('--no-rebuild');
+      expect(applied.status).toBe(0);
+      expect(applied.out).toContain('generated: applied 0002_recreate_account_summary.');
+      expect(await summaries(db)).toEqual([]);
+      await held!.release();
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
+
+  it('when the rebuild fails, keeps the migration applied, says so and what to run, and exits 1', async () => {
+    // Applied without a rebuild; then an app process runs the projection (it holds its lease),
+    // so the rebuild is refused.
+    expect((await migrateProject('--no-rebuild')).status).toBe(0);
+    const store = await SqliteEventStore.open({ filename: db, registry: createBankRegistry() });
+    try {
+      const lock = new SqlLeaseLock(store.db, { ttlMs: 600_000 });
+      const held = await lock.tryAcquire('AccountSummary');
+      expect(held).toBeDefined();
+      const until = (await lock.holder('AccountSummary'))!.expiresAt.toISOString();
       const result = await migrateProject();
       expect(result.status).toBe(1);
-      expect(result.out).toContain('generated: applied 0002_recreate_account_summary.');
+      expect(result.out).toContain('generated: projection tables up to date.');
       expect(result.err).toContain(
-        'error: The migrations were applied and stay applied, but rebuilding AccountSummary failed: Cannot rebuild projection "AccountSummary": another process is running it',
+        `error: The migrations were applied and stay applied, but rebuilding AccountSummary failed: Cannot rebuild projection "AccountSummary": another process is running it (process ${lock.owner} holds its lease until ${until} and renews it while it runs)`,
       );
       expect(result.err).toContain('[MIGRATE.REBUILD_FAILED]');
       expect(result.err).toContain(

@@ -9,6 +9,7 @@ import {
   migrateApp,
   projectionMigrationTable,
   ProjectionRebuildAfterMigrationError,
+  ProjectionRunningError,
   SqlMigrationTable,
   tablesWithLooseCollation,
   type EventStore,
@@ -119,6 +120,8 @@ export async function migrateDatabase(
     if (error instanceof ProjectionRebuildAfterMigrationError) {
       report = error.report;
       rebuildFailed = error;
+    } else if (error instanceof ProjectionRunningError) {
+      throw projectionRunning(error);
     } else {
       if (!(error instanceof AppMigrationError)) throw error;
       if (format === 'text') {
@@ -163,6 +166,10 @@ export async function migrateDatabase(
     print(io, report, domains);
     io.out(`Event store, subscription and projection tables are ready in ${where}.\n`);
     for (const rebuilt of report.rebuilt ?? []) io.out(`${rebuildText(rebuilt)}\n`);
+    for (const name of report.rebuiltElsewhere ?? [])
+      io.out(
+        `${name} was rebuilt by another process meanwhile (another \`eventsmith migrate\` or \`projections rebuild\` at the same time): nothing left to rebuild.\n`,
+      );
     for (const name of gone) io.err(goneNote(name, dbArgument));
     if (options.rebuild === false)
       warnToRebuild(io, report, dbArgument, report.pending?.length ? await projectionNames(config) : undefined);
@@ -189,11 +196,49 @@ export async function migrateDatabase(
       ...(step.rebuild?.length ? { rebuild: step.rebuild } : {}),
       ...(step.ahead ? { ahead: step.ahead } : {}),
     }));
-    const rebuilt = report.rebuilt?.length ? { rebuilt: report.rebuilt.map(rebuildJson) } : {};
+    const rebuilt = {
+      ...(report.rebuilt?.length ? { rebuilt: report.rebuilt.map(rebuildJson) } : {}),
+      // Rebuilt by another run at the same time, which held the rebuild's lease.
+      ...(report.rebuiltElsewhere?.length ? { rebuiltElsewhere: report.rebuiltElsewhere } : {}),
+    };
     // Still marked as needing a rebuild: with --no-rebuild, or a projection the project no longer has.
     const pending = report.pending?.length ? { pending: report.pending } : {};
     io.out(`${JSON.stringify({ database: where, steps, ...rebuilt, ...pending }, null, 2)}\n`);
   }
+}
+
+/**
+ * Nothing was applied: a pending migration would empty the table of a projection a process runs
+ * now (an app of the previous version), and the rebuild after it would be refused.
+ */
+function projectionRunning(error: ProjectionRunningError): CliFailure {
+  const names = [...new Set(error.running.map((r) => r.projection))];
+  return new CliFailure(
+    [
+      {
+        code: 'MIGRATE.PROJECTION_RUNNING',
+        message:
+          error.running
+            .map(
+              (r) =>
+                `Migration ${r.migration} of ${r.domain} empties or resets the table of ${r.projection}, which another process runs now: ` +
+                r.leases
+                  .map(
+                    (lease) =>
+                      `${lease.owner} holds ${lease.tenantId === null ? 'its lease' : `tenant ${lease.tenantId}'s lease`} until ${lease.expiresAt.toISOString()} (and renews it while it runs)`,
+                  )
+                  .join('; '),
+            )
+            .join('. ') +
+          `. Applied now, the table would stay empty or at zero values while that process runs, and the rebuild after it would be refused.`,
+        fix:
+          `Stop the processes that run ${names.join(' and ')} (an app of the version before this migration), then run \`eventsmith migrate\` again. ` +
+          `Or apply it now with \`eventsmith migrate --no-rebuild\` and rebuild once they stopped (${names.map((n) => `\`eventsmith projections rebuild ${n} --db <url>\``).join(', ')}): the table stays empty meanwhile. ` +
+          `The lease of a process that died runs out by itself.`,
+      },
+    ],
+    'nothing was applied',
+  );
 }
 
 /** The migrations succeeded but a rebuild failed: they stay applied; the fix names the command that rebuilds. */

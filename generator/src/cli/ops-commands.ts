@@ -428,7 +428,7 @@ function fixFor(code: string): string {
     case 'SUBSCRIPTION.IN_USE':
       return '`eventsmith subscriptions status --db <url>` shows where it runs; stop the app processes that still run it (a version that still has it), then forget it. The lease of a process that died runs out by itself.';
     case 'PROJECTION.REBUILD_BUSY':
-      return '`eventsmith subscriptions status --db <url>` shows which subscriptions run; stop the app processes that run this projection, then rebuild. Or rebuild from the app: app.manager.rebuild(name).';
+      return 'Stop the app processes that run this projection (the error names the lease holder: host, pid and id), then rebuild; or rebuild from the app: app.manager.rebuild(name). If another rebuild holds the lease, wait for it to finish.';
     case 'OPS.STREAM_NOT_FOUND':
       return 'Check the stream id (<AggregateType>-<id>); `eventsmith events tail --db <url>` lists recent events with their streams.';
     case 'OPS.NOT_RETRYABLE':

@@ -34,6 +34,7 @@ import {
   describeMigrationsAhead,
   migrateApp,
   rebuildNamedProjections,
+  refuseLossyMigrationsWhileRunning,
   sqlDatabaseOf,
   type MigrationReport,
 } from './migrate-app.js';
@@ -88,7 +89,11 @@ export interface AppOptions<
    * migration), with `app.manager.rebuild`; the reports are in `app.migrations.rebuilt`. A rebuild
    * that fails stops the start with `ProjectionRebuildAfterMigrationError` (the migrations stay
    * applied, the mark stays: the next start with `rebuild: true` tries again). Not with `tenant`:
-   * a rebuild replaces the whole table.
+   * a rebuild replaces the whole table. A start whose migrations would empty the table of a
+   * projection another process runs (a replica of the previous version holds its lease) is
+   * refused before anything is applied (`ProjectionRunningError`): stop the old replicas first
+   * (deploy by recreating, not rolling), or start without `rebuild` and rebuild later. A start
+   * that finds another start rebuilding waits for it.
    *
    * Default false: the app logs a warning naming each such projection, at every start until it is
    * rebuilt, and rebuilding is yours
@@ -196,6 +201,11 @@ export async function createApp<Aggs extends AggregateSpecs, Classes extends Agg
       `rebuild: true cannot be used in an app bound to tenant ${options.tenant}: a rebuild replaces the whole table with this tenant's rows only. ` +
         'Rebuild from an app without a tenant, or with `eventsmith migrate` (it rebuilds what its migrations emptied).',
     );
+  // Before anything is applied: a migration that would empty the table of a projection an older
+  // replica still runs (it holds the lease) is refused, since the rebuild after it would be too.
+  // This app's own manager has not started: any lease held is another process's.
+  if (options.rebuild && options.migrate !== false && database)
+    await refuseLossyMigrationsWhileRunning(database, [definition]);
   let migrations: MigrationReport =
     options.migrate === false
       ? await pendingOnly(database)

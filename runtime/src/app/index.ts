@@ -14,6 +14,7 @@ export {
   type MigrationStep,
   type ProjectionTableMigration,
 } from './migrate-app.js';
+export { ProjectionRunningError, type RunningLossyProjection } from './refuse-lossy-while-running.js';
 export { dispatchOn } from './reactions.js';
 export * from './reaction-not-written.js';
 export type { WaitForProjectionsOptions } from './wait-for-projections.js';

@@ -20,6 +20,8 @@ import {
   markPendingRebuilds,
 } from '../subscriptions/sql/pending-rebuilds.js';
 import { migrateSubscriptionTables } from '../subscriptions/sql/subscription-tables.js';
+import { awaitRebuildElsewhere } from '../subscriptions/sql/projection-leases.js';
+import { ProjectionRunningError, refuseLossyWhileRunning } from './refuse-lossy-while-running.js';
 
 /** One set of tables a migration looked at, and the migrations it applied (none when up to date). */
 export interface MigrationStep {
@@ -53,6 +55,12 @@ export interface MigrationReport {
    * named (`step.rebuild`), by name. Absent when there was none to rebuild.
    */
   readonly rebuilt?: readonly RebuildReport[];
+  /**
+   * With {@link MigrateAppOptions.rebuild}: projections this call did not rebuild because another
+   * process rebuilt them meanwhile (another `eventsmith migrate` or start at the same time held
+   * the rebuild's lease, and its rebuild cleared the mark), by name. Absent when there is none.
+   */
+  readonly rebuiltElsewhere?: readonly string[];
   /**
    * Every projection the database marks as needing a rebuild once the migrations ran: those a
    * migration emptied or reset, whether applied by this call or by an earlier one whose rebuild
@@ -194,6 +202,13 @@ export interface MigrateAppOptions {
    * undefined for a projection you no longer have (a later migration dropped or renamed its
    * table; on a new database all of them run at once): it is skipped.
    *
+   * Before it applies anything, it refuses ({@link ProjectionRunningError}, nothing applied) when a
+   * migration not applied yet would empty or reset the table of a projection another process runs
+   * now (it holds the projection's lease: an app of the previous version): the rebuild would be
+   * refused, and the table would stay empty while that process runs. When another rebuild holds
+   * the lease (another `migrateApp` with `rebuild` at the same time), it waits for that one, and
+   * reports the projection in `rebuiltElsewhere` if it completed.
+   *
    * Default: none. The report lists those projections (`step.rebuild`) and rebuilding them is
    * yours: a rebuild replays every event of the projection, which can take long, needs the
    * projection's handlers and their services, and is refused while another process runs the
@@ -238,6 +253,7 @@ export async function migrateApp(options: MigrateAppOptions): Promise<MigrationR
   const steps: MigrationStep[] = [];
   const storeDb = sqlDatabaseOf(options.store);
   const database = options.database ?? storeDb;
+  if (options.rebuild && database) await refuseLossyMigrationsWhileRunning(database, options.domains);
   const run = async (
     step: Omit<MigrationStep, 'applied'>,
     migrate: () => Promise<MigrationRun>,
@@ -340,6 +356,29 @@ function markingPendingRebuilds(
 }
 
 /**
+ * Throws {@link ProjectionRunningError} when a projection migration of `domains` not applied yet
+ * would empty or reset the table of a projection another process runs now (see
+ * `refuseLossyWhileRunning`); {@link AppMigrationError} when the database cannot be read. Called
+ * before anything is applied, when a rebuild will follow the migrations.
+ */
+export async function refuseLossyMigrationsWhileRunning(
+  database: Kysely<any>,
+  domains: readonly DomainMigrations[],
+): Promise<void> {
+  const recorded = domains.map((domain) => ({
+    domain: domain.domain,
+    table: projectionMigrationTable(domain.domain),
+    migrations: domain.projectionMigrations ?? {},
+  }));
+  try {
+    await refuseLossyWhileRunning(database, recorded);
+  } catch (error) {
+    if (error instanceof ProjectionRunningError) throw error;
+    throw new AppMigrationError({ steps: [] }, { tables: 'projections' }, undefined, error);
+  }
+}
+
+/**
  * Rebuilds, with `rebuild`, each projection marked as pending (`report.pending`); without
  * `database` (no marks kept), each the report's steps name (`step.rebuild`); in name order; returns the report with their reports in `rebuilt`
  * and, in `pending`, the marked ones not rebuilt (skipped or failed). A failed rebuild does not
@@ -358,10 +397,33 @@ export async function rebuildNamedProjections(
   ].sort();
   if (names.length === 0) return report;
   const rebuilt: RebuildReport[] = [];
+  const elsewhere: string[] = [];
   const failed: { projection: string; cause: unknown }[] = [];
+  /**
+   * `rebuild`, or undefined with `projection` in `elsewhere` when another process rebuilt it:
+   * refused because another rebuild held the lease (another migration run at the same time), it
+   * waits for that one; its mark gone, the projection is rebuilt; still there (that rebuild failed
+   * or died), it tries again. Refused because a process runs the projection, it fails.
+   */
+  const rebuildOrAwait = async (projection: string): Promise<RebuildReport | undefined> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await rebuild(projection);
+      } catch (cause) {
+        const busy = (cause as { code?: unknown } | undefined)?.code === 'PROJECTION.REBUILD_BUSY';
+        if (!busy || !database || !report.pending?.includes(projection) || attempt >= 3) throw cause;
+        const found = await awaitRebuildElsewhere(database, projection);
+        if (found === 'rebuilt') {
+          elsewhere.push(projection);
+          return undefined;
+        }
+        if (found !== 'free') throw cause;
+      }
+    }
+  };
   for (const projection of names) {
     try {
-      const done = await rebuild(projection);
+      const done = await rebuildOrAwait(projection);
       if (done) {
         rebuilt.push(done);
         // `rebuildProjection` cleared the mark with its swap; a rebuild of your own did not.
@@ -371,10 +433,15 @@ export async function rebuildNamedProjections(
       failed.push({ projection, cause });
     }
   }
-  const rebuiltNames = new Set(rebuilt.map((r) => r.projection));
+  const rebuiltNames = new Set([...rebuilt.map((r) => r.projection), ...elsewhere]);
   const left = (report.pending ?? []).filter((name) => !rebuiltNames.has(name));
   const { pending: _, ...rest } = report;
-  const done = { ...rest, rebuilt, ...(left.length > 0 ? { pending: left } : {}) };
+  const done = {
+    ...rest,
+    rebuilt,
+    ...(elsewhere.length > 0 ? { rebuiltElsewhere: elsewhere } : {}),
+    ...(left.length > 0 ? { pending: left } : {}),
+  };
   if (failed.length > 0) throw new ProjectionRebuildAfterMigrationError(done, failed);
   return done;
 }

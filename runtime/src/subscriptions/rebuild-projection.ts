@@ -21,6 +21,7 @@ import {
 } from '../projections/shadow-tables.js';
 import { TableRenamePlugin } from '../projections/table-rename-plugin.js';
 import { clearPendingRebuild, listPendingRebuilds } from './sql/pending-rebuilds.js';
+import { isRebuildLeaseOwner } from './sql/sql-lease-lock.js';
 
 /** Controls of the live subscription of the projection being rebuilt (the manager supplies them). */
 export interface LiveProjectionControl {
@@ -110,9 +111,15 @@ export async function rebuildProjection(options: RebuildProjectionOptions): Prom
     }
   }
   const dialect = detectDialect(db);
-  const lock = options.live ? undefined : await options.lock?.tryAcquire(projection.name);
-  if (!options.live && options.lock && !lock) {
-    throw new ProjectionRebuildBusyError(projection.name);
+  // Taken as a rebuild's (its owner says so), so other processes can tell it from an app's.
+  const rebuildLock = options.lock?.forRebuild?.() ?? options.lock;
+  const lock = options.live ? undefined : await rebuildLock?.tryAcquire(projection.name);
+  if (!options.live && rebuildLock && !lock) {
+    const holder = await rebuildLock.holder?.(projection.name).catch(() => undefined);
+    throw new ProjectionRebuildBusyError(
+      projection.name,
+      holder ? { ...holder, rebuild: isRebuildLeaseOwner(holder.owner) } : undefined,
+    );
   }
   const batchSize = options.batchSize ?? 500;
   const filter = {

@@ -1,5 +1,6 @@
 import { checkTenantId } from './tenant-view.js';
 import { sameTenantView } from '../tenancy/view-tenant.js';
+import type { HeldLease } from './subscription-errors.js';
 /** A held lock on one subscription name. */
 export interface LockHandle {
   /** False once the lock is lost (lease expired and taken, connection dropped) or released. */
@@ -34,6 +35,14 @@ export interface SubscriptionLock {
    * ```
    */
   forTenant?(tenantId: string): SubscriptionLock;
+  /**
+   * A view that takes the same locks under an owner marked as a rebuild's, so other processes
+   * can tell a rebuild from a process running the subscription (`SqlLeaseLock` has it). A
+   * rebuild outside the process that runs the projection takes its lock through it.
+   */
+  forRebuild?(): SubscriptionLock;
+  /** Who holds `name`'s lock and until when, if the lock can tell; undefined when it is free. */
+  holder?(name: string): Promise<HeldLease | undefined>;
 }
 
 /**

@@ -1,6 +1,7 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { detectDialect, type SqlDialectName } from '../../store/sql/sql-dialect.js';
 import { SqlTable } from '../../store/sql/sql-tables.js';
+import { tableExists } from '../../store/sql/table-exists.js';
 
 /** A projection whose table a projection migration emptied or reset, not rebuilt since. */
 export interface PendingRebuild {
@@ -75,12 +76,5 @@ export async function pendingRebuildTableExists(
   db: Kysely<any>,
   dialect: SqlDialectName = detectDialect(db),
 ): Promise<boolean> {
-  const table = SqlTable.pendingRebuilds;
-  const query =
-    dialect === 'sqlite'
-      ? sql`select 1 as found from sqlite_master where type = 'table' and name = ${table}`
-      : dialect === 'postgres'
-        ? sql`select 1 as found where to_regclass(${table}) is not null`
-        : sql`select 1 as found from information_schema.tables where table_schema = database() and table_name = ${table}`;
-  return (await query.execute(db)).rows.length > 0;
+  return tableExists(db, SqlTable.pendingRebuilds, dialect);
 }

@@ -1,19 +1,37 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import { checkTenantId } from '../tenant-view.js';
 import type { LockHandle, SubscriptionLock } from '../subscription-lock.js';
 import { affected, detectDialect, type SqlDialectName } from '../../store/sql/sql-dialect.js';
 import { SubscriptionTable, type SubscriptionTables } from './subscription-tables.js';
 import { sameTenantView } from '../../tenancy/view-tenant.js';
+import type { HeldLease } from '../subscription-errors.js';
 
 const TABLE = SubscriptionTable.leases;
+
+/** How the owner of a lease a rebuild holds starts (see {@link SqlLeaseLock.forRebuild}). */
+export const REBUILD_LEASE_OWNER_PREFIX = 'rebuild:';
+
+/**
+ * Whether a lease's owner is a rebuild's (`eventsmith migrate`, `eventsmith projections rebuild`,
+ * `manager.rebuild` outside the process running the projection) rather than a process running it.
+ *
+ * @example
+ * ```ts
+ * isRebuildLeaseOwner(new SqlLeaseLock(db).forRebuild().owner); // true
+ * ```
+ */
+export function isRebuildLeaseOwner(owner: string): boolean {
+  return owner.startsWith(REBUILD_LEASE_OWNER_PREFIX);
+}
 
 export interface SqlLeaseLockOptions {
   /** How long a lease lasts without renewal; a dead holder is replaced after this. Default 15 s. */
   readonly ttlMs?: number;
   /** Renewal interval. Default ttlMs / 3. */
   readonly renewEveryMs?: number;
-  /** This process's identity in the lease table. Default: pid plus a random id. */
+  /** This process's identity in the lease table. Default: `<host name>:<pid>:<random id>`, which says where it runs. */
   readonly owner?: string;
   readonly dialect?: SqlDialectName;
 }
@@ -47,7 +65,7 @@ export class SqlLeaseLock implements SubscriptionLock {
     this.#options = options;
     this.#ttlMs = options.ttlMs ?? 15_000;
     this.#renewMs = options.renewEveryMs ?? Math.max(50, Math.floor(this.#ttlMs / 3));
-    this.#owner = options.owner ?? `${process.pid}-${randomUUID()}`;
+    this.#owner = options.owner ?? `${hostname().slice(0, 100)}:${process.pid}:${randomUUID()}`;
     this.#dialect = options.dialect ?? detectDialect(db);
   }
 
@@ -73,12 +91,43 @@ export class SqlLeaseLock implements SubscriptionLock {
     return new LeaseHandle(this.#db, tenant, name, this.#owner, this.#ttlMs, this.#renewMs);
   }
 
+  /** This lock's identity in the lease table. */
+  get owner(): string {
+    return this.#owner;
+  }
+
   /** A view taking `tenantId`'s leases, as the same owner. */
   forTenant(tenantId: string): SqlLeaseLock {
     if (sameTenantView('subscription lock', this.#tenant, checkTenantId(tenantId))) return this;
     const view = new SqlLeaseLock(this.#db, { ...this.#options, owner: this.#owner, dialect: this.#dialect });
     view.#tenant = checkTenantId(tenantId);
     return view;
+  }
+
+  /** A view taking the same leases (same tenant) as a rebuild: its owner starts with `rebuild:`. */
+  forRebuild(): SqlLeaseLock {
+    if (isRebuildLeaseOwner(this.#owner)) return this;
+    const owner = REBUILD_LEASE_OWNER_PREFIX + this.#owner;
+    const view = new SqlLeaseLock(this.#db, { ...this.#options, owner, dialect: this.#dialect });
+    view.#tenant = this.#tenant;
+    return view;
+  }
+
+  /** The live lease of `name` in this view's tenant: its owner and when it runs out. */
+  async holder(name: string): Promise<HeldLease | undefined> {
+    const row = (await this.#db
+      .selectFrom(TABLE)
+      .select(['owner', 'expires_at'])
+      .where('tenant_id', '=', this.#tenant)
+      .where('name', '=', name)
+      .where('expires_at', '>=', Date.now())
+      .executeTakeFirst()) as { owner: string; expires_at: number | string } | undefined;
+    if (!row) return undefined;
+    return {
+      tenantId: this.#tenant === '' ? null : this.#tenant,
+      owner: row.owner,
+      expiresAt: new Date(Number(row.expires_at)),
+    };
   }
 }
 
