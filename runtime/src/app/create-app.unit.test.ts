@@ -22,6 +22,8 @@ import { defineApp } from './app-definition.js';
 import { AppConfigError, ProjectionDeadLetteredError, ProjectionWaitTimeoutError } from './app-errors.js';
 import { createApp, type App } from './create-app.js';
 import { projectionMigrationTable, ProjectionRebuildAfterMigrationError } from './migrate-app.js';
+import { ProjectionRunningError } from './refuse-lossy-while-running.js';
+import { SqlLeaseLock } from '../subscriptions/sql/sql-lease-lock.js';
 import { dispatchOn } from './reactions.js';
 import {
   OrderPlaced,
@@ -578,6 +580,40 @@ describe('rebuild: true', () => {
       start: false,
     });
     expect(third.migrations).not.toHaveProperty('rebuilt');
+  });
+
+  it('refuses to start, applying nothing, while a replica of the previous version runs the projection the migration would empty', async () => {
+    const replica = new SqlLeaseLock(sqlite.db, { ttlMs: 600_000 });
+    const held = await replica.tryAcquire('StockLevels');
+    expect(held).toBeDefined();
+    const created = createApp(definition({ '0002_recreate_app_test_stock_levels': recreate }), {
+      store: sqlite,
+      aggregates: shopClasses,
+      logger,
+      rebuild: true,
+      start: false,
+    });
+    const error = await created.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProjectionRunningError);
+    expect((error as Error).message).toContain(
+      'migration 0002_recreate_app_test_stock_levels of AppTestRebuildAtStart empties or resets the table of StockLevels, which another process runs',
+    );
+    expect((error as Error).message).toContain(`process ${replica.owner} holds its lease until`);
+    // Nothing applied: the rows of the running replica's table are intact.
+    expect(await levels(sqlite)).toEqual([
+      { sku: 'CUP', available: 2 },
+      { sku: 'MUG', available: 3 },
+    ]);
+    await held!.release();
+    const started = await createApp(definition({ '0002_recreate_app_test_stock_levels': recreate }), {
+      store: sqlite,
+      aggregates: shopClasses,
+      logger,
+      rebuild: true,
+      start: false,
+    });
+    expect(started.migrations.rebuilt?.map((r) => r.projection)).toEqual(['StockLevels']);
+    await started.close();
   });
 
   it('stops the start with what to run when the rebuild fails; the migration stays applied', async () => {

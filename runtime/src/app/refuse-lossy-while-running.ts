@@ -38,7 +38,7 @@ export class ProjectionRunningError extends EventsmithError {
           .join('; ') +
         `. Applied now, it would leave that table empty or at zero values while that process runs, and the rebuild after it would be refused. ` +
         `Stop the processes that run ${names.join(' and ')} (an app of the version before this migration), then migrate again; ` +
-        `or migrate without rebuilding (\`eventsmith migrate --no-rebuild\`, or migrateApp without \`rebuild\`) to apply it now and rebuild later: ` +
+        `or migrate without rebuilding (\`eventsmith migrate --no-rebuild\`; in code, migrateApp without \`rebuild\`, createApp without \`rebuild: true\`) to apply it now and rebuild later: ` +
         `the table stays empty meanwhile. The lease of a process that died runs out by itself.`,
     );
   }
