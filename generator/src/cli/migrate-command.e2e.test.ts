@@ -2,6 +2,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import type { Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   EventRegistry,
@@ -435,6 +436,47 @@ describe('eventsmith migrate after a migration that empties a projection table (
     expect(await needsRebuild()).toBeNull();
     expect((await cli('subscriptions', 'status')).out).not.toContain('needs a rebuild');
     expect((await migrateProject()).out).not.toContain('Rebuilt');
+  }, 120_000);
+
+  it('waits for another run that is rebuilding the projection and reports it rebuilt there, not failed', async () => {
+    expect((await migrateProject('--no-rebuild')).status).toBe(0);
+    const store = await SqliteEventStore.open({ filename: db, registry: createBankRegistry() });
+    try {
+      // Another `eventsmith migrate` (another pod's init container) is rebuilding AccountSummary.
+      const other = new SqlLeaseLock(store.db, { ttlMs: 600_000 }).forRebuild();
+      const held = await other.tryAcquire('AccountSummary');
+      expect(held).toBeDefined();
+      // Once this run says it waits, the other one completes: its swap clears the mark, then it
+      // releases the lease.
+      let finished: Promise<void> | undefined;
+      const finish = async () => {
+        await (store.db as Kysely<any>)
+          .deleteFrom('eventsmith_pending_rebuilds')
+          .where('projection', '=', 'AccountSummary')
+          .execute();
+        await held!.release();
+      };
+      let out = '';
+      let err = '';
+      const status = await main(['migrate', '--db', `sqlite:${db}`, '--config', config], {
+        cwd: REPO,
+        out: (text) => void (out += text),
+        err: (text) => {
+          err += text;
+          if (text.includes('waiting for it to finish')) finished ??= finish();
+        },
+      });
+      await finished;
+      expect(err).toContain(
+        `eventsmith: another process (${other.owner}) is rebuilding AccountSummary, probably another \`eventsmith migrate\` at the same time; waiting for it to finish.`,
+      );
+      expect(status).toBe(0);
+      expect(out).toContain('AccountSummary was rebuilt by another process meanwhile');
+      expect(out).not.toContain('Rebuilt AccountSummary');
+      expect(await needsRebuild()).toBeNull();
+    } finally {
+      await store.close();
+    }
   }, 120_000);
 
   /**

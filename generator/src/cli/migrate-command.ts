@@ -112,7 +112,11 @@ export async function migrateDatabase(
   let rebuildFailed: ProjectionRebuildAfterMigrationError | undefined;
   let loose: LooseCollationTable[] = [];
   try {
-    report = await migrateApp({ store, domains, ...(options.rebuild !== false ? { rebuild } : {}) });
+    report = await migrateApp({
+      store,
+      domains,
+      ...(options.rebuild !== false ? { rebuild, onWaitForRebuild: waitNote(io) } : {}),
+    });
     const { db } = store as { db?: Kysely<any> };
     // Only a warning: a database that cannot say (information_schema hidden) does not fail migrate.
     if (db) loose = await tablesWithLooseCollation(db, [...projectionOfTable.keys()]).catch(() => []);
@@ -205,6 +209,14 @@ export async function migrateDatabase(
     const pending = report.pending?.length ? { pending: report.pending } : {};
     io.out(`${JSON.stringify({ database: where, steps, ...rebuilt, ...pending }, null, 2)}\n`);
   }
+}
+
+/** Says why migrate waits: another run (another pod's init container) is rebuilding the projection. */
+function waitNote(io: CliIo) {
+  return (projection: string, lease: { owner: string; expiresAt: Date }) =>
+    io.err(
+      `eventsmith: another process (${lease.owner}) is rebuilding ${projection}, probably another \`eventsmith migrate\` at the same time; waiting for it to finish.\n`,
+    );
 }
 
 /**

@@ -21,6 +21,7 @@ import {
 } from '../subscriptions/sql/pending-rebuilds.js';
 import { migrateSubscriptionTables } from '../subscriptions/sql/subscription-tables.js';
 import { awaitRebuildElsewhere } from '../subscriptions/sql/projection-leases.js';
+import type { HeldLease } from '../subscriptions/subscription-errors.js';
 import { ProjectionRunningError, refuseLossyWhileRunning } from './refuse-lossy-while-running.js';
 
 /** One set of tables a migration looked at, and the migrations it applied (none when up to date). */
@@ -216,6 +217,11 @@ export interface MigrateAppOptions {
    * `rebuild: true` passes `app.manager.rebuild`.
    */
   readonly rebuild?: ((projection: string) => Promise<RebuildReport | undefined>) | undefined;
+  /**
+   * With `rebuild`: called when a projection's rebuild waits for another process's rebuild of it
+   * (`lease` is that one's), so a long wait can be explained. Default: none.
+   */
+  readonly onWaitForRebuild?: ((projection: string, lease: HeldLease) => void) | undefined;
 }
 
 /**
@@ -317,7 +323,9 @@ export async function migrateApp(options: MigrateAppOptions): Promise<MigrationR
   }
   const pending = database ? (await listPendingRebuilds(database)).map((p) => p.projection) : [];
   const report = { steps, ...(pending.length > 0 ? { pending } : {}) };
-  return options.rebuild ? rebuildNamedProjections(report, options.rebuild, database) : report;
+  return options.rebuild
+    ? rebuildNamedProjections(report, options.rebuild, database, options.onWaitForRebuild)
+    : report;
 }
 
 /**
@@ -389,6 +397,7 @@ export async function rebuildNamedProjections(
   rebuild: (projection: string) => Promise<RebuildReport | undefined>,
   /** Where the marks are: a rebuild that returned a report clears its projection's. */
   database?: Kysely<any>,
+  onWait?: MigrateAppOptions['onWaitForRebuild'],
 ): Promise<MigrationReport> {
   // Where the marks are kept they say what needs it: a lossy migration does not mark a projection
   // that has no checkpoint yet (a new database), which replays from the start anyway.
@@ -412,7 +421,9 @@ export async function rebuildNamedProjections(
       } catch (cause) {
         const busy = (cause as { code?: unknown } | undefined)?.code === 'PROJECTION.REBUILD_BUSY';
         if (!busy || !database || !report.pending?.includes(projection) || attempt >= 3) throw cause;
-        const found = await awaitRebuildElsewhere(database, projection);
+        const found = await awaitRebuildElsewhere(database, projection, {
+          ...(onWait ? { onWait: (lease: HeldLease) => onWait(projection, lease) } : {}),
+        });
         if (found === 'rebuilt') {
           elsewhere.push(projection);
           return undefined;

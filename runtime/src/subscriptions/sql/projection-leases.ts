@@ -46,15 +46,23 @@ export type RebuildElsewhere =
 export async function awaitRebuildElsewhere(
   db: Kysely<any>,
   projection: string,
-  options: { readonly maxWaitMs?: number; readonly pollMs?: number } = {},
+  options: {
+    readonly maxWaitMs?: number;
+    readonly pollMs?: number;
+    /** Called once, when it starts waiting for the other rebuild, with that one's lease. */
+    readonly onWait?: (lease: HeldLease) => void;
+  } = {},
 ): Promise<RebuildElsewhere> {
   const deadline = Date.now() + (options.maxWaitMs ?? 30 * 60_000);
+  let waiting = false;
   for (;;) {
     if (!(await listPendingRebuilds(db)).some((p) => p.projection === projection)) return 'rebuilt';
     const leases = await liveLeases(db, projection);
     if (leases.some((lease) => !isRebuildLeaseOwner(lease.owner))) return 'running';
     if (leases.length === 0) return 'free';
     if (Date.now() >= deadline) return 'timeout';
+    if (!waiting) options.onWait?.(leases[0]!);
+    waiting = true;
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
   }
 }
