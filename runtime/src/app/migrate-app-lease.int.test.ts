@@ -89,7 +89,7 @@ const rebuildWith =
       lock: new SqlLeaseLock(store.db),
     });
 
-for (const target of SQL_TARGETS.filter((t) => t.dialect !== 'mysql')) {
+for (const target of SQL_TARGETS) {
   const suite = (title: string, fn: () => void) =>
     target.service ? describeWithService(target.service, title, fn) : describe(title, fn);
 
