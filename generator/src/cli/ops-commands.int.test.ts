@@ -1,5 +1,12 @@
 import { join } from 'node:path';
-import { AggregateRepository, type AggregateClass, type EventStore, type Kysely } from '@eventsmith/runtime';
+import {
+  AggregateRepository,
+  SqlDeadLetterQueue,
+  toEventRecord,
+  type AggregateClass,
+  type EventStore,
+  type Kysely,
+} from '@eventsmith/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithService } from '@eventsmith/test/support/services';
 import { loadConfig, type EventsmithConfig } from '../config/config.js';
@@ -159,6 +166,34 @@ function suite(target: SqlStoreTarget): void {
     } finally {
       await inspector.close();
     }
+  });
+
+  it("dlq retry of an insert whose row exists prints the projection's typed error with the upsert fix, once prefixed", async () => {
+    const id = seed.deadLetters[seed.bob]!;
+    // The first retry writes Bob's summary row; the event parked again then inserts it a second time.
+    expect((await run('dlq', 'retry', id, '--db', url)).status).toBe(0);
+    for await (const stored of store.readStream(seed.bob, { limit: 1 }))
+      await new SqlDeadLetterQueue(store.db).add({
+        subscription: 'AccountSummary',
+        eventId: stored.event.eventId,
+        eventType: stored.event.eventType,
+        streamId: seed.bob,
+        position: stored.position,
+        storedAt: stored.storedAt,
+        record: toEventRecord(stored.event),
+        error: 'Error: parked again',
+        stack: null,
+        attempts: 1,
+      });
+    const text = await run('dlq', 'retry', id, '--db', url);
+    expect(text.status).toBe(1);
+    const line = text.out.split('\n')[1]!;
+    expect(line).toMatch(
+      /^ {2}error: ProjectionRowExistsError: Projection "AccountSummary" cannot insert into table "account_summary": a row with key account_id = "bob" already exists\. /,
+    );
+    expect(line).toContain('use `upsert` instead of `insert`');
+    const retried = await run('dlq', 'retry', id, '--db', url, '--format', 'json');
+    expect(JSON.parse(retried.out)).toMatchObject({ outcome: 'failed', error: line.slice('  error: '.length) });
   });
 }
 

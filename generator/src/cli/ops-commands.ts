@@ -167,7 +167,7 @@ export async function runOps(
             ? `Retried ${argument}: the handler succeeded; the entry is resolved.`
             : outcome === 'skipped'
               ? `${argument} was already resolved; nothing to retry.`
-              : `Retried ${argument}: the handler failed again; the entry is pending with one more attempt counted.\n  error: ${error?.split('\n')[0] ?? ''}`,
+              : `Retried ${argument}: the handler failed again; the entry is pending with one more attempt counted.\n  ${errorLine(error ?? '')}`,
         );
         return outcome === 'failed' ? 1 : 0;
       }
@@ -186,6 +186,15 @@ export async function runOps(
   } finally {
     await inspector.close();
   }
+}
+
+/**
+ * `error: <first line>` of a dead letter's error; as it is when it starts with `error:` already
+ * (pg names its errors `error`, so an entry stored from one reads `error: duplicate key …`).
+ */
+export function errorLine(error: string): string {
+  const line = error.split('\n')[0] ?? '';
+  return /^error:/i.test(line) ? line : `error: ${line}`;
 }
 
 /** Text for people or one JSON document for tools, never both. */

@@ -1,4 +1,5 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
+import { insertError } from './insert-error.js';
 import { Increment, type RowOperation, type RowKey, type RowValues } from './row-operation.js';
 import { addExpression, type RowTable } from './row-table.js';
 
@@ -9,7 +10,12 @@ import { addExpression, type RowTable } from './row-table.js';
 export async function applyRowOperation(db: Kysely<any>, table: RowTable, op: RowOperation<any>): Promise<void> {
   const t = table.name;
   if ('insert' in op) {
-    await db.insertInto(t).values(insertValues(op.insert)).execute();
+    const row = insertValues(op.insert);
+    try {
+      await db.insertInto(t).values(row).execute();
+    } catch (error) {
+      throw insertError(error, table, [row]);
+    }
   } else if ('update' in op) {
     await whereKey(
       db.updateTable(t).set((eb) => setValues(eb, table, op.update.set)),

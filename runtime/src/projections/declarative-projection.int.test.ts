@@ -9,7 +9,9 @@ import { migrateSubscriptionTables } from '../subscriptions/sql/subscription-tab
 import { Deposited, Noted, feed, waitFor } from '../test-support/subscription-fixtures.js';
 import { openStore } from '../test-support/open-store.js';
 import { SQL_TARGETS, type SqlTarget } from '../test-support/sql-targets.js';
+import { uniqueViolation } from '../store/sql/unique-violation.js';
 import { declarativeProjection } from './declarative-projection.js';
+import { ProjectionRowExistsError } from './projection-errors.js';
 import type { Projection } from './projection.js';
 import { decrement, increment, type RowOperation } from './row-operation.js';
 
@@ -279,6 +281,63 @@ const suite = (target: SqlTarget) => () => {
     }
   });
 
+  it('an insert on a key that exists fails with PROJECTION.ROW_EXISTS naming the table, the key and the upsert fix', async () => {
+    const { db, close } = await target.open('es_rowex');
+    try {
+      await createItems(db);
+      const projection = items();
+      const insert = (id: string) => stored([{ op: 'insert', id, n: 1, amount: '1', label: 'x' }]);
+      const inTransaction = (run: (trx: Kysely<ItemsTables>) => Promise<void>) =>
+        db.transaction().execute((trx) => run(trx as Kysely<ItemsTables>));
+      await inTransaction((trx) => projection.handle(insert('a')[0]!, { db: trx }));
+      const fix = /use `upsert` instead of `insert` for this event in the projection's YAML/;
+
+      // One operation on its own (handle), and a batch of one (handleBatch): the exact key.
+      for (const attempt of [
+        (trx: Kysely<ItemsTables>) => projection.handle(insert('a')[0]!, { db: trx }),
+        (trx: Kysely<ItemsTables>) => projection.handleBatch!(insert('a'), { db: trx }),
+      ]) {
+        const error = await inTransaction(attempt).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ProjectionRowExistsError);
+        const rowExists = error as ProjectionRowExistsError;
+        expect(rowExists.code).toBe('PROJECTION.ROW_EXISTS');
+        expect(rowExists).toMatchObject({ projection: 'items', table: 'items', key: { id: 'a' }, index: undefined });
+        expect(rowExists.message).toContain(
+          'Projection "items" cannot insert into table "items": a row with key id = "a" already exists.',
+        );
+        expect(rowExists.message).toMatch(fix);
+        expect(uniqueViolation(rowExists.cause)).toBeDefined();
+      }
+
+      // Several inserts in one statement: the key the database names, or (SQLite names none) the candidates.
+      const error = await inTransaction((trx) =>
+        projection.handleBatch!(
+          stored(['b', 'a', 'c'].map((id) => ({ op: 'insert', id, n: 1, amount: '1', label: 'x' }))),
+          {
+            db: trx,
+          },
+        ),
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProjectionRowExistsError);
+      const batched = error as ProjectionRowExistsError;
+      if (target.dialect === 'sqlite') {
+        expect(batched.key).toBeUndefined();
+        expect(batched.candidates).toEqual([{ id: 'b' }, { id: 'a' }, { id: 'c' }]);
+        expect(batched.message).toContain(
+          'one of the keys it inserted in one statement (id = "b"; id = "a"; id = "c")',
+        );
+      } else {
+        expect(batched.key).toEqual({ id: 'a' });
+        expect(batched.message).toContain('a row with key id = "a" already exists');
+      }
+      expect(batched.message).toMatch(fix);
+      // The transaction rolled back as before: only the first row is there.
+      expect((await rows(db)).map((r) => r.id)).toEqual(['a']);
+    } finally {
+      await close();
+    }
+  });
+
   it('under the manager, parks a poison event of a batch alone and applies every other event exactly once; a rebuild agrees', async () => {
     const { db, url, close } = await target.open();
     await db.destroy().catch(() => undefined);
@@ -337,6 +396,10 @@ const suite = (target: SqlTarget) => () => {
       ]);
       const parked = await deadLetters.list({ subscription: 'deposits' });
       expect(parked.map((p) => p.eventType)).toEqual(['Noted']);
+      // The dead letter holds the typed error, not the driver's.
+      expect(parked[0]!.error).toMatch(
+        /^ProjectionRowExistsError: Projection "deposits" cannot insert into table "items": a row with key id = "b" already exists\. .*use `upsert`/,
+      );
       expect(sizes[0]).toBe(all.length); // the whole page at once first…
       expect(sizes.filter((s) => s === 1).length).toBeGreaterThan(0); // …then event by event
 

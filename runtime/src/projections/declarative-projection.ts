@@ -51,6 +51,7 @@ export function declarativeProjection<Tables, T extends keyof Tables & string>(
 ): Projection<Kysely<Tables>> {
   const table: RowTable = {
     name: options.table,
+    projection: options.name,
     primaryKey: options.primaryKey,
     counters: (options.counters ?? {}) as Record<string, Counter>,
   };

@@ -8,6 +8,7 @@ import {
 } from 'kysely';
 import { decimal } from '../events/decimal.js';
 import { whereKey } from './apply-row-operation.js';
+import { insertError } from './insert-error.js';
 import { counterOf, type Patch, type PatchEntry, type PendingRow } from './pending-row.js';
 import type { Amount, RowKey } from './row-operation.js';
 import { addAmounts, addExpression, type Counter, type RowTable } from './row-table.js';
@@ -67,7 +68,15 @@ async function insertRows(db: Kysely<any>, table: RowTable, rows: readonly Pendi
   for (const [, group] of groupBy(rows, (p) => Object.keys(p.row!).sort().join(','))) {
     const shape = `i|${Object.keys(group[0]!.row!).sort().join(',')}`;
     for (const chunk of chunks(group, rowsPerStatement(group[0]!.row!))) {
-      await execute(db, table, shape, chunk, (values) => db.insertInto(table.name).values(values));
+      try {
+        await execute(db, table, shape, chunk, (values) => db.insertInto(table.name).values(values));
+      } catch (error) {
+        throw insertError(
+          error,
+          table,
+          chunk.map((p) => p.row!),
+        );
+      }
     }
   }
 }

@@ -5,6 +5,8 @@ import type { Amount } from './row-operation.js';
 /** What {@link RowOperation}s need to know about the table they write. */
 export interface RowTable {
   readonly name: string;
+  /** The projection that writes it, named in errors. */
+  readonly projection?: string;
   readonly primaryKey: readonly string[];
   /** The columns that are incremented or decremented: how their amounts add up, and their default. */
   readonly counters: Readonly<Record<string, Counter>>;
