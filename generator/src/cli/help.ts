@@ -17,7 +17,7 @@ Commands:
 Operations (each with --db <url>, --tenant <id> and --format json):
   events         tail [--limit <n>] [--follow] | show <stream> [--at <version>]
   subscriptions  status: checkpoint, lag in events and seconds, dead letters of each subscription
-  dlq            list [--subscription <name>] [--status <s>] | retry <id> | resolve <id>
+  dlq            list [--subscription <name>] [--status <s>] | retry <id> | retry --subscription <name>|--all | resolve <id>
   projections    rebuild <name>: replay a projection into new tables and swap them in
                  | forget <name>: drop what the database keeps of a removed one
 
@@ -224,6 +224,8 @@ missing or unknown sub-command, argument or flag, a --db URL of no known databas
 
   dlq: `Usage: eventsmith dlq list --db <url> [--subscription <name>] [--status pending|retrying|resolved] [--limit <n>] [--tenant <id> | --unscoped]
        eventsmith dlq retry <id> --db <url>
+       eventsmith dlq retry --subscription <name> --db <url> [--tenant <id>]
+       eventsmith dlq retry --all --db <url> [--tenant <id>]
        eventsmith dlq resolve <id> --db <url>
 
 list     Dead-lettered events (default: the first 200), each with its id, subscription, status,
@@ -231,6 +233,9 @@ list     Dead-lettered events (default: the first 200), each with its id, subscr
 retry    Delivers the event again through its projection's handler (projections of this project's
          code only): resolved on success; on failure it stays pending with the attempt counted and
          the command exits with status 1.
+         With --subscription <name> (or --all: of every subscription) instead of an id, it retries
+         every entry pending when it starts, one after another in id order, and goes on after a
+         failure; it prints a line per entry and the counts, and exits 1 if any failed.
 resolve  Marks the entry resolved without delivering it again.
 
 Options:
@@ -240,7 +245,11 @@ Options:
   --unscoped             list: only those \`subscriptions status\` counts in its unscoped rows
                          (tenant -): of events without a tenant, and of tenants the subscription
                          has no checkpoint of when it has an unscoped one
-  --format json          { "deadLetters": [...] }, or { "id", "outcome" | "status" }
+  --subscription <name>  list: only this subscription's; retry: every pending entry of it
+  --all                  retry: every pending entry of every subscription (--tenant: of that tenant)
+  --format json          { "deadLetters": [...] }, or { "id", "outcome" | "status" }; retry of many:
+                         { "subscription", "tenantId", "resolved", "failed", "skipped",
+                           "entries": [{ "id", "subscription", "outcome", "error"? }] }
 
 Exit status: 0 done, 1 the store could not be read or a retry failed, 2 usage error (a
 missing or unknown sub-command, argument or flag, a --db URL of no known database).`,

@@ -1,13 +1,13 @@
 // The operations commands: `events tail|show`, `subscriptions status`, `dlq list|retry|resolve`
 // and `projections rebuild|forget`. Each opens the store at --db with the project's generated code, does
 // one thing, prints it for people or as JSON (`--format json`), and closes the store.
-import type { DeadLetterStatus } from '@eventsmith/runtime';
+import { DeadLetterEntryNotFoundError, type DeadLetterStatus } from '@eventsmith/runtime';
 import type { EventsmithConfig } from '../config/config.js';
 import type { EventView } from '../ops/event-views.js';
 import { OpsFailure } from '../ops/ops-failure.js';
 import { parseDatabaseUrl } from '../ops/database-url.js';
 import { loadProjectCode } from '../ops/project-code.js';
-import { StoreInspector, type DeadLetterQuery } from '../ops/store-inspector.js';
+import { NotRetryableError, StoreInspector, type DeadLetterQuery } from '../ops/store-inspector.js';
 import { CliFailure, cliFailureOf, usageFailure, type CliError } from './cli-error.js';
 import type { CliIo } from './io.js';
 import { plural, type OutputFormat } from './report.js';
@@ -18,7 +18,7 @@ import { styleFor } from './terminal.js';
 export const OPS_COMMANDS = {
   events: { tail: ['limit', 'follow'], show: ['at'] },
   subscriptions: { status: [] },
-  dlq: { list: ['subscription', 'status', 'limit', 'unscoped'], retry: [], resolve: [] },
+  dlq: { list: ['subscription', 'status', 'limit', 'unscoped'], retry: ['subscription', 'all'], resolve: [] },
   projections: { rebuild: ['skip-failures'], forget: [] },
 } as const satisfies Record<string, Record<string, readonly string[]>>;
 
@@ -58,13 +58,25 @@ export function checkOpsRequest(request: OpsRequest): { sub: string; argument: s
           : `Unknown sub-command "${sub}" of \`eventsmith ${command}\`.`,
       fix: `Write one of: ${names.map((n) => `eventsmith ${command} ${n}`).join(', ')}. See \`eventsmith ${command} --help\`.`,
     });
-  const needs = ARGUMENT[`${command} ${sub}`];
+  // `dlq retry --subscription <name>` and `dlq retry --all` retry many entries, and take no id.
+  const bulk = command === 'dlq' && sub === 'retry' && (flags.has('subscription') || flags.has('all'));
+  const needs = bulk ? undefined : ARGUMENT[`${command} ${sub}`];
   const argument = positionals[1];
+  if (bulk && argument !== undefined)
+    throw usageError({
+      code: 'CLI.UNEXPECTED_ARGUMENT',
+      message: `\`eventsmith dlq retry\` takes an entry's id, or --subscription <name> or --all for many entries, not both.`,
+      fix: 'Write `eventsmith dlq retry <id> --db <url>` for one entry, or `eventsmith dlq retry --subscription <name> --db <url>` for every pending entry of a subscription.',
+    });
   if (needs !== undefined && argument === undefined)
     throw usageError({
       code: 'CLI.MISSING_ARGUMENT',
       message: `\`eventsmith ${command} ${sub}\` needs the ${needs}.`,
-      fix: `Write \`eventsmith ${command} ${sub} <${needs}> --db <url>\`.`,
+      fix:
+        `Write \`eventsmith ${command} ${sub} <${needs}> --db <url>\`` +
+        (command === 'dlq' && sub === 'retry'
+          ? ', or `eventsmith dlq retry --subscription <name> --db <url>` (`--all`: of every subscription) to retry every pending entry.'
+          : '.'),
     });
   const extra = positionals[needs === undefined ? 1 : 2];
   if (extra !== undefined)
@@ -159,6 +171,10 @@ export async function runOps(
           limit: limit ?? 200,
         });
       case 'dlq retry': {
+        if (argument === undefined) {
+          const subscription = flags.get('subscription');
+          return await retryPending(inspector, out, typeof subscription === 'string' ? subscription : undefined);
+        }
         const outcome = await inspector.retryDeadLetter(argument!, 'eventsmith-cli');
         // The handler's new error, which the entry now holds in place of the old one.
         const error = outcome === 'failed' ? (await inspector.deadLetter(argument!)).error : undefined;
@@ -369,6 +385,82 @@ async function deadLetters(
     )}\n${plural(entries.length, 'entry').replace(/entrys$/, 'entries')}${entries.length >= filter.limit ? ` (the first ${filter.limit}; pass --limit for more)` : ''}.`;
   });
   return 0;
+}
+
+/** What `dlq retry --subscription|--all` did with one entry. */
+interface RetriedEntry {
+  readonly id: string;
+  readonly subscription: string;
+  readonly outcome: 'resolved' | 'failed' | 'skipped';
+  /** The entry's error after a failed retry (or why it could not be retried). */
+  readonly error?: string;
+}
+
+/**
+ * Retries every entry pending when it starts, of `subscription` (or of every subscription), in
+ * id order, one after another; goes on after a failure (the entry stays pending, its attempt
+ * counted) and exits 1 if any failed. An entry that fails again keeps its id, so it is not
+ * retried twice; one parked while it runs is left for the next run.
+ */
+async function retryPending(inspector: StoreInspector, out: Output, subscription: string | undefined): Promise<number> {
+  const pending: { id: string; subscription: string }[] = [];
+  const page = 500;
+  for (let afterId: string | undefined; ;) {
+    const entries = await inspector.deadLetters({
+      ...(subscription !== undefined ? { subscription } : {}),
+      status: 'pending',
+      limit: page,
+      ...(afterId !== undefined ? { afterId } : {}),
+    });
+    for (const e of entries) pending.push({ id: e.id, subscription: e.subscription });
+    if (entries.length < page) break;
+    afterId = entries.at(-1)!.id;
+  }
+  // Nothing pending under a name that is no projection here: most likely a typo, so say so.
+  if (pending.length === 0 && subscription !== undefined) inspector.eventTypesOf(subscription);
+  const retried: RetriedEntry[] = [];
+  for (const entry of pending) {
+    let result: RetriedEntry;
+    try {
+      const outcome = await inspector.retryDeadLetter(entry.id, 'eventsmith-cli');
+      const error = outcome === 'failed' ? (await inspector.deadLetter(entry.id)).error : undefined;
+      result = { ...entry, outcome, ...(error !== undefined ? { error } : {}) };
+    } catch (error) {
+      // Purged while this ran; or of a subscription this project has no projection of (one named
+      // with --subscription is refused before any retry: its first entry throws).
+      if (error instanceof DeadLetterEntryNotFoundError) result = { ...entry, outcome: 'skipped' };
+      else if (error instanceof NotRetryableError && subscription === undefined)
+        result = { ...entry, outcome: 'failed', error: `${error.code}: ${error.message}` };
+      else throw error;
+    }
+    retried.push(result);
+    if (out.format === 'text') out.line(retriedLine(result));
+  }
+  const count = (outcome: RetriedEntry['outcome']) => retried.filter((r) => r.outcome === outcome).length;
+  const [resolved, failed, skipped] = [count('resolved'), count('failed'), count('skipped')];
+  const scope = subscription === undefined ? 'of any subscription' : `of ${subscription}`;
+  out.result(
+    {
+      subscription: subscription ?? null,
+      tenantId: inspector.tenantId ?? null,
+      resolved,
+      failed,
+      skipped,
+      entries: retried,
+    },
+    () =>
+      retried.length === 0
+        ? `No pending dead letter ${scope}; nothing to retry.`
+        : `Retried ${plural(retried.length, 'pending entry').replace(/entrys$/, 'entries')} ${scope}: ${resolved} resolved, ${failed} failed` +
+          `${skipped > 0 ? `, ${skipped} skipped (resolved or purged meanwhile)` : ''}.` +
+          (failed > 0 ? ' Failed entries stay pending with one more attempt counted.' : ''),
+  );
+  return failed > 0 ? 1 : 0;
+}
+
+function retriedLine(r: RetriedEntry): string {
+  const what = r.outcome === 'failed' ? `failed  ${errorLine(r.error ?? '')}` : r.outcome;
+  return `${r.id}  ${r.subscription}  ${what}`;
 }
 
 async function rebuild(inspector: StoreInspector, out: Output, name: string, skipFailures: boolean): Promise<number> {

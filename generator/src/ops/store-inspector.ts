@@ -130,6 +130,8 @@ export interface DeadLetterQuery {
   readonly tenantId?: string | null;
   /** Default 200. */
   readonly limit?: number;
+  /** Entries with an id after this one (ids grow), for paging. */
+  readonly afterId?: string;
 }
 
 const LAG_LIMIT = 10_000;
@@ -448,6 +450,7 @@ export class StoreInspector {
     const query = {
       ...(filter.subscription ? { subscription: filter.subscription } : {}),
       ...(filter.status ? { status: filter.status } : {}),
+      ...(filter.afterId !== undefined ? { afterId: filter.afterId } : {}),
     };
     let entries: DeadLetterEntry[];
     if (filter.tenantId === undefined) entries = await this.#deadLetters().list({ ...query, limit });

@@ -134,7 +134,12 @@ export async function newestUnresolved(
  */
 export async function listUnscopedDeadLetters(
   db: Db,
-  filter: { readonly subscription?: string; readonly status?: DeadLetterStatus; readonly limit: number },
+  filter: {
+    readonly subscription?: string;
+    readonly status?: DeadLetterStatus;
+    readonly limit: number;
+    readonly afterId?: string;
+  },
 ): Promise<DeadLetterEntry[]> {
   let select = db
     .selectFrom('eventsmith_dead_letters as dl')
@@ -144,6 +149,7 @@ export async function listUnscopedDeadLetters(
     .limit(filter.limit);
   if (filter.subscription !== undefined) select = select.where('dl.subscription', '=', filter.subscription);
   if (filter.status !== undefined) select = select.where('dl.status', '=', filter.status);
+  if (filter.afterId !== undefined) select = select.where('dl.id', '>', filter.afterId);
   return ((await select.execute()) as DeadLetterRow[]).map(deadLetterFromRow);
 }
 
