@@ -35,6 +35,7 @@ import { StoreGate } from '../store-gate.js';
 import { pageEvents } from '../page-events.js';
 import { readStreamPage, streamPageOf, type StreamPage } from '../stream-page.js';
 import { sameTenantView } from '../../tenancy/view-tenant.js';
+import { uniqueViolation } from '../sql/unique-violation.js';
 
 export type MysqlEventStoreOptions = MysqlConnection & {
   readonly registry: EventRegistry;
@@ -533,9 +534,10 @@ export class MysqlEventStore implements EventStore {
   /** The error to throw for a failed append batch, or `'retry'` when a new attempt could pass. */
   async #translate(error: unknown, append: PreparedAppend, run: MysqlRun, final: boolean): Promise<unknown> {
     const { errno, message } = error as { errno?: number; message?: string };
-    // 1048: the version was NULL because the stream check failed; 1062: a duplicate key.
-    if (errno === 1062 || errno === 1048) {
-      if (errno === 1062 && message?.includes('eventsmith_events_event_id_key')) {
+    // 1048: the version was NULL because the stream check failed; or a duplicate key.
+    const duplicate = uniqueViolation(error) !== undefined;
+    if (duplicate || errno === 1048) {
+      if (duplicate && message?.includes('eventsmith_events_event_id_key')) {
         const id = /Duplicate entry '(.*)' for key/.exec(message)?.[1];
         return new DuplicateEventError(id ?? append.records[0]!.eventId);
       }

@@ -1,5 +1,6 @@
 import type { AppendResult } from '../event-store.js';
 import type { PreparedAppend } from '../sql/prepare-append.js';
+import { uniqueViolation } from '../sql/unique-violation.js';
 import { GroupCommitQueue, type GroupCommitMember, type GroupCommitWaiting } from '../sql/group-commit-queue.js';
 import type { MysqlExecute, MysqlRun } from './mysql-query.js';
 import { statementsCompleted } from './mysql-query.js';
@@ -277,7 +278,7 @@ function culprits(
   if (completed !== HEAD + n + 1) return [];
   const { errno, message } = error as { errno?: number; message?: string };
   if (errno === 1048) return batch.flatMap((_, i) => (versions?.[`v${i}`] === null ? [i] : []));
-  if (errno === 1062 && message?.includes('eventsmith_events_event_id_key')) {
+  if (uniqueViolation(error) && message?.includes('eventsmith_events_event_id_key')) {
     const id = /Duplicate entry '(.*)' for key/.exec(message)?.[1];
     const last = batch.findLastIndex((member) => member.append.records.some((r) => r.eventId === id));
     return last < 0 ? [] : [last];

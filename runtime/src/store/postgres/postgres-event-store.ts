@@ -62,6 +62,7 @@ import {
 import { PostgresAppendNotifier } from './postgres-append-notifier.js';
 import { PostgresGroupCommit, type GroupMember } from './postgres-group-commit.js';
 import { StoreGate } from '../store-gate.js';
+import { uniqueViolation } from '../sql/unique-violation.js';
 import { sameTenantView } from '../../tenancy/view-tenant.js';
 
 /**
@@ -814,18 +815,13 @@ export class PostgresEventStore implements EventStore {
   }
 
   async #translate(executor: Executor, error: unknown, append: PreparedAppend): Promise<unknown> {
-    const { code, constraint, detail } = error as { code?: string; constraint?: string; detail?: string };
-    if (
-      code === '23505' &&
-      (constraint === 'eventsmith_events_event_id_key' || constraint === 'eventsmith_event_ids_pkey')
-    ) {
+    const { code, detail } = error as { code?: string; detail?: string };
+    const constraint = uniqueViolation(error)?.constraint;
+    if (constraint === 'eventsmith_events_event_id_key' || constraint === 'eventsmith_event_ids_pkey') {
       const id = /\(event_id\)=\((.*)\) already exists/.exec(detail ?? '')?.[1];
       return new DuplicateEventError(id ?? append.records[0]!.eventId);
     }
-    if (
-      code === '23505' &&
-      (constraint === 'eventsmith_events_stream_version_key' || constraint === 'eventsmith_events_pkey')
-    ) {
+    if (constraint === 'eventsmith_events_stream_version_key' || constraint === 'eventsmith_events_pkey') {
       // Events written around the streams table: the stream holds at least the version the key
       // names. `executor` is a transaction this error aborted (a tenant view's or the caller's),
       // or the pool; the stream is read again only from the pool, as waiting for a second

@@ -4,6 +4,7 @@ import { LastIsoText } from '../../events/iso-time.js';
 import { checkExpectedVersion } from '../expected-version.js';
 import { Position } from '../position.js';
 import { EVENT_COLUMNS } from '../sql/event-rows.js';
+import { uniqueViolation } from '../sql/unique-violation.js';
 import { streamTenantMismatch, type PreparedAppend } from '../sql/prepare-append.js';
 import type { SqliteStoreConnection } from './sqlite-dialect.js';
 
@@ -137,15 +138,12 @@ export function appendAlone(connection: SqliteStoreConnection, storeId: string, 
 }
 
 function translateInsertError(connection: SqliteStoreConnection, error: unknown, eventIds: string[]): unknown {
-  const { code, message } = error as { code?: string; message?: string };
-  if (code !== 'SQLITE_CONSTRAINT_UNIQUE' && code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') return error;
-  if (message?.includes('event_id')) {
-    const placeholders = eventIds.map(() => '?').join(', ');
-    const [found] = connection.all<{ event_id: string }>(
-      `select event_id from eventsmith_events where event_id in (${placeholders}) limit 1`,
-      eventIds,
-    );
-    return new DuplicateEventError(found?.event_id ?? eventIds[0]!);
-  }
-  return error;
+  const { message } = error as { message?: string };
+  if (!uniqueViolation(error) || !message?.includes('event_id')) return error;
+  const placeholders = eventIds.map(() => '?').join(', ');
+  const [found] = connection.all<{ event_id: string }>(
+    `select event_id from eventsmith_events where event_id in (${placeholders}) limit 1`,
+    eventIds,
+  );
+  return new DuplicateEventError(found?.event_id ?? eventIds[0]!);
 }
