@@ -28,14 +28,18 @@ function suite(target: SqlTarget) {
 
   it('checkpoints of tenants and subscriptions differing in case or a trailing space stay apart', async () => {
     const checkpoints = new SqlCheckpointStore(db);
-    const tenants = ['acme', 'ACME', 'acme '];
+    // Tenant ids cannot end with a space (the event store refuses them on every database).
+    const tenants = ['acme', 'ACME'];
     for (const [i, tenant] of tenants.entries())
       expect(await checkpoints.forTenant(tenant).save('mail', p(i + 1), { expected: null })).toBe(true);
     for (const [i, tenant] of tenants.entries())
       expect((await checkpoints.forTenant(tenant).load('mail'))?.value).toBe(BigInt(i + 1));
     await checkpoints.reset('Mail', p(7));
+    await checkpoints.reset('Mail ', p(8));
     expect(await checkpoints.load('mail')).toBeNull();
     expect((await checkpoints.load('Mail'))?.value).toBe(7n);
+    expect((await checkpoints.load('Mail '))?.value).toBe(8n);
+    expect(() => checkpoints.forTenant('acme ')).toThrow('ends with a space');
   });
 
   it('leases of tenants differing in case are held apart', async () => {
