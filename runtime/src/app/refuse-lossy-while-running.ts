@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely';
 import { EventsmithError } from '../errors.js';
-import { describeLeaseHolder } from '../projections/projection-errors.js';
+import { describeLeaseHolder } from '../projections/lease-holder-text.js';
 import { SqlMigrationTable, SqlTable } from '../store/sql/sql-tables.js';
 import { tableExists } from '../store/sql/table-exists.js';
 import type { HeldLease } from '../subscriptions/subscription-errors.js';
 import { liveLeases } from '../subscriptions/sql/projection-leases.js';
-import { isRebuildLeaseOwner } from '../subscriptions/sql/sql-lease-lock.js';
+import { isRebuildLeaseOwner } from '../subscriptions/sql/rebuild-lease-owner.js';
 
 /** A projection a pending lossy migration would empty or reset while another process runs it. */
 export interface RunningLossyProjection {

@@ -1,4 +1,5 @@
 import { EventsmithError } from '../errors.js';
+import { describeLeaseHolder } from './lease-holder-text.js';
 
 /** An event a projection could not handle during a rebuild. */
 export interface PoisonEvent {
@@ -66,14 +67,6 @@ export class ProjectionRebuildBusyError extends EventsmithError {
         `the lease of a process that died runs out by itself.`,
     );
   }
-}
-
-/** `process <owner> holds its lease until <time>, …`, with the tenant when the lease is a tenant's. */
-export function describeLeaseHolder(holder: Omit<ProjectionLeaseHolder, 'rebuild'>): string {
-  return (
-    `process ${holder.owner} holds ${holder.tenantId === null ? 'its lease' : `tenant ${holder.tenantId}'s lease`} ` +
-    `until ${holder.expiresAt.toISOString()} and renews it while it runs`
-  );
 }
 
 /** A primary key, or any columns, of a projection's row: column to value. */

@@ -12,7 +12,6 @@ export * from './append-hooks.js';
 export * from './sql/subscription-tables.js';
 export { listPendingRebuilds, type PendingRebuild } from './sql/pending-rebuilds.js';
 export * from './sql/forget-subscription.js';
-export { liveLeases } from './sql/projection-leases.js';
 export * from './sql/sql-checkpoint-store.js';
 export * from './sql/sql-dead-letter-queue.js';
 export * from './sql/sql-lease-lock.js';

@@ -21,7 +21,7 @@ import {
 } from '../projections/shadow-tables.js';
 import { TableRenamePlugin } from '../projections/table-rename-plugin.js';
 import { clearPendingRebuild, listPendingRebuilds } from './sql/pending-rebuilds.js';
-import { isRebuildLeaseOwner } from './sql/sql-lease-lock.js';
+import { isRebuildLeaseOwner } from './sql/rebuild-lease-owner.js';
 
 /** Controls of the live subscription of the projection being rebuilt (the manager supplies them). */
 export interface LiveProjectionControl {

@@ -3,7 +3,7 @@ import { SqlTable } from '../../store/sql/sql-tables.js';
 import { tableExists } from '../../store/sql/table-exists.js';
 import type { HeldLease } from '../subscription-errors.js';
 import { listPendingRebuilds } from './pending-rebuilds.js';
-import { isRebuildLeaseOwner } from './sql-lease-lock.js';
+import { isRebuildLeaseOwner } from './rebuild-lease-owner.js';
 
 /**
  * The live leases of subscription `name` in `SqlLeaseLock`'s table, of every tenant: who runs it

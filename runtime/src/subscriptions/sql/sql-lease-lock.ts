@@ -7,24 +7,9 @@ import { affected, detectDialect, type SqlDialectName } from '../../store/sql/sq
 import { SubscriptionTable, type SubscriptionTables } from './subscription-tables.js';
 import { sameTenantView } from '../../tenancy/view-tenant.js';
 import type { HeldLease } from '../subscription-errors.js';
+import { isRebuildLeaseOwner, REBUILD_LEASE_OWNER_PREFIX } from './rebuild-lease-owner.js';
 
 const TABLE = SubscriptionTable.leases;
-
-/** How the owner of a lease a rebuild holds starts (see {@link SqlLeaseLock.forRebuild}). */
-export const REBUILD_LEASE_OWNER_PREFIX = 'rebuild:';
-
-/**
- * Whether a lease's owner is a rebuild's (`eventsmith migrate`, `eventsmith projections rebuild`,
- * `manager.rebuild` outside the process running the projection) rather than a process running it.
- *
- * @example
- * ```ts
- * isRebuildLeaseOwner(new SqlLeaseLock(db).forRebuild().owner); // true
- * ```
- */
-export function isRebuildLeaseOwner(owner: string): boolean {
-  return owner.startsWith(REBUILD_LEASE_OWNER_PREFIX);
-}
 
 export interface SqlLeaseLockOptions {
   /** How long a lease lasts without renewal; a dead holder is replaced after this. Default 15 s. */
