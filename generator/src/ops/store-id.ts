@@ -5,7 +5,7 @@ import { EventRegistry, type EventStore, type Kysely } from '@eventsmith/runtime
 import type { SetStoreIdOptions, SetStoreIdResult, StoreIdReport } from '@eventsmith/runtime/sqlite';
 import { parseDatabaseUrl, redact, type DatabaseTarget } from './database-url.js';
 import { driverNotInstalled, OpsFailure } from './ops-failure.js';
-import { openFailureFix } from './store-inspector.js';
+import { openFailureFix, storeOpenFailure } from './store-inspector.js';
 
 export type { SetStoreIdResult, StoreIdReport };
 
@@ -111,15 +111,7 @@ async function withStore<T>(
   try {
     store = await runtime.open();
   } catch (error) {
-    const driver = driverNotInstalled(error);
-    if (driver) throw new OpsFailure([driver]);
-    throw new OpsFailure([
-      {
-        code: 'OPS.CONNECT',
-        message: `Cannot open the ${target.dialect} event store: ${redact(error instanceof Error ? error.message : String(error))}.`,
-        fix: openFailureFix(error),
-      },
-    ]);
+    throw storeOpenFailure(error, target);
   }
   try {
     return await fn(store.db);

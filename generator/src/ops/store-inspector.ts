@@ -214,15 +214,7 @@ export class StoreInspector {
       return new StoreInspector(store, options.code, target, options.tenantId);
     } catch (error) {
       if (error instanceof OpsFailure) throw error;
-      const driver = driverNotInstalled(error);
-      if (driver) throw new OpsFailure([driver]);
-      throw new OpsFailure([
-        {
-          code: 'OPS.CONNECT',
-          message: `Cannot open the ${target.dialect} event store: ${redact(error instanceof Error ? error.message : String(error))}.`,
-          fix: openFailureFix(error),
-        },
-      ]);
+      throw storeOpenFailure(error, target);
     }
   }
 
@@ -655,6 +647,19 @@ export class StoreInspector {
  * The fix line of a store that did not open: what its typed reason calls for, where the store
  * says (`EventStoreUnavailableError.reason`); else the general advice.
  */
+/** Why a store for an operations command did not open: a missing driver, or `OPS.CONNECT` with the fix for its reason. */
+export function storeOpenFailure(error: unknown, target: { readonly dialect: string }): OpsFailure {
+  const driver = driverNotInstalled(error);
+  if (driver) return new OpsFailure([driver]);
+  return new OpsFailure([
+    {
+      code: 'OPS.CONNECT',
+      message: `Cannot open the ${target.dialect} event store: ${redact(error instanceof Error ? error.message : String(error))}.`,
+      fix: openFailureFix(error),
+    },
+  ]);
+}
+
 export function openFailureFix(error: unknown): string {
   const reason = error instanceof EventStoreUnavailableError ? error.reason : undefined;
   switch (reason) {

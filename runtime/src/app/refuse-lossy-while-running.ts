@@ -4,6 +4,7 @@ import { describeLeaseHolder } from '../projections/lease-holder-text.js';
 import { SqlMigrationTable, SqlTable } from '../store/sql/sql-tables.js';
 import { tableExists } from '../store/sql/table-exists.js';
 import type { HeldLease } from '../subscriptions/subscription-errors.js';
+import { hasCheckpoint } from '../subscriptions/sql/pending-rebuilds.js';
 import { liveLeases } from '../subscriptions/sql/projection-leases.js';
 import { isRebuildLeaseOwner } from '../subscriptions/sql/rebuild-lease-owner.js';
 
@@ -74,13 +75,7 @@ export async function refuseLossyWhileRunning(db: Kysely<any>, domains: readonly
       for (const projection of rebuild ?? []) {
         if (seen.has(projection)) continue;
         seen.add(projection);
-        const started = await db
-          .selectFrom(SqlTable.checkpoints)
-          .select('name')
-          .where('name', '=', projection)
-          .limit(1)
-          .executeTakeFirst();
-        if (!started) continue;
+        if (!(await hasCheckpoint(db, projection))) continue;
         const leases = (await liveLeases(db, projection)).filter((lease) => !isRebuildLeaseOwner(lease.owner));
         if (leases.length > 0) running.push({ domain, migration, projection, leases });
       }

@@ -28,13 +28,7 @@ export async function markPendingRebuilds(
   for (const projection of projections) {
     // A projection without a checkpoint has written no row yet (a new database runs every
     // migration at once): it replays from the start anyway, so it needs no rebuild.
-    const started = await db
-      .selectFrom(SqlTable.checkpoints)
-      .select('name')
-      .where('name', '=', projection)
-      .limit(1)
-      .executeTakeFirst();
-    if (!started) continue;
+    if (!(await hasCheckpoint(db, projection))) continue;
     const row = { projection, migration, marked_at: now };
     const insert = db.insertInto(SqlTable.pendingRebuilds).values(row);
     // An upsert, never delete-then-insert: on MariaDB each statement commits on its own.
@@ -44,6 +38,17 @@ export async function markPendingRebuilds(
         : insert.onConflict((c) => c.column('projection').doUpdateSet({ migration, marked_at: now }))
     ).execute();
   }
+}
+
+/** Whether the subscription has a checkpoint in any scope: it has started, and written rows. */
+export async function hasCheckpoint(db: Kysely<any>, name: string): Promise<boolean> {
+  const row = await db
+    .selectFrom(SqlTable.checkpoints)
+    .select('name')
+    .where('name', '=', name)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** Clears a projection's mark (in the rebuild's swap transaction when the dialect has one). */
