@@ -223,6 +223,11 @@ describe('eventsmith migrate with the repository config (two domains, one databa
     expect(result.err).toContain('eventsmith generate');
     expect(result.err).not.toContain('corrupted');
     expect(result.err).not.toMatch(/\n\s+at /); // no stack trace
+    // The step that failed says so, and only that: not "up to date" first.
+    expect(result.out).toMatch(/: failed\.\n/);
+    expect(result.out).not.toContain('projection tables up to date');
+    expect(result.err).toContain('restore a backup');
+    expect(result.err).not.toContain('migrate the database down');
   }, 120_000);
 });
 

@@ -358,7 +358,7 @@ function print(
   // step and what that step applied before it; a step that could not start is not in the report.
   const last = report.steps[report.steps.length - 1];
   const failedIsLast =
-    failed?.migration !== undefined && last?.tables === failed.step.tables && last.domain === failed.step.domain;
+    failed !== undefined && last?.tables === failed.step.tables && last.domain === failed.step.domain;
   const steps = failedIsLast ? report.steps.slice(0, -1) : report.steps;
   const name = (step: Omit<MigrationStep, 'applied'>) =>
     step.tables === 'projections'

@@ -131,7 +131,9 @@ export function describeMigrationsAhead(step: MigrationStep): string | undefined
     `The database is ahead of this version: ${tables} have migration${newer.length === 1 ? '' : 's'} ${newer.join(', ')} applied, ` +
     `newer than ${newestKnown}, the newest this version has, so nothing was applied. This process runs an older ` +
     `version than the one that migrated the database, as is expected during a rolling deploy or after a rollback. ` +
-    `Finish the deploy; or, to roll back for good, migrate the database down to ${newestKnown} with the newer version.`
+    `Finish the deploy. To roll back for good, undo the newer migrations with their \`down\` functions, from the ` +
+    `newer version's code (Kysely's Migrator: migrateTo('${newestKnown}') on the same migration table), or restore a ` +
+    `backup taken before them.`
   );
 }
 

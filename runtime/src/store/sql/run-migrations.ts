@@ -50,11 +50,13 @@ export class MigrationsDivergedError extends EventsmithError {
           ? `${recorded} and which ${plural(unknown, 'sorts', 'sort')} before this code's newest, ${newestKnown}, so ${plural(unknown, 'it is', 'they are')} not from a newer version`
           : `${recorded}, and migration${plural(unapplied, '', 's')} ${list(unapplied)} of this code ${plural(unapplied, 'is', 'are')} not applied`) +
       ` (in ${table}): the database and this code have different migration histories, so nothing was applied.`;
+    const undo = unknown.length > 0 ? unknown : unapplied;
     const fix =
       'Run code whose migrations include every one the database records: merge the branches, keep the ' +
       'migrations the database has, and regenerate the others (`eventsmith generate`) so they are named after ' +
-      'them. Or, to go back to this version, migrate the database down, with the version that has them, to before ' +
-      `${list(unknown.length > 0 ? unknown : unapplied)}.`;
+      `them. Or, to go back to this version, undo ${list(undo)} with ${plural(undo, 'its', 'their')} \`down\` ` +
+      `${plural(undo, 'function', 'functions')} from the code that has ${plural(undo, 'it', 'them')} (Kysely's Migrator, ` +
+      `on ${table}), or restore a backup taken before ${plural(undo, 'it', 'them')}.`;
     super('MIGRATION.DIVERGED', `${why} ${fix}`);
     this.why = why;
     this.fix = fix;
