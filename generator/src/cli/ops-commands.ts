@@ -382,7 +382,7 @@ async function deadLetters(
         e.streamId,
         (e.error.split('\n')[0] ?? '').slice(0, 80),
       ]),
-    )}\n${plural(entries.length, 'entry').replace(/entrys$/, 'entries')}${entries.length >= filter.limit ? ` (the first ${filter.limit}; pass --limit for more)` : ''}.`;
+    )}\n${plural(entries.length, 'entry', 'entries')}${entries.length >= filter.limit ? ` (the first ${filter.limit}; pass --limit for more)` : ''}.`;
   });
   return 0;
 }
@@ -451,7 +451,7 @@ async function retryPending(inspector: StoreInspector, out: Output, subscription
     () =>
       retried.length === 0
         ? `No pending dead letter ${scope}; nothing to retry.`
-        : `Retried ${plural(retried.length, 'pending entry').replace(/entrys$/, 'entries')} ${scope}: ${resolved} resolved, ${failed} failed` +
+        : `Retried ${plural(retried.length, 'pending entry', 'pending entries')} ${scope}: ${resolved} resolved, ${failed} failed` +
           `${skipped > 0 ? `, ${skipped} skipped (resolved or purged meanwhile)` : ''}.` +
           (failed > 0 ? ' Failed entries stay pending with one more attempt counted.' : ''),
   );

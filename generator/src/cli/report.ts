@@ -104,9 +104,9 @@ function verb(change: Pick<FileChange, 'kind'>, future = false): string {
   return words[change.kind];
 }
 
-/** `1 file`, `2 files`: a count that agrees with its noun (regular plurals only). */
-export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+/** `1 file`, `2 files`: a count that agrees with its noun (`nouns`: an irregular plural, `2 entries`). */
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : nouns}`;
 }
 
 /** A unified diff with added lines in green, removed in red and hunk headers in cyan. */

@@ -5,6 +5,7 @@ import { SqlTable } from '../../store/sql/sql-tables.js';
 import { SubscriptionInUseError } from '../subscription-errors.js';
 import { checkTenantId } from '../tenant-view.js';
 import { pendingRebuildTableExists } from './pending-rebuilds.js';
+import { liveLeases } from './projection-leases.js';
 
 export interface ForgetSubscriptionOptions {
   /**
@@ -61,22 +62,8 @@ export async function forgetSubscription(
       await sql`select set_config(${TENANT_SETTING}, ${tenant}, true)`.execute(trx);
     const inScope = <Q extends { where(column: 'tenant_id', op: '=', value: string): Q }>(query: Q): Q =>
       tenant === undefined ? query : query.where('tenant_id', '=', tenant);
-    const held = (await inScope(
-      trx
-        .selectFrom(SqlTable.leases)
-        .select(['tenant_id', 'owner', 'expires_at'])
-        .where('name', '=', name)
-        .where('expires_at', '>=', now),
-    ).execute()) as { tenant_id: string; owner: string; expires_at: number | string }[];
-    if (held.length > 0)
-      throw new SubscriptionInUseError(
-        name,
-        held.map((lease) => ({
-          tenantId: lease.tenant_id === '' ? null : lease.tenant_id,
-          owner: lease.owner,
-          expiresAt: new Date(Number(lease.expires_at)),
-        })),
-      );
+    const held = await liveLeases(trx, name, { now, ...(tenant !== undefined ? { tenantId: tenant } : {}) });
+    if (held.length > 0) throw new SubscriptionInUseError(name, held);
     const leases = await inScope(trx.deleteFrom(SqlTable.leases).where('name', '=', name)).executeTakeFirst();
     const checkpoints = await inScope(trx.deleteFrom(SqlTable.checkpoints).where('name', '=', name)).executeTakeFirst();
     const deadLetters = await inScope(

@@ -6,18 +6,26 @@ import { listPendingRebuilds } from './pending-rebuilds.js';
 import { isRebuildLeaseOwner } from './rebuild-lease-owner.js';
 
 /**
- * The live leases of subscription `name` in `SqlLeaseLock`'s table, of every tenant: who runs it
- * (or rebuilds it) now. None when the table does not exist yet.
+ * The live leases of subscription `name` in `SqlLeaseLock`'s table, of every tenant (or of
+ * `tenantId` only): who runs it (or rebuilds it) now. None when the table does not exist yet.
  */
-export async function liveLeases(db: Kysely<any>, name: string, now: number = Date.now()): Promise<HeldLease[]> {
+export async function liveLeases(
+  db: Kysely<any>,
+  name: string,
+  options: { readonly now?: number; readonly tenantId?: string } = {},
+): Promise<HeldLease[]> {
   if (!(await tableExists(db, SqlTable.leases))) return [];
-  const rows = (await db
+  let query = db
     .selectFrom(SqlTable.leases)
     .select(['tenant_id', 'owner', 'expires_at'])
     .where('name', '=', name)
-    .where('expires_at', '>=', now)
-    .orderBy('tenant_id')
-    .execute()) as { tenant_id: string; owner: string; expires_at: number | string }[];
+    .where('expires_at', '>=', options.now ?? Date.now());
+  if (options.tenantId !== undefined) query = query.where('tenant_id', '=', options.tenantId);
+  const rows = (await query.orderBy('tenant_id').execute()) as {
+    tenant_id: string;
+    owner: string;
+    expires_at: number | string;
+  }[];
   return rows.map((row) => ({
     tenantId: row.tenant_id === '' ? null : row.tenant_id,
     owner: row.owner,

@@ -7,6 +7,7 @@ import { affected, detectDialect, type SqlDialectName } from '../../store/sql/sq
 import { SubscriptionTable, type SubscriptionTables } from './subscription-tables.js';
 import { sameTenantView } from '../../tenancy/view-tenant.js';
 import type { HeldLease } from '../subscription-errors.js';
+import { liveLeases } from './projection-leases.js';
 import { isRebuildLeaseOwner, REBUILD_LEASE_OWNER_PREFIX } from './rebuild-lease-owner.js';
 
 const TABLE = SubscriptionTable.leases;
@@ -100,19 +101,8 @@ export class SqlLeaseLock implements SubscriptionLock {
 
   /** The live lease of `name` in this view's tenant: its owner and when it runs out. */
   async holder(name: string): Promise<HeldLease | undefined> {
-    const row = (await this.#db
-      .selectFrom(TABLE)
-      .select(['owner', 'expires_at'])
-      .where('tenant_id', '=', this.#tenant)
-      .where('name', '=', name)
-      .where('expires_at', '>=', Date.now())
-      .executeTakeFirst()) as { owner: string; expires_at: number | string } | undefined;
-    if (!row) return undefined;
-    return {
-      tenantId: this.#tenant === '' ? null : this.#tenant,
-      owner: row.owner,
-      expiresAt: new Date(Number(row.expires_at)),
-    };
+    const [lease] = await liveLeases(this.#db, name, { tenantId: this.#tenant });
+    return lease;
   }
 }
 
